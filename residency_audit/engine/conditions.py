@@ -1,0 +1,165 @@
+"""The rule condition language: `all`/`any`/`not` over leaves `{field: PATH, OPERATOR: ARG}`.
+
+Evaluation is three-valued (Kleene): a leaf whose field is missing or whose knowledge-base lookup
+fails is *unknown* (None), and unknown propagates, so a rule can never pass on a fact nobody knows.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from residency_audit.engine.operators import OPERATORS, Context
+from residency_audit.format.convert import plain_value
+from residency_audit.model import Diagnostic, Fact, Span
+
+Truth = bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    field: str
+    operator: str
+    argument: Any
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Condition
+
+
+Condition = Union[Leaf, All, AnyOf, Not]
+
+
+@dataclass(slots=True)
+class Trace:
+    """What an evaluation read: facts used and fields found missing."""
+
+    facts: list[Fact] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def evaluate(cond: Condition, facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
+    """Evaluate every branch (no short-circuit) so the trace names all the facts involved."""
+    if isinstance(cond, Leaf):
+        fact = facts.get(cond.field)
+        if fact is None or fact.value is None:
+            if cond.operator == "exists":
+                return cond.argument is False
+            trace.missing.append(cond.field)
+            return None
+        trace.facts.append(fact)
+        result, extra = OPERATORS[cond.operator].apply(fact.value, cond.argument, ctx)
+        trace.facts.extend(extra)
+        if result is None:
+            trace.missing.append(f"{cond.field} ({cond.operator})")
+        return result
+    if isinstance(cond, Not):
+        inner = evaluate(cond.item, facts, ctx, trace)
+        return None if inner is None else not inner
+    results = [evaluate(c, facts, ctx, trace) for c in cond.items]
+    if isinstance(cond, All):
+        if False in results:
+            return False
+        return None if None in results else True
+    if True in results:
+        return True
+    return None if None in results else False
+
+
+def fields_of(cond: Condition) -> list[str]:
+    if isinstance(cond, Leaf):
+        return [cond.field]
+    if isinstance(cond, Not):
+        return fields_of(cond.item)
+    return [f for c in cond.items for f in fields_of(c)]
+
+
+class ConditionParser:
+    """Parses condition nodes, checking operators, arguments and field names."""
+
+    def __init__(self, path: str, known_fields: Callable[[], frozenset[str]]) -> None:
+        self.path = path
+        self.known_fields = known_fields
+        self.diagnostics: list[Diagnostic] = []
+
+    def span(self, node: Node) -> Span:
+        return Span(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def fail(self, node: Node, message: str) -> None:
+        self.diagnostics.append(Diagnostic(self.span(node), message))
+
+    def parse(self, node: Node) -> Condition | None:
+        if not isinstance(node, MappingNode) or not node.value:
+            self.fail(node, "a condition is a mapping: {all: [...]}, {any: [...]}, {not: ...} "
+                            "or {field: PATH, OPERATOR: VALUE}")
+            return None
+        keys = {k.value: (k, v) for k, v in node.value if isinstance(k, ScalarNode)}
+        for word, cls in (("all", All), ("any", AnyOf)):
+            if word in keys:
+                if len(keys) != 1:
+                    self.fail(node, f"'{word}' must be the only key of its condition")
+                    return None
+                items_node = keys[word][1]
+                if not isinstance(items_node, SequenceNode) or not items_node.value:
+                    self.fail(items_node, f"'{word}' takes a non-empty list of conditions")
+                    return None
+                items = [self.parse(n) for n in items_node.value]
+                if any(i is None for i in items):
+                    return None
+                return cls(tuple(i for i in items if i is not None))
+        if "not" in keys:
+            if len(keys) != 1:
+                self.fail(node, "'not' must be the only key of its condition")
+                return None
+            inner = self.parse(keys["not"][1])
+            return None if inner is None else Not(inner)
+        return self._leaf(node, keys)
+
+    def _leaf(self, node: Node, keys: dict[str, tuple[Node, Node]]) -> Leaf | None:
+        if "field" not in keys:
+            self.fail(node, "a leaf condition needs 'field' (or use all/any/not)")
+            return None
+        field_node = keys["field"][1]
+        name = field_node.value if isinstance(field_node, ScalarNode) else None
+        ops = [k for k in keys if k != "field"]
+        if len(ops) != 1:
+            self.fail(node, f"a leaf condition has exactly one operator besides 'field'; "
+                            f"got {', '.join(ops) or 'none'}")
+            return None
+        op_name = ops[0]
+        op_key, op_value = keys[op_name]
+        operator = OPERATORS.get(op_name)
+        if operator is None:
+            hint = difflib.get_close_matches(op_name, list(OPERATORS), n=1)
+            more = f"; did you mean {hint[0]!r}?" if hint else ""
+            self.fail(op_key, f"unknown operator {op_name!r}{more} (operators: "
+                              f"{', '.join(sorted(OPERATORS))})")
+            return None
+        known = self.known_fields()
+        if not isinstance(name, str) or name not in known:
+            hint = difflib.get_close_matches(str(name), list(known), n=1)
+            more = f"; did you mean {hint[0]!r}?" if hint else ""
+            self.fail(field_node, f"unknown field {name!r}{more}")
+            return None
+        argument = plain_value(op_value)
+        problem = operator.check(argument)
+        if problem:
+            self.fail(op_value, f"operator {op_name!r}: {problem}")
+            return None
+        return Leaf(name, op_name, argument, self.span(node))

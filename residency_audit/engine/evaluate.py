@@ -1,0 +1,102 @@
+"""Rules × subjects → findings, as of a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+
+from residency_audit.engine.conditions import Trace, evaluate
+from residency_audit.engine.operators import Context
+from residency_audit.engine.rules import Rule
+from residency_audit.engine.subjects import Subject, subjects
+from residency_audit.kb import KnowledgeBase
+from residency_audit.model import Deployment, Fact, Finding, Reference, Severity
+
+_PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
+
+
+def audit(deployment: Deployment, rules: Iterable[Rule], *, kb: KnowledgeBase,
+          as_of: dt.date) -> list[Finding]:
+    """All findings of one deployment, sorted by place then rule."""
+    active = [r for r in rules if r.in_effect(as_of)]
+    findings: list[Finding] = []
+    for subject in subjects(deployment, kb, as_of):
+        for rule in active:
+            if subject.kind in rule.applies_to:
+                finding = judge(rule, subject, kb=kb, as_of=as_of, deployment=deployment.name)
+                if finding is not None:
+                    findings.append(finding)
+    return sorted(findings, key=Finding.sort_key)
+
+
+def judge(rule: Rule, subject: Subject, *, kb: KnowledgeBase, as_of: dt.date,
+          deployment: str) -> Finding | None:
+    """The finding `rule` makes about `subject`, or None when it passes or does not apply."""
+    ctx = Context(kb, as_of, subject)
+    trace = Trace()
+    applies = True if rule.when is None else evaluate(rule.when, subject.facts, ctx, trace)
+    if applies is False:
+        return None
+    holds = evaluate(rule.require, subject.facts, ctx, trace)
+    if holds is True:
+        return None
+    unverifiable = applies is None or holds is None
+    if unverifiable:
+        severity = rule.unverifiable_severity
+        missing = ", ".join(dict.fromkeys(trace.missing))
+        message = (f"cannot be verified for {subject.label}: unknown {missing}. "
+                   f"{render(rule.message, subject.facts)}")
+    else:
+        severity = rule.severity
+        message = render(rule.message, subject.facts)
+    special = subject.facts.get("data.special_category")
+    if rule.escalate_special_category and special is not None and special.value:
+        severity = Severity(min(severity + 1, Severity.CRITICAL))
+    facts = _unique(trace.facts)
+    return Finding(
+        rule_id=rule.id, severity=severity, title=rule.title, message=message,
+        deployment=deployment, component=subject.component, span=subject.span,
+        references=_references(rule, facts, kb), facts=facts, remediation=rule.remediation,
+        unverifiable=unverifiable,
+    )
+
+
+def render(template: str, facts: Mapping[str, Fact]) -> str:
+    """Replace `{field.path}` with the fact's value (no format-string evaluation)."""
+
+    def value(match: re.Match[str]) -> str:
+        fact = facts.get(match.group(1))
+        if fact is None or fact.value is None:
+            return "unknown"
+        return _text(fact.value)
+
+    return _PLACEHOLDER.sub(value, template)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    return str(value)
+
+
+def _unique(facts: list[Fact]) -> tuple[Fact, ...]:
+    seen: dict[tuple[str, str], Fact] = {}
+    for fact in facts:
+        seen.setdefault((fact.path, fact.origin), fact)
+    return tuple(seen.values())
+
+
+def _references(rule: Rule, facts: tuple[Fact, ...], kb: KnowledgeBase) -> tuple[Reference, ...]:
+    """The rule's own references, then every law the evaluation relied on."""
+    refs = list(rule.references)
+    law_ids = list(rule.laws) + [f.path.removeprefix("kb.law.") for f in facts
+                                 if f.path.startswith("kb.law.")]
+    for law_id in dict.fromkeys(law_ids):
+        law = kb.laws.get(law_id)
+        if law is not None:
+            refs.append(Reference(f"{law.name} ({law.citation})", law.url or law.source,
+                                  law.citation))
+    return tuple(dict.fromkeys(refs))

@@ -1,0 +1,309 @@
+"""Rule packs: YAML files in `rules/<pack>/`, one rule per file, loaded and checked.
+
+A rule names the subjects it judges (`applies_to`), when it is relevant (`when`) and what must
+hold (`require`), both in the condition language of `conditions.py`. Any problem in a rule file is
+a `RuleError` pointing at file:line:col; nothing in a rule file is ever executed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from residency_audit.engine.conditions import Condition, ConditionParser
+from residency_audit.engine.subjects import FIELDS, KINDS
+from residency_audit.errors import InputError, RuleError
+from residency_audit.format.convert import INVALID, Converter, plain_value
+from residency_audit.loader import load_document
+from residency_audit.model import Diagnostic, Reference, Severity, Span, doc
+
+BUNDLED_DIRS = (Path(__file__).resolve().parent.parent / "rules",
+                Path(__file__).resolve().parent.parent.parent / "rules")
+"""Installed wheels carry the packs inside the package; a source checkout has them at the top."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReferenceDoc:
+    label: str = field(metadata=doc("Instrument and provision, e.g. GDPR Art. 46."))
+    url: str = field(metadata=doc("Where the text can be read."))
+    article: str | None = field(default=None, metadata=doc("Article or requirement number."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleHeader:
+    id: str = field(metadata=doc("Stable id, never reused."))
+    title: str = field(metadata=doc("One line."))
+    severity: str = field(metadata=doc("info, low, medium, high or critical."))
+    applies_to: tuple[str, ...] = field(metadata=doc("Subject kinds judged."))
+    references: tuple[ReferenceDoc, ...] = field(metadata=doc("Legal references."))
+    rationale: str = field(metadata=doc("Why the rule exists."))
+    remediation: str = field(metadata=doc("What to do."))
+    message: str = field(metadata=doc("Finding message; {field.path} is replaced by its value."))
+    laws: tuple[str, ...] = field(default=(), metadata=doc("Knowledge-base law ids always cited."))
+    escalate_special_category: bool = field(
+        default=False, metadata=doc("Raise severity one level for Art. 9 data."))
+    unverifiable_severity: str = field(
+        default="high", metadata=doc("Severity when the rule cannot be decided."))
+    effective_from: dt.date | None = field(default=None, metadata=doc("Applies from."))
+    effective_until: dt.date | None = field(default=None, metadata=doc("Applies until (excl.)."))
+    deprecated: bool = field(default=False, metadata=doc("Retired; kept so the id is not reused."))
+    notes: str | None = field(default=None, metadata=doc("Caveats (unverified facts...)."))
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    expect: str
+    """pass, fail or unverifiable."""
+    facts: dict[str, Any]
+    as_of: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    pack: str
+    title: str
+    severity: Severity
+    applies_to: tuple[str, ...]
+    references: tuple[Reference, ...]
+    rationale: str
+    remediation: str
+    message: str
+    when: Condition | None
+    require: Condition
+    laws: tuple[str, ...]
+    escalate_special_category: bool
+    unverifiable_severity: Severity
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+    deprecated: bool
+    notes: str | None
+    examples: tuple[Example, ...]
+    span: Span
+
+    def in_effect(self, day: dt.date) -> bool:
+        if self.deprecated:
+            return False
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        return self.effective_until is None or day < self.effective_until
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackHeader:
+    name: str = field(metadata=doc("Pack name."))
+    title: str = field(metadata=doc("Human title."))
+    version: str = field(metadata=doc("Pack version."))
+    description: str | None = field(default=None, metadata=doc("What the pack covers."))
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    name: str
+    title: str
+    version: str
+    description: str | None
+    directory: Path
+    sha256: str
+    rules: tuple[Rule, ...]
+
+
+_CONDITION_KEYS = ("when", "require")
+
+
+def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
+    """Parse one rule document; all of its problems are raised together."""
+    if not isinstance(root, MappingNode):
+        raise RuleError.at(Span(path, 1, 1), "a rule file holds one mapping (id, title, ...)")
+    header_items, special = [], {}
+    for key, value in root.value:
+        if isinstance(key, ScalarNode) and key.value in (*_CONDITION_KEYS, "examples"):
+            special[key.value] = (key, value)
+        else:
+            header_items.append((key, value))
+    converter = Converter(path)
+    header_node = MappingNode(root.tag, header_items, root.start_mark, root.end_mark)
+    header = converter.mapping(header_node, RuleHeader, "")
+    diagnostics = list(converter.diagnostics)
+    kinds = header.applies_to if header is not INVALID else KINDS
+
+    def known() -> frozenset[str]:
+        return frozenset(f for k in kinds if k in FIELDS for f in FIELDS[k])
+
+    parser = ConditionParser(path, known)
+    conditions: dict[str, Condition | None] = {}
+    for name in _CONDITION_KEYS:
+        if name in special:
+            conditions[name] = parser.parse(special[name][1])
+    diagnostics += parser.diagnostics
+    if "require" not in special:
+        diagnostics.append(Diagnostic(Span(path, 1, 1), "missing required key 'require' "
+                                                        "(the condition that must hold)"))
+    examples = _examples(special.get("examples"), path, diagnostics)
+    if header is not INVALID:
+        diagnostics += _check_header(header, converter.span(root), path)
+    if diagnostics:
+        raise RuleError(sorted(diagnostics))
+    require = conditions["require"]
+    assert require is not None
+    return Rule(
+        id=header.id, pack=pack, title=header.title, severity=Severity.parse(header.severity),
+        applies_to=header.applies_to,
+        references=tuple(Reference(r.label, r.url, r.article) for r in header.references),
+        rationale=header.rationale, remediation=header.remediation, message=header.message,
+        when=conditions.get("when"), require=require, laws=header.laws,
+        escalate_special_category=header.escalate_special_category,
+        unverifiable_severity=Severity.parse(header.unverifiable_severity),
+        effective_from=header.effective_from, effective_until=header.effective_until,
+        deprecated=header.deprecated, notes=header.notes, examples=examples,
+        span=converter.span(root),
+    )
+
+
+def _check_header(header: RuleHeader, where: Span, path: str) -> Iterable[Diagnostic]:
+    for name in ("severity", "unverifiable_severity"):
+        value = getattr(header, name)
+        if value.upper() not in Severity.__members__:
+            yield Diagnostic(where, f"{name} {value!r} is not one of info, low, medium, high, "
+                                    "critical")
+    for kind in header.applies_to:
+        if kind not in KINDS:
+            yield Diagnostic(where, f"applies_to {kind!r} is not one of {', '.join(KINDS)}")
+    if not header.references or any(not r.url.startswith("https://") for r in header.references):
+        yield Diagnostic(where, "every rule needs references, each with an https:// url")
+    stem = Path(path).stem
+    if stem != header.id:
+        yield Diagnostic(where, f"rule id {header.id!r} differs from its file name {stem!r}; "
+                                "name the file after the id")
+
+
+def _examples(entry: tuple[Node, Node] | None, path: str,
+              diagnostics: list[Diagnostic]) -> tuple[Example, ...]:
+    if entry is None:
+        diagnostics.append(Diagnostic(Span(path, 1, 1), "missing 'examples' (pass and fail "
+                                                        "cases the test suite runs)"))
+        return ()
+    key, node = entry
+    out: list[Example] = []
+    if not isinstance(node, MappingNode):
+        diagnostics.append(Diagnostic(Span(path, key.start_mark.line + 1, 1),
+                                      "examples: a mapping with pass, fail and unverifiable lists"))
+        return ()
+    for k, v in node.value:
+        expect = k.value
+        if expect not in ("pass", "fail", "unverifiable"):
+            diagnostics.append(Diagnostic(Span(path, k.start_mark.line + 1, k.start_mark.column + 1),
+                                          f"examples: unknown list {expect!r}; use pass, fail or "
+                                          "unverifiable"))
+            continue
+        for item in getattr(v, "value", []):
+            data = plain_value(item)
+            span = Span(path, item.start_mark.line + 1, item.start_mark.column + 1)
+            if not isinstance(data, dict):
+                diagnostics.append(Diagnostic(span, "an example is a mapping of facts"))
+                continue
+            as_of = data.pop("as_of", None)
+            out.append(Example(expect, _flatten(data), None if as_of is None else str(as_of), span))
+    if not any(e.expect == "fail" for e in out):
+        diagnostics.append(Diagnostic(Span(path, key.start_mark.line + 1, 1),
+                                      "examples need at least one 'fail' case"))
+    return tuple(out)
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and path not in ("transfer.tools",):
+            out.update(_flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def load_pack(directory: Path) -> Pack:
+    digest = hashlib.sha256()
+    meta_path = directory / "pack.yaml"
+    document = load_document(meta_path, _display(meta_path))
+    converter = Converter(document.path)
+    header = converter.mapping(document.root, PackHeader, "") if document.root else INVALID
+    if header is INVALID:
+        raise RuleError(converter.diagnostics or [Diagnostic(Span(document.path, 1, 1),
+                                                             "empty pack.yaml")])
+    digest.update(b"pack.yaml\0" + document.raw)
+    rules: list[Rule] = []
+    problems: list[Diagnostic] = []
+    for rule_path in sorted(directory.glob("*.yaml")):
+        if rule_path.name == "pack.yaml":
+            continue
+        try:
+            rule_doc = load_document(rule_path, _display(rule_path))
+            digest.update(rule_path.name.encode() + b"\0" + rule_doc.raw)
+            rules.append(parse_rule(rule_doc.root, rule_doc.path, header.name))
+        except InputError as exc:  # RuleError, or a YAML problem found by the loader
+            problems += exc.diagnostics
+    if problems:
+        raise RuleError(sorted(problems))
+    return Pack(header.name, header.title, header.version, header.description, directory,
+                digest.hexdigest(), tuple(rules))
+
+
+def _display(path: Path) -> str:
+    """Rule paths as users know them: `rules/hds/HDS-LOC-01.yaml` for bundled packs."""
+    for base in BUNDLED_DIRS:
+        try:
+            return str(Path("rules") / path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
+
+
+def bundled_directory() -> Path:
+    for base in BUNDLED_DIRS:
+        if base.is_dir():
+            return base
+    raise RuleError.at(Span("rules", 1, 1), "the bundled rule packs are missing from this "
+                                            "installation; reinstall residency-audit")
+
+
+def pack_directories(extra: Iterable[Path] = ()) -> list[Path]:
+    """The bundled packs, then each `--rules DIR` (a pack, or a directory of packs)."""
+    dirs = sorted(p for p in bundled_directory().iterdir() if (p / "pack.yaml").is_file())
+    for directory in extra:
+        if (directory / "pack.yaml").is_file():
+            dirs.append(directory)
+            continue
+        found = sorted(p for p in directory.iterdir() if (p / "pack.yaml").is_file()) \
+            if directory.is_dir() else []
+        if not found:
+            raise RuleError.at(Span(str(directory), 1, 1),
+                               "not a rule pack: expected pack.yaml in it or in its subfolders")
+        dirs += found
+    return dirs
+
+
+def load_packs(extra: Iterable[Path] = ()) -> tuple[Pack, ...]:
+    packs: list[Pack] = []
+    problems: list[Diagnostic] = []
+    for directory in pack_directories(extra):
+        try:
+            packs.append(load_pack(directory))
+        except RuleError as exc:
+            problems += exc.diagnostics
+    ids: dict[str, Rule] = {}
+    for pack in packs:
+        for rule in pack.rules:
+            if rule.id in ids:
+                problems.append(Diagnostic(rule.span, f"rule id {rule.id} already defined in "
+                                                      f"{ids[rule.id].span.path}"))
+            ids[rule.id] = rule
+    if problems:
+        raise RuleError(sorted(problems))
+    return tuple(packs)

@@ -1,0 +1,322 @@
+"""Deployment + knowledge base → subjects: the things rules judge, each a flat map of facts.
+
+A subject is a component, a place where data are processed or rest (`place`: each component's
+primary location, every replica, backup, snapshot copy, export and log destination), an access
+path, or the deployment itself.
+Every fact says where it came from: the YAML position of a declared value, the knowledge-base
+entry of a looked-up one. A fact nobody knows is simply absent, so rules read it as unknown.
+`FIELDS` is the documented vocabulary rule authors may use; the rule loader checks against it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from residency_audit.kb import KnowledgeBase, fact_from
+from residency_audit.model import (
+    Access,
+    Component,
+    DataCategory,
+    Deployment,
+    Fact,
+    HealthContext,
+    Party,
+    Span,
+)
+
+COMMON = {
+    "deployment.name": "Deployment name.",
+    "data.categories": "Declared data categories (list).",
+    "data.special_category": "Art. 9 data (health, genetic, biometric) are processed.",
+    "data.health": "Health data are processed.",
+    "data.health_context": "Where the health data come from (care, prevention, research...).",
+    "data.pseudonymised": "The data are pseudonymised.",
+    "hds.applies": "HDS (L.1111-8 CSP) applies: health data from care hosted by a third party.",
+    "controller.id": "Controller party id.",
+    "controller.country": "Controller's country.",
+}
+PLACE = {
+    "component.id": "Component id.",
+    "component.kind": "Component kind.",
+    "component.service": "Provider service.",
+    "component.clear_text_processing": "The provider processes the data in clear.",
+    "component.holds_data": "The component holds personal data at rest.",
+    "provider.id": "Provider id as declared.",
+    "provider.known": "The provider is in the knowledge base.",
+    "provider.suggestion": "Nearest known provider id, when unknown.",
+    "provider.name": "Provider name (knowledge base).",
+    "provider.parent.name": "Provider's ultimate parent.",
+    "provider.parent.country": "Jurisdiction of the provider's ultimate parent.",
+    "provider.eu_controlled": "The provider is ultimately EU-controlled.",
+    "operator.id": "Party operating the place.",
+    "operator.country": "Operator's country.",
+    "operator.parent.country": "Country of the operator's ultimate parent.",
+    "location.region": "Provider region.",
+    "location.country": "Country of the place (declared, or from the region).",
+    "location.suggestion": "Nearest known region, when the region is unknown.",
+    "key.declared": "A key is declared for the component.",
+    "key.id": "Key id.",
+    "key.encryption": "client-side, provider-side or none.",
+    "key.management": "provider-managed, customer-managed-in-provider-kms, external-key-store, "
+                      "customer-held, or none when no key is declared.",
+    "key.holder": "Party holding the keys.",
+    "key.holder_country": "Country of the key holder.",
+    "key.holder_in_provider_group": "The key holder belongs to the provider's group.",
+    "key.country": "Country where the keys are held.",
+    "key.hsm.operator": "HSM operator.",
+    "key.hsm.jurisdiction": "HSM operator's jurisdiction.",
+    "key.provider_can_use": "The provider can use the keys.",
+    "place.role": "primary, replica, disaster-recovery, backup, snapshot-copy, export or log.",
+    "place.stores_data": "Personal data rest here (copies and logs always; primary if a store).",
+    "transfer.recipient": "Party receiving the data (the place's operator).",
+    "transfer.tools": "Declared transfer tools for this recipient and country.",
+}
+ACCESS = {
+    "access.id": "Access path id.",
+    "access.kind": "support, administration or remote-access.",
+    "access.country": "Country the access is made from.",
+    "access.clear_text": "The accessing staff see data in clear.",
+    "access.client_informed": "The client was informed (EXI 29).",
+    "entity.id": "Accessing party id.",
+    "entity.name": "Accessing legal entity.",
+    "entity.country": "Accessing entity's country.",
+    "entity.parent.country": "Country of the accessing entity's ultimate parent.",
+    "entity.is_controller": "The accessing entity is the controller itself (not a transfer).",
+    "transfer.recipient": "Party receiving the data (the accessing entity).",
+    "transfer.tools": "Declared transfer tools for this recipient and country.",
+}
+FIELDS: dict[str, dict[str, str]] = {
+    "deployment": COMMON,
+    "component": {**COMMON, **PLACE},
+    "place": {**COMMON, **PLACE},
+    "access": {**COMMON, **ACCESS},
+}
+KINDS = tuple(FIELDS)
+
+HDS_CONTEXTS = {HealthContext.CARE, HealthContext.PREVENTION, HealthContext.DIAGNOSIS,
+                HealthContext.SOCIAL_CARE}
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    kind: str
+    label: str
+    """Human name: `backup of patients-db`."""
+    component: str | None
+    span: Span
+    facts: dict[str, Fact]
+
+
+class _Builder:
+    def __init__(self, d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> None:
+        self.d, self.kb, self.as_of = d, kb, as_of
+
+    def at(self, yaml_path: str) -> str:
+        span = self.d.locations.get(yaml_path)
+        return str(span) if span else f"{self.d.path}:1:1"
+
+    def put(self, facts: dict[str, Fact], path: str, value: Any, yaml_path: str) -> None:
+        if value is not None:
+            facts[path] = Fact(path, value, self.at(yaml_path))
+
+    def derived(self, facts: dict[str, Fact], path: str, value: Any, how: str) -> None:
+        if value is not None:
+            facts[path] = Fact(path, value, f"derived: {how}")
+
+    def common(self) -> dict[str, Fact]:
+        d, f = self.d, {}
+        self.put(f, "deployment.name", d.name, "name")
+        self.put(f, "data.categories", [c.value for c in d.data.categories], "data.categories")
+        self.derived(f, "data.special_category", d.data.special_category, "from data.categories")
+        health = DataCategory.HEALTH in d.data.categories or DataCategory.GENETIC in d.data.categories
+        self.derived(f, "data.health", health, "from data.categories")
+        context = d.data.health_context
+        self.put(f, "data.health_context", context.value if context else None, "data.health_context")
+        self.put(f, "data.pseudonymised", d.data.pseudonymised, "data.pseudonymised")
+        self.derived(f, "hds.applies", self.hds_applies(health, context),
+                     "health data from care, prevention or diagnosis hosted by a third party "
+                     "(L.1111-8 CSP)")
+        controller = d.party(d.controller)
+        self.put(f, "controller.id", d.controller, "controller")
+        if controller:
+            self.put(f, "controller.country", controller.country, _party_path(d, controller, "country"))
+        return f
+
+    def hds_applies(self, health: bool, context: HealthContext | None) -> bool | None:
+        if not health:
+            return False
+        if context is None:
+            return None  # fail closed: health data whose origin is not declared
+        third_party = any(c.operator != self.d.controller for c in self.d.components)
+        return context in HDS_CONTEXTS and third_party
+
+    def party_facts(self, f: dict[str, Fact], prefix: str, party: Party | None) -> None:
+        if party is None:
+            return
+        d = self.d
+        self.put(f, f"{prefix}.id", party.id, _party_path(d, party, "id"))
+        self.put(f, f"{prefix}.country", party.country, _party_path(d, party, "country"))
+        if party.parent is not None:
+            self.put(f, f"{prefix}.parent.country", party.parent.country,
+                     _party_path(d, party, "parent.country"))
+        else:
+            provider = self.kb.provider(party.provider)
+            if provider is not None:
+                f[f"{prefix}.parent.country"] = fact_from(
+                    provider, f"{prefix}.parent.country", provider.parent.country,
+                    f"kb:providers.yaml#{provider.id}")
+
+    def place(self, c: Component, ci: int, role: str, provider_id: str, region: str | None,
+              country: str | None, operator_id: str | None, yaml_path: str) -> dict[str, Fact]:
+        f = self.common()
+        base = f"components[{ci}]"
+        self.put(f, "component.id", c.id, f"{base}.id")
+        self.put(f, "component.kind", c.kind.value, f"{base}.kind")
+        self.put(f, "component.service", c.service, f"{base}.service")
+        self.put(f, "component.clear_text_processing", c.clear_text_processing,
+                 f"{base}.clear_text_processing")
+        self.put(f, "component.holds_data", c.holds_data, f"{base}.kind")
+        self.put(f, "place.role", role, yaml_path)
+        self.derived(f, "place.stores_data", role != "primary" or c.holds_data,
+                     "copies and logs hold data; a primary if its kind stores data")
+        self.put(f, "provider.id", provider_id, f"{yaml_path}.provider"
+                 if f"{yaml_path}.provider" in self.d.locations else f"{base}.provider")
+        provider = self.kb.provider(provider_id)
+        self.derived(f, "provider.known", provider is not None, "knowledge-base lookup")
+        if provider is None:
+            self.derived(f, "provider.suggestion",
+                         self.kb.suggest("provider", provider_id) or "; not in the knowledge base",
+                         "nearest provider id")
+        else:
+            origin = f"kb:providers.yaml#{provider.id}"
+            f["provider.name"] = fact_from(provider, "provider.name", provider.name, origin)
+            f["provider.parent.name"] = fact_from(provider, "provider.parent.name",
+                                                  provider.parent.name, origin)
+            f["provider.parent.country"] = fact_from(provider, "provider.parent.country",
+                                                     provider.parent.country, origin)
+            if provider.eu_controlled is not None:
+                f["provider.eu_controlled"] = fact_from(provider, "provider.eu_controlled",
+                                                        provider.eu_controlled, origin)
+        self.location(f, provider_id, region, country, yaml_path)
+        operator = self.d.party(operator_id)
+        self.party_facts(f, "operator", operator)
+        self.key(f, c, ci, provider_id)
+        recipient = operator_id or next(
+            (p.id for p in self.d.parties if p.provider == provider_id), None)
+        self.transfer(f, recipient, f.get("location.country"), yaml_path)
+        return f
+
+    def location(self, f: dict[str, Fact], provider_id: str, region: str | None,
+                 country: str | None, yaml_path: str) -> None:
+        if country is not None:
+            self.put(f, "location.country", country, f"{yaml_path}.country")
+        if region is None:
+            return
+        self.put(f, "location.region", region, f"{yaml_path}.region")
+        known = self.kb.region(provider_id, region)
+        if known is None:
+            hint = self.kb.suggest("region", region, provider_id)
+            self.derived(f, "location.suggestion", hint or f" (no {provider_id} region of that "
+                         "name in the knowledge base)", "nearest region")
+        elif country is None:
+            f["location.country"] = known.fact("location.country")
+
+    def key(self, f: dict[str, Fact], c: Component, ci: int, provider_id: str) -> None:
+        key = self.d.key(c.key)
+        if key is None:
+            self.derived(f, "key.declared", False, f"no key declared for component {c.id}")
+            self.derived(f, "key.management", "none", f"no key declared for component {c.id}")
+            return
+        ki = self.d.keys.index(key)
+        base = f"keys[{ki}]"
+        self.derived(f, "key.declared", True, f"components[{ci}].key")
+        self.put(f, "key.id", key.id, f"{base}.id")
+        self.put(f, "key.encryption", key.encryption.value, f"{base}.encryption")
+        self.put(f, "key.management", key.management.value, f"{base}.management")
+        self.put(f, "key.holder", key.holder, f"{base}.holder")
+        self.put(f, "key.country", key.country, f"{base}.country")
+        self.put(f, "key.provider_can_use", key.provider_can_use, f"{base}.provider_can_use")
+        if key.hsm is not None:
+            self.put(f, "key.hsm.operator", key.hsm.operator, f"{base}.hsm.operator")
+            self.put(f, "key.hsm.jurisdiction", key.hsm.jurisdiction, f"{base}.hsm.jurisdiction")
+        holder = self.d.party(key.holder)
+        if holder is not None:
+            self.put(f, "key.holder_country", holder.country, _party_path(self.d, holder, "country"))
+            provider = self.kb.provider(provider_id)
+            same_group = holder.provider == provider_id or (
+                provider is not None and holder.parent is not None
+                and holder.parent.name == provider.parent.name)
+            self.derived(f, "key.holder_in_provider_group", same_group,
+                         f"key holder {holder.id} compared with provider {provider_id}")
+
+    def transfer(self, f: dict[str, Fact], recipient: str | None, country: Fact | None,
+                 yaml_path: str) -> None:
+        if recipient is None:
+            return
+        self.put(f, "transfer.recipient", recipient, yaml_path)
+        party = self.d.party(recipient)
+        destination = country.value if country else None
+        tools = []
+        first: str | None = None
+        for ti, t in enumerate(self.d.transfers):
+            if t.recipient == recipient and (not t.countries or destination in t.countries):
+                first = first or f"transfers[{ti}]"
+                tools.append({
+                    "tool": t.tool.value, "recipient": recipient, "country": destination,
+                    "scc_module": t.scc_module, "derogation": t.derogation,
+                    "concluded": t.concluded, "tia_reference": t.tia_reference,
+                    "tia_date": t.tia_date, "systematic": True,
+                    "adequacy_scopes": list(party.adequacy_scopes) if party else [],
+                    "origin": self.at(f"transfers[{ti}]"),
+                })
+        origin = self.at(first) if first else f"derived: no transfer declared for {recipient}"
+        f["transfer.tools"] = Fact("transfer.tools", tools, origin)
+
+    def access(self, a: Access, ai: int) -> dict[str, Fact]:
+        f = self.common()
+        base = f"access[{ai}]"
+        self.put(f, "access.id", a.id, f"{base}.id")
+        self.put(f, "access.kind", a.kind.value, f"{base}.kind")
+        self.put(f, "access.country", a.country, f"{base}.country")
+        self.put(f, "access.clear_text", a.clear_text, f"{base}.clear_text")
+        self.put(f, "access.client_informed", a.client_informed, f"{base}.client_informed")
+        entity = self.d.party(a.entity)
+        self.party_facts(f, "entity", entity)
+        if entity is not None:
+            self.put(f, "entity.name", entity.name, _party_path(self.d, entity, "name"))
+        self.derived(f, "entity.is_controller", a.entity == self.d.controller,
+                     "access entity compared with the controller")
+        self.transfer(f, a.entity, f.get("access.country"), f"{base}.country")
+        return f
+
+
+def _party_path(d: Deployment, party: Party, leaf: str) -> str:
+    return f"parties[{d.parties.index(party)}].{leaf}"
+
+
+def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subject]:
+    """Every subject of a deployment, in file order."""
+    b = _Builder(d, kb, as_of)
+    yield Subject("deployment", d.name, None, d.span, b.common())
+    for ci, c in enumerate(d.components):
+        base = f"components[{ci}]"
+        primary = b.place(c, ci, "primary", c.provider, c.region, c.country, c.operator, base)
+        yield Subject("component", c.id, c.id, c.span, primary)
+        yield Subject("place", f"{c.id}", c.id, c.span, primary)
+        for j, copy in enumerate(c.copies):
+            path = f"{base}.copies[{j}]"
+            facts = b.place(c, ci, copy.kind.value, copy.provider or c.provider, copy.region,
+                            copy.country, copy.operator or c.operator, path)
+            yield Subject("place", f"{copy.kind.value} of {c.id}", c.id, copy.span, facts)
+        for j, log in enumerate(c.logs):
+            if not log.personal_data:
+                continue
+            path = f"{base}.logs[{j}]"
+            facts = b.place(c, ci, "log", log.provider or c.provider, log.region, log.country,
+                            log.operator or c.operator, path)
+            yield Subject("place", f"logs of {c.id}", c.id, log.span, facts)
+    for ai, a in enumerate(d.access):
+        yield Subject("access", f"{a.kind.value} access {a.id}", None, a.span, b.access(a, ai))

@@ -1,0 +1,68 @@
+"""Is a declared GDPR Chapter V transfer tool valid on the as-of date?
+
+Validity periods come from the knowledge base (adequacy decisions, SCC decisions), never from
+code: Privacy Shield stops on 2020-07-16, the DPF starts on 2023-07-10, the 2010 SCCs end after
+2022-12-27 because the data say so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from residency_audit.kb import fact_from
+from residency_audit.model import Fact
+
+if TYPE_CHECKING:
+    from residency_audit.engine.operators import Context
+
+_INSTRUMENT = {"scc-2021": "eu-scc-2021", "scc-2010": "eu-scc-2010", "scc-2001": "eu-scc-2001"}
+
+
+def assess_tools(tools: Any, ctx: Context, *, allow_derogations: bool) -> tuple[bool, list[Fact]]:
+    """True when at least one tool is valid; facts say why each tool is or is not."""
+    facts: list[Fact] = []
+    valid = False
+    for tool in tools or ():
+        ok, fact = assess_tool(tool, ctx, allow_derogations=allow_derogations)
+        facts.append(fact)
+        valid = valid or ok
+    return valid, facts
+
+
+def assess_tool(tool: dict[str, Any], ctx: Context, *, allow_derogations: bool) -> tuple[bool, Fact]:
+    kb, day = ctx.kb, ctx.as_of
+    kind, country = tool["tool"], tool["country"]
+    path = f"transfer.tool.{kind}"
+    origin = tool["origin"]
+    if kind in ("adequacy", "dpf"):
+        scopes = set(tool["adequacy_scopes"])
+        for decision in kb.adequacy(country, day):
+            if kind == "dpf" and decision.scope_id != "dpf-list":
+                continue
+            if decision.scope == "general" or decision.scope_id in scopes:
+                return True, fact_from(decision, path, f"valid: {decision.decision}",
+                                       f"kb:adequacy.yaml#{decision.id}")
+        restricted = [d for d in kb.adequacy(country, day) if d.scope != "general"]
+        why = (f"invalid: recipient not declared on the {restricted[0].scope_id} list "
+               f"({restricted[0].title})" if restricted
+               else f"invalid: no adequacy decision for {country} in force on {day}")
+        return False, Fact(path, why, origin)
+    if kind in _INSTRUMENT:
+        instrument = kb.instrument(_INSTRUMENT[kind])
+        if instrument is None:
+            return False, Fact(path, f"unknown instrument {_INSTRUMENT[kind]}", origin)
+        ok = instrument.holds_on(day)
+        state = "valid" if ok else f"invalid on {day}"
+        return ok, fact_from(instrument, path, f"{state}: {instrument.title}",
+                             f"kb:instruments.yaml#{instrument.id}")
+    if kind == "bcr":
+        return True, Fact(path, "declared binding corporate rules (approval not verified)", origin)
+    # Art. 49 derogations are for occasional transfers only (EDPB Guidelines 2/2018); hosting,
+    # backups and routine support are systematic.
+    if not allow_derogations:
+        return False, Fact(path, "invalid here: an Art. 45 or 46 basis is required", origin)
+    if tool.get("systematic", True):
+        return False, Fact(path, "invalid: Art. 49 derogations do not cover systematic "
+                                 "transfers (hosting, backups, routine support)", origin)
+    ok = bool(tool.get("derogation"))
+    return ok, Fact(path, f"derogation {tool.get('derogation')}", origin)

@@ -1,0 +1,58 @@
+"""`residency-audit explain RULE`: a rule as a lawyer or auditor would want to read it."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from residency_audit.engine.conditions import fields_of
+from residency_audit.engine.rules import Pack, Rule
+from residency_audit.errors import UsageError
+from residency_audit.kb import KnowledgeBase
+
+
+def find_rule(rule_id: str, packs: Sequence[Pack]) -> Rule:
+    rules = {r.id: r for p in packs for r in p.rules}
+    if rule_id in rules:
+        return rules[rule_id]
+    hint = difflib.get_close_matches(rule_id.upper(), list(rules), n=1)
+    more = f"; did you mean {hint[0]}?" if hint else "; see `residency-audit rules list`"
+    raise UsageError(f"unknown rule {rule_id!r}{more}")
+
+
+def describe_rule(rule_id: str, packs: Sequence[Pack], kb: KnowledgeBase) -> str:
+    r = find_rule(rule_id, packs)
+    lines = [f"{r.id} — {r.title}", f"pack: {r.pack}    severity: {r.severity.label}"
+             f"{' (+1 for Art. 9 data)' if r.escalate_special_category else ''}"
+             f"    when unverifiable: {r.unverifiable_severity.label}",
+             f"applies to: {', '.join(r.applies_to)}    defined in: {r.span}"]
+    if r.effective_from or r.effective_until:
+        lines.append(f"in effect: from {r.effective_from or 'always'} "
+                     f"until {r.effective_until or 'further notice'}")
+    if r.deprecated:
+        lines.append("DEPRECATED: kept so that its id is never reused")
+    lines += ["", "Rationale:", f"  {r.rationale.strip()}", "", "Remediation:",
+              f"  {r.remediation.strip()}", "", "References:"]
+    lines += [f"  - {ref.label}: {ref.url}" for ref in r.references]
+    for law_id in r.laws:
+        law = kb.laws[law_id]
+        lines.append(f"  - {law.name} ({law.citation}): {law.url or law.source}")
+    used = sorted(set(fields_of(r.require) + (fields_of(r.when) if r.when else [])))
+    lines += ["", "Facts it reads: " + ", ".join(used)]
+    unverified = _unverified(r, kb)
+    if unverified or r.notes:
+        lines += ["", "Unverified facts and caveats:"]
+        if r.notes:
+            lines.append(f"  {r.notes.strip()}")
+        lines += [f"  - {item}" for item in unverified]
+    return "\n".join(lines)
+
+
+def _unverified(rule: Rule, kb: KnowledgeBase) -> list[str]:
+    """Knowledge the rule depends on that is marked `verified: false`."""
+    out = [f"law {law_id}: {kb.laws[law_id].note or 'not verified'}"
+           for law_id in rule.laws if not kb.laws[law_id].verified]
+    for instrument in kb.instruments.values():
+        if not instrument.verified and instrument.id in (rule.notes or ""):
+            out.append(f"instrument {instrument.id}: {instrument.note or 'not verified'}")
+    return out

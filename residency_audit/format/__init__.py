@@ -1,0 +1,94 @@
+"""The deployment file format (`schema_version: 1`): loading, cross-reference checks, JSON Schema."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+
+from residency_audit.errors import InputError
+from residency_audit.format.convert import INVALID, Converter
+from residency_audit.loader import Document, load_document
+from residency_audit.model import Deployment, Diagnostic, Span
+
+SCHEMA_VERSION = 1
+
+
+def load_deployment(path: Path, display: str | None = None) -> tuple[Deployment, Document]:
+    """Read and validate a deployment file; every problem in it is raised at once."""
+    document = load_document(path, display)
+    return parse_deployment(document), document
+
+
+def parse_deployment(document: Document) -> Deployment:
+    if document.root is None:
+        raise InputError.at(Span(document.path, 1, 1), "empty file; expected a deployment "
+                                                        "(see `residency-audit schema`)")
+    converter = Converter(document.path)
+    deployment = converter.mapping(document.root, Deployment, "")
+    if deployment is INVALID:
+        raise InputError(sorted(converter.diagnostics))
+    deployment = dataclasses.replace(
+        deployment, path=document.path, locations=converter.locations
+    )
+    problems = sorted(check_references(deployment))
+    if problems:
+        raise InputError(problems)
+    return deployment
+
+
+def check_references(d: Deployment) -> Iterable[Diagnostic]:
+    """Ids are unique and every reference points at something declared."""
+    at = d.locations.get
+    root = Span(d.path, 1, 1)
+    if d.schema_version != SCHEMA_VERSION:
+        yield Diagnostic(at("schema_version", root),
+                         f"schema_version {d.schema_version} is not supported; this tool reads "
+                         f"version {SCHEMA_VERSION}")
+    for label, items in (("parties", d.parties), ("components", d.components),
+                         ("keys", d.keys), ("access", d.access)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                yield Diagnostic(at(f"{label}[{i}].id", root),
+                                 f"duplicate id {item.id!r} in {label}; ids must be unique")
+            seen.add(item.id)
+    parties = {p.id for p in d.parties}
+    components = {c.id for c in d.components}
+    keys = {k.id for k in d.keys}
+
+    def ref(path: str, value: str | None, known: set[str], what: str) -> Iterable[Diagnostic]:
+        if value is not None and value not in known:
+            choices = ", ".join(sorted(known)) or "none declared"
+            yield Diagnostic(at(path, root), f"{path}: unknown {what} {value!r} "
+                                             f"(declared: {choices})")
+
+    yield from ref("controller", d.controller, parties, "party")
+    for i, c in enumerate(d.components):
+        yield from ref(f"components[{i}].operator", c.operator, parties, "party")
+        yield from ref(f"components[{i}].key", c.key, keys, "key")
+        for j, copy in enumerate(c.copies):
+            yield from ref(f"components[{i}].copies[{j}].operator", copy.operator, parties, "party")
+        for j, log in enumerate(c.logs):
+            yield from ref(f"components[{i}].logs[{j}].operator", log.operator, parties, "party")
+        for j, activity in enumerate(c.hds_activities):
+            if not 1 <= activity <= 6:
+                yield Diagnostic(at(f"components[{i}].hds_activities[{j}]", root),
+                                 f"HDS activity {activity} does not exist; activities are 1 to 6")
+    for i, k in enumerate(d.keys):
+        yield from ref(f"keys[{i}].holder", k.holder, parties, "party")
+    for i, a in enumerate(d.access):
+        yield from ref(f"access[{i}].entity", a.entity, parties, "party")
+        for j, comp in enumerate(a.components):
+            yield from ref(f"access[{i}].components[{j}]", comp, components, "component")
+    for i, t in enumerate(d.transfers):
+        yield from ref(f"transfers[{i}].recipient", t.recipient, parties, "party")
+        if t.scc_module is not None and not 1 <= t.scc_module <= 4:
+            yield Diagnostic(at(f"transfers[{i}].scc_module", root),
+                             "scc_module must be 1, 2, 3 or 4 (Decision 2021/914)")
+    for i, cert in enumerate(d.certifications):
+        yield from ref(f"certifications[{i}].holder", cert.holder, parties, "party")
+        for j, activity in enumerate(cert.activities):
+            if not 1 <= activity <= 6:
+                yield Diagnostic(at(f"certifications[{i}].activities[{j}]", root),
+                                 f"HDS activity {activity} does not exist; activities are 1 to 6")

@@ -1,0 +1,265 @@
+"""Located YAML nodes → frozen dataclasses, collecting every error of a file at once.
+
+Scalars are read the YAML 1.2 way and by the type the field expects: a `str` field takes the text
+as written (`country: NO` is Norway, `referential: 2018` is "2018"), a `bool` accepts only
+true/false, dates are ISO `YYYY-MM-DD`. Unknown keys are errors with a "did you mean". Aliases are
+allowed but every node visit is counted, so an alias bomb stops at a budget instead of eating memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import types
+import typing
+from dataclasses import MISSING, dataclass, fields, is_dataclass
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from residency_audit.model import Diagnostic, Span
+
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+_STANDARD_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")
+)
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_INT = re.compile(r"[-+]?[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class _Invalid:
+    """Marks a value that failed conversion (its error is already recorded)."""
+
+
+INVALID: Any = _Invalid()
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    name: str
+    """The YAML key (the attribute name unless the field's metadata gives a `key`)."""
+    attr: str
+    kind: Any
+    required: bool
+    default: Any
+    doc: str
+
+
+@cache
+def plan(cls: type) -> tuple[FieldPlan, ...]:
+    """The documented fields of a model dataclass, with resolved types (computed once)."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in fields(cls):
+        text = f.metadata.get("doc")
+        if text is None:  # internal fields (span, path, locations) are not part of the format
+            continue
+        required = f.default is MISSING and f.default_factory is MISSING
+        default = None if required else f.default
+        key = f.metadata.get("key", f.name)
+        out.append(FieldPlan(key, f.name, hints[f.name], required, default, text))
+    return tuple(out)
+
+
+def unwrap_optional(kind: Any) -> tuple[Any, bool]:
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        return args[0], True
+    return kind, False
+
+
+def describe(kind: Any) -> str:
+    kind, _ = unwrap_optional(kind)
+    if typing.get_origin(kind) is tuple:
+        return f"a list of {describe(typing.get_args(kind)[0])}s"
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return "one of " + ", ".join(str(m.value) for m in kind)
+    if is_dataclass(kind):
+        return "a mapping"
+    return {str: "a string", int: "an integer", bool: "true or false", dt.date: "a date"}.get(
+        kind, str(kind)
+    )
+
+
+class Converter:
+    """Converts one file's nodes; errors accumulate in `diagnostics`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.diagnostics: list[Diagnostic] = []
+        self.locations: dict[str, Span] = {}
+        self._visits = 0
+
+    def span(self, node: Node) -> Span:
+        return Span(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def error(self, node: Node, message: str) -> Any:
+        self.diagnostics.append(Diagnostic(self.span(node), message))
+        return INVALID
+
+    def convert(self, node: Node, kind: Any, where: str, depth: int = 0) -> Any:
+        self._visits += 1
+        if self._visits > MAX_NODES:
+            if self._visits == MAX_NODES + 1:
+                self.error(node, f"document expands to more than {MAX_NODES} values "
+                                 "(YAML alias bomb?); remove the aliases")
+            return INVALID
+        if depth > MAX_DEPTH:
+            return self.error(node, f"nesting deeper than {MAX_DEPTH} levels")
+        self.locations[where] = self.span(node)
+        kind, optional = unwrap_optional(kind)
+        if isinstance(node, ScalarNode):
+            if node.tag not in _STANDARD_TAGS:
+                return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
+            if not node.style and node.value in _NULLS and node.tag != "tag:yaml.org,2002:str":
+                if optional:
+                    return None
+                return self.error(node, f"{where}: missing value, expected {describe(kind)}")
+        if typing.get_origin(kind) is tuple:
+            return self._sequence(node, typing.get_args(kind)[0], where, depth)
+        if typing.get_origin(kind) is dict:
+            return self._dict(node, typing.get_args(kind)[1], where, depth)
+        if is_dataclass(kind):
+            return self.mapping(node, kind, where, depth)  # type: ignore[arg-type]
+        if not isinstance(node, ScalarNode):
+            return self.error(node, f"{where}: expected {describe(kind)}, not a "
+                                    f"{'list' if isinstance(node, SequenceNode) else 'mapping'}")
+        return self._scalar(node, kind, where)
+
+    def _scalar(self, node: ScalarNode, kind: Any, where: str) -> Any:
+        text = node.value
+        quoted = bool(node.style)
+        if kind is str:
+            return text
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            try:
+                return kind(text)
+            except ValueError:
+                values = [str(m.value) for m in kind]
+                hint = difflib.get_close_matches(text, values, n=1)
+                more = f"; did you mean {hint[0]!r}?" if hint else f"; expected one of {', '.join(values)}"
+                return self.error(node, f"{where}: unknown value {text!r}{more}")
+        if kind is bool:
+            if not quoted and text in _TRUE:
+                return True
+            if not quoted and text in _FALSE:
+                return False
+            return self.error(node, f"{where}: expected true or false, got {text!r}")
+        if kind is int:
+            if not quoted and _INT.fullmatch(text):
+                return int(text)
+            return self.error(node, f"{where}: expected an integer, got {text!r}")
+        if kind is dt.date:
+            if _DATE.fullmatch(text):
+                try:
+                    return dt.date.fromisoformat(text)
+                except ValueError:
+                    pass
+            return self.error(node, f"{where}: expected a date YYYY-MM-DD, got {text!r}")
+        raise TypeError(f"no converter for {kind!r}")  # a model bug, not an input error
+
+    def _sequence(self, node: Node, item: Any, where: str, depth: int) -> Any:
+        if not isinstance(node, SequenceNode):
+            return self.error(node, f"{where}: expected {describe(tuple[item, ...])}")
+        values = [self.convert(n, item, f"{where}[{i}]", depth + 1) for i, n in enumerate(node.value)]
+        return INVALID if any(v is INVALID for v in values) else tuple(values)
+
+    def _dict(self, node: Node, item: Any, where: str, depth: int) -> Any:
+        if not isinstance(node, MappingNode):
+            return self.error(node, f"{where}: expected a mapping")
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else None
+            if not isinstance(key, str) or key == "<<":
+                self.error(key_node, "keys must be plain strings")
+            elif key in out:
+                self.error(key_node, f"duplicate key {key!r}")
+            else:
+                out[key] = self.convert(value_node, item, f"{where}.{key}", depth + 1)
+                continue
+            out[f"<invalid {len(out)}>"] = INVALID
+        return INVALID if any(v is INVALID for v in out.values()) else out
+
+    def mapping(self, node: Node, cls: type, where: str, depth: int = 0) -> Any:
+        """Convert a mapping node into `cls`, reporting unknown, duplicate and missing keys."""
+        if not isinstance(node, MappingNode):
+            return self.error(node, f"{where or 'document'}: expected a mapping with keys "
+                                    f"{', '.join(p.name for p in plan(cls))}")
+        plans = {p.name: p for p in plan(cls)}
+        seen: dict[str, Node] = {}
+        values: dict[str, Any] = {}
+        ok = True
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                ok = self.error(key_node, "keys must be plain strings") is not INVALID and ok
+                continue
+            key = key_node.value
+            if key == "<<":
+                self.error(key_node, "merge keys (<<) are not supported; write the keys out")
+                ok = False
+                continue
+            if key in seen:
+                first = seen[key].start_mark.line + 1
+                self.error(key_node, f"duplicate key {key!r} (first defined on line {first})")
+                ok = False
+                continue
+            seen[key] = key_node
+            field_plan = plans.get(key)
+            if field_plan is None:
+                hint = difflib.get_close_matches(key, list(plans), n=1)
+                more = f"; did you mean {hint[0]!r}?" if hint else f"; known keys: {', '.join(plans)}"
+                self.error(key_node, f"unknown key {key!r}{more}")
+                ok = False
+                continue
+            child = f"{where}.{key}" if where else key
+            value = self.convert(value_node, field_plan.kind, child, depth + 1)
+            if value is INVALID:
+                ok = False
+            values[field_plan.attr] = value
+        for name, field_plan in plans.items():
+            if field_plan.required and name not in seen:
+                self.error(node, f"{where + ': ' if where else ''}missing required key {name!r} "
+                                 f"({field_plan.doc.rstrip('.')})")
+                ok = False
+        if not ok:
+            return INVALID
+        if "span" in {f.name for f in fields(cls)}:
+            values["span"] = self.span(node)
+        return cls(**values)
+
+
+
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+
+
+def plain_value(node: Node, depth: int = 0) -> Any:
+    """A node as plain Python data, with YAML 1.2 core-schema scalars (for rule arguments and
+    examples, where no model type directs the reading). Dates stay strings."""
+    if depth > MAX_DEPTH:
+        raise ValueError("nesting too deep")
+    if isinstance(node, MappingNode):
+        return {k.value: plain_value(v, depth + 1) for k, v in node.value}
+    if isinstance(node, SequenceNode):
+        return [plain_value(v, depth + 1) for v in node.value]
+    text = node.value
+    if node.style:  # quoted or block scalar: always a string (plain style is None or '')
+        return text
+    if text in _NULLS:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return text

@@ -1,0 +1,207 @@
+"""The knowledge base: countries, adequacy decisions, instruments, laws, providers and regions.
+
+Data live in `kb/data/*.yaml`, are validated like user input, and are offered as typed, dated
+lookups. A lookup that fails returns None (callers turn that into a "cannot be verified" finding)
+and `suggest` offers the nearest known name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from residency_audit.errors import KnowledgeBaseError
+from residency_audit.format.convert import INVALID, Converter
+from residency_audit.kb.entries import (
+    Adequacy,
+    AdequacyFile,
+    CountriesFile,
+    Country,
+    Instrument,
+    InstrumentsFile,
+    Law,
+    LawsFile,
+    Provenance,
+    Provider,
+    ProvidersFile,
+    Region,
+    RegionBlock,
+    RegionsFile,
+)
+from residency_audit.loader import load_document
+from residency_audit.model import Fact, Span
+
+DATA_DIR = Path(__file__).parent / "data"
+STALE_AFTER_DAYS = 183
+"""Knowledge checked longer ago than this (about six months) is flagged in the report header."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class KbFile:
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegionFact:
+    provider: str
+    region: str
+    country: str
+    source: str
+    verified: bool
+    as_of: dt.date
+    note: str | None
+
+    def fact(self, path: str) -> Fact:
+        return Fact(path, self.country, f"kb:regions.yaml#{self.provider}/{self.region}",
+                    self.source, self.verified)
+
+
+class KnowledgeBase:
+    """Typed, dated lookups over the bundled knowledge."""
+
+    def __init__(self, directory: Path = DATA_DIR) -> None:
+        self.files: list[KbFile] = []
+        countries = self._load(directory, "countries.yaml", CountriesFile).countries
+        self.countries: dict[str, Country] = {c.code: c for c in countries}
+        self.decisions: tuple[Adequacy, ...] = self._load(
+            directory, "adequacy.yaml", AdequacyFile).decisions
+        self.instruments: dict[str, Instrument] = {
+            i.id: i for i in self._load(directory, "instruments.yaml", InstrumentsFile).instruments}
+        self.laws: dict[str, Law] = {
+            law.id: law for law in self._load(directory, "laws.yaml", LawsFile).laws}
+        self.providers: dict[str, Provider] = {
+            p.id: p for p in self._load(directory, "providers.yaml", ProvidersFile).providers}
+        self.region_blocks: dict[str, RegionBlock] = self._load(
+            directory, "regions.yaml", RegionsFile).providers
+
+    def _load(self, directory: Path, name: str, cls: type[T]) -> T:
+        document = load_document(directory / name, f"kb/{name}")
+        self.files.append(KbFile(f"kb/{name}", hashlib.sha256(document.raw).hexdigest()))
+        converter = Converter(document.path)
+        if document.root is None:
+            raise KnowledgeBaseError.at(Span(document.path, 1, 1), "empty knowledge-base file")
+        value = converter.mapping(document.root, cls, "")
+        if value is INVALID:
+            raise KnowledgeBaseError(sorted(converter.diagnostics))
+        return value  # type: ignore[no-any-return]
+
+    # -- countries ---------------------------------------------------------------------------
+
+    def country(self, code: str | None) -> Country | None:
+        return self.countries.get(code) if code else None
+
+    def in_eea(self, code: str | None, on: dt.date) -> bool | None:
+        country = self.country(code)
+        if country is None:
+            return None
+        return any(p.contains(on) for p in country.eea)
+
+    def in_eu(self, code: str | None, on: dt.date) -> bool | None:
+        country = self.country(code)
+        if country is None:
+            return None
+        return any(p.contains(on) for p in country.eu)
+
+    # -- adequacy and instruments ---------------------------------------------------------------
+
+    def adequacy(self, code: str | None, on: dt.date) -> tuple[Adequacy, ...]:
+        """Adequacy decisions covering `code` in force on `on` (general or restricted)."""
+        return tuple(d for d in self.decisions if d.country == code and d.holds_on(on))
+
+    def generally_adequate(self, code: str | None, on: dt.date) -> bool | None:
+        if self.country(code) is None:
+            return None
+        return any(d.scope == "general" for d in self.adequacy(code, on))
+
+    def instrument(self, instrument_id: str) -> Instrument | None:
+        return self.instruments.get(instrument_id)
+
+    # -- laws ----------------------------------------------------------------------------------
+
+    def compelled_access_laws(self, jurisdiction: str | None, on: dt.date) -> tuple[Law, ...]:
+        """Laws of `jurisdiction` that can compel access to data, enacted by `on`."""
+        return tuple(
+            law for law in self.laws.values()
+            if law.jurisdiction == jurisdiction and law.compelled_access
+            and (law.enacted is None or law.enacted <= on) and law.holds_on(on)
+        )
+
+    def surveillance_laws(self, jurisdiction: str | None, on: dt.date) -> tuple[Law, ...]:
+        """Every access law of `jurisdiction` in force on `on`, compelled or not (EO 12333)."""
+        return tuple(
+            law for law in self.laws.values()
+            if law.jurisdiction == jurisdiction
+            and (law.enacted is None or law.enacted <= on) and law.holds_on(on)
+        )
+
+    # -- providers and regions -----------------------------------------------------------------
+
+    def provider(self, provider_id: str | None) -> Provider | None:
+        return self.providers.get(provider_id) if provider_id else None
+
+    def region(self, provider_id: str, region: str) -> RegionFact | None:
+        block = self.region_blocks.get(provider_id)
+        if block is None:
+            return None
+        entry: Region | None = block.regions.get(region)
+        if entry is None:
+            return None
+        return RegionFact(
+            provider_id, region, entry.country, entry.source or block.source,
+            block.verified if entry.verified is None else entry.verified, block.as_of,
+            entry.note,
+        )
+
+    # -- suggestions ---------------------------------------------------------------------------
+
+    def suggest(self, what: str, value: str, provider_id: str | None = None) -> str:
+        """`; did you mean "x"?` or an empty string."""
+        names: list[str]
+        if what == "region" and provider_id in self.region_blocks:
+            names = list(self.region_blocks[provider_id].regions)
+        elif what == "provider":
+            names = list(self.providers)
+        elif what == "country":
+            names = list(self.countries)
+        else:
+            names = []
+        close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+        return f'; did you mean "{close[0]}"?' if close else ""
+
+    # -- staleness -----------------------------------------------------------------------------
+
+    def stale_entries(self, on: dt.date) -> list[str]:
+        """Ids of facts checked more than about six months before `on`."""
+        limit = on - dt.timedelta(days=STALE_AFTER_DAYS)
+        out: list[str] = []
+        groups: list[tuple[str, Any]] = [
+            ("adequacy", self.decisions), ("laws", self.laws.values()),
+            ("providers", self.providers.values()), ("instruments", self.instruments.values()),
+        ]
+        for label, entries in groups:
+            out.extend(f"{label}/{e.id}" for e in entries if e.as_of < limit)
+        out.extend(f"regions/{name}" for name, b in self.region_blocks.items() if b.as_of < limit)
+        return sorted(out)
+
+
+def fact_from(entry: Provenance, path: str, value: Any, origin: str) -> Fact:
+    """A fact read from a knowledge-base entry, carrying the entry's source and flag."""
+    return Fact(path, value, origin, entry.source, entry.verified)
+
+
+_DEFAULT: KnowledgeBase | None = None
+
+
+def default() -> KnowledgeBase:
+    """The bundled knowledge base, loaded once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = KnowledgeBase()
+    return _DEFAULT

@@ -1,0 +1,157 @@
+"""Knowledge-base entry types. Every fact carries its source, whether it was verified, when it was
+checked (`as_of`) and the period it holds (`valid_from` inclusive, `valid_until` exclusive)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from residency_audit.model import Span, doc
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Provenance:
+    source: str = field(metadata=doc("URL of the source the fact was checked against."))
+    verified: bool = field(metadata=doc("False when the fact is from memory or a weak source."))
+    as_of: dt.date = field(metadata=doc("When the fact was last checked."))
+    valid_from: dt.date | None = field(default=None, metadata=doc("First day the fact holds."))
+    valid_until: dt.date | None = field(
+        default=None, metadata=doc("First day the fact no longer holds (exclusive).")
+    )
+    note: str | None = field(default=None, metadata=doc("Caveats, open questions."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+    def holds_on(self, day: dt.date) -> bool:
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return self.valid_until is None or day < self.valid_until
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Period:
+    start: dt.date = field(metadata=doc("First day (inclusive).", key="from"))
+    end: dt.date | None = field(default=None, metadata=doc("First day after (exclusive).", key="until"))
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Country(Provenance):
+    code: str = field(metadata=doc("ISO 3166-1 alpha-2 code."))
+    name: str = field(metadata=doc("English short name."))
+    eu: tuple[Period, ...] = field(default=(), metadata=doc("EU membership periods."))
+    eea: tuple[Period, ...] = field(default=(), metadata=doc("Periods inside the EEA (GDPR area)."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Adequacy(Provenance):
+    id: str = field(metadata=doc("Stable id."))
+    title: str = field(metadata=doc("Short title."))
+    decision: str = field(metadata=doc("Decision reference."))
+    scope: str = field(metadata=doc("general or restricted."))
+    country: str | None = field(default=None, metadata=doc("Country covered."))
+    organisation: str | None = field(default=None, metadata=doc("International organisation."))
+    adopted: dt.date | None = field(default=None, metadata=doc("Adoption date."))
+    scope_id: str | None = field(default=None, metadata=doc("Id of the restricted scope."))
+    scope_note: str | None = field(default=None, metadata=doc("What the scope covers."))
+    url: str | None = field(default=None, metadata=doc("Official text."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Instrument(Provenance):
+    id: str = field(metadata=doc("Stable id."))
+    kind: str = field(metadata=doc("scc, hds-referential, secnumcloud, regulation, guidance..."))
+    title: str = field(metadata=doc("Title and reference."))
+    url: str | None = field(default=None, metadata=doc("Official text."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Law(Provenance):
+    id: str = field(metadata=doc("Stable id."))
+    name: str = field(metadata=doc("Short name."))
+    citation: str = field(metadata=doc("Legal citation."))
+    jurisdiction: str = field(metadata=doc("Country whose law it is."))
+    compelled_access: bool = field(metadata=doc("Can compel a provider to hand over data."))
+    applies_to: str | None = field(default=None, metadata=doc("Who it binds."))
+    enacted: dt.date | None = field(default=None, metadata=doc("Enactment date."))
+    status: str | None = field(default=None, metadata=doc("in-force, lapsed, repealed, uncertain."))
+    status_as_of: dt.date | None = field(default=None, metadata=doc("Date of the status."))
+    url: str | None = field(default=None, metadata=doc("Text of the law."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entity(Provenance):
+    name: str = field(metadata=doc("Legal entity name."))
+    country: str = field(metadata=doc("Seat."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParentCompany:
+    name: str = field(metadata=doc("Ultimate parent."))
+    country: str = field(metadata=doc("Seat of the ultimate parent."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderCertification(Provenance):
+    scheme: str = field(metadata=doc("hds, secnumcloud, iso27001."))
+    offer: str | None = field(default=None, metadata=doc("Offer or scope."))
+    activities: tuple[int, ...] = field(default=(), metadata=doc("HDS activities."))
+    referential: str | None = field(default=None, metadata=doc("Referential version."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Provider(Provenance):
+    id: str = field(metadata=doc("Stable id used in deployments."))
+    name: str = field(metadata=doc("Commercial name."))
+    parent: ParentCompany = field(metadata=doc("Ultimate parent and its jurisdiction."))
+    entities: tuple[Entity, ...] = field(default=(), metadata=doc("Contracting legal entities."))
+    eu_controlled: bool | None = field(default=None, metadata=doc("Ultimately EU-controlled."))
+    certifications: tuple[ProviderCertification, ...] = field(
+        default=(), metadata=doc("Certifications and qualifications with dates.")
+    )
+    dns_suffixes: tuple[str, ...] = field(default=(), metadata=doc("DNS suffixes it serves."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Region:
+    country: str = field(metadata=doc("ISO country of the region."))
+    name: str | None = field(default=None, metadata=doc("Provider's name for the region."))
+    source: str | None = field(default=None, metadata=doc("Overrides the block's source."))
+    verified: bool | None = field(default=None, metadata=doc("Overrides the block's flag."))
+    note: str | None = field(default=None, metadata=doc("Caveats."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegionBlock(Provenance):
+    regions: dict[str, Region] = field(metadata=doc("Region id → location."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CountriesFile:
+    countries: tuple[Country, ...] = field(metadata=doc("Countries."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdequacyFile:
+    decisions: tuple[Adequacy, ...] = field(metadata=doc("Adequacy decisions."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstrumentsFile:
+    instruments: tuple[Instrument, ...] = field(metadata=doc("Instruments."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LawsFile:
+    laws: tuple[Law, ...] = field(metadata=doc("Laws."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProvidersFile:
+    providers: tuple[Provider, ...] = field(metadata=doc("Providers."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegionsFile:
+    providers: dict[str, RegionBlock] = field(metadata=doc("Regions per provider."))

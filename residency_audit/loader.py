@@ -1,0 +1,137 @@
+"""YAML text → located nodes, safely and within bounds.
+
+Only composing happens here (no constructors run, so no tag can execute anything); turning nodes
+into model objects is `residency_audit.format`. Inputs come from strangers, so size, nesting and
+encoding are checked before libyaml sees the text: libyaml's C composer recurses and crashes the
+interpreter on very deep flow nesting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from yaml.nodes import Node
+
+from residency_audit.errors import InputError
+from residency_audit.model import Diagnostic, Span
+
+MAX_BYTES = 8 * 1024 * 1024
+"""Largest input accepted; a real deployment file is a few kilobytes."""
+MAX_FLOW_DEPTH = 200
+"""Deepest `[`/`{` nesting accepted; libyaml segfaults somewhere past ~50,000."""
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A parsed YAML file: its path as given, its bytes (for hashing) and its root node."""
+
+    path: str
+    raw: bytes
+    root: Node | None
+
+
+def read_bytes(path: Path, display: str) -> bytes:
+    """Read a file, refusing what is too large or not a regular file."""
+    where = Span(display, 1, 1)
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_BYTES:
+            raise InputError.at(
+                where,
+                f"file is {size / 1048576:.1f} MiB, larger than the {MAX_BYTES // 1048576} MiB "
+                "limit for a deployment or rule file; split it or check it is the right file",
+            )
+        with open(path, "rb") as handle:
+            return handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError.at(where, "file not found (deleted during the run?)") from None
+    except IsADirectoryError:
+        raise InputError.at(where, "is a directory, expected a YAML file") from None
+    except OSError as exc:
+        raise InputError.at(where, f"cannot read file: {exc.strerror or exc}") from None
+
+
+def decode(raw: bytes, display: str) -> str:
+    """Decode UTF-8 strictly, pointing at the first bad byte."""
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise InputError.at(
+            Span(display, line, 1), "binary file (NUL byte), expected UTF-8 YAML text"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise InputError.at(
+            Span(display, line, column),
+            f"invalid UTF-8 byte 0x{raw[exc.start]:02x}; save the file as UTF-8",
+        ) from None
+    _check_flow_depth(text, display)
+    return text
+
+
+def _check_flow_depth(text: str, display: str) -> None:
+    if "[" not in text and "{" not in text:
+        return
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_FLOW_DEPTH:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            raise InputError.at(
+                Span(display, line, column),
+                f"nesting deeper than {MAX_FLOW_DEPTH} levels; this is not a deployment file",
+            )
+
+
+def compose(text: str, display: str) -> Node | None:
+    """Parse one YAML document into nodes; syntax errors become diagnostics with a position."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = Span(display, mark.line + 1, mark.column + 1) if mark else Span(display, 1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        context = f" ({exc.context})" if exc.context and exc.problem else ""
+        raise InputError.at(span, f"YAML syntax: {problem}{context}") from None
+    except yaml.YAMLError as exc:
+        raise InputError.at(Span(display, 1, 1), f"YAML: {exc}") from None
+    except RecursionError:
+        raise InputError.at(Span(display, 1, 1), "nesting too deep to parse") from None
+    finally:
+        loader.dispose()
+    return root
+
+
+def load_document(path: Path, display: str | None = None) -> Document:
+    """Read, decode and compose a YAML file; `display` is the path shown in messages."""
+    shown = display if display is not None else str(path)
+    raw = read_bytes(path, shown)
+    text = decode(raw, shown)
+    return Document(shown, raw, compose(text, shown))
+
+
+def load_text(text: str, display: str) -> Document:
+    """Compose YAML given as text (rule examples, tests)."""
+    raw = text.encode("utf-8")
+    _check_flow_depth(text, display)
+    return Document(display, raw, compose(text, display))
+
+
+def span_of(node: Node, path: str) -> Span:
+    return Span(path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def diagnostic(node: Node, path: str, message: str) -> Diagnostic:
+    return Diagnostic(span_of(node, path), message)

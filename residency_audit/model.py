@@ -1,0 +1,497 @@
+"""The deployment model: frozen dataclasses and enums shared by every stage of an audit.
+
+A deployment file is converted into these classes by `residency_audit.format`; field docstrings
+(the ``doc`` metadata) become the descriptions of the JSON Schema that `residency-audit schema`
+prints, so they are written for the people who fill the YAML in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A place in a source file; line and column count from 1, as editors and SARIF do."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Diagnostic:
+    """An input problem: where it is and what to do about it."""
+
+    span: Span
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.span}: error: {self.message}"
+
+
+class Severity(IntEnum):
+    """How much a finding matters; ordered so that `--fail-on high` is a comparison."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+
+def doc(text: str, **extra: Any) -> Any:
+    """Field metadata: the description shown in the JSON Schema and in error messages."""
+    return {"doc": text, **extra}
+
+
+class Role(str, Enum):
+    """GDPR role of a party for this processing."""
+
+    CONTROLLER = "controller"
+    JOINT_CONTROLLER = "joint-controller"
+    PROCESSOR = "processor"
+    SUB_PROCESSOR = "sub-processor"
+    KEY_CUSTODIAN = "key-custodian"
+
+
+class DataCategory(str, Enum):
+    """Categories of personal data; health, genetic and biometric are GDPR Art. 9 data."""
+
+    HEALTH = "health"
+    GENETIC = "genetic"
+    BIOMETRIC = "biometric"
+    IDENTIFICATION = "identification"
+    CONTACT = "contact"
+    APPOINTMENT = "appointment"
+    FINANCIAL = "financial"
+    USAGE = "usage"
+    TECHNICAL = "technical"
+    OTHER = "other"
+
+
+SPECIAL_CATEGORIES = frozenset({DataCategory.HEALTH, DataCategory.GENETIC, DataCategory.BIOMETRIC})
+
+
+class HealthContext(str, Enum):
+    """Where health data come from; HDS (L.1111-8 CSP) covers prevention, diagnosis and care."""
+
+    CARE = "care"
+    PREVENTION = "prevention"
+    DIAGNOSIS = "diagnosis"
+    SOCIAL_CARE = "social-care"
+    RESEARCH = "research"
+    OTHER = "other"
+
+
+class ComponentKind(str, Enum):
+    DATASTORE = "datastore"
+    COMPUTE = "compute"
+    BACKUP = "backup"
+    LOG_SINK = "log-sink"
+    CDN = "cdn"
+    EMAIL = "email"
+    ANALYTICS = "analytics"
+    SUPPORT_TOOLING = "support-tooling"
+    QUEUE = "queue"
+    KEY_MANAGEMENT = "key-management"
+    NETWORK = "network"
+    OTHER = "other"
+
+
+STORING_KINDS = frozenset(
+    {ComponentKind.DATASTORE, ComponentKind.BACKUP, ComponentKind.LOG_SINK, ComponentKind.EMAIL}
+)
+
+
+class CopyKind(str, Enum):
+    """What a copy of a component's data is for."""
+
+    REPLICA = "replica"
+    DISASTER_RECOVERY = "disaster-recovery"
+    BACKUP = "backup"
+    SNAPSHOT_COPY = "snapshot-copy"
+    EXPORT = "export"
+
+
+class EncryptionSide(str, Enum):
+    CLIENT_SIDE = "client-side"
+    PROVIDER_SIDE = "provider-side"
+    NONE = "none"
+
+
+class KeyManagement(str, Enum):
+    """Who controls the key material, from most to least provider control."""
+
+    PROVIDER_MANAGED = "provider-managed"
+    CUSTOMER_MANAGED_IN_PROVIDER_KMS = "customer-managed-in-provider-kms"
+    EXTERNAL_KEY_STORE = "external-key-store"
+    CUSTOMER_HELD = "customer-held"
+
+
+class AccessKind(str, Enum):
+    SUPPORT = "support"
+    ADMINISTRATION = "administration"
+    REMOTE_ACCESS = "remote-access"
+
+
+class ToolKind(str, Enum):
+    """GDPR Chapter V transfer tools."""
+
+    ADEQUACY = "adequacy"
+    SCC_2021 = "scc-2021"
+    SCC_2010 = "scc-2010"
+    SCC_2001 = "scc-2001"
+    BCR = "bcr"
+    DPF = "dpf"
+    ART49 = "art49"
+
+
+class Scheme(str, Enum):
+    HDS = "hds"
+    SECNUMCLOUD = "secnumcloud"
+    ISO27001 = "iso27001"
+
+
+class TransparencyWording(str, Enum):
+    """The three statuses of the HDS 2024 EXI 31 public page."""
+
+    SECNUMCLOUD = "secnumcloud"
+    NO_TRANSFER = "no-transfer"
+    TABLE = "table"
+
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    name: str = field(metadata=doc("Ultimate parent company (legal name)."))
+    country: str = field(metadata=doc("ISO 3166-1 alpha-2 country of the parent's seat."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Transparency:
+    url: str = field(metadata=doc("Public HDS transparency page (EXI 31)."))
+    wording: TransparencyWording | None = field(
+        default=None, metadata=doc("Which EXI 31 statement the page makes.")
+    )
+    laws: tuple[str, ...] = field(
+        default=(), metadata=doc("Foreign laws disclosed (knowledge-base law ids), EXI 30.")
+    )
+    mitigations: bool | None = field(default=None, metadata=doc("Mitigations disclosed (EXI 30)."))
+    residual_risks: bool | None = field(
+        default=None, metadata=doc("Residual risks disclosed (EXI 30).")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    id: str = field(metadata=doc("Identifier used by components, keys and access paths."))
+    name: str = field(metadata=doc("Legal entity name."))
+    role: Role = field(metadata=doc("GDPR role for this processing."))
+    country: str = field(metadata=doc("ISO 3166-1 alpha-2 country of the entity's seat."))
+    provider: str | None = field(
+        default=None, metadata=doc("Knowledge-base provider id (e.g. aws) this entity belongs to.")
+    )
+    parent: Parent | None = field(
+        default=None, metadata=doc("Ultimate parent; taken from the knowledge base if omitted.")
+    )
+    adequacy_scopes: tuple[str, ...] = field(
+        default=(),
+        metadata=doc("Restricted adequacy lists the entity is on, e.g. dpf-list (EU-US DPF)."),
+    )
+    transparency: Transparency | None = field(
+        default=None, metadata=doc("HDS transparency page of a host (EXI 30-31).")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Data:
+    categories: tuple[DataCategory, ...] = field(metadata=doc("Categories of personal data."))
+    subjects: tuple[str, ...] = field(default=(), metadata=doc("Data subjects, e.g. patients."))
+    health_context: HealthContext | None = field(
+        default=None, metadata=doc("Where health data come from (HDS applicability).")
+    )
+    pseudonymised: bool = field(default=False, metadata=doc("Data are pseudonymised."))
+    retention: str | None = field(default=None, metadata=doc("Retention period, free text."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+    @property
+    def special_category(self) -> bool:
+        return any(c in SPECIAL_CATEGORIES for c in self.categories)
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """A replica, backup, snapshot copy or export of a component's data."""
+
+    kind: CopyKind = field(metadata=doc("replica, disaster-recovery, backup, snapshot-copy, export."))
+    region: str | None = field(default=None, metadata=doc("Provider region of the copy."))
+    country: str | None = field(default=None, metadata=doc("Country, when no region applies."))
+    provider: str | None = field(
+        default=None, metadata=doc("Provider of the copy; the component's provider if omitted.")
+    )
+    operator: str | None = field(
+        default=None, metadata=doc("Party operating the copy; the component's operator if omitted.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LogDestination:
+    region: str | None = field(default=None, metadata=doc("Provider region of the log sink."))
+    country: str | None = field(default=None, metadata=doc("Country, when no region applies."))
+    provider: str | None = field(default=None, metadata=doc("Provider; the component's if omitted."))
+    operator: str | None = field(default=None, metadata=doc("Party operating the log sink."))
+    personal_data: bool = field(
+        default=True, metadata=doc("Logs contain personal data (assumed unless stated).")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    id: str = field(metadata=doc("Identifier, unique in the deployment."))
+    kind: ComponentKind = field(metadata=doc("What the component does."))
+    provider: str = field(metadata=doc("Knowledge-base provider id, e.g. aws, azure, ovhcloud."))
+    operator: str | None = field(
+        default=None, metadata=doc("Party id of the legal entity that operates the component.")
+    )
+    service: str | None = field(default=None, metadata=doc("Provider service, e.g. rds, s3."))
+    region: str | None = field(default=None, metadata=doc("Provider region, e.g. eu-west-3."))
+    country: str | None = field(default=None, metadata=doc("Country, when no region applies."))
+    stores_data: bool | None = field(
+        default=None, metadata=doc("Holds personal data at rest; default true for stores.")
+    )
+    clear_text_processing: bool | None = field(
+        default=None, metadata=doc("The provider's systems process the data in clear.")
+    )
+    key: str | None = field(default=None, metadata=doc("Key id (see keys) protecting the data."))
+    copies: tuple[Copy, ...] = field(
+        default=(), metadata=doc("Replicas, backups, snapshot copies and exports.")
+    )
+    logs: tuple[LogDestination, ...] = field(default=(), metadata=doc("Where logs are sent."))
+    hostnames: tuple[str, ...] = field(default=(), metadata=doc("DNS names serving the component."))
+    mail_domains: tuple[str, ...] = field(default=(), metadata=doc("Mail domains it receives."))
+    hds_activities: tuple[int, ...] = field(
+        default=(), metadata=doc("HDS activities (1-6, R.1111-9 CSP) the operator performs here.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+    @property
+    def holds_data(self) -> bool:
+        if self.stores_data is not None:
+            return self.stores_data
+        return self.kind in STORING_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Hsm:
+    operator: str = field(metadata=doc("Who operates the HSM (party id or legal name)."))
+    jurisdiction: str = field(metadata=doc("Country whose law governs the HSM operator."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    id: str = field(metadata=doc("Identifier referenced by components."))
+    encryption: EncryptionSide = field(metadata=doc("Where encryption happens."))
+    management: KeyManagement = field(metadata=doc("Who controls the key material."))
+    holder: str | None = field(
+        default=None, metadata=doc("Party id that generates and holds the keys.")
+    )
+    country: str | None = field(default=None, metadata=doc("Country where the keys are held."))
+    hsm: Hsm | None = field(default=None, metadata=doc("HSM holding the keys."))
+    provider_can_use: bool | None = field(
+        default=None, metadata=doc("The hosting provider can use the keys to decrypt.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    id: str = field(metadata=doc("Identifier of the access path."))
+    kind: AccessKind = field(metadata=doc("support, administration or remote-access."))
+    entity: str = field(metadata=doc("Party id of the legal entity that accesses."))
+    country: str = field(metadata=doc("Country the access is made from."))
+    clear_text: bool | None = field(
+        default=None, metadata=doc("The accessing staff can see personal data in clear.")
+    )
+    components: tuple[str, ...] = field(
+        default=(), metadata=doc("Component ids reachable; all components if omitted.")
+    )
+    client_informed: bool | None = field(
+        default=None, metadata=doc("The client was told of this access and its basis (EXI 29).")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """A transfer tool declared for data going to a recipient in some countries."""
+
+    recipient: str = field(metadata=doc("Party id of the importer."))
+    tool: ToolKind = field(metadata=doc("adequacy, scc-2021, scc-2010, scc-2001, bcr, dpf, art49."))
+    countries: tuple[str, ...] = field(
+        default=(), metadata=doc("Destination countries covered; all if omitted.")
+    )
+    scc_module: int | None = field(default=None, metadata=doc("SCC 2021/914 module (1-4)."))
+    derogation: str | None = field(default=None, metadata=doc("Art. 49(1) point, e.g. 49(1)(a)."))
+    concluded: dt.date | None = field(default=None, metadata=doc("Date the tool was concluded."))
+    tia_reference: str | None = field(default=None, metadata=doc("Transfer impact assessment id."))
+    tia_date: dt.date | None = field(default=None, metadata=doc("Date of the TIA."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Certification:
+    holder: str = field(metadata=doc("Party id holding the certificate."))
+    scheme: Scheme = field(metadata=doc("hds, secnumcloud or iso27001."))
+    activities: tuple[int, ...] = field(
+        default=(), metadata=doc("HDS activities 1-6 (R.1111-9 CSP) in the certificate's scope.")
+    )
+    referential: str | None = field(
+        default=None, metadata=doc('Referential version: HDS "2018" or "2024"; SecNumCloud "3.2".')
+    )
+    offer: str | None = field(default=None, metadata=doc("Qualified offer (SecNumCloud)."))
+    issued: dt.date | None = field(default=None, metadata=doc("Issue date."))
+    expires: dt.date | None = field(default=None, metadata=doc("Expiry date."))
+    evidence: str | None = field(default=None, metadata=doc("URL or reference of the certificate."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    schema_version: int = field(metadata=doc("Format version; must be 1."))
+    name: str = field(metadata=doc("Deployment name, used in findings and waivers."))
+    controller: str = field(metadata=doc("Party id of the controller."))
+    data: Data = field(metadata=doc("The personal data processed."))
+    parties: tuple[Party, ...] = field(metadata=doc("Controller, processors, sub-processors."))
+    components: tuple[Component, ...] = field(metadata=doc("Where the data are stored or processed."))
+    description: str | None = field(default=None, metadata=doc("Free text."))
+    keys: tuple[Key, ...] = field(default=(), metadata=doc("Encryption keys and who holds them."))
+    access: tuple[Access, ...] = field(
+        default=(), metadata=doc("Support, administration and remote access paths.")
+    )
+    transfers: tuple[Transfer, ...] = field(default=(), metadata=doc("Declared transfer tools."))
+    certifications: tuple[Certification, ...] = field(
+        default=(), metadata=doc("HDS, SecNumCloud and ISO 27001 certificates.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+    path: str = field(default="", compare=False)
+    locations: Mapping[str, Span] = field(default_factory=dict, compare=False, repr=False)
+    """Where each declared value sits, by YAML path (``components[2].copies[0].region``)."""
+
+    def party(self, party_id: str | None) -> Party | None:
+        return next((p for p in self.parties if p.id == party_id), None)
+
+    def key(self, key_id: str | None) -> Key | None:
+        return next((k for k in self.keys if k.id == key_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One value a rule looked at, and where it came from."""
+
+    path: str
+    value: Any
+    origin: str
+    """`file:line:col` for a declared value, `kb:<file>#<id>` for knowledge, `derived` otherwise."""
+    url: str | None = None
+    verified: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    label: str
+    url: str
+    article: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    severity: Severity
+    title: str
+    message: str
+    deployment: str
+    component: str | None
+    span: Span
+    references: tuple[Reference, ...]
+    facts: tuple[Fact, ...]
+    remediation: str
+    unverifiable: bool = False
+    """True when the rule could not be decided because a fact is missing or unknown."""
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.span.path, self.span.line, self.span.column, self.rule_id, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    path: str
+    sha256: str
+    deployment: str | None
+    """Deployment name, or None when the file could not be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class PackInfo:
+    name: str
+    title: str
+    version: str
+    sha256: str
+    rules: int
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything an audit produced; reporters only format it."""
+
+    tool_version: str
+    as_of: dt.date
+    inputs: tuple[InputFile, ...]
+    packs: tuple[PackInfo, ...]
+    knowledge: tuple[tuple[str, str], ...]
+    """(file, sha256) of each knowledge-base file used."""
+    findings: tuple[Finding, ...]
+    errors: tuple[Diagnostic, ...] = ()
+    stale_knowledge: tuple[str, ...] = ()
+    """Knowledge-base entries checked more than about six months before the as-of date."""
+    unverified_knowledge: tuple[str, ...] = ()
+    """Knowledge-base facts used by findings that are marked `verified: false`."""
+    partial: tuple[str, ...] = ()
+    """Why the audit is partial (a collector could not read something); empty when complete."""
+
+    def counts(self) -> dict[str, int]:
+        out = {s.label: 0 for s in reversed(Severity)}
+        for finding in self.findings:
+            out[finding.severity.label] += 1
+        return out
+
+    def failing(self, fail_on: Severity | None) -> list[Finding]:
+        if fail_on is None:
+            return []
+        return [f for f in self.findings if f.severity >= fail_on]
+
+    def exit_code(self, fail_on: Severity | None) -> int:
+        """2 when an input could not be audited, 1 for findings at or above `fail_on`, else 0."""
+        if self.errors:
+            return 2
+        return 1 if self.failing(fail_on) else 0

@@ -1,0 +1,111 @@
+"""`run(options) -> Report`: the whole audit, shared by the CLI and the tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from residency_audit import __version__, kb as kb_module
+from residency_audit.engine.evaluate import audit
+from residency_audit.engine.rules import Pack, Rule, load_packs
+from residency_audit.errors import InputError, RuleError
+from residency_audit.format import parse_deployment
+from residency_audit.kb import KnowledgeBase
+from residency_audit.loader import load_document
+from residency_audit.model import Diagnostic, Finding, InputFile, PackInfo, Report, Span
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    paths: Sequence[Path]
+    as_of: dt.date = field(default_factory=dt.date.today)
+    rule_dirs: Sequence[Path] = ()
+
+
+def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
+    """Audit every deployment file under `options.paths`. Files with input errors are reported
+    in `Report.errors`; the others are still audited."""
+    knowledge = kb or kb_module.default()
+    packs = load_rules(options.rule_dirs, knowledge)
+    rules = [rule for pack in packs for rule in pack.rules]
+    inputs: list[InputFile] = []
+    findings: list[Finding] = []
+    errors: list[Diagnostic] = []
+    files, walk_errors = collect(options.paths)
+    errors += walk_errors
+    for path in files:
+        display = str(path)
+        try:
+            document = load_document(path, display)
+            digest = hashlib.sha256(document.raw).hexdigest()
+            deployment = parse_deployment(document)
+        except InputError as exc:
+            errors += exc.diagnostics
+            inputs.append(InputFile(display, _sha256_or_empty(path), None))
+            continue
+        inputs.append(InputFile(display, digest, deployment.name))
+        findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of)
+    used = {f.origin for finding in findings for f in finding.facts if not f.verified}
+    return Report(
+        tool_version=__version__,
+        as_of=options.as_of,
+        inputs=tuple(inputs),
+        packs=tuple(PackInfo(p.name, p.title, p.version, p.sha256, len(p.rules)) for p in packs),
+        knowledge=tuple((f.name, f.sha256) for f in knowledge.files),
+        findings=tuple(sorted(findings, key=Finding.sort_key)),
+        errors=tuple(sorted(errors)),
+        stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
+        unverified_knowledge=tuple(sorted(o for o in used if o.startswith("kb:"))),
+    )
+
+
+def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pack, ...]:
+    """Load the bundled and extra packs; a rule citing an unknown law id is a rule error."""
+    packs = load_packs(rule_dirs)
+    problems = [
+        Diagnostic(rule.span, f"rule {rule.id} cites unknown law id {law!r}")
+        for pack in packs for rule in pack.rules for law in rule.laws
+        if law not in knowledge.laws
+    ]
+    if problems:
+        raise RuleError(problems)
+    return packs
+
+
+def all_rules(packs: Sequence[Pack]) -> list[Rule]:
+    return [rule for pack in packs for rule in pack.rules]
+
+
+def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Files named, and `*.yaml`/`*.yml` under directories (symlinked directories are not
+    followed, so a link loop cannot hang the walk)."""
+    files: list[Path] = []
+    errors: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(_walk(path))
+        elif path.exists() or path.is_symlink():
+            files.append(path)
+        else:
+            errors.append(Diagnostic(Span(str(path), 1, 1), "no such file or directory"))
+    return list(dict.fromkeys(files)), errors
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for root, dirs, names in os.walk(directory, followlinks=False):
+        dirs.sort()
+        for name in names:
+            if name.endswith((".yaml", ".yml")):
+                yield Path(root) / name
+
+
+def _sha256_or_empty(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return ""
