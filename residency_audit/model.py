@@ -444,6 +444,27 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Flow:
+    """A way personal data are stored at, or reachable by, some legal entity in some country:
+    a primary store, replica, backup, log sink, access path or key custody (issue: risk model)."""
+
+    id: str
+    deployment: str
+    kind: str
+    """storage, processing, replica, backup, log, access, key-custody."""
+    component: str | None
+    country: str | None
+    entity: str | None
+    parent_country: str | None
+    jurisdictions: tuple[str, ...]
+    """Knowledge-base law ids that can reach the entity (e.g. us-cloud-act, us-fisa-702)."""
+    clear_text_reachable: bool | None
+    span: Span
+    risk: Any = None
+    """Filled by the risk model; reporters show it when present."""
+
+
+@dataclass(frozen=True, slots=True)
 class InputFile:
     path: str
     sha256: str
@@ -472,6 +493,7 @@ class Report:
     """(file, sha256) of each knowledge-base file used."""
     findings: tuple[Finding, ...]
     errors: tuple[Diagnostic, ...] = ()
+    flows: tuple[Flow, ...] = ()
     stale_knowledge: tuple[str, ...] = ()
     """Knowledge-base entries checked more than about six months before the as-of date."""
     unverified_knowledge: tuple[str, ...] = ()

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from residency_audit.kb import KnowledgeBase, fact_from
+from residency_audit.kb import KnowledgeBase, fact_from, in_eea
 from residency_audit.model import Fact
 
 Result = tuple[bool | None, list[Fact]]
@@ -125,7 +125,7 @@ class CountryTest:
         origin = f"kb:countries.yaml#{value}"
 
         def eea() -> bool:
-            status = any(p.contains(day) for p in country.eea)
+            status = in_eea(country, day)
             facts.append(fact_from(country, f"kb.country.{value}.eea", status, origin))
             return status
 

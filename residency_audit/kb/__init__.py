@@ -98,10 +98,12 @@ class KnowledgeBase:
         return self.countries.get(code) if code else None
 
     def in_eea(self, code: str | None, on: dt.date) -> bool | None:
+        """In the EU or the EEA on `on` (an EU member is in the GDPR area from accession, before
+        its EEA Agreement accession: Croatia 2013 vs 2014)."""
         country = self.country(code)
         if country is None:
             return None
-        return any(p.contains(on) for p in country.eea)
+        return in_eea(country, on)
 
     def in_eu(self, code: str | None, on: dt.date) -> bool | None:
         country = self.country(code)
@@ -189,6 +191,10 @@ class KnowledgeBase:
             out.extend(f"{label}/{e.id}" for e in entries if e.as_of < limit)
         out.extend(f"regions/{name}" for name, b in self.region_blocks.items() if b.as_of < limit)
         return sorted(out)
+
+
+def in_eea(country: Country, on: dt.date) -> bool:
+    return any(p.contains(on) for p in (*country.eu, *country.eea))
 
 
 def fact_from(entry: Provenance, path: str, value: Any, origin: str) -> Fact:
