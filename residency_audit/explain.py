@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 from residency_audit.engine.conditions import fields_of
 from residency_audit.engine.rules import Pack, Rule
 from residency_audit.errors import UsageError
+from residency_audit.format.convert import suggestion
 from residency_audit.kb import KnowledgeBase
 
 
@@ -15,8 +15,7 @@ def find_rule(rule_id: str, packs: Sequence[Pack]) -> Rule:
     rules = {r.id: r for p in packs for r in p.rules}
     if rule_id in rules:
         return rules[rule_id]
-    hint = difflib.get_close_matches(rule_id.upper(), list(rules), n=1)
-    more = f"; did you mean {hint[0]}?" if hint else "; see `residency-audit rules list`"
+    more = suggestion(rule_id.upper(), rules) or "; see `residency-audit rules list`"
     raise UsageError(f"unknown rule {rule_id!r}{more}")
 
 

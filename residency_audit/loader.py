@@ -24,7 +24,17 @@ MAX_BYTES = 8 * 1024 * 1024
 MAX_FLOW_DEPTH = 200
 """Deepest `[`/`{` nesting accepted; libyaml segfaults somewhere past ~50,000."""
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """Composes without implicit tag resolution: scalars are read later by the type the field
+    expects (YAML 1.2 style), so resolving `NO` to a YAML 1.1 boolean here would be wasted work
+    and, worse, wrong."""
+
+    yaml_implicit_resolvers: dict[str, list[object]] = {}  # noqa: RUF012
+
+
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 

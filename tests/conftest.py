@@ -41,3 +41,10 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 def in_ci() -> bool:
     """In CI a test whose real server is missing must fail, never skip."""
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the parse cache of test runs out of the user's home directory."""
+    import tempfile
+
+    os.environ.setdefault("RESIDENCY_AUDIT_CACHE_DIR", tempfile.mkdtemp(prefix="ra-cache-"))

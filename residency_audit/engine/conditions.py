@@ -6,7 +6,6 @@ fails is *unknown* (None), and unknown propagates, so a rule can never pass on a
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -14,7 +13,7 @@ from typing import Any, Union
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from residency_audit.engine.operators import OPERATORS, Context
-from residency_audit.format.convert import plain_value
+from residency_audit.format.convert import plain_value, suggestion
 from residency_audit.model import Diagnostic, Fact, Span
 
 Truth = bool | None
@@ -146,15 +145,13 @@ class ConditionParser:
         op_key, op_value = keys[op_name]
         operator = OPERATORS.get(op_name)
         if operator is None:
-            hint = difflib.get_close_matches(op_name, list(OPERATORS), n=1)
-            more = f"; did you mean {hint[0]!r}?" if hint else ""
+            more = suggestion(op_name, OPERATORS)
             self.fail(op_key, f"unknown operator {op_name!r}{more} (operators: "
                               f"{', '.join(sorted(OPERATORS))})")
             return None
         known = self.known_fields()
         if not isinstance(name, str) or name not in known:
-            hint = difflib.get_close_matches(str(name), list(known), n=1)
-            more = f"; did you mean {hint[0]!r}?" if hint else ""
+            more = suggestion(str(name), known)
             self.fail(field_node, f"unknown field {name!r}{more}")
             return None
         argument = plain_value(op_value)

@@ -290,9 +290,18 @@ def pack_directories(extra: Iterable[Path] = ()) -> list[Path]:
 
 
 def load_packs(extra: Iterable[Path] = ()) -> tuple[Pack, ...]:
+    """The bundled packs and each extra one, from the parse cache when no file changed."""
+    from residency_audit import cache
+
+    directories = pack_directories(extra)
+    contents = [(str(p), p.read_bytes()) for d in directories for p in sorted(d.glob("*.yaml"))]
+    return cache.cached("rules", contents, lambda: _parse_packs(directories))
+
+
+def _parse_packs(directories: list[Path]) -> tuple[Pack, ...]:
     packs: list[Pack] = []
     problems: list[Diagnostic] = []
-    for directory in pack_directories(extra):
+    for directory in directories:
         try:
             packs.append(load_pack(directory))
         except RuleError as exc:

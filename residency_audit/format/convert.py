@@ -9,10 +9,10 @@ allowed but every node visit is counted, so an alias bomb stops at a budget inst
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from enum import Enum
 from functools import cache
@@ -76,6 +76,53 @@ def unwrap_optional(kind: Any) -> tuple[Any, bool]:
     return kind, False
 
 
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A field type taken apart once: `form` is tuple, dict, dataclass, enum or scalar."""
+
+    kind: Any
+    optional: bool
+    form: str
+    item: Any = None
+
+
+@cache
+def shape(kind: Any) -> Shape:
+    base, optional = unwrap_optional(kind)
+    origin = typing.get_origin(base)
+    if origin is tuple:
+        return Shape(base, optional, "tuple", typing.get_args(base)[0])
+    if origin is dict:
+        return Shape(base, optional, "dict", typing.get_args(base)[1])
+    if is_dataclass(base):
+        return Shape(base, optional, "dataclass")
+    if isinstance(base, type) and issubclass(base, Enum):
+        return Shape(base, optional, "enum")
+    return Shape(base, optional, "scalar")
+
+
+@dataclass(frozen=True, slots=True)
+class ClassPlan:
+    by_key: dict[str, FieldPlan]
+    required: tuple[FieldPlan, ...]
+    has_span: bool
+
+
+@cache
+def class_plan(cls: type) -> ClassPlan:
+    plans = plan(cls)
+    return ClassPlan({p.name: p for p in plans}, tuple(p for p in plans if p.required),
+                     any(f.name == "span" for f in fields(cls)))
+
+
+def suggestion(value: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """`; did you mean 'x'?` for the closest choice, or an empty string."""
+    import difflib  # only on the error path
+
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=cutoff)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def describe(kind: Any) -> str:
     kind, _ = unwrap_optional(kind)
     if typing.get_origin(kind) is tuple:
@@ -92,10 +139,11 @@ def describe(kind: Any) -> str:
 class Converter:
     """Converts one file's nodes; errors accumulate in `diagnostics`."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, track_locations: bool = True) -> None:
         self.path = path
         self.diagnostics: list[Diagnostic] = []
         self.locations: dict[str, Span] = {}
+        self._track = track_locations
         self._visits = 0
 
     def span(self, node: Node) -> Span:
@@ -114,25 +162,27 @@ class Converter:
             return INVALID
         if depth > MAX_DEPTH:
             return self.error(node, f"nesting deeper than {MAX_DEPTH} levels")
-        self.locations[where] = self.span(node)
-        kind, optional = unwrap_optional(kind)
+        if self._track:
+            self.locations[where] = self.span(node)
+        spec = shape(kind)
         if isinstance(node, ScalarNode):
             if node.tag not in _STANDARD_TAGS:
                 return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
-            if not node.style and node.value in _NULLS and node.tag != "tag:yaml.org,2002:str":
-                if optional:
+            if not node.style and node.value in _NULLS:
+                if spec.optional:
                     return None
                 return self.error(node, f"{where}: missing value, expected {describe(kind)}")
-        if typing.get_origin(kind) is tuple:
-            return self._sequence(node, typing.get_args(kind)[0], where, depth)
-        if typing.get_origin(kind) is dict:
-            return self._dict(node, typing.get_args(kind)[1], where, depth)
-        if is_dataclass(kind):
-            return self.mapping(node, kind, where, depth)  # type: ignore[arg-type]
+        form = spec.form
+        if form == "tuple":
+            return self._sequence(node, spec.item, where, depth)
+        if form == "dict":
+            return self._dict(node, spec.item, where, depth)
+        if form == "dataclass":
+            return self.mapping(node, spec.kind, where, depth)
         if not isinstance(node, ScalarNode):
             return self.error(node, f"{where}: expected {describe(kind)}, not a "
                                     f"{'list' if isinstance(node, SequenceNode) else 'mapping'}")
-        return self._scalar(node, kind, where)
+        return self._scalar(node, spec.kind, where)
 
     def _scalar(self, node: ScalarNode, kind: Any, where: str) -> Any:
         text = node.value
@@ -144,8 +194,7 @@ class Converter:
                 return kind(text)
             except ValueError:
                 values = [str(m.value) for m in kind]
-                hint = difflib.get_close_matches(text, values, n=1)
-                more = f"; did you mean {hint[0]!r}?" if hint else f"; expected one of {', '.join(values)}"
+                more = suggestion(text, values) or f"; expected one of {', '.join(values)}"
                 return self.error(node, f"{where}: unknown value {text!r}{more}")
         if kind is bool:
             if not quoted and text in _TRUE:
@@ -193,13 +242,15 @@ class Converter:
         if not isinstance(node, MappingNode):
             return self.error(node, f"{where or 'document'}: expected a mapping with keys "
                                     f"{', '.join(p.name for p in plan(cls))}")
-        plans = {p.name: p for p in plan(cls)}
+        cplan = class_plan(cls)
+        plans = cplan.by_key
         seen: dict[str, Node] = {}
         values: dict[str, Any] = {}
         ok = True
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
-                ok = self.error(key_node, "keys must be plain strings") is not INVALID and ok
+                self.error(key_node, "keys must be plain strings")
+                ok = False
                 continue
             key = key_node.value
             if key == "<<":
@@ -214,8 +265,7 @@ class Converter:
             seen[key] = key_node
             field_plan = plans.get(key)
             if field_plan is None:
-                hint = difflib.get_close_matches(key, list(plans), n=1)
-                more = f"; did you mean {hint[0]!r}?" if hint else f"; known keys: {', '.join(plans)}"
+                more = suggestion(key, plans) or f"; known keys: {', '.join(plans)}"
                 self.error(key_node, f"unknown key {key!r}{more}")
                 ok = False
                 continue
@@ -224,14 +274,14 @@ class Converter:
             if value is INVALID:
                 ok = False
             values[field_plan.attr] = value
-        for name, field_plan in plans.items():
-            if field_plan.required and name not in seen:
-                self.error(node, f"{where + ': ' if where else ''}missing required key {name!r} "
-                                 f"({field_plan.doc.rstrip('.')})")
+        for field_plan in cplan.required:
+            if field_plan.name not in seen:
+                self.error(node, f"{where + ': ' if where else ''}missing required key "
+                                 f"{field_plan.name!r} ({field_plan.doc.rstrip('.')})")
                 ok = False
         if not ok:
             return INVALID
-        if "span" in {f.name for f in fields(cls)}:
+        if cplan.has_span:
             values["span"] = self.span(node)
         return cls(**values)
 

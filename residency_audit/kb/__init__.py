@@ -8,14 +8,13 @@ and `suggest` offers the nearest known name.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from residency_audit.errors import KnowledgeBaseError
-from residency_audit.format.convert import INVALID, Converter
+from residency_audit.format.convert import INVALID, Converter, suggestion
 from residency_audit.kb.entries import (
     Adequacy,
     AdequacyFile,
@@ -84,7 +83,7 @@ class KnowledgeBase:
     def _load(self, directory: Path, name: str, cls: type[T]) -> T:
         document = load_document(directory / name, f"kb/{name}")
         self.files.append(KbFile(f"kb/{name}", hashlib.sha256(document.raw).hexdigest()))
-        converter = Converter(document.path)
+        converter = Converter(document.path, track_locations=False)
         if document.root is None:
             raise KnowledgeBaseError.at(Span(document.path, 1, 1), "empty knowledge-base file")
         value = converter.mapping(document.root, cls, "")
@@ -174,8 +173,7 @@ class KnowledgeBase:
             names = list(self.countries)
         else:
             names = []
-        close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
-        return f'; did you mean "{close[0]}"?' if close else ""
+        return suggestion(value, names)
 
     # -- staleness -----------------------------------------------------------------------------
 
@@ -205,9 +203,17 @@ def fact_from(entry: Provenance, path: str, value: Any, origin: str) -> Fact:
 _DEFAULT: KnowledgeBase | None = None
 
 
+def load(directory: Path = DATA_DIR) -> KnowledgeBase:
+    """The knowledge base in `directory`, from the parse cache when its files are unchanged."""
+    from residency_audit import cache
+
+    contents = [(p.name, p.read_bytes()) for p in sorted(directory.glob("*.yaml"))]
+    return cache.cached("kb", contents, lambda: KnowledgeBase(directory))
+
+
 def default() -> KnowledgeBase:
     """The bundled knowledge base, loaded once per process."""
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = KnowledgeBase()
+        _DEFAULT = load()
     return _DEFAULT

@@ -1,0 +1,44 @@
+"""The parse cache makes runs faster, never different."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from residency_audit import kb
+from residency_audit.engine.rules import load_packs
+
+
+def test_cached_knowledge_equals_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESIDENCY_AUDIT_CACHE_DIR", str(tmp_path))
+    first = kb.load()
+    assert len(list(tmp_path.glob("kb-*.pickle"))) == 1
+    second = kb.load()
+    assert second.countries == first.countries
+    assert second.decisions == first.decisions
+    assert second.files == first.files
+
+
+def test_corrupt_cache_entry_falls_back_to_parsing(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESIDENCY_AUDIT_CACHE_DIR", str(tmp_path))
+    packs = load_packs()
+    for entry in tmp_path.glob("rules-*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    assert [r.id for p in load_packs() for r in p.rules] == [r.id for p in packs for r in p.rules]
+
+
+def test_changed_rule_file_is_not_served_from_cache(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESIDENCY_AUDIT_CACHE_DIR", str(tmp_path / "cache"))
+    pack = tmp_path / "mine"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text("name: mine\ntitle: Mine\nversion: '1'\n")
+    rule = Path(__file__).parent.parent / "rules" / "core" / "CORE-KB-01.yaml"
+    text = rule.read_text().replace("CORE-KB-01", "MINE-01")
+    (pack / "MINE-01.yaml").write_text(text)
+    before = {r.id: r.title for p in load_packs([pack]) for r in p.rules}
+    (pack / "MINE-01.yaml").write_text(text.replace("Provider is known", "Changed title"))
+    after = {r.id: r.title for p in load_packs([pack]) for r in p.rules}
+    assert before["MINE-01"] != after["MINE-01"] == "Changed title to the knowledge base"
