@@ -121,6 +121,8 @@ def check(
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
     report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or []))
+    for error in report.errors:
+        typer.echo(str(error), err=True)
     for fmt, target in targets:
         _emit(report, fmt, target, threshold)
     raise typer.Exit(report.exit_code(threshold))

@@ -18,8 +18,6 @@ COLOURS = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red",
 def show(report: Report, console: Console, fail_on: Severity | None) -> None:
     for line in header(report):
         console.print(line, style="bold" if line.startswith("PARTIAL") else None)
-    for e in report.errors:
-        console.print(str(e), style="red", markup=False)
     for (path, name), group in groupby(report.findings, key=lambda f: (f.span.path, f.deployment)):
         table = Table(title=f"{name}  [dim]{path}[/dim]", title_justify="left", expand=True)
         table.add_column("Severity", no_wrap=True)

@@ -9,8 +9,6 @@ from residency_audit.model import Report, Severity
 
 def render(report: Report, fail_on: Severity | None = None) -> str:
     lines: list[str] = header(report)
-    for e in report.errors:
-        lines.append(str(e))
     for (path, name), group in groupby(report.findings, key=lambda f: (f.span.path, f.deployment)):
         lines.append("")
         lines.append(f"{name} ({path})")

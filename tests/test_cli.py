@@ -1,0 +1,155 @@
+"""The command line as CI and people meet it: exit codes, errors on stderr, determinism."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from residency_audit import pipeline
+from residency_audit.cli import app
+from residency_audit.format.convert import plain_value
+from residency_audit.loader import load_document
+from tests.conftest import AS_OF, FIXTURES, ROOT, SAMPLES
+
+DEPLOYMENTS = FIXTURES / "deployments"
+
+
+def run_json(runner: CliRunner, *args: str) -> tuple[int, dict]:
+    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(AS_OF)])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_unknown_region_never_passes(runner: CliRunner) -> None:
+    code, report = run_json(runner, str(DEPLOYMENTS / "region-unknown.yaml"))
+    by_rule = {f["rule_id"]: f for f in report["findings"]}
+    assert "CORE-KB-02" in by_rule
+    assert "did you mean 'eu-west-3'?" in by_rule["CORE-KB-02"]["message"]
+    assert by_rule["HDS-LOC-01"]["unverifiable"] is True
+    assert by_rule["HDS-LOC-01"]["message"].startswith("cannot be verified")
+    assert code == 1
+
+
+def test_unknown_provider_never_passes(runner: CliRunner) -> None:
+    code, report = run_json(runner, str(DEPLOYMENTS / "provider-unknown.yaml"))
+    rules = {f["rule_id"] for f in report["findings"]}
+    assert {"CORE-KB-01", "JUR-EXPO-01"} <= rules
+    assert code == 1
+
+
+def test_malformed_yaml_exits_2_with_position_and_no_traceback(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["check", str(DEPLOYMENTS / "malformed.yaml")])
+    assert result.exit_code == 2
+    assert f"{DEPLOYMENTS / 'malformed.yaml'}:6:1: error: YAML syntax" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_batch_with_a_bad_file_still_reports_the_others(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text((SAMPLES / "backup-outside-eea.yaml").read_text())
+    (tmp_path / "bad.yaml").write_text("schema_version: [\n")
+    code, report = run_json(runner, str(tmp_path))
+    assert code == 2
+    assert report["errors"][0]["path"] == str(tmp_path / "bad.yaml")
+    assert {f["rule_id"] for f in report["findings"]} >= {"HDS-LOC-01", "GDPR-XFER-01"}
+
+
+@pytest.mark.parametrize(("fail_on", "expected"), [("never", 0), ("critical", 1), ("high", 1)])
+def test_fail_on_threshold(runner: CliRunner, fail_on: str, expected: int) -> None:
+    result = runner.invoke(app, ["check", str(SAMPLES / "backup-outside-eea.yaml"),
+                                 "--fail-on", fail_on, "--as-of", str(AS_OF)])
+    assert result.exit_code == expected
+
+
+@pytest.mark.parametrize("args", [["--as-of", "28/11/2026"], ["--fail-on", "severe"],
+                                  ["--format", "yaml"], ["--rules", "/nonexistent"]])
+def test_usage_errors_exit_2(runner: CliRunner, args: list[str]) -> None:
+    result = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml"), *args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip()
+
+
+def test_internal_error_exits_3_not_1(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline, "run", crash)
+    result = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml")])
+    assert result.exit_code == 3
+    assert "internal error: RuntimeError: boom" in result.stderr
+
+
+def test_same_inputs_same_date_give_identical_json(runner: CliRunner) -> None:
+    args = ["check", str(SAMPLES), "--format", "json", "--as-of", "2025-01-01"]
+    assert runner.invoke(app, args).stdout == runner.invoke(app, args).stdout
+
+
+def test_transfer_tool_validity_follows_the_as_of_date(runner: CliRunner) -> None:
+    path = str(DEPLOYMENTS / "transfer-scc-2010.yaml")
+    for day, expected in (("2022-12-27", False), ("2022-12-28", True)):
+        result = runner.invoke(app, ["check", path, "--format", "json", "--as-of", day])
+        rules = {f["rule_id"] for f in json.loads(result.stdout)["findings"]}
+        assert ("GDPR-XFER-01" in rules) is expected, day
+
+
+def test_plain_text_output_is_parsable_and_has_a_summary(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["check", str(SAMPLES / "backup-outside-eea.yaml"),
+                                 "--as-of", str(AS_OF)], env={"NO_COLOR": "1"})
+    lines = result.stdout.splitlines()
+    assert any(line.strip().startswith(f"{SAMPLES / 'backup-outside-eea.yaml'}:")
+               and " HDS-LOC-01 " in line for line in lines)
+    assert lines[-1].endswith("fail-on high: FAIL")
+    assert "\x1b[" not in result.stdout
+
+
+def test_output_file_and_second_format(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    result = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml"), "--format",
+                                 "json", "--output", str(out), "--format", "text"])
+    assert json.loads(out.read_text())["tool"]["name"] == "residency-audit"
+    assert "finding(s)" in result.stdout
+
+
+def test_rules_list_json(runner: CliRunner) -> None:
+    items = json.loads(runner.invoke(app, ["rules", "list", "--format", "json"]).stdout)
+    assert {"id", "pack", "severity", "title", "references"} <= set(items[0])
+    assert {i["pack"] for i in items} >= {"hds", "gdpr", "jurisdiction"}
+    assert all(r["url"].startswith("https://") for i in items for r in i["references"])
+
+
+def test_explain_shows_references_and_rationale(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["explain", "HDS-LOC-01"])
+    assert result.exit_code == 0
+    assert "EXI 28" in result.stdout and "Rationale:" in result.stdout
+    assert "esante.gouv.fr" in result.stdout
+
+
+def test_explain_unknown_rule_suggests(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["explain", "hds-loc-1"])
+    assert result.exit_code == 2
+    assert "did you mean 'HDS-LOC-01'?" in result.stderr
+
+
+def test_schema_is_draft07_and_validates_the_samples(runner: CliRunner) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(runner.invoke(app, ["schema"]).stdout)
+    jsonschema.Draft7Validator.check_schema(schema)
+    validator = jsonschema.Draft7Validator(schema)
+    for sample in sorted(SAMPLES.glob("*.yaml")):
+        # read as a YAML 1.2 editor does (yaml-language-server): NO is a string, dates too
+        data = plain_value(load_document(sample).root)
+        errors = [e.message for e in validator.iter_errors(data)]
+        assert not errors, (sample.name, errors)
+    bad = plain_value(load_document(DEPLOYMENTS / "many-errors.yaml").root)
+    assert len(list(validator.iter_errors(bad))) >= 3
+    assert (ROOT / "deployment.schema.json").read_text() == json.dumps(schema, indent=2) + "\n", \
+        "deployment.schema.json is stale: run `residency-audit schema > deployment.schema.json`"
+
+
+def test_module_entry_point_runs(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "residency_audit", "--version"],
+                            capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert result.returncode == 0 and result.stdout.startswith("residency-audit ")
