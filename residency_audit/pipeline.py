@@ -11,7 +11,7 @@ from pathlib import Path
 
 from residency_audit import __version__, kb as kb_module
 from residency_audit.engine.evaluate import audit
-from residency_audit.engine.rules import Pack, Rule, load_packs
+from residency_audit.engine.rules import Pack, load_packs
 from residency_audit.errors import InputError, RuleError
 from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
@@ -74,10 +74,6 @@ def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pac
     if problems:
         raise RuleError(problems)
     return packs
-
-
-def all_rules(packs: Sequence[Pack]) -> list[Rule]:
-    return [rule for pack in packs for rule in pack.rules]
 
 
 def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:

@@ -153,3 +153,13 @@ def test_module_entry_point_runs(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "residency_audit", "--version"],
                             capture_output=True, text=True, cwd=tmp_path, check=False)
     assert result.returncode == 0 and result.stdout.startswith("residency-audit ")
+
+
+def test_stale_knowledge_is_announced_in_the_header(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml"), "--as-of",
+                                 "2028-01-01"], env={"NO_COLOR": "1"})
+    assert "knowledge-base entries were checked more than six months before 2028-01-01" \
+        in result.stdout
+    fresh = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml"), "--as-of",
+                                str(AS_OF)], env={"NO_COLOR": "1"})
+    assert "six months" not in fresh.stdout
