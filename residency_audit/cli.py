@@ -254,7 +254,7 @@ def _today() -> dt.date:
     """Today, or SOURCE_DATE_EPOCH's day (reproducible builds and tests)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
     return dt.date.today()
 
 

@@ -146,8 +146,9 @@ def parse_observations(document: Document) -> DnsObservations:
     if problems:
         raise InputError(sorted(problems))
     names = tuple(dataclasses.replace(n, name=normalise_hostname(n.name)) for n in obs.names)
-    return dataclasses.replace(obs, names=names, path=document.path,
-                               locations=converter.locations)
+    loaded: DnsObservations = dataclasses.replace(obs, names=names, path=document.path,
+                                                  locations=converter.locations)
+    return loaded
 
 
 def load_observations(path: Path) -> DnsObservations:

@@ -37,7 +37,12 @@ def test_a_suffix_must_match_whole_labels(attributor: Attributor) -> None:
 def test_region_range_gives_the_region_country(attributor: Attributor) -> None:
     a = attributor.address("15.236.0.10")
     assert a is not None
-    assert (a.provider, a.method, a.region, a.location) == ("aws", Method.IP_RANGE, "eu-west-3", "FR")
+    assert (a.provider, a.method, a.region, a.location) == (
+        "aws",
+        Method.IP_RANGE,
+        "eu-west-3",
+        "FR",
+    )
     assert "15.236.0.0/15 EC2 eu-west-3" in a.evidence
     assert a.source == "kb:ip-ranges/aws.json"
     assert a.url == "https://ip-ranges.amazonaws.com/ip-ranges.json"

@@ -14,11 +14,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import dns.exception
-import dns.message
-import dns.name
-import dns.rdatatype
-import dns.resolver
+import dns.exception  # noqa: TID251 - this module is the one allowed
+import dns.message  # noqa: TID251 - this module is the one allowed
+import dns.resolver  # noqa: TID251 - this module is the one allowed
 
 from residency_audit.errors import CollectorError
 from residency_audit.observations import Cname, MailExchanger, NameObservation, Purpose, Status
@@ -87,19 +85,20 @@ class DnsCollector:
 
     # -- queries -------------------------------------------------------------------------------
 
-    def _query(self, name: str, rdtype: str) -> tuple[dns.resolver.Answer | None, Status, str | None,
-                                                      dns.message.Message | None]:
+    def _query(self, name: str, rdtype: str) -> tuple[
+            dns.resolver.Answer | None, Status, str | None, dns.message.Message | None]:
         try:
             answer = self.resolver.resolve(name, rdtype, raise_on_no_answer=False, search=False)
             return answer, Status.RESOLVED, None, answer.response
         except dns.resolver.NXDOMAIN as exc:
-            responses = exc.responses()
+            responses = exc.responses()  # type: ignore[no-untyped-call]
             response = next(iter(responses.values()), None) if responses else None
             return None, Status.NXDOMAIN, _nxdomain_detail(exc), response
         except dns.resolver.NoNameservers as exc:
             return None, Status.SERVFAIL, _short(exc), None
         except dns.exception.Timeout as exc:
-            return None, Status.TIMEOUT, f"no answer within {self.resolver.lifetime} s ({_short(exc)})", None
+            why = f"no answer within {self.resolver.lifetime} s ({_short(exc)})"
+            return None, Status.TIMEOUT, why, None
         except (dns.exception.DNSException, OSError) as exc:
             log.debug("dns: %s %s failed", name, rdtype, exc_info=True)
             return None, Status.ERROR, f"{type(exc).__name__}: {_short(exc)}", None
@@ -149,7 +148,7 @@ def _chain(response: dns.message.Message | None) -> tuple[tuple[Cname, ...], str
     if response is None or not response.question:
         return (), None
     try:
-        result = response.resolve_chaining()
+        result = response.resolve_chaining()  # type: ignore[attr-defined]  # QueryMessage
     except dns.exception.DNSException:
         return (), None
     cnames = tuple(Cname(rrset.name.to_text(omit_final_dot=True).lower(),
@@ -161,7 +160,7 @@ def _chain(response: dns.message.Message | None) -> tuple[tuple[Cname, ...], str
 def _nxdomain_detail(exc: dns.resolver.NXDOMAIN) -> str:
     try:
         end = exc.canonical_name.to_text(omit_final_dot=True).lower()
-    except Exception:  # noqa: BLE001 - dnspython raises several types when it has no chain
+    except Exception:  # dnspython raises several types when it has no chain
         return "NXDOMAIN: the name does not exist"
     return f"NXDOMAIN: {end} does not exist"
 

@@ -31,7 +31,11 @@ def silent_server() -> Iterator[int]:
 def test_cname_chain_is_followed_across_zones(collector: DnsCollector) -> None:
     obs = collector.observe_one("www.example-health.test", Purpose.HOST)
     assert obs.status is Status.RESOLVED
-    assert obs.chain == ("www.example-health.test", "api.example-health.test", "d111.cloudfront.net")
+    assert obs.chain == (
+        "www.example-health.test",
+        "api.example-health.test",
+        "d111.cloudfront.net",
+    )
     assert obs.canonical == "d111.cloudfront.net"
     assert obs.addresses == ("108.138.0.10", "108.138.0.11")
     assert obs.nameservers == ("ns1.example-health.test",)
@@ -39,8 +43,9 @@ def test_cname_chain_is_followed_across_zones(collector: DnsCollector) -> None:
 
 def test_api_behind_cloudfront_is_attributed_to_aws_with_its_source(dns_server: DnsServer) -> None:
     settings = DnsSettings((dns_server.host,), dns_server.port, timeout=1.0)
-    observed = resolve([("api.example-health.test", Purpose.HOST)], settings, kb.default(),
-                       observed_on=AS_OF)
+    observed = resolve(
+        [("api.example-health.test", Purpose.HOST)], settings, kb.default(), observed_on=AS_OF
+    )
     [api] = observed.names
     by_name = next(a for a in api.attributions if a.subject == "d111.cloudfront.net")
     assert by_name.provider == "aws" and by_name.method.value == "dns-suffix"
@@ -61,7 +66,9 @@ def test_dangling_cname_is_nxdomain_and_keeps_the_chain(collector: DnsCollector)
 
 
 def test_missing_name_is_nxdomain(collector: DnsCollector) -> None:
-    assert collector.observe_one("nothing.example-health.test", Purpose.HOST).status is Status.NXDOMAIN
+    assert (
+        collector.observe_one("nothing.example-health.test", Purpose.HOST).status is Status.NXDOMAIN
+    )
 
 
 def test_lame_delegation_is_servfail(collector: DnsCollector) -> None:

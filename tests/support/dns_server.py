@@ -53,7 +53,8 @@ def unbound_conf(work: Path, port: int, zones: dict[str, str]) -> str:
     auth = "".join(
         f'auth-zone:\n    name: "{name}"\n    zonefile: "{work / f}"\n'
         "    for-downstream: no\n    for-upstream: yes\n    fallback-enabled: no\n"
-        for name, f in zones.items())
+        for name, f in zones.items()
+    )
     return f"""server:
     interface: 127.0.0.1
     port: {port}
@@ -82,8 +83,10 @@ def unbound_conf(work: Path, port: int, zones: dict[str, str]) -> str:
 
 def wait_ready(port: int, deadline_s: float = 10.0) -> None:
     """Poll with a raw SOA query until unbound answers (no dnspython needed)."""
-    query = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
-             b"\x0eexample-health\x04test\x00\x00\x06\x00\x01")
+    query = (
+        b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+        b"\x0eexample-health\x04test\x00\x00\x06\x00\x01"
+    )
     end = time.monotonic() + deadline_s
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(0.2)
@@ -96,20 +99,23 @@ def wait_ready(port: int, deadline_s: float = 10.0) -> None:
             except OSError:
                 pass
             if time.monotonic() > end:
-                raise RuntimeError(f"unbound did not answer on 127.0.0.1:{port} within "
-                                   f"{deadline_s} s")
+                raise RuntimeError(
+                    f"unbound did not answer on 127.0.0.1:{port} within {deadline_s} s"
+                )
             time.sleep(0.02)
 
 
 @contextmanager
-def running_unbound(work: Path, *, extra_zones: dict[str, Path] | None = None) -> Iterator[DnsServer]:
+def running_unbound(
+    work: Path, *, extra_zones: dict[str, Path] | None = None
+) -> Iterator[DnsServer]:
     """Start unbound on a free loopback port with the test zones (plus `extra_zones`), yield
     where it listens, stop it afterwards. Raises FileNotFoundError when unbound is missing."""
     unbound = unbound_path()
     if unbound is None:
         raise FileNotFoundError(f"unbound is not installed ({INSTALL_HINT})")
     zones = dict(ZONES)
-    for name, f in ZONES.items():
+    for f in ZONES.values():
         shutil.copy(ZONE_DIR / f, work / f)
     for name, path in (extra_zones or {}).items():
         shutil.copy(path, work / path.name)
@@ -118,8 +124,11 @@ def running_unbound(work: Path, *, extra_zones: dict[str, Path] | None = None) -
     for _attempt in range(2):  # the free port is released before unbound binds it: retry once
         port = free_udp_port()
         (work / "unbound.conf").write_text(unbound_conf(work, port, zones))
-        proc = subprocess.Popen([unbound, "-d", "-c", str(work / "unbound.conf")],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [unbound, "-d", "-c", str(work / "unbound.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             wait_ready(port)
         except RuntimeError as exc:
