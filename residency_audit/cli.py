@@ -37,6 +37,11 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="List and inspect the rule packs.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+discover_app = typer.Typer(help="Observe what serves a deployment from outside (DNS).",
+                           no_args_is_help=True)
+app.add_typer(discover_app, name="discover")
+kb_app = typer.Typer(help="Maintain the knowledge base.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
 
 _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -114,13 +119,26 @@ def check(
              + "|".join(FAIL_ON_CHOICES) + ".")] = "high",
     rules: Annotated[list[Path] | None, typer.Option(
         "--rules", help="Extra rule pack directory; repeatable.")] = None,
+    dns: Annotated[list[Path] | None, typer.Option(
+        "--dns", help="DNS observations from `discover dns`: check declared hostnames and mail "
+                      "domains against them; repeatable.")] = None,
+    resolve: Annotated[bool, typer.Option(
+        "--resolve", help="Resolve declared hostnames and mail domains now and check them.")] = False,
+    nameserver: Annotated[list[str] | None, typer.Option(
+        "--nameserver", help="With --resolve: DNS server IP to ask (default: the system's); "
+                             "repeatable.")] = None,
+    port: Annotated[int, typer.Option(help="With --resolve: DNS server port.")] = 53,
 ) -> None:
     """Audit deployment files against the rule packs."""
     from residency_audit.pipeline import Options, run
 
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
-    report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or []))
+    settings = _dns_settings(nameserver or [], port) if resolve else None
+    if not resolve and (nameserver or port != 53):
+        raise UsageError("--nameserver and --port apply to --resolve; add --resolve")
+    report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or [],
+                         dns_files=dns or [], resolve=settings))
     for error in report.errors:
         typer.echo(str(error), err=True)
     for fmt, target in targets:
@@ -223,6 +241,92 @@ def explain(
     knowledge = kb.default()
     packs = load_rules(rules or [], knowledge)
     typer.echo(describe_rule(rule_id, packs, knowledge))
+
+
+def _dns_settings(nameservers: list[str], port: int, timeout: float = 2.0,
+                  workers: int = 32) -> Any:
+    from residency_audit.discover import DnsSettings
+
+    settings = DnsSettings(tuple(nameservers), port, timeout, workers)
+    settings.check()
+    return settings
+
+
+def _today() -> dt.date:
+    """Today, or SOURCE_DATE_EPOCH's day (reproducible builds and tests)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return dt.date.today()
+
+
+@discover_app.command("dns")
+@handled
+def discover_dns(
+    hosts: Annotated[list[str] | None, typer.Argument(
+        help="Hostnames to resolve (CNAME chain, A, AAAA, NS).")] = None,
+    from_: Annotated[list[Path] | None, typer.Option(
+        "--from", help="Deployment file whose hostnames and mail domains to resolve; "
+                       "repeatable.")] = None,
+    mail: Annotated[list[str] | None, typer.Option(
+        "--mail", help="Mail domain to resolve (MX and its exchangers); repeatable.")] = None,
+    nameserver: Annotated[list[str] | None, typer.Option(
+        "--nameserver", help="DNS server IP to ask (default: the system's); repeatable.")] = None,
+    port: Annotated[int, typer.Option(help="DNS server port.")] = 53,
+    timeout: Annotated[float, typer.Option(help="Seconds per query attempt.")] = 2.0,
+    workers: Annotated[int, typer.Option(help="Names resolved at once.")] = 32,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the observations YAML here (default: stdout).")] = None,
+) -> None:
+    """Resolve names and attribute each CNAME hop and address to a provider.
+
+    Writes DNS observations (YAML) for `check --dns FILE`. Names that do not resolve are
+    recorded with their status (nxdomain, servfail, timeout...), never dropped.
+    """
+    from residency_audit import kb
+    from residency_audit.discover import cli_requests, requests_of, resolve
+    from residency_audit.format import load_deployment
+    from residency_audit.observations import dump_observations
+
+    requests = cli_requests(hosts or [], mail or [])
+    requests += [r for r in requests_of(load_deployment(p)[0] for p in from_ or [])
+                 if r not in requests]
+    if not requests:
+        raise UsageError("discover dns: give hostnames, --mail DOMAIN or --from DEPLOYMENT.yaml")
+    observations = resolve(requests, _dns_settings(nameserver or [], port, timeout, workers),
+                           kb.default(), observed_on=_today())
+    text = dump_observations(observations)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--output {output}: cannot write: {exc.strerror}") from None
+    counts: dict[str, int] = {}
+    for name in observations.names:
+        counts[name.status.value] = counts.get(name.status.value, 0) + 1
+    typer.echo(f"discover dns: {len(observations.names)} name(s) via {observations.resolver}: "
+               + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())), err=True)
+
+
+@kb_app.command("refresh-ip-ranges")
+@handled
+def kb_refresh_ip_ranges(
+    files: Annotated[list[Path], typer.Argument(
+        help="AWS's ip-ranges.json, or Cloudflare's ips-v4 and ips-v6 lists, as downloaded.")],
+    provider: Annotated[str, typer.Option(help="aws or cloudflare.")] = "aws",
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="Knowledge-base data directory to update (default: the bundled "
+                           "one).")] = None,
+) -> None:
+    """Import published IP ranges downloaded by hand; nothing is written unless they are valid."""
+    from residency_audit.kb import DATA_DIR
+    from residency_audit.kb.network import install_snapshot
+
+    snapshot, target = install_snapshot(provider, files, data_dir or DATA_DIR, today=_today())
+    typer.echo(f"kb: {len(snapshot.entries)} {provider} prefixes as of {snapshot.as_of} written "
+               f"to {target}")
 
 
 def main() -> None:

@@ -10,13 +10,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from residency_audit import __version__, kb as kb_module
+from residency_audit.discover import DnsSettings, requests_of, resolve, unreadable
+from residency_audit.endpoints import ObservationIndex, endpoint_subjects
 from residency_audit.engine.evaluate import audit
 from residency_audit.engine.rules import Pack, load_packs
 from residency_audit.errors import InputError, RuleError
 from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
 from residency_audit.loader import load_document
-from residency_audit.model import Diagnostic, Finding, InputFile, PackInfo, Report, Span
+from residency_audit.model import (
+    Deployment,
+    Diagnostic,
+    Finding,
+    InputFile,
+    PackInfo,
+    Report,
+    Span,
+)
+from residency_audit.observations import DnsObservations, load_observations
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +35,10 @@ class Options:
     paths: Sequence[Path]
     as_of: dt.date = field(default_factory=dt.date.today)
     rule_dirs: Sequence[Path] = ()
+    dns_files: Sequence[Path] = ()
+    """DNS observations written by `discover dns`: adds the endpoint checks of rules/dns/."""
+    resolve: DnsSettings | None = None
+    """Resolve every declared hostname and mail domain during the run (check --resolve)."""
 
 
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
@@ -37,6 +52,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     errors: list[Diagnostic] = []
     files, walk_errors = collect(options.paths)
     errors += walk_errors
+    parsed: list[Deployment] = []
     for path in files:
         display = str(path)
         try:
@@ -48,19 +64,45 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
             inputs.append(InputFile(display, _sha256_or_empty(path), None))
             continue
         inputs.append(InputFile(display, digest, deployment.name))
-        findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of)
+        parsed.append(deployment)
+    index, partial = _dns_observations(options, parsed, knowledge, errors)
+    for deployment in parsed:
+        extra = () if index is None else endpoint_subjects(deployment, index, knowledge,
+                                                           options.as_of)
+        findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of, extra=extra)
     used = {f.origin for finding in findings for f in finding.facts if not f.verified}
     return Report(
         tool_version=__version__,
         as_of=options.as_of,
         inputs=tuple(inputs),
         packs=tuple(PackInfo(p.name, p.title, p.version, p.sha256, len(p.rules)) for p in packs),
-        knowledge=tuple((f.name, f.sha256) for f in knowledge.files),
+        knowledge=tuple((f.name, f.sha256) for f in knowledge.files)
+        + (knowledge.network().files if index is not None else ()),
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         errors=tuple(sorted(errors)),
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
         unverified_knowledge=tuple(sorted(o for o in used if o.startswith("kb:"))),
+        partial=tuple(partial),
     )
+
+
+def _dns_observations(options: Options, deployments: Sequence[Deployment],
+                      knowledge: KnowledgeBase,
+                      errors: list[Diagnostic]) -> tuple[ObservationIndex | None, list[str]]:
+    """DNS observations for the endpoint checks: resolved now (--resolve) and/or read from
+    files (--dns); None when neither was asked for. Unreadable names make the audit partial."""
+    if options.resolve is None and not options.dns_files:
+        return None, []
+    sets: list[DnsObservations] = []
+    if options.resolve is not None:
+        sets.append(resolve(requests_of(deployments), options.resolve, knowledge,
+                            observed_on=dt.date.today()))
+    for path in options.dns_files:
+        try:
+            sets.append(load_observations(path))
+        except InputError as exc:
+            errors += exc.diagnostics
+    return ObservationIndex(sets), unreadable(sets)
 
 
 def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pack, ...]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from residency_audit import kb
+from tests.support.dns_server import INSTALL_HINT, DnsServer, running_unbound, unbound_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_configs"
@@ -48,3 +50,15 @@ def pytest_configure(config: pytest.Config) -> None:
     import tempfile
 
     os.environ.setdefault("RESIDENCY_AUDIT_CACHE_DIR", tempfile.mkdtemp(prefix="ra-cache-"))
+
+
+@pytest.fixture(scope="session")
+def dns_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
+    """unbound on 127.0.0.1 serving tests/support/dns/ (fails in CI when missing, else skips)."""
+    if unbound_path() is None:
+        message = f"unbound is not installed: {INSTALL_HINT}"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    with running_unbound(tmp_path_factory.mktemp("dns")) as server:
+        yield server

@@ -88,11 +88,36 @@ ACCESS = {
     "transfer.recipient": "Party receiving the data (the accessing entity).",
     "transfer.tools": "Declared transfer tools for this recipient and country.",
 }
+ENDPOINT = {  # built by residency_audit.endpoints from DNS observations (check --dns/--resolve)
+    "endpoint.name": "Declared hostname or mail domain.",
+    "endpoint.kind": "host or mail.",
+    "endpoint.status": "resolved, nxdomain, no-answer, servfail, timeout, error, or not-observed "
+                       "(missing from the DNS observations).",
+    "endpoint.detail": "What the resolver said when the name did not resolve.",
+    "endpoint.resolved": "The resolver answered with addresses (host) or MX records (mail).",
+    "endpoint.exchanger": "The mail exchanger judged (mail: one subject per MX record).",
+    "endpoint.observed.provider": "Provider really serving the name: the last provider found "
+                                  "along the CNAME chain and addresses (or the exchanger's).",
+    "endpoint.observed.providers": "Every provider found along the way (list).",
+    "endpoint.observed.provider_name": "Name of the serving provider.",
+    "endpoint.observed.parent.name": "Ultimate parent of the serving provider.",
+    "endpoint.observed.parent.country": "Country of the serving provider's ultimate parent.",
+    "endpoint.observed.via": "The chain and how the provider was recognised (method, evidence, "
+                             "confidence).",
+    "endpoint.observed.location": "Country it is served from, or indeterminate behind CDN or "
+                                  "anycast edges; absent when unknown.",
+    "endpoint.observed.edge": "A CDN or anycast edge known to the knowledge base is on the way.",
+    "endpoint.edge.provider": "First CDN or anycast provider on the way.",
+    "endpoint.edge.parent.country": "Country of that edge provider's ultimate parent.",
+    "endpoint.provider_matches": "The declared provider is among the observed providers; absent "
+                                 "when no provider could be observed.",
+}
 FIELDS: dict[str, dict[str, str]] = {
     "deployment": COMMON,
     "component": {**COMMON, **PLACE},
     "place": {**COMMON, **PLACE},
     "access": {**COMMON, **ACCESS},
+    "endpoint": {**COMMON, **PLACE, **ENDPOINT},
 }
 KINDS = tuple(FIELDS)
 
@@ -295,6 +320,13 @@ class _Builder:
 
 def _party_path(d: Deployment, party: Party, leaf: str) -> str:
     return f"parties[{d.parties.index(party)}].{leaf}"
+
+
+def component_facts(d: Deployment, kb: KnowledgeBase, as_of: dt.date, index: int) -> dict[str, Fact]:
+    """The facts of component `index` at its primary place (for subjects built elsewhere)."""
+    c = d.components[index]
+    return _Builder(d, kb, as_of).place(c, index, "primary", c.provider, c.region, c.country,
+                                        c.operator, f"components[{index}]")
 
 
 def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subject]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from residency_audit.errors import InputError
 from residency_audit.format.convert import INVALID, Converter
+from residency_audit.hostnames import hostname_problem
 from residency_audit.loader import Document, load_document
 from residency_audit.model import Deployment, Diagnostic, Span
 
@@ -75,6 +76,11 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
             if not 1 <= activity <= 6:
                 yield Diagnostic(at(f"components[{i}].hds_activities[{j}]", root),
                                  f"HDS activity {activity} does not exist; activities are 1 to 6")
+        for key, names in (("hostnames", c.hostnames), ("mail_domains", c.mail_domains)):
+            for j, name in enumerate(names):
+                problem = hostname_problem(name)
+                if problem:
+                    yield Diagnostic(at(f"components[{i}].{key}[{j}]", root), problem)
     for i, k in enumerate(d.keys):
         yield from ref(f"keys[{i}].holder", k.holder, parties, "party")
     for i, a in enumerate(d.access):

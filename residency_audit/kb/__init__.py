@@ -31,6 +31,7 @@ from residency_audit.kb.entries import (
     RegionBlock,
     RegionsFile,
 )
+from residency_audit.kb.network import NetworkKnowledge, load_network
 from residency_audit.loader import load_document
 from residency_audit.model import Fact, Span
 
@@ -66,6 +67,8 @@ class KnowledgeBase:
     """Typed, dated lookups over the bundled knowledge."""
 
     def __init__(self, directory: Path = DATA_DIR) -> None:
+        self.directory = directory
+        self._network: NetworkKnowledge | None = None
         self.files: list[KbFile] = []
         countries = self._load(directory, "countries.yaml", CountriesFile).countries
         self.countries: dict[str, Country] = {c.code: c for c in countries}
@@ -159,6 +162,13 @@ class KnowledgeBase:
             block.verified if entry.verified is None else entry.verified, block.as_of,
             entry.note,
         )
+
+    def network(self) -> NetworkKnowledge:
+        """CDN/anycast edges and published IP ranges, read on first use (the snapshots are
+        large and only DNS attribution needs them); `network().files` lists what was read."""
+        if self._network is None:
+            self._network = load_network(self.directory, self.providers)
+        return self._network
 
     # -- suggestions ---------------------------------------------------------------------------
 

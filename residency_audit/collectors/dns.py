@@ -1,0 +1,170 @@
+"""DNS collector: the only module importing dnspython.
+
+`DnsCollector(resolver)` takes a configured `dns.resolver.Resolver` (nameservers, port, timeout,
+lifetime) and resolves many names concurrently in a bounded thread pool. Each name becomes a
+`NameObservation`: CNAME chain, A and AAAA (host), MX and each exchanger's addresses (mail), NS of
+its zone. NXDOMAIN, SERVFAIL, timeouts and other resolver failures become the observation's
+`status`, never an exception and never a pass; the caller decides what an unresolved name means.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import dns.exception  # noqa: TID251 - this module is the one allowed
+import dns.message  # noqa: TID251 - this module is the one allowed
+import dns.resolver  # noqa: TID251 - this module is the one allowed
+
+from residency_audit.errors import CollectorError
+from residency_audit.observations import Cname, MailExchanger, NameObservation, Purpose, Status
+
+log = logging.getLogger(__name__)
+DEFAULT_WORKERS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    status: Status
+    detail: str | None
+    cnames: tuple[Cname, ...]
+    canonical: str | None
+    addresses: tuple[str, ...]
+
+
+def make_resolver(nameservers: Sequence[str], *, port: int = 53, timeout: float = 2.0,
+                  lifetime: float | None = None) -> dns.resolver.Resolver:
+    """A resolver that asks exactly `nameservers`, or the system's (/etc/resolv.conf) if none."""
+    if nameservers:
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = list(nameservers)
+    else:
+        try:
+            resolver = dns.resolver.Resolver(configure=True)
+        except (dns.resolver.NoResolverConfiguration, OSError) as exc:
+            raise CollectorError(f"dns: no system resolver configured ({exc}); give one with "
+                                 "--nameserver IP") from exc
+    resolver.port = port
+    resolver.timeout = timeout
+    resolver.lifetime = lifetime if lifetime is not None else timeout * 2
+    resolver.cache = None  # every run reads the DNS as it is now
+    return resolver
+
+
+def describe(resolver: dns.resolver.Resolver) -> str:
+    return ",".join(f"{ns}:{resolver.port}" for ns in resolver.nameservers)
+
+
+class DnsCollector:
+    """Resolves names concurrently with one configured resolver."""
+
+    def __init__(self, resolver: dns.resolver.Resolver, *, workers: int = DEFAULT_WORKERS) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.resolver = resolver
+        self.workers = workers
+
+    def observe(self, requests: Sequence[tuple[str, Purpose]]) -> list[NameObservation]:
+        """One observation per (name, purpose), in the order given."""
+        if not requests:
+            return []
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(requests)),
+                                thread_name_prefix="dns") as pool:
+            return list(pool.map(lambda r: self.observe_one(*r), requests))
+
+    def observe_one(self, name: str, purpose: Purpose) -> NameObservation:
+        if purpose is Purpose.MAIL:
+            return self._mail(name)
+        found = self._addresses(name)
+        nameservers = self._nameservers(name) if found.status is Status.RESOLVED else ()
+        return NameObservation(name=name, purpose=purpose, status=found.status,
+                               detail=found.detail, cnames=found.cnames, canonical=found.canonical,
+                               addresses=found.addresses, nameservers=nameservers)
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def _query(self, name: str, rdtype: str) -> tuple[
+            dns.resolver.Answer | None, Status, str | None, dns.message.Message | None]:
+        try:
+            answer = self.resolver.resolve(name, rdtype, raise_on_no_answer=False, search=False)
+            return answer, Status.RESOLVED, None, answer.response
+        except dns.resolver.NXDOMAIN as exc:
+            responses = exc.responses()  # type: ignore[no-untyped-call]
+            response = next(iter(responses.values()), None) if responses else None
+            return None, Status.NXDOMAIN, _nxdomain_detail(exc), response
+        except dns.resolver.NoNameservers as exc:
+            return None, Status.SERVFAIL, _short(exc), None
+        except dns.exception.Timeout as exc:
+            why = f"no answer within {self.resolver.lifetime} s ({_short(exc)})"
+            return None, Status.TIMEOUT, why, None
+        except (dns.exception.DNSException, OSError) as exc:
+            log.debug("dns: %s %s failed", name, rdtype, exc_info=True)
+            return None, Status.ERROR, f"{type(exc).__name__}: {_short(exc)}", None
+
+    def _addresses(self, name: str) -> _Lookup:
+        answer, status, detail, response = self._query(name, "A")
+        cnames, canonical = _chain(response)
+        if status is not Status.RESOLVED:
+            return _Lookup(status, detail, cnames, canonical, ())
+        addresses = [r.address for r in answer.rrset] if answer and answer.rrset else []
+        six, six_status, six_detail, _ = self._query(name, "AAAA")
+        if six is not None and six.rrset:
+            addresses += [r.address for r in six.rrset]
+        if not addresses:
+            why = six_detail if six_status is not Status.RESOLVED else "no A or AAAA record"
+            return _Lookup(Status.NO_ANSWER, why, cnames, canonical, ())
+        return _Lookup(Status.RESOLVED, None, cnames, canonical, tuple(sorted(set(addresses))))
+
+    def _mail(self, domain: str) -> NameObservation:
+        answer, status, detail, _ = self._query(domain, "MX")
+        records = sorted({(r.preference, r.exchange.to_text(omit_final_dot=True).lower())
+                          for r in (answer.rrset if answer and answer.rrset else [])})
+        if status is Status.RESOLVED and not records:
+            status, detail = Status.NO_ANSWER, "no MX record"
+        exchangers = []
+        for preference, exchange in records:
+            if exchange in ("", "."):  # null MX (RFC 7505): the domain accepts no mail
+                continue
+            found = self._addresses(exchange)
+            exchangers.append(MailExchanger(preference, exchange, found.addresses))
+        nameservers = self._nameservers(domain) if status is Status.RESOLVED else ()
+        return NameObservation(name=domain, purpose=Purpose.MAIL, status=status, detail=detail,
+                               mail_exchangers=tuple(exchangers), nameservers=nameservers)
+
+    def _nameservers(self, name: str) -> tuple[str, ...]:
+        try:
+            zone = dns.resolver.zone_for_name(name, resolver=self.resolver,
+                                              lifetime=self.resolver.lifetime)
+            answer = self.resolver.resolve(zone, "NS", raise_on_no_answer=False, search=False)
+        except (dns.exception.DNSException, OSError):
+            return ()  # NS are context, not evidence: their absence decides nothing
+        return tuple(sorted(r.target.to_text(omit_final_dot=True).lower()
+                            for r in (answer.rrset or [])))
+
+
+def _chain(response: dns.message.Message | None) -> tuple[tuple[Cname, ...], str | None]:
+    if response is None or not response.question:
+        return (), None
+    try:
+        result = response.resolve_chaining()  # type: ignore[attr-defined]  # QueryMessage
+    except dns.exception.DNSException:
+        return (), None
+    cnames = tuple(Cname(rrset.name.to_text(omit_final_dot=True).lower(),
+                         rrset[0].target.to_text(omit_final_dot=True).lower())
+                   for rrset in result.cnames)
+    return cnames, result.canonical_name.to_text(omit_final_dot=True).lower()
+
+
+def _nxdomain_detail(exc: dns.resolver.NXDOMAIN) -> str:
+    try:
+        end = exc.canonical_name.to_text(omit_final_dot=True).lower()
+    except Exception:  # dnspython raises several types when it has no chain
+        return "NXDOMAIN: the name does not exist"
+    return f"NXDOMAIN: {end} does not exist"
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -1,0 +1,121 @@
+"""`discover dns`: which names to resolve, resolving them, and attributing what came back.
+
+Shared by `residency-audit discover dns` and `check --resolve`, so tests drive what the CLI
+drives. dnspython is imported only inside `resolve` (through the collector).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from residency_audit.attribution import Attribution, Attributor
+from residency_audit.errors import UsageError
+from residency_audit.hostnames import hostname_problem, normalise_hostname
+from residency_audit.kb import KnowledgeBase
+from residency_audit.model import Deployment
+from residency_audit.observations import (
+    KIND,
+    SCHEMA_VERSION,
+    DnsObservations,
+    NameObservation,
+    Purpose,
+)
+
+Request = tuple[str, Purpose]
+
+
+@dataclass(frozen=True, slots=True)
+class DnsSettings:
+    """How to reach the DNS: no nameservers means the system's resolver (/etc/resolv.conf)."""
+
+    nameservers: tuple[str, ...] = ()
+    port: int = 53
+    timeout: float = 2.0
+    """Seconds per query attempt; a name gets twice that in all."""
+    workers: int = 32
+    """Names resolved at once."""
+
+    def check(self) -> None:
+        for ns in self.nameservers:
+            try:
+                ipaddress.ip_address(ns)
+            except ValueError:
+                raise UsageError(f"--nameserver: {ns!r} is not an IP address") from None
+        if not 0 < self.port < 65536:
+            raise UsageError(f"--port: {self.port} is not a port number (1-65535)")
+        if not 0 < self.timeout <= 60:
+            raise UsageError(f"--timeout: {self.timeout} must be between 0 and 60 seconds")
+        if not 0 < self.workers <= 256:
+            raise UsageError(f"--workers: {self.workers} must be between 1 and 256")
+
+
+def requests_of(deployments: Iterable[Deployment]) -> list[Request]:
+    """Every declared hostname (host) and mail domain (mail), each once, in file order."""
+    out: dict[Request, None] = {}
+    for d in deployments:
+        for c in d.components:
+            out.update(((normalise_hostname(h), Purpose.HOST), None) for h in c.hostnames)
+            out.update(((normalise_hostname(m), Purpose.MAIL), None) for m in c.mail_domains)
+    return list(out)
+
+
+def cli_requests(hosts: Sequence[str], mail: Sequence[str]) -> list[Request]:
+    """Names given on the command line; a malformed one is a usage error (exit 2)."""
+    out: dict[Request, None] = {}
+    for purpose, names in ((Purpose.HOST, hosts), (Purpose.MAIL, mail)):
+        for name in names:
+            problem = hostname_problem(name)
+            if problem:
+                raise UsageError(f"discover dns: {problem}")
+            out[(normalise_hostname(name), purpose)] = None
+    return list(out)
+
+
+def resolve(requests: Sequence[Request], settings: DnsSettings, kb: KnowledgeBase, *,
+            observed_on: dt.date) -> DnsObservations:
+    """Resolve `requests` concurrently and attribute every name and address found."""
+    from residency_audit.collectors.dns import DnsCollector, describe, make_resolver
+
+    settings.check()
+    resolver = make_resolver(settings.nameservers, port=settings.port, timeout=settings.timeout)
+    observed = DnsCollector(resolver, workers=settings.workers).observe(requests)
+    attributor = Attributor(kb)
+    names = tuple(_with_attributions(o, attributor) for o in observed)
+    return DnsObservations(SCHEMA_VERSION, KIND, observed_on,
+                           describe(resolver) if settings.nameservers else "system", names)
+
+
+def _with_attributions(obs: NameObservation, attributor: Attributor) -> NameObservation:
+    from dataclasses import replace
+
+    return replace(obs, attributions=attribute(obs, attributor))
+
+
+def attribute(obs: NameObservation, attributor: Attributor) -> tuple[Attribution, ...]:
+    """Attributions along the way a client goes: the name and each CNAME target, then the
+    addresses; for mail, each exchanger's name then its addresses."""
+    out: list[Attribution | None] = []
+    if obs.purpose is Purpose.MAIL:
+        for mx in obs.mail_exchangers:
+            out.append(attributor.name(mx.exchange))
+            out += [attributor.address(a) for a in mx.addresses]
+    else:
+        out += [attributor.name(n) for n in obs.chain]
+        out += [attributor.address(a) for a in obs.addresses]
+    return tuple(a for a in out if a is not None)
+
+
+def unreadable(observations: Iterable[DnsObservations]) -> list[str]:
+    """`Report.partial` lines for names the resolver could not read (timeout, SERVFAIL...)."""
+    lines = []
+    for obs in observations:
+        bad = [n for n in obs.names if n.status.unreadable]
+        if bad:
+            listed = ", ".join(f"{n.name} ({n.status.value})" for n in bad[:10])
+            more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+            lines.append(f"dns: {len(bad)} name(s) could not be read from {obs.resolver}: "
+                         f"{listed}{more}")
+    return lines

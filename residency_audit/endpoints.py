@@ -1,0 +1,151 @@
+"""Endpoint subjects: each declared hostname and mail domain, with what the DNS showed.
+
+A component's `hostnames` and `mail_domains` are matched with DNS observations (from
+`check --dns FILE` or `check --resolve`) and judged by the rules of `rules/dns/`. One subject per
+hostname, and per mail exchanger of a mail domain (each exchanger handles the domain's mail).
+Findings sit on the line that declares the name. Facts follow `engine/subjects.py` ENDPOINT; an
+observed fact nobody could establish is left out, so rules read it as unknown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from residency_audit.attribution import INDETERMINATE, Attribution, Attributor
+from residency_audit.discover import attribute
+from residency_audit.engine.subjects import Subject, component_facts
+from residency_audit.hostnames import normalise_hostname
+from residency_audit.kb import KnowledgeBase
+from residency_audit.model import Deployment, Fact
+from residency_audit.observations import (
+    DnsObservations,
+    MailExchanger,
+    NameObservation,
+    Purpose,
+    Status,
+)
+
+NOT_OBSERVED = "not-observed"
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    observation: NameObservation
+    origin: str
+    """file:line:col in an observations file, or `dns:<resolver> <name>`."""
+
+
+class ObservationIndex:
+    """Observations by (name, purpose); the first file that has a name wins."""
+
+    def __init__(self, sets: Iterable[DnsObservations]) -> None:
+        self.sources: list[str] = []
+        self._by_key: dict[tuple[str, Purpose], Observed] = {}
+        for obs in sets:
+            self.sources.append(obs.path or f"dns:{obs.resolver}")
+            for i, name in enumerate(obs.names):
+                self._by_key.setdefault((name.name, name.purpose), Observed(name, obs.origin(i)))
+
+    def get(self, name: str, purpose: Purpose) -> Observed | None:
+        return self._by_key.get((normalise_hostname(name), purpose))
+
+
+def endpoint_subjects(d: Deployment, index: ObservationIndex, kb: KnowledgeBase,
+                      as_of: dt.date) -> Iterator[Subject]:
+    """Every endpoint subject of a deployment, in file order."""
+    attributor = Attributor(kb)
+    for ci, c in enumerate(d.components):
+        for field_name, purpose, names in (("hostnames", Purpose.HOST, c.hostnames),
+                                           ("mail_domains", Purpose.MAIL, c.mail_domains)):
+            for ni, name in enumerate(names):
+                yaml_path = f"components[{ci}].{field_name}[{ni}]"
+                span = d.locations.get(yaml_path, c.span)
+                base = component_facts(d, kb, as_of, ci)
+                base["endpoint.name"] = Fact("endpoint.name", normalise_hostname(name), str(span))
+                base["endpoint.kind"] = Fact("endpoint.kind", purpose.value, str(span))
+                seen = index.get(name, purpose)
+                label = f"{'mail domain' if purpose is Purpose.MAIL else 'endpoint'} " \
+                        f"{normalise_hostname(name)} of {c.id}"
+                for extra, facts in _judged(seen, base, attributor, index.sources):
+                    yield Subject("endpoint", label + extra, c.id, span, facts)
+
+
+def _judged(seen: Observed | None, base: dict[str, Fact], attributor: Attributor,
+            sources: Sequence[str]) -> Iterator[tuple[str, dict[str, Fact]]]:
+    if seen is None:
+        facts = dict(base)
+        origin = f"derived: not in the DNS observations ({', '.join(sources) or 'none'})"
+        facts["endpoint.status"] = Fact("endpoint.status", NOT_OBSERVED, origin)
+        facts["endpoint.resolved"] = Fact("endpoint.resolved", False, origin)
+        facts["endpoint.detail"] = Fact("endpoint.detail", "the name was not resolved", origin)
+        yield "", facts
+        return
+    obs = seen.observation
+    status = dict(base)
+    status["endpoint.status"] = Fact("endpoint.status", obs.status.value, seen.origin)
+    status["endpoint.resolved"] = Fact("endpoint.resolved", obs.status is Status.RESOLVED,
+                                       seen.origin)
+    status["endpoint.detail"] = Fact("endpoint.detail", obs.detail or _answered(obs), seen.origin)
+    if obs.purpose is Purpose.MAIL and obs.mail_exchangers:
+        for mx in obs.mail_exchangers:
+            facts = dict(status)
+            facts["endpoint.exchanger"] = Fact("endpoint.exchanger", mx.exchange, seen.origin)
+            _observed(facts, _exchanger_attributions(mx, attributor), [mx.exchange], obs, seen)
+            yield f" (MX {mx.preference} {mx.exchange})", facts
+        return
+    _observed(status, attribute(obs, attributor), list(obs.chain), obs, seen)
+    yield "", status
+
+
+def _answered(obs: NameObservation) -> str:
+    if obs.purpose is Purpose.MAIL:
+        return f"{len(obs.mail_exchangers)} mail exchanger(s)"
+    return f"{len(obs.addresses)} address(es)"
+
+
+def _exchanger_attributions(mx: MailExchanger, attributor: Attributor) -> list[Attribution]:
+    found = [attributor.name(mx.exchange), *(attributor.address(a) for a in mx.addresses)]
+    return [a for a in found if a is not None]
+
+
+def _observed(facts: dict[str, Fact], found: Sequence[Attribution], chain: Sequence[str],
+              obs: NameObservation, seen: Observed) -> None:
+    """Add what the attributions establish, for a name that resolved; leave out what they do
+    not establish. An unresolved name gets no observed facts at all: a dangling CNAME into a
+    provider's domain says where the name was meant to go, not who serves it."""
+    if obs.status is not Status.RESOLVED:
+        return
+    declared = facts.get("provider.id")
+    edges = [a for a in found if a.edge]
+    facts["endpoint.observed.edge"] = Fact("endpoint.observed.edge", bool(edges), seen.origin)
+    if edges:
+        _put(facts, "endpoint.edge.provider", edges[0].provider, edges[0])
+        _put(facts, "endpoint.edge.parent.country", edges[0].parent_country, edges[0])
+    if not found:
+        return
+    serving = found[-1]
+    providers = list(dict.fromkeys(a.provider for a in found))
+    _put(facts, "endpoint.observed.provider", serving.provider, serving)
+    _put(facts, "endpoint.observed.providers", providers, serving)
+    _put(facts, "endpoint.observed.provider_name", serving.provider_name, serving)
+    _put(facts, "endpoint.observed.parent.name", serving.parent, serving)
+    _put(facts, "endpoint.observed.parent.country", serving.parent_country, serving)
+    evidence = dict.fromkeys(
+        f"{a.subject} is {a.provider} by {a.method.value} {a.evidence}, confidence "
+        f"{a.confidence.value}" for a in found)
+    _put(facts, "endpoint.observed.via", f"{' -> '.join(chain)}: {'; '.join(evidence)}", serving)
+    location = INDETERMINATE if edges else serving.location
+    if location is not None:
+        _put(facts, "endpoint.observed.location", location, serving)
+    if declared is not None:
+        facts["endpoint.provider_matches"] = Fact(
+            "endpoint.provider_matches", declared.value in providers,
+            f"derived: declared {declared.value} ({declared.origin}) compared with observed "
+            f"{', '.join(providers)} ({seen.origin})")
+
+
+def _put(facts: dict[str, Fact], path: str, value: object, a: Attribution) -> None:
+    facts[path] = Fact(path, value, a.source, a.url, a.verified)
+

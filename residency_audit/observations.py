@@ -1,0 +1,181 @@
+"""The DNS observations file that `discover dns` writes and `check --dns` reads.
+
+```yaml
+schema_version: 1
+kind: dns-observations
+observed_on: 2026-11-28
+resolver: 127.0.0.1:5354
+names:
+  - name: api.example-health.test
+    purpose: host
+    status: resolved
+    cnames: [{name: api.example-health.test, target: d111.cloudfront.net}]
+    canonical: d111.cloudfront.net
+    addresses: [108.138.0.10, 108.138.0.11]
+    nameservers: [ns1.example-health.test]
+    attributions: [{subject: d111.cloudfront.net, provider: aws, method: dns-suffix, ...}]
+```
+The records are the evidence; `attributions` say what the knowledge base made of them when the
+file was written, for people to read. `check` re-attributes the records with the knowledge base in
+use, so a refreshed knowledge base never disagrees with an old file. Loaded with the located-YAML
+machinery, so every problem is reported at file:line:col and every fact keeps its line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from residency_audit.attribution import Attribution
+from residency_audit.errors import InputError
+from residency_audit.format.convert import INVALID, Converter
+from residency_audit.hostnames import hostname_problem, normalise_hostname
+from residency_audit.loader import Document, load_document
+from residency_audit.model import Diagnostic, Span, doc
+
+SCHEMA_VERSION = 1
+KIND = "dns-observations"
+
+
+class Purpose(str, Enum):
+    """host: CNAME chain, A, AAAA and NS are read; mail: MX, and each exchanger's addresses."""
+
+    HOST = "host"
+    MAIL = "mail"
+
+
+class Status(str, Enum):
+    """What the resolver said. Only `resolved` lets a rule decide; the others are "unresolved"
+    facts and give "cannot be verified" findings. timeout, servfail and error also make the
+    audit partial (the collector could not read the answer)."""
+
+    RESOLVED = "resolved"
+    NXDOMAIN = "nxdomain"
+    NO_ANSWER = "no-answer"
+    SERVFAIL = "servfail"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+    @property
+    def unreadable(self) -> bool:
+        return self in (Status.SERVFAIL, Status.TIMEOUT, Status.ERROR)
+
+
+@dataclass(frozen=True, slots=True)
+class Cname:
+    name: str = field(metadata=doc("Owner of the CNAME record."))
+    target: str = field(metadata=doc("Name it points to."))
+
+
+@dataclass(frozen=True, slots=True)
+class MailExchanger:
+    preference: int = field(metadata=doc("MX preference (lower is tried first)."))
+    exchange: str = field(metadata=doc("Host that receives the mail."))
+    addresses: tuple[str, ...] = field(default=(), metadata=doc("Its A and AAAA addresses."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NameObservation:
+    name: str = field(metadata=doc("The name queried (lower case, no trailing dot)."))
+    purpose: Purpose = field(metadata=doc("host or mail."))
+    status: Status = field(metadata=doc("resolved, nxdomain, no-answer, servfail, timeout, error."))
+    detail: str | None = field(default=None, metadata=doc("Resolver message when unresolved."))
+    cnames: tuple[Cname, ...] = field(default=(), metadata=doc("CNAME chain, in order."))
+    canonical: str | None = field(default=None, metadata=doc("End of the CNAME chain."))
+    addresses: tuple[str, ...] = field(default=(), metadata=doc("A and AAAA addresses."))
+    mail_exchangers: tuple[MailExchanger, ...] = field(
+        default=(), metadata=doc("MX records, by preference."))
+    nameservers: tuple[str, ...] = field(default=(), metadata=doc("NS of the name's zone."))
+    attributions: tuple[Attribution, ...] = field(
+        default=(), metadata=doc("Providers found when the file was written (informative)."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        """The name, then each CNAME target."""
+        return (self.name, *(c.target for c in self.cnames))
+
+
+@dataclass(frozen=True, slots=True)
+class DnsObservations:
+    schema_version: int = field(metadata=doc("Format version; must be 1."))
+    kind: str = field(metadata=doc('Always "dns-observations".'))
+    observed_on: dt.date = field(metadata=doc("Day the names were resolved."))
+    resolver: str = field(metadata=doc("Nameservers queried (host:port), or system."))
+    names: tuple[NameObservation, ...] = field(metadata=doc("One entry per name queried."))
+    path: str = field(default="", compare=False)
+    locations: Mapping[str, Span] = field(default_factory=dict, compare=False, repr=False)
+
+    def origin(self, index: int) -> str:
+        """Where observation `index` came from: file:line:col, or the resolver queried."""
+        span = self.locations.get(f"names[{index}]")
+        if span is not None and self.path:
+            return str(span)
+        return f"dns:{self.resolver} {self.names[index].name}"
+
+
+def parse_observations(document: Document) -> DnsObservations:
+    where = Span(document.path, 1, 1)
+    if document.root is None:
+        raise InputError.at(where, "empty file; expected DNS observations (written by "
+                                   "`residency-audit discover dns`)")
+    converter = Converter(document.path)
+    obs = converter.mapping(document.root, DnsObservations, "")
+    if obs is INVALID:
+        raise InputError(sorted(converter.diagnostics))
+    at = converter.locations.get
+    problems: list[Diagnostic] = []
+    if obs.schema_version != SCHEMA_VERSION:
+        problems.append(Diagnostic(at("schema_version", where), f"schema_version "
+                                   f"{obs.schema_version} is not supported; expected 1"))
+    if obs.kind != KIND:
+        problems.append(Diagnostic(at("kind", where), f"kind {obs.kind!r}: this is not a DNS "
+                                   f"observations file (expected {KIND!r})"))
+    for i, n in enumerate(obs.names):
+        problem = hostname_problem(n.name)
+        if problem:
+            problems.append(Diagnostic(at(f"names[{i}].name", where), problem))
+    if problems:
+        raise InputError(sorted(problems))
+    names = tuple(dataclasses.replace(n, name=normalise_hostname(n.name)) for n in obs.names)
+    loaded: DnsObservations = dataclasses.replace(obs, names=names, path=document.path,
+                                                  locations=converter.locations)
+    return loaded
+
+
+def load_observations(path: Path) -> DnsObservations:
+    return parse_observations(load_document(path, str(path)))
+
+
+def dump_observations(obs: DnsObservations) -> str:
+    """YAML text, keys in field order, empty fields left out: byte-stable for the same data."""
+    return yaml.safe_dump(_plain(obs), sort_keys=False, allow_unicode=True, width=100,
+                          default_flow_style=False)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            if "doc" not in f.metadata:
+                continue
+            item = getattr(value, f.name)
+            if item is None or item == ():
+                continue
+            out[f.name] = _plain(item)
+        return out
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

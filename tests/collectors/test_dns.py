@@ -1,0 +1,107 @@
+"""The DNS collector against a real resolver on 127.0.0.1 (unbound, zones in tests/support/dns)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from residency_audit import kb
+from residency_audit.collectors.dns import DnsCollector, make_resolver
+from residency_audit.discover import DnsSettings, resolve
+from residency_audit.observations import Purpose, Status
+from tests.conftest import AS_OF
+from tests.support.dns_server import DnsServer
+
+
+@pytest.fixture
+def collector(dns_server: DnsServer) -> DnsCollector:
+    return DnsCollector(make_resolver([dns_server.host], port=dns_server.port, timeout=1.0))
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A UDP socket on loopback that never answers: every query to it times out."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]
+
+
+def test_cname_chain_is_followed_across_zones(collector: DnsCollector) -> None:
+    obs = collector.observe_one("www.example-health.test", Purpose.HOST)
+    assert obs.status is Status.RESOLVED
+    assert obs.chain == (
+        "www.example-health.test",
+        "api.example-health.test",
+        "d111.cloudfront.net",
+    )
+    assert obs.canonical == "d111.cloudfront.net"
+    assert obs.addresses == ("108.138.0.10", "108.138.0.11")
+    assert obs.nameservers == ("ns1.example-health.test",)
+
+
+def test_api_behind_cloudfront_is_attributed_to_aws_with_its_source(dns_server: DnsServer) -> None:
+    settings = DnsSettings((dns_server.host,), dns_server.port, timeout=1.0)
+    observed = resolve(
+        [("api.example-health.test", Purpose.HOST)], settings, kb.default(), observed_on=AS_OF
+    )
+    [api] = observed.names
+    by_name = next(a for a in api.attributions if a.subject == "d111.cloudfront.net")
+    assert by_name.provider == "aws" and by_name.method.value == "dns-suffix"
+    assert by_name.source.startswith("kb:providers.yaml#aws")
+    assert by_name.location == "indeterminate"
+    by_address = [a for a in api.attributions if a.method.value == "ip-range"]
+    assert {a.provider for a in by_address} == {"aws"}
+    assert all(a.source.startswith("kb:ip-ranges/aws.json") and a.edge for a in by_address)
+    assert all("108.138.0.0/15 CLOUDFRONT GLOBAL" in a.evidence for a in by_address)
+
+
+def test_dangling_cname_is_nxdomain_and_keeps_the_chain(collector: DnsCollector) -> None:
+    obs = collector.observe_one("portal.example-health.test", Purpose.HOST)
+    assert obs.status is Status.NXDOMAIN
+    assert obs.chain[-1] == "portal-hds.francecentral.cloudapp.azure.com"
+    assert obs.detail is not None and "portal-hds.francecentral.cloudapp.azure.com" in obs.detail
+    assert obs.addresses == ()
+
+
+def test_missing_name_is_nxdomain(collector: DnsCollector) -> None:
+    assert (
+        collector.observe_one("nothing.example-health.test", Purpose.HOST).status is Status.NXDOMAIN
+    )
+
+
+def test_lame_delegation_is_servfail(collector: DnsCollector) -> None:
+    obs = collector.observe_one("www.lame.test", Purpose.HOST)
+    assert obs.status is Status.SERVFAIL and obs.status.unreadable
+
+
+def test_silent_server_times_out(silent_server: int) -> None:
+    collector = DnsCollector(make_resolver(["127.0.0.1"], port=silent_server, timeout=0.2))
+    obs = collector.observe_one("api.example-health.test", Purpose.HOST)
+    assert obs.status is Status.TIMEOUT and obs.status.unreadable
+    assert obs.addresses == () and obs.detail is not None
+
+
+def test_mail_domain_lists_exchangers_with_addresses(collector: DnsCollector) -> None:
+    obs = collector.observe_one("example-health.test", Purpose.MAIL)
+    assert obs.status is Status.RESOLVED
+    assert [(m.preference, m.exchange, m.addresses) for m in obs.mail_exchangers] == [
+        (10, "eu-smtp-inbound-1.mimecast.com", ("198.51.100.25",)),
+        (20, "mail.example-health.test", ("192.0.2.25",)),
+    ]
+
+
+def test_domain_without_mx_has_no_answer(collector: DnsCollector) -> None:
+    obs = collector.observe_one("api.example-health.test", Purpose.MAIL)
+    assert obs.status is Status.NO_ANSWER and obs.mail_exchangers == ()
+
+
+def test_many_names_keep_their_order_and_status(collector: DnsCollector) -> None:
+    names = [f"missing-{i}.example-health.test" for i in range(149)] + ["www.example-health.test"]
+    requests = [(name, Purpose.HOST) for name in names]
+    observed = collector.observe(requests)
+    assert [o.name for o in observed] == [name for name, _ in requests]
+    statuses = {o.name: o.status for o in observed}
+    assert statuses["www.example-health.test"] is Status.RESOLVED
+    assert statuses["missing-0.example-health.test"] is Status.NXDOMAIN
