@@ -16,7 +16,8 @@ from residency_audit.errors import InputError, RuleError
 from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
 from residency_audit.loader import load_document
-from residency_audit.model import Diagnostic, Finding, InputFile, PackInfo, Report, Span
+from residency_audit.model import Diagnostic, Finding, Flow, InputFile, PackInfo, Report, Span
+from residency_audit.risk import flow_subjects, flows_with_risk, load_model
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,8 @@ class Options:
     paths: Sequence[Path]
     as_of: dt.date = field(default_factory=dt.date.today)
     rule_dirs: Sequence[Path] = ()
+    risk_model: Path | None = None
+    """Transfer-risk model file replacing the bundled one (`--risk-model`)."""
 
 
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
@@ -32,8 +35,10 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     knowledge = kb or kb_module.default()
     packs = load_rules(options.rule_dirs, knowledge)
     rules = [rule for pack in packs for rule in pack.rules]
+    model = load_model(options.risk_model, law_ids=knowledge.laws)
     inputs: list[InputFile] = []
     findings: list[Finding] = []
+    flows: list[Flow] = []
     errors: list[Diagnostic] = []
     files, walk_errors = collect(options.paths)
     errors += walk_errors
@@ -48,7 +53,14 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
             inputs.append(InputFile(display, _sha256_or_empty(path), None))
             continue
         inputs.append(InputFile(display, digest, deployment.name))
-        findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of)
+        try:
+            found = flows_with_risk(deployment, knowledge, options.as_of, model)
+        except InputError as exc:  # the deployment's `risk:` overrides are invalid
+            errors += exc.diagnostics
+            continue
+        flows += found
+        findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of,
+                          extra=flow_subjects(found, deployment, knowledge, options.as_of))
     used = {f.origin for finding in findings for f in finding.facts if not f.verified}
     return Report(
         tool_version=__version__,
@@ -58,6 +70,8 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         knowledge=tuple((f.name, f.sha256) for f in knowledge.files),
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         errors=tuple(sorted(errors)),
+        flows=tuple(sorted(flows, key=lambda f: (f.span.path, f.span.line, f.span.column, f.id))),
+        risk_model=(model.path, model.sha256),
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
         unverified_knowledge=tuple(sorted(o for o in used if o.startswith("kb:"))),
     )

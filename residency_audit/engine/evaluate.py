@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -17,11 +18,12 @@ _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 
 
 def audit(deployment: Deployment, rules: Iterable[Rule], *, kb: KnowledgeBase,
-          as_of: dt.date) -> list[Finding]:
-    """All findings of one deployment, sorted by place then rule."""
+          as_of: dt.date, extra: Iterable[Subject] = ()) -> list[Finding]:
+    """All findings of one deployment, sorted by place then rule; `extra` subjects (data flows)
+    are judged after the deployment's own."""
     active = [r for r in rules if r.in_effect(as_of)]
     findings: list[Finding] = []
-    for subject in subjects(deployment, kb, as_of):
+    for subject in itertools.chain(subjects(deployment, kb, as_of), extra):
         for rule in active:
             if subject.kind in rule.applies_to:
                 finding = judge(rule, subject, kb=kb, as_of=as_of, deployment=deployment.name)
