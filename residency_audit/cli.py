@@ -114,13 +114,17 @@ def check(
              + "|".join(FAIL_ON_CHOICES) + ".")] = "high",
     rules: Annotated[list[Path] | None, typer.Option(
         "--rules", help="Extra rule pack directory; repeatable.")] = None,
+    risk_model: Annotated[Path | None, typer.Option(
+        "--risk-model", help="Transfer-risk model file replacing the bundled one "
+                             "(start from `residency-audit risk-model`).")] = None,
 ) -> None:
     """Audit deployment files against the rule packs."""
     from residency_audit.pipeline import Options, run
 
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
-    report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or []))
+    report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or [],
+                         risk_model=risk_model))
     for fmt, target in targets:
         _emit(report, fmt, target, threshold)
     raise typer.Exit(report.exit_code(threshold))
@@ -179,6 +183,16 @@ def schema() -> None:
     from residency_audit.format.schema import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@app.command("risk-model")
+@handled
+def risk_model_command() -> None:
+    """Print the bundled transfer-risk model (YAML): every factor's default, band, justification
+    and source. Copy it, edit values and justifications, and pass it to `check --risk-model`."""
+    from residency_audit.risk.spec import DEFAULT_PATH
+
+    sys.stdout.write(DEFAULT_PATH.read_text(encoding="utf-8"))
 
 
 @rules_app.command("list")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from residency_audit.engine.subjects import Subject, subjects
 from residency_audit.kb import KnowledgeBase, fact_from
@@ -157,7 +158,7 @@ class _Flows:
             n = seen[f"{component.id}/{role}"]
             flow_id = f"{component.id}/{role}" + (f"-{n}" if n > 1 else "")
         entity_id = _value(f, "operator.id") or _value(f, "transfer.recipient")
-        party = self.d.party(entity_id)  # type: ignore[arg-type]
+        party = self.d.party(entity_id)
         if party is not None and party.id == self.d.controller and party.provider is None:
             party = None  # the controller runs it on the provider's systems: the host is exposed
         provider_id = _value(f, "provider.id")
@@ -247,7 +248,7 @@ class _Flows:
         )
 
 
-def _value(facts: Mapping[str, Fact], path: str) -> object:
+def _value(facts: Mapping[str, Fact], path: str) -> Any:
     fact = facts.get(path)
     return None if fact is None else fact.value
 

@@ -87,9 +87,8 @@ def parameters(model: RiskModel, d: Deployment, flows: Iterable[Flow],
     settings = d.risk
     if settings is None:
         return Parameters(model.period_years.value, model.threshold.value, ())
-    problems = sorted(_check_settings(d, {f.id for f in flows} | {f.component for f in flows
-                                                                   if f.component},
-                                      set(law_ids)))
+    names = {f.id for f in flows} | {f.component for f in flows if f.component}
+    problems = sorted(_check_settings(d, names, set(law_ids)))
     if problems:
         raise RiskModelError(problems)
     overrides = tuple((o, _at(d, f"risk.overrides[{i}]", o.span))
@@ -105,7 +104,7 @@ def _at(d: Deployment, path: str, fallback: Span) -> str:
     return str(d.locations.get(path, fallback))
 
 
-def _check_settings(d: Deployment, flow_ids: set[str | None],
+def _check_settings(d: Deployment, flow_ids: set[str],
                     law_ids: set[str]) -> Iterator[Diagnostic]:
     settings = d.risk
     assert settings is not None
@@ -134,7 +133,7 @@ def _check_settings(d: Deployment, flow_ids: set[str | None],
                              "unlisted:CC)")
         for j, name in enumerate(o.flows):
             if name not in flow_ids:
-                known = ", ".join(sorted(str(x) for x in flow_ids if x)) or "none"
+                known = ", ".join(sorted(flow_ids)) or "none"
                 yield Diagnostic(at.get(f"{where}.flows[{j}]", o.span),
                                  f"{where}.flows[{j}]: no flow or component {name!r} "
                                  f"(known: {known})")
@@ -181,7 +180,8 @@ def _basis(flow: Flow, basis: str, model: RiskModel, params: Parameters) -> Basi
     for override, origin in params.overrides:
         if override.basis not in (None, basis):
             continue
-        if override.flows and flow.id not in override.flows and flow.component not in override.flows:
+        names = override.flows
+        if names and flow.id not in names and flow.component not in names:
             continue
         factors = [_overridden(f, override, origin) if f.factor is override.factor else f
                    for f in factors]

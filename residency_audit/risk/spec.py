@@ -45,7 +45,8 @@ class Setting:
     value: float = field(metadata=doc("The value."))
     justification: str = field(metadata=doc("Why this value."))
     source: str = field(metadata=doc("https URL supporting it."))
-    verified: bool = field(default=False, metadata=doc("True only if the value is a verified fact."))
+    verified: bool = field(
+        default=False, metadata=doc("True only if the value is a verified fact."))
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
@@ -54,7 +55,8 @@ class Period:
     value: int = field(metadata=doc("Assessment period in years."))
     justification: str = field(metadata=doc("Why this period."))
     source: str = field(metadata=doc("https URL supporting it."))
-    verified: bool = field(default=False, metadata=doc("True only if the value is a verified fact."))
+    verified: bool = field(
+        default=False, metadata=doc("True only if the value is a verified fact."))
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
@@ -138,7 +140,8 @@ def load_model(path: Path | None = None, *, law_ids: Iterable[str] = ()) -> Risk
                      locations=converter.locations)
 
 
-def check_model(model: RiskModel, at: Mapping[str, Span], law_ids: set[str]) -> Iterator[Diagnostic]:
+def check_model(model: RiskModel, at: Mapping[str, Span],
+                law_ids: set[str]) -> Iterator[Diagnostic]:
     """Ranges and references the format cannot express: 0 <= low <= value <= high <= 1, https
     sources, known law ids, a period of at least one year and a threshold strictly in (0, 1)."""
     root = Span(model.path or "", 1, 1)
@@ -154,7 +157,8 @@ def check_model(model: RiskModel, at: Mapping[str, Span], law_ids: set[str]) -> 
     for where, e in estimates:
         yield from check_band(e.low, e.value, e.high, at.get(where, e.span), where)
         yield from check_source(e.source, at.get(f"{where}.source", e.span), where)
-    for where, s in (("threshold", model.threshold), ("levels.medium_from", model.levels.medium_from)):
+    settings = (("threshold", model.threshold), ("levels.medium_from", model.levels.medium_from))
+    for where, s in settings:
         if not 0 < s.value < 1:
             yield Diagnostic(at.get(f"{where}.value", s.span),
                              f"{where}: {s.value} must be strictly between 0 and 1")
@@ -165,7 +169,8 @@ def check_model(model: RiskModel, at: Mapping[str, Span], law_ids: set[str]) -> 
                             "period_years")
 
 
-def check_band(low: float, value: float, high: float, span: Span, where: str) -> Iterator[Diagnostic]:
+def check_band(low: float, value: float, high: float, span: Span,
+               where: str) -> Iterator[Diagnostic]:
     if not 0 <= low <= value <= high <= 1:
         yield Diagnostic(span, f"{where}: need 0 <= low <= value <= high <= 1, got low {low}, "
                                f"value {value}, high {high}")
