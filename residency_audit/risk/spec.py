@@ -12,9 +12,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from yaml.nodes import MappingNode, Node, ScalarNode
+
 from residency_audit.errors import InputError, RiskModelError
 from residency_audit.format.convert import INVALID, Converter
-from residency_audit.loader import load_document
+from residency_audit.loader import load_document, span_of
 from residency_audit.model import Diagnostic, RiskFactor, Span, doc
 
 DEFAULT_PATH = Path(__file__).parent / "default-model.yaml"
@@ -131,13 +133,26 @@ def load_model(path: Path | None = None, *, law_ids: Iterable[str] = ()) -> Risk
     model = converter.mapping(document.root, RiskModel, "")
     if model is INVALID:
         raise RiskModelError(sorted(converter.diagnostics))
-    problems = sorted(check_model(model, converter.locations, set(law_ids)))
+    locations = {**converter.locations, **_key_spans(document.root, "bases", display)}
+    problems = sorted(check_model(model, locations, set(law_ids)))
     if problems:
         raise RiskModelError(problems)
     return RiskModel(**{f.name: getattr(model, f.name) for f in fields(RiskModel)
                         if f.name not in ("path", "sha256", "locations")},
                      path=display, sha256=hashlib.sha256(document.raw).hexdigest(),
                      locations=converter.locations)
+
+
+def _key_spans(root: Node, section: str, display: str) -> dict[str, Span]:
+    """Where each key of a top-level mapping is written (`bases.us-fisa-702` → its key), so an
+    unknown law id is reported on the line that names it."""
+    if not isinstance(root, MappingNode):
+        return {}
+    for key, value in root.value:
+        if isinstance(key, ScalarNode) and key.value == section and isinstance(value, MappingNode):
+            return {f"{section}.{k.value}": span_of(k, display) for k, _ in value.value
+                    if isinstance(k, ScalarNode)}
+    return {}
 
 
 def check_model(model: RiskModel, at: Mapping[str, Span],
