@@ -208,8 +208,18 @@ class _Flows:
         component = users[0].id if len(users) == 1 else None
         out: list[Flow] = []
         holder = self.d.party(key.holder)
+        provider: tuple[str | None, str | None, tuple[str | None, str | None, Fact | None]] = (
+            None, None, (None, None, None))
         if holder is None and key.management.value in PROVIDER_KEYS:
-            holder = self.d.party(users[0].operator)  # the provider's KMS holds the keys
+            # The provider's KMS holds the keys: its operating entity, else the provider itself.
+            holder = self.d.party(users[0].operator) or next(
+                (p for p in self.d.parties if p.provider == users[0].provider), None)
+            known = self.kb.provider(users[0].provider)
+            if holder is None and known is not None:
+                provider = (known.id, known.name, (
+                    known.parent.name, known.parent.country,
+                    fact_from(known, "flow.parent_country", known.parent.country,
+                              f"kb:providers.yaml#{known.id}")))
         if holder is None or holder.id != self.d.controller:
             out.append(self.make(
                 flow_id=f"key/{key.id}", kind="key-custody", label=f"custody of key {key.id}",
@@ -217,6 +227,7 @@ class _Flows:
                 clear_how="the key holder can decrypt what it obtains", span=key.span,
                 facts=[Fact("key.management", key.management.value,
                             self.at(f"keys[{ki}].management"))],
+                entity=provider[0], entity_name=provider[1], parent=provider[2],
             ))
         hsm = key.hsm
         if hsm is not None and hsm.operator not in (key.holder, self.d.controller):
