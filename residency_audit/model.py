@@ -417,7 +417,7 @@ class RiskSettings:
         default=None, metadata=doc("Assessment period in years; the model's default if omitted.")
     )
     threshold: float | None = field(
-        default=None, metadata=doc("Accepted probability over the period; model default if omitted.")
+        default=None, metadata=doc("Accepted probability over the period; model's if omitted.")
     )
     justification: str | None = field(
         default=None, metadata=doc("Why period_years or threshold differ from the model's.")
@@ -446,7 +446,7 @@ class Deployment:
         default=(), metadata=doc("HDS, SecNumCloud and ISO 27001 certificates.")
     )
     risk: RiskSettings | None = field(
-        default=None, metadata=doc("Overrides of the transfer-risk model, each with a justification.")
+        default=None, metadata=doc("Overrides of the transfer-risk model, each justified.")
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
     path: str = field(default="", compare=False)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +63,14 @@ T = M["period_years"]["value"]
 
 def basis_p(law: str, clear: str, which: str = "value") -> float:
     f = M["bases"][law]
-    return (f["subject"][which] * f["interest"][which] * f["route"][which]
-            * f["cannot_resist"][which] * M["clear_text"][clear][which])
+    return float(f["subject"][which] * f["interest"][which] * f["route"][which]
+                 * f["cannot_resist"][which] * M["clear_text"][clear][which])
 
 
 def us_period(clear: str, which: str = "value") -> float:
     cloud, fisa, eo = (basis_p(law, clear, which)
                        for law in ("us-cloud-act", "us-fisa-702", "us-eo-12333"))
-    return 1 - ((1 - cloud) * (1 - fisa) * (1 - eo)) ** T
+    return float(1 - ((1 - cloud) * (1 - fisa) * (1 - eo)) ** T)
 
 
 def test_doctolib_json_lists_every_flow_with_its_risk(runner: CliRunner) -> None:
@@ -209,7 +210,7 @@ def test_no_model_removes_or_softens_a_finding(tmp_path: Path, runner: CliRunner
 
 EEA = ["FR", "DE", "IE", "NL", "LU", "IT"]
 NON_ADEQUATE = ["US", "IN", "CN", "RU", "AU", "MX", "SG"]
-KEY_HOLDERS = [None, "host", "clinic"]
+KEY_HOLDERS: list[str | None] = [None, "host", "clinic"]
 PROVIDER_KMS = (KeyManagement.PROVIDER_MANAGED, KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS)
 
 
@@ -219,9 +220,9 @@ def regions(provider: str, countries: list[str] | None = None) -> list[str]:
 
 
 @st.composite
-def deployments(draw: st.DrawFn, providers: list[str], countries: list[str] | None = None,
-                key_countries: list[str | None] | None = None,
-                holders: list[str | None] = KEY_HOLDERS) -> Deployment:
+def deployments(draw: st.DrawFn, providers: Sequence[str], countries: list[str] | None = None,
+                key_countries: Sequence[str | None] | None = None,
+                holders: Sequence[str | None] = KEY_HOLDERS) -> Deployment:
     provider = draw(st.sampled_from(providers))
     places = regions(provider, countries)
     parent = KB.providers[provider].parent
@@ -296,7 +297,8 @@ def test_moving_keys_to_a_customer_hsm_in_the_eea_never_raises_a_flow(
     # Where the provider held the keys and processes nothing in clear, the move must help.
     for c in d.components:
         key = d.key(c.key)
-        if key is None or key.management not in PROVIDER_KMS or c.clear_text_processing is not False:
+        if key is None or key.management not in PROVIDER_KMS or \
+                c.clear_text_processing is not False:
             continue
         stored = [flow_id for flow_id, risk in before.items()
                   if (flow_id == c.id or flow_id.startswith(f"{c.id}/"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -88,7 +89,7 @@ def test_printed_model_can_be_edited_and_passed_back(tmp_path: Path, runner: Cli
     path = tmp_path / "stricter.yaml"
     path.write_text(edited, encoding="utf-8")
 
-    def booking_app(*extra: str) -> dict:  # type: ignore[type-arg]
+    def booking_app(*extra: str) -> tuple[dict[str, Any], dict[str, Any]]:
         result = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml"), "-f", "json",
                                      "--as-of", str(AS_OF), *extra])
         report = json.loads(result.stdout)
