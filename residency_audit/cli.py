@@ -128,6 +128,9 @@ def check(
         "--nameserver", help="With --resolve: DNS server IP to ask (default: the system's); "
                              "repeatable.")] = None,
     port: Annotated[int, typer.Option(help="With --resolve: DNS server port.")] = 53,
+    risk_model: Annotated[Path | None, typer.Option(
+        "--risk-model", help="Transfer-risk model file replacing the bundled one "
+                             "(start from `residency-audit risk-model`).")] = None,
 ) -> None:
     """Audit deployment files against the rule packs."""
     from residency_audit.pipeline import Options, run
@@ -138,7 +141,8 @@ def check(
     if not resolve and (nameserver or port != 53):
         raise UsageError("--nameserver and --port apply to --resolve; add --resolve")
     report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or [],
-                         dns_files=dns or [], resolve=settings))
+                         dns_files=dns or [], resolve=settings,
+                         risk_model=risk_model))
     for error in report.errors:
         typer.echo(str(error), err=True)
     for fmt, target in targets:
@@ -199,6 +203,16 @@ def schema() -> None:
     from residency_audit.format.schema import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@app.command("risk-model")
+@handled
+def risk_model_command() -> None:
+    """Print the bundled transfer-risk model (YAML): every factor's default, band, justification
+    and source. Copy it, edit values and justifications, and pass it to `check --risk-model`."""
+    from residency_audit.risk.spec import DEFAULT_PATH
+
+    sys.stdout.write(DEFAULT_PATH.read_text(encoding="utf-8"))
 
 
 @rules_app.command("list")

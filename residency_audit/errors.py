@@ -37,3 +37,7 @@ class UsageError(AuditError):
 
 class CollectorError(AuditError):
     """A collector could not run at all (as opposed to partial access, which is a finding)."""
+
+
+class RiskModelError(InputError):
+    """A transfer-risk model file, or a deployment's risk overrides, that cannot be used."""

@@ -376,6 +376,58 @@ class Certification:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
+class RiskFactor(str, Enum):
+    """Named factors of the transfer-risk model (residency_audit/risk/default-model.yaml)."""
+
+    SUBJECT = "subject"
+    INTEREST = "interest"
+    ROUTE = "route"
+    CANNOT_RESIST = "cannot_resist"
+    CLEAR_TEXT = "clear_text"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskOverride:
+    """A deployment's own estimate for one factor of the transfer-risk model."""
+
+    factor: RiskFactor = field(
+        metadata=doc("subject, interest, route, cannot_resist or clear_text.")
+    )
+    value: float = field(metadata=doc("Annual probability-like estimate, 0 to 1."))
+    justification: str = field(metadata=doc("Why this value holds for this deployment."))
+    low: float | None = field(default=None, metadata=doc("Low end of the band; value if omitted."))
+    high: float | None = field(
+        default=None, metadata=doc("High end of the band; value if omitted.")
+    )
+    basis: str | None = field(
+        default=None, metadata=doc("Knowledge-base law id it applies to; every basis if omitted.")
+    )
+    flows: tuple[str, ...] = field(
+        default=(), metadata=doc("Flow or component ids it applies to; every flow if omitted.")
+    )
+    source: str | None = field(default=None, metadata=doc("Evidence: URL or document reference."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSettings:
+    """Deployment-level settings of the transfer-risk model; each change carries its reason."""
+
+    period_years: int | None = field(
+        default=None, metadata=doc("Assessment period in years; the model's default if omitted.")
+    )
+    threshold: float | None = field(
+        default=None, metadata=doc("Accepted probability over the period; model's if omitted.")
+    )
+    justification: str | None = field(
+        default=None, metadata=doc("Why period_years or threshold differ from the model's.")
+    )
+    overrides: tuple[RiskOverride, ...] = field(
+        default=(), metadata=doc("Factor estimates replacing the model's, each justified.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Deployment:
     schema_version: int = field(metadata=doc("Format version; must be 1."))
@@ -392,6 +444,9 @@ class Deployment:
     transfers: tuple[Transfer, ...] = field(default=(), metadata=doc("Declared transfer tools."))
     certifications: tuple[Certification, ...] = field(
         default=(), metadata=doc("HDS, SecNumCloud and ISO 27001 certificates.")
+    )
+    risk: RiskSettings | None = field(
+        default=None, metadata=doc("Overrides of the transfer-risk model, each justified.")
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
     path: str = field(default="", compare=False)
@@ -451,7 +506,8 @@ class Flow:
     id: str
     deployment: str
     kind: str
-    """storage, processing, replica, backup, log, access, key-custody."""
+    """storage, processing, replica, disaster-recovery, backup, snapshot-copy, export, log,
+    access, key-custody or sub-processor."""
     component: str | None
     country: str | None
     entity: str | None
@@ -462,6 +518,19 @@ class Flow:
     span: Span
     risk: Any = None
     """Filled by the risk model; reporters show it when present."""
+    label: str = ""
+    """Human name: `replica of booking-db`, `support access vendor-support`."""
+    entity_name: str | None = None
+    entity_country: str | None = None
+    parent: str | None = None
+    """Name of the entity's ultimate parent, when known."""
+    categories: tuple[str, ...] = ()
+    """Data categories reachable through the flow (Art. 9 categories among them)."""
+    bases: tuple[str, ...] | None = ()
+    """Legal bases the risk model weighs: `jurisdictions`, plus `unlisted:CC` for a non-adequate
+    country with no law in the knowledge base; None when a country or parent is unknown."""
+    facts: tuple[Fact, ...] = ()
+    """The facts the flow was derived from, with their origins."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,6 +567,8 @@ class Report:
     """Knowledge-base entries checked more than about six months before the as-of date."""
     unverified_knowledge: tuple[str, ...] = ()
     """Knowledge-base facts used by findings that are marked `verified: false`."""
+    risk_model: tuple[str, str] | None = None
+    """(path, sha256) of the transfer-risk model file used for `flows`."""
     partial: tuple[str, ...] = ()
     """Why the audit is partial (a collector could not read something); empty when complete."""
 

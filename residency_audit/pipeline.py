@@ -22,12 +22,14 @@ from residency_audit.model import (
     Deployment,
     Diagnostic,
     Finding,
+    Flow,
     InputFile,
     PackInfo,
     Report,
     Span,
 )
 from residency_audit.observations import DnsObservations, load_observations
+from residency_audit.risk import flow_subjects, flows_with_risk, load_model
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ class Options:
     """DNS observations written by `discover dns`: adds the endpoint checks of rules/dns/."""
     resolve: DnsSettings | None = None
     """Resolve every declared hostname and mail domain during the run (check --resolve)."""
+    risk_model: Path | None = None
+    """Transfer-risk model file replacing the bundled one (`--risk-model`)."""
 
 
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
@@ -47,12 +51,14 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     knowledge = kb or kb_module.default()
     packs = load_rules(options.rule_dirs, knowledge)
     rules = [rule for pack in packs for rule in pack.rules]
+    model = load_model(options.risk_model, law_ids=knowledge.laws)
     inputs: list[InputFile] = []
     findings: list[Finding] = []
+    flows: list[Flow] = []
     errors: list[Diagnostic] = []
     files, walk_errors = collect(options.paths)
     errors += walk_errors
-    parsed: list[Deployment] = []
+    parsed: list[tuple[Deployment, list[Flow]]] = []
     for path in files:
         display = str(path)
         try:
@@ -64,11 +70,18 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
             inputs.append(InputFile(display, _sha256_or_empty(path), None))
             continue
         inputs.append(InputFile(display, digest, deployment.name))
-        parsed.append(deployment)
-    index, partial = _dns_observations(options, parsed, knowledge, errors)
-    for deployment in parsed:
-        extra = () if index is None else endpoint_subjects(deployment, index, knowledge,
-                                                           options.as_of)
+        try:
+            found = flows_with_risk(deployment, knowledge, options.as_of, model)
+        except InputError as exc:  # the deployment's `risk:` overrides are invalid
+            errors += exc.diagnostics
+            continue
+        flows += found
+        parsed.append((deployment, found))
+    index, partial = _dns_observations(options, [d for d, _ in parsed], knowledge, errors)
+    for deployment, found in parsed:
+        extra = list(flow_subjects(found, deployment, knowledge, options.as_of))
+        if index is not None:
+            extra += endpoint_subjects(deployment, index, knowledge, options.as_of)
         findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of, extra=extra)
     used = {f.origin for finding in findings for f in finding.facts if not f.verified}
     return Report(
@@ -80,6 +93,8 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         + (knowledge.network().files if index is not None else ()),
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         errors=tuple(sorted(errors)),
+        flows=tuple(sorted(flows, key=lambda f: (f.span.path, f.span.line, f.span.column, f.id))),
+        risk_model=(model.path, model.sha256),
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
         unverified_knowledge=tuple(sorted(o for o in used if o.startswith("kb:"))),
         partial=tuple(partial),

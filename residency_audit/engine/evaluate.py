@@ -19,8 +19,8 @@ _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 
 def audit(deployment: Deployment, rules: Iterable[Rule], *, kb: KnowledgeBase,
           as_of: dt.date, extra: Iterable[Subject] = ()) -> list[Finding]:
-    """All findings of one deployment, sorted by place then rule. `extra` subjects come from
-    collectors (e.g. DNS endpoints) and are judged like the declared ones."""
+    """All findings of one deployment, sorted by place then rule. `extra` subjects (DNS
+    endpoints, data flows) are judged after the deployment's own."""
     active = [r for r in rules if r.in_effect(as_of)]
     findings: list[Finding] = []
     for subject in itertools.chain(subjects(deployment, kb, as_of), extra):

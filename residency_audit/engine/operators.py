@@ -165,6 +165,22 @@ class CompelledAccessLaws:
         return exposed is argument, facts
 
 
+class LawsApply:
+    """The list of legal bases (knowledge-base law ids, or `unlisted:CC` for a non-adequate
+    country without any law in the knowledge base) is not empty; known laws become facts (and
+    so references)."""
+
+    def check(self, argument: Any) -> str | None:
+        return _is_bool(argument)
+
+    def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
+        if not isinstance(value, (list, tuple)):
+            return None, []
+        facts = [fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
+                 for law in (ctx.kb.laws.get(str(v)) for v in value) if law is not None]
+        return bool(value) is argument, facts
+
+
 class ValidTransferTool:
     """At least one declared transfer tool of the flow is valid on the as-of date (see
     `residency_audit.engine.tools`). `true` accepts Art. 49; `art45_46` does not."""
@@ -193,6 +209,7 @@ OPERATORS: dict[str, Operator] = {
     "adequate": CountryTest("adequate"),
     "eea_or_adequate": CountryTest("eea_or_adequate"),
     "compelled_access_laws": CompelledAccessLaws(),
+    "laws_apply": LawsApply(),
     "valid_transfer_tool": ValidTransferTool(),
 }
 

@@ -2,7 +2,8 @@
 
 A subject is a component, a place where data are processed or rest (`place`: each component's
 primary location, every replica, backup, snapshot copy, export and log destination), an access
-path, or the deployment itself.
+path, the deployment itself, or a data flow with its transfer risk (`flow`, built from the others
+by `residency_audit.risk`).
 Every fact says where it came from: the YAML position of a declared value, the knowledge-base
 entry of a looked-up one. A fact nobody knows is simply absent, so rules read it as unknown.
 `FIELDS` is the documented vocabulary rule authors may use; the rule loader checks against it.
@@ -112,12 +113,36 @@ ENDPOINT = {  # built by residency_audit.endpoints from DNS observations (check 
     "endpoint.provider_matches": "The declared provider is among the observed providers; absent "
                                  "when no provider could be observed.",
 }
+FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/risk/
+    "flow.id": "Flow id: component, component/replica, access/ID, key/ID, party/ID.",
+    "flow.kind": "storage, processing, a copy kind, log, access, key-custody or sub-processor.",
+    "flow.label": "Human name of the flow.",
+    "flow.country": "Country where the data rest or are reached from.",
+    "flow.entity": "Legal entity (party or provider id) that holds or reaches the data.",
+    "flow.entity_name": "Its legal name.",
+    "flow.parent_country": "Country of the entity's ultimate parent.",
+    "flow.jurisdictions": "Knowledge-base law ids reaching the flow (list; empty when none).",
+    "flow.bases": "Legal bases the risk model weighs (law ids and unlisted:CC); absent when a "
+                  "country or parent is unknown.",
+    "flow.clear_text_reachable": "The entity can reach the data in clear.",
+    "risk.level": "none, low, medium, high, critical or unknown.",
+    "risk.p_year": "Estimated annual probability of foreign lawful access, all bases.",
+    "risk.p_period": "Estimated probability over the period.",
+    "risk.p_period_text": "The same as a percentage.",
+    "risk.band_text": "Low to high estimate over the period, as text.",
+    "risk.threshold": "Accepted probability over the period.",
+    "risk.threshold_text": "The same as a percentage.",
+    "risk.period_years": "Assessment period in years.",
+    "risk.exceeds_threshold": "p_period is above the threshold.",
+    "risk.binding_factor": "The lowest factor of the dominant basis, with that basis.",
+}
 FIELDS: dict[str, dict[str, str]] = {
     "deployment": COMMON,
     "component": {**COMMON, **PLACE},
     "place": {**COMMON, **PLACE},
     "access": {**COMMON, **ACCESS},
     "endpoint": {**COMMON, **PLACE, **ENDPOINT},
+    "flow": {**COMMON, **FLOW},
 }
 KINDS = tuple(FIELDS)
 

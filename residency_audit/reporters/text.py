@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from residency_audit.model import Report, Severity
+from residency_audit.reporters.flows import COLUMNS, caption, groups, row
 
 
 def render(report: Report, fail_on: Severity | None = None) -> str:
@@ -14,9 +15,19 @@ def render(report: Report, fail_on: Severity | None = None) -> str:
         lines.append(f"{name} ({path})")
         for f in group:
             lines.append(f"  {f.span}: {f.severity.label} {f.rule_id} {f.message}")
+    for name, path, flows in groups(report):
+        lines.append("")
+        lines.append(f"flows of {name} ({path}): {caption(flows)}")
+        lines += _table([COLUMNS, *(row(f) for f in flows)])
     lines.append("")
     lines.append(summary(report, fail_on))
     return "\n".join(lines) + "\n"
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+            for r in rows]
 
 
 def header(report: Report) -> list[str]:

@@ -1,0 +1,294 @@
+"""Deployment + knowledge base → data flows: every way personal data rest at, or can be reached
+by, a legal entity in a country.
+
+A flow is a component's primary store or processing, each replica, backup, snapshot copy, export
+and personal-data log sink, each support/administration/remote access path, each key custodian
+(holder and HSM operator, unless it is the controller itself) and each declared sub-processor
+that no other flow covers. Places and access paths are read from the subjects the rules judge
+(`engine.subjects`), so a flow and a finding never disagree about a country, a parent or a key.
+
+Jurisdictions are the knowledge-base laws of the flow's location, the entity's seat and its
+ultimate parent's country, on the as-of date; an EEA country or one with a general adequacy
+decision contributes none. Unknown facts stay unknown (None): the risk model then reports the
+flow as "unknown" and the flow rules as "cannot be verified" (fail closed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from residency_audit.engine.subjects import Subject, subjects
+from residency_audit.kb import KnowledgeBase, fact_from
+from residency_audit.model import (
+    Deployment,
+    Fact,
+    Flow,
+    Key,
+    KeyManagement,
+    Party,
+    Role,
+)
+
+PROVIDER_KEYS = frozenset({KeyManagement.PROVIDER_MANAGED.value,
+                           KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS.value})
+OUT_OF_REACH_KEYS = frozenset({KeyManagement.EXTERNAL_KEY_STORE.value,
+                               KeyManagement.CUSTOMER_HELD.value})
+
+
+def derive_flows(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> list[Flow]:
+    """Every flow of a deployment, in file order (places, access paths, keys, sub-processors)."""
+    builder = _Flows(d, kb, as_of)
+    out: list[Flow] = []
+    seen: Counter[str] = Counter()
+    for s in subjects(d, kb, as_of):
+        if s.kind == "place":
+            out.append(builder.place(s, seen))
+        elif s.kind == "access":
+            out.append(builder.access(s))
+    for key in d.keys:
+        out += builder.key_custody(key)
+    covered = {f.entity for f in out}
+    out += [builder.sub_processor(p) for p in d.parties
+            if p.role is Role.SUB_PROCESSOR and p.id not in covered]
+    return out
+
+
+def kleene_or(values: Iterable[bool | None]) -> bool | None:
+    """True if any is True, False if all are False, else unknown."""
+    items = list(values)
+    if True in items:
+        return True
+    return None if None in items else False
+
+
+class _Flows:
+    def __init__(self, d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> None:
+        self.d, self.kb, self.as_of = d, kb, as_of
+        self.categories = tuple(c.value for c in d.data.categories)
+
+    def at(self, yaml_path: str) -> str:
+        span = self.d.locations.get(yaml_path)
+        return str(span) if span else f"{self.d.path}:1:1"
+
+    # -- legal bases --------------------------------------------------------------------------
+
+    def bases(self, location: str | None, seat: str | None,
+              parent: str | None) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+        """(knowledge-base law ids, legal bases for the risk model or None when unknown)."""
+        laws: list[str] = []
+        unlisted: list[str] = []
+        unknown = False
+        for country in (parent, seat, location):
+            if country is None:
+                continue
+            if self.kb.country(country) is None:
+                unknown = True
+                continue
+            if self.kb.in_eea(country, self.as_of) or self.kb.generally_adequate(country,
+                                                                                 self.as_of):
+                continue
+            found = [law.id for law in self.kb.surveillance_laws(country, self.as_of)]
+            if found:
+                laws += found
+            else:
+                unlisted.append(f"unlisted:{country}")
+        if location is None or parent is None:
+            unknown = True
+        laws = list(dict.fromkeys(laws))
+        return tuple(laws), None if unknown else (*laws, *dict.fromkeys(unlisted))
+
+    def parent_of(self, party: Party) -> tuple[str | None, str | None, Fact | None]:
+        """(parent name, parent country, fact) as `engine.subjects` reads them: the declared
+        parent, else the knowledge-base provider's."""
+        index = self.d.parties.index(party)
+        if party.parent is not None:
+            return (party.parent.name, party.parent.country,
+                    Fact("flow.parent_country", party.parent.country,
+                         self.at(f"parties[{index}].parent.country")))
+        provider = self.kb.provider(party.provider)
+        if provider is None:
+            return None, None, None
+        return (provider.parent.name, provider.parent.country,
+                fact_from(provider, "flow.parent_country", provider.parent.country,
+                          f"kb:providers.yaml#{provider.id}"))
+
+    def make(self, *, flow_id: str, kind: str, label: str, component: str | None,
+             country: Fact | None, party: Party | None, clear: bool | None,
+             clear_how: str, span: object, facts: list[Fact],
+             entity: str | None = None, entity_name: str | None = None,
+             parent: tuple[str | None, str | None, Fact | None] = (None, None, None)) -> Flow:
+        seat = None
+        if party is not None:
+            entity, entity_name, seat = party.id, party.name, party.country
+            parent = self.parent_of(party)
+        parent_name, parent_country, parent_fact = parent
+        location = country.value if country is not None else None
+        laws, bases = self.bases(location, seat, parent_country)
+        out = list(facts)
+        if country is not None:
+            out.append(Fact("flow.country", location, country.origin, country.url,
+                            country.verified))
+        if parent_fact is not None:
+            out.append(parent_fact)
+        out.append(Fact("flow.clear_text_reachable", clear, f"derived: {clear_how}"))
+        return Flow(
+            id=flow_id, deployment=self.d.name, kind=kind, component=component,
+            country=location, entity=entity, parent_country=parent_country,
+            jurisdictions=laws, clear_text_reachable=clear, span=span,  # type: ignore[arg-type]
+            label=label, entity_name=entity_name, entity_country=seat, parent=parent_name,
+            categories=self.categories, bases=bases, facts=tuple(out),
+        )
+
+    # -- places -------------------------------------------------------------------------------
+
+    def place(self, s: Subject, seen: Counter[str]) -> Flow:
+        f = s.facts
+        role = _value(f, "place.role")
+        component_id = _value(f, "component.id")
+        component = next(c for c in self.d.components if c.id == component_id)
+        if role == "primary":
+            kind = "storage" if component.holds_data else "processing"
+            flow_id = component.id
+        else:
+            kind = role
+            seen[f"{component.id}/{role}"] += 1
+            n = seen[f"{component.id}/{role}"]
+            flow_id = f"{component.id}/{role}" + (f"-{n}" if n > 1 else "")
+        entity_id = _value(f, "operator.id") or _value(f, "transfer.recipient")
+        party = self.d.party(entity_id)
+        if party is not None and party.id == self.d.controller and party.provider is None:
+            party = None  # the controller runs it on the provider's systems: the host is exposed
+        provider_id = _value(f, "provider.id")
+        clear, how = self.place_clear_text(f, role, same_provider=provider_id == component.provider)
+        parent = (_value(f, "provider.parent.name"), _value(f, "provider.parent.country"),
+                  _renamed(f.get("provider.parent.country"), "flow.parent_country"))
+        return self.make(
+            flow_id=flow_id, kind=kind, label=s.label if role != "primary" else component.id,
+            component=component.id, country=f.get("location.country"), party=party,
+            clear=clear, clear_how=how, span=s.span, facts=_kept(f),
+            entity=provider_id, entity_name=_value(f, "provider.name"), parent=parent,
+        )
+
+    def place_clear_text(self, f: Mapping[str, Fact], role: str,
+                         *, same_provider: bool) -> tuple[bool | None, str]:
+        if role == "log":
+            return True, "log lines are written in clear; the component's key does not cover them"
+        checks: list[bool | None] = [_key_reachable(f)]
+        how = "keys within the entity's reach"
+        if same_provider:
+            checks.append(_value(f, "component.clear_text_processing"))
+            how += " or clear-text processing on its systems"
+        return kleene_or(checks), how
+
+    # -- access paths -------------------------------------------------------------------------
+
+    def access(self, s: Subject) -> Flow:
+        f = s.facts
+        access = next(a for a in self.d.access if a.id == _value(f, "access.id"))
+        return self.make(
+            flow_id=f"access/{access.id}", kind="access", label=s.label,
+            component=access.components[0] if len(access.components) == 1 else None,
+            country=f.get("access.country"),
+            party=self.d.party(access.entity), clear=access.clear_text,
+            clear_how="access.clear_text as declared", span=s.span, facts=_kept(f),
+        )
+
+    # -- key custody --------------------------------------------------------------------------
+
+    def key_custody(self, key: Key) -> list[Flow]:
+        users = [c for c in self.d.components if c.key == key.id]
+        if not users:
+            return []
+        ki = self.d.keys.index(key)
+        country = (Fact("key.country", key.country, self.at(f"keys[{ki}].country"))
+                   if key.country else None)
+        component = users[0].id if len(users) == 1 else None
+        out: list[Flow] = []
+        holder = self.d.party(key.holder)
+        provider: tuple[str | None, str | None, tuple[str | None, str | None, Fact | None]] = (
+            None, None, (None, None, None))
+        if holder is None and key.management.value in PROVIDER_KEYS:
+            # The provider's KMS holds the keys: its operating entity, else the provider itself.
+            holder = self.d.party(users[0].operator) or next(
+                (p for p in self.d.parties if p.provider == users[0].provider), None)
+            known = self.kb.provider(users[0].provider)
+            if holder is None and known is not None:
+                provider = (known.id, known.name, (
+                    known.parent.name, known.parent.country,
+                    fact_from(known, "flow.parent_country", known.parent.country,
+                              f"kb:providers.yaml#{known.id}")))
+        if holder is None or holder.id != self.d.controller:
+            out.append(self.make(
+                flow_id=f"key/{key.id}", kind="key-custody", label=f"custody of key {key.id}",
+                component=component, country=country, party=holder, clear=True,
+                clear_how="the key holder can decrypt what it obtains", span=key.span,
+                facts=[Fact("key.management", key.management.value,
+                            self.at(f"keys[{ki}].management"))],
+                entity=provider[0], entity_name=provider[1], parent=provider[2],
+            ))
+        hsm = key.hsm
+        if hsm is not None and hsm.operator not in (key.holder, self.d.controller):
+            operator = self.d.party(hsm.operator)
+            where = self.at(f"keys[{ki}].hsm.jurisdiction")
+            out.append(self.make(
+                flow_id=f"key/{key.id}/hsm", kind="key-custody",
+                label=f"HSM of key {key.id}", component=component,
+                country=country or Fact("key.hsm.jurisdiction", hsm.jurisdiction, where),
+                party=operator, clear=None,
+                clear_how="whether the HSM operator can use the keys is not declared",
+                span=hsm.span, facts=[], entity=hsm.operator, entity_name=hsm.operator,
+                parent=(None, hsm.jurisdiction, Fact("flow.parent_country", hsm.jurisdiction,
+                                                     where)),
+            ))
+        return out
+
+    # -- sub-processors -----------------------------------------------------------------------
+
+    def sub_processor(self, party: Party) -> Flow:
+        index = self.d.parties.index(party)
+        return self.make(
+            flow_id=f"party/{party.id}", kind="sub-processor", label=f"sub-processor {party.id}",
+            component=None,
+            country=Fact("party.country", party.country, self.at(f"parties[{index}].country")),
+            party=party, clear=None,
+            clear_how="what the sub-processor can see is not declared", span=party.span,
+            facts=[],
+        )
+
+
+def _value(facts: Mapping[str, Fact], path: str) -> Any:
+    fact = facts.get(path)
+    return None if fact is None else fact.value
+
+
+def _renamed(fact: Fact | None, path: str) -> Fact | None:
+    if fact is None:
+        return None
+    return Fact(path, fact.value, fact.origin, fact.url, fact.verified)
+
+
+_KEPT = ("component.clear_text_processing", "key.declared", "key.management",
+         "key.provider_can_use", "key.holder_in_provider_group", "access.clear_text")
+
+
+def _kept(facts: Mapping[str, Fact]) -> list[Fact]:
+    """The subject facts a flow's clear-text verdict rests on, cited with the flow."""
+    return [facts[p] for p in _KEPT if p in facts]
+
+
+def _key_reachable(f: Mapping[str, Fact]) -> bool | None:
+    """Can the place's entity use the key? The conditions of JUR-EXPO-01 (EDPB use case 1),
+    read three-valued: any sign of reach is True, all conditions met is False."""
+    if _value(f, "key.declared") is False or _value(f, "key.encryption") == "none":
+        return True
+    management = _value(f, "key.management")
+    can_use = _value(f, "key.provider_can_use")
+    in_group = _value(f, "key.holder_in_provider_group")
+    if management in PROVIDER_KEYS or can_use is True or in_group is True:
+        return True
+    if management in OUT_OF_REACH_KEYS and can_use is False and in_group is False:
+        return False
+    return None

@@ -1,0 +1,51 @@
+"""Transfer risk per data flow: an explicit, editable, quantified model (tool design, not law).
+
+`spec` reads and checks the model file (`default-model.yaml` is shipped; `--risk-model FILE`
+replaces it), `assess` computes each flow's risk, and this module joins them for the pipeline:
+flows with their risk, and the `flow` subjects the `rules/risk` pack judges.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+
+from residency_audit.engine.subjects import Subject, subjects
+from residency_audit.flows import derive_flows
+from residency_audit.kb import KnowledgeBase
+from residency_audit.model import Deployment, Fact, Flow
+from residency_audit.risk.assess import FlowRisk, assess, parameters, risk_facts
+from residency_audit.risk.spec import RiskModel, load_model
+
+__all__ = ["FlowRisk", "RiskModel", "flow_subjects", "flows_with_risk", "load_model"]
+
+
+def flows_with_risk(d: Deployment, kb: KnowledgeBase, as_of: dt.date,
+                    model: RiskModel) -> list[Flow]:
+    """Every flow of `d`, each with its `risk`. Raises RiskModelError for bad `risk:` overrides."""
+    flows = derive_flows(d, kb, as_of)
+    params = parameters(model, d, flows, kb.laws)
+    return [dataclasses.replace(f, risk=assess(f, model, params)) for f in flows]
+
+
+def flow_subjects(flows: Sequence[Flow], d: Deployment, kb: KnowledgeBase,
+                  as_of: dt.date) -> list[Subject]:
+    """One `flow` subject per flow: the deployment's common facts, the flow's, and its risk."""
+    common = next(s.facts for s in subjects(d, kb, as_of) if s.kind == "deployment")
+    out = []
+    for flow in flows:
+        facts = dict(common)
+        derived = f"derived: flow {flow.id}"
+        for path, value in (("flow.id", flow.id), ("flow.kind", flow.kind),
+                            ("flow.label", flow.label), ("flow.entity", flow.entity),
+                            ("flow.entity_name", flow.entity_name),
+                            ("flow.jurisdictions", list(flow.jurisdictions)),
+                            ("flow.bases", None if flow.bases is None else list(flow.bases))):
+            if value is not None:
+                facts[path] = Fact(path, value, derived)
+        facts.update({f.path: f for f in flow.facts})
+        if isinstance(flow.risk, FlowRisk):
+            facts.update(risk_facts(flow.risk))
+        out.append(Subject("flow", flow.label, flow.component, flow.span, facts))
+    return out

@@ -1,0 +1,252 @@
+"""Flow + risk model (+ the deployment's overrides) → the flow's transfer risk.
+
+Per legal basis and year, the product of the named factors; over bases and years,
+`1 - prod_i (1 - p_i)^T`; a band from every factor's low and high values; a qualitative level
+and the binding factor. The formula and levels are documented in `default-model.yaml` (tool
+design, not law). The result only annotates a flow: rules decide findings, and nothing here can
+remove or soften one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from residency_audit.errors import RiskModelError
+from residency_audit.model import Deployment, Diagnostic, Fact, Flow, RiskFactor, RiskOverride, Span
+from residency_audit.risk.spec import BASIS_FACTORS, Estimate, RiskModel, check_band
+
+
+class RiskLevel(str, Enum):
+    """Qualitative level of a flow; `unknown` when the flow cannot be assessed (fail closed)."""
+
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class FactorValue:
+    """One factor as used for one basis of one flow, and where its value came from."""
+
+    basis: str
+    factor: RiskFactor
+    value: float
+    low: float
+    high: float
+    justification: str
+    source: str | None
+    origin: str
+    """`path:line:col` of the model entry or of the deployment's override."""
+    overridden: bool
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BasisRisk:
+    basis: str
+    p_year: float
+    low: float
+    high: float
+    factors: tuple[FactorValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRisk:
+    level: RiskLevel
+    p_year: float | None
+    p_period: float | None
+    band: tuple[float, float] | None
+    period_years: int
+    threshold: float
+    exceeds_threshold: bool | None
+    binding_basis: str | None
+    binding_factor: RiskFactor | None
+    bases: tuple[BasisRisk, ...]
+    model: str
+    """`id version (path)` of the model used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Parameters:
+    period_years: int
+    threshold: float
+    overrides: tuple[tuple[RiskOverride, str], ...]
+    """Each override with its `path:line:col`."""
+
+
+def parameters(model: RiskModel, d: Deployment, flows: Iterable[Flow],
+               law_ids: Iterable[str]) -> Parameters:
+    """The model's period and threshold, replaced by the deployment's where it sets them; its
+    overrides, checked. Problems are raised together as a RiskModelError (exit 2)."""
+    settings = d.risk
+    if settings is None:
+        return Parameters(model.period_years.value, model.threshold.value, ())
+    names = {f.id for f in flows} | {f.component for f in flows if f.component}
+    problems = sorted(_check_settings(d, names, set(law_ids)))
+    if problems:
+        raise RiskModelError(problems)
+    overrides = tuple((o, _at(d, f"risk.overrides[{i}]", o.span))
+                      for i, o in enumerate(settings.overrides))
+    return Parameters(
+        settings.period_years if settings.period_years is not None else model.period_years.value,
+        settings.threshold if settings.threshold is not None else model.threshold.value,
+        overrides,
+    )
+
+
+def _at(d: Deployment, path: str, fallback: Span) -> str:
+    return str(d.locations.get(path, fallback))
+
+
+def _check_settings(d: Deployment, flow_ids: set[str],
+                    law_ids: set[str]) -> Iterator[Diagnostic]:
+    settings = d.risk
+    assert settings is not None
+    at = d.locations
+    root = settings.span
+    if (settings.period_years is not None or settings.threshold is not None) and not (
+            settings.justification or "").strip():
+        yield Diagnostic(at.get("risk", root), "risk: changing period_years or threshold needs "
+                                               "a justification")
+    if settings.period_years is not None and settings.period_years < 1:
+        yield Diagnostic(at.get("risk.period_years", root), "risk.period_years: at least 1 year")
+    if settings.threshold is not None and not 0 < settings.threshold < 1:
+        yield Diagnostic(at.get("risk.threshold", root),
+                         f"risk.threshold: {settings.threshold} must be strictly between 0 and 1")
+    for i, o in enumerate(settings.overrides):
+        where = f"risk.overrides[{i}]"
+        low = o.value if o.low is None else o.low
+        high = o.value if o.high is None else o.high
+        yield from check_band(low, o.value, high, at.get(where, o.span), where)
+        if not o.justification.strip():
+            yield Diagnostic(at.get(f"{where}.justification", o.span),
+                             f"{where}: the justification is empty; say why the value holds")
+        if o.basis is not None and o.basis not in law_ids and not o.basis.startswith("unlisted:"):
+            yield Diagnostic(at.get(f"{where}.basis", o.span),
+                             f"{where}.basis: unknown law id {o.basis!r} (kb/laws.yaml ids, or "
+                             "unlisted:CC)")
+        for j, name in enumerate(o.flows):
+            if name not in flow_ids:
+                known = ", ".join(sorted(flow_ids)) or "none"
+                yield Diagnostic(at.get(f"{where}.flows[{j}]", o.span),
+                                 f"{where}.flows[{j}]: no flow or component {name!r} "
+                                 f"(known: {known})")
+
+
+def assess(flow: Flow, model: RiskModel, params: Parameters) -> FlowRisk:
+    """The risk of one flow; never raises for a valid model and parameters."""
+    period, threshold = params.period_years, params.threshold
+    label = f"{model.id} {model.version} ({model.path})"
+    if flow.bases is None:
+        return FlowRisk(RiskLevel.UNKNOWN, None, None, None, period, threshold, None, None, None,
+                        (), label)
+    if not flow.bases:
+        return FlowRisk(RiskLevel.NONE, 0.0, 0.0, (0.0, 0.0), period, threshold, False, None,
+                        None, (), label)
+    bases = tuple(_basis(flow, basis, model, params) for basis in flow.bases)
+    p_year = 1 - math.prod(1 - b.p_year for b in bases)
+    p_period = 1 - math.prod((1 - b.p_year) ** period for b in bases)
+    band = (1 - math.prod((1 - b.low) ** period for b in bases),
+            1 - math.prod((1 - b.high) ** period for b in bases))
+    exceeds = p_period > threshold
+    if band[0] > threshold:
+        level = RiskLevel.CRITICAL
+    elif exceeds:
+        level = RiskLevel.HIGH
+    elif p_period >= model.levels.medium_from.value * threshold:
+        level = RiskLevel.MEDIUM
+    else:
+        level = RiskLevel.LOW
+    dominant = max(bases, key=lambda b: b.p_year)  # first of equals: file order
+    binding = min(dominant.factors, key=lambda f: f.value)
+    return FlowRisk(level, p_year, p_period, band, period, threshold, exceeds, dominant.basis,
+                    binding.factor, bases, label)
+
+
+def _basis(flow: Flow, basis: str, model: RiskModel, params: Parameters) -> BasisRisk:
+    key = f"bases.{basis}" if basis in model.bases else "unlisted_basis"
+    entry = model.basis(basis)
+    factors = [_from_model(basis, name, entry.factor(name), model, f"{key}.{name.value}")
+               for name in BASIS_FACTORS]
+    state = {True: "reachable", False: "unreachable", None: "unknown"}[flow.clear_text_reachable]
+    factors.append(_from_model(basis, RiskFactor.CLEAR_TEXT, getattr(model.clear_text, state),
+                               model, f"clear_text.{state}"))
+    for override, origin in params.overrides:
+        if override.basis not in (None, basis):
+            continue
+        names = override.flows
+        if names and flow.id not in names and flow.component not in names:
+            continue
+        factors = [_overridden(f, override, origin) if f.factor is override.factor else f
+                   for f in factors]
+    return BasisRisk(basis, math.prod(f.value for f in factors), math.prod(f.low for f in factors),
+                     math.prod(f.high for f in factors), tuple(factors))
+
+
+def _from_model(basis: str, name: RiskFactor, e: Estimate, model: RiskModel,
+                where: str) -> FactorValue:
+    origin = str(model.locations.get(where, e.span))
+    return FactorValue(basis, name, e.value, e.low, e.high, " ".join(e.justification.split()),
+                       e.source, origin, False, e.verified)
+
+
+def _overridden(f: FactorValue, o: RiskOverride, origin: str) -> FactorValue:
+    return replace(f, value=o.value, low=o.value if o.low is None else o.low,
+                   high=o.value if o.high is None else o.high,
+                   justification=" ".join(o.justification.split()), source=o.source,
+                   origin=origin, overridden=True, verified=False)
+
+
+# -- presentation helpers shared by reporters and rule facts ------------------------------------
+
+
+def significant(x: float, digits: int = 6) -> float:
+    """`x` rounded to `digits` significant digits, so JSON does not show float noise."""
+    return float(f"{x:.{digits}g}")
+
+
+def percent(p: float | None) -> str:
+    """A probability as a percentage with two significant digits: `0.61 %`, `12 %`."""
+    if p is None:
+        return "unknown"
+    v = p * 100
+    if v == 0:
+        return "0 %"
+    decimals = max(0, 1 - math.floor(math.log10(v)))
+    return f"{v:.{decimals}f} %"
+
+
+def band_text(risk: FlowRisk) -> str:
+    if risk.band is None:
+        return "unknown"
+    return f"{percent(risk.band[0])} to {percent(risk.band[1])}"
+
+
+def binding_text(risk: FlowRisk) -> str:
+    if risk.binding_factor is None:
+        return "-"
+    return f"{risk.binding_factor.value} ({risk.binding_basis})"
+
+
+def risk_facts(risk: FlowRisk) -> Mapping[str, Fact]:
+    """The risk as facts rules can read (`risk.*` fields of the `flow` subject)."""
+    origin = f"derived: transfer-risk model {risk.model}"
+    values: dict[str, object] = {
+        "risk.level": risk.level.value,
+        "risk.p_year": None if risk.p_year is None else significant(risk.p_year),
+        "risk.p_period": None if risk.p_period is None else significant(risk.p_period),
+        "risk.p_period_text": percent(risk.p_period) if risk.p_period is not None else None,
+        "risk.band_text": band_text(risk) if risk.band is not None else None,
+        "risk.threshold": risk.threshold,
+        "risk.threshold_text": percent(risk.threshold),
+        "risk.period_years": risk.period_years,
+        "risk.exceeds_threshold": risk.exceeds_threshold,
+        "risk.binding_factor": binding_text(risk) if risk.binding_factor else None,
+    }
+    return {path: Fact(path, value, origin) for path, value in values.items() if value is not None}

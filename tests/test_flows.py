@@ -1,0 +1,96 @@
+"""Flows derived from deployments: what is stored or reachable, where, by whom, under which laws."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from residency_audit.flows import derive_flows
+from residency_audit.format import load_deployment
+from residency_audit.kb import KnowledgeBase
+from residency_audit.model import Flow
+from tests.conftest import AS_OF, FIXTURES, SAMPLES
+
+US_LAWS = {"us-cloud-act", "us-fisa-702", "us-eo-12333"}
+
+
+def flows_of(path: str, knowledge: KnowledgeBase, as_of: dt.date = AS_OF) -> dict[str, Flow]:
+    deployment, _ = load_deployment(SAMPLES / path if "/" not in path else FIXTURES / path)
+    return {f.id: f for f in derive_flows(deployment, knowledge, as_of)}
+
+
+def test_doctolib_flows_cover_processing_storage_copies_and_key_custody(
+        knowledge: KnowledgeBase) -> None:
+    flows = flows_of("doctolib-2021.yaml", knowledge)
+    # The log sink declares no personal data, so it is not a flow.
+    assert set(flows) == {"booking-app", "booking-db", "booking-db/replica", "booking-db/backup",
+                          "key/third-party-key"}
+    assert [flows[i].kind for i in ("booking-app", "booking-db", "booking-db/replica")] == [
+        "processing", "storage", "replica"]
+    assert flows["booking-db/replica"].country == "DE"  # eu-central-1, from the knowledge base
+    app = flows["booking-app"]
+    assert (app.entity, app.entity_country, app.parent, app.parent_country) == (
+        "aws-emea", "LU", "Amazon.com, Inc.", "US")
+    assert set(app.jurisdictions) == US_LAWS
+    assert "health" in app.categories
+    assert app.clear_text_reachable is True  # the application decrypts on AWS compute
+    assert flows["booking-db"].clear_text_reachable is False  # keys with a French third party
+    custody = flows["key/third-party-key"]
+    assert (custody.entity, custody.country, custody.jurisdictions) == ("key-custodian", "FR", ())
+    assert custody.clear_text_reachable is True
+
+
+def test_flow_facts_cite_where_each_value_came_from(knowledge: KnowledgeBase) -> None:
+    app = flows_of("doctolib-2021.yaml", knowledge)["booking-app"]
+    origins = {f.path: f.origin for f in app.facts}
+    assert origins["flow.country"] == "kb:regions.yaml#aws/eu-west-3"
+    assert origins["flow.parent_country"] == "kb:providers.yaml#aws"
+    text = (SAMPLES / "doctolib-2021.yaml").read_text().splitlines()
+    line = next(i for i, t in enumerate(text, 1) if "clear_text_processing: true" in t)
+    assert origins["component.clear_text_processing"].endswith(f"doctolib-2021.yaml:{line}:28")
+
+
+def test_laws_not_yet_enacted_on_the_as_of_date_do_not_apply(knowledge: KnowledgeBase) -> None:
+    before_cloud_act = flows_of("doctolib-2021.yaml", knowledge, dt.date(2017, 6, 1))
+    assert "us-cloud-act" not in before_cloud_act["booking-app"].jurisdictions
+    assert "us-eo-12333" in before_cloud_act["booking-app"].jurisdictions
+
+
+def test_sovereign_hospital_has_no_foreign_law_on_any_flow(knowledge: KnowledgeBase) -> None:
+    flows = flows_of("sovereign-hospital.yaml", knowledge)
+    # The hospital holds its own keys: no key-custody flow to a third party.
+    assert set(flows) == {"records-db", "records-db/backup", "records-db/log",
+                          "access/outscale-support"}
+    assert all(f.jurisdictions == () and f.bases == () for f in flows.values())
+    assert flows["records-db/log"].clear_text_reachable is True  # logs are not under the key
+
+
+def test_backup_copy_in_the_us_and_provider_held_key(knowledge: KnowledgeBase) -> None:
+    flows = flows_of("backup-outside-eea.yaml", knowledge)
+    assert flows["records-db/snapshot-copy"].country == "US"
+    custody = flows["key/records-key"]
+    assert custody.entity == "aws-emea" and set(custody.jurisdictions) == US_LAWS
+
+
+def test_unlisted_law_unknown_provider_and_unmapped_sub_processor(
+        knowledge: KnowledgeBase) -> None:
+    flows = flows_of("risk/sub-processor-unknown.yaml", knowledge)
+    support = flows["access/vendor-support"]
+    assert support.jurisdictions == () and support.bases == ("unlisted:MX",)
+    assert flows["mystery"].bases is None  # provider not in the knowledge base: unknown
+    assert flows["db"].clear_text_reachable is True  # no key declared: at rest in clear
+    mailer = flows["party/mailer"]
+    assert (mailer.kind, mailer.country, mailer.bases, mailer.clear_text_reachable) == (
+        "sub-processor", "DE", (), None)
+    assert "party/vendor" not in flows  # already covered by its access path
+
+
+def test_controller_running_its_own_component_exposes_the_host(knowledge: KnowledgeBase) -> None:
+    deployment, _ = load_deployment(SAMPLES / "doctolib-2021.yaml")
+    app = deployment.components[0]
+    moved = dataclasses.replace(
+        deployment, components=(dataclasses.replace(app, operator="doctolib"),
+                                *deployment.components[1:]))
+    flow = next(f for f in derive_flows(moved, knowledge, AS_OF) if f.id == "booking-app")
+    assert (flow.entity, flow.parent_country) == ("aws", "US")
+    assert set(flow.jurisdictions) == US_LAWS
