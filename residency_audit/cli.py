@@ -114,13 +114,18 @@ def check(
              + "|".join(FAIL_ON_CHOICES) + ".")] = "high",
     rules: Annotated[list[Path] | None, typer.Option(
         "--rules", help="Extra rule pack directory; repeatable.")] = None,
+    tia_max_age: Annotated[int | None, typer.Option(
+        "--tia-max-age", metavar="DAYS", min=0,
+        help="A transfer impact assessment older than this is stale (default 365).")] = None,
 ) -> None:
     """Audit deployment files against the rule packs."""
     from residency_audit.pipeline import Options, run
 
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
-    report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or []))
+    parameters = {} if tia_max_age is None else {"tia_max_age_days": tia_max_age}
+    report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or [],
+                         parameters=parameters))
     for fmt, target in targets:
         _emit(report, fmt, target, threshold)
     raise typer.Exit(report.exit_code(threshold))

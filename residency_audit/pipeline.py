@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from residency_audit import __version__, kb as kb_module
 from residency_audit.engine.evaluate import audit
@@ -24,6 +25,8 @@ class Options:
     paths: Sequence[Path]
     as_of: dt.date = field(default_factory=dt.date.today)
     rule_dirs: Sequence[Path] = ()
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    """Audit settings rules may name (`engine.operators.PARAMETERS`), e.g. tia_max_age_days."""
 
 
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
@@ -48,7 +51,8 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
             inputs.append(InputFile(display, _sha256_or_empty(path), None))
             continue
         inputs.append(InputFile(display, digest, deployment.name))
-        findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of)
+        findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of,
+                          parameters=options.parameters)
     used = {f.origin for finding in findings for f in finding.facts if not f.verified}
     return Report(
         tool_version=__version__,

@@ -2,7 +2,8 @@
 
 A subject is a component, a place where data are processed or rest (`place`: each component's
 primary location, every replica, backup, snapshot copy, export and log destination), an access
-path, or the deployment itself.
+path, the deployment itself, or one of the legal subjects of `legal_subjects.py` (party,
+certification, declared transfer or onward transfer, transit route).
 Every fact says where it came from: the YAML position of a declared value, the knowledge-base
 entry of a looked-up one. A fact nobody knows is simply absent, so rules read it as unknown.
 `FIELDS` is the documented vocabulary rule authors may use; the rule loader checks against it.
@@ -15,6 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from residency_audit.engine.legal_subjects import (
+    CERTIFICATION,
+    PARTY,
+    TRANSFER,
+    TRANSIT,
+    legal_subjects,
+)
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Access,
@@ -37,6 +45,22 @@ COMMON = {
     "hds.applies": "HDS (L.1111-8 CSP) applies: health data from care hosted by a third party.",
     "controller.id": "Controller party id.",
     "controller.country": "Controller's country.",
+    "pseudonymisation.holder_is_exporter": "Only the controller can re-identify (EDPB UC2).",
+    "pseudonymisation.country": "Where the re-identification information is kept.",
+    "pseudonymisation.singling_out_excluded": "Re-identification by the recipient's authorities "
+                                              "is excluded by a documented analysis.",
+    **{f"claims.{name}": text for name, text in (
+        ("secnumcloud", "The deployment claims SecNumCloud 3.2 protection."),
+        ("secnumcloud_offer", "The qualified offer claimed."),
+        ("art48_procedure", "Reference of the Art. 48 procedure for foreign requests."),
+        ("dpia", "Reference of the DPIA."),
+        ("processors", "Party ids on the Art. 28 processor list."),
+        ("hds_certificates_shared", "HDS certificates given to the client (EXI 12)."),
+        ("subprocessor_certificate_loss_procedure", "Procedure for a sub-processor's loss of "
+                                                    "certification (EXI 14)."),
+        ("storage_locations_communicated", "Storage locations given to the client (EXI 28)."),
+        ("risk_analysis_foreign_law", "Risk analysis covers non-European laws (EXI 05 H)."),
+    )},
 }
 PLACE = {
     "component.id": "Component id.",
@@ -73,6 +97,11 @@ PLACE = {
     "place.stores_data": "Personal data rest here (copies and logs always; primary if a store).",
     "transfer.recipient": "Party receiving the data (the place's operator).",
     "transfer.tools": "Declared transfer tools for this recipient and country.",
+    "split.group": "Split-processing group of the component (EDPB UC5).",
+    "split.reconstructable_alone": "This part alone suffices to reconstruct personal data.",
+    "split.secure_against_active_adversaries": "The split protocol resists active adversaries.",
+    "split.jurisdictions_distinct": "The parts of the group are with providers under distinct "
+                                    "jurisdictions (ultimate parents' countries).",
 }
 ACCESS = {
     "access.id": "Access path id.",
@@ -93,6 +122,10 @@ FIELDS: dict[str, dict[str, str]] = {
     "component": {**COMMON, **PLACE},
     "place": {**COMMON, **PLACE},
     "access": {**COMMON, **ACCESS},
+    "party": {**COMMON, **PARTY},
+    "certification": {**COMMON, **CERTIFICATION},
+    "transfer": {**COMMON, **TRANSFER},
+    "transit": {**COMMON, **TRANSIT},
 }
 KINDS = tuple(FIELDS)
 
@@ -143,6 +176,20 @@ class _Builder:
         self.put(f, "controller.id", d.controller, "controller")
         if controller:
             self.put(f, "controller.country", controller.country, _party_path(d, controller, "country"))
+        pseudo = d.data.pseudonymisation
+        if pseudo is not None:
+            self.derived(f, "pseudonymisation.holder_is_exporter", pseudo.holder == d.controller,
+                         "data.pseudonymisation.holder compared with the controller")
+            self.put(f, "pseudonymisation.country", pseudo.country, "data.pseudonymisation.country")
+            self.put(f, "pseudonymisation.singling_out_excluded", pseudo.singling_out_excluded,
+                     "data.pseudonymisation.singling_out_excluded")
+        claims = d.claims
+        for name in ("secnumcloud", "secnumcloud_offer", "art48_procedure", "dpia",
+                     "hds_certificates_shared", "subprocessor_certificate_loss_procedure",
+                     "storage_locations_communicated", "risk_analysis_foreign_law"):
+            self.put(f, f"claims.{name}", getattr(claims, name), f"claims.{name}")
+        if claims.processors is not None:
+            self.put(f, "claims.processors", list(claims.processors), "claims.processors")
         return f
 
     def hds_applies(self, health: bool, context: HealthContext | None) -> bool | None:
@@ -204,6 +251,7 @@ class _Builder:
         operator = self.d.party(operator_id)
         self.party_facts(f, "operator", operator)
         self.key(f, c, ci, provider_id)
+        self.split(f, c, ci)
         recipient = operator_id or next(
             (p.id for p in self.d.parties if p.provider == provider_id), None)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
@@ -223,6 +271,31 @@ class _Builder:
                          "name in the knowledge base)", "nearest region")
         elif country is None:
             f["location.country"] = known.fact("location.country")
+
+    def split(self, f: dict[str, Fact], c: Component, ci: int) -> None:
+        if c.split is None:
+            return
+        base = f"components[{ci}].split"
+        self.put(f, "split.group", c.split.group, f"{base}.group")
+        self.put(f, "split.reconstructable_alone", c.split.reconstructable_alone,
+                 f"{base}.reconstructable_alone")
+        self.put(f, "split.secure_against_active_adversaries",
+                 c.split.secure_against_active_adversaries,
+                 f"{base}.secure_against_active_adversaries")
+        parts = [x for x in self.d.components if x.split and x.split.group == c.split.group]
+        countries = []
+        for part in parts:
+            operator = self.d.party(part.operator)
+            provider = self.kb.provider(part.provider)
+            if operator is not None and operator.parent is not None:
+                countries.append(operator.parent.country)
+            elif provider is not None:
+                countries.append(provider.parent.country)
+            else:
+                return  # fail closed: a part whose jurisdiction nobody knows
+        self.derived(f, "split.jurisdictions_distinct",
+                     len(parts) > 1 and len(set(countries)) == len(parts),
+                     f"ultimate parents of the parts of {c.split.group}: {', '.join(countries)}")
 
     def key(self, f: dict[str, Fact], c: Component, ci: int, provider_id: str) -> None:
         key = self.d.key(c.key)
@@ -320,3 +393,4 @@ def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subje
             yield Subject("place", f"logs of {c.id}", c.id, log.span, facts)
     for ai, a in enumerate(d.access):
         yield Subject("access", f"{a.kind.value} access {a.id}", None, a.span, b.access(a, ai))
+    yield from legal_subjects(b)

@@ -84,7 +84,8 @@ def describe(kind: Any) -> str:
         return "one of " + ", ".join(str(m.value) for m in kind)
     if is_dataclass(kind):
         return "a mapping"
-    return {str: "a string", int: "an integer", bool: "true or false", dt.date: "a date"}.get(
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+            dt.date: "a date"}.get(
         kind, str(kind)
     )
 
@@ -157,6 +158,10 @@ class Converter:
             if not quoted and _INT.fullmatch(text):
                 return int(text)
             return self.error(node, f"{where}: expected an integer, got {text!r}")
+        if kind is float:
+            if not quoted and _FLOAT.fullmatch(text):
+                return float(text)
+            return self.error(node, f"{where}: expected a number, got {text!r}")
         if kind is dt.date:
             if _DATE.fullmatch(text):
                 try:

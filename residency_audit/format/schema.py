@@ -63,6 +63,8 @@ def _type(kind: Any, definitions: dict[str, Any]) -> dict[str, Any]:
         schema = {"type": "boolean"}
     elif kind is int:
         schema = {"type": "integer"}
+    elif kind is float:
+        schema = {"type": "number"}
     elif kind is dt.date:
         schema = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
     else:
