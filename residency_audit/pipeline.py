@@ -75,6 +75,11 @@ def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pac
         for pack in packs for rule in pack.rules for law in rule.laws
         if law not in knowledge.laws
     ]
+    problems += [
+        Diagnostic(rule.span, f"rule {rule.id} depends on unknown knowledge-base entry {entry!r}")
+        for pack in packs for rule in pack.rules for entry in rule.depends_on
+        if knowledge.entry(entry) is None
+    ]
     if problems:
         raise RuleError(problems)
     return packs

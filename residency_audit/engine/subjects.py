@@ -75,6 +75,7 @@ PLACE = {
     "provider.parent.name": "Provider's ultimate parent.",
     "provider.parent.country": "Jurisdiction of the provider's ultimate parent.",
     "provider.eu_controlled": "The provider is ultimately EU-controlled.",
+    "provider.marketed_as_sovereign": "The provider's offer is marketed as sovereign.",
     "operator.id": "Party operating the place.",
     "operator.country": "Operator's country.",
     "operator.parent.country": "Country of the operator's ultimate parent.",
@@ -247,6 +248,10 @@ class _Builder:
             if provider.eu_controlled is not None:
                 f["provider.eu_controlled"] = fact_from(provider, "provider.eu_controlled",
                                                         provider.eu_controlled, origin)
+            if provider.marketed_as_sovereign is not None:
+                f["provider.marketed_as_sovereign"] = fact_from(
+                    provider, "provider.marketed_as_sovereign", provider.marketed_as_sovereign,
+                    origin)
         self.location(f, provider_id, region, country, yaml_path)
         operator = self.d.party(operator_id)
         self.party_facts(f, "operator", operator)
