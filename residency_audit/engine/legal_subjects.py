@@ -205,9 +205,8 @@ def party_facts(b: _Builder, party: Party, pi: int) -> dict[str, Fact]:
         if provider.eu_controlled is not None:
             f["party.eu_controlled"] = fact_from(provider, "party.eu_controlled",
                                                  provider.eu_controlled, origin)
-        if provider.marketed_as_sovereign is not None:
-            f["party.marketed_as_sovereign"] = fact_from(
-                provider, "party.marketed_as_sovereign", provider.marketed_as_sovereign, origin)
+        f["party.marketed_as_sovereign"] = fact_from(
+            provider, "party.marketed_as_sovereign", bool(provider.marketed_as_sovereign), origin)
     snc = [c for c in d.certifications if c.holder == party.id
            and c.scheme is Scheme.SECNUMCLOUD]
     offers = [c.offer for c in snc if c.offer]

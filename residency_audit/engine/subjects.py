@@ -191,6 +191,8 @@ class _Builder:
             self.put(f, f"claims.{name}", getattr(claims, name), f"claims.{name}")
         if claims.processors is not None:
             self.put(f, "claims.processors", list(claims.processors), "claims.processors")
+        if claims.secnumcloud is None:  # no claim made is a claim not made, not an unknown
+            self.derived(f, "claims.secnumcloud", False, "no SecNumCloud claim declared")
         return f
 
     def hds_applies(self, health: bool, context: HealthContext | None) -> bool | None:
@@ -248,10 +250,9 @@ class _Builder:
             if provider.eu_controlled is not None:
                 f["provider.eu_controlled"] = fact_from(provider, "provider.eu_controlled",
                                                         provider.eu_controlled, origin)
-            if provider.marketed_as_sovereign is not None:
-                f["provider.marketed_as_sovereign"] = fact_from(
-                    provider, "provider.marketed_as_sovereign", provider.marketed_as_sovereign,
-                    origin)
+            f["provider.marketed_as_sovereign"] = fact_from(
+                provider, "provider.marketed_as_sovereign", bool(provider.marketed_as_sovereign),
+                origin)  # a label the knowledge base does not record is a label not claimed
         self.location(f, provider_id, region, country, yaml_path)
         operator = self.d.party(operator_id)
         self.party_facts(f, "operator", operator)
