@@ -78,7 +78,7 @@ CERTIFICATION = {
 TRANSFER = {
     "transfer.onward": "This is an onward transfer by an importer.",
     "transfer.tool": "The tool declared: adequacy, scc-2021, scc-2010, scc-2001, bcr, dpf, "
-                     "privacy-shield, art49 (absent when none is declared).",
+                     "privacy-shield, art49, or none.",
     "transfer.tools": "The declared tool, as a list for the valid_transfer_tool operator.",
     "transfer.instrument": "Knowledge-base id of the SCC decision used.",
     "transfer.country": "Destination country.",
@@ -329,6 +329,7 @@ def transfer_subjects(b: _Builder, t: Transfer, ti: int) -> Iterator[Subject]:
     for j, onward in enumerate(t.onward):
         f = _transfer_facts(b, f"{base}.onward[{j}]", onward.recipient, t.recipient,
                             onward.country, onward.tool, onward.scc_module, onward=True)
+        b.derived(f, "transfer.protected.claimed", False, "onward transfers are not use case 4")
         yield Subject("transfer", f"onward transfer by {t.recipient} to {onward.recipient} "
                                   f"({onward.country})", None, onward.span, f)
 
@@ -342,7 +343,9 @@ def _transfer_facts(b: _Builder, base: str, recipient_id: str, exporter_id: str,
     b.put(f, "transfer.country", country, f"{base}.country" if onward else base)
     recipient, exporter = d.party(recipient_id), d.party(exporter_id)
     tools: list[dict[str, Any]] = []
-    if tool is not None:
+    if tool is None:
+        b.derived(f, "transfer.tool", "none", f"no tool declared at {base}")
+    else:
         b.put(f, "transfer.tool", tool.value, f"{base}.tool")
         tools.append({"tool": tool.value, "recipient": recipient_id, "country": country,
                       "scc_module": module, "systematic": True,

@@ -218,6 +218,14 @@ class _Builder:
                 f[f"{prefix}.parent.country"] = fact_from(
                     provider, f"{prefix}.parent.country", provider.parent.country,
                     f"kb:providers.yaml#{provider.id}")
+            elif self.kb.compelled_access_laws(party.country, self.as_of) and not (
+                    self.kb.in_eea(party.country, self.as_of)
+                    or self.kb.generally_adequate(party.country, self.as_of)):
+                # Whoever owns it, an entity seated in such a country is under its laws; an EEA
+                # entity with no declared parent stays unknown (fail closed).
+                self.derived(f, f"{prefix}.parent.country", party.country,
+                             f"seat of {party.id} (no parent declared); its laws apply to it "
+                             "whatever the parent")
 
     def place(self, c: Component, ci: int, role: str, provider_id: str, region: str | None,
               country: str | None, operator_id: str | None, yaml_path: str) -> dict[str, Fact]:
