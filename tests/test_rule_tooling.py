@@ -66,8 +66,7 @@ def test_rules_test_runs_a_teams_own_examples(runner: CliRunner) -> None:
     assert "ACME-LOG-02 example: expected pass, got fail" in failing.stdout
     invalid = runner.invoke(app, ["rules", "test", str(USER_RULES / "invalid")])
     assert invalid.exit_code == 2
-    assert "ACME-LOG-03.yaml:14:36: error:" in invalid.stderr and "unknown operator 'in_europe'" in (
-        invalid.stderr)
+    assert "ACME-LOG-03.yaml:14:36: error: unknown operator 'in_europe'" in invalid.stderr
 
 
 def test_rules_lint(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
