@@ -35,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-rules_app = typer.Typer(help="List and inspect the rule packs.", no_args_is_help=True)
+rules_app = typer.Typer(help="List, inspect, test and lint rule packs.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 discover_app = typer.Typer(help="Observe what serves a deployment from outside (DNS).",
                            no_args_is_help=True)
@@ -131,18 +131,22 @@ def check(
     risk_model: Annotated[Path | None, typer.Option(
         "--risk-model", help="Transfer-risk model file replacing the bundled one "
                              "(start from `residency-audit risk-model`).")] = None,
+    tia_max_age: Annotated[int | None, typer.Option(
+        "--tia-max-age", metavar="DAYS", min=0,
+        help="A transfer impact assessment older than this is stale (default 365).")] = None,
 ) -> None:
     """Audit deployment files against the rule packs."""
     from residency_audit.pipeline import Options, run
 
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
+    parameters = {} if tia_max_age is None else {"tia_max_age_days": tia_max_age}
     settings = _dns_settings(nameserver or [], port) if resolve else None
     if not resolve and (nameserver or port != 53):
         raise UsageError("--nameserver and --port apply to --resolve; add --resolve")
     report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or [],
-                         dns_files=dns or [], resolve=settings,
-                         risk_model=risk_model))
+                         dns_files=dns or [], resolve=settings, risk_model=risk_model,
+                         parameters=parameters))
     for error in report.errors:
         typer.echo(str(error), err=True)
     for fmt, target in targets:
@@ -229,7 +233,10 @@ def rules_list(
     if output_format == "json":
         items = [{"id": r.id, "pack": r.pack, "severity": r.severity.label, "title": r.title,
                   "applies_to": list(r.applies_to),
-                  "references": [{"label": x.label, "url": x.url} for x in r.references]}
+                  "references": [{"label": x.label, "url": x.url} for x in r.references],
+                  "effective_from": r.effective_from.isoformat() if r.effective_from else None,
+                  "effective_until": r.effective_until.isoformat() if r.effective_until else None,
+                  "depends_on": list(r.depends_on)}
                  for p in packs for r in p.rules]
         typer.echo(json.dumps(items, indent=2, ensure_ascii=False))
         return
@@ -239,6 +246,72 @@ def rules_list(
         typer.echo(f"{pack.name} {pack.version}: {pack.title}")
         for r in pack.rules:
             typer.echo(f"  {r.id:<14} {r.severity.label:<8} {r.title}")
+
+
+@rules_app.command("coverage")
+@handled
+def rules_coverage(
+    pack: Annotated[str | None, typer.Option("--pack", help="Only this pack, e.g. hds.")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra pack dir.")] = None,
+) -> None:
+    """Print each framework requirement with the rules that check it, or MANUAL, and the share
+    automated."""
+    from residency_audit import kb
+    from residency_audit.coverage import as_json, as_text, coverages
+    from residency_audit.pipeline import load_rules
+
+    if output_format not in ("text", "json"):
+        raise UsageError(f"--format: {output_format!r} is not one of text, json")
+    knowledge = kb.default()
+    packs = load_rules(rules or [], knowledge)
+    items = coverages(packs, knowledge)
+    if pack is not None:
+        names = sorted(c.pack for c in items)
+        items = [c for c in items if c.pack == pack]
+        if not items:
+            raise UsageError(f"--pack: no requirement mapping for {pack!r} (mapped packs: "
+                             f"{', '.join(names)})")
+    if output_format == "json":
+        typer.echo(json.dumps(as_json(items), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(as_text(items), nl=False)
+
+
+@rules_app.command("test")
+@handled
+def rules_test(
+    directory: Annotated[Path, typer.Argument(help="A rule pack, or a folder of packs.")],
+) -> None:
+    """Run the pass/fail/unverifiable examples of your own rules (exit 1 if one fails, 2 if the
+    rules do not load)."""
+    from residency_audit import kb
+    from residency_audit.authoring import test_rules
+
+    results = test_rules(directory, kb.default())
+    for result in results:
+        typer.echo(str(result))
+    failed = [r for r in results if not r.ok]
+    typer.echo(f"{len(results)} example(s), {len(failed)} failed")
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@rules_app.command("lint")
+@handled
+def rules_lint(
+    directory: Annotated[Path, typer.Argument(help="A rule pack, or a folder of packs.")],
+) -> None:
+    """Validate rule files: errors (exit 2) stop them loading; warnings (exit 1) weaken them."""
+    from residency_audit import kb
+    from residency_audit.authoring import format_lint, lint_rules
+
+    result = lint_rules(directory, kb.default())
+    for line in format_lint(result):
+        typer.echo(line, err=True)
+    if result.errors:
+        raise typer.Exit(EXIT_ERROR)
+    typer.echo(f"{result.rules} rule(s): {len(result.warnings)} warning(s)")
+    raise typer.Exit(EXIT_FINDINGS if result.warnings else EXIT_OK)
 
 
 @app.command()

@@ -38,6 +38,9 @@ def describe_rule(rule_id: str, packs: Sequence[Pack], kb: KnowledgeBase) -> str
         lines.append(f"  - {law.name} ({law.citation}): {law.url or law.source}")
     used = sorted(set(fields_of(r.require) + (fields_of(r.when) if r.when else [])))
     lines += ["", "Facts it reads: " + ", ".join(used)]
+    if r.depends_on:
+        lines += ["", "Knowledge it relies on (validity dates from the knowledge base):"]
+        lines += [f"  - {_knowledge_line(entry_id, kb)}" for entry_id in r.depends_on]
     unverified = _unverified(r, kb)
     if unverified or r.notes:
         lines += ["", "Unverified facts and caveats:"]
@@ -47,11 +50,29 @@ def describe_rule(rule_id: str, packs: Sequence[Pack], kb: KnowledgeBase) -> str
     return "\n".join(lines)
 
 
+def _knowledge_line(entry_id: str, kb: KnowledgeBase) -> str:
+    found = kb.entry(entry_id)
+    if found is None:
+        return f"{entry_id}: not in the knowledge base"
+    name, entry = found
+    title = getattr(entry, "title", None) or getattr(entry, "name", entry_id)
+    start = entry.valid_from.isoformat() if entry.valid_from else "(start not recorded)"
+    end = (f"until {entry.valid_until.isoformat()} (exclusive)" if entry.valid_until
+           else "no end date")
+    status = "verified" if entry.verified else "NOT VERIFIED"
+    return (f"{entry_id} ({name}): {title}; valid from {start}, {end}; {status} against "
+            f"{entry.source} (checked {entry.as_of})")
+
+
 def _unverified(rule: Rule, kb: KnowledgeBase) -> list[str]:
     """Knowledge the rule depends on that is marked `verified: false`."""
     out = [f"law {law_id}: {kb.laws[law_id].note or 'not verified'}"
            for law_id in rule.laws if not kb.laws[law_id].verified]
+    for entry_id in rule.depends_on:
+        found = kb.entry(entry_id)
+        if found is not None and not found[1].verified and entry_id not in rule.laws:
+            out.append(f"{entry_id}: {found[1].note or 'not verified'}")
     for instrument in kb.instruments.values():
         if not instrument.verified and instrument.id in (rule.notes or ""):
             out.append(f"instrument {instrument.id}: {instrument.note or 'not verified'}")
-    return out
+    return list(dict.fromkeys(out))

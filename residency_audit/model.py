@@ -159,6 +159,7 @@ class ToolKind(str, Enum):
     SCC_2001 = "scc-2001"
     BCR = "bcr"
     DPF = "dpf"
+    PRIVACY_SHIELD = "privacy-shield"
     ART49 = "art49"
 
 
@@ -200,6 +201,18 @@ class Transparency:
 
 
 @dataclass(frozen=True, slots=True)
+class Shareholding:
+    """A holder of the share capital or voting rights of a party (SecNumCloud 3.2 §19.6 b)."""
+
+    holder: str = field(metadata=doc("Name of the shareholder (direct or indirect)."))
+    country: str = field(metadata=doc("Country of the holder's seat or central administration."))
+    percent: float = field(metadata=doc("Share of capital or voting rights, in percent (0-100)."))
+    veto: bool = field(default=False, metadata=doc("The holder has a veto or may appoint a "
+                                                   "majority of the governing bodies."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Party:
     id: str = field(metadata=doc("Identifier used by components, keys and access paths."))
     name: str = field(metadata=doc("Legal entity name."))
@@ -218,6 +231,31 @@ class Party:
     transparency: Transparency | None = field(
         default=None, metadata=doc("HDS transparency page of a host (EXI 30-31).")
     )
+    central_administration: str | None = field(
+        default=None,
+        metadata=doc("Country of the central administration or principal establishment, when it "
+                     "differs from the seat (SecNumCloud 3.2 §19.6 a)."),
+    )
+    ownership: tuple[Shareholding, ...] | None = field(
+        default=None,
+        metadata=doc("Holders of capital or voting rights (SecNumCloud 3.2 §19.6 b); "
+                     "an empty list is not the same as unknown: omit the key when unknown."),
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Pseudonymisation:
+    """How pseudonymised data can be re-attributed (EDPB Recommendations 01/2020, use case 2)."""
+
+    holder: str = field(metadata=doc("Party id holding the additional information (lookup "
+                                     "tables, keys) needed to re-identify."))
+    country: str = field(metadata=doc("Country where that additional information is kept."))
+    singling_out_excluded: bool | None = field(
+        default=None,
+        metadata=doc("A documented analysis shows the recipient's authorities cannot re-identify "
+                     "or single out a person, even with the information they may hold."),
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
@@ -229,6 +267,9 @@ class Data:
         default=None, metadata=doc("Where health data come from (HDS applicability).")
     )
     pseudonymised: bool = field(default=False, metadata=doc("Data are pseudonymised."))
+    pseudonymisation: Pseudonymisation | None = field(
+        default=None, metadata=doc("Who can re-identify pseudonymised data, and where (EDPB UC2).")
+    )
     retention: str | None = field(default=None, metadata=doc("Retention period, free text."))
     span: Span = field(default=Span("", 0, 0), compare=False)
 
@@ -266,6 +307,36 @@ class LogDestination:
 
 
 @dataclass(frozen=True, slots=True)
+class Transit:
+    """A third country the data merely cross on their way (EDPB Recommendations 01/2020, UC3)."""
+
+    country: str = field(metadata=doc("Country the data transit through."))
+    encrypted: bool | None = field(
+        default=None, metadata=doc("State-of-the-art transport or end-to-end encryption.")
+    )
+    decryptable_in_transit: bool | None = field(
+        default=None, metadata=doc("Keys exist in the transit country, so data can be read there.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SplitProcessing:
+    """One share of data split between processors (EDPB Recommendations 01/2020, UC5)."""
+
+    group: str = field(metadata=doc("Name shared by the components holding the parts."))
+    reconstructable_alone: bool | None = field(
+        default=None, metadata=doc("This part alone suffices to reconstruct (even partly) "
+                                   "personal data.")
+    )
+    secure_against_active_adversaries: bool | None = field(
+        default=None, metadata=doc("The protocol (e.g. secure multi-party computation) resists "
+                                   "active adversaries.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Component:
     id: str = field(metadata=doc("Identifier, unique in the deployment."))
     kind: ComponentKind = field(metadata=doc("What the component does."))
@@ -291,6 +362,12 @@ class Component:
     mail_domains: tuple[str, ...] = field(default=(), metadata=doc("Mail domains it receives."))
     hds_activities: tuple[int, ...] = field(
         default=(), metadata=doc("HDS activities (1-6, R.1111-9 CSP) the operator performs here.")
+    )
+    transit: tuple[Transit, ...] = field(
+        default=(), metadata=doc("Third countries data cross in transit (EDPB UC3).")
+    )
+    split: SplitProcessing | None = field(
+        default=None, metadata=doc("This component holds one part of split data (EDPB UC5).")
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
@@ -343,11 +420,41 @@ class Access:
 
 
 @dataclass(frozen=True, slots=True)
+class Onward:
+    """An onward transfer: the importer passes the data on to another recipient (GDPR Art. 44)."""
+
+    recipient: str = field(metadata=doc("Party id of the onward recipient."))
+    country: str = field(metadata=doc("Country of the onward recipient."))
+    tool: ToolKind | None = field(default=None, metadata=doc("Transfer tool of the onward flow."))
+    scc_module: int | None = field(default=None, metadata=doc("SCC 2021/914 module (1-4)."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedRecipient:
+    """Why the importer is shielded from access by its authorities (EDPB Recs 01/2020, UC4)."""
+
+    legal_exemption: bool | None = field(
+        default=None, metadata=doc("The importer's law exempts it from access for this purpose "
+                                   "(e.g. medical secrecy), keys and credentials included.")
+    )
+    end_to_end_encrypted: bool | None = field(
+        default=None, metadata=doc("Data are encrypted end to end before transmission.")
+    )
+    key_only_at_recipient: bool | None = field(
+        default=None, metadata=doc("The decryption key is in the sole custody of the recipient, "
+                                   "verified by the exporter.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Transfer:
     """A transfer tool declared for data going to a recipient in some countries."""
 
     recipient: str = field(metadata=doc("Party id of the importer."))
-    tool: ToolKind = field(metadata=doc("adequacy, scc-2021, scc-2010, scc-2001, bcr, dpf, art49."))
+    tool: ToolKind = field(metadata=doc("adequacy, scc-2021, scc-2010, scc-2001, bcr, dpf, "
+                                        "privacy-shield, art49."))
     countries: tuple[str, ...] = field(
         default=(), metadata=doc("Destination countries covered; all if omitted.")
     )
@@ -356,6 +463,19 @@ class Transfer:
     concluded: dt.date | None = field(default=None, metadata=doc("Date the tool was concluded."))
     tia_reference: str | None = field(default=None, metadata=doc("Transfer impact assessment id."))
     tia_date: dt.date | None = field(default=None, metadata=doc("Date of the TIA."))
+    exporter: str | None = field(
+        default=None, metadata=doc("Party id of the exporter; the controller if omitted.")
+    )
+    occasional: bool | None = field(
+        default=None, metadata=doc("Occasional transfer (not hosting, backups or routine "
+                                   "support), the only kind Art. 49 derogations may cover.")
+    )
+    onward: tuple[Onward, ...] = field(
+        default=(), metadata=doc("Onward transfers by the importer to further recipients.")
+    )
+    protected_recipient: ProtectedRecipient | None = field(
+        default=None, metadata=doc("The importer is a protected recipient (EDPB UC4).")
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
@@ -429,6 +549,46 @@ class RiskSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Claims:
+    """What the deployment's owner asserts and documents; rules check the claims against the
+    rest of the file. Unknown stays unknown: omit a key you cannot vouch for."""
+
+    secnumcloud: bool | None = field(
+        default=None, metadata=doc("The deployment claims SecNumCloud 3.2 protection against "
+                                   "non-EU law for its hosting (§19.6 is then checked).")
+    )
+    secnumcloud_offer: str | None = field(
+        default=None, metadata=doc("The qualified offer used, as named in its certification.")
+    )
+    art48_procedure: str | None = field(
+        default=None, metadata=doc("Reference of the documented procedure for third-country "
+                                   "authority requests (GDPR Art. 48, EDPB Guidelines 02/2024).")
+    )
+    dpia: str | None = field(default=None, metadata=doc("Reference of the DPIA (GDPR Art. 35)."))
+    processors: tuple[str, ...] | None = field(
+        default=None, metadata=doc("Party ids on the Art. 28 processor and sub-processor list "
+                                   "given to the controller.")
+    )
+    hds_certificates_shared: bool | None = field(
+        default=None, metadata=doc("The host gave the client its HDS certificate and those of "
+                                   "its HDS-certified sub-processors (HDS EXI 12).")
+    )
+    subprocessor_certificate_loss_procedure: bool | None = field(
+        default=None, metadata=doc("Procedure for a sub-processor losing its HDS certificate "
+                                   "(HDS EXI 14).")
+    )
+    storage_locations_communicated: bool | None = field(
+        default=None, metadata=doc("Storage locations documented and given to the client "
+                                   "(HDS EXI 28).")
+    )
+    risk_analysis_foreign_law: bool | None = field(
+        default=None, metadata=doc("The risk analysis covers exposure to non-European laws "
+                                   "(HDS EXI 05 H).")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Deployment:
     schema_version: int = field(metadata=doc("Format version; must be 1."))
     name: str = field(metadata=doc("Deployment name, used in findings and waivers."))
@@ -447,6 +607,10 @@ class Deployment:
     )
     risk: RiskSettings | None = field(
         default=None, metadata=doc("Overrides of the transfer-risk model, each justified.")
+    )
+    claims: Claims = field(
+        default=Claims(), metadata=doc("Claims and documents the rules check (SecNumCloud, "
+                                       "Art. 48 procedure, DPIA, processor list, HDS EXI 12-14).")
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
     path: str = field(default="", compare=False)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from residency_audit import __version__, kb as kb_module
 from residency_audit.discover import DnsSettings, requests_of, resolve, unreadable
@@ -43,6 +44,8 @@ class Options:
     """Resolve every declared hostname and mail domain during the run (check --resolve)."""
     risk_model: Path | None = None
     """Transfer-risk model file replacing the bundled one (`--risk-model`)."""
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    """Audit settings rules may name (`engine.operators.PARAMETERS`), e.g. tia_max_age_days."""
 
 
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
@@ -82,7 +85,8 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         extra = list(flow_subjects(found, deployment, knowledge, options.as_of))
         if index is not None:
             extra += endpoint_subjects(deployment, index, knowledge, options.as_of)
-        findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of, extra=extra)
+        findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of, extra=extra,
+                          parameters=options.parameters)
     used = {f.origin for finding in findings for f in finding.facts if not f.verified}
     return Report(
         tool_version=__version__,
@@ -127,6 +131,11 @@ def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pac
         Diagnostic(rule.span, f"rule {rule.id} cites unknown law id {law!r}")
         for pack in packs for rule in pack.rules for law in rule.laws
         if law not in knowledge.laws
+    ]
+    problems += [
+        Diagnostic(rule.span, f"rule {rule.id} depends on unknown knowledge-base entry {entry!r}")
+        for pack in packs for rule in pack.rules for entry in rule.depends_on
+        if knowledge.entry(entry) is None
     ]
     if problems:
         raise RuleError(problems)

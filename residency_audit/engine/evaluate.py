@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from residency_audit.engine.conditions import Trace, evaluate
 from residency_audit.engine.operators import Context
@@ -18,7 +19,8 @@ _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 
 
 def audit(deployment: Deployment, rules: Iterable[Rule], *, kb: KnowledgeBase,
-          as_of: dt.date, extra: Iterable[Subject] = ()) -> list[Finding]:
+          as_of: dt.date, extra: Iterable[Subject] = (),
+          parameters: Mapping[str, Any] | None = None) -> list[Finding]:
     """All findings of one deployment, sorted by place then rule. `extra` subjects (DNS
     endpoints, data flows) are judged after the deployment's own."""
     active = [r for r in rules if r.in_effect(as_of)]
@@ -26,16 +28,17 @@ def audit(deployment: Deployment, rules: Iterable[Rule], *, kb: KnowledgeBase,
     for subject in itertools.chain(subjects(deployment, kb, as_of), extra):
         for rule in active:
             if subject.kind in rule.applies_to:
-                finding = judge(rule, subject, kb=kb, as_of=as_of, deployment=deployment.name)
+                finding = judge(rule, subject, kb=kb, as_of=as_of, deployment=deployment.name,
+                                parameters=parameters)
                 if finding is not None:
                     findings.append(finding)
     return sorted(findings, key=Finding.sort_key)
 
 
 def judge(rule: Rule, subject: Subject, *, kb: KnowledgeBase, as_of: dt.date,
-          deployment: str) -> Finding | None:
+          deployment: str, parameters: Mapping[str, Any] | None = None) -> Finding | None:
     """The finding `rule` makes about `subject`, or None when it passes or does not apply."""
-    ctx = Context(kb, as_of, subject)
+    ctx = Context(kb, as_of, subject, parameters or {})
     trace = Trace()
     applies = True if rule.when is None else evaluate(rule.when, subject.facts, ctx, trace)
     if applies is False:

@@ -8,7 +8,8 @@ cite them. A new operator is a class here, an entry in OPERATORS and a test.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from residency_audit.kb import KnowledgeBase, fact_from, in_eea
@@ -25,6 +26,21 @@ class Context:
     as_of: dt.date
     subject: Any
     """The subject being evaluated (for operators that need sibling facts)."""
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    """Audit settings rules may name (see PARAMETERS), e.g. the TIA staleness period."""
+
+
+PARAMETERS: dict[str, tuple[Any, str]] = {
+    "tia_max_age_days": (365, "A transfer impact assessment older than this many days is stale "
+                              "(tool default, not a legal period: EDPB Recommendations 01/2020 "
+                              "step 6 asks for re-evaluation 'at appropriate intervals'). "
+                              "Set with `check --tia-max-age DAYS`."),
+}
+"""Name -> (default, meaning) of every audit setting a rule may use."""
+
+
+def parameter(ctx: Context, name: str) -> Any:
+    return ctx.parameters.get(name, PARAMETERS[name][0])
 
 
 class Operator(Protocol):
@@ -183,16 +199,146 @@ class LawsApply:
 
 class ValidTransferTool:
     """At least one declared transfer tool of the flow is valid on the as-of date (see
-    `residency_audit.engine.tools`). `true` accepts Art. 49; `art45_46` does not."""
+    `residency_audit.engine.tools`). `true` accepts Art. 49; `art45_46` does not; `art45`
+    accepts adequacy only (DPF for a listed organisation included): what EDPB use cases 6 and 7
+    leave when no technical measure can help."""
 
     def check(self, argument: Any) -> str | None:
-        return None if argument in (True, False, "art45_46") else 'expects true, false or "art45_46"'
+        if argument in (True, False, "art45_46", "art45"):
+            return None
+        return 'expects true, false, "art45_46" or "art45"'
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
         from residency_audit.engine.tools import assess_tools
 
-        valid, facts = assess_tools(value, ctx, allow_derogations=argument is True)
+        tools = value
+        if argument == "art45":
+            tools = [t for t in value or () if t.get("tool") in ("adequacy", "dpf",
+                                                                  "privacy-shield")]
+        valid, facts = assess_tools(tools, ctx, allow_derogations=argument is True)
         return valid is (argument is not False), facts
+
+
+class InForce:
+    """The knowledge-base instrument or adequacy decision named by the value holds on the as-of
+    date (e.g. `hds-referential-2018` until 2026-05-16 inclusive)."""
+
+    def check(self, argument: Any) -> str | None:
+        return _is_bool(argument)
+
+    def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
+        entry: Any = ctx.kb.instrument(str(value))
+        kind = "instruments"
+        if entry is None:
+            entry = next((d for d in ctx.kb.decisions if d.id == value), None)
+            kind = "adequacy"
+        if entry is None:
+            return None, []
+        holds = entry.holds_on(ctx.as_of)
+        period = f"{entry.valid_from or 'always'} to {entry.valid_until or 'open'} (exclusive)"
+        fact = fact_from(entry, f"kb.{kind}.{value}", f"{'in force' if holds else 'not in force'}"
+                         f" on {ctx.as_of}: valid {period}", f"kb:{kind}.yaml#{value}")
+        return holds is argument, [fact]
+
+
+class CertificateCurrent:
+    """A certificate is valid on the as-of date. The value is `{issued, expires, instrument}`;
+    without an expiry date the validity period comes from the referential's
+    `certificate_years` in the knowledge base. The earlier end wins when both are known."""
+
+    def check(self, argument: Any) -> str | None:
+        return _is_bool(argument)
+
+    def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
+        if not isinstance(value, Mapping):
+            return None, []
+        issued, expires = _as_date(value.get("issued"), ctx), _as_date(value.get("expires"), ctx)
+        facts: list[Fact] = []
+        ends = [expires] if expires else []
+        instrument = ctx.kb.instrument(str(value.get("instrument")))
+        if issued and instrument is not None and instrument.certificate_years:
+            ends.append(_add_years(issued, instrument.certificate_years))
+            facts.append(fact_from(instrument, f"kb.instruments.{instrument.id}.certificate_years",
+                                   instrument.certificate_years,
+                                   f"kb:instruments.yaml#{instrument.id}"))
+        if not ends:
+            return None, facts
+        current = (issued is None or issued <= ctx.as_of) and ctx.as_of < min(ends)
+        return current is argument, facts
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+class WithinDays:
+    """The date is at most N days before the as-of date; N is a number or the name of an audit
+    parameter (see PARAMETERS), so a compliance team can set its own period."""
+
+    def check(self, argument: Any) -> str | None:
+        if isinstance(argument, int) and not isinstance(argument, bool) and argument >= 0:
+            return None
+        if argument in PARAMETERS:
+            return None
+        return f"expects a number of days or a parameter name ({', '.join(PARAMETERS)})"
+
+    def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
+        day = _as_date(value, ctx)
+        days = argument if isinstance(argument, int) else parameter(ctx, argument)
+        if day is None:
+            return None, []
+        facts = [] if isinstance(argument, int) else [
+            Fact(f"parameter.{argument}", days, "derived: audit parameter")]
+        return ctx.as_of - day <= dt.timedelta(days=days), facts
+
+
+class NonEuSharesWithin:
+    """Shareholdings `[{holder, country, percent, veto}]`: holders seated outside the EU (on the
+    as-of date) hold at most `individual` percent each and `collective` percent together, and
+    none has a veto (SecNumCloud 3.2 §19.6 b)."""
+
+    def check(self, argument: Any) -> str | None:
+        if (isinstance(argument, dict) and set(argument) == {"individual", "collective"}
+                and all(isinstance(v, (int, float)) for v in argument.values())):
+            return None
+        return "expects {individual: PERCENT, collective: PERCENT}"
+
+    def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
+        non_eu: list[dict[str, Any]] = []
+        for share in value or ():
+            eu = ctx.kb.in_eu(share.get("country"), ctx.as_of)
+            if eu is None:
+                return None, []
+            if not eu:
+                non_eu.append(share)
+        total = sum(float(s["percent"]) for s in non_eu)
+        facts = [Fact("derived.non_eu_shares", f"{s['holder']} ({s['country']}) {s['percent']} %"
+                      f"{' with veto' if s.get('veto') else ''}", "derived: ownership")
+                 for s in non_eu]
+        ok = (all(float(s["percent"]) <= argument["individual"] for s in non_eu)
+              and total <= argument["collective"] and not any(s.get("veto") for s in non_eu))
+        return ok, facts
+
+
+class CoversAccessLawsOf:
+    """The value (law ids disclosed) names every compelled-access law of the country held by
+    the sibling field given as argument, on the as-of date (HDS EXI 30 (1))."""
+
+    def check(self, argument: Any) -> str | None:
+        return None if isinstance(argument, str) and argument else "expects a field name"
+
+    def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
+        country = ctx.subject.facts.get(argument) if ctx.subject is not None else None
+        if country is None or country.value is None:
+            return None, []
+        laws = ctx.kb.compelled_access_laws(country.value, ctx.as_of)
+        facts = [fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
+                 for law in laws]
+        disclosed = set(value or ())
+        return all(law.id in disclosed for law in laws), facts
 
 
 OPERATORS: dict[str, Operator] = {
@@ -211,5 +357,10 @@ OPERATORS: dict[str, Operator] = {
     "compelled_access_laws": CompelledAccessLaws(),
     "laws_apply": LawsApply(),
     "valid_transfer_tool": ValidTransferTool(),
+    "in_force": InForce(),
+    "certificate_current": CertificateCurrent(),
+    "within_days": WithinDays(),
+    "non_eu_shares_within": NonEuSharesWithin(),
+    "covers_access_laws_of": CoversAccessLawsOf(),
 }
 

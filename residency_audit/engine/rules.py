@@ -28,6 +28,10 @@ BUNDLED_DIRS = (Path(__file__).resolve().parent.parent / "rules",
 """Installed wheels carry the packs inside the package; a source checkout has them at the top."""
 
 
+MAPPING_FILE = "mapping.yaml"
+"""A pack's requirement-by-requirement map to its rules (see `residency_audit.coverage`)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReferenceDoc:
     label: str = field(metadata=doc("Instrument and provision, e.g. GDPR Art. 46."))
@@ -54,6 +58,9 @@ class RuleHeader:
     effective_until: dt.date | None = field(default=None, metadata=doc("Applies until (excl.)."))
     deprecated: bool = field(default=False, metadata=doc("Retired; kept so the id is not reused."))
     notes: str | None = field(default=None, metadata=doc("Caveats (unverified facts...)."))
+    depends_on: tuple[str, ...] = field(
+        default=(), metadata=doc("Knowledge-base entries (instrument, adequacy or law ids) the "
+                                 "rule relies on; `explain` shows their dates and status."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +94,7 @@ class Rule:
     notes: str | None
     examples: tuple[Example, ...]
     span: Span
+    depends_on: tuple[str, ...] = ()
 
     def in_effect(self, day: dt.date) -> bool:
         if self.deprecated:
@@ -163,7 +171,7 @@ def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
         unverifiable_severity=Severity.parse(header.unverifiable_severity),
         effective_from=header.effective_from, effective_until=header.effective_until,
         deprecated=header.deprecated, notes=header.notes, examples=examples,
-        span=converter.span(root),
+        span=converter.span(root), depends_on=header.depends_on,
     )
 
 
@@ -217,11 +225,15 @@ def _examples(entry: tuple[Node, Node] | None, path: str,
     return tuple(out)
 
 
+_WHOLE_VALUES = ("transfer.tools", "certification.validity")
+"""Example facts whose value is itself a mapping, kept whole rather than flattened."""
+
+
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         path = f"{prefix}{key}"
-        if isinstance(value, dict) and path not in ("transfer.tools",):
+        if isinstance(value, dict) and path not in _WHOLE_VALUES:
             out.update(_flatten(value, path + "."))
         else:
             out[path] = value
@@ -241,7 +253,7 @@ def load_pack(directory: Path) -> Pack:
     rules: list[Rule] = []
     problems: list[Diagnostic] = []
     for rule_path in sorted(directory.glob("*.yaml")):
-        if rule_path.name == "pack.yaml":
+        if rule_path.name in ("pack.yaml", MAPPING_FILE):
             continue
         try:
             rule_doc = load_document(rule_path, _display(rule_path))

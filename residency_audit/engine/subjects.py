@@ -2,8 +2,9 @@
 
 A subject is a component, a place where data are processed or rest (`place`: each component's
 primary location, every replica, backup, snapshot copy, export and log destination), an access
-path, the deployment itself, or a data flow with its transfer risk (`flow`, built from the others
-by `residency_audit.risk`).
+path, the deployment itself, one of the legal subjects of `legal_subjects.py` (party,
+certification, declared transfer or onward transfer, transit route), a data flow with its
+transfer risk (`flow`, built by `residency_audit.risk`) or a DNS endpoint (`endpoints.py`).
 Every fact says where it came from: the YAML position of a declared value, the knowledge-base
 entry of a looked-up one. A fact nobody knows is simply absent, so rules read it as unknown.
 `FIELDS` is the documented vocabulary rule authors may use; the rule loader checks against it.
@@ -16,6 +17,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from residency_audit.engine.legal_subjects import (
+    CERTIFICATION,
+    PARTY,
+    TRANSFER,
+    TRANSIT,
+    legal_subjects,
+)
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Access,
@@ -38,6 +46,22 @@ COMMON = {
     "hds.applies": "HDS (L.1111-8 CSP) applies: health data from care hosted by a third party.",
     "controller.id": "Controller party id.",
     "controller.country": "Controller's country.",
+    "pseudonymisation.holder_is_exporter": "Only the controller can re-identify (EDPB UC2).",
+    "pseudonymisation.country": "Where the re-identification information is kept.",
+    "pseudonymisation.singling_out_excluded": "Re-identification by the recipient's authorities "
+                                              "is excluded by a documented analysis.",
+    **{f"claims.{name}": text for name, text in (
+        ("secnumcloud", "The deployment claims SecNumCloud 3.2 protection."),
+        ("secnumcloud_offer", "The qualified offer claimed."),
+        ("art48_procedure", "Reference of the Art. 48 procedure for foreign requests."),
+        ("dpia", "Reference of the DPIA."),
+        ("processors", "Party ids on the Art. 28 processor list."),
+        ("hds_certificates_shared", "HDS certificates given to the client (EXI 12)."),
+        ("subprocessor_certificate_loss_procedure", "Procedure for a sub-processor's loss of "
+                                                    "certification (EXI 14)."),
+        ("storage_locations_communicated", "Storage locations given to the client (EXI 28)."),
+        ("risk_analysis_foreign_law", "Risk analysis covers non-European laws (EXI 05 H)."),
+    )},
 }
 PLACE = {
     "component.id": "Component id.",
@@ -52,6 +76,7 @@ PLACE = {
     "provider.parent.name": "Provider's ultimate parent.",
     "provider.parent.country": "Jurisdiction of the provider's ultimate parent.",
     "provider.eu_controlled": "The provider is ultimately EU-controlled.",
+    "provider.marketed_as_sovereign": "The provider's offer is marketed as sovereign.",
     "operator.id": "Party operating the place.",
     "operator.country": "Operator's country.",
     "operator.parent.country": "Country of the operator's ultimate parent.",
@@ -74,6 +99,11 @@ PLACE = {
     "place.stores_data": "Personal data rest here (copies and logs always; primary if a store).",
     "transfer.recipient": "Party receiving the data (the place's operator).",
     "transfer.tools": "Declared transfer tools for this recipient and country.",
+    "split.group": "Split-processing group of the component (EDPB UC5).",
+    "split.reconstructable_alone": "This part alone suffices to reconstruct personal data.",
+    "split.secure_against_active_adversaries": "The split protocol resists active adversaries.",
+    "split.jurisdictions_distinct": "The parts of the group are with providers under distinct "
+                                    "jurisdictions (ultimate parents' countries).",
 }
 ACCESS = {
     "access.id": "Access path id.",
@@ -143,6 +173,10 @@ FIELDS: dict[str, dict[str, str]] = {
     "access": {**COMMON, **ACCESS},
     "endpoint": {**COMMON, **PLACE, **ENDPOINT},
     "flow": {**COMMON, **FLOW},
+    "party": {**COMMON, **PARTY},
+    "certification": {**COMMON, **CERTIFICATION},
+    "transfer": {**COMMON, **TRANSFER},
+    "transit": {**COMMON, **TRANSIT},
 }
 KINDS = tuple(FIELDS)
 
@@ -193,6 +227,22 @@ class _Builder:
         self.put(f, "controller.id", d.controller, "controller")
         if controller:
             self.put(f, "controller.country", controller.country, _party_path(d, controller, "country"))
+        pseudo = d.data.pseudonymisation
+        if pseudo is not None:
+            self.derived(f, "pseudonymisation.holder_is_exporter", pseudo.holder == d.controller,
+                         "data.pseudonymisation.holder compared with the controller")
+            self.put(f, "pseudonymisation.country", pseudo.country, "data.pseudonymisation.country")
+            self.put(f, "pseudonymisation.singling_out_excluded", pseudo.singling_out_excluded,
+                     "data.pseudonymisation.singling_out_excluded")
+        claims = d.claims
+        for name in ("secnumcloud", "secnumcloud_offer", "art48_procedure", "dpia",
+                     "hds_certificates_shared", "subprocessor_certificate_loss_procedure",
+                     "storage_locations_communicated", "risk_analysis_foreign_law"):
+            self.put(f, f"claims.{name}", getattr(claims, name), f"claims.{name}")
+        if claims.processors is not None:
+            self.put(f, "claims.processors", list(claims.processors), "claims.processors")
+        if claims.secnumcloud is None:  # no claim made is a claim not made, not an unknown
+            self.derived(f, "claims.secnumcloud", False, "no SecNumCloud claim declared")
         return f
 
     def hds_applies(self, health: bool, context: HealthContext | None) -> bool | None:
@@ -218,6 +268,14 @@ class _Builder:
                 f[f"{prefix}.parent.country"] = fact_from(
                     provider, f"{prefix}.parent.country", provider.parent.country,
                     f"kb:providers.yaml#{provider.id}")
+            elif self.kb.compelled_access_laws(party.country, self.as_of) and not (
+                    self.kb.in_eea(party.country, self.as_of)
+                    or self.kb.generally_adequate(party.country, self.as_of)):
+                # Whoever owns it, an entity seated in such a country is under its laws; an EEA
+                # entity with no declared parent stays unknown (fail closed).
+                self.derived(f, f"{prefix}.parent.country", party.country,
+                             f"seat of {party.id} (no parent declared); its laws apply to it "
+                             "whatever the parent")
 
     def place(self, c: Component, ci: int, role: str, provider_id: str, region: str | None,
               country: str | None, operator_id: str | None, yaml_path: str) -> dict[str, Fact]:
@@ -250,10 +308,14 @@ class _Builder:
             if provider.eu_controlled is not None:
                 f["provider.eu_controlled"] = fact_from(provider, "provider.eu_controlled",
                                                         provider.eu_controlled, origin)
+            f["provider.marketed_as_sovereign"] = fact_from(
+                provider, "provider.marketed_as_sovereign", bool(provider.marketed_as_sovereign),
+                origin)  # a label the knowledge base does not record is a label not claimed
         self.location(f, provider_id, region, country, yaml_path)
         operator = self.d.party(operator_id)
         self.party_facts(f, "operator", operator)
         self.key(f, c, ci, provider_id)
+        self.split(f, c, ci)
         recipient = operator_id or next(
             (p.id for p in self.d.parties if p.provider == provider_id), None)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
@@ -273,6 +335,31 @@ class _Builder:
                          "name in the knowledge base)", "nearest region")
         elif country is None:
             f["location.country"] = known.fact("location.country")
+
+    def split(self, f: dict[str, Fact], c: Component, ci: int) -> None:
+        if c.split is None:
+            return
+        base = f"components[{ci}].split"
+        self.put(f, "split.group", c.split.group, f"{base}.group")
+        self.put(f, "split.reconstructable_alone", c.split.reconstructable_alone,
+                 f"{base}.reconstructable_alone")
+        self.put(f, "split.secure_against_active_adversaries",
+                 c.split.secure_against_active_adversaries,
+                 f"{base}.secure_against_active_adversaries")
+        parts = [x for x in self.d.components if x.split and x.split.group == c.split.group]
+        countries = []
+        for part in parts:
+            operator = self.d.party(part.operator)
+            provider = self.kb.provider(part.provider)
+            if operator is not None and operator.parent is not None:
+                countries.append(operator.parent.country)
+            elif provider is not None:
+                countries.append(provider.parent.country)
+            else:
+                return  # fail closed: a part whose jurisdiction nobody knows
+        self.derived(f, "split.jurisdictions_distinct",
+                     len(parts) > 1 and len(set(countries)) == len(parts),
+                     f"ultimate parents of the parts of {c.split.group}: {', '.join(countries)}")
 
     def key(self, f: dict[str, Fact], c: Component, ci: int, provider_id: str) -> None:
         key = self.d.key(c.key)
@@ -377,3 +464,4 @@ def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subje
             yield Subject("place", f"logs of {c.id}", c.id, log.span, facts)
     for ai, a in enumerate(d.access):
         yield Subject("access", f"{a.kind.value} access {a.id}", None, a.span, b.access(a, ai))
+    yield from legal_subjects(b)

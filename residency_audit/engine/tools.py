@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from residency_audit.engine.operators import Context
 
 _INSTRUMENT = {"scc-2021": "eu-scc-2021", "scc-2010": "eu-scc-2010", "scc-2001": "eu-scc-2001"}
+_LISTS = {"dpf": "dpf-list", "privacy-shield": "privacy-shield-list"}
+"""Restricted adequacy decisions a tool names: only organisations on the list are covered."""
 
 
 def assess_tools(tools: Any, ctx: Context, *, allow_derogations: bool) -> tuple[bool, list[Fact]]:
@@ -34,10 +36,10 @@ def assess_tool(tool: dict[str, Any], ctx: Context, *, allow_derogations: bool) 
     kind, country = tool["tool"], tool["country"]
     path = f"transfer.tool.{kind}"
     origin = tool["origin"]
-    if kind in ("adequacy", "dpf"):
+    if kind in ("adequacy", *_LISTS):
         scopes = set(tool["adequacy_scopes"])
         for decision in kb.adequacy(country, day):
-            if kind == "dpf" and decision.scope_id != "dpf-list":
+            if kind in _LISTS and decision.scope_id != _LISTS[kind]:
                 continue
             if decision.scope == "general" or decision.scope_id in scopes:
                 return True, fact_from(decision, path, f"valid: {decision.decision}",

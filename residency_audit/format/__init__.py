@@ -89,9 +89,23 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
             yield from ref(f"access[{i}].components[{j}]", comp, components, "component")
     for i, t in enumerate(d.transfers):
         yield from ref(f"transfers[{i}].recipient", t.recipient, parties, "party")
+        yield from ref(f"transfers[{i}].exporter", t.exporter, parties, "party")
         if t.scc_module is not None and not 1 <= t.scc_module <= 4:
             yield Diagnostic(at(f"transfers[{i}].scc_module", root),
                              "scc_module must be 1, 2, 3 or 4 (Decision 2021/914)")
+        for j, onward in enumerate(t.onward):
+            yield from ref(f"transfers[{i}].onward[{j}].recipient", onward.recipient, parties,
+                           "party")
+    for i, p in enumerate(d.parties):
+        for j, share in enumerate(p.ownership or ()):
+            if not 0 <= share.percent <= 100:
+                yield Diagnostic(at(f"parties[{i}].ownership[{j}].percent", root),
+                                 "percent must be between 0 and 100")
+    for j, pid in enumerate(d.claims.processors or ()):
+        yield from ref(f"claims.processors[{j}]", pid, parties, "party")
+    if d.data.pseudonymisation is not None:
+        yield from ref("data.pseudonymisation.holder", d.data.pseudonymisation.holder, parties,
+                       "party")
     for i, cert in enumerate(d.certifications):
         yield from ref(f"certifications[{i}].holder", cert.holder, parties, "party")
         for j, activity in enumerate(cert.activities):

@@ -127,6 +127,15 @@ class KnowledgeBase:
     def instrument(self, instrument_id: str) -> Instrument | None:
         return self.instruments.get(instrument_id)
 
+    def entry(self, entry_id: str) -> tuple[str, Provenance] | None:
+        """(file, entry) of an instrument, adequacy decision or law id."""
+        if entry_id in self.instruments:
+            return "instruments.yaml", self.instruments[entry_id]
+        if entry_id in self.laws:
+            return "laws.yaml", self.laws[entry_id]
+        decision = next((d for d in self.decisions if d.id == entry_id), None)
+        return ("adequacy.yaml", decision) if decision is not None else None
+
     # -- laws ----------------------------------------------------------------------------------
 
     def compelled_access_laws(self, jurisdiction: str | None, on: dt.date) -> tuple[Law, ...]:

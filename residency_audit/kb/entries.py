@@ -64,6 +64,9 @@ class Instrument(Provenance):
     kind: str = field(metadata=doc("scc, hds-referential, secnumcloud, regulation, guidance..."))
     title: str = field(metadata=doc("Title and reference."))
     url: str | None = field(default=None, metadata=doc("Official text."))
+    certificate_years: int | None = field(
+        default=None, metadata=doc("How long a certificate issued under it is valid, in years.")
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +114,9 @@ class Provider(Provenance):
         default=(), metadata=doc("Certifications and qualifications with dates.")
     )
     dns_suffixes: tuple[str, ...] = field(default=(), metadata=doc("DNS suffixes it serves."))
+    marketed_as_sovereign: bool | None = field(
+        default=None, metadata=doc("The offer is marketed as a sovereign or EU-only cloud.")
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

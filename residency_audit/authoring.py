@@ -1,0 +1,81 @@
+"""Tools for rule authors: `rules test DIR` and `rules lint DIR` over a team's own packs.
+
+Both load only the packs under DIR (a pack, or a folder of packs) with the bundled loader, so a
+compliance team extending the packs gets exactly the errors `check --rules DIR` would give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from residency_audit.engine.examples import ExampleResult, run_examples
+from residency_audit.engine.rules import Pack, load_pack, load_packs, pack_directories
+from residency_audit.errors import RuleError
+from residency_audit.kb import KnowledgeBase
+from residency_audit.model import Diagnostic
+
+
+def user_packs(directory: Path) -> list[Pack]:
+    """The packs under `directory` only (not the bundled ones); RuleError when invalid."""
+    bundled = set(pack_directories())
+    dirs = [d for d in pack_directories([directory]) if d not in bundled]
+    problems: list[Diagnostic] = []
+    packs: list[Pack] = []
+    for d in dirs:
+        try:
+            packs.append(load_pack(d))
+        except RuleError as exc:
+            problems += exc.diagnostics
+    if problems:
+        raise RuleError(sorted(problems))
+    return packs
+
+
+def test_rules(directory: Path, kb: KnowledgeBase) -> list[ExampleResult]:
+    """Run every example of the user's rules; each result says ok or what went wrong."""
+    packs = user_packs(directory)
+    return run_examples([r for p in packs for r in p.rules], kb)
+
+
+@dataclass(frozen=True, slots=True)
+class LintResult:
+    errors: tuple[Diagnostic, ...]
+    """What stops the rules from loading (the audit would exit 2)."""
+    warnings: tuple[Diagnostic, ...]
+    """What loads but weakens the rules (missing pass examples, id clashes...)."""
+    rules: int
+
+
+def lint_rules(directory: Path, kb: KnowledgeBase) -> LintResult:
+    try:
+        packs = user_packs(directory)
+    except RuleError as exc:
+        return LintResult(exc.diagnostics, (), 0)
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    bundled = {r.id: r for p in load_packs() for r in p.rules}
+    for rule in (r for p in packs for r in p.rules):
+        errors += [Diagnostic(rule.span, f"rule {rule.id} cites unknown law id {law!r}")
+                   for law in rule.laws if law not in kb.laws]
+        errors += [Diagnostic(rule.span, f"rule {rule.id} depends on unknown knowledge-base "
+                                         f"entry {e!r}") for e in rule.depends_on
+                   if kb.entry(e) is None]
+        if rule.id in bundled:
+            errors.append(Diagnostic(rule.span, f"rule id {rule.id} is already used by the "
+                                                f"bundled rule in {bundled[rule.id].span.path}"))
+        if not any(e.expect == "pass" for e in rule.examples):
+            warnings.append(Diagnostic(rule.span, f"rule {rule.id} has no 'pass' example; add "
+                                                  "one so the rule cannot fail everything"))
+        if len(rule.rationale.split()) < 8:
+            warnings.append(Diagnostic(rule.span, f"rule {rule.id}: the rationale is too short "
+                                                  "to explain the legal requirement"))
+    return LintResult(tuple(sorted(errors)), tuple(sorted(warnings)),
+                      sum(len(p.rules) for p in packs))
+
+
+def format_lint(result: LintResult) -> Sequence[str]:
+    lines = [str(d) for d in result.errors]
+    lines += [f"{d.span}: warning: {d.message}" for d in result.warnings]
+    return lines

@@ -1,0 +1,104 @@
+"""Rule-author tooling: requirement coverage, `rules test`, `rules lint`, `explain`."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from residency_audit import kb
+from residency_audit.cli import app
+from residency_audit.coverage import coverages
+from residency_audit.pipeline import load_rules
+from tests.conftest import FIXTURES
+
+USER_RULES = FIXTURES / "user_rules"
+
+
+def test_hds_mapping_lists_all_31_requirements_with_existing_rules() -> None:
+    packs = load_rules([], kb.default())
+    by_pack = {c.pack: c for c in coverages(packs, kb.default())}
+    hds = by_pack["hds"]
+    assert [r.id for r in hds.mapping.requirements] == [f"EXI {n:02d}" for n in range(1, 32)]
+    known = {r.id for p in packs for r in p.rules}
+    for coverage in by_pack.values():
+        for req in coverage.mapping.requirements:
+            assert set(req.rules) <= known
+            assert bool(req.rules) != bool(req.manual), req.id
+    sovereignty = {r.id: r.rules for r in hds.mapping.requirements}
+    assert "HDS-LOC-01" in sovereignty["EXI 28"] and "HDS-RA-01" in sovereignty["EXI 29"]
+
+
+def test_rules_list_shows_the_required_packs_each_rule_with_a_url(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["rules", "list", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rules = json.loads(result.stdout)
+    assert {"hds", "gdpr", "edpb", "jurisdiction", "secnumcloud"} <= {r["pack"] for r in rules}
+    assert all(r["references"] and all(x["url"].startswith("https://") for x in r["references"])
+               for r in rules)
+    ids = {r["id"] for r in rules}
+    for kept in ("HDS-LOC-01", "HDS-RA-01", "GDPR-XFER-01", "GDPR-XFER-02", "JUR-EXPO-01",
+                 "CORE-KB-01", "CORE-KB-02"):
+        assert kept in ids
+
+
+def test_coverage_text_and_json(runner: CliRunner) -> None:
+    text = runner.invoke(app, ["rules", "coverage", "--pack", "hds"])
+    assert text.exit_code == 0, text.output
+    assert "EXI 28  HDS-LOC-01" in text.stdout
+    assert "EXI 15  MANUAL:" in text.stdout
+    assert "automated: 9/31 (29%)" in text.stdout
+    assert "from 2024-05-16" in text.stdout  # the referential's date, from the knowledge base
+    data = json.loads(runner.invoke(app, ["rules", "coverage", "--format", "json"]).stdout)
+    hds = next(c for c in data if c["pack"] == "hds")
+    assert hds["total"] == 31 and hds["automated"] == 9
+    unknown = runner.invoke(app, ["rules", "coverage", "--pack", "nope"])
+    assert unknown.exit_code == 2
+    assert "no requirement mapping for 'nope'" in unknown.stderr
+
+
+def test_rules_test_runs_a_teams_own_examples(runner: CliRunner) -> None:
+    good = runner.invoke(app, ["rules", "test", str(USER_RULES / "good")])
+    assert good.exit_code == 0, good.output
+    assert "2 example(s), 0 failed" in good.stdout
+    failing = runner.invoke(app, ["rules", "test", str(USER_RULES / "failing")])
+    assert failing.exit_code == 1
+    assert "ACME-LOG-02 example: expected pass, got fail" in failing.stdout
+    invalid = runner.invoke(app, ["rules", "test", str(USER_RULES / "invalid")])
+    assert invalid.exit_code == 2
+    assert "ACME-LOG-03.yaml:14:36: error: unknown operator 'in_europe'" in invalid.stderr
+
+
+def test_rules_lint(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ok = runner.invoke(app, ["rules", "lint", str(USER_RULES / "good")])
+    assert ok.exit_code == 0, ok.output
+    assert "1 rule(s): 0 warning(s)" in ok.stdout
+    assert runner.invoke(app, ["rules", "lint", str(USER_RULES / "invalid")]).exit_code == 2
+    pack = tmp_path / "clash"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text((USER_RULES / "good" / "pack.yaml").read_text())
+    text = (USER_RULES / "good" / "ACME-LOG-01.yaml").read_text()
+    (pack / "HDS-LOC-01.yaml").write_text(text.replace("ACME-LOG-01", "HDS-LOC-01"))
+    clash = runner.invoke(app, ["rules", "lint", str(pack)])
+    assert clash.exit_code == 2
+    assert "already used by the bundled rule" in clash.stderr
+    (pack / "HDS-LOC-01.yaml").write_text(
+        text.replace("ACME-LOG-01", "ACME-LOG-09").split("  pass:")[0]
+        + "  fail:\n    - {place: {role: log}, location: {country: US}}\n")
+    (pack / "ACME-LOG-09.yaml").write_text((pack / "HDS-LOC-01.yaml").read_text())
+    (pack / "HDS-LOC-01.yaml").unlink()
+    warned = runner.invoke(app, ["rules", "lint", str(pack)])
+    assert warned.exit_code == 1, warned.output
+    assert "warning: rule ACME-LOG-09 has no 'pass' example" in warned.stderr
+
+
+def test_explain_shows_dates_and_unverified_facts(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["explain", "US-DPF-01"])
+    assert result.exit_code == 0, result.output
+    assert "us-dpf (adequacy.yaml)" in result.stdout
+    assert "valid from 2023-07-10" in result.stdout
+    assert "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32023D1795" in result.stdout
+    edpb = runner.invoke(app, ["explain", "EDPB-UC1-01"]).stdout
+    assert "Unverified facts and caveats:" in edpb and "from memory" in edpb
+    sren = runner.invoke(app, ["explain", "HDS-CERT-02"]).stdout
+    assert "until 2026-05-17 (exclusive)" in sren

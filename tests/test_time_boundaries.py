@@ -1,0 +1,69 @@
+"""Every rule honours --as-of: the legal dates come from the knowledge base and the findings
+change on the exact day the law did."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from residency_audit.cli import app
+from residency_audit.pipeline import Options, run
+from tests.conftest import FIXTURES
+
+DEPLOYMENTS = FIXTURES / "deployments"
+
+
+def rule_ids(name: str, day: str, **options: object) -> set[str]:
+    report = run(Options(paths=[DEPLOYMENTS / name], as_of=dt.date.fromisoformat(day),
+                         **options))  # type: ignore[arg-type]
+    assert not report.errors, report.errors
+    return {f.rule_id for f in report.findings}
+
+
+@pytest.mark.parametrize(("day", "fails"), [("2020-07-15", False), ("2020-07-16", True)])
+def test_privacy_shield_reliance_ends_with_schrems_ii(day: str, fails: bool) -> None:
+    found = rule_ids("us-storage-privacy-shield.yaml", day)
+    assert ("US-PS-01" in found) is fails
+    assert ("GDPR-XFER-01" in found) is fails
+
+
+@pytest.mark.parametrize(("day", "fails"), [("2023-07-09", True), ("2023-07-10", False)])
+def test_dpf_reliance_starts_with_decision_2023_1795(day: str, fails: bool) -> None:
+    found = rule_ids("us-storage-dpf.yaml", day)
+    assert ("US-DPF-01" in found) is fails
+    assert ("GDPR-XFER-01" in found) is fails
+
+
+def test_dpf_alone_is_flagged_even_when_valid() -> None:
+    assert "US-DPF-02" in rule_ids("us-storage-dpf.yaml", "2026-11-28")
+
+
+@pytest.mark.parametrize(("day", "fails"),
+                         [("2026-05-15", False), ("2026-05-16", False), ("2026-05-17", True)])
+def test_2018_hds_certificate_accepted_until_the_transition_ends(day: str, fails: bool) -> None:
+    assert ("HDS-CERT-02" in rule_ids("hds-2018-certificate.yaml", day)) is fails
+
+
+def test_hds_certificate_expires_three_years_after_issue() -> None:
+    # issued 2024-01-10, no expiry declared: the 3 years come from the knowledge base
+    assert "HDS-CERT-01" not in rule_ids("hds-2018-certificate.yaml", "2026-05-15")
+    assert "HDS-CERT-01" in rule_ids("hds-2018-certificate.yaml", "2027-01-10")
+
+
+def test_tia_staleness_is_configurable(runner: CliRunner) -> None:
+    path = str(DEPLOYMENTS / "transfers-mixed.yaml")  # TIA dated 2026-03-01
+
+    def tia_findings(*extra: str) -> list[dict]:
+        result = runner.invoke(app, ["check", path, "--as-of", "2026-11-28", "--format", "json",
+                                     "--fail-on", "never", *extra])
+        assert result.exit_code == 0, result.output
+        return [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "GDPR-TIA-01"]
+
+    assert tia_findings() == []  # 272 days old, within the default 365
+    (stale,) = tia_findings("--tia-max-age", "180")
+    assert "transfer to us-lab" in stale["message"]
+    assert any(f["path"] == "parameter.tia_max_age_days" and f["value"] == 180
+               for f in stale["facts"])
