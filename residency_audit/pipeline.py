@@ -9,14 +9,25 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from residency_audit import __version__, kb as kb_module
+from residency_audit import __version__, evidence
+from residency_audit import kb as kb_module
 from residency_audit.engine.evaluate import audit
 from residency_audit.engine.rules import Pack, Rule, load_packs
 from residency_audit.errors import InputError, RuleError
 from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
 from residency_audit.loader import load_document
-from residency_audit.model import Diagnostic, Finding, InputFile, PackInfo, Report, Span
+from residency_audit.model import (
+    Check,
+    Diagnostic,
+    Finding,
+    InputFile,
+    PackInfo,
+    Report,
+    Span,
+)
+from residency_audit.results import apply_baseline, baseline_identities, read_result
+from residency_audit.waivers import apply_waivers, load_waivers
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +35,10 @@ class Options:
     paths: Sequence[Path]
     as_of: dt.date = field(default_factory=dt.date.today)
     rule_dirs: Sequence[Path] = ()
+    waivers: Path | None = None
+    """Waiver file (`--waivers`); see `residency_audit.waivers`."""
+    baseline: Path | None = None
+    """Saved JSON result (`--baseline`); findings in it do not count toward the exit code."""
 
 
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
@@ -32,9 +47,14 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     knowledge = kb or kb_module.default()
     packs = load_rules(options.rule_dirs, knowledge)
     rules = [rule for pack in packs for rule in pack.rules]
+    # Waivers and baseline are read first: a mistake in them stops the run before any audit.
+    waivers = None if options.waivers is None else load_waivers(
+        options.waivers, known_rules={r.id for r in rules})
+    baseline = None if options.baseline is None else read_result(options.baseline, role="baseline")
     inputs: list[InputFile] = []
     findings: list[Finding] = []
     errors: list[Diagnostic] = []
+    checks: list[Check] = []
     files, walk_errors = collect(options.paths)
     errors += walk_errors
     for path in files:
@@ -49,6 +69,13 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
             continue
         inputs.append(InputFile(display, digest, deployment.name))
         findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of)
+        checks += evidence.checks(deployment, rules, kb=knowledge, as_of=options.as_of)
+    if waivers is not None:
+        inputs.append(waivers.input)
+        findings = apply_waivers(findings, waivers, rules, kb=knowledge, as_of=options.as_of)
+    if baseline is not None:
+        inputs.append(baseline.input)
+        findings = apply_baseline(findings, baseline_identities(baseline.report))
     used = {f.origin for finding in findings for f in finding.facts if not f.verified}
     return Report(
         tool_version=__version__,
@@ -60,6 +87,11 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         errors=tuple(sorted(errors)),
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
         unverified_knowledge=tuple(sorted(o for o in used if o.startswith("kb:"))),
+        rules=evidence.rule_infos(packs, options.as_of),
+        checks=tuple(checks),
+        waivers=() if waivers is None else waivers.waivers,
+        countries=evidence.country_statuses(
+            evidence.named_countries(findings, ()), knowledge, options.as_of),
     )
 
 

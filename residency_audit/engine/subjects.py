@@ -88,11 +88,19 @@ ACCESS = {
     "transfer.recipient": "Party receiving the data (the accessing entity).",
     "transfer.tools": "Declared transfer tools for this recipient and country.",
 }
+WAIVER = {
+    "waiver.rule": "Rule id the waiver covers.",
+    "waiver.target": "deployment or deployment/component the waiver covers.",
+    "waiver.approved_by": "Who accepted the risk.",
+    "waiver.expires": "Last day the waiver applies.",
+}
 FIELDS: dict[str, dict[str, str]] = {
     "deployment": COMMON,
     "component": {**COMMON, **PLACE},
     "place": {**COMMON, **PLACE},
     "access": {**COMMON, **ACCESS},
+    # NOTE: `subjects()` never yields waivers; `residency_audit.waivers` judges them.
+    "waiver": WAIVER,
 }
 KINDS = tuple(FIELDS)
 

@@ -1,0 +1,182 @@
+"""The data-flow picture of the HTML report: an inline SVG with three columns, components →
+countries where the data are → jurisdictions whose laws reach the entity holding them, coloured by
+legal status (EEA, adequacy, third country; foreign compelled-access laws).
+
+It draws `Report.flows` (the risk model's) when there are any; otherwise it derives what it can
+from the facts of the findings (`location.country`, `provider.parent.country`, `kb.law.*`), and
+says so, since passing flows then do not appear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import TypeVar
+
+from residency_audit.model import Finding, Flow, Report
+
+STATUS_COLOURS = {
+    # status: (stroke, fill)
+    "eea": ("#1b5e20", "#e8f5e9"),
+    "adequate": ("#0d47a1", "#e3f2fd"),
+    "partially-adequate": ("#e65100", "#fff3e0"),
+    "third-country": ("#b71c1c", "#ffebee"),
+    "unknown": ("#424242", "#eeeeee"),
+    "exposed": ("#b71c1c", "#ffcdd2"),
+}
+LEGEND = (("eea", "EEA"), ("adequate", "adequacy decision"),
+          ("partially-adequate", "restricted adequacy only"),
+          ("third-country", "third country, no adequacy"), ("unknown", "unknown"),
+          ("exposed", "foreign laws can compel access"))
+NODE_W, NODE_H, GAP, TOP = 230, 46, 14, 40
+COLUMNS = (20, 330, 640)
+WIDTH = COLUMNS[2] + NODE_W + 20
+K = TypeVar("K")
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    flows: tuple[Flow, ...]
+    derived: bool
+    """True when drawn from the findings' facts because the report has no flows."""
+
+
+def picture_flows(report: Report) -> Picture:
+    if report.flows:
+        return Picture(report.flows, False)
+    return Picture(tuple(_derive(report.findings)), True)
+
+
+def _derive(findings: tuple[Finding, ...]) -> list[Flow]:
+    out: dict[tuple[str, str, str, str | None], Flow] = {}
+    for f in findings:
+        if f.component is None:
+            continue
+        facts = {x.path: x.value for x in f.facts}
+        country = _text(facts.get("location.country"))
+        parent = _text(facts.get("provider.parent.country") or facts.get("operator.parent.country"))
+        laws = tuple(x.path.removeprefix("kb.law.") for x in f.facts
+                     if x.path.startswith("kb.law."))
+        if country is None and parent is None:
+            continue
+        kind = _text(facts.get("place.role")) or "processing"
+        key = (f.deployment, f.component, kind, country)
+        previous = out.get(key)
+        if previous is not None:
+            parent = previous.parent_country or parent
+            laws = tuple(dict.fromkeys((*previous.jurisdictions, *laws)))
+        out[key] = Flow(f"{f.deployment}/{f.component}/{kind}/{country}", f.deployment, kind,
+                        f.component, country, None, parent, laws, None, f.span)
+    return list(out.values())
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def svg(report: Report) -> str:
+    """The picture as an `<svg>` element (inline, no external resource)."""
+    picture = picture_flows(report)
+    status = {c.code: c.status for c in report.countries}
+    names = {c.code: c.name for c in report.countries}
+    many = len({f.deployment for f in picture.flows}) > 1
+    components = list(dict.fromkeys(
+        (f.deployment, f.component or "(deployment)") for f in picture.flows))
+    countries = list(dict.fromkeys(f.country for f in picture.flows if f.country))
+    laws: dict[str, list[str]] = {}
+    for f in picture.flows:
+        if f.parent_country:
+            listed = laws.setdefault(f.parent_country, [])
+            listed += [j for j in f.jurisdictions if j not in listed]
+    rows = max(len(components), len(countries), len(laws), 1)
+    height = TOP + rows * (NODE_H + GAP) + 70
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="flowmap" role="img" '
+             f'viewBox="0 0 {WIDTH} {height}" width="100%" '
+             f'aria-labelledby="flowmap-title flowmap-desc">',
+             '<title id="flowmap-title">Where the data go and which laws reach them</title>',
+             f'<desc id="flowmap-desc">{len(components)} component(s), {len(countries)} '
+             f'countr{"y" if len(countries) == 1 else "ies"}, {len(laws)} jurisdiction(s)'
+             f'{"; derived from the findings only" if picture.derived else ""}.</desc>',
+             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+             'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+             'fill="#555"/></marker></defs>']
+    for x, heading in zip(COLUMNS, ("Components", "Countries (where data are)",
+                                    "Jurisdictions (whose laws reach them)"), strict=True):
+        parts.append(f'<text x="{x}" y="20" class="heading">{escape(heading)}</text>')
+    y_component = _positions(components, rows)
+    y_country = _positions(countries, rows)
+    y_law = _positions(list(laws), rows)
+    for f in picture.flows:  # edges first, so nodes are drawn over them
+        start = y_component[(f.deployment, f.component or "(deployment)")]
+        tone = status.get(f.country or "", "unknown")
+        if f.country:
+            parts.append(_edge(COLUMNS[0] + NODE_W, start, COLUMNS[1], y_country[f.country],
+                               STATUS_COLOURS[tone][0], f.kind, dashed=False))
+        if f.parent_country and (f.jurisdictions or f.parent_country != f.country):
+            x0, y0 = ((COLUMNS[1] + NODE_W, y_country[f.country]) if f.country
+                      else (COLUMNS[0] + NODE_W, start))
+            colour = STATUS_COLOURS["exposed" if f.jurisdictions else "unknown"][0]
+            parts.append(_edge(x0, y0, COLUMNS[2], y_law[f.parent_country], colour,
+                               f.entity or "legal reach", dashed=True))
+    for key, y in y_component.items():
+        label = f"{key[0]} / {key[1]}" if many else key[1]
+        parts.append(_node(COLUMNS[0], y, label, "", "#37474f", "#ffffff"))
+    for code, y in y_country.items():
+        tone = status.get(code, "unknown")
+        parts.append(_node(COLUMNS[1], y, f"{code} {names.get(code, '')}".strip(),
+                           tone.replace("-", " "), *STATUS_COLOURS[tone]))
+    for code, y in y_law.items():
+        listed = laws[code]
+        tone = "exposed" if listed else status.get(code, "unknown")
+        parts.append(_node(COLUMNS[2], y, f"{code} law", ", ".join(listed) or "no law listed",
+                           *STATUS_COLOURS[tone]))
+    parts.append(_legend(height - 40))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _positions(keys: list[K], rows: int) -> dict[K, float]:
+    offset = (rows - len(keys)) * (NODE_H + GAP) / 2
+    return {k: TOP + offset + i * (NODE_H + GAP) + NODE_H / 2 for i, k in enumerate(keys)}
+
+
+def _edge(x0: float, y0: float, x1: float, y1: float, colour: str, label: str, *,
+          dashed: bool) -> str:
+    mid = (x0 + x1) / 2
+    dash = ' stroke-dasharray="6 4"' if dashed else ""
+    ly = (y0 + y1) / 2 - 4
+    return (f'<path d="M{x0:.0f},{y0:.0f} C{mid:.0f},{y0:.0f} {mid:.0f},{y1:.0f} {x1 - 2:.0f},'
+            f'{y1:.0f}" fill="none" stroke="{colour}" stroke-width="2"{dash} '
+            f'marker-end="url(#arrow)"/>'
+            f'<text x="{mid:.0f}" y="{ly:.0f}" class="edge" text-anchor="middle">'
+            f'{escape(_short(label, 22))}</text>')
+
+
+def _node(x: float, y: float, label: str, sub: str, stroke: str, fill: str) -> str:
+    top = y - NODE_H / 2
+    title = escape(f"{label}: {sub}" if sub else label)
+    text_y = top + (18 if sub else 28)
+    out = (f'<g><title>{title}</title><rect x="{x}" y="{top:.0f}" width="{NODE_W}" '
+           f'height="{NODE_H}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="2"/>'
+           f'<text x="{x + 10}" y="{text_y:.0f}" class="label">{escape(_short(label, 30))}</text>')
+    if sub:
+        out += (f'<text x="{x + 10}" y="{top + 36:.0f}" class="sub">'
+                f'{escape(_short(sub, 36))}</text>')
+    return out + "</g>"
+
+
+def _legend(y: float) -> str:
+    parts = [f'<g class="legend" transform="translate(20 {y:.0f})">']
+    x = 0.0
+    for key, label in LEGEND:
+        stroke, fill = STATUS_COLOURS[key]
+        parts.append(f'<rect x="{x:.0f}" y="0" width="14" height="14" fill="{fill}" '
+                     f'stroke="{stroke}" stroke-width="2"/>'
+                     f'<text x="{x + 19:.0f}" y="12" class="sub">{escape(label)}</text>')
+        x += 26 + len(label) * 6.2
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
