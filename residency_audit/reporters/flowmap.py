@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from residency_audit.model import Finding, Flow, Report
 
@@ -28,8 +28,8 @@ LEGEND = (("eea", "EEA"), ("adequate", "adequacy decision"),
           ("partially-adequate", "restricted adequacy only"),
           ("third-country", "third country, no adequacy"), ("unknown", "unknown"),
           ("exposed", "foreign laws can compel access"))
-NODE_W, NODE_H, GAP, TOP = 230, 46, 14, 40
-COLUMNS = (20, 330, 640)
+NODE_W, NODE_H, GAP, TOP = 220, 46, 14, 40
+COLUMNS = (20, 340, 660)
 WIDTH = COLUMNS[2] + NODE_W + 20
 K = TypeVar("K")
 
@@ -48,26 +48,31 @@ def picture_flows(report: Report) -> Picture:
 
 
 def _derive(findings: tuple[Finding, ...]) -> list[Flow]:
-    out: dict[tuple[str, str, str, str | None], Flow] = {}
+    """Per component: the countries its findings place data in, and the jurisdiction (parent
+    country, laws) they found reaching its provider. Components without either are left out."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
     for f in findings:
         if f.component is None:
             continue
-        facts = {x.path: x.value for x in f.facts}
-        country = _text(facts.get("location.country"))
-        parent = _text(facts.get("provider.parent.country") or facts.get("operator.parent.country"))
-        laws = tuple(x.path.removeprefix("kb.law.") for x in f.facts
-                     if x.path.startswith("kb.law."))
-        if country is None and parent is None:
+        entry = seen.setdefault((f.deployment, f.component),
+                                {"countries": {}, "parent": None, "laws": {}, "span": f.span})
+        for fact in f.facts:
+            if fact.path == "location.country" and isinstance(fact.value, str):
+                entry["countries"][fact.value] = None
+            elif fact.path in ("provider.parent.country", "operator.parent.country") \
+                    and isinstance(fact.value, str):
+                entry["parent"] = entry["parent"] or fact.value
+            elif fact.path.startswith("kb.law."):
+                entry["laws"][fact.path.removeprefix("kb.law.")] = None
+    out: list[Flow] = []
+    for (deployment, component), entry in seen.items():
+        countries = list(entry["countries"]) or [None]
+        if countries == [None] and entry["parent"] is None:
             continue
-        kind = _text(facts.get("place.role")) or "processing"
-        key = (f.deployment, f.component, kind, country)
-        previous = out.get(key)
-        if previous is not None:
-            parent = previous.parent_country or parent
-            laws = tuple(dict.fromkeys((*previous.jurisdictions, *laws)))
-        out[key] = Flow(f"{f.deployment}/{f.component}/{kind}/{country}", f.deployment, kind,
-                        f.component, country, None, parent, laws, None, f.span)
-    return list(out.values())
+        out += [Flow(f"{deployment}/{component}/{country}", deployment, "data", component,
+                     country, None, entry["parent"], tuple(entry["laws"]), None, entry["span"])
+                for country in countries]
+    return out
 
 
 def _text(value: object) -> str | None:
@@ -89,7 +94,7 @@ def svg(report: Report) -> str:
             listed = laws.setdefault(f.parent_country, [])
             listed += [j for j in f.jurisdictions if j not in listed]
     rows = max(len(components), len(countries), len(laws), 1)
-    height = TOP + rows * (NODE_H + GAP) + 70
+    height = TOP + rows * (NODE_H + GAP) + 90
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="flowmap" role="img" '
              f'viewBox="0 0 {WIDTH} {height}" width="100%" '
              f'aria-labelledby="flowmap-title flowmap-desc">',
@@ -100,8 +105,8 @@ def svg(report: Report) -> str:
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
              'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
              'fill="#555"/></marker></defs>']
-    for x, heading in zip(COLUMNS, ("Components", "Countries (where data are)",
-                                    "Jurisdictions (whose laws reach them)"), strict=True):
+    for x, heading in zip(COLUMNS, ("Components", "Where the data are",
+                                    "Whose laws reach them"), strict=True):
         parts.append(f'<text x="{x}" y="20" class="heading">{escape(heading)}</text>')
     y_component = _positions(components, rows)
     y_country = _positions(countries, rows)
@@ -111,16 +116,23 @@ def svg(report: Report) -> str:
         tone = status.get(f.country or "", "unknown")
         if f.country:
             parts.append(_edge(COLUMNS[0] + NODE_W, start, COLUMNS[1], y_country[f.country],
-                               STATUS_COLOURS[tone][0], f.kind, dashed=False))
+                               STATUS_COLOURS[tone][0], f"{f.kind} in {f.country}",
+                               dashed=False))
         if f.parent_country and (f.jurisdictions or f.parent_country != f.country):
-            x0, y0 = ((COLUMNS[1] + NODE_W, y_country[f.country]) if f.country
-                      else (COLUMNS[0] + NODE_W, start))
             colour = STATUS_COLOURS["exposed" if f.jurisdictions else "unknown"][0]
-            parts.append(_edge(x0, y0, COLUMNS[2], y_law[f.parent_country], colour,
-                               f.entity or "legal reach", dashed=True))
+            if f.country:
+                parts.append(_edge(COLUMNS[1] + NODE_W, y_country[f.country], COLUMNS[2],
+                                   y_law[f.parent_country], colour, _reach(f), dashed=True))
+            else:  # no known country: bow under the middle column instead of crossing it
+                parts.append(_edge(COLUMNS[0] + NODE_W, start, COLUMNS[2],
+                                   y_law[f.parent_country], colour, _reach(f), dashed=True,
+                                   bow=NODE_H))
     for key, y in y_component.items():
         label = f"{key[0]} / {key[1]}" if many else key[1]
-        parts.append(_node(COLUMNS[0], y, label, "", "#37474f", "#ffffff"))
+        where = dict.fromkeys(f"{f.kind} {f.country}" if f.country else "country not stated"
+                              for f in picture.flows
+                              if (f.deployment, f.component or "(deployment)") == key)
+        parts.append(_node(COLUMNS[0], y, label, " · ".join(where), "#37474f", "#ffffff"))
     for code, y in y_country.items():
         tone = status.get(code, "unknown")
         parts.append(_node(COLUMNS[1], y, f"{code} {names.get(code, '')}".strip(),
@@ -140,16 +152,25 @@ def _positions(keys: list[K], rows: int) -> dict[K, float]:
     return {k: TOP + offset + i * (NODE_H + GAP) + NODE_H / 2 for i, k in enumerate(keys)}
 
 
-def _edge(x0: float, y0: float, x1: float, y1: float, colour: str, label: str, *,
-          dashed: bool) -> str:
+def _edge(x0: float, y0: float, x1: float, y1: float, colour: str, title: str, *,
+          dashed: bool, bow: float = 0) -> str:
+    """A curve with an arrow; what it means is in its tooltip, the component's node and the
+    table below the picture (labels on edges collide as soon as two share an end)."""
     mid = (x0 + x1) / 2
     dash = ' stroke-dasharray="6 4"' if dashed else ""
-    ly = (y0 + y1) / 2 - 4
-    return (f'<path d="M{x0:.0f},{y0:.0f} C{mid:.0f},{y0:.0f} {mid:.0f},{y1:.0f} {x1 - 2:.0f},'
-            f'{y1:.0f}" fill="none" stroke="{colour}" stroke-width="2"{dash} '
-            f'marker-end="url(#arrow)"/>'
-            f'<text x="{mid:.0f}" y="{ly:.0f}" class="edge" text-anchor="middle">'
-            f'{escape(_short(label, 22))}</text>')
+    if bow:
+        curve = f"C{x0 + 60:.0f},{y0 + bow * 1.4:.0f} {x1 - 60:.0f},{y1 + bow * 1.4:.0f}"
+    else:
+        curve = f"C{mid:.0f},{y0:.0f} {mid:.0f},{y1:.0f}"
+    return (f'<path d="M{x0:.0f},{y0:.0f} {curve} {x1 - 2:.0f},{y1:.0f}" fill="none" '
+            f'stroke="{colour}" stroke-width="2"{dash} marker-end="url(#arrow)">'
+            f"<title>{escape(title)}</title></path>")
+
+
+def _reach(flow: Flow) -> str:
+    laws = ", ".join(flow.jurisdictions) or "no law listed"
+    holder = flow.entity or "the provider"
+    return f"{holder} answers to {flow.parent_country} law: {laws}"
 
 
 def _node(x: float, y: float, label: str, sub: str, stroke: str, fill: str) -> str:
@@ -161,7 +182,7 @@ def _node(x: float, y: float, label: str, sub: str, stroke: str, fill: str) -> s
            f'<text x="{x + 10}" y="{text_y:.0f}" class="label">{escape(_short(label, 30))}</text>')
     if sub:
         out += (f'<text x="{x + 10}" y="{top + 36:.0f}" class="sub">'
-                f'{escape(_short(sub, 36))}</text>')
+                f'{escape(_short(sub, 34))}</text>')
     return out + "</g>"
 
 
@@ -173,7 +194,7 @@ def _legend(y: float) -> str:
         parts.append(f'<rect x="{x:.0f}" y="0" width="14" height="14" fill="{fill}" '
                      f'stroke="{stroke}" stroke-width="2"/>'
                      f'<text x="{x + 19:.0f}" y="12" class="sub">{escape(label)}</text>')
-        x += 26 + len(label) * 6.2
+        x += 30 + len(label) * 6.6
     parts.append("</g>")
     return "".join(parts)
 
