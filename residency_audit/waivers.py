@@ -28,13 +28,15 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
 from residency_audit.engine.evaluate import judge
 from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject
 from residency_audit.errors import InputError
 from residency_audit.format.convert import INVALID, Converter
 from residency_audit.kb import KnowledgeBase
-from residency_audit.loader import load_document
+from residency_audit.loader import diagnostic, load_document
 from residency_audit.model import Diagnostic, Fact, Finding, InputFile, Span, Status, Waiver, doc
 
 
@@ -59,24 +61,29 @@ def load_waivers(path: Path, *, known_rules: Collection[str]) -> LoadedWaivers:
         raise InputError.at(Span(display, 1, 1), "empty waiver file; expected a `waivers:` list")
     converter = Converter(display)
     value = converter.mapping(document.root, WaiverFile, "")
-    if value is INVALID:
-        raise InputError(sorted(converter.diagnostics))
-    problems = sorted(_unknown_rules(value.waivers, known_rules, converter.locations, display))
-    if problems:
-        raise InputError(problems)
+    # rule ids are checked on the nodes, so a typo is reported with the file's other problems
+    problems = [*converter.diagnostics, *_unknown_rules(document.root, known_rules, display)]
+    if problems or value is INVALID:
+        raise InputError(sorted(problems))
     digest = hashlib.sha256(document.raw).hexdigest()
     return LoadedWaivers(value.waivers, InputFile(display, digest, None, role="waivers"),
                          converter.locations)
 
 
-def _unknown_rules(waivers: Iterable[Waiver], known: Collection[str],
-                   locations: dict[str, Span], display: str) -> Iterable[Diagnostic]:
-    for i, waiver in enumerate(waivers):
-        if waiver.rule not in known:
-            hint = difflib.get_close_matches(waiver.rule, list(known), n=1)
+def _unknown_rules(root: Node, known: Collection[str], display: str) -> Iterable[Diagnostic]:
+    waivers = _value(root, "waivers")
+    for item in waivers.value if isinstance(waivers, SequenceNode) else ():
+        rule = _value(item, "rule")
+        if isinstance(rule, ScalarNode) and rule.value not in known:
+            hint = difflib.get_close_matches(rule.value, list(known), n=1)
             more = f'; did you mean "{hint[0]}"?' if hint else "; see `residency-audit rules list`"
-            yield Diagnostic(locations.get(f"waivers[{i}].rule", Span(display, 1, 1)),
-                             f"waiver for unknown rule {waiver.rule!r}{more}")
+            yield diagnostic(rule, display, f"waiver for unknown rule {rule.value!r}{more}")
+
+
+def _value(node: Node, key: str) -> Node | None:
+    if not isinstance(node, MappingNode):
+        return None
+    return next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == key), None)
 
 
 def in_force(waiver: Waiver, as_of: dt.date) -> bool:

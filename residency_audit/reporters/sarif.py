@@ -90,7 +90,7 @@ def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]
         "ruleId": f.rule_id,
         "ruleIndex": index[f.rule_id],
         "level": LEVELS[f.severity],
-        "message": {"text": _sentence(f.message) + f" ({f.severity.label}, {f.deployment})"},
+        "message": {"text": f"{f.message} ({f.severity.label}, {f.deployment})"},
         "locations": [{"physicalLocation": {
             "artifactLocation": {"uri": f.span.path, "uriBaseId": "%SRCROOT%"},
             "region": {"startLine": max(f.span.line, 1), "startColumn": max(f.span.column, 1)},
@@ -146,10 +146,6 @@ def _notification(e: Diagnostic) -> dict[str, Any]:
                 "artifactLocation": {"uri": e.span.path, "uriBaseId": "%SRCROOT%"},
                 "region": {"startLine": max(e.span.line, 1),
                            "startColumn": max(e.span.column, 1)}}}]}
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _cap(text: str) -> str:

@@ -41,3 +41,19 @@ def with_flows(report: Report) -> Report:
     countries = (CountryStatus("DE", "Germany", "eea"), CountryStatus("FR", "France", "eea"),
                  CountryStatus("US", "United States", "partially-adequate"))
     return dataclasses.replace(report, flows=flows, countries=countries)
+
+
+def need(module: str, why: str):  # type: ignore[no-untyped-def]
+    """Import a test-only tool; outside CI a missing one skips, in CI it fails (conftest)."""
+    import importlib
+
+    import pytest
+
+    from tests.conftest import in_ci
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if in_ci():
+            pytest.fail(f"{module} is missing in CI ({why}); install the test extra")
+        pytest.skip(f"{module} not installed ({why}); pip install -e '.[test]'")
