@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from residency_audit import __version__
 from residency_audit.errors import AuditError, UsageError
@@ -29,8 +30,23 @@ from residency_audit.reporters import BINARY, OutputFormat
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "never")
 FORMATS = "|".join(f.value for f in OutputFormat)
+ARGV_KEY = "residency_audit.argv"
+
+class _Group(TyperGroup):
+    """Keeps the arguments as given, so evidence reports can show the exact command line
+    (`sys.argv` is wrong under typer's CliRunner and when embedded)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # click or typer._click
+        ctx.meta[ARGV_KEY] = list(args)
+        return super().parse_args(ctx, args)
+
+
+def _argv(ctx: typer.Context) -> list[str]:
+    return list(ctx.meta.get(ARGV_KEY, sys.argv[1:]))
+
 
 app = typer.Typer(
+    cls=_Group,
     name="residency-audit",
     help="Audit where health data really live and which foreign laws can compel access to them.",
     add_completion=False,
@@ -105,6 +121,7 @@ def parse_fail_on(text: str) -> Severity | None:
 @app.command()
 @handled
 def check(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Deployment files or directories.")],
     output_format: Annotated[list[str] | None, typer.Option(
         "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output.")] = None,
@@ -129,7 +146,7 @@ def check(
 
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
-    started = invocation(sys.argv[1:], fail_on=threshold)
+    started = invocation(_argv(ctx), fail_on=threshold)
     report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or [],
                          waivers=waivers, baseline=baseline))
     report = dataclasses.replace(report, invocation=started)
@@ -141,6 +158,7 @@ def check(
 @app.command()
 @handled
 def report(
+    ctx: typer.Context,
     result: Annotated[Path, typer.Argument(help="JSON result of `check --format json`.")],
     output_format: Annotated[list[str] | None, typer.Option(
         "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output.")] = None,
@@ -157,7 +175,7 @@ def report(
     targets = _targets(output_format or ["text"], output or [])
     saved = read_result(result, role="result")
     rendered = dataclasses.replace(saved.report, invocation=invocation(
-        sys.argv[1:], fail_on=threshold, rendered_from=saved.input))
+        _argv(ctx), fail_on=threshold, rendered_from=saved.input))
     for fmt, target in targets:
         _emit(rendered, fmt, target, threshold)
 
