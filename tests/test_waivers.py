@@ -4,6 +4,7 @@ the run with path:line:col (exit 2)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -69,14 +70,14 @@ def test_malformed_waiver_file_is_an_input_error_with_positions(runner: CliRunne
     result = check(runner, "--waivers", str(path))
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert f'{path}:2:11: error: waiver for unknown rule \'GDPR-XFER-1\'; did you mean "GDPR-XFER-01"?' \
-        in result.stderr
+    assert (f"{path}:2:11: error: waiver for unknown rule 'GDPR-XFER-1'; "
+            'did you mean "GDPR-XFER-01"?') in result.stderr
     assert f"{path}:10:14: error: waivers[1].expires: expected a date YYYY-MM-DD" in result.stderr
     assert f"{path}:7:5: error: waivers[1]: missing required key 'approved_by'" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_missing_waiver_file_is_an_input_error(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_waiver_file_is_an_input_error(runner: CliRunner, tmp_path: Path) -> None:
     result = check(runner, "--waivers", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2
     assert "nope.yaml:1:1: error: file not found" in result.stderr

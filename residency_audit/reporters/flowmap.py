@@ -28,6 +28,12 @@ LEGEND = (("eea", "EEA"), ("adequate", "adequacy decision"),
           ("partially-adequate", "restricted adequacy only"),
           ("third-country", "third country, no adequacy"), ("unknown", "unknown"),
           ("exposed", "foreign laws can compel access"))
+FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
+TEXT = {  # presentation attributes, not CSS: weasyprint ignores page CSS inside SVG
+    "heading": f'{FONT} font-size="13" font-weight="700" fill="#333333"',
+    "label": f'{FONT} font-size="13" font-weight="600" fill="#1a1a1a"',
+    "sub": f'{FONT} font-size="11" fill="#444444"',
+}
 NODE_W, NODE_H, GAP, TOP = 220, 46, 14, 40
 COLUMNS = (20, 340, 660)
 WIDTH = COLUMNS[2] + NODE_W + 20
@@ -107,7 +113,7 @@ def svg(report: Report) -> str:
              'fill="#555"/></marker></defs>']
     for x, heading in zip(COLUMNS, ("Components", "Where the data are",
                                     "Whose laws reach them"), strict=True):
-        parts.append(f'<text x="{x}" y="20" class="heading">{escape(heading)}</text>')
+        parts.append(f'<text x="{x}" y="20" {TEXT["heading"]}>{escape(heading)}</text>')
     y_component = _positions(components, rows)
     y_country = _positions(countries, rows)
     y_law = _positions(list(laws), rows)
@@ -179,9 +185,10 @@ def _node(x: float, y: float, label: str, sub: str, stroke: str, fill: str) -> s
     text_y = top + (18 if sub else 28)
     out = (f'<g><title>{title}</title><rect x="{x}" y="{top:.0f}" width="{NODE_W}" '
            f'height="{NODE_H}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="2"/>'
-           f'<text x="{x + 10}" y="{text_y:.0f}" class="label">{escape(_short(label, 30))}</text>')
+           f'<text x="{x + 10}" y="{text_y:.0f}" {TEXT["label"]}>'
+           f'{escape(_short(label, 30))}</text>')
     if sub:
-        out += (f'<text x="{x + 10}" y="{top + 36:.0f}" class="sub">'
+        out += (f'<text x="{x + 10}" y="{top + 36:.0f}" {TEXT["sub"]}>'
                 f'{escape(_short(sub, 34))}</text>')
     return out + "</g>"
 
@@ -193,7 +200,7 @@ def _legend(y: float) -> str:
         stroke, fill = STATUS_COLOURS[key]
         parts.append(f'<rect x="{x:.0f}" y="0" width="14" height="14" fill="{fill}" '
                      f'stroke="{stroke}" stroke-width="2"/>'
-                     f'<text x="{x + 19:.0f}" y="12" class="sub">{escape(label)}</text>')
+                     f'<text x="{x + 19:.0f}" y="12" {TEXT["sub"]}>{escape(label)}</text>')
         x += 30 + len(label) * 6.6
     parts.append("</g>")
     return "".join(parts)
