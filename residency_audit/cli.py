@@ -8,6 +8,7 @@ need them, so `check` starts fast in CI and pre-commit.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -19,15 +20,33 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from residency_audit import __version__
 from residency_audit.errors import AuditError, UsageError
-from residency_audit.model import Severity
+from residency_audit.model import Report, Severity
+from residency_audit.reporters import BINARY, OutputFormat
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "never")
+FORMATS = "|".join(f.value for f in OutputFormat)
+ARGV_KEY = "residency_audit.argv"
+
+class _Group(TyperGroup):
+    """Keeps the arguments as given, so evidence reports can show the exact command line
+    (`sys.argv` is wrong under typer's CliRunner and when embedded)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # click or typer._click
+        ctx.meta[ARGV_KEY] = list(args)
+        return super().parse_args(ctx, args)
+
+
+def _argv(ctx: typer.Context) -> list[str]:
+    return list(ctx.meta.get(ARGV_KEY, sys.argv[1:]))
+
 
 app = typer.Typer(
+    cls=_Group,
     name="residency-audit",
     help="Audit where health data really live and which foreign laws can compel access to them.",
     add_completion=False,
@@ -107,13 +126,19 @@ def parse_fail_on(text: str) -> Severity | None:
 @app.command()
 @handled
 def check(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Deployment files or directories.")],
     output_format: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", help="text or json; repeatable, each paired with an --output.")] = None,
+        "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output.")] = None,
     output: Annotated[list[Path] | None, typer.Option(
         "--output", "-o", help="Where the matching --format goes (default: stdout).")] = None,
     as_of: Annotated[str | None, typer.Option(
         help="Evaluate the law as of this date (YYYY-MM-DD; default today).")] = None,
+    waivers: Annotated[Path | None, typer.Option(
+        "--waivers", help="YAML file of accepted risks (rule, target, justification, "
+                          "approved_by, expires).")] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="Saved JSON result; only findings absent from it count.")] = None,
     fail_on: Annotated[str, typer.Option(
         help="Exit 1 when a finding has this severity or more: "
              + "|".join(FAIL_ON_CHOICES) + ".")] = "high",
@@ -136,6 +161,7 @@ def check(
         help="A transfer impact assessment older than this is stale (default 365).")] = None,
 ) -> None:
     """Audit deployment files against the rule packs."""
+    from residency_audit.invocation import invocation
     from residency_audit.pipeline import Options, run
 
     threshold = parse_fail_on(fail_on)
@@ -144,9 +170,11 @@ def check(
     settings = _dns_settings(nameserver or [], port) if resolve else None
     if not resolve and (nameserver or port != 53):
         raise UsageError("--nameserver and --port apply to --resolve; add --resolve")
+    started = invocation(_argv(ctx), fail_on=threshold)
     report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or [],
                          dns_files=dns or [], resolve=settings, risk_model=risk_model,
-                         parameters=parameters))
+                         parameters=parameters, waivers=waivers, baseline=baseline))
+    report = dataclasses.replace(report, invocation=started)
     for error in report.errors:
         typer.echo(str(error), err=True)
     for fmt, target in targets:
@@ -154,43 +182,71 @@ def check(
     raise typer.Exit(report.exit_code(threshold))
 
 
-def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[str, Path | None]]:
-    known = ("text", "json")
+@app.command()
+@handled
+def report(
+    ctx: typer.Context,
+    result: Annotated[Path, typer.Argument(help="JSON result of `check --format json`.")],
+    output_format: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output.")] = None,
+    output: Annotated[list[Path] | None, typer.Option(
+        "--output", "-o", help="Where the matching --format goes (default: stdout).")] = None,
+    fail_on: Annotated[str, typer.Option(
+        help="Threshold the verdict and SARIF exit code are computed with.")] = "high",
+) -> None:
+    """Re-render a saved JSON result (HTML, Markdown, SARIF, JUnit, PDF) without re-auditing."""
+    from residency_audit.invocation import invocation
+    from residency_audit.results import read_result
+
+    threshold = parse_fail_on(fail_on)
+    targets = _targets(output_format or ["text"], output or [])
+    saved = read_result(result, role="result")
+    rendered = dataclasses.replace(saved.report, invocation=invocation(
+        _argv(ctx), fail_on=threshold, rendered_from=saved.input))
+    for fmt, target in targets:
+        _emit(rendered, fmt, target, threshold)
+
+
+def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat, Path | None]]:
+    known = [f.value for f in OutputFormat]
     for fmt in formats:
         if fmt not in known:
             raise UsageError(f"--format: {fmt!r} is not one of {', '.join(known)}")
     if len(outputs) > len(formats):
         raise UsageError("more --output than --format options; pair each output with a format")
-    targets: list[tuple[str, Path | None]] = [
-        (fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)]
+    targets: list[tuple[OutputFormat, Path | None]] = [
+        (OutputFormat(fmt), outputs[i] if i < len(outputs) else None)
+        for i, fmt in enumerate(formats)]
     if sum(1 for _, target in targets if target is None) > 1:
         raise UsageError("only one --format can go to stdout; give the others an --output")
+    for fmt, target in targets:
+        if fmt in BINARY and target is None and sys.stdout.isatty():
+            raise UsageError(f"--format {fmt.value} is binary; give it an --output file")
     return targets
 
 
-def _emit(report: Any, fmt: str, target: Path | None, threshold: Severity | None) -> None:
-    if fmt == "json":
-        from residency_audit.reporters import json as json_reporter
-
-        text = json_reporter.render(report)
-    elif target is None and _rich_terminal():
+def _emit(report: Report, fmt: OutputFormat, target: Path | None,
+          threshold: Severity | None) -> None:
+    if fmt is OutputFormat.TEXT and target is None and _rich_terminal():
         from rich.console import Console
 
         from residency_audit.reporters import terminal
 
         terminal.show(report, Console(highlight=False), threshold)
         return
-    else:
-        from residency_audit.reporters import text as text_reporter
+    from residency_audit.reporters import render
 
-        text = text_reporter.render(report, threshold)
+    content = render(report, fmt)
+    data = content.encode("utf-8") if isinstance(content, str) else content
     if target is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            target.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
 
 
 def _rich_terminal() -> bool:

@@ -643,6 +643,44 @@ class Reference:
     article: str | None = None
 
 
+class Status(str, Enum):
+    """Whether a finding counts toward the exit code: only `open` ones do."""
+
+    OPEN = "open"
+    WAIVED = "waived"
+    """Covered by an unexpired waiver (`--waivers`)."""
+    BASELINED = "baselined"
+    """Already present in the baseline result (`--baseline`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverTarget:
+    deployment: str = field(metadata=doc("Deployment name the waiver applies to."))
+    component: str | None = field(
+        default=None, metadata=doc("Component id; every component of the deployment if omitted.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """An accepted risk: findings of `rule` on `target` do not fail the audit until `expires`."""
+
+    rule: str = field(metadata=doc("Rule id waived, e.g. GDPR-XFER-01."))
+    target: WaiverTarget = field(metadata=doc("Deployment and, optionally, component."))
+    justification: str = field(metadata=doc("Why the risk is accepted (e.g. the TIA reference)."))
+    approved_by: str = field(metadata=doc("Who accepted the risk (name or e-mail)."))
+    expires: dt.date = field(
+        metadata=doc("Last day the waiver applies (YYYY-MM-DD), compared with the as-of date.")
+    )
+    evidence: str | None = field(default=None, metadata=doc("URL or reference of the evidence."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+    def covers(self, finding: Finding) -> bool:
+        return (finding.rule_id == self.rule and finding.deployment == self.target.deployment
+                and self.target.component in (None, finding.component))
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
@@ -657,6 +695,9 @@ class Finding:
     remediation: str
     unverifiable: bool = False
     """True when the rule could not be decided because a fact is missing or unknown."""
+    status: Status = Status.OPEN
+    waiver: Waiver | None = None
+    """The waiver that covers the finding (also kept, with its expiry, when status is open)."""
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.span.path, self.span.line, self.span.column, self.rule_id, self.message)
@@ -702,7 +743,9 @@ class InputFile:
     path: str
     sha256: str
     deployment: str | None
-    """Deployment name, or None when the file could not be read."""
+    """Deployment name, or None when the file could not be read (or is not a deployment)."""
+    role: str = "deployment"
+    """deployment, waivers, baseline, or result (a JSON result re-rendered by `report`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -712,6 +755,51 @@ class PackInfo:
     version: str
     sha256: str
     rules: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """A rule in effect on the as-of date, as SARIF and JUnit describe it."""
+
+    id: str
+    pack: str
+    title: str
+    severity: Severity
+    rationale: str
+    remediation: str
+    references: tuple[Reference, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One rule evaluated on one component (None: on the deployment or an access path)."""
+
+    rule_id: str
+    deployment: str
+    component: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CountryStatus:
+    """A country's status under GDPR Chapter V on the as-of date (for the flow picture)."""
+
+    code: str
+    name: str
+    status: str
+    """eea, adequate, partially-adequate (restricted decision only), third-country, unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """How this report was produced. Kept out of the JSON result, which must stay byte-identical
+    for the same inputs and date; the evidence formats (HTML, Markdown, SARIF, PDF) show it."""
+
+    command_line: str
+    timestamp: dt.datetime
+    """UTC; from SOURCE_DATE_EPOCH when set, else the clock, read once per run."""
+    fail_on: Severity | None
+    rendered_from: InputFile | None = None
+    """The saved JSON result, when `residency-audit report` re-rendered it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -735,6 +823,12 @@ class Report:
     """(path, sha256) of the transfer-risk model file used for `flows`."""
     partial: tuple[str, ...] = ()
     """Why the audit is partial (a collector could not read something); empty when complete."""
+    rules: tuple[RuleInfo, ...] = ()
+    checks: tuple[Check, ...] = ()
+    """Every (rule, component) pair evaluated, passes included (JUnit test cases)."""
+    waivers: tuple[Waiver, ...] = ()
+    countries: tuple[CountryStatus, ...] = ()
+    invocation: Invocation | None = None
 
     def counts(self) -> dict[str, int]:
         out = {s.label: 0 for s in reversed(Severity)}
@@ -745,10 +839,17 @@ class Report:
     def failing(self, fail_on: Severity | None) -> list[Finding]:
         if fail_on is None:
             return []
-        return [f for f in self.findings if f.severity >= fail_on]
+        return [f for f in self.findings if f.severity >= fail_on and f.status is Status.OPEN]
+
+    def status_counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for finding in self.findings:
+            out[finding.status.value] += 1
+        return out
 
     def exit_code(self, fail_on: Severity | None) -> int:
-        """2 when an input could not be audited, 1 for findings at or above `fail_on`, else 0."""
+        """2 when an input could not be audited, 1 for open findings at or above `fail_on`
+        (waived and baselined ones do not count), else 0."""
         if self.errors:
             return 2
         return 1 if self.failing(fail_on) else 0

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from residency_audit import __version__, kb as kb_module
+from residency_audit import __version__, evidence
+from residency_audit import kb as kb_module
 from residency_audit.discover import DnsSettings, requests_of, resolve, unreadable
 from residency_audit.endpoints import ObservationIndex, endpoint_subjects
 from residency_audit.engine.evaluate import audit
@@ -20,6 +21,7 @@ from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
 from residency_audit.loader import load_document
 from residency_audit.model import (
+    Check,
     Deployment,
     Diagnostic,
     Finding,
@@ -31,6 +33,8 @@ from residency_audit.model import (
 )
 from residency_audit.observations import DnsObservations, load_observations
 from residency_audit.risk import flow_subjects, flows_with_risk, load_model
+from residency_audit.results import apply_baseline, baseline_identities, read_result
+from residency_audit.waivers import apply_waivers, load_waivers
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,10 @@ class Options:
     """Transfer-risk model file replacing the bundled one (`--risk-model`)."""
     parameters: Mapping[str, Any] = field(default_factory=dict)
     """Audit settings rules may name (`engine.operators.PARAMETERS`), e.g. tia_max_age_days."""
+    waivers: Path | None = None
+    """Waiver file (`--waivers`); see `residency_audit.waivers`."""
+    baseline: Path | None = None
+    """Saved JSON result (`--baseline`); findings in it do not count toward the exit code."""
 
 
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
@@ -55,10 +63,15 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     packs = load_rules(options.rule_dirs, knowledge)
     rules = [rule for pack in packs for rule in pack.rules]
     model = load_model(options.risk_model, law_ids=knowledge.laws)
+    # Waivers and baseline are read first: a mistake in them stops the run before any audit.
+    waivers = None if options.waivers is None else load_waivers(
+        options.waivers, known_rules={r.id for r in rules})
+    baseline = None if options.baseline is None else read_result(options.baseline, role="baseline")
     inputs: list[InputFile] = []
     findings: list[Finding] = []
     flows: list[Flow] = []
     errors: list[Diagnostic] = []
+    checks: list[Check] = []
     files, walk_errors = collect(options.paths)
     errors += walk_errors
     parsed: list[tuple[Deployment, list[Flow]]] = []
@@ -85,8 +98,16 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         extra = list(flow_subjects(found, deployment, knowledge, options.as_of))
         if index is not None:
             extra += endpoint_subjects(deployment, index, knowledge, options.as_of)
-        findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of, extra=extra,
-                          parameters=options.parameters)
+        result = audit(deployment, rules, kb=knowledge, as_of=options.as_of, extra=extra,
+                       parameters=options.parameters)
+        findings += result.findings
+        checks += result.checks
+    if waivers is not None:
+        inputs.append(waivers.input)
+        findings = apply_waivers(findings, waivers, rules, kb=knowledge, as_of=options.as_of)
+    if baseline is not None:
+        inputs.append(baseline.input)
+        findings = apply_baseline(findings, baseline_identities(baseline.report))
     used = {f.origin for finding in findings for f in finding.facts if not f.verified}
     return Report(
         tool_version=__version__,
@@ -102,6 +123,11 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
         unverified_knowledge=tuple(sorted(o for o in used if o.startswith("kb:"))),
         partial=tuple(partial),
+        rules=evidence.rule_infos(packs, options.as_of),
+        checks=tuple(checks),
+        waivers=() if waivers is None else waivers.waivers,
+        countries=evidence.country_statuses(
+            evidence.named_countries(findings, flows), knowledge, options.as_of),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -13,26 +14,36 @@ from residency_audit.engine.operators import Context
 from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject, subjects
 from residency_audit.kb import KnowledgeBase
-from residency_audit.model import Deployment, Fact, Finding, Reference, Severity
+from residency_audit.model import Check, Deployment, Fact, Finding, Reference, Severity
 
 _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 
 
+@dataclass(frozen=True, slots=True)
+class Audit:
+    findings: list[Finding]
+    """Sorted by place, then rule."""
+    checks: list[Check]
+    """Every (rule, component) pair judged, passes included, in file then rule order (JUnit)."""
+
+
 def audit(deployment: Deployment, rules: Iterable[Rule], *, kb: KnowledgeBase,
           as_of: dt.date, extra: Iterable[Subject] = (),
-          parameters: Mapping[str, Any] | None = None) -> list[Finding]:
-    """All findings of one deployment, sorted by place then rule. `extra` subjects (DNS
+          parameters: Mapping[str, Any] | None = None) -> Audit:
+    """Judge every subject of one deployment with every rule in effect. `extra` subjects (DNS
     endpoints, data flows) are judged after the deployment's own."""
     active = [r for r in rules if r.in_effect(as_of)]
     findings: list[Finding] = []
+    checks: dict[Check, None] = {}
     for subject in itertools.chain(subjects(deployment, kb, as_of), extra):
         for rule in active:
             if subject.kind in rule.applies_to:
+                checks.setdefault(Check(rule.id, deployment.name, subject.component), None)
                 finding = judge(rule, subject, kb=kb, as_of=as_of, deployment=deployment.name,
                                 parameters=parameters)
                 if finding is not None:
                     findings.append(finding)
-    return sorted(findings, key=Finding.sort_key)
+    return Audit(sorted(findings, key=Finding.sort_key), list(checks))
 
 
 def judge(rule: Rule, subject: Subject, *, kb: KnowledgeBase, as_of: dt.date,

@@ -166,6 +166,12 @@ FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/r
     "risk.exceeds_threshold": "p_period is above the threshold.",
     "risk.binding_factor": "The lowest factor of the dominant basis, with that basis.",
 }
+WAIVER = {
+    "waiver.rule": "Rule id the waiver covers.",
+    "waiver.target": "deployment or deployment/component the waiver covers.",
+    "waiver.approved_by": "Who accepted the risk.",
+    "waiver.expires": "Last day the waiver applies.",
+}
 FIELDS: dict[str, dict[str, str]] = {
     "deployment": COMMON,
     "component": {**COMMON, **PLACE},
@@ -177,6 +183,8 @@ FIELDS: dict[str, dict[str, str]] = {
     "certification": {**COMMON, **CERTIFICATION},
     "transfer": {**COMMON, **TRANSFER},
     "transit": {**COMMON, **TRANSIT},
+    # NOTE: `subjects()` never yields waivers; `residency_audit.waivers` judges them.
+    "waiver": WAIVER,
 }
 KINDS = tuple(FIELDS)
 

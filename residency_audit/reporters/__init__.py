@@ -1,10 +1,61 @@
-"""Report renderers, one module per format, each `render(report) -> str`."""
+"""Report renderers, one module per format, each `render(report) -> str` (PDF: bytes).
+
+`render(report, fmt)` is the one place that maps an `OutputFormat` to its module; the match is
+closed with `assert_never`, so a format without a branch is a type error. Modules are imported in
+their branch only: jinja2 and weasyprint load when HTML or PDF is asked for, not on every run.
+"""
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import assert_never
+
+from residency_audit.model import Report
 
 
 class OutputFormat(str, Enum):
     TEXT = "text"
     JSON = "json"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+    HTML = "html"
+    PDF = "pdf"
+
+
+BINARY = frozenset({OutputFormat.PDF})
+
+
+def render(report: Report, fmt: OutputFormat) -> str | bytes:
+    """`report` in format `fmt` (text honours the --fail-on recorded in `report.invocation`)."""
+    match fmt:
+        case OutputFormat.TEXT:
+            from residency_audit.reporters import text
+
+            return text.render(report, report.invocation.fail_on if report.invocation else None)
+        case OutputFormat.JSON:
+            from residency_audit.reporters import json
+
+            return json.render(report)
+        case OutputFormat.SARIF:
+            from residency_audit.reporters import sarif
+
+            return sarif.render(report)
+        case OutputFormat.JUNIT:
+            from residency_audit.reporters import junit
+
+            return junit.render(report)
+        case OutputFormat.MARKDOWN:
+            from residency_audit.reporters import markdown
+
+            return markdown.render(report)
+        case OutputFormat.HTML:
+            from residency_audit.reporters import html
+
+            return html.render(report)
+        case OutputFormat.PDF:
+            from residency_audit.reporters import pdf
+
+            return pdf.render_pdf(report)
+        case _:
+            assert_never(fmt)

@@ -1,12 +1,36 @@
-"""The JSON result: stable keys and order, no clock, so the same inputs give the same bytes."""
+"""The JSON result: stable keys and order, no clock, so the same inputs give the same bytes.
+
+`from_dict` reads a result back (baselines, `residency-audit report`); `to_dict(from_dict(d))`
+gives `d` again. How a report was produced (`Report.invocation`: command line, timestamp) is
+deliberately not part of the result: the evidence formats show it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
-from residency_audit.model import Finding, Flow, Report
-from residency_audit.risk.assess import FlowRisk, significant
+from residency_audit.model import (
+    Check,
+    CountryStatus,
+    Diagnostic,
+    Fact,
+    Finding,
+    Flow,
+    InputFile,
+    PackInfo,
+    Reference,
+    RiskFactor,
+    Report,
+    RuleInfo,
+    Severity,
+    Span,
+    Status,
+    Waiver,
+    WaiverTarget,
+)
+from residency_audit.risk.assess import BasisRisk, FactorValue, FlowRisk, RiskLevel, significant
 
 
 def to_dict(report: Report) -> dict[str, Any]:
@@ -15,8 +39,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         "as_of": report.as_of.isoformat(),
         "complete": not report.partial and not report.errors,
         "partial": list(report.partial),
-        "inputs": [{"path": i.path, "sha256": i.sha256, "deployment": i.deployment}
-                   for i in report.inputs],
+        "inputs": [{"path": i.path, "sha256": i.sha256, "deployment": i.deployment,
+                    "role": i.role} for i in report.inputs],
         "rule_packs": [{"name": p.name, "title": p.title, "version": p.version,
                         "sha256": p.sha256, "rules": p.rules} for p in report.packs],
         "knowledge": {
@@ -31,7 +55,14 @@ def to_dict(report: Report) -> dict[str, Any]:
         "errors": [{"path": e.span.path, "line": e.span.line, "column": e.span.column,
                     "message": e.message} for e in report.errors],
         "summary": {"findings": len(report.findings), "by_severity": report.counts(),
-                    "errors": len(report.errors)},
+                    "by_status": report.status_counts(), "errors": len(report.errors)},
+        "waivers": [waiver_dict(w) for w in report.waivers],
+        "rules": [{"id": r.id, "pack": r.pack, "title": r.title, "severity": r.severity.label,
+                   "rationale": r.rationale, "remediation": r.remediation,
+                   "references": [_reference(x) for x in r.references]} for r in report.rules],
+        "checks": _checks(report.checks),
+        "countries": [{"code": c.code, "name": c.name, "status": c.status}
+                      for c in report.countries],
     }
 
 
@@ -39,16 +70,18 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     return {
         "rule_id": f.rule_id,
         "severity": f.severity.label,
+        "status": f.status.value,
         "title": f.title,
         "message": f.message,
         "deployment": f.deployment,
         "component": f.component,
-        "location": {"path": f.span.path, "line": f.span.line, "column": f.span.column},
+        "location": _span(f.span),
         "unverifiable": f.unverifiable,
-        "references": [{"label": r.label, "url": r.url} for r in f.references],
+        "references": [_reference(r) for r in f.references],
         "facts": [{"path": x.path, "value": _plain(x.value), "source": x.origin, "url": x.url,
                    "verified": x.verified} for x in f.facts],
         "remediation": f.remediation,
+        "waiver": None if f.waiver is None else waiver_dict(f.waiver),
     }
 
 
@@ -71,7 +104,7 @@ def flow_dict(f: Flow) -> dict[str, Any]:
         "location": {"path": f.span.path, "line": f.span.line, "column": f.span.column},
         "facts": [{"path": x.path, "value": _plain(x.value), "source": x.origin, "url": x.url,
                    "verified": x.verified} for x in f.facts],
-        "risk": risk_dict(f.risk) if isinstance(f.risk, FlowRisk) else None,
+        "risk": risk_dict(f.risk) if isinstance(f.risk, FlowRisk) else f.risk,
     }
 
 
@@ -101,15 +134,140 @@ def risk_dict(r: FlowRisk) -> dict[str, Any]:
     }
 
 
+def waiver_dict(w: Waiver) -> dict[str, Any]:
+    return {"rule": w.rule, "deployment": w.target.deployment, "component": w.target.component,
+            "justification": w.justification, "approved_by": w.approved_by,
+            "expires": w.expires.isoformat(), "evidence": w.evidence, "location": _span(w.span)}
+
+
+def _span(span: Span) -> dict[str, Any]:
+    return {"path": span.path, "line": span.line, "column": span.column}
+
+
+def _reference(r: Reference) -> dict[str, Any]:
+    return {"label": r.label, "url": r.url, "article": r.article}
+
+
+def _checks(checks: tuple[Check, ...]) -> list[dict[str, Any]]:
+    """Grouped by (deployment, component), so a passing rule costs one id, not one object."""
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for c in checks:
+        groups.setdefault((c.deployment, c.component), []).append(c.rule_id)
+    return [{"deployment": d, "component": c, "rules": rules} for (d, c), rules in groups.items()]
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
     return value
 
 
 def render(report: Report) -> str:
     return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+# -- reading a result back -----------------------------------------------------------------------
+
+
+def from_dict(data: dict[str, Any]) -> Report:
+    """The Report a JSON result describes. Raises KeyError, TypeError or ValueError when `data`
+    is not a result of this tool (callers turn that into an input error)."""
+    knowledge = data["knowledge"]
+    return Report(
+        tool_version=data["tool"]["version"],
+        as_of=dt.date.fromisoformat(data["as_of"]),
+        inputs=tuple(InputFile(i["path"], i["sha256"], i["deployment"], i.get("role", "deployment"))
+                     for i in data["inputs"]),
+        packs=tuple(PackInfo(p["name"], p["title"], p["version"], p["sha256"], p["rules"])
+                    for p in data["rule_packs"]),
+        knowledge=tuple((k["path"], k["sha256"]) for k in knowledge["files"]),
+        findings=tuple(_finding(f) for f in data["findings"]),
+        errors=tuple(Diagnostic(Span(e["path"], e["line"], e["column"]), e["message"])
+                     for e in data["errors"]),
+        flows=tuple(_read_flow(f) for f in data.get("flows", [])),
+        risk_model=None if data.get("risk_model") is None else (
+            data["risk_model"]["path"], data["risk_model"]["sha256"]),
+        stale_knowledge=tuple(knowledge["stale"]),
+        unverified_knowledge=tuple(knowledge["unverified_used"]),
+        partial=tuple(data["partial"]),
+        rules=tuple(RuleInfo(r["id"], r["pack"], r["title"], Severity.parse(r["severity"]),
+                             r["rationale"], r["remediation"],
+                             tuple(_read_reference(x) for x in r["references"]))
+                    for r in data.get("rules", [])),
+        checks=tuple(Check(rule, c["deployment"], c["component"])
+                     for c in data.get("checks", []) for rule in c["rules"]),
+        waivers=tuple(_read_waiver(w) for w in data.get("waivers", [])),
+        countries=tuple(CountryStatus(c["code"], c["name"], c["status"])
+                        for c in data.get("countries", [])),
+    )
+
+
+def _read_span(d: dict[str, Any]) -> Span:
+    return Span(d["path"], int(d["line"]), int(d["column"]))
+
+
+def _read_reference(d: dict[str, Any]) -> Reference:
+    return Reference(d["label"], d["url"], d.get("article"))
+
+
+def _read_waiver(d: dict[str, Any]) -> Waiver:
+    return Waiver(d["rule"], WaiverTarget(d["deployment"], d["component"]), d["justification"],
+                  d["approved_by"], dt.date.fromisoformat(d["expires"]), d["evidence"],
+                  _read_span(d["location"]))
+
+
+def _finding(d: dict[str, Any]) -> Finding:
+    return Finding(
+        rule_id=d["rule_id"], severity=Severity.parse(d["severity"]), title=d["title"],
+        message=d["message"], deployment=d["deployment"], component=d["component"],
+        span=_read_span(d["location"]),
+        references=tuple(_read_reference(r) for r in d["references"]),
+        facts=tuple(Fact(x["path"], x["value"], x["source"], x["url"], x["verified"])
+                    for x in d["facts"]),
+        remediation=d["remediation"], unverifiable=bool(d["unverifiable"]),
+        status=Status(d.get("status", "open")),
+        waiver=None if d.get("waiver") is None else _read_waiver(d["waiver"]),
+    )
+
+
+def _read_flow(d: dict[str, Any]) -> Flow:
+    return Flow(
+        d["id"], d["deployment"], d["kind"], d["component"], d["country"], d["entity"],
+        d["parent_country"], tuple(d["jurisdictions"]), d["clear_text_reachable"],
+        _read_span(d["location"]), None if d.get("risk") is None else _read_risk(d["risk"]),
+        label=d.get("label", ""), entity_name=d.get("entity_name"),
+        entity_country=d.get("entity_country"), parent=d.get("parent"),
+        categories=tuple(d.get("data_categories", ())), bases=_read_bases(d),
+        facts=tuple(Fact(x["path"], x["value"], x["source"], x["url"], x["verified"])
+                    for x in d.get("facts", ())),
+    )
+
+
+def _read_bases(d: dict[str, Any]) -> tuple[str, ...] | None:
+    risk = d.get("risk")
+    if risk is None:
+        return ()
+    bases = tuple(b["basis"] for b in risk["bases"])
+    return None if risk["level"] == RiskLevel.UNKNOWN.value and not bases else bases
+
+
+def _read_risk(d: dict[str, Any]) -> FlowRisk:
+    factors: dict[str, list[FactorValue]] = {}
+    for x in d["factors"]:
+        factors.setdefault(x["basis"], []).append(FactorValue(
+            x["basis"], RiskFactor(x["factor"]), x["value"], x["low"], x["high"],
+            x["justification"], x["source"], x["origin"], x["overridden"], x["verified"]))
+    bases = tuple(BasisRisk(b["basis"], b["p_year"], b["band"][0], b["band"][1],
+                            tuple(factors.get(b["basis"], ()))) for b in d["bases"])
+    return FlowRisk(
+        RiskLevel(d["level"]), d["p_year"], d["p_period"],
+        None if d["band"] is None else (d["band"][0], d["band"][1]), d["period_years"],
+        d["threshold"], d["exceeds_threshold"], d["binding_basis"],
+        None if d["binding_factor"] is None else RiskFactor(d["binding_factor"]), bases,
+        d["model"])

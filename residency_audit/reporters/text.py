@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from residency_audit.model import Report, Severity
+from residency_audit.model import Report, Severity, Status
 from residency_audit.reporters.flows import COLUMNS, caption, groups, row
 
 
@@ -14,7 +14,8 @@ def render(report: Report, fail_on: Severity | None = None) -> str:
         lines.append("")
         lines.append(f"{name} ({path})")
         for f in group:
-            lines.append(f"  {f.span}: {f.severity.label} {f.rule_id} {f.message}")
+            status = "" if f.status is Status.OPEN else f" [{f.status.value}]"
+            lines.append(f"  {f.span}: {f.severity.label} {f.rule_id} {f.message}{status}")
     for name, path, flows in groups(report):
         lines.append("")
         lines.append(f"flows of {name} ({path}): {caption(flows)}")
@@ -31,7 +32,8 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def header(report: Report) -> list[str]:
-    out = [f"residency-audit {report.tool_version}: {len(report.inputs)} file(s) as of "
+    files = sum(1 for i in report.inputs if i.role == "deployment")
+    out = [f"residency-audit {report.tool_version}: {files} file(s) as of "
            f"{report.as_of.isoformat()}"]
     if report.partial:
         out.append("PARTIAL AUDIT: " + "; ".join(report.partial))
@@ -55,5 +57,9 @@ def summary(report: Report, fail_on: Severity | None) -> str:
         verdict = (f"; fail-on {fail_on.label}: "
                    f"{'FAIL' if report.failing(fail_on) or report.errors else 'pass'}")
     errors = f", {len(report.errors)} input error(s)" if report.errors else ""
+    set_aside = ", ".join(f"{n} {s}" for s, n in report.status_counts().items()
+                          if n and s != Status.OPEN.value)
+    if set_aside:
+        counts += f"; {set_aside}, not counted"
     return (f"{len(report.findings)} finding(s){f' ({counts})' if counts else ''} in "
             f"{deployments} deployment(s){errors}; as of {report.as_of}{verdict}")

@@ -1,0 +1,47 @@
+"""What the evidence formats need beyond findings, gathered while rules and knowledge are at hand:
+the rules in effect (SARIF rule descriptors) and the Chapter V status of each country named (the
+flow picture). The (rule, component) pairs judged come from `engine.evaluate.audit`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from residency_audit.engine.rules import Pack
+from residency_audit.kb import KnowledgeBase
+from residency_audit.model import CountryStatus, Finding, Flow, RuleInfo
+
+
+def rule_infos(packs: Sequence[Pack], as_of: dt.date) -> tuple[RuleInfo, ...]:
+    return tuple(RuleInfo(r.id, r.pack, r.title, r.severity, r.rationale.strip(),
+                          r.remediation.strip(), r.references)
+                 for p in packs for r in p.rules if r.in_effect(as_of))
+
+
+def named_countries(findings: Iterable[Finding], flows: Iterable[Flow]) -> set[str]:
+    """Country codes in the facts of findings (`*.country`) and in flows."""
+    codes = {x.value for f in findings for x in f.facts
+             if x.path.endswith("country") and isinstance(x.value, str)}
+    for flow in flows:
+        codes |= {c for c in (flow.country, flow.parent_country) if c}
+    return codes
+
+
+def country_statuses(codes: Iterable[str], kb: KnowledgeBase,
+                     as_of: dt.date) -> tuple[CountryStatus, ...]:
+    out = []
+    for code in sorted(set(codes)):
+        country = kb.country(code)
+        if country is None:
+            out.append(CountryStatus(code, code, "unknown"))
+            continue
+        if kb.in_eea(code, as_of):
+            status = "eea"
+        elif kb.generally_adequate(code, as_of):
+            status = "adequate"
+        elif kb.adequacy(code, as_of):
+            status = "partially-adequate"
+        else:
+            status = "third-country"
+        out.append(CountryStatus(code, country.name, status))
+    return tuple(out)

@@ -1,0 +1,210 @@
+"""The data-flow picture of the HTML report: an inline SVG with three columns, components →
+countries where the data are → jurisdictions whose laws reach the entity holding them, coloured by
+legal status (EEA, adequacy, third country; foreign compelled-access laws).
+
+It draws `Report.flows` (the risk model's) when there are any; otherwise it derives what it can
+from the facts of the findings (`location.country`, `provider.parent.country`, `kb.law.*`), and
+says so, since passing flows then do not appear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import Any, TypeVar
+
+from residency_audit.model import Finding, Flow, Report
+
+STATUS_COLOURS = {
+    # status: (stroke, fill)
+    "eea": ("#1b5e20", "#e8f5e9"),
+    "adequate": ("#0d47a1", "#e3f2fd"),
+    "partially-adequate": ("#e65100", "#fff3e0"),
+    "third-country": ("#b71c1c", "#ffebee"),
+    "unknown": ("#424242", "#eeeeee"),
+    "exposed": ("#b71c1c", "#ffcdd2"),
+}
+LEGEND = (("eea", "EEA"), ("adequate", "adequacy decision"),
+          ("partially-adequate", "restricted adequacy only"),
+          ("third-country", "third country, no adequacy"), ("unknown", "unknown"),
+          ("exposed", "foreign laws can compel access"))
+FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
+TEXT = {  # presentation attributes, not CSS: weasyprint ignores page CSS inside SVG
+    "heading": f'{FONT} font-size="13" font-weight="700" fill="#333333"',
+    "label": f'{FONT} font-size="13" font-weight="600" fill="#1a1a1a"',
+    "sub": f'{FONT} font-size="11" fill="#444444"',
+}
+NODE_W, NODE_H, GAP, TOP = 220, 46, 14, 40
+COLUMNS = (20, 340, 660)
+WIDTH = COLUMNS[2] + NODE_W + 20
+K = TypeVar("K")
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    flows: tuple[Flow, ...]
+    derived: bool
+    """True when drawn from the findings' facts because the report has no flows."""
+
+
+def picture_flows(report: Report) -> Picture:
+    if report.flows:
+        return Picture(report.flows, False)
+    return Picture(tuple(_derive(report.findings)), True)
+
+
+def _derive(findings: tuple[Finding, ...]) -> list[Flow]:
+    """Per component: the countries its findings place data in, and the jurisdiction (parent
+    country, laws) they found reaching its provider. Components without either are left out."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for f in findings:
+        if f.component is None:
+            continue
+        entry = seen.setdefault((f.deployment, f.component),
+                                {"countries": {}, "parent": None, "laws": {}, "span": f.span})
+        for fact in f.facts:
+            if fact.path == "location.country" and isinstance(fact.value, str):
+                entry["countries"][fact.value] = None
+            elif fact.path in ("provider.parent.country", "operator.parent.country") \
+                    and isinstance(fact.value, str):
+                entry["parent"] = entry["parent"] or fact.value
+            elif fact.path.startswith("kb.law."):
+                entry["laws"][fact.path.removeprefix("kb.law.")] = None
+    out: list[Flow] = []
+    for (deployment, component), entry in seen.items():
+        countries = list(entry["countries"]) or [None]
+        if countries == [None] and entry["parent"] is None:
+            continue
+        out += [Flow(f"{deployment}/{component}/{country}", deployment, "data", component,
+                     country, None, entry["parent"], tuple(entry["laws"]), None, entry["span"])
+                for country in countries]
+    return out
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def svg(report: Report) -> str:
+    """The picture as an `<svg>` element (inline, no external resource)."""
+    picture = picture_flows(report)
+    status = {c.code: c.status for c in report.countries}
+    names = {c.code: c.name for c in report.countries}
+    many = len({f.deployment for f in picture.flows}) > 1
+    components = list(dict.fromkeys(
+        (f.deployment, f.component or "(deployment)") for f in picture.flows))
+    countries = list(dict.fromkeys(f.country for f in picture.flows if f.country))
+    laws: dict[str, list[str]] = {}
+    for f in picture.flows:
+        if f.parent_country:
+            listed = laws.setdefault(f.parent_country, [])
+            listed += [j for j in f.jurisdictions if j not in listed]
+    rows = max(len(components), len(countries), len(laws), 1)
+    height = TOP + rows * (NODE_H + GAP) + 90
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="flowmap" role="img" '
+             f'viewBox="0 0 {WIDTH} {height}" width="100%" '
+             f'aria-labelledby="flowmap-title flowmap-desc">',
+             '<title id="flowmap-title">Where the data go and which laws reach them</title>',
+             f'<desc id="flowmap-desc">{len(components)} component(s), {len(countries)} '
+             f'countr{"y" if len(countries) == 1 else "ies"}, {len(laws)} jurisdiction(s)'
+             f'{"; derived from the findings only" if picture.derived else ""}.</desc>',
+             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+             'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+             'fill="#555"/></marker></defs>']
+    for x, heading in zip(COLUMNS, ("Components", "Where the data are",
+                                    "Whose laws reach them"), strict=True):
+        parts.append(f'<text x="{x}" y="20" {TEXT["heading"]}>{escape(heading)}</text>')
+    y_component = _positions(components, rows)
+    y_country = _positions(countries, rows)
+    y_law = _positions(list(laws), rows)
+    for f in picture.flows:  # edges first, so nodes are drawn over them
+        start = y_component[(f.deployment, f.component or "(deployment)")]
+        tone = status.get(f.country or "", "unknown")
+        if f.country:
+            parts.append(_edge(COLUMNS[0] + NODE_W, start, COLUMNS[1], y_country[f.country],
+                               STATUS_COLOURS[tone][0], f"{f.kind} in {f.country}",
+                               dashed=False))
+        if f.parent_country and (f.jurisdictions or f.parent_country != f.country):
+            colour = STATUS_COLOURS["exposed" if f.jurisdictions else "unknown"][0]
+            if f.country:
+                parts.append(_edge(COLUMNS[1] + NODE_W, y_country[f.country], COLUMNS[2],
+                                   y_law[f.parent_country], colour, _reach(f), dashed=True))
+            else:  # no known country: bow under the middle column instead of crossing it
+                parts.append(_edge(COLUMNS[0] + NODE_W, start, COLUMNS[2],
+                                   y_law[f.parent_country], colour, _reach(f), dashed=True,
+                                   bow=NODE_H))
+    for key, y in y_component.items():
+        label = f"{key[0]} / {key[1]}" if many else key[1]
+        where = dict.fromkeys(f"{f.kind} {f.country}" if f.country else "country not stated"
+                              for f in picture.flows
+                              if (f.deployment, f.component or "(deployment)") == key)
+        parts.append(_node(COLUMNS[0], y, label, " · ".join(where), "#37474f", "#ffffff"))
+    for code, y in y_country.items():
+        tone = status.get(code, "unknown")
+        parts.append(_node(COLUMNS[1], y, f"{code} {names.get(code, '')}".strip(),
+                           tone.replace("-", " "), *STATUS_COLOURS[tone]))
+    for code, y in y_law.items():
+        listed = laws[code]
+        tone = "exposed" if listed else status.get(code, "unknown")
+        parts.append(_node(COLUMNS[2], y, f"{code} law", ", ".join(listed) or "no law listed",
+                           *STATUS_COLOURS[tone]))
+    parts.append(_legend(height - 40))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _positions(keys: list[K], rows: int) -> dict[K, float]:
+    offset = (rows - len(keys)) * (NODE_H + GAP) / 2
+    return {k: TOP + offset + i * (NODE_H + GAP) + NODE_H / 2 for i, k in enumerate(keys)}
+
+
+def _edge(x0: float, y0: float, x1: float, y1: float, colour: str, title: str, *,
+          dashed: bool, bow: float = 0) -> str:
+    """A curve with an arrow; what it means is in its tooltip, the component's node and the
+    table below the picture (labels on edges collide as soon as two share an end)."""
+    mid = (x0 + x1) / 2
+    dash = ' stroke-dasharray="6 4"' if dashed else ""
+    if bow:
+        curve = f"C{x0 + 60:.0f},{y0 + bow * 1.4:.0f} {x1 - 60:.0f},{y1 + bow * 1.4:.0f}"
+    else:
+        curve = f"C{mid:.0f},{y0:.0f} {mid:.0f},{y1:.0f}"
+    return (f'<path d="M{x0:.0f},{y0:.0f} {curve} {x1 - 2:.0f},{y1:.0f}" fill="none" '
+            f'stroke="{colour}" stroke-width="2"{dash} marker-end="url(#arrow)">'
+            f"<title>{escape(title)}</title></path>")
+
+
+def _reach(flow: Flow) -> str:
+    laws = ", ".join(flow.jurisdictions) or "no law listed"
+    holder = flow.entity or "the provider"
+    return f"{holder} answers to {flow.parent_country} law: {laws}"
+
+
+def _node(x: float, y: float, label: str, sub: str, stroke: str, fill: str) -> str:
+    top = y - NODE_H / 2
+    title = escape(f"{label}: {sub}" if sub else label)
+    text_y = top + (18 if sub else 28)
+    out = (f'<g><title>{title}</title><rect x="{x}" y="{top:.0f}" width="{NODE_W}" '
+           f'height="{NODE_H}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="2"/>'
+           f'<text x="{x + 10}" y="{text_y:.0f}" {TEXT["label"]}>'
+           f'{escape(_short(label, 30))}</text>')
+    if sub:
+        out += (f'<text x="{x + 10}" y="{top + 36:.0f}" {TEXT["sub"]}>'
+                f'{escape(_short(sub, 34))}</text>')
+    return out + "</g>"
+
+
+def _legend(y: float) -> str:
+    parts = [f'<g class="legend" transform="translate(20 {y:.0f})">']
+    x = 0.0
+    for key, label in LEGEND:
+        stroke, fill = STATUS_COLOURS[key]
+        parts.append(f'<rect x="{x:.0f}" y="0" width="14" height="14" fill="{fill}" '
+                     f'stroke="{stroke}" stroke-width="2"/>'
+                     f'<text x="{x + 19:.0f}" y="12" {TEXT["sub"]}>{escape(label)}</text>')
+        x += 30 + len(label) * 6.6
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,68 @@
+"""Saved JSON results read back: as a baseline (`--baseline`) or to re-render (`report`).
+
+Baseline identity is file + deployment + component + rule id, not the line, so a finding stays
+baselined when unrelated lines move. Findings that were *waived* in the baseline are not part of
+it: otherwise an expired waiver would be silently replaced by the baseline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from residency_audit.errors import InputError
+from residency_audit.loader import read_bytes
+from residency_audit.model import Finding, InputFile, Report, Span, Status
+from residency_audit.reporters.json import from_dict
+
+Identity = tuple[str, str, str | None, str]
+"""(file, deployment, component, rule id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SavedResult:
+    report: Report
+    input: InputFile
+
+
+def read_result(path: Path, *, role: str) -> SavedResult:
+    """Read the output of `check --format json`; anything else is an input error."""
+    display = str(path)
+    raw = read_bytes(path, display)
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError.at(Span(display, 1, 1), "not UTF-8 text; expected a JSON result of "
+                                                 "`residency-audit check --format json`") from None
+    except json.JSONDecodeError as exc:
+        raise InputError.at(Span(display, exc.lineno, exc.colno),
+                            f"invalid JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or data.get("tool", {}).get("name") != "residency-audit":
+        raise InputError.at(Span(display, 1, 1), "not a residency-audit result; expected the "
+                                                 "output of `residency-audit check --format json`")
+    try:
+        report = from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError.at(Span(display, 1, 1), f"incomplete residency-audit result "
+                                                 f"({type(exc).__name__}: {exc}); regenerate "
+                                                 "it with this version") from None
+    digest = hashlib.sha256(raw).hexdigest()
+    return SavedResult(report, InputFile(display, digest, None, role=role))
+
+
+def identity(finding: Finding) -> Identity:
+    return (finding.span.path, finding.deployment, finding.component, finding.rule_id)
+
+
+def baseline_identities(report: Report) -> frozenset[Identity]:
+    return frozenset(identity(f) for f in report.findings if f.status is not Status.WAIVED)
+
+
+def apply_baseline(findings: Iterable[Finding], known: frozenset[Identity]) -> list[Finding]:
+    """Open findings already in the baseline become `baselined`; waived ones stay waived."""
+    return [dataclasses.replace(f, status=Status.BASELINED)
+            if f.status is Status.OPEN and identity(f) in known else f for f in findings]

