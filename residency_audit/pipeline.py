@@ -10,13 +10,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from residency_audit import __version__, kb as kb_module
-from residency_audit.engine.evaluate import audit
+from residency_audit.drift import drift_subjects, gap_subjects
+from residency_audit.engine.evaluate import audit, judge_subjects
 from residency_audit.engine.rules import Pack, Rule, load_packs
 from residency_audit.errors import InputError, RuleError
 from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
 from residency_audit.loader import load_document
-from residency_audit.model import Diagnostic, Finding, InputFile, PackInfo, Report, Span
+from residency_audit.model import (
+    Deployment,
+    Diagnostic,
+    Finding,
+    InputFile,
+    PackInfo,
+    Report,
+    Span,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +33,8 @@ class Options:
     paths: Sequence[Path]
     as_of: dt.date = field(default_factory=dt.date.today)
     rule_dirs: Sequence[Path] = ()
+    observed: Sequence[Path] = ()
+    """Observed deployments (`discover` output) compared with the declared ones: drift."""
 
 
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
@@ -35,6 +46,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     inputs: list[InputFile] = []
     findings: list[Finding] = []
     errors: list[Diagnostic] = []
+    declared: list[Deployment] = []
     files, walk_errors = collect(options.paths)
     errors += walk_errors
     for path in files:
@@ -49,6 +61,16 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
             continue
         inputs.append(InputFile(display, digest, deployment.name))
         findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of)
+        findings += judge_subjects(gap_subjects(deployment), rules, kb=knowledge,
+                                   as_of=options.as_of, deployment=deployment.name)
+        declared.append(deployment)
+    partial = [reason for d in declared for reason in _partial(d)]
+    if options.observed:
+        more = _observations(options, declared, rules, knowledge)
+        inputs += more.inputs
+        findings += more.findings
+        errors += more.errors
+        partial += more.partial
     used = {f.origin for finding in findings for f in finding.facts if not f.verified}
     return Report(
         tool_version=__version__,
@@ -60,7 +82,50 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         errors=tuple(sorted(errors)),
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
         unverified_knowledge=tuple(sorted(o for o in used if o.startswith("kb:"))),
+        partial=tuple(partial),
     )
+
+
+@dataclass(slots=True)
+class _Observed:
+    inputs: list[InputFile] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)
+
+
+def _observations(options: Options, declared: Sequence[Deployment], rules: Sequence[Rule],
+                  knowledge: KnowledgeBase) -> _Observed:
+    """Drift of each observed deployment from the declared ones, and its gaps."""
+    out = _Observed()
+    files, walk_errors = collect(options.observed)
+    out.errors += walk_errors
+    for path in files:
+        try:
+            document = load_document(path, str(path))
+            observed = parse_deployment(document)
+        except InputError as exc:
+            out.errors += exc.diagnostics
+            out.inputs.append(InputFile(str(path), _sha256_or_empty(path), None))
+            continue
+        out.inputs.append(InputFile(str(path), hashlib.sha256(document.raw).hexdigest(),
+                                    observed.name))
+        out.partial += _partial(observed)
+        out.findings += judge_subjects(gap_subjects(observed), rules, kb=knowledge,
+                                       as_of=options.as_of, deployment=observed.name)
+        for name, subject in drift_subjects(declared, observed, knowledge, options.as_of):
+            out.findings += judge_subjects([subject], rules, kb=knowledge, as_of=options.as_of,
+                                           deployment=name)
+    return out
+
+
+def _partial(d: Deployment) -> list[str]:
+    """Why an observed deployment is partial: one line per call that could not be read."""
+    if d.observation is None:
+        return []
+    return [f"{d.path}: {g.service} {g.call} in {g.region or 'global'} not observed: {g.reason}"
+            + (f" (needs {g.permission})" if g.permission else "")
+            for g in d.observation.not_observed]
 
 
 def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pack, ...]:

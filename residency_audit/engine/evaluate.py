@@ -19,12 +19,19 @@ _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 def audit(deployment: Deployment, rules: Iterable[Rule], *, kb: KnowledgeBase,
           as_of: dt.date) -> list[Finding]:
     """All findings of one deployment, sorted by place then rule."""
+    return judge_subjects(subjects(deployment, kb, as_of), rules, kb=kb, as_of=as_of,
+                          deployment=deployment.name)
+
+
+def judge_subjects(items: Iterable[Subject], rules: Iterable[Rule], *, kb: KnowledgeBase,
+                   as_of: dt.date, deployment: str) -> list[Finding]:
+    """Findings of the rules in effect on `as_of` about `items` (also used for drift)."""
     active = [r for r in rules if r.in_effect(as_of)]
     findings: list[Finding] = []
-    for subject in subjects(deployment, kb, as_of):
+    for subject in items:
         for rule in active:
             if subject.kind in rule.applies_to:
-                finding = judge(rule, subject, kb=kb, as_of=as_of, deployment=deployment.name)
+                finding = judge(rule, subject, kb=kb, as_of=as_of, deployment=deployment)
                 if finding is not None:
                     findings.append(finding)
     return sorted(findings, key=Finding.sort_key)

@@ -43,8 +43,8 @@ def summary(report: Report, fail_on: Severity | None) -> str:
         i.deployment for i in report.inputs if i.deployment})
     verdict = ""
     if fail_on is not None:
-        verdict = (f"; fail-on {fail_on.label}: "
-                   f"{'FAIL' if report.failing(fail_on) or report.errors else 'pass'}")
+        failed = report.failing(fail_on) or report.errors or report.partial
+        verdict = f"; fail-on {fail_on.label}: {'FAIL' if failed else 'pass'}"
     errors = f", {len(report.errors)} input error(s)" if report.errors else ""
     return (f"{len(report.findings)} finding(s){f' ({counts})' if counts else ''} in "
             f"{deployments} deployment(s){errors}; as of {report.as_of}{verdict}")

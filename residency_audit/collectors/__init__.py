@@ -1,0 +1,1 @@
+"""Collectors read real accounts and write observed deployments (see `aws.py`, `observed.py`)."""
