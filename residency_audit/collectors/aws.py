@@ -393,9 +393,12 @@ class AwsCollector:
             store = self._key_store(meta["CustomKeyStoreId"], region)
         mrc = meta.get("MultiRegionConfiguration") or {}
         replicas = tuple(sorted(r["Region"] for r in mrc.get("ReplicaKeys", [])))
-        primary = None
-        if mrc.get("MultiRegionKeyType") == "REPLICA":
-            primary = mrc.get("PrimaryKey", {}).get("Arn")
+        # A key is a replica when its PrimaryKey is another key. NOTE: moto 5.2 shares one
+        # MultiRegionConfiguration between a primary and its replicas and DescribeKey on a
+        # replica flips MultiRegionKeyType to REPLICA for both; the ARN comparison is immune.
+        primary = mrc.get("PrimaryKey", {}).get("Arn")
+        if primary == meta["Arn"]:
+            primary = None
         detail = " ".join(f"{k}={v}" for k, v in (
             ("Origin", origin), ("KeyManager", manager), ("KeyState", meta.get("KeyState")),
             ("MultiRegion", meta.get("MultiRegion", False)),

@@ -185,9 +185,16 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
     (a plan protecting nothing observed stays a component of its own)."""
     by_arn = {r.arn: r for r in resources}
     kept: list[ObservedResource] = []
-    targets: set[str] = set()
+    copy_of = {c.target: r.arn for r in resources for c in r.copies
+               if c.target and c.target != r.arn}
+
+    def is_copy(r: ObservedResource) -> bool:
+        source = copy_of.get(r.arn)
+        # Two-way replication: the first ARN keeps the resource, the other is its copy.
+        return source is not None and not (copy_of.get(source) == r.arn and r.arn < source)
+
     for r in sorted(resources, key=lambda r: (r.service, r.name, r.region or "")):
-        if r.arn in targets:  # a replica bucket of this account: already a copy of its source
+        if is_copy(r):  # a replica bucket or instance of this account: already a copy
             continue
         if r.source and r.source in by_arn and by_arn[r.source] is not r:
             source = by_arn[r.source]
@@ -202,7 +209,6 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
             if protected:
                 continue
         kept.append(r)
-        targets.update(c.target for c in r.copies if c.target)
     return kept
 
 
