@@ -38,7 +38,10 @@ def aws_env(endpoint: str) -> dict[str, str]:
 
 
 def post(endpoint: str, path: str, body: bytes = b"") -> None:
-    urllib.request.urlopen(urllib.request.Request(endpoint + path, data=body, method="POST"))
+    # text/plain: werkzeug would parse a form body away from moto's `request.data`
+    request = urllib.request.Request(endpoint + path, data=body, method="POST",
+                                     headers={"Content-Type": "text/plain"})
+    urllib.request.urlopen(request)
 
 
 @pytest.fixture
