@@ -9,6 +9,7 @@ run that can read nothing at all (no credentials, identity unknown) raises `Coll
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -272,10 +273,8 @@ class AwsCollector:
             (self.read_rds, resources), (self.read_dynamodb, resources),
             (self.read_backup, resources)]
         for reader, into in readers:
-            try:
+            with contextlib.suppress(Unread):  # recorded; the region's other services go on
                 into += reader(region)
-            except Unread:
-                pass  # recorded; the other services of the region are still read
         self.progress(region)
         return resources, keys
 
@@ -312,14 +311,10 @@ class AwsCollector:
                 "s3", ComponentKind.DATASTORE, name, arn, region,
                 self.evidence("s3", "GetBucketLocation", self.home, arn,
                               f"LocationConstraint={region}"))
-            try:
+            with contextlib.suppress(Unread):
                 bucket.key = self._bucket_key(name, region)
-            except Unread:
-                pass
-            try:
+            with contextlib.suppress(Unread):
                 bucket.copies += self._bucket_replicas(name, region, buckets)
-            except Unread:
-                pass
             out.append(bucket)
         return out
 
@@ -533,10 +528,8 @@ class AwsCollector:
                                                  self.evidence(
                         "backup", "GetBackupPlan", region, arn,
                         f"CopyAction DestinationBackupVaultArn={vault} Account={account}"), vault))
-            try:
+            with contextlib.suppress(Unread):
                 r.protects = tuple(self._protected(plan_id, region))
-            except Unread:
-                pass
             out.append(r)
         return out
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from residency_audit.kb import KnowledgeBase
+from residency_audit.model import Component as ModelComponent
 from residency_audit.model import (
     ComponentKind,
     Copy,
@@ -30,7 +31,6 @@ from residency_audit.model import (
     Party,
     Role,
 )
-from residency_audit.model import Component as ModelComponent
 
 UNKNOWN_COUNTRY = "ZZ"
 """ISO 3166-1 user-assigned code written where a country cannot be observed; the knowledge base

@@ -126,7 +126,7 @@ def test_check_reports_drift_on_the_declared_lines(aws: str, tmp_path: Path,  # 
 
 
 def test_declared_sample_without_drift_only_has_its_own_findings(runner: CliRunner) -> None:
-    code, report = check_json(runner, str(DECLARED))
+    _, report = check_json(runner, str(DECLARED))
     assert not [f for f in report["findings"] if f["rule_id"].startswith("DRIFT")]
 
 

@@ -120,7 +120,7 @@ def test_backup_copies_attach_to_the_protected_database(session: Any, stubbed: A
         {"BackupPlanId": "p1", "BackupPlanArn": plan, "BackupPlanName": "daily"}]})
     backup.add_response("get_backup_plan", {"BackupPlan": {"BackupPlanName": "daily", "Rules": [{
         "RuleName": "d", "TargetBackupVaultName": "vault", "CopyActions": [{
-            "DestinationBackupVaultArn": f"arn:aws:backup:us-east-1:210987654321:backup-vault:dr"
+            "DestinationBackupVaultArn": "arn:aws:backup:us-east-1:210987654321:backup-vault:dr"
         }]}]}}, {"BackupPlanId": "p1"})
     backup.add_response("list_backup_selections", {"BackupSelectionsList": [
         {"SelectionId": "s1", "BackupPlanId": "p1"}]}, {"BackupPlanId": "p1"})
