@@ -56,7 +56,7 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="List, inspect, test and lint rule packs.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
-discover_app = typer.Typer(help="Observe what serves a deployment from outside (DNS).",
+discover_app = typer.Typer(help="Observe what really serves a deployment: AWS accounts, DNS.",
                            no_args_is_help=True)
 app.add_typer(discover_app, name="discover")
 kb_app = typer.Typer(help="Maintain the knowledge base.", no_args_is_help=True)
@@ -159,6 +159,9 @@ def check(
     tia_max_age: Annotated[int | None, typer.Option(
         "--tia-max-age", metavar="DAYS", min=0,
         help="A transfer impact assessment older than this is stale (default 365).")] = None,
+    observed: Annotated[list[Path] | None, typer.Option(
+        "--observed", help="Observed deployment (file or directory) written by `discover`; "
+                           "adds drift findings. Repeatable.")] = None,
 ) -> None:
     """Audit deployment files against the rule packs."""
     from residency_audit.invocation import invocation
@@ -173,7 +176,8 @@ def check(
     started = invocation(_argv(ctx), fail_on=threshold)
     report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or [],
                          dns_files=dns or [], resolve=settings, risk_model=risk_model,
-                         parameters=parameters, waivers=waivers, baseline=baseline))
+                         parameters=parameters, waivers=waivers, baseline=baseline,
+                         observed=observed or []))
     report = dataclasses.replace(report, invocation=started)
     for error in report.errors:
         typer.echo(str(error), err=True)
@@ -251,6 +255,95 @@ def _emit(report: Report, fmt: OutputFormat, target: Path | None,
 
 def _rich_terminal() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+@discover_app.command("aws")
+@handled
+def discover_aws(
+    profile: Annotated[str | None, typer.Option(help="AWS profile (as in the AWS CLI).")] = None,
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", help="Region to read; repeatable (default: every enabled region).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="File to write (default stdout); a directory with "
+                               "--all-accounts.")] = None,
+    all_accounts: Annotated[bool, typer.Option(
+        "--all-accounts", help="Every account of the AWS Organization (needs --role-name).")
+    ] = False,
+    role_name: Annotated[str | None, typer.Option(
+        help="Role assumed in each member account with --all-accounts.")] = None,
+    shard: Annotated[str | None, typer.Option(
+        help="With --all-accounts, read only shard I of N (e.g. 2/4), for parallel CI jobs.")
+    ] = None,
+    data: Annotated[list[str] | None, typer.Option(
+        "--data", help="Data categories the account holds (not observable); default health.")
+    ] = None,
+    health_context: Annotated[str, typer.Option(
+        help="Origin of health data (not observable): care, prevention, ... or none.")] = "care",
+    controller_country: Annotated[str, typer.Option(
+        help="Country of the account owner (not observable); ZZ = unknown.")] = "ZZ",
+    max_attempts: Annotated[int, typer.Option(
+        help="Attempts per API call, retries included.")] = 5,
+) -> None:
+    """Read an AWS account (S3, KMS, RDS, DynamoDB, Backup, CloudFront) into an observed
+    deployment that `check` audits and compares with the declared one.
+
+    Honours the standard AWS environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...). Calls
+    that are refused or fail are listed under `observation.not_observed`, and `check` reports
+    the audit as partial.
+    """
+    from residency_audit.collectors.observed import Assumptions
+    from residency_audit.discovery import DiscoverOptions, discover_aws, parse_shard, write
+    from residency_audit.model import DataCategory, HealthContext
+
+    if all_accounts != (role_name is not None):
+        raise UsageError("--all-accounts and --role-name go together")
+    if shard is not None and not all_accounts:
+        raise UsageError("--shard splits the accounts of --all-accounts; add it")
+    try:
+        categories = tuple(DataCategory(c) for c in (data or ["health"]))
+        context = None if health_context == "none" else HealthContext(health_context)
+    except ValueError as exc:
+        raise UsageError(f"--data/--health-context: {exc}") from None
+    options = DiscoverOptions(
+        profile=profile, regions=tuple(region or ()), role_name=role_name,
+        shard=parse_shard(shard), max_attempts=max_attempts,
+        assumptions=Assumptions(categories, context, controller_country))
+    bar = _ProgressBar() if sys.stderr.isatty() else None
+    try:
+        observed = discover_aws(options, progress=bar.start if bar else None)
+    finally:
+        if bar:
+            bar.stop()
+    written = write(observed, output, many=all_accounts)
+    if not written:
+        sys.stdout.write(observed[0].text)
+    for item in observed:
+        for gap in item.gaps:
+            typer.echo(f"aws {item.account}: not observed: {gap.service} {gap.call} in "
+                       f"{gap.region or 'global'}: {gap.reason}"
+                       + (f"; needs {gap.permission}" if gap.permission else ""), err=True)
+    partial = sum(1 for item in observed if item.gaps)
+    if partial:
+        typer.echo(f"PARTIAL: {partial} account(s) not fully observed; `check` will report "
+                   "the audit as partial", err=True)
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr, for terminals only (quiet in pipes and CI logs)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+
+    def start(self, total: int | None) -> Callable[[str], None]:
+        self.bar.start()
+        task = self.bar.add_task("discovering", total=total)
+        return lambda label: self.bar.update(task, advance=1, description=label)
+
+    def stop(self) -> None:
+        self.bar.stop()
 
 
 @app.command()

@@ -279,6 +279,24 @@ class Data:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """How an observed value was read: the provider API call that returned it (observed files)."""
+
+    service: str = field(metadata=doc("Provider service called, e.g. s3, kms, rds."))
+    call: str = field(metadata=doc("API operation, e.g. GetBucketReplication."))
+    observed_at: str = field(metadata=doc("When the call returned (UTC, ISO 8601)."))
+    region: str | None = field(default=None, metadata=doc("Region the call was sent to."))
+    resource: str | None = field(
+        default=None, metadata=doc("Resource read (ARN or name), e.g. arn:aws:s3:::patients.")
+    )
+    detail: str | None = field(
+        default=None, metadata=doc("Values read that the model has no field for, e.g. "
+                                   "Origin=AWS_KMS KeyManager=CUSTOMER.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Copy:
     """A replica, backup, snapshot copy or export of a component's data."""
 
@@ -290,6 +308,9 @@ class Copy:
     )
     operator: str | None = field(
         default=None, metadata=doc("Party operating the copy; the component's operator if omitted.")
+    )
+    evidence: Evidence | None = field(
+        default=None, metadata=doc("How the copy was observed (observed deployments only).")
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
@@ -369,6 +390,13 @@ class Component:
     split: SplitProcessing | None = field(
         default=None, metadata=doc("This component holds one part of split data (EDPB UC5).")
     )
+    resources: tuple[str, ...] = field(
+        default=(), metadata=doc("Provider resource names or ARNs this component stands for; "
+                                 "`check --observed` matches observed resources by them.")
+    )
+    evidence: Evidence | None = field(
+        default=None, metadata=doc("How the component was observed (observed deployments only).")
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
     @property
@@ -397,6 +425,15 @@ class Key:
     hsm: Hsm | None = field(default=None, metadata=doc("HSM holding the keys."))
     provider_can_use: bool | None = field(
         default=None, metadata=doc("The hosting provider can use the keys to decrypt.")
+    )
+    region: str | None = field(
+        default=None, metadata=doc("Provider region holding the key (KMS), when it has one.")
+    )
+    replica_regions: tuple[str, ...] = field(
+        default=(), metadata=doc("Other regions holding replicas of the key (KMS multi-region).")
+    )
+    evidence: Evidence | None = field(
+        default=None, metadata=doc("How the key was observed (observed deployments only).")
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
@@ -589,6 +626,39 @@ class Claims:
 
 
 @dataclass(frozen=True, slots=True)
+class NotObserved:
+    """Something a collector tried to read and could not: the audit is partial."""
+
+    service: str = field(metadata=doc("Provider service, e.g. rds."))
+    call: str = field(metadata=doc("API operation that failed, e.g. DescribeDBInstances."))
+    reason: str = field(metadata=doc("Why: access denied, region not enabled, throttled..."))
+    region: str | None = field(default=None, metadata=doc("Region the call was sent to."))
+    permission: str | None = field(
+        default=None,
+        metadata=doc("IAM action that would allow the call, e.g. rds:DescribeDBInstances."),
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """Present only in observed deployments written by `residency-audit discover`."""
+
+    collector: str = field(metadata=doc("Collector that wrote the file, e.g. aws."))
+    started_at: str = field(metadata=doc("When discovery started (UTC, ISO 8601)."))
+    account: str | None = field(default=None, metadata=doc("Provider account observed."))
+    partition: str | None = field(default=None, metadata=doc("Provider partition, e.g. aws."))
+    regions: tuple[str, ...] = field(default=(), metadata=doc("Regions queried."))
+    regions_not_enabled: tuple[str, ...] = field(
+        default=(), metadata=doc("Regions not enabled in the account (no resource can be read).")
+    )
+    not_observed: tuple[NotObserved, ...] = field(
+        default=(), metadata=doc("What could not be read; any entry makes the audit partial.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Deployment:
     schema_version: int = field(metadata=doc("Format version; must be 1."))
     name: str = field(metadata=doc("Deployment name, used in findings and waivers."))
@@ -611,6 +681,10 @@ class Deployment:
     claims: Claims = field(
         default=Claims(), metadata=doc("Claims and documents the rules check (SecNumCloud, "
                                        "Art. 48 procedure, DPIA, processor list, HDS EXI 12-14).")
+    )
+    observation: Observation | None = field(
+        default=None, metadata=doc("How the file was observed (written by `discover`; absent in "
+                                   "declared deployments).")
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
     path: str = field(default="", compare=False)
@@ -849,7 +923,8 @@ class Report:
 
     def exit_code(self, fail_on: Severity | None) -> int:
         """2 when an input could not be audited, 1 for open findings at or above `fail_on`
-        (waived and baselined ones do not count), else 0."""
+        (waived and baselined ones do not count) or a partial audit, else 0."""
         if self.errors:
             return 2
-        return 1 if self.failing(fail_on) else 0
+        # A partial audit is never a pass, whatever the findings (unless --fail-on never).
+        return 1 if self.failing(fail_on) or (self.partial and fail_on is not None) else 0

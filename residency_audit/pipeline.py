@@ -14,8 +14,10 @@ from residency_audit import __version__, evidence
 from residency_audit import kb as kb_module
 from residency_audit.discover import DnsSettings, requests_of, resolve, unreadable
 from residency_audit.endpoints import ObservationIndex, endpoint_subjects
-from residency_audit.engine.evaluate import audit
-from residency_audit.engine.rules import Pack, load_packs
+from residency_audit.drift import drift_subjects, gap_subjects
+from residency_audit.engine.evaluate import audit, judge_subjects
+from residency_audit.engine.rules import Pack, Rule, load_packs
+from residency_audit.engine.subjects import Subject
 from residency_audit.errors import InputError, RuleError
 from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
@@ -54,6 +56,8 @@ class Options:
     """Waiver file (`--waivers`); see `residency_audit.waivers`."""
     baseline: Path | None = None
     """Saved JSON result (`--baseline`); findings in it do not count toward the exit code."""
+    observed: Sequence[Path] = ()
+    """Observed deployments (`discover` output) compared with the declared ones: drift."""
 
 
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
@@ -98,10 +102,19 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         extra = list(flow_subjects(found, deployment, knowledge, options.as_of))
         if index is not None:
             extra += endpoint_subjects(deployment, index, knowledge, options.as_of)
+        extra += gap_subjects(deployment)
         result = audit(deployment, rules, kb=knowledge, as_of=options.as_of, extra=extra,
                        parameters=options.parameters)
         findings += result.findings
         checks += result.checks
+    partial += [reason for d, _ in parsed for reason in _partial(d)]
+    if options.observed:
+        more = _observations(options, [d for d, _ in parsed], rules, knowledge)
+        inputs += more.inputs
+        findings += more.findings
+        checks += more.checks
+        errors += more.errors
+        partial += more.partial
     if waivers is not None:
         inputs.append(waivers.input)
         findings = apply_waivers(findings, waivers, rules, kb=knowledge, as_of=options.as_of)
@@ -148,6 +161,58 @@ def _dns_observations(options: Options, deployments: Sequence[Deployment],
         except InputError as exc:
             errors += exc.diagnostics
     return ObservationIndex(sets), unreadable(sets)
+
+
+@dataclass(slots=True)
+class _Observed:
+    inputs: list[InputFile] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+
+def _by_deployment(pairs: list[tuple[str, Subject]]) -> dict[str, list[Subject]]:
+    grouped: dict[str, list[Subject]] = {}
+    for name, subject in pairs:
+        grouped.setdefault(name, []).append(subject)
+    return grouped
+
+
+def _observations(options: Options, declared: Sequence[Deployment], rules: Sequence[Rule],
+                  knowledge: KnowledgeBase) -> _Observed:
+    """Drift of each observed deployment from the declared ones, and its gaps."""
+    out = _Observed()
+    files, walk_errors = collect(options.observed)
+    out.errors += walk_errors
+    for path in files:
+        try:
+            document = load_document(path, str(path))
+            observed = parse_deployment(document)
+        except InputError as exc:
+            out.errors += exc.diagnostics
+            out.inputs.append(InputFile(str(path), _sha256_or_empty(path), None))
+            continue
+        out.inputs.append(InputFile(str(path), hashlib.sha256(document.raw).hexdigest(),
+                                    observed.name))
+        out.partial += _partial(observed)
+        judged = [(observed.name, s) for s in gap_subjects(observed)]
+        judged += drift_subjects(declared, observed, knowledge, options.as_of)
+        for name, items in _by_deployment(judged).items():
+            result = judge_subjects(items, rules, kb=knowledge, as_of=options.as_of,
+                                    deployment=name, parameters=options.parameters)
+            out.findings += result.findings
+            out.checks += result.checks
+    return out
+
+
+def _partial(d: Deployment) -> list[str]:
+    """Why an observed deployment is partial: one line per call that could not be read."""
+    if d.observation is None:
+        return []
+    return [f"{d.path}: {g.service} {g.call} in {g.region or 'global'} not observed: {g.reason}"
+            + (f" (needs {g.permission})" if g.permission else "")
+            for g in d.observation.not_observed]
 
 
 def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pack, ...]:

@@ -1,1 +1,2 @@
-"""Collectors add observed facts to an audit: DNS (dns.py, the only dnspython import)."""
+"""Collectors observe what really serves a deployment: AWS accounts (`aws.py`, the only boto3
+import; `observed.py` writes observed deployments) and DNS (`dns.py`, the only dnspython import)."""

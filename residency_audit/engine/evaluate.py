@@ -31,15 +31,23 @@ def audit(deployment: Deployment, rules: Iterable[Rule], *, kb: KnowledgeBase,
           as_of: dt.date, extra: Iterable[Subject] = (),
           parameters: Mapping[str, Any] | None = None) -> Audit:
     """Judge every subject of one deployment with every rule in effect. `extra` subjects (DNS
-    endpoints, data flows) are judged after the deployment's own."""
+    endpoints, data flows, observation gaps) are judged after the deployment's own."""
+    return judge_subjects(itertools.chain(subjects(deployment, kb, as_of), extra), rules, kb=kb,
+                          as_of=as_of, deployment=deployment.name, parameters=parameters)
+
+
+def judge_subjects(items: Iterable[Subject], rules: Iterable[Rule], *, kb: KnowledgeBase,
+                   as_of: dt.date, deployment: str,
+                   parameters: Mapping[str, Any] | None = None) -> Audit:
+    """Findings of the rules in effect on `as_of` about `items` (also used for drift)."""
     active = [r for r in rules if r.in_effect(as_of)]
     findings: list[Finding] = []
     checks: dict[Check, None] = {}
-    for subject in itertools.chain(subjects(deployment, kb, as_of), extra):
+    for subject in items:
         for rule in active:
             if subject.kind in rule.applies_to:
-                checks.setdefault(Check(rule.id, deployment.name, subject.component), None)
-                finding = judge(rule, subject, kb=kb, as_of=as_of, deployment=deployment.name,
+                checks.setdefault(Check(rule.id, deployment, subject.component), None)
+                finding = judge(rule, subject, kb=kb, as_of=as_of, deployment=deployment,
                                 parameters=parameters)
                 if finding is not None:
                     findings.append(finding)

@@ -172,6 +172,28 @@ WAIVER = {
     "waiver.approved_by": "Who accepted the risk.",
     "waiver.expires": "Last day the waiver applies.",
 }
+OBSERVATION = {
+    "observation.subject": "What was observed: resource, copy, key, key-replica, or gap (a call "
+                           "that could not be read). Built by `residency_audit.drift`.",
+    "observation.service": "Provider service, e.g. s3, rds, kms.",
+    "observation.call": "API call that observed it (or failed, for a gap).",
+    "observation.resource": "Observed resource (ARN or name).",
+    "observation.role": "primary, replica, backup, ... (places); key or key-replica (keys).",
+    "observation.region": "Observed region.",
+    "observation.country": "Country of the observed region (knowledge base).",
+    "observation.declared": "A declared component or key stands for the observed one.",
+    "observation.location_declared": "The observed region (or country) is declared for it.",
+    "observation.key_management": "Observed key management (KMS origin and manager, mapped).",
+    "observation.key_consistent": "The observed key leaves the provider no more control than "
+                                  "the declared one.",
+    "observation.complete": "The collector could read it (false for a gap).",
+    "observation.reason": "Why a gap could not be read.",
+    "observation.permission": "IAM action missing for a gap, when known.",
+    "declared.component": "Declared component matched to the observation.",
+    "declared.locations": "Regions and countries declared for it (primary and copies).",
+    "declared.key_management": "Management of the declared key.",
+    "declared.key_country": "Country declared for the key.",
+}
 FIELDS: dict[str, dict[str, str]] = {
     "deployment": COMMON,
     "component": {**COMMON, **PLACE},
@@ -185,6 +207,7 @@ FIELDS: dict[str, dict[str, str]] = {
     "transit": {**COMMON, **TRANSIT},
     # NOTE: `subjects()` never yields waivers; `residency_audit.waivers` judges them.
     "waiver": WAIVER,
+    "observation": {**COMMON, **OBSERVATION},
 }
 KINDS = tuple(FIELDS)
 
@@ -436,6 +459,11 @@ class _Builder:
                      "access entity compared with the controller")
         self.transfer(f, a.entity, f.get("access.country"), f"{base}.country")
         return f
+
+
+def common_facts(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> dict[str, Fact]:
+    """The deployment-wide facts every subject carries (for subjects built elsewhere)."""
+    return _Builder(d, kb, as_of).common()
 
 
 def _party_path(d: Deployment, party: Party, leaf: str) -> str:

@@ -54,8 +54,8 @@ def summary(report: Report, fail_on: Severity | None) -> str:
         i.deployment for i in report.inputs if i.deployment})
     verdict = ""
     if fail_on is not None:
-        verdict = (f"; fail-on {fail_on.label}: "
-                   f"{'FAIL' if report.failing(fail_on) or report.errors else 'pass'}")
+        failed = report.failing(fail_on) or report.errors or report.partial
+        verdict = f"; fail-on {fail_on.label}: {'FAIL' if failed else 'pass'}"
     errors = f", {len(report.errors)} input error(s)" if report.errors else ""
     set_aside = ", ".join(f"{n} {s}" for s, n in report.status_counts().items()
                           if n and s != Status.OPEN.value)

@@ -1,0 +1,653 @@
+"""The AWS collector: the only module that imports boto3 and botocore.
+
+One `boto3.session.Session` per account; clients with timeouts and bounded retries; paginators;
+every enabled (or requested) region read concurrently. A call that is refused, throttled beyond
+the retries, times out, or meets a region that is not enabled does not stop the run: it becomes a
+`NotObserved` entry naming the IAM action that would allow it, and the audit is partial. Only a
+run that can read nothing at all (no credentials, identity unknown) raises `CollectorError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+
+from residency_audit.collectors.observed import (
+    Discovery,
+    KeyRecord,
+    ObservedCopy,
+    ObservedResource,
+    region_of_arn,
+)
+from residency_audit.errors import CollectorError
+from residency_audit.model import ComponentKind, CopyKind, Evidence, KeyManagement, NotObserved
+
+CALLS: dict[tuple[str, str], str | None] = {
+    ("sts", "GetCallerIdentity"): None,  # needs no permission (AWS STS documentation)
+    ("ec2", "DescribeRegions"): "ec2:DescribeRegions",
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
+    ("kms", "ListKeys"): "kms:ListKeys",
+    ("kms", "ListAliases"): "kms:ListAliases",
+    ("kms", "DescribeKey"): "kms:DescribeKey",
+    ("kms", "DescribeCustomKeyStores"): "kms:DescribeCustomKeyStores",
+    ("rds", "DescribeDBInstances"): "rds:DescribeDBInstances",
+    ("rds", "DescribeDBClusters"): "rds:DescribeDBClusters",
+    ("rds", "DescribeGlobalClusters"): "rds:DescribeGlobalClusters",
+    ("dynamodb", "ListTables"): "dynamodb:ListTables",
+    ("dynamodb", "DescribeTable"): "dynamodb:DescribeTable",
+    ("backup", "ListBackupPlans"): "backup:ListBackupPlans",
+    ("backup", "GetBackupPlan"): "backup:GetBackupPlan",
+    ("backup", "ListBackupSelections"): "backup:ListBackupSelections",
+    ("backup", "GetBackupSelection"): "backup:GetBackupSelection",
+    ("cloudfront", "ListDistributions"): "cloudfront:ListDistributions",
+}
+"""Every call `discover aws` makes in an account, and the IAM action it needs."""
+ORGANIZATION_CALLS: dict[tuple[str, str], str] = {
+    ("organizations", "ListAccounts"): "organizations:ListAccounts",
+    ("sts", "AssumeRole"): "sts:AssumeRole",
+}
+"""The calls `--all-accounts` makes with the caller's own credentials."""
+
+_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
+                     "AuthorizationError", "UnauthorizedException", "Forbidden", "403"})
+_NOT_ENABLED = frozenset({"OptInRequired", "UnrecognizedClientException",
+                          "InvalidClientTokenId", "AuthFailure"})
+_THROTTLED = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException",
+                        "RequestLimitExceeded", "SlowDown", "RequestThrottled",
+                        "RequestThrottledException", "ProvisionedThroughputExceededException"})
+_ENABLED = frozenset({"opt-in-not-required", "opted-in"})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    max_attempts: int = 5
+    """Attempts per call, first included (botocore "standard" retry mode)."""
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    workers: int = 8
+    """Regions (and bucket lookups) read at once."""
+
+
+class Unread(Exception):
+    """A call failed and was recorded as not observed; the caller skips what depended on it."""
+
+
+def iam_policy() -> dict[str, Any]:
+    """The minimal read-only policy `discover aws` needs (README and docs/iam-policy.json)."""
+    actions = sorted({a for a in CALLS.values() if a})
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ResidencyAuditDiscoverReadOnly", "Effect": "Allow", "Action": actions,
+         "Resource": "*"}]}
+
+
+def organization_policy(role_name: str = "ROLE_NAME") -> dict[str, Any]:
+    """The extra policy of the caller of `--all-accounts` (management or delegated account)."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ResidencyAuditListAccounts", "Effect": "Allow",
+         "Action": ["organizations:ListAccounts"], "Resource": "*"},
+        {"Sid": "ResidencyAuditAssumeRole", "Effect": "Allow", "Action": ["sts:AssumeRole"],
+         "Resource": f"arn:aws:iam::*:role/{role_name}"}]}
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def make_session(profile: str | None = None) -> Any:
+    """The one boto3 session of a run; honours the standard AWS environment (AWS_ENDPOINT_URL,
+    AWS_PROFILE, AWS_REGION, credentials files)."""
+    try:
+        return boto3.session.Session(profile_name=profile)
+    except BotoCoreError as exc:
+        raise CollectorError(f"aws: cannot open profile {profile!r}: {exc}; check "
+                             "~/.aws/config or drop --profile") from exc
+
+
+class AwsCollector:
+    """Reads one account through `session`. `clients` may pre-seed clients by (service, region),
+    which is how tests stub the calls moto does not implement."""
+
+    def __init__(self, session: Any, *, settings: Settings = Settings(),
+                 clients: dict[tuple[str, str], Any] | None = None,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.session = session
+        self.settings = settings
+        self.config = Config(
+            connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+            retries={"mode": "standard", "max_attempts": settings.max_attempts},
+            max_pool_connections=max(10, settings.workers))
+        self.clients: dict[tuple[str, str], Any] = dict(clients or {})
+        self.gaps: list[NotObserved] = []
+        self.progress = progress or (lambda label: None)
+        self._lock = threading.Lock()
+        self.home = session.region_name or "us-east-1"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def client(self, service: str, region: str) -> Any:
+        # NOTE: creating clients from one Session is not thread-safe (boto3 docs, "Multithreading
+        # or multiprocessing with resources"); clients themselves are.
+        with self._lock:
+            if (service, region) not in self.clients:
+                self.clients[service, region] = self.session.client(
+                    service, region_name=region, config=self.config)
+            return self.clients[service, region]
+
+    def gap(self, service: str, call: str, region: str | None, reason: str) -> None:
+        with self._lock:
+            self.gaps.append(NotObserved(service=service, call=call, reason=reason,
+                                         region=region, permission=CALLS.get((service, call))))
+
+    def call(self, service: str, region: str, call: str, *, absent: Iterable[str] = (),
+             **kwargs: Any) -> dict[str, Any] | None:
+        """One API call; None when the thing is absent (`absent` error codes); `Unread` after
+        recording a gap when it could not be read."""
+        method = getattr(self.client(service, region), _snake(call))
+        try:
+            return method(**kwargs)  # type: ignore[no-any-return]
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in absent:
+                return None
+            self.gap(service, call, region, _reason(code, exc, self.settings))
+        except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
+            self.gap(service, call, region, f"timeout or endpoint unreachable ({exc})")
+        except NoCredentialsError as exc:
+            raise CollectorError("aws: no credentials found; set AWS_PROFILE or the AWS_* "
+                                 "variables, or pass --profile") from exc
+        except BotoCoreError as exc:
+            self.gap(service, call, region, f"{type(exc).__name__}: {exc}")
+        raise Unread(call)
+
+    def pages(self, service: str, region: str, call: str, key: str,
+              **kwargs: Any) -> list[Any]:
+        paginator = self.client(service, region).get_paginator(_snake(call))
+        items: list[Any] = []
+        try:
+            for page in paginator.paginate(**kwargs):
+                node: Any = page
+                for part in key.split("."):
+                    node = node.get(part, {}) if isinstance(node, dict) else {}
+                items += node or []
+            return items
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            self.gap(service, call, region, _reason(code, exc, self.settings))
+        except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
+            self.gap(service, call, region, f"timeout or endpoint unreachable ({exc})")
+        except BotoCoreError as exc:
+            self.gap(service, call, region, f"{type(exc).__name__}: {exc}")
+        raise Unread(call)
+
+    def evidence(self, service: str, call: str, region: str | None, resource: str | None,
+                 detail: str | None = None) -> Evidence:
+        return Evidence(service=service, call=call, observed_at=now(), region=region,
+                        resource=resource, detail=detail)
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def identity(self) -> tuple[str, str]:
+        try:
+            who = self.client("sts", self.home).get_caller_identity()
+        except NoCredentialsError as exc:
+            raise CollectorError("aws: no credentials found; set AWS_PROFILE or the AWS_* "
+                                 "variables, or pass --profile") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise CollectorError(f"aws: cannot identify the account (sts GetCallerIdentity "
+                                 f"in {self.home}): {exc}; check the credentials") from exc
+        return str(who["Account"]), str(who["Arn"]).split(":")[1]
+
+    def regions(self, requested: Sequence[str]) -> tuple[list[str], list[str]]:
+        """(regions to read, regions not enabled). A requested region that is not enabled is a
+        gap; without --region, every enabled region is read."""
+        try:
+            reply = self.call("ec2", self.home, "DescribeRegions", AllRegions=True)
+        except Unread:
+            if not requested:
+                raise CollectorError(
+                    "aws: cannot list the enabled regions (ec2:DescribeRegions refused or "
+                    "failed); grant it or name the regions with --region") from None
+            return sorted(set(requested)), []
+        assert reply is not None
+        status = {r["RegionName"]: r.get("OptInStatus", "opt-in-not-required")
+                  for r in reply.get("Regions", [])}
+        enabled = sorted(name for name, s in status.items() if s in _ENABLED)
+        disabled = sorted(name for name, s in status.items() if s not in _ENABLED)
+        if not requested:
+            return enabled, disabled
+        chosen = []
+        for region in dict.fromkeys(requested):
+            if status.get(region) in _ENABLED:
+                chosen.append(region)
+            else:
+                self.gap("ec2", "DescribeRegions", region,
+                         "region not enabled in this account (opted out), or unknown"
+                         if region in status else "region unknown to ec2:DescribeRegions")
+        return chosen, [r for r in disabled if r in requested]
+
+    def collect(self, requested: Sequence[str] = ()) -> Discovery:
+        started = now()
+        account, partition = self.identity()
+        regions, disabled = self.regions(requested)
+        found = Discovery(account=account, partition=partition, started_at=started,
+                          regions=tuple(regions), regions_not_enabled=tuple(disabled))
+        for region in regions:  # clients made up front: creation holds the lock anyway
+            for service in ("s3", "kms", "rds", "dynamodb", "backup"):
+                self.client(service, region)
+        buckets = self.bucket_regions(set(regions))
+        with ThreadPoolExecutor(max_workers=self.settings.workers) as pool:
+            results = list(pool.map(lambda r: self.read_region(r, buckets), regions))
+        for resources, keys in results:
+            found.resources += resources
+            found.keys += keys
+        found.resources += self.read_cloudfront()
+        found.gaps = list(self.gaps)
+        return found
+
+    def read_region(self, region: str, buckets: dict[str, str]) -> tuple[list[ObservedResource],
+                                                                         list[KeyRecord]]:
+        resources: list[ObservedResource] = []
+        keys: list[KeyRecord] = []
+        readers: list[tuple[Callable[[str], Any], list[Any]]] = [
+            (lambda r: self.read_buckets(r, buckets), resources), (self.read_keys, keys),
+            (self.read_rds, resources), (self.read_dynamodb, resources),
+            (self.read_backup, resources)]
+        for reader, into in readers:
+            with contextlib.suppress(Unread):  # recorded; the region's other services go on
+                into += reader(region)
+        self.progress(region)
+        return resources, keys
+
+    # -- S3 ---------------------------------------------------------------------------------
+
+    def bucket_regions(self, regions: set[str]) -> dict[str, str]:
+        """Bucket name → region, for buckets in the regions read."""
+        try:
+            listed = self.pages("s3", self.home, "ListBuckets", "Buckets")
+        except Unread:
+            return {}
+        names = [b["Name"] for b in listed]
+
+        def locate(name: str) -> tuple[str, str | None]:
+            try:
+                reply = self.call("s3", self.home, "GetBucketLocation", Bucket=name)
+            except Unread:
+                return name, None
+            assert reply is not None
+            # NOTE: us-east-1 answers None and the oldest buckets "EU" (S3 API reference,
+            # GetBucketLocation: LocationConstraint).
+            location = reply.get("LocationConstraint") or "us-east-1"
+            return name, "eu-west-1" if location == "EU" else location
+
+        with ThreadPoolExecutor(max_workers=self.settings.workers) as pool:
+            located = list(pool.map(locate, names))
+        return {name: region for name, region in located if region in regions}
+
+    def read_buckets(self, region: str, buckets: dict[str, str]) -> list[ObservedResource]:
+        out = []
+        for name in sorted(n for n, r in buckets.items() if r == region):
+            arn = f"arn:aws:s3:::{name}"
+            bucket = ObservedResource(
+                "s3", ComponentKind.DATASTORE, name, arn, region,
+                self.evidence("s3", "GetBucketLocation", self.home, arn,
+                              f"LocationConstraint={region}"))
+            with contextlib.suppress(Unread):
+                bucket.key = self._bucket_key(name, region)
+            with contextlib.suppress(Unread):
+                bucket.copies += self._bucket_replicas(name, region, buckets)
+            out.append(bucket)
+        return out
+
+    def _bucket_key(self, name: str, region: str) -> str | None:
+        reply = self.call("s3", region, "GetBucketEncryption", Bucket=name,
+                          absent=("ServerSideEncryptionConfigurationNotFoundError",))
+        rules = (reply or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        for rule in rules:
+            default = rule.get("ApplyServerSideEncryptionByDefault", {})
+            if default.get("SSEAlgorithm", "").startswith("aws:kms"):
+                # No key id: the AWS managed key aws/s3 of the bucket's region.
+                return default.get("KMSMasterKeyID") or f"alias/aws/s3@{region}"
+            if default.get("SSEAlgorithm") == "AES256":
+                return f"s3-owned@{region}"
+        return None
+
+    def _bucket_replicas(self, name: str, region: str,
+                         buckets: dict[str, str]) -> list[ObservedCopy]:
+        reply = self.call("s3", region, "GetBucketReplication", Bucket=name,
+                          absent=("ReplicationConfigurationNotFoundError",))
+        rules = (reply or {}).get("ReplicationConfiguration", {}).get("Rules", [])
+        copies = []
+        for rule in rules:
+            if rule.get("Status") != "Enabled":
+                continue
+            target = rule.get("Destination", {}).get("Bucket", "")
+            target_name = target.split(":::")[-1]
+            where = buckets.get(target_name) or self._locate(target_name)
+            detail = f"Destination={target}" + (
+                f" Account={rule['Destination']['Account']}"
+                if rule["Destination"].get("Account") else "")
+            copies.append(ObservedCopy(CopyKind.REPLICA, where, self.evidence(
+                "s3", "GetBucketReplication", region, f"arn:aws:s3:::{name}", detail), target))
+        return copies
+
+    def _locate(self, name: str) -> str | None:
+        """Region of a bucket outside the regions read (or another account's): None, and the
+        copy stays unplaced, when it cannot be read."""
+        try:
+            reply = self.call("s3", self.home, "GetBucketLocation", Bucket=name)
+        except Unread:
+            return None
+        location = (reply or {}).get("LocationConstraint") or "us-east-1"
+        return "eu-west-1" if location == "EU" else location
+
+    # -- KMS --------------------------------------------------------------------------------
+
+    def read_keys(self, region: str) -> list[KeyRecord]:
+        listed = self.pages("kms", region, "ListKeys", "Keys")
+        aliases: dict[str, list[str]] = {}
+        for alias in self.pages("kms", region, "ListAliases", "Aliases"):
+            if alias.get("TargetKeyId"):
+                aliases.setdefault(alias["TargetKeyId"], []).extend(
+                    [f"{alias['AliasName']}@{region}", alias.get("AliasArn", "")])
+        out = []
+        for item in listed:
+            try:
+                reply = self.call("kms", region, "DescribeKey", KeyId=item["KeyId"])
+            except Unread:
+                continue
+            assert reply is not None
+            meta = reply["KeyMetadata"]
+            out.append(self.key_record(meta, region, aliases.get(meta["KeyId"], [])))
+        return out
+
+    def key_record(self, meta: dict[str, Any], region: str, aliases: list[str]) -> KeyRecord:
+        origin = meta.get("Origin", "AWS_KMS")
+        manager = meta.get("KeyManager", "CUSTOMER")
+        store = None
+        if meta.get("CustomKeyStoreId"):
+            store = self._key_store(meta["CustomKeyStoreId"], region)
+        mrc = meta.get("MultiRegionConfiguration") or {}
+        replicas = tuple(sorted(r["Region"] for r in mrc.get("ReplicaKeys", [])))
+        # A key is a replica when its PrimaryKey is another key. NOTE: moto 5.2 shares one
+        # MultiRegionConfiguration between a primary and its replicas and DescribeKey on a
+        # replica flips MultiRegionKeyType to REPLICA for both; the ARN comparison is immune.
+        primary = mrc.get("PrimaryKey", {}).get("Arn")
+        if primary == meta["Arn"]:
+            primary = None
+        detail = " ".join(f"{k}={v}" for k, v in (
+            ("Origin", origin), ("KeyManager", manager), ("KeyState", meta.get("KeyState")),
+            ("MultiRegion", meta.get("MultiRegion", False)),
+            ("CustomKeyStoreId", meta.get("CustomKeyStoreId")), ("CustomKeyStoreType", store))
+            if v is not None)
+        management, provider_can_use, held = key_management(origin, manager)
+        return KeyRecord(
+            id=meta["KeyId"], arn=meta["Arn"], region=region, management=management,
+            evidence=self.evidence("kms", "DescribeKey", region, meta["Arn"], detail),
+            provider_can_use=provider_can_use, held_by_provider=held, replica_regions=replicas,
+            primary=primary, aliases=(meta["Arn"], meta["KeyId"], *aliases),
+            aws_managed=manager == "AWS")
+
+    def _key_store(self, store_id: str, region: str) -> str | None:
+        try:
+            reply = self.call("kms", region, "DescribeCustomKeyStores", CustomKeyStoreId=store_id)
+        except Unread:
+            return None
+        stores = (reply or {}).get("CustomKeyStores", [])
+        return stores[0].get("CustomKeyStoreType") if stores else None
+
+    # -- RDS --------------------------------------------------------------------------------
+
+    def read_rds(self, region: str) -> list[ObservedResource]:
+        out = []
+        for db in self.pages("rds", region, "DescribeDBInstances", "DBInstances"):
+            if db.get("DBClusterIdentifier"):
+                continue  # an Aurora member: its cluster is the data store
+            arn = db["DBInstanceArn"]
+            r = ObservedResource(
+                "rds", ComponentKind.DATASTORE, db["DBInstanceIdentifier"], arn, region,
+                self.evidence("rds", "DescribeDBInstances", region, arn,
+                              f"Engine={db.get('Engine')} StorageEncrypted="
+                              f"{db.get('StorageEncrypted', False)}"),
+                key=db.get("KmsKeyId") if db.get("StorageEncrypted") else None,
+                source=_arn(db.get("ReadReplicaSourceDBInstanceIdentifier"), region, arn))
+            for replica in db.get("ReadReplicaDBInstanceIdentifiers", []):
+                target = _arn(replica, region, arn)
+                r.copies.append(ObservedCopy(CopyKind.REPLICA, region_of_arn(target or ""),
+                                             r.evidence, target))
+            for backup in db.get("DBInstanceAutomatedBackupsReplications", []):
+                target = backup.get("DBInstanceAutomatedBackupsArn", "")
+                r.copies.append(ObservedCopy(CopyKind.BACKUP, region_of_arn(target), self.evidence(
+                    "rds", "DescribeDBInstances", region, arn,
+                    f"DBInstanceAutomatedBackupsReplications={target}"), target))
+            out.append(r)
+        clusters = self.pages("rds", region, "DescribeDBClusters", "DBClusters")
+        for cluster in clusters:
+            arn = cluster["DBClusterArn"]
+            r = ObservedResource(
+                "rds", ComponentKind.DATASTORE, cluster["DBClusterIdentifier"], arn, region,
+                self.evidence("rds", "DescribeDBClusters", region, arn,
+                              f"Engine={cluster.get('Engine')}"),
+                key=cluster.get("KmsKeyId") if cluster.get("StorageEncrypted") else None,
+                source=cluster.get("ReplicationSourceIdentifier"))
+            for target in cluster.get("ReadReplicaIdentifiers", []):
+                r.copies.append(ObservedCopy(CopyKind.REPLICA, region_of_arn(target), r.evidence,
+                                             target))
+            out.append(r)
+        for glob in self.pages("rds", region, "DescribeGlobalClusters", "GlobalClusters"):
+            members = glob.get("GlobalClusterMembers", [])
+            writer = next((m["DBClusterArn"] for m in members if m.get("IsWriter")), None)
+            for r in out:
+                if r.arn == writer:
+                    for m in members:
+                        if m["DBClusterArn"] != writer:
+                            r.copies.append(ObservedCopy(
+                                CopyKind.REPLICA, region_of_arn(m["DBClusterArn"]),
+                                self.evidence("rds", "DescribeGlobalClusters", region,
+                                              glob.get("GlobalClusterArn"),
+                                              f"GlobalClusterMember={m['DBClusterArn']}"),
+                                m["DBClusterArn"]))
+            for r in out:
+                if r.arn != writer and any(m["DBClusterArn"] == r.arn for m in members):
+                    r.source = writer
+        return out
+
+    # -- DynamoDB ---------------------------------------------------------------------------
+
+    def read_dynamodb(self, region: str) -> list[ObservedResource]:
+        out = []
+        for name in self.pages("dynamodb", region, "ListTables", "TableNames"):
+            try:
+                reply = self.call("dynamodb", region, "DescribeTable", TableName=name)
+            except Unread:
+                continue
+            assert reply is not None
+            table = reply["Table"]
+            arn = table["TableArn"]
+            sse = table.get("SSEDescription") or {}
+            replicas = sorted(r["RegionName"] for r in table.get("Replicas") or [])
+            r = ObservedResource(
+                "dynamodb", ComponentKind.DATASTORE, name, arn, region,
+                self.evidence("dynamodb", "DescribeTable", region, arn,
+                              f"GlobalTableVersion={table.get('GlobalTableVersion')}"),
+                # Without SSEDescription the table uses the DynamoDB-owned key.
+                key=sse.get("KMSMasterKeyArn") or f"dynamodb-owned@{region}")
+            for other in replicas:
+                if other == region:
+                    continue
+                target = arn.replace(f":{region}:", f":{other}:", 1)
+                r.copies.append(ObservedCopy(CopyKind.REPLICA, other, r.evidence, target))
+                # The first region (in name order) holding a replica keeps the table; the
+                # others are folded into it.
+                if other < region:
+                    r.source = target
+            out.append(r)
+        return out
+
+    # -- AWS Backup -------------------------------------------------------------------------
+
+    def read_backup(self, region: str) -> list[ObservedResource]:
+        out = []
+        for plan in self.pages("backup", region, "ListBackupPlans", "BackupPlansList"):
+            plan_id, arn = plan["BackupPlanId"], plan["BackupPlanArn"]
+            try:
+                body = self.call("backup", region, "GetBackupPlan", BackupPlanId=plan_id)
+            except Unread:
+                continue
+            assert body is not None
+            r = ObservedResource(
+                "backup", ComponentKind.BACKUP, plan.get("BackupPlanName", plan_id), arn, region,
+                self.evidence("backup", "GetBackupPlan", region, arn))
+            for rule in body.get("BackupPlan", {}).get("Rules", []):
+                r.copies.append(ObservedCopy(CopyKind.BACKUP, region, self.evidence(
+                    "backup", "GetBackupPlan", region, arn,
+                    f"TargetBackupVaultName={rule.get('TargetBackupVaultName')}")))
+                for action in rule.get("CopyActions", []):
+                    vault = action.get("DestinationBackupVaultArn", "")
+                    account = vault.split(":")[4] if vault.count(":") >= 5 else None
+                    r.copies.append(ObservedCopy(CopyKind.BACKUP, region_of_arn(vault),
+                                                 self.evidence(
+                        "backup", "GetBackupPlan", region, arn,
+                        f"CopyAction DestinationBackupVaultArn={vault} Account={account}"), vault))
+            with contextlib.suppress(Unread):
+                r.protects = tuple(self._protected(plan_id, region))
+            out.append(r)
+        return out
+
+    def _protected(self, plan_id: str, region: str) -> list[str]:
+        resources: list[str] = []
+        for sel in self.pages("backup", region, "ListBackupSelections", "BackupSelectionsList",
+                              BackupPlanId=plan_id):
+            body = self.call("backup", region, "GetBackupSelection", BackupPlanId=plan_id,
+                             SelectionId=sel["SelectionId"])
+            resources += (body or {}).get("BackupSelection", {}).get("Resources", []) or []
+        return resources
+
+    # -- CloudFront -------------------------------------------------------------------------
+
+    def read_cloudfront(self) -> list[ObservedResource]:
+        try:
+            items = self.pages("cloudfront", "us-east-1", "ListDistributions",
+                               "DistributionList.Items")
+        except Unread:
+            return []
+        return [ObservedResource(
+            "cloudfront", ComponentKind.CDN, d["Id"], d["ARN"], None,
+            self.evidence("cloudfront", "ListDistributions", "us-east-1", d["ARN"],
+                          f"DomainName={d.get('DomainName')} PriceClass={d.get('PriceClass')} "
+                          "(global edge network: locations depend on the price class)"))
+            for d in items]
+
+
+def key_management(origin: str, manager: str) -> tuple[KeyManagement, bool | None, bool]:
+    """(management, provider can use the key, key material held by the provider) for a KMS key.
+
+    - KeyManager AWS: an AWS managed key (aws/s3, aws/rds...): AWS creates, rotates and uses it
+      and the customer cannot manage it → provider-managed.
+    - Origin AWS_KMS: generated and kept in AWS KMS HSMs; the customer controls the policy, but
+      AWS operates the HSMs and performs every operation → customer-managed-in-provider-kms.
+    - Origin EXTERNAL (imported material): the customer made the material, but a copy lives in
+      AWS KMS HSMs and AWS uses it exactly like a generated key → still
+      customer-managed-in-provider-kms, provider can use it.
+    - Origin AWS_CLOUDHSM: material in a CloudHSM cluster of the customer's account, in AWS data
+      centres on AWS-operated hardware, used by KMS on request → customer-managed-in-provider-kms.
+    - Origin EXTERNAL_KEY_STORE (XKS): material stays in the customer's external key manager,
+      outside AWS; KMS must ask the customer's proxy for each operation → external-key-store.
+      Whether AWS can use it depends on the proxy the customer runs, so it stays unknown.
+    """
+    if manager == "AWS":
+        return KeyManagement.PROVIDER_MANAGED, True, True
+    if origin == "EXTERNAL_KEY_STORE":
+        return KeyManagement.EXTERNAL_KEY_STORE, None, False
+    return KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS, True, True
+
+
+def _arn(ident: str | None, region: str, sibling_arn: str) -> str | None:
+    """RDS identifiers are ARNs across regions and bare names within one."""
+    if not ident:
+        return None
+    if ident.startswith("arn:"):
+        return ident
+    prefix = sibling_arn.rsplit(":", 1)[0]
+    return f"{prefix}:{ident}"
+
+
+def _snake(call: str) -> str:
+    from botocore import xform_name
+
+    return xform_name(call)
+
+
+def _reason(code: str, exc: ClientError, settings: Settings) -> str:
+    message = exc.response.get("Error", {}).get("Message", "")
+    if code in _DENIED:
+        return f"access denied ({code})"
+    if code in _NOT_ENABLED:
+        return f"region not enabled or credentials not valid there ({code})"
+    if code in _THROTTLED:
+        return f"throttled beyond {settings.max_attempts} attempts ({code})"
+    if code.isdigit() or not message or message.lstrip().startswith("<"):
+        return f"service error {code or 'unknown'} (not a permission problem)"
+    return f"{code or 'error'}: {message.splitlines()[0][:200]}"
+
+
+def assume_role_sessions(session: Any, role_name: str, shard: tuple[int, int] | None,
+                         settings: Settings) -> list[tuple[str, Any | NotObserved]]:
+    """(account id, session or the reason it could not be opened) for each active account of
+    the organization, keeping only shard I of N (accounts sorted by id, round robin)."""
+    config = Config(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+                    retries={"mode": "standard", "max_attempts": settings.max_attempts})
+    home = session.region_name or "us-east-1"
+    try:
+        org = session.client("organizations", region_name=home, config=config)
+        accounts = [a for page in org.get_paginator("list_accounts").paginate()
+                    for a in page.get("Accounts", []) if a.get("Status", "ACTIVE") == "ACTIVE"]
+        sts = session.client("sts", region_name=home, config=config)
+        partition = sts.get_caller_identity()["Arn"].split(":")[1]
+    except (ClientError, BotoCoreError) as exc:
+        raise CollectorError(f"aws: cannot list the organization's accounts: {exc}; run from "
+                             "the management (or a delegated administrator) account with "
+                             "organizations:ListAccounts") from exc
+    ids = sorted(str(a["Id"]) for a in accounts)
+    if shard is not None:
+        index, count = shard
+        ids = [a for i, a in enumerate(ids) if i % count == index - 1]
+
+    def open_one(account: str) -> tuple[str, Any | NotObserved]:
+        arn = f"arn:{partition}:iam::{account}:role/{role_name}"
+        try:
+            creds = sts.assume_role(RoleArn=arn, RoleSessionName="residency-audit")["Credentials"]
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            return account, NotObserved(service="sts", call="AssumeRole", region=home,
+                                        reason=_reason(code, exc, settings) + f" for {arn}",
+                                        permission="sts:AssumeRole")
+        return account, boto3.session.Session(
+            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"], region_name=home)
+
+    with ThreadPoolExecutor(max_workers=settings.workers) as pool:
+        return list(pool.map(open_one, ids))
+
+
+def policy_json() -> str:
+    return json.dumps(iam_policy(), indent=2) + "\n"

@@ -1,0 +1,249 @@
+"""What a collector saw → an observed deployment, in the same format as a declared one.
+
+The AWS collector (`aws.py`) fills the plain records below region by region; `build_deployment`
+folds replicas into their source, attaches backup copies to the resources they protect, maps
+keys to `KeyManagement`, and writes the `observation` block that makes a gap visible. Nothing here
+imports boto3, so the assembly is tested on its own and `check` never pays for it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from residency_audit.kb import KnowledgeBase
+from residency_audit.model import Component as ModelComponent
+from residency_audit.model import (
+    ComponentKind,
+    Copy,
+    CopyKind,
+    Data,
+    DataCategory,
+    Deployment,
+    EncryptionSide,
+    Evidence,
+    HealthContext,
+    Key,
+    KeyManagement,
+    NotObserved,
+    Observation,
+    Party,
+    Role,
+)
+
+UNKNOWN_COUNTRY = "ZZ"
+"""ISO 3166-1 user-assigned code written where a country cannot be observed; the knowledge base
+does not know it, so any rule that needs it reports "cannot be verified" instead of passing."""
+AWS_PARTY = "aws"
+OWNER_PARTY = "account-owner"
+
+
+@dataclass(slots=True)
+class ObservedCopy:
+    kind: CopyKind
+    region: str | None
+    evidence: Evidence
+    target: str | None = None
+    """ARN of the copy when it is itself a resource (replica bucket, replica instance)."""
+
+
+@dataclass(slots=True)
+class ObservedResource:
+    """A data store, backup plan or distribution as read from the provider."""
+
+    service: str
+    kind: ComponentKind
+    name: str
+    arn: str
+    region: str | None
+    evidence: Evidence
+    key: str | None = None
+    """Key ARN or id, or a `KeyRecord.id` of a provider-owned key; None when unencrypted."""
+    copies: list[ObservedCopy] = field(default_factory=list)
+    source: str | None = None
+    """ARN of the resource this one replicates (it is then folded into that one)."""
+    protects: tuple[str, ...] = ()
+    """For a backup plan: ARNs (or wildcards) of the resources it backs up."""
+
+
+@dataclass(slots=True)
+class KeyRecord:
+    id: str
+    arn: str
+    region: str | None
+    management: KeyManagement
+    evidence: Evidence
+    provider_can_use: bool | None = True
+    held_by_provider: bool = True
+    replica_regions: tuple[str, ...] = ()
+    primary: str | None = None
+    """ARN of the primary key when this is a multi-region replica."""
+    aliases: tuple[str, ...] = ()
+    aws_managed: bool = False
+
+
+@dataclass(slots=True)
+class Discovery:
+    """One account's observation, ready to be written."""
+
+    account: str
+    partition: str
+    started_at: str
+    regions: tuple[str, ...]
+    regions_not_enabled: tuple[str, ...] = ()
+    resources: list[ObservedResource] = field(default_factory=list)
+    keys: list[KeyRecord] = field(default_factory=list)
+    gaps: list[NotObserved] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Assumptions:
+    """What an account cannot tell: the data it holds and who owns it (command-line options)."""
+
+    categories: tuple[DataCategory, ...] = (DataCategory.HEALTH,)
+    health_context: HealthContext | None = HealthContext.CARE
+    controller_country: str = UNKNOWN_COUNTRY
+
+
+def region_of_arn(arn: str) -> str | None:
+    """`arn:aws:rds:us-east-1:123:db:x` → us-east-1; None when the ARN has no region (S3)."""
+    parts = arn.split(":")
+    return parts[3] or None if len(parts) > 5 and parts[0] == "arn" else None
+
+
+def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) -> Deployment:
+    resources = _fold(found.resources)
+    keys = _keys(found.keys, {r.key for r in resources if r.key})
+    by_ref = {ref: k for k in keys for ref in (k.id, k.arn, *k.aliases) if ref}
+    gaps = list(found.gaps)
+    components = []
+    for r in resources:
+        key = _resolve(r, by_ref, keys, gaps)
+        components.append(ModelComponent(
+            id=_component_id(r), kind=r.kind, provider=_provider(found.partition),
+            service=r.service, region=r.region, key=key.id if key else None,
+            copies=tuple(Copy(kind=c.kind, region=c.region, evidence=c.evidence)
+                         for c in _unique_copies(r)),
+            resources=(r.arn,), evidence=r.evidence))
+    model_keys = tuple(_model_key(k, kb, found.partition) for k in keys)
+    owner = Party(id=OWNER_PARTY, name=f"Owner of AWS account {found.account}",
+                  role=Role.CONTROLLER, country=assumed.controller_country)
+    aws = Party(id=AWS_PARTY, name="Amazon Web Services (contracting entity not observable)",
+                role=Role.PROCESSOR, country=UNKNOWN_COUNTRY, provider=_provider(found.partition))
+    return Deployment(
+        schema_version=1, name=f"aws-{found.account}", controller=OWNER_PARTY,
+        description=f"Observed in AWS account {found.account} by residency-audit discover aws.",
+        data=Data(categories=assumed.categories, health_context=assumed.health_context),
+        parties=(owner, aws), components=tuple(components), keys=model_keys,
+        observation=Observation(
+            collector="aws", started_at=found.started_at, account=found.account,
+            partition=found.partition, regions=found.regions,
+            regions_not_enabled=found.regions_not_enabled,
+            not_observed=tuple(sorted(gaps, key=_gap_key))),
+    )
+
+
+def _resolve(r: ObservedResource, by_ref: dict[str, KeyRecord], keys: list[KeyRecord],
+             gaps: list[NotObserved]) -> KeyRecord | None:
+    """The key protecting `r`. Keys AWS owns (SSE-S3, DynamoDB's default) or manages
+    (alias/aws/s3 before first use) need no KMS call; any other key that was not read is a gap:
+    without it, who can decrypt is unknown."""
+    if r.key is None:
+        return None
+    if r.key in by_ref:
+        return by_ref[r.key]
+    name, _, region = r.key.partition("@")
+    if region and (name.endswith("-owned") or name.startswith("alias/aws/")):
+        key = KeyRecord(id=r.key, arn=r.key, region=region,
+                        management=KeyManagement.PROVIDER_MANAGED, evidence=r.evidence,
+                        aws_managed=True)
+        keys.append(key)
+        by_ref[r.key] = key
+        return key
+    gaps.append(NotObserved(service="kms", call="DescribeKey", region=r.region,
+                            reason=f"key {r.key} protecting {r.arn} was not read (another "
+                                   "account, or KMS not readable in that region)",
+                            permission="kms:DescribeKey"))
+    return None
+
+
+def _provider(partition: str) -> str:
+    return "aws-eusc" if partition == "aws-eusc" else "aws"
+
+
+def _gap_key(g: NotObserved) -> tuple[str, str, str, str]:
+    return (g.service, g.region or "", g.call, g.reason)
+
+
+def _component_id(r: ObservedResource) -> str:
+    return f"{r.service}-{r.region}-{r.name}" if r.service == "backup" else f"{r.service}-{r.name}"
+
+
+def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
+    """Replicas become copies of their source; backup plans become copies of what they protect
+    (a plan protecting nothing observed stays a component of its own)."""
+    by_arn = {r.arn: r for r in resources}
+    kept: list[ObservedResource] = []
+    copy_of = {c.target: r.arn for r in resources for c in r.copies
+               if c.target and c.target != r.arn}
+
+    def is_copy(r: ObservedResource) -> bool:
+        source = copy_of.get(r.arn)
+        # Two-way replication: the first ARN keeps the resource, the other is its copy.
+        return source is not None and not (copy_of.get(source) == r.arn and r.arn < source)
+
+    for r in sorted(resources, key=lambda r: (r.service, r.name, r.region or "")):
+        if is_copy(r):  # a replica bucket or instance of this account: already a copy
+            continue
+        if r.source and r.source in by_arn and by_arn[r.source] is not r:
+            source = by_arn[r.source]
+            if not any(c.target == r.arn for c in source.copies):
+                source.copies.append(ObservedCopy(CopyKind.REPLICA, r.region, r.evidence, r.arn))
+            continue
+        if r.kind is ComponentKind.BACKUP and r.protects:
+            protected = [t for t in resources if t.kind is not ComponentKind.BACKUP
+                         and any(fnmatch.fnmatchcase(t.arn, p) for p in r.protects)]
+            for target in protected:
+                target.copies.extend(r.copies)
+            if protected:
+                continue
+        kept.append(r)
+    return kept
+
+
+def _unique_copies(r: ObservedResource) -> list[ObservedCopy]:
+    seen: set[tuple[CopyKind, str | None]] = set()
+    out = []
+    for c in r.copies:
+        if (c.kind, c.region) not in seen:
+            seen.add((c.kind, c.region))
+            out.append(c)
+    return out
+
+
+def _keys(records: Sequence[KeyRecord], referenced: set[str]) -> list[KeyRecord]:
+    """Customer keys, and AWS-managed or AWS-owned keys that protect an observed resource; a
+    multi-region replica is folded into its primary when the primary was observed."""
+    arns = {k.arn for k in records}
+    out: dict[str, KeyRecord] = {}
+    for k in sorted(records, key=lambda k: (k.id, k.region or "")):
+        if k.primary and k.primary in arns:
+            continue
+        if k.aws_managed and not referenced & {k.id, k.arn, *k.aliases}:
+            continue
+        out.setdefault(k.id, k)
+    return list(out.values())
+
+
+def _model_key(k: KeyRecord, kb: KnowledgeBase, partition: str) -> Key:
+    region = kb.region(_provider(partition), k.region) if k.region else None
+    return Key(
+        id=k.id, encryption=EncryptionSide.PROVIDER_SIDE, management=k.management,
+        holder=AWS_PARTY if k.held_by_provider else None,
+        # The key material sits in the region's HSMs; an external key store's location is the
+        # customer's and cannot be observed, so it stays unknown.
+        country=region.country if region and k.held_by_provider else None,
+        provider_can_use=k.provider_can_use, region=k.region,
+        replica_regions=k.replica_regions, evidence=k.evidence,
+    )

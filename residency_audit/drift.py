@@ -1,0 +1,215 @@
+"""Declared vs observed deployments → `observation` subjects, judged by the rules in rules/drift/.
+
+One subject per observed place (a resource's primary location and each of its copies), per
+observed key protecting a matched resource and per replica of that key, and per gap (a call the
+collector could not make). Each says whether a declaration stands for it and whether its
+location and key agree with the declaration; rules decide what a difference means. A subject is
+located on the declaration it contradicts when there is one, else on the observed file's line.
+
+An observed resource matches a declared component that lists its ARN or name in `resources`, or
+has its id, or else has the same provider, service and region and lists no `resources` (a
+declaration of "our S3 buckets in eu-west-3").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from residency_audit.engine.subjects import Subject, common_facts
+from residency_audit.kb import KnowledgeBase
+from residency_audit.model import (
+    Component,
+    Deployment,
+    EncryptionSide,
+    Evidence,
+    Fact,
+    Key,
+    KeyManagement,
+    Span,
+)
+
+CONTROL = {KeyManagement.PROVIDER_MANAGED: 0, KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS: 1,
+           KeyManagement.EXTERNAL_KEY_STORE: 2, KeyManagement.CUSTOMER_HELD: 3}
+"""How far the key is from the provider: an observed key lower than the declared one means the
+provider has more control than declared."""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    deployment: Deployment
+    index: int
+    component: Component
+
+
+def gap_subjects(observed: Deployment) -> Iterator[Subject]:
+    """One subject per `observation.not_observed` entry: what could not be read."""
+    if observed.observation is None:
+        return
+    for i, gap in enumerate(observed.observation.not_observed):
+        at = str(observed.locations.get(f"observation.not_observed[{i}]", gap.span))
+        facts = {
+            "observation.subject": "gap", "observation.complete": False,
+            "observation.service": gap.service, "observation.call": gap.call,
+            "observation.region": gap.region or "global", "observation.reason": gap.reason,
+            "observation.permission": gap.permission,
+        }
+        yield Subject("observation", f"{gap.service} {gap.call} in {gap.region or 'global'}",
+                      None, gap.span, {k: Fact(k, v, at) for k, v in facts.items()
+                                       if v is not None})
+
+
+def drift_subjects(declared: Sequence[Deployment], observed: Deployment, kb: KnowledgeBase,
+                   as_of: dt.date) -> Iterator[tuple[str, Subject]]:
+    """(deployment name, subject) for every observed place and key, compared with `declared`."""
+    seen_keys: set[tuple[str, str | None]] = set()
+    for oi, oc in enumerate(observed.components):
+        match = _match(declared, oc)
+        owner = match.deployment if match else observed
+        base = common_facts(owner, kb, as_of)
+        places = [("primary", oc.region, oc.evidence, f"components[{oi}]", oc.span)]
+        places += [(c.kind.value, c.region, c.evidence or oc.evidence,
+                    f"components[{oi}].copies[{j}]", c.span) for j, c in enumerate(oc.copies)]
+        for role, region, evidence, path, span in places:
+            facts = dict(base)
+            origin = _origin(observed, path, evidence)
+            _put(facts, origin, subject="resource" if role == "primary" else "copy",
+                 role=role, region=region, country=_country(kb, oc.provider, region),
+                 declared=match is not None, resource=(oc.resources or (oc.id,))[0],
+                 service=oc.service, call=evidence.call if evidence else None)
+            located = span
+            if match is not None:
+                here = _declared_places(match.component, kb)
+                _declared(facts, match, "locations", sorted(here), "region")
+                if region is not None:
+                    country = _country(kb, oc.provider, region)
+                    facts["observation.location_declared"] = Fact(
+                        "observation.location_declared", region in here or country in here,
+                        "derived: observed region compared with the declared regions and "
+                        "countries of the component and its copies")
+                located = _span(match, "region", match.component.span)
+            label = f"{role} of {oc.id}" if role != "primary" else oc.id
+            yield (owner.name, Subject("observation", label, match.component.id if match
+                                       else oc.id, located, facts))
+        if match is not None and oc.key is not None:
+            key = observed.key(oc.key)
+            if key is not None and (key.id, match.component.key) not in seen_keys:
+                seen_keys.add((key.id, match.component.key))
+                yield from _key_subjects(key, observed, match, kb, as_of)
+
+
+def _key_subjects(key: Key, observed: Deployment, match: Match, kb: KnowledgeBase,
+                  as_of: dt.date) -> Iterator[tuple[str, Subject]]:
+    d = match.deployment
+    declared = d.key(match.component.key)
+    if declared is not None and declared.encryption is EncryptionSide.CLIENT_SIDE:
+        return  # client-side keys never reach the provider: an observed KMS key is another layer
+    ki = observed.keys.index(key)
+    origin = _origin(observed, f"keys[{ki}]", key.evidence)
+    base = common_facts(d, kb, as_of)
+    resource = key.evidence.resource if key.evidence and key.evidence.resource else key.id
+    places = [("key", key.region, key.country)]
+    places += [("key-replica", r, _country(kb, "aws", r)) for r in key.replica_regions]
+    for role, region, country in places:
+        facts = dict(base)
+        _put(facts, origin, subject=role, role=role, region=region, country=country,
+             declared=declared is not None, resource=resource, service="kms",
+             call=key.evidence.call if key.evidence else None,
+             key_management=key.management.value if role == "key" else None)
+        located = _span(match, "key", match.component.span)
+        if declared is not None:
+            di = d.keys.index(declared)
+            here = f"keys[{di}]"
+            facts["declared.component"] = Fact("declared.component", match.component.id,
+                                               _at(d, f"components[{match.index}].id"))
+            facts["declared.key_management"] = Fact("declared.key_management",
+                                                    declared.management.value,
+                                                    _at(d, f"{here}.management"))
+            if declared.country is not None:
+                for name, value in (("key_country", declared.country),
+                                    ("locations", [declared.country])):
+                    facts[f"declared.{name}"] = Fact(f"declared.{name}", value,
+                                                     _at(d, f"{here}.country"))
+                if country is not None:
+                    facts["observation.location_declared"] = Fact(
+                        "observation.location_declared", country == declared.country,
+                        "derived: observed key country compared with the declared one")
+            if role == "key":
+                facts["observation.key_consistent"] = Fact(
+                    "observation.key_consistent",
+                    CONTROL[key.management] >= CONTROL[declared.management],
+                    "derived: observed key management compared with the declared one")
+                located = d.locations.get(f"{here}.management", declared.span)
+            else:
+                located = d.locations.get(f"{here}.country", declared.span)
+        yield (d.name, Subject("observation", f"{role} {key.id} of {match.component.id}",
+                               match.component.id, located, facts))
+
+
+def _match(declared: Sequence[Deployment], oc: Component) -> Match | None:
+    names = {oc.id, *oc.resources}
+    names |= {r.rsplit(":", 1)[-1] for r in oc.resources}  # bucket or instance name in the ARN
+    tests = (
+        lambda c: bool(names & set(c.resources)),
+        lambda c: c.id == oc.id,
+        lambda c: not c.resources and (c.provider, c.service, c.region)
+        == (oc.provider, oc.service, oc.region),
+    )
+    for test in tests:
+        for d in declared:
+            for i, c in enumerate(d.components):
+                if test(c):
+                    return Match(d, i, c)
+    return None
+
+
+def _declared_places(c: Component, kb: KnowledgeBase) -> set[str]:
+    """Regions and countries declared for a component: its own and its copies'."""
+    out: set[str] = set()
+    for provider, region, country in [(c.provider, c.region, c.country)] + [
+            (x.provider or c.provider, x.region, x.country) for x in c.copies]:
+        if region:
+            out.add(region)
+        found = country or _country(kb, provider, region)
+        if found and not region:
+            out.add(found)
+    return out
+
+
+def _country(kb: KnowledgeBase, provider: str, region: str | None) -> str | None:
+    if region is None:
+        return None
+    known = kb.region(provider, region)
+    return known.country if known else None
+
+
+def _put(facts: dict[str, Fact], origin: str, **values: object) -> None:
+    for name, value in values.items():
+        if value is not None:
+            facts[f"observation.{name}"] = Fact(f"observation.{name}", value, origin)
+
+
+def _declared(facts: dict[str, Fact], match: Match, name: str, value: object, leaf: str) -> None:
+    path = f"components[{match.index}]"
+    facts[f"declared.{name}"] = Fact(f"declared.{name}", value, _at(match.deployment,
+                                                                   f"{path}.{leaf}"))
+    facts["declared.component"] = Fact("declared.component", match.component.id,
+                                       _at(match.deployment, f"{path}.id"))
+
+
+def _span(match: Match, leaf: str, default: Span) -> Span:
+    return match.deployment.locations.get(f"components[{match.index}].{leaf}", default)
+
+
+def _at(d: Deployment, path: str) -> str:
+    span = d.locations.get(path)
+    return str(span) if span else f"{d.path}:1:1"
+
+
+def _origin(observed: Deployment, path: str, evidence: Evidence | None) -> str:
+    where = _at(observed, path)
+    if evidence is None:
+        return where
+    return (f"{where} (observed: {evidence.service} {evidence.call} in "
+            f"{evidence.region or 'global'} at {evidence.observed_at})")
