@@ -8,12 +8,10 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from residency_audit import __version__, evidence
 from residency_audit import kb as kb_module
-from residency_audit.discover import DnsSettings, requests_of, resolve, unreadable
-from residency_audit.endpoints import ObservationIndex, endpoint_subjects
 from residency_audit.drift import drift_subjects, gap_subjects
 from residency_audit.engine.evaluate import audit, judge_subjects
 from residency_audit.engine.rules import Pack, Rule, load_packs
@@ -33,10 +31,11 @@ from residency_audit.model import (
     Report,
     Span,
 )
-from residency_audit.observations import DnsObservations, load_observations
 from residency_audit.risk import flow_subjects, flows_with_risk, load_model
-from residency_audit.results import apply_baseline, baseline_identities, read_result
-from residency_audit.waivers import apply_waivers, load_waivers
+
+if TYPE_CHECKING:  # DNS, waivers and baselines are imported only by the runs that use them
+    from residency_audit.discover import DnsSettings
+    from residency_audit.endpoints import ObservationIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +67,16 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     rules = [rule for pack in packs for rule in pack.rules]
     model = load_model(options.risk_model, law_ids=knowledge.laws)
     # Waivers and baseline are read first: a mistake in them stops the run before any audit.
-    waivers = None if options.waivers is None else load_waivers(
-        options.waivers, known_rules={r.id for r in rules})
-    baseline = None if options.baseline is None else read_result(options.baseline, role="baseline")
+    # Their modules are imported only by the runs that use them (start-up time).
+    waivers = baseline = None
+    if options.waivers is not None:
+        from residency_audit.waivers import load_waivers
+
+        waivers = load_waivers(options.waivers, known_rules={r.id for r in rules})
+    if options.baseline is not None:
+        from residency_audit.results import read_result
+
+        baseline = read_result(options.baseline, role="baseline")
     inputs: list[InputFile] = []
     findings: list[Finding] = []
     flows: list[Flow] = []
@@ -101,6 +107,8 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     for deployment, found in parsed:
         extra = list(flow_subjects(found, deployment, knowledge, options.as_of))
         if index is not None:
+            from residency_audit.endpoints import endpoint_subjects
+
             extra += endpoint_subjects(deployment, index, knowledge, options.as_of)
         extra += gap_subjects(deployment)
         result = audit(deployment, rules, kb=knowledge, as_of=options.as_of, extra=extra,
@@ -116,9 +124,13 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         errors += more.errors
         partial += more.partial
     if waivers is not None:
+        from residency_audit.waivers import apply_waivers
+
         inputs.append(waivers.input)
         findings = apply_waivers(findings, waivers, rules, kb=knowledge, as_of=options.as_of)
     if baseline is not None:
+        from residency_audit.results import apply_baseline, baseline_identities
+
         inputs.append(baseline.input)
         findings = apply_baseline(findings, baseline_identities(baseline.report))
     used = {f.origin for finding in findings for f in finding.facts if not f.verified}
@@ -151,6 +163,10 @@ def _dns_observations(options: Options, deployments: Sequence[Deployment],
     files (--dns); None when neither was asked for. Unreadable names make the audit partial."""
     if options.resolve is None and not options.dns_files:
         return None, []
+    from residency_audit.discover import requests_of, resolve, unreadable
+    from residency_audit.endpoints import ObservationIndex
+    from residency_audit.observations import DnsObservations, load_observations
+
     sets: list[DnsObservations] = []
     if options.resolve is not None:
         sets.append(resolve(requests_of(deployments), options.resolve, knowledge,
