@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from residency_audit.engine.examples import ExampleResult, run_examples
-from residency_audit.engine.rules import Pack, load_pack, load_packs, pack_directories
+from residency_audit.engine.rules import Pack, load_packs, pack_directories, parse_packs
 from residency_audit.errors import RuleError
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Diagnostic
@@ -20,17 +20,7 @@ from residency_audit.model import Diagnostic
 def user_packs(directory: Path) -> list[Pack]:
     """The packs under `directory` only (not the bundled ones); RuleError when invalid."""
     bundled = set(pack_directories())
-    dirs = [d for d in pack_directories([directory]) if d not in bundled]
-    problems: list[Diagnostic] = []
-    packs: list[Pack] = []
-    for d in dirs:
-        try:
-            packs.append(load_pack(d))
-        except RuleError as exc:
-            problems += exc.diagnostics
-    if problems:
-        raise RuleError(sorted(problems))
-    return packs
+    return list(parse_packs([d for d in pack_directories([directory]) if d not in bundled]))
 
 
 def test_rules(directory: Path, kb: KnowledgeBase) -> list[ExampleResult]:

@@ -307,10 +307,11 @@ def load_packs(extra: Iterable[Path] = ()) -> tuple[Pack, ...]:
 
     directories = pack_directories(extra)
     contents = [(str(p), p.read_bytes()) for d in directories for p in sorted(d.glob("*.yaml"))]
-    return cache.cached("rules", contents, lambda: _parse_packs(directories))
+    return cache.cached("rules", contents, lambda: parse_packs(directories))
 
 
-def _parse_packs(directories: list[Path]) -> tuple[Pack, ...]:
+def parse_packs(directories: list[Path]) -> tuple[Pack, ...]:
+    """Load the packs in `directories`, all their problems raised together (no cache)."""
     packs: list[Pack] = []
     problems: list[Diagnostic] = []
     for directory in directories:
