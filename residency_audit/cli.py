@@ -114,13 +114,17 @@ def check(
              + "|".join(FAIL_ON_CHOICES) + ".")] = "high",
     rules: Annotated[list[Path] | None, typer.Option(
         "--rules", help="Extra rule pack directory; repeatable.")] = None,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=0,
+        help="Worker processes for many files (default 0: one per core; 1: no workers).")] = 0,
 ) -> None:
     """Audit deployment files against the rule packs."""
     from residency_audit.pipeline import Options, run
 
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
-    report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or []))
+    report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or [],
+                         jobs=jobs))
     for fmt, target in targets:
         _emit(report, fmt, target, threshold)
     raise typer.Exit(report.exit_code(threshold))

@@ -24,6 +24,8 @@ class Options:
     paths: Sequence[Path]
     as_of: dt.date = field(default_factory=dt.date.today)
     rule_dirs: Sequence[Path] = ()
+    jobs: int = 1
+    """Worker processes for a batch; 0 means one per core (`--jobs`)."""
 
 
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
@@ -37,18 +39,12 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     errors: list[Diagnostic] = []
     files, walk_errors = collect(options.paths)
     errors += walk_errors
-    for path in files:
-        display = str(path)
-        try:
-            document = load_document(path, display)
-            digest = hashlib.sha256(document.raw).hexdigest()
-            deployment = parse_deployment(document)
-        except InputError as exc:
-            errors += exc.diagnostics
-            inputs.append(InputFile(display, _sha256_or_empty(path), None))
-            continue
-        inputs.append(InputFile(display, digest, deployment.name))
-        findings += audit(deployment, rules, kb=knowledge, as_of=options.as_of)
+    batch_ok = kb is None  # workers load the bundled knowledge base; a custom one stays here
+    for entry, file_findings, file_errors in _audit_all(files, rules, knowledge, options,
+                                                        parallel=batch_ok):
+        inputs.append(entry)
+        findings += file_findings
+        errors += file_errors
     used = {f.origin for finding in findings for f in finding.facts if not f.verified}
     return Report(
         tool_version=__version__,
@@ -61,6 +57,39 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
         unverified_knowledge=tuple(sorted(o for o in used if o.startswith("kb:"))),
     )
+
+
+FileResult = tuple[InputFile, list[Finding], list[Diagnostic]]
+
+
+def audit_file(path: Path, rules: Sequence[Rule], knowledge: KnowledgeBase,
+               as_of: dt.date) -> FileResult:
+    """One file's entry in the report, its findings and its input errors (never raised)."""
+    display = str(path)
+    try:
+        document = load_document(path, display)
+        digest = hashlib.sha256(document.raw).hexdigest()
+        deployment = parse_deployment(document)
+    except InputError as exc:
+        return InputFile(display, _sha256_or_empty(path), None), [], list(exc.diagnostics)
+    findings = audit(deployment, rules, kb=knowledge, as_of=as_of)
+    return InputFile(display, digest, deployment.name), findings, []
+
+
+def _audit_all(files: Sequence[Path], rules: Sequence[Rule], knowledge: KnowledgeBase,
+               options: Options, *, parallel: bool) -> Iterator[FileResult]:
+    """Results in file order, from worker processes when `--jobs` and the batch warrant it."""
+    if parallel and options.jobs != 1 and len(files) > 1:
+        from residency_audit import batch
+
+        jobs = options.jobs or batch.default_jobs()
+        workers = batch.worker_count(jobs, len(files))
+        if workers > 1:
+            yield from batch.audit_parallel(  # type: ignore[misc]
+                files, rule_dirs=options.rule_dirs, as_of=options.as_of, workers=workers)
+            return
+    for path in files:
+        yield audit_file(path, rules, knowledge, options.as_of)
 
 
 def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pack, ...]:

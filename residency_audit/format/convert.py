@@ -26,8 +26,10 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 
 _STANDARD_TAGS = frozenset(
-    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 )
+"""Explicit tags other than these (`!!python/object`, `!!set`, `!custom`) are input errors."""
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
@@ -67,6 +69,30 @@ def plan(cls: type) -> tuple[FieldPlan, ...]:
         key = f.metadata.get("key", f.name)
         out.append(FieldPlan(key, f.name, hints[f.name], required, default, text))
     return tuple(out)
+
+
+_TUPLE, _DICT, _DATACLASS, _SCALAR = "tuple", "dict", "dataclass", "scalar"
+
+
+@cache
+def _shape(kind: Any) -> tuple[Any, bool, str, Any]:
+    """(type without None, optional, how to convert it, item type): computed once per type,
+    since `typing` introspection would otherwise dominate the conversion of every value."""
+    kind, optional = unwrap_optional(kind)
+    origin = typing.get_origin(kind)
+    if origin is tuple:
+        return kind, optional, _TUPLE, typing.get_args(kind)[0]
+    if origin is dict:
+        return kind, optional, _DICT, typing.get_args(kind)[1]
+    if is_dataclass(kind):
+        return kind, optional, _DATACLASS, None
+    return kind, optional, _SCALAR, None
+
+
+@cache
+def _plan_by_key(cls: type) -> tuple[dict[str, FieldPlan], bool]:
+    """`plan(cls)` by YAML key, and whether `cls` records its own span."""
+    return {p.name: p for p in plan(cls)}, "span" in {f.name for f in fields(cls)}
 
 
 def unwrap_optional(kind: Any) -> tuple[Any, bool]:
@@ -114,21 +140,22 @@ class Converter:
             return INVALID
         if depth > MAX_DEPTH:
             return self.error(node, f"nesting deeper than {MAX_DEPTH} levels")
-        self.locations[where] = self.span(node)
-        kind, optional = unwrap_optional(kind)
+        mark = node.start_mark
+        self.locations[where] = Span(self.path, mark.line + 1, mark.column + 1)
+        kind, optional, shape, item = _shape(kind)
+        if node.tag not in _STANDARD_TAGS:
+            return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
         if isinstance(node, ScalarNode):
-            if node.tag not in _STANDARD_TAGS:
-                return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
             if not node.style and node.value in _NULLS and node.tag != "tag:yaml.org,2002:str":
                 if optional:
                     return None
                 return self.error(node, f"{where}: missing value, expected {describe(kind)}")
-        if typing.get_origin(kind) is tuple:
-            return self._sequence(node, typing.get_args(kind)[0], where, depth)
-        if typing.get_origin(kind) is dict:
-            return self._dict(node, typing.get_args(kind)[1], where, depth)
-        if is_dataclass(kind):
-            return self.mapping(node, kind, where, depth)  # type: ignore[arg-type]
+        if shape is _TUPLE:
+            return self._sequence(node, item, where, depth)
+        if shape is _DICT:
+            return self._dict(node, item, where, depth)
+        if shape is _DATACLASS:
+            return self.mapping(node, kind, where, depth)
         if not isinstance(node, ScalarNode):
             return self.error(node, f"{where}: expected {describe(kind)}, not a "
                                     f"{'list' if isinstance(node, SequenceNode) else 'mapping'}")
@@ -193,12 +220,14 @@ class Converter:
         if not isinstance(node, MappingNode):
             return self.error(node, f"{where or 'document'}: expected a mapping with keys "
                                     f"{', '.join(p.name for p in plan(cls))}")
-        plans = {p.name: p for p in plan(cls)}
+        if node.tag not in _STANDARD_TAGS:  # the root mapping does not pass through convert()
+            return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
+        plans, has_span = _plan_by_key(cls)
         seen: dict[str, Node] = {}
         values: dict[str, Any] = {}
         ok = True
         for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in _STANDARD_TAGS:
                 ok = self.error(key_node, "keys must be plain strings") is not INVALID and ok
                 continue
             key = key_node.value
@@ -231,7 +260,7 @@ class Converter:
                 ok = False
         if not ok:
             return INVALID
-        if "span" in {f.name for f in fields(cls)}:
+        if has_span:
             values["span"] = self.span(node)
         return cls(**values)
 
