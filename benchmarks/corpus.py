@@ -94,7 +94,7 @@ def deployment(index: int, knowledge: KnowledgeBase | None = None) -> str:
             "    logs:",
             f"      - region: {rng.choice(names)}",
             f"        personal_data: {rng.choice(['true', 'false'])}",
-            f"    hds_activities: [{', '.join(str(a) for a in sorted(rng.sample(range(1, 7), 3)))}]",
+            f"    hds_activities: [{', '.join(map(str, sorted(rng.sample(range(1, 7), 3))))}]",
         ]
     lines += ["", "keys:"]
     for ki in range(3):

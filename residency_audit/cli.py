@@ -127,6 +127,10 @@ def check(
                          jobs=jobs))
     for fmt, target in targets:
         _emit(report, fmt, target, threshold)
+    if report.errors and ("text", None) not in targets:  # else the report on stdout shows them
+        from residency_audit.reporters.text import error_lines
+
+        sys.stderr.write("".join(f"{line}\n" for line in error_lines(report.errors)))
     raise typer.Exit(report.exit_code(threshold))
 
 

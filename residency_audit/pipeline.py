@@ -116,7 +116,7 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     errors: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(_walk(path))
+            files += sorted(_walk(path, errors))
         elif path.exists() or path.is_symlink():
             files.append(path)
         else:
@@ -124,8 +124,12 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return list(dict.fromkeys(files)), errors
 
 
-def _walk(directory: Path) -> Iterator[Path]:
-    for root, dirs, names in os.walk(directory, followlinks=False):
+def _walk(directory: Path, errors: list[Diagnostic]) -> Iterator[Path]:
+    def unreadable(exc: OSError) -> None:  # a directory we cannot list must not pass silently
+        where = Span(str(exc.filename or directory), 1, 1)
+        errors.append(Diagnostic(where, f"cannot list directory: {exc.strerror or exc}"))
+
+    for root, dirs, names in os.walk(directory, onerror=unreadable, followlinks=False):
         dirs.sort()
         for name in names:
             if name.endswith((".yaml", ".yml")):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import groupby
 
-from residency_audit.model import Report, Severity
+from residency_audit.model import Diagnostic, Report, Severity
 
 
 def render(report: Report, fail_on: Severity | None = None) -> str:
     lines: list[str] = header(report)
-    for e in report.errors:
-        lines.append(str(e))
+    lines += error_lines(report.errors)
     for (path, name), group in groupby(report.findings, key=lambda f: (f.span.path, f.deployment)):
         lines.append("")
         lines.append(f"{name} ({path})")
@@ -19,6 +19,23 @@ def render(report: Report, fail_on: Severity | None = None) -> str:
     lines.append("")
     lines.append(summary(report, fail_on))
     return "\n".join(lines) + "\n"
+
+
+ERRORS_SHOWN_PER_FILE = 50
+"""A hostile file can hold thousands of errors; past this many per file the text says how many
+more there are (the JSON report keeps them all)."""
+
+
+def error_lines(errors: Sequence[Diagnostic], limit: int = ERRORS_SHOWN_PER_FILE) -> list[str]:
+    """`path:line:col: error: message` lines, at most `limit` per file."""
+    out: list[str] = []
+    for path, group in groupby(errors, key=lambda e: e.span.path):
+        items = list(group)
+        out += [str(e) for e in items[:limit]]
+        if len(items) > limit:
+            out.append(f"{path}: ... and {len(items) - limit} more errors "
+                       "(--format json lists them all)")
+    return out
 
 
 def header(report: Report) -> list[str]:
