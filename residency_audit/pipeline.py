@@ -15,7 +15,7 @@ from residency_audit.engine.rules import Pack, Rule, load_packs
 from residency_audit.errors import InputError, RuleError
 from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
-from residency_audit.loader import load_document
+from residency_audit.loader import Document, compose, decode, read_bytes
 from residency_audit.model import Diagnostic, Finding, InputFile, PackInfo, Report, Span
 
 
@@ -66,12 +66,14 @@ def audit_file(path: Path, rules: Sequence[Rule], knowledge: KnowledgeBase,
                as_of: dt.date) -> FileResult:
     """One file's entry in the report, its findings and its input errors (never raised)."""
     display = str(path)
+    digest = ""  # a file that could not be read has no hash; it is never opened twice
     try:
-        document = load_document(path, display)
-        digest = hashlib.sha256(document.raw).hexdigest()
+        raw = read_bytes(path, display)
+        digest = hashlib.sha256(raw).hexdigest()
+        document = Document(display, raw, compose(decode(raw, display), display))
         deployment = parse_deployment(document)
     except InputError as exc:
-        return InputFile(display, _sha256_or_empty(path), None), [], list(exc.diagnostics)
+        return InputFile(display, digest, None), [], list(exc.diagnostics)
     findings = audit(deployment, rules, kb=knowledge, as_of=as_of)
     return InputFile(display, digest, deployment.name), findings, []
 
@@ -134,11 +136,3 @@ def _walk(directory: Path, errors: list[Diagnostic]) -> Iterator[Path]:
         for name in names:
             if name.endswith((".yaml", ".yml")):
                 yield Path(root) / name
-
-
-def _sha256_or_empty(path: Path) -> str:
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError:
-        return ""
