@@ -9,7 +9,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from residency_audit import __version__, kb as kb_module
+from residency_audit import __version__
+from residency_audit import kb as kb_module
 from residency_audit.engine.evaluate import audit
 from residency_audit.engine.rules import Pack, Rule, load_packs
 from residency_audit.errors import InputError, RuleError
