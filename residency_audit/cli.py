@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import os
 import sys
 import traceback
@@ -184,6 +183,8 @@ def schema() -> None:
 
     Save it and point editors at it with `# yaml-language-server: $schema=deployment.schema.json`.
     """
+    import json
+
     from residency_audit.format.schema import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2))
@@ -201,6 +202,8 @@ def rules_list(
 
     packs = load_rules(rules or [], kb.default())
     if output_format == "json":
+        import json
+
         items = [{"id": r.id, "pack": r.pack, "severity": r.severity.label, "title": r.title,
                   "applies_to": list(r.applies_to),
                   "references": [{"label": x.label, "url": x.url} for x in r.references]}

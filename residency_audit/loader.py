@@ -160,7 +160,7 @@ def compose(text: str, display: str) -> Node | None:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        root = loader.get_single_node()
+        root: Node | None = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(display, mark.line + 1, mark.column + 1) if mark else Span(display, 1, 1)

@@ -8,6 +8,7 @@ a `RuleError` pointing at file:line:col; nothing in a rule file is ever executed
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from residency_audit.cache import cached
 from residency_audit.engine.conditions import Condition, ConditionParser
 from residency_audit.engine.subjects import FIELDS, KINDS
 from residency_audit.errors import InputError, RuleError
@@ -296,9 +298,14 @@ def pack_directories(extra: Iterable[Path] = ()) -> list[Path]:
 def load_packs(extra: Iterable[Path] = ()) -> tuple[Pack, ...]:
     packs: list[Pack] = []
     problems: list[Diagnostic] = []
+    bundled = bundled_directory()
     for directory in pack_directories(extra):
         try:
-            packs.append(load_pack(directory))
+            if directory.parent == bundled:
+                packs.append(cached(f"pack-{directory.name}", sorted(directory.glob("*.yaml")),
+                                    functools.partial(load_pack, directory)))
+            else:
+                packs.append(load_pack(directory))
         except RuleError as exc:
             problems += exc.diagnostics
     ids: dict[str, Rule] = {}

@@ -125,6 +125,8 @@ class Converter:
         self.diagnostics: list[Diagnostic] = []
         self.locations: dict[str, Span] = {}
         self._visits = 0
+        self.gave_up = False
+        """Set once MAX_ERRORS errors are recorded: conversion then stops."""
 
     def span(self, node: Node) -> Span:
         return Span(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -132,14 +134,11 @@ class Converter:
     def error(self, node: Node, message: str) -> Any:
         if len(self.diagnostics) < MAX_ERRORS:
             self.diagnostics.append(Diagnostic(self.span(node), message))
-        elif len(self.diagnostics) == MAX_ERRORS:
+        elif not self.gave_up:
             self.diagnostics.append(Diagnostic(self.span(node), f"more than {MAX_ERRORS} errors; "
                                                                 "stopped reading this file"))
+            self.gave_up = True
         return INVALID
-
-    @property
-    def gave_up(self) -> bool:
-        return len(self.diagnostics) > MAX_ERRORS
 
     def convert(self, node: Node, kind: Any, where: str, depth: int = 0) -> Any:
         self._visits += 1

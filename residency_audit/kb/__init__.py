@@ -209,5 +209,7 @@ def default() -> KnowledgeBase:
     """The bundled knowledge base, loaded once per process."""
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = KnowledgeBase()
+        from residency_audit.cache import cached
+
+        _DEFAULT = cached("kb", sorted(DATA_DIR.glob("*.yaml")), KnowledgeBase)
     return _DEFAULT
