@@ -24,7 +24,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from corpus import deployment  # noqa: E402
 
-from residency_audit import kb as kb_module, pipeline  # noqa: E402
+from residency_audit import kb as kb_module  # noqa: E402
+from residency_audit import pipeline  # noqa: E402
 from residency_audit.engine.evaluate import audit  # noqa: E402
 from residency_audit.format import parse_deployment  # noqa: E402
 from residency_audit.loader import load_text  # noqa: E402
