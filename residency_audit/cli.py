@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import json
 import os
 import sys
 import traceback
@@ -162,6 +161,9 @@ def check(
     observed: Annotated[list[Path] | None, typer.Option(
         "--observed", help="Observed deployment (file or directory) written by `discover`; "
                            "adds drift findings. Repeatable.")] = None,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=0,
+        help="Worker processes for many files (default 0: one per core; 1: no workers).")] = 0,
 ) -> None:
     """Audit deployment files against the rule packs."""
     from residency_audit.invocation import invocation
@@ -177,10 +179,12 @@ def check(
     report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or [],
                          dns_files=dns or [], resolve=settings, risk_model=risk_model,
                          parameters=parameters, waivers=waivers, baseline=baseline,
-                         observed=observed or []))
+                         observed=observed or [], jobs=jobs))
     report = dataclasses.replace(report, invocation=started)
-    for error in report.errors:
-        typer.echo(str(error), err=True)
+    if report.errors:  # on stderr whatever the format, so machine output stays parsable
+        from residency_audit.reporters.text import error_lines
+
+        sys.stderr.write("".join(f"{line}\n" for line in error_lines(report.errors)))
     for fmt, target in targets:
         _emit(report, fmt, target, threshold)
     raise typer.Exit(report.exit_code(threshold))
@@ -353,6 +357,8 @@ def schema() -> None:
 
     Save it and point editors at it with `# yaml-language-server: $schema=deployment.schema.json`.
     """
+    import json
+
     from residency_audit.format.schema import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2))
@@ -380,6 +386,8 @@ def rules_list(
 
     packs = load_rules(rules or [], kb.default())
     if output_format == "json":
+        import json
+
         items = [{"id": r.id, "pack": r.pack, "severity": r.severity.label, "title": r.title,
                   "applies_to": list(r.applies_to),
                   "references": [{"label": x.label, "url": x.url} for x in r.references],
@@ -422,6 +430,8 @@ def rules_coverage(
             raise UsageError(f"--pack: no requirement mapping for {pack!r} (mapped packs: "
                              f"{', '.join(names)})")
     if output_format == "json":
+        import json
+
         typer.echo(json.dumps(as_json(items), indent=2, ensure_ascii=False))
     else:
         typer.echo(as_text(items), nl=False)

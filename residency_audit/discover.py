@@ -10,12 +10,14 @@ import datetime as dt
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from residency_audit.attribution import Attribution, Attributor
-from residency_audit.errors import UsageError
+from residency_audit.errors import InputError, UsageError
 from residency_audit.hostnames import hostname_problem, normalise_hostname
 from residency_audit.kb import KnowledgeBase
-from residency_audit.model import Deployment
+from residency_audit.model import Deployment, Diagnostic
 from residency_audit.observations import (
     KIND,
     SCHEMA_VERSION,
@@ -25,6 +27,10 @@ from residency_audit.observations import (
 )
 
 Request = tuple[str, Purpose]
+
+
+if TYPE_CHECKING:
+    from residency_audit.endpoints import ObservationIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +125,29 @@ def unreadable(observations: Iterable[DnsObservations]) -> list[str]:
             lines.append(f"dns: {len(bad)} name(s) could not be read from {obs.resolver}: "
                          f"{listed}{more}")
     return lines
+
+
+def dns_index(files: Sequence[Path], settings: DnsSettings | None, deployments: Sequence[Path],
+              kb: KnowledgeBase, errors: list[Diagnostic]) -> tuple[ObservationIndex, list[str]]:
+    """DNS observations for the endpoint checks of `check`: read from `files` (--dns) and/or
+    resolved now for every name the `deployments` declare (--resolve). Files that cannot be
+    read are reported by the audit itself; names that could not be resolved make it partial."""
+    from residency_audit.endpoints import ObservationIndex
+    from residency_audit.format import load_deployment
+    from residency_audit.observations import load_observations
+
+    sets: list[DnsObservations] = []
+    if settings is not None:
+        declared = []
+        for path in deployments:
+            try:
+                declared.append(load_deployment(path, str(path))[0])
+            except InputError:
+                continue  # the audit of that file reports it
+        sets.append(resolve(requests_of(declared), settings, kb, observed_on=dt.date.today()))
+    for path in files:
+        try:
+            sets.append(load_observations(path))
+        except InputError as exc:
+            errors += exc.diagnostics
+    return ObservationIndex(sets), unreadable(sets)

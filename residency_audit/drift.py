@@ -14,21 +14,31 @@ declaration of "our S3 buckets in eu-west-3").
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from residency_audit.engine.subjects import Subject, common_facts
+from residency_audit.errors import InputError
+from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
+from residency_audit.loader import load_document
 from residency_audit.model import (
     Component,
     Deployment,
     EncryptionSide,
     Evidence,
     Fact,
+    InputFile,
     Key,
     KeyManagement,
     Span,
 )
+
+if TYPE_CHECKING:
+    from residency_audit.pipeline import Auditor, FileResult
 
 CONTROL = {KeyManagement.PROVIDER_MANAGED: 0, KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS: 1,
            KeyManagement.EXTERNAL_KEY_STORE: 2, KeyManagement.CUSTOMER_HELD: 3}
@@ -213,3 +223,42 @@ def _origin(observed: Deployment, path: str, evidence: Evidence | None) -> str:
         return where
     return (f"{where} (observed: {evidence.service} {evidence.call} in "
             f"{evidence.region or 'global'} at {evidence.observed_at})")
+
+
+def observation_gaps(d: Deployment) -> list[str]:
+    """Why an observed deployment is partial: one line per call that could not be read."""
+    if d.observation is None:
+        return []
+    return [f"{d.path}: {g.service} {g.call} in {g.region or 'global'} not observed: {g.reason}"
+            + (f" (needs {g.permission})" if g.permission else "")
+            for g in d.observation.not_observed]
+
+
+def audit_observed(files: Sequence[Path], declared: Sequence[Deployment],
+                   auditor: Auditor) -> Iterator[FileResult]:
+    """Drift of each observed deployment (`check --observed`) from the declared ones, and the
+    gaps of its observation, one result per observed file."""
+    from residency_audit.engine.evaluate import judge_subjects
+    from residency_audit.pipeline import FileResult
+
+    o, kb = auditor.options, auditor.knowledge
+    for path in files:
+        display = str(path)
+        try:
+            document = load_document(path, display)
+            seen = parse_deployment(document)
+        except InputError as exc:
+            yield FileResult(InputFile(display, "", None, role="observed"),
+                             errors=list(exc.diagnostics))
+            continue
+        out = FileResult(InputFile(display, hashlib.sha256(document.raw).hexdigest(), seen.name,
+                                   role="observed"), partial=observation_gaps(seen))
+        grouped: dict[str, list[Subject]] = {seen.name: list(gap_subjects(seen))}
+        for name, subject in drift_subjects(declared, seen, kb, o.as_of):
+            grouped.setdefault(name, []).append(subject)
+        for name, items in grouped.items():
+            result = judge_subjects(items, auditor.rules, kb=kb, as_of=o.as_of, deployment=name,
+                                    parameters=o.parameters)
+            out.findings += result.findings
+            out.checks += result.checks
+        yield out

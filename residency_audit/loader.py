@@ -8,34 +8,54 @@ interpreter on very deep flow nesting.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
-from yaml.nodes import Node
+from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from residency_audit.errors import InputError
 from residency_audit.model import Diagnostic, Span
 
-MAX_BYTES = 8 * 1024 * 1024
-"""Largest input accepted; a real deployment file is a few kilobytes."""
+MAX_BYTES = 1024 * 1024
+"""Largest input accepted. A real deployment file is a few kilobytes (a 160-line one is 5 KB);
+one MiB of `[a,a,a,...]` is already 500,000 nodes, about half a second and 150 MB to compose."""
 MAX_FLOW_DEPTH = 200
 """Deepest `[`/`{` nesting accepted; libyaml segfaults somewhere past ~50,000."""
+MAX_INDENT = 1000
+"""Widest run of indentation and block indicators (`- - - x`) opening a line. Block nesting
+needs a deeper column at each level, so this bounds it; PyYAML's libyaml composer recurses in C
+and crashed the interpreter on `- ` repeated 100,000 times."""
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_STR, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null"
+_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
-    """Composes without implicit tag resolution: scalars are read later by the type the field
-    expects (YAML 1.2 style), so resolving `NO` to a YAML 1.1 boolean here would be wasted work
-    and, worse, wrong."""
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """Composes only, and resolves untagged scalars to null or str.
 
-    yaml_implicit_resolvers: dict[str, list[object]] = {}  # noqa: RUF012
+    The converter reads each scalar by the type its field expects (YAML 1.2: `NO` stays Norway),
+    so PyYAML's regex-based YAML 1.1 resolution, called back from libyaml for every scalar,
+    would be a third of the parse time for nothing.
+    """
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            return _NULL if implicit[0] and value in _NULLS else _STR
+        return _SEQ if kind is SequenceNode else _MAP
 
 
 _BRACKETS = re.compile(r"[\[\]{}]")
+_BLOCK_PREFIX = re.compile(r"^[ \t?:-]*", re.MULTILINE)
+_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+         (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +71,17 @@ def read_bytes(path: Path, display: str) -> bytes:
     """Read a file, refusing what is too large or not a regular file."""
     where = Span(display, 1, 1)
     try:
-        size = os.stat(path).st_size
-        if size > MAX_BYTES:
-            raise InputError.at(
-                where,
-                f"file is {size / 1048576:.1f} MiB, larger than the {MAX_BYTES // 1048576} MiB "
-                "limit for a deployment or rule file; split it or check it is the right file",
-            )
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the run, /dev/zero never end
+            raise InputError.at(where, "not a regular file (device, pipe or socket); "
+                                       "expected a YAML file")
+        _check_size(info.st_size, where)
         with open(path, "rb") as handle:
-            return handle.read(MAX_BYTES + 1)
+            raw = handle.read(MAX_BYTES + 1)
+        _check_size(len(raw), where)  # it may have grown since stat
+        return raw
     except FileNotFoundError:
         raise InputError.at(where, "file not found (deleted during the run?)") from None
     except IsADirectoryError:
@@ -68,8 +90,20 @@ def read_bytes(path: Path, display: str) -> bytes:
         raise InputError.at(where, f"cannot read file: {exc.strerror or exc}") from None
 
 
+def _check_size(size: int, where: Span) -> None:
+    if size > MAX_BYTES:
+        raise InputError.at(
+            where,
+            f"file is {size / 1048576:.1f} MiB or more, larger than the {MAX_BYTES // 1048576} "
+            "MiB limit for a deployment or rule file; split it or check it is the right file",
+        )
+
+
 def decode(raw: bytes, display: str) -> str:
     """Decode UTF-8 strictly, pointing at the first bad byte."""
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            raise InputError.at(Span(display, 1, 1), f"{name} text; save the file as UTF-8")
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise InputError.at(
@@ -85,8 +119,21 @@ def decode(raw: bytes, display: str) -> str:
             Span(display, line, column),
             f"invalid UTF-8 byte 0x{raw[exc.start]:02x}; save the file as UTF-8",
         ) from None
-    _check_flow_depth(text, display)
+    check_nesting(text, display)
     return text
+
+
+def check_nesting(text: str, display: str) -> None:
+    """Refuse nesting that could exhaust libyaml's C stack, before it sees the text."""
+    _check_flow_depth(text, display)
+    widest = max(_BLOCK_PREFIX.finditer(text), key=lambda m: m.end() - m.start(), default=None)
+    if widest is not None and widest.end() - widest.start() > MAX_INDENT:
+        line = text.count("\n", 0, widest.start()) + 1
+        raise InputError.at(
+            Span(display, line, 1),
+            f"indentation and block indicators wider than {MAX_INDENT} columns (nesting too "
+            "deep); this is not a deployment file",
+        )
 
 
 def _check_flow_depth(text: str, display: str) -> None:
@@ -107,8 +154,13 @@ def _check_flow_depth(text: str, display: str) -> None:
 def compose(text: str, display: str) -> Node | None:
     """Parse one YAML document into nodes; syntax errors become diagnostics with a position."""
     loader = _Loader(text)
+    # Composed nodes hold no reference cycles (an alias to an ancestor, the only way to make
+    # one, is collected after re-enabling), yet every allocation counts towards a collection
+    # that rescans the whole growing tree: a large file composed 4x slower with gc on.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        root = loader.get_single_node()
+        root: Node | None = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(display, mark.line + 1, mark.column + 1) if mark else Span(display, 1, 1)
@@ -121,6 +173,8 @@ def compose(text: str, display: str) -> Node | None:
         raise InputError.at(Span(display, 1, 1), "nesting too deep to parse") from None
     finally:
         loader.dispose()
+        if collecting:
+            gc.enable()
     return root
 
 
@@ -135,7 +189,7 @@ def load_document(path: Path, display: str | None = None) -> Document:
 def load_text(text: str, display: str) -> Document:
     """Compose YAML given as text (rule examples, tests)."""
     raw = text.encode("utf-8")
-    _check_flow_depth(text, display)
+    check_nesting(text, display)
     return Document(display, raw, compose(text, display))
 
 

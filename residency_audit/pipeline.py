@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from residency_audit import __version__, evidence
 from residency_audit import kb as kb_module
-from residency_audit.drift import drift_subjects, gap_subjects
-from residency_audit.engine.evaluate import audit, judge_subjects
+from residency_audit.drift import gap_subjects, observation_gaps
+from residency_audit.engine.evaluate import audit
 from residency_audit.engine.rules import Pack, Rule, load_packs
-from residency_audit.engine.subjects import Subject
 from residency_audit.errors import InputError, RuleError
 from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
-from residency_audit.loader import load_document
+from residency_audit.loader import Document, compose, decode, read_bytes
 from residency_audit.model import (
     Check,
     Deployment,
@@ -32,6 +31,7 @@ from residency_audit.model import (
     Span,
 )
 from residency_audit.risk import flow_subjects, flows_with_risk, load_model
+from residency_audit.risk.spec import RiskModel
 
 if TYPE_CHECKING:  # DNS, waivers and baselines are imported only by the runs that use them
     from residency_audit.discover import DnsSettings
@@ -57,15 +57,80 @@ class Options:
     """Saved JSON result (`--baseline`); findings in it do not count toward the exit code."""
     observed: Sequence[Path] = ()
     """Observed deployments (`discover` output) compared with the declared ones: drift."""
+    jobs: int = 1
+    """Worker processes for a batch; 0 means one per core (`--jobs`)."""
+
+
+@dataclass(slots=True)
+class FileResult:
+    """One file's part of the report; input errors are data here, never raised."""
+
+    entry: InputFile
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)
+    deployment: Deployment | None = None
+    """Kept only when a later step compares deployments (drift)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Auditor:
+    """Everything a file's audit needs, loaded once per process (or per batch worker)."""
+
+    options: Options
+    knowledge: KnowledgeBase
+    packs: tuple[Pack, ...]
+    model: RiskModel
+    index: ObservationIndex | None = None
+    rules: tuple[Rule, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules", tuple(r for p in self.packs for r in p.rules))
+
+    @classmethod
+    def load(cls, options: Options, knowledge: KnowledgeBase | None = None) -> Auditor:
+        kb = knowledge or kb_module.default()
+        return cls(options, kb, load_rules(options.rule_dirs, kb),
+                   load_model(options.risk_model, law_ids=kb.laws))
+
+    def file(self, path: Path) -> FileResult:
+        display = str(path)
+        digest = ""  # a file that could not be read has no hash; it is never opened twice
+        try:
+            raw = read_bytes(path, display)
+            digest = hashlib.sha256(raw).hexdigest()
+            deployment = parse_deployment(Document(display, raw, compose(decode(raw, display),
+                                                                        display)))
+        except InputError as exc:
+            return FileResult(InputFile(display, digest, None), errors=list(exc.diagnostics))
+        out = FileResult(InputFile(display, digest, deployment.name))
+        o, kb = self.options, self.knowledge
+        try:
+            out.flows = flows_with_risk(deployment, kb, o.as_of, self.model)
+        except InputError as exc:  # the deployment's `risk:` overrides are invalid
+            out.errors += exc.diagnostics
+            return out
+        extra = [*flow_subjects(out.flows, deployment, kb, o.as_of), *gap_subjects(deployment)]
+        if self.index is not None:
+            from residency_audit.endpoints import endpoint_subjects
+
+            extra += endpoint_subjects(deployment, self.index, kb, o.as_of)
+        result = audit(deployment, self.rules, kb=kb, as_of=o.as_of, extra=extra,
+                       parameters=o.parameters)
+        out.findings, out.checks = result.findings, result.checks
+        out.partial = observation_gaps(deployment)
+        if o.observed:
+            out.deployment = deployment
+        return out
 
 
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     """Audit every deployment file under `options.paths`. Files with input errors are reported
     in `Report.errors`; the others are still audited."""
-    knowledge = kb or kb_module.default()
-    packs = load_rules(options.rule_dirs, knowledge)
-    rules = [rule for pack in packs for rule in pack.rules]
-    model = load_model(options.risk_model, law_ids=knowledge.laws)
+    auditor = Auditor.load(options, kb)
+    knowledge, rules, packs = auditor.knowledge, auditor.rules, auditor.packs
     # Waivers and baseline are read first: a mistake in them stops the run before any audit.
     # Their modules are imported only by the runs that use them (start-up time).
     waivers = baseline = None
@@ -77,52 +142,33 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         from residency_audit.results import read_result
 
         baseline = read_result(options.baseline, role="baseline")
-    inputs: list[InputFile] = []
-    findings: list[Finding] = []
-    flows: list[Flow] = []
-    errors: list[Diagnostic] = []
-    checks: list[Check] = []
-    files, walk_errors = collect(options.paths)
-    errors += walk_errors
-    parsed: list[tuple[Deployment, list[Flow]]] = []
-    for path in files:
-        display = str(path)
-        try:
-            document = load_document(path, display)
-            digest = hashlib.sha256(document.raw).hexdigest()
-            deployment = parse_deployment(document)
-        except InputError as exc:
-            errors += exc.diagnostics
-            inputs.append(InputFile(display, _sha256_or_empty(path), None))
-            continue
-        inputs.append(InputFile(display, digest, deployment.name))
-        try:
-            found = flows_with_risk(deployment, knowledge, options.as_of, model)
-        except InputError as exc:  # the deployment's `risk:` overrides are invalid
-            errors += exc.diagnostics
-            continue
-        flows += found
-        parsed.append((deployment, found))
-    index, partial = _dns_observations(options, [d for d, _ in parsed], knowledge, errors)
-    for deployment, found in parsed:
-        extra = list(flow_subjects(found, deployment, knowledge, options.as_of))
-        if index is not None:
-            from residency_audit.endpoints import endpoint_subjects
+    files, errors = collect(options.paths)
+    partial: list[str] = []
+    if options.resolve is not None or options.dns_files:
+        from residency_audit.discover import dns_index
 
-            extra += endpoint_subjects(deployment, index, knowledge, options.as_of)
-        extra += gap_subjects(deployment)
-        result = audit(deployment, rules, kb=knowledge, as_of=options.as_of, extra=extra,
-                       parameters=options.parameters)
-        findings += result.findings
-        checks += result.checks
-    partial += [reason for d, _ in parsed for reason in _partial(d)]
+        index, partial = dns_index(options.dns_files, options.resolve, files, knowledge,
+                                   errors)
+        auditor = Auditor(options, knowledge, packs, auditor.model, index)
+    results = list(_audit_all(files, auditor, parallel=kb is None))
+    inputs = [r.entry for r in results]
+    findings = [f for r in results for f in r.findings]
+    checks = [c for r in results for c in r.checks]
+    flows = [f for r in results for f in r.flows]
+    errors += [e for r in results for e in r.errors]
+    partial += [p for r in results for p in r.partial]
     if options.observed:
-        more = _observations(options, [d for d, _ in parsed], rules, knowledge)
-        inputs += more.inputs
-        findings += more.findings
-        checks += more.checks
-        errors += more.errors
-        partial += more.partial
+        from residency_audit.drift import audit_observed
+
+        declared = [r.deployment for r in results if r.deployment is not None]
+        observed, walk_errors = collect(options.observed)
+        errors += walk_errors
+        for more in audit_observed(observed, declared, auditor):
+            inputs.append(more.entry)
+            findings += more.findings
+            checks += more.checks
+            errors += more.errors
+            partial += more.partial
     if waivers is not None:
         from residency_audit.waivers import apply_waivers
 
@@ -140,11 +186,11 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         inputs=tuple(inputs),
         packs=tuple(PackInfo(p.name, p.title, p.version, p.sha256, len(p.rules)) for p in packs),
         knowledge=tuple((f.name, f.sha256) for f in knowledge.files)
-        + (knowledge.network().files if index is not None else ()),
+        + (knowledge.network().files if auditor.index is not None else ()),
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         errors=tuple(sorted(errors)),
         flows=tuple(sorted(flows, key=lambda f: (f.span.path, f.span.line, f.span.column, f.id))),
-        risk_model=(model.path, model.sha256),
+        risk_model=(auditor.model.path, auditor.model.sha256),
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
         unverified_knowledge=tuple(sorted(o for o in used if o.startswith("kb:"))),
         partial=tuple(partial),
@@ -156,79 +202,20 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     )
 
 
-def _dns_observations(options: Options, deployments: Sequence[Deployment],
-                      knowledge: KnowledgeBase,
-                      errors: list[Diagnostic]) -> tuple[ObservationIndex | None, list[str]]:
-    """DNS observations for the endpoint checks: resolved now (--resolve) and/or read from
-    files (--dns); None when neither was asked for. Unreadable names make the audit partial."""
-    if options.resolve is None and not options.dns_files:
-        return None, []
-    from residency_audit.discover import requests_of, resolve, unreadable
-    from residency_audit.endpoints import ObservationIndex
-    from residency_audit.observations import DnsObservations, load_observations
+def _audit_all(files: Sequence[Path], auditor: Auditor, *, parallel: bool) -> Iterator[FileResult]:
+    """Results in file order, from worker processes when `--jobs` and the batch warrant it.
+    Workers load the bundled knowledge base themselves, so a custom one (tests) and the DNS
+    observations of --dns/--resolve keep the audit in this process."""
+    options = auditor.options
+    if parallel and auditor.index is None and options.jobs != 1 and len(files) > 1:
+        from residency_audit import batch
 
-    sets: list[DnsObservations] = []
-    if options.resolve is not None:
-        sets.append(resolve(requests_of(deployments), options.resolve, knowledge,
-                            observed_on=dt.date.today()))
-    for path in options.dns_files:
-        try:
-            sets.append(load_observations(path))
-        except InputError as exc:
-            errors += exc.diagnostics
-    return ObservationIndex(sets), unreadable(sets)
-
-
-@dataclass(slots=True)
-class _Observed:
-    inputs: list[InputFile] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[Diagnostic] = field(default_factory=list)
-    partial: list[str] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
-
-
-def _by_deployment(pairs: list[tuple[str, Subject]]) -> dict[str, list[Subject]]:
-    grouped: dict[str, list[Subject]] = {}
-    for name, subject in pairs:
-        grouped.setdefault(name, []).append(subject)
-    return grouped
-
-
-def _observations(options: Options, declared: Sequence[Deployment], rules: Sequence[Rule],
-                  knowledge: KnowledgeBase) -> _Observed:
-    """Drift of each observed deployment from the declared ones, and its gaps."""
-    out = _Observed()
-    files, walk_errors = collect(options.observed)
-    out.errors += walk_errors
+        workers = batch.worker_count(options.jobs or batch.default_jobs(), len(files))
+        if workers > 1:
+            yield from batch.audit_parallel(files, options=options, workers=workers)
+            return
     for path in files:
-        try:
-            document = load_document(path, str(path))
-            observed = parse_deployment(document)
-        except InputError as exc:
-            out.errors += exc.diagnostics
-            out.inputs.append(InputFile(str(path), _sha256_or_empty(path), None))
-            continue
-        out.inputs.append(InputFile(str(path), hashlib.sha256(document.raw).hexdigest(),
-                                    observed.name))
-        out.partial += _partial(observed)
-        judged = [(observed.name, s) for s in gap_subjects(observed)]
-        judged += drift_subjects(declared, observed, knowledge, options.as_of)
-        for name, items in _by_deployment(judged).items():
-            result = judge_subjects(items, rules, kb=knowledge, as_of=options.as_of,
-                                    deployment=name, parameters=options.parameters)
-            out.findings += result.findings
-            out.checks += result.checks
-    return out
-
-
-def _partial(d: Deployment) -> list[str]:
-    """Why an observed deployment is partial: one line per call that could not be read."""
-    if d.observation is None:
-        return []
-    return [f"{d.path}: {g.service} {g.call} in {g.region or 'global'} not observed: {g.reason}"
-            + (f" (needs {g.permission})" if g.permission else "")
-            for g in d.observation.not_observed]
+        yield auditor.file(path)
 
 
 def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pack, ...]:
@@ -238,11 +225,6 @@ def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pac
         Diagnostic(rule.span, f"rule {rule.id} cites unknown law id {law!r}")
         for pack in packs for rule in pack.rules for law in rule.laws
         if law not in knowledge.laws
-    ]
-    problems += [
-        Diagnostic(rule.span, f"rule {rule.id} depends on unknown knowledge-base entry {entry!r}")
-        for pack in packs for rule in pack.rules for entry in rule.depends_on
-        if knowledge.entry(entry) is None
     ]
     if problems:
         raise RuleError(problems)
@@ -256,7 +238,7 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     errors: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(_walk(path))
+            files += sorted(_walk(path, errors))
         elif path.exists() or path.is_symlink():
             files.append(path)
         else:
@@ -264,17 +246,13 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return list(dict.fromkeys(files)), errors
 
 
-def _walk(directory: Path) -> Iterator[Path]:
-    for root, dirs, names in os.walk(directory, followlinks=False):
+def _walk(directory: Path, errors: list[Diagnostic]) -> Iterator[Path]:
+    def unreadable(exc: OSError) -> None:  # a directory we cannot list must not pass silently
+        where = Span(str(exc.filename or directory), 1, 1)
+        errors.append(Diagnostic(where, f"cannot list directory: {exc.strerror or exc}"))
+
+    for root, dirs, names in os.walk(directory, onerror=unreadable, followlinks=False):
         dirs.sort()
         for name in names:
             if name.endswith((".yaml", ".yml")):
                 yield Path(root) / name
-
-
-def _sha256_or_empty(path: Path) -> str:
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError:
-        return ""

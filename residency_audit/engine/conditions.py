@@ -13,7 +13,7 @@ from typing import Any, Union
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from residency_audit.engine.operators import OPERATORS, Context
-from residency_audit.format.convert import plain_value, suggestion
+from residency_audit.format.convert import MAX_DEPTH, plain_value, suggestion
 from residency_audit.model import Diagnostic, Fact, Span
 
 Truth = bool | None
@@ -103,7 +103,10 @@ class ConditionParser:
     def fail(self, node: Node, message: str) -> None:
         self.diagnostics.append(Diagnostic(self.span(node), message))
 
-    def parse(self, node: Node) -> Condition | None:
+    def parse(self, node: Node, depth: int = 0) -> Condition | None:
+        if depth > MAX_DEPTH:  # aliases can make a condition contain itself
+            self.fail(node, f"condition nested deeper than {MAX_DEPTH} levels")
+            return None
         if not isinstance(node, MappingNode) or not node.value:
             self.fail(node, "a condition is a mapping: {all: [...]}, {any: [...]}, {not: ...} "
                             "or {field: PATH, OPERATOR: VALUE}")
@@ -118,7 +121,7 @@ class ConditionParser:
                 if not isinstance(items_node, SequenceNode) or not items_node.value:
                     self.fail(items_node, f"'{word}' takes a non-empty list of conditions")
                     return None
-                items = [self.parse(n) for n in items_node.value]
+                items = [self.parse(n, depth + 1) for n in items_node.value]
                 if any(i is None for i in items):
                     return None
                 return cls(tuple(i for i in items if i is not None))
@@ -126,7 +129,7 @@ class ConditionParser:
             if len(keys) != 1:
                 self.fail(node, "'not' must be the only key of its condition")
                 return None
-            inner = self.parse(keys["not"][1])
+            inner = self.parse(keys["not"][1], depth + 1)
             return None if inner is None else Not(inner)
         return self._leaf(node, keys)
 
@@ -154,7 +157,11 @@ class ConditionParser:
             more = suggestion(str(name), known)
             self.fail(field_node, f"unknown field {name!r}{more}")
             return None
-        argument = plain_value(op_value)
+        try:
+            argument = plain_value(op_value)
+        except ValueError as exc:
+            self.fail(op_value, f"operator {op_name!r}: {exc}")
+            return None
         problem = operator.check(argument)
         if problem:
             self.fail(op_value, f"operator {op_name!r}: {problem}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from residency_audit.engine.conditions import Condition, ConditionParser
 from residency_audit.engine.subjects import FIELDS, KINDS
@@ -211,9 +211,13 @@ def _examples(entry: tuple[Node, Node] | None, path: str,
                                           f"examples: unknown list {expect!r}; use pass, fail or "
                                           "unverifiable"))
             continue
-        for item in getattr(v, "value", []):
-            data = plain_value(item)
+        for item in v.value if isinstance(v, SequenceNode) else []:
             span = Span(path, item.start_mark.line + 1, item.start_mark.column + 1)
+            try:
+                data = plain_value(item)
+            except ValueError as exc:
+                diagnostics.append(Diagnostic(span, f"example: {exc}"))
+                continue
             if not isinstance(data, dict):
                 diagnostics.append(Diagnostic(span, "an example is a mapping of facts"))
                 continue

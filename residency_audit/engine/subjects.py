@@ -13,7 +13,7 @@ entry of a looked-up one. A fact nobody knows is simply absent, so rules read it
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,10 +228,16 @@ class Subject:
 class _Builder:
     def __init__(self, d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> None:
         self.d, self.kb, self.as_of = d, kb, as_of
+        self._origins: dict[str, str] = {}
+        self._common: dict[str, Fact] | None = None
+        self._groups: dict[tuple[Any, ...], dict[str, Fact]] = {}
 
     def at(self, yaml_path: str) -> str:
-        span = self.d.locations.get(yaml_path)
-        return str(span) if span else f"{self.d.path}:1:1"
+        origin = self._origins.get(yaml_path)
+        if origin is None:
+            span = self.d.locations.get(yaml_path)
+            origin = self._origins[yaml_path] = str(span) if span else f"{self.d.path}:1:1"
+        return origin
 
     def put(self, facts: dict[str, Fact], path: str, value: Any, yaml_path: str) -> None:
         if value is not None:
@@ -242,6 +248,12 @@ class _Builder:
             facts[path] = Fact(path, value, f"derived: {how}")
 
     def common(self) -> dict[str, Fact]:
+        """Facts every subject shares (built once per deployment; each subject gets a copy)."""
+        if self._common is None:
+            self._common = self._build_common()
+        return dict(self._common)
+
+    def _build_common(self) -> dict[str, Fact]:
         d, f = self.d, {}
         self.put(f, "deployment.name", d.name, "name")
         self.put(f, "data.categories", [c.value for c in d.data.categories], "data.categories")
@@ -312,17 +324,44 @@ class _Builder:
               country: str | None, operator_id: str | None, yaml_path: str) -> dict[str, Fact]:
         f = self.common()
         base = f"components[{ci}]"
+        f.update(self._group(("component", ci), self.component_facts, c, base))
+        self.put(f, "place.role", role, yaml_path)
+        self.derived(f, "place.stores_data", role != "primary" or c.holds_data,
+                     "copies and logs hold data; a primary if its kind stores data")
+        provider_path = (f"{yaml_path}.provider" if f"{yaml_path}.provider" in self.d.locations
+                         else f"{base}.provider")
+        f.update(self._group(("provider", provider_id, provider_path), self.provider_facts,
+                             provider_id, provider_path))
+        self.location(f, provider_id, region, country, yaml_path)
+        f.update(self._group(("operator", operator_id), self.party_facts, "operator",
+                             self.d.party(operator_id)))
+        f.update(self._group(("key", ci, provider_id), self.key, c, ci, provider_id))
+        self.split(f, c, ci)
+        recipient = operator_id or next(
+            (p.id for p in self.d.parties if p.provider == provider_id), None)
+        self.transfer(f, recipient, f.get("location.country"), yaml_path)
+        return f
+
+    def _group(self, key: tuple[Any, ...], build: Callable[..., None],
+               *args: Any) -> dict[str, Fact]:
+        """Facts that several places share (a component's, a provider's, a key's), built once:
+        a deployment has many copies and logs per component."""
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = {}
+            build(group, *args)
+        return group
+
+    def component_facts(self, f: dict[str, Fact], c: Component, base: str) -> None:
         self.put(f, "component.id", c.id, f"{base}.id")
         self.put(f, "component.kind", c.kind.value, f"{base}.kind")
         self.put(f, "component.service", c.service, f"{base}.service")
         self.put(f, "component.clear_text_processing", c.clear_text_processing,
                  f"{base}.clear_text_processing")
         self.put(f, "component.holds_data", c.holds_data, f"{base}.kind")
-        self.put(f, "place.role", role, yaml_path)
-        self.derived(f, "place.stores_data", role != "primary" or c.holds_data,
-                     "copies and logs hold data; a primary if its kind stores data")
-        self.put(f, "provider.id", provider_id, f"{yaml_path}.provider"
-                 if f"{yaml_path}.provider" in self.d.locations else f"{base}.provider")
+
+    def provider_facts(self, f: dict[str, Fact], provider_id: str, provider_path: str) -> None:
+        self.put(f, "provider.id", provider_id, provider_path)
         provider = self.kb.provider(provider_id)
         self.derived(f, "provider.known", provider is not None, "knowledge-base lookup")
         if provider is None:
@@ -342,15 +381,6 @@ class _Builder:
             f["provider.marketed_as_sovereign"] = fact_from(
                 provider, "provider.marketed_as_sovereign", bool(provider.marketed_as_sovereign),
                 origin)  # a label the knowledge base does not record is a label not claimed
-        self.location(f, provider_id, region, country, yaml_path)
-        operator = self.d.party(operator_id)
-        self.party_facts(f, "operator", operator)
-        self.key(f, c, ci, provider_id)
-        self.split(f, c, ci)
-        recipient = operator_id or next(
-            (p.id for p in self.d.parties if p.provider == provider_id), None)
-        self.transfer(f, recipient, f.get("location.country"), yaml_path)
-        return f
 
     def location(self, f: dict[str, Fact], provider_id: str, region: str | None,
                  country: str | None, yaml_path: str) -> None:

@@ -24,10 +24,14 @@ from residency_audit.model import Diagnostic, Span
 
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+MAX_ERRORS = 1000
+"""Errors recorded per file; past this, conversion stops (each one costs a "did you mean")."""
 
 _STANDARD_TAGS = frozenset(
-    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 )
+"""Explicit tags other than these (`!!python/object`, `!!set`, `!custom`) are input errors."""
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
@@ -146,17 +150,24 @@ class Converter:
         self.locations: dict[str, Span] = {}
         self._track = track_locations
         self._visits = 0
+        self.gave_up = False
+        """Set once MAX_ERRORS errors are recorded: conversion then stops."""
 
     def span(self, node: Node) -> Span:
         return Span(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def error(self, node: Node, message: str) -> Any:
-        self.diagnostics.append(Diagnostic(self.span(node), message))
+        if len(self.diagnostics) < MAX_ERRORS:
+            self.diagnostics.append(Diagnostic(self.span(node), message))
+        elif not self.gave_up:
+            self.diagnostics.append(Diagnostic(self.span(node), f"more than {MAX_ERRORS} errors; "
+                                                                "stopped reading this file"))
+            self.gave_up = True
         return INVALID
 
     def convert(self, node: Node, kind: Any, where: str, depth: int = 0) -> Any:
         self._visits += 1
-        if self._visits > MAX_NODES:
+        if self._visits > MAX_NODES or self.gave_up:
             if self._visits == MAX_NODES + 1:
                 self.error(node, f"document expands to more than {MAX_NODES} values "
                                  "(YAML alias bomb?); remove the aliases")
@@ -166,9 +177,9 @@ class Converter:
         if self._track:
             self.locations[where] = self.span(node)
         spec = shape(kind)
+        if node.tag not in _STANDARD_TAGS:
+            return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
         if isinstance(node, ScalarNode):
-            if node.tag not in _STANDARD_TAGS:
-                return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
             if not node.style and node.value in _NULLS:
                 if spec.optional:
                     return None
@@ -244,6 +255,8 @@ class Converter:
 
     def mapping(self, node: Node, cls: type, where: str, depth: int = 0) -> Any:
         """Convert a mapping node into `cls`, reporting unknown, duplicate and missing keys."""
+        if node.tag not in _STANDARD_TAGS:  # the root mapping does not pass through convert()
+            return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
         if not isinstance(node, MappingNode):
             return self.error(node, f"{where or 'document'}: expected a mapping with keys "
                                     f"{', '.join(p.name for p in plan(cls))}")
@@ -253,7 +266,9 @@ class Converter:
         values: dict[str, Any] = {}
         ok = True
         for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
+            if self.gave_up:
+                return INVALID
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in _STANDARD_TAGS:
                 self.error(key_node, "keys must be plain strings")
                 ok = False
                 continue
@@ -295,15 +310,24 @@ class Converter:
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
-def plain_value(node: Node, depth: int = 0) -> Any:
+def plain_value(node: Node, depth: int = 0, budget: list[int] | None = None) -> Any:
     """A node as plain Python data, with YAML 1.2 core-schema scalars (for rule arguments and
-    examples, where no model type directs the reading). Dates stay strings."""
+    examples, where no model type directs the reading). Dates stay strings. Raises ValueError
+    for nesting deeper than MAX_DEPTH, more than MAX_NODES values (aliases) or an unknown tag."""
+    budget = [MAX_NODES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError(f"expands to more than {MAX_NODES} values (YAML alias bomb?)")
     if depth > MAX_DEPTH:
         raise ValueError("nesting too deep")
+    if node.tag not in _STANDARD_TAGS:
+        raise ValueError(f"unsupported YAML tag {node.tag!r}; use plain values")
     if isinstance(node, MappingNode):
-        return {k.value: plain_value(v, depth + 1) for k, v in node.value}
+        if any(not isinstance(k, ScalarNode) for k, _ in node.value):
+            raise ValueError("keys must be plain strings")
+        return {k.value: plain_value(v, depth + 1, budget) for k, v in node.value}
     if isinstance(node, SequenceNode):
-        return [plain_value(v, depth + 1) for v in node.value]
+        return [plain_value(v, depth + 1, budget) for v in node.value]
     text = node.value
     if node.style:  # quoted or block scalar: always a string (plain style is None or '')
         return text

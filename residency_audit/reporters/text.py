@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import groupby
 
-from residency_audit.model import Report, Severity, Status
+from residency_audit.model import Diagnostic, Report, Severity, Status
 from residency_audit.reporters.flows import COLUMNS, caption, groups, row
 
 
@@ -29,6 +30,23 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
             for r in rows]
+
+
+ERRORS_SHOWN_PER_FILE = 50
+"""A hostile file can hold thousands of errors; past this many per file the text says how many
+more there are (the JSON report keeps them all)."""
+
+
+def error_lines(errors: Sequence[Diagnostic], limit: int = ERRORS_SHOWN_PER_FILE) -> list[str]:
+    """`path:line:col: error: message` lines, at most `limit` per file."""
+    out: list[str] = []
+    for path, group in groupby(errors, key=lambda e: e.span.path):
+        items = list(group)
+        out += [str(e) for e in items[:limit]]
+        if len(items) > limit:
+            out.append(f"{path}: ... and {len(items) - limit} more errors "
+                       "(--format json lists them all)")
+    return out
 
 
 def header(report: Report) -> list[str]:

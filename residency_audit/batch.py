@@ -1,0 +1,77 @@
+"""Auditing many files in parallel: one worker process per job, each loading the rule packs and
+the knowledge base once, files handed out in chunks, results returned in input order.
+
+`pipeline.run` calls `audit_parallel` only when there are enough files to repay starting the
+workers; this module (and `multiprocessing`) is imported only then, so checking one file starts
+as fast as before. Workers are forks of this process when it runs a single thread (the CLI):
+nothing to re-import, and the main module is not run again. A process with threads (a test's
+local servers, a host application) gets them from a fork server instead, since forking a thread
+that holds a lock can deadlock the child.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from residency_audit.pipeline import Auditor, FileResult, Options
+
+FILES_PER_WORKER = 16
+"""Fewer files than this per worker are audited in-process: starting a worker (about 0.1 s)
+would cost more than it saves."""
+
+_auditor: Auditor | None = None
+
+
+def default_jobs() -> int:
+    """The cores this process may run on (CPU affinity, as in a container), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(jobs: int, files: int) -> int:
+    """How many workers are worth starting for `files` files with `--jobs jobs`."""
+    return max(1, min(jobs, files // FILES_PER_WORKER))
+
+
+def _start(options: Options) -> None:
+    """Worker initialiser: load the knowledge base, rules and risk model once per worker."""
+    global _auditor
+    _auditor = Auditor.load(options)
+
+
+def _audit(path: Path) -> FileResult:
+    assert _auditor is not None, "worker used before its initialiser ran"
+    return _auditor.file(path)
+
+
+def _start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def audit_parallel(paths: Sequence[Path], *, options: Options,
+                   workers: int) -> Iterator[FileResult]:
+    """`pipeline.Auditor.file` for each path, in `workers` processes; yields results in order."""
+    context = multiprocessing.get_context(_start_method())
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(["residency_audit.pipeline", "residency_audit.batch"])
+    chunk = max(1, min(64, len(paths) // (workers * 8)))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
+                                 initargs=(options,)) as pool:
+            yield from pool.map(_audit, paths, chunksize=chunk)
+    except BrokenProcessPool as exc:
+        # A worker died without raising (killed, out of memory, or a crash in libyaml that the
+        # loader's bounds did not prevent): a bug or the machine, never a verdict on the input.
+        raise RuntimeError(f"a worker process died: {exc}; rerun with --jobs 1 to find "
+                           "the file") from exc

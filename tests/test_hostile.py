@@ -1,0 +1,194 @@
+"""Inputs from strangers: each gets a clear error naming the file (exit 2, never a traceback or
+exit 3), and the other files of a batch are still audited and reported.
+
+Small hostile files live in tests/fixtures/hostile/; big ones are generated into tmp_path. Cases
+that once crashed the interpreter run in a subprocess, so a regression fails this test instead
+of killing the whole test session. The subprocess timeout only guards against a hang.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from residency_audit import pipeline
+from residency_audit.cli import app
+from tests.conftest import AS_OF, FIXTURES, ROOT, SAMPLES
+
+HOSTILE = FIXTURES / "hostile"
+GOOD = SAMPLES / "backup-outside-eea.yaml"
+
+EXPECTED = {
+    "alias-bomb.yaml": "unknown key 'lol'",
+    "python-object.yaml": "unsupported YAML tag 'tag:yaml.org,2002:python/object/apply",
+    "unknown-tag.yaml": "unsupported YAML tag '!custom'",
+    "set-tag.yaml": "unsupported YAML tag 'tag:yaml.org,2002:set'",
+    "empty.yaml": "empty file",
+    "comments-only.yaml": "empty file",
+    "latin-1.yaml": "invalid UTF-8 byte 0xe9",
+    "utf-16.yaml": "UTF-16 text; save the file as UTF-8",
+    "binary.yaml": "binary file (NUL byte)",
+    "two-documents.yaml": "expected a single document",
+}
+
+
+def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The real command in a fresh interpreter (a crash shows as a signal, not a dead pytest)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "residency_audit", "check", *args],
+                          capture_output=True, text=True, timeout=timeout, env=env, check=False)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_hostile_file_is_a_located_error(runner: CliRunner, name: str) -> None:
+    path = HOSTILE / name
+    result = runner.invoke(app, ["check", str(path), "--as-of", str(AS_OF), "-j", "1"])
+    assert result.exit_code == 2, result.output
+    first = next(line for line in result.stderr.splitlines() if "error:" in line)
+    assert first.startswith(f"{path}:"), first
+    assert EXPECTED[name] in result.stderr
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("- " * 100_000 + "x\n", id="block-sequence-100k-deep"),
+    pytest.param("[" * 100_000 + "]" * 100_000 + "\n", id="flow-100k-deep"),
+    pytest.param("{a: " * 10_000 + "1" + "}" * 10_000 + "\n", id="flow-mapping-10k-deep"),
+    pytest.param("".join(" " * i + f"k{i}:\n" for i in range(1200)) + "  " * 1200 + "v\n",
+                 id="block-mapping-1200-deep"),
+    pytest.param("? " * 50_000 + "x\n", id="complex-keys-50k-deep"),
+])
+def test_deep_nesting_is_refused_before_libyaml_recurses(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text(text)
+    result = cli(str(path), "--format", "json", "--as-of", str(AS_OF))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.startswith(f"{path}:")
+    assert "nesting" in result.stderr or "YAML syntax" in result.stderr
+
+
+def test_fifty_megabyte_file_is_refused_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    with path.open("w") as handle:
+        line = "- " + "x" * 98 + "\n"
+        for _ in range(50 * 1024 * 1024 // len(line) + 1):
+            handle.write(line)
+    result = cli(str(path), "--as-of", str(AS_OF))
+    assert result.returncode == 2
+    assert f"{path}:1:1: error: file is 50.0 MiB or more, larger than the 1 MiB limit" \
+        in result.stderr
+
+
+def test_a_flood_of_errors_is_capped_on_the_terminal_but_not_in_json(tmp_path: Path) -> None:
+    path = tmp_path / "keys.yaml"
+    path.write_text("".join(f"key{i}: {i}\n" for i in range(5000)))
+    result = cli(str(path), "--format", "json", "--as-of", str(AS_OF))
+    assert result.returncode == 2
+    shown = result.stderr.splitlines()
+    assert len(shown) == 51
+    assert shown[-1].startswith(f"{path}: ... and ")
+    errors = json.loads(result.stdout)["errors"]
+    assert len(errors) == 1001  # every error up to the converter's limit, then where it stopped
+    assert errors[-1]["message"] == "more than 1000 errors; stopped reading this file"
+
+
+def test_rule_file_with_unknown_operator_is_a_located_error(tmp_path: Path) -> None:
+    pack = tmp_path / "mine"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text("name: mine\ntitle: Mine\nversion: '1'\n")
+    rule = (ROOT / "rules" / "hds" / "HDS-LOC-01.yaml").read_text()
+    rule = rule.replace("id: HDS-LOC-01", "id: MINE-01").replace(
+        "require: {field: location.country, in_eea: true}",
+        "require: {field: location.country, inside: [FR]}")
+    (pack / "MINE-01.yaml").write_text(rule)
+    line = next(i for i, text in enumerate(rule.splitlines(), 1) if text.startswith("require:"))
+    column = rule.splitlines()[line - 1].index("inside") + 1
+    result = cli(str(GOOD), "--rules", str(pack), "--as-of", str(AS_OF))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"{pack / 'MINE-01.yaml'}:{line}:{column}: error: unknown operator 'inside'")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("bomb", [
+    pytest.param("examples:\n  pass: [*l8]\n  fail: [{a: 1}]\n", id="alias-bomb-in-examples"),
+    pytest.param("examples:\n  pass: &self [{x: *self}]\n  fail: [{a: 1}]\n",
+                 id="self-reference-in-examples"),
+])
+def test_rule_file_alias_bomb_is_a_located_error(tmp_path: Path, bomb: str) -> None:
+    pack = tmp_path / "mine"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text("name: mine\ntitle: Mine\nversion: '1'\n")
+    rule = (ROOT / "rules" / "hds" / "HDS-LOC-01.yaml").read_text().replace(
+        "id: HDS-LOC-01", "id: MINE-01")
+    rule = rule[: rule.index("examples:")]
+    bomb_text = bomb.replace("[*l8]", _laughs_inline())
+    (pack / "MINE-01.yaml").write_text(rule + bomb_text)
+    result = cli(str(GOOD), "--rules", str(pack), "--as-of", str(AS_OF))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.startswith(f"{pack / 'MINE-01.yaml'}:")
+    assert "Traceback" not in result.stderr
+
+
+def _laughs_inline() -> str:
+    """A billion-laughs list written inside a rule's examples (anchors defined in place)."""
+    inner = '&a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'
+    for i in range(1, 9):
+        inner = f"&a{i} [{inner}, " + ", ".join([f"*a{i - 1}"] * 8) + "]"
+    return f"[{{x: {inner}}}]"
+
+
+def test_batch_keeps_every_good_file_and_lists_every_error(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(HOSTILE, corpus)
+    shutil.copy(GOOD, corpus / "good.yaml")
+    shutil.copy(SAMPLES / "doctolib-2021.yaml", corpus / "zz-good.yaml")
+    (corpus / "loop").mkdir()
+    (corpus / "loop" / "up").symlink_to(corpus, target_is_directory=True)  # directory loop
+    (corpus / "a-loop.yaml").symlink_to(corpus / "b-loop.yaml")
+    (corpus / "b-loop.yaml").symlink_to(corpus / "a-loop.yaml")
+    (corpus / "dangling.yaml").symlink_to(corpus / "gone.yaml")
+    os.mkfifo(corpus / "pipe.yaml")  # opening it would block the run forever
+
+    outputs = []
+    for jobs in ("1", "2"):
+        result = cli(str(corpus), "--format", "json", "--as-of", str(AS_OF), "-j", jobs)
+        assert result.returncode == 2, result.stderr[-2000:]
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]  # workers change nothing, not even the order
+
+    report = json.loads(outputs[0])
+    audited = {i["path"] for i in report["inputs"] if i["deployment"]}
+    assert audited == {str(corpus / "good.yaml"), str(corpus / "zz-good.yaml")}
+    located = {(f["location"]["path"], f["rule_id"]) for f in report["findings"]}
+    assert (str(corpus / "good.yaml"), "HDS-LOC-01") in located
+    assert (str(corpus / "zz-good.yaml"), "JUR-EXPO-01") in located
+    failed = {e["path"] for e in report["errors"]}
+    expected = {str(corpus / n) for n in EXPECTED} | {
+        str(corpus / n) for n in ("a-loop.yaml", "b-loop.yaml", "dangling.yaml", "pipe.yaml")}
+    assert failed == expected
+    for error in report["errors"]:
+        assert set(error) == {"path", "line", "column", "message"}
+        assert error["line"] >= 1 and error["column"] >= 1 and error["message"]
+    assert report["complete"] is False
+
+
+def test_file_deleted_during_the_run_is_an_error_for_that_file_only(tmp_path: Path) -> None:
+    doomed = tmp_path / "doomed.yaml"
+    shutil.copy(GOOD, doomed)
+    shutil.copy(GOOD, tmp_path / "kept.yaml")
+    files, errors = pipeline.collect([tmp_path])
+    assert files == [doomed, tmp_path / "kept.yaml"] and not errors
+    doomed.unlink()  # after discovery, before it is read
+    auditor = pipeline.Auditor.load(pipeline.Options(paths=[], as_of=AS_OF))
+    result = auditor.file(doomed)
+    assert (result.entry.deployment, result.findings) == (None, [])
+    assert [str(p) for p in result.errors] == [
+        f"{doomed}:1:1: error: file not found (deleted during the run?)"]
+    assert auditor.file(tmp_path / "kept.yaml").findings
