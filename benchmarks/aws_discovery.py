@@ -40,9 +40,11 @@ def main() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         host, port = probe.getsockname()
-    server = subprocess.Popen([sys.executable, "-c", "from moto.server import main; main()",
-                               "-H", host, "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from moto.server import main; main()", "-H", host, "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -53,10 +55,16 @@ def main() -> None:
                 server.kill()
                 raise SystemExit("moto server did not start") from None
             time.sleep(0.1)
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "eu-west-3",
-                       "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-                       "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "eu-west-3",
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+    )
     try:
         import boto3
 
@@ -67,8 +75,11 @@ def main() -> None:
 
         def create(i: int) -> None:
             region = REGIONS[i % len(REGIONS)]
-            extra = {} if region == "us-east-1" else {
-                "CreateBucketConfiguration": {"LocationConstraint": region}}
+            extra = (
+                {}
+                if region == "us-east-1"
+                else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            )
             clients[region].create_bucket(Bucket=f"bench-{i:04d}-{region}", **extra)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -91,8 +102,10 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
     buckets = sum(1 for r in found.resources if r.service == "s3")
-    print(f"{buckets} buckets in {len(REGIONS)} regions, {args.workers} workers: "
-          f"{wall:.2f} s wall, {sum(calls.values())} API calls, {len(found.gaps)} not observed")
+    print(
+        f"{buckets} buckets in {len(REGIONS)} regions, {args.workers} workers: "
+        f"{wall:.2f} s wall, {sum(calls.values())} API calls, {len(found.gaps)} not observed"
+    )
     for name, n in sorted(calls.items()):
         print(f"  {n:5d} {name}")
 

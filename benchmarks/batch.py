@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from corpus import write  # noqa: E402
+from corpus import write
 
-from residency_audit.batch import default_jobs  # noqa: E402
+from residency_audit.batch import default_jobs
 
 
 def run(directory: Path, jobs: int, fmt: str) -> tuple[float, float, int]:
@@ -30,9 +30,24 @@ def run(directory: Path, jobs: int, fmt: str) -> tuple[float, float, int]:
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         done = subprocess.run(
-            [sys.executable, "-m", "residency_audit", "check", str(directory), "--jobs",
-             str(jobs), "--format", fmt, "--as-of", "2026-11-28"],
-            stdout=out, stderr=subprocess.DEVNULL, env=env, check=False)
+            [
+                sys.executable,
+                "-m",
+                "residency_audit",
+                "check",
+                str(directory),
+                "--jobs",
+                str(jobs),
+                "--format",
+                fmt,
+                "--as-of",
+                "2026-11-28",
+            ],
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            check=False,
+        )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -44,18 +59,25 @@ def main(count: int, jobs_list: list[int]) -> None:
         directory = Path(tmp)
         write(directory, count)
         lines = sum(p.read_text().count("\n") for p in sorted(directory.iterdir())[:100]) / 100
-        print(f"batch: {count} generated deployments (~{lines:.0f} lines each), "
-              f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
-        print(f"{'jobs':>5}{'format':>8}{'seconds':>10}{'files/s':>10}{'CPU ms/file':>13}"
-              f"{'exit':>6}")
+        print(
+            f"batch: {count} generated deployments (~{lines:.0f} lines each), "
+            f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
+        )
+        print(
+            f"{'jobs':>5}{'format':>8}{'seconds':>10}{'files/s':>10}{'CPU ms/file':>13}{'exit':>6}"
+        )
         for jobs in jobs_list:
             for fmt in ("text", "json"):
                 wall, cpu, code = run(directory, jobs, fmt)
-                print(f"{jobs:>5}{fmt:>8}{wall:>10.2f}{count / wall:>10.0f}"
-                      f"{cpu * 1000 / count:>13.3f}{code:>6}")
+                print(
+                    f"{jobs:>5}{fmt:>8}{wall:>10.2f}{count / wall:>10.0f}"
+                    f"{cpu * 1000 / count:>13.3f}{code:>6}"
+                )
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"peak RSS of the largest process: {peak:.0f} MB (target <= 300 MB); "
-              "CPU ms/file counts the parent and its workers (waited-for children only)")
+        print(
+            f"peak RSS of the largest process: {peak:.0f} MB (target <= 300 MB); "
+            "CPU ms/file counts the parent and its workers (waited-for children only)"
+        )
 
 
 if __name__ == "__main__":

@@ -18,15 +18,22 @@ KINDS = ("datastore", "compute", "backup", "log-sink", "queue", "analytics", "em
 COPY_KINDS = ("replica", "disaster-recovery", "backup", "snapshot-copy", "export")
 CATEGORIES = ("health", "identification", "contact", "appointment", "financial", "usage")
 CONTEXTS = ("care", "prevention", "diagnosis", "research", "other")
-MANAGEMENT = ("provider-managed", "customer-managed-in-provider-kms", "external-key-store",
-              "customer-held")
+MANAGEMENT = (
+    "provider-managed",
+    "customer-managed-in-provider-kms",
+    "external-key-store",
+    "customer-held",
+)
 COUNTRIES = ("FR", "DE", "IE", "NL", "BE", "IT", "ES", "US", "GB", "CH", "IN", "JP", "CA")
 TOOLS = ("scc-2021", "bcr", "dpf", "adequacy", "art49", "scc-2010")
 
 
 def _regions(knowledge: KnowledgeBase) -> dict[str, list[str]]:
-    return {p: sorted(b.regions) for p, b in knowledge.region_blocks.items()
-            if b.regions and p in knowledge.providers}
+    return {
+        p: sorted(b.regions)
+        for p, b in knowledge.region_blocks.items()
+        if b.regions and p in knowledge.providers
+    }
 
 
 def deployment(index: int, knowledge: KnowledgeBase | None = None) -> str:
@@ -88,8 +95,10 @@ def deployment(index: int, knowledge: KnowledgeBase | None = None) -> str:
             "    copies:",
         ]
         for _ in range(rng.randint(1, 2)):
-            lines += [f"      - kind: {rng.choice(COPY_KINDS)}",
-                      f"        region: {rng.choice(names)}"]
+            lines += [
+                f"      - kind: {rng.choice(COPY_KINDS)}",
+                f"        region: {rng.choice(names)}",
+            ]
         lines += [
             "    logs:",
             f"      - region: {rng.choice(names)}",
@@ -121,20 +130,32 @@ def deployment(index: int, knowledge: KnowledgeBase | None = None) -> str:
     lines += ["", "transfers:"]
     for recipient in ("support-co", f"host-{providers[1]}"):
         tool = rng.choice(TOOLS)
-        lines += [f"  - recipient: {recipient}", f"    tool: {tool}",
-                  f"    countries: [{rng.choice(COUNTRIES)}, US]"]
+        lines += [
+            f"  - recipient: {recipient}",
+            f"    tool: {tool}",
+            f"    countries: [{rng.choice(COUNTRIES)}, US]",
+        ]
         if tool == "scc-2021":
-            lines += [f"    scc_module: {rng.randint(2, 3)}", "    concluded: 2023-03-01",
-                      "    tia_reference: TIA-2023-01", "    tia_date: 2023-02-15"]
+            lines += [
+                f"    scc_module: {rng.randint(2, 3)}",
+                "    concluded: 2023-03-01",
+                "    tia_reference: TIA-2023-01",
+                "    tia_date: 2023-02-15",
+            ]
         elif tool == "art49":
             lines += ["    derogation: 49(1)(a)"]
         elif tool == "scc-2010":
             lines += ["    concluded: 2019-06-01"]
     lines += ["", "certifications:"]
     for provider in providers[:2]:
-        lines += [f"  - holder: host-{provider}", "    scheme: hds",
-                  "    activities: [1, 2, 3, 4, 5, 6]", '    referential: "2024"',
-                  "    issued: 2025-01-15", "    expires: 2028-01-14"]
+        lines += [
+            f"  - holder: host-{provider}",
+            "    scheme: hds",
+            "    activities: [1, 2, 3, 4, 5, 6]",
+            '    referential: "2024"',
+            "    issued: 2025-01-15",
+            "    expires: 2028-01-14",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from residency_audit import kb  # noqa: E402
-from residency_audit.discover import DnsSettings, resolve  # noqa: E402
-from residency_audit.observations import Purpose  # noqa: E402
-from tests.support.dns_server import running_unbound  # noqa: E402
+from residency_audit import kb
+from residency_audit.discover import DnsSettings, resolve
+from residency_audit.observations import Purpose
+from tests.support.dns_server import running_unbound
 
 
 def zone(count: int) -> str:

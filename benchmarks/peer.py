@@ -22,13 +22,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from corpus import deployment  # noqa: E402
+from corpus import deployment
 
-from residency_audit import kb as kb_module  # noqa: E402
-from residency_audit import pipeline  # noqa: E402
-from residency_audit.engine.evaluate import audit  # noqa: E402
-from residency_audit.format import parse_deployment  # noqa: E402
-from residency_audit.loader import load_text  # noqa: E402
+from residency_audit import kb as kb_module
+from residency_audit import pipeline
+from residency_audit.engine.evaluate import audit
+from residency_audit.format import parse_deployment
+from residency_audit.loader import load_text
 
 AS_OF = dt.date(2026, 11, 28)
 CORE = ("HDS-LOC-01", "GDPR-XFER-01", "GDPR-XFER-02", "JUR-EXPO-01")
@@ -37,15 +37,20 @@ CORE = ("HDS-LOC-01", "GDPR-XFER-01", "GDPR-XFER-02", "JUR-EXPO-01")
 def kb_data(knowledge: kb_module.KnowledgeBase) -> dict[str, object]:
     """The knowledge the Rego policy needs, as plain data (same facts our engine consults)."""
     countries = knowledge.countries
-    return {"kb": {
-        "regions": {p: {r: e.country for r, e in b.regions.items()}
-                    for p, b in knowledge.region_blocks.items()},
-        "eea": sorted(c for c in countries if knowledge.in_eea(c, AS_OF)),
-        "adequate": sorted(c for c in countries if knowledge.generally_adequate(c, AS_OF)),
-        "parents": {p.id: p.parent.country for p in knowledge.providers.values()},
-        "compelled": sorted({law.jurisdiction for law in knowledge.laws.values()
-                             if law.compelled_access}),
-    }}
+    return {
+        "kb": {
+            "regions": {
+                p: {r: e.country for r, e in b.regions.items()}
+                for p, b in knowledge.region_blocks.items()
+            },
+            "eea": sorted(c for c in countries if knowledge.in_eea(c, AS_OF)),
+            "adequate": sorted(c for c in countries if knowledge.generally_adequate(c, AS_OF)),
+            "parents": {p.id: p.parent.country for p in knowledge.providers.values()},
+            "compelled": sorted(
+                {law.jurisdiction for law in knowledge.laws.values() if law.compelled_access}
+            ),
+        }
+    }
 
 
 def per_document(run: object, items: list[object], repeat: int = 3) -> float:
@@ -81,20 +86,28 @@ def main(count: int) -> None:
     ours_findings = sum(len(audit(m, rules, kb=knowledge, as_of=AS_OF)) for m in models[:50])
     ours = per_document(lambda m: audit(m, rules, kb=knowledge, as_of=AS_OF), models)
     ours_with_model = per_document(
-        lambda d: audit(parse_deployment(d), rules, kb=knowledge, as_of=AS_OF), documents)
+        lambda d: audit(parse_deployment(d), rules, kb=knowledge, as_of=AS_OF), documents
+    )
     theirs = per_document(opa, plain)
 
-    print(f"peer benchmark: {count} generated deployments (~160 lines), 5 core checks, "
-          f"as of {AS_OF}")
+    print(
+        f"peer benchmark: {count} generated deployments (~160 lines), 5 core checks, as of {AS_OF}"
+    )
     print(f"{'engine':<44}{'ms/document':>12}{'docs/s':>10}")
-    for label, seconds in (("regopy (rego-cpp) set_input + query", theirs),
-                           ("residency-audit engine (audit)", ours),
-                           ("residency-audit convert + audit", ours_with_model)):
+    for label, seconds in (
+        ("regopy (rego-cpp) set_input + query", theirs),
+        ("residency-audit engine (audit)", ours),
+        ("residency-audit convert + audit", ours_with_model),
+    ):
         print(f"{label:<44}{seconds * 1000:>12.3f}{1 / seconds:>10.0f}")
-    print(f"ratio regopy / ours: {theirs / ours:.1f}x (engine), "
-          f"{theirs / ours_with_model:.1f}x (with conversion); target >= 10x")
-    print(f"findings on the first 50 documents: regopy {rego_findings}, ours {ours_findings} "
-          "(ours also reports unverifiable facts and per-place findings)")
+    print(
+        f"ratio regopy / ours: {theirs / ours:.1f}x (engine), "
+        f"{theirs / ours_with_model:.1f}x (with conversion); target >= 10x"
+    )
+    print(
+        f"findings on the first 50 documents: regopy {rego_findings}, ours {ours_findings} "
+        "(ours also reports unverifiable facts and per-place findings)"
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ def median_seconds(command: list[str], runs: int, env: dict[str, str]) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                       check=False)
+        subprocess.run(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -40,8 +41,14 @@ def main(runs: int) -> None:
         'python -c "import typer, yaml"': [sys.executable, "-c", "import typer, yaml"],
         "residency-audit --version": [sys.executable, "-m", "residency_audit", "--version"],
         f"residency-audit check {SAMPLE.name}": [
-            sys.executable, "-m", "residency_audit", "check", str(SAMPLE), "--as-of",
-            "2026-11-28"],
+            sys.executable,
+            "-m",
+            "residency_audit",
+            "check",
+            str(SAMPLE),
+            "--as-of",
+            "2026-11-28",
+        ],
     }
     for command in commands.values():  # warm the page cache
         median_seconds(command, 2, env)

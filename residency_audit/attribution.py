@@ -15,7 +15,7 @@ Otherwise the location stays unknown (None), never guessed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from residency_audit.kb import KnowledgeBase
 from residency_audit.kb.network import GLOBAL, RangeEntry
@@ -25,12 +25,12 @@ INDETERMINATE = "indeterminate"
 _GENERIC_SERVICES = frozenset({"AMAZON"})
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     DNS_SUFFIX = "dns-suffix"
     IP_RANGE = "ip-range"
 
 
-class Confidence(str, Enum):
+class Confidence(StrEnum):
     """high: the provider's own name or a service-specific published range; medium: only a
     catch-all range (AWS's AMAZON) matched."""
 
@@ -55,7 +55,8 @@ class Attribution:
     verified: bool = field(metadata=doc("The knowledge used is marked verified."))
     edge: bool = field(default=False, metadata=doc("Served from CDN or anycast edges."))
     location: str | None = field(
-        default=None, metadata=doc('Country, "indeterminate" (edges), or absent when unknown.'))
+        default=None, metadata=doc('Country, "indeterminate" (edges), or absent when unknown.')
+    )
     region: str | None = field(default=None, metadata=doc("Provider region (ip-range only)."))
 
 
@@ -77,8 +78,13 @@ class Attributor:
             suffix = ".".join(labels[i:])
             provider_id = self._suffixes.get(suffix)
             if provider_id is not None:
-                return self._make(name.lower().rstrip("."), provider_id, Method.DNS_SUFFIX,
-                                  f"suffix {suffix}", edge=self._edge_suffix(provider_id, suffix))
+                return self._make(
+                    name.lower().rstrip("."),
+                    provider_id,
+                    Method.DNS_SUFFIX,
+                    f"suffix {suffix}",
+                    edge=self._edge_suffix(provider_id, suffix),
+                )
         return None
 
     def address(self, address: str) -> Attribution | None:
@@ -97,12 +103,17 @@ class Attributor:
             region = self.kb.region(chosen.provider, chosen.region)
             location = region.country if region is not None else None
         return self._make(
-            address, chosen.provider, Method.IP_RANGE,
+            address,
+            chosen.provider,
+            Method.IP_RANGE,
             f"{chosen.prefix} {chosen.service} {chosen.region} (snapshot of "
             f"{snapshot.as_of.isoformat()})",
-            edge=edge, location=location, region=None if chosen.region == GLOBAL else chosen.region,
+            edge=edge,
+            location=location,
+            region=None if chosen.region == GLOBAL else chosen.region,
             confidence=Confidence.HIGH if specific else Confidence.MEDIUM,
-            source=(snapshot.origin, snapshot.source, snapshot.verified))
+            source=(snapshot.origin, snapshot.source, snapshot.verified),
+        )
 
     def _edge_suffix(self, provider_id: str, suffix: str) -> bool:
         edge = self.network.edges.get(provider_id)
@@ -112,20 +123,43 @@ class Attributor:
         edge = self.network.edges.get(provider_id)
         return edge is not None and (edge.all_names or service in edge.services)
 
-    def _make(self, subject: str, provider_id: str, method: Method, evidence: str, *,
-              edge: bool, location: str | None = None, region: str | None = None,
-              confidence: Confidence = Confidence.HIGH,
-              source: tuple[str, str, bool] | None = None) -> Attribution:
+    def _make(
+        self,
+        subject: str,
+        provider_id: str,
+        method: Method,
+        evidence: str,
+        *,
+        edge: bool,
+        location: str | None = None,
+        region: str | None = None,
+        confidence: Confidence = Confidence.HIGH,
+        source: tuple[str, str, bool] | None = None,
+    ) -> Attribution:
         provider = self.kb.providers[provider_id]
-        origin, url, verified = source or (f"kb:providers.yaml#{provider.id}", provider.source,
-                                           provider.verified)
+        origin, url, verified = source or (
+            f"kb:providers.yaml#{provider.id}",
+            provider.source,
+            provider.verified,
+        )
         if edge:
             location = INDETERMINATE
             edge_entry = self.network.edges[provider_id]
             if not edge_entry.verified:  # the edge claim rests on kb/edges.yaml too
                 origin, verified = f"{origin} + kb:edges.yaml#{provider_id}", False
         return Attribution(
-            subject=subject, provider=provider.id, provider_name=provider.name,
-            parent=provider.parent.name, parent_country=provider.parent.country, method=method,
-            evidence=evidence, source=origin, url=url, confidence=confidence, verified=verified,
-            edge=edge, location=location, region=region)
+            subject=subject,
+            provider=provider.id,
+            provider_name=provider.name,
+            parent=provider.parent.name,
+            parent_country=provider.parent.country,
+            method=method,
+            evidence=evidence,
+            source=origin,
+            url=url,
+            confidence=confidence,
+            verified=verified,
+            edge=edge,
+            location=location,
+            region=region,
+        )

@@ -47,22 +47,42 @@ def lint_rules(directory: Path, kb: KnowledgeBase) -> LintResult:
     warnings: list[Diagnostic] = []
     bundled = {r.id: r for p in load_packs() for r in p.rules}
     for rule in (r for p in packs for r in p.rules):
-        errors += [Diagnostic(rule.span, f"rule {rule.id} cites unknown law id {law!r}")
-                   for law in rule.laws if law not in kb.laws]
-        errors += [Diagnostic(rule.span, f"rule {rule.id} depends on unknown knowledge-base "
-                                         f"entry {e!r}") for e in rule.depends_on
-                   if kb.entry(e) is None]
+        errors += [
+            Diagnostic(rule.span, f"rule {rule.id} cites unknown law id {law!r}")
+            for law in rule.laws
+            if law not in kb.laws
+        ]
+        errors += [
+            Diagnostic(rule.span, f"rule {rule.id} depends on unknown knowledge-base entry {e!r}")
+            for e in rule.depends_on
+            if kb.entry(e) is None
+        ]
         if rule.id in bundled:
-            errors.append(Diagnostic(rule.span, f"rule id {rule.id} is already used by the "
-                                                f"bundled rule in {bundled[rule.id].span.path}"))
+            errors.append(
+                Diagnostic(
+                    rule.span,
+                    f"rule id {rule.id} is already used by the "
+                    f"bundled rule in {bundled[rule.id].span.path}",
+                )
+            )
         if not any(e.expect == "pass" for e in rule.examples):
-            warnings.append(Diagnostic(rule.span, f"rule {rule.id} has no 'pass' example; add "
-                                                  "one so the rule cannot fail everything"))
+            warnings.append(
+                Diagnostic(
+                    rule.span,
+                    f"rule {rule.id} has no 'pass' example; add "
+                    "one so the rule cannot fail everything",
+                )
+            )
         if len(rule.rationale.split()) < 8:
-            warnings.append(Diagnostic(rule.span, f"rule {rule.id}: the rationale is too short "
-                                                  "to explain the legal requirement"))
-    return LintResult(tuple(sorted(errors)), tuple(sorted(warnings)),
-                      sum(len(p.rules) for p in packs))
+            warnings.append(
+                Diagnostic(
+                    rule.span,
+                    f"rule {rule.id}: the rationale is too short to explain the legal requirement",
+                )
+            )
+    return LintResult(
+        tuple(sorted(errors)), tuple(sorted(warnings)), sum(len(p.rules) for p in packs)
+    )
 
 
 def format_lint(result: LintResult) -> Sequence[str]:

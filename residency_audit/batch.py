@@ -59,19 +59,22 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def audit_parallel(paths: Sequence[Path], *, options: Options,
-                   workers: int) -> Iterator[FileResult]:
+def audit_parallel(
+    paths: Sequence[Path], *, options: Options, workers: int
+) -> Iterator[FileResult]:
     """`pipeline.Auditor.file` for each path, in `workers` processes; yields results in order."""
     context = multiprocessing.get_context(_start_method())
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["residency_audit.pipeline", "residency_audit.batch"])
     chunk = max(1, min(64, len(paths) // (workers * 8)))
     try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
-                                 initargs=(options,)) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start, initargs=(options,)
+        ) as pool:
             yield from pool.map(_audit, paths, chunksize=chunk)
     except BrokenProcessPool as exc:
         # A worker died without raising (killed, out of memory, or a crash in libyaml that the
         # loader's bounds did not prevent): a bug or the machine, never a verdict on the input.
-        raise RuntimeError(f"a worker process died: {exc}; rerun with --jobs 1 to find "
-                           "the file") from exc
+        raise RuntimeError(
+            f"a worker process died: {exc}; rerun with --jobs 1 to find the file"
+        ) from exc

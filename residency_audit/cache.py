@@ -50,7 +50,7 @@ def cached(kind: str, contents: Iterable[tuple[str, bytes]], build: Callable[[],
     try:
         with open(path, "rb") as handle:
             return pickle.load(handle)  # type: ignore[no-any-return]
-    except Exception:  # noqa: BLE001, S110 - missing, corrupt or foreign entry: parse instead
+    except Exception:
         pass
     value = build()
     try:

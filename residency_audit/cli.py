@@ -31,6 +31,7 @@ FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "never")
 FORMATS = "|".join(f.value for f in OutputFormat)
 ARGV_KEY = "residency_audit.argv"
 
+
 class _Group(TyperGroup):
     """Keeps the arguments as given, so evidence reports can show the exact command line
     (`sys.argv` is wrong under typer's CliRunner and when embedded)."""
@@ -55,8 +56,9 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="List, inspect, test and lint rule packs.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
-discover_app = typer.Typer(help="Observe what really serves a deployment: AWS accounts, DNS.",
-                           no_args_is_help=True)
+discover_app = typer.Typer(
+    help="Observe what really serves a deployment: AWS accounts, DNS.", no_args_is_help=True
+)
 app.add_typer(discover_app, name="discover")
 kb_app = typer.Typer(help="Maintain the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
@@ -84,9 +86,11 @@ def handled(command: F) -> F:
         except Exception as exc:
             if _state["debug"]:
                 traceback.print_exc()
-            typer.echo(f"residency-audit: internal error: {type(exc).__name__}: {exc}\n"
-                       "This is a bug; rerun with --debug for a traceback and report it.",
-                       err=True)
+            typer.echo(
+                f"residency-audit: internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug; rerun with --debug for a traceback and report it.",
+                err=True,
+            )
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
@@ -101,8 +105,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -127,43 +135,98 @@ def parse_fail_on(text: str) -> Severity | None:
 def check(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Deployment files or directories.")],
-    output_format: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output.")] = None,
-    output: Annotated[list[Path] | None, typer.Option(
-        "--output", "-o", help="Where the matching --format goes (default: stdout).")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        help="Evaluate the law as of this date (YYYY-MM-DD; default today).")] = None,
-    waivers: Annotated[Path | None, typer.Option(
-        "--waivers", help="YAML file of accepted risks (rule, target, justification, "
-                          "approved_by, expires).")] = None,
-    baseline: Annotated[Path | None, typer.Option(
-        "--baseline", help="Saved JSON result; only findings absent from it count.")] = None,
-    fail_on: Annotated[str, typer.Option(
-        help="Exit 1 when a finding has this severity or more: "
-             + "|".join(FAIL_ON_CHOICES) + ".")] = "high",
-    rules: Annotated[list[Path] | None, typer.Option(
-        "--rules", help="Extra rule pack directory; repeatable.")] = None,
-    dns: Annotated[list[Path] | None, typer.Option(
-        "--dns", help="DNS observations from `discover dns`: check declared hostnames and mail "
-                      "domains against them; repeatable.")] = None,
-    resolve: Annotated[bool, typer.Option(
-        "--resolve", help="Resolve declared hostnames and mail domains now and check them.")] = False,
-    nameserver: Annotated[list[str] | None, typer.Option(
-        "--nameserver", help="With --resolve: DNS server IP to ask (default: the system's); "
-                             "repeatable.")] = None,
+    output_format: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output."
+        ),
+    ] = None,
+    output: Annotated[
+        list[Path] | None,
+        typer.Option("--output", "-o", help="Where the matching --format goes (default: stdout)."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Evaluate the law as of this date (YYYY-MM-DD; default today)."),
+    ] = None,
+    waivers: Annotated[
+        Path | None,
+        typer.Option(
+            "--waivers",
+            help="YAML file of accepted risks (rule, target, justification, approved_by, expires).",
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Saved JSON result; only findings absent from it count."),
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="Exit 1 when a finding has this severity or more: "
+            + "|".join(FAIL_ON_CHOICES)
+            + "."
+        ),
+    ] = "high",
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rule pack directory; repeatable.")
+    ] = None,
+    dns: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--dns",
+            help="DNS observations from `discover dns`: check declared hostnames and mail "
+            "domains against them; repeatable.",
+        ),
+    ] = None,
+    resolve: Annotated[
+        bool,
+        typer.Option(
+            "--resolve", help="Resolve declared hostnames and mail domains now and check them."
+        ),
+    ] = False,
+    nameserver: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--nameserver",
+            help="With --resolve: DNS server IP to ask (default: the system's); repeatable.",
+        ),
+    ] = None,
     port: Annotated[int, typer.Option(help="With --resolve: DNS server port.")] = 53,
-    risk_model: Annotated[Path | None, typer.Option(
-        "--risk-model", help="Transfer-risk model file replacing the bundled one "
-                             "(start from `residency-audit risk-model`).")] = None,
-    tia_max_age: Annotated[int | None, typer.Option(
-        "--tia-max-age", metavar="DAYS", min=0,
-        help="A transfer impact assessment older than this is stale (default 365).")] = None,
-    observed: Annotated[list[Path] | None, typer.Option(
-        "--observed", help="Observed deployment (file or directory) written by `discover`; "
-                           "adds drift findings. Repeatable.")] = None,
-    jobs: Annotated[int, typer.Option(
-        "--jobs", "-j", min=0,
-        help="Worker processes for many files (default 0: one per core; 1: no workers).")] = 0,
+    risk_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--risk-model",
+            help="Transfer-risk model file replacing the bundled one "
+            "(start from `residency-audit risk-model`).",
+        ),
+    ] = None,
+    tia_max_age: Annotated[
+        int | None,
+        typer.Option(
+            "--tia-max-age",
+            metavar="DAYS",
+            min=0,
+            help="A transfer impact assessment older than this is stale (default 365).",
+        ),
+    ] = None,
+    observed: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--observed",
+            help="Observed deployment (file or directory) written by `discover`; "
+            "adds drift findings. Repeatable.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Worker processes for many files (default 0: one per core; 1: no workers).",
+        ),
+    ] = 0,
 ) -> None:
     """Audit deployment files against the rule packs."""
     from residency_audit.invocation import invocation
@@ -176,10 +239,21 @@ def check(
     if not resolve and (nameserver or port != 53):
         raise UsageError("--nameserver and --port apply to --resolve; add --resolve")
     started = invocation(_argv(ctx), fail_on=threshold)
-    report = run(Options(paths=paths, as_of=parse_as_of(as_of), rule_dirs=rules or [],
-                         dns_files=dns or [], resolve=settings, risk_model=risk_model,
-                         parameters=parameters, waivers=waivers, baseline=baseline,
-                         observed=observed or [], jobs=jobs))
+    report = run(
+        Options(
+            paths=paths,
+            as_of=parse_as_of(as_of),
+            rule_dirs=rules or [],
+            dns_files=dns or [],
+            resolve=settings,
+            risk_model=risk_model,
+            parameters=parameters,
+            waivers=waivers,
+            baseline=baseline,
+            observed=observed or [],
+            jobs=jobs,
+        )
+    )
     report = dataclasses.replace(report, invocation=started)
     if report.errors:  # on stderr whatever the format, so machine output stays parsable
         from residency_audit.reporters.text import error_lines
@@ -195,12 +269,19 @@ def check(
 def report(
     ctx: typer.Context,
     result: Annotated[Path, typer.Argument(help="JSON result of `check --format json`.")],
-    output_format: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output.")] = None,
-    output: Annotated[list[Path] | None, typer.Option(
-        "--output", "-o", help="Where the matching --format goes (default: stdout).")] = None,
-    fail_on: Annotated[str, typer.Option(
-        help="Threshold the verdict and SARIF exit code are computed with.")] = "high",
+    output_format: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output."
+        ),
+    ] = None,
+    output: Annotated[
+        list[Path] | None,
+        typer.Option("--output", "-o", help="Where the matching --format goes (default: stdout)."),
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Threshold the verdict and SARIF exit code are computed with.")
+    ] = "high",
 ) -> None:
     """Re-render a saved JSON result (HTML, Markdown, SARIF, JUnit, PDF) without re-auditing."""
     from residency_audit.invocation import invocation
@@ -209,8 +290,10 @@ def report(
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
     saved = read_result(result, role="result")
-    rendered = dataclasses.replace(saved.report, invocation=invocation(
-        _argv(ctx), fail_on=threshold, rendered_from=saved.input))
+    rendered = dataclasses.replace(
+        saved.report,
+        invocation=invocation(_argv(ctx), fail_on=threshold, rendered_from=saved.input),
+    )
     for fmt, target in targets:
         _emit(rendered, fmt, target, threshold)
 
@@ -224,7 +307,8 @@ def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat
         raise UsageError("more --output than --format options; pair each output with a format")
     targets: list[tuple[OutputFormat, Path | None]] = [
         (OutputFormat(fmt), outputs[i] if i < len(outputs) else None)
-        for i, fmt in enumerate(formats)]
+        for i, fmt in enumerate(formats)
+    ]
     if sum(1 for _, target in targets if target is None) > 1:
         raise UsageError("only one --format can go to stdout; give the others an --output")
     for fmt, target in targets:
@@ -233,8 +317,9 @@ def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat
     return targets
 
 
-def _emit(report: Report, fmt: OutputFormat, target: Path | None,
-          threshold: Severity | None) -> None:
+def _emit(
+    report: Report, fmt: OutputFormat, target: Path | None, threshold: Severity | None
+) -> None:
     if fmt is OutputFormat.TEXT and target is None and _rich_terminal():
         from rich.console import Console
 
@@ -265,28 +350,49 @@ def _rich_terminal() -> bool:
 @handled
 def discover_aws(
     profile: Annotated[str | None, typer.Option(help="AWS profile (as in the AWS CLI).")] = None,
-    region: Annotated[list[str] | None, typer.Option(
-        "--region", help="Region to read; repeatable (default: every enabled region).")] = None,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="File to write (default stdout); a directory with "
-                               "--all-accounts.")] = None,
-    all_accounts: Annotated[bool, typer.Option(
-        "--all-accounts", help="Every account of the AWS Organization (needs --role-name).")
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--region", help="Region to read; repeatable (default: every enabled region)."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (default stdout); a directory with --all-accounts.",
+        ),
+    ] = None,
+    all_accounts: Annotated[
+        bool,
+        typer.Option(
+            "--all-accounts", help="Every account of the AWS Organization (needs --role-name)."
+        ),
     ] = False,
-    role_name: Annotated[str | None, typer.Option(
-        help="Role assumed in each member account with --all-accounts.")] = None,
-    shard: Annotated[str | None, typer.Option(
-        help="With --all-accounts, read only shard I of N (e.g. 2/4), for parallel CI jobs.")
+    role_name: Annotated[
+        str | None, typer.Option(help="Role assumed in each member account with --all-accounts.")
     ] = None,
-    data: Annotated[list[str] | None, typer.Option(
-        "--data", help="Data categories the account holds (not observable); default health.")
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="With --all-accounts, read only shard I of N (e.g. 2/4), for parallel CI jobs."
+        ),
     ] = None,
-    health_context: Annotated[str, typer.Option(
-        help="Origin of health data (not observable): care, prevention, ... or none.")] = "care",
-    controller_country: Annotated[str, typer.Option(
-        help="Country of the account owner (not observable); ZZ = unknown.")] = "ZZ",
-    max_attempts: Annotated[int, typer.Option(
-        help="Attempts per API call, retries included.")] = 5,
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data", help="Data categories the account holds (not observable); default health."
+        ),
+    ] = None,
+    health_context: Annotated[
+        str,
+        typer.Option(help="Origin of health data (not observable): care, prevention, ... or none."),
+    ] = "care",
+    controller_country: Annotated[
+        str, typer.Option(help="Country of the account owner (not observable); ZZ = unknown.")
+    ] = "ZZ",
+    max_attempts: Annotated[int, typer.Option(help="Attempts per API call, retries included.")] = 5,
 ) -> None:
     """Read an AWS account (S3, KMS, RDS, DynamoDB, Backup, CloudFront) into an observed
     deployment that `check` audits and compares with the declared one.
@@ -309,9 +415,13 @@ def discover_aws(
     except ValueError as exc:
         raise UsageError(f"--data/--health-context: {exc}") from None
     options = DiscoverOptions(
-        profile=profile, regions=tuple(region or ()), role_name=role_name,
-        shard=parse_shard(shard), max_attempts=max_attempts,
-        assumptions=Assumptions(categories, context, controller_country))
+        profile=profile,
+        regions=tuple(region or ()),
+        role_name=role_name,
+        shard=parse_shard(shard),
+        max_attempts=max_attempts,
+        assumptions=Assumptions(categories, context, controller_country),
+    )
     bar = _ProgressBar() if sys.stderr.isatty() else None
     try:
         observed = discover_aws(options, progress=bar.start if bar else None)
@@ -323,13 +433,19 @@ def discover_aws(
         sys.stdout.write(observed[0].text)
     for item in observed:
         for gap in item.gaps:
-            typer.echo(f"aws {item.account}: not observed: {gap.service} {gap.call} in "
-                       f"{gap.region or 'global'}: {gap.reason}"
-                       + (f"; needs {gap.permission}" if gap.permission else ""), err=True)
+            typer.echo(
+                f"aws {item.account}: not observed: {gap.service} {gap.call} in "
+                f"{gap.region or 'global'}: {gap.reason}"
+                + (f"; needs {gap.permission}" if gap.permission else ""),
+                err=True,
+            )
     partial = sum(1 for item in observed if item.gaps)
     if partial:
-        typer.echo(f"PARTIAL: {partial} account(s) not fully observed; `check` will report "
-                   "the audit as partial", err=True)
+        typer.echo(
+            f"PARTIAL: {partial} account(s) not fully observed; `check` will report "
+            "the audit as partial",
+            err=True,
+        )
 
 
 class _ProgressBar:
@@ -388,13 +504,21 @@ def rules_list(
     if output_format == "json":
         import json
 
-        items = [{"id": r.id, "pack": r.pack, "severity": r.severity.label, "title": r.title,
-                  "applies_to": list(r.applies_to),
-                  "references": [{"label": x.label, "url": x.url} for x in r.references],
-                  "effective_from": r.effective_from.isoformat() if r.effective_from else None,
-                  "effective_until": r.effective_until.isoformat() if r.effective_until else None,
-                  "depends_on": list(r.depends_on)}
-                 for p in packs for r in p.rules]
+        items = [
+            {
+                "id": r.id,
+                "pack": r.pack,
+                "severity": r.severity.label,
+                "title": r.title,
+                "applies_to": list(r.applies_to),
+                "references": [{"label": x.label, "url": x.url} for x in r.references],
+                "effective_from": r.effective_from.isoformat() if r.effective_from else None,
+                "effective_until": r.effective_until.isoformat() if r.effective_until else None,
+                "depends_on": list(r.depends_on),
+            }
+            for p in packs
+            for r in p.rules
+        ]
         typer.echo(json.dumps(items, indent=2, ensure_ascii=False))
         return
     if output_format != "text":
@@ -427,8 +551,9 @@ def rules_coverage(
         names = sorted(c.pack for c in items)
         items = [c for c in items if c.pack == pack]
         if not items:
-            raise UsageError(f"--pack: no requirement mapping for {pack!r} (mapped packs: "
-                             f"{', '.join(names)})")
+            raise UsageError(
+                f"--pack: no requirement mapping for {pack!r} (mapped packs: {', '.join(names)})"
+            )
     if output_format == "json":
         import json
 
@@ -489,8 +614,9 @@ def explain(
     typer.echo(describe_rule(rule_id, packs, knowledge))
 
 
-def _dns_settings(nameservers: list[str], port: int, timeout: float = 2.0,
-                  workers: int = 32) -> Any:
+def _dns_settings(
+    nameservers: list[str], port: int, timeout: float = 2.0, workers: int = 32
+) -> Any:
     from residency_audit.discover import DnsSettings
 
     settings = DnsSettings(tuple(nameservers), port, timeout, workers)
@@ -509,20 +635,33 @@ def _today() -> dt.date:
 @discover_app.command("dns")
 @handled
 def discover_dns(
-    hosts: Annotated[list[str] | None, typer.Argument(
-        help="Hostnames to resolve (CNAME chain, A, AAAA, NS).")] = None,
-    from_: Annotated[list[Path] | None, typer.Option(
-        "--from", help="Deployment file whose hostnames and mail domains to resolve; "
-                       "repeatable.")] = None,
-    mail: Annotated[list[str] | None, typer.Option(
-        "--mail", help="Mail domain to resolve (MX and its exchangers); repeatable.")] = None,
-    nameserver: Annotated[list[str] | None, typer.Option(
-        "--nameserver", help="DNS server IP to ask (default: the system's); repeatable.")] = None,
+    hosts: Annotated[
+        list[str] | None, typer.Argument(help="Hostnames to resolve (CNAME chain, A, AAAA, NS).")
+    ] = None,
+    from_: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from",
+            help="Deployment file whose hostnames and mail domains to resolve; repeatable.",
+        ),
+    ] = None,
+    mail: Annotated[
+        list[str] | None,
+        typer.Option("--mail", help="Mail domain to resolve (MX and its exchangers); repeatable."),
+    ] = None,
+    nameserver: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--nameserver", help="DNS server IP to ask (default: the system's); repeatable."
+        ),
+    ] = None,
     port: Annotated[int, typer.Option(help="DNS server port.")] = 53,
     timeout: Annotated[float, typer.Option(help="Seconds per query attempt.")] = 2.0,
     workers: Annotated[int, typer.Option(help="Names resolved at once.")] = 32,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the observations YAML here (default: stdout).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the observations YAML here (default: stdout)."),
+    ] = None,
 ) -> None:
     """Resolve names and attribute each CNAME hop and address to a provider.
 
@@ -535,12 +674,17 @@ def discover_dns(
     from residency_audit.observations import dump_observations
 
     requests = cli_requests(hosts or [], mail or [])
-    requests += [r for r in requests_of(load_deployment(p)[0] for p in from_ or [])
-                 if r not in requests]
+    requests += [
+        r for r in requests_of(load_deployment(p)[0] for p in from_ or []) if r not in requests
+    ]
     if not requests:
         raise UsageError("discover dns: give hostnames, --mail DOMAIN or --from DEPLOYMENT.yaml")
-    observations = resolve(requests, _dns_settings(nameserver or [], port, timeout, workers),
-                           kb.default(), observed_on=_today())
+    observations = resolve(
+        requests,
+        _dns_settings(nameserver or [], port, timeout, workers),
+        kb.default(),
+        observed_on=_today(),
+    )
     text = dump_observations(observations)
     if output is None:
         sys.stdout.write(text)
@@ -552,27 +696,39 @@ def discover_dns(
     counts: dict[str, int] = {}
     for name in observations.names:
         counts[name.status.value] = counts.get(name.status.value, 0) + 1
-    typer.echo(f"discover dns: {len(observations.names)} name(s) via {observations.resolver}: "
-               + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())), err=True)
+    typer.echo(
+        f"discover dns: {len(observations.names)} name(s) via {observations.resolver}: "
+        + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())),
+        err=True,
+    )
 
 
 @kb_app.command("refresh-ip-ranges")
 @handled
 def kb_refresh_ip_ranges(
-    files: Annotated[list[Path], typer.Argument(
-        help="AWS's ip-ranges.json, or Cloudflare's ips-v4 and ips-v6 lists, as downloaded.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="AWS's ip-ranges.json, or Cloudflare's ips-v4 and ips-v6 lists, as downloaded."
+        ),
+    ],
     provider: Annotated[str, typer.Option(help="aws or cloudflare.")] = "aws",
-    data_dir: Annotated[Path | None, typer.Option(
-        "--data-dir", help="Knowledge-base data directory to update (default: the bundled "
-                           "one).")] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="Knowledge-base data directory to update (default: the bundled one)."
+        ),
+    ] = None,
 ) -> None:
     """Import published IP ranges downloaded by hand; nothing is written unless they are valid."""
     from residency_audit.kb import DATA_DIR
     from residency_audit.kb.network import install_snapshot
 
     snapshot, target = install_snapshot(provider, files, data_dir or DATA_DIR, today=_today())
-    typer.echo(f"kb: {len(snapshot.entries)} {provider} prefixes as of {snapshot.as_of} written "
-               f"to {target}")
+    typer.echo(
+        f"kb: {len(snapshot.entries)} {provider} prefixes as of {snapshot.as_of} written "
+        f"to {target}"
+    )
 
 
 def main() -> None:

@@ -67,25 +67,35 @@ def load_mapping(pack: Pack, known_rules: set[str], kb: KnowledgeBase) -> Covera
     if document.root is not None:
         mapping = converter.mapping(document.root, Mapping, "")
     if mapping is INVALID:
-        raise RuleError(converter.diagnostics or [Diagnostic(Span(document.path, 1, 1),
-                                                             "empty mapping file")])
+        raise RuleError(
+            converter.diagnostics or [Diagnostic(Span(document.path, 1, 1), "empty mapping file")]
+        )
     problems: list[Diagnostic] = []
     for req in mapping.requirements:
         if bool(req.rules) == bool(req.manual):
-            problems.append(Diagnostic(req.span, f"{req.id}: give either rules or a manual "
-                                                 "reason"))
-        problems += [Diagnostic(req.span, f"{req.id}: unknown rule {rule_id}")
-                     for rule_id in req.rules if rule_id not in known_rules]
+            problems.append(Diagnostic(req.span, f"{req.id}: give either rules or a manual reason"))
+        problems += [
+            Diagnostic(req.span, f"{req.id}: unknown rule {rule_id}")
+            for rule_id in req.rules
+            if rule_id not in known_rules
+        ]
     entry = kb.instrument(mapping.instrument)
     if entry is None:
-        problems.append(Diagnostic(Span(document.path, 1, 1), f"unknown knowledge-base "
-                                                              f"instrument {mapping.instrument!r}"))
+        problems.append(
+            Diagnostic(
+                Span(document.path, 1, 1),
+                f"unknown knowledge-base instrument {mapping.instrument!r}",
+            )
+        )
     if problems:
         raise RuleError(sorted(problems))
     assert entry is not None
-    return Coverage(pack.name, mapping,
-                    entry.valid_from.isoformat() if entry.valid_from else None,
-                    entry.valid_until.isoformat() if entry.valid_until else None)
+    return Coverage(
+        pack.name,
+        mapping,
+        entry.valid_from.isoformat() if entry.valid_from else None,
+        entry.valid_until.isoformat() if entry.valid_until else None,
+    )
 
 
 def coverages(packs: Sequence[Pack], kb: KnowledgeBase) -> list[Coverage]:
@@ -94,30 +104,47 @@ def coverages(packs: Sequence[Pack], kb: KnowledgeBase) -> list[Coverage]:
 
 
 def as_json(items: Sequence[Coverage]) -> list[dict[str, Any]]:
-    return [{
-        "pack": c.pack, "framework": c.mapping.framework, "instrument": c.mapping.instrument,
-        "url": c.mapping.url, "valid_from": c.valid_from, "valid_until": c.valid_until,
-        "requirements": [{"id": r.id, "title": r.title, "rules": list(r.rules),
-                          "manual": r.manual, "note": r.note}
-                         for r in c.mapping.requirements],
-        "automated": c.automated, "total": len(c.mapping.requirements),
-        "share_automated": round(c.share, 3),
-    } for c in items]
+    return [
+        {
+            "pack": c.pack,
+            "framework": c.mapping.framework,
+            "instrument": c.mapping.instrument,
+            "url": c.mapping.url,
+            "valid_from": c.valid_from,
+            "valid_until": c.valid_until,
+            "requirements": [
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "rules": list(r.rules),
+                    "manual": r.manual,
+                    "note": r.note,
+                }
+                for r in c.mapping.requirements
+            ],
+            "automated": c.automated,
+            "total": len(c.mapping.requirements),
+            "share_automated": round(c.share, 3),
+        }
+        for c in items
+    ]
 
 
 def as_text(items: Sequence[Coverage]) -> str:
     lines: list[str] = []
     for c in items:
         period = f"in force from {c.valid_from or '(date not recorded)'}" + (
-            f" until {c.valid_until} (exclusive)" if c.valid_until else "")
-        lines += [f"{c.pack}: {c.mapping.framework} ({c.mapping.instrument}, {period})",
-                  f"  {c.mapping.url}"]
+            f" until {c.valid_until} (exclusive)" if c.valid_until else ""
+        )
+        lines += [
+            f"{c.pack}: {c.mapping.framework} ({c.mapping.instrument}, {period})",
+            f"  {c.mapping.url}",
+        ]
         width = max(len(r.id) for r in c.mapping.requirements)
         for r in c.mapping.requirements:
             what = ", ".join(r.rules) if r.rules else f"MANUAL: {r.manual}"
             lines.append(f"  {r.id:<{width}}  {what}")
             if r.note:
                 lines.append(f"  {'':<{width}}  note: {r.note}")
-        lines += [f"  automated: {c.automated}/{len(c.mapping.requirements)} "
-                  f"({c.share:.0%})", ""]
+        lines += [f"  automated: {c.automated}/{len(c.mapping.requirements)} ({c.share:.0%})", ""]
     return "\n".join(lines)

@@ -80,8 +80,9 @@ def cli_requests(hosts: Sequence[str], mail: Sequence[str]) -> list[Request]:
     return list(out)
 
 
-def resolve(requests: Sequence[Request], settings: DnsSettings, kb: KnowledgeBase, *,
-            observed_on: dt.date) -> DnsObservations:
+def resolve(
+    requests: Sequence[Request], settings: DnsSettings, kb: KnowledgeBase, *, observed_on: dt.date
+) -> DnsObservations:
     """Resolve `requests` concurrently and attribute every name and address found."""
     from residency_audit.collectors.dns import DnsCollector, describe, make_resolver
 
@@ -90,8 +91,13 @@ def resolve(requests: Sequence[Request], settings: DnsSettings, kb: KnowledgeBas
     observed = DnsCollector(resolver, workers=settings.workers).observe(requests)
     attributor = Attributor(kb)
     names = tuple(_with_attributions(o, attributor) for o in observed)
-    return DnsObservations(SCHEMA_VERSION, KIND, observed_on,
-                           describe(resolver) if settings.nameservers else "system", names)
+    return DnsObservations(
+        SCHEMA_VERSION,
+        KIND,
+        observed_on,
+        describe(resolver) if settings.nameservers else "system",
+        names,
+    )
 
 
 def _with_attributions(obs: NameObservation, attributor: Attributor) -> NameObservation:
@@ -122,13 +128,19 @@ def unreadable(observations: Iterable[DnsObservations]) -> list[str]:
         if bad:
             listed = ", ".join(f"{n.name} ({n.status.value})" for n in bad[:10])
             more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-            lines.append(f"dns: {len(bad)} name(s) could not be read from {obs.resolver}: "
-                         f"{listed}{more}")
+            lines.append(
+                f"dns: {len(bad)} name(s) could not be read from {obs.resolver}: {listed}{more}"
+            )
     return lines
 
 
-def dns_index(files: Sequence[Path], settings: DnsSettings | None, deployments: Sequence[Path],
-              kb: KnowledgeBase, errors: list[Diagnostic]) -> tuple[ObservationIndex, list[str]]:
+def dns_index(
+    files: Sequence[Path],
+    settings: DnsSettings | None,
+    deployments: Sequence[Path],
+    kb: KnowledgeBase,
+    errors: list[Diagnostic],
+) -> tuple[ObservationIndex, list[str]]:
     """DNS observations for the endpoint checks of `check`: read from `files` (--dns) and/or
     resolved now for every name the `deployments` declare (--resolve). Files that cannot be
     read are reported by the audit itself; names that could not be resolved make it partial."""

@@ -52,20 +52,21 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     return int(index), int(count)
 
 
-def discover_aws(options: DiscoverOptions, *,
-                 progress: Callable[[int | None], Progress] | None = None
-                 ) -> list[Observed]:
+def discover_aws(
+    options: DiscoverOptions, *, progress: Callable[[int | None], Progress] | None = None
+) -> list[Observed]:
     """Observe one account (the caller's) or every account of the organization."""
     from residency_audit.collectors import aws
 
     knowledge = kb_module.default()
     settings = aws.Settings(max_attempts=options.max_attempts, workers=options.workers)
     session = aws.make_session(options.profile)
-    start = progress or (lambda total: (lambda label: None))
+    start = progress or (lambda total: lambda label: None)
     if options.role_name is None:
         advance = start(len(options.regions) or None)
         found = aws.AwsCollector(session, settings=settings, progress=advance).collect(
-            options.regions)
+            options.regions
+        )
         return [_observed(found, knowledge, options.assumptions)]
     opened = aws.assume_role_sessions(session, options.role_name, options.shard, settings)
     advance = start(len(opened))
@@ -73,8 +74,13 @@ def discover_aws(options: DiscoverOptions, *,
     def one(item: tuple[str, object]) -> Observed:
         account, member = item
         if isinstance(member, NotObserved):
-            found = Discovery(account=account, partition="aws", started_at=aws.now(),
-                              regions=tuple(options.regions), gaps=[member])
+            found = Discovery(
+                account=account,
+                partition="aws",
+                started_at=aws.now(),
+                regions=tuple(options.regions),
+                gaps=[member],
+            )
         else:
             found = aws.AwsCollector(member, settings=settings).collect(options.regions)
         advance(account)
@@ -84,19 +90,23 @@ def discover_aws(options: DiscoverOptions, *,
         return list(pool.map(one, opened))
 
 
-def _observed(found: Discovery, knowledge: kb_module.KnowledgeBase,
-              assumed: Assumptions) -> Observed:
+def _observed(
+    found: Discovery, knowledge: kb_module.KnowledgeBase, assumed: Assumptions
+) -> Observed:
     deployment = build_deployment(found, knowledge, assumed)
-    header = (f"Observed deployment of AWS account {found.account}, written by "
-              f"`residency-audit discover aws` (started {found.started_at}).\n"
-              "Audit it with `residency-audit check THIS.yaml`, or compare it with the declared\n"
-              "deployment: `residency-audit check declared.yaml --observed THIS.yaml`.\n"
-              "Not observable from AWS, hence assumed (options --data, --health-context,\n"
-              "--controller-country): the data categories, their origin, the owner's country;\n"
-              'country "ZZ" means unknown.')
+    header = (
+        f"Observed deployment of AWS account {found.account}, written by "
+        f"`residency-audit discover aws` (started {found.started_at}).\n"
+        "Audit it with `residency-audit check THIS.yaml`, or compare it with the declared\n"
+        "deployment: `residency-audit check declared.yaml --observed THIS.yaml`.\n"
+        "Not observable from AWS, hence assumed (options --data, --health-context,\n"
+        "--controller-country): the data categories, their origin, the owner's country;\n"
+        'country "ZZ" means unknown.'
+    )
     if found.gaps:
-        header += (f"\nPARTIAL: {len(found.gaps)} call(s) could not be read; see "
-                   "observation.not_observed.")
+        header += (
+            f"\nPARTIAL: {len(found.gaps)} call(s) could not be read; see observation.not_observed."
+        )
     return Observed(found.account, deployment, dump_deployment(deployment, header=header))
 
 

@@ -40,8 +40,12 @@ from residency_audit.model import (
 if TYPE_CHECKING:
     from residency_audit.pipeline import Auditor, FileResult
 
-CONTROL = {KeyManagement.PROVIDER_MANAGED: 0, KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS: 1,
-           KeyManagement.EXTERNAL_KEY_STORE: 2, KeyManagement.CUSTOMER_HELD: 3}
+CONTROL = {
+    KeyManagement.PROVIDER_MANAGED: 0,
+    KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS: 1,
+    KeyManagement.EXTERNAL_KEY_STORE: 2,
+    KeyManagement.CUSTOMER_HELD: 3,
+}
 """How far the key is from the provider: an observed key lower than the declared one means the
 provider has more control than declared."""
 
@@ -60,18 +64,26 @@ def gap_subjects(observed: Deployment) -> Iterator[Subject]:
     for i, gap in enumerate(observed.observation.not_observed):
         at = str(observed.locations.get(f"observation.not_observed[{i}]", gap.span))
         facts = {
-            "observation.subject": "gap", "observation.complete": False,
-            "observation.service": gap.service, "observation.call": gap.call,
-            "observation.region": gap.region or "global", "observation.reason": gap.reason,
+            "observation.subject": "gap",
+            "observation.complete": False,
+            "observation.service": gap.service,
+            "observation.call": gap.call,
+            "observation.region": gap.region or "global",
+            "observation.reason": gap.reason,
             "observation.permission": gap.permission,
         }
-        yield Subject("observation", f"{gap.service} {gap.call} in {gap.region or 'global'}",
-                      None, gap.span, {k: Fact(k, v, at) for k, v in facts.items()
-                                       if v is not None})
+        yield Subject(
+            "observation",
+            f"{gap.service} {gap.call} in {gap.region or 'global'}",
+            None,
+            gap.span,
+            {k: Fact(k, v, at) for k, v in facts.items() if v is not None},
+        )
 
 
-def drift_subjects(declared: Sequence[Deployment], observed: Deployment, kb: KnowledgeBase,
-                   as_of: dt.date) -> Iterator[tuple[str, Subject]]:
+def drift_subjects(
+    declared: Sequence[Deployment], observed: Deployment, kb: KnowledgeBase, as_of: dt.date
+) -> Iterator[tuple[str, Subject]]:
     """(deployment name, subject) for every observed place and key, compared with `declared`."""
     seen_keys: set[tuple[str, str | None]] = set()
     for oi, oc in enumerate(observed.components):
@@ -79,15 +91,31 @@ def drift_subjects(declared: Sequence[Deployment], observed: Deployment, kb: Kno
         owner = match.deployment if match else observed
         base = common_facts(owner, kb, as_of)
         places = [("primary", oc.region, oc.evidence, f"components[{oi}]", oc.span)]
-        places += [(c.kind.value, c.region, c.evidence or oc.evidence,
-                    f"components[{oi}].copies[{j}]", c.span) for j, c in enumerate(oc.copies)]
+        places += [
+            (
+                c.kind.value,
+                c.region,
+                c.evidence or oc.evidence,
+                f"components[{oi}].copies[{j}]",
+                c.span,
+            )
+            for j, c in enumerate(oc.copies)
+        ]
         for role, region, evidence, path, span in places:
             facts = dict(base)
             origin = _origin(observed, path, evidence)
-            _put(facts, origin, subject="resource" if role == "primary" else "copy",
-                 role=role, region=region, country=_country(kb, oc.provider, region),
-                 declared=match is not None, resource=(oc.resources or (oc.id,))[0],
-                 service=oc.service, call=evidence.call if evidence else None)
+            _put(
+                facts,
+                origin,
+                subject="resource" if role == "primary" else "copy",
+                role=role,
+                region=region,
+                country=_country(kb, oc.provider, region),
+                declared=match is not None,
+                resource=(oc.resources or (oc.id,))[0],
+                service=oc.service,
+                call=evidence.call if evidence else None,
+            )
             located = span
             if match is not None:
                 here = _declared_places(match.component, kb)
@@ -95,13 +123,19 @@ def drift_subjects(declared: Sequence[Deployment], observed: Deployment, kb: Kno
                 if region is not None:
                     country = _country(kb, oc.provider, region)
                     facts["observation.location_declared"] = Fact(
-                        "observation.location_declared", region in here or country in here,
+                        "observation.location_declared",
+                        region in here or country in here,
                         "derived: observed region compared with the declared regions and "
-                        "countries of the component and its copies")
+                        "countries of the component and its copies",
+                    )
                 located = _span(match, "region", match.component.span)
             label = f"{role} of {oc.id}" if role != "primary" else oc.id
-            yield (owner.name, Subject("observation", label, match.component.id if match
-                                       else oc.id, located, facts))
+            yield (
+                owner.name,
+                Subject(
+                    "observation", label, match.component.id if match else oc.id, located, facts
+                ),
+            )
         if match is not None and oc.key is not None:
             key = observed.key(oc.key)
             if key is not None and (key.id, match.component.key) not in seen_keys:
@@ -109,8 +143,9 @@ def drift_subjects(declared: Sequence[Deployment], observed: Deployment, kb: Kno
                 yield from _key_subjects(key, observed, match, kb, as_of)
 
 
-def _key_subjects(key: Key, observed: Deployment, match: Match, kb: KnowledgeBase,
-                  as_of: dt.date) -> Iterator[tuple[str, Subject]]:
+def _key_subjects(
+    key: Key, observed: Deployment, match: Match, kb: KnowledgeBase, as_of: dt.date
+) -> Iterator[tuple[str, Subject]]:
     d = match.deployment
     declared = d.key(match.component.key)
     if declared is not None and declared.encryption is EncryptionSide.CLIENT_SIDE:
@@ -123,38 +158,62 @@ def _key_subjects(key: Key, observed: Deployment, match: Match, kb: KnowledgeBas
     places += [("key-replica", r, _country(kb, "aws", r)) for r in key.replica_regions]
     for role, region, country in places:
         facts = dict(base)
-        _put(facts, origin, subject=role, role=role, region=region, country=country,
-             declared=declared is not None, resource=resource, service="kms",
-             call=key.evidence.call if key.evidence else None,
-             key_management=key.management.value if role == "key" else None)
+        _put(
+            facts,
+            origin,
+            subject=role,
+            role=role,
+            region=region,
+            country=country,
+            declared=declared is not None,
+            resource=resource,
+            service="kms",
+            call=key.evidence.call if key.evidence else None,
+            key_management=key.management.value if role == "key" else None,
+        )
         located = _span(match, "key", match.component.span)
         if declared is not None:
             di = d.keys.index(declared)
             here = f"keys[{di}]"
-            facts["declared.component"] = Fact("declared.component", match.component.id,
-                                               _at(d, f"components[{match.index}].id"))
-            facts["declared.key_management"] = Fact("declared.key_management",
-                                                    declared.management.value,
-                                                    _at(d, f"{here}.management"))
+            facts["declared.component"] = Fact(
+                "declared.component", match.component.id, _at(d, f"components[{match.index}].id")
+            )
+            facts["declared.key_management"] = Fact(
+                "declared.key_management", declared.management.value, _at(d, f"{here}.management")
+            )
             if declared.country is not None:
-                for name, value in (("key_country", declared.country),
-                                    ("locations", [declared.country])):
-                    facts[f"declared.{name}"] = Fact(f"declared.{name}", value,
-                                                     _at(d, f"{here}.country"))
+                for name, value in (
+                    ("key_country", declared.country),
+                    ("locations", [declared.country]),
+                ):
+                    facts[f"declared.{name}"] = Fact(
+                        f"declared.{name}", value, _at(d, f"{here}.country")
+                    )
                 if country is not None:
                     facts["observation.location_declared"] = Fact(
-                        "observation.location_declared", country == declared.country,
-                        "derived: observed key country compared with the declared one")
+                        "observation.location_declared",
+                        country == declared.country,
+                        "derived: observed key country compared with the declared one",
+                    )
             if role == "key":
                 facts["observation.key_consistent"] = Fact(
                     "observation.key_consistent",
                     CONTROL[key.management] >= CONTROL[declared.management],
-                    "derived: observed key management compared with the declared one")
+                    "derived: observed key management compared with the declared one",
+                )
                 located = d.locations.get(f"{here}.management", declared.span)
             else:
                 located = d.locations.get(f"{here}.country", declared.span)
-        yield (d.name, Subject("observation", f"{role} {key.id} of {match.component.id}",
-                               match.component.id, located, facts))
+        yield (
+            d.name,
+            Subject(
+                "observation",
+                f"{role} {key.id} of {match.component.id}",
+                match.component.id,
+                located,
+                facts,
+            ),
+        )
 
 
 def _match(declared: Sequence[Deployment], oc: Component) -> Match | None:
@@ -163,8 +222,10 @@ def _match(declared: Sequence[Deployment], oc: Component) -> Match | None:
     tests = (
         lambda c: bool(names & set(c.resources)),
         lambda c: c.id == oc.id,
-        lambda c: not c.resources and (c.provider, c.service, c.region)
-        == (oc.provider, oc.service, oc.region),
+        lambda c: (
+            not c.resources
+            and (c.provider, c.service, c.region) == (oc.provider, oc.service, oc.region)
+        ),
     )
     for test in tests:
         for d in declared:
@@ -178,7 +239,8 @@ def _declared_places(c: Component, kb: KnowledgeBase) -> set[str]:
     """Regions and countries declared for a component: its own and its copies'."""
     out: set[str] = set()
     for provider, region, country in [(c.provider, c.region, c.country)] + [
-            (x.provider or c.provider, x.region, x.country) for x in c.copies]:
+        (x.provider or c.provider, x.region, x.country) for x in c.copies
+    ]:
         if region:
             out.add(region)
         found = country or _country(kb, provider, region)
@@ -202,10 +264,12 @@ def _put(facts: dict[str, Fact], origin: str, **values: object) -> None:
 
 def _declared(facts: dict[str, Fact], match: Match, name: str, value: object, leaf: str) -> None:
     path = f"components[{match.index}]"
-    facts[f"declared.{name}"] = Fact(f"declared.{name}", value, _at(match.deployment,
-                                                                   f"{path}.{leaf}"))
-    facts["declared.component"] = Fact("declared.component", match.component.id,
-                                       _at(match.deployment, f"{path}.id"))
+    facts[f"declared.{name}"] = Fact(
+        f"declared.{name}", value, _at(match.deployment, f"{path}.{leaf}")
+    )
+    facts["declared.component"] = Fact(
+        "declared.component", match.component.id, _at(match.deployment, f"{path}.id")
+    )
 
 
 def _span(match: Match, leaf: str, default: Span) -> Span:
@@ -221,21 +285,26 @@ def _origin(observed: Deployment, path: str, evidence: Evidence | None) -> str:
     where = _at(observed, path)
     if evidence is None:
         return where
-    return (f"{where} (observed: {evidence.service} {evidence.call} in "
-            f"{evidence.region or 'global'} at {evidence.observed_at})")
+    return (
+        f"{where} (observed: {evidence.service} {evidence.call} in "
+        f"{evidence.region or 'global'} at {evidence.observed_at})"
+    )
 
 
 def observation_gaps(d: Deployment) -> list[str]:
     """Why an observed deployment is partial: one line per call that could not be read."""
     if d.observation is None:
         return []
-    return [f"{d.path}: {g.service} {g.call} in {g.region or 'global'} not observed: {g.reason}"
-            + (f" (needs {g.permission})" if g.permission else "")
-            for g in d.observation.not_observed]
+    return [
+        f"{d.path}: {g.service} {g.call} in {g.region or 'global'} not observed: {g.reason}"
+        + (f" (needs {g.permission})" if g.permission else "")
+        for g in d.observation.not_observed
+    ]
 
 
-def audit_observed(files: Sequence[Path], declared: Sequence[Deployment],
-                   auditor: Auditor) -> Iterator[FileResult]:
+def audit_observed(
+    files: Sequence[Path], declared: Sequence[Deployment], auditor: Auditor
+) -> Iterator[FileResult]:
     """Drift of each observed deployment (`check --observed`) from the declared ones, and the
     gaps of its observation, one result per observed file."""
     from residency_audit.engine.evaluate import judge_subjects
@@ -248,17 +317,23 @@ def audit_observed(files: Sequence[Path], declared: Sequence[Deployment],
             document = load_document(path, display)
             seen = parse_deployment(document)
         except InputError as exc:
-            yield FileResult(InputFile(display, "", None, role="observed"),
-                             errors=list(exc.diagnostics))
+            yield FileResult(
+                InputFile(display, "", None, role="observed"), errors=list(exc.diagnostics)
+            )
             continue
-        out = FileResult(InputFile(display, hashlib.sha256(document.raw).hexdigest(), seen.name,
-                                   role="observed"), partial=observation_gaps(seen))
+        out = FileResult(
+            InputFile(
+                display, hashlib.sha256(document.raw).hexdigest(), seen.name, role="observed"
+            ),
+            partial=observation_gaps(seen),
+        )
         grouped: dict[str, list[Subject]] = {seen.name: list(gap_subjects(seen))}
         for name, subject in drift_subjects(declared, seen, kb, o.as_of):
             grouped.setdefault(name, []).append(subject)
         for name, items in grouped.items():
-            result = judge_subjects(items, auditor.rules, kb=kb, as_of=o.as_of, deployment=name,
-                                    parameters=o.parameters)
+            result = judge_subjects(
+                items, auditor.rules, kb=kb, as_of=o.as_of, deployment=name, parameters=o.parameters
+            )
             out.findings += result.findings
             out.checks += result.checks
         yield out

@@ -52,13 +52,16 @@ class ObservationIndex:
         return self._by_key.get((normalise_hostname(name), purpose))
 
 
-def endpoint_subjects(d: Deployment, index: ObservationIndex, kb: KnowledgeBase,
-                      as_of: dt.date) -> Iterator[Subject]:
+def endpoint_subjects(
+    d: Deployment, index: ObservationIndex, kb: KnowledgeBase, as_of: dt.date
+) -> Iterator[Subject]:
     """Every endpoint subject of a deployment, in file order."""
     attributor = Attributor(kb)
     for ci, c in enumerate(d.components):
-        for field_name, purpose, names in (("hostnames", Purpose.HOST, c.hostnames),
-                                           ("mail_domains", Purpose.MAIL, c.mail_domains)):
+        for field_name, purpose, names in (
+            ("hostnames", Purpose.HOST, c.hostnames),
+            ("mail_domains", Purpose.MAIL, c.mail_domains),
+        ):
             for ni, name in enumerate(names):
                 yaml_path = f"components[{ci}].{field_name}[{ni}]"
                 span = d.locations.get(yaml_path, c.span)
@@ -66,14 +69,17 @@ def endpoint_subjects(d: Deployment, index: ObservationIndex, kb: KnowledgeBase,
                 base["endpoint.name"] = Fact("endpoint.name", normalise_hostname(name), str(span))
                 base["endpoint.kind"] = Fact("endpoint.kind", purpose.value, str(span))
                 seen = index.get(name, purpose)
-                label = f"{'mail domain' if purpose is Purpose.MAIL else 'endpoint'} " \
-                        f"{normalise_hostname(name)} of {c.id}"
+                label = (
+                    f"{'mail domain' if purpose is Purpose.MAIL else 'endpoint'} "
+                    f"{normalise_hostname(name)} of {c.id}"
+                )
                 for extra, facts in _judged(seen, base, attributor, index.sources):
                     yield Subject("endpoint", label + extra, c.id, span, facts)
 
 
-def _judged(seen: Observed | None, base: dict[str, Fact], attributor: Attributor,
-            sources: Sequence[str]) -> Iterator[tuple[str, dict[str, Fact]]]:
+def _judged(
+    seen: Observed | None, base: dict[str, Fact], attributor: Attributor, sources: Sequence[str]
+) -> Iterator[tuple[str, dict[str, Fact]]]:
     if seen is None:
         facts = dict(base)
         origin = f"derived: not in the DNS observations ({', '.join(sources) or 'none'})"
@@ -85,8 +91,9 @@ def _judged(seen: Observed | None, base: dict[str, Fact], attributor: Attributor
     obs = seen.observation
     status = dict(base)
     status["endpoint.status"] = Fact("endpoint.status", obs.status.value, seen.origin)
-    status["endpoint.resolved"] = Fact("endpoint.resolved", obs.status is Status.RESOLVED,
-                                       seen.origin)
+    status["endpoint.resolved"] = Fact(
+        "endpoint.resolved", obs.status is Status.RESOLVED, seen.origin
+    )
     status["endpoint.detail"] = Fact("endpoint.detail", obs.detail or _answered(obs), seen.origin)
     if obs.purpose is Purpose.MAIL and obs.mail_exchangers:
         for mx in obs.mail_exchangers:
@@ -110,8 +117,13 @@ def _exchanger_attributions(mx: MailExchanger, attributor: Attributor) -> list[A
     return [a for a in found if a is not None]
 
 
-def _observed(facts: dict[str, Fact], found: Sequence[Attribution], chain: Sequence[str],
-              obs: NameObservation, seen: Observed) -> None:
+def _observed(
+    facts: dict[str, Fact],
+    found: Sequence[Attribution],
+    chain: Sequence[str],
+    obs: NameObservation,
+    seen: Observed,
+) -> None:
     """Add what the attributions establish, for a name that resolved; leave out what they do
     not establish. An unresolved name gets no observed facts at all: a dangling CNAME into a
     provider's domain says where the name was meant to go, not who serves it."""
@@ -134,18 +146,21 @@ def _observed(facts: dict[str, Fact], found: Sequence[Attribution], chain: Seque
     _put(facts, "endpoint.observed.parent.country", serving.parent_country, serving)
     evidence = dict.fromkeys(
         f"{a.subject} is {a.provider} by {a.method.value} {a.evidence}, confidence "
-        f"{a.confidence.value}" for a in found)
+        f"{a.confidence.value}"
+        for a in found
+    )
     _put(facts, "endpoint.observed.via", f"{' -> '.join(chain)}: {'; '.join(evidence)}", serving)
     location = INDETERMINATE if edges else serving.location
     if location is not None:
         _put(facts, "endpoint.observed.location", location, serving)
     if declared is not None:
         facts["endpoint.provider_matches"] = Fact(
-            "endpoint.provider_matches", declared.value in providers,
+            "endpoint.provider_matches",
+            declared.value in providers,
             f"derived: declared {declared.value} ({declared.origin}) compared with observed "
-            f"{', '.join(providers)} ({seen.origin})")
+            f"{', '.join(providers)} ({seen.origin})",
+        )
 
 
 def _put(facts: dict[str, Fact], path: str, value: object, a: Attribution) -> None:
     facts[path] = Fact(path, value, a.source, a.url, a.verified)
-

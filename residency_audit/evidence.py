@@ -13,22 +13,38 @@ from residency_audit.model import CountryStatus, Finding, Flow, RuleInfo
 
 
 def rule_infos(packs: Sequence[Pack], as_of: dt.date) -> tuple[RuleInfo, ...]:
-    return tuple(RuleInfo(r.id, r.pack, r.title, r.severity, r.rationale.strip(),
-                          r.remediation.strip(), r.references)
-                 for p in packs for r in p.rules if r.in_effect(as_of))
+    return tuple(
+        RuleInfo(
+            r.id,
+            r.pack,
+            r.title,
+            r.severity,
+            r.rationale.strip(),
+            r.remediation.strip(),
+            r.references,
+        )
+        for p in packs
+        for r in p.rules
+        if r.in_effect(as_of)
+    )
 
 
 def named_countries(findings: Iterable[Finding], flows: Iterable[Flow]) -> set[str]:
     """Country codes in the facts of findings (`*.country`) and in flows."""
-    codes = {x.value for f in findings for x in f.facts
-             if x.path.endswith("country") and isinstance(x.value, str)}
+    codes = {
+        x.value
+        for f in findings
+        for x in f.facts
+        if x.path.endswith("country") and isinstance(x.value, str)
+    }
     for flow in flows:
         codes |= {c for c in (flow.country, flow.parent_country) if c}
     return codes
 
 
-def country_statuses(codes: Iterable[str], kb: KnowledgeBase,
-                     as_of: dt.date) -> tuple[CountryStatus, ...]:
+def country_statuses(
+    codes: Iterable[str], kb: KnowledgeBase, as_of: dt.date
+) -> tuple[CountryStatus, ...]:
     out = []
     for code in sorted(set(codes)):
         country = kb.country(code)

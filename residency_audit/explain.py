@@ -21,17 +21,30 @@ def find_rule(rule_id: str, packs: Sequence[Pack]) -> Rule:
 
 def describe_rule(rule_id: str, packs: Sequence[Pack], kb: KnowledgeBase) -> str:
     r = find_rule(rule_id, packs)
-    lines = [f"{r.id} — {r.title}", f"pack: {r.pack}    severity: {r.severity.label}"
-             f"{' (+1 for Art. 9 data)' if r.escalate_special_category else ''}"
-             f"    when unverifiable: {r.unverifiable_severity.label}",
-             f"applies to: {', '.join(r.applies_to)}    defined in: {r.span}"]
+    lines = [
+        f"{r.id} — {r.title}",
+        f"pack: {r.pack}    severity: {r.severity.label}"
+        f"{' (+1 for Art. 9 data)' if r.escalate_special_category else ''}"
+        f"    when unverifiable: {r.unverifiable_severity.label}",
+        f"applies to: {', '.join(r.applies_to)}    defined in: {r.span}",
+    ]
     if r.effective_from or r.effective_until:
-        lines.append(f"in effect: from {r.effective_from or 'always'} "
-                     f"until {r.effective_until or 'further notice'}")
+        lines.append(
+            f"in effect: from {r.effective_from or 'always'} "
+            f"until {r.effective_until or 'further notice'}"
+        )
     if r.deprecated:
         lines.append("DEPRECATED: kept so that its id is never reused")
-    lines += ["", "Rationale:", f"  {r.rationale.strip()}", "", "Remediation:",
-              f"  {r.remediation.strip()}", "", "References:"]
+    lines += [
+        "",
+        "Rationale:",
+        f"  {r.rationale.strip()}",
+        "",
+        "Remediation:",
+        f"  {r.remediation.strip()}",
+        "",
+        "References:",
+    ]
     lines += [f"  - {ref.label}: {ref.url}" for ref in r.references]
     for law_id in r.laws:
         law = kb.laws[law_id]
@@ -57,22 +70,25 @@ def _knowledge_line(entry_id: str, kb: KnowledgeBase) -> str:
     name, entry = found
     title = getattr(entry, "title", None) or getattr(entry, "name", entry_id)
     start = entry.valid_from.isoformat() if entry.valid_from else "(start not recorded)"
-    end = (f"until {entry.valid_until.isoformat()} (exclusive)" if entry.valid_until
-           else "no end date")
+    end = (
+        f"until {entry.valid_until.isoformat()} (exclusive)" if entry.valid_until else "no end date"
+    )
     status = "verified" if entry.verified else "NOT VERIFIED"
-    return (f"{entry_id} ({name}): {title}; valid from {start}, {end}; {status} against "
-            f"{entry.source} (checked {entry.as_of})")
+    return (
+        f"{entry_id} ({name}): {title}; valid from {start}, {end}; {status} against "
+        f"{entry.source} (checked {entry.as_of})"
+    )
 
 
 def _unverified(rule: Rule, kb: KnowledgeBase) -> list[str]:
     """Knowledge the rule depends on that is marked `verified: false`."""
-    out = [f"law {law_id}: {kb.laws[law_id].note or 'not verified'}"
-           for law_id in rule.laws if not kb.laws[law_id].verified]
-    for entry_id in rule.depends_on:
+    out = [
+        f"law {law_id}: {kb.laws[law_id].note or 'not verified'}"
+        for law_id in rule.laws
+        if not kb.laws[law_id].verified
+    ]
+    for entry_id in rule.depends_on:  # the rule's declared knowledge (dates, instruments)
         found = kb.entry(entry_id)
         if found is not None and not found[1].verified and entry_id not in rule.laws:
             out.append(f"{entry_id}: {found[1].note or 'not verified'}")
-    for instrument in kb.instruments.values():
-        if not instrument.verified and instrument.id in (rule.notes or ""):
-            out.append(f"instrument {instrument.id}: {instrument.note or 'not verified'}")
     return list(dict.fromkeys(out))

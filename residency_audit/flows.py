@@ -32,10 +32,12 @@ from residency_audit.model import (
     Role,
 )
 
-PROVIDER_KEYS = frozenset({KeyManagement.PROVIDER_MANAGED.value,
-                           KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS.value})
-OUT_OF_REACH_KEYS = frozenset({KeyManagement.EXTERNAL_KEY_STORE.value,
-                               KeyManagement.CUSTOMER_HELD.value})
+PROVIDER_KEYS = frozenset(
+    {KeyManagement.PROVIDER_MANAGED.value, KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS.value}
+)
+OUT_OF_REACH_KEYS = frozenset(
+    {KeyManagement.EXTERNAL_KEY_STORE.value, KeyManagement.CUSTOMER_HELD.value}
+)
 
 
 def derive_flows(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> list[Flow]:
@@ -51,8 +53,11 @@ def derive_flows(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> list[Flow]
     for key in d.keys:
         out += builder.key_custody(key)
     covered = {f.entity for f in out}
-    out += [builder.sub_processor(p) for p in d.parties
-            if p.role is Role.SUB_PROCESSOR and p.id not in covered]
+    out += [
+        builder.sub_processor(p)
+        for p in d.parties
+        if p.role is Role.SUB_PROCESSOR and p.id not in covered
+    ]
     return out
 
 
@@ -75,8 +80,9 @@ class _Flows:
 
     # -- legal bases --------------------------------------------------------------------------
 
-    def bases(self, location: str | None, seat: str | None,
-              parent: str | None) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    def bases(
+        self, location: str | None, seat: str | None, parent: str | None
+    ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
         """(knowledge-base law ids, legal bases for the risk model or None when unknown)."""
         laws: list[str] = []
         unlisted: list[str] = []
@@ -87,8 +93,9 @@ class _Flows:
             if self.kb.country(country) is None:
                 unknown = True
                 continue
-            if self.kb.in_eea(country, self.as_of) or self.kb.generally_adequate(country,
-                                                                                 self.as_of):
+            if self.kb.in_eea(country, self.as_of) or self.kb.generally_adequate(
+                country, self.as_of
+            ):
                 continue
             found = [law.id for law in self.kb.surveillance_laws(country, self.as_of)]
             if found:
@@ -105,21 +112,46 @@ class _Flows:
         parent, else the knowledge-base provider's."""
         index = self.d.parties.index(party)
         if party.parent is not None:
-            return (party.parent.name, party.parent.country,
-                    Fact("flow.parent_country", party.parent.country,
-                         self.at(f"parties[{index}].parent.country")))
+            return (
+                party.parent.name,
+                party.parent.country,
+                Fact(
+                    "flow.parent_country",
+                    party.parent.country,
+                    self.at(f"parties[{index}].parent.country"),
+                ),
+            )
         provider = self.kb.provider(party.provider)
         if provider is None:
             return None, None, None
-        return (provider.parent.name, provider.parent.country,
-                fact_from(provider, "flow.parent_country", provider.parent.country,
-                          f"kb:providers.yaml#{provider.id}"))
+        return (
+            provider.parent.name,
+            provider.parent.country,
+            fact_from(
+                provider,
+                "flow.parent_country",
+                provider.parent.country,
+                f"kb:providers.yaml#{provider.id}",
+            ),
+        )
 
-    def make(self, *, flow_id: str, kind: str, label: str, component: str | None,
-             country: Fact | None, party: Party | None, clear: bool | None,
-             clear_how: str, span: object, facts: list[Fact],
-             entity: str | None = None, entity_name: str | None = None,
-             parent: tuple[str | None, str | None, Fact | None] = (None, None, None)) -> Flow:
+    def make(
+        self,
+        *,
+        flow_id: str,
+        kind: str,
+        label: str,
+        component: str | None,
+        country: Fact | None,
+        party: Party | None,
+        clear: bool | None,
+        clear_how: str,
+        span: object,
+        facts: list[Fact],
+        entity: str | None = None,
+        entity_name: str | None = None,
+        parent: tuple[str | None, str | None, Fact | None] = (None, None, None),
+    ) -> Flow:
         seat = None
         if party is not None:
             entity, entity_name, seat = party.id, party.name, party.country
@@ -129,17 +161,30 @@ class _Flows:
         laws, bases = self.bases(location, seat, parent_country)
         out = list(facts)
         if country is not None:
-            out.append(Fact("flow.country", location, country.origin, country.url,
-                            country.verified))
+            out.append(
+                Fact("flow.country", location, country.origin, country.url, country.verified)
+            )
         if parent_fact is not None:
             out.append(parent_fact)
         out.append(Fact("flow.clear_text_reachable", clear, f"derived: {clear_how}"))
         return Flow(
-            id=flow_id, deployment=self.d.name, kind=kind, component=component,
-            country=location, entity=entity, parent_country=parent_country,
-            jurisdictions=laws, clear_text_reachable=clear, span=span,  # type: ignore[arg-type]
-            label=label, entity_name=entity_name, entity_country=seat, parent=parent_name,
-            categories=self.categories, bases=bases, facts=tuple(out),
+            id=flow_id,
+            deployment=self.d.name,
+            kind=kind,
+            component=component,
+            country=location,
+            entity=entity,
+            parent_country=parent_country,
+            jurisdictions=laws,
+            clear_text_reachable=clear,
+            span=span,  # type: ignore[arg-type]
+            label=label,
+            entity_name=entity_name,
+            entity_country=seat,
+            parent=parent_name,
+            categories=self.categories,
+            bases=bases,
+            facts=tuple(out),
         )
 
     # -- places -------------------------------------------------------------------------------
@@ -163,17 +208,30 @@ class _Flows:
             party = None  # the controller runs it on the provider's systems: the host is exposed
         provider_id = _value(f, "provider.id")
         clear, how = self.place_clear_text(f, role, same_provider=provider_id == component.provider)
-        parent = (_value(f, "provider.parent.name"), _value(f, "provider.parent.country"),
-                  _renamed(f.get("provider.parent.country"), "flow.parent_country"))
+        parent = (
+            _value(f, "provider.parent.name"),
+            _value(f, "provider.parent.country"),
+            _renamed(f.get("provider.parent.country"), "flow.parent_country"),
+        )
         return self.make(
-            flow_id=flow_id, kind=kind, label=s.label if role != "primary" else component.id,
-            component=component.id, country=f.get("location.country"), party=party,
-            clear=clear, clear_how=how, span=s.span, facts=_kept(f),
-            entity=provider_id, entity_name=_value(f, "provider.name"), parent=parent,
+            flow_id=flow_id,
+            kind=kind,
+            label=s.label if role != "primary" else component.id,
+            component=component.id,
+            country=f.get("location.country"),
+            party=party,
+            clear=clear,
+            clear_how=how,
+            span=s.span,
+            facts=_kept(f),
+            entity=provider_id,
+            entity_name=_value(f, "provider.name"),
+            parent=parent,
         )
 
-    def place_clear_text(self, f: Mapping[str, Fact], role: str,
-                         *, same_provider: bool) -> tuple[bool | None, str]:
+    def place_clear_text(
+        self, f: Mapping[str, Fact], role: str, *, same_provider: bool
+    ) -> tuple[bool | None, str]:
         if role == "log":
             return True, "log lines are written in clear; the component's key does not cover them"
         checks: list[bool | None] = [_key_reachable(f)]
@@ -189,11 +247,16 @@ class _Flows:
         f = s.facts
         access = next(a for a in self.d.access if a.id == _value(f, "access.id"))
         return self.make(
-            flow_id=f"access/{access.id}", kind="access", label=s.label,
+            flow_id=f"access/{access.id}",
+            kind="access",
+            label=s.label,
             component=access.components[0] if len(access.components) == 1 else None,
             country=f.get("access.country"),
-            party=self.d.party(access.entity), clear=access.clear_text,
-            clear_how="access.clear_text as declared", span=s.span, facts=_kept(f),
+            party=self.d.party(access.entity),
+            clear=access.clear_text,
+            clear_how="access.clear_text as declared",
+            span=s.span,
+            facts=_kept(f),
         )
 
     # -- key custody --------------------------------------------------------------------------
@@ -203,46 +266,89 @@ class _Flows:
         if not users:
             return []
         ki = self.d.keys.index(key)
-        country = (Fact("key.country", key.country, self.at(f"keys[{ki}].country"))
-                   if key.country else None)
+        country = (
+            Fact("key.country", key.country, self.at(f"keys[{ki}].country"))
+            if key.country
+            else None
+        )
         component = users[0].id if len(users) == 1 else None
         out: list[Flow] = []
         holder = self.d.party(key.holder)
         provider: tuple[str | None, str | None, tuple[str | None, str | None, Fact | None]] = (
-            None, None, (None, None, None))
+            None,
+            None,
+            (None, None, None),
+        )
         if holder is None and key.management.value in PROVIDER_KEYS:
             # The provider's KMS holds the keys: its operating entity, else the provider itself.
             holder = self.d.party(users[0].operator) or next(
-                (p for p in self.d.parties if p.provider == users[0].provider), None)
+                (p for p in self.d.parties if p.provider == users[0].provider), None
+            )
             known = self.kb.provider(users[0].provider)
             if holder is None and known is not None:
-                provider = (known.id, known.name, (
-                    known.parent.name, known.parent.country,
-                    fact_from(known, "flow.parent_country", known.parent.country,
-                              f"kb:providers.yaml#{known.id}")))
+                provider = (
+                    known.id,
+                    known.name,
+                    (
+                        known.parent.name,
+                        known.parent.country,
+                        fact_from(
+                            known,
+                            "flow.parent_country",
+                            known.parent.country,
+                            f"kb:providers.yaml#{known.id}",
+                        ),
+                    ),
+                )
         if holder is None or holder.id != self.d.controller:
-            out.append(self.make(
-                flow_id=f"key/{key.id}", kind="key-custody", label=f"custody of key {key.id}",
-                component=component, country=country, party=holder, clear=True,
-                clear_how="the key holder can decrypt what it obtains", span=key.span,
-                facts=[Fact("key.management", key.management.value,
-                            self.at(f"keys[{ki}].management"))],
-                entity=provider[0], entity_name=provider[1], parent=provider[2],
-            ))
+            out.append(
+                self.make(
+                    flow_id=f"key/{key.id}",
+                    kind="key-custody",
+                    label=f"custody of key {key.id}",
+                    component=component,
+                    country=country,
+                    party=holder,
+                    clear=True,
+                    clear_how="the key holder can decrypt what it obtains",
+                    span=key.span,
+                    facts=[
+                        Fact(
+                            "key.management",
+                            key.management.value,
+                            self.at(f"keys[{ki}].management"),
+                        )
+                    ],
+                    entity=provider[0],
+                    entity_name=provider[1],
+                    parent=provider[2],
+                )
+            )
         hsm = key.hsm
         if hsm is not None and hsm.operator not in (key.holder, self.d.controller):
             operator = self.d.party(hsm.operator)
             where = self.at(f"keys[{ki}].hsm.jurisdiction")
-            out.append(self.make(
-                flow_id=f"key/{key.id}/hsm", kind="key-custody",
-                label=f"HSM of key {key.id}", component=component,
-                country=country or Fact("key.hsm.jurisdiction", hsm.jurisdiction, where),
-                party=operator, clear=None,
-                clear_how="whether the HSM operator can use the keys is not declared",
-                span=hsm.span, facts=[], entity=hsm.operator, entity_name=hsm.operator,
-                parent=(None, hsm.jurisdiction, Fact("flow.parent_country", hsm.jurisdiction,
-                                                     where)),
-            ))
+            out.append(
+                self.make(
+                    flow_id=f"key/{key.id}/hsm",
+                    kind="key-custody",
+                    label=f"HSM of key {key.id}",
+                    component=component,
+                    country=country or Fact("key.hsm.jurisdiction", hsm.jurisdiction, where),
+                    party=operator,
+                    clear=None,
+                    clear_how="whether the HSM operator can use the keys is not declared",
+                    span=hsm.span,
+                    facts=[],
+                    entity=hsm.operator,
+                    entity_name=hsm.operator,
+                    parent=(
+                        None,
+                        hsm.jurisdiction,
+                        Fact("flow.parent_country", hsm.jurisdiction, where),
+                    ),
+                )
+            )
         return out
 
     # -- sub-processors -----------------------------------------------------------------------
@@ -250,11 +356,15 @@ class _Flows:
     def sub_processor(self, party: Party) -> Flow:
         index = self.d.parties.index(party)
         return self.make(
-            flow_id=f"party/{party.id}", kind="sub-processor", label=f"sub-processor {party.id}",
+            flow_id=f"party/{party.id}",
+            kind="sub-processor",
+            label=f"sub-processor {party.id}",
             component=None,
             country=Fact("party.country", party.country, self.at(f"parties[{index}].country")),
-            party=party, clear=None,
-            clear_how="what the sub-processor can see is not declared", span=party.span,
+            party=party,
+            clear=None,
+            clear_how="what the sub-processor can see is not declared",
+            span=party.span,
             facts=[],
         )
 
@@ -270,8 +380,14 @@ def _renamed(fact: Fact | None, path: str) -> Fact | None:
     return Fact(path, fact.value, fact.origin, fact.url, fact.verified)
 
 
-_KEPT = ("component.clear_text_processing", "key.declared", "key.management",
-         "key.provider_can_use", "key.holder_in_provider_group", "access.clear_text")
+_KEPT = (
+    "component.clear_text_processing",
+    "key.declared",
+    "key.management",
+    "key.provider_can_use",
+    "key.holder_in_provider_group",
+    "access.clear_text",
+)
 
 
 def _kept(facts: Mapping[str, Fact]) -> list[Fact]:

@@ -28,8 +28,10 @@ def hostname_problem(text: str) -> str | None:
     if not name:
         return "the root '.' is not a hostname"
     if not name.isascii():
-        return (f"hostname {text!r} is not ASCII; write internationalised names in their "
-                "A-label form (xn--...)")
+        return (
+            f"hostname {text!r} is not ASCII; write internationalised names in their "
+            "A-label form (xn--...)"
+        )
     try:
         ipaddress.ip_address(name)
         return f"{text!r} is an IP address, not a hostname"
@@ -43,8 +45,10 @@ def hostname_problem(text: str) -> str | None:
         if len(label) > 63:
             return f"hostname {text!r}: label {label[:20]!r}... is longer than 63 characters"
         if not _LABEL.fullmatch(label):
-            return (f"hostname {text!r}: label {label!r} may hold only letters, digits and "
-                    "inner hyphens")
+            return (
+                f"hostname {text!r}: label {label!r} may hold only letters, digits and "
+                "inner hyphens"
+            )
     if name.rsplit(".", 1)[-1].isdigit():
         return f"hostname {text!r} ends with an all-numeric label"
     return None

@@ -22,14 +22,20 @@ def timestamp(environ: Mapping[str, str] | None = None) -> dt.datetime:
         try:
             return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
         except (ValueError, OverflowError, OSError):
-            raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since "
-                             "1970-01-01 UTC") from None
+            raise UsageError(
+                f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970-01-01 UTC"
+            ) from None
     return dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
 
 
-def invocation(argv: Sequence[str], *, fail_on: Severity | None,
-               rendered_from: InputFile | None = None,
-               environ: Mapping[str, str] | None = None) -> Invocation:
+def invocation(
+    argv: Sequence[str],
+    *,
+    fail_on: Severity | None,
+    rendered_from: InputFile | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Invocation:
     """`argv` without the program name; shown as a `residency-audit ...` command line."""
-    return Invocation(shlex.join(["residency-audit", *argv]), timestamp(environ), fail_on,
-                      rendered_from)
+    return Invocation(
+        shlex.join(["residency-audit", *argv]), timestamp(environ), fail_on, rendered_from
+    )

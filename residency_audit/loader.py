@@ -54,8 +54,12 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
 
 _BRACKETS = re.compile(r"[\[\]{}]")
 _BLOCK_PREFIX = re.compile(r"^[ \t?:-]*", re.MULTILINE)
-_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
-         (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +79,9 @@ def read_bytes(path: Path, display: str) -> bytes:
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError
         if not stat.S_ISREG(info.st_mode):  # a FIFO would block the run, /dev/zero never end
-            raise InputError.at(where, "not a regular file (device, pipe or socket); "
-                                       "expected a YAML file")
+            raise InputError.at(
+                where, "not a regular file (device, pipe or socket); expected a YAML file"
+            )
         _check_size(info.st_size, where)
         with open(path, "rb") as handle:
             raw = handle.read(MAX_BYTES + 1)

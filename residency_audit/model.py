@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 
@@ -60,7 +60,7 @@ def doc(text: str, **extra: Any) -> Any:
     return {"doc": text, **extra}
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """GDPR role of a party for this processing."""
 
     CONTROLLER = "controller"
@@ -70,7 +70,7 @@ class Role(str, Enum):
     KEY_CUSTODIAN = "key-custodian"
 
 
-class DataCategory(str, Enum):
+class DataCategory(StrEnum):
     """Categories of personal data; health, genetic and biometric are GDPR Art. 9 data."""
 
     HEALTH = "health"
@@ -88,7 +88,7 @@ class DataCategory(str, Enum):
 SPECIAL_CATEGORIES = frozenset({DataCategory.HEALTH, DataCategory.GENETIC, DataCategory.BIOMETRIC})
 
 
-class HealthContext(str, Enum):
+class HealthContext(StrEnum):
     """Where health data come from; HDS (L.1111-8 CSP) covers prevention, diagnosis and care."""
 
     CARE = "care"
@@ -99,7 +99,7 @@ class HealthContext(str, Enum):
     OTHER = "other"
 
 
-class ComponentKind(str, Enum):
+class ComponentKind(StrEnum):
     DATASTORE = "datastore"
     COMPUTE = "compute"
     BACKUP = "backup"
@@ -119,7 +119,7 @@ STORING_KINDS = frozenset(
 )
 
 
-class CopyKind(str, Enum):
+class CopyKind(StrEnum):
     """What a copy of a component's data is for."""
 
     REPLICA = "replica"
@@ -129,13 +129,13 @@ class CopyKind(str, Enum):
     EXPORT = "export"
 
 
-class EncryptionSide(str, Enum):
+class EncryptionSide(StrEnum):
     CLIENT_SIDE = "client-side"
     PROVIDER_SIDE = "provider-side"
     NONE = "none"
 
 
-class KeyManagement(str, Enum):
+class KeyManagement(StrEnum):
     """Who controls the key material, from most to least provider control."""
 
     PROVIDER_MANAGED = "provider-managed"
@@ -144,13 +144,13 @@ class KeyManagement(str, Enum):
     CUSTOMER_HELD = "customer-held"
 
 
-class AccessKind(str, Enum):
+class AccessKind(StrEnum):
     SUPPORT = "support"
     ADMINISTRATION = "administration"
     REMOTE_ACCESS = "remote-access"
 
 
-class ToolKind(str, Enum):
+class ToolKind(StrEnum):
     """GDPR Chapter V transfer tools."""
 
     ADEQUACY = "adequacy"
@@ -163,13 +163,13 @@ class ToolKind(str, Enum):
     ART49 = "art49"
 
 
-class Scheme(str, Enum):
+class Scheme(StrEnum):
     HDS = "hds"
     SECNUMCLOUD = "secnumcloud"
     ISO27001 = "iso27001"
 
 
-class TransparencyWording(str, Enum):
+class TransparencyWording(StrEnum):
     """The three statuses of the HDS 2024 EXI 31 public page."""
 
     SECNUMCLOUD = "secnumcloud"
@@ -207,8 +207,10 @@ class Shareholding:
     holder: str = field(metadata=doc("Name of the shareholder (direct or indirect)."))
     country: str = field(metadata=doc("Country of the holder's seat or central administration."))
     percent: float = field(metadata=doc("Share of capital or voting rights, in percent (0-100)."))
-    veto: bool = field(default=False, metadata=doc("The holder has a veto or may appoint a "
-                                                   "majority of the governing bodies."))
+    veto: bool = field(
+        default=False,
+        metadata=doc("The holder has a veto or may appoint a majority of the governing bodies."),
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
@@ -233,13 +235,17 @@ class Party:
     )
     central_administration: str | None = field(
         default=None,
-        metadata=doc("Country of the central administration or principal establishment, when it "
-                     "differs from the seat (SecNumCloud 3.2 §19.6 a)."),
+        metadata=doc(
+            "Country of the central administration or principal establishment, when it "
+            "differs from the seat (SecNumCloud 3.2 §19.6 a)."
+        ),
     )
     ownership: tuple[Shareholding, ...] | None = field(
         default=None,
-        metadata=doc("Holders of capital or voting rights (SecNumCloud 3.2 §19.6 b); "
-                     "an empty list is not the same as unknown: omit the key when unknown."),
+        metadata=doc(
+            "Holders of capital or voting rights (SecNumCloud 3.2 §19.6 b); "
+            "an empty list is not the same as unknown: omit the key when unknown."
+        ),
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
@@ -248,13 +254,19 @@ class Party:
 class Pseudonymisation:
     """How pseudonymised data can be re-attributed (EDPB Recommendations 01/2020, use case 2)."""
 
-    holder: str = field(metadata=doc("Party id holding the additional information (lookup "
-                                     "tables, keys) needed to re-identify."))
+    holder: str = field(
+        metadata=doc(
+            "Party id holding the additional information (lookup "
+            "tables, keys) needed to re-identify."
+        )
+    )
     country: str = field(metadata=doc("Country where that additional information is kept."))
     singling_out_excluded: bool | None = field(
         default=None,
-        metadata=doc("A documented analysis shows the recipient's authorities cannot re-identify "
-                     "or single out a person, even with the information they may hold."),
+        metadata=doc(
+            "A documented analysis shows the recipient's authorities cannot re-identify "
+            "or single out a person, even with the information they may hold."
+        ),
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
@@ -290,8 +302,10 @@ class Evidence:
         default=None, metadata=doc("Resource read (ARN or name), e.g. arn:aws:s3:::patients.")
     )
     detail: str | None = field(
-        default=None, metadata=doc("Values read that the model has no field for, e.g. "
-                                   "Origin=AWS_KMS KeyManager=CUSTOMER.")
+        default=None,
+        metadata=doc(
+            "Values read that the model has no field for, e.g. Origin=AWS_KMS KeyManager=CUSTOMER."
+        ),
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
@@ -300,7 +314,9 @@ class Evidence:
 class Copy:
     """A replica, backup, snapshot copy or export of a component's data."""
 
-    kind: CopyKind = field(metadata=doc("replica, disaster-recovery, backup, snapshot-copy, export."))
+    kind: CopyKind = field(
+        metadata=doc("replica, disaster-recovery, backup, snapshot-copy, export.")
+    )
     region: str | None = field(default=None, metadata=doc("Provider region of the copy."))
     country: str | None = field(default=None, metadata=doc("Country, when no region applies."))
     provider: str | None = field(
@@ -319,7 +335,9 @@ class Copy:
 class LogDestination:
     region: str | None = field(default=None, metadata=doc("Provider region of the log sink."))
     country: str | None = field(default=None, metadata=doc("Country, when no region applies."))
-    provider: str | None = field(default=None, metadata=doc("Provider; the component's if omitted."))
+    provider: str | None = field(
+        default=None, metadata=doc("Provider; the component's if omitted.")
+    )
     operator: str | None = field(default=None, metadata=doc("Party operating the log sink."))
     personal_data: bool = field(
         default=True, metadata=doc("Logs contain personal data (assumed unless stated).")
@@ -347,12 +365,14 @@ class SplitProcessing:
 
     group: str = field(metadata=doc("Name shared by the components holding the parts."))
     reconstructable_alone: bool | None = field(
-        default=None, metadata=doc("This part alone suffices to reconstruct (even partly) "
-                                   "personal data.")
+        default=None,
+        metadata=doc("This part alone suffices to reconstruct (even partly) personal data."),
     )
     secure_against_active_adversaries: bool | None = field(
-        default=None, metadata=doc("The protocol (e.g. secure multi-party computation) resists "
-                                   "active adversaries.")
+        default=None,
+        metadata=doc(
+            "The protocol (e.g. secure multi-party computation) resists active adversaries."
+        ),
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
@@ -391,8 +411,11 @@ class Component:
         default=None, metadata=doc("This component holds one part of split data (EDPB UC5).")
     )
     resources: tuple[str, ...] = field(
-        default=(), metadata=doc("Provider resource names or ARNs this component stands for; "
-                                 "`check --observed` matches observed resources by them.")
+        default=(),
+        metadata=doc(
+            "Provider resource names or ARNs this component stands for; "
+            "`check --observed` matches observed resources by them."
+        ),
     )
     evidence: Evidence | None = field(
         default=None, metadata=doc("How the component was observed (observed deployments only).")
@@ -472,15 +495,20 @@ class ProtectedRecipient:
     """Why the importer is shielded from access by its authorities (EDPB Recs 01/2020, UC4)."""
 
     legal_exemption: bool | None = field(
-        default=None, metadata=doc("The importer's law exempts it from access for this purpose "
-                                   "(e.g. medical secrecy), keys and credentials included.")
+        default=None,
+        metadata=doc(
+            "The importer's law exempts it from access for this purpose "
+            "(e.g. medical secrecy), keys and credentials included."
+        ),
     )
     end_to_end_encrypted: bool | None = field(
         default=None, metadata=doc("Data are encrypted end to end before transmission.")
     )
     key_only_at_recipient: bool | None = field(
-        default=None, metadata=doc("The decryption key is in the sole custody of the recipient, "
-                                   "verified by the exporter.")
+        default=None,
+        metadata=doc(
+            "The decryption key is in the sole custody of the recipient, verified by the exporter."
+        ),
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
@@ -490,8 +518,9 @@ class Transfer:
     """A transfer tool declared for data going to a recipient in some countries."""
 
     recipient: str = field(metadata=doc("Party id of the importer."))
-    tool: ToolKind = field(metadata=doc("adequacy, scc-2021, scc-2010, scc-2001, bcr, dpf, "
-                                        "privacy-shield, art49."))
+    tool: ToolKind = field(
+        metadata=doc("adequacy, scc-2021, scc-2010, scc-2001, bcr, dpf, privacy-shield, art49.")
+    )
     countries: tuple[str, ...] = field(
         default=(), metadata=doc("Destination countries covered; all if omitted.")
     )
@@ -504,8 +533,11 @@ class Transfer:
         default=None, metadata=doc("Party id of the exporter; the controller if omitted.")
     )
     occasional: bool | None = field(
-        default=None, metadata=doc("Occasional transfer (not hosting, backups or routine "
-                                   "support), the only kind Art. 49 derogations may cover.")
+        default=None,
+        metadata=doc(
+            "Occasional transfer (not hosting, backups or routine "
+            "support), the only kind Art. 49 derogations may cover."
+        ),
     )
     onward: tuple[Onward, ...] = field(
         default=(), metadata=doc("Onward transfers by the importer to further recipients.")
@@ -533,7 +565,7 @@ class Certification:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-class RiskFactor(str, Enum):
+class RiskFactor(StrEnum):
     """Named factors of the transfer-risk model (residency_audit/risk/default-model.yaml)."""
 
     SUBJECT = "subject"
@@ -591,36 +623,47 @@ class Claims:
     rest of the file. Unknown stays unknown: omit a key you cannot vouch for."""
 
     secnumcloud: bool | None = field(
-        default=None, metadata=doc("The deployment claims SecNumCloud 3.2 protection against "
-                                   "non-EU law for its hosting (§19.6 is then checked).")
+        default=None,
+        metadata=doc(
+            "The deployment claims SecNumCloud 3.2 protection against "
+            "non-EU law for its hosting (§19.6 is then checked)."
+        ),
     )
     secnumcloud_offer: str | None = field(
         default=None, metadata=doc("The qualified offer used, as named in its certification.")
     )
     art48_procedure: str | None = field(
-        default=None, metadata=doc("Reference of the documented procedure for third-country "
-                                   "authority requests (GDPR Art. 48, EDPB Guidelines 02/2024).")
+        default=None,
+        metadata=doc(
+            "Reference of the documented procedure for third-country "
+            "authority requests (GDPR Art. 48, EDPB Guidelines 02/2024)."
+        ),
     )
     dpia: str | None = field(default=None, metadata=doc("Reference of the DPIA (GDPR Art. 35)."))
     processors: tuple[str, ...] | None = field(
-        default=None, metadata=doc("Party ids on the Art. 28 processor and sub-processor list "
-                                   "given to the controller.")
+        default=None,
+        metadata=doc(
+            "Party ids on the Art. 28 processor and sub-processor list given to the controller."
+        ),
     )
     hds_certificates_shared: bool | None = field(
-        default=None, metadata=doc("The host gave the client its HDS certificate and those of "
-                                   "its HDS-certified sub-processors (HDS EXI 12).")
+        default=None,
+        metadata=doc(
+            "The host gave the client its HDS certificate and those of "
+            "its HDS-certified sub-processors (HDS EXI 12)."
+        ),
     )
     subprocessor_certificate_loss_procedure: bool | None = field(
-        default=None, metadata=doc("Procedure for a sub-processor losing its HDS certificate "
-                                   "(HDS EXI 14).")
+        default=None,
+        metadata=doc("Procedure for a sub-processor losing its HDS certificate (HDS EXI 14)."),
     )
     storage_locations_communicated: bool | None = field(
-        default=None, metadata=doc("Storage locations documented and given to the client "
-                                   "(HDS EXI 28).")
+        default=None,
+        metadata=doc("Storage locations documented and given to the client (HDS EXI 28)."),
     )
     risk_analysis_foreign_law: bool | None = field(
-        default=None, metadata=doc("The risk analysis covers exposure to non-European laws "
-                                   "(HDS EXI 05 H).")
+        default=None,
+        metadata=doc("The risk analysis covers exposure to non-European laws (HDS EXI 05 H)."),
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
@@ -665,7 +708,9 @@ class Deployment:
     controller: str = field(metadata=doc("Party id of the controller."))
     data: Data = field(metadata=doc("The personal data processed."))
     parties: tuple[Party, ...] = field(metadata=doc("Controller, processors, sub-processors."))
-    components: tuple[Component, ...] = field(metadata=doc("Where the data are stored or processed."))
+    components: tuple[Component, ...] = field(
+        metadata=doc("Where the data are stored or processed.")
+    )
     description: str | None = field(default=None, metadata=doc("Free text."))
     keys: tuple[Key, ...] = field(default=(), metadata=doc("Encryption keys and who holds them."))
     access: tuple[Access, ...] = field(
@@ -679,12 +724,17 @@ class Deployment:
         default=None, metadata=doc("Overrides of the transfer-risk model, each justified.")
     )
     claims: Claims = field(
-        default=Claims(), metadata=doc("Claims and documents the rules check (SecNumCloud, "
-                                       "Art. 48 procedure, DPIA, processor list, HDS EXI 12-14).")
+        default=Claims(),
+        metadata=doc(
+            "Claims and documents the rules check (SecNumCloud, "
+            "Art. 48 procedure, DPIA, processor list, HDS EXI 12-14)."
+        ),
     )
     observation: Observation | None = field(
-        default=None, metadata=doc("How the file was observed (written by `discover`; absent in "
-                                   "declared deployments).")
+        default=None,
+        metadata=doc(
+            "How the file was observed (written by `discover`; absent in declared deployments)."
+        ),
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
     path: str = field(default="", compare=False)
@@ -717,7 +767,7 @@ class Reference:
     article: str | None = None
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Whether a finding counts toward the exit code: only `open` ones do."""
 
     OPEN = "open"
@@ -751,8 +801,11 @@ class Waiver:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
     def covers(self, finding: Finding) -> bool:
-        return (finding.rule_id == self.rule and finding.deployment == self.target.deployment
-                and self.target.component in (None, finding.component))
+        return (
+            finding.rule_id == self.rule
+            and finding.deployment == self.target.deployment
+            and self.target.component in (None, finding.component)
+        )
 
 
 @dataclass(frozen=True, slots=True)

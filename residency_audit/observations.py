@@ -27,7 +27,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +44,14 @@ SCHEMA_VERSION = 1
 KIND = "dns-observations"
 
 
-class Purpose(str, Enum):
+class Purpose(StrEnum):
     """host: CNAME chain, A, AAAA and NS are read; mail: MX, and each exchanger's addresses."""
 
     HOST = "host"
     MAIL = "mail"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """What the resolver said. Only `resolved` lets a rule decide; the others are "unresolved"
     facts and give "cannot be verified" findings. timeout, servfail and error also make the
     audit partial (the collector could not read the answer)."""
@@ -92,10 +92,12 @@ class NameObservation:
     canonical: str | None = field(default=None, metadata=doc("End of the CNAME chain."))
     addresses: tuple[str, ...] = field(default=(), metadata=doc("A and AAAA addresses."))
     mail_exchangers: tuple[MailExchanger, ...] = field(
-        default=(), metadata=doc("MX records, by preference."))
+        default=(), metadata=doc("MX records, by preference.")
+    )
     nameservers: tuple[str, ...] = field(default=(), metadata=doc("NS of the name's zone."))
     attributions: tuple[Attribution, ...] = field(
-        default=(), metadata=doc("Providers found when the file was written (informative)."))
+        default=(), metadata=doc("Providers found when the file was written (informative).")
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
     @property
@@ -125,8 +127,10 @@ class DnsObservations:
 def parse_observations(document: Document) -> DnsObservations:
     where = Span(document.path, 1, 1)
     if document.root is None:
-        raise InputError.at(where, "empty file; expected DNS observations (written by "
-                                   "`residency-audit discover dns`)")
+        raise InputError.at(
+            where,
+            "empty file; expected DNS observations (written by `residency-audit discover dns`)",
+        )
     converter = Converter(document.path)
     obs = converter.mapping(document.root, DnsObservations, "")
     if obs is INVALID:
@@ -134,11 +138,19 @@ def parse_observations(document: Document) -> DnsObservations:
     at = converter.locations.get
     problems: list[Diagnostic] = []
     if obs.schema_version != SCHEMA_VERSION:
-        problems.append(Diagnostic(at("schema_version", where), f"schema_version "
-                                   f"{obs.schema_version} is not supported; expected 1"))
+        problems.append(
+            Diagnostic(
+                at("schema_version", where),
+                f"schema_version {obs.schema_version} is not supported; expected 1",
+            )
+        )
     if obs.kind != KIND:
-        problems.append(Diagnostic(at("kind", where), f"kind {obs.kind!r}: this is not a DNS "
-                                   f"observations file (expected {KIND!r})"))
+        problems.append(
+            Diagnostic(
+                at("kind", where),
+                f"kind {obs.kind!r}: this is not a DNS observations file (expected {KIND!r})",
+            )
+        )
     for i, n in enumerate(obs.names):
         problem = hostname_problem(n.name)
         if problem:
@@ -146,8 +158,9 @@ def parse_observations(document: Document) -> DnsObservations:
     if problems:
         raise InputError(sorted(problems))
     names = tuple(dataclasses.replace(n, name=normalise_hostname(n.name)) for n in obs.names)
-    loaded: DnsObservations = dataclasses.replace(obs, names=names, path=document.path,
-                                                  locations=converter.locations)
+    loaded: DnsObservations = dataclasses.replace(
+        obs, names=names, path=document.path, locations=converter.locations
+    )
     return loaded
 
 
@@ -157,8 +170,9 @@ def load_observations(path: Path) -> DnsObservations:
 
 def dump_observations(obs: DnsObservations) -> str:
     """YAML text, keys in field order, empty fields left out: byte-stable for the same data."""
-    return yaml.safe_dump(_plain(obs), sort_keys=False, allow_unicode=True, width=100,
-                          default_flow_style=False)
+    return yaml.safe_dump(
+        _plain(obs), sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
 
 
 def _plain(value: Any) -> Any:

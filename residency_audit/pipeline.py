@@ -92,8 +92,12 @@ class Auditor:
     @classmethod
     def load(cls, options: Options, knowledge: KnowledgeBase | None = None) -> Auditor:
         kb = knowledge or kb_module.default()
-        return cls(options, kb, load_rules(options.rule_dirs, kb),
-                   load_model(options.risk_model, law_ids=kb.laws))
+        return cls(
+            options,
+            kb,
+            load_rules(options.rule_dirs, kb),
+            load_model(options.risk_model, law_ids=kb.laws),
+        )
 
     def file(self, path: Path) -> FileResult:
         display = str(path)
@@ -101,8 +105,9 @@ class Auditor:
         try:
             raw = read_bytes(path, display)
             digest = hashlib.sha256(raw).hexdigest()
-            deployment = parse_deployment(Document(display, raw, compose(decode(raw, display),
-                                                                        display)))
+            deployment = parse_deployment(
+                Document(display, raw, compose(decode(raw, display), display))
+            )
         except InputError as exc:
             return FileResult(InputFile(display, digest, None), errors=list(exc.diagnostics))
         out = FileResult(InputFile(display, digest, deployment.name))
@@ -117,8 +122,9 @@ class Auditor:
             from residency_audit.endpoints import endpoint_subjects
 
             extra += endpoint_subjects(deployment, self.index, kb, o.as_of)
-        result = audit(deployment, self.rules, kb=kb, as_of=o.as_of, extra=extra,
-                       parameters=o.parameters)
+        result = audit(
+            deployment, self.rules, kb=kb, as_of=o.as_of, extra=extra, parameters=o.parameters
+        )
         out.findings, out.checks = result.findings, result.checks
         out.partial = observation_gaps(deployment)
         if o.observed:
@@ -147,8 +153,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     if options.resolve is not None or options.dns_files:
         from residency_audit.discover import dns_index
 
-        index, partial = dns_index(options.dns_files, options.resolve, files, knowledge,
-                                   errors)
+        index, partial = dns_index(options.dns_files, options.resolve, files, knowledge, errors)
         auditor = Auditor(options, knowledge, packs, auditor.model, index)
     results = list(_audit_all(files, auditor, parallel=kb is None))
     inputs = [r.entry for r in results]
@@ -198,7 +203,8 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         checks=tuple(checks),
         waivers=() if waivers is None else waivers.waivers,
         countries=evidence.country_statuses(
-            evidence.named_countries(findings, flows), knowledge, options.as_of),
+            evidence.named_countries(findings, flows), knowledge, options.as_of
+        ),
     )
 
 
@@ -223,7 +229,9 @@ def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pac
     packs = load_packs(rule_dirs)
     problems = [
         Diagnostic(rule.span, f"rule {rule.id} cites unknown law id {law!r}")
-        for pack in packs for rule in pack.rules for law in rule.laws
+        for pack in packs
+        for rule in pack.rules
+        for law in rule.laws
         if law not in knowledge.laws
     ]
     if problems:

@@ -36,20 +36,29 @@ def read_result(path: Path, *, role: str) -> SavedResult:
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise InputError.at(Span(display, 1, 1), "not UTF-8 text; expected a JSON result of "
-                                                 "`residency-audit check --format json`") from None
+        raise InputError.at(
+            Span(display, 1, 1),
+            "not UTF-8 text; expected a JSON result of `residency-audit check --format json`",
+        ) from None
     except json.JSONDecodeError as exc:
-        raise InputError.at(Span(display, exc.lineno, exc.colno),
-                            f"invalid JSON: {exc.msg}") from None
+        raise InputError.at(
+            Span(display, exc.lineno, exc.colno), f"invalid JSON: {exc.msg}"
+        ) from None
     if not isinstance(data, dict) or data.get("tool", {}).get("name") != "residency-audit":
-        raise InputError.at(Span(display, 1, 1), "not a residency-audit result; expected the "
-                                                 "output of `residency-audit check --format json`")
+        raise InputError.at(
+            Span(display, 1, 1),
+            "not a residency-audit result; expected the "
+            "output of `residency-audit check --format json`",
+        )
     try:
         report = from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError.at(Span(display, 1, 1), f"incomplete residency-audit result "
-                                                 f"({type(exc).__name__}: {exc}); regenerate "
-                                                 "it with this version") from None
+        raise InputError.at(
+            Span(display, 1, 1),
+            f"incomplete residency-audit result "
+            f"({type(exc).__name__}: {exc}); regenerate "
+            "it with this version",
+        ) from None
     digest = hashlib.sha256(raw).hexdigest()
     return SavedResult(report, InputFile(display, digest, None, role=role))
 
@@ -64,5 +73,9 @@ def baseline_identities(report: Report) -> frozenset[Identity]:
 
 def apply_baseline(findings: Iterable[Finding], known: frozenset[Identity]) -> list[Finding]:
     """Open findings already in the baseline become `baselined`; waived ones stay waived."""
-    return [dataclasses.replace(f, status=Status.BASELINED)
-            if f.status is Status.OPEN and identity(f) in known else f for f in findings]
+    return [
+        dataclasses.replace(f, status=Status.BASELINED)
+        if f.status is Status.OPEN and identity(f) in known
+        else f
+        for f in findings
+    ]

@@ -66,8 +66,9 @@ def load_waivers(path: Path, *, known_rules: Collection[str]) -> LoadedWaivers:
     if problems or value is INVALID:
         raise InputError(sorted(problems))
     digest = hashlib.sha256(document.raw).hexdigest()
-    return LoadedWaivers(value.waivers, InputFile(display, digest, None, role="waivers"),
-                         converter.locations)
+    return LoadedWaivers(
+        value.waivers, InputFile(display, digest, None, role="waivers"), converter.locations
+    )
 
 
 def _unknown_rules(root: Node, known: Collection[str], display: str) -> Iterable[Diagnostic]:
@@ -91,8 +92,14 @@ def in_force(waiver: Waiver, as_of: dt.date) -> bool:
     return waiver.expires >= as_of
 
 
-def apply_waivers(findings: Sequence[Finding], loaded: LoadedWaivers, rules: Iterable[Rule], *,
-                  kb: KnowledgeBase, as_of: dt.date) -> list[Finding]:
+def apply_waivers(
+    findings: Sequence[Finding],
+    loaded: LoadedWaivers,
+    rules: Iterable[Rule],
+    *,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+) -> list[Finding]:
     """Mark covered findings `waived` and add the findings of the waiver rules (expiry)."""
     out: list[Finding] = []
     for finding in findings:
@@ -109,8 +116,9 @@ def apply_waivers(findings: Sequence[Finding], loaded: LoadedWaivers, rules: Ite
         for rule in waiver_rules:
             lapse = judge(rule, subject, kb=kb, as_of=as_of, deployment=waiver.target.deployment)
             if lapse is not None:
-                out.append(dataclasses.replace(lapse, component=waiver.target.component,
-                                               waiver=waiver))
+                out.append(
+                    dataclasses.replace(lapse, component=waiver.target.component, waiver=waiver)
+                )
     return sorted(out, key=Finding.sort_key)
 
 
@@ -119,12 +127,18 @@ def _subject(waiver: Waiver, index: int, locations: dict[str, Span]) -> Subject:
         return str(locations.get(f"waivers[{index}].{key}", waiver.span))
 
     target = waiver.target.deployment + (
-        f"/{waiver.target.component}" if waiver.target.component else "")
+        f"/{waiver.target.component}" if waiver.target.component else ""
+    )
     facts = {
         "waiver.rule": Fact("waiver.rule", waiver.rule, at("rule")),
         "waiver.target": Fact("waiver.target", target, at("target")),
         "waiver.approved_by": Fact("waiver.approved_by", waiver.approved_by, at("approved_by")),
         "waiver.expires": Fact("waiver.expires", waiver.expires, at("expires")),
     }
-    return Subject("waiver", f"waiver of {waiver.rule} for {target}", waiver.target.component,
-                   waiver.span, facts)
+    return Subject(
+        "waiver",
+        f"waiver of {waiver.rule} for {target}",
+        waiver.target.component,
+        waiver.span,
+        facts,
+    )

@@ -21,8 +21,11 @@ AS_OF = dt.date(2026, 11, 28)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true",
-                     help="Rewrite tests/golden/ from the current output (review the diff!).")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/golden/ from the current output (review the diff!).",
+    )
 
 
 @pytest.fixture(scope="session")

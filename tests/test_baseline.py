@@ -24,8 +24,9 @@ def saved_baseline(runner: CliRunner, path: Path, tmp_path: Path) -> Path:
     return baseline
 
 
-def test_baselined_findings_do_not_count_even_when_lines_move(runner: CliRunner,
-                                                              tmp_path: Path) -> None:
+def test_baselined_findings_do_not_count_even_when_lines_move(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     deploy = tmp_path / "deploy.yaml"
     deploy.write_text(BACKUP.read_text())
     baseline = saved_baseline(runner, deploy, tmp_path)
@@ -46,7 +47,8 @@ def test_a_new_finding_fails_and_only_it_is_open(runner: CliRunner, tmp_path: Pa
         "        region: us-east-1\n",
         "        region: us-east-1\n"
         "  - id: analytics-db\n    kind: datastore\n    provider: aws\n    operator: aws-emea\n"
-        "    region: ap-southeast-1\n")
+        "    region: ap-southeast-1\n",
+    )
     deploy.write_text(text)
     result = check(runner, deploy, "--baseline", str(baseline))
     assert result.exit_code == 1
@@ -56,8 +58,9 @@ def test_a_new_finding_fails_and_only_it_is_open(runner: CliRunner, tmp_path: Pa
     assert {f["status"] for f in findings if f["component"] == "records-db"} == {"baselined"}
 
 
-def test_waived_findings_of_the_baseline_are_not_baselined(runner: CliRunner,
-                                                          tmp_path: Path) -> None:
+def test_waived_findings_of_the_baseline_are_not_baselined(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     from tests.support.waivers import waive_every_finding
 
     waivers = waive_every_finding(json.loads(check(runner, BACKUP).stdout), tmp_path / "w.yaml")
@@ -68,8 +71,9 @@ def test_waived_findings_of_the_baseline_are_not_baselined(runner: CliRunner,
     assert {f["status"] for f in json.loads(result.stdout)["findings"]} == {"open"}
 
 
-def test_a_baseline_that_is_not_a_result_is_an_input_error(runner: CliRunner,
-                                                          tmp_path: Path) -> None:
+def test_a_baseline_that_is_not_a_result_is_an_input_error(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     bad = tmp_path / "baseline.json"
     bad.write_text('{\n  "findings": [\n    {"rule_id": "X",}\n  ]\n}\n')
     result = check(runner, BACKUP, "--baseline", str(bad))

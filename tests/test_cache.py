@@ -20,8 +20,9 @@ def test_cached_knowledge_equals_parsed(tmp_path: Path, monkeypatch: pytest.Monk
     assert second.files == first.files
 
 
-def test_corrupt_cache_entry_falls_back_to_parsing(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_corrupt_cache_entry_falls_back_to_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RESIDENCY_AUDIT_CACHE_DIR", str(tmp_path))
     packs = load_packs()
     for entry in tmp_path.glob("rules-*.pickle"):
@@ -29,8 +30,9 @@ def test_corrupt_cache_entry_falls_back_to_parsing(tmp_path: Path,
     assert [r.id for p in load_packs() for r in p.rules] == [r.id for p in packs for r in p.rules]
 
 
-def test_changed_rule_file_is_not_served_from_cache(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_changed_rule_file_is_not_served_from_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RESIDENCY_AUDIT_CACHE_DIR", str(tmp_path / "cache"))
     pack = tmp_path / "mine"
     pack.mkdir()

@@ -59,13 +59,29 @@ def test_batch_with_a_bad_file_still_reports_the_others(runner: CliRunner, tmp_p
 
 @pytest.mark.parametrize(("fail_on", "expected"), [("never", 0), ("critical", 1), ("high", 1)])
 def test_fail_on_threshold(runner: CliRunner, fail_on: str, expected: int) -> None:
-    result = runner.invoke(app, ["check", str(SAMPLES / "backup-outside-eea.yaml"),
-                                 "--fail-on", fail_on, "--as-of", str(AS_OF)])
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            str(SAMPLES / "backup-outside-eea.yaml"),
+            "--fail-on",
+            fail_on,
+            "--as-of",
+            str(AS_OF),
+        ],
+    )
     assert result.exit_code == expected
 
 
-@pytest.mark.parametrize("args", [["--as-of", "28/11/2026"], ["--fail-on", "severe"],
-                                  ["--format", "yaml"], ["--rules", "/nonexistent"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--as-of", "28/11/2026"],
+        ["--fail-on", "severe"],
+        ["--format", "yaml"],
+        ["--rules", "/nonexistent"],
+    ],
+)
 def test_usage_errors_exit_2(runner: CliRunner, args: list[str]) -> None:
     result = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml"), *args])
     assert result.exit_code == 2, result.output
@@ -96,19 +112,36 @@ def test_transfer_tool_validity_follows_the_as_of_date(runner: CliRunner) -> Non
 
 
 def test_plain_text_output_is_parsable_and_has_a_summary(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["check", str(SAMPLES / "backup-outside-eea.yaml"),
-                                 "--as-of", str(AS_OF)], env={"NO_COLOR": "1"})
+    result = runner.invoke(
+        app,
+        ["check", str(SAMPLES / "backup-outside-eea.yaml"), "--as-of", str(AS_OF)],
+        env={"NO_COLOR": "1"},
+    )
     lines = result.stdout.splitlines()
-    assert any(line.strip().startswith(f"{SAMPLES / 'backup-outside-eea.yaml'}:")
-               and " HDS-LOC-01 " in line for line in lines)
+    assert any(
+        line.strip().startswith(f"{SAMPLES / 'backup-outside-eea.yaml'}:")
+        and " HDS-LOC-01 " in line
+        for line in lines
+    )
     assert lines[-1].endswith("fail-on high: FAIL")
     assert "\x1b[" not in result.stdout
 
 
 def test_output_file_and_second_format(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "result.json"
-    result = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml"), "--format",
-                                 "json", "--output", str(out), "--format", "text"])
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            str(SAMPLES / "doctolib-2021.yaml"),
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--format",
+            "text",
+        ],
+    )
     assert json.loads(out.read_text())["tool"]["name"] == "residency-audit"
     assert "finding(s)" in result.stdout
 
@@ -145,21 +178,35 @@ def test_schema_is_draft07_and_validates_the_samples(runner: CliRunner) -> None:
         assert not errors, (sample.name, errors)
     bad = plain_value(load_document(DEPLOYMENTS / "many-errors.yaml").root)
     assert len(list(validator.iter_errors(bad))) >= 3
-    assert (ROOT / "deployment.schema.json").read_text() == json.dumps(schema, indent=2) + "\n", \
+    assert (ROOT / "deployment.schema.json").read_text() == json.dumps(schema, indent=2) + "\n", (
         "deployment.schema.json is stale: run `residency-audit schema > deployment.schema.json`"
+    )
 
 
 def test_module_entry_point_runs(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "residency_audit", "--version"],
-                            capture_output=True, text=True, cwd=tmp_path, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "residency_audit", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
     assert result.returncode == 0 and result.stdout.startswith("residency-audit ")
 
 
 def test_stale_knowledge_is_announced_in_the_header(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml"), "--as-of",
-                                 "2028-01-01"], env={"NO_COLOR": "1"})
-    assert "knowledge-base entries were checked more than six months before 2028-01-01" \
+    result = runner.invoke(
+        app,
+        ["check", str(SAMPLES / "doctolib-2021.yaml"), "--as-of", "2028-01-01"],
+        env={"NO_COLOR": "1"},
+    )
+    assert (
+        "knowledge-base entries were checked more than six months before 2028-01-01"
         in result.stdout
-    fresh = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml"), "--as-of",
-                                str(AS_OF)], env={"NO_COLOR": "1"})
+    )
+    fresh = runner.invoke(
+        app,
+        ["check", str(SAMPLES / "doctolib-2021.yaml"), "--as-of", str(AS_OF)],
+        env={"NO_COLOR": "1"},
+    )
     assert "six months" not in fresh.stdout

@@ -20,17 +20,30 @@ def flows_of(path: str, knowledge: KnowledgeBase, as_of: dt.date = AS_OF) -> dic
 
 
 def test_doctolib_flows_cover_processing_storage_copies_and_key_custody(
-        knowledge: KnowledgeBase) -> None:
+    knowledge: KnowledgeBase,
+) -> None:
     flows = flows_of("doctolib-2021.yaml", knowledge)
     # The log sink declares no personal data, so it is not a flow.
-    assert set(flows) == {"booking-app", "booking-db", "booking-db/replica", "booking-db/backup",
-                          "key/third-party-key"}
+    assert set(flows) == {
+        "booking-app",
+        "booking-db",
+        "booking-db/replica",
+        "booking-db/backup",
+        "key/third-party-key",
+    }
     assert [flows[i].kind for i in ("booking-app", "booking-db", "booking-db/replica")] == [
-        "processing", "storage", "replica"]
+        "processing",
+        "storage",
+        "replica",
+    ]
     assert flows["booking-db/replica"].country == "DE"  # eu-central-1, from the knowledge base
     app = flows["booking-app"]
     assert (app.entity, app.entity_country, app.parent, app.parent_country) == (
-        "aws-emea", "LU", "Amazon.com, Inc.", "US")
+        "aws-emea",
+        "LU",
+        "Amazon.com, Inc.",
+        "US",
+    )
     assert set(app.jurisdictions) == US_LAWS
     assert "health" in app.categories
     assert app.clear_text_reachable is True  # the application decrypts on AWS compute
@@ -59,8 +72,12 @@ def test_laws_not_yet_enacted_on_the_as_of_date_do_not_apply(knowledge: Knowledg
 def test_sovereign_hospital_has_no_foreign_law_on_any_flow(knowledge: KnowledgeBase) -> None:
     flows = flows_of("sovereign-hospital.yaml", knowledge)
     # The hospital holds its own keys: no key-custody flow to a third party.
-    assert set(flows) == {"records-db", "records-db/backup", "records-db/log",
-                          "access/outscale-support"}
+    assert set(flows) == {
+        "records-db",
+        "records-db/backup",
+        "records-db/log",
+        "access/outscale-support",
+    }
     assert all(f.jurisdictions == () and f.bases == () for f in flows.values())
     assert flows["records-db/log"].clear_text_reachable is True  # logs are not under the key
 
@@ -72,8 +89,7 @@ def test_backup_copy_in_the_us_and_provider_held_key(knowledge: KnowledgeBase) -
     assert custody.entity == "aws-emea" and set(custody.jurisdictions) == US_LAWS
 
 
-def test_unlisted_law_unknown_provider_and_unmapped_sub_processor(
-        knowledge: KnowledgeBase) -> None:
+def test_unlisted_law_unknown_provider_and_unmapped_sub_processor(knowledge: KnowledgeBase) -> None:
     flows = flows_of("risk/sub-processor-unknown.yaml", knowledge)
     support = flows["access/vendor-support"]
     assert support.jurisdictions == () and support.bases == ("unlisted:MX",)
@@ -81,7 +97,11 @@ def test_unlisted_law_unknown_provider_and_unmapped_sub_processor(
     assert flows["db"].clear_text_reachable is True  # no key declared: at rest in clear
     mailer = flows["party/mailer"]
     assert (mailer.kind, mailer.country, mailer.bases, mailer.clear_text_reachable) == (
-        "sub-processor", "DE", (), None)
+        "sub-processor",
+        "DE",
+        (),
+        None,
+    )
     assert "party/vendor" not in flows  # already covered by its access path
 
 
@@ -89,8 +109,9 @@ def test_controller_running_its_own_component_exposes_the_host(knowledge: Knowle
     deployment, _ = load_deployment(SAMPLES / "doctolib-2021.yaml")
     app = deployment.components[0]
     moved = dataclasses.replace(
-        deployment, components=(dataclasses.replace(app, operator="doctolib"),
-                                *deployment.components[1:]))
+        deployment,
+        components=(dataclasses.replace(app, operator="doctolib"), *deployment.components[1:]),
+    )
     flow = next(f for f in derive_flows(moved, knowledge, AS_OF) if f.id == "booking-app")
     assert (flow.entity, flow.parent_country) == ("aws", "US")
     assert set(flow.jurisdictions) == US_LAWS

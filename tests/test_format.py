@@ -27,15 +27,23 @@ def test_country_no_is_norway_not_false() -> None:
 
 def test_every_error_of_a_file_is_reported_with_its_position() -> None:
     messages = errors_of(DEPLOYMENTS / "many-errors.yaml")
-    assert "many-errors.yaml:5:16: error: data.categories[0]: unknown value 'helth'; " \
-           "did you mean 'health'?" in messages
-    assert "many-errors.yaml:9:11: error: parties[0].role: unknown value 'controler'; " \
-           "did you mean 'controller'?" in messages
-    assert "many-errors.yaml:11:5: error: duplicate key 'country' (first defined on line 10)" \
+    assert (
+        "many-errors.yaml:5:16: error: data.categories[0]: unknown value 'helth'; "
+        "did you mean 'health'?" in messages
+    )
+    assert (
+        "many-errors.yaml:9:11: error: parties[0].role: unknown value 'controler'; "
+        "did you mean 'controller'?" in messages
+    )
+    assert (
+        "many-errors.yaml:11:5: error: duplicate key 'country' (first defined on line 10)"
         in messages
+    )
     assert "many-errors.yaml:16:5: error: unknown key 'regoin'; did you mean 'region'?" in messages
-    assert "many-errors.yaml:17:18: error: components[0].stores_data: expected true or false, " \
-           "got 'yes'" in messages
+    assert (
+        "many-errors.yaml:17:18: error: components[0].stores_data: expected true or false, "
+        "got 'yes'" in messages
+    )
     assert len(messages) == 5
 
 
@@ -53,13 +61,16 @@ def test_unknown_reference_names_the_declared_ids(tmp_path: Path) -> None:
     assert message.startswith("ref.yaml:21:15:")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", "empty file"),
-    ("schema_version: 2\n", "missing required key 'name'"),
-    ("- a list\n", "document: expected a mapping"),
-    ("name: !!python/object:os.system x\n", "unsupported YAML tag"),
-    ("a: &x [1]\nb: *x\n<<: {c: 1}\n", "merge keys (<<) are not supported"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "empty file"),
+        ("schema_version: 2\n", "missing required key 'name'"),
+        ("- a list\n", "document: expected a mapping"),
+        ("name: !!python/object:os.system x\n", "unsupported YAML tag"),
+        ("a: &x [1]\nb: *x\n<<: {c: 1}\n", "merge keys (<<) are not supported"),
+    ],
+)
 def test_bad_documents_are_input_errors(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
@@ -68,10 +79,12 @@ def test_bad_documents_are_input_errors(tmp_path: Path, text: str, expected: str
 
 def test_schema_version_must_be_1(tmp_path: Path) -> None:
     path = tmp_path / "v2.yaml"
-    path.write_text((DEPLOYMENTS / "minimal.yaml").read_text().replace(
-        "schema_version: 1", "schema_version: 2"))
-    assert errors_of(path) == ["v2.yaml:1:17: error: schema_version 2 is not supported; "
-                               "this tool reads version 1"]
+    path.write_text(
+        (DEPLOYMENTS / "minimal.yaml").read_text().replace("schema_version: 1", "schema_version: 2")
+    )
+    assert errors_of(path) == [
+        "v2.yaml:1:17: error: schema_version 2 is not supported; this tool reads version 1"
+    ]
 
 
 def test_values_keep_their_positions() -> None:

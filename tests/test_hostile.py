@@ -42,8 +42,14 @@ EXPECTED = {
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """The real command in a fresh interpreter (a crash shows as a signal, not a dead pytest)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "residency_audit", "check", *args],
-                          capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "residency_audit", "check", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -56,14 +62,19 @@ def test_hostile_file_is_a_located_error(runner: CliRunner, name: str) -> None:
     assert EXPECTED[name] in result.stderr
 
 
-@pytest.mark.parametrize("text", [
-    pytest.param("- " * 100_000 + "x\n", id="block-sequence-100k-deep"),
-    pytest.param("[" * 100_000 + "]" * 100_000 + "\n", id="flow-100k-deep"),
-    pytest.param("{a: " * 10_000 + "1" + "}" * 10_000 + "\n", id="flow-mapping-10k-deep"),
-    pytest.param("".join(" " * i + f"k{i}:\n" for i in range(1200)) + "  " * 1200 + "v\n",
-                 id="block-mapping-1200-deep"),
-    pytest.param("? " * 50_000 + "x\n", id="complex-keys-50k-deep"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("- " * 100_000 + "x\n", id="block-sequence-100k-deep"),
+        pytest.param("[" * 100_000 + "]" * 100_000 + "\n", id="flow-100k-deep"),
+        pytest.param("{a: " * 10_000 + "1" + "}" * 10_000 + "\n", id="flow-mapping-10k-deep"),
+        pytest.param(
+            "".join(" " * i + f"k{i}:\n" for i in range(1200)) + "  " * 1200 + "v\n",
+            id="block-mapping-1200-deep",
+        ),
+        pytest.param("? " * 50_000 + "x\n", id="complex-keys-50k-deep"),
+    ],
+)
 def test_deep_nesting_is_refused_before_libyaml_recurses(tmp_path: Path, text: str) -> None:
     path = tmp_path / "deep.yaml"
     path.write_text(text)
@@ -81,8 +92,9 @@ def test_fifty_megabyte_file_is_refused_without_reading_it(tmp_path: Path) -> No
             handle.write(line)
     result = cli(str(path), "--as-of", str(AS_OF))
     assert result.returncode == 2
-    assert f"{path}:1:1: error: file is 50.0 MiB or more, larger than the 1 MiB limit" \
-        in result.stderr
+    assert (
+        f"{path}:1:1: error: file is 50.0 MiB or more, larger than the 1 MiB limit" in result.stderr
+    )
 
 
 def test_a_flood_of_errors_is_capped_on_the_terminal_but_not_in_json(tmp_path: Path) -> None:
@@ -105,28 +117,38 @@ def test_rule_file_with_unknown_operator_is_a_located_error(tmp_path: Path) -> N
     rule = (ROOT / "rules" / "hds" / "HDS-LOC-01.yaml").read_text()
     rule = rule.replace("id: HDS-LOC-01", "id: MINE-01").replace(
         "require: {field: location.country, in_eea: true}",
-        "require: {field: location.country, inside: [FR]}")
+        "require: {field: location.country, inside: [FR]}",
+    )
     (pack / "MINE-01.yaml").write_text(rule)
     line = next(i for i, text in enumerate(rule.splitlines(), 1) if text.startswith("require:"))
     column = rule.splitlines()[line - 1].index("inside") + 1
     result = cli(str(GOOD), "--rules", str(pack), "--as-of", str(AS_OF))
     assert result.returncode == 2
     assert result.stderr.startswith(
-        f"{pack / 'MINE-01.yaml'}:{line}:{column}: error: unknown operator 'inside'")
+        f"{pack / 'MINE-01.yaml'}:{line}:{column}: error: unknown operator 'inside'"
+    )
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("bomb", [
-    pytest.param("examples:\n  pass: [*l8]\n  fail: [{a: 1}]\n", id="alias-bomb-in-examples"),
-    pytest.param("examples:\n  pass: &self [{x: *self}]\n  fail: [{a: 1}]\n",
-                 id="self-reference-in-examples"),
-])
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        pytest.param("examples:\n  pass: [*l8]\n  fail: [{a: 1}]\n", id="alias-bomb-in-examples"),
+        pytest.param(
+            "examples:\n  pass: &self [{x: *self}]\n  fail: [{a: 1}]\n",
+            id="self-reference-in-examples",
+        ),
+    ],
+)
 def test_rule_file_alias_bomb_is_a_located_error(tmp_path: Path, bomb: str) -> None:
     pack = tmp_path / "mine"
     pack.mkdir()
     (pack / "pack.yaml").write_text("name: mine\ntitle: Mine\nversion: '1'\n")
-    rule = (ROOT / "rules" / "hds" / "HDS-LOC-01.yaml").read_text().replace(
-        "id: HDS-LOC-01", "id: MINE-01")
+    rule = (
+        (ROOT / "rules" / "hds" / "HDS-LOC-01.yaml")
+        .read_text()
+        .replace("id: HDS-LOC-01", "id: MINE-01")
+    )
     rule = rule[: rule.index("examples:")]
     bomb_text = bomb.replace("[*l8]", _laughs_inline())
     (pack / "MINE-01.yaml").write_text(rule + bomb_text)
@@ -171,7 +193,8 @@ def test_batch_keeps_every_good_file_and_lists_every_error(tmp_path: Path) -> No
     assert (str(corpus / "zz-good.yaml"), "JUR-EXPO-01") in located
     failed = {e["path"] for e in report["errors"]}
     expected = {str(corpus / n) for n in EXPECTED} | {
-        str(corpus / n) for n in ("a-loop.yaml", "b-loop.yaml", "dangling.yaml", "pipe.yaml")}
+        str(corpus / n) for n in ("a-loop.yaml", "b-loop.yaml", "dangling.yaml", "pipe.yaml")
+    }
     assert failed == expected
     for error in report["errors"]:
         assert set(error) == {"path", "line", "column", "message"}
@@ -190,5 +213,6 @@ def test_file_deleted_during_the_run_is_an_error_for_that_file_only(tmp_path: Pa
     result = auditor.file(doomed)
     assert (result.entry.deployment, result.findings) == (None, [])
     assert [str(p) for p in result.errors] == [
-        f"{doomed}:1:1: error: file not found (deleted during the run?)"]
+        f"{doomed}:1:1: error: file not found (deleted during the run?)"
+    ]
     assert auditor.file(tmp_path / "kept.yaml").findings

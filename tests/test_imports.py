@@ -11,18 +11,28 @@ import sys
 
 from tests.conftest import AS_OF, ROOT, SAMPLES
 
-HEAVY = ("boto3", "botocore", "dns", "jinja2", "weasyprint", "rich", "multiprocessing",
-         "concurrent.futures")
+HEAVY = (
+    "boto3",
+    "botocore",
+    "dns",
+    "jinja2",
+    "weasyprint",
+    "rich",
+    "multiprocessing",
+    "concurrent.futures",
+)
 
 
 def loaded_after(code: str) -> set[str]:
     probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            env=env, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
     names = json.loads(result.stdout.splitlines()[-1])
-    return {heavy for heavy in HEAVY for name in names
-            if name == heavy or name.startswith(heavy + ".")}
+    return {
+        heavy for heavy in HEAVY for name in names if name == heavy or name.startswith(heavy + ".")
+    }
 
 
 def test_importing_the_cli_imports_no_heavy_module() -> None:
@@ -30,8 +40,10 @@ def test_importing_the_cli_imports_no_heavy_module() -> None:
 
 
 def test_checking_one_file_off_a_terminal_imports_no_heavy_module() -> None:
-    run = ("import sys\nfrom residency_audit.cli import app\n"
-           f"sys.argv = ['residency-audit', 'check', {str(SAMPLES / 'doctolib-2021.yaml')!r},"
-           f" '--as-of', {str(AS_OF)!r}]\n"
-           "try:\n    app()\nexcept SystemExit:\n    pass")
+    run = (
+        "import sys\nfrom residency_audit.cli import app\n"
+        f"sys.argv = ['residency-audit', 'check', {str(SAMPLES / 'doctolib-2021.yaml')!r},"
+        f" '--as-of', {str(AS_OF)!r}]\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass"
+    )
     assert loaded_after(run) == set()

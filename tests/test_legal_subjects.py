@@ -26,9 +26,13 @@ def line_of(name: str, text: str) -> int:
 def test_transfer_mistakes_are_reported_on_their_declarations() -> None:
     name = "transfers-mixed.yaml"
     found = findings(name)
-    assert found["GDPR-SCC-01"] == [(line_of(name, "- recipient: us-lab"),
-                                     "transfer to us-lab uses SCC module 1, but a controller "
-                                     "exporting to a processor calls for module 2")]
+    assert found["GDPR-SCC-01"] == [
+        (
+            line_of(name, "- recipient: us-lab"),
+            "transfer to us-lab uses SCC module 1, but a controller "
+            "exporting to a processor calls for module 2",
+        )
+    ]
     assert [line for line, _ in found["GDPR-XFER-03"]] == [line_of(name, "in-annotators, country")]
     assert [line for line, _ in found["GDPR-49-01"]] == [line_of(name, "tool: art49")]
     assert "GDPR-TIA-01" not in found  # dated 2026-03-01, within the default period

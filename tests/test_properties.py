@@ -18,6 +18,8 @@ from residency_audit.model import Diagnostic
 from tests.conftest import AS_OF, SAMPLES
 
 KNOWLEDGE = kb.default()
+
+
 def auditor(day: dt.date) -> pipeline.Auditor:
     return pipeline.Auditor.load(pipeline.Options(paths=[], as_of=day), KNOWLEDGE)
 

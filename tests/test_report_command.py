@@ -16,11 +16,34 @@ BACKUP = str(SAMPLES / "backup-outside-eea.yaml")
 
 def test_one_check_writes_several_formats(runner: CliRunner, tmp_path: Path) -> None:
     out = {name: tmp_path / name for name in ("r.sarif", "r.html", "r.xml", "r.md")}
-    result = runner.invoke(app, [
-        "check", BACKUP, "--as-of", str(AS_OF),
-        "-f", "sarif", "-o", str(out["r.sarif"]), "-f", "html", "-o", str(out["r.html"]),
-        "-f", "junit", "-o", str(out["r.xml"]), "-f", "markdown", "-o", str(out["r.md"]),
-        "-f", "text"], env={"SOURCE_DATE_EPOCH": "1795824000"})
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            BACKUP,
+            "--as-of",
+            str(AS_OF),
+            "-f",
+            "sarif",
+            "-o",
+            str(out["r.sarif"]),
+            "-f",
+            "html",
+            "-o",
+            str(out["r.html"]),
+            "-f",
+            "junit",
+            "-o",
+            str(out["r.xml"]),
+            "-f",
+            "markdown",
+            "-o",
+            str(out["r.md"]),
+            "-f",
+            "text",
+        ],
+        env={"SOURCE_DATE_EPOCH": "1795824000"},
+    )
     assert result.exit_code == 1
     assert "HDS-LOC-01" in result.stdout  # the text report went to stdout
     assert json.loads(out["r.sarif"].read_text())["runs"][0]["invocations"][0]["exitCode"] == 1
@@ -34,24 +57,30 @@ def test_one_check_writes_several_formats(runner: CliRunner, tmp_path: Path) -> 
 def test_unknown_format_is_a_usage_error(runner: CliRunner) -> None:
     result = runner.invoke(app, ["check", BACKUP, "-f", "pdfx"])
     assert result.exit_code == 2
-    assert "--format: 'pdfx' is not one of text, json, sarif, junit, markdown, html, pdf" \
+    assert (
+        "--format: 'pdfx' is not one of text, json, sarif, junit, markdown, html, pdf"
         in result.stderr
+    )
 
 
 def test_report_re_renders_a_saved_result(runner: CliRunner, tmp_path: Path) -> None:
     saved = tmp_path / "result.json"
-    saved.write_text(runner.invoke(app, ["check", BACKUP, "--as-of", str(AS_OF), "-f",
-                                         "json"]).stdout)
+    saved.write_text(
+        runner.invoke(app, ["check", BACKUP, "--as-of", str(AS_OF), "-f", "json"]).stdout
+    )
     html = tmp_path / "again.html"
-    result = runner.invoke(app, ["report", str(saved), "-f", "html", "-o", str(html),
-                                 "-f", "sarif"])
+    result = runner.invoke(
+        app, ["report", str(saved), "-f", "html", "-o", str(html), "-f", "sarif"]
+    )
     assert result.exit_code == 0, result.stderr
     sarif = json.loads(result.stdout)
     original = json.loads(saved.read_text())
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {
-        f["rule_id"] for f in original["findings"]}
+        f["rule_id"] for f in original["findings"]
+    }
     assert {"HDS-LOC-01", "GDPR-XFER-01", "JUR-EXPO-01"} <= {
-        r["ruleId"] for r in sarif["runs"][0]["results"]}
+        r["ruleId"] for r in sarif["runs"][0]["results"]
+    }
     text = html.read_text()
     assert "Re-rendered from" in text and str(saved) in text
     assert "as of 2026-11-28" in text

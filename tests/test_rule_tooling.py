@@ -34,11 +34,20 @@ def test_rules_list_shows_the_required_packs_each_rule_with_a_url(runner: CliRun
     assert result.exit_code == 0, result.output
     rules = json.loads(result.stdout)
     assert {"hds", "gdpr", "edpb", "jurisdiction", "secnumcloud"} <= {r["pack"] for r in rules}
-    assert all(r["references"] and all(x["url"].startswith("https://") for x in r["references"])
-               for r in rules)
+    assert all(
+        r["references"] and all(x["url"].startswith("https://") for x in r["references"])
+        for r in rules
+    )
     ids = {r["id"] for r in rules}
-    for kept in ("HDS-LOC-01", "HDS-RA-01", "GDPR-XFER-01", "GDPR-XFER-02", "JUR-EXPO-01",
-                 "CORE-KB-01", "CORE-KB-02"):
+    for kept in (
+        "HDS-LOC-01",
+        "HDS-RA-01",
+        "GDPR-XFER-01",
+        "GDPR-XFER-02",
+        "JUR-EXPO-01",
+        "CORE-KB-01",
+        "CORE-KB-02",
+    ):
         assert kept in ids
 
 
@@ -84,7 +93,8 @@ def test_rules_lint(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-unt
     assert "already used by the bundled rule" in clash.stderr
     (pack / "HDS-LOC-01.yaml").write_text(
         text.replace("ACME-LOG-01", "ACME-LOG-09").split("  pass:")[0]
-        + "  fail:\n    - {place: {role: log}, location: {country: US}}\n")
+        + "  fail:\n    - {place: {role: log}, location: {country: US}}\n"
+    )
     (pack / "ACME-LOG-09.yaml").write_text((pack / "HDS-LOC-01.yaml").read_text())
     (pack / "HDS-LOC-01.yaml").unlink()
     warned = runner.invoke(app, ["rules", "lint", str(pack)])

@@ -28,8 +28,11 @@ def test_doctolib_reports_us_law_exposure_with_cloud_act_and_fisa(runner: CliRun
 def test_backup_copy_to_us_fails_on_the_backup_line(runner: CliRunner) -> None:
     path = SAMPLES / "backup-outside-eea.yaml"
     code, report = check(runner, str(path))
-    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1)
-                if "kind: snapshot-copy" in text)
+    line = next(
+        i
+        for i, text in enumerate(path.read_text().splitlines(), 1)
+        if "kind: snapshot-copy" in text
+    )
     located = {(f["rule_id"], f["location"]["line"]) for f in report["findings"]}
     assert ("HDS-LOC-01", line) in located
     assert ("GDPR-XFER-01", line) in located
@@ -37,6 +40,15 @@ def test_backup_copy_to_us_fails_on_the_backup_line(runner: CliRunner) -> None:
 
 
 def test_sovereign_hospital_passes_at_medium(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["check", str(SAMPLES / "sovereign-hospital.yaml"),
-                                 "--fail-on", "medium", "--as-of", str(AS_OF)])
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            str(SAMPLES / "sovereign-hospital.yaml"),
+            "--fail-on",
+            "medium",
+            "--as-of",
+            str(AS_OF),
+        ],
+    )
     assert result.exit_code == 0, result.stdout

@@ -17,8 +17,7 @@ DEPLOYMENTS = FIXTURES / "deployments"
 
 
 def rule_ids(name: str, day: str, **options: object) -> set[str]:
-    report = run(Options(paths=[DEPLOYMENTS / name], as_of=dt.date.fromisoformat(day),
-                         **options))  # type: ignore[arg-type]
+    report = run(Options(paths=[DEPLOYMENTS / name], as_of=dt.date.fromisoformat(day), **options))  # type: ignore[arg-type]
     assert not report.errors, report.errors
     return {f.rule_id for f in report.findings}
 
@@ -41,8 +40,9 @@ def test_dpf_alone_is_flagged_even_when_valid() -> None:
     assert "US-DPF-02" in rule_ids("us-storage-dpf.yaml", "2026-11-28")
 
 
-@pytest.mark.parametrize(("day", "fails"),
-                         [("2026-05-15", False), ("2026-05-16", False), ("2026-05-17", True)])
+@pytest.mark.parametrize(
+    ("day", "fails"), [("2026-05-15", False), ("2026-05-16", False), ("2026-05-17", True)]
+)
 def test_2018_hds_certificate_accepted_until_the_transition_ends(day: str, fails: bool) -> None:
     assert ("HDS-CERT-02" in rule_ids("hds-2018-certificate.yaml", day)) is fails
 
@@ -57,13 +57,26 @@ def test_tia_staleness_is_configurable(runner: CliRunner) -> None:
     path = str(DEPLOYMENTS / "transfers-mixed.yaml")  # TIA dated 2026-03-01
 
     def tia_findings(*extra: str) -> list[dict]:
-        result = runner.invoke(app, ["check", path, "--as-of", "2026-11-28", "--format", "json",
-                                     "--fail-on", "never", *extra])
+        result = runner.invoke(
+            app,
+            [
+                "check",
+                path,
+                "--as-of",
+                "2026-11-28",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                *extra,
+            ],
+        )
         assert result.exit_code == 0, result.output
         return [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "GDPR-TIA-01"]
 
     assert tia_findings() == []  # 272 days old, within the default 365
     (stale,) = tia_findings("--tia-max-age", "180")
     assert "transfer to us-lab" in stale["message"]
-    assert any(f["path"] == "parameter.tia_max_age_days" and f["value"] == 180
-               for f in stale["facts"])
+    assert any(
+        f["path"] == "parameter.tia_max_age_days" and f["value"] == 180 for f in stale["facts"]
+    )

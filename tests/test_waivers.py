@@ -9,8 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
-from tests.support.waivers import waive_every_finding
 from tests.conftest import AS_OF, FIXTURES, SAMPLES
+from tests.support.waivers import waive_every_finding
 
 BACKUP = str(SAMPLES / "backup-outside-eea.yaml")
 WAIVERS = FIXTURES / "waivers"
@@ -24,19 +24,22 @@ def all_in_force(runner: CliRunner, tmp_path: Path) -> Path:
     """Every finding of the backup sample waived until 2027, HDS-LOC-01 only until the as-of
     day itself (still covered on that day)."""
     plain = json.loads(check(runner, "-f", "json").stdout)
-    return waive_every_finding(plain, tmp_path / "waivers.yaml",
-                               expiring={"HDS-LOC-01": str(AS_OF)})
+    return waive_every_finding(
+        plain, tmp_path / "waivers.yaml", expiring={"HDS-LOC-01": str(AS_OF)}
+    )
 
 
-def test_waivers_in_force_pass_the_audit_and_keep_findings_visible(runner: CliRunner,
-                                                                   tmp_path: Path) -> None:
+def test_waivers_in_force_pass_the_audit_and_keep_findings_visible(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     plain = check(runner, "-f", "json")
     waived = check(runner, "-f", "json", "--waivers", str(all_in_force(runner, tmp_path)))
     assert plain.exit_code == 1
     assert waived.exit_code == 0, waived.stdout
     findings = json.loads(waived.stdout)["findings"]
     assert {f["rule_id"] for f in findings} == {
-        f["rule_id"] for f in json.loads(plain.stdout)["findings"]}
+        f["rule_id"] for f in json.loads(plain.stdout)["findings"]
+    }
     assert {f["status"] for f in findings} == {"waived"}
     assert all(f["waiver"]["approved_by"].endswith("@example.org") for f in findings)
 
@@ -60,19 +63,23 @@ def test_expired_waiver_warns_and_no_longer_applies(runner: CliRunner) -> None:
     assert lapse["severity"] == "medium" and lapse["status"] == "open"
     assert lapse["location"]["path"] == str(path)
     assert lapse["location"]["line"] == next(
-        i for i, line in enumerate(path.read_text().splitlines(), 1) if "rule: HDS-LOC-01" in line)
+        i for i, line in enumerate(path.read_text().splitlines(), 1) if "rule: HDS-LOC-01" in line
+    )
     assert "expired on 2026-09-30" in lapse["message"]
     assert lapse["references"][0]["url"].startswith("https://eur-lex.europa.eu/")
-    assert any(x["path"] == "waiver.expires" and x["source"].startswith(str(path))
-               for x in lapse["facts"])
+    assert any(
+        x["path"] == "waiver.expires" and x["source"].startswith(str(path)) for x in lapse["facts"]
+    )
 
 
-def test_waiver_expiring_the_day_after_still_passes_then_lapses(runner: CliRunner,
-                                                               tmp_path: Path) -> None:
+def test_waiver_expiring_the_day_after_still_passes_then_lapses(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     path = str(all_in_force(runner, tmp_path))  # HDS-LOC-01 expires on the as-of day
     assert check(runner, "--waivers", path).exit_code == 0
-    later = runner.invoke(app, ["check", BACKUP, "--as-of", "2026-11-29", "-f", "json",
-                                "--waivers", path])
+    later = runner.invoke(
+        app, ["check", BACKUP, "--as-of", "2026-11-29", "-f", "json", "--waivers", path]
+    )
     assert later.exit_code == 1
     rules = {f["rule_id"]: f["status"] for f in json.loads(later.stdout)["findings"]}
     assert rules["HDS-LOC-01"] == "open" and "WAIVER-EXP-01" in rules
@@ -83,8 +90,9 @@ def test_malformed_waiver_file_is_an_input_error_with_positions(runner: CliRunne
     result = check(runner, "--waivers", str(path))
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert (f"{path}:2:11: error: waiver for unknown rule 'GDPR-XFER-1'; "
-            'did you mean "GDPR-XFER-01"?') in result.stderr
+    assert (
+        f"{path}:2:11: error: waiver for unknown rule 'GDPR-XFER-1'; did you mean \"GDPR-XFER-01\"?"
+    ) in result.stderr
     assert f"{path}:10:14: error: waivers[1].expires: expected a date YYYY-MM-DD" in result.stderr
     assert f"{path}:7:5: error: waivers[1]: missing required key 'approved_by'" in result.stderr
     assert "Traceback" not in result.stderr

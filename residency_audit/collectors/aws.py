@@ -68,13 +68,32 @@ ORGANIZATION_CALLS: dict[tuple[str, str], str] = {
 }
 """The calls `--all-accounts` makes with the caller's own credentials."""
 
-_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
-                     "AuthorizationError", "UnauthorizedException", "Forbidden", "403"})
-_NOT_ENABLED = frozenset({"OptInRequired", "UnrecognizedClientException",
-                          "InvalidClientTokenId", "AuthFailure"})
-_THROTTLED = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException",
-                        "RequestLimitExceeded", "SlowDown", "RequestThrottled",
-                        "RequestThrottledException", "ProvisionedThroughputExceededException"})
+_DENIED = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "UnauthorizedException",
+        "Forbidden",
+        "403",
+    }
+)
+_NOT_ENABLED = frozenset(
+    {"OptInRequired", "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure"}
+)
+_THROTTLED = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "ProvisionedThroughputExceededException",
+    }
+)
 _ENABLED = frozenset({"opt-in-not-required", "opted-in"})
 
 
@@ -95,18 +114,38 @@ class Unread(Exception):
 def iam_policy() -> dict[str, Any]:
     """The minimal read-only policy `discover aws` needs (README and docs/iam-policy.json)."""
     actions = sorted({a for a in CALLS.values() if a})
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "ResidencyAuditDiscoverReadOnly", "Effect": "Allow", "Action": actions,
-         "Resource": "*"}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ResidencyAuditDiscoverReadOnly",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": "*",
+            }
+        ],
+    }
 
 
 def organization_policy(role_name: str = "ROLE_NAME") -> dict[str, Any]:
     """The extra policy of the caller of `--all-accounts` (management or delegated account)."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "ResidencyAuditListAccounts", "Effect": "Allow",
-         "Action": ["organizations:ListAccounts"], "Resource": "*"},
-        {"Sid": "ResidencyAuditAssumeRole", "Effect": "Allow", "Action": ["sts:AssumeRole"],
-         "Resource": f"arn:aws:iam::*:role/{role_name}"}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ResidencyAuditListAccounts",
+                "Effect": "Allow",
+                "Action": ["organizations:ListAccounts"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "ResidencyAuditAssumeRole",
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole"],
+                "Resource": f"arn:aws:iam::*:role/{role_name}",
+            },
+        ],
+    }
 
 
 def now() -> str:
@@ -119,23 +158,31 @@ def make_session(profile: str | None = None) -> Any:
     try:
         return boto3.session.Session(profile_name=profile)
     except BotoCoreError as exc:
-        raise CollectorError(f"aws: cannot open profile {profile!r}: {exc}; check "
-                             "~/.aws/config or drop --profile") from exc
+        raise CollectorError(
+            f"aws: cannot open profile {profile!r}: {exc}; check ~/.aws/config or drop --profile"
+        ) from exc
 
 
 class AwsCollector:
     """Reads one account through `session`. `clients` may pre-seed clients by (service, region),
     which is how tests stub the calls moto does not implement."""
 
-    def __init__(self, session: Any, *, settings: Settings = Settings(),
-                 clients: dict[tuple[str, str], Any] | None = None,
-                 progress: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        session: Any,
+        *,
+        settings: Settings = Settings(),
+        clients: dict[tuple[str, str], Any] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.session = session
         self.settings = settings
         self.config = Config(
-            connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
             retries={"mode": "standard", "max_attempts": settings.max_attempts},
-            max_pool_connections=max(10, settings.workers))
+            max_pool_connections=max(10, settings.workers),
+        )
         self.clients: dict[tuple[str, str], Any] = dict(clients or {})
         self.gaps: list[NotObserved] = []
         self.progress = progress or (lambda label: None)
@@ -150,16 +197,25 @@ class AwsCollector:
         with self._lock:
             if (service, region) not in self.clients:
                 self.clients[service, region] = self.session.client(
-                    service, region_name=region, config=self.config)
+                    service, region_name=region, config=self.config
+                )
             return self.clients[service, region]
 
     def gap(self, service: str, call: str, region: str | None, reason: str) -> None:
         with self._lock:
-            self.gaps.append(NotObserved(service=service, call=call, reason=reason,
-                                         region=region, permission=CALLS.get((service, call))))
+            self.gaps.append(
+                NotObserved(
+                    service=service,
+                    call=call,
+                    reason=reason,
+                    region=region,
+                    permission=CALLS.get((service, call)),
+                )
+            )
 
-    def call(self, service: str, region: str, call: str, *, absent: Iterable[str] = (),
-             **kwargs: Any) -> dict[str, Any] | None:
+    def call(
+        self, service: str, region: str, call: str, *, absent: Iterable[str] = (), **kwargs: Any
+    ) -> dict[str, Any] | None:
         """One API call; None when the thing is absent (`absent` error codes); `Unread` after
         recording a gap when it could not be read."""
         method = getattr(self.client(service, region), _snake(call))
@@ -173,14 +229,15 @@ class AwsCollector:
         except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
             self.gap(service, call, region, f"timeout or endpoint unreachable ({exc})")
         except NoCredentialsError as exc:
-            raise CollectorError("aws: no credentials found; set AWS_PROFILE or the AWS_* "
-                                 "variables, or pass --profile") from exc
+            raise CollectorError(
+                "aws: no credentials found; set AWS_PROFILE or the AWS_* "
+                "variables, or pass --profile"
+            ) from exc
         except BotoCoreError as exc:
             self.gap(service, call, region, f"{type(exc).__name__}: {exc}")
         raise Unread(call)
 
-    def pages(self, service: str, region: str, call: str, key: str,
-              **kwargs: Any) -> list[Any]:
+    def pages(self, service: str, region: str, call: str, key: str, **kwargs: Any) -> list[Any]:
         paginator = self.client(service, region).get_paginator(_snake(call))
         items: list[Any] = []
         try:
@@ -199,10 +256,22 @@ class AwsCollector:
             self.gap(service, call, region, f"{type(exc).__name__}: {exc}")
         raise Unread(call)
 
-    def evidence(self, service: str, call: str, region: str | None, resource: str | None,
-                 detail: str | None = None) -> Evidence:
-        return Evidence(service=service, call=call, observed_at=now(), region=region,
-                        resource=resource, detail=detail)
+    def evidence(
+        self,
+        service: str,
+        call: str,
+        region: str | None,
+        resource: str | None,
+        detail: str | None = None,
+    ) -> Evidence:
+        return Evidence(
+            service=service,
+            call=call,
+            observed_at=now(),
+            region=region,
+            resource=resource,
+            detail=detail,
+        )
 
     # -- the run ----------------------------------------------------------------------------
 
@@ -210,11 +279,15 @@ class AwsCollector:
         try:
             who = self.client("sts", self.home).get_caller_identity()
         except NoCredentialsError as exc:
-            raise CollectorError("aws: no credentials found; set AWS_PROFILE or the AWS_* "
-                                 "variables, or pass --profile") from exc
+            raise CollectorError(
+                "aws: no credentials found; set AWS_PROFILE or the AWS_* "
+                "variables, or pass --profile"
+            ) from exc
         except (ClientError, BotoCoreError) as exc:
-            raise CollectorError(f"aws: cannot identify the account (sts GetCallerIdentity "
-                                 f"in {self.home}): {exc}; check the credentials") from exc
+            raise CollectorError(
+                f"aws: cannot identify the account (sts GetCallerIdentity "
+                f"in {self.home}): {exc}; check the credentials"
+            ) from exc
         return str(who["Account"]), str(who["Arn"]).split(":")[1]
 
     def regions(self, requested: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -226,11 +299,14 @@ class AwsCollector:
             if not requested:
                 raise CollectorError(
                     "aws: cannot list the enabled regions (ec2:DescribeRegions refused or "
-                    "failed); grant it or name the regions with --region") from None
+                    "failed); grant it or name the regions with --region"
+                ) from None
             return sorted(set(requested)), []
         assert reply is not None
-        status = {r["RegionName"]: r.get("OptInStatus", "opt-in-not-required")
-                  for r in reply.get("Regions", [])}
+        status = {
+            r["RegionName"]: r.get("OptInStatus", "opt-in-not-required")
+            for r in reply.get("Regions", [])
+        }
         enabled = sorted(name for name, s in status.items() if s in _ENABLED)
         disabled = sorted(name for name, s in status.items() if s not in _ENABLED)
         if not requested:
@@ -240,17 +316,27 @@ class AwsCollector:
             if status.get(region) in _ENABLED:
                 chosen.append(region)
             else:
-                self.gap("ec2", "DescribeRegions", region,
-                         "region not enabled in this account (opted out), or unknown"
-                         if region in status else "region unknown to ec2:DescribeRegions")
+                self.gap(
+                    "ec2",
+                    "DescribeRegions",
+                    region,
+                    "region not enabled in this account (opted out), or unknown"
+                    if region in status
+                    else "region unknown to ec2:DescribeRegions",
+                )
         return chosen, [r for r in disabled if r in requested]
 
     def collect(self, requested: Sequence[str] = ()) -> Discovery:
         started = now()
         account, partition = self.identity()
         regions, disabled = self.regions(requested)
-        found = Discovery(account=account, partition=partition, started_at=started,
-                          regions=tuple(regions), regions_not_enabled=tuple(disabled))
+        found = Discovery(
+            account=account,
+            partition=partition,
+            started_at=started,
+            regions=tuple(regions),
+            regions_not_enabled=tuple(disabled),
+        )
         for region in regions:  # clients made up front: creation holds the lock anyway
             for service in ("s3", "kms", "rds", "dynamodb", "backup"):
                 self.client(service, region)
@@ -264,14 +350,18 @@ class AwsCollector:
         found.gaps = list(self.gaps)
         return found
 
-    def read_region(self, region: str, buckets: dict[str, str]) -> tuple[list[ObservedResource],
-                                                                         list[KeyRecord]]:
+    def read_region(
+        self, region: str, buckets: dict[str, str]
+    ) -> tuple[list[ObservedResource], list[KeyRecord]]:
         resources: list[ObservedResource] = []
         keys: list[KeyRecord] = []
         readers: list[tuple[Callable[[str], Any], list[Any]]] = [
-            (lambda r: self.read_buckets(r, buckets), resources), (self.read_keys, keys),
-            (self.read_rds, resources), (self.read_dynamodb, resources),
-            (self.read_backup, resources)]
+            (lambda r: self.read_buckets(r, buckets), resources),
+            (self.read_keys, keys),
+            (self.read_rds, resources),
+            (self.read_dynamodb, resources),
+            (self.read_backup, resources),
+        ]
         for reader, into in readers:
             with contextlib.suppress(Unread):  # recorded; the region's other services go on
                 into += reader(region)
@@ -308,9 +398,15 @@ class AwsCollector:
         for name in sorted(n for n, r in buckets.items() if r == region):
             arn = f"arn:aws:s3:::{name}"
             bucket = ObservedResource(
-                "s3", ComponentKind.DATASTORE, name, arn, region,
-                self.evidence("s3", "GetBucketLocation", self.home, arn,
-                              f"LocationConstraint={region}"))
+                "s3",
+                ComponentKind.DATASTORE,
+                name,
+                arn,
+                region,
+                self.evidence(
+                    "s3", "GetBucketLocation", self.home, arn, f"LocationConstraint={region}"
+                ),
+            )
             with contextlib.suppress(Unread):
                 bucket.key = self._bucket_key(name, region)
             with contextlib.suppress(Unread):
@@ -319,8 +415,13 @@ class AwsCollector:
         return out
 
     def _bucket_key(self, name: str, region: str) -> str | None:
-        reply = self.call("s3", region, "GetBucketEncryption", Bucket=name,
-                          absent=("ServerSideEncryptionConfigurationNotFoundError",))
+        reply = self.call(
+            "s3",
+            region,
+            "GetBucketEncryption",
+            Bucket=name,
+            absent=("ServerSideEncryptionConfigurationNotFoundError",),
+        )
         rules = (reply or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
         for rule in rules:
             default = rule.get("ApplyServerSideEncryptionByDefault", {})
@@ -331,10 +432,16 @@ class AwsCollector:
                 return f"s3-owned@{region}"
         return None
 
-    def _bucket_replicas(self, name: str, region: str,
-                         buckets: dict[str, str]) -> list[ObservedCopy]:
-        reply = self.call("s3", region, "GetBucketReplication", Bucket=name,
-                          absent=("ReplicationConfigurationNotFoundError",))
+    def _bucket_replicas(
+        self, name: str, region: str, buckets: dict[str, str]
+    ) -> list[ObservedCopy]:
+        reply = self.call(
+            "s3",
+            region,
+            "GetBucketReplication",
+            Bucket=name,
+            absent=("ReplicationConfigurationNotFoundError",),
+        )
         rules = (reply or {}).get("ReplicationConfiguration", {}).get("Rules", [])
         copies = []
         for rule in rules:
@@ -345,9 +452,19 @@ class AwsCollector:
             where = buckets.get(target_name) or self._locate(target_name)
             detail = f"Destination={target}" + (
                 f" Account={rule['Destination']['Account']}"
-                if rule["Destination"].get("Account") else "")
-            copies.append(ObservedCopy(CopyKind.REPLICA, where, self.evidence(
-                "s3", "GetBucketReplication", region, f"arn:aws:s3:::{name}", detail), target))
+                if rule["Destination"].get("Account")
+                else ""
+            )
+            copies.append(
+                ObservedCopy(
+                    CopyKind.REPLICA,
+                    where,
+                    self.evidence(
+                        "s3", "GetBucketReplication", region, f"arn:aws:s3:::{name}", detail
+                    ),
+                    target,
+                )
+            )
         return copies
 
     def _locate(self, name: str) -> str | None:
@@ -368,7 +485,8 @@ class AwsCollector:
         for alias in self.pages("kms", region, "ListAliases", "Aliases"):
             if alias.get("TargetKeyId"):
                 aliases.setdefault(alias["TargetKeyId"], []).extend(
-                    [f"{alias['AliasName']}@{region}", alias.get("AliasArn", "")])
+                    [f"{alias['AliasName']}@{region}", alias.get("AliasArn", "")]
+                )
         out = []
         for item in listed:
             try:
@@ -394,18 +512,32 @@ class AwsCollector:
         primary = mrc.get("PrimaryKey", {}).get("Arn")
         if primary == meta["Arn"]:
             primary = None
-        detail = " ".join(f"{k}={v}" for k, v in (
-            ("Origin", origin), ("KeyManager", manager), ("KeyState", meta.get("KeyState")),
-            ("MultiRegion", meta.get("MultiRegion", False)),
-            ("CustomKeyStoreId", meta.get("CustomKeyStoreId")), ("CustomKeyStoreType", store))
-            if v is not None)
+        detail = " ".join(
+            f"{k}={v}"
+            for k, v in (
+                ("Origin", origin),
+                ("KeyManager", manager),
+                ("KeyState", meta.get("KeyState")),
+                ("MultiRegion", meta.get("MultiRegion", False)),
+                ("CustomKeyStoreId", meta.get("CustomKeyStoreId")),
+                ("CustomKeyStoreType", store),
+            )
+            if v is not None
+        )
         management, provider_can_use, held = key_management(origin, manager)
         return KeyRecord(
-            id=meta["KeyId"], arn=meta["Arn"], region=region, management=management,
+            id=meta["KeyId"],
+            arn=meta["Arn"],
+            region=region,
+            management=management,
             evidence=self.evidence("kms", "DescribeKey", region, meta["Arn"], detail),
-            provider_can_use=provider_can_use, held_by_provider=held, replica_regions=replicas,
-            primary=primary, aliases=(meta["Arn"], meta["KeyId"], *aliases),
-            aws_managed=manager == "AWS")
+            provider_can_use=provider_can_use,
+            held_by_provider=held,
+            replica_regions=replicas,
+            primary=primary,
+            aliases=(meta["Arn"], meta["KeyId"], *aliases),
+            aws_managed=manager == "AWS",
+        )
 
     def _key_store(self, store_id: str, region: str) -> str | None:
         try:
@@ -424,34 +556,63 @@ class AwsCollector:
                 continue  # an Aurora member: its cluster is the data store
             arn = db["DBInstanceArn"]
             r = ObservedResource(
-                "rds", ComponentKind.DATASTORE, db["DBInstanceIdentifier"], arn, region,
-                self.evidence("rds", "DescribeDBInstances", region, arn,
-                              f"Engine={db.get('Engine')} StorageEncrypted="
-                              f"{db.get('StorageEncrypted', False)}"),
+                "rds",
+                ComponentKind.DATASTORE,
+                db["DBInstanceIdentifier"],
+                arn,
+                region,
+                self.evidence(
+                    "rds",
+                    "DescribeDBInstances",
+                    region,
+                    arn,
+                    f"Engine={db.get('Engine')} StorageEncrypted="
+                    f"{db.get('StorageEncrypted', False)}",
+                ),
                 key=db.get("KmsKeyId") if db.get("StorageEncrypted") else None,
-                source=_arn(db.get("ReadReplicaSourceDBInstanceIdentifier"), region, arn))
+                source=_arn(db.get("ReadReplicaSourceDBInstanceIdentifier"), region, arn),
+            )
             for replica in db.get("ReadReplicaDBInstanceIdentifiers", []):
                 target = _arn(replica, region, arn)
-                r.copies.append(ObservedCopy(CopyKind.REPLICA, region_of_arn(target or ""),
-                                             r.evidence, target))
+                r.copies.append(
+                    ObservedCopy(CopyKind.REPLICA, region_of_arn(target or ""), r.evidence, target)
+                )
             for backup in db.get("DBInstanceAutomatedBackupsReplications", []):
                 target = backup.get("DBInstanceAutomatedBackupsArn", "")
-                r.copies.append(ObservedCopy(CopyKind.BACKUP, region_of_arn(target), self.evidence(
-                    "rds", "DescribeDBInstances", region, arn,
-                    f"DBInstanceAutomatedBackupsReplications={target}"), target))
+                r.copies.append(
+                    ObservedCopy(
+                        CopyKind.BACKUP,
+                        region_of_arn(target),
+                        self.evidence(
+                            "rds",
+                            "DescribeDBInstances",
+                            region,
+                            arn,
+                            f"DBInstanceAutomatedBackupsReplications={target}",
+                        ),
+                        target,
+                    )
+                )
             out.append(r)
         clusters = self.pages("rds", region, "DescribeDBClusters", "DBClusters")
         for cluster in clusters:
             arn = cluster["DBClusterArn"]
             r = ObservedResource(
-                "rds", ComponentKind.DATASTORE, cluster["DBClusterIdentifier"], arn, region,
-                self.evidence("rds", "DescribeDBClusters", region, arn,
-                              f"Engine={cluster.get('Engine')}"),
+                "rds",
+                ComponentKind.DATASTORE,
+                cluster["DBClusterIdentifier"],
+                arn,
+                region,
+                self.evidence(
+                    "rds", "DescribeDBClusters", region, arn, f"Engine={cluster.get('Engine')}"
+                ),
                 key=cluster.get("KmsKeyId") if cluster.get("StorageEncrypted") else None,
-                source=cluster.get("ReplicationSourceIdentifier"))
+                source=cluster.get("ReplicationSourceIdentifier"),
+            )
             for target in cluster.get("ReadReplicaIdentifiers", []):
-                r.copies.append(ObservedCopy(CopyKind.REPLICA, region_of_arn(target), r.evidence,
-                                             target))
+                r.copies.append(
+                    ObservedCopy(CopyKind.REPLICA, region_of_arn(target), r.evidence, target)
+                )
             out.append(r)
         for glob in self.pages("rds", region, "DescribeGlobalClusters", "GlobalClusters"):
             members = glob.get("GlobalClusterMembers", [])
@@ -460,12 +621,20 @@ class AwsCollector:
                 if r.arn == writer:
                     for m in members:
                         if m["DBClusterArn"] != writer:
-                            r.copies.append(ObservedCopy(
-                                CopyKind.REPLICA, region_of_arn(m["DBClusterArn"]),
-                                self.evidence("rds", "DescribeGlobalClusters", region,
-                                              glob.get("GlobalClusterArn"),
-                                              f"GlobalClusterMember={m['DBClusterArn']}"),
-                                m["DBClusterArn"]))
+                            r.copies.append(
+                                ObservedCopy(
+                                    CopyKind.REPLICA,
+                                    region_of_arn(m["DBClusterArn"]),
+                                    self.evidence(
+                                        "rds",
+                                        "DescribeGlobalClusters",
+                                        region,
+                                        glob.get("GlobalClusterArn"),
+                                        f"GlobalClusterMember={m['DBClusterArn']}",
+                                    ),
+                                    m["DBClusterArn"],
+                                )
+                            )
             for r in out:
                 if r.arn != writer and any(m["DBClusterArn"] == r.arn for m in members):
                     r.source = writer
@@ -486,11 +655,21 @@ class AwsCollector:
             sse = table.get("SSEDescription") or {}
             replicas = sorted(r["RegionName"] for r in table.get("Replicas") or [])
             r = ObservedResource(
-                "dynamodb", ComponentKind.DATASTORE, name, arn, region,
-                self.evidence("dynamodb", "DescribeTable", region, arn,
-                              f"GlobalTableVersion={table.get('GlobalTableVersion')}"),
+                "dynamodb",
+                ComponentKind.DATASTORE,
+                name,
+                arn,
+                region,
+                self.evidence(
+                    "dynamodb",
+                    "DescribeTable",
+                    region,
+                    arn,
+                    f"GlobalTableVersion={table.get('GlobalTableVersion')}",
+                ),
                 # Without SSEDescription the table uses the DynamoDB-owned key.
-                key=sse.get("KMSMasterKeyArn") or f"dynamodb-owned@{region}")
+                key=sse.get("KMSMasterKeyArn") or f"dynamodb-owned@{region}",
+            )
             for other in replicas:
                 if other == region:
                     continue
@@ -515,19 +694,44 @@ class AwsCollector:
                 continue
             assert body is not None
             r = ObservedResource(
-                "backup", ComponentKind.BACKUP, plan.get("BackupPlanName", plan_id), arn, region,
-                self.evidence("backup", "GetBackupPlan", region, arn))
+                "backup",
+                ComponentKind.BACKUP,
+                plan.get("BackupPlanName", plan_id),
+                arn,
+                region,
+                self.evidence("backup", "GetBackupPlan", region, arn),
+            )
             for rule in body.get("BackupPlan", {}).get("Rules", []):
-                r.copies.append(ObservedCopy(CopyKind.BACKUP, region, self.evidence(
-                    "backup", "GetBackupPlan", region, arn,
-                    f"TargetBackupVaultName={rule.get('TargetBackupVaultName')}")))
+                r.copies.append(
+                    ObservedCopy(
+                        CopyKind.BACKUP,
+                        region,
+                        self.evidence(
+                            "backup",
+                            "GetBackupPlan",
+                            region,
+                            arn,
+                            f"TargetBackupVaultName={rule.get('TargetBackupVaultName')}",
+                        ),
+                    )
+                )
                 for action in rule.get("CopyActions", []):
                     vault = action.get("DestinationBackupVaultArn", "")
                     account = vault.split(":")[4] if vault.count(":") >= 5 else None
-                    r.copies.append(ObservedCopy(CopyKind.BACKUP, region_of_arn(vault),
-                                                 self.evidence(
-                        "backup", "GetBackupPlan", region, arn,
-                        f"CopyAction DestinationBackupVaultArn={vault} Account={account}"), vault))
+                    r.copies.append(
+                        ObservedCopy(
+                            CopyKind.BACKUP,
+                            region_of_arn(vault),
+                            self.evidence(
+                                "backup",
+                                "GetBackupPlan",
+                                region,
+                                arn,
+                                f"CopyAction DestinationBackupVaultArn={vault} Account={account}",
+                            ),
+                            vault,
+                        )
+                    )
             with contextlib.suppress(Unread):
                 r.protects = tuple(self._protected(plan_id, region))
             out.append(r)
@@ -535,10 +739,16 @@ class AwsCollector:
 
     def _protected(self, plan_id: str, region: str) -> list[str]:
         resources: list[str] = []
-        for sel in self.pages("backup", region, "ListBackupSelections", "BackupSelectionsList",
-                              BackupPlanId=plan_id):
-            body = self.call("backup", region, "GetBackupSelection", BackupPlanId=plan_id,
-                             SelectionId=sel["SelectionId"])
+        for sel in self.pages(
+            "backup", region, "ListBackupSelections", "BackupSelectionsList", BackupPlanId=plan_id
+        ):
+            body = self.call(
+                "backup",
+                region,
+                "GetBackupSelection",
+                BackupPlanId=plan_id,
+                SelectionId=sel["SelectionId"],
+            )
             resources += (body or {}).get("BackupSelection", {}).get("Resources", []) or []
         return resources
 
@@ -546,16 +756,29 @@ class AwsCollector:
 
     def read_cloudfront(self) -> list[ObservedResource]:
         try:
-            items = self.pages("cloudfront", "us-east-1", "ListDistributions",
-                               "DistributionList.Items")
+            items = self.pages(
+                "cloudfront", "us-east-1", "ListDistributions", "DistributionList.Items"
+            )
         except Unread:
             return []
-        return [ObservedResource(
-            "cloudfront", ComponentKind.CDN, d["Id"], d["ARN"], None,
-            self.evidence("cloudfront", "ListDistributions", "us-east-1", d["ARN"],
-                          f"DomainName={d.get('DomainName')} PriceClass={d.get('PriceClass')} "
-                          "(global edge network: locations depend on the price class)"))
-            for d in items]
+        return [
+            ObservedResource(
+                "cloudfront",
+                ComponentKind.CDN,
+                d["Id"],
+                d["ARN"],
+                None,
+                self.evidence(
+                    "cloudfront",
+                    "ListDistributions",
+                    "us-east-1",
+                    d["ARN"],
+                    f"DomainName={d.get('DomainName')} PriceClass={d.get('PriceClass')} "
+                    "(global edge network: locations depend on the price class)",
+                ),
+            )
+            for d in items
+        ]
 
 
 def key_management(origin: str, manager: str) -> tuple[KeyManagement, bool | None, bool]:
@@ -610,23 +833,33 @@ def _reason(code: str, exc: ClientError, settings: Settings) -> str:
     return f"{code or 'error'}: {message.splitlines()[0][:200]}"
 
 
-def assume_role_sessions(session: Any, role_name: str, shard: tuple[int, int] | None,
-                         settings: Settings) -> list[tuple[str, Any | NotObserved]]:
+def assume_role_sessions(
+    session: Any, role_name: str, shard: tuple[int, int] | None, settings: Settings
+) -> list[tuple[str, Any | NotObserved]]:
     """(account id, session or the reason it could not be opened) for each active account of
     the organization, keeping only shard I of N (accounts sorted by id, round robin)."""
-    config = Config(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
-                    retries={"mode": "standard", "max_attempts": settings.max_attempts})
+    config = Config(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        retries={"mode": "standard", "max_attempts": settings.max_attempts},
+    )
     home = session.region_name or "us-east-1"
     try:
         org = session.client("organizations", region_name=home, config=config)
-        accounts = [a for page in org.get_paginator("list_accounts").paginate()
-                    for a in page.get("Accounts", []) if a.get("Status", "ACTIVE") == "ACTIVE"]
+        accounts = [
+            a
+            for page in org.get_paginator("list_accounts").paginate()
+            for a in page.get("Accounts", [])
+            if a.get("Status", "ACTIVE") == "ACTIVE"
+        ]
         sts = session.client("sts", region_name=home, config=config)
         partition = sts.get_caller_identity()["Arn"].split(":")[1]
     except (ClientError, BotoCoreError) as exc:
-        raise CollectorError(f"aws: cannot list the organization's accounts: {exc}; run from "
-                             "the management (or a delegated administrator) account with "
-                             "organizations:ListAccounts") from exc
+        raise CollectorError(
+            f"aws: cannot list the organization's accounts: {exc}; run from "
+            "the management (or a delegated administrator) account with "
+            "organizations:ListAccounts"
+        ) from exc
     ids = sorted(str(a["Id"]) for a in accounts)
     if shard is not None:
         index, count = shard
@@ -638,12 +871,19 @@ def assume_role_sessions(session: Any, role_name: str, shard: tuple[int, int] | 
             creds = sts.assume_role(RoleArn=arn, RoleSessionName="residency-audit")["Credentials"]
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            return account, NotObserved(service="sts", call="AssumeRole", region=home,
-                                        reason=_reason(code, exc, settings) + f" for {arn}",
-                                        permission="sts:AssumeRole")
+            return account, NotObserved(
+                service="sts",
+                call="AssumeRole",
+                region=home,
+                reason=_reason(code, exc, settings) + f" for {arn}",
+                permission="sts:AssumeRole",
+            )
         return account, boto3.session.Session(
-            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"], region_name=home)
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=home,
+        )
 
     with ThreadPoolExecutor(max_workers=settings.workers) as pool:
         return list(pool.map(open_one, ids))

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import dns.exception  # noqa: TID251 - this module is the one allowed
-import dns.message  # noqa: TID251 - this module is the one allowed
-import dns.resolver  # noqa: TID251 - this module is the one allowed
+import dns.exception
+import dns.message
+import dns.resolver
 
 from residency_audit.errors import CollectorError
 from residency_audit.observations import Cname, MailExchanger, NameObservation, Purpose, Status
@@ -34,8 +34,13 @@ class _Lookup:
     addresses: tuple[str, ...]
 
 
-def make_resolver(nameservers: Sequence[str], *, port: int = 53, timeout: float = 2.0,
-                  lifetime: float | None = None) -> dns.resolver.Resolver:
+def make_resolver(
+    nameservers: Sequence[str],
+    *,
+    port: int = 53,
+    timeout: float = 2.0,
+    lifetime: float | None = None,
+) -> dns.resolver.Resolver:
     """A resolver that asks exactly `nameservers`, or the system's (/etc/resolv.conf) if none."""
     if nameservers:
         resolver = dns.resolver.Resolver(configure=False)
@@ -44,8 +49,9 @@ def make_resolver(nameservers: Sequence[str], *, port: int = 53, timeout: float 
         try:
             resolver = dns.resolver.Resolver(configure=True)
         except (dns.resolver.NoResolverConfiguration, OSError) as exc:
-            raise CollectorError(f"dns: no system resolver configured ({exc}); give one with "
-                                 "--nameserver IP") from exc
+            raise CollectorError(
+                f"dns: no system resolver configured ({exc}); give one with --nameserver IP"
+            ) from exc
     resolver.port = port
     resolver.timeout = timeout
     resolver.lifetime = lifetime if lifetime is not None else timeout * 2
@@ -70,8 +76,9 @@ class DnsCollector:
         """One observation per (name, purpose), in the order given."""
         if not requests:
             return []
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(requests)),
-                                thread_name_prefix="dns") as pool:
+        with ThreadPoolExecutor(
+            max_workers=min(self.workers, len(requests)), thread_name_prefix="dns"
+        ) as pool:
             return list(pool.map(lambda r: self.observe_one(*r), requests))
 
     def observe_one(self, name: str, purpose: Purpose) -> NameObservation:
@@ -79,14 +86,22 @@ class DnsCollector:
             return self._mail(name)
         found = self._addresses(name)
         nameservers = self._nameservers(name) if found.status is Status.RESOLVED else ()
-        return NameObservation(name=name, purpose=purpose, status=found.status,
-                               detail=found.detail, cnames=found.cnames, canonical=found.canonical,
-                               addresses=found.addresses, nameservers=nameservers)
+        return NameObservation(
+            name=name,
+            purpose=purpose,
+            status=found.status,
+            detail=found.detail,
+            cnames=found.cnames,
+            canonical=found.canonical,
+            addresses=found.addresses,
+            nameservers=nameservers,
+        )
 
     # -- queries -------------------------------------------------------------------------------
 
-    def _query(self, name: str, rdtype: str) -> tuple[
-            dns.resolver.Answer | None, Status, str | None, dns.message.Message | None]:
+    def _query(
+        self, name: str, rdtype: str
+    ) -> tuple[dns.resolver.Answer | None, Status, str | None, dns.message.Message | None]:
         try:
             answer = self.resolver.resolve(name, rdtype, raise_on_no_answer=False, search=False)
             return answer, Status.RESOLVED, None, answer.response
@@ -119,8 +134,12 @@ class DnsCollector:
 
     def _mail(self, domain: str) -> NameObservation:
         answer, status, detail, _ = self._query(domain, "MX")
-        records = sorted({(r.preference, r.exchange.to_text(omit_final_dot=True).lower())
-                          for r in (answer.rrset if answer and answer.rrset else [])})
+        records = sorted(
+            {
+                (r.preference, r.exchange.to_text(omit_final_dot=True).lower())
+                for r in (answer.rrset if answer and answer.rrset else [])
+            }
+        )
         if status is Status.RESOLVED and not records:
             status, detail = Status.NO_ANSWER, "no MX record"
         exchangers = []
@@ -130,18 +149,26 @@ class DnsCollector:
             found = self._addresses(exchange)
             exchangers.append(MailExchanger(preference, exchange, found.addresses))
         nameservers = self._nameservers(domain) if status is Status.RESOLVED else ()
-        return NameObservation(name=domain, purpose=Purpose.MAIL, status=status, detail=detail,
-                               mail_exchangers=tuple(exchangers), nameservers=nameservers)
+        return NameObservation(
+            name=domain,
+            purpose=Purpose.MAIL,
+            status=status,
+            detail=detail,
+            mail_exchangers=tuple(exchangers),
+            nameservers=nameservers,
+        )
 
     def _nameservers(self, name: str) -> tuple[str, ...]:
         try:
-            zone = dns.resolver.zone_for_name(name, resolver=self.resolver,
-                                              lifetime=self.resolver.lifetime)
+            zone = dns.resolver.zone_for_name(
+                name, resolver=self.resolver, lifetime=self.resolver.lifetime
+            )
             answer = self.resolver.resolve(zone, "NS", raise_on_no_answer=False, search=False)
         except (dns.exception.DNSException, OSError):
             return ()  # NS are context, not evidence: their absence decides nothing
-        return tuple(sorted(r.target.to_text(omit_final_dot=True).lower()
-                            for r in (answer.rrset or [])))
+        return tuple(
+            sorted(r.target.to_text(omit_final_dot=True).lower() for r in (answer.rrset or []))
+        )
 
 
 def _chain(response: dns.message.Message | None) -> tuple[tuple[Cname, ...], str | None]:
@@ -151,9 +178,13 @@ def _chain(response: dns.message.Message | None) -> tuple[tuple[Cname, ...], str
         result = response.resolve_chaining()  # type: ignore[attr-defined]  # QueryMessage
     except dns.exception.DNSException:
         return (), None
-    cnames = tuple(Cname(rrset.name.to_text(omit_final_dot=True).lower(),
-                         rrset[0].target.to_text(omit_final_dot=True).lower())
-                   for rrset in result.cnames)
+    cnames = tuple(
+        Cname(
+            rrset.name.to_text(omit_final_dot=True).lower(),
+            rrset[0].target.to_text(omit_final_dot=True).lower(),
+        )
+        for rrset in result.cnames
+    )
     return cnames, result.canonical_name.to_text(omit_final_dot=True).lower()
 
 

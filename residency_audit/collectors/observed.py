@@ -120,32 +120,63 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
     components = []
     for r in resources:
         key = _resolve(r, by_ref, keys, gaps)
-        components.append(ModelComponent(
-            id=_component_id(r), kind=r.kind, provider=_provider(found.partition),
-            service=r.service, region=r.region, key=key.id if key else None,
-            copies=tuple(Copy(kind=c.kind, region=c.region, evidence=c.evidence)
-                         for c in _unique_copies(r)),
-            resources=(r.arn,), evidence=r.evidence))
+        components.append(
+            ModelComponent(
+                id=_component_id(r),
+                kind=r.kind,
+                provider=_provider(found.partition),
+                service=r.service,
+                region=r.region,
+                key=key.id if key else None,
+                copies=tuple(
+                    Copy(kind=c.kind, region=c.region, evidence=c.evidence)
+                    for c in _unique_copies(r)
+                ),
+                resources=(r.arn,),
+                evidence=r.evidence,
+            )
+        )
     model_keys = tuple(_model_key(k, kb, found.partition) for k in keys)
-    owner = Party(id=OWNER_PARTY, name=f"Owner of AWS account {found.account}",
-                  role=Role.CONTROLLER, country=assumed.controller_country)
-    aws = Party(id=AWS_PARTY, name="Amazon Web Services (contracting entity not observable)",
-                role=Role.PROCESSOR, country=UNKNOWN_COUNTRY, provider=_provider(found.partition))
+    owner = Party(
+        id=OWNER_PARTY,
+        name=f"Owner of AWS account {found.account}",
+        role=Role.CONTROLLER,
+        country=assumed.controller_country,
+    )
+    aws = Party(
+        id=AWS_PARTY,
+        name="Amazon Web Services (contracting entity not observable)",
+        role=Role.PROCESSOR,
+        country=UNKNOWN_COUNTRY,
+        provider=_provider(found.partition),
+    )
     return Deployment(
-        schema_version=1, name=f"aws-{found.account}", controller=OWNER_PARTY,
+        schema_version=1,
+        name=f"aws-{found.account}",
+        controller=OWNER_PARTY,
         description=f"Observed in AWS account {found.account} by residency-audit discover aws.",
         data=Data(categories=assumed.categories, health_context=assumed.health_context),
-        parties=(owner, aws), components=tuple(components), keys=model_keys,
+        parties=(owner, aws),
+        components=tuple(components),
+        keys=model_keys,
         observation=Observation(
-            collector="aws", started_at=found.started_at, account=found.account,
-            partition=found.partition, regions=found.regions,
+            collector="aws",
+            started_at=found.started_at,
+            account=found.account,
+            partition=found.partition,
+            regions=found.regions,
             regions_not_enabled=found.regions_not_enabled,
-            not_observed=tuple(sorted(gaps, key=_gap_key))),
+            not_observed=tuple(sorted(gaps, key=_gap_key)),
+        ),
     )
 
 
-def _resolve(r: ObservedResource, by_ref: dict[str, KeyRecord], keys: list[KeyRecord],
-             gaps: list[NotObserved]) -> KeyRecord | None:
+def _resolve(
+    r: ObservedResource,
+    by_ref: dict[str, KeyRecord],
+    keys: list[KeyRecord],
+    gaps: list[NotObserved],
+) -> KeyRecord | None:
     """The key protecting `r`. Keys AWS owns (SSE-S3, DynamoDB's default) or manages
     (alias/aws/s3 before first use) need no KMS call; any other key that was not read is a gap:
     without it, who can decrypt is unknown."""
@@ -155,16 +186,27 @@ def _resolve(r: ObservedResource, by_ref: dict[str, KeyRecord], keys: list[KeyRe
         return by_ref[r.key]
     name, _, region = r.key.partition("@")
     if region and (name.endswith("-owned") or name.startswith("alias/aws/")):
-        key = KeyRecord(id=r.key, arn=r.key, region=region,
-                        management=KeyManagement.PROVIDER_MANAGED, evidence=r.evidence,
-                        aws_managed=True)
+        key = KeyRecord(
+            id=r.key,
+            arn=r.key,
+            region=region,
+            management=KeyManagement.PROVIDER_MANAGED,
+            evidence=r.evidence,
+            aws_managed=True,
+        )
         keys.append(key)
         by_ref[r.key] = key
         return key
-    gaps.append(NotObserved(service="kms", call="DescribeKey", region=r.region,
-                            reason=f"key {r.key} protecting {r.arn} was not read (another "
-                                   "account, or KMS not readable in that region)",
-                            permission="kms:DescribeKey"))
+    gaps.append(
+        NotObserved(
+            service="kms",
+            call="DescribeKey",
+            region=r.region,
+            reason=f"key {r.key} protecting {r.arn} was not read (another "
+            "account, or KMS not readable in that region)",
+            permission="kms:DescribeKey",
+        )
+    )
     return None
 
 
@@ -185,8 +227,9 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
     (a plan protecting nothing observed stays a component of its own)."""
     by_arn = {r.arn: r for r in resources}
     kept: list[ObservedResource] = []
-    copy_of = {c.target: r.arn for r in resources for c in r.copies
-               if c.target and c.target != r.arn}
+    copy_of = {
+        c.target: r.arn for r in resources for c in r.copies if c.target and c.target != r.arn
+    }
 
     def is_copy(r: ObservedResource) -> bool:
         source = copy_of.get(r.arn)
@@ -202,8 +245,12 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
                 source.copies.append(ObservedCopy(CopyKind.REPLICA, r.region, r.evidence, r.arn))
             continue
         if r.kind is ComponentKind.BACKUP and r.protects:
-            protected = [t for t in resources if t.kind is not ComponentKind.BACKUP
-                         and any(fnmatch.fnmatchcase(t.arn, p) for p in r.protects)]
+            protected = [
+                t
+                for t in resources
+                if t.kind is not ComponentKind.BACKUP
+                and any(fnmatch.fnmatchcase(t.arn, p) for p in r.protects)
+            ]
             for target in protected:
                 target.copies.extend(r.copies)
             if protected:
@@ -239,11 +286,15 @@ def _keys(records: Sequence[KeyRecord], referenced: set[str]) -> list[KeyRecord]
 def _model_key(k: KeyRecord, kb: KnowledgeBase, partition: str) -> Key:
     region = kb.region(_provider(partition), k.region) if k.region else None
     return Key(
-        id=k.id, encryption=EncryptionSide.PROVIDER_SIDE, management=k.management,
+        id=k.id,
+        encryption=EncryptionSide.PROVIDER_SIDE,
+        management=k.management,
         holder=AWS_PARTY if k.held_by_provider else None,
         # The key material sits in the region's HSMs; an external key store's location is the
         # customer's and cannot be observed, so it stays unknown.
         country=region.country if region and k.held_by_provider else None,
-        provider_can_use=k.provider_can_use, region=k.region,
-        replica_regions=k.replica_regions, evidence=k.evidence,
+        provider_can_use=k.provider_can_use,
+        region=k.region,
+        replica_regions=k.replica_regions,
+        evidence=k.evidence,
     )

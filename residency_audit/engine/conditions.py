@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -42,7 +42,7 @@ class Not:
     item: Condition
 
 
-Condition = Union[Leaf, All, AnyOf, Not]
+Condition = Leaf | All | AnyOf | Not
 
 
 @dataclass(slots=True)
@@ -108,8 +108,11 @@ class ConditionParser:
             self.fail(node, f"condition nested deeper than {MAX_DEPTH} levels")
             return None
         if not isinstance(node, MappingNode) or not node.value:
-            self.fail(node, "a condition is a mapping: {all: [...]}, {any: [...]}, {not: ...} "
-                            "or {field: PATH, OPERATOR: VALUE}")
+            self.fail(
+                node,
+                "a condition is a mapping: {all: [...]}, {any: [...]}, {not: ...} "
+                "or {field: PATH, OPERATOR: VALUE}",
+            )
             return None
         keys = {k.value: (k, v) for k, v in node.value if isinstance(k, ScalarNode)}
         for word, cls in (("all", All), ("any", AnyOf)):
@@ -141,16 +144,21 @@ class ConditionParser:
         name = field_node.value if isinstance(field_node, ScalarNode) else None
         ops = [k for k in keys if k != "field"]
         if len(ops) != 1:
-            self.fail(node, f"a leaf condition has exactly one operator besides 'field'; "
-                            f"got {', '.join(ops) or 'none'}")
+            self.fail(
+                node,
+                f"a leaf condition has exactly one operator besides 'field'; "
+                f"got {', '.join(ops) or 'none'}",
+            )
             return None
         op_name = ops[0]
         op_key, op_value = keys[op_name]
         operator = OPERATORS.get(op_name)
         if operator is None:
             more = suggestion(op_name, OPERATORS)
-            self.fail(op_key, f"unknown operator {op_name!r}{more} (operators: "
-                              f"{', '.join(sorted(OPERATORS))})")
+            self.fail(
+                op_key,
+                f"unknown operator {op_name!r}{more} (operators: {', '.join(sorted(OPERATORS))})",
+            )
             return None
         known = self.known_fields()
         if not isinstance(name, str) or name not in known:

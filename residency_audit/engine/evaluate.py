@@ -1,12 +1,12 @@
-"""Rules × subjects → findings, as of a date."""
+"""Every rule judges every subject it applies to: findings, as of a date."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 import re
-from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from residency_audit.engine.conditions import Trace, evaluate
@@ -27,18 +27,36 @@ class Audit:
     """Every (rule, component) pair judged, passes included, in file then rule order (JUnit)."""
 
 
-def audit(deployment: Deployment, rules: Iterable[Rule], *, kb: KnowledgeBase,
-          as_of: dt.date, extra: Iterable[Subject] = (),
-          parameters: Mapping[str, Any] | None = None) -> Audit:
+def audit(
+    deployment: Deployment,
+    rules: Iterable[Rule],
+    *,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+    extra: Iterable[Subject] = (),
+    parameters: Mapping[str, Any] | None = None,
+) -> Audit:
     """Judge every subject of one deployment with every rule in effect. `extra` subjects (DNS
     endpoints, data flows, observation gaps) are judged after the deployment's own."""
-    return judge_subjects(itertools.chain(subjects(deployment, kb, as_of), extra), rules, kb=kb,
-                          as_of=as_of, deployment=deployment.name, parameters=parameters)
+    return judge_subjects(
+        itertools.chain(subjects(deployment, kb, as_of), extra),
+        rules,
+        kb=kb,
+        as_of=as_of,
+        deployment=deployment.name,
+        parameters=parameters,
+    )
 
 
-def judge_subjects(items: Iterable[Subject], rules: Iterable[Rule], *, kb: KnowledgeBase,
-                   as_of: dt.date, deployment: str,
-                   parameters: Mapping[str, Any] | None = None) -> Audit:
+def judge_subjects(
+    items: Iterable[Subject],
+    rules: Iterable[Rule],
+    *,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+    deployment: str,
+    parameters: Mapping[str, Any] | None = None,
+) -> Audit:
     """Findings of the rules in effect on `as_of` about `items` (also used for drift)."""
     active = [r for r in rules if r.in_effect(as_of)]
     findings: list[Finding] = []
@@ -47,15 +65,23 @@ def judge_subjects(items: Iterable[Subject], rules: Iterable[Rule], *, kb: Knowl
         for rule in active:
             if subject.kind in rule.applies_to:
                 checks.setdefault(Check(rule.id, deployment, subject.component), None)
-                finding = judge(rule, subject, kb=kb, as_of=as_of, deployment=deployment,
-                                parameters=parameters)
+                finding = judge(
+                    rule, subject, kb=kb, as_of=as_of, deployment=deployment, parameters=parameters
+                )
                 if finding is not None:
                     findings.append(finding)
     return Audit(sorted(findings, key=Finding.sort_key), list(checks))
 
 
-def judge(rule: Rule, subject: Subject, *, kb: KnowledgeBase, as_of: dt.date,
-          deployment: str, parameters: Mapping[str, Any] | None = None) -> Finding | None:
+def judge(
+    rule: Rule,
+    subject: Subject,
+    *,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+    deployment: str,
+    parameters: Mapping[str, Any] | None = None,
+) -> Finding | None:
     """The finding `rule` makes about `subject`, or None when it passes or does not apply."""
     ctx = Context(kb, as_of, subject, parameters or {})
     trace = Trace()
@@ -69,8 +95,10 @@ def judge(rule: Rule, subject: Subject, *, kb: KnowledgeBase, as_of: dt.date,
     if unverifiable:
         severity = rule.unverifiable_severity
         missing = ", ".join(dict.fromkeys(trace.missing))
-        message = (f"cannot be verified for {subject.label}: unknown {missing}. "
-                   f"{render(rule.message, subject.facts)}")
+        message = (
+            f"cannot be verified for {subject.label}: unknown {missing}. "
+            f"{render(rule.message, subject.facts)}"
+        )
     else:
         severity = rule.severity
         message = render(rule.message, subject.facts)
@@ -79,9 +107,16 @@ def judge(rule: Rule, subject: Subject, *, kb: KnowledgeBase, as_of: dt.date,
         severity = Severity(min(severity + 1, Severity.CRITICAL))
     facts = _unique(trace.facts)
     return Finding(
-        rule_id=rule.id, severity=severity, title=rule.title, message=message,
-        deployment=deployment, component=subject.component, span=subject.span,
-        references=_references(rule, facts, kb), facts=facts, remediation=rule.remediation,
+        rule_id=rule.id,
+        severity=severity,
+        title=rule.title,
+        message=message,
+        deployment=deployment,
+        component=subject.component,
+        span=subject.span,
+        references=_references(rule, facts, kb),
+        facts=facts,
+        remediation=rule.remediation,
         unverifiable=unverifiable,
     )
 
@@ -116,11 +151,13 @@ def _unique(facts: list[Fact]) -> tuple[Fact, ...]:
 def _references(rule: Rule, facts: tuple[Fact, ...], kb: KnowledgeBase) -> tuple[Reference, ...]:
     """The rule's own references, then every law the evaluation relied on."""
     refs = list(rule.references)
-    law_ids = list(rule.laws) + [f.path.removeprefix("kb.law.") for f in facts
-                                 if f.path.startswith("kb.law.")]
+    law_ids = list(rule.laws) + [
+        f.path.removeprefix("kb.law.") for f in facts if f.path.startswith("kb.law.")
+    ]
     for law_id in dict.fromkeys(law_ids):
         law = kb.laws.get(law_id)
         if law is not None:
-            refs.append(Reference(f"{law.name} ({law.citation})", law.url or law.source,
-                                  law.citation))
+            refs.append(
+                Reference(f"{law.name} ({law.citation})", law.url or law.source, law.citation)
+            )
     return tuple(dict.fromkeys(refs))

@@ -37,10 +37,7 @@ def run_example(rule: Rule, example: Example, kb: KnowledgeBase) -> ExampleResul
     facts = {path: Fact(path, value, str(example.span)) for path, value in example.facts.items()}
     subject = Subject(rule.applies_to[0], "example", None, example.span, facts)
     finding = judge(rule, subject, kb=kb, as_of=as_of, deployment="example")
-    if finding is None:
-        outcome = "pass"
-    else:
-        outcome = "unverifiable" if finding.unverifiable else "fail"
+    outcome = "pass" if finding is None else "unverifiable" if finding.unverifiable else "fail"
     return ExampleResult(rule, example, outcome)
 
 

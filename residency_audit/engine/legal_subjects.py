@@ -29,35 +29,35 @@ PARTY = {
     "party.id": "Party id.",
     "party.name": "Legal entity name.",
     "party.role": "GDPR role: controller, joint-controller, processor, sub-processor, "
-                  "key-custodian.",
+    "key-custodian.",
     "party.country": "Country of the party's seat.",
     "party.central_administration": "Country of its central administration (the seat if not "
-                                    "declared otherwise).",
+    "declared otherwise).",
     "party.parent.country": "Country of the ultimate parent (declared, or from the knowledge "
-                            "base through `provider`).",
+    "base through `provider`).",
     "party.is_controller": "The party is the deployment's controller.",
     "party.involved": "The party operates a component, copy or log sink, holds a key or has an "
-                      "access path.",
+    "access path.",
     "party.hosts": "The party operates a component, copy or log sink.",
     "party.hds_activities": "HDS activities (1-6) the party performs, from components.",
     "party.performs_hds_activities": "The party performs at least one HDS activity.",
     "party.hds_activities_covered": "Every activity it performs is in the scope of an HDS "
-                                    "certificate it holds (unknown when only the knowledge base "
-                                    "says it is certified, without a scope).",
+    "certificate it holds (unknown when only the knowledge base "
+    "says it is certified, without a scope).",
     "party.hds_uncovered": "Activities it performs that no HDS certificate it holds covers.",
     "party.ownership": "Declared shareholdings [{holder, country, percent, veto}].",
     "party.eu_controlled": "Ultimately EU-controlled in the sense of SecNumCloud §19.6 "
-                           "(knowledge base).",
+    "(knowledge base).",
     "party.marketed_as_sovereign": "Its provider's offer is marketed as sovereign "
-                                   "(knowledge base).",
+    "(knowledge base).",
     "party.secnumcloud_offers": "Offers of the SecNumCloud qualifications it holds.",
     "party.secnumcloud_offer_qualified": "It holds a SecNumCloud qualification for the offer "
-                                         "named in claims.secnumcloud_offer.",
+    "named in claims.secnumcloud_offer.",
     "party.on_processor_list": "It is on the Art. 28 processor list (claims.processors).",
     "party.transparency.url": "Its EXI 31 public transparency page.",
     "party.transparency.wording": "The EXI 31 statement the page makes.",
     "party.transparency.expected_wording": "The statement its status calls for: secnumcloud "
-                                           "(qualified), no-transfer, or table.",
+    "(qualified), no-transfer, or table.",
     "party.transparency.wording_matches": "The page's statement is the one its status calls for.",
     "party.transparency.laws": "Foreign laws disclosed (EXI 30 (1)), knowledge-base law ids.",
     "party.transparency.mitigations": "Mitigations disclosed (EXI 30 (2)).",
@@ -73,12 +73,12 @@ CERTIFICATION = {
     "certification.issued": "Issue date.",
     "certification.expires": "Expiry date.",
     "certification.validity": "{issued, expires, instrument}, for the certificate_current "
-                              "operator.",
+    "operator.",
 }
 TRANSFER = {
     "transfer.onward": "This is an onward transfer by an importer.",
     "transfer.tool": "The tool declared: adequacy, scc-2021, scc-2010, scc-2001, bcr, dpf, "
-                     "privacy-shield, art49, or none.",
+    "privacy-shield, art49, or none.",
     "transfer.tools": "The declared tool, as a list for the valid_transfer_tool operator.",
     "transfer.instrument": "Knowledge-base id of the SCC decision used.",
     "transfer.country": "Destination country.",
@@ -90,7 +90,7 @@ TRANSFER = {
     "transfer.tia_date": "Date of the transfer impact assessment.",
     "transfer.tia_reference": "Reference of the transfer impact assessment.",
     "transfer.systematic": "Part of hosting, backups or routine support (the recipient operates "
-                           "a component or has an access path), or not declared occasional.",
+    "a component or has an access path), or not declared occasional.",
     "transfer.has_onward": "The importer passes the data on.",
     "transfer.protected.claimed": "The importer is declared a protected recipient (EDPB UC4).",
     "transfer.protected.legal_exemption": "Its law exempts it from access for this purpose.",
@@ -109,11 +109,18 @@ TRANSIT = {
     "transit.decryptable_in_transit": "Keys exist in the transit country.",
 }
 
-_INSTRUMENTS = {("hds", "2018"): "hds-referential-2018", ("hds", "2024"): "hds-referential-2024",
-                ("secnumcloud", "3.2"): "secnumcloud-3.2"}
+_INSTRUMENTS = {
+    ("hds", "2018"): "hds-referential-2018",
+    ("hds", "2024"): "hds-referential-2024",
+    ("secnumcloud", "3.2"): "secnumcloud-3.2",
+}
 _SCC = {"scc-2021": "eu-scc-2021", "scc-2010": "eu-scc-2010", "scc-2001": "eu-scc-2001"}
-_MODULES = {("controller", "controller"): 1, ("controller", "processor"): 2,
-            ("processor", "processor"): 3, ("processor", "controller"): 4}
+_MODULES = {
+    ("controller", "controller"): 1,
+    ("controller", "processor"): 2,
+    ("processor", "processor"): 3,
+    ("processor", "controller"): 4,
+}
 """SCC 2021/914 modules by (exporter, importer) role."""
 
 
@@ -132,8 +139,13 @@ def legal_subjects(b: _Builder) -> Iterator[Subject]:
     for pi, party in enumerate(d.parties):
         yield Subject("party", f"party {party.id}", None, party.span, party_facts(b, party, pi))
     for ci, cert in enumerate(d.certifications):
-        yield Subject("certification", f"{cert.scheme.value} certificate of {cert.holder}", None,
-                      cert.span, certification_facts(b, cert, ci))
+        yield Subject(
+            "certification",
+            f"{cert.scheme.value} certificate of {cert.holder}",
+            None,
+            cert.span,
+            certification_facts(b, cert, ci),
+        )
     for ti, transfer in enumerate(d.transfers):
         yield from transfer_subjects(b, transfer, ti)
     for ci, c in enumerate(d.components):
@@ -143,10 +155,15 @@ def legal_subjects(b: _Builder) -> Iterator[Subject]:
             b.put(f, "component.id", c.id, f"components[{ci}].id")
             b.put(f, "transit.country", transit.country, f"{path}.country")
             b.put(f, "transit.encrypted", transit.encrypted, f"{path}.encrypted")
-            b.put(f, "transit.decryptable_in_transit", transit.decryptable_in_transit,
-                  f"{path}.decryptable_in_transit")
-            yield Subject("transit", f"transit of {c.id} via {transit.country}", c.id,
-                          transit.span, f)
+            b.put(
+                f,
+                "transit.decryptable_in_transit",
+                transit.decryptable_in_transit,
+                f"{path}.decryptable_in_transit",
+            )
+            yield Subject(
+                "transit", f"transit of {c.id} via {transit.country}", c.id, transit.span, f
+            )
 
 
 def _operated(b: _Builder, party_id: str) -> list[tuple[str | None, str | None, str]]:
@@ -155,10 +172,16 @@ def _operated(b: _Builder, party_id: str) -> list[tuple[str | None, str | None, 
     for c in b.d.components:
         if c.operator == party_id:
             out.append((c.provider, c.region, c.country or ""))
-        out.extend((x.provider or c.provider, x.region, x.country or "")
-                   for x in c.copies if (x.operator or c.operator) == party_id)
-        out.extend((x.provider or c.provider, x.region, x.country or "")
-                   for x in c.logs if (x.operator or c.operator) == party_id)
+        out.extend(
+            (x.provider or c.provider, x.region, x.country or "")
+            for x in c.copies
+            if (x.operator or c.operator) == party_id
+        )
+        out.extend(
+            (x.provider or c.provider, x.region, x.country or "")
+            for x in c.logs
+            if (x.operator or c.operator) == party_id
+        )
     return out
 
 
@@ -170,21 +193,28 @@ def party_facts(b: _Builder, party: Party, pi: int) -> dict[str, Fact]:
     b.put(f, "party.name", party.name, f"{base}.name")
     b.put(f, "party.role", party.role.value, f"{base}.role")
     if party.central_administration is not None:
-        b.put(f, "party.central_administration", party.central_administration,
-              f"{base}.central_administration")
+        b.put(
+            f,
+            "party.central_administration",
+            party.central_administration,
+            f"{base}.central_administration",
+        )
     else:
         b.put(f, "party.central_administration", party.country, f"{base}.country")
     b.derived(f, "party.is_controller", party.id == d.controller, "compared with controller")
     operated = _operated(b, party.id)
     hosts = bool(operated)
-    involved = hosts or any(k.holder == party.id for k in d.keys) or any(
-        a.entity == party.id for a in d.access)
+    involved = (
+        hosts
+        or any(k.holder == party.id for k in d.keys)
+        or any(a.entity == party.id for a in d.access)
+    )
     b.derived(f, "party.hosts", hosts, "operator of a component, copy or log sink")
     b.derived(f, "party.involved", involved, "operates, holds a key or accesses data")
-    activities = sorted({a for c in d.components if c.operator == party.id
-                         for a in c.hds_activities})
-    b.derived(f, "party.hds_activities", activities, "hds_activities of the components it "
-                                                      "operates")
+    activities = sorted(
+        {a for c in d.components if c.operator == party.id for a in c.hds_activities}
+    )
+    b.derived(f, "party.hds_activities", activities, "hds_activities of the components it operates")
     b.derived(f, "party.performs_hds_activities", bool(activities), "from party.hds_activities")
     certs = [c for c in d.certifications if c.holder == party.id and c.scheme is Scheme.HDS]
     covered = {a for c in certs for a in c.activities}
@@ -192,61 +222,92 @@ def party_facts(b: _Builder, party: Party, pi: int) -> dict[str, Fact]:
     provider = kb.provider(party.provider)
     kb_hds = provider is not None and any(c.scheme == "hds" for c in provider.certifications)
     if certs or not kb_hds:
-        b.derived(f, "party.hds_activities_covered", not uncovered,
-                  "declared HDS certificates' activities")
-    b.derived(f, "party.hds_uncovered", uncovered or ["none"], "activities minus certificate "
-                                                               "scope")
+        b.derived(
+            f,
+            "party.hds_activities_covered",
+            not uncovered,
+            "declared HDS certificates' activities",
+        )
+    b.derived(f, "party.hds_uncovered", uncovered or ["none"], "activities minus certificate scope")
     if party.ownership is not None:
-        b.put(f, "party.ownership", [
-            {"holder": s.holder, "country": s.country, "percent": s.percent, "veto": s.veto}
-            for s in party.ownership], f"{base}.ownership")
+        b.put(
+            f,
+            "party.ownership",
+            [
+                {"holder": s.holder, "country": s.country, "percent": s.percent, "veto": s.veto}
+                for s in party.ownership
+            ],
+            f"{base}.ownership",
+        )
     if provider is not None:
         origin = f"kb:providers.yaml#{provider.id}"
         if provider.eu_controlled is not None:
-            f["party.eu_controlled"] = fact_from(provider, "party.eu_controlled",
-                                                 provider.eu_controlled, origin)
+            f["party.eu_controlled"] = fact_from(
+                provider, "party.eu_controlled", provider.eu_controlled, origin
+            )
         f["party.marketed_as_sovereign"] = fact_from(
-            provider, "party.marketed_as_sovereign", bool(provider.marketed_as_sovereign), origin)
-    snc = [c for c in d.certifications if c.holder == party.id
-           and c.scheme is Scheme.SECNUMCLOUD]
+            provider, "party.marketed_as_sovereign", bool(provider.marketed_as_sovereign), origin
+        )
+    snc = [c for c in d.certifications if c.holder == party.id and c.scheme is Scheme.SECNUMCLOUD]
     offers = [c.offer for c in snc if c.offer]
-    b.derived(f, "party.secnumcloud_offers", offers or ["none"], "declared SecNumCloud "
-                                                                 "certifications")
+    b.derived(
+        f, "party.secnumcloud_offers", offers or ["none"], "declared SecNumCloud certifications"
+    )
     claimed = d.claims.secnumcloud_offer
     if claimed is not None:
-        b.derived(f, "party.secnumcloud_offer_qualified", claimed in offers,
-                  f"claims.secnumcloud_offer {claimed!r} against its SecNumCloud offers")
+        b.derived(
+            f,
+            "party.secnumcloud_offer_qualified",
+            claimed in offers,
+            f"claims.secnumcloud_offer {claimed!r} against its SecNumCloud offers",
+        )
     if d.claims.processors is not None:
-        b.derived(f, "party.on_processor_list", party.id in d.claims.processors,
-                  "claims.processors")
+        b.derived(
+            f, "party.on_processor_list", party.id in d.claims.processors, "claims.processors"
+        )
     _transparency(b, f, party, base, operated, bool(snc))
     return f
 
 
-def _transparency(b: _Builder, f: dict[str, Fact], party: Party, base: str,
-                  operated: list[tuple[str | None, str | None, str]], qualified: bool) -> None:
+def _transparency(
+    b: _Builder,
+    f: dict[str, Fact],
+    party: Party,
+    base: str,
+    operated: list[tuple[str | None, str | None, str]],
+    qualified: bool,
+) -> None:
     t = party.transparency
     if t is not None:
         tb = f"{base}.transparency"
         b.put(f, "party.transparency.url", t.url, f"{tb}.url")
-        b.put(f, "party.transparency.wording", t.wording.value if t.wording else None,
-              f"{tb}.wording")
+        b.put(
+            f, "party.transparency.wording", t.wording.value if t.wording else None, f"{tb}.wording"
+        )
         b.put(f, "party.transparency.laws", list(t.laws), f"{tb}.laws")
         b.put(f, "party.transparency.mitigations", t.mitigations, f"{tb}.mitigations")
         b.put(f, "party.transparency.residual_risks", t.residual_risks, f"{tb}.residual_risks")
     expected = _expected_wording(b, party, operated, qualified)
     if expected is not None:
-        b.derived(f, "party.transparency.expected_wording", expected,
-                  "SecNumCloud qualification, non-EEA storage or access, and third-country law "
-                  "exposure on the as-of date (EXI 31)")
+        b.derived(
+            f,
+            "party.transparency.expected_wording",
+            expected,
+            "SecNumCloud qualification, non-EEA storage or access, and third-country law "
+            "exposure on the as-of date (EXI 31)",
+        )
         if t is not None and t.wording is not None:
-            b.derived(f, "party.transparency.wording_matches", t.wording.value == expected,
-                      "declared wording against the expected one")
+            b.derived(
+                f,
+                "party.transparency.wording_matches",
+                t.wording.value == expected,
+                "declared wording against the expected one",
+            )
 
 
-def _expected_wording(b: _Builder, party: Party,
-                      operated: list[tuple[str | None, str | None, str]],
-                      qualified: bool) -> str | None:
+def _expected_wording(
+    b: _Builder, party: Party, operated: list[tuple[str | None, str | None, str]], qualified: bool
+) -> str | None:
     kb, day = b.kb, b.as_of
     if qualified:
         return "secnumcloud"
@@ -271,7 +332,8 @@ def _expected_wording(b: _Builder, party: Party,
         provider = kb.provider(party.provider)
         parent = provider.parent.country if provider else party.country
     exposed = not (kb.in_eea(parent, day) or kb.generally_adequate(parent, day)) and bool(
-        kb.compelled_access_laws(parent, day))
+        kb.compelled_access_laws(parent, day)
+    )
     return "table" if outside or exposed else "no-transfer"
 
 
@@ -288,9 +350,11 @@ def certification_facts(b: _Builder, cert: Certification, ci: int) -> dict[str, 
     instrument = _INSTRUMENTS.get((cert.scheme.value, cert.referential or ""))
     if instrument is not None:
         b.put(f, "certification.instrument", instrument, f"{base}.referential")
-    f["certification.validity"] = Fact("certification.validity", {
-        "issued": cert.issued, "expires": cert.expires, "instrument": instrument},
-        b.at(f"{base}.issued" if cert.issued else base))
+    f["certification.validity"] = Fact(
+        "certification.validity",
+        {"issued": cert.issued, "expires": cert.expires, "instrument": instrument},
+        b.at(f"{base}.issued" if cert.issued else base),
+    )
     return f
 
 
@@ -303,14 +367,23 @@ def transfer_subjects(b: _Builder, t: Transfer, ti: int) -> Iterator[Subject]:
     countries = list(t.countries) or ([recipient.country] if recipient else [])
     kinds = sorted({x.tool.value for x in d.transfers if x.recipient == t.recipient})
     for country in countries:
-        f = _transfer_facts(b, base, t.recipient, t.exporter or d.controller, country,
-                            t.tool, t.scc_module, onward=False)
+        f = _transfer_facts(
+            b,
+            base,
+            t.recipient,
+            t.exporter or d.controller,
+            country,
+            t.tool,
+            t.scc_module,
+            onward=False,
+        )
         b.derived(f, "transfer.recipient_tool_kinds", kinds, f"tools declared for {t.recipient}")
         b.put(f, "transfer.tia_date", t.tia_date, f"{base}.tia_date")
         b.put(f, "transfer.tia_reference", t.tia_reference, f"{base}.tia_reference")
         b.derived(f, "transfer.has_onward", bool(t.onward), f"{base}.onward")
         structural = any(c.operator == t.recipient for c in d.components) or any(
-            a.entity == t.recipient for a in d.access)
+            a.entity == t.recipient for a in d.access
+        )
         if structural:
             b.derived(f, "transfer.systematic", True, "the recipient hosts or accesses the data")
         elif t.occasional is not None:
@@ -319,23 +392,54 @@ def transfer_subjects(b: _Builder, t: Transfer, ti: int) -> Iterator[Subject]:
         b.derived(f, "transfer.protected.claimed", p is not None, f"{base}.protected_recipient")
         if p is not None:
             pb = f"{base}.protected_recipient"
-            b.put(f, "transfer.protected.legal_exemption", p.legal_exemption,
-                  f"{pb}.legal_exemption")
-            b.put(f, "transfer.protected.end_to_end_encrypted", p.end_to_end_encrypted,
-                  f"{pb}.end_to_end_encrypted")
-            b.put(f, "transfer.protected.key_only_at_recipient", p.key_only_at_recipient,
-                  f"{pb}.key_only_at_recipient")
+            b.put(
+                f, "transfer.protected.legal_exemption", p.legal_exemption, f"{pb}.legal_exemption"
+            )
+            b.put(
+                f,
+                "transfer.protected.end_to_end_encrypted",
+                p.end_to_end_encrypted,
+                f"{pb}.end_to_end_encrypted",
+            )
+            b.put(
+                f,
+                "transfer.protected.key_only_at_recipient",
+                p.key_only_at_recipient,
+                f"{pb}.key_only_at_recipient",
+            )
         yield Subject("transfer", f"transfer to {t.recipient} ({country})", None, t.span, f)
     for j, onward in enumerate(t.onward):
-        f = _transfer_facts(b, f"{base}.onward[{j}]", onward.recipient, t.recipient,
-                            onward.country, onward.tool, onward.scc_module, onward=True)
+        f = _transfer_facts(
+            b,
+            f"{base}.onward[{j}]",
+            onward.recipient,
+            t.recipient,
+            onward.country,
+            onward.tool,
+            onward.scc_module,
+            onward=True,
+        )
         b.derived(f, "transfer.protected.claimed", False, "onward transfers are not use case 4")
-        yield Subject("transfer", f"onward transfer by {t.recipient} to {onward.recipient} "
-                                  f"({onward.country})", None, onward.span, f)
+        yield Subject(
+            "transfer",
+            f"onward transfer by {t.recipient} to {onward.recipient} ({onward.country})",
+            None,
+            onward.span,
+            f,
+        )
 
 
-def _transfer_facts(b: _Builder, base: str, recipient_id: str, exporter_id: str, country: str,
-                    tool: ToolKind | None, module: int | None, *, onward: bool) -> dict[str, Fact]:
+def _transfer_facts(
+    b: _Builder,
+    base: str,
+    recipient_id: str,
+    exporter_id: str,
+    country: str,
+    tool: ToolKind | None,
+    module: int | None,
+    *,
+    onward: bool,
+) -> dict[str, Fact]:
     d = b.d
     f = b.common()
     b.derived(f, "transfer.onward", onward, base)
@@ -347,32 +451,65 @@ def _transfer_facts(b: _Builder, base: str, recipient_id: str, exporter_id: str,
         b.derived(f, "transfer.tool", "none", f"no tool declared at {base}")
     else:
         b.put(f, "transfer.tool", tool.value, f"{base}.tool")
-        tools.append({"tool": tool.value, "recipient": recipient_id, "country": country,
-                      "scc_module": module, "systematic": True,
-                      "adequacy_scopes": list(recipient.adequacy_scopes) if recipient else [],
-                      "origin": b.at(f"{base}.tool")})
+        tools.append(
+            {
+                "tool": tool.value,
+                "recipient": recipient_id,
+                "country": country,
+                "scc_module": module,
+                "systematic": True,
+                "adequacy_scopes": list(recipient.adequacy_scopes) if recipient else [],
+                "origin": b.at(f"{base}.tool"),
+            }
+        )
         if tool.value in _SCC:
             b.put(f, "transfer.instrument", _SCC[tool.value], f"{base}.tool")
     f["transfer.tools"] = Fact("transfer.tools", tools, b.at(f"{base}.tool"))
     b.put(f, "transfer.scc_module", module, f"{base}.scc_module")
     if recipient is not None:
-        b.put(f, "recipient.country", recipient.country,
-              f"parties[{d.parties.index(recipient)}].country")
-        b.derived(f, "recipient.adequacy_scopes", list(recipient.adequacy_scopes) or ["none"],
-                  f"adequacy_scopes of {recipient_id}")
-        b.put(f, "recipient.role", gdpr_role(recipient.role),
-              f"parties[{d.parties.index(recipient)}].role")
+        b.put(
+            f,
+            "recipient.country",
+            recipient.country,
+            f"parties[{d.parties.index(recipient)}].country",
+        )
+        b.derived(
+            f,
+            "recipient.adequacy_scopes",
+            list(recipient.adequacy_scopes) or ["none"],
+            f"adequacy_scopes of {recipient_id}",
+        )
+        b.put(
+            f,
+            "recipient.role",
+            gdpr_role(recipient.role),
+            f"parties[{d.parties.index(recipient)}].role",
+        )
     if exporter is not None:
         b.put(f, "exporter.id", exporter.id, f"parties[{d.parties.index(exporter)}].id")
-        b.put(f, "exporter.role", gdpr_role(exporter.role),
-              f"parties[{d.parties.index(exporter)}].role")
-    roles = (gdpr_role(exporter.role) if exporter else None,
-             gdpr_role(recipient.role) if recipient else None)
+        b.put(
+            f,
+            "exporter.role",
+            gdpr_role(exporter.role),
+            f"parties[{d.parties.index(exporter)}].role",
+        )
+    roles = (
+        gdpr_role(exporter.role) if exporter else None,
+        gdpr_role(recipient.role) if recipient else None,
+    )
     expected = _MODULES.get(roles)  # type: ignore[arg-type]
     if expected is not None:
-        b.derived(f, "transfer.expected_scc_module", expected,
-                  f"exporter {roles[0]}, importer {roles[1]} (Decision 2021/914)")
+        b.derived(
+            f,
+            "transfer.expected_scc_module",
+            expected,
+            f"exporter {roles[0]}, importer {roles[1]} (Decision 2021/914)",
+        )
         if module is not None:
-            b.derived(f, "transfer.scc_module_matches_roles", module == expected,
-                      f"module {module} against the roles")
+            b.derived(
+                f,
+                "transfer.scc_module_matches_roles",
+                module == expected,
+                f"module {module} against the roles",
+            )
     return f

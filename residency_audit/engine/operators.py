@@ -31,10 +31,13 @@ class Context:
 
 
 PARAMETERS: dict[str, tuple[Any, str]] = {
-    "tia_max_age_days": (365, "A transfer impact assessment older than this many days is stale "
-                              "(tool default, not a legal period: EDPB Recommendations 01/2020 "
-                              "step 6 asks for re-evaluation 'at appropriate intervals'). "
-                              "Set with `check --tia-max-age DAYS`."),
+    "tia_max_age_days": (
+        365,
+        "A transfer impact assessment older than this many days is stale "
+        "(tool default, not a legal period: EDPB Recommendations 01/2020 "
+        "step 6 asks for re-evaluation 'at appropriate intervals'). "
+        "Set with `check --tia-max-age DAYS`.",
+    ),
 }
 """Name -> (default, meaning) of every audit setting a rule may use."""
 
@@ -152,12 +155,18 @@ class CountryTest:
 
         def adequate() -> bool:
             general = [d for d in kb.adequacy(value, day) if d.scope == "general"]
-            facts.extend(fact_from(d, f"kb.adequacy.{d.id}", d.decision,
-                                   f"kb:adequacy.yaml#{d.id}") for d in general)
+            facts.extend(
+                fact_from(d, f"kb.adequacy.{d.id}", d.decision, f"kb:adequacy.yaml#{d.id}")
+                for d in general
+            )
             return bool(general)
 
-        tests = {"in_eea": eea, "in_eu": eu, "adequate": adequate,
-                 "eea_or_adequate": lambda: eea() or adequate()}
+        tests = {
+            "in_eea": eea,
+            "in_eu": eu,
+            "adequate": adequate,
+            "eea_or_adequate": lambda: eea() or adequate(),
+        }
         return tests[self.test]() is argument, facts
 
 
@@ -175,8 +184,10 @@ class CompelledAccessLaws:
         if kb.in_eea(value, day) or kb.generally_adequate(value, day):
             return argument is False, []
         laws = kb.surveillance_laws(value, day)
-        facts = [fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
-                 for law in laws]
+        facts = [
+            fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
+            for law in laws
+        ]
         exposed = any(law.compelled_access for law in laws)
         return exposed is argument, facts
 
@@ -192,8 +203,11 @@ class LawsApply:
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
         if not isinstance(value, (list, tuple)):
             return None, []
-        facts = [fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
-                 for law in (ctx.kb.laws.get(str(v)) for v in value) if law is not None]
+        facts = [
+            fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
+            for law in (ctx.kb.laws.get(str(v)) for v in value)
+            if law is not None
+        ]
         return bool(value) is argument, facts
 
 
@@ -213,8 +227,9 @@ class ValidTransferTool:
 
         tools = value
         if argument == "art45":
-            tools = [t for t in value or () if t.get("tool") in ("adequacy", "dpf",
-                                                                  "privacy-shield")]
+            tools = [
+                t for t in value or () if t.get("tool") in ("adequacy", "dpf", "privacy-shield")
+            ]
         valid, facts = assess_tools(tools, ctx, allow_derogations=argument is True)
         return valid is (argument is not False), facts
 
@@ -236,8 +251,12 @@ class InForce:
             return None, []
         holds = entry.holds_on(ctx.as_of)
         period = f"{entry.valid_from or 'always'} to {entry.valid_until or 'open'} (exclusive)"
-        fact = fact_from(entry, f"kb.{kind}.{value}", f"{'in force' if holds else 'not in force'}"
-                         f" on {ctx.as_of}: valid {period}", f"kb:{kind}.yaml#{value}")
+        fact = fact_from(
+            entry,
+            f"kb.{kind}.{value}",
+            f"{'in force' if holds else 'not in force'} on {ctx.as_of}: valid {period}",
+            f"kb:{kind}.yaml#{value}",
+        )
         return holds is argument, [fact]
 
 
@@ -258,9 +277,14 @@ class CertificateCurrent:
         instrument = ctx.kb.instrument(str(value.get("instrument")))
         if issued and instrument is not None and instrument.certificate_years:
             ends.append(_add_years(issued, instrument.certificate_years))
-            facts.append(fact_from(instrument, f"kb.instruments.{instrument.id}.certificate_years",
-                                   instrument.certificate_years,
-                                   f"kb:instruments.yaml#{instrument.id}"))
+            facts.append(
+                fact_from(
+                    instrument,
+                    f"kb.instruments.{instrument.id}.certificate_years",
+                    instrument.certificate_years,
+                    f"kb:instruments.yaml#{instrument.id}",
+                )
+            )
         if not ends:
             return None, facts
         current = (issued is None or issued <= ctx.as_of) and ctx.as_of < min(ends)
@@ -290,8 +314,11 @@ class WithinDays:
         days = argument if isinstance(argument, int) else parameter(ctx, argument)
         if day is None:
             return None, []
-        facts = [] if isinstance(argument, int) else [
-            Fact(f"parameter.{argument}", days, "derived: audit parameter")]
+        facts = (
+            []
+            if isinstance(argument, int)
+            else [Fact(f"parameter.{argument}", days, "derived: audit parameter")]
+        )
         return ctx.as_of - day <= dt.timedelta(days=days), facts
 
 
@@ -301,8 +328,11 @@ class NonEuSharesWithin:
     none has a veto (SecNumCloud 3.2 §19.6 b)."""
 
     def check(self, argument: Any) -> str | None:
-        if (isinstance(argument, dict) and set(argument) == {"individual", "collective"}
-                and all(isinstance(v, (int, float)) for v in argument.values())):
+        if (
+            isinstance(argument, dict)
+            and set(argument) == {"individual", "collective"}
+            and all(isinstance(v, (int, float)) for v in argument.values())
+        ):
             return None
         return "expects {individual: PERCENT, collective: PERCENT}"
 
@@ -315,11 +345,20 @@ class NonEuSharesWithin:
             if not eu:
                 non_eu.append(share)
         total = sum(float(s["percent"]) for s in non_eu)
-        facts = [Fact("derived.non_eu_shares", f"{s['holder']} ({s['country']}) {s['percent']} %"
-                      f"{' with veto' if s.get('veto') else ''}", "derived: ownership")
-                 for s in non_eu]
-        ok = (all(float(s["percent"]) <= argument["individual"] for s in non_eu)
-              and total <= argument["collective"] and not any(s.get("veto") for s in non_eu))
+        facts = [
+            Fact(
+                "derived.non_eu_shares",
+                f"{s['holder']} ({s['country']}) {s['percent']} %"
+                f"{' with veto' if s.get('veto') else ''}",
+                "derived: ownership",
+            )
+            for s in non_eu
+        ]
+        ok = (
+            all(float(s["percent"]) <= argument["individual"] for s in non_eu)
+            and total <= argument["collective"]
+            and not any(s.get("veto") for s in non_eu)
+        )
         return ok, facts
 
 
@@ -335,8 +374,10 @@ class CoversAccessLawsOf:
         if country is None or country.value is None:
             return None, []
         laws = ctx.kb.compelled_access_laws(country.value, ctx.as_of)
-        facts = [fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
-                 for law in laws]
+        facts = [
+            fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
+            for law in laws
+        ]
         disclosed = set(value or ())
         return all(law.id in disclosed for law in laws), facts
 
@@ -363,4 +404,3 @@ OPERATORS: dict[str, Operator] = {
     "non_eu_shares_within": NonEuSharesWithin(),
     "covers_access_laws_of": CoversAccessLawsOf(),
 }
-

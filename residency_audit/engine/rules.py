@@ -23,8 +23,10 @@ from residency_audit.format.convert import INVALID, Converter, plain_value
 from residency_audit.loader import load_document
 from residency_audit.model import Diagnostic, Reference, Severity, Span, doc
 
-BUNDLED_DIRS = (Path(__file__).resolve().parent.parent / "rules",
-                Path(__file__).resolve().parent.parent.parent / "rules")
+BUNDLED_DIRS = (
+    Path(__file__).resolve().parent.parent / "rules",
+    Path(__file__).resolve().parent.parent.parent / "rules",
+)
 """Installed wheels carry the packs inside the package; a source checkout has them at the top."""
 
 
@@ -51,16 +53,22 @@ class RuleHeader:
     message: str = field(metadata=doc("Finding message; {field.path} is replaced by its value."))
     laws: tuple[str, ...] = field(default=(), metadata=doc("Knowledge-base law ids always cited."))
     escalate_special_category: bool = field(
-        default=False, metadata=doc("Raise severity one level for Art. 9 data."))
+        default=False, metadata=doc("Raise severity one level for Art. 9 data.")
+    )
     unverifiable_severity: str = field(
-        default="high", metadata=doc("Severity when the rule cannot be decided."))
+        default="high", metadata=doc("Severity when the rule cannot be decided.")
+    )
     effective_from: dt.date | None = field(default=None, metadata=doc("Applies from."))
     effective_until: dt.date | None = field(default=None, metadata=doc("Applies until (excl.)."))
     deprecated: bool = field(default=False, metadata=doc("Retired; kept so the id is not reused."))
     notes: str | None = field(default=None, metadata=doc("Caveats (unverified facts...)."))
     depends_on: tuple[str, ...] = field(
-        default=(), metadata=doc("Knowledge-base entries (instrument, adequacy or law ids) the "
-                                 "rule relies on; `explain` shows their dates and status."))
+        default=(),
+        metadata=doc(
+            "Knowledge-base entries (instrument, adequacy or law ids) the "
+            "rule relies on; `explain` shows their dates and status."
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +160,11 @@ def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
             conditions[name] = parser.parse(special[name][1])
     diagnostics += parser.diagnostics
     if "require" not in special:
-        diagnostics.append(Diagnostic(Span(path, 1, 1), "missing required key 'require' "
-                                                        "(the condition that must hold)"))
+        diagnostics.append(
+            Diagnostic(
+                Span(path, 1, 1), "missing required key 'require' (the condition that must hold)"
+            )
+        )
     examples = _examples(special.get("examples"), path, diagnostics)
     if header is not INVALID:
         diagnostics += _check_header(header, converter.span(root), path)
@@ -162,16 +173,27 @@ def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
     require = conditions["require"]
     assert require is not None
     return Rule(
-        id=header.id, pack=pack, title=header.title, severity=Severity.parse(header.severity),
+        id=header.id,
+        pack=pack,
+        title=header.title,
+        severity=Severity.parse(header.severity),
         applies_to=header.applies_to,
         references=tuple(Reference(r.label, r.url, r.article) for r in header.references),
-        rationale=header.rationale, remediation=header.remediation, message=header.message,
-        when=conditions.get("when"), require=require, laws=header.laws,
+        rationale=header.rationale,
+        remediation=header.remediation,
+        message=header.message,
+        when=conditions.get("when"),
+        require=require,
+        laws=header.laws,
         escalate_special_category=header.escalate_special_category,
         unverifiable_severity=Severity.parse(header.unverifiable_severity),
-        effective_from=header.effective_from, effective_until=header.effective_until,
-        deprecated=header.deprecated, notes=header.notes, examples=examples,
-        span=converter.span(root), depends_on=header.depends_on,
+        effective_from=header.effective_from,
+        effective_until=header.effective_until,
+        deprecated=header.deprecated,
+        notes=header.notes,
+        examples=examples,
+        span=converter.span(root),
+        depends_on=header.depends_on,
     )
 
 
@@ -179,8 +201,9 @@ def _check_header(header: RuleHeader, where: Span, path: str) -> Iterable[Diagno
     for name in ("severity", "unverifiable_severity"):
         value = getattr(header, name)
         if value.upper() not in Severity.__members__:
-            yield Diagnostic(where, f"{name} {value!r} is not one of info, low, medium, high, "
-                                    "critical")
+            yield Diagnostic(
+                where, f"{name} {value!r} is not one of info, low, medium, high, critical"
+            )
     for kind in header.applies_to:
         if kind not in KINDS:
             yield Diagnostic(where, f"applies_to {kind!r} is not one of {', '.join(KINDS)}")
@@ -188,28 +211,42 @@ def _check_header(header: RuleHeader, where: Span, path: str) -> Iterable[Diagno
         yield Diagnostic(where, "every rule needs references, each with an https:// url")
     stem = Path(path).stem
     if stem != header.id:
-        yield Diagnostic(where, f"rule id {header.id!r} differs from its file name {stem!r}; "
-                                "name the file after the id")
+        yield Diagnostic(
+            where,
+            f"rule id {header.id!r} differs from its file name {stem!r}; "
+            "name the file after the id",
+        )
 
 
-def _examples(entry: tuple[Node, Node] | None, path: str,
-              diagnostics: list[Diagnostic]) -> tuple[Example, ...]:
+def _examples(
+    entry: tuple[Node, Node] | None, path: str, diagnostics: list[Diagnostic]
+) -> tuple[Example, ...]:
     if entry is None:
-        diagnostics.append(Diagnostic(Span(path, 1, 1), "missing 'examples' (pass and fail "
-                                                        "cases the test suite runs)"))
+        diagnostics.append(
+            Diagnostic(
+                Span(path, 1, 1), "missing 'examples' (pass and fail cases the test suite runs)"
+            )
+        )
         return ()
     key, node = entry
     out: list[Example] = []
     if not isinstance(node, MappingNode):
-        diagnostics.append(Diagnostic(Span(path, key.start_mark.line + 1, 1),
-                                      "examples: a mapping with pass, fail and unverifiable lists"))
+        diagnostics.append(
+            Diagnostic(
+                Span(path, key.start_mark.line + 1, 1),
+                "examples: a mapping with pass, fail and unverifiable lists",
+            )
+        )
         return ()
     for k, v in node.value:
         expect = k.value
         if expect not in ("pass", "fail", "unverifiable"):
-            diagnostics.append(Diagnostic(Span(path, k.start_mark.line + 1, k.start_mark.column + 1),
-                                          f"examples: unknown list {expect!r}; use pass, fail or "
-                                          "unverifiable"))
+            diagnostics.append(
+                Diagnostic(
+                    Span(path, k.start_mark.line + 1, k.start_mark.column + 1),
+                    f"examples: unknown list {expect!r}; use pass, fail or unverifiable",
+                )
+            )
             continue
         for item in v.value if isinstance(v, SequenceNode) else []:
             span = Span(path, item.start_mark.line + 1, item.start_mark.column + 1)
@@ -224,8 +261,11 @@ def _examples(entry: tuple[Node, Node] | None, path: str,
             as_of = data.pop("as_of", None)
             out.append(Example(expect, _flatten(data), None if as_of is None else str(as_of), span))
     if not any(e.expect == "fail" for e in out):
-        diagnostics.append(Diagnostic(Span(path, key.start_mark.line + 1, 1),
-                                      "examples need at least one 'fail' case"))
+        diagnostics.append(
+            Diagnostic(
+                Span(path, key.start_mark.line + 1, 1), "examples need at least one 'fail' case"
+            )
+        )
     return tuple(out)
 
 
@@ -251,8 +291,9 @@ def load_pack(directory: Path) -> Pack:
     converter = Converter(document.path)
     header = converter.mapping(document.root, PackHeader, "") if document.root else INVALID
     if header is INVALID:
-        raise RuleError(converter.diagnostics or [Diagnostic(Span(document.path, 1, 1),
-                                                             "empty pack.yaml")])
+        raise RuleError(
+            converter.diagnostics or [Diagnostic(Span(document.path, 1, 1), "empty pack.yaml")]
+        )
     digest.update(b"pack.yaml\0" + document.raw)
     rules: list[Rule] = []
     problems: list[Diagnostic] = []
@@ -267,8 +308,15 @@ def load_pack(directory: Path) -> Pack:
             problems += exc.diagnostics
     if problems:
         raise RuleError(sorted(problems))
-    return Pack(header.name, header.title, header.version, header.description, directory,
-                digest.hexdigest(), tuple(rules))
+    return Pack(
+        header.name,
+        header.title,
+        header.version,
+        header.description,
+        directory,
+        digest.hexdigest(),
+        tuple(rules),
+    )
 
 
 def _display(path: Path) -> str:
@@ -285,8 +333,10 @@ def bundled_directory() -> Path:
     for base in BUNDLED_DIRS:
         if base.is_dir():
             return base
-    raise RuleError.at(Span("rules", 1, 1), "the bundled rule packs are missing from this "
-                                            "installation; reinstall residency-audit")
+    raise RuleError.at(
+        Span("rules", 1, 1),
+        "the bundled rule packs are missing from this installation; reinstall residency-audit",
+    )
 
 
 def pack_directories(extra: Iterable[Path] = ()) -> list[Path]:
@@ -296,11 +346,16 @@ def pack_directories(extra: Iterable[Path] = ()) -> list[Path]:
         if (directory / "pack.yaml").is_file():
             dirs.append(directory)
             continue
-        found = sorted(p for p in directory.iterdir() if (p / "pack.yaml").is_file()) \
-            if directory.is_dir() else []
+        found = (
+            sorted(p for p in directory.iterdir() if (p / "pack.yaml").is_file())
+            if directory.is_dir()
+            else []
+        )
         if not found:
-            raise RuleError.at(Span(str(directory), 1, 1),
-                               "not a rule pack: expected pack.yaml in it or in its subfolders")
+            raise RuleError.at(
+                Span(str(directory), 1, 1),
+                "not a rule pack: expected pack.yaml in it or in its subfolders",
+            )
         dirs += found
     return dirs
 
@@ -327,8 +382,11 @@ def parse_packs(directories: list[Path]) -> tuple[Pack, ...]:
     for pack in packs:
         for rule in pack.rules:
             if rule.id in ids:
-                problems.append(Diagnostic(rule.span, f"rule id {rule.id} already defined in "
-                                                      f"{ids[rule.id].span.path}"))
+                problems.append(
+                    Diagnostic(
+                        rule.span, f"rule id {rule.id} already defined in {ids[rule.id].span.path}"
+                    )
+                )
             ids[rule.id] = rule
     if problems:
         raise RuleError(sorted(problems))

@@ -49,19 +49,24 @@ COMMON = {
     "pseudonymisation.holder_is_exporter": "Only the controller can re-identify (EDPB UC2).",
     "pseudonymisation.country": "Where the re-identification information is kept.",
     "pseudonymisation.singling_out_excluded": "Re-identification by the recipient's authorities "
-                                              "is excluded by a documented analysis.",
-    **{f"claims.{name}": text for name, text in (
-        ("secnumcloud", "The deployment claims SecNumCloud 3.2 protection."),
-        ("secnumcloud_offer", "The qualified offer claimed."),
-        ("art48_procedure", "Reference of the Art. 48 procedure for foreign requests."),
-        ("dpia", "Reference of the DPIA."),
-        ("processors", "Party ids on the Art. 28 processor list."),
-        ("hds_certificates_shared", "HDS certificates given to the client (EXI 12)."),
-        ("subprocessor_certificate_loss_procedure", "Procedure for a sub-processor's loss of "
-                                                    "certification (EXI 14)."),
-        ("storage_locations_communicated", "Storage locations given to the client (EXI 28)."),
-        ("risk_analysis_foreign_law", "Risk analysis covers non-European laws (EXI 05 H)."),
-    )},
+    "is excluded by a documented analysis.",
+    **{
+        f"claims.{name}": text
+        for name, text in (
+            ("secnumcloud", "The deployment claims SecNumCloud 3.2 protection."),
+            ("secnumcloud_offer", "The qualified offer claimed."),
+            ("art48_procedure", "Reference of the Art. 48 procedure for foreign requests."),
+            ("dpia", "Reference of the DPIA."),
+            ("processors", "Party ids on the Art. 28 processor list."),
+            ("hds_certificates_shared", "HDS certificates given to the client (EXI 12)."),
+            (
+                "subprocessor_certificate_loss_procedure",
+                "Procedure for a sub-processor's loss of certification (EXI 14).",
+            ),
+            ("storage_locations_communicated", "Storage locations given to the client (EXI 28)."),
+            ("risk_analysis_foreign_law", "Risk analysis covers non-European laws (EXI 05 H)."),
+        )
+    },
 }
 PLACE = {
     "component.id": "Component id.",
@@ -87,7 +92,7 @@ PLACE = {
     "key.id": "Key id.",
     "key.encryption": "client-side, provider-side or none.",
     "key.management": "provider-managed, customer-managed-in-provider-kms, external-key-store, "
-                      "customer-held, or none when no key is declared.",
+    "customer-held, or none when no key is declared.",
     "key.holder": "Party holding the keys.",
     "key.holder_country": "Country of the key holder.",
     "key.holder_in_provider_group": "The key holder belongs to the provider's group.",
@@ -103,7 +108,7 @@ PLACE = {
     "split.reconstructable_alone": "This part alone suffices to reconstruct personal data.",
     "split.secure_against_active_adversaries": "The split protocol resists active adversaries.",
     "split.jurisdictions_distinct": "The parts of the group are with providers under distinct "
-                                    "jurisdictions (ultimate parents' countries).",
+    "jurisdictions (ultimate parents' countries).",
 }
 ACCESS = {
     "access.id": "Access path id.",
@@ -123,25 +128,25 @@ ENDPOINT = {  # built by residency_audit.endpoints from DNS observations (check 
     "endpoint.name": "Declared hostname or mail domain.",
     "endpoint.kind": "host or mail.",
     "endpoint.status": "resolved, nxdomain, no-answer, servfail, timeout, error, or not-observed "
-                       "(missing from the DNS observations).",
+    "(missing from the DNS observations).",
     "endpoint.detail": "What the resolver said when the name did not resolve.",
     "endpoint.resolved": "The resolver answered with addresses (host) or MX records (mail).",
     "endpoint.exchanger": "The mail exchanger judged (mail: one subject per MX record).",
     "endpoint.observed.provider": "Provider really serving the name: the last provider found "
-                                  "along the CNAME chain and addresses (or the exchanger's).",
+    "along the CNAME chain and addresses (or the exchanger's).",
     "endpoint.observed.providers": "Every provider found along the way (list).",
     "endpoint.observed.provider_name": "Name of the serving provider.",
     "endpoint.observed.parent.name": "Ultimate parent of the serving provider.",
     "endpoint.observed.parent.country": "Country of the serving provider's ultimate parent.",
     "endpoint.observed.via": "The chain and how the provider was recognised (method, evidence, "
-                             "confidence).",
+    "confidence).",
     "endpoint.observed.location": "Country it is served from, or indeterminate behind CDN or "
-                                  "anycast edges; absent when unknown.",
+    "anycast edges; absent when unknown.",
     "endpoint.observed.edge": "A CDN or anycast edge known to the knowledge base is on the way.",
     "endpoint.edge.provider": "First CDN or anycast provider on the way.",
     "endpoint.edge.parent.country": "Country of that edge provider's ultimate parent.",
     "endpoint.provider_matches": "The declared provider is among the observed providers; absent "
-                                 "when no provider could be observed.",
+    "when no provider could be observed.",
 }
 FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/risk/
     "flow.id": "Flow id: component, component/replica, access/ID, key/ID, party/ID.",
@@ -153,7 +158,7 @@ FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/r
     "flow.parent_country": "Country of the entity's ultimate parent.",
     "flow.jurisdictions": "Knowledge-base law ids reaching the flow (list; empty when none).",
     "flow.bases": "Legal bases the risk model weighs (law ids and unlisted:CC); absent when a "
-                  "country or parent is unknown.",
+    "country or parent is unknown.",
     "flow.clear_text_reachable": "The entity can reach the data in clear.",
     "risk.level": "none, low, medium, high, critical or unknown.",
     "risk.p_year": "Estimated annual probability of foreign lawful access, all bases.",
@@ -174,7 +179,7 @@ WAIVER = {
 }
 OBSERVATION = {
     "observation.subject": "What was observed: resource, copy, key, key-replica, or gap (a call "
-                           "that could not be read). Built by `residency_audit.drift`.",
+    "that could not be read). Built by `residency_audit.drift`.",
     "observation.service": "Provider service, e.g. s3, rds, kms.",
     "observation.call": "API call that observed it (or failed, for a gap).",
     "observation.resource": "Observed resource (ARN or name).",
@@ -185,7 +190,7 @@ OBSERVATION = {
     "observation.location_declared": "The observed region (or country) is declared for it.",
     "observation.key_management": "Observed key management (KMS origin and manager, mapped).",
     "observation.key_consistent": "The observed key leaves the provider no more control than "
-                                  "the declared one.",
+    "the declared one.",
     "observation.complete": "The collector could read it (false for a gap).",
     "observation.reason": "Why a gap could not be read.",
     "observation.permission": "IAM action missing for a gap, when known.",
@@ -211,8 +216,12 @@ FIELDS: dict[str, dict[str, str]] = {
 }
 KINDS = tuple(FIELDS)
 
-HDS_CONTEXTS = {HealthContext.CARE, HealthContext.PREVENTION, HealthContext.DIAGNOSIS,
-                HealthContext.SOCIAL_CARE}
+HDS_CONTEXTS = {
+    HealthContext.CARE,
+    HealthContext.PREVENTION,
+    HealthContext.DIAGNOSIS,
+    HealthContext.SOCIAL_CARE,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,29 +267,53 @@ class _Builder:
         self.put(f, "deployment.name", d.name, "name")
         self.put(f, "data.categories", [c.value for c in d.data.categories], "data.categories")
         self.derived(f, "data.special_category", d.data.special_category, "from data.categories")
-        health = DataCategory.HEALTH in d.data.categories or DataCategory.GENETIC in d.data.categories
+        health = (
+            DataCategory.HEALTH in d.data.categories or DataCategory.GENETIC in d.data.categories
+        )
         self.derived(f, "data.health", health, "from data.categories")
         context = d.data.health_context
-        self.put(f, "data.health_context", context.value if context else None, "data.health_context")
+        self.put(
+            f, "data.health_context", context.value if context else None, "data.health_context"
+        )
         self.put(f, "data.pseudonymised", d.data.pseudonymised, "data.pseudonymised")
-        self.derived(f, "hds.applies", self.hds_applies(health, context),
-                     "health data from care, prevention or diagnosis hosted by a third party "
-                     "(L.1111-8 CSP)")
+        self.derived(
+            f,
+            "hds.applies",
+            self.hds_applies(health, context),
+            "health data from care, prevention or diagnosis hosted by a third party (L.1111-8 CSP)",
+        )
         controller = d.party(d.controller)
         self.put(f, "controller.id", d.controller, "controller")
         if controller:
-            self.put(f, "controller.country", controller.country, _party_path(d, controller, "country"))
+            self.put(
+                f, "controller.country", controller.country, _party_path(d, controller, "country")
+            )
         pseudo = d.data.pseudonymisation
         if pseudo is not None:
-            self.derived(f, "pseudonymisation.holder_is_exporter", pseudo.holder == d.controller,
-                         "data.pseudonymisation.holder compared with the controller")
+            self.derived(
+                f,
+                "pseudonymisation.holder_is_exporter",
+                pseudo.holder == d.controller,
+                "data.pseudonymisation.holder compared with the controller",
+            )
             self.put(f, "pseudonymisation.country", pseudo.country, "data.pseudonymisation.country")
-            self.put(f, "pseudonymisation.singling_out_excluded", pseudo.singling_out_excluded,
-                     "data.pseudonymisation.singling_out_excluded")
+            self.put(
+                f,
+                "pseudonymisation.singling_out_excluded",
+                pseudo.singling_out_excluded,
+                "data.pseudonymisation.singling_out_excluded",
+            )
         claims = d.claims
-        for name in ("secnumcloud", "secnumcloud_offer", "art48_procedure", "dpia",
-                     "hds_certificates_shared", "subprocessor_certificate_loss_procedure",
-                     "storage_locations_communicated", "risk_analysis_foreign_law"):
+        for name in (
+            "secnumcloud",
+            "secnumcloud_offer",
+            "art48_procedure",
+            "dpia",
+            "hds_certificates_shared",
+            "subprocessor_certificate_loss_procedure",
+            "storage_locations_communicated",
+            "risk_analysis_foreign_law",
+        ):
             self.put(f, f"claims.{name}", getattr(claims, name), f"claims.{name}")
         if claims.processors is not None:
             self.put(f, "claims.processors", list(claims.processors), "claims.processors")
@@ -303,47 +336,86 @@ class _Builder:
         self.put(f, f"{prefix}.id", party.id, _party_path(d, party, "id"))
         self.put(f, f"{prefix}.country", party.country, _party_path(d, party, "country"))
         if party.parent is not None:
-            self.put(f, f"{prefix}.parent.country", party.parent.country,
-                     _party_path(d, party, "parent.country"))
+            self.put(
+                f,
+                f"{prefix}.parent.country",
+                party.parent.country,
+                _party_path(d, party, "parent.country"),
+            )
         else:
             provider = self.kb.provider(party.provider)
             if provider is not None:
                 f[f"{prefix}.parent.country"] = fact_from(
-                    provider, f"{prefix}.parent.country", provider.parent.country,
-                    f"kb:providers.yaml#{provider.id}")
+                    provider,
+                    f"{prefix}.parent.country",
+                    provider.parent.country,
+                    f"kb:providers.yaml#{provider.id}",
+                )
             elif self.kb.compelled_access_laws(party.country, self.as_of) and not (
-                    self.kb.in_eea(party.country, self.as_of)
-                    or self.kb.generally_adequate(party.country, self.as_of)):
+                self.kb.in_eea(party.country, self.as_of)
+                or self.kb.generally_adequate(party.country, self.as_of)
+            ):
                 # Whoever owns it, an entity seated in such a country is under its laws; an EEA
                 # entity with no declared parent stays unknown (fail closed).
-                self.derived(f, f"{prefix}.parent.country", party.country,
-                             f"seat of {party.id} (no parent declared); its laws apply to it "
-                             "whatever the parent")
+                self.derived(
+                    f,
+                    f"{prefix}.parent.country",
+                    party.country,
+                    f"seat of {party.id} (no parent declared); its laws apply to it "
+                    "whatever the parent",
+                )
 
-    def place(self, c: Component, ci: int, role: str, provider_id: str, region: str | None,
-              country: str | None, operator_id: str | None, yaml_path: str) -> dict[str, Fact]:
+    def place(
+        self,
+        c: Component,
+        ci: int,
+        role: str,
+        provider_id: str,
+        region: str | None,
+        country: str | None,
+        operator_id: str | None,
+        yaml_path: str,
+    ) -> dict[str, Fact]:
         f = self.common()
         base = f"components[{ci}]"
         f.update(self._group(("component", ci), self.component_facts, c, base))
         self.put(f, "place.role", role, yaml_path)
-        self.derived(f, "place.stores_data", role != "primary" or c.holds_data,
-                     "copies and logs hold data; a primary if its kind stores data")
-        provider_path = (f"{yaml_path}.provider" if f"{yaml_path}.provider" in self.d.locations
-                         else f"{base}.provider")
-        f.update(self._group(("provider", provider_id, provider_path), self.provider_facts,
-                             provider_id, provider_path))
+        self.derived(
+            f,
+            "place.stores_data",
+            role != "primary" or c.holds_data,
+            "copies and logs hold data; a primary if its kind stores data",
+        )
+        provider_path = (
+            f"{yaml_path}.provider"
+            if f"{yaml_path}.provider" in self.d.locations
+            else f"{base}.provider"
+        )
+        f.update(
+            self._group(
+                ("provider", provider_id, provider_path),
+                self.provider_facts,
+                provider_id,
+                provider_path,
+            )
+        )
         self.location(f, provider_id, region, country, yaml_path)
-        f.update(self._group(("operator", operator_id), self.party_facts, "operator",
-                             self.d.party(operator_id)))
+        f.update(
+            self._group(
+                ("operator", operator_id), self.party_facts, "operator", self.d.party(operator_id)
+            )
+        )
         f.update(self._group(("key", ci, provider_id), self.key, c, ci, provider_id))
         self.split(f, c, ci)
         recipient = operator_id or next(
-            (p.id for p in self.d.parties if p.provider == provider_id), None)
+            (p.id for p in self.d.parties if p.provider == provider_id), None
+        )
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
         return f
 
-    def _group(self, key: tuple[Any, ...], build: Callable[..., None],
-               *args: Any) -> dict[str, Fact]:
+    def _group(
+        self, key: tuple[Any, ...], build: Callable[..., None], *args: Any
+    ) -> dict[str, Fact]:
         """Facts that several places share (a component's, a provider's, a key's), built once:
         a deployment has many copies and logs per component."""
         group = self._groups.get(key)
@@ -356,8 +428,12 @@ class _Builder:
         self.put(f, "component.id", c.id, f"{base}.id")
         self.put(f, "component.kind", c.kind.value, f"{base}.kind")
         self.put(f, "component.service", c.service, f"{base}.service")
-        self.put(f, "component.clear_text_processing", c.clear_text_processing,
-                 f"{base}.clear_text_processing")
+        self.put(
+            f,
+            "component.clear_text_processing",
+            c.clear_text_processing,
+            f"{base}.clear_text_processing",
+        )
         self.put(f, "component.holds_data", c.holds_data, f"{base}.kind")
 
     def provider_facts(self, f: dict[str, Fact], provider_id: str, provider_path: str) -> None:
@@ -365,25 +441,40 @@ class _Builder:
         provider = self.kb.provider(provider_id)
         self.derived(f, "provider.known", provider is not None, "knowledge-base lookup")
         if provider is None:
-            self.derived(f, "provider.suggestion",
-                         self.kb.suggest("provider", provider_id) or "; not in the knowledge base",
-                         "nearest provider id")
+            self.derived(
+                f,
+                "provider.suggestion",
+                self.kb.suggest("provider", provider_id) or "; not in the knowledge base",
+                "nearest provider id",
+            )
         else:
             origin = f"kb:providers.yaml#{provider.id}"
             f["provider.name"] = fact_from(provider, "provider.name", provider.name, origin)
-            f["provider.parent.name"] = fact_from(provider, "provider.parent.name",
-                                                  provider.parent.name, origin)
-            f["provider.parent.country"] = fact_from(provider, "provider.parent.country",
-                                                     provider.parent.country, origin)
+            f["provider.parent.name"] = fact_from(
+                provider, "provider.parent.name", provider.parent.name, origin
+            )
+            f["provider.parent.country"] = fact_from(
+                provider, "provider.parent.country", provider.parent.country, origin
+            )
             if provider.eu_controlled is not None:
-                f["provider.eu_controlled"] = fact_from(provider, "provider.eu_controlled",
-                                                        provider.eu_controlled, origin)
+                f["provider.eu_controlled"] = fact_from(
+                    provider, "provider.eu_controlled", provider.eu_controlled, origin
+                )
             f["provider.marketed_as_sovereign"] = fact_from(
-                provider, "provider.marketed_as_sovereign", bool(provider.marketed_as_sovereign),
-                origin)  # a label the knowledge base does not record is a label not claimed
+                provider,
+                "provider.marketed_as_sovereign",
+                bool(provider.marketed_as_sovereign),
+                origin,
+            )  # a label the knowledge base does not record is a label not claimed
 
-    def location(self, f: dict[str, Fact], provider_id: str, region: str | None,
-                 country: str | None, yaml_path: str) -> None:
+    def location(
+        self,
+        f: dict[str, Fact],
+        provider_id: str,
+        region: str | None,
+        country: str | None,
+        yaml_path: str,
+    ) -> None:
         if country is not None:
             self.put(f, "location.country", country, f"{yaml_path}.country")
         if region is None:
@@ -392,8 +483,12 @@ class _Builder:
         known = self.kb.region(provider_id, region)
         if known is None:
             hint = self.kb.suggest("region", region, provider_id)
-            self.derived(f, "location.suggestion", hint or f" (no {provider_id} region of that "
-                         "name in the knowledge base)", "nearest region")
+            self.derived(
+                f,
+                "location.suggestion",
+                hint or f" (no {provider_id} region of that name in the knowledge base)",
+                "nearest region",
+            )
         elif country is None:
             f["location.country"] = known.fact("location.country")
 
@@ -402,11 +497,18 @@ class _Builder:
             return
         base = f"components[{ci}].split"
         self.put(f, "split.group", c.split.group, f"{base}.group")
-        self.put(f, "split.reconstructable_alone", c.split.reconstructable_alone,
-                 f"{base}.reconstructable_alone")
-        self.put(f, "split.secure_against_active_adversaries",
-                 c.split.secure_against_active_adversaries,
-                 f"{base}.secure_against_active_adversaries")
+        self.put(
+            f,
+            "split.reconstructable_alone",
+            c.split.reconstructable_alone,
+            f"{base}.reconstructable_alone",
+        )
+        self.put(
+            f,
+            "split.secure_against_active_adversaries",
+            c.split.secure_against_active_adversaries,
+            f"{base}.secure_against_active_adversaries",
+        )
         parts = [x for x in self.d.components if x.split and x.split.group == c.split.group]
         countries = []
         for part in parts:
@@ -418,9 +520,12 @@ class _Builder:
                 countries.append(provider.parent.country)
             else:
                 return  # fail closed: a part whose jurisdiction nobody knows
-        self.derived(f, "split.jurisdictions_distinct",
-                     len(parts) > 1 and len(set(countries)) == len(parts),
-                     f"ultimate parents of the parts of {c.split.group}: {', '.join(countries)}")
+        self.derived(
+            f,
+            "split.jurisdictions_distinct",
+            len(parts) > 1 and len(set(countries)) == len(parts),
+            f"ultimate parents of the parts of {c.split.group}: {', '.join(countries)}",
+        )
 
     def key(self, f: dict[str, Fact], c: Component, ci: int, provider_id: str) -> None:
         key = self.d.key(c.key)
@@ -442,16 +547,25 @@ class _Builder:
             self.put(f, "key.hsm.jurisdiction", key.hsm.jurisdiction, f"{base}.hsm.jurisdiction")
         holder = self.d.party(key.holder)
         if holder is not None:
-            self.put(f, "key.holder_country", holder.country, _party_path(self.d, holder, "country"))
+            self.put(
+                f, "key.holder_country", holder.country, _party_path(self.d, holder, "country")
+            )
             provider = self.kb.provider(provider_id)
             same_group = holder.provider == provider_id or (
-                provider is not None and holder.parent is not None
-                and holder.parent.name == provider.parent.name)
-            self.derived(f, "key.holder_in_provider_group", same_group,
-                         f"key holder {holder.id} compared with provider {provider_id}")
+                provider is not None
+                and holder.parent is not None
+                and holder.parent.name == provider.parent.name
+            )
+            self.derived(
+                f,
+                "key.holder_in_provider_group",
+                same_group,
+                f"key holder {holder.id} compared with provider {provider_id}",
+            )
 
-    def transfer(self, f: dict[str, Fact], recipient: str | None, country: Fact | None,
-                 yaml_path: str) -> None:
+    def transfer(
+        self, f: dict[str, Fact], recipient: str | None, country: Fact | None, yaml_path: str
+    ) -> None:
         if recipient is None:
             return
         self.put(f, "transfer.recipient", recipient, yaml_path)
@@ -462,14 +576,21 @@ class _Builder:
         for ti, t in enumerate(self.d.transfers):
             if t.recipient == recipient and (not t.countries or destination in t.countries):
                 first = first or f"transfers[{ti}]"
-                tools.append({
-                    "tool": t.tool.value, "recipient": recipient, "country": destination,
-                    "scc_module": t.scc_module, "derogation": t.derogation,
-                    "concluded": t.concluded, "tia_reference": t.tia_reference,
-                    "tia_date": t.tia_date, "systematic": True,
-                    "adequacy_scopes": list(party.adequacy_scopes) if party else [],
-                    "origin": self.at(f"transfers[{ti}]"),
-                })
+                tools.append(
+                    {
+                        "tool": t.tool.value,
+                        "recipient": recipient,
+                        "country": destination,
+                        "scc_module": t.scc_module,
+                        "derogation": t.derogation,
+                        "concluded": t.concluded,
+                        "tia_reference": t.tia_reference,
+                        "tia_date": t.tia_date,
+                        "systematic": True,
+                        "adequacy_scopes": list(party.adequacy_scopes) if party else [],
+                        "origin": self.at(f"transfers[{ti}]"),
+                    }
+                )
         origin = self.at(first) if first else f"derived: no transfer declared for {recipient}"
         f["transfer.tools"] = Fact("transfer.tools", tools, origin)
 
@@ -485,8 +606,12 @@ class _Builder:
         self.party_facts(f, "entity", entity)
         if entity is not None:
             self.put(f, "entity.name", entity.name, _party_path(self.d, entity, "name"))
-        self.derived(f, "entity.is_controller", a.entity == self.d.controller,
-                     "access entity compared with the controller")
+        self.derived(
+            f,
+            "entity.is_controller",
+            a.entity == self.d.controller,
+            "access entity compared with the controller",
+        )
         self.transfer(f, a.entity, f.get("access.country"), f"{base}.country")
         return f
 
@@ -500,11 +625,14 @@ def _party_path(d: Deployment, party: Party, leaf: str) -> str:
     return f"parties[{d.parties.index(party)}].{leaf}"
 
 
-def component_facts(d: Deployment, kb: KnowledgeBase, as_of: dt.date, index: int) -> dict[str, Fact]:
+def component_facts(
+    d: Deployment, kb: KnowledgeBase, as_of: dt.date, index: int
+) -> dict[str, Fact]:
     """The facts of component `index` at its primary place (for subjects built elsewhere)."""
     c = d.components[index]
-    return _Builder(d, kb, as_of).place(c, index, "primary", c.provider, c.region, c.country,
-                                        c.operator, f"components[{index}]")
+    return _Builder(d, kb, as_of).place(
+        c, index, "primary", c.provider, c.region, c.country, c.operator, f"components[{index}]"
+    )
 
 
 def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subject]:
@@ -518,15 +646,31 @@ def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subje
         yield Subject("place", f"{c.id}", c.id, c.span, primary)
         for j, copy in enumerate(c.copies):
             path = f"{base}.copies[{j}]"
-            facts = b.place(c, ci, copy.kind.value, copy.provider or c.provider, copy.region,
-                            copy.country, copy.operator or c.operator, path)
+            facts = b.place(
+                c,
+                ci,
+                copy.kind.value,
+                copy.provider or c.provider,
+                copy.region,
+                copy.country,
+                copy.operator or c.operator,
+                path,
+            )
             yield Subject("place", f"{copy.kind.value} of {c.id}", c.id, copy.span, facts)
         for j, log in enumerate(c.logs):
             if not log.personal_data:
                 continue
             path = f"{base}.logs[{j}]"
-            facts = b.place(c, ci, "log", log.provider or c.provider, log.region, log.country,
-                            log.operator or c.operator, path)
+            facts = b.place(
+                c,
+                ci,
+                "log",
+                log.provider or c.provider,
+                log.region,
+                log.country,
+                log.operator or c.operator,
+                path,
+            )
             yield Subject("place", f"logs of {c.id}", c.id, log.span, facts)
     for ai, a in enumerate(d.access):
         yield Subject("access", f"{a.kind.value} access {a.id}", None, a.span, b.access(a, ai))

@@ -31,7 +31,9 @@ def assess_tools(tools: Any, ctx: Context, *, allow_derogations: bool) -> tuple[
     return valid, facts
 
 
-def assess_tool(tool: dict[str, Any], ctx: Context, *, allow_derogations: bool) -> tuple[bool, Fact]:
+def assess_tool(
+    tool: dict[str, Any], ctx: Context, *, allow_derogations: bool
+) -> tuple[bool, Fact]:
     kb, day = ctx.kb, ctx.as_of
     kind, country = tool["tool"], tool["country"]
     path = f"transfer.tool.{kind}"
@@ -42,12 +44,16 @@ def assess_tool(tool: dict[str, Any], ctx: Context, *, allow_derogations: bool) 
             if kind in _LISTS and decision.scope_id != _LISTS[kind]:
                 continue
             if decision.scope == "general" or decision.scope_id in scopes:
-                return True, fact_from(decision, path, f"valid: {decision.decision}",
-                                       f"kb:adequacy.yaml#{decision.id}")
+                return True, fact_from(
+                    decision, path, f"valid: {decision.decision}", f"kb:adequacy.yaml#{decision.id}"
+                )
         restricted = [d for d in kb.adequacy(country, day) if d.scope != "general"]
-        why = (f"invalid: recipient not declared on the {restricted[0].scope_id} list "
-               f"({restricted[0].title})" if restricted
-               else f"invalid: no adequacy decision for {country} in force on {day}")
+        why = (
+            f"invalid: recipient not declared on the {restricted[0].scope_id} list "
+            f"({restricted[0].title})"
+            if restricted
+            else f"invalid: no adequacy decision for {country} in force on {day}"
+        )
         return False, Fact(path, why, origin)
     if kind in _INSTRUMENT:
         instrument = kb.instrument(_INSTRUMENT[kind])
@@ -55,8 +61,9 @@ def assess_tool(tool: dict[str, Any], ctx: Context, *, allow_derogations: bool) 
             return False, Fact(path, f"unknown instrument {_INSTRUMENT[kind]}", origin)
         ok = instrument.holds_on(day)
         state = "valid" if ok else f"invalid on {day}"
-        return ok, fact_from(instrument, path, f"{state}: {instrument.title}",
-                             f"kb:instruments.yaml#{instrument.id}")
+        return ok, fact_from(
+            instrument, path, f"{state}: {instrument.title}", f"kb:instruments.yaml#{instrument.id}"
+        )
     if kind == "bcr":
         return True, Fact(path, "declared binding corporate rules (approval not verified)", origin)
     # Art. 49 derogations are for occasional transfers only (EDPB Guidelines 2/2018); hosting,
@@ -64,7 +71,11 @@ def assess_tool(tool: dict[str, Any], ctx: Context, *, allow_derogations: bool) 
     if not allow_derogations:
         return False, Fact(path, "invalid here: an Art. 45 or 46 basis is required", origin)
     if tool.get("systematic", True):
-        return False, Fact(path, "invalid: Art. 49 derogations do not cover systematic "
-                                 "transfers (hosting, backups, routine support)", origin)
+        return False, Fact(
+            path,
+            "invalid: Art. 49 derogations do not cover systematic "
+            "transfers (hosting, backups, routine support)",
+            origin,
+        )
     ok = bool(tool.get("derogation"))
     return ok, Fact(path, f"derogation {tool.get('derogation')}", origin)

@@ -1,4 +1,4 @@
-"""The deployment file format (`schema_version: 1`): loading, cross-reference checks, JSON Schema."""
+"""The deployment file format (`schema_version: 1`): loading and cross-reference checks."""
 
 from __future__ import annotations
 
@@ -23,15 +23,15 @@ def load_deployment(path: Path, display: str | None = None) -> tuple[Deployment,
 
 def parse_deployment(document: Document) -> Deployment:
     if document.root is None:
-        raise InputError.at(Span(document.path, 1, 1), "empty file; expected a deployment "
-                                                        "(see `residency-audit schema`)")
+        raise InputError.at(
+            Span(document.path, 1, 1),
+            "empty file; expected a deployment (see `residency-audit schema`)",
+        )
     converter = Converter(document.path)
     deployment = converter.mapping(document.root, Deployment, "")
     if deployment is INVALID:
         raise InputError(sorted(converter.diagnostics))
-    deployment = dataclasses.replace(
-        deployment, path=document.path, locations=converter.locations
-    )
+    deployment = dataclasses.replace(deployment, path=document.path, locations=converter.locations)
     problems = sorted(check_references(deployment))
     if problems:
         raise InputError(problems)
@@ -43,16 +43,24 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
     at = d.locations.get
     root = Span(d.path, 1, 1)
     if d.schema_version != SCHEMA_VERSION:
-        yield Diagnostic(at("schema_version", root),
-                         f"schema_version {d.schema_version} is not supported; this tool reads "
-                         f"version {SCHEMA_VERSION}")
-    for label, items in (("parties", d.parties), ("components", d.components),
-                         ("keys", d.keys), ("access", d.access)):
+        yield Diagnostic(
+            at("schema_version", root),
+            f"schema_version {d.schema_version} is not supported; this tool reads "
+            f"version {SCHEMA_VERSION}",
+        )
+    for label, items in (
+        ("parties", d.parties),
+        ("components", d.components),
+        ("keys", d.keys),
+        ("access", d.access),
+    ):
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.id in seen:
-                yield Diagnostic(at(f"{label}[{i}].id", root),
-                                 f"duplicate id {item.id!r} in {label}; ids must be unique")
+                yield Diagnostic(
+                    at(f"{label}[{i}].id", root),
+                    f"duplicate id {item.id!r} in {label}; ids must be unique",
+                )
             seen.add(item.id)
     parties = {p.id for p in d.parties}
     components = {c.id for c in d.components}
@@ -61,8 +69,9 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
     def ref(path: str, value: str | None, known: set[str], what: str) -> Iterable[Diagnostic]:
         if value is not None and value not in known:
             choices = ", ".join(sorted(known)) or "none declared"
-            yield Diagnostic(at(path, root), f"{path}: unknown {what} {value!r} "
-                                             f"(declared: {choices})")
+            yield Diagnostic(
+                at(path, root), f"{path}: unknown {what} {value!r} (declared: {choices})"
+            )
 
     yield from ref("controller", d.controller, parties, "party")
     for i, c in enumerate(d.components):
@@ -74,8 +83,10 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
             yield from ref(f"components[{i}].logs[{j}].operator", log.operator, parties, "party")
         for j, activity in enumerate(c.hds_activities):
             if not 1 <= activity <= 6:
-                yield Diagnostic(at(f"components[{i}].hds_activities[{j}]", root),
-                                 f"HDS activity {activity} does not exist; activities are 1 to 6")
+                yield Diagnostic(
+                    at(f"components[{i}].hds_activities[{j}]", root),
+                    f"HDS activity {activity} does not exist; activities are 1 to 6",
+                )
         for key, names in (("hostnames", c.hostnames), ("mail_domains", c.mail_domains)):
             for j, name in enumerate(names):
                 problem = hostname_problem(name)
@@ -91,24 +102,32 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
         yield from ref(f"transfers[{i}].recipient", t.recipient, parties, "party")
         yield from ref(f"transfers[{i}].exporter", t.exporter, parties, "party")
         if t.scc_module is not None and not 1 <= t.scc_module <= 4:
-            yield Diagnostic(at(f"transfers[{i}].scc_module", root),
-                             "scc_module must be 1, 2, 3 or 4 (Decision 2021/914)")
+            yield Diagnostic(
+                at(f"transfers[{i}].scc_module", root),
+                "scc_module must be 1, 2, 3 or 4 (Decision 2021/914)",
+            )
         for j, onward in enumerate(t.onward):
-            yield from ref(f"transfers[{i}].onward[{j}].recipient", onward.recipient, parties,
-                           "party")
+            yield from ref(
+                f"transfers[{i}].onward[{j}].recipient", onward.recipient, parties, "party"
+            )
     for i, p in enumerate(d.parties):
         for j, share in enumerate(p.ownership or ()):
             if not 0 <= share.percent <= 100:
-                yield Diagnostic(at(f"parties[{i}].ownership[{j}].percent", root),
-                                 "percent must be between 0 and 100")
+                yield Diagnostic(
+                    at(f"parties[{i}].ownership[{j}].percent", root),
+                    "percent must be between 0 and 100",
+                )
     for j, pid in enumerate(d.claims.processors or ()):
         yield from ref(f"claims.processors[{j}]", pid, parties, "party")
     if d.data.pseudonymisation is not None:
-        yield from ref("data.pseudonymisation.holder", d.data.pseudonymisation.holder, parties,
-                       "party")
+        yield from ref(
+            "data.pseudonymisation.holder", d.data.pseudonymisation.holder, parties, "party"
+        )
     for i, cert in enumerate(d.certifications):
         yield from ref(f"certifications[{i}].holder", cert.holder, parties, "party")
         for j, activity in enumerate(cert.activities):
             if not 1 <= activity <= 6:
-                yield Diagnostic(at(f"certifications[{i}].activities[{j}]", root),
-                                 f"HDS activity {activity} does not exist; activities are 1 to 6")
+                yield Diagnostic(
+                    at(f"certifications[{i}].activities[{j}]", root),
+                    f"HDS activity {activity} does not exist; activities are 1 to 6",
+                )

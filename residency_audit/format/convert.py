@@ -2,8 +2,9 @@
 
 Scalars are read the YAML 1.2 way and by the type the field expects: a `str` field takes the text
 as written (`country: NO` is Norway, `referential: 2018` is "2018"), a `bool` accepts only
-true/false, dates are ISO `YYYY-MM-DD`. Unknown keys are errors with a "did you mean". Aliases are
-allowed but every node visit is counted, so an alias bomb stops at a budget instead of eating memory.
+true/false, dates are ISO `YYYY-MM-DD`. Unknown keys are errors with a "did you mean". Aliases
+are allowed but every node visit is counted, so an alias bomb stops at a budget instead of eating
+memory.
 """
 
 from __future__ import annotations
@@ -115,8 +116,11 @@ class ClassPlan:
 @cache
 def class_plan(cls: type) -> ClassPlan:
     plans = plan(cls)
-    return ClassPlan({p.name: p for p in plans}, tuple(p for p in plans if p.required),
-                     any(f.name == "span" for f in fields(cls)))
+    return ClassPlan(
+        {p.name: p for p in plans},
+        tuple(p for p in plans if p.required),
+        any(f.name == "span" for f in fields(cls)),
+    )
 
 
 def suggestion(value: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
@@ -135,10 +139,13 @@ def describe(kind: Any) -> str:
         return "one of " + ", ".join(str(m.value) for m in kind)
     if is_dataclass(kind):
         return "a mapping"
-    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-            dt.date: "a date"}.get(
-        kind, str(kind)
-    )
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        dt.date: "a date",
+    }.get(kind, str(kind))
 
 
 class Converter:
@@ -160,8 +167,11 @@ class Converter:
         if len(self.diagnostics) < MAX_ERRORS:
             self.diagnostics.append(Diagnostic(self.span(node), message))
         elif not self.gave_up:
-            self.diagnostics.append(Diagnostic(self.span(node), f"more than {MAX_ERRORS} errors; "
-                                                                "stopped reading this file"))
+            self.diagnostics.append(
+                Diagnostic(
+                    self.span(node), f"more than {MAX_ERRORS} errors; stopped reading this file"
+                )
+            )
             self.gave_up = True
         return INVALID
 
@@ -169,8 +179,11 @@ class Converter:
         self._visits += 1
         if self._visits > MAX_NODES or self.gave_up:
             if self._visits == MAX_NODES + 1:
-                self.error(node, f"document expands to more than {MAX_NODES} values "
-                                 "(YAML alias bomb?); remove the aliases")
+                self.error(
+                    node,
+                    f"document expands to more than {MAX_NODES} values "
+                    "(YAML alias bomb?); remove the aliases",
+                )
             return INVALID
         if depth > MAX_DEPTH:
             return self.error(node, f"nesting deeper than {MAX_DEPTH} levels")
@@ -179,11 +192,10 @@ class Converter:
         spec = shape(kind)
         if node.tag not in _STANDARD_TAGS:
             return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
-        if isinstance(node, ScalarNode):
-            if not node.style and node.value in _NULLS:
-                if spec.optional:
-                    return None
-                return self.error(node, f"{where}: missing value, expected {describe(kind)}")
+        if isinstance(node, ScalarNode) and not node.style and node.value in _NULLS:
+            if spec.optional:
+                return None
+            return self.error(node, f"{where}: missing value, expected {describe(kind)}")
         form = spec.form
         if form == "tuple":
             return self._sequence(node, spec.item, where, depth)
@@ -192,8 +204,11 @@ class Converter:
         if form == "dataclass":
             return self.mapping(node, spec.kind, where, depth)
         if not isinstance(node, ScalarNode):
-            return self.error(node, f"{where}: expected {describe(kind)}, not a "
-                                    f"{'list' if isinstance(node, SequenceNode) else 'mapping'}")
+            return self.error(
+                node,
+                f"{where}: expected {describe(kind)}, not a "
+                f"{'list' if isinstance(node, SequenceNode) else 'mapping'}",
+            )
         return self._scalar(node, spec.kind, where)
 
     def _scalar(self, node: ScalarNode, kind: Any, where: str) -> Any:
@@ -234,7 +249,9 @@ class Converter:
     def _sequence(self, node: Node, item: Any, where: str, depth: int) -> Any:
         if not isinstance(node, SequenceNode):
             return self.error(node, f"{where}: expected {describe(tuple[item, ...])}")
-        values = [self.convert(n, item, f"{where}[{i}]", depth + 1) for i, n in enumerate(node.value)]
+        values = [
+            self.convert(n, item, f"{where}[{i}]", depth + 1) for i, n in enumerate(node.value)
+        ]
         return INVALID if any(v is INVALID for v in values) else tuple(values)
 
     def _dict(self, node: Node, item: Any, where: str, depth: int) -> Any:
@@ -258,8 +275,11 @@ class Converter:
         if node.tag not in _STANDARD_TAGS:  # the root mapping does not pass through convert()
             return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
         if not isinstance(node, MappingNode):
-            return self.error(node, f"{where or 'document'}: expected a mapping with keys "
-                                    f"{', '.join(p.name for p in plan(cls))}")
+            return self.error(
+                node,
+                f"{where or 'document'}: expected a mapping with keys "
+                f"{', '.join(p.name for p in plan(cls))}",
+            )
         cplan = class_plan(cls)
         plans = cplan.by_key
         seen: dict[str, Node] = {}
@@ -296,15 +316,17 @@ class Converter:
             values[field_plan.attr] = value
         for field_plan in cplan.required:
             if field_plan.name not in seen:
-                self.error(node, f"{where + ': ' if where else ''}missing required key "
-                                 f"{field_plan.name!r} ({field_plan.doc.rstrip('.')})")
+                self.error(
+                    node,
+                    f"{where + ': ' if where else ''}missing required key "
+                    f"{field_plan.name!r} ({field_plan.doc.rstrip('.')})",
+                )
                 ok = False
         if not ok:
             return INVALID
         if cplan.has_span:
             values["span"] = self.span(node)
         return cls(**values)
-
 
 
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")

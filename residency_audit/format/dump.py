@@ -45,7 +45,13 @@ class _Dumper(yaml.SafeDumper):
 
 def dump_deployment(deployment: Deployment, *, header: str = "") -> str:
     """YAML text for `deployment`, preceded by `header` as comment lines."""
-    body = yaml.dump(to_plain(deployment), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     width=100, default_flow_style=False)
+    body = yaml.dump(
+        to_plain(deployment),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
     comments = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
     return comments + body

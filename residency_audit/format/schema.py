@@ -35,8 +35,11 @@ def _object(cls: type, definitions: dict[str, Any]) -> dict[str, Any]:
         properties[p.name] = {**_type(p.kind, definitions), "description": p.doc}
         if p.required:
             required.append(p.name)
-    schema: dict[str, Any] = {"type": "object", "properties": properties,
-                              "additionalProperties": False}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
     if required:
         schema["required"] = required
     if cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "("):
@@ -49,8 +52,10 @@ def _type(kind: Any, definitions: dict[str, Any]) -> dict[str, Any]:
     if typing.get_origin(kind) is tuple:
         schema = {"type": "array", "items": _type(typing.get_args(kind)[0], definitions)}
     elif typing.get_origin(kind) is dict:
-        schema = {"type": "object",
-                  "additionalProperties": _type(typing.get_args(kind)[1], definitions)}
+        schema = {
+            "type": "object",
+            "additionalProperties": _type(typing.get_args(kind)[1], definitions),
+        }
     elif is_dataclass(kind):
         name = kind.__name__
         if name not in definitions:

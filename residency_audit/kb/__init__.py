@@ -59,8 +59,13 @@ class RegionFact:
     note: str | None
 
     def fact(self, path: str) -> Fact:
-        return Fact(path, self.country, f"kb:regions.yaml#{self.provider}/{self.region}",
-                    self.source, self.verified)
+        return Fact(
+            path,
+            self.country,
+            f"kb:regions.yaml#{self.provider}/{self.region}",
+            self.source,
+            self.verified,
+        )
 
 
 class KnowledgeBase:
@@ -73,15 +78,20 @@ class KnowledgeBase:
         countries = self._load(directory, "countries.yaml", CountriesFile).countries
         self.countries: dict[str, Country] = {c.code: c for c in countries}
         self.decisions: tuple[Adequacy, ...] = self._load(
-            directory, "adequacy.yaml", AdequacyFile).decisions
+            directory, "adequacy.yaml", AdequacyFile
+        ).decisions
         self.instruments: dict[str, Instrument] = {
-            i.id: i for i in self._load(directory, "instruments.yaml", InstrumentsFile).instruments}
+            i.id: i for i in self._load(directory, "instruments.yaml", InstrumentsFile).instruments
+        }
         self.laws: dict[str, Law] = {
-            law.id: law for law in self._load(directory, "laws.yaml", LawsFile).laws}
+            law.id: law for law in self._load(directory, "laws.yaml", LawsFile).laws
+        }
         self.providers: dict[str, Provider] = {
-            p.id: p for p in self._load(directory, "providers.yaml", ProvidersFile).providers}
+            p.id: p for p in self._load(directory, "providers.yaml", ProvidersFile).providers
+        }
         self.region_blocks: dict[str, RegionBlock] = self._load(
-            directory, "regions.yaml", RegionsFile).providers
+            directory, "regions.yaml", RegionsFile
+        ).providers
 
     def _load(self, directory: Path, name: str, cls: type[T]) -> T:
         document = load_document(directory / name, f"kb/{name}")
@@ -141,17 +151,22 @@ class KnowledgeBase:
     def compelled_access_laws(self, jurisdiction: str | None, on: dt.date) -> tuple[Law, ...]:
         """Laws of `jurisdiction` that can compel access to data, enacted by `on`."""
         return tuple(
-            law for law in self.laws.values()
-            if law.jurisdiction == jurisdiction and law.compelled_access
-            and (law.enacted is None or law.enacted <= on) and law.holds_on(on)
+            law
+            for law in self.laws.values()
+            if law.jurisdiction == jurisdiction
+            and law.compelled_access
+            and (law.enacted is None or law.enacted <= on)
+            and law.holds_on(on)
         )
 
     def surveillance_laws(self, jurisdiction: str | None, on: dt.date) -> tuple[Law, ...]:
         """Every access law of `jurisdiction` in force on `on`, compelled or not (EO 12333)."""
         return tuple(
-            law for law in self.laws.values()
+            law
+            for law in self.laws.values()
             if law.jurisdiction == jurisdiction
-            and (law.enacted is None or law.enacted <= on) and law.holds_on(on)
+            and (law.enacted is None or law.enacted <= on)
+            and law.holds_on(on)
         )
 
     # -- providers and regions -----------------------------------------------------------------
@@ -167,8 +182,12 @@ class KnowledgeBase:
         if entry is None:
             return None
         return RegionFact(
-            provider_id, region, entry.country, entry.source or block.source,
-            block.verified if entry.verified is None else entry.verified, block.as_of,
+            provider_id,
+            region,
+            entry.country,
+            entry.source or block.source,
+            block.verified if entry.verified is None else entry.verified,
+            block.as_of,
             entry.note,
         )
 
@@ -201,8 +220,10 @@ class KnowledgeBase:
         limit = on - dt.timedelta(days=STALE_AFTER_DAYS)
         out: list[str] = []
         groups: list[tuple[str, Any]] = [
-            ("adequacy", self.decisions), ("laws", self.laws.values()),
-            ("providers", self.providers.values()), ("instruments", self.instruments.values()),
+            ("adequacy", self.decisions),
+            ("laws", self.laws.values()),
+            ("providers", self.providers.values()),
+            ("instruments", self.instruments.values()),
         ]
         for label, entries in groups:
             out.extend(f"{label}/{e.id}" for e in entries if e.as_of < limit)

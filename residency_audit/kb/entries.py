@@ -30,7 +30,9 @@ class Provenance:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Period:
     start: dt.date = field(metadata=doc("First day (inclusive).", key="from"))
-    end: dt.date | None = field(default=None, metadata=doc("First day after (exclusive).", key="until"))
+    end: dt.date | None = field(
+        default=None, metadata=doc("First day after (exclusive).", key="until")
+    )
 
     def contains(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)

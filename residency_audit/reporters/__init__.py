@@ -7,13 +7,13 @@ their branch only: jinja2 and weasyprint load when HTML or PDF is asked for, not
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import assert_never
 
 from residency_audit.model import Report
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     SARIF = "sarif"

@@ -62,8 +62,9 @@ def reproduce_command(report: Report) -> str | None:
         return None
     command = report.invocation.command_line
     words = shlex.split(command)
-    if words[1:2] == ["check"] and not any(w == "--as-of" or w.startswith("--as-of=")
-                                           for w in words):
+    if words[1:2] == ["check"] and not any(
+        w == "--as-of" or w.startswith("--as-of=") for w in words
+    ):
         command += f" --as-of {report.as_of.isoformat()}"
     return command
 

@@ -24,10 +24,14 @@ STATUS_COLOURS = {
     "unknown": ("#424242", "#eeeeee"),
     "exposed": ("#b71c1c", "#ffcdd2"),
 }
-LEGEND = (("eea", "EEA"), ("adequate", "adequacy decision"),
-          ("partially-adequate", "restricted adequacy only"),
-          ("third-country", "third country, no adequacy"), ("unknown", "unknown"),
-          ("exposed", "foreign laws can compel access"))
+LEGEND = (
+    ("eea", "EEA"),
+    ("adequate", "adequacy decision"),
+    ("partially-adequate", "restricted adequacy only"),
+    ("third-country", "third country, no adequacy"),
+    ("unknown", "unknown"),
+    ("exposed", "foreign laws can compel access"),
+)
 FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
 TEXT = {  # presentation attributes, not CSS: weasyprint ignores page CSS inside SVG
     "heading": f'{FONT} font-size="13" font-weight="700" fill="#333333"',
@@ -60,13 +64,16 @@ def _derive(findings: tuple[Finding, ...]) -> list[Flow]:
     for f in findings:
         if f.component is None:
             continue
-        entry = seen.setdefault((f.deployment, f.component),
-                                {"countries": {}, "parent": None, "laws": {}, "span": f.span})
+        entry = seen.setdefault(
+            (f.deployment, f.component),
+            {"countries": {}, "parent": None, "laws": {}, "span": f.span},
+        )
         for fact in f.facts:
             if fact.path == "location.country" and isinstance(fact.value, str):
                 entry["countries"][fact.value] = None
-            elif fact.path in ("provider.parent.country", "operator.parent.country") \
-                    and isinstance(fact.value, str):
+            elif fact.path in ("provider.parent.country", "operator.parent.country") and isinstance(
+                fact.value, str
+            ):
                 entry["parent"] = entry["parent"] or fact.value
             elif fact.path.startswith("kb.law."):
                 entry["laws"][fact.path.removeprefix("kb.law.")] = None
@@ -75,9 +82,21 @@ def _derive(findings: tuple[Finding, ...]) -> list[Flow]:
         countries = list(entry["countries"]) or [None]
         if countries == [None] and entry["parent"] is None:
             continue
-        out += [Flow(f"{deployment}/{component}/{country}", deployment, "data", component,
-                     country, None, entry["parent"], tuple(entry["laws"]), None, entry["span"])
-                for country in countries]
+        out += [
+            Flow(
+                f"{deployment}/{component}/{country}",
+                deployment,
+                "data",
+                component,
+                country,
+                None,
+                entry["parent"],
+                tuple(entry["laws"]),
+                None,
+                entry["span"],
+            )
+            for country in countries
+        ]
     return out
 
 
@@ -91,8 +110,9 @@ def svg(report: Report) -> str:
     status = {c.code: c.status for c in report.countries}
     names = {c.code: c.name for c in report.countries}
     many = len({f.deployment for f in picture.flows}) > 1
-    components = list(dict.fromkeys(
-        (f.deployment, f.component or "(deployment)") for f in picture.flows))
+    components = list(
+        dict.fromkeys((f.deployment, f.component or "(deployment)") for f in picture.flows)
+    )
     countries = list(dict.fromkeys(f.country for f in picture.flows if f.country))
     laws: dict[str, list[str]] = {}
     for f in picture.flows:
@@ -101,18 +121,21 @@ def svg(report: Report) -> str:
             listed += [j for j in f.jurisdictions if j not in listed]
     rows = max(len(components), len(countries), len(laws), 1)
     height = TOP + rows * (NODE_H + GAP) + 90
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="flowmap" role="img" '
-             f'viewBox="0 0 {WIDTH} {height}" width="100%" '
-             f'aria-labelledby="flowmap-title flowmap-desc">',
-             '<title id="flowmap-title">Where the data go and which laws reach them</title>',
-             f'<desc id="flowmap-desc">{len(components)} component(s), {len(countries)} '
-             f'countr{"y" if len(countries) == 1 else "ies"}, {len(laws)} jurisdiction(s)'
-             f'{"; derived from the findings only" if picture.derived else ""}.</desc>',
-             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-             'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-             'fill="#555"/></marker></defs>']
-    for x, heading in zip(COLUMNS, ("Components", "Where the data are",
-                                    "Whose laws reach them"), strict=True):
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="flowmap" role="img" '
+        f'viewBox="0 0 {WIDTH} {height}" width="100%" '
+        f'aria-labelledby="flowmap-title flowmap-desc">',
+        '<title id="flowmap-title">Where the data go and which laws reach them</title>',
+        f'<desc id="flowmap-desc">{len(components)} component(s), {len(countries)} '
+        f"countr{'y' if len(countries) == 1 else 'ies'}, {len(laws)} jurisdiction(s)"
+        f"{'; derived from the findings only' if picture.derived else ''}.</desc>",
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        'fill="#555"/></marker></defs>',
+    ]
+    for x, heading in zip(
+        COLUMNS, ("Components", "Where the data are", "Whose laws reach them"), strict=True
+    ):
         parts.append(f'<text x="{x}" y="20" {TEXT["heading"]}>{escape(heading)}</text>')
     y_component = _positions(components, rows)
     y_country = _positions(countries, rows)
@@ -121,33 +144,75 @@ def svg(report: Report) -> str:
         start = y_component[(f.deployment, f.component or "(deployment)")]
         tone = status.get(f.country or "", "unknown")
         if f.country:
-            parts.append(_edge(COLUMNS[0] + NODE_W, start, COLUMNS[1], y_country[f.country],
-                               STATUS_COLOURS[tone][0], f"{f.kind} in {f.country}",
-                               dashed=False))
+            parts.append(
+                _edge(
+                    COLUMNS[0] + NODE_W,
+                    start,
+                    COLUMNS[1],
+                    y_country[f.country],
+                    STATUS_COLOURS[tone][0],
+                    f"{f.kind} in {f.country}",
+                    dashed=False,
+                )
+            )
         if f.parent_country and (f.jurisdictions or f.parent_country != f.country):
             colour = STATUS_COLOURS["exposed" if f.jurisdictions else "unknown"][0]
             if f.country:
-                parts.append(_edge(COLUMNS[1] + NODE_W, y_country[f.country], COLUMNS[2],
-                                   y_law[f.parent_country], colour, _reach(f), dashed=True))
+                parts.append(
+                    _edge(
+                        COLUMNS[1] + NODE_W,
+                        y_country[f.country],
+                        COLUMNS[2],
+                        y_law[f.parent_country],
+                        colour,
+                        _reach(f),
+                        dashed=True,
+                    )
+                )
             else:  # no known country: bow under the middle column instead of crossing it
-                parts.append(_edge(COLUMNS[0] + NODE_W, start, COLUMNS[2],
-                                   y_law[f.parent_country], colour, _reach(f), dashed=True,
-                                   bow=NODE_H))
+                parts.append(
+                    _edge(
+                        COLUMNS[0] + NODE_W,
+                        start,
+                        COLUMNS[2],
+                        y_law[f.parent_country],
+                        colour,
+                        _reach(f),
+                        dashed=True,
+                        bow=NODE_H,
+                    )
+                )
     for key, y in y_component.items():
         label = f"{key[0]} / {key[1]}" if many else key[1]
-        where = dict.fromkeys(f"{f.kind} {f.country}" if f.country else "country not stated"
-                              for f in picture.flows
-                              if (f.deployment, f.component or "(deployment)") == key)
+        where = dict.fromkeys(
+            f"{f.kind} {f.country}" if f.country else "country not stated"
+            for f in picture.flows
+            if (f.deployment, f.component or "(deployment)") == key
+        )
         parts.append(_node(COLUMNS[0], y, label, " · ".join(where), "#37474f", "#ffffff"))
     for code, y in y_country.items():
         tone = status.get(code, "unknown")
-        parts.append(_node(COLUMNS[1], y, f"{code} {names.get(code, '')}".strip(),
-                           tone.replace("-", " "), *STATUS_COLOURS[tone]))
+        parts.append(
+            _node(
+                COLUMNS[1],
+                y,
+                f"{code} {names.get(code, '')}".strip(),
+                tone.replace("-", " "),
+                *STATUS_COLOURS[tone],
+            )
+        )
     for code, y in y_law.items():
         listed = laws[code]
         tone = "exposed" if listed else status.get(code, "unknown")
-        parts.append(_node(COLUMNS[2], y, f"{code} law", ", ".join(listed) or "no law listed",
-                           *STATUS_COLOURS[tone]))
+        parts.append(
+            _node(
+                COLUMNS[2],
+                y,
+                f"{code} law",
+                ", ".join(listed) or "no law listed",
+                *STATUS_COLOURS[tone],
+            )
+        )
     parts.append(_legend(height - 40))
     parts.append("</svg>")
     return "\n".join(parts)
@@ -158,8 +223,17 @@ def _positions(keys: list[K], rows: int) -> dict[K, float]:
     return {k: TOP + offset + i * (NODE_H + GAP) + NODE_H / 2 for i, k in enumerate(keys)}
 
 
-def _edge(x0: float, y0: float, x1: float, y1: float, colour: str, title: str, *,
-          dashed: bool, bow: float = 0) -> str:
+def _edge(
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    colour: str,
+    title: str,
+    *,
+    dashed: bool,
+    bow: float = 0,
+) -> str:
     """A curve with an arrow; what it means is in its tooltip, the component's node and the
     table below the picture (labels on edges collide as soon as two share an end)."""
     mid = (x0 + x1) / 2
@@ -168,9 +242,11 @@ def _edge(x0: float, y0: float, x1: float, y1: float, colour: str, title: str, *
         curve = f"C{x0 + 60:.0f},{y0 + bow * 1.4:.0f} {x1 - 60:.0f},{y1 + bow * 1.4:.0f}"
     else:
         curve = f"C{mid:.0f},{y0:.0f} {mid:.0f},{y1:.0f}"
-    return (f'<path d="M{x0:.0f},{y0:.0f} {curve} {x1 - 2:.0f},{y1:.0f}" fill="none" '
-            f'stroke="{colour}" stroke-width="2"{dash} marker-end="url(#arrow)">'
-            f"<title>{escape(title)}</title></path>")
+    return (
+        f'<path d="M{x0:.0f},{y0:.0f} {curve} {x1 - 2:.0f},{y1:.0f}" fill="none" '
+        f'stroke="{colour}" stroke-width="2"{dash} marker-end="url(#arrow)">'
+        f"<title>{escape(title)}</title></path>"
+    )
 
 
 def _reach(flow: Flow) -> str:
@@ -183,13 +259,16 @@ def _node(x: float, y: float, label: str, sub: str, stroke: str, fill: str) -> s
     top = y - NODE_H / 2
     title = escape(f"{label}: {sub}" if sub else label)
     text_y = top + (18 if sub else 28)
-    out = (f'<g><title>{title}</title><rect x="{x}" y="{top:.0f}" width="{NODE_W}" '
-           f'height="{NODE_H}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="2"/>'
-           f'<text x="{x + 10}" y="{text_y:.0f}" {TEXT["label"]}>'
-           f'{escape(_short(label, 30))}</text>')
+    out = (
+        f'<g><title>{title}</title><rect x="{x}" y="{top:.0f}" width="{NODE_W}" '
+        f'height="{NODE_H}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="2"/>'
+        f'<text x="{x + 10}" y="{text_y:.0f}" {TEXT["label"]}>'
+        f"{escape(_short(label, 30))}</text>"
+    )
     if sub:
-        out += (f'<text x="{x + 10}" y="{top + 36:.0f}" {TEXT["sub"]}>'
-                f'{escape(_short(sub, 34))}</text>')
+        out += (
+            f'<text x="{x + 10}" y="{top + 36:.0f}" {TEXT["sub"]}>{escape(_short(sub, 34))}</text>'
+        )
     return out + "</g>"
 
 
@@ -198,9 +277,11 @@ def _legend(y: float) -> str:
     x = 0.0
     for key, label in LEGEND:
         stroke, fill = STATUS_COLOURS[key]
-        parts.append(f'<rect x="{x:.0f}" y="0" width="14" height="14" fill="{fill}" '
-                     f'stroke="{stroke}" stroke-width="2"/>'
-                     f'<text x="{x + 19:.0f}" y="12" {TEXT["sub"]}>{escape(label)}</text>')
+        parts.append(
+            f'<rect x="{x:.0f}" y="0" width="14" height="14" fill="{fill}" '
+            f'stroke="{stroke}" stroke-width="2"/>'
+            f'<text x="{x + 19:.0f}" y="12" {TEXT["sub"]}>{escape(label)}</text>'
+        )
         x += 30 + len(label) * 6.6
     parts.append("</g>")
     return "".join(parts)

@@ -20,8 +20,17 @@ def row(f: Flow) -> tuple[str, ...]:
     laws = ", ".join(f.bases) if f.bases else ("unknown" if f.bases is None else "none")
     if risk is None:
         return (f.id, f.country or "?", f"{who} (parent {parent})", laws, clear, "-", "-", "-", "-")
-    return (f.id, f.country or "?", f"{who} (parent {parent})", laws, clear, risk.level.value,
-            percent(risk.p_period), band_text(risk), binding_text(risk))
+    return (
+        f.id,
+        f.country or "?",
+        f"{who} (parent {parent})",
+        laws,
+        clear,
+        risk.level.value,
+        percent(risk.p_period),
+        band_text(risk),
+        binding_text(risk),
+    )
 
 
 def groups(report: Report) -> Iterator[tuple[str, str, list[Flow]]]:
@@ -34,6 +43,8 @@ def caption(flows: list[Flow]) -> str:
     risk = next((f.risk for f in flows if isinstance(f.risk, FlowRisk)), None)
     if risk is None:
         return "transfer risk not assessed"
-    return (f"risk of foreign lawful access over {risk.period_years} years, threshold "
-            f"{percent(risk.threshold)}; model {risk.model}: tool design, not law - it annotates "
-            "flows and never cures a finding")
+    return (
+        f"risk of foreign lawful access over {risk.period_years} years, threshold "
+        f"{percent(risk.threshold)}; model {risk.model}: tool design, not law - it annotates "
+        "flows and never cures a finding"
+    )

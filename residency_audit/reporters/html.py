@@ -41,7 +41,7 @@ def context(report: Report) -> dict[str, Any]:
         "r": report,
         "deployments": deployments,
         "title": f"Data residency audit — {', '.join(deployments) or 'no deployment'} — "
-                 f"as of {report.as_of.isoformat()}",
+        f"as of {report.as_of.isoformat()}",
         "timestamp": common.timestamp(report),
         "verdict": common.verdict(report),
         "failed": bool(report.invocation and report.exit_code(report.invocation.fail_on)),
@@ -55,4 +55,3 @@ def context(report: Report) -> dict[str, Any]:
         "target": common.target,
         "value_text": common.value_text,
     }
-

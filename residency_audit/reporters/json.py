@@ -21,8 +21,8 @@ from residency_audit.model import (
     InputFile,
     PackInfo,
     Reference,
-    RiskFactor,
     Report,
+    RiskFactor,
     RuleInfo,
     Severity,
     Span,
@@ -39,30 +39,62 @@ def to_dict(report: Report) -> dict[str, Any]:
         "as_of": report.as_of.isoformat(),
         "complete": not report.partial and not report.errors,
         "partial": list(report.partial),
-        "inputs": [{"path": i.path, "sha256": i.sha256, "deployment": i.deployment,
-                    "role": i.role} for i in report.inputs],
-        "rule_packs": [{"name": p.name, "title": p.title, "version": p.version,
-                        "sha256": p.sha256, "rules": p.rules} for p in report.packs],
+        "inputs": [
+            {"path": i.path, "sha256": i.sha256, "deployment": i.deployment, "role": i.role}
+            for i in report.inputs
+        ],
+        "rule_packs": [
+            {
+                "name": p.name,
+                "title": p.title,
+                "version": p.version,
+                "sha256": p.sha256,
+                "rules": p.rules,
+            }
+            for p in report.packs
+        ],
         "knowledge": {
             "files": [{"path": name, "sha256": digest} for name, digest in report.knowledge],
             "stale": list(report.stale_knowledge),
             "unverified_used": list(report.unverified_knowledge),
         },
         "findings": [finding_dict(f) for f in report.findings],
-        "risk_model": None if report.risk_model is None else {
-            "path": report.risk_model[0], "sha256": report.risk_model[1]},
+        "risk_model": None
+        if report.risk_model is None
+        else {"path": report.risk_model[0], "sha256": report.risk_model[1]},
         "flows": [flow_dict(f) for f in report.flows],
-        "errors": [{"path": e.span.path, "line": e.span.line, "column": e.span.column,
-                    "message": e.message} for e in report.errors],
-        "summary": {"findings": len(report.findings), "by_severity": report.counts(),
-                    "by_status": report.status_counts(), "errors": len(report.errors)},
+        "errors": [
+            {
+                "path": e.span.path,
+                "line": e.span.line,
+                "column": e.span.column,
+                "message": e.message,
+            }
+            for e in report.errors
+        ],
+        "summary": {
+            "findings": len(report.findings),
+            "by_severity": report.counts(),
+            "by_status": report.status_counts(),
+            "errors": len(report.errors),
+        },
         "waivers": [waiver_dict(w) for w in report.waivers],
-        "rules": [{"id": r.id, "pack": r.pack, "title": r.title, "severity": r.severity.label,
-                   "rationale": r.rationale, "remediation": r.remediation,
-                   "references": [_reference(x) for x in r.references]} for r in report.rules],
+        "rules": [
+            {
+                "id": r.id,
+                "pack": r.pack,
+                "title": r.title,
+                "severity": r.severity.label,
+                "rationale": r.rationale,
+                "remediation": r.remediation,
+                "references": [_reference(x) for x in r.references],
+            }
+            for r in report.rules
+        ],
         "checks": _checks(report.checks),
-        "countries": [{"code": c.code, "name": c.name, "status": c.status}
-                      for c in report.countries],
+        "countries": [
+            {"code": c.code, "name": c.name, "status": c.status} for c in report.countries
+        ],
     }
 
 
@@ -78,8 +110,16 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "location": _span(f.span),
         "unverifiable": f.unverifiable,
         "references": [_reference(r) for r in f.references],
-        "facts": [{"path": x.path, "value": _plain(x.value), "source": x.origin, "url": x.url,
-                   "verified": x.verified} for x in f.facts],
+        "facts": [
+            {
+                "path": x.path,
+                "value": _plain(x.value),
+                "source": x.origin,
+                "url": x.url,
+                "verified": x.verified,
+            }
+            for x in f.facts
+        ],
         "remediation": f.remediation,
         "waiver": None if f.waiver is None else waiver_dict(f.waiver),
     }
@@ -102,8 +142,16 @@ def flow_dict(f: Flow) -> dict[str, Any]:
         "clear_text_reachable": f.clear_text_reachable,
         "data_categories": list(f.categories),
         "location": {"path": f.span.path, "line": f.span.line, "column": f.span.column},
-        "facts": [{"path": x.path, "value": _plain(x.value), "source": x.origin, "url": x.url,
-                   "verified": x.verified} for x in f.facts],
+        "facts": [
+            {
+                "path": x.path,
+                "value": _plain(x.value),
+                "source": x.origin,
+                "url": x.url,
+                "verified": x.verified,
+            }
+            for x in f.facts
+        ],
         "risk": risk_dict(f.risk) if isinstance(f.risk, FlowRisk) else f.risk,
     }
 
@@ -124,20 +172,41 @@ def risk_dict(r: FlowRisk) -> dict[str, Any]:
         "exceeds_threshold": r.exceeds_threshold,
         "binding_factor": None if r.binding_factor is None else r.binding_factor.value,
         "binding_basis": r.binding_basis,
-        "bases": [{"basis": b.basis, "p_year": num(b.p_year), "band": [num(b.low), num(b.high)]}
-                  for b in r.bases],
-        "factors": [{"basis": x.basis, "factor": x.factor.value, "value": x.value, "low": x.low,
-                     "high": x.high, "justification": x.justification, "source": x.source,
-                     "origin": x.origin, "overridden": x.overridden, "verified": x.verified}
-                    for b in r.bases for x in b.factors],
+        "bases": [
+            {"basis": b.basis, "p_year": num(b.p_year), "band": [num(b.low), num(b.high)]}
+            for b in r.bases
+        ],
+        "factors": [
+            {
+                "basis": x.basis,
+                "factor": x.factor.value,
+                "value": x.value,
+                "low": x.low,
+                "high": x.high,
+                "justification": x.justification,
+                "source": x.source,
+                "origin": x.origin,
+                "overridden": x.overridden,
+                "verified": x.verified,
+            }
+            for b in r.bases
+            for x in b.factors
+        ],
         "model": r.model,
     }
 
 
 def waiver_dict(w: Waiver) -> dict[str, Any]:
-    return {"rule": w.rule, "deployment": w.target.deployment, "component": w.target.component,
-            "justification": w.justification, "approved_by": w.approved_by,
-            "expires": w.expires.isoformat(), "evidence": w.evidence, "location": _span(w.span)}
+    return {
+        "rule": w.rule,
+        "deployment": w.target.deployment,
+        "component": w.target.component,
+        "justification": w.justification,
+        "approved_by": w.approved_by,
+        "expires": w.expires.isoformat(),
+        "evidence": w.evidence,
+        "location": _span(w.span),
+    }
 
 
 def _span(span: Span) -> dict[str, Any]:
@@ -182,29 +251,48 @@ def from_dict(data: dict[str, Any]) -> Report:
     return Report(
         tool_version=data["tool"]["version"],
         as_of=dt.date.fromisoformat(data["as_of"]),
-        inputs=tuple(InputFile(i["path"], i["sha256"], i["deployment"], i.get("role", "deployment"))
-                     for i in data["inputs"]),
-        packs=tuple(PackInfo(p["name"], p["title"], p["version"], p["sha256"], p["rules"])
-                    for p in data["rule_packs"]),
+        inputs=tuple(
+            InputFile(i["path"], i["sha256"], i["deployment"], i.get("role", "deployment"))
+            for i in data["inputs"]
+        ),
+        packs=tuple(
+            PackInfo(p["name"], p["title"], p["version"], p["sha256"], p["rules"])
+            for p in data["rule_packs"]
+        ),
         knowledge=tuple((k["path"], k["sha256"]) for k in knowledge["files"]),
         findings=tuple(_finding(f) for f in data["findings"]),
-        errors=tuple(Diagnostic(Span(e["path"], e["line"], e["column"]), e["message"])
-                     for e in data["errors"]),
+        errors=tuple(
+            Diagnostic(Span(e["path"], e["line"], e["column"]), e["message"])
+            for e in data["errors"]
+        ),
         flows=tuple(_read_flow(f) for f in data.get("flows", [])),
-        risk_model=None if data.get("risk_model") is None else (
-            data["risk_model"]["path"], data["risk_model"]["sha256"]),
+        risk_model=None
+        if data.get("risk_model") is None
+        else (data["risk_model"]["path"], data["risk_model"]["sha256"]),
         stale_knowledge=tuple(knowledge["stale"]),
         unverified_knowledge=tuple(knowledge["unverified_used"]),
         partial=tuple(data["partial"]),
-        rules=tuple(RuleInfo(r["id"], r["pack"], r["title"], Severity.parse(r["severity"]),
-                             r["rationale"], r["remediation"],
-                             tuple(_read_reference(x) for x in r["references"]))
-                    for r in data.get("rules", [])),
-        checks=tuple(Check(rule, c["deployment"], c["component"])
-                     for c in data.get("checks", []) for rule in c["rules"]),
+        rules=tuple(
+            RuleInfo(
+                r["id"],
+                r["pack"],
+                r["title"],
+                Severity.parse(r["severity"]),
+                r["rationale"],
+                r["remediation"],
+                tuple(_read_reference(x) for x in r["references"]),
+            )
+            for r in data.get("rules", [])
+        ),
+        checks=tuple(
+            Check(rule, c["deployment"], c["component"])
+            for c in data.get("checks", [])
+            for rule in c["rules"]
+        ),
         waivers=tuple(_read_waiver(w) for w in data.get("waivers", [])),
-        countries=tuple(CountryStatus(c["code"], c["name"], c["status"])
-                        for c in data.get("countries", [])),
+        countries=tuple(
+            CountryStatus(c["code"], c["name"], c["status"]) for c in data.get("countries", [])
+        ),
     )
 
 
@@ -217,20 +305,32 @@ def _read_reference(d: dict[str, Any]) -> Reference:
 
 
 def _read_waiver(d: dict[str, Any]) -> Waiver:
-    return Waiver(d["rule"], WaiverTarget(d["deployment"], d["component"]), d["justification"],
-                  d["approved_by"], dt.date.fromisoformat(d["expires"]), d["evidence"],
-                  _read_span(d["location"]))
+    return Waiver(
+        d["rule"],
+        WaiverTarget(d["deployment"], d["component"]),
+        d["justification"],
+        d["approved_by"],
+        dt.date.fromisoformat(d["expires"]),
+        d["evidence"],
+        _read_span(d["location"]),
+    )
 
 
 def _finding(d: dict[str, Any]) -> Finding:
     return Finding(
-        rule_id=d["rule_id"], severity=Severity.parse(d["severity"]), title=d["title"],
-        message=d["message"], deployment=d["deployment"], component=d["component"],
+        rule_id=d["rule_id"],
+        severity=Severity.parse(d["severity"]),
+        title=d["title"],
+        message=d["message"],
+        deployment=d["deployment"],
+        component=d["component"],
         span=_read_span(d["location"]),
         references=tuple(_read_reference(r) for r in d["references"]),
-        facts=tuple(Fact(x["path"], x["value"], x["source"], x["url"], x["verified"])
-                    for x in d["facts"]),
-        remediation=d["remediation"], unverifiable=bool(d["unverifiable"]),
+        facts=tuple(
+            Fact(x["path"], x["value"], x["source"], x["url"], x["verified"]) for x in d["facts"]
+        ),
+        remediation=d["remediation"],
+        unverifiable=bool(d["unverifiable"]),
         status=Status(d.get("status", "open")),
         waiver=None if d.get("waiver") is None else _read_waiver(d["waiver"]),
     )
@@ -238,14 +338,27 @@ def _finding(d: dict[str, Any]) -> Finding:
 
 def _read_flow(d: dict[str, Any]) -> Flow:
     return Flow(
-        d["id"], d["deployment"], d["kind"], d["component"], d["country"], d["entity"],
-        d["parent_country"], tuple(d["jurisdictions"]), d["clear_text_reachable"],
-        _read_span(d["location"]), None if d.get("risk") is None else _read_risk(d["risk"]),
-        label=d.get("label", ""), entity_name=d.get("entity_name"),
-        entity_country=d.get("entity_country"), parent=d.get("parent"),
-        categories=tuple(d.get("data_categories", ())), bases=_read_bases(d),
-        facts=tuple(Fact(x["path"], x["value"], x["source"], x["url"], x["verified"])
-                    for x in d.get("facts", ())),
+        d["id"],
+        d["deployment"],
+        d["kind"],
+        d["component"],
+        d["country"],
+        d["entity"],
+        d["parent_country"],
+        tuple(d["jurisdictions"]),
+        d["clear_text_reachable"],
+        _read_span(d["location"]),
+        None if d.get("risk") is None else _read_risk(d["risk"]),
+        label=d.get("label", ""),
+        entity_name=d.get("entity_name"),
+        entity_country=d.get("entity_country"),
+        parent=d.get("parent"),
+        categories=tuple(d.get("data_categories", ())),
+        bases=_read_bases(d),
+        facts=tuple(
+            Fact(x["path"], x["value"], x["source"], x["url"], x["verified"])
+            for x in d.get("facts", ())
+        ),
     )
 
 
@@ -260,14 +373,36 @@ def _read_bases(d: dict[str, Any]) -> tuple[str, ...] | None:
 def _read_risk(d: dict[str, Any]) -> FlowRisk:
     factors: dict[str, list[FactorValue]] = {}
     for x in d["factors"]:
-        factors.setdefault(x["basis"], []).append(FactorValue(
-            x["basis"], RiskFactor(x["factor"]), x["value"], x["low"], x["high"],
-            x["justification"], x["source"], x["origin"], x["overridden"], x["verified"]))
-    bases = tuple(BasisRisk(b["basis"], b["p_year"], b["band"][0], b["band"][1],
-                            tuple(factors.get(b["basis"], ()))) for b in d["bases"])
+        factors.setdefault(x["basis"], []).append(
+            FactorValue(
+                x["basis"],
+                RiskFactor(x["factor"]),
+                x["value"],
+                x["low"],
+                x["high"],
+                x["justification"],
+                x["source"],
+                x["origin"],
+                x["overridden"],
+                x["verified"],
+            )
+        )
+    bases = tuple(
+        BasisRisk(
+            b["basis"], b["p_year"], b["band"][0], b["band"][1], tuple(factors.get(b["basis"], ()))
+        )
+        for b in d["bases"]
+    )
     return FlowRisk(
-        RiskLevel(d["level"]), d["p_year"], d["p_period"],
-        None if d["band"] is None else (d["band"][0], d["band"][1]), d["period_years"],
-        d["threshold"], d["exceeds_threshold"], d["binding_basis"],
-        None if d["binding_factor"] is None else RiskFactor(d["binding_factor"]), bases,
-        d["model"])
+        RiskLevel(d["level"]),
+        d["p_year"],
+        d["p_period"],
+        None if d["band"] is None else (d["band"][0], d["band"][1]),
+        d["period_years"],
+        d["threshold"],
+        d["exceeds_threshold"],
+        d["binding_basis"],
+        None if d["binding_factor"] is None else RiskFactor(d["binding_factor"]),
+        bases,
+        d["model"],
+    )

@@ -23,8 +23,9 @@ def render(report: Report) -> str:
     findings: dict[Case, list[Finding]] = {}
     for f in report.findings:
         findings.setdefault((f.deployment, f.component, f.rule_id), []).append(f)
-    cases = list(dict.fromkeys([*((c.deployment, c.component, c.rule_id) for c in report.checks),
-                                *findings]))
+    cases = list(
+        dict.fromkeys([*((c.deployment, c.component, c.rule_id) for c in report.checks), *findings])
+    )
     root = ET.Element("testsuites", name="residency-audit")
     deployments = list(dict.fromkeys(case[0] for case in cases))
     for deployment in deployments:
@@ -42,8 +43,13 @@ def render(report: Report) -> str:
     errors = ET.SubElement(root, "testsuite", name="input errors") if report.errors else None
     if errors is not None:
         for e in report.errors:
-            loaded = ET.SubElement(errors, "testcase", name=f"load {e.span.path}",
-                                   classname="residency-audit.inputs", file=e.span.path)
+            loaded = ET.SubElement(
+                errors,
+                "testcase",
+                name=f"load {e.span.path}",
+                classname="residency-audit.inputs",
+                file=e.span.path,
+            )
             ET.SubElement(loaded, "error", message=e.message, type="input-error").text = str(e)
         errors.set("tests", str(len(report.errors)))
         errors.set("errors", str(len(report.errors)))
@@ -52,12 +58,21 @@ def render(report: Report) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _case(suite: ET.Element, case: Case, found: list[Finding], titles: dict[str, str],
-          files: dict[str, str]) -> str:
+def _case(
+    suite: ET.Element,
+    case: Case,
+    found: list[Finding],
+    titles: dict[str, str],
+    files: dict[str, str],
+) -> str:
     deployment, component, rule_id = case
     title = titles.get(rule_id) or (found[0].title if found else rule_id)
-    element = ET.SubElement(suite, "testcase", name=f"{rule_id} {component or deployment}: {title}",
-                            classname=f"{deployment}.{component or 'deployment'}")
+    element = ET.SubElement(
+        suite,
+        "testcase",
+        name=f"{rule_id} {component or deployment}: {title}",
+        classname=f"{deployment}.{component or 'deployment'}",
+    )
     path = found[0].span.path if found else files.get(deployment)
     if path:
         element.set("file", path)
@@ -66,8 +81,9 @@ def _case(suite: ET.Element, case: Case, found: list[Finding], titles: dict[str,
     open_ = [f for f in found if f.status is Status.OPEN]
     if open_:
         first = open_[0]
-        failure = ET.SubElement(element, "failure", message=f"{first.span}: {first.message}",
-                                type=first.severity.label)
+        failure = ET.SubElement(
+            element, "failure", message=f"{first.span}: {first.message}", type=first.severity.label
+        )
         failure.text = "\n\n".join(_details(f) for f in open_)
         return "failures"
     if found:
@@ -87,8 +103,10 @@ def _details(f: Finding) -> str:
 
 def _skip_reason(f: Finding) -> str:
     if f.status is Status.WAIVED and f.waiver is not None:
-        return (f"waived until {f.waiver.expires.isoformat()} by {f.waiver.approved_by}: "
-                f"{f.waiver.justification}")
+        return (
+            f"waived until {f.waiver.expires.isoformat()} by {f.waiver.approved_by}: "
+            f"{f.waiver.justification}"
+        )
     return f"{f.status.value}: {f.message}"
 
 

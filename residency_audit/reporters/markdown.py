@@ -27,8 +27,10 @@ def md(text: object) -> str:
 def render(report: Report) -> str:
     out: list[str] = ["# Data residency audit", ""]
     deployments = sorted({i.deployment for i in report.inputs if i.deployment})
-    out.append(f"- **Scope:** {len(deployments)} deployment(s): "
-               + (", ".join(f"`{d}`" for d in deployments) or "none"))
+    out.append(
+        f"- **Scope:** {len(deployments)} deployment(s): "
+        + (", ".join(f"`{d}`" for d in deployments) or "none")
+    )
     out.append(f"- **Law as of:** {report.as_of.isoformat()}")
     out.append(f"- **Result:** {verdict(report)}")
     if timestamp(report):
@@ -45,19 +47,26 @@ def render(report: Report) -> str:
 def _banners(report: Report) -> list[str]:
     out = []
     if report.partial:
-        out.append("> **PARTIAL AUDIT.** Not everything could be read: "
-                   + "; ".join(md(p) for p in report.partial))
+        out.append(
+            "> **PARTIAL AUDIT.** Not everything could be read: "
+            + "; ".join(md(p) for p in report.partial)
+        )
     if report.errors:
-        out.append(f"> **INCOMPLETE.** {len(report.errors)} input error(s); those files were "
-                   "not audited:")
+        out.append(
+            f"> **INCOMPLETE.** {len(report.errors)} input error(s); those files were not audited:"
+        )
         out += [f"> - `{e}`" for e in report.errors]
     if report.stale_knowledge:
-        out.append(f"> **Stale knowledge.** {len(report.stale_knowledge)} knowledge-base "
-                   f"entries were checked more than six months before {report.as_of}: "
-                   + ", ".join(f"`{s}`" for s in report.stale_knowledge))
+        out.append(
+            f"> **Stale knowledge.** {len(report.stale_knowledge)} knowledge-base "
+            f"entries were checked more than six months before {report.as_of}: "
+            + ", ".join(f"`{s}`" for s in report.stale_knowledge)
+        )
     if report.unverified_knowledge:
-        out.append("> **Unverified knowledge used:** "
-                   + ", ".join(f"`{s}`" for s in report.unverified_knowledge))
+        out.append(
+            "> **Unverified knowledge used:** "
+            + ", ".join(f"`{s}`" for s in report.unverified_knowledge)
+        )
     return [*_spaced(out), ""] if out else []
 
 
@@ -83,8 +92,10 @@ def _findings(report: Report) -> list[str]:
     if not report.findings:
         return [*out, "No findings.", ""]
     for group in by_instrument(report.findings):
-        out += [f"### [{md(group.name)}]({group.url})" if group.url else f"### {md(group.name)}",
-                ""]
+        out += [
+            f"### [{md(group.name)}]({group.url})" if group.url else f"### {md(group.name)}",
+            "",
+        ]
         for f in group.findings:
             out += _finding(f)
     return out
@@ -93,8 +104,14 @@ def _findings(report: Report) -> list[str]:
 def _finding(f: Finding) -> list[str]:
     status = "" if f.status is Status.OPEN else f" — **{STATUS_WORDS[f.status]}**"
     unverifiable = " (cannot be verified)" if f.unverifiable else ""
-    out = [f"#### {f.severity.label.upper()} {f.rule_id}: {md(f.title)}{status}", "",
-           f"`{f.span}` — `{target(f)}`{unverifiable}", "", md(f.message), ""]
+    out = [
+        f"#### {f.severity.label.upper()} {f.rule_id}: {md(f.title)}{status}",
+        "",
+        f"`{f.span}` — `{target(f)}`{unverifiable}",
+        "",
+        md(f.message),
+        "",
+    ]
     out.append("References:")
     out += [f"- [{md(r.label)}]({r.url})" for r in f.references]
     out += ["", "Facts used:"]
@@ -103,9 +120,12 @@ def _finding(f: Finding) -> list[str]:
     if f.waiver is not None:
         w = f.waiver
         state = "waived" if f.status is Status.WAIVED else "waiver **expired**"
-        out += [f"{state.capitalize()}: {md(w.justification)} — approved by {md(w.approved_by)},"
-                f" expires {w.expires.isoformat()}"
-                + (f", evidence <{w.evidence}>" if w.evidence else ""), ""]
+        out += [
+            f"{state.capitalize()}: {md(w.justification)} — approved by {md(w.approved_by)},"
+            f" expires {w.expires.isoformat()}"
+            + (f", evidence <{w.evidence}>" if w.evidence else ""),
+            "",
+        ]
     return out
 
 
@@ -119,13 +139,19 @@ def _fact(x: Fact) -> str:
 def _waivers(report: Report) -> list[str]:
     if not report.waivers:
         return []
-    out = ["## Waivers", "", "| Rule | Target | Approved by | Expires | In force | Justification |",
-           "|---|---|---|---|---|---|"]
+    out = [
+        "## Waivers",
+        "",
+        "| Rule | Target | Approved by | Expires | In force | Justification |",
+        "|---|---|---|---|---|---|",
+    ]
     for w in report.waivers:
         where = w.target.deployment + (f"/{w.target.component}" if w.target.component else "")
         in_force = "yes" if w.expires >= report.as_of else "**no (expired)**"
-        out.append(f"| {w.rule} | `{where}` | {md(w.approved_by)} | {w.expires.isoformat()} | "
-                   f"{in_force} | {md(w.justification)} |")
+        out.append(
+            f"| {w.rule} | `{where}` | {md(w.approved_by)} | {w.expires.isoformat()} | "
+            f"{in_force} | {md(w.justification)} |"
+        )
     return [*out, ""]
 
 
@@ -141,7 +167,9 @@ def _manifest(report: Report) -> list[str]:
             out.append(f"- Re-rendered from `{source.path}` (sha256 `{source.sha256}`)")
     out += ["", "| Kind | File | SHA-256 |", "|---|---|---|"]
     out += [f"| {i.role} | `{i.path}` | `{i.sha256}` |" for i in report.inputs]
-    out += [f"| rule pack {p.name} {md(p.version)} | {p.rules} rules | `{p.sha256}` |"
-            for p in report.packs]
+    out += [
+        f"| rule pack {p.name} {md(p.version)} | {p.rules} rules | `{p.sha256}` |"
+        for p in report.packs
+    ]
     out += [f"| knowledge | `{name}` | `{digest}` |" for name, digest in report.knowledge]
     return [*out, ""]

@@ -23,16 +23,23 @@ def render_pdf(report: Report) -> bytes:
     try:
         import weasyprint  # type: ignore[import-untyped]
     except ImportError:
-        raise UsageError("--format pdf needs weasyprint, an optional extra: "
-                         "pip install 'residency-audit[pdf]'") from None
+        raise UsageError(
+            "--format pdf needs weasyprint, an optional extra: pip install 'residency-audit[pdf]'"
+        ) from None
     page = html.render(report)
     result = json_reporter.render(report)
     when = report.invocation.timestamp if report.invocation else EPOCH
     attachment = weasyprint.Attachment(
-        string=result, name="residency-audit-result.json", created=when, modified=when,
+        string=result,
+        name="residency-audit-result.json",
+        created=when,
+        modified=when,
         description="The JSON result this report was rendered from (residency-audit report "
-                    "can re-render it)", relationship="Source")
+        "can re-render it)",
+        relationship="Source",
+    )
     identifier = hashlib.sha256((page + result).encode("utf-8")).hexdigest()[:32].encode()
     pdf: bytes = weasyprint.HTML(string=page).write_pdf(
-        attachments=[attachment], pdf_identifier=identifier, pdf_variant="pdf/a-3b")
+        attachments=[attachment], pdf_identifier=identifier, pdf_variant="pdf/a-3b"
+    )
     return pdf

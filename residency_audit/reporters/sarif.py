@@ -19,10 +19,20 @@ from residency_audit.reporters.common import timestamp
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "residencyAudit/v1"
-LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
-          Severity.LOW: "note", Severity.INFO: "note"}
-SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
-                     Severity.LOW: "3.0", Severity.INFO: "1.0"}
+LEVELS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
 """GitHub's bands: >9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low."""
 MAX_TEXT = 1024
 """GitHub's limit for short and full descriptions."""
@@ -37,20 +47,34 @@ def to_sarif(report: Report) -> dict[str, Any]:
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     baseline = any(i.role == "baseline" for i in report.inputs)
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "residency-audit", "version": report.tool_version,
-                            "semanticVersion": report.tool_version, "rules": rules}},
+        "tool": {
+            "driver": {
+                "name": "residency-audit",
+                "version": report.tool_version,
+                "semanticVersion": report.tool_version,
+                "rules": rules,
+            }
+        },
         "automationDetails": {"id": "residency-audit/"},
-        "artifacts": [{"location": {"uri": i.path, "uriBaseId": "%SRCROOT%"},
-                       "hashes": {"sha-256": i.sha256},
-                       "roles": ["analysisTarget" if i.role == "deployment" else "attachment"]}
-                      for i in report.inputs if i.sha256],
+        "artifacts": [
+            {
+                "location": {"uri": i.path, "uriBaseId": "%SRCROOT%"},
+                "hashes": {"sha-256": i.sha256},
+                "roles": ["analysisTarget" if i.role == "deployment" else "attachment"],
+            }
+            for i in report.inputs
+            if i.sha256
+        ],
         "results": [_result(f, index, baseline) for f in report.findings],
-        "properties": {"asOf": report.as_of.isoformat(),
-                       "complete": not report.partial and not report.errors,
-                       "partial": list(report.partial),
-                       "rulePacks": [{"name": p.name, "version": p.version, "sha256": p.sha256}
-                                     for p in report.packs],
-                       "knowledge": [{"path": n, "sha256": d} for n, d in report.knowledge]},
+        "properties": {
+            "asOf": report.as_of.isoformat(),
+            "complete": not report.partial and not report.errors,
+            "partial": list(report.partial),
+            "rulePacks": [
+                {"name": p.name, "version": p.version, "sha256": p.sha256} for p in report.packs
+            ],
+            "knowledge": [{"path": n, "sha256": d} for n, d in report.knowledge],
+        },
     }
     invocation = _invocation(report)
     if invocation is not None:
@@ -61,8 +85,10 @@ def to_sarif(report: Report) -> dict[str, Any]:
 def _rules(report: Report) -> list[dict[str, Any]]:
     infos = {r.id: r for r in report.rules}
     for f in report.findings:  # a result from an older JSON without rules still gets a rule
-        infos.setdefault(f.rule_id, RuleInfo(f.rule_id, "", f.title, f.severity, f.title,
-                                             f.remediation, f.references))
+        infos.setdefault(
+            f.rule_id,
+            RuleInfo(f.rule_id, "", f.title, f.severity, f.title, f.remediation, f.references),
+        )
     return [_rule(r) for r in sorted(infos.values(), key=lambda r: r.id)]
 
 
@@ -73,12 +99,16 @@ def _rule(r: RuleInfo) -> dict[str, Any]:
         "name": "".join(w[:1].upper() + w[1:] for w in re.findall(r"[A-Za-z0-9]+", r.title)),
         "shortDescription": {"text": _cap(r.title)},
         "fullDescription": {"text": _cap(r.rationale or r.title)},
-        "help": {"text": f"{r.remediation}\n\nReferences:\n"
-                         + "\n".join(f"- {x.label}: {x.url}" for x in r.references),
-                 "markdown": f"{r.remediation}\n\n**References**\n\n{refs}"},
+        "help": {
+            "text": f"{r.remediation}\n\nReferences:\n"
+            + "\n".join(f"- {x.label}: {x.url}" for x in r.references),
+            "markdown": f"{r.remediation}\n\n**References**\n\n{refs}",
+        },
         "defaultConfiguration": {"level": LEVELS[r.severity]},
-        "properties": {"tags": ["compliance", "data-residency", *([r.pack] if r.pack else [])],
-                       "security-severity": SECURITY_SEVERITY[r.severity]},
+        "properties": {
+            "tags": ["compliance", "data-residency", *([r.pack] if r.pack else [])],
+            "security-severity": SECURITY_SEVERITY[r.severity],
+        },
     }
     if r.references:
         rule["helpUri"] = r.references[0].url
@@ -91,26 +121,44 @@ def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]
         "ruleIndex": index[f.rule_id],
         "level": LEVELS[f.severity],
         "message": {"text": f"{f.message} ({f.severity.label}, {f.deployment})"},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": f.span.path, "uriBaseId": "%SRCROOT%"},
-            "region": {"startLine": max(f.span.line, 1), "startColumn": max(f.span.column, 1)},
-        }}],
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": f.span.path, "uriBaseId": "%SRCROOT%"},
+                    "region": {
+                        "startLine": max(f.span.line, 1),
+                        "startColumn": max(f.span.column, 1),
+                    },
+                }
+            }
+        ],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f)},
-        "properties": {"severity": f.severity.label, "status": f.status.value,
-                       "deployment": f.deployment, "component": f.component,
-                       "unverifiable": f.unverifiable},
+        "properties": {
+            "severity": f.severity.label,
+            "status": f.status.value,
+            "deployment": f.deployment,
+            "component": f.component,
+            "unverifiable": f.unverifiable,
+        },
     }
     if f.status is Status.WAIVED and f.waiver is not None:
         w = f.waiver
-        result["suppressions"] = [{
-            "kind": "external", "status": "accepted",
-            "justification": f"{w.justification} (approved by {w.approved_by}, "
-                             f"expires {w.expires.isoformat()}"
-                             + (f", evidence {w.evidence}" if w.evidence else "") + ")",
-            "location": {"physicalLocation": {
-                "artifactLocation": {"uri": w.span.path, "uriBaseId": "%SRCROOT%"},
-                "region": {"startLine": max(w.span.line, 1)}}},
-        }]
+        result["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": f"{w.justification} (approved by {w.approved_by}, "
+                f"expires {w.expires.isoformat()}"
+                + (f", evidence {w.evidence}" if w.evidence else "")
+                + ")",
+                "location": {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": w.span.path, "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": max(w.span.line, 1)},
+                    }
+                },
+            }
+        ]
     if baseline:
         result["baselineState"] = "unchanged" if f.status is Status.BASELINED else "new"
     return result
@@ -133,19 +181,30 @@ def _invocation(report: Report) -> dict[str, Any] | None:
         "endTimeUtc": timestamp(report),
     }
     notes = [_notification(e) for e in report.errors]
-    notes += [{"level": "warning", "message": {"text": f"partial audit: {why}"}}
-              for why in report.partial]
+    notes += [
+        {"level": "warning", "message": {"text": f"partial audit: {why}"}} for why in report.partial
+    ]
     if notes:
         invocation["toolExecutionNotifications"] = notes
     return invocation
 
 
 def _notification(e: Diagnostic) -> dict[str, Any]:
-    return {"level": "error", "message": {"text": e.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": e.span.path, "uriBaseId": "%SRCROOT%"},
-                "region": {"startLine": max(e.span.line, 1),
-                           "startColumn": max(e.span.column, 1)}}}]}
+    return {
+        "level": "error",
+        "message": {"text": e.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": e.span.path, "uriBaseId": "%SRCROOT%"},
+                    "region": {
+                        "startLine": max(e.span.line, 1),
+                        "startColumn": max(e.span.column, 1),
+                    },
+                }
+            }
+        ],
+    }
 
 
 def _cap(text: str) -> str:

@@ -12,10 +12,21 @@ from residency_audit.model import Report, Severity
 from residency_audit.reporters.flows import COLUMNS, caption, groups, row
 from residency_audit.reporters.text import header, summary
 
-COLOURS = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red",
-           Severity.MEDIUM: "yellow", Severity.LOW: "cyan", Severity.INFO: "dim"}
-LEVEL_COLOURS = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
-                 "low": "cyan", "none": "green", "unknown": "bold magenta"}
+COLOURS = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+LEVEL_COLOURS = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+    "none": "green",
+    "unknown": "bold magenta",
+}
 
 
 def show(report: Report, console: Console, fail_on: Severity | None) -> None:
@@ -28,12 +39,21 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
         table.add_column("Line", justify="right", no_wrap=True)
         table.add_column("Finding", ratio=1)
         for f in group:
-            table.add_row(f"[{COLOURS[f.severity]}]{f.severity.label}[/]", f.rule_id,
-                          str(f.span.line), f.message)
+            table.add_row(
+                f"[{COLOURS[f.severity]}]{f.severity.label}[/]",
+                f.rule_id,
+                str(f.span.line),
+                f.message,
+            )
         console.print(table)
     for name, path, flows in groups(report):
-        table = Table(title=f"flows of {name}  [dim]{path}[/dim]", title_justify="left",
-                      caption=caption(flows), caption_justify="left", expand=True)
+        table = Table(
+            title=f"flows of {name}  [dim]{path}[/dim]",
+            title_justify="left",
+            caption=caption(flows),
+            caption_justify="left",
+            expand=True,
+        )
         for column in COLUMNS:
             table.add_column(column, no_wrap=column in ("Clear", "Level", "p"))
         for flow in flows:
@@ -42,5 +62,6 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
             table.add_row(*cells)
         console.print(table)
     failed = bool(report.failing(fail_on) or report.errors)
-    console.print(summary(report, fail_on), style="bold red" if failed else "bold green",
-                  markup=False)
+    console.print(
+        summary(report, fail_on), style="bold red" if failed else "bold green", markup=False
+    )

@@ -28,8 +28,10 @@ def render(report: Report, fail_on: Severity | None = None) -> str:
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
-            for r in rows]
+    return [
+        "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        for r in rows
+    ]
 
 
 ERRORS_SHOWN_PER_FILE = 50
@@ -44,40 +46,50 @@ def error_lines(errors: Sequence[Diagnostic], limit: int = ERRORS_SHOWN_PER_FILE
         items = list(group)
         out += [str(e) for e in items[:limit]]
         if len(items) > limit:
-            out.append(f"{path}: ... and {len(items) - limit} more errors "
-                       "(--format json lists them all)")
+            out.append(
+                f"{path}: ... and {len(items) - limit} more errors (--format json lists them all)"
+            )
     return out
 
 
 def header(report: Report) -> list[str]:
     files = sum(1 for i in report.inputs if i.role == "deployment")
-    out = [f"residency-audit {report.tool_version}: {files} file(s) as of "
-           f"{report.as_of.isoformat()}"]
+    out = [
+        f"residency-audit {report.tool_version}: {files} file(s) as of {report.as_of.isoformat()}"
+    ]
     if report.partial:
         out.append("PARTIAL AUDIT: " + "; ".join(report.partial))
     if report.stale_knowledge:
-        out.append(f"warning: {len(report.stale_knowledge)} knowledge-base entries were checked "
-                   f"more than six months before {report.as_of}: "
-                   + ", ".join(report.stale_knowledge[:5])
-                   + (" ..." if len(report.stale_knowledge) > 5 else ""))
+        out.append(
+            f"warning: {len(report.stale_knowledge)} knowledge-base entries were checked "
+            f"more than six months before {report.as_of}: "
+            + ", ".join(report.stale_knowledge[:5])
+            + (" ..." if len(report.stale_knowledge) > 5 else "")
+        )
     if report.unverified_knowledge:
-        out.append("note: findings rely on unverified knowledge: "
-                   + ", ".join(report.unverified_knowledge))
+        out.append(
+            "note: findings rely on unverified knowledge: " + ", ".join(report.unverified_knowledge)
+        )
     return out
 
 
 def summary(report: Report, fail_on: Severity | None) -> str:
     counts = ", ".join(f"{n} {label}" for label, n in report.counts().items() if n)
-    deployments = len({f.deployment for f in report.findings} | {
-        i.deployment for i in report.inputs if i.deployment})
+    deployments = len(
+        {f.deployment for f in report.findings}
+        | {i.deployment for i in report.inputs if i.deployment}
+    )
     verdict = ""
     if fail_on is not None:
         failed = report.failing(fail_on) or report.errors or report.partial
         verdict = f"; fail-on {fail_on.label}: {'FAIL' if failed else 'pass'}"
     errors = f", {len(report.errors)} input error(s)" if report.errors else ""
-    set_aside = ", ".join(f"{n} {s}" for s, n in report.status_counts().items()
-                          if n and s != Status.OPEN.value)
+    set_aside = ", ".join(
+        f"{n} {s}" for s, n in report.status_counts().items() if n and s != Status.OPEN.value
+    )
     if set_aside:
         counts += f"; {set_aside}, not counted"
-    return (f"{len(report.findings)} finding(s){f' ({counts})' if counts else ''} in "
-            f"{deployments} deployment(s){errors}; as of {report.as_of}{verdict}")
+    return (
+        f"{len(report.findings)} finding(s){f' ({counts})' if counts else ''} in "
+        f"{deployments} deployment(s){errors}; as of {report.as_of}{verdict}"
+    )

@@ -21,27 +21,33 @@ from residency_audit.risk.spec import RiskModel, load_model
 __all__ = ["FlowRisk", "RiskModel", "flow_subjects", "flows_with_risk", "load_model"]
 
 
-def flows_with_risk(d: Deployment, kb: KnowledgeBase, as_of: dt.date,
-                    model: RiskModel) -> list[Flow]:
+def flows_with_risk(
+    d: Deployment, kb: KnowledgeBase, as_of: dt.date, model: RiskModel
+) -> list[Flow]:
     """Every flow of `d`, each with its `risk`. Raises RiskModelError for bad `risk:` overrides."""
     flows = derive_flows(d, kb, as_of)
     params = parameters(model, d, flows, kb.laws)
     return [dataclasses.replace(f, risk=assess(f, model, params)) for f in flows]
 
 
-def flow_subjects(flows: Sequence[Flow], d: Deployment, kb: KnowledgeBase,
-                  as_of: dt.date) -> list[Subject]:
+def flow_subjects(
+    flows: Sequence[Flow], d: Deployment, kb: KnowledgeBase, as_of: dt.date
+) -> list[Subject]:
     """One `flow` subject per flow: the deployment's common facts, the flow's, and its risk."""
     common = next(s.facts for s in subjects(d, kb, as_of) if s.kind == "deployment")
     out = []
     for flow in flows:
         facts = dict(common)
         derived = f"derived: flow {flow.id}"
-        for path, value in (("flow.id", flow.id), ("flow.kind", flow.kind),
-                            ("flow.label", flow.label), ("flow.entity", flow.entity),
-                            ("flow.entity_name", flow.entity_name),
-                            ("flow.jurisdictions", list(flow.jurisdictions)),
-                            ("flow.bases", None if flow.bases is None else list(flow.bases))):
+        for path, value in (
+            ("flow.id", flow.id),
+            ("flow.kind", flow.kind),
+            ("flow.label", flow.label),
+            ("flow.entity", flow.entity),
+            ("flow.entity_name", flow.entity_name),
+            ("flow.jurisdictions", list(flow.jurisdictions)),
+            ("flow.bases", None if flow.bases is None else list(flow.bases)),
+        ):
             if value is not None:
                 facts[path] = Fact(path, value, derived)
         facts.update({f.path: f for f in flow.facts})

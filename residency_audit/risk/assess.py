@@ -12,14 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import StrEnum
 
 from residency_audit.errors import RiskModelError
 from residency_audit.model import Deployment, Diagnostic, Fact, Flow, RiskFactor, RiskOverride, Span
 from residency_audit.risk.spec import BASIS_FACTORS, Estimate, RiskModel, check_band
 
 
-class RiskLevel(str, Enum):
+class RiskLevel(StrEnum):
     """Qualitative level of a flow; `unknown` when the flow cannot be assessed (fail closed)."""
 
     NONE = "none"
@@ -80,8 +80,9 @@ class Parameters:
     """Each override with its `path:line:col`."""
 
 
-def parameters(model: RiskModel, d: Deployment, flows: Iterable[Flow],
-               law_ids: Iterable[str]) -> Parameters:
+def parameters(
+    model: RiskModel, d: Deployment, flows: Iterable[Flow], law_ids: Iterable[str]
+) -> Parameters:
     """The model's period and threshold, replaced by the deployment's where it sets them; its
     overrides, checked. Problems are raised together as a RiskModelError (exit 2)."""
     settings = d.risk
@@ -91,8 +92,9 @@ def parameters(model: RiskModel, d: Deployment, flows: Iterable[Flow],
     problems = sorted(_check_settings(d, names, set(law_ids)))
     if problems:
         raise RiskModelError(problems)
-    overrides = tuple((o, _at(d, f"risk.overrides[{i}]", o.span))
-                      for i, o in enumerate(settings.overrides))
+    overrides = tuple(
+        (o, _at(d, f"risk.overrides[{i}]", o.span)) for i, o in enumerate(settings.overrides)
+    )
     return Parameters(
         settings.period_years if settings.period_years is not None else model.period_years.value,
         settings.threshold if settings.threshold is not None else model.threshold.value,
@@ -104,39 +106,46 @@ def _at(d: Deployment, path: str, fallback: Span) -> str:
     return str(d.locations.get(path, fallback))
 
 
-def _check_settings(d: Deployment, flow_ids: set[str],
-                    law_ids: set[str]) -> Iterator[Diagnostic]:
+def _check_settings(d: Deployment, flow_ids: set[str], law_ids: set[str]) -> Iterator[Diagnostic]:
     settings = d.risk
     assert settings is not None
     at = d.locations
     root = settings.span
     if (settings.period_years is not None or settings.threshold is not None) and not (
-            settings.justification or "").strip():
-        yield Diagnostic(at.get("risk", root), "risk: changing period_years or threshold needs "
-                                               "a justification")
+        settings.justification or ""
+    ).strip():
+        yield Diagnostic(
+            at.get("risk", root), "risk: changing period_years or threshold needs a justification"
+        )
     if settings.period_years is not None and settings.period_years < 1:
         yield Diagnostic(at.get("risk.period_years", root), "risk.period_years: at least 1 year")
     if settings.threshold is not None and not 0 < settings.threshold < 1:
-        yield Diagnostic(at.get("risk.threshold", root),
-                         f"risk.threshold: {settings.threshold} must be strictly between 0 and 1")
+        yield Diagnostic(
+            at.get("risk.threshold", root),
+            f"risk.threshold: {settings.threshold} must be strictly between 0 and 1",
+        )
     for i, o in enumerate(settings.overrides):
         where = f"risk.overrides[{i}]"
         low = o.value if o.low is None else o.low
         high = o.value if o.high is None else o.high
         yield from check_band(low, o.value, high, at.get(where, o.span), where)
         if not o.justification.strip():
-            yield Diagnostic(at.get(f"{where}.justification", o.span),
-                             f"{where}: the justification is empty; say why the value holds")
+            yield Diagnostic(
+                at.get(f"{where}.justification", o.span),
+                f"{where}: the justification is empty; say why the value holds",
+            )
         if o.basis is not None and o.basis not in law_ids and not o.basis.startswith("unlisted:"):
-            yield Diagnostic(at.get(f"{where}.basis", o.span),
-                             f"{where}.basis: unknown law id {o.basis!r} (kb/laws.yaml ids, or "
-                             "unlisted:CC)")
+            yield Diagnostic(
+                at.get(f"{where}.basis", o.span),
+                f"{where}.basis: unknown law id {o.basis!r} (kb/laws.yaml ids, or unlisted:CC)",
+            )
         for j, name in enumerate(o.flows):
             if name not in flow_ids:
                 known = ", ".join(sorted(flow_ids)) or "none"
-                yield Diagnostic(at.get(f"{where}.flows[{j}]", o.span),
-                                 f"{where}.flows[{j}]: no flow or component {name!r} "
-                                 f"(known: {known})")
+                yield Diagnostic(
+                    at.get(f"{where}.flows[{j}]", o.span),
+                    f"{where}.flows[{j}]: no flow or component {name!r} (known: {known})",
+                )
 
 
 def assess(flow: Flow, model: RiskModel, params: Parameters) -> FlowRisk:
@@ -144,16 +153,20 @@ def assess(flow: Flow, model: RiskModel, params: Parameters) -> FlowRisk:
     period, threshold = params.period_years, params.threshold
     label = f"{model.id} {model.version} ({model.path})"
     if flow.bases is None:
-        return FlowRisk(RiskLevel.UNKNOWN, None, None, None, period, threshold, None, None, None,
-                        (), label)
+        return FlowRisk(
+            RiskLevel.UNKNOWN, None, None, None, period, threshold, None, None, None, (), label
+        )
     if not flow.bases:
-        return FlowRisk(RiskLevel.NONE, 0.0, 0.0, (0.0, 0.0), period, threshold, False, None,
-                        None, (), label)
+        return FlowRisk(
+            RiskLevel.NONE, 0.0, 0.0, (0.0, 0.0), period, threshold, False, None, None, (), label
+        )
     bases = tuple(_basis(flow, basis, model, params) for basis in flow.bases)
     p_year = 1 - math.prod(1 - b.p_year for b in bases)
     p_period = 1 - math.prod((1 - b.p_year) ** period for b in bases)
-    band = (1 - math.prod((1 - b.low) ** period for b in bases),
-            1 - math.prod((1 - b.high) ** period for b in bases))
+    band = (
+        1 - math.prod((1 - b.low) ** period for b in bases),
+        1 - math.prod((1 - b.high) ** period for b in bases),
+    )
     exceeds = p_period > threshold
     if band[0] > threshold:
         level = RiskLevel.CRITICAL
@@ -165,42 +178,86 @@ def assess(flow: Flow, model: RiskModel, params: Parameters) -> FlowRisk:
         level = RiskLevel.LOW
     dominant = max(bases, key=lambda b: b.p_year)  # first of equals: file order
     binding = min(dominant.factors, key=lambda f: f.value)
-    return FlowRisk(level, p_year, p_period, band, period, threshold, exceeds, dominant.basis,
-                    binding.factor, bases, label)
+    return FlowRisk(
+        level,
+        p_year,
+        p_period,
+        band,
+        period,
+        threshold,
+        exceeds,
+        dominant.basis,
+        binding.factor,
+        bases,
+        label,
+    )
 
 
 def _basis(flow: Flow, basis: str, model: RiskModel, params: Parameters) -> BasisRisk:
     key = f"bases.{basis}" if basis in model.bases else "unlisted_basis"
     entry = model.basis(basis)
-    factors = [_from_model(basis, name, entry.factor(name), model, f"{key}.{name.value}")
-               for name in BASIS_FACTORS]
+    factors = [
+        _from_model(basis, name, entry.factor(name), model, f"{key}.{name.value}")
+        for name in BASIS_FACTORS
+    ]
     state = {True: "reachable", False: "unreachable", None: "unknown"}[flow.clear_text_reachable]
-    factors.append(_from_model(basis, RiskFactor.CLEAR_TEXT, getattr(model.clear_text, state),
-                               model, f"clear_text.{state}"))
+    factors.append(
+        _from_model(
+            basis,
+            RiskFactor.CLEAR_TEXT,
+            getattr(model.clear_text, state),
+            model,
+            f"clear_text.{state}",
+        )
+    )
     for override, origin in params.overrides:
         if override.basis not in (None, basis):
             continue
         names = override.flows
         if names and flow.id not in names and flow.component not in names:
             continue
-        factors = [_overridden(f, override, origin) if f.factor is override.factor else f
-                   for f in factors]
-    return BasisRisk(basis, math.prod(f.value for f in factors), math.prod(f.low for f in factors),
-                     math.prod(f.high for f in factors), tuple(factors))
+        factors = [
+            _overridden(f, override, origin) if f.factor is override.factor else f for f in factors
+        ]
+    return BasisRisk(
+        basis,
+        math.prod(f.value for f in factors),
+        math.prod(f.low for f in factors),
+        math.prod(f.high for f in factors),
+        tuple(factors),
+    )
 
 
-def _from_model(basis: str, name: RiskFactor, e: Estimate, model: RiskModel,
-                where: str) -> FactorValue:
+def _from_model(
+    basis: str, name: RiskFactor, e: Estimate, model: RiskModel, where: str
+) -> FactorValue:
     origin = str(model.locations.get(where, e.span))
-    return FactorValue(basis, name, e.value, e.low, e.high, " ".join(e.justification.split()),
-                       e.source, origin, False, e.verified)
+    return FactorValue(
+        basis,
+        name,
+        e.value,
+        e.low,
+        e.high,
+        " ".join(e.justification.split()),
+        e.source,
+        origin,
+        False,
+        e.verified,
+    )
 
 
 def _overridden(f: FactorValue, o: RiskOverride, origin: str) -> FactorValue:
-    return replace(f, value=o.value, low=o.value if o.low is None else o.low,
-                   high=o.value if o.high is None else o.high,
-                   justification=" ".join(o.justification.split()), source=o.source,
-                   origin=origin, overridden=True, verified=False)
+    return replace(
+        f,
+        value=o.value,
+        low=o.value if o.low is None else o.low,
+        high=o.value if o.high is None else o.high,
+        justification=" ".join(o.justification.split()),
+        source=o.source,
+        origin=origin,
+        overridden=True,
+        verified=False,
+    )
 
 
 # -- presentation helpers shared by reporters and rule facts ------------------------------------

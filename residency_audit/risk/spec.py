@@ -21,8 +21,12 @@ from residency_audit.model import Diagnostic, RiskFactor, Span, doc
 
 DEFAULT_PATH = Path(__file__).parent / "default-model.yaml"
 DEFAULT_DISPLAY = "risk/default-model.yaml"
-BASIS_FACTORS = (RiskFactor.SUBJECT, RiskFactor.INTEREST, RiskFactor.ROUTE,
-                 RiskFactor.CANNOT_RESIST)
+BASIS_FACTORS = (
+    RiskFactor.SUBJECT,
+    RiskFactor.INTEREST,
+    RiskFactor.ROUTE,
+    RiskFactor.CANNOT_RESIST,
+)
 """The per-basis factors, in the order they are multiplied and reported; clear_text comes last."""
 
 
@@ -36,7 +40,8 @@ class Estimate:
     justification: str = field(metadata=doc("Why this value: the reasoning a reviewer can check."))
     source: str = field(metadata=doc("https URL supporting the justification."))
     verified: bool = field(
-        default=False, metadata=doc("True only if the value itself is a verified fact."))
+        default=False, metadata=doc("True only if the value itself is a verified fact.")
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
@@ -48,7 +53,8 @@ class Setting:
     justification: str = field(metadata=doc("Why this value."))
     source: str = field(metadata=doc("https URL supporting it."))
     verified: bool = field(
-        default=False, metadata=doc("True only if the value is a verified fact."))
+        default=False, metadata=doc("True only if the value is a verified fact.")
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
@@ -58,7 +64,8 @@ class Period:
     justification: str = field(metadata=doc("Why this period."))
     source: str = field(metadata=doc("https URL supporting it."))
     verified: bool = field(
-        default=False, metadata=doc("True only if the value is a verified fact."))
+        default=False, metadata=doc("True only if the value is a verified fact.")
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
@@ -68,7 +75,8 @@ class Basis:
 
     subject: Estimate = field(metadata=doc("The entity is subject to the basis."))
     interest: Estimate = field(
-        metadata=doc("Authorities take an interest in these data in a given year."))
+        metadata=doc("Authorities take an interest in these data in a given year.")
+    )
     route: Estimate = field(metadata=doc("Given interest, they use this route (this entity)."))
     cannot_resist: Estimate = field(metadata=doc("The entity cannot resist or redirect the order."))
     note: str | None = field(default=None, metadata=doc("Caveats."))
@@ -91,7 +99,8 @@ class ClearText:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Levels:
     medium_from: Setting = field(
-        metadata=doc("Level medium from this fraction of the threshold (low below it)."))
+        metadata=doc("Level medium from this fraction of the threshold (low below it).")
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
@@ -109,8 +118,11 @@ class RiskModel:
     clear_text: ClearText = field(metadata=doc("The clear-text factor by flow state."))
     bases: dict[str, Basis] = field(metadata=doc("Factors per knowledge-base law id."))
     unlisted_basis: Basis = field(
-        metadata=doc("Factors for a law the model does not list, or a non-adequate country "
-                     "without any law in the knowledge base."))
+        metadata=doc(
+            "Factors for a law the model does not list, or a non-adequate country "
+            "without any law in the knowledge base."
+        )
+    )
     path: str = field(default="", compare=False)
     sha256: str = field(default="", compare=False)
     locations: Mapping[str, Span] = field(default_factory=dict, compare=False, repr=False)
@@ -137,10 +149,16 @@ def load_model(path: Path | None = None, *, law_ids: Iterable[str] = ()) -> Risk
     problems = sorted(check_model(model, locations, set(law_ids)))
     if problems:
         raise RiskModelError(problems)
-    return RiskModel(**{f.name: getattr(model, f.name) for f in fields(RiskModel)
-                        if f.name not in ("path", "sha256", "locations")},
-                     path=display, sha256=hashlib.sha256(document.raw).hexdigest(),
-                     locations=converter.locations)
+    return RiskModel(
+        **{
+            f.name: getattr(model, f.name)
+            for f in fields(RiskModel)
+            if f.name not in ("path", "sha256", "locations")
+        },
+        path=display,
+        sha256=hashlib.sha256(document.raw).hexdigest(),
+        locations=converter.locations,
+    )
 
 
 def _key_spans(root: Node, section: str, display: str) -> dict[str, Span]:
@@ -150,24 +168,31 @@ def _key_spans(root: Node, section: str, display: str) -> dict[str, Span]:
         return {}
     for key, value in root.value:
         if isinstance(key, ScalarNode) and key.value == section and isinstance(value, MappingNode):
-            return {f"{section}.{k.value}": span_of(k, display) for k, _ in value.value
-                    if isinstance(k, ScalarNode)}
+            return {
+                f"{section}.{k.value}": span_of(k, display)
+                for k, _ in value.value
+                if isinstance(k, ScalarNode)
+            }
     return {}
 
 
-def check_model(model: RiskModel, at: Mapping[str, Span],
-                law_ids: set[str]) -> Iterator[Diagnostic]:
+def check_model(
+    model: RiskModel, at: Mapping[str, Span], law_ids: set[str]
+) -> Iterator[Diagnostic]:
     """Ranges and references the format cannot express: 0 <= low <= value <= high <= 1, https
     sources, known law ids, a period of at least one year and a threshold strictly in (0, 1)."""
     root = Span(model.path or "", 1, 1)
     estimates: list[tuple[str, Estimate]] = [
         (f"clear_text.{name}", getattr(model.clear_text, name))
-        for name in ("reachable", "unreachable", "unknown")]
+        for name in ("reachable", "unreachable", "unknown")
+    ]
     for law_id, basis in [*model.bases.items(), ("unlisted_basis", model.unlisted_basis)]:
         prefix = "unlisted_basis" if law_id == "unlisted_basis" else f"bases.{law_id}"
         if law_ids and law_id != "unlisted_basis" and law_id not in law_ids:
-            yield Diagnostic(at.get(prefix, root), f"{prefix}: {law_id!r} is not a knowledge-base "
-                                                   "law id (see kb/laws.yaml)")
+            yield Diagnostic(
+                at.get(prefix, root),
+                f"{prefix}: {law_id!r} is not a knowledge-base law id (see kb/laws.yaml)",
+            )
         estimates += [(f"{prefix}.{f.value}", basis.factor(f)) for f in BASIS_FACTORS]
     for where, e in estimates:
         yield from check_band(e.low, e.value, e.high, at.get(where, e.span), where)
@@ -175,20 +200,27 @@ def check_model(model: RiskModel, at: Mapping[str, Span],
     settings = (("threshold", model.threshold), ("levels.medium_from", model.levels.medium_from))
     for where, s in settings:
         if not 0 < s.value < 1:
-            yield Diagnostic(at.get(f"{where}.value", s.span),
-                             f"{where}: {s.value} must be strictly between 0 and 1")
+            yield Diagnostic(
+                at.get(f"{where}.value", s.span),
+                f"{where}: {s.value} must be strictly between 0 and 1",
+            )
         yield from check_source(s.source, at.get(f"{where}.source", s.span), where)
     if model.period_years.value < 1:
         yield Diagnostic(at.get("period_years.value", root), "period_years: at least 1 year")
-    yield from check_source(model.period_years.source, at.get("period_years.source", root),
-                            "period_years")
+    yield from check_source(
+        model.period_years.source, at.get("period_years.source", root), "period_years"
+    )
 
 
-def check_band(low: float, value: float, high: float, span: Span,
-               where: str) -> Iterator[Diagnostic]:
+def check_band(
+    low: float, value: float, high: float, span: Span, where: str
+) -> Iterator[Diagnostic]:
     if not 0 <= low <= value <= high <= 1:
-        yield Diagnostic(span, f"{where}: need 0 <= low <= value <= high <= 1, got low {low}, "
-                               f"value {value}, high {high}")
+        yield Diagnostic(
+            span,
+            f"{where}: need 0 <= low <= value <= high <= 1, got low {low}, "
+            f"value {value}, high {high}",
+        )
 
 
 def check_source(source: str, span: Span, where: str) -> Iterator[Diagnostic]:

@@ -21,42 +21,68 @@ from typer.testing import CliRunner
 from residency_audit.cli import app
 from residency_audit.format import load_deployment
 from tests.conftest import AS_OF, ROOT, SAMPLES
-from tests.support.moto_server import aws, moto_endpoint, post  # noqa: F401
+from tests.support.moto_server import aws, moto_endpoint, post
 
 
 @pytest.fixture
-def restricted(aws: str) -> Iterator[dict[str, str]]:  # noqa: F811
+def restricted(aws: str) -> Iterator[dict[str, str]]:
     """Credentials of a user allowed everything `discover aws` needs except RDS instances."""
     session = boto3.session.Session()
     iam = session.client("iam", region_name="us-east-1")
     # Allow everything but deny one call: moto's action names for some S3 and Backup calls
     # differ from AWS's (s3:GetEncryptionConfiguration...), so the shipped policy itself is
     # checked against the documentation in test_iam_policy.py, not here.
-    policy = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "rds:DescribeDBInstances", "Resource": "*"}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "rds:DescribeDBInstances", "Resource": "*"},
+        ],
+    }
     iam.create_user(UserName="auditor")
-    iam.put_user_policy(UserName="auditor", PolicyName="read",
-                        PolicyDocument=json.dumps(policy))
+    iam.put_user_policy(UserName="auditor", PolicyName="read", PolicyDocument=json.dumps(policy))
     key = iam.create_access_key(UserName="auditor")["AccessKey"]
     session.client("s3", region_name="eu-west-3").create_bucket(
-        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
     post(aws, "/moto-api/reset-auth", b"0")
     try:
-        yield {**os.environ, "PYTHONPATH": str(ROOT), "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
-               "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"], "AWS_SESSION_TOKEN": ""}
+        yield {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": "",
+        }
     finally:
         post(aws, "/moto-api/reset-auth", b"inf")
 
 
-def test_denied_call_makes_a_partial_audit_that_fails(restricted: dict[str, str],
-                                                      tmp_path: Path, runner: CliRunner) -> None:
+def test_denied_call_makes_a_partial_audit_that_fails(
+    restricted: dict[str, str], tmp_path: Path, runner: CliRunner
+) -> None:
     out = tmp_path / "observed.yaml"
     env = {k: v for k, v in restricted.items() if v != ""}
     result = subprocess.run(
-        [sys.executable, "-m", "residency_audit", "discover", "aws", "--region", "eu-west-3",
-         "--max-attempts", "1", "-o", str(out)],
-        capture_output=True, text=True, env={**env}, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "residency_audit",
+            "discover",
+            "aws",
+            "--region",
+            "eu-west-3",
+            "--max-attempts",
+            "1",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env={**env},
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "rds:DescribeDBInstances" in result.stderr
     observed, _ = load_deployment(out)
@@ -77,13 +103,25 @@ def test_denied_call_makes_a_partial_audit_that_fails(restricted: dict[str, str]
         assert report["complete"] is False
         assert any("rds DescribeDBInstances" in reason for reason in report["partial"])
         assert checked.exit_code == 1  # partial: never a pass, whatever the threshold
-    gap = next(f for f in report["findings"] if f["rule_id"] == "DRIFT-OBS-01"
-               and "DescribeDBInstances" in f["message"])
+    gap = next(
+        f
+        for f in report["findings"]
+        if f["rule_id"] == "DRIFT-OBS-01" and "DescribeDBInstances" in f["message"]
+    )
     assert "rds:DescribeDBInstances" in gap["message"]
     assert gap["location"]["path"] == str(out)
 
-    text = runner.invoke(app, ["check", str(SAMPLES / "aws-declared.yaml"), "--observed",
-                               str(out), "--as-of", str(AS_OF)])
+    text = runner.invoke(
+        app,
+        [
+            "check",
+            str(SAMPLES / "aws-declared.yaml"),
+            "--observed",
+            str(out),
+            "--as-of",
+            str(AS_OF),
+        ],
+    )
     assert text.stdout.startswith("residency-audit")
     assert "PARTIAL AUDIT" in text.stdout
     assert "FAIL" in text.stdout

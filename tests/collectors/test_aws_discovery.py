@@ -20,16 +20,21 @@ from typer.testing import CliRunner
 from residency_audit.cli import app
 from residency_audit.format import load_deployment
 from tests.conftest import AS_OF, ROOT, SAMPLES
-from tests.support.moto_server import ACCOUNT, aws, moto_endpoint, post  # noqa: F401
+from tests.support.moto_server import ACCOUNT, aws, moto_endpoint, post
 
 DECLARED = SAMPLES / "aws-declared.yaml"
 
 
 def discover(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "residency_audit", "discover", "aws",
-                           "--max-attempts", "1", *args],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "residency_audit", "discover", "aws", "--max-attempts", "1", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def build_account(session: Any) -> dict[str, str]:
@@ -40,28 +45,57 @@ def build_account(session: Any) -> dict[str, str]:
     kms.replicate_key(KeyId=key["KeyId"], ReplicaRegion="us-east-1")
     eu = session.client("s3", region_name="eu-west-3")
     us = session.client("s3", region_name="us-east-1")
-    eu.create_bucket(Bucket="patients-eu",
-                     CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    eu.create_bucket(
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
     us.create_bucket(Bucket="patients-dr")
     for client, bucket in ((eu, "patients-eu"), (us, "patients-dr")):
-        client.put_bucket_versioning(Bucket=bucket,
-                                     VersioningConfiguration={"Status": "Enabled"})
-    eu.put_bucket_encryption(Bucket="patients-eu", ServerSideEncryptionConfiguration={"Rules": [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
-                                                "KMSMasterKeyID": key["Arn"]}}]})
-    eu.put_bucket_replication(Bucket="patients-eu", ReplicationConfiguration={
-        "Role": f"arn:aws:iam::{ACCOUNT}:role/replication",
-        "Rules": [{"ID": "dr", "Status": "Enabled", "Priority": 1, "Filter": {},
-                   "DeleteMarkerReplication": {"Status": "Disabled"},
-                   "Destination": {"Bucket": "arn:aws:s3:::patients-dr"}}]})
+        client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    eu.put_bucket_encryption(
+        Bucket="patients-eu",
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key["Arn"],
+                    }
+                }
+            ]
+        },
+    )
+    eu.put_bucket_replication(
+        Bucket="patients-eu",
+        ReplicationConfiguration={
+            "Role": f"arn:aws:iam::{ACCOUNT}:role/replication",
+            "Rules": [
+                {
+                    "ID": "dr",
+                    "Status": "Enabled",
+                    "Priority": 1,
+                    "Filter": {},
+                    "DeleteMarkerReplication": {"Status": "Disabled"},
+                    "Destination": {"Bucket": "arn:aws:s3:::patients-dr"},
+                }
+            ],
+        },
+    )
     rds = session.client("rds", region_name="eu-west-3")
     db = rds.create_db_instance(
-        DBInstanceIdentifier="records", DBInstanceClass="db.t3.micro", Engine="postgres",
-        MasterUsername="admin1", MasterUserPassword="password123", AllocatedStorage=20,
-        StorageEncrypted=True, KmsKeyId=key["Arn"])["DBInstance"]
+        DBInstanceIdentifier="records",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="admin1",
+        MasterUserPassword="password123",
+        AllocatedStorage=20,
+        StorageEncrypted=True,
+        KmsKeyId=key["Arn"],
+    )["DBInstance"]
     session.client("rds", region_name="us-east-1").create_db_instance_read_replica(
-        DBInstanceIdentifier="records-us", SourceDBInstanceIdentifier=db["DBInstanceArn"],
-        DBInstanceClass="db.t3.micro")
+        DBInstanceIdentifier="records-us",
+        SourceDBInstanceIdentifier=db["DBInstanceArn"],
+        DBInstanceClass="db.t3.micro",
+    )
     return {"key": key["KeyId"], "db": db["DBInstanceArn"]}
 
 
@@ -77,7 +111,7 @@ def check_json(runner: CliRunner, *args: str) -> tuple[int, dict[str, Any]]:
     return result.exit_code, json.loads(result.stdout)
 
 
-def test_discovers_replicas_and_multi_region_key(aws: str, tmp_path: Path) -> None:  # noqa: F811
+def test_discovers_replicas_and_multi_region_key(aws: str, tmp_path: Path) -> None:
     made = build_account(boto3.session.Session())
     out = tmp_path / "observed.yaml"
     result = discover("--region", "eu-west-3", "--region", "us-east-1", "--output", str(out))
@@ -91,7 +125,8 @@ def test_discovers_replicas_and_multi_region_key(aws: str, tmp_path: Path) -> No
     assert bucket.copies[0].evidence.call == "GetBucketReplication"
     assert "s3-patients-dr" not in by_id  # the destination is the replica, not a new store
     assert [(c.kind.value, c.region) for c in by_id["rds-records"].copies] == [
-        ("replica", "us-east-1")]
+        ("replica", "us-east-1")
+    ]
     key = observed.key(made["key"])
     assert key is not None
     assert key.management.value == "customer-managed-in-provider-kms"
@@ -103,15 +138,20 @@ def test_discovers_replicas_and_multi_region_key(aws: str, tmp_path: Path) -> No
     assert observed.observation.not_observed == ()
 
 
-def test_check_reports_drift_on_the_declared_lines(aws: str, tmp_path: Path,  # noqa: F811
-                                                   runner: CliRunner) -> None:
+def test_check_reports_drift_on_the_declared_lines(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
     build_account(boto3.session.Session())
     out = tmp_path / "observed.yaml"
-    assert discover("--region", "eu-west-3", "--region", "us-east-1", "-o", str(out)
-                    ).returncode == 0
+    assert (
+        discover("--region", "eu-west-3", "--region", "us-east-1", "-o", str(out)).returncode == 0
+    )
     code, report = check_json(runner, str(DECLARED), "--observed", str(out))
-    drift = {(f["rule_id"], f["location"]["line"]) for f in report["findings"]
-             if f["rule_id"].startswith("DRIFT") and f["location"]["path"] == str(DECLARED)}
+    drift = {
+        (f["rule_id"], f["location"]["line"])
+        for f in report["findings"]
+        if f["rule_id"].startswith("DRIFT") and f["location"]["path"] == str(DECLARED)
+    }
     assert drift == {
         ("DRIFT-LOC-01", line_after(DECLARED, "id: documents", "region:")),
         ("DRIFT-LOC-01", line_after(DECLARED, "id: records-db", "region:")),
@@ -130,7 +170,7 @@ def test_declared_sample_without_drift_only_has_its_own_findings(runner: CliRunn
     assert not [f for f in report["findings"] if f["rule_id"].startswith("DRIFT")]
 
 
-def test_backup_copy_action_is_observed(aws: str, tmp_path: Path) -> None:  # noqa: F811
+def test_backup_copy_action_is_observed(aws: str, tmp_path: Path) -> None:
     """moto serves backup plans but not ListBackupSelections: that call is recorded as not
     observed (a server error, not a permission), so the plan stays a component of its own."""
     session = boto3.session.Session()
@@ -138,9 +178,18 @@ def test_backup_copy_action_is_observed(aws: str, tmp_path: Path) -> None:  # no
     us = session.client("backup", region_name="us-east-1")
     eu.create_backup_vault(BackupVaultName="daily")
     vault = us.create_backup_vault(BackupVaultName="dr")["BackupVaultArn"]
-    eu.create_backup_plan(BackupPlan={"BackupPlanName": "records", "Rules": [
-        {"RuleName": "daily", "TargetBackupVaultName": "daily",
-         "CopyActions": [{"DestinationBackupVaultArn": vault}]}]})
+    eu.create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": "records",
+            "Rules": [
+                {
+                    "RuleName": "daily",
+                    "TargetBackupVaultName": "daily",
+                    "CopyActions": [{"DestinationBackupVaultArn": vault}],
+                }
+            ],
+        }
+    )
     out = tmp_path / "observed.yaml"
     result = discover("--region", "eu-west-3", "-o", str(out))
     assert result.returncode == 0, result.stderr
@@ -153,7 +202,7 @@ def test_backup_copy_action_is_observed(aws: str, tmp_path: Path) -> None:  # no
     assert "not observed" in result.stderr
 
 
-def test_unknown_region_is_not_observed(aws: str, tmp_path: Path) -> None:  # noqa: F811
+def test_unknown_region_is_not_observed(aws: str, tmp_path: Path) -> None:
     out = tmp_path / "observed.yaml"
     assert discover("--region", "eu-west-9", "-o", str(out)).returncode == 0
     observed, _ = load_deployment(out)
@@ -162,18 +211,30 @@ def test_unknown_region_is_not_observed(aws: str, tmp_path: Path) -> None:  # no
 
 
 def test_check_does_not_import_boto3() -> None:
-    code = ("import sys\nfrom typer.testing import CliRunner\nfrom residency_audit.cli import app\n"
-            f"CliRunner().invoke(app, ['check', {str(DECLARED)!r}])\n"
-            "print('boto3' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom residency_audit.cli import app\n"
+        f"CliRunner().invoke(app, ['check', {str(DECLARED)!r}])\n"
+        "print('boto3' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
     assert result.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("args", [["--all-accounts"], ["--shard", "1/2"],
-                                  ["--all-accounts", "--role-name", "r", "--shard", "3/2"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--all-accounts"],
+        ["--shard", "1/2"],
+        ["--all-accounts", "--role-name", "r", "--shard", "3/2"],
+    ],
+)
 def test_bad_account_options_are_usage_errors(runner: CliRunner, args: list[str]) -> None:
     result = runner.invoke(app, ["discover", "aws", *args])
     assert result.exit_code == 2
     assert "error" not in result.stderr.lower() or "--" in result.stderr
-

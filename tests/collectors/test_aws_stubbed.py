@@ -23,8 +23,9 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture
 def session() -> boto3.session.Session:
-    return boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x",
-                                 region_name=REGION)
+    return boto3.session.Session(
+        aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION
+    )
 
 
 @pytest.fixture
@@ -48,21 +49,36 @@ def stubbed(session: boto3.session.Session) -> Iterator[Any]:
 
 
 def assemble(collector: AwsCollector, resources: list[Any], keys: list[Any] = ()) -> Any:
-    found = Discovery(account=ACCOUNT, partition="aws", started_at="2026-11-28T00:00:00Z",
-                      regions=(REGION,), resources=resources, keys=list(keys),
-                      gaps=collector.gaps)
+    found = Discovery(
+        account=ACCOUNT,
+        partition="aws",
+        started_at="2026-11-28T00:00:00Z",
+        regions=(REGION,),
+        resources=resources,
+        keys=list(keys),
+        gaps=collector.gaps,
+    )
     return build_deployment(found, kb.default(), Assumptions())
 
 
 def test_dynamodb_global_table_replicas(session: Any, stubbed: Any) -> None:
     ddb = stubbed("dynamodb")
     ddb.add_response("list_tables", {"TableNames": ["consultations"]})
-    ddb.add_response("describe_table", {"Table": {
-        "TableName": "consultations", "GlobalTableVersion": "2019.11.21",
-        "TableArn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/consultations",
-        "Replicas": [{"RegionName": "us-east-1", "ReplicaStatus": "ACTIVE"},
-                     {"RegionName": "eu-central-1", "ReplicaStatus": "ACTIVE"}]}},
-        {"TableName": "consultations"})
+    ddb.add_response(
+        "describe_table",
+        {
+            "Table": {
+                "TableName": "consultations",
+                "GlobalTableVersion": "2019.11.21",
+                "TableArn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/consultations",
+                "Replicas": [
+                    {"RegionName": "us-east-1", "ReplicaStatus": "ACTIVE"},
+                    {"RegionName": "eu-central-1", "ReplicaStatus": "ACTIVE"},
+                ],
+            }
+        },
+        {"TableName": "consultations"},
+    )
     collector = AwsCollector(session, clients=stubbed.clients)
     d = assemble(collector, collector.read_dynamodb(REGION))
     table = d.components[0]
@@ -77,14 +93,34 @@ def test_external_key_store_key(session: Any, stubbed: Any) -> None:
     arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     kms.add_response("list_keys", {"Keys": [{"KeyId": arn.rsplit("/")[-1], "KeyArn": arn}]})
     kms.add_response("list_aliases", {"Aliases": []})
-    kms.add_response("describe_key", {"KeyMetadata": {
-        "KeyId": arn.rsplit("/")[-1], "Arn": arn, "KeyManager": "CUSTOMER",
-        "Origin": "EXTERNAL_KEY_STORE", "CustomKeyStoreId": "cks-1234567890abcdef0",
-        "KeyState": "Enabled"}}, {"KeyId": arn.rsplit("/")[-1]})
-    kms.add_response("describe_custom_key_stores", {"CustomKeyStores": [{
-        "CustomKeyStoreId": "cks-1234567890abcdef0", "CustomKeyStoreName": "custodian",
-        "CustomKeyStoreType": "EXTERNAL_KEY_STORE", "ConnectionState": "CONNECTED"}]},
-        {"CustomKeyStoreId": "cks-1234567890abcdef0"})
+    kms.add_response(
+        "describe_key",
+        {
+            "KeyMetadata": {
+                "KeyId": arn.rsplit("/")[-1],
+                "Arn": arn,
+                "KeyManager": "CUSTOMER",
+                "Origin": "EXTERNAL_KEY_STORE",
+                "CustomKeyStoreId": "cks-1234567890abcdef0",
+                "KeyState": "Enabled",
+            }
+        },
+        {"KeyId": arn.rsplit("/")[-1]},
+    )
+    kms.add_response(
+        "describe_custom_key_stores",
+        {
+            "CustomKeyStores": [
+                {
+                    "CustomKeyStoreId": "cks-1234567890abcdef0",
+                    "CustomKeyStoreName": "custodian",
+                    "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
+                    "ConnectionState": "CONNECTED",
+                }
+            ]
+        },
+        {"CustomKeyStoreId": "cks-1234567890abcdef0"},
+    )
     collector = AwsCollector(session, clients=stubbed.clients)
     [record] = collector.read_keys(REGION)
     assert record.management.value == "external-key-store"
@@ -95,11 +131,24 @@ def test_external_key_store_key(session: Any, stubbed: Any) -> None:
 def test_rds_automated_backup_replication(session: Any, stubbed: Any) -> None:
     rds = stubbed("rds")
     arn = f"arn:aws:rds:{REGION}:{ACCOUNT}:db:records"
-    rds.add_response("describe_db_instances", {"DBInstances": [{
-        "DBInstanceIdentifier": "records", "DBInstanceArn": arn, "Engine": "postgres",
-        "StorageEncrypted": False, "DBInstanceAutomatedBackupsReplications": [{
-            "DBInstanceAutomatedBackupsArn":
-                f"arn:aws:rds:us-west-2:{ACCOUNT}:auto-backup:ab-abcdefghijklmnop"}]}]})
+    rds.add_response(
+        "describe_db_instances",
+        {
+            "DBInstances": [
+                {
+                    "DBInstanceIdentifier": "records",
+                    "DBInstanceArn": arn,
+                    "Engine": "postgres",
+                    "StorageEncrypted": False,
+                    "DBInstanceAutomatedBackupsReplications": [
+                        {
+                            "DBInstanceAutomatedBackupsArn": f"arn:aws:rds:us-west-2:{ACCOUNT}:auto-backup:ab-abcdefghijklmnop"  # noqa: E501
+                        }
+                    ],
+                }
+            ]
+        },
+    )
     rds.add_response("describe_db_clusters", {"DBClusters": []})
     rds.add_response("describe_global_clusters", {"GlobalClusters": []})
     collector = AwsCollector(session, clients=stubbed.clients)
@@ -110,37 +159,79 @@ def test_rds_automated_backup_replication(session: Any, stubbed: Any) -> None:
 def test_backup_copies_attach_to_the_protected_database(session: Any, stubbed: Any) -> None:
     rds = stubbed("rds")
     db = f"arn:aws:rds:{REGION}:{ACCOUNT}:db:records"
-    rds.add_response("describe_db_instances", {"DBInstances": [{
-        "DBInstanceIdentifier": "records", "DBInstanceArn": db, "StorageEncrypted": False}]})
+    rds.add_response(
+        "describe_db_instances",
+        {
+            "DBInstances": [
+                {"DBInstanceIdentifier": "records", "DBInstanceArn": db, "StorageEncrypted": False}
+            ]
+        },
+    )
     rds.add_response("describe_db_clusters", {"DBClusters": []})
     rds.add_response("describe_global_clusters", {"GlobalClusters": []})
     backup = stubbed("backup")
     plan = f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-plan:p1"
-    backup.add_response("list_backup_plans", {"BackupPlansList": [
-        {"BackupPlanId": "p1", "BackupPlanArn": plan, "BackupPlanName": "daily"}]})
-    backup.add_response("get_backup_plan", {"BackupPlan": {"BackupPlanName": "daily", "Rules": [{
-        "RuleName": "d", "TargetBackupVaultName": "vault", "CopyActions": [{
-            "DestinationBackupVaultArn": "arn:aws:backup:us-east-1:210987654321:backup-vault:dr"
-        }]}]}}, {"BackupPlanId": "p1"})
-    backup.add_response("list_backup_selections", {"BackupSelectionsList": [
-        {"SelectionId": "s1", "BackupPlanId": "p1"}]}, {"BackupPlanId": "p1"})
-    backup.add_response("get_backup_selection", {"BackupSelection": {
-        "SelectionName": "db", "IamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/b",
-        "Resources": ["arn:aws:rds:*:*:db:*"]}}, {"BackupPlanId": "p1", "SelectionId": "s1"})
+    backup.add_response(
+        "list_backup_plans",
+        {
+            "BackupPlansList": [
+                {"BackupPlanId": "p1", "BackupPlanArn": plan, "BackupPlanName": "daily"}
+            ]
+        },
+    )
+    backup.add_response(
+        "get_backup_plan",
+        {
+            "BackupPlan": {
+                "BackupPlanName": "daily",
+                "Rules": [
+                    {
+                        "RuleName": "d",
+                        "TargetBackupVaultName": "vault",
+                        "CopyActions": [
+                            {
+                                "DestinationBackupVaultArn": "arn:aws:backup:us-east-1:210987654321:backup-vault:dr"  # noqa: E501
+                            }
+                        ],
+                    }
+                ],
+            }
+        },
+        {"BackupPlanId": "p1"},
+    )
+    backup.add_response(
+        "list_backup_selections",
+        {"BackupSelectionsList": [{"SelectionId": "s1", "BackupPlanId": "p1"}]},
+        {"BackupPlanId": "p1"},
+    )
+    backup.add_response(
+        "get_backup_selection",
+        {
+            "BackupSelection": {
+                "SelectionName": "db",
+                "IamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/b",
+                "Resources": ["arn:aws:rds:*:*:db:*"],
+            }
+        },
+        {"BackupPlanId": "p1", "SelectionId": "s1"},
+    )
     collector = AwsCollector(session, clients=stubbed.clients)
     d = assemble(collector, collector.read_rds(REGION) + collector.read_backup(REGION))
     assert [c.id for c in d.components] == ["rds-records"]
     copies = d.components[0].copies
-    assert {(c.kind.value, c.region) for c in copies} == {("backup", REGION),
-                                                          ("backup", "us-east-1")}
+    assert {(c.kind.value, c.region) for c in copies} == {
+        ("backup", REGION),
+        ("backup", "us-east-1"),
+    }
     cross = next(c for c in copies if c.region == "us-east-1")
     assert cross.evidence is not None and "Account=210987654321" in (cross.evidence.detail or "")
 
 
 def test_throttling_beyond_retries_is_not_observed(session: Any, stubbed: Any) -> None:
     ddb = stubbed("dynamodb")
-    ddb.add_client_error("list_tables", service_error_code="ThrottlingException",
-                         http_status_code=400)
+    ddb.add_client_error(
+        "list_tables", service_error_code="ThrottlingException", http_status_code=400
+    )
     collector = AwsCollector(session, settings=Settings(max_attempts=1), clients=stubbed.clients)
     with pytest.raises(Unread):
         collector.read_dynamodb(REGION)

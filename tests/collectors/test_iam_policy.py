@@ -10,14 +10,16 @@ import boto3
 from residency_audit.collectors.aws import CALLS, AwsCollector, Settings, iam_policy
 from tests.collectors.test_aws_discovery import build_account
 from tests.conftest import ROOT
-from tests.support.moto_server import aws, moto_endpoint  # noqa: F401
+from tests.support.moto_server import aws, moto_endpoint
 
 # The IAM action of each S3 call differs from its API name (Amazon S3 User Guide, "Actions,
 # resources, and condition keys for Amazon S3"); every other call maps to service:Operation.
-S3_ACTIONS = {"ListBuckets": "s3:ListAllMyBuckets",
-              "GetBucketEncryption": "s3:GetEncryptionConfiguration",
-              "GetBucketReplication": "s3:GetReplicationConfiguration",
-              "GetBucketLocation": "s3:GetBucketLocation"}
+S3_ACTIONS = {
+    "ListBuckets": "s3:ListAllMyBuckets",
+    "GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "GetBucketReplication": "s3:GetReplicationConfiguration",
+    "GetBucketLocation": "s3:GetBucketLocation",
+}
 
 
 def test_docs_policy_is_the_generated_one() -> None:
@@ -36,7 +38,7 @@ def test_each_action_follows_the_service_naming() -> None:
         assert action == expected
 
 
-def test_every_call_made_is_in_the_policy(aws: str) -> None:  # noqa: F811
+def test_every_call_made_is_in_the_policy(aws: str) -> None:
     session = boto3.session.Session()
     build_account(session)
     made: set[tuple[str, str]] = set()

@@ -11,8 +11,13 @@ from residency_audit.model import Fact, Span
 
 
 def ctx(day: str, facts: dict[str, object] | None = None, **params: object) -> Context:
-    subject = Subject("party", "test", None, Span("t", 1, 1),
-                      {k: Fact(k, v, "test") for k, v in (facts or {}).items()})
+    subject = Subject(
+        "party",
+        "test",
+        None,
+        Span("t", 1, 1),
+        {k: Fact(k, v, "test") for k, v in (facts or {}).items()},
+    )
     return Context(kb.default(), dt.date.fromisoformat(day), subject, params)
 
 
@@ -41,15 +46,19 @@ def test_within_days_takes_a_number_or_a_parameter() -> None:
     assert apply("within_days", "2026-01-01", 30, ctx("2026-01-31")) is True
     assert apply("within_days", "2026-01-01", 30, ctx("2026-02-01")) is False
     assert apply("within_days", "2025-06-01", "tia_max_age_days", ctx("2026-05-31")) is True
-    assert apply("within_days", "2025-06-01", "tia_max_age_days",
-                 ctx("2026-05-31", tia_max_age_days=90)) is False
+    assert (
+        apply(
+            "within_days", "2025-06-01", "tia_max_age_days", ctx("2026-05-31", tia_max_age_days=90)
+        )
+        is False
+    )
     assert OPERATORS["within_days"].check("tia_age") is not None
 
 
 def test_non_eu_shares_follow_eu_membership_on_the_day() -> None:
     limits = {"individual": 24, "collective": 39}
     uk = [{"holder": "A", "country": "GB", "percent": 30, "veto": False}]
-    assert apply("non_eu_shares_within", uk, limits, ctx("2019-06-01")) is True   # UK in the EU
+    assert apply("non_eu_shares_within", uk, limits, ctx("2019-06-01")) is True  # UK in the EU
     assert apply("non_eu_shares_within", uk, limits, ctx("2021-06-01")) is False  # after Brexit
     unknown = [{"holder": "A", "country": "XX", "percent": 1, "veto": False}]
     assert apply("non_eu_shares_within", unknown, limits, ctx("2021-06-01")) is None

@@ -12,8 +12,9 @@ RULES = [rule for pack in load_packs() for rule in pack.rules]
 CASES = [(rule, example) for rule in RULES for example in rule.examples]
 
 
-@pytest.mark.parametrize(("rule", "example"), CASES,
-                         ids=[f"{r.id}-{e.expect}-{e.span.line}" for r, e in CASES])
+@pytest.mark.parametrize(
+    ("rule", "example"), CASES, ids=[f"{r.id}-{e.expect}-{e.span.line}" for r, e in CASES]
+)
 def test_rule_example(rule, example) -> None:  # type: ignore[no-untyped-def]
     result = run_example(rule, example, kb.default())
     assert result.ok, str(result)

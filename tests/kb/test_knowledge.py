@@ -15,15 +15,19 @@ def test_every_aws_region_known_to_botocore_has_a_country(knowledge: KnowledgeBa
     botocore_session = pytest.importorskip("botocore.session")
     loader = botocore_session.get_session().get_component("data_loader")
     endpoints = loader.load_data("endpoints")
-    regions = {r for p in endpoints["partitions"] if p["partition"] in AWS_PARTITIONS
-               for r in p["regions"]}
+    regions = {
+        r for p in endpoints["partitions"] if p["partition"] in AWS_PARTITIONS for r in p["regions"]
+    }
     missing = sorted(r for r in regions if knowledge.region("aws", r) is None)
     assert not missing, f"new AWS regions: add them to kb/data/regions.yaml: {missing}"
 
 
 def test_every_country_code_used_is_a_known_country(knowledge: KnowledgeBase) -> None:
-    used = {(f"regions/{p}/{r}", e.country) for p, b in knowledge.region_blocks.items()
-            for r, e in b.regions.items()}
+    used = {
+        (f"regions/{p}/{r}", e.country)
+        for p, b in knowledge.region_blocks.items()
+        for r, e in b.regions.items()
+    }
     used |= {(f"providers/{p.id}", p.parent.country) for p in knowledge.providers.values()}
     used |= {(f"laws/{law.id}", law.jurisdiction) for law in knowledge.laws.values()}
     used |= {(f"adequacy/{d.id}", d.country) for d in knowledge.decisions if d.country}
@@ -32,35 +36,47 @@ def test_every_country_code_used_is_a_known_country(knowledge: KnowledgeBase) ->
 
 
 def test_every_fact_has_an_https_source(knowledge: KnowledgeBase) -> None:
-    entries = [*knowledge.countries.values(), *knowledge.decisions, *knowledge.laws.values(),
-               *knowledge.providers.values(), *knowledge.instruments.values(),
-               *knowledge.region_blocks.values()]
-    assert all(e.source.startswith("https://") or e.source.startswith("botocore")
-               for e in entries)
+    entries = [
+        *knowledge.countries.values(),
+        *knowledge.decisions,
+        *knowledge.laws.values(),
+        *knowledge.providers.values(),
+        *knowledge.instruments.values(),
+        *knowledge.region_blocks.values(),
+    ]
+    assert all(e.source.startswith("https://") or e.source.startswith("botocore") for e in entries)
 
 
-@pytest.mark.parametrize(("code", "day", "expected"), [
-    ("FR", dt.date(2026, 1, 1), True),
-    ("NO", dt.date(2026, 1, 1), True),
-    ("GB", dt.date(2020, 12, 31), True),
-    ("GB", dt.date(2021, 1, 1), False),
-    ("HR", dt.date(2013, 7, 1), True),
-    ("US", dt.date(2026, 1, 1), False),
-    ("ZZ", dt.date(2026, 1, 1), None),
-])
-def test_eea_membership_is_dated(knowledge: KnowledgeBase, code: str, day: dt.date,
-                                 expected: bool | None) -> None:
+@pytest.mark.parametrize(
+    ("code", "day", "expected"),
+    [
+        ("FR", dt.date(2026, 1, 1), True),
+        ("NO", dt.date(2026, 1, 1), True),
+        ("GB", dt.date(2020, 12, 31), True),
+        ("GB", dt.date(2021, 1, 1), False),
+        ("HR", dt.date(2013, 7, 1), True),
+        ("US", dt.date(2026, 1, 1), False),
+        ("ZZ", dt.date(2026, 1, 1), None),
+    ],
+)
+def test_eea_membership_is_dated(
+    knowledge: KnowledgeBase, code: str, day: dt.date, expected: bool | None
+) -> None:
     assert knowledge.in_eea(code, day) is expected
 
 
-@pytest.mark.parametrize(("day", "scopes"), [
-    (dt.date(2020, 7, 15), {"privacy-shield-list"}),
-    (dt.date(2020, 7, 16), set()),
-    (dt.date(2023, 7, 9), set()),
-    (dt.date(2023, 7, 10), {"dpf-list"}),
-])
-def test_us_adequacy_follows_schrems_ii_and_the_dpf(knowledge: KnowledgeBase, day: dt.date,
-                                                   scopes: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("day", "scopes"),
+    [
+        (dt.date(2020, 7, 15), {"privacy-shield-list"}),
+        (dt.date(2020, 7, 16), set()),
+        (dt.date(2023, 7, 9), set()),
+        (dt.date(2023, 7, 10), {"dpf-list"}),
+    ],
+)
+def test_us_adequacy_follows_schrems_ii_and_the_dpf(
+    knowledge: KnowledgeBase, day: dt.date, scopes: set[str]
+) -> None:
     assert {d.scope_id for d in knowledge.adequacy("US", day)} == scopes
 
 
@@ -69,7 +85,8 @@ def test_us_parented_providers_are_reachable_by_the_cloud_act(knowledge: Knowled
     assert {"us-cloud-act", "us-fisa-702"} <= laws
     assert knowledge.compelled_access_laws("US", dt.date(2017, 1, 1)) != ()  # FISA 702 (2008)
     assert "us-cloud-act" not in {
-        law.id for law in knowledge.compelled_access_laws("US", dt.date(2018, 3, 22))}
+        law.id for law in knowledge.compelled_access_laws("US", dt.date(2018, 3, 22))
+    }
 
 
 def test_region_lookup_suggests_the_nearest(knowledge: KnowledgeBase) -> None:

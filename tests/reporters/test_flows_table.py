@@ -14,19 +14,34 @@ from tests.conftest import AS_OF, SAMPLES
 
 
 def test_text_report_has_a_flows_table_per_deployment(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml"),
-                                 "--as-of", str(AS_OF)], env={"NO_COLOR": "1"})
+    result = runner.invoke(
+        app,
+        ["check", str(SAMPLES / "doctolib-2021.yaml"), "--as-of", str(AS_OF)],
+        env={"NO_COLOR": "1"},
+    )
     lines = result.stdout.splitlines()
     start = next(i for i, t in enumerate(lines) if t.startswith("flows of doctolib"))
     assert "tool design, not law" in lines[start] and "threshold 10 %" in lines[start]
     header = lines[start + 1].split()
     assert header[:4] == ["Flow", "Where", "Who", "Laws"]
-    rows = {line.split()[0]: line for line in lines[start + 2:start + 7]}
-    assert set(rows) == {"booking-app", "booking-db", "booking-db/replica", "booking-db/backup",
-                         "key/third-party-key"}
+    rows = {line.split()[0]: line for line in lines[start + 2 : start + 7]}
+    assert set(rows) == {
+        "booking-app",
+        "booking-db",
+        "booking-db/replica",
+        "booking-db/backup",
+        "key/third-party-key",
+    }
     app_row = rows["booking-app"]
-    for cell in ("FR", "Amazon Web Services EMEA SARL (parent US)", "us-fisa-702", " yes ",
-                 " low ", "0.31 %", "interest (us-fisa-702)"):
+    for cell in (
+        "FR",
+        "Amazon Web Services EMEA SARL (parent US)",
+        "us-fisa-702",
+        " yes ",
+        " low ",
+        "0.31 %",
+        "interest (us-fisa-702)",
+    ):
         assert cell in app_row, cell
     assert " DE " in rows["booking-db/replica"]
     assert " none " in rows["key/third-party-key"]

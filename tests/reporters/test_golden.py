@@ -22,17 +22,23 @@ SAMPLE = "sample_configs/backup-outside-eea.yaml"
 def backup_report(monkeypatch: pytest.MonkeyPatch) -> Report:
     monkeypatch.chdir(ROOT)  # relative paths in the report, as users run it from their repo
     report = run(Options(paths=[Path(SAMPLE)], as_of=AS_OF))
-    return dataclasses.replace(report, invocation=invocation(
-        f"residency-audit check {SAMPLE} --as-of {AS_OF} --format sarif"))
+    return dataclasses.replace(
+        report,
+        invocation=invocation(f"residency-audit check {SAMPLE} --as-of {AS_OF} --format sarif"),
+    )
 
 
-@pytest.mark.parametrize(("fmt", "name"), [
-    (OutputFormat.SARIF, "backup-outside-eea.sarif"),
-    (OutputFormat.JUNIT, "backup-outside-eea.junit.xml"),
-    (OutputFormat.MARKDOWN, "backup-outside-eea.md"),
-])
-def test_report_matches_golden_file(backup_report: Report, update_golden: bool,
-                                    fmt: OutputFormat, name: str) -> None:
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        (OutputFormat.SARIF, "backup-outside-eea.sarif"),
+        (OutputFormat.JUNIT, "backup-outside-eea.junit.xml"),
+        (OutputFormat.MARKDOWN, "backup-outside-eea.md"),
+    ],
+)
+def test_report_matches_golden_file(
+    backup_report: Report, update_golden: bool, fmt: OutputFormat, name: str
+) -> None:
     text = render(backup_report, fmt)
     assert isinstance(text, str)
     golden = GOLDEN / name
@@ -41,4 +47,5 @@ def test_report_matches_golden_file(backup_report: Report, update_golden: bool,
         golden.write_text(text, encoding="utf-8")
     assert golden.exists(), f"missing {golden}; run pytest --update-golden and review it"
     assert text == golden.read_text(encoding="utf-8"), (
-        f"{name} changed; if intended, run pytest --update-golden and review the diff")
+        f"{name} changed; if intended, run pytest --update-golden and review the diff"
+    )

@@ -57,8 +57,10 @@ class Page(HTMLParser):
 
 def audit(name: str, **options: object) -> Report:
     report = run(Options(paths=[SAMPLES / name], as_of=AS_OF, **options))  # type: ignore[arg-type]
-    return dataclasses.replace(report, invocation=invocation(
-        f"residency-audit check sample_configs/{name} --as-of {AS_OF}"))
+    return dataclasses.replace(
+        report,
+        invocation=invocation(f"residency-audit check sample_configs/{name} --as-of {AS_OF}"),
+    )
 
 
 def test_doctolib_report_has_manifest_as_of_picture_and_every_finding() -> None:
@@ -66,8 +68,11 @@ def test_doctolib_report_has_manifest_as_of_picture_and_every_finding() -> None:
     page = Page(html.render(report))
     assert "as of 2026-11-28" in page.words
     hashes = {row[-1] for row in page.rows if row}
-    expected = ({i.sha256 for i in report.inputs} | {p.sha256 for p in report.packs}
-                | {digest for _, digest in report.knowledge})
+    expected = (
+        {i.sha256 for i in report.inputs}
+        | {p.sha256 for p in report.packs}
+        | {digest for _, digest in report.knowledge}
+    )
     assert expected <= hashes
     assert "2026-11-28T09:30:00Z" in page.words
     assert f"residency-audit check sample_configs/doctolib-2021.yaml --as-of {AS_OF}" in page.words
@@ -89,8 +94,10 @@ def test_self_contained_and_printable() -> None:
 def test_waivers_show_approver_and_expiry_and_unverified_facts_are_marked() -> None:
     report = audit("backup-outside-eea.yaml", waivers=FIXTURES / "waivers" / "backup-tia.yaml")
     fact = report.findings[0].facts[0]
-    unverified = dataclasses.replace(report.findings[0], facts=(
-        dataclasses.replace(fact, verified=False), *report.findings[0].facts[1:]))
+    unverified = dataclasses.replace(
+        report.findings[0],
+        facts=(dataclasses.replace(fact, verified=False), *report.findings[0].facts[1:]),
+    )
     report = dataclasses.replace(report, findings=(unverified, *report.findings[1:]))
     page = Page(html.render(report))
     waiver_rows = [row for row in page.rows if "dpo@example.org" in row]
@@ -101,9 +108,11 @@ def test_waivers_show_approver_and_expiry_and_unverified_facts_are_marked() -> N
 
 
 def test_partial_audit_and_stale_knowledge_get_banners() -> None:
-    report = dataclasses.replace(audit("backup-outside-eea.yaml"),
-                                 partial=("AWS: AccessDenied on s3:GetBucketReplication",),
-                                 stale_knowledge=("providers/aws",))
+    report = dataclasses.replace(
+        audit("backup-outside-eea.yaml"),
+        partial=("AWS: AccessDenied on s3:GetBucketReplication",),
+        stale_knowledge=("providers/aws",),
+    )
     page = Page(html.render(report))
     assert {"partial", "stale"} <= set(page.classes)
     assert "Partial audit." in page.words and "AccessDenied" in page.words
@@ -113,9 +122,18 @@ def test_partial_audit_and_stale_knowledge_get_banners() -> None:
 def test_flow_picture_draws_the_report_flows() -> None:
     report = with_flows(audit("doctolib-2021.yaml"))
     text = html.render(report)
-    svg = text[text.index("<svg"):text.index("</svg>")]
-    for label in ("warehouse", "support-desk", "archive", "FR France", "DE Germany",
-                  "US United States", "US law", "FR law", "us-cloud-act"):
+    svg = text[text.index("<svg") : text.index("</svg>")]
+    for label in (
+        "warehouse",
+        "support-desk",
+        "archive",
+        "FR France",
+        "DE Germany",
+        "US United States",
+        "US law",
+        "FR law",
+        "us-cloud-act",
+    ):
         assert label in svg, label
     assert "derived from the findings" not in svg
     rows = Page(text).rows
@@ -125,12 +143,12 @@ def test_flow_picture_draws_the_report_flows() -> None:
 def test_flow_picture_without_flows_is_derived_and_says_so() -> None:
     # a result saved by an older version, or a format that carries no flows
     text = html.render(dataclasses.replace(audit("backup-outside-eea.yaml"), flows=()))
-    svg = text[text.index("<svg"):text.index("</svg>")]
+    svg = text[text.index("<svg") : text.index("</svg>")]
     assert "records-db" in svg and "US United States" in svg and "US law" in svg
     assert "derived from the findings only" in svg
 
 
-@pytest.mark.parametrize("evil", ['<script>alert(1)</script>', '"><img src=x onerror=1>'])
+@pytest.mark.parametrize("evil", ["<script>alert(1)</script>", '"><img src=x onerror=1>'])
 def test_input_text_is_escaped(evil: str, tmp_path: Path) -> None:
     report = audit("backup-outside-eea.yaml")
     finding = dataclasses.replace(report.findings[0], message=evil, component=evil)

@@ -17,8 +17,15 @@ from tests.support.reports import invocation, need, with_flows
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +42,20 @@ def browser():  # type: ignore[no-untyped-def]
         b.close()
 
 
-@pytest.mark.parametrize(("sample", "flows"), [("doctolib-2021.yaml", False),
-                                               ("doctolib-2021.yaml", True),
-                                               ("backup-outside-eea.yaml", False)])
-def test_report_renders_without_console_errors(browser, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                               sample: str, flows: bool) -> None:
+@pytest.mark.parametrize(
+    ("sample", "flows"),
+    [
+        ("doctolib-2021.yaml", False),
+        ("doctolib-2021.yaml", True),
+        ("backup-outside-eea.yaml", False),
+    ],
+)
+def test_report_renders_without_console_errors(
+    browser,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    sample: str,
+    flows: bool,
+) -> None:
     report = run(Options(paths=[SAMPLES / sample], as_of=AS_OF))
     report = dataclasses.replace(report, invocation=invocation())
     if flows:
@@ -48,18 +64,22 @@ def test_report_renders_without_console_errors(browser, tmp_path: Path,  # type:
     path.write_text(html.render(report), encoding="utf-8")
     page = browser.new_page(viewport={"width": 1000, "height": 1400})
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning")
-            else None)
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+    )
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("request", lambda r: problems.append(f"fetched {r.url}")
-            if not r.url.startswith("file:") else None)
+    page.on(
+        "request",
+        lambda r: problems.append(f"fetched {r.url}") if not r.url.startswith("file:") else None,
+    )
     page.goto(path.as_uri())
     assert page.title().startswith("Data residency audit")
     assert page.locator("article.finding").count() == len(report.findings)
     box = page.locator("svg.flowmap").bounding_box()
     assert box is not None and box["width"] > 600 and box["height"] > 100
     assert page.locator("table.hashes tr").count() == 1 + len(report.inputs) + len(
-        report.packs) + len(report.knowledge)
+        report.packs
+    ) + len(report.knowledge)
     ARTIFACTS.mkdir(exist_ok=True)
     name = f"{Path(sample).stem}{'-flows' if flows else ''}.png"
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)

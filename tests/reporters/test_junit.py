@@ -37,8 +37,13 @@ def test_one_case_per_rule_and_component_with_failures_located(tmp_path: Path) -
 
 
 def test_waived_finding_is_skipped_with_its_reason(tmp_path: Path) -> None:
-    report = run(Options(paths=[SAMPLES / "backup-outside-eea.yaml"], as_of=AS_OF,
-                         waivers=FIXTURES / "waivers" / "backup-tia.yaml"))
+    report = run(
+        Options(
+            paths=[SAMPLES / "backup-outside-eea.yaml"],
+            as_of=AS_OF,
+            waivers=FIXTURES / "waivers" / "backup-tia.yaml",
+        )
+    )
     jp, xml = parse(junit.render(report), tmp_path)
     case = next(c for s in xml for c in s if c.name.startswith("GDPR-XFER-01"))
     skipped = [r for r in case.result if isinstance(r, jp.Skipped)]

@@ -23,8 +23,9 @@ from residency_audit.reporters import pdf
 
 def report(timestamp: dt.datetime) -> Report:
     audited = run(Options(paths=[SAMPLES / "backup-outside-eea.yaml"], as_of=AS_OF))
-    return dataclasses.replace(audited, invocation=dataclasses.replace(
-        invocation(), timestamp=timestamp))
+    return dataclasses.replace(
+        audited, invocation=dataclasses.replace(invocation(), timestamp=timestamp)
+    )
 
 
 def test_pdf_is_byte_reproducible_for_the_same_timestamp() -> None:
@@ -42,6 +43,7 @@ def test_pdf_carries_the_json_result(tmp_path: Path) -> None:
         pytest.skip("pdfdetach (Debian poppler-utils) not installed")
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf.render_pdf(report(dt.datetime(2026, 11, 28, tzinfo=dt.UTC))))
-    listing = subprocess.run([pdfdetach, "-list", str(path)], capture_output=True, text=True,
-                             check=True).stdout
+    listing = subprocess.run(
+        [pdfdetach, "-list", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     assert "residency-audit-result.json" in listing

@@ -56,9 +56,13 @@ def test_fingerprints_survive_lines_moving(tmp_path: Path) -> None:
 
     def prints() -> dict[str, tuple[str, int]]:
         results = sarif_of(path)["runs"][0]["results"]
-        return {r["ruleId"]: (r["partialFingerprints"][sarif.FINGERPRINT_KEY],
-                              r["locations"][0]["physicalLocation"]["region"]["startLine"])
-                for r in results}
+        return {
+            r["ruleId"]: (
+                r["partialFingerprints"][sarif.FINGERPRINT_KEY],
+                r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            )
+            for r in results
+        }
 
     path.write_text(BACKUP.read_text())
     before = prints()

@@ -45,8 +45,14 @@ from tests.conftest import AS_OF, FIXTURES, ROOT, SAMPLES
 
 KB = kb_module.default()
 MODEL = load_model(law_ids=KB.laws)
-RANK = {RiskLevel.NONE: 0, RiskLevel.LOW: 1, RiskLevel.MEDIUM: 2, RiskLevel.HIGH: 3,
-        RiskLevel.CRITICAL: 4, RiskLevel.UNKNOWN: 5}
+RANK = {
+    RiskLevel.NONE: 0,
+    RiskLevel.LOW: 1,
+    RiskLevel.MEDIUM: 2,
+    RiskLevel.HIGH: 3,
+    RiskLevel.CRITICAL: 4,
+    RiskLevel.UNKNOWN: 5,
+}
 
 
 def check_json(runner: CliRunner, *args: str) -> dict[str, Any]:
@@ -63,30 +69,57 @@ T = M["period_years"]["value"]
 
 def basis_p(law: str, clear: str, which: str = "value") -> float:
     f = M["bases"][law]
-    return float(f["subject"][which] * f["interest"][which] * f["route"][which]
-                 * f["cannot_resist"][which] * M["clear_text"][clear][which])
+    return float(
+        f["subject"][which]
+        * f["interest"][which]
+        * f["route"][which]
+        * f["cannot_resist"][which]
+        * M["clear_text"][clear][which]
+    )
 
 
 def us_period(clear: str, which: str = "value") -> float:
-    cloud, fisa, eo = (basis_p(law, clear, which)
-                       for law in ("us-cloud-act", "us-fisa-702", "us-eo-12333"))
+    cloud, fisa, eo = (
+        basis_p(law, clear, which) for law in ("us-cloud-act", "us-fisa-702", "us-eo-12333")
+    )
     return float(1 - ((1 - cloud) * (1 - fisa) * (1 - eo)) ** T)
 
 
 def test_doctolib_json_lists_every_flow_with_its_risk(runner: CliRunner) -> None:
     report = check_json(runner, str(SAMPLES / "doctolib-2021.yaml"))
     flows = {f["id"]: f for f in report["flows"]}
-    assert set(flows) == {"booking-app", "booking-db", "booking-db/replica", "booking-db/backup",
-                          "key/third-party-key"}
+    assert set(flows) == {
+        "booking-app",
+        "booking-db",
+        "booking-db/replica",
+        "booking-db/backup",
+        "key/third-party-key",
+    }
     for flow in flows.values():
-        assert {"id", "component", "country", "entity", "jurisdictions",
-                "clear_text_reachable", "risk"} <= set(flow)
-        assert {"level", "p_year", "p_period", "period_years", "threshold", "band",
-                "binding_factor", "factors"} <= set(flow["risk"])
+        assert {
+            "id",
+            "component",
+            "country",
+            "entity",
+            "jurisdictions",
+            "clear_text_reachable",
+            "risk",
+        } <= set(flow)
+        assert {
+            "level",
+            "p_year",
+            "p_period",
+            "period_years",
+            "threshold",
+            "band",
+            "binding_factor",
+            "factors",
+        } <= set(flow["risk"])
     app_risk = flows["booking-app"]["risk"]
     assert app_risk["p_period"] == pytest.approx(us_period("reachable"), rel=1e-5)
-    assert app_risk["band"] == pytest.approx([us_period("reachable", "low"),
-                                              us_period("reachable", "high")], rel=1e-5)
+    assert app_risk["band"] == pytest.approx(
+        [us_period("reachable", "low"), us_period("reachable", "high")], rel=1e-5
+    )
     assert (app_risk["period_years"], app_risk["threshold"]) == (5, 0.1)
     assert app_risk["level"] == "low"  # 0.31 % < 1 % (medium_from x threshold)
     # FISA 702 is the largest basis; its smallest factor is the authorities' interest.
@@ -97,8 +130,9 @@ def test_doctolib_json_lists_every_flow_with_its_risk(runner: CliRunner) -> None
     assert flows["key/third-party-key"]["risk"]["level"] == "none"
     factors = app_risk["factors"]
     assert len(factors) == 3 * 5
-    assert all(x["justification"] and x["origin"].startswith("risk/default-model.yaml:")
-               for x in factors)
+    assert all(
+        x["justification"] and x["origin"].startswith("risk/default-model.yaml:") for x in factors
+    )
 
 
 def test_sovereign_sample_flows_have_no_foreign_law_basis(runner: CliRunner) -> None:
@@ -115,19 +149,25 @@ def test_override_raises_a_flow_above_the_threshold_and_is_cited(runner: CliRunn
     path = FIXTURES / "risk" / "override-interest.yaml"
     report = check_json(runner, str(path))
     flow = next(f for f in report["flows"] if f["id"] == "records-db")
-    fisa = (0.9 * 0.5 * 0.3 * 0.8 * 1.0)  # subject, overridden interest, route, cannot_resist
+    fisa = 0.9 * 0.5 * 0.3 * 0.8 * 1.0  # subject, overridden interest, route, cannot_resist
     cloud, eo = basis_p("us-cloud-act", "reachable"), basis_p("us-eo-12333", "reachable")
     assert flow["risk"]["p_period"] == pytest.approx(
-        1 - ((1 - fisa) * (1 - cloud) * (1 - eo)) ** T, rel=1e-5)
+        1 - ((1 - fisa) * (1 - cloud) * (1 - eo)) ** T, rel=1e-5
+    )
     assert flow["risk"]["level"] == "high"
-    interest = next(x for x in flow["risk"]["factors"]
-                    if (x["basis"], x["factor"]) == ("us-fisa-702", "interest"))
-    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1)
-                if "- factor: interest" in t)
+    interest = next(
+        x
+        for x in flow["risk"]["factors"]
+        if (x["basis"], x["factor"]) == ("us-fisa-702", "interest")
+    )
+    line = next(
+        i for i, t in enumerate(path.read_text().splitlines(), 1) if "- factor: interest" in t
+    )
     assert interest["overridden"] and interest["origin"] == f"{path}:{line}:7"
     assert "senior officials" in interest["justification"]
-    found = [(f["rule_id"], f["component"]) for f in report["findings"]
-             if f["rule_id"] == "RISK-PROB-01"]
+    found = [
+        (f["rule_id"], f["component"]) for f in report["findings"] if f["rule_id"] == "RISK-PROB-01"
+    ]
     assert found == [("RISK-PROB-01", "records-db")]  # `web` keeps the default interest
     finding = next(f for f in report["findings"] if f["rule_id"] == "RISK-PROB-01")
     assert finding["severity"] == "high"  # medium, one level up for health data
@@ -153,12 +193,18 @@ def test_invalid_overrides_are_input_errors_at_their_place(runner: CliRunner) ->
     def at(text: str) -> int:
         return next(i for i, t in enumerate(lines, 1) if text in t)
 
-    assert f"{path}:{at('us-fisa-701')}:14: error: risk.overrides[0].basis: unknown law id" \
+    assert (
+        f"{path}:{at('us-fisa-701')}:14: error: risk.overrides[0].basis: unknown law id"
         in result.stderr
-    assert f"{path}:{at('[wbe]')}:15: error: risk.overrides[1].flows[0]: no flow or component " \
-           "'wbe' (known: web)" in result.stderr
-    assert f"{path}:{at('factor: cannot_resist')}:7: error: risk.overrides[2]: need 0 <= low" \
+    )
+    assert (
+        f"{path}:{at('[wbe]')}:15: error: risk.overrides[1].flows[0]: no flow or component "
+        "'wbe' (known: web)" in result.stderr
+    )
+    assert (
+        f"{path}:{at('factor: cannot_resist')}:7: error: risk.overrides[2]: need 0 <= low"
         in result.stderr
+    )
 
 
 # -- guardrail: the model annotates, it never removes a finding ---------------------------------
@@ -183,25 +229,37 @@ def model_variant(tmp_path: Path, factor_value: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("sample", ["doctolib-2021.yaml", "health-data-hub-2020.yaml",
-                                    "backup-outside-eea.yaml", "sovereign-hospital.yaml"])
-def test_no_model_removes_or_softens_a_finding(tmp_path: Path, runner: CliRunner,
-                                               sample: str) -> None:
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "doctolib-2021.yaml",
+        "health-data-hub-2020.yaml",
+        "backup-outside-eea.yaml",
+        "sovereign-hospital.yaml",
+    ],
+)
+def test_no_model_removes_or_softens_a_finding(
+    tmp_path: Path, runner: CliRunner, sample: str
+) -> None:
     def findings(*extra: str) -> set[tuple[str, str, int, str]]:
         report = check_json(runner, str(SAMPLES / sample), *extra)
-        return {(f["rule_id"], f["severity"], f["location"]["line"], f["component"] or "")
-                for f in report["findings"] if f["rule_id"] != "RISK-PROB-01"}
+        return {
+            (f["rule_id"], f["severity"], f["location"]["line"], f["component"] or "")
+            for f in report["findings"]
+            if f["rule_id"] != "RISK-PROB-01"
+        }
 
     default = findings()
     for value in ("0.0", "1.0"):
         assert findings("--risk-model", str(model_variant(tmp_path, value))) == default
     # A zero-probability model still leaves clear-text exposure a finding (EDPB use case 6).
-    zero = check_json(runner, str(SAMPLES / sample), "--risk-model",
-                      str(model_variant(tmp_path, "0.0")))
-    exposed = {f["id"] for f in zero["flows"]
-               if f["clear_text_reachable"] and f["jurisdictions"]}
-    flagged = {f["message"].split(":")[0] for f in zero["findings"]
-               if f["rule_id"] == "RISK-CLEAR-01"}
+    zero = check_json(
+        runner, str(SAMPLES / sample), "--risk-model", str(model_variant(tmp_path, "0.0"))
+    )
+    exposed = {f["id"] for f in zero["flows"] if f["clear_text_reachable"] and f["jurisdictions"]}
+    flagged = {
+        f["message"].split(":")[0] for f in zero["findings"] if f["rule_id"] == "RISK-CLEAR-01"
+    }
     labels = {f["label"] for f in zero["flows"] if f["id"] in exposed}
     assert flagged == labels
 
@@ -220,9 +278,13 @@ def regions(provider: str, countries: list[str] | None = None) -> list[str]:
 
 
 @st.composite
-def deployments(draw: st.DrawFn, providers: Sequence[str], countries: list[str] | None = None,
-                key_countries: Sequence[str | None] | None = None,
-                holders: Sequence[str | None] = KEY_HOLDERS) -> Deployment:
+def deployments(
+    draw: st.DrawFn,
+    providers: Sequence[str],
+    countries: list[str] | None = None,
+    key_countries: Sequence[str | None] | None = None,
+    holders: Sequence[str | None] = KEY_HOLDERS,
+) -> Deployment:
     provider = draw(st.sampled_from(providers))
     places = regions(provider, countries)
     parent = KB.providers[provider].parent
@@ -230,33 +292,65 @@ def deployments(draw: st.DrawFn, providers: Sequence[str], countries: list[str] 
     for i in range(draw(st.integers(1, 3))):
         key_id = f"k{i}" if draw(st.booleans()) else None
         if key_id:
-            keys.append(Key(
-                id=key_id, encryption=draw(st.sampled_from(list(EncryptionSide))),
-                management=draw(st.sampled_from(list(KeyManagement))),
-                holder=draw(st.sampled_from(holders)),
-                country=draw(st.sampled_from(key_countries or ["FR", "DE", "US", None])),
-                provider_can_use=draw(st.sampled_from([None, True, False]))))
-        copies = tuple(Copy(kind=draw(st.sampled_from(list(CopyKind))),
-                            region=draw(st.sampled_from(places)))
-                       for _ in range(draw(st.integers(0, 2))))
-        components.append(Component(
-            id=f"c{i}", provider=provider, region=draw(st.sampled_from(places)),
-            kind=draw(st.sampled_from([ComponentKind.DATASTORE, ComponentKind.COMPUTE,
-                                       ComponentKind.BACKUP])),
-            operator=draw(st.sampled_from(["host", None])),
-            clear_text_processing=draw(st.sampled_from([None, True, False])),
-            key=key_id, copies=copies))
-    support = tuple(Access(id=f"a{i}", kind=AccessKind.SUPPORT, entity="host",
-                           country=draw(st.sampled_from(countries or EEA)),
-                           clear_text=draw(st.sampled_from([None, True, False])))
-                    for i in range(draw(st.integers(0, 2))))
+            keys.append(
+                Key(
+                    id=key_id,
+                    encryption=draw(st.sampled_from(list(EncryptionSide))),
+                    management=draw(st.sampled_from(list(KeyManagement))),
+                    holder=draw(st.sampled_from(holders)),
+                    country=draw(st.sampled_from(key_countries or ["FR", "DE", "US", None])),
+                    provider_can_use=draw(st.sampled_from([None, True, False])),
+                )
+            )
+        copies = tuple(
+            Copy(kind=draw(st.sampled_from(list(CopyKind))), region=draw(st.sampled_from(places)))
+            for _ in range(draw(st.integers(0, 2)))
+        )
+        components.append(
+            Component(
+                id=f"c{i}",
+                provider=provider,
+                region=draw(st.sampled_from(places)),
+                kind=draw(
+                    st.sampled_from(
+                        [ComponentKind.DATASTORE, ComponentKind.COMPUTE, ComponentKind.BACKUP]
+                    )
+                ),
+                operator=draw(st.sampled_from(["host", None])),
+                clear_text_processing=draw(st.sampled_from([None, True, False])),
+                key=key_id,
+                copies=copies,
+            )
+        )
+    support = tuple(
+        Access(
+            id=f"a{i}",
+            kind=AccessKind.SUPPORT,
+            entity="host",
+            country=draw(st.sampled_from(countries or EEA)),
+            clear_text=draw(st.sampled_from([None, True, False])),
+        )
+        for i in range(draw(st.integers(0, 2)))
+    )
     return Deployment(
-        schema_version=1, name="generated", controller="clinic",
+        schema_version=1,
+        name="generated",
+        controller="clinic",
         data=Data(categories=(DataCategory.HEALTH,), health_context=HealthContext.CARE),
-        parties=(Party("clinic", "Clinic SAS", Role.CONTROLLER, "FR"),
-                 Party("host", "Host entity", Role.PROCESSOR,
-                       draw(st.sampled_from([parent.country, "IE", "LU"])), provider=provider)),
-        components=tuple(components), keys=tuple(keys), access=support)
+        parties=(
+            Party("clinic", "Clinic SAS", Role.CONTROLLER, "FR"),
+            Party(
+                "host",
+                "Host entity",
+                Role.PROCESSOR,
+                draw(st.sampled_from([parent.country, "IE", "LU"])),
+                provider=provider,
+            ),
+        ),
+        components=tuple(components),
+        keys=tuple(keys),
+        access=support,
+    )
 
 
 def risks(d: Deployment) -> dict[str, FlowRisk]:
@@ -270,24 +364,41 @@ def not_higher(after: FlowRisk, before: FlowRisk) -> bool:
         return False
     assert after.p_period is not None and before.p_period is not None
     assert after.band is not None and before.band is not None
-    return (RANK[after.level] <= RANK[before.level] and after.p_period <= before.p_period
-            and after.band[1] <= before.band[1])
+    return (
+        RANK[after.level] <= RANK[before.level]
+        and after.p_period <= before.p_period
+        and after.band[1] <= before.band[1]
+    )
 
 
-PROPERTY = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
-ALL_PROVIDERS = sorted(p for p in ("aws", "azure", "gcp", "alibaba", "ovhcloud", "outscale",
-                                   "scaleway") if p in KB.region_blocks)
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ALL_PROVIDERS = sorted(
+    p
+    for p in ("aws", "azure", "gcp", "alibaba", "ovhcloud", "outscale", "scaleway")
+    if p in KB.region_blocks
+)
 
 
 @PROPERTY
 @given(deployments(ALL_PROVIDERS), st.sampled_from(EEA))
 def test_moving_keys_to_a_customer_hsm_in_the_eea_never_raises_a_flow(
-        d: Deployment, country: str) -> None:
-    moved = dataclasses.replace(d, keys=tuple(
-        Key(id=k.id, encryption=EncryptionSide.CLIENT_SIDE, management=KeyManagement.CUSTOMER_HELD,
-            holder="clinic", country=country, hsm=Hsm("clinic", country), provider_can_use=False)
-        for k in d.keys))
+    d: Deployment, country: str
+) -> None:
+    moved = dataclasses.replace(
+        d,
+        keys=tuple(
+            Key(
+                id=k.id,
+                encryption=EncryptionSide.CLIENT_SIDE,
+                management=KeyManagement.CUSTOMER_HELD,
+                holder="clinic",
+                country=country,
+                hsm=Hsm("clinic", country),
+                provider_can_use=False,
+            )
+            for k in d.keys
+        ),
+    )
     before, after = risks(d), risks(moved)
     for flow_id, risk in after.items():
         if flow_id in before:
@@ -297,28 +408,51 @@ def test_moving_keys_to_a_customer_hsm_in_the_eea_never_raises_a_flow(
     # Where the provider held the keys and processes nothing in clear, the move must help.
     for c in d.components:
         key = d.key(c.key)
-        if key is None or key.management not in PROVIDER_KMS or \
-                c.clear_text_processing is not False:
+        if (
+            key is None
+            or key.management not in PROVIDER_KMS
+            or c.clear_text_processing is not False
+        ):
             continue
-        stored = [flow_id for flow_id, risk in before.items()
-                  if (flow_id == c.id or flow_id.startswith(f"{c.id}/"))
-                  and risk.p_period not in (None, 0.0)]
+        stored = [
+            flow_id
+            for flow_id, risk in before.items()
+            if (flow_id == c.id or flow_id.startswith(f"{c.id}/"))
+            and risk.p_period not in (None, 0.0)
+        ]
         for flow_id in stored:
             assert after[flow_id].p_period < before[flow_id].p_period, flow_id  # type: ignore[operator]
 
 
 @PROPERTY
-@given(deployments(ALL_PROVIDERS), st.sampled_from(NON_ADEQUATE), st.booleans(),
-       st.sampled_from([None, True, False]))
+@given(
+    deployments(ALL_PROVIDERS),
+    st.sampled_from(NON_ADEQUATE),
+    st.booleans(),
+    st.sampled_from([None, True, False]),
+)
 def test_support_access_from_a_non_adequate_country_never_lowers_risk(
-        d: Deployment, country: str, own_vendor: bool, clear: bool | None) -> None:
+    d: Deployment, country: str, own_vendor: bool, clear: bool | None
+) -> None:
     assert not KB.in_eea(country, AS_OF) and not KB.generally_adequate(country, AS_OF)
     parties = d.parties
     if own_vendor:
-        parties += (Party("vendor", "Vendor", Role.SUB_PROCESSOR, country,
-                          parent=Parent("Vendor Holding", country)),)
-    access = Access(id="offshore", kind=AccessKind.SUPPORT, entity="vendor" if own_vendor
-                    else "host", country=country, clear_text=clear)
+        parties += (
+            Party(
+                "vendor",
+                "Vendor",
+                Role.SUB_PROCESSOR,
+                country,
+                parent=Parent("Vendor Holding", country),
+            ),
+        )
+    access = Access(
+        id="offshore",
+        kind=AccessKind.SUPPORT,
+        entity="vendor" if own_vendor else "host",
+        country=country,
+        clear_text=clear,
+    )
     widened = dataclasses.replace(d, parties=parties, access=(*d.access, access))
     before, after = risks(d), risks(widened)
     for flow_id, risk in before.items():
@@ -331,9 +465,14 @@ def test_support_access_from_a_non_adequate_country_never_lowers_risk(
         assert max(r.p_period for r in after.values() if r.p_period is not None) >= max(known)
 
 
-EU_PROVIDERS = sorted(p.id for p in KB.providers.values()
-                      if p.eu_controlled and KB.in_eea(p.parent.country, AS_OF)
-                      and p.id in KB.region_blocks and regions(p.id, EEA))
+EU_PROVIDERS = sorted(
+    p.id
+    for p in KB.providers.values()
+    if p.eu_controlled
+    and KB.in_eea(p.parent.country, AS_OF)
+    and p.id in KB.region_blocks
+    and regions(p.id, EEA)
+)
 
 
 @PROPERTY
@@ -357,8 +496,22 @@ def test_json_is_byte_identical_across_runs_and_hash_seeds() -> None:
     def run(seed: str) -> bytes:
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
         return subprocess.run(
-            [sys.executable, "-m", "residency_audit", "check", "sample_configs", "-f", "json",
-             "--as-of", str(AS_OF)], cwd=ROOT, env=env, capture_output=True, check=False).stdout
+            [
+                sys.executable,
+                "-m",
+                "residency_audit",
+                "check",
+                "sample_configs",
+                "-f",
+                "json",
+                "--as-of",
+                str(AS_OF),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            check=False,
+        ).stdout
 
     first = run("1")
     assert json.loads(first)["flows"]

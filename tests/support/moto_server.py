@@ -31,16 +31,22 @@ def moto_endpoint() -> Iterator[str]:
 
 def aws_env(endpoint: str) -> dict[str, str]:
     """Dummy credentials and the endpoint, isolated from the user's AWS configuration."""
-    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-west-3",
-            "AWS_ENDPOINT_URL": endpoint, "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-3",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
 
 
 def post(endpoint: str, path: str, body: bytes = b"") -> None:
     # text/plain: werkzeug would parse a form body away from moto's `request.data`
-    request = urllib.request.Request(endpoint + path, data=body, method="POST",
-                                     headers={"Content-Type": "text/plain"})
+    request = urllib.request.Request(
+        endpoint + path, data=body, method="POST", headers={"Content-Type": "text/plain"}
+    )
     urllib.request.urlopen(request)
 
 

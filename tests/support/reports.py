@@ -18,8 +18,10 @@ from residency_audit.model import (
 TIMESTAMP = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
 
 
-def invocation(command: str = "residency-audit check deploy.yaml --as-of 2026-11-28",
-               fail_on: Severity | None = Severity.HIGH) -> Invocation:
+def invocation(
+    command: str = "residency-audit check deploy.yaml --as-of 2026-11-28",
+    fail_on: Severity | None = Severity.HIGH,
+) -> Invocation:
     return Invocation(command, TIMESTAMP, fail_on)
 
 
@@ -29,17 +31,60 @@ def with_flows(report: Report) -> Report:
     deployment = report.findings[0].deployment if report.findings else "hub"
     span = Span("deploy.yaml", 12, 5)
     flows = (
-        Flow("hub/warehouse/storage", deployment, "storage", "warehouse", "FR",
-             "Microsoft Ireland Operations Ltd", "US", ("us-cloud-act", "us-fisa-702"), True, span),
-        Flow("hub/warehouse/replica", deployment, "replica", "warehouse", "DE",
-             "Microsoft Ireland Operations Ltd", "US", ("us-cloud-act", "us-fisa-702"), True, span),
-        Flow("hub/support/access", deployment, "access", "support-desk", "US",
-             "Microsoft Corporation", "US", ("us-cloud-act",), True, span),
-        Flow("hub/archive/storage", deployment, "storage", "archive", "FR", "OVH SAS", "FR", (),
-             False, span),
+        Flow(
+            "hub/warehouse/storage",
+            deployment,
+            "storage",
+            "warehouse",
+            "FR",
+            "Microsoft Ireland Operations Ltd",
+            "US",
+            ("us-cloud-act", "us-fisa-702"),
+            True,
+            span,
+        ),
+        Flow(
+            "hub/warehouse/replica",
+            deployment,
+            "replica",
+            "warehouse",
+            "DE",
+            "Microsoft Ireland Operations Ltd",
+            "US",
+            ("us-cloud-act", "us-fisa-702"),
+            True,
+            span,
+        ),
+        Flow(
+            "hub/support/access",
+            deployment,
+            "access",
+            "support-desk",
+            "US",
+            "Microsoft Corporation",
+            "US",
+            ("us-cloud-act",),
+            True,
+            span,
+        ),
+        Flow(
+            "hub/archive/storage",
+            deployment,
+            "storage",
+            "archive",
+            "FR",
+            "OVH SAS",
+            "FR",
+            (),
+            False,
+            span,
+        ),
     )
-    countries = (CountryStatus("DE", "Germany", "eea"), CountryStatus("FR", "France", "eea"),
-                 CountryStatus("US", "United States", "partially-adequate"))
+    countries = (
+        CountryStatus("DE", "Germany", "eea"),
+        CountryStatus("FR", "France", "eea"),
+        CountryStatus("US", "United States", "partially-adequate"),
+    )
     return dataclasses.replace(report, flows=flows, countries=countries)
 
 
