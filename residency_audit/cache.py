@@ -57,9 +57,9 @@ def cached(kind: str, contents: Iterable[tuple[str, bytes]], build: Callable[[],
         import tempfile
 
         where.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with tempfile.NamedTemporaryFile(dir=where, delete=False, suffix=".tmp") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, path)
+        with tempfile.NamedTemporaryFile(dir=where, delete=False, suffix=".tmp") as temporary:
+            pickle.dump(value, temporary, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary.name, path)
     except OSError:  # read-only home, full disk: the run is just slower
         pass
     return value

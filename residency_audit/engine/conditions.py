@@ -114,7 +114,9 @@ class ConditionParser:
                 "or {field: PATH, OPERATOR: VALUE}",
             )
             return None
-        keys = {k.value: (k, v) for k, v in node.value if isinstance(k, ScalarNode)}
+        keys: dict[str, tuple[Node, Node]] = {
+            k.value: (k, v) for k, v in node.value if isinstance(k, ScalarNode)
+        }
         for word, cls in (("all", All), ("any", AnyOf)):
             if word in keys:
                 if len(keys) != 1:

@@ -8,7 +8,7 @@ cite them. A new operator is a class here, an entry in OPERATORS and a test.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -161,11 +161,14 @@ class CountryTest:
             )
             return bool(general)
 
-        tests = {
+        def eea_or_adequate() -> bool:
+            return eea() or adequate()
+
+        tests: dict[str, Callable[[], bool]] = {
             "in_eea": eea,
             "in_eu": eu,
             "adequate": adequate,
-            "eea_or_adequate": lambda: eea() or adequate(),
+            "eea_or_adequate": eea_or_adequate,
         }
         return tests[self.test]() is argument, facts
 

@@ -263,7 +263,7 @@ class _Builder:
         return dict(self._common)
 
     def _build_common(self) -> dict[str, Fact]:
-        d, f = self.d, {}
+        d, f = self.d, dict[str, Fact]()
         self.put(f, "deployment.name", d.name, "name")
         self.put(f, "data.categories", [c.value for c in d.data.categories], "data.categories")
         self.derived(f, "data.special_category", d.data.special_category, "from data.categories")

@@ -10,7 +10,7 @@ from residency_audit.errors import InputError
 from residency_audit.format.convert import INVALID, Converter
 from residency_audit.hostnames import hostname_problem
 from residency_audit.loader import Document, load_document
-from residency_audit.model import Deployment, Diagnostic, Span
+from residency_audit.model import Access, Component, Deployment, Diagnostic, Key, Party, Span
 
 SCHEMA_VERSION = 1
 
@@ -28,10 +28,12 @@ def parse_deployment(document: Document) -> Deployment:
             "empty file; expected a deployment (see `residency-audit schema`)",
         )
     converter = Converter(document.path)
-    deployment = converter.mapping(document.root, Deployment, "")
-    if deployment is INVALID:
+    converted = converter.mapping(document.root, Deployment, "")
+    if converted is INVALID:
         raise InputError(sorted(converter.diagnostics))
-    deployment = dataclasses.replace(deployment, path=document.path, locations=converter.locations)
+    deployment: Deployment = dataclasses.replace(
+        converted, path=document.path, locations=converter.locations
+    )
     problems = sorted(check_references(deployment))
     if problems:
         raise InputError(problems)
@@ -48,12 +50,13 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
             f"schema_version {d.schema_version} is not supported; this tool reads "
             f"version {SCHEMA_VERSION}",
         )
-    for label, items in (
+    identified: tuple[tuple[str, tuple[Party | Component | Key | Access, ...]], ...] = (
         ("parties", d.parties),
         ("components", d.components),
         ("keys", d.keys),
         ("access", d.access),
-    ):
+    )
+    for label, items in identified:
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.id in seen:

@@ -350,6 +350,7 @@ def plain_value(node: Node, depth: int = 0, budget: list[int] | None = None) -> 
         return {k.value: plain_value(v, depth + 1, budget) for k, v in node.value}
     if isinstance(node, SequenceNode):
         return [plain_value(v, depth + 1, budget) for v in node.value]
+    assert isinstance(node, ScalarNode)
     text = node.value
     if node.style:  # quoted or block scalar: always a string (plain style is None or '')
         return text

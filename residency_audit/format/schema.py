@@ -56,11 +56,11 @@ def _type(kind: Any, definitions: dict[str, Any]) -> dict[str, Any]:
             "type": "object",
             "additionalProperties": _type(typing.get_args(kind)[1], definitions),
         }
-    elif is_dataclass(kind):
+    elif isinstance(kind, type) and is_dataclass(kind):
         name = kind.__name__
         if name not in definitions:
             definitions[name] = {}
-            definitions[name] = _object(kind, definitions)  # type: ignore[arg-type]
+            definitions[name] = _object(kind, definitions)
         schema = {"$ref": f"#/definitions/{name}"}
     elif isinstance(kind, type) and issubclass(kind, Enum):
         schema = {"type": "string", "enum": [m.value for m in kind]}
@@ -75,5 +75,5 @@ def _type(kind: Any, definitions: dict[str, Any]) -> dict[str, Any]:
     else:
         schema = {"type": "string"}
     if optional and "$ref" not in schema:
-        schema = {**schema, "type": [schema["type"], "null"]} if "type" in schema else schema
+        schema = {**schema, "type": [str(schema["type"]), "null"]} if "type" in schema else schema
     return schema
