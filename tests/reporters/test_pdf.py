@@ -1,5 +1,6 @@
-"""PDF of the evidence report (optional extra `pdf`, weasyprint). This test skips when weasyprint
-is absent, in CI too: the extra is optional and the HTML it lays out is tested on its own."""
+"""PDF of the evidence report (optional extra `pdf`, weasyprint). The test command installs the
+extra and Debian's poppler-utils, so in CI these tests fail when either is missing; elsewhere
+they skip with the reason."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import pytest
 
 from residency_audit.model import Report
 from residency_audit.pipeline import Options, run
-from tests.conftest import AS_OF, SAMPLES
-from tests.support.reports import invocation
+from tests.conftest import AS_OF, SAMPLES, in_ci
+from tests.support.reports import invocation, need
 
-pytest.importorskip("weasyprint", reason="optional extra: pip install -e '.[pdf]'")
+need("weasyprint", "optional extra pdf: pip install -e '.[pdf]'")
 
 from residency_audit.reporters import pdf
 
@@ -40,7 +41,10 @@ def test_pdf_is_byte_reproducible_for_the_same_timestamp() -> None:
 def test_pdf_carries_the_json_result(tmp_path: Path) -> None:
     pdfdetach = shutil.which("pdfdetach")
     if pdfdetach is None:
-        pytest.skip("pdfdetach (Debian poppler-utils) not installed")
+        message = "pdfdetach (Debian poppler-utils) not installed"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf.render_pdf(report(dt.datetime(2026, 11, 28, tzinfo=dt.UTC))))
     listing = subprocess.run(
