@@ -19,7 +19,7 @@ from tests.support.reports import invocation, need
 
 need("weasyprint", "optional extra pdf: pip install -e '.[pdf]'")
 
-from residency_audit.reporters import pdf
+from residency_audit.reporters import pdf  # noqa: E402 - only once weasyprint is known present
 
 
 def report(timestamp: dt.datetime) -> Report:
