@@ -6,8 +6,6 @@ Heavy modules (boto3, dnspython, rich on non-terminals) are imported inside the 
 need them, so `check` starts fast in CI and pre-commit.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import datetime as dt
 import functools
