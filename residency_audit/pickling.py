@@ -50,12 +50,12 @@ def _speed_up(cls: type) -> None:
         get = attrgetter(*names)
 
         def __getstate__(self: Any) -> tuple[Any, ...]:
-            return get(self)  # type: ignore[no-any-return]
+            return get(self)
 
     def __setstate__(self: Any, state: Any) -> None:
         for name, value in zip(names, state, strict=False):
             setter(self, name, value)
 
-    cls.__getstate__ = __getstate__  # type: ignore[attr-defined]
-    cls.__setstate__ = __setstate__  # type: ignore[attr-defined]
+    setattr(cls, "__getstate__", __getstate__)  # noqa: B010 (mypy: methods are read-only)
+    setattr(cls, "__setstate__", __setstate__)  # noqa: B010
     _DONE.add(cls)
