@@ -83,7 +83,9 @@ def main(count: int) -> None:
         return rego.query("x = data.residency.deny")
 
     rego_findings = sum(len(opa(d).binding("x")) for d in plain[:50])  # type: ignore[attr-defined]
-    ours_findings = sum(len(audit(m, rules, kb=knowledge, as_of=AS_OF)) for m in models[:50])
+    ours_findings = sum(
+        len(audit(m, rules, kb=knowledge, as_of=AS_OF).findings) for m in models[:50]
+    )
     ours = per_document(lambda m: audit(m, rules, kb=knowledge, as_of=AS_OF), models)
     ours_with_model = per_document(
         lambda d: audit(parse_deployment(d), rules, kb=knowledge, as_of=AS_OF), documents

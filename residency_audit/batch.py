@@ -11,6 +11,7 @@ that holds a lock can deadlock the child.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -45,6 +46,7 @@ def _start(options: Options) -> None:
     """Worker initialiser: load the knowledge base, rules and risk model once per worker."""
     global _auditor
     _auditor = Auditor.load(options)
+    gc.disable()  # a worker only audits files: see pipeline.collector_paused
 
 
 def _audit(path: Path) -> FileResult:

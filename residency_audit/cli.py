@@ -6,11 +6,10 @@ Heavy modules (boto3, dnspython, rich on non-terminals) are imported inside the 
 need them, so `check` starts fast in CI and pre-commit.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import os
 import sys
 import traceback
@@ -255,6 +254,8 @@ def check(
         )
     )
     report = dataclasses.replace(report, invocation=started)
+    # The report lives until exit: spare the collector from rescanning it while rendering.
+    gc.freeze()
     if report.errors:  # on stderr whatever the format, so machine output stays parsable
         from residency_audit.reporters.text import error_lines
 
@@ -327,6 +328,9 @@ def _emit(
 
         terminal.show(report, Console(highlight=False), threshold)
         return
+    if fmt is OutputFormat.JSON:  # streamed: a batch's JSON result can be gigabytes
+        _stream_json(report, target)
+        return
     from residency_audit.reporters import render
 
     content = render(report, fmt)
@@ -338,6 +342,27 @@ def _emit(
         return
     try:
         target.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
+
+
+def _stream_json(report: Report, target: Path | None) -> None:
+    import io
+
+    from residency_audit.reporters import json as json_result
+
+    if target is None:
+        sys.stdout.flush()
+        out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+        try:
+            json_result.write(report, out)
+            out.flush()
+        finally:
+            out.detach()  # leave stdout open
+        return
+    try:
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            json_result.write(report, handle)
     except OSError as exc:
         raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,6 +134,22 @@ class Auditor:
         return out
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No automatic garbage collection during an audit. Auditing a file creates no reference
+    cycles (reference counting frees everything), but the collector would rescan the growing
+    results every few thousand allocations: a third of a batch's CPU time."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@collector_paused()
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     """Audit every deployment file under `options.paths`. Files with input errors are reported
     in `Report.errors`; the others are still audited."""

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from residency_audit.errors import KnowledgeBaseError
 from residency_audit.format.convert import INVALID, Converter, suggestion
@@ -31,9 +31,11 @@ from residency_audit.kb.entries import (
     RegionBlock,
     RegionsFile,
 )
-from residency_audit.kb.network import NetworkKnowledge, load_network
 from residency_audit.loader import load_document
 from residency_audit.model import Fact, Span
+
+if TYPE_CHECKING:  # imported on first use: only DNS attribution needs it (start-up time)
+    from residency_audit.kb.network import NetworkKnowledge
 
 DATA_DIR = Path(__file__).parent / "data"
 STALE_AFTER_DAYS = 183
@@ -195,6 +197,8 @@ class KnowledgeBase:
         """CDN/anycast edges and published IP ranges, read on first use (the snapshots are
         large and only DNS attribution needs them); `network().files` lists what was read."""
         if self._network is None:
+            from residency_audit.kb.network import load_network
+
             self._network = load_network(self.directory, self.providers)
         return self._network
 

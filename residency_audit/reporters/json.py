@@ -8,8 +8,9 @@ deliberately not part of the result: the evidence formats show it.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
-from typing import Any
+from typing import Any, TextIO
 
 from residency_audit.model import (
     Check,
@@ -35,6 +36,15 @@ from residency_audit.risk.assess import BasisRisk, FactorValue, FlowRisk, RiskLe
 
 def to_dict(report: Report) -> dict[str, Any]:
     return {
+        **_skeleton(report),
+        "findings": [finding_dict(f) for f in report.findings],
+        "flows": [flow_dict(f) for f in report.flows],
+    }
+
+
+def _skeleton(report: Report) -> dict[str, Any]:
+    """The result with empty `findings` and `flows` (key order as in the result)."""
+    return {
         "tool": {"name": "residency-audit", "version": report.tool_version},
         "as_of": report.as_of.isoformat(),
         "complete": not report.partial and not report.errors,
@@ -58,11 +68,11 @@ def to_dict(report: Report) -> dict[str, Any]:
             "stale": list(report.stale_knowledge),
             "unverified_used": list(report.unverified_knowledge),
         },
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": [],
         "risk_model": None
         if report.risk_model is None
         else {"path": report.risk_model[0], "sha256": report.risk_model[1]},
-        "flows": [flow_dict(f) for f in report.flows],
+        "flows": [],
         "errors": [
             {
                 "path": e.span.path,
@@ -238,7 +248,37 @@ def _plain(value: Any) -> Any:
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    write(report, out)
+    return out.getvalue()
+
+
+def write(report: Report, out: TextIO) -> None:
+    """`json.dumps(to_dict(report), indent=2)` and a newline, written piece by piece: findings
+    and flows are turned into text one at a time, never all at once (the JSON result of a
+    10,000-file batch is gigabytes)."""
+    head = json.dumps(_skeleton(report), indent=2, ensure_ascii=False)
+    lists = {
+        "findings": (_nested(finding_dict(f)) for f in report.findings),
+        "flows": (_nested(flow_dict(f)) for f in report.flows),
+    }
+    for key, texts in lists.items():
+        # At the top level, so at two spaces: nested keys are indented more, and a string
+        # cannot hold a raw newline.
+        before, head = head.split(f'\n  "{key}": []', 1)
+        out.write(f'{before}\n  "{key}": [')
+        separator = ""
+        for text in texts:
+            out.write(f"{separator}\n    {text}")
+            separator = ","
+        out.write("\n  ]" if separator else "]")
+    out.write(head)
+    out.write("\n")
+
+
+def _nested(item: dict[str, Any]) -> str:
+    """An item of a top-level list, as `json.dumps(..., indent=2)` writes it there."""
+    return json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
 
 
 # -- reading a result back -----------------------------------------------------------------------

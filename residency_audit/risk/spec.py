@@ -133,7 +133,19 @@ class RiskModel:
 
 def load_model(path: Path | None = None, *, law_ids: Iterable[str] = ()) -> RiskModel:
     """Read and validate a model file (the bundled one when `path` is None). Laws the model
-    lists must be knowledge-base ids when `law_ids` is given."""
+    lists must be knowledge-base ids when `law_ids` is given. The bundled model comes from the
+    parse cache when neither its bytes nor the law ids changed (a user's file is always read)."""
+    if path is not None:
+        return parse_model(path, law_ids=law_ids)
+    from residency_audit import cache
+
+    ids = sorted(law_ids)
+    contents = [(DEFAULT_DISPLAY, DEFAULT_PATH.read_bytes()), ("law ids", "\0".join(ids).encode())]
+    return cache.cached("risk-model", contents, lambda: parse_model(None, law_ids=ids))
+
+
+def parse_model(path: Path | None, *, law_ids: Iterable[str] = ()) -> RiskModel:
+    """`load_model` without the cache."""
     display = DEFAULT_DISPLAY if path is None else str(path)
     try:
         document = load_document(path or DEFAULT_PATH, display)
