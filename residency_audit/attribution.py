@@ -14,12 +14,13 @@ Otherwise the location stays unknown (None), never guessed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 
 from residency_audit.kb import KnowledgeBase
 from residency_audit.kb.network import GLOBAL, RangeEntry
 from residency_audit.model import doc
+from residency_audit.records import Record, record
 
 INDETERMINATE = "indeterminate"
 _GENERIC_SERVICES = frozenset({"AMAZON"})
@@ -38,8 +39,8 @@ class Confidence(StrEnum):
     MEDIUM = "medium"
 
 
-@dataclass(frozen=True, slots=True)
-class Attribution:
+@record
+class Attribution(Record):
     """One name or address attributed to a provider."""
 
     subject: str = field(metadata=doc("The name or address attributed."))

@@ -7,7 +7,6 @@ compliance team extending the packs gets exactly the errors `check --rules DIR` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from residency_audit.engine.examples import ExampleResult, run_examples
@@ -15,6 +14,7 @@ from residency_audit.engine.rules import Pack, load_packs, pack_directories, par
 from residency_audit.errors import RuleError
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Diagnostic
+from residency_audit.records import Record, record
 
 
 def user_packs(directory: Path) -> list[Pack]:
@@ -29,8 +29,8 @@ def test_rules(directory: Path, kb: KnowledgeBase) -> list[ExampleResult]:
     return run_examples([r for p in packs for r in p.rules], kb)
 
 
-@dataclass(frozen=True, slots=True)
-class LintResult:
+@record
+class LintResult(Record):
     errors: tuple[Diagnostic, ...]
     """What stops the rules from loading (the audit would exit 2)."""
     warnings: tuple[Diagnostic, ...]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from residency_audit import __version__, pickling
+from residency_audit import __version__
 
 T = TypeVar("T")
 
@@ -47,7 +47,6 @@ def cached(kind: str, contents: Iterable[tuple[str, bytes]], build: Callable[[],
     if where is None:
         return build()
     path = where / f"{kind}-{key(kind, contents)}.pickle"
-    pickling.install()
     try:
         with open(path, "rb") as handle:
             return pickle.load(handle)  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ from the knowledge base entry the mapping names.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from residency_audit.engine.rules import MAPPING_FILE, Pack
@@ -18,10 +18,11 @@ from residency_audit.format.convert import INVALID, Converter
 from residency_audit.kb import KnowledgeBase
 from residency_audit.loader import load_document
 from residency_audit.model import Diagnostic, Span, doc
+from residency_audit.records import Record, record
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Requirement:
+@record(kw_only=True)
+class Requirement(Record):
     id: str = field(metadata=doc("Requirement id as the framework numbers it, e.g. EXI 28."))
     title: str = field(metadata=doc("Short summary of the requirement."))
     rules: tuple[str, ...] = field(default=(), metadata=doc("Rule ids that check it."))
@@ -30,16 +31,16 @@ class Requirement:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Mapping:
+@record(kw_only=True)
+class Mapping(Record):
     framework: str = field(metadata=doc("Framework name."))
     instrument: str = field(metadata=doc("Knowledge-base id of the referential (dates)."))
     url: str = field(metadata=doc("Where the framework can be read."))
     requirements: tuple[Requirement, ...] = field(metadata=doc("Every requirement, in order."))
 
 
-@dataclass(frozen=True, slots=True)
-class Coverage:
+@record
+class Coverage(Record):
     pack: str
     mapping: Mapping
     valid_from: str | None

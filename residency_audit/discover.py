@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,7 @@ from residency_audit.observations import (
     NameObservation,
     Purpose,
 )
+from residency_audit.records import Record, record
 
 Request = tuple[str, Purpose]
 
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from residency_audit.endpoints import ObservationIndex
 
 
-@dataclass(frozen=True, slots=True)
-class DnsSettings:
+@record
+class DnsSettings(Record):
     """How to reach the DNS: no nameservers means the system's resolver (/etc/resolv.conf)."""
 
     nameservers: tuple[str, ...] = ()

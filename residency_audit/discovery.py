@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from residency_audit import kb as kb_module
@@ -14,12 +14,13 @@ from residency_audit.collectors.observed import Assumptions, Discovery, build_de
 from residency_audit.errors import UsageError
 from residency_audit.format.dump import dump_deployment
 from residency_audit.model import Deployment, NotObserved
+from residency_audit.records import Record, record
 
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True, slots=True)
-class DiscoverOptions:
+@record
+class DiscoverOptions(Record):
     profile: str | None = None
     regions: Sequence[str] = ()
     role_name: str | None = None
@@ -30,8 +31,8 @@ class DiscoverOptions:
     workers: int = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Observed:
+@record
+class Observed(Record):
     account: str
     deployment: Deployment
     text: str

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +35,7 @@ from residency_audit.model import (
     KeyManagement,
     Span,
 )
+from residency_audit.records import Record, record
 
 if TYPE_CHECKING:
     from residency_audit.pipeline import Auditor, FileResult
@@ -50,8 +50,8 @@ CONTROL = {
 provider has more control than declared."""
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+@record
+class Match(Record):
     deployment: Deployment
     index: int
     component: Component

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 from residency_audit.attribution import INDETERMINATE, Attribution, Attributor
 from residency_audit.discover import attribute
@@ -26,12 +25,13 @@ from residency_audit.observations import (
     Purpose,
     Status,
 )
+from residency_audit.records import Record, record
 
 NOT_OBSERVED = "not-observed"
 
 
-@dataclass(frozen=True, slots=True)
-class Observed:
+@record
+class Observed(Record):
     observation: NameObservation
     origin: str
     """file:line:col in an observations file, or `dns:<resolver> <name>`."""

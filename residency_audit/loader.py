@@ -12,7 +12,6 @@ import gc
 import os
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from residency_audit.errors import InputError
 from residency_audit.model import Diagnostic, Span
+from residency_audit.records import Record, record
 
 MAX_BYTES = 1024 * 1024
 """Largest input accepted. A real deployment file is a few kilobytes (a 160-line one is 5 KB);
@@ -62,8 +62,8 @@ _BOMS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
+@record
+class Document(Record):
     """A parsed YAML file: its path as given, its bytes (for hashing) and its root node."""
 
     path: str

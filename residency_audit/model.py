@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from residency_audit.records import Record, record
 
-@dataclass(frozen=True, slots=True, order=True)
-class Span:
+
+@dataclass(repr=False, frozen=True, slots=True, order=True)
+class Span(Record):
     """A place in a source file; line and column count from 1, as editors and SARIF do."""
 
     path: str
@@ -26,8 +28,8 @@ class Span:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Diagnostic:
+@dataclass(repr=False, frozen=True, slots=True, order=True)
+class Diagnostic(Record):
     """An input problem: where it is and what to do about it."""
 
     span: Span
@@ -177,15 +179,19 @@ class TransparencyWording(StrEnum):
     TABLE = "table"
 
 
-@dataclass(frozen=True, slots=True)
-class Parent:
+@record
+class Parent(Record):
+    """The ultimate parent company of a party, whose jurisdiction decides which laws reach it."""
+
     name: str = field(metadata=doc("Ultimate parent company (legal name)."))
     country: str = field(metadata=doc("ISO 3166-1 alpha-2 country of the parent's seat."))
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Transparency:
+@record
+class Transparency(Record):
+    """A host's public HDS transparency page (EXI 31) and the EXI 30 disclosures it makes."""
+
     url: str = field(metadata=doc("Public HDS transparency page (EXI 31)."))
     wording: TransparencyWording | None = field(
         default=None, metadata=doc("Which EXI 31 statement the page makes.")
@@ -200,8 +206,8 @@ class Transparency:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Shareholding:
+@record
+class Shareholding(Record):
     """A holder of the share capital or voting rights of a party (SecNumCloud 3.2 §19.6 b)."""
 
     holder: str = field(metadata=doc("Name of the shareholder (direct or indirect)."))
@@ -214,8 +220,11 @@ class Shareholding:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Party:
+@record
+class Party(Record):
+    """A legal entity taking part in the processing: controller, processor, sub-processor or key
+    custodian."""
+
     id: str = field(metadata=doc("Identifier used by components, keys and access paths."))
     name: str = field(metadata=doc("Legal entity name."))
     role: Role = field(metadata=doc("GDPR role for this processing."))
@@ -250,8 +259,8 @@ class Party:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Pseudonymisation:
+@record
+class Pseudonymisation(Record):
     """How pseudonymised data can be re-attributed (EDPB Recommendations 01/2020, use case 2)."""
 
     holder: str = field(
@@ -271,8 +280,10 @@ class Pseudonymisation:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Data:
+@record
+class Data(Record):
+    """The personal data processed, which decide GDPR Art. 9 and HDS applicability."""
+
     categories: tuple[DataCategory, ...] = field(metadata=doc("Categories of personal data."))
     subjects: tuple[str, ...] = field(default=(), metadata=doc("Data subjects, e.g. patients."))
     health_context: HealthContext | None = field(
@@ -290,8 +301,8 @@ class Data:
         return any(c in SPECIAL_CATEGORIES for c in self.categories)
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+@record
+class Evidence(Record):
     """How an observed value was read: the provider API call that returned it (observed files)."""
 
     service: str = field(metadata=doc("Provider service called, e.g. s3, kms, rds."))
@@ -310,8 +321,8 @@ class Evidence:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Copy:
+@record
+class Copy(Record):
     """A replica, backup, snapshot copy or export of a component's data."""
 
     kind: CopyKind = field(
@@ -331,8 +342,10 @@ class Copy:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class LogDestination:
+@record
+class LogDestination(Record):
+    """Where a component sends its logs; logs with personal data are a place where data rest."""
+
     region: str | None = field(default=None, metadata=doc("Provider region of the log sink."))
     country: str | None = field(default=None, metadata=doc("Country, when no region applies."))
     provider: str | None = field(
@@ -345,8 +358,8 @@ class LogDestination:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Transit:
+@record
+class Transit(Record):
     """A third country the data merely cross on their way (EDPB Recommendations 01/2020, UC3)."""
 
     country: str = field(metadata=doc("Country the data transit through."))
@@ -359,8 +372,8 @@ class Transit:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class SplitProcessing:
+@record
+class SplitProcessing(Record):
     """One share of data split between processors (EDPB Recommendations 01/2020, UC5)."""
 
     group: str = field(metadata=doc("Name shared by the components holding the parts."))
@@ -377,8 +390,10 @@ class SplitProcessing:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Component:
+@record
+class Component(Record):
+    """Something that stores or processes the data: its provider, region and copies."""
+
     id: str = field(metadata=doc("Identifier, unique in the deployment."))
     kind: ComponentKind = field(metadata=doc("What the component does."))
     provider: str = field(metadata=doc("Knowledge-base provider id, e.g. aws, azure, ovhcloud."))
@@ -429,15 +444,20 @@ class Component:
         return self.kind in STORING_KINDS
 
 
-@dataclass(frozen=True, slots=True)
-class Hsm:
+@record
+class Hsm(Record):
+    """The hardware security module holding keys, and whose law governs its operator."""
+
     operator: str = field(metadata=doc("Who operates the HSM (party id or legal name)."))
     jurisdiction: str = field(metadata=doc("Country whose law governs the HSM operator."))
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
+@record
+class Key(Record):
+    """An encryption key: where encryption happens, who holds the key, whether the provider can
+    use it."""
+
     id: str = field(metadata=doc("Identifier referenced by components."))
     encryption: EncryptionSide = field(metadata=doc("Where encryption happens."))
     management: KeyManagement = field(metadata=doc("Who controls the key material."))
@@ -461,8 +481,10 @@ class Key:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Access:
+@record
+class Access(Record):
+    """A support, administration or remote-access path: who reaches the data, from where."""
+
     id: str = field(metadata=doc("Identifier of the access path."))
     kind: AccessKind = field(metadata=doc("support, administration or remote-access."))
     entity: str = field(metadata=doc("Party id of the legal entity that accesses."))
@@ -479,8 +501,8 @@ class Access:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Onward:
+@record
+class Onward(Record):
     """An onward transfer: the importer passes the data on to another recipient (GDPR Art. 44)."""
 
     recipient: str = field(metadata=doc("Party id of the onward recipient."))
@@ -490,8 +512,8 @@ class Onward:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class ProtectedRecipient:
+@record
+class ProtectedRecipient(Record):
     """Why the importer is shielded from access by its authorities (EDPB Recs 01/2020, UC4)."""
 
     legal_exemption: bool | None = field(
@@ -513,8 +535,8 @@ class ProtectedRecipient:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Transfer:
+@record
+class Transfer(Record):
     """A transfer tool declared for data going to a recipient in some countries."""
 
     recipient: str = field(metadata=doc("Party id of the importer."))
@@ -548,8 +570,10 @@ class Transfer:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Certification:
+@record
+class Certification(Record):
+    """An HDS certificate, SecNumCloud qualification or ISO 27001 certificate with its dates."""
+
     holder: str = field(metadata=doc("Party id holding the certificate."))
     scheme: Scheme = field(metadata=doc("hds, secnumcloud or iso27001."))
     activities: tuple[int, ...] = field(
@@ -575,8 +599,8 @@ class RiskFactor(StrEnum):
     CLEAR_TEXT = "clear_text"
 
 
-@dataclass(frozen=True, slots=True)
-class RiskOverride:
+@record
+class RiskOverride(Record):
     """A deployment's own estimate for one factor of the transfer-risk model."""
 
     factor: RiskFactor = field(
@@ -598,8 +622,8 @@ class RiskOverride:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class RiskSettings:
+@record
+class RiskSettings(Record):
     """Deployment-level settings of the transfer-risk model; each change carries its reason."""
 
     period_years: int | None = field(
@@ -617,8 +641,8 @@ class RiskSettings:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Claims:
+@record
+class Claims(Record):
     """What the deployment's owner asserts and documents; rules check the claims against the
     rest of the file. Unknown stays unknown: omit a key you cannot vouch for."""
 
@@ -668,8 +692,8 @@ class Claims:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class NotObserved:
+@record
+class NotObserved(Record):
     """Something a collector tried to read and could not: the audit is partial."""
 
     service: str = field(metadata=doc("Provider service, e.g. rds."))
@@ -683,8 +707,8 @@ class NotObserved:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+@record
+class Observation(Record):
     """Present only in observed deployments written by `residency-audit discover`."""
 
     collector: str = field(metadata=doc("Collector that wrote the file, e.g. aws."))
@@ -701,8 +725,11 @@ class Observation:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Deployment:
+@record
+class Deployment(Record):
+    """A deployment description (`schema_version: 1`): parties, data, components, keys, access
+    paths, transfer tools and certifications."""
+
     schema_version: int = field(metadata=doc("Format version; must be 1."))
     name: str = field(metadata=doc("Deployment name, used in findings and waivers."))
     controller: str = field(metadata=doc("Party id of the controller."))
@@ -748,8 +775,8 @@ class Deployment:
         return next((k for k in self.keys if k.id == key_id), None)
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+@record
+class Fact(Record):
     """One value a rule looked at, and where it came from."""
 
     path: str
@@ -760,8 +787,10 @@ class Fact:
     verified: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+@record
+class Reference(Record):
+    """A legal reference a finding cites: instrument and provision, with a URL to read it."""
+
     label: str
     url: str
     article: str | None = None
@@ -777,8 +806,10 @@ class Status(StrEnum):
     """Already present in the baseline result (`--baseline`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class WaiverTarget:
+@record
+class WaiverTarget(Record):
+    """What a waiver covers: a deployment, or one of its components."""
+
     deployment: str = field(metadata=doc("Deployment name the waiver applies to."))
     component: str | None = field(
         default=None, metadata=doc("Component id; every component of the deployment if omitted.")
@@ -786,8 +817,8 @@ class WaiverTarget:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Waiver:
+@record
+class Waiver(Record):
     """An accepted risk: findings of `rule` on `target` do not fail the audit until `expires`."""
 
     rule: str = field(metadata=doc("Rule id waived, e.g. GDPR-XFER-01."))
@@ -808,8 +839,10 @@ class Waiver:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+@record
+class Finding(Record):
+    """What a rule found about a subject: where, why, on which facts, and what to do."""
+
     rule_id: str
     severity: Severity
     title: str
@@ -830,8 +863,8 @@ class Finding:
         return (self.span.path, self.span.line, self.span.column, self.rule_id, self.message)
 
 
-@dataclass(frozen=True, slots=True)
-class Flow:
+@record
+class Flow(Record):
     """A way personal data are stored at, or reachable by, some legal entity in some country:
     a primary store, replica, backup, log sink, access path or key custody (issue: risk model)."""
 
@@ -865,8 +898,10 @@ class Flow:
     """The facts the flow was derived from, with their origins."""
 
 
-@dataclass(frozen=True, slots=True)
-class InputFile:
+@record
+class InputFile(Record):
+    """A file the audit read, with its SHA-256, for the evidence manifest."""
+
     path: str
     sha256: str
     deployment: str | None
@@ -875,8 +910,10 @@ class InputFile:
     """deployment, waivers, baseline, or result (a JSON result re-rendered by `report`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class PackInfo:
+@record
+class PackInfo(Record):
+    """A rule pack used by the audit, with its version and SHA-256, for the evidence manifest."""
+
     name: str
     title: str
     version: str
@@ -884,8 +921,8 @@ class PackInfo:
     rules: int
 
 
-@dataclass(frozen=True, slots=True)
-class RuleInfo:
+@record
+class RuleInfo(Record):
     """A rule in effect on the as-of date, as SARIF and JUnit describe it."""
 
     id: str
@@ -897,8 +934,8 @@ class RuleInfo:
     references: tuple[Reference, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+@record
+class Check(Record):
     """One rule evaluated on one component (None: on the deployment or an access path)."""
 
     rule_id: str
@@ -906,8 +943,8 @@ class Check:
     component: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class CountryStatus:
+@record
+class CountryStatus(Record):
     """A country's status under GDPR Chapter V on the as-of date (for the flow picture)."""
 
     code: str
@@ -916,8 +953,8 @@ class CountryStatus:
     """eea, adequate, partially-adequate (restricted decision only), third-country, unknown."""
 
 
-@dataclass(frozen=True, slots=True)
-class Invocation:
+@record
+class Invocation(Record):
     """How this report was produced. Kept out of the JSON result, which must stay byte-identical
     for the same inputs and date; the evidence formats (HTML, Markdown, SARIF, PDF) show it."""
 
@@ -929,8 +966,8 @@ class Invocation:
     """The saved JSON result, when `residency-audit report` re-rendered it."""
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+@record
+class Report(Record):
     """Everything an audit produced; reporters only format it."""
 
     tool_version: str

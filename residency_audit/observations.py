@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from residency_audit.format.convert import INVALID, Converter
 from residency_audit.hostnames import hostname_problem, normalise_hostname
 from residency_audit.loader import Document, load_document
 from residency_audit.model import Diagnostic, Span, doc
+from residency_audit.records import Record, record
 
 SCHEMA_VERSION = 1
 KIND = "dns-observations"
@@ -68,22 +69,22 @@ class Status(StrEnum):
         return self in (Status.SERVFAIL, Status.TIMEOUT, Status.ERROR)
 
 
-@dataclass(frozen=True, slots=True)
-class Cname:
+@record
+class Cname(Record):
     name: str = field(metadata=doc("Owner of the CNAME record."))
     target: str = field(metadata=doc("Name it points to."))
 
 
-@dataclass(frozen=True, slots=True)
-class MailExchanger:
+@record
+class MailExchanger(Record):
     preference: int = field(metadata=doc("MX preference (lower is tried first)."))
     exchange: str = field(metadata=doc("Host that receives the mail."))
     addresses: tuple[str, ...] = field(default=(), metadata=doc("Its A and AAAA addresses."))
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class NameObservation:
+@record
+class NameObservation(Record):
     name: str = field(metadata=doc("The name queried (lower case, no trailing dot)."))
     purpose: Purpose = field(metadata=doc("host or mail."))
     status: Status = field(metadata=doc("resolved, nxdomain, no-answer, servfail, timeout, error."))
@@ -106,8 +107,8 @@ class NameObservation:
         return (self.name, *(c.target for c in self.cnames))
 
 
-@dataclass(frozen=True, slots=True)
-class DnsObservations:
+@record
+class DnsObservations(Record):
     schema_version: int = field(metadata=doc("Format version; must be 1."))
     kind: str = field(metadata=doc('Always "dns-observations".'))
     observed_on: dt.date = field(metadata=doc("Day the names were resolved."))

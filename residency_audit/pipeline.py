@@ -32,6 +32,7 @@ from residency_audit.model import (
     Report,
     Span,
 )
+from residency_audit.records import Record, record
 from residency_audit.risk import flow_subjects, flows_with_risk, load_model
 from residency_audit.risk.spec import RiskModel
 
@@ -40,8 +41,10 @@ if TYPE_CHECKING:  # DNS, waivers and baselines are imported only by the runs th
     from residency_audit.endpoints import ObservationIndex
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
+@record
+class Options(Record):
+    """What to audit and how: the inputs of `run`, as the CLI parsed them."""
+
     paths: Sequence[Path]
     as_of: dt.date = field(default_factory=dt.date.today)
     rule_dirs: Sequence[Path] = ()
@@ -77,8 +80,8 @@ class FileResult:
     """Kept only when a later step compares deployments (drift)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Auditor:
+@record
+class Auditor(Record):
     """Everything a file's audit needs, loaded once per process (or per batch worker)."""
 
     options: Options

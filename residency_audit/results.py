@@ -11,20 +11,20 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from residency_audit.errors import InputError
 from residency_audit.loader import read_bytes
 from residency_audit.model import Finding, InputFile, Report, Span, Status
+from residency_audit.records import Record, record
 from residency_audit.reporters.json import from_dict
 
 Identity = tuple[str, str, str | None, str]
 """(file, deployment, component, rule id)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SavedResult:
+@record
+class SavedResult(Record):
     report: Report
     input: InputFile
 

@@ -25,7 +25,7 @@ import datetime as dt
 import difflib
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -38,15 +38,16 @@ from residency_audit.format.convert import INVALID, Converter
 from residency_audit.kb import KnowledgeBase
 from residency_audit.loader import diagnostic, load_document
 from residency_audit.model import Diagnostic, Fact, Finding, InputFile, Span, Status, Waiver, doc
+from residency_audit.records import Record, record
 
 
-@dataclass(frozen=True, slots=True)
-class WaiverFile:
+@record
+class WaiverFile(Record):
     waivers: tuple[Waiver, ...] = field(metadata=doc("Accepted risks, each with an expiry date."))
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedWaivers:
+@record
+class LoadedWaivers(Record):
     waivers: tuple[Waiver, ...]
     input: InputFile
     locations: dict[str, Span]

@@ -15,7 +15,6 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -38,6 +37,7 @@ from residency_audit.collectors.observed import (
 )
 from residency_audit.errors import CollectorError
 from residency_audit.model import ComponentKind, CopyKind, Evidence, KeyManagement, NotObserved
+from residency_audit.records import Record, record
 
 CALLS: dict[tuple[str, str], str | None] = {
     ("sts", "GetCallerIdentity"): None,  # needs no permission (AWS STS documentation)
@@ -97,8 +97,8 @@ _THROTTLED = frozenset(
 _ENABLED = frozenset({"opt-in-not-required", "opted-in"})
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+@record
+class Settings(Record):
     max_attempts: int = 5
     """Attempts per call, first included (botocore "standard" retry mode)."""
     connect_timeout: float = 5.0
@@ -171,7 +171,7 @@ class AwsCollector:
         self,
         session: Any,
         *,
-        settings: Settings = Settings(),
+        settings: Settings = Settings(),  # noqa: B008 - a frozen record, safe to share
         clients: dict[tuple[str, str], Any] | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> None:

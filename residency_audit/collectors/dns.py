@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import dns.exception
 import dns.message
@@ -20,13 +19,14 @@ import dns.resolver
 
 from residency_audit.errors import CollectorError
 from residency_audit.observations import Cname, MailExchanger, NameObservation, Purpose, Status
+from residency_audit.records import Record, record
 
 log = logging.getLogger(__name__)
 DEFAULT_WORKERS = 32
 
 
-@dataclass(frozen=True, slots=True)
-class _Lookup:
+@record
+class _Lookup(Record):
     status: Status
     detail: str | None
     cnames: tuple[Cname, ...]

@@ -31,6 +31,7 @@ from residency_audit.model import (
     Party,
     Role,
 )
+from residency_audit.records import Record, record
 
 UNKNOWN_COUNTRY = "ZZ"
 """ISO 3166-1 user-assigned code written where a country cannot be observed; the knowledge base
@@ -97,8 +98,8 @@ class Discovery:
     gaps: list[NotObserved] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Assumptions:
+@record
+class Assumptions(Record):
     """What an account cannot tell: the data it holds and who owns it (command-line options)."""
 
     categories: tuple[DataCategory, ...] = (DataCategory.HEALTH,)

@@ -15,30 +15,39 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from residency_audit.engine.operators import OPERATORS, Context
 from residency_audit.format.convert import MAX_DEPTH, plain_value, suggestion
 from residency_audit.model import Diagnostic, Fact, Span
+from residency_audit.records import Record, record
 
 Truth = bool | None
 
 
-@dataclass(frozen=True, slots=True)
-class Leaf:
+@record
+class Leaf(Record):
+    """`{field: PATH, OPERATOR: ARGUMENT}`: one fact tested by one operator."""
+
     field: str
     operator: str
     argument: Any
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class All:
+@record
+class All(Record):
+    """True when every item is; unknown when none is false and one is unknown."""
+
     items: tuple[Condition, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class AnyOf:
+@record
+class AnyOf(Record):
+    """True when one item is; unknown when none is true and one is unknown."""
+
     items: tuple[Condition, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+@record
+class Not(Record):
+    """The negation of its item; unknown stays unknown."""
+
     item: Condition
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from residency_audit.engine.conditions import Trace, evaluate
@@ -15,12 +14,15 @@ from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject, subjects
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Check, Deployment, Fact, Finding, Reference, Severity
+from residency_audit.records import Record, record
 
 _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 
 
-@dataclass(frozen=True, slots=True)
-class Audit:
+@record
+class Audit(Record):
+    """The findings of one deployment and every (rule, component) pair judged."""
+
     findings: list[Finding]
     """Sorted by place, then rule."""
     checks: list[Check]

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from residency_audit.engine.evaluate import judge
 from residency_audit.engine.rules import Example, Rule
 from residency_audit.engine.subjects import Subject
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Fact
+from residency_audit.records import Record, record
 
 DEFAULT_AS_OF = dt.date(2026, 11, 28)
 """Examples without `as_of` are judged on this fixed date, so their verdict never drifts."""
 
 
-@dataclass(frozen=True, slots=True)
-class ExampleResult:
+@record
+class ExampleResult(Record):
+    """What the engine decided for one of a rule's own examples."""
+
     rule: Rule
     example: Example
     outcome: str

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol
 
 from residency_audit.kb import KnowledgeBase, fact_from, in_eea
 from residency_audit.model import Fact
+from residency_audit.records import Record, record
 
 Result = tuple[bool | None, list[Fact]]
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+@record
+class Context(Record):
     """What operators may consult besides the fact itself."""
 
     kb: KnowledgeBase

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from residency_audit.errors import InputError, RuleError
 from residency_audit.format.convert import INVALID, Converter, plain_value
 from residency_audit.loader import load_document
 from residency_audit.model import Diagnostic, Reference, Severity, Span, doc
+from residency_audit.records import Record, record
 
 BUNDLED_DIRS = (
     Path(__file__).resolve().parent.parent / "rules",
@@ -34,15 +35,19 @@ MAPPING_FILE = "mapping.yaml"
 """A pack's requirement-by-requirement map to its rules (see `residency_audit.coverage`)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReferenceDoc:
+@record(kw_only=True)
+class ReferenceDoc(Record):
+    """A rule file's legal reference."""
+
     label: str = field(metadata=doc("Instrument and provision, e.g. GDPR Art. 46."))
     url: str = field(metadata=doc("Where the text can be read."))
     article: str | None = field(default=None, metadata=doc("Article or requirement number."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RuleHeader:
+@record(kw_only=True)
+class RuleHeader(Record):
+    """The keys of a rule file other than its conditions and examples."""
+
     id: str = field(metadata=doc("Stable id, never reused."))
     title: str = field(metadata=doc("One line."))
     severity: str = field(metadata=doc("info, low, medium, high or critical."))
@@ -71,8 +76,10 @@ class RuleHeader:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
+@record
+class Example(Record):
+    """A rule's own pass, fail or unverifiable case, as facts."""
+
     expect: str
     """pass, fail or unverifiable."""
     facts: dict[str, Any]
@@ -80,8 +87,10 @@ class Example:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+@record
+class Rule(Record):
+    """A loaded rule: what it judges, its conditions, references and examples."""
+
     id: str
     pack: str
     title: str
@@ -112,16 +121,20 @@ class Rule:
         return self.effective_until is None or day < self.effective_until
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PackHeader:
+@record(kw_only=True)
+class PackHeader(Record):
+    """A rule pack's pack.yaml."""
+
     name: str = field(metadata=doc("Pack name."))
     title: str = field(metadata=doc("Human title."))
     version: str = field(metadata=doc("Pack version."))
     description: str | None = field(default=None, metadata=doc("What the pack covers."))
 
 
-@dataclass(frozen=True, slots=True)
-class Pack:
+@record
+class Pack(Record):
+    """A loaded rule pack with the SHA-256 of its files."""
+
     name: str
     title: str
     version: str

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from residency_audit.engine.legal_subjects import (
@@ -35,6 +34,7 @@ from residency_audit.model import (
     Party,
     Span,
 )
+from residency_audit.records import Record, record
 
 COMMON = {
     "deployment.name": "Deployment name.",
@@ -224,8 +224,10 @@ HDS_CONTEXTS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Subject:
+@record
+class Subject(Record):
+    """Something rules judge, with the facts they may read about it."""
+
     kind: str
     label: str
     """Human name: `backup of patients-db`."""

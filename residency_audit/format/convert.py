@@ -14,7 +14,7 @@ import re
 import types
 import typing
 from collections.abc import Iterable
-from dataclasses import MISSING, dataclass, fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from enum import Enum
 from functools import cache
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from residency_audit.model import Diagnostic, Span
+from residency_audit.records import Record, record
 
 MAX_NODES = 200_000
 MAX_DEPTH = 64
@@ -47,8 +48,10 @@ class _Invalid:
 INVALID: Any = _Invalid()
 
 
-@dataclass(frozen=True, slots=True)
-class FieldPlan:
+@record
+class FieldPlan(Record):
+    """How one documented dataclass field is read from YAML."""
+
     name: str
     """The YAML key (the attribute name unless the field's metadata gives a `key`)."""
     attr: str
@@ -81,9 +84,9 @@ def unwrap_optional(kind: Any) -> tuple[Any, bool]:
     return kind, False
 
 
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """A field type taken apart once: `form` is tuple, dict, dataclass, enum or scalar."""
+@record
+class Shape(Record):
+    """A field type taken apart once: `form` is tuple, dict, enum or scalar."""
 
     kind: Any
     optional: bool
@@ -106,8 +109,10 @@ def shape(kind: Any) -> Shape:
     return Shape(base, optional, "scalar")
 
 
-@dataclass(frozen=True, slots=True)
-class ClassPlan:
+@record
+class ClassPlan(Record):
+    """A dataclass's field plans by YAML key, computed once."""
+
     by_key: dict[str, FieldPlan]
     required: tuple[FieldPlan, ...]
     has_span: bool

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,6 +32,7 @@ from residency_audit.kb.entries import (
 )
 from residency_audit.loader import load_document
 from residency_audit.model import Fact, Span
+from residency_audit.records import Record, record
 
 if TYPE_CHECKING:  # imported on first use: only DNS attribution needs it (start-up time)
     from residency_audit.kb.network import NetworkKnowledge
@@ -44,14 +44,18 @@ STALE_AFTER_DAYS = 183
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class KbFile:
+@record
+class KbFile(Record):
+    """A knowledge-base file and its SHA-256, for the evidence manifest."""
+
     name: str
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
-class RegionFact:
+@record
+class RegionFact(Record):
+    """Where a provider region is, and the source of that fact."""
+
     provider: str
     region: str
     country: str

@@ -4,13 +4,16 @@ checked (`as_of`) and the period it holds (`valid_from` inclusive, `valid_until`
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from residency_audit.model import Span, doc
+from residency_audit.records import Record, record
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Provenance:
+@record(kw_only=True)
+class Provenance(Record):
+    """Where a knowledge-base fact comes from and the period it holds."""
+
     source: str = field(metadata=doc("URL of the source the fact was checked against."))
     verified: bool = field(metadata=doc("False when the fact is from memory or a weak source."))
     as_of: dt.date = field(metadata=doc("When the fact was last checked."))
@@ -27,8 +30,10 @@ class Provenance:
         return self.valid_until is None or day < self.valid_until
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Period:
+@record(kw_only=True)
+class Period(Record):
+    """A period of membership (EU, EEA): from a day, until the first day after it."""
+
     start: dt.date = field(metadata=doc("First day (inclusive).", key="from"))
     end: dt.date | None = field(
         default=None, metadata=doc("First day after (exclusive).", key="until")
@@ -38,16 +43,20 @@ class Period:
         return self.start <= day and (self.end is None or day < self.end)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Country(Provenance):
+    """A country with its EU and EEA membership periods."""
+
     code: str = field(metadata=doc("ISO 3166-1 alpha-2 code."))
     name: str = field(metadata=doc("English short name."))
     eu: tuple[Period, ...] = field(default=(), metadata=doc("EU membership periods."))
     eea: tuple[Period, ...] = field(default=(), metadata=doc("Periods inside the EEA (GDPR area)."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Adequacy(Provenance):
+    """An EU adequacy decision (GDPR Art. 45) with its dates and scope."""
+
     id: str = field(metadata=doc("Stable id."))
     title: str = field(metadata=doc("Short title."))
     decision: str = field(metadata=doc("Decision reference."))
@@ -60,8 +69,10 @@ class Adequacy(Provenance):
     url: str | None = field(default=None, metadata=doc("Official text."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Instrument(Provenance):
+    """A dated legal instrument: SCC decision, HDS referential, guidance, judgment."""
+
     id: str = field(metadata=doc("Stable id."))
     kind: str = field(metadata=doc("scc, hds-referential, secnumcloud, regulation, guidance..."))
     title: str = field(metadata=doc("Title and reference."))
@@ -71,8 +82,10 @@ class Instrument(Provenance):
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Law(Provenance):
+    """A law that gives authorities access to data, with its jurisdiction and status."""
+
     id: str = field(metadata=doc("Stable id."))
     name: str = field(metadata=doc("Short name."))
     citation: str = field(metadata=doc("Legal citation."))
@@ -85,28 +98,36 @@ class Law(Provenance):
     url: str | None = field(default=None, metadata=doc("Text of the law."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Entity(Provenance):
+    """A provider's legal entity contracting with EU customers."""
+
     name: str = field(metadata=doc("Legal entity name."))
     country: str = field(metadata=doc("Seat."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ParentCompany:
+@record(kw_only=True)
+class ParentCompany(Record):
+    """A provider's ultimate parent and the country of its seat."""
+
     name: str = field(metadata=doc("Ultimate parent."))
     country: str = field(metadata=doc("Seat of the ultimate parent."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class ProviderCertification(Provenance):
+    """A certification or qualification a provider holds, with its scope and dates."""
+
     scheme: str = field(metadata=doc("hds, secnumcloud, iso27001."))
     offer: str | None = field(default=None, metadata=doc("Offer or scope."))
     activities: tuple[int, ...] = field(default=(), metadata=doc("HDS activities."))
     referential: str | None = field(default=None, metadata=doc("Referential version."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Provider(Provenance):
+    """A cloud, CDN or mail provider: entities, ultimate parent, certifications, DNS names."""
+
     id: str = field(metadata=doc("Stable id used in deployments."))
     name: str = field(metadata=doc("Commercial name."))
     parent: ParentCompany = field(metadata=doc("Ultimate parent and its jurisdiction."))
@@ -121,8 +142,10 @@ class Provider(Provenance):
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Region:
+@record(kw_only=True)
+class Region(Record):
+    """A provider region and the country it is in."""
+
     country: str = field(metadata=doc("ISO country of the region."))
     name: str | None = field(default=None, metadata=doc("Provider's name for the region."))
     source: str | None = field(default=None, metadata=doc("Overrides the block's source."))
@@ -130,36 +153,50 @@ class Region:
     note: str | None = field(default=None, metadata=doc("Caveats."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class RegionBlock(Provenance):
+    """A provider's regions, with the source they were checked against."""
+
     regions: dict[str, Region] = field(metadata=doc("Region id → location."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CountriesFile:
+@record(kw_only=True)
+class CountriesFile(Record):
+    """kb/data/countries.yaml."""
+
     countries: tuple[Country, ...] = field(metadata=doc("Countries."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AdequacyFile:
+@record(kw_only=True)
+class AdequacyFile(Record):
+    """kb/data/adequacy.yaml."""
+
     decisions: tuple[Adequacy, ...] = field(metadata=doc("Adequacy decisions."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InstrumentsFile:
+@record(kw_only=True)
+class InstrumentsFile(Record):
+    """kb/data/instruments.yaml."""
+
     instruments: tuple[Instrument, ...] = field(metadata=doc("Instruments."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LawsFile:
+@record(kw_only=True)
+class LawsFile(Record):
+    """kb/data/laws.yaml."""
+
     laws: tuple[Law, ...] = field(metadata=doc("Laws."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProvidersFile:
+@record(kw_only=True)
+class ProvidersFile(Record):
+    """kb/data/providers.yaml."""
+
     providers: tuple[Provider, ...] = field(metadata=doc("Providers."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RegionsFile:
+@record(kw_only=True)
+class RegionsFile(Record):
+    """kb/data/regions.yaml."""
+
     providers: dict[str, RegionBlock] = field(metadata=doc("Regions per provider."))

@@ -16,7 +16,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from residency_audit.format.convert import INVALID, Converter
 from residency_audit.kb.entries import Provenance
 from residency_audit.loader import load_document
 from residency_audit.model import Diagnostic, Span, doc
+from residency_audit.records import Record, record
 
 AWS_URL = "https://ip-ranges.amazonaws.com/ip-ranges.json"
 CLOUDFLARE_URL = "https://www.cloudflare.com/ips/"
@@ -34,7 +35,7 @@ _AWS_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})-[0-9]{2}-[0-9]{2}-[0-9]{2}
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Edge(Provenance):
     provider: str = field(metadata=doc("Knowledge-base provider id."))
     suffixes: tuple[str, ...] = field(default=(), metadata=doc("DNS suffixes served from edges."))
@@ -44,13 +45,13 @@ class Edge(Provenance):
     all_names: bool = field(default=False, metadata=doc("Every name and range is an edge."))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EdgesFile:
+@record(kw_only=True)
+class EdgesFile(Record):
     edges: tuple[Edge, ...] = field(metadata=doc("CDN and anycast edges."))
 
 
-@dataclass(frozen=True, slots=True)
-class RangeEntry:
+@record
+class RangeEntry(Record):
     """One published prefix: who announces it, for which region and service."""
 
     provider: str
@@ -59,8 +60,8 @@ class RangeEntry:
     service: str
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+@record
+class Snapshot(Record):
     """A provider's published IP ranges as of a date, with their provenance."""
 
     provider: str
@@ -105,8 +106,8 @@ class IpIndex:
         return ()
 
 
-@dataclass(frozen=True, slots=True)
-class NetworkKnowledge:
+@record
+class NetworkKnowledge(Record):
     edges: dict[str, Edge]
     snapshots: dict[str, Snapshot]
     index: IpIndex

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 from typing import Any
 
 from residency_audit.model import Finding, Reference, Report, Status
+from residency_audit.records import Record, record
 
 _CUT = re.compile(r",\s|\s\(|\s[Aa]rt\.\s|\sEXI\s")
 
@@ -33,8 +33,8 @@ def instrument(reference: Reference) -> str:
     return _CUT.split(reference.label, maxsplit=1)[0].strip() or reference.label
 
 
-@dataclass(frozen=True, slots=True)
-class InstrumentGroup:
+@record
+class InstrumentGroup(Record):
     name: str
     url: str
     findings: tuple[Finding, ...]

@@ -9,11 +9,11 @@ says so, since passing flows then do not appear.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from html import escape
 from typing import Any, TypeVar
 
 from residency_audit.model import Finding, Flow, Report
+from residency_audit.records import Record, record
 
 STATUS_COLOURS = {
     # status: (stroke, fill)
@@ -44,8 +44,8 @@ WIDTH = COLUMNS[2] + NODE_W + 20
 K = TypeVar("K")
 
 
-@dataclass(frozen=True, slots=True)
-class Picture:
+@record
+class Picture(Record):
     flows: tuple[Flow, ...]
     derived: bool
     """True when drawn from the findings' facts because the report has no flows."""

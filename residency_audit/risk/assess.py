@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from enum import StrEnum
 
 from residency_audit.errors import RiskModelError
 from residency_audit.model import Deployment, Diagnostic, Fact, Flow, RiskFactor, RiskOverride, Span
+from residency_audit.records import Record, record
 from residency_audit.risk.spec import BASIS_FACTORS, Estimate, RiskModel, check_band
 
 
@@ -30,8 +31,8 @@ class RiskLevel(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class FactorValue:
+@record
+class FactorValue(Record):
     """One factor as used for one basis of one flow, and where its value came from."""
 
     basis: str
@@ -47,8 +48,10 @@ class FactorValue:
     verified: bool
 
 
-@dataclass(frozen=True, slots=True)
-class BasisRisk:
+@record
+class BasisRisk(Record):
+    """The estimated annual probability of access through one legal basis, with its factors."""
+
     basis: str
     p_year: float
     low: float
@@ -56,8 +59,10 @@ class BasisRisk:
     factors: tuple[FactorValue, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class FlowRisk:
+@record
+class FlowRisk(Record):
+    """A flow's transfer-risk estimate: level, probabilities, band and binding factor."""
+
     level: RiskLevel
     p_year: float | None
     p_period: float | None
@@ -72,8 +77,10 @@ class FlowRisk:
     """`id version (path)` of the model used."""
 
 
-@dataclass(frozen=True, slots=True)
-class Parameters:
+@record
+class Parameters(Record):
+    """Period, threshold and overrides in force for one deployment's flows."""
+
     period_years: int
     threshold: float
     overrides: tuple[tuple[RiskOverride, str], ...]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -18,6 +18,7 @@ from residency_audit.errors import InputError, RiskModelError
 from residency_audit.format.convert import INVALID, Converter
 from residency_audit.loader import load_document, span_of
 from residency_audit.model import Diagnostic, RiskFactor, Span, doc
+from residency_audit.records import Record, record
 
 DEFAULT_PATH = Path(__file__).parent / "default-model.yaml"
 DEFAULT_DISPLAY = "risk/default-model.yaml"
@@ -30,8 +31,8 @@ BASIS_FACTORS = (
 """The per-basis factors, in the order they are multiplied and reported; clear_text comes last."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Estimate:
+@record(kw_only=True)
+class Estimate(Record):
     """One factor: a best estimate inside a low-high band, with its reasons."""
 
     value: float = field(metadata=doc("Best estimate, 0 to 1."))
@@ -45,8 +46,8 @@ class Estimate:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Setting:
+@record(kw_only=True)
+class Setting(Record):
     """A scalar of the model (threshold, level cut-off) with its reasons."""
 
     value: float = field(metadata=doc("The value."))
@@ -58,8 +59,10 @@ class Setting:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Period:
+@record(kw_only=True)
+class Period(Record):
+    """The assessment period of the risk model, in years, with its justification."""
+
     value: int = field(metadata=doc("Assessment period in years."))
     justification: str = field(metadata=doc("Why this period."))
     source: str = field(metadata=doc("https URL supporting it."))
@@ -69,8 +72,8 @@ class Period:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Basis:
+@record(kw_only=True)
+class Basis(Record):
     """The conditional factors for one legal basis of compelled foreign access."""
 
     subject: Estimate = field(metadata=doc("The entity is subject to the basis."))
@@ -86,8 +89,8 @@ class Basis:
         return getattr(self, name.value)  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClearText:
+@record(kw_only=True)
+class ClearText(Record):
     """The last factor: whether a disclosure by the entity yields intelligible data."""
 
     reachable: Estimate = field(metadata=doc("The entity can reach clear data."))
@@ -96,16 +99,18 @@ class ClearText:
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Levels:
+@record(kw_only=True)
+class Levels(Record):
+    """Where the qualitative risk levels start, as fractions of the threshold."""
+
     medium_from: Setting = field(
         metadata=doc("Level medium from this fraction of the threshold (low below it).")
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RiskModel:
+@record(kw_only=True)
+class RiskModel(Record):
     """A whole model file."""
 
     id: str = field(metadata=doc("Model id, shown in reports."))

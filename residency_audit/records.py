@@ -1,0 +1,90 @@
+"""`record`: how the project declares its frozen dataclasses, and their shared `Record` base.
+
+`dataclasses` generates each method of each class with `exec`; with about 120 classes that was
+most of the CLI's start-up time. `Record` supplies once the methods that need nothing
+class-specific: `__repr__`, equality and hashing over the fields that take part in comparison,
+and pickling through `__reduce__` (the parse cache and batch workers pickle these objects; the
+generated state methods of frozen slotted dataclasses call `fields()` for every object).
+`@record` is `@dataclass(frozen=True, slots=True)` without the generated repr and eq:
+
+    @record
+    class Span(Record):
+        path: str
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar, dataclass_transform, overload
+
+T = TypeVar("T", bound=type)
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+_COMPARED: dict[type, tuple[str, ...]] = {}
+
+
+@overload
+def record(cls: T, /) -> T: ...
+@overload
+def record(*, kw_only: bool = False) -> Callable[[T], T]: ...
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: Any = None, /, *, kw_only: bool = False) -> Any:
+    def wrap(c: T) -> T:
+        make: Any = dataclass(repr=False, eq=False, frozen=True, slots=True, kw_only=kw_only)
+        made: T = make(c)
+        return made
+
+    return wrap if cls is None else wrap(cls)
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+def _compared(cls: type) -> tuple[str, ...]:
+    names = _COMPARED.get(cls)
+    if names is None:
+        names = _COMPARED[cls] = tuple(f.name for f in fields(cls) if f.compare)
+    return names
+
+
+def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
+    obj: Any = object.__new__(cls)
+    setter = object.__setattr__
+    for name, value in zip(_names(cls), values, strict=True):
+        setter(obj, name, value)
+    return obj
+
+
+class Record:
+    """Shared `__repr__`, equality, hashing and pickling for `@record` classes."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)  # type: ignore[arg-type]
+            if f.repr
+        )
+        return f"{type(self).__name__}({shown})"
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _compared(type(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), tuple(getattr(self, n) for n in _names(type(self))))
