@@ -1,0 +1,61 @@
+"""Command-line interface: options in, `pipeline.run`, print, exit code. Nothing else.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 the audit could not
+finish (usage, input, rule or knowledge-base error); 3 internal error (a bug: never "findings").
+Heavy modules (boto3, dnspython, jinja2, rich on non-terminals) are imported inside the commands
+that need them, so `check` starts fast in CI and pre-commit. Each command lives in the module
+named for what it does; they are assembled here, explicitly.
+"""
+
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from residency_audit.cli import audit, discover, kb, reference, rules
+from residency_audit.cli.base import EXIT_INTERNAL, _Group, _state, _version
+
+app = typer.Typer(
+    cls=_Group,
+    name="residency-audit",
+    help="Audit where health data really live and which foreign laws can compel access to them.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command()(audit.check)
+app.command()(audit.report)
+app.command()(reference.schema)
+app.command("risk-model")(reference.risk_model_command)
+app.command()(reference.explain)
+app.add_typer(rules.app, name="rules")
+app.add_typer(discover.app, name="discover")
+app.add_typer(kb.app, name="kb")
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except BaseException as exc:  # pragma: no cover - last resort, crashes must not exit 1
+        if isinstance(exc, KeyboardInterrupt):
+            sys.exit(130)
+        traceback.print_exc()
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,263 @@
+"""`check` and `report`: audit deployments, or re-render a saved result, in every output format."""
+
+import dataclasses
+import gc
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from residency_audit.cli.base import (
+    FAIL_ON_CHOICES,
+    FORMATS,
+    _argv,
+    dns_settings,
+    handled,
+    parse_as_of,
+    parse_fail_on,
+)
+from residency_audit.errors import UsageError
+from residency_audit.model import Report, Severity
+from residency_audit.reporters import BINARY, OutputFormat
+
+
+@handled
+def check(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Deployment files or directories.")],
+    output_format: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output."
+        ),
+    ] = None,
+    output: Annotated[
+        list[Path] | None,
+        typer.Option("--output", "-o", help="Where the matching --format goes (default: stdout)."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Evaluate the law as of this date (YYYY-MM-DD; default today)."),
+    ] = None,
+    waivers: Annotated[
+        Path | None,
+        typer.Option(
+            "--waivers",
+            help="YAML file of accepted risks (rule, target, justification, approved_by, expires).",
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Saved JSON result; only findings absent from it count."),
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="Exit 1 when a finding has this severity or more: "
+            + "|".join(FAIL_ON_CHOICES)
+            + "."
+        ),
+    ] = "high",
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rule pack directory; repeatable.")
+    ] = None,
+    dns: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--dns",
+            help="DNS observations from `discover dns`: check declared hostnames and mail "
+            "domains against them; repeatable.",
+        ),
+    ] = None,
+    resolve: Annotated[
+        bool,
+        typer.Option(
+            "--resolve", help="Resolve declared hostnames and mail domains now and check them."
+        ),
+    ] = False,
+    nameserver: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--nameserver",
+            help="With --resolve: DNS server IP to ask (default: the system's); repeatable.",
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(help="With --resolve: DNS server port.")] = 53,
+    risk_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--risk-model",
+            help="Transfer-risk model file replacing the bundled one "
+            "(start from `residency-audit risk-model`).",
+        ),
+    ] = None,
+    tia_max_age: Annotated[
+        int | None,
+        typer.Option(
+            "--tia-max-age",
+            metavar="DAYS",
+            min=0,
+            help="A transfer impact assessment older than this is stale (default 365).",
+        ),
+    ] = None,
+    observed: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--observed",
+            help="Observed deployment (file or directory) written by `discover`; "
+            "adds drift findings. Repeatable.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Worker processes for many files (default 0: one per core; 1: no workers).",
+        ),
+    ] = 0,
+) -> None:
+    """Audit deployment files against the rule packs."""
+    from residency_audit.invocation import invocation
+    from residency_audit.pipeline import Options, run
+
+    threshold = parse_fail_on(fail_on)
+    targets = _targets(output_format or ["text"], output or [])
+    parameters = {} if tia_max_age is None else {"tia_max_age_days": tia_max_age}
+    settings = dns_settings(nameserver or [], port) if resolve else None
+    if not resolve and (nameserver or port != 53):
+        raise UsageError("--nameserver and --port apply to --resolve; add --resolve")
+    started = invocation(_argv(ctx), fail_on=threshold)
+    report = run(
+        Options(
+            paths=paths,
+            as_of=parse_as_of(as_of),
+            rule_dirs=rules or [],
+            dns_files=dns or [],
+            resolve=settings,
+            risk_model=risk_model,
+            parameters=parameters,
+            waivers=waivers,
+            baseline=baseline,
+            observed=observed or [],
+            jobs=jobs,
+        )
+    )
+    report = dataclasses.replace(report, invocation=started)
+    # The report lives until exit: spare the collector from rescanning it while rendering.
+    gc.freeze()
+    if report.errors:  # on stderr whatever the format, so machine output stays parsable
+        from residency_audit.reporters.text import error_lines
+
+        sys.stderr.write("".join(f"{line}\n" for line in error_lines(report.errors)))
+    for fmt, target in targets:
+        _emit(report, fmt, target, threshold)
+    raise typer.Exit(report.exit_code(threshold))
+
+
+@handled
+def report(
+    ctx: typer.Context,
+    result: Annotated[Path, typer.Argument(help="JSON result of `check --format json`.")],
+    output_format: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output."
+        ),
+    ] = None,
+    output: Annotated[
+        list[Path] | None,
+        typer.Option("--output", "-o", help="Where the matching --format goes (default: stdout)."),
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Threshold the verdict and SARIF exit code are computed with.")
+    ] = "high",
+) -> None:
+    """Re-render a saved JSON result (HTML, Markdown, SARIF, JUnit, PDF) without re-auditing."""
+    from residency_audit.invocation import invocation
+    from residency_audit.results import read_result
+
+    threshold = parse_fail_on(fail_on)
+    targets = _targets(output_format or ["text"], output or [])
+    saved = read_result(result, role="result")
+    rendered = dataclasses.replace(
+        saved.report,
+        invocation=invocation(_argv(ctx), fail_on=threshold, rendered_from=saved.input),
+    )
+    for fmt, target in targets:
+        _emit(rendered, fmt, target, threshold)
+
+
+def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat, Path | None]]:
+    known = [f.value for f in OutputFormat]
+    for fmt in formats:
+        if fmt not in known:
+            raise UsageError(f"--format: {fmt!r} is not one of {', '.join(known)}")
+    if len(outputs) > len(formats):
+        raise UsageError("more --output than --format options; pair each output with a format")
+    targets: list[tuple[OutputFormat, Path | None]] = [
+        (OutputFormat(fmt), outputs[i] if i < len(outputs) else None)
+        for i, fmt in enumerate(formats)
+    ]
+    if sum(1 for _, target in targets if target is None) > 1:
+        raise UsageError("only one --format can go to stdout; give the others an --output")
+    for fmt, target in targets:
+        if fmt in BINARY and target is None and sys.stdout.isatty():
+            raise UsageError(f"--format {fmt.value} is binary; give it an --output file")
+    return targets
+
+
+def _emit(
+    report: Report, fmt: OutputFormat, target: Path | None, threshold: Severity | None
+) -> None:
+    if fmt is OutputFormat.TEXT and target is None and _rich_terminal():
+        from rich.console import Console
+
+        from residency_audit.reporters import terminal
+
+        terminal.show(report, Console(highlight=False), threshold)
+        return
+    if fmt is OutputFormat.JSON:  # streamed: a batch's JSON result can be gigabytes
+        _stream_json(report, target)
+        return
+    from residency_audit.reporters import render
+
+    content = render(report, fmt)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if target is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
+
+
+def _stream_json(report: Report, target: Path | None) -> None:
+    import io
+
+    from residency_audit.reporters import json as json_result
+
+    if target is None:
+        sys.stdout.flush()
+        out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+        try:
+            json_result.write(report, out)
+            out.flush()
+        finally:
+            out.detach()  # leave stdout open
+        return
+    try:
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            json_result.write(report, handle)
+    except OSError as exc:
+        raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
+
+
+def _rich_terminal() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")

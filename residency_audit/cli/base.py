@@ -1,0 +1,111 @@
+"""What every command shares: error handling, exit codes, option parsing.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 the audit could not
+finish (usage, input, rule or knowledge-base error); 3 internal error (a bug: never "findings").
+Heavy modules (boto3, dnspython, rich on non-terminals) are imported inside the commands that
+need them, so `check` starts fast in CI and pre-commit.
+"""
+
+import datetime as dt
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from typer.core import TyperGroup
+
+from residency_audit import __version__
+from residency_audit.errors import AuditError, UsageError
+from residency_audit.model import Severity
+from residency_audit.reporters import OutputFormat
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
+FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "never")
+FORMATS = "|".join(f.value for f in OutputFormat)
+ARGV_KEY = "residency_audit.argv"
+
+
+class _Group(TyperGroup):
+    """Keeps the arguments as given, so evidence reports can show the exact command line
+    (`sys.argv` is wrong under typer's CliRunner and when embedded)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # click or typer._click
+        ctx.meta[ARGV_KEY] = list(args)
+        return super().parse_args(ctx, args)
+
+
+def _argv(ctx: typer.Context) -> list[str]:
+    return list(ctx.meta.get(ARGV_KEY, sys.argv[1:]))
+
+
+_state = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handled(command: F) -> F:
+    """Turn AuditError into exit 2 and anything unexpected into exit 3, on stderr."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except AuditError as exc:
+            if _state["debug"]:
+                traceback.print_exc()
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(EXIT_ERROR) from None
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            if _state["debug"]:
+                traceback.print_exc()
+            typer.echo(
+                f"residency-audit: internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug; rerun with --debug for a traceback and report it.",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"residency-audit {__version__}")
+        raise typer.Exit()
+
+
+def parse_as_of(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of: {text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def parse_fail_on(text: str) -> Severity | None:
+    if text not in FAIL_ON_CHOICES:
+        raise UsageError(f"--fail-on: {text!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
+    return None if text == "never" else Severity.parse(text)
+
+
+def dns_settings(nameservers: list[str], port: int, timeout: float = 2.0, workers: int = 32) -> Any:
+    from residency_audit.discover import DnsSettings
+
+    settings = DnsSettings(tuple(nameservers), port, timeout, workers)
+    settings.check()
+    return settings
+
+
+def today() -> dt.date:
+    """Today, or SOURCE_DATE_EPOCH's day (reproducible builds and tests)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return dt.date.today()

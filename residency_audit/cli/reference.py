@@ -1,0 +1,46 @@
+"""`schema`, `risk-model` and `explain`: what the tool reads and how it judges."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from residency_audit.cli.base import handled
+
+
+@handled
+def schema() -> None:
+    """Print the JSON Schema (draft-07) of the deployment format.
+
+    Save it and point editors at it with `# yaml-language-server: $schema=deployment.schema.json`.
+    """
+    import json
+
+    from residency_audit.format.schema import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@handled
+def risk_model_command() -> None:
+    """Print the bundled transfer-risk model (YAML): every factor's default, band, justification
+    and source. Copy it, edit values and justifications, and pass it to `check --risk-model`."""
+    from residency_audit.risk.spec import DEFAULT_PATH
+
+    sys.stdout.write(DEFAULT_PATH.read_text(encoding="utf-8"))
+
+
+@handled
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. HDS-LOC-01.")],
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra pack dir.")] = None,
+) -> None:
+    """Show a rule: references, rationale, remediation, dates and unverified facts."""
+    from residency_audit import kb
+    from residency_audit.explain import describe_rule
+    from residency_audit.pipeline import load_rules
+
+    knowledge = kb.default()
+    packs = load_rules(rules or [], knowledge)
+    typer.echo(describe_rule(rule_id, packs, knowledge))
