@@ -11,7 +11,8 @@ import typer
 
 from residency_audit.cli.base import (
     FAIL_ON_CHOICES,
-    FORMATS,
+    FormatOption,
+    OutputOption,
     _argv,
     dns_settings,
     handled,
@@ -27,16 +28,8 @@ from residency_audit.reporters import BINARY, OutputFormat
 def check(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Deployment files or directories.")],
-    output_format: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output."
-        ),
-    ] = None,
-    output: Annotated[
-        list[Path] | None,
-        typer.Option("--output", "-o", help="Where the matching --format goes (default: stdout)."),
-    ] = None,
+    output_format: FormatOption = None,
+    output: OutputOption = None,
     as_of: Annotated[
         str | None,
         typer.Option(help="Evaluate the law as of this date (YYYY-MM-DD; default today)."),
@@ -162,16 +155,8 @@ def check(
 def report(
     ctx: typer.Context,
     result: Annotated[Path, typer.Argument(help="JSON result of `check --format json`.")],
-    output_format: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output."
-        ),
-    ] = None,
-    output: Annotated[
-        list[Path] | None,
-        typer.Option("--output", "-o", help="Where the matching --format goes (default: stdout)."),
-    ] = None,
+    output_format: FormatOption = None,
+    output: OutputOption = None,
     fail_on: Annotated[
         str, typer.Option(help="Threshold the verdict and SARIF exit code are computed with.")
     ] = "high",

@@ -12,7 +12,8 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -26,6 +27,17 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "never")
 FORMATS = "|".join(f.value for f in OutputFormat)
 ARGV_KEY = "residency_audit.argv"
+
+FormatOption = Annotated[
+    list[str] | None,
+    typer.Option("--format", "-f", help=f"{FORMATS}; repeatable, each paired with an --output."),
+]
+"""`--format`, shared by `check` and `report`."""
+OutputOption = Annotated[
+    list[Path] | None,
+    typer.Option("--output", "-o", help="Where the matching --format goes (default: stdout)."),
+]
+"""`--output`, paired by position with `--format`."""
 
 
 class _Group(TyperGroup):
