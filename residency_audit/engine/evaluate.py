@@ -93,9 +93,9 @@ _BY_KIND: list[tuple[tuple[Rule, ...], dt.date, dict[str, list[Rule]]]] = []
 def _rules_by_kind(rules: Iterable[Rule], as_of: dt.date) -> dict[str, list[Rule]]:
     """Subject kind -> the rules in effect on `as_of` that apply to it, in rule order."""
     if isinstance(rules, tuple):  # immutable: the index of the same tuple stays valid
-        for seen, day, index in _BY_KIND:
+        for seen, day, known in _BY_KIND:
             if seen is rules and day == as_of:
-                return index
+                return known
     index: dict[str, list[Rule]] = {}
     for rule in rules:
         if rule.in_effect(as_of):
