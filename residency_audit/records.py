@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T", bound=type)
 
 _NAMES: dict[type, tuple[str, ...]] = {}
-_COMPARED: dict[type, tuple[str, ...]] = {}
+_COMPARED: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
 @overload
@@ -47,11 +48,20 @@ def _names(cls: type) -> tuple[str, ...]:
     return names
 
 
-def _compared(cls: type) -> tuple[str, ...]:
-    names = _COMPARED.get(cls)
-    if names is None:
-        names = _COMPARED[cls] = tuple(f.name for f in fields(cls) if f.compare)
-    return names
+def _compared(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """The function giving an object's compared fields as a tuple (one `attrgetter` call)."""
+    key = _COMPARED.get(cls)
+    if key is None:
+        names = tuple(f.name for f in fields(cls) if f.compare)
+        if len(names) > 1:
+            key = attrgetter(*names)
+        elif names:
+            one = attrgetter(names[0])
+            key = lambda obj: (one(obj),)  # noqa: E731
+        else:
+            key = lambda obj: ()  # noqa: E731
+        _COMPARED[cls] = key
+    return key
 
 
 def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
@@ -76,15 +86,19 @@ class Record:
         return f"{type(self).__name__}({shown})"
 
     def _key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in _compared(type(self)))
+        return _compared(type(self))(self)
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
+        if other is self:
+            return True
+        cls = self.__class__
+        if other.__class__ is not cls:
             return NotImplemented
-        return self._key() == other._key()
+        key = _compared(cls)
+        return key(self) == key(other)
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(_compared(self.__class__)(self))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild, (type(self), tuple(getattr(self, n) for n in _names(type(self))))

@@ -90,6 +90,29 @@ def evaluate(cond: Condition, facts: Mapping[str, Fact], ctx: Context, trace: Tr
     return None if None in results else False
 
 
+def decide(cond: Condition, facts: Mapping[str, Fact], ctx: Context) -> Truth:
+    """`evaluate` without a trace, stopping at the first item that settles an `all` or `any`:
+    the same truth value (Kleene logic does not depend on evaluation order), for the many
+    checks that pass or do not apply and so need no account of the facts they read."""
+    if isinstance(cond, Leaf):
+        fact = facts.get(cond.field)
+        if fact is None or fact.value is None:
+            return cond.argument is False if cond.operator == "exists" else None
+        return OPERATORS[cond.operator].apply(fact.value, cond.argument, ctx)[0]
+    if isinstance(cond, Not):
+        inner = decide(cond.item, facts, ctx)
+        return None if inner is None else not inner
+    settles = isinstance(cond, AnyOf)  # True settles an `any`, False an `all`
+    unknown = False
+    for item in cond.items:
+        result = decide(item, facts, ctx)
+        if result is settles:
+            return settles
+        if result is None:
+            unknown = True
+    return None if unknown else not settles
+
+
 def fields_of(cond: Condition) -> list[str]:
     if isinstance(cond, Leaf):
         return [cond.field]

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from residency_audit.engine.conditions import Trace, evaluate
+from residency_audit.engine.conditions import Trace, decide, evaluate
 from residency_audit.engine.operators import Context
 from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject, subjects
@@ -60,19 +60,50 @@ def judge_subjects(
     parameters: Mapping[str, Any] | None = None,
 ) -> Audit:
     """Findings of the rules in effect on `as_of` about `items` (also used for drift)."""
-    active = [r for r in rules if r.in_effect(as_of)]
+    by_kind = _rules_by_kind(rules, as_of)
+    parameters = parameters or {}
     findings: list[Finding] = []
-    checks: dict[Check, None] = {}
+    checks: dict[tuple[str, str | None], None] = {}
     for subject in items:
-        for rule in active:
-            if subject.kind in rule.applies_to:
-                checks.setdefault(Check(rule.id, deployment, subject.component), None)
-                finding = judge(
-                    rule, subject, kb=kb, as_of=as_of, deployment=deployment, parameters=parameters
-                )
-                if finding is not None:
-                    findings.append(finding)
-    return Audit(sorted(findings, key=Finding.sort_key), list(checks))
+        applicable = by_kind.get(subject.kind)
+        if not applicable:
+            continue
+        ctx = Context(kb, as_of, subject, parameters)
+        facts, component = subject.facts, subject.component
+        for rule in applicable:
+            checks[rule.id, component] = None
+            # Most rules pass or do not apply: decide first, trace only what becomes a finding.
+            if rule.when is not None and decide(rule.when, facts, ctx) is False:
+                continue
+            if decide(rule.require, facts, ctx) is True:
+                continue
+            finding = judge(
+                rule, subject, kb=kb, as_of=as_of, deployment=deployment, parameters=parameters
+            )
+            if finding is not None:
+                findings.append(finding)
+    findings.sort(key=Finding.sort_key)
+    return Audit(findings, [Check(rule_id, deployment, c) for rule_id, c in checks])
+
+
+_BY_KIND: list[tuple[tuple[Rule, ...], dt.date, dict[str, list[Rule]]]] = []
+"""The last rule tuple indexed, its date and the index: an Auditor's rules are indexed once."""
+
+
+def _rules_by_kind(rules: Iterable[Rule], as_of: dt.date) -> dict[str, list[Rule]]:
+    """Subject kind -> the rules in effect on `as_of` that apply to it, in rule order."""
+    if isinstance(rules, tuple):  # immutable: the index of the same tuple stays valid
+        for seen, day, known in _BY_KIND:
+            if seen is rules and day == as_of:
+                return known
+    index: dict[str, list[Rule]] = {}
+    for rule in rules:
+        if rule.in_effect(as_of):
+            for kind in dict.fromkeys(rule.applies_to):
+                index.setdefault(kind, []).append(rule)
+    if isinstance(rules, tuple):
+        _BY_KIND[:] = [(rules, as_of, index)]
+    return index
 
 
 def judge(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from typing import Any, TextIO
 
 from residency_audit.model import (
@@ -31,6 +30,7 @@ from residency_audit.model import (
     Waiver,
     WaiverTarget,
 )
+from residency_audit.reporters.jsontext import dumps
 from residency_audit.risk.assess import BasisRisk, FactorValue, FlowRisk, RiskLevel, significant
 
 
@@ -257,7 +257,7 @@ def write(report: Report, out: TextIO) -> None:
     """`json.dumps(to_dict(report), indent=2)` and a newline, written piece by piece: findings
     and flows are turned into text one at a time, never all at once (the JSON result of a
     10,000-file batch is gigabytes)."""
-    head = json.dumps(_skeleton(report), indent=2, ensure_ascii=False)
+    head = dumps(_skeleton(report))
     lists = {
         "findings": (_nested(finding_dict(f)) for f in report.findings),
         "flows": (_nested(flow_dict(f)) for f in report.flows),
@@ -278,7 +278,7 @@ def write(report: Report, out: TextIO) -> None:
 
 def _nested(item: dict[str, Any]) -> str:
     """An item of a top-level list, as `json.dumps(..., indent=2)` writes it there."""
-    return json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+    return dumps(item, margin="    ")
 
 
 # -- reading a result back -----------------------------------------------------------------------

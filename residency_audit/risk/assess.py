@@ -167,7 +167,7 @@ def assess(flow: Flow, model: RiskModel, params: Parameters) -> FlowRisk:
         return FlowRisk(
             RiskLevel.NONE, 0.0, 0.0, (0.0, 0.0), period, threshold, False, None, None, (), label
         )
-    bases = tuple(_basis(flow, basis, model, params) for basis in flow.bases)
+    bases = tuple(_basis_of(flow, basis, model, params) for basis in flow.bases)
     p_year = 1 - math.prod(1 - b.p_year for b in bases)
     p_period = 1 - math.prod((1 - b.p_year) ** period for b in bases)
     band = (
@@ -198,6 +198,24 @@ def assess(flow: Flow, model: RiskModel, params: Parameters) -> FlowRisk:
         bases,
         label,
     )
+
+
+_UNCHANGED: list[tuple[RiskModel, dict[tuple[str, bool | None], BasisRisk]]] = []
+"""The last model used and its risks per (basis, clear-text reachability), for flows no
+override applies to: without overrides a basis' risk depends on nothing else."""
+
+
+def _basis_of(flow: Flow, basis: str, model: RiskModel, params: Parameters) -> BasisRisk:
+    if params.overrides:
+        return _basis(flow, basis, model, params)
+    if not _UNCHANGED or _UNCHANGED[0][0] is not model:
+        _UNCHANGED[:] = [(model, {})]
+    known = _UNCHANGED[0][1]
+    key = (basis, flow.clear_text_reachable)
+    risk = known.get(key)
+    if risk is None:
+        risk = known[key] = _basis(flow, basis, model, params)
+    return risk
 
 
 def _basis(flow: Flow, basis: str, model: RiskModel, params: Parameters) -> BasisRisk:
