@@ -81,6 +81,10 @@ def main(count: int, jobs_list: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    jobs = [int(j) for j in sys.argv[2:]] or sorted({1, default_jobs()})
-    main(count, jobs)
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Audit generated deployments in a batch.")
+    parser.add_argument("count", type=int, nargs="?", default=10_000, help="files (10,000)")
+    parser.add_argument("jobs", type=int, nargs="*", help="--jobs values to time (1 and all cores)")
+    args = parser.parse_args()
+    main(args.count, args.jobs or sorted({1, default_jobs()}))
