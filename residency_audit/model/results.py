@@ -1,0 +1,256 @@
+"""What an audit produces: facts, findings, flows, waivers and the report reporters format."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import field
+from enum import StrEnum
+from typing import Any
+
+from residency_audit.model.core import Diagnostic, Severity, Span, doc
+from residency_audit.records import Record, record
+
+
+@record
+class Fact(Record):
+    """One value a rule looked at, and where it came from."""
+
+    path: str
+    value: Any
+    origin: str
+    """`file:line:col` for a declared value, `kb:<file>#<id>` for knowledge, `derived` otherwise."""
+    url: str | None = None
+    verified: bool = True
+
+
+@record
+class Reference(Record):
+    """A legal reference a finding cites: instrument and provision, with a URL to read it."""
+
+    label: str
+    url: str
+    article: str | None = None
+
+
+class Status(StrEnum):
+    """Whether a finding counts toward the exit code: only `open` ones do."""
+
+    OPEN = "open"
+    WAIVED = "waived"
+    """Covered by an unexpired waiver (`--waivers`)."""
+    BASELINED = "baselined"
+    """Already present in the baseline result (`--baseline`)."""
+
+
+@record
+class WaiverTarget(Record):
+    """What a waiver covers: a deployment, or one of its components."""
+
+    deployment: str = field(metadata=doc("Deployment name the waiver applies to."))
+    component: str | None = field(
+        default=None, metadata=doc("Component id; every component of the deployment if omitted.")
+    )
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+
+@record
+class Waiver(Record):
+    """An accepted risk: findings of `rule` on `target` do not fail the audit until `expires`."""
+
+    rule: str = field(metadata=doc("Rule id waived, e.g. GDPR-XFER-01."))
+    target: WaiverTarget = field(metadata=doc("Deployment and, optionally, component."))
+    justification: str = field(metadata=doc("Why the risk is accepted (e.g. the TIA reference)."))
+    approved_by: str = field(metadata=doc("Who accepted the risk (name or e-mail)."))
+    expires: dt.date = field(
+        metadata=doc("Last day the waiver applies (YYYY-MM-DD), compared with the as-of date.")
+    )
+    evidence: str | None = field(default=None, metadata=doc("URL or reference of the evidence."))
+    span: Span = field(default=Span("", 0, 0), compare=False)
+
+    def covers(self, finding: Finding) -> bool:
+        return (
+            finding.rule_id == self.rule
+            and finding.deployment == self.target.deployment
+            and self.target.component in (None, finding.component)
+        )
+
+
+@record
+class Finding(Record):
+    """What a rule found about a subject: where, why, on which facts, and what to do."""
+
+    rule_id: str
+    severity: Severity
+    title: str
+    message: str
+    deployment: str
+    component: str | None
+    span: Span
+    references: tuple[Reference, ...]
+    facts: tuple[Fact, ...]
+    remediation: str
+    unverifiable: bool = False
+    """True when the rule could not be decided because a fact is missing or unknown."""
+    status: Status = Status.OPEN
+    waiver: Waiver | None = None
+    """The waiver that covers the finding (also kept, with its expiry, when status is open)."""
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.span.path, self.span.line, self.span.column, self.rule_id, self.message)
+
+
+@record
+class Flow(Record):
+    """A way personal data are stored at, or reachable by, some legal entity in some country:
+    a primary store, replica, backup, log sink, access path or key custody (issue: risk model)."""
+
+    id: str
+    deployment: str
+    kind: str
+    """storage, processing, replica, disaster-recovery, backup, snapshot-copy, export, log,
+    access, key-custody or sub-processor."""
+    component: str | None
+    country: str | None
+    entity: str | None
+    parent_country: str | None
+    jurisdictions: tuple[str, ...]
+    """Knowledge-base law ids that can reach the entity (e.g. us-cloud-act, us-fisa-702)."""
+    clear_text_reachable: bool | None
+    span: Span
+    risk: Any = None
+    """Filled by the risk model; reporters show it when present."""
+    label: str = ""
+    """Human name: `replica of booking-db`, `support access vendor-support`."""
+    entity_name: str | None = None
+    entity_country: str | None = None
+    parent: str | None = None
+    """Name of the entity's ultimate parent, when known."""
+    categories: tuple[str, ...] = ()
+    """Data categories reachable through the flow (Art. 9 categories among them)."""
+    bases: tuple[str, ...] | None = ()
+    """Legal bases the risk model weighs: `jurisdictions`, plus `unlisted:CC` for a non-adequate
+    country with no law in the knowledge base; None when a country or parent is unknown."""
+    facts: tuple[Fact, ...] = ()
+    """The facts the flow was derived from, with their origins."""
+
+
+@record
+class InputFile(Record):
+    """A file the audit read, with its SHA-256, for the evidence manifest."""
+
+    path: str
+    sha256: str
+    deployment: str | None
+    """Deployment name, or None when the file could not be read (or is not a deployment)."""
+    role: str = "deployment"
+    """deployment, waivers, baseline, or result (a JSON result re-rendered by `report`)."""
+
+
+@record
+class PackInfo(Record):
+    """A rule pack used by the audit, with its version and SHA-256, for the evidence manifest."""
+
+    name: str
+    title: str
+    version: str
+    sha256: str
+    rules: int
+
+
+@record
+class RuleInfo(Record):
+    """A rule in effect on the as-of date, as SARIF and JUnit describe it."""
+
+    id: str
+    pack: str
+    title: str
+    severity: Severity
+    rationale: str
+    remediation: str
+    references: tuple[Reference, ...]
+
+
+@record
+class Check(Record):
+    """One rule evaluated on one component (None: on the deployment or an access path)."""
+
+    rule_id: str
+    deployment: str
+    component: str | None
+
+
+@record
+class CountryStatus(Record):
+    """A country's status under GDPR Chapter V on the as-of date (for the flow picture)."""
+
+    code: str
+    name: str
+    status: str
+    """eea, adequate, partially-adequate (restricted decision only), third-country, unknown."""
+
+
+@record
+class Invocation(Record):
+    """How this report was produced. Kept out of the JSON result, which must stay byte-identical
+    for the same inputs and date; the evidence formats (HTML, Markdown, SARIF, PDF) show it."""
+
+    command_line: str
+    timestamp: dt.datetime
+    """UTC; from SOURCE_DATE_EPOCH when set, else the clock, read once per run."""
+    fail_on: Severity | None
+    rendered_from: InputFile | None = None
+    """The saved JSON result, when `residency-audit report` re-rendered it."""
+
+
+@record
+class Report(Record):
+    """Everything an audit produced; reporters only format it."""
+
+    tool_version: str
+    as_of: dt.date
+    inputs: tuple[InputFile, ...]
+    packs: tuple[PackInfo, ...]
+    knowledge: tuple[tuple[str, str], ...]
+    """(file, sha256) of each knowledge-base file used."""
+    findings: tuple[Finding, ...]
+    errors: tuple[Diagnostic, ...] = ()
+    flows: tuple[Flow, ...] = ()
+    stale_knowledge: tuple[str, ...] = ()
+    """Knowledge-base entries checked more than about six months before the as-of date."""
+    unverified_knowledge: tuple[str, ...] = ()
+    """Knowledge-base facts used by findings that are marked `verified: false`."""
+    risk_model: tuple[str, str] | None = None
+    """(path, sha256) of the transfer-risk model file used for `flows`."""
+    partial: tuple[str, ...] = ()
+    """Why the audit is partial (a collector could not read something); empty when complete."""
+    rules: tuple[RuleInfo, ...] = ()
+    checks: tuple[Check, ...] = ()
+    """Every (rule, component) pair evaluated, passes included (JUnit test cases)."""
+    waivers: tuple[Waiver, ...] = ()
+    countries: tuple[CountryStatus, ...] = ()
+    invocation: Invocation | None = None
+
+    def counts(self) -> dict[str, int]:
+        out = {s.label: 0 for s in reversed(Severity)}
+        for finding in self.findings:
+            out[finding.severity.label] += 1
+        return out
+
+    def failing(self, fail_on: Severity | None) -> list[Finding]:
+        if fail_on is None:
+            return []
+        return [f for f in self.findings if f.severity >= fail_on and f.status is Status.OPEN]
+
+    def status_counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for finding in self.findings:
+            out[finding.status.value] += 1
+        return out
+
+    def exit_code(self, fail_on: Severity | None) -> int:
+        """2 when an input could not be audited, 1 for open findings at or above `fail_on`
+        (waived and baselined ones do not count) or a partial audit, else 0."""
+        if self.errors:
+            return 2
+        # A partial audit is never a pass, whatever the findings (unless --fail-on never).
+        return 1 if self.failing(fail_on) or (self.partial and fail_on is not None) else 0
