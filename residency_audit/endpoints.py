@@ -3,7 +3,7 @@
 A component's `hostnames` and `mail_domains` are matched with DNS observations (from
 `check --dns FILE` or `check --resolve`) and judged by the rules of `rules/dns/`. One subject per
 hostname, and per mail exchanger of a mail domain (each exchanger handles the domain's mail).
-Findings sit on the line that declares the name. Facts follow `engine/subjects.py` ENDPOINT; an
+Findings sit on the line that declares the name. Facts follow `engine/fields.py` ENDPOINT; an
 observed fact nobody could establish is left out, so rules read it as unknown.
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from residency_audit.engine.conditions import Condition, ConditionParser
-from residency_audit.engine.subjects import FIELDS, KINDS
+from residency_audit.engine.fields import FIELDS, KINDS
 from residency_audit.errors import InputError, RuleError
 from residency_audit.format.convert import INVALID, Converter, plain_value
 from residency_audit.loader import load_document

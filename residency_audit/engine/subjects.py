@@ -7,7 +7,7 @@ certification, declared transfer or onward transfer, transit route), a data flow
 transfer risk (`flow`, built by `residency_audit.risk`) or a DNS endpoint (`endpoints.py`).
 Every fact says where it came from: the YAML position of a declared value, the knowledge-base
 entry of a looked-up one. A fact nobody knows is simply absent, so rules read it as unknown.
-`FIELDS` is the documented vocabulary rule authors may use; the rule loader checks against it.
+The vocabulary of fact paths rule authors may use is `engine/fields.py`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from residency_audit.engine.legal_subjects import (
-    CERTIFICATION,
-    PARTY,
-    TRANSFER,
-    TRANSIT,
-    legal_subjects,
-)
+from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Access,
@@ -35,186 +29,6 @@ from residency_audit.model import (
     Span,
 )
 from residency_audit.records import Record, record
-
-COMMON = {
-    "deployment.name": "Deployment name.",
-    "data.categories": "Declared data categories (list).",
-    "data.special_category": "Art. 9 data (health, genetic, biometric) are processed.",
-    "data.health": "Health data are processed.",
-    "data.health_context": "Where the health data come from (care, prevention, research...).",
-    "data.pseudonymised": "The data are pseudonymised.",
-    "hds.applies": "HDS (L.1111-8 CSP) applies: health data from care hosted by a third party.",
-    "controller.id": "Controller party id.",
-    "controller.country": "Controller's country.",
-    "pseudonymisation.holder_is_exporter": "Only the controller can re-identify (EDPB UC2).",
-    "pseudonymisation.country": "Where the re-identification information is kept.",
-    "pseudonymisation.singling_out_excluded": "Re-identification by the recipient's authorities "
-    "is excluded by a documented analysis.",
-    **{
-        f"claims.{name}": text
-        for name, text in (
-            ("secnumcloud", "The deployment claims SecNumCloud 3.2 protection."),
-            ("secnumcloud_offer", "The qualified offer claimed."),
-            ("art48_procedure", "Reference of the Art. 48 procedure for foreign requests."),
-            ("dpia", "Reference of the DPIA."),
-            ("processors", "Party ids on the Art. 28 processor list."),
-            ("hds_certificates_shared", "HDS certificates given to the client (EXI 12)."),
-            (
-                "subprocessor_certificate_loss_procedure",
-                "Procedure for a sub-processor's loss of certification (EXI 14).",
-            ),
-            ("storage_locations_communicated", "Storage locations given to the client (EXI 28)."),
-            ("risk_analysis_foreign_law", "Risk analysis covers non-European laws (EXI 05 H)."),
-        )
-    },
-}
-PLACE = {
-    "component.id": "Component id.",
-    "component.kind": "Component kind.",
-    "component.service": "Provider service.",
-    "component.clear_text_processing": "The provider processes the data in clear.",
-    "component.holds_data": "The component holds personal data at rest.",
-    "provider.id": "Provider id as declared.",
-    "provider.known": "The provider is in the knowledge base.",
-    "provider.suggestion": "Nearest known provider id, when unknown.",
-    "provider.name": "Provider name (knowledge base).",
-    "provider.parent.name": "Provider's ultimate parent.",
-    "provider.parent.country": "Jurisdiction of the provider's ultimate parent.",
-    "provider.eu_controlled": "The provider is ultimately EU-controlled.",
-    "provider.marketed_as_sovereign": "The provider's offer is marketed as sovereign.",
-    "operator.id": "Party operating the place.",
-    "operator.country": "Operator's country.",
-    "operator.parent.country": "Country of the operator's ultimate parent.",
-    "location.region": "Provider region.",
-    "location.country": "Country of the place (declared, or from the region).",
-    "location.suggestion": "Nearest known region, when the region is unknown.",
-    "key.declared": "A key is declared for the component.",
-    "key.id": "Key id.",
-    "key.encryption": "client-side, provider-side or none.",
-    "key.management": "provider-managed, customer-managed-in-provider-kms, external-key-store, "
-    "customer-held, or none when no key is declared.",
-    "key.holder": "Party holding the keys.",
-    "key.holder_country": "Country of the key holder.",
-    "key.holder_in_provider_group": "The key holder belongs to the provider's group.",
-    "key.country": "Country where the keys are held.",
-    "key.hsm.operator": "HSM operator.",
-    "key.hsm.jurisdiction": "HSM operator's jurisdiction.",
-    "key.provider_can_use": "The provider can use the keys.",
-    "place.role": "primary, replica, disaster-recovery, backup, snapshot-copy, export or log.",
-    "place.stores_data": "Personal data rest here (copies and logs always; primary if a store).",
-    "transfer.recipient": "Party receiving the data (the place's operator).",
-    "transfer.tools": "Declared transfer tools for this recipient and country.",
-    "split.group": "Split-processing group of the component (EDPB UC5).",
-    "split.reconstructable_alone": "This part alone suffices to reconstruct personal data.",
-    "split.secure_against_active_adversaries": "The split protocol resists active adversaries.",
-    "split.jurisdictions_distinct": "The parts of the group are with providers under distinct "
-    "jurisdictions (ultimate parents' countries).",
-}
-ACCESS = {
-    "access.id": "Access path id.",
-    "access.kind": "support, administration or remote-access.",
-    "access.country": "Country the access is made from.",
-    "access.clear_text": "The accessing staff see data in clear.",
-    "access.client_informed": "The client was informed (EXI 29).",
-    "entity.id": "Accessing party id.",
-    "entity.name": "Accessing legal entity.",
-    "entity.country": "Accessing entity's country.",
-    "entity.parent.country": "Country of the accessing entity's ultimate parent.",
-    "entity.is_controller": "The accessing entity is the controller itself (not a transfer).",
-    "transfer.recipient": "Party receiving the data (the accessing entity).",
-    "transfer.tools": "Declared transfer tools for this recipient and country.",
-}
-ENDPOINT = {  # built by residency_audit.endpoints from DNS observations (check --dns/--resolve)
-    "endpoint.name": "Declared hostname or mail domain.",
-    "endpoint.kind": "host or mail.",
-    "endpoint.status": "resolved, nxdomain, no-answer, servfail, timeout, error, or not-observed "
-    "(missing from the DNS observations).",
-    "endpoint.detail": "What the resolver said when the name did not resolve.",
-    "endpoint.resolved": "The resolver answered with addresses (host) or MX records (mail).",
-    "endpoint.exchanger": "The mail exchanger judged (mail: one subject per MX record).",
-    "endpoint.observed.provider": "Provider really serving the name: the last provider found "
-    "along the CNAME chain and addresses (or the exchanger's).",
-    "endpoint.observed.providers": "Every provider found along the way (list).",
-    "endpoint.observed.provider_name": "Name of the serving provider.",
-    "endpoint.observed.parent.name": "Ultimate parent of the serving provider.",
-    "endpoint.observed.parent.country": "Country of the serving provider's ultimate parent.",
-    "endpoint.observed.via": "The chain and how the provider was recognised (method, evidence, "
-    "confidence).",
-    "endpoint.observed.location": "Country it is served from, or indeterminate behind CDN or "
-    "anycast edges; absent when unknown.",
-    "endpoint.observed.edge": "A CDN or anycast edge known to the knowledge base is on the way.",
-    "endpoint.edge.provider": "First CDN or anycast provider on the way.",
-    "endpoint.edge.parent.country": "Country of that edge provider's ultimate parent.",
-    "endpoint.provider_matches": "The declared provider is among the observed providers; absent "
-    "when no provider could be observed.",
-}
-FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/risk/
-    "flow.id": "Flow id: component, component/replica, access/ID, key/ID, party/ID.",
-    "flow.kind": "storage, processing, a copy kind, log, access, key-custody or sub-processor.",
-    "flow.label": "Human name of the flow.",
-    "flow.country": "Country where the data rest or are reached from.",
-    "flow.entity": "Legal entity (party or provider id) that holds or reaches the data.",
-    "flow.entity_name": "Its legal name.",
-    "flow.parent_country": "Country of the entity's ultimate parent.",
-    "flow.jurisdictions": "Knowledge-base law ids reaching the flow (list; empty when none).",
-    "flow.bases": "Legal bases the risk model weighs (law ids and unlisted:CC); absent when a "
-    "country or parent is unknown.",
-    "flow.clear_text_reachable": "The entity can reach the data in clear.",
-    "risk.level": "none, low, medium, high, critical or unknown.",
-    "risk.p_year": "Estimated annual probability of foreign lawful access, all bases.",
-    "risk.p_period": "Estimated probability over the period.",
-    "risk.p_period_text": "The same as a percentage.",
-    "risk.band_text": "Low to high estimate over the period, as text.",
-    "risk.threshold": "Accepted probability over the period.",
-    "risk.threshold_text": "The same as a percentage.",
-    "risk.period_years": "Assessment period in years.",
-    "risk.exceeds_threshold": "p_period is above the threshold.",
-    "risk.binding_factor": "The lowest factor of the dominant basis, with that basis.",
-}
-WAIVER = {
-    "waiver.rule": "Rule id the waiver covers.",
-    "waiver.target": "deployment or deployment/component the waiver covers.",
-    "waiver.approved_by": "Who accepted the risk.",
-    "waiver.expires": "Last day the waiver applies.",
-}
-OBSERVATION = {
-    "observation.subject": "What was observed: resource, copy, key, key-replica, or gap (a call "
-    "that could not be read). Built by `residency_audit.drift`.",
-    "observation.service": "Provider service, e.g. s3, rds, kms.",
-    "observation.call": "API call that observed it (or failed, for a gap).",
-    "observation.resource": "Observed resource (ARN or name).",
-    "observation.role": "primary, replica, backup, ... (places); key or key-replica (keys).",
-    "observation.region": "Observed region.",
-    "observation.country": "Country of the observed region (knowledge base).",
-    "observation.declared": "A declared component or key stands for the observed one.",
-    "observation.location_declared": "The observed region (or country) is declared for it.",
-    "observation.key_management": "Observed key management (KMS origin and manager, mapped).",
-    "observation.key_consistent": "The observed key leaves the provider no more control than "
-    "the declared one.",
-    "observation.complete": "The collector could read it (false for a gap).",
-    "observation.reason": "Why a gap could not be read.",
-    "observation.permission": "IAM action missing for a gap, when known.",
-    "declared.component": "Declared component matched to the observation.",
-    "declared.locations": "Regions and countries declared for it (primary and copies).",
-    "declared.key_management": "Management of the declared key.",
-    "declared.key_country": "Country declared for the key.",
-}
-FIELDS: dict[str, dict[str, str]] = {
-    "deployment": COMMON,
-    "component": {**COMMON, **PLACE},
-    "place": {**COMMON, **PLACE},
-    "access": {**COMMON, **ACCESS},
-    "endpoint": {**COMMON, **PLACE, **ENDPOINT},
-    "flow": {**COMMON, **FLOW},
-    "party": {**COMMON, **PARTY},
-    "certification": {**COMMON, **CERTIFICATION},
-    "transfer": {**COMMON, **TRANSFER},
-    "transit": {**COMMON, **TRANSIT},
-    # NOTE: `subjects()` never yields waivers; `residency_audit.waivers` judges them.
-    "waiver": WAIVER,
-    "observation": {**COMMON, **OBSERVATION},
-}
-KINDS = tuple(FIELDS)
 
 HDS_CONTEXTS = {
     HealthContext.CARE,
