@@ -6,7 +6,6 @@ typo must not hide among the names a resolver could not reach.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -32,6 +31,8 @@ def hostname_problem(text: str) -> str | None:
             f"hostname {text!r} is not ASCII; write internationalised names in their "
             "A-label form (xn--...)"
         )
+    import ipaddress  # only deployments that declare hostnames pay for it
+
     try:
         ipaddress.ip_address(name)
         return f"{text!r} is an IP address, not a hostname"
