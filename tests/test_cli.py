@@ -210,3 +210,25 @@ def test_stale_knowledge_is_announced_in_the_header(runner: CliRunner) -> None:
         env={"NO_COLOR": "1"},
     )
     assert "six months" not in fresh.stdout
+
+
+def test_binding_corporate_rules_count_only_with_an_approval(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A BCR nobody can show was approved (Art. 47(1)) is unverifiable, never a pass."""
+    text = (
+        (DEPLOYMENTS / "transfer-scc-2010.yaml").read_text().replace("tool: scc-2010", "tool: bcr")
+    )
+    unapproved, approved = tmp_path / "bcr.yaml", tmp_path / "bcr-approved.yaml"
+    unapproved.write_text(text)
+    approved.write_text(text.replace("tool: bcr", "tool: bcr\n    approval: CNIL-BCR-2024-17"))
+
+    def transfer_finding(path: Path) -> dict | None:
+        report = json.loads(
+            runner.invoke(app, ["check", str(path), "-f", "json", "--as-of", str(AS_OF)]).stdout
+        )
+        return next((f for f in report["findings"] if f["rule_id"] == "GDPR-XFER-01"), None)
+
+    finding = transfer_finding(unapproved)
+    assert finding is not None and finding["unverifiable"] is True
+    assert transfer_finding(approved) is None

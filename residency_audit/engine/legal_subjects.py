@@ -293,6 +293,7 @@ def transfer_subjects(b: _Builder, t: Transfer, ti: int) -> Iterator[Subject]:
             t.tool,
             t.scc_module,
             onward=False,
+            approval=t.approval,
         )
         b.derived(f, "transfer.recipient_tool_kinds", kinds, f"tools declared for {t.recipient}")
         b.put(f, "transfer.tia_date", t.tia_date, f"{base}.tia_date")
@@ -356,6 +357,7 @@ def _transfer_facts(
     module: int | None,
     *,
     onward: bool,
+    approval: str | None = None,
 ) -> dict[str, Fact]:
     d = b.d
     f = b.common()
@@ -374,6 +376,7 @@ def _transfer_facts(
                 "recipient": recipient_id,
                 "country": country,
                 "scc_module": module,
+                "approval": approval,
                 "systematic": True,
                 "adequacy_scopes": list(recipient.adequacy_scopes) if recipient else [],
                 "origin": b.at(f"{base}.tool"),

@@ -235,6 +235,8 @@ class ValidTransferTool:
                 t for t in value or () if t.get("tool") in ("adequacy", "dpf", "privacy-shield")
             ]
         valid, facts = assess_tools(tools, ctx, allow_derogations=argument is True)
+        if valid is None:
+            return None, facts
         return valid is (argument is not False), facts
 
 

@@ -402,6 +402,7 @@ class _Builder:
                         "concluded": t.concluded,
                         "tia_reference": t.tia_reference,
                         "tia_date": t.tia_date,
+                        "approval": t.approval,
                         "systematic": True,
                         "adequacy_scopes": list(party.adequacy_scopes) if party else [],
                         "origin": self.at(f"transfers[{ti}]"),

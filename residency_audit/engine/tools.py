@@ -20,20 +20,25 @@ _LISTS = {"dpf": "dpf-list", "privacy-shield": "privacy-shield-list"}
 """Restricted adequacy decisions a tool names: only organisations on the list are covered."""
 
 
-def assess_tools(tools: Any, ctx: Context, *, allow_derogations: bool) -> tuple[bool, list[Fact]]:
-    """True when at least one tool is valid; facts say why each tool is or is not."""
+def assess_tools(
+    tools: Any, ctx: Context, *, allow_derogations: bool
+) -> tuple[bool | None, list[Fact]]:
+    """True when at least one tool is valid, None (cannot be verified) when none is but one may
+    be, False otherwise; facts say why each tool is or is not."""
     facts: list[Fact] = []
-    valid = False
+    verdicts: list[bool | None] = []
     for tool in tools or ():
         ok, fact = assess_tool(tool, ctx, allow_derogations=allow_derogations)
         facts.append(fact)
-        valid = valid or ok
-    return valid, facts
+        verdicts.append(ok)
+    if True in verdicts:
+        return True, facts
+    return (None if None in verdicts else False), facts
 
 
 def assess_tool(
     tool: dict[str, Any], ctx: Context, *, allow_derogations: bool
-) -> tuple[bool, Fact]:
+) -> tuple[bool | None, Fact]:
     kb, day = ctx.kb, ctx.as_of
     kind, country = tool["tool"], tool["country"]
     path = f"transfer.tool.{kind}"
@@ -65,7 +70,10 @@ def assess_tool(
             instrument, path, f"{state}: {instrument.title}", f"kb:instruments.yaml#{instrument.id}"
         )
     if kind == "bcr":
-        return True, Fact(path, "declared binding corporate rules (approval not verified)", origin)
+        # Binding corporate rules bind only once approved (Art. 47(1)); fail closed without it.
+        if tool.get("approval"):
+            return True, Fact(path, f"binding corporate rules, approval {tool['approval']}", origin)
+        return None, Fact(path, "binding corporate rules with no approval reference", origin)
     # Art. 49 derogations are for occasional transfers only (EDPB Guidelines 2/2018); hosting,
     # backups and routine support are systematic.
     if not allow_derogations:

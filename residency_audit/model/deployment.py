@@ -505,6 +505,13 @@ class Transfer(Record):
     concluded: dt.date | None = field(default=None, metadata=doc("Date the tool was concluded."))
     tia_reference: str | None = field(default=None, metadata=doc("Transfer impact assessment id."))
     tia_date: dt.date | None = field(default=None, metadata=doc("Date of the TIA."))
+    approval: str | None = field(
+        default=None,
+        metadata=doc(
+            "BCR: reference of the supervisory authority's approval (GDPR Art. 47(1)); "
+            "binding corporate rules without it cannot be verified."
+        ),
+    )
     exporter: str | None = field(
         default=None, metadata=doc("Party id of the exporter; the controller if omitted.")
     )
