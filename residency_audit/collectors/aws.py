@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -62,11 +61,6 @@ CALLS: dict[tuple[str, str], str | None] = {
     ("cloudfront", "ListDistributions"): "cloudfront:ListDistributions",
 }
 """Every call `discover aws` makes in an account, and the IAM action it needs."""
-ORGANIZATION_CALLS: dict[tuple[str, str], str] = {
-    ("organizations", "ListAccounts"): "organizations:ListAccounts",
-    ("sts", "AssumeRole"): "sts:AssumeRole",
-}
-"""The calls `--all-accounts` makes with the caller's own credentials."""
 
 _DENIED = frozenset(
     {
@@ -123,27 +117,6 @@ def iam_policy() -> dict[str, Any]:
                 "Action": actions,
                 "Resource": "*",
             }
-        ],
-    }
-
-
-def organization_policy(role_name: str = "ROLE_NAME") -> dict[str, Any]:
-    """The extra policy of the caller of `--all-accounts` (management or delegated account)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ResidencyAuditListAccounts",
-                "Effect": "Allow",
-                "Action": ["organizations:ListAccounts"],
-                "Resource": "*",
-            },
-            {
-                "Sid": "ResidencyAuditAssumeRole",
-                "Effect": "Allow",
-                "Action": ["sts:AssumeRole"],
-                "Resource": f"arn:aws:iam::*:role/{role_name}",
-            },
         ],
     }
 
@@ -887,7 +860,3 @@ def assume_role_sessions(
 
     with ThreadPoolExecutor(max_workers=settings.workers) as pool:
         return list(pool.map(open_one, ids))
-
-
-def policy_json() -> str:
-    return json.dumps(iam_policy(), indent=2) + "\n"

@@ -32,7 +32,6 @@ CLOUDFLARE_URL = "https://www.cloudflare.com/ips/"
 GLOBAL = "GLOBAL"
 """AWS's region for ranges announced from every edge (CloudFront, Global Accelerator...)."""
 _AWS_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})-[0-9]{2}-[0-9]{2}-[0-9]{2}")
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @record(kw_only=True)
