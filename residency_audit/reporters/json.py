@@ -149,6 +149,7 @@ def flow_dict(f: Flow) -> dict[str, Any]:
         "parent": f.parent,
         "parent_country": f.parent_country,
         "jurisdictions": list(f.jurisdictions),
+        "bases": None if f.bases is None else list(f.bases),
         "clear_text_reachable": f.clear_text_reachable,
         "data_categories": list(f.categories),
         "location": {"path": f.span.path, "line": f.span.line, "column": f.span.column},
@@ -394,20 +395,12 @@ def _read_flow(d: dict[str, Any]) -> Flow:
         entity_country=d.get("entity_country"),
         parent=d.get("parent"),
         categories=tuple(d.get("data_categories", ())),
-        bases=_read_bases(d),
+        bases=None if d["bases"] is None else tuple(d["bases"]),
         facts=tuple(
             Fact(x["path"], x["value"], x["source"], x["url"], x["verified"])
             for x in d.get("facts", ())
         ),
     )
-
-
-def _read_bases(d: dict[str, Any]) -> tuple[str, ...] | None:
-    risk = d.get("risk")
-    if risk is None:
-        return ()
-    bases = tuple(b["basis"] for b in risk["bases"])
-    return None if risk["level"] == RiskLevel.UNKNOWN.value and not bases else bases
 
 
 def _read_risk(d: dict[str, Any]) -> FlowRisk:
