@@ -71,8 +71,8 @@ class Document(Record):
     root: Node | None
 
 
-def read_bytes(path: Path, display: str) -> bytes:
-    """Read a file, refusing what is too large or not a regular file."""
+def read_bytes(path: Path, display: str, limit: int = MAX_BYTES, kind: str = "YAML") -> bytes:
+    """Read a file, refusing what is larger than `limit` or not a regular file."""
     where = Span(display, 1, 1)
     try:
         info = os.stat(path)
@@ -80,27 +80,28 @@ def read_bytes(path: Path, display: str) -> bytes:
             raise IsADirectoryError
         if not stat.S_ISREG(info.st_mode):  # a FIFO would block the run, /dev/zero never end
             raise InputError.at(
-                where, "not a regular file (device, pipe or socket); expected a YAML file"
+                where, f"not a regular file (device, pipe or socket); expected a {kind} file"
             )
-        _check_size(info.st_size, where)
+        _check_size(info.st_size, where, limit, kind)
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-        _check_size(len(raw), where)  # it may have grown since stat
+            raw = handle.read(limit + 1)
+        _check_size(len(raw), where, limit, kind)  # it may have grown since stat
         return raw
     except FileNotFoundError:
         raise InputError.at(where, "file not found (deleted during the run?)") from None
     except IsADirectoryError:
-        raise InputError.at(where, "is a directory, expected a YAML file") from None
+        raise InputError.at(where, f"is a directory, expected a {kind} file") from None
     except OSError as exc:
         raise InputError.at(where, f"cannot read file: {exc.strerror or exc}") from None
 
 
-def _check_size(size: int, where: Span) -> None:
-    if size > MAX_BYTES:
+def _check_size(size: int, where: Span, limit: int, kind: str) -> None:
+    if size > limit:
+        what = "a deployment or rule file" if kind == "YAML" else f"a {kind} file"
         raise InputError.at(
             where,
-            f"file is {size / 1048576:.1f} MiB or more, larger than the {MAX_BYTES // 1048576} "
-            "MiB limit for a deployment or rule file; split it or check it is the right file",
+            f"file is {size / 1048576:.1f} MiB or more, larger than the {limit // 1048576} "
+            f"MiB limit for {what}; split it or check it is the right file",
         )
 
 

@@ -19,6 +19,11 @@ from residency_audit.model import Finding, InputFile, Report, Span, Status
 from residency_audit.records import Record, record
 from residency_audit.reporters.json import from_dict
 
+RESULT_MAX_BYTES = 256 * 1024 * 1024
+"""Largest saved result read back. A result is JSON (no aliases to expand: memory grows with the
+size, about ten times it once parsed); a batch's result is about 300 KB per deployment file, so
+this covers a baseline of several hundred files. Larger batches: one result per directory."""
+
 Identity = tuple[str, str, str | None, str]
 """(file, deployment, component, rule id)."""
 
@@ -32,7 +37,7 @@ class SavedResult(Record):
 def read_result(path: Path, *, role: str) -> SavedResult:
     """Read the output of `check --format json`; anything else is an input error."""
     display = str(path)
-    raw = read_bytes(path, display)
+    raw = read_bytes(path, display, RESULT_MAX_BYTES, kind="JSON result")
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
