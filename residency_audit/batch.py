@@ -20,7 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from residency_audit.pipeline import Auditor, FileResult, Options
+from residency_audit.collation import Packed
+from residency_audit.pipeline import Auditor, Options
 
 FILES_PER_WORKER = 16
 """Fewer files than this per worker are audited in-process: starting a worker (about 0.1 s)
@@ -49,9 +50,9 @@ def _start(options: Options) -> None:
     gc.disable()  # a worker only audits files: see pipeline.collector_paused
 
 
-def _audit(path: Path) -> FileResult:
+def _audit(path: Path) -> Packed:
     assert _auditor is not None, "worker used before its initialiser ran"
-    return _auditor.file(path)
+    return _auditor.file(path).pack()
 
 
 def _start_method() -> str:
@@ -61,10 +62,9 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def audit_parallel(
-    paths: Sequence[Path], *, options: Options, workers: int
-) -> Iterator[FileResult]:
-    """`pipeline.Auditor.file` for each path, in `workers` processes; yields results in order."""
+def audit_parallel(paths: Sequence[Path], *, options: Options, workers: int) -> Iterator[Packed]:
+    """`pipeline.Auditor.file` for each path, in `workers` processes; yields results in order,
+    packed (`collation.Packed`)."""
     context = multiprocessing.get_context(_start_method())
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["residency_audit.pipeline", "residency_audit.batch"])

@@ -38,7 +38,8 @@ from residency_audit.model import (
 from residency_audit.records import Record, record
 
 if TYPE_CHECKING:
-    from residency_audit.pipeline import Auditor, FileResult
+    from residency_audit.collation import FileResult
+    from residency_audit.pipeline import Auditor
 
 CONTROL = {
     KeyManagement.PROVIDER_MANAGED: 0,
@@ -307,8 +308,8 @@ def audit_observed(
 ) -> Iterator[FileResult]:
     """Drift of each observed deployment (`check --observed`) from the declared ones, and the
     gaps of its observation, one result per observed file."""
+    from residency_audit.collation import FileResult
     from residency_audit.engine.evaluate import judge_subjects
-    from residency_audit.pipeline import FileResult
 
     o, kb = auditor.options, auditor.knowledge
     for path in files:

@@ -8,12 +8,13 @@ import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from residency_audit import __version__, evidence
 from residency_audit import kb as kb_module
+from residency_audit.collation import Collation, FileResult, Packed
 from residency_audit.drift import gap_subjects, observation_gaps
 from residency_audit.engine.evaluate import audit
 from residency_audit.engine.rules import Pack, Rule, load_packs
@@ -22,11 +23,8 @@ from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
 from residency_audit.loader import Document, compose, decode, read_bytes
 from residency_audit.model import (
-    Check,
-    Deployment,
     Diagnostic,
     Finding,
-    Flow,
     InputFile,
     PackInfo,
     Report,
@@ -64,20 +62,6 @@ class Options(Record):
     """Observed deployments (`discover` output) compared with the declared ones: drift."""
     jobs: int = 1
     """Worker processes for a batch; 0 means one per core (`--jobs`)."""
-
-
-@dataclass(slots=True)
-class FileResult:
-    """One file's part of the report; input errors are data here, never raised."""
-
-    entry: InputFile
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[Diagnostic] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
-    flows: list[Flow] = field(default_factory=list)
-    partial: list[str] = field(default_factory=list)
-    deployment: Deployment | None = None
-    """Kept only when a later step compares deployments (drift)."""
 
 
 @record
@@ -162,13 +146,14 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     # Their modules are imported only by the runs that use them (start-up time).
     waivers = baseline = None
     if options.waivers is not None:
-        from residency_audit.waivers import load_waivers
+        from residency_audit.waivers import lapses, load_waivers, waive
 
         waivers = load_waivers(options.waivers, known_rules={r.id for r in rules})
     if options.baseline is not None:
-        from residency_audit.results import read_result
+        from residency_audit.results import apply_baseline, baseline_identities, read_result
 
         baseline = read_result(options.baseline, role="baseline")
+        known = baseline_identities(baseline.report)
     files, errors = collect(options.paths)
     partial: list[str] = []
     if options.resolve is not None or options.dns_files:
@@ -176,60 +161,64 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
 
         index, partial = dns_index(options.dns_files, options.resolve, files, knowledge, errors)
         auditor = Auditor(options, knowledge, packs, auditor.model, index)
-    results = list(_audit_all(files, auditor, parallel=kb is None))
-    inputs = [r.entry for r in results]
-    findings = [f for r in results for f in r.findings]
-    checks = [c for r in results for c in r.checks]
-    flows = [f for r in results for f in r.flows]
-    errors += [e for r in results for e in r.errors]
-    partial += [p for r in results for p in r.partial]
+
+    def mark(findings: Sequence[Finding]) -> list[Finding]:
+        """Findings with the waivers and the baseline applied."""
+        out = list(findings)
+        if waivers is not None:
+            out = waive(out, waivers, options.as_of)
+        if baseline is not None:
+            out = apply_baseline(out, known)
+        return out
+
+    def settled(result: FileResult | Packed) -> FileResult | Packed:
+        if waivers is None and baseline is None:
+            return result  # as the worker packed it: no need to unpickle
+        if isinstance(result, Packed):
+            result = result.unpack()
+        result.findings = mark(result.findings)
+        return result
+
+    parts = Collation()
+    for result in _audit_all(files, auditor, parallel=kb is None):
+        parts.add(settled(result))
     if options.observed:
         from residency_audit.drift import audit_observed
 
-        declared = [r.deployment for r in results if r.deployment is not None]
         observed, walk_errors = collect(options.observed)
-        errors += walk_errors
-        for more in audit_observed(observed, declared, auditor):
-            inputs.append(more.entry)
-            findings += more.findings
-            checks += more.checks
-            errors += more.errors
-            partial += more.partial
+        parts.errors += walk_errors
+        for more in audit_observed(observed, parts.deployments, auditor):
+            parts.add(settled(more))
     if waivers is not None:
-        from residency_audit.waivers import apply_waivers
-
-        inputs.append(waivers.input)
-        findings = apply_waivers(findings, waivers, rules, kb=knowledge, as_of=options.as_of)
+        parts.inputs.append(waivers.input)
+        parts.add_findings(mark(lapses(waivers, rules, kb=knowledge, as_of=options.as_of)))
     if baseline is not None:
-        from residency_audit.results import apply_baseline, baseline_identities
-
-        inputs.append(baseline.input)
-        findings = apply_baseline(findings, baseline_identities(baseline.report))
-    used = {f.origin for finding in findings for f in finding.facts if not f.verified}
+        parts.inputs.append(baseline.input)
     return Report(
         tool_version=__version__,
         as_of=options.as_of,
-        inputs=tuple(inputs),
+        inputs=tuple(parts.inputs),
         packs=tuple(PackInfo(p.name, p.title, p.version, p.sha256, len(p.rules)) for p in packs),
         knowledge=tuple((f.name, f.sha256) for f in knowledge.files)
         + (knowledge.network().files if auditor.index is not None else ()),
-        findings=tuple(sorted(findings, key=Finding.sort_key)),
-        errors=tuple(sorted(errors)),
-        flows=tuple(sorted(flows, key=lambda f: (f.span.path, f.span.line, f.span.column, f.id))),
+        findings=parts.findings.settle(),
+        errors=tuple(sorted([*errors, *parts.errors])),
+        flows=parts.flows.settle(),
         risk_model=(auditor.model.path, auditor.model.sha256),
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
-        unverified_knowledge=tuple(sorted(o for o in used if o.startswith("kb:"))),
-        partial=tuple(partial),
+        unverified_knowledge=tuple(sorted(o for o in parts.unverified if o.startswith("kb:"))),
+        partial=(*partial, *parts.partial),
         rules=evidence.rule_infos(packs, options.as_of),
-        checks=tuple(checks),
+        checks=parts.checks.settle(),
         waivers=() if waivers is None else waivers.waivers,
-        countries=evidence.country_statuses(
-            evidence.named_countries(findings, flows), knowledge, options.as_of
-        ),
+        countries=evidence.country_statuses(parts.countries, knowledge, options.as_of),
+        tally=parts.tally,
     )
 
 
-def _audit_all(files: Sequence[Path], auditor: Auditor, *, parallel: bool) -> Iterator[FileResult]:
+def _audit_all(
+    files: Sequence[Path], auditor: Auditor, *, parallel: bool
+) -> Iterator[FileResult | Packed]:
     """Results in file order, from worker processes when `--jobs` and the batch warrant it.
     Workers load the bundled knowledge base themselves, so a custom one (tests) and the DNS
     observations of --dns/--resolve keep the audit in this process."""
@@ -267,7 +256,8 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     errors: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(_walk(path, errors))
+            # by path text, the order findings are reported in (see residency_audit.spool)
+            files += sorted(_walk(path, errors), key=str)
         elif path.exists() or path.is_symlink():
             files.append(path)
         else:

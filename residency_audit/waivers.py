@@ -24,7 +24,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import hashlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import field
 from pathlib import Path
 
@@ -93,15 +93,8 @@ def in_force(waiver: Waiver, as_of: dt.date) -> bool:
     return waiver.expires >= as_of
 
 
-def apply_waivers(
-    findings: Sequence[Finding],
-    loaded: LoadedWaivers,
-    rules: Iterable[Rule],
-    *,
-    kb: KnowledgeBase,
-    as_of: dt.date,
-) -> list[Finding]:
-    """Mark covered findings `waived` and add the findings of the waiver rules (expiry)."""
+def waive(findings: Iterable[Finding], loaded: LoadedWaivers, as_of: dt.date) -> list[Finding]:
+    """Mark the findings an unexpired waiver covers `waived` (one file's findings at a time)."""
     out: list[Finding] = []
     for finding in findings:
         covering = [w for w in loaded.waivers if w.covers(finding)]
@@ -111,6 +104,14 @@ def apply_waivers(
         elif covering:  # keep the lapsed waiver visible next to the finding it no longer covers
             finding = dataclasses.replace(finding, waiver=covering[0])
         out.append(finding)
+    return out
+
+
+def lapses(
+    loaded: LoadedWaivers, rules: Iterable[Rule], *, kb: KnowledgeBase, as_of: dt.date
+) -> list[Finding]:
+    """The findings of the waiver rules (an expired waiver, a waiver without evidence...)."""
+    out: list[Finding] = []
     waiver_rules = [r for r in rules if "waiver" in r.applies_to and r.in_effect(as_of)]
     for i, waiver in enumerate(loaded.waivers):
         subject = _subject(waiver, i, loaded.locations)
@@ -120,7 +121,7 @@ def apply_waivers(
                 out.append(
                     dataclasses.replace(lapse, component=waiver.target.component, waiver=waiver)
                 )
-    return sorted(out, key=Finding.sort_key)
+    return out
 
 
 def _subject(waiver: Waiver, index: int, locations: dict[str, Span]) -> Subject:

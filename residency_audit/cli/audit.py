@@ -4,8 +4,9 @@ import dataclasses
 import gc
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 
@@ -206,7 +207,14 @@ def _emit(
         terminal.show(report, Console(highlight=False), threshold)
         return
     if fmt is OutputFormat.JSON:  # streamed: a batch's JSON result can be gigabytes
-        _stream_json(report, target)
+        from residency_audit.reporters import json as json_result
+
+        _stream(json_result.write, report, target)
+        return
+    if fmt is OutputFormat.TEXT:
+        from residency_audit.reporters import text
+
+        _stream(lambda r, out: text.write(r, out, threshold), report, target)
         return
     from residency_audit.reporters import render
 
@@ -223,23 +231,22 @@ def _emit(
         raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
 
 
-def _stream_json(report: Report, target: Path | None) -> None:
+def _stream(write: Callable[[Report, TextIO], None], report: Report, target: Path | None) -> None:
+    """`write` the report to stdout or `target` as it is produced, never whole in memory."""
     import io
-
-    from residency_audit.reporters import json as json_result
 
     if target is None:
         sys.stdout.flush()
         out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
         try:
-            json_result.write(report, out)
+            write(report, out)
             out.flush()
         finally:
             out.detach()  # leave stdout open
         return
     try:
         with open(target, "w", encoding="utf-8", newline="") as handle:
-            json_result.write(report, handle)
+            write(report, handle)
     except OSError as exc:
         raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
 

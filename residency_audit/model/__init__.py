@@ -63,6 +63,7 @@ from residency_audit.model.results import (
     Report,
     RuleInfo,
     Status,
+    Tally,
     Waiver,
     WaiverTarget,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "Span",
     "SplitProcessing",
     "Status",
+    "Tally",
     "ToolKind",
     "Transfer",
     "Transit",

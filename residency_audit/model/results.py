@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -202,9 +203,56 @@ class Invocation(Record):
     """The saved JSON result, when `residency-audit report` re-rendered it."""
 
 
+@dataclass(slots=True)
+class Tally:
+    """What a report's summary and exit code need from its findings, gathered as they are
+    produced: a batch's findings may be on disk (`residency_audit.spool`), and walking them
+    again for each count would cost more than the audit."""
+
+    severities: list[int] = field(default_factory=lambda: [0] * len(Severity))
+    statuses: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
+    worst_open: Severity | None = None
+    """The highest severity among open findings (the ones that count toward the exit code)."""
+    deployments: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> Tally:
+        tally = cls()
+        tally.add(findings)
+        return tally
+
+    def add(self, findings: Iterable[Finding]) -> None:
+        for f in findings:
+            self.severities[f.severity] += 1
+            self.statuses[f.status] += 1
+            self.deployments.add(f.deployment)
+            if f.status is Status.OPEN and (
+                self.worst_open is None or f.severity > self.worst_open
+            ):
+                self.worst_open = f.severity
+
+    def merge(self, other: Tally) -> None:
+        for severity, n in enumerate(other.severities):
+            self.severities[severity] += n
+        for status, n in other.statuses.items():
+            self.statuses[status] += n
+        self.deployments |= other.deployments
+        if other.worst_open is not None and (
+            self.worst_open is None or other.worst_open > self.worst_open
+        ):
+            self.worst_open = other.worst_open
+
+    @property
+    def total(self) -> int:
+        return sum(self.severities)
+
+
 @record
 class Report(Record):
-    """Everything an audit produced; reporters only format it."""
+    """Everything an audit produced; reporters only format it.
+
+    `findings`, `flows` and `checks` are tuples, or for a large batch `Spool`s read back from
+    disk one file at a time: reporters iterate them once and take counts from `tally`."""
 
     tool_version: str
     as_of: dt.date
@@ -212,9 +260,9 @@ class Report(Record):
     packs: tuple[PackInfo, ...]
     knowledge: tuple[tuple[str, str], ...]
     """(file, sha256) of each knowledge-base file used."""
-    findings: tuple[Finding, ...]
+    findings: Sequence[Finding]
     errors: tuple[Diagnostic, ...] = ()
-    flows: tuple[Flow, ...] = ()
+    flows: Sequence[Flow] = ()
     stale_knowledge: tuple[str, ...] = ()
     """Knowledge-base entries checked more than about six months before the as-of date."""
     unverified_knowledge: tuple[str, ...] = ()
@@ -224,28 +272,28 @@ class Report(Record):
     partial: tuple[str, ...] = ()
     """Why the audit is partial (a collector could not read something); empty when complete."""
     rules: tuple[RuleInfo, ...] = ()
-    checks: tuple[Check, ...] = ()
+    checks: Sequence[Check] = ()
     """Every (rule, component) pair evaluated, passes included (JUnit test cases)."""
     waivers: tuple[Waiver, ...] = ()
     countries: tuple[CountryStatus, ...] = ()
     invocation: Invocation | None = None
+    tally: Tally = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+    """Counts of `findings`; computed from them when not given."""
+
+    def __post_init__(self) -> None:
+        if self.tally is None:
+            object.__setattr__(self, "tally", Tally.of(self.findings))
 
     def counts(self) -> dict[str, int]:
-        out = {s.label: 0 for s in reversed(Severity)}
-        for finding in self.findings:
-            out[finding.severity.label] += 1
-        return out
+        return {s.label: self.tally.severities[s] for s in reversed(Severity)}
 
-    def failing(self, fail_on: Severity | None) -> list[Finding]:
-        if fail_on is None:
-            return []
-        return [f for f in self.findings if f.severity >= fail_on and f.status is Status.OPEN]
+    def fails(self, fail_on: Severity | None) -> bool:
+        """True when an open finding has `fail_on` severity or more."""
+        worst = self.tally.worst_open
+        return fail_on is not None and worst is not None and worst >= fail_on
 
     def status_counts(self) -> dict[str, int]:
-        out = {s.value: 0 for s in Status}
-        for finding in self.findings:
-            out[finding.status.value] += 1
-        return out
+        return {s.value: self.tally.statuses[s] for s in Status}
 
     def exit_code(self, fail_on: Severity | None) -> int:
         """2 when an input could not be audited, 1 for open findings at or above `fail_on`
@@ -253,4 +301,4 @@ class Report(Record):
         if self.errors:
             return 2
         # A partial audit is never a pass, whatever the findings (unless --fail-on never).
-        return 1 if self.failing(fail_on) or (self.partial and fail_on is not None) else 0
+        return 1 if self.fails(fail_on) or (self.partial and fail_on is not None) else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable
 from typing import Any
 
 from residency_audit.model import Finding, Reference, Report, Status
@@ -40,7 +41,7 @@ class InstrumentGroup(Record):
     findings: tuple[Finding, ...]
 
 
-def by_instrument(findings: tuple[Finding, ...]) -> list[InstrumentGroup]:
+def by_instrument(findings: Iterable[Finding]) -> list[InstrumentGroup]:
     """Findings grouped by the instrument of their rule's first (primary) reference, in order of
     first appearance; findings without references go under "Other"."""
     groups: dict[str, tuple[str, list[Finding]]] = {}

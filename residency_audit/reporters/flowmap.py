@@ -9,6 +9,7 @@ says so, since passing flows then do not appear.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
 from typing import Any, TypeVar
 
@@ -53,11 +54,11 @@ class Picture(Record):
 
 def picture_flows(report: Report) -> Picture:
     if report.flows:
-        return Picture(report.flows, False)
+        return Picture(tuple(report.flows), False)
     return Picture(tuple(_derive(report.findings)), True)
 
 
-def _derive(findings: tuple[Finding, ...]) -> list[Flow]:
+def _derive(findings: Iterable[Finding]) -> list[Flow]:
     """Per component: the countries its findings place data in, and the jurisdiction (parent
     country, laws) they found reaching its provider. Components without either are left out."""
     seen: dict[tuple[str, str], dict[str, Any]] = {}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable
+from sys import intern
 from typing import Any, TextIO
 
 from residency_audit.model import (
@@ -39,11 +41,12 @@ def to_dict(report: Report) -> dict[str, Any]:
         **_skeleton(report),
         "findings": [finding_dict(f) for f in report.findings],
         "flows": [flow_dict(f) for f in report.flows],
+        "checks": _checks(report.checks),
     }
 
 
 def _skeleton(report: Report) -> dict[str, Any]:
-    """The result with empty `findings` and `flows` (key order as in the result)."""
+    """The result with empty `findings`, `flows` and `checks` (key order as in the result)."""
     return {
         "tool": {"name": "residency-audit", "version": report.tool_version},
         "as_of": report.as_of.isoformat(),
@@ -101,7 +104,7 @@ def _skeleton(report: Report) -> dict[str, Any]:
             }
             for r in report.rules
         ],
-        "checks": _checks(report.checks),
+        "checks": [],
         "countries": [
             {"code": c.code, "name": c.name, "status": c.status} for c in report.countries
         ],
@@ -228,11 +231,12 @@ def _reference(r: Reference) -> dict[str, Any]:
     return {"label": r.label, "url": r.url, "article": r.article}
 
 
-def _checks(checks: tuple[Check, ...]) -> list[dict[str, Any]]:
+def _checks(checks: Iterable[Check]) -> list[dict[str, Any]]:
     """Grouped by (deployment, component), so a passing rule costs one id, not one object."""
     groups: dict[tuple[str, str | None], list[str]] = {}
     for c in checks:
-        groups.setdefault((c.deployment, c.component), []).append(c.rule_id)
+        # interned: a batch's checks come from many pickles, each with its own copy of an id
+        groups.setdefault((c.deployment, c.component), []).append(intern(c.rule_id))
     return [{"deployment": d, "component": c, "rules": rules} for (d, c), rules in groups.items()]
 
 
@@ -256,12 +260,13 @@ def render(report: Report) -> str:
 
 def write(report: Report, out: TextIO) -> None:
     """`json.dumps(to_dict(report), indent=2)` and a newline, written piece by piece: findings
-    and flows are turned into text one at a time, never all at once (the JSON result of a
+    flows and checks are turned into text one at a time, never all at once (the JSON result of a
     10,000-file batch is gigabytes)."""
     head = dumps(_skeleton(report))
     lists = {
         "findings": (_nested(finding_dict(f)) for f in report.findings),
         "flows": (_nested(flow_dict(f)) for f in report.flows),
+        "checks": (_nested(group) for group in _checks(report.checks)),
     }
     for key, texts in lists.items():
         # At the top level, so at two spaces: nested keys are indented more, and a string

@@ -61,7 +61,7 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
             cells[5] = f"[{LEVEL_COLOURS.get(cells[5], 'default')}]{cells[5]}[/]"
             table.add_row(*cells)
         console.print(table)
-    failed = bool(report.failing(fail_on) or report.errors)
+    failed = report.fails(fail_on) or bool(report.errors)
     console.print(
         summary(report, fail_on), style="bold red" if failed else "bold green", markup=False
     )

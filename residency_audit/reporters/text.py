@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from itertools import groupby
+from typing import TextIO
 
 from residency_audit.model import Diagnostic, Report, Severity, Status
 from residency_audit.reporters.flows import COLUMNS, caption, groups, row
 
 
 def render(report: Report, fail_on: Severity | None = None) -> str:
-    lines: list[str] = header(report)
+    out = io.StringIO()
+    write(report, out, fail_on)
+    return out.getvalue()
+
+
+def write(report: Report, out: TextIO, fail_on: Severity | None = None) -> None:
+    """The report, written a file's findings at a time (a batch's text can be large)."""
+    out.write("\n".join(header(report)) + "\n")
     for (path, name), group in groupby(report.findings, key=lambda f: (f.span.path, f.deployment)):
-        lines.append("")
-        lines.append(f"{name} ({path})")
+        lines = ["", f"{name} ({path})"]
         for f in group:
             status = "" if f.status is Status.OPEN else f" [{f.status.value}]"
             lines.append(f"  {f.span}: {f.severity.label} {f.rule_id} {f.message}{status}")
+        out.write("\n".join(lines) + "\n")
     for name, path, flows in groups(report):
-        lines.append("")
-        lines.append(f"flows of {name} ({path}): {caption(flows)}")
+        lines = ["", f"flows of {name} ({path}): {caption(flows)}"]
         lines += _table([COLUMNS, *(row(f) for f in flows)])
-    lines.append("")
-    lines.append(summary(report, fail_on))
-    return "\n".join(lines) + "\n"
+        out.write("\n".join(lines) + "\n")
+    out.write("\n" + summary(report, fail_on) + "\n")
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
@@ -76,12 +83,11 @@ def header(report: Report) -> list[str]:
 def summary(report: Report, fail_on: Severity | None) -> str:
     counts = ", ".join(f"{n} {label}" for label, n in report.counts().items() if n)
     deployments = len(
-        {f.deployment for f in report.findings}
-        | {i.deployment for i in report.inputs if i.deployment}
+        report.tally.deployments | {i.deployment for i in report.inputs if i.deployment}
     )
     verdict = ""
     if fail_on is not None:
-        failed = report.failing(fail_on) or report.errors or report.partial
+        failed = report.fails(fail_on) or report.errors or report.partial
         verdict = f"; fail-on {fail_on.label}: {'FAIL' if failed else 'pass'}"
     errors = f", {len(report.errors)} input error(s)" if report.errors else ""
     set_aside = ", ".join(

@@ -1,0 +1,158 @@
+"""Putting per-file results together into a report: `FileResult` (one file's part), `Packed`
+(the same as a batch worker sends it) and `Collation` (the report's parts as they accumulate).
+
+Findings, flows and checks go into spools (`residency_audit.spool`), which move to disk for a
+large batch; what the report needs from them besides (counts, countries named, unverified
+knowledge used) is gathered here as each file arrives, so nothing has to walk them again
+before the reporters do.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from residency_audit.evidence import named_countries
+from residency_audit.model import (
+    Check,
+    Deployment,
+    Diagnostic,
+    Finding,
+    Flow,
+    InputFile,
+    Tally,
+)
+from residency_audit.spool import Spool
+
+
+def flow_key(flow: Flow) -> tuple[str, int, int, str]:
+    """The order of flows in a report: by place in the files, then id."""
+    return (flow.span.path, flow.span.line, flow.span.column, flow.id)
+
+
+@dataclass(slots=True)
+class FileResult:
+    """One file's part of the report; input errors are data here, never raised."""
+
+    entry: InputFile
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)
+    deployment: Deployment | None = None
+    """Kept only when a later step compares deployments (drift)."""
+
+    def pack(self) -> Packed:
+        """This result as a batch worker returns it (see `Packed`)."""
+        findings = sorted(self.findings, key=Finding.sort_key)
+        flows = sorted(self.flows, key=flow_key)
+        return Packed(
+            self.entry,
+            self.errors,
+            self.partial,
+            self.deployment,
+            _pickle(findings),
+            len(findings),
+            _bounds(findings, Finding.sort_key),
+            _pickle(flows),
+            len(flows),
+            _bounds(flows, flow_key),
+            _pickle(self.checks),
+            len(self.checks),
+            Tally.of(findings),
+            named_countries(findings, flows),
+            unverified_origins(findings),
+        )
+
+
+@dataclass(slots=True)
+class Packed:
+    """A `FileResult` with its findings, flows and checks pickled (sorted), and what the report
+    needs from them computed beside. The parent of a batch stores the pickles as they are:
+    unpickling them there would cost as much as the workers' audit of the file."""
+
+    entry: InputFile
+    errors: list[Diagnostic]
+    partial: list[str]
+    deployment: Deployment | None
+    findings: bytes
+    finding_count: int
+    finding_bounds: tuple[Any, Any] | None
+    flows: bytes
+    flow_count: int
+    flow_bounds: tuple[Any, Any] | None
+    checks: bytes
+    check_count: int
+    tally: Tally
+    countries: set[str]
+    unverified: set[str]
+
+    def unpack(self) -> FileResult:
+        return FileResult(
+            self.entry,
+            pickle.loads(self.findings),
+            self.errors,
+            pickle.loads(self.checks),
+            pickle.loads(self.flows),
+            self.partial,
+            self.deployment,
+        )
+
+
+def _pickle(items: Sequence[Any]) -> bytes:
+    return pickle.dumps(items, pickle.HIGHEST_PROTOCOL)
+
+
+def _bounds(items: Sequence[Any], key: Any) -> tuple[Any, Any] | None:
+    return (key(items[0]), key(items[-1])) if items else None
+
+
+def unverified_origins(findings: Iterable[Finding]) -> set[str]:
+    """Origins of the unverified facts findings used."""
+    return {x.origin for f in findings for x in f.facts if not x.verified}
+
+
+class Collation:
+    """The parts of a report, accumulated one file result at a time, in input order."""
+
+    def __init__(self) -> None:
+        self.inputs: list[InputFile] = []
+        self.errors: list[Diagnostic] = []
+        self.partial: list[str] = []
+        self.findings: Spool[Finding] = Spool(Finding.sort_key)
+        self.flows: Spool[Flow] = Spool(flow_key)
+        self.checks: Spool[Check] = Spool()
+        self.tally = Tally()
+        self.countries: set[str] = set()
+        self.unverified: set[str] = set()
+        self.deployments: list[Deployment] = []
+        """Declared deployments kept for drift (`FileResult.deployment`)."""
+
+    def add(self, result: FileResult | Packed) -> None:
+        self.inputs.append(result.entry)
+        self.errors += result.errors
+        self.partial += result.partial
+        if result.deployment is not None:
+            self.deployments.append(result.deployment)
+        if isinstance(result, Packed):
+            self.findings.add_pickled(result.findings, result.finding_count, result.finding_bounds)
+            self.flows.add_pickled(result.flows, result.flow_count, result.flow_bounds)
+            self.checks.add_pickled(result.checks, result.check_count, None)
+            self.tally.merge(result.tally)
+            self.countries |= result.countries
+            self.unverified |= result.unverified
+            return
+        self.add_findings(result.findings)
+        self.flows.add(result.flows)
+        self.checks.add(result.checks)
+        self.countries |= named_countries((), result.flows)
+
+    def add_findings(self, findings: Sequence[Finding]) -> None:
+        """Findings that belong to no audited file's result (those of the waiver rules)."""
+        self.findings.add(findings)
+        self.tally.add(findings)
+        self.countries |= named_countries(findings, ())
+        self.unverified |= unverified_origins(findings)

@@ -1,0 +1,157 @@
+"""`Spool`: a sequence built run by run (one file's findings, flows or checks at a time) that
+moves to an anonymous temporary file once it holds more than a few tens of thousands of items.
+
+A 10,000-file batch yields about half a million findings and a million checks: held as objects
+they need gigabytes, while reporters only ever walk them once, in order. A spool keeps each run
+pickled on disk and unpickles one run at a time when iterated, so memory stays bounded by the
+largest run. Runs come either as objects (audits in this process) or already pickled (from
+batch workers, which pickle their results anyway: the parent then never unpickles them twice).
+
+Findings and flows must come out sorted. Files are audited in path order and each run is
+sorted, so the concatenation normally is; the spool checks that every run starts at or after
+the end of the previous one, and `settle` sorts in memory when that does not hold (paths given
+out of order on the command line, drift findings of observed files), so the order never
+depends on how results were stored.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, Any, Generic, TypeVar, overload
+
+T = TypeVar("T")
+
+KEEP_IN_MEMORY = 50_000
+"""Items held before the spool moves to disk: about 50 MB of findings."""
+
+
+class Spool(Sequence[T], Generic[T]):
+    """Items in the order their runs were added; iterable any number of times."""
+
+    def __init__(self, key: Callable[[T], Any] | None = None, keep: int | None = None) -> None:
+        self._key = key
+        self._keep = KEEP_IN_MEMORY if keep is None else keep
+        self._runs: list[tuple[Any, ...] | bytes] = []
+        """In memory: a tuple of items, or the pickle of a list of items."""
+        self._spans: list[tuple[int, int]] = []
+        """On disk: (offset, length) of each pickled run, once spilled."""
+        self._file: IO[bytes] | None = None
+        self._size = 0
+        self._end: Any = None
+        self.ordered = True
+        """False when a run started before the previous one ended (see `settle`)."""
+
+    # -- building -------------------------------------------------------------------------------
+
+    def add(self, items: Sequence[T]) -> None:
+        """Append a run of items (sorted first when the spool has a key)."""
+        if not items:
+            return
+        run = tuple(items) if self._key is None else tuple(sorted(items, key=self._key))
+        if self._key is not None:
+            self._order(self._key(run[0]), self._key(run[-1]))
+        self._store(run, len(run))
+
+    def add_pickled(self, blob: bytes, count: int, bounds: tuple[Any, Any] | None) -> None:
+        """Append a run given as the pickle of a sorted list of `count` items; `bounds` are the
+        keys of its first and last items (needed when the spool has a key)."""
+        if not count:
+            return
+        if self._key is not None:
+            if bounds is None:
+                raise ValueError("a keyed spool needs the bounds of a pickled run")
+            self._order(*bounds)
+        self._store(blob, count)
+
+    def _order(self, first: Any, last: Any) -> None:
+        if self._end is not None and first < self._end:
+            self.ordered = False
+        self._end = last if self._end is None or last > self._end else self._end
+
+    def _store(self, run: tuple[Any, ...] | bytes, count: int) -> None:
+        self._size += count
+        if self._file is None and self._size <= self._keep:
+            self._runs.append(run)
+            return
+        if self._file is None:
+            import tempfile  # only a large batch gets here (start-up time)
+
+            # Closed with the spool (deleted by the system even if the process is killed).
+            self._file = tempfile.TemporaryFile(prefix="residency-audit-")  # noqa: SIM115
+            for held in self._runs:
+                self._write(held)
+            self._runs = []
+        self._write(run)
+
+    def _write(self, run: tuple[Any, ...] | bytes) -> None:
+        assert self._file is not None
+        blob = run if isinstance(run, bytes) else pickle.dumps(run, pickle.HIGHEST_PROTOCOL)
+        offset = self._file.seek(0, 2)
+        self._file.write(blob)
+        self._spans.append((offset, len(blob)))
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @property
+    def spilled(self) -> bool:
+        """True once the items are on disk rather than in memory."""
+        return self._file is not None
+
+    def runs(self) -> Iterator[Sequence[T]]:
+        """The runs, one at a time, as they were added."""
+        if self._file is None:
+            for run in self._runs:
+                yield pickle.loads(run) if isinstance(run, bytes) else run
+            return
+        self._file.flush()
+        for offset, length in self._spans:
+            self._file.seek(offset)
+            yield pickle.loads(self._file.read(length))
+
+    def __iter__(self) -> Iterator[T]:
+        for run in self.runs():
+            yield from run
+
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        """By position: a scan of the runs (reporters iterate; this is for callers that index)."""
+        if isinstance(index, slice):
+            return list(self)[index]
+        position = index + self._size if index < 0 else index
+        if not 0 <= position < self._size:
+            raise IndexError("spool index out of range")
+        for run in self.runs():
+            if position < len(run):
+                return run[position]
+            position -= len(run)
+        raise IndexError("spool index out of range")  # pragma: no cover - sizes agree
+
+    def settle(self) -> Sequence[T]:
+        """What a report should hold: a tuple when the items fit in memory, the spool itself
+        when they were moved to disk; sorted by the key in both cases."""
+        if self._file is None:
+            items = tuple(self)
+            return (
+                items if self.ordered or self._key is None else tuple(sorted(items, key=self._key))
+            )
+        if not self.ordered and self._key is not None:
+            return tuple(sorted(self, key=self._key))  # rare: see the module docstring
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        where = "on disk" if self.spilled else "in memory"
+        return f"Spool({self._size} items {where})"

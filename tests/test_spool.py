@@ -1,0 +1,54 @@
+"""The spool that holds a large batch's findings on disk: same items, same order, any number of
+passes, whether the items stayed in memory or not."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from residency_audit.spool import Spool
+
+
+def filled(keep: int, *runs: list[int]) -> Spool[int]:
+    spool: Spool[int] = Spool(key=lambda n: n, keep=keep)
+    for run in runs:
+        spool.add(run)
+    return spool
+
+
+@pytest.mark.parametrize("keep", [0, 3, 100])
+def test_items_come_back_in_order_on_every_pass(keep: int) -> None:
+    spool = filled(keep, [2, 1], [3], [], [5, 4, 6])
+    assert list(spool) == list(spool) == [1, 2, 3, 4, 5, 6]  # each run sorted by the key
+    assert len(spool) == 6
+    assert (spool[0], spool[4], spool[-1], list(spool[1:3])) == (1, 5, 6, [2, 3])
+    assert spool.spilled is (keep < 6)
+    with pytest.raises(IndexError):
+        spool[6]
+
+
+def test_pickled_runs_from_workers_mix_with_runs_of_objects() -> None:
+    spool = filled(2, [1, 2])
+    spool.add_pickled(pickle.dumps([3, 4]), 2, (3, 4))
+    spool.add([5])
+    assert spool.spilled and spool.ordered
+    assert list(spool.settle()) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("keep", [0, 100])
+def test_overlapping_runs_are_sorted_when_settled(keep: int) -> None:
+    spool = filled(keep, [5, 6], [1, 9], [7])
+    assert not spool.ordered
+    assert list(spool.settle()) == [1, 5, 6, 7, 9]
+
+
+def test_a_spool_that_fits_in_memory_settles_to_a_tuple() -> None:
+    assert filled(100, [1], [2]).settle() == (1, 2)
+    spilled = filled(0, [1], [2])
+    assert spilled.settle() is spilled and spilled == (1, 2) and spilled != (1, 3)
+
+
+def test_a_keyed_spool_refuses_pickled_runs_without_bounds() -> None:
+    with pytest.raises(ValueError, match="bounds"):
+        filled(10).add_pickled(pickle.dumps([1]), 1, None)

@@ -1,0 +1,78 @@
+"""A batch too large to hold in memory (its findings, flows and checks moved to disk by
+`residency_audit.spool`) gives exactly the report a small one does, in every format that
+streams, with workers or without, with waivers and a baseline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from residency_audit import pipeline, spool
+from residency_audit.reporters import json as json_result
+from residency_audit.reporters import text
+from residency_audit.spool import Spool
+from tests.conftest import AS_OF, SAMPLES
+from tests.support.waivers import waive_every_finding
+
+NAMES = ("doctolib-2021", "backup-outside-eea", "health-data-hub-2020", "sovereign-hospital")
+
+
+def corpus(directory: Path, copies: int) -> Path:
+    """`copies` copies of each sample, in sub-directories whose names sort differently as paths
+    and as text (`batch-1/` before `batch/` as text), so order bugs show."""
+    for i in range(copies):
+        for name in NAMES:
+            sub = directory / ("batch" if i % 2 else "batch-1")
+            sub.mkdir(parents=True, exist_ok=True)
+            shutil.copy(SAMPLES / f"{name}.yaml", sub / f"{name}-{i:02d}.yaml")
+    return directory
+
+
+def rendered(options: pipeline.Options) -> tuple[str, str, pipeline.Report]:
+    report = pipeline.run(options)
+    return json_result.render(report), text.render(report), report
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_spilled_batch_reports_exactly_what_a_small_one_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    files = corpus(tmp_path / "in", 10)  # 40 files: enough for two workers
+    first = pipeline.run(pipeline.Options([files], as_of=AS_OF, jobs=1))
+    waivers = waive_every_finding(
+        json.loads(json_result.render(first)), tmp_path / "waivers.yaml", expiring={}
+    )
+    # The baseline knows the first run; the waivers then cover only half the findings' rules.
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json_result.render(first))
+    lines = waivers.read_text().split("  - rule:")
+    waivers.write_text("  - rule:".join(lines[: len(lines) // 2]))
+    (files / "batch" / "new.yaml").write_text(
+        (SAMPLES / "backup-outside-eea.yaml").read_text().replace("eu-west-3", "us-west-2")
+    )
+    for extra in ({}, {"waivers": waivers, "baseline": baseline}):
+        options = pipeline.Options([files], as_of=AS_OF, jobs=jobs, **extra)  # type: ignore[arg-type]
+        in_memory = rendered(options)
+        monkeypatch.setattr(spool, "KEEP_IN_MEMORY", 50)
+        on_disk = rendered(options)
+        monkeypatch.undo()
+        assert isinstance(on_disk[2].findings, Spool) and on_disk[2].findings.spilled
+        assert isinstance(on_disk[2].checks, Spool) and not isinstance(in_memory[2].checks, Spool)
+        assert on_disk[:2] == in_memory[:2]
+        assert on_disk[2].exit_code(None) == in_memory[2].exit_code(None)
+    statuses = {f["status"] for f in json.loads(on_disk[0])["findings"]}
+    assert statuses == {"open", "waived", "baselined"}  # the marks were applied, per file
+
+
+def test_findings_are_in_path_order_whatever_the_order_files_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = sorted(corpus(tmp_path, 3).rglob("*.yaml"), reverse=True)
+    monkeypatch.setattr(spool, "KEEP_IN_MEMORY", 20)
+    report = pipeline.run(pipeline.Options(files, as_of=AS_OF, jobs=1))
+    keys = [f.sort_key() for f in report.findings]
+    assert keys == sorted(keys) and len({k[0] for k in keys}) == len(files)
+    assert [i.path for i in report.inputs] == [str(f) for f in files]  # inputs as named
