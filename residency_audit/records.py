@@ -23,6 +23,8 @@ T = TypeVar("T", bound=type)
 
 _NAMES: dict[type, tuple[str, ...]] = {}
 _COMPARED: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+_STATE: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+_SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
 
 
 @overload
@@ -64,11 +66,28 @@ def _compared(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     return key
 
 
+def _state(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """The function giving all of an object's fields as a tuple, in declaration order."""
+    get = _STATE.get(cls)
+    if get is None:
+        names = _names(cls)
+        if len(names) > 1:
+            get = attrgetter(*names)
+        else:
+            get = lambda obj: tuple(getattr(obj, n) for n in names)  # noqa: E731
+        _STATE[cls] = get
+    return get
+
+
 def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
+    """Unpickle: set each slot through its descriptor, which a frozen class's `__setattr__`
+    does not guard (a batch's parent unpickles about 500 records per file)."""
+    setters = _SETTERS.get(cls)
+    if setters is None:
+        setters = _SETTERS[cls] = tuple(getattr(cls, n).__set__ for n in _names(cls))
     obj: Any = object.__new__(cls)
-    setter = object.__setattr__
-    for name, value in zip(_names(cls), values, strict=True):
-        setter(obj, name, value)
+    for setter, value in zip(setters, values, strict=True):
+        setter(obj, value)
     return obj
 
 
@@ -101,4 +120,5 @@ class Record:
         return hash(_compared(self.__class__)(self))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _rebuild, (type(self), tuple(getattr(self, n) for n in _names(type(self))))
+        cls = type(self)
+        return _rebuild, (cls, _state(cls)(self))
