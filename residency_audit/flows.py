@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from residency_audit.engine.subjects import Subject, subjects
+from residency_audit.engine.subjects import Subject, technical_subjects
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Deployment,
@@ -45,7 +45,7 @@ def derive_flows(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> list[Flow]
     builder = _Flows(d, kb, as_of)
     out: list[Flow] = []
     seen: Counter[str] = Counter()
-    for s in subjects(d, kb, as_of):
+    for s in technical_subjects(d, kb, as_of):
         if s.kind == "place":
             out.append(builder.place(s, seen))
         elif s.kind == "access":

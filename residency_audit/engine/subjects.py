@@ -455,6 +455,18 @@ def component_facts(
 def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subject]:
     """Every subject of a deployment, in file order."""
     b = _Builder(d, kb, as_of)
+    yield from _technical_subjects(b)
+    yield from legal_subjects(b)
+
+
+def technical_subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subject]:
+    """The deployment, its components, places and access paths: the subjects `flows` reads,
+    without the legal subjects (parties, certificates, transfers), which cost as much again."""
+    return _technical_subjects(_Builder(d, kb, as_of))
+
+
+def _technical_subjects(b: _Builder) -> Iterator[Subject]:
+    d = b.d
     yield Subject("deployment", d.name, None, d.span, b.common())
     for ci, c in enumerate(d.components):
         base = f"components[{ci}]"
@@ -491,4 +503,3 @@ def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subje
             yield Subject("place", f"logs of {c.id}", c.id, log.span, facts)
     for ai, a in enumerate(d.access):
         yield Subject("access", f"{a.kind.value} access {a.id}", None, a.span, b.access(a, ai))
-    yield from legal_subjects(b)
