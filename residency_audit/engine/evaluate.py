@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Mapping
@@ -77,9 +78,7 @@ def judge_subjects(
                 continue
             if decide(rule.require, facts, ctx) is True:
                 continue
-            finding = judge(
-                rule, subject, kb=kb, as_of=as_of, deployment=deployment, parameters=parameters
-            )
+            finding = _judge(rule, subject, ctx, deployment)
             if finding is not None:
                 findings.append(finding)
     findings.sort(key=Finding.sort_key)
@@ -116,7 +115,10 @@ def judge(
     parameters: Mapping[str, Any] | None = None,
 ) -> Finding | None:
     """The finding `rule` makes about `subject`, or None when it passes or does not apply."""
-    ctx = Context(kb, as_of, subject, parameters or {})
+    return _judge(rule, subject, Context(kb, as_of, subject, parameters or {}), deployment)
+
+
+def _judge(rule: Rule, subject: Subject, ctx: Context, deployment: str) -> Finding | None:
     trace = Trace()
     applies = True if rule.when is None else evaluate(rule.when, subject.facts, ctx, trace)
     if applies is False:
@@ -147,7 +149,7 @@ def judge(
         deployment=deployment,
         component=subject.component,
         span=subject.span,
-        references=_references(rule, facts, kb),
+        references=_references(rule, facts, ctx.kb),
         facts=facts,
         remediation=rule.remediation,
         unverifiable=unverifiable,
@@ -156,14 +158,26 @@ def judge(
 
 def render(template: str, facts: Mapping[str, Fact]) -> str:
     """Replace `{field.path}` with the fact's value (no format-string evaluation)."""
+    out: list[str] = []
+    for text, path in _template(template):
+        out.append(text)
+        if path is not None:
+            fact = facts.get(path)
+            out.append("unknown" if fact is None or fact.value is None else _text(fact.value))
+    return "".join(out)
 
-    def value(match: re.Match[str]) -> str:
-        fact = facts.get(match.group(1))
-        if fact is None or fact.value is None:
-            return "unknown"
-        return _text(fact.value)
 
-    return _PLACEHOLDER.sub(value, template)
+@functools.lru_cache(maxsize=1024)
+def _template(template: str) -> tuple[tuple[str, str | None], ...]:
+    """A rule message as (text, field path or None) pairs: messages are parsed once, not once
+    per finding (a file has dozens of findings)."""
+    parts: list[tuple[str, str | None]] = []
+    start = 0
+    for match in _PLACEHOLDER.finditer(template):
+        parts.append((template[start : match.start()], match.group(1)))
+        start = match.end()
+    parts.append((template[start:], None))
+    return tuple(parts)
 
 
 def _text(value: object) -> str:
@@ -183,10 +197,18 @@ def _unique(facts: list[Fact]) -> tuple[Fact, ...]:
 
 def _references(rule: Rule, facts: tuple[Fact, ...], kb: KnowledgeBase) -> tuple[Reference, ...]:
     """The rule's own references, then every law the evaluation relied on."""
-    refs = list(rule.references)
-    law_ids = list(rule.laws) + [
-        f.path.removeprefix("kb.law.") for f in facts if f.path.startswith("kb.law.")
-    ]
+    relied = tuple(f.path.removeprefix("kb.law.") for f in facts if f.path.startswith("kb.law."))
+    # Findings of one rule cite the same few laws: built once per (references, laws) pair.
+    return kb.memo(
+        ("references", rule.references, rule.laws, relied),
+        lambda: _build_references(rule.references, (*rule.laws, *relied), kb),
+    )
+
+
+def _build_references(
+    own: tuple[Reference, ...], law_ids: tuple[str, ...], kb: KnowledgeBase
+) -> tuple[Reference, ...]:
+    refs = list(own)
     for law_id in dict.fromkeys(law_ids):
         law = kb.laws.get(law_id)
         if law is not None:

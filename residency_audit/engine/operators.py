@@ -142,7 +142,7 @@ class CountryTest:
             return None, []
         # Rules ask about the same few countries for every subject: the knowledge base
         # remembers each (test, country, day) answer and the facts it cites.
-        status, facts = kb.dated(
+        status, facts = kb.memo(
             ("CountryTest", self.test, value, day), lambda: self.status(kb, value, day)
         )
         return status is argument, facts

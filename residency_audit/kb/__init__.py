@@ -99,26 +99,27 @@ class KnowledgeBase:
         self.region_blocks: dict[str, RegionBlock] = self._load(
             directory, "regions.yaml", RegionsFile
         ).providers
-        self._dated: dict[Hashable, Any] = {}
+        self._memo: dict[Hashable, Any] = {}
 
-    # -- memo of dated lookups ------------------------------------------------------------------
+    # -- memo of repeated lookups ---------------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_dated": {}}
+        return {**self.__dict__, "_memo": {}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._dated = {}  # also for a parse-cache entry written before the memo existed
+        self._memo = {}  # also for a parse-cache entry written before the memo existed
 
-    def dated(self, key: Hashable, compute: Callable[[], T]) -> T:
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """`compute()`, remembered under `key`. Auditing a file asks the same few questions
         (is FR in the EEA on the as-of date? which laws reach US entities?) hundreds of times,
         and the answers depend only on the knowledge base and the key, which must name every
-        input of `compute` (the lookup, its arguments, the day); never deployment content."""
+        other input of `compute` (the lookup, its arguments, the day). Never key it by
+        deployment content: the memo lives as long as the knowledge base, across files."""
         try:
-            return self._dated[key]  # type: ignore[no-any-return]
+            return self._memo[key]  # type: ignore[no-any-return]
         except KeyError:
-            value = self._dated[key] = compute()
+            value = self._memo[key] = compute()
             return value
 
     def _load(self, directory: Path, name: str, cls: type[T]) -> T:
@@ -143,7 +144,7 @@ class KnowledgeBase:
         country = self.country(code)
         if country is None:
             return None
-        return self.dated(("in_eea", code, on), lambda: in_eea(country, on))
+        return self.memo(("in_eea", code, on), lambda: in_eea(country, on))
 
     def in_eu(self, code: str | None, on: dt.date) -> bool | None:
         country = self.country(code)
@@ -155,7 +156,7 @@ class KnowledgeBase:
 
     def adequacy(self, code: str | None, on: dt.date) -> tuple[Adequacy, ...]:
         """Adequacy decisions covering `code` in force on `on` (general or restricted)."""
-        return self.dated(
+        return self.memo(
             ("adequacy", code, on),
             lambda: tuple(d for d in self.decisions if d.country == code and d.holds_on(on)),
         )
@@ -163,7 +164,7 @@ class KnowledgeBase:
     def generally_adequate(self, code: str | None, on: dt.date) -> bool | None:
         if self.country(code) is None:
             return None
-        return self.dated(
+        return self.memo(
             ("generally_adequate", code, on),
             lambda: any(d.scope == "general" for d in self.adequacy(code, on)),
         )
@@ -184,7 +185,7 @@ class KnowledgeBase:
 
     def compelled_access_laws(self, jurisdiction: str | None, on: dt.date) -> tuple[Law, ...]:
         """Laws of `jurisdiction` that can compel access to data, enacted by `on`."""
-        return self.dated(
+        return self.memo(
             ("compelled_access_laws", jurisdiction, on),
             lambda: tuple(
                 law for law in self.surveillance_laws(jurisdiction, on) if law.compelled_access
@@ -193,7 +194,7 @@ class KnowledgeBase:
 
     def surveillance_laws(self, jurisdiction: str | None, on: dt.date) -> tuple[Law, ...]:
         """Every access law of `jurisdiction` in force on `on`, compelled or not (EO 12333)."""
-        return self.dated(
+        return self.memo(
             ("surveillance_laws", jurisdiction, on),
             lambda: tuple(
                 law
