@@ -56,6 +56,13 @@ class _Builder:
         self._origins: dict[str, str] = {}
         self._common: dict[str, Fact] | None = None
         self._groups: dict[tuple[Any, ...], dict[str, Fact]] = {}
+        self._technical: tuple[Subject, ...] | None = None
+
+    def technical(self) -> tuple[Subject, ...]:
+        """The technical subjects, built on first use (see `_builder`)."""
+        if self._technical is None:
+            self._technical = tuple(_technical_subjects(self))
+        return self._technical
 
     def at(self, yaml_path: str) -> str:
         origin = self._origins.get(yaml_path)
@@ -435,7 +442,7 @@ class _Builder:
 
 def common_facts(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> dict[str, Fact]:
     """The deployment-wide facts every subject carries (for subjects built elsewhere)."""
-    return _Builder(d, kb, as_of).common()
+    return _builder(d, kb, as_of).common()
 
 
 def _party_path(d: Deployment, party: Party, leaf: str) -> str:
@@ -447,22 +454,40 @@ def component_facts(
 ) -> dict[str, Fact]:
     """The facts of component `index` at its primary place (for subjects built elsewhere)."""
     c = d.components[index]
-    return _Builder(d, kb, as_of).place(
+    return _builder(d, kb, as_of).place(
         c, index, "primary", c.provider, c.region, c.country, c.operator, f"components[{index}]"
     )
 
 
 def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subject]:
     """Every subject of a deployment, in file order."""
-    b = _Builder(d, kb, as_of)
-    yield from _technical_subjects(b)
+    b = _builder(d, kb, as_of)
+    yield from b.technical()
     yield from legal_subjects(b)
 
 
-def technical_subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subject]:
+def technical_subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> tuple[Subject, ...]:
     """The deployment, its components, places and access paths: the subjects `flows` reads,
     without the legal subjects (parties, certificates, transfers), which cost as much again."""
-    return _technical_subjects(_Builder(d, kb, as_of))
+    return _builder(d, kb, as_of).technical()
+
+
+_LAST: list[_Builder] = []
+"""The builder of the deployment seen last (see `_builder`)."""
+
+
+def _builder(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> _Builder:
+    """The builder of `d` on `as_of`: the last one made, when it was for this very deployment
+    object, knowledge base and day, else a new one. A file's flows (`flows.derive_flows`) and
+    its audit both read its technical subjects, and the builder keeps them with its shared fact
+    groups, so they are built once per file. Only the last builder is kept; it holds its
+    deployment, so that object's identity cannot pass to another file's deployment."""
+    last = _LAST[0] if _LAST else None
+    if last is not None and last.d is d and last.kb is kb and last.as_of == as_of:
+        return last
+    b = _Builder(d, kb, as_of)
+    _LAST[:] = [b]
+    return b
 
 
 def _technical_subjects(b: _Builder) -> Iterator[Subject]:
