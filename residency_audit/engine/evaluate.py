@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from residency_audit.engine.conditions import Trace, decide, evaluate
+from residency_audit.engine.conditions import Decider, Trace, decider, evaluate
 from residency_audit.engine.operators import Context
 from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject, subjects
@@ -71,12 +71,12 @@ def judge_subjects(
             continue
         ctx = Context(kb, as_of, subject, parameters)
         facts, component = subject.facts, subject.component
-        for rule in applicable:
+        for rule, when, require in applicable:
             checks[rule.id, component] = None
             # Most rules pass or do not apply: decide first, trace only what becomes a finding.
-            if rule.when is not None and decide(rule.when, facts, ctx) is False:
+            if when is not None and when(facts, ctx) is False:
                 continue
-            if decide(rule.require, facts, ctx) is True:
+            if require(facts, ctx) is True:
                 continue
             finding = _judge(rule, subject, ctx, deployment)
             if finding is not None:
@@ -85,21 +85,26 @@ def judge_subjects(
     return Audit(findings, [Check(rule_id, deployment, c) for rule_id, c in checks])
 
 
-_BY_KIND: list[tuple[tuple[Rule, ...], dt.date, dict[str, list[Rule]]]] = []
+Prepared = tuple[Rule, Decider | None, Decider]
+"""A rule with the deciders of its `when` and `require` conditions."""
+
+_BY_KIND: list[tuple[tuple[Rule, ...], dt.date, dict[str, list[Prepared]]]] = []
 """The last rule tuple indexed, its date and the index: an Auditor's rules are indexed once."""
 
 
-def _rules_by_kind(rules: Iterable[Rule], as_of: dt.date) -> dict[str, list[Rule]]:
+def _rules_by_kind(rules: Iterable[Rule], as_of: dt.date) -> dict[str, list[Prepared]]:
     """Subject kind -> the rules in effect on `as_of` that apply to it, in rule order."""
     if isinstance(rules, tuple):  # immutable: the index of the same tuple stays valid
         for seen, day, known in _BY_KIND:
             if seen is rules and day == as_of:
                 return known
-    index: dict[str, list[Rule]] = {}
+    index: dict[str, list[Prepared]] = {}
     for rule in rules:
         if rule.in_effect(as_of):
+            when = None if rule.when is None else decider(rule.when)
+            prepared = (rule, when, decider(rule.require))
             for kind in dict.fromkeys(rule.applies_to):
-                index.setdefault(kind, []).append(rule)
+                index.setdefault(kind, []).append(prepared)
     if isinstance(rules, tuple):
         _BY_KIND[:] = [(rules, as_of, index)]
     return index
