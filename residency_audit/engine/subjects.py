@@ -57,6 +57,7 @@ class _Builder:
         self._common: dict[str, Fact] | None = None
         self._groups: dict[tuple[Any, ...], dict[str, Fact]] = {}
         self._technical: tuple[Subject, ...] | None = None
+        self._parties = positions(d.parties)
 
     def technical(self) -> tuple[Subject, ...]:
         """The technical subjects, built on first use (see `_builder`)."""
@@ -109,7 +110,7 @@ class _Builder:
         self.put(f, "controller.id", d.controller, "controller")
         if controller:
             self.put(
-                f, "controller.country", controller.country, _party_path(d, controller, "country")
+                f, "controller.country", controller.country, self.party_path(controller, "country")
             )
         pseudo = d.data.pseudonymisation
         if pseudo is not None:
@@ -152,18 +153,20 @@ class _Builder:
         third_party = any(c.operator != self.d.controller for c in self.d.components)
         return context in HDS_CONTEXTS and third_party
 
+    def party_path(self, party: Party, leaf: str) -> str:
+        return f"parties[{self._parties[id(party)]}].{leaf}"
+
     def party_facts(self, f: dict[str, Fact], prefix: str, party: Party | None) -> None:
         if party is None:
             return
-        d = self.d
-        self.put(f, f"{prefix}.id", party.id, _party_path(d, party, "id"))
-        self.put(f, f"{prefix}.country", party.country, _party_path(d, party, "country"))
+        self.put(f, f"{prefix}.id", party.id, self.party_path(party, "id"))
+        self.put(f, f"{prefix}.country", party.country, self.party_path(party, "country"))
         if party.parent is not None:
             self.put(
                 f,
                 f"{prefix}.parent.country",
                 party.parent.country,
-                _party_path(d, party, "parent.country"),
+                self.party_path(party, "parent.country"),
             )
         else:
             provider = self.kb.provider(party.provider)
@@ -370,9 +373,7 @@ class _Builder:
             self.put(f, "key.hsm.jurisdiction", key.hsm.jurisdiction, f"{base}.hsm.jurisdiction")
         holder = self.d.party(key.holder)
         if holder is not None:
-            self.put(
-                f, "key.holder_country", holder.country, _party_path(self.d, holder, "country")
-            )
+            self.put(f, "key.holder_country", holder.country, self.party_path(holder, "country"))
             provider = self.kb.provider(provider_id)
             same_group = holder.provider == provider_id or (
                 provider is not None
@@ -429,7 +430,7 @@ class _Builder:
         entity = self.d.party(a.entity)
         self.party_facts(f, "entity", entity)
         if entity is not None:
-            self.put(f, "entity.name", entity.name, _party_path(self.d, entity, "name"))
+            self.put(f, "entity.name", entity.name, self.party_path(entity, "name"))
         self.derived(
             f,
             "entity.is_controller",
@@ -445,8 +446,11 @@ def common_facts(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> dict[str, 
     return _builder(d, kb, as_of).common()
 
 
-def _party_path(d: Deployment, party: Party, leaf: str) -> str:
-    return f"parties[{d.parties.index(party)}].{leaf}"
+def positions(items: tuple[Any, ...]) -> dict[int, int]:
+    """`items.index(x)` for every object `x` of `items`, keyed by `id(x)`, computed once: the
+    index of a party is asked for each fact about it, and `index` compares whole records. The
+    ids stay valid as long as `items` (which holds the objects) is alive."""
+    return {id(x): items.index(x) for x in items}
 
 
 def component_facts(
