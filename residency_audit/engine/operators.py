@@ -183,15 +183,22 @@ class CompelledAccessLaws:
         kb, day = ctx.kb, ctx.as_of
         if kb.country(value) is None:
             return None, []
-        if kb.in_eea(value, day) or kb.generally_adequate(value, day):
-            return argument is False, []
-        laws = kb.surveillance_laws(value, day)
-        facts = [
+        # Asked for every place and party: remembered per (country, day), like CountryTest.
+        exposed, facts = kb.memo(
+            ("CompelledAccessLaws", value, day), lambda: self.exposure(kb, value, day)
+        )
+        return exposed is argument, facts
+
+    def exposure(self, kb: KnowledgeBase, code: str, day: dt.date) -> tuple[bool, tuple[Fact, ...]]:
+        """Whether a known country exposes data to compelled access, and its laws as facts."""
+        if kb.in_eea(code, day) or kb.generally_adequate(code, day):
+            return False, ()
+        laws = kb.surveillance_laws(code, day)
+        facts = tuple(
             fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
             for law in laws
-        ]
-        exposed = any(law.compelled_access for law in laws)
-        return exposed is argument, facts
+        )
+        return any(law.compelled_access for law in laws), facts
 
 
 class LawsApply:
