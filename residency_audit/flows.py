@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from residency_audit.engine.subjects import Subject, subjects
+from residency_audit.engine.subjects import Subject, positions, technical_subjects
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Deployment,
@@ -45,7 +45,7 @@ def derive_flows(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> list[Flow]
     builder = _Flows(d, kb, as_of)
     out: list[Flow] = []
     seen: Counter[str] = Counter()
-    for s in subjects(d, kb, as_of):
+    for s in technical_subjects(d, kb, as_of):
         if s.kind == "place":
             out.append(builder.place(s, seen))
         elif s.kind == "access":
@@ -73,6 +73,7 @@ class _Flows:
     def __init__(self, d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> None:
         self.d, self.kb, self.as_of = d, kb, as_of
         self.categories = tuple(c.value for c in d.data.categories)
+        self.parties = positions(d.parties)
 
     def at(self, yaml_path: str) -> str:
         span = self.d.locations.get(yaml_path)
@@ -110,7 +111,7 @@ class _Flows:
     def parent_of(self, party: Party) -> tuple[str | None, str | None, Fact | None]:
         """(parent name, parent country, fact) as `engine.subjects` reads them: the declared
         parent, else the knowledge-base provider's."""
-        index = self.d.parties.index(party)
+        index = self.parties[id(party)]
         if party.parent is not None:
             return (
                 party.parent.name,
@@ -354,7 +355,7 @@ class _Flows:
     # -- sub-processors -----------------------------------------------------------------------
 
     def sub_processor(self, party: Party) -> Flow:
-        index = self.d.parties.index(party)
+        index = self.parties[id(party)]
         return self.make(
             flow_id=f"party/{party.id}",
             kind="sub-processor",

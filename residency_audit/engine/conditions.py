@@ -12,12 +12,13 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from residency_audit.engine.operators import OPERATORS, Context
+from residency_audit.engine.operators import OPERATORS, Context, Result
 from residency_audit.format.convert import MAX_DEPTH, plain_value, suggestion
 from residency_audit.model import Diagnostic, Fact, Span
 from residency_audit.records import Record, record
 
 Truth = bool | None
+Operator = Callable[[Any, Any, Context], Result]
 
 
 @record
@@ -90,27 +91,57 @@ def evaluate(cond: Condition, facts: Mapping[str, Fact], ctx: Context, trace: Tr
     return None if None in results else False
 
 
-def decide(cond: Condition, facts: Mapping[str, Fact], ctx: Context) -> Truth:
-    """`evaluate` without a trace, stopping at the first item that settles an `all` or `any`:
-    the same truth value (Kleene logic does not depend on evaluation order), for the many
-    checks that pass or do not apply and so need no account of the facts they read."""
+Decider = Callable[[Mapping[str, Fact], Context], Truth]
+
+
+def decider(cond: Condition) -> Decider:
+    """`decide(cond, ...)` as a function, made once per rule: `evaluate` without a trace,
+    stopping at the first item that settles an `all` or `any`. The truth value is the same
+    (Kleene logic does not depend on evaluation order); the many checks that pass or do not
+    apply need no account of the facts they read. A file's audit makes several hundred such
+    decisions, so operators and arguments are looked up here rather than on every call."""
     if isinstance(cond, Leaf):
-        fact = facts.get(cond.field)
-        if fact is None or fact.value is None:
-            return cond.argument is False if cond.operator == "exists" else None
-        return OPERATORS[cond.operator].apply(fact.value, cond.argument, ctx)[0]
+        return _leaf(cond.field, cond.argument, OPERATORS[cond.operator].apply, cond.operator)
     if isinstance(cond, Not):
-        inner = decide(cond.item, facts, ctx)
-        return None if inner is None else not inner
-    settles = isinstance(cond, AnyOf)  # True settles an `any`, False an `all`
-    unknown = False
-    for item in cond.items:
-        result = decide(item, facts, ctx)
-        if result is settles:
-            return settles
-        if result is None:
-            unknown = True
-    return None if unknown else not settles
+        return _negation(decider(cond.item))
+    return _junction(tuple(decider(c) for c in cond.items), settles=isinstance(cond, AnyOf))
+
+
+def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
+    # A missing or null field is unknown, except to `exists`, for which it is the answer.
+    absent = (argument is False) if operator == "exists" else None
+
+    def leaf(facts: Mapping[str, Fact], ctx: Context) -> Truth:
+        fact = facts.get(name)
+        if fact is None or fact.value is None:
+            return absent
+        return apply(fact.value, argument, ctx)[0]
+
+    return leaf
+
+
+def _negation(inner: Decider) -> Decider:
+    def negation(facts: Mapping[str, Fact], ctx: Context) -> Truth:
+        result = inner(facts, ctx)
+        return None if result is None else not result
+
+    return negation
+
+
+def _junction(items: tuple[Decider, ...], *, settles: bool) -> Decider:
+    """`all` (settled by False) or `any` (settled by True)."""
+
+    def junction(facts: Mapping[str, Fact], ctx: Context) -> Truth:
+        unknown = False
+        for item in items:
+            result = item(facts, ctx)
+            if result is settles:
+                return settles
+            if result is None:
+                unknown = True
+        return None if unknown else not settles
+
+    return junction
 
 
 def fields_of(cond: Condition) -> list[str]:

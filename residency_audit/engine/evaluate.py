@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from residency_audit.engine.conditions import Trace, decide, evaluate
+from residency_audit.engine.conditions import Decider, Trace, decider, evaluate
 from residency_audit.engine.operators import Context
 from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject, subjects
@@ -70,37 +71,40 @@ def judge_subjects(
             continue
         ctx = Context(kb, as_of, subject, parameters)
         facts, component = subject.facts, subject.component
-        for rule in applicable:
+        for rule, when, require in applicable:
             checks[rule.id, component] = None
             # Most rules pass or do not apply: decide first, trace only what becomes a finding.
-            if rule.when is not None and decide(rule.when, facts, ctx) is False:
+            if when is not None and when(facts, ctx) is False:
                 continue
-            if decide(rule.require, facts, ctx) is True:
+            if require(facts, ctx) is True:
                 continue
-            finding = judge(
-                rule, subject, kb=kb, as_of=as_of, deployment=deployment, parameters=parameters
-            )
+            finding = _judge(rule, subject, ctx, deployment)
             if finding is not None:
                 findings.append(finding)
     findings.sort(key=Finding.sort_key)
     return Audit(findings, [Check(rule_id, deployment, c) for rule_id, c in checks])
 
 
-_BY_KIND: list[tuple[tuple[Rule, ...], dt.date, dict[str, list[Rule]]]] = []
+Prepared = tuple[Rule, Decider | None, Decider]
+"""A rule with the deciders of its `when` and `require` conditions."""
+
+_BY_KIND: list[tuple[tuple[Rule, ...], dt.date, dict[str, list[Prepared]]]] = []
 """The last rule tuple indexed, its date and the index: an Auditor's rules are indexed once."""
 
 
-def _rules_by_kind(rules: Iterable[Rule], as_of: dt.date) -> dict[str, list[Rule]]:
+def _rules_by_kind(rules: Iterable[Rule], as_of: dt.date) -> dict[str, list[Prepared]]:
     """Subject kind -> the rules in effect on `as_of` that apply to it, in rule order."""
     if isinstance(rules, tuple):  # immutable: the index of the same tuple stays valid
         for seen, day, known in _BY_KIND:
             if seen is rules and day == as_of:
                 return known
-    index: dict[str, list[Rule]] = {}
+    index: dict[str, list[Prepared]] = {}
     for rule in rules:
         if rule.in_effect(as_of):
+            when = None if rule.when is None else decider(rule.when)
+            prepared = (rule, when, decider(rule.require))
             for kind in dict.fromkeys(rule.applies_to):
-                index.setdefault(kind, []).append(rule)
+                index.setdefault(kind, []).append(prepared)
     if isinstance(rules, tuple):
         _BY_KIND[:] = [(rules, as_of, index)]
     return index
@@ -116,7 +120,10 @@ def judge(
     parameters: Mapping[str, Any] | None = None,
 ) -> Finding | None:
     """The finding `rule` makes about `subject`, or None when it passes or does not apply."""
-    ctx = Context(kb, as_of, subject, parameters or {})
+    return _judge(rule, subject, Context(kb, as_of, subject, parameters or {}), deployment)
+
+
+def _judge(rule: Rule, subject: Subject, ctx: Context, deployment: str) -> Finding | None:
     trace = Trace()
     applies = True if rule.when is None else evaluate(rule.when, subject.facts, ctx, trace)
     if applies is False:
@@ -147,7 +154,7 @@ def judge(
         deployment=deployment,
         component=subject.component,
         span=subject.span,
-        references=_references(rule, facts, kb),
+        references=_references(rule, facts, ctx.kb),
         facts=facts,
         remediation=rule.remediation,
         unverifiable=unverifiable,
@@ -156,14 +163,26 @@ def judge(
 
 def render(template: str, facts: Mapping[str, Fact]) -> str:
     """Replace `{field.path}` with the fact's value (no format-string evaluation)."""
+    out: list[str] = []
+    for text, path in _template(template):
+        out.append(text)
+        if path is not None:
+            fact = facts.get(path)
+            out.append("unknown" if fact is None or fact.value is None else _text(fact.value))
+    return "".join(out)
 
-    def value(match: re.Match[str]) -> str:
-        fact = facts.get(match.group(1))
-        if fact is None or fact.value is None:
-            return "unknown"
-        return _text(fact.value)
 
-    return _PLACEHOLDER.sub(value, template)
+@functools.lru_cache(maxsize=1024)
+def _template(template: str) -> tuple[tuple[str, str | None], ...]:
+    """A rule message as (text, field path or None) pairs: messages are parsed once, not once
+    per finding (a file has dozens of findings)."""
+    parts: list[tuple[str, str | None]] = []
+    start = 0
+    for match in _PLACEHOLDER.finditer(template):
+        parts.append((template[start : match.start()], match.group(1)))
+        start = match.end()
+    parts.append((template[start:], None))
+    return tuple(parts)
 
 
 def _text(value: object) -> str:
@@ -183,10 +202,18 @@ def _unique(facts: list[Fact]) -> tuple[Fact, ...]:
 
 def _references(rule: Rule, facts: tuple[Fact, ...], kb: KnowledgeBase) -> tuple[Reference, ...]:
     """The rule's own references, then every law the evaluation relied on."""
-    refs = list(rule.references)
-    law_ids = list(rule.laws) + [
-        f.path.removeprefix("kb.law.") for f in facts if f.path.startswith("kb.law.")
-    ]
+    relied = tuple(f.path.removeprefix("kb.law.") for f in facts if f.path.startswith("kb.law."))
+    # Findings of one rule cite the same few laws: built once per (references, laws) pair.
+    return kb.memo(
+        ("references", rule.references, rule.laws, relied),
+        lambda: _build_references(rule.references, (*rule.laws, *relied), kb),
+    )
+
+
+def _build_references(
+    own: tuple[Reference, ...], law_ids: tuple[str, ...], kb: KnowledgeBase
+) -> tuple[Reference, ...]:
+    refs = list(own)
     for law_id in dict.fromkeys(law_ids):
         law = kb.laws.get(law_id)
         if law is not None:

@@ -391,7 +391,7 @@ def _transfer_facts(
             f,
             "recipient.country",
             recipient.country,
-            f"parties[{d.parties.index(recipient)}].country",
+            b.party_path(recipient, "country"),
         )
         b.derived(
             f,
@@ -403,15 +403,15 @@ def _transfer_facts(
             f,
             "recipient.role",
             gdpr_role(recipient.role),
-            f"parties[{d.parties.index(recipient)}].role",
+            b.party_path(recipient, "role"),
         )
     if exporter is not None:
-        b.put(f, "exporter.id", exporter.id, f"parties[{d.parties.index(exporter)}].id")
+        b.put(f, "exporter.id", exporter.id, b.party_path(exporter, "id"))
         b.put(
             f,
             "exporter.role",
             gdpr_role(exporter.role),
-            f"parties[{d.parties.index(exporter)}].role",
+            b.party_path(exporter, "role"),
         )
     roles = (
         gdpr_role(exporter.role) if exporter else None,

@@ -8,7 +8,7 @@ cite them. A new operator is a class here, an entry in OPERATORS and a test.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import field
 from typing import Any, Protocol
 
@@ -16,7 +16,7 @@ from residency_audit.kb import KnowledgeBase, fact_from, in_eea
 from residency_audit.model import Fact
 from residency_audit.records import Record, record
 
-Result = tuple[bool | None, list[Fact]]
+Result = tuple[bool | None, Sequence[Fact]]
 
 
 @record
@@ -138,40 +138,38 @@ class CountryTest:
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
         kb, day = ctx.kb, ctx.as_of
-        country = kb.country(value)
-        if country is None:
+        if kb.country(value) is None:
             return None, []
+        # Rules ask about the same few countries for every subject: the knowledge base
+        # remembers each (test, country, day) answer and the facts it cites.
+        status, facts = kb.memo(
+            ("CountryTest", self.test, value, day), lambda: self.status(kb, value, day)
+        )
+        return status is argument, facts
+
+    def status(self, kb: KnowledgeBase, code: str, day: dt.date) -> tuple[bool, tuple[Fact, ...]]:
+        """The test's answer for a known country and the knowledge-base facts it rests on."""
+        if self.test == "in_eu":
+            country = kb.countries[code]
+            eu = any(p.contains(day) for p in country.eu)
+            return eu, (fact_from(country, f"kb.country.{code}.eu", eu, _origin(code)),)
         facts: list[Fact] = []
-        origin = f"kb:countries.yaml#{value}"
+        if self.test in ("in_eea", "eea_or_adequate"):
+            country = kb.countries[code]
+            eea = in_eea(country, day)
+            facts.append(fact_from(country, f"kb.country.{code}.eea", eea, _origin(code)))
+            if eea or self.test == "in_eea":
+                return eea, tuple(facts)
+        general = [d for d in kb.adequacy(code, day) if d.scope == "general"]
+        facts.extend(
+            fact_from(d, f"kb.adequacy.{d.id}", d.decision, f"kb:adequacy.yaml#{d.id}")
+            for d in general
+        )
+        return bool(general), tuple(facts)
 
-        def eea() -> bool:
-            status = in_eea(country, day)
-            facts.append(fact_from(country, f"kb.country.{value}.eea", status, origin))
-            return status
 
-        def eu() -> bool:
-            status = any(p.contains(day) for p in country.eu)
-            facts.append(fact_from(country, f"kb.country.{value}.eu", status, origin))
-            return status
-
-        def adequate() -> bool:
-            general = [d for d in kb.adequacy(value, day) if d.scope == "general"]
-            facts.extend(
-                fact_from(d, f"kb.adequacy.{d.id}", d.decision, f"kb:adequacy.yaml#{d.id}")
-                for d in general
-            )
-            return bool(general)
-
-        def eea_or_adequate() -> bool:
-            return eea() or adequate()
-
-        tests: dict[str, Callable[[], bool]] = {
-            "in_eea": eea,
-            "in_eu": eu,
-            "adequate": adequate,
-            "eea_or_adequate": eea_or_adequate,
-        }
-        return tests[self.test]() is argument, facts
+def _origin(code: str) -> str:
+    return f"kb:countries.yaml#{code}"
 
 
 class CompelledAccessLaws:
@@ -185,15 +183,22 @@ class CompelledAccessLaws:
         kb, day = ctx.kb, ctx.as_of
         if kb.country(value) is None:
             return None, []
-        if kb.in_eea(value, day) or kb.generally_adequate(value, day):
-            return argument is False, []
-        laws = kb.surveillance_laws(value, day)
-        facts = [
+        # Asked for every place and party: remembered per (country, day), like CountryTest.
+        exposed, facts = kb.memo(
+            ("CompelledAccessLaws", value, day), lambda: self.exposure(kb, value, day)
+        )
+        return exposed is argument, facts
+
+    def exposure(self, kb: KnowledgeBase, code: str, day: dt.date) -> tuple[bool, tuple[Fact, ...]]:
+        """Whether a known country exposes data to compelled access, and its laws as facts."""
+        if kb.in_eea(code, day) or kb.generally_adequate(code, day):
+            return False, ()
+        laws = kb.surveillance_laws(code, day)
+        facts = tuple(
             fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
             for law in laws
-        ]
-        exposed = any(law.compelled_access for law in laws)
-        return exposed is argument, facts
+        )
+        return any(law.compelled_access for law in laws), facts
 
 
 class LawsApply:

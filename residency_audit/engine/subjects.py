@@ -56,6 +56,14 @@ class _Builder:
         self._origins: dict[str, str] = {}
         self._common: dict[str, Fact] | None = None
         self._groups: dict[tuple[Any, ...], dict[str, Fact]] = {}
+        self._technical: tuple[Subject, ...] | None = None
+        self._parties = positions(d.parties)
+
+    def technical(self) -> tuple[Subject, ...]:
+        """The technical subjects, built on first use (see `_builder`)."""
+        if self._technical is None:
+            self._technical = tuple(_technical_subjects(self))
+        return self._technical
 
     def at(self, yaml_path: str) -> str:
         origin = self._origins.get(yaml_path)
@@ -102,7 +110,7 @@ class _Builder:
         self.put(f, "controller.id", d.controller, "controller")
         if controller:
             self.put(
-                f, "controller.country", controller.country, _party_path(d, controller, "country")
+                f, "controller.country", controller.country, self.party_path(controller, "country")
             )
         pseudo = d.data.pseudonymisation
         if pseudo is not None:
@@ -145,18 +153,20 @@ class _Builder:
         third_party = any(c.operator != self.d.controller for c in self.d.components)
         return context in HDS_CONTEXTS and third_party
 
+    def party_path(self, party: Party, leaf: str) -> str:
+        return f"parties[{self._parties[id(party)]}].{leaf}"
+
     def party_facts(self, f: dict[str, Fact], prefix: str, party: Party | None) -> None:
         if party is None:
             return
-        d = self.d
-        self.put(f, f"{prefix}.id", party.id, _party_path(d, party, "id"))
-        self.put(f, f"{prefix}.country", party.country, _party_path(d, party, "country"))
+        self.put(f, f"{prefix}.id", party.id, self.party_path(party, "id"))
+        self.put(f, f"{prefix}.country", party.country, self.party_path(party, "country"))
         if party.parent is not None:
             self.put(
                 f,
                 f"{prefix}.parent.country",
                 party.parent.country,
-                _party_path(d, party, "parent.country"),
+                self.party_path(party, "parent.country"),
             )
         else:
             provider = self.kb.provider(party.provider)
@@ -363,9 +373,7 @@ class _Builder:
             self.put(f, "key.hsm.jurisdiction", key.hsm.jurisdiction, f"{base}.hsm.jurisdiction")
         holder = self.d.party(key.holder)
         if holder is not None:
-            self.put(
-                f, "key.holder_country", holder.country, _party_path(self.d, holder, "country")
-            )
+            self.put(f, "key.holder_country", holder.country, self.party_path(holder, "country"))
             provider = self.kb.provider(provider_id)
             same_group = holder.provider == provider_id or (
                 provider is not None
@@ -422,7 +430,7 @@ class _Builder:
         entity = self.d.party(a.entity)
         self.party_facts(f, "entity", entity)
         if entity is not None:
-            self.put(f, "entity.name", entity.name, _party_path(self.d, entity, "name"))
+            self.put(f, "entity.name", entity.name, self.party_path(entity, "name"))
         self.derived(
             f,
             "entity.is_controller",
@@ -435,11 +443,14 @@ class _Builder:
 
 def common_facts(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> dict[str, Fact]:
     """The deployment-wide facts every subject carries (for subjects built elsewhere)."""
-    return _Builder(d, kb, as_of).common()
+    return _builder(d, kb, as_of).common()
 
 
-def _party_path(d: Deployment, party: Party, leaf: str) -> str:
-    return f"parties[{d.parties.index(party)}].{leaf}"
+def positions(items: tuple[Any, ...]) -> dict[int, int]:
+    """`items.index(x)` for every object `x` of `items`, keyed by `id(x)`, computed once: the
+    index of a party is asked for each fact about it, and `index` compares whole records. The
+    ids stay valid as long as `items` (which holds the objects) is alive."""
+    return {id(x): items.index(x) for x in items}
 
 
 def component_facts(
@@ -447,14 +458,44 @@ def component_facts(
 ) -> dict[str, Fact]:
     """The facts of component `index` at its primary place (for subjects built elsewhere)."""
     c = d.components[index]
-    return _Builder(d, kb, as_of).place(
+    return _builder(d, kb, as_of).place(
         c, index, "primary", c.provider, c.region, c.country, c.operator, f"components[{index}]"
     )
 
 
 def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subject]:
     """Every subject of a deployment, in file order."""
+    b = _builder(d, kb, as_of)
+    yield from b.technical()
+    yield from legal_subjects(b)
+
+
+def technical_subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> tuple[Subject, ...]:
+    """The deployment, its components, places and access paths: the subjects `flows` reads,
+    without the legal subjects (parties, certificates, transfers), which cost as much again."""
+    return _builder(d, kb, as_of).technical()
+
+
+_LAST: list[_Builder] = []
+"""The builder of the deployment seen last (see `_builder`)."""
+
+
+def _builder(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> _Builder:
+    """The builder of `d` on `as_of`: the last one made, when it was for this very deployment
+    object, knowledge base and day, else a new one. A file's flows (`flows.derive_flows`) and
+    its audit both read its technical subjects, and the builder keeps them with its shared fact
+    groups, so they are built once per file. Only the last builder is kept; it holds its
+    deployment, so that object's identity cannot pass to another file's deployment."""
+    last = _LAST[0] if _LAST else None
+    if last is not None and last.d is d and last.kb is kb and last.as_of == as_of:
+        return last
     b = _Builder(d, kb, as_of)
+    _LAST[:] = [b]
+    return b
+
+
+def _technical_subjects(b: _Builder) -> Iterator[Subject]:
+    d = b.d
     yield Subject("deployment", d.name, None, d.span, b.common())
     for ci, c in enumerate(d.components):
         base = f"components[{ci}]"
@@ -491,4 +532,3 @@ def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subje
             yield Subject("place", f"logs of {c.id}", c.id, log.span, facts)
     for ai, a in enumerate(d.access):
         yield Subject("access", f"{a.kind.value} access {a.id}", None, a.span, b.access(a, ai))
-    yield from legal_subjects(b)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -98,6 +99,28 @@ class KnowledgeBase:
         self.region_blocks: dict[str, RegionBlock] = self._load(
             directory, "regions.yaml", RegionsFile
         ).providers
+        self._memo: dict[Hashable, Any] = {}
+
+    # -- memo of repeated lookups ---------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_memo": {}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._memo = {}  # also for a parse-cache entry written before the memo existed
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, remembered under `key`. Auditing a file asks the same few questions
+        (is FR in the EEA on the as-of date? which laws reach US entities?) hundreds of times,
+        and the answers depend only on the knowledge base and the key, which must name every
+        other input of `compute` (the lookup, its arguments, the day). Never key it by
+        deployment content: the memo lives as long as the knowledge base, across files."""
+        try:
+            return self._memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
 
     def _load(self, directory: Path, name: str, cls: type[T]) -> T:
         document = load_document(directory / name, f"kb/{name}")
@@ -121,7 +144,7 @@ class KnowledgeBase:
         country = self.country(code)
         if country is None:
             return None
-        return in_eea(country, on)
+        return self.memo(("in_eea", code, on), lambda: in_eea(country, on))
 
     def in_eu(self, code: str | None, on: dt.date) -> bool | None:
         country = self.country(code)
@@ -133,12 +156,18 @@ class KnowledgeBase:
 
     def adequacy(self, code: str | None, on: dt.date) -> tuple[Adequacy, ...]:
         """Adequacy decisions covering `code` in force on `on` (general or restricted)."""
-        return tuple(d for d in self.decisions if d.country == code and d.holds_on(on))
+        return self.memo(
+            ("adequacy", code, on),
+            lambda: tuple(d for d in self.decisions if d.country == code and d.holds_on(on)),
+        )
 
     def generally_adequate(self, code: str | None, on: dt.date) -> bool | None:
         if self.country(code) is None:
             return None
-        return any(d.scope == "general" for d in self.adequacy(code, on))
+        return self.memo(
+            ("generally_adequate", code, on),
+            lambda: any(d.scope == "general" for d in self.adequacy(code, on)),
+        )
 
     def instrument(self, instrument_id: str) -> Instrument | None:
         return self.instruments.get(instrument_id)
@@ -156,23 +185,24 @@ class KnowledgeBase:
 
     def compelled_access_laws(self, jurisdiction: str | None, on: dt.date) -> tuple[Law, ...]:
         """Laws of `jurisdiction` that can compel access to data, enacted by `on`."""
-        return tuple(
-            law
-            for law in self.laws.values()
-            if law.jurisdiction == jurisdiction
-            and law.compelled_access
-            and (law.enacted is None or law.enacted <= on)
-            and law.holds_on(on)
+        return self.memo(
+            ("compelled_access_laws", jurisdiction, on),
+            lambda: tuple(
+                law for law in self.surveillance_laws(jurisdiction, on) if law.compelled_access
+            ),
         )
 
     def surveillance_laws(self, jurisdiction: str | None, on: dt.date) -> tuple[Law, ...]:
         """Every access law of `jurisdiction` in force on `on`, compelled or not (EO 12333)."""
-        return tuple(
-            law
-            for law in self.laws.values()
-            if law.jurisdiction == jurisdiction
-            and (law.enacted is None or law.enacted <= on)
-            and law.holds_on(on)
+        return self.memo(
+            ("surveillance_laws", jurisdiction, on),
+            lambda: tuple(
+                law
+                for law in self.laws.values()
+                if law.jurisdiction == jurisdiction
+                and (law.enacted is None or law.enacted <= on)
+                and law.holds_on(on)
+            ),
         )
 
     # -- providers and regions -----------------------------------------------------------------

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-from residency_audit.engine.subjects import Subject, subjects
+from residency_audit.engine.subjects import Subject, common_facts
 from residency_audit.flows import derive_flows
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Deployment, Fact, Flow
@@ -34,7 +34,7 @@ def flow_subjects(
     flows: Sequence[Flow], d: Deployment, kb: KnowledgeBase, as_of: dt.date
 ) -> list[Subject]:
     """One `flow` subject per flow: the deployment's common facts, the flow's, and its risk."""
-    common = next(s.facts for s in subjects(d, kb, as_of) if s.kind == "deployment")
+    common = common_facts(d, kb, as_of)
     out = []
     for flow in flows:
         facts = dict(common)

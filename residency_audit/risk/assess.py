@@ -9,10 +9,12 @@ remove or soften one.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from enum import StrEnum
+from types import MappingProxyType
 
 from residency_audit.errors import RiskModelError
 from residency_audit.model import Deployment, Diagnostic, Fact, Flow, RiskFactor, RiskOverride, Span
@@ -318,17 +320,50 @@ def binding_text(risk: FlowRisk) -> str:
 
 def risk_facts(risk: FlowRisk) -> Mapping[str, Fact]:
     """The risk as facts rules can read (`risk.*` fields of the `flow` subject)."""
-    origin = f"derived: transfer-risk model {risk.model}"
+    return _risk_facts(
+        risk.level,
+        risk.p_year,
+        risk.p_period,
+        risk.band,
+        risk.threshold,
+        risk.period_years,
+        risk.exceeds_threshold,
+        risk.binding_factor,
+        risk.binding_basis,
+        risk.model,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _risk_facts(
+    level: RiskLevel,
+    p_year: float | None,
+    p_period: float | None,
+    band: tuple[float, float] | None,
+    threshold: float,
+    period_years: int,
+    exceeds_threshold: bool | None,
+    binding_factor: RiskFactor | None,
+    binding_basis: str | None,
+    model: str,
+) -> Mapping[str, Fact]:
+    # Remembered by the values read (not the FlowRisk: hashing its factors costs more than
+    # this): most flows of a batch share a handful of risks, each with ten formatted facts.
+    # The mapping is shared, hence read-only.
+    origin = f"derived: transfer-risk model {model}"
+    binding = f"{binding_factor.value} ({binding_basis})" if binding_factor else None
     values: dict[str, object] = {
-        "risk.level": risk.level.value,
-        "risk.p_year": None if risk.p_year is None else significant(risk.p_year),
-        "risk.p_period": None if risk.p_period is None else significant(risk.p_period),
-        "risk.p_period_text": percent(risk.p_period) if risk.p_period is not None else None,
-        "risk.band_text": band_text(risk) if risk.band is not None else None,
-        "risk.threshold": risk.threshold,
-        "risk.threshold_text": percent(risk.threshold),
-        "risk.period_years": risk.period_years,
-        "risk.exceeds_threshold": risk.exceeds_threshold,
-        "risk.binding_factor": binding_text(risk) if risk.binding_factor else None,
+        "risk.level": level.value,
+        "risk.p_year": None if p_year is None else significant(p_year),
+        "risk.p_period": None if p_period is None else significant(p_period),
+        "risk.p_period_text": percent(p_period) if p_period is not None else None,
+        "risk.band_text": None if band is None else f"{percent(band[0])} to {percent(band[1])}",
+        "risk.threshold": threshold,
+        "risk.threshold_text": percent(threshold),
+        "risk.period_years": period_years,
+        "risk.exceeds_threshold": exceeds_threshold,
+        "risk.binding_factor": binding,
     }
-    return {path: Fact(path, value, origin) for path, value in values.items() if value is not None}
+    return MappingProxyType(
+        {path: Fact(path, value, origin) for path, value in values.items() if value is not None}
+    )
