@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
+from functools import partial
 from sys import intern
 from typing import Any, TextIO
 
@@ -32,7 +33,7 @@ from residency_audit.model import (
     Waiver,
     WaiverTarget,
 )
-from residency_audit.reporters.jsontext import dumps
+from residency_audit.reporters.jsontext import Cached, Memo, dumps
 from residency_audit.risk.assess import BasisRisk, FactorValue, FlowRisk, RiskLevel, significant
 
 
@@ -111,7 +112,16 @@ def _skeleton(report: Report) -> dict[str, Any]:
     }
 
 
-def finding_dict(f: Finding) -> dict[str, Any]:
+Wrap = Callable[[Hashable, Callable[[], Any]], Any]
+"""How a part that repeats across findings is put in a dict: made on the spot (`_made`), or
+as a `jsontext.Cached` the streaming writer encodes once per key."""
+
+
+def _made(key: Hashable, make: Callable[[], Any]) -> Any:
+    return make()
+
+
+def finding_dict(f: Finding, wrap: Wrap = _made) -> dict[str, Any]:
     return {
         "rule_id": f.rule_id,
         "severity": f.severity.label,
@@ -122,7 +132,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "component": f.component,
         "location": _span(f.span),
         "unverifiable": f.unverifiable,
-        "references": [_reference(r) for r in f.references],
+        "references": wrap(f.references, lambda: [_reference(r) for r in f.references]),
         "facts": [
             {
                 "path": x.path,
@@ -138,7 +148,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
-def flow_dict(f: Flow) -> dict[str, Any]:
+def flow_dict(f: Flow, wrap: Wrap = _made) -> dict[str, Any]:
     return {
         "id": f.id,
         "deployment": f.deployment,
@@ -166,11 +176,11 @@ def flow_dict(f: Flow) -> dict[str, Any]:
             }
             for x in f.facts
         ],
-        "risk": risk_dict(f.risk) if isinstance(f.risk, FlowRisk) else f.risk,
+        "risk": risk_dict(f.risk, wrap) if isinstance(f.risk, FlowRisk) else f.risk,
     }
 
 
-def risk_dict(r: FlowRisk) -> dict[str, Any]:
+def risk_dict(r: FlowRisk, wrap: Wrap = _made) -> dict[str, Any]:
     """Probabilities rounded to six significant digits: stable bytes, no false precision."""
 
     def num(x: float | None) -> float | None:
@@ -190,24 +200,41 @@ def risk_dict(r: FlowRisk) -> dict[str, Any]:
             {"basis": b.basis, "p_year": num(b.p_year), "band": [num(b.low), num(b.high)]}
             for b in r.bases
         ],
-        "factors": [
-            {
-                "basis": x.basis,
-                "factor": x.factor.value,
-                "value": x.value,
-                "low": x.low,
-                "high": x.high,
-                "justification": x.justification,
-                "source": x.source,
-                "origin": x.origin,
-                "overridden": x.overridden,
-                "verified": x.verified,
-            }
-            for b in r.bases
-            for x in b.factors
-        ],
+        "factors": [wrap(_factor_key(x), partial(_factor, x)) for b in r.bases for x in b.factors],
         "model": r.model,
     }
+
+
+def _factor(x: FactorValue) -> dict[str, Any]:
+    return {
+        "basis": x.basis,
+        "factor": x.factor.value,
+        "value": x.value,
+        "low": x.low,
+        "high": x.high,
+        "justification": x.justification,
+        "source": x.source,
+        "origin": x.origin,
+        "overridden": x.overridden,
+        "verified": x.verified,
+    }
+
+
+def _factor_key(x: FactorValue) -> Hashable:
+    """Every field `_factor` writes, numbers by their text (see `jsontext.Cached`)."""
+    return (
+        "factor",
+        x.basis,
+        x.factor,
+        repr(x.value),
+        repr(x.low),
+        repr(x.high),
+        x.justification,
+        x.source,
+        x.origin,
+        x.overridden,
+        x.verified,
+    )
 
 
 def waiver_dict(w: Waiver) -> dict[str, Any]:
@@ -263,10 +290,11 @@ def write(report: Report, out: TextIO) -> None:
     flows and checks are turned into text one at a time, never all at once (the JSON result of a
     10,000-file batch is gigabytes)."""
     head = dumps(_skeleton(report))
+    memo: Memo = {}  # texts of the parts findings and flows share (references, risk factors)
     lists = {
-        "findings": (_nested(finding_dict(f)) for f in report.findings),
-        "flows": (_nested(flow_dict(f)) for f in report.flows),
-        "checks": (_nested(group) for group in _checks(report.checks)),
+        "findings": (_nested(finding_dict(f, Cached), memo) for f in report.findings),
+        "flows": (_nested(flow_dict(f, Cached), memo) for f in report.flows),
+        "checks": (_nested(group, memo) for group in _checks(report.checks)),
     }
     for key, texts in lists.items():
         # At the top level, so at two spaces: nested keys are indented more, and a string
@@ -282,9 +310,9 @@ def write(report: Report, out: TextIO) -> None:
     out.write("\n")
 
 
-def _nested(item: dict[str, Any]) -> str:
+def _nested(item: dict[str, Any], memo: Memo) -> str:
     """An item of a top-level list, as `json.dumps(..., indent=2)` writes it there."""
-    return dumps(item, margin="    ")
+    return dumps(item, margin="    ", memo=memo)
 
 
 # -- reading a result back -----------------------------------------------------------------------

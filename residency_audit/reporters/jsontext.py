@@ -10,22 +10,43 @@ library's own string escaping and number formatting, so every byte is the same
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Hashable
 from json.encoder import encode_basestring  # the C escaper when available, as json uses
 from typing import Any
 
 _INDENT = "  "
 _INF = float("inf")
+_NAMES: dict[str, str] = {}
+"""Encoded texts of dict keys: the same few dozen names, millions of times in a batch."""
+_NAMES_KEPT = 4096
 
 
-def dumps(value: Any, margin: str = "") -> str:
+class Cached:
+    """A value whose text `dumps` encodes once per `key` and indentation, then reuses: for
+    parts repeated across a batch's findings and flows (a rule's references, the risk model's
+    factors). `key` must determine the text exactly; floats go in as their `repr`, since
+    `0.0 == -0.0` and `1 == 1.0` would otherwise share a text."""
+
+    __slots__ = ("key", "make")
+
+    def __init__(self, key: Hashable, make: Callable[[], Any]) -> None:
+        self.key = key
+        self.make = make
+
+
+Memo = dict[tuple[Hashable, str], str]
+
+
+def dumps(value: Any, margin: str = "", memo: Memo | None = None) -> str:
     """The JSON text of `value`; every line after the first starts with `margin` (spaces), as
-    when the value is nested in a larger document."""
+    when the value is nested in a larger document. `memo` keeps the texts of `Cached` values
+    between calls."""
     parts: list[str] = []
-    _encode(value, "\n" + margin, parts)
+    _encode(value, "\n" + margin, parts, {} if memo is None else memo)
     return "".join(parts)
 
 
-def _encode(o: Any, newline: str, parts: list[str]) -> None:
+def _encode(o: Any, newline: str, parts: list[str], memo: Memo) -> None:
     """Append `o` encoded as at the indentation `newline` (a newline and its spaces)."""
     if isinstance(o, (list, tuple)):
         if not o:
@@ -38,7 +59,7 @@ def _encode(o: Any, newline: str, parts: list[str]) -> None:
                 parts += (separator, encode_basestring(item))
             else:
                 parts.append(separator)
-                _encode(item, inner, parts)
+                _encode(item, inner, parts, memo)
             separator = "," + inner
         parts.append(newline + "]")
     elif isinstance(o, dict):
@@ -48,14 +69,33 @@ def _encode(o: Any, newline: str, parts: list[str]) -> None:
         inner = newline + _INDENT
         separator = "{" + inner
         for key, item in o.items():
-            name = encode_basestring(key if isinstance(key, str) else _key(key))
-            if item.__class__ is str:
+            name = _NAMES.get(key) if key.__class__ is str else None
+            if name is None:
+                name = encode_basestring(key if isinstance(key, str) else _key(key))
+                if key.__class__ is str and len(_NAMES) < _NAMES_KEPT:
+                    _NAMES[key] = name
+            # The common scalars inline, without a call (a batch writes millions of them).
+            cls = item.__class__
+            if cls is str:
                 parts += (separator, name, ": ", encode_basestring(item))
+            elif item is None:
+                parts += (separator, name, ": null")
+            elif cls is bool:
+                parts += (separator, name, ": true" if item else ": false")
+            elif cls is int:
+                parts += (separator, name, ": ", int.__repr__(item))
             else:
                 parts += (separator, name, ": ")
-                _encode(item, inner, parts)
+                _encode(item, inner, parts, memo)
             separator = "," + inner
         parts.append(newline + "}")
+    elif o.__class__ is Cached:
+        text = memo.get((o.key, newline))
+        if text is None:
+            made: list[str] = []
+            _encode(o.make(), newline, made, memo)
+            text = memo[(o.key, newline)] = "".join(made)
+        parts.append(text)
     else:
         parts.append(_scalar(o))
 
