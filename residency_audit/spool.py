@@ -9,15 +9,17 @@ batch workers, which pickle their results anyway: the parent then never unpickle
 
 Findings and flows must come out sorted. Files are audited in path order and each run is
 sorted, so the concatenation normally is; the spool checks that every run starts at or after
-the end of the previous one, and `settle` sorts in memory when that does not hold (paths given
-out of order on the command line, drift findings of observed files), so the order never
-depends on how results were stored.
+the end of the previous one. When one does not (paths named out of order, the findings of a
+waiver file added last), `settle` reads the runs in the order of their first keys, which sorts
+the items as long as no two runs overlap: each file's findings point into that file. Only runs
+that interleave are sorted in memory, so the order never depends on how results were stored.
 """
 
 from __future__ import annotations
 
 import pickle
 from collections.abc import Callable, Iterator, Sequence
+from itertools import pairwise
 from typing import IO, Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
@@ -38,7 +40,10 @@ class Spool(Sequence[T], Generic[T]):
         """On disk: (offset, length) of each pickled run, once spilled."""
         self._file: IO[bytes] | None = None
         self._size = 0
-        self._end: Any = None
+        self._bounds: list[tuple[Any, Any]] = []
+        """Keys of the first and last item of each run (a keyed spool)."""
+        self._sequence: list[int] | None = None
+        """The order to read the runs in, when not the order they were added (`settle`)."""
         self.ordered = True
         """False when a run started before the previous one ended (see `settle`)."""
 
@@ -65,9 +70,9 @@ class Spool(Sequence[T], Generic[T]):
         self._store(blob, count)
 
     def _order(self, first: Any, last: Any) -> None:
-        if self._end is not None and first < self._end:
+        if self._bounds and first < self._bounds[-1][1]:
             self.ordered = False
-        self._end = last if self._end is None or last > self._end else self._end
+        self._bounds.append((first, last))
 
     def _store(self, run: tuple[Any, ...] | bytes, count: int) -> None:
         self._size += count
@@ -99,15 +104,16 @@ class Spool(Sequence[T], Generic[T]):
         return self._file is not None
 
     def runs(self) -> Iterator[Sequence[T]]:
-        """The runs, one at a time, as they were added."""
-        if self._file is None:
-            for run in self._runs:
+        """The runs, one at a time, in order (as added, unless `settle` reordered them)."""
+        count = len(self._runs) if self._file is None else len(self._spans)
+        for i in range(count) if self._sequence is None else self._sequence:
+            if self._file is None:
+                run = self._runs[i]
                 yield pickle.loads(run) if isinstance(run, bytes) else run
-            return
-        self._file.flush()
-        for offset, length in self._spans:
-            self._file.seek(offset)
-            yield pickle.loads(self._file.read(length))
+            else:
+                offset, length = self._spans[i]
+                self._file.seek(offset)
+                yield pickle.loads(self._file.read(length))
 
     def __iter__(self) -> Iterator[T]:
         for run in self.runs():
@@ -136,14 +142,18 @@ class Spool(Sequence[T], Generic[T]):
     def settle(self) -> Sequence[T]:
         """What a report should hold: a tuple when the items fit in memory, the spool itself
         when they were moved to disk; sorted by the key in both cases."""
-        if self._file is None:
-            items = tuple(self)
-            return (
-                items if self.ordered or self._key is None else tuple(sorted(items, key=self._key))
-            )
-        if not self.ordered and self._key is not None:
-            return tuple(sorted(self, key=self._key))  # rare: see the module docstring
-        return self
+        if not self.ordered and self._key is not None and not self._reorder():
+            return tuple(sorted(self, key=self._key))  # runs interleave: see the module doc
+        return tuple(self) if self._file is None else self
+
+    def _reorder(self) -> bool:
+        """Read the runs by their first keys when that sorts the items: true when no two runs
+        overlap (strictly, so items with equal keys keep the order a stable sort gives them)."""
+        order = sorted(range(len(self._bounds)), key=self._bounds.__getitem__)
+        if any(self._bounds[a][1] >= self._bounds[b][0] for a, b in pairwise(order)):
+            return False
+        self._sequence, self.ordered = order, True
+        return True
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):

@@ -37,10 +37,25 @@ def test_pickled_runs_from_workers_mix_with_runs_of_objects() -> None:
 
 
 @pytest.mark.parametrize("keep", [0, 100])
-def test_overlapping_runs_are_sorted_when_settled(keep: int) -> None:
-    spool = filled(keep, [5, 6], [1, 9], [7])
+def test_runs_added_out_of_order_are_read_in_order_without_loading_them(keep: int) -> None:
+    spool = filled(keep, [7, 8], [1, 2], [4, 5])  # e.g. files named in reverse order
     assert not spool.ordered
+    settled = spool.settle()
+    assert list(settled) == list(settled) == [1, 2, 4, 5, 7, 8]
+    assert (settled is spool) is (keep == 0)  # still on disk: memory stays bounded
+
+
+@pytest.mark.parametrize("keep", [0, 100])
+def test_interleaved_runs_are_sorted_when_settled(keep: int) -> None:
+    spool = filled(keep, [5, 6], [1, 9], [7])
     assert list(spool.settle()) == [1, 5, 6, 7, 9]
+
+
+def test_items_with_equal_keys_keep_the_order_a_stable_sort_gives() -> None:
+    spool: Spool[tuple[int, str]] = Spool(key=lambda item: item[0], keep=0)
+    spool.add([(3, "late"), (4, "x")])
+    spool.add([(1, "y"), (3, "early")])  # touches the first run at key 3
+    assert list(spool.settle()) == [(1, "y"), (3, "late"), (3, "early"), (4, "x")]
 
 
 def test_a_spool_that_fits_in_memory_settles_to_a_tuple() -> None:

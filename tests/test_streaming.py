@@ -73,6 +73,7 @@ def test_findings_are_in_path_order_whatever_the_order_files_are_named(
     files = sorted(corpus(tmp_path, 3).rglob("*.yaml"), reverse=True)
     monkeypatch.setattr(spool, "KEEP_IN_MEMORY", 20)
     report = pipeline.run(pipeline.Options(files, as_of=AS_OF, jobs=1))
+    assert isinstance(report.findings, Spool)  # put in order without loading it into memory
     keys = [f.sort_key() for f in report.findings]
     assert keys == sorted(keys) and len({k[0] for k in keys}) == len(files)
     assert [i.path for i in report.inputs] == [str(f) for f in files]  # inputs as named
