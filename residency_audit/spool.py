@@ -24,8 +24,8 @@ from typing import IO, Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
 
-KEEP_IN_MEMORY = 50_000
-"""Items held before the spool moves to disk: about 50 MB of findings."""
+KEEP_IN_MEMORY = 10_000
+"""Items held before the spool moves to disk: about 20 MB of findings (some 200 files)."""
 
 
 class Spool(Sequence[T], Generic[T]):
