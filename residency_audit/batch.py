@@ -15,10 +15,12 @@ import gc
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import TypeVar
 
 from residency_audit.collation import Packed
 from residency_audit.pipeline import Auditor, Options
@@ -28,6 +30,8 @@ FILES_PER_WORKER = 16
 would cost more than it saves."""
 
 _auditor: Auditor | None = None
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 def default_jobs() -> int:
@@ -60,6 +64,26 @@ def _start_method() -> str:
     if "fork" in methods and threading.active_count() == 1:
         return "fork"
     return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def map_ordered(
+    func: Callable[[A], R], items: Iterable[A], workers: int, ahead: int = 4
+) -> Iterator[R]:
+    """`func(item)` for each item, in `workers` forked processes, yielded in order. At most
+    `ahead` items per worker are in flight: `items` may be a batch's runs read from disk, which
+    `Executor.map` would all read (and hold) at once."""
+    context = multiprocessing.get_context(_start_method())
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            pending: deque[Future[R]] = deque()
+            for item in items:
+                pending.append(pool.submit(func, item))
+                if len(pending) >= workers * ahead:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise RuntimeError(f"a worker process died: {exc}; rerun with --jobs 1") from exc
 
 
 def audit_parallel(paths: Sequence[Path], *, options: Options, workers: int) -> Iterator[Packed]:

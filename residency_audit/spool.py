@@ -115,6 +115,17 @@ class Spool(Sequence[T], Generic[T]):
                 self._file.seek(offset)
                 yield pickle.loads(self._file.read(length))
 
+    def pickled_runs(self) -> Iterator[bytes]:
+        """The runs as pickles of lists, in order: to hand them to other processes."""
+        for run in self.runs() if self._file is None else ():
+            yield pickle.dumps(list(run), pickle.HIGHEST_PROTOCOL)
+        if self._file is not None:
+            count = len(self._spans)
+            for i in range(count) if self._sequence is None else self._sequence:
+                offset, length = self._spans[i]
+                self._file.seek(offset)
+                yield self._file.read(length)
+
     def __iter__(self) -> Iterator[T]:
         for run in self.runs():
             yield from run

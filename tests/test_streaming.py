@@ -4,6 +4,7 @@ streams, with workers or without, with waivers and a baseline."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -32,8 +33,12 @@ def corpus(directory: Path, copies: int) -> Path:
 
 
 def rendered(options: pipeline.Options) -> tuple[str, str, pipeline.Report]:
+    """JSON (encoded in two processes when the batch is on disk), text, and the report."""
     report = pipeline.run(options)
-    return json_result.render(report), text.render(report), report
+    encoded = io.StringIO()
+    json_result.write(report, encoded, jobs=2)
+    assert encoded.getvalue() == json_result.render(report)
+    return encoded.getvalue(), text.render(report), report
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

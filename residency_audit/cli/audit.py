@@ -5,6 +5,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -148,7 +149,7 @@ def check(
 
         sys.stderr.write("".join(f"{line}\n" for line in error_lines(report.errors)))
     for fmt, target in targets:
-        _emit(report, fmt, target, threshold)
+        _emit(report, fmt, target, threshold, jobs)
     raise typer.Exit(report.exit_code(threshold))
 
 
@@ -197,8 +198,13 @@ def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat
 
 
 def _emit(
-    report: Report, fmt: OutputFormat, target: Path | None, threshold: Severity | None
+    report: Report,
+    fmt: OutputFormat,
+    target: Path | None,
+    threshold: Severity | None,
+    jobs: int = 1,
 ) -> None:
+    """Write `report` in `fmt`; a batch's JSON is encoded in `jobs` processes (0: all cores)."""
     if fmt is OutputFormat.TEXT and target is None and _rich_terminal():
         from rich.console import Console
 
@@ -209,7 +215,11 @@ def _emit(
     if fmt is OutputFormat.JSON:  # streamed: a batch's JSON result can be gigabytes
         from residency_audit.reporters import json as json_result
 
-        _stream(json_result.write, report, target)
+        if jobs == 0:
+            from residency_audit.batch import default_jobs
+
+            jobs = default_jobs()
+        _stream(partial(json_result.write, jobs=jobs), report, target)
         return
     if fmt is OutputFormat.TEXT:
         from residency_audit.reporters import text

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Hashable, Iterable
+import pickle
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from functools import partial
 from sys import intern
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from residency_audit.model import (
     Check,
@@ -35,6 +36,7 @@ from residency_audit.model import (
 )
 from residency_audit.reporters.jsontext import Cached, Memo, dumps
 from residency_audit.risk.assess import BasisRisk, FactorValue, FlowRisk, RiskLevel, significant
+from residency_audit.spool import Spool
 
 
 def to_dict(report: Report) -> dict[str, Any]:
@@ -115,6 +117,9 @@ def _skeleton(report: Report) -> dict[str, Any]:
 Wrap = Callable[[Hashable, Callable[[], Any]], Any]
 """How a part that repeats across findings is put in a dict: made on the spot (`_made`), or
 as a `jsontext.Cached` the streaming writer encodes once per key."""
+
+
+T = TypeVar("T")
 
 
 def _made(key: Hashable, make: Callable[[], Any]) -> Any:
@@ -285,15 +290,15 @@ def render(report: Report) -> str:
     return out.getvalue()
 
 
-def write(report: Report, out: TextIO) -> None:
-    """`json.dumps(to_dict(report), indent=2)` and a newline, written piece by piece: findings
-    flows and checks are turned into text one at a time, never all at once (the JSON result of a
-    10,000-file batch is gigabytes)."""
+def write(report: Report, out: TextIO, jobs: int = 1) -> None:
+    """`json.dumps(to_dict(report), indent=2)` and a newline, written piece by piece: findings,
+    flows and checks are turned into text one file at a time, never all at once (the JSON
+    result of a 10,000-file batch is gigabytes); in `jobs` processes for a batch on disk."""
     head = dumps(_skeleton(report))
     memo: Memo = {}  # texts of the parts findings and flows share (references, risk factors)
     lists = {
-        "findings": (_nested(finding_dict(f, Cached), memo) for f in report.findings),
-        "flows": (_nested(flow_dict(f, Cached), memo) for f in report.flows),
+        "findings": _texts(report.findings, finding_dict, memo, jobs),
+        "flows": _texts(report.flows, flow_dict, memo, jobs),
         "checks": (_nested(group, memo) for group in _checks(report.checks)),
     }
     for key, texts in lists.items():
@@ -308,6 +313,29 @@ def write(report: Report, out: TextIO) -> None:
         out.write("\n  ]" if separator else "]")
     out.write(head)
     out.write("\n")
+
+
+def _texts(
+    items: Sequence[T], to_dict: Callable[[T, Wrap], dict[str, Any]], memo: Memo, jobs: int
+) -> Iterator[str]:
+    """The texts of `items` as they go in a top-level list (several items to a text when they
+    come from a spool's run). A batch whose items are on disk is encoded in `jobs` processes:
+    encoding costs more than auditing, and the parent would otherwise do it alone."""
+    if jobs > 1 and isinstance(items, Spool) and items.spilled:
+        from residency_audit.batch import map_ordered
+
+        yield from map_ordered(partial(_encode_run, to_dict), items.pickled_runs(), jobs)
+        return
+    for item in items:
+        yield _nested(to_dict(item, Cached), memo)
+
+
+_RUN_MEMO: Memo = {}
+"""A worker's memo of shared parts (see `_texts`), kept for the worker's life."""
+
+
+def _encode_run(to_dict: Callable[[Any, Wrap], dict[str, Any]], run: bytes) -> str:
+    return ",\n    ".join(_nested(to_dict(x, Cached), _RUN_MEMO) for x in pickle.loads(run))
 
 
 def _nested(item: dict[str, Any], memo: Memo) -> str:
