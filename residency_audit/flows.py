@@ -20,7 +20,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from residency_audit.engine.subjects import Subject, positions, technical_subjects
+from residency_audit.engine.subjects import (
+    Subject,
+    SubjectBuilder,
+    positions,
+    technical_subjects,
+)
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Deployment,
@@ -40,21 +45,24 @@ OUT_OF_REACH_KEYS = frozenset(
 )
 
 
-def derive_flows(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> list[Flow]:
-    """Every flow of a deployment, in file order (places, access paths, keys, sub-processors)."""
-    builder = _Flows(d, kb, as_of)
+def derive_flows(
+    d: Deployment, kb: KnowledgeBase, as_of: dt.date, builder: SubjectBuilder | None = None
+) -> list[Flow]:
+    """Every flow of a deployment, in file order (places, access paths, keys, sub-processors).
+    `builder` shares the technical subjects with the deployment's audit."""
+    flows = _Flows(d, kb, as_of)
     out: list[Flow] = []
     seen: Counter[str] = Counter()
-    for s in technical_subjects(d, kb, as_of):
+    for s in technical_subjects(d, kb, as_of, builder):
         if s.kind == "place":
-            out.append(builder.place(s, seen))
+            out.append(flows.place(s, seen))
         elif s.kind == "access":
-            out.append(builder.access(s))
+            out.append(flows.access(s))
     for key in d.keys:
-        out += builder.key_custody(key)
+        out += flows.key_custody(key)
     covered = {f.entity for f in out}
     out += [
-        builder.sub_processor(p)
+        flows.sub_processor(p)
         for p in d.parties
         if p.role is Role.SUB_PROCESSOR and p.id not in covered
     ]

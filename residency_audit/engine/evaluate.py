@@ -12,7 +12,7 @@ from typing import Any
 from residency_audit.engine.conditions import Decider, Trace, decider, evaluate
 from residency_audit.engine.operators import Context
 from residency_audit.engine.rules import Rule
-from residency_audit.engine.subjects import Subject, subjects
+from residency_audit.engine.subjects import Subject, SubjectBuilder, subjects
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Check, Deployment, Fact, Finding, Reference, Severity
 from residency_audit.records import Record, record
@@ -38,11 +38,13 @@ def audit(
     as_of: dt.date,
     extra: Iterable[Subject] = (),
     parameters: Mapping[str, Any] | None = None,
+    builder: SubjectBuilder | None = None,
 ) -> Audit:
     """Judge every subject of one deployment with every rule in effect. `extra` subjects (DNS
-    endpoints, data flows, observation gaps) are judged after the deployment's own."""
+    endpoints, data flows, observation gaps) are judged after the deployment's own. `builder`
+    is the one the deployment's flows were derived with, if any: its subjects are reused."""
     return judge_subjects(
-        itertools.chain(subjects(deployment, kb, as_of), extra),
+        itertools.chain(subjects(deployment, kb, as_of, builder), extra),
         rules,
         kb=kb,
         as_of=as_of,
