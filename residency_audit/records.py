@@ -15,11 +15,12 @@ generated state methods of frozen slotted dataclasses call `fields()` for every 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T", bound=type)
+R = TypeVar("R", bound="Record")
 
 _NAMES: dict[type, tuple[str, ...]] = {}
 _COMPARED: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
@@ -89,6 +90,20 @@ def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
     for setter, value in zip(setters, values, strict=True):
         setter(obj, value)
     return obj
+
+
+def replaced(obj: R, name: str, value: Any) -> R:
+    """`dataclasses.replace(obj, **{name: value})` for a record: a copy with one field changed.
+    `replace` goes through `fields()` and `__init__`; this copies the slots (a file's flows are
+    each copied once to add their risk). Records with a `__post_init__` take the slow path."""
+    cls = type(obj)
+    if hasattr(cls, "__post_init__"):
+        changed: R = replace(obj, **{name: value})  # type: ignore[type-var]
+        return changed
+    state = list(_state(cls)(obj))
+    state[_names(cls).index(name)] = value
+    copy: R = _rebuild(cls, tuple(state))
+    return copy
 
 
 class Record:

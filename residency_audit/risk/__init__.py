@@ -7,7 +7,6 @@ flows with their risk, and the `flow` subjects the `rules/risk` pack judges.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
@@ -15,6 +14,7 @@ from residency_audit.engine.subjects import Subject, SubjectBuilder, common_fact
 from residency_audit.flows import derive_flows
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Deployment, Fact, Flow
+from residency_audit.records import replaced
 from residency_audit.risk.assess import FlowRisk, assess, parameters, risk_facts
 from residency_audit.risk.spec import RiskModel, load_model
 
@@ -32,7 +32,7 @@ def flows_with_risk(
     `builder` (see `engine.subjects.SubjectBuilder`) shares subjects with the audit."""
     flows = derive_flows(d, kb, as_of, builder)
     params = parameters(model, d, flows, kb.laws)
-    return [dataclasses.replace(f, risk=assess(f, model, params)) for f in flows]
+    return [replaced(f, "risk", assess(f, model, params)) for f in flows]
 
 
 def flow_subjects(
