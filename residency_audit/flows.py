@@ -82,6 +82,21 @@ class _Flows:
         self.d, self.kb, self.as_of = d, kb, as_of
         self.categories = tuple(c.value for c in d.data.categories)
         self.parties = positions(d.parties)
+        self._shared: dict[tuple[Any, ...], Fact] = {}
+        self._bases: dict[tuple[str | None, ...], tuple[tuple[str, ...], tuple[str, ...] | None]]
+        self._bases = {}
+
+    def fact(
+        self, path: str, value: Any, origin: str, url: str | None = None, verified: bool = True
+    ) -> Fact:
+        """`Fact(...)` for a scalar value, one object per distinct fact of the file: many flows
+        cite the same parent country or clear-text verdict, and a shared object is pickled
+        once when the worker sends flows and findings to the batch's parent."""
+        key = (path, type(value), value, origin, url, verified)  # the type: True == 1
+        fact = self._shared.get(key)
+        if fact is None:
+            fact = self._shared[key] = Fact(path, value, origin, url, verified)
+        return fact
 
     def at(self, yaml_path: str) -> str:
         span = self.d.locations.get(yaml_path)
@@ -93,6 +108,15 @@ class _Flows:
         self, location: str | None, seat: str | None, parent: str | None
     ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
         """(knowledge-base law ids, legal bases for the risk model or None when unknown)."""
+        key = (location, seat, parent)  # a file's flows share a few countries: asked once each
+        known = self._bases.get(key)
+        if known is None:
+            known = self._bases[key] = self._find_bases(location, seat, parent)
+        return known
+
+    def _find_bases(
+        self, location: str | None, seat: str | None, parent: str | None
+    ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
         laws: list[str] = []
         unlisted: list[str] = []
         unknown = False
@@ -124,7 +148,7 @@ class _Flows:
             return (
                 party.parent.name,
                 party.parent.country,
-                Fact(
+                self.fact(
                     "flow.parent_country",
                     party.parent.country,
                     self.at(f"parties[{index}].parent.country"),
@@ -136,11 +160,12 @@ class _Flows:
         return (
             provider.parent.name,
             provider.parent.country,
-            fact_from(
-                provider,
+            self.fact(
                 "flow.parent_country",
                 provider.parent.country,
                 f"kb:providers.yaml#{provider.id}",
+                provider.source,
+                provider.verified,
             ),
         )
 
@@ -171,11 +196,11 @@ class _Flows:
         out = list(facts)
         if country is not None:
             out.append(
-                Fact("flow.country", location, country.origin, country.url, country.verified)
+                self.fact("flow.country", location, country.origin, country.url, country.verified)
             )
         if parent_fact is not None:
             out.append(parent_fact)
-        out.append(Fact("flow.clear_text_reachable", clear, f"derived: {clear_how}"))
+        out.append(self.fact("flow.clear_text_reachable", clear, f"derived: {clear_how}"))
         return Flow(
             id=flow_id,
             deployment=self.d.name,
@@ -197,6 +222,11 @@ class _Flows:
         )
 
     # -- places -------------------------------------------------------------------------------
+
+    def renamed(self, fact: Fact | None, path: str) -> Fact | None:
+        if fact is None:
+            return None
+        return self.fact(path, fact.value, fact.origin, fact.url, fact.verified)
 
     def place(self, s: Subject, seen: Counter[str]) -> Flow:
         f = s.facts
@@ -220,7 +250,7 @@ class _Flows:
         parent = (
             _value(f, "provider.parent.name"),
             _value(f, "provider.parent.country"),
-            _renamed(f.get("provider.parent.country"), "flow.parent_country"),
+            self.renamed(f.get("provider.parent.country"), "flow.parent_country"),
         )
         return self.make(
             flow_id=flow_id,
@@ -381,12 +411,6 @@ class _Flows:
 def _value(facts: Mapping[str, Fact], path: str) -> Any:
     fact = facts.get(path)
     return None if fact is None else fact.value
-
-
-def _renamed(fact: Fact | None, path: str) -> Fact | None:
-    if fact is None:
-        return None
-    return Fact(path, fact.value, fact.origin, fact.url, fact.verified)
 
 
 _KEPT = (
