@@ -134,6 +134,14 @@ class Record:
     def __hash__(self) -> int:
         return hash(_compared(self.__class__)(self))
 
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # pickle asks `__reduce_ex__` first: answering it here skips `object.__reduce_ex__`
+        # and its look-up of `__reduce__` for each of the ~450 records of a file's result.
+        cls = self.__class__
+        get = _STATE.get(cls)
+        if get is None:
+            get = _state(cls)
+        return _rebuild, (cls, get(self))
+
     def __reduce__(self) -> tuple[Any, ...]:
-        cls = type(self)
-        return _rebuild, (cls, _state(cls)(self))
+        return self.__reduce_ex__(None)
