@@ -21,6 +21,20 @@ class Span(Record):
         return f"{self.path}:{self.line}:{self.column}"
 
 
+def _span_init(self: Span, path: str, line: int, column: int) -> None:
+    _set_path(self, path)
+    _set_line(self, line)
+    _set_column(self, column)
+
+
+# Reading a file makes a span per YAML node: set through the slot descriptors, not the
+# generated frozen `__init__`'s `object.__setattr__` (twice as fast, the same object).
+_set_path, _set_line, _set_column = (
+    getattr(Span, name).__set__ for name in ("path", "line", "column")
+)
+setattr(Span, "__init__", _span_init)  # noqa: B010 (mypy keeps the dataclass signature)
+
+
 @dataclass(repr=False, frozen=True, slots=True, order=True)
 class Diagnostic(Record):
     """An input problem: where it is and what to do about it."""

@@ -24,6 +24,25 @@ class Fact(Record):
     verified: bool = True
 
 
+def _fact_init(
+    self: Fact, path: str, value: Any, origin: str, url: str | None = None, verified: bool = True
+) -> None:
+    _set_path(self, path)
+    _set_value(self, value)
+    _set_origin(self, origin)
+    _set_url(self, url)
+    _set_verified(self, verified)
+
+
+# A file's audit makes several hundred facts. The generated `__init__` of a frozen dataclass
+# sets each field through `object.__setattr__`; setting the slots through their descriptors is
+# twice as fast and gives the same object (Fact has no `__post_init__`).
+_set_path, _set_value, _set_origin, _set_url, _set_verified = (
+    getattr(Fact, name).__set__ for name in ("path", "value", "origin", "url", "verified")
+)
+setattr(Fact, "__init__", _fact_init)  # noqa: B010 (mypy keeps the dataclass signature)
+
+
 @record
 class Reference(Record):
     """A legal reference a finding cites: instrument and provision, with a URL to read it."""
