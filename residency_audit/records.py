@@ -14,9 +14,11 @@ generated state methods of frozen slotted dataclasses call `fields()` for every 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from operator import attrgetter
+from itertools import repeat
+from operator import attrgetter, call
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T", bound=type)
@@ -26,6 +28,7 @@ _NAMES: dict[type, tuple[str, ...]] = {}
 _COMPARED: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 _STATE: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 _SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
+_SLOT_INITS: dict[type, Callable[..., None]] = {}
 
 
 @overload
@@ -82,14 +85,30 @@ def _state(cls: type) -> Callable[[Any], tuple[Any, ...]]:
 
 def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
     """Unpickle: set each slot through its descriptor, which a frozen class's `__setattr__`
-    does not guard (a batch's parent unpickles about 500 records per file)."""
+    does not guard (a batch's parent unpickles about 450 records per file)."""
+    obj: Any = object.__new__(cls)
+    init = _SLOT_INITS.get(cls)
+    if init is not None:
+        init(obj, *values)
+        return obj
     setters = _SETTERS.get(cls)
     if setters is None:
         setters = _SETTERS[cls] = tuple(getattr(cls, n).__set__ for n in _names(cls))
-    obj: Any = object.__new__(cls)
-    for setter, value in zip(setters, values, strict=True):
-        setter(obj, value)
+    if len(values) != len(setters):
+        raise ValueError(f"{cls.__name__}: {len(values)} values for {len(setters)} fields")
+    deque(map(call, setters, repeat(obj), values), 0)  # setter(obj, value), looped in C
     return obj
+
+
+def slot_init(cls: type, init: Callable[..., None]) -> None:
+    """Make `init` the `__init__` of the record class `cls`: a hand-written one that sets the
+    slots through their descriptors (`_set(self, value)`), for the classes made by the
+    hundred (facts, spans). The generated `__init__` of a frozen dataclass goes through
+    `object.__setattr__`, twice as slow for the same object. `init` takes every field, in
+    order, with the same defaults, and the class must have no `__post_init__`; unpickling
+    uses it too."""
+    setattr(cls, "__init__", init)  # noqa: B010 (type checkers keep the dataclass signature)
+    _SLOT_INITS[cls] = init
 
 
 def replaced(obj: R, name: str, value: Any) -> R:

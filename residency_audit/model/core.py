@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from residency_audit.records import Record
+from residency_audit.records import Record, slot_init
 
 
 @dataclass(repr=False, frozen=True, slots=True, order=True)
@@ -32,7 +32,7 @@ def _span_init(self: Span, path: str, line: int, column: int) -> None:
 _set_path, _set_line, _set_column = (
     getattr(Span, name).__set__ for name in ("path", "line", "column")
 )
-setattr(Span, "__init__", _span_init)  # noqa: B010 (mypy keeps the dataclass signature)
+slot_init(Span, _span_init)
 
 
 @dataclass(repr=False, frozen=True, slots=True, order=True)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from residency_audit.model.core import Diagnostic, Severity, Span, doc
-from residency_audit.records import Record, record
+from residency_audit.records import Record, record, slot_init
 
 
 @record
@@ -40,7 +40,7 @@ def _fact_init(
 _set_path, _set_value, _set_origin, _set_url, _set_verified = (
     getattr(Fact, name).__set__ for name in ("path", "value", "origin", "url", "verified")
 )
-setattr(Fact, "__init__", _fact_init)  # noqa: B010 (mypy keeps the dataclass signature)
+slot_init(Fact, _fact_init)
 
 
 @record
