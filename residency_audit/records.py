@@ -47,7 +47,8 @@ def record(cls: Any = None, /, *, kw_only: bool = False) -> Any:
     return wrap if cls is None else wrap(cls)
 
 
-def _names(cls: type) -> tuple[str, ...]:
+def field_names(cls: type) -> tuple[str, ...]:
+    """The field names of a dataclass, in declaration order (remembered per class)."""
     names = _NAMES.get(cls)
     if names is None:
         names = _NAMES[cls] = tuple(f.name for f in fields(cls))
@@ -74,7 +75,7 @@ def _state(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     """The function giving all of an object's fields as a tuple, in declaration order."""
     get = _STATE.get(cls)
     if get is None:
-        names = _names(cls)
+        names = field_names(cls)
         if len(names) > 1:
             get = attrgetter(*names)
         else:
@@ -93,7 +94,7 @@ def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
         return obj
     setters = _SETTERS.get(cls)
     if setters is None:
-        setters = _SETTERS[cls] = tuple(getattr(cls, n).__set__ for n in _names(cls))
+        setters = _SETTERS[cls] = tuple(getattr(cls, n).__set__ for n in field_names(cls))
     if len(values) != len(setters):
         raise ValueError(f"{cls.__name__}: {len(values)} values for {len(setters)} fields")
     deque(map(call, setters, repeat(obj), values), 0)  # setter(obj, value), looped in C
@@ -120,7 +121,7 @@ def replaced(obj: R, name: str, value: Any) -> R:
         changed: R = replace(obj, **{name: value})  # type: ignore[type-var]
         return changed
     state = list(_state(cls)(obj))
-    state[_names(cls).index(name)] = value
+    state[field_names(cls).index(name)] = value
     copy: R = _rebuild(cls, tuple(state))
     return copy
 
