@@ -20,7 +20,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from residency_audit.engine.subjects import Subject, positions, technical_subjects
+from residency_audit.engine.subjects import (
+    Subject,
+    SubjectBuilder,
+    positions,
+    technical_subjects,
+)
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Deployment,
@@ -40,21 +45,24 @@ OUT_OF_REACH_KEYS = frozenset(
 )
 
 
-def derive_flows(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> list[Flow]:
-    """Every flow of a deployment, in file order (places, access paths, keys, sub-processors)."""
-    builder = _Flows(d, kb, as_of)
+def derive_flows(
+    d: Deployment, kb: KnowledgeBase, as_of: dt.date, builder: SubjectBuilder | None = None
+) -> list[Flow]:
+    """Every flow of a deployment, in file order (places, access paths, keys, sub-processors).
+    `builder` shares the technical subjects with the deployment's audit."""
+    flows = _Flows(d, kb, as_of)
     out: list[Flow] = []
     seen: Counter[str] = Counter()
-    for s in technical_subjects(d, kb, as_of):
+    for s in technical_subjects(d, kb, as_of, builder):
         if s.kind == "place":
-            out.append(builder.place(s, seen))
+            out.append(flows.place(s, seen))
         elif s.kind == "access":
-            out.append(builder.access(s))
+            out.append(flows.access(s))
     for key in d.keys:
-        out += builder.key_custody(key)
+        out += flows.key_custody(key)
     covered = {f.entity for f in out}
     out += [
-        builder.sub_processor(p)
+        flows.sub_processor(p)
         for p in d.parties
         if p.role is Role.SUB_PROCESSOR and p.id not in covered
     ]
@@ -74,6 +82,21 @@ class _Flows:
         self.d, self.kb, self.as_of = d, kb, as_of
         self.categories = tuple(c.value for c in d.data.categories)
         self.parties = positions(d.parties)
+        self._shared: dict[tuple[Any, ...], Fact] = {}
+        self._bases: dict[tuple[str | None, ...], tuple[tuple[str, ...], tuple[str, ...] | None]]
+        self._bases = {}
+
+    def fact(
+        self, path: str, value: Any, origin: str, url: str | None = None, verified: bool = True
+    ) -> Fact:
+        """`Fact(...)` for a scalar value, one object per distinct fact of the file: many flows
+        cite the same parent country or clear-text verdict, and a shared object is pickled
+        once when the worker sends flows and findings to the batch's parent."""
+        key = (path, type(value), value, origin, url, verified)  # the type: True == 1
+        fact = self._shared.get(key)
+        if fact is None:
+            fact = self._shared[key] = Fact(path, value, origin, url, verified)
+        return fact
 
     def at(self, yaml_path: str) -> str:
         span = self.d.locations.get(yaml_path)
@@ -85,6 +108,15 @@ class _Flows:
         self, location: str | None, seat: str | None, parent: str | None
     ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
         """(knowledge-base law ids, legal bases for the risk model or None when unknown)."""
+        key = (location, seat, parent)  # a file's flows share a few countries: asked once each
+        known = self._bases.get(key)
+        if known is None:
+            known = self._bases[key] = self._find_bases(location, seat, parent)
+        return known
+
+    def _find_bases(
+        self, location: str | None, seat: str | None, parent: str | None
+    ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
         laws: list[str] = []
         unlisted: list[str] = []
         unknown = False
@@ -116,7 +148,7 @@ class _Flows:
             return (
                 party.parent.name,
                 party.parent.country,
-                Fact(
+                self.fact(
                     "flow.parent_country",
                     party.parent.country,
                     self.at(f"parties[{index}].parent.country"),
@@ -128,11 +160,12 @@ class _Flows:
         return (
             provider.parent.name,
             provider.parent.country,
-            fact_from(
-                provider,
+            self.fact(
                 "flow.parent_country",
                 provider.parent.country,
                 f"kb:providers.yaml#{provider.id}",
+                provider.source,
+                provider.verified,
             ),
         )
 
@@ -163,11 +196,11 @@ class _Flows:
         out = list(facts)
         if country is not None:
             out.append(
-                Fact("flow.country", location, country.origin, country.url, country.verified)
+                self.fact("flow.country", location, country.origin, country.url, country.verified)
             )
         if parent_fact is not None:
             out.append(parent_fact)
-        out.append(Fact("flow.clear_text_reachable", clear, f"derived: {clear_how}"))
+        out.append(self.fact("flow.clear_text_reachable", clear, f"derived: {clear_how}"))
         return Flow(
             id=flow_id,
             deployment=self.d.name,
@@ -189,6 +222,11 @@ class _Flows:
         )
 
     # -- places -------------------------------------------------------------------------------
+
+    def renamed(self, fact: Fact | None, path: str) -> Fact | None:
+        if fact is None:
+            return None
+        return self.fact(path, fact.value, fact.origin, fact.url, fact.verified)
 
     def place(self, s: Subject, seen: Counter[str]) -> Flow:
         f = s.facts
@@ -212,7 +250,7 @@ class _Flows:
         parent = (
             _value(f, "provider.parent.name"),
             _value(f, "provider.parent.country"),
-            _renamed(f.get("provider.parent.country"), "flow.parent_country"),
+            self.renamed(f.get("provider.parent.country"), "flow.parent_country"),
         )
         return self.make(
             flow_id=flow_id,
@@ -373,12 +411,6 @@ class _Flows:
 def _value(facts: Mapping[str, Fact], path: str) -> Any:
     fact = facts.get(path)
     return None if fact is None else fact.value
-
-
-def _renamed(fact: Fact | None, path: str) -> Fact | None:
-    if fact is None:
-        return None
-    return Fact(path, fact.value, fact.origin, fact.url, fact.verified)
 
 
 _KEPT = (

@@ -18,6 +18,7 @@ from residency_audit.collation import Collation, FileResult, Packed
 from residency_audit.drift import gap_subjects, observation_gaps
 from residency_audit.engine.evaluate import audit
 from residency_audit.engine.rules import Pack, Rule, load_packs
+from residency_audit.engine.subjects import SubjectBuilder
 from residency_audit.errors import InputError, RuleError
 from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
@@ -101,18 +102,29 @@ class Auditor(Record):
             return FileResult(InputFile(display, digest, None), errors=list(exc.diagnostics))
         out = FileResult(InputFile(display, digest, deployment.name))
         o, kb = self.options, self.knowledge
+        # The flows and the audit read the same subjects: built once, by this builder.
+        builder = SubjectBuilder(deployment, kb, o.as_of)
         try:
-            out.flows = flows_with_risk(deployment, kb, o.as_of, self.model)
+            out.flows = flows_with_risk(deployment, kb, o.as_of, self.model, builder)
         except InputError as exc:  # the deployment's `risk:` overrides are invalid
             out.errors += exc.diagnostics
             return out
-        extra = [*flow_subjects(out.flows, deployment, kb, o.as_of), *gap_subjects(deployment)]
+        extra = [
+            *flow_subjects(out.flows, deployment, kb, o.as_of, builder),
+            *gap_subjects(deployment),
+        ]
         if self.index is not None:
             from residency_audit.endpoints import endpoint_subjects
 
             extra += endpoint_subjects(deployment, self.index, kb, o.as_of)
         result = audit(
-            deployment, self.rules, kb=kb, as_of=o.as_of, extra=extra, parameters=o.parameters
+            deployment,
+            self.rules,
+            kb=kb,
+            as_of=o.as_of,
+            extra=extra,
+            parameters=o.parameters,
+            builder=builder,
         )
         out.findings, out.checks = result.findings, result.checks
         out.partial = observation_gaps(deployment)

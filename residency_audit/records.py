@@ -14,17 +14,21 @@ generated state methods of frozen slotted dataclasses call `fields()` for every 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from operator import attrgetter
+from dataclasses import dataclass, field, fields, replace
+from itertools import repeat
+from operator import attrgetter, call
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T", bound=type)
+R = TypeVar("R", bound="Record")
 
 _NAMES: dict[type, tuple[str, ...]] = {}
 _COMPARED: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 _STATE: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 _SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
+_SLOT_INITS: dict[type, Callable[..., None]] = {}
 
 
 @overload
@@ -43,7 +47,8 @@ def record(cls: Any = None, /, *, kw_only: bool = False) -> Any:
     return wrap if cls is None else wrap(cls)
 
 
-def _names(cls: type) -> tuple[str, ...]:
+def field_names(cls: type) -> tuple[str, ...]:
+    """The field names of a dataclass, in declaration order (remembered per class)."""
     names = _NAMES.get(cls)
     if names is None:
         names = _NAMES[cls] = tuple(f.name for f in fields(cls))
@@ -70,7 +75,7 @@ def _state(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     """The function giving all of an object's fields as a tuple, in declaration order."""
     get = _STATE.get(cls)
     if get is None:
-        names = _names(cls)
+        names = field_names(cls)
         if len(names) > 1:
             get = attrgetter(*names)
         else:
@@ -81,14 +86,44 @@ def _state(cls: type) -> Callable[[Any], tuple[Any, ...]]:
 
 def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
     """Unpickle: set each slot through its descriptor, which a frozen class's `__setattr__`
-    does not guard (a batch's parent unpickles about 500 records per file)."""
+    does not guard (a batch's parent unpickles about 450 records per file)."""
+    obj: Any = object.__new__(cls)
+    init = _SLOT_INITS.get(cls)
+    if init is not None:
+        init(obj, *values)
+        return obj
     setters = _SETTERS.get(cls)
     if setters is None:
-        setters = _SETTERS[cls] = tuple(getattr(cls, n).__set__ for n in _names(cls))
-    obj: Any = object.__new__(cls)
-    for setter, value in zip(setters, values, strict=True):
-        setter(obj, value)
+        setters = _SETTERS[cls] = tuple(getattr(cls, n).__set__ for n in field_names(cls))
+    if len(values) != len(setters):
+        raise ValueError(f"{cls.__name__}: {len(values)} values for {len(setters)} fields")
+    deque(map(call, setters, repeat(obj), values), 0)  # setter(obj, value), looped in C
     return obj
+
+
+def slot_init(cls: type, init: Callable[..., None]) -> None:
+    """Make `init` the `__init__` of the record class `cls`: a hand-written one that sets the
+    slots through their descriptors (`_set(self, value)`), for the classes made by the
+    hundred (facts, spans). The generated `__init__` of a frozen dataclass goes through
+    `object.__setattr__`, twice as slow for the same object. `init` takes every field, in
+    order, with the same defaults, and the class must have no `__post_init__`; unpickling
+    uses it too."""
+    setattr(cls, "__init__", init)  # noqa: B010 (type checkers keep the dataclass signature)
+    _SLOT_INITS[cls] = init
+
+
+def replaced(obj: R, name: str, value: Any) -> R:
+    """`dataclasses.replace(obj, **{name: value})` for a record: a copy with one field changed.
+    `replace` goes through `fields()` and `__init__`; this copies the slots (a file's flows are
+    each copied once to add their risk). Records with a `__post_init__` take the slow path."""
+    cls = type(obj)
+    if hasattr(cls, "__post_init__"):
+        changed: R = replace(obj, **{name: value})  # type: ignore[type-var]
+        return changed
+    state = list(_state(cls)(obj))
+    state[field_names(cls).index(name)] = value
+    copy: R = _rebuild(cls, tuple(state))
+    return copy
 
 
 class Record:
@@ -119,6 +154,14 @@ class Record:
     def __hash__(self) -> int:
         return hash(_compared(self.__class__)(self))
 
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # pickle asks `__reduce_ex__` first: answering it here skips `object.__reduce_ex__`
+        # and its look-up of `__reduce__` for each of the ~450 records of a file's result.
+        cls = self.__class__
+        get = _STATE.get(cls)
+        if get is None:
+            get = _state(cls)
+        return _rebuild, (cls, get(self))
+
     def __reduce__(self) -> tuple[Any, ...]:
-        cls = type(self)
-        return _rebuild, (cls, _state(cls)(self))
+        return self.__reduce_ex__(None)

@@ -65,30 +65,7 @@ class Trace:
 
 def evaluate(cond: Condition, facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
     """Evaluate every branch (no short-circuit) so the trace names all the facts involved."""
-    if isinstance(cond, Leaf):
-        fact = facts.get(cond.field)
-        if fact is None or fact.value is None:
-            if cond.operator == "exists":
-                return cond.argument is False
-            trace.missing.append(cond.field)
-            return None
-        trace.facts.append(fact)
-        result, extra = OPERATORS[cond.operator].apply(fact.value, cond.argument, ctx)
-        trace.facts.extend(extra)
-        if result is None:
-            trace.missing.append(f"{cond.field} ({cond.operator})")
-        return result
-    if isinstance(cond, Not):
-        inner = evaluate(cond.item, facts, ctx, trace)
-        return None if inner is None else not inner
-    results = [evaluate(c, facts, ctx, trace) for c in cond.items]
-    if isinstance(cond, All):
-        if False in results:
-            return False
-        return None if None in results else True
-    if True in results:
-        return True
-    return None if None in results else False
+    return tracer(cond)(facts, ctx, trace)
 
 
 Decider = Callable[[Mapping[str, Fact], Context], Truth]
@@ -107,9 +84,29 @@ def decider(cond: Condition) -> Decider:
     return _junction(tuple(decider(c) for c in cond.items), settles=isinstance(cond, AnyOf))
 
 
+# Operators that only compare the value with the argument (most leaves of most rules): the
+# decider compares directly, without the (result, facts) pair `apply` builds for the trace.
+_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": lambda value, argument: value == argument,
+    "ne": lambda value, argument: value != argument,
+    "in": lambda value, argument: value in argument,
+    "not_in": lambda value, argument: value not in argument,
+}
+
+
 def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
     # A missing or null field is unknown, except to `exists`, for which it is the answer.
     absent = (argument is False) if operator == "exists" else None
+    compare = _COMPARISONS.get(operator)
+    if compare is not None:
+
+        def comparison(facts: Mapping[str, Fact], ctx: Context) -> Truth:
+            fact = facts.get(name)
+            if fact is None or fact.value is None:
+                return absent
+            return compare(fact.value, argument)  # type: ignore[no-any-return]
+
+        return comparison
 
     def leaf(facts: Mapping[str, Fact], ctx: Context) -> Truth:
         fact = facts.get(name)
@@ -140,6 +137,62 @@ def _junction(items: tuple[Decider, ...], *, settles: bool) -> Decider:
             if result is None:
                 unknown = True
         return None if unknown else not settles
+
+    return junction
+
+
+Tracer = Callable[[Mapping[str, Fact], Context, Trace], Truth]
+
+
+def tracer(cond: Condition) -> Tracer:
+    """`evaluate(cond, ...)` as a function, made once per rule like `decider`: every branch is
+    evaluated and traced. A file's audit traces a few dozen findings, each through several
+    conditions; the closures skip the type tests and operator lookups of the tree walk."""
+    if isinstance(cond, Leaf):
+        return _traced_leaf(
+            cond.field, cond.argument, OPERATORS[cond.operator].apply, cond.operator
+        )
+    if isinstance(cond, Not):
+        return _traced_negation(tracer(cond.item))
+    return _traced_junction(tuple(tracer(c) for c in cond.items), settles=isinstance(cond, AnyOf))
+
+
+def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tracer:
+    exists = operator == "exists"
+    unknown = f"{name} ({operator})"
+
+    def leaf(facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
+        fact = facts.get(name)
+        if fact is None or fact.value is None:
+            if exists:
+                return argument is False
+            trace.missing.append(name)
+            return None
+        trace.facts.append(fact)
+        result, extra = apply(fact.value, argument, ctx)
+        if extra:
+            trace.facts.extend(extra)
+        if result is None:
+            trace.missing.append(unknown)
+        return result
+
+    return leaf
+
+
+def _traced_negation(inner: Tracer) -> Tracer:
+    def negation(facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
+        result = inner(facts, ctx, trace)
+        return None if result is None else not result
+
+    return negation
+
+
+def _traced_junction(items: tuple[Tracer, ...], *, settles: bool) -> Tracer:
+    def junction(facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
+        results = [item(facts, ctx, trace) for item in items]
+        if settles in results:
+            return settles
+        return None if None in results else not settles
 
     return junction
 

@@ -9,11 +9,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from residency_audit.engine.conditions import Decider, Trace, decider, evaluate
+from residency_audit.engine.conditions import Decider, Trace, Tracer, decider, tracer
 from residency_audit.engine.operators import Context
 from residency_audit.engine.rules import Rule
-from residency_audit.engine.subjects import Subject, subjects
+from residency_audit.engine.subjects import Subject, SubjectBuilder, subjects
 from residency_audit.kb import KnowledgeBase
+from residency_audit.kb.entries import Law
 from residency_audit.model import Check, Deployment, Fact, Finding, Reference, Severity
 from residency_audit.records import Record, record
 
@@ -38,11 +39,13 @@ def audit(
     as_of: dt.date,
     extra: Iterable[Subject] = (),
     parameters: Mapping[str, Any] | None = None,
+    builder: SubjectBuilder | None = None,
 ) -> Audit:
     """Judge every subject of one deployment with every rule in effect. `extra` subjects (DNS
-    endpoints, data flows, observation gaps) are judged after the deployment's own."""
+    endpoints, data flows, observation gaps) are judged after the deployment's own. `builder`
+    is the one the deployment's flows were derived with, if any: its subjects are reused."""
     return judge_subjects(
-        itertools.chain(subjects(deployment, kb, as_of), extra),
+        itertools.chain(subjects(deployment, kb, as_of, builder), extra),
         rules,
         kb=kb,
         as_of=as_of,
@@ -61,7 +64,7 @@ def judge_subjects(
     parameters: Mapping[str, Any] | None = None,
 ) -> Audit:
     """Findings of the rules in effect on `as_of` about `items` (also used for drift)."""
-    by_kind = _rules_by_kind(rules, as_of)
+    by_kind = _rules_by_kind(rules, as_of, kb)
     parameters = parameters or {}
     findings: list[Finding] = []
     checks: dict[tuple[str, str | None], None] = {}
@@ -71,42 +74,59 @@ def judge_subjects(
             continue
         ctx = Context(kb, as_of, subject, parameters)
         facts, component = subject.facts, subject.component
-        for rule, when, require in applicable:
-            checks[rule.id, component] = None
+        for prepared in applicable:
+            checks[prepared.rule.id, component] = None
             # Most rules pass or do not apply: decide first, trace only what becomes a finding.
+            when = prepared.when
             if when is not None and when(facts, ctx) is False:
                 continue
-            if require(facts, ctx) is True:
+            if prepared.require(facts, ctx) is True:
                 continue
-            finding = _judge(rule, subject, ctx, deployment)
+            finding = _judge(prepared, subject, ctx, deployment)
             if finding is not None:
                 findings.append(finding)
     findings.sort(key=Finding.sort_key)
     return Audit(findings, [Check(rule_id, deployment, c) for rule_id, c in checks])
 
 
-Prepared = tuple[Rule, Decider | None, Decider]
-"""A rule with the deciders of its `when` and `require` conditions."""
+class Prepared:
+    """A rule made ready to judge many subjects: its conditions as decider functions (does the
+    rule pass?) and tracer functions (on which facts did it fail?), and the references of its
+    findings by the laws they relied on."""
 
-_BY_KIND: list[tuple[tuple[Rule, ...], dt.date, dict[str, list[Prepared]]]] = []
-"""The last rule tuple indexed, its date and the index: an Auditor's rules are indexed once."""
+    __slots__ = ("kb", "references", "require", "rule", "trace_require", "trace_when", "when")
+
+    def __init__(self, rule: Rule, kb: KnowledgeBase) -> None:
+        self.rule, self.kb = rule, kb
+        self.when: Decider | None = None if rule.when is None else decider(rule.when)
+        self.require: Decider = decider(rule.require)
+        self.trace_when: Tracer | None = None if rule.when is None else tracer(rule.when)
+        self.trace_require: Tracer = tracer(rule.require)
+        self.references: dict[tuple[str, ...], tuple[Reference, ...]] = {}
+        """By the knowledge-base law ids a finding relied on (bounded: they are the kb's)."""
 
 
-def _rules_by_kind(rules: Iterable[Rule], as_of: dt.date) -> dict[str, list[Prepared]]:
+_BY_KIND: list[tuple[tuple[Rule, ...], dt.date, KnowledgeBase, dict[str, list[Prepared]]]] = []
+"""The last rule tuple indexed, its date, knowledge base and the index: an Auditor's rules are
+indexed once."""
+
+
+def _rules_by_kind(
+    rules: Iterable[Rule], as_of: dt.date, kb: KnowledgeBase
+) -> dict[str, list[Prepared]]:
     """Subject kind -> the rules in effect on `as_of` that apply to it, in rule order."""
     if isinstance(rules, tuple):  # immutable: the index of the same tuple stays valid
-        for seen, day, known in _BY_KIND:
-            if seen is rules and day == as_of:
+        for seen, day, known_kb, known in _BY_KIND:
+            if seen is rules and day == as_of and known_kb is kb:
                 return known
     index: dict[str, list[Prepared]] = {}
     for rule in rules:
         if rule.in_effect(as_of):
-            when = None if rule.when is None else decider(rule.when)
-            prepared = (rule, when, decider(rule.require))
+            prepared = Prepared(rule, kb)
             for kind in dict.fromkeys(rule.applies_to):
                 index.setdefault(kind, []).append(prepared)
     if isinstance(rules, tuple):
-        _BY_KIND[:] = [(rules, as_of, index)]
+        _BY_KIND[:] = [(rules, as_of, kb, index)]
     return index
 
 
@@ -120,15 +140,17 @@ def judge(
     parameters: Mapping[str, Any] | None = None,
 ) -> Finding | None:
     """The finding `rule` makes about `subject`, or None when it passes or does not apply."""
-    return _judge(rule, subject, Context(kb, as_of, subject, parameters or {}), deployment)
+    ctx = Context(kb, as_of, subject, parameters or {})
+    return _judge(Prepared(rule, kb), subject, ctx, deployment)
 
 
-def _judge(rule: Rule, subject: Subject, ctx: Context, deployment: str) -> Finding | None:
-    trace = Trace()
-    applies = True if rule.when is None else evaluate(rule.when, subject.facts, ctx, trace)
+def _judge(prepared: Prepared, subject: Subject, ctx: Context, deployment: str) -> Finding | None:
+    rule, trace = prepared.rule, Trace()
+    when = prepared.trace_when
+    applies = True if when is None else when(subject.facts, ctx, trace)
     if applies is False:
         return None
-    holds = evaluate(rule.require, subject.facts, ctx, trace)
+    holds = prepared.trace_require(subject.facts, ctx, trace)
     if holds is True:
         return None
     unverifiable = applies is None or holds is None
@@ -154,7 +176,7 @@ def _judge(rule: Rule, subject: Subject, ctx: Context, deployment: str) -> Findi
         deployment=deployment,
         component=subject.component,
         span=subject.span,
-        references=_references(rule, facts, ctx.kb),
+        references=_references(prepared, facts),
         facts=facts,
         remediation=rule.remediation,
         unverifiable=unverifiable,
@@ -200,14 +222,17 @@ def _unique(facts: list[Fact]) -> tuple[Fact, ...]:
     return tuple(seen.values())
 
 
-def _references(rule: Rule, facts: tuple[Fact, ...], kb: KnowledgeBase) -> tuple[Reference, ...]:
+def _references(prepared: Prepared, facts: tuple[Fact, ...]) -> tuple[Reference, ...]:
     """The rule's own references, then every law the evaluation relied on."""
-    relied = tuple(f.path.removeprefix("kb.law.") for f in facts if f.path.startswith("kb.law."))
-    # Findings of one rule cite the same few laws: built once per (references, laws) pair.
-    return kb.memo(
-        ("references", rule.references, rule.laws, relied),
-        lambda: _build_references(rule.references, (*rule.laws, *relied), kb),
-    )
+    relied = tuple(f.path[7:] for f in facts if f.path.startswith("kb.law."))
+    # Findings of one rule cite the same few laws: built once per rule and laws relied on.
+    refs = prepared.references.get(relied)
+    if refs is None:
+        rule = prepared.rule
+        refs = prepared.references[relied] = _build_references(
+            rule.references, (*rule.laws, *relied), prepared.kb
+        )
+    return refs
 
 
 def _build_references(
@@ -217,7 +242,11 @@ def _build_references(
     for law_id in dict.fromkeys(law_ids):
         law = kb.laws.get(law_id)
         if law is not None:
-            refs.append(
-                Reference(f"{law.name} ({law.citation})", law.url or law.source, law.citation)
-            )
+            refs.append(kb.memo(("law_reference", law_id), functools.partial(_law_reference, law)))
     return tuple(dict.fromkeys(refs))
+
+
+def _law_reference(law: Law) -> Reference:
+    """One object per law, shared by the findings citing it: written once when they are
+    pickled for a batch's parent."""
+    return Reference(f"{law.name} ({law.citation})", law.url or law.source, law.citation)

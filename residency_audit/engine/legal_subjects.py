@@ -23,7 +23,7 @@ from residency_audit.model import (
 )
 
 if TYPE_CHECKING:
-    from residency_audit.engine.subjects import Subject, _Builder
+    from residency_audit.engine.subjects import Subject, SubjectBuilder
 
 
 _INSTRUMENTS = {
@@ -49,7 +49,7 @@ def gdpr_role(role: Role | None) -> str | None:
     return None
 
 
-def legal_subjects(b: _Builder) -> Iterator[Subject]:
+def legal_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     from residency_audit.engine.subjects import Subject
 
     d = b.d
@@ -83,7 +83,7 @@ def legal_subjects(b: _Builder) -> Iterator[Subject]:
             )
 
 
-def _operated(b: _Builder, party_id: str) -> list[tuple[str | None, str | None, str]]:
+def _operated(b: SubjectBuilder, party_id: str) -> list[tuple[str | None, str | None, str]]:
     """(provider, region-or-None, country-or-None) of every place the party operates."""
     out: list[tuple[str | None, str | None, str]] = []
     for c in b.d.components:
@@ -102,7 +102,7 @@ def _operated(b: _Builder, party_id: str) -> list[tuple[str | None, str | None, 
     return out
 
 
-def party_facts(b: _Builder, party: Party, pi: int) -> dict[str, Fact]:
+def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
     d, kb = b.d, b.kb
     f = b.common()
     base = f"parties[{pi}]"
@@ -187,7 +187,7 @@ def party_facts(b: _Builder, party: Party, pi: int) -> dict[str, Fact]:
 
 
 def _transparency(
-    b: _Builder,
+    b: SubjectBuilder,
     f: dict[str, Fact],
     party: Party,
     base: str,
@@ -223,7 +223,10 @@ def _transparency(
 
 
 def _expected_wording(
-    b: _Builder, party: Party, operated: list[tuple[str | None, str | None, str]], qualified: bool
+    b: SubjectBuilder,
+    party: Party,
+    operated: list[tuple[str | None, str | None, str]],
+    qualified: bool,
 ) -> str | None:
     kb, day = b.kb, b.as_of
     if qualified:
@@ -254,7 +257,7 @@ def _expected_wording(
     return "table" if outside or exposed else "no-transfer"
 
 
-def certification_facts(b: _Builder, cert: Certification, ci: int) -> dict[str, Fact]:
+def certification_facts(b: SubjectBuilder, cert: Certification, ci: int) -> dict[str, Fact]:
     f = b.common()
     base = f"certifications[{ci}]"
     b.put(f, "certification.holder", cert.holder, f"{base}.holder")
@@ -275,7 +278,7 @@ def certification_facts(b: _Builder, cert: Certification, ci: int) -> dict[str, 
     return f
 
 
-def transfer_subjects(b: _Builder, t: Transfer, ti: int) -> Iterator[Subject]:
+def transfer_subjects(b: SubjectBuilder, t: Transfer, ti: int) -> Iterator[Subject]:
     from residency_audit.engine.subjects import Subject
 
     d = b.d
@@ -348,7 +351,7 @@ def transfer_subjects(b: _Builder, t: Transfer, ti: int) -> Iterator[Subject]:
 
 
 def _transfer_facts(
-    b: _Builder,
+    b: SubjectBuilder,
     base: str,
     recipient_id: str,
     exporter_id: str,

@@ -194,10 +194,7 @@ class CompelledAccessLaws:
         if kb.in_eea(code, day) or kb.generally_adequate(code, day):
             return False, ()
         laws = kb.surveillance_laws(code, day)
-        facts = tuple(
-            fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
-            for law in laws
-        )
+        facts = tuple(kb.law_fact(law) for law in laws)
         return any(law.compelled_access for law in laws), facts
 
 
@@ -212,10 +209,9 @@ class LawsApply:
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
         if not isinstance(value, (list, tuple)):
             return None, []
+        kb = ctx.kb
         facts = [
-            fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
-            for law in (ctx.kb.laws.get(str(v)) for v in value)
-            if law is not None
+            kb.law_fact(law) for law in (kb.laws.get(str(v)) for v in value) if law is not None
         ]
         return bool(value) is argument, facts
 
@@ -385,10 +381,7 @@ class CoversAccessLawsOf:
         if country is None or country.value is None:
             return None, []
         laws = ctx.kb.compelled_access_laws(country.value, ctx.as_of)
-        facts = [
-            fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}")
-            for law in laws
-        ]
+        facts = [ctx.kb.law_fact(law) for law in laws]
         disclosed = set(value or ())
         return all(law.id in disclosed for law in laws), facts
 

@@ -50,7 +50,12 @@ class Subject(Record):
     facts: dict[str, Fact]
 
 
-class _Builder:
+class SubjectBuilder:
+    """Builds one deployment's subjects on one day, keeping what several subjects (and the
+    data flows) share: the deployment-wide facts, the fact groups of components, providers and
+    keys, and the technical subjects once built. `pipeline.Auditor.file` makes one per file and
+    hands it to the flows and to the audit, so those are built once per file."""
+
     def __init__(self, d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> None:
         self.d, self.kb, self.as_of = d, kb, as_of
         self._origins: dict[str, str] = {}
@@ -60,7 +65,7 @@ class _Builder:
         self._parties = positions(d.parties)
 
     def technical(self) -> tuple[Subject, ...]:
-        """The technical subjects, built on first use (see `_builder`)."""
+        """The technical subjects, built on first use."""
         if self._technical is None:
             self._technical = tuple(_technical_subjects(self))
         return self._technical
@@ -441,9 +446,21 @@ class _Builder:
         return f
 
 
-def common_facts(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> dict[str, Fact]:
+def builder_for(
+    d: Deployment, kb: KnowledgeBase, as_of: dt.date, given: SubjectBuilder | None = None
+) -> SubjectBuilder:
+    """`given` when it was made for this very deployment, knowledge base and day, else a new
+    builder (callers that audit one deployment once need not make one)."""
+    if given is not None and given.d is d and given.kb is kb and given.as_of == as_of:
+        return given
+    return SubjectBuilder(d, kb, as_of)
+
+
+def common_facts(
+    d: Deployment, kb: KnowledgeBase, as_of: dt.date, builder: SubjectBuilder | None = None
+) -> dict[str, Fact]:
     """The deployment-wide facts every subject carries (for subjects built elsewhere)."""
-    return _builder(d, kb, as_of).common()
+    return builder_for(d, kb, as_of, builder).common()
 
 
 def positions(items: tuple[Any, ...]) -> dict[int, int]:
@@ -458,43 +475,29 @@ def component_facts(
 ) -> dict[str, Fact]:
     """The facts of component `index` at its primary place (for subjects built elsewhere)."""
     c = d.components[index]
-    return _builder(d, kb, as_of).place(
+    return SubjectBuilder(d, kb, as_of).place(
         c, index, "primary", c.provider, c.region, c.country, c.operator, f"components[{index}]"
     )
 
 
-def subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> Iterator[Subject]:
+def subjects(
+    d: Deployment, kb: KnowledgeBase, as_of: dt.date, builder: SubjectBuilder | None = None
+) -> Iterator[Subject]:
     """Every subject of a deployment, in file order."""
-    b = _builder(d, kb, as_of)
+    b = builder_for(d, kb, as_of, builder)
     yield from b.technical()
     yield from legal_subjects(b)
 
 
-def technical_subjects(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> tuple[Subject, ...]:
+def technical_subjects(
+    d: Deployment, kb: KnowledgeBase, as_of: dt.date, builder: SubjectBuilder | None = None
+) -> tuple[Subject, ...]:
     """The deployment, its components, places and access paths: the subjects `flows` reads,
     without the legal subjects (parties, certificates, transfers), which cost as much again."""
-    return _builder(d, kb, as_of).technical()
+    return builder_for(d, kb, as_of, builder).technical()
 
 
-_LAST: list[_Builder] = []
-"""The builder of the deployment seen last (see `_builder`)."""
-
-
-def _builder(d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> _Builder:
-    """The builder of `d` on `as_of`: the last one made, when it was for this very deployment
-    object, knowledge base and day, else a new one. A file's flows (`flows.derive_flows`) and
-    its audit both read its technical subjects, and the builder keeps them with its shared fact
-    groups, so they are built once per file. Only the last builder is kept; it holds its
-    deployment, so that object's identity cannot pass to another file's deployment."""
-    last = _LAST[0] if _LAST else None
-    if last is not None and last.d is d and last.kb is kb and last.as_of == as_of:
-        return last
-    b = _Builder(d, kb, as_of)
-    _LAST[:] = [b]
-    return b
-
-
-def _technical_subjects(b: _Builder) -> Iterator[Subject]:
+def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     d = b.d
     yield Subject("deployment", d.name, None, d.span, b.common())
     for ci, c in enumerate(d.components):

@@ -122,6 +122,15 @@ class KnowledgeBase:
             value = self._memo[key] = compute()
             return value
 
+    def law_fact(self, law: Law) -> Fact:
+        """The fact `kb.law.<id>` (the law's citation) that findings relying on `law` cite. One
+        object per law: a file's findings cite the same few laws, and an object pickled many
+        times is written once (batch workers send their findings pickled)."""
+        return self.memo(
+            ("law_fact", law.id),
+            lambda: fact_from(law, f"kb.law.{law.id}", law.citation, f"kb:laws.yaml#{law.id}"),
+        )
+
     def _load(self, directory: Path, name: str, cls: type[T]) -> T:
         document = load_document(directory / name, f"kb/{name}")
         self.files.append(KbFile(f"kb/{name}", hashlib.sha256(document.raw).hexdigest()))

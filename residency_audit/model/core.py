@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from residency_audit.records import Record
+from residency_audit.records import Record, slot_init
 
 
 @dataclass(repr=False, frozen=True, slots=True, order=True)
@@ -19,6 +19,20 @@ class Span(Record):
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
+
+
+def _span_init(self: Span, path: str, line: int, column: int) -> None:
+    _set_path(self, path)
+    _set_line(self, line)
+    _set_column(self, column)
+
+
+# Reading a file makes a span per YAML node: set through the slot descriptors, not the
+# generated frozen `__init__`'s `object.__setattr__` (twice as fast, the same object).
+_set_path, _set_line, _set_column = (
+    getattr(Span, name).__set__ for name in ("path", "line", "column")
+)
+slot_init(Span, _span_init)
 
 
 @dataclass(repr=False, frozen=True, slots=True, order=True)

@@ -7,14 +7,14 @@ flows with their risk, and the `flow` subjects the `rules/risk` pack judges.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-from residency_audit.engine.subjects import Subject, common_facts
+from residency_audit.engine.subjects import Subject, SubjectBuilder, common_facts
 from residency_audit.flows import derive_flows
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Deployment, Fact, Flow
+from residency_audit.records import replaced
 from residency_audit.risk.assess import FlowRisk, assess, parameters, risk_facts
 from residency_audit.risk.spec import RiskModel, load_model
 
@@ -22,19 +22,28 @@ __all__ = ["FlowRisk", "RiskModel", "flow_subjects", "flows_with_risk", "load_mo
 
 
 def flows_with_risk(
-    d: Deployment, kb: KnowledgeBase, as_of: dt.date, model: RiskModel
+    d: Deployment,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+    model: RiskModel,
+    builder: SubjectBuilder | None = None,
 ) -> list[Flow]:
-    """Every flow of `d`, each with its `risk`. Raises RiskModelError for bad `risk:` overrides."""
-    flows = derive_flows(d, kb, as_of)
+    """Every flow of `d`, each with its `risk`. Raises RiskModelError for bad `risk:` overrides.
+    `builder` (see `engine.subjects.SubjectBuilder`) shares subjects with the audit."""
+    flows = derive_flows(d, kb, as_of, builder)
     params = parameters(model, d, flows, kb.laws)
-    return [dataclasses.replace(f, risk=assess(f, model, params)) for f in flows]
+    return [replaced(f, "risk", assess(f, model, params)) for f in flows]
 
 
 def flow_subjects(
-    flows: Sequence[Flow], d: Deployment, kb: KnowledgeBase, as_of: dt.date
+    flows: Sequence[Flow],
+    d: Deployment,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+    builder: SubjectBuilder | None = None,
 ) -> list[Subject]:
     """One `flow` subject per flow: the deployment's common facts, the flow's, and its risk."""
-    common = common_facts(d, kb, as_of)
+    common = common_facts(d, kb, as_of, builder)
     out = []
     for flow in flows:
         facts = dict(common)

@@ -157,8 +157,29 @@ def _check_settings(d: Deployment, flow_ids: set[str], law_ids: set[str]) -> Ite
                 )
 
 
+_ASSESSED: list[tuple[RiskModel, dict[tuple[object, ...], FlowRisk]]] = []
+"""The last model used and the risks of flows no override applies to, by (bases, clear-text
+reachability, period, threshold): all such a risk depends on. A file's flows share a few of
+these, and a shared object is pickled once when a batch worker sends the flows. Bounded by
+`_ASSESSED_MAX` (period and threshold come from the deployment)."""
+_ASSESSED_MAX = 512
+
+
 def assess(flow: Flow, model: RiskModel, params: Parameters) -> FlowRisk:
     """The risk of one flow; never raises for a valid model and parameters."""
+    if params.overrides:
+        return _assess(flow, model, params)
+    if not _ASSESSED or _ASSESSED[0][0] is not model or len(_ASSESSED[0][1]) >= _ASSESSED_MAX:
+        _ASSESSED[:] = [(model, {})]
+    known = _ASSESSED[0][1]
+    key = (flow.bases, flow.clear_text_reachable, params.period_years, params.threshold)
+    risk = known.get(key)
+    if risk is None:
+        risk = known[key] = _assess(flow, model, params)
+    return risk
+
+
+def _assess(flow: Flow, model: RiskModel, params: Parameters) -> FlowRisk:
     period, threshold = params.period_years, params.threshold
     label = f"{model.id} {model.version} ({model.path})"
     if flow.bases is None:

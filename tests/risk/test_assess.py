@@ -184,6 +184,33 @@ def test_deployment_threshold_and_period(runner: CliRunner) -> None:
     assert [f["rule_id"] for f in report["findings"]].count("RISK-PROB-01") == 1
 
 
+def test_each_file_of_a_run_keeps_its_own_threshold_and_period(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """Flow risks are shared between flows with the same bases: never across a file's own
+    period and threshold. The same flows, with and without the deployment's settings."""
+    strict = (FIXTURES / "risk" / "override-threshold.yaml").read_text(encoding="utf-8")
+    (tmp_path / "a-default.yaml").write_text(
+        strict.split("risk:")[0].replace("strict-threshold", "default-threshold"),
+        encoding="utf-8",
+    )
+    (tmp_path / "b-strict.yaml").write_text(strict, encoding="utf-8")
+    (tmp_path / "c-default.yaml").write_text(
+        strict.split("risk:")[0].replace("strict-threshold", "default-again"), encoding="utf-8"
+    )
+    report = check_json(runner, str(tmp_path), "--jobs", "1")
+    settings = {
+        f["deployment"]: (f["risk"]["period_years"], f["risk"]["threshold"])
+        for f in report["flows"]
+    }
+    default = (T, M["threshold"]["value"])
+    assert settings == {
+        "default-threshold": default,
+        "strict-threshold": (10, 0.001),
+        "default-again": default,
+    }
+
+
 def test_invalid_overrides_are_input_errors_at_their_place(runner: CliRunner) -> None:
     path = FIXTURES / "risk" / "override-invalid.yaml"
     result = runner.invoke(app, ["check", str(path), "--as-of", str(AS_OF)])
