@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from itertools import repeat
 from operator import attrgetter, call
 from typing import Any, TypeVar, dataclass_transform, overload
@@ -107,7 +107,15 @@ def slot_init(cls: type, init: Callable[..., None]) -> None:
     hundred (facts, spans). The generated `__init__` of a frozen dataclass goes through
     `object.__setattr__`, twice as slow for the same object. `init` takes every field, in
     order, with the same defaults, and the class must have no `__post_init__`; unpickling
-    uses it too."""
+    uses it too. Checked here, at import: a field added to the class but not to `init` would
+    otherwise be silently missing from every object."""
+    names = field_names(cls)
+    defaults = tuple(f.default for f in fields(cls) if f.default is not MISSING)
+    code = init.__code__
+    if code.co_varnames[1 : code.co_argcount] != names or (init.__defaults__ or ()) != defaults:
+        raise TypeError(f"{init.__name__} must take the fields of {cls.__name__} in order")
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} has a __post_init__; slot_init would skip it")
     setattr(cls, "__init__", init)  # noqa: B010 (type checkers keep the dataclass signature)
     _SLOT_INITS[cls] = init
 

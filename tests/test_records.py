@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import pickle
 
+import pytest
+
 from residency_audit import flows
 from residency_audit.engine.evaluate import audit
 from residency_audit.engine.rules import load_packs
@@ -80,3 +82,22 @@ def test_audit_ignores_subjects_built_for_another_deployment(knowledge: Knowledg
     handed = audit(second, rules, kb=knowledge, as_of=AS_OF, builder=builder)
     assert handed.findings == alone.findings and handed.checks == alone.checks
     assert {f.deployment for f in handed.findings} == {second.name}
+
+
+def test_a_hand_written_constructor_that_misses_a_field_is_refused_at_import() -> None:
+    from residency_audit.records import Record, record, slot_init
+
+    @record
+    class Pair(Record):
+        left: int
+        right: int = 0
+
+    def forgets_right(self: Pair, left: int) -> None:
+        pass
+
+    def wrong_default(self: Pair, left: int, right: int = 1) -> None:
+        pass
+
+    for init in (forgets_right, wrong_default):
+        with pytest.raises(TypeError, match="must take the fields of Pair in order"):
+            slot_init(Pair, init)

@@ -75,6 +75,10 @@ class RegionFact(Record):
         )
 
 
+MEMO_LIMIT = 20_000
+"""Answers `KnowledgeBase.memo` keeps (a few hundred for a real batch)."""
+
+
 class KnowledgeBase:
     """Typed, dated lookups over the bundled knowledge."""
 
@@ -114,11 +118,14 @@ class KnowledgeBase:
         """`compute()`, remembered under `key`. Auditing a file asks the same few questions
         (is FR in the EEA on the as-of date? which laws reach US entities?) hundreds of times,
         and the answers depend only on the knowledge base and the key, which must name every
-        other input of `compute` (the lookup, its arguments, the day). Never key it by
-        deployment content: the memo lives as long as the knowledge base, across files."""
+        other input of `compute` (the lookup, its arguments, the day). Keys hold codes and dates
+        read from deployments, so a hostile batch could name millions of distinct ones: past
+        `MEMO_LIMIT` entries the memo starts again."""
         try:
             return self._memo[key]  # type: ignore[no-any-return]
         except KeyError:
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
             value = self._memo[key] = compute()
             return value
 

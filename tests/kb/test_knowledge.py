@@ -93,3 +93,24 @@ def test_region_lookup_suggests_the_nearest(knowledge: KnowledgeBase) -> None:
     assert knowledge.region("aws", "eu-west-3").country == "FR"  # type: ignore[union-attr]
     assert knowledge.region("aws", "eu-west-9") is None
     assert "eu-west-" in knowledge.suggest("region", "eu-west-9", "aws")
+
+
+def test_remembered_answers_stay_bounded_and_right_for_hostile_codes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from residency_audit import kb as kb_module
+
+    knowledge = kb_module.default()
+    monkeypatch.setattr(kb_module, "MEMO_LIMIT", 50)
+    on = dt.date(2026, 11, 28)
+    codes = ("FR", "JP", "CH", "US", "GB", "IN")
+
+    def answers() -> list[object]:
+        return [(knowledge.in_eea(c, on), knowledge.adequacy(c, on)) for c in codes]
+
+    before = answers()
+    assert before[0][0] is True  # France is in the EEA
+    for i in range(500):  # a batch naming hundreds of made-up countries
+        assert knowledge.adequacy(f"Q{i}", on) == ()
+        assert len(knowledge._memo) <= 50
+    assert answers() == before
