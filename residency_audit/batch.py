@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TypeVar
 
-from residency_audit.collation import Packed
+from residency_audit.packing import Packed, pack
 from residency_audit.pipeline import Auditor, Options
 
 FILES_PER_WORKER = 16
@@ -56,7 +56,7 @@ def _start(options: Options) -> None:
 
 def _audit(path: Path) -> Packed:
     assert _auditor is not None, "worker used before its initialiser ran"
-    return _auditor.file(path).pack()
+    return pack(_auditor.file(path))
 
 
 def _start_method() -> str:
@@ -88,7 +88,7 @@ def map_ordered(
 
 def audit_parallel(paths: Sequence[Path], *, options: Options, workers: int) -> Iterator[Packed]:
     """`pipeline.Auditor.file` for each path, in `workers` processes; yields results in order,
-    packed (`collation.Packed`)."""
+    packed (`packing.Packed`)."""
     context = multiprocessing.get_context(_start_method())
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["residency_audit.pipeline", "residency_audit.batch"])

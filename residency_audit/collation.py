@@ -1,5 +1,6 @@
-"""Putting per-file results together into a report: `FileResult` (one file's part), `Packed`
-(the same as a batch worker sends it) and `Collation` (the report's parts as they accumulate).
+"""Putting per-file results together into a report: `FileResult` (one file's part) and
+`Collation` (the report's parts as they accumulate). A batch worker sends its results packed
+(`residency_audit.packing`); a collation takes both.
 
 Findings, flows and checks go into spools (`residency_audit.spool`), which move to disk for a
 large batch; what the report needs from them besides (counts, countries named, unverified
@@ -9,10 +10,9 @@ before the reporters do.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from residency_audit.evidence import named_countries
 from residency_audit.model import (
@@ -25,6 +25,9 @@ from residency_audit.model import (
     Tally,
 )
 from residency_audit.spool import Spool
+
+if TYPE_CHECKING:  # imported by batch workers and their parent only
+    from residency_audit.packing import Packed
 
 
 def flow_key(flow: Flow) -> tuple[str, int, int, str]:
@@ -44,70 +47,6 @@ class FileResult:
     partial: list[str] = field(default_factory=list)
     deployment: Deployment | None = None
     """Kept only when a later step compares deployments (drift)."""
-
-    def pack(self) -> Packed:
-        """This result as a batch worker returns it (see `Packed`)."""
-        findings = sorted(self.findings, key=Finding.sort_key)
-        flows = sorted(self.flows, key=flow_key)
-        return Packed(
-            self.entry,
-            self.errors,
-            self.partial,
-            self.deployment,
-            _pickle(findings),
-            len(findings),
-            _bounds(findings, Finding.sort_key),
-            _pickle(flows),
-            len(flows),
-            _bounds(flows, flow_key),
-            _pickle(self.checks),
-            len(self.checks),
-            Tally.of(findings),
-            named_countries(findings, flows),
-            unverified_origins(findings),
-        )
-
-
-@dataclass(slots=True)
-class Packed:
-    """A `FileResult` with its findings, flows and checks pickled (sorted), and what the report
-    needs from them computed beside. The parent of a batch stores the pickles as they are:
-    unpickling them there would cost as much as the workers' audit of the file."""
-
-    entry: InputFile
-    errors: list[Diagnostic]
-    partial: list[str]
-    deployment: Deployment | None
-    findings: bytes
-    finding_count: int
-    finding_bounds: tuple[Any, Any] | None
-    flows: bytes
-    flow_count: int
-    flow_bounds: tuple[Any, Any] | None
-    checks: bytes
-    check_count: int
-    tally: Tally
-    countries: set[str]
-    unverified: set[str]
-
-    def unpack(self) -> FileResult:
-        return FileResult(
-            self.entry,
-            pickle.loads(self.findings),
-            self.errors,
-            pickle.loads(self.checks),
-            pickle.loads(self.flows),
-            self.partial,
-            self.deployment,
-        )
-
-
-def _pickle(items: Sequence[Any]) -> bytes:
-    return pickle.dumps(items, pickle.HIGHEST_PROTOCOL)
-
-
-def _bounds(items: Sequence[Any], key: Any) -> tuple[Any, Any] | None:
-    return (key(items[0]), key(items[-1])) if items else None
 
 
 def unverified_origins(findings: Iterable[Finding]) -> set[str]:
@@ -137,7 +76,7 @@ class Collation:
         self.partial += result.partial
         if result.deployment is not None:
             self.deployments.append(result.deployment)
-        if isinstance(result, Packed):
+        if not isinstance(result, FileResult):  # packed by a batch worker
             self.findings.add_pickled(result.findings, result.finding_count, result.finding_bounds)
             self.flows.add_pickled(result.flows, result.flow_count, result.flow_bounds)
             self.checks.add_pickled(result.checks, result.check_count, None)

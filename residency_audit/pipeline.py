@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from residency_audit import __version__, evidence
 from residency_audit import kb as kb_module
-from residency_audit.collation import Collation, FileResult, Packed
+from residency_audit.collation import Collation, FileResult
 from residency_audit.drift import gap_subjects, observation_gaps
 from residency_audit.engine.evaluate import audit
 from residency_audit.engine.rules import Pack, Rule, load_packs
@@ -38,6 +38,7 @@ from residency_audit.risk.spec import RiskModel
 if TYPE_CHECKING:  # DNS, waivers and baselines are imported only by the runs that use them
     from residency_audit.discover import DnsSettings
     from residency_audit.endpoints import ObservationIndex
+    from residency_audit.packing import Packed
 
 
 @record
@@ -186,7 +187,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     def settled(result: FileResult | Packed) -> FileResult | Packed:
         if waivers is None and baseline is None:
             return result  # as the worker packed it: no need to unpickle
-        if isinstance(result, Packed):
+        if not isinstance(result, FileResult):  # packed by a batch worker
             result = result.unpack()
         result.findings = mark(result.findings)
         return result

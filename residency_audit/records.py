@@ -5,7 +5,12 @@ most of the CLI's start-up time. `Record` supplies once the methods that need no
 class-specific: `__repr__`, equality and hashing over the fields that take part in comparison,
 and pickling through `__reduce__` (the parse cache and batch workers pickle these objects; the
 generated state methods of frozen slotted dataclasses call `fields()` for every object).
-`@record` is `@dataclass(frozen=True, slots=True)` without the generated repr and eq:
+`@record` is `@dataclass(frozen=True, slots=True)` without the generated repr and eq, and
+with the rest made cheaper: `Record.__setattr__`/`__delattr__` refuse assignment for every
+class (dataclasses would `exec` both for each frozen class), and a class's `__init__` is
+generated on its first call, so the many classes only ever unpickled from the parse cache
+(knowledge base, rules) never pay for one. Start-up time of a one-file check was a third
+record decoration before this.
 
     @record
     class Span(Record):
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields, replace
 from itertools import repeat
 from operator import attrgetter, call
 from typing import Any, TypeVar, dataclass_transform, overload
@@ -40,11 +45,61 @@ def record(*, kw_only: bool = False) -> Callable[[T], T]: ...
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def record(cls: Any = None, /, *, kw_only: bool = False) -> Any:
     def wrap(c: T) -> T:
-        make: Any = dataclass(repr=False, eq=False, frozen=True, slots=True, kw_only=kw_only)
+        make: Any = dataclass(repr=False, eq=False, init=False, slots=True, kw_only=kw_only)
         made: T = make(c)
+        setattr(made, "__init__", _first_init)  # noqa: B010 (type checkers keep the signature)
         return made
 
     return wrap if cls is None else wrap(cls)
+
+
+def _first_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    """A record class's `__init__` until its first call, which makes and installs its own."""
+    cls = type(self)
+    init = _make_init(cls)
+    setattr(cls, "__init__", init)  # noqa: B010
+    init(self, *args, **kwargs)
+
+
+_NOTHING: Any = object()
+"""Default of a parameter whose field has a `default_factory`."""
+
+
+def _make_init(cls: type) -> Callable[..., None]:
+    """The `__init__` dataclasses would write for a frozen `cls`: same parameters, defaults,
+    factories and `__post_init__` call, each field set through its slot descriptor."""
+    names: dict[str, Any] = {"_NOTHING": _NOTHING}
+    positional: list[str] = []
+    keyword: list[str] = []
+    body: list[str] = []
+    for f in fields(cls):
+        names[f"_set_{f.name}"] = getattr(cls, f.name).__set__
+        if f.default is not MISSING:
+            names[f"_default_{f.name}"] = f.default
+            parameter, value = f"{f.name}=_default_{f.name}", f.name
+            fixed = f"_default_{f.name}"
+        elif f.default_factory is not MISSING:
+            names[f"_factory_{f.name}"] = f.default_factory
+            parameter = f"{f.name}=_NOTHING"
+            value = f"_factory_{f.name}() if {f.name} is _NOTHING else {f.name}"
+            fixed = f"_factory_{f.name}()"
+        else:
+            parameter = value = f.name
+            fixed = ""
+        if not f.init:
+            if fixed:  # otherwise left to __post_init__
+                body.append(f"_set_{f.name}(self, {fixed})")
+            continue
+        (keyword if f.kw_only else positional).append(parameter)
+        body.append(f"_set_{f.name}(self, {value})")
+    if hasattr(cls, "__post_init__"):
+        body.append("self.__post_init__()")
+    parameters = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])
+    source = f"def __init__({parameters}):\n" + "".join(f"    {line}\n" for line in body)
+    exec(source + "    pass\n", names)  # our own field names, as dataclasses does; never input
+    init: Callable[..., None] = names["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
 
 
 def field_names(cls: type) -> tuple[str, ...]:
@@ -138,6 +193,12 @@ class Record:
     """Shared `__repr__`, equality, hashing and pickling for `@record` classes."""
 
     __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __repr__(self) -> str:
         shown = ", ".join(

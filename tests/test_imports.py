@@ -20,6 +20,7 @@ HEAVY = (
     "rich",
     "multiprocessing",
     "concurrent.futures",
+    "residency_audit.packing",  # batch workers only
 )
 
 

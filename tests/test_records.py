@@ -101,3 +101,43 @@ def test_a_hand_written_constructor_that_misses_a_field_is_refused_at_import() -
     for init in (forgets_right, wrong_default):
         with pytest.raises(TypeError, match="must take the fields of Pair in order"):
             slot_init(Pair, init)
+
+
+def test_generated_constructors_behave_as_dataclasses_frozen_ones() -> None:
+    from dataclasses import FrozenInstanceError, field
+
+    from residency_audit.records import Record, record
+
+    @record
+    class Box(Record):
+        name: str
+        size: int = 1
+        tags: list[str] = field(default_factory=list)
+        total: int = field(init=False, default=0)
+
+    @record(kw_only=True)
+    class Labelled(Record):
+        label: str
+        weight: float = 0.5
+
+    @record
+    class Doubled(Record):
+        base: int
+        twice: int = field(init=False)
+
+        def __post_init__(self) -> None:
+            object.__setattr__(self, "twice", 2 * self.base)
+
+    first, second = Box("a"), Box("b", 3, tags=["x"])
+    assert (first.name, first.size, first.tags, first.total) == ("a", 1, [], 0)
+    assert (second.size, second.tags) == (3, ["x"])
+    assert Box("c").tags is not first.tags  # a fresh list per object, as default_factory says
+    assert Labelled(label="l").weight == 0.5 and Doubled(4).twice == 8
+    with pytest.raises(TypeError):
+        Labelled("positional")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Box()  # type: ignore[call-arg]
+    with pytest.raises(FrozenInstanceError):
+        first.size = 2  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        del first.size
