@@ -84,20 +84,12 @@ def decider(cond: Condition) -> Decider:
     return _junction(tuple(decider(c) for c in cond.items), settles=isinstance(cond, AnyOf))
 
 
-# Operators that only compare the value with the argument (most leaves of most rules): the
-# decider compares directly, without the (result, facts) pair `apply` builds for the trace.
-_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
-    "eq": lambda value, argument: value == argument,
-    "ne": lambda value, argument: value != argument,
-    "in": lambda value, argument: value in argument,
-    "not_in": lambda value, argument: value not in argument,
-}
-
-
 def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
     # A missing or null field is unknown, except to `exists`, for which it is the answer.
     absent = (argument is False) if operator == "exists" else None
-    compare = _COMPARISONS.get(operator)
+    # Operators that only compare the value with the argument (most leaves of most rules) have
+    # a `compare`: called directly, without the (result, facts) pair `apply` builds for a trace.
+    compare = getattr(OPERATORS[operator], "compare", None)
     if compare is not None:
 
         def comparison(facts: Mapping[str, Fact], ctx: Context) -> Truth:

@@ -8,7 +8,8 @@ cite them. A new operator is a class here, an entry in OPERATORS and a test.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import Any, Protocol
 
@@ -70,35 +71,45 @@ def _is_bool(argument: Any) -> str | None:
 
 
 class Equals:
+    """A plain comparison: `compare` says it all and cites no fact (the rules' deciders call
+    `compare` directly, see `conditions.decider`)."""
+
+    compare: Callable[[Any, Any], bool] = staticmethod(operator.eq)
+
     def check(self, argument: Any) -> str | None:
         return None if not isinstance(argument, (dict, list)) else "expects a single value"
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        return value == argument, []
+        return self.compare(value, argument), []
 
 
 class NotEquals(Equals):
-    def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        return value != argument, []
+    compare = staticmethod(operator.ne)
 
 
 class In:
+    """A plain membership test, like `Equals`."""
+
+    compare: Callable[[Any, Any], bool] = staticmethod(lambda value, argument: value in argument)
+
     def check(self, argument: Any) -> str | None:
         return None if isinstance(argument, list) and argument else "expects a non-empty list"
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        return value in argument, []
+        return self.compare(value, argument), []
 
 
 class NotIn(In):
-    def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        return value not in argument, []
+    compare = staticmethod(lambda value, argument: value not in argument)
+
+
+def _contains_any(value: Any, argument: Any) -> bool:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return any(v in argument for v in items)
 
 
 class ContainsAny(In):
-    def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        items = value if isinstance(value, (list, tuple)) else [value]
-        return any(v in argument for v in items), []
+    compare = staticmethod(_contains_any)
 
 
 class Exists:
