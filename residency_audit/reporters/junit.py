@@ -23,13 +23,14 @@ def render(report: Report) -> str:
     findings: dict[Case, list[Finding]] = {}
     for f in report.findings:
         findings.setdefault((f.deployment, f.component, f.rule_id), []).append(f)
-    cases = list(
-        dict.fromkeys([*((c.deployment, c.component, c.rule_id) for c in report.checks), *findings])
+    cases = dict.fromkeys(
+        [*((c.deployment, c.component, c.rule_id) for c in report.checks), *findings]
     )
+    by_deployment: dict[str, list[Case]] = {}  # in order of first appearance, cases in order
+    for case in cases:
+        by_deployment.setdefault(case[0], []).append(case)
     root = ET.Element("testsuites", name="residency-audit")
-    deployments = list(dict.fromkeys(case[0] for case in cases))
-    for deployment in deployments:
-        mine = [case for case in cases if case[0] == deployment]
+    for deployment, mine in by_deployment.items():
         suite = ET.SubElement(root, "testsuite", name=deployment)
         counts = {"tests": 0, "failures": 0, "skipped": 0}
         for case in mine:
