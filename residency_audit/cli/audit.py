@@ -221,6 +221,11 @@ def _emit(
             jobs = default_jobs()
         _stream(partial(json_result.write, jobs=jobs), report, target)
         return
+    if fmt is OutputFormat.SARIF:
+        from residency_audit.reporters import sarif
+
+        _stream(sarif.write, report, target)
+        return
     if fmt is OutputFormat.TEXT:
         from residency_audit.reporters import text
 

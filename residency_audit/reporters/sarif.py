@@ -10,12 +10,13 @@ The exit code and command line go in the invocation; inputs are artifacts with t
 from __future__ import annotations
 
 import hashlib
-import json
+import io
 import re
-from typing import Any
+from typing import Any, TextIO
 
 from residency_audit.model import Diagnostic, Finding, Report, RuleInfo, Severity, Status
 from residency_audit.reporters.common import timestamp
+from residency_audit.reporters.jsontext import dumps
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "residencyAudit/v1"
@@ -39,13 +40,42 @@ MAX_TEXT = 1024
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_sarif(report), indent=2, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    write(report, out)
+    return out.getvalue()
+
+
+def write(report: Report, out: TextIO) -> None:
+    """`json.dumps(to_sarif(report), indent=2)` and a newline, the results written one at a
+    time (a batch's SARIF is as large as its JSON result)."""
+    index: dict[str, int] = {}
+    head = dumps(_skeleton(report, index))
+    before, after = head.split('\n      "results": []', 1)
+    out.write(before + '\n      "results": [')
+    separator = ""
+    baseline = _has_baseline(report)
+    for f in report.findings:
+        out.write(f"{separator}\n        {dumps(_result(f, index, baseline), margin='        ')}")
+        separator = ","
+    out.write(("\n      ]" if separator else "]") + after + "\n")
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
+    index: dict[str, int] = {}
+    sarif = _skeleton(report, index)
+    baseline = _has_baseline(report)
+    sarif["runs"][0]["results"] = [_result(f, index, baseline) for f in report.findings]
+    return sarif
+
+
+def _has_baseline(report: Report) -> bool:
+    return any(i.role == "baseline" for i in report.inputs)
+
+
+def _skeleton(report: Report, index: dict[str, int]) -> dict[str, Any]:
+    """The log with an empty `results` list; fills `index` (rule id -> position)."""
     rules = _rules(report)
-    index = {rule["id"]: i for i, rule in enumerate(rules)}
-    baseline = any(i.role == "baseline" for i in report.inputs)
+    index.update({rule["id"]: i for i, rule in enumerate(rules)})
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -65,7 +95,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
             for i in report.inputs
             if i.sha256
         ],
-        "results": [_result(f, index, baseline) for f in report.findings],
+        "results": [],
         "properties": {
             "asOf": report.as_of.isoformat(),
             "complete": not report.partial and not report.errors,
