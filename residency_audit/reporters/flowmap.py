@@ -183,13 +183,14 @@ def svg(report: Report) -> str:
                         bow=NODE_H,
                     )
                 )
+    places: dict[tuple[str, str], dict[str, None]] = {}  # one pass, not one per component
+    for f in picture.flows:
+        places.setdefault((f.deployment, f.component or "(deployment)"), {})[
+            f"{f.kind} {f.country}" if f.country else "country not stated"
+        ] = None
     for key, y in y_component.items():
         label = f"{key[0]} / {key[1]}" if many else key[1]
-        where = dict.fromkeys(
-            f"{f.kind} {f.country}" if f.country else "country not stated"
-            for f in picture.flows
-            if (f.deployment, f.component or "(deployment)") == key
-        )
+        where = places.get(key, {})
         parts.append(_node(COLUMNS[0], y, label, " · ".join(where), "#37474f", "#ffffff"))
     for code, y in y_country.items():
         tone = status.get(code, "unknown")
