@@ -1,5 +1,5 @@
 """`Spool`: a sequence built run by run (one file's findings, flows or checks at a time) that
-moves to an anonymous temporary file once it holds more than a few tens of thousands of items.
+moves to an anonymous temporary file once it holds more than `KEEP_IN_MEMORY` items.
 
 A 10,000-file batch yields about half a million findings and a million checks: held as objects
 they need gigabytes, while reporters only ever walk them once, in order. A spool keeps each run
@@ -29,7 +29,7 @@ KEEP_IN_MEMORY = 10_000
 
 
 class Spool(Sequence[T], Generic[T]):
-    """Items in the order their runs were added; iterable any number of times."""
+    """Items run by run, in order (see `settle`); iterable any number of times."""
 
     def __init__(self, key: Callable[[T], Any] | None = None, keep: int | None = None) -> None:
         self._key = key
@@ -103,28 +103,29 @@ class Spool(Sequence[T], Generic[T]):
         """True once the items are on disk rather than in memory."""
         return self._file is not None
 
-    def runs(self) -> Iterator[Sequence[T]]:
-        """The runs, one at a time, in order (as added, unless `settle` reordered them)."""
-        count = len(self._runs) if self._file is None else len(self._spans)
+    def _stored(self) -> Iterator[tuple[Any, ...] | bytes]:
+        """The runs as stored (a tuple, or a pickle), in order: as added, unless `settle`
+        reordered them. Each is read whole before it is yielded, so two walks may interleave."""
+        file = self._file
+        count = len(self._runs) if file is None else len(self._spans)
         for i in range(count) if self._sequence is None else self._sequence:
-            if self._file is None:
-                run = self._runs[i]
-                yield pickle.loads(run) if isinstance(run, bytes) else run
+            if file is None:
+                yield self._runs[i]
             else:
                 offset, length = self._spans[i]
-                self._file.seek(offset)
-                yield pickle.loads(self._file.read(length))
+                file.seek(offset)
+                yield file.read(length)
+
+    def runs(self) -> Iterator[Sequence[T]]:
+        """The runs, one at a time, in order."""
+        for run in self._stored():
+            yield pickle.loads(run) if isinstance(run, bytes) else run
 
     def pickled_runs(self) -> Iterator[bytes]:
-        """The runs as pickles of lists, in order: to hand them to other processes."""
-        for run in self.runs() if self._file is None else ():
-            yield pickle.dumps(list(run), pickle.HIGHEST_PROTOCOL)
-        if self._file is not None:
-            count = len(self._spans)
-            for i in range(count) if self._sequence is None else self._sequence:
-                offset, length = self._spans[i]
-                self._file.seek(offset)
-                yield self._file.read(length)
+        """The runs pickled (each a list or tuple of items), in order: to hand to other
+        processes without unpickling what is stored pickled."""
+        for run in self._stored():
+            yield run if isinstance(run, bytes) else pickle.dumps(run, pickle.HIGHEST_PROTOCOL)
 
     def __iter__(self) -> Iterator[T]:
         for run in self.runs():
