@@ -1,0 +1,95 @@
+"""Where a file's audit time goes, stage by stage, in one process (no workers, no collector):
+the figures behind issue 8's "the engine should not cost more than parsing".
+
+    python benchmarks/stages.py [COUNT]      # default: 300 generated files
+
+Parsing is read + compose (libyaml) + convert (to the model); the engine is flows with their
+risk + audit; the hand-off is what a batch adds per file (pickle in the worker, unpickle in the
+parent). `yaml.load` with libyaml's CSafeLoader is printed as the reference the issue quotes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import pickle
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+import yaml
+from corpus import write
+
+from residency_audit.drift import gap_subjects
+from residency_audit.engine.evaluate import audit
+from residency_audit.engine.subjects import SubjectBuilder
+from residency_audit.format import parse_deployment
+from residency_audit.loader import Document, compose, decode, read_bytes
+from residency_audit.packing import pack
+from residency_audit.pipeline import Auditor, Options
+from residency_audit.risk import flow_subjects, flows_with_risk
+
+AS_OF = dt.date(2026, 11, 28)
+
+
+def main(count: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write(Path(tmp), count)
+        auditor = Auditor.load(Options(paths, as_of=AS_OF))
+        kb, model, rules = auditor.knowledge, auditor.model, auditor.rules
+        totals: dict[str, float] = {}
+        last = [0.0]
+
+        def tick(stage: str) -> None:
+            """Charge the time since the previous tick to `stage`."""
+            now = time.perf_counter()
+            totals[stage] = totals.get(stage, 0.0) + now - last[0]
+            last[0] = now
+
+        gc.disable()
+        for path in paths:
+            name = str(path)
+            last[0] = time.perf_counter()
+            raw = read_bytes(path, name)
+            text = decode(raw, name)
+            tick("read")
+            yaml.load(text, Loader=yaml.CSafeLoader)
+            tick("(yaml.load, CSafeLoader)")
+            node = compose(text, name)
+            tick("compose")
+            d = parse_deployment(Document(name, raw, node))
+            tick("convert")
+            builder = SubjectBuilder(d, kb, AS_OF)
+            flows = flows_with_risk(d, kb, AS_OF, model, builder)
+            tick("flows")
+            extra = [*flow_subjects(flows, d, kb, AS_OF, builder), *gap_subjects(d)]
+            tick("flow subjects")
+            audit(d, rules, kb=kb, as_of=AS_OF, extra=extra, builder=builder)
+            tick("audit")
+            result = auditor.file(path)
+            last[0] = time.perf_counter()
+            packed = pack(result)
+            tick("pack (worker)")
+            pickle.loads(packed.findings)
+            pickle.loads(packed.flows)
+            tick("unpack (parent)")
+        gc.enable()
+        ms = {stage: seconds * 1000 / count for stage, seconds in totals.items()}
+        print(f"stages: {count} generated deployments, ms per file")
+        for stage, value in ms.items():
+            print(f"  {stage:<32}{value:>8.3f}")
+        parse = ms["read"] + ms["compose"] + ms["convert"]
+        engine = ms["flows"] + ms["flow subjects"] + ms["audit"]
+        print(f"  {'parsing (read+compose+convert)':<32}{parse:>8.3f}")
+        print(f"  {'engine (flows+subjects+audit)':<32}{engine:>8.3f}")
+        print(f"engine / parsing = {engine / parse:.2f} (issue 8: at most 1.0)")
+        reference = ms["(yaml.load, CSafeLoader)"]
+        print(f"this machine's libyaml load: {reference:.2f} ms/file (issue 8 quotes about 0.6 ms)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
