@@ -35,6 +35,10 @@ class UsageError(AuditError):
     """A command-line option that cannot be honoured."""
 
 
+class ResourceError(AuditError):
+    """The machine refused what the run needs (a temporary file, disk space)."""
+
+
 class CollectorError(AuditError):
     """A collector could not run at all (as opposed to partial access, which is a finding)."""
 

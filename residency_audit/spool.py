@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
 from typing import IO, Any, Generic, TypeVar, overload
 
+from residency_audit.errors import ResourceError
+
 T = TypeVar("T")
 
 KEEP_IN_MEMORY = 10_000
@@ -79,15 +81,24 @@ class Spool(Sequence[T], Generic[T]):
         if self._file is None and self._size <= self._keep:
             self._runs.append(run)
             return
-        if self._file is None:
-            import tempfile  # only a large batch gets here (start-up time)
+        try:
+            if self._file is None:
+                import tempfile  # only a large batch gets here (start-up time)
 
-            # Closed with the spool (deleted by the system even if the process is killed).
-            self._file = tempfile.TemporaryFile(prefix="residency-audit-")  # noqa: SIM115
-            for held in self._runs:
-                self._write(held)
-            self._runs = []
-        self._write(run)
+                # Closed with the spool (deleted by the system even if the process is killed).
+                self._file = tempfile.TemporaryFile(prefix="residency-audit-")  # noqa: SIM115
+                for held in self._runs:
+                    self._write(held)
+                self._runs = []
+            self._write(run)
+        except OSError as exc:  # no temporary directory, or a full disk: say which and why
+            import tempfile
+
+            raise ResourceError(
+                f"{tempfile.gettempdir()}: cannot write the batch's temporary file: "
+                f"{exc.strerror or exc}; set TMPDIR to a writable directory with space "
+                "(about 60 KB per deployment file)"
+            ) from exc
 
     def _write(self, run: tuple[Any, ...] | bytes) -> None:
         assert self._file is not None

@@ -83,3 +83,21 @@ def test_findings_are_in_path_order_whatever_the_order_files_are_named(
     keys = [f.sort_key() for f in report.findings]
     assert keys == sorted(keys) and len({k[0] for k in keys}) == len(files)
     assert [i.path for i in report.inputs] == [str(f) for f in files]  # inputs as named
+
+
+def test_a_batch_that_cannot_spill_says_where_and_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from typer.testing import CliRunner
+
+    from residency_audit.cli import app
+
+    files = corpus(tmp_path / "in", 2)
+    monkeypatch.setattr(spool, "KEEP_IN_MEMORY", 5)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-dir"))
+    result = CliRunner().invoke(app, ["check", str(files), "--as-of", str(AS_OF), "-j", "1"])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'no-such-dir'}: cannot write the batch's temporary file" in result.stderr
+    assert "set TMPDIR" in result.stderr and "Traceback" not in result.stderr
