@@ -207,6 +207,8 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         parts.add_findings(mark(lapses(waivers, rules, kb=knowledge, as_of=options.as_of)))
     if baseline is not None:
         parts.inputs.append(baseline.input)
+    findings = parts.findings.settle()
+    parts.tally.counted = findings  # counted as they came: no walk over them again
     return Report(
         tool_version=__version__,
         as_of=options.as_of,
@@ -214,7 +216,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         packs=tuple(PackInfo(p.name, p.title, p.version, p.sha256, len(p.rules)) for p in packs),
         knowledge=tuple((f.name, f.sha256) for f in knowledge.files)
         + (knowledge.network().files if auditor.index is not None else ()),
-        findings=parts.findings.settle(),
+        findings=findings,
         errors=tuple(sorted([*errors, *parts.errors])),
         flows=parts.flows.settle(),
         risk_model=(auditor.model.path, auditor.model.sha256),

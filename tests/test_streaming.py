@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from residency_audit import pipeline, spool
+from residency_audit.model import Severity
 from residency_audit.reporters import json as json_result
 from residency_audit.reporters import sarif, text
 from residency_audit.spool import Spool
@@ -101,3 +102,16 @@ def test_a_batch_that_cannot_spill_says_where_and_exits_2(
     assert result.exit_code == 2
     assert f"{tmp_path / 'no-such-dir'}: cannot write the batch's temporary file" in result.stderr
     assert "set TMPDIR" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_report_with_other_findings_counts_them_not_the_old_ones(tmp_path: Path) -> None:
+    import dataclasses
+
+    report = pipeline.run(pipeline.Options([SAMPLES / "backup-outside-eea.yaml"], as_of=AS_OF))
+    assert report.fails(Severity.HIGH) and sum(report.counts().values()) > 1
+    info = [f for f in report.findings if f.severity is Severity.INFO]
+    fewer = dataclasses.replace(report, findings=tuple(info))
+    assert sum(fewer.counts().values()) == len(info)
+    assert not fewer.fails(Severity.HIGH) and fewer.exit_code(Severity.HIGH) == 0
+    same = dataclasses.replace(report, invocation=None)
+    assert same.tally is report.tally  # the same findings keep their counts

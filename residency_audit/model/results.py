@@ -296,6 +296,9 @@ class Tally:
     worst_open: Severity | None = None
     """The highest severity among open findings (the ones that count toward the exit code)."""
     deployments: set[str] = field(default_factory=set)
+    counted: object = None
+    """The findings sequence these are the counts of, once final: a report recounts any other
+    (`dataclasses.replace(report, findings=...)` must not keep the old counts)."""
 
     @classmethod
     def of(cls, findings: Iterable[Finding]) -> Tally:
@@ -360,11 +363,13 @@ class Report(Record):
     countries: tuple[CountryStatus, ...] = ()
     invocation: Invocation | None = None
     tally: Tally = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
-    """Counts of `findings`; computed from them when not given."""
+    """Counts of `findings`; computed from them unless given for this very sequence."""
 
     def __post_init__(self) -> None:
-        if self.tally is None:
-            object.__setattr__(self, "tally", Tally.of(self.findings))
+        if self.tally is None or self.tally.counted is not self.findings:
+            tally = Tally.of(self.findings)
+            tally.counted = self.findings
+            object.__setattr__(self, "tally", tally)
 
     def counts(self) -> dict[str, int]:
         return {s.label: self.tally.severities[s] for s in reversed(Severity)}
