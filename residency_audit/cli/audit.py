@@ -5,7 +5,6 @@ import gc
 import os
 import sys
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -212,26 +211,16 @@ def _emit(
 
         terminal.show(report, Console(highlight=False), threshold)
         return
-    if fmt is OutputFormat.JSON:  # streamed: a batch's JSON result can be gigabytes
-        from residency_audit.reporters import json as json_result
+    from residency_audit.reporters import render, streamed
 
-        if jobs == 0:
-            from residency_audit.batch import default_jobs
+    if jobs == 0 and fmt is OutputFormat.JSON:
+        from residency_audit.batch import default_jobs
 
-            jobs = default_jobs()
-        _stream(partial(json_result.write, jobs=jobs), report, target)
+        jobs = default_jobs()
+    writer = streamed(fmt, threshold, jobs)
+    if writer is not None:  # a batch's text, JSON or SARIF can be gigabytes
+        _stream(writer, report, target)
         return
-    if fmt is OutputFormat.SARIF:
-        from residency_audit.reporters import sarif
-
-        _stream(sarif.write, report, target)
-        return
-    if fmt is OutputFormat.TEXT:
-        from residency_audit.reporters import text
-
-        _stream(lambda r, out: text.write(r, out, threshold), report, target)
-        return
-    from residency_audit.reporters import render
 
     content = render(report, fmt)
     data = content.encode("utf-8") if isinstance(content, str) else content

@@ -1,16 +1,20 @@
 """Report renderers, one module per format, each `render(report) -> str` (PDF: bytes).
 
 `render(report, fmt)` is the one place that maps an `OutputFormat` to its module; the match is
-closed with `assert_never`, so a format without a branch is a type error. Modules are imported in
-their branch only: jinja2 and weasyprint load when HTML or PDF is asked for, not on every run.
+closed with `assert_never`, so a format without a branch is a type error. `streamed(fmt, ...)`
+gives the text, JSON and SARIF writers that write to a stream as they go (a batch's output is
+too large to hold). Modules are imported in their branch only: jinja2 and weasyprint load when
+HTML or PDF is asked for, not on every run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import assert_never
+from functools import partial
+from typing import TextIO, assert_never
 
-from residency_audit.model import Report
+from residency_audit.model import Report, Severity
 
 
 class OutputFormat(StrEnum):
@@ -24,6 +28,29 @@ class OutputFormat(StrEnum):
 
 
 BINARY = frozenset({OutputFormat.PDF})
+
+Writer = Callable[[Report, TextIO], None]
+
+
+def streamed(fmt: OutputFormat, fail_on: Severity | None, jobs: int = 1) -> Writer | None:
+    """The writer of a format written a file's findings at a time (text, JSON, SARIF: the ones
+    a batch asks for), or None for the formats built whole by `render`. `jobs` processes encode
+    a batch's JSON; `fail_on` gives the text its verdict."""
+    match fmt:
+        case OutputFormat.TEXT:
+            from residency_audit.reporters import text
+
+            return partial(text.write, fail_on=fail_on)
+        case OutputFormat.JSON:
+            from residency_audit.reporters import json
+
+            return partial(json.write, jobs=jobs)
+        case OutputFormat.SARIF:
+            from residency_audit.reporters import sarif
+
+            return sarif.write
+        case _:
+            return None
 
 
 def render(report: Report, fmt: OutputFormat) -> str | bytes:
