@@ -24,12 +24,14 @@ from typing import TypeVar
 
 from residency_audit.packing import Packed, pack
 from residency_audit.pipeline import Auditor, Options
+from residency_audit.reporters import OutputFormat
 
 FILES_PER_WORKER = 16
 """Fewer files than this per worker are audited in-process: starting a worker (about 0.1 s)
 would cost more than it saves."""
 
 _auditor: Auditor | None = None
+_formats: tuple[OutputFormat, ...] = ()
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -49,14 +51,15 @@ def worker_count(jobs: int, files: int) -> int:
 
 def _start(options: Options) -> None:
     """Worker initialiser: load the knowledge base, rules and risk model once per worker."""
-    global _auditor
+    global _auditor, _formats
     _auditor = Auditor.load(options)
+    _formats = options.worker_formats()
     gc.disable()  # a worker only audits files: see pipeline.collector_paused
 
 
 def _audit(path: Path) -> Packed:
     assert _auditor is not None, "worker used before its initialiser ran"
-    return pack(_auditor.file(path))
+    return pack(_auditor.file(path), _formats)
 
 
 def _start_method() -> str:

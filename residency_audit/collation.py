@@ -77,8 +77,14 @@ class Collation:
         if result.deployment is not None:
             self.deployments.append(result.deployment)
         if not isinstance(result, FileResult):  # packed by a batch worker
-            self.findings.add_pickled(result.findings, result.finding_count, result.finding_bounds)
-            self.flows.add_pickled(result.flows, result.flow_count, result.flow_bounds)
+            for spool, part, count, bounds in (
+                (self.findings, result.findings, result.finding_count, result.finding_bounds),
+                (self.flows, result.flows, result.flow_count, result.flow_bounds),
+            ):
+                if isinstance(part, bytes):
+                    spool.add_pickled(part, count, bounds)
+                else:
+                    spool.add_texts(part, count, bounds)
             self.checks.add_pickled(result.checks, result.check_count, None)
             self.tally.merge(result.tally)
             self.countries |= result.countries

@@ -1,6 +1,10 @@
 """`Packed`: a file's result as a batch worker sends it to the parent, and `pack`, which makes it.
 
-Imported by batch workers and their parent only (start-up time of a one-file check).
+Findings and flows go either pickled, or, when the run's output formats are known and all take
+them by run (`reporters.WRITTEN_BY_RUN`: text, JSON), as their texts in those formats: the
+parent then only copies text, where it would otherwise unpickle and render every file alone
+while the workers wait. Imported by batch workers and their parent only (start-up time of a
+one-file check).
 """
 
 from __future__ import annotations
@@ -13,22 +17,26 @@ from typing import Any
 from residency_audit.collation import FileResult, flow_key, unverified_origins
 from residency_audit.evidence import named_countries
 from residency_audit.model import Deployment, Diagnostic, Finding, InputFile, Tally
+from residency_audit.reporters import OutputFormat, run_texts
+
+Texts = dict[str, str]
+"""A run's texts by format name (`Spool.add_texts`)."""
 
 
 @dataclass(slots=True)
 class Packed:
-    """A `FileResult` with its findings, flows and checks pickled (sorted), and what the report
-    needs from them computed beside. The parent of a batch stores the pickles as they are:
-    unpickling them there would cost as much as the workers' audit of the file."""
+    """A `FileResult` with its findings, flows and checks pickled (sorted) or its findings and
+    flows as texts, and what the report needs from them computed beside. The parent of a batch
+    stores them as they are: unpickling them there would cost as much as the workers' audit."""
 
     entry: InputFile
     errors: list[Diagnostic]
     partial: list[str]
     deployment: Deployment | None
-    findings: bytes
+    findings: bytes | Texts
     finding_count: int
     finding_bounds: tuple[Any, Any] | None
-    flows: bytes
+    flows: bytes | Texts
     flow_count: int
     flow_bounds: tuple[Any, Any] | None
     checks: bytes
@@ -38,6 +46,8 @@ class Packed:
     unverified: set[str]
 
     def unpack(self) -> FileResult:
+        if not isinstance(self.findings, bytes) or not isinstance(self.flows, bytes):
+            raise TypeError("a result packed as texts cannot be unpacked")
         return FileResult(
             self.entry,
             pickle.loads(self.findings),
@@ -57,19 +67,28 @@ def _bounds(items: Sequence[Any], key: Any) -> tuple[Any, Any] | None:
     return (key(items[0]), key(items[-1])) if items else None
 
 
-def pack(result: FileResult) -> Packed:
-    """`result` as a batch worker returns it: findings and flows sorted, all three pickled."""
+def pack(result: FileResult, formats: Sequence[OutputFormat] = ()) -> Packed:
+    """`result` as a batch worker returns it: findings and flows sorted, then pickled, or
+    written in each of `formats` when there are some. Checks are always pickled (the JSON
+    result groups them across files)."""
     findings = sorted(result.findings, key=Finding.sort_key)
     flows = sorted(result.flows, key=flow_key)
+    # A run of texts must hold only its own file's items: then runs never interleave, and no
+    # heading's group in the text report spans two runs. Findings and flows always point into
+    # the file they come from; if one ever did not, its file goes pickled, as without formats.
+    by_run = bool(formats) and all(
+        x.span.path == result.entry.path for items in (findings, flows) for x in items
+    )
+    writers = {fmt.value: run_texts(fmt) for fmt in formats} if by_run else {}
     return Packed(
         result.entry,
         result.errors,
         result.partial,
         result.deployment,
-        _pickle(findings),
+        {name: w[0](findings) for name, w in writers.items()} if by_run else _pickle(findings),
         len(findings),
         _bounds(findings, Finding.sort_key),
-        _pickle(flows),
+        {name: w[1](flows) for name, w in writers.items()} if by_run else _pickle(flows),
         len(flows),
         _bounds(flows, flow_key),
         _pickle(result.checks),

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # DNS, waivers and baselines are imported only by the runs th
     from residency_audit.discover import DnsSettings
     from residency_audit.endpoints import ObservationIndex
     from residency_audit.packing import Packed
+    from residency_audit.reporters import OutputFormat
 
 
 @record
@@ -64,6 +65,21 @@ class Options(Record):
     """Observed deployments (`discover` output) compared with the declared ones: drift."""
     jobs: int = 1
     """Worker processes for a batch; 0 means one per core (`--jobs`)."""
+    formats: tuple[OutputFormat, ...] = ()
+    """The formats the report will be written in, when known before the run (`--format`)."""
+
+    def worker_formats(self) -> tuple[OutputFormat, ...]:
+        """The formats batch workers write each file's findings and flows in, so that the
+        parent only copies text (`residency_audit.packing`): all of `formats`, when each is
+        written by run and nothing in the parent changes a file's findings after its audit
+        (waivers, a baseline); none otherwise, and the workers send objects."""
+        from residency_audit.reporters import WRITTEN_BY_RUN
+
+        if not self.formats or not set(self.formats) <= WRITTEN_BY_RUN:
+            return ()
+        if self.waivers is not None or self.baseline is not None or self.observed:
+            return ()
+        return self.formats
 
 
 @record

@@ -6,6 +6,9 @@ they need gigabytes, while reporters only ever walk them once, in order. A spool
 pickled on disk and unpickles one run at a time when iterated, so memory stays bounded by the
 largest run. Runs come either as objects (audits in this process) or already pickled (from
 batch workers, which pickle their results anyway: the parent then never unpickles them twice).
+A batch whose output formats are known before it starts gets its runs as text instead, written
+by the workers in each format (`add_texts`): such a run is never turned back into objects, and
+a reporter reads it with `texts`.
 
 Findings and flows must come out sorted. Files are audited in path order and each run is
 sorted, so the concatenation normally is; the spool checks that every run starts at or after
@@ -18,7 +21,7 @@ that interleave are sorted in memory, so the order never depends on how results 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import IO, Any, Generic, TypeVar, overload
 
@@ -36,8 +39,10 @@ class Spool(Sequence[T], Generic[T]):
     def __init__(self, key: Callable[[T], Any] | None = None, keep: int | None = None) -> None:
         self._key = key
         self._keep = KEEP_IN_MEMORY if keep is None else keep
-        self._runs: list[tuple[Any, ...] | bytes] = []
-        """In memory: a tuple of items, or the pickle of a list of items."""
+        self._runs: list[tuple[Any, ...] | bytes | Mapping[str, str]] = []
+        """In memory: a tuple of items, the pickle of a list of items, or texts by format."""
+        self._texts: list[bool] = []
+        """For each run, whether it is held as texts (`add_texts`) rather than items."""
         self._spans: list[tuple[int, int]] = []
         """On disk: (offset, length) of each pickled run, once spilled."""
         self._file: IO[bytes] | None = None
@@ -71,13 +76,29 @@ class Spool(Sequence[T], Generic[T]):
             self._order(*bounds)
         self._store(blob, count)
 
+    def add_texts(
+        self, texts: Mapping[str, str], count: int, bounds: tuple[Any, Any] | None
+    ) -> None:
+        """Append a run of `count` items given only as their texts, by format name (what a
+        reporter's `texts` call yields for it); `bounds` as for `add_pickled`."""
+        if not count:
+            return
+        if self._key is not None:
+            if bounds is None:
+                raise ValueError("a keyed spool needs the bounds of a run given as texts")
+            self._order(*bounds)
+        self._store(dict(texts), count, as_texts=True)
+
     def _order(self, first: Any, last: Any) -> None:
         if self._bounds and first < self._bounds[-1][1]:
             self.ordered = False
         self._bounds.append((first, last))
 
-    def _store(self, run: tuple[Any, ...] | bytes, count: int) -> None:
+    def _store(
+        self, run: tuple[Any, ...] | bytes | Mapping[str, str], count: int, as_texts: bool = False
+    ) -> None:
         self._size += count
+        self._texts.append(as_texts)
         if self._file is None and self._size <= self._keep:
             self._runs.append(run)
             return
@@ -100,7 +121,7 @@ class Spool(Sequence[T], Generic[T]):
                 "(about 60 KB per deployment file)"
             ) from exc
 
-    def _write(self, run: tuple[Any, ...] | bytes) -> None:
+    def _write(self, run: tuple[Any, ...] | bytes | Mapping[str, str]) -> None:
         assert self._file is not None
         blob = run if isinstance(run, bytes) else pickle.dumps(run, pickle.HIGHEST_PROTOCOL)
         offset = self._file.seek(0, 2)
@@ -114,29 +135,49 @@ class Spool(Sequence[T], Generic[T]):
         """True once the items are on disk rather than in memory."""
         return self._file is not None
 
-    def _stored(self) -> Iterator[tuple[Any, ...] | bytes]:
-        """The runs as stored (a tuple, or a pickle), in order: as added, unless `settle`
-        reordered them. Each is read whole before it is yielded, so two walks may interleave."""
+    @property
+    def as_texts(self) -> bool:
+        """True when some runs are held only as texts: read them with `texts`."""
+        return any(self._texts)
+
+    def _stored(self) -> Iterator[tuple[tuple[Any, ...] | bytes | Mapping[str, str], bool]]:
+        """The runs as stored (a tuple, a pickle, or texts) and whether each is texts, in
+        order: as added, unless `settle` reordered them. Each is read whole before it is
+        yielded, so two walks may interleave."""
         file = self._file
         count = len(self._runs) if file is None else len(self._spans)
         for i in range(count) if self._sequence is None else self._sequence:
             if file is None:
-                yield self._runs[i]
+                yield self._runs[i], self._texts[i]
             else:
                 offset, length = self._spans[i]
                 file.seek(offset)
-                yield file.read(length)
+                yield file.read(length), self._texts[i]
+
+    def _items(self) -> Iterator[tuple[Any, ...] | bytes]:
+        for run, as_texts in self._stored():
+            if as_texts:  # a bug: the caller should have asked for texts
+                raise TypeError("this spool holds runs as texts only; read it with texts()")
+            assert not isinstance(run, Mapping)
+            yield run
 
     def runs(self) -> Iterator[Sequence[T]]:
         """The runs, one at a time, in order."""
-        for run in self._stored():
+        for run in self._items():
             yield pickle.loads(run) if isinstance(run, bytes) else run
 
     def pickled_runs(self) -> Iterator[bytes]:
         """The runs pickled (each a list or tuple of items), in order: to hand to other
         processes without unpickling what is stored pickled."""
-        for run in self._stored():
+        for run in self._items():
             yield run if isinstance(run, bytes) else pickle.dumps(run, pickle.HIGHEST_PROTOCOL)
+
+    def texts(self, fmt: str, render: Callable[[Sequence[T]], str]) -> Iterator[str]:
+        """The text of each run in format `fmt`, in order: as stored for runs given as texts,
+        else `render(run)`."""
+        for run, as_texts in self._stored():
+            stored: Any = pickle.loads(run) if isinstance(run, bytes) else run
+            yield stored[fmt] if as_texts else render(stored)
 
     def __iter__(self) -> Iterator[T]:
         for run in self.runs():
@@ -164,10 +205,12 @@ class Spool(Sequence[T], Generic[T]):
 
     def settle(self) -> Sequence[T]:
         """What a report should hold: a tuple when the items fit in memory, the spool itself
-        when they were moved to disk; sorted by the key in both cases."""
+        when they were moved to disk or are held as texts; sorted by the key in all cases."""
         if not self.ordered and self._key is not None and not self._reorder():
+            if self.as_texts:  # each file's items point into that file: runs never interleave
+                raise RuntimeError("runs given as texts overlap; they cannot be sorted")
             return tuple(sorted(self, key=self._key))  # runs interleave: see the module doc
-        return tuple(self) if self._file is None else self
+        return tuple(self) if self._file is None and not self.as_texts else self
 
     def _reorder(self) -> bool:
         """Read the runs by their first keys when that sorts the items: true when no two runs

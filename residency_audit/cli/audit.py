@@ -138,6 +138,7 @@ def check(
             baseline=baseline,
             observed=observed or [],
             jobs=jobs,
+            formats=_output_formats(targets),
         )
     )
     report = dataclasses.replace(report, invocation=started)
@@ -194,6 +195,13 @@ def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat
         if fmt in BINARY and target is None and sys.stdout.isatty():
             raise UsageError(f"--format {fmt.value} is binary; give it an --output file")
     return targets
+
+
+def _output_formats(targets: list[tuple[OutputFormat, Path | None]]) -> tuple[OutputFormat, ...]:
+    """The formats of `targets`, for the run to prepare them (`Options.formats`); none when the
+    text goes to a terminal, whose table is drawn from the findings themselves."""
+    to_terminal = any(fmt is OutputFormat.TEXT and target is None for fmt, target in targets)
+    return () if to_terminal and _rich_terminal() else tuple(fmt for fmt, _ in targets)
 
 
 def _emit(

@@ -9,12 +9,12 @@ HTML or PDF is asked for, not on every run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from functools import partial
 from typing import TextIO, assert_never
 
-from residency_audit.model import Report, Severity
+from residency_audit.model import Finding, Flow, Report, Severity
 
 
 class OutputFormat(StrEnum):
@@ -30,6 +30,29 @@ class OutputFormat(StrEnum):
 BINARY = frozenset({OutputFormat.PDF})
 
 Writer = Callable[[Report, TextIO], None]
+
+RunTexts = tuple[Callable[[Sequence[Finding]], str], Callable[[Sequence[Flow]], str]]
+"""How a format writes one run (a file's part) of a report's findings, and of its flows."""
+
+WRITTEN_BY_RUN = frozenset({OutputFormat.TEXT, OutputFormat.JSON})
+"""Formats whose streamed writer takes a batch's findings and flows as texts its workers wrote
+(`run_texts`): nothing in them depends on more than one file's items at a time."""
+
+
+def run_texts(fmt: OutputFormat) -> RunTexts:
+    """The functions format `fmt` (one of `WRITTEN_BY_RUN`) writes a run of findings and a run
+    of flows with; its streamed writer uses the same ones, so the bytes cannot differ."""
+    match fmt:
+        case OutputFormat.TEXT:
+            from residency_audit.reporters import text
+
+            return text.findings_text, text.flows_text
+        case OutputFormat.JSON:
+            from residency_audit.reporters import json
+
+            return json.findings_text, json.flows_text
+        case _:
+            raise ValueError(f"{fmt} is not written by run")
 
 
 def streamed(fmt: OutputFormat, fail_on: Severity | None, jobs: int = 1) -> Writer | None:

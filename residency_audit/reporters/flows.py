@@ -3,10 +3,10 @@ who, laws, clear-text reach, risk level, band and binding factor."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import groupby
 
-from residency_audit.model import Flow, Report
+from residency_audit.model import Flow
 from residency_audit.risk.assess import FlowRisk, band_text, binding_text, percent
 
 COLUMNS = ("Flow", "Where", "Who", "Laws", "Clear", "Level", "p", "Band", "Binding factor")
@@ -33,9 +33,9 @@ def row(f: Flow) -> tuple[str, ...]:
     )
 
 
-def groups(report: Report) -> Iterator[tuple[str, str, list[Flow]]]:
+def groups(flows: Iterable[Flow]) -> Iterator[tuple[str, str, list[Flow]]]:
     """(deployment, path, flows) in report order."""
-    for (path, name), items in groupby(report.flows, key=lambda f: (f.span.path, f.deployment)):
+    for (path, name), items in groupby(flows, key=lambda f: (f.span.path, f.deployment)):
         yield name, path, list(items)
 
 

@@ -319,8 +319,12 @@ def _texts(
     items: Sequence[T], to_dict: Callable[[T, Wrap], dict[str, Any]], memo: Memo, jobs: int
 ) -> Iterator[str]:
     """The texts of `items` as they go in a top-level list (several items to a text when they
-    come from a spool's run). A batch whose items are on disk is encoded in `jobs` processes:
-    encoding costs more than auditing, and the parent would otherwise do it alone."""
+    come from a spool's run). A spool of texts has its runs written by the batch's workers
+    already; a batch whose items are on disk is encoded in `jobs` processes: encoding costs
+    more than auditing, and the parent would otherwise do it alone."""
+    if isinstance(items, Spool) and items.as_texts:
+        yield from items.texts("json", partial(_run_text, to_dict, memo))
+        return
     if jobs > 1 and isinstance(items, Spool) and items.spilled:
         from residency_audit.batch import map_ordered
 
@@ -330,12 +334,27 @@ def _texts(
         yield _nested(to_dict(item, Cached), memo)
 
 
+def findings_text(findings: Sequence[Finding]) -> str:
+    """One run of the result's findings list, as `write` puts it (a batch worker writes a
+    file's findings with this, `packing.pack`)."""
+    return _run_text(finding_dict, _RUN_MEMO, findings)
+
+
+def flows_text(flows: Sequence[Flow]) -> str:
+    """One run of the result's flows list, as `write` puts it."""
+    return _run_text(flow_dict, _RUN_MEMO, flows)
+
+
 _RUN_MEMO: Memo = {}
 """A worker's memo of shared parts (see `_texts`), kept for the worker's life."""
 
 
 def _encode_run(to_dict: Callable[[Any, Wrap], dict[str, Any]], run: bytes) -> str:
-    return ",\n    ".join(_nested(to_dict(x, Cached), _RUN_MEMO) for x in pickle.loads(run))
+    return _run_text(to_dict, _RUN_MEMO, pickle.loads(run))
+
+
+def _run_text(to_dict: Callable[[T, Wrap], dict[str, Any]], memo: Memo, items: Iterable[T]) -> str:
+    return ",\n    ".join(_nested(to_dict(x, Cached), memo) for x in items)
 
 
 def _nested(item: dict[str, Any], memo: Memo) -> str:

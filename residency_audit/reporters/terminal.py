@@ -46,7 +46,7 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
                 f.message,
             )
         console.print(table)
-    for name, path, flows in groups(report):
+    for name, path, flows in groups(report.flows):
         table = Table(
             title=f"flows of {name}  [dim]{path}[/dim]",
             title_justify="left",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import groupby
-from typing import TextIO
+from typing import TextIO, TypeVar
 
-from residency_audit.model import Diagnostic, Report, Severity, Status
+from residency_audit.model import Diagnostic, Finding, Flow, Report, Severity, Status
 from residency_audit.reporters.flows import COLUMNS, caption, groups, row
+from residency_audit.spool import Spool
 
 
 def render(report: Report, fail_on: Severity | None = None) -> str:
@@ -20,17 +21,48 @@ def render(report: Report, fail_on: Severity | None = None) -> str:
 def write(report: Report, out: TextIO, fail_on: Severity | None = None) -> None:
     """The report, written a file's findings at a time (a batch's text can be large)."""
     out.write("\n".join(header(report)) + "\n")
-    for (path, name), group in groupby(report.findings, key=lambda f: (f.span.path, f.deployment)):
+    for text in _runs(report.findings, findings_text):
+        out.write(text)
+    for text in _runs(report.flows, flows_text):
+        out.write(text)
+    out.write("\n" + summary(report, fail_on) + "\n")
+
+
+def findings_text(findings: Sequence[Finding]) -> str:
+    """The findings' lines under a heading per file and deployment: one run of a report's
+    findings (a batch worker writes a file's findings with this, `packing.pack`)."""
+    out = []
+    for (path, name), group in groupby(findings, key=lambda f: (f.span.path, f.deployment)):
         lines = ["", f"{name} ({path})"]
         for f in group:
             status = "" if f.status is Status.OPEN else f" [{f.status.value}]"
             lines.append(f"  {f.span}: {f.severity.label} {f.rule_id} {f.message}{status}")
-        out.write("\n".join(lines) + "\n")
-    for name, path, flows in groups(report):
-        lines = ["", f"flows of {name} ({path}): {caption(flows)}"]
-        lines += _table([COLUMNS, *(row(f) for f in flows)])
-        out.write("\n".join(lines) + "\n")
-    out.write("\n" + summary(report, fail_on) + "\n")
+        out.append("\n".join(lines) + "\n")
+    return "".join(out)
+
+
+def flows_text(flows: Sequence[Flow]) -> str:
+    """The flows tables, one per file and deployment: one run of a report's flows."""
+    out = []
+    for name, path, group in groups(flows):
+        lines = ["", f"flows of {name} ({path}): {caption(group)}"]
+        lines += _table([COLUMNS, *(row(f) for f in group)])
+        out.append("\n".join(lines) + "\n")
+    return "".join(out)
+
+
+T = TypeVar("T", Finding, Flow)
+
+
+def _runs(items: Sequence[T], render: Callable[[Sequence[T]], str]) -> Iterator[str]:
+    """The text of `items`, a heading's group at a time; or a file at a time as the batch's
+    workers wrote them (a spool of texts: its runs hold one file each, which keeps every
+    heading's group whole)."""
+    if isinstance(items, Spool) and items.as_texts:
+        yield from items.texts("text", render)
+        return
+    for _, group in groupby(items, key=lambda x: (x.span.path, x.deployment)):
+        yield render(list(group))
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
