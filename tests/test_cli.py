@@ -146,6 +146,29 @@ def test_output_file_and_second_format(runner: CliRunner, tmp_path: Path) -> Non
     assert "finding(s)" in result.stdout
 
 
+def test_a_batch_reads_the_same_with_workers_in_every_streamed_format(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(36):  # enough files for two workers
+        sample = ("doctolib-2021", "backup-outside-eea", "sovereign-hospital")[i % 3]
+        (tmp_path / f"d{i:02d}.yaml").write_bytes((SAMPLES / f"{sample}.yaml").read_bytes())
+    outputs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"result-{jobs}.json"
+        formats = ["--format", "json", "--output", str(out), "--format", "text"]
+        result = runner.invoke(
+            app, ["check", str(tmp_path), "--as-of", str(AS_OF), "-j", jobs, *formats]
+        )
+        assert result.exit_code == 1, result.output
+        outputs[jobs] = (out.read_text(), result.stdout)
+    assert outputs["1"] == outputs["2"]
+    assert len(json.loads(outputs["2"][0])["inputs"]) == 36
+    # Text to a terminal is a table drawn from the findings: the workers must send them.
+    monkeypatch.setattr("residency_audit.cli.audit._rich_terminal", lambda: True)
+    table = runner.invoke(app, ["check", str(tmp_path), "--as-of", str(AS_OF), "-j", "2"])
+    assert table.exit_code == 1 and "GDPR-XFER" in table.stdout, table.output
+
+
 def test_rules_list_json(runner: CliRunner) -> None:
     items = json.loads(runner.invoke(app, ["rules", "list", "--format", "json"]).stdout)
     assert {"id", "pack", "severity", "title", "references"} <= set(items[0])

@@ -74,6 +74,43 @@ def test_a_spilled_batch_reports_exactly_what_a_small_one_does(
     assert statuses == {"open", "waived", "baselined"}  # the marks were applied, per file
 
 
+def test_workers_that_write_the_texts_give_the_bytes_the_parent_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from residency_audit.reporters import OutputFormat
+
+    files = corpus(tmp_path / "in", 10)  # 40 files: enough for two workers
+    (files / "broken.yaml").write_text("name: [unclosed\n")  # an input error among them
+    named = [files / "batch", files / "batch-1", files / "broken.yaml"]  # not in path order
+    formats = (OutputFormat.TEXT, OutputFormat.JSON)
+    for keep in (spool.KEEP_IN_MEMORY, 30):
+        monkeypatch.setattr(spool, "KEEP_IN_MEMORY", keep)
+        objects = pipeline.run(pipeline.Options(named, as_of=AS_OF, jobs=1))
+        texts = pipeline.run(pipeline.Options(named, as_of=AS_OF, jobs=2, formats=formats))
+        assert isinstance(texts.findings, Spool) and texts.findings.as_texts
+        assert isinstance(texts.flows, Spool) and texts.flows.as_texts
+        assert text.render(texts, Severity.HIGH) == text.render(objects, Severity.HIGH)
+        assert json_result.render(texts) == json_result.render(objects)
+        assert texts.exit_code(Severity.HIGH) == objects.exit_code(Severity.HIGH) == 2
+
+
+def test_workers_write_texts_only_when_nothing_changes_findings_after_the_audit(
+    tmp_path: Path,
+) -> None:
+    from residency_audit.reporters import OutputFormat
+
+    text_and_json = (OutputFormat.TEXT, OutputFormat.JSON)
+    assert pipeline.Options([], formats=text_and_json).worker_formats() == text_and_json
+    for other in (
+        {"formats": (OutputFormat.TEXT, OutputFormat.SARIF)},  # SARIF needs the findings
+        {"formats": text_and_json, "waivers": tmp_path / "w.yaml"},
+        {"formats": text_and_json, "baseline": tmp_path / "b.json"},
+        {"formats": text_and_json, "observed": [tmp_path]},
+        {},
+    ):
+        assert pipeline.Options([], **other).worker_formats() == ()  # type: ignore[arg-type]
+
+
 def test_findings_are_in_path_order_whatever_the_order_files_are_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
