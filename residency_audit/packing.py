@@ -19,8 +19,9 @@ from residency_audit.evidence import named_countries
 from residency_audit.model import Deployment, Diagnostic, Finding, InputFile, Tally
 from residency_audit.reporters import OutputFormat, run_texts
 
-Texts = dict[str, str]
-"""A run's texts by format name (`Spool.add_texts`)."""
+Texts = dict[str, bytes]
+"""A run's UTF-8 texts by format name (`Spool.add_texts`): encoded by the worker, so that the
+parent writes them out as they came."""
 
 
 @dataclass(slots=True)
@@ -63,6 +64,10 @@ def _pickle(items: Sequence[Any]) -> bytes:
     return pickle.dumps(items, pickle.HIGHEST_PROTOCOL)
 
 
+def _utf8(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode()
+
+
 def _bounds(items: Sequence[Any], key: Any) -> tuple[Any, Any] | None:
     return (key(items[0]), key(items[-1])) if items else None
 
@@ -85,10 +90,10 @@ def pack(result: FileResult, formats: Sequence[OutputFormat] = ()) -> Packed:
         result.errors,
         result.partial,
         result.deployment,
-        {name: w[0](findings) for name, w in writers.items()} if by_run else _pickle(findings),
+        {k: _utf8(w[0](findings)) for k, w in writers.items()} if by_run else _pickle(findings),
         len(findings),
         _bounds(findings, Finding.sort_key),
-        {name: w[1](flows) for name, w in writers.items()} if by_run else _pickle(flows),
+        {k: _utf8(w[1](flows)) for k, w in writers.items()} if by_run else _pickle(flows),
         len(flows),
         _bounds(flows, flow_key),
         _pickle(result.checks),

@@ -39,7 +39,7 @@ class Spool(Sequence[T], Generic[T]):
     def __init__(self, key: Callable[[T], Any] | None = None, keep: int | None = None) -> None:
         self._key = key
         self._keep = KEEP_IN_MEMORY if keep is None else keep
-        self._runs: list[tuple[Any, ...] | bytes | Mapping[str, str]] = []
+        self._runs: list[tuple[Any, ...] | bytes | Mapping[str, bytes]] = []
         """In memory: a tuple of items, the pickle of a list of items, or texts by format."""
         self._texts: list[bool] = []
         """For each run, whether it is held as texts (`add_texts`) rather than items."""
@@ -77,10 +77,10 @@ class Spool(Sequence[T], Generic[T]):
         self._store(blob, count)
 
     def add_texts(
-        self, texts: Mapping[str, str], count: int, bounds: tuple[Any, Any] | None
+        self, texts: Mapping[str, bytes], count: int, bounds: tuple[Any, Any] | None
     ) -> None:
-        """Append a run of `count` items given only as their texts, by format name (what a
-        reporter's `texts` call yields for it); `bounds` as for `add_pickled`."""
+        """Append a run of `count` items given only as their UTF-8 texts, by format name (what
+        `texts` yields for it); `bounds` as for `add_pickled`."""
         if not count:
             return
         if self._key is not None:
@@ -95,7 +95,7 @@ class Spool(Sequence[T], Generic[T]):
         self._bounds.append((first, last))
 
     def _store(
-        self, run: tuple[Any, ...] | bytes | Mapping[str, str], count: int, as_texts: bool = False
+        self, run: tuple[Any, ...] | bytes | Mapping[str, bytes], count: int, as_texts: bool = False
     ) -> None:
         self._size += count
         self._texts.append(as_texts)
@@ -121,7 +121,7 @@ class Spool(Sequence[T], Generic[T]):
                 "(about 60 KB per deployment file)"
             ) from exc
 
-    def _write(self, run: tuple[Any, ...] | bytes | Mapping[str, str]) -> None:
+    def _write(self, run: tuple[Any, ...] | bytes | Mapping[str, bytes]) -> None:
         assert self._file is not None
         blob = run if isinstance(run, bytes) else pickle.dumps(run, pickle.HIGHEST_PROTOCOL)
         offset = self._file.seek(0, 2)
@@ -140,7 +140,7 @@ class Spool(Sequence[T], Generic[T]):
         """True when some runs are held only as texts: read them with `texts`."""
         return any(self._texts)
 
-    def _stored(self) -> Iterator[tuple[tuple[Any, ...] | bytes | Mapping[str, str], bool]]:
+    def _stored(self) -> Iterator[tuple[tuple[Any, ...] | bytes | Mapping[str, bytes], bool]]:
         """The runs as stored (a tuple, a pickle, or texts) and whether each is texts, in
         order: as added, unless `settle` reordered them. Each is read whole before it is
         yielded, so two walks may interleave."""
@@ -172,9 +172,11 @@ class Spool(Sequence[T], Generic[T]):
         for run in self._items():
             yield run if isinstance(run, bytes) else pickle.dumps(run, pickle.HIGHEST_PROTOCOL)
 
-    def texts(self, fmt: str, render: Callable[[Sequence[T]], str]) -> Iterator[str]:
-        """The text of each run in format `fmt`, in order: as stored for runs given as texts,
-        else `render(run)`."""
+    def texts(
+        self, fmt: str, render: Callable[[Sequence[T]], str | bytes]
+    ) -> Iterator[str | bytes]:
+        """The text of each run in format `fmt`, in order: UTF-8 bytes as stored for runs given
+        as texts (`reporters.put` writes them), else `render(run)`."""
         for run, as_texts in self._stored():
             stored: Any = pickle.loads(run) if isinstance(run, bytes) else run
             yield stored[fmt] if as_texts else render(stored)

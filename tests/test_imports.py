@@ -16,6 +16,7 @@ HEAVY = (
     "botocore",
     "dns",
     "jinja2",
+    "orjson",  # JSON results only
     "weasyprint",
     "rich",
     "multiprocessing",

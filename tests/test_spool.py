@@ -72,19 +72,19 @@ def test_a_keyed_spool_refuses_pickled_runs_without_bounds() -> None:
 @pytest.mark.parametrize("keep", [0, 100])
 def test_runs_given_as_texts_are_read_as_texts_in_order(keep: int) -> None:
     spool = filled(keep, [5, 6])
-    spool.add_texts({"text": "1 2\n"}, 2, (1, 2))  # a worker's file, named before the others
+    spool.add_texts({"text": b"1 2\n"}, 2, (1, 2))  # a worker's file, named before the others
     spool.add([8, 7])
     assert spool.as_texts and len(spool) == 6
     settled = spool.settle()
     assert settled is spool  # never turned back into items, even in memory
     rendered = list(spool.texts("text", lambda run: " ".join(map(str, run)) + "\n"))
-    assert rendered == ["1 2\n", "5 6\n", "7 8\n"]
+    assert rendered == [b"1 2\n", "5 6\n", "7 8\n"]  # as the workers encoded them
     with pytest.raises(TypeError, match="texts"):  # a reporter that needs the items is a bug
         list(spool)
 
 
 def test_runs_given_as_texts_that_overlap_cannot_be_settled() -> None:
     spool = filled(100, [3, 9])
-    spool.add_texts({"text": "4 5\n"}, 2, (4, 5))
+    spool.add_texts({"text": b"4 5\n"}, 2, (4, 5))
     with pytest.raises(RuntimeError, match="overlap"):
         spool.settle()

@@ -9,6 +9,7 @@ HTML or PDF is asked for, not on every run.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from functools import partial
@@ -31,12 +32,29 @@ BINARY = frozenset({OutputFormat.PDF})
 
 Writer = Callable[[Report, TextIO], None]
 
-RunTexts = tuple[Callable[[Sequence[Finding]], str], Callable[[Sequence[Flow]], str]]
-"""How a format writes one run (a file's part) of a report's findings, and of its flows."""
+RunTexts = tuple[
+    Callable[[Sequence[Finding]], str | bytes], Callable[[Sequence[Flow]], str | bytes]
+]
+"""How a format writes one run (a file's part) of a report's findings, and of its flows
+(bytes are UTF-8)."""
 
 WRITTEN_BY_RUN = frozenset({OutputFormat.TEXT, OutputFormat.JSON})
 """Formats whose streamed writer takes a batch's findings and flows as texts its workers wrote
 (`run_texts`): nothing in them depends on more than one file's items at a time."""
+
+
+def put(out: TextIO, chunk: str | bytes) -> None:
+    """Write `chunk` to `out`; bytes (UTF-8 texts from batch workers) go to a UTF-8 stream's
+    buffer as they are, so the parent never decodes and re-encodes a batch's gigabytes."""
+    if isinstance(chunk, str):
+        out.write(chunk)
+        return
+    buffer = getattr(out, "buffer", None)
+    if buffer is None or codecs.lookup(getattr(out, "encoding", None) or "ascii").name != "utf-8":
+        out.write(chunk.decode("utf-8"))
+        return
+    out.flush()  # what was written as text goes first
+    buffer.write(chunk)
 
 
 def run_texts(fmt: OutputFormat) -> RunTexts:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import pickle
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from sys import intern
 from typing import Any, TextIO, TypeVar
@@ -34,8 +34,17 @@ from residency_audit.model import (
     Waiver,
     WaiverTarget,
 )
-from residency_audit.reporters.jsontext import Cached, Memo, dumps
-from residency_audit.risk.assess import BasisRisk, FactorValue, FlowRisk, RiskLevel, significant
+from residency_audit.reporters import put
+from residency_audit.reporters.jsonitems import (
+    Items,
+    Parts,
+    finding_dict,
+    flow_dict,
+    reference_dict,
+    waiver_dict,
+)
+from residency_audit.reporters.jsontext import dumps
+from residency_audit.risk.assess import BasisRisk, FactorValue, FlowRisk, RiskLevel
 from residency_audit.spool import Spool
 
 
@@ -103,7 +112,7 @@ def _skeleton(report: Report) -> dict[str, Any]:
                 "severity": r.severity.label,
                 "rationale": r.rationale,
                 "remediation": r.remediation,
-                "references": [_reference(x) for x in r.references],
+                "references": [reference_dict(x) for x in r.references],
             }
             for r in report.rules
         ],
@@ -114,155 +123,6 @@ def _skeleton(report: Report) -> dict[str, Any]:
     }
 
 
-Wrap = Callable[[Hashable, Callable[[], Any]], Any]
-"""How a part that repeats across findings is put in a dict: made on the spot (`_made`), or
-as a `jsontext.Cached` the streaming writer encodes once per key."""
-
-
-T = TypeVar("T")
-
-
-def _made(key: Hashable, make: Callable[[], Any]) -> Any:
-    return make()
-
-
-def finding_dict(f: Finding, wrap: Wrap = _made) -> dict[str, Any]:
-    return {
-        "rule_id": f.rule_id,
-        "severity": f.severity.label,
-        "status": f.status.value,
-        "title": f.title,
-        "message": f.message,
-        "deployment": f.deployment,
-        "component": f.component,
-        "location": _span(f.span),
-        "unverifiable": f.unverifiable,
-        "references": wrap(f.references, lambda: [_reference(r) for r in f.references]),
-        "facts": [
-            {
-                "path": x.path,
-                "value": _plain(x.value),
-                "source": x.origin,
-                "url": x.url,
-                "verified": x.verified,
-            }
-            for x in f.facts
-        ],
-        "remediation": f.remediation,
-        "waiver": None if f.waiver is None else waiver_dict(f.waiver),
-    }
-
-
-def flow_dict(f: Flow, wrap: Wrap = _made) -> dict[str, Any]:
-    return {
-        "id": f.id,
-        "deployment": f.deployment,
-        "kind": f.kind,
-        "label": f.label,
-        "component": f.component,
-        "country": f.country,
-        "entity": f.entity,
-        "entity_name": f.entity_name,
-        "entity_country": f.entity_country,
-        "parent": f.parent,
-        "parent_country": f.parent_country,
-        "jurisdictions": list(f.jurisdictions),
-        "bases": None if f.bases is None else list(f.bases),
-        "clear_text_reachable": f.clear_text_reachable,
-        "data_categories": list(f.categories),
-        "location": {"path": f.span.path, "line": f.span.line, "column": f.span.column},
-        "facts": [
-            {
-                "path": x.path,
-                "value": _plain(x.value),
-                "source": x.origin,
-                "url": x.url,
-                "verified": x.verified,
-            }
-            for x in f.facts
-        ],
-        "risk": risk_dict(f.risk, wrap) if isinstance(f.risk, FlowRisk) else f.risk,
-    }
-
-
-def risk_dict(r: FlowRisk, wrap: Wrap = _made) -> dict[str, Any]:
-    """Probabilities rounded to six significant digits: stable bytes, no false precision."""
-
-    def num(x: float | None) -> float | None:
-        return None if x is None else significant(x)
-
-    return {
-        "level": r.level.value,
-        "p_year": num(r.p_year),
-        "p_period": num(r.p_period),
-        "period_years": r.period_years,
-        "threshold": r.threshold,
-        "band": None if r.band is None else [num(r.band[0]), num(r.band[1])],
-        "exceeds_threshold": r.exceeds_threshold,
-        "binding_factor": None if r.binding_factor is None else r.binding_factor.value,
-        "binding_basis": r.binding_basis,
-        "bases": [
-            {"basis": b.basis, "p_year": num(b.p_year), "band": [num(b.low), num(b.high)]}
-            for b in r.bases
-        ],
-        "factors": [wrap(_factor_key(x), partial(_factor, x)) for b in r.bases for x in b.factors],
-        "model": r.model,
-    }
-
-
-def _factor(x: FactorValue) -> dict[str, Any]:
-    return {
-        "basis": x.basis,
-        "factor": x.factor.value,
-        "value": x.value,
-        "low": x.low,
-        "high": x.high,
-        "justification": x.justification,
-        "source": x.source,
-        "origin": x.origin,
-        "overridden": x.overridden,
-        "verified": x.verified,
-    }
-
-
-def _factor_key(x: FactorValue) -> Hashable:
-    """Every field `_factor` writes, numbers by their text (see `jsontext.Cached`)."""
-    return (
-        "factor",
-        x.basis,
-        x.factor,
-        repr(x.value),
-        repr(x.low),
-        repr(x.high),
-        x.justification,
-        x.source,
-        x.origin,
-        x.overridden,
-        x.verified,
-    )
-
-
-def waiver_dict(w: Waiver) -> dict[str, Any]:
-    return {
-        "rule": w.rule,
-        "deployment": w.target.deployment,
-        "component": w.target.component,
-        "justification": w.justification,
-        "approved_by": w.approved_by,
-        "expires": w.expires.isoformat(),
-        "evidence": w.evidence,
-        "location": _span(w.span),
-    }
-
-
-def _span(span: Span) -> dict[str, Any]:
-    return {"path": span.path, "line": span.line, "column": span.column}
-
-
-def _reference(r: Reference) -> dict[str, Any]:
-    return {"label": r.label, "url": r.url, "article": r.article}
-
-
 def _checks(checks: Iterable[Check]) -> list[dict[str, Any]]:
     """Grouped by (deployment, component), so a passing rule costs one id, not one object."""
     groups: dict[tuple[str, str | None], list[str]] = {}
@@ -270,18 +130,6 @@ def _checks(checks: Iterable[Check]) -> list[dict[str, Any]]:
         # interned: a batch's checks come from many pickles, each with its own copy of an id
         groups.setdefault((c.deployment, c.component), []).append(intern(c.rule_id))
     return [{"deployment": d, "component": c, "rules": rules} for (d, c), rules in groups.items()]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
-    return value
 
 
 def render(report: Report) -> str:
@@ -295,11 +143,11 @@ def write(report: Report, out: TextIO, jobs: int = 1) -> None:
     flows and checks are turned into text one file at a time, never all at once (the JSON
     result of a 10,000-file batch is gigabytes); in `jobs` processes for a batch on disk."""
     head = dumps(_skeleton(report))
-    memo: Memo = {}  # texts of the parts findings and flows share (references, risk factors)
+    items = Items()
     lists = {
-        "findings": _texts(report.findings, finding_dict, memo, jobs),
-        "flows": _texts(report.flows, flow_dict, memo, jobs),
-        "checks": (_nested(group, memo) for group in _checks(report.checks)),
+        "findings": _texts(report.findings, finding_dict, items, jobs),
+        "flows": _texts(report.flows, flow_dict, items, jobs),
+        "checks": (items.item(_same, group) for group in _checks(report.checks)),
     }
     for key, texts in lists.items():
         # At the top level, so at two spaces: nested keys are indented more, and a string
@@ -308,58 +156,61 @@ def write(report: Report, out: TextIO, jobs: int = 1) -> None:
         out.write(f'{before}\n  "{key}": [')
         separator = ""
         for text in texts:
-            out.write(f"{separator}\n    {text}")
+            out.write(f"{separator}\n    ")
+            put(out, text)
             separator = ","
         out.write("\n  ]" if separator else "]")
     out.write(head)
     out.write("\n")
 
 
+T = TypeVar("T")
+
+
+def _same(value: dict[str, Any], parts: Parts) -> dict[str, Any]:
+    return value
+
+
 def _texts(
-    items: Sequence[T], to_dict: Callable[[T, Wrap], dict[str, Any]], memo: Memo, jobs: int
-) -> Iterator[str]:
-    """The texts of `items` as they go in a top-level list (several items to a text when they
-    come from a spool's run). A spool of texts has its runs written by the batch's workers
-    already; a batch whose items are on disk is encoded in `jobs` processes: encoding costs
-    more than auditing, and the parent would otherwise do it alone."""
+    items: Sequence[T], to_dict: Callable[[T, Parts], dict[str, Any]], encoder: Items, jobs: int
+) -> Iterator[str | bytes]:
+    """The texts of `items` as they go in a top-level list, a spool's run at a time. A spool of
+    texts has its runs written by the batch's workers already; a batch whose items are on disk
+    is encoded in `jobs` processes, as encoding costs about as much as auditing."""
     if isinstance(items, Spool) and items.as_texts:
-        yield from items.texts("json", partial(_run_text, to_dict, memo))
+        yield from items.texts("json", partial(encoder.run, to_dict))
         return
     if jobs > 1 and isinstance(items, Spool) and items.spilled:
         from residency_audit.batch import map_ordered
 
         yield from map_ordered(partial(_encode_run, to_dict), items.pickled_runs(), jobs)
         return
-    for item in items:
-        yield _nested(to_dict(item, Cached), memo)
+    if isinstance(items, Spool):
+        runs: Iterable[Sequence[T]] = items.runs()
+    else:  # a report read back: its items, a thousand at a time
+        runs = (items[i : i + 1000] for i in range(0, len(items), 1000))
+    for run in runs:
+        if run:
+            yield encoder.run(to_dict, run)
 
 
-def findings_text(findings: Sequence[Finding]) -> str:
+_ITEMS = Items()
+"""A worker's encoder (see `_texts`), kept for the worker's life."""
+
+
+def findings_text(findings: Sequence[Finding]) -> bytes:
     """One run of the result's findings list, as `write` puts it (a batch worker writes a
     file's findings with this, `packing.pack`)."""
-    return _run_text(finding_dict, _RUN_MEMO, findings)
+    return _ITEMS.run(finding_dict, findings)
 
 
-def flows_text(flows: Sequence[Flow]) -> str:
+def flows_text(flows: Sequence[Flow]) -> bytes:
     """One run of the result's flows list, as `write` puts it."""
-    return _run_text(flow_dict, _RUN_MEMO, flows)
+    return _ITEMS.run(flow_dict, flows)
 
 
-_RUN_MEMO: Memo = {}
-"""A worker's memo of shared parts (see `_texts`), kept for the worker's life."""
-
-
-def _encode_run(to_dict: Callable[[Any, Wrap], dict[str, Any]], run: bytes) -> str:
-    return _run_text(to_dict, _RUN_MEMO, pickle.loads(run))
-
-
-def _run_text(to_dict: Callable[[T, Wrap], dict[str, Any]], memo: Memo, items: Iterable[T]) -> str:
-    return ",\n    ".join(_nested(to_dict(x, Cached), memo) for x in items)
-
-
-def _nested(item: dict[str, Any], memo: Memo) -> str:
-    """An item of a top-level list, as `json.dumps(..., indent=2)` writes it there."""
-    return dumps(item, margin="    ", memo=memo)
+def _encode_run(to_dict: Callable[[Any, Parts], dict[str, Any]], run: bytes) -> bytes:
+    return _ITEMS.run(to_dict, pickle.loads(run))
 
 
 # -- reading a result back -----------------------------------------------------------------------

@@ -10,7 +10,6 @@ library's own string escaping and number formatting, so every byte is the same
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable
 from json.encoder import encode_basestring  # the C escaper when available, as json uses
 from typing import Any
 
@@ -21,32 +20,15 @@ _NAMES: dict[str, str] = {}
 _NAMES_KEPT = 4096
 
 
-class Cached:
-    """A value whose text `dumps` encodes once per `key` and indentation, then reuses: for
-    parts repeated across a batch's findings and flows (a rule's references, the risk model's
-    factors). `key` must determine the text exactly; floats go in as their `repr`, since
-    `0.0 == -0.0` and `1 == 1.0` would otherwise share a text."""
-
-    __slots__ = ("key", "make")
-
-    def __init__(self, key: Hashable, make: Callable[[], Any]) -> None:
-        self.key = key
-        self.make = make
-
-
-Memo = dict[tuple[Hashable, str], str]
-
-
-def dumps(value: Any, margin: str = "", memo: Memo | None = None) -> str:
+def dumps(value: Any, margin: str = "") -> str:
     """The JSON text of `value`; every line after the first starts with `margin` (spaces), as
-    when the value is nested in a larger document. `memo` keeps the texts of `Cached` values
-    between calls."""
+    when the value is nested in a larger document."""
     parts: list[str] = []
-    _encode(value, "\n" + margin, parts, {} if memo is None else memo)
+    _encode(value, "\n" + margin, parts)
     return "".join(parts)
 
 
-def _encode(o: Any, newline: str, parts: list[str], memo: Memo) -> None:
+def _encode(o: Any, newline: str, parts: list[str]) -> None:
     """Append `o` encoded as at the indentation `newline` (a newline and its spaces)."""
     if isinstance(o, (list, tuple)):
         if not o:
@@ -59,7 +41,7 @@ def _encode(o: Any, newline: str, parts: list[str], memo: Memo) -> None:
                 parts += (separator, encode_basestring(item))
             else:
                 parts.append(separator)
-                _encode(item, inner, parts, memo)
+                _encode(item, inner, parts)
             separator = "," + inner
         parts.append(newline + "]")
     elif isinstance(o, dict):
@@ -86,21 +68,15 @@ def _encode(o: Any, newline: str, parts: list[str], memo: Memo) -> None:
                 parts += (separator, name, ": ", int.__repr__(item))
             else:
                 parts += (separator, name, ": ")
-                _encode(item, inner, parts, memo)
+                _encode(item, inner, parts)
             separator = "," + inner
         parts.append(newline + "}")
-    elif o.__class__ is Cached:
-        text = memo.get((o.key, newline))
-        if text is None:
-            made: list[str] = []
-            _encode(o.make(), newline, made, memo)
-            text = memo[(o.key, newline)] = "".join(made)
-        parts.append(text)
     else:
-        parts.append(_scalar(o))
+        parts.append(scalar(o))
 
 
-def _scalar(o: Any) -> str:
+def scalar(o: Any) -> str:
+    """The JSON text of a value that is not a list or a dict."""
     if isinstance(o, str):
         return encode_basestring(o)
     if o is None:

@@ -8,6 +8,7 @@ from itertools import groupby
 from typing import TextIO, TypeVar
 
 from residency_audit.model import Diagnostic, Finding, Flow, Report, Severity, Status
+from residency_audit.reporters import put
 from residency_audit.reporters.flows import COLUMNS, caption, groups, row
 from residency_audit.spool import Spool
 
@@ -22,9 +23,9 @@ def write(report: Report, out: TextIO, fail_on: Severity | None = None) -> None:
     """The report, written a file's findings at a time (a batch's text can be large)."""
     out.write("\n".join(header(report)) + "\n")
     for text in _runs(report.findings, findings_text):
-        out.write(text)
+        put(out, text)
     for text in _runs(report.flows, flows_text):
-        out.write(text)
+        put(out, text)
     out.write("\n" + summary(report, fail_on) + "\n")
 
 
@@ -54,7 +55,7 @@ def flows_text(flows: Sequence[Flow]) -> str:
 T = TypeVar("T", Finding, Flow)
 
 
-def _runs(items: Sequence[T], render: Callable[[Sequence[T]], str]) -> Iterator[str]:
+def _runs(items: Sequence[T], render: Callable[[Sequence[T]], str]) -> Iterator[str | bytes]:
     """The text of `items`, a heading's group at a time; or a file at a time as the batch's
     workers wrote them (a spool of texts: its runs hold one file each, which keeps every
     heading's group whole)."""

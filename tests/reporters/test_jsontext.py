@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from residency_audit.reporters.jsontext import Cached, Memo, dumps
+from residency_audit.reporters.jsontext import dumps
 
 
 class Level(IntEnum):
@@ -58,25 +58,3 @@ def test_what_json_rejects_is_rejected() -> None:
         dumps({"when": object()})
     with pytest.raises(TypeError):
         dumps({(1, 2): "tuple key"})
-
-
-@given(VALUES)
-def test_a_cached_part_reads_as_if_written_in_place(value: Any) -> None:
-    expected = json.dumps({"a": [value, {"b": value}]}, indent=2, ensure_ascii=False)
-    memo: Memo = {}
-    wrapped = {"a": [Cached("v", lambda: value), {"b": Cached("v", lambda: value)}]}
-    assert dumps(wrapped, memo=memo) == expected  # the same key at two depths: two texts
-    assert dumps(wrapped, memo=memo) == expected  # and again from the memo
-
-
-def test_a_cached_part_is_made_once_per_key_and_depth() -> None:
-    made: list[str] = []
-
-    def make(name: str) -> dict[str, Any]:
-        made.append(name)
-        return {"factor": name, "value": 0.5}
-
-    memo: Memo = {}
-    for _ in range(3):
-        dumps([Cached("x", lambda: make("x")), Cached("y", lambda: make("y"))], memo=memo)
-    assert made == ["x", "y"]

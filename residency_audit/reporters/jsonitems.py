@@ -1,0 +1,211 @@
+"""Findings and flows as items of the JSON result's lists: their dicts (`finding_dict`,
+`flow_dict`), and `Items`, which writes them fast, with orjson.
+
+The result's bytes are what `json.dumps(result, indent=2, ensure_ascii=False)` writes. orjson
+writes the same indentation, separators and string escapes, but not the same floats (`1e-05`
+is `0.00001` to it): `Items` has the dicts made with every float as a fragment of Python's own
+text, and falls back on `jsontext` for what orjson refuses (integers beyond 64 bits). It also
+makes the parts findings and flows share (a fact, a flow's risk, a rule's references) once per
+object. tests/reporters/test_jsonitems.py compares the two ways on real and generated items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import orjson
+
+from residency_audit.model import Fact, Finding, Flow, Reference, Span, Waiver
+from residency_audit.reporters.jsontext import dumps, scalar
+from residency_audit.risk.assess import FactorValue, FlowRisk, significant
+
+MARGIN = "    "
+"""Where an item of a top-level list starts: the list's key is at two spaces."""
+
+T = TypeVar("T")
+
+
+class Parts:
+    """How the parts of an item's dict are made: as plain values, which `json.dumps` takes
+    (`to_dict`, reading a result back)."""
+
+    def number(self, x: float) -> Any:
+        return x
+
+    def fact(self, x: Fact) -> dict[str, Any]:
+        return {
+            "path": x.path,
+            "value": _plain(x.value, self.number),
+            "source": x.origin,
+            "url": x.url,
+            "verified": x.verified,
+        }
+
+    def risk(self, r: FlowRisk) -> dict[str, Any]:
+        return risk_dict(r, self)
+
+    def references(self, refs: tuple[Reference, ...]) -> list[dict[str, Any]]:
+        return [reference_dict(r) for r in refs]
+
+
+PLAIN = Parts()
+
+
+class Items(Parts):
+    """Writes findings and flows as UTF-8 items of the result's top-level lists, indented as
+    there. The parts it makes once are kept with their object (so its id cannot be reused),
+    at most `KEPT` of them."""
+
+    KEPT = 50_000
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[object, Any]] = {}
+
+    def number(self, x: float) -> Any:
+        return orjson.Fragment(scalar(x)) if x.__class__ is float else x
+
+    def fact(self, x: Fact) -> dict[str, Any]:
+        return self._once(x, super().fact)  # type: ignore[no-any-return]
+
+    def risk(self, r: FlowRisk) -> dict[str, Any]:
+        return self._once(r, super().risk)  # type: ignore[no-any-return]
+
+    def references(self, refs: tuple[Reference, ...]) -> list[dict[str, Any]]:
+        return self._once(refs, super().references)  # type: ignore[no-any-return]
+
+    def _once(self, obj: T, make: Callable[[T], Any]) -> Any:
+        kept = self._kept.get(id(obj))
+        if kept is None or kept[0] is not obj:
+            if len(self._kept) >= self.KEPT:
+                self._kept.clear()
+            kept = self._kept[id(obj)] = (obj, make(obj))
+        return kept[1]
+
+    def run(self, to_dict: Callable[[T, Parts], dict[str, Any]], items: Iterable[T]) -> bytes:
+        """`items` as consecutive items of a top-level list."""
+        return b",\n    ".join(self.item(to_dict, x) for x in items)
+
+    def item(self, to_dict: Callable[[T, Parts], dict[str, Any]], item: T) -> bytes:
+        try:
+            text = orjson.dumps(to_dict(item, self), option=orjson.OPT_INDENT_2)
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits, in a declared value
+            return dumps(to_dict(item, PLAIN), margin=MARGIN).encode()
+        return text.replace(b"\n", b"\n    ")
+
+
+def finding_dict(f: Finding, parts: Parts = PLAIN) -> dict[str, Any]:
+    return {
+        "rule_id": f.rule_id,
+        "severity": f.severity.label,
+        "status": f.status.value,
+        "title": f.title,
+        "message": f.message,
+        "deployment": f.deployment,
+        "component": f.component,
+        "location": span_dict(f.span),
+        "unverifiable": f.unverifiable,
+        "references": parts.references(f.references),
+        "facts": [parts.fact(x) for x in f.facts],
+        "remediation": f.remediation,
+        "waiver": None if f.waiver is None else waiver_dict(f.waiver),
+    }
+
+
+def flow_dict(f: Flow, parts: Parts = PLAIN) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "deployment": f.deployment,
+        "kind": f.kind,
+        "label": f.label,
+        "component": f.component,
+        "country": f.country,
+        "entity": f.entity,
+        "entity_name": f.entity_name,
+        "entity_country": f.entity_country,
+        "parent": f.parent,
+        "parent_country": f.parent_country,
+        "jurisdictions": list(f.jurisdictions),
+        "bases": None if f.bases is None else list(f.bases),
+        "clear_text_reachable": f.clear_text_reachable,
+        "data_categories": list(f.categories),
+        "location": span_dict(f.span),
+        "facts": [parts.fact(x) for x in f.facts],
+        "risk": parts.risk(f.risk) if isinstance(f.risk, FlowRisk) else f.risk,
+    }
+
+
+def risk_dict(r: FlowRisk, parts: Parts = PLAIN) -> dict[str, Any]:
+    """Probabilities rounded to six significant digits: stable bytes, no false precision."""
+    number = parts.number
+
+    def num(x: float | None) -> Any:
+        return None if x is None else number(significant(x))
+
+    return {
+        "level": r.level.value,
+        "p_year": num(r.p_year),
+        "p_period": num(r.p_period),
+        "period_years": r.period_years,
+        "threshold": number(r.threshold),
+        "band": None if r.band is None else [num(r.band[0]), num(r.band[1])],
+        "exceeds_threshold": r.exceeds_threshold,
+        "binding_factor": None if r.binding_factor is None else r.binding_factor.value,
+        "binding_basis": r.binding_basis,
+        "bases": [
+            {"basis": b.basis, "p_year": num(b.p_year), "band": [num(b.low), num(b.high)]}
+            for b in r.bases
+        ],
+        "factors": [_factor(x, number) for b in r.bases for x in b.factors],
+        "model": r.model,
+    }
+
+
+def _factor(x: FactorValue, number: Callable[[float], Any]) -> dict[str, Any]:
+    return {
+        "basis": x.basis,
+        "factor": x.factor.value,
+        "value": number(x.value),
+        "low": number(x.low),
+        "high": number(x.high),
+        "justification": x.justification,
+        "source": x.source,
+        "origin": x.origin,
+        "overridden": x.overridden,
+        "verified": x.verified,
+    }
+
+
+def waiver_dict(w: Waiver) -> dict[str, Any]:
+    return {
+        "rule": w.rule,
+        "deployment": w.target.deployment,
+        "component": w.target.component,
+        "justification": w.justification,
+        "approved_by": w.approved_by,
+        "expires": w.expires.isoformat(),
+        "evidence": w.evidence,
+        "location": span_dict(w.span),
+    }
+
+
+def span_dict(span: Span) -> dict[str, Any]:
+    return {"path": span.path, "line": span.line, "column": span.column}
+
+
+def reference_dict(r: Reference) -> dict[str, Any]:
+    return {"label": r.label, "url": r.url, "article": r.article}
+
+
+def _plain(value: Any, number: Callable[[float], Any]) -> Any:
+    if value.__class__ is float:
+        return number(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, number) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v, number) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(getattr(value, k), number) for k in value.__dataclass_fields__}
+    return value
