@@ -22,16 +22,17 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TypeVar
 
+from residency_audit.evidence import rule_infos
 from residency_audit.packing import Packed, pack
 from residency_audit.pipeline import Auditor, Options
-from residency_audit.reporters import OutputFormat
+from residency_audit.reporters import RunTexts, run_texts
 
 FILES_PER_WORKER = 16
 """Fewer files than this per worker are audited in-process: starting a worker (about 0.1 s)
 would cost more than it saves."""
 
 _auditor: Auditor | None = None
-_formats: tuple[OutputFormat, ...] = ()
+_writers: dict[str, RunTexts] = {}
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -51,15 +52,16 @@ def worker_count(jobs: int, files: int) -> int:
 
 def _start(options: Options) -> None:
     """Worker initialiser: load the knowledge base, rules and risk model once per worker."""
-    global _auditor, _formats
+    global _auditor, _writers
     _auditor = Auditor.load(options)
-    _formats = options.worker_formats()
+    rules = rule_infos(_auditor.packs, options.as_of)
+    _writers = {fmt.value: run_texts(fmt, rules) for fmt in options.worker_formats()}
     gc.disable()  # a worker only audits files: see pipeline.collector_paused
 
 
 def _audit(path: Path) -> Packed:
     assert _auditor is not None, "worker used before its initialiser ran"
-    return pack(_auditor.file(path), _formats)
+    return pack(_auditor.file(path), _writers)
 
 
 def _start_method() -> str:

@@ -10,14 +10,14 @@ one-file check).
 from __future__ import annotations
 
 import pickle
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from residency_audit.collation import FileResult, flow_key, unverified_origins
 from residency_audit.evidence import named_countries
-from residency_audit.model import Deployment, Diagnostic, Finding, InputFile, Tally
-from residency_audit.reporters import OutputFormat, run_texts
+from residency_audit.model import Deployment, Diagnostic, Finding, Flow, InputFile, Tally
+from residency_audit.reporters import NotByRun, RunTexts
 
 Texts = dict[str, bytes]
 """A run's UTF-8 texts by format name (`Spool.add_texts`): encoded by the worker, so that the
@@ -72,28 +72,22 @@ def _bounds(items: Sequence[Any], key: Any) -> tuple[Any, Any] | None:
     return (key(items[0]), key(items[-1])) if items else None
 
 
-def pack(result: FileResult, formats: Sequence[OutputFormat] = ()) -> Packed:
+def pack(result: FileResult, writers: Mapping[str, RunTexts] | None = None) -> Packed:
     """`result` as a batch worker returns it: findings and flows sorted, then pickled, or
-    written in each of `formats` when there are some. Checks are always pickled (the JSON
-    result groups them across files)."""
+    written by each of `writers` (`reporters.run_texts`, by format name) when given. Checks
+    are always pickled (the JSON result groups them across files)."""
     findings = sorted(result.findings, key=Finding.sort_key)
     flows = sorted(result.flows, key=flow_key)
-    # A run of texts must hold only its own file's items: then runs never interleave, and no
-    # heading's group in the text report spans two runs. Findings and flows always point into
-    # the file they come from; if one ever did not, its file goes pickled, as without formats.
-    by_run = bool(formats) and all(
-        x.span.path == result.entry.path for items in (findings, flows) for x in items
-    )
-    writers = {fmt.value: run_texts(fmt) for fmt in formats} if by_run else {}
+    texts = _written(result.entry.path, findings, flows, writers) if writers else None
     return Packed(
         result.entry,
         result.errors,
         result.partial,
         result.deployment,
-        {k: _utf8(w[0](findings)) for k, w in writers.items()} if by_run else _pickle(findings),
+        _pickle(findings) if texts is None else texts[0],
         len(findings),
         _bounds(findings, Finding.sort_key),
-        {k: _utf8(w[1](flows)) for k, w in writers.items()} if by_run else _pickle(flows),
+        _pickle(flows) if texts is None else texts[1],
         len(flows),
         _bounds(flows, flow_key),
         _pickle(result.checks),
@@ -102,3 +96,22 @@ def pack(result: FileResult, formats: Sequence[OutputFormat] = ()) -> Packed:
         named_countries(findings, flows),
         unverified_origins(findings),
     )
+
+
+def _written(
+    path: str, findings: list[Finding], flows: list[Flow], writers: Mapping[str, RunTexts]
+) -> tuple[Texts, Texts] | None:
+    """The texts of a file's findings and flows by each writer, or None when one cannot write
+    them alone: the file then goes pickled, as without writers."""
+    # A run of texts must hold only its own file's items: then runs never interleave, and no
+    # heading's group in the text report spans two runs. Findings and flows always point into
+    # the file they come from; if one ever did not, its file goes pickled.
+    if any(x.span.path != path for items in (findings, flows) for x in items):
+        return None
+    try:
+        return (
+            {name: _utf8(w[0](findings)) for name, w in writers.items()},
+            {name: _utf8(w[1](flows)) for name, w in writers.items()},
+        )
+    except NotByRun:
+        return None

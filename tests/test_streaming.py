@@ -82,7 +82,7 @@ def test_workers_that_write_the_texts_give_the_bytes_the_parent_would(
     files = corpus(tmp_path / "in", 10)  # 40 files: enough for two workers
     (files / "broken.yaml").write_text("name: [unclosed\n")  # an input error among them
     named = [files / "batch", files / "batch-1", files / "broken.yaml"]  # not in path order
-    formats = (OutputFormat.TEXT, OutputFormat.JSON)
+    formats = (OutputFormat.TEXT, OutputFormat.JSON, OutputFormat.SARIF)
     for keep in (spool.KEEP_IN_MEMORY, 30):
         monkeypatch.setattr(spool, "KEEP_IN_MEMORY", keep)
         objects = pipeline.run(pipeline.Options(named, as_of=AS_OF, jobs=1))
@@ -91,6 +91,7 @@ def test_workers_that_write_the_texts_give_the_bytes_the_parent_would(
         assert isinstance(texts.flows, Spool) and texts.flows.as_texts
         assert text.render(texts, Severity.HIGH) == text.render(objects, Severity.HIGH)
         assert json_result.render(texts) == json_result.render(objects)
+        assert sarif.render(texts) == sarif.render(objects)
         assert texts.exit_code(Severity.HIGH) == objects.exit_code(Severity.HIGH) == 2
 
 
@@ -102,7 +103,7 @@ def test_workers_write_texts_only_when_nothing_changes_findings_after_the_audit(
     text_and_json = (OutputFormat.TEXT, OutputFormat.JSON)
     assert pipeline.Options([], formats=text_and_json).worker_formats() == text_and_json
     for other in (
-        {"formats": (OutputFormat.TEXT, OutputFormat.SARIF)},  # SARIF needs the findings
+        {"formats": (OutputFormat.TEXT, OutputFormat.JUNIT)},  # JUnit needs the findings
         {"formats": text_and_json, "waivers": tmp_path / "w.yaml"},
         {"formats": text_and_json, "baseline": tmp_path / "b.json"},
         {"formats": text_and_json, "observed": [tmp_path]},
@@ -152,3 +153,20 @@ def test_a_report_with_other_findings_counts_them_not_the_old_ones(tmp_path: Pat
     assert not fewer.fails(Severity.HIGH) and fewer.exit_code(Severity.HIGH) == 0
     same = dataclasses.replace(report, invocation=None)
     assert same.tally is report.tally  # the same findings keep their counts
+
+
+def test_a_file_a_format_cannot_write_alone_is_sent_as_its_findings() -> None:
+    from residency_audit.evidence import rule_infos
+    from residency_audit.packing import pack
+    from residency_audit.reporters import OutputFormat, run_texts
+
+    auditor = pipeline.Auditor.load(pipeline.Options([], as_of=AS_OF))
+    result = auditor.file(SAMPLES / "backup-outside-eea.yaml")
+    rules = rule_infos(auditor.packs, AS_OF)
+    fired = {f.rule_id for f in result.findings}
+    writers = {"sarif": run_texts(OutputFormat.SARIF, rules)}
+    assert isinstance(pack(result, writers).findings, dict)  # written by the worker
+    unlisted = [r for r in rules if r.id != min(fired)]
+    writers = {"sarif": run_texts(OutputFormat.SARIF, unlisted)}
+    packed = pack(result, writers)  # a rule the report would not list: its index is unknown
+    assert isinstance(packed.findings, bytes) and packed.unpack().findings

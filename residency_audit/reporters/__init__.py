@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import partial
 from typing import TextIO, assert_never
 
-from residency_audit.model import Finding, Flow, Report, Severity
+from residency_audit.model import Finding, Flow, Report, RuleInfo, Severity
 
 
 class OutputFormat(StrEnum):
@@ -38,9 +38,13 @@ RunTexts = tuple[
 """How a format writes one run (a file's part) of a report's findings, and of its flows
 (bytes are UTF-8)."""
 
-WRITTEN_BY_RUN = frozenset({OutputFormat.TEXT, OutputFormat.JSON})
+WRITTEN_BY_RUN = frozenset({OutputFormat.TEXT, OutputFormat.JSON, OutputFormat.SARIF})
 """Formats whose streamed writer takes a batch's findings and flows as texts its workers wrote
 (`run_texts`): nothing in them depends on more than one file's items at a time."""
+
+
+class NotByRun(Exception):
+    """A run writer cannot write these items alone: the worker sends the items instead."""
 
 
 def put(out: TextIO, chunk: str | bytes) -> None:
@@ -57,9 +61,10 @@ def put(out: TextIO, chunk: str | bytes) -> None:
     buffer.write(chunk)
 
 
-def run_texts(fmt: OutputFormat) -> RunTexts:
+def run_texts(fmt: OutputFormat, rules: Sequence[RuleInfo]) -> RunTexts:
     """The functions format `fmt` (one of `WRITTEN_BY_RUN`) writes a run of findings and a run
-    of flows with; its streamed writer uses the same ones, so the bytes cannot differ."""
+    of flows with, for an audit by `rules` (the report's `rules`); its streamed writer uses the
+    same ones, so the bytes cannot differ. They may raise `NotByRun`."""
     match fmt:
         case OutputFormat.TEXT:
             from residency_audit.reporters import text
@@ -69,8 +74,16 @@ def run_texts(fmt: OutputFormat) -> RunTexts:
             from residency_audit.reporters import json
 
             return json.findings_text, json.flows_text
+        case OutputFormat.SARIF:
+            from residency_audit.reporters import sarif
+
+            return sarif.results_writer(rules), _no_text
         case _:
             raise ValueError(f"{fmt} is not written by run")
+
+
+def _no_text(items: Sequence[Flow]) -> bytes:
+    return b""  # the format does not show them
 
 
 def streamed(fmt: OutputFormat, fail_on: Severity | None, jobs: int = 1) -> Writer | None:

@@ -94,6 +94,16 @@ class Items(Parts):
         return text.replace(b"\n", b"\n    ")
 
 
+def indented(value: Any, margin: str) -> bytes:
+    """`jsontext.dumps(value, margin)` in UTF-8, written by orjson, for a value without floats
+    (orjson writes those its own way: see `Items`); what orjson refuses goes to jsontext."""
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    except orjson.JSONEncodeError:
+        return dumps(value, margin=margin).encode()
+    return text.replace(b"\n", ("\n" + margin).encode())
+
+
 def finding_dict(f: Finding, parts: Parts = PLAIN) -> dict[str, Any]:
     return {
         "rule_id": f.rule_id,

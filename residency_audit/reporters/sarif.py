@@ -12,11 +12,16 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, TextIO
 
 from residency_audit.model import Diagnostic, Finding, Report, RuleInfo, Severity, Status
+from residency_audit.reporters import NotByRun, put
 from residency_audit.reporters.common import timestamp
+from residency_audit.reporters.jsonitems import indented
 from residency_audit.reporters.jsontext import dumps
+from residency_audit.spool import Spool
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "residencyAudit/v1"
@@ -46,18 +51,48 @@ def render(report: Report) -> str:
 
 
 def write(report: Report, out: TextIO) -> None:
-    """`json.dumps(to_sarif(report), indent=2)` and a newline, the results written one at a
-    time (a batch's SARIF is as large as its JSON result)."""
+    """`json.dumps(to_sarif(report), indent=2)` and a newline, the results written a file's
+    findings at a time (a batch's SARIF is as large as its JSON result), or as the batch's
+    workers wrote them."""
     index: dict[str, int] = {}
     head = dumps(_skeleton(report, index))
     before, after = head.split('\n      "results": []', 1)
     out.write(before + '\n      "results": [')
     separator = ""
-    baseline = _has_baseline(report)
-    for f in report.findings:
-        out.write(f"{separator}\n        {dumps(_result(f, index, baseline), margin='        ')}")
+    write_run = partial(_results, index, _has_baseline(report))
+    findings = report.findings
+    if isinstance(findings, Spool) and findings.as_texts:
+        texts: Iterable[str | bytes] = findings.texts("sarif", write_run)
+    else:
+        texts = (write_run([f]) for f in findings)
+    for text in texts:
+        out.write(f"{separator}\n{MARGIN}")
+        put(out, text)
         separator = ","
     out.write(("\n      ]" if separator else "]") + after + "\n")
+
+
+MARGIN = "        "
+"""Where a result starts: in `runs[0].results`."""
+
+
+def results_writer(rules: Sequence[RuleInfo]) -> Callable[[Sequence[Finding]], bytes]:
+    """How a batch's worker writes a run of results, for a report whose rules are `rules` (no
+    baseline: the worker would not write them then)."""
+    index = _index(list(rules))
+
+    def write_run(findings: Sequence[Finding]) -> bytes:
+        if any(f.rule_id not in index for f in findings):
+            raise NotByRun("a finding of a rule the report does not list")
+        return _results(index, False, findings)
+
+    return write_run
+
+
+def _results(index: dict[str, int], baseline: bool, findings: Sequence[Finding]) -> bytes:
+    return f",\n{MARGIN}".encode().join(
+        indented(_result(f, index, baseline), MARGIN) for f in findings
+    )
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
@@ -74,8 +109,9 @@ def _has_baseline(report: Report) -> bool:
 
 def _skeleton(report: Report, index: dict[str, int]) -> dict[str, Any]:
     """The log with an empty `results` list; fills `index` (rule id -> position)."""
-    rules = _rules(report)
-    index.update({rule["id"]: i for i, rule in enumerate(rules)})
+    infos = _rules(report)
+    index.update(_index(infos))
+    rules = [_rule(r) for r in infos]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -112,14 +148,25 @@ def _skeleton(report: Report, index: dict[str, int]) -> dict[str, Any]:
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def _rules(report: Report) -> list[dict[str, Any]]:
+def _rules(report: Report) -> list[RuleInfo]:
+    """The report's rules by id, and the rules of findings it does not list (a result read
+    back from an older JSON without rules). Findings written as texts by a batch's workers
+    are all of listed rules (`results_writer`), and are not read back."""
     infos = {r.id: r for r in report.rules}
-    for f in report.findings:  # a result from an older JSON without rules still gets a rule
-        infos.setdefault(
-            f.rule_id,
-            RuleInfo(f.rule_id, "", f.title, f.severity, f.title, f.remediation, f.references),
-        )
-    return [_rule(r) for r in sorted(infos.values(), key=lambda r: r.id)]
+    findings = report.findings
+    if not (isinstance(findings, Spool) and findings.as_texts):
+        for f in findings:
+            infos.setdefault(
+                f.rule_id,
+                RuleInfo(f.rule_id, "", f.title, f.severity, f.title, f.remediation, f.references),
+            )
+    return sorted(infos.values(), key=lambda r: r.id)
+
+
+def _index(rules: list[RuleInfo]) -> dict[str, int]:
+    """Rule id -> position in the log's rules, which are sorted by id (one per id)."""
+    ids = sorted({r.id for r in rules})
+    return {rule_id: i for i, rule_id in enumerate(ids)}
 
 
 def _rule(r: RuleInfo) -> dict[str, Any]:
