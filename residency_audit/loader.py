@@ -53,7 +53,8 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
 
 
 _BRACKETS = re.compile(r"[\[\]{}]")
-_BLOCK_PREFIX = re.compile(r"^[ \t?:-]*", re.MULTILINE)
+_DEEP_BLOCK = re.compile(rf"^[ \t?:-]{{{MAX_INDENT + 1}}}", re.MULTILINE)
+"""A line opening with more indentation and block indicators than `MAX_INDENT`."""
 _BOMS = (
     (b"\xff\xfe\x00\x00", "UTF-32"),
     (b"\x00\x00\xfe\xff", "UTF-32"),
@@ -132,9 +133,9 @@ def decode(raw: bytes, display: str) -> str:
 def check_nesting(text: str, display: str) -> None:
     """Refuse nesting that could exhaust libyaml's C stack, before it sees the text."""
     _check_flow_depth(text, display)
-    widest = max(_BLOCK_PREFIX.finditer(text), key=lambda m: m.end() - m.start(), default=None)
-    if widest is not None and widest.end() - widest.start() > MAX_INDENT:
-        line = text.count("\n", 0, widest.start()) + 1
+    deep = _DEEP_BLOCK.search(text)
+    if deep is not None:
+        line = text.count("\n", 0, deep.start()) + 1
         raise InputError.at(
             Span(display, line, 1),
             f"indentation and block indicators wider than {MAX_INDENT} columns (nesting too "
@@ -143,8 +144,8 @@ def check_nesting(text: str, display: str) -> None:
 
 
 def _check_flow_depth(text: str, display: str) -> None:
-    if "[" not in text and "{" not in text:
-        return
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return  # not enough openers to nest that deep: no need to walk them
     depth = 0
     for match in _BRACKETS.finditer(text):
         depth += 1 if match.group() in "[{" else -1

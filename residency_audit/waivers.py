@@ -24,7 +24,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import hashlib
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import field
 from pathlib import Path
 
@@ -50,7 +50,7 @@ class WaiverFile(Record):
 class LoadedWaivers(Record):
     waivers: tuple[Waiver, ...]
     input: InputFile
-    locations: dict[str, Span]
+    locations: Mapping[str, Span]
     """Where each value sits, by YAML path (`waivers[0].expires`), for the facts of findings."""
 
 
@@ -124,7 +124,7 @@ def lapses(
     return out
 
 
-def _subject(waiver: Waiver, index: int, locations: dict[str, Span]) -> Subject:
+def _subject(waiver: Waiver, index: int, locations: Mapping[str, Span]) -> Subject:
     def at(key: str) -> str:
         return str(locations.get(f"waivers[{index}].{key}", waiver.span))
 

@@ -13,12 +13,13 @@ import datetime as dt
 import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import MISSING, fields, is_dataclass
 from enum import Enum
 from functools import cache
 from typing import Any
 
+from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from residency_audit.model import Diagnostic, Span
@@ -153,13 +154,41 @@ def describe(kind: Any) -> str:
     }.get(kind, str(kind))
 
 
+class Locations(Mapping[str, Span]):
+    """Where each value of a file is written, by YAML path (`components[0].region`). A file has
+    hundreds of values and its findings cite a few dozen: a span is made when asked for."""
+
+    __slots__ = ("_marks", "path")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._marks: dict[str, Mark] = {}
+
+    def __getitem__(self, where: str) -> Span:
+        mark = self._marks[where]
+        return Span(self.path, mark.line + 1, mark.column + 1)
+
+    def __contains__(self, where: object) -> bool:
+        return where in self._marks
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._marks)
+
+    def __len__(self) -> int:
+        return len(self._marks)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (dict(self.items()),))  # sent to another process as spans, not marks
+
+
 class Converter:
     """Converts one file's nodes; errors accumulate in `diagnostics`."""
 
     def __init__(self, path: str, *, track_locations: bool = True) -> None:
         self.path = path
         self.diagnostics: list[Diagnostic] = []
-        self.locations: dict[str, Span] = {}
+        self.locations = Locations(path)
+        self._marks = self.locations._marks
         self._track = track_locations
         self._visits = 0
         self.gave_up = False
@@ -193,7 +222,7 @@ class Converter:
         if depth > MAX_DEPTH:
             return self.error(node, f"nesting deeper than {MAX_DEPTH} levels")
         if self._track:
-            self.locations[where] = self.span(node)
+            self._marks[where] = node.start_mark
         spec = shape(kind)
         if node.tag not in _STANDARD_TAGS:
             return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
