@@ -74,7 +74,7 @@ def main(count: int, jobs_list: list[int]) -> None:
             f"{'peak MB':>9}{'exit':>6}"
         )
         for jobs in jobs_list:
-            for fmt in ("text", "json"):
+            for fmt in ("text", "json", "sarif"):
                 wall, cpu, peak, code = run(directory, jobs, fmt)
                 print(
                     f"{jobs:>5}{fmt:>8}{wall:>10.2f}{count / wall:>10.0f}"

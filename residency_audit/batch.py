@@ -26,6 +26,7 @@ from residency_audit.evidence import rule_infos
 from residency_audit.packing import Packed, pack
 from residency_audit.pipeline import Auditor, Options
 from residency_audit.reporters import RunTexts, run_texts
+from residency_audit.shelf import Shelf, Shelves
 
 FILES_PER_WORKER = 16
 """Fewer files than this per worker are audited in-process: starting a worker (about 0.1 s)
@@ -33,6 +34,7 @@ would cost more than it saves."""
 
 _auditor: Auditor | None = None
 _writers: dict[str, RunTexts] = {}
+_shelf: Shelf | None = None
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -50,18 +52,20 @@ def worker_count(jobs: int, files: int) -> int:
     return max(1, min(jobs, files // FILES_PER_WORKER))
 
 
-def _start(options: Options) -> None:
-    """Worker initialiser: load the knowledge base, rules and risk model once per worker."""
-    global _auditor, _writers
+def _start(options: Options, directory: str | None) -> None:
+    """Worker initialiser: load the knowledge base, rules and risk model once per worker, and
+    the writers of the formats it writes in (to a file of its own in `directory`)."""
+    global _auditor, _writers, _shelf
     _auditor = Auditor.load(options)
     rules = rule_infos(_auditor.packs, options.as_of)
     _writers = {fmt.value: run_texts(fmt, rules) for fmt in options.worker_formats()}
+    _shelf = None if directory is None else Shelf(directory)
     gc.disable()  # a worker only audits files: see pipeline.collector_paused
 
 
 def _audit(path: Path) -> Packed:
     assert _auditor is not None, "worker used before its initialiser ran"
-    return pack(_auditor.file(path), _writers)
+    return pack(_auditor.file(path), _writers, _shelf)
 
 
 def _start_method() -> str:
@@ -93,19 +97,27 @@ def map_ordered(
 
 def audit_parallel(paths: Sequence[Path], *, options: Options, workers: int) -> Iterator[Packed]:
     """`pipeline.Auditor.file` for each path, in `workers` processes; yields results in order,
-    packed (`packing.Packed`)."""
+    packed (`packing.Packed`). When the workers write the report's texts, they write them to
+    files of their own (`residency_audit.shelf`), which the results point into."""
     context = multiprocessing.get_context(_start_method())
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["residency_audit.pipeline", "residency_audit.batch"])
     chunk = max(1, min(64, len(paths) // (workers * 8)))
+    shelves = Shelves() if options.worker_formats() else None
+    directory = None if shelves is None else shelves.directory
     try:
         with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start, initargs=(options,)
+            workers, mp_context=context, initializer=_start, initargs=(options, directory)
         ) as pool:
-            yield from pool.map(_audit, paths, chunksize=chunk)
+            for packed in pool.map(_audit, paths, chunksize=chunk):
+                packed.shelves = shelves
+                yield packed
     except BrokenProcessPool as exc:
         # A worker died without raising (killed, out of memory, or a crash in libyaml that the
         # loader's bounds did not prevent): a bug or the machine, never a verdict on the input.
         raise RuntimeError(
             f"a worker process died: {exc}; rerun with --jobs 1 to find the file"
         ) from exc
+    finally:
+        if shelves is not None:
+            shelves.seal()

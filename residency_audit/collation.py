@@ -84,7 +84,7 @@ class Collation:
                 if isinstance(part, bytes):
                     spool.add_pickled(part, count, bounds)
                 else:
-                    spool.add_texts(part, count, bounds)
+                    spool.add_texts(part, count, bounds, result.shelves)
             self.checks.add_pickled(result.checks, result.check_count, None)
             self.tally.merge(result.tally)
             self.countries |= result.countries

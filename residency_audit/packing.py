@@ -18,10 +18,11 @@ from residency_audit.collation import FileResult, flow_key, unverified_origins
 from residency_audit.evidence import named_countries
 from residency_audit.model import Deployment, Diagnostic, Finding, Flow, InputFile, Tally
 from residency_audit.reporters import NotByRun, RunTexts
+from residency_audit.shelf import Shelf, Shelves, Stored
 
-Texts = dict[str, bytes]
+Texts = Mapping[str, bytes | Stored]
 """A run's UTF-8 texts by format name (`Spool.add_texts`): encoded by the worker, so that the
-parent writes them out as they came."""
+parent writes them out as they came; or where the worker put them (`residency_audit.shelf`)."""
 
 
 @dataclass(slots=True)
@@ -45,6 +46,8 @@ class Packed:
     tally: Tally
     countries: set[str]
     unverified: set[str]
+    shelves: Shelves | None = None
+    """Where texts given as `Stored` are, set by the batch's parent when it receives them."""
 
     def unpack(self) -> FileResult:
         if not isinstance(self.findings, bytes) or not isinstance(self.flows, bytes):
@@ -72,13 +75,16 @@ def _bounds(items: Sequence[Any], key: Any) -> tuple[Any, Any] | None:
     return (key(items[0]), key(items[-1])) if items else None
 
 
-def pack(result: FileResult, writers: Mapping[str, RunTexts] | None = None) -> Packed:
+def pack(
+    result: FileResult, writers: Mapping[str, RunTexts] | None = None, shelf: Shelf | None = None
+) -> Packed:
     """`result` as a batch worker returns it: findings and flows sorted, then pickled, or
-    written by each of `writers` (`reporters.run_texts`, by format name) when given. Checks
-    are always pickled (the JSON result groups them across files)."""
+    written by each of `writers` (`reporters.run_texts`, by format name) when given, and put
+    on `shelf` if there is one. Checks are always pickled (the JSON result groups them across
+    files)."""
     findings = sorted(result.findings, key=Finding.sort_key)
     flows = sorted(result.flows, key=flow_key)
-    texts = _written(result.entry.path, findings, flows, writers) if writers else None
+    texts = _written(result.entry.path, findings, flows, writers, shelf) if writers else None
     return Packed(
         result.entry,
         result.errors,
@@ -99,7 +105,11 @@ def pack(result: FileResult, writers: Mapping[str, RunTexts] | None = None) -> P
 
 
 def _written(
-    path: str, findings: list[Finding], flows: list[Flow], writers: Mapping[str, RunTexts]
+    path: str,
+    findings: list[Finding],
+    flows: list[Flow],
+    writers: Mapping[str, RunTexts],
+    shelf: Shelf | None,
 ) -> tuple[Texts, Texts] | None:
     """The texts of a file's findings and flows by each writer, or None when one cannot write
     them alone: the file then goes pickled, as without writers."""
@@ -109,9 +119,13 @@ def _written(
     if any(x.span.path != path for items in (findings, flows) for x in items):
         return None
     try:
-        return (
+        written = [
             {name: _utf8(w[0](findings)) for name, w in writers.items()},
             {name: _utf8(w[1](flows)) for name, w in writers.items()},
-        )
+        ]
     except NotByRun:
         return None
+    if shelf is None:
+        return written[0], written[1]
+    placed = [{name: shelf.put(text) for name, text in texts.items()} for texts in written]
+    return placed[0], placed[1]

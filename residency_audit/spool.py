@@ -7,8 +7,9 @@ pickled on disk and unpickles one run at a time when iterated, so memory stays b
 largest run. Runs come either as objects (audits in this process) or already pickled (from
 batch workers, which pickle their results anyway: the parent then never unpickles them twice).
 A batch whose output formats are known before it starts gets its runs as text instead, written
-by the workers in each format (`add_texts`): such a run is never turned back into objects, and
-a reporter reads it with `texts`.
+by the workers in each format (`add_texts`), often to files of their own (`residency_audit.shelf`)
+of which the spool holds only the places: such a run is never turned back into objects, and a
+reporter reads it with `texts`.
 
 Findings and flows must come out sorted. Files are audited in path order and each run is
 sorted, so the concatenation normally is; the spool checks that every run starts at or after
@@ -26,8 +27,12 @@ from itertools import pairwise
 from typing import IO, Any, Generic, TypeVar, overload
 
 from residency_audit.errors import ResourceError
+from residency_audit.shelf import Shelves, Stored
 
 T = TypeVar("T")
+
+Run = tuple[Any, ...] | bytes | Mapping[str, bytes | Stored]
+"""A run as held: a tuple of items, the pickle of a list of items, or texts by format name."""
 
 KEEP_IN_MEMORY = 10_000
 """Items held before the spool moves to disk: about 20 MB of findings (some 200 files)."""
@@ -39,7 +44,7 @@ class Spool(Sequence[T], Generic[T]):
     def __init__(self, key: Callable[[T], Any] | None = None, keep: int | None = None) -> None:
         self._key = key
         self._keep = KEEP_IN_MEMORY if keep is None else keep
-        self._runs: list[tuple[Any, ...] | bytes | Mapping[str, bytes]] = []
+        self._runs: list[Run] = []
         """In memory: a tuple of items, the pickle of a list of items, or texts by format."""
         self._texts: list[bool] = []
         """For each run, whether it is held as texts (`add_texts`) rather than items."""
@@ -53,6 +58,8 @@ class Spool(Sequence[T], Generic[T]):
         """The order to read the runs in, when not the order they were added (`settle`)."""
         self.ordered = True
         """False when a run started before the previous one ended (see `settle`)."""
+        self._shelves: Shelves | None = None
+        """Where the texts of runs given as `Stored` places are (`add_texts`)."""
 
     # -- building -------------------------------------------------------------------------------
 
@@ -77,12 +84,25 @@ class Spool(Sequence[T], Generic[T]):
         self._store(blob, count)
 
     def add_texts(
-        self, texts: Mapping[str, bytes], count: int, bounds: tuple[Any, Any] | None
+        self,
+        texts: Mapping[str, bytes | Stored],
+        count: int,
+        bounds: tuple[Any, Any] | None,
+        shelves: Shelves | None = None,
     ) -> None:
         """Append a run of `count` items given only as their UTF-8 texts, by format name (what
-        `texts` yields for it); `bounds` as for `add_pickled`."""
+        `texts` yields for it), or as the places of those texts in `shelves`; `bounds` as for
+        `add_pickled`."""
         if not count:
             return
+        for text in texts.values():
+            if isinstance(text, Stored):
+                if shelves is None:
+                    raise ValueError("texts given by place need the shelves they are on")
+                if self._shelves is not None and shelves is not self._shelves:
+                    raise ValueError("a spool reads texts from one batch's shelves")
+                self._shelves = shelves
+                shelves.claim(text)
         if self._key is not None:
             if bounds is None:
                 raise ValueError("a keyed spool needs the bounds of a run given as texts")
@@ -95,7 +115,10 @@ class Spool(Sequence[T], Generic[T]):
         self._bounds.append((first, last))
 
     def _store(
-        self, run: tuple[Any, ...] | bytes | Mapping[str, bytes], count: int, as_texts: bool = False
+        self,
+        run: tuple[Any, ...] | bytes | Mapping[str, bytes | Stored],
+        count: int,
+        as_texts: bool = False,
     ) -> None:
         self._size += count
         self._texts.append(as_texts)
@@ -121,7 +144,7 @@ class Spool(Sequence[T], Generic[T]):
                 "(about 60 KB per deployment file)"
             ) from exc
 
-    def _write(self, run: tuple[Any, ...] | bytes | Mapping[str, bytes]) -> None:
+    def _write(self, run: Run) -> None:
         assert self._file is not None
         blob = run if isinstance(run, bytes) else pickle.dumps(run, pickle.HIGHEST_PROTOCOL)
         offset = self._file.seek(0, 2)
@@ -140,7 +163,9 @@ class Spool(Sequence[T], Generic[T]):
         """True when some runs are held only as texts: read them with `texts`."""
         return any(self._texts)
 
-    def _stored(self) -> Iterator[tuple[tuple[Any, ...] | bytes | Mapping[str, bytes], bool]]:
+    def _stored(
+        self,
+    ) -> Iterator[tuple[tuple[Any, ...] | bytes | Mapping[str, bytes | Stored], bool]]:
         """The runs as stored (a tuple, a pickle, or texts) and whether each is texts, in
         order: as added, unless `settle` reordered them. Each is read whole before it is
         yielded, so two walks may interleave."""
@@ -178,8 +203,15 @@ class Spool(Sequence[T], Generic[T]):
         """The text of each run in format `fmt`, in order: UTF-8 bytes as stored for runs given
         as texts (`reporters.put` writes them), else `render(run)`."""
         for run, as_texts in self._stored():
-            stored: Any = pickle.loads(run) if isinstance(run, bytes) else run
-            yield stored[fmt] if as_texts else render(stored)
+            held: Any = pickle.loads(run) if isinstance(run, bytes) else run
+            if not as_texts:
+                yield render(held)
+                continue
+            text = held[fmt]
+            if isinstance(text, Stored):
+                assert self._shelves is not None  # checked in add_texts
+                text = self._shelves.read(text)
+            yield text
 
     def __iter__(self) -> Iterator[T]:
         for run in self.runs():

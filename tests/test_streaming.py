@@ -142,6 +142,30 @@ def test_a_batch_that_cannot_spill_says_where_and_exits_2(
     assert "set TMPDIR" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_workers_texts_leave_no_file_behind_and_an_unwritable_tmpdir_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from typer.testing import CliRunner
+
+    from residency_audit.cli import app
+
+    files = corpus(tmp_path / "in", 10)  # 40 files: two workers, which write the texts
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    args = ["check", str(files), "--as-of", str(AS_OF), "-j", "2", "--format", "json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and len(json.loads(result.stdout)["inputs"]) == 40
+    assert list(scratch.iterdir()) == []  # the workers' files went with the batch
+    scratch.rmdir()
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert f"{scratch}: cannot write the batch's temporary files" in result.stderr
+    assert "set TMPDIR" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_a_report_with_other_findings_counts_them_not_the_old_ones(tmp_path: Path) -> None:
     import dataclasses
 

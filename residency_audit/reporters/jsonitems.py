@@ -54,37 +54,35 @@ PLAIN = Parts()
 
 class Items(Parts):
     """Writes findings and flows as UTF-8 items of the result's top-level lists, indented as
-    there. The parts it makes once are kept with their object (so its id cannot be reused),
-    at most `KEPT` of them."""
+    there. Parts it makes once are kept with their object, so that its id cannot be reused: a
+    run's facts for that run (they name their file), risks and references across runs (a
+    batch's flows share a few hundred risks, its findings a few hundred reference lists), at
+    most `KEPT` of them."""
 
-    KEPT = 50_000
+    KEPT = 4096
 
     def __init__(self) -> None:
+        self._facts: dict[int, tuple[object, Any]] = {}
         self._kept: dict[int, tuple[object, Any]] = {}
 
     def number(self, x: float) -> Any:
         return orjson.Fragment(scalar(x)) if x.__class__ is float else x
 
     def fact(self, x: Fact) -> dict[str, Any]:
-        return self._once(x, super().fact)  # type: ignore[no-any-return]
+        return _once(self._facts, x, super().fact)  # type: ignore[no-any-return]
 
     def risk(self, r: FlowRisk) -> dict[str, Any]:
-        return self._once(r, super().risk)  # type: ignore[no-any-return]
+        return _once(self._kept, r, super().risk, self.KEPT)  # type: ignore[no-any-return]
 
     def references(self, refs: tuple[Reference, ...]) -> list[dict[str, Any]]:
-        return self._once(refs, super().references)  # type: ignore[no-any-return]
-
-    def _once(self, obj: T, make: Callable[[T], Any]) -> Any:
-        kept = self._kept.get(id(obj))
-        if kept is None or kept[0] is not obj:
-            if len(self._kept) >= self.KEPT:
-                self._kept.clear()
-            kept = self._kept[id(obj)] = (obj, make(obj))
-        return kept[1]
+        return _once(self._kept, refs, super().references, self.KEPT)  # type: ignore[no-any-return]
 
     def run(self, to_dict: Callable[[T, Parts], dict[str, Any]], items: Iterable[T]) -> bytes:
         """`items` as consecutive items of a top-level list."""
-        return b",\n    ".join(self.item(to_dict, x) for x in items)
+        try:
+            return b",\n    ".join(self.item(to_dict, x) for x in items)
+        finally:
+            self._facts.clear()
 
     def item(self, to_dict: Callable[[T, Parts], dict[str, Any]], item: T) -> bytes:
         try:
@@ -92,6 +90,18 @@ class Items(Parts):
         except orjson.JSONEncodeError:  # an integer beyond 64 bits, in a declared value
             return dumps(to_dict(item, PLAIN), margin=MARGIN).encode()
         return text.replace(b"\n", b"\n    ")
+
+
+def _once(
+    kept: dict[int, tuple[object, Any]], obj: T, make: Callable[[T], Any], limit: int = 0
+) -> Any:
+    """`make(obj)`, made once while `obj` is in `kept` (at most `limit` entries, if given)."""
+    entry = kept.get(id(obj))
+    if entry is None or entry[0] is not obj:
+        if limit and len(kept) >= limit:
+            kept.clear()
+        entry = kept[id(obj)] = (obj, make(obj))
+    return entry[1]
 
 
 def indented(value: Any, margin: str) -> bytes:

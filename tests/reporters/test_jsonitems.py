@@ -76,6 +76,6 @@ def test_parts_are_kept_with_their_object_not_only_its_id() -> None:
     items = Items()
     first = Fact("p", 1.5, "derived")
     assert items.fact(first)["path"] == "p"
-    items._kept[id(first)] = (object(), {"path": "stale"})  # as if the id had been reused
+    items._facts[id(first)] = (object(), {"path": "stale"})  # as if the id had been reused
     assert items.fact(first)["path"] == "p"
     assert items.fact(Fact("p", dt.date(2026, 1, 1), "derived"))["value"] == "2026-01-01"
