@@ -191,6 +191,20 @@ class Spool(Sequence[T], Generic[T]):
         for run in self._items():
             yield pickle.loads(run) if isinstance(run, bytes) else run
 
+    def run_at(self, position: int) -> Sequence[T]:
+        """The run `runs()` yields at `position` (counted from 0), read on its own."""
+        i = position if self._sequence is None else self._sequence[position]
+        if self._texts[i]:
+            raise TypeError("this spool holds runs as texts only; read it with texts()")
+        if self._file is None:
+            run = self._runs[i]
+        else:
+            offset, length = self._spans[i]
+            self._file.seek(offset)
+            run = self._file.read(length)
+        assert not isinstance(run, Mapping)
+        return pickle.loads(run) if isinstance(run, bytes) else run
+
     def pickled_runs(self) -> Iterator[bytes]:
         """The runs pickled (each a list or tuple of items), in order: to hand to other
         processes without unpickling what is stored pickled."""

@@ -1,6 +1,6 @@
 """A batch too large to hold in memory (its findings, flows and checks moved to disk by
 `residency_audit.spool`) gives exactly the report a small one does, in every format that
-streams, with workers or without, with waivers and a baseline."""
+streams (text, JSON, SARIF, JUnit), with workers or without, with waivers and a baseline."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from residency_audit import pipeline, spool
 from residency_audit.model import Severity
 from residency_audit.reporters import json as json_result
-from residency_audit.reporters import sarif, text
+from residency_audit.reporters import junit, sarif, text
 from residency_audit.spool import Spool
 from tests.conftest import AS_OF, SAMPLES
 from tests.support.waivers import waive_every_finding
@@ -33,14 +33,16 @@ def corpus(directory: Path, copies: int) -> Path:
     return directory
 
 
-def rendered(options: pipeline.Options) -> tuple[str, str, str, pipeline.Report]:
-    """JSON (encoded in two processes when the batch is on disk), text, SARIF, and the report."""
+def rendered(options: pipeline.Options) -> tuple[str, str, str, str, pipeline.Report]:
+    """JSON (encoded in two processes when the batch is on disk), text, SARIF, JUnit, and the
+    report."""
     report = pipeline.run(options)
     encoded = io.StringIO()
     json_result.write(report, encoded, jobs=2)
     assert encoded.getvalue() == json_result.render(report)
     assert json.loads(sarif.render(report)) == sarif.to_sarif(report)  # streamed = whole
-    return encoded.getvalue(), text.render(report), sarif.render(report), report
+    results = encoded.getvalue(), text.render(report), sarif.render(report), junit.render(report)
+    return (*results, report)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -66,10 +68,10 @@ def test_a_spilled_batch_reports_exactly_what_a_small_one_does(
         monkeypatch.setattr(spool, "KEEP_IN_MEMORY", 50)
         on_disk = rendered(options)
         monkeypatch.undo()
-        assert isinstance(on_disk[3].findings, Spool) and on_disk[3].findings.spilled
-        assert isinstance(on_disk[3].checks, Spool) and not isinstance(in_memory[3].checks, Spool)
-        assert on_disk[:3] == in_memory[:3]
-        assert on_disk[3].exit_code(None) == in_memory[3].exit_code(None)
+        assert isinstance(on_disk[4].findings, Spool) and on_disk[4].findings.spilled
+        assert isinstance(on_disk[4].checks, Spool) and not isinstance(in_memory[4].checks, Spool)
+        assert on_disk[:4] == in_memory[:4]
+        assert on_disk[4].exit_code(None) == in_memory[4].exit_code(None)
     statuses = {f["status"] for f in json.loads(on_disk[0])["findings"]}
     assert statuses == {"open", "waived", "baselined"}  # the marks were applied, per file
 

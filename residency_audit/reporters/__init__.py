@@ -2,9 +2,9 @@
 
 `render(report, fmt)` is the one place that maps an `OutputFormat` to its module; the match is
 closed with `assert_never`, so a format without a branch is a type error. `streamed(fmt, ...)`
-gives the text, JSON and SARIF writers that write to a stream as they go (a batch's output is
-too large to hold). Modules are imported in their branch only: jinja2 and weasyprint load when
-HTML or PDF is asked for, not on every run.
+gives the text, JSON, SARIF and JUnit writers that write to a stream as they go (a batch's
+output is too large to hold). Modules are imported in their branch only: jinja2 and weasyprint
+load when HTML or PDF is asked for, not on every run.
 """
 
 from __future__ import annotations
@@ -87,9 +87,9 @@ def _no_text(items: Sequence[Flow]) -> bytes:
 
 
 def streamed(fmt: OutputFormat, fail_on: Severity | None, jobs: int = 1) -> Writer | None:
-    """The writer of a format written a file's findings at a time (text, JSON, SARIF: the ones
-    a batch asks for), or None for the formats built whole by `render`. `jobs` processes encode
-    a batch's JSON; `fail_on` gives the text its verdict."""
+    """The writer of a format written a file's or a deployment's findings at a time (text,
+    JSON, SARIF, JUnit: the ones a batch asks for), or None for the formats built whole by
+    `render`. `jobs` processes encode a batch's JSON; `fail_on` gives the text its verdict."""
     match fmt:
         case OutputFormat.TEXT:
             from residency_audit.reporters import text
@@ -103,6 +103,10 @@ def streamed(fmt: OutputFormat, fail_on: Severity | None, jobs: int = 1) -> Writ
             from residency_audit.reporters import sarif
 
             return sarif.write
+        case OutputFormat.JUNIT:
+            from residency_audit.reporters import junit
+
+            return junit.write
         case _:
             return None
 

@@ -8,55 +8,128 @@ ElementTree (escaping is its job), without timestamps, so the same result gives 
 
 from __future__ import annotations
 
+import io
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
+from typing import IO, TextIO, TypeVar
 
-from residency_audit.model import Finding, Report, Status
+from residency_audit.model import Check, Finding, Report, Status
+from residency_audit.spool import Spool
+
+T = TypeVar("T", Finding, Check)
 
 Case = tuple[str, str | None, str]
 """(deployment, component, rule id)."""
 
 
 def render(report: Report) -> str:
+    out = io.StringIO()
+    write(report, out)
+    return out.getvalue()
+
+
+def write(report: Report, out: TextIO) -> None:
+    """The XML, a deployment's suite at a time: a batch's findings and checks may be on disk
+    (`residency_audit.spool`), and a tree of them all would need gigabytes. Suites go first to
+    a temporary file, since the root's totals come before them."""
     titles = {r.id: r.title for r in report.rules}
     files = {i.deployment: i.path for i in report.inputs if i.deployment}
-    findings: dict[Case, list[Finding]] = {}
-    for f in report.findings:
-        findings.setdefault((f.deployment, f.component, f.rule_id), []).append(f)
-    cases = dict.fromkeys(
-        [*((c.deployment, c.component, c.rule_id) for c in report.checks), *findings]
-    )
-    by_deployment: dict[str, list[Case]] = {}  # in order of first appearance, cases in order
-    for case in cases:
-        by_deployment.setdefault(case[0], []).append(case)
-    root = ET.Element("testsuites", name="residency-audit")
-    for deployment, mine in by_deployment.items():
-        suite = ET.SubElement(root, "testsuite", name=deployment)
-        counts = {"tests": 0, "failures": 0, "skipped": 0}
-        for case in mine:
-            outcome = _case(suite, case, findings.get(case, []), titles, files)
-            counts["tests"] += 1
-            if outcome != "passed":
-                counts[outcome] += 1
-        for key, value in counts.items():
-            suite.set(key, str(value))
-        suite.set("errors", "0")
-    errors = ET.SubElement(root, "testsuite", name="input errors") if report.errors else None
-    if errors is not None:
-        for e in report.errors:
-            loaded = ET.SubElement(
-                errors,
-                "testcase",
-                name=f"load {e.span.path}",
-                classname="residency-audit.inputs",
-                file=e.span.path,
+    # Deployments in order of first appearance, their checks' cases first, then their
+    # findings'; with the runs that hold them (normally one file's, and the waivers' lapses).
+    where: dict[str, tuple[list[int], list[int]]] = {}
+    for position, check_run in enumerate(_runs(report.checks)):
+        for deployment in dict.fromkeys(c.deployment for c in check_run):
+            where.setdefault(deployment, ([], []))[0].append(position)
+    for position, finding_run in enumerate(_runs(report.findings)):
+        for deployment in dict.fromkeys(f.deployment for f in finding_run):
+            where.setdefault(deployment, ([], []))[1].append(position)
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    with tempfile.SpooledTemporaryFile(max_size=1 << 23, mode="w+", encoding="utf-8") as body:
+        for deployment, (check_runs, finding_runs) in where.items():
+            found: dict[Case, list[Finding]] = {}
+            for position in finding_runs:
+                for f in _run_at(report.findings, position):
+                    if f.deployment == deployment:
+                        found.setdefault((f.deployment, f.component, f.rule_id), []).append(f)
+            cases = dict.fromkeys(
+                [
+                    *(
+                        (c.deployment, c.component, c.rule_id)
+                        for position in check_runs
+                        for c in _run_at(report.checks, position)
+                        if c.deployment == deployment
+                    ),
+                    *found,
+                ]
             )
-            ET.SubElement(loaded, "error", message=e.message, type="input-error").text = str(e)
-        errors.set("tests", str(len(report.errors)))
-        errors.set("errors", str(len(report.errors)))
-    _totals(root)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+            suite = ET.Element("testsuite", name=deployment)
+            counts = {"tests": 0, "failures": 0, "skipped": 0}
+            for case in cases:
+                outcome = _case(suite, case, found.get(case, []), titles, files)
+                counts["tests"] += 1
+                if outcome != "passed":
+                    counts[outcome] += 1
+            for key, value in counts.items():
+                suite.set(key, str(value))
+            suite.set("errors", "0")
+            _put(body, suite, totals)
+        if report.errors:
+            _put(body, _errors(report), totals)
+        root = ET.Element("testsuites", name="residency-audit")
+        for key, value in totals.items():
+            root.set(key, str(value))
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        if not body.tell():  # no suite: an empty element, as ElementTree writes it
+            out.write(ET.tostring(root, encoding="unicode") + "\n")
+            return
+        root.text = _BODY
+        head, tail = ET.tostring(root, encoding="unicode").split(_BODY)
+        out.write(head)
+        body.seek(0)
+        shutil.copyfileobj(body, out)
+        out.write("\n" + tail + "\n")
+
+
+_BODY = "\x00suites\x00"
+"""Where the suites go in the root element's text (a NUL cannot be in XML text)."""
+
+
+def _put(body: IO[str], suite: ET.Element, totals: dict[str, int]) -> None:
+    """Write a suite as `ET.indent` places it under the root, and add it to the totals."""
+    for key in totals:
+        totals[key] += int(suite.get(key, "0"))
+    ET.indent(suite, level=1)
+    body.write("\n  " + ET.tostring(suite, encoding="unicode"))
+
+
+def _errors(report: Report) -> ET.Element:
+    errors = ET.Element("testsuite", name="input errors")
+    for e in report.errors:
+        loaded = ET.SubElement(
+            errors,
+            "testcase",
+            name=f"load {e.span.path}",
+            classname="residency-audit.inputs",
+            file=e.span.path,
+        )
+        ET.SubElement(loaded, "error", message=e.message, type="input-error").text = str(e)
+    errors.set("tests", str(len(report.errors)))
+    errors.set("errors", str(len(report.errors)))
+    return errors
+
+
+def _runs(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """A report's findings or checks run by run: a spool's runs, or a tuple as one run."""
+    if isinstance(items, Spool):
+        yield from items.runs()
+    elif items:
+        yield items
+
+
+def _run_at(items: Sequence[T], position: int) -> Sequence[T]:
+    return items.run_at(position) if isinstance(items, Spool) else items
 
 
 def _case(
@@ -109,12 +182,3 @@ def _skip_reason(f: Finding) -> str:
             f"{f.waiver.justification}"
         )
     return f"{f.status.value}: {f.message}"
-
-
-def _totals(root: ET.Element) -> None:
-    for key in ("tests", "failures", "errors", "skipped"):
-        root.set(key, str(sum(int(s.get(key, "0")) for s in _suites(root))))
-
-
-def _suites(root: ET.Element) -> Iterable[ET.Element]:
-    return root.iter("testsuite")

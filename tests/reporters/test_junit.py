@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from residency_audit.pipeline import Options, run
 from residency_audit.reporters import junit
 from tests.conftest import AS_OF, FIXTURES, SAMPLES
@@ -56,3 +58,26 @@ def test_input_errors_are_error_cases(tmp_path: Path) -> None:
     report = run(Options(paths=[broken], as_of=AS_OF))
     _, xml = parse(junit.render(report), tmp_path)
     assert xml.errors == 1
+
+
+def test_files_of_one_deployment_make_one_suite_even_when_the_batch_is_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    from residency_audit import spool
+
+    names = ("sovereign-hospital", "backup-outside-eea", "doctolib-2021")
+    for i, name in enumerate(names):  # the backup deployment twice: prod and a copy in staging
+        (tmp_path / f"{i}.yaml").write_bytes((SAMPLES / f"{name}.yaml").read_bytes())
+    (tmp_path / "3-staging.yaml").write_bytes((SAMPLES / f"{names[1]}.yaml").read_bytes())
+    monkeypatch.setattr(spool, "KEEP_IN_MEMORY", 10)  # every file's results on disk
+    report = run(Options(paths=[tmp_path], as_of=AS_OF, jobs=1))
+    root = ET.fromstring(junit.render(report))
+    deployments = list(dict.fromkeys(c.deployment for c in report.checks))
+    assert [s.get("name") for s in root] == deployments  # in order of first appearance
+    backup = next(s for s in root if s.get("name") == "clinique-exemple-records")
+    cases = {(c.rule_id, c.component) for c in report.checks if c.deployment == backup.get("name")}
+    assert int(backup.get("tests", "0")) == len(backup) == len(cases)  # the two files merged
+    assert int(root.get("tests", "0")) == sum(len(s) for s in root)
+    assert int(root.get("failures", "0")) == sum(int(s.get("failures", "0")) for s in root) > 0
