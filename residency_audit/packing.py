@@ -1,10 +1,10 @@
 """`Packed`: a file's result as a batch worker sends it to the parent, and `pack`, which makes it.
 
 Findings and flows go either pickled, or, when the run's output formats are known and all take
-them by run (`reporters.WRITTEN_BY_RUN`: text, JSON), as their texts in those formats: the
-parent then only copies text, where it would otherwise unpickle and render every file alone
-while the workers wait. Imported by batch workers and their parent only (start-up time of a
-one-file check).
+them by run (`reporters.WRITTEN_BY_RUN`: text, JSON, SARIF), as their texts in those formats,
+put in the worker's own file (`residency_audit.shelf`): the parent then only copies text, where
+it would otherwise unpickle and render every file alone while the workers wait. Imported by
+batch workers and their parent only (start-up time of a one-file check).
 """
 
 from __future__ import annotations

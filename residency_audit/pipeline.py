@@ -72,7 +72,7 @@ class Options(Record):
         """The formats batch workers write each file's findings and flows in, so that the
         parent only copies text (`residency_audit.packing`): all of `formats`, when each is
         written by run and nothing in the parent changes a file's findings after its audit
-        (waivers, a baseline); none otherwise, and the workers send objects."""
+        (waivers, a baseline, drift); none otherwise, and the workers send objects."""
         from residency_audit.reporters import WRITTEN_BY_RUN
 
         if not self.formats or not set(self.formats) <= WRITTEN_BY_RUN:

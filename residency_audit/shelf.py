@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
-import weakref
 
 from residency_audit.errors import ResourceError
 from residency_audit.records import Record, record
+
+# tempfile, shutil and weakref are imported where used: every run imports this module (through
+# the spool), and only a batch with workers needs them (start-up time of a one-file check).
 
 
 @record
@@ -43,6 +43,8 @@ class Shelf:
     def put(self, data: bytes) -> Stored:
         try:
             if self._fd is None:
+                import tempfile
+
                 self._fd, path = tempfile.mkstemp(dir=self.directory, prefix="worker-")
                 self._name = os.path.basename(path)
             view = memoryview(data)
@@ -59,6 +61,9 @@ class Shelves:
     """The batch's directory of worker files, as the parent reads them."""
 
     def __init__(self) -> None:
+        import tempfile
+        import weakref
+
         try:
             self.directory = tempfile.mkdtemp(prefix="residency-audit-")
         except OSError as exc:
@@ -89,6 +94,8 @@ class Shelves:
 
     def seal(self) -> None:
         """The batch is over: remove the directory (the files already open stay readable)."""
+        import shutil
+
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def close(self) -> None:
@@ -96,6 +103,8 @@ class Shelves:
 
 
 def _close(files: dict[str, int], directory: str) -> None:
+    import shutil
+
     for fd in files.values():
         os.close(fd)
     files.clear()

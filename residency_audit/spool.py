@@ -24,15 +24,17 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import pairwise
-from typing import IO, Any, Generic, TypeVar, overload
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from residency_audit.errors import ResourceError
-from residency_audit.shelf import Shelves, Stored
+
+if TYPE_CHECKING:  # batch workers' files: the spool only holds and hands over their places
+    from residency_audit.shelf import Shelves, Stored
+
+    Run = tuple[Any, ...] | bytes | Mapping[str, bytes | Stored]
+    """A run as held: a tuple of items, the pickle of a list of items, or texts by format."""
 
 T = TypeVar("T")
-
-Run = tuple[Any, ...] | bytes | Mapping[str, bytes | Stored]
-"""A run as held: a tuple of items, the pickle of a list of items, or texts by format name."""
 
 KEEP_IN_MEMORY = 10_000
 """Items held before the spool moves to disk: about 20 MB of findings (some 200 files)."""
@@ -96,7 +98,7 @@ class Spool(Sequence[T], Generic[T]):
         if not count:
             return
         for text in texts.values():
-            if isinstance(text, Stored):
+            if not isinstance(text, bytes):  # a place in a worker's file
                 if shelves is None:
                     raise ValueError("texts given by place need the shelves they are on")
                 if self._shelves is not None and shelves is not self._shelves:
@@ -116,7 +118,7 @@ class Spool(Sequence[T], Generic[T]):
 
     def _store(
         self,
-        run: tuple[Any, ...] | bytes | Mapping[str, bytes | Stored],
+        run: Run,
         count: int,
         as_texts: bool = False,
     ) -> None:
@@ -165,7 +167,7 @@ class Spool(Sequence[T], Generic[T]):
 
     def _stored(
         self,
-    ) -> Iterator[tuple[tuple[Any, ...] | bytes | Mapping[str, bytes | Stored], bool]]:
+    ) -> Iterator[tuple[Run, bool]]:
         """The runs as stored (a tuple, a pickle, or texts) and whether each is texts, in
         order: as added, unless `settle` reordered them. Each is read whole before it is
         yielded, so two walks may interleave."""
@@ -222,7 +224,7 @@ class Spool(Sequence[T], Generic[T]):
                 yield render(held)
                 continue
             text = held[fmt]
-            if isinstance(text, Stored):
+            if not isinstance(text, bytes):  # a place in a worker's file
                 assert self._shelves is not None  # checked in add_texts
                 text = self._shelves.read(text)
             yield text

@@ -175,8 +175,9 @@ def _texts(
     items: Sequence[T], to_dict: Callable[[T, Parts], dict[str, Any]], encoder: Items, jobs: int
 ) -> Iterator[str | bytes]:
     """The texts of `items` as they go in a top-level list, a spool's run at a time. A spool of
-    texts has its runs written by the batch's workers already; a batch whose items are on disk
-    is encoded in `jobs` processes, as encoding costs about as much as auditing."""
+    texts has its runs written by the batch's workers already; other items on disk (a batch
+    with waivers or a baseline) are read back and encoded in `jobs` processes, since that
+    costs a third of their audit."""
     if isinstance(items, Spool) and items.as_texts:
         yield from items.texts("json", partial(encoder.run, to_dict))
         return
@@ -187,7 +188,7 @@ def _texts(
         return
     if isinstance(items, Spool):
         runs: Iterable[Sequence[T]] = items.runs()
-    else:  # a report read back: its items, a thousand at a time
+    else:  # items in memory: a thousand at a time
         runs = (items[i : i + 1000] for i in range(0, len(items), 1000))
     for run in runs:
         if run:
