@@ -73,6 +73,9 @@ def _knowledge_line(entry_id: str, kb: KnowledgeBase) -> str:
     end = (
         f"until {entry.valid_until.isoformat()} (exclusive)" if entry.valid_until else "no end date"
     )
+    cutoff = getattr(entry, "new_contracts_until", None)
+    if cutoff is not None:
+        end += f", for contracts concluded before {cutoff.isoformat()}"
     status = "verified" if entry.verified else "NOT VERIFIED"
     return (
         f"{entry_id} ({name}): {title}; valid from {start}, {end}; {status} against "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -34,6 +35,35 @@ def test_dpf_reliance_starts_with_decision_2023_1795(day: str, fails: bool) -> N
     found = rule_ids("us-storage-dpf.yaml", day)
     assert ("US-DPF-01" in found) is fails
     assert ("GDPR-XFER-01" in found) is fails
+
+
+@pytest.mark.parametrize(
+    ("concluded", "day", "expected"),
+    [
+        ("2019-05-01", "2021-09-27", "pass"),  # repealed, but the contract predates it
+        ("2019-05-01", "2022-12-27", "pass"),  # last day of the transition
+        ("2019-05-01", "2022-12-28", "fail"),
+        ("2021-09-27", "2022-06-01", "fail"),  # concluded on the repealed clauses: never covered
+        (None, "2021-09-26", "pass"),  # before the repeal any contract on them stood
+        (None, "2022-06-01", "unverifiable"),  # in the transition only an older contract does
+    ],
+)
+def test_old_sccs_carry_only_contracts_concluded_before_their_repeal(
+    tmp_path: Path, concluded: str | None, day: str, expected: str
+) -> None:
+    text = (DEPLOYMENTS / "transfer-scc-2010.yaml").read_text()
+    assert "concluded: 2019-05-01" in text
+    path = tmp_path / "transfer.yaml"
+    line = "" if concluded is None else f"concluded: {concluded}"
+    path.write_text(text.replace("concluded: 2019-05-01", line))
+    report = run(Options(paths=[path], as_of=dt.date.fromisoformat(day)))
+    assert not report.errors, report.errors
+    scc = [f for f in report.findings if f.rule_id in ("GDPR-SCC-02", "GDPR-XFER-01")]
+    if expected == "pass":
+        assert scc == []
+    else:  # the transfer rule and the place's tool check agree
+        assert {f.rule_id for f in scc} == {"GDPR-SCC-02", "GDPR-XFER-01"}
+        assert all(f.unverifiable is (expected == "unverifiable") for f in scc)
 
 
 def test_dpf_alone_is_flagged_even_when_valid() -> None:

@@ -8,6 +8,7 @@ legal periods stay in `kb/data` and are read through operators by the rules.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -297,6 +298,7 @@ def transfer_subjects(b: SubjectBuilder, t: Transfer, ti: int) -> Iterator[Subje
             t.scc_module,
             onward=False,
             approval=t.approval,
+            concluded=t.concluded,
         )
         b.derived(f, "transfer.recipient_tool_kinds", kinds, f"tools declared for {t.recipient}")
         b.put(f, "transfer.tia_date", t.tia_date, f"{base}.tia_date")
@@ -361,6 +363,7 @@ def _transfer_facts(
     *,
     onward: bool,
     approval: str | None = None,
+    concluded: dt.date | None = None,
 ) -> dict[str, Fact]:
     d = b.d
     f = b.common()
@@ -380,6 +383,7 @@ def _transfer_facts(
                 "country": country,
                 "scc_module": module,
                 "approval": approval,
+                "concluded": concluded,
                 "systematic": True,
                 "adequacy_scopes": list(recipient.adequacy_scopes) if recipient else [],
                 "origin": b.at(f"{base}.tool"),

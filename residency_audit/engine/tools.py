@@ -1,12 +1,13 @@
 """Is a declared GDPR Chapter V transfer tool valid on the as-of date?
 
 Validity periods come from the knowledge base (adequacy decisions, SCC decisions), never from
-code: Privacy Shield stops on 2020-07-16, the DPF starts on 2023-07-10, the 2010 SCCs end after
-2022-12-27 because the data say so.
+code: Privacy Shield stops on 2020-07-16, the DPF starts on 2023-07-10, the 2010 SCCs take no
+new contract from 2021-09-27 and end after 2022-12-27 because the data say so.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from residency_audit.kb import fact_from
@@ -64,8 +65,20 @@ def assess_tool(
         instrument = kb.instrument(_INSTRUMENT[kind])
         if instrument is None:
             return False, Fact(path, f"unknown instrument {_INSTRUMENT[kind]}", origin)
-        ok = instrument.holds_on(day)
+        ok: bool | None = instrument.holds_on(day)
         state = "valid" if ok else f"invalid on {day}"
+        cutoff = instrument.new_contracts_until
+        if ok and cutoff is not None and day >= cutoff:
+            # Repealed with a transition: only contracts concluded before the cutoff ride it.
+            concluded = _date(tool.get("concluded"))
+            if concluded is None:
+                ok, state = None, f"valid only for a contract concluded before {cutoff}, and "
+                state += "the conclusion date is not declared"
+            elif concluded >= cutoff:
+                ok, state = False, f"invalid: concluded on {concluded}, on or after {cutoff}"
+            else:
+                state = f"valid until {instrument.valid_until} (exclusive) for a contract "
+                state += f"concluded before {cutoff} (on {concluded})"
         return ok, fact_from(
             instrument, path, f"{state}: {instrument.title}", f"kb:instruments.yaml#{instrument.id}"
         )
@@ -87,3 +100,13 @@ def assess_tool(
         )
     ok = bool(tool.get("derogation"))
     return ok, Fact(path, f"derogation {tool.get('derogation')}", origin)
+
+
+def _date(value: Any) -> dt.date | None:
+    """A declared date (a rule example gives it as text)."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -80,6 +80,13 @@ class Instrument(Provenance):
     certificate_years: int | None = field(
         default=None, metadata=doc("How long a certificate issued under it is valid, in years.")
     )
+    new_contracts_until: dt.date | None = field(
+        default=None,
+        metadata=doc(
+            "First day no new contract may rely on it (repealed with a transition for contracts "
+            "concluded before; those hold until valid_until)."
+        ),
+    )
 
 
 @record(kw_only=True)
