@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import hashlib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import field
@@ -34,7 +33,7 @@ from residency_audit.engine.evaluate import judge
 from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject
 from residency_audit.errors import InputError
-from residency_audit.format.convert import INVALID, Converter
+from residency_audit.format.convert import INVALID, Converter, suggestion
 from residency_audit.kb import KnowledgeBase
 from residency_audit.loader import diagnostic, load_document
 from residency_audit.model import Diagnostic, Fact, Finding, InputFile, Span, Status, Waiver, doc
@@ -77,8 +76,7 @@ def _unknown_rules(root: Node, known: Collection[str], display: str) -> Iterable
     for item in waivers.value if isinstance(waivers, SequenceNode) else ():
         rule = _value(item, "rule")
         if isinstance(rule, ScalarNode) and rule.value not in known:
-            hint = difflib.get_close_matches(rule.value, list(known), n=1)
-            more = f'; did you mean "{hint[0]}"?' if hint else "; see `residency-audit rules list`"
+            more = suggestion(rule.value, known) or "; see `residency-audit rules list`"
             yield diagnostic(rule, display, f"waiver for unknown rule {rule.value!r}{more}")
 
 

@@ -91,7 +91,7 @@ def test_malformed_waiver_file_is_an_input_error_with_positions(runner: CliRunne
     assert result.exit_code == 2
     assert result.stdout == ""
     assert (
-        f"{path}:2:11: error: waiver for unknown rule 'GDPR-XFER-1'; did you mean \"GDPR-XFER-01\"?"
+        f"{path}:2:11: error: waiver for unknown rule 'GDPR-XFER-1'; did you mean 'GDPR-XFER-01'?"
     ) in result.stderr
     assert f"{path}:10:14: error: waivers[1].expires: expected a date YYYY-MM-DD" in result.stderr
     assert f"{path}:7:5: error: waivers[1]: missing required key 'approved_by'" in result.stderr
