@@ -12,7 +12,7 @@ import io
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TextIO, TypeVar
 
 from residency_audit.model import Check, Finding, Report, Status
@@ -53,28 +53,14 @@ def write(report: Report, out: TextIO) -> None:
                 for f in _run_at(report.findings, position):
                     if f.deployment == deployment:
                         found.setdefault((f.deployment, f.component, f.rule_id), []).append(f)
-            cases = dict.fromkeys(
-                [
-                    *(
-                        (c.deployment, c.component, c.rule_id)
-                        for position in check_runs
-                        for c in _run_at(report.checks, position)
-                        if c.deployment == deployment
-                    ),
-                    *found,
-                ]
+            checked = (
+                (c.deployment, c.component, c.rule_id)
+                for position in check_runs
+                for c in _run_at(report.checks, position)
+                if c.deployment == deployment
             )
-            suite = ET.Element("testsuite", name=deployment)
-            counts = {"tests": 0, "failures": 0, "skipped": 0}
-            for case in cases:
-                outcome = _case(suite, case, found.get(case, []), titles, files)
-                counts["tests"] += 1
-                if outcome != "passed":
-                    counts[outcome] += 1
-            for key, value in counts.items():
-                suite.set(key, str(value))
-            suite.set("errors", "0")
-            _put(body, suite, totals)
+            cases = dict.fromkeys([*checked, *found])
+            _put(body, _suite(deployment, cases, found, titles, files), totals)
         if report.errors:
             _put(body, _errors(report), totals)
         root = ET.Element("testsuites", name="residency-audit")
@@ -102,6 +88,26 @@ def _put(body: IO[str], suite: ET.Element, totals: dict[str, int]) -> None:
         totals[key] += int(suite.get(key, "0"))
     ET.indent(suite, level=1)
     body.write("\n  " + ET.tostring(suite, encoding="unicode"))
+
+
+def _suite(
+    deployment: str,
+    cases: Iterable[Case],
+    found: dict[Case, list[Finding]],
+    titles: dict[str, str],
+    files: dict[str, str],
+) -> ET.Element:
+    suite = ET.Element("testsuite", name=deployment)
+    counts = {"tests": 0, "failures": 0, "skipped": 0}
+    for case in cases:
+        outcome = _case(suite, case, found.get(case, []), titles, files)
+        counts["tests"] += 1
+        if outcome != "passed":
+            counts[outcome] += 1
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    suite.set("errors", "0")
+    return suite
 
 
 def _errors(report: Report) -> ET.Element:
