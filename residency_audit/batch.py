@@ -22,10 +22,9 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TypeVar
 
-from residency_audit.evidence import rule_infos
-from residency_audit.packing import Packed, pack
+from residency_audit.packing import Packed, pack, writers
 from residency_audit.pipeline import Auditor, Options
-from residency_audit.reporters import RunTexts, run_texts
+from residency_audit.reporters import RunTexts
 from residency_audit.shelf import Shelf, Shelves
 
 FILES_PER_WORKER = 16
@@ -57,8 +56,7 @@ def _start(options: Options, directory: str | None) -> None:
     the writers of the formats it writes in (to a file of its own in `directory`)."""
     global _auditor, _writers, _shelf
     _auditor = Auditor.load(options)
-    rules = rule_infos(_auditor.packs, options.as_of)
-    _writers = {fmt.value: run_texts(fmt, rules) for fmt in options.worker_formats()}
+    _writers = writers(_auditor)
     _shelf = None if directory is None else Shelf(directory)
     gc.disable()  # a worker only audits files: see pipeline.collector_paused
 

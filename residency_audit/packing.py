@@ -12,13 +12,16 @@ from __future__ import annotations
 import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from residency_audit.collation import FileResult, flow_key, unverified_origins
-from residency_audit.evidence import named_countries
+from residency_audit.evidence import named_countries, rule_infos
 from residency_audit.model import Deployment, Diagnostic, Finding, Flow, InputFile, Tally
-from residency_audit.reporters import NotByRun, RunTexts
+from residency_audit.reporters import NotByRun, RunTexts, run_texts
 from residency_audit.shelf import Shelf, Shelves, Stored
+
+if TYPE_CHECKING:
+    from residency_audit.pipeline import Auditor
 
 Texts = Mapping[str, bytes | Stored]
 """A run's UTF-8 texts by format name (`Spool.add_texts`): encoded by the worker, so that the
@@ -61,6 +64,14 @@ class Packed:
             self.partial,
             self.deployment,
         )
+
+
+def writers(auditor: Auditor) -> dict[str, RunTexts]:
+    """The run writers of the formats `auditor`'s files' parts are written in, by format name
+    (`Options.worker_formats`; none when the items must go as objects)."""
+    options = auditor.options
+    rules = rule_infos(auditor.packs, options.as_of)
+    return {fmt.value: run_texts(fmt, rules) for fmt in options.worker_formats()}
 
 
 def _pickle(items: Sequence[Any]) -> bytes:

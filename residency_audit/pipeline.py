@@ -261,8 +261,21 @@ def _audit_all(
         if workers > 1:
             yield from batch.audit_parallel(files, options=options, workers=workers)
             return
+    if len(files) >= TEXTS_FROM and options.worker_formats():
+        # A batch in this process (-j 1, one core) writes each file's part of the report as
+        # the workers would, rather than keeping its findings as objects to render at the end.
+        from residency_audit.packing import pack, writers
+
+        run_writers = writers(auditor)
+        for path in files:
+            yield pack(auditor.file(path), run_writers)
+        return
     for path in files:
         yield auditor.file(path)
+
+
+TEXTS_FROM = 16
+"""Files from which a batch audited in this process writes its report's parts as it goes."""
 
 
 def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pack, ...]:
