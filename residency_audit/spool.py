@@ -1,5 +1,6 @@
 """`Spool`: a sequence built run by run (one file's findings, flows or checks at a time) that
-moves to an anonymous temporary file once it holds more than `KEEP_IN_MEMORY` items.
+moves to an anonymous temporary file once it holds more than `KEEP_IN_MEMORY` items (or
+`KEEP_TEXT` bytes of texts).
 
 A 10,000-file batch yields about half a million findings and a million checks: held as objects
 they need gigabytes, while reporters only ever walk them once, in order. A spool keeps each run
@@ -38,6 +39,8 @@ T = TypeVar("T")
 
 KEEP_IN_MEMORY = 10_000
 """Items held before the spool moves to disk: about 20 MB of findings (some 200 files)."""
+KEEP_TEXT = 16 << 20
+"""Bytes of texts held before the spool moves to disk (runs given as texts)."""
 
 
 class Spool(Sequence[T], Generic[T]):
@@ -54,6 +57,7 @@ class Spool(Sequence[T], Generic[T]):
         """On disk: (offset, length) of each pickled run, once spilled."""
         self._file: IO[bytes] | None = None
         self._size = 0
+        self._text_bytes = 0
         self._bounds: list[tuple[Any, Any]] = []
         """Keys of the first and last item of each run (a keyed spool)."""
         self._sequence: list[int] | None = None
@@ -116,15 +120,13 @@ class Spool(Sequence[T], Generic[T]):
             self.ordered = False
         self._bounds.append((first, last))
 
-    def _store(
-        self,
-        run: Run,
-        count: int,
-        as_texts: bool = False,
-    ) -> None:
+    def _store(self, run: Run, count: int, as_texts: bool = False) -> None:
         self._size += count
         self._texts.append(as_texts)
-        if self._file is None and self._size <= self._keep:
+        if as_texts:  # a run's texts weigh more than its count says (JSON: 2 KB an item)
+            assert not isinstance(run, (tuple, bytes))
+            self._text_bytes += sum(len(t) for t in run.values() if isinstance(t, bytes))
+        if self._file is None and self._size <= self._keep and self._text_bytes <= KEEP_TEXT:
             self._runs.append(run)
             return
         try:

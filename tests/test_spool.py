@@ -88,3 +88,17 @@ def test_runs_given_as_texts_that_overlap_cannot_be_settled() -> None:
     spool.add_texts({"text": b"4 5\n"}, 2, (4, 5))
     with pytest.raises(RuntimeError, match="overlap"):
         spool.settle()
+
+
+def test_texts_move_to_disk_by_their_size_not_only_their_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from residency_audit import spool as spool_module
+
+    monkeypatch.setattr(spool_module, "KEEP_TEXT", 1000)
+    spool = filled(100)
+    spool.add_texts({"json": b"x" * 600}, 1, (1, 1))
+    assert not spool.spilled
+    spool.add_texts({"json": b"y" * 600}, 1, (2, 2))  # two items, 1,200 bytes
+    assert spool.spilled
+    assert list(spool.texts("json", lambda run: "")) == [b"x" * 600, b"y" * 600]
