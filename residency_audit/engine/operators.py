@@ -53,7 +53,8 @@ class Operator(Protocol):
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result: ...
 
 
-def _as_date(value: Any, ctx: Context) -> dt.date | None:
+def as_date(value: Any, ctx: Context) -> dt.date | None:
+    """A date given as a date, as ISO text, or as `as_of` (the audit date); else None."""
     if isinstance(value, dt.date):
         return value
     if value == "as_of":
@@ -132,7 +133,7 @@ class DateCompare:
         return 'expects a date YYYY-MM-DD or "as_of" (the audit date)'
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        left, right = _as_date(value, ctx), _as_date(argument, ctx)
+        left, right = as_date(value, ctx), as_date(argument, ctx)
         if left is None or right is None:
             return None, []
         return (left < right) if self.before else (left >= right), []
@@ -289,7 +290,7 @@ class CertificateCurrent:
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
         if not isinstance(value, Mapping):
             return None, []
-        issued, expires = _as_date(value.get("issued"), ctx), _as_date(value.get("expires"), ctx)
+        issued, expires = as_date(value.get("issued"), ctx), as_date(value.get("expires"), ctx)
         facts: list[Fact] = []
         ends = [expires] if expires else []
         instrument = ctx.kb.instrument(str(value.get("instrument")))
@@ -328,7 +329,7 @@ class WithinDays:
         return f"expects a number of days or a parameter name ({', '.join(PARAMETERS)})"
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        day = _as_date(value, ctx)
+        day = as_date(value, ctx)
         days = argument if isinstance(argument, int) else parameter(ctx, argument)
         if day is None:
             return None, []

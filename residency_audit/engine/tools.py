@@ -7,14 +7,11 @@ new contract from 2021-09-27 and end after 2022-12-27 because the data say so.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from residency_audit.engine.operators import Context, as_date
 from residency_audit.kb import fact_from
 from residency_audit.model import Fact
-
-if TYPE_CHECKING:
-    from residency_audit.engine.operators import Context
 
 _INSTRUMENT = {"scc-2021": "eu-scc-2021", "scc-2010": "eu-scc-2010", "scc-2001": "eu-scc-2001"}
 _LISTS = {"dpf": "dpf-list", "privacy-shield": "privacy-shield-list"}
@@ -70,7 +67,7 @@ def assess_tool(
         cutoff = instrument.new_contracts_until
         if ok and cutoff is not None and day >= cutoff:
             # Repealed with a transition: only contracts concluded before the cutoff ride it.
-            concluded = _date(tool.get("concluded"))
+            concluded = as_date(tool.get("concluded"), ctx)
             if concluded is None:
                 ok, state = None, f"valid only for a contract concluded before {cutoff}, and "
                 state += "the conclusion date is not declared"
@@ -100,13 +97,3 @@ def assess_tool(
         )
     ok = bool(tool.get("derogation"))
     return ok, Fact(path, f"derogation {tool.get('derogation')}", origin)
-
-
-def _date(value: Any) -> dt.date | None:
-    """A declared date (a rule example gives it as text)."""
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
