@@ -64,6 +64,9 @@ def test_old_sccs_carry_only_contracts_concluded_before_their_repeal(
     else:  # the transfer rule and the place's tool check agree
         assert {f.rule_id for f in scc} == {"GDPR-SCC-02", "GDPR-XFER-01"}
         assert all(f.unverifiable is (expected == "unverifiable") for f in scc)
+    if concluded is not None and day >= "2021-09-27":  # the date it turned on, and where
+        cited = [(x.value, x.origin.split(":")[0]) for f in scc for x in f.facts]
+        assert expected == "pass" or (dt.date.fromisoformat(concluded), str(path)) in cited
 
 
 def test_dpf_alone_is_flagged_even_when_valid() -> None:

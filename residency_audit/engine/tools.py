@@ -7,6 +7,7 @@ new contract from 2021-09-27 and end after 2022-12-27 because the data say so.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from residency_audit.engine.operators import Context, as_date
@@ -29,6 +30,9 @@ def assess_tools(
         ok, fact = assess_tool(tool, ctx, allow_derogations=allow_derogations)
         facts.append(fact)
         verdicts.append(ok)
+        if tool.get("concluded") is not None and _cutoff(tool, ctx) is not None:
+            # the date the verdict turned on, with where it was declared
+            facts.append(Fact("transfer.concluded", tool["concluded"], tool["origin"]))
     if True in verdicts:
         return True, facts
     return (None if None in verdicts else False), facts
@@ -64,8 +68,8 @@ def assess_tool(
             return False, Fact(path, f"unknown instrument {_INSTRUMENT[kind]}", origin)
         ok: bool | None = instrument.holds_on(day)
         state = "valid" if ok else f"invalid on {day}"
-        cutoff = instrument.new_contracts_until
-        if ok and cutoff is not None and day >= cutoff:
+        cutoff = _cutoff(tool, ctx)
+        if ok and cutoff is not None:
             # Repealed with a transition: only contracts concluded before the cutoff ride it.
             concluded = as_date(tool.get("concluded"), ctx)
             if concluded is None:
@@ -97,3 +101,11 @@ def assess_tool(
         )
     ok = bool(tool.get("derogation"))
     return ok, Fact(path, f"derogation {tool.get('derogation')}", origin)
+
+
+def _cutoff(tool: dict[str, Any], ctx: Context) -> dt.date | None:
+    """The day from which no new contract could rely on the tool's instrument, when the audit
+    date is on or after it (the contract's conclusion date then decides); else None."""
+    instrument = ctx.kb.instrument(_INSTRUMENT.get(tool["tool"], ""))
+    cutoff = None if instrument is None else instrument.new_contracts_until
+    return cutoff if cutoff is not None and ctx.as_of >= cutoff else None
