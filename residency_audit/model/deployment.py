@@ -502,7 +502,12 @@ class Transfer(Record):
     )
     scc_module: int | None = field(default=None, metadata=doc("SCC 2021/914 module (1-4)."))
     derogation: str | None = field(default=None, metadata=doc("Art. 49(1) point, e.g. 49(1)(a)."))
-    concluded: dt.date | None = field(default=None, metadata=doc("Date the tool was concluded."))
+    concluded: dt.date | None = field(
+        default=None,
+        metadata=doc(
+            "Date it was concluded (from 27 Sep 2021 the old SCCs cover only earlier contracts)."
+        ),
+    )
     tia_reference: str | None = field(default=None, metadata=doc("Transfer impact assessment id."))
     tia_date: dt.date | None = field(default=None, metadata=doc("Date of the TIA."))
     approval: str | None = field(
