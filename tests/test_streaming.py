@@ -98,6 +98,24 @@ def test_workers_that_write_the_texts_give_the_bytes_the_parent_would(
             assert texts.exit_code(Severity.HIGH) == objects.exit_code(Severity.HIGH) == 2
 
 
+def test_workers_started_by_a_fork_server_write_the_same_texts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process with threads (a host application, a test's servers) starts its workers from a
+    fork server: they get the options and the shelves' directory by pickle, not by fork."""
+    from residency_audit import batch
+    from residency_audit.reporters import OutputFormat
+
+    files = corpus(tmp_path / "in", 10)
+    objects = pipeline.run(pipeline.Options([files], as_of=AS_OF, jobs=1))
+    monkeypatch.setattr(batch, "_start_method", lambda: "forkserver")
+    texts = pipeline.run(
+        pipeline.Options([files], as_of=AS_OF, jobs=2, formats=(OutputFormat.JSON,))
+    )
+    assert isinstance(texts.findings, Spool) and texts.findings.as_texts
+    assert json_result.render(texts) == json_result.render(objects)
+
+
 def test_workers_write_texts_only_when_nothing_changes_findings_after_the_audit(
     tmp_path: Path,
 ) -> None:
