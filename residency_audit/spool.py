@@ -167,21 +167,21 @@ class Spool(Sequence[T], Generic[T]):
         """True when some runs are held only as texts: read them with `texts`."""
         return any(self._texts)
 
-    def _stored(
-        self,
-    ) -> Iterator[tuple[Run, bool]]:
+    def _stored(self) -> Iterator[tuple[Run, bool]]:
         """The runs as stored (a tuple, a pickle, or texts) and whether each is texts, in
         order: as added, unless `settle` reordered them. Each is read whole before it is
         yielded, so two walks may interleave."""
-        file = self._file
-        count = len(self._runs) if file is None else len(self._spans)
+        count = len(self._runs) if self._file is None else len(self._spans)
         for i in range(count) if self._sequence is None else self._sequence:
-            if file is None:
-                yield self._runs[i], self._texts[i]
-            else:
-                offset, length = self._spans[i]
-                file.seek(offset)
-                yield file.read(length), self._texts[i]
+            yield self._held(i), self._texts[i]
+
+    def _held(self, i: int) -> Run:
+        """Run `i` (in the order added) as stored."""
+        if self._file is None:
+            return self._runs[i]
+        offset, length = self._spans[i]
+        self._file.seek(offset)
+        return self._file.read(length)
 
     def _items(self) -> Iterator[tuple[Any, ...] | bytes]:
         for run, as_texts in self._stored():
@@ -200,12 +200,7 @@ class Spool(Sequence[T], Generic[T]):
         i = position if self._sequence is None else self._sequence[position]
         if self._texts[i]:
             raise TypeError("this spool holds runs as texts only; read it with texts()")
-        if self._file is None:
-            run = self._runs[i]
-        else:
-            offset, length = self._spans[i]
-            self._file.seek(offset)
-            run = self._file.read(length)
+        run = self._held(i)
         assert not isinstance(run, Mapping)
         return pickle.loads(run) if isinstance(run, bytes) else run
 
