@@ -80,16 +80,15 @@ class Items(Parts):
     def run(self, to_dict: Callable[[T, Parts], dict[str, Any]], items: Iterable[T]) -> bytes:
         """`items` as consecutive items of a top-level list."""
         try:
-            return b",\n    ".join(self.item(to_dict, x) for x in items)
+            return f",\n{MARGIN}".encode().join(self.item(to_dict, x) for x in items)
         finally:
             self._facts.clear()
 
     def item(self, to_dict: Callable[[T, Parts], dict[str, Any]], item: T) -> bytes:
         try:
-            text = orjson.dumps(to_dict(item, self), option=orjson.OPT_INDENT_2)
+            return _orjson(to_dict(item, self), MARGIN)
         except orjson.JSONEncodeError:  # an integer beyond 64 bits, in a declared value
             return dumps(to_dict(item, PLAIN), margin=MARGIN).encode()
-        return text.replace(b"\n", b"\n    ")
 
 
 def _once(
@@ -108,10 +107,13 @@ def indented(value: Any, margin: str) -> bytes:
     """`jsontext.dumps(value, margin)` in UTF-8, written by orjson, for a value without floats
     (orjson writes those its own way: see `Items`); what orjson refuses goes to jsontext."""
     try:
-        text = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+        return _orjson(value, margin)
     except orjson.JSONEncodeError:
         return dumps(value, margin=margin).encode()
-    return text.replace(b"\n", ("\n" + margin).encode())
+
+
+def _orjson(value: Any, margin: str) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n" + margin.encode())
 
 
 def finding_dict(f: Finding, parts: Parts = PLAIN) -> dict[str, Any]:
