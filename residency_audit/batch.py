@@ -101,7 +101,7 @@ def audit_parallel(paths: Sequence[Path], *, options: Options, workers: int) -> 
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["residency_audit.pipeline", "residency_audit.batch"])
     chunk = max(1, min(64, len(paths) // (workers * 8)))
-    shelves = Shelves() if options.worker_formats() else None
+    shelves = Shelves() if options.run_formats() else None
     directory = None if shelves is None else shelves.directory
     try:
         with ProcessPoolExecutor(

@@ -68,10 +68,10 @@ class Packed:
 
 def writers(auditor: Auditor) -> dict[str, RunTexts]:
     """The run writers of the formats `auditor`'s files' parts are written in, by format name
-    (`Options.worker_formats`; none when the items must go as objects)."""
+    (`Options.run_formats`; none when the items must go as objects)."""
     options = auditor.options
     rules = rule_infos(auditor.packs, options.as_of)
-    return {fmt.value: run_texts(fmt, rules) for fmt in options.worker_formats()}
+    return {fmt.value: run_texts(fmt, rules) for fmt in options.run_formats()}
 
 
 def _pickle(items: Sequence[Any]) -> bytes:

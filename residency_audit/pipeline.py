@@ -68,11 +68,12 @@ class Options(Record):
     formats: tuple[OutputFormat, ...] = ()
     """The formats the report will be written in, when known before the run (`--format`)."""
 
-    def worker_formats(self) -> tuple[OutputFormat, ...]:
-        """The formats batch workers write each file's findings and flows in, so that the
-        parent only copies text (`residency_audit.packing`): all of `formats`, when each is
-        written by run and nothing in the parent changes a file's findings after its audit
-        (waivers, a baseline, drift); none otherwise, and the workers send objects."""
+    def run_formats(self) -> tuple[OutputFormat, ...]:
+        """The formats each file's findings and flows are written in right after its audit
+        (by a batch's workers, or by this process), so that the report only copies text
+        (`residency_audit.packing`): all of `formats`, when each is written by run and nothing
+        changes a file's findings after its audit (waivers, a baseline, drift); none
+        otherwise, and the findings stay objects until the report is written."""
         from residency_audit.reporters import WRITTEN_BY_RUN
 
         if not self.formats or not set(self.formats) <= WRITTEN_BY_RUN:
@@ -261,7 +262,7 @@ def _audit_all(
         if workers > 1:
             yield from batch.audit_parallel(files, options=options, workers=workers)
             return
-    if len(files) >= TEXTS_FROM and options.worker_formats():
+    if len(files) >= TEXTS_FROM and options.run_formats():
         # A batch in this process (-j 1, one core) writes each file's part of the report as
         # the workers would, rather than keeping its findings as objects to render at the end.
         from residency_audit.packing import pack, writers

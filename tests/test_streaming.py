@@ -122,7 +122,7 @@ def test_workers_write_texts_only_when_nothing_changes_findings_after_the_audit(
     from residency_audit.reporters import OutputFormat
 
     text_and_json = (OutputFormat.TEXT, OutputFormat.JSON)
-    assert pipeline.Options([], formats=text_and_json).worker_formats() == text_and_json
+    assert pipeline.Options([], formats=text_and_json).run_formats() == text_and_json
     for other in (
         {"formats": (OutputFormat.TEXT, OutputFormat.JUNIT)},  # JUnit needs the findings
         {"formats": text_and_json, "waivers": tmp_path / "w.yaml"},
@@ -130,7 +130,7 @@ def test_workers_write_texts_only_when_nothing_changes_findings_after_the_audit(
         {"formats": text_and_json, "observed": [tmp_path]},
         {},
     ):
-        assert pipeline.Options([], **other).worker_formats() == ()  # type: ignore[arg-type]
+        assert pipeline.Options([], **other).run_formats() == ()  # type: ignore[arg-type]
 
 
 def test_findings_are_in_path_order_whatever_the_order_files_are_named(
