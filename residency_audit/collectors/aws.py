@@ -350,21 +350,11 @@ class AwsCollector:
         except Unread:
             return {}
         names = [b["Name"] for b in listed]
-
-        def locate(name: str) -> tuple[str, str | None]:
-            try:
-                reply = self.call("s3", self.home, "GetBucketLocation", Bucket=name)
-            except Unread:
-                return name, None
-            assert reply is not None
-            # NOTE: us-east-1 answers None and the oldest buckets "EU" (S3 API reference,
-            # GetBucketLocation: LocationConstraint).
-            location = reply.get("LocationConstraint") or "us-east-1"
-            return name, "eu-west-1" if location == "EU" else location
-
         with ThreadPoolExecutor(max_workers=self.settings.workers) as pool:
-            located = list(pool.map(locate, names))
-        return {name: region for name, region in located if region in regions}
+            located = list(pool.map(self._locate, names))
+        return {
+            name: region for name, region in zip(names, located, strict=True) if region in regions
+        }
 
     def read_buckets(self, region: str, buckets: dict[str, str]) -> list[ObservedResource]:
         out = []
@@ -441,12 +431,14 @@ class AwsCollector:
         return copies
 
     def _locate(self, name: str) -> str | None:
-        """Region of a bucket outside the regions read (or another account's): None, and the
-        copy stays unplaced, when it cannot be read."""
+        """Region of a bucket (also one of another account, a replica's): None when it cannot
+        be read (the bucket, or the copy, stays unplaced)."""
         try:
             reply = self.call("s3", self.home, "GetBucketLocation", Bucket=name)
         except Unread:
             return None
+        # NOTE: us-east-1 answers None and the oldest buckets "EU" (S3 API reference,
+        # GetBucketLocation: LocationConstraint).
         location = (reply or {}).get("LocationConstraint") or "us-east-1"
         return "eu-west-1" if location == "EU" else location
 
