@@ -168,6 +168,11 @@ class Locations(Mapping[str, Span]):
         mark = self._marks[where]
         return Span(self.path, mark.line + 1, mark.column + 1)
 
+    def get(self, where: str, default: Any = None) -> Any:
+        # Subjects ask for several hundred places per file: no detour through __getitem__.
+        mark = self._marks.get(where)
+        return default if mark is None else Span(self.path, mark.line + 1, mark.column + 1)
+
     def __contains__(self, where: object) -> bool:
         return where in self._marks
 
