@@ -68,7 +68,8 @@ def main() -> None:
     try:
         import boto3
 
-        from residency_audit.collectors.aws import AwsCollector, Settings
+        from residency_audit.collectors.aws import AwsCollector
+        from residency_audit.collectors.aws_client import Settings
 
         setup = boto3.session.Session()
         clients = {r: setup.client("s3", region_name=r) for r in REGIONS}

@@ -57,11 +57,11 @@ def discover_aws(
     options: DiscoverOptions, *, progress: Callable[[int | None], Progress] | None = None
 ) -> list[Observed]:
     """Observe one account (the caller's) or every account of the organization."""
-    from residency_audit.collectors import aws
+    from residency_audit.collectors import aws, aws_client
 
     knowledge = kb_module.default()
-    settings = aws.Settings(max_attempts=options.max_attempts, workers=options.workers)
-    session = aws.make_session(options.profile)
+    settings = aws_client.Settings(max_attempts=options.max_attempts, workers=options.workers)
+    session = aws_client.make_session(options.profile)
     start = progress or (lambda total: lambda label: None)
     if options.role_name is None:
         advance = start(len(options.regions) or None)
@@ -69,7 +69,7 @@ def discover_aws(
             options.regions
         )
         return [_observed(found, knowledge, options.assumptions)]
-    opened = aws.assume_role_sessions(session, options.role_name, options.shard, settings)
+    opened = aws_client.assume_role_sessions(session, options.role_name, options.shard, settings)
     advance = start(len(opened))
 
     def one(item: tuple[str, object]) -> Observed:
@@ -78,7 +78,7 @@ def discover_aws(
             found = Discovery(
                 account=account,
                 partition="aws",
-                started_at=aws.now(),
+                started_at=aws_client.now(),
                 regions=tuple(options.regions),
                 gaps=[member],
             )

@@ -1,32 +1,25 @@
-"""The AWS collector: the only module that imports boto3 and botocore.
-
-One `boto3.session.Session` per account; clients with timeouts and bounded retries; paginators;
-every enabled (or requested) region read concurrently. A call that is refused, throttled beyond
-the retries, times out, or meets a region that is not enabled does not stop the run: it becomes a
-`NotObserved` entry naming the IAM action that would allow it, and the audit is partial. Only a
-run that can read nothing at all (no credentials, identity unknown) raises `CollectorError`.
+"""What `discover aws` reads in an account: regions, S3 buckets and their replication, KMS
+keys and their origin, RDS instances and clusters (global ones included), DynamoDB tables and
+their replicas, AWS Backup plans and CloudFront distributions. Every enabled (or requested)
+region is read concurrently; how each call is made, and what a failed one becomes, is
+`residency_audit.collectors.aws_client`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from residency_audit.collectors.aws_client import (
+    _ENABLED,
+    AwsClient,
+    Unread,
+    now,
+)
 from residency_audit.collectors.observed import (
     Discovery,
     KeyRecord,
@@ -35,216 +28,11 @@ from residency_audit.collectors.observed import (
     region_of_arn,
 )
 from residency_audit.errors import CollectorError
-from residency_audit.model import ComponentKind, CopyKind, Evidence, KeyManagement, NotObserved
-from residency_audit.records import Record, record
-
-CALLS: dict[tuple[str, str], str | None] = {
-    ("sts", "GetCallerIdentity"): None,  # needs no permission (AWS STS documentation)
-    ("ec2", "DescribeRegions"): "ec2:DescribeRegions",
-    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
-    ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
-    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
-    ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
-    ("kms", "ListKeys"): "kms:ListKeys",
-    ("kms", "ListAliases"): "kms:ListAliases",
-    ("kms", "DescribeKey"): "kms:DescribeKey",
-    ("kms", "DescribeCustomKeyStores"): "kms:DescribeCustomKeyStores",
-    ("rds", "DescribeDBInstances"): "rds:DescribeDBInstances",
-    ("rds", "DescribeDBClusters"): "rds:DescribeDBClusters",
-    ("rds", "DescribeGlobalClusters"): "rds:DescribeGlobalClusters",
-    ("dynamodb", "ListTables"): "dynamodb:ListTables",
-    ("dynamodb", "DescribeTable"): "dynamodb:DescribeTable",
-    ("backup", "ListBackupPlans"): "backup:ListBackupPlans",
-    ("backup", "GetBackupPlan"): "backup:GetBackupPlan",
-    ("backup", "ListBackupSelections"): "backup:ListBackupSelections",
-    ("backup", "GetBackupSelection"): "backup:GetBackupSelection",
-    ("cloudfront", "ListDistributions"): "cloudfront:ListDistributions",
-}
-"""Every call `discover aws` makes in an account, and the IAM action it needs."""
-
-_DENIED = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "UnauthorizedOperation",
-        "AuthorizationError",
-        "UnauthorizedException",
-        "Forbidden",
-        "403",
-    }
-)
-_NOT_ENABLED = frozenset(
-    {"OptInRequired", "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure"}
-)
-_THROTTLED = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "SlowDown",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "ProvisionedThroughputExceededException",
-    }
-)
-_ENABLED = frozenset({"opt-in-not-required", "opted-in"})
+from residency_audit.model import ComponentKind, CopyKind, KeyManagement
 
 
-@record
-class Settings(Record):
-    max_attempts: int = 5
-    """Attempts per call, first included (botocore "standard" retry mode)."""
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    workers: int = 8
-    """Regions (and bucket lookups) read at once."""
-
-
-class Unread(Exception):
-    """A call failed and was recorded as not observed; the caller skips what depended on it."""
-
-
-def iam_policy() -> dict[str, Any]:
-    """The minimal read-only policy `discover aws` needs (README and docs/iam-policy.json)."""
-    actions = sorted({a for a in CALLS.values() if a})
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ResidencyAuditDiscoverReadOnly",
-                "Effect": "Allow",
-                "Action": actions,
-                "Resource": "*",
-            }
-        ],
-    }
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def make_session(profile: str | None = None) -> Any:
-    """The one boto3 session of a run; honours the standard AWS environment (AWS_ENDPOINT_URL,
-    AWS_PROFILE, AWS_REGION, credentials files)."""
-    try:
-        return boto3.session.Session(profile_name=profile)
-    except BotoCoreError as exc:
-        raise CollectorError(
-            f"aws: cannot open profile {profile!r}: {exc}; check ~/.aws/config or drop --profile"
-        ) from exc
-
-
-class AwsCollector:
-    """Reads one account through `session`. `clients` may pre-seed clients by (service, region),
-    which is how tests stub the calls moto does not implement."""
-
-    def __init__(
-        self,
-        session: Any,
-        *,
-        settings: Settings = Settings(),  # noqa: B008 - a frozen record, safe to share
-        clients: dict[tuple[str, str], Any] | None = None,
-        progress: Callable[[str], None] | None = None,
-    ) -> None:
-        self.session = session
-        self.settings = settings
-        self.config = Config(
-            connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
-            retries={"mode": "standard", "max_attempts": settings.max_attempts},
-            max_pool_connections=max(10, settings.workers),
-        )
-        self.clients: dict[tuple[str, str], Any] = dict(clients or {})
-        self.gaps: list[NotObserved] = []
-        self.progress = progress or (lambda label: None)
-        self._lock = threading.Lock()
-        self.home = session.region_name or "us-east-1"
-
-    # -- plumbing ---------------------------------------------------------------------------
-
-    def client(self, service: str, region: str) -> Any:
-        # NOTE: creating clients from one Session is not thread-safe (boto3 docs, "Multithreading
-        # or multiprocessing with resources"); clients themselves are.
-        with self._lock:
-            if (service, region) not in self.clients:
-                self.clients[service, region] = self.session.client(
-                    service, region_name=region, config=self.config
-                )
-            return self.clients[service, region]
-
-    def gap(self, service: str, call: str, region: str | None, reason: str) -> None:
-        with self._lock:
-            self.gaps.append(
-                NotObserved(
-                    service=service,
-                    call=call,
-                    reason=reason,
-                    region=region,
-                    permission=CALLS.get((service, call)),
-                )
-            )
-
-    def call(
-        self, service: str, region: str, call: str, *, absent: Iterable[str] = (), **kwargs: Any
-    ) -> dict[str, Any] | None:
-        """One API call; None when the thing is absent (`absent` error codes); `Unread` after
-        recording a gap when it could not be read."""
-        method = getattr(self.client(service, region), _snake(call))
-        try:
-            return method(**kwargs)  # type: ignore[no-any-return]
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in absent:
-                return None
-            self.gap(service, call, region, _reason(code, exc, self.settings))
-        except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
-            self.gap(service, call, region, f"timeout or endpoint unreachable ({exc})")
-        except NoCredentialsError as exc:
-            raise CollectorError(
-                "aws: no credentials found; set AWS_PROFILE or the AWS_* "
-                "variables, or pass --profile"
-            ) from exc
-        except BotoCoreError as exc:
-            self.gap(service, call, region, f"{type(exc).__name__}: {exc}")
-        raise Unread(call)
-
-    def pages(self, service: str, region: str, call: str, key: str, **kwargs: Any) -> list[Any]:
-        paginator = self.client(service, region).get_paginator(_snake(call))
-        items: list[Any] = []
-        try:
-            for page in paginator.paginate(**kwargs):
-                node: Any = page
-                for part in key.split("."):
-                    node = node.get(part, {}) if isinstance(node, dict) else {}
-                items += node or []
-            return items
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            self.gap(service, call, region, _reason(code, exc, self.settings))
-        except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
-            self.gap(service, call, region, f"timeout or endpoint unreachable ({exc})")
-        except BotoCoreError as exc:
-            self.gap(service, call, region, f"{type(exc).__name__}: {exc}")
-        raise Unread(call)
-
-    def evidence(
-        self,
-        service: str,
-        call: str,
-        region: str | None,
-        resource: str | None,
-        detail: str | None = None,
-    ) -> Evidence:
-        return Evidence(
-            service=service,
-            call=call,
-            observed_at=now(),
-            region=region,
-            resource=resource,
-            detail=detail,
-        )
+class AwsCollector(AwsClient):
+    """Reads one account: its identity, its regions, then each region's resources."""
 
     # -- the run ----------------------------------------------------------------------------
 
@@ -777,78 +565,3 @@ def _arn(ident: str | None, region: str, sibling_arn: str) -> str | None:
         return ident
     prefix = sibling_arn.rsplit(":", 1)[0]
     return f"{prefix}:{ident}"
-
-
-def _snake(call: str) -> str:
-    from botocore import xform_name
-
-    return xform_name(call)
-
-
-def _reason(code: str, exc: ClientError, settings: Settings) -> str:
-    message = exc.response.get("Error", {}).get("Message", "")
-    if code in _DENIED:
-        return f"access denied ({code})"
-    if code in _NOT_ENABLED:
-        return f"region not enabled or credentials not valid there ({code})"
-    if code in _THROTTLED:
-        return f"throttled beyond {settings.max_attempts} attempts ({code})"
-    if code.isdigit() or not message or message.lstrip().startswith("<"):
-        return f"service error {code or 'unknown'} (not a permission problem)"
-    return f"{code or 'error'}: {message.splitlines()[0][:200]}"
-
-
-def assume_role_sessions(
-    session: Any, role_name: str, shard: tuple[int, int] | None, settings: Settings
-) -> list[tuple[str, Any | NotObserved]]:
-    """(account id, session or the reason it could not be opened) for each active account of
-    the organization, keeping only shard I of N (accounts sorted by id, round robin)."""
-    config = Config(
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        retries={"mode": "standard", "max_attempts": settings.max_attempts},
-    )
-    home = session.region_name or "us-east-1"
-    try:
-        org = session.client("organizations", region_name=home, config=config)
-        accounts = [
-            a
-            for page in org.get_paginator("list_accounts").paginate()
-            for a in page.get("Accounts", [])
-            if a.get("Status", "ACTIVE") == "ACTIVE"
-        ]
-        sts = session.client("sts", region_name=home, config=config)
-        partition = sts.get_caller_identity()["Arn"].split(":")[1]
-    except (ClientError, BotoCoreError) as exc:
-        raise CollectorError(
-            f"aws: cannot list the organization's accounts: {exc}; run from "
-            "the management (or a delegated administrator) account with "
-            "organizations:ListAccounts"
-        ) from exc
-    ids = sorted(str(a["Id"]) for a in accounts)
-    if shard is not None:
-        index, count = shard
-        ids = [a for i, a in enumerate(ids) if i % count == index - 1]
-
-    def open_one(account: str) -> tuple[str, Any | NotObserved]:
-        arn = f"arn:{partition}:iam::{account}:role/{role_name}"
-        try:
-            creds = sts.assume_role(RoleArn=arn, RoleSessionName="residency-audit")["Credentials"]
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            return account, NotObserved(
-                service="sts",
-                call="AssumeRole",
-                region=home,
-                reason=_reason(code, exc, settings) + f" for {arn}",
-                permission="sts:AssumeRole",
-            )
-        return account, boto3.session.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            region_name=home,
-        )
-
-    with ThreadPoolExecutor(max_workers=settings.workers) as pool:
-        return list(pool.map(open_one, ids))

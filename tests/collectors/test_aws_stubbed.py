@@ -14,7 +14,8 @@ import pytest
 from botocore.stub import Stubber
 
 from residency_audit import kb
-from residency_audit.collectors.aws import AwsCollector, Settings, Unread
+from residency_audit.collectors.aws import AwsCollector
+from residency_audit.collectors.aws_client import Settings, Unread
 from residency_audit.collectors.observed import Assumptions, Discovery, build_deployment
 
 REGION = "eu-west-3"

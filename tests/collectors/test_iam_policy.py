@@ -7,7 +7,8 @@ from typing import Any
 
 import boto3
 
-from residency_audit.collectors.aws import CALLS, AwsCollector, Settings, iam_policy
+from residency_audit.collectors.aws import AwsCollector
+from residency_audit.collectors.aws_client import CALLS, Settings, iam_policy
 from tests.collectors.test_aws_discovery import build_account
 from tests.conftest import ROOT
 from tests.support.moto_server import aws, moto_endpoint
