@@ -183,6 +183,29 @@ def test_explain_shows_references_and_rationale(runner: CliRunner) -> None:
     assert "esante.gouv.fr" in result.stdout
 
 
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_reader_that_stops_early_is_no_error(tmp_path: Path, fmt: str) -> None:
+    """`check ... | head`: the rest of stdout is dropped, the files asked for are written, and
+    the exit code is the audit's verdict, not an internal error."""
+    batch = tmp_path / "batch"  # 40 files: workers, and megabytes of output still to come
+    batch.mkdir()
+    for i in range(8):
+        for sample in SAMPLES.glob("*.yaml"):
+            (batch / f"{i}-{sample.name}").write_bytes(sample.read_bytes())
+    saved = tmp_path / "result.json"
+    command = [sys.executable, "-m", "residency_audit", "check", str(batch), "--as-of"]
+    command += [str(AS_OF), "-j", "2", "--format", "json", "--output", str(saved)]
+    command += ["--format", fmt]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.read(10)
+        process.stdout.close()  # the reader goes
+        errors = process.stderr.read().decode()
+        code = process.wait()
+    assert (code, errors) == (1, "")
+    assert len(json.loads(saved.read_text())["inputs"]) == 40
+
+
 def test_explain_unknown_rule_suggests(runner: CliRunner) -> None:
     result = runner.invoke(app, ["explain", "hds-loc-1"])
     assert result.exit_code == 2

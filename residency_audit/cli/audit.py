@@ -4,7 +4,8 @@ import dataclasses
 import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -149,7 +150,8 @@ def check(
 
         sys.stderr.write("".join(f"{line}\n" for line in error_lines(report.errors)))
     for fmt, target in targets:
-        _emit(report, fmt, target, threshold, jobs)
+        with _reader_may_leave(target):
+            _emit(report, fmt, target, threshold, jobs)
     raise typer.Exit(report.exit_code(threshold))
 
 
@@ -175,7 +177,8 @@ def report(
         invocation=invocation(_argv(ctx), fail_on=threshold, rendered_from=saved.input),
     )
     for fmt, target in targets:
-        _emit(rendered, fmt, target, threshold)
+        with _reader_may_leave(target):
+            _emit(rendered, fmt, target, threshold)
 
 
 def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat, Path | None]]:
@@ -202,6 +205,33 @@ def _output_formats(targets: list[tuple[OutputFormat, Path | None]]) -> tuple[Ou
     text goes to a terminal, whose table is drawn from the findings themselves."""
     to_terminal = any(fmt is OutputFormat.TEXT and target is None for fmt, target in targets)
     return () if to_terminal and _rich_terminal() else tuple(fmt for fmt, _ in targets)
+
+
+@contextmanager
+def _reader_may_leave(target: Path | None) -> Iterator[None]:
+    """Writing to stdout, whose reader may stop early (`| head`): that is no error. The rest of
+    this output is dropped, the other outputs are still written, and the exit code stays the
+    audit's. A broken pipe that is not stdout's stays an internal error."""
+    try:
+        yield
+    except BrokenPipeError:
+        if target is not None or not _stdout_closed():
+            raise
+        devnull = os.open(os.devnull, os.O_WRONLY)  # what is still buffered goes nowhere
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _stdout_closed() -> bool:
+    """True when nothing reads stdout any more (a pipe whose reader has gone)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), or no descriptor
+        return False
 
 
 def _emit(
