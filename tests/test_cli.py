@@ -206,6 +206,26 @@ def test_a_reader_that_stops_early_is_no_error(tmp_path: Path, fmt: str) -> None
     assert len(json.loads(saved.read_text())["inputs"]) == 40
 
 
+def test_a_listing_cut_short_says_so_and_does_not_claim_a_result() -> None:
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # nobody will read what `schema` writes
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "residency_audit", "schema"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 3  # the output is incomplete: never a pass
+    assert "stdout was closed before the output was complete" in done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+
+
 def test_explain_unknown_rule_suggests(runner: CliRunner) -> None:
     result = runner.invoke(app, ["explain", "hds-loc-1"])
     assert result.exit_code == 2

@@ -20,6 +20,7 @@ from residency_audit.cli.base import (
     handled,
     parse_as_of,
     parse_fail_on,
+    stdout_closed,
 )
 from residency_audit.errors import UsageError
 from residency_audit.model import Report, Severity
@@ -215,23 +216,11 @@ def _reader_may_leave(target: Path | None) -> Iterator[None]:
     try:
         yield
     except BrokenPipeError:
-        if target is not None or not _stdout_closed():
+        if target is not None or not stdout_closed():
             raise
         devnull = os.open(os.devnull, os.O_WRONLY)  # what is still buffered goes nowhere
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-
-
-def _stdout_closed() -> bool:
-    """True when nothing reads stdout any more (a pipe whose reader has gone)."""
-    import select
-
-    try:
-        poller = select.poll()
-        poller.register(sys.stdout.fileno(), select.POLLOUT)
-        return any(events & select.POLLERR for _, events in poller.poll(0))
-    except (AttributeError, OSError, ValueError):  # no poll (Windows), or no descriptor
-        return False
 
 
 def _emit(

@@ -73,6 +73,18 @@ def handled(command: F) -> F:
             raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             raise
+        except BrokenPipeError:
+            if not stdout_closed():
+                raise  # not stdout's: an internal error, below
+            devnull = os.open(os.devnull, os.O_WRONLY)  # what is still buffered goes nowhere
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            typer.echo(
+                "residency-audit: stdout was closed before the output was complete (| head?); "
+                "the result is not known",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
         except Exception as exc:
             if _state["debug"]:
                 traceback.print_exc()
@@ -84,6 +96,18 @@ def handled(command: F) -> F:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def stdout_closed() -> bool:
+    """True when nothing reads stdout any more (a pipe whose reader has gone)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), or no descriptor
+        return False
 
 
 def _version(value: bool) -> None:
