@@ -98,6 +98,24 @@ def test_internal_error_exits_3_not_1(runner: CliRunner, monkeypatch: pytest.Mon
     assert "internal error: RuntimeError: boom" in result.stderr
 
 
+@pytest.mark.parametrize("where", ["run", "output"])
+def test_a_broken_pipe_that_is_not_stdouts_is_an_internal_error(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Only a reader leaving stdout is forgiven; a worker's or a server's pipe never passes."""
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    if where == "run":
+        monkeypatch.setattr(pipeline, "run", crash)
+    else:
+        monkeypatch.setattr("residency_audit.cli.audit._emit", crash)
+    result = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml")])
+    assert result.exit_code == 3
+    assert "internal error: BrokenPipeError" in result.stderr
+
+
 def test_same_inputs_same_date_give_identical_json(runner: CliRunner) -> None:
     args = ["check", str(SAMPLES), "--format", "json", "--as-of", "2025-01-01"]
     assert runner.invoke(app, args).stdout == runner.invoke(app, args).stdout

@@ -17,6 +17,7 @@ from residency_audit.cli.base import (
     OutputOption,
     _argv,
     dns_settings,
+    drop_stdout,
     handled,
     parse_as_of,
     parse_fail_on,
@@ -218,9 +219,7 @@ def _reader_may_leave(target: Path | None) -> Iterator[None]:
     except BrokenPipeError:
         if target is not None or not stdout_closed():
             raise
-        devnull = os.open(os.devnull, os.O_WRONLY)  # what is still buffered goes nowhere
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        drop_stdout()
 
 
 def _emit(

@@ -73,19 +73,15 @@ def handled(command: F) -> F:
             raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             raise
-        except BrokenPipeError:
-            if not stdout_closed():
-                raise  # not stdout's: an internal error, below
-            devnull = os.open(os.devnull, os.O_WRONLY)  # what is still buffered goes nowhere
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
-            typer.echo(
-                "residency-audit: stdout was closed before the output was complete (| head?); "
-                "the result is not known",
-                err=True,
-            )
-            raise typer.Exit(EXIT_INTERNAL) from None
         except Exception as exc:
+            if isinstance(exc, BrokenPipeError) and stdout_closed():
+                drop_stdout()  # a listing cut short (| head): no result to claim
+                typer.echo(
+                    "residency-audit: stdout was closed before the output was complete "
+                    "(| head?); the result is not known",
+                    err=True,
+                )
+                raise typer.Exit(EXIT_INTERNAL) from None
             if _state["debug"]:
                 traceback.print_exc()
             typer.echo(
@@ -96,6 +92,13 @@ def handled(command: F) -> F:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def drop_stdout() -> None:
+    """Send what is still to be written to stdout (its buffer included) nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def stdout_closed() -> bool:
