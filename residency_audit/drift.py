@@ -33,6 +33,7 @@ from residency_audit.model import (
     InputFile,
     Key,
     KeyManagement,
+    Observation,
     Span,
 )
 from residency_audit.records import Record, record
@@ -59,7 +60,8 @@ class Match(Record):
 
 
 def gap_subjects(observed: Deployment) -> Iterator[Subject]:
-    """One subject per `observation.not_observed` entry: what could not be read."""
+    """What an observation did not read: one subject per `observation.not_observed` entry (a
+    call that failed), then one for the regions left out (not enabled, or not asked for)."""
     if observed.observation is None:
         return
     for i, gap in enumerate(observed.observation.not_observed):
@@ -80,6 +82,32 @@ def gap_subjects(observed: Deployment) -> Iterator[Subject]:
             gap.span,
             {k: Fact(k, v, at) for k, v in facts.items() if v is not None},
         )
+    yield _unread_regions(observed, observed.observation)
+
+
+def _unread_regions(observed: Deployment, o: Observation) -> Subject:
+    """The regions of the account the observation did not read. Both lists are written only
+    when the collector could list the account's regions; otherwise what it missed is unknown."""
+
+    def at(key: str) -> str:
+        return str(observed.locations.get(f"observation.{key}", o.span))
+
+    facts = {
+        "observation.subject": Fact("observation.subject", "regions", at("regions")),
+    }
+    if o.account is not None:
+        facts["observation.account"] = Fact("observation.account", o.account, at("account"))
+    if o.regions_not_enabled is not None and o.regions_not_queried is not None:
+        facts["observation.regions_listed"] = Fact(
+            "observation.regions_listed",
+            True,
+            "derived: observation.regions_not_enabled and regions_not_queried recorded",
+        )
+    for key in ("regions_not_enabled", "regions_not_queried"):
+        regions = getattr(o, key)
+        if regions:
+            facts[f"observation.{key}"] = Fact(f"observation.{key}", list(regions), at(key))
+    return Subject("observation", f"regions of account {o.account}", None, o.span, facts)
 
 
 def drift_subjects(

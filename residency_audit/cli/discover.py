@@ -108,6 +108,13 @@ def discover_aws(
                 + (f"; needs {gap.permission}" if gap.permission else ""),
                 err=True,
             )
+        o = item.deployment.observation
+        if o is not None and o.regions_not_queried:
+            typer.echo(
+                f"aws {item.account}: {len(o.regions_not_queried)} enabled region(s) not read "
+                "(not given to --region); `check` reports DRIFT-OBS-02",
+                err=True,
+            )
     partial = sum(1 for item in observed if item.gaps)
     if partial:
         typer.echo(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -29,6 +29,16 @@ from residency_audit.collectors.observed import (
 )
 from residency_audit.errors import CollectorError
 from residency_audit.model import ComponentKind, CopyKind, KeyManagement
+
+
+class Regions(NamedTuple):
+    """An account's regions as `discover` splits them."""
+
+    read: list[str]
+    not_enabled: tuple[str, ...] | None
+    """Not enabled in the account; None when the regions could not be listed."""
+    not_queried: tuple[str, ...] | None
+    """Enabled but left out by --region; None when the regions could not be listed."""
 
 
 class AwsCollector(AwsClient):
@@ -51,9 +61,9 @@ class AwsCollector(AwsClient):
             ) from exc
         return str(who["Account"]), str(who["Arn"]).split(":")[1]
 
-    def regions(self, requested: Sequence[str]) -> tuple[list[str], list[str]]:
-        """(regions to read, regions not enabled). A requested region that is not enabled is a
-        gap; without --region, every enabled region is read."""
+    def regions(self, requested: Sequence[str]) -> Regions:
+        """The regions to read, and those left unread. A requested region that is not enabled
+        is a gap; without --region, every enabled region is read."""
         try:
             reply = self.call("ec2", self.home, "DescribeRegions", AllRegions=True)
         except Unread:
@@ -62,16 +72,16 @@ class AwsCollector(AwsClient):
                     "aws: cannot list the enabled regions (ec2:DescribeRegions refused or "
                     "failed); grant it or name the regions with --region"
                 ) from None
-            return sorted(set(requested)), []
+            return Regions(sorted(set(requested)), None, None)  # what else is there: unknown
         assert reply is not None
         status = {
             r["RegionName"]: r.get("OptInStatus", "opt-in-not-required")
             for r in reply.get("Regions", [])
         }
         enabled = sorted(name for name, s in status.items() if s in _ENABLED)
-        disabled = sorted(name for name, s in status.items() if s not in _ENABLED)
+        disabled = tuple(sorted(name for name, s in status.items() if s not in _ENABLED))
         if not requested:
-            return enabled, disabled
+            return Regions(enabled, disabled, ())
         chosen = []
         for region in dict.fromkeys(requested):
             if status.get(region) in _ENABLED:
@@ -85,18 +95,20 @@ class AwsCollector(AwsClient):
                     if region in status
                     else "region unknown to ec2:DescribeRegions",
                 )
-        return chosen, [r for r in disabled if r in requested]
+        return Regions(chosen, disabled, tuple(r for r in enabled if r not in chosen))
 
     def collect(self, requested: Sequence[str] = ()) -> Discovery:
         started = now()
         account, partition = self.identity()
-        regions, disabled = self.regions(requested)
+        listed = self.regions(requested)
+        regions = listed.read
         found = Discovery(
             account=account,
             partition=partition,
             started_at=started,
             regions=tuple(regions),
-            regions_not_enabled=tuple(disabled),
+            regions_not_enabled=listed.not_enabled,
+            regions_not_queried=listed.not_queried,
         )
         for region in regions:  # clients made up front: creation holds the lock anyway
             for service in ("s3", "kms", "rds", "dynamodb", "backup"):

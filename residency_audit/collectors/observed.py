@@ -92,7 +92,9 @@ class Discovery:
     partition: str
     started_at: str
     regions: tuple[str, ...]
-    regions_not_enabled: tuple[str, ...] = ()
+    regions_not_enabled: tuple[str, ...] | None = None
+    """None when the account's regions could not be listed (then neither list is known)."""
+    regions_not_queried: tuple[str, ...] | None = None
     resources: list[ObservedResource] = field(default_factory=list)
     keys: list[KeyRecord] = field(default_factory=list)
     gaps: list[NotObserved] = field(default_factory=list)
@@ -167,6 +169,7 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
             partition=found.partition,
             regions=found.regions,
             regions_not_enabled=found.regions_not_enabled,
+            regions_not_queried=found.regions_not_queried,
             not_observed=tuple(sorted(gaps, key=_gap_key)),
         ),
     )

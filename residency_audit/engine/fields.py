@@ -146,8 +146,16 @@ WAIVER = {
     "waiver.expires": "Last day the waiver applies.",
 }
 OBSERVATION = {
-    "observation.subject": "What was observed: resource, copy, key, key-replica, or gap (a call "
-    "that could not be read). Built by `residency_audit.drift`.",
+    "observation.subject": "What was observed: resource, copy, key, key-replica, gap (a call "
+    "that could not be read) or regions (those the observation did not read). Built by "
+    "`residency_audit.drift`.",
+    "observation.account": "Provider account observed.",
+    "observation.regions_listed": "The collector listed the account's regions, so the two lists "
+    "below are known (absent: unknown).",
+    "observation.regions_not_enabled": "Regions not enabled in the account, hence not read; "
+    "absent when there are none.",
+    "observation.regions_not_queried": "Enabled regions left out by --region, hence not read; "
+    "absent when there are none.",
     "observation.service": "Provider service, e.g. s3, rds, kms.",
     "observation.call": "API call that observed it (or failed, for a gap).",
     "observation.resource": "Observed resource (ARN or name).",

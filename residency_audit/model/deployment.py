@@ -682,8 +682,19 @@ class Observation(Record):
     account: str | None = field(default=None, metadata=doc("Provider account observed."))
     partition: str | None = field(default=None, metadata=doc("Provider partition, e.g. aws."))
     regions: tuple[str, ...] = field(default=(), metadata=doc("Regions queried."))
-    regions_not_enabled: tuple[str, ...] = field(
-        default=(), metadata=doc("Regions not enabled in the account (no resource can be read).")
+    regions_not_enabled: tuple[str, ...] | None = field(
+        default=None,
+        metadata=doc(
+            "Regions not enabled in the account: not read (resources left in a region disabled "
+            "after use stay there, out of reach). Absent when the regions could not be listed."
+        ),
+    )
+    regions_not_queried: tuple[str, ...] | None = field(
+        default=None,
+        metadata=doc(
+            "Enabled regions left out by --region: not read. Absent when the regions could not "
+            "be listed."
+        ),
     )
     not_observed: tuple[NotObserved, ...] = field(
         default=(), metadata=doc("What could not be read; any entry makes the audit partial.")

@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.collectors.aws import AwsCollector
 from residency_audit.format import load_deployment
 from tests.conftest import AS_OF, ROOT, SAMPLES
 from tests.support.moto_server import ACCOUNT, aws, moto_endpoint, post
@@ -208,6 +209,74 @@ def test_unknown_region_is_not_observed(aws: str, tmp_path: Path) -> None:
     observed, _ = load_deployment(out)
     assert observed.observation is not None
     assert [g.region for g in observed.observation.not_observed] == ["eu-west-9"]
+
+
+def test_regions_left_unread_are_findings_of_the_observed_file(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """`--region` narrows what is read, and regions not enabled cannot be read at all: neither
+    makes the audit partial (no call failed), but each is a finding on its line of the file."""
+    out = tmp_path / "observed.yaml"
+    result = discover("--region", "eu-west-3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "enabled region(s) not read (not given to --region)" in result.stderr
+    observed, _ = load_deployment(out)
+    o = observed.observation
+    assert o is not None and o.regions == ("eu-west-3",)
+    assert o.regions_not_queried is not None and o.regions_not_enabled is not None
+    assert "us-east-1" in o.regions_not_queried and "eu-west-3" not in o.regions_not_queried
+    assert "ap-east-1" in o.regions_not_enabled  # an opt-in region moto reports not-opted-in
+    assert not set(o.regions_not_enabled) & set(o.regions_not_queried)
+
+    code, report = check_json(runner, str(out))
+    assert report["complete"] is True
+    assert code == 0  # not partial: nothing above medium fails the default gate
+    found = {f["rule_id"]: f for f in report["findings"] if f["rule_id"].startswith("DRIFT-OBS")}
+    assert set(found) == {"DRIFT-OBS-02", "DRIFT-OBS-03"}
+    narrowed, unreachable = found["DRIFT-OBS-02"], found["DRIFT-OBS-03"]
+    assert (narrowed["severity"], unreachable["severity"]) == ("medium", "low")
+    assert "us-east-1" in narrowed["message"] and ACCOUNT in narrowed["message"]
+    assert "ap-east-1" in unreachable["message"]
+    for finding, key in ((narrowed, "regions_not_queried:"), (unreachable, "regions_not_enabled:")):
+        fact = next(f for f in finding["facts"] if f["path"] == f"observation.{key[:-1]}")
+        first_item = line_after(out, "observation:", key) + 1  # block style: the list's item
+        assert fact["source"] == f"{out}:{first_item}:3"
+
+
+def test_every_enabled_region_is_read_without_region_option(aws: str) -> None:
+    regions = AwsCollector(boto3.session.Session()).regions(())
+    assert regions.not_queried == ()
+    assert "eu-west-3" in regions.read and "us-east-1" in regions.read
+    assert regions.not_enabled is not None and "ap-east-1" in regions.not_enabled
+    assert not set(regions.read) & set(regions.not_enabled)
+
+
+def test_observation_without_region_lists_cannot_be_verified(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """A file that does not say which regions were left out (written before they were
+    recorded, or whose regions could not be listed) is not taken as complete."""
+    out = tmp_path / "observed.yaml"
+    assert discover("--region", "eu-west-3", "-o", str(out)).returncode == 0
+    lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept, skipping = [], False
+    for line in lines:  # drop both lists, block style: the key line and its items
+        if line.strip().startswith(("regions_not_enabled:", "regions_not_queried:")):
+            skipping = True
+            continue
+        if skipping and line.lstrip().startswith("- "):
+            continue
+        skipping = False
+        kept.append(line)
+    out.write_text("".join(kept), encoding="utf-8")
+    observed, _ = load_deployment(out)
+    assert observed.observation is not None and observed.observation.regions_not_enabled is None
+    _, report = check_json(runner, str(out))
+    found = {f["rule_id"]: f for f in report["findings"] if f["rule_id"].startswith("DRIFT-OBS")}
+    assert set(found) == {"DRIFT-OBS-02", "DRIFT-OBS-03"}
+    assert all(f["unverifiable"] for f in found.values())
+    assert "cannot be verified" in found["DRIFT-OBS-02"]["message"]
+    assert "observation.regions_listed" in found["DRIFT-OBS-02"]["message"]
 
 
 def test_check_does_not_import_boto3() -> None:
