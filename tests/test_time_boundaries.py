@@ -69,6 +69,43 @@ def test_old_sccs_carry_only_contracts_concluded_before_their_repeal(
         assert expected == "pass" or (dt.date.fromisoformat(concluded), str(path)) in cited
 
 
+@pytest.mark.parametrize(
+    ("unchanged", "day", "expected"),
+    [
+        ("true", "2022-06-01", "pass"),
+        ("false", "2022-06-01", "fail"),  # a changed processing needed the new clauses
+        (None, "2022-06-01", "unverifiable"),
+        (None, "2021-09-26", "pass"),  # before the repeal the question does not arise
+    ],
+)
+def test_old_sccs_carry_an_earlier_contract_only_while_its_processing_is_unchanged(
+    tmp_path: Path, unchanged: str | None, day: str, expected: str
+) -> None:
+    text = (DEPLOYMENTS / "transfer-scc-2010.yaml").read_text()
+    assert "processing_unchanged: true" in text
+    path = tmp_path / "transfer.yaml"
+    line = "" if unchanged is None else f"processing_unchanged: {unchanged}"
+    path.write_text(text.replace("processing_unchanged: true", line))
+    report = run(Options(paths=[path], as_of=dt.date.fromisoformat(day)))
+    assert not report.errors, report.errors
+    scc = [f for f in report.findings if f.rule_id in ("GDPR-SCC-02", "GDPR-XFER-01")]
+    if expected == "pass":
+        assert scc == []
+        return
+    assert {f.rule_id for f in scc} == {"GDPR-SCC-02", "GDPR-XFER-01"}
+    assert all(f.unverifiable is (expected == "unverifiable") for f in scc)
+    tools = [x.value for f in scc for x in f.facts if x.path == "transfer.tool.scc-2010"]
+    assert tools and all("processing" in why for why in tools)
+    if unchanged is not None:  # the declaration it turned on, and where
+        cited = [
+            (x.value, x.origin.split(":")[0])
+            for f in scc
+            for x in f.facts
+            if x.path == "transfer.processing_unchanged"
+        ]
+        assert cited and set(cited) == {(False, str(path))}
+
+
 def test_dpf_alone_is_flagged_even_when_valid() -> None:
     assert "US-DPF-02" in rule_ids("us-storage-dpf.yaml", "2026-11-28")
 

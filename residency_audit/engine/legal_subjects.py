@@ -299,6 +299,7 @@ def transfer_subjects(b: SubjectBuilder, t: Transfer, ti: int) -> Iterator[Subje
             onward=False,
             approval=t.approval,
             concluded=t.concluded,
+            processing_unchanged=t.processing_unchanged,
         )
         b.derived(f, "transfer.recipient_tool_kinds", kinds, f"tools declared for {t.recipient}")
         b.put(f, "transfer.tia_date", t.tia_date, f"{base}.tia_date")
@@ -364,6 +365,7 @@ def _transfer_facts(
     onward: bool,
     approval: str | None = None,
     concluded: dt.date | None = None,
+    processing_unchanged: bool | None = None,
 ) -> dict[str, Fact]:
     d = b.d
     f = b.common()
@@ -384,6 +386,7 @@ def _transfer_facts(
                 "scc_module": module,
                 "approval": approval,
                 "concluded": concluded,
+                "processing_unchanged": processing_unchanged,
                 "systematic": True,
                 "adequacy_scopes": list(recipient.adequacy_scopes) if recipient else [],
                 "origin": b.at(f"{base}.tool"),

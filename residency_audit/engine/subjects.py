@@ -413,6 +413,7 @@ class SubjectBuilder:
                         "scc_module": t.scc_module,
                         "derogation": t.derogation,
                         "concluded": t.concluded,
+                        "processing_unchanged": t.processing_unchanged,
                         "tia_reference": t.tia_reference,
                         "tia_date": t.tia_date,
                         "approval": t.approval,

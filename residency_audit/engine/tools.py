@@ -2,7 +2,8 @@
 
 Validity periods come from the knowledge base (adequacy decisions, SCC decisions), never from
 code: Privacy Shield stops on 2020-07-16, the DPF starts on 2023-07-10, the 2010 SCCs take no
-new contract from 2021-09-27 and end after 2022-12-27 because the data say so.
+new contract from 2021-09-27 and end after 2022-12-27 because the data say so. In between, an
+earlier contract stands only while the processing it covers is unchanged (2021/914 Art. 4(4)).
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ def assess_tools(
         ok, fact = assess_tool(tool, ctx, allow_derogations=allow_derogations)
         facts.append(fact)
         verdicts.append(ok)
-        if tool.get("concluded") is not None and _cutoff(tool, ctx) is not None:
-            # the date the verdict turned on, with where it was declared
-            facts.append(Fact("transfer.concluded", tool["concluded"], tool["origin"]))
+        if _cutoff(tool, ctx) is not None:  # what the verdict turned on, where it was declared
+            facts.extend(
+                Fact(f"transfer.{key}", tool[key], tool["origin"])
+                for key in ("concluded", "processing_unchanged")
+                if tool.get(key) is not None
+            )
     if True in verdicts:
         return True, facts
     return (None if None in verdicts else False), facts
@@ -78,8 +82,10 @@ def assess_tool(
             elif concluded >= cutoff:
                 ok, state = False, f"invalid: concluded on {concluded}, on or after {cutoff}"
             else:
-                state = f"valid until {instrument.valid_until} (exclusive) for a contract "
-                state += f"concluded before {cutoff} (on {concluded})"
+                ok, state = _unchanged(tool.get("processing_unchanged"), concluded, cutoff)
+                if ok:
+                    state = f"valid until {instrument.valid_until} (exclusive) for a contract "
+                    state += f"concluded before {cutoff} (on {concluded}), processing unchanged"
         return ok, fact_from(
             instrument, path, f"{state}: {instrument.title}", f"kb:instruments.yaml#{instrument.id}"
         )
@@ -101,6 +107,24 @@ def assess_tool(
         )
     ok = bool(tool.get("derogation"))
     return ok, Fact(path, f"derogation {tool.get('derogation')}", origin)
+
+
+def _unchanged(
+    unchanged: bool | None, concluded: dt.date, cutoff: dt.date
+) -> tuple[bool | None, str]:
+    """A contract concluded before the cutoff rides the transition only while the processing
+    it covers stays unchanged (2021/914 Art. 4(4)); a change needs the new clauses."""
+    if unchanged is None:
+        return None, (
+            f"valid only if the processing operations of the contract of {concluded} stayed "
+            "unchanged, which is not declared (processing_unchanged)"
+        )
+    if not unchanged:
+        return False, (
+            f"invalid: the processing operations changed since the contract of {concluded}; "
+            f"from {cutoff} that needs the new clauses"
+        )
+    return True, ""
 
 
 def _cutoff(tool: dict[str, Any], ctx: Context) -> dt.date | None:

@@ -508,6 +508,14 @@ class Transfer(Record):
             "Date it was concluded (from 27 Sep 2021 the old SCCs cover only earlier contracts)."
         ),
     )
+    processing_unchanged: bool | None = field(
+        default=None,
+        metadata=doc(
+            "Old SCCs: the processing operations the contract covers have not changed since it "
+            "was concluded. From 27 Sep 2021 to 27 Dec 2022 the old clauses covered an earlier "
+            "contract only if so (2021/914 Art. 4(4))."
+        ),
+    )
     tia_reference: str | None = field(default=None, metadata=doc("Transfer impact assessment id."))
     tia_date: dt.date | None = field(default=None, metadata=doc("Date of the TIA."))
     approval: str | None = field(
