@@ -107,7 +107,8 @@ def _unread_regions(observed: Deployment, o: Observation) -> Subject:
         regions = getattr(o, key)
         if regions:
             facts[f"observation.{key}"] = Fact(f"observation.{key}", list(regions), at(key))
-    return Subject("observation", f"regions of account {o.account}", None, o.span, facts)
+    label = f"regions of account {o.account}" if o.account else "regions of the account"
+    return Subject("observation", label, None, o.span, facts)
 
 
 def drift_subjects(
