@@ -84,6 +84,25 @@ def main(count: int, jobs_list: list[int]) -> None:
             "targets (issue 8): >= 1500 files/s on 2 cores, peak RSS <= 300 MB. Peak is the "
             "largest single process (the parent or a worker); CPU counts all of them."
         )
+        load = yaml_load_ms(sorted(directory.iterdir())[:300])
+        cores = os.cpu_count() or 1
+        print(
+            f"ceiling: libyaml's own yaml.load takes {load:.2f} ms/file here (issue 8 quotes about "
+            f"0.6), so {cores} core(s) cannot pass {cores * 1000 / load:.0f} files/s even if "
+            "checking and writing cost nothing; 1500 files/s leaves "
+            f"{cores * 1000 / 1500:.2f} ms of CPU per file for everything"
+        )
+
+
+def yaml_load_ms(paths: list[Path]) -> float:
+    """Milliseconds per file of libyaml's CSafeLoader alone: the floor under any audit."""
+    import yaml
+
+    texts = [p.read_text(encoding="utf-8") for p in paths]
+    start = time.perf_counter()
+    for text in texts:
+        yaml.load(text, Loader=yaml.CSafeLoader)
+    return (time.perf_counter() - start) * 1000 / len(texts)
 
 
 if __name__ == "__main__":
