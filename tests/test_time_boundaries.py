@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from residency_audit.cli import app
 from residency_audit.pipeline import Options, run
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, SAMPLES
 
 DEPLOYMENTS = FIXTURES / "deployments"
 
@@ -104,6 +104,17 @@ def test_old_sccs_carry_an_earlier_contract_only_while_its_processing_is_unchang
             if x.path == "transfer.processing_unchanged"
         ]
         assert cited and set(cited) == {(False, str(path))}
+
+
+@pytest.mark.parametrize(("day", "fails"), [("2028-02-29", False), ("2028-03-01", True)])
+def test_a_certificate_is_valid_on_its_expiry_date(day: str, fails: bool) -> None:
+    """`expires: 2028-02-29` is the last day of validity, as on the certificate; it agrees with
+    three years from `issued: 2025-03-01`."""
+    report = run(
+        Options(paths=[SAMPLES / "sovereign-hospital.yaml"], as_of=dt.date.fromisoformat(day))
+    )
+    assert not report.errors, report.errors
+    assert ("HDS-CERT-01" in {f.rule_id for f in report.findings}) is fails
 
 
 def test_dpf_alone_is_flagged_even_when_valid() -> None:

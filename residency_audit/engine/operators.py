@@ -281,8 +281,9 @@ class InForce:
 
 class CertificateCurrent:
     """A certificate is valid on the as-of date. The value is `{issued, expires, instrument}`;
-    without an expiry date the validity period comes from the referential's
-    `certificate_years` in the knowledge base. The earlier end wins when both are known."""
+    `expires` is the last day of validity, as a certificate states it. The referential's
+    `certificate_years` in the knowledge base give the period from `issued` (valid until the
+    day before the anniversary). The earlier end wins when both are known."""
 
     def check(self, argument: Any) -> str | None:
         return _is_bool(argument)
@@ -292,7 +293,7 @@ class CertificateCurrent:
             return None, []
         issued, expires = as_date(value.get("issued"), ctx), as_date(value.get("expires"), ctx)
         facts: list[Fact] = []
-        ends = [expires] if expires else []
+        ends = [expires + dt.timedelta(days=1)] if expires else []  # first day no longer valid
         instrument = ctx.kb.instrument(str(value.get("instrument")))
         if issued and instrument is not None and instrument.certificate_years:
             ends.append(_add_years(issued, instrument.certificate_years))

@@ -68,6 +68,14 @@ class Adequacy(Provenance):
     scope_note: str | None = field(default=None, metadata=doc("What the scope covers."))
     url: str | None = field(default=None, metadata=doc("Official text."))
 
+    def holds_on(self, day: dt.date) -> bool:
+        """Without a verified date of application, a decision holds from its adoption: never
+        before it (it did not exist), perhaps a few days early (notification)."""
+        start = self.valid_from or self.adopted
+        if start is not None and day < start:
+            return False
+        return self.valid_until is None or day < self.valid_until
+
 
 @record(kw_only=True)
 class Instrument(Provenance):

@@ -558,7 +558,9 @@ class Certification(Record):
     )
     offer: str | None = field(default=None, metadata=doc("Qualified offer (SecNumCloud)."))
     issued: dt.date | None = field(default=None, metadata=doc("Issue date."))
-    expires: dt.date | None = field(default=None, metadata=doc("Expiry date."))
+    expires: dt.date | None = field(
+        default=None, metadata=doc("Last day of validity (the certificate is valid on it).")
+    )
     evidence: str | None = field(default=None, metadata=doc("URL or reference of the certificate."))
     span: Span = field(default=Span("", 0, 0), compare=False)
 

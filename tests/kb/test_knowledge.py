@@ -80,6 +80,26 @@ def test_us_adequacy_follows_schrems_ii_and_the_dpf(
     assert {d.scope_id for d in knowledge.adequacy("US", day)} == scopes
 
 
+@pytest.mark.parametrize(
+    ("code", "day", "adequate"),
+    [
+        ("AD", dt.date(2010, 10, 18), False),  # 2010/625 adopted 19 Oct 2010, no date of
+        ("AD", dt.date(2010, 10, 19), True),  # application recorded: never before adoption
+        ("BR", dt.date(2026, 1, 25), False),
+        ("BR", dt.date(2026, 1, 26), True),
+        ("GB", dt.date(2021, 1, 1), True),  # TCA bridge: not a third country
+        ("GB", dt.date(2021, 6, 27), True),
+        ("GB", dt.date(2021, 6, 28), True),  # 2021/1772, general but for immigration control
+        ("GB", dt.date(2025, 12, 27), True),
+        ("GB", dt.date(2025, 12, 28), True),  # the 2025 renewal
+    ],
+)
+def test_adequacy_holds_from_its_start_and_for_its_whole_scope(
+    knowledge: KnowledgeBase, code: str, day: dt.date, adequate: bool
+) -> None:
+    assert knowledge.generally_adequate(code, day) is adequate
+
+
 def test_us_parented_providers_are_reachable_by_the_cloud_act(knowledge: KnowledgeBase) -> None:
     laws = {law.id for law in knowledge.compelled_access_laws("US", dt.date(2026, 11, 28))}
     assert {"us-cloud-act", "us-fisa-702"} <= laws
