@@ -7,6 +7,7 @@ drives. dnspython is imported only inside `resolve` (through the collector).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from residency_audit.attribution import Attribution, Attributor
 from residency_audit.errors import InputError, UsageError
 from residency_audit.hostnames import hostname_problem, normalise_hostname
 from residency_audit.kb import KnowledgeBase
-from residency_audit.model import Deployment, Diagnostic
+from residency_audit.model import Deployment, Diagnostic, InputFile
 from residency_audit.observations import (
     KIND,
     SCHEMA_VERSION,
@@ -134,19 +135,26 @@ def unreadable(observations: Iterable[DnsObservations]) -> list[str]:
     return lines
 
 
+DNS_ROLE = "dns-observations"
+"""The role of a `--dns` file among a report's inputs."""
+
+
 def dns_index(
     files: Sequence[Path],
     settings: DnsSettings | None,
     deployments: Sequence[Path],
     kb: KnowledgeBase,
     errors: list[Diagnostic],
-) -> tuple[ObservationIndex, list[str]]:
+) -> tuple[ObservationIndex, list[str], list[InputFile]]:
     """DNS observations for the endpoint checks of `check`: read from `files` (--dns) and/or
-    resolved now for every name the `deployments` declare (--resolve). Files that cannot be
-    read are reported by the audit itself; names that could not be resolved make it partial."""
+    resolved now for every name the `deployments` declare (--resolve), with the partial-audit
+    lines for names that could not be resolved and each file as an input of the report (its
+    SHA-256 is that of the bytes judged; empty when the file could not be read). Files that
+    cannot be used are reported in `errors`."""
     from residency_audit.endpoints import ObservationIndex
     from residency_audit.format import load_deployment
-    from residency_audit.observations import load_observations
+    from residency_audit.loader import Document, compose, decode, read_bytes
+    from residency_audit.observations import parse_observations
 
     sets: list[DnsObservations] = []
     if settings is not None:
@@ -157,9 +165,16 @@ def dns_index(
             except InputError:
                 continue  # the audit of that file reports it
         sets.append(resolve(requests_of(declared), settings, kb, observed_on=dt.date.today()))
+    inputs: list[InputFile] = []
     for path in files:
+        display, digest = str(path), ""
         try:
-            sets.append(load_observations(path))
+            raw = read_bytes(path, display)
+            digest = hashlib.sha256(raw).hexdigest()
+            sets.append(
+                parse_observations(Document(display, raw, compose(decode(raw, display), display)))
+            )
         except InputError as exc:
             errors += exc.diagnostics
-    return ObservationIndex(sets), unreadable(sets)
+        inputs.append(InputFile(display, digest, None, role=DNS_ROLE))
+    return ObservationIndex(sets), unreadable(sets), inputs

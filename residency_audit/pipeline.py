@@ -186,10 +186,13 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         known = baseline_identities(baseline.report)
     files, errors = collect(options.paths)
     partial: list[str] = []
+    dns_inputs: list[InputFile] = []
     if options.resolve is not None or options.dns_files:
         from residency_audit.discover import dns_index
 
-        index, partial = dns_index(options.dns_files, options.resolve, files, knowledge, errors)
+        index, partial, dns_inputs = dns_index(
+            options.dns_files, options.resolve, files, knowledge, errors
+        )
         auditor = Auditor(options, knowledge, packs, auditor.model, index)
 
     def mark(findings: Sequence[Finding]) -> list[Finding]:
@@ -219,6 +222,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         parts.errors += walk_errors
         for more in audit_observed(observed, parts.deployments, auditor):
             parts.add(settled(more))
+    parts.inputs += dns_inputs  # findings cite them: their hashes belong in the manifest
     if waivers is not None:
         parts.inputs.append(waivers.input)
         parts.add_findings(mark(lapses(waivers, rules, kb=knowledge, as_of=options.as_of)))

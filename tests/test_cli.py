@@ -164,6 +164,119 @@ def test_output_file_and_second_format(runner: CliRunner, tmp_path: Path) -> Non
     assert "finding(s)" in result.stdout
 
 
+@pytest.fixture
+def prod_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A deployment in the working directory (tmp_path), as users name files: relatively."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "prod.yaml"
+    path.write_bytes((SAMPLES / "backup-outside-eea.yaml").read_bytes())
+    return path
+
+
+def crash_if_audited(monkeypatch: pytest.MonkeyPatch) -> None:
+    def audit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("audited despite a refused --output")
+
+    monkeypatch.setattr(pipeline, "run", audit)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "output", "what"),
+    [
+        (["prod.yaml"], "prod.yaml", "the deployment file prod.yaml"),
+        (["prod.yaml"], "./sub/../prod.yaml", "the deployment file prod.yaml"),
+        (["prod.yaml"], "link.yaml", "the deployment file prod.yaml"),
+        (["."], "prod.yaml", "a YAML file under the deployment directory ."),
+        (["other.yaml", "--waivers", "prod.yaml"], "prod.yaml", "the waivers file prod.yaml"),
+        (["other.yaml", "--dns", "prod.yaml"], "prod.yaml", "the DNS observations file prod.yaml"),
+    ],
+)
+def test_an_output_that_is_an_input_is_refused_before_the_audit(
+    runner: CliRunner,
+    prod_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    inputs: list[str],
+    output: str,
+    what: str,
+) -> None:
+    (prod_file.parent / "sub").mkdir()
+    (prod_file.parent / "link.yaml").symlink_to(prod_file)
+    before = prod_file.read_bytes()
+    crash_if_audited(monkeypatch)
+    result = runner.invoke(
+        app, ["check", *inputs, "-f", "html", "-o", "r.html", "-f", "json", "-o", output]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: --output {Path(output)}: this is {what}, an input of this run; "
+        "refusing to overwrite it with the json report (write it elsewhere)\n"
+    )
+    assert prod_file.read_bytes() == before
+    assert not (prod_file.parent / "r.html").exists()
+
+
+def test_an_output_next_to_the_inputs_is_written(runner: CliRunner, prod_file: Path) -> None:
+    result = runner.invoke(
+        app, ["check", ".", "-f", "json", "-o", "prod.json", "--as-of", str(AS_OF)]
+    )
+    assert result.exit_code == 1, result.output
+    assert (
+        json.loads((prod_file.parent / "prod.json").read_text())["inputs"][0]["path"] == "prod.yaml"
+    )
+
+
+def test_two_formats_to_one_file_are_refused_before_the_audit(
+    runner: CliRunner, prod_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crash_if_audited(monkeypatch)
+    args = ["check", "prod.yaml", "-f", "json", "-o", "a.json", "-f", "html", "-o", "./a.json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "error: --output a.json: both --format json and --format html would be written to "
+        "this file; give each format its own file\n"
+    )
+    assert not (prod_file.parent / "a.json").exists()
+
+
+def test_output_dash_is_stdout(runner: CliRunner, prod_file: Path) -> None:
+    args = ["check", "prod.yaml", "--as-of", str(AS_OF), "-f", "json", "-o", "-"]
+    result = runner.invoke(app, [*args, "-f", "markdown", "-o", "r.md"])
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["inputs"][0]["path"] == "prod.yaml"
+    assert not (prod_file.parent / "-").exists()
+    assert (prod_file.parent / "r.md").read_text().startswith("# Data residency audit")
+
+
+@pytest.mark.parametrize("second", [["-o", "-"], []])
+def test_two_formats_to_stdout_are_refused(
+    runner: CliRunner, prod_file: Path, second: list[str]
+) -> None:
+    result = runner.invoke(
+        app, ["check", "prod.yaml", "-f", "json", "-o", "-", "-f", "sarif", *second]
+    )
+    assert result.exit_code == 2, result.output
+    assert "only one --format can go to stdout (no --output, or --output -)" in result.stderr
+    assert not (prod_file.parent / "-").exists()
+
+
+def test_a_text_report_file_lists_the_input_errors(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text((SAMPLES / "backup-outside-eea.yaml").read_text())
+    (tmp_path / "bad.yaml").write_text("schema_version: [\n")
+    report = tmp_path / "r.txt"
+    args = ["check", str(tmp_path), "--as-of", str(AS_OF), "-f", "text", "-o", str(report)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    error = f"{tmp_path / 'bad.yaml'}:2:1: error: YAML syntax"
+    assert error in result.stderr
+    lines = report.read_text().splitlines()
+    assert any(line.startswith(error) for line in lines)
+    assert "1 input error(s)" in lines[-1]
+    # Text on stdout shows each error once: on stderr, next to it.
+    shown = runner.invoke(app, args[:-4], env={"NO_COLOR": "1"})
+    assert error in shown.stderr and error not in shown.stdout
+
+
 def test_a_batch_reads_the_same_with_workers_in_every_streamed_format(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

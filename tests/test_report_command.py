@@ -92,3 +92,18 @@ def test_report_of_a_broken_result_is_an_input_error(runner: CliRunner, tmp_path
     result = runner.invoke(app, ["report", str(broken), "-f", "markdown"])
     assert result.exit_code == 2
     assert f"{broken}:1:1: error: incomplete residency-audit result" in result.stderr
+
+
+def test_report_refuses_to_overwrite_the_result_it_reads(runner: CliRunner, tmp_path: Path) -> None:
+    saved = tmp_path / "result.json"
+    saved.write_text(
+        runner.invoke(app, ["check", BACKUP, "--as-of", str(AS_OF), "-f", "json"]).stdout
+    )
+    before = saved.read_bytes()
+    result = runner.invoke(app, ["report", str(saved), "-f", "html", "-o", str(saved)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: --output {saved}: this is the result file {saved}, an input of this run; "
+        "refusing to overwrite it with the html report (write it elsewhere)\n"
+    )
+    assert saved.read_bytes() == before

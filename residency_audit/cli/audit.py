@@ -123,6 +123,18 @@ def check(
 
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
+    _refuse_overwriting(
+        targets,
+        [
+            *(("deployment", p) for p in paths),
+            *(("waivers", p) for p in [waivers] if p is not None),
+            *(("baseline", p) for p in [baseline] if p is not None),
+            *(("DNS observations", p) for p in dns or []),
+            *(("observed deployment", p) for p in observed or []),
+            *(("risk model", p) for p in [risk_model] if p is not None),
+            *(("rule pack", p) for p in rules or []),
+        ],
+    )
     parameters = {} if tia_max_age is None else {"tia_max_age_days": tia_max_age}
     settings = dns_settings(nameserver or [], port) if resolve else None
     if not resolve and (nameserver or port != 53):
@@ -153,7 +165,7 @@ def check(
         sys.stderr.write("".join(f"{line}\n" for line in error_lines(report.errors)))
     for fmt, target in targets:
         with _reader_may_leave(target):
-            _emit(report, fmt, target, threshold, jobs)
+            _emit(report, fmt, target, threshold, jobs, errors_on_stderr=True)
     raise typer.Exit(report.exit_code(threshold))
 
 
@@ -173,6 +185,7 @@ def report(
 
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
+    _refuse_overwriting(targets, [("result", result)])
     saved = read_result(result, role="result")
     rendered = dataclasses.replace(
         saved.report,
@@ -183,7 +196,12 @@ def report(
             _emit(rendered, fmt, target, threshold)
 
 
+STDOUT = "-"
+"""`--output -`: the format goes to stdout, as without --output."""
+
+
 def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat, Path | None]]:
+    """Each format with the file it goes to, None for stdout; two formats never share one."""
     known = [f.value for f in OutputFormat]
     for fmt in formats:
         if fmt not in known:
@@ -191,15 +209,75 @@ def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat
     if len(outputs) > len(formats):
         raise UsageError("more --output than --format options; pair each output with a format")
     targets: list[tuple[OutputFormat, Path | None]] = [
-        (OutputFormat(fmt), outputs[i] if i < len(outputs) else None)
+        (OutputFormat(fmt), _destination(outputs[i]) if i < len(outputs) else None)
         for i, fmt in enumerate(formats)
     ]
     if sum(1 for _, target in targets if target is None) > 1:
-        raise UsageError("only one --format can go to stdout; give the others an --output")
+        raise UsageError(
+            "only one --format can go to stdout (no --output, or --output -); "
+            "give the others an --output file"
+        )
+    for i, (fmt, target) in enumerate(targets):
+        for other, earlier in targets[:i]:
+            if target is not None and earlier is not None and _same_file(target, earlier):
+                raise UsageError(
+                    f"error: --output {target}: both --format {other.value} and "
+                    f"--format {fmt.value} would be written to this file; "
+                    "give each format its own file"
+                )
     for fmt, target in targets:
         if fmt in BINARY and target is None and sys.stdout.isatty():
             raise UsageError(f"--format {fmt.value} is binary; give it an --output file")
     return targets
+
+
+def _destination(output: Path) -> Path | None:
+    return None if str(output) == STDOUT else output
+
+
+def _refuse_overwriting(
+    targets: list[tuple[OutputFormat, Path | None]], inputs: list[tuple[str, Path]]
+) -> None:
+    """Refuse, before any work, an --output that is one of the `inputs` (kind, path) or a
+    YAML file under an input directory (what a directory's audit reads): writing the report
+    would destroy what it is evidence about."""
+    for fmt, target in targets:
+        if target is None:
+            continue
+        for kind, path in inputs:
+            if _same_file(target, path):
+                what = f"the {kind} file {path}"
+            elif _yaml_under(target, path):
+                what = f"a YAML file under the {kind} directory {path}"
+            else:
+                continue
+            raise UsageError(
+                f"error: --output {target}: this is {what}, an input of this run; "
+                f"refusing to overwrite it with the {fmt.value} report (write it elsewhere)"
+            )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` name one file: the same resolved path (links followed; neither need
+    exist), or the same existing file under two names (hard links, case-insensitive disks)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def _yaml_under(target: Path, directory: Path) -> bool:
+    """Whether `target` is an existing `*.yaml`/`*.yml` file (any case) below `directory`,
+    which the directory's walk reads (`pipeline.collect`)."""
+    if not target.name.lower().endswith((".yaml", ".yml")) or not directory.is_dir():
+        return False
+    try:
+        inside = Path(os.path.realpath(target)).is_relative_to(os.path.realpath(directory))
+        return inside and target.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _output_formats(targets: list[tuple[OutputFormat, Path | None]]) -> tuple[OutputFormat, ...]:
@@ -228,8 +306,12 @@ def _emit(
     target: Path | None,
     threshold: Severity | None,
     jobs: int = 1,
+    *,
+    errors_on_stderr: bool = False,
 ) -> None:
-    """Write `report` in `fmt`; a batch's JSON is encoded in `jobs` processes (0: all cores)."""
+    """Write `report` in `fmt`; a batch's JSON is encoded in `jobs` processes (0: all cores).
+    The text lists the input errors, unless it goes to stdout and they went to stderr already
+    (`errors_on_stderr`): a text report written to a file is complete."""
     if fmt is OutputFormat.TEXT and target is None and _rich_terminal():
         from rich.console import Console
 
@@ -243,7 +325,7 @@ def _emit(
         from residency_audit.batch import default_jobs
 
         jobs = default_jobs()
-    writer = streamed(fmt, threshold, jobs)
+    writer = streamed(fmt, threshold, jobs, text_errors=target is not None or not errors_on_stderr)
     if writer is not None:  # a batch's text, JSON or SARIF can be gigabytes
         _stream(writer, report, target)
         return

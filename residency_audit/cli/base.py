@@ -35,7 +35,12 @@ FormatOption = Annotated[
 """`--format`, shared by `check` and `report`."""
 OutputOption = Annotated[
     list[Path] | None,
-    typer.Option("--output", "-o", help="Where the matching --format goes (default: stdout)."),
+    typer.Option(
+        "--output",
+        "-o",
+        help="File the matching --format is written to (default, or -: stdout); never an input "
+        "of the run, nor another format's file.",
+    ),
 ]
 """`--output`, paired by position with `--format`."""
 

@@ -213,7 +213,8 @@ class InputFile(Record):
     deployment: str | None
     """Deployment name, or None when the file could not be read (or is not a deployment)."""
     role: str = "deployment"
-    """deployment, waivers, baseline, or result (a JSON result re-rendered by `report`)."""
+    """deployment, observed (`--observed`), dns-observations (`--dns`), waivers, baseline, or
+    result (a JSON result re-rendered by `report`)."""
 
 
 @record

@@ -86,15 +86,18 @@ def _no_text(items: Sequence[Flow]) -> bytes:
     return b""  # the format does not show them
 
 
-def streamed(fmt: OutputFormat, fail_on: Severity | None, jobs: int = 1) -> Writer | None:
+def streamed(
+    fmt: OutputFormat, fail_on: Severity | None, jobs: int = 1, *, text_errors: bool = True
+) -> Writer | None:
     """The writer of a format written a file's or a deployment's findings at a time (text,
     JSON, SARIF, JUnit: the ones a batch asks for), or None for the formats built whole by
-    `render`. `jobs` processes encode a batch's JSON; `fail_on` gives the text its verdict."""
+    `render`. `jobs` processes encode a batch's JSON; `fail_on` gives the text its verdict,
+    and `text_errors` false leaves the input errors' lines out of it (shown on stderr)."""
     match fmt:
         case OutputFormat.TEXT:
             from residency_audit.reporters import text
 
-            return partial(text.write, fail_on=fail_on)
+            return partial(text.write, fail_on=fail_on, errors=text_errors)
         case OutputFormat.JSON:
             from residency_audit.reporters import json
 

@@ -16,12 +16,56 @@ from residency_audit.reporters.common import (
     verdict,
 )
 
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|#&~])")
+_BLOCK_START = re.compile(r"^([-+]|\d{1,9}[.)](?= |$))")
+_BACKTICKS = re.compile(r"`+")
+_PLAIN_URL = re.compile(r"[^\s()<>\\`|]+")
 
 
 def md(text: object) -> str:
-    """Text that Markdown shows as written (no emphasis, links or HTML from input data)."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Text that Markdown shows as written (no emphasis, links, entities or HTML from input
+    data), on one line."""
+    return _SPECIAL.sub(r"\\\1", _one_line(text))
+
+
+def paragraph(text: object) -> str:
+    """`md(text)` for the start of a line: no list item or rule either ("- x", "1. x", "---")."""
+    return _BLOCK_START.sub(lambda m: m[1][:-1] + "\\" + m[1][-1], md(text))
+
+
+def code(text: object) -> str:
+    """`text` as a code span, whatever backticks it holds: the fence is one backtick longer
+    than its longest run of them, and a text starting or ending with one is padded with the
+    space CommonMark strips. Empty text gives an empty string."""
+    body = _one_line(text)
+    if not body:
+        return ""
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(body)), default=0) + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def cell(text: object) -> str:
+    """`text` as a code span in a table cell: pipes escaped, as GFM tables need even inside
+    code. A backslash before a pipe cannot be written in a code span there (the table would
+    read it as an escaped backslash and split the row), so such a text is escaped text."""
+    body = _one_line(text)
+    if "\\|" in body:
+        return md(body)
+    return code(body).replace("|", "\\|")
+
+
+def link(label: object, url: str) -> str:
+    """A link whose label shows as written; a destination with spaces, brackets or
+    parentheses is written between angle brackets, with those escaped."""
+    target = _one_line(url)
+    if not _PLAIN_URL.fullmatch(target):
+        target = "<" + re.sub(r"([<>\\])", r"\\\1", target) + ">"
+    return f"[{md(label)}]({target})"
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
 
 def render(report: Report) -> str:
@@ -29,7 +73,7 @@ def render(report: Report) -> str:
     deployments = sorted({i.deployment for i in report.inputs if i.deployment})
     out.append(
         f"- **Scope:** {len(deployments)} deployment(s): "
-        + (", ".join(f"`{d}`" for d in deployments) or "none")
+        + (", ".join(code(d) for d in deployments) or "none")
     )
     out.append(f"- **Law as of:** {report.as_of.isoformat()}")
     out.append(f"- **Result:** {verdict(report)}")
@@ -55,17 +99,17 @@ def _banners(report: Report) -> list[str]:
         out.append(
             f"> **INCOMPLETE.** {len(report.errors)} input error(s); those files were not audited:"
         )
-        out += [f"> - `{e}`" for e in report.errors]
+        out += [f"> - {code(e)}" for e in report.errors]
     if report.stale_knowledge:
         out.append(
             f"> **Stale knowledge.** {len(report.stale_knowledge)} knowledge-base "
             f"entries were checked more than six months before {report.as_of}: "
-            + ", ".join(f"`{s}`" for s in report.stale_knowledge)
+            + ", ".join(code(s) for s in report.stale_knowledge)
         )
     if report.unverified_knowledge:
         out.append(
             "> **Unverified knowledge used:** "
-            + ", ".join(f"`{s}`" for s in report.unverified_knowledge)
+            + ", ".join(code(s) for s in report.unverified_knowledge)
         )
     return [*_spaced(out), ""] if out else []
 
@@ -93,7 +137,7 @@ def _findings(report: Report) -> list[str]:
         return [*out, "No findings.", ""]
     for group in by_instrument(report.findings):
         out += [
-            f"### [{md(group.name)}]({group.url})" if group.url else f"### {md(group.name)}",
+            f"### {link(group.name, group.url)}" if group.url else f"### {md(group.name)}",
             "",
         ]
         for f in group.findings:
@@ -105,15 +149,15 @@ def _finding(f: Finding) -> list[str]:
     status = "" if f.status is Status.OPEN else f" — **{STATUS_WORDS[f.status]}**"
     unverifiable = " (cannot be verified)" if f.unverifiable else ""
     out = [
-        f"#### {f.severity.label.upper()} {f.rule_id}: {md(f.title)}{status}",
+        f"#### {f.severity.label.upper()} {md(f.rule_id)}: {md(f.title)}{status}",
         "",
-        f"`{f.span}` — `{target(f)}`{unverifiable}",
+        f"{code(f.span)} — {code(target(f))}{unverifiable}",
         "",
-        md(f.message),
+        paragraph(f.message),
         "",
     ]
     out.append("References:")
-    out += [f"- [{md(r.label)}]({r.url})" for r in f.references]
+    out += [f"- {link(r.label, r.url)}" for r in f.references]
     out += ["", "Facts used:"]
     out += [f"- {_fact(x)}" for x in f.facts]
     out += ["", f"Remediation: {md(f.remediation)}", ""]
@@ -123,7 +167,7 @@ def _finding(f: Finding) -> list[str]:
         out += [
             f"{state.capitalize()}: {md(w.justification)} — approved by {md(w.approved_by)},"
             f" expires {w.expires.isoformat()}"
-            + (f", evidence <{w.evidence}>" if w.evidence else ""),
+            + (f", evidence {_evidence(w.evidence)}" if w.evidence else ""),
             "",
         ]
     return out
@@ -131,9 +175,14 @@ def _finding(f: Finding) -> list[str]:
 
 def _fact(x: Fact) -> str:
     value = value_text(x.value)
-    source = f"[{md(x.origin)}]({x.url})" if x.url else f"`{x.origin}`"
+    source = link(x.origin, x.url) if x.url else code(x.origin)
     flag = " **(unverified)**" if not x.verified else ""
-    return f"`{x.path}` = {md(value)} — {source}{flag}"
+    return f"{code(x.path)} = {md(value)} — {source}{flag}"
+
+
+def _evidence(evidence: str) -> str:
+    """A waiver's evidence: a link when it is a web address, else shown as written."""
+    return link(evidence, evidence) if re.match(r"https?://", evidence) else code(evidence)
 
 
 def _waivers(report: Report) -> list[str]:
@@ -149,7 +198,7 @@ def _waivers(report: Report) -> list[str]:
         where = w.target.deployment + (f"/{w.target.component}" if w.target.component else "")
         in_force = "yes" if w.expires >= report.as_of else "**no (expired)**"
         out.append(
-            f"| {w.rule} | `{where}` | {md(w.approved_by)} | {w.expires.isoformat()} | "
+            f"| {md(w.rule)} | {cell(where)} | {md(w.approved_by)} | {w.expires.isoformat()} | "
             f"{in_force} | {md(w.justification)} |"
         )
     return [*out, ""]
@@ -160,16 +209,22 @@ def _manifest(report: Report) -> list[str]:
     if timestamp(report):
         out.append(f"- Generated: {timestamp(report)} (UTC)")
     if report.invocation is not None:
-        out.append(f"- Command line: `{report.invocation.command_line}`")
-        out.append(f"- Reproduce with: `{reproduce_command(report)}`")
+        out.append(f"- Command line: {code(report.invocation.command_line)}")
+        out.append(f"- Reproduce with: {code(reproduce_command(report))}")
         source = report.invocation.rendered_from
         if source is not None:
-            out.append(f"- Re-rendered from `{source.path}` (sha256 `{source.sha256}`)")
+            out.append(f"- Re-rendered from {code(source.path)} (sha256 {code(source.sha256)})")
     out += ["", "| Kind | File | SHA-256 |", "|---|---|---|"]
-    out += [f"| {i.role} | `{i.path}` | `{i.sha256}` |" for i in report.inputs]
     out += [
-        f"| rule pack {p.name} {md(p.version)} | {p.rules} rules | `{p.sha256}` |"
+        f"| {md(i.role)} | {cell(i.path)} | {cell(i.sha256) or 'unreadable'} |"
+        for i in report.inputs
+    ]
+    out += [
+        f"| rule pack {md(p.name)} {md(p.version)} | {p.rules} rules | {cell(p.sha256)} |"
         for p in report.packs
     ]
-    out += [f"| knowledge | `{name}` | `{digest}` |" for name, digest in report.knowledge]
+    out += [f"| knowledge | {cell(name)} | {cell(digest)} |" for name, digest in report.knowledge]
+    if report.risk_model is not None:
+        path, digest = report.risk_model
+        out.append(f"| risk model | {cell(path)} | {cell(digest)} |")
     return [*out, ""]

@@ -4,7 +4,8 @@ One result per finding, pointing at the YAML line that declared the component or
 their rationale, remediation and legal references (`helpUri`: the primary one). Fingerprints hash
 file, deployment, component, rule and message, never the line, so an alert survives unrelated
 edits. Waived findings are `suppressions`; with a baseline, `baselineState` says new or unchanged.
-The exit code and command line go in the invocation; inputs are artifacts with their SHA-256.
+The exit code and command line go in the invocation; inputs are artifacts with their SHA-256,
+and the rule packs, knowledge files and risk model are in the run's properties with theirs.
 """
 
 from __future__ import annotations
@@ -140,6 +141,9 @@ def _skeleton(report: Report, index: dict[str, int]) -> dict[str, Any]:
                 {"name": p.name, "version": p.version, "sha256": p.sha256} for p in report.packs
             ],
             "knowledge": [{"path": n, "sha256": d} for n, d in report.knowledge],
+            "riskModel": None
+            if report.risk_model is None
+            else {"path": report.risk_model[0], "sha256": report.risk_model[1]},
         },
     }
     invocation = _invocation(report)

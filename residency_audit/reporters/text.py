@@ -13,15 +13,21 @@ from residency_audit.reporters.flows import COLUMNS, caption, groups, row
 from residency_audit.spool import Spool
 
 
-def render(report: Report, fail_on: Severity | None = None) -> str:
+def render(report: Report, fail_on: Severity | None = None, *, errors: bool = True) -> str:
     out = io.StringIO()
-    write(report, out, fail_on)
+    write(report, out, fail_on, errors=errors)
     return out.getvalue()
 
 
-def write(report: Report, out: TextIO, fail_on: Severity | None = None) -> None:
-    """The report, written a file's findings at a time (a batch's text can be large)."""
+def write(
+    report: Report, out: TextIO, fail_on: Severity | None = None, *, errors: bool = True
+) -> None:
+    """The report, written a file's findings at a time (a batch's text can be large). The input
+    errors' lines follow the header unless `errors` is false (`check` has written them to
+    stderr, and this text goes to the same terminal or log)."""
     out.write("\n".join(header(report)) + "\n")
+    if errors and report.errors:
+        out.write("".join(f"{line}\n" for line in error_lines(report.errors)))
     for text in _runs(report.findings, findings_text):
         put(out, text)
     for text in _runs(report.flows, flows_text):

@@ -77,9 +77,8 @@ def test_report_renders_without_console_errors(
     assert page.locator("article.finding").count() == len(report.findings)
     box = page.locator("svg.flowmap").bounding_box()
     assert box is not None and box["width"] > 600 and box["height"] > 100
-    assert page.locator("table.hashes tr").count() == 1 + len(report.inputs) + len(
-        report.packs
-    ) + len(report.knowledge)
+    hashed = [*report.inputs, *report.packs, *report.knowledge, report.risk_model]
+    assert page.locator("table.hashes tr").count() == 1 + len(hashed)
     ARTIFACTS.mkdir(exist_ok=True)
     name = f"{Path(sample).stem}{'-flows' if flows else ''}.png"
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
