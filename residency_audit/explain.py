@@ -76,6 +76,9 @@ def _knowledge_line(entry_id: str, kb: KnowledgeBase) -> str:
     cutoff = getattr(entry, "new_contracts_until", None)
     if cutoff is not None:
         end += f", for contracts concluded before {cutoff.isoformat()}"
+    cutoff = getattr(entry, "new_certificates_until", None)
+    if cutoff is not None:
+        end += f", for certificates issued before {cutoff.isoformat()}"
     status = "verified" if entry.verified else "NOT VERIFIED"
     return (
         f"{entry_id} ({name}): {title}; valid from {start}, {end}; {status} against "

@@ -34,6 +34,69 @@ def test_unknown_region_never_passes(runner: CliRunner) -> None:
     assert code == 1
 
 
+def with_lines(path: Path, after: str, *lines: str) -> str:
+    """The backup sample with `lines` inserted after its first line containing `after`, at
+    that line's indentation; written to `path`."""
+    text = (SAMPLES / "backup-outside-eea.yaml").read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(text) if after in line)
+    indent = text[at][: len(text[at]) - len(text[at].lstrip())]
+    text[at + 1 : at + 1] = [f"{indent}{line}\n" for line in lines]
+    path.write_text("".join(text))
+    return str(path)
+
+
+def test_a_country_contradicting_its_region_does_not_move_the_data(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`region: us-east-1` with `country: FR` is audited in the US, and the contradiction is a
+    finding on the copy, citing the declared country's line."""
+    path = with_lines(tmp_path / "d.yaml", "region: us-east-1", "country: FR")
+    code, report = run_json(runner, path)
+    copy = [f for f in report["findings"] if f["location"]["line"] == 42]
+    rules = {f["rule_id"] for f in copy}
+    assert {"CORE-KB-03", "GDPR-XFER-01", "HDS-LOC-01"} <= rules
+    contradiction = next(f for f in copy if f["rule_id"] == "CORE-KB-03")
+    assert "declared country FR contradicts region us-east-1" in contradiction["message"]
+    sources = {x["path"]: x["source"] for x in contradiction["facts"]}
+    assert sources["location.declared_country"] == f"{path}:44:18"
+    assert code == 1
+
+
+@pytest.mark.parametrize(("code", "hint"), [("UK", "GB"), ("fr", "FR"), ("EL", "GR")])
+def test_an_unknown_country_code_is_named_where_it_is_written(
+    runner: CliRunner, tmp_path: Path, code: str, hint: str
+) -> None:
+    text = (SAMPLES / "backup-outside-eea.yaml").read_text()
+    assert "country: LU" in text
+    path = tmp_path / "d.yaml"
+    path.write_text(text.replace("country: LU", f"country: {code}", 1))
+    line = text.splitlines().index(next(x for x in text.splitlines() if "country: LU" in x)) + 1
+    _, report = run_json(runner, str(path))
+    unknown = [f for f in report["findings"] if f["rule_id"] == "CORE-KB-04"]
+    assert [f["location"]["line"] for f in unknown] == [line]
+    assert f'did you mean "{hint}"?' in unknown[0]["message"]
+    assert unknown[0]["severity"] == "high"
+
+
+def test_an_entity_seated_under_foreign_law_is_exposed_whatever_its_parent(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A US-seated subsidiary of a French group is under US law: the jurisdiction rules read the
+    seat as well as the parent."""
+    path = tmp_path / "d.yaml"
+    text = (SAMPLES / "sovereign-hospital.yaml").read_text()
+    assert "    country: FR\n    provider: outscale" in text
+    path.write_text(
+        text.replace(
+            "    country: FR\n    provider: outscale", "    country: US\n    provider: outscale", 1
+        )
+    )
+    _, report = run_json(runner, str(path))
+    exposed = {f["rule_id"]: f for f in report["findings"] if f["component"] is None}
+    assert {"JUR-01", "GDPR-48-01"} <= set(exposed)
+    assert "seat US" in exposed["GDPR-48-01"]["message"]
+
+
 def test_unknown_provider_never_passes(runner: CliRunner) -> None:
     code, report = run_json(runner, str(DEPLOYMENTS / "provider-unknown.yaml"))
     rules = {f["rule_id"] for f in report["findings"]}

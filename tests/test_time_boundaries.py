@@ -117,6 +117,52 @@ def test_a_certificate_is_valid_on_its_expiry_date(day: str, fails: bool) -> Non
     assert ("HDS-CERT-01" in {f.rule_id for f in report.findings}) is fails
 
 
+@pytest.mark.parametrize(
+    ("referential", "issued", "day", "fails"),
+    [
+        (None, None, "2024-11-15", False),  # before the 2024 referential applied to anyone
+        (None, None, "2025-06-01", True),  # a host with no 2018 certificate is bound
+        ("2018", "2024-01-10", "2025-06-01", False),  # a 2018 host in its transition is not
+        ("2018", "2024-01-10", "2026-05-16", False),
+        ("2018", "2024-01-10", "2026-05-17", True),  # until the transition ended
+        ("2024", "2025-01-10", "2025-06-01", True),
+    ],
+)
+def test_eea_only_storage_binds_a_2018_certified_host_only_after_its_transition(
+    tmp_path: Path, referential: str | None, issued: str | None, day: str, fails: bool
+) -> None:
+    text = (DEPLOYMENTS / "hds-2018-certificate.yaml").read_text()
+    text = text.replace(
+        "region: eu-west-2,", "region: eu-west-2, copies: [{kind: backup, region: us-east-2}],"
+    )
+    line = '  - {holder: host, scheme: hds, activities: [1, 2, 3, 4, 5, 6], referential: "2018", '
+    assert line in text
+    if referential is None:
+        text = text.split("certifications:")[0]
+    else:
+        text = text.replace(
+            'referential: "2018", issued: 2024-01-10',
+            f'referential: "{referential}", issued: {issued}',
+        )
+    path = tmp_path / "host.yaml"
+    path.write_text(text)
+    report = run(Options(paths=[path], as_of=dt.date.fromisoformat(day)))
+    assert not report.errors, report.errors
+    assert ("HDS-LOC-01" in {f.rule_id for f in report.findings}) is fails
+
+
+@pytest.mark.parametrize(("issued", "fails"), [("2024-11-15", False), ("2024-11-16", True)])
+def test_no_new_2018_hds_certificate_from_16_november_2024(
+    tmp_path: Path, issued: str, fails: bool
+) -> None:
+    text = (DEPLOYMENTS / "hds-2018-certificate.yaml").read_text()
+    path = tmp_path / "host.yaml"
+    path.write_text(text.replace("issued: 2024-01-10", f"issued: {issued}"))
+    report = run(Options(paths=[path], as_of=dt.date(2025, 6, 1)))
+    assert not report.errors, report.errors
+    assert ("HDS-CERT-01" in {f.rule_id for f in report.findings}) is fails
+
+
 def test_dpf_alone_is_flagged_even_when_valid() -> None:
     assert "US-DPF-02" in rule_ids("us-storage-dpf.yaml", "2026-11-28")
 

@@ -12,7 +12,7 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from residency_audit.kb import KnowledgeBase
+from residency_audit.kb import UNKNOWN_COUNTRY, KnowledgeBase
 from residency_audit.model import Component as ModelComponent
 from residency_audit.model import (
     ComponentKind,
@@ -33,9 +33,6 @@ from residency_audit.model import (
 )
 from residency_audit.records import Record, record
 
-UNKNOWN_COUNTRY = "ZZ"
-"""ISO 3166-1 user-assigned code written where a country cannot be observed; the knowledge base
-does not know it, so any rule that needs it reports "cannot be verified" instead of passing."""
 AWS_PARTY = "aws"
 OWNER_PARTY = "account-owner"
 

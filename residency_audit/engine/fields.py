@@ -56,6 +56,12 @@ PLACE = {
     "location.region": "Provider region.",
     "location.country": "Country of the place (declared, or from the region).",
     "location.suggestion": "Nearest known region, when the region is unknown.",
+    "hds.referential_2024_binds": "The 2024 HDS referential binds the place's host on the audit "
+    "day: false only while the host holds a 2018 certificate in its transition.",
+    "location.unplaced": "Why the place has no country: no region or country declared, or an "
+    "unknown region (with the nearest known one).",
+    "location.declared_country": "A declared country that contradicts the region's country in "
+    "the knowledge base (location.country then holds the region's).",
     "key.declared": "A key is declared for the component.",
     "key.id": "Key id.",
     "key.encryption": "client-side, provider-side or none.",
@@ -258,6 +264,12 @@ TRANSIT = {
     "transit.encrypted": "State-of-the-art transport or end-to-end encryption.",
     "transit.decryptable_in_transit": "Keys exist in the transit country.",
 }
+COUNTRY = {
+    "country.code": "A country code as declared.",
+    "country.field": "Where it is declared (YAML path).",
+    "country.known": "The knowledge base knows the code (ISO 3166-1 alpha-2).",
+    "country.suggestion": "Nearest known code.",
+}
 FIELDS: dict[str, dict[str, str]] = {
     "deployment": COMMON,
     "component": {**COMMON, **PLACE},
@@ -272,5 +284,6 @@ FIELDS: dict[str, dict[str, str]] = {
     # NOTE: `subjects()` never yields waivers; `residency_audit.waivers` judges them.
     "waiver": WAIVER,
     "observation": {**COMMON, **OBSERVATION},
+    "country": COUNTRY,
 }
 KINDS = tuple(FIELDS)

@@ -283,7 +283,9 @@ class CertificateCurrent:
     """A certificate is valid on the as-of date. The value is `{issued, expires, instrument}`;
     `expires` is the last day of validity, as a certificate states it. The referential's
     `certificate_years` in the knowledge base give the period from `issued` (valid until the
-    day before the anniversary). The earlier end wins when both are known."""
+    day before the anniversary). The earlier end wins when both are known. A certificate
+    issued once its referential took no new certificates (`new_certificates_until`) is not
+    valid at all."""
 
     def check(self, argument: Any) -> str | None:
         return _is_bool(argument)
@@ -293,10 +295,12 @@ class CertificateCurrent:
             return None, []
         issued, expires = as_date(value.get("issued"), ctx), as_date(value.get("expires"), ctx)
         facts: list[Fact] = []
-        ends = [expires + dt.timedelta(days=1)] if expires else []  # first day no longer valid
+        # Last days of validity, compared inclusively: `expires + 1 day` would overflow on
+        # 9999-12-31, the largest date a file can hold.
+        last_days = [expires] if expires else []
         instrument = ctx.kb.instrument(str(value.get("instrument")))
         if issued and instrument is not None and instrument.certificate_years:
-            ends.append(_add_years(issued, instrument.certificate_years))
+            last_days.append(_last_day(issued, instrument.certificate_years))
             facts.append(
                 fact_from(
                     instrument,
@@ -305,17 +309,35 @@ class CertificateCurrent:
                     f"kb:instruments.yaml#{instrument.id}",
                 )
             )
-        if not ends:
+        closed = instrument.new_certificates_until if instrument is not None else None
+        if instrument is not None and closed is not None and issued and issued >= closed:
+            # Issued under a referential no longer open to new certificates: never valid.
+            facts.append(
+                fact_from(
+                    instrument,
+                    f"kb.instruments.{instrument.id}.new_certificates_until",
+                    closed,
+                    f"kb:instruments.yaml#{instrument.id}",
+                )
+            )
+            return (False is argument), facts
+        if not last_days:
             return None, facts
-        current = (issued is None or issued <= ctx.as_of) and ctx.as_of < min(ends)
+        current = (issued is None or issued <= ctx.as_of) and ctx.as_of <= min(last_days)
         return current is argument, facts
 
 
-def _add_years(day: dt.date, years: int) -> dt.date:
+def _last_day(issued: dt.date, years: int) -> dt.date:
+    """The last day of a period of `years` from `issued` (the day before the anniversary);
+    a period ending past year 9999 saturates at the largest date, which no audit exceeds."""
+    year = issued.year + years
+    if year > dt.MAXYEAR:
+        return dt.date.max
     try:
-        return day.replace(year=day.year + years)
+        anniversary = issued.replace(year=year)
     except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+        anniversary = issued.replace(year=year, day=28)
+    return anniversary - dt.timedelta(days=1)
 
 
 class WithinDays:
@@ -384,7 +406,8 @@ class NonEuSharesWithin:
 
 class CoversAccessLawsOf:
     """The value (law ids disclosed) names every compelled-access law of the country held by
-    the sibling field given as argument, on the as-of date (HDS EXI 30 (1))."""
+    the sibling field given as argument, on the as-of date (HDS EXI 30 (1)); an EEA or
+    generally adequate country has none to disclose."""
 
     def check(self, argument: Any) -> str | None:
         return None if isinstance(argument, str) and argument else "expects a field name"
@@ -393,7 +416,12 @@ class CoversAccessLawsOf:
         country = ctx.subject.facts.get(argument) if ctx.subject is not None else None
         if country is None or country.value is None:
             return None, []
-        laws = ctx.kb.compelled_access_laws(country.value, ctx.as_of)
+        kb, day = ctx.kb, ctx.as_of
+        if kb.country(country.value) is None:
+            return None, []
+        if kb.in_eea(country.value, day) or kb.generally_adequate(country.value, day):
+            return True, []  # EXI 30 concerns third countries without adequacy only
+        laws = kb.compelled_access_laws(country.value, day)
         facts = [ctx.kb.law_fact(law) for law in laws]
         disclosed = set(value or ())
         return all(law.id in disclosed for law in laws), facts

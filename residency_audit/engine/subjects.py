@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from residency_audit.engine.countries import unknown_country_subjects
 from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
@@ -26,6 +27,7 @@ from residency_audit.model import (
     Fact,
     HealthContext,
     Party,
+    Scheme,
     Span,
 )
 from residency_audit.records import Record, record
@@ -242,7 +244,40 @@ class SubjectBuilder:
             (p.id for p in self.d.parties if p.provider == provider_id), None
         )
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
+        f.update(self._group(("hds-2024", recipient), self.hds_2024_binds, recipient))
         return f
+
+    def hds_2024_binds(self, f: dict[str, Fact], host: str | None) -> None:
+        """Whether the 2024 referential (EEA-only storage, EXI 28) binds the host on the audit
+        day: every host once 2018 certificates ended; before, a host holding a 2018 certificate
+        issued while new applicants could still get one was in its transition."""
+        old = self.kb.instrument("hds-referential-2018")
+        if old is None or old.valid_until is None or self.as_of >= old.valid_until:
+            how = "2018 HDS certificates no longer valid on the audit date"
+            self.derived(f, "hds.referential_2024_binds", True, how)
+            return
+        certs = [
+            (i, c)
+            for i, c in enumerate(self.d.certifications)
+            if c.holder == host and c.scheme is Scheme.HDS
+        ]
+        cutoff = old.new_certificates_until
+        in_transition = [
+            i
+            for i, c in certs
+            if c.referential == "2018"
+            and c.issued is not None
+            and (cutoff is None or c.issued < cutoff)
+        ]
+        if in_transition and not any(c.referential == "2024" for _, c in certs):
+            f["hds.referential_2024_binds"] = Fact(
+                "hds.referential_2024_binds",
+                False,
+                self.at(f"certifications[{in_transition[0]}].referential"),
+            )
+        else:
+            how = f"{host} holds no 2018 HDS certificate in its transition"
+            self.derived(f, "hds.referential_2024_binds", True, how)
 
     def _group(
         self, key: tuple[Any, ...], build: Callable[..., None], *args: Any
@@ -309,18 +344,27 @@ class SubjectBuilder:
         if country is not None:
             self.put(f, "location.country", country, f"{yaml_path}.country")
         if region is None:
+            if country is None:
+                self.derived(
+                    f, "location.unplaced", "no region or country is declared", "place declared"
+                )
             return
         self.put(f, "location.region", region, f"{yaml_path}.region")
         known = self.kb.region(provider_id, region)
         if known is None:
             hint = self.kb.suggest("region", region, provider_id)
-            self.derived(
-                f,
-                "location.suggestion",
-                hint or f" (no {provider_id} region of that name in the knowledge base)",
-                "nearest region",
-            )
+            hint = hint or f" (no {provider_id} region of that name in the knowledge base)"
+            self.derived(f, "location.suggestion", hint, "nearest region")
+            if country is None:
+                self.derived(
+                    f, "location.unplaced", f"region {region} is unknown{hint}", "region lookup"
+                )
         elif country is None:
+            f["location.country"] = known.fact("location.country")
+        elif country != known.country:
+            # Data are where the region is: the knowledge base's country stands, the
+            # contradiction becomes a finding (CORE-KB-03) rather than a silent override.
+            self.put(f, "location.declared_country", country, f"{yaml_path}.country")
             f["location.country"] = known.fact("location.country")
 
     def split(self, f: dict[str, Fact], c: Component, ci: int) -> None:
@@ -488,6 +532,7 @@ def subjects(
     b = builder_for(d, kb, as_of, builder)
     yield from b.technical()
     yield from legal_subjects(b)
+    yield from unknown_country_subjects(b)
 
 
 def technical_subjects(

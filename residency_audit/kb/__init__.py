@@ -45,6 +45,15 @@ STALE_AFTER_DAYS = 183
 T = TypeVar("T")
 
 
+COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}
+"""Codes the EU's own style guide uses instead of ISO 3166-1 (United Kingdom, Greece): the
+likeliest country typos in a European deployment."""
+
+UNKNOWN_COUNTRY = "ZZ"
+"""ISO 3166-1 user-assigned code written where a country is not known (e.g. not observable); the
+knowledge base does not know it, so any rule that needs it reports "cannot be verified"."""
+
+
 @record
 class KbFile(Record):
     """A knowledge-base file and its SHA-256, for the evidence manifest."""
@@ -262,6 +271,9 @@ class KnowledgeBase:
         elif what == "provider":
             names = list(self.providers)
         elif what == "country":
+            known = COUNTRY_ALIASES.get(value.upper(), value.upper())
+            if known in self.countries:
+                return f'; did you mean "{known}"?'
             names = list(self.countries)
         else:
             names = []

@@ -95,6 +95,13 @@ class Instrument(Provenance):
             "concluded before; those hold until valid_until)."
         ),
     )
+    new_certificates_until: dt.date | None = field(
+        default=None,
+        metadata=doc(
+            "First day no new certificate may be issued under it (a referential replaced with a "
+            "transition; certificates issued before hold until valid_until)."
+        ),
+    )
 
 
 @record(kw_only=True)

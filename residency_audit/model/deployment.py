@@ -133,6 +133,12 @@ class TransparencyWording(StrEnum):
     TABLE = "table"
 
 
+COUNTRY_OF_PLACE = (
+    "Country, when no region applies. With a known region the region's country stands; a "
+    "different country here is a finding (CORE-KB-03)."
+)
+
+
 @record
 class Parent(Record):
     """The ultimate parent company of a party, whose jurisdiction decides which laws reach it."""
@@ -283,7 +289,7 @@ class Copy(Record):
         metadata=doc("replica, disaster-recovery, backup, snapshot-copy, export.")
     )
     region: str | None = field(default=None, metadata=doc("Provider region of the copy."))
-    country: str | None = field(default=None, metadata=doc("Country, when no region applies."))
+    country: str | None = field(default=None, metadata=doc(COUNTRY_OF_PLACE))
     provider: str | None = field(
         default=None, metadata=doc("Provider of the copy; the component's provider if omitted.")
     )
@@ -301,7 +307,7 @@ class LogDestination(Record):
     """Where a component sends its logs; logs with personal data are a place where data rest."""
 
     region: str | None = field(default=None, metadata=doc("Provider region of the log sink."))
-    country: str | None = field(default=None, metadata=doc("Country, when no region applies."))
+    country: str | None = field(default=None, metadata=doc(COUNTRY_OF_PLACE))
     provider: str | None = field(
         default=None, metadata=doc("Provider; the component's if omitted.")
     )
@@ -356,7 +362,7 @@ class Component(Record):
     )
     service: str | None = field(default=None, metadata=doc("Provider service, e.g. rds, s3."))
     region: str | None = field(default=None, metadata=doc("Provider region, e.g. eu-west-3."))
-    country: str | None = field(default=None, metadata=doc("Country, when no region applies."))
+    country: str | None = field(default=None, metadata=doc(COUNTRY_OF_PLACE))
     stores_data: bool | None = field(
         default=None, metadata=doc("Holds personal data at rest; default true for stores.")
     )
