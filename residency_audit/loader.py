@@ -52,6 +52,16 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         return _SEQ if kind is SequenceNode else _MAP
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters (DEL included) but tab and newline. In a value they make JUnit
+XML ill-formed and let a name colour the terminal (ANSI escapes) or rewrite report lines."""
+_MAY_CONTROL = re.compile(r"[\\\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Text that may yield a control character in a scalar: YAML readers refuse the raw characters
+(and turn line breaks into newlines), so only a double-quoted escape (`"\\e"`) can make one;
+files without a backslash, nearly all, are never walked."""
+MAX_CONTROL_ERRORS = 100
+"""Scalars reported per file for control characters; the rest are summed up in one line."""
+
 _BRACKETS = re.compile(r"[\[\]{}]")
 _DEEP_BLOCK = re.compile(rf"^[ \t?:-]{{{MAX_INDENT + 1}}}", re.MULTILINE)
 """A line opening with more indentation and block indicators than `MAX_INDENT`."""
@@ -182,7 +192,48 @@ def compose(text: str, display: str) -> Node | None:
         loader.dispose()
         if collecting:
             gc.enable()
+    if root is not None and _MAY_CONTROL.search(text):
+        _refuse_control_characters(root, display)
     return root
+
+
+def _refuse_control_characters(root: Node, display: str) -> None:
+    """Every scalar, keys included, is free of control characters other than tab and newline
+    (each node is visited once, however many aliases point at it)."""
+    problems: list[Diagnostic] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            found = _CONTROL.search(node.value)
+            if found is not None:
+                problems.append(
+                    diagnostic(
+                        node,
+                        display,
+                        f"control character U+{ord(found.group()):04X} in a value; remove it "
+                        "(only tab and newline may appear in text)",
+                    )
+                )
+        elif isinstance(node, SequenceNode):
+            stack.extend(reversed(node.value))
+        else:
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+    if problems:
+        problems.sort()
+        if len(problems) > MAX_CONTROL_ERRORS:
+            more = len(problems) - MAX_CONTROL_ERRORS
+            problems[MAX_CONTROL_ERRORS:] = [
+                Diagnostic(
+                    problems[MAX_CONTROL_ERRORS].span,
+                    f"{more} more values with control characters; remove them all",
+                )
+            ]
+        raise InputError(problems)
 
 
 def load_document(path: Path, display: str | None = None) -> Document:

@@ -299,14 +299,25 @@ def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pac
 
 
 def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """Files named, and `*.yaml`/`*.yml` under directories (symlinked directories are not
-    followed, so a link loop cannot hang the walk)."""
+    """Files named, and `*.yaml`/`*.yml` (any case) under directories (symlinked directories
+    are not followed, so a link loop cannot hang the walk). A directory holding none is an
+    error: an audit of nothing must not pass a CI gate."""
     files: list[Path] = []
     errors: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
             # by path text, the order findings are reported in (see residency_audit.spool)
-            files += sorted(_walk(path, errors), key=str)
+            found = sorted(_walk(path, errors), key=str)
+            if not found:
+                shown = str(path) if str(path).endswith(os.sep) else f"{path}{os.sep}"
+                errors.append(
+                    Diagnostic(
+                        Span(str(path), 1, 1),
+                        f"no deployment files (*.yaml, *.yml) found under {shown}; "
+                        "check the path, or name the files to audit",
+                    )
+                )
+            files += found
         elif path.exists() or path.is_symlink():
             files.append(path)
         else:
@@ -322,5 +333,5 @@ def _walk(directory: Path, errors: list[Diagnostic]) -> Iterator[Path]:
     for root, dirs, names in os.walk(directory, onerror=unreadable, followlinks=False):
         dirs.sort()
         for name in names:
-            if name.endswith((".yaml", ".yml")):
+            if name.lower().endswith((".yaml", ".yml")):  # DEPLOY.YAML too
                 yield Path(root) / name

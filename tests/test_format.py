@@ -91,3 +91,73 @@ def test_values_keep_their_positions() -> None:
     deployment, _ = load_deployment(DEPLOYMENTS / "minimal.yaml", "minimal.yaml")
     assert str(deployment.locations["components[0].region"]) == "minimal.yaml:22:13"
     assert str(deployment.components[0].span) == "minimal.yaml:18:5"
+
+
+def _minimal_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    assert old in text
+    path = tmp_path / "edited.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def test_empty_data_categories_are_an_error_at_the_list(tmp_path: Path) -> None:
+    """`categories: []` would switch off the HDS and Art. 9 rules without a word."""
+    path = _minimal_with(tmp_path, "categories: [health]", "categories: []")
+    assert errors_of(path) == [
+        "edited.yaml:5:15: error: data.categories: must list at least one data category (one "
+        "of health, genetic, biometric, identification, contact, appointment, financial, usage, "
+        "technical, other)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "column", "message"),
+    [
+        (
+            "transfers:\n  - {recipient: host, tool: scc-2021, scc_module: 2, countries: []}\n",
+            65,
+            "transfers[0].countries: must list at least one country, or be left out "
+            "(Destination countries covered; all if omitted)",
+        ),
+        (
+            "access:\n  - {id: ops, kind: support, entity: host, country: DE, components: []}\n",
+            69,
+            "access[0].components: must list at least one component, or be left out "
+            "(Component ids reachable; all components if omitted)",
+        ),
+    ],
+)
+def test_an_empty_list_that_would_mean_all_is_an_error(
+    tmp_path: Path, entry: str, column: int, message: str
+) -> None:
+    """Leaving the key out means "all"; an empty list would silently mean the same."""
+    path = _minimal_with(tmp_path, "components:\n", entry + "components:\n")
+    assert errors_of(path) == [f"edited.yaml:18:{column}: error: {message}"]
+
+
+def test_one_line_values_refuse_line_breaks_and_free_text_keeps_them(tmp_path: Path) -> None:
+    """A newline in a name would forge a `path:line:col: severity RULE` line of the report."""
+    path = _minimal_with(
+        tmp_path,
+        "name: Clinic SAS",
+        'name: "Clinic\\nedited.yaml:1:1: info FAKE-01 all good"',
+    )
+    text = path.read_text().replace(
+        "data:\n", "description: |\n  Two lines\n  of free text.\ndata:\n", 1
+    )
+    text = text.replace("country: DE", "country: >\n      DE", 1)  # folded: ends with "\n"
+    text = text.replace("region: fsn1", "region: fsn1\n    hostnames: [a.example, 'b\u2028c']")
+    path.write_text(text)
+    assert errors_of(path) == [
+        "edited.yaml:12:11: error: parties[0].name: line break in a one-line value; write it on "
+        "one line; only free text such as description may span lines",
+        "edited.yaml:18:14: error: parties[1].country: line break in a one-line value; write it "
+        "on one line (a `>` or `|` block keeps a final line break: use `>-`); only free text "
+        "such as description may span lines",
+        "edited.yaml:27:28: error: components[0].hostnames[1]: line break in a one-line value; "
+        "write it on one line; only free text such as description may span lines",
+    ]
+    kept = _minimal_with(tmp_path, "data:\n", "description: |\n  Two lines\n  of text.\ndata:\n")
+    deployment, _ = load_deployment(kept)
+    assert deployment.description == "Two lines\nof text.\n"

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from typer.testing import CliRunner
@@ -36,6 +37,7 @@ EXPECTED = {
     "utf-16.yaml": "UTF-16 text; save the file as UTF-8",
     "binary.yaml": "binary file (NUL byte)",
     "two-documents.yaml": "expected a single document",
+    "control-characters.yaml": "control character U+0001 in a value",
 }
 
 
@@ -216,3 +218,113 @@ def test_file_deleted_during_the_run_is_an_error_for_that_file_only(tmp_path: Pa
         f"{doomed}:1:1: error: file not found (deleted during the run?)"
     ]
     assert auditor.file(tmp_path / "kept.yaml").findings
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        pytest.param(
+            '"clin\\x01ique\\e[31mRED"',
+            "control character U+0001 in a value; remove it (only tab and newline may appear "
+            "in text)",
+            id="ansi-escape",
+        ),
+        pytest.param(
+            '"clinique\\nforged.yaml:1:1: critical FAKE-01 all is well"',
+            "name: line break in a one-line value; write it on one line; only free text such "
+            "as description may span lines",
+            id="forged-line",
+        ),
+    ],
+)
+def test_a_name_can_neither_colour_nor_forge_the_reports(
+    tmp_path: Path, name: str, message: str
+) -> None:
+    """Control characters broke the JUnit XML and coloured the terminal; a newline in a name
+    wrote a finding line of its own. The file is refused where the value is; the batch goes on."""
+    text = GOOD.read_text()
+    assert "name: clinique-exemple-records\n" in text
+    path = tmp_path / "hostile-name.yaml"
+    path.write_text(text.replace("clinique-exemple-records", name, 1))
+    junit = tmp_path / "ra.xml"
+    result = cli(
+        str(path), str(GOOD), "--as-of", str(AS_OF), "-f", "junit", "-o", str(junit), "-f", "text"
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.splitlines() == [f"{path}:11:7: error: {message}"]
+    assert "FAKE-01" not in result.stdout and "\x1b" not in result.stdout
+    assert f"{GOOD}:" in result.stdout  # the other file of the batch is audited
+    ElementTree.parse(junit)  # well-formed
+
+
+DATE_LIMITS = {
+    "issued: 2025-03-01": "issued: 9999-06-01",
+    "expires: 2028-02-29": "expires: 9999-12-31",
+}
+
+
+def test_dates_at_the_calendar_limits_never_stop_a_batch(tmp_path: Path) -> None:
+    """`issued: 9999-06-01` once raised in the certificate period (exit 3, no report at all),
+    `--as-of 0001-01-01` in the knowledge base's staleness and `--tia-max-age 1000000000` in
+    the TIA age: none is an error, each is a date like another."""
+    text = (SAMPLES / "sovereign-hospital.yaml").read_text()
+    for old, new in DATE_LIMITS.items():
+        assert old in text
+        text = text.replace(old, new)
+    (tmp_path / "far-certificate.yaml").write_text(text)
+    tia = (FIXTURES / "edpb" / "uc6-not-effective.yaml").read_text()
+    assert "tia_date: 2026-06-01}" in tia
+    tia = tia.replace(
+        "tia_date: 2026-06-01}",
+        "tia_date: 0001-01-01, concluded: 9999-12-31}\n"
+        "  - {recipient: cloud, tool: bcr, approval: X, tia_date: 9999-12-31}",
+    )
+    (tmp_path / "far-tia.yaml").write_text(tia)
+    shutil.copy(GOOD, tmp_path / "good.yaml")
+    for as_of in ("0001-01-01", str(AS_OF), "9999-12-31"):
+        result = cli(
+            str(tmp_path), "-f", "json", "--as-of", as_of, "--tia-max-age", "1000000000", "-j", "1"
+        )
+        assert result.returncode == 1, (as_of, result.stderr[-2000:])
+        report = json.loads(result.stdout)
+        assert report["errors"] == []
+        assert len([i for i in report["inputs"] if i["deployment"]]) == 3
+        files = {Path(f["location"]["path"]).name for f in report["findings"]}
+        assert {"far-certificate.yaml", "far-tia.yaml", "good.yaml"} <= files, as_of
+
+
+def test_a_directory_without_deployments_fails_instead_of_passing(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """An audit of nothing must not pass a CI gate (it printed "0 file(s) ... pass", exit 0)."""
+    empty = tmp_path / "emptydir"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a deployment\n")
+    result = runner.invoke(app, ["check", f"{empty}/", "--as-of", str(AS_OF)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"{empty}:1:1: error: no deployment files (*.yaml, *.yml) found under {empty}/; check "
+        "the path, or name the files to audit"
+    ]
+
+
+def test_deployment_suffixes_match_in_any_case(tmp_path: Path) -> None:
+    shutil.copy(GOOD, tmp_path / "DEPLOY.YAML")
+    shutil.copy(GOOD, tmp_path / "other.Yml")
+    files, errors = pipeline.collect([tmp_path])
+    assert files == [tmp_path / "DEPLOY.YAML", tmp_path / "other.Yml"] and not errors
+
+
+def test_control_characters_are_reported_everywhere_up_to_a_limit(tmp_path: Path) -> None:
+    """Keys and values, each at its place; a file full of them gets a hundred and a count."""
+    path = tmp_path / "escapes.yaml"
+    path.write_text('"k\\e": 1\n' + "".join(f'v{i}: "\\x7f{i}"\n' for i in range(150)))
+    result = cli(str(path), "--format", "json", "--as-of", str(AS_OF))
+    assert result.returncode == 2
+    errors = json.loads(result.stdout)["errors"]
+    assert len(errors) == 101
+    assert (errors[0]["line"], errors[0]["column"]) == (1, 1)
+    assert errors[0]["message"].startswith("control character U+001B in a value")
+    assert (errors[1]["line"], errors[1]["column"]) == (2, 5)
+    assert errors[1]["message"].startswith("control character U+007F in a value")
+    assert errors[-1]["message"] == "51 more values with control characters; remove them all"

@@ -341,8 +341,9 @@ def _last_day(issued: dt.date, years: int) -> dt.date:
 
 
 class WithinDays:
-    """The date is at most N days before the as-of date; N is a number or the name of an audit
-    parameter (see PARAMETERS), so a compliance team can set its own period."""
+    """The date is at most N days before the as-of date, and not after it (a document dated
+    later did not exist on that day); N is a number or the name of an audit parameter (see
+    PARAMETERS), so a compliance team can set its own period."""
 
     def check(self, argument: Any) -> str | None:
         if isinstance(argument, int) and not isinstance(argument, bool) and argument >= 0:
@@ -361,7 +362,10 @@ class WithinDays:
             if isinstance(argument, int)
             else [Fact(f"parameter.{argument}", days, "derived: audit parameter")]
         )
-        return ctx.as_of - day <= dt.timedelta(days=days), facts
+        # Whole days as integers: a `timedelta` of a huge N (`--tia-max-age 1000000000`)
+        # overflows, while any N past the calendar's 3.6 million days simply always holds.
+        age = (ctx.as_of - day).days
+        return 0 <= age <= days, facts
 
 
 class NonEuSharesWithin:

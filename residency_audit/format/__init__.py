@@ -27,7 +27,7 @@ def parse_deployment(document: Document) -> Deployment:
             Span(document.path, 1, 1),
             "empty file; expected a deployment (see `residency-audit schema`)",
         )
-    converter = Converter(document.path)
+    converter = Converter(document.path, single_line=True)
     converted = converter.mapping(document.root, Deployment, "")
     if converted is INVALID:
         raise InputError(sorted(converter.diagnostics))

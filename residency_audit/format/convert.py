@@ -4,7 +4,8 @@ Scalars are read the YAML 1.2 way and by the type the field expects: a `str` fie
 as written (`country: NO` is Norway, `referential: 2018` is "2018"), a `bool` accepts only
 true/false, dates are ISO `YYYY-MM-DD`. Unknown keys are errors with a "did you mean". Aliases
 are allowed but every node visit is counted, so an alias bomb stops at a budget instead of eating
-memory.
+memory. A field's metadata may add constraints: `non_empty` (a list given must name something)
+and, for converters that refuse line breaks in text, `free_text` (this field may span lines).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 _INT = re.compile(r"[-+]?[0-9]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_LINE_BREAK = re.compile("[\n\u2028\u2029]")
+"""Newline and the Unicode line and paragraph separators (`str.splitlines` breaks at them)."""
 
 
 class _Invalid:
@@ -60,6 +63,12 @@ class FieldPlan(Record):
     required: bool
     default: Any
     doc: str
+    non_empty: str | None = None
+    """A list that must name at least one of these (`doc(..., non_empty="country")`) when
+    given: an empty list would silently mean something else (all countries, no category)."""
+    single_line: bool = False
+    """Its text (a string or list of strings) may not break lines, for a converter that asks
+    (`Converter(single_line=True)`); fields marked `doc(..., free_text=True)` may."""
 
 
 @cache
@@ -74,7 +83,21 @@ def plan(cls: type) -> tuple[FieldPlan, ...]:
         required = f.default is MISSING and f.default_factory is MISSING
         default = None if required else f.default
         key = f.metadata.get("key", f.name)
-        out.append(FieldPlan(key, f.name, hints[f.name], required, default, text))
+        kind = hints[f.name]
+        form = shape(kind)
+        textual = form.kind is str or (form.form == "tuple" and form.item is str)
+        out.append(
+            FieldPlan(
+                key,
+                f.name,
+                kind,
+                required,
+                default,
+                text,
+                non_empty=f.metadata.get("non_empty"),
+                single_line=textual and not f.metadata.get("free_text", False),
+            )
+        )
     return tuple(out)
 
 
@@ -189,8 +212,13 @@ class Locations(Mapping[str, Span]):
 class Converter:
     """Converts one file's nodes; errors accumulate in `diagnostics`."""
 
-    def __init__(self, path: str, *, track_locations: bool = True) -> None:
+    def __init__(
+        self, path: str, *, track_locations: bool = True, single_line: bool = False
+    ) -> None:
         self.path = path
+        self.single_line = single_line
+        """Refuse line breaks in the text of fields not marked `free_text` (names, ids,
+        countries...): one would forge a line of the text report."""
         self.diagnostics: list[Diagnostic] = []
         self.locations = Locations(path)
         self._marks = self.locations._marks
@@ -309,6 +337,33 @@ class Converter:
             out[f"<invalid {len(out)}>"] = INVALID
         return INVALID if any(v is INVALID for v in out.values()) else out
 
+    def _constrained(self, field_plan: FieldPlan, node: Node, value: Any, where: str) -> bool:
+        """Whether a converted value meets its field's `non_empty` and `single_line` marks;
+        each miss is recorded at the value (or list item) that causes it."""
+        ok = True
+        if field_plan.non_empty is not None and value == ():
+            self.error(node, _empty_message(field_plan, where))
+            ok = False
+        if self.single_line and field_plan.single_line:
+            if isinstance(value, str):
+                if _LINE_BREAK.search(value):
+                    ok = self._line_break(node, where)
+            elif isinstance(node, SequenceNode):  # a tuple of strings, converted item by item
+                for i, (item, text) in enumerate(zip(node.value, value, strict=True)):
+                    if _LINE_BREAK.search(text):
+                        ok = self._line_break(item, f"{where}[{i}]")
+        return ok
+
+    def _line_break(self, node: Node, where: str) -> bool:
+        block = isinstance(node, ScalarNode) and node.style in ("|", ">")
+        self.error(
+            node,
+            f"{where}: line break in a one-line value; write it on one line"
+            + (" (a `>` or `|` block keeps a final line break: use `>-`)" if block else "")
+            + "; only free text such as description may span lines",
+        )
+        return False
+
     def mapping(self, node: Node, cls: type, where: str, depth: int = 0) -> Any:
         """Convert a mapping node into `cls`, reporting unknown, duplicate and missing keys."""
         if node.tag not in _STANDARD_TAGS:  # the root mapping does not pass through convert()
@@ -352,6 +407,8 @@ class Converter:
             value = self.convert(value_node, field_plan.kind, child, depth + 1)
             if value is INVALID:
                 ok = False
+            elif field_plan.non_empty is not None or (self.single_line and field_plan.single_line):
+                ok = self._constrained(field_plan, value_node, value, child) and ok
             values[field_plan.attr] = value
         for field_plan in cplan.required:
             if field_plan.name not in seen:
@@ -366,6 +423,17 @@ class Converter:
         if cplan.has_span:
             values["span"] = self.span(node)
         return cls(**values)
+
+
+def _empty_message(field_plan: FieldPlan, where: str) -> str:
+    noun = field_plan.non_empty
+    if not field_plan.required:  # the doc says what leaving it out means
+        meaning = field_plan.doc.rstrip(".")
+        return f"{where}: must list at least one {noun}, or be left out ({meaning})"
+    item = shape(field_plan.kind).item
+    if isinstance(item, type) and issubclass(item, Enum):
+        return f"{where}: must list at least one {noun} ({describe(item)})"
+    return f"{where}: must list at least one {noun}"
 
 
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")

@@ -33,6 +33,8 @@ def _object(cls: type, definitions: dict[str, Any]) -> dict[str, Any]:
     required = []
     for p in plan(cls):
         properties[p.name] = {**_type(p.kind, definitions), "description": p.doc}
+        if p.non_empty is not None:
+            properties[p.name]["minItems"] = 1
         if p.required:
             required.append(p.name)
     schema: dict[str, Any] = {

@@ -283,7 +283,11 @@ class KnowledgeBase:
 
     def stale_entries(self, on: dt.date) -> list[str]:
         """Ids of facts checked more than about six months before `on`."""
-        limit = on - dt.timedelta(days=STALE_AFTER_DAYS)
+
+        # Ages in whole days, not `on - timedelta`: that overflows for `--as-of 0001-01-01`.
+        def stale(checked: dt.date) -> bool:
+            return (on - checked).days > STALE_AFTER_DAYS
+
         out: list[str] = []
         groups: list[tuple[str, Any]] = [
             ("adequacy", self.decisions),
@@ -292,8 +296,8 @@ class KnowledgeBase:
             ("instruments", self.instruments.values()),
         ]
         for label, entries in groups:
-            out.extend(f"{label}/{e.id}" for e in entries if e.as_of < limit)
-        out.extend(f"regions/{name}" for name, b in self.region_blocks.items() if b.as_of < limit)
+            out.extend(f"{label}/{e.id}" for e in entries if stale(e.as_of))
+        out.extend(f"regions/{name}" for name, b in self.region_blocks.items() if stale(b.as_of))
         return sorted(out)
 
 

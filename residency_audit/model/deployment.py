@@ -244,7 +244,9 @@ class Pseudonymisation(Record):
 class Data(Record):
     """The personal data processed, which decide GDPR Art. 9 and HDS applicability."""
 
-    categories: tuple[DataCategory, ...] = field(metadata=doc("Categories of personal data."))
+    categories: tuple[DataCategory, ...] = field(
+        metadata=doc("Categories of personal data.", non_empty="data category")
+    )
     subjects: tuple[str, ...] = field(default=(), metadata=doc("Data subjects, e.g. patients."))
     health_context: HealthContext | None = field(
         default=None, metadata=doc("Where health data come from (HDS applicability).")
@@ -253,7 +255,9 @@ class Data(Record):
     pseudonymisation: Pseudonymisation | None = field(
         default=None, metadata=doc("Who can re-identify pseudonymised data, and where (EDPB UC2).")
     )
-    retention: str | None = field(default=None, metadata=doc("Retention period, free text."))
+    retention: str | None = field(
+        default=None, metadata=doc("Retention period, free text.", free_text=True)
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
     @property
@@ -453,7 +457,8 @@ class Access(Record):
         default=None, metadata=doc("The accessing staff can see personal data in clear.")
     )
     components: tuple[str, ...] = field(
-        default=(), metadata=doc("Component ids reachable; all components if omitted.")
+        default=(),
+        metadata=doc("Component ids reachable; all components if omitted.", non_empty="component"),
     )
     client_informed: bool | None = field(
         default=None, metadata=doc("The client was told of this access and its basis (EXI 29).")
@@ -504,7 +509,8 @@ class Transfer(Record):
         metadata=doc("adequacy, scc-2021, scc-2010, scc-2001, bcr, dpf, privacy-shield, art49.")
     )
     countries: tuple[str, ...] = field(
-        default=(), metadata=doc("Destination countries covered; all if omitted.")
+        default=(),
+        metadata=doc("Destination countries covered; all if omitted.", non_empty="country"),
     )
     scc_module: int | None = field(default=None, metadata=doc("SCC 2021/914 module (1-4)."))
     derogation: str | None = field(default=None, metadata=doc("Art. 49(1) point, e.g. 49(1)(a)."))
@@ -589,7 +595,9 @@ class RiskOverride(Record):
         metadata=doc("subject, interest, route, cannot_resist or clear_text.")
     )
     value: float = field(metadata=doc("Annual probability-like estimate, 0 to 1."))
-    justification: str = field(metadata=doc("Why this value holds for this deployment."))
+    justification: str = field(
+        metadata=doc("Why this value holds for this deployment.", free_text=True)
+    )
     low: float | None = field(default=None, metadata=doc("Low end of the band; value if omitted."))
     high: float | None = field(
         default=None, metadata=doc("High end of the band; value if omitted.")
@@ -598,7 +606,11 @@ class RiskOverride(Record):
         default=None, metadata=doc("Knowledge-base law id it applies to; every basis if omitted.")
     )
     flows: tuple[str, ...] = field(
-        default=(), metadata=doc("Flow or component ids it applies to; every flow if omitted.")
+        default=(),
+        metadata=doc(
+            "Flow or component ids it applies to; every flow if omitted.",
+            non_empty="flow or component id",
+        ),
     )
     source: str | None = field(default=None, metadata=doc("Evidence: URL or document reference."))
     span: Span = field(default=Span("", 0, 0), compare=False)
@@ -615,7 +627,8 @@ class RiskSettings(Record):
         default=None, metadata=doc("Accepted probability over the period; model's if omitted.")
     )
     justification: str | None = field(
-        default=None, metadata=doc("Why period_years or threshold differ from the model's.")
+        default=None,
+        metadata=doc("Why period_years or threshold differ from the model's.", free_text=True),
     )
     overrides: tuple[RiskOverride, ...] = field(
         default=(), metadata=doc("Factor estimates replacing the model's, each justified.")
@@ -731,7 +744,7 @@ class Deployment(Record):
     components: tuple[Component, ...] = field(
         metadata=doc("Where the data are stored or processed.")
     )
-    description: str | None = field(default=None, metadata=doc("Free text."))
+    description: str | None = field(default=None, metadata=doc("Free text.", free_text=True))
     keys: tuple[Key, ...] = field(default=(), metadata=doc("Encryption keys and who holds them."))
     access: tuple[Access, ...] = field(
         default=(), metadata=doc("Support, administration and remote access paths.")
