@@ -77,6 +77,35 @@ def test_bad_documents_are_input_errors(tmp_path: Path, text: str, expected: str
     assert any(expected in m for m in errors_of(path)), errors_of(path)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("categories: [health]", 'categories: [health]\n  retention: "  "', None),
+        ("name: minimal", 'name: ""', "name: empty value; give one, or leave the key out"),
+        ("components:\n", "claims: {dpia: ' '}\ncomponents:\n", "claims.dpia: empty value"),
+    ],
+)
+def test_a_blank_one_line_value_is_an_error(
+    tmp_path: Path, old: str, new: str, expected: str | None
+) -> None:
+    """`dpia: ""` would read as a DPIA reference, `name: ""` as a deployment; free text
+    (retention, description) may be blank."""
+    path = _minimal_with(tmp_path, old, new)
+    if expected is None:
+        load_deployment(path, path.name)  # no error
+    else:
+        found = errors_of(path)
+        assert len(found) == 1 and expected in found[0], found
+
+
+def test_a_missing_list_says_what_it_expects(tmp_path: Path) -> None:
+    path = _minimal_with(tmp_path, "components:\n", "components:\n")
+    text = path.read_text()
+    assert "    region: fsn1\n" in text
+    path.write_text(text.replace("    region: fsn1\n", "    region: fsn1\n    copies: null\n", 1))
+    assert any(m.endswith("missing value, expected a list of mappings") for m in errors_of(path))
+
+
 def test_schema_version_must_be_1(tmp_path: Path) -> None:
     path = tmp_path / "v2.yaml"
     path.write_text(

@@ -67,8 +67,9 @@ class FieldPlan(Record):
     """A list that must name at least one of these (`doc(..., non_empty="country")`) when
     given: an empty list would silently mean something else (all countries, no category)."""
     single_line: bool = False
-    """Its text (a string or list of strings) may not break lines, for a converter that asks
-    (`Converter(single_line=True)`); fields marked `doc(..., free_text=True)` may."""
+    """Its text (a string or list of strings) may neither break lines nor be blank, for a
+    converter that asks (`Converter(single_line=True)`); fields marked
+    `doc(..., free_text=True)` may."""
 
 
 @cache
@@ -163,7 +164,11 @@ def suggestion(value: str, choices: Iterable[str], *, cutoff: float = 0.6) -> st
 def describe(kind: Any) -> str:
     kind, _ = unwrap_optional(kind)
     if typing.get_origin(kind) is tuple:
-        return f"a list of {describe(typing.get_args(kind)[0])}s"
+        one = describe(typing.get_args(kind)[0])
+        article, _, noun = one.partition(" ")
+        if article in ("a", "an"):  # "a mapping" -> "a list of mappings"
+            return f"a list of {noun}s"
+        return f"a list of values, each {one}"
     if isinstance(kind, type) and issubclass(kind, Enum):
         return "one of " + ", ".join(str(m.value) for m in kind)
     if is_dataclass(kind):
@@ -346,13 +351,21 @@ class Converter:
             ok = False
         if self.single_line and field_plan.single_line:
             if isinstance(value, str):
-                if _LINE_BREAK.search(value):
-                    ok = self._line_break(node, where)
+                ok = self._one_line(node, value, where) and ok
             elif isinstance(node, SequenceNode):  # a tuple of strings, converted item by item
                 for i, (item, text) in enumerate(zip(node.value, value, strict=True)):
-                    if _LINE_BREAK.search(text):
-                        ok = self._line_break(item, f"{where}[{i}]")
+                    ok = self._one_line(item, text, f"{where}[{i}]") and ok
         return ok
+
+    def _one_line(self, node: Node, text: str, where: str) -> bool:
+        """A one-line value says something: no line break, not empty or only spaces (an empty
+        `dpia: ""` would read as a DPIA reference, an empty name as a deployment)."""
+        if _LINE_BREAK.search(text):
+            return self._line_break(node, where)
+        if not text.strip():
+            self.error(node, f"{where}: empty value; give one, or leave the key out")
+            return False
+        return True
 
     def _line_break(self, node: Node, where: str) -> bool:
         block = isinstance(node, ScalarNode) and node.style in ("|", ">")
