@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
-from functools import partial
+from functools import lru_cache, partial
+from pathlib import PurePosixPath
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from residency_audit.model import Diagnostic, Finding, Report, RuleInfo, Severity, Status
 from residency_audit.reporters import NotByRun, put
@@ -25,6 +28,28 @@ from residency_audit.reporters.jsontext import dumps
 from residency_audit.spool import Spool
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+"""The base of relative artifact URIs: the directory the audit ran in (a repository's root in
+CI, where code scanning maps results to files)."""
+
+
+@lru_cache(maxsize=4096)
+def artifact_location(path: str) -> dict[str, str]:
+    """A file as SARIF wants it: a percent-encoded URI relative to %SRCROOT% (the working
+    directory) when the file is below it, else an absolute `file:` URI. Code scanning cannot map
+    an absolute path or a `../` under a base id, nor an unencoded space, to a file."""
+    if os.sep != "/":
+        path = path.replace(os.sep, "/")
+    relative = PurePosixPath(path)
+    if relative.is_absolute() or ".." in relative.parts:
+        absolute = os.path.abspath(path)
+        inside = os.path.relpath(absolute, os.getcwd()).replace(os.sep, "/")
+        if inside.startswith("../") or inside == ".." or os.path.isabs(inside):
+            return {"uri": PurePosixPath(absolute.replace(os.sep, "/")).as_uri()}
+        relative = PurePosixPath(inside)
+    return {"uri": quote(relative.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+
+
 FINGERPRINT_KEY = "residencyAudit/v1"
 LEVELS = {
     Severity.CRITICAL: "error",
@@ -125,7 +150,7 @@ def _skeleton(report: Report, index: dict[str, int]) -> dict[str, Any]:
         "automationDetails": {"id": "residency-audit/"},
         "artifacts": [
             {
-                "location": {"uri": i.path, "uriBaseId": "%SRCROOT%"},
+                "location": artifact_location(i.path),
                 "hashes": {"sha-256": i.sha256},
                 "roles": ["analysisTarget" if i.role == "deployment" else "attachment"],
             }
@@ -205,7 +230,7 @@ def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": f.span.path, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": artifact_location(f.span.path),
                     "region": {
                         "startLine": max(f.span.line, 1),
                         "startColumn": max(f.span.column, 1),
@@ -234,7 +259,7 @@ def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]
                 + ")",
                 "location": {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": w.span.path, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": artifact_location(w.span.path),
                         "region": {"startLine": max(w.span.line, 1)},
                     }
                 },
@@ -277,7 +302,7 @@ def _notification(e: Diagnostic) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": e.span.path, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": artifact_location(e.span.path),
                     "region": {
                         "startLine": max(e.span.line, 1),
                         "startColumn": max(e.span.column, 1),

@@ -98,7 +98,7 @@ def sarif_run(path: Path) -> dict[str, Any]:
 def test_sarif_lists_dns_observations_and_risk_model(files: dict[str, Path]) -> None:
     run = sarif_run(files["sarif"])
     hashes = {a["location"]["uri"]: a["hashes"]["sha-256"] for a in run["artifacts"]}
-    assert hashes[str(files["dns"])] == sha256(files["dns"])
+    assert hashes[files["dns"].as_uri()] == sha256(files["dns"])  # outside the working dir
     assert run["properties"]["riskModel"] == {
         "path": str(files["model"]),
         "sha256": sha256(files["model"]),

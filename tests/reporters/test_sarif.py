@@ -94,9 +94,44 @@ def test_input_errors_become_notifications_of_an_unsuccessful_run(tmp_path: Path
     invocation_ = document["runs"][0]["invocations"][0]
     assert invocation_["executionSuccessful"] is False and invocation_["exitCode"] == 2
     note = invocation_["toolExecutionNotifications"][0]
-    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(broken)
+    location = note["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": broken.as_uri()}  # outside the working directory
 
 
 def test_sarif_without_invocation_is_still_valid() -> None:
     report = run(Options(paths=[BACKUP], as_of=AS_OF))
     validate(sarif.to_sarif(report))
+
+
+def test_artifact_uris_are_relative_to_the_working_directory_and_encoded(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Code scanning maps a result to a file by a URI relative to %SRCROOT%: the run's
+    directory. A path given absolute, or through `..`, is made relative when the file is below
+    it; a file elsewhere gets an absolute `file:` URI, never an absolute path under a base id."""
+    repo, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
+    (repo / "deploy dir").mkdir(parents=True)
+    elsewhere.mkdir()
+    first, second = repo / "deploy dir" / "prod #1.yaml", repo / "deploy dir" / "b.yaml"
+    outside = elsewhere / "other.yaml"
+    for path in (first, second, outside):
+        path.write_text(BACKUP.read_text())
+    monkeypatch.chdir(repo)
+    sarif.artifact_location.cache_clear()
+    try:
+        document = sarif_of(first, Path("../repo/deploy dir/b.yaml"), outside)
+    finally:
+        sarif.artifact_location.cache_clear()
+    validate(document)
+    run_ = document["runs"][0]
+    expected = [
+        {"uri": "deploy%20dir/prod%20%231.yaml", "uriBaseId": "%SRCROOT%"},
+        {"uri": "deploy%20dir/b.yaml", "uriBaseId": "%SRCROOT%"},
+        {"uri": outside.as_uri()},
+    ]
+    assert [a["location"] for a in run_["artifacts"]] == expected
+    located = {
+        json.dumps(r["locations"][0]["physicalLocation"]["artifactLocation"], sort_keys=True)
+        for r in run_["results"]
+    }
+    assert located == {json.dumps(u, sort_keys=True) for u in expected}
