@@ -97,6 +97,24 @@ def test_an_entity_seated_under_foreign_law_is_exposed_whatever_its_parent(
     assert "seat US" in exposed["GDPR-48-01"]["message"]
 
 
+def test_a_tool_for_every_country_needs_a_tia_for_each_non_adequate_one(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """SCCs with aws-emea (LU) and no `countries` cover its US snapshot copy: that transfer
+    needs a TIA, though the recipient's seat is in the EEA."""
+    path = tmp_path / "d.yaml"
+    text = (SAMPLES / "backup-outside-eea.yaml").read_text()
+    path.write_text(
+        text + "\ntransfers:\n  - {recipient: aws-emea, tool: scc-2021, scc_module: 2}\n"
+    )
+    _, report = run_json(runner, str(path))
+    rules = {f["rule_id"] for f in report["findings"]}
+    assert "GDPR-XFER-01" not in rules  # the tool covers the copy
+    tia = [f for f in report["findings"] if f["rule_id"] == "GDPR-TIA-01"]
+    assert len(tia) == 1 and "aws-emea (US)" in tia[0]["message"]
+    assert tia[0]["location"]["line"] == len(text.splitlines()) + 3
+
+
 def test_unknown_provider_never_passes(runner: CliRunner) -> None:
     code, report = run_json(runner, str(DEPLOYMENTS / "provider-unknown.yaml"))
     rules = {f["rule_id"] for f in report["findings"]}

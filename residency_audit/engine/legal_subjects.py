@@ -279,13 +279,29 @@ def certification_facts(b: SubjectBuilder, cert: Certification, ci: int) -> dict
     return f
 
 
+def _destinations(b: SubjectBuilder, recipient_id: str, recipient: Party | None) -> list[str]:
+    """Where a transfer declared without `countries` (covering every country) takes data in
+    this deployment: the recipient's seat, then every place it runs and every country it
+    accesses from, in file order. A tool for "all countries" must meet the conditions of each
+    (a TIA for the US copy an EEA entity makes, say), not only of the seat."""
+    out = [recipient.country] if recipient is not None else []
+    for s in b.technical():
+        if s.kind not in ("place", "access"):
+            continue
+        to = s.facts.get("transfer.recipient")
+        where = s.facts.get("location.country" if s.kind == "place" else "access.country")
+        if to is not None and to.value == recipient_id and where is not None and where.value:
+            out.append(where.value)
+    return list(dict.fromkeys(out))
+
+
 def transfer_subjects(b: SubjectBuilder, t: Transfer, ti: int) -> Iterator[Subject]:
     from residency_audit.engine.subjects import Subject
 
     d = b.d
     base = f"transfers[{ti}]"
     recipient = d.party(t.recipient)
-    countries = list(t.countries) or ([recipient.country] if recipient else [])
+    countries = list(t.countries) or _destinations(b, t.recipient, recipient)
     kinds = sorted({x.tool.value for x in d.transfers if x.recipient == t.recipient})
     for country in countries:
         f = _transfer_facts(
