@@ -308,7 +308,7 @@ class _Flows:
         country = (
             Fact("key.country", key.country, self.at(f"keys[{ki}].country"))
             if key.country
-            else None
+            else self._region_country(users[0].provider, key.region)
         )
         component = users[0].id if len(users) == 1 else None
         out: list[Flow] = []
@@ -340,29 +340,37 @@ class _Flows:
                     ),
                 )
         if holder is None or holder.id != self.d.controller:
-            out.append(
+            management = Fact(
+                "key.management", key.management.value, self.at(f"keys[{ki}].management")
+            )
+            # The key, then each replica of a multi-region key: key material in each region.
+            places = [(f"key/{key.id}", f"custody of key {key.id}", country)]
+            places += [
+                (
+                    f"key/{key.id}/replica-{region}",
+                    f"replica of key {key.id} in {region}",
+                    self._region_country(users[0].provider, region),
+                )
+                for region in key.replica_regions
+            ]
+            out += [
                 self.make(
-                    flow_id=f"key/{key.id}",
+                    flow_id=flow_id,
                     kind="key-custody",
-                    label=f"custody of key {key.id}",
+                    label=label,
                     component=component,
-                    country=country,
+                    country=where,
                     party=holder,
                     clear=True,
                     clear_how="the key holder can decrypt what it obtains",
                     span=key.span,
-                    facts=[
-                        Fact(
-                            "key.management",
-                            key.management.value,
-                            self.at(f"keys[{ki}].management"),
-                        )
-                    ],
+                    facts=[management],
                     entity=provider[0],
                     entity_name=provider[1],
                     parent=provider[2],
                 )
-            )
+                for flow_id, label, where in places
+            ]
         hsm = key.hsm
         if hsm is not None and hsm.operator not in (key.holder, self.d.controller):
             operator = self.d.party(hsm.operator)
@@ -389,6 +397,11 @@ class _Flows:
                 )
             )
         return out
+
+    def _region_country(self, provider_id: str, region: str | None) -> Fact | None:
+        """The country of a provider region holding key material, from the knowledge base."""
+        known = self.kb.region(provider_id, region) if region else None
+        return None if known is None else known.fact("key.country")
 
     # -- sub-processors -----------------------------------------------------------------------
 

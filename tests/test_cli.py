@@ -115,6 +115,35 @@ def test_a_tool_for_every_country_needs_a_tia_for_each_non_adequate_one(
     assert tia[0]["location"]["line"] == len(text.splitlines()) + 3
 
 
+@pytest.mark.parametrize(
+    ("replica", "country"), [("us-east-1", "US"), ("eu-central-1", "DE"), ("xx-nowhere-9", None)]
+)
+def test_a_key_is_where_its_region_and_replicas_are(
+    runner: CliRunner, tmp_path: Path, replica: str, country: str | None
+) -> None:
+    """A KMS key declared by region gets the region's country; each replica region of a
+    multi-region key is key material there: a flow of its own, and EDPB-KEY-01 says whether the
+    replicas stay in the EEA or an adequate country (unknown for an unknown region)."""
+    text = (SAMPLES / "backup-outside-eea.yaml").read_text()
+    declared = "    country: FR\n    provider_can_use: true"
+    assert declared in text
+    path = tmp_path / "d.yaml"
+    path.write_text(
+        text.replace(
+            declared,
+            f"    region: eu-west-3\n    replica_regions: [{replica}]\n    provider_can_use: true",
+        )
+    )
+    _, report = run_json(runner, str(path))
+    flows = {f["id"]: f for f in report["flows"]}
+    assert flows["key/records-key"]["country"] == "FR"
+    assert flows[f"key/records-key/replica-{replica}"]["country"] == country
+    key = next(f for f in report["findings"] if f["rule_id"] == "EDPB-KEY-01")
+    replicas = [x for x in key["facts"] if x["path"] == "key.replicas_eea_or_adequate"]
+    # an unknown replica region leaves the fact unknown: absent, so the rule cannot pass
+    assert [x["value"] for x in replicas] == {"US": [False], "DE": [True], None: []}[country]
+
+
 def test_unknown_provider_never_passes(runner: CliRunner) -> None:
     code, report = run_json(runner, str(DEPLOYMENTS / "provider-unknown.yaml"))
     rules = {f["rule_id"] for f in report["findings"]}

@@ -70,7 +70,9 @@ PLACE = {
     "key.holder": "Party holding the keys.",
     "key.holder_country": "Country of the key holder.",
     "key.holder_in_provider_group": "The key holder belongs to the provider's group.",
-    "key.country": "Country where the keys are held.",
+    "key.country": "Country where the keys are held (declared, or from the key's region).",
+    "key.replicas_eea_or_adequate": "Every replica region of the key (multi-region KMS key) is "
+    "in the EEA or an adequate country; true without replicas, absent when a region is unknown.",
     "key.hsm.operator": "HSM operator.",
     "key.hsm.jurisdiction": "HSM operator's jurisdiction.",
     "key.provider_can_use": "The provider can use the keys.",

@@ -26,6 +26,7 @@ from residency_audit.model import (
     Deployment,
     Fact,
     HealthContext,
+    Key,
     Party,
     Scheme,
     Span,
@@ -416,6 +417,7 @@ class SubjectBuilder:
         self.put(f, "key.management", key.management.value, f"{base}.management")
         self.put(f, "key.holder", key.holder, f"{base}.holder")
         self.put(f, "key.country", key.country, f"{base}.country")
+        self.key_regions(f, key, base, provider_id)
         self.put(f, "key.provider_can_use", key.provider_can_use, f"{base}.provider_can_use")
         if key.hsm is not None:
             self.put(f, "key.hsm.operator", key.hsm.operator, f"{base}.hsm.operator")
@@ -434,6 +436,32 @@ class SubjectBuilder:
                 "key.holder_in_provider_group",
                 same_group,
                 f"key holder {holder.id} compared with provider {provider_id}",
+            )
+
+    def key_regions(self, f: dict[str, Fact], key: Key, base: str, provider_id: str) -> None:
+        """Where a provider KMS keeps the key: its region gives `key.country` when no country is
+        declared, and its replicas (multi-region keys) must be in the EEA or an adequate country
+        too, else the key material is within reach of the laws there. An unknown region leaves
+        them unknown (fail closed)."""
+        if key.country is None and key.region is not None:
+            known = self.kb.region(provider_id, key.region)
+            if known is not None:
+                f["key.country"] = known.fact("key.country")
+        verdicts: list[bool | None] = []
+        for region in key.replica_regions:
+            known = self.kb.region(provider_id, region)
+            if known is None:
+                verdicts.append(None)
+            else:
+                verdicts.append(
+                    self.kb.in_eea(known.country, self.as_of) is True
+                    or self.kb.generally_adequate(known.country, self.as_of)
+                )
+        if not verdicts:
+            self.derived(f, "key.replicas_eea_or_adequate", True, "no replica region declared")
+        elif None not in verdicts:
+            f["key.replicas_eea_or_adequate"] = Fact(
+                "key.replicas_eea_or_adequate", all(verdicts), self.at(f"{base}.replica_regions")
             )
 
     def transfer(
