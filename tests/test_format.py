@@ -98,6 +98,22 @@ def test_a_blank_one_line_value_is_an_error(
         assert len(found) == 1 and expected in found[0], found
 
 
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("2025-02-30", "'2025-02-30' is not a day of the calendar"),
+        ("2025-2-3", "expected a date YYYY-MM-DD, got '2025-2-3'"),
+    ],
+)
+def test_a_bad_date_says_what_is_wrong(tmp_path: Path, written: str, message: str) -> None:
+    path = _minimal_with(
+        tmp_path,
+        "components:\n",
+        f"certifications:\n  - {{holder: host, scheme: hds, issued: {written}}}\ncomponents:\n",
+    )
+    assert any(m.endswith(f"certifications[0].issued: {message}") for m in errors_of(path))
+
+
 def test_a_missing_list_says_what_it_expects(tmp_path: Path) -> None:
     path = _minimal_with(tmp_path, "components:\n", "components:\n")
     text = path.read_text()

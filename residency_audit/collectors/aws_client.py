@@ -13,6 +13,7 @@ run that can read nothing at all (no credentials, identity unknown) raises `Coll
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -260,7 +261,16 @@ def _reason(code: str, exc: ClientError, settings: Settings) -> str:
         return f"throttled beyond {settings.max_attempts} attempts ({code})"
     if code.isdigit() or not message or message.lstrip().startswith("<"):
         return f"service error {code or 'unknown'} (not a permission problem)"
-    return f"{code or 'error'}: {message.splitlines()[0][:200]}"
+    return printable(f"{code or 'error'}: {message.splitlines()[0][:200]}")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Server text as one line without control characters: the observed file must load again
+    (the loader refuses control characters and line breaks in one-line values)."""
+    return _CONTROL.sub(" ", text)
 
 
 def assume_role_sessions(

@@ -314,7 +314,7 @@ class Converter:
                 try:
                     return dt.date.fromisoformat(text)
                 except ValueError:
-                    pass
+                    return self.error(node, f"{where}: {text!r} is not a day of the calendar")
             return self.error(node, f"{where}: expected a date YYYY-MM-DD, got {text!r}")
         raise TypeError(f"no converter for {kind!r}")  # a model bug, not an input error
 

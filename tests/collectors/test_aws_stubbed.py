@@ -7,6 +7,7 @@ selections (NotImplemented). The collector runs unchanged; only its boto3 client
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,6 +18,8 @@ from residency_audit import kb
 from residency_audit.collectors.aws import AwsCollector
 from residency_audit.collectors.aws_client import Settings, Unread
 from residency_audit.collectors.observed import Assumptions, Discovery, build_deployment
+from residency_audit.format import load_deployment
+from residency_audit.format.dump import dump_deployment
 
 REGION = "eu-west-3"
 ACCOUNT = "123456789012"
@@ -239,3 +242,27 @@ def test_throttling_beyond_retries_is_not_observed(session: Any, stubbed: Any) -
     [gap] = collector.gaps
     assert gap.reason == "throttled beyond 1 attempts (ThrottlingException)"
     assert gap.permission == "dynamodb:ListTables"
+
+
+def test_a_server_message_with_control_characters_still_gives_a_loadable_file(
+    session: Any, stubbed: Any, tmp_path: Path
+) -> None:
+    """AWS error text is copied into the observed file; a control character or line break in
+    it would make `check` refuse the very file `discover` wrote."""
+    ddb = stubbed("dynamodb")
+    ddb.add_client_error(
+        "list_tables",
+        service_error_code="ValidationException",
+        service_message="bad \x1b[31mrequest\x07 here",
+        http_status_code=400,
+    )
+    collector = AwsCollector(session, settings=Settings(max_attempts=1), clients=stubbed.clients)
+    with pytest.raises(Unread):
+        collector.read_dynamodb(REGION)
+    [gap] = collector.gaps
+    assert gap.reason == "ValidationException: bad  [31mrequest  here"
+    path = tmp_path / "observed.yaml"
+    path.write_text(dump_deployment(assemble(collector, [])))
+    observed, _ = load_deployment(path)
+    assert observed.observation is not None
+    assert observed.observation.not_observed[0].reason == gap.reason
