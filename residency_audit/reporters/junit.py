@@ -2,7 +2,8 @@
 
 One test suite per deployment, one test case per rule and component evaluated, passes included:
 an open finding is a `<failure>` (message, severity, file:line:col, references), a waived or
-baselined one is `<skipped>` with the reason, so the view matches the exit code. Built with
+baselined one is `<skipped>` with the reason, so the view matches the exit code; an "audit
+scope" suite fails for a partial audit and skips for stale or unverified knowledge. Built with
 ElementTree (escaping is its job), without timestamps, so the same result gives the same bytes.
 """
 
@@ -63,6 +64,8 @@ def write(report: Report, out: TextIO) -> None:
             _put(body, _suite(deployment, cases, found, titles, files), totals)
         if report.errors:
             _put(body, _errors(report), totals)
+        if report.partial or report.stale_knowledge or report.unverified_knowledge:
+            _put(body, _scope(report), totals)
         root = ET.Element("testsuites", name="residency-audit")
         for key, value in totals.items():
             root.set(key, str(value))
@@ -124,6 +127,32 @@ def _errors(report: Report) -> ET.Element:
     errors.set("tests", str(len(report.errors)))
     errors.set("errors", str(len(report.errors)))
     return errors
+
+
+def _scope(report: Report) -> ET.Element:
+    """What the verdict rests on, for a view that shows only tests: each reason the audit is
+    partial is a failure (it fails the run, as the exit code does); stale or unverified
+    knowledge is a skipped check (it does not)."""
+    suite = ET.Element("testsuite", name="audit scope")
+    for why in report.partial:
+        case = ET.SubElement(
+            suite, "testcase", name=f"observed: {why}", classname="residency-audit.scope"
+        )
+        ET.SubElement(case, "failure", message=f"partial audit: {why}", type="partial")
+    knowledge = (
+        ("knowledge checked within six months", report.stale_knowledge, "stale: "),
+        ("knowledge verified", report.unverified_knowledge, "unverified, relied on: "),
+    )
+    for name, entries, said in knowledge:
+        if entries:
+            case = ET.SubElement(suite, "testcase", name=name, classname="residency-audit.scope")
+            ET.SubElement(case, "skipped", message=said + ", ".join(entries))
+    cases = len(suite)
+    suite.set("tests", str(cases))
+    suite.set("failures", str(len(report.partial)))
+    suite.set("skipped", str(cases - len(report.partial)))
+    suite.set("errors", "0")
+    return suite
 
 
 def _runs(items: Sequence[T]) -> Iterator[Sequence[T]]:

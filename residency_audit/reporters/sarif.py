@@ -162,6 +162,8 @@ def _skeleton(report: Report, index: dict[str, int]) -> dict[str, Any]:
             "asOf": report.as_of.isoformat(),
             "complete": not report.partial and not report.errors,
             "partial": list(report.partial),
+            "staleKnowledge": list(report.stale_knowledge),
+            "unverifiedKnowledge": list(report.unverified_knowledge),
             "rulePacks": [
                 {"name": p.name, "version": p.version, "sha256": p.sha256} for p in report.packs
             ],
@@ -290,6 +292,16 @@ def _invocation(report: Report) -> dict[str, Any] | None:
     notes += [
         {"level": "warning", "message": {"text": f"partial audit: {why}"}} for why in report.partial
     ]
+    if report.stale_knowledge:
+        text = "knowledge checked more than six months before the as-of date: "
+        notes.append(
+            {"level": "warning", "message": {"text": text + ", ".join(report.stale_knowledge)}}
+        )
+    if report.unverified_knowledge:
+        text = "findings rely on knowledge marked unverified: "
+        notes.append(
+            {"level": "warning", "message": {"text": text + ", ".join(report.unverified_knowledge)}}
+        )
     if notes:
         invocation["toolExecutionNotifications"] = notes
     return invocation

@@ -3,6 +3,7 @@ component evaluated, passes included; open findings fail, waived ones are skippe
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,26 @@ def test_files_of_one_deployment_make_one_suite_even_when_the_batch_is_on_disk(
     assert int(backup.get("tests", "0")) == len(backup) == len(cases)  # the two files merged
     assert int(root.get("tests", "0")) == sum(len(s) for s in root)
     assert int(root.get("failures", "0")) == sum(int(s.get("failures", "0")) for s in root) > 0
+
+
+def test_what_the_verdict_rests_on_is_a_suite_of_its_own(tmp_path: Path) -> None:
+    """A partial audit fails the run (as the exit code does); stale or unverified knowledge is
+    a skipped case, visible in a view that shows only tests."""
+    report = run(Options(paths=[SAMPLES / "backup-outside-eea.yaml"], as_of=AS_OF))
+    report = dataclasses.replace(
+        report,
+        partial=("observed.yaml: rds DescribeDBInstances in eu-west-3 not observed",),
+        stale_knowledge=("laws/us-cloud-act",),
+        unverified_knowledge=("regions/aws",),
+    )
+    jp, xml = parse(junit.render(report), tmp_path)
+    [scope] = [s for s in xml if s.name == "audit scope"]
+    outcomes = {c.name: type(c.result[0]) for c in scope}
+    assert outcomes == {
+        "observed: observed.yaml: rds DescribeDBInstances in eu-west-3 not observed": jp.Failure,
+        "knowledge checked within six months": jp.Skipped,
+        "knowledge verified": jp.Skipped,
+    }
+    skipped = {c.name: c.result[0].message for c in scope if c.name.startswith("knowledge")}
+    assert skipped["knowledge verified"] == "unverified, relied on: regions/aws"
+    assert (scope.tests, scope.failures, scope.skipped) == (3, 1, 2)

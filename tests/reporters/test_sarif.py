@@ -135,3 +135,21 @@ def test_artifact_uris_are_relative_to_the_working_directory_and_encoded(
         for r in run_["results"]
     }
     assert located == {json.dumps(u, sort_keys=True) for u in expected}
+
+
+def test_stale_and_unverified_knowledge_are_notified() -> None:
+    report = run(Options(paths=[BACKUP], as_of=AS_OF))
+    report = dataclasses.replace(
+        report,
+        invocation=invocation(),
+        stale_knowledge=("laws/us-cloud-act",),
+        unverified_knowledge=("regions/aws",),
+    )
+    document = sarif.to_sarif(report)
+    validate(document)
+    run_ = document["runs"][0]
+    assert run_["properties"]["staleKnowledge"] == ["laws/us-cloud-act"]
+    assert run_["properties"]["unverifiedKnowledge"] == ["regions/aws"]
+    notes = [n["message"]["text"] for n in run_["invocations"][0]["toolExecutionNotifications"]]
+    assert any(n.endswith("laws/us-cloud-act") and "six months" in n for n in notes)
+    assert any(n.endswith("regions/aws") and "unverified" in n for n in notes)
