@@ -274,6 +274,26 @@ def test_output_file_and_second_format(runner: CliRunner, tmp_path: Path) -> Non
     assert "finding(s)" in result.stdout
 
 
+@pytest.mark.parametrize("bad", ["missing/x.sarif", "."])
+def test_an_output_that_cannot_be_written_stops_the_run_before_anything_is_written(
+    runner: CliRunner, tmp_path: Path, bad: str
+) -> None:
+    """Checked before the audit: no half-written set of reports, one of them from a run before."""
+    good = tmp_path / "result.json"
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            str(SAMPLES / "doctolib-2021.yaml"),
+            *("--format", "json", "--output", str(good)),
+            *("--format", "sarif", "--output", str(tmp_path / bad)),
+        ],
+    )
+    assert result.exit_code == 2
+    assert f"--output {tmp_path / bad}:" in result.stderr
+    assert not good.exists()
+
+
 @pytest.fixture
 def prod_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A deployment in the working directory (tmp_path), as users name files: relatively."""

@@ -225,6 +225,13 @@ def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat
                     f"--format {fmt.value} would be written to this file; "
                     "give each format its own file"
                 )
+    for _, target in targets:  # before the audit: a long run must not end in "cannot write"
+        if target is None:
+            continue
+        if target.is_dir():
+            raise UsageError(f"--output {target}: a directory; give a file name")
+        if not target.parent.is_dir():
+            raise UsageError(f"--output {target}: no directory {target.parent}; create it first")
     for fmt, target in targets:
         if fmt in BINARY and target is None and sys.stdout.isatty():
             raise UsageError(f"--format {fmt.value} is binary; give it an --output file")
