@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.model import Finding
 from residency_audit.pipeline import Options, run
 from tests.conftest import FIXTURES, SAMPLES
 
@@ -37,6 +38,20 @@ def test_dpf_reliance_starts_with_decision_2023_1795(day: str, fails: bool) -> N
     assert ("GDPR-XFER-01" in found) is fails
 
 
+def old_scc_findings(
+    tmp_path: Path, declared: str, instead: str, day: str
+) -> tuple[Path, list[Finding]]:
+    """The GDPR-SCC-02 and GDPR-XFER-01 findings of the 2010-SCC fixture with one line of its
+    transfer replaced, audited on `day`."""
+    text = (DEPLOYMENTS / "transfer-scc-2010.yaml").read_text()
+    assert declared in text
+    path = tmp_path / "transfer.yaml"
+    path.write_text(text.replace(declared, instead))
+    report = run(Options(paths=[path], as_of=dt.date.fromisoformat(day)))
+    assert not report.errors, report.errors
+    return path, [f for f in report.findings if f.rule_id in ("GDPR-SCC-02", "GDPR-XFER-01")]
+
+
 @pytest.mark.parametrize(
     ("concluded", "day", "expected"),
     [
@@ -51,14 +66,8 @@ def test_dpf_reliance_starts_with_decision_2023_1795(day: str, fails: bool) -> N
 def test_old_sccs_carry_only_contracts_concluded_before_their_repeal(
     tmp_path: Path, concluded: str | None, day: str, expected: str
 ) -> None:
-    text = (DEPLOYMENTS / "transfer-scc-2010.yaml").read_text()
-    assert "concluded: 2019-05-01" in text
-    path = tmp_path / "transfer.yaml"
     line = "" if concluded is None else f"concluded: {concluded}"
-    path.write_text(text.replace("concluded: 2019-05-01", line))
-    report = run(Options(paths=[path], as_of=dt.date.fromisoformat(day)))
-    assert not report.errors, report.errors
-    scc = [f for f in report.findings if f.rule_id in ("GDPR-SCC-02", "GDPR-XFER-01")]
+    path, scc = old_scc_findings(tmp_path, "concluded: 2019-05-01", line, day)
     if expected == "pass":
         assert scc == []
     else:  # the transfer rule and the place's tool check agree
@@ -81,14 +90,8 @@ def test_old_sccs_carry_only_contracts_concluded_before_their_repeal(
 def test_old_sccs_carry_an_earlier_contract_only_while_its_processing_is_unchanged(
     tmp_path: Path, unchanged: str | None, day: str, expected: str
 ) -> None:
-    text = (DEPLOYMENTS / "transfer-scc-2010.yaml").read_text()
-    assert "processing_unchanged: true" in text
-    path = tmp_path / "transfer.yaml"
     line = "" if unchanged is None else f"processing_unchanged: {unchanged}"
-    path.write_text(text.replace("processing_unchanged: true", line))
-    report = run(Options(paths=[path], as_of=dt.date.fromisoformat(day)))
-    assert not report.errors, report.errors
-    scc = [f for f in report.findings if f.rule_id in ("GDPR-SCC-02", "GDPR-XFER-01")]
+    path, scc = old_scc_findings(tmp_path, "processing_unchanged: true", line, day)
     if expected == "pass":
         assert scc == []
         return
