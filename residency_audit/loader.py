@@ -52,13 +52,18 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         return _SEQ if kind is SequenceNode else _MAP
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-"""C0 and C1 control characters (DEL included) but tab and newline. In a value they make JUnit
-XML ill-formed and let a name colour the terminal (ANSI escapes) or rewrite report lines."""
-_MAY_CONTROL = re.compile(r"[\\\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-"""Text that may yield a control character in a scalar: YAML readers refuse the raw characters
-(and turn line breaks into newlines), so only a double-quoted escape (`"\\e"`) can make one;
-files without a backslash, nearly all, are never walked."""
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+"""Unicode bidirectional embeddings, overrides and isolates: they reorder how a report shows a
+name or path (a file name read backwards), and YAML lets them in unescaped."""
+_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+"""C0 and C1 control characters (DEL included) but tab and newline, and bidirectional
+controls. In a value they make JUnit XML ill-formed, let a name colour the terminal (ANSI
+escapes), rewrite report lines or reorder what a reader sees."""
+_MAY_CONTROL = re.compile(rf"[\\\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
+"""Text that may yield a control character in a scalar: YAML readers refuse raw C0 and C1
+characters (and turn line breaks into newlines), so only a double-quoted escape (`"\\e"`) can
+make one, while bidirectional controls may be written as they are; files with neither, nearly
+all, are never walked."""
 MAX_CONTROL_ERRORS = 100
 """Scalars reported per file for control characters; the rest are summed up in one line."""
 

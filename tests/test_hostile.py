@@ -328,3 +328,21 @@ def test_control_characters_are_reported_everywhere_up_to_a_limit(tmp_path: Path
     assert (errors[1]["line"], errors[1]["column"]) == (2, 5)
     assert errors[1]["message"].startswith("control character U+007F in a value")
     assert errors[-1]["message"] == "51 more values with control characters; remove them all"
+
+
+def test_bidirectional_controls_written_as_they_are_are_refused(tmp_path: Path) -> None:
+    """U+202E reverses what follows on screen ("Trojan Source"): a component id could read as
+    another in every report. YAML accepts it unescaped; the loader does not."""
+    text = GOOD.read_text(encoding="utf-8")
+    line, column = next(
+        (n + 1, row.index("name:") + 7)
+        for n, row in enumerate(text.splitlines())
+        if row.startswith("name:")
+    )
+    path = tmp_path / "bidi.yaml"
+    path.write_text(text.replace("name: ", "name: \u202e", 1), encoding="utf-8")
+    result = cli(str(path), "--format", "json", "--as-of", str(AS_OF))
+    assert result.returncode == 2
+    [error] = json.loads(result.stdout)["errors"]
+    assert error["message"].startswith("control character U+202E in a value")
+    assert (error["line"], error["column"]) == (line, column)
