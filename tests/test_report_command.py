@@ -107,3 +107,15 @@ def test_report_refuses_to_overwrite_the_result_it_reads(runner: CliRunner, tmp_
         "refusing to overwrite it with the html report (write it elsewhere)\n"
     )
     assert saved.read_bytes() == before
+
+
+def test_report_re_renders_the_junit_check_wrote(runner: CliRunner, tmp_path: Path) -> None:
+    """A saved result keeps each component's checks together; the XML `check` writes follows
+    the same order, so re-rendering gives the same bytes (a party's rules come after the
+    components' in a file, and would otherwise move)."""
+    written, saved, again = tmp_path / "c.xml", tmp_path / "r.json", tmp_path / "r.xml"
+    args = ["check", str(SAMPLES), "--as-of", str(AS_OF)]
+    runner.invoke(app, [*args, "-f", "junit", "-o", str(written), "-f", "json", "-o", str(saved)])
+    result = runner.invoke(app, ["report", str(saved), "-f", "junit", "-o", str(again)])
+    assert result.exit_code == 0, result.output
+    assert again.read_bytes() == written.read_bytes()

@@ -54,12 +54,16 @@ def write(report: Report, out: TextIO) -> None:
                 for f in _run_at(report.findings, position):
                     if f.deployment == deployment:
                         found.setdefault((f.deployment, f.component, f.rule_id), []).append(f)
-            checked = (
-                (c.deployment, c.component, c.rule_id)
-                for position in check_runs
-                for c in _run_at(report.checks, position)
-                if c.deployment == deployment
-            )
+            # A component's cases together, components in order of first appearance: the
+            # order of a saved result's checks (`reporters.json`), so `report` re-renders the
+            # very XML `check` wrote.
+            by_component: dict[str | None, list[Case]] = {}
+            for position in check_runs:
+                for c in _run_at(report.checks, position):
+                    if c.deployment == deployment:
+                        case = (c.deployment, c.component, c.rule_id)
+                        by_component.setdefault(c.component, []).append(case)
+            checked = [case for group in by_component.values() for case in group]
             cases = dict.fromkeys([*checked, *found])
             _put(body, _suite(deployment, cases, found, titles, files), totals)
         if report.errors:
