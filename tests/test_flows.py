@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 from residency_audit.flows import derive_flows
 from residency_audit.format import load_deployment
@@ -115,3 +116,32 @@ def test_controller_running_its_own_component_exposes_the_host(knowledge: Knowle
     flow = next(f for f in derive_flows(moved, knowledge, AS_OF) if f.id == "booking-app")
     assert (flow.entity, flow.parent_country) == ("aws", "US")
     assert set(flow.jurisdictions) == US_LAWS
+
+
+def test_a_copy_on_another_provider_is_that_provider_s_not_the_component_operator_s(
+    knowledge: KnowledgeBase, tmp_path: Path
+) -> None:
+    """A backup of an OVHcloud database kept on AWS is run by the AWS entity, under US law;
+    the OVH operator declared for the component says nothing about it. A copy on a provider
+    nobody knows is unknown, never 'no law'."""
+    text = (FIXTURES / "deployments" / "minimal.yaml").read_text()
+    text = text.replace(
+        "    provider: hetzner\ncomponents:",
+        "    provider: hetzner\n"
+        "  - {id: aws-emea, name: AWS EMEA SARL, role: processor, country: LU, provider: aws}\n"
+        "components:",
+    ).replace(
+        "    region: fsn1\n",
+        "    region: fsn1\n    copies:\n      - {kind: backup, provider: aws, region: eu-west-3}\n"
+        "      - {kind: export, provider: nimbus-cloud, region: somewhere-1}\n",
+    )
+    path = tmp_path / "copies.yaml"
+    path.write_text(text)
+    deployment, _ = load_deployment(path)
+    flows = {f.id: f for f in derive_flows(deployment, knowledge, AS_OF)}
+    assert (flows["db"].entity, flows["db"].parent_country) == ("host", "DE")
+    backup = flows["db/backup"]
+    assert (backup.entity, backup.parent_country, backup.country) == ("aws-emea", "US", "FR")
+    assert "us-cloud-act" in backup.jurisdictions
+    unknown = flows["db/export"]
+    assert unknown.parent_country is None and unknown.bases is None

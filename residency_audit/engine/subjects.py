@@ -311,7 +311,7 @@ class SubjectBuilder:
             self.derived(
                 f,
                 "provider.suggestion",
-                self.kb.suggest("provider", provider_id) or "; not in the knowledge base",
+                self.kb.suggest("provider", provider_id) or " (no close match)",
                 "nearest provider id",
             )
         else:
@@ -571,6 +571,13 @@ def technical_subjects(
     return builder_for(d, kb, as_of, builder).technical()
 
 
+def _same_operator(c: Component, provider: str) -> str | None:
+    """The operator of a copy or log sink that declares none: the component's, when it is on
+    the component's provider; on another provider, whoever runs that provider's service (the
+    party `place` finds by provider), never the component's operator by default."""
+    return c.operator if provider == c.provider else None
+
+
 def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     d = b.d
     yield Subject("deployment", d.name, None, d.span, b.common())
@@ -581,14 +588,15 @@ def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
         yield Subject("place", f"{c.id}", c.id, c.span, primary)
         for j, copy in enumerate(c.copies):
             path = f"{base}.copies[{j}]"
+            provider = copy.provider or c.provider
             facts = b.place(
                 c,
                 ci,
                 copy.kind.value,
-                copy.provider or c.provider,
+                provider,
                 copy.region,
                 copy.country,
-                copy.operator or c.operator,
+                copy.operator or _same_operator(c, provider),
                 path,
             )
             yield Subject("place", f"{copy.kind.value} of {c.id}", c.id, copy.span, facts)
@@ -596,14 +604,15 @@ def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
             if not log.personal_data:
                 continue
             path = f"{base}.logs[{j}]"
+            provider = log.provider or c.provider
             facts = b.place(
                 c,
                 ci,
                 "log",
-                log.provider or c.provider,
+                provider,
                 log.region,
                 log.country,
-                log.operator or c.operator,
+                log.operator or _same_operator(c, provider),
                 path,
             )
             yield Subject("place", f"logs of {c.id}", c.id, log.span, facts)
