@@ -17,7 +17,7 @@ from residency_audit.attribution import Attribution, Attributor
 from residency_audit.errors import InputError, UsageError
 from residency_audit.hostnames import hostname_problem, normalise_hostname
 from residency_audit.kb import KnowledgeBase
-from residency_audit.model import Deployment, Diagnostic, InputFile
+from residency_audit.model import Deployment, Diagnostic, InputFile, Span
 from residency_audit.observations import (
     KIND,
     SCHEMA_VERSION,
@@ -121,11 +121,19 @@ def attribute(obs: NameObservation, attributor: Attributor) -> tuple[Attribution
     return tuple(a for a in out if a is not None)
 
 
-def unreadable(observations: Iterable[DnsObservations]) -> list[str]:
-    """`Report.partial` lines for names the resolver could not read (timeout, SERVFAIL...)."""
+def unreadable(
+    observations: Iterable[DnsObservations], declared: set[Request] | None = None
+) -> list[str]:
+    """`Report.partial` lines for names the resolver could not read (timeout, SERVFAIL...), of
+    those the audited deployments declare when `declared` is given: a shared observation file
+    may hold other deployments' names, whose failures say nothing about this audit."""
     lines = []
     for obs in observations:
-        bad = [n for n in obs.names if n.status.unreadable]
+        bad = [
+            n
+            for n in obs.names
+            if n.status.unreadable and (declared is None or (n.name, n.purpose) in declared)
+        ]
         if bad:
             listed = ", ".join(f"{n.name} ({n.status.value})" for n in bad[:10])
             more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
@@ -156,15 +164,16 @@ def dns_index(
     from residency_audit.loader import Document, compose, decode, read_bytes
     from residency_audit.observations import parse_observations
 
+    declared = []
+    for path in deployments:
+        try:
+            declared.append(load_deployment(path, str(path))[0])
+        except InputError:
+            continue  # the audit of that file reports it
+    wanted = requests_of(declared)
     sets: list[DnsObservations] = []
     if settings is not None:
-        declared = []
-        for path in deployments:
-            try:
-                declared.append(load_deployment(path, str(path))[0])
-            except InputError:
-                continue  # the audit of that file reports it
-        sets.append(resolve(requests_of(declared), settings, kb, observed_on=dt.date.today()))
+        sets.append(resolve(wanted, settings, kb, observed_on=dt.date.today()))
     inputs: list[InputFile] = []
     for path in files:
         display, digest = str(path), ""
@@ -177,4 +186,27 @@ def dns_index(
         except InputError as exc:
             errors += exc.diagnostics
         inputs.append(InputFile(display, digest, None, role=DNS_ROLE))
-    return ObservationIndex(sets), unreadable(sets), inputs
+    errors += _observed_twice(sets)
+    return ObservationIndex(sets), unreadable(sets, set(wanted)), inputs
+
+
+def _observed_twice(sets: Sequence[DnsObservations]) -> list[Diagnostic]:
+    """A name observed by two sources (two --dns files, or a file and --resolve): which
+    answer the audit trusts must not depend on the order of the options."""
+    first: dict[Request, str] = {}
+    out = []
+    for obs in sets:
+        for i, n in enumerate(obs.names):
+            key = (n.name, n.purpose)
+            if key not in first:
+                first[key] = obs.origin(i)
+                continue
+            span = obs.locations.get(f"names[{i}]") if obs.path else None
+            out.append(
+                Diagnostic(
+                    span or Span(obs.path or "--resolve", 1, 1),
+                    f"{n.name} ({n.purpose.value}) is also observed at {first[key]}; give "
+                    "one observation per name (the newest file, or --resolve alone)",
+                )
+            )
+    return out

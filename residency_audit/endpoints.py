@@ -154,11 +154,14 @@ def _observed(
     if location is not None:
         _put(facts, "endpoint.observed.location", location, serving)
     if declared is not None:
+        # Whoever the name finally reaches (its addresses' owner, else the last name on the way)
+        # receives the traffic: a CNAME through the declared provider's domain to addresses of
+        # another provider is served by that other one.
         facts["endpoint.provider_matches"] = Fact(
             "endpoint.provider_matches",
-            declared.value in providers,
-            f"derived: declared {declared.value} ({declared.origin}) compared with observed "
-            f"{', '.join(providers)} ({seen.origin})",
+            declared.value == serving.provider,
+            f"derived: declared {declared.value} ({declared.origin}) compared with the serving "
+            f"{serving.provider} (seen: {', '.join(providers)}; {seen.origin})",
         )
 
 

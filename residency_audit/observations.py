@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Callable, Mapping
 from dataclasses import field
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -152,10 +153,20 @@ def parse_observations(document: Document) -> DnsObservations:
                 f"kind {obs.kind!r}: this is not a DNS observations file (expected {KIND!r})",
             )
         )
+    first: dict[tuple[str, Purpose], int] = {}
     for i, n in enumerate(obs.names):
-        problem = hostname_problem(n.name)
-        if problem:
-            problems.append(Diagnostic(at(f"names[{i}].name", where), problem))
+        problems += _name_problems(n, f"names[{i}]", lambda path: at(path, where))
+        key = (normalise_hostname(n.name), n.purpose)
+        if key in first:  # which of two answers is the truth? the file must say one
+            seen = at(f"names[{first[key]}].name", where)
+            problems.append(
+                Diagnostic(
+                    at(f"names[{i}].name", where),
+                    f"{key[0]} ({n.purpose.value}) is observed twice in this file, first at "
+                    f"line {seen.line}; keep one observation per name",
+                )
+            )
+        first.setdefault(key, i)
     if problems:
         raise InputError(sorted(problems))
     names = tuple(dataclasses.replace(n, name=normalise_hostname(n.name)) for n in obs.names)
@@ -163,6 +174,49 @@ def parse_observations(document: Document) -> DnsObservations:
         obs, names=names, path=document.path, locations=converter.locations
     )
     return loaded
+
+
+def _name_problems(n: NameObservation, base: str, at: Callable[[str], Span]) -> list[Diagnostic]:
+    """What is wrong in one name's observation: a malformed name anywhere (queried, CNAME
+    owner or target, exchanger), an address that is not one, a CNAME chain that loops. Any of
+    them would be attributed to a provider with confidence."""
+    out = []
+    hosts = [(f"{base}.name", n.name)]
+    hosts += [(f"{base}.cnames[{j}].name", c.name) for j, c in enumerate(n.cnames)]
+    hosts += [(f"{base}.cnames[{j}].target", c.target) for j, c in enumerate(n.cnames)]
+    hosts += [(f"{base}.canonical", n.canonical)] if n.canonical else []
+    hosts += [
+        (f"{base}.mail_exchangers[{j}].exchange", mx.exchange)
+        for j, mx in enumerate(n.mail_exchangers)
+    ]
+    for path, host in hosts:
+        problem = hostname_problem(host)
+        if problem:
+            out.append(Diagnostic(at(path), problem))
+    addresses = [(f"{base}.addresses[{j}]", a) for j, a in enumerate(n.addresses)]
+    addresses += [
+        (f"{base}.mail_exchangers[{j}].addresses[{k}]", a)
+        for j, mx in enumerate(n.mail_exchangers)
+        for k, a in enumerate(mx.addresses)
+    ]
+    for path, address in addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            out.append(Diagnostic(at(path), f"{address!r} is not an IPv4 or IPv6 address"))
+    visited = {normalise_hostname(n.name)}
+    for j, c in enumerate(n.cnames):
+        target = normalise_hostname(c.target)
+        if target in visited:
+            out.append(
+                Diagnostic(
+                    at(f"{base}.cnames[{j}].target"),
+                    f"the CNAME chain loops back to {target}; a resolver would fail (servfail)",
+                )
+            )
+            break
+        visited.add(target)
+    return out
 
 
 def load_observations(path: Path) -> DnsObservations:

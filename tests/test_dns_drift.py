@@ -212,3 +212,65 @@ def test_a_file_that_is_not_dns_observations_is_rejected_with_its_position(
         f"{wrong}:2:7: error: kind 'deployment': this is not a DNS observations file"
         in result.stderr
     )
+
+
+def observations(path: Path, *entries: str) -> Path:
+    """A DNS observations file with these `names` entries (YAML flow mappings)."""
+    body = "".join(f"  - {entry}\n" for entry in entries)
+    path.write_text(
+        "schema_version: 1\nkind: dns-observations\nobserved_on: 2026-11-28\n"
+        f"resolver: 127.0.0.1:53\nnames:\n{body}"
+    )
+    return path
+
+
+ORIGIN_ON_OVH = (
+    "{name: origin.example-health.test, purpose: host, status: resolved,"
+    " cnames: [{name: origin.example-health.test, target: vps-1.ovh.net}],"
+    " canonical: vps-1.ovh.net, addresses: [51.210.0.10]}"
+)
+
+
+def test_a_cname_through_the_declared_provider_to_another_s_addresses_drifts(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The addresses' owner receives the traffic: an OVH name in the chain does not make an
+    endpoint served from AWS an OVH one."""
+    seen = observations(
+        tmp_path / "obs.yaml",
+        "{name: origin.example-health.test, purpose: host, status: resolved,"
+        " cnames: [{name: origin.example-health.test, target: vps-1.ovh.net}],"
+        " canonical: vps-1.ovh.net, addresses: [15.236.0.10]}",
+    )
+    _, report = check_json(runner, str(DEPLOYMENT), "--dns", str(seen))
+    drift = located(report, "DNS-DRIFT-01")[line_of(DEPLOYMENT, "- origin.example-health.test")]
+    assert "providers seen: ovhcloud, aws, serving: aws" in drift["message"]
+
+
+def test_a_name_observed_by_two_files_is_an_input_error(runner: CliRunner, tmp_path: Path) -> None:
+    """Which answer counts must not depend on the order of --dns options."""
+    first = observations(tmp_path / "a.yaml", ORIGIN_ON_OVH)
+    second = observations(
+        tmp_path / "b.yaml", "{name: origin.example-health.test, purpose: host, status: timeout}"
+    )
+    code, report = check_json(runner, str(DEPLOYMENT), "--dns", str(first), "--dns", str(second))
+    assert code == 2
+    [error] = report["errors"]
+    assert (error["path"], error["line"]) == (str(second), 6)
+    assert f"also observed at {first}:6:5" in error["message"]
+
+
+def test_a_failure_of_a_name_nobody_declares_does_not_make_the_audit_partial(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """An observation file shared by several deployments holds names of the others."""
+    seen = observations(
+        tmp_path / "obs.yaml",
+        ORIGIN_ON_OVH,
+        "{name: other-team.example.org, purpose: host, status: servfail}",
+        "{name: portal.example-health.test, purpose: host, status: servfail}",
+    )
+    _, report = check_json(runner, str(DEPLOYMENT), "--dns", str(seen))
+    [partial] = report["partial"]
+    assert "portal.example-health.test (servfail)" in partial  # declared: partial
+    assert "other-team" not in partial

@@ -88,3 +88,50 @@ def test_an_invalid_name_is_an_input_error() -> None:
     text = dump_observations(sample()).replace("name: gone.example.test", "name: gone..test")
     with pytest.raises(InputError, match="empty label"):
         parse_observations(load_text(text, "obs.yaml"))
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(InputError) as info:
+        parse_observations(load_text(text, "obs.yaml"))
+    return [d.message for d in info.value.diagnostics]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("target: d111.cloudfront.net", "target: -bad..cloudfront.net", "hostname '-bad..c"),
+        (
+            "exchange: clinic-test.mail.protection.outlook.com",
+            "exchange: 'mx ..outlook.com'",
+            "hostname 'mx ..outlook.com'",
+        ),
+        ("- 108.138.0.10", "- 999.1.1.1", "'999.1.1.1' is not an IPv4 or IPv6 address"),
+        (
+            "target: d111.cloudfront.net",
+            "target: api.example-health.test",
+            "the CNAME chain loops back to api.example-health.test",
+        ),
+    ],
+)
+def test_every_name_and_address_of_an_observation_is_checked(
+    old: str, new: str, expected: str
+) -> None:
+    """A malformed CNAME target, exchanger or address, or a looping chain, would otherwise be
+    attributed to a provider with confidence."""
+    text = dump_observations(sample())
+    assert old in text
+    assert any(expected in m for m in problems_of(text.replace(old, new, 1)))
+
+
+def test_a_name_observed_twice_in_one_file_is_an_error() -> None:
+    """Which of two answers would the audit trust? The file must give one."""
+    text = dump_observations(sample())
+    first = text.index("\n- name: api.example-health.test") + 1
+    entry = text[first : text.index("\n- name:", first) + 1]
+    doubled = text + entry.replace("- name: api", "- name: API", 1)
+    [message] = problems_of(doubled)
+    line = text[:first].count("\n") + 1
+    assert message == (
+        f"api.example-health.test (host) is observed twice in this file, first at line {line}; "
+        "keep one observation per name"
+    )
