@@ -146,6 +146,8 @@ FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/r
     "risk.period_years": "Assessment period in years.",
     "risk.exceeds_threshold": "p_period is above the threshold.",
     "risk.binding_factor": "The lowest factor of the dominant basis, with that basis.",
+    "risk.own_values": "What the deployment set itself (period, threshold, factor overrides with "
+    "their justification and line), as text for messages; empty when the model alone speaks.",
 }
 WAIVER = {
     "waiver.rule": "Rule id the waiver covers.",

@@ -62,5 +62,30 @@ def flow_subjects(
         facts.update({f.path: f for f in flow.facts})
         if isinstance(flow.risk, FlowRisk):
             facts.update(risk_facts(flow.risk))
+            facts["risk.own_values"] = _own_values(flow.risk, d)
         out.append(Subject("flow", flow.label, flow.component, flow.span, facts))
     return out
+
+
+def _own_values(risk: FlowRisk, d: Deployment) -> Fact:
+    """What of the estimate the deployment set itself (`risk:` period, threshold, factor
+    overrides), with each justification and line, for the findings' messages: a figure resting
+    on the deployment's own estimate must say so. Empty when the model alone speaks."""
+    parts = []
+    settings = d.risk
+    if settings is not None and (settings.period_years or settings.threshold):
+        why = " ".join((settings.justification or "").split()).rstrip(".")
+        parts.append(f"period {risk.period_years} years, threshold {risk.threshold:g} ({why})")
+    factors = {
+        (f.factor.value, f.value, f.basis, f.justification, f.origin): None
+        for basis in risk.bases
+        for f in basis.factors
+        if f.overridden
+    }
+    parts += [
+        f"{name} {value:g} for {basis} ({why.rstrip('.')}, {at})"
+        for name, value, basis, why, at in factors
+    ]
+    text = f"; the deployment's own values: {'; '.join(parts)}" if parts else ""
+    origin = next(iter(factors))[4] if factors else "derived: the deployment's risk settings"
+    return Fact("risk.own_values", text, origin if parts else "derived: model values only")

@@ -173,6 +173,11 @@ def test_override_raises_a_flow_above_the_threshold_and_is_cited(runner: CliRunn
     assert finding["severity"] == "high"  # medium, one level up for health data
     assert any("542/2022" in r["label"] for r in finding["references"])
     assert any("FISA" in r["label"] for r in finding["references"])
+    # the figure rests on the deployment's own estimate: every format's message says so
+    assert finding["message"].endswith(
+        f"; the deployment's own values: interest 0.5 for us-fisa-702 (Patients include senior "
+        f"officials of a foreign ministry (threat assessment TA-7), {path}:{line}:7)"
+    )
 
 
 def test_deployment_threshold_and_period(runner: CliRunner) -> None:
