@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from enum import StrEnum
 from types import MappingProxyType
@@ -97,8 +97,10 @@ def parameters(
     settings = d.risk
     if settings is None:
         return Parameters(model.period_years.value, model.threshold.value, ())
+    flows = list(flows)
     names = {f.id for f in flows} | {f.component for f in flows if f.component}
     problems = sorted(_check_settings(d, names, set(law_ids)))
+    problems += _unused_overrides(d, flows)
     if problems:
         raise RiskModelError(problems)
     overrides = tuple(
@@ -155,6 +157,32 @@ def _check_settings(d: Deployment, flow_ids: set[str], law_ids: set[str]) -> Ite
                     at.get(f"{where}.flows[{j}]", o.span),
                     f"{where}.flows[{j}]: no flow or component {name!r} (known: {known})",
                 )
+
+
+def _unused_overrides(d: Deployment, flows: Sequence[Flow]) -> list[Diagnostic]:
+    """An override that applies to no (flow, basis) pair (`basis: unlisted:US` where the US
+    has listed laws, a law no flow is exposed to) would be accepted and change nothing: the
+    deployment believes a figure is its own when the model's stands."""
+    assert d.risk is not None
+    out = []
+    for i, o in enumerate(d.risk.overrides):
+        if any(
+            f.bases
+            and (o.basis is None or o.basis in f.bases)
+            and (not o.flows or f.id in o.flows or f.component in o.flows)
+            for f in flows
+        ):
+            continue
+        where = f"risk.overrides[{i}]"
+        exposed = sorted({b for f in flows for b in (f.bases or ())})
+        out.append(
+            Diagnostic(
+                d.locations.get(where, o.span),
+                f"{where}: applies to no flow (bases of this deployment's flows: "
+                f"{', '.join(exposed) or 'none'}); correct its basis or flows, or remove it",
+            )
+        )
+    return out
 
 
 _ASSESSED: list[tuple[RiskModel, dict[tuple[object, ...], FlowRisk]]] = []

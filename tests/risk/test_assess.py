@@ -239,6 +239,32 @@ def test_invalid_overrides_are_input_errors_at_their_place(runner: CliRunner) ->
     )
 
 
+@pytest.mark.parametrize(
+    ("basis", "flows"),
+    [("unlisted:US", "[records-db]"), ("cn-national-intelligence-law-art7", "[records-db]")],
+)
+def test_an_override_that_applies_to_no_flow_is_an_error(
+    runner: CliRunner, tmp_path: Path, basis: str, flows: str
+) -> None:
+    """Accepted, it would change nothing while the deployment believes the figure its own:
+    the US has listed laws (no flow has `unlisted:US`), and no flow here is exposed to PRC law."""
+    text = (FIXTURES / "risk" / "override-interest.yaml").read_text()
+    assert "      basis: us-fisa-702\n      flows: [records-db]" in text
+    path = tmp_path / "override.yaml"
+    path.write_text(
+        text.replace(
+            "      basis: us-fisa-702\n      flows: [records-db]",
+            f"      basis: {basis}\n      flows: {flows}",
+        )
+    )
+    result = runner.invoke(app, ["check", str(path), "--as-of", str(AS_OF)])
+    assert result.exit_code == 2
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "- factor: interest" in t)
+    assert f"{path}:{line}:7: error: risk.overrides[0]: applies to no flow (bases of this " in (
+        result.stderr
+    )
+
+
 # -- guardrail: the model annotates, it never removes a finding ---------------------------------
 
 
