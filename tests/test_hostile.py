@@ -160,6 +160,25 @@ def test_rule_file_alias_bomb_is_a_located_error(tmp_path: Path, bomb: str) -> N
     assert "Traceback" not in result.stderr
 
 
+def test_an_alias_bomb_in_a_rule_condition_is_a_located_error(tmp_path: Path) -> None:
+    """Ten copies of ten copies... of one leaf: shallow enough for the depth limit, a billion
+    conditions once expanded. Refused at the budget, in about a second."""
+    pack = tmp_path / "mine"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text("name: mine\ntitle: Mine\nversion: '1'\n")
+    rule = (ROOT / "rules" / "hds" / "HDS-LOC-01.yaml").read_text()
+    rule = rule.replace("id: HDS-LOC-01", "id: MINE-01")
+    start, end = rule.index("when:"), rule.index("require:")
+    levels = ["    - &c0 {field: place.role, eq: log}"]
+    levels += [f"    - &c{i} {{all: [{', '.join([f'*c{i - 1}'] * 10)}]}}" for i in range(1, 10)]
+    rule = rule[:start] + "when:\n  all:\n" + "\n".join(levels) + "\n" + rule[end:]
+    (pack / "MINE-01.yaml").write_text(rule)
+    result = cli(str(GOOD), "--rules", str(pack), "--as-of", str(AS_OF))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "condition expands to more than 200000 conditions" in result.stderr
+    assert result.stderr.startswith(f"{pack / 'MINE-01.yaml'}:")
+
+
 def _laughs_inline() -> str:
     """A billion-laughs list written inside a rule's examples (anchors defined in place)."""
     inner = '&a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'

@@ -13,7 +13,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from residency_audit.engine.operators import OPERATORS, Context, Result
-from residency_audit.format.convert import MAX_DEPTH, plain_value, suggestion
+from residency_audit.format.convert import MAX_DEPTH, MAX_NODES, plain_value, suggestion
 from residency_audit.model import Diagnostic, Fact, Span
 from residency_audit.records import Record, record
 
@@ -204,6 +204,9 @@ class ConditionParser:
         self.path = path
         self.known_fields = known_fields
         self.diagnostics: list[Diagnostic] = []
+        self.visits = 0
+        """Condition nodes read, aliases counted each time: a shallow alias bomb (ten copies
+        of ten copies of ...) stays under the depth limit but not under this budget."""
 
     def span(self, node: Node) -> Span:
         return Span(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -214,6 +217,11 @@ class ConditionParser:
     def parse(self, node: Node, depth: int = 0) -> Condition | None:
         if depth > MAX_DEPTH:  # aliases can make a condition contain itself
             self.fail(node, f"condition nested deeper than {MAX_DEPTH} levels")
+            return None
+        self.visits += 1
+        if self.visits > MAX_NODES:
+            if self.visits == MAX_NODES + 1:
+                self.fail(node, f"condition expands to more than {MAX_NODES} conditions (aliases?)")
             return None
         if not isinstance(node, MappingNode) or not node.value:
             self.fail(
@@ -234,10 +242,13 @@ class ConditionParser:
                 if not isinstance(items_node, SequenceNode) or not items_node.value:
                     self.fail(items_node, f"'{word}' takes a non-empty list of conditions")
                     return None
-                items = [self.parse(n, depth + 1) for n in items_node.value]
-                if any(i is None for i in items):
-                    return None
-                return cls(tuple(i for i in items if i is not None))
+                items: list[Condition] = []
+                for item_node in items_node.value:
+                    item = self.parse(item_node, depth + 1)
+                    if item is None:  # reported; stop here (an alias bomb must not go on)
+                        return None
+                    items.append(item)
+                return cls(tuple(items))
         if "not" in keys:
             if len(keys) != 1:
                 self.fail(node, "'not' must be the only key of its condition")
