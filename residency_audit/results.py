@@ -1,15 +1,21 @@
 """Saved JSON results read back: as a baseline (`--baseline`) or to re-render (`report`).
 
-Baseline identity is file + deployment + component + rule id, not the line, so a finding stays
-baselined when unrelated lines move. Findings that were *waived* in the baseline are not part of
+Baseline identity is file + deployment + component + rule id + message, not the line, so a
+finding stays baselined when unrelated lines move, while a new place, country or party of the
+same component and rule (a backup copy to another country, a second processor) is new: its
+message names it. A message reworded by a new version of the tool makes its findings new too
+(fail closed: regenerate the baseline). The file is compared as a path relative to the working
+directory, however it was spelled. Findings that were *waived* in the baseline are not part of
 it: otherwise an expired waiver would be silently replaced by the baseline.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,8 +30,8 @@ RESULT_MAX_BYTES = 256 * 1024 * 1024
 size, about ten times it once parsed); a batch's result is about 300 KB per deployment file, so
 this covers a baseline of several hundred files. Larger batches: one result per directory."""
 
-Identity = tuple[str, str, str | None, str]
-"""(file, deployment, component, rule id)."""
+Identity = tuple[str, str, str | None, str, str]
+"""(file, deployment, component, rule id, message)."""
 
 
 @record
@@ -49,7 +55,12 @@ def read_result(path: Path, *, role: str) -> SavedResult:
         raise InputError.at(
             Span(display, exc.lineno, exc.colno), f"invalid JSON: {exc.msg}"
         ) from None
-    if not isinstance(data, dict) or data.get("tool", {}).get("name") != "residency-audit":
+    except RecursionError:  # nesting no result has: refused, not a crash
+        raise InputError.at(
+            Span(display, 1, 1), "JSON nested too deeply; not a residency-audit result"
+        ) from None
+    tool = data.get("tool") if isinstance(data, dict) else None
+    if not isinstance(tool, dict) or tool.get("name") != "residency-audit":
         raise InputError.at(
             Span(display, 1, 1),
             "not a residency-audit result; expected the "
@@ -57,7 +68,7 @@ def read_result(path: Path, *, role: str) -> SavedResult:
         )
     try:
         report = from_dict(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise InputError.at(
             Span(display, 1, 1),
             f"incomplete residency-audit result "
@@ -69,7 +80,22 @@ def read_result(path: Path, *, role: str) -> SavedResult:
 
 
 def identity(finding: Finding) -> Identity:
-    return (finding.span.path, finding.deployment, finding.component, finding.rule_id)
+    return (
+        _same_path(finding.span.path),
+        finding.deployment,
+        finding.component,
+        finding.rule_id,
+        finding.message,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _same_path(path: str) -> str:
+    """`dep.yaml`, `./dep.yaml` and `/work/dep.yaml` (run in /work) are one file."""
+    try:
+        return os.path.relpath(os.path.abspath(path))
+    except ValueError:  # another drive (Windows)
+        return os.path.abspath(path)
 
 
 def baseline_identities(report: Report) -> frozenset[Identity]:

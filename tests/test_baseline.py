@@ -1,11 +1,12 @@
 """Baselines: only findings absent from a saved result count; identity is file + deployment +
-component + rule, so moving lines changes nothing."""
+component + rule + message, so moving lines changes nothing and a new place or party is new."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
@@ -83,3 +84,53 @@ def test_a_baseline_that_is_not_a_result_is_an_input_error(
     result = check(runner, BACKUP, "--baseline", str(bad))
     assert result.exit_code == 2
     assert f"{bad}:1:1: error: not a residency-audit result" in result.stderr
+
+
+def test_a_new_copy_or_party_under_a_baselined_component_is_new(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Same component, same rules: a backup copy to China and a second processor are still new
+    violations, and fail the gate."""
+    deploy = tmp_path / "deploy.yaml"
+    deploy.write_text(BACKUP.read_text())
+    baseline = saved_baseline(runner, deploy, tmp_path)
+    text = BACKUP.read_text().replace(
+        "        region: us-east-1\n",
+        "        region: us-east-1\n      - {kind: backup, region: ap-southeast-1}\n",
+    )
+    deploy.write_text(text)
+    result = check(runner, deploy, "--baseline", str(baseline))
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)["findings"]
+    new = [f for f in findings if f["status"] == "open"]
+    assert {f["rule_id"] for f in new} >= {"GDPR-XFER-01", "HDS-LOC-01"}
+    assert all("SG" in f["message"] for f in new if f["rule_id"] == "GDPR-XFER-01")
+    assert any(f["status"] == "baselined" and "US" in f["message"] for f in findings)
+
+
+def test_a_baseline_matches_however_the_file_is_spelled(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("deploy.yaml").write_text(BACKUP.read_text())
+    baseline = saved_baseline(runner, Path("deploy.yaml"), tmp_path)
+    result = check(runner, tmp_path / "deploy.yaml", "--baseline", str(baseline))
+    assert result.exit_code == 0, result.stdout
+    assert {f["status"] for f in json.loads(result.stdout)["findings"]} == {"baselined"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"tool": "residency-audit", "findings": []}',
+        '{"tool": {"name": "residency-audit"}, "findings": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    ],
+)
+def test_a_crafted_baseline_is_an_input_error_not_a_crash(
+    runner: CliRunner, tmp_path: Path, text: str
+) -> None:
+    bad = tmp_path / "baseline.json"
+    bad.write_text(text)
+    result = check(runner, BACKUP, "--baseline", str(bad))
+    assert result.exit_code == 2
+    assert f"{bad}:1:1: error: " in result.stderr
