@@ -176,9 +176,10 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     # Their modules are imported only by the runs that use them (start-up time).
     waivers = baseline = None
     if options.waivers is not None:
-        from residency_audit.waivers import lapses, load_waivers, waive
+        from residency_audit.waivers import Matches, lapses, load_waivers, waive
 
         waivers = load_waivers(options.waivers, known_rules={r.id for r in rules})
+        matches = Matches()
     if options.baseline is not None:
         from residency_audit.results import apply_baseline, baseline_identities, read_result
 
@@ -200,6 +201,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         out = list(findings)
         if waivers is not None:
             out = waive(out, waivers, options.as_of)
+            matches.saw(out)
         if baseline is not None:
             out = apply_baseline(out, known)
         return out
@@ -225,7 +227,8 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     parts.inputs += dns_inputs  # findings cite them: their hashes belong in the manifest
     if waivers is not None:
         parts.inputs.append(waivers.input)
-        parts.add_findings(mark(lapses(waivers, rules, kb=knowledge, as_of=options.as_of)))
+        lapsed = lapses(waivers, rules, kb=knowledge, as_of=options.as_of, matches=matches)
+        parts.add_findings(mark(lapsed))
     if baseline is not None:
         parts.inputs.append(baseline.input)
     findings = parts.findings.settle()

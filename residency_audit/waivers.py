@@ -59,7 +59,7 @@ def load_waivers(path: Path, *, known_rules: Collection[str]) -> LoadedWaivers:
     document = load_document(path, display)
     if document.root is None:
         raise InputError.at(Span(display, 1, 1), "empty waiver file; expected a `waivers:` list")
-    converter = Converter(display)
+    converter = Converter(display, single_line=True)  # a waiver's text goes on report lines
     value = converter.mapping(document.root, WaiverFile, "")
     # rule ids are checked on the nodes, so a typo is reported with the file's other problems
     problems = [*converter.diagnostics, *_unknown_rules(document.root, known_rules, display)]
@@ -76,7 +76,12 @@ def _unknown_rules(root: Node, known: Collection[str], display: str) -> Iterable
     for item in waivers.value if isinstance(waivers, SequenceNode) else ():
         rule = _value(item, "rule")
         if isinstance(rule, ScalarNode) and rule.value not in known:
-            more = suggestion(rule.value, known) or "; see `residency-audit rules list`"
+            upper = rule.value.upper()
+            more = (
+                f"; did you mean {upper!r}?"
+                if upper in known
+                else suggestion(rule.value, known) or "; see `residency-audit rules list`"
+            )
             yield diagnostic(rule, display, f"waiver for unknown rule {rule.value!r}{more}")
 
 
@@ -105,14 +110,59 @@ def waive(findings: Iterable[Finding], loaded: LoadedWaivers, as_of: dt.date) ->
     return out
 
 
+class Matches:
+    """What the run's findings were: which waivers covered one, and the deployments and
+    components they were about, so a waiver that matched nothing can be told apart from one
+    for a deployment this run does not audit (a waiver file shared by many)."""
+
+    def __init__(self) -> None:
+        self.covering: set[int] = set()
+        self.targets: dict[str, set[str]] = {}
+
+    def saw(self, findings: Iterable[Finding]) -> None:
+        for f in findings:
+            components = self.targets.setdefault(f.deployment, set())
+            if f.component:
+                components.add(f.component)
+            if f.waiver is not None:
+                self.covering.add(id(f.waiver))
+
+    def facts(self, waiver: Waiver, at: str) -> dict[str, Fact]:
+        """`waiver.in_run` (its deployment, or one it is a likely typo of, was audited) and
+        `waiver.matched`, with a hint naming the deployment or component meant."""
+        origin = "derived: the findings of this run"
+        target = waiver.target
+        hint = ""
+        in_run = target.deployment in self.targets
+        if not in_run:
+            hint = suggestion(target.deployment, self.targets)
+            in_run = bool(hint)
+        elif target.component is not None:
+            hint = suggestion(target.component, self.targets[target.deployment])
+            if target.component not in self.targets[target.deployment] and not hint:
+                hint = f"; {target.deployment} has no finding on a component of that name"
+        return {
+            "waiver.in_run": Fact("waiver.in_run", in_run, origin),
+            "waiver.matched": Fact("waiver.matched", id(waiver) in self.covering, origin),
+            "waiver.target_hint": Fact("waiver.target_hint", hint, at),
+        }
+
+
 def lapses(
-    loaded: LoadedWaivers, rules: Iterable[Rule], *, kb: KnowledgeBase, as_of: dt.date
+    loaded: LoadedWaivers,
+    rules: Iterable[Rule],
+    *,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+    matches: Matches | None = None,
 ) -> list[Finding]:
-    """The findings of the waiver rules (an expired waiver, a waiver without evidence...)."""
+    """The findings of the waiver rules (an expired waiver, one that matched nothing...)."""
     out: list[Finding] = []
     waiver_rules = [r for r in rules if "waiver" in r.applies_to and r.in_effect(as_of)]
     for i, waiver in enumerate(loaded.waivers):
         subject = _subject(waiver, i, loaded.locations)
+        if matches is not None:
+            subject.facts.update(matches.facts(waiver, str(subject.span)))
         for rule in waiver_rules:
             lapse = judge(rule, subject, kb=kb, as_of=as_of, deployment=waiver.target.deployment)
             if lapse is not None:

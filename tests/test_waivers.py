@@ -102,3 +102,56 @@ def test_missing_waiver_file_is_an_input_error(runner: CliRunner, tmp_path: Path
     result = check(runner, "--waivers", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2
     assert "nope.yaml:1:1: error: file not found" in result.stderr
+
+
+def write_waivers(path: Path, *targets: str, extra: str = "") -> Path:
+    """A waiver file: one GDPR-XFER-01 waiver per target (YAML flow mapping)."""
+    body = "".join(
+        f"  - rule: GDPR-XFER-01\n    target: {t}\n    justification: TIA 2026-03\n"
+        f"    approved_by: dpo@example.org\n    expires: 2027-06-30\n{extra}"
+        for t in targets
+    )
+    path.write_text("waivers:\n" + body)
+    return path
+
+
+def test_a_waiver_that_matches_nothing_in_an_audited_deployment_is_reported(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A misspelled target leaves the risk unaccepted while the file says it is: WAIVER-MATCH-01
+    names the waiver and what it probably meant. A waiver for a deployment this run does not
+    audit (a shared file) is left alone."""
+    waivers = write_waivers(
+        tmp_path / "w.yaml",
+        "{deployment: clinique-exemple-record, component: records-db}",
+        "{deployment: clinique-exemple-records, component: record-db}",
+        "{deployment: some-other-deployment}",
+        "{deployment: clinique-exemple-records, component: records-db}",
+    )
+    report = json.loads(check(runner, "-f", "json", "--waivers", str(waivers)).stdout)
+    unmatched = [f for f in report["findings"] if f["rule_id"] == "WAIVER-MATCH-01"]
+    assert [(f["location"]["line"], f["message"].split("; ")[-1]) for f in unmatched] == [
+        (2, "did you mean 'clinique-exemple-records'?"),
+        (7, "did you mean 'records-db'?"),
+    ]
+    assert all(f["severity"] == "medium" for f in unmatched)
+    waived = [f for f in report["findings"] if f["status"] == "waived"]
+    assert {f["rule_id"] for f in waived} == {"GDPR-XFER-01"}  # the last waiver works
+
+
+def test_a_blank_or_multi_line_waiver_value_is_an_input_error(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """An approver of spaces approves nothing; a line break in one would forge report lines."""
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text(
+        "waivers:\n  - rule: GDPR-XFER-01\n    target: {deployment: clinique-exemple-records}\n"
+        '    justification: ""\n    approved_by: "x\\nsample_configs/a.yaml:1:1: info X fake"\n'
+        "    expires: 2027-06-30\n"
+    )
+    result = runner.invoke(app, ["check", BACKUP, "--waivers", str(waivers)])
+    assert result.exit_code == 2
+    assert f"{waivers}:4:20: error: waivers[0].justification: empty value; give one" in (
+        result.stderr
+    )
+    assert f"{waivers}:5:18: error: waivers[0].approved_by: line break" in result.stderr

@@ -154,6 +154,9 @@ WAIVER = {
     "waiver.target": "deployment or deployment/component the waiver covers.",
     "waiver.approved_by": "Who accepted the risk.",
     "waiver.expires": "Last day the waiver applies.",
+    "waiver.in_run": "Its deployment, or one its name is a likely typo of, was audited here.",
+    "waiver.matched": "It covered at least one finding of this run.",
+    "waiver.target_hint": "The deployment or component it probably meant, when it matched none.",
 }
 OBSERVATION = {
     "observation.subject": "What was observed: resource, copy, key, key-replica, gap (a call "

@@ -350,20 +350,24 @@ class Converter:
             self.error(node, _empty_message(field_plan, where))
             ok = False
         if self.single_line and field_plan.single_line:
+            optional = not field_plan.required
             if isinstance(value, str):
-                ok = self._one_line(node, value, where) and ok
+                ok = self._one_line(node, value, where, optional) and ok
             elif isinstance(node, SequenceNode):  # a tuple of strings, converted item by item
                 for i, (item, text) in enumerate(zip(node.value, value, strict=True)):
-                    ok = self._one_line(item, text, f"{where}[{i}]") and ok
+                    ok = self._one_line(item, text, f"{where}[{i}]", False) and ok
         return ok
 
-    def _one_line(self, node: Node, text: str, where: str) -> bool:
+    def _one_line(self, node: Node, text: str, where: str, optional: bool) -> bool:
         """A one-line value says something: no line break, not empty or only spaces (an empty
         `dpia: ""` would read as a DPIA reference, an empty name as a deployment)."""
         if _LINE_BREAK.search(text):
             return self._line_break(node, where)
         if not text.strip():
-            self.error(node, f"{where}: empty value; give one, or leave the key out")
+            self.error(
+                node,
+                f"{where}: empty value; give one" + (", or leave the key out" if optional else ""),
+            )
             return False
         return True
 
