@@ -112,3 +112,47 @@ def test_explain_shows_dates_and_unverified_facts(runner: CliRunner) -> None:
     assert "Unverified facts and caveats:" in edpb and "from memory" in edpb
     sren = runner.invoke(app, ["explain", "HDS-CERT-02"]).stdout
     assert "until 2026-05-17 (exclusive)" in sren
+
+
+def copied_pack(tmp_path, rule_name: str = "ACME-LOG-01.yaml"):  # type: ignore[no-untyped-def]
+    """The `good` user pack copied, its rule file named `rule_name`; returns (pack, rule text)."""
+    pack = tmp_path / "acme"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text((USER_RULES / "good" / "pack.yaml").read_text())
+    text = (USER_RULES / "good" / "ACME-LOG-01.yaml").read_text()
+    (pack / rule_name).write_text(text)
+    return pack, text
+
+
+def test_a_message_field_must_exist_and_errors_sit_on_their_line(
+    runner: CliRunner, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A typo in `{location.contry}` would print "unknown" in every finding; a bad severity is
+    reported where it is written, not at 1:1."""
+    pack, text = copied_pack(tmp_path)
+    lines = text.splitlines()
+    message = next(i for i, line in enumerate(lines, 1) if line.startswith("message:"))
+    severity = next(i for i, line in enumerate(lines, 1) if line.startswith("severity:"))
+    edited = []
+    for line in lines:
+        if line.startswith("message:"):
+            line = 'message: "logs go to {location.contry}"'
+        elif line.startswith("severity:"):
+            line = "severity: severe"
+        edited.append(line)
+    (pack / "ACME-LOG-01.yaml").write_text("\n".join(edited) + "\n")
+    result = runner.invoke(app, ["rules", "lint", str(pack)])
+    assert result.exit_code == 2
+    rule = pack / "ACME-LOG-01.yaml"
+    assert (
+        f"{rule}:{message}:10: error: message: unknown field {{location.contry}}; "
+        "did you mean 'location.country'?" in result.stderr
+    )
+    assert f"{rule}:{severity}:11: error: severity 'severe' is not one of" in result.stderr
+
+
+def test_rule_files_named_yml_or_in_upper_case_are_loaded(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pack, _ = copied_pack(tmp_path, "ACME-LOG-01.yml")
+    result = runner.invoke(app, ["rules", "test", str(pack)])
+    assert result.exit_code == 0, result.output
+    assert "2 example(s), 0 failed" in result.stdout

@@ -5,20 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from residency_audit.engine.conditions import Decider, Trace, Tracer, decider, tracer
 from residency_audit.engine.operators import Context
-from residency_audit.engine.rules import Rule
+from residency_audit.engine.rules import PLACEHOLDER, Rule
 from residency_audit.engine.subjects import Subject, SubjectBuilder, subjects
 from residency_audit.kb import KnowledgeBase
 from residency_audit.kb.entries import Law
 from residency_audit.model import Check, Deployment, Fact, Finding, Reference, Severity
 from residency_audit.records import Record, record
-
-_PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 
 
 @record
@@ -200,7 +197,7 @@ def _template(template: str) -> tuple[tuple[str, str | None], ...]:
     per finding (a file has dozens of findings)."""
     parts: list[tuple[str, str | None]] = []
     start = 0
-    for match in _PLACEHOLDER.finditer(template):
+    for match in PLACEHOLDER.finditer(template):
         parts.append((template[start : match.start()], match.group(1)))
         start = match.end()
     parts.append((template[start:], None))

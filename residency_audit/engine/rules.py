@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from residency_audit.engine.conditions import Condition, ConditionParser
 from residency_audit.engine.fields import FIELDS, KINDS
 from residency_audit.errors import InputError, RuleError
-from residency_audit.format.convert import INVALID, Converter, plain_value
+from residency_audit.format.convert import INVALID, Converter, plain_value, suggestion
 from residency_audit.loader import load_document
 from residency_audit.model import Diagnostic, Reference, Severity, Span, doc
 from residency_audit.records import Record, record
@@ -144,6 +145,9 @@ class Pack(Record):
     rules: tuple[Rule, ...]
 
 
+PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
+"""A `{field.path}` in a rule message."""
+
 _CONDITION_KEYS = ("when", "require")
 
 
@@ -180,7 +184,9 @@ def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
         )
     examples = _examples(special.get("examples"), path, diagnostics)
     if header is not INVALID:
-        diagnostics += _check_header(header, converter.span(root), path)
+        at = converter.locations.get
+        diagnostics += _check_header(header, converter.span(root), path, at)
+        diagnostics += _check_message(header.message, known(), at("message", converter.span(root)))
     if diagnostics:
         raise RuleError(sorted(diagnostics))
     require = conditions["require"]
@@ -210,18 +216,28 @@ def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
     )
 
 
-def _check_header(header: RuleHeader, where: Span, path: str) -> Iterable[Diagnostic]:
+def _check_header(
+    header: RuleHeader, where: Span, path: str, at: Callable[[str, Span], Span]
+) -> Iterable[Diagnostic]:
     for name in ("severity", "unverifiable_severity"):
         value = getattr(header, name)
         if value.upper() not in Severity.__members__:
             yield Diagnostic(
-                where, f"{name} {value!r} is not one of info, low, medium, high, critical"
+                at(name, where), f"{name} {value!r} is not one of info, low, medium, high, critical"
             )
-    for kind in header.applies_to:
+    for i, kind in enumerate(header.applies_to):
         if kind not in KINDS:
-            yield Diagnostic(where, f"applies_to {kind!r} is not one of {', '.join(KINDS)}")
-    if not header.references or any(not r.url.startswith("https://") for r in header.references):
-        yield Diagnostic(where, "every rule needs references, each with an https:// url")
+            yield Diagnostic(
+                at(f"applies_to[{i}]", where),
+                f"applies_to {kind!r} is not one of {', '.join(KINDS)}{suggestion(kind, KINDS)}",
+            )
+    if not header.references:
+        yield Diagnostic(at("references", where), "every rule needs references")
+    for i, r in enumerate(header.references):
+        if not r.url.startswith("https://"):
+            yield Diagnostic(
+                at(f"references[{i}].url", where), "every reference needs an https:// url"
+            )
     stem = Path(path).stem
     if stem != header.id:
         yield Diagnostic(
@@ -297,6 +313,12 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def yaml_files(directory: Path) -> list[Path]:
+    """A pack's YAML files, `*.yaml` and `*.yml` in any case (as deployments), by name: a rule
+    file the pack ignored would leave its author's CI green while the rule never runs."""
+    return sorted(p for p in directory.iterdir() if p.suffix.lower() in (".yaml", ".yml"))
+
+
 def load_pack(directory: Path) -> Pack:
     digest = hashlib.sha256()
     meta_path = directory / "pack.yaml"
@@ -310,7 +332,7 @@ def load_pack(directory: Path) -> Pack:
     digest.update(b"pack.yaml\0" + document.raw)
     rules: list[Rule] = []
     problems: list[Diagnostic] = []
-    for rule_path in sorted(directory.glob("*.yaml")):
+    for rule_path in yaml_files(directory):
         if rule_path.name in ("pack.yaml", MAPPING_FILE):
             continue
         try:
@@ -330,6 +352,14 @@ def load_pack(directory: Path) -> Pack:
         digest.hexdigest(),
         tuple(rules),
     )
+
+
+def _check_message(message: str, known: frozenset[str], where: Span) -> Iterable[Diagnostic]:
+    """Every `{field}` of a message is a field the rule's subjects have: a typo would print
+    "unknown" in every finding."""
+    for name in dict.fromkeys(PLACEHOLDER.findall(message)):
+        if name not in known:
+            yield Diagnostic(where, f"message: unknown field {{{name}}}{suggestion(name, known)}")
 
 
 def _display(path: Path) -> str:
@@ -378,7 +408,7 @@ def load_packs(extra: Iterable[Path] = ()) -> tuple[Pack, ...]:
     from residency_audit import cache
 
     directories = pack_directories(extra)
-    contents = [(str(p), p.read_bytes()) for d in directories for p in sorted(d.glob("*.yaml"))]
+    contents = [(str(p), p.read_bytes()) for d in directories for p in yaml_files(d)]
     return cache.cached("rules", contents, lambda: parse_packs(directories))
 
 
