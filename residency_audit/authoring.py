@@ -13,7 +13,7 @@ from residency_audit.engine.examples import ExampleResult, run_examples
 from residency_audit.engine.rules import Pack, load_packs, pack_directories, parse_packs
 from residency_audit.errors import RuleError
 from residency_audit.kb import KnowledgeBase
-from residency_audit.model import Diagnostic
+from residency_audit.model import Diagnostic, Span
 from residency_audit.records import Record, record
 
 
@@ -24,7 +24,12 @@ def user_packs(directory: Path) -> list[Pack]:
 
 
 def test_rules(directory: Path, kb: KnowledgeBase) -> list[ExampleResult]:
-    """Run every example of the user's rules; each result says ok or what went wrong."""
+    """Run every example of the user's rules; each result says ok or what went wrong. Rules
+    that `check` would refuse (an id of a bundled rule, an unknown law) are not tested: their
+    errors are raised, as lint reports them."""
+    errors = lint_rules(directory, kb).errors
+    if errors:
+        raise RuleError(list(errors))
     packs = user_packs(directory)
     return run_examples([r for p in packs for r in p.rules], kb)
 
@@ -45,7 +50,17 @@ def lint_rules(directory: Path, kb: KnowledgeBase) -> LintResult:
         return LintResult(exc.diagnostics, (), 0)
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
-    bundled = {r.id: r for p in load_packs() for r in p.rules}
+    bundled_packs = load_packs()
+    bundled = {r.id: r for p in bundled_packs for r in p.rules}
+    taken = {p.name for p in bundled_packs}
+    errors += [
+        Diagnostic(
+            Span(str(p.directory / "pack.yaml"), 1, 1),
+            f"pack name {p.name!r} is already used by a bundled pack; give this pack its own name",
+        )
+        for p in packs
+        if p.name in taken
+    ]
     for rule in (r for p in packs for r in p.rules):
         errors += [
             Diagnostic(rule.span, f"rule {rule.id} cites unknown law id {law!r}")

@@ -156,3 +156,28 @@ def test_rule_files_named_yml_or_in_upper_case_are_loaded(runner: CliRunner, tmp
     result = runner.invoke(app, ["rules", "test", str(pack)])
     assert result.exit_code == 0, result.output
     assert "2 example(s), 0 failed" in result.stdout
+
+
+def test_rules_test_refuses_what_check_refuses(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A pack reusing a bundled rule id, or a bundled pack's name, does not load in `check`:
+    `rules test` must not be green on it."""
+    pack, text = copied_pack(tmp_path)
+    (pack / "ACME-LOG-01.yaml").unlink()
+    (pack / "HDS-LOC-01.yaml").write_text(text.replace("ACME-LOG-01", "HDS-LOC-01"))
+    result = runner.invoke(app, ["rules", "test", str(pack)])
+    assert result.exit_code == 2
+    assert "already used by the bundled rule" in result.stderr
+    (pack / "HDS-LOC-01.yaml").unlink()
+    (pack / "ACME-LOG-01.yaml").write_text(text)
+    pack_yaml = (pack / "pack.yaml").read_text()
+    name = next(line for line in pack_yaml.splitlines() if line.startswith("name:"))
+    (pack / "pack.yaml").write_text(pack_yaml.replace(name, "name: gdpr"))
+    for command in ("test", "lint"):
+        result = runner.invoke(app, ["rules", command, str(pack)])
+        assert result.exit_code == 2, command
+        assert "pack name 'gdpr' is already used" in result.stderr
+    checked = runner.invoke(
+        app, ["check", str(FIXTURES / "deployments" / "minimal.yaml"), "--rules", str(pack)]
+    )
+    assert checked.exit_code == 2
+    assert "pack name 'gdpr' is already used" in checked.stderr

@@ -422,7 +422,17 @@ def parse_packs(directories: list[Path]) -> tuple[Pack, ...]:
         except RuleError as exc:
             problems += exc.diagnostics
     ids: dict[str, Rule] = {}
+    names: dict[str, Pack] = {}
     for pack in packs:
+        if pack.name in names:  # the evidence manifest names packs: two of one name are ambiguous
+            problems.append(
+                Diagnostic(
+                    Span(_display(pack.directory / "pack.yaml"), 1, 1),
+                    f"pack name {pack.name!r} is already used by the pack in "
+                    f"{_display(names[pack.name].directory)}; give this pack its own name",
+                )
+            )
+        names.setdefault(pack.name, pack)
         for rule in pack.rules:
             if rule.id in ids:
                 problems.append(
