@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from residency_audit.engine.examples import ExampleResult, run_examples
+from residency_audit.engine.fields import FIELDS
 from residency_audit.engine.rules import Pack, load_packs, pack_directories, parse_packs
 from residency_audit.errors import RuleError
+from residency_audit.format.convert import suggestion
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Diagnostic, Span
 from residency_audit.records import Record, record
@@ -71,6 +73,16 @@ def lint_rules(directory: Path, kb: KnowledgeBase) -> LintResult:
             Diagnostic(rule.span, f"rule {rule.id} depends on unknown knowledge-base entry {e!r}")
             for e in rule.depends_on
             if kb.entry(e) is None
+        ]
+        known = {f for kind in rule.applies_to for f in FIELDS.get(kind, {})}
+        errors += [
+            Diagnostic(
+                example.span,
+                f"rule {rule.id} example: unknown field {path!r}{suggestion(path, known)}",
+            )
+            for example in rule.examples
+            for path in example.facts
+            if path not in known
         ]
         if rule.id in bundled:
             errors.append(

@@ -181,3 +181,18 @@ def test_rules_test_refuses_what_check_refuses(runner: CliRunner, tmp_path) -> N
     )
     assert checked.exit_code == 2
     assert "pack name 'gdpr' is already used" in checked.stderr
+
+
+def test_an_example_with_an_unknown_field_is_a_lint_error(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`locaton` would silently make the example a test of something else."""
+    pack, text = copied_pack(tmp_path)
+    assert "location: {country: DE}" in text
+    (pack / "ACME-LOG-01.yaml").write_text(
+        text.replace("location: {country: DE}", "locaton: {country: DE}")
+    )
+    result = runner.invoke(app, ["rules", "lint", str(pack)])
+    assert result.exit_code == 2
+    assert (
+        "example: unknown field 'locaton.country'; did you mean 'location.country'?"
+        in result.stderr
+    )
