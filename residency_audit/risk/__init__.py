@@ -67,13 +67,18 @@ def flow_subjects(
     return out
 
 
+_MODEL_ONLY = Fact("risk.own_values", "", "derived: model values only")
+
+
 def _own_values(risk: FlowRisk, d: Deployment) -> Fact:
     """What of the estimate the deployment set itself (`risk:` period, threshold, factor
     overrides), with each justification and line, for the findings' messages: a figure resting
     on the deployment's own estimate must say so. Empty when the model alone speaks."""
-    parts = []
     settings = d.risk
-    if settings is not None and (settings.period_years or settings.threshold):
+    if settings is None:  # most deployments: one shared fact, nothing to look through
+        return _MODEL_ONLY
+    parts = []
+    if settings.period_years or settings.threshold:
         why = " ".join((settings.justification or "").split()).rstrip(".")
         parts.append(f"period {risk.period_years} years, threshold {risk.threshold:g} ({why})")
     factors = {
@@ -88,4 +93,4 @@ def _own_values(risk: FlowRisk, d: Deployment) -> Fact:
     ]
     text = f"; the deployment's own values: {'; '.join(parts)}" if parts else ""
     origin = next(iter(factors))[4] if factors else "derived: the deployment's risk settings"
-    return Fact("risk.own_values", text, origin if parts else "derived: model values only")
+    return Fact("risk.own_values", text, origin) if parts else _MODEL_ONLY
