@@ -52,7 +52,10 @@ def lint_rules(directory: Path, kb: KnowledgeBase) -> LintResult:
         return LintResult(exc.diagnostics, (), 0)
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
-    bundled_packs = load_packs()
+    linted = {
+        p.directory.resolve() for p in packs
+    }  # a bundled pack linted as itself clashes with nothing
+    bundled_packs = [p for p in load_packs() if p.directory.resolve() not in linted]
     bundled = {r.id: r for p in bundled_packs for r in p.rules}
     taken = {p.name for p in bundled_packs}
     errors += [

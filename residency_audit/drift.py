@@ -171,6 +171,39 @@ def drift_subjects(
             if key is not None and (key.id, match.component.key) not in seen_keys:
                 seen_keys.add((key.id, match.component.key))
                 yield from _key_subjects(key, observed, match, kb, as_of)
+    claimed = {key_id for key_id, _ in seen_keys}
+    for ki, key in enumerate(observed.keys):
+        if key.id not in claimed and key.management is not KeyManagement.PROVIDER_MANAGED:
+            yield from _unclaimed_key_subjects(key, ki, observed, kb, as_of)
+
+
+def _unclaimed_key_subjects(
+    key: Key, ki: int, observed: Deployment, kb: KnowledgeBase, as_of: dt.date
+) -> Iterator[tuple[str, Subject]]:
+    """A customer key no declared component accounts for (unused, or protecting an undeclared
+    resource): key material, and its replicas, the declaration does not mention. Keys AWS
+    manages for its services are not the customer's and are left out."""
+    origin = _origin(observed, f"keys[{ki}]", key.evidence)
+    base = common_facts(observed, kb, as_of)
+    resource = key.evidence.resource if key.evidence and key.evidence.resource else key.id
+    places = [("key", key.region, key.country)]
+    places += [("key-replica", r, _country(kb, "aws", r)) for r in key.replica_regions]
+    for role, region, country in places:
+        facts = dict(base)
+        _put(
+            facts,
+            origin,
+            subject=role,
+            role=role,
+            region=region,
+            country=country,
+            declared=False,
+            resource=resource,
+            service="kms",
+            call=key.evidence.call if key.evidence else None,
+        )
+        label = f"{role} {key.id}"
+        yield observed.name, Subject("observation", label, None, key.span, facts)
 
 
 def _key_subjects(
@@ -346,6 +379,12 @@ def audit_observed(
         try:
             document = load_document(path, display)
             seen = parse_deployment(document)
+            if seen.observation is None:  # a declaration compared with itself shows no drift
+                raise InputError.at(
+                    seen.span,
+                    "not an observed deployment (no `observation:` block); --observed takes "
+                    "the files written by `residency-audit discover aws`",
+                )
         except InputError as exc:
             yield FileResult(
                 InputFile(display, "", None, role="observed"), errors=list(exc.diagnostics)

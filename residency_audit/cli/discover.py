@@ -61,7 +61,9 @@ def discover_aws(
     controller_country: Annotated[
         str, typer.Option(help="Country of the account owner (not observable); ZZ = unknown.")
     ] = "ZZ",
-    max_attempts: Annotated[int, typer.Option(help="Attempts per API call, retries included.")] = 5,
+    max_attempts: Annotated[
+        int, typer.Option(min=1, help="Attempts per API call, retries included (at least 1).")
+    ] = 5,
 ) -> None:
     """Read an AWS account (S3, KMS, RDS, DynamoDB, Backup, CloudFront) into an observed
     deployment that `check` audits and compares with the declared one.
@@ -78,6 +80,11 @@ def discover_aws(
         raise UsageError("--all-accounts and --role-name go together")
     if shard is not None and not all_accounts:
         raise UsageError("--shard splits the accounts of --all-accounts; add it")
+    if all_accounts and output is not None and output.exists() and not output.is_dir():
+        raise UsageError(  # checked before the organisation is read, not after
+            f"--output {output}: a file; --all-accounts writes one file per account into a "
+            "directory"
+        )
     try:
         categories = tuple(DataCategory(c) for c in (data or ["health"]))
         context = None if health_context == "none" else HealthContext(health_context)

@@ -247,11 +247,13 @@ class AwsCollector(AwsClient):
     def read_keys(self, region: str) -> list[KeyRecord]:
         listed = self.pages("kms", region, "ListKeys", "Keys")
         aliases: dict[str, list[str]] = {}
-        for alias in self.pages("kms", region, "ListAliases", "Aliases"):
-            if alias.get("TargetKeyId"):
-                aliases.setdefault(alias["TargetKeyId"], []).extend(
-                    [f"{alias['AliasName']}@{region}", alias.get("AliasArn", "")]
-                )
+        # Aliases only name keys: refused, they are a gap of their own, and the keys still count.
+        with contextlib.suppress(Unread):
+            for alias in self.pages("kms", region, "ListAliases", "Aliases"):
+                if alias.get("TargetKeyId"):
+                    aliases.setdefault(alias["TargetKeyId"], []).extend(
+                        [f"{alias['AliasName']}@{region}", alias.get("AliasArn", "")]
+                    )
         out = []
         for item in listed:
             try:
@@ -359,7 +361,11 @@ class AwsCollector(AwsClient):
                     )
                 )
             out.append(r)
-        clusters = self.pages("rds", region, "DescribeDBClusters", "DBClusters")
+        # Each later call refused is a gap of its own; what was read before it stays read.
+        try:
+            clusters = self.pages("rds", region, "DescribeDBClusters", "DBClusters")
+        except Unread:
+            clusters = []
         for cluster in clusters:
             arn = cluster["DBClusterArn"]
             r = ObservedResource(
@@ -379,7 +385,11 @@ class AwsCollector(AwsClient):
                     ObservedCopy(CopyKind.REPLICA, region_of_arn(target), r.evidence, target)
                 )
             out.append(r)
-        for glob in self.pages("rds", region, "DescribeGlobalClusters", "GlobalClusters"):
+        try:
+            global_clusters = self.pages("rds", region, "DescribeGlobalClusters", "GlobalClusters")
+        except Unread:
+            global_clusters = []
+        for glob in global_clusters:
             members = glob.get("GlobalClusterMembers", [])
             writer = next((m["DBClusterArn"] for m in members if m.get("IsWriter")), None)
             for r in out:

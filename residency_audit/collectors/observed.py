@@ -185,6 +185,8 @@ def _resolve(
         return None
     if r.key in by_ref:
         return by_ref[r.key]
+    if r.key.startswith("alias/") and f"{r.key}@{r.region}" in by_ref:
+        return by_ref[f"{r.key}@{r.region}"]  # an alias name alone names a key of r's region
     name, _, region = r.key.partition("@")
     if region and (name.endswith("-owned") or name.startswith("alias/aws/")):
         key = KeyRecord(
@@ -198,14 +200,23 @@ def _resolve(
         keys.append(key)
         by_ref[r.key] = key
         return key
+    # a key named by its alias (`alias/x`, or an alias ARN) is unknown when aliases were not read
+    aliases_unread = "alias/" in r.key and any(
+        g.call == "ListAliases" and g.region == r.region for g in gaps
+    )
+    call = "ListAliases" if aliases_unread else "DescribeKey"
     gaps.append(
         NotObserved(
             service="kms",
-            call="DescribeKey",
+            call=call,
             region=r.region,
-            reason=f"key {r.key} protecting {r.arn} was not read (another "
-            "account, or KMS not readable in that region)",
-            permission="kms:DescribeKey",
+            reason=f"key {r.key} protecting {r.arn} was not read ("
+            + (
+                "its alias could not be resolved)"
+                if aliases_unread
+                else "another account, or KMS not readable in that region)"
+            ),
+            permission=f"kms:{call}",
         )
     )
     return None

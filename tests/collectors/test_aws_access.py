@@ -125,3 +125,64 @@ def test_denied_call_makes_a_partial_audit_that_fails(
     assert text.stdout.startswith("residency-audit")
     assert "PARTIAL AUDIT" in text.stdout
     assert "FAIL" in text.stdout
+
+
+def test_a_refused_later_call_keeps_what_was_read_before_it(aws: str, tmp_path: Path) -> None:
+    """DescribeDBClusters refused after DescribeDBInstances, ListAliases after ListKeys: the
+    instances and keys already read stay in the file, and each refusal is its own gap."""
+    session = boto3.session.Session()
+    kms = session.client("kms", region_name="eu-west-3")
+    key = kms.create_key(Description="records")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/records", TargetKeyId=key["KeyId"])
+    session.client("rds", region_name="eu-west-3").create_db_instance(
+        DBInstanceIdentifier="records",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="admin1",
+        MasterUserPassword="password123",
+        AllocatedStorage=20,
+    )
+    iam = session.client("iam", region_name="us-east-1")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Action": ["rds:DescribeDBClusters", "kms:ListAliases"],
+                "Resource": "*",
+            },
+        ],
+    }
+    iam.create_user(UserName="partial")
+    iam.put_user_policy(UserName="partial", PolicyName="r", PolicyDocument=json.dumps(policy))
+    creds = iam.create_access_key(UserName="partial")["AccessKey"]
+    post(aws, "/moto-api/reset-auth", b"0")
+    try:
+        out = tmp_path / "observed.yaml"
+        env = {
+            **{k: v for k, v in os.environ.items() if k != "AWS_SESSION_TOKEN"},
+            "PYTHONPATH": str(ROOT),
+            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+        }
+        args = ["discover", "aws", "--region", "eu-west-3", "--max-attempts", "1", "-o", str(out)]
+        result = subprocess.run(
+            [sys.executable, "-m", "residency_audit", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        post(aws, "/moto-api/reset-auth", b"inf")
+    assert result.returncode == 0, result.stderr
+    observed, _ = load_deployment(out)
+    assert "rds-records" in {c.id for c in observed.components}
+    assert observed.key(key["KeyId"]) is not None
+    assert observed.observation is not None
+    gaps = {(g.call, g.permission) for g in observed.observation.not_observed}
+    assert ("DescribeDBClusters", "rds:DescribeDBClusters") in gaps
+    assert ("ListAliases", "kms:ListAliases") in gaps
+    assert ("DescribeKey", "kms:DescribeKey") not in gaps

@@ -301,9 +301,76 @@ def test_check_does_not_import_boto3() -> None:
         ["--all-accounts"],
         ["--shard", "1/2"],
         ["--all-accounts", "--role-name", "r", "--shard", "3/2"],
+        ["--max-attempts", "-1"],
+        ["--all-accounts", "--role-name", "r", "-o", str(DECLARED)],  # a file, not a directory
     ],
 )
 def test_bad_account_options_are_usage_errors(runner: CliRunner, args: list[str]) -> None:
     result = runner.invoke(app, ["discover", "aws", *args])
     assert result.exit_code == 2
     assert "error" not in result.stderr.lower() or "--" in result.stderr
+
+
+def test_a_bucket_encrypted_by_an_alias_name_is_linked_to_its_key(aws: str, tmp_path: Path) -> None:
+    """S3 accepts `alias/name` as the default encryption key: it names a key of the bucket's
+    region, read like any other (not a gap that would leave the bucket looking unencrypted)."""
+    session = boto3.session.Session()
+    kms = session.client("kms", region_name="eu-west-3")
+    key = kms.create_key(Description="docs")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/docs-key", TargetKeyId=key["KeyId"])
+    s3 = session.client("s3", region_name="eu-west-3")
+    s3.create_bucket(
+        Bucket="docs-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    s3.put_bucket_encryption(
+        Bucket="docs-eu",
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": "alias/docs-key",
+                    }
+                }
+            ]
+        },
+    )
+    out = tmp_path / "observed.yaml"
+    assert discover("--region", "eu-west-3", "-o", str(out)).returncode == 0
+    observed, _ = load_deployment(out)
+    bucket = next(c for c in observed.components if c.id == "s3-docs-eu")
+    assert bucket.key == key["KeyId"]
+    assert observed.observation is not None and observed.observation.not_observed == ()
+
+
+def test_observed_must_be_an_observation(runner: CliRunner) -> None:
+    """The declaration given as its own observation would show no drift at all."""
+    result = runner.invoke(
+        app, ["check", str(DECLARED), "--observed", str(DECLARED), "--as-of", str(AS_OF)]
+    )
+    assert result.exit_code == 2
+    assert "not an observed deployment (no `observation:` block)" in result.stderr
+
+
+def test_a_customer_key_no_declared_component_uses_is_not_declared(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """Key material, with a replica in the US, that the declaration never mentions: DRIFT-RES-01
+    for the key and for its replica, on the observed file."""
+    build_account(boto3.session.Session())
+    kms = boto3.session.Session().client("kms", region_name="eu-west-3")
+    spare = kms.create_key(MultiRegion=True, Description="spare")["KeyMetadata"]
+    kms.replicate_key(KeyId=spare["KeyId"], ReplicaRegion="us-east-1")
+    out = tmp_path / "observed.yaml"
+    assert (
+        discover("--region", "eu-west-3", "--region", "us-east-1", "-o", str(out)).returncode == 0
+    )
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out))
+    undeclared = [
+        f
+        for f in report["findings"]
+        if f["rule_id"] == "DRIFT-RES-01" and spare["KeyId"] in f["message"]
+    ]
+    assert {f["location"]["path"] for f in undeclared} == {str(out)}
+    assert sorted(f["message"].split(" ")[1] for f in undeclared) == ["key", "key-replica"]
+    assert any("us-east-1" in f["message"] for f in undeclared)
