@@ -281,7 +281,10 @@ def _key_subjects(
 
 def _match(declared: Sequence[Deployment], oc: Component) -> Match | None:
     names = {oc.id, *oc.resources}
-    names |= {r.rsplit(":", 1)[-1] for r in oc.resources}  # bucket or instance name in the ARN
+    # the name in the ARN: a bucket's or an instance's after the last ':', a table's after
+    # `table/` (arn:aws:dynamodb:eu-west-3:123:table/orders)
+    names |= {r.rsplit(":", 1)[-1] for r in oc.resources}
+    names |= {r.rsplit(":", 1)[-1].split("/", 1)[-1] for r in oc.resources}
     tests = (
         lambda c: bool(names & set(c.resources)),
         lambda c: c.id == oc.id,

@@ -374,3 +374,32 @@ def test_a_customer_key_no_declared_component_uses_is_not_declared(
     assert {f["location"]["path"] for f in undeclared} == {str(out)}
     assert sorted(f["message"].split(" ")[1] for f in undeclared) == ["key", "key-replica"]
     assert any("us-east-1" in f["message"] for f in undeclared)
+
+
+def test_a_table_declared_by_its_name_matches_the_observed_one(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """`resources: [orders]` names the DynamoDB table whose ARN ends in `table/orders`."""
+    boto3.session.Session().client("dynamodb", region_name="eu-west-3").create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    out = tmp_path / "observed.yaml"
+    assert discover("--region", "eu-west-3", "-o", str(out)).returncode == 0
+    declared = tmp_path / "declared.yaml"
+    text = DECLARED.read_text()
+    assert "\nkeys:" in text
+    declared.write_text(
+        text.replace(
+            "\nkeys:",
+            "\n  - id: orders-db\n    kind: datastore\n    provider: aws\n    operator: aws-emea\n"
+            "    service: dynamodb\n    region: eu-west-3\n    resources: [orders]\n\nkeys:",
+            1,
+        )
+    )
+    _, report = check_json(runner, str(declared), "--observed", str(out))
+    table = [f for f in report["findings"] if "table/orders" in f["message"]]
+    assert not [f for f in table if f["message"].startswith("observed primary")]
+    assert {f["component"] for f in table} <= {"orders-db"}  # matched: findings on the declaration
