@@ -253,8 +253,9 @@ def _snake(call: str) -> str:
 
 def _reason(code: str, exc: ClientError, settings: Settings) -> str:
     message = exc.response.get("Error", {}).get("Message", "")
-    if code in _DENIED:
-        return f"access denied ({code})"
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code in _DENIED or (status == 403 and not code):  # a bare 403 is a refusal too
+        return f"access denied ({code or 'HTTP 403'})"
     if code in _NOT_ENABLED:
         return f"region not enabled or credentials not valid there ({code})"
     if code in _THROTTLED:

@@ -266,3 +266,15 @@ def test_a_server_message_with_control_characters_still_gives_a_loadable_file(
     observed, _ = load_deployment(path)
     assert observed.observation is not None
     assert observed.observation.not_observed[0].reason == gap.reason
+
+
+def test_a_bare_403_is_access_denied_not_a_service_error(session: Any, stubbed: Any) -> None:
+    """CloudFront can refuse with HTTP 403 and no error code: still a permission to grant."""
+    ddb = stubbed("dynamodb")
+    ddb.add_client_error("list_tables", service_error_code="", http_status_code=403)
+    collector = AwsCollector(session, settings=Settings(max_attempts=1), clients=stubbed.clients)
+    with pytest.raises(Unread):
+        collector.read_dynamodb(REGION)
+    [gap] = collector.gaps
+    assert gap.reason == "access denied (HTTP 403)"
+    assert gap.permission == "dynamodb:ListTables"
