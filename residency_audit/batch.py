@@ -15,6 +15,7 @@ import gc
 import multiprocessing
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -59,6 +60,25 @@ def _start(options: Options, directory: str | None) -> None:
     _writers = writers(_auditor)
     _shelf = None if directory is None else Shelf(directory)
     gc.disable()  # a worker only audits files: see pipeline.collector_paused
+    _watch_parent()
+
+
+def _watch_parent() -> None:
+    """Make this worker exit once the process that started it is gone (killed alone: SIGKILL,
+    or a TERM sent to its pid only, as many CI cancellations do). It would otherwise wait
+    forever on a pipe nobody reads, holding the run's stdout open and its deleted files'
+    space. Checked every second by a daemon thread, which the blocked main thread cannot stop."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                if _shelf is not None:
+                    _shelf.abandon()
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _audit(path: Path) -> Packed:
@@ -81,7 +101,7 @@ def map_ordered(
     `Executor.map` would all read (and hold) at once."""
     context = multiprocessing.get_context(_start_method())
     try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_watch_parent) as pool:
             pending: deque[Future[R]] = deque()
             for item in items:
                 pending.append(pool.submit(func, item))

@@ -56,6 +56,17 @@ class Shelf:
         self._size += len(data)
         return stored
 
+    def abandon(self) -> None:
+        """The parent is gone: remove this worker's file and, once empty, the directory (what
+        the parent would have done); each may be gone already."""
+        for remove, path in (
+            (os.unlink, os.path.join(self.directory, self._name) if self._name else ""),
+            (os.rmdir, self.directory),
+        ):
+            if path:
+                with contextlib.suppress(OSError):
+                    remove(path)
+
 
 class Shelves:
     """The batch's directory of worker files, as the parent reads them."""

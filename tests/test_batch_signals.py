@@ -1,0 +1,79 @@
+"""A batch whose main process is killed alone (SIGKILL, or a TERM to its pid only, as CI
+cancellations often send) leaves no worker behind: they notice and exit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import AS_OF, ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from corpus import write
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its entry waits to be reaped
+
+
+def test_workers_exit_when_the_main_process_is_killed_alone(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write(corpus, 1500)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "residency_audit",
+            "check",
+            str(corpus),
+            "--jobs",
+            "2",
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "r.json"),
+            "--as-of",
+            str(AS_OF),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: list[int] = []
+    deadline = time.monotonic() + 30
+    while len(workers) < 2 and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.1)
+        workers = [w for w in children(run.pid) if alive(w)]
+    assert workers, "the batch started no worker"
+    time.sleep(0.5)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 10
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(w) for w in workers), "a worker outlived its parent"
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith("residency-audit-")]
+    assert leftovers == []
