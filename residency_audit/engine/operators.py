@@ -202,12 +202,13 @@ class CompelledAccessLaws:
         return exposed is argument, facts
 
     def exposure(self, kb: KnowledgeBase, code: str, day: dt.date) -> tuple[bool, tuple[Fact, ...]]:
-        """Whether a known country exposes data to compelled access, and its laws as facts."""
+        """Whether a known country exposes data to compelled access, and those laws as facts."""
         if kb.in_eea(code, day) or kb.generally_adequate(code, day):
             return False, ()
-        laws = kb.surveillance_laws(code, day)
-        facts = tuple(kb.law_fact(law) for law in laws)
-        return any(law.compelled_access for law in laws), facts
+        # Only the laws that compel are cited: EO 12333 lets agencies collect, it orders no
+        # one to hand data over, and a finding saying "compelled" must not name it.
+        laws = kb.compelled_access_laws(code, day)
+        return bool(laws), tuple(kb.law_fact(law) for law in laws)
 
 
 class LawsApply:
