@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -559,3 +560,26 @@ def test_binding_corporate_rules_count_only_with_an_approval(
     finding = transfer_finding(unapproved)
     assert finding is not None and finding["unverifiable"] is True
     assert transfer_finding(approved) is None
+
+
+def test_a_report_that_cannot_be_finished_leaves_the_previous_one(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written to a file beside it and renamed once whole: a failure half-way (here, the writer
+    raising after its first bytes) leaves the old report and no partial file."""
+    from residency_audit.reporters import json as json_reporter
+
+    out = tmp_path / "r.json"
+    out.write_text("OLD\n")
+
+    def fail_half_way(report: object, handle: Any, **_: object) -> None:
+        handle.write('{"tool": ')
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(json_reporter, "write", fail_half_way)
+    sample = str(SAMPLES / "doctolib-2021.yaml")
+    result = runner.invoke(app, ["check", sample, "-f", "json", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "cannot write: No space left on device" in result.stderr
+    assert out.read_text() == "OLD\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]

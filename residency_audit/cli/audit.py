@@ -1,5 +1,6 @@
 """`check` and `report`: audit deployments, or re-render a saved result, in every output format."""
 
+import contextlib
 import dataclasses
 import gc
 import os
@@ -7,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import IO, Annotated, Any, TextIO, cast
 
 import typer
 
@@ -232,6 +233,8 @@ def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat
             raise UsageError(f"--output {target}: a directory; give a file name")
         if not target.parent.is_dir():
             raise UsageError(f"--output {target}: no directory {target.parent}; create it first")
+        if not os.access(target.parent, os.W_OK):  # the report is written beside, then renamed
+            raise UsageError(f"--output {target}: directory {target.parent} is not writable")
     for fmt, target in targets:
         if fmt in BINARY and target is None and sys.stdout.isatty():
             raise UsageError(f"--format {fmt.value} is binary; give it an --output file")
@@ -345,9 +348,35 @@ def _emit(
         sys.stdout.buffer.flush()
         return
     try:
-        target.write_bytes(data)
+        with _replacing(target, "wb") as handle:
+            handle.write(data)
     except OSError as exc:
         raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
+
+
+@contextmanager
+def _replacing(target: Path, mode: str) -> Iterator[IO[Any]]:
+    """A file that takes `target`'s place only once written whole: a full disk or an
+    interruption leaves the previous report (or none), never a truncated one that reads as
+    complete. A device or pipe (`/dev/stdout`, a FIFO) is written as it is."""
+    if target.exists() and not target.is_file():
+        with open(target, mode, **_text(mode)) as handle:
+            yield handle
+        return
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        with open(descriptor, mode, **_text(mode)) as handle:
+            yield handle
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
+
+
+def _text(mode: str) -> dict[str, Any]:
+    return {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
 
 
 def _stream(write: Callable[[Report, TextIO], None], report: Report, target: Path | None) -> None:
@@ -364,8 +393,8 @@ def _stream(write: Callable[[Report, TextIO], None], report: Report, target: Pat
             out.detach()  # leave stdout open
         return
     try:
-        with open(target, "w", encoding="utf-8", newline="") as handle:
-            write(report, handle)
+        with _replacing(target, "w") as handle:
+            write(report, cast(TextIO, handle))  # opened in text mode
     except OSError as exc:
         raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
 
