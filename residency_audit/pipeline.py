@@ -325,7 +325,12 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
             files.append(path)
         else:
             errors.append(Diagnostic(Span(str(path), 1, 1), "no such file or directory"))
-    return list(dict.fromkeys(files)), errors
+    # One audit per file however it was reached (`dir` and `/abs/dir/f.yaml`, a symlinked
+    # directory): counts, SARIF results and JUnit cases must not double. The first spelling wins.
+    unique: dict[str, Path] = {}
+    for path in files:
+        unique.setdefault(os.path.realpath(path), path)
+    return list(unique.values()), errors
 
 
 def _walk(directory: Path, errors: list[Diagnostic]) -> Iterator[Path]:

@@ -365,3 +365,13 @@ def test_bidirectional_controls_written_as_they_are_are_refused(tmp_path: Path) 
     [error] = json.loads(result.stdout)["errors"]
     assert error["message"].startswith("control character U+202E in a value")
     assert (error["line"], error["column"]) == (line, column)
+
+
+def test_a_file_reached_two_ways_is_audited_once(tmp_path: Path) -> None:
+    """A directory, a symlink to it and one of its files by an absolute path: one audit each."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(GOOD, data / "a.yaml")
+    (tmp_path / "link").symlink_to(data, target_is_directory=True)
+    files, errors = pipeline.collect([data, tmp_path / "link", (data / "a.yaml").resolve()])
+    assert files == [data / "a.yaml"] and not errors
