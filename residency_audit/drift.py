@@ -185,6 +185,15 @@ def _unclaimed_key_subjects(
     manages for its services are not the customer's and are left out."""
     origin = _origin(observed, f"keys[{ki}]", key.evidence)
     base = common_facts(observed, kb, as_of)
+    for role, _, facts in _key_places(key, kb, base, origin, declared=False):
+        yield observed.name, Subject("observation", f"{role} {key.id}", None, key.span, facts)
+
+
+def _key_places(
+    key: Key, kb: KnowledgeBase, base: dict[str, Fact], origin: str, *, declared: bool
+) -> Iterator[tuple[str, str | None, dict[str, Fact]]]:
+    """(role, country, facts) for an observed key and each of its replicas: key material in a
+    region each."""
     resource = key.evidence.resource if key.evidence and key.evidence.resource else key.id
     places = [("key", key.region, key.country)]
     places += [("key-replica", r, _country(kb, "aws", r)) for r in key.replica_regions]
@@ -197,13 +206,13 @@ def _unclaimed_key_subjects(
             role=role,
             region=region,
             country=country,
-            declared=False,
+            declared=declared,
             resource=resource,
             service="kms",
             call=key.evidence.call if key.evidence else None,
+            key_management=key.management.value if role == "key" else None,
         )
-        label = f"{role} {key.id}"
-        yield observed.name, Subject("observation", label, None, key.span, facts)
+        yield role, country, facts
 
 
 def _key_subjects(
@@ -216,24 +225,8 @@ def _key_subjects(
     ki = observed.keys.index(key)
     origin = _origin(observed, f"keys[{ki}]", key.evidence)
     base = common_facts(d, kb, as_of)
-    resource = key.evidence.resource if key.evidence and key.evidence.resource else key.id
-    places = [("key", key.region, key.country)]
-    places += [("key-replica", r, _country(kb, "aws", r)) for r in key.replica_regions]
-    for role, region, country in places:
-        facts = dict(base)
-        _put(
-            facts,
-            origin,
-            subject=role,
-            role=role,
-            region=region,
-            country=country,
-            declared=declared is not None,
-            resource=resource,
-            service="kms",
-            call=key.evidence.call if key.evidence else None,
-            key_management=key.management.value if role == "key" else None,
-        )
+    places = _key_places(key, kb, base, origin, declared=declared is not None)
+    for role, country, facts in places:
         located = _span(match, "key", match.component.span)
         if declared is not None:
             di = d.keys.index(declared)
