@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -583,3 +584,28 @@ def test_a_report_that_cannot_be_finished_leaves_the_previous_one(
     assert "cannot write: No space left on device" in result.stderr
     assert out.read_text() == "OLD\n"
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_a_full_disk_on_stdout_is_an_error_not_a_bug() -> None:
+    """`check ... > /dev/full`: the machine is out of space, which is no bug (exit 3)."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "residency_audit",
+                "check",
+                str(SAMPLES / "doctolib-2021.yaml"),
+                "-f",
+                "json",
+            ],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False,
+        )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: cannot write stdout: No space left on device; free space"
+    )

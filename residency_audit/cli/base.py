@@ -7,6 +7,7 @@ need them, so `check` starts fast in CI and pre-commit.
 """
 
 import datetime as dt
+import errno
 import functools
 import os
 import sys
@@ -59,6 +60,8 @@ def _argv(ctx: typer.Context) -> list[str]:
 
 
 _state = {"debug": False}
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""A disk or quota full: the environment, reported as an error (exit 2), not a bug."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -87,6 +90,12 @@ def handled(command: F) -> F:
                     err=True,
                 )
                 raise typer.Exit(EXIT_INTERNAL) from None
+            if isinstance(exc, OSError) and exc.errno in _FULL:
+                if exc.filename is None:  # stdout itself: what is left of it cannot be written
+                    drop_stdout()
+                where = exc.filename or "stdout"
+                typer.echo(f"error: cannot write {where}: {exc.strerror}; free space", err=True)
+                raise typer.Exit(EXIT_ERROR) from None  # the machine, not a bug
             if _state["debug"]:
                 traceback.print_exc()
             typer.echo(
