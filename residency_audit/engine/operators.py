@@ -14,6 +14,7 @@ from dataclasses import field
 from typing import Any, Protocol
 
 from residency_audit.kb import KnowledgeBase, fact_from, in_eea
+from residency_audit.kb.entries import Law
 from residency_audit.model import Fact
 from residency_audit.records import Record, record
 
@@ -203,12 +204,17 @@ class CompelledAccessLaws:
 
     def exposure(self, kb: KnowledgeBase, code: str, day: dt.date) -> tuple[bool, tuple[Fact, ...]]:
         """Whether a known country exposes data to compelled access, and those laws as facts."""
-        if kb.in_eea(code, day) or kb.generally_adequate(code, day):
-            return False, ()
-        # Only the laws that compel are cited: EO 12333 lets agencies collect, it orders no
-        # one to hand data over, and a finding saying "compelled" must not name it.
-        laws = kb.compelled_access_laws(code, day)
+        laws = exposing_laws(kb, code, day)
         return bool(laws), tuple(kb.law_fact(law) for law in laws)
+
+
+def exposing_laws(kb: KnowledgeBase, code: str, day: dt.date) -> tuple[Law, ...]:
+    """The laws of a known country that can compel access to data, on `day`; none for an EEA
+    or generally adequate country. Only the laws that compel: EO 12333 lets agencies collect,
+    it orders no one to hand data over, and a finding saying "compelled" must not name it."""
+    if kb.in_eea(code, day) or kb.generally_adequate(code, day):
+        return ()
+    return kb.compelled_access_laws(code, day)
 
 
 class LawsApply:
@@ -424,10 +430,8 @@ class CoversAccessLawsOf:
         kb, day = ctx.kb, ctx.as_of
         if kb.country(country.value) is None:
             return None, []
-        if kb.in_eea(country.value, day) or kb.generally_adequate(country.value, day):
-            return True, []  # EXI 30 concerns third countries without adequacy only
-        laws = kb.compelled_access_laws(country.value, day)
-        facts = [ctx.kb.law_fact(law) for law in laws]
+        laws = exposing_laws(kb, country.value, day)  # EXI 30: non-adequate countries only
+        facts = [kb.law_fact(law) for law in laws]
         disclosed = set(value or ())
         return all(law.id in disclosed for law in laws), facts
 
