@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -24,65 +25,64 @@ from tests.conftest import AS_OF, ROOT, SAMPLES
 from tests.support.moto_server import aws, moto_endpoint, post
 
 
-@pytest.fixture
-def restricted(aws: str) -> Iterator[dict[str, str]]:
-    """Credentials of a user allowed everything `discover aws` needs except RDS instances."""
-    session = boto3.session.Session()
-    iam = session.client("iam", region_name="us-east-1")
-    # Allow everything but deny one call: moto's action names for some S3 and Backup calls
+@contextmanager
+def denied(aws: str, name: str, *actions: str) -> Iterator[dict[str, str]]:
+    """The environment of a user allowed everything but `actions`, with moto enforcing IAM for
+    as long as the block runs."""
+    iam = boto3.session.Session().client("iam", region_name="us-east-1")
+    # Allow everything but deny some calls: moto's action names for some S3 and Backup calls
     # differ from AWS's (s3:GetEncryptionConfiguration...), so the shipped policy itself is
     # checked against the documentation in test_iam_policy.py, not here.
     policy = {
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": "rds:DescribeDBInstances", "Resource": "*"},
+            {"Effect": "Deny", "Action": list(actions), "Resource": "*"},
         ],
     }
-    iam.create_user(UserName="auditor")
-    iam.put_user_policy(UserName="auditor", PolicyName="read", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName="auditor")["AccessKey"]
-    session.client("s3", region_name="eu-west-3").create_bucket(
-        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
-    )
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="read", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
     post(aws, "/moto-api/reset-auth", b"0")
     try:
         yield {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "AWS_SESSION_TOKEN"},
             "PYTHONPATH": str(ROOT),
             "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
             "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": "",
         }
     finally:
         post(aws, "/moto-api/reset-auth", b"inf")
+
+
+def discover_as(env: dict[str, str], out: Path) -> subprocess.CompletedProcess[str]:
+    """`discover aws` of eu-west-3, one attempt per call, as the user of `env`."""
+    args = ["discover", "aws", "--region", "eu-west-3", "--max-attempts", "1", "-o", str(out)]
+    return subprocess.run(
+        [sys.executable, "-m", "residency_audit", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def restricted(aws: str) -> Iterator[dict[str, str]]:
+    """Credentials of a user allowed everything `discover aws` needs except RDS instances."""
+    boto3.session.Session().client("s3", region_name="eu-west-3").create_bucket(
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    with denied(aws, "auditor", "rds:DescribeDBInstances") as env:
+        yield env
 
 
 def test_denied_call_makes_a_partial_audit_that_fails(
     restricted: dict[str, str], tmp_path: Path, runner: CliRunner
 ) -> None:
     out = tmp_path / "observed.yaml"
-    env = {k: v for k, v in restricted.items() if v != ""}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "residency_audit",
-            "discover",
-            "aws",
-            "--region",
-            "eu-west-3",
-            "--max-attempts",
-            "1",
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        env={**env},
-        timeout=120,
-        check=False,
-    )
+    result = discover_as(restricted, out)
     assert result.returncode == 0, result.stderr
     assert "rds:DescribeDBInstances" in result.stderr
     observed, _ = load_deployment(out)
@@ -142,41 +142,9 @@ def test_a_refused_later_call_keeps_what_was_read_before_it(aws: str, tmp_path: 
         MasterUserPassword="password123",
         AllocatedStorage=20,
     )
-    iam = session.client("iam", region_name="us-east-1")
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {
-                "Effect": "Deny",
-                "Action": ["rds:DescribeDBClusters", "kms:ListAliases"],
-                "Resource": "*",
-            },
-        ],
-    }
-    iam.create_user(UserName="partial")
-    iam.put_user_policy(UserName="partial", PolicyName="r", PolicyDocument=json.dumps(policy))
-    creds = iam.create_access_key(UserName="partial")["AccessKey"]
-    post(aws, "/moto-api/reset-auth", b"0")
-    try:
-        out = tmp_path / "observed.yaml"
-        env = {
-            **{k: v for k, v in os.environ.items() if k != "AWS_SESSION_TOKEN"},
-            "PYTHONPATH": str(ROOT),
-            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-        }
-        args = ["discover", "aws", "--region", "eu-west-3", "--max-attempts", "1", "-o", str(out)]
-        result = subprocess.run(
-            [sys.executable, "-m", "residency_audit", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-    finally:
-        post(aws, "/moto-api/reset-auth", b"inf")
+    out = tmp_path / "observed.yaml"
+    with denied(aws, "partial", "rds:DescribeDBClusters", "kms:ListAliases") as env:
+        result = discover_as(env, out)
     assert result.returncode == 0, result.stderr
     observed, _ = load_deployment(out)
     assert "rds-records" in {c.id for c in observed.components}

@@ -231,15 +231,21 @@ def test_backup_copies_attach_to_the_protected_database(session: Any, stubbed: A
     assert cross.evidence is not None and "Account=210987654321" in (cross.evidence.detail or "")
 
 
-def test_throttling_beyond_retries_is_not_observed(session: Any, stubbed: Any) -> None:
-    ddb = stubbed("dynamodb")
-    ddb.add_client_error(
-        "list_tables", service_error_code="ThrottlingException", http_status_code=400
-    )
+def refused_list_tables(session: Any, stubbed: Any, **error: Any) -> tuple[AwsCollector, Any]:
+    """A collector whose DynamoDB ListTables is answered with `error`, tried once, and the one
+    gap it recorded."""
+    stubbed("dynamodb").add_client_error("list_tables", **error)
     collector = AwsCollector(session, settings=Settings(max_attempts=1), clients=stubbed.clients)
     with pytest.raises(Unread):
         collector.read_dynamodb(REGION)
     [gap] = collector.gaps
+    return collector, gap
+
+
+def test_throttling_beyond_retries_is_not_observed(session: Any, stubbed: Any) -> None:
+    _, gap = refused_list_tables(
+        session, stubbed, service_error_code="ThrottlingException", http_status_code=400
+    )
     assert gap.reason == "throttled beyond 1 attempts (ThrottlingException)"
     assert gap.permission == "dynamodb:ListTables"
 
@@ -249,17 +255,13 @@ def test_a_server_message_with_control_characters_still_gives_a_loadable_file(
 ) -> None:
     """AWS error text is copied into the observed file; a control character or line break in
     it would make `check` refuse the very file `discover` wrote."""
-    ddb = stubbed("dynamodb")
-    ddb.add_client_error(
-        "list_tables",
+    collector, gap = refused_list_tables(
+        session,
+        stubbed,
         service_error_code="ValidationException",
         service_message="bad \x1b[31mrequest\x07 here",
         http_status_code=400,
     )
-    collector = AwsCollector(session, settings=Settings(max_attempts=1), clients=stubbed.clients)
-    with pytest.raises(Unread):
-        collector.read_dynamodb(REGION)
-    [gap] = collector.gaps
     assert gap.reason == "ValidationException: bad  [31mrequest  here"
     path = tmp_path / "observed.yaml"
     path.write_text(dump_deployment(assemble(collector, [])))
@@ -270,11 +272,6 @@ def test_a_server_message_with_control_characters_still_gives_a_loadable_file(
 
 def test_a_bare_403_is_access_denied_not_a_service_error(session: Any, stubbed: Any) -> None:
     """CloudFront can refuse with HTTP 403 and no error code: still a permission to grant."""
-    ddb = stubbed("dynamodb")
-    ddb.add_client_error("list_tables", service_error_code="", http_status_code=403)
-    collector = AwsCollector(session, settings=Settings(max_attempts=1), clients=stubbed.clients)
-    with pytest.raises(Unread):
-        collector.read_dynamodb(REGION)
-    [gap] = collector.gaps
+    _, gap = refused_list_tables(session, stubbed, service_error_code="", http_status_code=403)
     assert gap.reason == "access denied (HTTP 403)"
     assert gap.permission == "dynamodb:ListTables"
