@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from residency_audit.cli import app
 from residency_audit.format import load_deployment
 from tests.conftest import AS_OF, ROOT, SAMPLES
-from tests.support.moto_server import aws, moto_endpoint, post
+from tests.support.moto_server import aws, create_postgres, moto_endpoint, post
 
 
 @contextmanager
@@ -134,14 +134,7 @@ def test_a_refused_later_call_keeps_what_was_read_before_it(aws: str, tmp_path: 
     kms = session.client("kms", region_name="eu-west-3")
     key = kms.create_key(Description="records")["KeyMetadata"]
     kms.create_alias(AliasName="alias/records", TargetKeyId=key["KeyId"])
-    session.client("rds", region_name="eu-west-3").create_db_instance(
-        DBInstanceIdentifier="records",
-        DBInstanceClass="db.t3.micro",
-        Engine="postgres",
-        MasterUsername="admin1",
-        MasterUserPassword="password123",
-        AllocatedStorage=20,
-    )
+    create_postgres(session, "records")
     out = tmp_path / "observed.yaml"
     with denied(aws, "partial", "rds:DescribeDBClusters", "kms:ListAliases") as env:
         result = discover_as(env, out)

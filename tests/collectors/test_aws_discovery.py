@@ -21,7 +21,7 @@ from residency_audit.cli import app
 from residency_audit.collectors.aws import AwsCollector
 from residency_audit.format import load_deployment
 from tests.conftest import AS_OF, ROOT, SAMPLES
-from tests.support.moto_server import ACCOUNT, aws, moto_endpoint, post
+from tests.support.moto_server import ACCOUNT, aws, create_postgres, moto_endpoint, post
 
 DECLARED = SAMPLES / "aws-declared.yaml"
 
@@ -81,17 +81,7 @@ def build_account(session: Any) -> dict[str, str]:
             ],
         },
     )
-    rds = session.client("rds", region_name="eu-west-3")
-    db = rds.create_db_instance(
-        DBInstanceIdentifier="records",
-        DBInstanceClass="db.t3.micro",
-        Engine="postgres",
-        MasterUsername="admin1",
-        MasterUserPassword="password123",
-        AllocatedStorage=20,
-        StorageEncrypted=True,
-        KmsKeyId=key["Arn"],
-    )["DBInstance"]
+    db = create_postgres(session, "records", StorageEncrypted=True, KmsKeyId=key["Arn"])
     session.client("rds", region_name="us-east-1").create_db_instance_read_replica(
         DBInstanceIdentifier="records-us",
         SourceDBInstanceIdentifier=db["DBInstanceArn"],

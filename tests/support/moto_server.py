@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,16 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_REGION", raising=False)
     return moto_endpoint
+
+
+def create_postgres(session: Any, name: str, region: str = "eu-west-3", **extra: Any) -> Any:
+    """A small PostgreSQL RDS instance in moto; `extra` adds CreateDBInstance parameters."""
+    return session.client("rds", region_name=region).create_db_instance(
+        DBInstanceIdentifier=name,
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="admin1",
+        MasterUserPassword="password123",
+        AllocatedStorage=20,
+        **extra,
+    )["DBInstance"]
