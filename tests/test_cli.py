@@ -36,6 +36,19 @@ def test_unknown_region_never_passes(runner: CliRunner) -> None:
     assert code == 1
 
 
+def test_a_finding_that_cannot_be_verified_does_not_assert_the_violation(runner: CliRunner) -> None:
+    # The backup sample gives no processor list: whether aws-emea is on it is unknown, so the
+    # finding names the requirement and must not say "is not on the Art. 28 processor list".
+    _, report = run_json(runner, str(SAMPLES / "backup-outside-eea.yaml"))
+    art28 = [f for f in report["findings"] if f["rule_id"] == "GDPR-28-01"]
+    assert art28 and all(f["unverifiable"] for f in art28)
+    for f in art28:
+        assert f["message"].startswith("cannot be verified for party ")
+        assert "unknown party.on_processor_list" in f["message"]
+        assert "Required: Every party that hosts, holds keys for or accesses" in f["message"]
+        assert "is not on the" not in f["message"]
+
+
 def with_lines(path: Path, after: str, *lines: str) -> str:
     """The backup sample with `lines` inserted after its first line containing `after`, at
     that line's indentation; written to `path`."""

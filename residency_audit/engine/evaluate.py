@@ -154,10 +154,9 @@ def _judge(prepared: Prepared, subject: Subject, ctx: Context, deployment: str) 
     if unverifiable:
         severity = rule.unverifiable_severity
         missing = ", ".join(dict.fromkeys(trace.missing))
-        message = (
-            f"cannot be verified for {subject.label}: unknown {missing}. "
-            f"{render(rule.message, subject.facts)}"
-        )
+        # The rule's message states a violation; with a fact missing that would assert what
+        # nobody knows, so the requirement (the rule's title) is named instead.
+        message = f"cannot be verified for {subject.label}: unknown {missing}. Required: {rule.title}"
     else:
         severity = rule.severity
         message = render(rule.message, subject.facts)
