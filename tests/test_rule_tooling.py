@@ -9,8 +9,11 @@ from typer.testing import CliRunner
 from residency_audit import kb
 from residency_audit.cli import app
 from residency_audit.coverage import coverages
+from residency_audit.engine.evaluate import judge
+from residency_audit.engine.subjects import Subject
+from residency_audit.model import Fact, Span
 from residency_audit.pipeline import load_rules
-from tests.conftest import FIXTURES
+from tests.conftest import AS_OF, FIXTURES
 
 USER_RULES = FIXTURES / "user_rules"
 
@@ -149,6 +152,37 @@ def test_a_message_field_must_exist_and_errors_sit_on_their_line(
         "did you mean 'location.country'?" in result.stderr
     )
     assert f"{rule}:{severity}:11: error: severity 'severe' is not one of" in result.stderr
+
+
+def test_an_unverifiable_message_is_checked_and_used_when_a_fact_is_missing(
+    runner: CliRunner, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    pack, text = copied_pack(tmp_path)
+    said = 'unverifiable_message: "logs of {component.id} go to {location.region}"\n'
+    (pack / "ACME-LOG-01.yaml").write_text(text + said.replace("region", "regoin"))
+    lint = runner.invoke(app, ["rules", "lint", str(pack)])
+    assert lint.exit_code == 2
+    assert "error: unverifiable_message: unknown field {location.regoin}" in lint.stderr
+    (pack / "ACME-LOG-01.yaml").write_text(text + said)
+    rule = next(r for p in load_rules([pack], kb.default()) if p.name == "acme" for r in p.rules)
+    facts = {
+        "place.role": Fact("place.role", "log", "d.yaml:4:3"),
+        "component.id": Fact("component.id", "records", "d.yaml:3:3"),
+        "location.region": Fact("location.region", "mars-1", "d.yaml:5:5"),
+    }
+    subject = Subject("place", "log sink of records", "records", Span("d.yaml", 4, 3), facts)
+    finding = judge(
+        rule,
+        subject,
+        kb=kb.default(),
+        as_of=AS_OF,
+        deployment="d",
+    )
+    assert finding is not None and finding.unverifiable
+    assert finding.message == (
+        "cannot be verified for log sink of records: unknown location.country. "
+        "logs of records go to mars-1"
+    )
 
 
 def test_rule_files_named_yml_or_in_upper_case_are_loaded(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]

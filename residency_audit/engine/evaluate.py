@@ -155,8 +155,14 @@ def _judge(prepared: Prepared, subject: Subject, ctx: Context, deployment: str) 
         severity = rule.unverifiable_severity
         missing = ", ".join(dict.fromkeys(trace.missing))
         # The rule's message states a violation; with a fact missing that would assert what
-        # nobody knows, so the requirement (the rule's title) is named instead.
-        message = f"cannot be verified for {subject.label}: unknown {missing}. Required: {rule.title}"
+        # nobody knows, so the requirement (the rule's title) is named, unless the rule says
+        # what it could see in its own unverifiable_message.
+        said = (
+            f"Required: {rule.title}"
+            if rule.unverifiable_message is None
+            else render(rule.unverifiable_message, subject.facts)
+        )
+        message = f"cannot be verified for {subject.label}: unknown {missing}. {said}"
     else:
         severity = rule.severity
         message = render(rule.message, subject.facts)

@@ -57,6 +57,13 @@ class RuleHeader(Record):
     rationale: str = field(metadata=doc("Why the rule exists."))
     remediation: str = field(metadata=doc("What to do."))
     message: str = field(metadata=doc("Finding message; {field.path} is replaced by its value."))
+    unverifiable_message: str | None = field(
+        default=None,
+        metadata=doc(
+            "Message when a fact is missing, after 'cannot be verified for X: unknown F.'; "
+            "default 'Required: <title>'. Must not assert the violation nobody could establish."
+        ),
+    )
     laws: tuple[str, ...] = field(default=(), metadata=doc("Knowledge-base law ids always cited."))
     escalate_special_category: bool = field(
         default=False, metadata=doc("Raise severity one level for Art. 9 data.")
@@ -101,6 +108,7 @@ class Rule(Record):
     rationale: str
     remediation: str
     message: str
+    unverifiable_message: str | None
     when: Condition | None
     require: Condition
     laws: tuple[str, ...]
@@ -187,6 +195,13 @@ def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
         at = converter.locations.get
         diagnostics += _check_header(header, converter.span(root), path, at)
         diagnostics += _check_message(header.message, known(), at("message", converter.span(root)))
+        if header.unverifiable_message is not None:
+            diagnostics += _check_message(
+                header.unverifiable_message,
+                known(),
+                at("unverifiable_message", converter.span(root)),
+                "unverifiable_message",
+            )
     if diagnostics:
         raise RuleError(sorted(diagnostics))
     require = conditions["require"]
@@ -201,6 +216,7 @@ def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
         rationale=header.rationale,
         remediation=header.remediation,
         message=header.message,
+        unverifiable_message=header.unverifiable_message,
         when=conditions.get("when"),
         require=require,
         laws=header.laws,
@@ -354,12 +370,14 @@ def load_pack(directory: Path) -> Pack:
     )
 
 
-def _check_message(message: str, known: frozenset[str], where: Span) -> Iterable[Diagnostic]:
+def _check_message(
+    message: str, known: frozenset[str], where: Span, key: str = "message"
+) -> Iterable[Diagnostic]:
     """Every `{field}` of a message is a field the rule's subjects have: a typo would print
     "unknown" in every finding."""
     for name in dict.fromkeys(PLACEHOLDER.findall(message)):
         if name not in known:
-            yield Diagnostic(where, f"message: unknown field {{{name}}}{suggestion(name, known)}")
+            yield Diagnostic(where, f"{key}: unknown field {{{name}}}{suggestion(name, known)}")
 
 
 def _display(path: Path) -> str:
