@@ -153,12 +153,14 @@ def dns_index(
     deployments: Sequence[Path],
     kb: KnowledgeBase,
     errors: list[Diagnostic],
+    as_of: dt.date,
 ) -> tuple[ObservationIndex, list[str], list[InputFile]]:
     """DNS observations for the endpoint checks of `check`: read from `files` (--dns) and/or
     resolved now for every name the `deployments` declare (--resolve), with the partial-audit
     lines for names that could not be resolved and each file as an input of the report (its
     SHA-256 is that of the bytes judged; empty when the file could not be read). Files that
-    cannot be used are reported in `errors`."""
+    cannot be used are reported in `errors`, and so are observations made after `as_of`: they
+    show what was served later, not on the day the audit judges."""
     from residency_audit.endpoints import ObservationIndex
     from residency_audit.format import load_deployment
     from residency_audit.loader import Document, compose, decode, read_bytes
@@ -186,8 +188,26 @@ def dns_index(
         except InputError as exc:
             errors += exc.diagnostics
         inputs.append(InputFile(display, digest, None, role=DNS_ROLE))
-    errors += _observed_twice(sets)
+    errors += _observed_twice(sets) + _observed_after(sets, as_of)
     return ObservationIndex(sets), unreadable(sets, set(wanted)), inputs
+
+
+def _observed_after(sets: Sequence[DnsObservations], as_of: dt.date) -> list[Diagnostic]:
+    out = []
+    for obs in sets:
+        if obs.observed_on <= as_of:
+            continue
+        span = obs.locations.get("observed_on") if obs.path else None
+        source = "the names were resolved" if obs.path else "--resolve resolves names today,"
+        out.append(
+            Diagnostic(
+                span or Span(obs.path or "--resolve", 1, 1),
+                f"{source} on {obs.observed_on}, after the as-of date {as_of}: they cannot show "
+                f"which provider served them then; audit --as-of {obs.observed_on} or later, or "
+                "give observations made by the as-of date",
+            )
+        )
+    return out
 
 
 def _observed_twice(sets: Sequence[DnsObservations]) -> list[Diagnostic]:

@@ -192,7 +192,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         from residency_audit.discover import dns_index
 
         index, partial, dns_inputs = dns_index(
-            options.dns_files, options.resolve, files, knowledge, errors
+            options.dns_files, options.resolve, files, knowledge, errors, options.as_of
         )
         auditor = Auditor(options, knowledge, packs, auditor.model, index)
 

@@ -3,6 +3,7 @@ do not resolve cannot be verified; bad names are input errors. Real unbound on 1
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 from pathlib import Path
@@ -28,7 +29,9 @@ def server_args(server: DnsServer) -> list[str]:
 
 
 def check_json(runner: CliRunner, *args: str) -> tuple[int, dict[str, Any]]:
-    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(AS_OF)])
+    # --resolve observes today, so it audits as of today (an earlier --as-of is refused)
+    as_of = [] if "--resolve" in args else ["--as-of", str(AS_OF)]
+    result = runner.invoke(app, ["check", *args, "--format", "json", *as_of])
     assert result.stdout, result.stderr
     return result.exit_code, json.loads(result.stdout)
 
@@ -153,7 +156,7 @@ def test_timeouts_make_the_audit_partial_and_unverifiable() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))
         settings = DnsSettings(("127.0.0.1",), silent.getsockname()[1], timeout=0.2)
-        report = run(Options(paths=[DEPLOYMENT], as_of=AS_OF, resolve=settings))
+        report = run(Options(paths=[DEPLOYMENT], as_of=dt.date.today(), resolve=settings))
     assert report.partial and "timeout" in report.partial[0]
     drift = [f for f in report.findings if f.rule_id == "DNS-DRIFT-01"]
     assert len(drift) == 5 and all(f.unverifiable for f in drift)
@@ -274,3 +277,28 @@ def test_a_failure_of_a_name_nobody_declares_does_not_make_the_audit_partial(
     [partial] = report["partial"]
     assert "portal.example-health.test (servfail)" in partial  # declared: partial
     assert "other-team" not in partial
+
+
+def test_observations_made_after_the_as_of_date_are_refused(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Names resolved in 2026 cannot show who served them on the day of the Doctolib hearing."""
+    seen = observations(tmp_path / "obs.yaml", ORIGIN_ON_OVH)  # observed_on: 2026-11-28
+    result = runner.invoke(
+        app, ["check", str(DEPLOYMENT), "--dns", str(seen), "--as-of", "2021-03-12"]
+    )
+    assert result.exit_code == 2
+    assert f"{seen}:3:14: error: the names were resolved on 2026-11-28, after the as-of date " in (
+        result.stderr
+    )
+    code, _ = check_json(runner, str(DEPLOYMENT), "--dns", str(seen))  # as of 2026-11-28
+    assert code != 2
+
+
+def test_resolving_now_for_a_past_as_of_date_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["check", str(DEPLOYMENT), "--resolve", "--as-of", "2021-03-12"])
+    assert result.exit_code == 2
+    assert "--resolve shows what DNS serves today, not on --as-of 2021-03-12" in result.stderr
+    past = DnsSettings(("127.0.0.1",), 9, timeout=0.1)
+    report = run(Options(paths=[DEPLOYMENT], as_of=dt.date(2021, 3, 12), resolve=past))
+    assert any("--resolve resolves names today" in e.message for e in report.errors)

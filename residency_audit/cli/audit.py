@@ -2,6 +2,7 @@
 
 import contextlib
 import dataclasses
+import datetime as dt
 import gc
 import os
 import sys
@@ -140,11 +141,17 @@ def check(
     settings = dns_settings(nameserver or [], port) if resolve else None
     if not resolve and (nameserver or port != 53):
         raise UsageError("--nameserver and --port apply to --resolve; add --resolve")
+    day = parse_as_of(as_of)
+    if resolve and day < dt.date.today():
+        raise UsageError(
+            f"--resolve shows what DNS serves today, not on --as-of {day}; use saved "
+            "observations from that day (--dns FILE) or drop --as-of"
+        )
     started = invocation(_argv(ctx), fail_on=threshold)
     report = run(
         Options(
             paths=paths,
-            as_of=parse_as_of(as_of),
+            as_of=day,
             rule_dirs=rules or [],
             dns_files=dns or [],
             resolve=settings,
