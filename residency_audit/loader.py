@@ -104,6 +104,11 @@ def read_bytes(path: Path, display: str, limit: int = MAX_BYTES, kind: str = "YA
         _check_size(len(raw), where, limit, kind)  # it may have grown since stat
         return raw
     except FileNotFoundError:
+        if os.path.islink(path):
+            target = os.readlink(path)
+            raise InputError.at(
+                where, f"symbolic link to {target!r}, which does not exist; fix or remove the link"
+            ) from None
         raise InputError.at(where, "file not found (deleted during the run?)") from None
     except IsADirectoryError:
         raise InputError.at(where, f"is a directory, expected a {kind} file") from None

@@ -217,6 +217,8 @@ def test_batch_keeps_every_good_file_and_lists_every_error(tmp_path: Path) -> No
         str(corpus / n) for n in ("a-loop.yaml", "b-loop.yaml", "dangling.yaml", "pipe.yaml")
     }
     assert failed == expected
+    [dangling] = [e for e in report["errors"] if e["path"] == str(corpus / "dangling.yaml")]
+    assert dangling["message"].startswith(f"symbolic link to '{corpus / 'gone.yaml'}', which")
     for error in report["errors"]:
         assert set(error) == {"path", "line", "column", "message"}
         assert error["line"] >= 1 and error["column"] >= 1 and error["message"]
