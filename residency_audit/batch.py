@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -69,6 +70,7 @@ def _watch_parent() -> None:
     forever on a pipe nobody reads, holding the run's stdout open and its deleted files'
     space. Checked every second by a daemon thread, which the blocked main thread cannot stop."""
     parent = os.getppid()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's unwinding (cli.main)
 
     def watch() -> None:
         while True:

@@ -1,5 +1,6 @@
 """A batch whose main process is killed alone (SIGKILL, or a TERM to its pid only, as CI
-cancellations often send) leaves no worker behind: they notice and exit."""
+cancellations often send) leaves no worker behind: they notice and exit. A TERM to the whole
+process group unwinds the run and leaves no temporary file."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ def alive(pid: int) -> bool:
     return state != "Z"  # a zombie has exited; only its entry waits to be reaped
 
 
-def test_workers_exit_when_the_main_process_is_killed_alone(tmp_path: Path) -> None:
+def start_batch(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
+    """A 1,500-file JSON batch with 2 workers, its temporary files in `tmp_path`; returned
+    once its workers run, with their pids."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     write(corpus, 1500)
@@ -61,6 +64,7 @@ def test_workers_exit_when_the_main_process_is_killed_alone(tmp_path: Path) -> N
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, as a CI job's
     )
     workers: list[int] = []
     deadline = time.monotonic() + 30
@@ -69,11 +73,31 @@ def test_workers_exit_when_the_main_process_is_killed_alone(tmp_path: Path) -> N
         workers = [w for w in children(run.pid) if alive(w)]
     assert workers, "the batch started no worker"
     time.sleep(0.5)
+    return run, workers
+
+
+def leftovers(tmp_path: Path) -> list[str]:
+    """What the batch left in TMPDIR and beside its output."""
+    return sorted(p.name for p in tmp_path.iterdir() if p.name != "corpus")
+
+
+def test_workers_exit_when_the_main_process_is_killed_alone(tmp_path: Path) -> None:
+    run, workers = start_batch(tmp_path)
     run.send_signal(signal.SIGKILL)
     run.wait()
     deadline = time.monotonic() + 10
     while any(alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(alive(w) for w in workers), "a worker outlived its parent"
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith("residency-audit-")]
-    assert leftovers == []
+    # killed, it leaves its half-written output; the directory of texts goes with the workers
+    assert [name for name in leftovers(tmp_path) if name.startswith("residency-audit-")] == []
+
+
+def test_a_term_to_the_process_group_leaves_nothing_behind(tmp_path: Path) -> None:
+    """A cancelled CI job: every process gets TERM. The temporary directory of the workers'
+    texts and the half-written output are removed, and the exit code says TERM (128 + 15)."""
+    run, workers = start_batch(tmp_path)
+    os.killpg(run.pid, signal.SIGTERM)
+    assert run.wait(timeout=30) == 128 + signal.SIGTERM
+    assert not any(alive(w) for w in workers)
+    assert leftovers(tmp_path) == []

@@ -7,8 +7,10 @@ that need them, so `check` starts fast in CI and pre-commit. Each command lives 
 named for what it does; they are assembled here, explicitly.
 """
 
+import signal
 import sys
 import traceback
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -50,6 +52,10 @@ def main_options(
 
 def main() -> None:
     """Console-script entry point."""
+    # A TERM (CI cancelling a job) unwinds like Ctrl-C instead of killing the process where it
+    # stands: the batch's temporary directory and half-written outputs are removed on the way
+    # out. Workers restore the default (residency_audit.batch._watch_parent).
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except SystemExit:
@@ -59,3 +65,7 @@ def main() -> None:
             sys.exit(130)
         traceback.print_exc()
         sys.exit(EXIT_INTERNAL)
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    sys.exit(128 + signum)
