@@ -1,10 +1,11 @@
 """Declared vs observed deployments → `observation` subjects, judged by the rules in rules/drift/.
 
 One subject per observed place (a resource's primary location and each of its copies), per
-observed key protecting a matched resource and per replica of that key, and per gap (a call the
-collector could not make). Each says whether a declaration stands for it and whether its
-location and key agree with the declaration; rules decide what a difference means. A subject is
-located on the declaration it contradicts when there is one, else on the observed file's line.
+observed key protecting matched resources and per replica of that key, and per gap (a call the
+collector could not make). Each says whether a declaration stands for it, whether its location
+and key agree with the declaration and, for a copy, whether it stays in the observed account;
+rules decide what a difference means. A subject is located on the declaration it contradicts
+when there is one, else on the observed file's line.
 
 An observed resource matches a declared component that lists its ARN or name in `resources`, or
 has its id, or else has the same provider, service and region and lists no `resources` (a
@@ -115,12 +116,17 @@ def drift_subjects(
     declared: Sequence[Deployment], observed: Deployment, kb: KnowledgeBase, as_of: dt.date
 ) -> Iterator[tuple[str, Subject]]:
     """(deployment name, subject) for every observed place and key, compared with `declared`."""
-    seen_keys: set[tuple[str, str | None]] = set()
+    account = observed.observation.account if observed.observation else None
+    # (declared deployment, observed key, declared key) → the matches the key protects, so
+    # that a key's subjects name every declared component it covers
+    claims: dict[tuple[int, str, str | None], tuple[Key, list[Match]]] = {}
     for oi, oc in enumerate(observed.components):
         match = _match(declared, oc)
         owner = match.deployment if match else observed
         base = common_facts(owner, kb, as_of)
-        places = [("primary", oc.region, oc.evidence, f"components[{oi}]", oc.span)]
+        places: list[tuple[str, str | None, Evidence | None, str, Span, str | None]] = [
+            ("primary", oc.region, oc.evidence, f"components[{oi}]", oc.span, None)
+        ]
         places += [
             (
                 c.kind.value,
@@ -128,10 +134,11 @@ def drift_subjects(
                 c.evidence or oc.evidence,
                 f"components[{oi}].copies[{j}]",
                 c.span,
+                c.account,
             )
             for j, c in enumerate(oc.copies)
         ]
-        for role, region, evidence, path, span in places:
+        for role, region, evidence, path, span, holder in places:
             facts = dict(base)
             origin = _origin(observed, path, evidence)
             _put(
@@ -146,6 +153,8 @@ def drift_subjects(
                 service=oc.service,
                 call=evidence.call if evidence else None,
             )
+            if role != "primary":
+                _copy_account(facts, observed, path, account, holder)
             located = span
             if match is not None:
                 here = _declared_places(match.component, kb)
@@ -168,13 +177,36 @@ def drift_subjects(
             )
         if match is not None and oc.key is not None:
             key = observed.key(oc.key)
-            if key is not None and (key.id, match.component.key) not in seen_keys:
-                seen_keys.add((key.id, match.component.key))
-                yield from _key_subjects(key, observed, match, kb, as_of)
-    claimed = {key_id for key_id, _ in seen_keys}
+            if key is not None:
+                group = (id(match.deployment), key.id, match.component.key)
+                claims.setdefault(group, (key, []))[1].append(match)
+    for key, matches in claims.values():
+        yield from _key_subjects(key, observed, matches, kb, as_of)
+    claimed = {key_id for _, key_id, _ in claims}
     for ki, key in enumerate(observed.keys):
         if key.id not in claimed and key.management is not KeyManagement.PROVIDER_MANAGED:
             yield from _unclaimed_key_subjects(key, ki, observed, kb, as_of)
+
+
+def _copy_account(
+    facts: dict[str, Fact], observed: Deployment, path: str, account: str | None, holder: str | None
+) -> None:
+    """The account holding a copy and the observed one, and whether they are the same. A copy
+    whose account is not recorded (a file written before accounts were) is left unknown."""
+    if account is not None:
+        where = _at(observed, "observation.account")
+        facts["observation.account"] = Fact("observation.account", account, where)
+    if holder is None:
+        return
+    facts["observation.copy_account"] = Fact(
+        "observation.copy_account", holder, _at(observed, f"{path}.account")
+    )
+    if account is not None:
+        facts["observation.same_account"] = Fact(
+            "observation.same_account",
+            holder == account,
+            "derived: the account holding the copy compared with the observed account",
+        )
 
 
 def _unclaimed_key_subjects(
@@ -216,8 +248,13 @@ def _key_places(
 
 
 def _key_subjects(
-    key: Key, observed: Deployment, match: Match, kb: KnowledgeBase, as_of: dt.date
+    key: Key, observed: Deployment, matches: Sequence[Match], kb: KnowledgeBase, as_of: dt.date
 ) -> Iterator[tuple[str, Subject]]:
+    """The subjects of an observed key protecting the declared components `matches` (one
+    deployment, one declared key): each names every component, in id order."""
+    by_id = {m.component.id: m for m in matches}
+    names = sorted(by_id)
+    match = by_id[names[0]]
     d = match.deployment
     declared = d.key(match.component.key)
     if declared is not None and declared.encryption is EncryptionSide.CLIENT_SIDE:
@@ -232,7 +269,9 @@ def _key_subjects(
             di = d.keys.index(declared)
             here = f"keys[{di}]"
             facts["declared.component"] = Fact(
-                "declared.component", match.component.id, _at(d, f"components[{match.index}].id")
+                "declared.component",
+                names[0] if len(names) == 1 else names,
+                ", ".join(_at(d, f"components[{by_id[n].index}].id") for n in names),
             )
             facts["declared.key_management"] = Fact(
                 "declared.key_management", declared.management.value, _at(d, f"{here}.management")
@@ -264,7 +303,7 @@ def _key_subjects(
             d.name,
             Subject(
                 "observation",
-                f"{role} {key.id} of {match.component.id}",
+                f"{role} {key.id} of {', '.join(names)}",
                 match.component.id,
                 located,
                 facts,

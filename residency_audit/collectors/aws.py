@@ -2,7 +2,9 @@
 keys and their origin, RDS instances and clusters (global ones included), DynamoDB tables and
 their replicas, AWS Backup plans and CloudFront distributions. Every enabled (or requested)
 region is read concurrently; how each call is made, and what a failed one becomes, is
-`residency_audit.collectors.aws_client`.
+`residency_audit.collectors.aws_client`. S3 lists every bucket of the account whatever its
+region: a bucket outside the regions read (or whose region is unknown) stays observed, and what
+was not read about it is a gap naming it.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from residency_audit.collectors.aws_client import (
     now,
 )
 from residency_audit.collectors.observed import (
+    UNKNOWN_ACCOUNT,
     Discovery,
     KeyRecord,
     ObservedCopy,
     ObservedResource,
+    account_of_arn,
     region_of_arn,
 )
 from residency_audit.errors import CollectorError
@@ -113,18 +117,19 @@ class AwsCollector(AwsClient):
         for region in regions:  # clients made up front: creation holds the lock anyway
             for service in ("s3", "kms", "rds", "dynamodb", "backup"):
                 self.client(service, region)
-        buckets = self.bucket_regions(set(regions))
+        buckets = self.bucket_regions()
         with ThreadPoolExecutor(max_workers=self.settings.workers) as pool:
             results = list(pool.map(lambda r: self.read_region(r, buckets), regions))
         for resources, keys in results:
             found.resources += resources
             found.keys += keys
+        found.resources += self.unread_buckets(buckets, listed, requested=bool(requested))
         found.resources += self.read_cloudfront()
         found.gaps = list(self.gaps)
         return found
 
     def read_region(
-        self, region: str, buckets: dict[str, str]
+        self, region: str, buckets: dict[str, str | None]
     ) -> tuple[list[ObservedResource], list[KeyRecord]]:
         resources: list[ObservedResource] = []
         keys: list[KeyRecord] = []
@@ -143,8 +148,9 @@ class AwsCollector(AwsClient):
 
     # -- S3 ---------------------------------------------------------------------------------
 
-    def bucket_regions(self, regions: set[str]) -> dict[str, str]:
-        """Bucket name → region, for buckets in the regions read."""
+    def bucket_regions(self) -> dict[str, str | None]:
+        """Every bucket of the account (S3 lists them all, whatever the region) → its region;
+        None when its location could not be read (a gap naming the bucket)."""
         try:
             listed = self.pages("s3", self.home, "ListBuckets", "Buckets")
         except Unread:
@@ -152,30 +158,72 @@ class AwsCollector(AwsClient):
         names = [b["Name"] for b in listed]
         with ThreadPoolExecutor(max_workers=self.settings.workers) as pool:
             located = list(pool.map(self._locate, names))
-        return {
-            name: region for name, region in zip(names, located, strict=True) if region in regions
-        }
+        return dict(zip(names, located, strict=True))
 
-    def read_buckets(self, region: str, buckets: dict[str, str]) -> list[ObservedResource]:
+    def read_buckets(self, region: str, buckets: dict[str, str | None]) -> list[ObservedResource]:
         out = []
         for name in sorted(n for n, r in buckets.items() if r == region):
-            arn = f"arn:aws:s3:::{name}"
-            bucket = ObservedResource(
-                "s3",
-                ComponentKind.DATASTORE,
-                name,
-                arn,
-                region,
-                self.evidence(
-                    "s3", "GetBucketLocation", self.home, arn, f"LocationConstraint={region}"
-                ),
-            )
+            bucket = self._bucket(name, region)
             with contextlib.suppress(Unread):
                 bucket.key = self._bucket_key(name, region)
             with contextlib.suppress(Unread):
                 bucket.copies += self._bucket_replicas(name, region, buckets)
             out.append(bucket)
         return out
+
+    def unread_buckets(
+        self, buckets: dict[str, str | None], listed: Regions, *, requested: bool
+    ) -> list[ObservedResource]:
+        """Buckets outside the regions read: those whose location is unknown, and those in a
+        region left out (not given to --region, or not enabled). Each stays in the observation
+        with the region known, if any, and its encryption and replication, not read, are gaps."""
+        read = set(listed.read)
+        out = []
+        for name, region in sorted(buckets.items()):
+            if region in read:
+                continue
+            arn = f"arn:aws:s3:::{name}"
+            if region is None:
+                bucket = ObservedResource(
+                    "s3",
+                    ComponentKind.DATASTORE,
+                    name,
+                    arn,
+                    None,
+                    self.evidence(
+                        "s3",
+                        "ListBuckets",
+                        self.home,
+                        arn,
+                        "region unknown: GetBucketLocation not read",
+                    ),
+                )
+                why = "its region is unknown (s3 GetBucketLocation not read)"
+            else:
+                bucket = self._bucket(name, region)
+                if listed.not_enabled and region in listed.not_enabled:
+                    why = f"it is in {region}, a region not enabled in this account"
+                elif requested:
+                    why = f"it is in {region}, a region not given to --region"
+                else:
+                    why = f"it is in {region}, a region not read"
+            for call in ("GetBucketEncryption", "GetBucketReplication"):
+                self.gap("s3", call, region, f"not called for {arn}: {why}")
+            out.append(bucket)
+        return out
+
+    def _bucket(self, name: str, region: str) -> ObservedResource:
+        arn = f"arn:aws:s3:::{name}"
+        return ObservedResource(
+            "s3",
+            ComponentKind.DATASTORE,
+            name,
+            arn,
+            region,
+            self.evidence(
+                "s3", "GetBucketLocation", self.home, arn, f"LocationConstraint={region}"
+            ),
+        )
 
     def _bucket_key(self, name: str, region: str) -> str | None:
         reply = self.call(
@@ -184,6 +232,7 @@ class AwsCollector(AwsClient):
             "GetBucketEncryption",
             Bucket=name,
             absent=("ServerSideEncryptionConfigurationNotFoundError",),
+            about=f"arn:aws:s3:::{name}",
         )
         rules = (reply or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
         for rule in rules:
@@ -196,27 +245,34 @@ class AwsCollector(AwsClient):
         return None
 
     def _bucket_replicas(
-        self, name: str, region: str, buckets: dict[str, str]
+        self, name: str, region: str, buckets: dict[str, str | None]
     ) -> list[ObservedCopy]:
+        """Replication destinations. A destination bucket the account does not own (not in
+        ListBuckets), or one whose rule names another owner (`Destination.Account`), holds a
+        copy in another account."""
         reply = self.call(
             "s3",
             region,
             "GetBucketReplication",
             Bucket=name,
             absent=("ReplicationConfigurationNotFoundError",),
+            about=f"arn:aws:s3:::{name}",
         )
         rules = (reply or {}).get("ReplicationConfiguration", {}).get("Rules", [])
         copies = []
         for rule in rules:
             if rule.get("Status") != "Enabled":
                 continue
-            target = rule.get("Destination", {}).get("Bucket", "")
+            destination = rule.get("Destination", {})
+            target = destination.get("Bucket", "")
             target_name = target.split(":::")[-1]
-            where = buckets.get(target_name) or self._locate(target_name)
+            ours = target_name in buckets
+            where = buckets[target_name] if ours else self._locate(target_name)
+            owner = destination.get("Account") or (None if ours else UNKNOWN_ACCOUNT)
             detail = f"Destination={target}" + (
-                f" Account={rule['Destination']['Account']}"
-                if rule["Destination"].get("Account")
-                else ""
+                f" Account={destination['Account']}"
+                if destination.get("Account")
+                else ("" if ours else " (bucket not owned by this account: not in ListBuckets)")
             )
             copies.append(
                 ObservedCopy(
@@ -226,15 +282,18 @@ class AwsCollector(AwsClient):
                         "s3", "GetBucketReplication", region, f"arn:aws:s3:::{name}", detail
                     ),
                     target,
+                    owner,
                 )
             )
         return copies
 
     def _locate(self, name: str) -> str | None:
         """Region of a bucket (also one of another account, a replica's): None when it cannot
-        be read (the bucket, or the copy, stays unplaced)."""
+        be read (the bucket, or the copy, stays unplaced, and the gap names it)."""
         try:
-            reply = self.call("s3", self.home, "GetBucketLocation", Bucket=name)
+            reply = self.call(
+                "s3", self.home, "GetBucketLocation", Bucket=name, about=f"arn:aws:s3:::{name}"
+            )
         except Unread:
             return None
         # NOTE: us-east-1 answers None and the oldest buckets "EU" (S3 API reference,
@@ -257,7 +316,13 @@ class AwsCollector(AwsClient):
         out = []
         for item in listed:
             try:
-                reply = self.call("kms", region, "DescribeKey", KeyId=item["KeyId"])
+                reply = self.call(
+                    "kms",
+                    region,
+                    "DescribeKey",
+                    KeyId=item["KeyId"],
+                    about=item.get("KeyArn") or item["KeyId"],
+                )
             except Unread:
                 continue
             assert reply is not None
@@ -308,7 +373,13 @@ class AwsCollector(AwsClient):
 
     def _key_store(self, store_id: str, region: str) -> str | None:
         try:
-            reply = self.call("kms", region, "DescribeCustomKeyStores", CustomKeyStoreId=store_id)
+            reply = self.call(
+                "kms",
+                region,
+                "DescribeCustomKeyStores",
+                CustomKeyStoreId=store_id,
+                about=f"custom key store {store_id}",
+            )
         except Unread:
             return None
         stores = (reply or {}).get("CustomKeyStores", [])
@@ -342,7 +413,13 @@ class AwsCollector(AwsClient):
             for replica in db.get("ReadReplicaDBInstanceIdentifiers", []):
                 target = _arn(replica, region, arn)
                 r.copies.append(
-                    ObservedCopy(CopyKind.REPLICA, region_of_arn(target or ""), r.evidence, target)
+                    ObservedCopy(
+                        CopyKind.REPLICA,
+                        region_of_arn(target or ""),
+                        r.evidence,
+                        target,
+                        account_of_arn(target or ""),
+                    )
                 )
             for backup in db.get("DBInstanceAutomatedBackupsReplications", []):
                 target = backup.get("DBInstanceAutomatedBackupsArn", "")
@@ -358,6 +435,7 @@ class AwsCollector(AwsClient):
                             f"DBInstanceAutomatedBackupsReplications={target}",
                         ),
                         target,
+                        account_of_arn(target),
                     )
                 )
             out.append(r)
@@ -382,7 +460,13 @@ class AwsCollector(AwsClient):
             )
             for target in cluster.get("ReadReplicaIdentifiers", []):
                 r.copies.append(
-                    ObservedCopy(CopyKind.REPLICA, region_of_arn(target), r.evidence, target)
+                    ObservedCopy(
+                        CopyKind.REPLICA,
+                        region_of_arn(target),
+                        r.evidence,
+                        target,
+                        account_of_arn(target),
+                    )
                 )
             out.append(r)
         try:
@@ -408,6 +492,7 @@ class AwsCollector(AwsClient):
                                         f"GlobalClusterMember={m['DBClusterArn']}",
                                     ),
                                     m["DBClusterArn"],
+                                    account_of_arn(m["DBClusterArn"]),
                                 )
                             )
             for r in out:
@@ -421,14 +506,18 @@ class AwsCollector(AwsClient):
         out = []
         for name in self.pages("dynamodb", region, "ListTables", "TableNames"):
             try:
-                reply = self.call("dynamodb", region, "DescribeTable", TableName=name)
+                reply = self.call(
+                    "dynamodb", region, "DescribeTable", TableName=name, about=f"table {name}"
+                )
             except Unread:
                 continue
             assert reply is not None
             table = reply["Table"]
             arn = table["TableArn"]
             sse = table.get("SSEDescription") or {}
-            replicas = sorted(r["RegionName"] for r in table.get("Replicas") or [])
+            replicas = sorted(
+                (r["RegionName"], r.get("ReplicaStatus")) for r in table.get("Replicas") or []
+            )
             r = ObservedResource(
                 "dynamodb",
                 ComponentKind.DATASTORE,
@@ -445,15 +534,28 @@ class AwsCollector(AwsClient):
                 # Without SSEDescription the table uses the DynamoDB-owned key.
                 key=sse.get("KMSMasterKeyArn") or f"dynamodb-owned@{region}",
             )
-            for other in replicas:
+            # Each replica is a place of its own, in its region. Read in several regions, the
+            # global table is one resource per region, each listing the others: the
+            # assembly (`observed._fold`) keeps one and makes the others its copies.
+            for other, status in replicas:
                 if other == region:
                     continue
                 target = arn.replace(f":{region}:", f":{other}:", 1)
-                r.copies.append(ObservedCopy(CopyKind.REPLICA, other, r.evidence, target))
-                # The first region (in name order) holding a replica keeps the table; the
-                # others are folded into it.
-                if other < region:
-                    r.source = target
+                r.copies.append(
+                    ObservedCopy(
+                        CopyKind.REPLICA,
+                        other,
+                        self.evidence(
+                            "dynamodb",
+                            "DescribeTable",
+                            region,
+                            arn,
+                            f"Replica RegionName={other} ReplicaStatus={status}",
+                        ),
+                        target,
+                        account_of_arn(target),
+                    )
+                )
             out.append(r)
         return out
 
@@ -464,7 +566,7 @@ class AwsCollector(AwsClient):
         for plan in self.pages("backup", region, "ListBackupPlans", "BackupPlansList"):
             plan_id, arn = plan["BackupPlanId"], plan["BackupPlanArn"]
             try:
-                body = self.call("backup", region, "GetBackupPlan", BackupPlanId=plan_id)
+                body = self.call("backup", region, "GetBackupPlan", BackupPlanId=plan_id, about=arn)
             except Unread:
                 continue
             assert body is not None
@@ -477,22 +579,24 @@ class AwsCollector(AwsClient):
                 self.evidence("backup", "GetBackupPlan", region, arn),
             )
             for rule in body.get("BackupPlan", {}).get("Rules", []):
+                name = rule.get("TargetBackupVaultName")
+                # the plan's own vault: in its region and account (the plan ARN's)
+                local = arn.split(":backup-plan:")[0] + f":backup-vault:{name}"
                 r.copies.append(
                     ObservedCopy(
                         CopyKind.BACKUP,
                         region,
                         self.evidence(
-                            "backup",
-                            "GetBackupPlan",
-                            region,
-                            arn,
-                            f"TargetBackupVaultName={rule.get('TargetBackupVaultName')}",
+                            "backup", "GetBackupPlan", region, arn, f"TargetBackupVaultName={name}"
                         ),
+                        local,
+                        account_of_arn(local),
                     )
                 )
                 for action in rule.get("CopyActions", []):
                     vault = action.get("DestinationBackupVaultArn", "")
-                    account = vault.split(":")[4] if vault.count(":") >= 5 else None
+                    # a vault whose ARN does not parse is somewhere unknown: never ours by default
+                    account = account_of_arn(vault) or UNKNOWN_ACCOUNT
                     r.copies.append(
                         ObservedCopy(
                             CopyKind.BACKUP,
@@ -505,6 +609,7 @@ class AwsCollector(AwsClient):
                                 f"CopyAction DestinationBackupVaultArn={vault} Account={account}",
                             ),
                             vault,
+                            account,
                         )
                     )
             with contextlib.suppress(Unread):
@@ -523,6 +628,7 @@ class AwsCollector(AwsClient):
                 "GetBackupSelection",
                 BackupPlanId=plan_id,
                 SelectionId=sel["SelectionId"],
+                about=f"selection {sel['SelectionId']} of backup plan {plan_id}",
             )
             resources += (body or {}).get("BackupSelection", {}).get("Resources", []) or []
         return resources

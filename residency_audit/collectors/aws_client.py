@@ -185,27 +185,37 @@ class AwsClient:
             )
 
     def call(
-        self, service: str, region: str, call: str, *, absent: Iterable[str] = (), **kwargs: Any
+        self,
+        service: str,
+        region: str,
+        call: str,
+        *,
+        absent: Iterable[str] = (),
+        about: str | None = None,
+        **kwargs: Any,
     ) -> dict[str, Any] | None:
         """One API call; None when the thing is absent (`absent` error codes); `Unread` after
-        recording a gap when it could not be read."""
+        recording a gap when it could not be read. `about` names the resource the call reads
+        (an ARN) in the gap's reason: a call refused for every bucket must not give identical
+        gaps that hide which buckets are unread."""
         method = getattr(self.client(service, region), _snake(call))
+        suffix = f" for {about}" if about else ""
         try:
             return method(**kwargs)  # type: ignore[no-any-return]
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in absent:
                 return None
-            self.gap(service, call, region, _reason(code, exc, self.settings))
+            self.gap(service, call, region, _reason(code, exc, self.settings) + suffix)
         except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
-            self.gap(service, call, region, f"timeout or endpoint unreachable ({exc})")
+            self.gap(service, call, region, f"timeout or endpoint unreachable ({exc})" + suffix)
         except NoCredentialsError as exc:
             raise CollectorError(
                 "aws: no credentials found; set AWS_PROFILE or the AWS_* "
                 "variables, or pass --profile"
             ) from exc
         except BotoCoreError as exc:
-            self.gap(service, call, region, f"{type(exc).__name__}: {exc}")
+            self.gap(service, call, region, f"{type(exc).__name__}: {exc}" + suffix)
         raise Unread(call)
 
     def pages(self, service: str, region: str, call: str, key: str, **kwargs: Any) -> list[Any]:

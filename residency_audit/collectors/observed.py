@@ -9,6 +9,7 @@ imports boto3, so the assembly is tested on its own and `check` never pays for i
 from __future__ import annotations
 
 import fnmatch
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -37,13 +38,21 @@ AWS_PARTY = "aws"
 OWNER_PARTY = "account-owner"
 
 
+UNKNOWN_ACCOUNT = "unknown"
+"""The account of a copy known to lie outside the observed account whose id could not be read
+(an S3 replication destination bucket the account does not own, named without its owner)."""
+
+
 @dataclass(slots=True)
 class ObservedCopy:
     kind: CopyKind
     region: str | None
     evidence: Evidence
     target: str | None = None
-    """ARN of the copy when it is itself a resource (replica bucket, replica instance)."""
+    """ARN of the copy's destination: replica bucket, instance or table, backup vault."""
+    account: str | None = None
+    """Account holding the copy when it is not the observed one: its id, or `UNKNOWN_ACCOUNT`.
+    None: the observed account."""
 
 
 @dataclass(slots=True)
@@ -112,24 +121,37 @@ def region_of_arn(arn: str) -> str | None:
     return parts[3] or None if len(parts) > 5 and parts[0] == "arn" else None
 
 
+def account_of_arn(arn: str) -> str | None:
+    """`arn:aws:backup:us-east-1:123:backup-vault:x` → 123; None when the ARN has no account
+    (S3 buckets)."""
+    parts = arn.split(":")
+    return parts[4] or None if len(parts) > 5 and parts[0] == "arn" else None
+
+
 def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) -> Deployment:
     resources = _fold(found.resources)
     keys = _keys(found.keys, {r.key for r in resources if r.key})
     by_ref = {ref: k for k in keys for ref in (k.id, k.arn, *k.aliases) if ref}
     gaps = list(found.gaps)
     components = []
+    ids = _component_ids(resources)
     for r in resources:
         key = _resolve(r, by_ref, keys, gaps)
         components.append(
             ModelComponent(
-                id=_component_id(r),
+                id=ids[r.arn],
                 kind=r.kind,
                 provider=_provider(found.partition),
                 service=r.service,
                 region=r.region,
                 key=key.id if key else None,
                 copies=tuple(
-                    Copy(kind=c.kind, region=c.region, evidence=c.evidence)
+                    Copy(
+                        kind=c.kind,
+                        region=c.region,
+                        account=c.account or found.account,
+                        evidence=c.evidence,
+                    )
                     for c in _unique_copies(r)
                 ),
                 resources=(r.arn,),
@@ -234,36 +256,68 @@ def _component_id(r: ObservedResource) -> str:
     return f"{r.service}-{r.region}-{r.name}" if r.service == "backup" else f"{r.service}-{r.name}"
 
 
-def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
-    """Replicas become copies of their source; backup plans become copies of what they protect
-    (a plan protecting nothing observed stays a component of its own)."""
-    by_arn = {r.arn: r for r in resources}
-    kept: list[ObservedResource] = []
-    copy_of = {
-        c.target: r.arn for r in resources for c in r.copies if c.target and c.target != r.arn
+def _component_ids(resources: Sequence[ObservedResource]) -> dict[str, str]:
+    """ARN → component id. Names are unique per service only within a region (two DynamoDB
+    tables `orders` in two regions that do not replicate each other): such a name gets its
+    region too, so that every resource keeps a component of its own."""
+    plain = [_component_id(r) for r in resources]
+    twice = {ident for ident, n in Counter(plain).items() if n > 1}
+    return {
+        r.arn: f"{r.service}-{r.region}-{r.name}" if ident in twice and r.region else ident
+        for r, ident in zip(resources, plain, strict=True)
     }
 
-    def is_copy(r: ObservedResource) -> bool:
-        source = copy_of.get(r.arn)
-        # Two-way replication: the first ARN keeps the resource, the other is its copy.
-        return source is not None and not (copy_of.get(source) == r.arn and r.arn < source)
 
-    for r in sorted(resources, key=lambda r: (r.service, r.name, r.region or "")):
-        if is_copy(r):  # a replica bucket or instance of this account: already a copy
-            continue
-        if r.source and r.source in by_arn and by_arn[r.source] is not r:
-            source = by_arn[r.source]
-            if not any(c.target == r.arn for c in source.copies):
-                source.copies.append(ObservedCopy(CopyKind.REPLICA, r.region, r.evidence, r.arn))
+def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
+    """Replicas become copies of their source; backup plans become copies of what they protect
+    (a plan protecting nothing observed stays a component of its own).
+
+    Each resource that copies another is folded into the one at the top of its chain of
+    sources (A replicates to B, B to C: B and C are copies of A), with its own copies, so a
+    copy of a copy is never lost. When resources copy each other (two-way replication, a
+    DynamoDB global table read in each of its regions), the first ARN keeps the data."""
+    ordered = sorted(resources, key=lambda r: (r.service, r.name, r.region or "", r.arn))
+    by_arn = {r.arn: r for r in ordered}
+    targets = {
+        r.arn: {c.target for c in r.copies if c.target and c.target != r.arn} for r in ordered
+    }
+    listed_by: dict[str, list[str]] = {}  # ARN → the resources listing it as a copy, in order
+    for r in ordered:
+        for arn in sorted(targets[r.arn]):
+            listed_by.setdefault(arn, []).append(r.arn)
+
+    def holder(r: ObservedResource) -> str | None:
+        if r.source and r.source in by_arn and r.source != r.arn:
+            return r.source
+        for s in listed_by.get(r.arn, ()):
+            if not (s in targets[r.arn] and r.arn < s):  # two-way: the first ARN keeps it
+                return s
+        return None
+
+    held = {r.arn: h for r in ordered if (h := holder(r)) is not None}
+
+    def top(r: ObservedResource) -> ObservedResource:
+        chain = [r.arn]
+        while (up := held.get(chain[-1])) is not None:
+            if up in chain:  # copies in a loop: the first ARN of the loop keeps the data
+                return by_arn[min(chain[chain.index(up) :])]
+            chain.append(up)
+        return by_arn[chain[-1]]
+
+    kept: list[ObservedResource] = []
+    for r in ordered:
+        source = top(r)
+        if source is not r:
+            _merge(source, r)
             continue
         if r.kind is ComponentKind.BACKUP and r.protects:
-            protected = [
-                t
-                for t in resources
-                if t.kind is not ComponentKind.BACKUP
-                and any(fnmatch.fnmatchcase(t.arn, p) for p in r.protects)
-            ]
-            for target in protected:
+            protected: dict[str, ObservedResource] = {}
+            for t in ordered:  # a protected replica's backups are copies of its source's data
+                if t.kind is not ComponentKind.BACKUP and any(
+                    fnmatch.fnmatchcase(t.arn, p) for p in r.protects
+                ):
+                    protected.setdefault(top(t).arn, top(t))
+            for target in protected.values():
                 target.copies.extend(r.copies)
             if protected:
                 continue
@@ -271,12 +325,28 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
     return kept
 
 
+def _merge(source: ObservedResource, r: ObservedResource) -> None:
+    """`r` becomes a copy of `source`, and so do the copies `r` makes."""
+    have = {c.target for c in source.copies if c.target} | {source.arn}
+    if r.arn not in have:
+        source.copies.append(ObservedCopy(CopyKind.REPLICA, r.region, r.evidence, r.arn))
+        have.add(r.arn)
+    for c in r.copies:
+        if c.target is None or c.target not in have:
+            source.copies.append(c)
+            if c.target:
+                have.add(c.target)
+
+
 def _unique_copies(r: ObservedResource) -> list[ObservedCopy]:
-    seen: set[tuple[CopyKind, str | None]] = set()
+    """One copy per destination: kind, region, account and the destination itself (a backup
+    copy to another account's vault is not the local vault's copy, even in the same region)."""
+    seen: set[tuple[CopyKind, str | None, str | None, str | None]] = set()
     out = []
     for c in r.copies:
-        if (c.kind, c.region) not in seen:
-            seen.add((c.kind, c.region))
+        where = (c.kind, c.region, c.account, c.target)
+        if where not in seen:
+            seen.add(where)
             out.append(c)
     return out
 

@@ -180,10 +180,14 @@ OBSERVATION = {
     "observation.key_management": "Observed key management (KMS origin and manager, mapped).",
     "observation.key_consistent": "The observed key leaves the provider no more control than "
     "the declared one.",
+    "observation.copy_account": "Provider account holding an observed copy (unknown: another "
+    "account whose id could not be read).",
+    "observation.same_account": "The copy is held in the observed account.",
     "observation.complete": "The collector could read it (false for a gap).",
     "observation.reason": "Why a gap could not be read.",
     "observation.permission": "IAM action missing for a gap, when known.",
-    "declared.component": "Declared component matched to the observation.",
+    "declared.component": "Declared component matched to the observation (for a key covering "
+    "several, all of them in id order).",
     "declared.locations": "Regions and countries declared for it (primary and copies).",
     "declared.key_management": "Management of the declared key.",
     "declared.key_country": "Country declared for the key.",

@@ -300,6 +300,14 @@ class Copy(Record):
     operator: str | None = field(
         default=None, metadata=doc("Party operating the copy; the component's operator if omitted.")
     )
+    account: str | None = field(
+        default=None,
+        metadata=doc(
+            "Provider account holding the copy (observed deployments only): the observed "
+            'account, another account\'s id, or "unknown" for another account whose id could '
+            "not be read."
+        ),
+    )
     evidence: Evidence | None = field(
         default=None, metadata=doc("How the copy was observed (observed deployments only).")
     )

@@ -147,3 +147,56 @@ def test_a_refused_later_call_keeps_what_was_read_before_it(aws: str, tmp_path: 
     assert ("DescribeDBClusters", "rds:DescribeDBClusters") in gaps
     assert ("ListAliases", "kms:ListAliases") in gaps
     assert ("DescribeKey", "kms:DescribeKey") not in gaps
+
+
+def test_a_refused_bucket_location_keeps_every_bucket_named_and_unverified(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """s3:GetBucketLocation refused: each bucket stays in the file without a region, each gap
+    names the call and the bucket, and drift says "cannot be verified" for the declared one
+    instead of showing nothing."""
+    s3 = boto3.session.Session().client("s3", region_name="eu-west-3")
+    for name in ("patients-eu", "scans-eu"):
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    out = tmp_path / "observed.yaml"
+    with denied(aws, "nolocation", "s3:GetBucketLocation") as env:
+        result = discover_as(env, out)
+    assert result.returncode == 0, result.stderr
+    observed, _ = load_deployment(out)
+    buckets = {c.id: c.region for c in observed.components if c.service == "s3"}
+    assert buckets == {"s3-patients-eu": None, "s3-scans-eu": None}
+    assert observed.observation is not None
+    located = sorted(
+        g.reason for g in observed.observation.not_observed if g.call == "GetBucketLocation"
+    )
+    assert located == [
+        "access denied (AccessDenied) for arn:aws:s3:::patients-eu",
+        "access denied (AccessDenied) for arn:aws:s3:::scans-eu",
+    ]
+    unread = {
+        (g.call, g.reason)
+        for g in observed.observation.not_observed
+        if g.service == "s3" and g.call != "GetBucketLocation"
+    }
+    assert (
+        "GetBucketReplication",
+        "not called for arn:aws:s3:::scans-eu: its region is unknown "
+        "(s3 GetBucketLocation not read)",
+    ) in unread
+
+    args = ["--observed", str(out), "--as-of", str(AS_OF), "--format", "json"]
+    report = json.loads(
+        runner.invoke(app, ["check", str(SAMPLES / "aws-declared.yaml"), *args]).stdout
+    )
+    documents = [
+        f
+        for f in report["findings"]
+        if f["rule_id"] == "DRIFT-LOC-01" and f["component"] == "documents"
+    ]
+    assert documents and all(f["unverifiable"] for f in documents)
+    assert any(
+        f["rule_id"] == "DRIFT-RES-01" and "arn:aws:s3:::scans-eu" in f["message"]
+        for f in report["findings"]
+    )
+    gaps = [f["message"] for f in report["findings"] if f["rule_id"] == "DRIFT-OBS-01"]
+    assert any("GetBucketLocation" in m and "arn:aws:s3:::patients-eu" in m for m in gaps)

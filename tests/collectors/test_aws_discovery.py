@@ -393,3 +393,214 @@ def test_a_table_declared_by_its_name_matches_the_observed_one(
     table = [f for f in report["findings"] if "table/orders" in f["message"]]
     assert not [f for f in table if f["message"].startswith("observed primary")]
     assert {f["component"] for f in table} <= {"orders-db"}  # matched: findings on the declaration
+
+
+def test_a_bucket_in_a_region_left_out_by_region_stays_observed(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """`--region eu-west-3` reads the buckets of eu-west-3 in depth, but ListBuckets and
+    GetBucketLocation show every bucket: one in us-east-1 stays in the file, in us-east-1, with
+    its encryption and replication, not read, as gaps naming it; drift reports it undeclared."""
+    session = boto3.session.Session()
+    build_account(session)
+    session.client("s3", region_name="us-east-1").create_bucket(Bucket="archive-us")
+    out = tmp_path / "observed.yaml"
+    assert discover("--region", "eu-west-3", "-o", str(out)).returncode == 0
+    observed, _ = load_deployment(out)
+    by_id = {c.id: c for c in observed.components}
+    assert by_id["s3-archive-us"].region == "us-east-1"
+    assert by_id["s3-archive-us"].evidence is not None
+    assert by_id["s3-archive-us"].evidence.call == "GetBucketLocation"
+    assert "s3-patients-dr" not in by_id  # still the replica of patients-eu, not a store
+    assert observed.observation is not None
+    unread = {
+        (g.call, g.region, g.reason) for g in observed.observation.not_observed if g.service == "s3"
+    }
+    why = "a region not given to --region"
+    assert unread == {
+        (call, "us-east-1", f"not called for arn:aws:s3:::{name}: it is in us-east-1, {why}")
+        for call in ("GetBucketEncryption", "GetBucketReplication")
+        for name in ("archive-us", "patients-dr")
+    }
+
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out))
+    assert report["complete"] is False
+    undeclared = [
+        f["message"]
+        for f in report["findings"]
+        if f["rule_id"] == "DRIFT-RES-01" and "archive-us" in f["message"]
+    ]
+    assert undeclared == [
+        "observed primary arn:aws:s3:::archive-us (s3, us-east-1) is not declared"
+    ]
+
+
+def other_account_session(account: str) -> Any:
+    """A session in another account of moto (assumed role), whose buckets are not ours."""
+    creds = (
+        boto3.session.Session()
+        .client("sts", region_name="us-east-1")
+        .assume_role(RoleArn=f"arn:aws:iam::{account}:role/partner", RoleSessionName="partner")[
+            "Credentials"
+        ]
+    )
+    return boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def test_copies_to_another_account_are_drift(aws: str, tmp_path: Path, runner: CliRunner) -> None:
+    """A backup copy to another account's vault in the same region as the local vault, an S3
+    replica in a bucket the account does not own, and one whose rule names another owner:
+    each is a copy of its own, records the account holding it, and is DRIFT-ACCT-01."""
+    session = boto3.session.Session()
+    build_account(session)
+    partner = "210987654321"
+    theirs = other_account_session(partner)
+    theirs.client("s3", region_name="eu-central-1").create_bucket(
+        Bucket="partner-archive", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    theirs.client("s3", region_name="us-east-1").create_bucket(Bucket="partner-records")
+    eu = session.client("s3", region_name="eu-west-3")
+    eu.create_bucket(
+        Bucket="scans-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    eu.put_bucket_versioning(Bucket="scans-eu", VersioningConfiguration={"Status": "Enabled"})
+    eu.put_bucket_replication(
+        Bucket="scans-eu",
+        ReplicationConfiguration={
+            "Role": f"arn:aws:iam::{ACCOUNT}:role/replication",
+            "Rules": [
+                {
+                    "ID": "partner",
+                    "Status": "Enabled",
+                    "Priority": 1,
+                    "Filter": {},
+                    "DeleteMarkerReplication": {"Status": "Disabled"},
+                    "Destination": {"Bucket": "arn:aws:s3:::partner-archive"},
+                },
+                {
+                    "ID": "named-owner",
+                    "Status": "Enabled",
+                    "Priority": 2,
+                    "Filter": {"Prefix": "x/"},
+                    "DeleteMarkerReplication": {"Status": "Disabled"},
+                    "Destination": {"Bucket": "arn:aws:s3:::partner-records", "Account": partner},
+                },
+            ],
+        },
+    )
+    backup = session.client("backup", region_name="eu-west-3")
+    backup.create_backup_vault(BackupVaultName="daily")
+    central = f"arn:aws:backup:eu-west-3:{partner}:backup-vault:central"
+    backup.create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": "records",
+            "Rules": [
+                {
+                    "RuleName": "daily",
+                    "TargetBackupVaultName": "daily",
+                    "CopyActions": [{"DestinationBackupVaultArn": central}],
+                }
+            ],
+        }
+    )
+    out = tmp_path / "observed.yaml"
+    assert (
+        discover("--region", "eu-west-3", "--region", "us-east-1", "-o", str(out)).returncode == 0
+    )
+    observed, _ = load_deployment(out)
+    by_id = {c.id: c for c in observed.components}
+    plan = next(c for c in observed.components if c.service == "backup")
+    assert sorted((c.region, c.account) for c in plan.copies) == [
+        ("eu-west-3", ACCOUNT),
+        ("eu-west-3", partner),
+    ]
+    assert sorted((c.region, c.account) for c in by_id["s3-scans-eu"].copies) == [
+        ("eu-central-1", "unknown"),
+        ("us-east-1", partner),
+    ]
+    assert [(c.region, c.account) for c in by_id["s3-patients-eu"].copies] == [
+        ("us-east-1", ACCOUNT)
+    ]
+
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out))
+    leaving = sorted(f["message"] for f in report["findings"] if f["rule_id"] == "DRIFT-ACCT-01")
+    assert leaving == [
+        f"backup of {plan.resources[0]} (eu-west-3) is held in account {partner}, outside the "
+        f"observed account {ACCOUNT}",
+        f"replica of arn:aws:s3:::scans-eu (eu-central-1) is held in account unknown, outside "
+        f"the observed account {ACCOUNT}",
+        f"replica of arn:aws:s3:::scans-eu (us-east-1) is held in account {partner}, outside the "
+        f"observed account {ACCOUNT}",
+    ]
+    finding = next(f for f in report["findings"] if f["rule_id"] == "DRIFT-ACCT-01")
+    assert any("GetBackupPlan" in fact["source"] for fact in finding["facts"])
+    assert any(r["article"] == "Art. 44, Art. 5(2)" for r in finding["references"])
+
+
+def test_a_key_finding_names_every_component_the_key_covers(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """The AWS KMS key protects the bucket of `documents` and the database of `records-db`:
+    DRIFT-KEY-01, and DRIFT-LOC-01 on the key's replica, name both, in id order."""
+    build_account(boto3.session.Session())
+    out = tmp_path / "observed.yaml"
+    assert (
+        discover("--region", "us-east-1", "--region", "eu-west-3", "-o", str(out)).returncode == 0
+    )
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out))
+    [key] = [f for f in report["findings"] if f["rule_id"] == "DRIFT-KEY-01"]
+    assert key["message"].startswith(
+        "documents, records-db: key declared external-key-store, observed "
+        "customer-managed-in-provider-kms"
+    )
+    replica = [
+        f["message"]
+        for f in report["findings"]
+        if f["rule_id"] == "DRIFT-LOC-01" and "key-replica" in f["message"]
+    ]
+    assert replica == [
+        "documents, records-db: key-replica observed in us-east-1 (US) but declared only in FR"
+    ]
+
+
+def replicate(client: Any, bucket: str, destination: str) -> None:
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    client.put_bucket_replication(
+        Bucket=bucket,
+        ReplicationConfiguration={
+            "Role": f"arn:aws:iam::{ACCOUNT}:role/replication",
+            "Rules": [
+                {
+                    "ID": "next",
+                    "Status": "Enabled",
+                    "Priority": 1,
+                    "Filter": {},
+                    "DeleteMarkerReplication": {"Status": "Disabled"},
+                    "Destination": {"Bucket": f"arn:aws:s3:::{destination}"},
+                }
+            ],
+        },
+    )
+
+
+def test_a_replica_of_a_replica_is_a_copy_too(aws: str, tmp_path: Path) -> None:
+    """patients-eu replicates to patients-ie, which replicates to archive-us: the US copy is a
+    copy of patients-eu's data, not lost with the intermediate bucket folded into its source."""
+    session = boto3.session.Session()
+    chain = (("patients-eu", "eu-west-3"), ("patients-ie", "eu-west-1"), ("archive-us", None))
+    for name, region in chain:
+        where = {"CreateBucketConfiguration": {"LocationConstraint": region}} if region else {}
+        session.client("s3", region_name=region or "us-east-1").create_bucket(Bucket=name, **where)
+    replicate(session.client("s3", region_name="eu-west-3"), "patients-eu", "patients-ie")
+    replicate(session.client("s3", region_name="eu-west-1"), "patients-ie", "archive-us")
+    out = tmp_path / "observed.yaml"
+    regions = ("--region", "eu-west-3", "--region", "eu-west-1", "--region", "us-east-1")
+    assert discover(*regions, "-o", str(out)).returncode == 0
+    observed, _ = load_deployment(out)
+    assert [c.id for c in observed.components if c.service == "s3"] == ["s3-patients-eu"]
+    [bucket] = [c for c in observed.components if c.service == "s3"]
+    assert sorted(c.region for c in bucket.copies) == ["eu-west-1", "us-east-1"]

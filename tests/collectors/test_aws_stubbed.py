@@ -6,6 +6,7 @@ selections (NotImplemented). The collector runs unchanged; only its boto3 client
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,16 +14,20 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from typer.testing import CliRunner
 
 from residency_audit import kb
+from residency_audit.cli import app
 from residency_audit.collectors.aws import AwsCollector
 from residency_audit.collectors.aws_client import Settings, Unread
 from residency_audit.collectors.observed import Assumptions, Discovery, build_deployment
 from residency_audit.format import load_deployment
 from residency_audit.format.dump import dump_deployment
+from tests.conftest import AS_OF, SAMPLES
 
 REGION = "eu-west-3"
 ACCOUNT = "123456789012"
+DECLARED = SAMPLES / "aws-declared.yaml"
 
 
 @pytest.fixture
@@ -34,13 +39,14 @@ def session() -> boto3.session.Session:
 
 @pytest.fixture
 def stubbed(session: boto3.session.Session) -> Iterator[Any]:
-    """`stub(service)` → a Stubber whose client the collector will use in eu-west-3."""
+    """`stub(service, region="eu-west-3")` → a Stubber whose client the collector will use in
+    that region."""
     stubs: list[Stubber] = []
     clients: dict[tuple[str, str], Any] = {}
 
-    def stub(service: str) -> Stubber:
-        client = session.client(service, region_name=REGION)
-        clients[service, REGION] = client
+    def stub(service: str, region: str = REGION) -> Stubber:
+        client = session.client(service, region_name=region)
+        clients[service, region] = client
         stubber = Stubber(client)
         stubber.activate()
         stubs.append(stubber)
@@ -52,12 +58,17 @@ def stubbed(session: boto3.session.Session) -> Iterator[Any]:
         stubber.assert_no_pending_responses()
 
 
-def assemble(collector: AwsCollector, resources: list[Any], keys: list[Any] = ()) -> Any:
+def assemble(
+    collector: AwsCollector,
+    resources: list[Any],
+    keys: list[Any] = (),
+    regions: tuple[str, ...] = (REGION,),
+) -> Any:
     found = Discovery(
         account=ACCOUNT,
         partition="aws",
         started_at="2026-11-28T00:00:00Z",
-        regions=(REGION,),
+        regions=regions,
         resources=resources,
         keys=list(keys),
         gaps=collector.gaps,
@@ -275,3 +286,90 @@ def test_a_bare_403_is_access_denied_not_a_service_error(session: Any, stubbed: 
     _, gap = refused_list_tables(session, stubbed, service_error_code="", http_status_code=403)
     assert gap.reason == "access denied (HTTP 403)"
     assert gap.permission == "dynamodb:ListTables"
+
+
+def stub_tables(stubbed: Any, region: str, tables: dict[str, list[str]]) -> None:
+    """ListTables and DescribeTable of `region`: each table with its replicas' regions."""
+    ddb = stubbed("dynamodb", region)
+    ddb.add_response("list_tables", {"TableNames": sorted(tables)})
+    for name in sorted(tables):
+        replicas = [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in tables[name]]
+        table = {
+            "TableName": name,
+            "TableArn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}",
+            **({"GlobalTableVersion": "2019.11.21", "Replicas": replicas} if replicas else {}),
+        }
+        ddb.add_response("describe_table", {"Table": table}, {"TableName": name})
+
+
+def test_a_global_table_read_in_each_region_keeps_each_replica_in_its_region(
+    session: Any, stubbed: Any, tmp_path: Path, runner: CliRunner
+) -> None:
+    """Without --region every region is read, and a global table is listed in each region
+    holding a replica, each listing the others: it is one table with one place per region,
+    each from its own DescribeTable evidence, and it matches the table declared by its name
+    (only the undeclared replica region is drift)."""
+    regions = ("eu-central-1", "eu-west-3", "us-east-1")
+    for region in regions:
+        stub_tables(stubbed, region, {"consultations": [r for r in regions if r != region]})
+    collector = AwsCollector(session, clients=stubbed.clients)
+    resources = [t for region in regions for t in collector.read_dynamodb(region)]
+    d = assemble(collector, resources, regions=regions)
+    [table] = d.components
+    assert table.id == "dynamodb-consultations"
+    assert sorted([table.region, *(c.region for c in table.copies)]) == list(regions)
+    for copy in table.copies:
+        assert copy.kind.value == "replica" and copy.account == ACCOUNT
+        assert copy.evidence is not None
+        assert copy.evidence.detail == f"Replica RegionName={copy.region} ReplicaStatus=ACTIVE"
+
+    observed = tmp_path / "observed.yaml"
+    observed.write_text(dump_deployment(d))
+    declared = tmp_path / "declared.yaml"
+    declared.write_text(
+        DECLARED.read_text().replace(
+            "\nkeys:",
+            "\n  - id: consultations-db\n    kind: datastore\n    provider: aws\n"
+            "    operator: aws-emea\n    service: dynamodb\n    region: eu-west-3\n"
+            "    resources: [consultations]\n"
+            "    copies: [{kind: replica, region: eu-central-1}]\n\nkeys:",
+            1,
+        )
+    )
+    result = runner.invoke(
+        app,
+        ["check", str(declared), "--observed", str(observed), "--as-of", str(AS_OF), "-f", "json"],
+    )
+    about = [  # the table's places (its DynamoDB-owned key, undeclared, is another matter)
+        f
+        for f in json.loads(result.stdout)["findings"]
+        if f["rule_id"].startswith("DRIFT-")
+        and "consultations" in f["message"]
+        and not f["message"].startswith("observed key")
+    ]
+    assert [(f["rule_id"], f["component"], f["message"]) for f in about] == [
+        (
+            "DRIFT-LOC-01",
+            "consultations-db",
+            "consultations-db: replica observed in us-east-1 (US) but declared only in "
+            "eu-central-1, eu-west-3",
+        )
+    ]
+
+
+def test_tables_of_one_name_in_two_regions_that_do_not_replicate_are_two_stores(
+    session: Any, stubbed: Any, tmp_path: Path
+) -> None:
+    """The same stack deployed in two regions: two tables `orders`, no replication. Each is a
+    component of its own, and the observed file loads again (ids are unique)."""
+    for region in ("eu-west-3", "us-east-1"):
+        stub_tables(stubbed, region, {"orders": []})
+    collector = AwsCollector(session, clients=stubbed.clients)
+    resources = [t for r in ("eu-west-3", "us-east-1") for t in collector.read_dynamodb(r)]
+    path = tmp_path / "observed.yaml"
+    path.write_text(dump_deployment(assemble(collector, resources)))
+    observed, _ = load_deployment(path)
+    assert [(c.id, c.region, c.copies) for c in observed.components] == [
+        ("dynamodb-eu-west-3-orders", "eu-west-3", ()),
+        ("dynamodb-us-east-1-orders", "us-east-1", ()),
+    ]
