@@ -7,6 +7,10 @@ message names it. A message reworded by a new version of the tool makes its find
 (fail closed: regenerate the baseline). The file is compared as a path relative to the working
 directory, however it was spelled. Findings that were *waived* in the baseline are not part of
 it: otherwise an expired waiver would be silently replaced by the baseline.
+
+Since a new version's wording makes old findings new, `baseline_mismatch` compares the tool
+version and the rule-pack and knowledge-base hashes the baseline records with the run's, so the
+CLI can warn that the baseline should be regenerated (the exit code is not changed by it).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from residency_audit.errors import InputError
+from residency_audit.errors import AuditError, InputError
 from residency_audit.loader import read_bytes
 from residency_audit.model import Finding, InputFile, Report, Span, Status
 from residency_audit.records import Record, record
@@ -110,3 +115,78 @@ def apply_baseline(findings: Iterable[Finding], known: frozenset[Identity]) -> l
         else f
         for f in findings
     ]
+
+
+_HEADER = ("tool", "rule_packs", "knowledge")
+"""The members of a result saying what made it; the JSON reporter writes them before the
+findings, so reading them back does not parse the findings."""
+
+
+def _provenance(members: dict[str, Any]) -> tuple[str, dict[str, tuple[str, str]], dict[str, str]]:
+    """(tool version, {pack: (version, sha256)}, {knowledge file: sha256}) of a result."""
+    packs = {str(p["name"]): (str(p["version"]), str(p["sha256"])) for p in members["rule_packs"]}
+    knowledge = {str(k["path"]): str(k["sha256"]) for k in members["knowledge"]["files"]}
+    return str(members["tool"]["version"]), packs, knowledge
+
+
+def _header(text: str) -> dict[str, Any]:
+    """The `_HEADER` members of a result's top-level object, member by member, stopping once
+    they are read. Raises ValueError on anything but a JSON object."""
+    decoder, out = json.JSONDecoder(), dict[str, Any]()
+    i = _blank(text, 0)
+    if text[i : i + 1] != "{":
+        raise ValueError("not a JSON object")
+    i = _blank(text, i + 1)
+    while len(out) < len(_HEADER) and text[i : i + 1] == '"':
+        key, i = decoder.raw_decode(text, i)
+        i = _blank(text, i)
+        if text[i : i + 1] != ":":
+            raise ValueError("expected ':'")
+        value, i = decoder.raw_decode(text, _blank(text, i + 1))
+        if key in _HEADER:
+            out[key] = value
+        i = _blank(text, i)
+        if text[i : i + 1] == ",":
+            i = _blank(text, i + 1)
+    return out
+
+
+def _blank(text: str, i: int) -> int:
+    while text[i : i + 1] in (" ", "\t", "\n", "\r"):
+        i += 1
+    return i
+
+
+def baseline_mismatch(path: Path, report: Report) -> str | None:
+    """A warning when the baseline at `path` was made by another tool version, or with rule
+    packs or knowledge-base files of the same name but other contents, than `report`; None when
+    they agree, or when the baseline can no longer be read (it was read for the run already).
+    Packs or files only one side has (`--rules`, DNS knowledge) are a choice of options, not a
+    version change, and are left out."""
+    display = str(path)
+    try:
+        raw = read_bytes(path, display, RESULT_MAX_BYTES, kind="JSON result")
+        old_version, old_packs, old_knowledge = _provenance(_header(raw.decode("utf-8-sig")))
+    except (AuditError, ValueError, KeyError, TypeError, RecursionError):
+        return None
+    changes = [
+        f"rule pack {name} {old_packs[name][0]} -> {version}"
+        if old_packs[name][0] != version
+        else f"rule pack {name} {version} (sha256 {old_packs[name][1][:12]} -> {digest[:12]})"
+        for name, version, digest in sorted((p.name, p.version, p.sha256) for p in report.packs)
+        if name in old_packs and old_packs[name][1] != digest
+    ] + [
+        f"knowledge {name} (sha256 {old_knowledge[name][:12]} -> {digest[:12]})"
+        for name, digest in sorted(report.knowledge)
+        if name in old_knowledge and old_knowledge[name] != digest
+    ]
+    if old_version == report.tool_version and not changes:
+        return None
+    differing = f"; changed: {', '.join(changes)}" if changes else ""
+    return (
+        f"{display}:1:1: warning: baseline made by residency-audit {old_version}, this run is "
+        f"residency-audit {report.tool_version}{differing}. Findings whose message this "
+        "version words differently count as new, not baselined: review the open findings, then "
+        "regenerate the baseline with this version (residency-audit check, same paths and "
+        f"options, --format json --output {display})"
+    )

@@ -6,7 +6,10 @@ input error at path:line:col (exit 2), never a waiver silently ignored:
 ```yaml
 waivers:
   - rule: GDPR-XFER-01
-    target: {deployment: clinique-exemple-records, component: records-db}   # component optional
+    target:
+      deployment: clinique-exemple-records
+      component: records-db                  # optional: every component if left out
+      countries: [US]                        # optional: only findings wholly in these countries
     justification: Transfer impact assessment of 2026-03-02 accepted by counsel
     approved_by: dpo@example.org
     expires: 2027-06-30                      # last day it applies, compared with the as-of date
@@ -16,6 +19,22 @@ waivers:
 A waiver in force turns the findings it covers into `waived` ones (still shown everywhere, not
 counted toward the exit code). An expired waiver covers nothing; the rules of kind `waiver`
 (`rules/waivers/`) turn it into a finding, so the lapse is traceable like any other.
+
+`target.countries` narrows a waiver to the risk that was actually assessed. A finding is covered
+only if it names a country and every country it names is listed; the countries a finding names
+are the values of its facts in `model.COUNTRY_FACTS` (where its data are stored, kept, sent,
+crossed or reached from, and the seats of the parties it names; never an ultimate parent's
+country). So the waiver above covers the US backup copy's GDPR-XFER-01 finding, but not that of a
+new copy of records-db in China, nor a finding naming no country: those stay open and fail the
+gate. Codes are checked against the knowledge base (an unknown one is an error with the code it
+probably meant) and the list may not be empty. Without `countries` a waiver covers every finding
+of its rule on its target, as before. Findings do not name their party (recipient) or place
+(copy, log, key) in their facts, so a waiver cannot be narrowed to those yet: name the component
+and the countries.
+
+A waiver that covers no finding of an audited deployment is WAIVER-MATCH-01, narrowing included:
+when findings of its rule on its target exist but fall outside its countries, the hint names the
+countries they are in (or says that they name none).
 """
 
 from __future__ import annotations
@@ -34,9 +53,19 @@ from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject
 from residency_audit.errors import InputError
 from residency_audit.format.convert import INVALID, Converter, suggestion
-from residency_audit.kb import KnowledgeBase
+from residency_audit.kb import COUNTRY_ALIASES, UNKNOWN_COUNTRY, KnowledgeBase
 from residency_audit.loader import diagnostic, load_document
-from residency_audit.model import Diagnostic, Fact, Finding, InputFile, Span, Status, Waiver, doc
+from residency_audit.model import (
+    Diagnostic,
+    Fact,
+    Finding,
+    InputFile,
+    Span,
+    Status,
+    Waiver,
+    doc,
+    named_countries,
+)
 from residency_audit.records import Record, record
 
 
@@ -51,18 +80,30 @@ class LoadedWaivers(Record):
     input: InputFile
     locations: Mapping[str, Span]
     """Where each value sits, by YAML path (`waivers[0].expires`), for the facts of findings."""
+    outside: dict[int, set[str]] = field(default_factory=dict)
+    """Filled by `waive`: for each waiver narrowed by countries (by index), the countries named
+    by the findings of its rule and target that fell outside it ("" for one naming none), so
+    that WAIVER-MATCH-01 can say what its target holds instead."""
 
 
-def load_waivers(path: Path, *, known_rules: Collection[str]) -> LoadedWaivers:
-    """Read and check a waiver file; every problem in it is raised at once."""
+def load_waivers(
+    path: Path, *, known_rules: Collection[str], kb: KnowledgeBase | None = None
+) -> LoadedWaivers:
+    """Read and check a waiver file; every problem in it is raised at once. Country codes are
+    checked against `kb` (the bundled knowledge base if not given)."""
     display = str(path)
     document = load_document(path, display)
     if document.root is None:
         raise InputError.at(Span(display, 1, 1), "empty waiver file; expected a `waivers:` list")
     converter = Converter(display, single_line=True)  # a waiver's text goes on report lines
     value = converter.mapping(document.root, WaiverFile, "")
-    # rule ids are checked on the nodes, so a typo is reported with the file's other problems
-    problems = [*converter.diagnostics, *_unknown_rules(document.root, known_rules, display)]
+    # rule ids and countries are checked on the nodes, so a typo is reported with the file's
+    # other problems
+    problems = [
+        *converter.diagnostics,
+        *_unknown_rules(document.root, known_rules, display),
+        *_unknown_countries(document.root, kb, display),
+    ]
     if problems or value is INVALID:
         raise InputError(sorted(problems))
     digest = hashlib.sha256(document.raw).hexdigest()
@@ -85,7 +126,44 @@ def _unknown_rules(root: Node, known: Collection[str], display: str) -> Iterable
             yield diagnostic(rule, display, f"waiver for unknown rule {rule.value!r}{more}")
 
 
-def _value(node: Node, key: str) -> Node | None:
+def _unknown_countries(root: Node, kb: KnowledgeBase | None, display: str) -> Iterable[Diagnostic]:
+    """Codes in `target.countries` the knowledge base does not know: a typo (`UK`, `us`) would
+    narrow a waiver to a country no finding is in, and its risk would fail the gate unexplained."""
+    waivers = _value(root, "waivers")
+    for i, item in enumerate(waivers.value if isinstance(waivers, SequenceNode) else ()):
+        countries = _value(_value(item, "target"), "countries")
+        if not isinstance(countries, SequenceNode):
+            continue  # absent, or not a list: the converter said so
+        for j, code in enumerate(countries.value):
+            if not isinstance(code, ScalarNode) or not code.value.strip():
+                continue  # the converter said so
+            if kb is None:
+                from residency_audit import kb as kb_module
+
+                kb = kb_module.default()
+            if kb.country(code.value) is not None:
+                continue
+            where = f"waivers[{i}].target.countries[{j}]"
+            yield diagnostic(code, display, f"{where}: {_country_problem(code.value, kb)}")
+
+
+def _country_problem(code: str, kb: KnowledgeBase) -> str:
+    if code.upper() == UNKNOWN_COUNTRY:
+        return (
+            f"{code!r} means an unknown country; a waiver covers risks in countries someone "
+            "assessed: name them"
+        )
+    known = COUNTRY_ALIASES.get(code.upper(), code.upper())
+    more = (
+        f"; did you mean {known!r}?"
+        if known in kb.countries
+        else suggestion(code, kb.countries)
+        or "; write an ISO 3166-1 alpha-2 code, as in deployments (US, CN, GB...)"
+    )
+    return f"unknown country code {code!r}{more}"
+
+
+def _value(node: Node | None, key: str) -> Node | None:
     if not isinstance(node, MappingNode):
         return None
     return next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == key), None)
@@ -97,10 +175,19 @@ def in_force(waiver: Waiver, as_of: dt.date) -> bool:
 
 
 def waive(findings: Iterable[Finding], loaded: LoadedWaivers, as_of: dt.date) -> list[Finding]:
-    """Mark the findings an unexpired waiver covers `waived` (one file's findings at a time)."""
+    """Mark the findings an unexpired waiver covers `waived` (one file's findings at a time).
+    A finding a waiver aims at but whose countries fall outside its narrowing stays open; what
+    it named is kept in `loaded.outside` for WAIVER-MATCH-01."""
     out: list[Finding] = []
     for finding in findings:
-        covering = [w for w in loaded.waivers if w.covers(finding)]
+        covering: list[Waiver] = []
+        for i, w in enumerate(loaded.waivers):
+            if not w.aims_at(finding):
+                continue
+            if w.target.admits(finding):
+                covering.append(w)
+            else:
+                loaded.outside.setdefault(i, set()).update(named_countries(finding) or {""})
         active = next((w for w in covering if in_force(w, as_of)), None)
         if active is not None:
             finding = dataclasses.replace(finding, status=Status.WAIVED, waiver=active)
@@ -127,9 +214,11 @@ class Matches:
             if f.waiver is not None:
                 self.covering.add(id(f.waiver))
 
-    def facts(self, waiver: Waiver, at: str) -> dict[str, Fact]:
+    def facts(self, waiver: Waiver, at: str, *, outside: Collection[str] = ()) -> dict[str, Fact]:
         """`waiver.in_run` (its deployment, or one it is a likely typo of, was audited) and
-        `waiver.matched`, with a hint naming the deployment or component meant."""
+        `waiver.matched`, with a hint naming the deployment or component meant, or, for a
+        waiver narrowed by countries, the countries its rule's findings on its target are in
+        (`outside`: those `waive` left out of it)."""
         origin = "derived: the findings of this run"
         target = waiver.target
         hint = ""
@@ -138,14 +227,29 @@ class Matches:
             hint = suggestion(target.deployment, self.targets)
             in_run = bool(hint)
         elif target.component is not None:
-            hint = suggestion(target.component, self.targets[target.deployment])
-            if target.component not in self.targets[target.deployment] and not hint:
-                hint = f"; {target.deployment} has no finding on a component of that name"
+            components = self.targets[target.deployment]
+            if target.component not in components:  # else its finding is gone: no name to fix
+                hint = suggestion(target.component, components) or (
+                    f"; {target.deployment} has no finding on a component of that name"
+                )
+        matched = id(waiver) in self.covering
+        if not matched and not hint and outside:
+            hint = _outside_hint(waiver, outside)
         return {
             "waiver.in_run": Fact("waiver.in_run", in_run, origin),
-            "waiver.matched": Fact("waiver.matched", id(waiver) in self.covering, origin),
+            "waiver.matched": Fact("waiver.matched", matched, origin),
             "waiver.target_hint": Fact("waiver.target_hint", hint, at),
         }
+
+
+def _outside_hint(waiver: Waiver, outside: Collection[str]) -> str:
+    """What the findings a narrowed waiver aimed at named instead of its countries."""
+    named = sorted(c for c in outside if c)
+    found = f"; the {waiver.rule} findings on that target"
+    if not named:
+        return f"{found} name no country, so no list of countries covers them: leave it out"
+    also = " (others name no country)" if "" in outside else ""
+    return f"{found} are in {', '.join(named)}{also}: list a country only if its risk was assessed"
 
 
 def lapses(
@@ -162,7 +266,8 @@ def lapses(
     for i, waiver in enumerate(loaded.waivers):
         subject = _subject(waiver, i, loaded.locations)
         if matches is not None:
-            subject.facts.update(matches.facts(waiver, str(subject.span)))
+            outside = loaded.outside.get(i, ())
+            subject.facts.update(matches.facts(waiver, str(subject.span), outside=outside))
         for rule in waiver_rules:
             lapse = judge(rule, subject, kb=kb, as_of=as_of, deployment=waiver.target.deployment)
             if lapse is not None:
@@ -176,9 +281,7 @@ def _subject(waiver: Waiver, index: int, locations: Mapping[str, Span]) -> Subje
     def at(key: str) -> str:
         return str(locations.get(f"waivers[{index}].{key}", waiver.span))
 
-    target = waiver.target.deployment + (
-        f"/{waiver.target.component}" if waiver.target.component else ""
-    )
+    target = str(waiver.target)
     facts = {
         "waiver.rule": Fact("waiver.rule", waiver.rule, at("rule")),
         "waiver.target": Fact("waiver.target", target, at("target")),

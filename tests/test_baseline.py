@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from residency_audit import __version__
 from residency_audit.cli import app
 from tests.conftest import AS_OF, SAMPLES
 
@@ -134,3 +135,49 @@ def test_a_crafted_baseline_is_an_input_error_not_a_crash(
     result = check(runner, BACKUP, "--baseline", str(bad))
     assert result.exit_code == 2
     assert f"{bad}:1:1: error: " in result.stderr
+
+
+def test_a_baseline_from_another_version_is_named_on_stderr_and_the_exit_code_kept(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A baseline made by another version (or with other rules or knowledge) is used as it is,
+    but the run says so: both versions, what changed, and to regenerate the baseline. Here the
+    old version worded a finding differently, so that finding is new and fails the gate."""
+    saved = json.loads(check(runner, BACKUP).stdout)
+    pack = saved["rule_packs"][0]
+    saved["tool"]["version"] = "0.0.9"
+    pack["version"], pack["sha256"] = "0.9.0", "0" * 64
+    reworded = next(f for f in saved["findings"] if f["severity"] == "critical")
+    reworded["message"] = "worded otherwise by 0.0.9"
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(saved, indent=2))
+    result = check(runner, BACKUP, "--baseline", str(old))
+    assert result.exit_code == 1  # the reworded finding counts as new, as without the warning
+    assert [
+        f["rule_id"] for f in json.loads(result.stdout)["findings"] if f["status"] == "open"
+    ] == [reworded["rule_id"]]
+    current = json.loads(check(runner, BACKUP).stdout)["rule_packs"][0]["version"]
+    assert result.stderr.startswith(
+        f"{old}:1:1: warning: baseline made by residency-audit 0.0.9, this run is "
+        f"residency-audit {__version__}; changed: rule pack {pack['name']} 0.9.0 -> {current}. "
+    )
+    assert "regenerate the baseline with this version" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_baseline_warns_only_when_its_rules_or_knowledge_differ(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """No warning when version, rules and knowledge agree; one for a knowledge file changed
+    under the same version (a fix in the knowledge base rewords findings too)."""
+    baseline = saved_baseline(runner, BACKUP, tmp_path)
+    result = check(runner, BACKUP, "--baseline", str(baseline))
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    knowledge = json.loads(baseline.read_text())
+    knowledge["knowledge"]["files"][0]["sha256"] = "1" * 64  # same version, other knowledge
+    baseline.write_text(json.dumps(knowledge))
+    result = check(runner, BACKUP, "--baseline", str(baseline))
+    assert result.exit_code == 0
+    name = knowledge["knowledge"]["files"][0]["path"]
+    assert f"changed: knowledge {name} (sha256 111111111111 -> " in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -155,3 +156,112 @@ def test_a_blank_or_multi_line_waiver_value_is_an_input_error(
         result.stderr
     )
     assert f"{waivers}:5:18: error: waivers[0].approved_by: line break" in result.stderr
+
+
+def with_copy_in_china(tmp_path: Path) -> Path:
+    """The backup sample with a second copy of records-db, a backup in China (cn-north-1)."""
+    deploy = tmp_path / "records.yaml"
+    deploy.write_text(
+        Path(BACKUP)
+        .read_text()
+        .replace(
+            "        region: us-east-1\n",
+            "        region: us-east-1\n      - {kind: backup, region: cn-north-1}\n",
+        )
+    )
+    return deploy
+
+
+def xfer(report: dict[str, Any]) -> dict[str, str]:
+    """GDPR-XFER-01 status by the country its finding names."""
+    return {
+        next(x["value"] for x in f["facts"] if x["path"] == "location.country"): f["status"]
+        for f in report["findings"]
+        if f["rule_id"] == "GDPR-XFER-01"
+    }
+
+
+def test_a_waiver_narrowed_to_a_country_leaves_a_new_country_open(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A TIA for the US copy does not accept a copy added in China: with `countries: [US]` the
+    CN copy's transfer finding stays open and fails the gate; without it, both are waived."""
+    deploy = str(with_copy_in_china(tmp_path))
+    target = "{deployment: clinique-exemple-records, component: records-db"
+    broad = write_waivers(tmp_path / "broad.yaml", target + "}")
+    narrow = write_waivers(tmp_path / "narrow.yaml", target + ", countries: [US]}")
+
+    def run(waivers: Path):  # type: ignore[no-untyped-def]
+        args = ["check", deploy, "--as-of", str(AS_OF), "--fail-on", "critical", "-f", "json"]
+        return runner.invoke(app, [*args, "--waivers", str(waivers)])
+
+    assert xfer(json.loads(run(broad).stdout)) == {"US": "waived", "CN": "waived"}
+    result = run(narrow)
+    report = json.loads(result.stdout)
+    assert xfer(report) == {"US": "waived", "CN": "open"}
+    assert result.exit_code == 1  # the CN transfer is critical and open
+    assert report["waivers"][0]["countries"] == ["US"]
+    waived = next(f for f in report["findings"] if f["status"] == "waived")
+    assert waived["waiver"]["countries"] == ["US"]
+    assert "WAIVER-MATCH-01" not in {f["rule_id"] for f in report["findings"]}
+    saved = tmp_path / "result.json"  # the evidence re-rendered later shows the narrowing too
+    saved.write_text(result.stdout)
+    markdown = runner.invoke(app, ["report", str(saved), "-f", "markdown"]).stdout
+    assert "clinique-exemple-records/records-db (countries: US)" in markdown
+
+
+def test_a_narrowed_waiver_that_covers_nothing_says_where_the_findings_are(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """WAIVER-MATCH-01 accounts for the narrowing: a waiver for SG while the copy is in US, or
+    narrowing a rule whose findings name no country (a deployment-wide one), covers nothing,
+    and the hint says why."""
+    waivers = tmp_path / "w.yaml"
+    body = "".join(
+        f"  - rule: {rule}\n"
+        f"    target: {{deployment: clinique-exemple-records{component}, countries: [{country}]}}\n"
+        "    justification: TIA 2026-03\n    approved_by: dpo@example.org\n"
+        "    expires: 2027-06-30\n"
+        for rule, component, country in (
+            ("GDPR-XFER-01", ", component: records-db", "SG"),
+            ("GDPR-ART9-01", "", "FR"),
+        )
+    )
+    waivers.write_text("waivers:\n" + body)
+    result = check(runner, "-f", "json", "--waivers", str(waivers))
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)["findings"]
+    assert {f["status"] for f in findings if f["rule_id"] == "GDPR-XFER-01"} == {"open"}
+    unmatched = [f["message"] for f in findings if f["rule_id"] == "WAIVER-MATCH-01"]
+    assert unmatched == [
+        "waiver of GDPR-XFER-01 for clinique-exemple-records/records-db (countries: SG) covers "
+        "no finding of this run; the GDPR-XFER-01 findings on that target are in US: list a "
+        "country only if its risk was assessed",
+        "waiver of GDPR-ART9-01 for clinique-exemple-records (countries: FR) covers no finding "
+        "of this run; the GDPR-ART9-01 findings on that target name no country, so no list of "
+        "countries covers them: leave it out",
+    ]
+
+
+def test_unknown_or_empty_waiver_countries_are_input_errors(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A typo in a country would narrow a waiver to nothing; an empty list would read as no
+    narrowing at all. Both stop the run at the value, with what to write instead."""
+    waivers = write_waivers(
+        tmp_path / "w.yaml",
+        "{deployment: clinique-exemple-records, countries: [US, UK, us, ZZ]}",
+        "{deployment: clinique-exemple-records, countries: []}",
+    )
+    result = check(runner, "--waivers", str(waivers))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    for column, message in (
+        (68, "waivers[0].target.countries[1]: unknown country code 'UK'; did you mean 'GB'?"),
+        (72, "waivers[0].target.countries[2]: unknown country code 'us'; did you mean 'US'?"),
+        (76, "waivers[0].target.countries[3]: 'ZZ' means an unknown country"),
+    ):
+        assert f"{waivers}:3:{column}: error: {message}" in result.stderr
+    assert f"{waivers}:8:63: error: waivers[1].target.countries: must list at least one" in (
+        result.stderr
+    )

@@ -165,6 +165,8 @@ def check(
         )
     )
     report = dataclasses.replace(report, invocation=started)
+    if baseline is not None:
+        _warn_about_baseline(baseline, report)
     # The report lives until exit: spare the collector from rescanning it while rendering.
     gc.freeze()
     if report.errors:  # on stderr whatever the format, so machine output stays parsable
@@ -202,6 +204,17 @@ def report(
     for fmt, target in targets:
         with _reader_may_leave(target):
             _emit(rendered, fmt, target, threshold)
+
+
+def _warn_about_baseline(baseline: Path, report: Report) -> None:
+    """On stderr, a baseline made by another tool version or with other rules or knowledge: its
+    findings reworded since count as new, which fails closed but puzzles. The exit code stays
+    the audit's."""
+    from residency_audit.results import baseline_mismatch
+
+    warning = baseline_mismatch(baseline, report)
+    if warning is not None:
+        sys.stderr.write(f"{warning}\n")
 
 
 STDOUT = "-"

@@ -151,12 +151,14 @@ FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/r
 }
 WAIVER = {
     "waiver.rule": "Rule id the waiver covers.",
-    "waiver.target": "deployment or deployment/component the waiver covers.",
+    "waiver.target": "deployment or deployment/component the waiver covers, with the countries "
+    "it is narrowed to, if any: `clinic/records-db (countries: US)`.",
     "waiver.approved_by": "Who accepted the risk.",
     "waiver.expires": "Last day the waiver applies.",
     "waiver.in_run": "Its deployment, or one its name is a likely typo of, was audited here.",
     "waiver.matched": "It covered at least one finding of this run.",
-    "waiver.target_hint": "The deployment or component it probably meant, when it matched none.",
+    "waiver.target_hint": "The deployment or component it probably meant, or the countries the "
+    "findings outside its narrowing are in, when it matched none.",
 }
 OBSERVATION = {
     "observation.subject": "What was observed: resource, copy, key, key-replica, gap (a call "

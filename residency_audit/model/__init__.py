@@ -51,6 +51,7 @@ from residency_audit.model.deployment import (
     TransparencyWording,
 )
 from residency_audit.model.results import (
+    COUNTRY_FACTS,
     Check,
     CountryStatus,
     Fact,
@@ -66,9 +67,11 @@ from residency_audit.model.results import (
     Tally,
     Waiver,
     WaiverTarget,
+    named_countries,
 )
 
 __all__ = [
+    "COUNTRY_FACTS",
     "SPECIAL_CATEGORIES",
     "STORING_KINDS",
     "Access",
@@ -127,4 +130,5 @@ __all__ = [
     "Waiver",
     "WaiverTarget",
     "doc",
+    "named_countries",
 ]

@@ -62,15 +62,66 @@ class Status(StrEnum):
     """Already present in the baseline result (`--baseline`)."""
 
 
+COUNTRY_FACTS = frozenset(
+    {
+        "location.country",
+        "location.declared_country",
+        "key.country",
+        "declared.key_country",
+        "pseudonymisation.country",
+        "access.country",
+        "transfer.country",
+        "transit.country",
+        "flow.country",
+        "observation.country",
+        "country.code",
+        "party.country",
+        "operator.country",
+        "entity.country",
+        "recipient.country",
+        "key.holder_country",
+    }
+)
+"""Fact paths naming a country a finding is about: where its data are stored, kept, processed,
+sent, crossed or reached from, and the seat of a party it names. Not the controller's country
+(the exporter), nor an ultimate parent's (whose law reaches the data; no data are there)."""
+
+
+def named_countries(finding: Finding) -> frozenset[str]:
+    """The countries `finding` names through its facts (`COUNTRY_FACTS`); may be empty."""
+    return frozenset(str(f.value) for f in finding.facts if f.path in COUNTRY_FACTS)
+
+
 @record
 class WaiverTarget(Record):
-    """What a waiver covers: a deployment, or one of its components."""
+    """What a waiver covers: a deployment, or one of its components, optionally narrowed to
+    the countries whose risk was accepted."""
 
     deployment: str = field(metadata=doc("Deployment name the waiver applies to."))
     component: str | None = field(
         default=None, metadata=doc("Component id; every component of the deployment if omitted.")
     )
+    countries: tuple[str, ...] | None = field(
+        default=None,
+        metadata=doc(
+            "Country codes the accepted risk is in: a finding is covered only if it names a "
+            "country and every country it names is listed; any country if omitted.",
+            non_empty="country",
+        ),
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
+
+    def admits(self, finding: Finding) -> bool:
+        """Whether `finding` is wholly inside the narrowing (always, without one). A finding
+        naming no country is outside any list of countries: fail closed."""
+        if self.countries is None:
+            return True
+        named = named_countries(finding)
+        return bool(named) and named <= frozenset(self.countries)
+
+    def __str__(self) -> str:
+        where = self.deployment + (f"/{self.component}" if self.component else "")
+        return where + (f" (countries: {', '.join(self.countries)})" if self.countries else "")
 
 
 @record
@@ -78,7 +129,9 @@ class Waiver(Record):
     """An accepted risk: findings of `rule` on `target` do not fail the audit until `expires`."""
 
     rule: str = field(metadata=doc("Rule id waived, e.g. GDPR-XFER-01."))
-    target: WaiverTarget = field(metadata=doc("Deployment and, optionally, component."))
+    target: WaiverTarget = field(
+        metadata=doc("Deployment and, optionally, component and countries.")
+    )
     justification: str = field(metadata=doc("Why the risk is accepted (e.g. the TIA reference)."))
     approved_by: str = field(metadata=doc("Who accepted the risk (name or e-mail)."))
     expires: dt.date = field(
@@ -87,12 +140,16 @@ class Waiver(Record):
     evidence: str | None = field(default=None, metadata=doc("URL or reference of the evidence."))
     span: Span = field(default=Span("", 0, 0), compare=False)
 
-    def covers(self, finding: Finding) -> bool:
+    def aims_at(self, finding: Finding) -> bool:
+        """Whether `finding` is of the waived rule, deployment and component (narrowing aside)."""
         return (
             finding.rule_id == self.rule
             and finding.deployment == self.target.deployment
             and self.target.component in (None, finding.component)
         )
+
+    def covers(self, finding: Finding) -> bool:
+        return self.aims_at(finding) and self.target.admits(finding)
 
 
 @record

@@ -280,7 +280,11 @@ def _read_reference(d: dict[str, Any]) -> Reference:
 def _read_waiver(d: dict[str, Any]) -> Waiver:
     return Waiver(
         d["rule"],
-        WaiverTarget(d["deployment"], d["component"]),
+        WaiverTarget(
+            d["deployment"],
+            d["component"],
+            None if d.get("countries") is None else tuple(d["countries"]),
+        ),
         d["justification"],
         d["approved_by"],
         dt.date.fromisoformat(d["expires"]),

@@ -203,6 +203,7 @@ def waiver_dict(w: Waiver) -> dict[str, Any]:
         "rule": w.rule,
         "deployment": w.target.deployment,
         "component": w.target.component,
+        "countries": None if w.target.countries is None else list(w.target.countries),
         "justification": w.justification,
         "approved_by": w.approved_by,
         "expires": w.expires.isoformat(),

@@ -195,7 +195,7 @@ def _waivers(report: Report) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for w in report.waivers:
-        where = w.target.deployment + (f"/{w.target.component}" if w.target.component else "")
+        where = str(w.target)  # with the countries it is narrowed to, if any
         in_force = "yes" if w.expires >= report.as_of else "**no (expired)**"
         out.append(
             f"| {md(w.rule)} | {cell(where)} | {md(w.approved_by)} | {w.expires.isoformat()} | "
