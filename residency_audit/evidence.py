@@ -21,7 +21,7 @@ def rule_infos(packs: Sequence[Pack], as_of: dt.date) -> tuple[RuleInfo, ...]:
             r.severity,
             r.rationale.strip(),
             r.remediation.strip(),
-            r.references,
+            r.on(as_of).references,  # only what existed on as_of
         )
         for p in packs
         for r in p.rules

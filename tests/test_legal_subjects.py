@@ -79,3 +79,99 @@ components:
     assert "states no-transfer but its status requires table" in rules["HDS-PUB-02"].message
     assert "HDS-EXT-01" not in rules  # the EXI 30 disclosure is complete
     assert "HDS-PUB-01" not in rules
+
+
+HSM_DEPLOYMENT = """\
+schema_version: 1
+name: hsm
+controller: clinic
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR, parent: {name: C, country: FR}}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+  - {id: custodian, name: Tiers, role: key-custodian, country: FR, parent: {name: T, country: FR}}
+  - {id: hsm-co, name: HSM Services Inc., role: sub-processor, country: US}
+components:
+  - id: records
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    region: eu-west-3
+    key: k1
+    clear_text_processing: false
+keys:
+  - id: k1
+    encryption: client-side
+    management: external-key-store
+    holder: custodian
+    country: FR
+    hsm: {operator: OPERATOR, jurisdiction: JURISDICTION}
+    provider_can_use: false
+claims:
+  processors: [aws-emea, custodian]
+"""
+
+
+def hsm_findings(tmp_path, operator: str, jurisdiction: str) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    path = tmp_path / "hsm.yaml"
+    text = HSM_DEPLOYMENT.replace("OPERATOR", operator).replace("JURISDICTION", jurisdiction)
+    path.write_text(text)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    out: dict[str, list[str]] = {}
+    for f in report.findings:
+        out.setdefault(f.rule_id, []).append(f.message)
+    return out
+
+
+KEY_RULES = ("JUR-EXPO-01", "EDPB-KEY-01")
+
+
+def test_keys_in_an_eea_hsm_of_their_holder_keep_the_data_out_of_reach(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    found = hsm_findings(tmp_path, "custodian", "FR")
+    assert not [rule for rule in (*KEY_RULES, "CORE-KB-05") if rule in found], found
+
+
+def test_a_us_hsm_jurisdiction_counts_when_the_holder_operates_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The key holder runs the HSM, declared under US law: the keys are within reach of that
+    law whoever operates the HSM, and the declaration contradicts the holder's French seat and
+    parent, which is reported rather than settled silently."""
+    found = hsm_findings(tmp_path, "custodian", "US")
+    for rule in KEY_RULES:
+        assert rule in found, found
+    (contradiction,) = found["CORE-KB-05"]
+    assert contradiction == (
+        "key k1 of records: declared HSM jurisdiction US is neither the seat (FR) nor the "
+        "ultimate parent's country (FR) of its operator custodian"
+    )
+
+
+def test_a_us_hsm_jurisdiction_counts_when_the_controller_operates_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    found = hsm_findings(tmp_path, "clinic", "US")
+    for rule in (*KEY_RULES, "CORE-KB-05"):
+        assert rule in found, found
+
+
+def test_a_third_party_hsm_operator_under_us_law_is_consistent_but_exposes_the_keys(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    found = hsm_findings(tmp_path, "hsm-co", "US")
+    for rule in KEY_RULES:
+        assert rule in found, found
+    assert "CORE-KB-05" not in found  # US is its seat: no contradiction
+
+
+def test_a_party_operating_an_hsm_takes_part_in_the_processing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An HSM operator holds the key material: it must be on the Art. 28 processor list, and
+    its exposure to US law is identified (GDPR Art. 48 procedure, JUR-01)."""
+    found = hsm_findings(tmp_path, "hsm-co", "US")
+    for rule in ("GDPR-28-01", "GDPR-48-01", "JUR-01"):
+        assert any("hsm-co" in m for m in found.get(rule, [])), (rule, found)
+
+
+def test_an_eea_hsm_jurisdiction_does_not_hide_a_us_seated_operator(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    found = hsm_findings(tmp_path, "hsm-co", "FR")
+    assert found["CORE-KB-05"] == [
+        "key k1 of records: declared HSM jurisdiction FR is neither the seat (US) nor the "
+        "ultimate parent's country (US) of its operator hsm-co"
+    ]

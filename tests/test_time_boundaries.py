@@ -210,3 +210,103 @@ def test_tia_staleness_is_configurable(runner: CliRunner) -> None:
     assert any(
         f["path"] == "parameter.tia_max_age_days" and f["value"] == 180 for f in stale["facts"]
     )
+
+
+def report_on(path: Path, day: str, **options: object):  # type: ignore[no-untyped-def]
+    report = run(Options(paths=[path], as_of=dt.date.fromisoformat(day), **options))  # type: ignore[arg-type]
+    assert not report.errors, report.errors
+    return report
+
+
+GDPR_PACKS = ("GDPR-", "US-", "EDPB-", "JUR-")
+
+
+@pytest.mark.parametrize(("day", "gdpr_applies"), [("2018-05-24", False), ("2018-05-25", True)])
+def test_gdpr_rules_apply_from_25_may_2018_and_not_before(day: str, gdpr_applies: bool) -> None:
+    """GDPR Art. 99(2): a US store relying on a DPF that did not exist yet is a GDPR-XFER-01
+    finding from the GDPR's first day; the day before, no GDPR rule judges it and the audit
+    says that the law then in force is not encoded, instead of passing."""
+    found = rule_ids("us-storage-dpf.yaml", day)
+    assert ("GDPR-XFER-01" in found) is gdpr_applies
+    assert ("US-DPF-01" in found) is gdpr_applies
+    assert ("CORE-LAW-01" in found) is not gdpr_applies
+
+
+def test_an_audit_before_the_gdpr_fails_closed_on_the_law_it_does_not_encode(
+    runner: CliRunner,
+) -> None:
+    path = str(SAMPLES / "doctolib-2021.yaml")
+    result = runner.invoke(app, ["check", path, "--as-of", "2017-06-01", "--format", "json"])
+    assert result.exit_code == 1, result.output  # never a pass
+    findings = json.loads(result.stdout)["findings"]
+    assert not [f for f in findings if f["rule_id"].startswith(GDPR_PACKS)]
+    (law,) = [f for f in findings if f["rule_id"] == "CORE-LAW-01"]
+    assert law["severity"] == "high"
+    assert "before the GDPR applied (25 May 2018)" in law["message"]
+    assert "Directive 95/46/EC" in law["message"]
+    kb_fact = next(x for x in law["facts"] if x["path"] == "kb.instruments.gdpr")
+    assert kb_fact["value"].startswith("not in force on 2017-06-01")
+    assert kb_fact["source"] == "kb:instruments.yaml#gdpr"
+    # The GDPR is cited for the day it applies from (it existed: adopted 27 April 2016), with
+    # the law in force instead, which is not encoded.
+    assert [r["label"] for r in law["references"]] == [
+        "GDPR Art. 99(2) (applies from 25 May 2018; the Regulation repeals Directive 95/46/EC)",
+        "Directive 95/46/EC (replaced by the GDPR on 25 May 2018; not encoded)",
+    ]
+
+
+@pytest.mark.parametrize(("day", "certification"), [("2018-03-31", False), ("2018-04-01", True)])
+def test_hds_rules_judge_certification_only_from_1_april_2018(
+    day: str, certification: bool
+) -> None:
+    """Before décret n° 2018-137, hosting health data needed a ministerial approval, which the
+    hds rules do not encode: no certificate is judged, and the audit says so."""
+    found = rule_ids("hds-2018-certificate.yaml", day)
+    assert ("HDS-CERT-01" in found) is certification  # issued 2024-01-10: not yet current
+    assert ("CORE-LAW-02" in found) is not certification
+
+
+def test_no_hds_law_finding_when_hds_does_not_apply() -> None:
+    assert "CORE-LAW-02" not in rule_ids("us-storage-dpf.yaml", "2017-06-01")  # no health data
+
+
+@pytest.mark.parametrize(("day", "judged"), [("2022-03-07", False), ("2022-03-08", True)])
+def test_secnumcloud_claims_are_judged_only_under_version_3_2(day: str, judged: bool) -> None:
+    found = rule_ids("secnumcloud-claim-us-owned.yaml", day)
+    assert ("SNC-196-B" in found) is judged
+    assert ("CORE-LAW-03" in found) is not judged
+
+
+def labels(report, rule: str) -> list[str]:  # type: ignore[no-untyped-def]
+    cited = [r.label for f in report.findings if f.rule_id == rule for r in f.references]
+    described = [r.label for info in report.rules if info.id == rule for r in info.references]
+    return cited + described
+
+
+@pytest.mark.parametrize(
+    ("day", "version", "absent"),
+    [
+        ("2021-03-01", "v1.0 (adopted 10 November 2020", "v2.0"),
+        ("2021-06-17", "v1.0 (adopted 10 November 2020", "v2.0"),
+        ("2021-06-18", "v2.0 (adopted 18 June 2021)", "v1.0"),
+    ],
+)
+def test_findings_cite_the_version_of_the_edpb_recommendations_that_existed(
+    day: str, version: str, absent: str
+) -> None:
+    """Recommendations 01/2020: v1.0 of 10 November 2020 until v2.0 of 18 June 2021."""
+    report = report_on(SAMPLES / "doctolib-2021.yaml", day)
+    recommendations = [x for x in labels(report, "JUR-EXPO-01") if "01/2020" in x]
+    assert recommendations and all(version in x for x in recommendations), recommendations
+    assert not [x for x in recommendations if absent in x]
+
+
+@pytest.mark.parametrize(("day", "cited"), [("2021-06-01", False), ("2025-06-04", True)])
+def test_guidelines_adopted_after_the_as_of_date_are_not_cited(day: str, cited: bool) -> None:
+    """EDPB Guidelines 02/2024 v2.0 (4 June 2025) did not exist for an audit of 2021: neither
+    the finding nor the rule's description in the report (SARIF) cites them."""
+    report = report_on(SAMPLES / "doctolib-2021.yaml", day)
+    found = labels(report, "GDPR-48-01")
+    assert found  # the rule judged the deployment (AWS: US parent, no Art. 48 procedure)
+    assert any("GDPR Art. 48" in x for x in found)
+    assert any("Guidelines 02/2024" in x for x in found) is cited

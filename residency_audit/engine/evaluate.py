@@ -119,7 +119,7 @@ def _rules_by_kind(
     index: dict[str, list[Prepared]] = {}
     for rule in rules:
         if rule.in_effect(as_of):
-            prepared = Prepared(rule, kb)
+            prepared = Prepared(rule.on(as_of), kb)  # cites only what existed on as_of
             for kind in dict.fromkeys(rule.applies_to):
                 index.setdefault(kind, []).append(prepared)
     if isinstance(rules, tuple):
@@ -138,7 +138,7 @@ def judge(
 ) -> Finding | None:
     """The finding `rule` makes about `subject`, or None when it passes or does not apply."""
     ctx = Context(kb, as_of, subject, parameters or {})
-    return _judge(Prepared(rule, kb), subject, ctx, deployment)
+    return _judge(Prepared(rule.on(as_of), kb), subject, ctx, deployment)
 
 
 def _judge(prepared: Prepared, subject: Subject, ctx: Context, deployment: str) -> Finding | None:

@@ -36,6 +36,14 @@ COMMON = {
         )
     },
 }
+LAW = {  # the deployment subject only: which encoded law starts when (rules/core CORE-LAW-*)
+    "law.gdpr": "Knowledge-base instrument the gdpr, edpb and jurisdiction rules encode (`gdpr`): "
+    "`in_force` says whether it applies on the as-of date.",
+    "law.hds": "Knowledge-base instrument of the HDS certification regime the hds rules encode "
+    "(`hds-decree-2018-137`).",
+    "law.secnumcloud": "Knowledge-base instrument of the only SecNumCloud version the "
+    "secnumcloud rules encode (`secnumcloud-3.2`).",
+}
 PLACE = {
     "component.id": "Component id.",
     "component.kind": "Component kind.",
@@ -74,7 +82,17 @@ PLACE = {
     "key.replicas_eea_or_adequate": "Every replica region of the key (multi-region KMS key) is "
     "in the EEA or an adequate country; true without replicas, absent when a region is unknown.",
     "key.hsm.operator": "HSM operator.",
-    "key.hsm.jurisdiction": "HSM operator's jurisdiction.",
+    "key.hsm.jurisdiction": "HSM operator's jurisdiction, as declared.",
+    "key.hsm.jurisdiction_eea_or_adequate": "The declared HSM jurisdiction is in the EEA or an "
+    "adequate country on the as-of date; true when no HSM is declared, absent when the country "
+    "is unknown.",
+    "key.hsm.operator_declared": "The HSM operator is a declared party (not only a legal name).",
+    "key.hsm.operator_country": "Seat of the HSM operator (a declared party).",
+    "key.hsm.operator_parent_country": "Country of the HSM operator's ultimate parent (declared, "
+    "from the knowledge base, or its seat when that seat's laws reach it).",
+    "key.hsm.jurisdiction_matches_operator": "The declared HSM jurisdiction is the operator's seat "
+    "or its ultimate parent's country; absent when the parent is unknown and the jurisdiction is "
+    "not the seat.",
     "key.provider_can_use": "The provider can use the keys.",
     "place.role": "primary, replica, disaster-recovery, backup, snapshot-copy, export or log.",
     "place.stores_data": "Personal data rest here (copies and logs always; primary if a store).",
@@ -205,8 +223,8 @@ PARTY = {
     "party.parent.country": "Country of the ultimate parent (declared, or from the knowledge "
     "base through `provider`).",
     "party.is_controller": "The party is the deployment's controller.",
-    "party.involved": "The party operates a component, copy or log sink, holds a key or has an "
-    "access path.",
+    "party.involved": "The party operates a component, copy or log sink, holds a key, operates "
+    "the HSM holding one, or has an access path.",
     "party.hosts": "The party operates a component, copy or log sink.",
     "party.hds_activities": "HDS activities (1-6) the party performs, from components.",
     "party.performs_hds_activities": "The party performs at least one HDS activity.",
@@ -284,7 +302,7 @@ COUNTRY = {
     "country.suggestion": "Nearest known code.",
 }
 FIELDS: dict[str, dict[str, str]] = {
-    "deployment": COMMON,
+    "deployment": {**COMMON, **LAW},
     "component": {**COMMON, **PLACE},
     "place": {**COMMON, **PLACE},
     "access": {**COMMON, **ACCESS},

@@ -125,10 +125,11 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
     involved = (
         hosts
         or any(k.holder == party.id for k in d.keys)
+        or any(k.hsm is not None and k.hsm.operator == party.id for k in d.keys)
         or any(a.entity == party.id for a in d.access)
     )
     b.derived(f, "party.hosts", hosts, "operator of a component, copy or log sink")
-    b.derived(f, "party.involved", involved, "operates, holds a key or accesses data")
+    b.derived(f, "party.involved", involved, "operates, holds a key or its HSM, or accesses data")
     activities = sorted(
         {a for c in d.components if c.operator == party.id for a in c.hds_activities}
     )

@@ -23,7 +23,7 @@ from residency_audit.errors import InputError, RuleError
 from residency_audit.format.convert import INVALID, Converter, plain_value, suggestion
 from residency_audit.loader import load_document
 from residency_audit.model import Diagnostic, Reference, Severity, Span, doc
-from residency_audit.records import Record, record
+from residency_audit.records import Record, record, replaced
 
 BUNDLED_DIRS = (
     Path(__file__).resolve().parent.parent / "rules",
@@ -43,6 +43,50 @@ class ReferenceDoc(Record):
     label: str = field(metadata=doc("Instrument and provision, e.g. GDPR Art. 46."))
     url: str = field(metadata=doc("Where the text can be read."))
     article: str | None = field(default=None, metadata=doc("Article or requirement number."))
+    adopted: dt.date | None = field(
+        default=None,
+        metadata=doc(
+            "Day the cited text, or this version of it, was adopted (delivered, for a "
+            "judgment); an audit as of an earlier day does not cite it. Give it for every "
+            "dated or versioned document (guidelines, judgments, referentials)."
+        ),
+    )
+    applies_from: dt.date | None = field(
+        default=None,
+        metadata=doc(
+            "For a text that applies after its adoption (the GDPR, adopted 27 April 2016, "
+            "applies from 25 May 2018): an audit as of an earlier day does not cite it."
+        ),
+    )
+    superseded: dt.date | None = field(
+        default=None,
+        metadata=doc(
+            "First day a later version replaced the cited one (cite that version in another "
+            "reference): an audit as of that day or later does not cite this one."
+        ),
+    )
+
+
+@record
+class Citation(Record):
+    """A rule's reference and the days an audit may cite it: from the day the cited text
+    existed (or applied) until a later version replaced it."""
+
+    reference: Reference
+    adopted: dt.date | None = None
+    applies_from: dt.date | None = None
+    superseded: dt.date | None = None
+
+    @property
+    def first_day(self) -> dt.date | None:
+        """The first day the reference may be cited (None: always)."""
+        return self.applies_from or self.adopted
+
+    def cited_on(self, day: dt.date) -> bool:
+        first = self.first_day
+        if first is not None and day < first:
+            return False
+        return self.superseded is None or day < self.superseded
 
 
 @record(kw_only=True)
@@ -121,6 +165,9 @@ class Rule(Record):
     examples: tuple[Example, ...]
     span: Span
     depends_on: tuple[str, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    """Every reference with the days it may be cited; `references` holds them all (every
+    version), `on(day)` the rule as an audit of that day cites it."""
 
     def in_effect(self, day: dt.date) -> bool:
         if self.deprecated:
@@ -128,6 +175,15 @@ class Rule(Record):
         if self.effective_from is not None and day < self.effective_from:
             return False
         return self.effective_until is None or day < self.effective_until
+
+    def on(self, day: dt.date) -> Rule:
+        """The rule as an audit as of `day` cites it: only the references to texts that
+        existed (or applied) that day and were not yet replaced by a later version. A finding
+        never cites guidance adopted after its as-of date."""
+        if not self.citations:
+            return self
+        cited = tuple(c.reference for c in self.citations if c.cited_on(day))
+        return self if cited == self.references else replaced(self, "references", cited)
 
 
 @record(kw_only=True)
@@ -206,13 +262,17 @@ def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
         raise RuleError(sorted(diagnostics))
     require = conditions["require"]
     assert require is not None
+    citations = tuple(
+        Citation(Reference(r.label, r.url, r.article), r.adopted, r.applies_from, r.superseded)
+        for r in header.references
+    )
     return Rule(
         id=header.id,
         pack=pack,
         title=header.title,
         severity=Severity.parse(header.severity),
         applies_to=header.applies_to,
-        references=tuple(Reference(r.label, r.url, r.article) for r in header.references),
+        references=tuple(c.reference for c in citations),
         rationale=header.rationale,
         remediation=header.remediation,
         message=header.message,
@@ -229,6 +289,7 @@ def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
         examples=examples,
         span=converter.span(root),
         depends_on=header.depends_on,
+        citations=citations,
     )
 
 
@@ -253,6 +314,18 @@ def _check_header(
         if not r.url.startswith("https://"):
             yield Diagnostic(
                 at(f"references[{i}].url", where), "every reference needs an https:// url"
+            )
+        if r.adopted and r.applies_from and r.applies_from < r.adopted:
+            yield Diagnostic(
+                at(f"references[{i}].applies_from", where),
+                "applies_from is before adopted: a text cannot apply before it exists",
+            )
+        first = r.applies_from or r.adopted
+        if r.superseded and first and r.superseded <= first:
+            yield Diagnostic(
+                at(f"references[{i}].superseded", where),
+                f"superseded {r.superseded} is not after {first}: the reference would never "
+                "be cited",
             )
     stem = Path(path).stem
     if stem != header.id:

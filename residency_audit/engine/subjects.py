@@ -26,12 +26,21 @@ from residency_audit.model import (
     Deployment,
     Fact,
     HealthContext,
+    Hsm,
     Key,
     Party,
     Scheme,
     Span,
 )
 from residency_audit.records import Record, record
+
+ENCODED_LAW = (
+    ("law.gdpr", "gdpr", "the gdpr, edpb and jurisdiction rules encode the GDPR"),
+    ("law.hds", "hds-decree-2018-137", "the hds rules encode HDS certification"),
+    ("law.secnumcloud", "secnumcloud-3.2", "the secnumcloud rules encode SecNumCloud 3.2 only"),
+)
+"""(fact path, knowledge-base instrument, why): the law each legal pack encodes. The packs' rules
+start when it does; before, the core CORE-LAW-* rules say the law then in force is not encoded."""
 
 HDS_CONTEXTS = {
     HealthContext.CARE,
@@ -419,9 +428,13 @@ class SubjectBuilder:
         self.put(f, "key.country", key.country, f"{base}.country")
         self.key_regions(f, key, base, provider_id)
         self.put(f, "key.provider_can_use", key.provider_can_use, f"{base}.provider_can_use")
-        if key.hsm is not None:
+        if key.hsm is None:
+            self.derived(f, "key.hsm.jurisdiction_eea_or_adequate", True, "no HSM declared")
+        else:
             self.put(f, "key.hsm.operator", key.hsm.operator, f"{base}.hsm.operator")
             self.put(f, "key.hsm.jurisdiction", key.hsm.jurisdiction, f"{base}.hsm.jurisdiction")
+            self.hsm_jurisdiction(f, key.hsm, base)
+            self.hsm_operator(f, key.hsm, base)
         holder = self.d.party(key.holder)
         if holder is not None:
             self.put(f, "key.holder_country", holder.country, self.party_path(holder, "country"))
@@ -437,6 +450,65 @@ class SubjectBuilder:
                 same_group,
                 f"key holder {holder.id} compared with provider {provider_id}",
             )
+
+    def hsm_jurisdiction(self, f: dict[str, Fact], hsm: Hsm, base: str) -> None:
+        """Whether the law declared to govern the HSM operator keeps the keys out of foreign
+        reach: in the EEA or a generally adequate country on the audit day, whoever operates
+        the HSM (the key holder and the controller included). Absent when the country is
+        unknown (fail closed)."""
+        eea = self.kb.in_eea(hsm.jurisdiction, self.as_of)
+        if eea is None:
+            return
+        f["key.hsm.jurisdiction_eea_or_adequate"] = Fact(
+            "key.hsm.jurisdiction_eea_or_adequate",
+            eea or bool(self.kb.generally_adequate(hsm.jurisdiction, self.as_of)),
+            self.at(f"{base}.hsm.jurisdiction"),
+        )
+
+    def hsm_operator(self, f: dict[str, Fact], hsm: Hsm, base: str) -> None:
+        """The declared HSM jurisdiction against the operator's own: its seat and its ultimate
+        parent's country, whoever it is (the key holder, the controller or a third party). A
+        jurisdiction that is neither contradicts the declaration of the operator; one that
+        differs from the seat while the parent is unknown cannot be checked (fail closed)."""
+        operator = self.d.party(hsm.operator)
+        self.derived(
+            f,
+            "key.hsm.operator_declared",
+            operator is not None,
+            f"{base}.hsm.operator looked up among the parties",
+        )
+        if operator is None:
+            return
+        own: dict[str, Fact] = {}
+        self.party_facts(own, "operator", operator)
+        seat, parent = own.get("operator.country"), own.get("operator.parent.country")
+        for path, fact in (
+            ("key.hsm.operator_country", seat),
+            ("key.hsm.operator_parent_country", parent),
+        ):
+            if fact is not None:
+                f[path] = Fact(path, fact.value, fact.origin, fact.url, fact.verified)
+        known = [x.value for x in (seat, parent) if x is not None]
+        if hsm.jurisdiction in known:
+            matches: bool | None = True
+        else:
+            matches = False if parent is not None else None
+        if matches is not None:
+            self.derived(
+                f,
+                "key.hsm.jurisdiction_matches_operator",
+                matches,
+                f"declared HSM jurisdiction {hsm.jurisdiction} against the seat and the ultimate "
+                f"parent's country of {operator.id} ({', '.join(dict.fromkeys(known))})",
+            )
+
+    def law_facts(self) -> dict[str, Fact]:
+        """The deployment subject's `law.*` facts: the knowledge-base instrument each legal pack
+        encodes, for the CORE-LAW-* rules' `in_force` test on the as-of date."""
+        f: dict[str, Fact] = {}
+        for path, instrument, why in ENCODED_LAW:
+            self.derived(f, path, instrument, why)
+        return f
 
     def key_regions(self, f: dict[str, Fact], key: Key, base: str, provider_id: str) -> None:
         """Where a provider KMS keeps the key: its region gives `key.country` when no country is
@@ -580,7 +652,7 @@ def _same_operator(c: Component, provider: str) -> str | None:
 
 def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     d = b.d
-    yield Subject("deployment", d.name, None, d.span, b.common())
+    yield Subject("deployment", d.name, None, d.span, {**b.common(), **b.law_facts()})
     for ci, c in enumerate(d.components):
         base = f"components[{ci}]"
         primary = b.place(c, ci, "primary", c.provider, c.region, c.country, c.operator, base)
