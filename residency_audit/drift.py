@@ -400,6 +400,28 @@ def observation_gaps(d: Deployment) -> list[str]:
     ]
 
 
+def observed_by(seen: Deployment, observation: Observation, as_of: dt.date) -> None:
+    """Refuse an observation started after `as_of`: it shows the account as it was later, and
+    judging it, or comparing it with a declaration, on an earlier day would put later facts in
+    the evidence."""
+    where = seen.locations.get("observation.started_at") or observation.span
+    try:
+        day = dt.datetime.fromisoformat(observation.started_at.replace("Z", "+00:00")).date()
+    except ValueError:
+        raise InputError.at(
+            where,
+            f"started_at {observation.started_at!r} is not an ISO 8601 time; the files "
+            "`residency-audit discover aws` writes have one such as 2026-11-28T09:30:00Z",
+        ) from None
+    if day > as_of:
+        raise InputError.at(
+            where,
+            f"the account was observed on {day}, after the as-of date {as_of}: it cannot show "
+            f"what the account held then; audit --as-of {day} or later, or give an "
+            "observation made by the as-of date",
+        )
+
+
 def audit_observed(
     files: Sequence[Path], declared: Sequence[Deployment], auditor: Auditor
 ) -> Iterator[FileResult]:
@@ -420,6 +442,7 @@ def audit_observed(
                     "not an observed deployment (no `observation:` block); --observed takes "
                     "the files written by `residency-audit discover aws`",
                 )
+            observed_by(seen, seen.observation, o.as_of)
         except InputError as exc:
             yield FileResult(
                 InputFile(display, "", None, role="observed"), errors=list(exc.diagnostics)

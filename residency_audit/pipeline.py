@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from residency_audit import __version__, evidence
 from residency_audit import kb as kb_module
 from residency_audit.collation import Collation, FileResult
-from residency_audit.drift import gap_subjects, observation_gaps
+from residency_audit.drift import gap_subjects, observation_gaps, observed_by
 from residency_audit.engine.evaluate import audit
 from residency_audit.engine.rules import Pack, Rule, load_packs
 from residency_audit.engine.subjects import SubjectBuilder
@@ -116,6 +116,8 @@ class Auditor(Record):
             deployment = parse_deployment(
                 Document(display, raw, compose(decode(raw, display), display))
             )
+            if deployment.observation is not None:  # written by `discover`, on some day
+                observed_by(deployment, deployment.observation, self.options.as_of)
         except InputError as exc:
             return FileResult(InputFile(display, digest, None), errors=list(exc.diagnostics))
         out = FileResult(InputFile(display, digest, deployment.name))

@@ -7,6 +7,7 @@ answers AccessDenied over HTTP like AWS would (no Stubber involved).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -96,7 +97,7 @@ def test_denied_call_makes_a_partial_audit_that_fails(
     assert rds.reason == "access denied (AccessDenied)"
     assert rds.region == "eu-west-3"
 
-    args = ["check", str(out), "--as-of", str(AS_OF), "--format", "json"]
+    args = ["check", str(out), "--as-of", str(dt.date.today()), "--format", "json"]
     for fail_on in ("high", "critical"):
         checked = runner.invoke(app, [*args, "--fail-on", fail_on])
         report = json.loads(checked.stdout)
@@ -119,7 +120,7 @@ def test_denied_call_makes_a_partial_audit_that_fails(
             "--observed",
             str(out),
             "--as-of",
-            str(AS_OF),
+            str(dt.date.today()),  # observed today
         ],
     )
     assert text.stdout.startswith("residency-audit")
@@ -184,7 +185,7 @@ def test_a_refused_bucket_location_keeps_every_bucket_named_and_unverified(
         "(s3 GetBucketLocation not read)",
     ) in unread
 
-    args = ["--observed", str(out), "--as-of", str(AS_OF), "--format", "json"]
+    args = ["--observed", str(out), "--as-of", str(dt.date.today()), "--format", "json"]
     report = json.loads(
         runner.invoke(app, ["check", str(SAMPLES / "aws-declared.yaml"), *args]).stdout
     )

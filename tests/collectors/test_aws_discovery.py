@@ -6,6 +6,7 @@ would. Calls moto does not implement are covered by tests/collectors/test_aws_st
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -97,8 +98,13 @@ def line_after(path: Path, anchor: str, text: str) -> int:
     return next(i for i in range(start, len(lines)) if text in lines[i]) + 1
 
 
-def check_json(runner: CliRunner, *args: str) -> tuple[int, dict[str, Any]]:
-    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(AS_OF)])
+TODAY = dt.date.today()
+"""The as-of date of audits of what discovery observed in moto today: an observation made today
+cannot show what the account held on an earlier day (refused, exit 2)."""
+
+
+def check_json(runner: CliRunner, *args: str, as_of: dt.date = AS_OF) -> tuple[int, dict[str, Any]]:
+    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(as_of)])
     return result.exit_code, json.loads(result.stdout)
 
 
@@ -129,6 +135,30 @@ def test_discovers_replicas_and_multi_region_key(aws: str, tmp_path: Path) -> No
     assert observed.observation.not_observed == ()
 
 
+def test_an_account_observed_after_the_as_of_date_is_refused(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """Today's account cannot show what it held on the day of a 2021 hearing."""
+    build_account(boto3.session.Session())
+    out = tmp_path / "observed.yaml"
+    assert discover("--region", "eu-west-3", "-o", str(out)).returncode == 0
+    args = ["check", str(DECLARED), "--observed", str(out), "--as-of", "2021-03-12"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    started = line_after(out, "observation:", "started_at:")
+    assert f"{out}:{started}:" in result.stderr
+    assert f"error: the account was observed on {dt.date.today()}, after the as-of date " in (
+        result.stderr
+    )
+    audited = runner.invoke(app, ["check", str(out), "--as-of", "2021-03-12"])  # itself
+    assert audited.exit_code == 2 and f"{out}:{started}:" in audited.stderr
+    text = out.read_text()
+    out.write_text(text.replace("started_at: ", "started_at: yesterday # ", 1))
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "started_at 'yesterday' is not an ISO 8601 time" in result.stderr
+
+
 def test_check_reports_drift_on_the_declared_lines(
     aws: str, tmp_path: Path, runner: CliRunner
 ) -> None:
@@ -137,7 +167,7 @@ def test_check_reports_drift_on_the_declared_lines(
     assert (
         discover("--region", "eu-west-3", "--region", "us-east-1", "-o", str(out)).returncode == 0
     )
-    code, report = check_json(runner, str(DECLARED), "--observed", str(out))
+    code, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=TODAY)
     drift = {
         (f["rule_id"], f["location"]["line"])
         for f in report["findings"]
@@ -218,7 +248,7 @@ def test_regions_left_unread_are_findings_of_the_observed_file(
     assert "ap-east-1" in o.regions_not_enabled  # an opt-in region moto reports not-opted-in
     assert not set(o.regions_not_enabled) & set(o.regions_not_queried)
 
-    code, report = check_json(runner, str(out))
+    code, report = check_json(runner, str(out), as_of=TODAY)
     assert report["complete"] is True
     assert code == 0  # not partial: nothing above medium fails the default gate
     found = {f["rule_id"]: f for f in report["findings"] if f["rule_id"].startswith("DRIFT-OBS")}
@@ -261,7 +291,7 @@ def test_observation_without_region_lists_cannot_be_verified(
     out.write_text("".join(kept), encoding="utf-8")
     observed, _ = load_deployment(out)
     assert observed.observation is not None and observed.observation.regions_not_enabled is None
-    _, report = check_json(runner, str(out))
+    _, report = check_json(runner, str(out), as_of=TODAY)
     found = {f["rule_id"]: f for f in report["findings"] if f["rule_id"].startswith("DRIFT-OBS")}
     assert set(found) == {"DRIFT-OBS-02", "DRIFT-OBS-03"}
     assert all(f["unverifiable"] for f in found.values())
@@ -355,7 +385,7 @@ def test_a_customer_key_no_declared_component_uses_is_not_declared(
     assert (
         discover("--region", "eu-west-3", "--region", "us-east-1", "-o", str(out)).returncode == 0
     )
-    _, report = check_json(runner, str(DECLARED), "--observed", str(out))
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=TODAY)
     undeclared = [
         f
         for f in report["findings"]
@@ -389,7 +419,7 @@ def test_a_table_declared_by_its_name_matches_the_observed_one(
             1,
         )
     )
-    _, report = check_json(runner, str(declared), "--observed", str(out))
+    _, report = check_json(runner, str(declared), "--observed", str(out), as_of=TODAY)
     table = [f for f in report["findings"] if "table/orders" in f["message"]]
     assert not [f for f in table if f["message"].startswith("observed primary")]
     assert {f["component"] for f in table} <= {"orders-db"}  # matched: findings on the declaration
@@ -423,7 +453,7 @@ def test_a_bucket_in_a_region_left_out_by_region_stays_observed(
         for name in ("archive-us", "patients-dr")
     }
 
-    _, report = check_json(runner, str(DECLARED), "--observed", str(out))
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=TODAY)
     assert report["complete"] is False
     undeclared = [
         f["message"]
@@ -526,7 +556,7 @@ def test_copies_to_another_account_are_drift(aws: str, tmp_path: Path, runner: C
         ("us-east-1", ACCOUNT)
     ]
 
-    _, report = check_json(runner, str(DECLARED), "--observed", str(out))
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=TODAY)
     leaving = sorted(f["message"] for f in report["findings"] if f["rule_id"] == "DRIFT-ACCT-01")
     assert leaving == [
         f"backup of {plan.resources[0]} (eu-west-3) is held in account {partner}, outside the "
@@ -551,7 +581,7 @@ def test_a_key_finding_names_every_component_the_key_covers(
     assert (
         discover("--region", "us-east-1", "--region", "eu-west-3", "-o", str(out)).returncode == 0
     )
-    _, report = check_json(runner, str(DECLARED), "--observed", str(out))
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=TODAY)
     [key] = [f for f in report["findings"] if f["rule_id"] == "DRIFT-KEY-01"]
     assert key["message"].startswith(
         "documents, records-db: key declared external-key-store, observed "
