@@ -22,6 +22,7 @@ def rule_infos(packs: Sequence[Pack], as_of: dt.date) -> tuple[RuleInfo, ...]:
             r.rationale.strip(),
             r.remediation.strip(),
             r.on(as_of).references,  # only what existed on as_of
+            notes=r.notes.strip() if r.notes else None,
         )
         for p in packs
         for r in p.rules

@@ -1,6 +1,7 @@
 """A batch too large to hold in memory (its findings, flows and checks moved to disk by
 `residency_audit.spool`) gives exactly the report a small one does, in every format that
-streams (text, JSON, SARIF, JUnit), with workers or without, with waivers and a baseline."""
+streams (text, JSON, SARIF, JUnit, Markdown, HTML), with workers or without, with waivers and a
+baseline; the evidence reports do not hold the batch while they are written."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import io
 import json
 import shutil
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
 from residency_audit import pipeline, spool
 from residency_audit.model import Severity
+from residency_audit.reporters import OutputFormat, junit, render, sarif, streamed, text
 from residency_audit.reporters import json as json_result
-from residency_audit.reporters import junit, sarif, text
 from residency_audit.spool import Spool
 from tests.conftest import AS_OF, SAMPLES
 from tests.support.waivers import waive_every_finding
@@ -215,3 +217,83 @@ def test_a_file_a_format_cannot_write_alone_is_sent_as_its_findings() -> None:
     writers = {"sarif": run_texts(OutputFormat.SARIF, unlisted)}
     packed = pack(result, writers)  # a rule the report would not list: its index is unknown
     assert isinstance(packed.findings, bytes) and packed.unpack().findings
+
+
+class _Sink(io.TextIOBase):
+    """A stream that counts what it is given and keeps none of it."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        self.size += len(text)
+        return len(text)
+
+
+def _written(report: pipeline.Report, fmt: OutputFormat, out: TextIO) -> None:
+    """`report` written in `fmt` as `check --output` writes it: streamed when the format can be,
+    else rendered whole."""
+    writer = streamed(fmt, None)
+    if writer is None:
+        out.write(str(render(report, fmt)))
+    else:
+        writer(report, out)
+
+
+@pytest.mark.parametrize("fmt", [OutputFormat.HTML, OutputFormat.MARKDOWN])
+def test_evidence_reports_of_a_batch_on_disk_are_written_without_holding_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: OutputFormat
+) -> None:
+    """About 0.75 MB a deployment held until written would be gigabytes for a few thousand
+    files: what a batch's HTML or Markdown report holds while it is written must not grow with
+    it (tracemalloc counts allocations; nothing here is timed)."""
+    import tracemalloc
+
+    from residency_audit.reporters import common
+
+    files = corpus(tmp_path / "in", 20)  # 80 files
+    monkeypatch.setattr(spool, "KEEP_IN_MEMORY", 50)  # findings and flows on disk
+    # so are the findings' texts (raising=False: the test must run on a version without it)
+    monkeypatch.setattr(common, "GROUP_IN_MEMORY", 1 << 12, raising=False)
+    report = pipeline.run(pipeline.Options([files], as_of=AS_OF, jobs=1))
+    assert isinstance(report.findings, Spool) and report.findings.spilled
+    _written(report, fmt, _Sink())  # imports and compiled templates are not the report's
+    tracemalloc.start()
+    try:
+        sink = _Sink()
+        _written(report, fmt, sink)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sink.size > 2_000_000
+    assert peak < sink.size / 2, f"{peak} bytes held for a {sink.size}-character report"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_evidence_reports_of_a_spilled_batch_are_those_of_a_small_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    files = corpus(tmp_path / "in", 10)
+    from residency_audit.reporters import common
+
+    in_memory = pipeline.run(pipeline.Options([files], as_of=AS_OF, jobs=jobs))
+    monkeypatch.setattr(spool, "KEEP_IN_MEMORY", 50)
+    monkeypatch.setattr(common, "GROUP_IN_MEMORY", 1 << 12)  # the texts wait on disk too
+    on_disk = pipeline.run(pipeline.Options([files], as_of=AS_OF, jobs=jobs))
+    assert isinstance(on_disk.findings, Spool) and on_disk.findings.spilled
+    for fmt in (OutputFormat.HTML, OutputFormat.MARKDOWN):
+        written = io.StringIO()
+        _written(on_disk, fmt, written)
+        assert written.getvalue() == render(in_memory, fmt), fmt
+
+
+def test_a_batch_s_summary_counts_what_cannot_be_verified(tmp_path: Path) -> None:
+    """Workers count each file's findings; the parent adds their counts up."""
+    files = corpus(tmp_path / "in", 10)
+    for formats in ((), (OutputFormat.JSON,)):  # findings sent as objects, or as texts
+        report = pipeline.run(pipeline.Options([files], as_of=AS_OF, jobs=2, formats=formats))
+        data = json.loads(json_result.render(report))
+        flagged = sum(1 for f in data["findings"] if f["unverifiable"])
+        assert flagged and data["summary"]["unverifiable"] == flagged
+        assert data["summary"]["violations"] == len(data["findings"]) - flagged
+        assert f"{flagged} cannot be verified" in text.summary(report, None)

@@ -296,6 +296,8 @@ class RuleInfo(Record):
     rationale: str
     remediation: str
     references: tuple[Reference, ...]
+    notes: str | None = None
+    """The rule's caveats (unverified wording, secondary sources), as `explain` shows them."""
 
 
 @record
@@ -351,6 +353,9 @@ class Tally:
 
     severities: list[int] = field(default_factory=lambda: [0] * len(Severity))
     statuses: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
+    unverifiable: list[int] = field(default_factory=lambda: [0] * len(Severity))
+    """By severity, the findings that could not be decided (a fact missing or unknown): "cannot
+    be verified", counted apart from established violations."""
     worst_open: Severity | None = None
     """The highest severity among open findings (the ones that count toward the exit code)."""
     deployments: set[str] = field(default_factory=set)
@@ -368,6 +373,8 @@ class Tally:
         for f in findings:
             self.severities[f.severity] += 1
             self.statuses[f.status] += 1
+            if f.unverifiable:
+                self.unverifiable[f.severity] += 1
             self.deployments.add(f.deployment)
             if f.status is Status.OPEN and (
                 self.worst_open is None or f.severity > self.worst_open
@@ -377,6 +384,8 @@ class Tally:
     def merge(self, other: Tally) -> None:
         for severity, n in enumerate(other.severities):
             self.severities[severity] += n
+        for severity, n in enumerate(other.unverifiable):
+            self.unverifiable[severity] += n
         for status, n in other.statuses.items():
             self.statuses[status] += n
         self.deployments |= other.deployments

@@ -2,9 +2,9 @@
 
 `render(report, fmt)` is the one place that maps an `OutputFormat` to its module; the match is
 closed with `assert_never`, so a format without a branch is a type error. `streamed(fmt, ...)`
-gives the text, JSON, SARIF and JUnit writers that write to a stream as they go (a batch's
-output is too large to hold). Modules are imported in their branch only: jinja2 and weasyprint
-load when HTML or PDF is asked for, not on every run.
+gives the writers that write to a stream as they go (a batch's output is too large to hold):
+every format but PDF, which weasyprint lays out whole. Modules are imported in their branch
+only: jinja2 and weasyprint load when HTML or PDF is asked for, not on every run.
 """
 
 from __future__ import annotations
@@ -90,9 +90,10 @@ def streamed(
     fmt: OutputFormat, fail_on: Severity | None, jobs: int = 1, *, text_errors: bool = True
 ) -> Writer | None:
     """The writer of a format written a file's or a deployment's findings at a time (text,
-    JSON, SARIF, JUnit: the ones a batch asks for), or None for the formats built whole by
-    `render`. `jobs` processes encode a batch's JSON; `fail_on` gives the text its verdict,
-    and `text_errors` false leaves the input errors' lines out of it (shown on stderr)."""
+    JSON, SARIF, JUnit; Markdown and HTML, whose findings wait grouped by instrument in
+    temporary files), or None for PDF, built whole by `render`. `jobs` processes encode a
+    batch's JSON; `fail_on` gives the text its verdict, and `text_errors` false leaves the
+    input errors' lines out of it (shown on stderr)."""
     match fmt:
         case OutputFormat.TEXT:
             from residency_audit.reporters import text
@@ -110,6 +111,14 @@ def streamed(
             from residency_audit.reporters import junit
 
             return junit.write
+        case OutputFormat.MARKDOWN:
+            from residency_audit.reporters import markdown
+
+            return markdown.write
+        case OutputFormat.HTML:
+            from residency_audit.reporters import html
+
+            return html.write
         case _:
             return None
 

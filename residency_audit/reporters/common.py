@@ -1,15 +1,16 @@
-"""Helpers shared by the evidence formats (Markdown, HTML, SARIF, JUnit): grouping by legal
-instrument, the command that reproduces a run, and the words used for statuses."""
+"""Helpers shared by the reports: grouping by legal instrument (Markdown, HTML), the command
+that reproduces a run, the counts of findings and the words used for statuses."""
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, Any
 
 from residency_audit.model import Finding, Reference, Report, Status
-from residency_audit.records import Record, record
 
 _CUT = re.compile(r",\s|\s\(|\s[Aa]rt\.\s|\sEXI\s")
 
@@ -34,22 +35,75 @@ def instrument(reference: Reference) -> str:
     return _CUT.split(reference.label, maxsplit=1)[0].strip() or reference.label
 
 
-@record
-class InstrumentGroup(Record):
+@dataclass(slots=True)
+class InstrumentGroup:
+    """The findings of one legal instrument, written out (`written_by_instrument`)."""
+
     name: str
     url: str
-    findings: tuple[Finding, ...]
+    count: int
+    text: IO[str]
+
+    def chunks(self, size: int = 1 << 16) -> Iterator[str]:
+        """The group's text, a piece at a time."""
+        self.text.seek(0)
+        while chunk := self.text.read(size):
+            yield chunk
 
 
-def by_instrument(findings: Iterable[Finding]) -> list[InstrumentGroup]:
+GROUP_IN_MEMORY = 1 << 20
+"""Characters of a group's text held in memory before it moves to a temporary file."""
+
+
+@contextmanager
+def written_by_instrument(
+    findings: Iterable[Finding], write: Callable[[Finding, int], str]
+) -> Iterator[list[InstrumentGroup]]:
     """Findings grouped by the instrument of their rule's first (primary) reference, in order of
-    first appearance; findings without references go under "Other"."""
-    groups: dict[str, tuple[str, list[Finding]]] = {}
-    for finding in findings:
-        first = finding.references[0] if finding.references else None
-        name = instrument(first) if first else "Other"
-        groups.setdefault(name, (first.url if first else "", []))[1].append(finding)
-    return [InstrumentGroup(name, url, tuple(items)) for name, (url, items) in groups.items()]
+    first appearance (findings without references under "Other"), each written by
+    `write(finding, n)`, n its place in its group from 1. The findings are read once, as they
+    come (a batch's are on disk), and only their texts are kept, a temporary file per group
+    (in memory while small): the report's memory does not grow with the batch."""
+    import tempfile  # the evidence formats only (start-up time of a one-file check)
+
+    groups: dict[str, InstrumentGroup] = {}
+    try:
+        for finding in findings:
+            first = finding.references[0] if finding.references else None
+            name = instrument(first) if first else "Other"
+            group = groups.get(name)
+            if group is None:
+                buffer = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed below
+                    max_size=GROUP_IN_MEMORY, mode="w+", encoding="utf-8", newline=""
+                )
+                group = groups[name] = InstrumentGroup(name, first.url if first else "", 0, buffer)
+            group.count += 1
+            group.text.write(write(finding, group.count))
+        yield list(groups.values())
+    finally:
+        for group in groups.values():
+            group.text.close()
+
+
+def unverifiable_count(report: Report) -> int:
+    """Findings that could not be decided (a fact missing or unknown), whatever their status."""
+    return sum(report.tally.unverifiable)
+
+
+def findings_phrase(report: Report) -> str:
+    """The count of findings, what was established apart from what could not be decided
+    (which is no pass either): `12 finding(s): 7 violation(s), 5 cannot be verified`."""
+    total = len(report.findings)
+    if not total:
+        return "0 finding(s)"
+    unverifiable = unverifiable_count(report)
+    violations = total - unverifiable
+    return f"{total} finding(s): {violations} violation(s), {unverifiable} cannot be verified"
+
+
+def rule_notes(report: Report) -> dict[str, str]:
+    """Each rule's caveats (`notes`, as `explain` shows them) on one line, by rule id."""
+    return {r.id: " ".join(r.notes.split()) for r in report.rules if r.notes and r.notes.strip()}
 
 
 def target(finding: Finding) -> str:
@@ -79,7 +133,7 @@ def timestamp(report: Report) -> str | None:
 def verdict(report: Report) -> str:
     """PASS / FAIL against the invocation's --fail-on, or a count when it is unknown."""
     if report.invocation is None:
-        return f"{len(report.findings)} finding(s)"
+        return findings_phrase(report)
     code = report.exit_code(report.invocation.fail_on)
     threshold = report.invocation.fail_on
     words = {0: "PASS", 1: "FAIL", 2: "INCOMPLETE (input errors)"}

@@ -9,7 +9,7 @@ says so, since passing flows then do not appear.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from html import escape
 from typing import Any, TypeVar
 
@@ -47,14 +47,15 @@ K = TypeVar("K")
 
 @record
 class Picture(Record):
-    flows: tuple[Flow, ...]
+    flows: Sequence[Flow]
+    """The report's flows themselves (a batch's are on disk: walk them, do not copy them)."""
     derived: bool
     """True when drawn from the findings' facts because the report has no flows."""
 
 
 def picture_flows(report: Report) -> Picture:
     if report.flows:
-        return Picture(tuple(report.flows), False)
+        return Picture(report.flows, False)
     return Picture(tuple(_derive(report.findings)), True)
 
 
@@ -107,22 +108,33 @@ def _text(value: object) -> str | None:
 
 def svg(report: Report) -> str:
     """The picture as an `<svg>` element (inline, no external resource)."""
-    picture = picture_flows(report)
+    return "\n".join(svg_parts(report, picture_flows(report)))
+
+
+def svg_parts(report: Report, picture: Picture) -> Iterator[str]:
+    """The lines of `svg(report)`, made as they are written: the nodes are gathered in a first
+    walk over the flows and the edges drawn in a second, so only the nodes are held."""
     status = {c.code: c.status for c in report.countries}
     names = {c.code: c.name for c in report.countries}
-    many = len({f.deployment for f in picture.flows}) > 1
-    components = list(
-        dict.fromkeys((f.deployment, f.component or "(deployment)") for f in picture.flows)
-    )
-    countries = list(dict.fromkeys(f.country for f in picture.flows if f.country))
+    deployments: dict[str, None] = {}
+    places: dict[tuple[str, str], dict[str, None]] = {}  # per component: where its data are
+    countries: dict[str, None] = {}
     laws: dict[str, list[str]] = {}
-    for f in picture.flows:
+    for f in picture.flows:  # one walk: a batch's flows are read back from disk for each
+        deployments[f.deployment] = None
+        places.setdefault((f.deployment, f.component or "(deployment)"), {})[
+            f"{f.kind} {f.country}" if f.country else "country not stated"
+        ] = None
+        if f.country:
+            countries[f.country] = None
         if f.parent_country:
             listed = laws.setdefault(f.parent_country, [])
             listed += [j for j in f.jurisdictions if j not in listed]
+    many = len(deployments) > 1
+    components = list(places)
     rows = max(len(components), len(countries), len(laws), 1)
     height = TOP + rows * (NODE_H + GAP) + 90
-    parts = [
+    yield from [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="flowmap" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" '
         f'aria-labelledby="flowmap-title flowmap-desc">',
@@ -137,87 +149,71 @@ def svg(report: Report) -> str:
     for x, heading in zip(
         COLUMNS, ("Components", "Where the data are", "Whose laws reach them"), strict=True
     ):
-        parts.append(f'<text x="{x}" y="20" {TEXT["heading"]}>{escape(heading)}</text>')
+        yield f'<text x="{x}" y="20" {TEXT["heading"]}>{escape(heading)}</text>'
     y_component = _positions(components, rows)
-    y_country = _positions(countries, rows)
+    y_country = _positions(list(countries), rows)
     y_law = _positions(list(laws), rows)
     for f in picture.flows:  # edges first, so nodes are drawn over them
         start = y_component[(f.deployment, f.component or "(deployment)")]
         tone = status.get(f.country or "", "unknown")
         if f.country:
-            parts.append(
-                _edge(
-                    COLUMNS[0] + NODE_W,
-                    start,
-                    COLUMNS[1],
-                    y_country[f.country],
-                    STATUS_COLOURS[tone][0],
-                    f"{f.kind} in {f.country}",
-                    dashed=False,
-                )
+            yield _edge(
+                COLUMNS[0] + NODE_W,
+                start,
+                COLUMNS[1],
+                y_country[f.country],
+                STATUS_COLOURS[tone][0],
+                f"{f.kind} in {f.country}",
+                dashed=False,
             )
         if f.parent_country and (f.jurisdictions or f.parent_country != f.country):
             colour = STATUS_COLOURS["exposed" if f.jurisdictions else "unknown"][0]
             if f.country:
-                parts.append(
-                    _edge(
-                        COLUMNS[1] + NODE_W,
-                        y_country[f.country],
-                        COLUMNS[2],
-                        y_law[f.parent_country],
-                        colour,
-                        _reach(f),
-                        dashed=True,
-                    )
+                yield _edge(
+                    COLUMNS[1] + NODE_W,
+                    y_country[f.country],
+                    COLUMNS[2],
+                    y_law[f.parent_country],
+                    colour,
+                    _reach(f),
+                    dashed=True,
                 )
             else:  # no known country: bow under the middle column instead of crossing it
-                parts.append(
-                    _edge(
-                        COLUMNS[0] + NODE_W,
-                        start,
-                        COLUMNS[2],
-                        y_law[f.parent_country],
-                        colour,
-                        _reach(f),
-                        dashed=True,
-                        bow=NODE_H,
-                    )
+                yield _edge(
+                    COLUMNS[0] + NODE_W,
+                    start,
+                    COLUMNS[2],
+                    y_law[f.parent_country],
+                    colour,
+                    _reach(f),
+                    dashed=True,
+                    bow=NODE_H,
                 )
-    places: dict[tuple[str, str], dict[str, None]] = {}  # one pass, not one per component
-    for f in picture.flows:
-        places.setdefault((f.deployment, f.component or "(deployment)"), {})[
-            f"{f.kind} {f.country}" if f.country else "country not stated"
-        ] = None
     for key, y in y_component.items():
         label = f"{key[0]} / {key[1]}" if many else key[1]
         where = places.get(key, {})
-        parts.append(_node(COLUMNS[0], y, label, " · ".join(where), "#37474f", "#ffffff"))
+        yield _node(COLUMNS[0], y, label, " · ".join(where), "#37474f", "#ffffff")
     for code, y in y_country.items():
         tone = status.get(code, "unknown")
-        parts.append(
-            _node(
-                COLUMNS[1],
-                y,
-                f"{code} {names.get(code, '')}".strip(),
-                tone.replace("-", " "),
-                *STATUS_COLOURS[tone],
-            )
+        yield _node(
+            COLUMNS[1],
+            y,
+            f"{code} {names.get(code, '')}".strip(),
+            tone.replace("-", " "),
+            *STATUS_COLOURS[tone],
         )
     for code, y in y_law.items():
         listed = laws[code]
         tone = "exposed" if listed else status.get(code, "unknown")
-        parts.append(
-            _node(
-                COLUMNS[2],
-                y,
-                f"{code} law",
-                ", ".join(listed) or "no law listed",
-                *STATUS_COLOURS[tone],
-            )
+        yield _node(
+            COLUMNS[2],
+            y,
+            f"{code} law",
+            ", ".join(listed) or "no law listed",
+            *STATUS_COLOURS[tone],
         )
-    parts.append(_legend(height - 40))
-    parts.append("</svg>")
-    return "\n".join(parts)
+    yield _legend(height - 40)
+    yield "</svg>"
 
 
 def _positions(keys: list[K], rows: int) -> dict[K, float]:

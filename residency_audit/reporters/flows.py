@@ -1,36 +1,86 @@
-"""The flows table shared by the text and terminal reports: one row per data flow with where,
-who, laws, clear-text reach, risk level, band and binding factor."""
+"""The flows table shared by the text, terminal, Markdown and HTML reports: one row per data flow
+with where, who, laws, clear-text reach, risk level, probability, band and binding factor.
+
+A figure computed with a factor value the deployment set itself (`risk.overrides`) is marked
+`OWN` (`*`), the binding factor when it is such a value itself, and `own_values` lists those
+values under the table with their line and justification: a probability resting on the
+deployment owner's estimate must never read as the model's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
 
 from residency_audit.model import Flow
-from residency_audit.risk.assess import FlowRisk, band_text, binding_text, percent
+from residency_audit.risk.assess import FactorValue, FlowRisk, band_text, binding_text, percent
 
 COLUMNS = ("Flow", "Where", "Who", "Laws", "Clear", "Level", "p", "Band", "Binding factor")
 
+OWN = "*"
+"""Marks a figure that rests on a factor value the deployment overrides."""
+OWN_LEGEND = (
+    f"{OWN} computed with the deployment's own factor values (risk.overrides, listed below)"
+)
+
+CLEAR_WORDS = {True: "yes", False: "no", None: "?"}
+
 
 def row(f: Flow) -> tuple[str, ...]:
-    risk = f.risk if isinstance(f.risk, FlowRisk) else None
     who = f.entity_name or f.entity or "unknown"
     parent = f.parent_country or "?"
-    clear = {True: "yes", False: "no", None: "?"}[f.clear_text_reachable]
     laws = ", ".join(f.bases) if f.bases else ("unknown" if f.bases is None else "none")
-    if risk is None:
-        return (f.id, f.country or "?", f"{who} (parent {parent})", laws, clear, "-", "-", "-", "-")
     return (
         f.id,
         f.country or "?",
         f"{who} (parent {parent})",
         laws,
-        clear,
-        risk.level.value,
-        percent(risk.p_period),
-        band_text(risk),
-        binding_text(risk),
+        CLEAR_WORDS[f.clear_text_reachable],
+        *risk_cells(f),
     )
+
+
+def risk_cells(f: Flow) -> tuple[str, str, str, str]:
+    """Level, probability over the period, band and binding factor of a flow ("-" when it has
+    no risk), marked `OWN` where they rest on the deployment's own factor values."""
+    risk = f.risk if isinstance(f.risk, FlowRisk) else None
+    if risk is None:
+        return ("-", "-", "-", "-")
+    mark = OWN if overridden(risk) else ""
+    binding = binding_text(risk)
+    if any(
+        x.overridden and x.factor is risk.binding_factor
+        for b in risk.bases
+        if b.basis == risk.binding_basis
+        for x in b.factors
+    ):
+        binding += OWN
+    return (risk.level.value, percent(risk.p_period) + mark, band_text(risk) + mark, binding)
+
+
+def overridden(risk: FlowRisk) -> list[FactorValue]:
+    """The factor values of `risk` that the deployment set itself."""
+    return [x for b in risk.bases for x in b.factors if x.overridden]
+
+
+def own_values(flows: Sequence[Flow]) -> list[str]:
+    """One line per override the deployment made among `flows`: the factor, its value (and
+    band), the bases and flows it applied to, its justification and line."""
+    applied: dict[tuple[str, str, float, float, float, str], tuple[dict[str, None], ...]] = {}
+    for f in flows:
+        risk = f.risk if isinstance(f.risk, FlowRisk) else None
+        for x in overridden(risk) if risk is not None else ():
+            key = (x.origin, x.factor.value, x.value, x.low, x.high, x.justification)
+            bases, ids = applied.setdefault(key, ({}, {}))
+            bases[x.basis] = ids[f.id] = None
+    every = {f.id for f in flows}
+    out = []
+    for (origin, factor, value, low, high, why), (bases, ids) in applied.items():
+        band = "" if low == high == value else f" (band {low:g} to {high:g})"
+        on = "every flow" if set(ids) == every and len(ids) > 1 else ", ".join(ids)
+        out.append(
+            f"{OWN} {origin}: {factor} {value:g}{band} for {', '.join(bases)} on {on}: {why}"
+        )
+    return out
 
 
 def groups(flows: Iterable[Flow]) -> Iterator[tuple[str, str, list[Flow]]]:
@@ -43,8 +93,19 @@ def caption(flows: list[Flow]) -> str:
     risk = next((f.risk for f in flows if isinstance(f.risk, FlowRisk)), None)
     if risk is None:
         return "transfer risk not assessed"
+    own = (
+        f"; {OWN_LEGEND}"
+        if any(overridden(f.risk) for f in flows if isinstance(f.risk, FlowRisk))
+        else ""
+    )
     return (
         f"risk of foreign lawful access over {risk.period_years} years, threshold "
         f"{percent(risk.threshold)}; model {risk.model}: tool design, not law - it annotates "
-        "flows and never cures a finding"
+        f"flows and never cures a finding{own}"
     )
+
+
+def caption_sentence(flows: list[Flow]) -> str:
+    """`caption(flows)` as a sentence, for the evidence reports."""
+    text = caption(flows)
+    return f"{text[:1].upper()}{text[1:]}."

@@ -1,24 +1,64 @@
 """Self-contained HTML evidence report for lawyers: scope and as-of date, verdict, banners
-(partial audit, input errors, stale or unverified knowledge), the data-flow picture, findings
-grouped by legal instrument with references and the facts used (sources, unverified marked),
-waivers, and a manifest with the SHA-256 of every input, rule pack and knowledge file.
+(partial audit, input errors, stale or unverified knowledge), the summary (violations apart
+from findings that cannot be verified), the data-flow picture and the flows with their transfer
+risk, findings grouped by legal instrument with references, their rule's caveats and the facts
+used (sources, unverified marked), waivers, and a manifest with the SHA-256 of every input, rule
+pack and knowledge file.
 
 Inline CSS and SVG only (no script, font or image fetched), print-ready (`@page`, A4), and
-deterministic: the timestamp comes from `Report.invocation`. jinja2 is imported here only, and
-this module only when HTML or PDF is asked for.
+deterministic: the timestamp comes from `Report.invocation`. Written as it goes (`write`), so a
+batch's page does not have to fit in memory. jinja2 is imported here only, and this module only
+when HTML or PDF is asked for.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import io
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TextIO
 
-from residency_audit.model import Report, Severity, Status
-from residency_audit.reporters import common, flowmap
+from residency_audit.model import Finding, Report, Severity, Status
+from residency_audit.reporters import common, flowmap, flows
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 def render(report: Report) -> str:
+    out = io.StringIO()
+    write(report, out)
+    return out.getvalue()
+
+
+def write(report: Report, out: TextIO) -> None:
+    """The page, written as the template produces it: each finding is rendered once, as the
+    findings are read, into its instrument's group (`common.written_by_instrument`), and the
+    picture and the flows tables are drawn from the flows as they are read, so a batch's page
+    never sits whole in memory."""
+    env = _environment()
+    article = env.get_template("finding.html.j2").module.finding  # type: ignore[attr-defined]
+    notes = common.rule_notes(report)
+
+    def written(finding: Finding, n: int) -> str:
+        return str(article(finding, n, notes.get(finding.rule_id)))
+
+    picture = flowmap.picture_flows(report)
+    with common.written_by_instrument(report.findings, written) as groups:
+        page = env.get_template("report.html.j2").generate(
+            **context(report, picture),
+            groups=groups,
+            flowmap_svg=_markup(flowmap.svg_parts(report, picture)),
+            flow_groups=flows.groups(picture.flows),
+        )
+        for chunk in page:
+            out.write(chunk)
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The templates' environment, made once: it keeps them compiled."""
     import jinja2
-    from markupsafe import Markup
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("residency_audit", "templates"),
@@ -28,13 +68,19 @@ def render(report: Report) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    template = env.get_template("report.html.j2")
-    # flowmap escapes every text it draws; the SVG is markup, not text
-    return template.render(**context(report), flowmap_svg=Markup(flowmap.svg(report)))
+    env.globals.update(Status=Status, target=common.target, value_text=common.value_text)
+    return env
 
 
-def context(report: Report) -> dict[str, Any]:
-    picture = flowmap.picture_flows(report)
+def _markup(lines: Iterator[str]) -> Iterator[str]:
+    """flowmap escapes every text it draws: its SVG is markup, not text."""
+    from markupsafe import Markup
+
+    for line in lines:
+        yield Markup(line)
+
+
+def context(report: Report, picture: flowmap.Picture | None = None) -> dict[str, Any]:
     deployments = sorted({i.deployment for i in report.inputs if i.deployment})
     countries = {c.code: c for c in report.countries}
     return {
@@ -46,12 +92,14 @@ def context(report: Report) -> dict[str, Any]:
         "verdict": common.verdict(report),
         "failed": bool(report.invocation and report.exit_code(report.invocation.fail_on)),
         "reproduce": common.reproduce_command(report),
-        "groups": common.by_instrument(report.findings),
-        "picture": picture,
+        "findings_phrase": common.findings_phrase(report),
+        "picture": picture or flowmap.picture_flows(report),
         "countries": countries,
         "country_words": common.COUNTRY_STATUS_WORDS,
-        "severities": [s.label for s in reversed(Severity)],
-        "Status": Status,
-        "target": common.target,
-        "value_text": common.value_text,
+        "severities": list(reversed(Severity)),
+        "caption": flows.caption_sentence,
+        "clear_words": flows.CLEAR_WORDS,
+        "risk_cells": flows.risk_cells,
+        "own_values": flows.own_values,
+        "own_mark": flows.OWN,
     }

@@ -35,6 +35,7 @@ from residency_audit.model import (
     WaiverTarget,
 )
 from residency_audit.reporters import put
+from residency_audit.reporters.common import unverifiable_count
 from residency_audit.reporters.jsonitems import (
     Items,
     Parts,
@@ -99,6 +100,8 @@ def _skeleton(report: Report) -> dict[str, Any]:
         ],
         "summary": {
             "findings": len(report.findings),
+            "violations": len(report.findings) - unverifiable_count(report),
+            "unverifiable": unverifiable_count(report),
             "by_severity": report.counts(),
             "by_status": report.status_counts(),
             "errors": len(report.errors),
@@ -113,6 +116,7 @@ def _skeleton(report: Report) -> dict[str, Any]:
                 "rationale": r.rationale,
                 "remediation": r.remediation,
                 "references": [reference_dict(x) for x in r.references],
+                "notes": r.notes,
             }
             for r in report.rules
         ],
@@ -254,6 +258,7 @@ def from_dict(data: dict[str, Any]) -> Report:
                 r["rationale"],
                 r["remediation"],
                 tuple(_read_reference(x) for x in r["references"]),
+                notes=_optional_text(r.get("notes")),  # older results have none
             )
             for r in data.get("rules", [])
         ),
@@ -267,6 +272,12 @@ def from_dict(data: dict[str, Any]) -> Report:
             CountryStatus(c["code"], c["name"], c["status"]) for c in data.get("countries", [])
         ),
     )
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"expected text or null, got {type(value).__name__}")
+    return value
 
 
 def _read_span(d: dict[str, Any]) -> Span:

@@ -1,9 +1,10 @@
 """JUnit XML for GitLab, Jenkins and other CI test-report views.
 
 One test suite per deployment, one test case per rule and component evaluated, passes included:
-an open finding is a `<failure>` (message, severity, file:line:col, references), a waived or
-baselined one is `<skipped>` with the reason, so the view matches the exit code; an "audit
-scope" suite fails for a partial audit and skips for stale or unverified knowledge. Built with
+an open finding is a `<failure>` (message, severity, file:line:col, references; one that cannot
+be verified says so in its message and details), a waived or baselined one is `<skipped>` with
+the reason, so the view matches the exit code; an "audit scope" suite fails for a partial audit
+and skips for stale or unverified knowledge. Built with
 ElementTree (escaping is its job), without timestamps, so the same result gives the same bytes.
 """
 
@@ -194,8 +195,13 @@ def _case(
     open_ = [f for f in found if f.status is Status.OPEN]
     if open_:
         first = open_[0]
+        # Said by the flag, whatever the rule's message says: a view shows this line first.
+        undecided = " (cannot be verified)" if first.unverifiable else ""
         failure = ET.SubElement(
-            element, "failure", message=f"{first.span}: {first.message}", type=first.severity.label
+            element,
+            "failure",
+            message=f"{first.span}: {first.message}{undecided}",
+            type=first.severity.label,
         )
         failure.text = "\n\n".join(_details(f) for f in open_)
         return "failures"

@@ -1,19 +1,33 @@
 """Markdown evidence report: for pull-request comments, `$GITHUB_STEP_SUMMARY` and lawyers who
-read it in a browser. Same content as the HTML report, without the picture."""
+read it in a browser. Same content as the HTML report, without the picture; written as it goes
+(`write`), so a batch's report does not have to fit in memory."""
 
 from __future__ import annotations
 
+import io
 import re
+from typing import TextIO
 
-from residency_audit.model import Fact, Finding, Report, Status
+from residency_audit.model import Fact, Finding, Report, Severity, Status
 from residency_audit.reporters.common import (
+    COUNTRY_STATUS_WORDS,
     STATUS_WORDS,
-    by_instrument,
+    findings_phrase,
     reproduce_command,
+    rule_notes,
     target,
     timestamp,
     value_text,
     verdict,
+    written_by_instrument,
+)
+from residency_audit.reporters.flowmap import picture_flows
+from residency_audit.reporters.flows import (
+    CLEAR_WORDS,
+    caption_sentence,
+    groups,
+    own_values,
+    risk_cells,
 )
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#&~])")
@@ -69,23 +83,38 @@ def _one_line(text: object) -> str:
 
 
 def render(report: Report) -> str:
-    out: list[str] = ["# Data residency audit", ""]
+    out = io.StringIO()
+    write(report, out)
+    return out.getvalue()
+
+
+def write(report: Report, out: TextIO) -> None:
+    """The report, written a section at a time: the findings are read once, each written as it
+    comes into its instrument's group (`common.written_by_instrument`), and the flows a
+    deployment at a time, so a batch's report never sits whole in memory."""
+    head: list[str] = ["# Data residency audit", ""]
     deployments = sorted({i.deployment for i in report.inputs if i.deployment})
-    out.append(
+    head.append(
         f"- **Scope:** {len(deployments)} deployment(s): "
         + (", ".join(code(d) for d in deployments) or "none")
     )
-    out.append(f"- **Law as of:** {report.as_of.isoformat()}")
-    out.append(f"- **Result:** {verdict(report)}")
+    head.append(f"- **Law as of:** {report.as_of.isoformat()}")
+    head.append(f"- **Result:** {verdict(report)}")
     if timestamp(report):
-        out.append(f"- **Generated:** {timestamp(report)} (UTC)")
-    out.append("")
-    out += _banners(report)
-    out += _summary(report)
-    out += _findings(report)
-    out += _waivers(report)
-    out += _manifest(report)
-    return "\n".join(out).rstrip("\n") + "\n"
+        head.append(f"- **Generated:** {timestamp(report)} (UTC)")
+    head.append("")
+    _lines(out, [*head, *_banners(report), *_summary(report)])
+    _flows(report, out)
+    _findings(report, out)
+    _lines(out, _waivers(report))
+    tail = _manifest(report)
+    while tail and not tail[-1]:  # the report ends with one newline
+        tail.pop()
+    _lines(out, tail)
+
+
+def _lines(out: TextIO, lines: list[str]) -> None:
+    out.write("".join(f"{line}\n" for line in lines))
 
 
 def _banners(report: Report) -> list[str]:
@@ -124,28 +153,92 @@ def _spaced(lines: list[str]) -> list[str]:
 
 
 def _summary(report: Report) -> list[str]:
-    out = ["## Summary", "", "| Severity | Findings |", "|---|---:|"]
-    out += [f"| {label} | {n} |" for label, n in report.counts().items()]
+    unverifiable = report.tally.unverifiable
+    out = ["## Summary", ""]
+    if report.findings:
+        out += [
+            f"**{findings_phrase(report)}.** A finding that cannot be verified rests on a fact "
+            "missing or unknown to the knowledge base: it is no established violation, and no "
+            "pass either.",
+            "",
+        ]
+    out += [
+        "| Severity | Violations | Cannot be verified | Findings |",
+        "|---|---:|---:|---:|",
+    ]
+    out += [
+        f"| {s.label} | {n - unverifiable[s]} | {unverifiable[s]} | {n} |"
+        for s, n in ((s, report.tally.severities[s]) for s in reversed(Severity))
+    ]
     statuses = report.status_counts()
     out += ["", "By status: " + ", ".join(f"{n} {s}" for s, n in statuses.items()), ""]
     return out
 
 
-def _findings(report: Report) -> list[str]:
-    out = ["## Findings by legal instrument", ""]
-    if not report.findings:
-        return [*out, "No findings.", ""]
-    for group in by_instrument(report.findings):
-        out += [
-            f"### {link(group.name, group.url)}" if group.url else f"### {md(group.name)}",
+def _flows(report: Report, out: TextIO) -> None:
+    """The flows tables, a deployment at a time, with the columns of the HTML report's."""
+    picture = picture_flows(report)
+    if not picture.flows:
+        return
+    _lines(out, ["## Data flows", ""])
+    if picture.derived:
+        _lines(
+            out,
+            [
+                "Drawn from the facts of the findings only: places and accesses that passed every "
+                "rule are not shown.",
+                "",
+            ],
+        )
+    statuses = {c.code: c for c in report.countries}
+    for name, path, group in groups(picture.flows):
+        lines = [
+            f"### Flows of {code(name)} ({code(path)})",
             "",
+            md(caption_sentence(group)),
+            "",
+            f"| Component | Flow | Country | Status (as of {report.as_of.isoformat()}) "
+            "| Entity / parent | Laws that can reach it "
+            "| Clear text reachable | Level | Probability | Band | Binding factor |",
+            "|---|---|---|---|---|---|---|---|---:|---|---|",
         ]
-        for f in group.findings:
-            out += _finding(f)
-    return out
+        for f in group:
+            country = statuses.get(f.country or "")
+            where = f.country or ("not stated" if picture.derived else "unknown")
+            parent = f" (parent: {f.parent_country})" if f.parent_country else ""
+            cells = [
+                cell(f.component or f.deployment),
+                md(f.kind),
+                md(where + (f" ({country.name})" if country else "")),
+                md(COUNTRY_STATUS_WORDS[country.status] if country else "—"),
+                md((f.entity or "—") + parent),
+                ", ".join(cell(j) for j in f.jurisdictions) or "none known",
+                CLEAR_WORDS[f.clear_text_reachable],
+                *(md(text) for text in risk_cells(f)),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        own = own_values(group)
+        lines += ["", *(f"- {md(line)}" for line in own), ""] if own else [""]
+        _lines(out, lines)
 
 
-def _finding(f: Finding) -> list[str]:
+def _findings(report: Report, out: TextIO) -> None:
+    _lines(out, ["## Findings by legal instrument", ""])
+    if not report.findings:
+        _lines(out, ["No findings.", ""])
+        return
+    notes = rule_notes(report)
+    with written_by_instrument(
+        report.findings, lambda f, _: "".join(f"{line}\n" for line in _finding(f, notes))
+    ) as instruments:
+        for group in instruments:
+            heading = link(group.name, group.url) if group.url else md(group.name)
+            _lines(out, [f"### {heading}", ""])
+            for chunk in group.chunks():
+                out.write(chunk)
+
+
+def _finding(f: Finding, notes: dict[str, str]) -> list[str]:
     status = "" if f.status is Status.OPEN else f" — **{STATUS_WORDS[f.status]}**"
     unverifiable = " (cannot be verified)" if f.unverifiable else ""
     out = [
@@ -158,6 +251,8 @@ def _finding(f: Finding) -> list[str]:
     ]
     out.append("References:")
     out += [f"- {link(r.label, r.url)}" for r in f.references]
+    if f.rule_id in notes:
+        out += ["", f"Caveats of the rule: {md(notes[f.rule_id])}"]
     out += ["", "Facts used:"]
     out += [f"- {_fact(x)}" for x in f.facts]
     out += ["", f"Remediation: {md(f.remediation)}", ""]

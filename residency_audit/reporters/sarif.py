@@ -4,6 +4,8 @@ One result per finding, pointing at the YAML line that declared the component or
 their rationale, remediation and legal references (`helpUri`: the primary one). Fingerprints hash
 file, deployment, component, rule and message, never the line, so an alert survives unrelated
 edits. Waived findings are `suppressions`; with a baseline, `baselineState` says new or unchanged.
+A finding that cannot be verified says so in its message and `properties.unverifiable`; its
+`kind` stays "fail" (SARIF's "open" would force level "none", and such a finding fails the run).
 The exit code and command line go in the invocation; inputs are artifacts with their SHA-256,
 and the rule packs, knowledge files and risk model are in the run's properties with theirs.
 """
@@ -228,7 +230,7 @@ def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]
         "ruleId": f.rule_id,
         "ruleIndex": index[f.rule_id],
         "level": LEVELS[f.severity],
-        "message": {"text": f"{f.message} ({f.severity.label}, {f.deployment})"},
+        "message": {"text": f"{f.message} ({_qualifier(f)}, {f.deployment})"},
         "locations": [
             {
                 "physicalLocation": {
@@ -270,6 +272,12 @@ def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]
     if baseline:
         result["baselineState"] = "unchanged" if f.status is Status.BASELINED else "new"
     return result
+
+
+def _qualifier(f: Finding) -> str:
+    """The severity, and for a finding that could not be decided, that it is no established
+    violation: said by the flag, whatever the rule's message says."""
+    return f"{f.severity.label}, cannot be verified" if f.unverifiable else f.severity.label
 
 
 def fingerprint(f: Finding) -> str:

@@ -7,9 +7,10 @@ from itertools import groupby
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from residency_audit.model import Report, Severity
-from residency_audit.reporters.flows import COLUMNS, caption, groups, row
+from residency_audit.reporters.flows import COLUMNS, caption, groups, own_values, row
 from residency_audit.reporters.text import header, summary
 
 COLOURS = {
@@ -50,7 +51,8 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
         table = Table(
             title=f"flows of {name}  [dim]{path}[/dim]",
             title_justify="left",
-            caption=caption(flows),
+            # Text, not markup: a justification may hold brackets
+            caption=Text("\n".join([caption(flows), *own_values(flows)]), style="table.caption"),
             caption_justify="left",
             expand=True,
         )

@@ -9,7 +9,8 @@ from typing import TextIO, TypeVar
 
 from residency_audit.model import Diagnostic, Finding, Flow, Report, Severity, Status
 from residency_audit.reporters import put
-from residency_audit.reporters.flows import COLUMNS, caption, groups, row
+from residency_audit.reporters.common import findings_phrase
+from residency_audit.reporters.flows import COLUMNS, caption, groups, own_values, row
 from residency_audit.spool import Spool
 
 
@@ -54,6 +55,7 @@ def flows_text(flows: Sequence[Flow]) -> str:
     for name, path, group in groups(flows):
         lines = ["", f"flows of {name} ({path}): {caption(group)}"]
         lines += _table([COLUMNS, *(row(f) for f in group)])
+        lines += [f"  {line}" for line in own_values(group)]
         out.append("\n".join(lines) + "\n")
     return "".join(out)
 
@@ -135,6 +137,6 @@ def summary(report: Report, fail_on: Severity | None) -> str:
     if set_aside:
         counts += f"; {set_aside}, not counted"
     return (
-        f"{len(report.findings)} finding(s){f' ({counts})' if counts else ''} in "
+        f"{findings_phrase(report)}{f' ({counts})' if counts else ''} in "
         f"{deployments} deployment(s){errors}; as of {report.as_of}{verdict}"
     )

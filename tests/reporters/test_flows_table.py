@@ -1,4 +1,5 @@
-"""The flows table in the text and rich reports: where, who, laws, level, band, binding factor."""
+"""The flows table in the text, rich, Markdown and HTML reports: where, who, laws, level, band,
+binding factor, and which figures rest on the deployment's own factor values."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typer.testing import CliRunner
 
 from residency_audit.cli import app
 from residency_audit.pipeline import Options, run
-from residency_audit.reporters import terminal
-from tests.conftest import AS_OF, SAMPLES
+from residency_audit.reporters import flows, html, markdown, terminal
+from tests.conftest import AS_OF, FIXTURES, SAMPLES
+from tests.reporters.test_html import Page
+from tests.reporters.test_markdown import html_of
 
 
 def test_text_report_has_a_flows_table_per_deployment(runner: CliRunner) -> None:
@@ -55,3 +58,70 @@ def test_rich_report_draws_the_same_flows(tmp_path: Path) -> None:
     assert "flows of centre-hospitalier-exemple" in text
     assert "access/outscale-support" in text and "3DS Outscale SAS (parent FR)" in text
     assert "never cures a finding" in text
+
+
+OVERRIDE = FIXTURES / "risk" / "override-interest.yaml"
+"""Raises `interest` for us-fisa-702 on records-db only (line 35), with its justification."""
+OWN_LINE = (
+    f"* {OVERRIDE}:35:7: interest 0.5 (band 0.2 to 0.8) for us-fisa-702 on records-db: "
+    "Patients include senior officials of a foreign ministry (threat assessment TA-7)."
+)
+
+
+def test_figures_resting_on_the_deployment_s_own_factor_values_are_marked(
+    runner: CliRunner,
+) -> None:
+    result = runner.invoke(
+        app, ["check", str(OVERRIDE), "--as-of", str(AS_OF)], env={"NO_COLOR": "1"}
+    )
+    lines = result.stdout.splitlines()
+    start = next(i for i, t in enumerate(lines) if t.startswith("flows of clinic-with-override"))
+    assert "own factor values" in lines[start]
+    rows = {line.split()[0]: line for line in lines[start + 2 : start + 4]}
+    # records-db: p and band computed with the override; its binding factor (route) is the
+    # model's. web: the model's values only.
+    assert "44 %* " in rows["records-db"] and "3.5 % to 96 %* " in rows["records-db"]
+    assert rows["records-db"].endswith("route (us-fisa-702)")
+    assert "*" not in rows["web"]
+    assert lines[start + 4].strip() == OWN_LINE
+
+
+def test_the_rich_table_lists_the_deployment_s_own_values_too() -> None:
+    report = run(Options(paths=[OVERRIDE], as_of=AS_OF))
+    console = Console(record=True, width=250, color_system=None, highlight=False)
+    terminal.show(report, console, None)
+    text = " ".join(console.export_text().split())
+    assert "44 %*" in text and OWN_LINE in text
+
+
+def test_a_binding_factor_the_deployment_set_is_marked(tmp_path: Path) -> None:
+    # The override lowers `interest` below every other factor: it becomes the binding one.
+    source = (
+        OVERRIDE.read_text()
+        .replace("value: 0.5", "value: 0.01")
+        .replace("low: 0.2", "low: 0.005")
+        .replace("high: 0.8", "high: 0.02")
+    )
+    path = tmp_path / "low-interest.yaml"
+    path.write_text(source)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    [db] = [f for f in report.flows if f.id == "records-db"]
+    assert flows.row(db)[-1] == "interest (us-fisa-702)*"
+
+
+def test_html_and_markdown_flows_have_the_risk_figures_with_the_same_marks() -> None:
+    report = run(Options(paths=[OVERRIDE], as_of=AS_OF))
+    header = [
+        "Component", "Flow", "Country", "Status (as of 2026-11-28)", "Entity / parent",
+        "Laws that can reach it", "Clear text reachable", "Level", "Probability", "Band",
+        "Binding factor",
+    ]  # fmt: skip
+    for page in (Page(html.render(report)), Page(html_of(markdown.render(report)))):
+        rows = page.rows[page.rows.index(header) + 1 :][:2]
+        figures = {row[0]: row[6:] for row in rows}
+        assert figures == {
+            "records-db": ["yes", "high", "44 %*", "3.5 % to 96 %*", "route (us-fisa-702)"],
+            "web": ["yes", "low", "0.31 %", "0.012 % to 4.9 %", "interest (us-fisa-702)"],
+        }
+        assert OWN_LINE in page.words
+        assert "tool design, not law" in page.words
