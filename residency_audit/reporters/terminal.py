@@ -1,5 +1,9 @@
 """The rich terminal report: a table per deployment with severity colours and a summary line.
-Only used on a colour terminal; `text.py` serves pipes, CI logs and NO_COLOR."""
+Only used on a colour terminal; `text.py` serves pipes, CI logs and NO_COLOR.
+
+Every text that comes from the inputs (names, paths, messages, justifications) is passed as a
+`Text`, never as markup: `[/b]` in a party's name must print as written, not end a style or
+stop the run with a MarkupError."""
 
 from __future__ import annotations
 
@@ -32,24 +36,24 @@ LEVEL_COLOURS = {
 
 def show(report: Report, console: Console, fail_on: Severity | None) -> None:
     for line in header(report):
-        console.print(line, style="bold" if line.startswith("PARTIAL") else None)
+        console.print(Text(line, style="bold" if line.startswith("PARTIAL") else ""))
     for (path, name), group in groupby(report.findings, key=lambda f: (f.span.path, f.deployment)):
-        table = Table(title=f"{name}  [dim]{path}[/dim]", title_justify="left", expand=True)
+        table = Table(title=_title(name, path), title_justify="left", expand=True)
         table.add_column("Severity", no_wrap=True)
         table.add_column("Rule", no_wrap=True)
         table.add_column("Line", justify="right", no_wrap=True)
         table.add_column("Finding", ratio=1)
         for f in group:
             table.add_row(
-                f"[{COLOURS[f.severity]}]{f.severity.label}[/]",
-                f.rule_id,
+                Text(f.severity.label, style=COLOURS[f.severity]),
+                Text(f.rule_id),
                 str(f.span.line),
-                f.message,
+                Text(f.message),
             )
         console.print(table)
     for name, path, flows in groups(report.flows):
         table = Table(
-            title=f"flows of {name}  [dim]{path}[/dim]",
+            title=_title(f"flows of {name}", path),
             title_justify="left",
             # Text, not markup: a justification may hold brackets
             caption=Text("\n".join([caption(flows), *own_values(flows)]), style="table.caption"),
@@ -59,11 +63,15 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
         for column in COLUMNS:
             table.add_column(column, no_wrap=column in ("Clear", "Level", "p"))
         for flow in flows:
-            cells = list(row(flow))
-            cells[5] = f"[{LEVEL_COLOURS.get(cells[5], 'default')}]{cells[5]}[/]"
+            cells = [Text(cell) for cell in row(flow)]
+            cells[5].stylize(LEVEL_COLOURS.get(cells[5].plain, "default"))
             table.add_row(*cells)
         console.print(table)
     failed = report.fails(fail_on) or bool(report.errors)
     console.print(
         summary(report, fail_on), style="bold red" if failed else "bold green", markup=False
     )
+
+
+def _title(name: str, path: str) -> Text:
+    return Text.assemble(name, "  ", (path, "dim"))
