@@ -14,8 +14,7 @@ from residency_audit.engine.rules import Citation, Rule, load_pack, load_packs
 from residency_audit.errors import RuleError
 from residency_audit.model import Reference
 
-PACKS = ("core", "gdpr", "edpb", "jurisdiction", "hds", "secnumcloud", "risk")
-RULES = [r for p in load_packs() if p.name in PACKS for r in p.rules]
+RULES = [r for p in load_packs() for r in p.rules]  # every bundled pack
 
 D = dt.date
 DOCUMENTS: list[tuple[str, dt.date, dt.date | None]] = [
