@@ -180,7 +180,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     if options.waivers is not None:
         from residency_audit.waivers import Matches, lapses, load_waivers, waive
 
-        waivers = load_waivers(options.waivers, known_rules={r.id for r in rules})
+        waivers = load_waivers(options.waivers, known_rules={r.id for r in rules}, kb=knowledge)
         matches = Matches()
     if options.baseline is not None:
         from residency_audit.results import apply_baseline, baseline_identities, read_result
