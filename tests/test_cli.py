@@ -60,6 +60,37 @@ def with_lines(path: Path, after: str, *lines: str) -> str:
     return str(path)
 
 
+def test_a_transfer_tool_concluded_after_the_as_of_date_covers_nothing_then(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """SCCs signed in August 2021 did not cover a US backup in 2019; they do once signed."""
+    deployment = tmp_path / "xfer.yaml"
+    deployment.write_text(
+        "schema_version: 1\nname: xfer\ncontroller: clinique\n"
+        "data: {categories: [health], health_context: care}\n"
+        "parties:\n"
+        "  - {id: clinique, name: Clinique SAS, role: controller, country: FR}\n"
+        "  - {id: aws-emea, name: AWS EMEA SARL, role: processor, country: LU, provider: aws}\n"
+        "components:\n"
+        "  - {id: db, kind: datastore, provider: aws, operator: aws-emea, region: eu-west-3,\n"
+        "     copies: [{kind: backup, region: us-east-1}]}\n"
+        "transfers:\n"
+        "  - {recipient: aws-emea, tool: scc-2010, countries: [US], concluded: 2021-08-01,\n"
+        "     tia_reference: TIA-1, tia_date: 2021-08-01}\n"
+    )
+
+    def xfer(as_of: str) -> list[dict[str, Any]]:
+        result = runner.invoke(app, ["check", str(deployment), "-f", "json", "--as-of", as_of])
+        report = json.loads(result.stdout)
+        return [f for f in report["findings"] if f["rule_id"] == "GDPR-XFER-01"]
+
+    [early] = xfer("2019-06-01")
+    assert not early["unverifiable"]
+    tool = next(x for x in early["facts"] if x["path"] == "transfer.tool.scc-2010")
+    assert tool["value"] == "invalid on 2019-06-01: concluded later, on 2021-08-01"
+    assert xfer("2021-07-31") and not xfer("2021-08-01")
+
+
 def test_a_country_contradicting_its_region_does_not_move_the_data(
     runner: CliRunner, tmp_path: Path
 ) -> None:

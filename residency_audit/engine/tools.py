@@ -4,6 +4,7 @@ Validity periods come from the knowledge base (adequacy decisions, SCC decisions
 code: Privacy Shield stops on 2020-07-16, the DPF starts on 2023-07-10, the 2010 SCCs take no
 new contract from 2021-09-27 and end after 2022-12-27 because the data say so. In between, an
 earlier contract stands only while the processing it covers is unchanged (2021/914 Art. 4(4)).
+A tool whose declared conclusion date is after the as-of date was not in place on it.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def assess_tool(
     kind, country = tool["tool"], tool["country"]
     path = f"transfer.tool.{kind}"
     origin = tool["origin"]
+    concluded = as_date(tool.get("concluded"), ctx)
+    if concluded is not None and concluded > day:  # a contract of 2021 covers nothing in 2019
+        return False, Fact(path, f"invalid on {day}: concluded later, on {concluded}", origin)
     if kind in ("adequacy", *_LISTS):
         scopes = set(tool["adequacy_scopes"])
         for decision in kb.adequacy(country, day):
@@ -75,7 +79,6 @@ def assess_tool(
         cutoff = _cutoff(tool, ctx)
         if ok and cutoff is not None:
             # Repealed with a transition: only contracts concluded before the cutoff ride it.
-            concluded = as_date(tool.get("concluded"), ctx)
             if concluded is None:
                 ok, state = None, f"valid only for a contract concluded before {cutoff}, and "
                 state += "the conclusion date is not declared"
