@@ -3,6 +3,7 @@ that reproduces a run, the counts of findings and the words used for statuses.""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +28,19 @@ COUNTRY_STATUS_WORDS = {
     "third-country": "third country without adequacy",
     "unknown": "not in the knowledge base",
 }
+GDPR_APPLIES = dt.date(2018, 5, 25)
+"""GDPR Art. 99(2). Before it, Directive 95/46/EC applied through national laws, and adequacy
+findings were made under its Art. 25(6)."""
+_DIRECTIVE_WORDS = {
+    **COUNTRY_STATUS_WORDS,
+    "eea": "EEA (Directive 95/46/EC, through national law)",
+    "adequate": "adequacy decision (Directive 95/46/EC, Art. 25(6))",
+}
+
+
+def country_status_words(as_of: dt.date) -> dict[str, str]:
+    """What a country's status means in law on `as_of`: the words change with the GDPR."""
+    return COUNTRY_STATUS_WORDS if as_of >= GDPR_APPLIES else _DIRECTIVE_WORDS
 
 
 def instrument(reference: Reference) -> str:

@@ -10,8 +10,8 @@ from typing import TextIO
 
 from residency_audit.model import Fact, Finding, Report, Severity, Status
 from residency_audit.reporters.common import (
-    COUNTRY_STATUS_WORDS,
     STATUS_WORDS,
+    country_status_words,
     findings_phrase,
     reproduce_command,
     rule_notes,
@@ -191,6 +191,7 @@ def _flows(report: Report, out: TextIO) -> None:
             ],
         )
     statuses = {c.code: c for c in report.countries}
+    words = country_status_words(report.as_of)
     for name, path, group in groups(picture.flows):
         lines = [
             f"### Flows of {code(name)} ({code(path)})",
@@ -210,7 +211,7 @@ def _flows(report: Report, out: TextIO) -> None:
                 cell(f.component or f.deployment),
                 md(f.kind),
                 md(where + (f" ({country.name})" if country else "")),
-                md(COUNTRY_STATUS_WORDS[country.status] if country else "—"),
+                md(words[country.status] if country else "—"),
                 md((f.entity or "—") + parent),
                 ", ".join(cell(j) for j in f.jurisdictions) or "none known",
                 CLEAR_WORDS[f.clear_text_reachable],

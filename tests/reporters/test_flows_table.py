@@ -3,6 +3,7 @@ binding factor, and which figures rest on the deployment's own factor values."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from rich.console import Console
@@ -125,3 +126,19 @@ def test_html_and_markdown_flows_have_the_risk_figures_with_the_same_marks() -> 
         }
         assert OWN_LINE in page.words
         assert "tool design, not law" in page.words
+
+
+def test_the_status_column_names_the_law_of_the_as_of_date() -> None:
+    """Before 25 May 2018 the EEA was under Directive 95/46/EC, not the GDPR."""
+    path = SAMPLES / "doctolib-2021.yaml"
+    for as_of, law, not_law in (
+        (
+            dt.date(2017, 1, 1),
+            "EEA (Directive 95/46/EC, through national law)",
+            "GDPR applies directly",
+        ),
+        (AS_OF, "EEA (GDPR applies directly)", "Directive 95/46/EC, through"),
+    ):
+        report = run(Options(paths=[path], as_of=as_of))
+        for page in (markdown.render(report), html.render(report)):
+            assert law in page and not_law not in page, as_of
