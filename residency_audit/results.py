@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -123,10 +124,25 @@ findings, so reading them back does not parse the findings."""
 
 
 def _provenance(members: dict[str, Any]) -> tuple[str, dict[str, tuple[str, str]], dict[str, str]]:
-    """(tool version, {pack: (version, sha256)}, {knowledge file: sha256}) of a result."""
-    packs = {str(p["name"]): (str(p["version"]), str(p["sha256"])) for p in members["rule_packs"]}
-    knowledge = {str(k["path"]): str(k["sha256"]) for k in members["knowledge"]["files"]}
-    return str(members["tool"]["version"]), packs, knowledge
+    """(tool version, {pack: (version, sha256)}, {knowledge file: sha256}) of a result, as text
+    fit for one line of stderr: a baseline is an input, and a line break in its version must
+    not forge a line of the CI log."""
+    packs = {
+        _shown(p["name"]): (_shown(p["version"]), _shown(p["sha256"]))
+        for p in members["rule_packs"]
+    }
+    knowledge = {_shown(k["path"]): _shown(k["sha256"]) for k in members["knowledge"]["files"]}
+    return _shown(members["tool"]["version"]), packs, knowledge
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown(value: Any) -> str:
+    """A value of a saved result as one printable line (control and bidi characters shown as
+    `?`, at most 80 characters); a value that is not text is shown as JSON."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    return _UNPRINTABLE.sub("?", text)[:80]
 
 
 def _header(text: str) -> dict[str, Any]:

@@ -165,6 +165,23 @@ def test_a_baseline_from_another_version_is_named_on_stderr_and_the_exit_code_ke
     assert result.stderr.count("\n") == 1
 
 
+def test_a_baseline_cannot_forge_a_line_of_the_ci_log(runner: CliRunner, tmp_path: Path) -> None:
+    """Its version is shown on the warning's one line, line breaks and escapes made visible."""
+    saved = json.loads(check(runner, BACKUP).stdout)
+    saved["tool"]["version"] = "0.0.9\n::error::all checks passed\x1b[32m"
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(saved))
+    result = check(runner, BACKUP, "--baseline", str(forged))
+    assert result.stderr.count("\n") == 1
+    assert "residency-audit 0.0.9?::error::all checks passed?[32m, this run is" in result.stderr
+    saved["tool"]["version"] = 9  # not text: shown as it was written
+    forged.write_text(json.dumps(saved))
+    assert (
+        "made by residency-audit 9, this run"
+        in check(runner, BACKUP, "--baseline", str(forged)).stderr
+    )
+
+
 def test_a_baseline_warns_only_when_its_rules_or_knowledge_differ(
     runner: CliRunner, tmp_path: Path
 ) -> None:
