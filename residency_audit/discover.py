@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from residency_audit.attribution import Attribution, Attributor
+from residency_audit.clock import utc_today
 from residency_audit.errors import InputError, UsageError
 from residency_audit.hostnames import hostname_problem, normalise_hostname
 from residency_audit.kb import KnowledgeBase
@@ -175,7 +176,7 @@ def dns_index(
     wanted = requests_of(declared)
     sets: list[DnsObservations] = []
     if settings is not None:
-        sets.append(resolve(wanted, settings, kb, observed_on=dt.date.today()))
+        sets.append(resolve(wanted, settings, kb, observed_on=utc_today()))
     inputs: list[InputFile] = []
     for path in files:
         display, digest = str(path), ""
@@ -188,7 +189,10 @@ def dns_index(
         except InputError as exc:
             errors += exc.diagnostics
         inputs.append(InputFile(display, digest, None, role=DNS_ROLE))
-    errors += _observed_twice(sets) + _observed_after(sets, as_of)
+    later = _observed_after(sets, as_of)
+    if later:  # refused, and not judged either: their names are "not observed"
+        sets = [obs for obs in sets if obs.observed_on <= as_of]
+    errors += _observed_twice(sets) + later
     return ObservationIndex(sets), unreadable(sets, set(wanted)), inputs
 
 

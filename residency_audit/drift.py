@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from residency_audit.clock import utc_day
 from residency_audit.engine.subjects import Subject, common_facts
 from residency_audit.errors import InputError
 from residency_audit.format import parse_deployment
@@ -406,7 +407,7 @@ def observed_by(seen: Deployment, observation: Observation, as_of: dt.date) -> N
     the evidence."""
     where = seen.locations.get("observation.started_at") or observation.span
     try:
-        day = dt.datetime.fromisoformat(observation.started_at.replace("Z", "+00:00")).date()
+        day = utc_day(observation.started_at)
     except ValueError:
         raise InputError.at(
             where,

@@ -12,6 +12,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.clock import utc_today
 from residency_audit.discover import DnsSettings
 from residency_audit.pipeline import Options, run
 from tests.conftest import AS_OF, FIXTURES
@@ -28,10 +29,12 @@ def server_args(server: DnsServer) -> list[str]:
     return ["--nameserver", server.host, "--port", str(server.port)]
 
 
-def check_json(runner: CliRunner, *args: str) -> tuple[int, dict[str, Any]]:
-    # --resolve observes today, so it audits as of today (an earlier --as-of is refused)
-    as_of = [] if "--resolve" in args else ["--as-of", str(AS_OF)]
-    result = runner.invoke(app, ["check", *args, "--format", "json", *as_of])
+def check_json(runner: CliRunner, *args: str, as_of: dt.date = AS_OF) -> tuple[int, dict[str, Any]]:
+    """`check` in JSON. Names resolved now (--resolve, or `discover dns` in the test) show the
+    DNS of today: audit them as of today, since an earlier as-of date is refused."""
+    if "--resolve" in args:
+        as_of = utc_today()
+    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(as_of)])
     assert result.stdout, result.stderr
     return result.exit_code, json.loads(result.stdout)
 
@@ -109,7 +112,10 @@ def test_discover_writes_observations_that_check_reads_back(
     )
     assert result.exit_code == 0, result.stderr
     assert "1 nxdomain" in result.stderr
-    _, from_file = check_json(runner, str(DEPLOYMENT), "--dns", str(observations))
+    code, from_file = check_json(
+        runner, str(DEPLOYMENT), "--dns", str(observations), as_of=utc_today()
+    )
+    assert code != 2 and not from_file["errors"]
     _, resolved = check_json(runner, str(DEPLOYMENT), "--resolve", *server_args(dns_server))
 
     def key(report: dict[str, Any]) -> list[tuple[str, int, int, bool]]:
@@ -141,7 +147,10 @@ def test_name_missing_from_the_observations_cannot_be_verified(
         ],
     )
     assert result.exit_code == 0, result.stderr
-    _, report = check_json(runner, str(DEPLOYMENT), "--dns", str(observations))
+    code, report = check_json(
+        runner, str(DEPLOYMENT), "--dns", str(observations), as_of=utc_today()
+    )
+    assert code != 2 and not report["errors"]
     api = located(report, "DNS-DRIFT-01")[line_of(DEPLOYMENT, "- api.example-health.test")]
     assert api["unverifiable"] and "not-observed" in api["message"]
 
@@ -291,8 +300,27 @@ def test_observations_made_after_the_as_of_date_are_refused(
     assert f"{seen}:3:14: error: the names were resolved on 2026-11-28, after the as-of date " in (
         result.stderr
     )
+    _, past = check_json(runner, str(DEPLOYMENT), "--dns", str(seen), as_of=dt.date(2021, 3, 12))
+    origin = located(past, "DNS-DRIFT-01")[line_of(DEPLOYMENT, "- origin.example-health.test")]
+    assert origin["unverifiable"] and "not-observed" in origin["message"]  # not judged on them
     code, _ = check_json(runner, str(DEPLOYMENT), "--dns", str(seen))  # as of 2026-11-28
     assert code != 2
+
+
+def test_discover_dns_dates_its_observations_by_the_clock_not_source_date_epoch(
+    runner: CliRunner, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """SOURCE_DATE_EPOCH (set by CI for reproducible reports) must not date today's answers
+    to an earlier day, where they would pass as evidence of it."""
+    seen = tmp_path / "seen.yaml"
+    args = ["discover", "dns", "origin.example-health.test", *server_args(dns_server)]
+    result = runner.invoke(
+        app,
+        [*args, "-o", str(seen)],
+        env={"SOURCE_DATE_EPOCH": "1615507200"},  # 2021-03-12
+    )
+    assert result.exit_code == 0, result.stderr
+    assert f"observed_on: '{utc_today()}'" in seen.read_text()
 
 
 def test_resolving_now_for_a_past_as_of_date_is_a_usage_error(runner: CliRunner) -> None:

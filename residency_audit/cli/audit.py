@@ -2,7 +2,6 @@
 
 import contextlib
 import dataclasses
-import datetime as dt
 import gc
 import os
 import sys
@@ -25,6 +24,7 @@ from residency_audit.cli.base import (
     parse_fail_on,
     stdout_closed,
 )
+from residency_audit.clock import utc_today
 from residency_audit.errors import UsageError
 from residency_audit.model import Report, Severity
 from residency_audit.reporters import BINARY, OutputFormat
@@ -142,7 +142,7 @@ def check(
     if not resolve and (nameserver or port != 53):
         raise UsageError("--nameserver and --port apply to --resolve; add --resolve")
     day = parse_as_of(as_of)
-    if resolve and day < dt.date.today():
+    if resolve and day < utc_today():
         raise UsageError(
             f"--resolve shows what DNS serves today, not on --as-of {day}; use saved "
             "observations from that day (--dns FILE) or drop --as-of"

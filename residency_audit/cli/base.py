@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from residency_audit import __version__
+from residency_audit.clock import utc_today
 from residency_audit.errors import AuditError, UsageError
 from residency_audit.model import Severity
 from residency_audit.reporters import OutputFormat
@@ -135,7 +136,7 @@ def _version(value: bool) -> None:
 
 def parse_as_of(text: str | None) -> dt.date:
     if text is None:
-        return dt.date.today()
+        return utc_today()  # residency_audit.clock: one calendar for as-of and observations
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from residency_audit.cli.base import dns_settings, handled, today
+from residency_audit.cli.base import dns_settings, handled
+from residency_audit.clock import utc_today
 from residency_audit.errors import UsageError
 
 app = typer.Typer(
@@ -200,7 +201,7 @@ def discover_dns(
         requests,
         dns_settings(nameserver or [], port, timeout, workers),
         kb.default(),
-        observed_on=today(),
+        observed_on=utc_today(),  # the real day, even with SOURCE_DATE_EPOCH
     )
     text = dump_observations(observations)
     if output is None:
