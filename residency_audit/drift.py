@@ -252,7 +252,8 @@ def _key_subjects(
     key: Key, observed: Deployment, matches: Sequence[Match], kb: KnowledgeBase, as_of: dt.date
 ) -> Iterator[tuple[str, Subject]]:
     """The subjects of an observed key protecting the declared components `matches` (one
-    deployment, one declared key): each names every component, in id order."""
+    deployment, one declared key): one per component, each naming every component in id
+    order."""
     by_id = {m.component.id: m for m in matches}
     names = sorted(by_id)
     match = by_id[names[0]]
@@ -300,16 +301,13 @@ def _key_subjects(
                 located = d.locations.get(f"{here}.management", declared.span)
             else:
                 located = d.locations.get(f"{here}.country", declared.span)
-        yield (
-            d.name,
-            Subject(
-                "observation",
-                f"{role} {key.id} of {', '.join(names)}",
-                match.component.id,
-                located,
-                facts,
-            ),
-        )
+        # One subject per component the key protects, each naming them all: a waiver or a
+        # baseline entry for one component must not cover the others' drift.
+        for name in names:
+            yield (
+                d.name,
+                Subject("observation", f"{role} {key.id} of {name}", name, located, facts),
+            )
 
 
 def _match(declared: Sequence[Deployment], oc: Component) -> Match | None:

@@ -575,26 +575,43 @@ def test_a_key_finding_names_every_component_the_key_covers(
     aws: str, tmp_path: Path, runner: CliRunner
 ) -> None:
     """The AWS KMS key protects the bucket of `documents` and the database of `records-db`:
-    DRIFT-KEY-01, and DRIFT-LOC-01 on the key's replica, name both, in id order."""
+    DRIFT-KEY-01, and DRIFT-LOC-01 on the key's replica, name both, in id order, once for each
+    component, so that a waiver of one component's finding leaves the other's open."""
     build_account(boto3.session.Session())
     out = tmp_path / "observed.yaml"
     assert (
         discover("--region", "us-east-1", "--region", "eu-west-3", "-o", str(out)).returncode == 0
     )
     _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=TODAY)
-    [key] = [f for f in report["findings"] if f["rule_id"] == "DRIFT-KEY-01"]
-    assert key["message"].startswith(
-        "documents, records-db: key declared external-key-store, observed "
-        "customer-managed-in-provider-kms"
-    )
+    keys = [f for f in report["findings"] if f["rule_id"] == "DRIFT-KEY-01"]
+    assert [f["component"] for f in keys] == ["documents", "records-db"]
+    for key in keys:
+        assert key["message"].startswith(
+            "documents, records-db: key declared external-key-store, observed "
+            "customer-managed-in-provider-kms"
+        )
     replica = [
-        f["message"]
+        (f["component"], f["message"])
         for f in report["findings"]
         if f["rule_id"] == "DRIFT-LOC-01" and "key-replica" in f["message"]
     ]
-    assert replica == [
+    message = (
         "documents, records-db: key-replica observed in us-east-1 (US) but declared only in FR"
-    ]
+    )
+    assert replica == [("documents", message), ("records-db", message)]
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n  - rule: DRIFT-KEY-01\n"
+        f"    target: {{deployment: {keys[0]['deployment']}, component: documents}}\n"
+        "    justification: XKS migration planned\n    approved_by: dpo@example.org\n"
+        "    expires: 2099-12-31\n"
+    )
+    args = (str(DECLARED), "--observed", str(out), "--waivers", str(waivers))
+    _, waived = check_json(runner, *args, as_of=TODAY)
+    statuses = {
+        f["component"]: f["status"] for f in waived["findings"] if f["rule_id"] == "DRIFT-KEY-01"
+    }
+    assert statuses == {"documents": "waived", "records-db": "open"}
 
 
 def replicate(client: Any, bucket: str, destination: str) -> None:
