@@ -11,6 +11,7 @@ or writing the cache falls back to parsing: the cache can make a run faster, nev
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -53,13 +54,20 @@ def cached(kind: str, contents: Iterable[tuple[str, bytes]], build: Callable[[],
     except Exception:
         pass
     value = build()
+    written = ""
     try:
         import tempfile
 
         where.mkdir(parents=True, exist_ok=True, mode=0o700)
         with tempfile.NamedTemporaryFile(dir=where, delete=False, suffix=".tmp") as temporary:
+            written = temporary.name
             pickle.dump(value, temporary, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary.name, path)
+        os.replace(written, path)
+        written = ""
     except OSError:  # read-only home, full disk: the run is just slower
         pass
+    finally:  # also when interrupted (TERM, Ctrl-C): no half-written entry is left behind
+        if written:
+            with contextlib.suppress(OSError):
+                os.unlink(written)
     return value

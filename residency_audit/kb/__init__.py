@@ -318,7 +318,11 @@ def load(directory: Path = DATA_DIR) -> KnowledgeBase:
     from residency_audit import cache
 
     contents = [(p.name, p.read_bytes()) for p in sorted(directory.glob("*.yaml"))]
-    return cache.cached("kb", contents, lambda: KnowledgeBase(directory))
+    knowledge = cache.cached("kb", contents, lambda: KnowledgeBase(directory))
+    # The entry is keyed by content, so it may come from a copy elsewhere: what is read later
+    # (edges, IP ranges) must come from this directory, not that one.
+    knowledge.directory = directory
+    return knowledge
 
 
 def default() -> KnowledgeBase:
