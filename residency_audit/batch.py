@@ -57,6 +57,7 @@ def _start(options: Options, directory: str | None) -> None:
     """Worker initialiser: load the knowledge base, rules and risk model once per worker, and
     the writers of the formats it writes in (to a file of its own in `directory`)."""
     global _auditor, _writers, _shelf
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # first: a TERM while loading kills it too
     _auditor = Auditor.load(options)
     _writers = writers(_auditor)
     _shelf = None if directory is None else Shelf(directory)

@@ -9,6 +9,7 @@ named for what it does; they are assembled here, explicitly.
 
 import signal
 import sys
+import threading
 import traceback
 from types import FrameType
 from typing import Annotated
@@ -68,4 +69,7 @@ def main() -> None:
 
 
 def _terminated(signum: int, frame: FrameType | None) -> None:
+    # The pool's manager thread may trip over futures cancelled on the way out (CPython's
+    # terminate_broken raises InvalidStateError on them): the run is ending, not failing.
+    threading.excepthook = lambda args: None
     sys.exit(128 + signum)
