@@ -630,6 +630,21 @@ def test_a_report_that_cannot_be_finished_leaves_the_previous_one(
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 
 
+def test_a_run_that_cannot_write_every_output_replaces_none(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """JSON, then the text report to a full disk: the previous JSON stays, not a new one
+    beside reports of the last run that this run could not replace (so too for a TERM)."""
+    old = tmp_path / "r.json"
+    old.write_text("OLD JSON\n")
+    args = ["-f", "json", "-o", str(old), "-f", "text", "-o", "/dev/full"]
+    result = runner.invoke(app, ["check", str(SAMPLES / "doctolib-2021.yaml"), *args])
+    assert result.exit_code == 2
+    assert "No space left on device" in result.stderr
+    assert old.read_text() == "OLD JSON\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
 def test_a_full_disk_on_stdout_is_an_error_not_a_bug() -> None:
     """`check ... > /dev/full`: the machine is out of space, which is no bug (exit 3)."""
     with open("/dev/full", "w") as full:

@@ -173,9 +173,10 @@ def check(
         from residency_audit.reporters.text import error_lines
 
         sys.stderr.write("".join(f"{line}\n" for line in error_lines(report.errors)))
-    for fmt, target in targets:
-        with _reader_may_leave(target):
-            _emit(report, fmt, target, threshold, jobs, errors_on_stderr=True)
+    with _all_or_none() as outputs:
+        for fmt, target in targets:
+            with _reader_may_leave(target):
+                _emit(report, fmt, target, threshold, outputs, jobs, errors_on_stderr=True)
     raise typer.Exit(report.exit_code(threshold))
 
 
@@ -201,9 +202,10 @@ def report(
         saved.report,
         invocation=invocation(_argv(ctx), fail_on=threshold, rendered_from=saved.input),
     )
-    for fmt, target in targets:
-        with _reader_may_leave(target):
-            _emit(rendered, fmt, target, threshold)
+    with _all_or_none() as outputs:
+        for fmt, target in targets:
+            with _reader_may_leave(target):
+                _emit(rendered, fmt, target, threshold, outputs)
 
 
 def _warn_about_baseline(baseline: Path, report: Report) -> None:
@@ -335,6 +337,7 @@ def _emit(
     fmt: OutputFormat,
     target: Path | None,
     threshold: Severity | None,
+    outputs: list[tuple[Path, Path]],
     jobs: int = 1,
     *,
     errors_on_stderr: bool = False,
@@ -357,7 +360,7 @@ def _emit(
         jobs = default_jobs()
     writer = streamed(fmt, threshold, jobs, text_errors=target is not None or not errors_on_stderr)
     if writer is not None:  # a batch's text, JSON or SARIF can be gigabytes
-        _stream(writer, report, target)
+        _stream(writer, report, target, outputs)
         return
 
     content = render(report, fmt)
@@ -368,17 +371,35 @@ def _emit(
         sys.stdout.buffer.flush()
         return
     try:
-        with _replacing(target, "wb") as handle:
+        with _replacing(target, "wb", outputs) as handle:
             handle.write(data)
     except OSError as exc:
         raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
 
 
 @contextmanager
-def _replacing(target: Path, mode: str) -> Iterator[IO[Any]]:
-    """A file that takes `target`'s place only once written whole: a full disk or an
-    interruption leaves the previous report (or none), never a truncated one that reads as
-    complete. A device or pipe (`/dev/stdout`, a FIFO) is written as it is."""
+def _all_or_none() -> Iterator[list[tuple[Path, Path]]]:
+    """The (partial file, output) pairs of a run's outputs, put in place together once every
+    one is written whole: an interrupted or failed run leaves the previous reports (or none),
+    never a new JSON beside last run's HTML."""
+    written: list[tuple[Path, Path]] = []
+    try:
+        yield written
+        for partial, target in written:
+            os.replace(partial, target)
+    except BaseException:
+        for partial, _ in written:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
+        raise
+
+
+@contextmanager
+def _replacing(target: Path, mode: str, outputs: list[tuple[Path, Path]]) -> Iterator[IO[Any]]:
+    """A file for `target`, written beside it and added to `outputs` once whole, to take its
+    place with the run's other outputs (`_all_or_none`): a full disk or an interruption never
+    leaves a truncated report that reads as complete. A device or pipe (`/dev/stdout`, a FIFO)
+    is written as it is."""
     if target.exists() and not target.is_file():
         with open(target, mode, **_text(mode)) as handle:
             yield handle
@@ -388,7 +409,7 @@ def _replacing(target: Path, mode: str) -> Iterator[IO[Any]]:
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         with open(descriptor, mode, **_text(mode)) as handle:
             yield handle
-        os.replace(partial, target)
+        outputs.append((partial, target))
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(partial)
@@ -399,7 +420,12 @@ def _text(mode: str) -> dict[str, Any]:
     return {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
 
 
-def _stream(write: Callable[[Report, TextIO], None], report: Report, target: Path | None) -> None:
+def _stream(
+    write: Callable[[Report, TextIO], None],
+    report: Report,
+    target: Path | None,
+    outputs: list[tuple[Path, Path]],
+) -> None:
     """`write` the report to stdout or `target` as it is produced, never whole in memory."""
     import io
 
@@ -413,7 +439,7 @@ def _stream(write: Callable[[Report, TextIO], None], report: Report, target: Pat
             out.detach()  # leave stdout open
         return
     try:
-        with _replacing(target, "w") as handle:
+        with _replacing(target, "w", outputs) as handle:
             write(report, cast(TextIO, handle))  # opened in text mode
     except OSError as exc:
         raise UsageError(f"--output {target}: cannot write: {exc.strerror}") from None
