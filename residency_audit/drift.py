@@ -123,6 +123,7 @@ def drift_subjects(
     claims: dict[tuple[int, str, str | None], tuple[Key, list[Match]]] = {}
     for oi, oc in enumerate(observed.components):
         match = _match(declared, oc)
+        stated = True if match is not None else _undecided(declared, oc)
         owner = match.deployment if match else observed
         base = common_facts(owner, kb, as_of)
         places: list[tuple[str, str | None, Evidence | None, str, Span, str | None]] = [
@@ -149,7 +150,7 @@ def drift_subjects(
                 role=role,
                 region=region,
                 country=_country(kb, oc.provider, region),
-                declared=match is not None,
+                declared=stated,
                 resource=(oc.resources or (oc.id,))[0],
                 service=oc.service,
                 call=evidence.call if evidence else None,
@@ -330,6 +331,19 @@ def _match(declared: Sequence[Deployment], oc: Component) -> Match | None:
                 if test(c):
                     return Match(d, i, c)
     return None
+
+
+def _undecided(declared: Sequence[Deployment], oc: Component) -> bool | None:
+    """False: no declaration stands for `oc`. None (cannot be verified): its region was not
+    read and a component declared without `resources` matches its provider and service, so
+    whether that component stands for it turns on the region nobody could read."""
+    if oc.region is not None:
+        return False
+    for d in declared:
+        for c in d.components:
+            if not c.resources and (c.provider, c.service) == (oc.provider, oc.service):
+                return None
+    return False
 
 
 def _declared_places(c: Component, kb: KnowledgeBase) -> set[str]:

@@ -201,3 +201,13 @@ def test_a_refused_bucket_location_keeps_every_bucket_named_and_unverified(
     )
     gaps = [f["message"] for f in report["findings"] if f["rule_id"] == "DRIFT-OBS-01"]
     assert any("GetBucketLocation" in m and "arn:aws:s3:::patients-eu" in m for m in gaps)
+
+    # Declared as "our S3 buckets in eu-west-3" (no `resources`): whether that declaration
+    # stands for a bucket turns on the region nobody read, so neither is "not declared".
+    text = (SAMPLES / "aws-declared.yaml").read_text()
+    loose = tmp_path / "loose.yaml"
+    loose.write_text(text.replace("    resources: [patients-eu]", "", 1))
+    report = json.loads(runner.invoke(app, ["check", str(loose), *args]).stdout)
+    undeclared = [f for f in report["findings"] if f["rule_id"] == "DRIFT-RES-01"]
+    about = {f["component"]: f["unverifiable"] for f in undeclared if "s3" in f["component"]}
+    assert about == {"s3-patients-eu": True, "s3-scans-eu": True}
