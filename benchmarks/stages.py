@@ -26,7 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 import yaml
 from corpus import write
 
-from residency_audit.drift import gap_subjects
+from residency_audit.drift import observation_subjects
 from residency_audit.engine.evaluate import audit
 from residency_audit.engine.subjects import SubjectBuilder
 from residency_audit.evidence import rule_infos
@@ -71,7 +71,7 @@ def main(count: int) -> None:
             builder = SubjectBuilder(d, kb, AS_OF)
             flows = flows_with_risk(d, kb, AS_OF, model, builder)
             tick("flows")
-            extra = [*flow_subjects(flows, d, kb, AS_OF, builder), *gap_subjects(d)]
+            extra = [*flow_subjects(flows, d, kb, AS_OF, builder), *observation_subjects(d)]
             tick("flow subjects")
             audit(d, rules, kb=kb, as_of=AS_OF, extra=extra, builder=builder)
             tick("audit")

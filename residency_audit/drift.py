@@ -61,6 +61,30 @@ class Match(Record):
     component: Component
 
 
+def observation_subjects(observed: Deployment) -> Iterator[Subject]:
+    """The subjects of an observed deployment audited alone (`check observed.yaml`): its gaps
+    (`gap_subjects`) and each copy with the account holding it, so that a copy in another
+    account is reported without a declaration to compare with (DRIFT-ACCT-01)."""
+    yield from gap_subjects(observed)
+    if observed.observation is None:
+        return
+    account = observed.observation.account
+    for oi, oc in enumerate(observed.components):
+        for j, c in enumerate(oc.copies):
+            path = f"components[{oi}].copies[{j}]"
+            facts: dict[str, Fact] = {}
+            _put(
+                facts,
+                _origin(observed, path, c.evidence or oc.evidence),
+                subject="held-copy",
+                role=c.kind.value,
+                region=c.region,
+                resource=(oc.resources or (oc.id,))[0],
+            )
+            _copy_account(facts, observed, path, account, c.account)
+            yield Subject("observation", f"{c.kind.value} of {oc.id}", oc.id, c.span, facts)
+
+
 def gap_subjects(observed: Deployment) -> Iterator[Subject]:
     """What an observation did not read: one subject per `observation.not_observed` entry (a
     call that failed), then one for the regions left out (not enabled, or not asked for)."""

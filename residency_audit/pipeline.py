@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from residency_audit import __version__, evidence
 from residency_audit import kb as kb_module
 from residency_audit.collation import Collation, FileResult
-from residency_audit.drift import gap_subjects, observation_gaps, observed_by
+from residency_audit.drift import observation_gaps, observation_subjects, observed_by
 from residency_audit.engine.evaluate import audit
 from residency_audit.engine.rules import Pack, Rule, load_packs
 from residency_audit.engine.subjects import SubjectBuilder
@@ -131,7 +131,7 @@ class Auditor(Record):
             return out
         extra = [
             *flow_subjects(out.flows, deployment, kb, o.as_of, builder),
-            *gap_subjects(deployment),
+            *observation_subjects(deployment),
         ]
         if self.index is not None:
             from residency_audit.endpoints import endpoint_subjects

@@ -180,7 +180,8 @@ WAIVER = {
 }
 OBSERVATION = {
     "observation.subject": "What was observed: resource, copy, key, key-replica, gap (a call "
-    "that could not be read) or regions (those the observation did not read). Built by "
+    "that could not be read), regions (those the observation did not read), or held-copy (a "
+    "copy and the account holding it, in an observation audited alone). Built by "
     "`residency_audit.drift`.",
     "observation.account": "Provider account observed.",
     "observation.regions_listed": "The collector listed the account's regions, so the two lists "

@@ -570,6 +570,13 @@ def test_copies_to_another_account_are_drift(aws: str, tmp_path: Path, runner: C
     assert any("GetBackupPlan" in fact["source"] for fact in finding["facts"])
     assert any(r["article"] == "Art. 44, Art. 5(2)" for r in finding["references"])
 
+    # Audited alone ("what is really there"), the observation reports the same copies.
+    _, alone = check_json(runner, str(out), as_of=TODAY)
+    assert leaving == sorted(
+        f["message"] for f in alone["findings"] if f["rule_id"] == "DRIFT-ACCT-01"
+    )
+    assert not [f for f in alone["findings"] if f["rule_id"] in ("DRIFT-RES-01", "DRIFT-LOC-01")]
+
 
 def test_a_key_finding_names_every_component_the_key_covers(
     aws: str, tmp_path: Path, runner: CliRunner
