@@ -21,16 +21,29 @@ counted toward the exit code). An expired waiver covers nothing; the rules of ki
 (`rules/waivers/`) turn it into a finding, so the lapse is traceable like any other.
 
 `target.countries` narrows a waiver to the risk that was actually assessed. A finding is covered
-only if it names a country and every country it names is listed; the countries a finding names
-are the values of its facts in `model.COUNTRY_FACTS` (where its data are stored, kept, sent,
-crossed or reached from, and the seats of the parties it names; never an ultimate parent's
-country). So the waiver above covers the US backup copy's GDPR-XFER-01 finding, but not that of a
+only if it names a country and every country it names is listed. The countries a finding names
+are the values of the facts its rule read that are in `model.COUNTRY_FACTS`, every country that
+drives it:
+
+- where its data are stored, kept, processed, sent, crossed or reached from (`location.country`,
+  `transfer.country`, `access.country`, `transit.country`...);
+- where its keys are: the key's country, the countries of its replicas (`key.replica_countries`)
+  and the HSM holding it (`key.hsm.jurisdictions`: the HSM's declared jurisdiction and its
+  operator's seat and ultimate parent's country);
+- whose law reaches the data: the seat of each party it names and that party's ultimate parent's
+  country, and the provider's parent's (`provider.parent.country`). A jurisdiction or exposure
+  finding (JUR-EXPO-01, say) thus names the country whose law reaches the data: a waiver of US-law
+  exposure lists `US`, and covers nothing once the data move to a provider with a Chinese parent.
+
+Not the controller's country (the exporter). `ZZ`, a country nobody knows (the seat of an HSM
+operator that is not a declared party, an unknown replica region), is named too, and no waiver may
+list it. So the waiver above covers the US backup copy's GDPR-XFER-01 finding, but not that of a
 new copy of records-db in China, nor a finding naming no country: those stay open and fail the
-gate. Codes are checked against the knowledge base (an unknown one is an error with the code it
-probably meant) and the list may not be empty. Without `countries` a waiver covers every finding
-of its rule on its target, as before. Findings do not name their party (recipient) or place
-(copy, log, key) in their facts, so a waiver cannot be narrowed to those yet: name the component
-and the countries.
+gate. More countries named means fewer findings covered (fail closed). Codes are checked against
+the knowledge base (an unknown one is an error with the code it probably meant) and the list may
+not be empty. Without `countries` a waiver covers every finding of its rule on its target, as
+before. Findings do not name their party (recipient) or place (copy, log, key) in their facts, so
+a waiver cannot be narrowed to those yet: name the component and the countries.
 
 A waiver that covers no finding of an audited deployment is WAIVER-MATCH-01, narrowing included:
 when findings of its rule on its target exist but fall outside its countries, the hint names the

@@ -175,3 +175,106 @@ def test_an_eea_hsm_jurisdiction_does_not_hide_a_us_seated_operator(tmp_path) ->
         "key k1 of records: declared HSM jurisdiction FR is neither the seat (US) nor the "
         "ultimate parent's country (US) of its operator hsm-co"
     ]
+
+
+CUSTODY_RULES = ("EDPB-UC1-01", "EDPB-KEY-01", "JUR-EXPO-01")
+US_BACKUP = "    copies: [{kind: backup, region: us-east-1}]\n"
+SCC = (
+    "transfers:\n  - {recipient: aws-emea, tool: scc-2021, scc_module: 2, countries: [US], "
+    "tia_reference: TIA-1, tia_date: 2026-06-01}\n"
+)
+
+
+def custody_findings(  # type: ignore[no-untyped-def]
+    tmp_path, operator: str, jurisdiction: str, *, parties: str = "", controller_parent=True
+) -> dict[str, list[tuple[bool, str]]]:
+    """The HSM deployment with a backup in us-east-1 under SCCs, so that EDPB use case 1
+    applies too: (cannot be verified?, message) of each finding by rule."""
+    text = HSM_DEPLOYMENT.replace("OPERATOR", operator).replace("JURISDICTION", jurisdiction)
+    text = text.replace(
+        "    clear_text_processing: false\n", "    clear_text_processing: false\n" + US_BACKUP
+    )
+    text = text.replace("components:\n", parties + "components:\n") + SCC
+    if not controller_parent:
+        text = text.replace(", parent: {name: C, country: FR}}", "}")
+    path = tmp_path / "custody.yaml"
+    path.write_text(text)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    out: dict[str, list[tuple[bool, str]]] = {}
+    for f in report.findings:
+        out.setdefault(f.rule_id, []).append((f.unverifiable, f.message))
+    return out
+
+
+def test_an_hsm_run_by_the_providers_eu_subsidiary_leaves_the_keys_within_us_reach(
+    tmp_path,
+) -> None:  # type: ignore[no-untyped-def]
+    """AWS EMEA (Luxembourg, parent Amazon.com, Inc.) runs the HSM, declared under Luxembourg
+    law, which is its seat: consistent, but the keys are with the provider's group and within
+    reach of the CLOUD Act and FISA 702 through its parent. Each key-custody rule says so, on
+    the primary and on the US backup, and names the HSM as the reason."""
+    found = custody_findings(tmp_path, "aws-emea", "LU")
+    why = (
+        "; HSM operated by aws-emea (seat LU, ultimate parent US): in the provider's group, "
+        "under US law (us-cloud-act, us-fisa-702)"
+    )
+    for rule in CUSTODY_RULES:
+        assert found.get(rule), (rule, found)
+        for unverifiable, message in found[rule]:
+            assert not unverifiable and message.endswith(why), (rule, message)
+    assert len(found["EDPB-KEY-01"]) == 2  # the primary in Paris and the backup in Virginia
+    assert "CORE-KB-05" not in found  # LU is its seat: no contradiction
+
+
+def test_a_third_party_hsm_with_a_us_parent_leaves_the_keys_within_us_reach(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Outside the provider's group, in France, declared under French law: its US parent still
+    brings US law to the keys."""
+    party = (
+        "  - {id: hsm-fr, name: HSM France SAS, role: sub-processor, country: FR, "
+        "parent: {name: HSM Holdings Inc., country: US}}\n"
+    )
+    found = custody_findings(tmp_path, "hsm-fr", "FR", parties=party)
+    for rule in CUSTODY_RULES:
+        assert found.get(rule), (rule, found)
+        for unverifiable, message in found[rule]:
+            assert not unverifiable, (rule, message)
+            assert message.endswith(
+                "; HSM operated by hsm-fr (seat FR, ultimate parent US): "
+                "under US law (us-cloud-act, us-fisa-702)"
+            ), message
+    assert "CORE-KB-05" not in found
+
+
+def test_an_hsm_operator_nobody_declared_cannot_be_verified(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An HSM operator given only as a name has no seat or parent to look up: the key-custody
+    rules cannot vouch for the keys, and CORE-KB-05 asks for the party, naming it."""
+    found = custody_findings(tmp_path, "Some HSM Company", "FR")
+    for rule in CUSTODY_RULES:
+        assert found.get(rule), (rule, found)
+        for unverifiable, message in found[rule]:
+            assert unverifiable, (rule, message)
+            assert message.endswith(
+                "; HSM operated by Some HSM Company: not a declared party, so its seat and "
+                "ultimate parent are unknown"
+            ), message
+    ((unverifiable, message),) = found["CORE-KB-05"]
+    assert unverifiable
+    assert "its operator Some HSM Company (a declared party: no;" in message
+
+
+def test_an_hsm_operator_without_a_declared_parent_cannot_be_verified(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A French company whose owner is not declared may belong to a US group: unknown, never a
+    pass. The controller itself is the exporter whose sole control of the keys use case 1
+    accepts: its own HSM in France needs no declared parent."""
+    party = "  - {id: hsm-fr, name: HSM France SAS, role: sub-processor, country: FR}\n"
+    found = custody_findings(tmp_path, "hsm-fr", "FR", parties=party)
+    for rule in CUSTODY_RULES:
+        assert found.get(rule), (rule, found)
+        assert all(unverifiable for unverifiable, _ in found[rule]), found[rule]
+        assert found[rule][0][1].endswith(
+            "; HSM operated by hsm-fr (seat FR, ultimate parent unknown): its ultimate parent "
+            "is not declared"
+        )
+    found = custody_findings(tmp_path, "clinic", "FR", controller_parent=False)
+    assert not [rule for rule in (*CUSTODY_RULES, "CORE-KB-05") if rule in found], found

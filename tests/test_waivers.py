@@ -265,3 +265,124 @@ def test_unknown_or_empty_waiver_countries_are_input_errors(
     assert f"{waivers}:8:63: error: waivers[1].target.countries: must list at least one" in (
         result.stderr
     )
+
+
+def waivers_for(path: Path, deployment: str, rules: tuple[str, ...], countries: str) -> Path:
+    """One waiver per rule on `deployment`/records-db, narrowed to `countries` (YAML list)."""
+    body = "".join(
+        f"  - rule: {rule}\n"
+        f"    target: {{deployment: {deployment}, component: records-db, countries: {countries}}}\n"
+        "    justification: TIA-7 accepted by counsel\n    approved_by: dpo@example.org\n"
+        "    expires: 2027-06-30\n"
+        for rule in rules
+    )
+    path.write_text("waivers:\n" + body)
+    return path
+
+
+def audit(runner: CliRunner, deploy: Path, waivers: Path) -> dict[str, Any]:
+    args = ["check", str(deploy), "--as-of", str(AS_OF), "-f", "json", "--waivers", str(waivers)]
+    return json.loads(runner.invoke(app, args).stdout)  # type: ignore[no-any-return]
+
+
+def statuses(report: dict[str, Any], *rules: str) -> dict[str, set[str]]:
+    return {r: {f["status"] for f in report["findings"] if f["rule_id"] == r} for r in rules}
+
+
+def unmatched(report: dict[str, Any]) -> list[str]:
+    return [f["message"] for f in report["findings"] if f["rule_id"] == "WAIVER-MATCH-01"]
+
+
+HSM_KEY = """\
+schema_version: 1
+name: hsm-test
+controller: clinique
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinique, name: Clinique SAS, role: controller, country: FR}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+components:
+  - {id: records-db, kind: datastore, provider: aws, operator: aws-emea, region: eu-west-3, key: k1,
+     clear_text_processing: false}
+keys:
+  - id: k1
+    encryption: client-side
+    management: customer-held
+    holder: clinique
+    country: FR
+    hsm: {operator: clinique, jurisdiction: CN}
+    provider_can_use: false
+"""
+
+
+def test_a_waiver_for_france_does_not_cover_keys_in_an_hsm_under_chinese_law(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Keys held in France but in an HSM declared under PRC law: the findings turn on China
+    (and on the provider's US parent), so a waiver assessed for France leaves them open, and
+    WAIVER-MATCH-01 says where they are."""
+    deploy = tmp_path / "hsm.yaml"
+    deploy.write_text(HSM_KEY)
+    rules = ("EDPB-KEY-01", "JUR-EXPO-01")
+    report = audit(runner, deploy, waivers_for(tmp_path / "w.yaml", "hsm-test", rules, "[FR]"))
+    assert statuses(report, *rules) == {rule: {"open"} for rule in rules}
+    assert unmatched(report) == [
+        f"waiver of {rule} for hsm-test/records-db (countries: FR) covers no finding of this "
+        f"run; the {rule} findings on that target are in CN, FR, US: list a country only if its "
+        "risk was assessed"
+        for rule in rules
+    ]
+
+
+JURISDICTION = """\
+schema_version: 1
+name: jur-test
+controller: clinique
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinique, name: Clinique SAS, role: controller, country: FR}
+  - {id: op, name: Cloud entity, role: processor, country: DE, provider: PROVIDER}
+components:
+  - {id: records-db, kind: datastore, provider: PROVIDER, operator: op, region: eu-central-1,
+     clear_text_processing: true}
+"""
+
+
+def test_a_waiver_of_us_law_exposure_does_not_follow_the_data_to_a_chinese_provider(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """JUR-EXPO-01 names the country whose law reaches the data, the provider's parent's: a
+    waiver accepting US-law exposure of the Frankfurt database covers it on AWS, and no longer
+    once the database moves to a provider with a Chinese parent."""
+    waivers = waivers_for(tmp_path / "w.yaml", "jur-test", ("JUR-EXPO-01",), "[US]")
+    aws, alibaba = tmp_path / "aws.yaml", tmp_path / "alibaba.yaml"
+    aws.write_text(JURISDICTION.replace("PROVIDER", "aws"))
+    alibaba.write_text(JURISDICTION.replace("PROVIDER", "alibaba"))
+    assert statuses(audit(runner, aws, waivers), "JUR-EXPO-01") == {"JUR-EXPO-01": {"waived"}}
+    report = audit(runner, alibaba, waivers)
+    assert statuses(report, "JUR-EXPO-01") == {"JUR-EXPO-01": {"open"}}
+    assert unmatched(report) == [
+        "waiver of JUR-EXPO-01 for jur-test/records-db (countries: US) covers no finding of "
+        "this run; the JUR-EXPO-01 findings on that target are in CN: list a country only if "
+        "its risk was assessed"
+    ]
+
+
+def test_a_waiver_does_not_cover_a_key_replicated_to_a_country_it_does_not_list(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The backup sample's KMS key, with a replica in Beijing: EDPB-KEY-01 now turns on China
+    too, so a waiver for France and the US (the data's place and the provider's parent) no
+    longer covers it."""
+    text = Path(BACKUP).read_text()
+    declared = "    country: FR\n    provider_can_use: true"
+    assert declared in text
+    deploy = tmp_path / "records.yaml"
+    deploy.write_text(text.replace(declared, f"{declared}\n    replica_regions: [cn-north-1]"))
+    waivers = waivers_for(
+        tmp_path / "w.yaml", "clinique-exemple-records", ("EDPB-KEY-01",), "[FR, US]"
+    )
+    report = audit(runner, deploy, waivers)
+    assert statuses(report, "EDPB-KEY-01") == {"EDPB-KEY-01": {"open"}}
+    (hint,) = unmatched(report)
+    assert "findings on that target are in CN, FR, US" in hint

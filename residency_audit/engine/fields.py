@@ -81,6 +81,8 @@ PLACE = {
     "key.country": "Country where the keys are held (declared, or from the key's region).",
     "key.replicas_eea_or_adequate": "Every replica region of the key (multi-region KMS key) is "
     "in the EEA or an adequate country; true without replicas, absent when a region is unknown.",
+    "key.replica_countries": "Countries of the key's replica regions (list; empty without "
+    "replicas or key; ZZ for a region the knowledge base does not know).",
     "key.hsm.operator": "HSM operator.",
     "key.hsm.jurisdiction": "HSM operator's jurisdiction, as declared.",
     "key.hsm.jurisdiction_eea_or_adequate": "The declared HSM jurisdiction is in the EEA or an "
@@ -93,6 +95,18 @@ PLACE = {
     "key.hsm.jurisdiction_matches_operator": "The declared HSM jurisdiction is the operator's seat "
     "or its ultimate parent's country; absent when the parent is unknown and the jurisdiction is "
     "not the seat.",
+    "key.hsm.operator_in_provider_group": "The HSM operator belongs to the provider's group "
+    "(declared with that provider, or with its ultimate parent); false when no HSM (or no key) "
+    "is declared, absent when the operator is not a declared party.",
+    "key.hsm.jurisdictions": "Countries whose law reaches the keys in the HSM (list): its "
+    "declared jurisdiction, its operator's seat and its operator's ultimate parent's country; "
+    "empty when no HSM (or no key) is declared. ZZ (unknown) stands for the seat and parent of "
+    "an operator that is not a declared party, and for the parent of one that declares none, "
+    "the controller excepted (keys under the exporter's sole control, EDPB use case 1).",
+    "key.hsm.exposure": "Why the HSM does not keep the keys out of reach (its operator in the "
+    "provider's group, under compelled-access law or unknown; a declared jurisdiction neither in "
+    "the EEA nor adequate), as text for messages starting with '; '; empty when it does, when no "
+    "HSM is declared or no key.",
     "key.provider_can_use": "The provider can use the keys.",
     "place.role": "primary, replica, disaster-recovery, backup, snapshot-copy, export or log.",
     "place.stores_data": "Personal data rest here (copies and logs always; primary if a store).",

@@ -1,5 +1,6 @@
 """The legal subjects: parties, certificates, declared transfers (and their onward flows) and
-transit routes, each a flat map of facts with origins, like the places of `subjects.py`.
+transit routes, each a flat map of facts with origins, like the places of `subjects.py`; and the
+key-custody facts of places (`key_custody`): which parties and countries can reach a key.
 
 Derived facts that need the knowledge base on the as-of date (is this party's storage all in the
 EEA? which EXI 31 wording does its status call for?) are computed here and say how; dates and
@@ -12,10 +13,12 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from residency_audit.kb import fact_from
+from residency_audit.engine.operators import exposing_laws
+from residency_audit.kb import UNKNOWN_COUNTRY, fact_from
 from residency_audit.model import (
     Certification,
     Fact,
+    Key,
     Party,
     Role,
     Scheme,
@@ -460,3 +463,149 @@ def _transfer_facts(
                 f"module {module} against the roles",
             )
     return f
+
+
+def in_provider_group(b: SubjectBuilder, party: Party, provider_id: str) -> bool:
+    """The party belongs to the provider's group: it is declared with that provider, or with
+    the ultimate parent the knowledge base gives the provider."""
+    provider = b.kb.provider(provider_id)
+    return party.provider == provider_id or (
+        provider is not None
+        and party.parent is not None
+        and party.parent.name == provider.parent.name
+    )
+
+
+def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider_id: str) -> None:
+    """Who and which countries, besides the key holder and `key.country`, can reach the key of
+    a place on `provider_id`: the countries of the replicas of a multi-region key, and the HSM
+    holding it, whose operator is reached by the law of its seat and of its ultimate parent,
+    as every party is. The rules of key custody (EDPB-UC1-01, EDPB-KEY-01, JUR-EXPO-01) read
+    these facts, so a finding names these countries and waivers narrowed by country count them.
+    `UNKNOWN_COUNTRY` stands for a country nobody knows (an unknown region, the seat or parent
+    of an HSM operator that is not a declared party): the knowledge base does not know it, so a
+    rule needing it cannot pass, and no waiver lists it."""
+    if key is None:
+        for path, value in (
+            ("key.replica_countries", []),
+            ("key.hsm.jurisdictions", []),
+            ("key.hsm.operator_in_provider_group", False),
+            ("key.hsm.exposure", ""),
+        ):
+            b.derived(f, path, value, "no key declared")
+        return
+    base = f"keys[{b.d.keys.index(key)}]"
+    _replica_countries(b, f, key, base, provider_id)
+    _hsm_custody(b, f, key, base, provider_id)
+
+
+def _replica_countries(
+    b: SubjectBuilder, f: dict[str, Fact], key: Key, base: str, provider_id: str
+) -> None:
+    if not key.replica_regions:
+        b.derived(f, "key.replica_countries", [], "no replica region declared")
+        return
+    countries = []
+    for region in key.replica_regions:
+        known = b.kb.region(provider_id, region)
+        countries.append(known.country if known is not None else UNKNOWN_COUNTRY)
+    f["key.replica_countries"] = Fact(
+        "key.replica_countries",
+        list(dict.fromkeys(countries)),
+        b.at(f"{base}.replica_regions"),
+    )
+
+
+def _hsm_custody(
+    b: SubjectBuilder, f: dict[str, Fact], key: Key, base: str, provider_id: str
+) -> None:
+    """`key.hsm.jurisdictions` (the declared jurisdiction, the operator's seat and its ultimate
+    parent's country), `key.hsm.operator_in_provider_group` and `key.hsm.exposure`, the reasons
+    the HSM does not keep the keys out of reach, for messages. Only the controller, the exporter
+    whose sole control of the keys EDPB use case 1 accepts, may leave its parent undeclared."""
+    hsm = key.hsm
+    if hsm is None:
+        b.derived(f, "key.hsm.jurisdictions", [], "no HSM declared")
+        b.derived(f, "key.hsm.operator_in_provider_group", False, "no HSM declared")
+        b.derived(f, "key.hsm.exposure", "", "no HSM declared")
+        return
+    kb, day = b.kb, b.as_of
+    declared = b.at(f"{base}.hsm.jurisdiction")
+    countries = [hsm.jurisdiction]
+    reasons: list[str] = []
+    operator = b.d.party(hsm.operator)
+    verified, url = True, None
+    if operator is None:
+        who = hsm.operator
+        countries.append(UNKNOWN_COUNTRY)
+        how = (
+            f"declared HSM jurisdiction ({declared}); {hsm.operator} is not a declared party: "
+            f"its seat and ultimate parent are unknown ({UNKNOWN_COUNTRY})"
+        )
+        reasons.append("not a declared party, so its seat and ultimate parent are unknown")
+    else:
+        own: dict[str, Fact] = {}
+        b.party_facts(own, "operator", operator)
+        parent = own.get("operator.parent.country")
+        controller = operator.id == b.d.controller
+        countries.append(operator.country)
+        in_group = in_provider_group(b, operator, provider_id)
+        b.derived(
+            f,
+            "key.hsm.operator_in_provider_group",
+            in_group,
+            f"HSM operator {operator.id} compared with provider {provider_id}",
+        )
+        if in_group:
+            reasons.append("in the provider's group")
+        seat = f"seat {operator.country}"
+        seat_at = b.at(b.party_path(operator, "country"))
+        if parent is not None:
+            countries.append(parent.value)
+            verified, url = parent.verified, parent.url
+            who = f"{operator.id} ({seat}, ultimate parent {parent.value})"
+            how = (
+                f"declared HSM jurisdiction ({declared}), seat ({seat_at}) and ultimate parent"
+                f" ({parent.origin}) of its operator {operator.id}"
+            )
+        elif controller:
+            who = f"{operator.id} (the controller, {seat})"
+            how = (
+                f"declared HSM jurisdiction ({declared}) and seat ({seat_at}) of its operator "
+                f"{operator.id}, the controller: keys under the exporter's sole control (EDPB "
+                "use case 1)"
+            )
+        else:
+            countries.append(UNKNOWN_COUNTRY)
+            who = f"{operator.id} ({seat}, ultimate parent unknown)"
+            how = (
+                f"declared HSM jurisdiction ({declared}) and seat ({seat_at}) of its operator "
+                f"{operator.id}, whose ultimate parent is not declared ({UNKNOWN_COUNTRY})"
+            )
+            reasons.append("its ultimate parent is not declared")
+    own_countries = list(dict.fromkeys(countries[1:]))
+    countries = list(dict.fromkeys(countries))
+    f["key.hsm.jurisdictions"] = Fact(
+        "key.hsm.jurisdictions", countries, f"derived: {how}", url, verified
+    )
+    # The reasons the rules act on: compelled-access laws reaching the operator; for the
+    # declared jurisdiction, any country outside the EEA and adequate ones ("declared under"
+    # when it is neither the operator's seat nor its parent's: CORE-KB-05 reports that).
+    checks = [
+        (code, "under", code == hsm.jurisdiction)
+        for code in own_countries
+        if code != UNKNOWN_COUNTRY
+    ]
+    if hsm.jurisdiction not in own_countries:
+        checks.append((hsm.jurisdiction, "declared under", True))
+    for code, under, is_declared in checks:
+        if kb.country(code) is None:
+            reasons.append(f"{under} {code} law, a country unknown to the knowledge base")
+            continue
+        laws = exposing_laws(kb, code, day)
+        if laws:
+            reasons.append(f"{under} {code} law ({', '.join(law.id for law in laws)})")
+        elif is_declared and not (kb.in_eea(code, day) or kb.generally_adequate(code, day)):
+            reasons.append(f"{under} {code} law, neither EEA nor adequate")
+    exposure = f"; HSM operated by {who}: {', '.join(reasons)}" if reasons else ""
+    b.derived(f, "key.hsm.exposure", exposure, "why the HSM does not keep the keys out of reach")

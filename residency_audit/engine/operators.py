@@ -140,8 +140,29 @@ class DateCompare:
         return (left < right) if self.before else (left >= right), []
 
 
+def _each_country(
+    value: list[Any] | tuple[Any, ...], test: Callable[[Any], Result], *, settles: bool
+) -> Result:
+    """A country test over a list of countries, in Kleene logic: `settles` is the verdict one
+    country gives the whole list (any exposed country exposes it; any country outside the EEA
+    takes the list outside), unknown when no country settles it and one is unknown; the facts
+    of every country are kept, so a finding cites them all. An empty list is never settled."""
+    facts: list[Fact] = []
+    verdicts: list[bool | None] = []
+    for code in value:
+        verdict, found = test(code)
+        verdicts.append(verdict)
+        facts.extend(found)
+    if settles in verdicts:
+        return settles, facts
+    return (None if None in verdicts else not settles), facts
+
+
 class CountryTest:
-    """`in_eea`, `in_eu`, `adequate`, `eea_or_adequate`: the country's status on the as-of date."""
+    """`in_eea`, `in_eu`, `adequate`, `eea_or_adequate`: the country's status on the as-of date.
+    A list of countries (where the replicas of a key are, say) has the status when every
+    country in it has it; unknown when one is unknown (the knowledge base does not know it, as
+    `ZZ`) and none lacks it."""
 
     def __init__(self, test: str) -> None:
         self.test = test
@@ -150,7 +171,14 @@ class CountryTest:
         return _is_bool(argument)
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
+        if isinstance(value, (list, tuple)):
+            status, facts = _each_country(
+                value, lambda code: self.apply(code, True, ctx), settles=False
+            )
+            return (None if status is None else status is argument), facts
         kb, day = ctx.kb, ctx.as_of
+        if not isinstance(value, str):
+            return None, []
         if kb.country(value) is None:
             return None, []
         # Rules ask about the same few countries for every subject: the knowledge base
@@ -187,13 +215,23 @@ def _origin(code: str) -> str:
 
 class CompelledAccessLaws:
     """The jurisdiction (a country) has laws that can compel access, and is neither in the EEA
-    nor generally adequate on the as-of date; the laws become facts (and so references)."""
+    nor generally adequate on the as-of date; the laws become facts (and so references). A list
+    of countries (those whose law reaches a party: its seat and its ultimate parent's country)
+    is exposed when one country in it is; unknown when one is unknown (`ZZ`) and none is
+    exposed; an empty list (no such party) is not exposed."""
 
     def check(self, argument: Any) -> str | None:
         return _is_bool(argument)
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
+        if isinstance(value, (list, tuple)):
+            exposed, facts = _each_country(
+                value, lambda code: self.apply(code, True, ctx), settles=True
+            )
+            return (None if exposed is None else exposed is argument), facts
         kb, day = ctx.kb, ctx.as_of
+        if not isinstance(value, str):
+            return None, []
         if kb.country(value) is None:
             return None, []
         # Asked for every place and party: remembered per (country, day), like CountryTest.

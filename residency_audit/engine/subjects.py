@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from residency_audit.engine.countries import unknown_country_subjects
-from residency_audit.engine.legal_subjects import legal_subjects
+from residency_audit.engine.legal_subjects import key_custody, legal_subjects
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Access,
@@ -414,6 +414,7 @@ class SubjectBuilder:
 
     def key(self, f: dict[str, Fact], c: Component, ci: int, provider_id: str) -> None:
         key = self.d.key(c.key)
+        key_custody(self, f, key, provider_id)  # HSM and replicas: engine/legal_subjects.py
         if key is None:
             self.derived(f, "key.declared", False, f"no key declared for component {c.id}")
             self.derived(f, "key.management", "none", f"no key declared for component {c.id}")

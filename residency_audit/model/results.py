@@ -64,10 +64,9 @@ class Status(StrEnum):
 
 COUNTRY_FACTS = frozenset(
     {
+        # where the data are stored, kept, processed, sent, crossed or reached from
         "location.country",
         "location.declared_country",
-        "key.country",
-        "declared.key_country",
         "pseudonymisation.country",
         "access.country",
         "transfer.country",
@@ -75,21 +74,47 @@ COUNTRY_FACTS = frozenset(
         "flow.country",
         "observation.country",
         "country.code",
+        # where the keys are: the key itself, its replicas, the HSM holding it
+        "key.country",
+        "declared.key_country",
+        "key.replica_countries",
+        "key.hsm.jurisdiction",
+        "key.hsm.jurisdictions",
+        # whose law reaches the data: the seat of each party named, and its ultimate parent's
+        # country (the provider's, the operator's, the accessing entity's, the HSM operator's)
         "party.country",
+        "party.parent.country",
         "operator.country",
+        "operator.parent.country",
         "entity.country",
+        "entity.parent.country",
         "recipient.country",
         "key.holder_country",
+        "key.hsm.operator_country",
+        "key.hsm.operator_parent_country",
+        "provider.parent.country",
+        "flow.parent_country",
+        "endpoint.observed.parent.country",
+        "endpoint.edge.parent.country",
     }
 )
-"""Fact paths naming a country a finding is about: where its data are stored, kept, processed,
-sent, crossed or reached from, and the seat of a party it names. Not the controller's country
-(the exporter), nor an ultimate parent's (whose law reaches the data; no data are there)."""
+"""Fact paths naming a country that drives a finding: where its data are stored, kept,
+processed, sent, crossed or reached from; where its keys are (the key, its replicas, the HSM's
+declared jurisdiction); and whose law reaches them (the seat of each party it names and the
+country of that party's or the provider's ultimate parent). A list-valued fact (the replicas'
+countries, the HSM's jurisdictions) names each of its countries. Not the controller's country
+(the exporter). A finding names only the facts its rule read (`Finding.facts`)."""
 
 
 def named_countries(finding: Finding) -> frozenset[str]:
-    """The countries `finding` names through its facts (`COUNTRY_FACTS`); may be empty."""
-    return frozenset(str(f.value) for f in finding.facts if f.path in COUNTRY_FACTS)
+    """The countries `finding` names through its facts (`COUNTRY_FACTS`); may be empty. `ZZ`
+    (a country nobody knows) is named too: no waiver may list it, so it is never covered."""
+    named: set[str] = set()
+    for fact in finding.facts:
+        if fact.path in COUNTRY_FACTS and fact.value is not None:
+            values = fact.value if isinstance(fact.value, (list, tuple)) else (fact.value,)
+            named.update(str(v) for v in values)
+    return frozenset(named)
 
 
 @record
@@ -105,7 +130,9 @@ class WaiverTarget(Record):
         default=None,
         metadata=doc(
             "Country codes the accepted risk is in: a finding is covered only if it names a "
-            "country and every country it names is listed; any country if omitted.",
+            "country and every country it names is listed (where its data and keys are, and "
+            "the seats and ultimate parents' countries whose law reaches them); any country if "
+            "omitted.",
             non_empty="country",
         ),
     )
