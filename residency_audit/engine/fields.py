@@ -12,6 +12,11 @@ COMMON = {
     "data.health_context": "Where the health data come from (care, prevention, research...).",
     "data.pseudonymised": "The data are pseudonymised.",
     "hds.applies": "HDS (L.1111-8 CSP) applies: health data from care hosted by a third party.",
+    "hds.referential_2024_binds": "The 2024 HDS referential binds the host on the audit day: "
+    "false only while it holds a current 2018 certificate in its transition. The host is the "
+    "place's on a place, the party itself on a party hosting the data (not a sub-processor), the "
+    "third-party hosts of the components reached on an access path and of the deployment "
+    "elsewhere (false only when all are in their transition).",
     "controller.id": "Controller party id.",
     "controller.country": "Controller's country.",
     "pseudonymisation.holder_is_exporter": "Only the controller can re-identify (EDPB UC2).",
@@ -37,12 +42,12 @@ COMMON = {
     },
 }
 LAW = {  # the deployment subject only: which encoded law starts when (rules/core CORE-LAW-*)
-    "law.gdpr": "Knowledge-base instrument the gdpr, edpb and jurisdiction rules encode (`gdpr`): "
-    "`in_force` says whether it applies on the as-of date.",
+    "law.gdpr": "Knowledge-base instrument the gdpr, edpb, jurisdiction, dns, drift, risk and "
+    "waivers rules start with (`gdpr`); absent (unknown) on a day it is not in force.",
     "law.hds": "Knowledge-base instrument of the HDS certification regime the hds rules encode "
-    "(`hds-decree-2018-137`).",
+    "(`hds-decree-2018-137`); absent on a day it is not in force.",
     "law.secnumcloud": "Knowledge-base instrument of the only SecNumCloud version the "
-    "secnumcloud rules encode (`secnumcloud-3.2`).",
+    "secnumcloud rules encode (`secnumcloud-3.2`); absent on a day it is not in force.",
 }
 PLACE = {
     "component.id": "Component id.",
@@ -64,8 +69,6 @@ PLACE = {
     "location.region": "Provider region.",
     "location.country": "Country of the place (declared, or from the region).",
     "location.suggestion": "Nearest known region, when the region is unknown.",
-    "hds.referential_2024_binds": "The 2024 HDS referential binds the place's host on the audit "
-    "day: false only while the host holds a 2018 certificate in its transition.",
     "location.unplaced": "Why the place has no country: no region or country declared, or an "
     "unknown region (with the nearest known one).",
     "location.declared_country": "A declared country that contradicts the region's country in "

@@ -13,14 +13,16 @@ The vocabulary of fact paths rule authors may use is `engine/fields.py`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from residency_audit.engine.countries import unknown_country_subjects
 from residency_audit.engine.legal_subjects import key_custody, legal_subjects
+from residency_audit.engine.operators import OPERATORS, Context
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Access,
+    Certification,
     Component,
     DataCategory,
     Deployment,
@@ -29,18 +31,27 @@ from residency_audit.model import (
     Hsm,
     Key,
     Party,
+    Role,
     Scheme,
     Span,
 )
 from residency_audit.records import Record, record
 
 ENCODED_LAW = (
-    ("law.gdpr", "gdpr", "the gdpr, edpb and jurisdiction rules encode the GDPR"),
+    (
+        "law.gdpr",
+        "gdpr",
+        "the gdpr, edpb, jurisdiction, dns, drift, risk and waivers rules start with the GDPR",
+    ),
     ("law.hds", "hds-decree-2018-137", "the hds rules encode HDS certification"),
     ("law.secnumcloud", "secnumcloud-3.2", "the secnumcloud rules encode SecNumCloud 3.2 only"),
 )
 """(fact path, knowledge-base instrument, why): the law each legal pack encodes. The packs' rules
-start when it does; before, the core CORE-LAW-* rules say the law then in force is not encoded."""
+start when it does; before, no rule encodes the law of the day, and the core CORE-LAW-* rules
+report it as not verified."""
+
+BINDS = "hds.referential_2024_binds"
+"""The fact saying whether the 2024 HDS referential binds the host(s) a subject is about."""
 
 HDS_CONTEXTS = {
     HealthContext.CARE,
@@ -75,6 +86,8 @@ class SubjectBuilder:
         self._groups: dict[tuple[Any, ...], dict[str, Fact]] = {}
         self._technical: tuple[Subject, ...] | None = None
         self._parties = positions(d.parties)
+        self._bindings: dict[str | None, Fact] = {}
+        self._hosts: list[str | None] | None = None
 
     def technical(self) -> tuple[Subject, ...]:
         """The technical subjects, built on first use."""
@@ -160,6 +173,9 @@ class SubjectBuilder:
             self.put(f, "claims.processors", list(claims.processors), "claims.processors")
         if claims.secnumcloud is None:  # no claim made is a claim not made, not an unknown
             self.derived(f, "claims.secnumcloud", False, "no SecNumCloud claim declared")
+        # Every subject may read it; places, parties and access paths replace it with their own
+        # hosts' (`place`, `party_facts`, `access`).
+        f[BINDS] = self.hds_binding_of(self.hosts(), "the deployment")
         return f
 
     def hds_applies(self, health: bool, context: HealthContext | None) -> bool | None:
@@ -176,6 +192,8 @@ class SubjectBuilder:
     def party_facts(self, f: dict[str, Fact], prefix: str, party: Party | None) -> None:
         if party is None:
             return
+        if prefix == "party":  # the party subject (legal_subjects.party_facts)
+            f[BINDS] = self.party_binding(party)
         self.put(f, f"{prefix}.id", party.id, self.party_path(party, "id"))
         self.put(f, f"{prefix}.country", party.country, self.party_path(party, "country"))
         if party.parent is not None:
@@ -250,44 +268,97 @@ class SubjectBuilder:
         )
         f.update(self._group(("key", ci, provider_id), self.key, c, ci, provider_id))
         self.split(f, c, ci)
-        recipient = operator_id or next(
-            (p.id for p in self.d.parties if p.provider == provider_id), None
-        )
+        recipient = self.host(operator_id, provider_id)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
-        f.update(self._group(("hds-2024", recipient), self.hds_2024_binds, recipient))
+        f[BINDS] = self.hds_binding(recipient)
         return f
 
-    def hds_2024_binds(self, f: dict[str, Fact], host: str | None) -> None:
-        """Whether the 2024 referential (EEA-only storage, EXI 28) binds the host on the audit
-        day: every host once 2018 certificates ended; before, a host holding a 2018 certificate
-        issued while new applicants could still get one was in its transition."""
+    def host(self, operator_id: str | None, provider_id: str) -> str | None:
+        """Who runs a place: its operator, else the party of its provider (None: nobody known)."""
+        return operator_id or next(
+            (p.id for p in self.d.parties if p.provider == provider_id), None
+        )
+
+    def hosts(self, components: Collection[str] = ()) -> list[str | None]:
+        """The third parties hosting the data, in file order: who runs each place of the given
+        components (of every component if none is given), the controller excepted; None stands
+        for a place whose host nobody knows."""
+        if not components and self._hosts is not None:
+            return self._hosts
+        out: list[str | None] = []
+        for ci, c in enumerate(self.d.components):
+            if components and c.id not in components:
+                continue
+            out.extend(self.host(w.operator, w.provider) for w in places_of(c, ci))
+        found = [h for h in dict.fromkeys(out) if h != self.d.controller]
+        if not components:
+            self._hosts = found
+        return found
+
+    def hds_binding(self, host: str | None) -> Fact:
+        """Whether the 2024 referential (EXI 05 H, 12, 14, 28-31) binds `host` on the audit
+        day: every host once 2018 certificates ended; before, not a host holding a current 2018
+        certificate issued while new applicants could still get one (in its transition) and no
+        2024 certificate. Anything else, an unknown referential or host included, binds (fail
+        closed)."""
+        if host not in self._bindings:
+            self._bindings[host] = self._hds_binding(host)
+        return self._bindings[host]
+
+    def _hds_binding(self, host: str | None) -> Fact:
         old = self.kb.instrument("hds-referential-2018")
         if old is None or old.valid_until is None or self.as_of >= old.valid_until:
-            how = "2018 HDS certificates no longer valid on the audit date"
-            self.derived(f, "hds.referential_2024_binds", True, how)
-            return
+            return Fact(
+                BINDS, True, "derived: 2018 HDS certificates no longer valid on the audit date"
+            )
         certs = [
             (i, c)
             for i, c in enumerate(self.d.certifications)
             if c.holder == host and c.scheme is Scheme.HDS
         ]
-        cutoff = old.new_certificates_until
-        in_transition = [
-            i
-            for i, c in certs
-            if c.referential == "2018"
-            and c.issued is not None
-            and (cutoff is None or c.issued < cutoff)
-        ]
+        in_transition = [i for i, c in certs if c.referential == "2018" and self._current(c)]
         if in_transition and not any(c.referential == "2024" for _, c in certs):
-            f["hds.referential_2024_binds"] = Fact(
-                "hds.referential_2024_binds",
-                False,
-                self.at(f"certifications[{in_transition[0]}].referential"),
-            )
-        else:
-            how = f"{host} holds no 2018 HDS certificate in its transition"
-            self.derived(f, "hds.referential_2024_binds", True, how)
+            return Fact(BINDS, False, self.at(f"certifications[{in_transition[0]}].referential"))
+        who = host if host is not None else "the host of a place (none declared)"
+        how = f"{who} holds no current 2018 HDS certificate in its transition"
+        return Fact(BINDS, True, f"derived: {how}")
+
+    def _current(self, cert: Certification) -> bool:
+        """A 2018 HDS certificate with a known issue date, valid on the audit day (the rules of
+        HDS-CERT-01: three years from issue, its expiry, none issued from 16 November 2024)."""
+        if cert.issued is None:
+            return False  # issued before new applicants moved to 2024? Nobody knows.
+        validity = {
+            "issued": cert.issued,
+            "expires": cert.expires,
+            "instrument": "hds-referential-2018",
+        }
+        ctx = Context(self.kb, self.as_of, None)
+        return OPERATORS["certificate_current"].apply(validity, True, ctx)[0] is True
+
+    def hds_binding_of(self, hosts: Sequence[str | None], what: str) -> Fact:
+        """Whether the 2024 referential binds any of `hosts` (who the hosting of `what` rests
+        on): false only when every one of them is in its 2018 transition."""
+        facts = [self.hds_binding(h) for h in hosts]
+        bound = next((x for x in facts if x.value), None)
+        if bound is not None:
+            return bound
+        if len(facts) == 1:
+            return facts[0]
+        if not facts:
+            return Fact(BINDS, True, f"derived: no third-party host of {what} is in a transition")
+        names = ", ".join(str(h) for h in hosts)
+        how = f"every host of {what} ({names}) holds a 2018 HDS certificate in its transition"
+        return Fact(BINDS, False, f"derived: {how}")
+
+    def party_binding(self, party: Party) -> Fact:
+        """A host's own certificate decides what binds it. A sub-processor's exposure is also
+        disclosed by the hosts it works for, and a party that hosts nothing (a key holder, an
+        accessing entity) is judged for the hosts it serves: bound when any host is."""
+        hosts = self.hosts()
+        if party.id in hosts and party.role is not Role.SUB_PROCESSOR:
+            return self.hds_binding(party.id)
+        return self.hds_binding_of(hosts, "the deployment")
 
     def _group(
         self, key: tuple[Any, ...], build: Callable[..., None], *args: Any
@@ -505,9 +576,14 @@ class SubjectBuilder:
 
     def law_facts(self) -> dict[str, Fact]:
         """The deployment subject's `law.*` facts: the knowledge-base instrument each legal pack
-        encodes, for the CORE-LAW-* rules' `in_force` test on the as-of date."""
+        encodes, for the CORE-LAW-* rules' `in_force` test on the as-of date. On a day it is not
+        in force the fact is absent: the law of that day is not encoded, so whether the
+        deployment complied with it is unknown (the rules cannot be verified), not a violation."""
         f: dict[str, Fact] = {}
         for path, instrument, why in ENCODED_LAW:
+            entry = self.kb.instrument(instrument)
+            if entry is not None and not entry.holds_on(self.as_of):
+                continue
             self.derived(f, path, instrument, why)
         return f
 
@@ -589,6 +665,9 @@ class SubjectBuilder:
             "access entity compared with the controller",
         )
         self.transfer(f, a.entity, f.get("access.country"), f"{base}.country")
+        f[BINDS] = self.hds_binding_of(
+            self.hosts(a.components), f"the components access {a.id} reaches"
+        )
         return f
 
 
@@ -651,43 +730,61 @@ def _same_operator(c: Component, provider: str) -> str | None:
     return c.operator if provider == c.provider else None
 
 
+@record
+class Where(Record):
+    """One place of a component: its primary location, a copy or a log sink holding personal
+    data, with who runs it (the declared operator; see `_same_operator`)."""
+
+    role: str
+    provider: str
+    region: str | None
+    country: str | None
+    operator: str | None
+    yaml_path: str
+    span: Span
+    label: str
+
+
+def places_of(c: Component, ci: int) -> Iterator[Where]:
+    """The places of component `ci`, in file order."""
+    base = f"components[{ci}]"
+    yield Where("primary", c.provider, c.region, c.country, c.operator, base, c.span, c.id)
+    for j, copy in enumerate(c.copies):
+        provider = copy.provider or c.provider
+        yield Where(
+            copy.kind.value,
+            provider,
+            copy.region,
+            copy.country,
+            copy.operator or _same_operator(c, provider),
+            f"{base}.copies[{j}]",
+            copy.span,
+            f"{copy.kind.value} of {c.id}",
+        )
+    for j, log in enumerate(c.logs):
+        if not log.personal_data:
+            continue
+        provider = log.provider or c.provider
+        yield Where(
+            "log",
+            provider,
+            log.region,
+            log.country,
+            log.operator or _same_operator(c, provider),
+            f"{base}.logs[{j}]",
+            log.span,
+            f"logs of {c.id}",
+        )
+
+
 def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     d = b.d
     yield Subject("deployment", d.name, None, d.span, {**b.common(), **b.law_facts()})
     for ci, c in enumerate(d.components):
-        base = f"components[{ci}]"
-        primary = b.place(c, ci, "primary", c.provider, c.region, c.country, c.operator, base)
-        yield Subject("component", c.id, c.id, c.span, primary)
-        yield Subject("place", f"{c.id}", c.id, c.span, primary)
-        for j, copy in enumerate(c.copies):
-            path = f"{base}.copies[{j}]"
-            provider = copy.provider or c.provider
-            facts = b.place(
-                c,
-                ci,
-                copy.kind.value,
-                provider,
-                copy.region,
-                copy.country,
-                copy.operator or _same_operator(c, provider),
-                path,
-            )
-            yield Subject("place", f"{copy.kind.value} of {c.id}", c.id, copy.span, facts)
-        for j, log in enumerate(c.logs):
-            if not log.personal_data:
-                continue
-            path = f"{base}.logs[{j}]"
-            provider = log.provider or c.provider
-            facts = b.place(
-                c,
-                ci,
-                "log",
-                provider,
-                log.region,
-                log.country,
-                log.operator or _same_operator(c, provider),
-                path,
-            )
-            yield Subject("place", f"logs of {c.id}", c.id, log.span, facts)
+        for w in places_of(c, ci):
+            facts = b.place(c, ci, w.role, w.provider, w.region, w.country, w.operator, w.yaml_path)
+            if w.role == "primary":
+                yield Subject("component", c.id, c.id, c.span, facts)
+            yield Subject("place", w.label, c.id, w.span, facts)
     for ai, a in enumerate(d.access):
         yield Subject("access", f"{a.kind.value} access {a.id}", None, a.span, b.access(a, ai))
