@@ -97,6 +97,9 @@ class LoadedWaivers(Record):
     """Filled by `waive`: for each waiver narrowed by countries (by index), the countries named
     by the findings of its rule and target that fell outside it ("" for one naming none), so
     that WAIVER-MATCH-01 can say what its target holds instead."""
+    covered: set[int] = field(default_factory=set)
+    """Filled by `waive`: the waivers (by index) that covered a finding, whether or not another
+    waiver covering it too was the one applied."""
 
 
 def load_waivers(
@@ -199,6 +202,7 @@ def waive(findings: Iterable[Finding], loaded: LoadedWaivers, as_of: dt.date) ->
                 continue
             if w.target.admits(finding):
                 covering.append(w)
+                loaded.covered.add(i)
             else:
                 loaded.outside.setdefault(i, set()).update(named_countries(finding) or {""})
         active = next((w for w in covering if in_force(w, as_of)), None)
@@ -211,12 +215,11 @@ def waive(findings: Iterable[Finding], loaded: LoadedWaivers, as_of: dt.date) ->
 
 
 class Matches:
-    """What the run's findings were: which waivers covered one, and the deployments and
-    components they were about, so a waiver that matched nothing can be told apart from one
-    for a deployment this run does not audit (a waiver file shared by many)."""
+    """The deployments and components the run's findings were about, so a waiver that matched
+    nothing can be told apart from one for a deployment this run does not audit (a waiver file
+    shared by many). Which waivers covered a finding, `waive` records in `LoadedWaivers`."""
 
     def __init__(self) -> None:
-        self.covering: set[int] = set()
         self.targets: dict[str, set[str]] = {}
 
     def saw(self, findings: Iterable[Finding]) -> None:
@@ -224,10 +227,10 @@ class Matches:
             components = self.targets.setdefault(f.deployment, set())
             if f.component:
                 components.add(f.component)
-            if f.waiver is not None:
-                self.covering.add(id(f.waiver))
 
-    def facts(self, waiver: Waiver, at: str, *, outside: Collection[str] = ()) -> dict[str, Fact]:
+    def facts(
+        self, waiver: Waiver, at: str, *, covered: bool, outside: Collection[str] = ()
+    ) -> dict[str, Fact]:
         """`waiver.in_run` (its deployment, or one it is a likely typo of, was audited) and
         `waiver.matched`, with a hint naming the deployment or component meant, or, for a
         waiver narrowed by countries, the countries its rule's findings on its target are in
@@ -245,7 +248,7 @@ class Matches:
                 hint = suggestion(target.component, components) or (
                     f"; {target.deployment} has no finding on a component of that name"
                 )
-        matched = id(waiver) in self.covering
+        matched = covered
         if not matched and not hint and outside:
             hint = _outside_hint(waiver, outside)
         return {
@@ -280,7 +283,11 @@ def lapses(
         subject = _subject(waiver, i, loaded.locations)
         if matches is not None:
             outside = loaded.outside.get(i, ())
-            subject.facts.update(matches.facts(waiver, str(subject.span), outside=outside))
+            subject.facts.update(
+                matches.facts(
+                    waiver, str(subject.span), covered=i in loaded.covered, outside=outside
+                )
+            )
         for rule in waiver_rules:
             lapse = judge(rule, subject, kb=kb, as_of=as_of, deployment=waiver.target.deployment)
             if lapse is not None:

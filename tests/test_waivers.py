@@ -140,6 +140,21 @@ def test_a_waiver_that_matches_nothing_in_an_audited_deployment_is_reported(
     assert {f["rule_id"] for f in waived} == {"GDPR-XFER-01"}  # the last waiver works
 
 
+def test_a_second_waiver_covering_the_same_finding_has_matched(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Two waivers of one finding (a team's and the DPO's, say): both cover it, neither is
+    reported as covering nothing."""
+    waivers = write_waivers(
+        tmp_path / "w.yaml",
+        "{deployment: clinique-exemple-records, component: records-db}",
+        "{deployment: clinique-exemple-records}",
+    )
+    report = json.loads(check(runner, "-f", "json", "--waivers", str(waivers)).stdout)
+    assert not [f for f in report["findings"] if f["rule_id"] == "WAIVER-MATCH-01"]
+    assert {f["status"] for f in report["findings"] if f["rule_id"] == "GDPR-XFER-01"} == {"waived"}
+
+
 def test_a_blank_or_multi_line_waiver_value_is_an_input_error(
     runner: CliRunner, tmp_path: Path
 ) -> None:
