@@ -28,8 +28,8 @@ drives it:
 - where its data are stored, kept, processed, sent, crossed or reached from (`location.country`,
   `transfer.country`, `access.country`, `transit.country`...);
 - where its keys are: the key's country, the countries of its replicas (`key.replica_countries`)
-  and the HSM holding it (`key.hsm.jurisdictions`: the HSM's declared jurisdiction and its
-  operator's seat and ultimate parent's country);
+  the HSM holding it (`key.hsm.jurisdictions`: the HSM's declared jurisdiction and its
+  operator's seat and ultimate parent's country) and its holder (`key.holder_jurisdictions`);
 - whose law reaches the data: the seat of each party it names and that party's ultimate parent's
   country, and the provider's parent's (`provider.parent.country`). A jurisdiction or exposure
   finding (JUR-EXPO-01, say) thus names the country whose law reaches the data: a waiver of US-law

@@ -278,3 +278,26 @@ def test_an_hsm_operator_without_a_declared_parent_cannot_be_verified(tmp_path) 
         )
     found = custody_findings(tmp_path, "clinic", "FR", controller_parent=False)
     assert not [rule for rule in (*CUSTODY_RULES, "CORE-KB-05") if rule in found], found
+
+
+def test_a_custodian_outside_the_providers_group_with_a_us_parent_holds_keys_within_us_reach(
+    tmp_path,
+) -> None:  # type: ignore[no-untyped-def]
+    """The key custodian is French and no part of AWS, but its parent is American: the CLOUD
+    Act reaches the keys through it as surely as through the provider. Its HSM is its own."""
+    text = HSM_DEPLOYMENT.replace("OPERATOR", "custodian").replace("JURISDICTION", "FR")
+    us_owned = text.replace("parent: {name: T, country: FR}", "parent: {name: T Inc., country: US}")
+    path = tmp_path / "custodian.yaml"
+    path.write_text(us_owned)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    why = (
+        "; keys held by custodian (seat FR, ultimate parent US): "
+        "under US law (us-cloud-act, us-fisa-702)"
+    )
+    for rule in KEY_RULES:
+        [finding] = [f for f in report.findings if f.rule_id == rule]
+        assert not finding.unverifiable and why in finding.message, finding.message
+    path.write_text(text)  # the same custodian with a French parent keeps the keys out of reach
+    clean = run(Options(paths=[path], as_of=AS_OF))
+    assert not [f for f in clean.findings if f.rule_id in KEY_RULES]

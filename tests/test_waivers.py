@@ -387,17 +387,19 @@ def test_a_waiver_does_not_cover_a_key_replicated_to_a_country_it_does_not_list(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     """The backup sample's KMS key, with a replica in Beijing: EDPB-KEY-01 now turns on China
-    too, so a waiver for France and the US (the data's place and the provider's parent) no
-    longer covers it."""
+    too, so a waiver for France, Luxembourg and the US (the data's place, the key holder's seat
+    and the provider's parent) no longer covers it."""
     text = Path(BACKUP).read_text()
     declared = "    country: FR\n    provider_can_use: true"
     assert declared in text
     deploy = tmp_path / "records.yaml"
     deploy.write_text(text.replace(declared, f"{declared}\n    replica_regions: [cn-north-1]"))
     waivers = waivers_for(
-        tmp_path / "w.yaml", "clinique-exemple-records", ("EDPB-KEY-01",), "[FR, US]"
+        tmp_path / "w.yaml", "clinique-exemple-records", ("EDPB-KEY-01",), "[FR, LU, US]"
     )
     report = audit(runner, deploy, waivers)
     assert statuses(report, "EDPB-KEY-01") == {"EDPB-KEY-01": {"open"}}
     (hint,) = unmatched(report)
-    assert "findings on that target are in CN, FR, US" in hint
+    assert "findings on that target are in CN, FR, LU, US" in hint
+    waived = audit(runner, Path(BACKUP), waivers)  # without the replica, the same waiver holds
+    assert statuses(waived, "EDPB-KEY-01") == {"EDPB-KEY-01": {"waived"}}

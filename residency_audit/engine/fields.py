@@ -81,6 +81,11 @@ PLACE = {
     "key.holder": "Party holding the keys.",
     "key.holder_country": "Country of the key holder.",
     "key.holder_in_provider_group": "The key holder belongs to the provider's group.",
+    "key.holder_jurisdictions": "Countries whose law reaches the key holder (list): its seat and "
+    "its ultimate parent's country; ZZ for a holder that is not a declared party or a parent "
+    "not declared (the controller excepted); absent when no holder is declared.",
+    "key.holder_exposure": "Why the key holder does not keep the keys out of reach (for "
+    "messages; empty when it does).",
     "key.country": "Country where the keys are held (declared, or from the key's region).",
     "key.replicas_eea_or_adequate": "Every replica region of the key (multi-region KMS key) is "
     "in the EEA or an adequate country; true without replicas, absent when a region is unknown.",

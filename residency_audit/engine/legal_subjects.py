@@ -487,6 +487,7 @@ def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider
     rule needing it cannot pass, and no waiver lists it."""
     if key is None:
         for path, value in (
+            ("key.holder_exposure", ""),
             ("key.replica_countries", []),
             ("key.hsm.jurisdictions", []),
             ("key.hsm.operator_in_provider_group", False),
@@ -497,6 +498,70 @@ def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider
     base = f"keys[{b.d.keys.index(key)}]"
     _replica_countries(b, f, key, base, provider_id)
     _hsm_custody(b, f, key, base, provider_id)
+    _holder_custody(b, f, key, base)
+
+
+def _holder_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key, base: str) -> None:
+    """`key.holder_jurisdictions`: the countries whose law reaches the key holder, its seat and
+    its ultimate parent's, as for any party; and `key.holder_exposure`, why they do not keep the
+    keys out of reach, for messages. A custodian outside the provider's group whose parent is
+    under the CLOUD Act can be ordered to hand the keys over as surely as the provider. Only the
+    controller, the exporter whose sole control of the keys EDPB use case 1 accepts, may leave
+    its parent undeclared; a holder that is not a declared party is unknown (`ZZ`). No holder
+    declared: absent (cannot be verified where it matters)."""
+    if key.holder is None:
+        b.derived(f, "key.holder_exposure", "", "no key holder declared")
+        return
+    holder = b.d.party(key.holder)
+    kb, day = b.kb, b.as_of
+    reasons: list[str] = []
+    verified, url = True, None
+    if holder is None:
+        countries = [UNKNOWN_COUNTRY]
+        who = key.holder
+        how = f"{key.holder} is not a declared party: its seat and ultimate parent are unknown"
+        reasons.append("not a declared party, so its seat and ultimate parent are unknown")
+    else:
+        own: dict[str, Fact] = {}
+        b.party_facts(own, "holder", holder)
+        parent = own.get("holder.parent.country")
+        countries = [holder.country]
+        seat_at = b.at(b.party_path(holder, "country"))
+        if parent is not None:
+            countries.append(parent.value)
+            verified, url = parent.verified, parent.url
+            who = f"{holder.id} (seat {holder.country}, ultimate parent {parent.value})"
+            how = (
+                f"seat ({seat_at}) and ultimate parent ({parent.origin}) of key holder {holder.id}"
+            )
+        elif holder.id == b.d.controller:
+            who = f"{holder.id} (the controller, seat {holder.country})"
+            how = f"seat ({seat_at}) of key holder {holder.id}, the controller (EDPB use case 1)"
+        else:
+            countries.append(UNKNOWN_COUNTRY)
+            who = f"{holder.id} (seat {holder.country}, ultimate parent unknown)"
+            how = f"seat ({seat_at}) of key holder {holder.id}, whose parent is not declared"
+            reasons.append("its ultimate parent is not declared")
+        for code in dict.fromkeys(countries):
+            if code == UNKNOWN_COUNTRY:
+                continue
+            if kb.country(code) is None:
+                reasons.append(f"under {code} law, a country unknown to the knowledge base")
+                continue
+            laws = exposing_laws(kb, code, day)
+            if laws:
+                reasons.append(f"under {code} law ({', '.join(law.id for law in laws)})")
+    f["key.holder_jurisdictions"] = Fact(
+        "key.holder_jurisdictions",
+        list(dict.fromkeys(countries)),
+        f"derived: {how} ({b.at(f'{base}.holder')})",
+        url,
+        verified,
+    )
+    exposure = f"; keys held by {who}: {', '.join(reasons)}" if reasons else ""
+    b.derived(
+        f, "key.holder_exposure", exposure, "why the key holder does not keep the keys out of reach"
+    )
 
 
 def _replica_countries(

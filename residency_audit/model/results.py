@@ -90,6 +90,7 @@ COUNTRY_FACTS = frozenset(
         "entity.parent.country",
         "recipient.country",
         "key.holder_country",
+        "key.holder_jurisdictions",
         "key.hsm.operator_country",
         "key.hsm.operator_parent_country",
         "provider.parent.country",
