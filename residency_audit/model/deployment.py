@@ -420,7 +420,12 @@ class Component(Record):
 class Hsm(Record):
     """The hardware security module holding keys, and whose law governs its operator."""
 
-    operator: str = field(metadata=doc("Who operates the HSM (party id or legal name)."))
+    operator: str = field(
+        metadata=doc(
+            "Party id of who operates the HSM: its seat and ultimate parent decide whose law "
+            "reaches the keys (a legal name that is not a declared party cannot be verified)."
+        )
+    )
     jurisdiction: str = field(metadata=doc("Country whose law governs the HSM operator."))
     span: Span = field(default=Span("", 0, 0), compare=False)
 
@@ -434,7 +439,11 @@ class Key(Record):
     encryption: EncryptionSide = field(metadata=doc("Where encryption happens."))
     management: KeyManagement = field(metadata=doc("Who controls the key material."))
     holder: str | None = field(
-        default=None, metadata=doc("Party id that generates and holds the keys.")
+        default=None,
+        metadata=doc(
+            "Party id that generates and holds the keys: its seat and ultimate parent decide "
+            "whose law reaches them (declare its parent, unless it is the controller)."
+        ),
     )
     country: str | None = field(default=None, metadata=doc("Country where the keys are held."))
     hsm: Hsm | None = field(default=None, metadata=doc("HSM holding the keys."))
