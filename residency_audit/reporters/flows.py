@@ -72,11 +72,10 @@ def own_values(flows: Sequence[Flow]) -> list[str]:
             key = (x.origin, x.factor.value, x.value, x.low, x.high, x.justification)
             bases, ids = applied.setdefault(key, ({}, {}))
             bases[x.basis] = ids[f.id] = None
-    every = {f.id for f in flows}
     out = []
     for (origin, factor, value, low, high, why), (bases, ids) in applied.items():
         band = "" if low == high == value else f" (band {low:g} to {high:g})"
-        on = "every flow" if set(ids) == every and len(ids) > 1 else ", ".join(ids)
+        on = ", ".join(ids)  # the flows it touched, by name: "every flow" hid what was written
         out.append(
             f"{OWN} {origin}: {factor} {value:g}{band} for {', '.join(bases)} on {on}: {why}"
         )

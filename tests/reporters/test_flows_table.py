@@ -95,6 +95,22 @@ def test_the_rich_table_lists_the_deployment_s_own_values_too() -> None:
     assert "44 %*" in text and OWN_LINE in text
 
 
+def test_an_override_names_the_flows_it_applies_to_even_when_it_is_all_of_them(
+    tmp_path: Path,
+) -> None:
+    """The note says which flows the justification covers, by name: "every flow" would hide
+    that the author wrote one component, whose key custody it also covers."""
+    source = OVERRIDE.read_text().replace("      flows: [records-db]\n", "")
+    path = tmp_path / "everywhere.yaml"
+    path.write_text(source)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    [note] = flows.own_values(report.flows)
+    touched = [
+        f.id for f in report.flows if f.risk is not None and "us-fisa-702" in f.jurisdictions
+    ]
+    assert len(touched) > 1 and note.split(" on ", 1)[1].startswith(", ".join(touched) + ":")
+
+
 def test_a_binding_factor_the_deployment_set_is_marked(tmp_path: Path) -> None:
     # The override lowers `interest` below every other factor: it becomes the binding one.
     source = (
