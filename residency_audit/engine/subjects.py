@@ -17,7 +17,8 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from residency_audit.engine.countries import unknown_country_subjects
-from residency_audit.engine.legal_subjects import key_custody, legal_subjects
+from residency_audit.engine.custody import in_provider_group, key_custody
+from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.engine.operators import OPERATORS, Context
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
@@ -485,7 +486,7 @@ class SubjectBuilder:
 
     def key(self, f: dict[str, Fact], c: Component, ci: int, provider_id: str) -> None:
         key = self.d.key(c.key)
-        key_custody(self, f, key, provider_id)  # HSM and replicas: engine/legal_subjects.py
+        key_custody(self, f, key, provider_id)  # holder, HSM and replicas: engine/custody.py
         if key is None:
             self.derived(f, "key.declared", False, f"no key declared for component {c.id}")
             self.derived(f, "key.management", "none", f"no key declared for component {c.id}")
@@ -510,16 +511,10 @@ class SubjectBuilder:
         holder = self.d.party(key.holder)
         if holder is not None:
             self.put(f, "key.holder_country", holder.country, self.party_path(holder, "country"))
-            provider = self.kb.provider(provider_id)
-            same_group = holder.provider == provider_id or (
-                provider is not None
-                and holder.parent is not None
-                and holder.parent.name == provider.parent.name
-            )
             self.derived(
                 f,
                 "key.holder_in_provider_group",
-                same_group,
+                in_provider_group(self, holder, provider_id),
                 f"key holder {holder.id} compared with provider {provider_id}",
             )
 
