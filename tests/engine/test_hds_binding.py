@@ -111,3 +111,20 @@ def test_the_evidence_names_the_certificate_or_the_bound_host(tmp_path: Path) ->
     assert facts[("deployment", "two-hosts")].origin == (
         "derived: host-b holds no current 2018 HDS certificate in its transition"
     )
+
+
+def test_a_2024_certificate_ends_the_transition_only_from_its_issue(tmp_path: Path) -> None:
+    """Re-running a past day after a 2024 certificate was added must not judge that day under
+    a certificate that did not exist yet."""
+    text = DEPLOYMENT.replace("HOST_B", "").replace("ARCHIVE", "")
+    later = "  - {holder: host-a, scheme: hds, activities: [1, 2, 3], referential: '2024', "
+    path = tmp_path / "d.yaml"
+    path.write_text(text + later + "issued: 2026-03-01}\n")
+    d, _ = load_deployment(path)
+
+    def host_a_binds(day: dt.date) -> bool:
+        [party] = [s for s in subjects(d, kb.default(), day) if s.label == "party host-a"]
+        return bool(party.facts["hds.referential_2024_binds"].value)
+
+    assert host_a_binds(IN_TRANSITION) is False  # the 2024 certificate is a year away
+    assert host_a_binds(dt.date(2026, 3, 1)) is True
