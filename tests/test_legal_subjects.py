@@ -301,3 +301,63 @@ def test_a_custodian_outside_the_providers_group_with_a_us_parent_holds_keys_wit
     path.write_text(text)  # the same custodian with a French parent keeps the keys out of reach
     clean = run(Options(paths=[path], as_of=AS_OF))
     assert not [f for f in clean.findings if f.rule_id in KEY_RULES]
+
+
+def custodian_findings(tmp_path, parent: str) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The key deployment with the custodian's parent replaced by `parent` (a flow mapping),
+    its HSM its own, and a US backup under SCCs: each key-custody finding's message by rule."""
+    text = HSM_DEPLOYMENT.replace("OPERATOR", "custodian").replace("JURISDICTION", "FR")
+    text = text.replace("parent: {name: T, country: FR}", f"parent: {parent}")
+    text = text.replace(
+        "    clear_text_processing: false\n", "    clear_text_processing: false\n" + US_BACKUP
+    )
+    path = tmp_path / "custodian.yaml"
+    path.write_text(text + SCC)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    out: dict[str, list[str]] = {}
+    for f in report.findings:
+        if f.rule_id in CUSTODY_RULES:
+            out.setdefault(f.rule_id, []).append(f.message)
+    return out
+
+
+def test_a_custodian_seated_outside_the_eea_and_adequate_countries_is_no_trusted_entity(
+    tmp_path,
+) -> None:  # type: ignore[no-untyped-def]
+    """EDPB use case 1 trusts an entity in the EEA or an adequate country: a custodian whose
+    parent is in Singapore is neither, though no law of Singapore is listed as compelling."""
+    found = custodian_findings(tmp_path, "{name: Custodian Pte, country: SG}")
+    why = (
+        "; keys held by custodian (seat FR, ultimate parent SG): "
+        "under SG law, neither EEA nor adequate"
+    )
+    for rule in ("EDPB-UC1-01", "EDPB-KEY-01"):
+        assert found.get(rule) and all(why in m for m in found[rule]), (rule, found)
+    assert "JUR-EXPO-01" not in found  # no compelled-access law of SG is known: not that rule
+
+
+def test_the_providers_group_is_recognised_whatever_the_punctuation_of_its_name(
+    tmp_path,
+) -> None:  # type: ignore[no-untyped-def]
+    """The knowledge base names AWS's parent "Amazon.com, Inc."; a custodian declared with
+    "Amazon.com Inc" is in the provider's group all the same."""
+    found = custodian_findings(tmp_path, "{name: Amazon.com Inc, country: US}")
+    for rule in CUSTODY_RULES:
+        assert found.get(rule), (rule, found)
+        assert all("in the provider's group" in m for m in found[rule]), found[rule]
+
+
+def test_a_key_replica_outside_the_eea_and_adequate_countries_is_named_as_the_reason(
+    tmp_path,
+) -> None:  # type: ignore[no-untyped-def]
+    text = HSM_DEPLOYMENT.replace("OPERATOR", "custodian").replace("JURISDICTION", "FR")
+    text = text.replace(
+        "    country: FR\n    hsm:", "    country: FR\n    replica_regions: [cn-north-1]\n    hsm:"
+    )
+    path = tmp_path / "replica.yaml"
+    path.write_text(text)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    [finding] = [f for f in report.findings if f.rule_id == "EDPB-KEY-01"]
+    assert finding.message.endswith("held in FR, provider can use them: no; key replicas in CN")

@@ -28,8 +28,18 @@ def in_provider_group(b: SubjectBuilder, party: Party, provider_id: str) -> bool
     return party.provider == provider_id or (
         provider is not None
         and party.parent is not None
-        and party.parent.name == provider.parent.name
+        and _same_name(party.parent.name, provider.parent.name)
     )
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Two spellings of one legal name: "OVH Groupe S.A." is "OVH Groupe SA" (case, spaces and
+    punctuation aside), lest a full stop take a custodian out of the provider's group."""
+    return _letters(a) == _letters(b)
+
+
+def _letters(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
 
 
 def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider_id: str) -> None:
@@ -42,6 +52,7 @@ def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider
         for path, value in (
             ("key.holder_exposure", ""),
             ("key.replica_countries", []),
+            ("key.replica_exposure", ""),
             ("key.hsm.jurisdictions", []),
             ("key.hsm.operator_in_provider_group", False),
             ("key.hsm.exposure", ""),
@@ -51,15 +62,18 @@ def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider
     base = f"keys[{b.d.keys.index(key)}]"
     _replica_countries(b, f, key, base, provider_id)
     _hsm_custody(b, f, key, base, provider_id)
-    _holder_custody(b, f, key, base)
+    _holder_custody(b, f, key, base, provider_id)
 
 
-def _holder_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key, base: str) -> None:
+def _holder_custody(
+    b: SubjectBuilder, f: dict[str, Fact], key: Key, base: str, provider_id: str
+) -> None:
     """`key.holder_jurisdictions`: the countries whose law reaches the key holder (`_reach`);
-    and `key.holder_exposure`, why they do not keep the keys out of reach, for messages. A
-    custodian outside the provider's group whose parent is under the CLOUD Act can be ordered
-    to hand the keys over as surely as the provider. No holder declared: absent (cannot be
-    verified where it matters)."""
+    and `key.holder_exposure`, why the holder does not keep the keys out of reach, for
+    messages. A custodian outside the provider's group whose parent is under the CLOUD Act can
+    be ordered to hand the keys over as surely as the provider, and one seated outside the EEA
+    and adequate countries is no entity trusted "in the EEA or an adequate jurisdiction" (EDPB
+    use case 1). No holder declared: absent (cannot be verified where it matters)."""
     if key.holder is None:
         b.derived(f, "key.holder_exposure", "", "no key holder declared")
         return
@@ -71,14 +85,38 @@ def _holder_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key, base: str) 
         reach.url,
         reach.verified,
     )
-    reasons = reach.unknowns + [
-        f"under {code} law ({', '.join(law.id for law in laws)})"
-        for code in reach.countries
-        if (laws := _laws(b, code, reach.unknowns))
-    ]
+    holder = b.d.party(key.holder)
+    reasons = (
+        ["in the provider's group"]
+        if holder is not None and in_provider_group(b, holder, provider_id)
+        else []
+    )
+    reasons += reach.unknowns
+    reasons += _exposure(b, reach.countries, reasons)
     exposure = f"; keys held by {reach.who}: {', '.join(reasons)}" if reasons else ""
     why = "why the key holder does not keep the keys out of reach"
     b.derived(f, "key.holder_exposure", exposure, why)
+
+
+def _exposure(b: SubjectBuilder, countries: list[str], unknowns: list[str]) -> list[str]:
+    """Why the law of `countries` (a party's seat and its parent's) leaves keys within foreign
+    reach: compelled-access laws, or a country neither in the EEA nor adequate on the audit
+    day. A code the knowledge base does not know is added to `unknowns`."""
+    out = []
+    for code in countries:
+        if laws := _laws(b, code, unknowns):
+            out.append(f"under {code} law ({', '.join(law.id for law in laws)})")
+        elif not _trusted(b, code):
+            out.append(f"under {code} law, neither EEA nor adequate")
+    return out
+
+
+def _trusted(b: SubjectBuilder, code: str) -> bool:
+    """In the EEA or a generally adequate country on the audit day; an unknown code is not
+    judged here (it is a reason of its own)."""
+    if code == UNKNOWN_COUNTRY or b.kb.country(code) is None:
+        return True
+    return bool(b.kb.in_eea(code, b.as_of) or b.kb.generally_adequate(code, b.as_of))
 
 
 @dataclasses.dataclass
@@ -152,18 +190,22 @@ def _laws(b: SubjectBuilder, code: str, unknowns: list[str]) -> tuple[Law, ...]:
 def _replica_countries(
     b: SubjectBuilder, f: dict[str, Fact], key: Key, base: str, provider_id: str
 ) -> None:
+    """`key.replica_countries`, and `key.replica_exposure`: the replicas outside the EEA and
+    adequate countries (or in an unknown region), for messages."""
     if not key.replica_regions:
         b.derived(f, "key.replica_countries", [], "no replica region declared")
+        b.derived(f, "key.replica_exposure", "", "no replica region declared")
         return
     countries = []
     for region in key.replica_regions:
         known = b.kb.region(provider_id, region)
         countries.append(known.country if known is not None else UNKNOWN_COUNTRY)
-    f["key.replica_countries"] = Fact(
-        "key.replica_countries",
-        list(dict.fromkeys(countries)),
-        b.at(f"{base}.replica_regions"),
-    )
+    countries = list(dict.fromkeys(countries))
+    at = b.at(f"{base}.replica_regions")
+    f["key.replica_countries"] = Fact("key.replica_countries", countries, at)
+    outside = [c for c in countries if c == UNKNOWN_COUNTRY or not _trusted(b, c)]
+    exposure = f"; key replicas in {', '.join(outside)}" if outside else ""
+    b.derived(f, "key.replica_exposure", exposure, "replica countries neither EEA nor adequate")
 
 
 def _hsm_custody(
@@ -178,7 +220,6 @@ def _hsm_custody(
         b.derived(f, "key.hsm.operator_in_provider_group", False, "no HSM declared")
         b.derived(f, "key.hsm.exposure", "", "no HSM declared")
         return
-    kb, day = b.kb, b.as_of
     declared = b.at(f"{base}.hsm.jurisdiction")
     reach = _reach(b, hsm.operator, "its operator")
     reasons: list[str] = []
@@ -204,23 +245,8 @@ def _hsm_custody(
     # The reasons the rules act on: compelled-access laws reaching the operator; for the
     # declared jurisdiction, any country outside the EEA and adequate ones ("declared under"
     # when it is neither the operator's seat nor its parent's: CORE-KB-05 reports that).
-    for code in reach.countries:
-        if laws := _laws(b, code, reasons):
-            reasons.append(f"under {code} law ({', '.join(law.id for law in laws)})")
-        elif code == hsm.jurisdiction and not (
-            code == UNKNOWN_COUNTRY
-            or kb.country(code) is None
-            or kb.in_eea(code, day)
-            or kb.generally_adequate(code, day)
-        ):
-            reasons.append(f"under {code} law, neither EEA nor adequate")
+    reasons += _exposure(b, reach.countries, reasons)
     if hsm.jurisdiction not in reach.countries:
-        if laws := _laws(b, hsm.jurisdiction, reasons):
-            names = ", ".join(law.id for law in laws)
-            reasons.append(f"declared under {hsm.jurisdiction} law ({names})")
-        elif kb.country(hsm.jurisdiction) is not None and not (
-            kb.in_eea(hsm.jurisdiction, day) or kb.generally_adequate(hsm.jurisdiction, day)
-        ):
-            reasons.append(f"declared under {hsm.jurisdiction} law, neither EEA nor adequate")
+        reasons += [f"declared {why}" for why in _exposure(b, [hsm.jurisdiction], reasons)]
     exposure = f"; HSM operated by {reach.who}: {', '.join(reasons)}" if reasons else ""
     b.derived(f, "key.hsm.exposure", exposure, "why the HSM does not keep the keys out of reach")
