@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from residency_audit.clock import utc_day
+from residency_audit.collectors.observed import UNKNOWN_ACCOUNT
 from residency_audit.engine.subjects import Subject, common_facts
 from residency_audit.errors import InputError
 from residency_audit.format import parse_deployment
@@ -227,7 +228,9 @@ def _copy_account(
     facts["observation.copy_account"] = Fact(
         "observation.copy_account", holder, _at(observed, f"{path}.account")
     )
-    if account is not None:
+    # An observed account whose id was not read cannot be compared; a copy's `unknown` account
+    # is one known to lie outside the observed account (collectors.observed.UNKNOWN_ACCOUNT).
+    if account is not None and account != UNKNOWN_ACCOUNT:
         facts["observation.same_account"] = Fact(
             "observation.same_account",
             holder == account,

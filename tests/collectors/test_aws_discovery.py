@@ -658,3 +658,47 @@ def test_a_replica_of_a_replica_is_a_copy_too(aws: str, tmp_path: Path) -> None:
     assert [c.id for c in observed.components if c.service == "s3"] == ["s3-patients-eu"]
     [bucket] = [c for c in observed.components if c.service == "s3"]
     assert sorted(c.region for c in bucket.copies) == ["eu-west-1", "us-east-1"]
+
+
+OBSERVED_BY_HAND = """\
+schema_version: 1
+name: observed-acct
+controller: owner
+data: {categories: [health], health_context: care}
+parties:
+  - {id: owner, name: Owner, role: controller, country: FR}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+observation:
+  collector: aws
+  started_at: "2026-11-20T10:00:00Z"
+  account: ACCOUNT
+  regions: [eu-west-3]
+  regions_not_enabled: []
+  regions_not_queried: []
+components:
+  - id: bucket
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    region: eu-west-3
+    copies:
+      - {kind: replica, region: eu-west-3, account: "unknown"}
+      - {kind: replica, region: eu-west-1, account: "999999999999"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("account", "expected"),
+    [
+        ('"123456789012"', [False, False]),  # both copies are outside the observed account
+        ('"unknown"', [True, True]),  # the observed account is unknown: nothing to compare
+    ],
+)
+def test_an_account_whose_id_was_not_read_is_never_taken_for_another(
+    runner: CliRunner, tmp_path: Path, account: str, expected: list[bool]
+) -> None:
+    observed = tmp_path / "observed.yaml"
+    observed.write_text(OBSERVED_BY_HAND.replace("ACCOUNT", account))
+    _, report = check_json(runner, str(observed), as_of=TODAY)
+    leaving = [f["unverifiable"] for f in report["findings"] if f["rule_id"] == "DRIFT-ACCT-01"]
+    assert leaving == expected
