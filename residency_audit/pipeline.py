@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from residency_audit import __version__, evidence
 from residency_audit import kb as kb_module
+from residency_audit.clock import utc_today
 from residency_audit.collation import Collation, FileResult
 from residency_audit.drift import observation_gaps, observation_subjects, observed_by
 from residency_audit.engine.evaluate import audit
@@ -47,7 +48,7 @@ class Options(Record):
     """What to audit and how: the inputs of `run`, as the CLI parsed them."""
 
     paths: Sequence[Path]
-    as_of: dt.date = field(default_factory=dt.date.today)
+    as_of: dt.date = field(default_factory=utc_today)  # residency_audit.clock
     rule_dirs: Sequence[Path] = ()
     dns_files: Sequence[Path] = ()
     """DNS observations written by `discover dns`: adds the endpoint checks of rules/dns/."""

@@ -8,10 +8,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 from residency_audit.clock import utc_day
+from residency_audit.pipeline import Options
 from tests.conftest import ROOT, SAMPLES
 
 
@@ -42,3 +44,18 @@ def test_the_default_as_of_date_is_today_in_utc_whatever_the_time_zone(zone: str
 )
 def test_an_observation_s_day_is_its_utc_day(timestamp: str, day: dt.date) -> None:
     assert utc_day(timestamp) == day
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT+12", "Etc/GMT-14"])
+def test_the_library_s_default_as_of_date_is_today_in_utc_too(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        before = dt.datetime.now(dt.UTC).date()
+        day = Options(paths=[]).as_of
+        assert day in (before, dt.datetime.now(dt.UTC).date())
+    finally:
+        monkeypatch.undo()
+        time.tzset()

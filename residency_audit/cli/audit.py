@@ -38,7 +38,7 @@ def check(
     output: OutputOption = None,
     as_of: Annotated[
         str | None,
-        typer.Option(help="Evaluate the law as of this date (YYYY-MM-DD; default today)."),
+        typer.Option(help="Evaluate the law as of this date (YYYY-MM-DD; default: today in UTC)."),
     ] = None,
     waivers: Annotated[
         Path | None,

@@ -155,11 +155,3 @@ def dns_settings(nameservers: list[str], port: int, timeout: float = 2.0, worker
     settings = DnsSettings(tuple(nameservers), port, timeout, workers)
     settings.check()
     return settings
-
-
-def today() -> dt.date:
-    """Today, or SOURCE_DATE_EPOCH's day (reproducible builds and tests)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
-    return dt.date.today()

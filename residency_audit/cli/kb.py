@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from residency_audit.cli.base import handled, today
+from residency_audit.cli.base import handled
+from residency_audit.clock import utc_today
 
 app = typer.Typer(help="Maintain the knowledge base.", no_args_is_help=True)
 
@@ -31,7 +32,8 @@ def kb_refresh_ip_ranges(
     from residency_audit.kb import DATA_DIR
     from residency_audit.kb.network import install_snapshot
 
-    snapshot, target = install_snapshot(provider, files, data_dir or DATA_DIR, today=today())
+    # dated by the clock, in UTC: the day the ranges were checked, whatever SOURCE_DATE_EPOCH says
+    snapshot, target = install_snapshot(provider, files, data_dir or DATA_DIR, today=utc_today())
     typer.echo(
         f"kb: {len(snapshot.entries)} {provider} prefixes as of {snapshot.as_of} written "
         f"to {target}"
