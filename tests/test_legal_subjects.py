@@ -361,3 +361,12 @@ def test_a_key_replica_outside_the_eea_and_adequate_countries_is_named_as_the_re
     assert not report.errors, report.errors
     [finding] = [f for f in report.findings if f.rule_id == "EDPB-KEY-01"]
     assert finding.message.endswith("held in FR, provider can use them: no; key replicas in CN")
+
+
+def test_a_controller_s_own_hsm_under_another_law_contradicts_its_seat(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The controller may leave its parent undeclared: its HSM declared under US law then
+    contradicts its French seat (an established CORE-KB-05), not "cannot be checked"."""
+    found = custody_findings(tmp_path, "clinic", "US", controller_parent=False)
+    [(unverifiable, message)] = found["CORE-KB-05"]
+    assert not unverifiable
+    assert "declared HSM jurisdiction US is neither the seat (FR)" in message

@@ -564,8 +564,9 @@ class SubjectBuilder:
         known = [x.value for x in (seat, parent) if x is not None]
         if hsm.jurisdiction in known:
             matches: bool | None = True
-        else:
-            matches = False if parent is not None else None
+        else:  # the controller may leave its parent undeclared (engine/custody.py): its seat
+            controller = operator.id == self.d.controller
+            matches = False if parent is not None or controller else None
         if matches is not None:
             self.derived(
                 f,
