@@ -161,6 +161,19 @@ def test_a_tool_for_every_country_needs_a_tia_for_each_non_adequate_one(
     assert tia[0]["location"]["line"] == len(text.splitlines()) + 3
 
 
+def test_a_tool_for_every_country_is_not_judged_where_there_is_no_transfer(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The DPF relied on for aws-emea (seat LU, places in FR and the US): judged for the US copy
+    only, not three times, for Luxembourg and France too, where no data are transferred."""
+    path = tmp_path / "d.yaml"
+    text = (SAMPLES / "backup-outside-eea.yaml").read_text()
+    path.write_text(text + "\ntransfers:\n  - {recipient: aws-emea, tool: dpf}\n")
+    _, report = run_json(runner, str(path))
+    dpf = [f for f in report["findings"] if f["rule_id"] == "US-DPF-01"]
+    assert len(dpf) == 1
+
+
 @pytest.mark.parametrize(
     ("replica", "country"), [("us-east-1", "US"), ("eu-central-1", "DE"), ("xx-nowhere-9", None)]
 )

@@ -284,8 +284,10 @@ def certification_facts(b: SubjectBuilder, cert: Certification, ci: int) -> dict
 def _destinations(b: SubjectBuilder, recipient_id: str, recipient: Party | None) -> list[str]:
     """Where a transfer declared without `countries` (covering every country) takes data in
     this deployment: the recipient's seat, then every place it runs and every country it
-    accesses from, in file order. A tool for "all countries" must meet the conditions of each
-    (a TIA for the US copy an EEA entity makes, say), not only of the seat."""
+    accesses from, in file order, those in the EEA left out (no transfer there; the seat stays
+    when nothing else is left, so the declaration is still judged). A tool for "all countries"
+    must meet the conditions of each (a TIA for the US copy an EEA entity makes, say), not
+    only of the seat."""
     out = [recipient.country] if recipient is not None else []
     for s in b.technical():
         if s.kind not in ("place", "access"):
@@ -294,7 +296,9 @@ def _destinations(b: SubjectBuilder, recipient_id: str, recipient: Party | None)
         where = s.facts.get("location.country" if s.kind == "place" else "access.country")
         if to is not None and to.value == recipient_id and where is not None and where.value:
             out.append(where.value)
-    return list(dict.fromkeys(out))
+    out = list(dict.fromkeys(out))
+    outside = [c for c in out if b.kb.in_eea(c, b.as_of) is not True]  # unknown stays: judged
+    return outside or out[:1]
 
 
 def transfer_subjects(b: SubjectBuilder, t: Transfer, ti: int) -> Iterator[Subject]:
