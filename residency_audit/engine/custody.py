@@ -10,6 +10,7 @@ adds them to each place.
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from typing import TYPE_CHECKING
 
 from residency_audit.engine.operators import exposing_laws
@@ -21,25 +22,53 @@ if TYPE_CHECKING:
     from residency_audit.kb.entries import Law
 
 
-def in_provider_group(b: SubjectBuilder, party: Party, provider_id: str) -> bool:
-    """The party belongs to the provider's group: it is declared with that provider, or with
-    the ultimate parent the knowledge base gives the provider."""
+def in_provider_group(b: SubjectBuilder, party: Party, provider_id: str) -> bool | None:
+    """The party belongs to the provider's group: it is declared with that provider, or its
+    ultimate parent bears a name of the provider (its commercial name, a contracting entity's,
+    its parent's), whatever the case, accents, punctuation or legal form ("OVH Groupe S.A.",
+    "OVHcloud"). None (cannot be verified) when one name contains the other without being it
+    ("Amazon Holdings" and "Amazon.com, Inc."): a near miss must not take a custodian out of
+    the provider's group."""
+    if party.provider == provider_id:
+        return True
     provider = b.kb.provider(provider_id)
-    return party.provider == provider_id or (
-        provider is not None
-        and party.parent is not None
-        and _same_name(party.parent.name, provider.parent.name)
-    )
+    if provider is None or party.parent is None:
+        return False
+    mine = _core(party.parent.name)
+    names = (provider.name, provider.parent.name, *(e.name for e in provider.entities))
+    theirs = {_core(n) for n in names}
+    if mine in theirs:
+        return True
+    if any(_contains(mine, t) or _contains(t, mine) for t in theirs):
+        return None
+    return False
 
 
-def _same_name(a: str, b: str) -> bool:
-    """Two spellings of one legal name: "OVH Groupe S.A." is "OVH Groupe SA" (case, spaces and
-    punctuation aside), lest a full stop take a custodian out of the provider's group."""
-    return _letters(a) == _letters(b)
+def _contains(longer: str, shorter: str) -> bool:
+    """One name holds the other, which is long enough to mean something ("amazon" in
+    "amazoncom", not a one-letter placeholder)."""
+    return len(shorter) >= 3 and shorter in longer
 
 
-def _letters(name: str) -> str:
-    return "".join(ch for ch in name.casefold() if ch.isalnum())
+_LEGAL_FORMS = frozenset(
+    {
+        *("sa", "sas", "sasu", "sarl", "eurl", "se", "sca", "scs", "gmbh", "ag", "kg", "ug"),
+        *("bv", "nv", "plc", "ltd", "limited", "llc", "llp", "lp", "inc", "incorporated"),
+        *("corp", "corporation", "co", "company", "spa", "srl", "sl", "oy", "ab", "as", "aps"),
+        *("group", "groupe", "holding", "holdings"),
+    }
+)
+"""Words of a legal name that say its form, not whose it is."""
+
+
+def _core(name: str) -> str:
+    """A legal name without case, accents, punctuation or legal-form words: what is left to
+    tell two groups apart ("Dassault Systèmes SE" -> "dassaultsystemes")."""
+    plain = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    plain = plain.replace(".", "")  # "S.A." is "SA", "Amazon.com" one word
+    words = "".join(ch if ch.isalnum() else " " for ch in plain).split()
+    return "".join(w for w in words if w not in _LEGAL_FORMS)
 
 
 def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider_id: str) -> None:
@@ -86,16 +115,18 @@ def _holder_custody(
         reach.verified,
     )
     holder = b.d.party(key.holder)
-    reasons = (
-        ["in the provider's group"]
-        if holder is not None and in_provider_group(b, holder, provider_id)
-        else []
-    )
+    reasons = [] if holder is None else _group_reasons(in_provider_group(b, holder, provider_id))
     reasons += reach.unknowns
     reasons += _exposure(b, reach.countries, reasons)
     exposure = f"; keys held by {reach.who}: {', '.join(reasons)}" if reasons else ""
     why = "why the key holder does not keep the keys out of reach"
     b.derived(f, "key.holder_exposure", exposure, why)
+
+
+def _group_reasons(group: bool | None) -> list[str]:
+    if group is None:
+        return ["its parent's name is close to the provider's: in its group or not is unknown"]
+    return ["in the provider's group"] if group else []
 
 
 def _exposure(b: SubjectBuilder, countries: list[str], unknowns: list[str]) -> list[str]:
@@ -226,14 +257,14 @@ def _hsm_custody(
     operator = b.d.party(hsm.operator)
     if operator is not None:
         in_group = in_provider_group(b, operator, provider_id)
-        b.derived(
-            f,
-            "key.hsm.operator_in_provider_group",
-            in_group,
-            f"HSM operator {operator.id} compared with provider {provider_id}",
-        )
-        if in_group:
-            reasons.append("in the provider's group")
+        if in_group is not None:  # else unknown: the rules cannot pass
+            b.derived(
+                f,
+                "key.hsm.operator_in_provider_group",
+                in_group,
+                f"HSM operator {operator.id} compared with provider {provider_id}",
+            )
+        reasons += _group_reasons(in_group)
     reasons += reach.unknowns
     f["key.hsm.jurisdictions"] = Fact(
         "key.hsm.jurisdictions",

@@ -517,12 +517,14 @@ class SubjectBuilder:
         holder = self.d.party(key.holder)
         if holder is not None:
             self.put(f, "key.holder_country", holder.country, self.party_path(holder, "country"))
-            self.derived(
-                f,
-                "key.holder_in_provider_group",
-                in_provider_group(self, holder, provider_id),
-                f"key holder {holder.id} compared with provider {provider_id}",
-            )
+            in_group = in_provider_group(self, holder, provider_id)
+            if in_group is not None:  # else unknown (a near miss of the names): cannot pass
+                self.derived(
+                    f,
+                    "key.holder_in_provider_group",
+                    in_group,
+                    f"key holder {holder.id} compared with provider {provider_id}",
+                )
 
     def hsm_jurisdiction(self, f: dict[str, Fact], hsm: Hsm, base: str) -> None:
         """Whether the law declared to govern the HSM operator keeps the keys out of foreign
