@@ -138,7 +138,7 @@ def _exposure(b: SubjectBuilder, countries: list[str], unknowns: list[str]) -> l
         if laws := _laws(b, code, unknowns):
             out.append(f"under {code} law ({', '.join(law.id for law in laws)})")
         elif not _trusted(b, code):
-            out.append(f"under {code} law, neither EEA nor adequate")
+            out.append(f"under {code} law, neither EEA nor generally adequate")
     return out
 
 
@@ -236,7 +236,9 @@ def _replica_countries(
     f["key.replica_countries"] = Fact("key.replica_countries", countries, at)
     outside = [c for c in countries if c == UNKNOWN_COUNTRY or not _trusted(b, c)]
     exposure = f"; key replicas in {', '.join(outside)}" if outside else ""
-    b.derived(f, "key.replica_exposure", exposure, "replica countries neither EEA nor adequate")
+    b.derived(
+        f, "key.replica_exposure", exposure, "replica countries neither EEA nor generally adequate"
+    )
 
 
 def _hsm_custody(
