@@ -170,8 +170,14 @@ def test_a_tool_for_every_country_is_not_judged_where_there_is_no_transfer(
     text = (SAMPLES / "backup-outside-eea.yaml").read_text()
     path.write_text(text + "\ntransfers:\n  - {recipient: aws-emea, tool: dpf}\n")
     _, report = run_json(runner, str(path))
-    dpf = [f for f in report["findings"] if f["rule_id"] == "US-DPF-01"]
-    assert len(dpf) == 1
+    dpf = [f["message"] for f in report["findings"] if f["rule_id"] == "US-DPF-01"]
+    assert len(dpf) == 1 and dpf[0].startswith("transfer to aws-emea (US) relies on the DPF")
+    # declared for Luxembourg only, or for its EEA places: no transfer, nothing judged
+    for countries in ("[LU]", "[LU, FR]"):
+        declared = "\ntransfers:\n  - {recipient: aws-emea, tool: dpf, countries: %s}\n"
+        path.write_text(text + declared % countries)
+        _, report = run_json(runner, str(path))
+        assert not [f for f in report["findings"] if f["rule_id"].startswith("US-DPF")]
 
 
 @pytest.mark.parametrize(

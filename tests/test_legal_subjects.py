@@ -29,7 +29,7 @@ def test_transfer_mistakes_are_reported_on_their_declarations() -> None:
     assert found["GDPR-SCC-01"] == [
         (
             line_of(name, "- recipient: us-lab"),
-            "transfer to us-lab uses SCC module 1, but a controller "
+            "transfer to us-lab (US) uses SCC module 1, but a controller "
             "exporting to a processor calls for module 2",
         )
     ]

@@ -284,10 +284,8 @@ def certification_facts(b: SubjectBuilder, cert: Certification, ci: int) -> dict
 def _destinations(b: SubjectBuilder, recipient_id: str, recipient: Party | None) -> list[str]:
     """Where a transfer declared without `countries` (covering every country) takes data in
     this deployment: the recipient's seat, then every place it runs and every country it
-    accesses from, in file order, those in the EEA left out (no transfer there; the seat stays
-    when nothing else is left, so the declaration is still judged). A tool for "all countries"
-    must meet the conditions of each (a TIA for the US copy an EEA entity makes, say), not
-    only of the seat."""
+    accesses from, in file order. A tool for "all countries" must meet the conditions of each
+    (a TIA for the US copy an EEA entity makes, say), not only of the seat."""
     out = [recipient.country] if recipient is not None else []
     for s in b.technical():
         if s.kind not in ("place", "access"):
@@ -296,9 +294,7 @@ def _destinations(b: SubjectBuilder, recipient_id: str, recipient: Party | None)
         where = s.facts.get("location.country" if s.kind == "place" else "access.country")
         if to is not None and to.value == recipient_id and where is not None and where.value:
             out.append(where.value)
-    out = list(dict.fromkeys(out))
-    outside = [c for c in out if b.kb.in_eea(c, b.as_of) is not True]  # unknown stays: judged
-    return outside or out[:1]
+    return list(dict.fromkeys(out))
 
 
 def transfer_subjects(b: SubjectBuilder, t: Transfer, ti: int) -> Iterator[Subject]:
@@ -307,7 +303,13 @@ def transfer_subjects(b: SubjectBuilder, t: Transfer, ti: int) -> Iterator[Subje
     d = b.d
     base = f"transfers[{ti}]"
     recipient = d.party(t.recipient)
-    countries = list(t.countries) or _destinations(b, t.recipient, recipient)
+    # No transfer within the EEA: those countries are left out, declared or implied (an
+    # unknown country stays, and is judged).
+    countries = [
+        c
+        for c in list(t.countries) or _destinations(b, t.recipient, recipient)
+        if b.kb.in_eea(c, b.as_of) is not True
+    ]
     kinds = sorted({x.tool.value for x in d.transfers if x.recipient == t.recipient})
     for country in countries:
         f = _transfer_facts(
