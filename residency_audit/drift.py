@@ -228,12 +228,19 @@ def _copy_account(
     facts["observation.copy_account"] = Fact(
         "observation.copy_account", holder, _at(observed, f"{path}.account")
     )
-    # An observed account whose id was not read cannot be compared; a copy's `unknown` account
-    # is one known to lie outside the observed account (collectors.observed.UNKNOWN_ACCOUNT).
-    if account is not None and account != UNKNOWN_ACCOUNT:
+    # A copy's `unknown` account is one known to lie outside the observed account
+    # (collectors.observed.UNKNOWN_ACCOUNT); an observed account whose id was not read cannot
+    # be compared with a known one.
+    if holder == UNKNOWN_ACCOUNT:
+        same: bool | None = False
+    elif account is None or account == UNKNOWN_ACCOUNT:
+        same = None
+    else:
+        same = holder == account
+    if same is not None:
         facts["observation.same_account"] = Fact(
             "observation.same_account",
-            holder == account,
+            same,
             "derived: the account holding the copy compared with the observed account",
         )
 

@@ -691,7 +691,9 @@ components:
     ("account", "expected"),
     [
         ('"123456789012"', [False, False]),  # both copies are outside the observed account
-        ('"unknown"', [True, True]),  # the observed account is unknown: nothing to compare
+        # the observed account is unknown: a known account cannot be compared with it, but a
+        # copy marked unknown lies outside the observed account whatever it is
+        ('"unknown"', [False, True]),
     ],
 )
 def test_an_account_whose_id_was_not_read_is_never_taken_for_another(
