@@ -3,6 +3,8 @@ line of the declaration."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from residency_audit.pipeline import Options, run
 from tests.conftest import AS_OF, FIXTURES
 
@@ -370,3 +372,38 @@ def test_a_controller_s_own_hsm_under_another_law_contradicts_its_seat(tmp_path)
     [(unverifiable, message)] = found["CORE-KB-05"]
     assert not unverifiable
     assert "declared HSM jurisdiction US is neither the seat (FR)" in message
+
+
+CERTIFIED_LATER = """\
+schema_version: 1
+name: certified-later
+controller: clinic
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR}
+  - {id: host, name: Host SAS, role: processor, country: FR, parent: {name: Host SA, country: FR}}
+components:
+  - {id: db, kind: datastore, provider: ovhcloud, operator: host, region: gra,
+     hds_activities: [1, 2, 3, 4, 5, 6]}
+certifications:
+  - {holder: host, scheme: hds, activities: [1, 2, 3, 4, 5, 6], referential: "2024",
+     issued: 2026-03-01}
+"""
+
+
+def test_a_certificate_issued_after_the_as_of_date_neither_covers_nor_is_judged_then(
+    tmp_path,
+) -> None:  # type: ignore[no-untyped-def]
+    """On 1 June 2025 the host held no certificate: its activities are uncovered (HDS-ACT-01),
+    and the certificate of 2026 is not reported as "not valid" on a day it did not exist."""
+    path = tmp_path / "later.yaml"
+    path.write_text(CERTIFIED_LATER)
+
+    def rules_on(day: str) -> set[str]:
+        report = run(Options(paths=[path], as_of=dt.date.fromisoformat(day)))
+        assert not report.errors, report.errors
+        return {f.rule_id for f in report.findings if f.rule_id.startswith("HDS-")}
+
+    before = rules_on("2025-06-01")
+    assert "HDS-ACT-01" in before and "HDS-CERT-01" not in before
+    assert "HDS-ACT-01" not in rules_on("2026-06-01")

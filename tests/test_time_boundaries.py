@@ -390,9 +390,10 @@ def test_hds_rules_judge_certification_only_from_1_april_2018(
     day: str, certification: bool
 ) -> None:
     """Before décret n° 2018-137, hosting health data needed a ministerial approval, which the
-    hds rules do not encode: no certificate is judged, and the audit says so."""
+    hds rules do not encode: no certification is judged, and the audit says so."""
     found = rule_ids("hds-2018-certificate.yaml", day)
-    assert ("HDS-CERT-01" in found) is certification  # issued 2024-01-10: not yet current
+    # the host's certificate was issued on 2024-01-10: in 2018 its activities were uncovered
+    assert ("HDS-ACT-01" in found) is certification
     assert ("CORE-LAW-02" in found) is not certification
 
 
@@ -468,10 +469,13 @@ def test_privacy_shield_remediation_names_only_tools_of_their_day() -> None:
 
 
 def test_a_certificate_declared_under_a_referential_not_yet_in_force(tmp_path: Path) -> None:
-    """A 2024 certificate as of 1 April 2018: the advice is not to declare what is declared."""
+    """A 2024 certificate as of 1 April 2018 (its issue date not given, so it is judged): the
+    advice is not to declare what is declared."""
     text = (DEPLOYMENTS / "hds-2018-certificate.yaml").read_text()
     path = tmp_path / "host.yaml"
-    path.write_text(text.replace('referential: "2018"', 'referential: "2024"'))
+    declared = 'referential: "2018", issued: 2024-01-10'
+    assert declared in text
+    path.write_text(text.replace(declared, 'referential: "2024"'))
     report = report_on(path, "2018-04-01")
     (cert,) = [f for f in report.findings if f.rule_id == "HDS-CERT-02"]
     assert cert.message == (

@@ -58,6 +58,8 @@ def legal_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     for pi, party in enumerate(d.parties):
         yield Subject("party", f"party {party.id}", None, party.span, party_facts(b, party, pi))
     for ci, cert in enumerate(d.certifications):
+        if not _issued(b, cert):  # a certificate issued after the audit day did not exist on it
+            continue
         yield Subject(
             "certification",
             f"{cert.scheme.value} certificate of {cert.holder}",
@@ -136,7 +138,11 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
     )
     b.derived(f, "party.hds_activities", activities, "hds_activities of the components it operates")
     b.derived(f, "party.performs_hds_activities", bool(activities), "from party.hds_activities")
-    certs = [c for c in d.certifications if c.holder == party.id and c.scheme is Scheme.HDS]
+    certs = [
+        c
+        for c in d.certifications
+        if c.holder == party.id and c.scheme is Scheme.HDS and _issued(b, c)
+    ]
     covered = {a for c in certs for a in c.activities}
     uncovered = [a for a in activities if a not in covered]
     provider = kb.provider(party.provider)
@@ -168,7 +174,11 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
         f["party.marketed_as_sovereign"] = fact_from(
             provider, "party.marketed_as_sovereign", bool(provider.marketed_as_sovereign), origin
         )
-    snc = [c for c in d.certifications if c.holder == party.id and c.scheme is Scheme.SECNUMCLOUD]
+    snc = [
+        c
+        for c in d.certifications
+        if c.holder == party.id and c.scheme is Scheme.SECNUMCLOUD and _issued(b, c)
+    ]
     offers = [c.offer for c in snc if c.offer]
     b.derived(
         f, "party.secnumcloud_offers", offers or ["none"], "declared SecNumCloud certifications"
@@ -258,6 +268,12 @@ def _expected_wording(
         kb.compelled_access_laws(parent, day)
     )
     return "table" if outside or exposed else "no-transfer"
+
+
+def _issued(b: SubjectBuilder, cert: Certification) -> bool:
+    """The certificate exists on the audit day: issued by then, or with no issue date (then
+    judged, and HDS-CERT-01 says its validity cannot be verified)."""
+    return cert.issued is None or cert.issued <= b.as_of
 
 
 def certification_facts(b: SubjectBuilder, cert: Certification, ci: int) -> dict[str, Fact]:
