@@ -86,7 +86,8 @@ PLACE = {
     "not declared (the controller excepted); absent when no holder is declared.",
     "key.holder_exposure": "Why the key holder does not keep the keys out of reach (for "
     "messages; empty when it does).",
-    "key.replica_exposure": "The key's replica countries neither in the EEA nor adequate, or "
+    "key.replica_exposure": "The key's replica countries neither in the EEA nor generally "
+    "adequate, or "
     "unknown (ZZ), for messages; empty when none.",
     "key.country": "Country where the keys are held (declared, or from the key's region).",
     "key.replicas_eea_or_adequate": "Every replica region of the key (multi-region KMS key) is "

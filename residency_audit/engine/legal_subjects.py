@@ -58,7 +58,7 @@ def legal_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     for pi, party in enumerate(d.parties):
         yield Subject("party", f"party {party.id}", None, party.span, party_facts(b, party, pi))
     for ci, cert in enumerate(d.certifications):
-        if not _issued(b, cert):  # a certificate issued after the audit day did not exist on it
+        if not b.issued(cert):  # a certificate issued after the audit day did not exist on it
             continue
         yield Subject(
             "certification",
@@ -141,7 +141,7 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
     certs = [
         c
         for c in d.certifications
-        if c.holder == party.id and c.scheme is Scheme.HDS and _issued(b, c)
+        if c.holder == party.id and c.scheme is Scheme.HDS and b.issued(c)
     ]
     covered = {a for c in certs for a in c.activities}
     uncovered = [a for a in activities if a not in covered]
@@ -177,7 +177,7 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
     snc = [
         c
         for c in d.certifications
-        if c.holder == party.id and c.scheme is Scheme.SECNUMCLOUD and _issued(b, c)
+        if c.holder == party.id and c.scheme is Scheme.SECNUMCLOUD and b.issued(c)
     ]
     offers = [c.offer for c in snc if c.offer]
     b.derived(
@@ -268,12 +268,6 @@ def _expected_wording(
         kb.compelled_access_laws(parent, day)
     )
     return "table" if outside or exposed else "no-transfer"
-
-
-def _issued(b: SubjectBuilder, cert: Certification) -> bool:
-    """The certificate exists on the audit day: issued by then, or with no issue date (then
-    judged, and HDS-CERT-01 says its validity cannot be verified)."""
-    return cert.issued is None or cert.issued <= b.as_of
 
 
 def certification_facts(b: SubjectBuilder, cert: Certification, ci: int) -> dict[str, Fact]:

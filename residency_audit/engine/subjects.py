@@ -318,17 +318,20 @@ class SubjectBuilder:
             if c.holder == host and c.scheme is Scheme.HDS
         ]
         in_transition = [i for i, c in certs if c.referential == "2018" and self._current(c)]
-        # A 2024 certificate ends the transition from its issue; one issued after the audit
-        # day did not exist on it (one with no issue date is taken as held: fail closed).
-        held_2024 = any(
-            c.referential == "2024" and (c.issued is None or c.issued <= self.as_of)
-            for _, c in certs
-        )
+        # A 2024 certificate ends the transition from its issue (one with no issue date is
+        # taken as held: fail closed).
+        held_2024 = any(c.referential == "2024" and self.issued(c) for _, c in certs)
         if in_transition and not held_2024:
             return Fact(BINDS, False, self.at(f"certifications[{in_transition[0]}].referential"))
         who = host if host is not None else "the host of a place (none declared)"
         how = f"{who} holds no current 2018 HDS certificate in its transition"
         return Fact(BINDS, True, f"derived: {how}")
+
+    def issued(self, cert: Certification) -> bool:
+        """The certificate exists on the audit day: issued by then, or with no issue date (then
+        judged, and HDS-CERT-01 says its validity cannot be verified). One issued later did not
+        exist on that day: it neither covers nor is judged."""
+        return cert.issued is None or cert.issued <= self.as_of
 
     def _current(self, cert: Certification) -> bool:
         """A 2018 HDS certificate with a known issue date, valid on the audit day (the rules of
