@@ -432,6 +432,7 @@ _KEPT = (
     "key.management",
     "key.provider_can_use",
     "key.holder_in_provider_group",
+    "key.hsm.operator_in_provider_group",
     "access.clear_text",
 )
 
@@ -442,15 +443,17 @@ def _kept(facts: Mapping[str, Fact]) -> list[Fact]:
 
 
 def _key_reachable(f: Mapping[str, Fact]) -> bool | None:
-    """Can the place's entity use the key? The conditions of JUR-EXPO-01 (EDPB use case 1),
-    read three-valued: any sign of reach is True, all conditions met is False."""
+    """Can the place's entity use the key? The conditions of JUR-EXPO-01 (EDPB use case 1) that
+    concern the provider's group (the key holder or the HSM's operator in it), read three-valued:
+    any sign of reach is True, all conditions met is False."""
     if _value(f, "key.declared") is False or _value(f, "key.encryption") == "none":
         return True
     management = _value(f, "key.management")
     can_use = _value(f, "key.provider_can_use")
     in_group = _value(f, "key.holder_in_provider_group")
-    if management in PROVIDER_KEYS or can_use is True or in_group is True:
+    hsm_in_group = _value(f, "key.hsm.operator_in_provider_group")  # false without an HSM
+    if management in PROVIDER_KEYS or can_use is True or True in (in_group, hsm_in_group):
         return True
-    if management in OUT_OF_REACH_KEYS and can_use is False and in_group is False:
+    if management in OUT_OF_REACH_KEYS and can_use is False and in_group is hsm_in_group is False:
         return False
     return None

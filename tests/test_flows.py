@@ -145,3 +145,19 @@ def test_a_copy_on_another_provider_is_that_provider_s_not_the_component_operato
     assert "us-cloud-act" in backup.jurisdictions
     unknown = flows["db/export"]
     assert unknown.parent_country is None and unknown.bases is None
+
+
+def test_keys_in_an_hsm_of_the_providers_group_leave_the_data_reachable_in_clear(
+    knowledge: KnowledgeBase, tmp_path: Path
+) -> None:
+    """Doctolib's keys in an HSM run by AWS EMEA instead of the French custodian: the table says
+    what JUR-EXPO-01 says, that the provider's group can reach the data in clear."""
+    text = (SAMPLES / "doctolib-2021.yaml").read_text()
+    declared = "hsm: {operator: key-custodian, jurisdiction: FR}"
+    assert declared in text
+    path = tmp_path / "d.yaml"
+    path.write_text(text.replace(declared, "hsm: {operator: aws-emea, jurisdiction: LU}"))
+    deployment, _ = load_deployment(path)
+    flows = {f.id: f for f in derive_flows(deployment, knowledge, AS_OF)}
+    assert flows_of("doctolib-2021.yaml", knowledge)["booking-db"].clear_text_reachable is False
+    assert flows["booking-db"].clear_text_reachable is True
