@@ -2,15 +2,18 @@
 by, a legal entity in a country.
 
 A flow is a component's primary store or processing, each replica, backup, snapshot copy, export
-and personal-data log sink, each support/administration/remote access path, each key custodian
-(holder and HSM operator, unless it is the controller itself) and each declared sub-processor
+and personal-data log sink, each support/administration/remote access path, each key's custody
+(its holder, each replica of a multi-region key, the HSM holding it; none for key material under
+the controller's sole control in the EEA or an adequate country) and each declared sub-processor
 that no other flow covers. Places and access paths are read from the subjects the rules judge
-(`engine.subjects`), so a flow and a finding never disagree about a country, a parent or a key.
+(`engine.subjects`), and whose law reaches a key from `engine.custody.key_reach`, which the
+custody rules read too, so a flow and a finding never disagree about a country, a parent or a key.
 
 Jurisdictions are the knowledge-base laws of the flow's location, the entity's seat and its
-ultimate parent's country, on the as-of date; an EEA country or one with a general adequacy
-decision contributes none. Unknown facts stay unknown (None): the risk model then reports the
-flow as "unknown" and the flow rules as "cannot be verified" (fail closed).
+ultimate parent's country (and, for an HSM, the law declared for it), on the as-of date; an EEA
+country or one with a general adequacy decision contributes none. Unknown facts stay unknown
+(None): the risk model then reports the flow as "unknown" and the flow rules as "cannot be
+verified" (fail closed).
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from residency_audit.engine.custody import Custodian, key_reach, sole_control
 from residency_audit.engine.subjects import (
     Subject,
     SubjectBuilder,
+    builder_for,
     positions,
-    technical_subjects,
 )
-from residency_audit.kb import KnowledgeBase, fact_from
+from residency_audit.kb import UNKNOWN_COUNTRY, KnowledgeBase, fact_from
 from residency_audit.model import (
+    Component,
     Deployment,
     Fact,
     Flow,
@@ -50,10 +55,11 @@ def derive_flows(
 ) -> list[Flow]:
     """Every flow of a deployment, in file order (places, access paths, keys, sub-processors).
     `builder` shares the technical subjects with the deployment's audit."""
-    flows = _Flows(d, kb, as_of)
+    b = builder_for(d, kb, as_of, builder)
+    flows = _Flows(b)
     out: list[Flow] = []
     seen: Counter[str] = Counter()
-    for s in technical_subjects(d, kb, as_of, builder):
+    for s in b.technical():
         if s.kind == "place":
             out.append(flows.place(s, seen))
         elif s.kind == "access":
@@ -78,10 +84,10 @@ def kleene_or(values: Iterable[bool | None]) -> bool | None:
 
 
 class _Flows:
-    def __init__(self, d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> None:
-        self.d, self.kb, self.as_of = d, kb, as_of
-        self.categories = tuple(c.value for c in d.data.categories)
-        self.parties = positions(d.parties)
+    def __init__(self, b: SubjectBuilder) -> None:
+        self.b, self.d, self.kb, self.as_of = b, b.d, b.kb, b.as_of
+        self.categories = tuple(c.value for c in self.d.data.categories)
+        self.parties = positions(self.d.parties)
         self._shared: dict[tuple[Any, ...], Fact] = {}
         self._bases: dict[tuple[str | None, ...], tuple[tuple[str, ...], tuple[str, ...] | None]]
         self._bases = {}
@@ -105,25 +111,23 @@ class _Flows:
     # -- legal bases --------------------------------------------------------------------------
 
     def bases(
-        self, location: str | None, seat: str | None, parent: str | None
+        self, countries: tuple[str | None, ...]
     ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
-        """(knowledge-base law ids, legal bases for the risk model or None when unknown)."""
-        key = (location, seat, parent)  # a file's flows share a few countries: asked once each
-        known = self._bases.get(key)
+        """(knowledge-base law ids, legal bases for the risk model or None when unknown) of the
+        countries whose law reaches a flow; None or `ZZ` among them is a country nobody knows."""
+        known = self._bases.get(countries)  # a file's flows share a few countries: asked once
         if known is None:
-            known = self._bases[key] = self._find_bases(location, seat, parent)
+            known = self._bases[countries] = self._find_bases(countries)
         return known
 
     def _find_bases(
-        self, location: str | None, seat: str | None, parent: str | None
+        self, countries: tuple[str | None, ...]
     ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
         laws: list[str] = []
         unlisted: list[str] = []
         unknown = False
-        for country in (parent, seat, location):
-            if country is None:
-                continue
-            if self.kb.country(country) is None:
+        for country in countries:
+            if country is None or self.kb.country(country) is None:
                 unknown = True
                 continue
             if self.kb.in_eea(country, self.as_of) or self.kb.generally_adequate(
@@ -135,8 +139,6 @@ class _Flows:
                 laws += found
             else:
                 unlisted.append(f"unlisted:{country}")
-        if location is None or parent is None:
-            unknown = True
         laws = list(dict.fromkeys(laws))
         return tuple(laws), None if unknown else (*laws, *dict.fromkeys(unlisted))
 
@@ -185,14 +187,30 @@ class _Flows:
         entity: str | None = None,
         entity_name: str | None = None,
         parent: tuple[str | None, str | None, Fact | None] = (None, None, None),
+        reached: Custodian | None = None,
     ) -> Flow:
+        """A flow whose laws are those of its location, its entity's seat and the entity's
+        ultimate parent's country; for a key custodian (`reached`), those of the location and
+        of every country `custody.key_reach` finds reaching it, as the custody rules do."""
         seat = None
         if party is not None:
             entity, entity_name, seat = party.id, party.name, party.country
             parent = self.parent_of(party)
+        if reached is not None:
+            entity, entity_name = entity or reached.name, entity_name or reached.name
+            if parent[1] is None and reached.parent is not None:
+                parent = (
+                    None,
+                    reached.parent.value,
+                    self.renamed(reached.parent, "flow.parent_country"),
+                )
         parent_name, parent_country, parent_fact = parent
         location = country.value if country is not None else None
-        laws, bases = self.bases(location, seat, parent_country)
+        if reached is not None:
+            countries = (*(c if c != UNKNOWN_COUNTRY else None for c in reached.countries),)
+        else:
+            countries = (parent_country, *([seat] if seat is not None else []))
+        laws, bases = self.bases((*countries, location))
         out = list(facts)
         if country is not None:
             out.append(
@@ -301,102 +319,105 @@ class _Flows:
     # -- key custody --------------------------------------------------------------------------
 
     def key_custody(self, key: Key) -> list[Flow]:
+        """The places and laws that reach a key, as `custody.key_reach` finds them for the
+        custody rules: its holder where the key is, each replica, and the HSM holding it. Key
+        material under the controller's sole control in the EEA or an adequate country is no
+        flow (`custody.sole_control`); an HSM its holder runs under the holder's own laws is
+        in the holder's flow."""
         users = [c for c in self.d.components if c.key == key.id]
         if not users:
             return []
         ki = self.d.keys.index(key)
+        provider_id = users[0].provider
+        reach = key_reach(self.b, key, provider_id)
         country = (
             Fact("key.country", key.country, self.at(f"keys[{ki}].country"))
             if key.country
-            else self._region_country(users[0].provider, key.region)
+            else self._region_country(provider_id, key.region)
         )
+        where = None if country is None else country.value
         component = users[0].id if len(users) == 1 else None
+        holding = self.holding(reach.holder, key, users[0])
+        management = Fact("key.management", key.management.value, self.at(f"keys[{ki}].management"))
+
+        def held(flow_id: str, label: str, at: Fact | None) -> Flow:
+            return self.make(
+                flow_id=flow_id,
+                kind="key-custody",
+                label=label,
+                component=component,
+                country=at,
+                clear=True,
+                clear_how="the key holder can decrypt what it obtains",
+                span=key.span,
+                facts=[management],
+                **holding,
+            )
+
         out: list[Flow] = []
-        holder = self.d.party(key.holder)
-        provider: tuple[str | None, str | None, tuple[str | None, str | None, Fact | None]] = (
-            None,
-            None,
-            (None, None, None),
+        if not sole_control(self.b, reach.holder, where):
+            out.append(held(f"key/{key.id}", f"custody of key {key.id}", country))
+        out += [  # key material in each region of a multi-region key
+            held(
+                f"key/{key.id}/replica-{replica.region}",
+                f"replica of key {key.id} in {replica.region}",
+                self._region_country(provider_id, replica.region),
+            )
+            for replica in reach.replicas
+            if not sole_control(self.b, reach.holder, replica.country)
+        ]
+        hsm = reach.hsm
+        if key.hsm is None or hsm is None or sole_control(self.b, hsm, where):
+            return out
+        holder = reach.holder
+        if (
+            holder is not None
+            and hsm.name == holder.name
+            and set(hsm.countries) <= set(holder.countries)
+        ):
+            return out  # the holder's flow shows this party, place and law already
+        declared = self.at(f"keys[{ki}].hsm.jurisdiction")
+        out.append(
+            self.make(
+                flow_id=f"key/{key.id}/hsm",
+                kind="key-custody",
+                label=f"HSM of key {key.id}"
+                + (f" (declared under {hsm.declared} law)" if hsm.declared else ""),
+                component=component,
+                country=country or Fact("key.hsm.jurisdiction", key.hsm.jurisdiction, declared),
+                party=hsm.party,
+                clear=None,
+                clear_how="whether the HSM operator can use the keys is not declared",
+                span=key.hsm.span,
+                facts=[],
+                reached=hsm,
+            )
         )
-        if holder is None and key.management.value in PROVIDER_KEYS:
-            # The provider's KMS holds the keys: its operating entity, else the provider itself.
-            holder = self.d.party(users[0].operator) or next(
-                (p for p in self.d.parties if p.provider == users[0].provider), None
-            )
-            known = self.kb.provider(users[0].provider)
-            if holder is None and known is not None:
-                provider = (
-                    known.id,
-                    known.name,
-                    (
-                        known.parent.name,
-                        known.parent.country,
-                        fact_from(
-                            known,
-                            "flow.parent_country",
-                            known.parent.country,
-                            f"kb:providers.yaml#{known.id}",
-                        ),
-                    ),
-                )
-        if holder is None or holder.id != self.d.controller:
-            management = Fact(
-                "key.management", key.management.value, self.at(f"keys[{ki}].management")
-            )
-            # The key, then each replica of a multi-region key: key material in each region.
-            places = [(f"key/{key.id}", f"custody of key {key.id}", country)]
-            places += [
-                (
-                    f"key/{key.id}/replica-{region}",
-                    f"replica of key {key.id} in {region}",
-                    self._region_country(users[0].provider, region),
-                )
-                for region in key.replica_regions
-            ]
-            out += [
-                self.make(
-                    flow_id=flow_id,
-                    kind="key-custody",
-                    label=label,
-                    component=component,
-                    country=where,
-                    party=holder,
-                    clear=True,
-                    clear_how="the key holder can decrypt what it obtains",
-                    span=key.span,
-                    facts=[management],
-                    entity=provider[0],
-                    entity_name=provider[1],
-                    parent=provider[2],
-                )
-                for flow_id, label, where in places
-            ]
-        hsm = key.hsm
-        if hsm is not None and hsm.operator not in (key.holder, self.d.controller):
-            operator = self.d.party(hsm.operator)
-            where = self.at(f"keys[{ki}].hsm.jurisdiction")
-            out.append(
-                self.make(
-                    flow_id=f"key/{key.id}/hsm",
-                    kind="key-custody",
-                    label=f"HSM of key {key.id}",
-                    component=component,
-                    country=country or Fact("key.hsm.jurisdiction", hsm.jurisdiction, where),
-                    party=operator,
-                    clear=None,
-                    clear_how="whether the HSM operator can use the keys is not declared",
-                    span=hsm.span,
-                    facts=[],
-                    entity=hsm.operator,
-                    entity_name=hsm.operator,
-                    parent=(
-                        None,
-                        hsm.jurisdiction,
-                        Fact("flow.parent_country", hsm.jurisdiction, where),
-                    ),
-                )
-            )
         return out
+
+    def holding(self, holder: Custodian | None, key: Key, user: Component) -> dict[str, Any]:
+        """Who holds the key material, as `make` arguments: the declared holder, whose law the
+        custody rules find reaching it; else, for keys in the provider's KMS, the provider's
+        operating entity, else the provider itself; else nobody known."""
+        if holder is not None:
+            return {"party": holder.party, "reached": holder}
+        if key.management.value not in PROVIDER_KEYS:
+            return {"party": None}
+        party = self.d.party(user.operator) or next(
+            (p for p in self.d.parties if p.provider == user.provider), None
+        )
+        known = self.kb.provider(user.provider)
+        if party is not None or known is None:
+            return {"party": party}
+        parent = fact_from(
+            known, "flow.parent_country", known.parent.country, f"kb:providers.yaml#{known.id}"
+        )
+        return {
+            "party": None,
+            "entity": known.id,
+            "entity_name": known.name,
+            "parent": (known.parent.name, known.parent.country, parent),
+        }
 
     def _region_country(self, provider_id: str, region: str | None) -> Fact | None:
         """The country of a provider region holding key material, from the knowledge base."""

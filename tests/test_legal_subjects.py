@@ -362,7 +362,11 @@ def test_a_key_replica_outside_the_eea_and_adequate_countries_is_named_as_the_re
     report = run(Options(paths=[path], as_of=AS_OF))
     assert not report.errors, report.errors
     [finding] = [f for f in report.findings if f.rule_id == "EDPB-KEY-01"]
-    assert finding.message.endswith("held in FR, provider can use them: no; key replicas in CN")
+    assert finding.message.endswith(
+        "held in FR, provider can use them: no; key replica in cn-north-1 (CN): under CN law "
+        "(cn-national-intelligence-law-art7, cn-cybersecurity-law-art28, "
+        "cn-counter-espionage-law)"
+    )
 
 
 def test_a_controller_s_own_hsm_under_another_law_contradicts_its_seat(tmp_path) -> None:  # type: ignore[no-untyped-def]

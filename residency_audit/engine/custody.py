@@ -1,16 +1,18 @@
 """Key custody: who can reach the key of a place, besides the provider that stores the data.
 
-The facts the key-custody rules (EDPB-UC1-01, EDPB-KEY-01, JUR-EXPO-01) read: the countries of
-the replicas of a multi-region key, the key's holder and the HSM holding it, the holder and the
-HSM's operator each reached by the law of its seat and of its ultimate parent, as every party
-is; and, for messages, why they do not keep the keys out of reach. `subjects.SubjectBuilder.key`
-adds them to each place.
+`key_reach` says whose law reaches a key: the countries of the replicas of a multi-region key,
+the key's holder and the HSM holding it (the law declared for it), the holder and the HSM's
+operator each reached by the law of its seat and of its ultimate parent, as every party is; and
+why each does not keep the keys out of reach. The key-custody rules (EDPB-UC1-01, EDPB-KEY-01,
+JUR-EXPO-01) read it as facts (`key_custody`, which `subjects.SubjectBuilder.key` adds to each
+place) and the flows table as flows (`flows`), so the two cannot disagree.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import unicodedata
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from residency_audit.engine.operators import exposing_laws
@@ -71,6 +73,81 @@ def _core(name: str) -> str:
     return "".join(w for w in words if w not in _LEGAL_FORMS)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Custodian:
+    """Someone within reach of a key: its holder, or the operator of the HSM holding it."""
+
+    name: str
+    """The party id, or the name given where no declared party bears it."""
+    party: Party | None
+    countries: tuple[str, ...]
+    """Whose law reaches the key through them: for an HSM its declared jurisdiction first, then
+    the seat and the ultimate parent's country (`ZZ` for what nobody knows)."""
+    parent: Fact | None
+    """The ultimate parent's country, read as for every party (`SubjectBuilder.party_facts`)."""
+    who: str
+    """Who they are, for messages: `key-custodian (seat FR, ultimate parent SG)`."""
+    how: str
+    """Where `countries` come from, for origins."""
+    reasons: tuple[str, ...]
+    """Why they do not keep the keys out of foreign reach; empty when they do."""
+    in_group: bool | None = False
+    """In the provider's group (None: cannot be verified); False for a name nobody declared."""
+    declared: str | None = None
+    """An HSM's declared jurisdiction when neither the operator's seat nor its parent's country
+    (CORE-KB-05 reports that): a law of its own reaching the keys."""
+    verified: bool = True
+    url: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Replica:
+    """A replica of a multi-region key: its region, its country (`ZZ` for a region nobody
+    knows) and why the law there reaches the key (empty when it does not)."""
+
+    region: str
+    country: str
+    reasons: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KeyReach:
+    """Whose law reaches a key: its holder, the HSM holding it and its replicas. The custody
+    rules read it as facts (`key_custody`) and the flows table as flows, so they agree."""
+
+    holder: Custodian | None
+    hsm: Custodian | None
+    replicas: tuple[Replica, ...]
+
+
+def key_reach(b: SubjectBuilder, key: Key, provider_id: str) -> KeyReach:
+    """Whose law reaches `key`, on a place of provider `provider_id` (EDPB use case 1: keys
+    solely under the control of the exporter or of an entity it trusts in the EEA or an
+    adequate country). A custodian's reasons name its group, a seat or parent under
+    compelled-access law or neither in the EEA nor adequate, and what is unknown; a replica's,
+    the law of its country."""
+    hsm = key.hsm
+    return KeyReach(
+        None if key.holder is None else _custodian(b, key.holder, "key holder", provider_id),
+        None
+        if hsm is None
+        else _custodian(b, hsm.operator, "its operator", provider_id, declared=hsm.jurisdiction),
+        tuple(_replica(b, region, provider_id) for region in key.replica_regions),
+    )
+
+
+def sole_control(b: SubjectBuilder, custodian: Custodian | None, where: str | None) -> bool:
+    """The key at `where` is under the exporter's sole control: the controller holds it (or runs
+    its HSM), no reason puts it within foreign reach, and `where` is known to be in the EEA or
+    a generally adequate country. Anything else is someone else's reach, or a law's: a flow."""
+    return (
+        custodian is not None
+        and custodian.name == b.d.controller
+        and not custodian.reasons
+        and _eea_or_adequate(b, where)
+    )
+
+
 def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider_id: str) -> None:
     """The key-custody facts of a place on `provider_id` whose key is `key`: a finding names
     their countries, and waivers narrowed by country count them. `UNKNOWN_COUNTRY` stands for
@@ -89,38 +166,117 @@ def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider
             b.derived(f, path, value, "no key declared")
         return
     base = f"keys[{b.d.keys.index(key)}]"
-    _replica_countries(b, f, key, base, provider_id)
-    _hsm_custody(b, f, key, base, provider_id)
-    _holder_custody(b, f, key, base, provider_id)
+    reach = key_reach(b, key, provider_id)
+    _replica_facts(b, f, reach.replicas, base)
+    _hsm_facts(b, f, reach.hsm, base, provider_id)
+    _holder_facts(b, f, reach.holder, base)
 
 
-def _holder_custody(
-    b: SubjectBuilder, f: dict[str, Fact], key: Key, base: str, provider_id: str
+def _holder_facts(
+    b: SubjectBuilder, f: dict[str, Fact], holder: Custodian | None, base: str
 ) -> None:
-    """`key.holder_jurisdictions`: the countries whose law reaches the key holder (`_reach`);
-    and `key.holder_exposure`, why the holder does not keep the keys out of reach, for
-    messages. A custodian outside the provider's group whose parent is under the CLOUD Act can
-    be ordered to hand the keys over as surely as the provider, and one seated outside the EEA
-    and adequate countries is no entity trusted "in the EEA or an adequate jurisdiction" (EDPB
-    use case 1). No holder declared: absent (cannot be verified where it matters)."""
-    if key.holder is None:
+    """`key.holder_jurisdictions` and `key.holder_exposure`. No holder declared: absent (cannot
+    be verified where it matters)."""
+    if holder is None:
         b.derived(f, "key.holder_exposure", "", "no key holder declared")
         return
-    reach = _reach(b, key.holder, "key holder")
     f["key.holder_jurisdictions"] = Fact(
         "key.holder_jurisdictions",
-        reach.countries,
-        f"derived: {reach.how} ({b.at(f'{base}.holder')})",
-        reach.url,
-        reach.verified,
+        list(holder.countries),
+        f"derived: {holder.how} ({b.at(f'{base}.holder')})",
+        holder.url,
+        holder.verified,
     )
-    holder = b.d.party(key.holder)
-    reasons = [] if holder is None else _group_reasons(in_provider_group(b, holder, provider_id))
-    reasons += reach.unknowns
-    reasons += _exposure(b, reach.countries, reasons)
-    exposure = f"; keys held by {reach.who}: {', '.join(reasons)}" if reasons else ""
-    why = "why the key holder does not keep the keys out of reach"
-    b.derived(f, "key.holder_exposure", exposure, why)
+    exposure = f"; keys held by {holder.who}: {', '.join(holder.reasons)}" if holder.reasons else ""
+    b.derived(
+        f, "key.holder_exposure", exposure, "why the key holder does not keep the keys out of reach"
+    )
+
+
+def _hsm_facts(
+    b: SubjectBuilder, f: dict[str, Fact], hsm: Custodian | None, base: str, provider_id: str
+) -> None:
+    """`key.hsm.jurisdictions`, `key.hsm.operator_in_provider_group` (absent when unknown) and
+    `key.hsm.exposure`."""
+    if hsm is None:
+        b.derived(f, "key.hsm.jurisdictions", [], "no HSM declared")
+        b.derived(f, "key.hsm.operator_in_provider_group", False, "no HSM declared")
+        b.derived(f, "key.hsm.exposure", "", "no HSM declared")
+        return
+    if hsm.party is not None and hsm.in_group is not None:  # else the rules cannot pass
+        b.derived(
+            f,
+            "key.hsm.operator_in_provider_group",
+            hsm.in_group,
+            f"HSM operator {hsm.party.id} compared with provider {provider_id}",
+        )
+    f["key.hsm.jurisdictions"] = Fact(
+        "key.hsm.jurisdictions",
+        list(hsm.countries),
+        f"derived: declared HSM jurisdiction ({b.at(f'{base}.hsm.jurisdiction')}); {hsm.how}",
+        hsm.url,
+        hsm.verified,
+    )
+    exposure = f"; HSM operated by {hsm.who}: {', '.join(hsm.reasons)}" if hsm.reasons else ""
+    b.derived(f, "key.hsm.exposure", exposure, "why the HSM does not keep the keys out of reach")
+
+
+def _replica_facts(
+    b: SubjectBuilder, f: dict[str, Fact], replicas: tuple[Replica, ...], base: str
+) -> None:
+    """`key.replica_countries`, and `key.replica_exposure`: each replica whose country's law
+    reaches the key, or whose region is unknown, with the reason, for messages."""
+    if not replicas:
+        b.derived(f, "key.replica_countries", [], "no replica region declared")
+        b.derived(f, "key.replica_exposure", "", "no replica region declared")
+        return
+    countries = list(dict.fromkeys(r.country for r in replicas))
+    at = b.at(f"{base}.replica_regions")
+    f["key.replica_countries"] = Fact("key.replica_countries", countries, at)
+    exposure = "".join(
+        f"; key replica in {r.region} ({r.country}): {', '.join(r.reasons)}"
+        for r in replicas
+        if r.reasons
+    )
+    b.derived(f, "key.replica_exposure", exposure, "why the key's replicas are within reach")
+
+
+def _custodian(
+    b: SubjectBuilder, name: str, role: str, provider_id: str, *, declared: str | None = None
+) -> Custodian:
+    """The key holder, or the operator of an HSM `declared` under some country's law: whose law
+    reaches it (`_reach`) and why it does not keep the keys out of reach. A custodian outside
+    the provider's group whose parent is under the CLOUD Act can be ordered to hand the keys
+    over as surely as the provider; one seated outside the EEA and adequate countries is no
+    entity trusted "in the EEA or an adequate jurisdiction" (EDPB use case 1); and the law
+    declared for an HSM reaches the keys whoever operates it."""
+    reach = _reach(b, name, role)
+    own = list(reach.countries)
+    in_group = None if reach.party is None else in_provider_group(b, reach.party, provider_id)
+    reasons = [] if reach.party is None else _group_reasons(in_group)
+    reasons += reach.reasons  # what is not known of it
+    reasons += _exposure(b, own, reasons)
+    if declared is None:
+        return dataclasses.replace(reach, reasons=tuple(reasons), in_group=in_group)
+    apart = None if declared in own else declared
+    if apart is not None:
+        reasons += [f"declared {why}" for why in _exposure(b, [apart], reasons)]
+    return dataclasses.replace(
+        reach,
+        countries=tuple(dict.fromkeys([declared, *own])),
+        reasons=tuple(reasons),
+        in_group=in_group,
+        declared=apart,
+    )
+
+
+def _replica(b: SubjectBuilder, region: str, provider_id: str) -> Replica:
+    known = b.kb.region(provider_id, region)
+    if known is None:
+        return Replica(region, UNKNOWN_COUNTRY, ("a region unknown to the knowledge base",))
+    reasons: list[str] = []
+    reasons += _exposure(b, [known.country], reasons)
+    return Replica(region, known.country, tuple(reasons))
 
 
 def _group_reasons(group: bool | None) -> list[str]:
@@ -129,7 +285,7 @@ def _group_reasons(group: bool | None) -> list[str]:
     return ["in the provider's group"] if group else []
 
 
-def _exposure(b: SubjectBuilder, countries: list[str], unknowns: list[str]) -> list[str]:
+def _exposure(b: SubjectBuilder, countries: Sequence[str], unknowns: list[str]) -> list[str]:
     """Why the law of `countries` (a party's seat and its parent's) leaves keys within foreign
     reach: compelled-access laws, or a country neither in the EEA nor adequate on the audit
     day. A code the knowledge base does not know is added to `unknowns`."""
@@ -147,63 +303,67 @@ def _trusted(b: SubjectBuilder, code: str) -> bool:
     judged here (it is a reason of its own)."""
     if code == UNKNOWN_COUNTRY or b.kb.country(code) is None:
         return True
+    return _eea_or_adequate(b, code)
+
+
+def _eea_or_adequate(b: SubjectBuilder, code: str | None) -> bool:
+    """Known to be in the EEA or a generally adequate country on the audit day."""
     return bool(b.kb.in_eea(code, b.as_of) or b.kb.generally_adequate(code, b.as_of))
 
 
-@dataclasses.dataclass
-class _Reached:
-    """Whose law reaches a party: `countries` (its seat and its ultimate parent's country, `ZZ`
-    for what nobody knows), `who` and `how` for messages and origins, and `unknowns`, the
-    reasons its reach is not known."""
-
-    countries: list[str]
-    who: str
-    how: str
-    unknowns: list[str]
-    verified: bool = True
-    url: str | None = None
-
-
-def _reach(b: SubjectBuilder, name: str, role: str) -> _Reached:
+def _reach(b: SubjectBuilder, name: str, role: str) -> Custodian:
     """Whose law reaches the party `name` plays `role` for (a key holder, an HSM operator):
-    its seat and its ultimate parent's country, as for every party. Only the controller, the
-    exporter whose sole control of the keys EDPB use case 1 accepts, may leave its parent
-    undeclared; a name that is not a declared party is unknown (`ZZ`)."""
+    its seat and its ultimate parent's country, as for every party, with what is not known
+    of it as `reasons`. Only the controller, the exporter whose sole control of the keys EDPB
+    use case 1 accepts, may leave its parent undeclared; a name that is not a declared party
+    is unknown (`ZZ`)."""
     party = b.d.party(name)
     if party is None:
-        return _Reached(
-            [UNKNOWN_COUNTRY],
+        return Custodian(
+            name,
+            None,
+            (UNKNOWN_COUNTRY,),
+            None,
             name,
             f"{role} {name} is not a declared party: its seat and ultimate parent are unknown",
-            ["not a declared party, so its seat and ultimate parent are unknown"],
+            ("not a declared party, so its seat and ultimate parent are unknown",),
         )
     own: dict[str, Fact] = {}
     b.party_facts(own, "reached", party)
     parent = own.get("reached.parent.country")
     seat_at = b.at(b.party_path(party, "country"))
     if parent is not None:
-        return _Reached(
-            list(dict.fromkeys([party.country, parent.value])),
+        return Custodian(
+            party.id,
+            party,
+            tuple(dict.fromkeys([party.country, parent.value])),
+            parent,
             f"{party.id} (seat {party.country}, ultimate parent {parent.value})",
             f"seat ({seat_at}) and ultimate parent ({parent.origin}) of {role} {party.id}",
-            [],
-            parent.verified,
-            parent.url,
+            (),
+            verified=parent.verified,
+            url=parent.url,
         )
     if party.id == b.d.controller:
-        return _Reached(
-            [party.country],
+        return Custodian(
+            party.id,
+            party,
+            (party.country,),
+            None,
             f"{party.id} (the controller, seat {party.country})",
             f"seat ({seat_at}) of {role} {party.id}, the controller: keys under the exporter's "
             "sole control (EDPB use case 1)",
-            [],
+            (),
         )
-    return _Reached(
-        [party.country, UNKNOWN_COUNTRY],
+    return Custodian(
+        party.id,
+        party,
+        (party.country, UNKNOWN_COUNTRY),
+        None,
         f"{party.id} (seat {party.country}, ultimate parent unknown)",
         f"seat ({seat_at}) of {role} {party.id}, whose ultimate parent is not declared "
         f"({UNKNOWN_COUNTRY})",
-        ["its ultimate parent is not declared"],
+        ("its ultimate parent is not declared",),
     )
 
 
@@ -216,70 +376,3 @@ def _laws(b: SubjectBuilder, code: str, unknowns: list[str]) -> tuple[Law, ...]:
         unknowns.append(f"under {code} law, a country unknown to the knowledge base")
         return ()
     return exposing_laws(b.kb, code, b.as_of)
-
-
-def _replica_countries(
-    b: SubjectBuilder, f: dict[str, Fact], key: Key, base: str, provider_id: str
-) -> None:
-    """`key.replica_countries`, and `key.replica_exposure`: the replicas outside the EEA and
-    adequate countries (or in an unknown region), for messages."""
-    if not key.replica_regions:
-        b.derived(f, "key.replica_countries", [], "no replica region declared")
-        b.derived(f, "key.replica_exposure", "", "no replica region declared")
-        return
-    countries = []
-    for region in key.replica_regions:
-        known = b.kb.region(provider_id, region)
-        countries.append(known.country if known is not None else UNKNOWN_COUNTRY)
-    countries = list(dict.fromkeys(countries))
-    at = b.at(f"{base}.replica_regions")
-    f["key.replica_countries"] = Fact("key.replica_countries", countries, at)
-    outside = [c for c in countries if c == UNKNOWN_COUNTRY or not _trusted(b, c)]
-    exposure = f"; key replicas in {', '.join(outside)}" if outside else ""
-    b.derived(
-        f, "key.replica_exposure", exposure, "replica countries neither EEA nor generally adequate"
-    )
-
-
-def _hsm_custody(
-    b: SubjectBuilder, f: dict[str, Fact], key: Key, base: str, provider_id: str
-) -> None:
-    """`key.hsm.jurisdictions` (the declared jurisdiction, and whose law reaches its operator:
-    `_reach`), `key.hsm.operator_in_provider_group` and `key.hsm.exposure`, the reasons the HSM
-    does not keep the keys out of reach, for messages."""
-    hsm = key.hsm
-    if hsm is None:
-        b.derived(f, "key.hsm.jurisdictions", [], "no HSM declared")
-        b.derived(f, "key.hsm.operator_in_provider_group", False, "no HSM declared")
-        b.derived(f, "key.hsm.exposure", "", "no HSM declared")
-        return
-    declared = b.at(f"{base}.hsm.jurisdiction")
-    reach = _reach(b, hsm.operator, "its operator")
-    reasons: list[str] = []
-    operator = b.d.party(hsm.operator)
-    if operator is not None:
-        in_group = in_provider_group(b, operator, provider_id)
-        if in_group is not None:  # else unknown: the rules cannot pass
-            b.derived(
-                f,
-                "key.hsm.operator_in_provider_group",
-                in_group,
-                f"HSM operator {operator.id} compared with provider {provider_id}",
-            )
-        reasons += _group_reasons(in_group)
-    reasons += reach.unknowns
-    f["key.hsm.jurisdictions"] = Fact(
-        "key.hsm.jurisdictions",
-        list(dict.fromkeys([hsm.jurisdiction, *reach.countries])),
-        f"derived: declared HSM jurisdiction ({declared}); {reach.how}",
-        reach.url,
-        reach.verified,
-    )
-    # The reasons the rules act on: compelled-access laws reaching the operator; for the
-    # declared jurisdiction, any country outside the EEA and adequate ones ("declared under"
-    # when it is neither the operator's seat nor its parent's: CORE-KB-05 reports that).
-    reasons += _exposure(b, reach.countries, reasons)
-    if hsm.jurisdiction not in reach.countries:
-        reasons += [f"declared {why}" for why in _exposure(b, [hsm.jurisdiction], reasons)]
-    exposure = f"; HSM operated by {reach.who}: {', '.join(reasons)}" if reasons else ""
-    b.derived(f, "key.hsm.exposure", exposure, "why the HSM does not keep the keys out of reach")

@@ -1,0 +1,255 @@
+"""The flows table and the key-custody rules (EDPB-UC1-01, EDPB-KEY-01, JUR-EXPO-01) agree on
+whose law reaches a key: its holder, the HSM holding it and each replica, through the seat and
+ultimate parent of whoever holds it, the law declared for the HSM and the country of a replica.
+Each test audits one deployment through the real pipeline and reads findings and flows alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from residency_audit import kb
+from residency_audit.kb import UNKNOWN_COUNTRY
+from residency_audit.model import Flow, Report
+from residency_audit.pipeline import Options, run
+from tests.conftest import AS_OF
+
+DEPLOYMENT = """\
+schema_version: 1
+name: custody
+controller: clinic
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR, parent: CLINIC_PARENT}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+  - {id: custodian, name: Tiers SAS, role: key-custodian,
+     country: FR, parent: {name: T, country: FR}}
+  - {id: hsm-fr, name: HSM Services SAS, role: key-custodian,
+     country: FR, parent: {name: H, country: FR}}
+components:
+  - id: records
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    region: eu-west-3
+    key: k1
+    clear_text_processing: false
+    copies:
+      - {kind: backup, region: us-east-1}
+keys:
+  - id: k1
+    encryption: client-side
+    management: customer-held
+    holder: HOLDER
+    country: FR
+    replica_regions: REPLICAS
+    hsm: {operator: OPERATOR, jurisdiction: JURISDICTION}
+    provider_can_use: false
+"""
+
+CUSTODY_RULES = ("EDPB-UC1-01", "EDPB-KEY-01", "JUR-EXPO-01")
+KEY_FACTS = ("key.holder_jurisdictions", "key.hsm.jurisdictions", "key.replica_countries")
+FR = "{name: Groupe Clinique, country: FR}"
+US_LAWS = {"us-cloud-act", "us-fisa-702", "us-eo-12333"}
+
+
+def audit(
+    tmp_path: Path,
+    *,
+    holder: str = "clinic",
+    operator: str = "clinic",
+    jurisdiction: str = "FR",
+    replicas: str = "[]",
+    clinic_parent: str = FR,
+) -> Report:
+    text = (
+        DEPLOYMENT.replace("CLINIC_PARENT", clinic_parent)
+        .replace("HOLDER", holder)
+        .replace("OPERATOR", operator)
+        .replace("JURISDICTION", jurisdiction)
+        .replace("REPLICAS", replicas)
+    )
+    path = tmp_path / "custody.yaml"
+    path.write_text(text)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    return report
+
+
+def key_flows(report: Report) -> dict[str, Flow]:
+    return {f.id: f for f in report.flows if f.kind == "key-custody"}
+
+
+def custody_messages(report: Report) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in report.findings:
+        if f.rule_id in CUSTODY_RULES:
+            out.setdefault(f.rule_id, []).append(f.message)
+    return out
+
+
+def test_keys_the_controller_holds_in_its_own_french_hsm_are_no_flow_and_no_finding(
+    tmp_path: Path,
+) -> None:
+    """The boundary of the others: the exporter's sole control in the EEA (EDPB use case 1)."""
+    report = audit(tmp_path)
+    assert key_flows(report) == {}
+    assert custody_messages(report) == {}
+
+
+def test_a_controller_owned_from_singapore_holds_its_keys_within_reach_of_that_law(
+    tmp_path: Path,
+) -> None:
+    """Singapore is neither in the EEA nor generally adequate: the rules say so of the keys the
+    controller holds, and the table shows their custody under Singapore law."""
+    report = audit(tmp_path, clinic_parent="{name: Asia Care Pte Ltd, country: SG}")
+    why = "keys held by clinic (seat FR, ultimate parent SG): under SG law, neither EEA"
+    found = custody_messages(report)
+    assert all(why in m for rule in CUSTODY_RULES for m in found[rule]), found
+    custody = key_flows(report)["key/k1"]
+    assert (custody.country, custody.entity, custody.parent_country) == ("FR", "clinic", "SG")
+    assert custody.bases == ("unlisted:SG",)
+
+
+def test_an_hsm_whose_operator_is_owned_from_singapore_is_a_flow_under_that_law(
+    tmp_path: Path,
+) -> None:
+    """The keys are held by a French custodian, in an HSM the controller runs; the controller's
+    Singapore parent reaches the HSM, so the HSM is a flow of its own."""
+    report = audit(
+        tmp_path, holder="custodian", clinic_parent="{name: Asia Care Pte Ltd, country: SG}"
+    )
+    found = custody_messages(report)
+    assert all(
+        "HSM operated by clinic (seat FR, ultimate parent SG)" in m for m in found["JUR-EXPO-01"]
+    )
+    hsm = key_flows(report)["key/k1/hsm"]
+    assert (hsm.entity, hsm.parent_country, hsm.bases) == ("clinic", "SG", ("unlisted:SG",))
+
+
+def test_an_hsm_declared_under_us_law_brings_us_law_to_its_flow(tmp_path: Path) -> None:
+    """A French operator, French parent, but the HSM is declared under US law: the flow's laws
+    are the US ones the findings name, and its label says why."""
+    report = audit(tmp_path, holder="custodian", operator="hsm-fr", jurisdiction="US")
+    found = custody_messages(report)
+    why = (
+        "HSM operated by hsm-fr (seat FR, ultimate parent FR): declared under US law (us-cloud-act"
+    )
+    assert all(why in m for rule in CUSTODY_RULES for m in found[rule]), found
+    hsm = key_flows(report)["key/k1/hsm"]
+    assert (hsm.country, hsm.entity_country, hsm.parent_country) == ("FR", "FR", "FR")
+    assert set(hsm.jurisdictions) == US_LAWS and set(hsm.bases or ()) == US_LAWS
+    assert hsm.label == "HSM of key k1 (declared under US law)"
+
+
+@pytest.mark.parametrize("operator", ["clinic", "custodian"])
+def test_an_hsm_the_controller_or_the_holder_runs_under_us_law_is_a_flow(
+    tmp_path: Path, operator: str
+) -> None:
+    """Whoever runs it, an HSM declared under US law puts the keys within reach of that law:
+    the rules say so, and the table must not drop the HSM because its operator is the
+    controller or the key holder."""
+    report = audit(tmp_path, holder="custodian", operator=operator, jurisdiction="US")
+    assert set(custody_messages(report)) == set(CUSTODY_RULES)
+    hsm = key_flows(report)["key/k1/hsm"]
+    assert hsm.entity == operator and set(hsm.bases or ()) == US_LAWS
+
+
+def test_an_hsm_its_holder_runs_under_its_own_law_stays_in_the_holder_s_flow(
+    tmp_path: Path,
+) -> None:
+    report = audit(tmp_path, holder="custodian", operator="custodian")
+    assert set(key_flows(report)) == {"key/k1"}
+    assert custody_messages(report) == {}
+
+
+def test_a_key_replica_in_the_us_exposes_the_key_in_every_custody_rule_and_the_table(
+    tmp_path: Path,
+) -> None:
+    """The controller holds the key in France, but a multi-region replica is in the US: the
+    three rules name the replica and the law reaching it, and the table shows the replica
+    under US law (the key itself, in France under the controller, is no flow)."""
+    report = audit(tmp_path, replicas="[eu-central-1, us-east-1]")
+    found = custody_messages(report)
+    why = "; key replica in us-east-1 (US): under US law (us-cloud-act, us-fisa-702)"
+    assert set(found) == set(CUSTODY_RULES)
+    assert all(why in m and "eu-central-1" not in m for ms in found.values() for m in ms)
+    flows = key_flows(report)
+    assert set(flows) == {"key/k1/replica-us-east-1"}
+    replica = flows["key/k1/replica-us-east-1"]
+    assert (replica.country, replica.entity) == ("US", "clinic")
+    assert set(replica.bases or ()) == US_LAWS
+
+
+def test_a_key_replica_in_a_region_nobody_knows_cannot_be_verified_nor_estimated(
+    tmp_path: Path,
+) -> None:
+    report = audit(tmp_path, replicas="[nowhere-9]")
+    custody = [f for f in report.findings if f.rule_id in CUSTODY_RULES]
+    assert {f.rule_id for f in custody} == set(CUSTODY_RULES)
+    assert all(f.unverifiable for f in custody)
+    assert all("key replica in nowhere-9 (ZZ)" in f.message for f in custody)
+    replica = key_flows(report)["key/k1/replica-nowhere-9"]
+    assert replica.country is None and replica.bases is None
+
+
+def test_an_hsm_operator_nobody_declared_is_unknown_in_the_table_as_in_the_rules(
+    tmp_path: Path,
+) -> None:
+    """A legal name that is not a declared party: the rules cannot verify whose law reaches
+    it, and the table must not take the declared jurisdiction for its parent's country."""
+    report = audit(tmp_path, holder="custodian", operator="Thales HSM")
+    rules = [f for f in report.findings if f.rule_id in CUSTODY_RULES]
+    assert rules and all(f.unverifiable for f in rules)
+    hsm = key_flows(report)["key/k1/hsm"]
+    assert (hsm.entity, hsm.parent_country, hsm.bases) == ("Thales HSM", None, None)
+
+
+VARIANTS = {
+    "holder owned from Singapore": {"clinic_parent": "{name: Asia Care Pte Ltd, country: SG}"},
+    "HSM of a French operator under US law": {
+        "holder": "custodian",
+        "operator": "hsm-fr",
+        "jurisdiction": "US",
+    },
+    "the controller's HSM under US law": {"holder": "custodian", "jurisdiction": "US"},
+    "the holder's HSM under Chinese law": {
+        "holder": "custodian",
+        "operator": "custodian",
+        "jurisdiction": "CN",
+    },
+    "replica in the US": {"replicas": "[us-east-1]"},
+    "replica nobody can place": {"replicas": "[nowhere-9]"},
+    "HSM operator nobody declared": {"holder": "custodian", "operator": "Thales HSM"},
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_country_whose_law_the_rules_find_reaching_a_key_is_in_the_table(
+    tmp_path: Path, variant: str
+) -> None:
+    """Each country outside the EEA and adequate countries that a custody finding cites as
+    reaching the key brings its laws (or `unlisted:CC`) to a key-custody flow; a country nobody
+    knows (`ZZ`) makes a flow's laws unknown."""
+    report = audit(tmp_path, **VARIANTS[variant])
+    knowledge = kb.default()
+    cited = {
+        code
+        for f in report.findings
+        if f.rule_id in CUSTODY_RULES
+        for fact in f.facts
+        if fact.path in KEY_FACTS
+        for code in fact.value
+        if code == UNKNOWN_COUNTRY
+        or not (knowledge.in_eea(code, AS_OF) or knowledge.generally_adequate(code, AS_OF))
+    }
+    assert cited, "the variant must expose the key"
+    shown: set[str] = set()
+    for flow in key_flows(report).values():
+        if flow.bases is None:
+            shown.add(UNKNOWN_COUNTRY)
+        for basis in flow.bases or ():
+            law = knowledge.laws.get(basis)
+            shown.add(law.jurisdiction if law else basis.removeprefix("unlisted:"))
+    assert cited <= shown, (cited, shown)
