@@ -164,8 +164,9 @@ def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tr
         result, extra = apply(fact.value, argument, ctx)
         if extra:
             trace.facts.extend(extra)
-        if result is None:
-            trace.missing.append(unknown)
+        if result is None:  # the operator's own unknown facts name what to declare, if any
+            lacking = [x.path for x in extra or () if x.value is None]
+            trace.missing.extend(lacking or [unknown])
         return result
 
     return leaf

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from residency_audit.kb import fact_from
 from residency_audit.model import (
     Certification,
+    Deployment,
     Fact,
     Party,
     Role,
@@ -133,28 +134,8 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
     )
     b.derived(f, "party.hosts", hosts, "operator of a component, copy or log sink")
     b.derived(f, "party.involved", involved, "operates, holds a key or its HSM, or accesses data")
-    activities = sorted(
-        {a for c in d.components if c.operator == party.id for a in c.hds_activities}
-    )
-    b.derived(f, "party.hds_activities", activities, "hds_activities of the components it operates")
-    b.derived(f, "party.performs_hds_activities", bool(activities), "from party.hds_activities")
-    certs = [
-        c
-        for c in d.certifications
-        if c.holder == party.id and c.scheme is Scheme.HDS and b.issued(c)
-    ]
-    covered = {a for c in certs for a in c.activities}
-    uncovered = [a for a in activities if a not in covered]
+    _hds_activities(b, f, party)
     provider = kb.provider(party.provider)
-    kb_hds = provider is not None and any(c.scheme == "hds" for c in provider.certifications)
-    if certs or not kb_hds:
-        b.derived(
-            f,
-            "party.hds_activities_covered",
-            not uncovered,
-            "declared HDS certificates' activities",
-        )
-    b.derived(f, "party.hds_uncovered", uncovered or ["none"], "activities minus certificate scope")
     if party.ownership is not None:
         b.put(
             f,
@@ -197,6 +178,91 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
         )
     _transparency(b, f, party, base, operated, bool(snc))
     return f
+
+
+ALL_HDS_ACTIVITIES = frozenset(range(1, 7))
+"""The six hosting activities of art. R.1111-9 CSP."""
+
+
+def _hosted_without_activities(d: Deployment, party_id: str) -> list[str]:
+    """What the party hosts for the controller with no HDS activity declared for it: a
+    component it operates without `hds_activities`, and a copy or a log sink holding personal
+    data it operates for another party's component or for one without declared activities (a
+    copy or log sink of a component it operates itself is covered by that component's)."""
+    if party_id == d.controller:  # hosting its own data is no hosting on behalf of others
+        return []
+    out: list[str] = []
+    for c in d.components:
+        own = c.operator == party_id and bool(c.hds_activities)
+        if c.operator == party_id and not own:
+            out.append(c.id)
+        out.extend(
+            f"{x.kind.value} of {c.id}"
+            for x in c.copies
+            if (x.operator or c.operator) == party_id and not own
+        )
+        logs = any((x.operator or c.operator) == party_id and x.personal_data for x in c.logs)
+        if logs and not own:
+            out.append(f"logs of {c.id}")
+    return list(dict.fromkeys(out))
+
+
+def _hds_activities(b: SubjectBuilder, f: dict[str, Fact], party: Party) -> None:
+    """The HDS activities a party performs and whether its certificates cover them.
+
+    Hosting health data on behalf of others is performing one or more of the six activities
+    of R.1111-9 CSP (L.1111-8), whether the party hosts the primary data or a backup, replica or
+    export of them. Where no activity is declared for what it hosts (a copy cannot declare
+    any), which ones it performs is unknown: a party holding no HDS certificate at all covers
+    none of them, as surely as an uncertified host of the primary data; one certified for only
+    some activities may or may not cover them (cannot be verified); a certificate listing all
+    six covers them whatever they are.
+    """
+    d = b.d
+    declared = sorted({a for c in d.components if c.operator == party.id for a in c.hds_activities})
+    undeclared = _hosted_without_activities(d, party.id)
+    b.derived(
+        f,
+        "party.hds_activities",
+        declared or ["none"],
+        "hds_activities of the components it operates",
+    )
+    how = "hds_activities of the components it operates"
+    if undeclared:
+        how += (
+            f"; hosts {', '.join(undeclared)} for the controller with no activity declared: "
+            "one or more R.1111-9 activities"
+        )
+    b.derived(f, "party.performs_hds_activities", bool(declared or undeclared), how)
+    certs = [
+        c
+        for c in d.certifications
+        if c.holder == party.id and c.scheme is Scheme.HDS and b.issued(c)
+    ]
+    scope = {a for c in certs for a in c.activities}
+    uncovered: list[int | str] = [a for a in declared if a not in scope]
+    provider = b.kb.provider(party.provider)
+    kb_hds = provider is not None and any(c.scheme == "hds" for c in provider.certifications)
+    if certs or not kb_hds:  # else certified per the knowledge base, scope unknown
+        if not certs:
+            uncovered += undeclared  # no certificate covers whatever it performs there
+        covered: bool | None = not uncovered
+        if covered and undeclared and ALL_HDS_ACTIVITIES - scope:
+            covered = None  # certified for some activities, performing undeclared ones
+        if covered is not None:
+            b.derived(
+                f,
+                "party.hds_activities_covered",
+                covered,
+                "declared HDS certificates' activities against the declared ones, and "
+                "hosting without declared activities against any certificate",
+            )
+    b.derived(
+        f,
+        "party.hds_uncovered",
+        uncovered or ["none"],
+        "activities, or what it hosts without declared activities, no certificate covers",
+    )
 
 
 def _transparency(

@@ -25,13 +25,17 @@ def assess_tools(
     tools: Any, ctx: Context, *, allow_derogations: bool
 ) -> tuple[bool | None, list[Fact]]:
     """True when at least one tool is valid, None (cannot be verified) when none is but one may
-    be, False otherwise; facts say why each tool is or is not."""
+    be, False otherwise; facts say why each tool is or is not. When None, a fact with no value
+    names each declaration the deployment lacks (`undeclared`)."""
     facts: list[Fact] = []
     verdicts: list[bool | None] = []
+    lacking: list[Fact] = []
     for tool in tools or ():
         ok, fact = assess_tool(tool, ctx, allow_derogations=allow_derogations)
         facts.append(fact)
         verdicts.append(ok)
+        if ok is None:
+            lacking.extend(undeclared(tool, key) for key in _lacking(tool, ctx))
         if _cutoff(tool, ctx) is not None:  # what the verdict turned on, where it was declared
             facts.extend(
                 Fact(f"transfer.{key}", tool[key], tool["origin"])
@@ -40,7 +44,30 @@ def assess_tools(
             )
     if True in verdicts:
         return True, facts
-    return (None if None in verdicts else False), facts
+    if None in verdicts:
+        return None, facts + lacking
+    return False, facts
+
+
+def undeclared(tool: dict[str, Any], key: str) -> Fact:
+    """A field of a declared transfer tool that its validity turns on and the deployment leaves
+    out, as a fact with no value at the tool's declaration. Named for what the user adds (the
+    field, the tool and its recipient), not for the derived `transfer.tools` the rule reads."""
+    to = f" to {tool['recipient']}" if tool.get("recipient") else ""
+    return Fact(f"{key} of the {tool['tool']} transfer{to}", None, tool["origin"])
+
+
+def _lacking(tool: dict[str, Any], ctx: Context) -> list[str]:
+    """The fields of `tool` whose absence leaves its validity undecided on the as-of date: the
+    conclusion date and unchanged processing of a contract on clauses repealed with a
+    transition, the approval of binding corporate rules (as `assess_tool` decides)."""
+    if tool["tool"] == "bcr":
+        return [] if tool.get("approval") else ["approval"]
+    if _cutoff(tool, ctx) is None:
+        return []
+    if tool.get("concluded") is None:
+        return ["concluded"]
+    return ["processing_unchanged"] if tool.get("processing_unchanged") is None else []
 
 
 def assess_tool(
