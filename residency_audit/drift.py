@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from residency_audit.clock import utc_day
-from residency_audit.collectors.observed import UNKNOWN_ACCOUNT
+from residency_audit.collectors.observed import (
+    UNKNOWN_ACCOUNT,
+    UNKNOWN_KEY,
+    GapCause,
+    copy_key,
+    gap_cause,
+    unread_keys,
+)
 from residency_audit.engine.subjects import Subject, common_facts
 from residency_audit.errors import InputError
 from residency_audit.format import parse_deployment
@@ -30,12 +37,14 @@ from residency_audit.loader import load_document
 from residency_audit.model import (
     Component,
     Deployment,
+    Diagnostic,
     EncryptionSide,
     Evidence,
     Fact,
     InputFile,
     Key,
     KeyManagement,
+    NotObserved,
     Observation,
     Span,
 )
@@ -93,14 +102,17 @@ def gap_subjects(observed: Deployment) -> Iterator[Subject]:
         return
     for i, gap in enumerate(observed.observation.not_observed):
         at = str(observed.locations.get(f"observation.not_observed[{i}]", gap.span))
+        denied = _denied(gap)
         facts = {
             "observation.subject": "gap",
             "observation.complete": False,
             "observation.service": gap.service,
             "observation.call": gap.call,
             "observation.region": gap.region or "global",
-            "observation.reason": gap.reason,
-            "observation.permission": gap.permission,
+            "observation.reason": _why(gap.reason, gap.permission if denied else None),
+            # only a refusal lacks a permission: a call never made, or one that failed
+            # otherwise, does not
+            "observation.permission": gap.permission if denied else None,
         }
         yield Subject(
             "observation",
@@ -143,6 +155,7 @@ def drift_subjects(
 ) -> Iterator[tuple[str, Subject]]:
     """(deployment name, subject) for every observed place and key, compared with `declared`."""
     account = observed.observation.account if observed.observation else None
+    unread = unread_keys(observed.observation.not_observed if observed.observation else ())
     # (declared deployment, observed key, declared key) → the matches the key protects, so
     # that a key's subjects name every declared component it covers
     claims: dict[tuple[int, str, str | None], tuple[Key, list[Match]]] = {}
@@ -202,17 +215,67 @@ def drift_subjects(
                     "observation", label, match.component.id if match else oc.id, located, facts
                 ),
             )
-        if match is not None and oc.key is not None:
-            key = observed.key(oc.key)
+        if match is None:
+            continue
+        for ref in _observed_keys(oc, unread):
+            key = observed.key(ref) if ref != UNKNOWN_KEY else None
             if key is not None:
                 group = (id(match.deployment), key.id, match.component.key)
                 claims.setdefault(group, (key, []))[1].append(match)
+            elif ref == UNKNOWN_KEY:
+                yield from _unknown_key_subjects(oc, match, kb, as_of)
     for key, matches in claims.values():
         yield from _key_subjects(key, observed, matches, kb, as_of)
     claimed = {key_id for _, key_id, _ in claims}
     for ki, key in enumerate(observed.keys):
         if key.id not in claimed and key.management is not KeyManagement.PROVIDER_MANAGED:
             yield from _unclaimed_key_subjects(key, ki, observed, kb, as_of)
+
+
+def _observed_keys(oc: Component, unread: frozenset[str]) -> list[str]:
+    """The keys protecting an observed component and its copies (a global-table replica has
+    its region's key): their ids, and `UNKNOWN_KEY` for a key that was not read (no key
+    recorded, and a gap naming the resource), which is not the absence of encryption."""
+    refs = []
+    if oc.key is not None:
+        refs.append(oc.key)
+    elif unread & set(oc.resources):
+        refs.append(UNKNOWN_KEY)
+    refs += [ref for c in oc.copies if c.evidence and (ref := copy_key(c.evidence.detail))]
+    return list(dict.fromkeys(refs))
+
+
+def _unknown_key_subjects(
+    oc: Component, match: Match, kb: KnowledgeBase, as_of: dt.date
+) -> Iterator[tuple[str, Subject]]:
+    """A declared component whose observed key (or a replica's) could not be read: its
+    management and place are unknown, so the key rules cannot be verified for it. Nothing is
+    compared when the declaration gives no provider-side key."""
+    d = match.deployment
+    declared = d.key(match.component.key)
+    if declared is None or declared.encryption is EncryptionSide.CLIENT_SIDE:
+        return
+    here = f"keys[{d.keys.index(declared)}]"
+    facts = common_facts(d, kb, as_of)
+    origin = f"derived: the key of {oc.id} was not read (observation.not_observed)"
+    _put(
+        facts,
+        origin,
+        subject="key",
+        role="key",
+        declared=True,
+        resource=(oc.resources or (oc.id,))[0],
+        service=oc.service,
+    )
+    facts["declared.component"] = Fact(
+        "declared.component", match.component.id, _at(d, f"components[{match.index}].id")
+    )
+    facts["declared.key_management"] = Fact(
+        "declared.key_management", declared.management.value, _at(d, f"{here}.management")
+    )
+    located = d.locations.get(f"{here}.management", declared.span)
+    label = f"unread key of {oc.id}"
+    yield d.name, Subject("observation", label, match.component.id, located, facts)
 
 
 def _copy_account(
@@ -436,37 +499,85 @@ def _origin(observed: Deployment, path: str, evidence: Evidence | None) -> str:
     )
 
 
+def _denied(gap: NotObserved) -> bool:
+    """A refusal, which alone lacks a permission (older files name one for every gap)."""
+    return gap.permission is not None and gap_cause(gap.reason) is GapCause.DENIED
+
+
+def _why(reason: str, missing: str | None) -> str:
+    """A gap's reason as a finding states it: the recorded reason (which starts with its cause:
+    access denied, not queried, region unknown, error...), and the missing permission of a
+    refusal."""
+    return f"{reason}; missing permission: {missing}" if missing else reason
+
+
 def observation_gaps(d: Deployment) -> list[str]:
     """Why an observed deployment is partial: one line per call that could not be read."""
     if d.observation is None:
         return []
     return [
         f"{d.path}: {g.service} {g.call} in {g.region or 'global'} not observed: {g.reason}"
-        + (f" (needs {g.permission})" if g.permission else "")
+        + (f" (needs {g.permission})" if _denied(g) else "")
         for g in d.observation.not_observed
     ]
 
 
 def observed_by(seen: Deployment, observation: Observation, as_of: dt.date) -> None:
-    """Refuse an observation started after `as_of`: it shows the account as it was later, and
-    judging it, or comparing it with a declaration, on an earlier day would put later facts in
-    the evidence."""
-    where = seen.locations.get("observation.started_at") or observation.span
-    try:
-        day = utc_day(observation.started_at)
-    except ValueError:
-        raise InputError.at(
-            where,
-            f"started_at {observation.started_at!r} is not an ISO 8601 time; the files "
-            "`residency-audit discover aws` writes have one such as 2026-11-28T09:30:00Z",
-        ) from None
-    if day > as_of:
-        raise InputError.at(
-            where,
-            f"the account was observed on {day}, after the as-of date {as_of}: it cannot show "
-            f"what the account held then; audit --as-of {day} or later, or give an "
-            "observation made by the as-of date",
+    """Refuse an observation started after `as_of`, or holding evidence observed after it (a
+    discovery running past midnight UTC): it shows the account as it was later, and judging
+    it, or comparing it with a declaration, on an earlier day would put later facts in the
+    evidence. A malformed time is an error at its line; of late times, the start is reported,
+    else the first late evidence, with how many more there are."""
+    times = [("observation.started_at", observation.started_at, observation.span)]
+    times += [
+        (f"{path}.evidence.observed_at", e.observed_at, e.span if e.span.line else span)
+        for path, e, span in _evidence(seen)
+    ]
+    problems = []
+    late: list[tuple[Span, str, dt.date]] = []
+    for path, stamp, default in times:
+        where = seen.locations.get(path) or default
+        what = path.rsplit(".", 1)[-1]
+        try:
+            day = utc_day(stamp)
+        except ValueError:
+            problems.append(
+                Diagnostic(
+                    where,
+                    f"{what} {stamp!r} is not an ISO 8601 time; the files `residency-audit "
+                    "discover aws` writes have one such as 2026-11-28T09:30:00Z",
+                )
+            )
+            continue
+        if day > as_of:
+            late.append((where, what, day))
+    if late:
+        where, what, day = late[0]
+        subject = "the account was" if what == "started_at" else "this evidence was"
+        more = "" if len(late) == 1 or what == "started_at" else f" ({len(late) - 1} more after it)"
+        problems.append(
+            Diagnostic(
+                where,
+                f"{subject} observed on {day}, after the as-of date {as_of}{more}: it cannot "
+                f"show what the account held then; audit --as-of {max(d for *_, d in late)} "
+                "or later, or give an observation made by the as-of date",
+            )
         )
+    if problems:
+        raise InputError(sorted(problems))
+
+
+def _evidence(d: Deployment) -> Iterator[tuple[str, Evidence, Span]]:
+    """(YAML path of its owner, evidence, owner's span) for every evidence of a deployment."""
+    for i, c in enumerate(d.components):
+        if c.evidence is not None:
+            yield f"components[{i}]", c.evidence, c.span
+        for j, copy in enumerate(c.copies):
+            if copy.evidence is not None:
+                yield f"components[{i}].copies[{j}]", copy.evidence, copy.span
+    for i, k in enumerate(d.keys):
+        if k.evidence is not None:
+            yield f"keys[{i}]", k.evidence, k.span
 
 
 def audit_observed(

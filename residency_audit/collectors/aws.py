@@ -24,7 +24,9 @@ from residency_audit.collectors.aws_client import (
 )
 from residency_audit.collectors.observed import (
     UNKNOWN_ACCOUNT,
+    UNKNOWN_KEY,
     Discovery,
+    GapCause,
     KeyRecord,
     ObservedCopy,
     ObservedResource,
@@ -95,9 +97,9 @@ class AwsCollector(AwsClient):
                     "ec2",
                     "DescribeRegions",
                     region,
-                    "region not enabled in this account (opted out), or unknown"
+                    f"{GapCause.REGION_NOT_ENABLED.value} in this account (opted out): not read"
                     if region in status
-                    else "region unknown to ec2:DescribeRegions",
+                    else f"{GapCause.REGION_UNKNOWN.value} to ec2:DescribeRegions: not read",
                 )
         return Regions(chosen, disabled, tuple(r for r in enabled if r not in chosen))
 
@@ -198,17 +200,19 @@ class AwsCollector(AwsClient):
                         "region unknown: GetBucketLocation not read",
                     ),
                 )
-                why = "its region is unknown (s3 GetBucketLocation not read)"
+                why = f"{GapCause.REGION_UNKNOWN.value} (s3 GetBucketLocation not read)"
             else:
                 bucket = self._bucket(name, region)
                 if listed.not_enabled and region in listed.not_enabled:
-                    why = f"it is in {region}, a region not enabled in this account"
+                    why = f"{GapCause.REGION_NOT_ENABLED.value}: in {region}, not read"
                 elif requested:
-                    why = f"it is in {region}, a region not given to --region"
+                    why = (
+                        f"{GapCause.NOT_QUERIED.value}: in {region}, a region not given to --region"
+                    )
                 else:
-                    why = f"it is in {region}, a region not read"
+                    why = f"{GapCause.NOT_QUERIED.value}: in {region}, a region not read"
             for call in ("GetBucketEncryption", "GetBucketReplication"):
-                self.gap("s3", call, region, f"not called for {arn}: {why}")
+                self.gap("s3", call, region, f"{why}, so not called for {arn}")
             out.append(bucket)
         return out
 
@@ -513,51 +517,56 @@ class AwsCollector(AwsClient):
                 continue
             assert reply is not None
             table = reply["Table"]
-            arn = table["TableArn"]
-            sse = table.get("SSEDescription") or {}
-            replicas = sorted(
-                (r["RegionName"], r.get("ReplicaStatus")) for r in table.get("Replicas") or []
-            )
-            r = ObservedResource(
-                "dynamodb",
-                ComponentKind.DATASTORE,
-                name,
-                arn,
-                region,
-                self.evidence(
-                    "dynamodb",
-                    "DescribeTable",
-                    region,
-                    arn,
-                    f"GlobalTableVersion={table.get('GlobalTableVersion')}",
-                ),
-                # Without SSEDescription the table uses the DynamoDB-owned key.
-                key=sse.get("KMSMasterKeyArn") or f"dynamodb-owned@{region}",
-            )
-            # Each replica is a place of its own, in its region. Read in several regions, the
-            # global table is one resource per region, each listing the others: the
-            # assembly (`observed._fold`) keeps one and makes the others its copies.
-            for other, status in replicas:
-                if other == region:
-                    continue
-                target = arn.replace(f":{region}:", f":{other}:", 1)
-                r.copies.append(
-                    ObservedCopy(
-                        CopyKind.REPLICA,
-                        other,
-                        self.evidence(
-                            "dynamodb",
-                            "DescribeTable",
-                            region,
-                            arn,
-                            f"Replica RegionName={other} ReplicaStatus={status}",
-                        ),
-                        target,
-                        account_of_arn(target),
-                    )
-                )
-            out.append(r)
+            out.append(self._table(table, region))
         return out
+
+    def _table(self, table: dict[str, Any], region: str) -> ObservedResource:
+        arn = table["TableArn"]
+        sse = table.get("SSEDescription") or {}
+        version = table.get("GlobalTableVersion")
+        r = ObservedResource(
+            "dynamodb",
+            ComponentKind.DATASTORE,
+            table["TableName"],
+            arn,
+            region,
+            self.evidence(
+                "dynamodb", "DescribeTable", region, arn, f"GlobalTableVersion={version}"
+            ),
+            # Without SSEDescription the table uses the DynamoDB-owned key.
+            key=sse.get("KMSMasterKeyArn") or f"dynamodb-owned@{region}",
+        )
+        # A version 2017.11.29 (legacy) global table is a table in each of its regions, which
+        # ListTables there finds as a resource of its own (DescribeGlobalTable, which would
+        # link them, is not implemented by moto's server, so it is not called): a replica in a
+        # region not queried is named by that region's gap, never silently passed.
+        # Each replica is a place of its own, in its region, with its region's key. Read in
+        # several regions, the global table is one resource per region, each listing the
+        # others: the assembly (`observed._fold`) keeps one and makes the others its copies.
+        for replica in sorted(table.get("Replicas") or [], key=lambda x: x["RegionName"]):
+            other = replica["RegionName"]
+            if other == region:
+                continue
+            target = arn.replace(f":{region}:", f":{other}:", 1)
+            # A replica's KMS key is its own (a key of its region); tables on the DynamoDB-owned
+            # key have no SSEDescription and owned keys everywhere.
+            key = replica.get("KMSMasterKeyId") or (
+                UNKNOWN_KEY if sse else f"dynamodb-owned@{other}"
+            )
+            detail = f"Replica RegionName={other} ReplicaStatus={replica.get('ReplicaStatus')}"
+            if replica.get("KMSMasterKeyId"):
+                detail += f" KMSMasterKeyId={replica['KMSMasterKeyId']}"
+            r.copies.append(
+                ObservedCopy(
+                    CopyKind.REPLICA,
+                    other,
+                    self.evidence("dynamodb", "DescribeTable", region, arn, detail),
+                    target,
+                    account_of_arn(target),
+                    key=key,
+                )
+            )
+        return r
 
     # -- AWS Backup -------------------------------------------------------------------------
 

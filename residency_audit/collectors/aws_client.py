@@ -30,6 +30,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from residency_audit.collectors.observed import GapCause, gap_cause
 from residency_audit.errors import CollectorError
 from residency_audit.model import Evidence, NotObserved
 from residency_audit.records import Record, record
@@ -156,6 +157,7 @@ class AwsClient:
         )
         self.clients: dict[tuple[str, str], Any] = dict(clients or {})
         self.gaps: list[NotObserved] = []
+        self._seen: set[NotObserved] = set()
         self.progress = progress or (lambda label: None)
         self._lock = threading.Lock()
         self.home = session.region_name or "us-east-1"
@@ -173,16 +175,20 @@ class AwsClient:
             return self.clients[service, region]
 
     def gap(self, service: str, call: str, region: str | None, reason: str) -> None:
+        """Record what was not observed; `reason` starts with its `GapCause`. Only a refusal
+        names the IAM action that is missing: a call never made, or one that failed for another
+        reason, lacks no permission. The same gap met twice is recorded once."""
+        gap = NotObserved(
+            service=service,
+            call=call,
+            reason=reason,
+            region=region,
+            permission=_missing(service, call, reason),
+        )
         with self._lock:
-            self.gaps.append(
-                NotObserved(
-                    service=service,
-                    call=call,
-                    reason=reason,
-                    region=region,
-                    permission=CALLS.get((service, call)),
-                )
-            )
+            if gap not in self._seen:
+                self._seen.add(gap)
+                self.gaps.append(gap)
 
     def call(
         self,
@@ -208,14 +214,14 @@ class AwsClient:
                 return None
             self.gap(service, call, region, _reason(code, exc, self.settings) + suffix)
         except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
-            self.gap(service, call, region, f"timeout or endpoint unreachable ({exc})" + suffix)
+            self.gap(service, call, region, _timeout(exc) + suffix)
         except NoCredentialsError as exc:
             raise CollectorError(
                 "aws: no credentials found; set AWS_PROFILE or the AWS_* "
                 "variables, or pass --profile"
             ) from exc
         except BotoCoreError as exc:
-            self.gap(service, call, region, f"{type(exc).__name__}: {exc}" + suffix)
+            self.gap(service, call, region, _error(exc) + suffix)
         raise Unread(call)
 
     def pages(self, service: str, region: str, call: str, key: str, **kwargs: Any) -> list[Any]:
@@ -232,9 +238,9 @@ class AwsClient:
             code = exc.response.get("Error", {}).get("Code", "")
             self.gap(service, call, region, _reason(code, exc, self.settings))
         except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
-            self.gap(service, call, region, f"timeout or endpoint unreachable ({exc})")
+            self.gap(service, call, region, _timeout(exc))
         except BotoCoreError as exc:
-            self.gap(service, call, region, f"{type(exc).__name__}: {exc}")
+            self.gap(service, call, region, _error(exc))
         raise Unread(call)
 
     def evidence(
@@ -261,7 +267,21 @@ def _snake(call: str) -> str:
     return xform_name(call)
 
 
+def _missing(service: str, call: str, reason: str) -> str | None:
+    """The IAM action a refused call needs; None for any other gap."""
+    return CALLS.get((service, call)) if gap_cause(reason) is GapCause.DENIED else None
+
+
+def _timeout(exc: Exception) -> str:
+    return f"{GapCause.TIMEOUT.value} or endpoint unreachable ({printable(str(exc))})"
+
+
+def _error(exc: BotoCoreError) -> str:
+    return f"{GapCause.ERROR.value}: {type(exc).__name__}: {printable(str(exc))}"
+
+
 def _reason(code: str, exc: ClientError, settings: Settings) -> str:
+    """Why a call failed, starting with its `GapCause`."""
     message = exc.response.get("Error", {}).get("Message", "")
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     if code in _DENIED or (status == 403 and not code):  # a bare 403 is a refusal too
@@ -271,8 +291,8 @@ def _reason(code: str, exc: ClientError, settings: Settings) -> str:
     if code in _THROTTLED:
         return f"throttled beyond {settings.max_attempts} attempts ({code})"
     if code.isdigit() or not message or message.lstrip().startswith("<"):
-        return f"service error {code or 'unknown'} (not a permission problem)"
-    return printable(f"{code or 'error'}: {message.splitlines()[0][:200]}")
+        return f"error: service error {code or 'unknown'} (not a permission problem)"
+    return printable(f"error: {code or 'unknown'}: {message.splitlines()[0][:200]}")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -322,12 +342,13 @@ def assume_role_sessions(
             creds = sts.assume_role(RoleArn=arn, RoleSessionName="residency-audit")["Credentials"]
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
+            reason = _reason(code, exc, settings) + f" for {arn}"
             return account, NotObserved(
                 service="sts",
                 call="AssumeRole",
                 region=home,
-                reason=_reason(code, exc, settings) + f" for {arn}",
-                permission="sts:AssumeRole",
+                reason=reason,
+                permission="sts:AssumeRole" if gap_cause(reason) is GapCause.DENIED else None,
             )
         return account, boto3.session.Session(
             aws_access_key_id=creds["AccessKeyId"],

@@ -8,10 +8,12 @@ imports boto3, so the assembly is tested on its own and `check` never pays for i
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from residency_audit.kb import UNKNOWN_COUNTRY, KnowledgeBase
 from residency_audit.model import Component as ModelComponent
@@ -43,6 +45,65 @@ UNKNOWN_ACCOUNT = "unknown"
 (an S3 replication destination bucket the account does not own, named without its owner)."""
 
 
+class GapCause(StrEnum):
+    """Why something was not observed; every gap's `reason` starts with one of these, so the
+    finding says whether a permission is missing or the call was never made."""
+
+    DENIED = "access denied"
+    NOT_QUERIED = "not queried"
+    REGION_UNKNOWN = "region unknown"
+    REGION_NOT_ENABLED = "region not enabled"
+    THROTTLED = "throttled"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+def gap_cause(reason: str) -> GapCause | None:
+    """The cause a gap's reason starts with; None for a reason written otherwise (a file from
+    an older version), which then claims no cause."""
+    return next((c for c in GapCause if reason.startswith(c.value)), None)
+
+
+def gap_resource(reason: str) -> str | None:
+    """The ARN a per-resource gap is about: its reason ends with `for <ARN>`."""
+    _, sep, tail = reason.rpartition(" for ")
+    return tail if sep and tail.startswith("arn:") and " " not in tail else None
+
+
+KEY_CALLS = frozenset(
+    {
+        ("s3", "GetBucketEncryption"),
+        ("kms", "DescribeKey"),
+        ("kms", "ListAliases"),
+        ("dynamodb", "DescribeTable"),
+    }
+)
+"""Calls whose gap, naming a resource, leaves the key protecting that resource unknown."""
+
+
+def unread_keys(gaps: Iterable[NotObserved]) -> frozenset[str]:
+    """ARNs of the resources whose key is unknown: the call reading it failed or was not made.
+    Their components carry no key, which must not read as "unencrypted"."""
+    return frozenset(
+        arn
+        for g in gaps
+        if (g.service, g.call) in KEY_CALLS and (arn := gap_resource(g.reason)) is not None
+    )
+
+
+COPY_KEY = "Key="
+"""Prefix of the token of a copy's evidence detail naming the key protecting the copy (its
+`keys` id, or `unknown`): the format has no key field for copies."""
+
+
+def copy_key(detail: str | None) -> str | None:
+    """The key id a copy's evidence detail names (`Key=...`), `unknown`, or None."""
+    for token in (detail or "").split():
+        if token.startswith(COPY_KEY):
+            return token[len(COPY_KEY) :]
+    return None
+
+
 @dataclass(slots=True)
 class ObservedCopy:
     kind: CopyKind
@@ -53,6 +114,13 @@ class ObservedCopy:
     account: str | None = None
     """Account holding the copy when it is not the observed one: its id, or `UNKNOWN_ACCOUNT`.
     None: the observed account."""
+    key: str | None = None
+    """For a replica with a key of its own (a DynamoDB global-table replica): the key ARN or
+    id as read, a `KeyRecord.id` of a provider-owned key, or `UNKNOWN_KEY`."""
+
+
+UNKNOWN_KEY = "unknown"
+"""A copy's key that could not be read."""
 
 
 @dataclass(slots=True)
@@ -130,13 +198,15 @@ def account_of_arn(arn: str) -> str | None:
 
 def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) -> Deployment:
     resources = _fold(found.resources)
-    keys = _keys(found.keys, {r.key for r in resources if r.key})
+    referenced = {r.key for r in resources if r.key}
+    referenced |= {c.key for r in resources for c in r.copies if c.key}
+    keys = _keys(found.keys, referenced)
     by_ref = {ref: k for k in keys for ref in (k.id, k.arn, *k.aliases) if ref}
     gaps = list(found.gaps)
     components = []
     ids = _component_ids(resources)
     for r in resources:
-        key = _resolve(r, by_ref, keys, gaps)
+        key = _resolve(r.key, r.region, r.arn, r.evidence, by_ref, keys, gaps)
         components.append(
             ModelComponent(
                 id=ids[r.arn],
@@ -150,7 +220,7 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
                         kind=c.kind,
                         region=c.region,
                         account=c.account or found.account,
-                        evidence=c.evidence,
+                        evidence=_copy_evidence(c, by_ref, keys, gaps),
                     )
                     for c in _unique_copies(r)
                 ),
@@ -189,56 +259,76 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
             regions=found.regions,
             regions_not_enabled=found.regions_not_enabled,
             regions_not_queried=found.regions_not_queried,
-            not_observed=tuple(sorted(gaps, key=_gap_key)),
+            # a refusal met twice (a call retried for another reader) is one gap
+            not_observed=tuple(dict.fromkeys(sorted(gaps, key=_gap_key))),
         ),
     )
 
 
+def _copy_evidence(
+    c: ObservedCopy, by_ref: dict[str, KeyRecord], keys: list[KeyRecord], gaps: list[NotObserved]
+) -> Evidence:
+    """A copy's evidence, naming the key protecting the copy (`Key=<id>`, or `Key=unknown`)
+    when the copy has a key of its own: the format has no key field for copies."""
+    if c.key is None:
+        return c.evidence
+    key = None
+    if c.key != UNKNOWN_KEY:
+        key = _resolve(c.key, c.region, c.target or "", c.evidence, by_ref, keys, gaps)
+    token = f"{COPY_KEY}{key.id if key else UNKNOWN_KEY}"
+    detail = f"{c.evidence.detail} {token}" if c.evidence.detail else token
+    return dataclasses.replace(c.evidence, detail=detail)
+
+
 def _resolve(
-    r: ObservedResource,
+    ref: str | None,
+    region: str | None,
+    arn: str,
+    evidence: Evidence,
     by_ref: dict[str, KeyRecord],
     keys: list[KeyRecord],
     gaps: list[NotObserved],
 ) -> KeyRecord | None:
-    """The key protecting `r`. Keys AWS owns (SSE-S3, DynamoDB's default) or manages
-    (alias/aws/s3 before first use) need no KMS call; any other key that was not read is a gap:
-    without it, who can decrypt is unknown."""
-    if r.key is None:
+    """The key `ref` protecting the resource `arn` in `region`. Keys AWS owns (SSE-S3,
+    DynamoDB's default) or manages (alias/aws/s3 before first use) need no KMS call; any other
+    key that was not read is a gap naming the resource: without it, who can decrypt is
+    unknown (not "unencrypted": `unread_keys`)."""
+    if ref is None:
         return None
-    if r.key in by_ref:
-        return by_ref[r.key]
-    if r.key.startswith("alias/") and f"{r.key}@{r.region}" in by_ref:
-        return by_ref[f"{r.key}@{r.region}"]  # an alias name alone names a key of r's region
-    name, _, region = r.key.partition("@")
-    if region and (name.endswith("-owned") or name.startswith("alias/aws/")):
+    if ref in by_ref:
+        return by_ref[ref]
+    if ref.startswith("alias/") and f"{ref}@{region}" in by_ref:
+        return by_ref[f"{ref}@{region}"]  # an alias name alone names a key of the region
+    name, _, at = ref.partition("@")
+    if at and (name.endswith("-owned") or name.startswith("alias/aws/")):
         key = KeyRecord(
-            id=r.key,
-            arn=r.key,
-            region=region,
+            id=ref,
+            arn=ref,
+            region=at,
             management=KeyManagement.PROVIDER_MANAGED,
-            evidence=r.evidence,
+            evidence=evidence,
             aws_managed=True,
         )
         keys.append(key)
-        by_ref[r.key] = key
+        by_ref[ref] = key
         return key
     # a key named by its alias (`alias/x`, or an alias ARN) is unknown when aliases were not read
-    aliases_unread = "alias/" in r.key and any(
-        g.call == "ListAliases" and g.region == r.region for g in gaps
+    aliases_unread = "alias/" in ref and any(
+        g.call == "ListAliases" and g.region == region for g in gaps
     )
     call = "ListAliases" if aliases_unread else "DescribeKey"
     gaps.append(
         NotObserved(
             service="kms",
             call=call,
-            region=r.region,
-            reason=f"key {r.key} protecting {r.arn} was not read ("
+            region=region,
+            reason=f"{GapCause.NOT_QUERIED.value}: key {ref} was not read ("
             + (
-                "its alias could not be resolved)"
+                "its alias could not be resolved"
                 if aliases_unread
-                else "another account, or KMS not readable in that region)"
-            ),
-            permission=f"kms:{call}",
+                else "another account, or KMS not readable in that region"
+            )
+            + f") for {arn}",
         )
     )
     return None
@@ -328,8 +418,8 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
 def _merge(source: ObservedResource, r: ObservedResource) -> None:
     """`r` becomes a copy of `source`, and so do the copies `r` makes."""
     have = {c.target for c in source.copies if c.target} | {source.arn}
-    if r.arn not in have:
-        source.copies.append(ObservedCopy(CopyKind.REPLICA, r.region, r.evidence, r.arn))
+    if r.arn not in have:  # the replica keeps the key it was read with
+        source.copies.append(ObservedCopy(CopyKind.REPLICA, r.region, r.evidence, r.arn, key=r.key))
         have.add(r.arn)
     for c in r.copies:
         if c.target is None or c.target not in have:

@@ -495,6 +495,8 @@ class SubjectBuilder:
 
     def key(self, f: dict[str, Fact], c: Component, ci: int, provider_id: str) -> None:
         key = self.d.key(c.key)
+        if key is None and self._key_unread(c):
+            return  # the collector could not read it: unknown, not unencrypted (fail closed)
         key_custody(self, f, key, provider_id)  # holder, HSM and replicas: engine/custody.py
         if key is None:
             self.derived(f, "key.declared", False, f"no key declared for component {c.id}")
@@ -528,6 +530,16 @@ class SubjectBuilder:
                     in_group,
                     f"key holder {holder.id} compared with provider {provider_id}",
                 )
+
+    def _key_unread(self, c: Component) -> bool:
+        """An observed component (`check observed.yaml`) whose resource's encryption the
+        collector could not read: its missing key is a gap, not a statement."""
+        observation = self.d.observation
+        if observation is None or not c.resources:
+            return False
+        from residency_audit.collectors.observed import unread_keys  # no boto3 there
+
+        return not unread_keys(observation.not_observed).isdisjoint(c.resources)
 
     def hsm_jurisdiction(self, f: dict[str, Fact], hsm: Hsm, base: str) -> None:
         """Whether the law declared to govern the HSM operator keeps the keys out of foreign

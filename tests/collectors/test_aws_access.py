@@ -181,8 +181,7 @@ def test_a_refused_bucket_location_keeps_every_bucket_named_and_unverified(
     }
     assert (
         "GetBucketReplication",
-        "not called for arn:aws:s3:::scans-eu: its region is unknown "
-        "(s3 GetBucketLocation not read)",
+        "region unknown (s3 GetBucketLocation not read), so not called for arn:aws:s3:::scans-eu",
     ) in unread
 
     args = ["--observed", str(out), "--as-of", str(dt.date.today()), "--format", "json"]
