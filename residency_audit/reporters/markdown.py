@@ -171,7 +171,14 @@ def _summary(report: Report) -> list[str]:
         for s, n in ((s, report.tally.severities[s]) for s in reversed(Severity))
     ]
     statuses = report.status_counts()
-    out += ["", "By status: " + ", ".join(f"{n} {s}" for s, n in statuses.items()), ""]
+    out += [
+        "",
+        "By status: "
+        + ", ".join(f"{n} {s}" for s, n in statuses.items())
+        + ". Only open findings count toward the result; waived and baselined ones are shown "
+        "for the record.",
+        "",
+    ]
     return out
 
 

@@ -134,8 +134,10 @@ def summary(report: Report, fail_on: Severity | None) -> str:
     set_aside = ", ".join(
         f"{n} {s}" for s, n in report.status_counts().items() if n and s != Status.OPEN.value
     )
-    if set_aside:
-        counts += f"; {set_aside}, not counted"
+    if set_aside:  # counted in the totals above, which are of every finding
+        counts += f"; of these, {set_aside}" + (
+            ", not counted by fail-on" if fail_on is not None else ""
+        )
     return (
         f"{findings_phrase(report)}{f' ({counts})' if counts else ''} in "
         f"{deployments} deployment(s){errors}; as of {report.as_of}{verdict}"
