@@ -17,7 +17,7 @@ import codecs
 import json
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import IO, Any
+from typing import Any, Protocol
 
 CHUNK = 64 << 10
 """Characters read at a time. Larger chunks read no faster, and their strings, freed and
@@ -30,20 +30,29 @@ _BLANK = " \t\n\r"
 _AFTER_NUMBER = _BLANK + ",]}"
 
 
+class Readable(Protocol):
+    """What the JSON is read from: a binary file, or anything reading like one."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
 class JSONStreamError(ValueError):
     """Invalid JSON, or JSON that is not an object of the expected shape, at a line and
     column counted from 1."""
 
-    def __init__(self, message: str, line: int, column: int) -> None:
+    def __init__(self, message: str, line: int, column: int, *, syntax: bool = False) -> None:
         super().__init__(f"{message} (line {line}, column {column})")
         self.msg, self.lineno, self.colno = message, line, column
+        self.syntax = syntax
+        """True for what is not JSON at all (json.loads's message), False for JSON that is no
+        result (a member twice, a list that is not one, a value too large or too deep)."""
 
 
 class _Text:
     """The part of the file not yet parsed, refilled on demand, with the line and column of
     its first character."""
 
-    def __init__(self, handle: IO[bytes], chunk: int) -> None:
+    def __init__(self, handle: Readable, chunk: int) -> None:
         self._handle, self.chunk = handle, chunk
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self.text, self.pos, self.eof = "", 0, False
@@ -86,8 +95,11 @@ class _Text:
             return self._line, self._column + pos
         return self._line + lines, pos - self.text.rfind("\n", 0, pos)
 
-    def error(self, message: str, pos: int | None = None) -> JSONStreamError:
-        return JSONStreamError(message, *self.where(self.pos if pos is None else pos))
+    def error(
+        self, message: str, pos: int | None = None, *, syntax: bool = True
+    ) -> JSONStreamError:
+        line, column = self.where(self.pos if pos is None else pos)
+        return JSONStreamError(message, line, column, syntax=syntax)
 
     def peek(self) -> str:
         """The next character that is not blank ("" at the end of the file)."""
@@ -116,7 +128,7 @@ class _Text:
                 self._grow()
                 continue
             except RecursionError:
-                raise self.error("JSON nested too deeply") from None
+                raise self.error("nested too deeply for a result", syntax=False) from None
             # A number may go on in the next chunk ("0" of "0.5"): complete only once what
             # follows it cannot be part of it.
             if not self.eof and (
@@ -132,12 +144,13 @@ class _Text:
         """More text for a value that does not end in what was read."""
         size = len(self.text) - self.pos
         if size > MAX_VALUE:
-            raise self.error(f"a value larger than {MAX_VALUE >> 20} MiB; not a result file")
+            message = f"a value larger than {MAX_VALUE >> 20} MiB; not a result file"
+            raise self.error(message, syntax=False)
         self.more(size)
 
 
 def read_object(
-    handle: IO[bytes],
+    handle: Readable,
     streamed: Mapping[str, Callable[[Any], None]] = MappingProxyType({}),
     *,
     stop_after: frozenset[str] | None = None,
@@ -150,7 +163,9 @@ def read_object(
     a member given twice, or data after the object."""
     text, decoder, out = _Text(handle, chunk), json.JSONDecoder(), dict[str, Any]()
     seen: set[str] = set()
-    text.expect("{", "'{' (a JSON object)")
+    if text.peek() != "{":
+        raise text.error("Expecting '{' (a JSON object)", syntax=False)
+    text.pos += 1
     if text.peek() == "}":
         text.pos += 1
     else:

@@ -8,12 +8,14 @@ interpreter on very deep flow nesting.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
@@ -90,6 +92,21 @@ class Document(Record):
 def read_bytes(path: Path, display: str, limit: int = MAX_BYTES, kind: str = "YAML") -> bytes:
     """Read a file, refusing what is larger than `limit` or not a regular file."""
     where = Span(display, 1, 1)
+    with open_input(path, display, kind) as (handle, size):
+        _check_size(size, where, limit, kind)
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as exc:
+            raise InputError.at(where, f"cannot read file: {exc.strerror or exc}") from None
+        _check_size(len(raw), where, limit, kind)  # it may have grown since stat
+        return raw
+
+
+@contextlib.contextmanager
+def open_input(path: Path, display: str, kind: str = "YAML") -> Iterator[tuple[IO[bytes], int]]:
+    """The file open for reading, with its size, once it is known to be a regular file; what
+    is not (a directory, a FIFO, a dangling link) is an input error naming it."""
+    where = Span(display, 1, 1)
     try:
         info = os.stat(path)
         if stat.S_ISDIR(info.st_mode):
@@ -98,11 +115,7 @@ def read_bytes(path: Path, display: str, limit: int = MAX_BYTES, kind: str = "YA
             raise InputError.at(
                 where, f"not a regular file (device, pipe or socket); expected a {kind} file"
             )
-        _check_size(info.st_size, where, limit, kind)
-        with open(path, "rb") as handle:
-            raw = handle.read(limit + 1)
-        _check_size(len(raw), where, limit, kind)  # it may have grown since stat
-        return raw
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the caller's block
     except FileNotFoundError:
         if os.path.islink(path):
             target = os.readlink(path)
@@ -114,6 +127,8 @@ def read_bytes(path: Path, display: str, limit: int = MAX_BYTES, kind: str = "YA
         raise InputError.at(where, f"is a directory, expected a {kind} file") from None
     except OSError as exc:
         raise InputError.at(where, f"cannot read file: {exc.strerror or exc}") from None
+    with handle:
+        yield handle, info.st_size
 
 
 def _check_size(size: int, where: Span, limit: int, kind: str) -> None:

@@ -184,10 +184,10 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         waivers = load_waivers(options.waivers, known_rules={r.id for r in rules}, kb=knowledge)
         matches = Matches()
     if options.baseline is not None:
-        from residency_audit.results import apply_baseline, baseline_identities, read_result
+        from residency_audit.results import apply_baseline, read_baseline
 
-        baseline = read_result(options.baseline, role="baseline")
-        known = baseline_identities(baseline.report)
+        baseline = read_baseline(options.baseline)
+        known = baseline.identities
     files, errors = collect(options.paths)
     partial: list[str] = []
     dns_inputs: list[InputFile] = []

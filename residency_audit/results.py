@@ -1,12 +1,16 @@
 """Saved JSON results read back: as a baseline (`--baseline`) or to re-render (`report`).
 
-Baseline identity is file + deployment + component + rule id + message, not the line, so a
-finding stays baselined when unrelated lines move, while a new place, country or party of the
-same component and rule (a backup copy to another country, a second processor) is new: its
-message names it. A message reworded by a new version of the tool makes its findings new too
-(fail closed: regenerate the baseline). The file is compared as a path relative to the working
-directory, however it was spelled. Findings that were *waived* in the baseline are not part of
-it: otherwise an expired waiver would be silently replaced by the baseline.
+Baseline identity is file + deployment + component + subject + rule id + message, not the line,
+so a finding stays baselined when unrelated lines move, while a new place, country or party of
+the same component and rule (a backup copy to another country, a second processor) is new: its
+message names it, and its subject (`Finding.subject`: `party:host-b`, `place:db/copies[1]`)
+tells it apart even when the message does not (a second backup copy in the same country). A
+baseline saved before findings named their subject matches on the rest, as it did when it was
+made (else every finding of an upgrade would be new and fail the gate). A message reworded by a
+new version of the tool makes its findings new too (fail closed: regenerate the baseline). The
+file is compared as a path relative to the working directory, however it was spelled. Findings
+that were *waived* in the baseline are not part of it: otherwise an expired waiver would be
+silently replaced by the baseline.
 
 Since a new version's wording makes old findings new, `baseline_mismatch` compares the tool
 version and the rule-pack and knowledge-base hashes the baseline records with the run's, so the
@@ -21,23 +25,28 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from residency_audit.collation import flow_key
 from residency_audit.errors import AuditError, InputError
-from residency_audit.loader import read_bytes
-from residency_audit.model import Finding, InputFile, Report, Span, Status
+from residency_audit.jsonstream import JSONStreamError, Readable, read_object
+from residency_audit.loader import open_input
+from residency_audit.model import Check, Finding, Flow, InputFile, Report, Span, Status
 from residency_audit.records import Record, record
-from residency_audit.reporters.json import from_dict
+from residency_audit.reporters.json import from_members, read_checks, read_finding, read_flow
+from residency_audit.spool import Spool
 
-RESULT_MAX_BYTES = 256 * 1024 * 1024
-"""Largest saved result read back. A result is JSON (no aliases to expand: memory grows with the
-size, about ten times it once parsed); a batch's result is about 300 KB per deployment file, so
-this covers a baseline of several hundred files. Larger batches: one result per directory."""
+Identity = tuple[str, str, str | None, str | None, str, str]
+"""(file, deployment, component, subject, rule id, message); subject None for a finding of a
+result saved before findings named it."""
 
-Identity = tuple[str, str, str | None, str, str]
-"""(file, deployment, component, rule id, message)."""
+_LISTS = ("findings", "flows", "checks")
+"""The members of a result that grow with the batch, read item by item (`jsonstream`): a
+1,000-file batch writes some 300 MB of JSON, which `json.loads` would turn into 1.5 GB."""
+_RUN = 1000
+"""Items put into a spool at a time."""
 
 
 @record
@@ -46,50 +55,149 @@ class SavedResult(Record):
     input: InputFile
 
 
+@record
+class Baseline(Record):
+    identities: frozenset[Identity]
+    input: InputFile
+
+
 def read_result(path: Path, *, role: str) -> SavedResult:
-    """Read the output of `check --format json`; anything else is an input error."""
-    display = str(path)
-    raw = read_bytes(path, display, RESULT_MAX_BYTES, kind="JSON result")
+    """Read the output of `check --format json`; anything else is an input error. Findings,
+    flows and checks go into spools (`residency_audit.spool`) item by item, so a result of any
+    size is read in bounded memory."""
+    findings: Spool[Finding] = Spool(Finding.sort_key)
+    flows: Spool[Flow] = Spool(flow_key)
+    checks: Spool[Check] = Spool()
+    parts = {
+        "findings": _Runs(findings, lambda d: (read_finding(d),)),
+        "flows": _Runs(flows, lambda d: (read_flow(d),)),
+        "checks": _Runs(checks, read_checks),
+    }
+    members, shown = _read(path, role, parts)
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        report = from_members(
+            members, findings=findings.settle(), flows=flows.settle(), checks=checks.settle()
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _incomplete(shown.path, exc) from None
+    return SavedResult(report, shown)
+
+
+def read_baseline(path: Path) -> Baseline:
+    """The identities of the findings of a saved result (`--baseline`), but those it waived,
+    read item by item and nothing else kept."""
+    known: set[Identity] = set()
+
+    def take(d: Any) -> None:
+        f = read_finding(d)
+        if f.status is not Status.WAIVED:
+            known.add(identity(f))
+
+    _, shown = _read(path, "baseline", {"findings": take})
+    return Baseline(frozenset(known), shown)
+
+
+class _Runs:
+    """Items of a result's list into a spool, `_RUN` at a time."""
+
+    def __init__(self, spool: Spool[Any], read: Callable[[Any], Iterable[Any]]) -> None:
+        self.spool, self.read, self.run = spool, read, list[Any]()
+
+    def __call__(self, item: Any) -> None:
+        self.run.extend(self.read(item))
+        if len(self.run) >= _RUN:
+            self.flush()
+
+    def flush(self) -> None:
+        self.spool.add(self.run)
+        self.run = []
+
+
+def _read(
+    path: Path, role: str, parts: Mapping[str, Callable[[Any], None]]
+) -> tuple[dict[str, Any], InputFile]:
+    """The members of the result at `path` but its lists, whose items go to `parts` (the other
+    lists are skipped); and the result as an input, with its SHA-256."""
+    display = str(path)
+    skip = dict.fromkeys(_LISTS, _ignore)
+    with open_input(path, display, kind="JSON result") as (handle, _):
+        head = _members(handle, display, skip, stop_after=frozenset({"tool"}))
+        tool = head.get("tool")
+        if not isinstance(tool, dict) or tool.get("name") != "residency-audit":
+            raise InputError.at(
+                Span(display, 1, 1),
+                "not a residency-audit result; expected the "
+                "output of `residency-audit check --format json`",
+            )
+        handle.seek(0)
+        digest = _Digest(handle)
+        try:
+            members = _members(digest, display, {**skip, **parts})
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise _incomplete(display, exc) from None
+        shown = InputFile(display, digest.hexdigest(), None, role=role)
+    for part in parts.values():
+        if isinstance(part, _Runs):
+            part.flush()
+    return members, shown
+
+
+def _members(
+    handle: Readable,
+    display: str,
+    streamed: Mapping[str, Callable[[Any], None]],
+    *,
+    stop_after: frozenset[str] | None = None,
+) -> dict[str, Any]:
+    """`jsonstream.read_object`, its errors as input errors at their line and column."""
+    try:
+        return read_object(handle, streamed, stop_after=stop_after)
     except UnicodeDecodeError:
         raise InputError.at(
             Span(display, 1, 1),
             "not UTF-8 text; expected a JSON result of `residency-audit check --format json`",
         ) from None
-    except json.JSONDecodeError as exc:
-        raise InputError.at(
-            Span(display, exc.lineno, exc.colno), f"invalid JSON: {exc.msg}"
-        ) from None
-    except RecursionError:  # nesting no result has: refused, not a crash
-        raise InputError.at(
-            Span(display, 1, 1), "JSON nested too deeply; not a residency-audit result"
-        ) from None
-    tool = data.get("tool") if isinstance(data, dict) else None
-    if not isinstance(tool, dict) or tool.get("name") != "residency-audit":
-        raise InputError.at(
-            Span(display, 1, 1),
-            "not a residency-audit result; expected the "
-            "output of `residency-audit check --format json`",
-        )
-    try:
-        report = from_dict(data)
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-        raise InputError.at(
-            Span(display, 1, 1),
-            f"incomplete residency-audit result "
-            f"({type(exc).__name__}: {exc}); regenerate "
-            "it with this version",
-        ) from None
-    digest = hashlib.sha256(raw).hexdigest()
-    return SavedResult(report, InputFile(display, digest, None, role=role))
+    except JSONStreamError as exc:
+        what = "invalid JSON" if exc.syntax else "not a residency-audit result"
+        raise InputError.at(Span(display, exc.lineno, exc.colno), f"{what}: {exc.msg}") from None
 
 
-def identity(finding: Finding) -> Identity:
+def _incomplete(display: str, exc: Exception) -> InputError:
+    return InputError.at(
+        Span(display, 1, 1),
+        f"incomplete residency-audit result ({type(exc).__name__}: {exc}); regenerate it with "
+        "this version",
+    )
+
+
+def _ignore(item: Any) -> None:
+    """A list item not needed: parsed (it must be valid JSON) and dropped."""
+
+
+class _Digest:
+    """A file read through, its SHA-256 computed on the way (the evidence manifest's)."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle, self._sha = handle, hashlib.sha256()
+
+    def read(self, size: int) -> bytes:
+        data = self._handle.read(size)
+        self._sha.update(data)
+        return data
+
+    def hexdigest(self) -> str:
+        self._sha.update(self._handle.read())  # whatever follows what was parsed
+        return self._sha.hexdigest()
+
+
+def identity(finding: Finding, *, subject: bool = True) -> Identity:
+    """What makes `finding` the same finding in another run; without its `subject`, as a
+    baseline saved before findings named it identifies it."""
     return (
         _same_path(finding.span.path),
         finding.deployment,
         finding.component,
+        finding.subject if subject else None,
         finding.rule_id,
         finding.message,
     )
@@ -104,23 +212,21 @@ def _same_path(path: str) -> str:
         return os.path.abspath(path)
 
 
-def baseline_identities(report: Report) -> frozenset[Identity]:
-    return frozenset(identity(f) for f in report.findings if f.status is not Status.WAIVED)
-
-
 def apply_baseline(findings: Iterable[Finding], known: frozenset[Identity]) -> list[Finding]:
-    """Open findings already in the baseline become `baselined`; waived ones stay waived."""
+    """Open findings already in the baseline become `baselined`; waived ones stay waived. A
+    baseline finding that names no subject (an older result) matches on the rest."""
     return [
-        dataclasses.replace(f, status=Status.BASELINED)
-        if f.status is Status.OPEN and identity(f) in known
-        else f
-        for f in findings
+        dataclasses.replace(f, status=Status.BASELINED) if _known(f, known) else f for f in findings
     ]
+
+
+def _known(f: Finding, known: frozenset[Identity]) -> bool:
+    return f.status is Status.OPEN and (identity(f) in known or identity(f, subject=False) in known)
 
 
 _HEADER = ("tool", "rule_packs", "knowledge")
 """The members of a result saying what made it; the JSON reporter writes them before the
-findings, so reading them back does not parse the findings."""
+findings, so reading them stops before the findings."""
 
 
 def _provenance(members: dict[str, Any]) -> tuple[str, dict[str, tuple[str, str]], dict[str, str]]:
@@ -145,34 +251,6 @@ def _shown(value: Any) -> str:
     return _UNPRINTABLE.sub("?", text)[:80]
 
 
-def _header(text: str) -> dict[str, Any]:
-    """The `_HEADER` members of a result's top-level object, member by member, stopping once
-    they are read. Raises ValueError on anything but a JSON object."""
-    decoder, out = json.JSONDecoder(), dict[str, Any]()
-    i = _blank(text, 0)
-    if text[i : i + 1] != "{":
-        raise ValueError("not a JSON object")
-    i = _blank(text, i + 1)
-    while len(out) < len(_HEADER) and text[i : i + 1] == '"':
-        key, i = decoder.raw_decode(text, i)
-        i = _blank(text, i)
-        if text[i : i + 1] != ":":
-            raise ValueError("expected ':'")
-        value, i = decoder.raw_decode(text, _blank(text, i + 1))
-        if key in _HEADER:
-            out[key] = value
-        i = _blank(text, i)
-        if text[i : i + 1] == ",":
-            i = _blank(text, i + 1)
-    return out
-
-
-def _blank(text: str, i: int) -> int:
-    while text[i : i + 1] in (" ", "\t", "\n", "\r"):
-        i += 1
-    return i
-
-
 def baseline_mismatch(path: Path, report: Report) -> str | None:
     """A warning when the baseline at `path` was made by another tool version, or with rule
     packs or knowledge-base files of the same name but other contents, than `report`; None when
@@ -180,10 +258,12 @@ def baseline_mismatch(path: Path, report: Report) -> str | None:
     Packs or files only one side has (`--rules`, DNS knowledge) are a choice of options, not a
     version change, and are left out."""
     display = str(path)
+    skip = dict.fromkeys(_LISTS, _ignore)
     try:
-        raw = read_bytes(path, display, RESULT_MAX_BYTES, kind="JSON result")
-        old_version, old_packs, old_knowledge = _provenance(_header(raw.decode("utf-8-sig")))
-    except (AuditError, ValueError, KeyError, TypeError, RecursionError):
+        with open_input(path, display, kind="JSON result") as (handle, _):
+            header = _members(handle, display, skip, stop_after=frozenset(_HEADER))
+        old_version, old_packs, old_knowledge = _provenance(header)
+    except (AuditError, KeyError, TypeError, AttributeError):
         return None
     changes = [
         f"rule pack {name} {old_packs[name][0]} -> {version}"

@@ -9,6 +9,7 @@ waivers:
     target:
       deployment: clinique-exemple-records
       component: records-db                  # optional: every component if left out
+      subject: place:records-db/copies[0]    # optional: one subject (here, the first copy)
       countries: [US]                        # optional: only findings wholly in these countries
     justification: Transfer impact assessment of 2026-03-02 accepted by counsel
     approved_by: dpo@example.org
@@ -42,8 +43,25 @@ new copy of records-db in China, nor a finding naming no country: those stay ope
 gate. More countries named means fewer findings covered (fail closed). Codes are checked against
 the knowledge base (an unknown one is an error with the code it probably meant) and the list may
 not be empty. Without `countries` a waiver covers every finding of its rule on its target, as
-before. Findings do not name their party (recipient) or place (copy, log, key) in their facts, so
-a waiver cannot be narrowed to those yet: name the component and the countries.
+before.
+
+`target.subject` narrows a waiver to one subject of the deployment: a party, a copy, a transfer,
+an access path. Parties, transfers and access paths belong to no component, so without it a
+waiver of GDPR-28-01 for one sub-processor covers every party. A subject is named as findings
+name it (the `subject` of the JSON result, the JUnit case name): its kind, a colon and the
+deployment's own ids, never a line or a label (`engine.subjects.subject_id`):
+
+- `party:host-a`, `access:vendor-support`, `certification:host-a/hds`;
+- `component:records-db`; `place:records-db` (its primary store), `place:records-db/copies[0]`
+  and `place:records-db/logs[0]` (a copy or log sink by its position under the component);
+- `transfer:support-co/US` (a declared transfer to support-co, for its US destination),
+  `transfer:support-co>sub-co/IN` (support-co's onward transfer to sub-co in India);
+- `transit:records-db/CH`, `flow:records-db/backup`, `endpoint:web/api.example.org`.
+
+It is matched exactly (`place:records-db` is not its copies), with `component` and `countries`
+when given too. A subject that is not `kind:id` with a known kind is an input error; one that
+names no subject with a finding of the deployment is WAIVER-MATCH-01, with the nearest subject
+that has one.
 
 A waiver that covers no finding of an audited deployment is WAIVER-MATCH-01, narrowing included:
 when findings of its rule on its target exist but fall outside its countries, the hint names the
@@ -62,6 +80,7 @@ from pathlib import Path
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from residency_audit.engine.evaluate import judge
+from residency_audit.engine.fields import KINDS
 from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject
 from residency_audit.errors import InputError
@@ -119,6 +138,7 @@ def load_waivers(
         *converter.diagnostics,
         *_unknown_rules(document.root, known_rules, display),
         *_unknown_countries(document.root, kb, display),
+        *_malformed_subjects(document.root, display),
     ]
     if problems or value is INVALID:
         raise InputError(sorted(problems))
@@ -161,6 +181,35 @@ def _unknown_countries(root: Node, kb: KnowledgeBase | None, display: str) -> It
                 continue
             where = f"waivers[{i}].target.countries[{j}]"
             yield diagnostic(code, display, f"{where}: {_country_problem(code.value, kb)}")
+
+
+TARGET_KINDS = tuple(kind for kind in KINDS if kind != "waiver")
+"""The kinds of subject a waiver may name: every kind rules judge but waivers, whose findings
+(an expired waiver...) are made after the waivers are applied."""
+
+
+def _malformed_subjects(root: Node, display: str) -> Iterable[Diagnostic]:
+    """A `target.subject` that is not `kind:id` with a known kind: it could match no finding,
+    and the risk it meant to accept would fail the gate unexplained."""
+    waivers = _value(root, "waivers")
+    for i, item in enumerate(waivers.value if isinstance(waivers, SequenceNode) else ()):
+        subject = _value(_value(item, "target"), "subject")
+        if not isinstance(subject, ScalarNode) or not subject.value.strip():
+            continue  # absent, or not text: the converter said so
+        kind, colon, rest = subject.value.partition(":")
+        if colon and kind in TARGET_KINDS and rest.strip():
+            continue
+        if not colon or not rest.strip():
+            problem = (
+                f"subject {subject.value!r} is not kind:id; name it as the findings do "
+                f"(party:host-a, place:records-db/copies[0], transfer:support-co/US)"
+            )
+        else:
+            problem = (
+                f"subject {subject.value!r}: unknown kind {kind!r}"
+                f"{suggestion(kind, TARGET_KINDS) or '; one of ' + ', '.join(TARGET_KINDS)}"
+            )
+        yield diagnostic(subject, display, f"waivers[{i}].target.subject: {problem}")
 
 
 def _country_problem(code: str, kb: KnowledgeBase) -> str:
@@ -215,26 +264,30 @@ def waive(findings: Iterable[Finding], loaded: LoadedWaivers, as_of: dt.date) ->
 
 
 class Matches:
-    """The deployments and components the run's findings were about, so a waiver that matched
-    nothing can be told apart from one for a deployment this run does not audit (a waiver file
-    shared by many). Which waivers covered a finding, `waive` records in `LoadedWaivers`."""
+    """The deployments, components and subjects the run's findings were about, so a waiver
+    that matched nothing can be told apart from one for a deployment this run does not audit (a
+    waiver file shared by many). Which waivers covered a finding, `waive` records in
+    `LoadedWaivers`."""
 
     def __init__(self) -> None:
         self.targets: dict[str, set[str]] = {}
+        self.subjects: dict[str, set[str]] = {}
 
     def saw(self, findings: Iterable[Finding]) -> None:
         for f in findings:
             components = self.targets.setdefault(f.deployment, set())
             if f.component:
                 components.add(f.component)
+            if f.subject:
+                self.subjects.setdefault(f.deployment, set()).add(f.subject)
 
     def facts(
         self, waiver: Waiver, at: str, *, covered: bool, outside: Collection[str] = ()
     ) -> dict[str, Fact]:
         """`waiver.in_run` (its deployment, or one it is a likely typo of, was audited) and
-        `waiver.matched`, with a hint naming the deployment or component meant, or, for a
-        waiver narrowed by countries, the countries its rule's findings on its target are in
-        (`outside`: those `waive` left out of it)."""
+        `waiver.matched`, with a hint naming the deployment, component or subject meant, or,
+        for a waiver narrowed by countries, the countries its rule's findings on its target are
+        in (`outside`: those `waive` left out of it)."""
         origin = "derived: the findings of this run"
         target = waiver.target
         hint = ""
@@ -247,6 +300,12 @@ class Matches:
             if target.component not in components:  # else its finding is gone: no name to fix
                 hint = suggestion(target.component, components) or (
                     f"; {target.deployment} has no finding on a component of that name"
+                )
+        if in_run and not hint and target.subject is not None:
+            subjects = self.subjects.get(target.deployment, set())
+            if target.subject not in subjects:  # else its finding is gone: no name to fix
+                hint = suggestion(target.subject, subjects) or (
+                    f"; {target.deployment} has no finding on subject {target.subject}"
                 )
         matched = covered
         if not matched and not hint and outside:
@@ -314,4 +373,5 @@ def _subject(waiver: Waiver, index: int, locations: Mapping[str, Span]) -> Subje
         waiver.target.component,
         waiver.span,
         facts,
+        f"waiver:waivers[{index}]",  # by position in its file, as its load errors are
     )

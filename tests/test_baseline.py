@@ -11,6 +11,10 @@ from typer.testing import CliRunner
 
 from residency_audit import __version__
 from residency_audit.cli import app
+from residency_audit.model import Status
+from residency_audit.pipeline import Options, run
+from residency_audit.reporters.json import render
+from residency_audit.results import apply_baseline, read_baseline
 from tests.conftest import AS_OF, SAMPLES
 
 BACKUP = SAMPLES / "backup-outside-eea.yaml"
@@ -134,7 +138,9 @@ def test_a_crafted_baseline_is_an_input_error_not_a_crash(
     bad.write_text(text)
     result = check(runner, BACKUP, "--baseline", str(bad))
     assert result.exit_code == 2
-    assert f"{bad}:1:1: error: " in result.stderr
+    assert result.stderr.startswith(f"{bad}:1:"), result.stderr
+    assert ": error: not a residency-audit result" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_baseline_from_another_version_is_named_on_stderr_and_the_exit_code_kept(
@@ -198,3 +204,51 @@ def test_a_baseline_warns_only_when_its_rules_or_knowledge_differ(
     assert result.exit_code == 0
     name = knowledge["knowledge"]["files"][0]["path"]
     assert f"changed: knowledge {name} (sha256 111111111111 -> " in result.stderr
+
+
+def test_a_second_copy_in_the_same_country_is_new_though_its_message_is_the_same(
+    tmp_path: Path,
+) -> None:
+    """A second snapshot copy to us-east-1 words its findings as the first does: only its
+    subject (`place:records-db/copies[1]`) says it is another copy of the data in the US."""
+    deploy = tmp_path / "deploy.yaml"
+    deploy.write_text(BACKUP.read_text())
+    before = run(Options(paths=[deploy], as_of=AS_OF))
+    deploy.write_text(
+        BACKUP.read_text().replace(
+            "        region: us-east-1\n",
+            "        region: us-east-1\n      - {kind: snapshot-copy, region: us-east-1}\n",
+        )
+    )
+    saved = tmp_path / "baseline.json"
+    saved.write_text(render(before))
+    known = read_baseline(saved).identities
+    after = apply_baseline(run(Options(paths=[deploy], as_of=AS_OF)).findings, known)
+    new = [f for f in after if f.status is Status.OPEN]
+    assert {f.subject for f in new} == {
+        "place:records-db/copies[1]",
+        "flow:records-db/snapshot-copy-2",
+    }
+    assert "HDS-LOC-01" in {f.rule_id for f in new}
+    first = {f.message for f in after if f.subject == "place:records-db/copies[0]"}
+    assert {f.message for f in new if f.subject == "place:records-db/copies[1]"} <= first
+    assert all(f.status is Status.BASELINED for f in after if f not in new)
+
+
+def test_a_baseline_saved_before_findings_named_their_subject_still_matches(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """An upgrade must not turn every finding of an older baseline into a new one: its findings
+    name no subject, and match on file, deployment, component, rule and message."""
+    deploy = tmp_path / "deploy.yaml"
+    deploy.write_text(BACKUP.read_text())
+    saved = json.loads(check(runner, deploy).stdout)
+    for finding in saved["findings"]:
+        finding.pop("subject", None)
+    for group in saved["checks"]:
+        group.pop("subject", None)
+    baseline = tmp_path / "old-baseline.json"
+    baseline.write_text(json.dumps(saved))
+    result = check(runner, deploy, "--baseline", str(baseline))
+    assert result.exit_code == 0, result.stdout
+    assert {f["status"] for f in json.loads(result.stdout)["findings"]} == {"baselined"}

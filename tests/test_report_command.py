@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from residency_audit import spool
 from residency_audit.cli import app
 from tests.conftest import AS_OF, SAMPLES
 
@@ -119,3 +121,28 @@ def test_report_re_renders_the_junit_check_wrote(runner: CliRunner, tmp_path: Pa
     result = runner.invoke(app, ["report", str(saved), "-f", "junit", "-o", str(again)])
     assert result.exit_code == 0, result.output
     assert again.read_bytes() == written.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "markdown", "junit"])
+def test_report_of_a_result_too_large_for_memory_gives_what_check_wrote(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """A saved result is read item by item, its findings, flows and checks into spools that
+    move to disk (as a batch of thousands of files does, whose result json.loads could not
+    hold): re-rendered from disk, every format is the bytes `check` wrote."""
+    monkeypatch.setattr(spool, "KEEP_IN_MEMORY", 5)
+    written, saved = tmp_path / f"check.{fmt}", tmp_path / "result.json"
+    again = tmp_path / f"report.{fmt}"
+    args = ["check", str(SAMPLES), "--as-of", str(AS_OF)]
+    runner.invoke(app, [*args, "-f", fmt, "-o", str(written), "-f", "json", "-o", str(saved)])
+    result = runner.invoke(app, ["report", str(saved), "-f", fmt, "-o", str(again)])
+    assert result.exit_code == 0, result.output
+    if fmt == "markdown":  # the header and manifest say when and how it was made
+        body = again.read_text().split("## Summary")[1].split("## Manifest")[0]
+        assert body == written.read_text().split("## Summary")[1].split("## Manifest")[0]
+    elif fmt == "sarif":
+        assert json.loads(again.read_text())["runs"][0]["results"] == (
+            json.loads(written.read_text())["runs"][0]["results"]
+        )
+    else:
+        assert again.read_bytes() == written.read_bytes()

@@ -50,7 +50,7 @@ def test_text_output_marks_waived_findings(runner: CliRunner, tmp_path: Path) ->
     count = len(json.loads(check(runner, "-f", "json").stdout)["findings"])
     result = check(runner, "--waivers", str(waivers))
     assert "[waived]" in result.stdout
-    assert f"{count} waived, not counted" in result.stdout
+    assert f"of these, {count} waived, not counted by fail-on" in result.stdout
 
 
 def test_expired_waiver_warns_and_no_longer_applies(runner: CliRunner) -> None:
@@ -105,10 +105,10 @@ def test_missing_waiver_file_is_an_input_error(runner: CliRunner, tmp_path: Path
     assert "nope.yaml:1:1: error: file not found" in result.stderr
 
 
-def write_waivers(path: Path, *targets: str, extra: str = "") -> Path:
-    """A waiver file: one GDPR-XFER-01 waiver per target (YAML flow mapping)."""
+def write_waivers(path: Path, *targets: str, extra: str = "", rule: str = "GDPR-XFER-01") -> Path:
+    """A waiver file: one waiver of `rule` per target (YAML flow mapping)."""
     body = "".join(
-        f"  - rule: GDPR-XFER-01\n    target: {t}\n    justification: TIA 2026-03\n"
+        f"  - rule: {rule}\n    target: {t}\n    justification: TIA 2026-03\n"
         f"    approved_by: dpo@example.org\n    expires: 2027-06-30\n{extra}"
         for t in targets
     )
@@ -403,3 +403,68 @@ def test_a_waiver_does_not_cover_a_key_replicated_to_a_country_it_does_not_list(
     assert "findings on that target are in CN, FR, LU, US" in hint
     waived = audit(runner, Path(BACKUP), waivers)  # without the replica, the same waiver holds
     assert statuses(waived, "EDPB-KEY-01") == {"EDPB-KEY-01": {"waived"}}
+
+
+HOSTS = str(FIXTURES / "deployments" / "processor-list-partial.yaml")
+
+
+def hosts_with(runner: CliRunner, tmp_path: Path, *targets: str):  # type: ignore[no-untyped-def]
+    """`check` of the three hosts (host-b and host-c off the processor list) with a waiver of
+    GDPR-28-01 per target."""
+    waivers = write_waivers(tmp_path / "w.yaml", *targets, rule="GDPR-28-01")
+    return runner.invoke(
+        app, ["check", HOSTS, "--as-of", str(AS_OF), "-f", "json", "--waivers", str(waivers)]
+    )
+
+
+def unlisted(report: dict[str, Any]) -> dict[str, str]:
+    """GDPR-28-01 status by the party its message names."""
+    return {
+        f["message"].split()[0]: f["status"]
+        for f in report["findings"]
+        if f["rule_id"] == "GDPR-28-01"
+    }
+
+
+def test_a_waiver_for_one_sub_processor_leaves_the_others_open(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Counsel accepted host-b's missing contract, not host-c's: a party has no component, so
+    only its subject can say which one the waiver is for."""
+    result = hosts_with(runner, tmp_path, "{deployment: lab-records, subject: party:host-b}")
+    report = json.loads(result.stdout)
+    assert unlisted(report) == {"host-b": "waived", "host-c": "open"}
+    assert not [f for f in report["findings"] if f["rule_id"] == "WAIVER-MATCH-01"]
+    assert result.exit_code == 1
+
+
+def test_a_waiver_subject_that_is_not_kind_and_id_is_an_input_error(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`host-b` alone, or a misspelt kind, could match no finding: refused at its position."""
+    result = hosts_with(
+        runner,
+        tmp_path,
+        "{deployment: lab-records, subject: host-b}",
+        "{deployment: lab-records, subject: partie:host-b}",
+    )
+    assert result.exit_code == 2
+    waivers = tmp_path / "w.yaml"
+    assert (
+        f"{waivers}:3:48: error: waivers[0].target.subject: subject 'host-b' is not kind:id; "
+        "name it as the findings do" in result.stderr
+    )
+    assert (
+        f"{waivers}:8:48: error: waivers[1].target.subject: subject 'partie:host-b': unknown "
+        "kind 'partie'; did you mean 'party'?" in result.stderr
+    )
+
+
+def test_a_waiver_for_a_subject_with_no_finding_names_the_one_meant(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = hosts_with(runner, tmp_path, "{deployment: lab-records, subject: party:hots-b}")
+    report = json.loads(result.stdout)
+    [unmatched] = [f for f in report["findings"] if f["rule_id"] == "WAIVER-MATCH-01"]
+    assert unmatched["message"].endswith("; did you mean 'party:host-b'?")
+    assert unlisted(report) == {"host-b": "open", "host-c": "open"}

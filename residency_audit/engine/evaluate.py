@@ -11,7 +11,7 @@ from typing import Any
 from residency_audit.engine.conditions import Decider, Trace, Tracer, decider, tracer
 from residency_audit.engine.operators import Context
 from residency_audit.engine.rules import PLACEHOLDER, Rule
-from residency_audit.engine.subjects import Subject, SubjectBuilder, subjects
+from residency_audit.engine.subjects import Subject, SubjectBuilder, subject_id, subjects
 from residency_audit.kb import KnowledgeBase
 from residency_audit.kb.entries import Law
 from residency_audit.model import Check, Deployment, Fact, Finding, Reference, Severity
@@ -20,12 +20,12 @@ from residency_audit.records import Record, record
 
 @record
 class Audit(Record):
-    """The findings of one deployment and every (rule, component) pair judged."""
+    """The findings of one deployment and every (rule, subject) pair judged."""
 
     findings: list[Finding]
     """Sorted by place, then rule."""
     checks: list[Check]
-    """Every (rule, component) pair judged, passes included, in file then rule order (JUnit)."""
+    """Every (rule, subject) pair judged, passes included, in file then rule order (JUnit)."""
 
 
 def audit(
@@ -64,26 +64,36 @@ def judge_subjects(
     by_kind = _rules_by_kind(rules, as_of, kb)
     parameters = parameters or {}
     findings: list[Finding] = []
-    checks: dict[tuple[str, str | None], None] = {}
+    checks: dict[tuple[str, str | None, str], None] = {}
+    named: dict[str, int] = {}
     for subject in items:
         applicable = by_kind.get(subject.kind)
         if not applicable:
             continue
         ctx = Context(kb, as_of, subject, parameters)
         facts, component = subject.facts, subject.component
+        ident = _unique_id(subject_id(subject), named)
         for prepared in applicable:
-            checks[prepared.rule.id, component] = None
+            checks[prepared.rule.id, component, ident] = None
             # Most rules pass or do not apply: decide first, trace only what becomes a finding.
             when = prepared.when
             if when is not None and when(facts, ctx) is False:
                 continue
             if prepared.require(facts, ctx) is True:
                 continue
-            finding = _judge(prepared, subject, ctx, deployment)
+            finding = _judge(prepared, subject, ctx, deployment, ident)
             if finding is not None:
                 findings.append(finding)
     findings.sort(key=Finding.sort_key)
-    return Audit(findings, [Check(rule_id, deployment, c) for rule_id, c in checks])
+    return Audit(findings, [Check(rule_id, deployment, c, i) for rule_id, c, i in checks])
+
+
+def _unique_id(ident: str, named: dict[str, int]) -> str:
+    """`ident`, numbered (`#2`, `#3`) when an earlier subject of the deployment has it: the
+    findings of two subjects must not be taken for one subject's (a waiver or baseline entry
+    for one would cover the other). File order, so the numbers hold when lines move."""
+    seen = named[ident] = named.get(ident, 0) + 1
+    return ident if seen == 1 else f"{ident}#{seen}"
 
 
 class Prepared:
@@ -138,10 +148,12 @@ def judge(
 ) -> Finding | None:
     """The finding `rule` makes about `subject`, or None when it passes or does not apply."""
     ctx = Context(kb, as_of, subject, parameters or {})
-    return _judge(Prepared(rule.on(as_of), kb), subject, ctx, deployment)
+    return _judge(Prepared(rule.on(as_of), kb), subject, ctx, deployment, subject_id(subject))
 
 
-def _judge(prepared: Prepared, subject: Subject, ctx: Context, deployment: str) -> Finding | None:
+def _judge(
+    prepared: Prepared, subject: Subject, ctx: Context, deployment: str, ident: str
+) -> Finding | None:
     rule, trace = prepared.rule, Trace()
     when = prepared.trace_when
     applies = True if when is None else when(subject.facts, ctx, trace)
@@ -182,6 +194,7 @@ def _judge(prepared: Prepared, subject: Subject, ctx: Context, deployment: str) 
         facts=facts,
         remediation=rule.remediation,
         unverifiable=unverifiable,
+        subject=ident,
     )
 
 

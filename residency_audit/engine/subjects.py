@@ -72,6 +72,77 @@ class Subject(Record):
     component: str | None
     span: Span
     facts: dict[str, Fact]
+    id: str | None = None
+    """`kind:id` from the deployment's own ids, when its maker gives one; `subject_id` derives
+    it otherwise."""
+
+
+def subject_id(subject: Subject) -> str:
+    """What a subject is, as findings, checks, JUnit cases and waiver targets name it: its kind
+    and the deployment's own ids, never a line (stable when lines move) nor a human name (two
+    may be alike). `deployment:clinique`, `component:records-db`, `place:records-db` (the
+    primary store), `place:records-db/copies[0]`, `place:records-db/logs[1]`,
+    `access:vendor-support`, `party:host-a`, `certification:host-a/hds`,
+    `transfer:support-co/US`, `transfer:support-co>sub-co/IN` (onward, by support-co),
+    `transit:records-db/CH`, `country:XX`, `flow:records-db/backup`,
+    `endpoint:web/api.example.org`, `endpoint:web/mail:example.org/mx.example.net`. A subject
+    whose facts lack its ids (an observation's drift, a rule's example) is named by kind and
+    label. Two subjects of a deployment may still share one (two certificates of a holder under
+    one scheme): `engine.evaluate` numbers the later ones (`#2`)."""
+    if subject.id is not None:
+        return subject.id
+    derive = _DERIVED.get(subject.kind)
+    made = derive(subject.facts) if derive is not None else None
+    return f"{subject.kind}:{made or subject.label}"
+
+
+def _ids(facts: dict[str, Fact], *paths: str) -> list[str] | None:
+    """The values of the facts at `paths`, or None if one is unknown."""
+    values = [facts.get(path) for path in paths]
+    if any(fact is None or fact.value is None for fact in values):
+        return None
+    return [str(fact.value) for fact in values if fact is not None]
+
+
+def _joined(*paths: str) -> Callable[[dict[str, Fact]], str | None]:
+    def derive(facts: dict[str, Fact]) -> str | None:
+        ids = _ids(facts, *paths)
+        return None if ids is None else "/".join(ids)
+
+    return derive
+
+
+def _transfer_id(facts: dict[str, Fact]) -> str | None:
+    ids = _ids(facts, "transfer.recipient", "transfer.country")
+    if ids is None:
+        return None
+    onward = facts.get("transfer.onward")
+    if onward is None or not onward.value:
+        return "/".join(ids)
+    exporter = _ids(facts, "exporter.id")
+    return None if exporter is None else f"{exporter[0]}>{ids[0]}/{ids[1]}"
+
+
+def _endpoint_id(facts: dict[str, Fact]) -> str | None:
+    ids = _ids(facts, "component.id", "endpoint.name")
+    if ids is None:
+        return None
+    kind = facts.get("endpoint.kind")
+    name = f"mail:{ids[1]}" if kind is not None and kind.value == "mail" else ids[1]
+    exchanger = facts.get("endpoint.exchanger")
+    return f"{ids[0]}/{name}" + (f"/{exchanger.value}" if exchanger is not None else "")
+
+
+_DERIVED: dict[str, Callable[[dict[str, Fact]], str | None]] = {
+    "party": _joined("party.id"),
+    "certification": _joined("certification.holder", "certification.scheme"),
+    "transfer": _transfer_id,
+    "transit": _joined("component.id", "transit.country"),
+    "country": _joined("country.code"),
+    "flow": _joined("flow.id"),
+    "endpoint": _endpoint_id,
+}
+"""The ids of the subjects made outside this module, from the facts they carry."""
 
 
 class SubjectBuilder:
@@ -798,12 +869,18 @@ def places_of(c: Component, ci: int) -> Iterator[Where]:
 
 def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     d = b.d
-    yield Subject("deployment", d.name, None, d.span, {**b.common(), **b.law_facts()})
+    facts = {**b.common(), **b.law_facts()}
+    yield Subject("deployment", d.name, None, d.span, facts, f"deployment:{d.name}")
     for ci, c in enumerate(d.components):
+        base = f"components[{ci}]"
         for w in places_of(c, ci):
             facts = b.place(c, ci, w.role, w.provider, w.region, w.country, w.operator, w.yaml_path)
             if w.role == "primary":
-                yield Subject("component", c.id, c.id, c.span, facts)
-            yield Subject("place", w.label, c.id, w.span, facts)
+                yield Subject("component", c.id, c.id, c.span, facts, f"component:{c.id}")
+            # a copy or log sink by its position in the component's list (it has no id)
+            where = w.yaml_path[len(base) + 1 :]
+            place = f"place:{c.id}" + (f"/{where}" if where else "")
+            yield Subject("place", w.label, c.id, w.span, facts, place)
     for ai, a in enumerate(d.access):
-        yield Subject("access", f"{a.kind.value} access {a.id}", None, a.span, b.access(a, ai))
+        label = f"{a.kind.value} access {a.id}"
+        yield Subject("access", label, None, a.span, b.access(a, ai), f"access:{a.id}")

@@ -137,6 +137,14 @@ class WaiverTarget(Record):
             non_empty="country",
         ),
     )
+    subject: str | None = field(
+        default=None,
+        metadata=doc(
+            "Subject the findings are about, as `kind:id` (party:host-a, "
+            "place:records-db/copies[0], transfer:support-co/US), as the JUnit cases and the "
+            "findings name it; every subject of the target if omitted."
+        ),
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
     def admits(self, finding: Finding) -> bool:
@@ -149,6 +157,7 @@ class WaiverTarget(Record):
 
     def __str__(self) -> str:
         where = self.deployment + (f"/{self.component}" if self.component else "")
+        where += f" {self.subject}" if self.subject else ""
         return where + (f" (countries: {', '.join(self.countries)})" if self.countries else "")
 
 
@@ -169,11 +178,15 @@ class Waiver(Record):
     span: Span = field(default=Span("", 0, 0), compare=False)
 
     def aims_at(self, finding: Finding) -> bool:
-        """Whether `finding` is of the waived rule, deployment and component (narrowing aside)."""
+        """Whether `finding` is of the waived rule, deployment, component and subject
+        (narrowing aside). A subject is matched exactly: `place:records-db` is the primary
+        store only, not its copies."""
+        target = self.target
         return (
             finding.rule_id == self.rule
-            and finding.deployment == self.target.deployment
-            and self.target.component in (None, finding.component)
+            and finding.deployment == target.deployment
+            and target.component in (None, finding.component)
+            and target.subject in (None, finding.subject)
         )
 
     def covers(self, finding: Finding) -> bool:
@@ -199,6 +212,11 @@ class Finding(Record):
     status: Status = Status.OPEN
     waiver: Waiver | None = None
     """The waiver that covers the finding (also kept, with its expiry, when status is open)."""
+    subject: str | None = None
+    """What the finding is about, as `kind:id` built from the deployment's own ids
+    (`engine.subjects.subject_id`): `party:host-a`, `place:records-db/copies[0]`,
+    `transfer:support-co/US`. Unlike `component` it tells apart the parties, transfers and
+    access paths of a deployment. None in results saved before findings carried it."""
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.span.path, self.span.line, self.span.column, self.rule_id, self.message)
@@ -219,6 +237,7 @@ def _finding_init(
     unverifiable: bool = False,
     status: Status = Status.OPEN,
     waiver: Waiver | None = None,
+    subject: str | None = None,
 ) -> None:
     _fs_rule_id(self, rule_id)
     _fs_severity(self, severity)
@@ -233,6 +252,7 @@ def _finding_init(
     _fs_unverifiable(self, unverifiable)
     _fs_status(self, status)
     _fs_waiver(self, waiver)
+    _fs_subject(self, subject)
 
 
 # Dozens of findings a file, made by the worker and unpickled by a batch's parent (slot_init).
@@ -250,6 +270,7 @@ def _finding_init(
     _fs_unverifiable,
     _fs_status,
     _fs_waiver,
+    _fs_subject,
 ) = (getattr(Finding, name).__set__ for name in field_names(Finding))
 slot_init(Finding, _finding_init)
 
@@ -330,22 +351,28 @@ class RuleInfo(Record):
 
 @record
 class Check(Record):
-    """One rule evaluated on one component (None: on the deployment or an access path)."""
+    """One rule evaluated on one subject (component None: a subject of no component, such as
+    the deployment, a party or an access path)."""
 
     rule_id: str
     deployment: str
     component: str | None
+    subject: str | None = None
+    """As `Finding.subject`; None in results saved before checks carried it."""
 
 
-def _check_init(self: Check, rule_id: str, deployment: str, component: str | None) -> None:
+def _check_init(
+    self: Check, rule_id: str, deployment: str, component: str | None, subject: str | None = None
+) -> None:
     _set_check_rule(self, rule_id)
     _set_check_deployment(self, deployment)
     _set_check_component(self, component)
+    _set_check_subject(self, subject)
 
 
-# About a hundred checks a file, made by the worker and unpickled by a batch's parent.
-_set_check_rule, _set_check_deployment, _set_check_component = (
-    getattr(Check, name).__set__ for name in ("rule_id", "deployment", "component")
+# Several hundred checks a file, made by the worker and unpickled by a batch's parent.
+_set_check_rule, _set_check_deployment, _set_check_component, _set_check_subject = (
+    getattr(Check, name).__set__ for name in ("rule_id", "deployment", "component", "subject")
 )
 slot_init(Check, _check_init)
 
@@ -453,7 +480,7 @@ class Report(Record):
     """Why the audit is partial (a collector could not read something); empty when complete."""
     rules: tuple[RuleInfo, ...] = ()
     checks: Sequence[Check] = ()
-    """Every (rule, component) pair evaluated, passes included (JUnit test cases)."""
+    """Every (rule, subject) pair evaluated, passes included (JUnit test cases)."""
     waivers: tuple[Waiver, ...] = ()
     countries: tuple[CountryStatus, ...] = ()
     invocation: Invocation | None = None

@@ -128,12 +128,16 @@ def _skeleton(report: Report) -> dict[str, Any]:
 
 
 def _checks(checks: Iterable[Check]) -> list[dict[str, Any]]:
-    """Grouped by (deployment, component), so a passing rule costs one id, not one object."""
-    groups: dict[tuple[str, str | None], list[str]] = {}
+    """Grouped by (deployment, component, subject), so a passing rule costs one id, not one
+    object."""
+    groups: dict[tuple[str, str | None, str | None], list[str]] = {}
     for c in checks:
         # interned: a batch's checks come from many pickles, each with its own copy of an id
-        groups.setdefault((c.deployment, c.component), []).append(intern(c.rule_id))
-    return [{"deployment": d, "component": c, "rules": rules} for (d, c), rules in groups.items()]
+        groups.setdefault((c.deployment, c.component, c.subject), []).append(intern(c.rule_id))
+    return [
+        {"deployment": d, "component": c, "subject": s, "rules": rules}
+        for (d, c, s), rules in groups.items()
+    ]
 
 
 def render(report: Report) -> str:
@@ -224,6 +228,23 @@ def _encode_run(to_dict: Callable[[Any, Parts], dict[str, Any]], run: bytes) -> 
 def from_dict(data: dict[str, Any]) -> Report:
     """The Report a JSON result describes. Raises KeyError, TypeError or ValueError when `data`
     is not a result of this tool (callers turn that into an input error)."""
+    return from_members(
+        data,
+        findings=tuple(read_finding(f) for f in data["findings"]),
+        flows=tuple(read_flow(f) for f in data.get("flows", [])),
+        checks=tuple(c for d in data.get("checks", []) for c in read_checks(d)),
+    )
+
+
+def from_members(
+    data: dict[str, Any],
+    *,
+    findings: Sequence[Finding],
+    flows: Sequence[Flow],
+    checks: Sequence[Check],
+) -> Report:
+    """The Report of a JSON result whose long lists were read item by item (`read_finding`,
+    `read_flow`, `read_checks`): `data` holds its other members."""
     knowledge = data["knowledge"]
     return Report(
         tool_version=data["tool"]["version"],
@@ -237,12 +258,12 @@ def from_dict(data: dict[str, Any]) -> Report:
             for p in data["rule_packs"]
         ),
         knowledge=tuple((k["path"], k["sha256"]) for k in knowledge["files"]),
-        findings=tuple(_finding(f) for f in data["findings"]),
+        findings=findings,
         errors=tuple(
             Diagnostic(Span(e["path"], e["line"], e["column"]), e["message"])
             for e in data["errors"]
         ),
-        flows=tuple(_read_flow(f) for f in data.get("flows", [])),
+        flows=flows,
         risk_model=None
         if data.get("risk_model") is None
         else (data["risk_model"]["path"], data["risk_model"]["sha256"]),
@@ -262,11 +283,7 @@ def from_dict(data: dict[str, Any]) -> Report:
             )
             for r in data.get("rules", [])
         ),
-        checks=tuple(
-            Check(rule, c["deployment"], c["component"])
-            for c in data.get("checks", [])
-            for rule in c["rules"]
-        ),
+        checks=checks,
         waivers=tuple(_read_waiver(w) for w in data.get("waivers", [])),
         countries=tuple(
             CountryStatus(c["code"], c["name"], c["status"]) for c in data.get("countries", [])
@@ -295,6 +312,7 @@ def _read_waiver(d: dict[str, Any]) -> Waiver:
             d["deployment"],
             d["component"],
             None if d.get("countries") is None else tuple(d["countries"]),
+            d.get("subject"),
         ),
         d["justification"],
         d["approved_by"],
@@ -304,7 +322,13 @@ def _read_waiver(d: dict[str, Any]) -> Waiver:
     )
 
 
-def _finding(d: dict[str, Any]) -> Finding:
+def read_checks(d: dict[str, Any]) -> list[Check]:
+    """The checks of one item of a result's `checks` list (a component and its rules)."""
+    subject = d.get("subject")  # results saved before checks named their subject have none
+    return [Check(rule, d["deployment"], d["component"], subject) for rule in d["rules"]]
+
+
+def read_finding(d: dict[str, Any]) -> Finding:
     return Finding(
         rule_id=d["rule_id"],
         severity=Severity.parse(d["severity"]),
@@ -321,10 +345,11 @@ def _finding(d: dict[str, Any]) -> Finding:
         unverifiable=bool(d["unverifiable"]),
         status=Status(d.get("status", "open")),
         waiver=None if d.get("waiver") is None else _read_waiver(d["waiver"]),
+        subject=d.get("subject"),
     )
 
 
-def _read_flow(d: dict[str, Any]) -> Flow:
+def read_flow(d: dict[str, Any]) -> Flow:
     return Flow(
         d["id"],
         d["deployment"],

@@ -1,7 +1,10 @@
 """JUnit XML for GitLab, Jenkins and other CI test-report views.
 
-One test suite per deployment, one test case per rule and component evaluated, passes included:
-an open finding is a `<failure>` (message, severity, file:line:col, references; one that cannot
+One test suite per deployment, one test case per rule and subject evaluated, passes included, so
+the findings of two parties (or transfers, access paths, copies) of a deployment are two cases,
+named by rule and subject id (`GDPR-28-01 party:host-a: ...`, the id a waiver target names); a
+result saved before findings named their subject has one case per rule and component. An open
+finding is a `<failure>` (message, severity, file:line:col, references; one that cannot
 be verified says so in its message and details), a waived or baselined one is `<skipped>` with
 the reason, so the view matches the exit code; an "audit scope" suite fails for a partial audit
 and skips for stale or unverified knowledge. Built with
@@ -22,8 +25,8 @@ from residency_audit.spool import Spool
 
 T = TypeVar("T", Finding, Check)
 
-Case = tuple[str, str | None, str]
-"""(deployment, component, rule id)."""
+Case = tuple[str, str | None, str | None, str]
+"""(deployment, component, subject, rule id)."""
 
 
 def render(report: Report) -> str:
@@ -54,7 +57,8 @@ def write(report: Report, out: TextIO) -> None:
             for position in finding_runs:
                 for f in _run_at(report.findings, position):
                     if f.deployment == deployment:
-                        found.setdefault((f.deployment, f.component, f.rule_id), []).append(f)
+                        case = (f.deployment, f.component, f.subject, f.rule_id)
+                        found.setdefault(case, []).append(f)
             # A component's cases together, components in order of first appearance: the
             # order of a saved result's checks (`reporters.json`), so `report` re-renders the
             # very XML `check` wrote.
@@ -62,7 +66,7 @@ def write(report: Report, out: TextIO) -> None:
             for position in check_runs:
                 for c in _run_at(report.checks, position):
                     if c.deployment == deployment:
-                        case = (c.deployment, c.component, c.rule_id)
+                        case = (c.deployment, c.component, c.subject, c.rule_id)
                         by_component.setdefault(c.component, []).append(case)
             checked = [case for group in by_component.values() for case in group]
             cases = dict.fromkeys([*checked, *found])
@@ -179,13 +183,15 @@ def _case(
     titles: dict[str, str],
     files: dict[str, str],
 ) -> str:
-    deployment, component, rule_id = case
+    deployment, component, subject, rule_id = case
     title = titles.get(rule_id) or (found[0].title if found else rule_id)
+    # Classes are components, or for a subject of none its kind (party, transfer, access...).
+    kind = subject.partition(":")[0] if subject else "deployment"
     element = ET.SubElement(
         suite,
         "testcase",
-        name=f"{rule_id} {component or deployment}: {title}",
-        classname=f"{deployment}.{component or 'deployment'}",
+        name=f"{rule_id} {subject or component or deployment}: {title}",
+        classname=f"{deployment}.{component or kind}",
     )
     path = found[0].span.path if found else files.get(deployment)
     if path:

@@ -248,6 +248,7 @@ def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]
             "status": f.status.value,
             "deployment": f.deployment,
             "component": f.component,
+            "subject": f.subject,
             "unverifiable": f.unverifiable,
         },
     }

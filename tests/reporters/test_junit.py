@@ -1,5 +1,5 @@
 """JUnit XML parses (junitparser, as GitLab and Jenkins read it) with one test case per rule and
-component evaluated, passes included; open findings fail, waived ones are skipped."""
+subject evaluated, passes included; open findings fail, waived ones are skipped."""
 
 from __future__ import annotations
 
@@ -21,18 +21,23 @@ def parse(text: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     return junitparser, junitparser.JUnitXml.fromfile(str(path))
 
 
-def test_one_case_per_rule_and_component_with_failures_located(tmp_path: Path) -> None:
+def test_one_case_per_rule_and_subject_with_failures_located(tmp_path: Path) -> None:
     report = run(Options(paths=[SAMPLES / "backup-outside-eea.yaml"], as_of=AS_OF))
     jp, xml = parse(junit.render(report), tmp_path)
     # the rules' cases; the "audit scope" suite says what the verdict rests on (unverified laws)
     cases = [case for suite in xml if suite.name != "audit scope" for case in suite]
-    expected = {(c.rule_id, c.component or "deployment") for c in report.checks}
-    assert {(c.name.split()[0], c.classname.split(".")[-1]) for c in cases} == expected
-    failed = {c.name.split()[0]: c for c in cases if not c.is_passed}
-    assert set(failed) == {f.rule_id for f in report.findings}
+    expected = {(c.rule_id, c.subject) for c in report.checks}
+    assert {(c.name.split()[0], c.name.split()[1].rstrip(":")) for c in cases} == expected
+    assert len(cases) == len(expected)
+    failed = {tuple(c.name.split()[:2]): c for c in cases if not c.is_passed}
+    assert set(failed) == {(f.rule_id, f"{f.subject}:") for f in report.findings}
     passed = [c for c in cases if c.is_passed]
     assert passed, "rules that held are test cases too"
-    failure = next(r for r in failed["HDS-LOC-01"].result if isinstance(r, jp.Failure))
+    # the primary store in Paris passes; its copy in the United States fails
+    assert ("HDS-LOC-01", "place:records-db:") in {tuple(c.name.split()[:2]) for c in passed}
+    copy = failed["HDS-LOC-01", "place:records-db/copies[0]:"]
+    assert copy.classname == "clinique-exemple-records.records-db"
+    failure = next(r for r in copy.result if isinstance(r, jp.Failure))
     line = next(f.span.line for f in report.findings if f.rule_id == "HDS-LOC-01")
     assert f"backup-outside-eea.yaml:{line}:" in failure.message
     assert "outside the EEA" in failure.message
@@ -50,7 +55,9 @@ def test_waived_finding_is_skipped_with_its_reason(tmp_path: Path) -> None:
         )
     )
     jp, xml = parse(junit.render(report), tmp_path)
-    case = next(c for s in xml for c in s if c.name.startswith("GDPR-XFER-01"))
+    case = next(
+        c for s in xml for c in s if c.name.startswith("GDPR-XFER-01 place:records-db/copies[0]")
+    )
     skipped = [r for r in case.result if isinstance(r, jp.Skipped)]
     assert skipped and "dpo@example.org" in skipped[0].message
 
@@ -81,7 +88,7 @@ def test_files_of_one_deployment_make_one_suite_even_when_the_batch_is_on_disk(
     suites = [s.get("name") for s in root]
     assert suites == [*deployments, "audit scope"]  # in order of first appearance; then scope
     backup = next(s for s in root if s.get("name") == "clinique-exemple-records")
-    cases = {(c.rule_id, c.component) for c in report.checks if c.deployment == backup.get("name")}
+    cases = {(c.rule_id, c.subject) for c in report.checks if c.deployment == backup.get("name")}
     assert int(backup.get("tests", "0")) == len(backup) == len(cases)  # the two files merged
     assert int(root.get("tests", "0")) == sum(len(s) for s in root)
     assert int(root.get("failures", "0")) == sum(int(s.get("failures", "0")) for s in root) > 0
@@ -108,3 +115,19 @@ def test_what_the_verdict_rests_on_is_a_suite_of_its_own(tmp_path: Path) -> None
     skipped = {c.name: c.result[0].message for c in scope if c.name.startswith("knowledge")}
     assert skipped["knowledge verified"] == "unverified, relied on: regions/aws"
     assert (scope.tests, scope.failures, scope.skipped) == (3, 1, 2)
+
+
+def test_each_party_is_a_case_of_its_own(tmp_path: Path) -> None:
+    """A CI view shows which sub-processor is missing from the list, and that host-a is not:
+    the parties' findings are not merged into one case of the deployment."""
+    deploy = FIXTURES / "deployments" / "processor-list-partial.yaml"
+    report = run(Options(paths=[deploy], as_of=AS_OF))
+    jp, xml = parse(junit.render(report), tmp_path)
+    cases = {c.name.split(":", 2)[1].strip(): c for s in xml for c in s if "GDPR-28-01" in c.name}
+    assert set(cases) == {"clinic", "host-a", "host-b", "host-c"}
+    assert cases["host-a"].is_passed and cases["clinic"].is_passed
+    for host in ("host-b", "host-c"):
+        [failure] = [r for r in cases[host].result if isinstance(r, jp.Failure)]
+        assert failure.message.split(": ", 1)[1].startswith(f"{host} (sub-processor)")
+        assert host in failure.text and ({"host-b", "host-c"} - {host}).pop() not in failure.text
+        assert cases[host].classname == "lab-records.party"
