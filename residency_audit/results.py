@@ -35,7 +35,7 @@ from residency_audit.jsonstream import JSONStreamError, Readable, read_object
 from residency_audit.loader import open_input
 from residency_audit.model import Check, Finding, Flow, InputFile, Report, Span, Status
 from residency_audit.records import Record, record
-from residency_audit.reporters.json import from_members, read_checks, read_finding, read_flow
+from residency_audit.reporters.json import from_members, read_check, read_finding, read_flow
 from residency_audit.spool import Spool
 
 Identity = tuple[str, str, str | None, str | None, str, str]
@@ -71,7 +71,7 @@ def read_result(path: Path, *, role: str) -> SavedResult:
     parts = {
         "findings": _Runs(findings, lambda d: (read_finding(d),)),
         "flows": _Runs(flows, lambda d: (read_flow(d),)),
-        "checks": _Runs(checks, read_checks),
+        "checks": _Runs(checks, lambda d: (read_check(d),)),
     }
     members, shown = _read(path, role, parts)
     try:

@@ -54,7 +54,7 @@ def test_hand_written_constructors_fill_every_field_with_the_declared_defaults()
         None,
         span,
     ]
-    check = Check("R-1", "d", "db")
+    check = Check(("R-1", "R-2"), "d", "db", "place:db")
     for record in (span, fact, finding, check):
         copy = pickle.loads(pickle.dumps(record, pickle.HIGHEST_PROTOCOL))
         assert copy == record and type(copy) is type(record)

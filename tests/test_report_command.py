@@ -141,8 +141,9 @@ def test_report_of_a_result_too_large_for_memory_gives_what_check_wrote(
         body = again.read_text().split("## Summary")[1].split("## Manifest")[0]
         assert body == written.read_text().split("## Summary")[1].split("## Manifest")[0]
     elif fmt == "sarif":
-        assert json.loads(again.read_text())["runs"][0]["results"] == (
-            json.loads(written.read_text())["runs"][0]["results"]
+        assert (
+            json.loads(again.read_text())["runs"][0]["results"]
+            == (json.loads(written.read_text())["runs"][0]["results"])
         )
     else:
         assert again.read_bytes() == written.read_bytes()

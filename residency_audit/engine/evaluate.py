@@ -64,7 +64,7 @@ def judge_subjects(
     by_kind = _rules_by_kind(rules, as_of, kb)
     parameters = parameters or {}
     findings: list[Finding] = []
-    checks: dict[tuple[str, str | None, str], None] = {}
+    checks: list[Check] = []
     named: dict[str, int] = {}
     for subject in items:
         applicable = by_kind.get(subject.kind)
@@ -73,8 +73,8 @@ def judge_subjects(
         ctx = Context(kb, as_of, subject, parameters)
         facts, component = subject.facts, subject.component
         ident = _unique_id(subject_id(subject), named)
+        checks.append(Check(_rule_ids(applicable), deployment, component, ident))
         for prepared in applicable:
-            checks[prepared.rule.id, component, ident] = None
             # Most rules pass or do not apply: decide first, trace only what becomes a finding.
             when = prepared.when
             if when is not None and when(facts, ctx) is False:
@@ -85,7 +85,21 @@ def judge_subjects(
             if finding is not None:
                 findings.append(finding)
     findings.sort(key=Finding.sort_key)
-    return Audit(findings, [Check(rule_id, deployment, c, i) for rule_id, c, i in checks])
+    return Audit(findings, checks)
+
+
+_RULE_IDS: dict[int, tuple[list[Prepared], tuple[str, ...]]] = {}
+"""The rule ids of each list of rules of `_rules_by_kind`'s index, by the list's id (kept with
+the list, so that an id is never reused): checks of one kind share one tuple."""
+
+
+def _rule_ids(applicable: list[Prepared]) -> tuple[str, ...]:
+    known = _RULE_IDS.get(id(applicable))
+    if known is None or known[0] is not applicable:
+        if len(_RULE_IDS) > 64:
+            _RULE_IDS.clear()
+        known = _RULE_IDS[id(applicable)] = (applicable, tuple(p.rule.id for p in applicable))
+    return known[1]
 
 
 def _unique_id(ident: str, named: dict[str, int]) -> str:

@@ -351,10 +351,11 @@ class RuleInfo(Record):
 
 @record
 class Check(Record):
-    """One rule evaluated on one subject (component None: a subject of no component, such as
-    the deployment, a party or an access path)."""
+    """The rules evaluated on one subject, passes included (component None: a subject of no
+    component, such as the deployment, a party or an access path): one record per subject,
+    not per rule, since a file has dozens of subjects and hundreds of such pairs."""
 
-    rule_id: str
+    rules: tuple[str, ...]
     deployment: str
     component: str | None
     subject: str | None = None
@@ -362,17 +363,21 @@ class Check(Record):
 
 
 def _check_init(
-    self: Check, rule_id: str, deployment: str, component: str | None, subject: str | None = None
+    self: Check,
+    rules: tuple[str, ...],
+    deployment: str,
+    component: str | None,
+    subject: str | None = None,
 ) -> None:
-    _set_check_rule(self, rule_id)
+    _set_check_rules(self, rules)
     _set_check_deployment(self, deployment)
     _set_check_component(self, component)
     _set_check_subject(self, subject)
 
 
-# Several hundred checks a file, made by the worker and unpickled by a batch's parent.
-_set_check_rule, _set_check_deployment, _set_check_component, _set_check_subject = (
-    getattr(Check, name).__set__ for name in ("rule_id", "deployment", "component", "subject")
+# Dozens of checks a file, made by the worker and unpickled by a batch's parent.
+_set_check_rules, _set_check_deployment, _set_check_component, _set_check_subject = (
+    getattr(Check, name).__set__ for name in ("rules", "deployment", "component", "subject")
 )
 slot_init(Check, _check_init)
 

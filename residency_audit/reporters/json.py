@@ -54,7 +54,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         **_skeleton(report),
         "findings": [finding_dict(f) for f in report.findings],
         "flows": [flow_dict(f) for f in report.flows],
-        "checks": _checks(report.checks),
+        "checks": list(_checks(report.checks)),
     }
 
 
@@ -127,17 +127,16 @@ def _skeleton(report: Report) -> dict[str, Any]:
     }
 
 
-def _checks(checks: Iterable[Check]) -> list[dict[str, Any]]:
-    """Grouped by (deployment, component, subject), so a passing rule costs one id, not one
-    object."""
-    groups: dict[tuple[str, str | None, str | None], list[str]] = {}
+def _checks(checks: Iterable[Check]) -> Iterator[dict[str, Any]]:
+    """A subject's rules, in the order they were evaluated (JUnit follows it)."""
     for c in checks:
         # interned: a batch's checks come from many pickles, each with its own copy of an id
-        groups.setdefault((c.deployment, c.component, c.subject), []).append(intern(c.rule_id))
-    return [
-        {"deployment": d, "component": c, "subject": s, "rules": rules}
-        for (d, c, s), rules in groups.items()
-    ]
+        yield {
+            "deployment": c.deployment,
+            "component": c.component,
+            "subject": c.subject,
+            "rules": [intern(rule) for rule in c.rules],
+        }
 
 
 def render(report: Report) -> str:
@@ -232,7 +231,7 @@ def from_dict(data: dict[str, Any]) -> Report:
         data,
         findings=tuple(read_finding(f) for f in data["findings"]),
         flows=tuple(read_flow(f) for f in data.get("flows", [])),
-        checks=tuple(c for d in data.get("checks", []) for c in read_checks(d)),
+        checks=tuple(read_check(d) for d in data.get("checks", [])),
     )
 
 
@@ -244,7 +243,7 @@ def from_members(
     checks: Sequence[Check],
 ) -> Report:
     """The Report of a JSON result whose long lists were read item by item (`read_finding`,
-    `read_flow`, `read_checks`): `data` holds its other members."""
+    `read_flow`, `read_check`): `data` holds its other members."""
     knowledge = data["knowledge"]
     return Report(
         tool_version=data["tool"]["version"],
@@ -322,10 +321,10 @@ def _read_waiver(d: dict[str, Any]) -> Waiver:
     )
 
 
-def read_checks(d: dict[str, Any]) -> list[Check]:
-    """The checks of one item of a result's `checks` list (a component and its rules)."""
-    subject = d.get("subject")  # results saved before checks named their subject have none
-    return [Check(rule, d["deployment"], d["component"], subject) for rule in d["rules"]]
+def read_check(d: dict[str, Any]) -> Check:
+    """One item of a result's `checks` list: a subject and its rules (a component and its
+    rules in results saved before checks named their subject)."""
+    return Check(tuple(d["rules"]), d["deployment"], d["component"], d.get("subject"))
 
 
 def read_finding(d: dict[str, Any]) -> Finding:

@@ -66,8 +66,9 @@ def write(report: Report, out: TextIO) -> None:
             for position in check_runs:
                 for c in _run_at(report.checks, position):
                     if c.deployment == deployment:
-                        case = (c.deployment, c.component, c.subject, c.rule_id)
-                        by_component.setdefault(c.component, []).append(case)
+                        by_component.setdefault(c.component, []).extend(
+                            (c.deployment, c.component, c.subject, rule) for rule in c.rules
+                        )
             checked = [case for group in by_component.values() for case in group]
             cases = dict.fromkeys([*checked, *found])
             _put(body, _suite(deployment, cases, found, titles, files), totals)

@@ -26,7 +26,7 @@ def test_one_case_per_rule_and_subject_with_failures_located(tmp_path: Path) -> 
     jp, xml = parse(junit.render(report), tmp_path)
     # the rules' cases; the "audit scope" suite says what the verdict rests on (unverified laws)
     cases = [case for suite in xml if suite.name != "audit scope" for case in suite]
-    expected = {(c.rule_id, c.subject) for c in report.checks}
+    expected = {(rule, c.subject) for c in report.checks for rule in c.rules}
     assert {(c.name.split()[0], c.name.split()[1].rstrip(":")) for c in cases} == expected
     assert len(cases) == len(expected)
     failed = {tuple(c.name.split()[:2]): c for c in cases if not c.is_passed}
@@ -88,7 +88,12 @@ def test_files_of_one_deployment_make_one_suite_even_when_the_batch_is_on_disk(
     suites = [s.get("name") for s in root]
     assert suites == [*deployments, "audit scope"]  # in order of first appearance; then scope
     backup = next(s for s in root if s.get("name") == "clinique-exemple-records")
-    cases = {(c.rule_id, c.subject) for c in report.checks if c.deployment == backup.get("name")}
+    cases = {
+        (rule, c.subject)
+        for c in report.checks
+        if c.deployment == backup.get("name")
+        for rule in c.rules
+    }
     assert int(backup.get("tests", "0")) == len(backup) == len(cases)  # the two files merged
     assert int(root.get("tests", "0")) == sum(len(s) for s in root)
     assert int(root.get("failures", "0")) == sum(int(s.get("failures", "0")) for s in root) > 0
