@@ -121,7 +121,9 @@ class Auditor(Record):
                 observed_by(deployment, deployment.observation, self.options.as_of)
         except InputError as exc:
             return FileResult(InputFile(display, digest, None), errors=list(exc.diagnostics))
-        out = FileResult(InputFile(display, digest, deployment.name))
+        out = FileResult(
+            InputFile(display, digest, deployment.name, description=deployment.description)
+        )
         o, kb = self.options, self.knowledge
         # The flows and the audit read the same subjects: built once, by this builder.
         builder = SubjectBuilder(deployment, kb, o.as_of)

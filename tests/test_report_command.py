@@ -147,3 +147,34 @@ def test_report_of_a_result_too_large_for_memory_gives_what_check_wrote(
         )
     else:
         assert again.read_bytes() == written.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("findings.0.subject", 123),
+        ("findings.0.subject", ["party:a"]),
+        ("findings.0.deployment", None),
+        ("checks.0.rules", "CORE-LAW-01"),
+        ("checks.0.subject", {"a": 1}),
+        ("flows.0.id", 7),
+    ],
+)
+def test_a_saved_result_with_a_value_of_the_wrong_type_is_an_input_error(
+    runner: CliRunner, tmp_path: Path, where: str, value: object
+) -> None:
+    """Every format groups and sorts by these names: a hand-edited result whose subject is a
+    number crashed JUnit (exit 3); it is an input error naming the file (exit 2)."""
+    saved = tmp_path / "result.json"
+    runner.invoke(app, ["check", BACKUP, "--as-of", str(AS_OF), "-f", "json", "-o", str(saved)])
+    data = json.loads(saved.read_text())
+    *path, last = where.split(".")
+    node = data
+    for step in path:
+        node = node[int(step)] if step.isdigit() else node[step]
+    node[last] = value
+    saved.write_text(json.dumps(data))
+    for fmt in ("junit", "sarif", "markdown"):
+        result = runner.invoke(app, ["report", str(saved), "-f", fmt])
+        assert result.exit_code == 2, (fmt, result.output)
+        assert f"{saved}:1:1: error: incomplete residency-audit result (TypeError" in result.output

@@ -321,6 +321,9 @@ class InputFile(Record):
     role: str = "deployment"
     """deployment, observed (`--observed`), dns-observations (`--dns`), waivers, baseline, or
     result (a JSON result re-rendered by `report`)."""
+    description: str | None = None
+    """The deployment's own `description`, shown with its flows in the evidence reports: what
+    the file says it models, in its author's words."""
 
 
 @record

@@ -115,6 +115,15 @@ def findings_phrase(report: Report) -> str:
     return f"{total} finding(s): {violations} violation(s), {unverifiable} cannot be verified"
 
 
+def descriptions(report: Report) -> dict[str, str]:
+    """Each deployment file's own `description`, by path, on one line."""
+    return {
+        i.path: " ".join(i.description.split())
+        for i in report.inputs
+        if i.description and i.description.strip()
+    }
+
+
 def rule_notes(report: Report) -> dict[str, str]:
     """Each rule's caveats (`notes`, as `explain` shows them) on one line, by rule id."""
     return {r.id: " ".join(r.notes.split()) for r in report.rules if r.notes and r.notes.strip()}

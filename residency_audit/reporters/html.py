@@ -50,6 +50,7 @@ def write(report: Report, out: TextIO) -> None:
             groups=groups,
             flowmap_svg=_markup(flowmap.svg_parts(report, picture)),
             flow_groups=flows.groups(picture.flows),
+            descriptions=common.descriptions(report),
         )
         for chunk in page:
             out.write(chunk)

@@ -66,7 +66,13 @@ def _skeleton(report: Report) -> dict[str, Any]:
         "complete": not report.partial and not report.errors,
         "partial": list(report.partial),
         "inputs": [
-            {"path": i.path, "sha256": i.sha256, "deployment": i.deployment, "role": i.role}
+            {
+                "path": i.path,
+                "sha256": i.sha256,
+                "deployment": i.deployment,
+                "role": i.role,
+                "description": i.description,
+            }
             for i in report.inputs
         ],
         "rule_packs": [
@@ -249,7 +255,13 @@ def from_members(
         tool_version=data["tool"]["version"],
         as_of=dt.date.fromisoformat(data["as_of"]),
         inputs=tuple(
-            InputFile(i["path"], i["sha256"], i["deployment"], i.get("role", "deployment"))
+            InputFile(
+                i["path"],
+                i["sha256"],
+                i["deployment"],
+                i.get("role", "deployment"),
+                _optional_text(i.get("description")),  # older results have none
+            )
             for i in data["inputs"]
         ),
         packs=tuple(
@@ -296,6 +308,14 @@ def _optional_text(value: Any) -> str | None:
     return value
 
 
+def _text(value: Any) -> str:
+    """What names a finding, a check or a flow (reporters group and sort by it): text, else
+    the result is not one of this tool's (a TypeError, which callers make an input error)."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
 def _read_span(d: dict[str, Any]) -> Span:
     return Span(d["path"], int(d["line"]), int(d["column"]))
 
@@ -324,17 +344,25 @@ def _read_waiver(d: dict[str, Any]) -> Waiver:
 def read_check(d: dict[str, Any]) -> Check:
     """One item of a result's `checks` list: a subject and its rules (a component and its
     rules in results saved before checks named their subject)."""
-    return Check(tuple(d["rules"]), d["deployment"], d["component"], d.get("subject"))
+    rules = d["rules"]
+    if not isinstance(rules, list):
+        raise TypeError(f"expected a list of rule ids, got {type(rules).__name__}")
+    return Check(
+        tuple(_text(r) for r in rules),
+        _text(d["deployment"]),
+        _optional_text(d["component"]),
+        _optional_text(d.get("subject")),
+    )
 
 
 def read_finding(d: dict[str, Any]) -> Finding:
     return Finding(
-        rule_id=d["rule_id"],
+        rule_id=_text(d["rule_id"]),
         severity=Severity.parse(d["severity"]),
-        title=d["title"],
-        message=d["message"],
-        deployment=d["deployment"],
-        component=d["component"],
+        title=_text(d["title"]),
+        message=_text(d["message"]),
+        deployment=_text(d["deployment"]),
+        component=_optional_text(d["component"]),
         span=_read_span(d["location"]),
         references=tuple(_read_reference(r) for r in d["references"]),
         facts=tuple(
@@ -344,16 +372,16 @@ def read_finding(d: dict[str, Any]) -> Finding:
         unverifiable=bool(d["unverifiable"]),
         status=Status(d.get("status", "open")),
         waiver=None if d.get("waiver") is None else _read_waiver(d["waiver"]),
-        subject=d.get("subject"),
+        subject=_optional_text(d.get("subject")),
     )
 
 
 def read_flow(d: dict[str, Any]) -> Flow:
     return Flow(
-        d["id"],
-        d["deployment"],
-        d["kind"],
-        d["component"],
+        _text(d["id"]),
+        _text(d["deployment"]),
+        _text(d["kind"]),
+        _optional_text(d["component"]),
         d["country"],
         d["entity"],
         d["parent_country"],

@@ -12,6 +12,7 @@ from residency_audit.model import Fact, Finding, Report, Severity, Status
 from residency_audit.reporters.common import (
     STATUS_WORDS,
     country_status_words,
+    descriptions,
     findings_phrase,
     reproduce_command,
     rule_notes,
@@ -199,10 +200,13 @@ def _flows(report: Report, out: TextIO) -> None:
         )
     statuses = {c.code: c for c in report.countries}
     words = country_status_words(report.as_of)
+    described = descriptions(report)
     for name, path, group in groups(picture.flows):
+        said = described.get(path)
         lines = [
             f"### Flows of {code(name)} ({code(path)})",
             "",
+            *([f"Described by its file as: {md(said)}", ""] if said else []),
             md(caption_sentence(group)),
             "",
             f"| Component | Flow | Country | Status (as of {report.as_of.isoformat()}) "

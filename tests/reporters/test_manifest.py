@@ -73,6 +73,7 @@ def test_the_dns_observations_findings_cite_are_a_json_input(files: dict[str, Pa
         "sha256": sha256(files["dns"]),
         "deployment": None,
         "role": "dns-observations",
+        "description": None,
     } in result["inputs"]
     assert result["risk_model"] == {"path": str(files["model"]), "sha256": sha256(files["model"])}
 
