@@ -143,8 +143,8 @@ def test_a_us_hsm_jurisdiction_counts_when_the_holder_operates_it(tmp_path) -> N
         assert rule in found, found
     (contradiction,) = found["CORE-KB-05"]
     assert contradiction == (
-        "key k1 of records: declared HSM jurisdiction US is neither the seat (FR) nor the "
-        "ultimate parent's country (FR) of its operator custodian"
+        "key k1 of records: declared HSM jurisdiction US contradicts its operator custodian, "
+        "compared with its seat (FR) and its ultimate parent's country (FR)"
     )
 
 
@@ -172,10 +172,23 @@ def test_a_party_operating_an_hsm_takes_part_in_the_processing(tmp_path) -> None
 
 
 def test_an_eea_hsm_jurisdiction_does_not_hide_a_us_seated_operator(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """hsm-co declares no parent: its US seat alone puts it under US law, and the message says
+    so rather than presenting the seat as a declared parent's country."""
     found = hsm_findings(tmp_path, "hsm-co", "FR")
     assert found["CORE-KB-05"] == [
-        "key k1 of records: declared HSM jurisdiction FR is neither the seat (US) nor the "
-        "ultimate parent's country (US) of its operator hsm-co"
+        "key k1 of records: declared HSM jurisdiction FR contradicts its operator hsm-co, "
+        "compared with its seat (US), whose laws reach it whatever its ultimate parent (none "
+        "declared)"
+    ]
+
+
+def test_an_hsm_operators_parent_from_the_knowledge_base_is_named_as_such(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """aws-emea declares no parent: the knowledge base gives it (Amazon.com, Inc., US) through
+    its provider, and the message says where the parent's country comes from."""
+    found = hsm_findings(tmp_path, "aws-emea", "FR")
+    assert found["CORE-KB-05"] == [
+        "key k1 of records: declared HSM jurisdiction FR contradicts its operator aws-emea, "
+        "compared with its seat (LU) and its ultimate parent's country (US, knowledge base)"
     ]
 
 
@@ -371,11 +384,15 @@ def test_a_key_replica_outside_the_eea_and_adequate_countries_is_named_as_the_re
 
 def test_a_controller_s_own_hsm_under_another_law_contradicts_its_seat(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The controller may leave its parent undeclared: its HSM declared under US law then
-    contradicts its French seat (an established CORE-KB-05), not "cannot be checked"."""
+    contradicts its French seat (an established CORE-KB-05), not "cannot be checked", and the
+    message says no parent is declared rather than calling it unknown."""
     found = custody_findings(tmp_path, "clinic", "US", controller_parent=False)
     [(unverifiable, message)] = found["CORE-KB-05"]
     assert not unverifiable
-    assert "declared HSM jurisdiction US is neither the seat (FR)" in message
+    assert message == (
+        "key k1 of records: declared HSM jurisdiction US contradicts its operator clinic, "
+        "compared with its seat (FR); the controller declares no ultimate parent"
+    )
 
 
 CERTIFIED_LATER = """\

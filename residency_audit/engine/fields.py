@@ -86,14 +86,18 @@ PLACE = {
     "not declared (the controller excepted); absent when no holder is declared.",
     "key.holder_exposure": "Why the key holder does not keep the keys out of reach (for "
     "messages; empty when it does).",
-    "key.replica_exposure": "The key's replica countries neither in the EEA nor generally "
-    "adequate, or "
-    "unknown (ZZ), for messages; empty when none.",
+    "key.replica_exposure": "Each replica of the key whose country's law reaches it (a "
+    "compelled-access law, or a country neither in the EEA nor generally adequate on the as-of "
+    "date) or whose region is unknown (ZZ), with its region, country and reason, as text for "
+    "messages, each starting with '; ': `; key replica in cn-north-1 (CN): under CN law (...)`; "
+    "empty when none, without replicas or without a key.",
     "key.country": "Country where the keys are held (declared, or from the key's region).",
     "key.replicas_eea_or_adequate": "Every replica region of the key (multi-region KMS key) is "
-    "in the EEA or an adequate country; true without replicas, absent when a region is unknown.",
-    "key.replica_countries": "Countries of the key's replica regions (list; empty without "
-    "replicas or key; ZZ for a region the knowledge base does not know).",
+    "in the EEA or a generally adequate country on the as-of date; true without replicas, absent "
+    "when a replica region is unknown to the knowledge base or no key is declared.",
+    "key.replica_countries": "Countries of the key's replica regions, in declared order without "
+    "repeats (list; ZZ for a region the knowledge base does not know; empty without replicas or "
+    "without a key).",
     "key.hsm.operator": "HSM operator.",
     "key.hsm.jurisdiction": "HSM operator's jurisdiction, as declared.",
     "key.hsm.jurisdiction_eea_or_adequate": "The declared HSM jurisdiction is in the EEA or an "
@@ -103,9 +107,16 @@ PLACE = {
     "key.hsm.operator_country": "Seat of the HSM operator (a declared party).",
     "key.hsm.operator_parent_country": "Country of the HSM operator's ultimate parent (declared, "
     "from the knowledge base, or its seat when that seat's laws reach it).",
+    "key.hsm.operator_compared": "What the declared HSM jurisdiction was compared with, as text "
+    "for messages: `its seat (FR) and its ultimate parent's country (FR)` (`(US, knowledge "
+    "base)` for a parent found through the operator's provider), `its seat (US), whose laws "
+    "reach it whatever its ultimate parent (none declared)`, `its seat (FR); the controller "
+    "declares no ultimate parent`, or `its seat (FR); its ultimate parent is not declared`; "
+    "absent when the operator is not a declared party.",
     "key.hsm.jurisdiction_matches_operator": "The declared HSM jurisdiction is the operator's seat "
-    "or its ultimate parent's country; absent when the parent is unknown and the jurisdiction is "
-    "not the seat.",
+    "or its ultimate parent's country (the seat alone for the controller, which need not declare "
+    "a parent); absent when the operator is not a declared party, or when its parent is unknown "
+    "and the jurisdiction is not its seat.",
     "key.hsm.operator_in_provider_group": "The HSM operator belongs to the provider's group "
     "(declared with that provider, or with its ultimate parent); false when no HSM (or no key) "
     "is declared, absent when the operator is not a declared party.",
@@ -191,6 +202,20 @@ FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/r
     "risk.binding_factor": "The lowest factor of the dominant basis, with that basis.",
     "risk.own_values": "What the deployment set itself (period, threshold, factor overrides with "
     "their justification and line), as text for messages; empty when the model alone speaks.",
+    # the facts of its place or access path that flow.clear_text_reachable rests on, cited with
+    # the flow (residency_audit/flows.py)
+    **{
+        path: PLACE[path]
+        for path in (
+            "component.clear_text_processing",
+            "key.declared",
+            "key.management",
+            "key.provider_can_use",
+            "key.holder_in_provider_group",
+            "key.hsm.operator_in_provider_group",
+        )
+    },
+    "access.clear_text": ACCESS["access.clear_text"],
 }
 WAIVER = {
     "waiver.rule": "Rule id the waiver covers.",
@@ -230,8 +255,13 @@ OBSERVATION = {
     "account whose id could not be read).",
     "observation.same_account": "The copy is held in the observed account.",
     "observation.complete": "The collector could read it (false for a gap).",
-    "observation.reason": "Why a gap could not be read.",
-    "observation.permission": "IAM action missing for a gap, when known.",
+    "observation.reason": "Why a gap could not be read, as the collector recorded it: it starts "
+    "with its cause (`access denied`, `not queried`, `region unknown`, `region not enabled`, "
+    "`throttled`, `timeout` or `error`; a file from an older version may say otherwise), ends "
+    "with `for <ARN>` when one resource was not read, and a refusal adds `; missing permission: "
+    "<IAM action>` when the action is known.",
+    "observation.permission": "IAM action a refused gap (`access denied`) lacks, when known; "
+    "absent for any other gap.",
     "declared.component": "Declared component matched to the observation (for a key covering "
     "several, all of them in id order).",
     "declared.locations": "Regions and countries declared for it (primary and copies).",
@@ -252,12 +282,22 @@ PARTY = {
     "party.involved": "The party operates a component, copy or log sink, holds a key, operates "
     "the HSM holding one, or has an access path.",
     "party.hosts": "The party operates a component, copy or log sink.",
-    "party.hds_activities": "HDS activities (1-6) the party performs, from components.",
-    "party.performs_hds_activities": "The party performs at least one HDS activity.",
+    "party.hds_activities": "HDS activities (1-6) declared on the components it operates "
+    "(`hds_activities`), sorted; [none] when none is.",
+    "party.performs_hds_activities": "It performs at least one HDS activity: declared on a "
+    "component it operates, or hosting health data for the controller with none declared (a "
+    "component it operates without `hds_activities`, or a copy or personal-data log sink it "
+    "operates for a component that declares none or that another party operates; not the "
+    "controller hosting its own data).",
     "party.hds_activities_covered": "Every activity it performs is in the scope of an HDS "
-    "certificate it holds (unknown when only the knowledge base "
-    "says it is certified, without a scope).",
-    "party.hds_uncovered": "Activities it performs that no HDS certificate it holds covers.",
+    "certificate declared for it (issued by the as-of date, or undated); a party holding none "
+    "covers nothing, not even what it hosts without declared activities. Absent (unknown) when "
+    "it holds none but the knowledge base says it is certified (scope unknown), or when its "
+    "certificates cover fewer than all six activities and it hosts without declared activities.",
+    "party.hds_uncovered": "Declared activities no HDS certificate declared for it (issued by the "
+    "as-of date, or undated) covers, and, for a party holding no certificate and not "
+    "HDS-certified in the knowledge base, what it hosts without declared activities "
+    "(`records-db`, `backup of records-db`, `logs of records-db`); [none] when none.",
     "party.ownership": "Declared shareholdings [{holder, country, percent, veto}].",
     "party.eu_controlled": "Ultimately EU-controlled in the sense of SecNumCloud §19.6 "
     "(knowledge base).",

@@ -630,7 +630,9 @@ class SubjectBuilder:
         """The declared HSM jurisdiction against the operator's own: its seat and its ultimate
         parent's country, whoever it is (the key holder, the controller or a third party). A
         jurisdiction that is neither contradicts the declaration of the operator; one that
-        differs from the seat while the parent is unknown cannot be checked (fail closed)."""
+        differs from the seat while the parent is unknown cannot be checked (fail closed).
+        `key.hsm.operator_compared` says what it was compared with, so that CORE-KB-05 never
+        calls a parent "unknown" when the controller, which need not declare one, has none."""
         operator = self.d.party(hsm.operator)
         self.derived(
             f,
@@ -649,6 +651,10 @@ class SubjectBuilder:
         ):
             if fact is not None:
                 f[path] = Fact(path, fact.value, fact.origin, fact.url, fact.verified)
+        compared = self._compared_with(operator, parent)
+        how = f"seat ({self.at(self.party_path(operator, 'country'))})"
+        how += f" and ultimate parent ({parent.origin})" if parent is not None else ""
+        self.derived(f, "key.hsm.operator_compared", compared, f"{how} of {operator.id}")
         known = [x.value for x in (seat, parent) if x is not None]
         if hsm.jurisdiction in known:
             matches: bool | None = True
@@ -660,9 +666,25 @@ class SubjectBuilder:
                 f,
                 "key.hsm.jurisdiction_matches_operator",
                 matches,
-                f"declared HSM jurisdiction {hsm.jurisdiction} against the seat and the ultimate "
-                f"parent's country of {operator.id} ({', '.join(dict.fromkeys(known))})",
+                f"declared HSM jurisdiction {hsm.jurisdiction} against operator {operator.id}: "
+                f"{compared}",
             )
+
+    def _compared_with(self, operator: Party, parent: Fact | None) -> str:
+        """What an HSM's declared jurisdiction is compared with, as CORE-KB-05 states it: the
+        operator's seat, and its ultimate parent's country as `party_facts` found it (declared,
+        from the knowledge base, or the seat's own when that seat's laws reach it whatever the
+        parent); or that no parent is declared (the controller need not declare one)."""
+        seat = f"its seat ({operator.country})"
+        if operator.parent is not None:
+            return f"{seat} and its ultimate parent's country ({operator.parent.country})"
+        if parent is not None and self.kb.provider(operator.provider) is not None:
+            return f"{seat} and its ultimate parent's country ({parent.value}, knowledge base)"
+        if parent is not None:
+            return f"{seat}, whose laws reach it whatever its ultimate parent (none declared)"
+        if operator.id == self.d.controller:
+            return f"{seat}; the controller declares no ultimate parent"
+        return f"{seat}; its ultimate parent is not declared"
 
     def law_facts(self) -> dict[str, Fact]:
         """The deployment subject's `law.*` facts: the knowledge-base instrument each legal pack
