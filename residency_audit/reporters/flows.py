@@ -39,6 +39,23 @@ def row(f: Flow) -> tuple[str, ...]:
     )
 
 
+def flow_name(f: Flow) -> str:
+    """The Flow column of the Markdown and HTML tables: its kind, and what it is when the kind
+    alone does not say (`key-custody: HSM of key k1 (declared under US law)`)."""
+    label = f.label
+    if not label or label in (f.id, f.component) or label.startswith(f.kind):
+        return f.kind
+    return f"{f.kind}: {label}"
+
+
+def laws_shown(f: Flow, derived: bool) -> tuple[str, ...] | None:
+    """The laws a flows table shows, as the text table does: the flow's bases (`unlisted:XX`
+    for a country neither adequate nor known to the knowledge base's laws); None when they are
+    unknown, which a table must say rather than "none". A picture drawn from findings only
+    (`derived`) has the laws those found."""
+    return f.jurisdictions if derived else f.bases
+
+
 def risk_cells(f: Flow) -> tuple[str, str, str, str]:
     """Level, probability over the period, band and binding factor of a flow ("-" when it has
     no risk), marked `OWN` where they rest on the deployment's own factor values."""

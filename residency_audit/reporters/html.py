@@ -101,6 +101,8 @@ def context(report: Report, picture: flowmap.Picture | None = None) -> dict[str,
         "caption": flows.caption_sentence,
         "clear_words": flows.CLEAR_WORDS,
         "risk_cells": flows.risk_cells,
+        "flow_name": flows.flow_name,
+        "laws_shown": flows.laws_shown,
         "own_values": flows.own_values,
         "own_mark": flows.OWN,
     }

@@ -26,7 +26,9 @@ from residency_audit.reporters.flowmap import picture_flows
 from residency_audit.reporters.flows import (
     CLEAR_WORDS,
     caption_sentence,
+    flow_name,
     groups,
+    laws_shown,
     own_values,
     risk_cells,
 )
@@ -220,11 +222,11 @@ def _flows(report: Report, out: TextIO) -> None:
             parent = f" (parent: {f.parent_country})" if f.parent_country else ""
             cells = [
                 cell(f.component or f.deployment),
-                md(f.kind),
+                md(flow_name(f)),
                 md(where + (f" ({country.name})" if country else "")),
                 md(words[country.status] if country else "—"),
                 md((f.entity or "—") + parent),
-                ", ".join(cell(j) for j in f.jurisdictions) or "none known",
+                _laws_cell(laws_shown(f, picture.derived)),
                 CLEAR_WORDS[f.clear_text_reachable],
                 *(md(text) for text in risk_cells(f)),
             ]
@@ -232,6 +234,12 @@ def _flows(report: Report, out: TextIO) -> None:
         own = own_values(group)
         lines += ["", *(f"- {md(line)}" for line in own), ""] if own else [""]
         _lines(out, lines)
+
+
+def _laws_cell(laws: tuple[str, ...] | None) -> str:
+    if laws is None:
+        return "unknown"
+    return ", ".join(cell(j) for j in laws) or "none known"
 
 
 def _findings(report: Report, out: TextIO) -> None:

@@ -158,3 +158,55 @@ def test_the_status_column_names_the_law_of_the_as_of_date() -> None:
         report = run(Options(paths=[path], as_of=as_of))
         for page in (markdown.render(report), html.render(report)):
             assert law in page and not_law not in page, as_of
+
+
+UNKNOWN_REPLICA = """\
+schema_version: 1
+name: custody
+controller: clinic
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR, parent: {name: G, country: FR}}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+components:
+  - id: records
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    region: eu-west-3
+    key: k1
+    clear_text_processing: false
+keys:
+  - id: k1
+    encryption: client-side
+    management: customer-held
+    holder: clinic
+    country: FR
+    replica_regions: [nowhere-9]
+    provider_can_use: false
+"""
+
+
+def test_every_table_says_unknown_laws_where_text_and_json_do(tmp_path: Path) -> None:
+    """A key replica in a region nobody knows reaches laws nobody knows: JSON says `bases: null`
+    and the text table `unknown`; Markdown and HTML said "none known", which reads as a pass.
+    The Flow column names the replica, not only its kind."""
+    path = tmp_path / "custody.yaml"
+    path.write_text(UNKNOWN_REPLICA)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    [replica] = [f for f in report.flows if f.id == "key/k1/replica-nowhere-9"]
+    assert replica.bases is None
+    assert flows.row(replica)[3] == "unknown"
+    [row] = [
+        line
+        for line in markdown.render(report).splitlines()
+        if line.startswith("| `records` | key-custody")
+    ]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "key-custody: replica of key k1 in nowhere-9"
+    assert cells[5] == "unknown"
+    page = Page(html.render(report))
+    [tr] = [r for r in page.rows if len(r) > 5 and "replica of key k1 in nowhere-9" in r[1]]
+    assert tr[5] == "unknown"
+    [primary] = [r for r in page.rows if len(r) > 5 and r[1] == "storage"]
+    assert primary[5] == "us-cloud-act, us-fisa-702, us-eo-12333"  # known laws still named
