@@ -2,6 +2,12 @@
 countries where the data are → jurisdictions whose laws reach the entity holding them, coloured by
 legal status (EEA, adequacy, third country; foreign compelled-access laws).
 
+Each law is drawn under its own jurisdiction (the knowledge base's), not the parent's country: a
+flow's laws come from its location, the entity's seat, its parent's country and an HSM's declared
+law, and a US law under a French node would read as French law reaching the data. A country with
+no law in the knowledge base (`unlisted:CC`) and a country or law nobody could place stay on the
+picture as unknown (fail closed).
+
 It draws `Report.flows` (the risk model's) when there are any; otherwise it derives what it can
 from the facts of the findings (`location.country`, `provider.parent.country`, `kb.law.*`), and
 says so, since passing flows then do not appear.
@@ -9,10 +15,11 @@ says so, since passing flows then do not appear.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from html import escape
 from typing import Any, TypeVar
 
+from residency_audit import kb
 from residency_audit.model import Finding, Flow, Report
 from residency_audit.records import Record, record
 
@@ -43,6 +50,11 @@ NODE_W, NODE_H, GAP, TOP = 220, 46, 14, 40
 COLUMNS = (20, 340, 660)
 WIDTH = COLUMNS[2] + NODE_W + 20
 K = TypeVar("K")
+UNKNOWN = "?"
+"""The jurisdiction node of the laws of a country nobody could place, and of law ids the knowledge
+base does not hold."""
+UNKNOWN_LABEL = "law of an unknown country"
+UNLISTED = "unlisted:"
 
 
 @record
@@ -60,8 +72,9 @@ def picture_flows(report: Report) -> Picture:
 
 
 def _derive(findings: Iterable[Finding]) -> list[Flow]:
-    """Per component: the countries its findings place data in, and the jurisdiction (parent
-    country, laws) they found reaching its provider. Components without either are left out."""
+    """Per component: the countries its findings place data in, the parent country of its
+    provider and the laws they found reaching it. Components with none of these are left out;
+    laws alone keep one in (a key's HSM under foreign law names no country of the component)."""
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     for f in findings:
         if f.component is None:
@@ -82,7 +95,7 @@ def _derive(findings: Iterable[Finding]) -> list[Flow]:
     out: list[Flow] = []
     for (deployment, component), entry in seen.items():
         countries = list(entry["countries"]) or [None]
-        if countries == [None] and entry["parent"] is None:
+        if countries == [None] and entry["parent"] is None and not entry["laws"]:
             continue
         out += [
             Flow(
@@ -116,10 +129,12 @@ def svg_parts(report: Report, picture: Picture) -> Iterator[str]:
     walk over the flows and the edges drawn in a second, so only the nodes are held."""
     status = {c.code: c.status for c in report.countries}
     names = {c.code: c.name for c in report.countries}
+    home = _law_homes()
     deployments: dict[str, None] = {}
     places: dict[tuple[str, str], dict[str, None]] = {}  # per component: where its data are
     countries: dict[str, None] = {}
-    laws: dict[str, list[str]] = {}
+    laws: dict[str, dict[str, None]] = {}  # per jurisdiction: its laws reaching some flow
+    unlisted: set[str] = set()
     for f in picture.flows:  # one walk: a batch's flows are read back from disk for each
         deployments[f.deployment] = None
         places.setdefault((f.deployment, f.component or "(deployment)"), {})[
@@ -127,13 +142,15 @@ def svg_parts(report: Report, picture: Picture) -> Iterator[str]:
         ] = None
         if f.country:
             countries[f.country] = None
-        if f.parent_country:
-            listed = laws.setdefault(f.parent_country, [])
-            listed += [j for j in f.jurisdictions if j not in listed]
+        unlisted.update(_unlisted(f))
+        for code, listed in _reached(f, home).items():
+            laws.setdefault(code, {}).update(dict.fromkeys(listed))
     many = len(deployments) > 1
     components = list(places)
+    nodes = {code: _law_node(code, list(listed), status, unlisted) for code, listed in laws.items()}
     rows = max(len(components), len(countries), len(laws), 1)
     height = TOP + rows * (NODE_H + GAP) + 90
+    described = "; ".join(f"{label} ({sub})" for label, sub, _ in nodes.values())
     yield from [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="flowmap" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" '
@@ -141,6 +158,7 @@ def svg_parts(report: Report, picture: Picture) -> Iterator[str]:
         '<title id="flowmap-title">Where the data go and which laws reach them</title>',
         f'<desc id="flowmap-desc">{len(components)} component(s), {len(countries)} '
         f"countr{'y' if len(countries) == 1 else 'ies'}, {len(laws)} jurisdiction(s)"
+        f"{': ' + escape(described) if described else ''}"
         f"{'; derived from the findings only' if picture.derived else ''}.</desc>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
@@ -166,29 +184,26 @@ def svg_parts(report: Report, picture: Picture) -> Iterator[str]:
                 f"{f.kind} in {f.country}",
                 dashed=False,
             )
-        if f.parent_country and (f.jurisdictions or f.parent_country != f.country):
-            colour = STATUS_COLOURS["exposed" if f.jurisdictions else "unknown"][0]
-            if f.country:
-                yield _edge(
-                    COLUMNS[1] + NODE_W,
-                    y_country[f.country],
-                    COLUMNS[2],
-                    y_law[f.parent_country],
-                    colour,
-                    _reach(f),
-                    dashed=True,
-                )
-            else:  # no known country: bow under the middle column instead of crossing it
-                yield _edge(
-                    COLUMNS[0] + NODE_W,
-                    start,
-                    COLUMNS[2],
-                    y_law[f.parent_country],
-                    colour,
-                    _reach(f),
-                    dashed=True,
-                    bow=NODE_H,
-                )
+        for code, listed in _reached(f, home).items():
+            if not listed and code == f.country and code not in unlisted:
+                continue  # its own country, with no law listed: nothing reaches it from afar
+            colour = STATUS_COLOURS["exposed" if listed else "unknown"][0]
+            # no known country: bow under the middle column instead of crossing it
+            x0, y0, bow = (
+                (COLUMNS[1] + NODE_W, y_country[f.country], 0.0)
+                if f.country
+                else (COLUMNS[0] + NODE_W, start, float(NODE_H))
+            )
+            yield _edge(
+                x0,
+                y0,
+                COLUMNS[2],
+                y_law[code],
+                colour,
+                _reach_title(f, code, listed, unlisted),
+                dashed=True,
+                bow=bow,
+            )
     for key, y in y_component.items():
         label = f"{key[0]} / {key[1]}" if many else key[1]
         where = places.get(key, {})
@@ -203,15 +218,8 @@ def svg_parts(report: Report, picture: Picture) -> Iterator[str]:
             *STATUS_COLOURS[tone],
         )
     for code, y in y_law.items():
-        listed = laws[code]
-        tone = "exposed" if listed else status.get(code, "unknown")
-        yield _node(
-            COLUMNS[2],
-            y,
-            f"{code} law",
-            ", ".join(listed) or "no law listed",
-            *STATUS_COLOURS[tone],
-        )
+        label, sub, tone = nodes[code]
+        yield _node(COLUMNS[2], y, label, sub, *STATUS_COLOURS[tone])
     yield _legend(height - 40)
     yield "</svg>"
 
@@ -247,10 +255,60 @@ def _edge(
     )
 
 
-def _reach(flow: Flow) -> str:
-    laws = ", ".join(flow.jurisdictions) or "no law listed"
+def _law_homes() -> dict[str, str]:
+    """Law id → the country whose law it is, from the bundled knowledge base: flows carry law
+    ids only, and a law's jurisdiction does not change with the as-of date."""
+    return {law.id: law.jurisdiction for law in kb.default().laws.values()}
+
+
+def _reached(flow: Flow, home: Mapping[str, str]) -> dict[str, list[str]]:
+    """Jurisdiction → the laws of it that reach `flow`, in the flow's order: each law under
+    its own country (`home`), or under `UNKNOWN` when the knowledge base does not place it.
+    A jurisdiction with no law listed reaches it too: its parent's country, a country without
+    law in the knowledge base (`unlisted:CC`), and `UNKNOWN` when a country is not known."""
+    out: dict[str, list[str]] = {}
+    if flow.parent_country:
+        out[flow.parent_country] = []
+    for law in flow.jurisdictions:
+        out.setdefault(home.get(law, UNKNOWN), []).append(law)
+    for code in _unlisted(flow):
+        out.setdefault(code, [])
+    if flow.bases is None:
+        out.setdefault(UNKNOWN, [])
+    return out
+
+
+def _unlisted(flow: Flow) -> list[str]:
+    """The countries reaching `flow` that have no law in the knowledge base."""
+    return [b.removeprefix(UNLISTED) for b in flow.bases or () if b.startswith(UNLISTED)]
+
+
+def _law_node(
+    code: str, listed: list[str], status: Mapping[str, str], unlisted: set[str]
+) -> tuple[str, str, str]:
+    """(label, laws, tone) of a jurisdiction's node."""
+    label = UNKNOWN_LABEL if code == UNKNOWN else f"{code} law"
+    if listed:
+        return label, ", ".join(listed), "exposed"
+    if code == UNKNOWN:
+        return label, "cannot be verified", "unknown"
+    if code in unlisted:
+        return label, "none in the knowledge base", "unknown"
+    return label, "no law listed", status.get(code, "unknown")
+
+
+def _reach_title(flow: Flow, code: str, listed: list[str], unlisted: set[str]) -> str:
     holder = flow.entity or "the provider"
-    return f"{holder} answers to {flow.parent_country} law: {laws}"
+    if listed:
+        laws = ", ".join(listed)
+    elif code == UNKNOWN:
+        laws = "cannot be verified"
+    elif code in unlisted:
+        laws = "none in the knowledge base, so unknown"
+    else:
+        laws = "no law listed"
+    whose = "the law of a country nobody could place" if code == UNKNOWN else f"{code} law"
+    return f"{holder} answers to {whose}: {laws}"
 
 
 def _node(x: float, y: float, label: str, sub: str, stroke: str, fill: str) -> str:
