@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -27,7 +28,8 @@ MAX_VALUE = 64 << 20
 knowledge it used) is well under a megabyte; anything bigger is not a result of this tool."""
 
 _BLANK = " \t\n\r"
-_AFTER_NUMBER = _BLANK + ",]}"
+MAX_MEMBERS = 1000
+"""Top-level members read at most (a result has sixteen)."""
 
 
 class Readable(Protocol):
@@ -58,6 +60,8 @@ class _Text:
         self.text, self.pos, self.eof = "", 0, False
         self._line, self._column = 1, 1
         """Line and column of `text[0]`."""
+        self.dropped = 0
+        """Characters dropped so far: `dropped + pos` is a position in the whole file."""
 
     def more(self, at_least: int = 0) -> bool:
         """Read at least `at_least` more characters, and at least a chunk (fewer at the end):
@@ -86,6 +90,7 @@ class _Text:
             self._column = len(gone) - gone.rfind("\n")
         else:
             self._column += len(gone)
+        self.dropped += self.pos
         self.text, self.pos = self.text[self.pos :], 0
 
     def where(self, pos: int) -> tuple[int, int]:
@@ -94,6 +99,14 @@ class _Text:
         if not lines:
             return self._line, self._column + pos
         return self._line + lines, pos - self.text.rfind("\n", 0, pos)
+
+    def mark(self) -> int:
+        """The position of the next character in the whole file (see `at`)."""
+        return self.dropped + self.pos
+
+    def at(self, mark: int) -> tuple[int, int]:
+        """Line and column of a `mark`, if its text is still held (else of the text held)."""
+        return self.where(max(mark - self.dropped, 0))
 
     def error(
         self, message: str, pos: int | None = None, *, syntax: bool = True
@@ -123,17 +136,21 @@ class _Text:
             try:
                 value, end = decoder.raw_decode(self.text, self.pos)
             except json.JSONDecodeError as exc:
-                if self.eof:
+                if self.eof or not _maybe_cut(exc, len(self.text)):
                     raise self.error(exc.msg, exc.pos) from None
                 self._grow()
                 continue
             except RecursionError:
                 raise self.error("nested too deeply for a result", syntax=False) from None
+            except _Constant as exc:
+                raise self.error(f"{exc} is not a JSON number", syntax=True) from None
+            except ValueError as exc:  # an integer of more digits than Python converts
+                raise self.error(f"a number too long ({exc})", syntax=False) from None
             # A number may go on in the next chunk ("0" of "0.5"): complete only once what
             # follows it cannot be part of it.
             if not self.eof and (
                 end == len(self.text)
-                or (value.__class__ in (int, float) and self.text[end] not in _AFTER_NUMBER)
+                or (value.__class__ in (int, float) and _NUMBER_TAIL.fullmatch(self.text, end))
             ):
                 self._grow()
                 continue
@@ -141,27 +158,54 @@ class _Text:
             return value
 
     def _grow(self) -> None:
-        """More text for a value that does not end in what was read."""
+        """More text for a value that does not end in what was read (at most `MAX_VALUE`)."""
         size = len(self.text) - self.pos
-        if size > MAX_VALUE:
+        if size >= MAX_VALUE:
             message = f"a value larger than {MAX_VALUE >> 20} MiB; not a result file"
             raise self.error(message, syntax=False)
-        self.more(size)
+        self.more(min(size, MAX_VALUE - size))
+
+
+class _Constant(ValueError):
+    """NaN or Infinity, which Python's decoder takes and JSON does not have."""
+
+
+def _constant(name: str) -> Any:
+    raise _Constant(name)
+
+
+def _maybe_cut(exc: json.JSONDecodeError, held: int) -> bool:
+    """Whether decoding may have failed only because the value goes on past what was read: a
+    string not closed yet, or an error at the very end (a token, an escape or a delimiter
+    cut short). Any other error is the document's, however much follows."""
+    return exc.msg.startswith("Unterminated string") or exc.pos >= held - _CUT_MARGIN
+
+
+_CUT_MARGIN = 8
+"""How far before the end of a cut value an error can point: the start of a token or of a
+unicode escape (`false`, six characters for a u-escape)."""
+_NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*")
+"""What may still belong to a number at the end of what was read."""
 
 
 def read_object(
     handle: Readable,
     streamed: Mapping[str, Callable[[Any], None]] = MappingProxyType({}),
     *,
+    keep: frozenset[str] | None = None,
     stop_after: frozenset[str] | None = None,
     chunk: int = CHUNK,
 ) -> dict[str, Any]:
     """The members of the JSON object in `handle` (UTF-8, a BOM allowed), except the lists
-    named in `streamed`: each of their items goes to its callback and is not kept. With
-    `stop_after`, reading stops once those members are read (the rest of the file is not
-    checked). Raises JSONStreamError on invalid JSON, a streamed member that is not a list,
-    a member given twice, or data after the object."""
-    text, decoder, out = _Text(handle, chunk), json.JSONDecoder(), dict[str, Any]()
+    named in `streamed`: each of their items goes to its callback and is not kept (the member
+    maps to the number of items). With `keep`, other members are checked and dropped, their
+    lists item by item. With `stop_after`, reading stops once those members are read (the
+    rest of the file is not checked). Raises JSONStreamError on invalid JSON (NaN and Infinity
+    included), a streamed member that is not a list, a member given twice, more than
+    `MAX_MEMBERS` members, or data after the object; ItemError when a callback refuses an
+    item, at the item's line and column."""
+    text, out = _Text(handle, chunk), dict[str, Any]()
+    decoder = json.JSONDecoder(parse_constant=_constant)
     seen: set[str] = set()
     if text.peek() != "{":
         raise text.error("Expecting '{' (a JSON object)", syntax=False)
@@ -172,16 +216,23 @@ def read_object(
         while True:
             if text.peek() != '"':
                 raise text.error("Expecting property name enclosed in double quotes")
-            at = text.where(text.pos)  # reading on may drop the text before it
+            mark = text.mark()  # reading on may drop the text before it
             key = text.value(decoder)
             if key in seen:
-                raise JSONStreamError(f"member {key!r} given twice", *at)
+                raise JSONStreamError(f"member {key!r} given twice", *text.at(mark))
+            if len(seen) >= MAX_MEMBERS:
+                message = f"more than {MAX_MEMBERS} members; not a result file"
+                raise JSONStreamError(message, *text.at(mark))
             seen.add(key)
             text.expect(":", "':' delimiter")
             if key in streamed:
-                _items(text, decoder, streamed[key], key)
-            else:
+                out[key] = _items(text, decoder, streamed[key], key)
+            elif keep is None or key in keep:
                 out[key] = text.value(decoder)
+            elif text.peek() == "[":  # not needed: read (it must be JSON) and dropped
+                _items(text, decoder, _drop, key)
+            else:
+                text.value(decoder)
             if stop_after is not None and stop_after <= seen:
                 return out
             following = text.peek()
@@ -195,8 +246,17 @@ def read_object(
     return out
 
 
-def _items(text: _Text, decoder: json.JSONDecoder, take: Callable[[Any], None], key: str) -> None:
-    """The items of the list `key`, one by one to `take`."""
+class ItemError(JSONStreamError):
+    """A callback refused an item of a streamed list (`cause`): the item is valid JSON, but
+    not of the shape its list holds."""
+
+    def __init__(self, key: str, cause: Exception, line: int, column: int) -> None:
+        super().__init__(f"{key}: {type(cause).__name__}: {cause}", line, column)
+        self.cause = cause
+
+
+def _items(text: _Text, decoder: json.JSONDecoder, take: Callable[[Any], None], key: str) -> int:
+    """The items of the list `key`, one by one to `take`; how many there were."""
     if text.peek() != "[":
         at = text.where(text.pos)
         text.value(decoder)  # invalid JSON is said as json.loads says it
@@ -204,12 +264,23 @@ def _items(text: _Text, decoder: json.JSONDecoder, take: Callable[[Any], None], 
     text.pos += 1
     if text.peek() == "]":
         text.pos += 1
-        return
+        return 0
+    count = 0
     while True:
-        take(text.value(decoder))
+        mark = text.mark()
+        item = text.value(decoder)
+        try:
+            take(item)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise ItemError(f"{key}[{count}]", exc, *text.at(mark)) from None
+        count += 1
         following = text.peek()
         text.pos += 1
         if following == "]":
-            return
+            return count
         if following != ",":
             raise text.error("Expecting ',' delimiter", text.pos - 1)
+
+
+def _drop(item: Any) -> None:
+    """An item not needed."""

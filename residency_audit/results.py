@@ -19,6 +19,7 @@ CLI can warn that the baseline should be regenerated (the exit code is not chang
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -31,7 +32,7 @@ from typing import IO, Any
 
 from residency_audit.collation import flow_key
 from residency_audit.errors import AuditError, InputError
-from residency_audit.jsonstream import JSONStreamError, Readable, read_object
+from residency_audit.jsonstream import ItemError, JSONStreamError, Readable, read_object
 from residency_audit.loader import open_input
 from residency_audit.model import Check, Finding, Flow, InputFile, Report, Span, Status
 from residency_audit.records import Record, record
@@ -46,7 +47,14 @@ _LISTS = ("findings", "flows", "checks")
 """The members of a result that grow with the batch, read item by item (`jsonstream`): a
 1,000-file batch writes some 300 MB of JSON, which `json.loads` would turn into 1.5 GB."""
 _RUN = 1000
-"""Items put into a spool at a time."""
+"""Items put into a spool at a time, at most."""
+_KEPT = frozenset(
+    (
+        "tool", "as_of", "complete", "partial", "inputs", "rule_packs", "knowledge",
+        "risk_model", "errors", "summary", "waivers", "rules", "countries",
+    )
+)  # fmt: skip
+"""The members of a result read and kept besides its lists; any other is read and dropped."""
 
 
 @record
@@ -79,7 +87,7 @@ def read_result(path: Path, *, role: str) -> SavedResult:
             members, findings=findings.settle(), flows=flows.settle(), checks=checks.settle()
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _incomplete(shown.path, exc) from None
+        raise _incomplete(Span(shown.path, 1, 1), exc) from None
     return SavedResult(report, shown)
 
 
@@ -98,18 +106,23 @@ def read_baseline(path: Path) -> Baseline:
 
 
 class _Runs:
-    """Items of a result's list into a spool, `_RUN` at a time."""
+    """Items of a result's list into a spool, a deployment's at a time (at most `_RUN`): a
+    batch's reporters read a spool run by run for each deployment it holds (JUnit), as the
+    audit wrote them, a file's at a time."""
 
     def __init__(self, spool: Spool[Any], read: Callable[[Any], Iterable[Any]]) -> None:
         self.spool, self.read, self.run = spool, read, list[Any]()
 
     def __call__(self, item: Any) -> None:
-        self.run.extend(self.read(item))
-        if len(self.run) >= _RUN:
+        items = list(self.read(item))
+        if self.run and (
+            len(self.run) >= _RUN or (items and items[0].deployment != self.run[-1].deployment)
+        ):
             self.flush()
+        self.run += items
 
     def flush(self) -> None:
-        self.spool.add(self.run)
+        self.spool.add(self.run)  # sorts a run of findings: their keys are checked as read
         self.run = []
 
 
@@ -121,7 +134,7 @@ def _read(
     display = str(path)
     skip = dict.fromkeys(_LISTS, _ignore)
     with open_input(path, display, kind="JSON result") as (handle, _):
-        head = _members(handle, display, skip, stop_after=frozenset({"tool"}))
+        head = _members(handle, display, skip, keep=_KEPT, stop_after=frozenset({"tool"}))
         tool = head.get("tool")
         if not isinstance(tool, dict) or tool.get("name") != "residency-audit":
             raise InputError.at(
@@ -131,14 +144,29 @@ def _read(
             )
         handle.seek(0)
         digest = _Digest(handle)
-        try:
-            members = _members(digest, display, {**skip, **parts})
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise _incomplete(display, exc) from None
+        members = _members(digest, display, {**skip, **parts}, keep=_KEPT)
         shown = InputFile(display, digest.hexdigest(), None, role=role)
-    for part in parts.values():
-        if isinstance(part, _Runs):
-            part.flush()
+    missing = [name for name in _LISTS if name not in members]
+    if missing:  # an empty list is a result's, no list is no result (it would read as a pass)
+        raise InputError.at(
+            Span(display, 1, 1),
+            f"incomplete residency-audit result: no {', '.join(missing)}; regenerate it with "
+            "this version",
+        )
+    summary = members.get("summary")
+    said = summary.get("findings") if isinstance(summary, dict) else None
+    if isinstance(said, int) and said != members["findings"]:
+        raise InputError.at(
+            Span(display, 1, 1),
+            f"incomplete residency-audit result: its summary counts {said} finding(s), "
+            f"{members['findings']} are listed",
+        )
+    try:
+        for part in parts.values():
+            if isinstance(part, _Runs):
+                part.flush()
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _incomplete(Span(display, 1, 1), exc) from None
     return members, shown
 
 
@@ -147,26 +175,30 @@ def _members(
     display: str,
     streamed: Mapping[str, Callable[[Any], None]],
     *,
+    keep: frozenset[str],
     stop_after: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """`jsonstream.read_object`, its errors as input errors at their line and column."""
     try:
-        return read_object(handle, streamed, stop_after=stop_after)
+        return read_object(handle, streamed, keep=keep, stop_after=stop_after)
     except UnicodeDecodeError:
         raise InputError.at(
             Span(display, 1, 1),
             "not UTF-8 text; expected a JSON result of `residency-audit check --format json`",
         ) from None
+    except ItemError as exc:
+        raise _incomplete(Span(display, exc.lineno, exc.colno), exc.cause, exc.msg) from None
     except JSONStreamError as exc:
         what = "invalid JSON" if exc.syntax else "not a residency-audit result"
         raise InputError.at(Span(display, exc.lineno, exc.colno), f"{what}: {exc.msg}") from None
 
 
-def _incomplete(display: str, exc: Exception) -> InputError:
+def _incomplete(at: Span, exc: Exception, where: str | None = None) -> InputError:
+    what = where.split(":", 1)[0] + ": " if where else ""
     return InputError.at(
-        Span(display, 1, 1),
-        f"incomplete residency-audit result ({type(exc).__name__}: {exc}); regenerate it with "
-        "this version",
+        at,
+        f"incomplete residency-audit result ({what}{type(exc).__name__}: {exc}); regenerate "
+        "it with this version",
     )
 
 
@@ -232,12 +264,17 @@ findings, so reading them stops before the findings."""
 def _provenance(members: dict[str, Any]) -> tuple[str, dict[str, tuple[str, str]], dict[str, str]]:
     """(tool version, {pack: (version, sha256)}, {knowledge file: sha256}) of a result, as text
     fit for one line of stderr: a baseline is an input, and a line break in its version must
-    not forge a line of the CI log."""
-    packs = {
-        _shown(p["name"]): (_shown(p["version"]), _shown(p["sha256"]))
-        for p in members["rule_packs"]
-    }
-    knowledge = {_shown(k["path"]): _shown(k["sha256"]) for k in members["knowledge"]["files"]}
+    not forge a line of the CI log. Packs or knowledge files it does not list as a result does
+    are left out (the version still tells): the warning is not lost for want of them."""
+    packs: dict[str, tuple[str, str]] = {}
+    knowledge: dict[str, str] = {}
+    with contextlib.suppress(KeyError, TypeError, AttributeError):
+        packs = {
+            _shown(p["name"]): (_shown(p["version"]), _shown(p["sha256"]))
+            for p in members["rule_packs"]
+        }
+    with contextlib.suppress(KeyError, TypeError, AttributeError):
+        knowledge = {_shown(k["path"]): _shown(k["sha256"]) for k in members["knowledge"]["files"]}
     return _shown(members["tool"]["version"]), packs, knowledge
 
 
@@ -261,7 +298,9 @@ def baseline_mismatch(path: Path, report: Report) -> str | None:
     skip = dict.fromkeys(_LISTS, _ignore)
     try:
         with open_input(path, display, kind="JSON result") as (handle, _):
-            header = _members(handle, display, skip, stop_after=frozenset(_HEADER))
+            header = _members(
+                handle, display, skip, keep=frozenset(_HEADER), stop_after=frozenset(_HEADER)
+            )
         old_version, old_packs, old_knowledge = _provenance(header)
     except (AuditError, KeyError, TypeError, AttributeError):
         return None

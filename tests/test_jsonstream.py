@@ -146,3 +146,77 @@ def test_reading_a_large_result_holds_one_item_at_a_time(result: bytes) -> None:
         tracemalloc.stop()
     assert count == len(data["findings"])
     assert peak < 2_000_000, peak
+
+
+class Counted(io.BytesIO):
+    """Bytes read, so a test can tell the reader stopped."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.read_bytes = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.read_bytes += len(data)
+        return data
+
+
+def test_a_corrupt_byte_is_reported_where_it_is_without_reading_the_rest() -> None:
+    """One `false` made `fals3` in a finding: json.loads's message and place, and not the rest
+    of a long file read in search of the value's end (it said "a value larger than 64 MiB")."""
+    data = json.loads(sample_result())
+    data["findings"] = data["findings"] * 200
+    text = json.dumps(data, indent=2).encode()
+    cut = text.index(b'"unverifiable": false', len(text) // 4)
+    broken = text[:cut] + b'"unverifiable": fals3' + text[cut + len(b'"unverifiable": false') :]
+    with pytest.raises(json.JSONDecodeError) as loaded_error:
+        json.loads(broken)
+    expected = loaded_error.value
+    handle = Counted(broken)
+    with pytest.raises(JSONStreamError) as got:
+        read_object(handle, {k: lambda item: None for k in LISTS})
+    assert (got.value.msg, got.value.lineno, got.value.colno) == (
+        expected.msg,
+        expected.lineno,
+        expected.colno,
+    )
+    assert handle.read_bytes < cut + 4 * jsonstream.CHUNK
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_nan_and_infinity_are_not_json(constant: bytes) -> None:
+    with pytest.raises(JSONStreamError, match="is not a JSON number") as got:
+        streamed(b'{"summary": {"p": ' + constant + b"}}", 5)
+    assert got.value.syntax
+
+
+def test_members_not_kept_are_read_and_dropped_item_by_item() -> None:
+    """A member no result has (a list of a hundred thousand objects) is checked and dropped,
+    not held (it took 1.5 GB at 20 million)."""
+    text = b'{"tool": 1, "junk": [' + b",".join([b"{}"] * 100_000) + b'], "other": {"a": 1}}'
+    tracemalloc.start()
+    try:
+        out = read_object(io.BytesIO(text), keep=frozenset({"tool"}))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out == {"tool": 1}
+    assert peak < 1_000_000, peak
+
+
+def test_a_value_one_byte_over_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limit is the limit: a value up to twice as long was read before the check."""
+    monkeypatch.setattr(jsonstream, "MAX_VALUE", 1000)
+    for size, refused in ((990, False), (1001, True), (1900, True)):
+        text = b'{"a": "' + b"x" * size + b'"}'
+        if refused:
+            with pytest.raises(JSONStreamError, match="a value larger than"):
+                streamed(text, 100)
+        else:
+            assert streamed(text, 100)["a"] == "x" * size
+
+
+def test_too_many_members_are_refused() -> None:
+    members = b",".join(b'"k%d": 0' % i for i in range(jsonstream.MAX_MEMBERS + 1))
+    with pytest.raises(JSONStreamError, match="more than 1000 members"):
+        streamed(b"{" + members + b"}", 4096)

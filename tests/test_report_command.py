@@ -177,4 +177,83 @@ def test_a_saved_result_with_a_value_of_the_wrong_type_is_an_input_error(
     for fmt in ("junit", "sarif", "markdown"):
         result = runner.invoke(app, ["report", str(saved), "-f", fmt])
         assert result.exit_code == 2, (fmt, result.output)
-        assert f"{saved}:1:1: error: incomplete residency-audit result (TypeError" in result.output
+        assert result.output.startswith(f"{saved}:1:"), result.output  # the item's column
+        assert ": error: incomplete residency-audit result (" in result.output
+        assert "TypeError" in result.output and "Traceback" not in result.output
+
+
+def saved_result(runner: CliRunner, tmp_path: Path) -> tuple[Path, dict[str, object]]:
+    saved = tmp_path / "result.json"
+    runner.invoke(
+        app, ["check", str(SAMPLES), "--as-of", str(AS_OF), "-f", "json", "-o", str(saved)]
+    )
+    return saved, json.loads(saved.read_text())
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda d: d.pop("findings"), "incomplete residency-audit result: no findings"),
+        (lambda d: d.update(Findings=d.pop("findings")), "no findings"),
+        (lambda d: d.pop("checks"), "no checks"),
+        (lambda d: d["findings"].pop(), "its summary counts"),
+    ],
+)
+def test_a_result_missing_its_findings_is_no_pass(
+    runner: CliRunner, tmp_path: Path, change: object, said: str
+) -> None:
+    """QA: with no `findings` member, a result re-rendered as '0 finding(s) ... pass' (exit 0):
+    a damaged or forged file read as a clean audit."""
+    saved, data = saved_result(runner, tmp_path)
+    change(data)  # type: ignore[operator]
+    saved.write_text(json.dumps(data))
+    result = runner.invoke(app, ["report", str(saved)])
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+    baseline = runner.invoke(app, ["check", BACKUP, "--baseline", str(saved)])
+    assert baseline.exit_code == 2 and said in baseline.output
+
+
+@pytest.mark.parametrize("index", [0, -1])
+@pytest.mark.parametrize("fmt", ["markdown", "junit"])
+def test_a_bad_item_is_an_input_error_wherever_it_sits(
+    runner: CliRunner, tmp_path: Path, index: int, fmt: str
+) -> None:
+    """A location path that is not text, first or last in a list of more findings than a run
+    holds: exit 2 at the item's line in both cases (the last one crashed sorting, exit 3)."""
+    saved, data = saved_result(runner, tmp_path)
+    findings = data["findings"]
+    assert isinstance(findings, list)
+    data["findings"] = findings * (1200 // len(findings) + 1)
+    data["summary"]["findings"] = len(data["findings"])  # type: ignore[index]
+    data["findings"][index] = {**findings[0], "location": {"path": 7, "line": 1, "column": 1}}
+    saved.write_text(json.dumps(data, indent=2))
+    result = runner.invoke(app, ["report", str(saved), "-f", fmt])
+    assert result.exit_code == 2, result.output
+    line = int(result.output.split(":")[1])
+    assert line > 1 and "TypeError: expected text, got int" in result.output
+
+
+@pytest.mark.parametrize("name", ["db\n/work/x:1:1: error: forged", "db\x1b[32m", "db\u202e"])
+def test_control_characters_in_a_saved_name_are_refused(
+    runner: CliRunner, tmp_path: Path, name: str
+) -> None:
+    """The loader refuses them in a deployment; a hand-edited result must not bring them into a
+    CI log or JUnit XML."""
+    saved, data = saved_result(runner, tmp_path)
+    data["findings"][0]["deployment"] = name  # type: ignore[index]
+    saved.write_text(json.dumps(data))
+    result = runner.invoke(app, ["report", str(saved), "-f", "junit"])
+    assert result.exit_code == 2 and "in a name" in result.output, result.output
+    assert "forged" not in result.output.split("error:", 1)[0]
+
+
+def test_a_baseline_without_packs_still_warns_of_another_version(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    saved, data = saved_result(runner, tmp_path)
+    data["tool"]["version"] = "0.0.1"  # type: ignore[index]
+    del data["rule_packs"]
+    saved.write_text(json.dumps(data))
+    result = runner.invoke(app, ["check", BACKUP, "--baseline", str(saved)])
+    assert "baseline made by residency-audit 0.0.1" in result.stderr

@@ -218,8 +218,11 @@ class Finding(Record):
     `transfer:support-co/US`. Unlike `component` it tells apart the parties, transfers and
     access paths of a deployment. None in results saved before findings carried it."""
 
-    def sort_key(self) -> tuple[str, int, int, str, str]:
-        return (self.span.path, self.span.line, self.span.column, self.rule_id, self.message)
+    def sort_key(self) -> tuple[str, int, int, str, str, str]:
+        """Place, rule, message, then subject: two findings alike but for their subject (two
+        transfers to one recipient) keep one order, however they were read back."""
+        span = self.span
+        return (span.path, span.line, span.column, self.rule_id, self.message, self.subject or "")
 
 
 def _finding_init(

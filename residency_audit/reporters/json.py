@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import pickle
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from sys import intern
@@ -308,16 +309,43 @@ def _optional_text(value: Any) -> str | None:
     return value
 
 
-def _text(value: Any) -> str:
-    """What names a finding, a check or a flow (reporters group and sort by it): text, else
-    the result is not one of this tool's (a TypeError, which callers make an input error)."""
+def _text(value: Any, *, lines: bool = False) -> str:
+    """What names a finding, a check or a flow (reporters group and sort by it, and print it
+    on one line of a CI log): text, on one line and free of the control characters a
+    deployment file may not hold either, else the result is not one of this tool's (a
+    TypeError or ValueError, which callers make an input error)."""
     if not isinstance(value, str):
         raise TypeError(f"expected text, got {type(value).__name__}")
+    bad = (_UNPRINTABLE_TEXT if lines else _UNPRINTABLE).search(value)
+    if bad is not None:
+        raise ValueError(f"character U+{ord(bad.group()):04X} in {'a text' if lines else 'a name'}")
     return value
 
 
+def _optional_name(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+"""Control, bidirectional and lone surrogate characters: in a name they would forge a line
+of the terminal or CI log, reorder what a reader sees, or fail to encode."""
+_UNPRINTABLE_TEXT = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+"""The same, but for tab and newline, which a message or title may hold (`lines`)."""
+
+
 def _read_span(d: dict[str, Any]) -> Span:
-    return Span(d["path"], int(d["line"]), int(d["column"]))
+    return Span(_text(d["path"]), _count(d["line"]), _count(d["column"]))
+
+
+def _count(value: Any) -> int:
+    """A line or column: reporters sort and compare them."""
+    if value.__class__ is not int or value < 0:
+        raise TypeError(f"expected a line or column number, got {value!r}"[:120])
+    return int(value)
 
 
 def _read_reference(d: dict[str, Any]) -> Reference:
@@ -350,8 +378,8 @@ def read_check(d: dict[str, Any]) -> Check:
     return Check(
         tuple(_text(r) for r in rules),
         _text(d["deployment"]),
-        _optional_text(d["component"]),
-        _optional_text(d.get("subject")),
+        _optional_name(d["component"]),
+        _optional_name(d.get("subject")),
     )
 
 
@@ -359,10 +387,10 @@ def read_finding(d: dict[str, Any]) -> Finding:
     return Finding(
         rule_id=_text(d["rule_id"]),
         severity=Severity.parse(d["severity"]),
-        title=_text(d["title"]),
-        message=_text(d["message"]),
+        title=_text(d["title"], lines=True),
+        message=_text(d["message"], lines=True),
         deployment=_text(d["deployment"]),
-        component=_optional_text(d["component"]),
+        component=_optional_name(d["component"]),
         span=_read_span(d["location"]),
         references=tuple(_read_reference(r) for r in d["references"]),
         facts=tuple(
@@ -372,7 +400,7 @@ def read_finding(d: dict[str, Any]) -> Finding:
         unverifiable=bool(d["unverifiable"]),
         status=Status(d.get("status", "open")),
         waiver=None if d.get("waiver") is None else _read_waiver(d["waiver"]),
-        subject=_optional_text(d.get("subject")),
+        subject=_optional_name(d.get("subject")),
     )
 
 
@@ -381,7 +409,7 @@ def read_flow(d: dict[str, Any]) -> Flow:
         _text(d["id"]),
         _text(d["deployment"]),
         _text(d["kind"]),
-        _optional_text(d["component"]),
+        _optional_name(d["component"]),
         d["country"],
         d["entity"],
         d["parent_country"],
