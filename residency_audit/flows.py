@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from residency_audit.engine.custody import Custodian, key_reach, sole_control
+from residency_audit.engine.custody import Custodian, key_reach, provider_reaches, sole_control
 from residency_audit.engine.subjects import (
     Subject,
     SubjectBuilder,
@@ -321,14 +321,26 @@ class _Flows:
     def key_custody(self, key: Key) -> list[Flow]:
         """The places and laws that reach a key, as `custody.key_reach` finds them for the
         custody rules: its holder where the key is, each replica, and the HSM holding it. Key
-        material under the controller's sole control in the EEA or an adequate country is no
-        flow (`custody.sole_control`); an HSM its holder runs under the holder's own laws is
-        in the holder's flow."""
+        material under the controller's sole control in the EEA or an adequate country, out of
+        the provider's reach, is no flow (`custody.sole_control`); an HSM its holder runs under
+        the holder's own laws is in the holder's flow. A key used on several providers is read
+        on each, as the rules read it on each place: its regions are that provider's, and
+        whether a custodian is in the provider's group depends on the provider."""
         users = [c for c in self.d.components if c.key == key.id]
-        if not users:
-            return []
+        providers = list(dict.fromkeys(c.provider for c in users))
+        out: list[Flow] = []
+        for provider_id in providers:
+            on = [c for c in users if c.provider == provider_id]
+            suffix = f"@{provider_id}" if len(providers) > 1 else ""
+            out += self._key_custody(key, on, provider_id, suffix)
+        return out
+
+    def _key_custody(
+        self, key: Key, users: list[Component], provider_id: str, suffix: str
+    ) -> list[Flow]:
+        """The key-custody flows of `key` on `provider_id`, used there by `users`; `suffix`
+        tells the flows of one provider from another's (`key/k1@alibaba/hsm`)."""
         ki = self.d.keys.index(key)
-        provider_id = users[0].provider
         reach = key_reach(self.b, key, provider_id)
         country = (
             Fact("key.country", key.country, self.at(f"keys[{ki}].country"))
@@ -339,6 +351,7 @@ class _Flows:
         component = users[0].id if len(users) == 1 else None
         holding = self.holding(reach.holder, key, users[0])
         management = Fact("key.management", key.management.value, self.at(f"keys[{ki}].management"))
+        on = f" on {provider_id}" if suffix else ""
 
         def held(flow_id: str, label: str, at: Fact | None) -> Flow:
             return self.make(
@@ -354,17 +367,18 @@ class _Flows:
                 **holding,
             )
 
+        base = f"key/{key.id}{suffix}"
         out: list[Flow] = []
-        if not sole_control(self.b, reach.holder, where):
-            out.append(held(f"key/{key.id}", f"custody of key {key.id}", country))
+        if not sole_control(self.b, reach.holder, where, key):
+            out.append(held(base, f"custody of key {key.id}{on}", country))
         out += [  # key material in each region of a multi-region key
             held(
-                f"key/{key.id}/replica-{replica.region}",
-                f"replica of key {key.id} in {replica.region}",
+                f"{base}/replica-{replica.region}",
+                f"replica of key {key.id} in {replica.region}{on}",
                 self._region_country(provider_id, replica.region),
             )
             for replica in reach.replicas
-            if not sole_control(self.b, reach.holder, replica.country)
+            if not sole_control(self.b, reach.holder, replica.country, key)
         ]
         hsm = reach.hsm
         if key.hsm is None or hsm is None or sole_control(self.b, hsm, where):
@@ -379,9 +393,9 @@ class _Flows:
         declared = self.at(f"keys[{ki}].hsm.jurisdiction")
         out.append(
             self.make(
-                flow_id=f"key/{key.id}/hsm",
+                flow_id=f"{base}/hsm",
                 kind="key-custody",
-                label=f"HSM of key {key.id}"
+                label=f"HSM of key {key.id}{on}"
                 + (f" (declared under {hsm.declared} law)" if hsm.declared else ""),
                 component=component,
                 country=country or Fact("key.hsm.jurisdiction", key.hsm.jurisdiction, declared),
@@ -397,11 +411,17 @@ class _Flows:
 
     def holding(self, holder: Custodian | None, key: Key, user: Component) -> dict[str, Any]:
         """Who holds the key material, as `make` arguments: the declared holder, whose law the
-        custody rules find reaching it; else, for keys in the provider's KMS, the provider's
-        operating entity, else the provider itself; else nobody known."""
-        if holder is not None:
+        custody rules find reaching it; else, for keys in the provider's KMS or that the
+        provider can use (`custody.provider_reaches`), the provider's operating entity, else
+        the provider itself; else nobody known. A controller that no law reaches gives way to
+        the provider: the controller's own hold is no foreign reach, the provider's is."""
+        reaches = provider_reaches(key)
+        own = (
+            holder is not None and holder.name == self.d.controller and not holder.reasons
+        )  # the exporter's hold: its flow, if any, is the provider's
+        if holder is not None and not (reaches and own):
             return {"party": holder.party, "reached": holder}
-        if key.management.value not in PROVIDER_KEYS:
+        if not reaches:
             return {"party": None}
         party = self.d.party(user.operator) or next(
             (p for p in self.d.parties if p.provider == user.provider), None

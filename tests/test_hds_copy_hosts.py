@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from residency_audit import kb
 from residency_audit.cli import app
+from residency_audit.engine.subjects import subjects
+from residency_audit.format import load_deployment
 from residency_audit.model import Finding, Severity
 from residency_audit.pipeline import Options, run
 from tests.conftest import AS_OF
@@ -154,3 +157,112 @@ def test_a_log_sink_without_personal_data_is_no_hosting_of_health_data(tmp_path:
         )
     )
     assert act_01(path) == {}
+
+
+def findings(path: Path) -> list[Finding]:
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    return report.findings
+
+
+ALL_SIX = (
+    "  - {holder: backup-co, scheme: hds, activities: [1, 2, 3, 4, 5, 6], "
+    'referential: "2024", issued: 2025-06-01}'
+)
+
+
+def test_a_copy_host_certified_for_all_six_activities_is_asked_for_no_declaration(
+    tmp_path: Path,
+) -> None:
+    """The format cannot declare the activities of a copy, and a certificate listing all six
+    covers whatever they are: nothing is left for HDS-ACT-02 to ask."""
+    found = findings(write(tmp_path, certificate=ALL_SIX))
+    assert not [f for f in found if f.rule_id in ("HDS-ACT-01", "HDS-ACT-02")]
+
+
+def test_a_copy_host_certified_for_some_activities_still_shows_the_undeclared_gap(
+    tmp_path: Path,
+) -> None:
+    certificate = ALL_SIX.replace("[1, 2, 3, 4, 5, 6]", "[6]")
+    found = {f.rule_id: f for f in findings(write(tmp_path, certificate=certificate))}
+    assert not found["HDS-ACT-02"].unverifiable
+    assert found["HDS-ACT-02"].message == (
+        "backup-co hosts health data but no HDS activity is declared for what it hosts, and no "
+        "certificate of its is known to cover all six activities"
+    )
+    unverifiable = found["HDS-ACT-01"].message
+    assert "declared HDS activities: none" in unverifiable
+    assert "covered only by a certificate listing all six activities" in unverifiable
+
+
+def test_a_log_sink_without_personal_data_makes_its_operator_no_host(tmp_path: Path) -> None:
+    """No HDS rule about hosts judges a party whose only place holds no personal data."""
+    path = write(tmp_path)
+    path.write_text(
+        path.read_text().replace(
+            "copies: [{kind: backup, provider: ovhcloud, operator: backup-co, region: gra}]",
+            "logs: [{region: gra, operator: backup-co, personal_data: false}]",
+        )
+    )
+    lines = path.read_text().splitlines()
+    about_backup_co = [f.rule_id for f in findings(path) if "backup-co" in lines[f.span.line - 1]]
+    assert not [r for r in about_backup_co if r.startswith(("HDS-", "SNC-"))], about_backup_co
+
+
+BACKUP_CO_COPY = "copies: [{kind: backup, provider: ovhcloud, operator: backup-co, region: gra}]"
+AWS_COPY = "copies: [{kind: backup, provider: aws, region: eu-west-3}]"
+
+
+def test_a_copy_on_another_provider_with_no_operator_is_not_the_component_operator_s(
+    tmp_path: Path,
+) -> None:
+    """`host` runs the database on OVHcloud in France and states on its EXI 31 page that it
+    transfers nothing outside the EEA; the backup is on AWS in the US and names no operator.
+    Nobody says `host` keeps it, so its page is not wrong for it; whoever keeps it cannot be
+    checked (cannot be verified, never a pass), and the US copy breaks EEA storage."""
+    path = write(tmp_path)
+    text = path.read_text().replace(BACKUP_CO_COPY, AWS_COPY.replace("eu-west-3", "us-east-1"))
+    text = text.replace(
+        "parent: {name: Host SA, country: FR}}",
+        "parent: {name: Host SA, country: FR},\n"
+        '     transparency: {url: "https://host.example/hds", wording: no-transfer}}',
+    )
+    path.write_text(text)
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "provider: aws" in x)
+    found = {f.rule_id: f for f in findings(path)}
+    assert "HDS-PUB-02" not in found  # host's page is judged on what host runs
+    assert (found["HDS-ACT-03"].unverifiable, found["HDS-ACT-03"].span.line) == (True, line)
+    assert "the party hosting db (backup) on aws is declared" in found["HDS-ACT-03"].message
+    assert found["HDS-LOC-01"].span.line == line
+
+
+def test_a_copy_on_another_provider_is_hosted_by_that_provider_s_declared_party(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path)
+    text = path.read_text().replace(BACKUP_CO_COPY, AWS_COPY)
+    text = text.replace(
+        "  - id: backup-co\n",
+        "  - id: aws-emea\n    provider: aws\n    name: AWS EMEA SARL\n"
+        "    role: sub-processor\n    country: LU\n  - id: backup-co\n",
+    )
+    path.write_text(text)
+    found = findings(path)
+    assert not [f for f in found if f.rule_id == "HDS-ACT-03"]
+    # AWS is HDS-certified per the knowledge base, with no declared scope: judged, unverifiable
+    assert [f.subject for f in found if f.rule_id == "HDS-ACT-01"] == ["party:aws-emea"]
+
+
+def test_what_no_certificate_covers_is_text_in_saved_results(tmp_path: Path) -> None:
+    """Activity numbers and hosted places alike, so that a saved result has one type."""
+    path = write(tmp_path)
+    path.write_text(
+        path.read_text()
+        .replace("hds_activities: [1, 2, 3, 4, 5, 6]", "hds_activities: [5, 6]")
+        .replace("activities: [1, 2, 3, 4, 5, 6], referential", "activities: [5], referential")
+    )
+    d, _ = load_deployment(path)
+    party = next(
+        s for s in subjects(d, kb.default(), AS_OF) if s.kind == "party" and s.label == "party host"
+    )
+    assert party.facts["party.hds_uncovered"].value == ["6"]

@@ -5,13 +5,18 @@ Each test audits one deployment through the real pipeline and reads findings and
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from residency_audit import kb
+from residency_audit.engine.evaluate import audit as audit_deployment
+from residency_audit.engine.rules import load_packs
+from residency_audit.flows import derive_flows
+from residency_audit.format import load_deployment
 from residency_audit.kb import UNKNOWN_COUNTRY
-from residency_audit.model import Flow, Report
+from residency_audit.model import Deployment, Finding, Flow, Report
 from residency_audit.pipeline import Options, run
 from tests.conftest import AS_OF
 
@@ -62,6 +67,7 @@ def audit(
     jurisdiction: str = "FR",
     replicas: str = "[]",
     clinic_parent: str = FR,
+    edits: tuple[tuple[str, str], ...] = (),
 ) -> Report:
     text = (
         DEPLOYMENT.replace("CLINIC_PARENT", clinic_parent)
@@ -70,6 +76,9 @@ def audit(
         .replace("JURISDICTION", jurisdiction)
         .replace("REPLICAS", replicas)
     )
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
     path = tmp_path / "custody.yaml"
     path.write_text(text)
     report = run(Options(paths=[path], as_of=AS_OF))
@@ -253,3 +262,147 @@ def test_every_country_whose_law_the_rules_find_reaching_a_key_is_in_the_table(
             law = knowledge.laws.get(basis)
             shown.add(law.jurisdiction if law else basis.removeprefix("unlisted:"))
     assert cited <= shown, (cited, shown)
+
+
+def audit_model(d: Deployment) -> tuple[list[Finding], list[Flow]]:
+    """Findings and flows of a deployment the loader would refuse (a `ZZ` typed as a country):
+    the engine must explain it whatever the loader lets through."""
+    knowledge = kb.default()
+    rules = [rule for pack in load_packs() for rule in pack.rules]
+    found = audit_deployment(d, rules, kb=knowledge, as_of=AS_OF).findings
+    return found, derive_flows(d, knowledge, AS_OF)
+
+
+def loaded(tmp_path: Path) -> Deployment:
+    path = tmp_path / "custody.yaml"
+    path.write_text(
+        DEPLOYMENT.replace("CLINIC_PARENT", FR)
+        .replace("HOLDER", "clinic")
+        .replace("OPERATOR", "clinic")
+        .replace("JURISDICTION", "FR")
+        .replace("REPLICAS", "[]")
+    )
+    d, _ = load_deployment(path)
+    return d
+
+
+def test_an_hsm_declared_under_zz_is_a_reason_and_a_flow_of_unknown_law(tmp_path: Path) -> None:
+    """The controller's own HSM in France, declared under `ZZ` (a country nobody knows): no
+    sole control can be shown, the rules say why, and the table shows the HSM's flow with its
+    laws unknown."""
+    d = loaded(tmp_path)
+    key = d.keys[0]
+    assert key.hsm is not None
+    hsm = dataclasses.replace(key.hsm, jurisdiction=UNKNOWN_COUNTRY)
+    found, flows = audit_model(dataclasses.replace(d, keys=(dataclasses.replace(key, hsm=hsm),)))
+    why = "HSM operated by clinic (seat FR, ultimate parent FR): declared under ZZ law, a country"
+    custody = [f for f in found if f.rule_id in CUSTODY_RULES]
+    assert custody and all(f.unverifiable and why in f.message for f in custody)
+    flow = next(f for f in flows if f.id == "key/k1/hsm")
+    assert (flow.entity, flow.bases) == ("clinic", None)
+
+
+def test_a_controller_whose_parent_is_declared_in_zz_holds_its_keys_under_unknown_law(
+    tmp_path: Path,
+) -> None:
+    d = loaded(tmp_path)
+    clinic = d.parties[0]
+    assert clinic.parent is not None
+    parent = dataclasses.replace(clinic.parent, country=UNKNOWN_COUNTRY)
+    parties = (dataclasses.replace(clinic, parent=parent), *d.parties[1:])
+    found, flows = audit_model(dataclasses.replace(d, parties=parties))
+    why = "keys held by clinic (seat FR, ultimate parent ZZ): under ZZ law, a country unknown"
+    custody = [f for f in found if f.rule_id in CUSTODY_RULES]
+    assert custody and all(why in f.message for f in custody)
+    flow = next(f for f in flows if f.id == "key/k1")
+    assert (flow.entity, flow.parent_country, flow.bases) == ("clinic", UNKNOWN_COUNTRY, None)
+
+
+def test_an_hsm_declared_under_an_unknown_code_says_the_law_was_declared(tmp_path: Path) -> None:
+    report = audit(tmp_path, jurisdiction="XQ")
+    why = "HSM operated by clinic (seat FR, ultimate parent FR): declared under XQ law, a country"
+    found = custody_messages(report)
+    assert found and all(why in m for ms in found.values() for m in ms), found
+    assert key_flows(report)["key/k1/hsm"].label == "HSM of key k1 (declared under XQ law)"
+
+
+def test_an_hsm_label_names_a_declared_law_only_when_that_law_reaches_the_keys(
+    tmp_path: Path,
+) -> None:
+    """The provider's own entity runs the HSM, declared under German law: the flow is the
+    provider group's reach, and German law adds nothing to name."""
+    report = audit(tmp_path, holder="custodian", operator="aws-emea", jurisdiction="DE")
+    hsm = key_flows(report)["key/k1/hsm"]
+    assert hsm.label == "HSM of key k1"
+    assert set(hsm.bases or ()) == US_LAWS
+
+
+IN_PROVIDER_KMS = (
+    ("management: customer-held", "management: customer-managed-in-provider-kms"),
+    ("provider_can_use: false", "provider_can_use: true"),
+    ("    hsm: {operator: clinic, jurisdiction: FR}\n", ""),
+)
+
+
+@pytest.mark.parametrize(
+    ("replicas", "expected"),
+    [
+        ("[]", {"key/k1": "FR"}),
+        ("[eu-central-2]", {"key/k1": "FR", "key/k1/replica-eu-central-2": "CH"}),
+    ],
+    ids=["key", "replica in Zurich"],
+)
+def test_a_controller_s_key_in_the_provider_kms_is_within_the_provider_s_reach(
+    tmp_path: Path, replicas: str, expected: dict[str, str]
+) -> None:
+    """The controller holds a key it manages in AWS KMS, which AWS can use: the custody rules
+    find it within the US provider's reach, and the table shows its custody (and each replica,
+    in Switzerland too) by the provider's entity under US law."""
+    report = audit(tmp_path, replicas=replicas, edits=IN_PROVIDER_KMS)
+    assert {"EDPB-KEY-01", "JUR-EXPO-01"} <= set(custody_messages(report))
+    flows = key_flows(report)
+    assert {i: f.country for i, f in flows.items()} == expected
+    for flow in flows.values():
+        assert (flow.entity, flow.parent_country) == ("aws-emea", "US")
+        assert set(flow.bases or ()) == US_LAWS
+
+
+TWO_PROVIDERS = """\
+schema_version: 1
+name: twoprov
+controller: clinic
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR, parent: {name: G, country: FR}}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+  - {id: ali, name: Alibaba Cloud (Germany) GmbH, role: processor, country: DE, provider: alibaba}
+components:
+  - {id: records, kind: datastore, provider: aws, operator: aws-emea, region: eu-west-3, key: k1,
+     clear_text_processing: false}
+  - {id: archive, kind: datastore, provider: alibaba, operator: ali, region: eu-central-1, key: k1,
+     clear_text_processing: false}
+keys:
+  - {id: k1, encryption: client-side, management: customer-held, holder: clinic, country: FR,
+     replica_regions: [ap-southeast-6], provider_can_use: false}
+"""
+
+
+def test_a_key_shared_across_providers_is_read_on_each_as_the_rules_read_it(
+    tmp_path: Path,
+) -> None:
+    """Region ap-southeast-6 is Auckland on AWS but Manila on Alibaba Cloud: the rules find the
+    replica in the Philippines for the Alibaba component only, and so must the table."""
+    path = tmp_path / "twoprov.yaml"
+    path.write_text(TWO_PROVIDERS)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    custody = {(f.rule_id, f.component) for f in report.findings if f.rule_id in CUSTODY_RULES}
+    assert {component for _, component in custody} == {"archive"}
+    flows = key_flows(report)
+    assert set(flows) == {"key/k1@alibaba/replica-ap-southeast-6"}
+    replica = flows["key/k1@alibaba/replica-ap-southeast-6"]
+    assert (replica.country, replica.component, replica.bases) == (
+        "PH",
+        "archive",
+        ("unlisted:PH",),
+    )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from residency_audit.engine.operators import exposing_laws
 from residency_audit.kb import UNKNOWN_COUNTRY
-from residency_audit.model import Fact, Key, Party
+from residency_audit.model import Fact, Key, KeyManagement, Party
 
 if TYPE_CHECKING:
     from residency_audit.engine.subjects import SubjectBuilder
@@ -95,7 +95,8 @@ class Custodian:
     """In the provider's group (None: cannot be verified); False for a name nobody declared."""
     declared: str | None = None
     """An HSM's declared jurisdiction when neither the operator's seat nor its parent's country
-    (CORE-KB-05 reports that): a law of its own reaching the keys."""
+    (CORE-KB-05 reports that) and its law reaches the keys (or nobody knows that law): a law of
+    its own, which the flows table names. An EEA or adequate one is not named: it adds no law."""
     verified: bool = True
     url: str | None = None
 
@@ -136,16 +137,35 @@ def key_reach(b: SubjectBuilder, key: Key, provider_id: str) -> KeyReach:
     )
 
 
-def sole_control(b: SubjectBuilder, custodian: Custodian | None, where: str | None) -> bool:
+def sole_control(
+    b: SubjectBuilder, custodian: Custodian | None, where: str | None, key: Key | None = None
+) -> bool:
     """The key at `where` is under the exporter's sole control: the controller holds it (or runs
-    its HSM), no reason puts it within foreign reach, and `where` is known to be in the EEA or
-    a generally adequate country. Anything else is someone else's reach, or a law's: a flow."""
+    its HSM), no reason puts it within foreign reach, `where` is known to be in the EEA or a
+    generally adequate country, and, given the `key` it holds, the provider can neither hold
+    it in its KMS nor use it (`provider_reaches`). Anything else is someone else's reach, or a
+    law's: a flow."""
     return (
         custodian is not None
         and custodian.name == b.d.controller
         and not custodian.reasons
         and _eea_or_adequate(b, where)
+        and (key is None or not provider_reaches(key))
     )
+
+
+PROVIDER_KMS = frozenset(
+    {KeyManagement.PROVIDER_MANAGED, KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS}
+)
+"""Key management that leaves the key material in the provider's KMS, whoever manages it."""
+
+
+def provider_reaches(key: Key) -> bool:
+    """The provider holds the key material (its KMS, "customer-managed" or not) or is declared
+    able to use the key: whoever holds it besides, the key is not the exporter's alone (EDPB
+    use case 1). Undeclared (`provider_can_use` unknown) is left to the custody rules, which
+    cannot pass without it."""
+    return key.management in PROVIDER_KMS or key.provider_can_use is True
 
 
 def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider_id: str) -> None:
@@ -250,17 +270,20 @@ def _custodian(
     over as surely as the provider; one seated outside the EEA and adequate countries is no
     entity trusted "in the EEA or an adequate jurisdiction" (EDPB use case 1); and the law
     declared for an HSM reaches the keys whoever operates it."""
-    reach = _reach(b, name, role)
+    reach, typed = _reach(b, name, role)
     own = list(reach.countries)
     in_group = None if reach.party is None else in_provider_group(b, reach.party, provider_id)
     reasons = [] if reach.party is None else _group_reasons(in_group)
-    reasons += reach.reasons  # what is not known of it
-    reasons += _exposure(b, own, reasons)
+    reasons += reach.reasons  # what is not declared of it
+    reasons += _exposure(b, typed, reasons)  # and the law of what is
     if declared is None:
         return dataclasses.replace(reach, reasons=tuple(reasons), in_group=in_group)
-    apart = None if declared in own else declared
-    if apart is not None:
-        reasons += [f"declared {why}" for why in _exposure(b, [apart], reasons)]
+    apart: str | None = None
+    if declared not in typed:  # a law of its own (a seat or parent already gave its reasons)
+        unknown: list[str] = []
+        found = _exposure(b, [declared], unknown)
+        reasons += [f"declared {why}" for why in (*unknown, *found)]
+        apart = declared if unknown or found else None
     return dataclasses.replace(
         reach,
         countries=tuple(dict.fromkeys([declared, *own])),
@@ -300,8 +323,8 @@ def _exposure(b: SubjectBuilder, countries: Sequence[str], unknowns: list[str]) 
 
 def _trusted(b: SubjectBuilder, code: str) -> bool:
     """In the EEA or a generally adequate country on the audit day; an unknown code is not
-    judged here (it is a reason of its own)."""
-    if code == UNKNOWN_COUNTRY or b.kb.country(code) is None:
+    judged here (`_laws` made it a reason of its own)."""
+    if b.kb.country(code) is None:
         return True
     return _eea_or_adequate(b, code)
 
@@ -311,12 +334,13 @@ def _eea_or_adequate(b: SubjectBuilder, code: str | None) -> bool:
     return bool(b.kb.in_eea(code, b.as_of) or b.kb.generally_adequate(code, b.as_of))
 
 
-def _reach(b: SubjectBuilder, name: str, role: str) -> Custodian:
+def _reach(b: SubjectBuilder, name: str, role: str) -> tuple[Custodian, tuple[str, ...]]:
     """Whose law reaches the party `name` plays `role` for (a key holder, an HSM operator):
-    its seat and its ultimate parent's country, as for every party, with what is not known
-    of it as `reasons`. Only the controller, the exporter whose sole control of the keys EDPB
-    use case 1 accepts, may leave its parent undeclared; a name that is not a declared party
-    is unknown (`ZZ`)."""
+    its seat and its ultimate parent's country, as for every party, with what is not declared
+    of it as `reasons`; and the countries the deployment (or the knowledge base) gives for it,
+    whose law `_exposure` judges. Only the controller, the exporter whose sole control of the
+    keys EDPB use case 1 accepts, may leave its parent undeclared; a name that is not a
+    declared party is unknown (`ZZ`)."""
     party = b.d.party(name)
     if party is None:
         return Custodian(
@@ -327,23 +351,24 @@ def _reach(b: SubjectBuilder, name: str, role: str) -> Custodian:
             name,
             f"{role} {name} is not a declared party: its seat and ultimate parent are unknown",
             ("not a declared party, so its seat and ultimate parent are unknown",),
-        )
+        ), ()
     own: dict[str, Fact] = {}
     b.party_facts(own, "reached", party)
     parent = own.get("reached.parent.country")
     seat_at = b.at(b.party_path(party, "country"))
     if parent is not None:
+        known = tuple(dict.fromkeys([party.country, parent.value]))
         return Custodian(
             party.id,
             party,
-            tuple(dict.fromkeys([party.country, parent.value])),
+            known,
             parent,
             f"{party.id} (seat {party.country}, ultimate parent {parent.value})",
             f"seat ({seat_at}) and ultimate parent ({parent.origin}) of {role} {party.id}",
             (),
             verified=parent.verified,
             url=parent.url,
-        )
+        ), known
     if party.id == b.d.controller:
         return Custodian(
             party.id,
@@ -354,7 +379,7 @@ def _reach(b: SubjectBuilder, name: str, role: str) -> Custodian:
             f"seat ({seat_at}) of {role} {party.id}, the controller: keys under the exporter's "
             "sole control (EDPB use case 1)",
             (),
-        )
+        ), (party.country,)
     return Custodian(
         party.id,
         party,
@@ -364,14 +389,14 @@ def _reach(b: SubjectBuilder, name: str, role: str) -> Custodian:
         f"seat ({seat_at}) of {role} {party.id}, whose ultimate parent is not declared "
         f"({UNKNOWN_COUNTRY})",
         ("its ultimate parent is not declared",),
-    )
+    ), (party.country,)
 
 
 def _laws(b: SubjectBuilder, code: str, unknowns: list[str]) -> tuple[Law, ...]:
     """The compelled-access laws of `code` on the audit day; a code the knowledge base does not
-    know (other than `ZZ`, already a reason) is added to `unknowns`."""
-    if code == UNKNOWN_COUNTRY:
-        return ()
+    know is added to `unknowns`, `ZZ` too: `_exposure` only sees codes the deployment declares
+    (a `ZZ` standing for what it does not declare is explained by `_reach`), and a declared
+    `ZZ` is a country nobody knows, not a law already explained."""
     if b.kb.country(code) is None:
         unknowns.append(f"under {code} law, a country unknown to the knowledge base")
         return ()

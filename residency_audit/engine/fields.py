@@ -281,7 +281,8 @@ PARTY = {
     "party.is_controller": "The party is the deployment's controller.",
     "party.involved": "The party operates a component, copy or log sink, holds a key, operates "
     "the HSM holding one, or has an access path.",
-    "party.hosts": "The party operates a component, copy or log sink.",
+    "party.hosts": "The party runs a component, copy or log sink holding personal data (its "
+    "operator, else the declared party of its provider).",
     "party.hds_activities": "HDS activities (1-6) declared on the components it operates "
     "(`hds_activities`), sorted; [none] when none is.",
     "party.performs_hds_activities": "It performs at least one HDS activity: declared on a "
@@ -297,7 +298,8 @@ PARTY = {
     "party.hds_uncovered": "Declared activities no HDS certificate declared for it (issued by the "
     "as-of date, or undated) covers, and, for a party holding no certificate and not "
     "HDS-certified in the knowledge base, what it hosts without declared activities "
-    "(`records-db`, `backup of records-db`, `logs of records-db`); [none] when none.",
+    "(`records-db`, `backup of records-db`, `logs of records-db`), all as text; [none] when "
+    "none.",
     "party.ownership": "Declared shareholdings [{holder, country, percent, veto}].",
     "party.eu_controlled": "Ultimately EU-controlled in the sense of SecNumCloud §19.6 "
     "(knowledge base).",

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from residency_audit.kb import fact_from
 from residency_audit.model import (
     Certification,
-    Deployment,
     Fact,
     Party,
     Role,
@@ -26,7 +25,7 @@ from residency_audit.model import (
 )
 
 if TYPE_CHECKING:
-    from residency_audit.engine.subjects import Subject, SubjectBuilder
+    from residency_audit.engine.subjects import Subject, SubjectBuilder, Where
 
 
 _INSTRUMENTS = {
@@ -89,22 +88,22 @@ def legal_subjects(b: SubjectBuilder) -> Iterator[Subject]:
 
 
 def _operated(b: SubjectBuilder, party_id: str) -> list[tuple[str | None, str | None, str]]:
-    """(provider, region-or-None, country-or-None) of every place the party operates."""
-    out: list[tuple[str | None, str | None, str]] = []
-    for c in b.d.components:
-        if c.operator == party_id:
-            out.append((c.provider, c.region, c.country or ""))
-        out.extend(
-            (x.provider or c.provider, x.region, x.country or "")
-            for x in c.copies
-            if (x.operator or c.operator) == party_id
-        )
-        out.extend(
-            (x.provider or c.provider, x.region, x.country or "")
-            for x in c.logs
-            if (x.operator or c.operator) == party_id
-        )
-    return out
+    """(provider, region-or-None, country-or-None) of every place the party runs: the places
+    of `subjects.places_of` (a component, each copy, each log sink holding personal data) whose
+    host (`SubjectBuilder.host`) it is. A copy on another provider with no operator is not the
+    component operator's: its host is that provider's party, or nobody known."""
+    return [
+        (w.provider, w.region, w.country or "")
+        for w in _places(b)
+        if b.host(w.operator, w.provider) == party_id
+    ]
+
+
+def _places(b: SubjectBuilder) -> Iterator[Where]:
+    from residency_audit.engine.subjects import places_of
+
+    for ci, c in enumerate(b.d.components):
+        yield from places_of(c, ci)
 
 
 def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
@@ -132,7 +131,7 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
         or any(k.hsm is not None and k.hsm.operator == party.id for k in d.keys)
         or any(a.entity == party.id for a in d.access)
     )
-    b.derived(f, "party.hosts", hosts, "operator of a component, copy or log sink")
+    b.derived(f, "party.hosts", hosts, "runs a component, copy or log sink holding personal data")
     b.derived(f, "party.involved", involved, "operates, holds a key or its HSM, or accesses data")
     _hds_activities(b, f, party)
     provider = kb.provider(party.provider)
@@ -184,26 +183,26 @@ ALL_HDS_ACTIVITIES = frozenset(range(1, 7))
 """The six hosting activities of art. R.1111-9 CSP."""
 
 
-def _hosted_without_activities(d: Deployment, party_id: str) -> list[str]:
+def _hosted_without_activities(b: SubjectBuilder, party_id: str) -> list[str]:
     """What the party hosts for the controller with no HDS activity declared for it: a
-    component it operates without `hds_activities`, and a copy or a log sink holding personal
-    data it operates for another party's component or for one without declared activities (a
-    copy or log sink of a component it operates itself is covered by that component's)."""
+    component it runs without `hds_activities`, and a copy or a log sink holding personal
+    data it runs for another party's component or for one without declared activities (a
+    copy or log sink of a component it runs itself is covered by that component's). Who runs
+    a place is `SubjectBuilder.host`, as for `party.hosts`."""
+    from residency_audit.engine.subjects import places_of
+
+    d = b.d
     if party_id == d.controller:  # hosting its own data is no hosting on behalf of others
         return []
     out: list[str] = []
-    for c in d.components:
-        own = c.operator == party_id and bool(c.hds_activities)
-        if c.operator == party_id and not own:
-            out.append(c.id)
+    for ci, c in enumerate(d.components):
+        if b.host(c.operator, c.provider) == party_id and c.hds_activities:
+            continue  # its own component's activities cover its copies and logs
         out.extend(
-            f"{x.kind.value} of {c.id}"
-            for x in c.copies
-            if (x.operator or c.operator) == party_id and not own
+            c.id if w.role == "primary" else w.label
+            for w in places_of(c, ci)
+            if b.host(w.operator, w.provider) == party_id
         )
-        logs = any((x.operator or c.operator) == party_id and x.personal_data for x in c.logs)
-        if logs and not own:
-            out.append(f"logs of {c.id}")
     return list(dict.fromkeys(out))
 
 
@@ -219,8 +218,15 @@ def _hds_activities(b: SubjectBuilder, f: dict[str, Fact], party: Party) -> None
     six covers them whatever they are.
     """
     d = b.d
-    declared = sorted({a for c in d.components if c.operator == party.id for a in c.hds_activities})
-    undeclared = _hosted_without_activities(d, party.id)
+    declared = sorted(
+        {
+            a
+            for c in d.components
+            if b.host(c.operator, c.provider) == party.id
+            for a in c.hds_activities
+        }
+    )
+    undeclared = _hosted_without_activities(b, party.id)
     b.derived(
         f,
         "party.hds_activities",
@@ -240,7 +246,8 @@ def _hds_activities(b: SubjectBuilder, f: dict[str, Fact], party: Party) -> None
         if c.holder == party.id and c.scheme is Scheme.HDS and b.issued(c)
     ]
     scope = {a for c in certs for a in c.activities}
-    uncovered: list[int | str] = [a for a in declared if a not in scope]
+    # Text throughout (activity numbers and what is hosted alike): one type in saved results.
+    uncovered = [str(a) for a in declared if a not in scope]
     provider = b.kb.provider(party.provider)
     kb_hds = provider is not None and any(c.scheme == "hds" for c in provider.certifications)
     if certs or not kb_hds:  # else certified per the knowledge base, scope unknown

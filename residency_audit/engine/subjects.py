@@ -251,12 +251,16 @@ class SubjectBuilder:
         return f
 
     def hds_applies(self, health: bool, context: HealthContext | None) -> bool | None:
+        """Health data from care (or prevention, diagnosis...) hosted by a third party: anyone
+        but the controller running one of their places, a copy or a personal-data log sink as
+        much as a component (`hosts`: the places `legal_subjects` credits to each party), or a
+        place nobody is known to run. A controller running its own components while a
+        processor keeps their backup has that backup hosted on its behalf."""
         if not health:
             return False
         if context is None:
             return None  # fail closed: health data whose origin is not declared
-        third_party = any(c.operator != self.d.controller for c in self.d.components)
-        return context in HDS_CONTEXTS and third_party
+        return context in HDS_CONTEXTS and bool(self.hosts())
 
     def party_path(self, party: Party, leaf: str) -> str:
         return f"parties[{self._parties[id(party)]}].{leaf}"

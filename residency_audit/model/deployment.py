@@ -298,7 +298,11 @@ class Copy(Record):
         default=None, metadata=doc("Provider of the copy; the component's provider if omitted.")
     )
     operator: str | None = field(
-        default=None, metadata=doc("Party operating the copy; the component's operator if omitted.")
+        default=None,
+        metadata=doc(
+            "Party operating the copy; if omitted, the component's operator when the copy is on "
+            "the component's provider, else the declared party of its provider, or unknown."
+        ),
     )
     account: str | None = field(
         default=None,

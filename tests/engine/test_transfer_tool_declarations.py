@@ -61,3 +61,17 @@ def test_binding_corporate_rules_name_their_missing_approval(tmp_path: Path) -> 
     _, found = findings(tmp_path, text + "\n", AS_OF)
     [xfer] = [f for f in found if f.rule_id == "GDPR-XFER-01"]
     assert [what for what, _ in undeclared(xfer)] == ["approval of the bcr transfer to aws-inc"]
+
+
+def test_an_old_scc_contract_s_unverifiable_message_reads_as_sentences(tmp_path: Path) -> None:
+    """Court-filed reports quote the message: each sentence starts with a capital, and the
+    transfer is named by the subject, not again in the requirement."""
+    text = FIXTURE.read_text()
+    lines = [line for line in text.splitlines() if "concluded:" not in line]
+    _, found = findings(tmp_path, "\n".join(lines) + "\n", IN_TRANSITION)
+    message = next(f.message for f in found if f.rule_id == "GDPR-SCC-02")
+    sentences = message.split(". ")
+    assert all(s[0].isupper() or s.startswith("cannot be verified") for s in sentences), message
+    required = message[message.index("Required: ") :]
+    assert "aws-inc" not in required and "(US)" not in required, message  # named already
+    assert sentences[1].startswith("Required: a transfer on scc-2010 holds after the repeal ")
