@@ -9,7 +9,7 @@ waivers:
     target:
       deployment: clinique-exemple-records
       component: records-db                  # optional: every component if left out
-      subject: place:records-db/copies[0]    # optional: one subject (here, the first copy)
+      subject: place:records-db/snapshot-copy@us-east-1   # optional: one subject (a copy)
       countries: [US]                        # optional: only findings wholly in these countries
     justification: Transfer impact assessment of 2026-03-02 accepted by counsel
     approved_by: dpo@example.org
@@ -51,17 +51,30 @@ waiver of GDPR-28-01 for one sub-processor covers every party. A subject is name
 name it (the `subject` of the JSON result, the JUnit case name): its kind, a colon and the
 deployment's own ids, never a line or a label (`engine.subjects.subject_id`):
 
-- `party:host-a`, `access:vendor-support`, `certification:host-a/hds`;
-- `component:records-db`; `place:records-db` (its primary store), `place:records-db/copies[0]`
-  and `place:records-db/logs[0]` (a copy or log sink by its position under the component);
-- `transfer:support-co/US` (a declared transfer to support-co, for its US destination),
-  `transfer:support-co>sub-co/IN` (support-co's onward transfer to sub-co in India);
-- `transit:records-db/CH`, `flow:records-db/backup`, `endpoint:web/api.example.org`.
+- `party:host-a`, `access:vendor-support`, `certification:host-a/hds@2024-03-01` (by issue
+  date, when the certificate declares one);
+- `component:records-db`; `place:records-db` (its primary store),
+  `place:records-db/snapshot-copy@us-east-1` and `place:records-db/log@eu-west-3` (a copy or
+  log sink by its kind and region, else country);
+- `transfer:support-co/US/scc-2021` (a declared transfer to support-co under the SCCs, for its
+  US destination), `transfer:support-co>sub-co/IN/bcr` (support-co's onward transfer to sub-co
+  in India);
+- `transit:records-db/CH`, `flow:records-db/backup`, `flow:access:vendor-support`,
+  `endpoint:web/api.example.org`.
 
 It is matched exactly (`place:records-db` is not its copies), with `component` and `countries`
 when given too. A subject that is not `kind:id` with a known kind is an input error; one that
 names no subject with a finding of the deployment is WAIVER-MATCH-01, with the nearest subject
-that has one.
+that has one; one whose subject has findings, but none of the waived rule (or none on the
+waiver's component), is WAIVER-MATCH-01 naming the subjects that have findings of that rule.
+
+A subject numbered `#2`, `#3` is refused at load (exit 2): the number is the subject's rank
+among entries alike in everything its id is made of (two transfers to one recipient and
+country under one tool), so it is bound to the order of the deployment's entries, and a waiver
+naming it would silently move to another finding when they are reordered. Tell the entries
+apart (their ids are made of what distinguishes them), or waive without `subject`. A subject
+naming a copy or log sink by position (`place:records-db/copies[0]`, as findings did before)
+is refused too: positions move when a copy is added before the one assessed.
 
 A waiver that covers no finding of an audited deployment is WAIVER-MATCH-01, narrowing included:
 when findings of its rule on its target exist but fall outside its countries, the hint names the
@@ -73,6 +86,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import field
 from pathlib import Path
@@ -188,21 +202,43 @@ TARGET_KINDS = tuple(kind for kind in KINDS if kind != "waiver")
 (an expired waiver...) are made after the waivers are applied."""
 
 
+_NUMBERED = re.compile(r"#([0-9]+)$")
+"""The number `engine.evaluate` gives a subject alike in all its ids to an earlier one."""
+
+
 def _malformed_subjects(root: Node, display: str) -> Iterable[Diagnostic]:
     """A `target.subject` that is not `kind:id` with a known kind: it could match no finding,
-    and the risk it meant to accept would fail the gate unexplained."""
+    and the risk it meant to accept would fail the gate unexplained. One bound to the order of
+    the deployment's entries (numbered `#2`, or a copy by position) could silently cover
+    another finding once they are reordered: refused too (fail closed)."""
     waivers = _value(root, "waivers")
     for i, item in enumerate(waivers.value if isinstance(waivers, SequenceNode) else ()):
         subject = _value(_value(item, "target"), "subject")
         if not isinstance(subject, ScalarNode) or not subject.value.strip():
             continue  # absent, or not text: the converter said so
         kind, colon, rest = subject.value.partition(":")
+        numbered = _NUMBERED.search(subject.value)
         if colon and kind in TARGET_KINDS and rest.strip():
-            continue
-        if not colon or not rest.strip():
+            if numbered is not None:
+                problem = (
+                    f"subject {subject.value!r} is numbered by its order in the deployment "
+                    f"(#{numbered.group(1)}: alike in all its ids to an earlier entry), so this "
+                    "waiver would move to another finding when the entries are reordered; tell "
+                    "the entries apart (another tool, issue date or region) or leave `subject` out"
+                )
+            elif "[" in rest:
+                problem = (
+                    f"subject {subject.value!r} names an entry by its position, which moves "
+                    "when an entry is added before it; name it as findings do, by kind and "
+                    "where it is (place:records-db/backup@us-east-1)"
+                )
+            else:
+                continue
+        elif not colon or not rest.strip():
             problem = (
                 f"subject {subject.value!r} is not kind:id; name it as the findings do "
-                f"(party:host-a, place:records-db/copies[0], transfer:support-co/US)"
+                f"(party:host-a, place:records-db/backup@us-east-1, "
+                f"transfer:support-co/US/scc-2021)"
             )
         else:
             problem = (
@@ -272,6 +308,8 @@ class Matches:
     def __init__(self) -> None:
         self.targets: dict[str, set[str]] = {}
         self.subjects: dict[str, set[str]] = {}
+        self.ruled: dict[tuple[str, str], dict[str, str | None]] = {}
+        """(deployment, rule) → the subjects with a finding of that rule, and their component."""
 
     def saw(self, findings: Iterable[Finding]) -> None:
         for f in findings:
@@ -280,6 +318,7 @@ class Matches:
                 components.add(f.component)
             if f.subject:
                 self.subjects.setdefault(f.deployment, set()).add(f.subject)
+                self.ruled.setdefault((f.deployment, f.rule_id), {})[f.subject] = f.component
 
     def facts(
         self, waiver: Waiver, at: str, *, covered: bool, outside: Collection[str] = ()
@@ -304,10 +343,15 @@ class Matches:
         if in_run and not hint and target.subject is not None:
             subjects = self.subjects.get(target.deployment, set())
             if target.subject not in subjects:  # else its finding is gone: no name to fix
-                hint = suggestion(target.subject, subjects) or (
-                    f"; {target.deployment} has no finding on subject {target.subject}"
+                ruled = self.ruled.get((target.deployment, waiver.rule), {})
+                hint = (
+                    suggestion(target.subject, ruled)
+                    or suggestion(target.subject, subjects)
+                    or f"; {target.deployment} has no finding on subject {target.subject}"
                 )
         matched = covered
+        if in_run and not matched and not hint and target.subject is not None:
+            hint = self._rule_hint(waiver)
         if not matched and not hint and outside:
             hint = _outside_hint(waiver, outside)
         return {
@@ -315,6 +359,26 @@ class Matches:
             "waiver.matched": Fact("waiver.matched", matched, origin),
             "waiver.target_hint": Fact("waiver.target_hint", hint, at),
         }
+
+    def _rule_hint(self, waiver: Waiver) -> str:
+        """Why a waiver whose subject has findings covers none: they are of other rules, or
+        on no component it names. Names the subjects that have findings of its rule."""
+        target, rule = waiver.target, waiver.rule
+        ruled = self.ruled.get((target.deployment, rule), {})
+        if target.subject in ruled:
+            component = ruled[target.subject]
+            if target.component is None or component == target.component:
+                return ""  # aimed at: its countries are the matter (`_outside_hint`)
+            on = f"component {component}" if component else "no component"
+            return f"; {target.subject} is on {on}, not {target.component}: leave `component` out"
+        if not ruled:
+            return f"; {target.deployment} has no {rule} finding"
+        names = sorted(ruled)
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        return (
+            f"; {target.subject} has no {rule} finding; the {rule} findings of "
+            f"{target.deployment} are on {', '.join(names[:5])}{more}"
+        )
 
 
 def _outside_hint(waiver: Waiver, outside: Collection[str]) -> str:

@@ -210,7 +210,8 @@ def test_a_second_copy_in_the_same_country_is_new_though_its_message_is_the_same
     tmp_path: Path,
 ) -> None:
     """A second snapshot copy to us-east-1 words its findings as the first does: only its
-    subject (`place:records-db/copies[1]`) says it is another copy of the data in the US."""
+    subject (`place:records-db/snapshot-copy@us-east-1#2`, alike in kind and region) says it is
+    another copy of the data in the US."""
     deploy = tmp_path / "deploy.yaml"
     deploy.write_text(BACKUP.read_text())
     before = run(Options(paths=[deploy], as_of=AS_OF))
@@ -226,12 +227,14 @@ def test_a_second_copy_in_the_same_country_is_new_though_its_message_is_the_same
     after = apply_baseline(run(Options(paths=[deploy], as_of=AS_OF)).findings, known)
     new = [f for f in after if f.status is Status.OPEN]
     assert {f.subject for f in new} == {
-        "place:records-db/copies[1]",
+        "place:records-db/snapshot-copy@us-east-1#2",
         "flow:records-db/snapshot-copy-2",
     }
     assert "HDS-LOC-01" in {f.rule_id for f in new}
-    first = {f.message for f in after if f.subject == "place:records-db/copies[0]"}
-    assert {f.message for f in new if f.subject == "place:records-db/copies[1]"} <= first
+    first = {f.message for f in after if f.subject == "place:records-db/snapshot-copy@us-east-1"}
+    assert {
+        f.message for f in new if f.subject == "place:records-db/snapshot-copy@us-east-1#2"
+    } <= first
     assert all(f.status is Status.BASELINED for f in after if f not in new)
 
 

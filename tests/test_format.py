@@ -206,3 +206,129 @@ def test_one_line_values_refuse_line_breaks_and_free_text_keeps_them(tmp_path: P
     kept = _minimal_with(tmp_path, "data:\n", "description: |\n  Two lines\n  of text.\ndata:\n")
     deployment, _ = load_deployment(kept)
     assert deployment.description == "Two lines\nof text.\n"
+
+
+IDS = """schema_version: 1
+name: ids
+controller: clinic
+data: {{categories: [health], health_context: care}}
+parties:
+  - {{id: clinic, name: Clinique SAS, role: controller, country: FR}}
+  - {{id: {party}, name: Support Inc., role: processor, country: {seat}}}
+components:
+  - {{id: {component}, kind: datastore, provider: outscale, operator: clinic, region: eu-west-2,
+     hostnames: [{hostnames}], transit: [{transit}]}}
+keys:
+  - {{id: k1, encryption: client-side, management: customer-held, replica_regions: [{replicas}]}}
+transfers:
+  - {{recipient: {party}, tool: bcr, countries: [{countries}]}}
+"""
+GOOD = {
+    "party": "support-co",
+    "seat": "US",
+    "component": "db",
+    "hostnames": "api.example.org",
+    "transit": "{country: CH}",
+    "replicas": "eu-west-1",
+    "countries": "US",
+}
+
+
+def ids_with(tmp_path: Path, **changed: str) -> Path:
+    path = tmp_path / "ids.yaml"
+    path.write_text(IDS.format(**{**GOOD, **changed}))
+    return path
+
+
+def test_the_ids_fixture_loads(tmp_path: Path) -> None:
+    load_deployment(ids_with(tmp_path), "ids.yaml")
+
+
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        (
+            {"component": "'db/copies[0]'"},
+            "ids.yaml:9:10: error: components[0].id: 'db/copies[0]' holds '/', '[', ']', "
+            "which finding subjects use to join ids",
+        ),
+        (
+            {"party": "'support co'"},
+            "ids.yaml:7:10: error: parties[1].id: 'support co' holds whitespace",
+        ),
+        ({"party": "'a#2'"}, "ids.yaml:7:10: error: parties[1].id: 'a#2' holds '#'"),
+        ({"component": "'db@x'"}, "ids.yaml:9:10: error: components[0].id: 'db@x' holds '@'"),
+        (
+            {"component": "'a:b>c'"},
+            "ids.yaml:9:10: error: components[0].id: 'a:b>c' holds ':', '>'",
+        ),
+    ],
+)
+def test_an_id_holding_a_subject_separator_is_an_error(
+    tmp_path: Path, changed: dict[str, str], expected: str
+) -> None:
+    """A component `db/copies[0]` would be named like db's first copy, a flow `access/backup`
+    like an access path's: ids that read two ways are refused where they are written."""
+    messages = errors_of(ids_with(tmp_path, **changed))
+    assert [m for m in messages if m.startswith(expected)], messages
+
+
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        (
+            {"countries": "US, US"},
+            "ids.yaml:14:56: error: transfers[0].countries[1]: 'US' is listed twice (first at "
+            "transfers[0].countries[0])",
+        ),
+        (
+            {"hostnames": "api.example.org, API.example.org."},
+            "ids.yaml:10:35: error: components[0].hostnames[1]: 'API.example.org.' is listed "
+            "twice (first at components[0].hostnames[0])",
+        ),
+        (
+            {"replicas": "us-east-1, us-east-1"},
+            "ids.yaml:12:95: error: keys[0].replica_regions[1]: 'us-east-1' is listed twice",
+        ),
+        (
+            {"transit": "{country: CH}, {country: CH}"},
+            "ids.yaml:10:71: error: components[0].transit[1].country: 'CH' is listed twice",
+        ),
+    ],
+)
+def test_an_entry_listed_twice_is_an_error(
+    tmp_path: Path, changed: dict[str, str], expected: str
+) -> None:
+    """Each entry is a subject or a finding of its own: listed twice it would be reported
+    twice, the second as `#2`."""
+    messages = errors_of(ids_with(tmp_path, **changed))
+    assert [m for m in messages if m.startswith(expected)], messages
+
+
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        (
+            {"countries": "us"},
+            "ids.yaml:14:52: error: transfers[0].countries[0]: country code 'us' must be upper "
+            "case (ISO 3166-1 alpha-2); did you mean 'US'?",
+        ),
+        (
+            {"seat": "fr"},
+            "ids.yaml:7:68: error: parties[1].country: country code 'fr' must be upper case "
+            "(ISO 3166-1 alpha-2); did you mean 'FR'?",
+        ),
+        (
+            {"countries": "ZZ"},
+            "ids.yaml:14:52: error: transfers[0].countries[0]: 'ZZ' is the audit's mark for a "
+            "country nobody knows, not a country",
+        ),
+    ],
+)
+def test_a_country_code_the_audit_would_misread_is_an_error(
+    tmp_path: Path, changed: dict[str, str], expected: str
+) -> None:
+    """`us` was read as an unknown country, not as the US, and `ZZ` is the audit's own mark
+    for an unknown one: both refused where written, `us` with the code it meant."""
+    messages = errors_of(ids_with(tmp_path, **changed))
+    assert [m for m in messages if m.startswith(expected)], messages

@@ -468,3 +468,82 @@ def test_a_waiver_for_a_subject_with_no_finding_names_the_one_meant(
     [unmatched] = [f for f in report["findings"] if f["rule_id"] == "WAIVER-MATCH-01"]
     assert unmatched["message"].endswith("; did you mean 'party:host-b'?")
     assert unlisted(report) == {"host-b": "open", "host-c": "open"}
+
+
+def test_a_waiver_of_a_numbered_or_positional_subject_is_refused(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`#2` is a rank among entries alike in all their ids, and `copies[0]` a position: both
+    move to another entry when the file is reordered, so the waiver would silently cover
+    another finding. Refused at load, with the way out."""
+    result = hosts_with(
+        runner,
+        tmp_path,
+        "{deployment: lab-records, subject: 'transfer:support-co/US/scc-2021#2'}",
+        "{deployment: lab-records, subject: 'place:records-db/copies[0]'}",
+    )
+    assert result.exit_code == 2
+    waivers = tmp_path / "w.yaml"
+    assert (
+        f"{waivers}:3:48: error: waivers[0].target.subject: subject "
+        "'transfer:support-co/US/scc-2021#2' is numbered by its order in the deployment (#2"
+        in result.stderr
+    )
+    assert "leave `subject` out" in result.stderr
+    assert (
+        f"{waivers}:8:48: error: waivers[1].target.subject: subject 'place:records-db/copies[0]' "
+        "names an entry by its position" in result.stderr
+    )
+
+
+def test_a_copy_waiver_stays_on_its_copy_when_a_copy_is_added_before_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The README's waiver names the assessed snapshot copy; an export added above it in the
+    file is a new risk nobody assessed: it stays open and fails the gate."""
+    deploy = tmp_path / "deploy.yaml"
+    deploy.write_text(
+        Path(BACKUP)
+        .read_text()
+        .replace("    copies:\n", "    copies:\n      - {kind: export, region: us-west-2}\n", 1)
+    )
+    waivers = write_waivers(
+        tmp_path / "w.yaml",
+        "{deployment: clinique-exemple-records, "
+        "subject: 'place:records-db/snapshot-copy@us-east-1', countries: [US]}",
+    )
+    report = audit(runner, deploy, waivers)
+    status = {
+        f["subject"]: f["status"] for f in report["findings"] if f["rule_id"] == "GDPR-XFER-01"
+    }
+    assert status == {
+        "place:records-db/snapshot-copy@us-east-1": "waived",
+        "place:records-db/export@us-west-2": "open",
+    }
+    assert not unmatched(report)
+
+
+def test_a_subject_waiver_that_covers_nothing_names_the_subjects_of_its_rule(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """host-a has findings, but none of GDPR-28-01 (it is on the processor list): the hint
+    names who has them. A subject on another component than the waiver names is said so."""
+    waivers = write_waivers(
+        tmp_path / "w.yaml",
+        "{deployment: lab-records, subject: party:host-a}",
+        rule="GDPR-28-01",
+    )
+    report = audit(runner, Path(HOSTS), waivers)
+    assert [m.split(" this run")[1] for m in unmatched(report)] == [
+        "; party:host-a has no GDPR-28-01 finding; the GDPR-28-01 findings of lab-records are "
+        "on party:host-b, party:host-c"
+    ]
+    waivers = write_waivers(
+        tmp_path / "w.yaml",
+        "{deployment: lab-records, component: archive, subject: flow:reports}",
+        rule="RISK-CLEAR-01",
+    )
+    report = audit(runner, Path(HOSTS), waivers)
+    assert [m.split(" this run")[1] for m in unmatched(report)] == [
+        "; flow:reports is on component reports, not archive: leave `component` out"
+    ]

@@ -59,13 +59,18 @@ def judge_subjects(
     as_of: dt.date,
     deployment: str,
     parameters: Mapping[str, Any] | None = None,
+    named: dict[str, int] | None = None,
 ) -> Audit:
-    """Findings of the rules in effect on `as_of` about `items` (also used for drift)."""
+    """Findings of the rules in effect on `as_of` about `items` (also used for drift). `named`
+    counts the subject ids given so far to `deployment`'s subjects: a caller judging one
+    deployment's subjects in several calls (drift, one call per observed file) passes the same
+    dict to each, so that a subject of a later call is numbered (`#2`) instead of taking an
+    earlier one's id, and with it that one's waiver, baseline entry and JUnit case."""
     by_kind = _rules_by_kind(rules, as_of, kb)
     parameters = parameters or {}
     findings: list[Finding] = []
     checks: list[Check] = []
-    named: dict[str, int] = {}
+    named = {} if named is None else named
     for subject in items:
         applicable = by_kind.get(subject.kind)
         if not applicable:
@@ -105,7 +110,10 @@ def _rule_ids(applicable: list[Prepared]) -> tuple[str, ...]:
 def _unique_id(ident: str, named: dict[str, int]) -> str:
     """`ident`, numbered (`#2`, `#3`) when an earlier subject of the deployment has it: the
     findings of two subjects must not be taken for one subject's (a waiver or baseline entry
-    for one would cover the other). File order, so the numbers hold when lines move."""
+    for one would cover the other). File order, so the numbers hold when lines move, but not
+    when the alike entries are reordered: ids are made of what tells subjects apart
+    (`subjects.subject_id`), so only subjects alike in all of it are numbered, and a waiver
+    may not name a numbered id (`waivers.load_waivers`)."""
     seen = named[ident] = named.get(ident, 0) + 1
     return ident if seen == 1 else f"{ident}#{seen}"
 

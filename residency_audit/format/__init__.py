@@ -8,6 +8,7 @@ from pathlib import Path
 
 from residency_audit.errors import InputError
 from residency_audit.format.convert import INVALID, Converter
+from residency_audit.format.identifiers import identifier_problems
 from residency_audit.hostnames import hostname_problem
 from residency_audit.loader import Document, load_document
 from residency_audit.model import Access, Component, Deployment, Diagnostic, Key, Party, Span
@@ -41,7 +42,8 @@ def parse_deployment(document: Document) -> Deployment:
 
 
 def check_references(d: Deployment) -> Iterable[Diagnostic]:
-    """Ids are unique and every reference points at something declared."""
+    """Ids are unique and every reference points at something declared; ids, listed values
+    and country codes can name a finding's subject one way only (`format.identifiers`)."""
     at = d.locations.get
     root = Span(d.path, 1, 1)
     if d.schema_version != SCHEMA_VERSION:
@@ -126,6 +128,7 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
         yield from ref(
             "data.pseudonymisation.holder", d.data.pseudonymisation.holder, parties, "party"
         )
+    yield from identifier_problems(d)
     for i, cert in enumerate(d.certifications):
         yield from ref(f"certifications[{i}].holder", cert.holder, parties, "party")
         for j, activity in enumerate(cert.activities):

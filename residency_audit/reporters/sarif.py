@@ -2,8 +2,9 @@
 
 One result per finding, pointing at the YAML line that declared the component or copy; rules carry
 their rationale, remediation and legal references (`helpUri`: the primary one). Fingerprints hash
-file, deployment, component, rule and message, never the line, so an alert survives unrelated
-edits. Waived findings are `suppressions`; with a baseline, `baselineState` says new or unchanged.
+file, deployment, component, subject, rule and message, never the line, so an alert survives
+unrelated edits, and two subjects alike in words (two copies, two transfers) keep two alerts.
+Waived findings are `suppressions`; with a baseline, `baselineState` says new or unchanged.
 A finding that cannot be verified says so in its message and `properties.unverifiable`; its
 `kind` stays "fail" (SARIF's "open" would force level "none", and such a finding fails the run).
 The exit code and command line go in the invocation; inputs are artifacts with their SHA-256,
@@ -52,7 +53,9 @@ def artifact_location(path: str) -> dict[str, str]:
     return {"uri": quote(relative.as_posix(), safe="/"), "uriBaseId": SRCROOT}
 
 
-FINGERPRINT_KEY = "residencyAudit/v1"
+FINGERPRINT_KEY = "residencyAudit/v2"
+"""v1 hashed no subject, so a new copy's alert folded into an old copy's alike in words; the
+key changed with the hash, so that code scanning does not compare the two kinds of hash."""
 LEVELS = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
@@ -283,7 +286,9 @@ def _qualifier(f: Finding) -> str:
 
 def fingerprint(f: Finding) -> str:
     """Stable across runs and line moves: what the finding is about, not where the line is."""
-    key = "\0".join((f.span.path, f.deployment, f.component or "", f.rule_id, f.message))
+    key = "\0".join(
+        (f.span.path, f.deployment, f.component or "", f.subject or "", f.rule_id, f.message)
+    )
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 

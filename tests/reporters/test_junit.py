@@ -35,7 +35,7 @@ def test_one_case_per_rule_and_subject_with_failures_located(tmp_path: Path) -> 
     assert passed, "rules that held are test cases too"
     # the primary store in Paris passes; its copy in the United States fails
     assert ("HDS-LOC-01", "place:records-db:") in {tuple(c.name.split()[:2]) for c in passed}
-    copy = failed["HDS-LOC-01", "place:records-db/copies[0]:"]
+    copy = failed["HDS-LOC-01", "place:records-db/snapshot-copy@us-east-1:"]
     assert copy.classname == "clinique-exemple-records.records-db"
     failure = next(r for r in copy.result if isinstance(r, jp.Failure))
     line = next(f.span.line for f in report.findings if f.rule_id == "HDS-LOC-01")
@@ -56,7 +56,7 @@ def test_waived_finding_is_skipped_with_its_reason(tmp_path: Path) -> None:
     )
     jp, xml = parse(junit.render(report), tmp_path)
     case = next(
-        c for s in xml for c in s if c.name.startswith("GDPR-XFER-01 place:records-db/copies[0]")
+        c for s in xml for c in s if c.name.startswith("GDPR-XFER-01 place:records-db/snapshot-copy@us-east-1")
     )
     skipped = [r for r in case.result if isinstance(r, jp.Skipped)]
     assert skipped and "dpo@example.org" in skipped[0].message

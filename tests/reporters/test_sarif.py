@@ -72,6 +72,24 @@ def test_fingerprints_survive_lines_moving(tmp_path: Path) -> None:
     assert {rule: (fp, line + 2) for rule, (fp, line) in before.items()} == after
 
 
+def test_two_copies_alike_in_words_keep_two_alerts(tmp_path: Path) -> None:
+    """A second snapshot copy to us-east-1 words its findings as the first does; code scanning
+    folds results of one fingerprint into one alert, so the subject is in the hash (and the
+    key is v2: v1 hashes, without it, are not comparable)."""
+    path = tmp_path / "backup.yaml"
+    path.write_text(
+        BACKUP.read_text().replace(
+            "        region: us-east-1\n",
+            "        region: us-east-1\n      - {kind: snapshot-copy, region: us-east-1}\n",
+        )
+    )
+    results = sarif_of(path)["runs"][0]["results"]
+    copies = [r for r in results if r["ruleId"] == "HDS-LOC-01"]
+    assert len({r["message"]["text"] for r in copies}) == 1 and len(copies) == 2
+    assert len({r["partialFingerprints"]["residencyAudit/v2"] for r in copies}) == 2
+    assert all(list(r["partialFingerprints"]) == ["residencyAudit/v2"] for r in results)
+
+
 def test_waived_finding_is_a_suppression_and_invocation_has_exit_code() -> None:
     document = sarif_of(BACKUP, waivers=FIXTURES / "waivers" / "backup-tia.yaml")
     validate(document)
