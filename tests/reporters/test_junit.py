@@ -56,7 +56,10 @@ def test_waived_finding_is_skipped_with_its_reason(tmp_path: Path) -> None:
     )
     jp, xml = parse(junit.render(report), tmp_path)
     case = next(
-        c for s in xml for c in s if c.name.startswith("GDPR-XFER-01 place:records-db/snapshot-copy@us-east-1")
+        c
+        for s in xml
+        for c in s
+        if c.name.startswith("GDPR-XFER-01 place:records-db/snapshot-copy@us-east-1")
     )
     skipped = [r for r in case.result if isinstance(r, jp.Skipped)]
     assert skipped and "dpo@example.org" in skipped[0].message
