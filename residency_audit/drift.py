@@ -589,6 +589,9 @@ def audit_observed(
     from residency_audit.engine.evaluate import judge_subjects
 
     o, kb = auditor.options, auditor.knowledge
+    # Subject ids are numbered per deployment across every observed file (`#2`): two accounts'
+    # alike replicas are two subjects, for baselines, waivers and JUnit.
+    numbering: dict[str, dict[str, int]] = {}
     for path in files:
         display = str(path)
         try:
@@ -617,7 +620,13 @@ def audit_observed(
             grouped.setdefault(name, []).append(subject)
         for name, items in grouped.items():
             result = judge_subjects(
-                items, auditor.rules, kb=kb, as_of=o.as_of, deployment=name, parameters=o.parameters
+                items,
+                auditor.rules,
+                kb=kb,
+                as_of=o.as_of,
+                deployment=name,
+                parameters=o.parameters,
+                named=numbering.setdefault(name, {}),
             )
             out.findings += result.findings
             out.checks += result.checks

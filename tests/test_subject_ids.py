@@ -288,10 +288,6 @@ def test_one_deployment_judged_in_several_calls_numbers_its_subjects_across_them
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="drift.audit_observed must pass one `named` dict per deployment to judge_subjects",
-)
 def test_two_observed_accounts_never_share_a_subject_id(tmp_path: Path) -> None:
     declared, observed = two_accounts(tmp_path)
     report = run(Options(paths=[declared], observed=observed, as_of=AS_OF))
