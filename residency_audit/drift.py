@@ -22,11 +22,15 @@ from typing import TYPE_CHECKING
 
 from residency_audit.clock import utc_day
 from residency_audit.collectors.observed import (
+    COPY_KEY,
+    ENCRYPTION_READ,
     UNKNOWN_ACCOUNT,
     UNKNOWN_KEY,
     GapCause,
     copy_key,
+    copy_keys,
     gap_cause,
+    region_of_arn,
     unread_keys,
 )
 from residency_audit.engine.subjects import Subject, common_facts
@@ -36,6 +40,7 @@ from residency_audit.kb import KnowledgeBase
 from residency_audit.loader import load_document
 from residency_audit.model import (
     Component,
+    Copy,
     Deployment,
     Diagnostic,
     EncryptionSide,
@@ -95,6 +100,11 @@ def observation_subjects(observed: Deployment) -> Iterator[Subject]:
             yield Subject("observation", f"{c.kind.value} of {oc.id}", oc.id, c.span, facts)
 
 
+UNKNOWN_REGION = "an unknown region"
+"""Where a gap with no region was: every call goes to a region, and one without was meant for
+a resource whose region could not be read (a bucket whose GetBucketLocation failed)."""
+
+
 def gap_subjects(observed: Deployment) -> Iterator[Subject]:
     """What an observation did not read: one subject per `observation.not_observed` entry (a
     call that failed), then one for the regions left out (not enabled, or not asked for)."""
@@ -108,7 +118,7 @@ def gap_subjects(observed: Deployment) -> Iterator[Subject]:
             "observation.complete": False,
             "observation.service": gap.service,
             "observation.call": gap.call,
-            "observation.region": gap.region or "global",
+            "observation.region": gap.region or UNKNOWN_REGION,
             "observation.reason": _why(gap.reason, gap.permission if denied else None),
             # only a refusal lacks a permission: a call never made, or one that failed
             # otherwise, does not
@@ -116,7 +126,7 @@ def gap_subjects(observed: Deployment) -> Iterator[Subject]:
         }
         yield Subject(
             "observation",
-            f"{gap.service} {gap.call} in {gap.region or 'global'}",
+            f"{gap.service} {gap.call} in {gap.region or UNKNOWN_REGION}",
             None,
             gap.span,
             {k: Fact(k, v, at) for k, v in facts.items() if v is not None},
@@ -217,13 +227,16 @@ def drift_subjects(
             )
         if match is None:
             continue
-        for ref in _observed_keys(oc, unread):
-            key = observed.key(ref) if ref != UNKNOWN_KEY else None
+        for ref, protected, label in _observed_keys(oc, unread):
+            key = observed.key(ref) if ref not in (UNKNOWN_KEY, NO_KEY) else None
             if key is not None:
                 group = (id(match.deployment), key.id, match.component.key)
                 claims.setdefault(group, (key, []))[1].append(match)
-            elif ref == UNKNOWN_KEY:
-                yield from _unknown_key_subjects(oc, match, kb, as_of)
+            else:  # a reference to no key of the file is a key nobody knows: never dropped
+                absent = ref == NO_KEY
+                yield from _keyless_subjects(
+                    oc, match, protected=protected, label=label, kb=kb, as_of=as_of, absent=absent
+                )
     for key, matches in claims.values():
         yield from _key_subjects(key, observed, matches, kb, as_of)
     claimed = {key_id for _, key_id, _ in claims}
@@ -232,50 +245,123 @@ def drift_subjects(
             yield from _unclaimed_key_subjects(key, ki, observed, kb, as_of)
 
 
-def _observed_keys(oc: Component, unread: frozenset[str]) -> list[str]:
-    """The keys protecting an observed component and its copies (a global-table replica has
-    its region's key): their ids, and `UNKNOWN_KEY` for a key that was not read (no key
-    recorded, and a gap naming the resource), which is not the absence of encryption."""
+NO_KEY = "none"
+"""An observed data store whose encryption was read and found absent (`_observed_keys`)."""
+
+_DESTINATIONS = (
+    "Destination=",
+    "DestinationBackupVaultArn=",
+    "GlobalClusterMember=",
+    "DBInstanceAutomatedBackupsReplications=",
+)
+"""Tokens of a copy's evidence detail naming the copy's own ARN (collectors/aws.py)."""
+
+
+def _observed_keys(oc: Component, unread: frozenset[str]) -> list[tuple[str, str, str]]:
+    """(key, ARN of what it protects, label) for an observed component and each copy with a
+    key of its own (a global-table replica has its region's key): the key's id; `UNKNOWN_KEY`
+    for a key that was not read (a gap names the resource, or the copy says `Key=unknown`),
+    which is not the absence of encryption; `NO_KEY` for a store whose encryption was read and
+    is absent."""
+    primary = (oc.resources or (oc.id,))[0]
     refs = []
     if oc.key is not None:
-        refs.append(oc.key)
+        refs.append((oc.key, primary, oc.id))
     elif unread & set(oc.resources):
-        refs.append(UNKNOWN_KEY)
-    refs += [ref for c in oc.copies if c.evidence and (ref := copy_key(c.evidence.detail))]
+        refs.append((UNKNOWN_KEY, primary, oc.id))
+    elif oc.service in ENCRYPTION_READ and oc.evidence is not None:
+        refs.append((NO_KEY, primary, oc.id))
+    for c in oc.copies:
+        ref = copy_key(c.evidence.detail) if c.evidence else None
+        if ref is not None:
+            label = f"{c.kind.value} of {oc.id} in {c.region or UNKNOWN_REGION}"
+            refs.append((ref, _copy_resource(oc, c, primary), label))
     return list(dict.fromkeys(refs))
 
 
-def _unknown_key_subjects(
-    oc: Component, match: Match, kb: KnowledgeBase, as_of: dt.date
+def _copy_resource(oc: Component, c: Copy, primary: str) -> str:
+    """The ARN of a copy, for the findings about its key: the destination its evidence names
+    (a replica bucket, a backup vault, a cluster), the resource read when it is not the
+    component's (a replica read in its own region, the backup plan making the copy), else the
+    component's ARN in the copy's region (a global table's replicas bear its name)."""
+    tokens = (c.evidence.detail or "").split() if c.evidence else []
+    for token in tokens:
+        for name in _DESTINATIONS:
+            if token.startswith(name) and token[len(name) :].startswith("arn:"):
+                return token[len(name) :]
+    if c.evidence and c.evidence.resource and c.evidence.resource not in oc.resources:
+        return c.evidence.resource
+    region = region_of_arn(primary)
+    if region and c.region and region != c.region:
+        return primary.replace(f":{region}:", f":{c.region}:", 1)
+    return primary
+
+
+def _keyless_subjects(
+    oc: Component,
+    match: Match,
+    *,
+    protected: str,
+    label: str,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+    absent: bool,
 ) -> Iterator[tuple[str, Subject]]:
-    """A declared component whose observed key (or a replica's) could not be read: its
-    management and place are unknown, so the key rules cannot be verified for it. Nothing is
-    compared when the declaration gives no provider-side key."""
+    """The key subject of a declared component's store or copy whose observed key is not a
+    key of the file: one that was not read (its management and place are unknown, so the key
+    rules cannot be verified, and whether a declaration stands for it neither), or encryption
+    read as absent (`absent`: less than any declared provider-side key, and nothing to report
+    when none is declared). Nothing is compared with a client-side key, which never reaches
+    the provider."""
     d = match.deployment
     declared = d.key(match.component.key)
-    if declared is None or declared.encryption is EncryptionSide.CLIENT_SIDE:
+    if declared is not None and declared.encryption is EncryptionSide.CLIENT_SIDE:
         return
-    here = f"keys[{d.keys.index(declared)}]"
+    if absent and declared is None:
+        return
     facts = common_facts(d, kb, as_of)
-    origin = f"derived: the key of {oc.id} was not read (observation.not_observed)"
+    how = "was read: there is none" if absent else "was not read"
+    origin = f"derived: the encryption of {protected} ({oc.id}) {how}"
     _put(
         facts,
         origin,
         subject="key",
         role="key",
-        declared=True,
-        resource=(oc.resources or (oc.id,))[0],
+        resource=protected,
         service=oc.service,
+        key_management=NO_KEY if absent else None,
     )
     facts["declared.component"] = Fact(
         "declared.component", match.component.id, _at(d, f"components[{match.index}].id")
     )
-    facts["declared.key_management"] = Fact(
-        "declared.key_management", declared.management.value, _at(d, f"{here}.management")
-    )
-    located = d.locations.get(f"{here}.management", declared.span)
-    label = f"unread key of {oc.id}"
-    yield d.name, Subject("observation", label, match.component.id, located, facts)
+    if declared is None:
+        # Whether the key is one the declaration accounts for turns on what it is: unknown.
+        # Declared without a key, the component claims no protection any key could contradict.
+        facts["observation.key_consistent"] = Fact(
+            "observation.key_consistent",
+            True,
+            f"derived: no key declared for {match.component.id}: no key gives the provider "
+            "more control than none",
+        )
+        located = _span(match, "key", match.component.span)
+    else:
+        here = f"keys[{d.keys.index(declared)}]"
+        facts["observation.declared"] = Fact("observation.declared", True, origin)
+        facts["declared.key_management"] = Fact(
+            "declared.key_management", declared.management.value, _at(d, f"{here}.management")
+        )
+        if absent:
+            how = "no encryption observed, a declared provider-side key: the provider reads it"
+            facts["observation.key_consistent"] = Fact(
+                "observation.key_consistent", False, f"derived: {how}"
+            )
+            # no key material lies anywhere: nothing to place
+            facts["observation.location_declared"] = Fact(
+                "observation.location_declared", True, "derived: no key observed"
+            )
+        located = d.locations.get(f"{here}.management", declared.span)
+    prefix = "no key of" if absent else "unread key of"
+    yield d.name, Subject("observation", f"{prefix} {label}", match.component.id, located, facts)
 
 
 def _copy_account(
@@ -516,43 +602,48 @@ def observation_gaps(d: Deployment) -> list[str]:
     if d.observation is None:
         return []
     return [
-        f"{d.path}: {g.service} {g.call} in {g.region or 'global'} not observed: {g.reason}"
+        f"{d.path}: {g.service} {g.call} in {g.region or UNKNOWN_REGION} not observed: {g.reason}"
         + (f" (needs {g.permission})" if _denied(g) else "")
         for g in d.observation.not_observed
     ]
 
 
 def observed_by(seen: Deployment, observation: Observation, as_of: dt.date) -> None:
-    """Refuse an observation started after `as_of`, or holding evidence observed after it (a
-    discovery running past midnight UTC): it shows the account as it was later, and judging
-    it, or comparing it with a declaration, on an earlier day would put later facts in the
-    evidence. A malformed time is an error at its line; of late times, the start is reported,
-    else the first late evidence, with how many more there are."""
+    """Refuse an observation that cannot be judged as of `as_of`: one started after it, or
+    holding evidence observed after it (a discovery running past midnight UTC), shows the
+    account as it was later, and judging it, or comparing it with a declaration, on an
+    earlier day would put later facts in the evidence; one whose copies name keys it does not
+    have (`copy_key_problems`) would drop those keys from the audit. A time that is malformed
+    or has no zone (whose day is unknown) is an error at its line; of late times, the start
+    is reported, else the first late evidence in the file, with how many more there are."""
     times = [("observation.started_at", observation.started_at, observation.span)]
     times += [
         (f"{path}.evidence.observed_at", e.observed_at, e.span if e.span.line else span)
         for path, e, span in _evidence(seen)
     ]
-    problems = []
+    problems = copy_key_problems(seen)
     late: list[tuple[Span, str, dt.date]] = []
     for path, stamp, default in times:
         where = seen.locations.get(path) or default
         what = path.rsplit(".", 1)[-1]
         try:
-            day = utc_day(stamp)
-        except ValueError:
+            day = _day(stamp)
+        except ValueError as exc:
             problems.append(
                 Diagnostic(
                     where,
-                    f"{what} {stamp!r} is not an ISO 8601 time; the files `residency-audit "
-                    "discover aws` writes have one such as 2026-11-28T09:30:00Z",
+                    f"{what} {stamp!r} {exc}; the files `residency-audit discover aws` writes "
+                    "have one such as 2026-11-28T09:30:00Z",
                 )
             )
             continue
         if day > as_of:
             late.append((where, what, day))
     if late:
-        where, what, day = late[0]
+        first = [x for x in late if x[1] == "started_at"] or sorted(
+            late, key=lambda x: (x[0].line, x[0].column)
+        )
+        where, what, day = first[0]
         subject = "the account was" if what == "started_at" else "this evidence was"
         more = "" if len(late) == 1 or what == "started_at" else f" ({len(late) - 1} more after it)"
         problems.append(
@@ -565,6 +656,50 @@ def observed_by(seen: Deployment, observation: Observation, as_of: dt.date) -> N
         )
     if problems:
         raise InputError(sorted(problems))
+
+
+def _day(stamp: str) -> dt.date:
+    """The UTC day of an observation time. One without a zone is refused: it could be any of
+    two days, and an audit "as of" a day must know which."""
+    try:
+        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ValueError("has no time zone (Z for UTC, or an offset such as +01:00)")
+    return utc_day(stamp)
+
+
+def copy_key_problems(seen: Deployment) -> list[Diagnostic]:
+    """The copies of an observed deployment whose evidence names a key wrongly: `Key=` with no
+    id, twice, or an id that is not among `keys` (nor `unknown`). Like `key: ghost` on a
+    component, an input error at the detail's line: the copy would otherwise be judged with no
+    key, or its component's, and the unknown key reported nowhere."""
+    ids = [k.id for k in seen.keys]
+    problems = []
+    for i, c in enumerate(seen.components):
+        for j, copy in enumerate(c.copies):
+            if copy.evidence is None:
+                continue
+            named = copy_keys(copy.evidence.detail)
+            path = f"components[{i}].copies[{j}].evidence.detail"
+            where = seen.locations.get(path) or copy.evidence.span
+            if len(named) > 1:
+                message = f"names {len(named)} keys ({', '.join(COPY_KEY + k for k in named)})"
+            elif named and named[0] != UNKNOWN_KEY and named[0] not in ids:
+                known = ", ".join(ids) if ids else "none"
+                what = f"unknown key {named[0]!r}" if named[0] else "no key id"
+                message = f"{COPY_KEY} names {what} (declared: {known}; or {UNKNOWN_KEY})"
+            else:
+                continue
+            problems.append(
+                Diagnostic(
+                    where,
+                    f"{path}: {message}; a copy's evidence names one key protecting the copy, "
+                    "as `residency-audit discover aws` writes it",
+                )
+            )
+    return problems
 
 
 def _evidence(d: Deployment) -> Iterator[tuple[str, Evidence, Span]]:

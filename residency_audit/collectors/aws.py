@@ -1,10 +1,10 @@
 """What `discover aws` reads in an account: regions, S3 buckets and their replication, KMS
 keys and their origin, RDS instances and clusters (global ones included), DynamoDB tables and
-their replicas, AWS Backup plans and CloudFront distributions. Every enabled (or requested)
-region is read concurrently; how each call is made, and what a failed one becomes, is
-`residency_audit.collectors.aws_client`. S3 lists every bucket of the account whatever its
-region: a bucket outside the regions read (or whose region is unknown) stays observed, and what
-was not read about it is a gap naming it.
+their replicas, AWS Backup plans (and the keys of their vaults) and CloudFront distributions.
+Every enabled (or requested) region is read concurrently; how each call is made, and what a
+failed one becomes, is `residency_audit.collectors.aws_client`. S3 lists every bucket of the
+account whatever its region: a bucket outside the regions read (or whose region is unknown)
+stays observed, and what was not read about it is a gap naming it.
 """
 
 from __future__ import annotations
@@ -278,6 +278,12 @@ class AwsCollector(AwsClient):
                 if destination.get("Account")
                 else ("" if ours else " (bucket not owned by this account: not in ListBuckets)")
             )
+            # S3 encrypts the replicas with the rule's ReplicaKmsKeyID; without one, each replica
+            # keeps its source object's encryption or takes the destination's default, which
+            # no call reads: unknown, never the source bucket's key.
+            replica_key = destination.get("EncryptionConfiguration", {}).get("ReplicaKmsKeyID")
+            if replica_key:
+                detail += f" ReplicaKmsKeyID={replica_key}"
             copies.append(
                 ObservedCopy(
                     CopyKind.REPLICA,
@@ -287,6 +293,7 @@ class AwsCollector(AwsClient):
                     ),
                     target,
                     owner,
+                    key=replica_key or UNKNOWN_KEY,
                 )
             )
         return copies
@@ -587,25 +594,33 @@ class AwsCollector(AwsClient):
                 region,
                 self.evidence("backup", "GetBackupPlan", region, arn),
             )
+            vaults: dict[str, tuple[str, str]] = {}
             for rule in body.get("BackupPlan", {}).get("Rules", []):
                 name = rule.get("TargetBackupVaultName")
                 # the plan's own vault: in its region and account (the plan ARN's)
                 local = arn.split(":backup-plan:")[0] + f":backup-vault:{name}"
+                key, read = self._vault_key(local, account_of_arn(arn), vaults)
                 r.copies.append(
                     ObservedCopy(
                         CopyKind.BACKUP,
                         region,
                         self.evidence(
-                            "backup", "GetBackupPlan", region, arn, f"TargetBackupVaultName={name}"
+                            "backup",
+                            "GetBackupPlan",
+                            region,
+                            arn,
+                            f"TargetBackupVaultName={name}{read}",
                         ),
                         local,
                         account_of_arn(local),
+                        key=key,
                     )
                 )
                 for action in rule.get("CopyActions", []):
                     vault = action.get("DestinationBackupVaultArn", "")
                     # a vault whose ARN does not parse is somewhere unknown: never ours by default
                     account = account_of_arn(vault) or UNKNOWN_ACCOUNT
+                    key, read = self._vault_key(vault, account_of_arn(arn), vaults)
                     r.copies.append(
                         ObservedCopy(
                             CopyKind.BACKUP,
@@ -615,16 +630,44 @@ class AwsCollector(AwsClient):
                                 "GetBackupPlan",
                                 region,
                                 arn,
-                                f"CopyAction DestinationBackupVaultArn={vault} Account={account}",
+                                f"CopyAction DestinationBackupVaultArn={vault} "
+                                f"Account={account}{read}",
                             ),
                             vault,
                             account,
+                            key=key,
                         )
                     )
             with contextlib.suppress(Unread):
                 r.protects = tuple(self._protected(plan_id, region))
             out.append(r)
         return out
+
+    def _vault_key(
+        self, vault: str, account: str | None, seen: dict[str, tuple[str, str]]
+    ) -> tuple[str, str]:
+        """(key, what DescribeBackupVault said) of the vault holding a plan's recovery points:
+        its EncryptionKeyArn, which protects them. `UNKNOWN_KEY` for a vault of another
+        account (its key is that account's to read), one not described (a gap naming it) or
+        one described without a key; never the protected resource's key."""
+        if vault in seen:
+            return seen[vault]
+        region = region_of_arn(vault)
+        found: tuple[str, str] = (UNKNOWN_KEY, "")
+        if region is not None and account is not None and account_of_arn(vault) == account:
+            with contextlib.suppress(Unread):
+                reply = self.call(
+                    "backup",
+                    region,
+                    "DescribeBackupVault",
+                    BackupVaultName=vault.split(":backup-vault:")[-1],
+                    about=vault,
+                )
+                key = (reply or {}).get("EncryptionKeyArn")
+                if key:
+                    found = (key, f" EncryptionKeyArn={key}")
+        seen[vault] = found
+        return found
 
     def _protected(self, plan_id: str, region: str) -> list[str]:
         resources: list[str] = []

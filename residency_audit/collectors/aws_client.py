@@ -53,6 +53,7 @@ CALLS: dict[tuple[str, str], str | None] = {
     ("dynamodb", "DescribeTable"): "dynamodb:DescribeTable",
     ("backup", "ListBackupPlans"): "backup:ListBackupPlans",
     ("backup", "GetBackupPlan"): "backup:GetBackupPlan",
+    ("backup", "DescribeBackupVault"): "backup:DescribeBackupVault",
     ("backup", "ListBackupSelections"): "backup:ListBackupSelections",
     ("backup", "GetBackupSelection"): "backup:GetBackupSelection",
     ("cloudfront", "ListDistributions"): "cloudfront:ListDistributions",

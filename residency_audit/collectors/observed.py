@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -65,9 +66,18 @@ def gap_cause(reason: str) -> GapCause | None:
 
 
 def gap_resource(reason: str) -> str | None:
-    """The ARN a per-resource gap is about: its reason ends with `for <ARN>`."""
+    """The ARN a per-resource gap is about: its reason ends with `for <ARN>`. Files written
+    before the reasons started with their cause say `not called for <ARN>: it is in ...` or
+    `key <id> protecting <ARN> was not read (...)`: their resource is as unread as today's."""
     _, sep, tail = reason.rpartition(" for ")
-    return tail if sep and tail.startswith("arn:") and " " not in tail else None
+    if sep and tail.startswith("arn:") and " " not in tail:
+        return tail
+    found = _OLD_GAP.search(reason)
+    return found.group(1) or found.group(2) if found else None
+
+
+_OLD_GAP = re.compile(r"^not called for (arn:\S+): |^key \S+ protecting (arn:\S+) was not read")
+"""The per-resource gap reasons of files written before `GapCause` (see `gap_resource`)."""
 
 
 KEY_CALLS = frozenset(
@@ -79,6 +89,16 @@ KEY_CALLS = frozenset(
     }
 )
 """Calls whose gap, naming a resource, leaves the key protecting that resource unknown."""
+
+ENCRYPTION_READ = frozenset({"s3", "rds", "dynamodb"})
+"""Services whose data stores' encryption `discover aws` reads: such a component written
+without a key, and named by no gap (`unread_keys`), was read unencrypted."""
+
+OWN_KEY_REPLICAS = frozenset({"rds", "dynamodb"})
+"""Services whose replica, read in its own region, is a store with a key of its own (a
+global-table replica, a cross-region read replica): its copy keeps the key it was read with.
+An S3 destination bucket's default encryption is not its replicas' (that is the replication
+rule's `ReplicaKmsKeyID`, or each source object's own), so its copy's key stands."""
 
 
 def unread_keys(gaps: Iterable[NotObserved]) -> frozenset[str]:
@@ -96,12 +116,18 @@ COPY_KEY = "Key="
 `keys` id, or `unknown`): the format has no key field for copies."""
 
 
+def copy_keys(detail: str | None) -> list[str]:
+    """Every key a copy's evidence detail names (`Key=...`), in order: a file
+    `build_deployment` wrote has at most one, an id of its `keys` or `unknown`
+    (`drift.observed_by` refuses any other)."""
+    return [t[len(COPY_KEY) :] for t in (detail or "").split() if t.startswith(COPY_KEY)]
+
+
 def copy_key(detail: str | None) -> str | None:
-    """The key id a copy's evidence detail names (`Key=...`), `unknown`, or None."""
-    for token in (detail or "").split():
-        if token.startswith(COPY_KEY):
-            return token[len(COPY_KEY) :]
-    return None
+    """The key a copy's evidence detail names (its `keys` id, or `unknown`); None when the
+    copy names none (it is protected by its component's key)."""
+    keys = copy_keys(detail)
+    return keys[0] if keys else None
 
 
 @dataclass(slots=True)
@@ -115,8 +141,9 @@ class ObservedCopy:
     """Account holding the copy when it is not the observed one: its id, or `UNKNOWN_ACCOUNT`.
     None: the observed account."""
     key: str | None = None
-    """For a replica with a key of its own (a DynamoDB global-table replica): the key ARN or
-    id as read, a `KeyRecord.id` of a provider-owned key, or `UNKNOWN_KEY`."""
+    """For a copy with a key of its own (a DynamoDB global-table replica, a backup in its
+    vault, an S3 replica): the key ARN or id as read, a `KeyRecord.id` of a provider-owned
+    key, or `UNKNOWN_KEY`. None: the copy is protected by its source's key."""
 
 
 UNKNOWN_KEY = "unknown"
@@ -306,32 +333,54 @@ def _resolve(
             arn=ref,
             region=at,
             management=KeyManagement.PROVIDER_MANAGED,
-            evidence=evidence,
+            # the read that named it, about the resource it protects (a global-table
+            # replica's key is read with the table in another region)
+            evidence=dataclasses.replace(evidence, resource=arn or evidence.resource),
             aws_managed=True,
         )
         keys.append(key)
         by_ref[ref] = key
         return key
-    # a key named by its alias (`alias/x`, or an alias ARN) is unknown when aliases were not read
-    aliases_unread = "alias/" in ref and any(
-        g.call == "ListAliases" and g.region == region for g in gaps
-    )
-    call = "ListAliases" if aliases_unread else "DescribeKey"
-    gaps.append(
-        NotObserved(
-            service="kms",
-            call=call,
-            region=region,
-            reason=f"{GapCause.NOT_QUERIED.value}: key {ref} was not read ("
-            + (
-                "its alias could not be resolved"
-                if aliases_unread
-                else "another account, or KMS not readable in that region"
-            )
-            + f") for {arn}",
-        )
-    )
+    gaps.append(_unread_key(ref, region, arn, gaps))
     return None
+
+
+def _unread_key(ref: str, region: str | None, arn: str, gaps: list[NotObserved]) -> NotObserved:
+    """The gap saying that the key `ref` protecting `arn` was not read, and why: the failed
+    call that would have read it (DescribeKey of that key, ListKeys of its region, ListAliases
+    for a key named by an alias), whose cause and permission it repeats; or, none failed,
+    that it was not queried (a key of another account, or of a region not read)."""
+    key_id = ref.rsplit("/", 1)[-1]
+
+    def failed(g: NotObserved) -> bool:
+        if g.service != "kms" or g.region != region:
+            return False
+        if g.call == "DescribeKey":
+            about = g.reason.rpartition(" for ")[2]
+            return about in (ref, key_id) or about.endswith(f":key/{key_id}")
+        return g.call == "ListKeys" or ("alias/" in ref and g.call == "ListAliases")
+
+    cause = next((g for g in gaps if failed(g)), None)
+    if cause is None:
+        return NotObserved(
+            service="kms",
+            call="DescribeKey",
+            region=region,
+            reason=f"{GapCause.NOT_QUERIED.value}: key {ref} was not read (another account, or "
+            f"KMS not readable in that region) for {arn}",
+        )
+    said = cause.reason.rpartition(" for ")[0] if " for " in cause.reason else cause.reason
+    why = f"kms {cause.call} in {region}: {said}"
+    if cause.call == "ListAliases":
+        why = f"its alias could not be resolved, {why}"
+    lead = gap_cause(cause.reason) or GapCause.ERROR
+    return NotObserved(
+        service="kms",
+        call=cause.call,
+        region=region,
+        reason=f"{lead.value}: key {ref} was not read ({why}) for {arn}",
+        permission=cause.permission if lead is GapCause.DENIED else None,
+    )
 
 
 def _provider(partition: str) -> str:
@@ -421,6 +470,13 @@ def _merge(source: ObservedResource, r: ObservedResource) -> None:
     if r.arn not in have:  # the replica keeps the key it was read with
         source.copies.append(ObservedCopy(CopyKind.REPLICA, r.region, r.evidence, r.arn, key=r.key))
         have.add(r.arn)
+    elif r.service in OWN_KEY_REPLICAS and r.key is not None:
+        # Already a copy (listed by the source: a global table's Replicas, a read replica):
+        # what the replica's own read says of its key is what protects it, and its evidence
+        # is that read. A copy naming no key has its source's: only another is written.
+        listed = next(c for c in source.copies if c.target == r.arn)
+        if r.key != (source.key if listed.key is None else listed.key):
+            listed.key, listed.evidence = r.key, r.evidence
     for c in r.copies:
         if c.target is None or c.target not in have:
             source.copies.append(c)

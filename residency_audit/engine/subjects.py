@@ -388,7 +388,9 @@ class SubjectBuilder:
                 ("operator", operator_id), self.party_facts, "operator", self.d.party(operator_id)
             )
         )
-        f.update(self._group(("key", ci, provider_id), self.key, c, ci, provider_id))
+        # an observed copy with a key of its own (`Key=` in its evidence) is judged on it
+        own = self._copy_key(c, yaml_path)
+        f.update(self._group(("key", ci, provider_id, own), self.key, c, ci, provider_id, own))
         self.split(f, c, ci)
         recipient = self.host(operator_id, provider_id)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
@@ -614,10 +616,24 @@ class SubjectBuilder:
             f"ultimate parents of the parts of {c.split.group}: {', '.join(countries)}",
         )
 
-    def key(self, f: dict[str, Fact], c: Component, ci: int, provider_id: str) -> None:
-        key = self.d.key(c.key)
-        if key is None and self._key_unread(c):
-            return  # the collector could not read it: unknown, not unencrypted (fail closed)
+    def key(
+        self,
+        f: dict[str, Fact],
+        c: Component,
+        ci: int,
+        provider_id: str,
+        own: tuple[str, str] | None = None,
+    ) -> None:
+        """The key facts of a place of `c`: its component's key, or `own` (key id or
+        `unknown`, and the YAML path naming it) for an observed copy with a key of its own."""
+        ref, named_at = (c.key, f"components[{ci}].key") if own is None else own
+        key = self.d.key(ref)
+        if key is None and (own is not None or self._key_unread(c)):
+            # the collector could not read it: unknown, not unencrypted (fail closed); the
+            # messages' key-custody clauses have nothing to say about it
+            for path in ("key.replica_exposure", "key.holder_exposure", "key.hsm.exposure"):
+                self.derived(f, path, "", f"the key of {c.id} was not read ({self.at(named_at)})")
+            return
         key_custody(self, f, key, provider_id)  # holder, HSM and replicas: engine/custody.py
         if key is None:
             self.derived(f, "key.declared", False, f"no key declared for component {c.id}")
@@ -625,7 +641,7 @@ class SubjectBuilder:
             return
         ki = self.d.keys.index(key)
         base = f"keys[{ki}]"
-        self.derived(f, "key.declared", True, f"components[{ci}].key")
+        self.derived(f, "key.declared", True, named_at)
         self.put(f, "key.id", key.id, f"{base}.id")
         self.put(f, "key.encryption", key.encryption.value, f"{base}.encryption")
         self.put(f, "key.management", key.management.value, f"{base}.management")
@@ -651,6 +667,18 @@ class SubjectBuilder:
                     in_group,
                     f"key holder {holder.id} compared with provider {provider_id}",
                 )
+
+    def _copy_key(self, c: Component, yaml_path: str) -> tuple[str, str] | None:
+        """(key id or `unknown`, YAML path naming it) of an observed copy whose evidence names
+        the key protecting it (`Key=`, written by `discover aws`: a global-table replica's key
+        is its region's, a backup's its vault's); None for any other place."""
+        if self.d.observation is None or ".copies[" not in yaml_path:
+            return None
+        from residency_audit.collectors.observed import copy_key  # no boto3 there
+
+        copy = c.copies[int(yaml_path.rsplit("[", 1)[1].rstrip("]"))]
+        ref = copy_key(copy.evidence.detail) if copy.evidence else None
+        return None if ref is None else (ref, f"{yaml_path}.evidence.detail")
 
     def _key_unread(self, c: Component) -> bool:
         """An observed component (`check observed.yaml`) whose resource's encryption the

@@ -174,13 +174,13 @@ def test_a_global_table_replica_is_judged_by_its_own_key(
             "consultations-db: key declared external-key-store, observed "
             f"customer-managed-in-provider-kms ({keys['us-east-1']})",
         ),
-        (
+        (  # named as the replica it protects, not as the table's primary
             True,
-            "cannot be verified for unread key of dynamodb-consultations: unknown "
-            "observation.key_consistent. "
-            f"Required: the key protecting {table_arn} gives the provider no more control "
-            "than the declared key (consultations-db: declared external-key-store, observed "
-            "unknown)",
+            "cannot be verified for unread key of replica of dynamodb-consultations in "
+            "eu-central-1: unknown observation.key_consistent. Required: the key protecting "
+            f"{table_arn.replace('eu-west-3', 'eu-central-1')} gives the provider no more "
+            "control than the declared key (consultations-db: declared external-key-store, "
+            "observed unknown)",
         ),
     ]
     # the replica's key protects a declared component: it is not an undeclared key
