@@ -332,3 +332,35 @@ def test_a_country_code_the_audit_would_misread_is_an_error(
     for an unknown one: both refused where written, `us` with the code it meant."""
     messages = errors_of(ids_with(tmp_path, **changed))
     assert [m for m in messages if m.startswith(expected)], messages
+
+
+def test_a_region_named_with_a_slash_is_the_knowledge_bases_own(tmp_path: Path) -> None:
+    """IONOS's regions are `de/fra`, `us/ewr`: the separator check is for the deployment's own
+    ids, not for the knowledge base's region names (it refused every IONOS deployment)."""
+    from residency_audit.pipeline import Options, run
+    from tests.conftest import AS_OF
+
+    path = tmp_path / "ionos.yaml"
+    path.write_text(
+        "schema_version: 1\n"
+        "name: ionos\n"
+        "controller: clinic\n"
+        "data: {categories: [health], health_context: care}\n"
+        "parties:\n"
+        "  - {id: clinic, name: Clinique SAS, role: controller, country: FR}\n"
+        "components:\n"
+        "  - id: db\n"
+        "    kind: datastore\n"
+        "    provider: ionos\n"
+        "    operator: clinic\n"
+        "    region: de/fra\n"
+        "    copies: [{kind: backup, region: us/ewr}]\n"
+    )
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    subjects = {f.subject for f in report.findings}
+    assert "place:db/backup@us/ewr" in subjects  # the US copy is judged
+    assert any(
+        f.rule_id == "GDPR-XFER-01" and f.subject == "place:db/backup@us/ewr"
+        for f in report.findings
+    )

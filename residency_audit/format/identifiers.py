@@ -20,9 +20,11 @@ SEPARATORS = frozenset("/:>#[]@")
 
 
 def identifier_problems(d: Deployment) -> Iterator[Diagnostic]:
-    """Separators in ids and regions, repeated list entries, unreadable country codes. The
-    ids of a file `discover` wrote are the provider's own names (an AWS managed key is
-    `alias/aws/s3@eu-west-3`), so their separators are left to it."""
+    """Separators in ids, repeated list entries, unreadable country codes. The ids of a file
+    `discover` wrote are the provider's own names (an AWS managed key is
+    `alias/aws/s3@eu-west-3`), so their separators are left to it. Regions and providers are
+    the knowledge base's names, checked against it (IONOS's regions are `de/fra`, `fr/par`):
+    a subject id puts a region last, after `@`, where it cannot be taken for another part."""
     at = _locator(d)
     for path, value in _named(d) if d.observation is None else ():
         found = _separators(value)
@@ -63,7 +65,7 @@ def _separators(value: str) -> list[str]:
 
 
 def _named(d: Deployment) -> Iterator[tuple[str, str]]:
-    """(YAML path, value) of every id, region and provider a subject id is made of."""
+    """(YAML path, value) of every id of the deployment a subject id is made of."""
     identified: tuple[tuple[str, tuple[Party | Component | Key | Access, ...]], ...] = (
         ("parties", d.parties),
         ("components", d.components),
@@ -73,22 +75,6 @@ def _named(d: Deployment) -> Iterator[tuple[str, str]]:
     for label, items in identified:
         for i, item in enumerate(items):
             yield f"{label}[{i}].id", item.id
-    for i, c in enumerate(d.components):
-        base = f"components[{i}]"
-        yield f"{base}.provider", c.provider
-        places: list[tuple[str, str | None, str | None]] = [(base, c.region, None)]
-        places += [(f"{base}.copies[{j}]", x.region, x.provider) for j, x in enumerate(c.copies)]
-        places += [(f"{base}.logs[{j}]", x.region, x.provider) for j, x in enumerate(c.logs)]
-        for path, region, provider in places:
-            if region is not None:
-                yield f"{path}.region", region
-            if provider is not None:
-                yield f"{path}.provider", provider
-    for i, k in enumerate(d.keys):
-        if k.region is not None:
-            yield f"keys[{i}].region", k.region
-        for j, region in enumerate(k.replica_regions):
-            yield f"keys[{i}].replica_regions[{j}]", region
 
 
 def _same(value: str) -> str:
