@@ -133,7 +133,7 @@ def deployment(index: int, knowledge: KnowledgeBase | None = None) -> str:
         lines += [
             f"  - recipient: {recipient}",
             f"    tool: {tool}",
-            f"    countries: [{rng.choice(COUNTRIES)}, US]",
+            f"    countries: [{rng.choice([c for c in COUNTRIES if c != 'US'])}, US]",
         ]
         if tool == "scc-2021":
             lines += [
