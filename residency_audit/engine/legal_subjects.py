@@ -100,10 +100,7 @@ def _operated(b: SubjectBuilder, party_id: str) -> list[tuple[str | None, str | 
 
 
 def _places(b: SubjectBuilder) -> Iterator[Where]:
-    from residency_audit.engine.subjects import places_of
-
-    for ci, c in enumerate(b.d.components):
-        yield from places_of(c, ci)
+    return (w for _, _, w in b.places())
 
 
 def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
@@ -189,20 +186,20 @@ def _hosted_without_activities(b: SubjectBuilder, party_id: str) -> list[str]:
     data it runs for another party's component or for one without declared activities (a
     copy or log sink of a component it runs itself is covered by that component's). Who runs
     a place is `SubjectBuilder.host`, as for `party.hosts`."""
-    from residency_audit.engine.subjects import places_of
 
     d = b.d
     if party_id == d.controller:  # hosting its own data is no hosting on behalf of others
         return []
-    out: list[str] = []
-    for ci, c in enumerate(d.components):
-        if b.host(c.operator, c.provider) == party_id and c.hds_activities:
-            continue  # its own component's activities cover its copies and logs
-        out.extend(
-            c.id if w.role == "primary" else w.label
-            for w in places_of(c, ci)
-            if b.host(w.operator, w.provider) == party_id
-        )
+    covered = {  # its own component's activities cover its copies and logs
+        ci
+        for ci, c in enumerate(d.components)
+        if c.hds_activities and b.host(c.operator, c.provider) == party_id
+    }
+    out = [
+        c.id if w.role == "primary" else w.label
+        for ci, c, w in b.places()
+        if ci not in covered and b.host(w.operator, w.provider) == party_id
+    ]
     return list(dict.fromkeys(out))
 
 

@@ -206,6 +206,7 @@ class SubjectBuilder:
         self._parties = positions(d.parties)
         self._bindings: dict[str | None, Fact] = {}
         self._hosts: list[str | None] | None = None
+        self._places: tuple[tuple[int, Component, Where], ...] | None = None
 
     def technical(self) -> tuple[Subject, ...]:
         """The technical subjects, built on first use."""
@@ -403,17 +404,26 @@ class SubjectBuilder:
             (p.id for p in self.d.parties if p.provider == provider_id), None
         )
 
+    def places(self) -> tuple[tuple[int, Component, Where], ...]:
+        """(component index, component, place) of every place of the deployment, in file order
+        (`places_of`), built once: the parties' facts walk them for each party."""
+        if self._places is None:
+            self._places = tuple(
+                (ci, c, w) for ci, c in enumerate(self.d.components) for w in places_of(c, ci)
+            )
+        return self._places
+
     def hosts(self, components: Collection[str] = ()) -> list[str | None]:
         """The third parties hosting the data, in file order: who runs each place of the given
         components (of every component if none is given), the controller excepted; None stands
         for a place whose host nobody knows."""
         if not components and self._hosts is not None:
             return self._hosts
-        out: list[str | None] = []
-        for ci, c in enumerate(self.d.components):
-            if components and c.id not in components:
-                continue
-            out.extend(self.host(w.operator, w.provider) for w in places_of(c, ci))
+        out = [
+            self.host(w.operator, w.provider)
+            for _, c, w in self.places()
+            if not components or c.id in components
+        ]
         found = [h for h in dict.fromkeys(out) if h != self.d.controller]
         if not components:
             self._hosts = found
@@ -971,12 +981,11 @@ def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     d = b.d
     facts = {**b.common(), **b.law_facts()}
     yield Subject("deployment", d.name, None, d.span, facts, f"deployment:{d.name}")
-    for ci, c in enumerate(d.components):
-        for w in places_of(c, ci):
-            facts = b.place(c, ci, w.role, w.provider, w.region, w.country, w.operator, w.yaml_path)
-            if w.role == "primary":
-                yield Subject("component", c.id, c.id, c.span, facts, f"component:{c.id}")
-            yield Subject("place", w.label, c.id, w.span, facts, _place_id(c, w))
+    for ci, c, w in b.places():
+        facts = b.place(c, ci, w.role, w.provider, w.region, w.country, w.operator, w.yaml_path)
+        if w.role == "primary":
+            yield Subject("component", c.id, c.id, c.span, facts, f"component:{c.id}")
+        yield Subject("place", w.label, c.id, w.span, facts, _place_id(c, w))
     for ai, a in enumerate(d.access):
         label = f"{a.kind.value} access {a.id}"
         yield Subject("access", label, None, a.span, b.access(a, ai), f"access:{a.id}")
