@@ -11,7 +11,8 @@ from typing import Any
 from residency_audit.engine.conditions import Decider, Trace, Tracer, decider, tracer
 from residency_audit.engine.operators import Context
 from residency_audit.engine.rules import PLACEHOLDER, Rule
-from residency_audit.engine.subjects import Subject, SubjectBuilder, subject_id, subjects
+from residency_audit.engine.subject_ids import subject_id
+from residency_audit.engine.subjects import Subject, SubjectBuilder, subjects
 from residency_audit.kb import KnowledgeBase
 from residency_audit.kb.entries import Law
 from residency_audit.model import Check, Deployment, Fact, Finding, Reference, Severity

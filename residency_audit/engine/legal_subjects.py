@@ -25,7 +25,8 @@ from residency_audit.model import (
 )
 
 if TYPE_CHECKING:
-    from residency_audit.engine.subjects import Subject, SubjectBuilder, Where
+    from residency_audit.engine.places import Where
+    from residency_audit.engine.subjects import Subject, SubjectBuilder
 
 
 _INSTRUMENTS = {

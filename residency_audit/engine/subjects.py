@@ -20,6 +20,8 @@ from residency_audit.engine.countries import unknown_country_subjects
 from residency_audit.engine.custody import in_provider_group, key_custody
 from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.engine.operators import OPERATORS, Context
+from residency_audit.engine.places import Where, places_of
+from residency_audit.engine.subject_ids import place_id
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Access,
@@ -75,120 +77,6 @@ class Subject(Record):
     id: str | None = None
     """`kind:id` from the deployment's own ids, when its maker gives one; `subject_id` derives
     it otherwise."""
-
-
-def subject_id(subject: Subject) -> str:
-    """What a subject is, as findings, checks, JUnit cases and waiver targets name it: its kind
-    and what tells it apart from the deployment's other subjects, never a line (stable when
-    lines move), a position in a list (stable when entries are added or reordered) nor a human
-    name (two may be alike). `deployment:clinique`, `component:records-db`, `place:records-db`
-    (the primary store), `place:records-db/backup@us-east-1` and `place:records-db/log@FR` (a
-    copy or log sink by kind and region, else country; on another provider
-    `place:records-db/backup@gcp:europe-west9`), `access:vendor-support`, `party:host-a`,
-    `certification:host-a/hds@2024-03-01` (by issue date, when declared),
-    `transfer:support-co/US/scc-2021` (recipient, country, tool),
-    `transfer:support-co>sub-co/IN/bcr` (onward, by support-co), `transit:records-db/CH`,
-    `country:XX`, `flow:records-db/backup`, `flow:access:vendor-support`,
-    `endpoint:web/api.example.org`, `endpoint:web/mail:example.org/mx.example.net`. The
-    deployment's ids may not hold the separators (`format.check_references`), so no two kinds
-    of id read alike. A subject whose facts lack its ids (an observation's drift, a rule's
-    example) is named by kind and label. Two subjects alike in all of these (two transfers to
-    one recipient and country with one tool) still share one: `engine.evaluate` numbers the
-    later ones (`#2`) in file order, which is why a waiver may not name a numbered one."""
-    if subject.id is not None:
-        return subject.id
-    derive = _DERIVED.get(subject.kind)
-    made = derive(subject.facts) if derive is not None else None
-    return f"{subject.kind}:{made or subject.label}"
-
-
-def _ids(facts: dict[str, Fact], *paths: str) -> list[str] | None:
-    """The values of the facts at `paths`, or None if one is unknown."""
-    values = [facts.get(path) for path in paths]
-    if any(fact is None or fact.value is None for fact in values):
-        return None
-    return [str(fact.value) for fact in values if fact is not None]
-
-
-def _joined(*paths: str) -> Callable[[dict[str, Fact]], str | None]:
-    def derive(facts: dict[str, Fact]) -> str | None:
-        ids = _ids(facts, *paths)
-        return None if ids is None else "/".join(ids)
-
-    return derive
-
-
-def _transfer_id(facts: dict[str, Fact]) -> str | None:
-    """Recipient, country and tool: two transfers to one recipient and country under two tools
-    (BCR and SCC) are two subjects whatever their order in the file."""
-    ids = _ids(facts, "transfer.recipient", "transfer.country", "transfer.tool")
-    if ids is None:
-        return None
-    onward = facts.get("transfer.onward")
-    if onward is None or not onward.value:
-        return "/".join(ids)
-    exporter = _ids(facts, "exporter.id")
-    return None if exporter is None else f"{exporter[0]}>{'/'.join(ids)}"
-
-
-def _certification_id(facts: dict[str, Fact]) -> str | None:
-    """Holder and scheme, then the issue date when declared: the renewed certificate and the
-    one it replaced are told apart by date, not by which of them exist on the as-of date."""
-    ids = _ids(facts, "certification.holder", "certification.scheme")
-    if ids is None:
-        return None
-    issued = facts.get("certification.issued")
-    return "/".join(ids) + ("" if issued is None else f"@{issued.value}")
-
-
-_FLOW_NAMESPACES = {"access": "access", "key-custody": "key", "sub-processor": "party"}
-"""Flow kinds whose `flow.id` starts with a namespace (`access/support`, `key/k1/hsm`,
-`party/sub-co`) rather than a component id: written `access:support`, so that the flow of an
-access path `backup` is not that of a component `access`'s backup (`access/backup`)."""
-
-
-def _flow_id(facts: dict[str, Fact]) -> str | None:
-    ids = _ids(facts, "flow.id")
-    if ids is None:
-        return None
-    kind = facts.get("flow.kind")
-    prefix, slash, rest = ids[0].partition("/")
-    namespace = _FLOW_NAMESPACES.get(str(kind.value)) if kind is not None else None
-    return f"{prefix}:{rest}" if slash and prefix == namespace else ids[0]
-
-
-def _endpoint_id(facts: dict[str, Fact]) -> str | None:
-    ids = _ids(facts, "component.id", "endpoint.name")
-    if ids is None:
-        return None
-    kind = facts.get("endpoint.kind")
-    name = f"mail:{ids[1]}" if kind is not None and kind.value == "mail" else ids[1]
-    exchanger = facts.get("endpoint.exchanger")
-    return f"{ids[0]}/{name}" + (f"/{exchanger.value}" if exchanger is not None else "")
-
-
-def _place_id(c: Component, w: Where) -> str:
-    """`place:` and the component's id; a copy or log sink adds its kind and where it is (its
-    region, else its country; its provider too when not the component's), not its position
-    in the list, which moves when a copy is added before it."""
-    if w.role == "primary":
-        return f"place:{c.id}"
-    where = w.region or w.country
-    if where is not None and w.provider != c.provider:
-        where = f"{w.provider}:{where}"
-    return f"place:{c.id}/{w.role}" + ("" if where is None else f"@{where}")
-
-
-_DERIVED: dict[str, Callable[[dict[str, Fact]], str | None]] = {
-    "party": _joined("party.id"),
-    "certification": _certification_id,
-    "transfer": _transfer_id,
-    "transit": _joined("component.id", "transit.country"),
-    "country": _joined("country.code"),
-    "flow": _flow_id,
-    "endpoint": _endpoint_id,
-}
-"""The ids of the subjects made outside this module, from the facts they carry."""
 
 
 class SubjectBuilder:
@@ -923,60 +811,6 @@ def technical_subjects(
     return builder_for(d, kb, as_of, builder).technical()
 
 
-def _same_operator(c: Component, provider: str) -> str | None:
-    """The operator of a copy or log sink that declares none: the component's, when it is on
-    the component's provider; on another provider, whoever runs that provider's service (the
-    party `place` finds by provider), never the component's operator by default."""
-    return c.operator if provider == c.provider else None
-
-
-@record
-class Where(Record):
-    """One place of a component: its primary location, a copy or a log sink holding personal
-    data, with who runs it (the declared operator; see `_same_operator`)."""
-
-    role: str
-    provider: str
-    region: str | None
-    country: str | None
-    operator: str | None
-    yaml_path: str
-    span: Span
-    label: str
-
-
-def places_of(c: Component, ci: int) -> Iterator[Where]:
-    """The places of component `ci`, in file order."""
-    base = f"components[{ci}]"
-    yield Where("primary", c.provider, c.region, c.country, c.operator, base, c.span, c.id)
-    for j, copy in enumerate(c.copies):
-        provider = copy.provider or c.provider
-        yield Where(
-            copy.kind.value,
-            provider,
-            copy.region,
-            copy.country,
-            copy.operator or _same_operator(c, provider),
-            f"{base}.copies[{j}]",
-            copy.span,
-            f"{copy.kind.value} of {c.id}",
-        )
-    for j, log in enumerate(c.logs):
-        if not log.personal_data:
-            continue
-        provider = log.provider or c.provider
-        yield Where(
-            "log",
-            provider,
-            log.region,
-            log.country,
-            log.operator or _same_operator(c, provider),
-            f"{base}.logs[{j}]",
-            log.span,
-            f"logs of {c.id}",
-        )
-
-
 def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     d = b.d
     facts = {**b.common(), **b.law_facts()}
@@ -985,7 +819,7 @@ def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
         facts = b.place(c, ci, w.role, w.provider, w.region, w.country, w.operator, w.yaml_path)
         if w.role == "primary":
             yield Subject("component", c.id, c.id, c.span, facts, f"component:{c.id}")
-        yield Subject("place", w.label, c.id, w.span, facts, _place_id(c, w))
+        yield Subject("place", w.label, c.id, w.span, facts, place_id(c, w))
     for ai, a in enumerate(d.access):
         label = f"{a.kind.value} access {a.id}"
         yield Subject("access", label, None, a.span, b.access(a, ai), f"access:{a.id}")
