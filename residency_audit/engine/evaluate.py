@@ -145,18 +145,19 @@ def _rules_by_kind(
     rules: Iterable[Rule], as_of: dt.date, kb: KnowledgeBase
 ) -> dict[str, list[Prepared]]:
     """Subject kind -> the rules in effect on `as_of` that apply to it, in rule order."""
-    if isinstance(rules, tuple):  # immutable: the index of the same tuple stays valid
-        for seen, day, known_kb, known in _BY_KIND:
-            if seen is rules and day == as_of and known_kb is kb:
-                return known
+    # The same rules index alike, as a tuple or as a list made again for each file (the peer
+    # benchmark): identical items compare at once.
+    given = tuple(rules)
+    for seen, day, known_kb, known in _BY_KIND:
+        if day == as_of and known_kb is kb and seen == given:
+            return known
     index: dict[str, list[Prepared]] = {}
-    for rule in rules:
+    for rule in given:
         if rule.in_effect(as_of):
             prepared = Prepared(rule.on(as_of), kb)  # cites only what existed on as_of
             for kind in dict.fromkeys(rule.applies_to):
                 index.setdefault(kind, []).append(prepared)
-    if isinstance(rules, tuple):
-        _BY_KIND[:] = [(rules, as_of, kb, index)]
+    _BY_KIND[:] = [(given, as_of, kb, index)]
     return index
 
 

@@ -777,10 +777,11 @@ def common_facts(
 
 
 def positions(items: tuple[Any, ...]) -> dict[int, int]:
-    """`items.index(x)` for every object `x` of `items`, keyed by `id(x)`, computed once: the
-    index of a party is asked for each fact about it, and `index` compares whole records. The
-    ids stay valid as long as `items` (which holds the objects) is alive."""
-    return {id(x): items.index(x) for x in items}
+    """The index of every object of `items`, keyed by `id(x)`, computed once: the index of a
+    party is asked for each fact about it, and `items.index` compares whole records (it cost
+    0.4 ms a file for five parties). The ids stay valid as long as `items` (which holds the
+    objects) is alive."""
+    return {id(x): i for i, x in enumerate(items)}
 
 
 def component_facts(
