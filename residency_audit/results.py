@@ -3,7 +3,7 @@
 Baseline identity is file + deployment + component + subject + rule id + message, not the line,
 so a finding stays baselined when unrelated lines move, while a new place, country or party of
 the same component and rule (a backup copy to another country, a second processor) is new: its
-message names it, and its subject (`Finding.subject`: `party:host-b`, `place:db/copies[1]`)
+message names it, and its subject (`Finding.subject`: `party:host-b`, `place:db/backup@us-east-1`)
 tells it apart even when the message does not (a second backup copy in the same country). A
 baseline saved before findings named their subject matches on the rest, as it did when it was
 made (else every finding of an upgrade would be new and fail the gate). A message reworded by a

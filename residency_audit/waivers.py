@@ -133,6 +133,10 @@ class LoadedWaivers(Record):
     covered: set[int] = field(default_factory=set)
     """Filled by `waive`: the waivers (by index) that covered a finding, whether or not another
     waiver covering it too was the one applied."""
+    ambiguous: dict[int, str] = field(default_factory=dict)
+    """Filled by `waive`: the waivers (by index) whose subject is the first of several alike
+    (`S` when `S#2` exists), with the numbered one: which entry is first depends on the
+    order of the file, so such a waiver covers nothing (WAIVER-MATCH-01 says why)."""
 
 
 def load_waivers(
@@ -279,11 +283,20 @@ def waive(findings: Iterable[Finding], loaded: LoadedWaivers, as_of: dt.date) ->
     """Mark the findings an unexpired waiver covers `waived` (one file's findings at a time).
     A finding a waiver aims at but whose countries fall outside its narrowing stays open; what
     it named is kept in `loaded.outside` for WAIVER-MATCH-01."""
+    findings = list(findings)
+    alike = {  # subject -> a numbered subject alike, within this file's findings
+        f.subject.rpartition("#")[0]: f.subject
+        for f in findings
+        if f.subject is not None and _NUMBERED.search(f.subject)
+    }
     out: list[Finding] = []
     for finding in findings:
         covering: list[Waiver] = []
         for i, w in enumerate(loaded.waivers):
             if not w.aims_at(finding):
+                continue
+            if w.target.subject is not None and w.target.subject in alike:
+                loaded.ambiguous[i] = alike[w.target.subject]
                 continue
             if w.target.admits(finding):
                 covering.append(w)
@@ -321,7 +334,13 @@ class Matches:
                 self.ruled.setdefault((f.deployment, f.rule_id), {})[f.subject] = f.component
 
     def facts(
-        self, waiver: Waiver, at: str, *, covered: bool, outside: Collection[str] = ()
+        self,
+        waiver: Waiver,
+        at: str,
+        *,
+        covered: bool,
+        outside: Collection[str] = (),
+        alike: str | None = None,
     ) -> dict[str, Fact]:
         """`waiver.in_run` (its deployment, or one it is a likely typo of, was audited) and
         `waiver.matched`, with a hint naming the deployment, component or subject meant, or,
@@ -345,11 +364,17 @@ class Matches:
             if target.subject not in subjects:  # else its finding is gone: no name to fix
                 ruled = self.ruled.get((target.deployment, waiver.rule), {})
                 hint = (
-                    suggestion(target.subject, ruled)
-                    or suggestion(target.subject, subjects)
+                    _suggest(target.subject, ruled)
+                    or _suggest(target.subject, subjects)
                     or f"; {target.deployment} has no finding on subject {target.subject}"
                 )
         matched = covered
+        if not matched and alike is not None:
+            hint = (
+                f"; {target.subject} is the first of several subjects alike ({alike} too), so "
+                "which one it names depends on the order of the file: tell them apart (another "
+                "tool, region or issue date) or leave `subject` out"
+            )
         if in_run and not matched and not hint and target.subject is not None:
             hint = self._rule_hint(waiver)
         if not matched and not hint and outside:
@@ -381,6 +406,16 @@ class Matches:
         )
 
 
+_SUGGEST_FROM = 2000
+"""Subjects compared with a misspelt one at most: a fuzzy match costs about 10 us each, and a
+waiver file of hundreds of unmatched subjects against a deployment of thousands of copies took
+a minute. Beyond this, the hint says only that the subject has no finding."""
+
+
+def _suggest(name: str, names: Collection[str]) -> str:
+    return suggestion(name, names) if len(names) <= _SUGGEST_FROM else ""
+
+
 def _outside_hint(waiver: Waiver, outside: Collection[str]) -> str:
     """What the findings a narrowed waiver aimed at named instead of its countries."""
     named = sorted(c for c in outside if c)
@@ -408,7 +443,11 @@ def lapses(
             outside = loaded.outside.get(i, ())
             subject.facts.update(
                 matches.facts(
-                    waiver, str(subject.span), covered=i in loaded.covered, outside=outside
+                    waiver,
+                    str(subject.span),
+                    covered=i in loaded.covered,
+                    outside=outside,
+                    alike=loaded.ambiguous.get(i),
                 )
             )
         for rule in waiver_rules:

@@ -547,3 +547,54 @@ def test_a_subject_waiver_that_covers_nothing_names_the_subjects_of_its_rule(
     assert [m.split(" this run")[1] for m in unmatched(report)] == [
         "; flow:reports is on component reports, not archive: leave `component` out"
     ]
+
+
+TWO_ALIKE = """\
+schema_version: 1
+name: qa
+controller: clinic
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR}
+  - {id: us-lab, name: Example Lab Inc., role: processor, country: US}
+components:
+  - {id: dataset, kind: datastore, provider: outscale, operator: clinic, region: eu-west-2}
+transfers:
+FIRST
+SECOND
+"""
+ASSESSED = (
+    "  - {recipient: us-lab, tool: scc-2021, scc_module: 2, countries: [US], "
+    "tia_reference: TIA-1, tia_date: 2024-01-10}"
+)
+UNASSESSED = "  - {recipient: us-lab, tool: scc-2021, scc_module: 1, countries: [US]}"
+
+
+def test_a_waiver_naming_the_first_of_subjects_alike_covers_neither(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Two SCC transfers to one recipient and country are `transfer:us-lab/US/scc-2021` and
+    `...#2` in file order: a waiver of the first covered the stale TIA, and after a swap the
+    transfer with no TIA at all. Whichever order, it covers neither, and says why."""
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text(
+        "waivers:\n"
+        "  - rule: GDPR-TIA-01\n"
+        '    target: {deployment: qa, subject: "transfer:us-lab/US/scc-2021"}\n'
+        "    justification: TIA-1 renewal in progress\n"
+        "    approved_by: dpo@example.org\n"
+        "    expires: 2027-06-30\n"
+    )
+    for first, second in ((ASSESSED, UNASSESSED), (UNASSESSED, ASSESSED)):
+        deploy = tmp_path / "qa.yaml"
+        deploy.write_text(TWO_ALIKE.replace("FIRST", first).replace("SECOND", second))
+        report = json.loads(
+            check(runner, str(deploy), "--waivers", str(waivers), "-f", "json").stdout
+        )
+        tia = [f for f in report["findings"] if f["rule_id"] == "GDPR-TIA-01"]
+        assert len(tia) == 2 and {f["status"] for f in tia} == {"open"}
+        [match] = [f for f in report["findings"] if f["rule_id"] == "WAIVER-MATCH-01"]
+        assert (
+            "first of several subjects alike (transfer:us-lab/US/scc-2021#2 too)"
+            in (match["message"])
+        )

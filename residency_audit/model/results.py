@@ -141,8 +141,8 @@ class WaiverTarget(Record):
         default=None,
         metadata=doc(
             "Subject the findings are about, as `kind:id` (party:host-a, "
-            "place:records-db/copies[0], transfer:support-co/US), as the JUnit cases and the "
-            "findings name it; every subject of the target if omitted."
+            "place:records-db/snapshot-copy@us-east-1, transfer:support-co/US/scc-2021), as the "
+            "JUnit cases and the findings name it; every subject of the target if omitted."
         ),
     )
     span: Span = field(default=Span("", 0, 0), compare=False)
@@ -214,8 +214,8 @@ class Finding(Record):
     """The waiver that covers the finding (also kept, with its expiry, when status is open)."""
     subject: str | None = None
     """What the finding is about, as `kind:id` built from the deployment's own ids
-    (`engine.subjects.subject_id`): `party:host-a`, `place:records-db/copies[0]`,
-    `transfer:support-co/US`. Unlike `component` it tells apart the parties, transfers and
+    (`engine.subject_ids.subject_id`): `party:host-a`, `place:records-db/backup@us-east-1`,
+    `transfer:support-co/US/scc-2021`. Unlike `component` it tells apart the parties, transfers and
     access paths of a deployment. None in results saved before findings carried it."""
 
     def sort_key(self) -> tuple[str, int, int, str, str, str]:
