@@ -281,8 +281,10 @@ class _Flows:
             clear_how=how,
             span=s.span,
             facts=_kept(f),
-            entity=provider_id,
-            entity_name=_value(f, "provider.name"),
+            # no operator and no single declared party of its provider: nobody known runs it
+            # (HDS-ACT-03), not the provider's contracting entity presumed
+            entity=provider_id if "place.host" in f else None,
+            entity_name=_value(f, "provider.name") if "place.host" in f else None,
             parent=parent,
         )
 

@@ -132,6 +132,12 @@ PLACE = {
     "key.provider_can_use": "The provider can use the keys.",
     "place.role": "primary, replica, disaster-recovery, backup, snapshot-copy, export or log.",
     "place.stores_data": "Personal data rest here (copies and logs always; primary if a store).",
+    "place.host": "Who hosts this place: its operator, else the one declared party of its "
+    "provider (absent when none or several are declared).",
+    "place.host_candidates": "Its host, or who might host it: the declared parties of its "
+    "provider (none when no party of it is declared).",
+    "place.third_party_hosted": "Someone other than the controller hosts this place (or its "
+    "host is unknown): HDS binds hosts, not the controller hosting its own data.",
     "transfer.recipient": "Party receiving the data (the place's operator).",
     "transfer.tools": "Declared transfer tools for this recipient and country.",
     "split.group": "Split-processing group of the component (EDPB UC5).",

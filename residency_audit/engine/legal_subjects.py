@@ -243,24 +243,34 @@ def _hds_activities(b: SubjectBuilder, f: dict[str, Fact], party: Party) -> None
         for c in d.certifications
         if c.holder == party.id and c.scheme is Scheme.HDS and b.issued(c)
     ]
-    scope = {a for c in certs for a in c.activities}
+    # Only a certificate valid on the audit day under a referential in force (HDS-CERT-01/02)
+    # covers anything; one whose validity cannot be known leaves coverage unknown where it
+    # would matter.
+    counts = [
+        (c, b.covering(c, _INSTRUMENTS.get((c.scheme.value, c.referential or "")))) for c in certs
+    ]
+    scope = {a for c, ok in counts if ok for a in c.activities}
+    unsure = [c for c, ok in counts if ok is None]
+    maybe = {a for c in unsure for a in c.activities}
     # Text throughout (activity numbers and what is hosted alike): one type in saved results.
     uncovered = [str(a) for a in declared if a not in scope]
     provider = b.kb.provider(party.provider)
     kb_hds = provider is not None and any(c.scheme == "hds" for c in provider.certifications)
     if certs or not kb_hds:  # else certified per the knowledge base, scope unknown
-        if not certs:
+        if not any(ok is not False for _, ok in counts):
             uncovered += undeclared  # no certificate covers whatever it performs there
         covered: bool | None = not uncovered
         if covered and undeclared and ALL_HDS_ACTIVITIES - scope:
             covered = None  # certified for some activities, performing undeclared ones
+        if not covered and ((set(declared) - scope) & maybe or (undeclared and unsure)):
+            covered = None  # a certificate of unknown validity may cover what is missing
         if covered is not None:
             b.derived(
                 f,
                 "party.hds_activities_covered",
                 covered,
-                "declared HDS certificates' activities against the declared ones, and "
-                "hosting without declared activities against any certificate",
+                "activities of its HDS certificates valid on the audit date against the "
+                "declared ones, and hosting without declared activities against any certificate",
             )
     b.derived(
         f,

@@ -282,15 +282,52 @@ class SubjectBuilder:
         f.update(self._group(("key", ci, provider_id, own), self.key, c, ci, provider_id, own))
         self.split(f, c, ci)
         recipient = self.host(operator_id, provider_id)
+        self.place_host(f, recipient, operator_id, provider_id, yaml_path)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
         f[BINDS] = self.hds_binding(recipient)
         return f
 
     def host(self, operator_id: str | None, provider_id: str) -> str | None:
-        """Who runs a place: its operator, else the party of its provider (None: nobody known)."""
-        return operator_id or next(
-            (p.id for p in self.d.parties if p.provider == provider_id), None
+        """Who runs a place: its operator, else the one declared party of its provider. None:
+        nobody known, when no party of that provider is declared or several are (which of them
+        runs it is not said, and the order of the file must not decide)."""
+        if operator_id:
+            return operator_id
+        candidates = self.provider_parties(provider_id)
+        return candidates[0] if len(candidates) == 1 else None
+
+    def place_host(
+        self,
+        f: dict[str, Fact],
+        host: str | None,
+        operator_id: str | None,
+        provider_id: str,
+        yaml_path: str,
+    ) -> None:
+        """Who hosts a place (HDS-ACT-03), who might when nobody is known, and whether a third
+        party does: the controller running its own place hosts nothing on anyone's behalf
+        (L.1111-8), a place nobody is known to run may be a third party's (fail closed)."""
+        candidates = self.provider_parties(provider_id)
+        if operator_id:
+            self.put(f, "place.host", host, f"{yaml_path}.operator")
+        elif host is not None:
+            self.derived(f, "place.host", host, f"the one declared party of provider {provider_id}")
+        self.derived(
+            f,
+            "place.host_candidates",
+            [host] if host is not None else candidates or ["none"],
+            f"its operator, else the declared parties of provider {provider_id}",
         )
+        self.derived(
+            f,
+            "place.third_party_hosted",
+            host != self.d.controller,
+            "its host against the controller (an unknown host may be a third party)",
+        )
+
+    def provider_parties(self, provider_id: str) -> list[str]:
+        """The declared parties of a provider, in file order: who may run a place on it."""
+        return [p.id for p in self.d.parties if p.provider == provider_id]
 
     def places(self) -> tuple[tuple[int, Component, Where], ...]:
         """(component index, component, place) of every place of the deployment, in file order
@@ -359,13 +396,25 @@ class SubjectBuilder:
         HDS-CERT-01: three years from issue, its expiry, none issued from 16 November 2024)."""
         if cert.issued is None:
             return False  # issued before new applicants moved to 2024? Nobody knows.
-        validity = {
-            "issued": cert.issued,
-            "expires": cert.expires,
-            "instrument": "hds-referential-2018",
-        }
+        return self.valid(cert, "hds-referential-2018") is True
+
+    def valid(self, cert: Certification, instrument: str | None) -> bool | None:
+        """Whether a certificate is valid on the audit day, as HDS-CERT-01/02 decide it
+        (`certificate_current` on its issue, expiry and referential); None when that cannot be
+        known (no issue date and no expiry, say)."""
+        validity = {"issued": cert.issued, "expires": cert.expires, "instrument": instrument}
         ctx = Context(self.kb, self.as_of, None)
-        return OPERATORS["certificate_current"].apply(validity, True, ctx)[0] is True
+        return OPERATORS["certificate_current"].apply(validity, True, ctx)[0]
+
+    def covering(self, cert: Certification, instrument: str | None) -> bool | None:
+        """Whether a certificate counts on the audit day: valid (HDS-CERT-01) under a referential
+        in force (HDS-CERT-02), three-valued (False if either is known false)."""
+        current = self.valid(cert, instrument)
+        ctx = Context(self.kb, self.as_of, None)
+        in_force = OPERATORS["in_force"].apply(instrument, True, ctx)[0]
+        if current is False or in_force is False:
+            return False
+        return True if current and in_force else None
 
     def hds_binding_of(self, hosts: Sequence[str | None], what: str) -> Fact:
         """Whether the 2024 referential binds any of `hosts` (who the hosting of `what` rests
