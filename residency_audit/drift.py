@@ -20,15 +20,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from residency_audit.clock import utc_day
 from residency_audit.collectors.observed import (
-    COPY_KEY,
     ENCRYPTION_READ,
     UNKNOWN_ACCOUNT,
     UNKNOWN_KEY,
     GapCause,
     copy_key,
-    copy_keys,
     gap_cause,
     region_of_arn,
     unread_keys,
@@ -42,7 +39,6 @@ from residency_audit.model import (
     Component,
     Copy,
     Deployment,
-    Diagnostic,
     EncryptionSide,
     Evidence,
     Fact,
@@ -53,6 +49,7 @@ from residency_audit.model import (
     Observation,
     Span,
 )
+from residency_audit.observed_checks import observed_by
 from residency_audit.records import Record, record
 
 if TYPE_CHECKING:
@@ -253,6 +250,8 @@ _DESTINATIONS = (
     "DestinationBackupVaultArn=",
     "GlobalClusterMember=",
     "DBInstanceAutomatedBackupsReplications=",
+    "ReadReplicaDBInstanceIdentifiers=",
+    "ReadReplicaIdentifiers=",
 )
 """Tokens of a copy's evidence detail naming the copy's own ARN (collectors/aws.py)."""
 
@@ -606,113 +605,6 @@ def observation_gaps(d: Deployment) -> list[str]:
         + (f" (needs {g.permission})" if _denied(g) else "")
         for g in d.observation.not_observed
     ]
-
-
-def observed_by(seen: Deployment, observation: Observation, as_of: dt.date) -> None:
-    """Refuse an observation that cannot be judged as of `as_of`: one started after it, or
-    holding evidence observed after it (a discovery running past midnight UTC), shows the
-    account as it was later, and judging it, or comparing it with a declaration, on an
-    earlier day would put later facts in the evidence; one whose copies name keys it does not
-    have (`copy_key_problems`) would drop those keys from the audit. A time that is malformed
-    or has no zone (whose day is unknown) is an error at its line; of late times, the start
-    is reported, else the first late evidence in the file, with how many more there are."""
-    times = [("observation.started_at", observation.started_at, observation.span)]
-    times += [
-        (f"{path}.evidence.observed_at", e.observed_at, e.span if e.span.line else span)
-        for path, e, span in _evidence(seen)
-    ]
-    problems = copy_key_problems(seen)
-    late: list[tuple[Span, str, dt.date]] = []
-    for path, stamp, default in times:
-        where = seen.locations.get(path) or default
-        what = path.rsplit(".", 1)[-1]
-        try:
-            day = _day(stamp)
-        except ValueError as exc:
-            problems.append(
-                Diagnostic(
-                    where,
-                    f"{what} {stamp!r} {exc}; the files `residency-audit discover aws` writes "
-                    "have one such as 2026-11-28T09:30:00Z",
-                )
-            )
-            continue
-        if day > as_of:
-            late.append((where, what, day))
-    if late:
-        first = [x for x in late if x[1] == "started_at"] or sorted(
-            late, key=lambda x: (x[0].line, x[0].column)
-        )
-        where, what, day = first[0]
-        subject = "the account was" if what == "started_at" else "this evidence was"
-        more = "" if len(late) == 1 or what == "started_at" else f" ({len(late) - 1} more after it)"
-        problems.append(
-            Diagnostic(
-                where,
-                f"{subject} observed on {day}, after the as-of date {as_of}{more}: it cannot "
-                f"show what the account held then; audit --as-of {max(d for *_, d in late)} "
-                "or later, or give an observation made by the as-of date",
-            )
-        )
-    if problems:
-        raise InputError(sorted(problems))
-
-
-def _day(stamp: str) -> dt.date:
-    """The UTC day of an observation time. One without a zone is refused: it could be any of
-    two days, and an audit "as of" a day must know which."""
-    try:
-        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise ValueError("has no time zone (Z for UTC, or an offset such as +01:00)")
-    return utc_day(stamp)
-
-
-def copy_key_problems(seen: Deployment) -> list[Diagnostic]:
-    """The copies of an observed deployment whose evidence names a key wrongly: `Key=` with no
-    id, twice, or an id that is not among `keys` (nor `unknown`). Like `key: ghost` on a
-    component, an input error at the detail's line: the copy would otherwise be judged with no
-    key, or its component's, and the unknown key reported nowhere."""
-    ids = [k.id for k in seen.keys]
-    problems = []
-    for i, c in enumerate(seen.components):
-        for j, copy in enumerate(c.copies):
-            if copy.evidence is None:
-                continue
-            named = copy_keys(copy.evidence.detail)
-            path = f"components[{i}].copies[{j}].evidence.detail"
-            where = seen.locations.get(path) or copy.evidence.span
-            if len(named) > 1:
-                message = f"names {len(named)} keys ({', '.join(COPY_KEY + k for k in named)})"
-            elif named and named[0] != UNKNOWN_KEY and named[0] not in ids:
-                known = ", ".join(ids) if ids else "none"
-                what = f"unknown key {named[0]!r}" if named[0] else "no key id"
-                message = f"{COPY_KEY} names {what} (declared: {known}; or {UNKNOWN_KEY})"
-            else:
-                continue
-            problems.append(
-                Diagnostic(
-                    where,
-                    f"{path}: {message}; a copy's evidence names one key protecting the copy, "
-                    "as `residency-audit discover aws` writes it",
-                )
-            )
-    return problems
-
-
-def _evidence(d: Deployment) -> Iterator[tuple[str, Evidence, Span]]:
-    """(YAML path of its owner, evidence, owner's span) for every evidence of a deployment."""
-    for i, c in enumerate(d.components):
-        if c.evidence is not None:
-            yield f"components[{i}]", c.evidence, c.span
-        for j, copy in enumerate(c.copies):
-            if copy.evidence is not None:
-                yield f"components[{i}].copies[{j}]", copy.evidence, copy.span
-    for i, k in enumerate(d.keys):
-        if k.evidence is not None:
-            yield f"keys[{i}]", k.evidence, k.span
 
 
 def audit_observed(

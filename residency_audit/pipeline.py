@@ -16,7 +16,7 @@ from residency_audit import __version__, evidence
 from residency_audit import kb as kb_module
 from residency_audit.clock import utc_today
 from residency_audit.collation import Collation, FileResult
-from residency_audit.drift import observation_gaps, observation_subjects, observed_by
+from residency_audit.drift import observation_gaps, observation_subjects
 from residency_audit.engine.evaluate import audit
 from residency_audit.engine.rules import Pack, Rule, load_packs
 from residency_audit.engine.subjects import SubjectBuilder
@@ -32,6 +32,7 @@ from residency_audit.model import (
     Report,
     Span,
 )
+from residency_audit.observed_checks import observed_by
 from residency_audit.records import Record, record
 from residency_audit.risk import flow_subjects, flows_with_risk, load_model
 from residency_audit.risk.spec import RiskModel

@@ -50,6 +50,9 @@ class Regions(NamedTuple):
 class AwsCollector(AwsClient):
     """Reads one account: its identity, its regions, then each region's resources."""
 
+    regions_read: frozenset[str] | None = None
+    """The regions `collect` reads; None (any region) when a reader is called on its own."""
+
     # -- the run ----------------------------------------------------------------------------
 
     def identity(self) -> tuple[str, str]:
@@ -108,6 +111,7 @@ class AwsCollector(AwsClient):
         account, partition = self.identity()
         listed = self.regions(requested)
         regions = listed.read
+        self.regions_read = frozenset(regions)
         found = Discovery(
             account=account,
             partition=partition,
@@ -427,9 +431,16 @@ class AwsCollector(AwsClient):
                     ObservedCopy(
                         CopyKind.REPLICA,
                         region_of_arn(target or ""),
-                        r.evidence,
+                        self.evidence(
+                            "rds",
+                            "DescribeDBInstances",
+                            region,
+                            arn,
+                            f"ReadReplicaDBInstanceIdentifiers={target}",
+                        ),
                         target,
                         account_of_arn(target or ""),
+                        key=_elsewhere(r, target or ""),
                     )
                 )
             for backup in db.get("DBInstanceAutomatedBackupsReplications", []):
@@ -447,6 +458,7 @@ class AwsCollector(AwsClient):
                         ),
                         target,
                         account_of_arn(target),
+                        key=_elsewhere(r, target),
                     )
                 )
             out.append(r)
@@ -474,9 +486,16 @@ class AwsCollector(AwsClient):
                     ObservedCopy(
                         CopyKind.REPLICA,
                         region_of_arn(target),
-                        r.evidence,
+                        self.evidence(
+                            "rds",
+                            "DescribeDBClusters",
+                            region,
+                            arn,
+                            f"ReadReplicaIdentifiers={target}",
+                        ),
                         target,
                         account_of_arn(target),
+                        key=_elsewhere(r, target),
                     )
                 )
             out.append(r)
@@ -504,6 +523,7 @@ class AwsCollector(AwsClient):
                                     ),
                                     m["DBClusterArn"],
                                     account_of_arn(m["DBClusterArn"]),
+                                    key=_elsewhere(r, m["DBClusterArn"]),
                                 )
                             )
             for r in out:
@@ -654,7 +674,12 @@ class AwsCollector(AwsClient):
             return seen[vault]
         region = region_of_arn(vault)
         found: tuple[str, str] = (UNKNOWN_KEY, "")
-        if region is not None and account is not None and account_of_arn(vault) == account:
+        ours = region is not None and account is not None and account_of_arn(vault) == account
+        if ours and self.regions_read is not None and region not in self.regions_read:
+            # a vault of a region left out is not described there, as no other call is
+            why = f"{GapCause.NOT_QUERIED.value}: in {region}, a region not read"
+            self.gap("backup", "DescribeBackupVault", region, f"{why}, so not called for {vault}")
+        elif ours and region is not None:
             with contextlib.suppress(Unread):
                 reply = self.call(
                     "backup",
@@ -735,6 +760,18 @@ def key_management(origin: str, manager: str) -> tuple[KeyManagement, bool | Non
     if origin == "EXTERNAL_KEY_STORE":
         return KeyManagement.EXTERNAL_KEY_STORE, None, False
     return KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS, True, True
+
+
+def _elsewhere(source: ObservedResource, target: str) -> str | None:
+    """The key of an RDS copy: its source's (None) in the source's region and account, or
+    when the source is unencrypted (so is its copy); else `UNKNOWN_KEY`: KMS keys are regional,
+    so an encrypted copy in another region is on a key of its own, which the read of that
+    region replaces (`observed._merge`). Never the source's key by default."""
+    home = region_of_arn(target) == source.region and account_of_arn(target) in (
+        None,
+        account_of_arn(source.arn),
+    )
+    return None if home or source.key is None else UNKNOWN_KEY
 
 
 def _arn(ident: str | None, region: str, sibling_arn: str) -> str | None:

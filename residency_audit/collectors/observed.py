@@ -13,7 +13,7 @@ import fnmatch
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from residency_audit.kb import UNKNOWN_COUNTRY, KnowledgeBase
@@ -457,11 +457,38 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
                 ):
                     protected.setdefault(top(t).arn, top(t))
             for target in protected.values():
-                target.copies.extend(r.copies)
+                target.copies.extend(_backup_copy(target, c) for c in r.copies)
             if protected:
                 continue
         kept.append(r)
     return kept
+
+
+VAULT_KEYED_BACKUPS = frozenset({"s3"})
+"""Services whose AWS Backup recovery points are encrypted with the vault's key: those AWS
+Backup fully manages. AWS's "Encryption for backups in AWS Backup" names S3 among them; the
+recovery points of the others (RDS, Aurora, EBS/EC2, DynamoDB without advanced backup) keep
+their source's encryption. No other service is assumed fully managed."""
+
+SOURCE_KEYED_BACKUPS = frozenset({"rds"})
+"""Services whose backups AWS documents as keeping their source's encryption (RDS and Aurora;
+EBS/EC2 are not read): a copy in the source's region and account is on the source's key, one
+elsewhere on a key of its own (KMS keys are regional), which no call reads."""
+
+
+def _backup_copy(target: ObservedResource, c: ObservedCopy) -> ObservedCopy:
+    """A backup plan's copy of `target`, with the key protecting it: the vault's for a
+    service AWS Backup fully manages; the source's (None) for one that keeps its source's
+    encryption, in the source's region and account, else unknown when the source is
+    encrypted; unknown for any other service (DynamoDB, whose advanced-backup setting is not
+    read): never the vault's key by default."""
+    if target.service in VAULT_KEYED_BACKUPS:
+        return c
+    key: str | None = UNKNOWN_KEY
+    if target.service in SOURCE_KEYED_BACKUPS:
+        home = c.region == target.region and c.account == account_of_arn(target.arn)
+        key = None if home or target.key is None else UNKNOWN_KEY
+    return replace(c, key=key)
 
 
 def _merge(source: ObservedResource, r: ObservedResource) -> None:
