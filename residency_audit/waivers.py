@@ -208,6 +208,19 @@ TARGET_KINDS = tuple(kind for kind in KINDS if kind != "waiver")
 
 _NUMBERED = re.compile(r"#([0-9]+)$")
 """The number `engine.evaluate` gives a subject alike in all its ids to an earlier one."""
+_FLOW_POSITION = re.compile(
+    r"^(flow:.+/(?:replica|disaster-recovery|backup|snapshot-copy|export|log))-([0-9]+)$"
+)
+"""A data flow of a copy or log sink numbered by its position under its component
+(`flow:db/backup-2`, `flows.FlowBuilder.place`): it moves when an entry is added before it."""
+
+
+def _numbered_base(subject: str) -> str | None:
+    """The subject a numbered one (`S#2`, or a copy's flow `flow:db/backup-2`) is alike to."""
+    if _NUMBERED.search(subject):
+        return subject.rpartition("#")[0]
+    flow = _FLOW_POSITION.match(subject)
+    return flow.group(1) if flow else None
 
 
 def _malformed_subjects(root: Node, display: str) -> Iterable[Diagnostic]:
@@ -222,8 +235,16 @@ def _malformed_subjects(root: Node, display: str) -> Iterable[Diagnostic]:
             continue  # absent, or not text: the converter said so
         kind, colon, rest = subject.value.partition(":")
         numbered = _NUMBERED.search(subject.value)
+        flow = _FLOW_POSITION.match(subject.value)
         if colon and kind in TARGET_KINDS and rest.strip():
-            if numbered is not None:
+            if flow is not None:
+                problem = (
+                    f"subject {subject.value!r} is the data flow of a copy or log sink numbered "
+                    f"by its position ({flow.group(2)}), which moves when an entry is added "
+                    "before it; waive its place subject (place:<component>/<kind>@<region>, as "
+                    "findings name it) or leave `subject` out"
+                )
+            elif numbered is not None:
                 problem = (
                     f"subject {subject.value!r} is numbered by its order in the deployment "
                     f"(#{numbered.group(1)}: alike in all its ids to an earlier entry), so this "
@@ -285,9 +306,9 @@ def waive(findings: Iterable[Finding], loaded: LoadedWaivers, as_of: dt.date) ->
     it named is kept in `loaded.outside` for WAIVER-MATCH-01."""
     findings = list(findings)
     alike = {  # subject -> a numbered subject alike, within this file's findings
-        f.subject.rpartition("#")[0]: f.subject
+        base: f.subject
         for f in findings
-        if f.subject is not None and _NUMBERED.search(f.subject)
+        if f.subject is not None and (base := _numbered_base(f.subject)) is not None
     }
     out: list[Finding] = []
     for finding in findings:

@@ -598,3 +598,68 @@ def test_a_waiver_naming_the_first_of_subjects_alike_covers_neither(
             "first of several subjects alike (transfer:us-lab/US/scc-2021#2 too)"
             in (match["message"])
         )
+
+
+TWO_BACKUPS = """\
+schema_version: 1
+name: qa
+controller: clinic
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+  - id: backup-co
+    name: Backup Co SAS
+    role: processor
+    country: FR
+    parent: {name: H, country: CN}
+components:
+  - id: db
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    region: eu-west-3
+    copies:
+FIRST
+SECOND
+"""
+BY_AWS = "      - {kind: backup, region: eu-west-3, operator: aws-emea}"
+BY_BACKUP_CO = "      - {kind: backup, region: eu-west-3, operator: backup-co}"
+
+
+def flow_waiver(path: Path, subject: str) -> Path:
+    path.write_text(
+        "waivers:\n"
+        "  - rule: RISK-CLEAR-01\n"
+        f'    target: {{deployment: qa, subject: "{subject}"}}\n'
+        "    justification: AWS backup exposure to US law accepted (TIA-9)\n"
+        "    approved_by: dpo@example.org\n"
+        "    expires: 2027-06-30\n"
+    )
+    return path
+
+
+def test_a_waiver_of_a_copys_flow_never_follows_the_order_of_the_copies(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Copy flows are numbered by position (`flow:db/backup`, `flow:db/backup-2`): a waiver of
+    the AWS backup's exposure to US law covered, after a swap, Backup Co's exposure to Chinese
+    law. A numbered flow is refused at load; the unnumbered one covers neither when a second
+    exists, in either order."""
+    numbered = flow_waiver(tmp_path / "w2.yaml", "flow:db/backup-2")
+    deploy = tmp_path / "qa.yaml"
+    deploy.write_text(TWO_BACKUPS.replace("FIRST", BY_AWS).replace("SECOND", BY_BACKUP_CO))
+    refused = check(runner, str(deploy), "--waivers", str(numbered))
+    assert refused.exit_code == 2 and "numbered by its position" in refused.output
+    waivers = flow_waiver(tmp_path / "w.yaml", "flow:db/backup")
+    for first, second in ((BY_AWS, BY_BACKUP_CO), (BY_BACKUP_CO, BY_AWS)):
+        deploy.write_text(TWO_BACKUPS.replace("FIRST", first).replace("SECOND", second))
+        report = json.loads(
+            check(runner, str(deploy), "--waivers", str(waivers), "-f", "json").stdout
+        )
+        clear = [f for f in report["findings"] if f["rule_id"] == "RISK-CLEAR-01"]
+        assert {f["status"] for f in clear} == {"open"}
+        assert any(
+            f["rule_id"] == "WAIVER-MATCH-01" and "flow:db/backup-2 too" in f["message"]
+            for f in report["findings"]
+        )
