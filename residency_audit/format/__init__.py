@@ -8,10 +8,10 @@ from pathlib import Path
 
 from residency_audit.errors import InputError
 from residency_audit.format.convert import INVALID, Converter
-from residency_audit.format.identifiers import identifier_problems
+from residency_audit.format.identifiers import identified, identifier_problems
 from residency_audit.hostnames import hostname_problem
 from residency_audit.loader import Document, load_document
-from residency_audit.model import Access, Component, Deployment, Diagnostic, Key, Party, Span
+from residency_audit.model import Deployment, Diagnostic, Span
 
 SCHEMA_VERSION = 1
 
@@ -52,13 +52,7 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
             f"schema_version {d.schema_version} is not supported; this tool reads "
             f"version {SCHEMA_VERSION}",
         )
-    identified: tuple[tuple[str, tuple[Party | Component | Key | Access, ...]], ...] = (
-        ("parties", d.parties),
-        ("components", d.components),
-        ("keys", d.keys),
-        ("access", d.access),
-    )
-    for label, items in identified:
+    for label, items in identified(d):
         seen: set[str] = set()
         for i, item in enumerate(items):
             if item.id in seen:

@@ -64,15 +64,21 @@ def _separators(value: str) -> list[str]:
     return list(found)
 
 
-def _named(d: Deployment) -> Iterator[tuple[str, str]]:
-    """(YAML path, value) of every id of the deployment a subject id is made of."""
-    identified: tuple[tuple[str, tuple[Party | Component | Key | Access, ...]], ...] = (
+def identified(
+    d: Deployment,
+) -> tuple[tuple[str, tuple[Party | Component | Key | Access, ...]], ...]:
+    """The lists of the deployment whose entries have an id, by their YAML name."""
+    return (
         ("parties", d.parties),
         ("components", d.components),
         ("keys", d.keys),
         ("access", d.access),
     )
-    for label, items in identified:
+
+
+def _named(d: Deployment) -> Iterator[tuple[str, str]]:
+    """(YAML path, value) of every id of the deployment a subject id is made of."""
+    for label, items in identified(d):
         for i, item in enumerate(items):
             yield f"{label}[{i}].id", item.id
 
