@@ -25,7 +25,6 @@ from residency_audit.model import (
 )
 
 if TYPE_CHECKING:
-    from residency_audit.engine.places import Where
     from residency_audit.engine.subjects import Subject, SubjectBuilder
 
 
@@ -90,18 +89,14 @@ def legal_subjects(b: SubjectBuilder) -> Iterator[Subject]:
 
 def _operated(b: SubjectBuilder, party_id: str) -> list[tuple[str | None, str | None, str]]:
     """(provider, region-or-None, country-or-None) of every place the party runs: the places
-    of `subjects.places_of` (a component, each copy, each log sink holding personal data) whose
+    of `places.places_of` (a component, each copy, each log sink holding personal data) whose
     host (`SubjectBuilder.host`) it is. A copy on another provider with no operator is not the
     component operator's: its host is that provider's party, or nobody known."""
     return [
         (w.provider, w.region, w.country or "")
-        for w in _places(b)
+        for _, _, w in b.places()
         if b.host(w.operator, w.provider) == party_id
     ]
-
-
-def _places(b: SubjectBuilder) -> Iterator[Where]:
-    return (w for _, _, w in b.places())
 
 
 def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
@@ -187,7 +182,6 @@ def _hosted_without_activities(b: SubjectBuilder, party_id: str) -> list[str]:
     data it runs for another party's component or for one without declared activities (a
     copy or log sink of a component it runs itself is covered by that component's). Who runs
     a place is `SubjectBuilder.host`, as for `party.hosts`."""
-
     d = b.d
     if party_id == d.controller:  # hosting its own data is no hosting on behalf of others
         return []
