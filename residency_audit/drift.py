@@ -22,11 +22,14 @@ from typing import TYPE_CHECKING
 
 from residency_audit.collectors.observed import (
     ENCRYPTION_READ,
+    KEY_CALLS,
+    NO_KEY,
     UNKNOWN_ACCOUNT,
     UNKNOWN_KEY,
     GapCause,
     copy_key,
     gap_cause,
+    gap_resource,
     region_of_arn,
     unread_keys,
 )
@@ -224,7 +227,7 @@ def drift_subjects(
             )
         if match is None:
             continue
-        for ref, protected, label in _observed_keys(oc, unread):
+        for ref, protected, label, seen in _observed_keys(observed, oi, unread):
             key = observed.key(ref) if ref not in (UNKNOWN_KEY, NO_KEY) else None
             if key is not None:
                 group = (id(match.deployment), key.id, match.component.key)
@@ -232,7 +235,14 @@ def drift_subjects(
             else:  # a reference to no key of the file is a key nobody knows: never dropped
                 absent = ref == NO_KEY
                 yield from _keyless_subjects(
-                    oc, match, protected=protected, label=label, kb=kb, as_of=as_of, absent=absent
+                    oc,
+                    match,
+                    protected=protected,
+                    label=label,
+                    seen=seen,
+                    kb=kb,
+                    as_of=as_of,
+                    absent=absent,
                 )
     for key, matches in claims.values():
         yield from _key_subjects(key, observed, matches, kb, as_of)
@@ -241,9 +251,6 @@ def drift_subjects(
         if key.id not in claimed and key.management is not KeyManagement.PROVIDER_MANAGED:
             yield from _unclaimed_key_subjects(key, ki, observed, kb, as_of)
 
-
-NO_KEY = "none"
-"""An observed data store whose encryption was read and found absent (`_observed_keys`)."""
 
 _DESTINATIONS = (
     "Destination=",
@@ -256,26 +263,45 @@ _DESTINATIONS = (
 """Tokens of a copy's evidence detail naming the copy's own ARN (collectors/aws.py)."""
 
 
-def _observed_keys(oc: Component, unread: frozenset[str]) -> list[tuple[str, str, str]]:
-    """(key, ARN of what it protects, label) for an observed component and each copy with a
-    key of its own (a global-table replica has its region's key): the key's id; `UNKNOWN_KEY`
-    for a key that was not read (a gap names the resource, or the copy says `Key=unknown`),
-    which is not the absence of encryption; `NO_KEY` for a store whose encryption was read and
-    is absent."""
+def _observed_keys(
+    observed: Deployment, oi: int, unread: frozenset[str]
+) -> list[tuple[str, str, str, str]]:
+    """(key, ARN of what it protects, label, where the key was read) for an observed
+    component and each copy with a key of its own (a global-table replica has its region's
+    key): the key's id; `UNKNOWN_KEY` for a key that was not read (a gap names the resource,
+    or the copy says `Key=unknown`), which is not the absence of encryption; `NO_KEY` for a
+    store whose encryption was read and is absent. Where: the gap, the copy's evidence detail
+    or the component's evidence, so that a finding without a key still cites its source."""
+    oc = observed.components[oi]
     primary = (oc.resources or (oc.id,))[0]
+    here = _origin(observed, f"components[{oi}]", oc.evidence)
     refs = []
     if oc.key is not None:
-        refs.append((oc.key, primary, oc.id))
+        refs.append((oc.key, primary, oc.id, here))
     elif unread & set(oc.resources):
-        refs.append((UNKNOWN_KEY, primary, oc.id))
+        refs.append((UNKNOWN_KEY, primary, oc.id, _gap_origin(observed, oc, here)))
     elif oc.service in ENCRYPTION_READ and oc.evidence is not None:
-        refs.append((NO_KEY, primary, oc.id))
-    for c in oc.copies:
+        refs.append((NO_KEY, primary, oc.id, here))
+    for j, c in enumerate(oc.copies):
         ref = copy_key(c.evidence.detail) if c.evidence else None
         if ref is not None:
             label = f"{c.kind.value} of {oc.id} in {c.region or UNKNOWN_REGION}"
-            refs.append((ref, _copy_resource(oc, c, primary), label))
+            path = f"components[{oi}].copies[{j}].evidence.detail"
+            refs.append(
+                (ref, _copy_resource(oc, c, primary), label, _origin(observed, path, c.evidence))
+            )
     return list(dict.fromkeys(refs))
+
+
+def _gap_origin(observed: Deployment, oc: Component, default: str) -> str:
+    """Where the key of `oc` was found unread: the first gap of a key call naming one of its
+    resources (`unread_keys`)."""
+    gaps = observed.observation.not_observed if observed.observation else ()
+    for k, g in enumerate(gaps):
+        if (g.service, g.call) in KEY_CALLS and gap_resource(g.reason) in oc.resources:
+            where = _at(observed, f"observation.not_observed[{k}]")
+            return f"{where} (not observed: {g.service} {g.call} in {g.region or UNKNOWN_REGION})"
+    return default
 
 
 def _copy_resource(oc: Component, c: Copy, primary: str) -> str:
@@ -302,6 +328,7 @@ def _keyless_subjects(
     *,
     protected: str,
     label: str,
+    seen: str,
     kb: KnowledgeBase,
     as_of: dt.date,
     absent: bool,
@@ -310,7 +337,8 @@ def _keyless_subjects(
     key of the file: one that was not read (its management and place are unknown, so the key
     rules cannot be verified, and whether a declaration stands for it neither), or encryption
     read as absent (`absent`: less than any declared provider-side key, and nothing to report
-    when none is declared). Nothing is compared with a client-side key, which never reaches
+    when none is declared). Its facts cite `seen`, where the observed file says so. Nothing
+    is compared with a client-side key, which never reaches
     the provider."""
     d = match.deployment
     declared = d.key(match.component.key)
@@ -320,7 +348,7 @@ def _keyless_subjects(
         return
     facts = common_facts(d, kb, as_of)
     how = "was read: there is none" if absent else "was not read"
-    origin = f"derived: the encryption of {protected} ({oc.id}) {how}"
+    origin = f"{seen}: the encryption of {protected} ({oc.id}) {how}"
     _put(
         facts,
         origin,

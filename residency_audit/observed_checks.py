@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from residency_audit.clock import utc_day
-from residency_audit.collectors.observed import COPY_KEY, UNKNOWN_KEY, copy_keys
+from residency_audit.collectors.observed import COPY_KEY, NO_KEY, UNKNOWN_KEY, copy_key_tokens
 from residency_audit.errors import InputError
 from residency_audit.model import Deployment, Diagnostic, Evidence, Observation, Span
 
@@ -77,23 +77,37 @@ def _day(stamp: str) -> dt.date:
 
 
 def copy_key_problems(seen: Deployment) -> list[Diagnostic]:
-    """The copies of an observed deployment whose evidence names a key wrongly: `Key=` with no
-    id, twice, or an id that is not among `keys` (nor `unknown`). Like `key: ghost` on a
-    component, an input error at the detail's line: the copy would otherwise be judged with no
-    key, or its component's, and the unknown key reported nowhere."""
+    """The keys of an observed deployment named wrongly. A copy's evidence naming a key with
+    another spelling than `Key=<id>` (`key=ghost`, `Key = ghost`), with no id, twice, or an id
+    that is not among `keys` (nor `unknown`): like `key: ghost` on a component, an input error
+    at the detail's line, since the copy would otherwise be judged with no key, or its
+    component's, and the unknown key reported nowhere. A key whose id is `unknown` or `none`,
+    the words for an unread key and for no encryption: a copy naming it would be misread."""
     ids = [k.id for k in seen.keys]
-    problems = []
+    problems = [
+        Diagnostic(
+            seen.locations.get(f"keys[{i}].id") or k.span,
+            f"keys[{i}].id: {k.id!r} is reserved in an observed file ({UNKNOWN_KEY}: a key "
+            f"that was not read; {NO_KEY}: no encryption); give the key another id",
+        )
+        for i, k in enumerate(seen.keys)
+        if k.id in (UNKNOWN_KEY, NO_KEY)
+    ]
     for i, c in enumerate(seen.components):
         for j, copy in enumerate(c.copies):
             if copy.evidence is None:
                 continue
-            named = copy_keys(copy.evidence.detail)
+            tokens = copy_key_tokens(copy.evidence.detail)
+            named = [key for _, key in tokens]
+            odd = [spelling + key for spelling, key in tokens if spelling != COPY_KEY]
             path = f"components[{i}].copies[{j}].evidence.detail"
             where = seen.locations.get(path) or copy.evidence.span
-            if len(named) > 1:
+            if odd:
+                message = f"names a key as {odd[0]!r}; write it {COPY_KEY}<id>"
+            elif len(named) > 1:
                 message = f"names {len(named)} keys ({', '.join(COPY_KEY + k for k in named)})"
             elif named and named[0] != UNKNOWN_KEY and named[0] not in ids:
-                known = ", ".join(ids) if ids else "none"
+                known = ", ".join(x for x in ids if x not in (UNKNOWN_KEY, NO_KEY)) or "none"
                 what = f"unknown key {named[0]!r}" if named[0] else "no key id"
                 message = f"{COPY_KEY} names {what} (declared: {known}; or {UNKNOWN_KEY})"
             else:

@@ -116,11 +116,22 @@ COPY_KEY = "Key="
 `keys` id, or `unknown`): the format has no key field for copies."""
 
 
+_KEY_TOKEN = re.compile(r"(?<!\S)(key\s*=\s*)(\S*)", re.IGNORECASE)
+"""A `Key=` token in any case or spacing (`key=ghost`, `Key = ghost`): a hand edit that
+escaped the collector's spelling still names a key, never one silently ignored."""
+
+
+def copy_key_tokens(detail: str | None) -> list[tuple[str, str]]:
+    """(spelling, key) of every key a copy's evidence detail names, in order: `("Key=", id)`
+    as `build_deployment` writes it, or another spelling (`observed_checks` refuses it)."""
+    return [(m.group(1), m.group(2)) for m in _KEY_TOKEN.finditer(detail or "")]
+
+
 def copy_keys(detail: str | None) -> list[str]:
-    """Every key a copy's evidence detail names (`Key=...`), in order: a file
-    `build_deployment` wrote has at most one, an id of its `keys` or `unknown`
-    (`drift.observed_by` refuses any other)."""
-    return [t[len(COPY_KEY) :] for t in (detail or "").split() if t.startswith(COPY_KEY)]
+    """Every key a copy's evidence detail names (`Key=...`, in any case or spacing), in order:
+    a file `build_deployment` wrote has at most one, an id of its `keys` or `unknown`
+    (`observed_checks.copy_key_problems` refuses any other)."""
+    return [key for _, key in copy_key_tokens(detail)]
 
 
 def copy_key(detail: str | None) -> str | None:
@@ -148,6 +159,10 @@ class ObservedCopy:
 
 UNKNOWN_KEY = "unknown"
 """A copy's key that could not be read."""
+
+NO_KEY = "none"
+"""An observed data store whose encryption was read and found absent (`drift`). Like
+`UNKNOWN_KEY`, a reserved word: no key of an observed file may bear it."""
 
 
 @dataclass(slots=True)
