@@ -27,9 +27,9 @@ from residency_audit.collectors.observed import (
     UNKNOWN_ACCOUNT,
     UNKNOWN_KEY,
     GapCause,
-    copy_key,
     gap_cause,
     gap_resource,
+    observed_copy_key,
     region_of_arn,
     unread_keys,
 )
@@ -283,7 +283,9 @@ def _observed_keys(
     elif oc.service in ENCRYPTION_READ and oc.evidence is not None:
         refs.append((NO_KEY, primary, oc.id, here))
     for j, c in enumerate(oc.copies):
-        ref = copy_key(c.evidence.detail) if c.evidence else None
+        ref = (
+            None if observed.observation is None else observed_copy_key(observed.observation, oc, c)
+        )
         if ref is not None:
             label = f"{c.kind.value} of {oc.id} in {c.region or UNKNOWN_REGION}"
             path = f"components[{oi}].copies[{j}].evidence.detail"

@@ -141,6 +141,28 @@ def copy_key(detail: str | None) -> str | None:
     return keys[0] if keys else None
 
 
+KEYED_COPY_CALLS = frozenset({("s3", "GetBucketReplication"), ("backup", "GetBackupPlan")})
+"""The reads whose copies always name their key since copies carry one (`Key=`): an S3
+replica (its rule's ReplicaKmsKeyID, or unknown) and an AWS Backup copy (but one of a source
+keeping its own encryption in its region and account, `SOURCE_KEYED_BACKUPS`)."""
+
+
+def observed_copy_key(observation: Observation, c: ModelComponent, copy: Copy) -> str | None:
+    """The key an observed copy is on, as `copy_key` reads it; `UNKNOWN_KEY` for an S3 replica
+    or an AWS Backup copy naming none that should (a file written before copies named their
+    keys judged them on the source's key: fail closed); None when it is on its component's."""
+    evidence = copy.evidence
+    if evidence is None:
+        return None
+    named = copy_key(evidence.detail)
+    if named is not None or (evidence.service, evidence.call) not in KEYED_COPY_CALLS:
+        return named
+    home = copy.region == c.region and copy.account in (None, observation.account)
+    if evidence.service == "backup" and c.service in SOURCE_KEYED_BACKUPS and (home or not c.key):
+        return None  # on its source's encryption, as discover writes it today
+    return UNKNOWN_KEY
+
+
 @dataclass(slots=True)
 class ObservedCopy:
     kind: CopyKind

@@ -619,12 +619,13 @@ class SubjectBuilder:
         """(key id or `unknown`, YAML path naming it) of an observed copy whose evidence names
         the key protecting it (`Key=`, written by `discover aws`: a global-table replica's key
         is its region's, a backup's its vault's); None for any other place."""
-        if self.d.observation is None or ".copies[" not in yaml_path:
+        observation = self.d.observation
+        if observation is None or ".copies[" not in yaml_path:
             return None
-        from residency_audit.collectors.observed import copy_key  # no boto3 there
+        from residency_audit.collectors.observed import observed_copy_key  # no boto3 there
 
         copy = c.copies[int(yaml_path.rsplit("[", 1)[1].rstrip("]"))]
-        ref = copy_key(copy.evidence.detail) if copy.evidence else None
+        ref = observed_copy_key(observation, c, copy)
         return None if ref is None else (ref, f"{yaml_path}.evidence.detail")
 
     def _key_unread(self, c: Component) -> bool:
