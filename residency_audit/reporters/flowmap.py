@@ -200,7 +200,7 @@ def svg_parts(report: Report, picture: Picture) -> Iterator[str]:
                 COLUMNS[2],
                 y_law[code],
                 colour,
-                _reach_title(f, code, listed, unlisted),
+                _reach_title(f, code, listed, unlisted, picture.derived),
                 dashed=True,
                 bow=bow,
             )
@@ -297,8 +297,13 @@ def _law_node(
     return label, "no law listed", status.get(code, "unknown")
 
 
-def _reach_title(flow: Flow, code: str, listed: list[str], unlisted: set[str]) -> str:
-    holder = flow.entity or "the provider"
+def _reach_title(
+    flow: Flow, code: str, listed: list[str], unlisted: set[str], derived: bool
+) -> str:
+    """The tooltip of an arrow: who answers to which law. A flow drawn from findings only
+    (`derived`) is about its component's provider; a flow of the risk model without an entity
+    is one nobody is known to host (HDS-ACT-03 says so)."""
+    holder = flow.entity or ("the provider" if derived else "an entity nobody could name")
     if listed:
         laws = ", ".join(listed)
     elif code == UNKNOWN:

@@ -166,3 +166,33 @@ def test_without_flows_laws_the_findings_cite_are_drawn_under_their_own_country(
     assert p.nodes["US law"][0] == "us-cloud-act, us-fisa-702, us-eo-12333"
     assert "the provider answers to US law: us-cloud-act, us-fisa-702, us-eo-12333" in p.edges
     assert "derived from the findings only" in p.description
+
+
+def test_a_copy_nobody_is_known_to_host_is_drawn_as_such(tmp_path: Path) -> None:
+    """A US backup on AWS with no operator and no AWS party: HDS-ACT-03 says its host is not
+    known, and the flow has no entity; its arrow said 'the provider answers to US law', as if
+    the provider's entity were established."""
+    path = tmp_path / "unhosted.yaml"
+    path.write_text(
+        "schema_version: 1\n"
+        "name: unhosted\n"
+        "controller: clinic\n"
+        "data: {categories: [health], health_context: care}\n"
+        "parties:\n"
+        "  - {id: clinic, name: Clinique SAS, role: controller, country: FR}\n"
+        "  - {id: ovh, name: OVH SAS, role: processor, country: FR, provider: ovhcloud}\n"
+        "components:\n"
+        "  - id: db\n"
+        "    kind: datastore\n"
+        "    provider: ovhcloud\n"
+        "    operator: ovh\n"
+        "    region: gra\n"
+        "    copies: [{kind: backup, provider: aws, region: us-east-1}]\n"
+    )
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    [backup] = [f for f in report.flows if f.kind == "backup"]
+    assert backup.entity is None
+    edges = picture(report).edges
+    assert any(e.startswith("an entity nobody could name answers to US law") for e in edges)
+    assert not any(e.startswith("the provider answers") for e in edges)
