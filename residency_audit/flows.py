@@ -23,7 +23,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from residency_audit.engine.custody import Custodian, key_reach, provider_reaches, sole_control
+from residency_audit.engine.custody import (
+    PROVIDER_KMS,
+    Custodian,
+    key_reach,
+    provider_reaches,
+    sole_control,
+)
 from residency_audit.engine.subjects import (
     Subject,
     SubjectBuilder,
@@ -42,9 +48,6 @@ from residency_audit.model import (
     Role,
 )
 
-PROVIDER_KEYS = frozenset(
-    {KeyManagement.PROVIDER_MANAGED.value, KeyManagement.CUSTOMER_MANAGED_IN_PROVIDER_KMS.value}
-)
 OUT_OF_REACH_KEYS = frozenset(
     {KeyManagement.EXTERNAL_KEY_STORE.value, KeyManagement.CUSTOMER_HELD.value}
 )
@@ -495,7 +498,7 @@ def _key_reachable(f: Mapping[str, Fact]) -> bool | None:
     can_use = _value(f, "key.provider_can_use")
     in_group = _value(f, "key.holder_in_provider_group")
     hsm_in_group = _value(f, "key.hsm.operator_in_provider_group")  # false without an HSM
-    if management in PROVIDER_KEYS or can_use is True or True in (in_group, hsm_in_group):
+    if management in PROVIDER_KMS or can_use is True or True in (in_group, hsm_in_group):
         return True
     if management in OUT_OF_REACH_KEYS and can_use is False and in_group is hsm_in_group is False:
         return False
