@@ -418,7 +418,8 @@ class _Flows:
         """Who holds the key material, as `make` arguments: the declared holder, whose law the
         custody rules find reaching it; else, for keys in the provider's KMS or that the
         provider can use (`custody.provider_reaches`), the provider's operating entity, else
-        the provider itself; else nobody known. A controller that no law reaches gives way to
+        the provider itself (also when several of its parties are declared); else nobody
+        known. A controller that no law reaches gives way to
         the provider: the controller's own hold is no foreign reach, the provider's is."""
         reaches = provider_reaches(key)
         own = (
@@ -428,9 +429,8 @@ class _Flows:
             return {"party": holder.party, "reached": holder}
         if not reaches:
             return {"party": None}
-        party = self.d.party(user.operator) or next(
-            (p for p in self.d.parties if p.provider == user.provider), None
-        )
+        # who runs the component (`SubjectBuilder.host`: never the first of several parties)
+        party = self.d.party(self.b.host(user.operator, user.provider))
         known = self.kb.provider(user.provider)
         if party is not None or known is None:
             return {"party": party}

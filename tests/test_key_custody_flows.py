@@ -406,3 +406,36 @@ def test_a_key_shared_across_providers_is_read_on_each_as_the_rules_read_it(
         "archive",
         ("unlisted:PH",),
     )
+
+
+def test_a_provider_kms_key_is_not_held_by_whichever_provider_party_comes_first(
+    tmp_path: Path,
+) -> None:
+    """A provider-managed key of a component with no operator, two AWS parties declared: the
+    key's flow named the first of them, so the file order chose who holds the key. Either
+    order gives the provider itself."""
+    parties = [
+        "  - {id: aws-emea, name: AWS EMEA SARL, role: processor, country: LU, provider: aws}",
+        "  - {id: aws-x, name: Reseller SAS, role: processor, country: FR, provider: aws}",
+    ]
+    entities = set()
+    for order in (parties, parties[::-1]):
+        path = tmp_path / "kms.yaml"
+        path.write_text(
+            "schema_version: 1\n"
+            "name: kms\n"
+            "controller: clinic\n"
+            "data: {categories: [health], health_context: care}\n"
+            "parties:\n"
+            "  - {id: clinic, name: Clinique SAS, role: controller, country: FR}\n"
+            + "\n".join(order)
+            + "\ncomponents:\n"
+            "  - {id: db, kind: datastore, provider: aws, region: eu-west-3, key: k1}\n"
+            "keys:\n"
+            "  - {id: k1, encryption: provider-side, management: provider-managed}\n"
+        )
+        report = run(Options(paths=[path], as_of=AS_OF))
+        assert not report.errors, report.errors
+        [key] = [f for f in report.flows if f.kind == "key-custody"]
+        entities.add(key.entity)
+    assert entities == {"aws"}
