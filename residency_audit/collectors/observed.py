@@ -503,7 +503,8 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
 
 VAULT_KEYED_BACKUPS = frozenset({"s3"})
 """Services whose AWS Backup recovery points are encrypted with the vault's key: those AWS
-Backup fully manages. AWS's "Encryption for backups in AWS Backup" names S3 among them; the
+Backup fully manages. AWS's "Encryption for backups in AWS Backup"
+(https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html) names S3 among them; the
 recovery points of the others (RDS, Aurora, EBS/EC2, DynamoDB without advanced backup) keep
 their source's encryption. No other service is assumed fully managed."""
 
