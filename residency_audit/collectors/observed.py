@@ -141,10 +141,13 @@ def copy_key(detail: str | None) -> str | None:
     return keys[0] if keys else None
 
 
-KEYED_COPY_CALLS = frozenset({("s3", "GetBucketReplication"), ("backup", "GetBackupPlan")})
+KEYED_COPY_CALLS = frozenset(
+    {("s3", "GetBucketReplication"), ("backup", "GetBackupPlan"), ("dynamodb", "DescribeTable")}
+)
 """The reads whose copies always name their key since copies carry one (`Key=`): an S3
-replica (its rule's ReplicaKmsKeyID, or unknown) and an AWS Backup copy (but one of a source
-keeping its own encryption in its region and account, `SOURCE_KEYED_BACKUPS`)."""
+replica (its rule's ReplicaKmsKeyID, or unknown), a DynamoDB global-table replica (its
+region's key, owned or KMS, or unknown) and an AWS Backup copy (but one of a source keeping its
+own encryption in its region and account, `SOURCE_KEYED_BACKUPS`)."""
 
 
 def observed_copy_key(observation: Observation, c: ModelComponent, copy: Copy) -> str | None:

@@ -189,6 +189,25 @@ def test_a_global_table_replica_is_judged_by_its_own_key(
         for f in report["findings"]
         if f["rule_id"] == "DRIFT-RES-01" and keys["us-east-1"] in f["message"]
     ]
+    # Written before copies named their keys (no `Key=`), the replicas were judged on the
+    # table's key; they are on unknown keys instead, never on the declared external key store.
+    legacy = tmp_path / "legacy.yaml"
+    legacy.write_text(
+        "\n".join(
+            line.split(" Key=")[0].rstrip()
+            for line in observed.read_text().splitlines()
+            if not line.strip().startswith("Key=")
+        )
+        + "\n"
+    )
+    assert "Key=" not in legacy.read_text()
+    before = findings(runner, str(declared), "--observed", str(legacy), as_of=TODAY)
+    replicas = [
+        f
+        for f in before["findings"]
+        if f["rule_id"] == "DRIFT-KEY-01" and "unread key of replica" in f["message"]
+    ]
+    assert len(replicas) == 2 and all(f["unverifiable"] for f in replicas)
 
 
 def test_the_same_refusal_is_one_gap(aws: str, tmp_path: Path) -> None:
