@@ -72,6 +72,7 @@ def judge_subjects(
     findings: list[Finding] = []
     checks: list[Check] = []
     named = {} if named is None else named
+    rule_ids = {kind: tuple(p.rule.id for p in prepared) for kind, prepared in by_kind.items()}
     for subject in items:
         applicable = by_kind.get(subject.kind)
         if not applicable:
@@ -79,7 +80,7 @@ def judge_subjects(
         ctx = Context(kb, as_of, subject, parameters)
         facts, component = subject.facts, subject.component
         ident = _unique_id(subject_id(subject), named)
-        checks.append(Check(_rule_ids(applicable), deployment, component, ident))
+        checks.append(Check(rule_ids[subject.kind], deployment, component, ident))
         for prepared in applicable:
             # Most rules pass or do not apply: decide first, trace only what becomes a finding.
             when = prepared.when
@@ -92,20 +93,6 @@ def judge_subjects(
                 findings.append(finding)
     findings.sort(key=Finding.sort_key)
     return Audit(findings, checks)
-
-
-_RULE_IDS: dict[int, tuple[list[Prepared], tuple[str, ...]]] = {}
-"""The rule ids of each list of rules of `_rules_by_kind`'s index, by the list's id (kept with
-the list, so that an id is never reused): checks of one kind share one tuple."""
-
-
-def _rule_ids(applicable: list[Prepared]) -> tuple[str, ...]:
-    known = _RULE_IDS.get(id(applicable))
-    if known is None or known[0] is not applicable:
-        if len(_RULE_IDS) > 64:
-            _RULE_IDS.clear()
-        known = _RULE_IDS[id(applicable)] = (applicable, tuple(p.rule.id for p in applicable))
-    return known[1]
 
 
 def _unique_id(ident: str, named: dict[str, int]) -> str:
