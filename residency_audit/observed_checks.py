@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from residency_audit.clock import utc_day
+from residency_audit.clock import parse_time, utc_day
 from residency_audit.collectors.observed import COPY_KEY, NO_KEY, UNKNOWN_KEY, copy_key_tokens
 from residency_audit.errors import InputError
 from residency_audit.model import Deployment, Diagnostic, Evidence, Observation, Span
@@ -68,9 +68,9 @@ def _day(stamp: str) -> dt.date:
     """The UTC day of an observation time. One without a zone is refused: it could be any of
     two days, and an audit "as of" a day must know which."""
     try:
-        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        moment = parse_time(stamp)
     except ValueError:
-        raise ValueError("is not an ISO 8601 time") from None
+        raise ValueError("is not an ISO 8601 time (YYYY-MM-DDTHH:MM:SSZ)") from None
     if moment.tzinfo is None:
         raise ValueError("has no time zone (Z for UTC, or an offset such as +01:00)")
     return utc_day(stamp)

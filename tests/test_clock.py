@@ -9,9 +9,12 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from residency_audit.cli import app
 from residency_audit.clock import utc_day
 from residency_audit.pipeline import Options
 from tests.conftest import ROOT, SAMPLES
@@ -59,3 +62,37 @@ def test_the_library_s_default_as_of_date_is_today_in_utc_too(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.parametrize("written", ["2026-W01-1", "20260105", "2026-1-5", "2026-01-05T00:00"])
+def test_as_of_is_a_day_written_yyyy_mm_dd_and_nothing_else(
+    written: str, runner: CliRunner
+) -> None:
+    """Python reads `2026-W01-1` as 29 December 2025 and `20260105` as 5 January: a CI setting
+    in another form of ISO 8601 would audit a day nobody meant, in another year."""
+    sample = str(SAMPLES / "sovereign-hospital.yaml")
+    result = runner.invoke(app, ["check", sample, "--as-of", written])
+    assert result.exit_code == 2
+    assert f"--as-of: {written!r} is not a date; use YYYY-MM-DD" in result.stderr
+
+
+def test_a_saved_result_whose_as_of_is_a_week_date_is_refused(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A result re-rendered with `report` keeps its as-of date: one written as a week date is
+    not a result this tool wrote, and must not be read as another day."""
+    sample = str(SAMPLES / "sovereign-hospital.yaml")
+    saved = runner.invoke(app, ["check", sample, "--as-of", "2026-01-05", "-f", "json"])
+    data = json.loads(saved.stdout)
+    data["as_of"] = "2026-W02-1"  # also 5 January 2026
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data))
+    result = runner.invoke(app, ["report", str(path), "-f", "text"])
+    assert result.exit_code == 2
+    assert "'2026-W02-1' is not a date YYYY-MM-DD" in result.stderr
+
+
+@pytest.mark.parametrize("stamp", ["2026-W48-6T10:00:00Z", "20261128T100000Z"])
+def test_an_observation_time_in_another_iso_form_is_refused(stamp: str) -> None:
+    with pytest.raises(ValueError, match="is not an ISO 8601 time"):
+        utc_day(stamp)

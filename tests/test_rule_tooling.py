@@ -230,3 +230,15 @@ def test_an_example_with_an_unknown_field_is_a_lint_error(runner: CliRunner, tmp
         "example: unknown field 'locaton.country'; did you mean 'location.country'?"
         in result.stderr
     )
+
+
+def test_an_example_dated_in_another_iso_form_is_a_lint_error(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`as_of: 2026-W01-1` would run the example on 29 December 2025, a year nobody meant."""
+    pack, text = copied_pack(tmp_path)
+    assert "location: {country: DE}" in text
+    (pack / "ACME-LOG-01.yaml").write_text(
+        text.replace("location: {country: DE}", "location: {country: DE}, as_of: '2026-W01-1'", 1)
+    )
+    result = runner.invoke(app, ["rules", "test", str(pack)])
+    assert result.exit_code == 2
+    assert "example: as_of: '2026-W01-1' is not a date YYYY-MM-DD" in result.stderr

@@ -20,7 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from residency_audit import __version__
-from residency_audit.clock import utc_today
+from residency_audit.clock import parse_day, utc_today
 from residency_audit.errors import AuditError, UsageError
 from residency_audit.model import Severity
 from residency_audit.reporters import OutputFormat
@@ -138,7 +138,7 @@ def parse_as_of(text: str | None) -> dt.date:
     if text is None:
         return utc_today()  # residency_audit.clock: one calendar for as-of and observations
     try:
-        return dt.date.fromisoformat(text)
+        return parse_day(text)
     except ValueError:
         raise UsageError(f"--as-of: {text!r} is not a date; use YYYY-MM-DD") from None
 

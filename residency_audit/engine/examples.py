@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from residency_audit.clock import parse_day
 from residency_audit.engine.evaluate import judge
 from residency_audit.engine.rules import Example, Rule
 from residency_audit.engine.subjects import Subject
@@ -35,7 +36,7 @@ class ExampleResult(Record):
 
 
 def run_example(rule: Rule, example: Example, kb: KnowledgeBase) -> ExampleResult:
-    as_of = dt.date.fromisoformat(example.as_of) if example.as_of else DEFAULT_AS_OF
+    as_of = parse_day(example.as_of) if example.as_of else DEFAULT_AS_OF
     facts = {path: Fact(path, value, str(example.span)) for path, value in example.facts.items()}
     subject = Subject(rule.applies_to[0], "example", None, example.span, facts)
     finding = judge(rule, subject, kb=kb, as_of=as_of, deployment="example")

@@ -17,6 +17,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from residency_audit.clock import parse_day
 from residency_audit.engine.conditions import Condition, ConditionParser
 from residency_audit.engine.fields import FIELDS, KINDS
 from residency_audit.errors import InputError, RuleError
@@ -377,7 +378,13 @@ def _examples(
                 diagnostics.append(Diagnostic(span, "an example is a mapping of facts"))
                 continue
             as_of = data.pop("as_of", None)
-            out.append(Example(expect, _flatten(data), None if as_of is None else str(as_of), span))
+            if as_of is not None:
+                try:
+                    as_of = parse_day(str(as_of)).isoformat()
+                except ValueError as exc:
+                    diagnostics.append(Diagnostic(span, f"example: as_of: {exc}"))
+                    continue
+            out.append(Example(expect, _flatten(data), as_of, span))
     if not any(e.expect == "fail" for e in out):
         diagnostics.append(
             Diagnostic(

@@ -16,6 +16,7 @@ from functools import partial
 from sys import intern
 from typing import Any, TextIO, TypeVar
 
+from residency_audit.clock import parse_day
 from residency_audit.model import (
     Check,
     CountryStatus,
@@ -254,7 +255,7 @@ def from_members(
     knowledge = data["knowledge"]
     return Report(
         tool_version=data["tool"]["version"],
-        as_of=dt.date.fromisoformat(data["as_of"]),
+        as_of=parse_day(data["as_of"]),
         inputs=tuple(
             InputFile(
                 i["path"],
