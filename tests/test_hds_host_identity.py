@@ -63,7 +63,8 @@ name: ctrl-ch
 controller: clinic
 data: {categories: [health], health_context: care}
 parties:
-  - {id: clinic, name: Clinique SAS, role: controller, country: FR, parent: {name: C, country: FR}}
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR, parent: {name: C, country: FR},
+     provider: on-prem}
   - {id: backup-co, name: Sauvegarde SAS, role: processor, country: FR,
      parent: {name: S, country: FR}}
 components:
@@ -152,8 +153,9 @@ def test_the_one_declared_party_of_the_provider_hosts_the_copy(tmp_path: Path) -
 def test_the_controller_keeping_its_own_data_outside_the_eea_is_no_uncertified_host(
     tmp_path: Path,
 ) -> None:
-    """HDS binds hosts: the controller's own primary in CH, with a processor keeping its
-    backup in France, gets neither HDS-ACT-01 nor HDS-LOC-01."""
+    """HDS binds hosts: the controller's own primary in CH, on its own infrastructure (it is
+    the declared party of its provider), with a processor keeping its backup in France, gets
+    neither HDS-ACT-01 nor HDS-LOC-01."""
     found = findings(tmp_path, CONTROLLER_IN_CH, "HDS-ACT-01", "HDS-LOC-01", "HDS-ACT-03")
     assert found == []
 

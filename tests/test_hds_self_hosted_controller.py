@@ -81,7 +81,28 @@ def test_a_self_hosted_clinic_s_backup_in_the_us_breaks_the_eea_storage_rule(
     )
 
 
-def test_a_clinic_running_everything_itself_hosts_nothing_for_others(tmp_path: Path) -> None:
-    """The boundary: the controller keeping its own backup needs no HDS host."""
-    report = audit(tmp_path, EEA_BACKUP.replace("operator: backup-co", "operator: clinic"))
+def test_a_clinic_running_everything_itself_on_its_own_infrastructure_hosts_nothing(
+    tmp_path: Path,
+) -> None:
+    """The boundary: the controller keeping its own backup on its own infrastructure (declared
+    as the party of the provider) needs no HDS host."""
+    own = EEA_BACKUP.replace("operator: backup-co", "operator: clinic")
+    path = tmp_path / "self-hosted.yaml"
+    text = SELF_HOSTED.replace("PLACE", own)
+    path.write_text(text.replace("country: FR}}", "country: FR}, provider: ovhcloud}", 1))
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
     assert hds(report) == {}
+
+
+def test_a_clinic_running_everything_itself_on_a_cloud_provider_has_it_hosted(
+    tmp_path: Path,
+) -> None:
+    """OVHcloud's systems hold the clinic's database and backup: HDS applies, and OVHcloud's
+    certification is checked for activities 1-3 (the knowledge base records it without its
+    scope: cannot be verified), not the clinic's."""
+    found = hds(audit(tmp_path, EEA_BACKUP.replace("operator: backup-co", "operator: clinic")))
+    assert "HDS-ACT-01" not in found
+    finding = found["HDS-ACT-04"]
+    assert finding.unverifiable
+    assert "(candidates: ovhcloud)" in finding.message

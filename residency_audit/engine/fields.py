@@ -11,7 +11,8 @@ COMMON = {
     "data.health": "Health data are processed.",
     "data.health_context": "Where the health data come from (care, prevention, research...).",
     "data.pseudonymised": "The data are pseudonymised.",
-    "hds.applies": "HDS (L.1111-8 CSP) applies: health data from care hosted by a third party.",
+    "hds.applies": "HDS (L.1111-8 CSP) applies: health data from care hosted by a third party "
+    "(one running a place, or the provider whose systems hold a place someone else runs).",
     "hds.referential_2024_binds": "The 2024 HDS referential binds the host on the audit day: "
     "false only while it holds a current 2018 certificate in its transition. The host is the "
     "place's on a place, the party itself on a party hosting the data (not a sub-processor), the "
@@ -136,8 +137,28 @@ PLACE = {
     "provider (absent when none or several are declared).",
     "place.host_candidates": "Its host, or who might host it: the declared parties of its "
     "provider (none when no party of it is declared).",
-    "place.third_party_hosted": "Someone other than the controller hosts this place (or its "
-    "host is unknown): HDS binds hosts, not the controller hosting its own data.",
+    "place.third_party_hosted": "Someone other than the controller hosts this place, or the "
+    "infrastructure it runs on (or either host is unknown): HDS binds hosts, not the controller "
+    "hosting its own data on its own infrastructure.",
+    "place.infrastructure_of_host": "The place's own host is a party of its provider (or, with "
+    "no operator, whichever party of it runs the place): the provider's infrastructure goes with "
+    "the hosting HDS-ACT-01 judges. False when another operator runs it on the provider's "
+    "systems.",
+    "place.infrastructure_host": "Who hosts the infrastructure of this place (R.1111-9 "
+    "activities 1-3): the one declared party of its provider, else (none declared) the "
+    "knowledge-base provider id; its host when `place.infrastructure_of_host`. Absent when "
+    "several parties of the provider are declared, or the provider is unknown.",
+    "place.infrastructure_host_name": "Name of that host: the declared party's, or the "
+    "knowledge-base provider's contracting entity (entities).",
+    "place.infrastructure_candidates": "Who hosts (or might host) its infrastructure: "
+    "`place.infrastructure_host`, else the declared parties of its provider (none when none "
+    "is declared).",
+    "place.infrastructure_certified": "That host is HDS-certified for activities 1-3 on the "
+    "audit day: by its declared HDS certificates that count then, else by the knowledge base's "
+    "HDS certifications of the provider (absent, unknown, when one is recorded without its "
+    "activities, or a certificate's validity is unknown). Absent when its host runs it.",
+    "place.infrastructure_coverage": "Why `place.infrastructure_certified` is what it is (or "
+    "unknown), as text for messages.",
     "transfer.recipient": "Party receiving the data (the place's operator).",
     "transfer.tools": "Declared transfer tools for this recipient and country.",
     "split.group": "Split-processing group of the component (EDPB UC5).",

@@ -1,11 +1,11 @@
 """The places of a component: its primary location, each copy and each log sink holding personal
-data, with who runs it. Rules judge each as a `place` subject; the hosts of health data (HDS)
-are who runs them.
+data, with who runs it and who hosts its infrastructure. Rules judge each as a `place` subject;
+the hosts of health data (HDS) are who runs them and the provider whose systems hold them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from residency_audit.model import Component, Span
 from residency_audit.records import Record, record
@@ -63,3 +63,49 @@ def places_of(c: Component, ci: int) -> Iterator[Where]:
             log.span,
             f"logs of {c.id}",
         )
+
+
+@record
+class Infrastructure(Record):
+    """Who hosts the infrastructure of a place: the provider whose systems hold it performs
+    R.1111-9 activities 1-3 (physical sites, hardware, virtual infrastructure) for whoever runs
+    it (`INFRASTRUCTURE_ACTIVITIES` in `legal_subjects.py`)."""
+
+    party: str | None
+    """The declared party of the place's provider hosting it; None when none or several are."""
+    provider: str | None
+    """The knowledge-base provider itself, when no party of it is declared."""
+    of_host: bool
+    """The place's own host is the provider's party (named, or unknown among its parties): the
+    infrastructure goes with the hosting HDS-ACT-01 (or HDS-ACT-03) already judges."""
+    candidates: tuple[str, ...]
+    """The declared parties of the provider (who might host it when several are)."""
+
+    @property
+    def id(self) -> str | None:
+        """The party id, else the knowledge-base provider id; None: nobody known."""
+        return self.party or self.provider
+
+    def third_party(self, controller: str) -> bool:
+        """It hosts the place for the controller (L.1111-8): a provider's party other than the
+        controller, the knowledge-base provider itself, or someone unknown (fail closed)."""
+        return not self.of_host and self.party != controller
+
+
+def infrastructure_of(
+    operator: str | None, provider: str, parties: Sequence[str], *, known: bool
+) -> Infrastructure:
+    """Who hosts the infrastructure of a place run by `operator` on `provider`, whose declared
+    parties are `parties` (file order) and which the knowledge base knows or not (`known`).
+
+    A place with no operator is run by the provider's party (`SubjectBuilder.host`), and so is
+    one whose operator is a party of that provider: its infrastructure is its host's. Any other
+    operator runs it on the provider's systems: the one declared party of the provider hosts
+    them, else (none declared) the knowledge-base provider; with several declared the file does
+    not say which, and its order must not decide."""
+    if not operator or operator in parties:
+        single = parties[0] if len(parties) == 1 else None
+        return Infrastructure(operator or single, None, True, tuple(parties))
+    if len(parties) == 1:
+        return Infrastructure(parties[0], None, False, tuple(parties))
+    return Infrastructure(None, provider if known and not parties else None, False, tuple(parties))

@@ -18,9 +18,9 @@ from typing import Any
 
 from residency_audit.engine.countries import unknown_country_subjects
 from residency_audit.engine.custody import in_provider_group, key_custody
-from residency_audit.engine.legal_subjects import legal_subjects
+from residency_audit.engine.legal_subjects import infrastructure_coverage, legal_subjects
 from residency_audit.engine.operators import OPERATORS, Context
-from residency_audit.engine.places import Where, places_of
+from residency_audit.engine.places import Infrastructure, Where, infrastructure_of, places_of
 from residency_audit.engine.subject_ids import place_id
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
@@ -190,12 +190,14 @@ class SubjectBuilder:
         but the controller running one of their places, a copy or a personal-data log sink as
         much as a component (`hosts`: the places `legal_subjects` credits to each party), or a
         place nobody is known to run. A controller running its own components while a
-        processor keeps their backup has that backup hosted on its behalf."""
+        processor keeps their backup has that backup hosted on its behalf; one running them on
+        a cloud provider's systems has them hosted by that provider (`infrastructure`), unless
+        it is itself the provider's declared party."""
         if not health:
             return False
         if context is None:
             return None  # fail closed: health data whose origin is not declared
-        return context in HDS_CONTEXTS and bool(self.hosts())
+        return context in HDS_CONTEXTS and bool(self.hosts() or self.infrastructure_hosts())
 
     def party_path(self, party: Party, leaf: str) -> str:
         return f"parties[{self._parties[id(party)]}].{leaf}"
@@ -284,8 +286,19 @@ class SubjectBuilder:
         recipient = self.host(operator_id, provider_id)
         self.place_host(f, recipient, operator_id, provider_id, yaml_path)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
-        f[BINDS] = self.hds_binding(recipient)
+        f[BINDS] = self.hds_binding(self.binding_host(recipient, operator_id, provider_id))
         return f
+
+    def binding_host(
+        self, host: str | None, operator_id: str | None, provider_id: str
+    ) -> str | None:
+        """The host whose referential decides what binds a place (EXI 28 on its storage): its
+        host, but for the controller's own place on a provider's systems, whose only host is
+        the provider's (the controller hosts nothing on anyone's behalf)."""
+        infra = self.infrastructure(operator_id, provider_id)
+        if host == self.d.controller and infra.third_party(self.d.controller):
+            return infra.id
+        return host
 
     def host(self, operator_id: str | None, provider_id: str) -> str | None:
         """Who runs a place: its operator, else the one declared party of its provider. None:
@@ -318,12 +331,83 @@ class SubjectBuilder:
             [host] if host is not None else candidates or ["none"],
             f"its operator, else the declared parties of provider {provider_id}",
         )
+        infra = self.infrastructure(operator_id, provider_id)
+        f.update(
+            self._group(
+                ("infrastructure", operator_id, provider_id),
+                self.place_infrastructure,
+                infra,
+                provider_id,
+            )
+        )
         self.derived(
             f,
             "place.third_party_hosted",
-            host != self.d.controller,
-            "its host against the controller (an unknown host may be a third party)",
+            host != self.d.controller or infra.third_party(self.d.controller),
+            "its host, and the host of its infrastructure, against the controller (an unknown "
+            "host may be a third party)",
         )
+
+    def infrastructure(self, operator_id: str | None, provider_id: str) -> Infrastructure:
+        """Who hosts the infrastructure of a place run by `operator_id` on `provider_id`
+        (`places.infrastructure_of`)."""
+        return infrastructure_of(
+            operator_id,
+            provider_id,
+            self.provider_parties(provider_id),
+            known=self.kb.provider(provider_id) is not None,
+        )
+
+    def place_infrastructure(
+        self, f: dict[str, Fact], infra: Infrastructure, provider_id: str
+    ) -> None:
+        """The facts of HDS-ACT-04 on a place: who hosts its infrastructure (R.1111-9
+        activities 1-3), whether that is its own host (then HDS-ACT-01 judges it) and, when
+        not, whether it is HDS-certified for them on the audit day."""
+        how = f"its operator against the declared parties of provider {provider_id}"
+        self.derived(f, "place.infrastructure_of_host", infra.of_host, how)
+        self.derived(
+            f,
+            "place.infrastructure_candidates",
+            [infra.id] if infra.id is not None else list(infra.candidates) or ["none"],
+            f"the declared parties of provider {provider_id}, else the provider itself",
+        )
+        if infra.id is not None:
+            self.put_infrastructure_host(f, infra, how)
+        if not infra.of_host:
+            infrastructure_coverage(self, f, infra, provider_id)
+
+    def put_infrastructure_host(self, f: dict[str, Fact], infra: Infrastructure, how: str) -> None:
+        """Who hosts a place's infrastructure, by id and name: a declared party, the
+        knowledge-base provider (named after its contracting entities), or the place's own
+        operator when that is not a declared party."""
+        party = self.d.party(infra.party)
+        provider = self.kb.provider(infra.provider)
+        if party is not None:
+            self.derived(f, "place.infrastructure_host", party.id, how)
+            name_at = self.party_path(party, "name")
+            self.put(f, "place.infrastructure_host_name", party.name, name_at)
+        elif provider is not None:
+            origin = f"kb:providers.yaml#{provider.id}"
+            f["place.infrastructure_host"] = fact_from(
+                provider, "place.infrastructure_host", provider.id, origin
+            )
+            name = " / ".join(e.name for e in provider.entities) or provider.name
+            f["place.infrastructure_host_name"] = fact_from(
+                provider, "place.infrastructure_host_name", name, origin
+            )
+        else:
+            self.derived(f, "place.infrastructure_host", infra.id, how)
+
+    def infrastructure_hosts(self) -> list[str | None]:
+        """The third parties hosting the infrastructure of places they do not run, in file
+        order (the party or knowledge-base provider id; None for one nobody knows)."""
+        out = [
+            infra.id
+            for infra in (self.infrastructure(w.operator, w.provider) for _, _, w in self.places())
+            if infra.third_party(self.d.controller)
+        ]
+        return list(dict.fromkeys(out))
 
     def provider_parties(self, provider_id: str) -> list[str]:
         """The declared parties of a provider, in file order: who may run a place on it."""

@@ -1,5 +1,6 @@
 """Which host's HDS referential a subject is judged under (`hds.referential_2024_binds`): a
-place's own host, a hosting party's own certificate, the hosts of the components an access path
+place's own host (the provider's party, for the controller's own place on a provider's
+systems), a hosting party's own certificate, the hosts of the components an access path
 reaches, and for the rest of the deployment any third-party host (fail closed)."""
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def test_hosts_all_in_their_transition_bind_nothing(tmp_path: Path) -> None:
     assert found[("party", "party backup-co")] is False
     assert found[("party", "party custodian")] is False  # serves hosts in their transition
     assert found[("access", "administration access ops-all")] is False
-    assert found[("place", "portal")] is True  # the controller holds no certificate
+    # the controller's own portal on host-a's infrastructure: host-a's certificate decides
+    assert found[("place", "portal")] is False
 
 
 def test_one_bound_host_binds_the_rest_of_the_deployment(tmp_path: Path) -> None:
