@@ -30,6 +30,7 @@ from residency_audit.engine.custody import (
     provider_reaches,
     sole_control,
 )
+from residency_audit.engine.subject_ids import subject_id
 from residency_audit.engine.subjects import (
     Subject,
     SubjectBuilder,
@@ -76,6 +77,19 @@ def derive_flows(
         if p.role is Role.SUB_PROCESSOR and p.id not in covered
     ]
     return out
+
+
+def copy_flow_id(place: Subject, seen: Counter[str]) -> str:
+    """The flow id of a copy or log sink: its place subject's id without `place:`, so made of
+    what tells it apart (component, kind, region or country, another provider:
+    `db/backup@us-east-1`), never its position among the component's copies, which moves when
+    one is added before it (and with it a risk override or waiver naming the flow). Copies
+    alike in all of it are numbered `#2`, `#3` in file order, as `engine.evaluate` numbers
+    their place subjects; `seen` counts the ids given so far."""
+    flow_id = subject_id(place).removeprefix("place:")
+    seen[flow_id] += 1
+    n = seen[flow_id]
+    return flow_id if n == 1 else f"{flow_id}#{n}"
 
 
 def kleene_or(values: Iterable[bool | None]) -> bool | None:
@@ -259,9 +273,7 @@ class _Flows:
             flow_id = component.id
         else:
             kind = role
-            seen[f"{component.id}/{role}"] += 1
-            n = seen[f"{component.id}/{role}"]
-            flow_id = f"{component.id}/{role}" + (f"-{n}" if n > 1 else "")
+            flow_id = copy_flow_id(s, seen)
         entity_id = _value(f, "operator.id") or _value(f, "transfer.recipient")
         party = self.d.party(entity_id)
         if party is not None and party.id == self.d.controller and party.provider is None:

@@ -59,7 +59,7 @@ deployment's own ids, never a line or a label (`engine.subjects.subject_id`):
 - `transfer:support-co/US/scc-2021` (a declared transfer to support-co under the SCCs, for its
   US destination), `transfer:support-co>sub-co/IN/bcr` (support-co's onward transfer to sub-co
   in India);
-- `transit:records-db/CH`, `flow:records-db/backup`, `flow:access:vendor-support`,
+- `transit:records-db/CH`, `flow:records-db/backup@us-east-1`, `flow:access:vendor-support`,
   `endpoint:web/api.example.org`.
 
 It is matched exactly (`place:records-db` is not its copies), with `component` and `countries`
@@ -211,23 +211,22 @@ _NUMBERED = re.compile(r"#([0-9]+)$")
 _FLOW_POSITION = re.compile(
     r"^(flow:.+/(?:replica|disaster-recovery|backup|snapshot-copy|export|log))-([0-9]+)$"
 )
-"""A data flow of a copy or log sink numbered by its position under its component
-(`flow:db/backup-2`, `flows.FlowBuilder.place`): it moves when an entry is added before it."""
+"""The id a data flow of a copy or log sink had before flows were named by their place: its
+position under its component (`flow:db/backup-2`). No flow has it any more (`flows.
+copy_flow_id`: `flow:db/backup@us-east-1`); a waiver naming it would cover nothing."""
 
 
 def _numbered_base(subject: str) -> str | None:
-    """The subject a numbered one (`S#2`, or a copy's flow `flow:db/backup-2`) is alike to."""
-    if _NUMBERED.search(subject):
-        return subject.rpartition("#")[0]
-    flow = _FLOW_POSITION.match(subject)
-    return flow.group(1) if flow else None
+    """The subject a numbered one (`S#2`) is alike to."""
+    return subject.rpartition("#")[0] if _NUMBERED.search(subject) else None
 
 
 def _malformed_subjects(root: Node, display: str) -> Iterable[Diagnostic]:
     """A `target.subject` that is not `kind:id` with a known kind: it could match no finding,
     and the risk it meant to accept would fail the gate unexplained. One bound to the order of
     the deployment's entries (numbered `#2`, or a copy by position) could silently cover
-    another finding once they are reordered: refused too (fail closed)."""
+    another finding once they are reordered: refused too (fail closed), as is a copy's flow by
+    the position that was its id (`_FLOW_POSITION`), which names nothing now."""
     waivers = _value(root, "waivers")
     for i, item in enumerate(waivers.value if isinstance(waivers, SequenceNode) else ()):
         subject = _value(_value(item, "target"), "subject")
@@ -239,10 +238,11 @@ def _malformed_subjects(root: Node, display: str) -> Iterable[Diagnostic]:
         if colon and kind in TARGET_KINDS and rest.strip():
             if flow is not None:
                 problem = (
-                    f"subject {subject.value!r} is the data flow of a copy or log sink numbered "
-                    f"by its position ({flow.group(2)}), which moves when an entry is added "
-                    "before it; waive its place subject (place:<component>/<kind>@<region>, as "
-                    "findings name it) or leave `subject` out"
+                    f"subject {subject.value!r} names the data flow of a copy or log sink by "
+                    f"its position ({flow.group(2)}), an id no flow has now (it moved when an "
+                    "entry was added before it): the flow is called by where it is, as its "
+                    f"place is ({flow.group(1)}@<region>, as findings and the flows table "
+                    "name it)"
                 )
             elif numbered is not None:
                 problem = (
@@ -385,7 +385,8 @@ class Matches:
             if target.subject not in subjects:  # else its finding is gone: no name to fix
                 ruled = self.ruled.get((target.deployment, waiver.rule), {})
                 hint = (
-                    _suggest(target.subject, ruled)
+                    _placed(target.subject, subjects)
+                    or _suggest(target.subject, ruled)
                     or _suggest(target.subject, subjects)
                     or f"; {target.deployment} has no finding on subject {target.subject}"
                 )
@@ -431,6 +432,19 @@ _SUGGEST_FROM = 2000
 """Subjects compared with a misspelt one at most: a fuzzy match costs about 10 us each, and a
 waiver file of hundreds of unmatched subjects against a deployment of thousands of copies took
 a minute. Beyond this, the hint says only that the subject has no finding."""
+
+
+def _placed(name: str, names: Collection[str]) -> str:
+    """The hint for a subject named as copy flows were before they were named by where they
+    are (`flow:db/backup`, meaning the first backup in the file): every subject it may have
+    meant, not the nearest one, which could be another copy than the one assessed."""
+    meant = sorted(n for n in names if n.startswith(f"{name}@"))
+    if not meant:
+        return ""
+    return (
+        f"; {name} names no subject: copies are named by where they are "
+        f"({', '.join(meant)}): name the one whose risk was assessed"
+    )
 
 
 def _suggest(name: str, names: Collection[str]) -> str:

@@ -228,7 +228,7 @@ def test_a_second_copy_in_the_same_country_is_new_though_its_message_is_the_same
     new = [f for f in after if f.status is Status.OPEN]
     assert {f.subject for f in new} == {
         "place:records-db/snapshot-copy@us-east-1#2",
-        "flow:records-db/snapshot-copy-2",
+        "flow:records-db/snapshot-copy@us-east-1#2",
     }
     assert "HDS-LOC-01" in {f.rule_id for f in new}
     first = {f.message for f in after if f.subject == "place:records-db/snapshot-copy@us-east-1"}

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from residency_audit.cli import app
 from residency_audit.flows import derive_flows
 from residency_audit.format import load_deployment
 from residency_audit.kb import KnowledgeBase
@@ -28,16 +32,20 @@ def test_doctolib_flows_cover_processing_storage_copies_and_key_custody(
     assert set(flows) == {
         "booking-app",
         "booking-db",
-        "booking-db/replica",
-        "booking-db/backup",
+        "booking-db/replica@eu-central-1",
+        "booking-db/backup@eu-west-3",
         "key/third-party-key",
     }
-    assert [flows[i].kind for i in ("booking-app", "booking-db", "booking-db/replica")] == [
+    assert [
+        flows[i].kind for i in ("booking-app", "booking-db", "booking-db/replica@eu-central-1")
+    ] == [
         "processing",
         "storage",
         "replica",
     ]
-    assert flows["booking-db/replica"].country == "DE"  # eu-central-1, from the knowledge base
+    assert (
+        flows["booking-db/replica@eu-central-1"].country == "DE"
+    )  # eu-central-1, from the knowledge base
     app = flows["booking-app"]
     assert (app.entity, app.entity_country, app.parent, app.parent_country) == (
         "aws-emea",
@@ -75,17 +83,19 @@ def test_sovereign_hospital_has_no_foreign_law_on_any_flow(knowledge: KnowledgeB
     # The hospital holds its own keys: no key-custody flow to a third party.
     assert set(flows) == {
         "records-db",
-        "records-db/backup",
-        "records-db/log",
+        "records-db/backup@eu-west-2",
+        "records-db/log@cloudgouv-eu-west-1",
         "access/outscale-support",
     }
     assert all(f.jurisdictions == () and f.bases == () for f in flows.values())
-    assert flows["records-db/log"].clear_text_reachable is True  # logs are not under the key
+    assert (
+        flows["records-db/log@cloudgouv-eu-west-1"].clear_text_reachable is True
+    )  # logs are not under the key
 
 
 def test_backup_copy_in_the_us_and_provider_held_key(knowledge: KnowledgeBase) -> None:
     flows = flows_of("backup-outside-eea.yaml", knowledge)
-    assert flows["records-db/snapshot-copy"].country == "US"
+    assert flows["records-db/snapshot-copy@us-east-1"].country == "US"
     custody = flows["key/records-key"]
     assert custody.entity == "aws-emea" and set(custody.jurisdictions) == US_LAWS
 
@@ -140,10 +150,10 @@ def test_a_copy_on_another_provider_is_that_provider_s_not_the_component_operato
     deployment, _ = load_deployment(path)
     flows = {f.id: f for f in derive_flows(deployment, knowledge, AS_OF)}
     assert (flows["db"].entity, flows["db"].parent_country) == ("host", "DE")
-    backup = flows["db/backup"]
+    backup = flows["db/backup@aws:eu-west-3"]
     assert (backup.entity, backup.parent_country, backup.country) == ("aws-emea", "US", "FR")
     assert "us-cloud-act" in backup.jurisdictions
-    unknown = flows["db/export"]
+    unknown = flows["db/export@nimbus-cloud:somewhere-1"]
     assert unknown.parent_country is None and unknown.bases is None
 
 
@@ -161,3 +171,60 @@ def test_keys_in_an_hsm_of_the_providers_group_leave_the_data_reachable_in_clear
     flows = {f.id: f for f in derive_flows(deployment, knowledge, AS_OF)}
     assert flows_of("doctolib-2021.yaml", knowledge)["booking-db"].clear_text_reachable is False
     assert flows["booking-db"].clear_text_reachable is True
+
+
+TWO_REGIONS = """\
+schema_version: 1
+name: qa
+controller: clinic
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+components:
+  - id: db
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    region: eu-west-3
+    copies:
+COPIES
+    logs:
+      - {personal_data: true, country: FR}
+"""
+US_BACKUP = "      - {kind: backup, region: us-east-1}"
+EU_BACKUP = "      - {kind: backup, region: eu-central-1}"
+
+
+def test_a_copy_s_flow_is_named_by_its_place_and_keeps_its_id_when_one_is_added_before_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The flow ids of the JSON result, which risk overrides, waivers and baselines name: a
+    backup is `db/backup@us-east-1` wherever it sits among db's copies (it was `db/backup`,
+    then `db/backup-2` once a backup was added before it)."""
+    path = tmp_path / "qa.yaml"
+    ids = []
+    for copies in (US_BACKUP, f"{EU_BACKUP}\n{US_BACKUP}"):
+        path.write_text(TWO_REGIONS.replace("COPIES", copies))
+        result = runner.invoke(app, ["check", str(path), "-f", "json", "--as-of", str(AS_OF)])
+        assert result.exit_code in (0, 1), result.output
+        report = json.loads(result.stdout)
+        ids.append([f["id"] for f in report["flows"]])
+        subjects = {f["subject"] for f in report["findings"]}
+        assert "flow:db/backup@us-east-1" in subjects
+    assert ids == [
+        ["db", "db/backup@us-east-1", "db/log@FR"],
+        ["db", "db/backup@eu-central-1", "db/backup@us-east-1", "db/log@FR"],
+    ]
+
+
+def test_copies_alike_in_kind_and_region_are_numbered_as_their_places_are(
+    knowledge: KnowledgeBase, tmp_path: Path
+) -> None:
+    """Two backups in one region are alike in all a place's id is made of: the later one is
+    `#2`, as its place subject is in the findings."""
+    path = tmp_path / "qa.yaml"
+    path.write_text(TWO_REGIONS.replace("COPIES", f"{US_BACKUP}\n{US_BACKUP}"))
+    deployment, _ = load_deployment(path)
+    flows = [f.id for f in derive_flows(deployment, knowledge, AS_OF)]
+    assert flows == ["db", "db/backup@us-east-1", "db/backup@us-east-1#2", "db/log@FR"]

@@ -217,7 +217,7 @@ def copy_flow_entity(tmp_path: Path, text: str) -> tuple[str | None, str | None]
     path.write_text(text)
     report = run(Options(paths=[path], as_of=AS_OF))
     assert not report.errors, report.errors
-    (flow,) = [f for f in report.flows if f.id == "db/backup"]
+    (flow,) = [f for f in report.flows if f.id == "db/backup@aws:eu-west-3"]
     return flow.entity, flow.entity_name
 
 

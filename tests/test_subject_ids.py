@@ -196,7 +196,7 @@ def test_an_access_path_flow_is_not_a_component_s_copy_flow(tmp_path: Path) -> N
 """
     )
     flows = [c.subject for c in audit(deploy).checks if (c.subject or "").startswith("flow:")]
-    assert "flow:access:backup" in flows and "flow:access/backup" in flows
+    assert "flow:access:backup" in flows and "flow:access/backup@us-east-1" in flows
     assert not [f for f in flows if "#" in f]
 
 

@@ -642,16 +642,25 @@ def flow_waiver(path: Path, subject: str) -> Path:
 def test_a_waiver_of_a_copys_flow_never_follows_the_order_of_the_copies(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    """Copy flows are numbered by position (`flow:db/backup`, `flow:db/backup-2`): a waiver of
-    the AWS backup's exposure to US law covered, after a swap, Backup Co's exposure to Chinese
-    law. A numbered flow is refused at load; the unnumbered one covers neither when a second
-    exists, in either order."""
-    numbered = flow_waiver(tmp_path / "w2.yaml", "flow:db/backup-2")
+    """Two backups in one region are alike in all a flow's id is made of: their flows are
+    `flow:db/backup@eu-west-3` and `...#2` in file order. A waiver of the AWS backup's exposure
+    to US law would, after a swap, cover Backup Co's exposure to Chinese law: the numbered one
+    is refused at load, the first covers neither in either order. The position that was a
+    copy's flow id (`flow:db/backup-2`) names no flow now, and the error says so."""
+    numbered = flow_waiver(tmp_path / "w2.yaml", "flow:db/backup@eu-west-3#2")
     deploy = tmp_path / "qa.yaml"
     deploy.write_text(TWO_BACKUPS.replace("FIRST", BY_AWS).replace("SECOND", BY_BACKUP_CO))
     refused = check(runner, str(deploy), "--waivers", str(numbered))
-    assert refused.exit_code == 2 and "numbered by its position" in refused.output
-    waivers = flow_waiver(tmp_path / "w.yaml", "flow:db/backup")
+    assert refused.exit_code == 2 and "is numbered by its order" in refused.output
+    positional = flow_waiver(tmp_path / "w3.yaml", "flow:db/backup-2")
+    refused = check(runner, str(deploy), "--waivers", str(positional))
+    assert refused.exit_code == 2
+    assert (
+        "subject 'flow:db/backup-2' names the data flow of a copy or log sink by its position "
+        "(2), an id no flow has now (it moved when an entry was added before it): the flow is "
+        "called by where it is, as its place is (flow:db/backup@<region>, "
+    ) in refused.stderr
+    waivers = flow_waiver(tmp_path / "w.yaml", "flow:db/backup@eu-west-3")
     for first, second in ((BY_AWS, BY_BACKUP_CO), (BY_BACKUP_CO, BY_AWS)):
         deploy.write_text(TWO_BACKUPS.replace("FIRST", first).replace("SECOND", second))
         report = json.loads(
@@ -660,6 +669,61 @@ def test_a_waiver_of_a_copys_flow_never_follows_the_order_of_the_copies(
         clear = [f for f in report["findings"] if f["rule_id"] == "RISK-CLEAR-01"]
         assert {f["status"] for f in clear} == {"open"}
         assert any(
-            f["rule_id"] == "WAIVER-MATCH-01" and "flow:db/backup-2 too" in f["message"]
+            f["rule_id"] == "WAIVER-MATCH-01" and "flow:db/backup@eu-west-3#2 too" in f["message"]
             for f in report["findings"]
         )
+
+
+IN_TWO_REGIONS = (
+    "      - {kind: backup, region: eu-central-1, operator: backup-co}\n"
+    "      - {kind: backup, region: us-east-1, operator: aws-emea}"
+)
+
+
+def clear_findings(runner: CliRunner, deploy: Path, waivers: Path) -> dict[str, Any]:
+    """The status of qa's RISK-CLEAR-01 findings by subject, and its WAIVER-MATCH-01 messages."""
+    report = json.loads(check(runner, str(deploy), "--waivers", str(waivers), "-f", "json").stdout)
+    qa = [f for f in report["findings"] if f["deployment"] == "qa"]
+    status = {f["subject"]: f["status"] for f in qa if f["rule_id"] == "RISK-CLEAR-01"}
+    match = [f["message"] for f in qa if f["rule_id"] == "WAIVER-MATCH-01"]
+    return {"status": status, "match": match}
+
+
+def test_a_waiver_of_a_copys_flow_by_its_id_covers_that_flow_only(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`flow:db/backup@us-east-1` is the US backup's flow in whichever order the copies are;
+    the EU backup's exposure to Chinese law stays open."""
+    waivers = flow_waiver(tmp_path / "w.yaml", "flow:db/backup@us-east-1")
+    deploy = tmp_path / "qa.yaml"
+    for copies in (IN_TWO_REGIONS, "\n".join(reversed(IN_TWO_REGIONS.split("\n")))):
+        deploy.write_text(TWO_BACKUPS.replace("FIRST\nSECOND", copies))
+        found = clear_findings(runner, deploy, waivers)
+        assert found == {
+            "status": {
+                "flow:db": "open",
+                "flow:db/backup@eu-central-1": "open",
+                "flow:db/backup@us-east-1": "waived",
+            },
+            "match": [],
+        }
+
+
+def test_a_waiver_of_a_copys_flow_by_its_old_name_is_told_it_covers_nothing(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`flow:db/backup` was the first backup's flow; it names no flow now that flows are
+    named by their place. It covers neither backup, and WAIVER-MATCH-01 says so and names
+    both: the nearest one alone could be the other copy than the one assessed."""
+    waivers = flow_waiver(tmp_path / "w.yaml", "flow:db/backup")
+    deploy = tmp_path / "qa.yaml"
+    deploy.write_text(TWO_BACKUPS.replace("FIRST\nSECOND", IN_TWO_REGIONS))
+    found = clear_findings(runner, deploy, waivers)
+    assert set(found["status"].values()) == {"open"}
+    [match] = found["match"]
+    assert match.startswith(
+        "waiver of RISK-CLEAR-01 for qa flow:db/backup covers no finding of this run; "
+        "flow:db/backup names no subject: copies are named by where they are "
+        "(flow:db/backup@eu-central-1, flow:db/backup@us-east-1): name the one whose risk was "
+        "assessed"
+    )

@@ -206,7 +206,8 @@ ENDPOINT = {  # built by residency_audit.endpoints from DNS observations (check 
     "when no provider could be observed.",
 }
 FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/risk/
-    "flow.id": "Flow id: component, component/replica, access/ID, key/ID, party/ID.",
+    "flow.id": "Flow id: component, component/KIND@REGION for a copy or log sink (as its place "
+    "subject), access/ID, key/ID, party/ID.",
     "flow.kind": "storage, processing, a copy kind, log, access, key-custody or sub-processor.",
     "flow.label": "Human name of the flow.",
     "flow.country": "Country where the data rest or are reached from.",

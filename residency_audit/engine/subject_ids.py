@@ -26,7 +26,7 @@ def subject_id(subject: Subject) -> str:
     `certification:host-a/hds@2024-03-01` (by issue date, when declared),
     `transfer:support-co/US/scc-2021` (recipient, country, tool),
     `transfer:support-co>sub-co/IN/bcr` (onward, by support-co), `transit:records-db/CH`,
-    `country:XX`, `flow:records-db/backup`, `flow:access:vendor-support`,
+    `country:XX`, `flow:records-db/backup@us-east-1`, `flow:access:vendor-support`,
     `endpoint:web/api.example.org`, `endpoint:web/mail:example.org/mx.example.net`. The
     deployment's ids may not hold the separators (`format.check_references`), so no two kinds
     of id read alike. A subject whose facts lack its ids (an observation's drift, a rule's

@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from enum import StrEnum
 from types import MappingProxyType
 
 from residency_audit.errors import RiskModelError
-from residency_audit.model import Deployment, Diagnostic, Fact, Flow, RiskFactor, RiskOverride, Span
+from residency_audit.model import (
+    CopyKind,
+    Deployment,
+    Diagnostic,
+    Fact,
+    Flow,
+    RiskFactor,
+    RiskOverride,
+    Span,
+)
 from residency_audit.records import Record, record
 from residency_audit.risk.spec import BASIS_FACTORS, Estimate, RiskModel, check_band
 
@@ -98,14 +108,14 @@ def parameters(
     if settings is None:
         return Parameters(model.period_years.value, model.threshold.value, ())
     flows = list(flows)
-    names = {f.id for f in flows} | {f.component for f in flows if f.component}
-    problems = sorted(_check_settings(d, names, set(law_ids)))
-    problems += _unused_overrides(d, flows)
+    by_id = _FlowNames(flows)
+    named = [by_id.resolve(d, i, o) for i, o in enumerate(settings.overrides)]
+    resolved = [o for o, _ in named]
+    problems = sorted([*_check_settings(d, set(law_ids)), *(p for _, ps in named for p in ps)])
+    problems += _unused_overrides(d, resolved, flows)
     if problems:
         raise RiskModelError(problems)
-    overrides = tuple(
-        (o, _at(d, f"risk.overrides[{i}]", o.span)) for i, o in enumerate(settings.overrides)
-    )
+    overrides = tuple((o, _at(d, f"risk.overrides[{i}]", o.span)) for i, o in enumerate(resolved))
     return Parameters(
         settings.period_years if settings.period_years is not None else model.period_years.value,
         settings.threshold if settings.threshold is not None else model.threshold.value,
@@ -117,7 +127,7 @@ def _at(d: Deployment, path: str, fallback: Span) -> str:
     return str(d.locations.get(path, fallback))
 
 
-def _check_settings(d: Deployment, flow_ids: set[str], law_ids: set[str]) -> Iterator[Diagnostic]:
+def _check_settings(d: Deployment, law_ids: set[str]) -> Iterator[Diagnostic]:
     settings = d.risk
     assert settings is not None
     at = d.locations
@@ -150,22 +160,89 @@ def _check_settings(d: Deployment, flow_ids: set[str], law_ids: set[str]) -> Ite
                 at.get(f"{where}.basis", o.span),
                 f"{where}.basis: unknown law id {o.basis!r} (kb/laws.yaml ids, or unlisted:CC)",
             )
+
+
+_COPY_KINDS = frozenset({*(k.value for k in CopyKind), "log"})
+"""The kinds of flow named by their place (`flows.copy_flow_id`): copies and log sinks."""
+
+
+class _FlowNames:
+    """The flow and component ids a deployment's overrides may name. A copy's flow was once
+    named by its position (`db/backup`, `db/backup-2`), which moves when a copy is added before
+    it, and the override with it: `db/backup` still names the only backup of db, but a
+    position, or `db/backup` among several, is an error naming the ids the flows have now
+    (`db/backup@us-east-1`). So is an id of copies alike in all their ids (`db/backup@x`,
+    `db/backup@x#2`), which moves when they are reordered."""
+
+    def __init__(self, flows: Sequence[Flow]) -> None:
+        self.by_place: dict[str, list[str]] = {}  # `db/backup` -> the ids of db's backups
+        self.alike: dict[str, list[str]] = {}  # `db/backup@x` -> itself, `db/backup@x#2`...
+        for f in flows:
+            if f.kind in _COPY_KINDS and f.component is not None:
+                self.by_place.setdefault(f"{f.component}/{f.kind}", []).append(f.id)
+            self.alike.setdefault(f.id.partition("#")[0], []).append(f.id)
+        self.known = {f.id for f in flows} | {f.component for f in flows if f.component}
+
+    def resolve(
+        self, d: Deployment, index: int, o: RiskOverride
+    ) -> tuple[RiskOverride, list[Diagnostic]]:
+        """Override `index` with its `flows` named by id, and what is wrong with them."""
+        names: list[str] = []
+        problems: list[Diagnostic] = []
         for j, name in enumerate(o.flows):
-            if name not in flow_ids:
-                known = ", ".join(sorted(flow_ids)) or "none"
-                yield Diagnostic(
-                    at.get(f"{where}.flows[{j}]", o.span),
-                    f"{where}.flows[{j}]: no flow or component {name!r} (known: {known})",
-                )
+            problem = self.problem(name)
+            if problem is None:
+                ids = self.by_place.get(name, [name])  # the only copy of its kind: by its id
+                names.append(ids[0])
+                continue
+            where = f"risk.overrides[{index}].flows[{j}]"
+            problems.append(Diagnostic(d.locations.get(where, o.span), f"{where}: {problem}"))
+        return replace(o, flows=tuple(names)), problems
+
+    def problem(self, name: str) -> str | None:
+        ids = self.by_place.get(name, [])
+        positional = re.fullmatch(r"(.+)-[0-9]+", name)
+        old = self.by_place.get(positional.group(1), []) if positional else []
+        same = self.alike.get(name.partition("#")[0], [])
+        if len(ids) == 1:
+            return None
+        if ids:
+            return (
+                f"flow {name!r} is one of {len(ids)} {name.partition('/')[2]} flows; "
+                f"name it by its id: {_either(ids)}"
+            ) + (f" (declare where {name} is to tell it apart)" if name in ids else "")
+        if old and name not in self.known:
+            return (
+                f"flow {name!r} is numbered by position, which moves when a copy is added "
+                f"before it; name it by its id: {_either(old)}"
+            )
+        if name not in self.known:
+            known = ", ".join(sorted(self.known)) or "none"
+            return f"no flow or component {name!r} (known: {known})"
+        if len(same) > 1:
+            return (
+                f"flow {name!r} is one of copies alike in all their ids ({', '.join(same)}), "
+                "numbered in file order, so the override would move when they are reordered; "
+                "tell them apart (another region or provider) or name the component"
+            )
+        return None
 
 
-def _unused_overrides(d: Deployment, flows: Sequence[Flow]) -> list[Diagnostic]:
+def _either(ids: Iterable[str]) -> str:
+    """`a`, `a or b`, `a, b or c`, sorted."""
+    ordered = sorted(ids)
+    return " or ".join([", ".join(ordered[:-1]), ordered[-1]] if len(ordered) > 1 else ordered)
+
+
+def _unused_overrides(
+    d: Deployment, overrides: Sequence[RiskOverride], flows: Sequence[Flow]
+) -> list[Diagnostic]:
     """An override that applies to no (flow, basis) pair (`basis: unlisted:US` where the US
     has listed laws, a law no flow is exposed to) would be accepted and change nothing: the
-    deployment believes a figure is its own when the model's stands."""
-    assert d.risk is not None
+    deployment believes a figure is its own when the model's stands. `overrides` are the
+    deployment's, their flows named by id (`_FlowNames`)."""
     out = []
-    for i, o in enumerate(d.risk.overrides):
+    for i, o in enumerate(overrides):
         if any(
             f.bases
             and (o.basis is None or o.basis in f.bases)

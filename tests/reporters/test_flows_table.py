@@ -32,8 +32,8 @@ def test_text_report_has_a_flows_table_per_deployment(runner: CliRunner) -> None
     assert set(rows) == {
         "booking-app",
         "booking-db",
-        "booking-db/replica",
-        "booking-db/backup",
+        "booking-db/replica@eu-central-1",
+        "booking-db/backup@eu-west-3",
         "key/third-party-key",
     }
     app_row = rows["booking-app"]
@@ -47,7 +47,7 @@ def test_text_report_has_a_flows_table_per_deployment(runner: CliRunner) -> None
         "interest (us-fisa-702)",
     ):
         assert cell in app_row, cell
-    assert " DE " in rows["booking-db/replica"]
+    assert " DE " in rows["booking-db/replica@eu-central-1"]
     assert " none " in rows["key/third-party-key"]
 
 

@@ -91,8 +91,8 @@ def test_doctolib_json_lists_every_flow_with_its_risk(runner: CliRunner) -> None
     assert set(flows) == {
         "booking-app",
         "booking-db",
-        "booking-db/replica",
-        "booking-db/backup",
+        "booking-db/replica@eu-central-1",
+        "booking-db/backup@eu-west-3",
         "key/third-party-key",
     }
     for flow in flows.values():
@@ -263,6 +263,110 @@ def test_an_override_that_applies_to_no_flow_is_an_error(
     assert f"{path}:{line}:7: error: risk.overrides[0]: applies to no flow (bases of this " in (
         result.stderr
     )
+
+
+# -- overrides name a copy's flow by its id, never by its position ----------------------------
+
+BACKUPS = """\
+schema_version: 1
+name: qa
+controller: clinic
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+components:
+  - id: db
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    region: eu-west-3
+    copies:
+COPIES
+risk:
+  overrides:
+    - factor: interest
+      basis: us-fisa-702
+      flows: [NAME]
+      value: 0.5
+      justification: the US backup holds the oncology archive (threat assessment TA-7)
+"""
+US = "      - {kind: backup, region: us-east-1}"
+EU = "      - {kind: backup, region: eu-central-1}"
+
+
+def overridden_flows(runner: CliRunner, path: Path, copies: str, name: str) -> set[str]:
+    """The flows whose us-fisa-702 interest is the deployment's own value."""
+    path.write_text(BACKUPS.replace("COPIES", copies).replace("NAME", name))
+    report = check_json(runner, str(path))
+    return {
+        f["id"]
+        for f in report["flows"]
+        for x in f["risk"]["factors"]
+        if (x["basis"], x["factor"], x["overridden"]) == ("us-fisa-702", "interest", True)
+    }
+
+
+def test_an_override_stays_on_its_copy_when_a_backup_is_added_before_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The lower or higher risk accepted for the US backup: once named by position, it moved
+    to the EU backup when that one was added first in the list."""
+    path = tmp_path / "qa.yaml"
+    for copies in (US, f"{EU}\n{US}", f"{US}\n{EU}"):
+        assert overridden_flows(runner, path, copies, "db/backup@us-east-1") == {
+            "db/backup@us-east-1"
+        }
+
+
+def test_the_name_of_the_only_backup_still_names_it(runner: CliRunner, tmp_path: Path) -> None:
+    """`db/backup`, as files wrote it before flows were named by their place, is unambiguous
+    while db has one backup: the override applies to that flow, now `db/backup@us-east-1`."""
+    path = tmp_path / "qa.yaml"
+    assert overridden_flows(runner, path, US, "db/backup") == {"db/backup@us-east-1"}
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        (
+            "db/backup-2",
+            "flow 'db/backup-2' is numbered by position, which moves when a copy is added "
+            "before it; name it by its id: db/backup@eu-central-1 or db/backup@us-east-1",
+        ),
+        (
+            "db/backup",
+            "flow 'db/backup' is one of 2 backup flows; name it by its id: "
+            "db/backup@eu-central-1 or db/backup@us-east-1",
+        ),
+    ],
+)
+def test_an_override_naming_a_copy_by_position_is_an_input_error_naming_its_ids(
+    runner: CliRunner, tmp_path: Path, name: str, problem: str
+) -> None:
+    path = tmp_path / "qa.yaml"
+    path.write_text(BACKUPS.replace("COPIES", f"{EU}\n{US}").replace("NAME", name))
+    result = runner.invoke(app, ["check", str(path), "--as-of", str(AS_OF)])
+    assert result.exit_code == 2
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "flows: [" in t)
+    assert result.stderr == f"{path}:{line}:15: error: risk.overrides[0].flows[0]: {problem}\n"
+
+
+@pytest.mark.parametrize("name", ["db/backup@us-east-1", "db/backup@us-east-1#2"])
+def test_an_override_naming_one_of_copies_alike_is_an_input_error(
+    runner: CliRunner, tmp_path: Path, name: str
+) -> None:
+    """Two backups in one region are `db/backup@us-east-1` and `...#2` in file order: either
+    name would move to the other backup when they are reordered."""
+    path = tmp_path / "qa.yaml"
+    other = "      - {kind: backup, region: us-east-1, operator: clinic}"
+    path.write_text(BACKUPS.replace("COPIES", f"{US}\n{other}").replace("NAME", name))
+    result = runner.invoke(app, ["check", str(path), "--as-of", str(AS_OF)])
+    assert result.exit_code == 2
+    assert (
+        f"risk.overrides[0].flows[0]: flow {name!r} is one of copies alike in all their ids "
+        "(db/backup@us-east-1, db/backup@us-east-1#2), numbered in file order"
+    ) in result.stderr
 
 
 # -- guardrail: the model annotates, it never removes a finding ---------------------------------
