@@ -296,11 +296,11 @@ def _assess(flow: Flow, model: RiskModel, params: Parameters) -> FlowRisk:
             RiskLevel.NONE, 0.0, 0.0, (0.0, 0.0), period, threshold, False, None, None, (), label
         )
     bases = tuple(_basis_of(flow, basis, model, params) for basis in flow.bases)
-    p_year = 1 - math.prod(1 - b.p_year for b in bases)
-    p_period = 1 - math.prod((1 - b.p_year) ** period for b in bases)
+    p_year = 1 - math.prod((1 - b.p_year for b in bases), start=1.0)
+    p_period = 1 - math.prod(((1 - b.p_year) ** period for b in bases), start=1.0)
     band = (
-        1 - math.prod((1 - b.low) ** period for b in bases),
-        1 - math.prod((1 - b.high) ** period for b in bases),
+        1 - math.prod(((1 - b.low) ** period for b in bases), start=1.0),
+        1 - math.prod(((1 - b.high) ** period for b in bases), start=1.0),
     )
     exceeds = p_period > threshold
     if band[0] > threshold:
@@ -374,9 +374,9 @@ def _basis(flow: Flow, basis: str, model: RiskModel, params: Parameters) -> Basi
         ]
     return BasisRisk(
         basis,
-        math.prod(f.value for f in factors),
-        math.prod(f.low for f in factors),
-        math.prod(f.high for f in factors),
+        math.prod((f.value for f in factors), start=1.0),
+        math.prod((f.low for f in factors), start=1.0),
+        math.prod((f.high for f in factors), start=1.0),
         tuple(factors),
     )
 
