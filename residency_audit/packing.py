@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from residency_audit.collation import FileResult, flow_key, unverified_origins
 from residency_audit.evidence import named_countries, rule_infos
+from residency_audit.kb import take_relied
 from residency_audit.model import Deployment, Diagnostic, Finding, Flow, InputFile, Tally
 from residency_audit.reporters import NotByRun, RunTexts, run_texts
 from residency_audit.shelf import Shelf, Shelves, Stored
@@ -92,7 +93,8 @@ def pack(
     """`result` as a batch worker returns it: findings and flows sorted, then pickled, or
     written by each of `writers` (`reporters.run_texts`, by format name) when given, and put
     on `shelf` if there is one. Checks are always pickled (the JSON result groups them across
-    files)."""
+    files). The unverified knowledge it names is its findings' and what the process noted as
+    relied on since (`kb.take_relied`): pack a file right after its audit."""
     findings = sorted(result.findings, key=Finding.sort_key)
     flows = sorted(result.flows, key=flow_key)
     texts = _written(result.entry.path, findings, flows, writers, shelf) if writers else None
@@ -111,7 +113,9 @@ def pack(
         len(result.checks),
         Tally.of(findings),
         named_countries(findings, flows),
-        unverified_origins(findings),
+        # What its passes rested on too; in a batch worker, what this process noted since the
+        # previous file's pack is this file's (see kb.rely).
+        unverified_origins(findings) | take_relied(),
     )
 
 

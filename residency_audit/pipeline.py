@@ -178,6 +178,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     in `Report.errors`; the others are still audited."""
     auditor = Auditor.load(options, kb)
     knowledge, rules, packs = auditor.knowledge, auditor.rules, auditor.packs
+    kb_module.take_relied()  # what earlier audits in this process relied on is not this run's
     # Waivers and baseline are read first: a mistake in them stops the run before any audit.
     # Their modules are imported only by the runs that use them (start-up time).
     waivers = baseline = None
@@ -251,7 +252,10 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         flows=parts.flows.settle(),
         risk_model=(auditor.model.path, auditor.model.sha256),
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
-        unverified_knowledge=tuple(sorted(o for o in parts.unverified if o.startswith("kb:"))),
+        # Facts of findings, and what the passes rested on (noted as decided, see kb.rely).
+        unverified_knowledge=tuple(
+            sorted(o for o in parts.unverified | kb_module.take_relied() if o.startswith("kb:"))
+        ),
         partial=(*partial, *parts.partial),
         rules=evidence.rule_infos(packs, options.as_of),
         checks=parts.checks.settle(),

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import Any, Protocol
 
-from residency_audit.kb import KnowledgeBase, fact_from, in_eea
-from residency_audit.kb.entries import Law
+from residency_audit.kb import KnowledgeBase, fact_from, in_eea, rely
+from residency_audit.kb.entries import Adequacy, Instrument, Law
 from residency_audit.model import Fact
 from residency_audit.records import Record, record
 
@@ -206,6 +206,8 @@ class CountryTest:
             fact_from(d, f"kb.adequacy.{d.id}", d.decision, f"kb:adequacy.yaml#{d.id}")
             for d in general
         )
+        if not general:  # the verdict turns on the decision that lapsed, or is yet to apply
+            facts.extend(period_fact(d, day) for d in kb.adequacy_around(code, day))
         return bool(general), tuple(facts)
 
 
@@ -298,6 +300,20 @@ class ValidTransferTool:
         return valid is (argument is not False), facts
 
 
+def period_fact(entry: Instrument | Adequacy, day: dt.date) -> Fact:
+    """`kb.<file>.<id>`: whether a knowledge-base instrument or adequacy decision is in force on
+    `day`, with the period it is (as the knowledge base gives it, with its source and flag)."""
+    kind = "adequacy" if isinstance(entry, Adequacy) else "instruments"
+    holds = entry.holds_on(day)
+    period = f"{entry.starts() or 'always'} to {entry.valid_until or 'open'} (exclusive)"
+    return fact_from(
+        entry,
+        f"kb.{kind}.{entry.id}",
+        f"{'in force' if holds else 'not in force'} on {day}: valid {period}",
+        f"kb:{kind}.yaml#{entry.id}",
+    )
+
+
 class InForce:
     """The knowledge-base instrument or adequacy decision named by the value holds on the as-of
     date (e.g. `hds-referential-2018` until 2026-05-16 inclusive)."""
@@ -306,22 +322,12 @@ class InForce:
         return _is_bool(argument)
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        entry: Any = ctx.kb.instrument(str(value))
-        kind = "instruments"
-        if entry is None:
-            entry = next((d for d in ctx.kb.decisions if d.id == value), None)
-            kind = "adequacy"
+        entry = ctx.kb.instrument(str(value)) or next(
+            (d for d in ctx.kb.decisions if d.id == value), None
+        )
         if entry is None:
             return None, []
-        holds = entry.holds_on(ctx.as_of)
-        period = f"{entry.valid_from or 'always'} to {entry.valid_until or 'open'} (exclusive)"
-        fact = fact_from(
-            entry,
-            f"kb.{kind}.{value}",
-            f"{'in force' if holds else 'not in force'} on {ctx.as_of}: valid {period}",
-            f"kb:{kind}.yaml#{value}",
-        )
-        return holds is argument, [fact]
+        return entry.holds_on(ctx.as_of) is argument, [period_fact(entry, ctx.as_of)]
 
 
 class CertificateCurrent:
@@ -329,8 +335,8 @@ class CertificateCurrent:
     `expires` is the last day of validity, as a certificate states it. The referential's
     `certificate_years` in the knowledge base give the period from `issued` (valid until the
     day before the anniversary). The earlier end wins when both are known. A certificate
-    issued once its referential took no new certificates (`new_certificates_until`) is not
-    valid at all."""
+    issued before its referential applied (`valid_from`: the 2024 HDS referential, SecNumCloud
+    3.2), or once it took no new certificates (`new_certificates_until`), is not valid at all."""
 
     def check(self, argument: Any) -> str | None:
         return _is_bool(argument)
@@ -354,6 +360,19 @@ class CertificateCurrent:
                     f"kb:instruments.yaml#{instrument.id}",
                 )
             )
+        start = instrument.starts() if instrument is not None else None
+        if instrument is not None and start is not None and issued and issued < start:
+            # Issued under a referential that did not exist yet: never valid, on any date.
+            facts.append(
+                fact_from(
+                    instrument,
+                    f"kb.instruments.{instrument.id}.valid_from",
+                    f"issued on {issued}, before {instrument.id} applied ({start}): "
+                    f"{instrument.title}",
+                    f"kb:instruments.yaml#{instrument.id}",
+                )
+            )
+            return (False is argument), facts
         closed = instrument.new_certificates_until if instrument is not None else None
         if instrument is not None and closed is not None and issued and issued >= closed:
             # Issued under a referential no longer open to new certificates: never valid.
@@ -474,6 +493,25 @@ class CoversAccessLawsOf:
         return all(law.id in disclosed for law in laws), facts
 
 
+class Relying:
+    """An operator whose verdicts rest on knowledge-base facts, pass or fail: the facts it
+    returns are noted as relied on (`kb.rely`). A check that passes keeps no facts, and the
+    report must still list the unverified knowledge its pass rested on."""
+
+    def __init__(self, inner: Operator) -> None:
+        self.inner = inner
+
+    def check(self, argument: Any) -> str | None:
+        return self.inner.check(argument)
+
+    def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
+        result = self.inner.apply(value, argument, ctx)
+        for fact in result[1]:  # a few hundred calls a file: most facts are verified
+            if not fact.verified:
+                rely(fact)
+        return result
+
+
 OPERATORS: dict[str, Operator] = {
     "eq": Equals(),
     "ne": NotEquals(),
@@ -483,16 +521,16 @@ OPERATORS: dict[str, Operator] = {
     "exists": Exists(),
     "before": DateCompare(before=True),
     "on_or_after": DateCompare(before=False),
-    "in_eea": CountryTest("in_eea"),
-    "in_eu": CountryTest("in_eu"),
-    "adequate": CountryTest("adequate"),
-    "eea_or_adequate": CountryTest("eea_or_adequate"),
-    "compelled_access_laws": CompelledAccessLaws(),
-    "laws_apply": LawsApply(),
-    "valid_transfer_tool": ValidTransferTool(),
-    "in_force": InForce(),
-    "certificate_current": CertificateCurrent(),
+    "in_eea": Relying(CountryTest("in_eea")),
+    "in_eu": Relying(CountryTest("in_eu")),
+    "adequate": Relying(CountryTest("adequate")),
+    "eea_or_adequate": Relying(CountryTest("eea_or_adequate")),
+    "compelled_access_laws": Relying(CompelledAccessLaws()),
+    "laws_apply": Relying(LawsApply()),
+    "valid_transfer_tool": Relying(ValidTransferTool()),
+    "in_force": Relying(InForce()),
+    "certificate_current": Relying(CertificateCurrent()),
     "within_days": WithinDays(),
     "non_eu_shares_within": NonEuSharesWithin(),
-    "covers_access_laws_of": CoversAccessLawsOf(),
+    "covers_access_laws_of": Relying(CoversAccessLawsOf()),
 }

@@ -4,7 +4,8 @@ Validity periods come from the knowledge base (adequacy decisions, SCC decisions
 code: Privacy Shield stops on 2020-07-16, the DPF starts on 2023-07-10, the 2010 SCCs take no
 new contract from 2021-09-27 and end after 2022-12-27 because the data say so. In between, an
 earlier contract stands only while the processing it covers is unchanged (2021/914 Art. 4(4)).
-A tool whose declared conclusion date is after the as-of date was not in place on it.
+A tool whose declared conclusion date is after the as-of date was not in place on it; one
+concluded before its clauses applied (2010/87 from 2010-05-15) never rested on them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from residency_audit.engine.operators import Context, as_date
+from residency_audit.engine.operators import Context, as_date, period_fact
 from residency_audit.kb import fact_from
 from residency_audit.model import Fact
 
@@ -31,8 +32,8 @@ def assess_tools(
     verdicts: list[bool | None] = []
     lacking: list[Fact] = []
     for tool in tools or ():
-        ok, fact = assess_tool(tool, ctx, allow_derogations=allow_derogations)
-        facts.append(fact)
+        ok, said = assess_tool(tool, ctx, allow_derogations=allow_derogations)
+        facts.extend(said)
         verdicts.append(ok)
         if ok is None:
             lacking.extend(undeclared(tool, key) for key in _lacking(tool, ctx))
@@ -72,37 +73,32 @@ def _lacking(tool: dict[str, Any], ctx: Context) -> list[str]:
 
 def assess_tool(
     tool: dict[str, Any], ctx: Context, *, allow_derogations: bool
-) -> tuple[bool | None, Fact]:
+) -> tuple[bool | None, list[Fact]]:
+    """Whether one declared tool is valid on the as-of date (None: cannot be verified), and the
+    facts its verdict turns on: the tool as declared or the knowledge-base entry that makes it
+    valid, and, when it is invalid for want of a decision in force, the decisions that lapsed
+    or did not apply yet."""
     kb, day = ctx.kb, ctx.as_of
-    kind, country = tool["tool"], tool["country"]
+    kind = tool["tool"]
     path = f"transfer.tool.{kind}"
     origin = tool["origin"]
     concluded = as_date(tool.get("concluded"), ctx)
     if concluded is not None and concluded > day:  # a contract of 2021 covers nothing in 2019
-        return False, Fact(path, f"invalid on {day}: concluded later, on {concluded}", origin)
+        return False, [Fact(path, f"invalid on {day}: concluded later, on {concluded}", origin)]
     if kind in ("adequacy", *_LISTS):
-        scopes = set(tool["adequacy_scopes"])
-        for decision in kb.adequacy(country, day):
-            if kind in _LISTS and decision.scope_id != _LISTS[kind]:
-                continue
-            if decision.scope == "general" or decision.scope_id in scopes:
-                return True, fact_from(
-                    decision, path, f"valid: {decision.decision}", f"kb:adequacy.yaml#{decision.id}"
-                )
-        restricted = [d for d in kb.adequacy(country, day) if d.scope != "general"]
-        why = (
-            f"invalid: recipient not declared on the {restricted[0].scope_id} list "
-            f"({restricted[0].title})"
-            if restricted
-            else f"invalid: no adequacy decision for {country} in force on {day}"
-        )
-        return False, Fact(path, why, origin)
+        return _adequacy(tool, ctx)
     if kind in _INSTRUMENT:
         instrument = kb.instrument(_INSTRUMENT[kind])
         if instrument is None:
-            return False, Fact(path, f"unknown instrument {_INSTRUMENT[kind]}", origin)
+            return False, [Fact(path, f"unknown instrument {_INSTRUMENT[kind]}", origin)]
         ok: bool | None = instrument.holds_on(day)
         state = "valid" if ok else f"invalid on {day}"
+        start = instrument.starts()
+        declared: list[Fact] = []
+        if ok and concluded is not None and start is not None and concluded < start:
+            # Concluded on clauses not yet adopted: it never rested on them.
+            ok, state = False, f"invalid: concluded on {concluded}, before it applied ({start})"
+            declared.append(Fact("transfer.concluded", tool["concluded"], origin))
         cutoff = _cutoff(tool, ctx)
         if ok and cutoff is not None:
             # Repealed with a transition: only contracts concluded before the cutoff ride it.
@@ -116,27 +112,67 @@ def assess_tool(
                 if ok:
                     state = f"valid until {instrument.valid_until} (exclusive) for a contract "
                     state += f"concluded before {cutoff} (on {concluded}), processing unchanged"
-        return ok, fact_from(
-            instrument, path, f"{state}: {instrument.title}", f"kb:instruments.yaml#{instrument.id}"
-        )
+        return ok, [
+            fact_from(
+                instrument,
+                path,
+                f"{state}: {instrument.title}",
+                f"kb:instruments.yaml#{instrument.id}",
+            ),
+            *declared,
+        ]
     if kind == "bcr":
         # Binding corporate rules bind only once approved (Art. 47(1)); fail closed without it.
         if tool.get("approval"):
-            return True, Fact(path, f"binding corporate rules, approval {tool['approval']}", origin)
-        return None, Fact(path, "binding corporate rules with no approval reference", origin)
+            approval = f"binding corporate rules, approval {tool['approval']}"
+            return True, [Fact(path, approval, origin)]
+        return None, [Fact(path, "binding corporate rules with no approval reference", origin)]
     # Art. 49 derogations are for occasional transfers only (EDPB Guidelines 2/2018); hosting,
     # backups and routine support are systematic.
     if not allow_derogations:
-        return False, Fact(path, "invalid here: an Art. 45 or 46 basis is required", origin)
+        return False, [Fact(path, "invalid here: an Art. 45 or 46 basis is required", origin)]
     if tool.get("systematic", True):
-        return False, Fact(
-            path,
-            "invalid: Art. 49 derogations do not cover systematic "
-            "transfers (hosting, backups, routine support)",
-            origin,
-        )
+        return False, [
+            Fact(
+                path,
+                "invalid: Art. 49 derogations do not cover systematic "
+                "transfers (hosting, backups, routine support)",
+                origin,
+            )
+        ]
     ok = bool(tool.get("derogation"))
-    return ok, Fact(path, f"derogation {tool.get('derogation')}", origin)
+    return ok, [Fact(path, f"derogation {tool.get('derogation')}", origin)]
+
+
+def _adequacy(tool: dict[str, Any], ctx: Context) -> tuple[bool, list[Fact]]:
+    """An adequacy decision (Art. 45) for the recipient's country, or the restricted one a
+    DPF or Privacy Shield tool names, covering the recipient on the as-of date. Invalid, the
+    tool cites the decision it turned on: the one in force whose list the recipient is not
+    declared on, else the one that lapsed or was not adopted yet (`kb.adequacy_around`)."""
+    kb, day = ctx.kb, ctx.as_of
+    kind, country, origin = tool["tool"], tool["country"], tool["origin"]
+    path = f"transfer.tool.{kind}"
+    wanted = _LISTS.get(kind)  # a DPF tool rests on the DPF only, never on the Privacy Shield
+    in_force = [d for d in kb.adequacy(country, day) if wanted is None or d.scope_id == wanted]
+    scopes = set(tool["adequacy_scopes"])
+    for decision in in_force:
+        if decision.scope == "general" or decision.scope_id in scopes:
+            valid = f"valid: {decision.decision}"
+            return True, [fact_from(decision, path, valid, f"kb:adequacy.yaml#{decision.id}")]
+    if in_force:  # restricted decisions only, none naming the recipient's list
+        listed = in_force[0]
+        why = f"invalid: recipient not declared on the {listed.scope_id} list ({listed.title})"
+        return False, [Fact(path, why, origin), period_fact(listed, day)]
+    what = f"{wanted} adequacy decision" if wanted else "adequacy decision"
+    why = f"invalid: no {what} for {country} in force on {day}"
+    # The decisions that could have covered it: of its list; else general ones, and those of
+    # the lists the recipient is declared on.
+    around = [
+        d
+        for scope in ([wanted] if wanted else [None, *sorted(scopes)])
+        for d in kb.adequacy_around(country, day, scope_id=scope)
+    ]
+    return False, [Fact(path, why, origin), *(period_fact(d, day) for d in around)]
 
 
 def _unchanged(

@@ -186,6 +186,30 @@ class KnowledgeBase:
             lambda: tuple(d for d in self.decisions if d.country == code and d.holds_on(on)),
         )
 
+    def adequacy_around(
+        self, code: str | None, on: dt.date, *, scope_id: str | None = None
+    ) -> tuple[Adequacy, ...]:
+        """The decisions covering `code` nearest to `on` without being in force on it: the last
+        to have ended by then and the first to start after it, when there are. A verdict that
+        no decision is in force turns on them (the UK decision that lapsed, the DPF not yet
+        adopted). `scope_id`: only the decisions of that restricted scope; else only general
+        ones."""
+
+        def around() -> tuple[Adequacy, ...]:
+            mine = [
+                d
+                for d in self.decisions
+                if d.country == code
+                and (d.scope_id == scope_id if scope_id else d.scope == "general")
+            ]
+            ended = [d for d in mine if d.valid_until is not None and d.valid_until <= on]
+            pending = [d for d in mine if (start := d.starts()) is not None and on < start]
+            last = max(ended, key=lambda d: d.valid_until or on, default=None)
+            first = min(pending, key=lambda d: d.starts() or on, default=None)
+            return tuple(d for d in (last, first) if d is not None)
+
+        return self.memo(("adequacy_around", code, on, scope_id), around)
+
     def generally_adequate(self, code: str | None, on: dt.date) -> bool | None:
         if self.country(code) is None:
             return None
@@ -308,6 +332,27 @@ def in_eea(country: Country, on: dt.date) -> bool:
 def fact_from(entry: Provenance, path: str, value: Any, origin: str) -> Fact:
     """A fact read from a knowledge-base entry, carrying the entry's source and flag."""
     return Fact(path, value, origin, entry.source, entry.verified)
+
+
+_RELIED: set[str] = set()
+"""Origins (`kb:<file>#<id>`) of the unverified knowledge-base facts that verdicts rested on in
+this process since `take_relied` last emptied it. A check that passes keeps no facts, yet the
+report's list of unverified knowledge used must name what its pass rested on (an adequacy
+decision from a secondary source, say): the operators note each such fact here as they decide
+(`engine.operators`), and the run, or a batch worker after each file, takes them."""
+
+
+def rely(fact: Fact) -> None:
+    """Note an unverified fact as relied on, if it is the knowledge base's."""
+    if fact.origin.startswith("kb:"):
+        _RELIED.add(fact.origin)
+
+
+def take_relied() -> set[str]:
+    """The origins noted by `rely` since the last call, which empties the record."""
+    taken = set(_RELIED)
+    _RELIED.clear()
+    return taken
 
 
 _DEFAULT: KnowledgeBase | None = None

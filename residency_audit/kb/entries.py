@@ -25,9 +25,14 @@ class Provenance(Record):
     span: Span = field(default=Span("", 0, 0), compare=False)
 
     def holds_on(self, day: dt.date) -> bool:
-        if self.valid_from is not None and day < self.valid_from:
+        start = self.starts()
+        if start is not None and day < start:
             return False
         return self.valid_until is None or day < self.valid_until
+
+    def starts(self) -> dt.date | None:
+        """The first day the fact holds, if known."""
+        return self.valid_from
 
 
 @record(kw_only=True)
@@ -68,13 +73,10 @@ class Adequacy(Provenance):
     scope_note: str | None = field(default=None, metadata=doc("What the scope covers."))
     url: str | None = field(default=None, metadata=doc("Official text."))
 
-    def holds_on(self, day: dt.date) -> bool:
+    def starts(self) -> dt.date | None:
         """Without a verified date of application, a decision holds from its adoption: never
         before it (it did not exist), perhaps a few days early (notification)."""
-        start = self.valid_from or self.adopted
-        if start is not None and day < start:
-            return False
-        return self.valid_until is None or day < self.valid_until
+        return self.valid_from or self.adopted
 
 
 @record(kw_only=True)

@@ -34,12 +34,12 @@ def test_in_force_reads_validity_from_the_knowledge_base() -> None:
 
 
 def test_certificate_current_uses_the_referential_period_and_the_earlier_end() -> None:
-    leap = {"issued": dt.date(2024, 2, 29), "instrument": "hds-referential-2024"}
-    assert apply("certificate_current", leap, True, ctx("2027-02-27")) is True
-    assert apply("certificate_current", leap, True, ctx("2027-02-28")) is False
-    early = {**leap, "expires": dt.date(2025, 1, 1)}  # the last day of validity, as stated
-    assert apply("certificate_current", early, True, ctx("2025-01-01")) is True
-    assert apply("certificate_current", early, True, ctx("2025-01-02")) is False
+    leap = {"issued": dt.date(2028, 2, 29), "instrument": "hds-referential-2024"}
+    assert apply("certificate_current", leap, True, ctx("2031-02-27")) is True
+    assert apply("certificate_current", leap, True, ctx("2031-02-28")) is False
+    early = {**leap, "expires": dt.date(2029, 1, 1)}  # the last day of validity, as stated
+    assert apply("certificate_current", early, True, ctx("2029-01-01")) is True
+    assert apply("certificate_current", early, True, ctx("2029-01-02")) is False
     assert apply("certificate_current", {"instrument": None}, True, ctx("2025-01-01")) is None
 
 
