@@ -126,6 +126,25 @@ def test_a_pass_resting_on_unverified_knowledge_lists_it(tmp_path: Path, jobs: i
     assert "kb:adequacy.yaml#brazil" not in later.unverified_knowledge
 
 
+def test_a_pass_resting_on_an_unverified_fact_of_the_deployment_lists_it(tmp_path: Path) -> None:
+    """The country of Alibaba's eu-central-1 region is unverified knowledge: the store there
+    passes the EEA-storage rules on it, so the audit relied on it, though no finding cites it."""
+    path = tmp_path / "alibaba.yaml"
+    path.write_text(
+        "schema_version: 1\n"
+        "name: ali\n"
+        "controller: clinic\n"
+        "data: {categories: [contact]}\n"
+        "parties: [{id: clinic, name: Clinique SAS, role: controller, country: FR}]\n"
+        "components:\n"
+        "  - {id: web, kind: compute, provider: alibaba, operator: clinic, region: eu-central-1}\n"
+    )
+    report = audited(path, "2026-11-28")
+    entry = "kb:regions.yaml#alibaba/eu-central-1"
+    assert not [f for f in report.findings if cited(f, entry)]
+    assert entry in report.unverified_knowledge
+
+
 def certified(tmp_path: Path, referential: str, issued: str) -> Path:
     text = (DEPLOYMENTS / "hds-2018-certificate.yaml").read_text()
     declared = 'referential: "2018", issued: 2024-01-10'

@@ -14,6 +14,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from residency_audit.engine.operators import OPERATORS, Context, Result
 from residency_audit.format.convert import MAX_DEPTH, MAX_NODES, plain_value, suggestion
+from residency_audit.kb import rely
 from residency_audit.model import Diagnostic, Fact, Span
 from residency_audit.records import Record, record
 
@@ -96,6 +97,8 @@ def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
             fact = facts.get(name)
             if fact is None or fact.value is None:
                 return absent
+            if not fact.verified:  # a pass rests on it too (the traced findings keep theirs)
+                rely(fact)
             return compare(fact.value, argument)  # type: ignore[no-any-return]
 
         return comparison
@@ -104,6 +107,8 @@ def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
         fact = facts.get(name)
         if fact is None or fact.value is None:
             return absent
+        if not fact.verified:
+            rely(fact)
         return apply(fact.value, argument, ctx)[0]
 
     return leaf

@@ -312,7 +312,7 @@ def _invocation(report: Report) -> dict[str, Any] | None:
             {"level": "warning", "message": {"text": text + ", ".join(report.stale_knowledge)}}
         )
     if report.unverified_knowledge:
-        text = "findings rely on knowledge marked unverified: "
+        text = "this audit relied on knowledge marked unverified (passes included): "
         notes.append(
             {"level": "warning", "message": {"text": text + ", ".join(report.unverified_knowledge)}}
         )

@@ -116,7 +116,8 @@ def header(report: Report) -> list[str]:
         )
     if report.unverified_knowledge:
         out.append(
-            "note: findings rely on unverified knowledge: " + ", ".join(report.unverified_knowledge)
+            "note: this audit relied on unverified knowledge (passes included): "
+            + ", ".join(report.unverified_knowledge)
         )
     return out
 
