@@ -311,6 +311,9 @@ PARTY = {
     "the HSM holding one, or has an access path.",
     "party.hosts": "The party runs a component, copy or log sink holding personal data (its "
     "operator, else the declared party of its provider).",
+    "party.hosts_infrastructure": "The party hosts the infrastructure (R.1111-9 activities 1-3) "
+    "of a place it does not run: the one declared party of the provider whose systems hold a "
+    "place the controller or another party runs (HDS-ACT-04).",
     "party.hds_activities": "HDS activities (1-6) declared on the components it operates "
     "(`hds_activities`), sorted; [none] when none is.",
     "party.performs_hds_activities": "It performs at least one HDS activity: declared on a "
@@ -340,7 +343,9 @@ PARTY = {
     "party.transparency.url": "Its EXI 31 public transparency page.",
     "party.transparency.wording": "The EXI 31 statement the page makes.",
     "party.transparency.expected_wording": "The statement its status calls for: secnumcloud "
-    "(qualified), no-transfer, or table.",
+    "(a SecNumCloud 3.2 qualification valid on the as-of date, for the offer of "
+    "claims.secnumcloud_offer when named), no-transfer, or table; absent when a qualification "
+    "of unknown validity or offer, or a place nobody can locate, leaves it open.",
     "party.transparency.wording_matches": "The page's statement is the one its status calls for.",
     "party.transparency.laws": "Foreign laws disclosed (EXI 30 (1)), knowledge-base law ids.",
     "party.transparency.mitigations": "Mitigations disclosed (EXI 30 (2)).",

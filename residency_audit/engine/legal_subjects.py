@@ -101,6 +101,16 @@ def _operated(b: SubjectBuilder, party_id: str) -> list[tuple[str | None, str | 
     ]
 
 
+def _infrastructure_hosted(
+    b: SubjectBuilder, party_id: str
+) -> list[tuple[str | None, str | None, str]]:
+    """(provider, region-or-None, country-or-None) of every place whose infrastructure the
+    party hosts without running it (`SubjectBuilder.infrastructure_places`): it performs
+    R.1111-9 activities 1-3 there, so it is an HDS host of them, with a host's EXI 30-31
+    duties."""
+    return [(w.provider, w.region, w.country or "") for w in b.infrastructure_places(party_id)]
+
+
 def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
     d, kb = b.d, b.kb
     f = b.common()
@@ -127,6 +137,14 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
         or any(a.entity == party.id for a in d.access)
     )
     b.derived(f, "party.hosts", hosts, "runs a component, copy or log sink holding personal data")
+    infrastructure = _infrastructure_hosted(b, party.id)
+    b.derived(
+        f,
+        "party.hosts_infrastructure",
+        bool(infrastructure),
+        "the provider's party whose systems hold a place another party or the controller runs "
+        "(R.1111-9 activities 1-3, HDS-ACT-04)",
+    )
     b.derived(f, "party.involved", involved, "operates, holds a key or its HSM, or accesses data")
     _hds_activities(b, f, party)
     provider = kb.provider(party.provider)
@@ -170,8 +188,41 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
         b.derived(
             f, "party.on_processor_list", party.id in d.claims.processors, "claims.processors"
         )
-    _transparency(b, f, party, base, operated, bool(snc))
+    hosted = operated + infrastructure  # EXI 31 maps the storage of both
+    _transparency(b, f, party, base, hosted, secnumcloud_qualified(b, party.id))
     return f
+
+
+def secnumcloud_qualified(b: SubjectBuilder, party_id: str) -> tuple[bool | None, str]:
+    """Whether the party holds, on the audit day, a SecNumCloud 3.2 qualification for the offer
+    used (`claims.secnumcloud_offer`, when the file names one), three-valued, and why.
+
+    A qualification is judged as SNC-QUAL-02 judges it: under referential 3.2, in force, and
+    valid on the audit day (`SubjectBuilder.covering` with its instrument, so an expired one, or
+    one issued before version 3.2 existed, does not count); one of unknown referential or
+    dates, or naming no offer when the file names the one used, may or may not count. EXI 31
+    allows its "no third-country risk" wording only for a qualified offer (legal-notes §1.4)."""
+    d = b.d
+    claimed = d.claims.secnumcloud_offer
+    verdicts: list[bool | None] = []
+    for c in d.certifications:
+        if c.holder != party_id or c.scheme is not Scheme.SECNUMCLOUD or not b.issued(c):
+            continue
+        instrument = hds_instrument(c)
+        other_version = c.referential is not None and instrument is None
+        counts = False if other_version else b.covering(c, instrument)
+        if claimed is not None and c.offer != claimed:
+            counts = None if c.offer is None and counts is not False else False
+        verdicts.append(counts)
+    offer = f" for offer {claimed!r}" if claimed is not None else ""
+    if True in verdicts:
+        return True, f"holds a SecNumCloud 3.2 qualification{offer} valid on the audit date"
+    if None in verdicts:
+        return None, (
+            f"whether it holds a SecNumCloud 3.2 qualification{offer} valid on the audit date "
+            "is unknown (referential, dates or offer not declared)"
+        )
+    return False, f"holds no SecNumCloud 3.2 qualification{offer} valid on the audit date"
 
 
 ALL_HDS_ACTIVITIES = frozenset(range(1, 7))
@@ -402,7 +453,7 @@ def _transparency(
     party: Party,
     base: str,
     operated: list[tuple[str | None, str | None, str]],
-    qualified: bool,
+    qualified: tuple[bool | None, str],
 ) -> None:
     t = party.transparency
     if t is not None:
@@ -414,21 +465,21 @@ def _transparency(
         b.put(f, "party.transparency.laws", list(t.laws), f"{tb}.laws")
         b.put(f, "party.transparency.mitigations", t.mitigations, f"{tb}.mitigations")
         b.put(f, "party.transparency.residual_risks", t.residual_risks, f"{tb}.residual_risks")
-    expected = _expected_wording(b, party, operated, qualified)
+    expected = _expected_wording(b, party, operated, qualified[0])
     if expected is not None:
         b.derived(
             f,
             "party.transparency.expected_wording",
             expected,
-            "SecNumCloud qualification, non-EEA storage or access, and third-country law "
-            "exposure on the as-of date (EXI 31)",
+            f"{qualified[1]}; non-EEA storage or access, and third-country law exposure on the "
+            "as-of date (EXI 31)",
         )
         if t is not None and t.wording is not None:
             b.derived(
                 f,
                 "party.transparency.wording_matches",
                 t.wording.value == expected,
-                "declared wording against the expected one",
+                f"declared wording against the expected one, {expected} ({qualified[1]})",
             )
 
 
@@ -436,9 +487,11 @@ def _expected_wording(
     b: SubjectBuilder,
     party: Party,
     operated: list[tuple[str | None, str | None, str]],
-    qualified: bool,
+    qualified: bool | None,
 ) -> str | None:
     kb, day = b.kb, b.as_of
+    if qualified is None:
+        return None  # fail closed: "no third-country risk" may or may not be the statement due
     if qualified:
         return "secnumcloud"
     outside = False

@@ -409,6 +409,17 @@ class SubjectBuilder:
         ]
         return list(dict.fromkeys(out))
 
+    def infrastructure_places(self, party_id: str) -> list[Where]:
+        """The places whose infrastructure the declared party hosts (HDS-ACT-04) without
+        running them: the controller or another party runs them on its provider's systems."""
+        controller = self.d.controller
+        return [
+            w
+            for _, _, w in self.places()
+            if (infra := self.infrastructure(w.operator, w.provider)).party == party_id
+            and infra.third_party(controller)
+        ]
+
     def provider_parties(self, provider_id: str) -> list[str]:
         """The declared parties of a provider, in file order: who may run a place on it."""
         return [p.id for p in self.d.parties if p.provider == provider_id]
@@ -516,11 +527,13 @@ class SubjectBuilder:
         return Fact(BINDS, False, f"derived: {how}")
 
     def party_binding(self, party: Party) -> Fact:
-        """A host's own certificate decides what binds it. A sub-processor's exposure is also
-        disclosed by the hosts it works for, and a party that hosts nothing (a key holder, an
-        accessing entity) is judged for the hosts it serves: bound when any host is."""
+        """A host's own certificate decides what binds it, the host of a place's infrastructure
+        (HDS-ACT-04) included. A sub-processor's exposure is also disclosed by the hosts it
+        works for, and a party that hosts nothing (a key holder, an accessing entity) is judged
+        for the hosts it serves: bound when any host is."""
         hosts = self.hosts()
-        if party.id in hosts and party.role is not Role.SUB_PROCESSOR:
+        hosting = party.id in hosts or bool(self.infrastructure_places(party.id))
+        if hosting and party.role is not Role.SUB_PROCESSOR:
             return self.hds_binding(party.id)
         return self.hds_binding_of(hosts, "the deployment")
 

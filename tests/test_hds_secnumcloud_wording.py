@@ -1,0 +1,108 @@
+"""EXI 31 allows a host's page to say "no risk of access imposed by a third country's law" only
+for an offer qualified under SecNumCloud 3.2 (legal-notes §1.4). A qualification counts as
+SNC-QUAL-02 judges it (version 3.2, valid on the audit date) and, when the file names the offer
+used, only for that offer; one of unknown validity leaves the expected statement unknown
+(HDS-PUB-02 cannot be verified), never a pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from residency_audit.model import Finding
+from residency_audit.pipeline import Options, run
+from tests.conftest import AS_OF
+
+# A US-parented host whose page uses the SecNumCloud wording.
+HOST = """\
+schema_version: 1
+name: snc-wording
+controller: clinique
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinique, name: Clinique Exemple SAS, role: controller, country: FR}
+  - id: aws-emea
+    name: Amazon Web Services EMEA SARL
+    role: processor
+    country: LU
+    provider: aws
+    transparency:
+      url: https://aws.example/hds
+      wording: secnumcloud
+      laws: [us-cloud-act, us-fisa-702]
+      mitigations: true
+      residual_risks: true
+components:
+  - id: records-db
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    region: eu-west-3
+    hds_activities: [1, 2, 3, 4]
+certifications:
+  - {holder: aws-emea, scheme: hds, activities: [1, 2, 3, 4, 5, 6], referential: "2024",
+     issued: 2025-03-01}
+"""
+
+
+def pub02(tmp_path: Path, qualification: str, claims: str = "") -> list[Finding]:
+    path = tmp_path / "host.yaml"
+    text = HOST + (f"  - {{holder: aws-emea, scheme: secnumcloud, {qualification}}}\n")
+    path.write_text(text + (f"claims: {{{claims}}}\n" if claims else ""))
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    return [f for f in report.findings if f.rule_id == "HDS-PUB-02"]
+
+
+@pytest.mark.parametrize(
+    "qualification",
+    [
+        # expired, issued before version 3.2 existed (8 March 2022), for another offer
+        'referential: "3.2", offer: Something Else, issued: 2019-01-01, expires: 2020-01-01',
+        # expired
+        'referential: "3.2", offer: Cloud, issued: 2022-06-01, expires: 2025-06-01',
+        # under another version than 3.2
+        'referential: "3.1", offer: Cloud, issued: 2023-01-01, expires: 2029-01-01',
+    ],
+)
+def test_a_qualification_not_valid_on_the_audit_date_does_not_allow_the_no_risk_wording(
+    tmp_path: Path, qualification: str
+) -> None:
+    (finding,) = pub02(tmp_path, qualification)
+    assert not finding.unverifiable
+    assert "states secnumcloud but its status requires table" in finding.message
+    (matches,) = [f for f in finding.facts if f.path == "party.transparency.wording_matches"]
+    assert "holds no SecNumCloud 3.2 qualification valid on the audit date" in matches.origin
+
+
+def test_a_valid_qualification_for_another_offer_than_the_one_used_does_not_count(
+    tmp_path: Path,
+) -> None:
+    valid = 'referential: "3.2", offer: Cloud Souverain, issued: 2025-01-01, expires: 2028-01-01'
+    (finding,) = pub02(tmp_path, valid, "secnumcloud_offer: Public IaaS")
+    assert not finding.unverifiable
+    assert "requires table" in finding.message
+    assert pub02(tmp_path, valid, "secnumcloud_offer: Cloud Souverain") == []
+
+
+def test_a_valid_qualification_allows_the_no_risk_wording(tmp_path: Path) -> None:
+    valid = 'referential: "3.2", offer: Cloud Souverain, issued: 2025-01-01, expires: 2028-01-01'
+    assert pub02(tmp_path, valid) == []
+
+
+@pytest.mark.parametrize(
+    ("qualification", "claims"),
+    [
+        ('referential: "3.2", offer: Cloud, issued: 2025-01-01', ""),  # no expiry known
+        ("offer: Cloud, issued: 2025-01-01, expires: 2028-01-01", ""),  # version not declared
+        # the offer used is named, the qualification's is not
+        ('referential: "3.2", issued: 2025-01-01, expires: 2028-01-01', "secnumcloud_offer: X"),
+    ],
+)
+def test_a_qualification_of_unknown_validity_leaves_the_wording_unverifiable(
+    tmp_path: Path, qualification: str, claims: str
+) -> None:
+    (finding,) = pub02(tmp_path, qualification, claims)
+    assert finding.unverifiable
+    assert "SecNumCloud qualification of unknown referential, dates or offer" in finding.message
