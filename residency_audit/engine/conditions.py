@@ -98,7 +98,7 @@ def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
             if fact is None or fact.value is None:
                 return absent
             if not fact.verified:  # a pass rests on it too (the traced findings keep theirs)
-                rely(fact)
+                rely((fact,))
             return compare(fact.value, argument)  # type: ignore[no-any-return]
 
         return comparison
@@ -108,8 +108,11 @@ def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
         if fact is None or fact.value is None:
             return absent
         if not fact.verified:
-            rely(fact)
-        return apply(fact.value, argument, ctx)[0]
+            rely((fact,))
+        result, used = apply(fact.value, argument, ctx)
+        if used:  # the knowledge the operator consulted (a pass keeps no facts)
+            rely(used)
+        return result
 
     return leaf
 

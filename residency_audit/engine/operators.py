@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import Any, Protocol
 
-from residency_audit.kb import KnowledgeBase, fact_from, in_eea, rely
+from residency_audit.kb import KnowledgeBase, fact_from, in_eea
 from residency_audit.kb.entries import Adequacy, Instrument, Law
 from residency_audit.model import Fact
 from residency_audit.records import Record, record
@@ -493,25 +493,6 @@ class CoversAccessLawsOf:
         return all(law.id in disclosed for law in laws), facts
 
 
-class Relying:
-    """An operator whose verdicts rest on knowledge-base facts, pass or fail: the facts it
-    returns are noted as relied on (`kb.rely`). A check that passes keeps no facts, and the
-    report must still list the unverified knowledge its pass rested on."""
-
-    def __init__(self, inner: Operator) -> None:
-        self.inner = inner
-
-    def check(self, argument: Any) -> str | None:
-        return self.inner.check(argument)
-
-    def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        result = self.inner.apply(value, argument, ctx)
-        for fact in result[1]:  # a few hundred calls a file: most facts are verified
-            if not fact.verified:
-                rely(fact)
-        return result
-
-
 OPERATORS: dict[str, Operator] = {
     "eq": Equals(),
     "ne": NotEquals(),
@@ -521,16 +502,16 @@ OPERATORS: dict[str, Operator] = {
     "exists": Exists(),
     "before": DateCompare(before=True),
     "on_or_after": DateCompare(before=False),
-    "in_eea": Relying(CountryTest("in_eea")),
-    "in_eu": Relying(CountryTest("in_eu")),
-    "adequate": Relying(CountryTest("adequate")),
-    "eea_or_adequate": Relying(CountryTest("eea_or_adequate")),
-    "compelled_access_laws": Relying(CompelledAccessLaws()),
-    "laws_apply": Relying(LawsApply()),
-    "valid_transfer_tool": Relying(ValidTransferTool()),
-    "in_force": Relying(InForce()),
-    "certificate_current": Relying(CertificateCurrent()),
+    "in_eea": CountryTest("in_eea"),
+    "in_eu": CountryTest("in_eu"),
+    "adequate": CountryTest("adequate"),
+    "eea_or_adequate": CountryTest("eea_or_adequate"),
+    "compelled_access_laws": CompelledAccessLaws(),
+    "laws_apply": LawsApply(),
+    "valid_transfer_tool": ValidTransferTool(),
+    "in_force": InForce(),
+    "certificate_current": CertificateCurrent(),
     "within_days": WithinDays(),
     "non_eu_shares_within": NonEuSharesWithin(),
-    "covers_access_laws_of": Relying(CoversAccessLawsOf()),
+    "covers_access_laws_of": CoversAccessLawsOf(),
 }

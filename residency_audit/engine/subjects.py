@@ -22,7 +22,7 @@ from residency_audit.engine.legal_subjects import infrastructure_coverage, legal
 from residency_audit.engine.operators import OPERATORS, Context
 from residency_audit.engine.places import Infrastructure, Where, infrastructure_of, places_of
 from residency_audit.engine.subject_ids import place_id
-from residency_audit.kb import KnowledgeBase, fact_from
+from residency_audit.kb import KnowledgeBase, fact_from, rely
 from residency_audit.model import (
     Access,
     Certification,
@@ -95,6 +95,7 @@ class SubjectBuilder:
         self._bindings: dict[str | None, Fact] = {}
         self._hosts: list[str | None] | None = None
         self._places: tuple[tuple[int, Component, Where], ...] | None = None
+        self._infrastructure: dict[tuple[str | None, str], Infrastructure] = {}
 
     def technical(self) -> tuple[Subject, ...]:
         """The technical subjects, built on first use."""
@@ -350,13 +351,18 @@ class SubjectBuilder:
 
     def infrastructure(self, operator_id: str | None, provider_id: str) -> Infrastructure:
         """Who hosts the infrastructure of a place run by `operator_id` on `provider_id`
-        (`places.infrastructure_of`)."""
-        return infrastructure_of(
-            operator_id,
-            provider_id,
-            self.provider_parties(provider_id),
-            known=self.kb.provider(provider_id) is not None,
-        )
+        (`places.infrastructure_of`), worked out once per pair: each party's facts ask it of
+        every place."""
+        key = (operator_id, provider_id)
+        found = self._infrastructure.get(key)
+        if found is None:
+            found = self._infrastructure[key] = infrastructure_of(
+                operator_id,
+                provider_id,
+                self.provider_parties(provider_id),
+                known=self.kb.provider(provider_id) is not None,
+            )
+        return found
 
     def place_infrastructure(
         self, f: dict[str, Fact], infra: Infrastructure, provider_id: str
@@ -499,14 +505,17 @@ class SubjectBuilder:
         known (no issue date and no expiry, say)."""
         validity = {"issued": cert.issued, "expires": cert.expires, "instrument": instrument}
         ctx = Context(self.kb, self.as_of, None)
-        return OPERATORS["certificate_current"].apply(validity, True, ctx)[0]
+        valid, used = OPERATORS["certificate_current"].apply(validity, True, ctx)
+        rely(used)  # a coverage resting on an unverified referential date relies on it
+        return valid
 
     def covering(self, cert: Certification, instrument: str | None) -> bool | None:
         """Whether a certificate counts on the audit day: valid (HDS-CERT-01) under a referential
         in force (HDS-CERT-02), three-valued (False if either is known false)."""
         current = self.valid(cert, instrument)
         ctx = Context(self.kb, self.as_of, None)
-        in_force = OPERATORS["in_force"].apply(instrument, True, ctx)[0]
+        in_force, used = OPERATORS["in_force"].apply(instrument, True, ctx)
+        rely(used)
         if current is False or in_force is False:
             return False
         return True if current and in_force else None

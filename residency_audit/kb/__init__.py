@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -338,14 +338,15 @@ _RELIED: set[str] = set()
 """Origins (`kb:<file>#<id>`) of the unverified knowledge-base facts that verdicts rested on in
 this process since `take_relied` last emptied it. A check that passes keeps no facts, yet the
 report's list of unverified knowledge used must name what its pass rested on (an adequacy
-decision from a secondary source, say): the operators note each such fact here as they decide
-(`engine.operators`), and the run, or a batch worker after each file, takes them."""
+decision from a secondary source, say): the conditions note each such fact here as they
+decide (`engine.conditions`), and the run, or a batch worker after each file, takes them."""
 
 
-def rely(fact: Fact) -> None:
-    """Note an unverified fact as relied on, if it is the knowledge base's."""
-    if fact.origin.startswith("kb:"):
-        _RELIED.add(fact.origin)
+def rely(facts: Iterable[Fact]) -> None:
+    """Note the unverified facts among `facts` as relied on, if they are the knowledge base's."""
+    for fact in facts:
+        if not fact.verified and fact.origin.startswith("kb:"):
+            _RELIED.add(fact.origin)
 
 
 def take_relied() -> set[str]:
