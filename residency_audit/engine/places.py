@@ -69,7 +69,7 @@ def places_of(c: Component, ci: int) -> Iterator[Where]:
 class Infrastructure(Record):
     """Who hosts the infrastructure of a place: the provider whose systems hold it performs
     R.1111-9 activities 1-3 (physical sites, hardware, virtual infrastructure) for whoever runs
-    it (`INFRASTRUCTURE_ACTIVITIES` in `legal_subjects.py`)."""
+    it (`INFRASTRUCTURE_ACTIVITIES` in `hds_activities.py`)."""
 
     party: str | None
     """The declared party of the place's provider hosting it; None when none or several are."""

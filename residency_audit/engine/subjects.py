@@ -13,19 +13,19 @@ The vocabulary of fact paths rule authors may use is `engine/fields.py`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
+from residency_audit.engine.certificates import BINDS, hds_binding, hds_binding_of, party_binding
 from residency_audit.engine.countries import unknown_country_subjects
 from residency_audit.engine.custody import in_provider_group, key_custody
-from residency_audit.engine.legal_subjects import infrastructure_coverage, legal_subjects
-from residency_audit.engine.operators import OPERATORS, Context
+from residency_audit.engine.hds_activities import infrastructure_coverage
+from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.engine.places import Infrastructure, Where, infrastructure_of, places_of
 from residency_audit.engine.subject_ids import place_id
-from residency_audit.kb import KnowledgeBase, fact_from, rely
+from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Access,
-    Certification,
     Component,
     DataCategory,
     Deployment,
@@ -34,8 +34,6 @@ from residency_audit.model import (
     Hsm,
     Key,
     Party,
-    Role,
-    Scheme,
     Span,
 )
 from residency_audit.records import Record, record
@@ -52,9 +50,6 @@ ENCODED_LAW = (
 """(fact path, knowledge-base instrument, why): the law each legal pack encodes. The packs' rules
 start when it does; before, no rule encodes the law of the day, and the core CORE-LAW-* rules
 report it as not verified."""
-
-BINDS = "hds.referential_2024_binds"
-"""The fact saying whether the 2024 HDS referential binds the host(s) a subject is about."""
 
 HDS_CONTEXTS = {
     HealthContext.CARE,
@@ -92,7 +87,8 @@ class SubjectBuilder:
         self._groups: dict[tuple[Any, ...], dict[str, Fact]] = {}
         self._technical: tuple[Subject, ...] | None = None
         self._parties = positions(d.parties)
-        self._bindings: dict[str | None, Fact] = {}
+        self.hds_bindings: dict[str | None, Fact] = {}
+        """What binds each host (`certificates.hds_binding`), found once."""
         self._hosts: list[str | None] | None = None
         self._places: tuple[tuple[int, Component, Where], ...] | None = None
         self._infrastructure: dict[tuple[str | None, str], Infrastructure] = {}
@@ -183,7 +179,7 @@ class SubjectBuilder:
             self.derived(f, "claims.secnumcloud", False, "no SecNumCloud claim declared")
         # Every subject may read it; places, parties and access paths replace it with their own
         # hosts' (`place`, `party_facts`, `access`).
-        f[BINDS] = self.hds_binding_of(self.hosts(), "the deployment")
+        f[BINDS] = hds_binding_of(self, self.hosts(), "the deployment")
         return f
 
     def hds_applies(self, health: bool, context: HealthContext | None) -> bool | None:
@@ -207,7 +203,7 @@ class SubjectBuilder:
         if party is None:
             return
         if prefix == "party":  # the party subject (legal_subjects.party_facts)
-            f[BINDS] = self.party_binding(party)
+            f[BINDS] = party_binding(self, party)
         self.put(f, f"{prefix}.id", party.id, self.party_path(party, "id"))
         self.put(f, f"{prefix}.country", party.country, self.party_path(party, "country"))
         if party.parent is not None:
@@ -287,7 +283,7 @@ class SubjectBuilder:
         recipient = self.host(operator_id, provider_id)
         self.place_host(f, recipient, operator_id, provider_id, yaml_path)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
-        f[BINDS] = self.hds_binding(self.binding_host(recipient, operator_id, provider_id))
+        f[BINDS] = hds_binding(self, self.binding_host(recipient, operator_id, provider_id))
         return f
 
     def binding_host(
@@ -454,97 +450,6 @@ class SubjectBuilder:
         if not components:
             self._hosts = found
         return found
-
-    def hds_binding(self, host: str | None) -> Fact:
-        """Whether the 2024 referential (EXI 05 H, 12, 14, 28-31) binds `host` on the audit
-        day: every host once 2018 certificates ended; before, not a host holding a current 2018
-        certificate issued while new applicants could still get one (in its transition) and no
-        2024 certificate. Anything else, an unknown referential or host included, binds (fail
-        closed)."""
-        if host not in self._bindings:
-            self._bindings[host] = self._hds_binding(host)
-        return self._bindings[host]
-
-    def _hds_binding(self, host: str | None) -> Fact:
-        old = self.kb.instrument("hds-referential-2018")
-        if old is None or old.valid_until is None or self.as_of >= old.valid_until:
-            return Fact(
-                BINDS, True, "derived: 2018 HDS certificates no longer valid on the audit date"
-            )
-        certs = [
-            (i, c)
-            for i, c in enumerate(self.d.certifications)
-            if c.holder == host and c.scheme is Scheme.HDS
-        ]
-        in_transition = [i for i, c in certs if c.referential == "2018" and self._current(c)]
-        # A 2024 certificate ends the transition from its issue (one with no issue date is
-        # taken as held: fail closed).
-        held_2024 = any(c.referential == "2024" and self.issued(c) for _, c in certs)
-        if in_transition and not held_2024:
-            return Fact(BINDS, False, self.at(f"certifications[{in_transition[0]}].referential"))
-        who = host if host is not None else "the host of a place (none declared)"
-        how = f"{who} holds no current 2018 HDS certificate in its transition"
-        return Fact(BINDS, True, f"derived: {how}")
-
-    def issued(self, cert: Certification) -> bool:
-        """The certificate exists on the audit day: issued by then, or with no issue date (then
-        judged, and HDS-CERT-01 says its validity cannot be verified). One issued later did not
-        exist on that day: it neither covers nor is judged."""
-        return cert.issued is None or cert.issued <= self.as_of
-
-    def _current(self, cert: Certification) -> bool:
-        """A 2018 HDS certificate with a known issue date, valid on the audit day (the rules of
-        HDS-CERT-01: three years from issue, its expiry, none issued from 16 November 2024)."""
-        if cert.issued is None:
-            return False  # issued before new applicants moved to 2024? Nobody knows.
-        return self.valid(cert, "hds-referential-2018") is True
-
-    def valid(self, cert: Certification, instrument: str | None) -> bool | None:
-        """Whether a certificate is valid on the audit day, as HDS-CERT-01/02 decide it
-        (`certificate_current` on its issue, expiry and referential); None when that cannot be
-        known (no issue date and no expiry, say)."""
-        validity = {"issued": cert.issued, "expires": cert.expires, "instrument": instrument}
-        ctx = Context(self.kb, self.as_of, None)
-        valid, used = OPERATORS["certificate_current"].apply(validity, True, ctx)
-        rely(used)  # a coverage resting on an unverified referential date relies on it
-        return valid
-
-    def covering(self, cert: Certification, instrument: str | None) -> bool | None:
-        """Whether a certificate counts on the audit day: valid (HDS-CERT-01) under a referential
-        in force (HDS-CERT-02), three-valued (False if either is known false)."""
-        current = self.valid(cert, instrument)
-        ctx = Context(self.kb, self.as_of, None)
-        in_force, used = OPERATORS["in_force"].apply(instrument, True, ctx)
-        rely(used)
-        if current is False or in_force is False:
-            return False
-        return True if current and in_force else None
-
-    def hds_binding_of(self, hosts: Sequence[str | None], what: str) -> Fact:
-        """Whether the 2024 referential binds any of `hosts` (who the hosting of `what` rests
-        on): false only when every one of them is in its 2018 transition."""
-        facts = [self.hds_binding(h) for h in hosts]
-        bound = next((x for x in facts if x.value), None)
-        if bound is not None:
-            return bound
-        if len(facts) == 1:
-            return facts[0]
-        if not facts:
-            return Fact(BINDS, True, f"derived: no third-party host of {what} is in a transition")
-        names = ", ".join(str(h) for h in hosts)
-        how = f"every host of {what} ({names}) holds a 2018 HDS certificate in its transition"
-        return Fact(BINDS, False, f"derived: {how}")
-
-    def party_binding(self, party: Party) -> Fact:
-        """A host's own certificate decides what binds it, the host of a place's infrastructure
-        (HDS-ACT-04) included. A sub-processor's exposure is also disclosed by the hosts it
-        works for, and a party that hosts nothing (a key holder, an accessing entity) is judged
-        for the hosts it serves: bound when any host is."""
-        hosts = self.hosts()
-        hosting = party.id in hosts or bool(self.infrastructure_places(party.id))
-        if hosting and party.role is not Role.SUB_PROCESSOR:
-            return self.hds_binding(party.id)
-        return self.hds_binding_of(hosts, "the deployment")
 
     def _group(
         self, key: tuple[Any, ...], build: Callable[..., None], *args: Any
@@ -909,8 +814,8 @@ class SubjectBuilder:
             "access entity compared with the controller",
         )
         self.transfer(f, a.entity, f.get("access.country"), f"{base}.country")
-        f[BINDS] = self.hds_binding_of(
-            self.hosts(a.components), f"the components access {a.id} reaches"
+        f[BINDS] = hds_binding_of(
+            self, self.hosts(a.components), f"the components access {a.id} reaches"
         )
         return f
 

@@ -1,8 +1,9 @@
 """Transfer risk per data flow: an explicit, editable, quantified model (tool design, not law).
 
 `spec` reads and checks the model file (`default-model.yaml` is shipped; `--risk-model FILE`
-replaces it), `assess` computes each flow's risk, and this module joins them for the pipeline:
-flows with their risk, and the `flow` subjects the `rules/risk` pack judges.
+replaces it), `overrides` checks the deployment's own `risk:` settings, `assess` computes each
+flow's risk, and this module joins them for the pipeline: flows with their risk, and the `flow`
+subjects the `rules/risk` pack judges.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from residency_audit.flows import derive_flows
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Deployment, Fact, Flow
 from residency_audit.records import replaced
-from residency_audit.risk.assess import FlowRisk, assess, parameters, risk_facts
+from residency_audit.risk.assess import FlowRisk, assess, risk_facts
+from residency_audit.risk.overrides import parameters
 from residency_audit.risk.spec import RiskModel, load_model
 
 __all__ = ["FlowRisk", "RiskModel", "flow_subjects", "flows_with_risk", "load_model"]

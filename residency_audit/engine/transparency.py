@@ -1,0 +1,126 @@
+"""EXI 31 transparency: the wording a host's statement on third-country access is due to use
+on the audit day, against the one it declares, and the SecNumCloud 3.2 qualification that
+alone allows the "no third-country risk" wording.
+
+The wording due depends on where the party stores and accesses data, on its parent's laws and
+on a qualification valid on the audit day (`certificates.covering`); when the qualification, or
+where a place or an access is, is unknown, no wording is expected, so the rules cannot pass on
+a guess (fail closed). The party subjects of `legal_subjects.py` carry these facts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from residency_audit.engine.certificates import covering, instrument_of, issued
+from residency_audit.model import Fact, Party, Scheme
+
+if TYPE_CHECKING:
+    from residency_audit.engine.subjects import SubjectBuilder
+
+
+def secnumcloud_qualified(b: SubjectBuilder, party_id: str) -> tuple[bool | None, str]:
+    """Whether the party holds, on the audit day, a SecNumCloud 3.2 qualification for the offer
+    used (`claims.secnumcloud_offer`, when the file names one), three-valued, and why.
+
+    A qualification is judged as SNC-QUAL-02 judges it: under referential 3.2, in force, and
+    valid on the audit day (`certificates.covering` with its instrument, so an expired one, or
+    one issued before version 3.2 existed, does not count); one of unknown referential or
+    dates, or naming no offer when the file names the one used, may or may not count. EXI 31
+    allows its "no third-country risk" wording only for a qualified offer (legal-notes §1.4)."""
+    d = b.d
+    claimed = d.claims.secnumcloud_offer
+    verdicts: list[bool | None] = []
+    for c in d.certifications:
+        if c.holder != party_id or c.scheme is not Scheme.SECNUMCLOUD or not issued(b, c):
+            continue
+        instrument = instrument_of(c)
+        other_version = c.referential is not None and instrument is None
+        counts = False if other_version else covering(b, c, instrument)
+        if claimed is not None and c.offer != claimed:
+            counts = None if c.offer is None and counts is not False else False
+        verdicts.append(counts)
+    offer = f" for offer {claimed!r}" if claimed is not None else ""
+    if True in verdicts:
+        return True, f"holds a SecNumCloud 3.2 qualification{offer} valid on the audit date"
+    if None in verdicts:
+        return None, (
+            f"whether it holds a SecNumCloud 3.2 qualification{offer} valid on the audit date "
+            "is unknown (referential, dates or offer not declared)"
+        )
+    return False, f"holds no SecNumCloud 3.2 qualification{offer} valid on the audit date"
+
+
+def transparency_facts(
+    b: SubjectBuilder,
+    f: dict[str, Fact],
+    party: Party,
+    base: str,
+    operated: list[tuple[str | None, str | None, str]],
+    qualified: tuple[bool | None, str],
+) -> None:
+    """The party's declared EXI 31 statement (`party.transparency.*`), the wording due to it on
+    the audit day, and whether the declared one matches."""
+    t = party.transparency
+    if t is not None:
+        tb = f"{base}.transparency"
+        b.put(f, "party.transparency.url", t.url, f"{tb}.url")
+        b.put(
+            f, "party.transparency.wording", t.wording.value if t.wording else None, f"{tb}.wording"
+        )
+        b.put(f, "party.transparency.laws", list(t.laws), f"{tb}.laws")
+        b.put(f, "party.transparency.mitigations", t.mitigations, f"{tb}.mitigations")
+        b.put(f, "party.transparency.residual_risks", t.residual_risks, f"{tb}.residual_risks")
+    expected = _expected_wording(b, party, operated, qualified[0])
+    if expected is not None:
+        b.derived(
+            f,
+            "party.transparency.expected_wording",
+            expected,
+            f"{qualified[1]}; non-EEA storage or access, and third-country law exposure on the "
+            "as-of date (EXI 31)",
+        )
+        if t is not None and t.wording is not None:
+            b.derived(
+                f,
+                "party.transparency.wording_matches",
+                t.wording.value == expected,
+                f"declared wording against the expected one, {expected} ({qualified[1]})",
+            )
+
+
+def _expected_wording(
+    b: SubjectBuilder,
+    party: Party,
+    operated: list[tuple[str | None, str | None, str]],
+    qualified: bool | None,
+) -> str | None:
+    kb, day = b.kb, b.as_of
+    if qualified is None:
+        return None  # fail closed: "no third-country risk" may or may not be the statement due
+    if qualified:
+        return "secnumcloud"
+    outside = False
+    for provider_id, region, country in operated:
+        code = country or None
+        if code is None and region is not None and provider_id is not None:
+            known = kb.region(provider_id, region)
+            code = known.country if known else None
+        eea = kb.in_eea(code, day)
+        if eea is None:
+            return None  # fail closed: a place nobody can locate
+        outside = outside or not eea
+    for a in b.d.access:
+        if a.entity == party.id:
+            eea = kb.in_eea(a.country, day)
+            if eea is None:
+                return None
+            outside = outside or not eea
+    parent = party.parent.country if party.parent else None
+    if parent is None:
+        provider = kb.provider(party.provider)
+        parent = provider.parent.country if provider else party.country
+    exposed = not (kb.in_eea(parent, day) or kb.generally_adequate(parent, day)) and bool(
+        kb.compelled_access_laws(parent, day)
+    )
+    return "table" if outside or exposed else "no-transfer"
