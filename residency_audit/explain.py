@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from residency_audit.engine.conditions import fields_of
-from residency_audit.engine.rules import Pack, Rule
+from residency_audit.engine.rules import Citation, Pack, Rule
 from residency_audit.errors import UsageError
 from residency_audit.format.convert import suggestion
 from residency_audit.kb import KnowledgeBase
@@ -19,7 +20,12 @@ def find_rule(rule_id: str, packs: Sequence[Pack]) -> Rule:
     raise UsageError(f"unknown rule {rule_id!r}{more}")
 
 
-def describe_rule(rule_id: str, packs: Sequence[Pack], kb: KnowledgeBase) -> str:
+def describe_rule(
+    rule_id: str, packs: Sequence[Pack], kb: KnowledgeBase, *, as_of: dt.date | None = None
+) -> str:
+    """The rule, every reference with the days it may be cited; with `as_of`, the references
+    as a finding of that day cites them (`Citation.cited_on`, as `check` does), the others
+    listed apart, so that a reader of an old report sees why a text is missing from it."""
     r = find_rule(rule_id, packs)
     lines = [
         f"{r.id} — {r.title}",
@@ -33,6 +39,8 @@ def describe_rule(rule_id: str, packs: Sequence[Pack], kb: KnowledgeBase) -> str
             f"in effect: from {r.effective_from or 'always'} "
             f"until {r.effective_until or 'further notice'}"
         )
+    if as_of is not None and not r.in_effect(as_of):
+        lines.append(f"not in effect on {as_of}: it makes no finding of that day")
     if r.deprecated:
         lines.append("DEPRECATED: kept so that its id is never reused")
     lines += [
@@ -42,13 +50,8 @@ def describe_rule(rule_id: str, packs: Sequence[Pack], kb: KnowledgeBase) -> str
         "",
         "Remediation:",
         f"  {r.remediation.strip()}",
-        "",
-        "References:",
     ]
-    lines += [f"  - {ref.label}: {ref.url}" for ref in r.references]
-    for law_id in r.laws:
-        law = kb.laws[law_id]
-        lines.append(f"  - {law.name} ({law.citation}): {law.url or law.source}")
+    lines += _references(r, kb, as_of)
     used = sorted(set(fields_of(r.require) + (fields_of(r.when) if r.when else [])))
     lines += ["", "Facts it reads: " + ", ".join(used)]
     if r.depends_on:
@@ -61,6 +64,42 @@ def describe_rule(rule_id: str, packs: Sequence[Pack], kb: KnowledgeBase) -> str
             lines.append(f"  {r.notes.strip()}")
         lines += [f"  - {item}" for item in unverified]
     return "\n".join(lines)
+
+
+def _references(r: Rule, kb: KnowledgeBase, as_of: dt.date | None) -> list[str]:
+    """The References section: all of them with their dates, or, on `as_of`, those a finding
+    cites, then those not yet cited and those no longer cited. The knowledge-base laws a rule
+    names are cited on every day, as findings cite them."""
+    citations = r.citations or tuple(Citation(ref) for ref in r.references)
+    cited = [c for c in citations if as_of is None or c.cited_on(as_of)]
+    laws = [kb.laws[law_id] for law_id in r.laws]
+    lines = ["", "References:" if as_of is None else f"References cited on {as_of}:"]
+    lines += [f"  - {_citation_line(c)}" for c in cited]
+    lines += [f"  - {law.name} ({law.citation}): {law.url or law.source}" for law in laws]
+    if not cited and not laws:
+        lines.append("  (none)")
+    if as_of is not None:
+        later = [c for c in citations if c.first_day is not None and as_of < c.first_day]
+        ended = [c for c in citations if not c.cited_on(as_of) and c not in later]
+        for title, group in (
+            (f"Not yet cited on {as_of}:", later),
+            (f"No longer cited on {as_of}:", ended),
+        ):
+            if group:
+                lines += ["", title] + [f"  - {_citation_line(c)}" for c in group]
+    return lines
+
+
+def _citation_line(c: Citation) -> str:
+    """A reference with the days it may be cited: from the day it applies (or, when it gives
+    none, was adopted) until a later version replaced it."""
+    dates = [f"adopted {c.adopted}"] if c.adopted else []
+    if c.first_day is not None:
+        dates.append(f"cited from {c.first_day}")
+    if c.superseded is not None:
+        dates.append(f"superseded {c.superseded}: not cited from then")
+    line = f"{c.reference.label}: {c.reference.url}"
+    return f"{line} ({', '.join(dates)})" if dates else line
 
 
 def _knowledge_line(entry_id: str, kb: KnowledgeBase) -> str:

@@ -13,7 +13,7 @@ from residency_audit.engine.evaluate import judge
 from residency_audit.engine.subjects import Subject
 from residency_audit.model import Fact, Span
 from residency_audit.pipeline import load_rules
-from tests.conftest import AS_OF, FIXTURES
+from tests.conftest import AS_OF, FIXTURES, SAMPLES
 
 USER_RULES = FIXTURES / "user_rules"
 
@@ -115,6 +115,77 @@ def test_explain_shows_dates_and_unverified_facts(runner: CliRunner) -> None:
     assert "Unverified facts and caveats:" in edpb and "from memory" in edpb
     sren = runner.invoke(app, ["explain", "HDS-CERT-02"]).stdout
     assert "until 2026-05-17 (exclusive)" in sren
+
+
+DECREE = "Décret n° 2026-209 of 24 March 2026"
+
+
+def explained(runner: CliRunner, *args: str) -> dict[str, list[str]]:
+    """`explain` output cut into its sections: heading line -> the lines under it."""
+    result = runner.invoke(app, ["explain", *args])
+    assert result.exit_code == 0, result.output
+    sections: dict[str, list[str]] = {}
+    for block in result.stdout.split("\n\n"):
+        head, *body = block.splitlines()
+        sections[head] = body
+    return sections
+
+
+def test_explain_shows_from_when_and_until_when_each_reference_is_cited(
+    runner: CliRunner,
+) -> None:
+    """A reader of a finding dated before a decree applied must see why it is not cited."""
+    (decree,) = [r for r in explained(runner, "HDS-LOC-01")["References:"] if DECREE in r]
+    assert decree.endswith(
+        "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000053717250 "
+        "(adopted 2026-03-24, cited from 2026-09-26)"
+    )
+    refs = explained(runner, "EDPB-UC1-01")["References:"]
+    (v1,) = [r for r in refs if "Recommendations 01/2020 v1.0" in r]
+    assert v1.endswith(
+        "(adopted 2020-11-10, cited from 2020-11-10, superseded 2021-06-18: not cited from then)"
+    )
+
+
+def finding_references(runner: CliRunner, rule: str, sample: str, day: str) -> list[str]:
+    result = runner.invoke(
+        app, ["check", str(SAMPLES / sample), "--as-of", day, "--format", "json"]
+    )
+    assert result.exit_code == 1, result.output
+    found = [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == rule]
+    assert found, rule
+    return [f"  - {r['label']}: {r['url']}" for r in found[0]["references"]]
+
+
+def test_explain_as_of_cites_what_a_finding_of_that_day_cites_and_lists_the_rest_apart(
+    runner: CliRunner,
+) -> None:
+    before, after = "2026-05-01", "2026-11-28"  # around the decree's 26 September 2026
+    for day in (before, after):
+        sections = explained(runner, "HDS-LOC-01", "--as-of", day)
+        cited = [line.split(" (adopted")[0] for line in sections[f"References cited on {day}:"]]
+        assert cited == finding_references(runner, "HDS-LOC-01", "backup-outside-eea.yaml", day)
+    early = explained(runner, "HDS-LOC-01", "--as-of", before)
+    (later,) = early[f"Not yet cited on {before}:"]
+    assert DECREE in later and "cited from 2026-09-26" in later
+    assert f"Not yet cited on {after}:" not in explained(runner, "HDS-LOC-01", "--as-of", after)
+    edpb = explained(runner, "EDPB-UC1-01", "--as-of", after)
+    (ended,) = edpb[f"No longer cited on {after}:"]
+    assert "Recommendations 01/2020 v1.0" in ended
+
+
+def test_explain_as_of_says_when_the_rule_makes_no_finding_that_day(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["explain", "EDPB-UC1-01", "--as-of", "2017-05-01"])
+    assert result.exit_code == 0, result.output
+    assert "not in effect on 2017-05-01: it makes no finding of that day" in result.stdout
+    assert "References cited on 2017-05-01:\n  (none)\n" in result.stdout
+
+
+def test_explain_as_of_rejects_what_is_not_a_day(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["explain", "HDS-LOC-01", "--as-of", "2026-W39-6"])
+    assert result.exit_code == 2
+    assert result.stderr == "--as-of: '2026-W39-6' is not a date; use YYYY-MM-DD\n"
+    assert result.stdout == ""
 
 
 def copied_pack(tmp_path, rule_name: str = "ACME-LOG-01.yaml"):  # type: ignore[no-untyped-def]

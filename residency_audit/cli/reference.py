@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from residency_audit.cli.base import handled
+from residency_audit.cli.base import handled, parse_as_of
 
 
 @handled
@@ -35,12 +35,21 @@ def risk_model_command() -> None:
 def explain(
     rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. HDS-LOC-01.")],
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra pack dir.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="YYYY-MM-DD: list the references as a finding of that day cites them, the "
+            "others apart (default: all, with their dates).",
+        ),
+    ] = None,
 ) -> None:
-    """Show a rule: references, rationale, remediation, dates and unverified facts."""
+    """Show a rule: references and their dates, rationale, remediation and unverified facts."""
     from residency_audit import kb
     from residency_audit.explain import describe_rule
     from residency_audit.pipeline import load_rules
 
+    day = None if as_of is None else parse_as_of(as_of)
     knowledge = kb.default()
     packs = load_rules(rules or [], knowledge)
-    typer.echo(describe_rule(rule_id, packs, knowledge))
+    typer.echo(describe_rule(rule_id, packs, knowledge, as_of=day))
