@@ -3,8 +3,10 @@
 A component's `hostnames` and `mail_domains` are matched with DNS observations (from
 `check --dns FILE` or `check --resolve`) and judged by the rules of `rules/dns/`. One subject per
 hostname, and per mail exchanger of a mail domain (each exchanger handles the domain's mail).
-Findings sit on the line that declares the name. Facts follow `engine/fields.py` ENDPOINT; an
-observed fact nobody could establish is left out, so rules read it as unknown.
+A declared name is a subject with or without observations: one nobody resolved is "not observed"
+and cannot be verified, never a silent pass. Findings sit on the line that declares the name.
+Facts follow `engine/fields.py` ENDPOINT; an observed fact nobody could establish is left out,
+so rules read it as unknown.
 """
 
 from __future__ import annotations
@@ -53,10 +55,12 @@ class ObservationIndex:
 
 
 def endpoint_subjects(
-    d: Deployment, index: ObservationIndex, kb: KnowledgeBase, as_of: dt.date
+    d: Deployment, index: ObservationIndex | None, kb: KnowledgeBase, as_of: dt.date
 ) -> Iterator[Subject]:
-    """Every endpoint subject of a deployment, in file order."""
-    attributor = Attributor(kb)
+    """Every endpoint subject of a deployment, in file order; `index` is None when the audit
+    has no DNS observations (no --dns, no --resolve)."""
+    index = index or ObservationIndex(())
+    attributor: Attributor | None = None  # loads the IP ranges: only for observed names
     for ci, c in enumerate(d.components):
         for field_name, purpose, names in (
             ("hostnames", Purpose.HOST, c.hostnames),
@@ -73,21 +77,38 @@ def endpoint_subjects(
                     f"{'mail domain' if purpose is Purpose.MAIL else 'endpoint'} "
                     f"{normalise_hostname(name)} of {c.id}"
                 )
-                for extra, facts in _judged(seen, base, attributor, index.sources):
+                if seen is None:
+                    facts = _not_observed(base, index.sources, span.path)
+                    yield Subject("endpoint", label, c.id, span, facts)
+                    continue
+                attributor = attributor or Attributor(kb)
+                for extra, facts in _judged(seen, base, attributor):
                     yield Subject("endpoint", label + extra, c.id, span, facts)
 
 
+def _not_observed(base: dict[str, Fact], sources: Sequence[str], path: str) -> dict[str, Fact]:
+    """A declared name no observation covers: nobody knows who serves it, so the rules that
+    need the DNS cannot pass it; its detail says how to observe it."""
+    if sources:
+        origin = f"derived: not in the DNS observations ({', '.join(sources)})"
+        why = "missing from the DNS observations"
+    else:
+        origin = "derived: no DNS observations given (check without --dns or --resolve)"
+        why = "no DNS observations were given"
+    detail = (
+        f"the name was not resolved: {why}; observe it with `residency-audit discover dns "
+        f"--from {path} -o dns.yaml` then `check --dns dns.yaml`, or `check --resolve`"
+    )
+    facts = dict(base)
+    facts["endpoint.status"] = Fact("endpoint.status", NOT_OBSERVED, origin)
+    facts["endpoint.resolved"] = Fact("endpoint.resolved", False, origin)
+    facts["endpoint.detail"] = Fact("endpoint.detail", detail, origin)
+    return facts
+
+
 def _judged(
-    seen: Observed | None, base: dict[str, Fact], attributor: Attributor, sources: Sequence[str]
+    seen: Observed, base: dict[str, Fact], attributor: Attributor
 ) -> Iterator[tuple[str, dict[str, Fact]]]:
-    if seen is None:
-        facts = dict(base)
-        origin = f"derived: not in the DNS observations ({', '.join(sources) or 'none'})"
-        facts["endpoint.status"] = Fact("endpoint.status", NOT_OBSERVED, origin)
-        facts["endpoint.resolved"] = Fact("endpoint.resolved", False, origin)
-        facts["endpoint.detail"] = Fact("endpoint.detail", "the name was not resolved", origin)
-        yield "", facts
-        return
     obs = seen.observation
     status = dict(base)
     status["endpoint.status"] = Fact("endpoint.status", obs.status.value, seen.origin)

@@ -137,7 +137,10 @@ class Auditor(Record):
             *flow_subjects(out.flows, deployment, kb, o.as_of, builder),
             *observation_subjects(deployment),
         ]
-        if self.index is not None:
+        # a declared name is judged with or without DNS observations (unobserved: unknown)
+        if self.index is not None or any(
+            c.hostnames or c.mail_domains for c in deployment.components
+        ):
             from residency_audit.endpoints import endpoint_subjects
 
             extra += endpoint_subjects(deployment, self.index, kb, o.as_of)

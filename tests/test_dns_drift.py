@@ -155,12 +155,6 @@ def test_name_missing_from_the_observations_cannot_be_verified(
     assert api["unverifiable"] and "not-observed" in api["message"]
 
 
-def test_without_dns_observations_no_endpoint_is_judged(runner: CliRunner) -> None:
-    _, report = check_json(runner, str(DEPLOYMENT))
-    assert not [f for f in report["findings"] if f["rule_id"].startswith("DNS-")]
-    assert report["complete"] is True
-
-
 def test_timeouts_make_the_audit_partial_and_unverifiable() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))

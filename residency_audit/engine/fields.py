@@ -181,12 +181,13 @@ ACCESS = {
     "transfer.recipient": "Party receiving the data (the accessing entity).",
     "transfer.tools": "Declared transfer tools for this recipient and country.",
 }
-ENDPOINT = {  # built by residency_audit.endpoints from DNS observations (check --dns/--resolve)
+ENDPOINT = {  # residency_audit.endpoints: declared names, with DNS observations (--dns/--resolve)
     "endpoint.name": "Declared hostname or mail domain.",
     "endpoint.kind": "host or mail.",
     "endpoint.status": "resolved, nxdomain, no-answer, servfail, timeout, error, or not-observed "
-    "(missing from the DNS observations).",
-    "endpoint.detail": "What the resolver said when the name did not resolve.",
+    "(missing from the DNS observations, or none were given).",
+    "endpoint.detail": "What the resolver said when the name did not resolve; for a name not "
+    "observed, why and how to observe it.",
     "endpoint.resolved": "The resolver answered with addresses (host) or MX records (mail).",
     "endpoint.exchanger": "The mail exchanger judged (mail: one subject per MX record).",
     "endpoint.observed.provider": "Provider really serving the name: the last provider found "
