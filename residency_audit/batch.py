@@ -28,6 +28,7 @@ from residency_audit.packing import Packed, pack, writers
 from residency_audit.pipeline import Auditor, Options
 from residency_audit.reporters import RunTexts
 from residency_audit.shelf import Shelf, Shelves
+from residency_audit.spool import require_tmpdir
 
 FILES_PER_WORKER = 16
 """Fewer files than this per worker are audited in-process: starting a worker (about 0.1 s)
@@ -124,6 +125,8 @@ def audit_parallel(paths: Sequence[Path], *, options: Options, workers: int) -> 
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["residency_audit.pipeline", "residency_audit.batch"])
     chunk = max(1, min(64, len(paths) // (workers * 8)))
+    if options.run_formats():
+        require_tmpdir()
     shelves = Shelves() if options.run_formats() else None
     directory = None if shelves is None else shelves.directory
     try:

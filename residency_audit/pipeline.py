@@ -315,9 +315,10 @@ def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pac
 
 
 def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """Files named, and `*.yaml`/`*.yml` (any case) under directories (symlinked directories
-    are not followed, so a link loop cannot hang the walk). A directory holding none is an
-    error: an audit of nothing must not pass a CI gate."""
+    """Files named, and `*.yaml`/`*.yml` (any case) under directories, hidden ones (`.name`)
+    below a directory left out (symlinked directories are not followed, so a link loop cannot
+    hang the walk). A directory holding none is an error: an audit of nothing must not pass a
+    CI gate."""
     files: list[Path] = []
     errors: list[Diagnostic] = []
     for path in paths:
@@ -351,8 +352,11 @@ def _walk(directory: Path, errors: list[Diagnostic]) -> Iterator[Path]:
         where = Span(str(exc.filename or directory), 1, 1)
         errors.append(Diagnostic(where, f"cannot list directory: {exc.strerror or exc}"))
 
+    # Hidden entries below `directory` (.git/, .github/workflows/, .venv/, .pre-commit-config.yaml)
+    # hold other tools' YAML, which would fail as deployments (`check .` in CI); `directory`
+    # itself is walked even when hidden, as is any hidden file named on the command line.
     for root, dirs, names in os.walk(directory, onerror=unreadable, followlinks=False):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
-            if name.lower().endswith((".yaml", ".yml")):  # DEPLOY.YAML too
-                yield Path(root) / name
+            if not name.startswith(".") and name.lower().endswith((".yaml", ".yml")):
+                yield Path(root) / name  # DEPLOY.YAML too

@@ -36,7 +36,13 @@ from residency_audit.jsonstream import ItemError, JSONStreamError, Readable, rea
 from residency_audit.loader import open_input
 from residency_audit.model import Check, Finding, Flow, InputFile, Report, Span, Status
 from residency_audit.records import Record, record
-from residency_audit.reporters.json import from_members, read_check, read_finding, read_flow
+from residency_audit.reporters.json import (
+    from_members,
+    read_check,
+    read_finding,
+    read_flow,
+    read_waiver,
+)
 from residency_audit.spool import Spool
 
 Identity = tuple[str, str, str | None, str | None, str, str]
@@ -76,12 +82,20 @@ def read_result(path: Path, *, role: str) -> SavedResult:
     findings: Spool[Finding] = Spool(Finding.sort_key)
     flows: Spool[Flow] = Spool(flow_key)
     checks: Spool[Check] = Spool()
-    parts = {
+    waivers: list[Any] = []
+
+    def take_waiver(d: Any) -> None:  # read as it comes, so a bad one is named at its place
+        read_waiver(d)
+        waivers.append(d)
+
+    parts: dict[str, Callable[[Any], None]] = {
         "findings": _Runs(findings, lambda d: (read_finding(d),)),
         "flows": _Runs(flows, lambda d: (read_flow(d),)),
         "checks": _Runs(checks, lambda d: (read_check(d),)),
+        "waivers": take_waiver,
     }
     members, shown = _read(path, role, parts)
+    members["waivers"] = waivers
     try:
         report = from_members(
             members, findings=findings.settle(), flows=flows.settle(), checks=checks.settle()

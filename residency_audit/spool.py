@@ -22,6 +22,7 @@ that interleave are sorted in memory, so the order never depends on how results 
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import pairwise
@@ -41,6 +42,26 @@ KEEP_IN_MEMORY = 10_000
 """Items held before the spool moves to disk: about 20 MB of findings (some 200 files)."""
 KEEP_TEXT = 16 << 20
 """Bytes of texts held before the spool moves to disk (runs given as texts)."""
+
+
+def require_tmpdir() -> None:
+    """Refuse a `TMPDIR` that is set but names no writable directory. Python's `tempfile` then
+    quietly writes to /tmp (or the working directory) instead, while the user chose TMPDIR for
+    a reason (a disk with space, a private mount): the run must say so rather than fill the
+    disk they meant to spare. Called only where a run is about to write temporary files."""
+    wanted = os.environ.get("TMPDIR")
+    if not wanted:
+        return
+    if not os.path.isdir(wanted):
+        problem = "not an existing directory"
+    elif not os.access(wanted, os.W_OK | os.X_OK):
+        problem = "a directory this user cannot write"
+    else:
+        return
+    raise ResourceError(
+        f"{wanted}: cannot write the batch's temporary files: TMPDIR names it, and it is "
+        f"{problem}; set TMPDIR to a writable directory with space, or unset it"
+    )
 
 
 class Spool(Sequence[T], Generic[T]):
@@ -133,6 +154,7 @@ class Spool(Sequence[T], Generic[T]):
             if self._file is None:
                 import tempfile  # only a large batch gets here (start-up time)
 
+                require_tmpdir()
                 # Closed with the spool (deleted by the system even if the process is killed).
                 self._file = tempfile.TemporaryFile(prefix="residency-audit-")  # noqa: SIM115
                 for held in self._runs:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs everything the test suite needs on a fresh Debian machine: the package with its test
-# extras, and the real servers the collector tests talk to on 127.0.0.1 (unbound for DNS;
-# chromium for the HTML evidence report; poppler-utils to read the PDF report back). moto's AWS
-# server and weasyprint (the optional PDF extra) come from PyPI.
+# Installs everything the test suite needs on a Debian or Ubuntu machine: the package with its
+# test extras, into the `python` on PATH (a virtualenv, or a Python whose pip may install:
+# Debian 12's system python3 refuses, PEP 668), and, with apt-get, the real servers the
+# collector tests talk to on 127.0.0.1 (unbound for DNS; chromium for the HTML evidence report;
+# poppler-utils to read the PDF report back). moto's AWS server and weasyprint (the optional PDF
+# extra) come from PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install --quiet --disable-pip-version-check -e ".[test,pdf]"

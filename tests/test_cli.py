@@ -382,6 +382,9 @@ def crash_if_audited(monkeypatch: pytest.MonkeyPatch) -> None:
         (["prod.yaml"], "./sub/../prod.yaml", "the deployment file prod.yaml"),
         (["prod.yaml"], "link.yaml", "the deployment file prod.yaml"),
         (["."], "prod.yaml", "a YAML file under the deployment directory ."),
+        # Not there yet, but the next audit of the directory would read it as a deployment.
+        (["."], "result.yaml", "a YAML file under the deployment directory ."),
+        (["."], "sub/result.YML", "a YAML file under the deployment directory ."),
         (["other.yaml", "--waivers", "prod.yaml"], "prod.yaml", "the waivers file prod.yaml"),
         (["other.yaml", "--dns", "prod.yaml"], "prod.yaml", "the DNS observations file prod.yaml"),
     ],

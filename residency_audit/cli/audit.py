@@ -301,13 +301,13 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _yaml_under(target: Path, directory: Path) -> bool:
-    """Whether `target` is an existing `*.yaml`/`*.yml` file (any case) below `directory`,
-    which the directory's walk reads (`pipeline.collect`)."""
+    """Whether `target` is a `*.yaml`/`*.yml` path (any case) below `directory`, existing or
+    not: the directory's walk (`pipeline.collect`) reads it, so writing it there would make
+    the next audit of the directory fail on the report."""
     if not target.name.lower().endswith((".yaml", ".yml")) or not directory.is_dir():
         return False
     try:
-        inside = Path(os.path.realpath(target)).is_relative_to(os.path.realpath(directory))
-        return inside and target.is_file()
+        return Path(os.path.realpath(target)).is_relative_to(os.path.realpath(directory))
     except (OSError, ValueError):
         return False
 

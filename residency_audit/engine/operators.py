@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import Any, Protocol
 
+from residency_audit.clock import parse_day
 from residency_audit.kb import KnowledgeBase, fact_from, in_eea
 from residency_audit.kb.entries import Adequacy, Instrument, Law
 from residency_audit.model import Fact
@@ -55,17 +56,30 @@ class Operator(Protocol):
 
 
 def as_date(value: Any, ctx: Context) -> dt.date | None:
-    """A date given as a date, as ISO text, or as `as_of` (the audit date); else None."""
+    """A date given as a date, as text YYYY-MM-DD (`clock.parse_day`: never a week date or
+    the basic format, which `fromisoformat` would read as another day), or as `as_of` (the
+    audit date); else None, which leaves the condition unknown."""
     if isinstance(value, dt.date):
         return value
     if value == "as_of":
         return ctx.as_of
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value)
+            return parse_day(value)
         except ValueError:
             return None
     return None
+
+
+def _is_day(argument: Any) -> bool:
+    """Whether a rule's date argument is a day YYYY-MM-DD (a date if YAML made one of it)."""
+    if isinstance(argument, dt.date) and not isinstance(argument, dt.datetime):
+        return True
+    try:
+        parse_day(argument)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _is_bool(argument: Any) -> str | None:
@@ -129,9 +143,9 @@ class DateCompare:
         self.before = before
 
     def check(self, argument: Any) -> str | None:
-        if argument == "as_of" or (isinstance(argument, str) and len(argument) == 10):
+        if argument == "as_of" or _is_day(argument):
             return None
-        return 'expects a date YYYY-MM-DD or "as_of" (the audit date)'
+        return f'expects a date YYYY-MM-DD or "as_of" (the audit date), not {argument!r}'
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
         left, right = as_date(value, ctx), as_date(argument, ctx)

@@ -255,7 +255,7 @@ def from_members(
     knowledge = data["knowledge"]
     return Report(
         tool_version=data["tool"]["version"],
-        as_of=parse_day(data["as_of"]),
+        as_of=_read_day(data["as_of"], "as_of"),
         inputs=tuple(
             InputFile(
                 i["path"],
@@ -297,7 +297,7 @@ def from_members(
             for r in data.get("rules", [])
         ),
         checks=checks,
-        waivers=tuple(_read_waiver(w) for w in data.get("waivers", [])),
+        waivers=tuple(read_waiver(w) for w in data.get("waivers", [])),
         countries=tuple(
             CountryStatus(c["code"], c["name"], c["status"]) for c in data.get("countries", [])
         ),
@@ -353,7 +353,16 @@ def _read_reference(d: dict[str, Any]) -> Reference:
     return Reference(d["label"], d["url"], d.get("article"))
 
 
-def _read_waiver(d: dict[str, Any]) -> Waiver:
+def _read_day(value: Any, what: str) -> dt.date:
+    """A day of a saved result, written YYYY-MM-DD as this tool writes it (`clock.parse_day`:
+    a week date or the basic format would be read as another day)."""
+    try:
+        return parse_day(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: {value!r} is not a date YYYY-MM-DD"[:160]) from None
+
+
+def read_waiver(d: dict[str, Any]) -> Waiver:
     return Waiver(
         d["rule"],
         WaiverTarget(
@@ -364,7 +373,7 @@ def _read_waiver(d: dict[str, Any]) -> Waiver:
         ),
         d["justification"],
         d["approved_by"],
-        dt.date.fromisoformat(d["expires"]),
+        _read_day(d["expires"], "expires"),
         d["evidence"],
         _read_span(d["location"]),
     )
@@ -400,7 +409,7 @@ def read_finding(d: dict[str, Any]) -> Finding:
         remediation=d["remediation"],
         unverifiable=bool(d["unverifiable"]),
         status=Status(d.get("status", "open")),
-        waiver=None if d.get("waiver") is None else _read_waiver(d["waiver"]),
+        waiver=None if d.get("waiver") is None else read_waiver(d["waiver"]),
         subject=_optional_name(d.get("subject")),
     )
 

@@ -44,7 +44,8 @@ def findings_text(findings: Sequence[Finding]) -> str:
         lines = ["", f"{name} ({path})"]
         for f in group:
             status = "" if f.status is Status.OPEN else f" [{f.status.value}]"
-            lines.append(f"  {f.span}: {f.severity.label} {f.rule_id} {f.message}{status}")
+            # From column 0: a CI problem matcher's `^path:line:col` must not get the indent.
+            lines.append(f"{f.span}: {f.severity.label} {f.rule_id} {f.message}{status}")
         out.append("\n".join(lines) + "\n")
     return "".join(out)
 
@@ -84,19 +85,25 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 
 ERRORS_SHOWN_PER_FILE = 50
 """A hostile file can hold thousands of errors; past this many per file the text says how many
-more there are (the JSON report keeps them all)."""
+more the JSON report lists."""
+
+STOPPED = "stopped reading this file"
+"""How the loader's last error on a file ends once it gave up reading it (past
+`format.convert.MAX_ERRORS` errors): the JSON report then lists only the errors read."""
 
 
 def error_lines(errors: Sequence[Diagnostic], limit: int = ERRORS_SHOWN_PER_FILE) -> list[str]:
-    """`path:line:col: error: message` lines, at most `limit` per file."""
+    """`path:line:col: error: message` lines, at most `limit` per file, then the loader's
+    note that it stopped reading the file, if it did: the count shown is then not the file's
+    whole count, and the reader must not take it for one."""
     out: list[str] = []
     for path, group in groupby(errors, key=lambda e: e.span.path):
         items = list(group)
         out += [str(e) for e in items[:limit]]
-        if len(items) > limit:
-            out.append(
-                f"{path}: ... and {len(items) - limit} more errors (--format json lists them all)"
-            )
+        hidden = [e for e in items[limit:] if not e.message.endswith(STOPPED)]
+        if hidden:
+            out.append(f"{path}: ... and {len(hidden)} more errors (--format json lists them)")
+        out += [str(e) for e in items[limit:] if e.message.endswith(STOPPED)]
     return out
 
 
