@@ -5,8 +5,12 @@ and pre-commit hooks pay thousands of times. The result depends only on the byte
 the tool version and the Python version, so it is stored under a key made of their SHA-256 and
 reused. Entries are pickles of our own parse results, written atomically to a directory only the
 user can write (`$RESIDENCY_AUDIT_CACHE_DIR`, else `$XDG_CACHE_HOME/residency-audit`, else
-`~/.cache/residency-audit`); set `RESIDENCY_AUDIT_NO_CACHE=1` to bypass it. Any problem reading
-or writing the cache falls back to parsing: the cache can make a run faster, never different.
+`~/.cache/residency-audit`); set `RESIDENCY_AUDIT_NO_CACHE=1` to bypass it.
+
+The key attests to the files on disk, not to what an entry holds, and unpickling runs code: an
+entry is read only when it and its directory belong to the user and no one else can write them,
+as ssh treats its keys; otherwise the cache is ignored, once said on stderr. Evidence runs
+(`bypassed`) never read it. Any other problem reading or writing the cache falls back to parsing.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import contextlib
 import hashlib
 import os
 import pickle
+import stat
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,15 +47,58 @@ def key(kind: str, contents: Iterable[tuple[str, bytes]]) -> str:
     return digest.hexdigest()
 
 
+_bypassed = False
+_noted = False
+
+
+@contextlib.contextmanager
+def bypassed() -> Iterator[None]:
+    """Within it, `cached` always builds: for evidence runs, whose manifest hashes the files
+    read, so what is hashed is what is evaluated whatever the cache holds."""
+    global _bypassed
+    before, _bypassed = _bypassed, True
+    try:
+        yield
+    finally:
+        _bypassed = before
+
+
+def _private(status: os.stat_result) -> bool:
+    """Whether only this user can write what `status` describes: theirs, and not writable by
+    group or others (ssh's rule for its keys). Anyone else could have put any pickle there."""
+    return status.st_uid == os.geteuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _ignored(where: Path) -> None:
+    """Say once per process that the cache at `where` is not used, so a slower run is explained
+    and a tampered cache is noticed."""
+    global _noted
+    if not _noted:
+        _noted = True
+        sys.stderr.write(
+            f"note: ignoring the cache at {where}: writable by others; parsed from source\n"
+        )
+
+
 def cached(kind: str, contents: Iterable[tuple[str, bytes]], build: Callable[[], T]) -> T:
-    """`build()`, or its stored result for exactly these file contents."""
+    """`build()`, or its stored result for exactly these file contents when the cache is the
+    user's alone."""
     where = directory()
-    if where is None:
+    if where is None or _bypassed:
+        return build()
+    try:
+        trusted = _private(os.stat(where))
+    except OSError:  # not there yet: created below, private
+        trusted = True
+    if not trusted:
+        _ignored(where)
         return build()
     path = where / f"{kind}-{key(kind, contents)}.pickle"
     try:
         with open(path, "rb") as handle:
-            return pickle.load(handle)  # type: ignore[no-any-return]
+            if _private(os.fstat(handle.fileno())):  # the file read, not a name swapped later
+                return pickle.load(handle)  # type: ignore[no-any-return]
+            _ignored(where)  # the entry is replaced by a private one below
     except Exception:
         pass
     value = build()
@@ -59,6 +107,7 @@ def cached(kind: str, contents: Iterable[tuple[str, bytes]], build: Callable[[],
         import tempfile
 
         where.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # mkstemp creates the entry with mode 0600, owned by this user
         with tempfile.NamedTemporaryFile(dir=where, delete=False, suffix=".tmp") as temporary:
             written = temporary.name
             pickle.dump(value, temporary, protocol=pickle.HIGHEST_PROTOCOL)

@@ -33,9 +33,14 @@ def invocation(
     *,
     fail_on: Severity | None,
     rendered_from: InputFile | None = None,
+    from_source: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> Invocation:
     """`argv` without the program name; shown as a `residency-audit ...` command line."""
     return Invocation(
-        shlex.join(["residency-audit", *argv]), timestamp(environ), fail_on, rendered_from
+        shlex.join(["residency-audit", *argv]),
+        timestamp(environ),
+        fail_on,
+        rendered_from,
+        from_source,
     )

@@ -6,13 +6,13 @@ import datetime as dt
 import gc
 import hashlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from residency_audit import __version__, evidence
+from residency_audit import __version__, cache, evidence
 from residency_audit import kb as kb_module
 from residency_audit.clock import utc_today
 from residency_audit.collation import Collation, FileResult
@@ -69,6 +69,14 @@ class Options(Record):
     """Worker processes for a batch; 0 means one per core (`--jobs`)."""
     formats: tuple[OutputFormat, ...] = ()
     """The formats the report will be written in, when known before the run (`--format`)."""
+    evidence: bool = False
+    """An evidence format (`evidence_requested`) will be written, even if `formats` is empty:
+    knowledge, rules and risk model are then parsed from their files, never the parse cache."""
+
+    def from_source(self) -> bool:
+        """Whether this run must not read the parse cache: its report is evidence, and its
+        manifest hashes the files, which a cache entry need not match."""
+        return self.evidence or evidence_requested(self.formats)
 
     def run_formats(self) -> tuple[OutputFormat, ...]:
         """The formats each file's findings and flows are written in right after its audit
@@ -101,7 +109,15 @@ class Auditor(Record):
 
     @classmethod
     def load(cls, options: Options, knowledge: KnowledgeBase | None = None) -> Auditor:
-        kb = knowledge or kb_module.default()
+        if not options.from_source():
+            return cls.parsed(options, knowledge or kb_module.default())
+        with cache.bypassed():  # also in a batch worker, which loads its own
+            # not the process's default knowledge base, which an earlier run may have unpickled
+            return cls.parsed(options, knowledge or kb_module.load())
+
+    @classmethod
+    def parsed(cls, options: Options, kb: KnowledgeBase) -> Auditor:
+        """The auditor with `kb`, and the rule packs and risk model `options` name."""
         return cls(
             options,
             kb,
@@ -297,6 +313,14 @@ def _audit_all(
 
 TEXTS_FROM = 16
 """Files from which a batch audited in this process writes its report's parts as it goes."""
+
+
+def evidence_requested(formats: Iterable[OutputFormat]) -> bool:
+    """Whether any of `formats` is evidence (Markdown, HTML, PDF: what lawyers file), whose
+    manifest states that knowledge and rules were parsed from source."""
+    from residency_audit.reporters import OutputFormat
+
+    return not {OutputFormat.MARKDOWN, OutputFormat.HTML, OutputFormat.PDF}.isdisjoint(formats)
 
 
 def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pack, ...]:

@@ -1,14 +1,24 @@
-"""The parse cache makes runs faster, never different."""
+"""The parse cache makes runs faster; only a cache the user alone can write can make them
+different, and evidence runs never read it."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from residency_audit import kb
+from residency_audit.cli import app
 from residency_audit.engine.rules import load_packs
+from tests.conftest import AS_OF, ROOT, SAMPLES
 
 
 def test_cached_knowledge_equals_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,3 +89,135 @@ def test_an_interrupted_entry_leaves_no_temporary_file(
     with pytest.raises(KeyboardInterrupt):
         cache.cached("test", [("a", b"a")], _Interrupted)
     assert list(tmp_path.iterdir()) == []
+
+
+SAMPLE = SAMPLES / "backup-outside-eea.yaml"  # HDS-LOC-01: its backups are stored outside the EEA
+
+
+def _tamper(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """What anyone able to write `cache_dir` can do: load the rules entry, drop HDS-LOC-01 from
+    the hds pack and store it again under the same name (the key hashes the rule files, which
+    did not change). Made as the QA engineer made it, the entry kept private; returns it."""
+    cache_dir.mkdir(mode=0o700)
+    monkeypatch.setenv("RESIDENCY_AUDIT_CACHE_DIR", str(cache_dir))
+    load_packs()
+    [entry] = cache_dir.glob("rules-*.pickle")
+    packs = pickle.loads(entry.read_bytes())
+    changed = tuple(
+        dataclasses.replace(p, rules=tuple(r for r in p.rules if r.id != "HDS-LOC-01"))
+        if p.name == "hds"
+        else p
+        for p in packs
+    )
+    assert changed != packs
+    entry.write_bytes(pickle.dumps(changed, protocol=pickle.HIGHEST_PROTOCOL))
+    entry.chmod(0o600)
+    return entry
+
+
+def _rules_found(*extra: str) -> set[str]:
+    """The rule ids of the sample's findings, from `check --format json` (after `extra`)."""
+    result = CliRunner().invoke(
+        app, ["check", str(SAMPLE), "--as-of", str(AS_OF), *extra, "--format", "json"]
+    )
+    assert result.exit_code == 1, result.output
+    return {f["rule_id"] for f in json.loads(result.stdout)["findings"]}
+
+
+def test_a_private_cache_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's own cache is trusted, tampered or not: a user who can write it could as well
+    change the tool (README). This also shows the other tests' tampering takes effect."""
+    _tamper(tmp_path / "cache", monkeypatch)
+    rules = _rules_found()
+    assert "HDS-LOC-01" not in rules
+    assert "GDPR-XFER-01" in rules
+
+
+def test_a_cache_others_can_write_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "cache"
+    _tamper(shared, monkeypatch)
+    shared.chmod(0o770)  # a directory a CI group shares
+    assert "HDS-LOC-01" in _rules_found()
+
+
+def test_an_entry_others_can_write_is_ignored_and_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = _tamper(tmp_path / "cache", monkeypatch)
+    entry.chmod(0o666)
+    assert "HDS-LOC-01" in _rules_found()
+    assert entry.stat().st_mode & 0o777 == 0o600  # parsed again and stored private
+    assert "HDS-LOC-01" in _rules_found()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_cache_owned_by_another_user_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = tmp_path / "cache"
+    _tamper(theirs, monkeypatch)
+    os.chown(theirs, 65534, 65534)  # nobody's, mode 0700 still
+    assert "HDS-LOC-01" in _rules_found()
+
+
+def test_evidence_formats_never_read_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Markdown, HTML and PDF are filed as evidence: their manifest hashes the rule files, so
+    the rules evaluated must be those files, even against the user's own tampered entry."""
+    _tamper(tmp_path / "cache", monkeypatch)
+    evidence = tmp_path / "evidence.md"
+    assert "HDS-LOC-01" in _rules_found("--format", "markdown", "--output", str(evidence))
+    text = evidence.read_text()
+    assert "HDS-LOC-01" in text.split("## Manifest")[0]
+    assert "- Knowledge and rules parsed from source (no cache)\n" in text
+
+
+def test_a_run_for_evidence_formats_never_reads_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same through `pipeline.run`, for a program that writes HTML itself."""
+    from residency_audit.pipeline import Options, run
+    from residency_audit.reporters import OutputFormat
+
+    _tamper(tmp_path / "cache", monkeypatch)
+    report = run(Options(paths=[SAMPLE], as_of=AS_OF, formats=(OutputFormat.HTML,)))
+    assert "HDS-LOC-01" in {f.rule_id for f in report.findings}
+
+
+def _command(cache_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command in a fresh process: nothing loaded yet, nothing noted yet."""
+    env = {**os.environ, "RESIDENCY_AUDIT_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    env.pop("RESIDENCY_AUDIT_NO_CACHE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "residency_audit", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_an_html_report_rendered_again_does_not_touch_the_cache(tmp_path: Path) -> None:
+    """Its flow map reads the knowledge base: from the files, as the audit's evidence does."""
+    result = tmp_path / "result.json"
+    check = ["check", str(SAMPLE), "--as-of", str(AS_OF), "--format", "json", "-o", str(result)]
+    assert _command(tmp_path / "first", *check).returncode == 1
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir(mode=0o700)
+    done = _command(cache_dir, "report", str(result), "--format", "html", "-o", "/dev/null")
+    assert done.returncode == 0, done.stderr
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_an_ignored_cache_is_noted_once_on_stderr(tmp_path: Path) -> None:
+    shared = tmp_path / "cache"
+    shared.mkdir()
+    shared.chmod(0o777)
+    done = _command(shared, "check", str(SAMPLE), "--as-of", str(AS_OF), "--format", "json")
+    assert done.returncode == 1, done.stderr
+    note = f"note: ignoring the cache at {shared}: writable by others; parsed from source\n"
+    assert done.stderr.count(note) == 1, done.stderr
+    assert list(shared.iterdir()) == []  # nothing stored where others could change it

@@ -125,6 +125,7 @@ def check(
 
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
+    evidence = _from_source(ctx, targets)
     _refuse_overwriting(
         targets,
         [
@@ -147,7 +148,7 @@ def check(
             f"--resolve shows what DNS serves today, not on --as-of {day}; use saved "
             "observations from that day (--dns FILE) or drop --as-of"
         )
-    started = invocation(_argv(ctx), fail_on=threshold)
+    started = invocation(_argv(ctx), fail_on=threshold, from_source=evidence)
     report = run(
         Options(
             paths=paths,
@@ -162,6 +163,7 @@ def check(
             observed=observed or [],
             jobs=jobs,
             formats=_output_formats(targets),
+            evidence=evidence,
         )
     )
     report = dataclasses.replace(report, invocation=started)
@@ -196,6 +198,7 @@ def report(
 
     threshold = parse_fail_on(fail_on)
     targets = _targets(output_format or ["text"], output or [])
+    _from_source(ctx, targets)
     _refuse_overwriting(targets, [("result", result)])
     saved = read_result(result, role="result")
     rendered = dataclasses.replace(
@@ -310,6 +313,18 @@ def _yaml_under(target: Path, directory: Path) -> bool:
         return Path(os.path.realpath(target)).is_relative_to(os.path.realpath(directory))
     except (OSError, ValueError):
         return False
+
+
+def _from_source(ctx: typer.Context, targets: list[tuple[OutputFormat, Path | None]]) -> bool:
+    """Whether an evidence format is asked for; if so, nothing this command reads comes from
+    the parse cache, rendering included (the HTML flow map reads the knowledge base)."""
+    from residency_audit import cache
+    from residency_audit.pipeline import evidence_requested
+
+    evidence = evidence_requested(fmt for fmt, _ in targets)
+    if evidence:
+        ctx.with_resource(cache.bypassed())
+    return evidence
 
 
 def _output_formats(targets: list[tuple[OutputFormat, Path | None]]) -> tuple[OutputFormat, ...]:

@@ -409,6 +409,9 @@ class Invocation(Record):
     fail_on: Severity | None
     rendered_from: InputFile | None = None
     """The saved JSON result, when `residency-audit report` re-rendered it."""
+    from_source: bool = False
+    """Knowledge, rules and risk model were parsed from their files, not read from the parse
+    cache (`pipeline.Options.from_source`): the manifest's hashes are of what was evaluated."""
 
 
 @dataclass(slots=True)

@@ -329,6 +329,10 @@ def _manifest(report: Report) -> list[str]:
         source = report.invocation.rendered_from
         if source is not None:
             out.append(f"- Re-rendered from {code(source.path)} (sha256 {code(source.sha256)})")
+    if report.invocation is not None and report.invocation.from_source:
+        # said only when known: a saved result re-rendered, or a library caller's report, may
+        # come from a run that read the parse cache
+        out.append("- Knowledge and rules parsed from source (no cache)")
     out += ["", "| Kind | File | SHA-256 |", "|---|---|---|"]
     out += [
         f"| {md(i.role)} | {cell(i.path)} | {cell(i.sha256) or 'unreadable'} |"
