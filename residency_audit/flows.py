@@ -276,8 +276,11 @@ class _Flows:
             flow_id = copy_flow_id(s, seen)
         entity_id = _value(f, "operator.id") or _value(f, "transfer.recipient")
         party = self.d.party(entity_id)
-        if party is not None and party.id == self.d.controller and party.provider is None:
-            party = None  # the controller runs it on the provider's systems: the host is exposed
+        own = _value(f, "place.infrastructure_of_host") is True  # on its own infrastructure
+        if party is not None and party.id == self.d.controller and not own:
+            # the controller runs it on the provider's systems (a knowledge-base provider's
+            # even when the controller is declared its party): the provider is the exposed host
+            party = None
         provider_id = _value(f, "provider.id")
         clear, how = self.place_clear_text(f, role, same_provider=provider_id == component.provider)
         parent = (

@@ -76,22 +76,24 @@ def findings(path: Path, rule: str, day: dt.date = AS_OF) -> list[Finding]:
     return [f for f in report.findings if f.rule_id == rule]
 
 
-def test_a_clinic_running_its_own_database_on_an_uncertified_provider_fails_high(
+def test_a_provider_with_no_hds_certification_recorded_cannot_be_verified_not_failed(
     tmp_path: Path,
 ) -> None:
-    """Hetzner holds no HDS certification in the knowledge base: the clinic's database on it is
-    hosted by an uncertified host, though the clinic runs it itself."""
+    """The knowledge base records no HDS certification of Hetzner: it omits what it does not
+    know ("no HDS evidence", from memory), so the clinic's database on it cannot be verified;
+    the fact cites the provider's entry as a derivation, not as a source saying "none"."""
     (finding,) = findings(deployment(tmp_path, provider="hetzner", region="fsn1"), "HDS-ACT-04")
-    assert finding.severity is Severity.HIGH and not finding.unverifiable
-    assert finding.message == (
-        "db (primary) runs on infrastructure hosted by Hetzner Online GmbH (hetzner), which "
-        "performs R.1111-9 activities 1-3 (physical sites, hardware, virtual infrastructure) for "
-        "it, but is not HDS-certified for them: the knowledge base records no HDS certification "
-        "of Hetzner"
+    assert finding.severity is Severity.MEDIUM and finding.unverifiable
+    assert finding.message.endswith(
+        "the knowledge base records no HDS certification of Hetzner (its HDS status is not "
+        "recorded, not known to be none)"
     )
     assert "L.1111-8, R.1111-9" in [r.article for r in finding.references]
     origins = {f.path: f.origin for f in finding.facts}
-    assert origins["place.infrastructure_certified"] == "kb:providers.yaml#hetzner"
+    assert "place.infrastructure_certified" not in origins
+    assert origins["place.infrastructure_coverage"] == (
+        "derived: no HDS certification recorded in kb:providers.yaml#hetzner"
+    )
 
 
 def test_a_knowledge_base_certification_without_its_scope_cannot_be_verified(
@@ -180,15 +182,35 @@ def test_the_rule_applies_from_1_april_2018(tmp_path: Path) -> None:
     assert len(findings(path, "HDS-ACT-04", dt.date(2018, 4, 1))) == 1
 
 
-def test_the_controller_declared_as_the_provider_s_party_hosts_its_own_data(
+def test_the_controller_declared_as_the_party_of_its_own_datacentre_hosts_its_own_data(
     tmp_path: Path,
 ) -> None:
-    """Its own infrastructure: HDS does not apply, and no HDS rule reports anything."""
-    path = deployment(tmp_path, provider="hetzner", region="fsn1")
-    path.write_text(path.read_text().replace("country: FR}}", "country: FR}, provider: hetzner}"))
+    """Its own infrastructure (`on-prem`, which the knowledge base does not know): HDS does
+    not apply, and no HDS rule reports anything."""
+    path = deployment(tmp_path, provider="on-prem", region="x")
+    text = path.read_text().replace("region: x", "country: FR")
+    path.write_text(text.replace("country: FR}}", "country: FR}, provider: on-prem}"))
     report = run(Options(paths=[path], as_of=AS_OF))
     assert not report.errors, report.errors
     assert [f.rule_id for f in report.findings if f.rule_id.startswith("HDS-")] == []
+
+
+def test_the_controller_declared_as_a_cloud_provider_s_party_does_not_turn_hds_off(
+    tmp_path: Path,
+) -> None:
+    """A French clinic cannot be Amazon's contracting entity: declared as AWS's party, its
+    database in us-east-1 is still on AWS's systems, so EXI 28 and HDS-ACT-04 bind AWS, and
+    the flows table names AWS, not the clinic, as the entity holding it."""
+    path = deployment(tmp_path, region="us-east-1")
+    path.write_text(path.read_text().replace("country: FR}}", "country: FR}, provider: aws}"))
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    found = {f.rule_id: f for f in report.findings if f.rule_id.startswith("HDS-")}
+    assert found["HDS-LOC-01"].severity is Severity.HIGH
+    assert not found["HDS-LOC-01"].unverifiable
+    assert "(candidates: aws)" in found["HDS-ACT-04"].message
+    (flow,) = [f for f in report.flows if f.id == "db"]
+    assert flow.entity == "aws"
 
 
 def test_the_clinic_s_own_database_on_a_provider_outside_the_eea_breaks_eea_storage(

@@ -86,9 +86,31 @@ def test_a_valid_qualification_for_another_offer_than_the_one_used_does_not_coun
     assert pub02(tmp_path, valid, "secnumcloud_offer: Cloud Souverain") == []
 
 
-def test_a_valid_qualification_allows_the_no_risk_wording(tmp_path: Path) -> None:
+def test_a_valid_qualification_of_the_offer_used_allows_the_no_risk_wording(
+    tmp_path: Path,
+) -> None:
     valid = 'referential: "3.2", offer: Cloud Souverain, issued: 2025-01-01, expires: 2028-01-01'
-    assert pub02(tmp_path, valid) == []
+    assert pub02(tmp_path, valid, "secnumcloud_offer: Cloud Souverain") == []
+
+
+@pytest.mark.parametrize(
+    "qualification",
+    [
+        'referential: "3.2", offer: Cloud Souverain, issued: 2025-01-01, expires: 2028-01-01',
+        'referential: "3.2", issued: 2025-01-01, expires: 2028-01-01',  # names no offer
+    ],
+)
+def test_a_valid_qualification_when_the_offer_used_is_not_named_cannot_be_verified(
+    tmp_path: Path, qualification: str
+) -> None:
+    """The qualified offer may not be the one used: the statement due is unknown, as
+    SNC-QUAL-01 finds it on the same file, never a pass."""
+    (finding,) = pub02(tmp_path, qualification, "secnumcloud: true")
+    assert finding.unverifiable
+    path = tmp_path / "host.yaml"
+    report = run(Options(paths=[path], as_of=AS_OF))
+    snc = [f for f in report.findings if f.rule_id == "SNC-QUAL-01" and "aws-emea" in f.subject]
+    assert [f.unverifiable for f in snc] == [True]
 
 
 @pytest.mark.parametrize(

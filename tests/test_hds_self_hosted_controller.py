@@ -84,15 +84,35 @@ def test_a_self_hosted_clinic_s_backup_in_the_us_breaks_the_eea_storage_rule(
 def test_a_clinic_running_everything_itself_on_its_own_infrastructure_hosts_nothing(
     tmp_path: Path,
 ) -> None:
-    """The boundary: the controller keeping its own backup on its own infrastructure (declared
-    as the party of the provider) needs no HDS host."""
+    """The boundary: the controller keeping its database and backup in its own datacentre
+    (declared as the party of `on-prem`, a provider the knowledge base does not know) needs no
+    HDS host."""
+    own = "copies: [{kind: backup, provider: on-prem, operator: clinic, country: FR}]"
+    text = SELF_HOSTED.replace("PLACE", own).replace("provider: ovhcloud\n", "provider: on-prem\n")
+    text = text.replace("region: gra\n", "country: FR\n", 1)
+    path = tmp_path / "self-hosted.yaml"
+    path.write_text(text.replace("country: FR}}", "country: FR}, provider: on-prem}", 1))
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    assert hds(report) == {}
+
+
+def test_a_clinic_declared_as_a_cloud_provider_s_party_is_its_customer_not_its_host(
+    tmp_path: Path,
+) -> None:
+    """A French clinic cannot be OVHcloud's contracting entity: declaring it the party of
+    `ovhcloud` does not make OVHcloud's systems its own. HDS applies, and OVHcloud (the
+    knowledge base's, no party of it declared) is judged for activities 1-3."""
     own = EEA_BACKUP.replace("operator: backup-co", "operator: clinic")
     path = tmp_path / "self-hosted.yaml"
     text = SELF_HOSTED.replace("PLACE", own)
     path.write_text(text.replace("country: FR}}", "country: FR}, provider: ovhcloud}", 1))
     report = run(Options(paths=[path], as_of=AS_OF))
     assert not report.errors, report.errors
-    assert hds(report) == {}
+    found = [f for f in report.findings if f.rule_id == "HDS-ACT-04"]
+    assert [(f.component, f.unverifiable) for f in found] == [("db", True), ("db", True)]
+    assert all("(candidates: ovhcloud)" in f.message for f in found)
+    assert "HDS-PUB-03" in hds(report)  # no OVHcloud party: its EXI 30-31 duties unchecked
 
 
 def test_a_clinic_running_everything_itself_on_a_cloud_provider_has_it_hosted(

@@ -50,6 +50,12 @@ LAW = {  # the deployment subject only: which encoded law starts when (rules/cor
     "law.secnumcloud": "Knowledge-base instrument of the only SecNumCloud version the "
     "secnumcloud rules encode (`secnumcloud-3.2`); absent on a day it is not in force.",
 }
+DEPLOYMENT = {  # the deployment subject only
+    "hds.undeclared_infrastructure_hosts": "Knowledge-base providers whose systems hold a place "
+    "the controller or another party runs (R.1111-9 activities 1-3, HDS-ACT-04) with no party "
+    "of them declared, so that no party subject carries their EXI 30-31 statements (HDS-PUB-03); "
+    "[none] when every such provider has a declared party.",
+}
 PLACE = {
     "component.id": "Component id.",
     "component.kind": "Component kind.",
@@ -140,25 +146,31 @@ PLACE = {
     "place.third_party_hosted": "Someone other than the controller hosts this place, or the "
     "infrastructure it runs on (or either host is unknown): HDS binds hosts, not the controller "
     "hosting its own data on its own infrastructure.",
-    "place.infrastructure_of_host": "The place's own host is a party of its provider (or, with "
-    "no operator, whichever party of it runs the place): the provider's infrastructure goes with "
-    "the hosting HDS-ACT-01 judges. False when another operator runs it on the provider's "
-    "systems.",
+    "place.infrastructure_of_host": "The place's own host is a party of its provider that may "
+    "host its systems (or, with no operator, whichever party of it runs the place): the "
+    "provider's infrastructure goes with the hosting HDS-ACT-01 judges. False when another "
+    "operator runs it on the provider's systems, the controller included when declared as the "
+    "party of a knowledge-base provider (a customer of its systems, not their host).",
     "place.infrastructure_host": "Who hosts the infrastructure of this place (R.1111-9 "
-    "activities 1-3): the one declared party of its provider, else (none declared) the "
+    "activities 1-3): the one declared party of its provider that may host its systems (the "
+    "controller never may on a knowledge-base provider), else (none declared) the "
     "knowledge-base provider id; its host when `place.infrastructure_of_host`. Absent when "
     "several parties of the provider are declared, or the provider is unknown.",
     "place.infrastructure_host_name": "Name of that host: the declared party's, or the "
-    "knowledge-base provider's contracting entity (entities).",
+    "knowledge-base provider's contracting entities (entities, each cited with its own "
+    '`verified` flag); with several candidate parties, their names joined by "or".',
     "place.infrastructure_candidates": "Who hosts (or might host) its infrastructure: "
-    "`place.infrastructure_host`, else the declared parties of its provider (none when none "
-    "is declared).",
+    "`place.infrastructure_host`, else the declared parties of its provider that may host its "
+    "systems (none when none is declared).",
     "place.infrastructure_certified": "That host is HDS-certified for activities 1-3 on the "
-    "audit day: by its declared HDS certificates that count then, else by the knowledge base's "
-    "HDS certifications of the provider (absent, unknown, when one is recorded without its "
-    "activities, or a certificate's validity is unknown). Absent when its host runs it.",
+    "audit day: by its declared HDS certificates that count then (one listing no activities "
+    "has an unknown scope), else by the knowledge base's HDS certifications of the provider; "
+    "with several candidates, whichever hosts it (true if each is, false if none is). Absent "
+    "(unknown) when a certification is recorded without its activities, none is recorded in "
+    "the knowledge base (status unknown), a certificate's validity is unknown, or candidates "
+    "differ. Absent when its host runs it.",
     "place.infrastructure_coverage": "Why `place.infrastructure_certified` is what it is (or "
-    "unknown), as text for messages.",
+    "unknown), as text for messages, citing the knowledge-base certification it rests on.",
     "transfer.recipient": "Party receiving the data (the place's operator).",
     "transfer.tools": "Declared transfer tools for this recipient and country.",
     "split.group": "Split-processing group of the component (EDPB UC5).",
@@ -314,7 +326,9 @@ PARTY = {
     "operator, else the declared party of its provider).",
     "party.hosts_infrastructure": "The party hosts the infrastructure (R.1111-9 activities 1-3) "
     "of a place it does not run: the one declared party of the provider whose systems hold a "
-    "place the controller or another party runs (HDS-ACT-04).",
+    "place the controller or another party runs (HDS-ACT-04). Absent (unknown) when it is one of "
+    "several declared parties of that provider and hosts no other such place: which one hosts "
+    "it is not said.",
     "party.hds_activities": "HDS activities (1-6) declared on the components it operates "
     "(`hds_activities`), sorted; [none] when none is.",
     "party.performs_hds_activities": "It performs at least one HDS activity: declared on a "
@@ -326,7 +340,9 @@ PARTY = {
     "certificate declared for it (issued by the as-of date, or undated); a party holding none "
     "covers nothing, not even what it hosts without declared activities. Absent (unknown) when "
     "it holds none but the knowledge base says it is certified (scope unknown), or when its "
-    "certificates cover fewer than all six activities and it hosts without declared activities.",
+    "certificates cover fewer than all six activities and it hosts without declared activities, "
+    "or when a certificate that may cover what is missing has an unknown validity or lists no "
+    "activities (scope unknown).",
     "party.hds_uncovered": "Declared activities no HDS certificate declared for it (issued by the "
     "as-of date, or undated) covers, and, for a party holding no certificate and not "
     "HDS-certified in the knowledge base, what it hosts without declared activities "
@@ -404,7 +420,7 @@ COUNTRY = {
     "country.suggestion": "Nearest known code.",
 }
 FIELDS: dict[str, dict[str, str]] = {
-    "deployment": {**COMMON, **LAW},
+    "deployment": {**COMMON, **LAW, **DEPLOYMENT},
     "component": {**COMMON, **PLACE},
     "place": {**COMMON, **PLACE},
     "access": {**COMMON, **ACCESS},

@@ -100,13 +100,15 @@ def _operated(b: SubjectBuilder, party_id: str) -> list[tuple[str | None, str | 
 
 
 def _infrastructure_hosted(
-    b: SubjectBuilder, party_id: str
+    b: SubjectBuilder, party_id: str, *, maybe: bool = False
 ) -> list[tuple[str | None, str | None, str]]:
     """(provider, region-or-None, country-or-None) of every place whose infrastructure the
     party hosts without running it (`SubjectBuilder.infrastructure_places`): it performs
     R.1111-9 activities 1-3 there, so it is an HDS host of them, with a host's EXI 30-31
-    duties."""
-    return [(w.provider, w.region, w.country or "") for w in b.infrastructure_places(party_id)]
+    duties. With `maybe`, the places it may host the infrastructure of, as one of several
+    declared parties of their provider (`infrastructure_maybe_places`)."""
+    places = b.infrastructure_maybe_places if maybe else b.infrastructure_places
+    return [(w.provider, w.region, w.country or "") for w in places(party_id)]
 
 
 def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
@@ -136,10 +138,13 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
     )
     b.derived(f, "party.hosts", hosts, "runs a component, copy or log sink holding personal data")
     infrastructure = _infrastructure_hosted(b, party.id)
+    maybe = _infrastructure_hosted(b, party.id, maybe=True)
+    # One of several declared parties of a provider may host the infrastructure of its places:
+    # unknown (its host duties cannot be verified), never "hosts nothing" (fail closed).
     b.derived(
         f,
         "party.hosts_infrastructure",
-        bool(infrastructure),
+        True if infrastructure else (None if maybe else False),
         "the provider's party whose systems hold a place another party or the controller runs "
         "(R.1111-9 activities 1-3, HDS-ACT-04)",
     )
@@ -187,7 +192,8 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
             f, "party.on_processor_list", party.id in d.claims.processors, "claims.processors"
         )
     hosted = operated + infrastructure  # EXI 31 maps the storage of both
-    transparency_facts(b, f, party, base, hosted, secnumcloud_qualified(b, party.id))
+    qualified = secnumcloud_qualified(b, party.id)
+    transparency_facts(b, f, party, base, hosted, qualified, maybe=maybe)
     return f
 
 

@@ -69,7 +69,7 @@ def places_of(c: Component, ci: int) -> Iterator[Where]:
 class Infrastructure(Record):
     """Who hosts the infrastructure of a place: the provider whose systems hold it performs
     R.1111-9 activities 1-3 (physical sites, hardware, virtual infrastructure) for whoever runs
-    it (`INFRASTRUCTURE_ACTIVITIES` in `hds_activities.py`)."""
+    it (`INFRASTRUCTURE_ACTIVITIES` in `hds_infrastructure.py`)."""
 
     party: str | None
     """The declared party of the place's provider hosting it; None when none or several are."""
@@ -79,7 +79,8 @@ class Infrastructure(Record):
     """The place's own host is the provider's party (named, or unknown among its parties): the
     infrastructure goes with the hosting HDS-ACT-01 (or HDS-ACT-03) already judges."""
     candidates: tuple[str, ...]
-    """The declared parties of the provider (who might host it when several are)."""
+    """The declared parties of the provider that may host its systems (who might host it when
+    several are): all of them, but the controller on a knowledge-base provider's."""
 
     @property
     def id(self) -> str | None:
@@ -93,7 +94,12 @@ class Infrastructure(Record):
 
 
 def infrastructure_of(
-    operator: str | None, provider: str, parties: Sequence[str], *, known: bool
+    operator: str | None,
+    provider: str,
+    parties: Sequence[str],
+    *,
+    known: bool,
+    controller: str,
 ) -> Infrastructure:
     """Who hosts the infrastructure of a place run by `operator` on `provider`, whose declared
     parties are `parties` (file order) and which the knowledge base knows or not (`known`).
@@ -102,10 +108,16 @@ def infrastructure_of(
     one whose operator is a party of that provider: its infrastructure is its host's. Any other
     operator runs it on the provider's systems: the one declared party of the provider hosts
     them, else (none declared) the knowledge-base provider; with several declared the file does
-    not say which, and its order must not decide."""
-    if not operator or operator in parties:
-        single = parties[0] if len(parties) == 1 else None
-        return Infrastructure(operator or single, None, True, tuple(parties))
-    if len(parties) == 1:
-        return Infrastructure(parties[0], None, False, tuple(parties))
-    return Infrastructure(None, provider if known and not parties else None, False, tuple(parties))
+    not say which, and its order must not decide.
+
+    The controller is never the host of a knowledge-base provider's systems: a French clinic
+    declared as Amazon's party (`provider: aws`) is a customer of AWS, not AWS, and nothing the
+    knowledge base can check says it runs AWS's datacentres. It hosts its own infrastructure
+    only on a provider the knowledge base does not know (its own datacentre, `on-prem`)."""
+    hosts = [p for p in parties if not (known and p == controller)]
+    runner = operator or (parties[0] if len(parties) == 1 else None)
+    if runner is None or runner in hosts:  # the host (or an unknown one of them) runs it
+        return Infrastructure(runner, None, True, tuple(hosts))
+    if len(hosts) == 1:
+        return Infrastructure(hosts[0], None, False, tuple(hosts))
+    return Infrastructure(None, provider if known and not hosts else None, False, tuple(hosts))

@@ -19,11 +19,12 @@ from typing import Any
 from residency_audit.engine.certificates import BINDS, hds_binding, hds_binding_of, party_binding
 from residency_audit.engine.countries import unknown_country_subjects
 from residency_audit.engine.custody import in_provider_group, key_custody
-from residency_audit.engine.hds_activities import infrastructure_coverage
+from residency_audit.engine.hds_infrastructure import infrastructure_coverage
 from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.engine.places import Infrastructure, Where, infrastructure_of, places_of
 from residency_audit.engine.subject_ids import place_id
 from residency_audit.kb import KnowledgeBase, fact_from
+from residency_audit.kb.entries import Provider
 from residency_audit.model import (
     Access,
     Component,
@@ -92,6 +93,9 @@ class SubjectBuilder:
         self._hosts: list[str | None] | None = None
         self._places: tuple[tuple[int, Component, Where], ...] | None = None
         self._infrastructure: dict[tuple[str | None, str], Infrastructure] = {}
+        self._infrastructure_index: tuple[dict[str, list[Where]], dict[str, list[Where]]] | None = (
+            None
+        )
 
     def technical(self) -> tuple[Subject, ...]:
         """The technical subjects, built on first use."""
@@ -357,6 +361,7 @@ class SubjectBuilder:
                 provider_id,
                 self.provider_parties(provider_id),
                 known=self.kb.provider(provider_id) is not None,
+                controller=self.d.controller,
             )
         return found
 
@@ -374,15 +379,15 @@ class SubjectBuilder:
             [infra.id] if infra.id is not None else list(infra.candidates) or ["none"],
             f"the declared parties of provider {provider_id}, else the provider itself",
         )
-        if infra.id is not None:
-            self.put_infrastructure_host(f, infra, how)
+        self.put_infrastructure_host(f, infra, how)
         if not infra.of_host:
             infrastructure_coverage(self, f, infra, provider_id)
 
     def put_infrastructure_host(self, f: dict[str, Fact], infra: Infrastructure, how: str) -> None:
         """Who hosts a place's infrastructure, by id and name: a declared party, the
-        knowledge-base provider (named after its contracting entities), or the place's own
-        operator when that is not a declared party."""
+        knowledge-base provider (named after its contracting entities, each entry cited with
+        its own `verified` flag), or the place's own operator when that is not a declared
+        party. With several candidate parties, their names (for the messages of HDS-ACT-04)."""
         party = self.d.party(infra.party)
         provider = self.kb.provider(infra.provider)
         if party is not None:
@@ -394,12 +399,18 @@ class SubjectBuilder:
             f["place.infrastructure_host"] = fact_from(
                 provider, "place.infrastructure_host", provider.id, origin
             )
-            name = " / ".join(e.name for e in provider.entities) or provider.name
-            f["place.infrastructure_host_name"] = fact_from(
-                provider, "place.infrastructure_host_name", name, origin
-            )
-        else:
+            f["place.infrastructure_host_name"] = _entities_name(provider)
+        elif infra.id is not None:
             self.derived(f, "place.infrastructure_host", infra.id, how)
+            self.derived(f, "place.infrastructure_host_name", infra.id, "no party of that id")
+        elif len(infra.candidates) > 1:
+            names = [p.name for p in map(self.d.party, infra.candidates) if p is not None]
+            self.derived(
+                f,
+                "place.infrastructure_host_name",
+                " or ".join(names),
+                "names of the declared parties that may host it",
+            )
 
     def infrastructure_hosts(self) -> list[str | None]:
         """The third parties hosting the infrastructure of places they do not run, in file
@@ -411,16 +422,59 @@ class SubjectBuilder:
         ]
         return list(dict.fromkeys(out))
 
+    def undeclared_infrastructure_facts(self) -> dict[str, Fact]:
+        """The deployment subject's `hds.undeclared_infrastructure_hosts` (HDS-PUB-03): the
+        knowledge-base providers hosting the infrastructure of a place with no party of them
+        declared, whose EXI 30-31 statements (HDS-EXT-01, HDS-PUB-01, HDS-PUB-02) no party
+        subject can carry."""
+        found = [
+            infra.provider
+            for infra in (self.infrastructure(w.operator, w.provider) for _, _, w in self.places())
+            if infra.provider is not None and infra.third_party(self.d.controller)
+        ]
+        f: dict[str, Fact] = {}
+        self.derived(
+            f,
+            "hds.undeclared_infrastructure_hosts",
+            list(dict.fromkeys(found)) or ["none"],
+            "knowledge-base providers whose systems hold a place, with no party of them declared",
+        )
+        return f
+
     def infrastructure_places(self, party_id: str) -> list[Where]:
         """The places whose infrastructure the declared party hosts (HDS-ACT-04) without
-        running them: the controller or another party runs them on its provider's systems."""
-        controller = self.d.controller
-        return [
-            w
-            for _, _, w in self.places()
-            if (infra := self.infrastructure(w.operator, w.provider)).party == party_id
-            and infra.third_party(controller)
-        ]
+        running them: the controller or another party runs them on the systems of its
+        provider, of which it is the only candidate host. Indexed by party once: every party
+        asks, and a scan of every place per party is quadratic."""
+        return self._infrastructure_by_party()[0].get(party_id, [])
+
+    def infrastructure_maybe_places(self, party_id: str) -> list[Where]:
+        """The places whose infrastructure the declared party may host: it is one of several
+        candidate parties of their provider, and the file does not say which hosts them."""
+        return self._infrastructure_by_party()[1].get(party_id, [])
+
+    def _infrastructure_by_party(
+        self,
+    ) -> tuple[dict[str, list[Where]], dict[str, list[Where]]]:
+        if self._infrastructure_index is None:
+            self._infrastructure_index = self._index_infrastructure()
+        return self._infrastructure_index
+
+    def _index_infrastructure(
+        self,
+    ) -> tuple[dict[str, list[Where]], dict[str, list[Where]]]:
+        sure: dict[str, list[Where]] = {}
+        maybe: dict[str, list[Where]] = {}
+        for _, _, w in self.places():
+            infra = self.infrastructure(w.operator, w.provider)
+            if not infra.third_party(self.d.controller):
+                continue
+            if infra.party is not None:
+                sure.setdefault(infra.party, []).append(w)
+            else:
+                for candidate in infra.candidates:
+                    maybe.setdefault(candidate, []).append(w)
+        return sure, maybe
 
     def provider_parties(self, provider_id: str) -> list[str]:
         """The declared parties of a provider, in file order: who may run a place on it."""
@@ -820,6 +874,20 @@ class SubjectBuilder:
         return f
 
 
+def _entities_name(provider: Provider) -> Fact:
+    """The name of a knowledge-base provider as its contracting entities (or, none recorded,
+    its commercial name), citing the entries the name rests on: an entity not verified (AWS
+    European Sovereign Cloud's, say) makes the name unverified knowledge used."""
+    path = "place.infrastructure_host_name"
+    origin = f"kb:providers.yaml#{provider.id}"
+    if not provider.entities:
+        return fact_from(provider, path, provider.name, origin)
+    name = " / ".join(e.name for e in provider.entities)
+    doubtful = [i for i, e in enumerate(provider.entities) if not e.verified]
+    i = doubtful[0] if doubtful else 0
+    return fact_from(provider.entities[i], path, name, f"{origin}/entities[{i}]")
+
+
 def builder_for(
     d: Deployment, kb: KnowledgeBase, as_of: dt.date, given: SubjectBuilder | None = None
 ) -> SubjectBuilder:
@@ -875,7 +943,7 @@ def technical_subjects(
 
 def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     d = b.d
-    facts = {**b.common(), **b.law_facts()}
+    facts = {**b.common(), **b.law_facts(), **b.undeclared_infrastructure_facts()}
     yield Subject("deployment", d.name, None, d.span, facts, f"deployment:{d.name}")
     for ci, c, w in b.places():
         facts = b.place(c, ci, w.role, w.provider, w.region, w.country, w.operator, w.yaml_path)

@@ -10,6 +10,7 @@ a guess (fail closed). The party subjects of `legal_subjects.py` carry these fac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from residency_audit.engine.certificates import covering, instrument_of, issued
@@ -21,13 +22,15 @@ if TYPE_CHECKING:
 
 def secnumcloud_qualified(b: SubjectBuilder, party_id: str) -> tuple[bool | None, str]:
     """Whether the party holds, on the audit day, a SecNumCloud 3.2 qualification for the offer
-    used (`claims.secnumcloud_offer`, when the file names one), three-valued, and why.
+    used (`claims.secnumcloud_offer`), three-valued, and why.
 
     A qualification is judged as SNC-QUAL-02 judges it: under referential 3.2, in force, and
     valid on the audit day (`certificates.covering` with its instrument, so an expired one, or
     one issued before version 3.2 existed, does not count); one of unknown referential or
-    dates, or naming no offer when the file names the one used, may or may not count. EXI 31
-    allows its "no third-country risk" wording only for a qualified offer (legal-notes §1.4)."""
+    dates may or may not count. It counts only for the offer used: one naming another offer
+    does not; one naming no offer, or any qualification when the file does not name the offer
+    used, may or may not be for it (unknown, as SNC-QUAL-01 finds it). EXI 31 allows its "no
+    third-country risk" wording only for a qualified offer (legal-notes §1.4)."""
     d = b.d
     claimed = d.claims.secnumcloud_offer
     verdicts: list[bool | None] = []
@@ -37,8 +40,10 @@ def secnumcloud_qualified(b: SubjectBuilder, party_id: str) -> tuple[bool | None
         instrument = instrument_of(c)
         other_version = c.referential is not None and instrument is None
         counts = False if other_version else covering(b, c, instrument)
-        if claimed is not None and c.offer != claimed:
-            counts = None if c.offer is None and counts is not False else False
+        if claimed is not None and c.offer is not None and c.offer != claimed:
+            counts = False  # a qualification of another offer than the one used
+        elif (claimed is None or c.offer is None) and counts is not False:
+            counts = None  # which offer it qualifies, or which offer is used, is not said
         verdicts.append(counts)
     offer = f" for offer {claimed!r}" if claimed is not None else ""
     if True in verdicts:
@@ -46,7 +51,8 @@ def secnumcloud_qualified(b: SubjectBuilder, party_id: str) -> tuple[bool | None
     if None in verdicts:
         return None, (
             f"whether it holds a SecNumCloud 3.2 qualification{offer} valid on the audit date "
-            "is unknown (referential, dates or offer not declared)"
+            "is unknown (referential, dates, the offer it qualifies or the offer used, "
+            "claims.secnumcloud_offer, not declared)"
         )
     return False, f"holds no SecNumCloud 3.2 qualification{offer} valid on the audit date"
 
@@ -58,9 +64,13 @@ def transparency_facts(
     base: str,
     operated: list[tuple[str | None, str | None, str]],
     qualified: tuple[bool | None, str],
+    *,
+    maybe: Sequence[tuple[str | None, str | None, str]] = (),
 ) -> None:
     """The party's declared EXI 31 statement (`party.transparency.*`), the wording due to it on
-    the audit day, and whether the declared one matches."""
+    the audit day, and whether the declared one matches. `maybe` are the places it may host
+    (one of several candidate hosts of their infrastructure): when they change the wording
+    due, that wording is unknown (fail closed)."""
     t = party.transparency
     if t is not None:
         tb = f"{base}.transparency"
@@ -72,6 +82,8 @@ def transparency_facts(
         b.put(f, "party.transparency.mitigations", t.mitigations, f"{tb}.mitigations")
         b.put(f, "party.transparency.residual_risks", t.residual_risks, f"{tb}.residual_risks")
     expected = _expected_wording(b, party, operated, qualified[0])
+    if maybe and _expected_wording(b, party, [*operated, *maybe], qualified[0]) != expected:
+        expected = None  # it depends on places it may or may not host
     if expected is not None:
         b.derived(
             f,
