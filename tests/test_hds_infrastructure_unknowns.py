@@ -152,7 +152,6 @@ def test_the_findings_trace_the_host_its_name_and_the_certification_they_rest_on
         "kb:providers.yaml#gcp/certifications[0]",
         False,
     )
-    assert traced["place.infrastructure_host"][0] == "gcp"
     assert traced["place.infrastructure_candidates"][0] == ["gcp"]
     assert traced["place.infrastructure_host_name"][1:] == (
         "kb:providers.yaml#gcp/entities[0]",

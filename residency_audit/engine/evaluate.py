@@ -174,25 +174,24 @@ def _judge(
     if holds is True:
         return None
     unverifiable = applies is None or holds is None
+    template: str | None
     if unverifiable:
         severity = rule.unverifiable_severity
         missing = ", ".join(dict.fromkeys(trace.missing))
         # The rule's message states a violation; with a fact missing that would assert what
         # nobody knows, so the requirement (the rule's title) is named, unless the rule says
         # what it could see in its own unverifiable_message.
-        said = (
-            f"Required: {rule.title}"
-            if rule.unverifiable_message is None
-            else render(rule.unverifiable_message, subject.facts)
-        )
+        template = rule.unverifiable_message
+        said = f"Required: {rule.title}" if template is None else render(template, subject.facts)
         message = f"cannot be verified for {subject.label}: unknown {missing}. {said}"
     else:
         severity = rule.severity
-        message = render(rule.message, subject.facts)
+        template = rule.message
+        message = render(template, subject.facts)
     special = subject.facts.get("data.special_category")
     if rule.escalate_special_category and special is not None and special.value:
         severity = Severity(min(severity + 1, Severity.CRITICAL))
-    facts = _unique(trace.facts)
+    facts = _unique([*trace.facts, *_stated(template, subject.facts)])
     return Finding(
         rule_id=rule.id,
         severity=severity,
@@ -231,6 +230,17 @@ def _template(template: str) -> tuple[tuple[str, str | None], ...]:
         start = match.end()
     parts.append((template[start:], None))
     return tuple(parts)
+
+
+def _stated(template: str | None, facts: Mapping[str, Fact]) -> list[Fact]:
+    """The facts a message states (its `{field.path}` placeholders), which a finding keeps
+    beside those its conditions read: a reader checks every value the message asserts against
+    where it came from (the host named, the certification its coverage rests on)."""
+    if template is None:
+        return []
+    named = (facts.get(path) for _, path in _template(template) if path is not None)
+    # an empty text is a fragment of wording the message leaves out (no replica, no HSM)
+    return [fact for fact in named if fact is not None and fact.value != ""]
 
 
 def _text(value: object) -> str:

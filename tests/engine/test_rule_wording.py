@@ -105,3 +105,27 @@ def test_an_unknown_parent_is_not_reported_as_exposure(tmp_path: Path) -> None:
         "(declared: laws unknown, mitigations unknown, residual_risks unknown)",
     }
     assert not any(") is subject to law that can compel access, and" in m for m in messages)
+
+
+def test_a_finding_keeps_every_fact_its_message_states() -> None:
+    """JUR-02 says who stores the data and under whose law: the provider's name, parent and
+    its country are in the message, so they are in the finding's facts with their sources,
+    though the rule's conditions do not read them."""
+    facts = {
+        "place.stores_data": Fact("place.stores_data", True, "t.yaml:3:5"),
+        "location.country": Fact("location.country", "FR", "kb:regions.yaml#aws/eu-west-3"),
+        "provider.parent.country": Fact("provider.parent.country", "US", "kb:providers.yaml#aws"),
+        "provider.name": Fact("provider.name", "Amazon Web Services", "kb:providers.yaml#aws"),
+        "provider.parent.name": Fact("provider.parent.name", "Amazon.com", "kb:providers.yaml#aws"),
+        "component.id": Fact("component.id", "db", "t.yaml:9:5"),
+        "place.role": Fact("place.role", "primary", "derived: the component"),
+        "provider.eu_controlled": Fact("provider.eu_controlled", False, "kb:providers.yaml#aws"),
+    }
+    subject = Subject("place", "db", "db", Span("t.yaml", 9, 5), facts)
+    finding = judge(RULES["JUR-02"], subject, kb=kb.default(), as_of=AS_OF, deployment="d")
+    assert finding is not None and not finding.unverifiable
+    assert "Amazon Web Services, whose parent Amazon.com" in finding.message
+    kept = {f.path: f.origin for f in finding.facts}
+    assert kept["provider.name"] == "kb:providers.yaml#aws"
+    assert kept["provider.parent.name"] == "kb:providers.yaml#aws"
+    assert kept["component.id"] == "t.yaml:9:5"
