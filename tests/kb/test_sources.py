@@ -62,14 +62,6 @@ SECONDARY_HOSTS = {
 }
 
 PACKS = {p.name: p for p in load_packs()}  # every bundled pack
-NOT_YET = {
-    name: pytest.mark.xfail(
-        strict=True,
-        reason=f"rules/{name} still cites secondary pages under the law's name (being edited); "
-        "drop this mark once its labels say so",
-    )
-    for name in ("gdpr", "jurisdiction", "secnumcloud")
-}
 
 
 def secondary_host(url: str) -> str | None:
@@ -110,7 +102,7 @@ def secondary_references(pack: str) -> list[tuple[str, Reference]]:
     ]
 
 
-@pytest.mark.parametrize("pack", [pytest.param(n, marks=NOT_YET.get(n, ())) for n in PACKS])
+@pytest.mark.parametrize("pack", sorted(PACKS))
 def test_a_reference_to_a_secondary_source_says_so(pack: str) -> None:
     unmarked = [
         f"{rule}: {ref.label}"
@@ -120,7 +112,7 @@ def test_a_reference_to_a_secondary_source_says_so(pack: str) -> None:
     assert not unmarked
 
 
-@pytest.mark.parametrize("pack", [pytest.param(n, marks=NOT_YET.get(n, ())) for n in PACKS])
+@pytest.mark.parametrize("pack", sorted(PACKS))
 def test_a_report_heading_linking_a_secondary_page_names_it(pack: str) -> None:
     """Grouped by instrument, the report heads a rule's findings with its first reference's
     instrument, linked to that reference's page: "Code de la santé publique" linking to a
