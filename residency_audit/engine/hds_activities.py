@@ -34,16 +34,11 @@ def _hosted_without_activities(b: SubjectBuilder, party_id: str) -> list[str]:
     d = b.d
     if party_id == d.controller:  # hosting its own data is no hosting on behalf of others
         return []
+    run = b.run_by(party_id)
     covered = {  # its own component's activities cover its copies and logs
-        ci
-        for ci, c in enumerate(d.components)
-        if c.hds_activities and b.host(c.operator, c.provider) == party_id
+        ci for ci, c, w in run if w.role == "primary" and c.hds_activities
     }
-    out = [
-        c.id if w.role == "primary" else w.label
-        for ci, c, w in b.places()
-        if ci not in covered and b.host(w.operator, w.provider) == party_id
-    ]
+    out = [c.id if w.role == "primary" else w.label for ci, c, w in run if ci not in covered]
     return list(dict.fromkeys(out))
 
 
@@ -60,12 +55,7 @@ def hds_activity_facts(b: SubjectBuilder, f: dict[str, Fact], party: Party) -> N
     """
     d = b.d
     declared = sorted(
-        {
-            a
-            for c in d.components
-            if b.host(c.operator, c.provider) == party.id
-            for a in c.hds_activities
-        }
+        {a for _, c, w in b.run_by(party.id) if w.role == "primary" for a in c.hds_activities}
     )
     undeclared = _hosted_without_activities(b, party.id)
     b.derived(

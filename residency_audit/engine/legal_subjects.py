@@ -92,11 +92,7 @@ def _operated(b: SubjectBuilder, party_id: str) -> list[tuple[str | None, str | 
     of `places.places_of` (a component, each copy, each log sink holding personal data) whose
     host (`SubjectBuilder.host`) it is. A copy on another provider with no operator is not the
     component operator's: its host is that provider's party, or nobody known."""
-    return [
-        (w.provider, w.region, w.country or "")
-        for _, _, w in b.places()
-        if b.host(w.operator, w.provider) == party_id
-    ]
+    return [(w.provider, w.region, w.country or "") for _, _, w in b.run_by(party_id)]
 
 
 def _infrastructure_hosted(

@@ -93,6 +93,8 @@ class SubjectBuilder:
         self._hosts: list[str | None] | None = None
         self._places: tuple[tuple[int, Component, Where], ...] | None = None
         self._infrastructure: dict[tuple[str | None, str], Infrastructure] = {}
+        self._run_by: dict[str | None, list[tuple[int, Component, Where]]] | None = None
+        self._provider_parties: dict[str, list[str]] = {}
         self._infrastructure_index: tuple[dict[str, list[Where]], dict[str, list[Where]]] | None = (
             None
         )
@@ -478,7 +480,23 @@ class SubjectBuilder:
 
     def provider_parties(self, provider_id: str) -> list[str]:
         """The declared parties of a provider, in file order: who may run a place on it."""
-        return [p.id for p in self.d.parties if p.provider == provider_id]
+        found = self._provider_parties.get(provider_id)
+        if found is None:
+            found = self._provider_parties[provider_id] = [
+                p.id for p in self.d.parties if p.provider == provider_id
+            ]
+        return found
+
+    def run_by(self, party_id: str | None) -> list[tuple[int, Component, Where]]:
+        """(component index, component, place) of the places `party_id` runs (`host`), in file
+        order; None: those nobody is known to run. Indexed once: each party's facts ask it, and
+        a scan of every place per party is quadratic in a file of thousands of both."""
+        if self._run_by is None:
+            index: dict[str | None, list[tuple[int, Component, Where]]] = {}
+            for item in self.places():
+                index.setdefault(self.host(item[2].operator, item[2].provider), []).append(item)
+            self._run_by = index
+        return self._run_by.get(party_id, [])
 
     def places(self) -> tuple[tuple[int, Component, Where], ...]:
         """(component index, component, place) of every place of the deployment, in file order
