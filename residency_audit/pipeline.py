@@ -8,7 +8,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import field
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -241,8 +241,13 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         return result
 
     parts = Collation()
+    declared: dict[str, str] = {}  # deployment name -> the first deployment file declaring it
     for result in _audit_all(files, auditor, parallel=kb is None):
-        parts.add(settled(result))
+        twin = _declared_before(result, declared)
+        if twin is None:
+            parts.add(settled(result))
+        else:  # as a file that could not be read: its findings are in no report
+            parts.add(FileResult(replace(result.entry, deployment=None), errors=[twin]))
     if options.observed:
         from residency_audit.drift import audit_observed
 
@@ -282,6 +287,42 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         countries=evidence.country_statuses(parts.countries, knowledge, options.as_of),
         tally=parts.tally,
     )
+
+
+def _declared_before(result: FileResult | Packed, declared: dict[str, str]) -> Diagnostic | None:
+    """An input error when a deployment file earlier in the run (`declared`: name -> file)
+    declared `result`'s deployment name; records the name otherwise. Waivers, baselines and
+    JUnit tell deployments apart by name, so two files of one name would share a waiver meant
+    for one and overwrite each other's JUnit cases: fail closed rather than guess which file a
+    name means. Observed files share their deployment's name by design and are not counted."""
+    entry = result.entry
+    name = entry.deployment
+    if name is None or entry.role != "deployment":
+        return None
+    first = declared.setdefault(name, entry.path)
+    if first == entry.path:
+        return None
+    return Diagnostic(
+        _name_span(entry),
+        f"deployment name {name!r} is also declared by {first}; give each deployment file its "
+        "own name (waivers, baselines and JUnit tell deployments apart by name), or audit them "
+        "in separate runs",
+    )
+
+
+def _name_span(entry: InputFile) -> Span:
+    """Where `entry`'s file declares its name. A result keeps no positions of the deployment,
+    so the file is read again (only a refused file is); 1:1 when it changed since its audit."""
+    start = Span(entry.path, 1, 1)
+    try:
+        raw = read_bytes(Path(entry.path), entry.path)
+        if hashlib.sha256(raw).hexdigest() != entry.sha256:
+            return start
+        text = decode(raw, entry.path)
+        deployment = parse_deployment(Document(entry.path, raw, compose(text, entry.path)))
+    except InputError:
+        return start
+    return deployment.locations.get("name", start)
 
 
 def _audit_all(

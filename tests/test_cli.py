@@ -17,6 +17,7 @@ from residency_audit.cli import app
 from residency_audit.format.convert import plain_value
 from residency_audit.loader import load_document
 from tests.conftest import AS_OF, FIXTURES, ROOT, SAMPLES
+from tests.support.samples import copy_renamed
 
 DEPLOYMENTS = FIXTURES / "deployments"
 
@@ -480,7 +481,7 @@ def test_a_batch_reads_the_same_with_workers_in_every_streamed_format(
 ) -> None:
     for i in range(36):  # enough files for two workers
         sample = ("doctolib-2021", "backup-outside-eea", "sovereign-hospital")[i % 3]
-        (tmp_path / f"d{i:02d}.yaml").write_bytes((SAMPLES / f"{sample}.yaml").read_bytes())
+        copy_renamed(SAMPLES / f"{sample}.yaml", tmp_path / f"d{i:02d}.yaml", f"{i:02d}")
     outputs = {}
     for jobs in ("1", "2"):
         out = tmp_path / f"result-{jobs}.json"
@@ -520,7 +521,7 @@ def test_a_reader_that_stops_early_is_no_error(tmp_path: Path, fmt: str) -> None
     batch.mkdir()
     for i in range(8):
         for sample in SAMPLES.glob("*.yaml"):
-            (batch / f"{i}-{sample.name}").write_bytes(sample.read_bytes())
+            copy_renamed(sample, batch / f"{i}-{sample.name}", str(i))
     saved = tmp_path / "result.json"
     command = [sys.executable, "-m", "residency_audit", "check", str(batch), "--as-of"]
     command += [str(AS_OF), "-j", "2", "--format", "json", "--output", str(saved)]

@@ -16,6 +16,7 @@ from residency_audit.kb import default
 from residency_audit.model import Fact, Finding, Report
 from residency_audit.pipeline import Options, run
 from tests.conftest import FIXTURES
+from tests.support.samples import copy_renamed
 
 DEPLOYMENTS = FIXTURES / "deployments"
 
@@ -116,7 +117,7 @@ def test_a_pass_resting_on_unverified_knowledge_lists_it(tmp_path: Path, jobs: i
     pass; no finding cites it, yet the report says the audit relied on it, batch or not."""
     path = stored_in(tmp_path, "BR", "sa-east-1")
     for i in range(2 * FILES_PER_WORKER):  # enough for two workers
-        shutil.copy(path, tmp_path / f"copy-{i}.yaml")
+        copy_renamed(path, tmp_path / f"copy-{i}.yaml", str(i))
     report = audited(tmp_path, "2026-01-26", jobs=jobs)
     assert not findings(report, "GDPR-XFER-01")
     assert not [f for f in report.findings if cited(f, "kb:adequacy.yaml#brazil")]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
 from typing import TextIO
 
@@ -19,19 +18,21 @@ from residency_audit.reporters import OutputFormat, junit, render, sarif, stream
 from residency_audit.reporters import json as json_result
 from residency_audit.spool import Spool
 from tests.conftest import AS_OF, SAMPLES
+from tests.support.samples import copy_renamed, renamed
 from tests.support.waivers import waive_every_finding
 
 NAMES = ("doctolib-2021", "backup-outside-eea", "health-data-hub-2020", "sovereign-hospital")
 
 
 def corpus(directory: Path, copies: int) -> Path:
-    """`copies` copies of each sample, in sub-directories whose names sort differently as paths
-    and as text (`batch-1/` before `batch/` as text), so order bugs show."""
+    """`copies` copies of each sample, each with a deployment name of its own, in
+    sub-directories whose names sort differently as paths and as text (`batch-1/` before
+    `batch/` as text), so order bugs show."""
     for i in range(copies):
         for name in NAMES:
             sub = directory / ("batch" if i % 2 else "batch-1")
             sub.mkdir(parents=True, exist_ok=True)
-            shutil.copy(SAMPLES / f"{name}.yaml", sub / f"{name}-{i:02d}.yaml")
+            copy_renamed(SAMPLES / f"{name}.yaml", sub / f"{name}-{i:02d}.yaml", f"{i:02d}")
     return directory
 
 
@@ -61,8 +62,10 @@ def test_a_spilled_batch_reports_exactly_what_a_small_one_does(
     baseline.write_text(json_result.render(first))
     lines = waivers.read_text().split("  - rule:")
     waivers.write_text("  - rule:".join(lines[: len(lines) // 2]))
-    (files / "batch" / "new.yaml").write_text(
-        (SAMPLES / "backup-outside-eea.yaml").read_text().replace("eu-west-3", "us-west-2")
+    (files / "batch" / "new.yaml").write_bytes(
+        renamed((SAMPLES / "backup-outside-eea.yaml").read_bytes(), "new").replace(
+            b"eu-west-3", b"us-west-2"
+        )
     )
     for extra in ({}, {"waivers": waivers, "baseline": baseline}):
         options = pipeline.Options([files], as_of=AS_OF, jobs=jobs, **extra)  # type: ignore[arg-type]

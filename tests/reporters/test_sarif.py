@@ -11,6 +11,7 @@ from residency_audit.pipeline import Options, run
 from residency_audit.reporters import sarif
 from tests.conftest import AS_OF, FIXTURES, SAMPLES
 from tests.support.reports import invocation, need
+from tests.support.samples import copy_renamed
 
 BACKUP = SAMPLES / "backup-outside-eea.yaml"
 
@@ -132,8 +133,8 @@ def test_artifact_uris_are_relative_to_the_working_directory_and_encoded(
     elsewhere.mkdir()
     first, second = repo / "deploy dir" / "prod #1.yaml", repo / "deploy dir" / "b.yaml"
     outside = elsewhere / "other.yaml"
-    for path in (first, second, outside):
-        path.write_text(BACKUP.read_text())
+    for i, path in enumerate((first, second, outside)):
+        copy_renamed(BACKUP, path, str(i))
     monkeypatch.chdir(repo)
     sarif.artifact_location.cache_clear()
     try:
