@@ -239,9 +239,9 @@ def _malformed_subjects(root: Node, display: str) -> Iterable[Diagnostic]:
             if flow is not None:
                 problem = (
                     f"subject {subject.value!r} names the data flow of a copy or log sink by "
-                    f"its position ({flow.group(2)}), an id no flow has now (it moved when an "
-                    "entry was added before it): the flow is called by where it is, as its "
-                    f"place is ({flow.group(1)}@<region>, as findings and the flows table "
+                    f"its position ({flow.group(2)}), an id no flow has now (a position moves "
+                    "when an entry is added before it): the flow is called by where it is, as "
+                    f"its place is ({flow.group(1)}@<region>, as findings and the flows table "
                     "name it)"
                 )
             elif numbered is not None:

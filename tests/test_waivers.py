@@ -657,8 +657,8 @@ def test_a_waiver_of_a_copys_flow_never_follows_the_order_of_the_copies(
     assert refused.exit_code == 2
     assert (
         "subject 'flow:db/backup-2' names the data flow of a copy or log sink by its position "
-        "(2), an id no flow has now (it moved when an entry was added before it): the flow is "
-        "called by where it is, as its place is (flow:db/backup@<region>, "
+        "(2), an id no flow has now (a position moves when an entry is added before it): the "
+        "flow is called by where it is, as its place is (flow:db/backup@<region>, "
     ) in refused.stderr
     waivers = flow_waiver(tmp_path / "w.yaml", "flow:db/backup@eu-west-3")
     for first, second in ((BY_AWS, BY_BACKUP_CO), (BY_BACKUP_CO, BY_AWS)):
