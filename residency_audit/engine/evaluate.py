@@ -7,6 +7,7 @@ import functools
 import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from residency_audit.engine.conditions import Decider, Trace, Tracer, decider, tracer
 from residency_audit.engine.operators import Context
@@ -284,5 +285,14 @@ def _build_references(
 
 def _law_reference(law: Law) -> Reference:
     """One object per law, shared by the findings citing it: written once when they are
-    pickled for a batch's parent."""
-    return Reference(f"{law.name} ({law.citation})", law.url or law.source, law.citation)
+    pickled for a batch's parent. An unverified law's label names the site its link goes to and
+    says the text was not checked: a translation or an encyclopedia page is not the law, and a
+    reader must not take it for the official text."""
+    url = law.url or law.source
+    if law.verified:
+        return Reference(f"{law.name} ({law.citation})", url, law.citation)
+    site = (urlsplit(url).hostname or url).removeprefix("www.")
+    label = (
+        f"{law.name} as published by {site} ({law.citation}; not checked against the official text)"
+    )
+    return Reference(label, url, law.citation)

@@ -123,3 +123,17 @@ def test_a_report_heading_linking_a_secondary_page_names_it(pack: str) -> None:
         if SECONDARY_HOSTS[secondary_host(ref.url) or ""].lower() not in instrument(ref).lower()
     ]
     assert not unnamed
+
+
+def test_a_law_cited_from_an_unchecked_page_says_whose_page_it_is() -> None:
+    """The knowledge base marks the compelled-access laws unverified (a US Code mirror, a
+    translation, an encyclopedia page): a finding citing one names the site it links and says
+    the text was not checked, so a reader does not take Wikipedia's page for the law."""
+    from residency_audit.pipeline import Options, run
+    from tests.conftest import AS_OF, SAMPLES
+
+    report = run(Options(paths=[SAMPLES / "doctolib-2021.yaml"], as_of=AS_OF))
+    cited = {r.url: r.label for f in report.findings for r in f.references}
+    cloud_act = cited["https://www.law.cornell.edu/uscode/text/18/2713"]
+    assert "as published by law.cornell.edu (18 U.S.C." in cloud_act
+    assert cloud_act.endswith("; not checked against the official text)")
