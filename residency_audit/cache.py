@@ -63,21 +63,24 @@ def bypassed() -> Iterator[None]:
         _bypassed = before
 
 
-def _private(status: os.stat_result) -> bool:
-    """Whether only this user can write what `status` describes: theirs, and not writable by
-    group or others (ssh's rule for its keys). Anyone else could have put any pickle there."""
-    return status.st_uid == os.geteuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+def _unsafe(status: os.stat_result) -> str | None:
+    """Why someone else could have written what `status` describes, or None when only this
+    user can: theirs, and not writable by group or others (ssh's rule for its keys). Anyone
+    else could have put any pickle there."""
+    if status.st_uid != os.geteuid():
+        return "owned by another user"
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "writable by others"
+    return None
 
 
-def _ignored(where: Path) -> None:
-    """Say once per process that the cache at `where` is not used, so a slower run is explained
-    and a tampered cache is noticed."""
+def _ignored(where: Path, why: str) -> None:
+    """Say once per process that the cache at `where` is not used, and why, so a slower run is
+    explained and a tampered cache is noticed."""
     global _noted
     if not _noted:
         _noted = True
-        sys.stderr.write(
-            f"note: ignoring the cache at {where}: writable by others; parsed from source\n"
-        )
+        sys.stderr.write(f"note: ignoring the cache at {where}: {why}; parsed from source\n")
 
 
 def cached(kind: str, contents: Iterable[tuple[str, bytes]], build: Callable[[], T]) -> T:
@@ -87,18 +90,19 @@ def cached(kind: str, contents: Iterable[tuple[str, bytes]], build: Callable[[],
     if where is None or _bypassed:
         return build()
     try:
-        trusted = _private(os.stat(where))
+        unsafe = _unsafe(os.stat(where))
     except OSError:  # not there yet: created below, private
-        trusted = True
-    if not trusted:
-        _ignored(where)
+        unsafe = None
+    if unsafe is not None:
+        _ignored(where, unsafe)
         return build()
     path = where / f"{kind}-{key(kind, contents)}.pickle"
     try:
         with open(path, "rb") as handle:
-            if _private(os.fstat(handle.fileno())):  # the file read, not a name swapped later
+            unsafe = _unsafe(os.fstat(handle.fileno()))  # the file read, not a name swapped
+            if unsafe is None:
                 return pickle.load(handle)  # type: ignore[no-any-return]
-            _ignored(where)  # the entry is replaced by a private one below
+            _ignored(where, f"an entry {unsafe}")  # replaced by a private one below
     except Exception:
         pass
     value = build()

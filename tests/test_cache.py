@@ -221,3 +221,17 @@ def test_an_ignored_cache_is_noted_once_on_stderr(tmp_path: Path) -> None:
     note = f"note: ignoring the cache at {shared}: writable by others; parsed from source\n"
     assert done.stderr.count(note) == 1, done.stderr
     assert list(shared.iterdir()) == []  # nothing stored where others could change it
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a directory to another user needs root")
+def test_the_note_says_why_a_cache_is_ignored(tmp_path: Path) -> None:
+    """A private directory that is another user's is not 'writable by others': the note says
+    whose it is, so the user knows what to fix."""
+    theirs = tmp_path / "cache"
+    theirs.mkdir(mode=0o700)
+    os.chown(theirs, 65534, 65534)
+    done = _command(theirs, "check", str(SAMPLE), "--as-of", str(AS_OF), "--format", "json")
+    assert done.returncode == 1, done.stderr
+    assert (
+        f"note: ignoring the cache at {theirs}: owned by another user; parsed from source\n"
+    ) in done.stderr
