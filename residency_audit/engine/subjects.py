@@ -90,14 +90,12 @@ class SubjectBuilder:
         self._parties = positions(d.parties)
         self.hds_bindings: dict[str | None, Fact] = {}
         """What binds each host (`certificates.hds_binding`), found once."""
-        self._hosts: list[str | None] | None = None
         self._places: tuple[tuple[int, Component, Where], ...] | None = None
         self._infrastructure: dict[tuple[str | None, str], Infrastructure] = {}
         self._run_by: dict[str | None, list[tuple[int, Component, Where]]] | None = None
         self._provider_parties: dict[str, list[str]] = {}
-        self._infrastructure_index: tuple[dict[str, list[Where]], dict[str, list[Where]]] | None = (
-            None
-        )
+        self._hosted_infrastructure: list[tuple[Where, Infrastructure]] | None = None
+        self._infrastructure_by_party: dict[str, tuple[list[Where], list[Where]]] | None = None
 
     def technical(self) -> tuple[Subject, ...]:
         """The technical subjects, built on first use."""
@@ -414,26 +412,32 @@ class SubjectBuilder:
                 "names of the declared parties that may host it",
             )
 
+    def hosted_infrastructure(self) -> list[tuple[Where, Infrastructure]]:
+        """Each place whose infrastructure a third party hosts (the controller or another party
+        runs it on a provider's systems), with who hosts it, in file order; found once for the
+        deployment's and every party's facts."""
+        if self._hosted_infrastructure is None:
+            controller = self.d.controller
+            self._hosted_infrastructure = [
+                (w, infra)
+                for infra, w in (
+                    (self.infrastructure(w.operator, w.provider), w) for _, _, w in self.places()
+                )
+                if infra.third_party(controller)
+            ]
+        return self._hosted_infrastructure
+
     def infrastructure_hosts(self) -> list[str | None]:
         """The third parties hosting the infrastructure of places they do not run, in file
         order (the party or knowledge-base provider id; None for one nobody knows)."""
-        out = [
-            infra.id
-            for infra in (self.infrastructure(w.operator, w.provider) for _, _, w in self.places())
-            if infra.third_party(self.d.controller)
-        ]
-        return list(dict.fromkeys(out))
+        return list(dict.fromkeys(infra.id for _, infra in self.hosted_infrastructure()))
 
     def undeclared_infrastructure_facts(self) -> dict[str, Fact]:
         """The deployment subject's `hds.undeclared_infrastructure_hosts` (HDS-PUB-03): the
         knowledge-base providers hosting the infrastructure of a place with no party of them
         declared, whose EXI 30-31 statements (HDS-EXT-01, HDS-PUB-01, HDS-PUB-02) no party
         subject can carry."""
-        found = [
-            infra.provider
-            for infra in (self.infrastructure(w.operator, w.provider) for _, _, w in self.places())
-            if infra.provider is not None and infra.third_party(self.d.controller)
-        ]
+        found = [i.provider for _, i in self.hosted_infrastructure() if i.provider is not None]
         f: dict[str, Fact] = {}
         self.derived(
             f,
@@ -448,35 +452,26 @@ class SubjectBuilder:
         running them: the controller or another party runs them on the systems of its
         provider, of which it is the only candidate host. Indexed by party once: every party
         asks, and a scan of every place per party is quadratic."""
-        return self._infrastructure_by_party()[0].get(party_id, [])
+        return self._infrastructure_of_party(party_id)[0]
 
     def infrastructure_maybe_places(self, party_id: str) -> list[Where]:
         """The places whose infrastructure the declared party may host: it is one of several
         candidate parties of their provider, and the file does not say which hosts them."""
-        return self._infrastructure_by_party()[1].get(party_id, [])
+        return self._infrastructure_of_party(party_id)[1]
 
-    def _infrastructure_by_party(
-        self,
-    ) -> tuple[dict[str, list[Where]], dict[str, list[Where]]]:
-        if self._infrastructure_index is None:
-            self._infrastructure_index = self._index_infrastructure()
-        return self._infrastructure_index
-
-    def _index_infrastructure(
-        self,
-    ) -> tuple[dict[str, list[Where]], dict[str, list[Where]]]:
-        sure: dict[str, list[Where]] = {}
-        maybe: dict[str, list[Where]] = {}
-        for _, _, w in self.places():
-            infra = self.infrastructure(w.operator, w.provider)
-            if not infra.third_party(self.d.controller):
-                continue
-            if infra.party is not None:
-                sure.setdefault(infra.party, []).append(w)
-            else:
-                for candidate in infra.candidates:
-                    maybe.setdefault(candidate, []).append(w)
-        return sure, maybe
+    def _infrastructure_of_party(self, party_id: str) -> tuple[list[Where], list[Where]]:
+        """(sure, maybe) places of `party_id` in `hosted_infrastructure`, indexed by party once:
+        every party asks, and a scan of every place per party is quadratic."""
+        if self._infrastructure_by_party is None:
+            index: dict[str, tuple[list[Where], list[Where]]] = {}
+            for w, infra in self.hosted_infrastructure():
+                if infra.party is not None:
+                    index.setdefault(infra.party, ([], []))[0].append(w)
+                else:
+                    for candidate in infra.candidates:
+                        index.setdefault(candidate, ([], []))[1].append(w)
+            self._infrastructure_by_party = index
+        return self._infrastructure_by_party.get(party_id, ([], []))
 
     def provider_parties(self, provider_id: str) -> list[str]:
         """The declared parties of a provider, in file order: who may run a place on it."""
@@ -491,12 +486,16 @@ class SubjectBuilder:
         """(component index, component, place) of the places `party_id` runs (`host`), in file
         order; None: those nobody is known to run. Indexed once: each party's facts ask it, and
         a scan of every place per party is quadratic in a file of thousands of both."""
+        return self._run_index().get(party_id, [])
+
+    def _run_index(self) -> dict[str | None, list[tuple[int, Component, Where]]]:
+        """Host -> the places it runs, hosts in the order the file first names them."""
         if self._run_by is None:
             index: dict[str | None, list[tuple[int, Component, Where]]] = {}
             for item in self.places():
                 index.setdefault(self.host(item[2].operator, item[2].provider), []).append(item)
             self._run_by = index
-        return self._run_by.get(party_id, [])
+        return self._run_by
 
     def places(self) -> tuple[tuple[int, Component, Where], ...]:
         """(component index, component, place) of every place of the deployment, in file order
@@ -511,17 +510,10 @@ class SubjectBuilder:
         """The third parties hosting the data, in file order: who runs each place of the given
         components (of every component if none is given), the controller excepted; None stands
         for a place whose host nobody knows."""
-        if not components and self._hosts is not None:
-            return self._hosts
-        out = [
-            self.host(w.operator, w.provider)
-            for _, c, w in self.places()
-            if not components or c.id in components
-        ]
-        found = [h for h in dict.fromkeys(out) if h != self.d.controller]
         if not components:
-            self._hosts = found
-        return found
+            return [h for h in self._run_index() if h != self.d.controller]
+        out = [self.host(w.operator, w.provider) for _, c, w in self.places() if c.id in components]
+        return [h for h in dict.fromkeys(out) if h != self.d.controller]
 
     def _group(
         self, key: tuple[Any, ...], build: Callable[..., None], *args: Any
