@@ -6,7 +6,7 @@ import datetime as dt
 import gc
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import field, replace
 from pathlib import Path
@@ -70,13 +70,15 @@ class Options(Record):
     formats: tuple[OutputFormat, ...] = ()
     """The formats the report will be written in, when known before the run (`--format`)."""
     evidence: bool = False
-    """An evidence format (`evidence_requested`) will be written, even if `formats` is empty:
+    """An evidence format (`reporters.EVIDENCE`) will be written, even if `formats` is empty:
     knowledge, rules and risk model are then parsed from their files, never the parse cache."""
 
     def from_source(self) -> bool:
         """Whether this run must not read the parse cache: its report is evidence, and its
         manifest hashes the files, which a cache entry need not match."""
-        return self.evidence or evidence_requested(self.formats)
+        from residency_audit.reporters import EVIDENCE
+
+        return self.evidence or not EVIDENCE.isdisjoint(self.formats)
 
     def run_formats(self) -> tuple[OutputFormat, ...]:
         """The formats each file's findings and flows are written in right after its audit
@@ -354,14 +356,6 @@ def _audit_all(
 
 TEXTS_FROM = 16
 """Files from which a batch audited in this process writes its report's parts as it goes."""
-
-
-def evidence_requested(formats: Iterable[OutputFormat]) -> bool:
-    """Whether any of `formats` is evidence (Markdown, HTML, PDF: what lawyers file), whose
-    manifest states that knowledge and rules were parsed from source."""
-    from residency_audit.reporters import OutputFormat
-
-    return not {OutputFormat.MARKDOWN, OutputFormat.HTML, OutputFormat.PDF}.isdisjoint(formats)
 
 
 def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pack, ...]:

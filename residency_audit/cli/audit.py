@@ -27,7 +27,7 @@ from residency_audit.cli.base import (
 from residency_audit.clock import utc_today
 from residency_audit.errors import UsageError
 from residency_audit.model import Report, Severity
-from residency_audit.reporters import BINARY, OutputFormat
+from residency_audit.reporters import BINARY, EVIDENCE, OutputFormat
 
 
 @handled
@@ -319,9 +319,8 @@ def _from_source(ctx: typer.Context, targets: list[tuple[OutputFormat, Path | No
     """Whether an evidence format is asked for; if so, nothing this command reads comes from
     the parse cache, rendering included (the HTML flow map reads the knowledge base)."""
     from residency_audit import cache
-    from residency_audit.pipeline import evidence_requested
 
-    evidence = evidence_requested(fmt for fmt, _ in targets)
+    evidence = not EVIDENCE.isdisjoint(fmt for fmt, _ in targets)
     if evidence:
         ctx.with_resource(cache.bypassed())
     return evidence

@@ -38,6 +38,10 @@ RunTexts = tuple[
 """How a format writes one run (a file's part) of a report's findings, and of its flows
 (bytes are UTF-8)."""
 
+EVIDENCE = frozenset({OutputFormat.MARKDOWN, OutputFormat.HTML, OutputFormat.PDF})
+"""What lawyers file: their manifest hashes the knowledge and rules, so a run writing one parses
+them from source, never the parse cache (`pipeline.Options.from_source`)."""
+
 WRITTEN_BY_RUN = frozenset({OutputFormat.TEXT, OutputFormat.JSON, OutputFormat.SARIF})
 """Formats whose streamed writer takes a batch's findings and flows as texts its workers wrote
 (`run_texts`): nothing in them depends on more than one file's items at a time."""
