@@ -292,11 +292,11 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
 
 
 def _declared_before(result: FileResult | Packed, declared: dict[str, str]) -> Diagnostic | None:
-    """An input error when a deployment file earlier in the run (`declared`: name -> file)
-    declared `result`'s deployment name; records the name otherwise. Waivers, baselines and
-    JUnit tell deployments apart by name, so two files of one name would share a waiver meant
-    for one and overwrite each other's JUnit cases: fail closed rather than guess which file a
-    name means. Observed files share their deployment's name by design and are not counted."""
+    """An input error when a deployment file before it in the run (in path order, see
+    `collect`; `declared`: name -> file) declared `result`'s deployment name; records the name
+    otherwise. Waivers, baselines and JUnit tell deployments apart by name, so two files of one
+    name would share a waiver meant for one and overwrite each other's JUnit cases: fail closed
+    rather than guess which file a name means. Observed files share their deployment's name by design and are not counted."""
     entry = result.entry
     name = entry.deployment
     if name is None or entry.role != "deployment":
@@ -398,10 +398,14 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
             files.append(path)
         else:
             errors.append(Diagnostic(Span(str(path), 1, 1), "no such file or directory"))
+    # In path-text order whatever the order they were named in: the order findings are
+    # reported in, and the one that decides which of two files declaring one deployment name
+    # is refused (`check b.yaml a.yaml` refuses the same file as `check a.yaml b.yaml`).
     # One audit per file however it was reached (`dir` and `/abs/dir/f.yaml`, a symlinked
-    # directory): counts, SARIF results and JUnit cases must not double. The first spelling wins.
+    # directory): counts, SARIF results and JUnit cases must not double. The spelling that
+    # sorts first wins.
     unique: dict[str, Path] = {}
-    for path in files:
+    for path in sorted(files, key=str):
         unique.setdefault(os.path.realpath(path), path)
     return list(unique.values()), errors
 

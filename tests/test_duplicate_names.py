@@ -1,6 +1,6 @@
 """Two deployment files of one run declaring one deployment name are refused: waivers,
 baselines and JUnit tell deployments apart by name, so the files would share a waiver meant for
-one, and their JUnit cases would overwrite each other's. The first file (in the run's order) is
+one, and their JUnit cases would overwrite each other's. The first file (in path order) is
 audited; the other is an input error naming both (exit 2), as an unreadable file of a batch."""
 
 from __future__ import annotations
@@ -52,6 +52,25 @@ def test_a_deployment_name_declared_by_two_files_is_an_input_error(
     failures = sum(len(case.findall("failure")) for case in root.iter("testcase"))
     assert failures == int(root.get("failures", "0")) == len(report["findings"])
     assert root.get("errors") == "1"
+
+
+def test_the_file_refused_does_not_depend_on_the_order_files_are_named(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Same inputs, same result: the file refused is the one later in path order, however the
+    command line lists them, and the reports are the same bytes."""
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(BACKUP.read_text())
+    b.write_text(BACKUP.read_text().replace("eu-west-3", "us-east-1"))
+    outputs = []
+    for first, second in ((a, b), (b, a)):
+        result = runner.invoke(
+            app, ["check", str(first), str(second), "--as-of", str(AS_OF), "-f", "json"]
+        )
+        assert result.exit_code == 2
+        outputs.append((result.stdout, result.stderr))
+    assert outputs[0] == outputs[1]
+    assert [e["path"] for e in json.loads(outputs[1][0])["errors"]] == [str(b)]
 
 
 def test_workers_refuse_the_same_file_with_the_same_bytes(

@@ -43,9 +43,9 @@ def test_a_directory_walk_skips_hidden_directories_and_files(
 def test_a_hidden_path_named_is_read(runner: CliRunner, tmp_path: Path) -> None:
     root = repository(tmp_path)
     code, inputs = audited(runner, root / ".hidden-deploy", root / ".github" / "workflows")
-    assert inputs == [
-        str(root / ".hidden-deploy" / "old.yaml"),
+    assert inputs == [  # in path order, as every run's files
         str(root / ".github" / "workflows" / "ci.yml"),
+        str(root / ".hidden-deploy" / "old.yaml"),
     ]
     assert code == 2  # the workflow is read, and is no deployment
 
