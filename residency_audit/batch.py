@@ -21,6 +21,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TypeVar
 
@@ -97,6 +99,34 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+@contextmanager
+def _pool(
+    workers: int,
+    context: BaseContext,
+    initializer: Callable[..., None],
+    initargs: tuple[object, ...] = (),
+) -> Iterator[ProcessPoolExecutor]:
+    """A process pool joined when its block ends normally, abandoned when it ends by an
+    exception (a TERM or Ctrl-C unwinding the run, a worker's error, a reader that stopped):
+    its workers are killed and nobody waits for them. Joining can hang for good: a worker
+    stopped or killed while writing its result leaves CPython's pool thread reading a message
+    that never ends (the parent holds the pipe's other end), and a worker that does not die of
+    the TERM keeps `shutdown(wait=True)` waiting for its item. A terminated run then leaves
+    without joining that thread (`cli.main`)."""
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=initializer, initargs=initargs
+    )
+    try:
+        yield pool
+    except BaseException:
+        # CPython keeps the workers in `_processes` only: no public way to reach them.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def map_ordered(
     func: Callable[[A], R], items: Iterable[A], workers: int, ahead: int = 4
 ) -> Iterator[R]:
@@ -105,7 +135,7 @@ def map_ordered(
     `Executor.map` would all read (and hold) at once."""
     context = multiprocessing.get_context(_start_method())
     try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_watch_parent) as pool:
+        with _pool(workers, context, _watch_parent) as pool:
             pending: deque[Future[R]] = deque()
             for item in items:
                 pending.append(pool.submit(func, item))
@@ -130,9 +160,7 @@ def audit_parallel(paths: Sequence[Path], *, options: Options, workers: int) -> 
     shelves = Shelves() if options.run_formats() else None
     directory = None if shelves is None else shelves.directory
     try:
-        with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start, initargs=(options, directory)
-        ) as pool:
+        with _pool(workers, context, _start, (options, directory)) as pool:
             for packed in pool.map(_audit, paths, chunksize=chunk):
                 packed.shelves = shelves
                 yield packed

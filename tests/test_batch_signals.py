@@ -103,3 +103,68 @@ def test_a_term_to_the_process_group_leaves_nothing_behind(tmp_path: Path) -> No
     assert leftovers(tmp_path) == []
     # nothing but what a cancelled run says: no traceback from the pool's threads
     assert "Traceback" not in (tmp_path / "stderr").read_text()
+
+
+STOPPED_MID_RESULT = """
+import os, signal, struct, sys
+from residency_audit import batch, cli
+
+
+def stall(path):
+    '''A worker stopped while writing its result: it writes the start of a 1 MB message to
+    the pool's result pipe (CPython's worker loop holds it as `result_queue`) and stops, as
+    a worker killed mid-write would leave it.'''
+    frame = sys._getframe(1)
+    while "result_queue" not in frame.f_locals:
+        frame = frame.f_back
+    writer = frame.f_locals["result_queue"]._writer
+    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"x" * 1000)
+    os.kill(os.getpid(), signal.SIGSTOP)
+
+
+batch._audit = stall  # the workers are forks of this process: they run it
+sys.argv = ["residency-audit", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def stopped(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+    except OSError:
+        return False
+
+
+def test_a_term_ends_the_run_even_when_a_worker_stopped_mid_result(tmp_path: Path) -> None:
+    """Joining the pool would wait forever: CPython's pool thread reads a result that never
+    ends (the parent holds the pipe's other end). A cancelled CI job must end at once, with
+    the workers and the temporary files gone."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write(corpus, 40)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
+    command = ["check", str(corpus), "--jobs", "2", "--as-of", str(AS_OF)]
+    run = subprocess.Popen(
+        [sys.executable, "-c", STOPPED_MID_RESULT, *command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "stderr").open("wb"),
+        start_new_session=True,
+    )
+    try:
+        workers: list[int] = []
+        deadline = time.monotonic() + 60
+        while not (workers and all(stopped(w) for w in workers)):
+            assert time.monotonic() < deadline, "the workers never stopped mid-result"
+            assert run.poll() is None, (tmp_path / "stderr").read_text()
+            time.sleep(0.1)
+            workers = [w for w in children(run.pid) if alive(w)]
+        os.killpg(run.pid, signal.SIGTERM)
+        assert run.wait(timeout=30) == 128 + signal.SIGTERM
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+    assert not any(alive(w) for w in workers)
+    assert leftovers(tmp_path) == []
+    assert "Traceback" not in (tmp_path / "stderr").read_text()
