@@ -47,6 +47,9 @@ class FileResult:
     partial: list[str] = field(default_factory=list)
     deployment: Deployment | None = None
     """Kept only when a later step compares deployments (drift)."""
+    relied: set[str] = field(default_factory=set)
+    """The unverified knowledge its passes rested on, when another process audited it (a
+    batch worker's result, unpacked): this process's own record (`kb.take_relied`) lacks it."""
 
 
 def unverified_origins(findings: Iterable[Finding]) -> set[str]:
@@ -91,6 +94,7 @@ class Collation:
             self.unverified |= result.unverified
             return
         self.add_findings(result.findings)
+        self.unverified |= result.relied
         self.flows.add(result.flows)
         self.checks.add(result.checks)
         self.countries |= named_countries((), result.flows)

@@ -64,6 +64,7 @@ class Packed:
             pickle.loads(self.flows),
             self.partial,
             self.deployment,
+            self.unverified,
         )
 
 
