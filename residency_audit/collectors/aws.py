@@ -1,6 +1,7 @@
 """What `discover aws` reads in an account: regions, S3 buckets and their replication, KMS
 keys and their origin, RDS instances and clusters (global ones included), DynamoDB tables and
-their replicas, AWS Backup plans (and the keys of their vaults) and CloudFront distributions.
+their replicas, AWS Backup plans (and the keys of their vaults), EBS volumes and snapshots
+(`residency_audit.collectors.aws_ebs`) and CloudFront distributions (`SERVICES`).
 Every enabled (or requested) region is read concurrently; how each call is made, and what a
 failed one becomes, is `residency_audit.collectors.aws_client`. S3 lists every bucket of the
 account whatever its region: a bucket outside the regions read (or whose region is unknown)
@@ -18,10 +19,10 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from residency_audit.collectors.aws_client import (
     _ENABLED,
-    AwsClient,
     Unread,
     now,
 )
+from residency_audit.collectors.aws_ebs import EBS, EbsReader
 from residency_audit.collectors.observed import (
     UNKNOWN_ACCOUNT,
     UNKNOWN_KEY,
@@ -36,6 +37,10 @@ from residency_audit.collectors.observed import (
 from residency_audit.errors import CollectorError
 from residency_audit.model import ComponentKind, CopyKind, KeyManagement
 
+SERVICES = ("backup", "cloudfront", "dynamodb", EBS, "kms", "rds", "s3")
+"""The services `collect` reads, written in the observation: a file that does not name a
+service (one written before it was read) cannot show that the account has none of it."""
+
 
 class Regions(NamedTuple):
     """An account's regions as `discover` splits them."""
@@ -47,7 +52,7 @@ class Regions(NamedTuple):
     """Enabled but left out by --region; None when the regions could not be listed."""
 
 
-class AwsCollector(AwsClient):
+class AwsCollector(EbsReader):
     """Reads one account: its identity, its regions, then each region's resources."""
 
     regions_read: frozenset[str] | None = None
@@ -109,6 +114,7 @@ class AwsCollector(AwsClient):
     def collect(self, requested: Sequence[str] = ()) -> Discovery:
         started = now()
         account, partition = self.identity()
+        self.account, self.partition = account, partition
         listed = self.regions(requested)
         regions = listed.read
         self.regions_read = frozenset(regions)
@@ -119,9 +125,10 @@ class AwsCollector(AwsClient):
             regions=tuple(regions),
             regions_not_enabled=listed.not_enabled,
             regions_not_queried=listed.not_queried,
+            services=SERVICES,
         )
         for region in regions:  # clients made up front: creation holds the lock anyway
-            for service in ("s3", "kms", "rds", "dynamodb", "backup"):
+            for service in ("s3", "kms", "rds", "dynamodb", "backup", "ec2"):
                 self.client(service, region)
         buckets = self.bucket_regions()
         with ThreadPoolExecutor(max_workers=self.settings.workers) as pool:
@@ -145,6 +152,7 @@ class AwsCollector(AwsClient):
             (self.read_rds, resources),
             (self.read_dynamodb, resources),
             (self.read_backup, resources),
+            (self.read_ebs, resources),
         ]
         for reader, into in readers:
             with contextlib.suppress(Unread):  # recorded; the region's other services go on

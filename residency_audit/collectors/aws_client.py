@@ -38,6 +38,8 @@ from residency_audit.records import Record, record
 CALLS: dict[tuple[str, str], str | None] = {
     ("sts", "GetCallerIdentity"): None,  # needs no permission (AWS STS documentation)
     ("ec2", "DescribeRegions"): "ec2:DescribeRegions",
+    ("ec2", "DescribeVolumes"): "ec2:DescribeVolumes",
+    ("ec2", "DescribeSnapshots"): "ec2:DescribeSnapshots",
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
     ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",

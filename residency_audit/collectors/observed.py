@@ -86,11 +86,13 @@ KEY_CALLS = frozenset(
         ("kms", "DescribeKey"),
         ("kms", "ListAliases"),
         ("dynamodb", "DescribeTable"),
+        ("ec2", "DescribeVolumes"),
+        ("ec2", "DescribeSnapshots"),
     }
 )
 """Calls whose gap, naming a resource, leaves the key protecting that resource unknown."""
 
-ENCRYPTION_READ = frozenset({"s3", "rds", "dynamodb"})
+ENCRYPTION_READ = frozenset({"s3", "rds", "dynamodb", "ebs"})
 """Services whose data stores' encryption `discover aws` reads: such a component written
 without a key, and named by no gap (`unread_keys`), was read unencrypted."""
 
@@ -239,6 +241,8 @@ class Discovery:
     resources: list[ObservedResource] = field(default_factory=list)
     keys: list[KeyRecord] = field(default_factory=list)
     gaps: list[NotObserved] = field(default_factory=list)
+    services: tuple[str, ...] = ()
+    """The services the collector reads (`aws.SERVICES`), said in the file's description."""
 
 
 @record
@@ -313,7 +317,7 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
         schema_version=1,
         name=f"aws-{found.account}",
         controller=OWNER_PARTY,
-        description=f"Observed in AWS account {found.account} by residency-audit discover aws.",
+        description=_description(found),
         data=Data(categories=assumed.categories, health_context=assumed.health_context),
         parties=(owner, aws),
         components=tuple(components),
@@ -330,6 +334,15 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
             not_observed=tuple(dict.fromkeys(sorted(gaps, key=_gap_key))),
         ),
     )
+
+
+def _description(found: Discovery) -> str:
+    """Says which services were read: an observation written before a service was read (EBS)
+    holds none of its stores, which is not the account having none."""
+    said = f"Observed in AWS account {found.account} by residency-audit discover aws"
+    if found.services:
+        said += f"; services read: {', '.join(sorted(found.services))}"
+    return f"{said}."
 
 
 def _copy_evidence(
@@ -511,10 +524,10 @@ Backup fully manages. AWS's "Encryption for backups in AWS Backup"
 recovery points of the others (RDS, Aurora, EBS/EC2, DynamoDB without advanced backup) keep
 their source's encryption. No other service is assumed fully managed."""
 
-SOURCE_KEYED_BACKUPS = frozenset({"rds"})
-"""Services whose backups AWS documents as keeping their source's encryption (RDS and Aurora;
-EBS/EC2 are not read): a copy in the source's region and account is on the source's key, one
-elsewhere on a key of its own (KMS keys are regional), which no call reads."""
+SOURCE_KEYED_BACKUPS = frozenset({"rds", "ebs"})
+"""Services whose backups AWS documents as keeping their source's encryption (RDS and Aurora,
+EBS volumes; EC2 instances are not read): a copy in the source's region and account is on the
+source's key, one elsewhere on a key of its own (KMS keys are regional), which no call reads."""
 
 
 def _backup_copy(target: ObservedResource, c: ObservedCopy) -> ObservedCopy:
