@@ -57,10 +57,14 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
 _BIDI = "\u202a-\u202e\u2066-\u2069"
 """Unicode bidirectional embeddings, overrides and isolates: they reorder how a report shows a
 name or path (a file name read backwards), and YAML lets them in unescaped."""
-_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
-"""C0 and C1 control characters (DEL included) but tab and newline, and bidirectional
-controls. In a value they make JUnit XML ill-formed, let a name colour the terminal (ANSI
-escapes), rewrite report lines or reorder what a reader sees."""
+_NONCHARACTERS = "\ufffe\uffff"
+"""The noncharacters XML cannot hold (not even as `&#xFFFF;`); YAML refuses them written as
+they are, but lets a double-quoted escape (`"\\uffff"`) make one."""
+_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_NONCHARACTERS}]")
+"""C0 and C1 control characters (DEL included) but tab and newline, bidirectional controls
+and `_NONCHARACTERS`. In a value they make JUnit XML ill-formed, let a name colour the terminal
+(ANSI escapes), rewrite report lines or reorder what a reader sees; a saved result holding
+one is refused (`residency_audit.results`)."""
 _MAY_CONTROL = re.compile(rf"[\\\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
 """Text that may yield a control character in a scalar: YAML readers refuse raw C0 and C1
 characters (and turn line breaks into newlines), so only a double-quoted escape (`"\\e"`) can
@@ -209,6 +213,12 @@ def compose(text: str, display: str) -> Node | None:
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
         raise InputError.at(span, f"YAML syntax: {problem}{context}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses: no mark, a position
+        raise InputError.at(
+            _reader_span(text, exc, display),
+            f"{_kind(chr(exc.character))} U+{exc.character:04X} in the text, which YAML does "
+            "not allow; remove it",
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError.at(Span(display, 1, 1), f"YAML: {exc}") from None
     except RecursionError:
@@ -220,6 +230,21 @@ def compose(text: str, display: str) -> Node | None:
     if root is not None and _MAY_CONTROL.search(text):
         _refuse_control_characters(root, display)
     return root
+
+
+def _reader_span(text: str, exc: yaml.reader.ReaderError, display: str) -> Span:
+    """Where the character the YAML reader refused is. libyaml gives its position in UTF-8
+    bytes, PyYAML in characters; either reader stops at the first character it refuses, so
+    that is the first of its kind in the text."""
+    index = text.find(chr(exc.character))
+    if index < 0:  # not a character of the text (never seen): its position, at worst nearby
+        index = min(exc.position, len(text))
+    line = text.count("\n", 0, index) + 1
+    return Span(display, line, index - (text.rfind("\n", 0, index) + 1) + 1)
+
+
+def _kind(char: str) -> str:
+    return "noncharacter" if char in _NONCHARACTERS else "control character"
 
 
 def _refuse_control_characters(root: Node, display: str) -> None:
@@ -240,8 +265,8 @@ def _refuse_control_characters(root: Node, display: str) -> None:
                     diagnostic(
                         node,
                         display,
-                        f"control character U+{ord(found.group()):04X} in a value; remove it "
-                        "(only tab and newline may appear in text)",
+                        f"{_kind(found.group())} U+{ord(found.group()):04X} in a value; remove "
+                        "it (only tab and newline may appear in text)",
                     )
                 )
         elif isinstance(node, SequenceNode):

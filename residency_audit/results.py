@@ -83,19 +83,23 @@ def read_result(path: Path, *, role: str) -> SavedResult:
     flows: Spool[Flow] = Spool(flow_key)
     checks: Spool[Check] = Spool()
     waivers: list[Any] = []
+    kept: dict[str, list[Any]] = {"errors": [], "rules": []}
 
     def take_waiver(d: Any) -> None:  # read as it comes, so a bad one is named at its place
         read_waiver(d)
         waivers.append(d)
 
     parts: dict[str, Callable[[Any], None]] = {
-        "findings": _Runs(findings, lambda d: (read_finding(d),)),
+        "findings": _Runs(findings, lambda d: (_finding(d),)),
         "flows": _Runs(flows, lambda d: (read_flow(d),)),
-        "checks": _Runs(checks, lambda d: (read_check(d),)),
+        "checks": _Runs(checks, lambda d: (_check(d),)),
         "waivers": take_waiver,
+        "errors": functools.partial(_take, kept["errors"], _error),
+        "rules": functools.partial(_take, kept["rules"], _rule),
     }
     members, shown = _read(path, role, parts)
     members["waivers"] = waivers
+    members.update((name, items) for name, items in kept.items() if name in members)
     try:
         report = from_members(
             members, findings=findings.settle(), flows=flows.settle(), checks=checks.settle()
@@ -111,12 +115,87 @@ def read_baseline(path: Path) -> Baseline:
     known: set[Identity] = set()
 
     def take(d: Any) -> None:
-        f = read_finding(d)
+        f = _finding(d)
         if f.status is not Status.WAIVED:
             known.add(identity(f))
 
     _, shown = _read(path, "baseline", {"findings": take})
     return Baseline(frozenset(known), shown)
+
+
+def _take(items: list[Any], check: Callable[[Any], object], d: Any) -> None:
+    """An item of a list kept whole (`errors`, `rules`), checked as it is read, so a bad one is
+    named at its place."""
+    check(d)
+    items.append(d)
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What XML cannot hold (JUnit is XML), and this tool never writes: its inputs refuse control
+characters and noncharacters (`loader`), and a lone surrogate cannot be written as UTF-8.
+`read_finding` refuses control, bidirectional and surrogate characters in what names a finding
+(not U+FFFE or U+FFFF); this covers them and the other texts the reports show."""
+
+
+def _texts(*values: Any) -> None:
+    """Each value is text, with no character XML cannot hold (a TypeError or ValueError, which
+    the reader makes an input error at the item)."""
+    for value in values:
+        if not isinstance(value, str):
+            raise TypeError(f"expected text, got {type(value).__name__}")
+        bad = _XML_INVALID.search(value)
+        if bad is not None:
+            raise ValueError(f"character U+{ord(bad.group()):04X} in a text")
+
+
+def _web(url: Any, what: str) -> None:
+    """A URL the reports link: an http(s) one only. `javascript:` in a link of the HTML report
+    would run in its reader's browser; this tool writes none (rule packs and the knowledge base
+    refuse them)."""
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"{what} URL {url!r} is not an http:// or https:// address"[:200])
+
+
+def _finding(d: Any) -> Finding:
+    """`read_finding`, and its texts and URLs checked as the reports need them."""
+    f = read_finding(d)
+    _texts(f.rule_id, f.title, f.message, f.deployment, f.span.path, f.remediation)
+    _texts(*(x for x in (f.component, f.subject) if x is not None))
+    for r in f.references:
+        _texts(r.label, *(() if r.article is None else (r.article,)))
+        _web(r.url, "reference")
+    for x in f.facts:
+        if x.url is not None and x.url != "":
+            _web(x.url, "fact")
+    if f.waiver is not None:
+        w = f.waiver
+        _texts(w.justification, w.approved_by, *(() if w.evidence is None else (w.evidence,)))
+    return f
+
+
+def _check(d: Any) -> Check:
+    c = read_check(d)
+    _texts(*c.rules, c.deployment, *(x for x in (c.component, c.subject) if x is not None))
+    return c
+
+
+def _error(d: Any) -> None:
+    """An item of `errors`: every format prints its place, and sorts by it (SARIF)."""
+    _texts(d["path"], d["message"])
+    bad = _UNPRINTABLE.search(d["path"])
+    if bad is not None:  # a line break in the path would forge a line of the CI log
+        raise ValueError(f"character U+{ord(bad.group()):04X} in a path")
+    for key in ("line", "column"):
+        if d[key].__class__ is not int or d[key] < 0:
+            raise TypeError(f"expected a {key} number, got {d[key]!r}"[:120])
+
+
+def _rule(d: Any) -> None:
+    """An item of `rules`: JUnit names its cases by the rule's title; SARIF links its
+    references."""
+    _texts(d["id"], d["title"])
+    for r in d["references"]:
+        _web(r["url"], "reference")
 
 
 class _Runs:

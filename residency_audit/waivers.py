@@ -17,6 +17,9 @@ waivers:
     evidence: https://intranet.example.org/tia/2026-03-02   # optional
 ```
 
+`evidence` is an http(s) address, which the reports link, or words (`ticket SEC-123`); a URL of
+another scheme (`javascript:`, `file:`, `mailto:`) is an input error.
+
 A waiver in force turns the findings it covers into `waived` ones (still shown everywhere, not
 counted toward the exit code). An expired waiver covers nothing; the rules of kind `waiver`
 (`rules/waivers/`) turn it into a finding, so the lapse is traceable like any other.
@@ -157,6 +160,7 @@ def load_waivers(
         *_unknown_rules(document.root, known_rules, display),
         *_unknown_countries(document.root, kb, display),
         *_malformed_subjects(document.root, display),
+        *_foreign_evidence(document.root, display),
     ]
     if problems or value is INVALID:
         raise InputError(sorted(problems))
@@ -271,6 +275,35 @@ def _malformed_subjects(root: Node, display: str) -> Iterable[Diagnostic]:
                 f"{suggestion(kind, TARGET_KINDS) or '; one of ' + ', '.join(TARGET_KINDS)}"
             )
         yield diagnostic(subject, display, f"waivers[{i}].target.subject: {problem}")
+
+
+_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]+):(?=\S)")
+"""What opens a URL (`javascript:alert(1)`, `file:///`, `data:text/html,...`): a scheme of two
+characters or more (one is a drive letter, `C:\\TIA.pdf`), a colon and no space (`Minutes:
+board of 2026-03-02` is text). Browsers skip leading blanks, so they are skipped too."""
+_WEB = frozenset({"http", "https"})
+
+
+def _foreign_evidence(root: Node, display: str) -> Iterable[Diagnostic]:
+    """An `evidence` that is a URL, but not a web address: the reports link only http(s) ones
+    (a `javascript:` link in the HTML report would run in its reader's browser), so another is
+    a mistake or an attack, and refused either way. Evidence in words (`ticket SEC-123`) is
+    text, and stays allowed."""
+    waivers = _value(root, "waivers")
+    for i, item in enumerate(waivers.value if isinstance(waivers, SequenceNode) else ()):
+        evidence = _value(item, "evidence")
+        if not isinstance(evidence, ScalarNode):
+            continue  # absent, or not text: the converter said so
+        scheme = _SCHEME.match(evidence.value)
+        if scheme is None or scheme.group(1).lower() in _WEB:
+            continue
+        yield diagnostic(
+            evidence,
+            display,
+            f"waivers[{i}].evidence: {evidence.value[:80]!r} is a {scheme.group(1)}: URL, "
+            "which reports do not link; give the https:// address of the evidence, or describe "
+            "it in words (ticket SEC-123, TIA of 2026-03-02)",
+        )
 
 
 def _country_problem(code: str, kb: KnowledgeBase) -> str:

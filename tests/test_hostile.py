@@ -378,3 +378,37 @@ def test_a_file_reached_two_ways_is_audited_once(tmp_path: Path) -> None:
     (tmp_path / "link").symlink_to(data, target_is_directory=True)
     files, errors = pipeline.collect([data, tmp_path / "link", (data / "a.yaml").resolve()])
     assert files == [data / "a.yaml"] and not errors
+
+
+@pytest.mark.parametrize("char", ["\uffff", "\ufffe", "\x01", "\x7f"])
+def test_a_character_yaml_refuses_is_reported_where_it_is(tmp_path: Path, char: str) -> None:
+    """QA: a `name` holding U+FFFF was refused at 1:1 ("position 507", counted in UTF-8 bytes by
+    libyaml). The error names its line and column, counted in characters as editors do, past
+    the non-ASCII text before it."""
+    text = GOOD.read_text(encoding="utf-8")
+    line, column = next(
+        (n + 1, row.index("name:") + 9)  # after `name: ` and `é😀`
+        for n, row in enumerate(text.splitlines())
+        if row.startswith("name:")
+    )
+    path = tmp_path / "odd.yaml"
+    path.write_text("# Déploiement\n" + text.replace("name: ", f"name: é😀{char}", 1))
+    result = cli(str(path), "--format", "json", "--as-of", str(AS_OF))
+    assert result.returncode == 2
+    [error] = json.loads(result.stdout)["errors"]
+    assert (error["line"], error["column"]) == (line + 1, column), error
+    kind = "noncharacter" if char in "\ufffe\uffff" else "control character"
+    assert error["message"] == (
+        f"{kind} U+{ord(char):04X} in the text, which YAML does not allow; remove it"
+    )
+
+
+def test_a_noncharacter_written_as_an_escape_is_refused(tmp_path: Path) -> None:
+    """YAML lets `"\\uffff"` make the character it refuses written as it is; XML (JUnit) has
+    no way to hold it, and a saved result holding it would not be read back."""
+    path = tmp_path / "escaped.yaml"
+    path.write_text(GOOD.read_text(encoding="utf-8").replace("name: ", 'name: "\\uffff"\nx: ', 1))
+    result = cli(str(path), "--format", "json", "--as-of", str(AS_OF))
+    assert result.returncode == 2
+    errors = json.loads(result.stdout)["errors"]
+    assert errors[0]["message"].startswith("noncharacter U+FFFF in a value; remove it"), errors

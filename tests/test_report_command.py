@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -257,3 +258,93 @@ def test_a_baseline_without_packs_still_warns_of_another_version(
     saved.write_text(json.dumps(data))
     result = runner.invoke(app, ["check", BACKUP, "--baseline", str(saved)])
     assert "baseline made by residency-audit 0.0.1" in result.stderr
+
+
+def backup_result(runner: CliRunner, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    saved = tmp_path / "result.json"
+    runner.invoke(app, ["check", BACKUP, "--as-of", str(AS_OF), "-f", "json", "-o", str(saved)])
+    return saved, json.loads(saved.read_text())
+
+
+def refused_at_item(
+    runner: CliRunner, saved: Path, data: dict[str, Any], said: str, *formats: str
+) -> None:
+    """`data` saved with an indent, so each item has a line of its own: every format is an
+    input error (exit 2) at the changed item's line, saying `said`."""
+    saved.write_text(json.dumps(data, indent=2))
+    for fmt in formats:
+        result = runner.invoke(app, ["report", str(saved), "-f", fmt])
+        assert result.exit_code == 2, (fmt, result.output)
+        assert result.output.startswith(f"{saved}:"), result.output
+        assert int(result.output.split(":")[1]) > 1, result.output  # the item's line, not 1:1
+        assert said in result.output and "Traceback" not in result.output, result.output
+
+
+@pytest.mark.parametrize("line", ["a", None, True, -1, 1.5])
+def test_an_input_error_of_a_saved_result_must_have_a_place(
+    runner: CliRunner, tmp_path: Path, line: object
+) -> None:
+    """QA: an `errors` entry with line "a" or null crashed SARIF (exit 3, TypeError comparing
+    int and str) and was accepted silently by the other formats."""
+    saved, data = backup_result(runner, tmp_path)
+    data["errors"].append({"path": "x.yaml", "line": line, "column": 1, "message": "m"})
+    data["summary"]["errors"] = 1
+    said = "(errors[0]: TypeError: expected a line number, got "
+    refused_at_item(runner, saved, data, said, "sarif", "text", "html", "junit", "markdown")
+
+
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        ({"path": "x\n/work/y.yaml:1:1: error: forged", "line": 1, "column": 1}, "in a path"),
+        ({"path": 7, "line": 1, "column": 1}, "TypeError: expected text, got int"),
+        ({"path": "x.yaml", "line": 1}, "KeyError: 'column'"),
+    ],
+)
+def test_an_input_error_of_a_saved_result_is_checked_like_a_finding(
+    runner: CliRunner, tmp_path: Path, entry: dict[str, Any], said: str
+) -> None:
+    saved, data = backup_result(runner, tmp_path)
+    data["errors"] = [{"message": "m", **entry}]
+    data["summary"]["errors"] = 1
+    refused_at_item(runner, saved, data, said, "sarif", "text")
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(document.domain)", "data:text/html,x"])
+@pytest.mark.parametrize("where", ["reference", "fact", "rule"])
+def test_a_saved_url_that_is_not_a_web_address_is_refused(
+    runner: CliRunner, tmp_path: Path, url: str, where: str
+) -> None:
+    """QA: `report` linked a hand-edited `javascript:` reference or fact URL in the HTML report.
+    The tool writes http(s) URLs only (rule packs refuse others), so a result holding another
+    is not one of its own: an input error at the item, for `report` and for `--baseline`."""
+    saved, data = backup_result(runner, tmp_path)
+    if where == "rule":
+        data["rules"][0]["references"][0]["url"] = url
+    elif where == "reference":
+        data["findings"][0]["references"][0]["url"] = url
+    else:
+        data["findings"][0]["facts"][0]["url"] = url
+    said = f"{where if where != 'rule' else 'reference'} URL {url!r} is not an http:// or https://"
+    refused_at_item(runner, saved, data, said, "html", "sarif")
+    if where != "rule":  # a baseline reads findings only
+        baseline = runner.invoke(app, ["check", BACKUP, "--baseline", str(saved)])
+        assert baseline.exit_code == 2 and said in baseline.output, baseline.output
+
+
+@pytest.mark.parametrize("char", ["\uffff", "\ufffe", "\ud800", "\x01"])
+@pytest.mark.parametrize("where", ["message", "remediation", "rule title", "check"])
+def test_a_character_xml_cannot_hold_is_refused_in_a_saved_result(
+    runner: CliRunner, tmp_path: Path, char: str, where: str
+) -> None:
+    """QA: a finding message with U+FFFF gave JUnit XML that no CI server parses (exit 0). The
+    loader refuses such characters in deployments and rule packs, so a result holding one was
+    edited: an input error at the item."""
+    saved, data = backup_result(runner, tmp_path)
+    if where == "rule title":
+        data["rules"][0]["title"] += char
+    elif where == "check":
+        data["checks"][0]["rules"][0] += char
+    else:
+        data["findings"][0][where] += char
+    refused_at_item(runner, saved, data, f"U+{ord(char):04X} in a", "junit", "text")

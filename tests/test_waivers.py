@@ -727,3 +727,49 @@ def test_a_waiver_of_a_copys_flow_by_its_old_name_is_told_it_covers_nothing(
         "(flow:db/backup@eu-central-1, flow:db/backup@us-east-1): name the one whose risk was "
         "assessed"
     )
+
+
+def test_evidence_that_is_a_url_but_not_a_web_address_is_refused(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """QA: `evidence: "javascript:alert(document.domain)"` became a link in the HTML report, run
+    by a click in the browser of whoever read it. A URL of another scheme is an input error at
+    its place, telling what to write instead."""
+    path = write_waivers(
+        tmp_path / "w.yaml",
+        "{deployment: clinique-exemple-records, component: records-db}",
+        extra='    evidence: "javascript:alert(document.domain)"\n',
+    )
+    result = check(runner, "--waivers", str(path))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        f"{path}:7:15: error: waivers[0].evidence: 'javascript:alert(document.domain)' is a "
+        "javascript: URL, which reports do not link; give the https:// address of the "
+        "evidence, or describe it in words"
+    ), result.stderr
+    for other in ("' data:text/html,x'", "file:///srv/tia.pdf", "mailto:dpo@example.org"):
+        write_waivers(path, "{deployment: d}", extra=f"    evidence: {other}\n")
+        refused = check(runner, "--waivers", str(path))
+        assert refused.exit_code == 2 and "waivers[0].evidence: " in refused.stderr, other
+
+
+def test_evidence_in_words_or_at_a_web_address_is_accepted(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Evidence need not be a URL: a ticket, minutes, a drive path stay text."""
+    for evidence in (
+        "ticket SEC-123",
+        "'Minutes: board of 2026-03-02'",
+        "'C:\\TIA\\2026-03-02.pdf'",
+        "https://intranet.example.org/tia/2026-03-02",
+        "HTTP://intranet.example.org/tia",
+    ):
+        path = write_waivers(
+            tmp_path / "w.yaml",
+            "{deployment: clinique-exemple-records, component: records-db}",
+            extra=f"    evidence: {evidence}\n",
+        )
+        result = check(runner, "-f", "json", "--waivers", str(path))
+        assert result.exit_code == 1, (evidence, result.stderr)
+        waived = [f for f in json.loads(result.stdout)["findings"] if f["status"] == "waived"]
+        assert waived and waived[0]["waiver"]["evidence"] == evidence.strip("'")

@@ -140,3 +140,26 @@ def test_each_party_is_a_case_of_its_own(tmp_path: Path) -> None:
         assert failure.message.split(": ", 1)[1].startswith(f"{host} (sub-processor)")
         assert host in failure.text and ({"host-b", "host-c"} - {host}).pop() not in failure.text
         assert cases[host].classname == "lab-records.party"
+
+
+def test_characters_xml_cannot_hold_are_replaced_visibly() -> None:
+    """QA: a finding message with U+FFFF (from a hand-edited saved result) gave JUnit XML that
+    did not parse, so a CI server dropped the whole report. Whatever a report holds, the XML
+    parses, and what could not be written shows as U+FFFD."""
+    import xml.etree.ElementTree as ET
+
+    report = run(Options(paths=[SAMPLES / "backup-outside-eea.yaml"], as_of=AS_OF))
+    odd = "\uffff\ufffe\x01\x1b\ud800"
+    first = dataclasses.replace(
+        report.findings[0],
+        message=f"edited {odd} here",
+        remediation=f"move {odd}",
+        component=f"db{odd}",
+    )
+    text = junit.render(dataclasses.replace(report, findings=(first, *report.findings[1:])))
+    root = ET.fromstring(text.encode("utf-8"))  # expat: refuses what XML 1.0 cannot hold
+    shown = "\ufffd" * len(odd)
+    failure = next(e for e in root.iter("failure") if "edited" in e.get("message", ""))
+    assert f"edited {shown} here" in failure.get("message", "")
+    assert f"remediation: move {shown}" in (failure.text or "")
+    assert any(c.get("classname", "").endswith(f".db{shown}") for c in root.iter("testcase"))
