@@ -296,7 +296,8 @@ def _declared_before(result: FileResult | Packed, declared: dict[str, str]) -> D
     `collect`; `declared`: name -> file) declared `result`'s deployment name; records the name
     otherwise. Waivers, baselines and JUnit tell deployments apart by name, so two files of one
     name would share a waiver meant for one and overwrite each other's JUnit cases: fail closed
-    rather than guess which file a name means. Observed files share their deployment's name by design and are not counted."""
+    rather than guess which file a name means. Observed files share their deployment's name by
+    design and are not counted."""
     entry = result.entry
     name = entry.deployment
     if name is None or entry.role != "deployment":
