@@ -160,6 +160,19 @@ def tracer(cond: Condition) -> Tracer:
 def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tracer:
     exists = operator == "exists"
     unknown = f"{name} ({operator})"
+    # As in `_leaf`: a plain comparison consults nothing and is never unknown for a value.
+    compare = getattr(OPERATORS[operator], "compare", None)
+    if compare is not None and not exists:
+
+        def comparison(facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
+            fact = facts.get(name)
+            if fact is None or fact.value is None:
+                trace.missing.append(name)
+                return None
+            trace.facts.append(fact)
+            return compare(fact.value, argument)  # type: ignore[no-any-return]
+
+        return comparison
 
     def leaf(facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
         fact = facts.get(name)

@@ -109,10 +109,22 @@ def _unique_id(ident: str, named: dict[str, int]) -> str:
 
 class Prepared:
     """A rule made ready to judge many subjects: its conditions as decider functions (does the
-    rule pass?) and tracer functions (on which facts did it fail?), and the references of its
-    findings by the laws they relied on."""
+    rule pass?) and tracer functions (on which facts did it fail?), its messages parsed into
+    text and placeholders, and the references of its findings by the laws they relied on.
+    Made once per rule, knowledge base and as-of date (`_rules_by_kind`), all of which it
+    depends on and none of which changes while it is used."""
 
-    __slots__ = ("kb", "references", "require", "rule", "trace_require", "trace_when", "when")
+    __slots__ = (
+        "kb",
+        "message",
+        "references",
+        "require",
+        "rule",
+        "trace_require",
+        "trace_when",
+        "unverifiable_message",
+        "when",
+    )
 
     def __init__(self, rule: Rule, kb: KnowledgeBase) -> None:
         self.rule, self.kb = rule, kb
@@ -120,6 +132,10 @@ class Prepared:
         self.require: Decider = decider(rule.require)
         self.trace_when: Tracer | None = None if rule.when is None else tracer(rule.when)
         self.trace_require: Tracer = tracer(rule.require)
+        self.message = _template(rule.message)
+        self.unverifiable_message = (
+            None if rule.unverifiable_message is None else _template(rule.unverifiable_message)
+        )
         self.references: dict[tuple[str, ...], tuple[Reference, ...]] = {}
         """By the knowledge-base law ids a finding relied on (bounded: they are the kb's)."""
 
@@ -166,33 +182,33 @@ def judge(
 def _judge(
     prepared: Prepared, subject: Subject, ctx: Context, deployment: str, ident: str
 ) -> Finding | None:
-    rule, trace = prepared.rule, Trace()
+    rule, trace, facts = prepared.rule, Trace(), subject.facts
     when = prepared.trace_when
-    applies = True if when is None else when(subject.facts, ctx, trace)
+    applies = True if when is None else when(facts, ctx, trace)
     if applies is False:
         return None
-    holds = prepared.trace_require(subject.facts, ctx, trace)
+    holds = prepared.trace_require(facts, ctx, trace)
     if holds is True:
         return None
     unverifiable = applies is None or holds is None
-    template: str | None
+    stated: list[Fact] = []
     if unverifiable:
         severity = rule.unverifiable_severity
         missing = ", ".join(dict.fromkeys(trace.missing))
         # The rule's message states a violation; with a fact missing that would assert what
         # nobody knows, so the requirement (the rule's title) is named, unless the rule says
         # what it could see in its own unverifiable_message.
-        template = rule.unverifiable_message
-        said = f"Required: {rule.title}" if template is None else render(template, subject.facts)
+        template = prepared.unverifiable_message
+        said = f"Required: {rule.title}" if template is None else _render(template, facts, stated)
         message = f"cannot be verified for {subject.label}: unknown {missing}. {said}"
     else:
         severity = rule.severity
-        template = rule.message
-        message = render(template, subject.facts)
-    special = subject.facts.get("data.special_category")
+        message = _render(prepared.message, facts, stated)
+    special = facts.get("data.special_category")
     if rule.escalate_special_category and special is not None and special.value:
         severity = Severity(min(severity + 1, Severity.CRITICAL))
-    facts = _unique([*trace.facts, *_stated(template, subject.facts)])
+    trace.facts += stated
+    used = _unique(trace.facts)
     return Finding(
         rule_id=rule.id,
         severity=severity,
@@ -201,27 +217,42 @@ def _judge(
         deployment=deployment,
         component=subject.component,
         span=subject.span,
-        references=_references(prepared, facts),
-        facts=facts,
+        references=_references(prepared, used),
+        facts=used,
         remediation=rule.remediation,
         unverifiable=unverifiable,
         subject=ident,
     )
 
 
-def render(template: str, facts: Mapping[str, Fact]) -> str:
-    """Replace `{field.path}` with the fact's value (no format-string evaluation)."""
+Template = tuple[tuple[str, str | None], ...]
+"""A rule message as (text, field path or None) pairs (`_template`)."""
+
+
+def _render(template: Template, facts: Mapping[str, Fact], stated: list[Fact]) -> str:
+    """`template` with each placeholder replaced by its fact's value, or `unknown` (no
+    format-string evaluation). The facts it states are added to `stated`: a finding keeps them
+    beside those its conditions read, so that a reader checks every value the message asserts
+    against where it came from (the host named, the certification its coverage rests on). An
+    empty text is a fragment of wording the message leaves out (no replica, no HSM): not
+    stated. One pass does both: a file has dozens of findings."""
     out: list[str] = []
-    for text, path in _template(template):
+    for text, path in template:
         out.append(text)
         if path is not None:
             fact = facts.get(path)
-            out.append("unknown" if fact is None or fact.value is None else _text(fact.value))
+            if fact is None:
+                out.append("unknown")
+                continue
+            value = fact.value
+            out.append("unknown" if value is None else _text(value))
+            if value != "":
+                stated.append(fact)
     return "".join(out)
 
 
 @functools.lru_cache(maxsize=1024)
-def _template(template: str) -> tuple[tuple[str, str | None], ...]:
+def _template(template: str) -> Template:
     """A rule message as (text, field path or None) pairs: messages are parsed once, not once
     per finding (a file has dozens of findings)."""
     parts: list[tuple[str, str | None]] = []
@@ -233,18 +264,9 @@ def _template(template: str) -> tuple[tuple[str, str | None], ...]:
     return tuple(parts)
 
 
-def _stated(template: str | None, facts: Mapping[str, Fact]) -> list[Fact]:
-    """The facts a message states (its `{field.path}` placeholders), which a finding keeps
-    beside those its conditions read: a reader checks every value the message asserts against
-    where it came from (the host named, the certification its coverage rests on)."""
-    if template is None:
-        return []
-    named = (facts.get(path) for _, path in _template(template) if path is not None)
-    # an empty text is a fragment of wording the message leaves out (no replica, no HSM)
-    return [fact for fact in named if fact is not None and fact.value != ""]
-
-
 def _text(value: object) -> str:
+    if type(value) is str:  # most values; a str subclass (an enum) goes through str()
+        return value
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
@@ -253,15 +275,19 @@ def _text(value: object) -> str:
 
 
 def _unique(facts: list[Fact]) -> tuple[Fact, ...]:
+    """The first fact of each (path, origin), in order: a fact read by both conditions and
+    stated by the message is kept once."""
     seen: dict[tuple[str, str], Fact] = {}
     for fact in facts:
-        seen.setdefault((fact.path, fact.origin), fact)
+        key = (fact.path, fact.origin)
+        if key not in seen:
+            seen[key] = fact
     return tuple(seen.values())
 
 
 def _references(prepared: Prepared, facts: tuple[Fact, ...]) -> tuple[Reference, ...]:
     """The rule's own references, then every law the evaluation relied on."""
-    relied = tuple(f.path[7:] for f in facts if f.path.startswith("kb.law."))
+    relied = tuple([f.path[7:] for f in facts if f.path.startswith("kb.law.")])
     # Findings of one rule cite the same few laws: built once per rule and laws relied on.
     refs = prepared.references.get(relied)
     if refs is None:

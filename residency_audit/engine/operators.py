@@ -185,22 +185,23 @@ class CountryTest:
         return _is_bool(argument)
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        if isinstance(value, (list, tuple)):
-            status, facts = _each_country(
-                value, lambda code: self.apply(code, True, ctx), settles=False
+        status, facts = self.status_of(value, ctx.kb, ctx.as_of)
+        return (None if status is None else status is argument), facts
+
+    def status_of(self, value: Any, kb: KnowledgeBase, day: dt.date) -> Result:
+        """Whether `value`, a country or a list of them, has the status on `day` (None:
+        unknown), and the knowledge-base facts that says so."""
+        if isinstance(value, str):
+            # Rules ask about the same few countries for every subject (several hundred times a
+            # file): the knowledge base remembers each (test, country, day) answer and the facts
+            # it cites, unknown countries included.
+            return kb.memo(
+                ("CountryTest", self.test, value, day),
+                lambda: (None, ()) if kb.country(value) is None else self.status(kb, value, day),
             )
-            return (None if status is None else status is argument), facts
-        kb, day = ctx.kb, ctx.as_of
-        if not isinstance(value, str):
-            return None, []
-        if kb.country(value) is None:
-            return None, []
-        # Rules ask about the same few countries for every subject: the knowledge base
-        # remembers each (test, country, day) answer and the facts it cites.
-        status, facts = kb.memo(
-            ("CountryTest", self.test, value, day), lambda: self.status(kb, value, day)
-        )
-        return status is argument, facts
+        if isinstance(value, (list, tuple)):
+            return _each_country(value, lambda code: self.status_of(code, kb, day), settles=False)
+        return None, []
 
     def status(self, kb: KnowledgeBase, code: str, day: dt.date) -> tuple[bool, tuple[Fact, ...]]:
         """The test's answer for a known country and the knowledge-base facts it rests on."""
@@ -240,21 +241,21 @@ class CompelledAccessLaws:
         return _is_bool(argument)
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        if isinstance(value, (list, tuple)):
-            exposed, facts = _each_country(
-                value, lambda code: self.apply(code, True, ctx), settles=True
+        exposed, facts = self.exposed(value, ctx.kb, ctx.as_of)
+        return (None if exposed is None else exposed is argument), facts
+
+    def exposed(self, value: Any, kb: KnowledgeBase, day: dt.date) -> Result:
+        """Whether `value`, a country or a list of them, is exposed on `day` (None: unknown),
+        and the laws that expose it as facts."""
+        if isinstance(value, str):
+            # Asked for every place and party: remembered per (country, day), like CountryTest.
+            return kb.memo(
+                ("CompelledAccessLaws", value, day),
+                lambda: (None, ()) if kb.country(value) is None else self.exposure(kb, value, day),
             )
-            return (None if exposed is None else exposed is argument), facts
-        kb, day = ctx.kb, ctx.as_of
-        if not isinstance(value, str):
-            return None, []
-        if kb.country(value) is None:
-            return None, []
-        # Asked for every place and party: remembered per (country, day), like CountryTest.
-        exposed, facts = kb.memo(
-            ("CompelledAccessLaws", value, day), lambda: self.exposure(kb, value, day)
-        )
-        return exposed is argument, facts
+        if isinstance(value, (list, tuple)):
+            return _each_country(value, lambda code: self.exposed(code, kb, day), settles=True)
+        return None, []
 
     def exposure(self, kb: KnowledgeBase, code: str, day: dt.date) -> tuple[bool, tuple[Fact, ...]]:
         """Whether a known country exposes data to compelled access, and those laws as facts."""
