@@ -73,6 +73,16 @@ class Options(Record):
     """An evidence format (`reporters.EVIDENCE`) will be written, even if `formats` is empty:
     knowledge, rules and risk model are then parsed from their files, never the parse cache."""
 
+    def in_force(self) -> tuple[tuple[str, Any], ...]:
+        """Every audit setting rules may use with its value in this run, the defaults included
+        (`Report.parameters`): a reader of the result sees the value the findings rest on."""
+        from residency_audit.engine.operators import PARAMETERS
+
+        return tuple(
+            (name, self.parameters.get(name, default))
+            for name, (default, _) in sorted(PARAMETERS.items())
+        )
+
     def from_source(self) -> bool:
         """Whether this run must not read the parse cache: its report is evidence, and its
         manifest hashes the files, which a cache entry need not match."""
@@ -287,8 +297,41 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         checks=parts.checks.settle(),
         waivers=() if waivers is None else waivers.waivers,
         countries=evidence.country_statuses(parts.countries, knowledge, options.as_of),
+        parameters=options.in_force(),
+        bundled_at=_bundled_at(knowledge, auditor.model),
+        pack_dirs=tuple((p.name, str(p.directory)) for p in packs if not _bundled(p.directory)),
         tally=parts.tally,
     )
+
+
+def _bundled_at(knowledge: KnowledgeBase, model: RiskModel) -> tuple[tuple[str, str], ...]:
+    """`Report.bundled_at`: the knowledge-base directory (the bundled one, or a library
+    caller's), the bundled risk model's when it was used, and the bundled packs'."""
+    from residency_audit.engine.rules import bundled_directory
+    from residency_audit.risk.spec import DEFAULT_DISPLAY, DEFAULT_PATH
+
+    places = [("kb/", knowledge.directory), ("rules/", bundled_directory())]
+    if model.path == DEFAULT_DISPLAY:
+        places.append(("risk/", DEFAULT_PATH.parent))
+    return tuple(sorted((prefix, _shown_dir(path)) for prefix, path in places))
+
+
+def _bundled(directory: Path) -> bool:
+    from residency_audit.engine.rules import bundled_directory
+
+    return Path(os.path.realpath(directory)).parent == Path(os.path.realpath(bundled_directory()))
+
+
+def _shown_dir(path: Path) -> str:
+    """A directory of the installation as the manifest shows it: relative to the working
+    directory when below it (a source checkout, a virtualenv in the repository, as the inputs are
+    shown), else absolute."""
+    absolute = os.path.realpath(path)
+    try:
+        inside = os.path.relpath(absolute)
+    except ValueError:  # another drive (Windows)
+        return absolute
+    return absolute if inside == os.pardir or inside.startswith(os.pardir + os.sep) else inside
 
 
 def _declared_before(result: FileResult | Packed, declared: dict[str, str]) -> Diagnostic | None:

@@ -56,8 +56,8 @@ _RUN = 1000
 """Items put into a spool at a time, at most."""
 _KEPT = frozenset(
     (
-        "tool", "as_of", "complete", "partial", "inputs", "rule_packs", "knowledge",
-        "risk_model", "errors", "summary", "waivers", "rules", "countries",
+        "tool", "as_of", "parameters", "complete", "partial", "inputs", "rule_packs",
+        "knowledge", "risk_model", "errors", "summary", "waivers", "rules", "countries",
     )
 )  # fmt: skip
 """The members of a result read and kept besides its lists; any other is read and dropped."""

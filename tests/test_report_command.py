@@ -75,8 +75,9 @@ def test_report_re_renders_a_saved_result(runner: CliRunner, tmp_path: Path) -> 
     result = runner.invoke(
         app, ["report", str(saved), "-f", "html", "-o", str(html), "-f", "sarif"]
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # the result's: high findings are open
     sarif = json.loads(result.stdout)
+    assert sarif["runs"][0]["invocations"][0]["exitCode"] == 1
     original = json.loads(saved.read_text())
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {
         f["rule_id"] for f in original["findings"]
@@ -120,7 +121,7 @@ def test_report_re_renders_the_junit_check_wrote(runner: CliRunner, tmp_path: Pa
     args = ["check", str(SAMPLES), "--as-of", str(AS_OF)]
     runner.invoke(app, [*args, "-f", "junit", "-o", str(written), "-f", "json", "-o", str(saved)])
     result = runner.invoke(app, ["report", str(saved), "-f", "junit", "-o", str(again)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # as check's: the samples fail --fail-on high
     assert again.read_bytes() == written.read_bytes()
 
 
@@ -135,9 +136,11 @@ def test_report_of_a_result_too_large_for_memory_gives_what_check_wrote(
     written, saved = tmp_path / f"check.{fmt}", tmp_path / "result.json"
     again = tmp_path / f"report.{fmt}"
     args = ["check", str(SAMPLES), "--as-of", str(AS_OF)]
-    runner.invoke(app, [*args, "-f", fmt, "-o", str(written), "-f", "json", "-o", str(saved)])
+    checked = runner.invoke(
+        app, [*args, "-f", fmt, "-o", str(written), "-f", "json", "-o", str(saved)]
+    )
     result = runner.invoke(app, ["report", str(saved), "-f", fmt, "-o", str(again)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == checked.exit_code == 1, result.output
     if fmt == "markdown":  # the header and manifest say when and how it was made
         body = again.read_text().split("## Summary")[1].split("## Manifest")[0]
         assert body == written.read_text().split("## Summary")[1].split("## Manifest")[0]

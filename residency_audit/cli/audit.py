@@ -189,10 +189,20 @@ def report(
     output_format: FormatOption = None,
     output: OutputOption = None,
     fail_on: Annotated[
-        str, typer.Option(help="Threshold the verdict and SARIF exit code are computed with.")
+        str,
+        typer.Option(
+            help="Exit 1 when the result has an open finding of this severity or more, as "
+            "`check` does (also the CI gate the reports show): " + "|".join(FAIL_ON_CHOICES) + "."
+        ),
     ] = "high",
 ) -> None:
-    """Re-render a saved JSON result (HTML, Markdown, SARIF, JUnit, PDF) without re-auditing."""
+    """Re-render a saved JSON result (HTML, Markdown, SARIF, JUnit, PDF) without re-auditing.
+
+    Exits as `check` would on that result with this --fail-on, once every format is written: 0
+    when the gate passes, 1 for open findings at or above --fail-on or a partial audit, 2 for
+    input errors in the result (listed on stderr) or a result that cannot be read. A CI step
+    that only renders evidence after `check` has gated can add `|| true`.
+    """
     from residency_audit.invocation import invocation
     from residency_audit.results import read_result
 
@@ -205,10 +215,17 @@ def report(
         saved.report,
         invocation=invocation(_argv(ctx), fail_on=threshold, rendered_from=saved.input),
     )
+    if rendered.errors:  # as `check` writes them: the exit code is 2 for them
+        from residency_audit.reporters.text import error_lines
+
+        sys.stderr.write("".join(f"{line}\n" for line in error_lines(rendered.errors)))
     with _all_or_none() as outputs:
         for fmt, target in targets:
             with _reader_may_leave(target):
-                _emit(rendered, fmt, target, threshold, outputs)
+                _emit(rendered, fmt, target, threshold, outputs, errors_on_stderr=True)
+    # The result's exit code, as its SARIF invocation says: a CI step gating on `report` gates
+    # as `check` did, and a rendered FAIL never exits 0.
+    raise typer.Exit(rendered.exit_code(threshold))
 
 
 def _warn_about_baseline(baseline: Path, report: Report) -> None:

@@ -498,6 +498,18 @@ class Report(Record):
     waivers: tuple[Waiver, ...] = ()
     countries: tuple[CountryStatus, ...] = ()
     invocation: Invocation | None = None
+    parameters: tuple[tuple[str, Any], ...] = ()
+    """(name, value) of each audit setting rules may use (`engine.operators.PARAMETERS`), the
+    defaults included, by name: they change findings (`--tia-max-age`), so the JSON result keeps
+    them. Empty for a result saved before results recorded them."""
+    bundled_at: tuple[tuple[str, str], ...] = ()
+    """(prefix, directory): where, on the machine that ran the audit, the bundled files the
+    manifest names by a prefix are: `kb/` (knowledge file `kb/NAME` is DIRECTORY/NAME), `risk/`
+    (the bundled risk model, when used) and `rules/` (the bundled rule packs, one directory
+    each). Like `pack_dirs`, paths of one installation: the evidence formats show them, the JSON
+    result (the same on every machine, compared across runs) does not; none when read back."""
+    pack_dirs: tuple[tuple[str, str], ...] = ()
+    """(pack name, directory) of each rule pack not bundled (`--rules`)."""
     tally: Tally = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
     """Counts of `findings`; computed from them unless given for this very sequence."""
 

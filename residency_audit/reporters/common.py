@@ -1,9 +1,11 @@
 """Helpers shared by the reports: grouping by legal instrument (Markdown, HTML), the command
-that reproduces a run, the counts of findings and the words used for statuses."""
+that reproduces a run, the counts of findings, the CI gate's outcome and the words used for
+statuses."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator
@@ -153,14 +155,112 @@ def timestamp(report: Report) -> str | None:
     return report.invocation.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def verdict(report: Report) -> str:
-    """PASS / FAIL against the invocation's --fail-on, or a count when it is unknown."""
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What the CI gate (`--fail-on`) made of the run's exit code, worded as that and nothing
+    more: an evidence report is filed in court, where "PASS" would read as a legal conclusion,
+    and nothing pass-looking may stand above a partial or incomplete audit."""
+
+    threshold: str
+    """The `--fail-on` severity, or `never`."""
+    outcome: str
+    """`passed`, `failed`, or `not enforced` (`--fail-on never`)."""
+    reasons: tuple[str, ...]
+    """Why it failed, and what the audit lacks (partial, input errors) whatever the outcome."""
+
+    @property
+    def label(self) -> str:
+        return f"CI gate (fail-on {self.threshold})"
+
+    @property
+    def state(self) -> str:
+        """`passed`, `failed`, or `caveat` for anything between: not enforced, or not failed
+        although the audit is partial or incomplete (the colour of the HTML badge)."""
+        if self.outcome == "failed":
+            return "failed"
+        return "passed" if self.outcome == "passed" and not self.reasons else "caveat"
+
+    @property
+    def detail(self) -> str:
+        """What follows the outcome: ` — open finding(s) at or above high`, or nothing."""
+        if not self.reasons:
+            return ""
+        but = "but " if self.outcome == "passed" else ""
+        return f" — {but}{'; '.join(self.reasons)}"
+
+    def said(self) -> str:
+        """The outcome, with its reasons: `failed — open finding(s) at or above high`."""
+        return self.outcome + self.detail
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.said()}"
+
+
+def gate(report: Report) -> Gate | None:
+    """The CI gate of the invocation's --fail-on (None without an invocation): failed when the
+    exit code is not 0 (findings at or above it, a partial audit, input errors)."""
     if report.invocation is None:
-        return findings_phrase(report)
-    code = report.exit_code(report.invocation.fail_on)
-    threshold = report.invocation.fail_on
-    words = {0: "PASS", 1: "FAIL", 2: "INCOMPLETE (input errors)"}
-    return f"{words.get(code, str(code))} (fail-on {threshold.label if threshold else 'never'})"
+        return None
+    fail_on = report.invocation.fail_on
+    if report.exit_code(fail_on):
+        outcome = "failed"
+    else:
+        outcome = "not enforced" if fail_on is None else "passed"
+    reasons = []
+    if fail_on is not None and report.fails(fail_on):
+        reasons.append(f"open finding(s) at or above {fail_on.label}")
+    if report.errors:
+        reasons.append(
+            f"the audit is INCOMPLETE: {len(report.errors)} input error(s), those files were "
+            "not audited"
+        )
+    if report.partial:
+        reasons.append("the audit is PARTIAL: not everything could be read")
+    return Gate(fail_on.label if fail_on else "never", outcome, tuple(reasons))
+
+
+def verdict(report: Report) -> str:
+    """The CI gate's outcome and why (`Gate`), or the count of findings without an invocation."""
+    shown = gate(report)
+    return findings_phrase(report) if shown is None else str(shown)
+
+
+def parameters_text(report: Report) -> list[str]:
+    """Each setting the findings rest on, `name = value` (`Report.parameters`)."""
+    return [f"{name} = {value}" for name, value in report.parameters]
+
+
+def parameters_unknown(report: Report) -> str | None:
+    """Why a re-rendered result shows no parameters: it was saved before results kept them, so
+    the values its findings rest on are unknown (None for any other report)."""
+    invocation = report.invocation
+    if report.parameters or invocation is None or invocation.rendered_from is None:
+        return None
+    return "not recorded in this result (saved by a version that did not keep them)"
+
+
+BUNDLED_WORDS = {"kb/": "knowledge", "risk/": "risk model", "rules/": "bundled rule packs"}
+
+
+def located(report: Report) -> list[tuple[str, str, str]]:
+    """(what, name, path) for each prefix of `Report.bundled_at`: the manifest's `kb/NAME` is
+    the file `residency_audit/kb/data/NAME` of the installation that ran the audit."""
+    return [
+        (BUNDLED_WORDS.get(prefix, prefix), f"{prefix}NAME", os.path.join(where, "NAME"))
+        for prefix, where in report.bundled_at
+    ]
+
+
+def not_located(report: Report) -> str | None:
+    """Why a re-rendered report does not say where the bundled files and the rule packs of
+    `--rules` were (None for any other report)."""
+    invocation = report.invocation
+    if report.bundled_at or invocation is None or invocation.rendered_from is None:
+        return None
+    return (
+        "not kept in a JSON result, which is the same on every machine; the bundled files are "
+        f"those of residency-audit {report.tool_version}"
+    )
 
 
 def value_text(value: Any) -> str:

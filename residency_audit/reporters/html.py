@@ -1,9 +1,9 @@
-"""Self-contained HTML evidence report for lawyers: scope and as-of date, verdict, banners
+"""Self-contained HTML evidence report for lawyers: scope and as-of date, the CI gate, banners
 (partial audit, input errors, stale or unverified knowledge), the summary (violations apart
 from findings that cannot be verified), the data-flow picture and the flows with their transfer
 risk, findings grouped by legal instrument with references, their rule's caveats and the facts
-used (sources, unverified marked), waivers, and a manifest with the SHA-256 of every input, rule
-pack and knowledge file.
+used (sources, unverified marked), waivers, and a manifest with the parameters, where the
+bundled files and rule packs are, and the SHA-256 of every input, rule pack and knowledge file.
 
 Inline CSS and SVG only (no script, font or image fetched), print-ready (`@page`, A4), and
 deterministic: the timestamp comes from `Report.invocation`. Written as it goes (`write`), so a
@@ -90,8 +90,12 @@ def context(report: Report, picture: flowmap.Picture | None = None) -> dict[str,
         "title": f"Data residency audit — {', '.join(deployments) or 'no deployment'} — "
         f"as of {report.as_of.isoformat()}",
         "timestamp": common.timestamp(report),
-        "verdict": common.verdict(report),
-        "failed": bool(report.invocation and report.exit_code(report.invocation.fail_on)),
+        "gate": common.gate(report),
+        "parameters": common.parameters_text(report),
+        "parameters_unknown": common.parameters_unknown(report),
+        "located": common.located(report),
+        "not_located": common.not_located(report),
+        "pack_dirs": dict(report.pack_dirs),
         "reproduce": common.reproduce_command(report),
         "findings_phrase": common.findings_phrase(report),
         "picture": picture or flowmap.picture_flows(report),

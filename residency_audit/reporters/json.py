@@ -1,8 +1,10 @@
 """The JSON result: stable keys and order, no clock, so the same inputs give the same bytes.
 
 `from_dict` reads a result back (baselines, `residency-audit report`); `to_dict(from_dict(d))`
-gives `d` again. How a report was produced (`Report.invocation`: command line, timestamp) is
-deliberately not part of the result: the evidence formats show it.
+gives `d` again. How a report was produced (`Report.invocation`: command line, timestamp, the
+`--fail-on` of the gate) and where the installation's files are (`Report.bundled_at`,
+`pack_dirs`) are deliberately not part of the result: the evidence formats show them. The
+settings that change findings (`parameters`, e.g. `--tia-max-age`) are, defaults included.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def _skeleton(report: Report) -> dict[str, Any]:
     return {
         "tool": {"name": "residency-audit", "version": report.tool_version},
         "as_of": report.as_of.isoformat(),
+        "parameters": dict(sorted(report.parameters)),
         "complete": not report.partial and not report.errors,
         "partial": list(report.partial),
         "inputs": [
@@ -256,6 +259,7 @@ def from_members(
     return Report(
         tool_version=data["tool"]["version"],
         as_of=_read_day(data["as_of"], "as_of"),
+        parameters=read_parameters(data.get("parameters", {})),  # older results have none
         inputs=tuple(
             InputFile(
                 i["path"],
@@ -302,6 +306,20 @@ def from_members(
             CountryStatus(c["code"], c["name"], c["status"]) for c in data.get("countries", [])
         ),
     )
+
+
+def read_parameters(value: Any) -> tuple[tuple[str, Any], ...]:
+    """A result's `parameters`: names on one line, each a whole number or a text (as the
+    settings rules may use are), by name; anything else is not a result of this tool."""
+    if not isinstance(value, dict):
+        raise TypeError(f"parameters: expected an object, got {type(value).__name__}")
+    for name, setting in value.items():
+        _text(name)
+        if setting.__class__ is not int and not isinstance(setting, str):
+            raise TypeError(f"parameters: {name}: expected a number or text, got {setting!r}"[:120])
+        if isinstance(setting, str):
+            _text(setting)
+    return tuple(sorted(value.items()))
 
 
 def _optional_text(value: Any) -> str | None:

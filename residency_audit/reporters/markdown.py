@@ -14,12 +14,16 @@ from residency_audit.reporters.common import (
     country_status_words,
     descriptions,
     findings_phrase,
+    gate,
+    located,
+    not_located,
+    parameters_text,
+    parameters_unknown,
     reproduce_command,
     rule_notes,
     target,
     timestamp,
     value_text,
-    verdict,
     written_by_instrument,
 )
 from residency_audit.reporters.flowmap import picture_flows
@@ -102,7 +106,11 @@ def write(report: Report, out: TextIO) -> None:
         + (", ".join(code(d) for d in deployments) or "none")
     )
     head.append(f"- **Law as of:** {report.as_of.isoformat()}")
-    head.append(f"- **Result:** {verdict(report)}")
+    shown = gate(report)
+    if shown is None:
+        head.append(f"- **Findings:** {findings_phrase(report)}")
+    else:
+        head.append(f"- **{shown.label}:** {md(shown.said())}")
     if timestamp(report):
         head.append(f"- **Generated:** {timestamp(report)} (UTC)")
     head.append("")
@@ -333,13 +341,29 @@ def _manifest(report: Report) -> list[str]:
         # said only when known: a saved result re-rendered, or a library caller's report, may
         # come from a run that read the parse cache
         out.append("- Knowledge and rules parsed from source (no cache)")
+    unrecorded = parameters_unknown(report)
+    if report.parameters:
+        out.append("- Parameters: " + ", ".join(code(p) for p in parameters_text(report)))
+    elif unrecorded is not None:
+        out.append(f"- Parameters: {md(unrecorded)}")
+    if report.bundled_at:
+        out.append("- Bundled files, on the machine that ran the audit:")
+        out += [
+            f"  - {md(what)}: {code(name)} is {code(path)}" for what, name, path in located(report)
+        ]
+    unknown = not_located(report)
+    if unknown is not None:
+        out.append(f"- Bundled files and rule pack directories: {md(unknown)}")
     out += ["", "| Kind | File | SHA-256 |", "|---|---|---|"]
     out += [
         f"| {md(i.role)} | {cell(i.path)} | {cell(i.sha256) or 'unreadable'} |"
         for i in report.inputs
     ]
+    directories = dict(report.pack_dirs)
     out += [
-        f"| rule pack {md(p.name)} {md(p.version)} | {p.rules} rules | {cell(p.sha256)} |"
+        f"| rule pack {md(p.name)} {md(p.version)} | "
+        + (f"{cell(directories[p.name])}, " if p.name in directories else "")
+        + f"{p.rules} rules | {cell(p.sha256)} |"
         for p in report.packs
     ]
     out += [f"| knowledge | {cell(name)} | {cell(digest)} |" for name, digest in report.knowledge]

@@ -8,7 +8,8 @@ Waived findings are `suppressions`; with a baseline, `baselineState` says new or
 A finding that cannot be verified says so in its message and `properties.unverifiable`; its
 `kind` stays "fail" (SARIF's "open" would force level "none", and such a finding fails the run).
 The exit code and command line go in the invocation; inputs are artifacts with their SHA-256,
-and the rule packs, knowledge files and risk model are in the run's properties with theirs.
+and the rule packs, knowledge files and risk model are in the run's properties with theirs,
+beside the as-of date and the settings that change findings (`parameters`).
 """
 
 from __future__ import annotations
@@ -165,6 +166,7 @@ def _skeleton(report: Report, index: dict[str, int]) -> dict[str, Any]:
         "results": [],
         "properties": {
             "asOf": report.as_of.isoformat(),
+            "parameters": dict(sorted(report.parameters)),
             "complete": not report.partial and not report.errors,
             "partial": list(report.partial),
             "staleKnowledge": list(report.stale_knowledge),

@@ -1,0 +1,102 @@
+"""The evidence formats word `--fail-on`'s outcome as what it is, a CI gate: never "PASS" (read
+in court as a legal conclusion), never green above critical findings the gate did not look at,
+and never a pass-looking result over a partial or incomplete audit."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from residency_audit.model import Diagnostic, Report, Severity, Span
+from residency_audit.pipeline import Options, run
+from residency_audit.reporters import OutputFormat, render
+from tests.conftest import AS_OF, SAMPLES
+from tests.reporters.test_html import Page
+from tests.support.reports import invocation
+
+PARTIAL = "obs.yaml: rds DescribeDBInstances in eu-west-3 not observed: access denied"
+
+
+@pytest.fixture(scope="module")
+def failing() -> Report:
+    """Critical and high findings open."""
+    return run(Options(paths=[SAMPLES / "backup-outside-eea.yaml"], as_of=AS_OF))
+
+
+@pytest.fixture(scope="module")
+def clean() -> Report:
+    """Nothing at or above high."""
+    report = run(Options(paths=[SAMPLES / "sovereign-hospital.yaml"], as_of=AS_OF))
+    assert not report.fails(Severity.HIGH) and not report.partial and not report.errors
+    return report
+
+
+def shown(report: Report, fail_on: Severity | None, **changes: object) -> tuple[str, Page]:
+    """The Markdown header's gate line and the HTML page of `report` run with `fail_on`."""
+    report = dataclasses.replace(
+        report,
+        invocation=invocation("residency-audit check x.yaml", fail_on),
+        **changes,  # type: ignore[arg-type]
+    )
+    markdown = str(render(report, OutputFormat.MARKDOWN))
+    header = markdown.split("## Summary")[0]
+    assert "PASS" not in header and "Result" not in header, header
+    (line,) = [x for x in header.splitlines() if "CI gate" in x]
+    return line, Page(str(render(report, OutputFormat.HTML)))
+
+
+def badge(page: Page) -> str:
+    (state,) = {c for c in page.classes if c in ("passed", "failed", "caveat")}
+    return state
+
+
+def test_fail_on_never_above_critical_findings_is_not_enforced_not_a_pass(
+    failing: Report,
+) -> None:
+    assert failing.tally.severities[Severity.CRITICAL]
+    line, page = shown(failing, None)
+    assert line == "- **CI gate (fail-on never):** not enforced"
+    assert "CI gate (fail-on never) not enforced" in page.words
+    assert badge(page) == "caveat"  # not the green of a passed gate
+
+
+def test_a_gate_passed_says_passed(clean: Report) -> None:
+    line, page = shown(clean, Severity.HIGH)
+    assert line == "- **CI gate (fail-on high):** passed"
+    assert badge(page) == "passed"
+
+
+def test_a_gate_failed_says_why(failing: Report) -> None:
+    line, page = shown(failing, Severity.HIGH)
+    assert line == "- **CI gate (fail-on high):** failed — open finding(s) at or above high"
+    assert badge(page) == "failed"
+
+
+@pytest.mark.parametrize("fail_on", [None, Severity.HIGH])
+def test_a_partial_audit_is_said_beside_the_gate(clean: Report, fail_on: Severity | None) -> None:
+    line, page = shown(clean, fail_on, partial=(PARTIAL,))
+    outcome = "not enforced" if fail_on is None else "failed"
+    said = f"{outcome} — the audit is PARTIAL: not everything could be read"
+    assert line.endswith(f":** {said}"), line
+    assert said in page.words
+    assert badge(page) != "passed"
+
+
+@pytest.mark.parametrize("fail_on", [None, Severity.HIGH])
+def test_an_incomplete_audit_is_said_beside_the_gate(
+    clean: Report, fail_on: Severity | None
+) -> None:
+    error = Diagnostic(Span(str(Path("broken.yaml")), 3, 1), "unknown region")
+    line, page = shown(clean, fail_on, errors=(error,))
+    said = "failed — the audit is INCOMPLETE: 1 input error(s), those files were not audited"
+    assert line.endswith(f":** {said}"), line  # exit 2, whatever --fail-on
+    assert said in page.words
+    assert badge(page) == "failed"
+
+
+def test_without_an_invocation_the_header_counts_the_findings(failing: Report) -> None:
+    markdown = str(render(failing, OutputFormat.MARKDOWN))
+    assert "- **Findings:** " in markdown.split("## Summary")[0]
+    assert "CI gate" not in markdown
