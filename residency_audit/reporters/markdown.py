@@ -40,6 +40,7 @@ from residency_audit.reporters.flows import (
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#&~])")
 _BLOCK_START = re.compile(r"^([-+]|\d{1,9}[.)](?= |$))")
 _BACKTICKS = re.compile(r"`+")
+_WEB = re.compile(r"https?://", re.IGNORECASE)
 _PLAIN_URL = re.compile(r"[^\s()<>\\`|]+")
 
 
@@ -78,8 +79,12 @@ def cell(text: object) -> str:
 
 def link(label: object, url: str) -> str:
     """A link whose label shows as written; a destination with spaces, brackets or
-    parentheses is written between angle brackets, with those escaped."""
+    parentheses is written between angle brackets, with those escaped. Only a web address is
+    linked: another (`javascript:`, from a hand-edited result) is shown as text beside the label,
+    as the HTML report does, since a Markdown viewer may follow it."""
     target = _one_line(url)
+    if not _WEB.match(target):
+        return f"{md(label)} ({code(target)})"
     if not _PLAIN_URL.fullmatch(target):
         target = "<" + re.sub(r"([<>\\])", r"\\\1", target) + ">"
     return f"[{md(label)}]({target})"
@@ -305,7 +310,7 @@ def _fact(x: Fact) -> str:
 
 def _evidence(evidence: str) -> str:
     """A waiver's evidence: a link when it is a web address, else shown as written."""
-    return link(evidence, evidence) if re.match(r"https?://", evidence) else code(evidence)
+    return link(evidence, evidence) if _WEB.match(evidence.strip()) else code(evidence)
 
 
 def _waivers(report: Report) -> list[str]:

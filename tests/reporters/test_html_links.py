@@ -1,15 +1,16 @@
-"""Links of the HTML report: only web addresses are links, whatever a report holds. A waiver's
-evidence, a reference's or a fact's URL of `javascript:` would run in the browser of the lawyer
-who opens the report."""
+"""Links of the HTML and Markdown reports: only web addresses are links, whatever a report
+holds. A waiver's evidence, a reference's or a fact's URL of `javascript:` would run in the
+browser of the lawyer who opens the report."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
 from residency_audit.model import Report
-from residency_audit.reporters import html
+from residency_audit.reporters import html, markdown
 from tests.conftest import FIXTURES
 from tests.reporters.test_html import Page, audit
 
@@ -52,3 +53,12 @@ def test_web_addresses_stay_links() -> None:
     links = Page(html.render(report)).links
     # the waiver box, the waivers table, the finding's references, facts and instrument heading
     assert links.count("HTTPS://intranet.example.org/tia/2026-03-02") >= 4
+
+
+@pytest.mark.parametrize("url", HOSTILE)
+def test_the_markdown_report_links_no_other_scheme_either(url: str) -> None:
+    """A Markdown viewer follows links too: the same URLs are shown as code, never linked."""
+    text = markdown.render(with_urls(waived(), url))
+    targets = re.findall(r"\]\(<?([^)>]*)", text)
+    assert targets and all(t.lower().startswith(("https://", "http://", "#")) for t in targets)
+    assert f"`{url.strip()}`" in text
