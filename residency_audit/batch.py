@@ -107,44 +107,90 @@ def _pool(
     initargs: tuple[object, ...] = (),
 ) -> Iterator[ProcessPoolExecutor]:
     """A process pool joined when its block ends normally, abandoned when it ends by an
-    exception (a TERM or Ctrl-C unwinding the run, a worker's error, a reader that stopped):
-    its workers are killed and nobody waits for them. Joining can hang for good: a worker
-    stopped or killed while writing its result leaves CPython's pool thread reading a message
-    that never ends (the parent holds the pipe's other end), and a worker that does not die of
-    the TERM keeps `shutdown(wait=True)` waiting for its item. A terminated run then leaves
-    without joining that thread (`cli.main`)."""
+    exception (a TERM or Ctrl-C unwinding the run, a worker that died or raised, a reader that
+    stopped): its workers are killed and nobody waits for them. Joining could hang for good: a
+    worker stopped or killed while writing its result leaves CPython's pool thread reading a
+    message that never ends, from a pipe this process also holds open for writing; and a worker
+    that does not die of the TERM keeps `shutdown(wait=True)` waiting for its item."""
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=initializer, initargs=initargs
     )
     try:
         yield pool
     except BaseException:
-        # CPython keeps the workers in `_processes` only: no public way to reach them.
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        _abandon(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _abandon(pool: ProcessPoolExecutor) -> None:
+    """Kill `pool`'s workers and let its thread wind it down without waiting for it. CPython
+    offers no public way to either: the workers are in `_processes`, and closing this process's
+    end of the result pipe (`_result_queue._writer`) is what lets a thread reading a
+    half-written result see the pipe end, mark the pool broken and stop, so that interpreter
+    exit, which joins it, does not wait for ever. Futures are not cancelled: the pool's thread
+    sets its error on each pending one, and CPython 3.11 trips over cancelled ones there.
+    The thread is then given a moment to finish (`_executor_manager_thread`): interpreter exit
+    wakes it through a pipe it may be closing at that very moment (EBADF, a traceback on the
+    way out)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+    results = getattr(pool, "_result_queue", None)
+    if results is not None:
+        results._writer.close()
+    thread = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False)
+    if thread is not None:
+        thread.join(timeout=5 * WATCH_EVERY)
+
+
+WATCH_EVERY = 1.0
+"""Seconds between checks, while waiting for a result, that no worker has died."""
+
+
+def _ordered(
+    pool: ProcessPoolExecutor, func: Callable[[A], R], items: Iterable[A], window: int
+) -> Iterator[R]:
+    """`func(item)` for each item in `pool`, yielded in order, at most `window` in flight:
+    `items` may be a batch's runs read from disk, which `Executor.map` would all read (and
+    hold) at once."""
+    pending: deque[Future[R]] = deque()
+    for item in items:
+        pending.append(pool.submit(func, item))
+        if len(pending) >= window:
+            yield _result(pool, pending.popleft())
+    while pending:
+        yield _result(pool, pending.popleft())
+
+
+def _result(pool: ProcessPoolExecutor, future: Future[R]) -> R:
+    """`future`'s result, or BrokenProcessPool once a worker has died: CPython's pool notices a
+    dead worker only between results, so one killed while writing its result (out of memory)
+    would leave the batch waiting for ever. Workers only exit when the pool shuts down."""
+    while True:
+        try:
+            return future.result(timeout=WATCH_EVERY)
+        except TimeoutError:
+            workers = list((getattr(pool, "_processes", None) or {}).values())
+            if any(worker.exitcode is not None for worker in workers):
+                raise BrokenProcessPool("a worker exited while the batch ran") from None
 
 
 def map_ordered(
     func: Callable[[A], R], items: Iterable[A], workers: int, ahead: int = 4
 ) -> Iterator[R]:
-    """`func(item)` for each item, in `workers` forked processes, yielded in order. At most
-    `ahead` items per worker are in flight: `items` may be a batch's runs read from disk, which
-    `Executor.map` would all read (and hold) at once."""
+    """`func(item)` for each item, in `workers` forked processes, yielded in order, at most
+    `ahead` items per worker in flight."""
     context = multiprocessing.get_context(_start_method())
     try:
         with _pool(workers, context, _watch_parent) as pool:
-            pending: deque[Future[R]] = deque()
-            for item in items:
-                pending.append(pool.submit(func, item))
-                if len(pending) >= workers * ahead:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+            yield from _ordered(pool, func, items, workers * ahead)
     except BrokenProcessPool as exc:
         raise RuntimeError(f"a worker process died: {exc}; rerun with --jobs 1") from exc
+
+
+def _audit_chunk(paths: list[Path]) -> list[Packed]:
+    return [_audit(path) for path in paths]
 
 
 def audit_parallel(paths: Sequence[Path], *, options: Options, workers: int) -> Iterator[Packed]:
@@ -161,9 +207,11 @@ def audit_parallel(paths: Sequence[Path], *, options: Options, workers: int) -> 
     directory = None if shelves is None else shelves.directory
     try:
         with _pool(workers, context, _start, (options, directory)) as pool:
-            for packed in pool.map(_audit, paths, chunksize=chunk):
-                packed.shelves = shelves
-                yield packed
+            chunks = (list(paths[i : i + chunk]) for i in range(0, len(paths), chunk))
+            for done in _ordered(pool, _audit_chunk, chunks, workers * 8):
+                for packed in done:
+                    packed.shelves = shelves
+                    yield packed
     except BrokenProcessPool as exc:
         # A worker died without raising (killed, out of memory, or a crash in libyaml that the
         # loader's bounds did not prevent): a bug or the machine, never a verdict on the input.

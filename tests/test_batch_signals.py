@@ -105,21 +105,21 @@ def test_a_term_to_the_process_group_leaves_nothing_behind(tmp_path: Path) -> No
     assert "Traceback" not in (tmp_path / "stderr").read_text()
 
 
-STOPPED_MID_RESULT = """
+MID_RESULT = """
 import os, signal, struct, sys
 from residency_audit import batch, cli
 
 
 def stall(path):
-    '''A worker stopped while writing its result: it writes the start of a 1 MB message to
-    the pool's result pipe (CPython's worker loop holds it as `result_queue`) and stops, as
-    a worker killed mid-write would leave it.'''
+    '''A worker stopped or killed while writing its result: it writes the start of a 1 MB
+    message to the pool's result pipe (CPython's worker loop holds it as `result_queue`), then
+    sends itself SIGNAL.'''
     frame = sys._getframe(1)
     while "result_queue" not in frame.f_locals:
         frame = frame.f_back
     writer = frame.f_locals["result_queue"]._writer
     os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"x" * 1000)
-    os.kill(os.getpid(), signal.SIGSTOP)
+    os.kill(os.getpid(), signal.SIGNAL)
 
 
 batch._audit = stall  # the workers are forks of this process: they run it
@@ -145,7 +145,7 @@ def test_a_term_ends_the_run_even_when_a_worker_stopped_mid_result(tmp_path: Pat
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
     command = ["check", str(corpus), "--jobs", "2", "--as-of", str(AS_OF)]
     run = subprocess.Popen(
-        [sys.executable, "-c", STOPPED_MID_RESULT, *command],
+        [sys.executable, "-c", MID_RESULT.replace("SIGNAL", "SIGSTOP"), *command],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "stderr").open("wb"),
@@ -168,3 +168,31 @@ def test_a_term_ends_the_run_even_when_a_worker_stopped_mid_result(tmp_path: Pat
     assert not any(alive(w) for w in workers)
     assert leftovers(tmp_path) == []
     assert "Traceback" not in (tmp_path / "stderr").read_text()
+
+
+def test_a_worker_killed_mid_result_ends_the_run_with_an_error(tmp_path: Path) -> None:
+    """Out of memory, the kernel kills a worker while it writes a result: CPython's pool thread
+    would read the rest for ever. The batch notices the dead worker, exits 3 saying so, and
+    leaves nothing behind."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write(corpus, 40)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
+    command = ["check", str(corpus), "--jobs", "2", "--as-of", str(AS_OF)]
+    run = subprocess.Popen(
+        [sys.executable, "-c", MID_RESULT.replace("SIGNAL", "SIGKILL"), *command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        _, stderr = run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+    assert run.returncode == 3
+    assert b"a worker process died" in stderr and b"rerun with --jobs 1" in stderr
+    assert b"Traceback" not in stderr
+    assert leftovers(tmp_path) == []

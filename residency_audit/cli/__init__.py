@@ -7,15 +7,12 @@ that need them, so `check` starts fast in CI and pre-commit. Each command lives 
 named for what it does; they are assembled here, explicitly.
 """
 
-import contextlib
-import gc
-import os
 import signal
 import sys
 import threading
 import traceback
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
@@ -62,36 +59,17 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
-    except Terminated as exc:
-        _leave(exc.code)
     except SystemExit:
         raise
     except BaseException as exc:  # pragma: no cover - last resort, crashes must not exit 1
         if isinstance(exc, KeyboardInterrupt):
-            _leave(130)
+            sys.exit(130)
         traceback.print_exc()
         sys.exit(EXIT_INTERNAL)
 
 
-class Terminated(SystemExit):
-    """A TERM, raised where the main thread stands so that the run unwinds."""
-
-
 def _terminated(signum: int, frame: FrameType | None) -> None:
-    # The pool's manager thread may trip over futures cancelled on the way out (CPython's
-    # terminate_broken raises InvalidStateError on them): the run is ending, not failing.
+    # The threads of a worker pool abandoned on the way out (batch._abandon) may trip over
+    # what they were doing: the run is ending, not failing.
     threading.excepthook = lambda args: None
-    raise Terminated(128 + signum)
-
-
-def _leave(code: object) -> NoReturn:
-    """End an interrupted run now. Its own clean-up ran as it unwound (temporary files,
-    half-written outputs; a generator still holding a worker pool is collected here, which runs
-    its). What normal interpreter exit would add is CPython joining the threads and processes of
-    the pools it abandoned (`batch._pool`), which can wait forever on a worker stopped
-    mid-result: a cancelled CI job must not hang until its timeout."""
-    gc.collect()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # a closed or full pipe: nothing more to say
-            stream.flush()
-    os._exit(code if isinstance(code, int) else EXIT_INTERNAL)
+    sys.exit(128 + signum)
