@@ -35,6 +35,7 @@ from residency_audit.engine.subjects import (
     Subject,
     SubjectBuilder,
     builder_for,
+    no_entry,
     positions,
 )
 from residency_audit.kb import UNKNOWN_COUNTRY, KnowledgeBase, fact_from
@@ -229,12 +230,21 @@ class _Flows:
             countries = (parent_country, *([seat] if seat is not None else []))
         laws, bases = self.bases((*countries, location))
         out = list(facts)
+        where = None
         if country is not None:
-            out.append(
-                self.fact("flow.country", location, country.origin, country.url, country.verified)
+            where = self.fact(
+                "flow.country", location, country.origin, country.url, country.verified
             )
+            out.append(where)
         if parent_fact is not None:
             out.append(parent_fact)
+        if bases is None:
+            parent_unknown = parent_fact is None and (
+                reached is None or UNKNOWN_COUNTRY in reached.countries
+            )
+            out += self.unknown_bases(
+                party, reached, where, (*countries, location), parent_unknown=parent_unknown
+            )
         out.append(self.fact("flow.clear_text_reachable", clear, f"derived: {clear_how}"))
         return Flow(
             id=flow_id,
@@ -255,6 +265,41 @@ class _Flows:
             bases=bases,
             facts=tuple(out),
         )
+
+    def unknown_bases(
+        self,
+        party: Party | None,
+        reached: Custodian | None,
+        where: Fact | None,
+        countries: tuple[str | None, ...],
+        *,
+        parent_unknown: bool,
+    ) -> list[Fact]:
+        """What a flow's unknown legal bases were derived from, for the findings that cannot be
+        verified for want of them: the entity and its seat where declared; an ultimate parent
+        nobody declared, as a fact with no value naming what to add (`tools.undeclared`), with
+        the knowledge-base file that has no entry for the party's provider; and the file that
+        has no entry for a country code the flow names. (A place nobody can locate adds its
+        own account, `_unplaced`.)"""
+        out: list[Fact] = []
+        if party is not None:
+            index = self.parties[id(party)]
+            out.append(self.fact("flow.entity", party.id, self.at(f"parties[{index}].id")))
+            seat = self.at(f"parties[{index}].country")
+            if where is None or where.origin != seat:  # a sub-processor's place is its seat
+                out.append(self.fact("flow.entity_country", party.country, seat))
+            if parent_unknown:
+                out.append(self.fact(f"parent of party {party.id}", None, str(party.span)))
+                if party.provider is not None and self.kb.provider(party.provider) is None:
+                    out.append(no_entry("provider", party.provider))
+        elif reached is not None:
+            out.append(self.fact("flow.entity", reached.name, f"derived: {reached.how}"))
+        out += [
+            no_entry("country", code)
+            for code in dict.fromkeys(countries)
+            if code is not None and self.kb.country(code) is None
+        ]
+        return out
 
     # -- places -------------------------------------------------------------------------------
 
@@ -283,6 +328,7 @@ class _Flows:
             party = None
         provider_id = _value(f, "provider.id")
         clear, how = self.place_clear_text(f, role, same_provider=provider_id == component.provider)
+        facts = _kept(f) + _unplaced(s, with_provider=party is None)
         parent = (
             _value(f, "provider.parent.name"),
             _value(f, "provider.parent.country"),
@@ -298,7 +344,7 @@ class _Flows:
             clear=clear,
             clear_how=how,
             span=s.span,
-            facts=_kept(f),
+            facts=facts,
             # no operator and no single declared party of its provider: nobody known runs it
             # (HDS-ACT-03), not the provider's contracting entity presumed
             entity=provider_id if "place.host" in f else None,
@@ -501,6 +547,36 @@ _KEPT = (
 def _kept(facts: Mapping[str, Fact]) -> list[Fact]:
     """The subject facts a flow's clear-text verdict rests on, cited with the flow."""
     return [facts[p] for p in _KEPT if p in facts]
+
+
+_CLEAR_TEXT = frozenset((*_KEPT, "flow.clear_text_reachable"))
+_READ = frozenset((*_CLEAR_TEXT, "flow.country", "flow.parent_country"))
+
+
+def subject_facts(flow: Flow) -> list[Fact]:
+    """The facts of `flow` its `flow` subject offers rules (`fields.FLOW`). The others account
+    for legal bases nobody knows (`_Flows.unknown_bases`): no rule reads them, the findings
+    that lack the bases cite them (`bases_grounds`)."""
+    return [f for f in flow.facts if f.path in _READ]
+
+
+def bases_grounds(flow: Flow) -> tuple[Fact, ...]:
+    """The facts of `flow` its legal bases were derived from: all but those of its clear-text
+    verdict (where it is, who holds or reaches it, the entity's seat and ultimate parent, and,
+    when the bases are unknown, what nobody declared and what the knowledge base lacks)."""
+    return tuple(f for f in flow.facts if f.path not in _CLEAR_TEXT)
+
+
+def _unplaced(s: Subject, *, with_provider: bool) -> list[Fact]:
+    """Why the place of subject `s` has no country, or (`with_provider`: the provider is the
+    entity, no party of it runs the place) no known ultimate parent, as the place subject
+    accounts for it (`subjects.place_unknowns`): the region or provider as declared, why the
+    place could not be located, the knowledge-base file with no entry for them. Empty for a
+    located place of a known provider."""
+    said = list(s.unknowns.get("location.country", ())[1:])
+    if with_provider:
+        said += s.unknowns.get("provider.parent.country", ())[1:]
+    return list({(x.path, x.origin): x for x in said}.values())
 
 
 def _key_reachable(f: Mapping[str, Fact]) -> bool | None:

@@ -90,7 +90,9 @@ def test_a_provider_with_no_hds_certification_recorded_cannot_be_verified_not_fa
     )
     assert "L.1111-8, R.1111-9" in [r.article for r in finding.references]
     origins = {f.path: f.origin for f in finding.facts}
-    assert "place.infrastructure_certified" not in origins
+    # cited with no value where it is missing, never as a knowledge-base source saying "none"
+    certified = [f for f in finding.facts if f.path == "place.infrastructure_certified"]
+    assert [(f.value, f.origin.startswith("kb:")) for f in certified] == [(None, False)]
     assert origins["place.infrastructure_coverage"] == (
         "derived: no HDS certification recorded in kb:providers.yaml#hetzner"
     )

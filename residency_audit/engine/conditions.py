@@ -62,6 +62,11 @@ class Trace:
 
     facts: list[Fact] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    """What the result is unknown for, as the finding's message names it: fields with no value,
+    and `field (operator)` when an operator could not answer for a value."""
+    absent: list[str] = field(default_factory=list)
+    """The fields read with no value: a finding cites each as a fact with no value
+    (`engine.evaluate`), as it cites the facts it read with one."""
 
 
 def evaluate(cond: Condition, facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
@@ -168,6 +173,7 @@ def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tr
             fact = facts.get(name)
             if fact is None or fact.value is None:
                 trace.missing.append(name)
+                trace.absent.append(name)
                 return None
             trace.facts.append(fact)
             return compare(fact.value, argument)  # type: ignore[no-any-return]
@@ -180,6 +186,7 @@ def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tr
             if exists:
                 return argument is False
             trace.missing.append(name)
+            trace.absent.append(name)
             return None
         trace.facts.append(fact)
         result, extra = apply(fact.value, argument, ctx)

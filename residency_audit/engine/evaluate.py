@@ -201,6 +201,7 @@ def _judge(
         template = prepared.unverifiable_message
         said = f"Required: {rule.title}" if template is None else _render(template, facts, stated)
         message = f"cannot be verified for {subject.label}: unknown {missing}. {said}"
+        trace.facts += _unknown(subject, trace.absent)
     else:
         severity = rule.severity
         message = _render(prepared.message, facts, stated)
@@ -223,6 +224,22 @@ def _judge(
         unverifiable=unverifiable,
         subject=ident,
     )
+
+
+def _unknown(subject: Subject, absent: list[str]) -> list[Fact]:
+    """The facts a finding cites for the fields it cannot be verified for want of: a finding
+    says which facts it used and where each came from, and the facts it lacks are among them.
+    Each field as the subject accounts for it (`Subject.unknowns`: where it was declared or
+    derived from, what it derives from and what the deployment should add), else its own fact
+    with no value, else a fact with no value at the subject's declaration, where it is missing."""
+    out: list[Fact] = []
+    for name in dict.fromkeys(absent):
+        said = subject.unknowns.get(name)
+        if said is None:
+            fact = subject.facts.get(name)
+            said = (Fact(name, None, str(subject.span)) if fact is None else fact,)
+        out += said
+    return out
 
 
 Template = tuple[tuple[str, str | None], ...]

@@ -6,14 +6,16 @@ path, the deployment itself, one of the legal subjects of `legal_subjects.py` (p
 certification, declared transfer or onward transfer, transit route), a data flow with its
 transfer risk (`flow`, built by `residency_audit.risk`) or a DNS endpoint (`endpoints.py`).
 Every fact says where it came from: the YAML position of a declared value, the knowledge-base
-entry of a looked-up one. A fact nobody knows is simply absent, so rules read it as unknown.
+entry of a looked-up one. A fact nobody knows is simply absent, so rules read it as unknown; a
+finding that turns on it still cites it, with no value (`Subject.unknowns`).
 The vocabulary of fact paths rule authors may use is `engine/fields.py`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import field
 from typing import Any
 
 from residency_audit.engine.certificates import BINDS, hds_binding, hds_binding_of, party_binding
@@ -73,6 +75,11 @@ class Subject(Record):
     id: str | None = None
     """`kind:id` from the deployment's own ids, when its maker gives one; `subject_id` derives
     it otherwise."""
+    unknowns: Mapping[str, tuple[Fact, ...]] = field(default_factory=dict)
+    """For a field nobody knows, what a finding that cannot be verified for want of it cites:
+    the field with no value where it was declared or derived from, then the known facts and the
+    knowledge it derives from, and what the deployment should add (as `tools.undeclared`).
+    A field not here is cited with no value at the subject's own declaration."""
 
 
 class SubjectBuilder:
@@ -957,9 +964,56 @@ def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     yield Subject("deployment", d.name, None, d.span, facts, f"deployment:{d.name}")
     for ci, c, w in b.places():
         facts = b.place(c, ci, w.role, w.provider, w.region, w.country, w.operator, w.yaml_path)
+        unknowns = place_unknowns(facts, w.span)
         if w.role == "primary":
-            yield Subject("component", c.id, c.id, c.span, facts, f"component:{c.id}")
-        yield Subject("place", w.label, c.id, w.span, facts, place_id(c, w))
+            yield Subject("component", c.id, c.id, c.span, facts, f"component:{c.id}", unknowns)
+        yield Subject("place", w.label, c.id, w.span, facts, place_id(c, w), unknowns)
     for ai, a in enumerate(d.access):
         label = f"{a.kind.value} access {a.id}"
         yield Subject("access", label, None, a.span, b.access(a, ai), f"access:{a.id}")
+
+
+PROVIDER_FIELDS = (
+    "provider.name",
+    "provider.parent.name",
+    "provider.parent.country",
+    "provider.eu_controlled",
+    "provider.marketed_as_sovereign",
+)
+"""The place facts the knowledge base gives for a provider it knows."""
+
+
+def place_unknowns(f: Mapping[str, Fact], span: Span) -> dict[str, tuple[Fact, ...]]:
+    """`Subject.unknowns` of a place (and of its component): the provider facts of a provider
+    the knowledge base does not know, cited at the provider's declaration with the file that
+    has no entry for it; an ultimate parent's control the knowledge base does not record, at
+    its entry; and a country nobody can give the place, at its region (or the place, with no
+    region), with the subject's account of why (`location.unplaced`) and the file that has no
+    entry for the region. Empty for a located place of a known provider."""
+    out: dict[str, tuple[Fact, ...]] = {}
+    provider = f.get("provider.id")
+    name = f.get("provider.name")
+    lacking: tuple[Fact, ...] = ()
+    if provider is not None and name is None:
+        lacking = (provider, no_entry("provider", str(provider.value)))
+        out.update({p: (Fact(p, None, provider.origin), *lacking) for p in PROVIDER_FIELDS})
+    elif name is not None and "provider.eu_controlled" not in f:
+        out["provider.eu_controlled"] = (Fact("provider.eu_controlled", None, name.origin),)
+    if "location.country" not in f:
+        region = f.get("location.region")
+        said = tuple(f[p] for p in ("location.region", "location.unplaced") if p in f)
+        if region is not None and provider is not None and not lacking:
+            said += (no_entry("region", f"{provider.value}/{region.value}"),)
+        where = str(span) if region is None else region.origin
+        out["location.country"] = (Fact("location.country", None, where), *said, *lacking)
+    return out
+
+
+_KB_FILES = {"country": "countries", "provider": "providers", "region": "regions"}
+
+
+def no_entry(kind: str, name: str) -> Fact:
+    """The knowledge-base file consulted for `name` (a `country`, `provider` or `region`) and
+    holding no entry for it, as a fact with no value: what an unknown fact turns on when the
+    deployment names something the knowledge base does not know."""
+    return Fact(f"kb.{kind}.{name}", None, f"kb:{_KB_FILES[kind]}.yaml")

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from residency_audit.engine.subjects import Subject, SubjectBuilder, common_facts
-from residency_audit.flows import derive_flows
+from residency_audit.flows import bases_grounds, derive_flows, subject_facts
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Deployment, Fact, Flow
 from residency_audit.records import replaced
@@ -61,11 +61,36 @@ def flow_subjects(
         ):
             if value is not None:
                 facts[path] = Fact(path, value, derived)
-        facts.update({f.path: f for f in flow.facts})
+        facts.update({f.path: f for f in subject_facts(flow)})
         if isinstance(flow.risk, FlowRisk):
             facts.update(risk_facts(flow.risk))
             facts["risk.own_values"] = _own_values(flow.risk, d)
-        out.append(Subject("flow", flow.label, flow.component, flow.span, facts))
+        unknowns = {} if flow.bases is not None else _unknown_bases(flow)
+        out.append(Subject("flow", flow.label, flow.component, flow.span, facts, None, unknowns))
+    return out
+
+
+_UNKNOWN_WITH_BASES = (
+    "risk.p_year",
+    "risk.p_period",
+    "risk.p_period_text",
+    "risk.band_text",
+    "risk.exceeds_threshold",
+    "risk.binding_factor",
+)
+"""The risk fields the model leaves unknown when a flow's legal bases are (`assess`)."""
+
+
+def _unknown_bases(flow: Flow) -> dict[str, tuple[Fact, ...]]:
+    """What a finding cites when it cannot be verified for want of the flow's legal bases, or
+    of the estimate made from them (`Subject.unknowns`): the bases with no value at the flow's
+    declaration (its component, copy, access path, key or party), then what they were derived
+    from (`flows.bases_grounds`)."""
+    bases = (Fact("flow.bases", None, str(flow.span)), *bases_grounds(flow))
+    out = {"flow.bases": bases}
+    if isinstance(flow.risk, FlowRisk):
+        origin = f"derived: transfer-risk model {flow.risk.model}, from flow.bases"
+        out.update({path: (Fact(path, None, origin), *bases) for path in _UNKNOWN_WITH_BASES})
     return out
 
 

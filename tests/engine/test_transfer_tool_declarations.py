@@ -50,7 +50,9 @@ def test_an_old_scc_contract_names_the_field_it_lacks(tmp_path: Path, missing: s
 
 def test_a_declared_field_is_not_reported_missing(tmp_path: Path) -> None:
     _, found = findings(tmp_path, FIXTURE.read_text(), IN_TRANSITION)
-    assert not [f for f in found if undeclared(f)]
+    # (findings unverifiable for other reasons cite the other fields they lack)
+    assert not [x for f in found for x in undeclared(f) if " transfer to " in x[0]]
+    assert not {"GDPR-SCC-02", "GDPR-XFER-01"} & {f.rule_id for f in found}
 
 
 def test_binding_corporate_rules_name_their_missing_approval(tmp_path: Path) -> None:
