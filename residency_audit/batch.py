@@ -11,6 +11,7 @@ that holds a lock can deadlock the child.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -133,14 +134,17 @@ def _abandon(pool: ProcessPoolExecutor) -> None:
     The thread is then given a moment to finish (`_executor_manager_thread`): interpreter exit
     wakes it through a pipe it may be closing at that very moment (EBADF, a traceback on the
     way out)."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.kill()
-    results = getattr(pool, "_result_queue", None)
-    if results is not None:
-        results._writer.close()
+    # Best effort, on the way out of an exception that matters more: a TERM may land while the
+    # pool is still starting (its thread not started yet, a worker half made).
+    with contextlib.suppress(Exception):
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        results = getattr(pool, "_result_queue", None)
+        if results is not None:
+            results._writer.close()
     thread = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False)
-    if thread is not None:
+    if thread is not None and thread.is_alive():
         thread.join(timeout=5 * WATCH_EVERY)
 
 

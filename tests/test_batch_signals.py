@@ -4,13 +4,18 @@ process group unwinds the run and leaves no temporary file."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from residency_audit import batch
 from tests.conftest import AS_OF, ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -196,3 +201,13 @@ def test_a_worker_killed_mid_result_ends_the_run_with_an_error(tmp_path: Path) -
     assert b"a worker process died" in stderr and b"rerun with --jobs 1" in stderr
     assert b"Traceback" not in stderr
     assert leftovers(tmp_path) == []
+
+
+def test_a_pool_left_while_it_starts_lets_the_interruption_through() -> None:
+    """A TERM may land while the pool is starting, between making its thread and starting it
+    (seen in a stress run: exit 3, 'cannot join thread before it is started', instead of 143).
+    Abandoning the pool must not raise over the interruption."""
+    context = multiprocessing.get_context("fork")
+    with pytest.raises(KeyboardInterrupt), batch._pool(1, context, batch._watch_parent) as pool:
+        pool._executor_manager_thread = threading.Thread(target=lambda: None)  # not started
+        raise KeyboardInterrupt
