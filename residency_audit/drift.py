@@ -30,6 +30,7 @@ from residency_audit.collectors.observed import (
     gap_cause,
     gap_resource,
     observed_copy_key,
+    provider_of,
     region_of_arn,
     unread_keys,
 )
@@ -169,8 +170,16 @@ def drift_subjects(
     # (declared deployment, observed key, declared key) → the matches the key protects, so
     # that a key's subjects name every declared component it covers
     claims: dict[tuple[int, str, str | None], tuple[Key, list[Match]]] = {}
+    # (declared deployment, component index) → where the first observed resource it stands
+    # for was read: a component matched is one whose service was read
+    matched: dict[tuple[int, int], str] = {}
     for oi, oc in enumerate(observed.components):
         match = _match(declared, oc)
+        if match is not None:
+            matched.setdefault(
+                (id(match.deployment), match.index),
+                _origin(observed, f"components[{oi}]", oc.evidence),
+            )
         stated = True if match is not None else _undecided(declared, oc)
         owner = match.deployment if match else observed
         base = common_facts(owner, kb, as_of)
@@ -250,6 +259,65 @@ def drift_subjects(
     for ki, key in enumerate(observed.keys):
         if key.id not in claimed and key.management is not KeyManagement.PROVIDER_MANAGED:
             yield from _unclaimed_key_subjects(key, ki, observed, kb, as_of)
+    yield from _service_subjects(declared, observed, matched, kb, as_of)
+
+
+def _service_subjects(
+    declared: Sequence[Deployment],
+    observed: Deployment,
+    matched: dict[tuple[int, int], str],
+    kb: KnowledgeBase,
+    as_of: dt.date,
+) -> Iterator[tuple[str, Subject]]:
+    """One subject per declared component of the observed account's provider, saying whether
+    the observation read its service. No observed resource matching a component shows it
+    absent only if its service was read: a service the collector does not read (EFS,
+    Redshift), or did not read yet when the file was written (EBS before it was added), was
+    not looked at. A component an observed resource matched was read, whatever the file
+    says; for any other, a file not listing the services read (`services_read`, written
+    since EBS was read) leaves it unknown, as does a component declaring no service."""
+    o = observed.observation
+    if o is None:
+        return
+    provider = provider_of(o.partition)
+    read = None if o.services_read is None else frozenset(o.services_read)
+    listed = _at(observed, "observation.services_read")
+    for d in declared:
+        base = common_facts(d, kb, as_of)
+        for i, c in enumerate(d.components):
+            if c.provider != provider:
+                continue
+            here = f"components[{i}]"
+            facts = dict(base)
+            facts["observation.subject"] = Fact("observation.subject", "service", _at(d, here))
+            facts["declared.component"] = Fact("declared.component", c.id, _at(d, f"{here}.id"))
+            if c.service is not None:
+                facts["declared.service"] = Fact(
+                    "declared.service", c.service, _at(d, f"{here}.service")
+                )
+            if o.account is not None:
+                facts["observation.account"] = Fact(
+                    "observation.account", o.account, _at(observed, "observation.account")
+                )
+            if read is not None:
+                facts["observation.services_read"] = Fact(
+                    "observation.services_read", sorted(read), listed
+                )
+            seen = matched.get((id(d), i))
+            if seen is not None:
+                facts["observation.service_read"] = Fact(
+                    "observation.service_read", True, f"derived: {seen} stands for {c.id}"
+                )
+            elif read is not None and c.service is not None:
+                facts["observation.service_read"] = Fact(
+                    "observation.service_read",
+                    c.service in read,
+                    f"derived: declared service {c.service} compared with {listed} "
+                    "(observation.services_read)",
+                )
+            label = f"service {c.service} of {c.id}" if c.service else f"service of {c.id}"
+            located = d.locations.get(f"{here}.service", c.span)
+            yield d.name, Subject("observation", label, c.id, located, facts)
 
 
 _DESTINATIONS = (

@@ -242,7 +242,8 @@ class Discovery:
     keys: list[KeyRecord] = field(default_factory=list)
     gaps: list[NotObserved] = field(default_factory=list)
     services: tuple[str, ...] = ()
-    """The services the collector reads (`aws.SERVICES`), said in the file's description."""
+    """The services the collector read (`aws.SERVICES`; none for an account whose role could
+    not be assumed), written as `observation.services_read`."""
 
 
 @record
@@ -282,7 +283,7 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
             ModelComponent(
                 id=ids[r.arn],
                 kind=r.kind,
-                provider=_provider(found.partition),
+                provider=provider_of(found.partition),
                 service=r.service,
                 region=r.region,
                 key=key.id if key else None,
@@ -311,7 +312,7 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
         name="Amazon Web Services (contracting entity not observable)",
         role=Role.PROCESSOR,
         country=UNKNOWN_COUNTRY,
-        provider=_provider(found.partition),
+        provider=provider_of(found.partition),
     )
     return Deployment(
         schema_version=1,
@@ -330,6 +331,7 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
             regions=found.regions,
             regions_not_enabled=found.regions_not_enabled,
             regions_not_queried=found.regions_not_queried,
+            services_read=tuple(sorted(found.services)),
             # a refusal met twice (a call retried for another reader) is one gap
             not_observed=tuple(dict.fromkeys(sorted(gaps, key=_gap_key))),
         ),
@@ -337,12 +339,9 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
 
 
 def _description(found: Discovery) -> str:
-    """Says which services were read: an observation written before a service was read (EBS)
-    holds none of its stores, which is not the account having none."""
-    said = f"Observed in AWS account {found.account} by residency-audit discover aws"
-    if found.services:
-        said += f"; services read: {', '.join(sorted(found.services))}"
-    return f"{said}."
+    """Names the account. The services read are `observation.services_read`, which the drift
+    rules read; a second copy in this free text could be edited to disagree with it."""
+    return f"Observed in AWS account {found.account} by residency-audit discover aws."
 
 
 def _copy_evidence(
@@ -436,7 +435,9 @@ def _unread_key(ref: str, region: str | None, arn: str, gaps: list[NotObserved])
     )
 
 
-def _provider(partition: str) -> str:
+def provider_of(partition: str | None) -> str:
+    """The knowledge-base provider of an AWS partition: the one whose components an
+    observation of that partition can read (None: an observation not naming it, `aws`)."""
     return "aws-eusc" if partition == "aws-eusc" else "aws"
 
 
@@ -593,7 +594,7 @@ def _keys(records: Sequence[KeyRecord], referenced: set[str]) -> list[KeyRecord]
 
 
 def _model_key(k: KeyRecord, kb: KnowledgeBase, partition: str) -> Key:
-    region = kb.region(_provider(partition), k.region) if k.region else None
+    region = kb.region(provider_of(partition), k.region) if k.region else None
     return Key(
         id=k.id,
         encryption=EncryptionSide.PROVIDER_SIDE,

@@ -271,8 +271,9 @@ WAIVER = {
 }
 OBSERVATION = {
     "observation.subject": "What was observed: resource, copy, key, key-replica, gap (a call "
-    "that could not be read), regions (those the observation did not read), or held-copy (a "
-    "copy and the account holding it, in an observation audited alone). Built by "
+    "that could not be read), regions (those the observation did not read), held-copy (a "
+    "copy and the account holding it, in an observation audited alone), or service (a declared "
+    "component of the observed provider, and whether its service was read). Built by "
     "`residency_audit.drift`.",
     "observation.account": "Provider account observed.",
     "observation.regions_listed": "The collector listed the account's regions, so the two lists "
@@ -281,6 +282,11 @@ OBSERVATION = {
     "absent when there are none.",
     "observation.regions_not_queried": "Enabled regions left out by --region, hence not read; "
     "absent when there are none.",
+    "observation.services_read": "Services the observation read (`observation.services_read`); "
+    "absent when the file does not say (written before it was recorded).",
+    "observation.service_read": "The observation read the declared component's service: an "
+    "observed resource stands for the component, or its service is among those read; absent "
+    "when unknown (the file does not list them, or the component declares no service).",
     "observation.service": "Provider service, e.g. s3, rds, kms.",
     "observation.call": "API call that observed it (or failed, for a gap).",
     "observation.resource": "Observed resource (ARN or name).",
@@ -306,6 +312,7 @@ OBSERVATION = {
     "declared.component": "Declared component matched to the observation (for a key covering "
     "several, all of them in id order).",
     "declared.locations": "Regions and countries declared for it (primary and copies).",
+    "declared.service": "Service declared for the component.",
     "declared.key_management": "Management of the declared key.",
     "declared.key_country": "Country declared for the key.",
 }

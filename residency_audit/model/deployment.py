@@ -746,6 +746,14 @@ class Observation(Record):
             "be listed."
         ),
     )
+    services_read: tuple[str, ...] | None = field(
+        default=None,
+        metadata=doc(
+            "Services the collector read, e.g. ebs, s3: a declared component of any other "
+            "service was not looked at, which is not its absence. Absent in files written "
+            "before it was recorded."
+        ),
+    )
     not_observed: tuple[NotObserved, ...] = field(
         default=(), metadata=doc("What could not be read; any entry makes the audit partial.")
     )

@@ -142,9 +142,14 @@ def test_volumes_their_keys_and_a_snapshot_copied_to_another_region(
     assert {c.service for c in observed.components} == {"ebs"}
     assert len(observed.components) == 3
     assert observed.observation is not None and observed.observation.not_observed == ()
-    assert observed.description is not None
-    assert "services read: backup, cloudfront, dynamodb, ebs, kms, rds, s3" in (
-        observed.description
+    assert observed.observation.services_read == (
+        "backup",
+        "cloudfront",
+        "dynamodb",
+        "ebs",
+        "kms",
+        "rds",
+        "s3",
     )
 
 
