@@ -62,6 +62,7 @@ def _start(options: Options, directory: str | None) -> None:
     the writers of the formats it writes in (to a file of its own in `directory`)."""
     global _auditor, _writers, _shelf
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # first: a TERM while loading kills it too
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the parent's: it kills workers
     _auditor = Auditor.load(options)
     _writers = writers(_auditor)
     _shelf = None if directory is None else Shelf(directory)
@@ -76,6 +77,7 @@ def _watch_parent() -> None:
     space. Checked every second by a daemon thread, which the blocked main thread cannot stop."""
     parent = os.getppid()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's unwinding (cli.main)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # nor a KeyboardInterrupt: see _start
 
     def watch() -> None:
         while True:

@@ -98,12 +98,16 @@ def test_workers_exit_when_the_main_process_is_killed_alone(tmp_path: Path) -> N
     assert [name for name in leftovers(tmp_path) if name.startswith("residency-audit-")] == []
 
 
-def test_a_term_to_the_process_group_leaves_nothing_behind(tmp_path: Path) -> None:
-    """A cancelled CI job: every process gets TERM. The temporary directory of the workers'
-    texts and the half-written output are removed, and the exit code says TERM (128 + 15)."""
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_a_signal_to_the_process_group_leaves_nothing_behind(
+    tmp_path: Path, sent: signal.Signals
+) -> None:
+    """A cancelled CI job or a Ctrl-C: every process gets TERM or INT. The temporary directory
+    of the workers' texts and the half-written output are removed, and the exit code says which
+    (128 + 15, 128 + 2); workers leave the interruption to the parent, without a traceback."""
     run, workers = start_batch(tmp_path)
-    os.killpg(run.pid, signal.SIGTERM)
-    assert run.wait(timeout=30) == 128 + signal.SIGTERM
+    os.killpg(run.pid, sent)
+    assert run.wait(timeout=30) == 128 + sent
     assert not any(alive(w) for w in workers)
     assert leftovers(tmp_path) == []
     # nothing but what a cancelled run says: no traceback from the pool's threads
@@ -140,10 +144,13 @@ def stopped(pid: int) -> bool:
         return False
 
 
-def test_a_term_ends_the_run_even_when_a_worker_stopped_mid_result(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_a_cancelled_run_ends_even_when_a_worker_stopped_mid_result(
+    tmp_path: Path, sent: signal.Signals
+) -> None:
     """Joining the pool would wait forever: CPython's pool thread reads a result that never
-    ends (the parent holds the pipe's other end). A cancelled CI job must end at once, with
-    the workers and the temporary files gone."""
+    ends (the parent holds the pipe's other end). A cancelled CI job (GitHub Actions sends INT,
+    then TERM) or a Ctrl-C must end at once, with the workers and the temporary files gone."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     write(corpus, 40)
@@ -164,8 +171,8 @@ def test_a_term_ends_the_run_even_when_a_worker_stopped_mid_result(tmp_path: Pat
             assert run.poll() is None, (tmp_path / "stderr").read_text()
             time.sleep(0.1)
             workers = [w for w in children(run.pid) if alive(w)]
-        os.killpg(run.pid, signal.SIGTERM)
-        assert run.wait(timeout=30) == 128 + signal.SIGTERM
+        os.killpg(run.pid, sent)
+        assert run.wait(timeout=30) == 128 + sent
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
