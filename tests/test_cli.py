@@ -668,6 +668,47 @@ def test_a_run_that_cannot_write_every_output_replaces_none(
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 
 
+TERM_BETWEEN_RENAMES = """
+import os, signal, sys
+from residency_audit import cli
+
+real = os.replace
+
+
+def replace(source, target):
+    real(source, target)
+    os.kill(os.getpid(), signal.SIGTERM)  # CI cancels the job right after the first rename
+
+
+os.replace = replace
+sys.argv = ["residency-audit", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def test_a_term_between_the_renames_of_the_outputs_leaves_them_matching(tmp_path: Path) -> None:
+    """QA: a TERM landing after the JSON was put in place and before the SARIF left a new JSON
+    beside last run's SARIF. The signal now waits for the last rename: both are new."""
+    json_out, sarif_out = tmp_path / "r.json", tmp_path / "r.sarif"
+    json_out.write_text("OLD\n")
+    sarif_out.write_text("OLD\n")
+    sample = str(SAMPLES / "doctolib-2021.yaml")
+    outputs = ["-f", "json", "-o", str(json_out), "-f", "sarif", "-o", str(sarif_out)]
+    command = ["check", sample, "--as-of", str(AS_OF), *outputs]
+    done = subprocess.run(
+        [sys.executable, "-c", TERM_BETWEEN_RENAMES, *command],
+        capture_output=True,
+        text=True,
+        # no parse cache: its own rename would get the TERM first
+        env={**os.environ, "PYTHONPATH": str(ROOT), "RESIDENCY_AUDIT_NO_CACHE": "1"},
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 128 + 15, done.stderr
+    assert json_out.read_text() != "OLD\n" and sarif_out.read_text() != "OLD\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.sarif"]
+
+
 def test_a_full_disk_on_stdout_is_an_error_not_a_bug() -> None:
     """`check ... > /dev/full`: the machine is out of space, which is no bug (exit 3)."""
     with open("/dev/full", "w") as full:

@@ -4,6 +4,7 @@ import contextlib
 import dataclasses
 import gc
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -416,13 +417,28 @@ def _all_or_none() -> Iterator[list[tuple[Path, Path]]]:
     written: list[tuple[Path, Path]] = []
     try:
         yield written
-        for partial, target in written:
-            os.replace(partial, target)
+        with _interruptions_held():
+            for partial, target in written:
+                os.replace(partial, target)
     except BaseException:
         for partial, _ in written:
             with contextlib.suppress(OSError):
                 os.unlink(partial)
         raise
+
+
+@contextmanager
+def _interruptions_held() -> Iterator[None]:
+    """TERM and INT held while the outputs are renamed into place, delivered once they all are:
+    a CI job cancelled between two renames would leave a new JSON beside last run's SARIF."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signals to hold
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextmanager
