@@ -442,15 +442,17 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
             files.append(path)
         else:
             errors.append(Diagnostic(Span(str(path), 1, 1), "no such file or directory"))
-    # In path-text order whatever the order they were named in: the order findings are
-    # reported in, and the one that decides which of two files declaring one deployment name
-    # is refused (`check b.yaml a.yaml` refuses the same file as `check a.yaml b.yaml`).
+    # In the order of the files themselves (their real paths), however they were named or
+    # spelled: it decides which of two files declaring one deployment name is refused, so
+    # `check b.yaml a.yaml`, `check a.yaml $PWD/b.yaml` and a link to a.yaml all refuse b.yaml.
+    # (Findings are reported in path-text order whatever the audit order: residency_audit.spool.)
     # One audit per file however it was reached (`dir` and `/abs/dir/f.yaml`, a symlinked
     # directory): counts, SARIF results and JUnit cases must not double. The spelling that
     # sorts first wins.
+    located = sorted(((os.path.realpath(p), p) for p in files), key=lambda x: (x[0], str(x[1])))
     unique: dict[str, Path] = {}
-    for path in sorted(files, key=str):
-        unique.setdefault(os.path.realpath(path), path)
+    for real, path in located:
+        unique.setdefault(real, path)
     return list(unique.values()), errors
 
 

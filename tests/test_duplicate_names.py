@@ -55,10 +55,10 @@ def test_a_deployment_name_declared_by_two_files_is_an_input_error(
 
 
 def test_the_file_refused_does_not_depend_on_the_order_files_are_named(
-    runner: CliRunner, tmp_path: Path
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Same inputs, same result: the file refused is the one later in path order, however the
-    command line lists them, and the reports are the same bytes."""
+    command line lists or spells them, and the reports are the same bytes."""
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text(BACKUP.read_text())
     b.write_text(BACKUP.read_text().replace("eu-west-3", "us-east-1"))
@@ -71,6 +71,14 @@ def test_the_file_refused_does_not_depend_on_the_order_files_are_named(
         outputs.append((result.stdout, result.stderr))
     assert outputs[0] == outputs[1]
     assert [e["path"] for e in json.loads(outputs[1][0])["errors"]] == [str(b)]
+    # spelled otherwise (QA): relative beside absolute, or a link to a.yaml that sorts after b
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "z-link.yaml").symlink_to(a)
+    for named in (["b.yaml", str(a)], ["z-link.yaml", "b.yaml"]):
+        result = runner.invoke(app, ["check", *named, "--as-of", str(AS_OF), "-f", "json"])
+        assert result.exit_code == 2
+        refused = [Path(e["path"]).name for e in json.loads(result.stdout)["errors"]]
+        assert refused == ["b.yaml"], named
 
 
 def test_workers_refuse_the_same_file_with_the_same_bytes(

@@ -143,9 +143,9 @@ def test_artifact_uris_are_relative_to_the_working_directory_and_encoded(
         sarif.artifact_location.cache_clear()
     validate(document)
     run_ = document["runs"][0]
-    expected = [  # in the order of the paths as given: ../repo/..., then /tmp/.../elsewhere
-        {"uri": "deploy%20dir/b.yaml", "uriBaseId": "%SRCROOT%"},
+    expected = [  # in the order of the files' real paths: .../elsewhere, then .../repo
         {"uri": outside.as_uri()},
+        {"uri": "deploy%20dir/b.yaml", "uriBaseId": "%SRCROOT%"},
         {"uri": "deploy%20dir/prod%20%231.yaml", "uriBaseId": "%SRCROOT%"},
     ]
     assert [a["location"] for a in run_["artifacts"]] == expected
