@@ -167,9 +167,14 @@ class Gate:
     """`passed`, `failed`, or `not enforced` (`--fail-on never`)."""
     reasons: tuple[str, ...]
     """Why it failed, and what the audit lacks (partial, input errors) whatever the outcome."""
+    rendered: bool = False
+    """Re-rendered from a saved result by `report`, whose own --fail-on it is: the result does
+    not keep the audit's, so the label must not pass it off as the gate the audit ran."""
 
     @property
     def label(self) -> str:
+        if self.rendered:
+            return f"CI gate of this rendering (report --fail-on {self.threshold})"
         return f"CI gate (fail-on {self.threshold})"
 
     @property
@@ -216,7 +221,8 @@ def gate(report: Report) -> Gate | None:
         )
     if report.partial:
         reasons.append("the audit is PARTIAL: not everything could be read")
-    return Gate(fail_on.label if fail_on else "never", outcome, tuple(reasons))
+    rendered = report.invocation.rendered_from is not None
+    return Gate(fail_on.label if fail_on else "never", outcome, tuple(reasons), rendered)
 
 
 def verdict(report: Report) -> str:

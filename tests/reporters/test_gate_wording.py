@@ -8,7 +8,9 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from residency_audit.cli import app
 from residency_audit.model import Diagnostic, Report, Severity, Span
 from residency_audit.pipeline import Options, run
 from residency_audit.reporters import OutputFormat, render
@@ -100,3 +102,20 @@ def test_without_an_invocation_the_header_counts_the_findings(failing: Report) -
     markdown = str(render(failing, OutputFormat.MARKDOWN))
     assert "- **Findings:** " in markdown.split("## Summary")[0]
     assert "CI gate" not in markdown
+
+
+def test_a_re_rendered_report_names_its_own_gate_not_the_audit_s(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """QA: a result saved by `check --fail-on never` (exit 0), re-rendered by `report` (whose
+    --fail-on defaults to high), said "CI gate (fail-on high): failed" as if the audit had run
+    that gate. The result does not keep the audit's --fail-on: the header says whose it is."""
+    saved, rendered = tmp_path / "never.json", tmp_path / "again.md"
+    sample = str(SAMPLES / "doctolib-2021.yaml")
+    check = ["check", sample, "--as-of", str(AS_OF), "--fail-on", "never"]
+    assert runner.invoke(app, [*check, "-f", "json", "-o", str(saved)]).exit_code == 0
+    result = runner.invoke(app, ["report", str(saved), "-f", "markdown", "-o", str(rendered)])
+    assert result.exit_code == 1
+    header = rendered.read_text().split("## Summary")[0]
+    (line,) = [x for x in header.splitlines() if "CI gate" in x]
+    assert line.startswith("- **CI gate of this rendering (report --fail-on high):** failed")
