@@ -259,7 +259,8 @@ def from_members(
     return Report(
         tool_version=data["tool"]["version"],
         as_of=_read_day(data["as_of"], "as_of"),
-        parameters=read_parameters(data.get("parameters", {})),  # older results have none
+        # older results have none: their reports say so (`common.parameters_unknown`)
+        parameters=() if "parameters" not in data else read_parameters(data["parameters"]),
         inputs=tuple(
             InputFile(
                 i["path"],
@@ -309,14 +310,26 @@ def from_members(
 
 
 def read_parameters(value: Any) -> tuple[tuple[str, Any], ...]:
-    """A result's `parameters`: names on one line, each a whole number or a text (as the
-    settings rules may use are), by name; anything else is not a result of this tool."""
+    """A result's `parameters`: every setting rules may use (`engine.operators.PARAMETERS`),
+    each of its default's kind (a whole number is one of 0 or more, as `check` takes it), by
+    name. A result records them all, defaults included, so a missing or unknown one, or a value
+    `check` would refuse, is not a result of this tool: its reports would show a setting no
+    audit ran with."""
+    from residency_audit.engine.operators import PARAMETERS
+
     if not isinstance(value, dict):
         raise TypeError(f"parameters: expected an object, got {type(value).__name__}")
+    names = sorted(PARAMETERS)
+    if sorted(value) != names:
+        raise ValueError(f"parameters: expected {', '.join(names)}, got {sorted(value)!r}"[:160])
     for name, setting in value.items():
-        _text(name)
-        if setting.__class__ is not int and not isinstance(setting, str):
-            raise TypeError(f"parameters: {name}: expected a number or text, got {setting!r}"[:120])
+        default = PARAMETERS[name][0]
+        if setting.__class__ is not default.__class__:
+            raise TypeError(
+                f"parameters: {name}: expected a {type(default).__name__}, got {setting!r}"[:160]
+            )
+        if isinstance(setting, int) and setting < 0:
+            raise ValueError(f"parameters: {name}: expected 0 or more, got {setting}")
         if isinstance(setting, str):
             _text(setting)
     return tuple(sorted(value.items()))

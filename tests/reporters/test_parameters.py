@@ -69,7 +69,17 @@ def test_a_result_saved_without_them_says_they_are_unknown(
 
 
 @pytest.mark.parametrize(
-    "parameters", [[["tia_max_age_days", 180]], {"tia_max_age_days": True}, {"tia\nx": 1}]
+    "parameters",
+    [
+        [["tia_max_age_days", 180]],
+        {"tia_max_age_days": True},
+        {"tia\nx": 1},
+        # QA: shown as if an audit had run with them
+        {"tia_max_age_days": "abc"},
+        {"tia_max_age_days": -5},
+        {"tia_max_age_days": 365, "zz": 3},
+        {},
+    ],
 )
 def test_a_saved_parameter_of_another_kind_is_an_input_error(
     runner: CliRunner, tmp_path: Path, parameters: object
