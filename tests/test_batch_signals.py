@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,6 +138,23 @@ cli.main()
 """
 
 
+def mid_result_batch(tmp_path: Path, sent: str, stderr: Any) -> subprocess.Popen[bytes]:
+    """A 40-file batch with 2 workers, in a process group of its own, whose workers send
+    themselves `sent` (a signal's name) half-way through writing their first result."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write(corpus, 40)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
+    command = ["check", str(corpus), "--jobs", "2", "--as-of", str(AS_OF)]
+    return subprocess.Popen(
+        [sys.executable, "-c", MID_RESULT.replace("SIGNAL", sent), *command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        start_new_session=True,
+    )
+
+
 def stopped(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
@@ -151,18 +169,7 @@ def test_a_cancelled_run_ends_even_when_a_worker_stopped_mid_result(
     """Joining the pool would wait forever: CPython's pool thread reads a result that never
     ends (the parent holds the pipe's other end). A cancelled CI job (GitHub Actions sends INT,
     then TERM) or a Ctrl-C must end at once, with the workers and the temporary files gone."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    write(corpus, 40)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
-    command = ["check", str(corpus), "--jobs", "2", "--as-of", str(AS_OF)]
-    run = subprocess.Popen(
-        [sys.executable, "-c", MID_RESULT.replace("SIGNAL", "SIGSTOP"), *command],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "stderr").open("wb"),
-        start_new_session=True,
-    )
+    run = mid_result_batch(tmp_path, "SIGSTOP", (tmp_path / "stderr").open("wb"))
     try:
         workers: list[int] = []
         deadline = time.monotonic() + 60
@@ -186,18 +193,7 @@ def test_a_worker_killed_mid_result_ends_the_run_with_an_error(tmp_path: Path) -
     """Out of memory, the kernel kills a worker while it writes a result: CPython's pool thread
     would read the rest for ever. The batch notices the dead worker, exits 3 saying so, and
     leaves nothing behind."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    write(corpus, 40)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
-    command = ["check", str(corpus), "--jobs", "2", "--as-of", str(AS_OF)]
-    run = subprocess.Popen(
-        [sys.executable, "-c", MID_RESULT.replace("SIGNAL", "SIGKILL"), *command],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    run = mid_result_batch(tmp_path, "SIGKILL", subprocess.PIPE)
     try:
         _, stderr = run.communicate(timeout=30)
     finally:
