@@ -9,14 +9,16 @@ when there is one, else on the observed file's line.
 
 An observed resource matches a declared component that lists its ARN or name in `resources`, or
 has its id, or else has the same provider, service and region and lists no `resources` (a
-declaration of "our S3 buckets in eu-west-3").
+declaration of "our S3 buckets in eu-west-3"). A declared component whose service and region
+the observation read, named by no gap, that no resource of any observed file matches is not
+where the declaration says (DRIFT-RES-02).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,6 +77,33 @@ class Match(Record):
     deployment: Deployment
     index: int
     component: Component
+
+
+@record
+class Found(Record):
+    """The declared components some observed resource stands for, in any of the observed files
+    compared in one run (one per account with `--all-accounts`): a component found in one
+    account is not missing from the others."""
+
+    where: Mapping[tuple[int, int], str]
+    """(declared deployment's id(), component index) → where the first resource standing for
+    it was read."""
+    files: tuple[str, ...]
+    """The observed files searched."""
+
+
+def found_components(declared: Sequence[Deployment], observed: Sequence[Deployment]) -> Found:
+    """Which declared components a resource of `observed` stands for (`_match`)."""
+    where: dict[tuple[int, int], str] = {}
+    for seen in observed:
+        for oi, oc in enumerate(seen.components):
+            match = _match(declared, oc)
+            if match is not None:
+                where.setdefault(
+                    (id(match.deployment), match.index),
+                    _origin(seen, f"components[{oi}]", oc.evidence),
+                )
+    return Found(where, tuple(str(seen.path) for seen in observed))
 
 
 def observation_subjects(observed: Deployment) -> Iterator[Subject]:
@@ -162,9 +191,15 @@ def _unread_regions(observed: Deployment, o: Observation) -> Subject:
 
 
 def drift_subjects(
-    declared: Sequence[Deployment], observed: Deployment, kb: KnowledgeBase, as_of: dt.date
+    declared: Sequence[Deployment],
+    observed: Deployment,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+    *,
+    found: Found | None = None,
 ) -> Iterator[tuple[str, Subject]]:
-    """(deployment name, subject) for every observed place and key, compared with `declared`."""
+    """(deployment name, subject) for every observed place and key, compared with `declared`.
+    `found`: the components matched in every observed file of the run (default: this one)."""
     account = observed.observation.account if observed.observation else None
     unread = unread_keys(observed.observation.not_observed if observed.observation else ())
     # (declared deployment, observed key, declared key) → the matches the key protects, so
@@ -259,23 +294,29 @@ def drift_subjects(
     for ki, key in enumerate(observed.keys):
         if key.id not in claimed and key.management is not KeyManagement.PROVIDER_MANAGED:
             yield from _unclaimed_key_subjects(key, ki, observed, kb, as_of)
-    yield from _service_subjects(declared, observed, matched, kb, as_of)
+    if found is None:
+        found = found_components(declared, [observed])
+    yield from _service_subjects(declared, observed, matched, found, kb=kb, as_of=as_of)
 
 
 def _service_subjects(
     declared: Sequence[Deployment],
     observed: Deployment,
     matched: dict[tuple[int, int], str],
+    found: Found,
+    *,
     kb: KnowledgeBase,
     as_of: dt.date,
 ) -> Iterator[tuple[str, Subject]]:
     """One subject per declared component of the observed account's provider, saying whether
-    the observation read its service. No observed resource matching a component shows it
-    absent only if its service was read: a service the collector does not read (EFS,
-    Redshift), or did not read yet when the file was written (EBS before it was added), was
-    not looked at. A component an observed resource matched was read, whatever the file
-    says; for any other, a file not listing the services read (`services_read`, written
-    since EBS was read) leaves it unknown, as does a component declaring no service."""
+    the observation read its service (DRIFT-OBS-04) and, if it read it in the component's
+    region with no gap there, whether any observed file holds it (DRIFT-RES-02). No observed
+    resource matching a component shows it absent only if its service was read: a service
+    the collector does not read (EFS, Redshift), or did not read yet when the file was
+    written (EBS before it was added), was not looked at. A component an observed resource
+    matched was read, whatever the file says; for any other, a file not listing the services
+    read (`services_read`, written since EBS was read) leaves it unknown, as does a component
+    declaring no service."""
     o = observed.observation
     if o is None:
         return
@@ -315,9 +356,70 @@ def _service_subjects(
                     f"derived: declared service {c.service} compared with {listed} "
                     "(observation.services_read)",
                 )
+            _looked_for(facts, d, i=i, observed=observed, found=found)
             label = f"service {c.service} of {c.id}" if c.service else f"service of {c.id}"
             located = d.locations.get(f"{here}.service", c.span)
             yield d.name, Subject("observation", label, c.id, located, facts)
+
+
+def _looked_for(
+    facts: dict[str, Fact], d: Deployment, *, i: int, observed: Deployment, found: Found
+) -> None:
+    """Whether the observation looked for declared component `i` where it is declared (its
+    region read, no gap naming it or its service there) and whether any observed file holds
+    it. A region the component does not declare, or an observation not saying which regions
+    it read, leaves the first unknown."""
+    o = observed.observation
+    assert o is not None  # only observed deployments are compared
+    c, here = d.components[i], f"components[{i}]"
+    if c.region is not None:
+        facts["declared.region"] = Fact("declared.region", c.region, _at(d, f"{here}.region"))
+    unread = (*(o.regions_not_queried or ()), *(o.regions_not_enabled or ()))
+    said = o.regions or o.regions_not_queried is not None or o.regions_not_enabled is not None
+    if c.region is not None and said:
+        facts["observation.region_read"] = Fact(
+            "observation.region_read",
+            c.region in o.regions and c.region not in unread,
+            f"derived: declared region {c.region} compared with "
+            f"{_at(observed, 'observation.regions')} (observation.regions)",
+        )
+    gap = _component_gap(o, c)
+    facts["observation.component_gap"] = Fact(
+        "observation.component_gap",
+        gap is not None,
+        f"derived: no gap of {observed.path} (observation.not_observed) names {c.id} or "
+        f"its service in {c.region or UNKNOWN_REGION}"
+        if gap is None
+        else _at(observed, f"observation.not_observed[{gap}]"),
+    )
+    seen = found.where.get((id(d), i))
+    facts["observation.found"] = Fact(
+        "observation.found",
+        seen is not None,
+        f"derived: {seen} stands for {c.id}"
+        if seen is not None
+        else f"derived: no resource of {', '.join(found.files)} stands for {c.id} (by "
+        "resources, id, or provider, service and region)",
+    )
+
+
+_GAP_CALLS = {"ebs": ("ec2", frozenset({"DescribeVolumes", "DescribeSnapshots"}))}
+"""Services whose stores are read through another service's API: EBS volumes and snapshots
+through EC2 (collectors/aws_ebs.py), whose other calls (DescribeRegions) read no store."""
+
+
+def _component_gap(o: Observation, c: Component) -> int | None:
+    """Index of the first gap that may hide declared component `c`: one naming a resource it
+    lists, or a call of its service in its region or in none (a bucket whose region could not
+    be read)."""
+    api, calls = _GAP_CALLS.get(c.service or "", (c.service, None))
+    for k, g in enumerate(o.not_observed):
+        arn = gap_resource(g.reason)
+        if arn is not None and _names(arn) & set(c.resources):
+            return k
+        if g.service == api and (calls is None or g.call in calls) and g.region in (None, c.region):
+            return k
+    return None
 
 
 _DESTINATIONS = (
@@ -591,12 +693,14 @@ def _key_subjects(
             )
 
 
+def _names(arn: str) -> set[str]:
+    """How a declaration may list a resource: its ARN, or the name in it, a bucket's or an
+    instance's after the last ':', a table's after `table/` (arn:aws:dynamodb:...:table/orders)."""
+    return {arn, arn.rsplit(":", 1)[-1], arn.rsplit(":", 1)[-1].split("/", 1)[-1]}
+
+
 def _match(declared: Sequence[Deployment], oc: Component) -> Match | None:
-    names = {oc.id, *oc.resources}
-    # the name in the ARN: a bucket's or an instance's after the last ':', a table's after
-    # `table/` (arn:aws:dynamodb:eu-west-3:123:table/orders)
-    names |= {r.rsplit(":", 1)[-1] for r in oc.resources}
-    names |= {r.rsplit(":", 1)[-1].split("/", 1)[-1] for r in oc.resources}
+    names = {oc.id}.union(*(_names(r) for r in oc.resources))
     tests = (
         lambda c: bool(names & set(c.resources)),
         lambda c: c.id == oc.id,
@@ -714,9 +818,9 @@ def audit_observed(
     from residency_audit.engine.evaluate import judge_subjects
 
     o, kb = auditor.options, auditor.knowledge
-    # Subject ids are numbered per deployment across every observed file (`#2`): two accounts'
-    # alike replicas are two subjects, for baselines, waivers and JUnit.
-    numbering: dict[str, dict[str, int]] = {}
+    # Every file is read before any is judged: a declared component found in one account's
+    # file is not missing from the others' (DRIFT-RES-02), so each needs what all hold.
+    loaded: list[FileResult | tuple[str, str, Deployment]] = []
     for path in files:
         display = str(path)
         try:
@@ -730,18 +834,28 @@ def audit_observed(
                 )
             observed_by(seen, seen.observation, o.as_of)
         except InputError as exc:
-            yield FileResult(
-                InputFile(display, "", None, role="observed"), errors=list(exc.diagnostics)
+            loaded.append(
+                FileResult(
+                    InputFile(display, "", None, role="observed"), errors=list(exc.diagnostics)
+                )
             )
             continue
+        loaded.append((display, hashlib.sha256(document.raw).hexdigest(), seen))
+    found = found_components(declared, [x[2] for x in loaded if isinstance(x, tuple)])
+    # Subject ids are numbered per deployment across every observed file (`#2`): two accounts'
+    # alike replicas are two subjects, for baselines, waivers and JUnit.
+    numbering: dict[str, dict[str, int]] = {}
+    for item in loaded:
+        if isinstance(item, FileResult):
+            yield item
+            continue
+        display, digest, seen = item
         out = FileResult(
-            InputFile(
-                display, hashlib.sha256(document.raw).hexdigest(), seen.name, role="observed"
-            ),
+            InputFile(display, digest, seen.name, role="observed"),
             partial=observation_gaps(seen),
         )
         grouped: dict[str, list[Subject]] = {seen.name: list(gap_subjects(seen))}
-        for name, subject in drift_subjects(declared, seen, kb, o.as_of):
+        for name, subject in drift_subjects(declared, seen, kb, o.as_of, found=found):
             grouped.setdefault(name, []).append(subject)
         for name, items in grouped.items():
             result = judge_subjects(

@@ -137,16 +137,16 @@ def test_a_declared_volume_is_reported_when_the_observation_did_not_read_ebs(
     assert {r["article"] for r in finding["references"]} >= {"Art. 5(2), Art. 24(1)"}
 
 
-def test_no_finding_when_ebs_was_read_and_holds_no_volume(
+def test_no_obs04_when_ebs_was_read_and_holds_no_volume(
     tmp_path: Path, runner: CliRunner
 ) -> None:
-    """EBS read and no volume observed: the declared volume was looked for. (No drift rule
-    reports a declared component that nothing observed stands for.)"""
+    """EBS read and no volume observed: the declared volume was looked for, so OBS-04 has
+    nothing to say. (DRIFT-RES-02 reports it: looked for and not found.)"""
     declared, observed = write(tmp_path, "[backup, cloudfront, dynamodb, ebs, kms, rds, s3]")
     report = check(runner, str(declared), "--observed", str(observed))
     assert obs04(report) == []
     drift = [f["rule_id"] for f in report["findings"] if f["rule_id"].startswith("DRIFT-")]
-    assert drift == [], drift
+    assert drift == ["DRIFT-RES-02"], drift
 
 
 def test_an_observation_not_listing_the_services_read_cannot_verify_it(

@@ -273,7 +273,8 @@ OBSERVATION = {
     "observation.subject": "What was observed: resource, copy, key, key-replica, gap (a call "
     "that could not be read), regions (those the observation did not read), held-copy (a "
     "copy and the account holding it, in an observation audited alone), or service (a declared "
-    "component of the observed provider, and whether its service was read). Built by "
+    "component of the observed provider, whether its service and region were read, and "
+    "whether an observed resource stands for it). Built by "
     "`residency_audit.drift`.",
     "observation.account": "Provider account observed.",
     "observation.regions_listed": "The collector listed the account's regions, so the two lists "
@@ -287,6 +288,14 @@ OBSERVATION = {
     "observation.service_read": "The observation read the declared component's service: an "
     "observed resource stands for the component, or its service is among those read; absent "
     "when unknown (the file does not list them, or the component declares no service).",
+    "observation.region_read": "The observation read the declared component's region (in "
+    "`observation.regions`, not among the regions not queried or not enabled); absent when "
+    "unknown (the component declares no region, or the file says no region it read).",
+    "observation.component_gap": "A gap (`observation.not_observed`) names a resource the "
+    "declared component lists, or its service in its region or in no region: the observation "
+    "may have missed it there (DRIFT-OBS-01).",
+    "observation.found": "A resource of an observed file stands for the declared component, in "
+    "the file judged or another compared in the same run (one per account): it was found.",
     "observation.service": "Provider service, e.g. s3, rds, kms.",
     "observation.call": "API call that observed it (or failed, for a gap).",
     "observation.resource": "Observed resource (ARN or name).",
@@ -313,6 +322,7 @@ OBSERVATION = {
     "several, all of them in id order).",
     "declared.locations": "Regions and countries declared for it (primary and copies).",
     "declared.service": "Service declared for the component.",
+    "declared.region": "Primary region declared for the component.",
     "declared.key_management": "Management of the declared key.",
     "declared.key_country": "Country declared for the key.",
 }

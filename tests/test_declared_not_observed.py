@@ -1,0 +1,274 @@
+"""DRIFT-RES-02: a declared component the observation looked for and did not find.
+
+The declaration says health data are in an RDS database in eu-west-3; the account was read
+there (RDS among the services read, eu-west-3 among the regions, no gap) and holds none. The
+data are somewhere the declaration does not say, or the declaration is stale: silence would
+read as "declaration confirmed". Not looked at (service or region not read, a gap) is another
+rule's; found in another account's file is found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+from typer.testing import CliRunner
+
+from residency_audit.cli import app
+from tests.collectors.test_aws_discovery import discover, line_after
+from tests.collectors.test_aws_ebs import build_disks
+from tests.support.moto_server import ACCOUNT, aws, moto_endpoint
+
+__all__ = ["aws", "moto_endpoint"]  # fixtures
+
+TODAY = dt.date.today()
+READ_ALL = "[backup, cloudfront, dynamodb, ebs, kms, rds, s3]"
+
+DECLARED = """\
+schema_version: 1
+name: records
+controller: clinic
+data:
+  categories: [health]
+  subjects: [patients]
+  health_context: care
+parties:
+  - {id: clinic, name: Fictional clinic, role: controller, country: FR}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+components:
+  - id: documents
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    service: s3
+    region: eu-west-3
+    resources: [patients-eu]
+  - id: records-db
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    service: rds
+    region: {region}
+"""
+
+BUCKET = """\
+  - id: s3-patients-eu
+    kind: datastore
+    provider: aws
+    service: s3
+    region: eu-west-3
+    resources: ["arn:aws:s3:::patients-eu"]
+"""
+
+DATABASE = """\
+  - id: rds-records
+    kind: datastore
+    provider: aws
+    service: rds
+    region: eu-west-3
+    resources: ["arn:aws:rds:eu-west-3:{account}:db:records"]
+"""
+
+
+def observed_text(
+    account: str = ACCOUNT,
+    *,
+    services_read: str | None = READ_ALL,
+    database: bool = False,
+    not_queried: str = "[]",
+    gaps: str = "",
+) -> str:
+    """An observation of `account` in eu-west-3 holding the bucket and, if `database`, an RDS
+    instance; `services_read` None writes a file not saying which services it read."""
+    text = (
+        "schema_version: 1\n"
+        f"name: aws-{account}\n"
+        "controller: account-owner\n"
+        "data: {categories: [health], health_context: care}\n"
+        "parties:\n"
+        "  - {id: account-owner, name: Owner, role: controller, country: FR}\n"
+        "  - {id: aws, name: Amazon Web Services, role: processor, country: ZZ, provider: aws}\n"
+        "components:\n"
+        + BUCKET
+        + (DATABASE.format(account=account) if database else "")
+        + "observation:\n"
+        "  collector: aws\n"
+        '  started_at: "2026-11-20T10:00:00Z"\n'
+        f'  account: "{account}"\n'
+        "  partition: aws\n"
+        "  regions: [eu-west-3]\n"
+        "  regions_not_enabled: []\n"
+        f"  regions_not_queried: {not_queried}\n"
+    )
+    if services_read is not None:
+        text += f"  services_read: {services_read}\n"
+    return text + gaps
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def declared(tmp_path: Path, region: str = "eu-west-3") -> Path:
+    return write(tmp_path, "declared.yaml", DECLARED.replace("{region}", region))
+
+
+def check(runner: CliRunner, *args: str) -> dict[str, Any]:
+    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(TODAY)])
+    assert result.exit_code in (0, 1), result.output
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def rule(report: dict[str, Any], rule_id: str) -> list[dict[str, Any]]:
+    return [f for f in report["findings"] if f["rule_id"] == rule_id]
+
+
+def fact(finding: dict[str, Any], path: str) -> dict[str, Any]:
+    return next(f for f in finding["facts"] if f["path"] == path)
+
+
+def test_a_declared_database_the_observation_looked_for_and_did_not_find(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """RDS read in eu-west-3, no instance there: reported on the declaration's `service:` line,
+    naming the component, service, region and account."""
+    decl = declared(tmp_path)
+    seen = write(tmp_path, "observed.yaml", observed_text())
+    report = check(runner, str(decl), "--observed", str(seen))
+    [finding] = rule(report, "DRIFT-RES-02")
+    assert (finding["component"], finding["severity"], finding["unverifiable"]) == (
+        "records-db",
+        "medium",
+        False,
+    )
+    assert finding["deployment"] == "records"
+    assert finding["message"] == (
+        f"declared component records-db (rds in eu-west-3) was not found in account {ACCOUNT}: "
+        "the observation read rds in eu-west-3 and no observed resource stands for it"
+    )
+    line = line_after(decl, "id: records-db", "service: rds")
+    assert finding["location"] == {"path": str(decl), "line": line, "column": 14}
+    region = line_after(decl, "id: records-db", "region:")
+    assert fact(finding, "declared.region")["source"] == f"{decl}:{region}:13"
+    assert str(seen) in fact(finding, "observation.found")["source"]
+    assert {r["article"] for r in finding["references"]} == {"Art. 5(2), Art. 24(1)", "EXI 28"}
+    # the bucket, found, is not reported; the service was read: not OBS-04's
+    assert rule(report, "DRIFT-OBS-04") == []
+
+
+def res02(runner: CliRunner, decl: Path, seen: Path) -> list[str]:
+    return [
+        f["component"]
+        for f in rule(check(runner, str(decl), "--observed", str(seen)), "DRIFT-RES-02")
+    ]
+
+
+def test_a_declared_database_found_in_the_account_is_not_reported(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    decl = declared(tmp_path)
+    seen = write(tmp_path, "observed.yaml", observed_text())
+    assert res02(runner, decl, seen) == ["records-db"]
+    write(tmp_path, "observed.yaml", observed_text(database=True))
+    assert res02(runner, decl, seen) == []
+
+
+def test_a_service_not_read_is_drift_obs_04s_alone(tmp_path: Path, runner: CliRunner) -> None:
+    """Without RDS among the services read, the database was not looked for: DRIFT-OBS-04,
+    not DRIFT-RES-02 besides it. With RDS read (and the same file otherwise), it was."""
+    decl = declared(tmp_path)
+    seen = write(tmp_path, "observed.yaml", observed_text(services_read="[ebs, kms, rds, s3]"))
+    assert res02(runner, decl, seen) == ["records-db"]
+    write(tmp_path, "observed.yaml", observed_text(services_read="[ebs, kms, s3]"))
+    report = check(runner, str(decl), "--observed", str(seen))
+    assert [f["component"] for f in rule(report, "DRIFT-OBS-04")] == ["records-db"]
+    assert rule(report, "DRIFT-RES-02") == []
+
+
+def test_a_region_not_queried_is_drift_obs_02s_case(tmp_path: Path, runner: CliRunner) -> None:
+    """Declared in eu-central-1, which --region left out: not looked for there. Declared in
+    eu-west-3, read, it was."""
+    seen = write(tmp_path, "observed.yaml", observed_text(not_queried="[eu-central-1]"))
+    assert res02(runner, declared(tmp_path), seen) == ["records-db"]
+    decl = declared(tmp_path, region="eu-central-1")
+    report = check(runner, str(decl), "--observed", str(seen))
+    assert len(rule(report, "DRIFT-OBS-02")) == 1
+    assert rule(report, "DRIFT-RES-02") == []
+
+
+def test_a_gap_of_the_service_in_the_region_is_drift_obs_01s(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """A refused DescribeDBInstances in eu-west-3 may hide the database: DRIFT-OBS-01. The same
+    refusal in another region hides nothing of eu-west-3."""
+    gap = (
+        "  not_observed:\n"
+        "    - {service: rds, call: DescribeDBInstances, region: REGION, "
+        "reason: access denied (AccessDenied), permission: rds:DescribeDBInstances}\n"
+    )
+    decl = declared(tmp_path)
+    seen = write(tmp_path, "observed.yaml", observed_text(gaps=gap.replace("REGION", "us-east-1")))
+    assert res02(runner, decl, seen) == ["records-db"]
+    write(tmp_path, "observed.yaml", observed_text(gaps=gap.replace("REGION", "eu-west-3")))
+    report = check(runner, str(decl), "--observed", str(seen))
+    assert rule(report, "DRIFT-OBS-01")
+    assert rule(report, "DRIFT-RES-02") == []
+
+
+def test_a_component_found_in_another_accounts_file_is_found(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """`--all-accounts` writes one file per account: the database is in the second account,
+    so it is missing from neither. Found in none, each account that was read says so."""
+    decl = declared(tmp_path)
+    other = "210987654321"
+    first = write(tmp_path, "first.yaml", observed_text())
+    second = write(tmp_path, "second.yaml", observed_text(other, database=True))
+    both = ("--observed", str(first), "--observed", str(second))
+    assert rule(check(runner, str(decl), *both), "DRIFT-RES-02") == []
+
+    write(tmp_path, "second.yaml", observed_text(other))
+    found = rule(check(runner, str(decl), *both), "DRIFT-RES-02")
+    assert sorted(fact(f, "observation.account")["value"] for f in found) == [ACCOUNT, other]
+
+
+def test_an_observation_not_listing_the_services_read_cannot_verify_it(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    decl = declared(tmp_path)
+    seen = write(tmp_path, "observed.yaml", observed_text(services_read=None))
+    [finding] = rule(check(runner, str(decl), "--observed", str(seen)), "DRIFT-RES-02")
+    assert (finding["component"], finding["unverifiable"]) == ("records-db", True)
+    assert finding["message"].startswith(
+        "cannot be verified for service rds of records-db: unknown observation.service_read."
+    )
+    assert f"is in account {ACCOUNT} is unknown" in finding["message"]
+
+
+def test_discover_in_moto_then_check_reports_the_missing_database(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """A real discovery of eu-west-3 holding EBS volumes and no RDS instance: the declared
+    database is reported, the declared volumes (found) are not."""
+    build_disks(boto3.session.Session())
+    out = tmp_path / "observed.yaml"
+    result = discover("--region", "eu-west-3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    decl = write(
+        tmp_path,
+        "declared.yaml",
+        DECLARED.replace("{region}", "eu-west-3")
+        + "  - id: records-disks\n    kind: datastore\n    provider: aws\n"
+        + "    operator: aws-emea\n    service: ebs\n    region: eu-west-3\n",
+    )
+    found = rule(check(runner, str(decl), "--observed", str(out)), "DRIFT-RES-02")
+    assert sorted((f["component"], f["unverifiable"]) for f in found) == [
+        ("documents", False),
+        ("records-db", False),
+    ]
