@@ -22,7 +22,7 @@ from residency_audit.collectors.aws_client import (
     Unread,
     now,
 )
-from residency_audit.collectors.aws_ebs import EBS, EbsReader
+from residency_audit.collectors.aws_ebs import EBS, EbsRead, EbsReader
 from residency_audit.collectors.observed import (
     UNKNOWN_ACCOUNT,
     UNKNOWN_KEY,
@@ -133,9 +133,14 @@ class AwsCollector(EbsReader):
         buckets = self.bucket_regions()
         with ThreadPoolExecutor(max_workers=self.settings.workers) as pool:
             results = list(pool.map(lambda r: self.read_region(r, buckets), regions))
-        for resources, keys in results:
+        for resources, keys, _ in results:
             found.resources += resources
             found.keys += keys
+        # EBS snapshots made by AWS Backup are left to the plans that made them, wherever they
+        # lie: only once every region's plans are read (`EbsReader.ebs_resources`).
+        plans = [r for r in found.resources if r.service == "backup"]
+        for _, _, ebs in results:
+            found.resources += self.ebs_resources(ebs, plans)
         found.resources += self.unread_buckets(buckets, listed, requested=bool(requested))
         found.resources += self.read_cloudfront()
         found.gaps = list(self.gaps)
@@ -143,7 +148,7 @@ class AwsCollector(EbsReader):
 
     def read_region(
         self, region: str, buckets: dict[str, str | None]
-    ) -> tuple[list[ObservedResource], list[KeyRecord]]:
+    ) -> tuple[list[ObservedResource], list[KeyRecord], EbsRead]:
         resources: list[ObservedResource] = []
         keys: list[KeyRecord] = []
         readers: list[tuple[Callable[[str], Any], list[Any]]] = [
@@ -152,13 +157,13 @@ class AwsCollector(EbsReader):
             (self.read_rds, resources),
             (self.read_dynamodb, resources),
             (self.read_backup, resources),
-            (self.read_ebs, resources),
         ]
         for reader, into in readers:
             with contextlib.suppress(Unread):  # recorded; the region's other services go on
                 into += reader(region)
+        ebs = self.fetch_ebs(region)  # made into resources by `collect`, once plans are read
         self.progress(region)
-        return resources, keys
+        return resources, keys, ebs
 
     # -- S3 ---------------------------------------------------------------------------------
 

@@ -7,11 +7,19 @@ source: DescribeSnapshots returns no source snapshot, and a copy's `VolumeId` is
 volume ID that you should not use for any purpose" (EC2 API reference, Snapshot). Such a
 snapshot, like one whose volume is gone, is a store of its own in its region, with its own key:
 its place is then judged by the location rules all the same.
+
+A snapshot made by AWS Backup is one of its recovery points ("Amazon EBS volume | Amazon EBS
+snapshot | snapshot/snap-..." in AWS Backup's "Working with backups"), which the plan that made
+it already models (`aws.AwsCollector.read_backup`): each is modelled once, by the plan, when
+that plan was read (`_left_to_backup`); else it stays as any other snapshot (fail closed).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import fnmatch
+import re
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from residency_audit.collectors.aws_client import AwsClient, Unread
 from residency_audit.collectors.observed import (
@@ -19,11 +27,46 @@ from residency_audit.collectors.observed import (
     GapCause,
     ObservedCopy,
     ObservedResource,
+    account_of_arn,
+    region_of_arn,
 )
 from residency_audit.model import ComponentKind, CopyKind
 
 EBS = "ebs"
 """The service of an EBS volume's or snapshot's component; its calls are EC2's."""
+
+BACKUP_SOURCE_TAG = "aws:backup:source-resource"
+"""The tag AWS Backup puts on the EBS snapshots it makes, naming the resource backed up.
+
+- AWS's managed policy AWSBackupServiceRolePolicyForBackup lets AWS Backup modify a snapshot's
+  attributes and tier only when it bears the tag (`"Null": {"aws:ResourceTag/aws:backup:
+  source-resource": "false"}`, https://docs.aws.amazon.com/aws-managed-policy/latest/reference/
+  AWSBackupServiceRolePolicyForBackup.html), and AWSBackupGuardDutyRolePolicyForScans, "to
+  read your AWS Backup Recovery Points", reads only the snapshots bearing it.
+- A copy to another region keeps "all tags of the original backup" (AWS Backup, "Copying tags
+  onto backups", https://docs.aws.amazon.com/aws-backup/latest/devguide/tags-on-backups.html).
+- No one else can set it: the `aws:` prefix "is reserved for AWS use" and such tags cannot be
+  edited or deleted (Amazon EC2 User Guide, "Tag restrictions",
+  https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions).
+- The description "This snapshot is created by the AWS Backup service." is not used: only
+  third-party code matches it, no AWS page found says it, and any CreateSnapshot caller may
+  write it.
+- No AWS page found gives the value's format; third-party code and its test data show the ARN
+  of the resource backed up (`arn:aws:ec2:REGION:ACCOUNT:volume/vol-...`, `.../instance/i-...`
+  for an EC2 instance's). A value that is not a volume's ARN leaves the snapshot as any other.
+- moto 5.2 lets a test set the tag (AWS refuses `aws:` keys to callers) and returns it in
+  DescribeSnapshots' `Tags`, where that third-party code reads it from AWS.
+"""
+
+_VOLUME_ARN = re.compile(r"arn:[a-z-]+:ec2:[a-z0-9-]+:\d{12}:volume/vol-[0-9a-f]+")
+
+
+class EbsRead(NamedTuple):
+    """What EC2 answered in one region; `EbsReader.ebs_resources` makes the resources."""
+
+    region: str
+    volumes: list[dict[str, Any]]
+    snapshots: list[dict[str, Any]]
 
 
 class EbsReader(AwsClient):
@@ -33,23 +76,45 @@ class EbsReader(AwsClient):
     """The account read (`identity`); None when a reader is called on its own."""
     partition: str = "aws"
 
-    def read_ebs(self, region: str) -> list[ObservedResource]:
+    def read_ebs(
+        self, region: str, plans: Sequence[ObservedResource] = ()
+    ) -> list[ObservedResource]:
+        """The volumes and snapshots of `region`; `plans` are the AWS Backup plans read (none:
+        every snapshot is kept, `ebs_resources`)."""
+        return self.ebs_resources(self.fetch_ebs(region), plans)
+
+    def fetch_ebs(self, region: str) -> EbsRead:
         # Each call refused is a gap of its own: without the volumes, every snapshot is a store
         # of its own; without the snapshots, the volumes stay read.
         try:
-            listed = self.pages("ec2", region, "DescribeVolumes", "Volumes")
+            volumes = self.pages("ec2", region, "DescribeVolumes", "Volumes")
         except Unread:
-            listed = []
-        volumes = {v["VolumeId"]: self._volume(v, region) for v in listed}
+            volumes = []
         try:
             snapshots = self.pages(
                 "ec2", region, "DescribeSnapshots", "Snapshots", OwnerIds=["self"]
             )
         except Unread:
             snapshots = []
+        return EbsRead(region, volumes, snapshots)
+
+    def ebs_resources(
+        self, read: EbsRead, plans: Sequence[ObservedResource] = ()
+    ) -> list[ObservedResource]:
+        """Volumes, each with its snapshots in its region as backup copies, and the other
+        snapshots as stores of their own; but a snapshot made by AWS Backup that a plan among
+        `plans` already models (`_left_to_backup`) is left to that plan. `plans` must be the
+        plans of every region read: a copy made by a plan lies in another region than it."""
+        region = read.region
+        volumes = {v["VolumeId"]: self._volume(v, region) for v in read.volumes}
         # NOTE: moto 5.2 ignores OwnerIds and also lists the public AMI snapshots of other
         # accounts; AWS never returns them for "self", so dropping them changes nothing there.
-        ours = [s for s in snapshots if self.account is None or s.get("OwnerId") == self.account]
+        ours = [
+            s
+            for s in read.snapshots
+            if (self.account is None or s.get("OwnerId") == self.account)
+            and not _left_to_backup(s, region, plans)
+        ]
         alone: list[ObservedResource] = []
         linked: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
         for snap in sorted(ours, key=lambda s: s["SnapshotId"]):
@@ -132,6 +197,42 @@ class EbsReader(AwsClient):
     def _snapshot_arn(self, snap: dict[str, Any], region: str) -> str:
         # EC2 snapshot ARNs carry no account (Service Authorization Reference, Amazon EC2).
         return f"arn:{self.partition}:ec2:{region}::snapshot/{snap['SnapshotId']}"
+
+
+def _left_to_backup(snap: dict[str, Any], region: str, plans: Sequence[ObservedResource]) -> bool:
+    """Whether `snap`, in `region`, is a recovery point that a plan read already models: made
+    by AWS Backup from a volume (`_backup_source`), and a plan of the volume's region (plans
+    back up the resources of their own region) lists the volume among those it protects and
+    puts a copy in `region`, in the account (its own vault there, or a copy action's). Such a
+    plan was read whole: GetBackupPlan, and every selection (`_protected` keeps none when one
+    is refused). When it was not (ListBackupPlans, GetBackupPlan or a selection refused,
+    throttled), or no plan read made it (an on-demand backup, or one whose plan was deleted:
+    "existing backups are not deleted", AWS Backup, "Delete a backup plan"), or the plan picks
+    resources by tags only, nothing models the snapshot but itself, and it stays: fail closed.
+    """
+    source = _backup_source(snap)
+    if source is None:
+        return False
+    home = region_of_arn(source)
+    for plan in plans:
+        if plan.service != "backup" or plan.region != home:
+            continue
+        if not any(fnmatch.fnmatchcase(source, p) for p in plan.protects):
+            continue
+        ours = (None, account_of_arn(plan.arn))
+        if any(c.region == region and c.account in ours for c in plan.copies):
+            return True
+    return False
+
+
+def _backup_source(snap: dict[str, Any]) -> str | None:
+    """The ARN of the volume AWS Backup made `snap` from (`BACKUP_SOURCE_TAG`); None for a
+    snapshot it did not make, or one whose tag names no volume."""
+    for tag in snap.get("Tags") or []:
+        if tag.get("Key") == BACKUP_SOURCE_TAG:
+            value = str(tag.get("Value") or "")
+            return value if _VOLUME_ARN.fullmatch(value) else None
+    return None
 
 
 def _snapshot_key(snap: dict[str, Any]) -> str | None:

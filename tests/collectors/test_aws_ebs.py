@@ -4,7 +4,10 @@ Health data of a database run on EC2 live on its volumes, and a snapshot copied 
 region (`CopySnapshot`) is a copy of them there. AWS returns no link from a copy to its source
 (a copy's VolumeId is arbitrary), so the copy is a store of its own in its region, with its
 own key: the location rules and drift judge it all the same. AWS Backup selections, which
-moto's server does not implement, are answered by botocore's Stubber.
+moto's server does not implement, are answered by botocore's Stubber; so are all AWS Backup
+calls when moto serves EC2 (`collect_with_backup`). The snapshots AWS Backup makes are made in
+moto with the tag AWS Backup gives them (`backup_snapshots`), which moto accepts and AWS would
+refuse to anyone else.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ from typing import Any
 import boto3
 from typer.testing import CliRunner
 
+from residency_audit import kb
 from residency_audit.cli import app
 from residency_audit.collectors.aws import AwsCollector
+from residency_audit.collectors.aws_client import Settings
+from residency_audit.collectors.observed import Assumptions, build_deployment, copy_key
 from residency_audit.format import load_deployment
+from residency_audit.format.dump import dump_deployment
 from residency_audit.model import Component, Deployment
 from tests.collectors.test_aws_access import denied, discover_as
 from tests.collectors.test_aws_discovery import discover, line_after
@@ -281,3 +288,170 @@ def test_an_aws_backup_of_a_volume_keeps_the_volume_key(session: Any, stubbed: A
     assert (copy.kind.value, copy.region) == ("backup", "eu-west-3")
     assert copy.evidence is not None and copy.evidence.call == "GetBackupPlan"
     assert "Key=" not in (copy.evidence.detail or "")  # on the volume's key
+
+
+BACKED_UP = f"arn:aws:backup:eu-west-3:{ACCOUNT}:backup-plan:p1"
+DAILY = f"arn:aws:backup:eu-west-3:{ACCOUNT}:backup-vault:daily"
+COPIES = f"arn:aws:backup:us-east-1:{ACCOUNT}:backup-vault:copies"
+
+
+def backup_snapshots(session: Any, made: dict[str, str], volume: str) -> dict[str, str]:
+    """What AWS Backup leaves in EC2 of `volume` (an id of `made`) backed up in eu-west-3 and
+    copied to us-east-1 on a key there: two snapshots tagged with the volume's ARN (a copy
+    keeps the tags of its source, AWS Backup "Copying tags onto backups")."""
+    source = f"arn:aws:ec2:eu-west-3:{ACCOUNT}:volume/{made[volume]}"
+    tagged = [
+        {
+            "ResourceType": "snapshot",
+            "Tags": [{"Key": "aws:backup:source-resource", "Value": source}],
+        }
+    ]
+    description = "This snapshot is created by the AWS Backup service."
+    point = session.client("ec2", region_name="eu-west-3").create_snapshot(
+        VolumeId=made[volume], Description=description, TagSpecifications=tagged
+    )
+    copied = session.client("ec2", region_name="us-east-1").copy_snapshot(
+        SourceSnapshotId=point["SnapshotId"],
+        SourceRegion="eu-west-3",
+        Description=description,
+        Encrypted=True,
+        KmsKeyId=made["us_key"],
+        TagSpecifications=tagged,
+    )
+    return {"point": point["SnapshotId"], "copy": copied["SnapshotId"], "source": source}
+
+
+def plan_of(stubbed: Any, name: str, protected: list[str], *, refused: bool = False) -> None:
+    """Backup plan `name` of eu-west-3: to its vault there and a copy to us-east-1, of the
+    resources `protected`; `refused`: its selection cannot be read."""
+    arn = BACKED_UP.replace(":p1", f":{name}")
+    eu, us = stubbed.backup["eu-west-3"], stubbed.backup["us-east-1"]
+    rule = {
+        "RuleName": "daily",
+        "TargetBackupVaultName": "daily",
+        "CopyActions": [{"DestinationBackupVaultArn": COPIES}],
+    }
+    eu.add_response(
+        "get_backup_plan",
+        {"BackupPlan": {"BackupPlanName": name, "Rules": [rule]}, "BackupPlanArn": arn},
+    )
+    eu.add_response("describe_backup_vault", {"BackupVaultName": "daily", "BackupVaultArn": DAILY})
+    copies = {"BackupVaultName": "copies", "BackupVaultArn": COPIES}
+    us.add_response("describe_backup_vault", copies)  # each plan describes its vaults
+    eu.add_response("list_backup_selections", {"BackupSelectionsList": [{"SelectionId": name}]})
+    if refused:
+        eu.add_client_error("get_backup_selection", "AccessDeniedException", http_status_code=403)
+    else:
+        selection = {"SelectionName": name, "IamRoleArn": "arn:aws:iam::1:role/b"}
+        eu.add_response(
+            "get_backup_selection", {"BackupSelection": {**selection, "Resources": protected}}
+        )
+
+
+def collect_with_backup(stubbed: Any) -> Deployment:
+    """`discover aws` of eu-west-3 and us-east-1: moto's server for all but AWS Backup, whose
+    stubs answer in the order of the reads (one region at a time)."""
+    collector = AwsCollector(
+        boto3.session.Session(),
+        settings=Settings(max_attempts=1, workers=1),
+        clients=stubbed.clients,
+    )
+    found = collector.collect(["eu-west-3", "us-east-1"])
+    return build_deployment(found, kb.default(), Assumptions())
+
+
+def backup_stubs(stubbed: Any) -> Any:
+    stubbed.backup = {r: stubbed("backup", r) for r in ("eu-west-3", "us-east-1")}
+    return stubbed
+
+
+def test_snapshots_made_by_aws_backup_are_the_plan_copies_not_a_second_copy(
+    aws: str, stubbed: Any, tmp_path: Path, runner: CliRunner
+) -> None:
+    """A plan backs up the encrypted volume in Paris and copies it to us-east-1; the snapshots
+    it made there are the plan's two copies, one a place: not a second backup in Paris, nor a
+    store of their own in us-east-1, whose id changes with each recovery point."""
+    session = boto3.session.Session()
+    made = build_disks(session)
+    backup = backup_snapshots(session, made, "encrypted")
+    stubs = backup_stubs(stubbed)
+    listed = {"BackupPlanId": "p1", "BackupPlanArn": BACKED_UP, "BackupPlanName": "p1"}
+    stubs.backup["eu-west-3"].add_response("list_backup_plans", {"BackupPlansList": [listed]})
+    plan_of(stubs, "p1", [backup["source"]])
+    stubs.backup["us-east-1"].add_response("list_backup_plans", {"BackupPlansList": []})
+    observed = collect_with_backup(stubs)
+
+    by_id = components(observed)
+    disks = by_id[f"ebs-{made['encrypted']}"]
+    places = [(c.region, c.evidence.call if c.evidence else None) for c in disks.copies]
+    assert sorted(places) == [("eu-west-3", "GetBackupPlan"), ("us-east-1", "GetBackupPlan")]
+    keys = {c.region: copy_key(c.evidence.detail if c.evidence else None) for c in disks.copies}
+    # in Paris on the volume's key; in us-east-1 on a key of that region no call names
+    assert keys == {"eu-west-3": None, "us-east-1": "unknown"}
+    assert not {f"ebs-{backup['point']}", f"ebs-{backup['copy']}"} & set(by_id)
+    # the rest as before: the nightly snapshot, and its copy made outside AWS Backup
+    [nightly] = by_id[f"ebs-{made['plain']}"].copies
+    assert (nightly.region, nightly.evidence and nightly.evidence.call) == (
+        "eu-west-3",
+        "DescribeSnapshots",
+    )
+    assert by_id[f"ebs-{made['copy']}"].region == "us-east-1"
+    assert len(observed.components) == 3
+    assert observed.observation is not None and observed.observation.not_observed == ()
+
+    # declared with its copy in us-east-1, the Backup copy is no drift (the manual one is)
+    out = tmp_path / "observed.yaml"
+    out.write_text(dump_deployment(observed), encoding="utf-8")
+    declared = tmp_path / "declared.yaml"
+    declared.write_text(
+        DECLARED + "      - kind: backup\n        region: us-east-1\n", encoding="utf-8"
+    )
+    _, report = check_json(runner, str(declared), "--observed", str(out))
+    drift = [f["message"] for f in report["findings"] if f["rule_id"] == "DRIFT-RES-01"]
+    assert not [m for m in drift if backup["copy"] in m or backup["point"] in m]
+    assert [m for m in drift if made["copy"] in m]
+
+
+def test_snapshots_of_a_plan_not_read_stay_and_the_audit_is_partial(
+    aws: str, stubbed: Any, runner: CliRunner, tmp_path: Path
+) -> None:
+    """Two plans back up a volume each; the selection of the second, and AWS Backup in
+    us-east-1, are refused. The first plan's snapshots are its copies; nothing models the
+    second's snapshots but themselves, so they stay: a backup in Paris, a store in us-east-1."""
+    session = boto3.session.Session()
+    made = build_disks(session)
+    first = backup_snapshots(session, made, "encrypted")
+    second = backup_snapshots(session, made, "plain")
+    stubs = backup_stubs(stubbed)
+    listed = [
+        {"BackupPlanId": p, "BackupPlanArn": BACKED_UP.replace(":p1", f":{p}"), "BackupPlanName": p}
+        for p in ("p1", "p2")
+    ]
+    stubs.backup["eu-west-3"].add_response("list_backup_plans", {"BackupPlansList": listed})
+    plan_of(stubs, "p1", [first["source"]])
+    plan_of(stubs, "p2", [second["source"]], refused=True)
+    stubs.backup["us-east-1"].add_client_error(
+        "list_backup_plans", "AccessDeniedException", http_status_code=403
+    )
+    observed = collect_with_backup(stubs)
+
+    by_id = components(observed)
+    disks = by_id[f"ebs-{made['encrypted']}"]
+    assert sorted(c.region for c in disks.copies) == ["eu-west-3", "us-east-1"]
+    assert not {f"ebs-{first['point']}", f"ebs-{first['copy']}"} & set(by_id)
+    # the second plan, unread, stays a component of its own; its snapshots stay as they were
+    assert "backup-eu-west-3-p2" in by_id
+    plain = by_id[f"ebs-{made['plain']}"]
+    [points] = [c for c in plain.copies if c.region == "eu-west-3"]
+    assert points.evidence is not None and points.evidence.call == "DescribeSnapshots"
+    assert "Snapshots=2" in (points.evidence.detail or "")  # the nightly one and AWS Backup's
+    copy = by_id[f"ebs-{second['copy']}"]
+    assert (copy.kind.value, copy.region, copy.key) == ("backup", "us-east-1", made["us_key"])
+    assert observed.observation is not None
+    gaps = {(g.call, g.region) for g in observed.observation.not_observed}
+    assert gaps == {("GetBackupSelection", "eu-west-3"), ("ListBackupPlans", "us-east-1")}
+
+    out = tmp_path / "observed.yaml"
+    out.write_text(dump_deployment(observed), encoding="utf-8")
+    _, report = check_json(runner, str(out))
+    assert report["complete"] is False
