@@ -197,9 +197,6 @@ class Gate:
         """The outcome, with its reasons: `failed — open finding(s) at or above high`."""
         return self.outcome + self.detail
 
-    def __str__(self) -> str:
-        return f"{self.label}: {self.said()}"
-
 
 def gate(report: Report) -> Gate | None:
     """The CI gate of the invocation's --fail-on (None without an invocation): failed when the
@@ -223,12 +220,6 @@ def gate(report: Report) -> Gate | None:
         reasons.append("the audit is PARTIAL: not everything could be read")
     rendered = report.invocation.rendered_from is not None
     return Gate(fail_on.label if fail_on else "never", outcome, tuple(reasons), rendered)
-
-
-def verdict(report: Report) -> str:
-    """The CI gate's outcome and why (`Gate`), or the count of findings without an invocation."""
-    shown = gate(report)
-    return findings_phrase(report) if shown is None else str(shown)
 
 
 def parameters_text(report: Report) -> list[str]:
