@@ -35,9 +35,9 @@ from residency_audit.engine.subjects import (
     Subject,
     SubjectBuilder,
     builder_for,
-    no_entry,
     positions,
 )
+from residency_audit.engine.unknowns import no_entry
 from residency_audit.kb import UNKNOWN_COUNTRY, KnowledgeBase, fact_from
 from residency_audit.model import (
     Component,
@@ -570,7 +570,7 @@ def bases_grounds(flow: Flow) -> tuple[Fact, ...]:
 def _unplaced(s: Subject, *, with_provider: bool) -> list[Fact]:
     """Why the place of subject `s` has no country, or (`with_provider`: the provider is the
     entity, no party of it runs the place) no known ultimate parent, as the place subject
-    accounts for it (`subjects.place_unknowns`): the region or provider as declared, why the
+    accounts for it (`unknowns.place_unknowns`): the region or provider as declared, why the
     place could not be located, the knowledge-base file with no entry for them. Empty for a
     located place of a known provider."""
     said = list(s.unknowns.get("location.country", ())[1:])

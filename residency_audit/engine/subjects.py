@@ -25,6 +25,7 @@ from residency_audit.engine.hds_infrastructure import infrastructure_coverage
 from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.engine.places import Infrastructure, Where, infrastructure_of, places_of
 from residency_audit.engine.subject_ids import place_id
+from residency_audit.engine.unknowns import place_unknowns
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.kb.entries import Provider
 from residency_audit.model import (
@@ -971,49 +972,3 @@ def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     for ai, a in enumerate(d.access):
         label = f"{a.kind.value} access {a.id}"
         yield Subject("access", label, None, a.span, b.access(a, ai), f"access:{a.id}")
-
-
-PROVIDER_FIELDS = (
-    "provider.name",
-    "provider.parent.name",
-    "provider.parent.country",
-    "provider.eu_controlled",
-    "provider.marketed_as_sovereign",
-)
-"""The place facts the knowledge base gives for a provider it knows."""
-
-
-def place_unknowns(f: Mapping[str, Fact], span: Span) -> dict[str, tuple[Fact, ...]]:
-    """`Subject.unknowns` of a place (and of its component): the provider facts of a provider
-    the knowledge base does not know, cited at the provider's declaration with the file that
-    has no entry for it; an ultimate parent's control the knowledge base does not record, at
-    its entry; and a country nobody can give the place, at its region (or the place, with no
-    region), with the subject's account of why (`location.unplaced`) and the file that has no
-    entry for the region. Empty for a located place of a known provider."""
-    out: dict[str, tuple[Fact, ...]] = {}
-    provider = f.get("provider.id")
-    name = f.get("provider.name")
-    lacking: tuple[Fact, ...] = ()
-    if provider is not None and name is None:
-        lacking = (provider, no_entry("provider", str(provider.value)))
-        out.update({p: (Fact(p, None, provider.origin), *lacking) for p in PROVIDER_FIELDS})
-    elif name is not None and "provider.eu_controlled" not in f:
-        out["provider.eu_controlled"] = (Fact("provider.eu_controlled", None, name.origin),)
-    if "location.country" not in f:
-        region = f.get("location.region")
-        said = tuple(f[p] for p in ("location.region", "location.unplaced") if p in f)
-        if region is not None and provider is not None and not lacking:
-            said += (no_entry("region", f"{provider.value}/{region.value}"),)
-        where = str(span) if region is None else region.origin
-        out["location.country"] = (Fact("location.country", None, where), *said, *lacking)
-    return out
-
-
-_KB_FILES = {"country": "countries", "provider": "providers", "region": "regions"}
-
-
-def no_entry(kind: str, name: str) -> Fact:
-    """The knowledge-base file consulted for `name` (a `country`, `provider` or `region`) and
-    holding no entry for it, as a fact with no value: what an unknown fact turns on when the
-    deployment names something the knowledge base does not know."""
-    return Fact(f"kb.{kind}.{name}", None, f"kb:{_KB_FILES[kind]}.yaml")
