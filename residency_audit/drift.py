@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,12 +93,13 @@ class Found(Record):
 
 
 def found_components(declared: Sequence[Deployment], observed: Sequence[Deployment]) -> Found:
-    """Which declared components a resource of `observed` stands for (`_match`)."""
+    """Which declared components a resource of `observed` may stand for (`_matches`: every one
+    it matches, not only the first, which `_match` gives the place and key subjects): two
+    declarations of "our RDS in eu-west-3" are both found by the instances there."""
     where: dict[tuple[int, int], str] = {}
     for seen in observed:
         for oi, oc in enumerate(seen.components):
-            match = _match(declared, oc)
-            if match is not None:
+            for match in _matches(declared, oc):
                 where.setdefault(
                     (id(match.deployment), match.index),
                     _origin(seen, f"components[{oi}]", oc.evidence),
@@ -321,7 +322,7 @@ def _service_subjects(
     if o is None:
         return
     provider = provider_of(o.partition)
-    read = None if o.services_read is None else frozenset(o.services_read)
+    read = None if o.services_read is None else frozenset(x.lower() for x in o.services_read)
     listed = _at(observed, "observation.services_read")
     for d in declared:
         base = common_facts(d, kb, as_of)
@@ -352,7 +353,7 @@ def _service_subjects(
             elif read is not None and c.service is not None:
                 facts["observation.service_read"] = Fact(
                     "observation.service_read",
-                    c.service in read,
+                    c.service.lower() in read,
                     f"derived: declared service {c.service} compared with {listed} "
                     "(observation.services_read)",
                 )
@@ -412,14 +413,22 @@ def _component_gap(o: Observation, c: Component) -> int | None:
     """Index of the first gap that may hide declared component `c`: one naming a resource it
     lists, or a call of its service in its region or in none (a bucket whose region could not
     be read)."""
-    api, calls = _GAP_CALLS.get(c.service or "", (c.service, None))
+    service = _service(c) or ""
+    api, calls = _GAP_CALLS.get(service, (service, None))
     for k, g in enumerate(o.not_observed):
         arn = gap_resource(g.reason)
         if arn is not None and _names(arn) & set(c.resources):
             return k
-        if g.service == api and (calls is None or g.call in calls) and g.region in (None, c.region):
+        if g.service.lower() != api or (calls is not None and g.call not in calls):
+            continue
+        if g.region in (None, c.region) or (g.service.lower(), g.call) in _SERVICE_WIDE:
             return k
     return None
+
+
+_SERVICE_WIDE = frozenset({("s3", "ListBuckets")})
+"""Calls that list a service's resources of every region, made in one (`discover` lists the
+account's buckets from its home region): refused, no region's resources were read."""
 
 
 _DESTINATIONS = (
@@ -700,21 +709,41 @@ def _names(arn: str) -> set[str]:
 
 
 def _match(declared: Sequence[Deployment], oc: Component) -> Match | None:
-    names = {oc.id}.union(*(_names(r) for r in oc.resources))
-    tests = (
-        lambda c: bool(names & set(c.resources)),
-        lambda c: c.id == oc.id,
-        lambda c: (
-            not c.resources
-            and (c.provider, c.service, c.region) == (oc.provider, oc.service, oc.region)
-        ),
-    )
-    for test in tests:
+    """The declared component `oc` stands for: the first listing it in `resources`, else the
+    first of its id, else the first of its provider, service and region listing no resources."""
+    for test in _tests(oc):
         for d in declared:
             for i, c in enumerate(d.components):
                 if test(c):
                     return Match(d, i, c)
     return None
+
+
+def _matches(declared: Sequence[Deployment], oc: Component) -> Iterator[Match]:
+    """Every declared component `oc` may stand for, by any of `_match`'s tests."""
+    tests = _tests(oc)
+    for d in declared:
+        for i, c in enumerate(d.components):
+            if any(test(c) for test in tests):
+                yield Match(d, i, c)
+
+
+def _tests(oc: Component) -> tuple[Callable[[Component], bool], ...]:
+    names = {oc.id}.union(*(_names(r) for r in oc.resources))
+    return (
+        lambda c: bool(names & set(c.resources)),
+        lambda c: c.id == oc.id,
+        lambda c: (
+            not c.resources
+            and (c.provider, _service(c), c.region) == (oc.provider, _service(oc), oc.region)
+        ),
+    )
+
+
+def _service(c: Component) -> str | None:
+    """A component's service as compared: `RDS` and `rds` are one service (the schema takes any
+    spelling; the collector writes lower case)."""
+    return None if c.service is None else c.service.lower()
 
 
 def _undecided(declared: Sequence[Deployment], oc: Component) -> bool | None:

@@ -272,3 +272,59 @@ def test_discover_in_moto_then_check_reports_the_missing_database(
         ("documents", False),
         ("records-db", False),
     ]
+
+
+def test_two_loose_declarations_of_one_service_are_both_found(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: two components declaring "our RDS in eu-west-3" (no `resources`) and instances
+    observed there: both are found, each instance standing for either. A resource credited to
+    the first component only left the second reported as missing, a false finding failing a
+    --fail-on medium gate."""
+    text = DECLARED.replace("{region}", "eu-west-3") + (
+        "  - id: analytics-db\n"
+        "    kind: datastore\n"
+        "    provider: aws\n"
+        "    operator: aws-emea\n"
+        "    service: rds\n"
+        "    region: eu-west-3\n"
+    )
+    decl = write(tmp_path, "declared.yaml", text)
+    seen = write(tmp_path, "observed.yaml", observed_text(database=True))
+    assert res02(runner, decl, seen) == []
+    write(tmp_path, "observed.yaml", observed_text())
+    assert sorted(res02(runner, decl, seen)) == ["analytics-db", "records-db"]
+
+
+def test_a_refused_bucket_listing_hides_the_buckets_of_every_region(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: discover lists the account's buckets from its home region (us-east-1); refused, no
+    bucket of eu-west-3 was read either, so the declared bucket is OBS-01's gap, not found
+    missing."""
+    listing = (
+        "  not_observed:\n"
+        "    - {service: s3, call: ListBuckets, region: us-east-1, "
+        "reason: access denied (AccessDenied), permission: s3:ListAllMyBuckets}\n"
+    )
+    decl = declared(tmp_path)
+    seen = write(tmp_path, "observed.yaml", observed_text(database=True).replace(BUCKET, ""))
+    assert res02(runner, decl, seen) == ["documents"]
+    write(tmp_path, "observed.yaml", observed_text(database=True, gaps=listing).replace(BUCKET, ""))
+    report = check(runner, str(decl), "--observed", str(seen))
+    assert rule(report, "DRIFT-RES-02") == []
+    assert rule(report, "DRIFT-OBS-01")
+
+
+def test_a_service_spelled_in_capitals_is_the_same_service(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: `service: RDS` was not `rds`: OBS-04 said RDS was not read while listing rds among
+    the services read, and the instance it stands for was RES-01 (high), undeclared."""
+    decl = write(
+        tmp_path, "declared.yaml", DECLARED.replace("{region}", "eu-west-3").replace("rds", "RDS")
+    )
+    seen = write(tmp_path, "observed.yaml", observed_text(database=True))
+    report = check(runner, str(decl), "--observed", str(seen))
+    drift = sorted(f["rule_id"] for f in report["findings"] if f["rule_id"].startswith("DRIFT-"))
+    assert drift == [], drift
