@@ -137,9 +137,7 @@ def test_a_declared_volume_is_reported_when_the_observation_did_not_read_ebs(
     assert {r["article"] for r in finding["references"]} >= {"Art. 5(2), Art. 24(1)"}
 
 
-def test_no_obs04_when_ebs_was_read_and_holds_no_volume(
-    tmp_path: Path, runner: CliRunner
-) -> None:
+def test_no_obs04_when_ebs_was_read_and_holds_no_volume(tmp_path: Path, runner: CliRunner) -> None:
     """EBS read and no volume observed: the declared volume was looked for, so OBS-04 has
     nothing to say. (DRIFT-RES-02 reports it: looked for and not found.)"""
     declared, observed = write(tmp_path, "[backup, cloudfront, dynamodb, ebs, kms, rds, s3]")
@@ -218,3 +216,13 @@ def test_discover_writes_the_services_read_and_check_compares_with_them(
     )
     line = line_after(out, "observation:", "services_read:") + 1  # block style: its first item
     assert fact(found[0], "observation.services_read")["source"] == f"{out}:{line}:3"
+
+
+def test_an_observation_that_read_nothing_says_none_were_read(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: an account whose role could not be assumed writes `services_read: []`; the finding
+    read "(services read: )"."""
+    declared, observed = write(tmp_path, "[]")
+    [finding] = obs04(check(runner, str(declared), "--observed", str(observed)))
+    assert "(services read: none)" in finding["message"], finding["message"]

@@ -286,8 +286,8 @@ def _text(value: object) -> str:
         return value
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(_text(v) for v in value)
+    if isinstance(value, list):  # an empty one is said ("services read: none"), not blank
+        return ", ".join(_text(v) for v in value) or "none"
     return str(value)
 
 
