@@ -43,6 +43,7 @@ from residency_audit.reporters.json import (
     read_flow,
     read_waiver,
 )
+from residency_audit.reporters.junit import XML_INVALID
 from residency_audit.spool import Spool
 
 Identity = tuple[str, str, str | None, str | None, str, str]
@@ -130,20 +131,13 @@ def _take(items: list[Any], check: Callable[[Any], object], d: Any) -> None:
     items.append(d)
 
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-"""What XML cannot hold (JUnit is XML), and this tool never writes: its inputs refuse control
-characters and noncharacters (`loader`), and a lone surrogate cannot be written as UTF-8.
-`read_finding` refuses control, bidirectional and surrogate characters in what names a finding
-(not U+FFFE or U+FFFF); this covers them and the other texts the reports show."""
-
-
 def _texts(*values: Any) -> None:
     """Each value is text, with no character XML cannot hold (a TypeError or ValueError, which
     the reader makes an input error at the item)."""
     for value in values:
         if not isinstance(value, str):
             raise TypeError(f"expected text, got {type(value).__name__}")
-        bad = _XML_INVALID.search(value)
+        bad = XML_INVALID.search(value)  # JUnit is XML: what it cannot hold, refused
         if bad is not None:
             raise ValueError(f"character U+{ord(bad.group()):04X} in a text")
 

@@ -101,15 +101,16 @@ def _put(body: IO[str], suite: ET.Element, totals: dict[str, int]) -> None:
     for key in totals:
         totals[key] += int(suite.get(key, "0"))
     ET.indent(suite, level=1)
-    body.write("\n  " + _XML_INVALID.sub("\ufffd", ET.tostring(suite, encoding="unicode")))
+    body.write("\n  " + XML_INVALID.sub("\ufffd", ET.tostring(suite, encoding="unicode")))
 
 
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """What XML 1.0 cannot hold, not even as a character reference (`&#xFFFF;` is ill-formed
 too): control characters but tab and line breaks, lone surrogates, U+FFFE and U+FFFF.
 ElementTree writes them as they are, and a CI view would then reject the whole report. The
-loader and the saved-result reader refuse them, but the XML must parse whatever report it is
-given, so each is shown as U+FFFD, the replacement character: something was there."""
+loader and the saved-result reader (`results`, with this very pattern) refuse them, but the
+XML must parse whatever report it is given, so each is shown as U+FFFD, the replacement
+character: something was there."""
 
 
 def _suite(
