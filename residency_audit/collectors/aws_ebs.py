@@ -76,13 +76,6 @@ class EbsReader(AwsClient):
     """The account read (`identity`); None when a reader is called on its own."""
     partition: str = "aws"
 
-    def read_ebs(
-        self, region: str, plans: Sequence[ObservedResource] = ()
-    ) -> list[ObservedResource]:
-        """The volumes and snapshots of `region`; `plans` are the AWS Backup plans read (none:
-        every snapshot is kept, `ebs_resources`)."""
-        return self.ebs_resources(self.fetch_ebs(region), plans)
-
     def fetch_ebs(self, region: str) -> EbsRead:
         # Each call refused is a gap of its own: without the volumes, every snapshot is a store
         # of its own; without the snapshots, the volumes stay read.

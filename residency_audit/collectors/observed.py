@@ -318,7 +318,9 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
         schema_version=1,
         name=f"aws-{found.account}",
         controller=OWNER_PARTY,
-        description=_description(found),
+        # the services read are `observation.services_read` only: a copy in this free text
+        # could be edited to disagree with what the drift rules read
+        description=f"Observed in AWS account {found.account} by residency-audit discover aws.",
         data=Data(categories=assumed.categories, health_context=assumed.health_context),
         parties=(owner, aws),
         components=tuple(components),
@@ -336,12 +338,6 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
             not_observed=tuple(dict.fromkeys(sorted(gaps, key=_gap_key))),
         ),
     )
-
-
-def _description(found: Discovery) -> str:
-    """Names the account. The services read are `observation.services_read`, which the drift
-    rules read; a second copy in this free text could be edited to disagree with it."""
-    return f"Observed in AWS account {found.account} by residency-audit discover aws."
 
 
 def _copy_evidence(

@@ -280,7 +280,8 @@ def test_an_aws_backup_of_a_volume_keeps_the_volume_key(session: Any, stubbed: A
     backup.add_response("get_backup_selection", {"BackupSelection": selection})
     collector = AwsCollector(session, clients=stubbed.clients)
     collector.account = ACCOUNT
-    resources = collector.read_ebs("eu-west-3") + collector.read_backup("eu-west-3")
+    ebs = collector.ebs_resources(collector.fetch_ebs("eu-west-3"))
+    resources = ebs + collector.read_backup("eu-west-3")
     observed = assemble(collector, resources)
     [disks] = observed.components  # the plan is folded into the volume it protects
     assert disks.id == "ebs-vol-0records"
