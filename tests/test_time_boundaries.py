@@ -121,24 +121,6 @@ def test_a_certificate_is_valid_on_its_expiry_date(day: str, fails: bool) -> Non
     assert ("HDS-CERT-01" in {f.rule_id for f in report.findings}) is fails
 
 
-@pytest.mark.parametrize(("day", "fails"), [("2031-02-28", False), ("2031-03-01", True)])
-def test_a_certificate_issued_on_29_february_runs_to_the_end_of_february(
-    tmp_path: Path, day: str, fails: bool
-) -> None:
-    """Three years from `issued: 2028-02-29` end with 28 February 2031: the period's anniversary
-    falls on 1 March when the year has no 29 February, as for a certificate issued on 1 March,
-    and ends the day before (a leap-day certificate lost its last day)."""
-    text = (SAMPLES / "sovereign-hospital.yaml").read_text(encoding="utf-8")
-    dated = "    issued: 2025-03-01                   # illustrative\n"
-    dated += "    expires: 2028-02-29                  # illustrative\n"
-    assert dated in text
-    path = tmp_path / "leap.yaml"
-    path.write_text(text.replace(dated, "    issued: 2028-02-29\n"), encoding="utf-8")
-    report = run(Options(paths=[path], as_of=dt.date.fromisoformat(day)))
-    assert not report.errors, report.errors
-    assert ("HDS-CERT-01" in {f.rule_id for f in report.findings}) is fails
-
-
 @pytest.mark.parametrize(
     ("referential", "issued", "day", "fails"),
     [

@@ -409,15 +409,16 @@ class CertificateCurrent:
 def _last_day(issued: dt.date, years: int) -> dt.date:
     """The last day of a period of `years` from `issued` (the day before the anniversary);
     a period ending past year 9999 saturates at the largest date, which no audit exceeds.
-    The anniversary of 29 February in a year without one is 1 March: the period then ends on
-    28 February, as one from 1 March does, not a day before it."""
+    In a year without 29 February, a leap-day certificate's anniversary is taken as 28
+    February (as date libraries add years), so it is valid until the 27th: of the two readings
+    (the other is 1 March), the one that ends validity first: when unsure, fail closed."""
     year = issued.year + years
     if year > dt.MAXYEAR:
         return dt.date.max
     try:
         anniversary = issued.replace(year=year)
     except ValueError:  # 29 February
-        anniversary = dt.date(year, 3, 1)
+        anniversary = issued.replace(year=year, day=28)
     return anniversary - dt.timedelta(days=1)
 
 
