@@ -315,6 +315,34 @@ def test_dates_at_the_calendar_limits_never_stop_a_batch(tmp_path: Path) -> None
         assert {"far-certificate.yaml", "far-tia.yaml", "good.yaml"} <= files, as_of
 
 
+def test_numbers_past_what_python_reads_are_located_errors_in_a_batch(tmp_path: Path) -> None:
+    """QA: a 5,000-digit integer raised in `int()` (exit 3, the whole batch lost, with
+    `-j 1` and `-j 2`), and `1e400` read as infinity. Each is an error at its line and column,
+    not echoed whole, and the good file is still audited."""
+    text = GOOD.read_text(encoding="utf-8")
+    assert "schema_version: 1\n" in text
+    huge = text.replace("schema_version: 1\n", f"schema_version: 1{'0' * 5000}\n")
+    (tmp_path / "huge-int.yaml").write_text(huge, encoding="utf-8")
+    infinite = text + "risk:\n  threshold: 1e400\n"
+    (tmp_path / "infinite.yaml").write_text(infinite, encoding="utf-8")
+    shutil.copy(GOOD, tmp_path / "good.yaml")
+    for jobs in ("1", "2"):
+        result = cli(str(tmp_path), "-f", "json", "-j", jobs)
+        assert result.returncode == 2, result.stderr[-2000:]
+        report = json.loads(result.stdout)
+        errors = {Path(e["path"]).name: e for e in report["errors"]}
+        assert sorted(errors) == ["huge-int.yaml", "infinite.yaml"], errors
+        assert errors["huge-int.yaml"]["message"].startswith(
+            "schema_version: an integer of 5001 digits ('1000"
+        )
+        assert "at most 18 are read" in errors["huge-int.yaml"]["message"]
+        assert len(errors["huge-int.yaml"]["message"]) < 300
+        line = text.splitlines().index("schema_version: 1") + 1
+        assert (errors["huge-int.yaml"]["line"], errors["huge-int.yaml"]["column"]) == (line, 17)
+        assert errors["infinite.yaml"]["message"] == "risk.threshold: '1e400' is too large a number"
+        assert any(f["location"]["path"].endswith("good.yaml") for f in report["findings"])
+
+
 def test_a_directory_without_deployments_fails_instead_of_passing(
     tmp_path: Path, runner: CliRunner
 ) -> None:

@@ -11,6 +11,7 @@ and, for converters that refuse line breaks in text, `free_text` (this field may
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import types
 import typing
@@ -40,6 +41,9 @@ _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 _INT = re.compile(r"[-+]?[0-9]+")
+_MAX_DIGITS = 18
+"""Digits an integer of a file may have: every count, version and year fits, and a longer
+one (Python will not convert 4,301) is an input error, not a crash."""
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LINE_BREAK = re.compile("[\n\u2028\u2029]")
 """Newline and the Unicode line and paragraph separators (`str.splitlines` breaks at them)."""
@@ -294,28 +298,33 @@ class Converter:
             except ValueError:
                 values = [str(m.value) for m in kind]
                 more = suggestion(text, values) or f"; expected one of {', '.join(values)}"
-                return self.error(node, f"{where}: unknown value {text!r}{more}")
+                return self.error(node, f"{where}: unknown value {_shown(text)}{more}")
         if kind is bool:
             if not quoted and text in _TRUE:
                 return True
             if not quoted and text in _FALSE:
                 return False
-            return self.error(node, f"{where}: expected true or false, got {text!r}")
+            return self.error(node, f"{where}: expected true or false, got {_shown(text)}")
         if kind is int:
             if not quoted and _INT.fullmatch(text):
+                if len(text.lstrip("+-")) > _MAX_DIGITS:  # int() refuses 4,301: exit 3 before
+                    return self.error(node, f"{where}: {_too_long(text)}")
                 return int(text)
-            return self.error(node, f"{where}: expected an integer, got {text!r}")
+            return self.error(node, f"{where}: expected an integer, got {_shown(text)}")
         if kind is float:
             if not quoted and _FLOAT.fullmatch(text):
-                return float(text)
-            return self.error(node, f"{where}: expected a number, got {text!r}")
+                number = float(text)
+                if not math.isfinite(number):  # 1e400 reads as infinity
+                    return self.error(node, f"{where}: {_shown(text)} is too large a number")
+                return number
+            return self.error(node, f"{where}: expected a number, got {_shown(text)}")
         if kind is dt.date:
             if _DATE.fullmatch(text):
                 try:
                     return dt.date.fromisoformat(text)
                 except ValueError:
-                    return self.error(node, f"{where}: {text!r} is not a day of the calendar")
-            return self.error(node, f"{where}: expected a date YYYY-MM-DD, got {text!r}")
+                    return self.error(node, f"{where}: {_shown(text)} is not a day of the calendar")
+            return self.error(node, f"{where}: expected a date YYYY-MM-DD, got {_shown(text)}")
         raise TypeError(f"no converter for {kind!r}")  # a model bug, not an input error
 
     def _sequence(self, node: Node, item: Any, where: str, depth: int) -> Any:
@@ -456,6 +465,16 @@ def _empty_message(field_plan: FieldPlan, where: str) -> str:
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
+def _shown(text: str) -> str:
+    """`text` quoted for a message, cut at 80 characters: a 50 MB value is not echoed."""
+    return repr(text) if len(text) <= 80 else f"{text[:80]!r}... ({len(text)} characters)"
+
+
+def _too_long(text: str) -> str:
+    digits = len(text.lstrip("+-"))
+    return f"an integer of {digits} digits ({_shown(text)}); at most {_MAX_DIGITS} are read"
+
+
 def plain_value(node: Node, depth: int = 0, budget: list[int] | None = None) -> Any:
     """A node as plain Python data, with YAML 1.2 core-schema scalars (for rule arguments and
     examples, where no model type directs the reading). Dates stay strings. Raises ValueError
@@ -485,7 +504,12 @@ def plain_value(node: Node, depth: int = 0, budget: list[int] | None = None) -> 
     if text in _FALSE:
         return False
     if _INT.fullmatch(text):
+        if len(text.lstrip("+-")) > _MAX_DIGITS:
+            raise ValueError(_too_long(text))
         return int(text)
     if _FLOAT.fullmatch(text):
-        return float(text)
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(f"{_shown(text)} is too large a number")
+        return number
     return text
