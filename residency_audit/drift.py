@@ -11,7 +11,8 @@ An observed resource matches a declared component that lists its ARN or name in 
 has its id, or else has the same provider, service and region and lists no `resources` (a
 declaration of "our S3 buckets in eu-west-3"). A declared component whose service and region
 the observation read, named by no gap, that no resource of any observed file matches is not
-where the declaration says (DRIFT-RES-02).
+where the declaration says (DRIFT-RES-02); nor is one listing `resources` that no observed
+file holds one of (each it lists must be found, not any).
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ class Found(Record):
     it was read."""
     files: tuple[str, ...]
     """The observed files searched."""
+    names: Mapping[str, str]
+    """Every name a declaration may list an observed resource by (`_names`, and its id) →
+    where it was read: a component listing resources is found only if each of them is."""
 
 
 def found_components(declared: Sequence[Deployment], observed: Sequence[Deployment]) -> Found:
@@ -97,14 +101,15 @@ def found_components(declared: Sequence[Deployment], observed: Sequence[Deployme
     it matches, not only the first, which `_match` gives the place and key subjects): two
     declarations of "our RDS in eu-west-3" are both found by the instances there."""
     where: dict[tuple[int, int], str] = {}
+    names: dict[str, str] = {}
     for seen in observed:
         for oi, oc in enumerate(seen.components):
+            origin = _origin(seen, f"components[{oi}]", oc.evidence)
+            for name in sorted({oc.id}.union(*(_names(r) for r in oc.resources))):
+                names.setdefault(name, origin)
             for match in _matches(declared, oc):
-                where.setdefault(
-                    (id(match.deployment), match.index),
-                    _origin(seen, f"components[{oi}]", oc.evidence),
-                )
-    return Found(where, tuple(str(seen.path) for seen in observed))
+                where.setdefault((id(match.deployment), match.index), origin)
+    return Found(where, tuple(str(seen.path) for seen in observed), names)
 
 
 def observation_subjects(observed: Deployment) -> Iterator[Subject]:
@@ -206,16 +211,8 @@ def drift_subjects(
     # (declared deployment, observed key, declared key) → the matches the key protects, so
     # that a key's subjects name every declared component it covers
     claims: dict[tuple[int, str, str | None], tuple[Key, list[Match]]] = {}
-    # (declared deployment, component index) → where the first observed resource it stands
-    # for was read: a component matched is one whose service was read
-    matched: dict[tuple[int, int], str] = {}
     for oi, oc in enumerate(observed.components):
         match = _match(declared, oc)
-        if match is not None:
-            matched.setdefault(
-                (id(match.deployment), match.index),
-                _origin(observed, f"components[{oi}]", oc.evidence),
-            )
         stated = True if match is not None else _undecided(declared, oc)
         owner = match.deployment if match else observed
         base = common_facts(owner, kb, as_of)
@@ -297,13 +294,12 @@ def drift_subjects(
             yield from _unclaimed_key_subjects(key, ki, observed, kb, as_of)
     if found is None:
         found = found_components(declared, [observed])
-    yield from _service_subjects(declared, observed, matched, found, kb=kb, as_of=as_of)
+    yield from _service_subjects(declared, observed, found, kb=kb, as_of=as_of)
 
 
 def _service_subjects(
     declared: Sequence[Deployment],
     observed: Deployment,
-    matched: dict[tuple[int, int], str],
     found: Found,
     *,
     kb: KnowledgeBase,
@@ -314,10 +310,11 @@ def _service_subjects(
     region with no gap there, whether any observed file holds it (DRIFT-RES-02). No observed
     resource matching a component shows it absent only if its service was read: a service
     the collector does not read (EFS, Redshift), or did not read yet when the file was
-    written (EBS before it was added), was not looked at. A component an observed resource
-    matched was read, whatever the file says; for any other, a file not listing the services
-    read (`services_read`, written since EBS was read) leaves it unknown, as does a component
-    declaring no service."""
+    written (EBS before it was added), was not looked at. A component a resource of any
+    observed file of the run matched (`found`) was read, whatever this file says: an account
+    whose role could not be assumed read nothing, but what another account holds was read
+    there. For any other, a file not listing the services read (`services_read`, written
+    since EBS was read) leaves it unknown, as does a component declaring no service."""
     o = observed.observation
     if o is None:
         return
@@ -345,7 +342,7 @@ def _service_subjects(
                 facts["observation.services_read"] = Fact(
                     "observation.services_read", sorted(read), listed
                 )
-            seen = matched.get((id(d), i))
+            seen = found.where.get((id(d), i))
             if seen is not None:
                 facts["observation.service_read"] = Fact(
                     "observation.service_read", True, f"derived: {seen} stands for {c.id}"
@@ -369,22 +366,29 @@ def _looked_for(
     """Whether the observation looked for declared component `i` where it is declared (its
     region read, no gap naming it or its service there) and whether any observed file holds
     it. A region the component does not declare, or an observation not saying which regions
-    it read, leaves the first unknown."""
+    it read, leaves the first unknown. A component listing `resources` is found only if
+    every one is (a half-stale list is not the account). A listed resource the observation
+    did not look for (a gap may hide it, or its ARN names a region not read) is not called
+    missing; when nothing else is missing, the component is the gap's (DRIFT-OBS-01), or
+    whether it is all there is unknown."""
     o = observed.observation
     assert o is not None  # only observed deployments are compared
     c, here = d.components[i], f"components[{i}]"
     if c.region is not None:
         facts["declared.region"] = Fact("declared.region", c.region, _at(d, f"{here}.region"))
-    unread = (*(o.regions_not_queried or ()), *(o.regions_not_enabled or ()))
-    said = o.regions or o.regions_not_queried is not None or o.regions_not_enabled is not None
-    if c.region is not None and said:
+    read = _region_read(o, c.region)
+    if read is not None:
         facts["observation.region_read"] = Fact(
             "observation.region_read",
-            c.region in o.regions and c.region not in unread,
+            read,
             f"derived: declared region {c.region} compared with "
             f"{_at(observed, 'observation.regions')} (observation.regions)",
         )
-    gap = _component_gap(o, c)
+    unfound = _unfound(o, c, found)
+    missing = [r for r, hidden, _ in unfound if hidden is None]
+    gap = _component_gap(o, c, c.region)
+    if gap is None and not missing:  # all that was not found may be hidden by a gap
+        gap = next((k for _, _, k in unfound if k is not None), None)
     facts["observation.component_gap"] = Fact(
         "observation.component_gap",
         gap is not None,
@@ -393,15 +397,81 @@ def _looked_for(
         if gap is None
         else _at(observed, f"observation.not_observed[{gap}]"),
     )
+    searched = ", ".join(found.files)
     seen = found.where.get((id(d), i))
-    facts["observation.found"] = Fact(
-        "observation.found",
-        seen is not None,
-        f"derived: {seen} stands for {c.id}"
-        if seen is not None
-        else f"derived: no resource of {', '.join(found.files)} stands for {c.id} (by "
-        "resources, id, or provider, service and region)",
-    )
+    if not c.resources:
+        not_found = [] if seen is not None else [c.id]
+        facts["observation.found"] = Fact(
+            "observation.found",
+            seen is not None,
+            f"derived: {seen} stands for {c.id}"
+            if seen is not None
+            else f"derived: no resource of {searched} stands for {c.id} (by id, or provider, "
+            "service and region)",
+        )
+    elif missing:
+        not_found = missing
+        facts["observation.found"] = Fact(
+            "observation.found",
+            False,
+            f"derived: no resource of {searched} is {', '.join(missing)}, listed by {c.id} in "
+            "`resources`: looked for (no gap names it, its region read) and not found",
+        )
+    elif unfound:
+        not_found = [r for r, _, _ in unfound]
+        facts["observation.found"] = Fact(
+            "observation.found",
+            None,
+            f"derived: no resource of {searched} is "
+            + ", ".join(f"{r} ({hidden})" for r, hidden, _ in unfound)
+            + f", listed by {c.id} in `resources`, which the observation did not look for",
+        )
+    else:
+        not_found = []
+        facts["observation.found"] = Fact(
+            "observation.found",
+            True,
+            f"derived: every resource {c.id} lists is held by an observed file: "
+            + "; ".join(f"{r} at {found.names[r]}" for r in c.resources),
+        )
+    found_fact = facts["observation.found"]
+    facts["observation.not_found"] = Fact("observation.not_found", not_found, found_fact.origin)
+
+
+def _region_read(o: Observation, region: str | None) -> bool | None:
+    """Whether the observation read `region`; None when no region is given or the file does
+    not say which regions it read."""
+    said = o.regions or o.regions_not_queried is not None or o.regions_not_enabled is not None
+    if region is None or not said:
+        return None
+    unread = (*(o.regions_not_queried or ()), *(o.regions_not_enabled or ()))
+    return region in o.regions and region not in unread
+
+
+Unfound = list[tuple[str, str | None, int | None]]
+"""(resource, why the observation did not look for it, the gap that may hide it)."""
+
+
+def _unfound(o: Observation, c: Component, found: Found) -> Unfound:
+    """Each resource `c` lists that no observed file holds. Why is None for one looked for: no
+    gap names it or its service in its region (its ARN's, else the component's), and its ARN
+    names no region the observation did not read."""
+    out: Unfound = []
+    for r in c.resources:
+        if r in found.names:
+            continue
+        region = region_of_arn(r)
+        gap = _resource_gap(o, r)
+        if gap is None:
+            gap = _component_gap(o, c, region or c.region)
+        if gap is not None:
+            call = o.not_observed[gap]
+            out.append((r, f"not observed: {call.service} {call.call}", gap))
+        elif region is not None and not _region_read(o, region):
+            out.append((r, f"in {region}, a region not read", None))
+        else:
+            out.append((r, None, None))
+    return out
 
 
 _GAP_CALLS = {"ebs": ("ec2", frozenset({"DescribeVolumes", "DescribeSnapshots"}))}
@@ -409,19 +479,28 @@ _GAP_CALLS = {"ebs": ("ec2", frozenset({"DescribeVolumes", "DescribeSnapshots"})
 through EC2 (collectors/aws_ebs.py), whose other calls (DescribeRegions) read no store."""
 
 
-def _component_gap(o: Observation, c: Component) -> int | None:
-    """Index of the first gap that may hide declared component `c`: one naming a resource it
-    lists, or a call of its service in its region or in none (a bucket whose region could not
-    be read)."""
+def _component_gap(o: Observation, c: Component, region: str | None) -> int | None:
+    """Index of the first gap that may hide declared component `c`'s stores in `region`: a
+    call of its service there or in none (a bucket whose region could not be read). A call
+    about one resource of a known region (its encryption, say) hides that resource's detail,
+    not whether others are there (`_resource_gap` judges a resource it names)."""
     service = _service(c) or ""
     api, calls = _GAP_CALLS.get(service, (service, None))
     for k, g in enumerate(o.not_observed):
-        arn = gap_resource(g.reason)
-        if arn is not None and _names(arn) & set(c.resources):
-            return k
         if g.service.lower() != api or (calls is not None and g.call not in calls):
             continue
-        if g.region in (None, c.region) or (g.service.lower(), g.call) in _SERVICE_WIDE:
+        if g.region is not None and gap_resource(g.reason) is not None:
+            continue
+        if g.region in (None, region) or (g.service.lower(), g.call) in _SERVICE_WIDE:
+            return k
+    return None
+
+
+def _resource_gap(o: Observation, resource: str) -> int | None:
+    """Index of the first gap naming `resource` (by its ARN or a name in it, `_names`)."""
+    for k, g in enumerate(o.not_observed):
+        arn = gap_resource(g.reason)
+        if arn is not None and resource in _names(arn):
             return k
     return None
 

@@ -150,7 +150,7 @@ def test_a_declared_database_the_observation_looked_for_and_did_not_find(
     assert finding["deployment"] == "records"
     assert finding["message"] == (
         f"declared component records-db (rds in eu-west-3) was not found in account {ACCOUNT}: "
-        "the observation read rds in eu-west-3 and no observed resource stands for it"
+        "the observation read rds in eu-west-3 and no observed resource stands for records-db"
     )
     line = line_after(decl, "id: records-db", "service: rds")
     assert finding["location"] == {"path": str(decl), "line": line, "column": 14}
@@ -328,3 +328,126 @@ def test_a_service_spelled_in_capitals_is_the_same_service(
     report = check(runner, str(decl), "--observed", str(seen))
     drift = sorted(f["rule_id"] for f in report["findings"] if f["rule_id"].startswith("DRIFT-"))
     assert drift == [], drift
+
+
+ARCHIVE = BUCKET.replace("patients-eu", "patients-archive")
+
+
+def listing(*names: str) -> str:
+    """DECLARED with the documents component listing `names` as its resources."""
+    text = DECLARED.replace("{region}", "eu-west-3")
+    return text.replace("resources: [patients-eu]", f"resources: [{', '.join(names)}]")
+
+
+def test_a_component_is_found_only_when_every_resource_it_lists_is(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: a component listing two buckets passed when one was observed: a half-stale list
+    read as "declaration confirmed". The bucket not found is named; with both observed,
+    nothing is reported."""
+    decl = write(tmp_path, "declared.yaml", listing("patients-eu", "patients-archive"))
+    seen = write(tmp_path, "observed.yaml", observed_text(database=True))
+    [finding] = rule(check(runner, str(decl), "--observed", str(seen)), "DRIFT-RES-02")
+    assert (finding["component"], finding["unverifiable"]) == ("documents", False)
+    assert finding["message"].endswith("no observed resource stands for patients-archive")
+    assert fact(finding, "observation.not_found")["value"] == ["patients-archive"]
+    found = fact(finding, "observation.found")
+    assert found["value"] is False
+    assert found["source"] == (
+        f"derived: no resource of {seen} is patients-archive, listed by documents in "
+        "`resources`: looked for (no gap names it, its region read) and not found"
+    )
+
+    write(tmp_path, "observed.yaml", observed_text(database=True).replace(BUCKET, BUCKET + ARCHIVE))
+    assert res02(runner, decl, seen) == []
+
+
+def test_a_listed_resource_found_in_another_accounts_file_is_found(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """Each listed bucket may be in a different account of one `--all-accounts` run."""
+    decl = write(tmp_path, "declared.yaml", listing("patients-eu", "patients-archive"))
+    first = write(tmp_path, "first.yaml", observed_text(database=True))
+    other = observed_text("210987654321").replace(BUCKET, ARCHIVE)
+    second = write(tmp_path, "second.yaml", other)
+    both = ("--observed", str(first), "--observed", str(second))
+    assert rule(check(runner, str(decl), *both), "DRIFT-RES-02") == []
+
+
+ENCRYPTION_GAP = (
+    "  not_observed:\n"
+    "    - {service: s3, call: GetBucketEncryption, region: eu-west-3, reason: "
+    '"access denied (AccessDenied) for arn:aws:s3:::patients-tmp", '
+    "permission: s3:GetEncryptionConfiguration}\n"
+)
+
+
+def test_a_gap_naming_one_listed_resource_does_not_hide_another_missing(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: a gap naming one bucket of the list made the whole component DRIFT-OBS-01's, so a
+    second bucket, looked for and absent, passed. The gap's bucket is not reported missing
+    (it may be there); the absent one is. When the gap's bucket is all that was not found,
+    the component is the gap's alone."""
+    names = ("patients-eu", "patients-archive", "patients-tmp")
+    decl = write(tmp_path, "declared.yaml", listing(*names))
+    seen = write(tmp_path, "observed.yaml", observed_text(database=True, gaps=ENCRYPTION_GAP))
+    report = check(runner, str(decl), "--observed", str(seen))
+    [finding] = rule(report, "DRIFT-RES-02")
+    source = fact(finding, "observation.found")["source"]
+    assert "is patients-archive, listed by documents" in source, source
+    assert "patients-tmp" not in source
+    assert rule(report, "DRIFT-OBS-01")
+
+    text = observed_text(database=True, gaps=ENCRYPTION_GAP).replace(BUCKET, BUCKET + ARCHIVE)
+    write(tmp_path, "observed.yaml", text)
+    report = check(runner, str(decl), "--observed", str(seen))
+    assert rule(report, "DRIFT-RES-02") == []
+    assert rule(report, "DRIFT-OBS-01")
+
+
+def test_a_listed_resource_in_a_region_not_read_cannot_be_verified(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """A database listing its primary (eu-west-3, read) and its replica in eu-central-1,
+    which --region left out: the replica was not looked for, so it is not reported missing,
+    and whether the component is all there cannot be verified (not a silent pass)."""
+    replica = f"arn:aws:rds:eu-central-1:{ACCOUNT}:db:records-replica"
+    primary = f"arn:aws:rds:eu-west-3:{ACCOUNT}:db:records"
+    text = (
+        DECLARED.replace("{region}", "eu-west-3") + f'    resources: ["{primary}", "{replica}"]\n'
+    )
+    decl = write(tmp_path, "declared.yaml", text)
+    seen = observed_text(database=True, not_queried="[eu-central-1]")
+    path = write(tmp_path, "observed.yaml", seen)
+    report = check(runner, str(decl), "--observed", str(path))
+    [finding] = rule(report, "DRIFT-RES-02")
+    assert (finding["component"], finding["unverifiable"]) == ("records-db", True)
+    source = fact(finding, "observation.found")["source"]
+    assert f"{replica} (in eu-central-1, a region not read)" in source, source
+    assert len(rule(report, "DRIFT-OBS-02")) == 1
+
+    # eu-central-1 read and the replica not there: looked for, not found
+    both = observed_text(database=True).replace("[eu-west-3]", "[eu-central-1, eu-west-3]")
+    path.write_text(both, encoding="utf-8")
+    [finding] = rule(check(runner, str(decl), "--observed", str(path)), "DRIFT-RES-02")
+    assert finding["unverifiable"] is False
+    assert f"is {replica}, listed by records-db" in fact(finding, "observation.found")["source"]
+
+
+def test_discover_in_moto_then_check_names_the_listed_bucket_not_there(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """A real discovery of eu-west-3 holding one of the two buckets a component lists."""
+    boto3.session.Session().client("s3", region_name="eu-west-3").create_bucket(
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    out = tmp_path / "observed.yaml"
+    result = discover("--region", "eu-west-3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    decl = write(tmp_path, "declared.yaml", listing("patients-eu", "patients-archive"))
+    found = rule(check(runner, str(decl), "--observed", str(out)), "DRIFT-RES-02")
+    by_component = {f["component"]: f for f in found}
+    assert sorted(by_component) == ["documents", "records-db"]
+    source = fact(by_component["documents"], "observation.found")["source"]
+    assert "is patients-archive, listed by documents" in source, source

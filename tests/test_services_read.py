@@ -226,3 +226,31 @@ def test_an_observation_that_read_nothing_says_none_were_read(
     declared, observed = write(tmp_path, "[]")
     [finding] = obs04(check(runner, str(declared), "--observed", str(observed)))
     assert "(services read: none)" in finding["message"], finding["message"]
+
+
+def test_a_component_found_in_another_account_was_read(tmp_path: Path, runner: CliRunner) -> None:
+    """QA: with `--all-accounts`, the file of an account whose role could not be assumed (it
+    read nothing; DRIFT-OBS-01 reports the refusal) made DRIFT-OBS-04 say every declared
+    component was not read, the bucket found in the other account among them. What another
+    account holds was read there; only the volume, found nowhere, may be in that account."""
+    declared, observed = write(tmp_path, "[backup, cloudfront, dynamodb, ebs, kms, rds, s3]")
+    refused = NotObserved(
+        service="sts",
+        call="AssumeRole",
+        region="us-east-1",
+        reason="access denied (AccessDenied) for arn:aws:iam::210987654321:role/reader",
+        permission="sts:AssumeRole",
+    )
+    nothing = Discovery(
+        account="210987654321",
+        partition="aws",
+        started_at="2026-11-20T10:00:00Z",
+        regions=("eu-west-3",),
+        gaps=[refused],
+    )
+    other = tmp_path / "210987654321.yaml"
+    other.write_text(dump_deployment(build_deployment(nothing, kb.default(), Assumptions())))
+    report = check(runner, str(declared), "--observed", str(observed), "--observed", str(other))
+    found = [(f["component"], fact(f, "observation.account")["value"]) for f in obs04(report)]
+    assert found == [("records-disks", "210987654321")]
+    assert any(f["rule_id"] == "DRIFT-OBS-01" for f in report["findings"])

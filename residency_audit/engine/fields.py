@@ -291,11 +291,17 @@ OBSERVATION = {
     "observation.region_read": "The observation read the declared component's region (in "
     "`observation.regions`, not among the regions not queried or not enabled); absent when "
     "unknown (the component declares no region, or the file says no region it read).",
-    "observation.component_gap": "A gap (`observation.not_observed`) names a resource the "
-    "declared component lists, or its service in its region or in no region: the observation "
-    "may have missed it there (DRIFT-OBS-01).",
-    "observation.found": "A resource of an observed file stands for the declared component, in "
-    "the file judged or another compared in the same run (one per account): it was found.",
+    "observation.component_gap": "A gap (`observation.not_observed`) names its service in its "
+    "region or in no region (a call about one resource of a known region excepted), or names "
+    "the listed resources not found when no other is missing: the observation may have missed "
+    "it there (DRIFT-OBS-01).",
+    "observation.found": "Every resource the declared component lists is held by an observed "
+    "file of the run (the file judged or another, one per account); listing none, a resource "
+    "of one stands for it. False when one the observation looked for is held by none; absent "
+    "when the only ones not found were not looked for (a gap, a region not read).",
+    "observation.not_found": "What of the declared component no observed file holds: the "
+    "resources it lists that were not found, or the component itself when it lists none "
+    "(empty when found).",
     "observation.service": "Provider service, e.g. s3, rds, kms.",
     "observation.call": "API call that observed it (or failed, for a gap).",
     "observation.resource": "Observed resource (ARN or name).",
