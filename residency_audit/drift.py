@@ -474,9 +474,14 @@ def _unfound(o: Observation, c: Component, found: Found) -> Unfound:
     return out
 
 
-_GAP_CALLS = {"ebs": ("ec2", frozenset({"DescribeVolumes", "DescribeSnapshots"}))}
-"""Services whose stores are read through another service's API: EBS volumes and snapshots
-through EC2 (collectors/aws_ebs.py), whose other calls (DescribeRegions) read no store."""
+_GAP_CALLS = {
+    "ebs": ("ec2", frozenset({"DescribeVolumes", "DescribeSnapshots"})),
+    "ec2": ("ec2", frozenset({"DescribeInstances"})),
+}
+"""The API calls whose gaps may hide a component of a service: EBS volumes and snapshots are
+read through EC2 (collectors/aws_ebs.py), and EC2's instances by one call of it
+(collectors/aws_compute.py); neither is hidden by EC2's other calls (DescribeRegions, or the
+other's)."""
 
 
 def _component_gap(o: Observation, c: Component, region: str | None) -> int | None:

@@ -1,7 +1,8 @@
 """What `discover aws` reads in an account: regions, S3 buckets and their replication, KMS
 keys and their origin, RDS instances and clusters (global ones included), DynamoDB tables and
 their replicas, AWS Backup plans (and the keys of their vaults), EBS volumes and snapshots
-(`residency_audit.collectors.aws_ebs`) and CloudFront distributions (`SERVICES`).
+(`residency_audit.collectors.aws_ebs`), EC2 instances and Lambda functions
+(`residency_audit.collectors.aws_compute`) and CloudFront distributions (`SERVICES`).
 Every enabled (or requested) region is read concurrently; how each call is made, and what a
 failed one becomes, is `residency_audit.collectors.aws_client`. S3 lists every bucket of the
 account whatever its region: a bucket outside the regions read (or whose region is unknown)
@@ -22,6 +23,7 @@ from residency_audit.collectors.aws_client import (
     Unread,
     now,
 )
+from residency_audit.collectors.aws_compute import EC2, LAMBDA, ComputeReader
 from residency_audit.collectors.aws_ebs import EBS, EbsRead, EbsReader
 from residency_audit.collectors.observed import (
     UNKNOWN_ACCOUNT,
@@ -37,7 +39,7 @@ from residency_audit.collectors.observed import (
 from residency_audit.errors import CollectorError
 from residency_audit.model import ComponentKind, CopyKind, KeyManagement
 
-SERVICES = ("backup", "cloudfront", "dynamodb", EBS, "kms", "rds", "s3")
+SERVICES = ("backup", "cloudfront", "dynamodb", EBS, EC2, "kms", LAMBDA, "rds", "s3")
 """The services `collect` reads, written in the observation: a file that does not name a
 service (one written before it was read) cannot show that the account has none of it."""
 
@@ -52,7 +54,7 @@ class Regions(NamedTuple):
     """Enabled but left out by --region; None when the regions could not be listed."""
 
 
-class AwsCollector(EbsReader):
+class AwsCollector(EbsReader, ComputeReader):
     """Reads one account: its identity, its regions, then each region's resources."""
 
     regions_read: frozenset[str] | None = None
@@ -128,7 +130,7 @@ class AwsCollector(EbsReader):
             services=SERVICES,
         )
         for region in regions:  # clients made up front: creation holds the lock anyway
-            for service in ("s3", "kms", "rds", "dynamodb", "backup", "ec2"):
+            for service in ("s3", "kms", "rds", "dynamodb", "backup", "ec2", "lambda"):
                 self.client(service, region)
         buckets = self.bucket_regions()
         with ThreadPoolExecutor(max_workers=self.settings.workers) as pool:
@@ -157,6 +159,8 @@ class AwsCollector(EbsReader):
             (self.read_rds, resources),
             (self.read_dynamodb, resources),
             (self.read_backup, resources),
+            (self.read_instances, resources),
+            (self.read_functions, resources),
         ]
         for reader, into in readers:
             with contextlib.suppress(Unread):  # recorded; the region's other services go on

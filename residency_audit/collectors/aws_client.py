@@ -40,6 +40,8 @@ CALLS: dict[tuple[str, str], str | None] = {
     ("ec2", "DescribeRegions"): "ec2:DescribeRegions",
     ("ec2", "DescribeVolumes"): "ec2:DescribeVolumes",
     ("ec2", "DescribeSnapshots"): "ec2:DescribeSnapshots",
+    ("ec2", "DescribeInstances"): "ec2:DescribeInstances",
+    ("lambda", "ListFunctions"): "lambda:ListFunctions",
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
     ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",

@@ -502,7 +502,7 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
         if r.kind is ComponentKind.BACKUP and r.protects:
             protected: dict[str, ObservedResource] = {}
             for t in ordered:  # a protected replica's backups are copies of its source's data
-                if t.kind is not ComponentKind.BACKUP and any(
+                if t.service in BACKED_UP_SERVICES and any(
                     fnmatch.fnmatchcase(t.arn, p) for p in r.protects
                 ):
                     protected.setdefault(top(t).arn, top(t))
@@ -514,6 +514,12 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
     return kept
 
 
+BACKED_UP_SERVICES = frozenset({"dynamodb", "ebs", "ec2", "rds", "s3"})
+"""The services read whose resources AWS Backup can back up (its supported resource types,
+https://docs.aws.amazon.com/aws-backup/latest/devguide/API_GetSupportedResourceTypes.html):
+a plan selecting `*` makes no copy of a Lambda function or a CloudFront distribution, nor of
+another plan."""
+
 VAULT_KEYED_BACKUPS = frozenset({"s3"})
 """Services whose AWS Backup recovery points are encrypted with the vault's key: those AWS
 Backup fully manages. AWS's "Encryption for backups in AWS Backup"
@@ -523,8 +529,10 @@ their source's encryption. No other service is assumed fully managed."""
 
 SOURCE_KEYED_BACKUPS = frozenset({"rds", "ebs"})
 """Services whose backups AWS documents as keeping their source's encryption (RDS and Aurora,
-EBS volumes; EC2 instances are not read): a copy in the source's region and account is on the
-source's key, one elsewhere on a key of its own (KMS keys are regional), which no call reads."""
+EBS volumes): a copy in the source's region and account is on the source's key, one elsewhere
+on a key of its own (KMS keys are regional), which no call reads. Not EC2: an instance's backup
+keeps its volumes' keys, which the instance (read with no key) does not show, so its copies are
+on an unknown key."""
 
 
 def _backup_copy(target: ObservedResource, c: ObservedCopy) -> ObservedCopy:

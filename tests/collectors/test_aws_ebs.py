@@ -154,7 +154,9 @@ def test_volumes_their_keys_and_a_snapshot_copied_to_another_region(
         "cloudfront",
         "dynamodb",
         "ebs",
+        "ec2",
         "kms",
+        "lambda",
         "rds",
         "s3",
     )
