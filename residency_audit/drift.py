@@ -58,6 +58,7 @@ from residency_audit.model import (
 )
 from residency_audit.observed_checks import observed_by
 from residency_audit.records import Record, record
+from residency_audit.sharing import sharing_subjects
 
 if TYPE_CHECKING:
     from residency_audit.collation import FileResult
@@ -168,6 +169,7 @@ def gap_subjects(observed: Deployment) -> Iterator[Subject]:
             {k: Fact(k, v, at) for k, v in facts.items() if v is not None},
         )
     yield _unread_regions(observed, observed.observation)
+    yield from sharing_subjects(observed)  # here, not in observation_subjects: --observed too
 
 
 def _unread_regions(observed: Deployment, o: Observation) -> Subject:

@@ -12,6 +12,7 @@ from residency_audit.clock import parse_time, utc_day
 from residency_audit.collectors.observed import COPY_KEY, NO_KEY, UNKNOWN_KEY, copy_key_tokens
 from residency_audit.errors import InputError
 from residency_audit.model import Deployment, Diagnostic, Evidence, Observation, Span
+from residency_audit.sharing import unknown_entry
 
 
 def observed_by(seen: Deployment, observation: Observation, as_of: dt.date) -> None:
@@ -27,7 +28,7 @@ def observed_by(seen: Deployment, observation: Observation, as_of: dt.date) -> N
         (f"{path}.evidence.observed_at", e.observed_at, e.span if e.span.line else span)
         for path, e, span in _evidence(seen)
     ]
-    problems = copy_key_problems(seen)
+    problems = copy_key_problems(seen) + sharing_problems(seen)
     late: list[tuple[Span, str, dt.date]] = []
     for path, stamp, default in times:
         where = seen.locations.get(path) or default
@@ -119,6 +120,20 @@ def copy_key_problems(seen: Deployment) -> list[Diagnostic]:
                     "as `residency-audit discover aws` writes it",
                 )
             )
+    return problems
+
+
+def sharing_problems(seen: Deployment) -> list[Diagnostic]:
+    """Entries of `shared_with` outside its vocabulary (`sharing.unknown_entry`), each an
+    input error at its line: a misspelt `public` must not be judged as an account."""
+    problems = []
+    for i, c in enumerate(seen.components):
+        for j, entry in enumerate(c.shared_with or ()):
+            why = unknown_entry(entry)
+            if why is not None:
+                path = f"components[{i}].shared_with[{j}]"
+                where = seen.locations.get(path) or c.span
+                problems.append(Diagnostic(where, f"{path}: {why}"))
     return problems
 
 

@@ -61,6 +61,7 @@ BUCKET = """\
     service: s3
     region: eu-west-3
     resources: ["arn:aws:s3:::patients-eu"]
+    shared_with: []
 """
 
 DATABASE = """\

@@ -73,6 +73,7 @@ components:
     service: s3
     region: eu-west-3
     resources: ["arn:aws:s3:::patients-eu"]
+    shared_with: []
 observation:
   collector: aws
   started_at: "2026-11-20T10:00:00Z"

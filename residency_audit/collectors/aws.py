@@ -25,6 +25,7 @@ from residency_audit.collectors.aws_client import (
 )
 from residency_audit.collectors.aws_compute import EC2, LAMBDA, ComputeReader
 from residency_audit.collectors.aws_ebs import EBS, EbsRead, EbsReader
+from residency_audit.collectors.aws_sharing import SharingReader
 from residency_audit.collectors.observed import (
     UNKNOWN_ACCOUNT,
     UNKNOWN_KEY,
@@ -38,6 +39,7 @@ from residency_audit.collectors.observed import (
 )
 from residency_audit.errors import CollectorError
 from residency_audit.model import ComponentKind, CopyKind, KeyManagement
+from residency_audit.sharing import UNREAD
 
 SERVICES = ("backup", "cloudfront", "dynamodb", EBS, EC2, "kms", LAMBDA, "rds", "s3")
 """The services `collect` reads, written in the observation: a file that does not name a
@@ -54,7 +56,7 @@ class Regions(NamedTuple):
     """Enabled but left out by --region; None when the regions could not be listed."""
 
 
-class AwsCollector(EbsReader, ComputeReader):
+class AwsCollector(EbsReader, ComputeReader, SharingReader):
     """Reads one account: its identity, its regions, then each region's resources."""
 
     regions_read: frozenset[str] | None = None
@@ -143,6 +145,7 @@ class AwsCollector(EbsReader, ComputeReader):
         plans = [r for r in found.resources if r.service == "backup"]
         for _, _, ebs in results:
             found.resources += self.ebs_resources(ebs, plans)
+        found.resources += self.share_ebs([r[2] for r in results], found.resources, self._snapshot)
         found.resources += self.unread_buckets(buckets, listed, requested=bool(requested))
         found.resources += self.read_cloudfront()
         found.gaps = list(self.gaps)
@@ -191,6 +194,7 @@ class AwsCollector(EbsReader, ComputeReader):
                 bucket.key = self._bucket_key(name, region)
             with contextlib.suppress(Unread):
                 bucket.copies += self._bucket_replicas(name, region, buckets)
+            bucket.shared_with = self.bucket_sharing(name, region)
             out.append(bucket)
         return out
 
@@ -234,6 +238,7 @@ class AwsCollector(EbsReader, ComputeReader):
                     why = f"{GapCause.NOT_QUERIED.value}: in {region}, a region not read"
             for call in ("GetBucketEncryption", "GetBucketReplication"):
                 self.gap("s3", call, region, f"{why}, so not called for {arn}")
+            bucket.shared_with = (UNREAD,)  # not read either, as the gaps above say
             out.append(bucket)
         return out
 

@@ -194,7 +194,7 @@ class EbsReader(AwsClient):
 
 def _left_to_backup(snap: dict[str, Any], region: str, plans: Sequence[ObservedResource]) -> bool:
     """Whether `snap`, in `region`, is a recovery point that a plan read already models: made
-    by AWS Backup from a volume (`_backup_source`), and a plan of the volume's region (plans
+    by AWS Backup from a volume (`backup_source`), and a plan of the volume's region (plans
     back up the resources of their own region) lists the volume among those it protects and
     puts a copy in `region`, in the account (its own vault there, or a copy action's). Such a
     plan was read whole: GetBackupPlan, and every selection (`_protected` keeps none when one
@@ -203,7 +203,7 @@ def _left_to_backup(snap: dict[str, Any], region: str, plans: Sequence[ObservedR
     "existing backups are not deleted", AWS Backup, "Delete a backup plan"), or the plan picks
     resources by tags only, nothing models the snapshot but itself, and it stays: fail closed.
     """
-    source = _backup_source(snap)
+    source = backup_source(snap)
     if source is None:
         return False
     home = region_of_arn(source)
@@ -218,7 +218,7 @@ def _left_to_backup(snap: dict[str, Any], region: str, plans: Sequence[ObservedR
     return False
 
 
-def _backup_source(snap: dict[str, Any]) -> str | None:
+def backup_source(snap: dict[str, Any]) -> str | None:
     """The ARN of the volume AWS Backup made `snap` from (`BACKUP_SOURCE_TAG`); None for a
     snapshot it did not make, or one whose tag names no volume."""
     for tag in snap.get("Tags") or []:

@@ -36,6 +36,7 @@ from residency_audit.model import (
     Role,
 )
 from residency_audit.records import Record, record
+from residency_audit.sharing import merged
 
 AWS_PARTY = "aws"
 OWNER_PARTY = "account-owner"
@@ -209,6 +210,8 @@ class ObservedResource:
     """ARN of the resource this one replicates (it is then folded into that one)."""
     protects: tuple[str, ...] = ()
     """For a backup plan: ARNs (or wildcards) of the resources it backs up."""
+    shared_with: tuple[str, ...] | None = None
+    """Who outside the account can read it (`residency_audit.sharing`); None: not read."""
 
 
 @dataclass(slots=True)
@@ -297,6 +300,7 @@ def build_deployment(found: Discovery, kb: KnowledgeBase, assumed: Assumptions) 
                     for c in _unique_copies(r)
                 ),
                 resources=(r.arn,),
+                shared_with=r.shared_with,
                 evidence=r.evidence,
             )
         )
@@ -551,7 +555,10 @@ def _backup_copy(target: ObservedResource, c: ObservedCopy) -> ObservedCopy:
 
 
 def _merge(source: ObservedResource, r: ObservedResource) -> None:
-    """`r` becomes a copy of `source`, and so do the copies `r` makes."""
+    """`r` becomes a copy of `source`, and so do the copies `r` makes; whoever `r` is shared
+    with can read the source's data."""
+    if r.shared_with is not None:
+        source.shared_with = merged(source.shared_with, r.shared_with)
     have = {c.target for c in source.copies if c.target} | {source.arn}
     if r.arn not in have:  # the replica keeps the key it was read with
         source.copies.append(ObservedCopy(CopyKind.REPLICA, r.region, r.evidence, r.arn, key=r.key))

@@ -272,10 +272,11 @@ WAIVER = {
 OBSERVATION = {
     "observation.subject": "What was observed: resource, copy, key, key-replica, gap (a call "
     "that could not be read), regions (those the observation did not read), held-copy (a "
-    "copy and the account holding it, in an observation audited alone), or service (a declared "
+    "copy and the account holding it, in an observation audited alone), service (a declared "
     "component of the observed provider, whether its service and region were read, and "
-    "whether an observed resource stands for it). Built by "
-    "`residency_audit.drift`.",
+    "whether an observed resource stands for it), sharing (whether an observed store's "
+    "sharing was read and is with no one), shared-publicly or shared-with-account (one share "
+    "of it). Built by `residency_audit.drift` and `residency_audit.sharing`.",
     "observation.account": "Provider account observed.",
     "observation.regions_listed": "The collector listed the account's regions, so the two lists "
     "below are known (absent: unknown).",
@@ -313,9 +314,11 @@ OBSERVATION = {
     "observation.key_management": "Observed key management (KMS origin and manager, mapped).",
     "observation.key_consistent": "The observed key leaves the provider no more control than "
     "the declared one.",
-    "observation.copy_account": "Provider account holding an observed copy (unknown: another "
-    "account whose id could not be read).",
-    "observation.same_account": "The copy is held in the observed account.",
+    "observation.copy_account": "Provider account holding an observed copy, or the account a "
+    "store is shared with (unknown: another account whose id could not be read).",
+    "observation.same_account": "The copy is held in the observed account; for a store's "
+    "sharing, no one outside it can read the store (false for a share: the data can be copied "
+    "out of the account).",
     "observation.complete": "The collector could read it (false for a gap).",
     "observation.reason": "Why a gap could not be read, as the collector recorded it: it starts "
     "with its cause (`access denied`, `not queried`, `region unknown`, `region not enabled`, "

@@ -408,6 +408,15 @@ class Component(Record):
             "`check --observed` matches observed resources by them."
         ),
     )
+    shared_with: tuple[str, ...] | None = field(
+        default=None,
+        metadata=doc(
+            "Who outside the observed account can read the store or one of its snapshots "
+            "(observed deployments only): public (anyone), a 12-digit account id, "
+            "canonical-user:<S3 canonical id>, or unknown (part of it could not be read). "
+            "An empty list: read, shared with no one. Absent: not read (cannot be verified)."
+        ),
+    )
     evidence: Evidence | None = field(
         default=None, metadata=doc("How the component was observed (observed deployments only).")
     )

@@ -20,6 +20,10 @@ S3_ACTIONS = {
     "GetBucketEncryption": "s3:GetEncryptionConfiguration",
     "GetBucketReplication": "s3:GetReplicationConfiguration",
     "GetBucketLocation": "s3:GetBucketLocation",
+    "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "GetBucketAcl": "s3:GetBucketAcl",
+    "GetBucketPolicy": "s3:GetBucketPolicy",
+    "GetBucketPolicyStatus": "s3:GetBucketPolicyStatus",
 }
 
 

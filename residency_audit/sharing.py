@@ -1,0 +1,156 @@
+"""Who else an observed store is shared with (`Component.shared_with`), and the subjects the
+rules DRIFT-SHARE-01 (public) and DRIFT-SHARE-02 (another account) judge.
+
+A share lets someone outside the observed account read the data, or take a copy of them into
+an account of its own: a public EBS snapshot can be restored by any AWS account, one shared with
+an account id by that account, a public bucket read by anyone. The vocabulary of the field:
+
+- `public`: anyone (an EBS snapshot's `createVolumePermission` group `all`; an S3 bucket whose
+  policy or ACL is public and not blocked by its public access block);
+- a 12-digit account id: that account (an EBS `createVolumePermission` UserId, an account
+  named in an S3 bucket policy);
+- `canonical-user:<id>`: another account named by its S3 canonical user id (an ACL grant, a
+  policy principal), whose account id S3 does not give;
+- `unknown`: some of it could not be read (a call refused or failed: a gap names it), so
+  someone else may be missing from the list.
+
+Absent (None): not read at all, as in every file written before sharing was read. Only the
+services in `SHARING_READ` have their sharing read; their components are judged, every one, so
+an unread or unrecorded sharing is "cannot be verified", never "not shared".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from residency_audit.engine.subjects import Subject
+from residency_audit.model import Component, Deployment, Fact, Span
+
+PUBLIC = "public"
+UNREAD = "unknown"
+CANONICAL_USER = "canonical-user:"
+
+SHARING_READ = frozenset({"s3", "ebs"})
+"""Services whose sharing `discover aws` reads: S3 buckets, and EBS volumes (through their
+snapshots) and snapshots. RDS snapshots are not listed, so their sharing is not read."""
+
+
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_CANONICAL_ID = re.compile(r"[0-9a-f]{64}")
+
+
+def unknown_entry(entry: str) -> str | None:
+    """Why `entry` is not a word of the vocabulary (a typo such as `pubilc` would otherwise
+    read as an account of that name), or None."""
+    if entry in (PUBLIC, UNREAD) or _ACCOUNT_ID.fullmatch(entry):
+        return None
+    if entry.startswith(CANONICAL_USER) and _CANONICAL_ID.fullmatch(entry[len(CANONICAL_USER) :]):
+        return None
+    return (
+        f"{entry[:80]!r} is not {PUBLIC}, {UNREAD}, a 12-digit account id or "
+        f"{CANONICAL_USER}<64 hex digits>"
+    )
+
+
+def merged(*lists: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The sharing of data held in several places (a volume and its snapshots, a bucket and
+    its replica buckets): everyone any of them is shared with, and `unknown` when one was not
+    read. None only when none was read."""
+    if all(shares is None for shares in lists):
+        return None
+    found = {s for shares in lists for s in (shares if shares is not None else (UNREAD,))}
+    return tuple(sorted(found))
+
+
+def sharing_subjects(observed: Deployment) -> Iterator[Subject]:
+    """For each observed store of a service in `SHARING_READ`: one subject per share (public,
+    or an account), and one saying whether the rest is known: shared with no one (read), or
+    not read (`unknown`, or nothing recorded). A store known to be public needs no more."""
+    o = observed.observation
+    if o is None:
+        return
+    for i, c in enumerate(observed.components):
+        if c.service not in SHARING_READ:
+            continue
+        path = f"components[{i}]"
+        shares = c.shared_with
+        base = _base(observed, path, c, o.account)
+        if shares is None or (UNREAD in shares and PUBLIC not in shares):
+            yield _unread(observed, path, c, base, shares)
+        elif not shares:
+            facts = {**base, "observation.same_account": _derived(True, "shared with no one")}
+            yield Subject("observation", f"sharing of {c.id}", c.id, c.span, facts)
+        for j, entry in enumerate(shares or ()):
+            if entry != UNREAD:
+                yield _share(observed, f"{path}.shared_with[{j}]", c, base, entry)
+
+
+def _base(observed: Deployment, path: str, c: Component, account: str | None) -> dict[str, Fact]:
+    at = _origin(observed, path, c)
+    facts = {
+        "observation.subject": Fact("observation.subject", "sharing", at),
+        "observation.service": Fact("observation.service", c.service, at),
+        "observation.resource": Fact("observation.resource", (c.resources or (c.id,))[0], at),
+    }
+    if c.region is not None:
+        facts["observation.region"] = Fact("observation.region", c.region, at)
+    if account is not None:
+        where = str(observed.locations.get("observation.account", observed.span))
+        facts["observation.account"] = Fact("observation.account", account, where)
+    return facts
+
+
+def _unread(
+    observed: Deployment,
+    path: str,
+    c: Component,
+    base: dict[str, Fact],
+    shares: tuple[str, ...] | None,
+) -> Subject:
+    """Sharing not (fully) read: `observation.same_account` stays unknown."""
+    if shares is None:
+        why = (
+            "no shared_with recorded (a file written before discover read sharing, or "
+            "written by hand)"
+        )
+        at = _origin(observed, path, c)
+    else:
+        why = (
+            "shared_with says unknown: a call reading it was refused, failed or not made "
+            "(see observation.not_observed)"
+        )
+        at = _origin(observed, f"{path}.shared_with", c)
+    facts = {**base, "observation.reason": Fact("observation.reason", why, at)}
+    return Subject("observation", f"sharing of {c.id}", c.id, c.span, facts)
+
+
+def _share(
+    observed: Deployment, path: str, c: Component, base: dict[str, Fact], entry: str
+) -> Subject:
+    at = _origin(observed, path, c)
+    facts = dict(base)
+    if entry == PUBLIC:
+        facts["observation.subject"] = Fact("observation.subject", "shared-publicly", at)
+        label = f"public share of {c.id}"
+    else:
+        facts["observation.subject"] = Fact("observation.subject", "shared-with-account", at)
+        facts["observation.copy_account"] = Fact("observation.copy_account", entry, at)
+        label = f"share of {c.id} with {entry}"
+    # A share lets a copy be taken out of the observed account (a volume restored from the
+    # snapshot, the bucket's objects read): `same_account` as for a copy held elsewhere.
+    facts["observation.same_account"] = _derived(False, f"shared_with names {entry}")
+    return Subject("observation", label, c.id, c.span, facts)
+
+
+def _derived(value: bool, why: str) -> Fact:
+    return Fact("observation.same_account", value, f"derived: {why} (components[].shared_with)")
+
+
+def _origin(observed: Deployment, path: str, c: Component) -> str:
+    span: Span = observed.locations.get(path) or observed.locations.get(path.split(".")[0], c.span)
+    where = str(span) if span.line else f"{observed.path}:1:1"
+    e = c.evidence
+    if e is None:
+        return where
+    return f"{where} (observed: {e.service} {e.call} in {e.region or 'global'} at {e.observed_at})"
