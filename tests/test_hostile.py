@@ -343,6 +343,41 @@ def test_numbers_past_what_python_reads_are_located_errors_in_a_batch(tmp_path: 
         assert any(f["location"]["path"].endswith("good.yaml") for f in report["findings"])
 
 
+@pytest.mark.parametrize(
+    ("option", "kept"),
+    [
+        ("--observed", True),
+        ("--dns", True),
+        ("--waivers", False),
+        ("--baseline", False),
+        ("--risk-model", False),
+        ("--rules", False),
+    ],
+)
+def test_a_bad_run_wide_input_stops_the_run_a_bad_file_is_left_out(
+    tmp_path: Path, option: str, kept: bool
+) -> None:
+    """As the README's exit codes say: an observed or DNS file in error is left out and the
+    batch still reported, with the error listed; a waiver, baseline, risk model or rule pack
+    in error changes how every file is judged, so the run stops with no result at all."""
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    bad = empty
+    if option == "--rules":
+        bad = tmp_path / "pack"
+        bad.mkdir()
+        (bad / "pack.yaml").write_text("", encoding="utf-8")
+    result = cli(str(GOOD), option, str(bad), "-f", "json", "-j", "1")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert f"{bad if option != '--rules' else bad / 'pack.yaml'}:1:1: error:" in result.stderr
+    if not kept:
+        assert result.stdout == ""
+        return
+    report = json.loads(result.stdout)
+    assert [Path(e["path"]).name for e in report["errors"]] == ["empty.yaml"]
+    assert any(f["location"]["path"] == str(GOOD) for f in report["findings"])
+
+
 def test_a_directory_without_deployments_fails_instead_of_passing(
     tmp_path: Path, runner: CliRunner
 ) -> None:
