@@ -378,6 +378,25 @@ def test_a_bad_run_wide_input_stops_the_run_a_bad_file_is_left_out(
     assert any(f["location"]["path"] == str(GOOD) for f in report["findings"])
 
 
+def test_aliases_of_a_long_value_stop_at_a_budget_of_characters(tmp_path: Path) -> None:
+    """3,000 aliases of an 800 KB value are 2.4 GB of text within the budget of values: each
+    visit scanned it and each error echoed it (about 2 minutes and gigabytes on stderr). The
+    text a document expands to is bounded too: one error, where the aliased value is."""
+    lines = GOOD.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("description:"))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("  "))
+    lines[start:end] = ["description: &n " + "x" * 800_000]
+    lines += ["claims:", "  processors: [" + ", ".join(["*n"] * 3000) + "]"]
+    path = tmp_path / "long-aliases.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = cli(str(path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"{path}:{start + 1}:14: error: document expands to more than 10485760 characters of "
+        "text (YAML aliases of a long value?); remove the aliases\n"
+    )
+
+
 def test_a_directory_without_deployments_fails_instead_of_passing(
     tmp_path: Path, runner: CliRunner
 ) -> None:

@@ -28,6 +28,10 @@ from residency_audit.model import Diagnostic, Span
 from residency_audit.records import Record, record
 
 MAX_NODES = 200_000
+MAX_CHARS = 10 * 1024 * 1024
+"""Characters of text a document may expand to through aliases: ten times what a file may
+hold (`loader.MAX_BYTES`). Each visit reads its value's text (line breaks, blanks), so 3,000
+aliases of an 800 KB name cost 30 s while well within MAX_NODES values."""
 MAX_DEPTH = 64
 MAX_ERRORS = 1000
 """Errors recorded per file; past this, conversion stops (each one costs a "did you mean")."""
@@ -233,8 +237,16 @@ class Converter:
         self._marks = self.locations._marks
         self._track = track_locations
         self._visits = 0
+        self._chars = 0
         self.gave_up = False
         """Set once MAX_ERRORS errors are recorded: conversion then stops."""
+
+    @property
+    def exhausted(self) -> bool:
+        """Conversion stopped early: past MAX_ERRORS errors, or past the budget of values
+        (MAX_NODES) or characters (MAX_CHARS) aliases may expand to. Walking the nodes again
+        would cost what the budget refused."""
+        return self.gave_up or self._visits > MAX_NODES or self._chars > MAX_CHARS
 
     def span(self, node: Node) -> Span:
         return Span(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -252,15 +264,25 @@ class Converter:
         return INVALID
 
     def convert(self, node: Node, kind: Any, where: str, depth: int = 0) -> Any:
+        if self.exhausted:
+            return INVALID
         self._visits += 1
-        if self._visits > MAX_NODES or self.gave_up:
-            if self._visits == MAX_NODES + 1:
+        if self._visits > MAX_NODES:
+            self.error(
+                node,
+                f"document expands to more than {MAX_NODES} values (YAML alias bomb?); "
+                "remove the aliases",
+            )
+            return INVALID
+        if isinstance(node, ScalarNode):
+            self._chars += len(node.value)
+            if self._chars > MAX_CHARS:
                 self.error(
                     node,
-                    f"document expands to more than {MAX_NODES} values "
-                    "(YAML alias bomb?); remove the aliases",
+                    f"document expands to more than {MAX_CHARS} characters of text (YAML "
+                    "aliases of a long value?); remove the aliases",
                 )
-            return INVALID
+                return INVALID
         if depth > MAX_DEPTH:
             return self.error(node, f"nesting deeper than {MAX_DEPTH} levels")
         if self._track:
