@@ -320,33 +320,33 @@ class Converter:
             except ValueError:
                 values = [str(m.value) for m in kind]
                 more = suggestion(text, values) or f"; expected one of {', '.join(values)}"
-                return self.error(node, f"{where}: unknown value {_shown(text)}{more}")
+                return self.error(node, f"{where}: unknown value {shown(text)}{more}")
         if kind is bool:
             if not quoted and text in _TRUE:
                 return True
             if not quoted and text in _FALSE:
                 return False
-            return self.error(node, f"{where}: expected true or false, got {_shown(text)}")
+            return self.error(node, f"{where}: expected true or false, got {shown(text)}")
         if kind is int:
             if not quoted and _INT.fullmatch(text):
                 if len(text.lstrip("+-")) > _MAX_DIGITS:  # int() refuses 4,301: exit 3 before
                     return self.error(node, f"{where}: {_too_long(text)}")
                 return int(text)
-            return self.error(node, f"{where}: expected an integer, got {_shown(text)}")
+            return self.error(node, f"{where}: expected an integer, got {shown(text)}")
         if kind is float:
             if not quoted and _FLOAT.fullmatch(text):
                 number = float(text)
                 if not math.isfinite(number):  # 1e400 reads as infinity
-                    return self.error(node, f"{where}: {_shown(text)} is too large a number")
+                    return self.error(node, f"{where}: {shown(text)} is too large a number")
                 return number
-            return self.error(node, f"{where}: expected a number, got {_shown(text)}")
+            return self.error(node, f"{where}: expected a number, got {shown(text)}")
         if kind is dt.date:
             if _DATE.fullmatch(text):
                 try:
                     return dt.date.fromisoformat(text)
                 except ValueError:
-                    return self.error(node, f"{where}: {_shown(text)} is not a day of the calendar")
-            return self.error(node, f"{where}: expected a date YYYY-MM-DD, got {_shown(text)}")
+                    return self.error(node, f"{where}: {shown(text)} is not a day of the calendar")
+            return self.error(node, f"{where}: expected a date YYYY-MM-DD, got {shown(text)}")
         raise TypeError(f"no converter for {kind!r}")  # a model bug, not an input error
 
     def _sequence(self, node: Node, item: Any, where: str, depth: int) -> Any:
@@ -487,14 +487,14 @@ def _empty_message(field_plan: FieldPlan, where: str) -> str:
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
-def _shown(text: str) -> str:
+def shown(text: str) -> str:
     """`text` quoted for a message, cut at 80 characters: a 50 MB value is not echoed."""
     return repr(text) if len(text) <= 80 else f"{text[:80]!r}... ({len(text)} characters)"
 
 
 def _too_long(text: str) -> str:
     digits = len(text.lstrip("+-"))
-    return f"an integer of {digits} digits ({_shown(text)}); at most {_MAX_DIGITS} are read"
+    return f"an integer of {digits} digits ({shown(text)}); at most {_MAX_DIGITS} are read"
 
 
 def plain_value(node: Node, depth: int = 0, budget: list[int] | None = None) -> Any:
@@ -532,6 +532,6 @@ def plain_value(node: Node, depth: int = 0, budget: list[int] | None = None) -> 
     if _FLOAT.fullmatch(text):
         number = float(text)
         if not math.isfinite(number):
-            raise ValueError(f"{_shown(text)} is too large a number")
+            raise ValueError(f"{shown(text)} is too large a number")
         return number
     return text
