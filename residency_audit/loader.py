@@ -72,6 +72,11 @@ make one, while bidirectional controls may be written as they are; files with ne
 all, are never walked."""
 MAX_CONTROL_ERRORS = 100
 """Scalars reported per file for control characters; the rest are summed up in one line."""
+_UNSHOWABLE = re.compile(rf"[\x00-\x1f\x7f-\x9f\u200e\u200f{_BIDI}\ud800-\udfff]")
+"""What a file name found on disk may not hold: control characters, line breaks included (a
+name holding `\\n::error::` would print a line of its own, which GitHub Actions reads as a
+workflow command), bidirectional marks, and lone surrogates (bytes that are not UTF-8, which no
+report can encode). The saved-result reader refuses the same in a path."""
 
 _BRACKETS = re.compile(r"[\[\]{}]")
 _DEEP_BLOCK = re.compile(rf"^[ \t?:-]{{{MAX_INDENT + 1}}}", re.MULTILINE)
@@ -284,6 +289,39 @@ def _refuse_control_characters(root: Node, display: str) -> None:
                 )
             ]
         raise InputError(problems)
+
+
+def unshowable_name(path: str) -> Diagnostic | None:
+    """An input error for a file whose name cannot be printed as it is (see `_UNSHOWABLE`),
+    located at the name escaped; None for every other name. Such a file is never read."""
+    bad = _UNSHOWABLE.search(path)
+    if bad is None:
+        return None
+    char = bad.group()
+    what = (
+        f"byte 0x{ord(char) - 0xDC00:02X} that is not UTF-8"
+        if "\udc80" <= char <= "\udcff"
+        else f"{_kind(char)} U+{ord(char):04X}"
+    )
+    return Diagnostic(
+        Span(escaped_name(path), 1, 1),
+        f"file name holds a {what} (shown escaped); rename the file: a name printed as it is "
+        "could forge lines of the terminal or CI log",
+    )
+
+
+def escaped_name(path: str) -> str:
+    """`path` with each character `_UNSHOWABLE` refuses written as an escape (`\\n`, `\\x1b`,
+    `\\xe9` for a byte that is not UTF-8), so that it prints on one line as it reads."""
+    return _UNSHOWABLE.sub(_escape, path)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte Python could not decode (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(match.group())
+    return named or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def load_document(path: Path, display: str | None = None) -> Document:

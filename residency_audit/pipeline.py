@@ -23,7 +23,14 @@ from residency_audit.engine.subjects import SubjectBuilder
 from residency_audit.errors import InputError, RuleError
 from residency_audit.format import parse_deployment
 from residency_audit.kb import KnowledgeBase
-from residency_audit.loader import Document, compose, decode, read_bytes
+from residency_audit.loader import (
+    Document,
+    compose,
+    decode,
+    escaped_name,
+    read_bytes,
+    unshowable_name,
+)
 from residency_audit.model import (
     Diagnostic,
     Finding,
@@ -421,14 +428,21 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     """Files named, and `*.yaml`/`*.yml` (any case) under directories, hidden ones (`.name`)
     below a directory left out (symlinked directories are not followed, so a link loop cannot
     hang the walk). A directory holding none is an error: an audit of nothing must not pass a
-    CI gate."""
+    CI gate. A file whose name holds a line break or another control character is an input
+    error shown escaped, never read (`loader.unshowable_name`): printed as it is, its name
+    would forge lines of the CI log, and the run's JSON could not be read back."""
     files: list[Path] = []
     errors: list[Diagnostic] = []
     for path in paths:
-        if path.is_dir():
+        refused = unshowable_name(str(path))
+        if refused is not None:  # `check deploy/*` expands names found on disk, too
+            errors.append(refused)
+        elif path.is_dir():
             # by path text, the order findings are reported in (see residency_audit.spool)
-            found = sorted(_walk(path, errors), key=str)
-            if not found:
+            refusals: list[Diagnostic] = []
+            found = sorted(_walk(path, errors, refusals), key=str)
+            errors += refusals
+            if not found and not refusals:
                 shown = str(path) if str(path).endswith(os.sep) else f"{path}{os.sep}"
                 errors.append(
                     Diagnostic(
@@ -456,9 +470,12 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return list(unique.values()), errors
 
 
-def _walk(directory: Path, errors: list[Diagnostic]) -> Iterator[Path]:
+def _walk(directory: Path, errors: list[Diagnostic], refusals: list[Diagnostic]) -> Iterator[Path]:
+    """The deployment files under `directory`; `errors` gets the directories that cannot be
+    listed, `refusals` the files whose names cannot be shown (`loader.unshowable_name`)."""
+
     def unreadable(exc: OSError) -> None:  # a directory we cannot list must not pass silently
-        where = Span(str(exc.filename or directory), 1, 1)
+        where = Span(escaped_name(str(exc.filename or directory)), 1, 1)
         errors.append(Diagnostic(where, f"cannot list directory: {exc.strerror or exc}"))
 
     # Hidden entries below `directory` (.git/, .github/workflows/, .venv/, .pre-commit-config.yaml)
@@ -468,4 +485,9 @@ def _walk(directory: Path, errors: list[Diagnostic]) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             if not name.startswith(".") and name.lower().endswith((".yaml", ".yml")):
-                yield Path(root) / name  # DEPLOY.YAML too
+                path = Path(root) / name  # DEPLOY.YAML too
+                refused = unshowable_name(str(path))
+                if refused is None:
+                    yield path
+                else:
+                    refusals.append(refused)

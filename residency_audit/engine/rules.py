@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import field
@@ -22,7 +23,7 @@ from residency_audit.engine.conditions import Condition, ConditionParser
 from residency_audit.engine.fields import FIELDS, KINDS
 from residency_audit.errors import InputError, RuleError
 from residency_audit.format.convert import INVALID, Converter, plain_value, suggestion
-from residency_audit.loader import load_document
+from residency_audit.loader import load_document, read_bytes, unshowable_name
 from residency_audit.model import Diagnostic, Reference, Severity, Span, doc
 from residency_audit.records import Record, record, replaced
 
@@ -412,13 +413,32 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def yaml_files(directory: Path) -> list[Path]:
     """A pack's YAML files, `*.yaml` and `*.yml` in any case (as deployments), by name: a rule
     file the pack ignored would leave its author's CI green while the rule never runs."""
-    return sorted(p for p in directory.iterdir() if p.suffix.lower() in (".yaml", ".yml"))
+    return sorted(p for p in _entries(directory) if p.suffix.lower() in (".yaml", ".yml"))
+
+
+def _entries(directory: Path) -> list[Path]:
+    """What `directory` holds; one that cannot be listed is a rule error naming it."""
+    try:
+        return list(directory.iterdir())
+    except OSError as exc:
+        raise RuleError.at(
+            Span(_display(directory), 1, 1), f"cannot list directory: {exc.strerror or exc}"
+        ) from None
 
 
 def load_pack(directory: Path) -> Pack:
+    """The pack in `directory`. Every file it holds is read as deployments are (regular files
+    of at most `loader.MAX_BYTES`: a FIFO would hang the run, /dev/zero fill the memory), its
+    mapping too, though only `rules coverage` uses it; all problems are raised together."""
+    refused = unshowable_name(_display(directory))
+    if refused is not None:
+        raise RuleError([refused])
     digest = hashlib.sha256()
     meta_path = directory / "pack.yaml"
-    document = load_document(meta_path, _display(meta_path))
+    try:
+        document = load_document(meta_path, _display(meta_path))
+    except InputError as exc:  # a RuleError, so that every pack's problems are listed
+        raise RuleError(exc.diagnostics) from None
     converter = Converter(document.path)
     header = converter.mapping(document.root, PackHeader, "") if document.root else INVALID
     if header is INVALID:
@@ -429,9 +449,16 @@ def load_pack(directory: Path) -> Pack:
     rules: list[Rule] = []
     problems: list[Diagnostic] = []
     for rule_path in yaml_files(directory):
-        if rule_path.name in ("pack.yaml", MAPPING_FILE):
+        if rule_path.name == "pack.yaml":
+            continue
+        refused = unshowable_name(_display(rule_path))
+        if refused is not None:
+            problems.append(refused)
             continue
         try:
+            if rule_path.name == MAPPING_FILE:  # read by `residency_audit.coverage`
+                read_bytes(rule_path, _display(rule_path))
+                continue
             rule_doc = load_document(rule_path, _display(rule_path))
             digest.update(rule_path.name.encode() + b"\0" + rule_doc.raw)
             rules.append(parse_rule(rule_doc.root, rule_doc.path, header.name))
@@ -462,9 +489,10 @@ def _check_message(
 
 def _display(path: Path) -> str:
     """Rule paths as users know them: `rules/hds/HDS-LOC-01.yaml` for bundled packs."""
+    real = Path(os.path.realpath(path))  # Path.resolve raises RuntimeError on a link loop
     for base in BUNDLED_DIRS:
         try:
-            return str(Path("rules") / path.resolve().relative_to(base.resolve()))
+            return str(Path("rules") / real.relative_to(os.path.realpath(base)))
         except ValueError:
             continue
     return str(path)
@@ -482,15 +510,13 @@ def bundled_directory() -> Path:
 
 def pack_directories(extra: Iterable[Path] = ()) -> list[Path]:
     """The bundled packs, then each `--rules DIR` (a pack, or a directory of packs)."""
-    dirs = sorted(p for p in bundled_directory().iterdir() if (p / "pack.yaml").is_file())
+    dirs = sorted(p for p in _entries(bundled_directory()) if _holds_pack(p))
     for directory in extra:
-        if (directory / "pack.yaml").is_file():
+        if _holds_pack(directory):
             dirs.append(directory)
             continue
         found = (
-            sorted(p for p in directory.iterdir() if (p / "pack.yaml").is_file())
-            if directory.is_dir()
-            else []
+            sorted(p for p in _entries(directory) if _holds_pack(p)) if directory.is_dir() else []
         )
         if not found:
             raise RuleError.at(
@@ -501,12 +527,29 @@ def pack_directories(extra: Iterable[Path] = ()) -> list[Path]:
     return dirs
 
 
+def _holds_pack(directory: Path) -> bool:
+    """Whether `directory` has a `pack.yaml`, even one that cannot be read (a link loop, a
+    dangling link, a FIFO): reading it then says what is wrong with it, where "not a rule pack"
+    would not."""
+    return os.path.lexists(directory / "pack.yaml")
+
+
 def load_packs(extra: Iterable[Path] = ()) -> tuple[Pack, ...]:
     """The bundled packs and each extra one, from the parse cache when no file changed."""
     from residency_audit import cache
 
     directories = pack_directories(extra)
-    contents = [(str(p), p.read_bytes()) for d in directories for p in yaml_files(d)]
+    contents: list[tuple[str, bytes]] = []
+    for path in (p for d in directories for p in yaml_files(d)):
+        # The key is made of the bytes, read as the packs are: a FIFO cannot hang it, nor
+        # /dev/zero fill the memory, nor a name that is not UTF-8 fail to encode.
+        try:
+            raw = read_bytes(path, str(path)) if unshowable_name(str(path)) is None else None
+        except InputError:
+            raw = None
+        if raw is None:
+            return parse_packs(directories)  # it raises this file's error with all the others
+        contents.append((str(path), raw))
     return cache.cached("rules", contents, lambda: parse_packs(directories))
 
 

@@ -15,15 +15,16 @@ import hashlib
 import ipaddress
 import json
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from residency_audit.errors import KnowledgeBaseError
+from residency_audit.errors import InputError, KnowledgeBaseError
 from residency_audit.format.convert import INVALID, Converter
 from residency_audit.kb.entries import Provenance
-from residency_audit.loader import load_document
+from residency_audit.loader import load_document, read_bytes, unshowable_name
 from residency_audit.model import Diagnostic, Span, doc
 from residency_audit.records import Record, record
 
@@ -32,6 +33,25 @@ CLOUDFLARE_URL = "https://www.cloudflare.com/ips/"
 GLOBAL = "GLOBAL"
 """AWS's region for ranges announced from every edge (CloudFront, Global Accelerator...)."""
 _AWS_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})-[0-9]{2}-[0-9]{2}-[0-9]{2}")
+MAX_BYTES = {"aws": 8 << 20, "cloudflare": 1 << 20}
+"""Largest range file read, by provider. A file in AWS's ip-ranges.json layout holding the
+10,683 prefixes of the bundled snapshot is 1.6 MB: 8 MiB leaves room for five times as many.
+Importing 8 MiB of prefixes takes about 100 MB, and refusing such a file whose last line is
+wrong under 2 s (a duplicate member, found in Python, is the slowest). Cloudflare's lists are
+a few dozen lines."""
+MAX_INSTALLED_BYTES = 32 << 20
+"""Largest installed snapshot read: written by this tool from a file within `MAX_BYTES`, one
+line a prefix, it can be larger than that file (a Cloudflare prefix takes 16 bytes in the list,
+about 90 in the snapshot; AWS's file without its indentation about 110, 140 in the snapshot)."""
+MAX_NESTING = 64
+"""Deepest JSON nesting named in an error (AWS's file nests three levels); deeper than
+Python's decoder recurses, it is a located error instead of a RecursionError."""
+MAX_PROBLEMS = 20
+"""Problems listed per file; checking stops there, so a file of bad entries is refused fast."""
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+"""What a region, service, network border group or sync token may be: AWS's are short ASCII
+words (`eu-west-3`, `ROUTE53_HEALTHCHECKS_PUBLISHING`, `GLOBAL`). They are written into the
+knowledge base and printed in findings: a line break there would forge a line of the CI log."""
 
 
 @record(kw_only=True)
@@ -137,9 +157,10 @@ def load_network(directory: Path, providers: Iterable[str]) -> NetworkKnowledge:
     for path in sorted((directory / "ip-ranges").glob("*.json")):
         display = f"kb/ip-ranges/{path.name}"
         try:
-            snapshot = parse_snapshot(path.read_bytes(), display)
-        except OSError as exc:
-            raise KnowledgeBaseError.at(Span(display, 1, 1), f"cannot read: {exc}") from None
+            raw = read_bytes(path, display, MAX_INSTALLED_BYTES, "JSON")
+        except InputError as exc:
+            raise KnowledgeBaseError(exc.diagnostics) from None
+        snapshot = parse_snapshot(raw, display)
         if snapshot.provider != path.stem or snapshot.provider not in known:
             problems.append(
                 Diagnostic(
@@ -164,29 +185,104 @@ def load_network(directory: Path, providers: Iterable[str]) -> NetworkKnowledge:
 # -- snapshot files ------------------------------------------------------------------------------
 
 
-def _json(raw: bytes, display: str) -> Any:
+def _json(raw: bytes, display: str) -> tuple[Any, str]:
+    """The JSON value in `raw` and its text; a KnowledgeBaseError at the line and column of the
+    first problem otherwise: a byte that is not UTF-8, invalid JSON, NaN or Infinity, a member
+    given twice in an object, an integer longer than Python converts, too deep a nesting."""
     try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise KnowledgeBaseError.at(Span(display, 1, 1), "not UTF-8 text") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise KnowledgeBaseError.at(
+            Span(display, before.count(b"\n") + 1, column),
+            f"invalid UTF-8 byte 0x{raw[exc.start]:02x}; expected the file as downloaded",
+        ) from None
+    try:
+        return json.loads(text, parse_constant=_constant, object_pairs_hook=_members), text
     except json.JSONDecodeError as exc:
         raise KnowledgeBaseError.at(
             Span(display, exc.lineno, exc.colno), f"invalid JSON: {exc.msg}"
         ) from None
+    except (RecursionError, ValueError):  # from the hooks, or int(): no position, found here
+        raise KnowledgeBaseError.at(*_first_problem(text, display)) from None
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity: Python's decoder takes them, JSON has none
+
+
+def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) < len(pairs):  # plain json keeps the last: `"prefixes": []` again
+        raise ValueError("a member given twice")
+    return members
+
+
+_TOKEN = re.compile(
+    r'[\s,]*+("[^"\\]*+(?:\\.[^"\\]*+)*+"|[][{}:]|-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?'
+    r"|[A-Za-z]+)"
+)
+"""The tokens `_first_problem` needs (group 1): strings (skipped whole), brackets, colons,
+numbers and words; the blanks and commas before one are matched with it, which is faster."""
+
+
+def _first_problem(text: str, display: str) -> tuple[Span, str]:
+    """Where and what the first problem is that Python's decoder raises without a position
+    (`_json`). Read only when there is one: it walks every token in Python."""
+    digits = sys.get_int_max_str_digits()  # 0: no limit
+    stack: list[set[str] | None] = []  # the keys of each open object; None for a list
+    string: re.Match[str] | None = None  # the string just read: a key if a colon follows
+    for token in _TOKEN.finditer(text):
+        value = token.group(1)
+        if value in ("[", "{"):
+            stack.append(set() if value == "{" else None)
+            if len(stack) > MAX_NESTING:
+                message = f"nested deeper than {MAX_NESTING} levels; AWS's file nests three"
+                return _at(text, token.start(1), display), message
+        elif value in ("]", "}"):
+            if stack:
+                stack.pop()
+        elif value == ":" and string is not None and stack and stack[-1] is not None:
+            quoted = string.group(1)
+            key = json.loads(quoted) if "\\" in quoted else quoted[1:-1]  # "\\u0061" is "a"
+            if key in stack[-1]:
+                return _at(text, string.start(1), display), f"member {key[:60]!r} given twice"
+            stack[-1].add(key)
+        elif value in ("NaN", "Infinity"):
+            return _at(text, token.start(1), display), f"{value} is not a JSON number"
+        elif value.lstrip("-").isdigit() and len(value.lstrip("-")) > digits > 0:
+            message = f"an integer of {len(value.lstrip('-'))} digits; no range file holds one"
+            return _at(text, token.start(1), display), message
+        string = token if value.startswith('"') else None
+    return Span(display, 1, 1), "invalid JSON"
 
 
 def _where(text: str, needle: str, display: str) -> Span:
     """The line of the first occurrence of `needle`, to point at a bad entry."""
     index = text.find(needle) if needle else -1
-    if index < 0:
-        return Span(display, 1, 1)
+    return _at(text, index, display) if index >= 0 else Span(display, 1, 1)
+
+
+def _at(text: str, index: int, display: str) -> Span:
     line = text.count("\n", 0, index) + 1
     return Span(display, line, index - (text.rfind("\n", 0, index) + 1) + 1)
+
+
+def _shown(value: Any) -> str:
+    """A value in a message: quoted as Python writes it (a line break as `\\n`), cut short; an
+    object or a list only named (written out, one nested deeply would exhaust the stack)."""
+    if isinstance(value, dict | list):
+        return "an object" if isinstance(value, dict) else "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _entries(
     data: dict[str, Any], provider: str, text: str, display: str
 ) -> tuple[list[RangeEntry], list[Diagnostic]]:
+    """The prefixes of a range file, and its problems (at most `MAX_PROBLEMS`, then a note),
+    each at its entry's prefix."""
     entries: list[RangeEntry] = []
     problems: list[Diagnostic] = []
     for key, field_name, version in (
@@ -200,35 +296,17 @@ def _entries(
             )
             continue
         for i, item in enumerate(items):
-            where = f"{key}[{i}]"
-            if not isinstance(item, dict):
-                problems.append(Diagnostic(Span(display, 1, 1), f"{where}: expected an object"))
+            entry = _entry(item, provider, field_name, version)
+            if isinstance(entry, RangeEntry):
+                entries.append(entry)
                 continue
-            prefix, region, service = item.get(field_name), item.get("region"), item.get("service")
-
-            def span(prefix: Any = prefix) -> Span:  # located only on error: finding is O(n)
-                return _where(text, f'"{prefix}"', display)
-
-            try:
-                net = ipaddress.ip_network(str(prefix))  # strict: host bits must be zero
-            except (TypeError, ValueError) as exc:
-                problems.append(
-                    Diagnostic(
-                        span(), f"{where}.{field_name}: {prefix!r} is not a network prefix ({exc})"
-                    )
-                )
-                continue
-            if net.version != version:
-                problems.append(
-                    Diagnostic(span(), f"{where}.{field_name}: {prefix} is not IPv{version}")
-                )
-                continue
-            if not (isinstance(region, str) and region and isinstance(service, str) and service):
-                problems.append(
-                    Diagnostic(span(), f"{where}: region and service must be non-empty strings")
-                )
-                continue
-            entries.append(RangeEntry(provider, str(net), region, service))
+            prefix = item.get(field_name) if isinstance(item, dict) else None
+            # located only on error: finding is O(n)
+            where = _where(text, f'"{prefix}"', display) if isinstance(prefix, str) else None
+            problems.append(Diagnostic(where or Span(display, 1, 1), f"{key}[{i}]{entry}"))
+            if len(problems) == MAX_PROBLEMS:
+                note = f"more than {MAX_PROBLEMS} problems; stopped checking this file"
+                return entries, [*problems, Diagnostic(problems[-1].span, note)]
     if not entries and not problems:
         problems.append(
             Diagnostic(
@@ -239,10 +317,35 @@ def _entries(
     return entries, problems
 
 
+def _entry(item: Any, provider: str, field_name: str, version: int) -> RangeEntry | str:
+    """One prefix of a range file, or what is wrong with it (said after its place)."""
+    if not isinstance(item, dict):
+        return ": expected an object"
+    prefix = item.get(field_name)
+    if not isinstance(prefix, str):
+        return f".{field_name}: {_shown(prefix)} is not a network prefix"
+    try:
+        net = ipaddress.ip_network(prefix)  # strict: host bits must be zero
+    except ValueError as exc:  # its message quotes the prefix: cut short, printable
+        why = re.sub(r"[^ -~]", "?", str(exc)[:80])
+        return f".{field_name}: {_shown(prefix)} is not a network prefix ({why})"
+    if net.version != version:
+        return f".{field_name}: {prefix} is not IPv{version}"
+    for name in ("region", "service", "network_border_group"):
+        value = item.get(name)
+        if name == "network_border_group" and value is None:
+            continue  # not in every file (Cloudflare's, the bundled AWS snapshot)
+        if not (isinstance(value, str) and _NAME.fullmatch(value)):
+            return (
+                f".{name}: {_shown(value)} is not a name of at most 64 letters, digits, "
+                "'-', '_' and '.', as AWS's are"
+            )
+    return RangeEntry(provider, str(net), item["region"], item["service"])
+
+
 def parse_snapshot(raw: bytes, display: str) -> Snapshot:
     """A bundled or installed snapshot: AWS layout plus the `residency_audit` provenance block."""
-    data = _json(raw, display)
-    text = raw.decode("utf-8")
+    data, text = _json(raw, display)
     meta = data.get("residency_audit") if isinstance(data, dict) else None
     if not isinstance(meta, dict):
         raise KnowledgeBaseError.at(
@@ -262,7 +365,7 @@ def parse_snapshot(raw: bytes, display: str) -> Snapshot:
         raise KnowledgeBaseError.at(Span(display, 2, 1), "residency_audit.verified: true or false")
     entries, problems = _entries(data, provider, text, display)
     if problems:
-        raise KnowledgeBaseError(problems[:20])
+        raise KnowledgeBaseError(problems)
     return Snapshot(
         provider,
         display,
@@ -287,26 +390,31 @@ def import_snapshot(provider: str, files: Sequence[tuple[bytes, str]], *, today:
                 Span("aws", 1, 1), "give exactly one file: AWS's ip-ranges.json"
             )
         raw, display = files[0]
-        data = _json(raw, display)
+        data, text = _json(raw, display)
         if not isinstance(data, dict) or not isinstance(data.get("syncToken"), str):
             raise KnowledgeBaseError.at(
                 Span(display, 1, 1),
                 f"not AWS's ip-ranges.json: no syncToken (download it from {AWS_URL})",
             )
-        created = _AWS_DATE.fullmatch(str(data.get("createDate", "")))
+        if not _NAME.fullmatch(data["syncToken"]):
+            raise KnowledgeBaseError.at(
+                _where(text, '"syncToken"', display),
+                f"syncToken {_shown(data['syncToken'])} is not AWS's (digits: a Unix time)",
+            )
+        created = _aws_date(data.get("createDate"))
         if created is None:
             raise KnowledgeBaseError.at(
-                _where(raw.decode(), '"createDate"', display),
-                "createDate must look like YYYY-MM-DD-hh-mm-ss",
+                _where(text, '"createDate"', display),
+                "createDate must be a date and time written YYYY-MM-DD-hh-mm-ss",
             )
-        entries, problems = _entries(data, "aws", raw.decode("utf-8"), display)
+        entries, problems = _entries(data, "aws", text, display)
         if problems:
-            raise KnowledgeBaseError(problems[:20])
+            raise KnowledgeBaseError(problems)
         meta = {
             "provider": "aws",
             "source": AWS_URL,
             "verified": True,
-            "as_of": created.group(1),
+            "as_of": created.isoformat(),
             "sync_token": data["syncToken"],
             "create_date": data["createDate"],
             "imported_sha256": hashlib.sha256(raw).hexdigest(),
@@ -325,14 +433,15 @@ def import_snapshot(provider: str, files: Sequence[tuple[bytes, str]], *, today:
                     continue
                 try:
                     net = ipaddress.ip_network(text)
-                except ValueError as exc:
-                    problems.append(
-                        Diagnostic(Span(display, n, 1), f"{text!r} is not a network prefix ({exc})")
-                    )
+                except ValueError:
+                    message = f"{_shown(text)} is not a network prefix (one CIDR prefix a line)"
+                    problems.append(Diagnostic(Span(display, n, 1), message))
+                    if len(problems) == MAX_PROBLEMS:
+                        raise KnowledgeBaseError(problems) from None
                     continue
                 entries.append(RangeEntry("cloudflare", str(net), GLOBAL, "ANYCAST"))
         if problems:
-            raise KnowledgeBaseError(problems[:20])
+            raise KnowledgeBaseError(problems)
         if not entries:
             raise KnowledgeBaseError.at(
                 Span(files[0][1] if files else "cloudflare", 1, 1),
@@ -351,6 +460,15 @@ def import_snapshot(provider: str, files: Sequence[tuple[bytes, str]], *, today:
     raise KnowledgeBaseError.at(
         Span(provider, 1, 1), f"no importer for provider {provider!r}; supported: aws, cloudflare"
     )
+
+
+def _aws_date(value: Any) -> dt.date | None:
+    """The day of AWS's `createDate` (`2026-11-20-10-11-12`), None if it is not one."""
+    found = _AWS_DATE.fullmatch(value) if isinstance(value, str) else None
+    try:
+        return dt.date.fromisoformat(found.group(1)) if found else None
+    except ValueError:  # 2026-13-45
+        return None
 
 
 def render_snapshot(
@@ -401,13 +519,15 @@ def install_snapshot(
     """Validate downloaded range files and write them as `directory/ip-ranges/<provider>.json`.
     Nothing is written unless the new snapshot reads back as valid."""
     raw: list[tuple[bytes, str]] = []
+    limit = MAX_BYTES.get(provider, MAX_BYTES["aws"])
     for path in files:
-        try:
-            raw.append((path.read_bytes(), str(path)))
-        except OSError as exc:
-            raise KnowledgeBaseError.at(
-                Span(str(path), 1, 1), f"cannot read: {exc.strerror or exc}"
-            ) from None
+        try:  # a regular file within `limit`: a FIFO would hang, /dev/zero fill the memory
+            refused = unshowable_name(str(path))
+            if refused is not None:
+                raise InputError([refused])
+            raw.append((read_bytes(path, str(path), limit, "JSON"), str(path)))
+        except InputError as exc:
+            raise KnowledgeBaseError(exc.diagnostics) from None
     text = import_snapshot(provider, raw, today=today)
     target = directory / "ip-ranges" / f"{provider}.json"
     snapshot = parse_snapshot(text.encode("utf-8"), f"kb/ip-ranges/{target.name}")

@@ -1,0 +1,116 @@
+"""Rule pack directories from strangers: every file a pack holds is read as a deployment is
+(a regular file of at most 1 MiB), before anything, the parse cache's key included, reads it.
+A FIFO once hung `check --rules` forever, a link to /dev/zero filled the memory, link loops and
+dangling links were tracebacks (exit 3); every command that loads packs now says which file,
+at 1:1, and exits 2.
+
+The real command runs in a subprocess with its address space capped, so that a regression
+fails (MemoryError, timeout) instead of taking the machine down; the timeout only detects a
+hang.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AS_OF, FIXTURES, ROOT, SAMPLES
+
+GOOD_PACK = FIXTURES / "user_rules" / "good"
+MEMORY = 1 << 30
+"""Address space a run may use: a normal run needs a few hundred MB; reading /dev/zero or a
+1 GiB file whole does not fit."""
+
+
+def _capped() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "residency_audit", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+        preexec_fn=_capped,
+    )
+
+
+@pytest.fixture
+def packs(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A directory of three packs, next to good files: each hostile file with the start of the
+    error it must get."""
+    root = tmp_path / "packs"
+    mine = root / "mine"
+    shutil.copytree(GOOD_PACK, mine)
+    os.mkfifo(mine / "ZZ-FIFO.yaml")  # opening it blocks until someone writes
+    os.mkfifo(mine / "mapping.yaml")  # only `rules coverage` uses it; it is read all the same
+    (mine / "ZZ-ZERO.yaml").symlink_to("/dev/zero")
+    (mine / "ZZ-LOOP.yaml").symlink_to(mine / "ZZ-LOOP.yaml")
+    (mine / "ZZ-GONE.yaml").symlink_to(tmp_path / "gone.yaml")
+    with open(mine / "ZZ-BIG.yaml", "wb") as big:
+        big.truncate(1 << 30)  # sparse: 1 GiB on paper, nothing on disk
+    looped, dangling = root / "looped", root / "dangling"
+    shutil.copytree(GOOD_PACK, looped)
+    (looped / "pack.yaml").unlink()
+    (looped / "pack.yaml").symlink_to(looped / "pack.yaml")
+    shutil.copytree(GOOD_PACK, dangling)
+    (dangling / "pack.yaml").unlink()
+    (dangling / "pack.yaml").symlink_to(tmp_path / "no-pack.yaml")
+    regular = "not a regular file (device, pipe or socket); expected a YAML file"
+    expected = {
+        f"{mine}/ZZ-FIFO.yaml": regular,
+        f"{mine}/mapping.yaml": regular,
+        f"{mine}/ZZ-ZERO.yaml": regular,
+        f"{mine}/ZZ-LOOP.yaml": "cannot read file: ",
+        f"{mine}/ZZ-GONE.yaml": f"symbolic link to '{tmp_path / 'gone.yaml'}', which does not "
+        "exist; fix or remove the link",
+        f"{mine}/ZZ-BIG.yaml": "file is 1024.0 MiB or more, larger than the 1 MiB limit",
+        f"{looped}/pack.yaml": "cannot read file: ",
+        f"{dangling}/pack.yaml": f"symbolic link to '{tmp_path / 'no-pack.yaml'}', which does "
+        "not exist; fix or remove the link",
+    }
+    return root, expected
+
+
+COMMANDS = {
+    "check": ["check", str(SAMPLES / "backup-outside-eea.yaml"), "--as-of", str(AS_OF), "--rules"],
+    "rules list": ["rules", "list", "--rules"],
+    "rules coverage": ["rules", "coverage", "--rules"],
+    "explain": ["explain", "HDS-LOC-01", "--rules"],
+    "rules lint": ["rules", "lint"],
+    "rules test": ["rules", "test"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_names_each_unreadable_pack_file(
+    packs: tuple[Path, dict[str, str]], command: str
+) -> None:
+    root, expected = packs
+    result = cli(*COMMANDS[command], str(root))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines() + result.stdout.splitlines()
+    for path, message in expected.items():
+        assert any(line.startswith(f"{path}:1:1: error: {message}") for line in lines), (
+            path,
+            result.stderr[-2000:],
+        )
+    assert "not a rule pack" not in result.stderr  # a broken pack.yaml is named as such
+
+
+def test_a_pack_of_good_files_still_loads(tmp_path: Path) -> None:
+    """What the hostile packs are compared with: the same good pack is accepted."""
+    shutil.copytree(GOOD_PACK, tmp_path / "mine")
+    result = cli(*COMMANDS["rules lint"], str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
