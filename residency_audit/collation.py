@@ -2,16 +2,17 @@
 `Collation` (the report's parts as they accumulate). A batch worker sends its results packed
 (`residency_audit.packing`); a collation takes both.
 
-Findings, flows and checks go into spools (`residency_audit.spool`), which move to disk for a
-large batch; what the report needs from them besides (counts, countries named, unverified
-knowledge used) is gathered here as each file arrives, so nothing has to walk them again
-before the reporters do.
+Findings, flows, checks and input errors go into spools (`residency_audit.spool`), which move to
+disk for a large batch; what the report needs from them besides (counts, countries named,
+unverified knowledge used) is gathered here as each file arrives, so nothing has to walk them
+again before the reporters do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import TYPE_CHECKING
 
 from residency_audit.evidence import named_countries
@@ -22,9 +23,10 @@ from residency_audit.model import (
     Finding,
     Flow,
     InputFile,
+    Span,
     Tally,
 )
-from residency_audit.spool import Spool
+from residency_audit.spool import Plain, Spool
 
 if TYPE_CHECKING:  # imported by batch workers and their parent only
     from residency_audit.packing import Packed
@@ -33,6 +35,20 @@ if TYPE_CHECKING:  # imported by batch workers and their parent only
 def flow_key(flow: Flow) -> tuple[str, int, int, str]:
     """The order of flows in a report: by place in the files, then id."""
     return (flow.span.path, flow.span.line, flow.span.column, flow.id)
+
+
+def error_values(error: Diagnostic) -> tuple[str, int, int, str]:
+    """An input error as plain values, which sort as the errors of a report do (`Diagnostic`'s
+    order: by place, then message): its key in a spool, and how the spool pickles it."""
+    return (error.span.path, error.span.line, error.span.column, error.message)
+
+
+def error_from_values(path: str, line: int, column: int, message: str) -> Diagnostic:
+    return Diagnostic(Span(path, line, column), message)
+
+
+ERROR_VALUES = Plain(error_values, error_from_values)
+"""How spools of input errors pickle them: a hostile batch has a million."""
 
 
 @dataclass(slots=True)
@@ -62,7 +78,7 @@ class Collation:
 
     def __init__(self) -> None:
         self.inputs: list[InputFile] = []
-        self.errors: list[Diagnostic] = []
+        self.errors: Spool[Diagnostic] = Spool(error_values, plain=ERROR_VALUES)
         self.partial: list[str] = []
         self.findings: Spool[Finding] = Spool(Finding.sort_key)
         self.flows: Spool[Flow] = Spool(flow_key)
@@ -75,7 +91,7 @@ class Collation:
 
     def add(self, result: FileResult | Packed) -> None:
         self.inputs.append(result.entry)
-        self.errors += result.errors
+        self.errors.add(result.errors)
         self.partial += result.partial
         if result.deployment is not None:
             self.deployments.append(result.deployment)
@@ -98,6 +114,13 @@ class Collation:
         self.flows.add(result.flows)
         self.checks.add(result.checks)
         self.countries |= named_countries((), result.flows)
+
+    def add_errors(self, errors: Iterable[Diagnostic]) -> None:
+        """Input errors of no audited file's result (paths that could not be walked, DNS
+        files), a file's at a time: each file's errors point into that file, so the spool puts
+        them in order without sorting them all in memory (`Spool.settle`)."""
+        for _, run in groupby(sorted(errors, key=error_values), key=lambda e: e.span.path):
+            self.errors.add(list(run))
 
     def add_findings(self, findings: Sequence[Finding]) -> None:
         """Findings that belong to no audited file's result (those of the waiver rules)."""

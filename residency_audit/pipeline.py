@@ -271,7 +271,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         from residency_audit.drift import audit_observed
 
         observed, walk_errors = collect(options.observed)
-        parts.errors += walk_errors
+        parts.add_errors(walk_errors)
         for more in audit_observed(observed, parts.deployments, auditor):
             parts.add(settled(more))
     parts.inputs += dns_inputs  # findings cite them: their hashes belong in the manifest
@@ -281,6 +281,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         parts.add_findings(mark(lapsed))
     if baseline is not None:
         parts.inputs.append(baseline.input)
+    parts.add_errors(errors)  # the walk's, and the DNS files'
     findings = parts.findings.settle()
     parts.tally.counted = findings  # counted as they came: no walk over them again
     return Report(
@@ -291,7 +292,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         knowledge=tuple((f.name, f.sha256) for f in knowledge.files)
         + (knowledge.network().files if auditor.index is not None else ()),
         findings=findings,
-        errors=tuple(sorted([*errors, *parts.errors])),
+        errors=parts.errors.settle(),
         flows=parts.flows.settle(),
         risk_model=(auditor.model.path, auditor.model.sha256),
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),

@@ -24,23 +24,36 @@ import dataclasses
 import functools
 import hashlib
 import json
+import operator
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from residency_audit.collation import flow_key
+from residency_audit.collation import ERROR_VALUES, flow_key
 from residency_audit.errors import AuditError, InputError
-from residency_audit.jsonstream import ItemError, JSONStreamError, Readable, read_object
+from residency_audit.jsonstream import ItemError, JSONStreamError, Readable, drop, read_object
 from residency_audit.loader import open_input
-from residency_audit.model import Check, Finding, Flow, InputFile, Report, Span, Status
+from residency_audit.model import (
+    Check,
+    Diagnostic,
+    Finding,
+    Flow,
+    InputFile,
+    Report,
+    Span,
+    Status,
+)
 from residency_audit.records import Record, record
 from residency_audit.reporters.json import (
     from_members,
     read_check,
+    read_day,
+    read_error,
     read_finding,
     read_flow,
+    read_rule,
     read_waiver,
 )
 from residency_audit.reporters.junit import XML_INVALID
@@ -78,32 +91,38 @@ class Baseline(Record):
 
 def read_result(path: Path, *, role: str) -> SavedResult:
     """Read the output of `check --format json`; anything else is an input error. Findings,
-    flows and checks go into spools (`residency_audit.spool`) item by item, so a result of any
-    size is read in bounded memory."""
+    flows, checks and input errors go into spools (`residency_audit.spool`) item by item, so a
+    result of any size is read in bounded memory."""
     findings: Spool[Finding] = Spool(Finding.sort_key)
     flows: Spool[Flow] = Spool(flow_key)
     checks: Spool[Check] = Spool()
+    errors = Spool(plain=ERROR_VALUES)  # as the result lists them; a hostile batch's: a million
     waivers: list[Any] = []
-    kept: dict[str, list[Any]] = {"errors": [], "rules": []}
+    kept: dict[str, list[Any]] = {"rules": []}
 
     def take_waiver(d: Any) -> None:  # read as it comes, so a bad one is named at its place
         read_waiver(d)
         waivers.append(d)
 
     parts: dict[str, Callable[[Any], None]] = {
-        "findings": _Runs(findings, lambda d: (_finding(d),)),
+        "findings": _Runs(findings, lambda d: (read_finding(d),)),
         "flows": _Runs(flows, lambda d: (read_flow(d),)),
-        "checks": _Runs(checks, lambda d: (_check(d),)),
+        "checks": _Runs(checks, lambda d: (read_check(d),)),
+        "errors": _Runs(errors, lambda d: (_diagnostic(d),), by=_path),
         "waivers": take_waiver,
-        "errors": functools.partial(_take, kept["errors"], _error),
-        "rules": functools.partial(_take, kept["rules"], _rule),
+        "rules": functools.partial(_take, kept["rules"], read_rule),
     }
     members, shown = _read(path, role, parts)
     members["waivers"] = waivers
     members.update((name, items) for name, items in kept.items() if name in members)
     try:
         report = from_members(
-            members, findings=findings.settle(), flows=flows.settle(), checks=checks.settle()
+            members,
+            findings=findings.settle(),
+            flows=flows.settle(),
+            checks=checks.settle(),
+            # None (no `errors` member) has `from_members` refuse the result, as any missing one
+            errors=errors.settle() if "errors" in members else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _incomplete(Span(shown.path, 1, 1), exc) from None
@@ -112,20 +131,21 @@ def read_result(path: Path, *, role: str) -> SavedResult:
 
 def read_baseline(path: Path) -> Baseline:
     """The identities of the findings of a saved result (`--baseline`), but those it waived,
-    read item by item and nothing else kept."""
+    read item by item and nothing else kept: its input errors are read one by one and dropped
+    (a run's own result can hold a million, more than `jsonstream.MAX_VALUE` as one value)."""
     known: set[Identity] = set()
 
     def take(d: Any) -> None:
-        f = _finding(d)
+        f = read_finding(d)
         if f.status is not Status.WAIVED:
             known.add(identity(f))
 
-    _, shown = _read(path, "baseline", {"findings": take})
+    _, shown = _read(path, "baseline", {"findings": take, "errors": _ignore})
     return Baseline(frozenset(known), shown)
 
 
 def _take(items: list[Any], check: Callable[[Any], object], d: Any) -> None:
-    """An item of a list kept whole (`errors`, `rules`), checked as it is read, so a bad one is
+    """An item of a list kept whole (`rules`), checked as it is read, so a bad one is
     named at its place."""
     check(d)
     items.append(d)
@@ -142,35 +162,14 @@ def _texts(*values: Any) -> None:
             raise ValueError(f"character U+{ord(bad.group()):04X} in a text")
 
 
-def _web(url: Any, what: str) -> None:
-    """A URL the reports link: an http(s) one only. `javascript:` in a link of the HTML report
-    would run in its reader's browser; this tool writes none (rule packs and the knowledge base
-    refuse them)."""
-    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
-        raise ValueError(f"{what} URL {url!r} is not an http:// or https:// address"[:200])
+def _diagnostic(d: Any) -> Diagnostic:
+    """An item of `errors`, checked (`_error`) and read."""
+    _error(d)
+    return read_error(d)
 
 
-def _finding(d: Any) -> Finding:
-    """`read_finding`, and its texts and URLs checked as the reports need them."""
-    f = read_finding(d)
-    _texts(f.rule_id, f.title, f.message, f.deployment, f.span.path, f.remediation)
-    _texts(*(x for x in (f.component, f.subject) if x is not None))
-    for r in f.references:
-        _texts(r.label, *(() if r.article is None else (r.article,)))
-        _web(r.url, "reference")
-    for x in f.facts:
-        if x.url is not None and x.url != "":
-            _web(x.url, "fact")
-    if f.waiver is not None:
-        w = f.waiver
-        _texts(w.justification, w.approved_by, *(() if w.evidence is None else (w.evidence,)))
-    return f
-
-
-def _check(d: Any) -> Check:
-    c = read_check(d)
-    _texts(*c.rules, c.deployment, *(x for x in (c.component, c.subject) if x is not None))
-    return c
+def _path(e: Diagnostic) -> str:
+    return e.span.path
 
 
 def _error(d: Any) -> None:
@@ -184,26 +183,24 @@ def _error(d: Any) -> None:
             raise TypeError(f"expected a {key} number, got {d[key]!r}"[:120])
 
 
-def _rule(d: Any) -> None:
-    """An item of `rules`: JUnit names its cases by the rule's title; SARIF links its
-    references."""
-    _texts(d["id"], d["title"])
-    for r in d["references"]:
-        _web(r["url"], "reference")
-
-
 class _Runs:
     """Items of a result's list into a spool, a deployment's at a time (at most `_RUN`): a
     batch's reporters read a spool run by run for each deployment it holds (JUnit), as the
-    audit wrote them, a file's at a time."""
+    audit wrote them, a file's at a time. Input errors, which name no deployment, go a file's
+    at a time (`by`)."""
 
-    def __init__(self, spool: Spool[Any], read: Callable[[Any], Iterable[Any]]) -> None:
-        self.spool, self.read, self.run = spool, read, list[Any]()
+    def __init__(
+        self,
+        spool: Spool[Any],
+        read: Callable[[Any], Iterable[Any]],
+        by: Callable[[Any], object] = operator.attrgetter("deployment"),
+    ) -> None:
+        self.spool, self.read, self.by, self.run = spool, read, by, list[Any]()
 
     def __call__(self, item: Any) -> None:
         items = list(self.read(item))
         if self.run and (
-            len(self.run) >= _RUN or (items and items[0].deployment != self.run[-1].deployment)
+            len(self.run) >= _RUN or (items and self.by(items[0]) != self.by(self.run[-1]))
         ):
             self.flush()
         self.run += items
@@ -219,7 +216,7 @@ def _read(
     """The members of the result at `path` but its lists, whose items go to `parts` (the other
     lists are skipped); and the result as an input, with its SHA-256."""
     display = str(path)
-    skip = dict.fromkeys(_LISTS, _ignore)
+    skip = dict.fromkeys(_LISTS, drop)
     with open_input(path, display, kind="JSON result") as (handle, _):
         head = _members(handle, display, skip, keep=_KEPT, stop_after=frozenset({"tool"}))
         tool = head.get("tool")
@@ -240,14 +237,7 @@ def _read(
             f"incomplete residency-audit result: no {', '.join(missing)}; regenerate it with "
             "this version",
         )
-    summary = members.get("summary")
-    said = summary.get("findings") if isinstance(summary, dict) else None
-    if isinstance(said, int) and said != members["findings"]:
-        raise InputError.at(
-            Span(display, 1, 1),
-            f"incomplete residency-audit result: its summary counts {said} finding(s), "
-            f"{members['findings']} are listed",
-        )
+    _consistent(members, display)
     try:
         for part in parts.values():
             if isinstance(part, _Runs):
@@ -255,6 +245,38 @@ def _read(
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _incomplete(Span(display, 1, 1), exc) from None
     return members, shown
+
+
+def _consistent(members: dict[str, Any], display: str) -> None:
+    """What a result says of itself agrees with what it lists, and its day is one (as `report`
+    reads it, so `--baseline` too): a summary counting errors its list lacks, or a result
+    saying it is complete while listing errors, is not one this tool wrote."""
+    where = Span(display, 1, 1)
+    try:
+        read_day(members.get("as_of"), "as_of")
+    except ValueError as exc:
+        raise _incomplete(where, exc) from None
+    summary = members.get("summary")
+    if not isinstance(summary, dict):
+        raise InputError.at(where, "incomplete residency-audit result: no summary object")
+    listed = {name: members.get(name) for name in ("findings", "errors")}
+    for name, count in listed.items():
+        said = summary.get(name)
+        if said.__class__ is not int or (isinstance(count, int) and said != count):
+            raise InputError.at(
+                where,
+                f"incomplete residency-audit result: its summary counts {said!r} "[:120]
+                + f"{name}, {count} are listed",
+            )
+    partial = members.get("partial")
+    complete = not partial and not listed["errors"]
+    if members.get("complete") is not complete:
+        raise InputError.at(
+            where,
+            f"incomplete residency-audit result: it says complete: "
+            f"{json.dumps(members.get('complete'))[:40]}, but lists "
+            f"{listed['errors']} error(s) and {len(partial or ())} reason(s) it is partial",
+        )
 
 
 def _members(
@@ -290,7 +312,7 @@ def _incomplete(at: Span, exc: Exception, where: str | None = None) -> InputErro
 
 
 def _ignore(item: Any) -> None:
-    """A list item not needed: parsed (it must be valid JSON) and dropped."""
+    """A list item not needed but counted: parsed (it must be valid JSON) and dropped."""
 
 
 class _Digest:
@@ -382,7 +404,7 @@ def baseline_mismatch(path: Path, report: Report) -> str | None:
     Packs or files only one side has (`--rules`, DNS knowledge) are a choice of options, not a
     version change, and are left out."""
     display = str(path)
-    skip = dict.fromkeys(_LISTS, _ignore)
+    skip = dict.fromkeys(_LISTS, drop)
     try:
         with open_input(path, display, kind="JSON result") as (handle, _):
             header = _members(

@@ -25,8 +25,8 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from itertools import pairwise
-from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar, overload
+from itertools import pairwise, starmap
+from typing import IO, TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 from residency_audit.errors import ResourceError
 
@@ -64,12 +64,30 @@ def require_tmpdir() -> None:
     )
 
 
+class Plain(NamedTuple, Generic[T]):
+    """How a spool pickles its items as tuples of plain values (text, numbers): `dump` makes
+    the tuple, `load` the item again from its values. Pickling a record runs Python code for
+    each (`records.Record.__reduce__`), which made a million input errors cost seconds to
+    move to disk and back; tuples of text and numbers are pickled in C."""
+
+    dump: Callable[[T], tuple[Any, ...]]
+    load: Callable[..., T]
+
+
 class Spool(Sequence[T], Generic[T]):
     """Items run by run, in order (see `settle`); iterable any number of times."""
 
-    def __init__(self, key: Callable[[T], Any] | None = None, keep: int | None = None) -> None:
+    def __init__(
+        self,
+        key: Callable[[T], Any] | None = None,
+        keep: int | None = None,
+        *,
+        plain: Plain[T] | None = None,
+    ) -> None:
         self._key = key
         self._keep = KEEP_IN_MEMORY if keep is None else keep
+        self._plain = plain
+        """How the items are pickled on disk, if not as themselves (runs added as items only)."""
         self._runs: list[Run] = []
         """In memory: a tuple of items, the pickle of a list of items, or texts by format."""
         self._texts: list[bool] = []
@@ -172,7 +190,7 @@ class Spool(Sequence[T], Generic[T]):
 
     def _write(self, run: Run) -> None:
         assert self._file is not None
-        blob = run if isinstance(run, bytes) else pickle.dumps(run, pickle.HIGHEST_PROTOCOL)
+        blob = run if isinstance(run, bytes) else self._dump(run)
         offset = self._file.seek(0, 2)
         self._file.write(blob)
         self._spans.append((offset, len(blob)))
@@ -205,6 +223,18 @@ class Spool(Sequence[T], Generic[T]):
         self._file.seek(offset)
         return self._file.read(length)
 
+    def _dump(self, run: Run) -> bytes:
+        if self._plain is not None and isinstance(run, tuple):
+            run = tuple(map(self._plain.dump, run))
+        return pickle.dumps(run, pickle.HIGHEST_PROTOCOL)
+
+    def _load(self, blob: bytes) -> Any:
+        """A run read back from its pickle (`_dump`)."""
+        run = pickle.loads(blob)
+        if self._plain is None or isinstance(run, Mapping):
+            return run
+        return tuple(starmap(self._plain.load, run))
+
     def _items(self) -> Iterator[tuple[Any, ...] | bytes]:
         for run, as_texts in self._stored():
             if as_texts:  # a bug: the caller should have asked for texts
@@ -215,7 +245,7 @@ class Spool(Sequence[T], Generic[T]):
     def runs(self) -> Iterator[Sequence[T]]:
         """The runs, one at a time, in order."""
         for run in self._items():
-            yield pickle.loads(run) if isinstance(run, bytes) else run
+            yield self._load(run) if isinstance(run, bytes) else run
 
     def run_at(self, position: int) -> Sequence[T]:
         """The run `runs()` yields at `position` (counted from 0), read on its own."""
@@ -224,12 +254,14 @@ class Spool(Sequence[T], Generic[T]):
             raise TypeError("this spool holds runs as texts only; read it with texts()")
         run = self._held(i)
         assert not isinstance(run, Mapping)
-        return pickle.loads(run) if isinstance(run, bytes) else run
+        return self._load(run) if isinstance(run, bytes) else run
 
     def pickled_runs(self) -> Iterator[bytes]:
         """The runs pickled (each a list or tuple of items), in order: to hand to other
         processes without unpickling what is stored pickled."""
         for run in self._items():
+            if isinstance(run, bytes) and self._plain is not None:  # items, not their tuples
+                run = self._load(run)
             yield run if isinstance(run, bytes) else pickle.dumps(run, pickle.HIGHEST_PROTOCOL)
 
     def texts(
@@ -238,7 +270,7 @@ class Spool(Sequence[T], Generic[T]):
         """The text of each run in format `fmt`, in order: UTF-8 bytes as stored for runs given
         as texts (`reporters.put` writes them), else `render(run)`."""
         for run, as_texts in self._stored():
-            held: Any = pickle.loads(run) if isinstance(run, bytes) else run
+            held: Any = self._load(run) if isinstance(run, bytes) else run
             if not as_texts:
                 yield render(held)
                 continue

@@ -472,8 +472,9 @@ class Tally:
 class Report(Record):
     """Everything an audit produced; reporters only format it.
 
-    `findings`, `flows` and `checks` are tuples, or for a large batch `Spool`s read back from
-    disk one file at a time: reporters iterate them once and take counts from `tally`."""
+    `findings`, `flows`, `checks` and `errors` are tuples, or for a large batch `Spool`s read
+    back from disk one file at a time: reporters iterate them once and take counts from
+    `tally`."""
 
     tool_version: str
     as_of: dt.date
@@ -482,7 +483,7 @@ class Report(Record):
     knowledge: tuple[tuple[str, str], ...]
     """(file, sha256) of each knowledge-base file used."""
     findings: Sequence[Finding]
-    errors: tuple[Diagnostic, ...] = ()
+    errors: Sequence[Diagnostic] = ()
     flows: Sequence[Flow] = ()
     stale_knowledge: tuple[str, ...] = ()
     """Knowledge-base entries checked more than about six months before the as-of date."""

@@ -39,8 +39,9 @@ from residency_audit.model import (
     WaiverTarget,
 )
 from residency_audit.reporters import put
-from residency_audit.reporters.common import unverifiable_count
+from residency_audit.reporters.common import COUNTRY_STATUS_WORDS, unverifiable_count
 from residency_audit.reporters.jsonitems import (
+    PLAIN,
     Items,
     Parts,
     finding_dict,
@@ -58,12 +59,14 @@ def to_dict(report: Report) -> dict[str, Any]:
         **_skeleton(report),
         "findings": [finding_dict(f) for f in report.findings],
         "flows": [flow_dict(f) for f in report.flows],
+        "errors": [error_dict(e) for e in report.errors],
         "checks": list(_checks(report.checks)),
     }
 
 
 def _skeleton(report: Report) -> dict[str, Any]:
-    """The result with empty `findings`, `flows` and `checks` (key order as in the result)."""
+    """The result with empty `findings`, `flows`, `errors` and `checks` (key order as in the
+    result)."""
     return {
         "tool": {"name": "residency-audit", "version": report.tool_version},
         "as_of": report.as_of.isoformat(),
@@ -100,15 +103,7 @@ def _skeleton(report: Report) -> dict[str, Any]:
         if report.risk_model is None
         else {"path": report.risk_model[0], "sha256": report.risk_model[1]},
         "flows": [],
-        "errors": [
-            {
-                "path": e.span.path,
-                "line": e.span.line,
-                "column": e.span.column,
-                "message": e.message,
-            }
-            for e in report.errors
-        ],
+        "errors": [],
         "summary": {
             "findings": len(report.findings),
             "violations": len(report.findings) - unverifiable_count(report),
@@ -138,6 +133,11 @@ def _skeleton(report: Report) -> dict[str, Any]:
     }
 
 
+def error_dict(e: Diagnostic, parts: Parts = PLAIN) -> dict[str, Any]:
+    """An item of the result's `errors` list."""
+    return {"path": e.span.path, "line": e.span.line, "column": e.span.column, "message": e.message}
+
+
 def _checks(checks: Iterable[Check]) -> Iterator[dict[str, Any]]:
     """A subject's rules, in the order they were evaluated (JUnit follows it)."""
     for c in checks:
@@ -158,13 +158,15 @@ def render(report: Report) -> str:
 
 def write(report: Report, out: TextIO, jobs: int = 1) -> None:
     """`json.dumps(to_dict(report), indent=2)` and a newline, written piece by piece: findings,
-    flows and checks are turned into text one file at a time, never all at once (the JSON
-    result of a 10,000-file batch is gigabytes); in `jobs` processes for a batch on disk."""
+    flows, input errors and checks are turned into text one file at a time, never all at once
+    (the JSON result of a 10,000-file batch is gigabytes, and a hostile one can hold a thousand
+    errors per file); in `jobs` processes for a batch on disk."""
     head = dumps(_skeleton(report))
     items = Items()
     lists = {
         "findings": _texts(report.findings, finding_dict, items, jobs),
         "flows": _texts(report.flows, flow_dict, items, jobs),
+        "errors": _texts(report.errors, error_dict, items, jobs),
         "checks": (items.item(_same, group) for group in _checks(report.checks)),
     }
     for key, texts in lists.items():
@@ -252,60 +254,35 @@ def from_members(
     findings: Sequence[Finding],
     flows: Sequence[Flow],
     checks: Sequence[Check],
+    errors: Sequence[Diagnostic] | None = None,
 ) -> Report:
     """The Report of a JSON result whose long lists were read item by item (`read_finding`,
-    `read_flow`, `read_check`): `data` holds its other members."""
-    knowledge = data["knowledge"]
+    `read_flow`, `read_check`, and `read_error` when `errors` are given): `data` holds its
+    other members."""
+    if errors is None:
+        errors = tuple(read_error(e) for e in data["errors"])
+    knowledge = _object(data["knowledge"], "knowledge")
     return Report(
-        tool_version=data["tool"]["version"],
-        as_of=_read_day(data["as_of"], "as_of"),
+        tool_version=_text(_object(data["tool"], "tool")["version"]),
+        as_of=read_day(data["as_of"], "as_of"),
         # older results have none: their reports say so (`common.parameters_unknown`)
         parameters=() if "parameters" not in data else read_parameters(data["parameters"]),
-        inputs=tuple(
-            InputFile(
-                i["path"],
-                i["sha256"],
-                i["deployment"],
-                i.get("role", "deployment"),
-                _optional_text(i.get("description")),  # older results have none
-            )
-            for i in data["inputs"]
-        ),
-        packs=tuple(
-            PackInfo(p["name"], p["title"], p["version"], p["sha256"], p["rules"])
-            for p in data["rule_packs"]
-        ),
-        knowledge=tuple((k["path"], k["sha256"]) for k in knowledge["files"]),
+        inputs=_each(_read_input, data["inputs"]),
+        packs=_each(_read_pack, data["rule_packs"]),
+        knowledge=_each(_read_file, knowledge["files"]),
         findings=findings,
-        errors=tuple(
-            Diagnostic(Span(e["path"], e["line"], e["column"]), e["message"])
-            for e in data["errors"]
-        ),
+        errors=errors,  # a spool once spilled (`results.read_result`), as findings are
         flows=flows,
         risk_model=None
         if data.get("risk_model") is None
-        else (data["risk_model"]["path"], data["risk_model"]["sha256"]),
-        stale_knowledge=tuple(knowledge["stale"]),
-        unverified_knowledge=tuple(knowledge["unverified_used"]),
-        partial=tuple(data["partial"]),
-        rules=tuple(
-            RuleInfo(
-                r["id"],
-                r["pack"],
-                r["title"],
-                Severity.parse(r["severity"]),
-                r["rationale"],
-                r["remediation"],
-                tuple(_read_reference(x) for x in r["references"]),
-                notes=_optional_text(r.get("notes")),  # older results have none
-            )
-            for r in data.get("rules", [])
-        ),
+        else _read_file(_object(data["risk_model"], "risk_model")),
+        stale_knowledge=_each(_text, knowledge["stale"]),
+        unverified_knowledge=_each(_text, knowledge["unverified_used"]),
+        partial=_each(_text, data["partial"]),  # one line each, as the text report prints them
+        rules=_each(read_rule, data.get("rules", [])),
         checks=checks,
-        waivers=tuple(read_waiver(w) for w in data.get("waivers", [])),
-        countries=tuple(
-            CountryStatus(c["code"], c["name"], c["status"]) for c in data.get("countries", [])
-        ),
+        waivers=_each(read_waiver, data.get("waivers", [])),
+        countries=_each(_read_country, data.get("countries", [])),
     )
 
 
@@ -335,10 +312,65 @@ def read_parameters(value: Any) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(value.items()))
 
 
-def _optional_text(value: Any) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"expected text or null, got {type(value).__name__}")
+# Each kind of object a result holds has one reader below, which checks every field the
+# reporters use as they use it: text (one line where the text report prints it on one), a finite
+# number, a flag, a known value of an enum, a list of such. What fails is a TypeError or a
+# ValueError, which `residency_audit.results` makes an input error at the item.
+
+
+def _each(read: Callable[[Any], T], items: Any) -> tuple[T, ...]:
+    """`items`, a list, each read by `read`."""
+    if not isinstance(items, list):
+        raise TypeError(f"expected a list, got {type(items).__name__}")
+    return tuple(read(x) for x in items)
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"{what}: expected an object, got {type(value).__name__}")
     return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value, lines=True)
+
+
+def _flag(value: Any) -> bool:
+    if value.__class__ is not bool:
+        raise TypeError(f"expected true or false, got {value!r}"[:120])
+    return bool(value)
+
+
+def _optional_flag(value: Any) -> bool | None:
+    return None if value is None else _flag(value)
+
+
+def _number(value: Any) -> float:
+    """A probability, band or factor value: reporters format it with `:g` and compare it. The
+    stream refuses what no float holds (`1e400`), so a float here is finite."""
+    if value.__class__ not in (int, float):
+        raise TypeError(f"expected a number, got {value!r}"[:120])
+    return value
+
+
+def _optional_number(value: Any) -> float | None:
+    return None if value is None else _number(value)
+
+
+def _pair(value: Any) -> tuple[float, float]:
+    """A band: its low and high."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise TypeError(f"expected a band [low, high], got {value!r}"[:120])
+    return _number(value[0]), _number(value[1])
+
+
+def _web(url: Any, what: str) -> str:
+    """A URL the reports link: an http(s) one only. `javascript:` in a link of the HTML report
+    would run in its reader's browser; this tool writes none (rule packs and the knowledge base
+    refuse them)."""
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"{what} URL {url!r} is not an http:// or https:// address"[:200])
+    return _text(url)
 
 
 def _text(value: Any, *, lines: bool = False) -> str:
@@ -359,12 +391,13 @@ def _optional_name(value: Any) -> str | None:
 
 
 _UNPRINTABLE = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+    r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
-"""Control, bidirectional and lone surrogate characters: in a name they would forge a line
-of the terminal or CI log, reorder what a reader sees, or fail to encode."""
+"""Control, bidirectional and lone surrogate characters, and what XML cannot hold (JUnit's
+`XML_INVALID`, which tests/test_hostile_results.py compares): in a name they would forge a
+line of the terminal or CI log, reorder what a reader sees, fail to encode, or break the XML."""
 _UNPRINTABLE_TEXT = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
 """The same, but for tab and newline, which a message or title may hold (`lines`)."""
 
@@ -381,10 +414,67 @@ def _count(value: Any) -> int:
 
 
 def _read_reference(d: dict[str, Any]) -> Reference:
-    return Reference(d["label"], d["url"], d.get("article"))
+    article = d.get("article")
+    return Reference(_text(d["label"]), _web(d["url"], "reference"), _optional_name(article))
 
 
-def _read_day(value: Any, what: str) -> dt.date:
+def _read_fact(x: dict[str, Any]) -> Fact:
+    """A fact: its value is any JSON (the stream refused what no report can write)."""
+    url = x["url"]
+    return Fact(
+        _text(x["path"]),
+        x["value"],
+        _text(x["source"]),
+        url if url in (None, "") else _web(url, "fact"),
+        _flag(x["verified"]),
+    )
+
+
+def _read_input(i: dict[str, Any]) -> InputFile:
+    return InputFile(
+        _text(i["path"]),
+        _text(i["sha256"]),
+        _optional_name(i["deployment"]),
+        _text(i.get("role", "deployment")),
+        _optional_text(i.get("description")),  # older results have none
+    )
+
+
+def _read_pack(p: dict[str, Any]) -> PackInfo:
+    return PackInfo(
+        _text(p["name"]), _text(p["title"]), _text(p["version"]), _text(p["sha256"]),
+        _count(p["rules"]),
+    )  # fmt: skip
+
+
+def _read_file(k: dict[str, Any]) -> tuple[str, str]:
+    """A knowledge-base file or the risk model: its path and SHA-256."""
+    return _text(k["path"]), _text(k["sha256"])
+
+
+def read_rule(r: dict[str, Any]) -> RuleInfo:
+    """An item of `rules`: JUnit names its cases by the rule's title; SARIF splits its
+    rationale and links its references."""
+    return RuleInfo(
+        _text(r["id"]),
+        _text(r["pack"]),
+        _text(r["title"], lines=True),
+        Severity.parse(_text(r["severity"])),
+        _text(r["rationale"], lines=True),
+        _text(r["remediation"], lines=True),
+        _each(_read_reference, r["references"]),
+        notes=_optional_text(r.get("notes")),  # older results have none
+    )
+
+
+def _read_country(c: dict[str, Any]) -> CountryStatus:
+    status = _text(c["status"])
+    if status not in COUNTRY_STATUS_WORDS:  # the evidence reports word each status
+        raise ValueError(f"country status {status!r} is not one of this tool's"[:120])
+    return CountryStatus(_text(c["code"]), _text(c["name"]), status)
+
+
+def read_day(value: Any, what: str) -> dt.date:
     """A day of a saved result, written YYYY-MM-DD as this tool writes it (`clock.parse_day`:
     a week date or the basic format would be read as another day)."""
     try:
@@ -395,17 +485,17 @@ def _read_day(value: Any, what: str) -> dt.date:
 
 def read_waiver(d: dict[str, Any]) -> Waiver:
     return Waiver(
-        d["rule"],
+        _text(d["rule"]),
         WaiverTarget(
-            d["deployment"],
-            d["component"],
-            None if d.get("countries") is None else tuple(d["countries"]),
-            d.get("subject"),
+            _text(d["deployment"]),
+            _optional_name(d["component"]),
+            None if d.get("countries") is None else _each(_text, d["countries"]),
+            _optional_name(d.get("subject")),
         ),
-        d["justification"],
-        d["approved_by"],
-        _read_day(d["expires"], "expires"),
-        d["evidence"],
+        _text(d["justification"], lines=True),
+        _text(d["approved_by"], lines=True),
+        read_day(d["expires"], "expires"),
+        _optional_text(d["evidence"]),
         _read_span(d["location"]),
     )
 
@@ -424,6 +514,11 @@ def read_check(d: dict[str, Any]) -> Check:
     )
 
 
+def read_error(d: dict[str, Any]) -> Diagnostic:
+    """One item of a result's `errors` list."""
+    return Diagnostic(Span(d["path"], d["line"], d["column"]), d["message"])
+
+
 def read_finding(d: dict[str, Any]) -> Finding:
     return Finding(
         rule_id=_text(d["rule_id"]),
@@ -433,13 +528,11 @@ def read_finding(d: dict[str, Any]) -> Finding:
         deployment=_text(d["deployment"]),
         component=_optional_name(d["component"]),
         span=_read_span(d["location"]),
-        references=tuple(_read_reference(r) for r in d["references"]),
-        facts=tuple(
-            Fact(x["path"], x["value"], x["source"], x["url"], x["verified"]) for x in d["facts"]
-        ),
-        remediation=d["remediation"],
-        unverifiable=bool(d["unverifiable"]),
-        status=Status(d.get("status", "open")),
+        references=_each(_read_reference, d["references"]),
+        facts=_each(_read_fact, d["facts"]),
+        remediation=_text(d["remediation"], lines=True),
+        unverifiable=_flag(d["unverifiable"]),
+        status=Status(_text(d.get("status", "open"))),
         waiver=None if d.get("waiver") is None else read_waiver(d["waiver"]),
         subject=_optional_name(d.get("subject")),
     )
@@ -451,59 +544,63 @@ def read_flow(d: dict[str, Any]) -> Flow:
         _text(d["deployment"]),
         _text(d["kind"]),
         _optional_name(d["component"]),
-        d["country"],
-        d["entity"],
-        d["parent_country"],
-        tuple(d["jurisdictions"]),
-        d["clear_text_reachable"],
+        _optional_name(d["country"]),
+        _optional_name(d["entity"]),
+        _optional_name(d["parent_country"]),
+        _each(_text, d["jurisdictions"]),
+        _optional_flag(d["clear_text_reachable"]),
         _read_span(d["location"]),
-        None if d.get("risk") is None else _read_risk(d["risk"]),
-        label=d.get("label", ""),
-        entity_name=d.get("entity_name"),
-        entity_country=d.get("entity_country"),
-        parent=d.get("parent"),
-        categories=tuple(d.get("data_categories", ())),
-        bases=None if d["bases"] is None else tuple(d["bases"]),
-        facts=tuple(
-            Fact(x["path"], x["value"], x["source"], x["url"], x["verified"])
-            for x in d.get("facts", ())
-        ),
+        None if d.get("risk") is None else _read_risk(_object(d["risk"], "risk")),
+        label=_text(d.get("label", "")),
+        entity_name=_optional_name(d.get("entity_name")),
+        entity_country=_optional_name(d.get("entity_country")),
+        parent=_optional_name(d.get("parent")),
+        categories=_each(_text, d.get("data_categories", [])),
+        bases=None if d["bases"] is None else _each(_text, d["bases"]),
+        facts=_each(_read_fact, d.get("facts", [])),
     )
 
 
 def _read_risk(d: dict[str, Any]) -> FlowRisk:
     factors: dict[str, list[FactorValue]] = {}
-    for x in d["factors"]:
-        factors.setdefault(x["basis"], []).append(
+    for x in _each(_object_of("factor"), d["factors"]):
+        factors.setdefault(_text(x["basis"]), []).append(
             FactorValue(
                 x["basis"],
-                RiskFactor(x["factor"]),
-                x["value"],
-                x["low"],
-                x["high"],
-                x["justification"],
-                x["source"],
-                x["origin"],
-                x["overridden"],
-                x["verified"],
+                RiskFactor(_text(x["factor"])),
+                _number(x["value"]),
+                _number(x["low"]),
+                _number(x["high"]),
+                _text(x["justification"]),  # the text report prints it on a line of its own
+                _optional_name(x["source"]),
+                _text(x["origin"]),
+                _flag(x["overridden"]),
+                _flag(x["verified"]),
             )
         )
     bases = tuple(
         BasisRisk(
-            b["basis"], b["p_year"], b["band"][0], b["band"][1], tuple(factors.get(b["basis"], ()))
+            _text(b["basis"]),
+            _number(b["p_year"]),
+            *_pair(b["band"]),
+            tuple(factors.get(b["basis"], ())),
         )
-        for b in d["bases"]
+        for b in _each(_object_of("basis"), d["bases"])
     )
     return FlowRisk(
-        RiskLevel(d["level"]),
-        d["p_year"],
-        d["p_period"],
-        None if d["band"] is None else (d["band"][0], d["band"][1]),
-        d["period_years"],
-        d["threshold"],
-        d["exceeds_threshold"],
-        d["binding_basis"],
-        None if d["binding_factor"] is None else RiskFactor(d["binding_factor"]),
+        RiskLevel(_text(d["level"])),
+        _optional_number(d["p_year"]),
+        _optional_number(d["p_period"]),
+        None if d["band"] is None else _pair(d["band"]),
+        _count(d["period_years"]),
+        _number(d["threshold"]),
+        _optional_flag(d["exceeds_threshold"]),
+        _optional_name(d["binding_basis"]),
+        None if d["binding_factor"] is None else RiskFactor(_text(d["binding_factor"])),
         bases,
-        d["model"],
+        _text(d["model"]),
     )
+
+
+def _object_of(what: str) -> Callable[[Any], dict[str, Any]]:
+    return lambda value: _object(value, what)
