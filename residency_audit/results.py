@@ -46,7 +46,7 @@ from residency_audit.model import (
     Status,
 )
 from residency_audit.records import Record, record
-from residency_audit.reporters.json import (
+from residency_audit.reporters.jsonread import (
     from_members,
     read_check,
     read_day,

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from residency_audit import jsonstream
-from residency_audit.reporters.json import _UNPRINTABLE_TEXT
+from residency_audit.reporters.jsonread import _UNPRINTABLE_TEXT
 from residency_audit.reporters.junit import XML_INVALID
 from tests.conftest import AS_OF, ROOT, SAMPLES
 

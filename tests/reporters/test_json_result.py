@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from residency_audit.cli import app
 from residency_audit.pipeline import Options, run
-from residency_audit.reporters.json import from_dict, to_dict
+from residency_audit.reporters.json import to_dict
+from residency_audit.reporters.jsonread import from_dict
 from tests.conftest import AS_OF, FIXTURES, SAMPLES
 from tests.support.reports import with_flows
 
