@@ -142,7 +142,7 @@ def open_input(path: Path, display: str, kind: str = "YAML") -> Iterator[tuple[I
 
 def _check_size(size: int, where: Span, limit: int, kind: str) -> None:
     if size > limit:
-        what = "a deployment or rule file" if kind == "YAML" else f"a {kind} file"
+        what = "a YAML input" if kind == "YAML" else f"a {kind} file"
         raise InputError.at(
             where,
             f"file is {size / 1048576:.1f} MiB or more, larger than the {limit // 1048576} "
@@ -183,7 +183,7 @@ def check_nesting(text: str, display: str) -> None:
         raise InputError.at(
             Span(display, line, 1),
             f"indentation and block indicators wider than {MAX_INDENT} columns (nesting too "
-            "deep); this is not a deployment file",
+            "deep); no file this tool reads nests so deep",
         )
 
 
@@ -198,7 +198,8 @@ def _check_flow_depth(text: str, display: str) -> None:
             column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
             raise InputError.at(
                 Span(display, line, column),
-                f"nesting deeper than {MAX_FLOW_DEPTH} levels; this is not a deployment file",
+                f"nesting deeper than {MAX_FLOW_DEPTH} levels; no file this tool reads nests so "
+                "deep",
             )
 
 

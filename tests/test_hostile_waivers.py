@@ -127,3 +127,17 @@ def test_a_long_value_repeated_by_aliases_is_not_echoed_whole(tmp_path: Path) ->
     [error] = errors(result, path)
     assert f"waiver for unknown rule '{'N' * 80}'... (100000 characters)" in error
     assert len(result.stderr) < 1000
+
+
+def test_limits_name_what_was_given_not_a_deployment(tmp_path: Path) -> None:
+    """QA: a waiver file over the size limit or nested too deep was told it was 'not a
+    deployment file' or over 'the limit for a deployment or rule file'."""
+    big = write(tmp_path / "big.yaml", "# " + "x" * (1024 * 1024))
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("waivers: " + "[" * 1000 + "]" * 1000 + "\n")
+    for path in (big, deep):
+        result = check_with(path)
+        assert result.returncode == 2, result.stderr
+        [error] = errors(result, path)
+        assert "deployment" not in error, error
+    assert "limit for a YAML input" in errors(check_with(big), big)[0]
