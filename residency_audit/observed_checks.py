@@ -124,12 +124,15 @@ def copy_key_problems(seen: Deployment) -> list[Diagnostic]:
 
 
 def sharing_problems(seen: Deployment) -> list[Diagnostic]:
-    """Entries of `shared_with` outside its vocabulary (`sharing.unknown_entry`), each an
-    input error at its line: a misspelt `public` must not be judged as an account."""
+    """Entries of `shared_with` outside its vocabulary (`sharing.unknown_entry`), or listed
+    twice, each an input error at its line: a misspelt `public` must not be judged as an
+    account, and one share must give one finding."""
     problems = []
     for i, c in enumerate(seen.components):
         for j, entry in enumerate(c.shared_with or ()):
             why = unknown_entry(entry)
+            if why is None and entry in (c.shared_with or ())[:j]:
+                why = f"{entry!r} is listed twice; list each share once"
             if why is not None:
                 path = f"components[{i}].shared_with[{j}]"
                 where = seen.locations.get(path) or c.span

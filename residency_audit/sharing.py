@@ -16,7 +16,13 @@ an account id by that account, a public bucket read by anyone. The vocabulary of
 
 Absent (None): not read at all, as in every file written before sharing was read. Only the
 services in `SHARING_READ` have their sharing read; their components are judged, every one, so
-an unread or unrecorded sharing is "cannot be verified", never "not shared".
+an unread or unrecorded sharing is "cannot be verified", never "not shared". A component of
+another service that states its sharing (a file written by hand) is judged too: a file saying
+a store is public must never give silence.
+
+What made each entry (the snapshot or AMI, the bucket's ACL or policy) is named in the store's
+evidence detail, as `THROUGH` then `<what>:<entry>` pairs joined by commas; a finding about a
+share names it. Files written before it was recorded say nothing of it, and still read.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from residency_audit.model import Component, Deployment, Fact, Span
 PUBLIC = "public"
 UNREAD = "unknown"
 CANONICAL_USER = "canonical-user:"
+THROUGH = "SharedThrough="
+"""Opens the evidence detail token naming what shares a store (`<what>:<entry>,...`)."""
 
 SHARING_READ = frozenset({"s3", "ebs"})
 """Services whose sharing `discover aws` reads: S3 buckets, and EBS volumes (through their
@@ -64,14 +72,15 @@ def merged(*lists: tuple[str, ...] | None) -> tuple[str, ...] | None:
 
 
 def sharing_subjects(observed: Deployment) -> Iterator[Subject]:
-    """For each observed store of a service in `SHARING_READ`: one subject per share (public,
-    or an account), and one saying whether the rest is known: shared with no one (read), or
-    not read (`unknown`, or nothing recorded). A store known to be public needs no more."""
+    """For each observed store of a service in `SHARING_READ` (in any case, as drift compares
+    services), and each other one stating its sharing: one subject per share (public, or an
+    account), and one saying whether the rest is known: shared with no one (read), or not
+    read (`unknown`, or nothing recorded). A store known to be public needs no more."""
     o = observed.observation
     if o is None:
         return
     for i, c in enumerate(observed.components):
-        if c.service not in SHARING_READ:
+        if c.shared_with is None and (c.service or "").lower() not in SHARING_READ:
             continue
         path = f"components[{i}]"
         shares = c.shared_with
@@ -130,6 +139,9 @@ def _share(
 ) -> Subject:
     at = _origin(observed, path, c)
     facts = dict(base)
+    facts["observation.shared_through"] = Fact(
+        "observation.shared_through", _through(c, entry), _origin(observed, path, c, detail=True)
+    )
     if entry == PUBLIC:
         facts["observation.subject"] = Fact("observation.subject", "shared-publicly", at)
         label = f"public share of {c.id}"
@@ -147,10 +159,39 @@ def _derived(value: bool, why: str) -> Fact:
     return Fact("observation.same_account", value, f"derived: {why} (components[].shared_with)")
 
 
-def _origin(observed: Deployment, path: str, c: Component) -> str:
+def _through(c: Component, entry: str) -> str:
+    """What shares the store with `entry`, as its evidence detail names it (`THROUGH`)."""
+    detail = c.evidence.detail if c.evidence is not None else None
+    named = [
+        what
+        for token in (detail or "").split()
+        if token.startswith(THROUGH)
+        for what, _, who in (pair.partition(":") for pair in token[len(THROUGH) :].split(","))
+        if who == entry
+    ]
+    if not named:
+        return "a grant its evidence does not name (no snapshot, AMI, ACL or policy recorded)"
+    return ", ".join(
+        _WHAT.get(w) or _WHAT.get(w.split("-")[0], "{}").format(w) for w in sorted(named)
+    )
+
+
+_WHAT = {
+    "bucket-acl": "the bucket ACL",
+    "bucket-policy": "the bucket policy",
+    "snap": "snapshot {} (createVolumePermission)",
+    "ami": "AMI {} (launchPermission)",
+}
+
+
+def _origin(observed: Deployment, path: str, c: Component, *, detail: bool = False) -> str:
     span: Span = observed.locations.get(path) or observed.locations.get(path.split(".")[0], c.span)
     where = str(span) if span.line else f"{observed.path}:1:1"
     e = c.evidence
     if e is None:
         return where
-    return f"{where} (observed: {e.service} {e.call} in {e.region or 'global'} at {e.observed_at})"
+    said = f": {e.detail}" if detail and e.detail else ""
+    return (
+        f"{where} (observed: {e.service} {e.call} in {e.region or 'global'} at "
+        f"{e.observed_at}{said})"
+    )

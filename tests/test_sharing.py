@@ -56,9 +56,12 @@ def test_a_file_written_before_sharing_was_read_cannot_be_verified(
     assert "shared_with" not in LEGACY.read_text(encoding="utf-8")
     args = [str(OBSERVED / "s3-declared.yaml"), "--observed", str(LEGACY)] if declared else []
     found = share_findings(runner, *(args or [str(LEGACY)]))
+    # both rules: whether it is public, and whether it is shared with another account
     assert sorted((f["rule_id"], f["component"], f["unverifiable"]) for f in found) == [
         ("DRIFT-SHARE-01", "s3-patients-eu", True),
         ("DRIFT-SHARE-01", "s3-plain-eu", True),
+        ("DRIFT-SHARE-02", "s3-patients-eu", True),
+        ("DRIFT-SHARE-02", "s3-plain-eu", True),
     ]
     assert all("no shared_with recorded" in f["message"] for f in found)
     assert all(f["location"]["path"] == str(LEGACY) for f in found)
@@ -102,8 +105,11 @@ def test_a_word_outside_the_vocabulary_is_an_input_error_at_its_place(
 def test_unknown_sharing_is_not_shared_with_no_one(runner: CliRunner, tmp_path: Path) -> None:
     path = with_sharing(tmp_path, **{"s3-patients-eu": "[unknown]", "s3-plain-eu": "[]"})
     found = share_findings(runner, str(path))
-    assert [(f["component"], f["unverifiable"]) for f in found] == [("s3-patients-eu", True)]
-    assert "refused, failed or not made" in found[0]["message"]
+    assert sorted((f["rule_id"], f["component"], f["unverifiable"]) for f in found) == [
+        ("DRIFT-SHARE-01", "s3-patients-eu", True),
+        ("DRIFT-SHARE-02", "s3-patients-eu", True),
+    ]
+    assert all("refused, failed or not made" in f["message"] for f in found)
 
 
 def evidence(resource: str) -> Evidence:
@@ -141,3 +147,119 @@ def test_a_public_replica_bucket_makes_its_source_public() -> None:
     found.resources = [source, replica]
     built = build_deployment(found, kb.default(), Assumptions())
     assert [(c.id, c.shared_with) for c in built.components] == [("s3-patients-eu", ("public",))]
+
+
+def edited(tmp_path: Path, path: Path, *replacements: tuple[str, str]) -> Path:
+    """`path` with each (old line, new line) replaced once: the edit a hand makes."""
+    text = path.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    out = tmp_path / f"edited-{path.name}"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize("service", ["S3", "rds"])
+def test_a_file_stating_a_share_is_judged_whatever_the_service_spelling(
+    runner: CliRunner, tmp_path: Path, service: str
+) -> None:
+    """`S3` is the S3 drift compares with `s3`; `rds` sharing is not read by `discover`, but a
+    file saying a store is public must never give silence."""
+    shared = with_sharing(tmp_path, **{"s3-patients-eu": "[public, '210987654321']"})
+    path = edited(tmp_path, shared, ("  service: s3\n", f"  service: {service}\n"))
+    found = share_findings(runner, str(path))
+    got = sorted((f["rule_id"], f["component"], f["unverifiable"]) for f in found)
+    assert got == [
+        ("DRIFT-SHARE-01", "s3-patients-eu", False),
+        ("DRIFT-SHARE-01", "s3-plain-eu", True),  # says nothing: cannot be verified
+        ("DRIFT-SHARE-02", "s3-patients-eu", False),
+        ("DRIFT-SHARE-02", "s3-plain-eu", True),
+    ]
+
+
+def test_a_share_listed_twice_is_an_input_error_at_its_place(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = with_sharing(tmp_path, **{"s3-patients-eu": "[public, public]"})
+    result = runner.invoke(app, ["check", str(path), "--as-of", AS_OF])
+    assert result.exit_code == 2, result.output
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "shared_with: [public, public]" in text)
+    assert (
+        f"{path}:{line}:25: error: components[0].shared_with[1]: 'public' is listed twice; "
+        "list each share once"
+    ) in result.output
+
+
+def test_shared_with_in_a_declared_deployment_is_an_input_error_at_its_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A declaration says what should be; only an observation says who a store is shared
+    with: ignored there, `[public]` (or a misspelt `[pubilc]`) would give silence."""
+    declared = OBSERVED / "s3-declared.yaml"
+    path = edited(
+        tmp_path,
+        declared,
+        (
+            "    resources: [patients-eu]\n",
+            "    resources: [patients-eu]\n    shared_with: [pubilc, public]\n",
+        ),
+    )
+    result = runner.invoke(app, ["check", str(path), "--observed", str(LEGACY), "--as-of", AS_OF])
+    assert result.exit_code == 2, result.output
+    line = path.read_text(encoding="utf-8").splitlines().index("    shared_with: [pubilc, public]")
+    assert (
+        f"{path}:{line + 1}:18: error: components[0].shared_with: only an observed deployment"
+    ) in result.output
+
+
+def test_a_finding_names_what_shares_the_store(runner: CliRunner, tmp_path: Path) -> None:
+    """The evidence detail `discover` writes names the ACL, policy, snapshot or AMI behind
+    each share; a file without it (older) still reads, and says it is not recorded."""
+    shared = with_sharing(
+        tmp_path, **{"s3-patients-eu": "[public, '210987654321']", "s3-plain-eu": "[public]"}
+    )
+    detail = "    detail: LocationConstraint=eu-west-3\n"
+    path = edited(
+        tmp_path,
+        shared,
+        (
+            detail,
+            detail.rstrip("\n")
+            + " SharedThrough=bucket-acl:public,bucket-policy:210987654321,object-acls:unknown\n",
+        ),
+    )
+    found = share_findings(runner, str(path))
+    messages = {(f["rule_id"], f["component"]): f["message"] for f in found}
+    assert "is public through the bucket ACL:" in messages["DRIFT-SHARE-01", "s3-patients-eu"]
+    assert (
+        "shared with account 210987654321 through the bucket policy,"
+        in messages["DRIFT-SHARE-02", "s3-patients-eu"]
+    )
+    assert (
+        "is public through a grant its evidence does not name"
+        in messages["DRIFT-SHARE-01", "s3-plain-eu"]
+    )
+    public = next(
+        f for f in found if (f["rule_id"], f["component"]) == ("DRIFT-SHARE-01", "s3-patients-eu")
+    )
+    assert any("SharedThrough=bucket-acl:public" in fact["source"] for fact in public["facts"]), (
+        public["facts"]
+    )
+
+
+def test_a_hand_written_share_of_an_unknown_kind_is_named_as_written(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`SharedThrough=` pairs come from `discover`, but a file may be written by hand: a kind
+    the tool does not know is named as it is written, never a crash (exit 3)."""
+    shared = with_sharing(tmp_path, **{"s3-patients-eu": "[public]"})
+    detail = "    detail: LocationConstraint=eu-west-3\n"
+    path = edited(
+        tmp_path,
+        shared,
+        (detail, detail.rstrip("\n") + " SharedThrough=access-point:public\n"),
+    )
+    [found] = [f for f in share_findings(runner, str(path)) if f["component"] == "s3-patients-eu"]
+    assert "is public through access-point:" in found["message"]

@@ -194,7 +194,7 @@ class AwsCollector(EbsReader, ComputeReader, SharingReader):
                 bucket.key = self._bucket_key(name, region)
             with contextlib.suppress(Unread):
                 bucket.copies += self._bucket_replicas(name, region, buckets)
-            bucket.shared_with = self.bucket_sharing(name, region)
+            self.share_bucket(bucket)
             out.append(bucket)
         return out
 

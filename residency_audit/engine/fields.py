@@ -319,6 +319,10 @@ OBSERVATION = {
     "observation.same_account": "The copy is held in the observed account; for a store's "
     "sharing, no one outside it can read the store (false for a share: the data can be copied "
     "out of the account).",
+    "observation.shared_through": "What shares a store with one entry of its `shared_with`, "
+    "as its evidence detail names it (`SharedThrough=`): an EBS snapshot's "
+    "createVolumePermission, an AMI's launchPermission, the bucket ACL or policy; a grant its "
+    "evidence does not name, in a file written before it was recorded.",
     "observation.complete": "The collector could read it (false for a gap).",
     "observation.reason": "Why a gap could not be read, as the collector recorded it: it starts "
     "with its cause (`access denied`, `not queried`, `region unknown`, `region not enabled`, "

@@ -75,6 +75,14 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
     yield from ref("controller", d.controller, parties, "party")
     for i, c in enumerate(d.components):
         yield from ref(f"components[{i}].operator", c.operator, parties, "party")
+        if c.shared_with is not None and d.observation is None:
+            path = f"components[{i}].shared_with"
+            yield Diagnostic(
+                at(path, root),
+                f"{path}: only an observed deployment (one with `observation`, as "
+                "`residency-audit discover aws` writes it) says who a store is shared with; "
+                "remove it",
+            )
         yield from ref(f"components[{i}].key", c.key, keys, "key")
         for j, copy in enumerate(c.copies):
             yield from ref(f"components[{i}].copies[{j}].operator", copy.operator, parties, "party")

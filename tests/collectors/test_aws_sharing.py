@@ -2,10 +2,12 @@
 by DRIFT-SHARE-01 (public) and DRIFT-SHARE-02 (another account) through the CLI.
 
 moto 5.2 implements DescribeSnapshotAttribute and ModifySnapshotAttribute (createVolumePermission),
-GetBucketAcl, GetBucketPolicy and GetPublicAccessBlock; it does not implement
+DescribeImages, DescribeImageAttribute and ModifyImageAttribute (launchPermission), GetBucketAcl,
+GetBucketPolicy, GetBucketOwnershipControls and GetPublicAccessBlock; it does not implement
 GetBucketPolicyStatus (it answers with an object listing, without PolicyStatus), so a bucket with
 a policy is read here as "public unknown" unless its public access block restricts public
-policies; a bucket without a policy needs no status.
+policies; a bucket without a policy needs no status. Nor does it serve ListBackupSelections: what
+a plan protects is then unknown.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ components:
 def build(session: Any) -> dict[str, str]:
     """In eu-west-3, a volume with one public snapshot, one with a snapshot shared with
     another account, one whose snapshot is shared with no one; a bucket readable by anyone
-    (public-read ACL), a private one (no policy, public access fully blocked)."""
+    (public-read ACL, object ACLs enabled), a private one (no policy, public access fully
+    blocked, ACLs disabled)."""
     ec2 = session.client("ec2", region_name="eu-west-3")
     made = {}
     for name, group, user in (
@@ -83,7 +86,16 @@ def build(session: Any) -> dict[str, str]:
             "RestrictPublicBuckets": True,
         },
     )
+    enforce_bucket_owner(s3, "patients-eu")
     return made
+
+
+def enforce_bucket_owner(s3: Any, bucket: str) -> None:
+    """ACLs disabled: object ACLs, which are not read, can then grant nothing."""
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket,
+        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    )
 
 
 def components(observed: Deployment) -> dict[str, Component]:
@@ -110,7 +122,8 @@ def test_public_and_shared_snapshots_and_buckets_are_read_and_reported(
     assert by_id[f"ebs-{made['public']}"].shared_with == ("public",)
     assert by_id[f"ebs-{made['shared']}"].shared_with == (OTHER,)
     assert by_id[f"ebs-{made['kept']}"].shared_with == ()
-    assert by_id["s3-open-data"].shared_with == ("public",)
+    # public through its ACL; its objects' ACLs, not read, may grant others too
+    assert by_id["s3-open-data"].shared_with == ("public", "unknown")
     assert by_id["s3-patients-eu"].shared_with == ()
     assert "DescribeSnapshotAttribute" not in out.read_text(encoding="utf-8")  # no gap
 
@@ -132,7 +145,18 @@ def test_public_and_shared_snapshots_and_buckets_are_read_and_reported(
         assert "an account id is not a country" in shared["message"]
         assert shared["location"]["path"] == str(out)
         public = next(f for f in found if f["component"] == "s3-open-data")
-        assert "arn:aws:s3:::open-data" in public["message"] and "public" in public["message"]
+        assert "arn:aws:s3:::open-data" in public["message"]
+        assert "is public through the bucket ACL:" in public["message"]
+        # the snapshot to change, not only the volume whose data it holds
+        snapshot = next(f for f in found if f["component"] == f"ebs-{made['public']}")
+        assert (
+            f"through snapshot {made['public-snap']} (createVolumePermission)"
+            in (snapshot["message"])
+        )
+        assert (
+            f"through snapshot {made['shared-snap']} (createVolumePermission)"
+            in (shared["message"])
+        )
 
 
 def test_a_snapshot_whose_volume_is_gone_keeps_its_own_sharing(aws: str, tmp_path: Path) -> None:
@@ -174,10 +198,17 @@ def test_a_refused_sharing_read_is_a_gap_and_cannot_be_verified(
 
     code, found = findings(runner, str(out))
     assert code == 1
-    unverifiable = {f["component"] for f in found if f["unverifiable"]}
-    assert unverifiable == {f"ebs-{volume}", "s3-patients-eu"}
-    assert all(f["rule_id"] == "DRIFT-SHARE-01" for f in found)
-    message = next(f["message"] for f in found if f["component"] == f"ebs-{volume}")
+    assert all(f["unverifiable"] for f in found)
+    assert {(f["rule_id"], f["component"]) for f in found} == {
+        (rule, component)
+        for rule in ("DRIFT-SHARE-01", "DRIFT-SHARE-02")
+        for component in (f"ebs-{volume}", "s3-patients-eu")
+    }
+    message = next(
+        f["message"]
+        for f in found
+        if (f["rule_id"], f["component"]) == ("DRIFT-SHARE-01", f"ebs-{volume}")
+    )
     assert message.startswith(f"cannot be verified for sharing of ebs-{volume}")
     assert "refused, failed or not made" in message
 
@@ -202,6 +233,7 @@ def test_accounts_a_bucket_policy_names_are_shared_with(aws: str, tmp_path: Path
     s3.put_bucket_policy(
         Bucket="patients-eu", Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
     )
+    enforce_bucket_owner(s3, "patients-eu")
     out = tmp_path / "observed.yaml"
     assert discover("--region", "eu-west-3", "-o", str(out)).returncode == 0
     observed, _ = load_deployment(out)
@@ -232,3 +264,142 @@ def test_a_policy_status_without_a_verdict_is_a_gap_not_private(aws: str, tmp_pa
     gap = next(g for g in observed.observation.not_observed if g.call == "GetBucketPolicyStatus")
     assert gap.reason.startswith("error: ") and gap.reason.endswith("arn:aws:s3:::patients-eu")
     assert gap.permission is None
+
+
+def policy(bucket: str, principal: Any, condition: dict[str, Any]) -> str:
+    statement = {
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": condition,
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def test_what_aws_calls_not_public_may_still_be_shared(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """GetBucketPolicyStatus calls "*" narrowed by aws:PrincipalOrgID not public, yet a whole
+    organisation reads it: unknown. Narrowed by aws:PrincipalAccount, it names the account.
+    An object made public by its own ACL, in a bucket whose ACLs are enabled: object ACLs are
+    not read, so unknown; with ACLs disabled (BucketOwnerEnforced) they grant nothing."""
+    s3 = boto3.session.Session().client("s3", region_name="eu-west-3")
+    where = {"LocationConstraint": "eu-west-3"}
+    blocked = {"IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    for bucket in ("org-shared", "acct-shared", "objects-public", "objects-enforced"):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=where)
+    for bucket, condition in (
+        ("org-shared", {"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}}),
+        ("acct-shared", {"StringEquals": {"aws:PrincipalAccount": OTHER}}),
+    ):
+        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=blocked)
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy(bucket, {"AWS": "*"}, condition))
+        enforce_bucket_owner(s3, bucket)
+    s3.put_object(Bucket="objects-public", Key="patient.pdf", Body=b"x", ACL="public-read")
+    enforce_bucket_owner(s3, "objects-enforced")
+    out = tmp_path / "observed.yaml"
+    result = discover("--region", "eu-west-3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    observed, _ = load_deployment(out)
+    shares = {c.id: c.shared_with for c in observed.components}
+    assert shares == {
+        "s3-org-shared": ("unknown",),
+        "s3-acct-shared": (OTHER,),
+        "s3-objects-public": ("unknown",),
+        "s3-objects-enforced": (),
+    }
+    assert observed.observation is not None
+    # no call about the objects' bucket failed (moto's policy status aside): unknown by design
+    assert {g.call for g in observed.observation.not_observed} == {"GetBucketPolicyStatus"}
+    assert not [g for g in observed.observation.not_observed if "objects-" in g.reason]
+    detail = components(observed)["s3-objects-public"].evidence
+    assert detail is not None and "SharedThrough=object-acls:unknown" in str(detail.detail)
+
+    code, found = findings(runner, str(out))
+    assert code == 1
+    got = {(f["rule_id"], f["component"], f["unverifiable"]) for f in found}
+    assert got == {
+        ("DRIFT-SHARE-01", "s3-org-shared", True),
+        ("DRIFT-SHARE-02", "s3-org-shared", True),
+        ("DRIFT-SHARE-01", "s3-objects-public", True),
+        ("DRIFT-SHARE-02", "s3-objects-public", True),
+        ("DRIFT-SHARE-02", "s3-acct-shared", False),
+    }
+    shared = next(f for f in found if f["component"] == "s3-acct-shared")
+    assert f"shared with account {OTHER} through the bucket policy," in shared["message"]
+
+
+def test_an_ami_shares_the_snapshots_it_is_made_of(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """Whoever may launch an AMI has the data of its snapshots: a public AMI makes them and
+    their volume public, one launchable by another account shares them with it."""
+    ec2 = boto3.session.Session().client("ec2", region_name="eu-west-3")
+    base = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    images = {}
+    for name, permission in (("golden", {"Group": "all"}), ("partner", {"UserId": OTHER})):
+        instance = ec2.run_instances(ImageId=base, MinCount=1, MaxCount=1)["Instances"][0]
+        image = ec2.create_image(InstanceId=instance["InstanceId"], Name=name)["ImageId"]
+        ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [permission]})
+        images[name] = image
+    backing = {
+        i["ImageId"]: i["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+        for i in ec2.describe_images(ImageIds=list(images.values()))["Images"]
+    }
+    out = tmp_path / "observed.yaml"
+    result = discover("--region", "eu-west-3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    observed, _ = load_deployment(out)
+    holding = {
+        image: next(
+            c
+            for c in observed.components
+            if c.service == "ebs" and backing[image] in str(c.evidence) + str(c.copies)
+        )
+        for image in images.values()
+    }
+    assert holding[images["golden"]].shared_with == ("public",)
+    assert holding[images["partner"]].shared_with == (OTHER,)
+
+    code, found = findings(runner, str(out))
+    assert code == 1
+    messages = {f["component"]: f["message"] for f in found if not f["unverifiable"]}
+    for image, rule_says in ((images["golden"], "is public"), (images["partner"], OTHER)):
+        message = messages[holding[image].id]
+        assert rule_says in message and f"through AMI {image} (launchPermission)" in message
+
+
+def test_a_volume_copied_to_a_region_not_read_has_unknown_sharing(aws: str, tmp_path: Path) -> None:
+    """A Backup plan of Paris copies to us-east-1, which --region leaves out: the snapshots of
+    the volume there were not read, so may be shared. moto has no ListBackupSelections, so the
+    plan may protect the volume (as a refused selection would leave it)."""
+    session = boto3.session.Session()
+    ec2 = session.client("ec2", region_name="eu-west-3")
+    volume = ec2.create_volume(AvailabilityZone="eu-west-3a", Size=8)["VolumeId"]
+    ec2.create_snapshot(VolumeId=volume)
+    eu = session.client("backup", region_name="eu-west-3")
+    us = session.client("backup", region_name="us-east-1")
+    eu.create_backup_vault(BackupVaultName="daily")
+    vault = us.create_backup_vault(BackupVaultName="dr")["BackupVaultArn"]
+    rule = {"RuleName": "daily", "TargetBackupVaultName": "daily"}
+    eu.create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": "records",
+            "Rules": [{**rule, "CopyActions": [{"DestinationBackupVaultArn": vault}]}],
+        }
+    )
+    out = tmp_path / "observed.yaml"
+    assert discover("--region", "eu-west-3", "-o", str(out)).returncode == 0
+    observed, _ = load_deployment(out)
+    disk = components(observed)[f"ebs-{volume}"]
+    assert disk.shared_with == ("unknown",)
+    assert disk.evidence is not None
+    assert "SharedThrough=snapshots-in-us-east-1:unknown" in str(disk.evidence.detail)
+
+    both = tmp_path / "both.yaml"  # us-east-1 read too: its snapshots would be linked
+    assert (
+        discover("--region", "eu-west-3", "--region", "us-east-1", "-o", str(both)).returncode == 0
+    )
+    observed, _ = load_deployment(both)
+    assert components(observed)[f"ebs-{volume}"].shared_with == ()

@@ -24,6 +24,7 @@ S3_ACTIONS = {
     "GetBucketAcl": "s3:GetBucketAcl",
     "GetBucketPolicy": "s3:GetBucketPolicy",
     "GetBucketPolicyStatus": "s3:GetBucketPolicyStatus",
+    "GetBucketOwnershipControls": "s3:GetBucketOwnershipControls",
 }
 
 
