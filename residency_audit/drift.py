@@ -7,19 +7,15 @@ and key agree with the declaration and, for a copy, whether it stays in the obse
 rules decide what a difference means. A subject is located on the declaration it contradicts
 when there is one, else on the observed file's line.
 
-An observed resource matches a declared component that lists its ARN or name in `resources`, or
-has its id, or else has the same provider, service and region and lists no `resources` (a
-declaration of "our S3 buckets in eu-west-3"). A declared component whose service and region
-the observation read, named by no gap, that no resource of any observed file matches is not
-where the declaration says (DRIFT-RES-02); nor is one listing `resources` that no observed
-file holds one of (each it lists must be found, not any).
+Which declared component an observed resource stands for, and which declared components the
+observed files of a run hold (DRIFT-OBS-04, DRIFT-RES-02), is `drift_found`'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,9 +29,18 @@ from residency_audit.collectors.observed import (
     gap_cause,
     gap_resource,
     observed_copy_key,
-    provider_of,
-    region_of_arn,
     unread_keys,
+)
+from residency_audit.drift_found import (
+    UNKNOWN_REGION,
+    Found,
+    Match,
+    copy_resource,
+    found_components,
+    match_component,
+    observed_origin,
+    service_subjects,
+    source_at,
 )
 from residency_audit.engine.subjects import Subject, common_facts
 from residency_audit.errors import InputError
@@ -44,7 +49,6 @@ from residency_audit.kb import KnowledgeBase
 from residency_audit.loader import load_document
 from residency_audit.model import (
     Component,
-    Copy,
     Deployment,
     EncryptionSide,
     Evidence,
@@ -57,7 +61,6 @@ from residency_audit.model import (
     Span,
 )
 from residency_audit.observed_checks import observed_by
-from residency_audit.records import Record, record
 from residency_audit.sharing import sharing_subjects
 
 if TYPE_CHECKING:
@@ -74,45 +77,6 @@ CONTROL = {
 provider has more control than declared."""
 
 
-@record
-class Match(Record):
-    deployment: Deployment
-    index: int
-    component: Component
-
-
-@record
-class Found(Record):
-    """The declared components some observed resource stands for, in any of the observed files
-    compared in one run (one per account with `--all-accounts`): a component found in one
-    account is not missing from the others."""
-
-    where: Mapping[tuple[int, int], str]
-    """(declared deployment's id(), component index) → where the first resource standing for
-    it was read."""
-    files: tuple[str, ...]
-    """The observed files searched."""
-    names: Mapping[str, str]
-    """Every name a declaration may list an observed resource by (`_names`, and its id) →
-    where it was read: a component listing resources is found only if each of them is."""
-
-
-def found_components(declared: Sequence[Deployment], observed: Sequence[Deployment]) -> Found:
-    """Which declared components a resource of `observed` may stand for (`_matches`: every one
-    it matches, not only the first, which `_match` gives the place and key subjects): two
-    declarations of "our RDS in eu-west-3" are both found by the instances there."""
-    where: dict[tuple[int, int], str] = {}
-    names: dict[str, str] = {}
-    for seen in observed:
-        for oi, oc in enumerate(seen.components):
-            origin = _origin(seen, f"components[{oi}]", oc.evidence)
-            for name in sorted({oc.id}.union(*(_names(r) for r in oc.resources))):
-                names.setdefault(name, origin)
-            for match in _matches(declared, oc):
-                where.setdefault((id(match.deployment), match.index), origin)
-    return Found(where, tuple(str(seen.path) for seen in observed), names)
-
-
 def observation_subjects(observed: Deployment) -> Iterator[Subject]:
     """The subjects of an observed deployment audited alone (`check observed.yaml`): its gaps
     (`gap_subjects`) and each copy with the account holding it, so that a copy in another
@@ -127,7 +91,7 @@ def observation_subjects(observed: Deployment) -> Iterator[Subject]:
             facts: dict[str, Fact] = {}
             _put(
                 facts,
-                _origin(observed, path, c.evidence or oc.evidence),
+                observed_origin(observed, path, c.evidence or oc.evidence),
                 subject="held-copy",
                 role=c.kind.value,
                 region=c.region,
@@ -135,11 +99,6 @@ def observation_subjects(observed: Deployment) -> Iterator[Subject]:
             )
             _copy_account(facts, observed, path, account, c.account)
             yield Subject("observation", f"{c.kind.value} of {oc.id}", oc.id, c.span, facts)
-
-
-UNKNOWN_REGION = "an unknown region"
-"""Where a gap with no region was: every call goes to a region, and one without was meant for
-a resource whose region could not be read (a bucket whose GetBucketLocation failed)."""
 
 
 def gap_subjects(observed: Deployment) -> Iterator[Subject]:
@@ -214,7 +173,7 @@ def drift_subjects(
     # that a key's subjects name every declared component it covers
     claims: dict[tuple[int, str, str | None], tuple[Key, list[Match]]] = {}
     for oi, oc in enumerate(observed.components):
-        match = _match(declared, oc)
+        match = match_component(declared, oc)
         stated = True if match is not None else _undecided(declared, oc)
         owner = match.deployment if match else observed
         base = common_facts(owner, kb, as_of)
@@ -234,7 +193,7 @@ def drift_subjects(
         ]
         for role, region, evidence, path, span, holder in places:
             facts = dict(base)
-            origin = _origin(observed, path, evidence)
+            origin = observed_origin(observed, path, evidence)
             _put(
                 facts,
                 origin,
@@ -296,236 +255,7 @@ def drift_subjects(
             yield from _unclaimed_key_subjects(key, ki, observed, kb, as_of)
     if found is None:
         found = found_components(declared, [observed])
-    yield from _service_subjects(declared, observed, found, kb=kb, as_of=as_of)
-
-
-def _service_subjects(
-    declared: Sequence[Deployment],
-    observed: Deployment,
-    found: Found,
-    *,
-    kb: KnowledgeBase,
-    as_of: dt.date,
-) -> Iterator[tuple[str, Subject]]:
-    """One subject per declared component of the observed account's provider, saying whether
-    the observation read its service (DRIFT-OBS-04) and, if it read it in the component's
-    region with no gap there, whether any observed file holds it (DRIFT-RES-02). No observed
-    resource matching a component shows it absent only if its service was read: a service
-    the collector does not read (EFS, Redshift), or did not read yet when the file was
-    written (EBS before it was added), was not looked at. A component a resource of any
-    observed file of the run matched (`found`) was read, whatever this file says: an account
-    whose role could not be assumed read nothing, but what another account holds was read
-    there. For any other, a file not listing the services read (`services_read`, written
-    since EBS was read) leaves it unknown, as does a component declaring no service."""
-    o = observed.observation
-    if o is None:
-        return
-    provider = provider_of(o.partition)
-    read = None if o.services_read is None else frozenset(x.lower() for x in o.services_read)
-    listed = _at(observed, "observation.services_read")
-    for d in declared:
-        base = common_facts(d, kb, as_of)
-        for i, c in enumerate(d.components):
-            if c.provider != provider:
-                continue
-            here = f"components[{i}]"
-            facts = dict(base)
-            facts["observation.subject"] = Fact("observation.subject", "service", _at(d, here))
-            facts["declared.component"] = Fact("declared.component", c.id, _at(d, f"{here}.id"))
-            if c.service is not None:
-                facts["declared.service"] = Fact(
-                    "declared.service", c.service, _at(d, f"{here}.service")
-                )
-            if o.account is not None:
-                facts["observation.account"] = Fact(
-                    "observation.account", o.account, _at(observed, "observation.account")
-                )
-            if read is not None:
-                facts["observation.services_read"] = Fact(
-                    "observation.services_read", sorted(read), listed
-                )
-            seen = found.where.get((id(d), i))
-            if seen is not None:
-                facts["observation.service_read"] = Fact(
-                    "observation.service_read", True, f"derived: {seen} stands for {c.id}"
-                )
-            elif read is not None and c.service is not None:
-                facts["observation.service_read"] = Fact(
-                    "observation.service_read",
-                    c.service.lower() in read,
-                    f"derived: declared service {c.service} compared with {listed} "
-                    "(observation.services_read)",
-                )
-            _looked_for(facts, d, i=i, observed=observed, found=found)
-            label = f"service {c.service} of {c.id}" if c.service else f"service of {c.id}"
-            located = d.locations.get(f"{here}.service", c.span)
-            yield d.name, Subject("observation", label, c.id, located, facts)
-
-
-def _looked_for(
-    facts: dict[str, Fact], d: Deployment, *, i: int, observed: Deployment, found: Found
-) -> None:
-    """Whether the observation looked for declared component `i` where it is declared (its
-    region read, no gap naming it or its service there) and whether any observed file holds
-    it. A region the component does not declare, or an observation not saying which regions
-    it read, leaves the first unknown. A component listing `resources` is found only if
-    every one is (a half-stale list is not the account). A listed resource the observation
-    did not look for (a gap may hide it, or its ARN names a region not read) is not called
-    missing; when nothing else is missing, the component is the gap's (DRIFT-OBS-01), or
-    whether it is all there is unknown."""
-    o = observed.observation
-    assert o is not None  # only observed deployments are compared
-    c, here = d.components[i], f"components[{i}]"
-    if c.region is not None:
-        facts["declared.region"] = Fact("declared.region", c.region, _at(d, f"{here}.region"))
-    read = _region_read(o, c.region)
-    if read is not None:
-        facts["observation.region_read"] = Fact(
-            "observation.region_read",
-            read,
-            f"derived: declared region {c.region} compared with "
-            f"{_at(observed, 'observation.regions')} (observation.regions)",
-        )
-    unfound = _unfound(o, c, found)
-    missing = [r for r, hidden, _ in unfound if hidden is None]
-    gap = _component_gap(o, c, c.region)
-    if gap is None and not missing:  # all that was not found may be hidden by a gap
-        gap = next((k for _, _, k in unfound if k is not None), None)
-    facts["observation.component_gap"] = Fact(
-        "observation.component_gap",
-        gap is not None,
-        f"derived: no gap of {observed.path} (observation.not_observed) names {c.id} or "
-        f"its service in {c.region or UNKNOWN_REGION}"
-        if gap is None
-        else _at(observed, f"observation.not_observed[{gap}]"),
-    )
-    searched = ", ".join(found.files)
-    seen = found.where.get((id(d), i))
-    if not c.resources:
-        not_found = [] if seen is not None else [c.id]
-        facts["observation.found"] = Fact(
-            "observation.found",
-            seen is not None,
-            f"derived: {seen} stands for {c.id}"
-            if seen is not None
-            else f"derived: no resource of {searched} stands for {c.id} (by id, or provider, "
-            "service and region)",
-        )
-    elif missing:
-        not_found = missing
-        facts["observation.found"] = Fact(
-            "observation.found",
-            False,
-            f"derived: no resource of {searched} is {', '.join(missing)}, listed by {c.id} in "
-            "`resources`: looked for (no gap names it, its region read) and not found",
-        )
-    elif unfound:
-        not_found = [r for r, _, _ in unfound]
-        facts["observation.found"] = Fact(
-            "observation.found",
-            None,
-            f"derived: no resource of {searched} is "
-            + ", ".join(f"{r} ({hidden})" for r, hidden, _ in unfound)
-            + f", listed by {c.id} in `resources`, which the observation did not look for",
-        )
-    else:
-        not_found = []
-        facts["observation.found"] = Fact(
-            "observation.found",
-            True,
-            f"derived: every resource {c.id} lists is held by an observed file: "
-            + "; ".join(f"{r} at {found.names[r]}" for r in c.resources),
-        )
-    found_fact = facts["observation.found"]
-    facts["observation.not_found"] = Fact("observation.not_found", not_found, found_fact.origin)
-
-
-def _region_read(o: Observation, region: str | None) -> bool | None:
-    """Whether the observation read `region`; None when no region is given or the file does
-    not say which regions it read."""
-    said = o.regions or o.regions_not_queried is not None or o.regions_not_enabled is not None
-    if region is None or not said:
-        return None
-    unread = (*(o.regions_not_queried or ()), *(o.regions_not_enabled or ()))
-    return region in o.regions and region not in unread
-
-
-Unfound = list[tuple[str, str | None, int | None]]
-"""(resource, why the observation did not look for it, the gap that may hide it)."""
-
-
-def _unfound(o: Observation, c: Component, found: Found) -> Unfound:
-    """Each resource `c` lists that no observed file holds. Why is None for one looked for: no
-    gap names it or its service in its region (its ARN's, else the component's), and its ARN
-    names no region the observation did not read."""
-    out: Unfound = []
-    for r in c.resources:
-        if r in found.names:
-            continue
-        region = region_of_arn(r)
-        gap = _resource_gap(o, r)
-        if gap is None:
-            gap = _component_gap(o, c, region or c.region)
-        if gap is not None:
-            call = o.not_observed[gap]
-            out.append((r, f"not observed: {call.service} {call.call}", gap))
-        elif region is not None and not _region_read(o, region):
-            out.append((r, f"in {region}, a region not read", None))
-        else:
-            out.append((r, None, None))
-    return out
-
-
-_GAP_CALLS = {
-    "ebs": ("ec2", frozenset({"DescribeVolumes", "DescribeSnapshots"})),
-    "ec2": ("ec2", frozenset({"DescribeInstances"})),
-}
-"""The API calls whose gaps may hide a component of a service: EBS volumes and snapshots are
-read through EC2 (collectors/aws_ebs.py), and EC2's instances by one call of it
-(collectors/aws_compute.py); neither is hidden by EC2's other calls (DescribeRegions, or the
-other's)."""
-
-
-def _component_gap(o: Observation, c: Component, region: str | None) -> int | None:
-    """Index of the first gap that may hide declared component `c`'s stores in `region`: a
-    call of its service there or in none (a bucket whose region could not be read). A call
-    about one resource of a known region (its encryption, say) hides that resource's detail,
-    not whether others are there (`_resource_gap` judges a resource it names)."""
-    service = _service(c) or ""
-    api, calls = _GAP_CALLS.get(service, (service, None))
-    for k, g in enumerate(o.not_observed):
-        if g.service.lower() != api or (calls is not None and g.call not in calls):
-            continue
-        if g.region is not None and gap_resource(g.reason) is not None:
-            continue
-        if g.region in (None, region) or (g.service.lower(), g.call) in _SERVICE_WIDE:
-            return k
-    return None
-
-
-def _resource_gap(o: Observation, resource: str) -> int | None:
-    """Index of the first gap naming `resource` (by its ARN or a name in it, `_names`)."""
-    for k, g in enumerate(o.not_observed):
-        arn = gap_resource(g.reason)
-        if arn is not None and resource in _names(arn):
-            return k
-    return None
-
-
-_SERVICE_WIDE = frozenset({("s3", "ListBuckets")})
-"""Calls that list a service's resources of every region, made in one (`discover` lists the
-account's buckets from its home region): refused, no region's resources were read."""
-
-
-_DESTINATIONS = (
-    "Destination=",
-    "DestinationBackupVaultArn=",
-    "GlobalClusterMember=",
-    "DBInstanceAutomatedBackupsReplications=",
-    "ReadReplicaDBInstanceIdentifiers=",
-    "ReadReplicaIdentifiers=",
-)
-"""Tokens of a copy's evidence detail naming the copy's own ARN (collectors/aws.py)."""
+    yield from service_subjects(declared, observed, found, kb=kb, as_of=as_of)
 
 
 def _observed_keys(
@@ -539,7 +269,7 @@ def _observed_keys(
     or the component's evidence, so that a finding without a key still cites its source."""
     oc = observed.components[oi]
     primary = (oc.resources or (oc.id,))[0]
-    here = _origin(observed, f"components[{oi}]", oc.evidence)
+    here = observed_origin(observed, f"components[{oi}]", oc.evidence)
     refs = []
     if oc.key is not None:
         refs.append((oc.key, primary, oc.id, here))
@@ -555,7 +285,7 @@ def _observed_keys(
             label = f"{c.kind.value} of {oc.id} in {c.region or UNKNOWN_REGION}"
             path = f"components[{oi}].copies[{j}].evidence.detail"
             refs.append(
-                (ref, _copy_resource(oc, c, primary), label, _origin(observed, path, c.evidence))
+                (ref, copy_resource(oc, c), label, observed_origin(observed, path, c.evidence))
             )
     return list(dict.fromkeys(refs))
 
@@ -566,27 +296,9 @@ def _gap_origin(observed: Deployment, oc: Component, default: str) -> str:
     gaps = observed.observation.not_observed if observed.observation else ()
     for k, g in enumerate(gaps):
         if (g.service, g.call) in KEY_CALLS and gap_resource(g.reason) in oc.resources:
-            where = _at(observed, f"observation.not_observed[{k}]")
+            where = source_at(observed, f"observation.not_observed[{k}]")
             return f"{where} (not observed: {g.service} {g.call} in {g.region or UNKNOWN_REGION})"
     return default
-
-
-def _copy_resource(oc: Component, c: Copy, primary: str) -> str:
-    """The ARN of a copy, for the findings about its key: the destination its evidence names
-    (a replica bucket, a backup vault, a cluster), the resource read when it is not the
-    component's (a replica read in its own region, the backup plan making the copy), else the
-    component's ARN in the copy's region (a global table's replicas bear its name)."""
-    tokens = (c.evidence.detail or "").split() if c.evidence else []
-    for token in tokens:
-        for name in _DESTINATIONS:
-            if token.startswith(name) and token[len(name) :].startswith("arn:"):
-                return token[len(name) :]
-    if c.evidence and c.evidence.resource and c.evidence.resource not in oc.resources:
-        return c.evidence.resource
-    region = region_of_arn(primary)
-    if region and c.region and region != c.region:
-        return primary.replace(f":{region}:", f":{c.region}:", 1)
-    return primary
 
 
 def _keyless_subjects(
@@ -626,7 +338,7 @@ def _keyless_subjects(
         key_management=NO_KEY if absent else None,
     )
     facts["declared.component"] = Fact(
-        "declared.component", match.component.id, _at(d, f"components[{match.index}].id")
+        "declared.component", match.component.id, source_at(d, f"components[{match.index}].id")
     )
     if declared is None:
         # Whether the key is one the declaration accounts for turns on what it is: unknown.
@@ -642,7 +354,7 @@ def _keyless_subjects(
         here = f"keys[{d.keys.index(declared)}]"
         facts["observation.declared"] = Fact("observation.declared", True, origin)
         facts["declared.key_management"] = Fact(
-            "declared.key_management", declared.management.value, _at(d, f"{here}.management")
+            "declared.key_management", declared.management.value, source_at(d, f"{here}.management")
         )
         if absent:
             how = "no encryption observed, a declared provider-side key: the provider reads it"
@@ -664,12 +376,12 @@ def _copy_account(
     """The account holding a copy and the observed one, and whether they are the same. A copy
     whose account is not recorded (a file written before accounts were) is left unknown."""
     if account is not None:
-        where = _at(observed, "observation.account")
+        where = source_at(observed, "observation.account")
         facts["observation.account"] = Fact("observation.account", account, where)
     if holder is None:
         return
     facts["observation.copy_account"] = Fact(
-        "observation.copy_account", holder, _at(observed, f"{path}.account")
+        "observation.copy_account", holder, source_at(observed, f"{path}.account")
     )
     # A copy's `unknown` account is one known to lie outside the observed account
     # (collectors.observed.UNKNOWN_ACCOUNT); an observed account whose id was not read cannot
@@ -694,7 +406,7 @@ def _unclaimed_key_subjects(
     """A customer key no declared component accounts for (unused, or protecting an undeclared
     resource): key material, and its replicas, the declaration does not mention. Keys AWS
     manages for its services are not the customer's and are left out."""
-    origin = _origin(observed, f"keys[{ki}]", key.evidence)
+    origin = observed_origin(observed, f"keys[{ki}]", key.evidence)
     base = common_facts(observed, kb, as_of)
     for role, _, facts in _key_places(key, kb, base, origin, declared=False):
         yield observed.name, Subject("observation", f"{role} {key.id}", None, key.span, facts)
@@ -740,7 +452,7 @@ def _key_subjects(
     if declared is not None and declared.encryption is EncryptionSide.CLIENT_SIDE:
         return  # client-side keys never reach the provider: an observed KMS key is another layer
     ki = observed.keys.index(key)
-    origin = _origin(observed, f"keys[{ki}]", key.evidence)
+    origin = observed_origin(observed, f"keys[{ki}]", key.evidence)
     base = common_facts(d, kb, as_of)
     places = _key_places(key, kb, base, origin, declared=declared is not None)
     for role, country, facts in places:
@@ -751,10 +463,12 @@ def _key_subjects(
             facts["declared.component"] = Fact(
                 "declared.component",
                 names[0] if len(names) == 1 else names,
-                ", ".join(_at(d, f"components[{by_id[n].index}].id") for n in names),
+                ", ".join(source_at(d, f"components[{by_id[n].index}].id") for n in names),
             )
             facts["declared.key_management"] = Fact(
-                "declared.key_management", declared.management.value, _at(d, f"{here}.management")
+                "declared.key_management",
+                declared.management.value,
+                source_at(d, f"{here}.management"),
             )
             if declared.country is not None:
                 for name, value in (
@@ -762,7 +476,7 @@ def _key_subjects(
                     ("locations", [declared.country]),
                 ):
                     facts[f"declared.{name}"] = Fact(
-                        f"declared.{name}", value, _at(d, f"{here}.country")
+                        f"declared.{name}", value, source_at(d, f"{here}.country")
                     )
                 if country is not None:
                     facts["observation.location_declared"] = Fact(
@@ -786,50 +500,6 @@ def _key_subjects(
                 d.name,
                 Subject("observation", f"{role} {key.id} of {name}", name, located, facts),
             )
-
-
-def _names(arn: str) -> set[str]:
-    """How a declaration may list a resource: its ARN, or the name in it, a bucket's or an
-    instance's after the last ':', a table's after `table/` (arn:aws:dynamodb:...:table/orders)."""
-    return {arn, arn.rsplit(":", 1)[-1], arn.rsplit(":", 1)[-1].split("/", 1)[-1]}
-
-
-def _match(declared: Sequence[Deployment], oc: Component) -> Match | None:
-    """The declared component `oc` stands for: the first listing it in `resources`, else the
-    first of its id, else the first of its provider, service and region listing no resources."""
-    for test in _tests(oc):
-        for d in declared:
-            for i, c in enumerate(d.components):
-                if test(c):
-                    return Match(d, i, c)
-    return None
-
-
-def _matches(declared: Sequence[Deployment], oc: Component) -> Iterator[Match]:
-    """Every declared component `oc` may stand for, by any of `_match`'s tests."""
-    tests = _tests(oc)
-    for d in declared:
-        for i, c in enumerate(d.components):
-            if any(test(c) for test in tests):
-                yield Match(d, i, c)
-
-
-def _tests(oc: Component) -> tuple[Callable[[Component], bool], ...]:
-    names = {oc.id}.union(*(_names(r) for r in oc.resources))
-    return (
-        lambda c: bool(names & set(c.resources)),
-        lambda c: c.id == oc.id,
-        lambda c: (
-            not c.resources
-            and (c.provider, _service(c), c.region) == (oc.provider, _service(oc), oc.region)
-        ),
-    )
-
-
-def _service(c: Component) -> str | None:
-    """A component's service as compared: `RDS` and `rds` are one service (the schema takes any
-    spelling; the collector writes lower case)."""
-    return None if c.service is None else c.service.lower()
 
 
 def _undecided(declared: Sequence[Deployment], oc: Component) -> bool | None:
@@ -875,30 +545,15 @@ def _put(facts: dict[str, Fact], origin: str, **values: object) -> None:
 def _declared(facts: dict[str, Fact], match: Match, name: str, value: object, leaf: str) -> None:
     path = f"components[{match.index}]"
     facts[f"declared.{name}"] = Fact(
-        f"declared.{name}", value, _at(match.deployment, f"{path}.{leaf}")
+        f"declared.{name}", value, source_at(match.deployment, f"{path}.{leaf}")
     )
     facts["declared.component"] = Fact(
-        "declared.component", match.component.id, _at(match.deployment, f"{path}.id")
+        "declared.component", match.component.id, source_at(match.deployment, f"{path}.id")
     )
 
 
 def _span(match: Match, leaf: str, default: Span) -> Span:
     return match.deployment.locations.get(f"components[{match.index}].{leaf}", default)
-
-
-def _at(d: Deployment, path: str) -> str:
-    span = d.locations.get(path)
-    return str(span) if span else f"{d.path}:1:1"
-
-
-def _origin(observed: Deployment, path: str, evidence: Evidence | None) -> str:
-    where = _at(observed, path)
-    if evidence is None:
-        return where
-    return (
-        f"{where} (observed: {evidence.service} {evidence.call} in "
-        f"{evidence.region or 'global'} at {evidence.observed_at})"
-    )
 
 
 def _denied(gap: NotObserved) -> bool:

@@ -506,9 +506,7 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
         if r.kind is ComponentKind.BACKUP and r.protects:
             protected: dict[str, ObservedResource] = {}
             for t in ordered:  # a protected replica's backups are copies of its source's data
-                if t.service in BACKED_UP_SERVICES and any(
-                    fnmatch.fnmatchcase(t.arn, p) for p in r.protects
-                ):
+                if _backs_up(r, t):
                     protected.setdefault(top(t).arn, top(t))
             for target in protected.values():
                 target.copies.extend(_backup_copy(target, c) for c in r.copies)
@@ -523,6 +521,23 @@ BACKED_UP_SERVICES = frozenset({"dynamodb", "ebs", "ec2", "rds", "s3"})
 https://docs.aws.amazon.com/aws-backup/latest/devguide/API_GetSupportedResourceTypes.html):
 a plan selecting `*` makes no copy of a Lambda function or a CloudFront distribution, nor of
 another plan."""
+
+
+def _backs_up(plan: ObservedResource, t: ObservedResource) -> bool:
+    """Whether backup `plan` protects `t`: a volume, instance, table, bucket or database
+    (`BACKED_UP_SERVICES`), not a snapshot or another backup (kind BACKUP: AWS Backup backs
+    up the volume, and a standalone snapshot is a copy already), of the plan's own region
+    (plans are regional: a plan selects and backs up the resources of its region, as
+    `aws_ebs._left_to_backup` reads them), that the plan selects. A resource whose region
+    could not be read (a bucket, its gap reported) may be the plan's: its copies are kept
+    rather than lost."""
+    return (
+        t.service in BACKED_UP_SERVICES
+        and t.kind is not ComponentKind.BACKUP
+        and t.region in (None, plan.region)
+        and any(fnmatch.fnmatchcase(t.arn, p) for p in plan.protects)
+    )
+
 
 VAULT_KEYED_BACKUPS = frozenset({"s3"})
 """Services whose AWS Backup recovery points are encrypted with the vault's key: those AWS

@@ -291,15 +291,19 @@ OBSERVATION = {
     "when unknown (the file does not list them, or the component declares no service).",
     "observation.region_read": "The observation read the declared component's region (in "
     "`observation.regions`, not among the regions not queried or not enabled); absent when "
-    "unknown (the component declares no region, or the file says no region it read).",
-    "observation.component_gap": "A gap (`observation.not_observed`) names its service in its "
+    "unknown (the component declares no region, or the file says no region it read). False "
+    "for an account whose role could not be assumed: it read no region.",
+    "observation.component_gap": "A gap (`observation.not_observed`) leaves the account unread "
+    "(its role could not be assumed), or names its service in its "
     "region or in no region (a call about one resource of a known region excepted), or names "
     "the listed resources not found when no other is missing: the observation may have missed "
     "it there (DRIFT-OBS-01).",
     "observation.found": "Every resource the declared component lists is held by an observed "
-    "file of the run (the file judged or another, one per account); listing none, a resource "
-    "of one stands for it. False when one the observation looked for is held by none; absent "
-    "when the only ones not found were not looked for (a gap, a region not read).",
+    "file of the run (the file judged or another, one per account), as a resource of the "
+    "component's provider and service or a replica folded into its source's copies; listing "
+    "none, a resource of one stands for it. False when one the observation looked for is held "
+    "by none; absent when the only ones not found were not looked for (a gap, a region not "
+    "read, an account no observed file is for).",
     "observation.not_found": "What of the declared component no observed file holds: the "
     "resources it lists that were not found, or the component itself when it lists none "
     "(empty when found).",

@@ -370,3 +370,77 @@ def test_a_plan_backing_up_everything_copies_no_function_or_distribution() -> No
     built = build_deployment(found, kb.default(), Assumptions())
     copies = {c.service: [x.region for x in c.copies] for c in built.components}
     assert copies == {"s3": ["eu-central-1"], "lambda": [], "cloudfront": []}
+
+
+def observed(
+    service: str, kind: ComponentKind, name: str, arn: str, region: str
+) -> ObservedResource:
+    return ObservedResource(
+        service,
+        kind,
+        name,
+        arn,
+        region,
+        Evidence(service, "List", "2026-11-29T05:22:42Z", region, arn),
+    )
+
+
+def nightly(*copies_in: str) -> ObservedResource:
+    """A plan of eu-west-3 selecting every resource (`*`), copying to `copies_in`."""
+    plan = observed(
+        "backup",
+        ComponentKind.BACKUP,
+        "nightly",
+        "arn:aws:backup:eu-west-3:123456789012:backup-plan:p1",
+        "eu-west-3",
+    )
+    plan.protects = ("*",)
+    plan.copies = [ObservedCopy(CopyKind.BACKUP, r, plan.evidence) for r in copies_in]
+    return plan
+
+
+def copies_of(*resources: ObservedResource) -> dict[str, list[str | None]]:
+    found = Discovery("123456789012", "aws", "2026-11-29T05:22:42Z", ("eu-west-3", "us-east-1"))
+    found.resources = list(resources)
+    built = build_deployment(found, kb.default(), Assumptions())
+    return {c.id: [x.region for x in c.copies] for c in built.components}
+
+
+def test_a_plan_backs_up_a_volume_not_a_standalone_snapshot() -> None:
+    """QA: a plan selecting `*` with a copy to us-east-1 gave a standalone EBS snapshot (kind
+    backup) a backup copy in the US, a transfer that does not exist: AWS Backup backs up the
+    volume, whose copy it is, not the snapshot."""
+    volume = observed(
+        "ebs",
+        ComponentKind.DATASTORE,
+        "vol-0abc",
+        "arn:aws:ec2:eu-west-3:123456789012:volume/vol-0abc",
+        "eu-west-3",
+    )
+    snapshot = observed(
+        "ebs",
+        ComponentKind.BACKUP,
+        "snap-0abc",
+        "arn:aws:ec2:eu-west-3::snapshot/snap-0abc",
+        "eu-west-3",
+    )
+    copies = copies_of(volume, snapshot, nightly("us-east-1"))
+    assert copies == {"ebs-vol-0abc": ["us-east-1"], "ebs-snap-0abc": []}
+
+
+def test_a_plan_backs_up_the_resources_of_its_own_region_only() -> None:
+    """QA: a plan of eu-west-3 selecting `*` gave an instance in us-east-1 a copy in eu-west-3.
+    AWS Backup plans are regional: the instance in Paris gets the copy, the one in Virginia
+    does not."""
+    paris, virginia = (
+        observed(
+            "ec2",
+            ComponentKind.COMPUTE,
+            f"i-{region}",
+            f"arn:aws:ec2:{region}:123456789012:instance/i-{region}",
+            region,
+        )
+        for region in ("eu-west-3", "us-east-1")
+    )
+    copies = copies_of(paris, virginia, nightly("eu-central-1"))
+    assert copies == {"ec2-i-eu-west-3": ["eu-central-1"], "ec2-i-us-east-1": []}
