@@ -230,3 +230,29 @@ def test_the_reader_refuses_every_character_xml_cannot_hold() -> None:
         if XML_INVALID.match(chr(c)) and not _UNPRINTABLE_TEXT.match(chr(c))
     ]
     assert missed == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # a tab in a one-line value, which deployments accept
+        ("name: Amazon Web Services EMEA SARL", 'name: "Amazon Web Services\\tEMEA SARL"'),
+        # the right-to-left mark of Hebrew or Arabic text, which deployments accept anywhere
+        ("name: Amazon Web Services EMEA SARL", 'name: "Amazon Web Services EMEA \\u200f SARL"'),
+    ],
+    ids=["tab", "rtl-mark"],
+)
+def test_what_check_reads_report_and_baseline_read_back(tmp_path: Path, old: str, new: str) -> None:
+    """QA: the strict reader refused a tab or a right-to-left mark that `check` had accepted
+    and written, so `report` and `--baseline` failed on a result this version made."""
+    text = (SAMPLES / "backup-outside-eea.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "marked.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    result = tmp_path / "r.json"
+    checked = cli("check", str(path), "--as-of", str(AS_OF), "-f", "json", "-o", str(result))
+    assert checked.returncode == 1, checked.stderr
+    reported = cli("report", str(result), "-f", "text", "-o", str(tmp_path / "r.txt"))
+    assert reported.returncode == 1, reported.stderr
+    again = cli("check", str(path), "--as-of", str(AS_OF), "--baseline", str(result))
+    assert again.returncode == 0, again.stderr

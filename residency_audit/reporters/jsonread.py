@@ -191,15 +191,18 @@ def _optional_name(value: Any) -> str | None:
 
 
 _UNPRINTABLE = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+    r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
-"""Control, bidirectional and lone surrogate characters, and what XML cannot hold (JUnit's
-`XML_INVALID`, which tests/test_hostile_results.py compares): in a name they would forge a
-line of the terminal or CI log, reorder what a reader sees, fail to encode, or break the XML."""
+"""Control characters but tab, bidirectional embeddings, overrides and isolates, lone
+surrogates, and what XML cannot hold (JUnit's `XML_INVALID`, which tests/test_hostile_results.py
+compares): in a name they would forge a line of the terminal or CI log, reorder what a reader
+sees, fail to encode, or break the XML. Exactly what a deployment's one-line values may not
+hold (`loader._CONTROL`, and line breaks), plus surrogates: whatever `check` reads, `report`
+reads back, so tab and the left-to-right and right-to-left marks (Hebrew, Arabic) pass."""
 _UNPRINTABLE_TEXT = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
-"""The same, but for tab and newline, which a message or title may hold (`lines`)."""
+"""The same, but for newline, which a message, title or free text may hold (`lines`)."""
 
 
 def _read_span(d: dict[str, Any]) -> Span:
