@@ -214,6 +214,12 @@ def collector_paused() -> Iterator[None]:
 def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     """Audit every deployment file under `options.paths`. Files with input errors are reported
     in `Report.errors`; the others are still audited."""
+    # A run-wide input whose name cannot be printed stops the run before it is read, as a
+    # broken one would; a DNS file is left out like a deployment (`loader.unshowable_name`).
+    named = (options.waivers, options.baseline, options.risk_model)
+    refused = [d for p in named if p is not None and (d := unshowable_name(str(p))) is not None]
+    if refused:
+        raise InputError(refused)
     auditor = Auditor.load(options, kb)
     knowledge, rules, packs = auditor.knowledge, auditor.rules, auditor.packs
     kb_module.take_relied()  # what earlier audits in this process relied on is not this run's
@@ -231,13 +237,20 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         baseline = read_baseline(options.baseline)
         known = baseline.identities
     files, errors = collect(options.paths)
+    dns_files = []
+    for path in options.dns_files:
+        unnamed = unshowable_name(str(path))
+        if unnamed is None:
+            dns_files.append(path)
+        else:
+            errors.append(unnamed)
     partial: list[str] = []
     dns_inputs: list[InputFile] = []
-    if options.resolve is not None or options.dns_files:
+    if options.resolve is not None or dns_files:
         from residency_audit.discover import dns_index
 
         index, partial, dns_inputs = dns_index(
-            options.dns_files, options.resolve, files, knowledge, errors, options.as_of
+            dns_files, options.resolve, files, knowledge, errors, options.as_of
         )
         auditor = Auditor(options, knowledge, packs, auditor.model, index)
 

@@ -125,3 +125,31 @@ def test_a_hostile_file_name_in_a_rule_pack_is_an_escaped_error(tmp_path: Path) 
         _no_forged_line(result)
         shown = f"{pack}/ZZ\\n::error::forged.yaml:1:1: error: file name holds a control character"
         assert f"{shown} U+000A" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "source"),
+    [
+        ("--waivers", FIXTURES / "waivers" / "backup-tia.yaml"),
+        ("--risk-model", ROOT / "residency_audit" / "risk" / "default-model.yaml"),
+        ("--baseline", None),
+    ],
+)
+def test_a_run_wide_input_with_such_a_name_stops_the_run_shown_escaped(
+    tmp_path: Path, option: str, source: Path | None
+) -> None:
+    """QA: the walk refused such names, but `--waivers`, `--risk-model` and `--baseline` were
+    read and their names printed as they are (a forged `::error::` line in the CI log, and a
+    result `report` could not read back)."""
+    name = tmp_path / "w\n::error::x.yaml"
+    if source is None:
+        made = cli("check", str(GOOD), "--as-of", str(AS_OF), "-f", "json", "-o", str(name))
+        assert made.returncode == 1, made.stderr
+    else:
+        shutil.copy(source, name)
+    result = cli("check", str(GOOD), "--as-of", str(AS_OF), option, str(name))
+    assert result.returncode == 2, result.stderr
+    _no_forged_line(result)
+    assert f"{tmp_path}/w\\n::error::x.yaml:1:1: error: file name holds a control character" in (
+        result.stderr
+    )
