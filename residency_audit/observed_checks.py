@@ -133,6 +133,9 @@ def sharing_problems(seen: Deployment) -> list[Diagnostic]:
             why = unknown_entry(entry)
             if why is None and entry in (c.shared_with or ())[:j]:
                 why = f"{entry!r} is listed twice; list each share once"
+            own = seen.observation.account if seen.observation is not None else None
+            if why is None and entry == own:
+                why = f"{entry!r} is the observed account itself; list only who else reads it"
             if why is not None:
                 path = f"components[{i}].shared_with[{j}]"
                 where = seen.locations.get(path) or c.span

@@ -167,21 +167,25 @@ def _through(c: Component, entry: str) -> str:
         for token in (detail or "").split()
         if token.startswith(THROUGH)
         for what, _, who in (pair.partition(":") for pair in token[len(THROUGH) :].split(","))
-        if who == entry
+        if who == entry and what
     ]
     if not named:
         return "a grant its evidence does not name (no snapshot, AMI, ACL or policy recorded)"
-    return ", ".join(
-        _WHAT.get(w) or _WHAT.get(w.split("-")[0], "{}").format(w) for w in sorted(named)
-    )
+    return ", ".join(_named(what) for what in sorted(named))
 
 
-_WHAT = {
-    "bucket-acl": "the bucket ACL",
-    "bucket-policy": "the bucket policy",
-    "snap": "snapshot {} (createVolumePermission)",
-    "ami": "AMI {} (launchPermission)",
-}
+def _named(what: str) -> str:
+    """A `SharedThrough=` kind in words: `snap-0abc` → snapshot snap-0abc (...); a kind the
+    tool does not write (a file edited by hand) as it is written."""
+    if what in _GRANTS:
+        return _GRANTS[what]
+    prefix, dash, _ = what.partition("-")
+    template = _GRANTORS.get(prefix) if dash else None
+    return what if template is None else template.format(what)
+
+
+_GRANTS = {"bucket-acl": "the bucket ACL", "bucket-policy": "the bucket policy"}
+_GRANTORS = {"snap": "snapshot {} (createVolumePermission)", "ami": "AMI {} (launchPermission)"}
 
 
 def _origin(observed: Deployment, path: str, c: Component, *, detail: bool = False) -> str:

@@ -263,3 +263,14 @@ def test_a_hand_written_share_of_an_unknown_kind_is_named_as_written(
     )
     [found] = [f for f in share_findings(runner, str(path)) if f["component"] == "s3-patients-eu"]
     assert "is public through access-point:" in found["message"]
+
+
+def test_the_observed_account_itself_is_not_a_share(runner: CliRunner, tmp_path: Path) -> None:
+    """QA: `shared_with: ["<the observed account>"]` gave "shared with account X ... outside
+    the observed account X": an input error at its place instead."""
+    account = "123456789012"
+    assert f"  account: '{account}'" in LEGACY.read_text(encoding="utf-8")
+    path = with_sharing(tmp_path, **{"s3-patients-eu": f"['{account}']"})
+    result = runner.invoke(app, ["check", str(path), "--as-of", AS_OF])
+    assert result.exit_code == 2, result.output
+    assert "is the observed account itself" in result.output

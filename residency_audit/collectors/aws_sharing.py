@@ -368,6 +368,8 @@ def _principals(text: str, account: str | None, owner: str | None) -> set[str]:
                     # "not public" to AWS, yet open to an organisation, a VPC endpoint's
                     # users, or the accounts a condition names
                     found |= _condition_accounts(st["Condition"], account)
+                elif kind == "Service":
+                    found |= _service_scope(st.get("Condition"), account)
                 else:
                     found |= _principal(kind, str(value), account, owner)
     return found
@@ -389,8 +391,30 @@ def _condition_accounts(condition: Any, account: str | None) -> set[str]:
     return {v for v in listed if v != account}
 
 
+_SOURCE_KEYS = {"aws:sourceaccount": lambda v: v, "aws:sourcearn": account_of_arn}
+"""Condition keys that tie a service principal's access to the resources of one account."""
+
+
+def _service_scope(condition: Any, account: str | None) -> set[str]:
+    """A service principal (`cloudfront.amazonaws.com`) reads for any account's resources of
+    that service unless a condition ties it to this account's (`aws:SourceAccount`, or an
+    `aws:SourceArn` of this account): AWS calls such a grant "not public", yet any
+    account's distribution could read the bucket. Nothing when so tied, else `unknown`."""
+    for operator, pairs in (condition or {}).items() if isinstance(condition, dict) else ():
+        if not str(operator).startswith(("StringEquals", "ArnEquals")):
+            continue  # ...Like operators take wildcards, which may name any account
+        for key, values in (pairs or {}).items() if isinstance(pairs, dict) else ():
+            owner_of = _SOURCE_KEYS.get(str(key).lower())
+            listed = [values] if isinstance(values, str) else values
+            if owner_of is None or not isinstance(listed, list) or not listed:
+                continue
+            if account is not None and all(owner_of(str(v)) == account for v in listed):
+                return set()
+    return {UNREAD}
+
+
 def _principal(kind: str, value: str, account: str | None, owner: str | None) -> set[str]:
-    if kind == "Service" or value == "*":
+    if value == "*":
         return set()
     if kind == "CanonicalUser":
         return set() if value == owner else {CANONICAL_USER + value}

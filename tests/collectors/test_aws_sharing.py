@@ -283,18 +283,25 @@ def test_what_aws_calls_not_public_may_still_be_shared(
     """GetBucketPolicyStatus calls "*" narrowed by aws:PrincipalOrgID not public, yet a whole
     organisation reads it: unknown. Narrowed by aws:PrincipalAccount, it names the account.
     An object made public by its own ACL, in a bucket whose ACLs are enabled: object ACLs are
-    not read, so unknown; with ACLs disabled (BucketOwnerEnforced) they grant nothing."""
+    not read, so unknown; with ACLs disabled (BucketOwnerEnforced) they grant nothing. A
+    service principal (CloudFront) reads for any account's distribution unless a condition
+    ties it to this account's: unknown, else nothing."""
     s3 = boto3.session.Session().client("s3", region_name="eu-west-3")
     where = {"LocationConstraint": "eu-west-3"}
     blocked = {"IgnorePublicAcls": True, "RestrictPublicBuckets": True}
-    for bucket in ("org-shared", "acct-shared", "objects-public", "objects-enforced"):
+    buckets = ("org-shared", "acct-shared", "objects-public", "objects-enforced")
+    for bucket in (*buckets, "cdn-any", "cdn-own"):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=where)
-    for bucket, condition in (
-        ("org-shared", {"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}}),
-        ("acct-shared", {"StringEquals": {"aws:PrincipalAccount": OTHER}}),
+    cdn = {"Service": "cloudfront.amazonaws.com"}
+    own = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"
+    for bucket, principal, condition in (
+        ("org-shared", {"AWS": "*"}, {"StringEquals": {"aws:PrincipalOrgID": "o-abc123def4"}}),
+        ("acct-shared", {"AWS": "*"}, {"StringEquals": {"aws:PrincipalAccount": OTHER}}),
+        ("cdn-any", cdn, {}),
+        ("cdn-own", cdn, {"StringEquals": {"AWS:SourceArn": own}}),
     ):
         s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=blocked)
-        s3.put_bucket_policy(Bucket=bucket, Policy=policy(bucket, {"AWS": "*"}, condition))
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy(bucket, principal, condition))
         enforce_bucket_owner(s3, bucket)
     s3.put_object(Bucket="objects-public", Key="patient.pdf", Body=b"x", ACL="public-read")
     enforce_bucket_owner(s3, "objects-enforced")
@@ -308,6 +315,8 @@ def test_what_aws_calls_not_public_may_still_be_shared(
         "s3-acct-shared": (OTHER,),
         "s3-objects-public": ("unknown",),
         "s3-objects-enforced": (),
+        "s3-cdn-any": ("unknown",),
+        "s3-cdn-own": (),
     }
     assert observed.observation is not None
     # no call about the objects' bucket failed (moto's policy status aside): unknown by design
@@ -325,6 +334,8 @@ def test_what_aws_calls_not_public_may_still_be_shared(
         ("DRIFT-SHARE-01", "s3-objects-public", True),
         ("DRIFT-SHARE-02", "s3-objects-public", True),
         ("DRIFT-SHARE-02", "s3-acct-shared", False),
+        ("DRIFT-SHARE-01", "s3-cdn-any", True),
+        ("DRIFT-SHARE-02", "s3-cdn-any", True),
     }
     shared = next(f for f in found if f["component"] == "s3-acct-shared")
     assert f"shared with account {OTHER} through the bucket policy," in shared["message"]
