@@ -307,7 +307,7 @@ def _incomplete(at: Span, exc: Exception, where: str | None = None) -> InputErro
     return InputError.at(
         at,
         f"incomplete residency-audit result ({what}{type(exc).__name__}: {exc}); regenerate "
-        "it with this version (a result this version wrote and cannot read is a bug: report it)",
+        "it with this version",
     )
 
 
