@@ -38,6 +38,29 @@ UNREAD = "unknown"
 CANONICAL_USER = "canonical-user:"
 THROUGH = "SharedThrough="
 """Opens the evidence detail token naming what shares a store (`<what>:<entry>,...`)."""
+REPLICA = "replica"
+"""The `<what>` of a share a replica brings to the store it is folded into (`replica-<name>`)."""
+
+
+def through_of_replica(source: str | None, replica: str | None, name: str) -> str | None:
+    """`source`'s evidence detail with the shares named in `replica`'s (a replica bucket folded
+    into its source) added as `replica-<name>:<entry>` pairs, so that a finding about the
+    source names the replica that shares its data."""
+    pairs = [
+        f"{REPLICA}-{name}:{who}"
+        for token in (replica or "").split()
+        if token.startswith(THROUGH)
+        for what, _, who in (pair.partition(":") for pair in token[len(THROUGH) :].split(","))
+        if what and who
+    ]
+    if not pairs:
+        return source
+    tokens = (source or "").split()
+    mine = next((t for t in tokens if t.startswith(THROUGH)), None)
+    if mine is None:
+        return " ".join([*tokens, THROUGH + ",".join(pairs)])
+    return " ".join(t if t is not mine else ",".join([t, *pairs]) for t in tokens)
+
 
 SHARING_READ = frozenset({"s3", "ebs"})
 """Services whose sharing `discover aws` reads: S3 buckets, and EBS volumes (through their
@@ -179,7 +202,9 @@ def _named(what: str) -> str:
     tool does not write (a file edited by hand) as it is written."""
     if what in _GRANTS:
         return _GRANTS[what]
-    prefix, dash, _ = what.partition("-")
+    prefix, dash, rest = what.partition("-")
+    if prefix == REPLICA and rest:
+        return f"its replica {rest} (folded into this store)"
     template = _GRANTORS.get(prefix) if dash else None
     return what if template is None else template.format(what)
 

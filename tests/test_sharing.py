@@ -5,6 +5,7 @@ declaration; a file written before sharing was read is "cannot be verified", nev
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from residency_audit.collectors.observed import (
     build_deployment,
 )
 from residency_audit.model import ComponentKind, CopyKind, Evidence
+from residency_audit.sharing import _through
 from tests.conftest import FIXTURES
 
 OBSERVED = FIXTURES / "observed"
@@ -140,13 +142,19 @@ def test_a_public_replica_bucket_makes_its_source_public() -> None:
         "patients-dr",
         "arn:aws:s3:::patients-dr",
         "us-east-1",
-        evidence("arn:aws:s3:::patients-dr"),
+        replace(evidence("arn:aws:s3:::patients-dr"), detail="SharedThrough=bucket-acl:public"),
         shared_with=("public",),
     )
     found = Discovery("123456789012", "aws", "2026-11-29T05:22:42Z", ("eu-west-3", "us-east-1"))
     found.resources = [source, replica]
     built = build_deployment(found, kb.default(), Assumptions())
     assert [(c.id, c.shared_with) for c in built.components] == [("s3-patients-eu", ("public",))]
+    # the finding about the source names the replica that makes it public (QA: it said "a
+    # grant its evidence does not name")
+    [component] = built.components
+    assert component.evidence is not None
+    assert "SharedThrough=replica-patients-dr:public" in str(component.evidence.detail)
+    assert _through(component, "public") == "its replica patients-dr (folded into this store)"
 
 
 def edited(tmp_path: Path, path: Path, *replacements: tuple[str, str]) -> Path:

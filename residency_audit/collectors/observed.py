@@ -36,7 +36,7 @@ from residency_audit.model import (
     Role,
 )
 from residency_audit.records import Record, record
-from residency_audit.sharing import merged
+from residency_audit.sharing import merged, through_of_replica
 
 AWS_PARTY = "aws"
 OWNER_PARTY = "account-owner"
@@ -574,6 +574,9 @@ def _merge(source: ObservedResource, r: ObservedResource) -> None:
     with can read the source's data."""
     if r.shared_with is not None:
         source.shared_with = merged(source.shared_with, r.shared_with)
+        detail = through_of_replica(source.evidence.detail, r.evidence.detail, r.name)
+        if detail != source.evidence.detail:
+            source.evidence = replace(source.evidence, detail=detail)
     have = {c.target for c in source.copies if c.target} | {source.arn}
     if r.arn not in have:  # the replica keeps the key it was read with
         source.copies.append(ObservedCopy(CopyKind.REPLICA, r.region, r.evidence, r.arn, key=r.key))
