@@ -288,6 +288,11 @@ def _unfound(o: Observation, c: Component, found: Found) -> Unfound:
     for r in c.resources:
         if found.holder(c, r) is not None:
             continue
+        named, own = _arn_service(r), service_of(c)
+        if named is not None and own is not None and named != own:
+            # no resource of the component's service has this ARN: nothing looked for it
+            out.append((r, f"an ARN of {named}, not of the component's service {own}", None))
+            continue
         region, account = region_of_arn(r), account_of_arn(r)
         gap = _resource_gap(o, r)
         if gap is None:
@@ -407,6 +412,16 @@ def _tests(oc: Component) -> tuple[Callable[[Component], bool], ...]:
             and (c.provider, service_of(c), c.region) == (oc.provider, service_of(oc), oc.region)
         ),
     )
+
+
+def _arn_service(arn: str) -> str | None:
+    """The service of a declaration's component an ARN names (EBS volumes and snapshots have
+    EC2 ARNs); None for what is not an ARN (a name)."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    service, resource = parts[2].lower(), parts[5]
+    return "ebs" if service == "ec2" and resource.startswith(("volume/", "snapshot/")) else service
 
 
 def service_of(c: Component) -> str | None:

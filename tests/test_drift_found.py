@@ -224,6 +224,17 @@ def test_a_listed_name_is_found_only_by_a_resource_of_its_service(
     assert rule(report, "DRIFT-RES-01") == []
 
 
+def test_an_arn_of_another_service_is_not_called_missing(tmp_path: Path, runner: CliRunner) -> None:
+    """QA: an S3 component listing an RDS ARN was "not found ... the observation read s3":
+    no bucket can have that ARN, so nothing looked for it. Cannot be verified, saying why."""
+    decl = write(tmp_path, "declared.yaml", listing("patients-eu", DB))
+    seen = write(tmp_path, "observed.yaml", observed_text(database=True))
+    [finding] = rule(check(runner, str(decl), "--observed", str(seen)), "DRIFT-RES-02")
+    assert (finding["component"], finding["unverifiable"]) == ("documents", True)
+    source = fact(finding, "observation.found")["source"]
+    assert f"{DB} (an ARN of rds, not of the component's service s3)" in source, source
+
+
 def test_a_listed_arn_of_an_account_not_observed_was_not_looked_for(
     tmp_path: Path, runner: CliRunner
 ) -> None:
