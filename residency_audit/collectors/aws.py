@@ -25,7 +25,8 @@ from residency_audit.collectors.aws_client import (
 )
 from residency_audit.collectors.aws_compute import EC2, LAMBDA, ComputeReader
 from residency_audit.collectors.aws_ebs import EBS, EbsRead, EbsReader
-from residency_audit.collectors.aws_sharing import SharingReader
+from residency_audit.collectors.aws_sharing_ebs import EbsSharingReader
+from residency_audit.collectors.aws_sharing_s3 import BucketSharingReader
 from residency_audit.collectors.observed import (
     UNKNOWN_ACCOUNT,
     UNKNOWN_KEY,
@@ -56,7 +57,7 @@ class Regions(NamedTuple):
     """Enabled but left out by --region; None when the regions could not be listed."""
 
 
-class AwsCollector(EbsReader, ComputeReader, SharingReader):
+class AwsCollector(EbsReader, ComputeReader, BucketSharingReader, EbsSharingReader):
     """Reads one account: its identity, its regions, then each region's resources."""
 
     regions_read: frozenset[str] | None = None

@@ -1,0 +1,224 @@
+"""The sharing of S3 buckets `discover aws` reads (`aws_sharing` for what is shared).
+
+S3, as AWS defines "public" (Amazon S3 User Guide, "The meaning of public",
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html):
+an ACL granting anything to the AllUsers or AuthenticatedUsers group is public unless the
+bucket's public access block has IgnorePublicAcls; a policy GetBucketPolicyStatus reports
+public (`IsPublic`) is public unless it has RestrictPublicBuckets. The account-level public
+access block (S3 Control) is not read: a bucket it blocks is still reported public (a finding
+to waive with that evidence), never the other way round. Accounts a policy names as principals
+and other accounts an ACL grants to are listed whatever the block says: it concerns public
+access only. A policy is "not public" when a "*" principal is narrowed by a condition such as
+aws:PrincipalOrgID or aws:SourceVpce, which still lets other accounts in: such a statement is
+`unknown`, unless its condition is `StringEquals aws:PrincipalAccount` (the accounts it names).
+So is a grant to a service principal (CloudFront) not tied by `aws:SourceAccount` or
+`aws:SourceArn` to this account: any account's distribution could read. Object ACLs are not read
+(one call per object): they cannot grant anything only when the bucket's object ownership is
+BucketOwnerEnforced ("ACLs are disabled and no longer affect permissions"); else an object may be
+public (unless IgnorePublicAcls) or granted to another account (whatever the block says), so the
+bucket's list says `unknown`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from residency_audit.collectors.aws_sharing import SharingReader, Through, record_shares
+from residency_audit.collectors.observed import GapCause, ObservedResource, account_of_arn
+from residency_audit.sharing import CANONICAL_USER, PUBLIC, UNREAD
+
+_PUBLIC_GROUPS = frozenset(
+    {
+        "http://acs.amazonaws.com/groups/global/AllUsers",
+        "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+    }
+)
+"""The ACL grantee groups AWS counts as public (the Log Delivery group is S3 itself)."""
+
+
+class BucketSharingReader(SharingReader):
+    """Reads the sharing of buckets for `AwsCollector`."""
+
+    def share_bucket(self, bucket: ObservedResource) -> None:
+        """Sets who outside the account can read the bucket, and what lets them."""
+        name, region, arn = bucket.name, str(bucket.region), bucket.arn
+        through: Through = set()
+        block = self._read(region, "GetPublicAccessBlock", arn, Bucket=name)
+        settings = None if block is None else block.get("PublicAccessBlockConfiguration", {})
+        owner, acl_public = self._acl(name, region, arn, through)
+        policy_public = self._policy(name, region, arn, owner, through)
+        objects_public = self._object_acls(name, region, arn, through)
+        for what, public, blocked_by in (
+            ("bucket-acl", acl_public, "IgnorePublicAcls"),
+            ("bucket-policy", policy_public, "RestrictPublicBuckets"),
+            ("object-acls", objects_public, "IgnorePublicAcls"),
+        ):
+            verdict = _effective(public, settings, blocked_by)
+            if verdict is None:
+                through.add((what, UNREAD))
+            elif verdict:
+                through.add((what, PUBLIC))
+        record_shares(bucket, through)
+
+    def _acl(
+        self, name: str, region: str, arn: str, through: Through
+    ) -> tuple[str | None, bool | None]:
+        """(the owner's canonical id, whether a grant is public); other accounts granted
+        something go into `through`."""
+        reply = self._read(region, "GetBucketAcl", arn, Bucket=name)
+        if reply is None:
+            through.add(("bucket-acl", UNREAD))  # the accounts it grants to are unknown too
+            return None, None
+        owner = reply.get("Owner", {}).get("ID")
+        public = False
+        for grant in reply.get("Grants", []):
+            grantee = grant.get("Grantee", {})
+            kind = grantee.get("Type")
+            if kind == "Group":
+                public = public or grantee.get("URI") in _PUBLIC_GROUPS
+            elif kind == "CanonicalUser":
+                if grantee.get("ID") != owner:
+                    through.add(("bucket-acl", CANONICAL_USER + str(grantee.get("ID"))))
+            else:  # AmazonCustomerByEmail: another account, not named by an id
+                through.add(("bucket-acl", UNREAD))
+        return owner, public
+
+    def _policy(
+        self, name: str, region: str, arn: str, owner: str | None, through: Through
+    ) -> bool | None:
+        """Whether the bucket policy is public (GetBucketPolicyStatus); the accounts it
+        names as principals go into `through`. No policy: not public."""
+        reply = self._read(region, "GetBucketPolicy", arn, Bucket=name)
+        if reply is None:
+            through.add(("bucket-policy", UNREAD))
+            return None
+        if not reply:
+            return False
+        through |= {
+            ("bucket-policy", s) for s in _principals(reply.get("Policy", ""), self.account, owner)
+        }
+        status = self._read(region, "GetBucketPolicyStatus", arn, Bucket=name)
+        if status is None:
+            return None
+        if not status:
+            return False  # deleted since GetBucketPolicy
+        public = status.get("PolicyStatus", {}).get("IsPublic")
+        if isinstance(public, bool):
+            return public
+        self.gap(
+            "s3",
+            "GetBucketPolicyStatus",
+            region,
+            f"{GapCause.ERROR.value}: no PolicyStatus.IsPublic in the reply for {arn}",
+        )
+        return None
+
+    def _object_acls(self, name: str, region: str, arn: str, through: Through) -> bool | None:
+        """False when object ACLs cannot grant anything (object ownership BucketOwnerEnforced
+        disables ACLs); else None, since they are not read: whether one is public is for the
+        public access block to settle, and the accounts they may grant to are `unknown`."""
+        reply = self._read(region, "GetBucketOwnershipControls", arn, Bucket=name)
+        rules = (reply or {}).get("OwnershipControls", {}).get("Rules", [])
+        if reply is not None and any(
+            r.get("ObjectOwnership") == "BucketOwnerEnforced" for r in rules
+        ):
+            return False
+        through.add(("object-acls", UNREAD))
+        return None
+
+
+def _effective(
+    public: bool | None, settings: dict[str, Any] | None, blocked_by: str
+) -> bool | None:
+    """Public access through an ACL or a policy, after the bucket's public access block:
+    blocked when the block's `blocked_by` is on; unknown when either was not read."""
+    if settings is not None and settings.get(blocked_by) is True:
+        return False
+    if public is None or (public and settings is None):
+        return None
+    return public
+
+
+def _principals(text: str, account: str | None, owner: str | None) -> set[str]:
+    """The accounts (ids, canonical users) other than `account` that the policy's Allow
+    statements let in; `unknown` for what names no account (a federated principal, a
+    NotPrincipal, a policy that does not parse, a "*" narrowed by a condition other than
+    `_condition_accounts`). "*" alone is GetBucketPolicyStatus's to judge (public)."""
+    try:
+        statements = json.loads(text).get("Statement", [])
+    except (ValueError, AttributeError):
+        return {UNREAD}
+    found: set[str] = set()
+    for st in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        if "NotPrincipal" in st:
+            found.add(UNREAD)
+        principal = st.get("Principal", {})
+        named = principal.items() if isinstance(principal, dict) else [("AWS", principal)]
+        for kind, values in named:
+            for value in [values] if isinstance(values, str) else values:
+                if str(value) == "*" and st.get("Condition"):
+                    # "not public" to AWS, yet open to an organisation, a VPC endpoint's
+                    # users, or the accounts a condition names
+                    found |= _condition_accounts(st["Condition"], account)
+                elif kind == "Service":
+                    found |= _service_scope(st.get("Condition"), account)
+                else:
+                    found |= _principal(kind, str(value), account, owner)
+    return found
+
+
+def _condition_accounts(condition: Any, account: str | None) -> set[str]:
+    """The accounts a "*" principal is narrowed to by `StringEquals aws:PrincipalAccount`
+    (other conditions only narrow it further: all must hold); `unknown` for any other
+    condition, whose reach (an organisation, a VPC endpoint) names no account."""
+    equals = condition.get("StringEquals") if isinstance(condition, dict) else None
+    values = next(
+        (v for k, v in (equals or {}).items() if k.lower() == "aws:principalaccount"), None
+    )
+    listed = [values] if isinstance(values, str) else values
+    if not isinstance(listed, list) or not all(
+        isinstance(v, str) and _ACCOUNT.fullmatch(v) for v in listed
+    ):
+        return {UNREAD}
+    return {v for v in listed if v != account}
+
+
+_SOURCE_KEYS = {"aws:sourceaccount": lambda v: v, "aws:sourcearn": account_of_arn}
+"""Condition keys that tie a service principal's access to the resources of one account."""
+
+
+def _service_scope(condition: Any, account: str | None) -> set[str]:
+    """A service principal (`cloudfront.amazonaws.com`) reads for any account's resources of
+    that service unless a condition ties it to this account's (`aws:SourceAccount`, or an
+    `aws:SourceArn` of this account): AWS calls such a grant "not public", yet any
+    account's distribution could read the bucket. Nothing when so tied, else `unknown`."""
+    for operator, pairs in (condition or {}).items() if isinstance(condition, dict) else ():
+        if not str(operator).startswith(("StringEquals", "ArnEquals")):
+            continue  # ...Like operators take wildcards, which may name any account
+        for key, values in (pairs or {}).items() if isinstance(pairs, dict) else ():
+            owner_of = _SOURCE_KEYS.get(str(key).lower())
+            listed = [values] if isinstance(values, str) else values
+            if owner_of is None or not isinstance(listed, list) or not listed:
+                continue
+            if account is not None and all(owner_of(str(v)) == account for v in listed):
+                return set()
+    return {UNREAD}
+
+
+def _principal(kind: str, value: str, account: str | None, owner: str | None) -> set[str]:
+    if value == "*":
+        return set()
+    if kind == "CanonicalUser":
+        return set() if value == owner else {CANONICAL_USER + value}
+    if kind == "AWS":
+        named = value if _ACCOUNT.fullmatch(value) else account_of_arn(value)
+        if named is not None and _ACCOUNT.fullmatch(named):
+            return set() if named == account else {named}
+    return {UNREAD}
+
+
+_ACCOUNT = re.compile(r"\d{12}")
