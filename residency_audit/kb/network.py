@@ -15,7 +15,6 @@ import hashlib
 import ipaddress
 import json
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import field
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 from residency_audit.errors import InputError, KnowledgeBaseError
 from residency_audit.format.convert import INVALID, Converter
 from residency_audit.kb.entries import Provenance
+from residency_audit.kb.rangefile import read_json, where_in
 from residency_audit.loader import load_document, read_bytes, unshowable_name
 from residency_audit.model import Diagnostic, Span, doc
 from residency_audit.records import Record, record
@@ -43,9 +43,6 @@ MAX_INSTALLED_BYTES = 32 << 20
 """Largest installed snapshot read: written by this tool from a file within `MAX_BYTES`, one
 line a prefix, it can be larger than that file (a Cloudflare prefix takes 16 bytes in the list,
 about 90 in the snapshot; AWS's file without its indentation about 110, 140 in the snapshot)."""
-MAX_NESTING = 64
-"""Deepest JSON nesting named in an error (AWS's file nests three levels); deeper than
-Python's decoder recurses, it is a located error instead of a RecursionError."""
 MAX_PROBLEMS = 20
 """Problems listed per file; checking stops there, so a file of bad entries is refused fast."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -185,90 +182,6 @@ def load_network(directory: Path, providers: Iterable[str]) -> NetworkKnowledge:
 # -- snapshot files ------------------------------------------------------------------------------
 
 
-def _json(raw: bytes, display: str) -> tuple[Any, str]:
-    """The JSON value in `raw` and its text; a KnowledgeBaseError at the line and column of the
-    first problem otherwise: a byte that is not UTF-8, invalid JSON, NaN or Infinity, a member
-    given twice in an object, an integer longer than Python converts, too deep a nesting."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise KnowledgeBaseError.at(
-            Span(display, before.count(b"\n") + 1, column),
-            f"invalid UTF-8 byte 0x{raw[exc.start]:02x}; expected the file as downloaded",
-        ) from None
-    try:
-        return json.loads(text, parse_constant=_constant, object_pairs_hook=_members), text
-    except json.JSONDecodeError as exc:
-        raise KnowledgeBaseError.at(
-            Span(display, exc.lineno, exc.colno), f"invalid JSON: {exc.msg}"
-        ) from None
-    except (RecursionError, ValueError):  # from the hooks, or int(): no position, found here
-        raise KnowledgeBaseError.at(*_first_problem(text, display)) from None
-
-
-def _constant(name: str) -> Any:
-    raise ValueError(name)  # NaN and Infinity: Python's decoder takes them, JSON has none
-
-
-def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    members = dict(pairs)
-    if len(members) < len(pairs):  # plain json keeps the last: `"prefixes": []` again
-        raise ValueError("a member given twice")
-    return members
-
-
-_TOKEN = re.compile(
-    r'[\s,]*+("[^"\\]*+(?:\\.[^"\\]*+)*+"|[][{}:]|-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?'
-    r"|[A-Za-z]+)"
-)
-"""The tokens `_first_problem` needs (group 1): strings (skipped whole), brackets, colons,
-numbers and words; the blanks and commas before one are matched with it, which is faster."""
-
-
-def _first_problem(text: str, display: str) -> tuple[Span, str]:
-    """Where and what the first problem is that Python's decoder raises without a position
-    (`_json`). Read only when there is one: it walks every token in Python."""
-    digits = sys.get_int_max_str_digits()  # 0: no limit
-    stack: list[set[str] | None] = []  # the keys of each open object; None for a list
-    string: re.Match[str] | None = None  # the string just read: a key if a colon follows
-    for token in _TOKEN.finditer(text):
-        value = token.group(1)
-        if value in ("[", "{"):
-            stack.append(set() if value == "{" else None)
-            if len(stack) > MAX_NESTING:
-                message = f"nested deeper than {MAX_NESTING} levels; AWS's file nests three"
-                return _at(text, token.start(1), display), message
-        elif value in ("]", "}"):
-            if stack:
-                stack.pop()
-        elif value == ":" and string is not None and stack and stack[-1] is not None:
-            quoted = string.group(1)
-            key = json.loads(quoted) if "\\" in quoted else quoted[1:-1]  # "\\u0061" is "a"
-            if key in stack[-1]:
-                return _at(text, string.start(1), display), f"member {key[:60]!r} given twice"
-            stack[-1].add(key)
-        elif value in ("NaN", "Infinity"):
-            return _at(text, token.start(1), display), f"{value} is not a JSON number"
-        elif value.lstrip("-").isdigit() and len(value.lstrip("-")) > digits > 0:
-            message = f"an integer of {len(value.lstrip('-'))} digits; no range file holds one"
-            return _at(text, token.start(1), display), message
-        string = token if value.startswith('"') else None
-    return Span(display, 1, 1), "invalid JSON"
-
-
-def _where(text: str, needle: str, display: str) -> Span:
-    """The line of the first occurrence of `needle`, to point at a bad entry."""
-    index = text.find(needle) if needle else -1
-    return _at(text, index, display) if index >= 0 else Span(display, 1, 1)
-
-
-def _at(text: str, index: int, display: str) -> Span:
-    line = text.count("\n", 0, index) + 1
-    return Span(display, line, index - (text.rfind("\n", 0, index) + 1) + 1)
-
-
 def _shown(value: Any) -> str:
     """A value in a message: quoted as Python writes it (a line break as `\\n`), cut short; an
     object or a list only named (written out, one nested deeply would exhaust the stack)."""
@@ -292,7 +205,7 @@ def _entries(
         items = data.get(key, [])
         if not isinstance(items, list):
             problems.append(
-                Diagnostic(_where(text, f'"{key}"', display), f"{key}: expected a list")
+                Diagnostic(where_in(text, f'"{key}"', display), f"{key}: expected a list")
             )
             continue
         for i, item in enumerate(items):
@@ -302,7 +215,7 @@ def _entries(
                 continue
             prefix = item.get(field_name) if isinstance(item, dict) else None
             # located only on error: finding is O(n)
-            where = _where(text, f'"{prefix}"', display) if isinstance(prefix, str) else None
+            where = where_in(text, f'"{prefix}"', display) if isinstance(prefix, str) else None
             problems.append(Diagnostic(where or Span(display, 1, 1), f"{key}[{i}]{entry}"))
             if len(problems) == MAX_PROBLEMS:
                 note = f"more than {MAX_PROBLEMS} problems; stopped checking this file"
@@ -345,7 +258,7 @@ def _entry(item: Any, provider: str, field_name: str, version: int) -> RangeEntr
 
 def parse_snapshot(raw: bytes, display: str) -> Snapshot:
     """A bundled or installed snapshot: AWS layout plus the `residency_audit` provenance block."""
-    data, text = _json(raw, display)
+    data, text = read_json(raw, display)
     meta = data.get("residency_audit") if isinstance(data, dict) else None
     if not isinstance(meta, dict):
         raise KnowledgeBaseError.at(
@@ -390,7 +303,7 @@ def import_snapshot(provider: str, files: Sequence[tuple[bytes, str]], *, today:
                 Span("aws", 1, 1), "give exactly one file: AWS's ip-ranges.json"
             )
         raw, display = files[0]
-        data, text = _json(raw, display)
+        data, text = read_json(raw, display)
         if not isinstance(data, dict) or not isinstance(data.get("syncToken"), str):
             raise KnowledgeBaseError.at(
                 Span(display, 1, 1),
@@ -398,13 +311,13 @@ def import_snapshot(provider: str, files: Sequence[tuple[bytes, str]], *, today:
             )
         if not _NAME.fullmatch(data["syncToken"]):
             raise KnowledgeBaseError.at(
-                _where(text, '"syncToken"', display),
+                where_in(text, '"syncToken"', display),
                 f"syncToken {_shown(data['syncToken'])} is not AWS's (digits: a Unix time)",
             )
         created = _aws_date(data.get("createDate"))
         if created is None:
             raise KnowledgeBaseError.at(
-                _where(text, '"createDate"', display),
+                where_in(text, '"createDate"', display),
                 "createDate must be a date and time written YYYY-MM-DD-hh-mm-ss",
             )
         entries, problems = _entries(data, "aws", text, display)
