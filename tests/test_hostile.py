@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from residency_audit import pipeline
 from residency_audit.cli import app
 from tests.conftest import AS_OF, FIXTURES, ROOT, SAMPLES
+from tests.support.command import residency_audit
 
 HOSTILE = FIXTURES / "hostile"
 GOOD = SAMPLES / "backup-outside-eea.yaml"
@@ -42,16 +43,7 @@ EXPECTED = {
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """The real command in a fresh interpreter (a crash shows as a signal, not a dead pytest)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "residency_audit", "check", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        check=False,
-    )
+    return residency_audit("check", *args, timeout=timeout)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AS_OF, FIXTURES, ROOT, SAMPLES
+from tests.support.command import residency_audit
 
 GOOD = SAMPLES / "backup-outside-eea.yaml"
 HOSTILE_NAMES = {
@@ -36,16 +37,8 @@ RENAME = (
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "residency_audit", *args],
-        capture_output=True,
-        text=True,
-        errors="surrogateescape",  # so that a raw non-UTF-8 name would show, not crash here
-        timeout=60,
-        env=env,
-        check=False,
-    )
+    # surrogateescape: a raw non-UTF-8 name would show, not crash here
+    return residency_audit(*args, errors="surrogateescape")
 
 
 def _lines(result: subprocess.CompletedProcess[str]) -> list[str]:

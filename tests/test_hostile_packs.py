@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AS_OF, FIXTURES, ROOT, SAMPLES
+from tests.support.command import residency_audit
 
 GOOD_PACK = FIXTURES / "user_rules" / "good"
 MEMORY = 1 << 30
@@ -33,16 +34,7 @@ def _capped() -> None:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "residency_audit", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-        preexec_fn=_capped,
-    )
+    return residency_audit(*args, preexec_fn=_capped)
 
 
 @pytest.fixture

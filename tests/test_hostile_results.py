@@ -22,22 +22,13 @@ from residency_audit import jsonstream
 from residency_audit.reporters.jsonread import _UNPRINTABLE_TEXT
 from residency_audit.reporters.junit import XML_INVALID
 from tests.conftest import AS_OF, ROOT, SAMPLES
+from tests.support.command import residency_audit
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The real command in a fresh interpreter; the timeout only guards against a hang."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "residency_audit", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=cwd,
-        check=False,
-    )
+    return residency_audit(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -22,21 +22,13 @@ from residency_audit.reporters.jsontext import dumps
 from residency_audit.results import read_result
 from residency_audit.spool import Spool
 from tests.conftest import AS_OF, ROOT, SAMPLES
+from tests.support.command import residency_audit
 
 GOOD = SAMPLES / "backup-outside-eea.yaml"
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The real command in a fresh interpreter; the timeout only guards against a hang."""
-    return subprocess.run(
-        [sys.executable, "-m", "residency_audit", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=cwd,
-        check=False,
-    )
+    return residency_audit(*args, cwd=cwd)
 
 
 def saved_with_errors(directory: Path, count: int, *, message: str = "") -> Path:
