@@ -128,12 +128,12 @@ def sharing_problems(seen: Deployment) -> list[Diagnostic]:
     twice, each an input error at its line: a misspelt `public` must not be judged as an
     account, and one share must give one finding."""
     problems = []
+    own = seen.observation.account if seen.observation is not None else None
     for i, c in enumerate(seen.components):
         for j, entry in enumerate(c.shared_with or ()):
             why = unknown_entry(entry)
             if why is None and entry in (c.shared_with or ())[:j]:
                 why = f"{entry!r} is listed twice; list each share once"
-            own = seen.observation.account if seen.observation is not None else None
             if why is None and entry == own:
                 why = f"{entry!r} is the observed account itself; list only who else reads it"
             if why is not None:

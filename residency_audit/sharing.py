@@ -67,14 +67,15 @@ SHARING_READ = frozenset({"s3", "ebs"})
 snapshots) and snapshots. RDS snapshots are not listed, so their sharing is not read."""
 
 
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+"""An AWS account id, as `shared_with` and the policies `discover` reads write one."""
 _CANONICAL_ID = re.compile(r"[0-9a-f]{64}")
 
 
 def unknown_entry(entry: str) -> str | None:
     """Why `entry` is not a word of the vocabulary (a typo such as `pubilc` would otherwise
     read as an account of that name), or None."""
-    if entry in (PUBLIC, UNREAD) or _ACCOUNT_ID.fullmatch(entry):
+    if entry in (PUBLIC, UNREAD) or ACCOUNT_ID.fullmatch(entry):
         return None
     if entry.startswith(CANONICAL_USER) and _CANONICAL_ID.fullmatch(entry[len(CANONICAL_USER) :]):
         return None

@@ -10,7 +10,6 @@ that a backup plan copies to a region whose snapshots were not read has `unknown
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from residency_audit.collectors.aws_client import Unread
 from residency_audit.collectors.aws_ebs import EBS, EbsRead, backup_source
 from residency_audit.collectors.aws_sharing import SharingReader, Through, record_shares
-from residency_audit.collectors.observed import ObservedResource, account_of_arn
+from residency_audit.collectors.observed import ObservedResource, account_of_arn, backs_up
 from residency_audit.model import ComponentKind
 from residency_audit.sharing import PUBLIC, UNREAD
 
@@ -160,7 +159,7 @@ def _elsewhere(
     for plan in resources:
         if plan.service != "backup" or plan.region != volume.region:
             continue
-        chosen = any(fnmatch.fnmatchcase(volume.arn, p) for p in plan.protects)
+        chosen = backs_up(plan, volume)
         if not chosen and plan.region not in unselected:
             continue
         for copy in plan.copies:

@@ -22,12 +22,11 @@ bucket's list says `unknown`.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from residency_audit.collectors.aws_sharing import SharingReader, Through, record_shares
 from residency_audit.collectors.observed import GapCause, ObservedResource, account_of_arn
-from residency_audit.sharing import CANONICAL_USER, PUBLIC, UNREAD
+from residency_audit.sharing import ACCOUNT_ID, CANONICAL_USER, PUBLIC, UNREAD
 
 _PUBLIC_GROUPS = frozenset(
     {
@@ -181,7 +180,7 @@ def _condition_accounts(condition: Any, account: str | None) -> set[str]:
     )
     listed = [values] if isinstance(values, str) else values
     if not isinstance(listed, list) or not all(
-        isinstance(v, str) and _ACCOUNT.fullmatch(v) for v in listed
+        isinstance(v, str) and ACCOUNT_ID.fullmatch(v) for v in listed
     ):
         return {UNREAD}
     return {v for v in listed if v != account}
@@ -215,10 +214,7 @@ def _principal(kind: str, value: str, account: str | None, owner: str | None) ->
     if kind == "CanonicalUser":
         return set() if value == owner else {CANONICAL_USER + value}
     if kind == "AWS":
-        named = value if _ACCOUNT.fullmatch(value) else account_of_arn(value)
-        if named is not None and _ACCOUNT.fullmatch(named):
+        named = value if ACCOUNT_ID.fullmatch(value) else account_of_arn(value)
+        if named is not None and ACCOUNT_ID.fullmatch(named):
             return set() if named == account else {named}
     return {UNREAD}
-
-
-_ACCOUNT = re.compile(r"\d{12}")

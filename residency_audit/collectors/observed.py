@@ -506,7 +506,7 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
         if r.kind is ComponentKind.BACKUP and r.protects:
             protected: dict[str, ObservedResource] = {}
             for t in ordered:  # a protected replica's backups are copies of its source's data
-                if _backs_up(r, t):
+                if backs_up(r, t):
                     protected.setdefault(top(t).arn, top(t))
             for target in protected.values():
                 target.copies.extend(_backup_copy(target, c) for c in r.copies)
@@ -523,7 +523,7 @@ a plan selecting `*` makes no copy of a Lambda function or a CloudFront distribu
 another plan."""
 
 
-def _backs_up(plan: ObservedResource, t: ObservedResource) -> bool:
+def backs_up(plan: ObservedResource, t: ObservedResource) -> bool:
     """Whether backup `plan` protects `t`: a volume, instance, table, bucket or database
     (`BACKED_UP_SERVICES`), not a snapshot or another backup (kind BACKUP: AWS Backup backs
     up the volume, and a standalone snapshot is a copy already), of the plan's own region
