@@ -60,7 +60,10 @@ name or path (a file name read backwards), and YAML lets them in unescaped."""
 _NONCHARACTERS = "\ufffe\uffff"
 """The noncharacters XML cannot hold (not even as `&#xFFFF;`); YAML refuses them written as
 they are, but lets a double-quoted escape (`"\\uffff"`) make one."""
-_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_NONCHARACTERS}]")
+CONTROL_CHARACTERS = rf"\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_NONCHARACTERS}"
+"""What no value may hold, as the body of a character class (`_CONTROL`); the saved-result
+reader refuses the same (`reporters/jsonread`), so that whatever `check` reads reads back."""
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 """C0 and C1 control characters (DEL included) but tab and newline, bidirectional controls
 and `_NONCHARACTERS`. In a value they make JUnit XML ill-formed, let a name colour the terminal
 (ANSI escapes), rewrite report lines or reorder what a reader sees; a saved result holding

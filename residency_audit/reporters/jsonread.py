@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from residency_audit.clock import parse_day
+from residency_audit.loader import CONTROL_CHARACTERS
 from residency_audit.model import (
     Check,
     CountryStatus,
@@ -190,18 +191,14 @@ def _optional_name(value: Any) -> str | None:
     return None if value is None else _text(value)
 
 
-_UNPRINTABLE = re.compile(
-    r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
-)
-"""Control characters but tab, bidirectional embeddings, overrides and isolates, lone
-surrogates, and what XML cannot hold (JUnit's `XML_INVALID`, which tests/test_hostile_results.py
-compares): in a name they would forge a line of the terminal or CI log, reorder what a reader
-sees, fail to encode, or break the XML. Exactly what a deployment's one-line values may not
-hold (`loader._CONTROL`, and line breaks), plus surrogates: whatever `check` reads, `report`
-reads back, so tab and the left-to-right and right-to-left marks (Hebrew, Arabic) pass."""
-_UNPRINTABLE_TEXT = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
-)
+_UNPRINTABLE = re.compile(f"[{CONTROL_CHARACTERS}\n\ud800-\udfff]")
+"""What a deployment's values may not hold (`loader.CONTROL_CHARACTERS`: control characters but
+tab and newline, bidirectional embeddings, overrides and isolates, the noncharacters XML cannot
+hold), a line break, and lone surrogates: in a name they would forge a line of the terminal or
+CI log, reorder what a reader sees, fail to encode, or break the XML (JUnit's `XML_INVALID`,
+which tests/test_hostile_results.py compares). Built from the loader's set, so that whatever
+`check` reads, `report` reads back (tab and the left-to-right and right-to-left marks pass)."""
+_UNPRINTABLE_TEXT = re.compile(f"[{CONTROL_CHARACTERS}\ud800-\udfff]")
 """The same, but for newline, which a message, title or free text may hold (`lines`)."""
 
 
