@@ -7,15 +7,20 @@ reused. Entries are pickles of our own parse results, written atomically to a di
 user can write (`$RESIDENCY_AUDIT_CACHE_DIR`, else `$XDG_CACHE_HOME/residency-audit`, else
 `~/.cache/residency-audit`); set `RESIDENCY_AUDIT_NO_CACHE=1` to bypass it.
 
-The key attests to the files on disk, not to what an entry holds, and unpickling runs code: an
-entry is read only when it and its directory belong to the user and no one else can write them,
-as ssh treats its keys; otherwise the cache is ignored, once said on stderr. Evidence runs
-(`bypassed`) never read it. Any other problem reading or writing the cache falls back to parsing.
+The key attests to the files on disk, not to what an entry holds, and unpickling can run code:
+an entry is read only when it and its directory belong to the user and no one else can write
+them, as ssh treats its keys; otherwise the cache is ignored, once said on stderr. A cache that
+passes that check may still come from elsewhere (a CI job restoring a cache a pull request
+wrote unpacks it as the job's user), so entries are also read by an unpickler that builds only
+what parse results are made of (`_ParseResults`): a crafted entry can then change what a run
+finds, as the README says, but cannot run code. Evidence runs (`bypassed`) never read the
+cache. Any other problem reading or writing the cache falls back to parsing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import hashlib
 import os
 import pickle
@@ -23,11 +28,60 @@ import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from residency_audit import __version__
 
 T = TypeVar("T")
+
+_STANDARD = frozenset(
+    {
+        ("builtins", "dict"),
+        ("builtins", "frozenset"),
+        ("builtins", "list"),
+        ("builtins", "set"),
+        ("datetime", "date"),
+        ("datetime", "datetime"),
+        ("datetime", "timedelta"),
+        ("datetime", "timezone"),
+        ("pathlib", "PosixPath"),
+        ("pathlib", "PurePosixPath"),
+        ("pathlib", "PureWindowsPath"),
+        ("pathlib", "WindowsPath"),
+    }
+)
+"""The standard-library names a parse result may hold (dates, paths, containers)."""
+
+
+class _Refused(pickle.UnpicklingError):
+    """An entry names something a parse result never holds: crafted, not merely corrupt."""
+
+
+class _ParseResults(pickle.Unpickler):
+    """Builds only our own records (`records.Record`, rebuilt through `records._rebuild`),
+    enumerations, the knowledge base and `_STANDARD`: what a knowledge base, rule packs and a
+    risk model are made of. Anything else a pickle names (`os.system`, `builtins.eval`, a
+    dotted path through a module) is refused before it is looked up, so that an entry can only
+    describe data, never call code of its choosing (the Python documentation's "restricting
+    globals")."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _STANDARD:
+            return super().find_class(module, name)
+        if module.startswith("residency_audit.") and name.isidentifier():
+            from residency_audit import records
+            from residency_audit.kb import KnowledgeBase
+
+            found = getattr(sys.modules.get(module), name, None)
+            if found is records._rebuild or found is KnowledgeBase:
+                return found
+            if (
+                isinstance(found, type)
+                and found.__module__ == module
+                and issubclass(found, (records.Record, enum.Enum))
+            ):
+                return found
+        raise _Refused(f"{module}.{name}")
 
 
 def directory() -> Path | None:
@@ -101,8 +155,10 @@ def cached(kind: str, contents: Iterable[tuple[str, bytes]], build: Callable[[],
         with open(path, "rb") as handle:
             unsafe = _unsafe(os.fstat(handle.fileno()))  # the file read, not a name swapped
             if unsafe is None:
-                return pickle.load(handle)  # type: ignore[no-any-return]
+                return _ParseResults(handle).load()  # type: ignore[no-any-return]
             _ignored(where, f"an entry {unsafe}")  # replaced by a private one below
+    except _Refused as refused:  # said: someone other than this tool wrote it
+        _ignored(where, f"an entry names {refused}, which no parse result holds")
     except Exception:
         pass
     value = build()

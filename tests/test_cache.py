@@ -235,3 +235,49 @@ def test_the_note_says_why_a_cache_is_ignored(tmp_path: Path) -> None:
     assert (
         f"note: ignoring the cache at {theirs}: owned by another user; parsed from source\n"
     ) in done.stderr
+
+
+class _Mkdir:
+    """Unpickled, it calls `os.mkdir`: what a crafted entry would do to run any code."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (os.mkdir, (self.path,))
+
+
+def test_an_entry_that_would_run_code_is_refused_noted_and_replaced(tmp_path: Path) -> None:
+    """A private cache may still hold what another wrote (a CI job restores a cache a pull
+    request saved, as the job's user): its entries can describe data, never call code."""
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir(mode=0o700)
+    check = ["check", str(SAMPLE), "--as-of", str(AS_OF), "--format", "json"]
+    assert _command(cache_dir, *check).returncode == 1
+    [entry] = cache_dir.glob("rules-*.pickle")
+    marker = tmp_path / "ran"
+    entry.write_bytes(pickle.dumps(_Mkdir(marker), protocol=pickle.HIGHEST_PROTOCOL))
+    done = _command(cache_dir, *check)
+    assert not marker.exists()
+    assert done.returncode == 1, done.stderr
+    assert "HDS-LOC-01" in {f["rule_id"] for f in json.loads(done.stdout)["findings"]}
+    assert (
+        f"note: ignoring the cache at {cache_dir}: an entry names {os.mkdir.__module__}.mkdir, "
+        "which no parse result holds; parsed from source\n"
+    ) in done.stderr
+    assert _command(cache_dir, *check).stderr == ""  # parsed again and stored over it
+
+
+def test_entries_are_read_by_a_fresh_process(tmp_path: Path) -> None:
+    """What the restricted unpickler accepts covers every parse result: a second run reads
+    the knowledge base, the rule packs and the risk model from the cache, rewriting none."""
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir(mode=0o700)
+    check = ["check", str(SAMPLE), "--as-of", str(AS_OF), "--format", "json"]
+    first = _command(cache_dir, *check)
+    entries = {p.name: p.stat().st_ino for p in cache_dir.iterdir()}
+    assert {name.split("-")[0] for name in entries} == {"kb", "rules", "risk"}
+    second = _command(cache_dir, *check)
+    assert second.stderr == ""
+    assert {p.name: p.stat().st_ino for p in cache_dir.iterdir()} == entries
+    assert second.stdout == first.stdout
