@@ -732,3 +732,27 @@ def test_a_full_disk_on_stdout_is_an_error_not_a_bug() -> None:
     assert result.stderr.strip() == (
         "error: cannot write stdout: No space left on device; free space"
     )
+
+
+@pytest.mark.parametrize(
+    ("interruption", "code"),
+    [("raise KeyboardInterrupt", 130), ("os.kill(os.getpid(), signal.SIGTERM)", 143)],
+)
+def test_an_interruption_while_the_command_loads_exits_cleanly(
+    tmp_path: Path, interruption: str, code: int
+) -> None:
+    """Ctrl-C or a TERM while the interface is still being imported (here: as typer loads)
+    ends the run as it does later, with its exit code and no traceback (the user did not
+    ask for --debug), not with a traceback or killed by the signal (-15)."""
+    fake = tmp_path / "typer"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(f"import os, signal\n{interruption}\nimport time\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "residency_audit", "--version"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"},
+        check=False,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (code, "")
