@@ -4,7 +4,7 @@
 the key's holder and the HSM holding it (the law declared for it), the holder and the HSM's
 operator each reached by the law of its seat and of its ultimate parent, as every party is; and
 why each does not keep the keys out of reach. The key-custody rules (EDPB-UC1-01, EDPB-KEY-01,
-JUR-EXPO-01) read it as facts (`key_custody`, which `subjects.SubjectBuilder.key` adds to each
+JUR-EXPO-01) read it as facts (`key_custody`, which `key_facts.key_facts` adds to each
 place) and the flows table as flows (`flows`), so the two cannot disagree.
 """
 

@@ -16,18 +16,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import field
+from functools import partial
 from typing import Any
 
 from residency_audit.engine.certificates import BINDS, hds_binding, hds_binding_of, party_binding
 from residency_audit.engine.countries import unknown_country_subjects
-from residency_audit.engine.custody import in_provider_group, key_custody
-from residency_audit.engine.hds_infrastructure import infrastructure_coverage
+from residency_audit.engine.host_facts import place_host, undeclared_infrastructure_facts
+from residency_audit.engine.key_facts import copy_key, key_facts
 from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.engine.places import Infrastructure, Where, infrastructure_of, places_of
 from residency_audit.engine.subject_ids import place_id
 from residency_audit.engine.unknowns import place_unknowns
 from residency_audit.kb import KnowledgeBase, fact_from
-from residency_audit.kb.entries import Provider
 from residency_audit.model import (
     Access,
     Component,
@@ -35,8 +35,6 @@ from residency_audit.model import (
     Deployment,
     Fact,
     HealthContext,
-    Hsm,
-    Key,
     Party,
     Span,
 )
@@ -261,7 +259,7 @@ class SubjectBuilder:
     ) -> dict[str, Fact]:
         f = self.common()
         base = f"components[{ci}]"
-        f.update(self._group(("component", ci), self.component_facts, c, base))
+        f.update(self.group(("component", ci), self.component_facts, c, base))
         self.put(f, "place.role", role, yaml_path)
         self.derived(
             f,
@@ -275,7 +273,7 @@ class SubjectBuilder:
             else f"{base}.provider"
         )
         f.update(
-            self._group(
+            self.group(
                 ("provider", provider_id, provider_path),
                 self.provider_facts,
                 provider_id,
@@ -284,16 +282,17 @@ class SubjectBuilder:
         )
         self.location(f, provider_id, region, country, yaml_path)
         f.update(
-            self._group(
+            self.group(
                 ("operator", operator_id), self.party_facts, "operator", self.d.party(operator_id)
             )
         )
         # an observed copy with a key of its own (`Key=` in its evidence) is judged on it
-        own = self._copy_key(c, yaml_path)
-        f.update(self._group(("key", ci, provider_id, own), self.key, c, ci, provider_id, own))
+        own = copy_key(self, c, yaml_path)
+        shared = ("key", ci, provider_id, own)
+        f.update(self.group(shared, partial(key_facts, self), c, ci, provider_id, own))
         self.split(f, c, ci)
         recipient = self.host(operator_id, provider_id)
-        self.place_host(f, recipient, operator_id, provider_id, yaml_path)
+        place_host(self, f, recipient, operator_id, provider_id, yaml_path)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
         f[BINDS] = hds_binding(self, self.binding_host(recipient, operator_id, provider_id))
         return f
@@ -318,45 +317,6 @@ class SubjectBuilder:
         candidates = self.provider_parties(provider_id)
         return candidates[0] if len(candidates) == 1 else None
 
-    def place_host(
-        self,
-        f: dict[str, Fact],
-        host: str | None,
-        operator_id: str | None,
-        provider_id: str,
-        yaml_path: str,
-    ) -> None:
-        """Who hosts a place (HDS-ACT-03), who might when nobody is known, and whether a third
-        party does: the controller running its own place hosts nothing on anyone's behalf
-        (L.1111-8), a place nobody is known to run may be a third party's (fail closed)."""
-        candidates = self.provider_parties(provider_id)
-        if operator_id:
-            self.put(f, "place.host", host, f"{yaml_path}.operator")
-        elif host is not None:
-            self.derived(f, "place.host", host, f"the one declared party of provider {provider_id}")
-        self.derived(
-            f,
-            "place.host_candidates",
-            [host] if host is not None else candidates or ["none"],
-            f"its operator, else the declared parties of provider {provider_id}",
-        )
-        infra = self.infrastructure(operator_id, provider_id)
-        f.update(
-            self._group(
-                ("infrastructure", operator_id, provider_id),
-                self.place_infrastructure,
-                infra,
-                provider_id,
-            )
-        )
-        self.derived(
-            f,
-            "place.third_party_hosted",
-            host != self.d.controller or infra.third_party(self.d.controller),
-            "its host, and the host of its infrastructure, against the controller (an unknown "
-            "host may be a third party)",
-        )
-
     def infrastructure(self, operator_id: str | None, provider_id: str) -> Infrastructure:
         """Who hosts the infrastructure of a place run by `operator_id` on `provider_id`
         (`places.infrastructure_of`), worked out once per pair: each party's facts ask it of
@@ -372,53 +332,6 @@ class SubjectBuilder:
                 controller=self.d.controller,
             )
         return found
-
-    def place_infrastructure(
-        self, f: dict[str, Fact], infra: Infrastructure, provider_id: str
-    ) -> None:
-        """The facts of HDS-ACT-04 on a place: who hosts its infrastructure (R.1111-9
-        activities 1-3), whether that is its own host (then HDS-ACT-01 judges it) and, when
-        not, whether it is HDS-certified for them on the audit day."""
-        how = f"its operator against the declared parties of provider {provider_id}"
-        self.derived(f, "place.infrastructure_of_host", infra.of_host, how)
-        self.derived(
-            f,
-            "place.infrastructure_candidates",
-            [infra.id] if infra.id is not None else list(infra.candidates) or ["none"],
-            f"the declared parties of provider {provider_id}, else the provider itself",
-        )
-        self.put_infrastructure_host(f, infra, how)
-        if not infra.of_host:
-            infrastructure_coverage(self, f, infra, provider_id)
-
-    def put_infrastructure_host(self, f: dict[str, Fact], infra: Infrastructure, how: str) -> None:
-        """Who hosts a place's infrastructure, by id and name: a declared party, the
-        knowledge-base provider (named after its contracting entities, each entry cited with
-        its own `verified` flag), or the place's own operator when that is not a declared
-        party. With several candidate parties, their names (for the messages of HDS-ACT-04)."""
-        party = self.d.party(infra.party)
-        provider = self.kb.provider(infra.provider)
-        if party is not None:
-            self.derived(f, "place.infrastructure_host", party.id, how)
-            name_at = self.party_path(party, "name")
-            self.put(f, "place.infrastructure_host_name", party.name, name_at)
-        elif provider is not None:
-            origin = f"kb:providers.yaml#{provider.id}"
-            f["place.infrastructure_host"] = fact_from(
-                provider, "place.infrastructure_host", provider.id, origin
-            )
-            f["place.infrastructure_host_name"] = _entities_name(provider)
-        elif infra.id is not None:
-            self.derived(f, "place.infrastructure_host", infra.id, how)
-            self.derived(f, "place.infrastructure_host_name", infra.id, "no party of that id")
-        elif len(infra.candidates) > 1:
-            names = [p.name for p in map(self.d.party, infra.candidates) if p is not None]
-            self.derived(
-                f,
-                "place.infrastructure_host_name",
-                " or ".join(names),
-                "names of the declared parties that may host it",
-            )
 
     def hosted_infrastructure(self) -> list[tuple[Where, Infrastructure]]:
         """Each place whose infrastructure a third party hosts (the controller or another party
@@ -439,21 +352,6 @@ class SubjectBuilder:
         """The third parties hosting the infrastructure of places they do not run, in file
         order (the party or knowledge-base provider id; None for one nobody knows)."""
         return list(dict.fromkeys(infra.id for _, infra in self.hosted_infrastructure()))
-
-    def undeclared_infrastructure_facts(self) -> dict[str, Fact]:
-        """The deployment subject's `hds.undeclared_infrastructure_hosts` (HDS-PUB-03): the
-        knowledge-base providers hosting the infrastructure of a place with no party of them
-        declared, whose EXI 30-31 statements (HDS-EXT-01, HDS-PUB-01, HDS-PUB-02) no party
-        subject can carry."""
-        found = [i.provider for _, i in self.hosted_infrastructure() if i.provider is not None]
-        f: dict[str, Fact] = {}
-        self.derived(
-            f,
-            "hds.undeclared_infrastructure_hosts",
-            list(dict.fromkeys(found)) or ["none"],
-            "knowledge-base providers whose systems hold a place, with no party of them declared",
-        )
-        return f
 
     def infrastructure_places(self, party_id: str) -> list[Where]:
         """The places whose infrastructure the declared party hosts (HDS-ACT-04) without
@@ -523,7 +421,7 @@ class SubjectBuilder:
         out = [self.host(w.operator, w.provider) for _, c, w in self.places() if c.id in components]
         return [h for h in dict.fromkeys(out) if h != self.d.controller]
 
-    def _group(
+    def group(
         self, key: tuple[Any, ...], build: Callable[..., None], *args: Any
     ) -> dict[str, Fact]:
         """Facts that several places share (a component's, a provider's, a key's), built once:
@@ -646,155 +544,6 @@ class SubjectBuilder:
             f"ultimate parents of the parts of {c.split.group}: {', '.join(countries)}",
         )
 
-    def key(
-        self,
-        f: dict[str, Fact],
-        c: Component,
-        ci: int,
-        provider_id: str,
-        own: tuple[str, str] | None = None,
-    ) -> None:
-        """The key facts of a place of `c`: its component's key, or `own` (key id or
-        `unknown`, and the YAML path naming it) for an observed copy with a key of its own."""
-        ref, named_at = (c.key, f"components[{ci}].key") if own is None else own
-        key = self.d.key(ref)
-        if key is None and (own is not None or self._key_unread(c)):
-            # the collector could not read it: unknown, not unencrypted (fail closed); the
-            # messages' key-custody clauses have nothing to say about it
-            for path in ("key.replica_exposure", "key.holder_exposure", "key.hsm.exposure"):
-                self.derived(f, path, "", f"the key of {c.id} was not read ({self.at(named_at)})")
-            return
-        key_custody(self, f, key, provider_id)  # holder, HSM and replicas: engine/custody.py
-        if key is None:
-            self.derived(f, "key.declared", False, f"no key declared for component {c.id}")
-            self.derived(f, "key.management", "none", f"no key declared for component {c.id}")
-            return
-        ki = self.d.keys.index(key)
-        base = f"keys[{ki}]"
-        self.derived(f, "key.declared", True, named_at)
-        self.put(f, "key.id", key.id, f"{base}.id")
-        self.put(f, "key.encryption", key.encryption.value, f"{base}.encryption")
-        self.put(f, "key.management", key.management.value, f"{base}.management")
-        self.put(f, "key.holder", key.holder, f"{base}.holder")
-        self.put(f, "key.country", key.country, f"{base}.country")
-        self.key_regions(f, key, base, provider_id)
-        self.put(f, "key.provider_can_use", key.provider_can_use, f"{base}.provider_can_use")
-        if key.hsm is None:
-            self.derived(f, "key.hsm.jurisdiction_eea_or_adequate", True, "no HSM declared")
-        else:
-            self.put(f, "key.hsm.operator", key.hsm.operator, f"{base}.hsm.operator")
-            self.put(f, "key.hsm.jurisdiction", key.hsm.jurisdiction, f"{base}.hsm.jurisdiction")
-            self.hsm_jurisdiction(f, key.hsm, base)
-            self.hsm_operator(f, key.hsm, base)
-        holder = self.d.party(key.holder)
-        if holder is not None:
-            self.put(f, "key.holder_country", holder.country, self.party_path(holder, "country"))
-            in_group = in_provider_group(self, holder, provider_id)
-            if in_group is not None:  # else unknown (a near miss of the names): cannot pass
-                self.derived(
-                    f,
-                    "key.holder_in_provider_group",
-                    in_group,
-                    f"key holder {holder.id} compared with provider {provider_id}",
-                )
-
-    def _copy_key(self, c: Component, yaml_path: str) -> tuple[str, str] | None:
-        """(key id or `unknown`, YAML path naming it) of an observed copy whose evidence names
-        the key protecting it (`Key=`, written by `discover aws`: a global-table replica's key
-        is its region's, a backup's its vault's); None for any other place."""
-        observation = self.d.observation
-        if observation is None or ".copies[" not in yaml_path:
-            return None
-        from residency_audit.collectors.observed import observed_copy_key  # no boto3 there
-
-        copy = c.copies[int(yaml_path.rsplit("[", 1)[1].rstrip("]"))]
-        ref = observed_copy_key(observation, c, copy)
-        return None if ref is None else (ref, f"{yaml_path}.evidence.detail")
-
-    def _key_unread(self, c: Component) -> bool:
-        """An observed component (`check observed.yaml`) whose resource's encryption the
-        collector could not read: its missing key is a gap, not a statement."""
-        observation = self.d.observation
-        if observation is None or not c.resources:
-            return False
-        from residency_audit.collectors.observed import unread_keys  # no boto3 there
-
-        return not unread_keys(observation.not_observed).isdisjoint(c.resources)
-
-    def hsm_jurisdiction(self, f: dict[str, Fact], hsm: Hsm, base: str) -> None:
-        """Whether the law declared to govern the HSM operator keeps the keys out of foreign
-        reach: in the EEA or a generally adequate country on the audit day, whoever operates
-        the HSM (the key holder and the controller included). Absent when the country is
-        unknown (fail closed)."""
-        eea = self.kb.in_eea(hsm.jurisdiction, self.as_of)
-        if eea is None:
-            return
-        f["key.hsm.jurisdiction_eea_or_adequate"] = Fact(
-            "key.hsm.jurisdiction_eea_or_adequate",
-            eea or bool(self.kb.generally_adequate(hsm.jurisdiction, self.as_of)),
-            self.at(f"{base}.hsm.jurisdiction"),
-        )
-
-    def hsm_operator(self, f: dict[str, Fact], hsm: Hsm, base: str) -> None:
-        """The declared HSM jurisdiction against the operator's own: its seat and its ultimate
-        parent's country, whoever it is (the key holder, the controller or a third party). A
-        jurisdiction that is neither contradicts the declaration of the operator; one that
-        differs from the seat while the parent is unknown cannot be checked (fail closed).
-        `key.hsm.operator_compared` says what it was compared with, so that CORE-KB-05 never
-        calls a parent "unknown" when the controller, which need not declare one, has none."""
-        operator = self.d.party(hsm.operator)
-        self.derived(
-            f,
-            "key.hsm.operator_declared",
-            operator is not None,
-            f"{base}.hsm.operator looked up among the parties",
-        )
-        if operator is None:
-            return
-        own: dict[str, Fact] = {}
-        self.party_facts(own, "operator", operator)
-        seat, parent = own.get("operator.country"), own.get("operator.parent.country")
-        for path, fact in (
-            ("key.hsm.operator_country", seat),
-            ("key.hsm.operator_parent_country", parent),
-        ):
-            if fact is not None:
-                f[path] = Fact(path, fact.value, fact.origin, fact.url, fact.verified)
-        compared = self._compared_with(operator, parent)
-        how = f"seat ({self.at(self.party_path(operator, 'country'))})"
-        how += f" and ultimate parent ({parent.origin})" if parent is not None else ""
-        self.derived(f, "key.hsm.operator_compared", compared, f"{how} of {operator.id}")
-        known = [x.value for x in (seat, parent) if x is not None]
-        if hsm.jurisdiction in known:
-            matches: bool | None = True
-        else:  # the controller may leave its parent undeclared (engine/custody.py): its seat
-            controller = operator.id == self.d.controller
-            matches = False if parent is not None or controller else None
-        if matches is not None:
-            self.derived(
-                f,
-                "key.hsm.jurisdiction_matches_operator",
-                matches,
-                f"declared HSM jurisdiction {hsm.jurisdiction} against operator {operator.id}: "
-                f"{compared}",
-            )
-
-    def _compared_with(self, operator: Party, parent: Fact | None) -> str:
-        """What an HSM's declared jurisdiction is compared with, as CORE-KB-05 states it: the
-        operator's seat, and its ultimate parent's country as `party_facts` found it (declared,
-        from the knowledge base, or the seat's own when that seat's laws reach it whatever the
-        parent); or that no parent is declared (the controller need not declare one)."""
-        seat = f"its seat ({operator.country})"
-        if operator.parent is not None:
-            return f"{seat} and its ultimate parent's country ({operator.parent.country})"
-        if parent is not None and self.kb.provider(operator.provider) is not None:
-            return f"{seat} and its ultimate parent's country ({parent.value}, knowledge base)"
-        if parent is not None:
-            return f"{seat}, whose laws reach it whatever its ultimate parent (none declared)"
-        if operator.id == self.d.controller:
-            return f"{seat}; the controller declares no ultimate parent"
-        return f"{seat}; its ultimate parent is not declared"
-
     def law_facts(self) -> dict[str, Fact]:
         """The deployment subject's `law.*` facts: the knowledge-base instrument each legal pack
         encodes, for the CORE-LAW-* rules' `in_force` test on the as-of date. On a day it is not
@@ -807,32 +556,6 @@ class SubjectBuilder:
                 continue
             self.derived(f, path, instrument, why)
         return f
-
-    def key_regions(self, f: dict[str, Fact], key: Key, base: str, provider_id: str) -> None:
-        """Where a provider KMS keeps the key: its region gives `key.country` when no country is
-        declared, and its replicas (multi-region keys) must be in the EEA or an adequate country
-        too, else the key material is within reach of the laws there. An unknown region leaves
-        them unknown (fail closed)."""
-        if key.country is None and key.region is not None:
-            known = self.kb.region(provider_id, key.region)
-            if known is not None:
-                f["key.country"] = known.fact("key.country")
-        verdicts: list[bool | None] = []
-        for region in key.replica_regions:
-            known = self.kb.region(provider_id, region)
-            if known is None:
-                verdicts.append(None)
-            else:
-                verdicts.append(
-                    self.kb.in_eea(known.country, self.as_of) is True
-                    or self.kb.generally_adequate(known.country, self.as_of)
-                )
-        if not verdicts:
-            self.derived(f, "key.replicas_eea_or_adequate", True, "no replica region declared")
-        elif None not in verdicts:
-            f["key.replicas_eea_or_adequate"] = Fact(
-                "key.replicas_eea_or_adequate", all(verdicts), self.at(f"{base}.replica_regions")
-            )
 
     def transfer(
         self, f: dict[str, Fact], recipient: str | None, country: Fact | None, yaml_path: str
@@ -892,20 +615,6 @@ class SubjectBuilder:
         return f
 
 
-def _entities_name(provider: Provider) -> Fact:
-    """The name of a knowledge-base provider as its contracting entities (or, none recorded,
-    its commercial name), citing the entries the name rests on: an entity not verified (AWS
-    European Sovereign Cloud's, say) makes the name unverified knowledge used."""
-    path = "place.infrastructure_host_name"
-    origin = f"kb:providers.yaml#{provider.id}"
-    if not provider.entities:
-        return fact_from(provider, path, provider.name, origin)
-    name = " / ".join(e.name for e in provider.entities)
-    doubtful = [i for i, e in enumerate(provider.entities) if not e.verified]
-    i = doubtful[0] if doubtful else 0
-    return fact_from(provider.entities[i], path, name, f"{origin}/entities[{i}]")
-
-
 def builder_for(
     d: Deployment, kb: KnowledgeBase, as_of: dt.date, given: SubjectBuilder | None = None
 ) -> SubjectBuilder:
@@ -961,7 +670,7 @@ def technical_subjects(
 
 def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
     d = b.d
-    facts = {**b.common(), **b.law_facts(), **b.undeclared_infrastructure_facts()}
+    facts = {**b.common(), **b.law_facts(), **undeclared_infrastructure_facts(b)}
     yield Subject("deployment", d.name, None, d.span, facts, f"deployment:{d.name}")
     for ci, c, w in b.places():
         facts = b.place(c, ci, w.role, w.provider, w.region, w.country, w.operator, w.yaml_path)

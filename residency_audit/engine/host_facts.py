@@ -1,0 +1,141 @@
+"""Who hosts a place, and who hosts its infrastructure: the facts of the HDS hosting rules
+(HDS-ACT-01 and HDS-ACT-03 on who runs it, HDS-ACT-04 on whose systems hold it) and of
+HDS-PUB-03 on the deployment. Who runs each place and whose systems hold it are worked out
+once per deployment by `subjects.SubjectBuilder` (`host`, `infrastructure`, the indexes of
+places by host); this module writes what they find as each subject's facts.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from residency_audit.engine.hds_infrastructure import infrastructure_coverage
+from residency_audit.engine.places import Infrastructure
+from residency_audit.kb import fact_from
+from residency_audit.kb.entries import Provider
+from residency_audit.model import Fact
+
+if TYPE_CHECKING:
+    from residency_audit.engine.subjects import SubjectBuilder
+
+
+def place_host(
+    b: SubjectBuilder,
+    f: dict[str, Fact],
+    host: str | None,
+    operator_id: str | None,
+    provider_id: str,
+    yaml_path: str,
+) -> None:
+    """Who hosts a place (HDS-ACT-03), who might when nobody is known, and whether a third
+    party does: the controller running its own place hosts nothing on anyone's behalf
+    (L.1111-8), a place nobody is known to run may be a third party's (fail closed)."""
+    candidates = b.provider_parties(provider_id)
+    if operator_id:
+        b.put(f, "place.host", host, f"{yaml_path}.operator")
+    elif host is not None:
+        b.derived(f, "place.host", host, f"the one declared party of provider {provider_id}")
+    b.derived(
+        f,
+        "place.host_candidates",
+        [host] if host is not None else candidates or ["none"],
+        f"its operator, else the declared parties of provider {provider_id}",
+    )
+    infra = b.infrastructure(operator_id, provider_id)
+    f.update(
+        b.group(
+            ("infrastructure", operator_id, provider_id),
+            partial(_place_infrastructure, b),
+            infra,
+            provider_id,
+        )
+    )
+    b.derived(
+        f,
+        "place.third_party_hosted",
+        host != b.d.controller or infra.third_party(b.d.controller),
+        "its host, and the host of its infrastructure, against the controller (an unknown "
+        "host may be a third party)",
+    )
+
+
+def _place_infrastructure(
+    b: SubjectBuilder, f: dict[str, Fact], infra: Infrastructure, provider_id: str
+) -> None:
+    """The facts of HDS-ACT-04 on a place: who hosts its infrastructure (R.1111-9
+    activities 1-3), whether that is its own host (then HDS-ACT-01 judges it) and, when
+    not, whether it is HDS-certified for them on the audit day."""
+    how = f"its operator against the declared parties of provider {provider_id}"
+    b.derived(f, "place.infrastructure_of_host", infra.of_host, how)
+    b.derived(
+        f,
+        "place.infrastructure_candidates",
+        [infra.id] if infra.id is not None else list(infra.candidates) or ["none"],
+        f"the declared parties of provider {provider_id}, else the provider itself",
+    )
+    _put_infrastructure_host(b, f, infra, how)
+    if not infra.of_host:
+        infrastructure_coverage(b, f, infra, provider_id)
+
+
+def _put_infrastructure_host(
+    b: SubjectBuilder, f: dict[str, Fact], infra: Infrastructure, how: str
+) -> None:
+    """Who hosts a place's infrastructure, by id and name: a declared party, the
+    knowledge-base provider (named after its contracting entities, each entry cited with
+    its own `verified` flag), or the place's own operator when that is not a declared
+    party. With several candidate parties, their names (for the messages of HDS-ACT-04)."""
+    party = b.d.party(infra.party)
+    provider = b.kb.provider(infra.provider)
+    if party is not None:
+        b.derived(f, "place.infrastructure_host", party.id, how)
+        name_at = b.party_path(party, "name")
+        b.put(f, "place.infrastructure_host_name", party.name, name_at)
+    elif provider is not None:
+        origin = f"kb:providers.yaml#{provider.id}"
+        f["place.infrastructure_host"] = fact_from(
+            provider, "place.infrastructure_host", provider.id, origin
+        )
+        f["place.infrastructure_host_name"] = _entities_name(provider)
+    elif infra.id is not None:
+        b.derived(f, "place.infrastructure_host", infra.id, how)
+        b.derived(f, "place.infrastructure_host_name", infra.id, "no party of that id")
+    elif len(infra.candidates) > 1:
+        names = [p.name for p in map(b.d.party, infra.candidates) if p is not None]
+        b.derived(
+            f,
+            "place.infrastructure_host_name",
+            " or ".join(names),
+            "names of the declared parties that may host it",
+        )
+
+
+def undeclared_infrastructure_facts(b: SubjectBuilder) -> dict[str, Fact]:
+    """The deployment subject's `hds.undeclared_infrastructure_hosts` (HDS-PUB-03): the
+    knowledge-base providers hosting the infrastructure of a place with no party of them
+    declared, whose EXI 30-31 statements (HDS-EXT-01, HDS-PUB-01, HDS-PUB-02) no party
+    subject can carry."""
+    found = [i.provider for _, i in b.hosted_infrastructure() if i.provider is not None]
+    f: dict[str, Fact] = {}
+    b.derived(
+        f,
+        "hds.undeclared_infrastructure_hosts",
+        list(dict.fromkeys(found)) or ["none"],
+        "knowledge-base providers whose systems hold a place, with no party of them declared",
+    )
+    return f
+
+
+def _entities_name(provider: Provider) -> Fact:
+    """The name of a knowledge-base provider as its contracting entities (or, none recorded,
+    its commercial name), citing the entries the name rests on: an entity not verified (AWS
+    European Sovereign Cloud's, say) makes the name unverified knowledge used."""
+    path = "place.infrastructure_host_name"
+    origin = f"kb:providers.yaml#{provider.id}"
+    if not provider.entities:
+        return fact_from(provider, path, provider.name, origin)
+    name = " / ".join(e.name for e in provider.entities)
+    doubtful = [i for i, e in enumerate(provider.entities) if not e.verified]
+    i = doubtful[0] if doubtful else 0
+    return fact_from(provider.entities[i], path, name, f"{origin}/entities[{i}]")
