@@ -106,3 +106,30 @@ def test_a_pack_of_good_files_still_loads(tmp_path: Path) -> None:
     shutil.copytree(GOOD_PACK, tmp_path / "mine")
     result = cli(*COMMANDS["rules lint"], str(tmp_path))
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["rules", "test"], ["explain", "HP-01", "--rules"], ["rules", "coverage", "--rules"]],
+)
+def test_a_rule_file_of_a_thousand_errors_shows_fifty_in_every_command(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """As `check` shows a stopping input's errors: fifty, then how many more and where
+    reading stopped; not a thousand lines. (`rules lint` lists them all: that is its job.)"""
+    from residency_audit.format.convert import MAX_ERRORS
+    from residency_audit.reporters.text import ERRORS_SHOWN_PER_FILE
+
+    pack = tmp_path / "hp"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text("name: hp\ntitle: Hostile\nversion: '1'\n")
+    rule = pack / "HP-01.yaml"
+    rule.write_text("id: HP-01\n" + "".join(f"bogus{i}: 1\n" for i in range(3000)))
+    done = cli(*command, str(pack))
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == ERRORS_SHOWN_PER_FILE + 2, done.stderr
+    assert all(line.startswith(f"{rule}:") and ": error: " in line for line in lines[:-2])
+    assert lines[-2].startswith(f"{rule}: ... and ")
+    assert lines[-2].endswith(" more errors; fix these and run again")
+    assert lines[-1].endswith(f"error: more than {MAX_ERRORS} errors; stopped reading this file")

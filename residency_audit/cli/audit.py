@@ -3,7 +3,6 @@
 import contextlib
 import dataclasses
 import gc
-import itertools
 import os
 import signal
 import sys
@@ -27,7 +26,7 @@ from residency_audit.cli.base import (
     stdout_closed,
 )
 from residency_audit.clock import utc_today
-from residency_audit.errors import AuditError, InputError, UsageError
+from residency_audit.errors import UsageError
 from residency_audit.model import Report, Severity
 from residency_audit.reporters import BINARY, EVIDENCE, OutputFormat
 
@@ -151,24 +150,23 @@ def check(
             "observations from that day (--dns FILE) or drop --as-of"
         )
     started = invocation(_argv(ctx), fail_on=threshold, from_source=evidence)
-    with _errors_shown_per_file():
-        report = run(
-            Options(
-                paths=paths,
-                as_of=day,
-                rule_dirs=rules or [],
-                dns_files=dns or [],
-                resolve=settings,
-                risk_model=risk_model,
-                parameters=parameters,
-                waivers=waivers,
-                baseline=baseline,
-                observed=observed or [],
-                jobs=jobs,
-                formats=_output_formats(targets),
-                evidence=evidence,
-            )
+    report = run(
+        Options(
+            paths=paths,
+            as_of=day,
+            rule_dirs=rules or [],
+            dns_files=dns or [],
+            resolve=settings,
+            risk_model=risk_model,
+            parameters=parameters,
+            waivers=waivers,
+            baseline=baseline,
+            observed=observed or [],
+            jobs=jobs,
+            formats=_output_formats(targets),
+            evidence=evidence,
         )
+    )
     report = dataclasses.replace(report, invocation=started)
     if baseline is not None:
         _warn_about_baseline(baseline, report)
@@ -229,31 +227,6 @@ def report(
     # The result's exit code, as its SARIF invocation says: a CI step gating on `report` gates
     # as `check` did, and a rendered FAIL never exits 0.
     raise typer.Exit(rendered.exit_code(threshold))
-
-
-@contextmanager
-def _errors_shown_per_file() -> Iterator[None]:
-    """A run-wide input that stops the run (a waiver file, a rule pack...) has its errors shown
-    as a deployment's are: at most `reporters.text.ERRORS_SHOWN_PER_FILE` per file, then how
-    many more; a hostile waiver file would otherwise print a thousand lines. Not through
-    `reporters.text.error_lines`, whose note points at the JSON report: no report is written
-    when such an input stops the run."""
-    try:
-        yield
-    except InputError as exc:
-        from residency_audit.reporters.text import ERRORS_SHOWN_PER_FILE, STOPPED
-
-        lines: list[str] = []
-        for path, group in itertools.groupby(exc.diagnostics, key=lambda d: d.span.path):
-            errors = list(group)
-            stop = [str(e) for e in errors if e.message.endswith(STOPPED)]
-            rest = [str(e) for e in errors if not e.message.endswith(STOPPED)]
-            lines += rest[:ERRORS_SHOWN_PER_FILE]
-            if len(rest) > ERRORS_SHOWN_PER_FILE:
-                hidden = len(rest) - ERRORS_SHOWN_PER_FILE
-                lines.append(f"{path}: ... and {hidden} more errors; fix these and run again")
-            lines += stop
-        raise AuditError("\n".join(lines)) from exc
 
 
 def _warn_about_baseline(baseline: Path, report: Report) -> None:

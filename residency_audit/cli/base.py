@@ -9,6 +9,7 @@ need them, so `check` starts fast in CI and pre-commit.
 import datetime as dt
 import errno
 import functools
+import itertools
 import os
 import sys
 import traceback
@@ -21,7 +22,7 @@ from typer.core import TyperGroup
 
 from residency_audit import __version__
 from residency_audit.clock import parse_day, utc_today
-from residency_audit.errors import AuditError, UsageError
+from residency_audit.errors import AuditError, InputError, UsageError
 from residency_audit.model import Severity
 from residency_audit.reporters import OutputFormat
 
@@ -66,6 +67,29 @@ _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def shown(error: AuditError) -> str:
+    """What stderr says of an error that stops a command. An input's errors are shown as a
+    deployment's are in a report: at most `reporters.text.ERRORS_SHOWN_PER_FILE` per file, then
+    how many more (a hostile rule or waiver file would otherwise print a thousand lines), and
+    where reading stopped. Not through `reporters.text.error_lines`, whose note points at the
+    JSON report: no report is written when such an input stops the command."""
+    if not isinstance(error, InputError):
+        return str(error)
+    from residency_audit.reporters.text import ERRORS_SHOWN_PER_FILE, STOPPED
+
+    lines: list[str] = []
+    for path, group in itertools.groupby(error.diagnostics, key=lambda d: d.span.path):
+        errors = list(group)
+        stop = [str(e) for e in errors if e.message.endswith(STOPPED)]
+        rest = [str(e) for e in errors if not e.message.endswith(STOPPED)]
+        lines += rest[:ERRORS_SHOWN_PER_FILE]
+        if len(rest) > ERRORS_SHOWN_PER_FILE:
+            hidden = len(rest) - ERRORS_SHOWN_PER_FILE
+            lines.append(f"{path}: ... and {hidden} more errors; fix these and run again")
+        lines += stop
+    return "\n".join(lines)
+
+
 def handled(command: F) -> F:
     """Turn AuditError into exit 2 and anything unexpected into exit 3, on stderr."""
 
@@ -78,7 +102,7 @@ def handled(command: F) -> F:
         except AuditError as exc:
             if _state["debug"]:
                 traceback.print_exc()
-            typer.echo(str(exc), err=True)
+            typer.echo(shown(exc), err=True)
             raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             raise
