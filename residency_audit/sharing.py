@@ -15,10 +15,11 @@ an account id by that account, a public bucket read by anyone. The vocabulary of
   someone else may be missing from the list.
 
 Absent (None): not read at all, as in every file written before sharing was read. Only the
-services in `SHARING_READ` have their sharing read; their components are judged, every one, so
-an unread or unrecorded sharing is "cannot be verified", never "not shared". A component of
-another service that states its sharing (a file written by hand) is judged too: a file saying
-a store is public must never give silence.
+services in `SHARING_READ` have their sharing read. Every store (`Component.holds_data`) is
+judged, and so is any component stating its sharing (a file written by hand: a file saying a
+store is public must never give silence); an unread or unrecorded sharing is "cannot be
+verified", never "not shared", and the reason says when `discover` does not read that
+service's sharing at all.
 
 What made each entry (the snapshot or AMI, the bucket's ACL or policy) is named in the store's
 evidence detail, as `THROUGH` then `<what>:<entry>` pairs joined by commas; a finding about a
@@ -62,9 +63,11 @@ def through_of_replica(source: str | None, replica: str | None, name: str) -> st
     return " ".join(t if t is not mine else ",".join([t, *pairs]) for t in tokens)
 
 
-SHARING_READ = frozenset({"s3", "ebs"})
-"""Services whose sharing `discover aws` reads: S3 buckets, and EBS volumes (through their
-snapshots) and snapshots. RDS snapshots are not listed, so their sharing is not read."""
+SHARING_READ = frozenset({"s3", "ebs", "rds", "dynamodb"})
+"""Services whose sharing `discover aws` reads: S3 buckets, EBS volumes (through their
+snapshots) and snapshots, RDS instances and clusters (through their manual snapshots), and
+DynamoDB tables (their resource-based policies). A store of any other service (an AWS Backup
+plan's vaults, a store written by hand) has its sharing "not read by discover"."""
 
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -96,15 +99,16 @@ def merged(*lists: tuple[str, ...] | None) -> tuple[str, ...] | None:
 
 
 def sharing_subjects(observed: Deployment) -> Iterator[Subject]:
-    """For each observed store of a service in `SHARING_READ` (in any case, as drift compares
-    services), and each other one stating its sharing: one subject per share (public, or an
-    account), and one saying whether the rest is known: shared with no one (read), or not
-    read (`unknown`, or nothing recorded). A store known to be public needs no more."""
+    """For each observed store, each component of a service in `SHARING_READ` (in any case,
+    as drift compares services) and each other one stating its sharing: one subject per share
+    (public, or an account), and one saying whether the rest is known: shared with no one
+    (read), or not read (`unknown`, nothing recorded, or a service whose sharing `discover`
+    does not read). A store known to be public needs no more."""
     o = observed.observation
     if o is None:
         return
     for i, c in enumerate(observed.components):
-        if c.shared_with is None and (c.service or "").lower() not in SHARING_READ:
+        if c.shared_with is None and not (_read_by_discover(c) or c.holds_data):
             continue
         path = f"components[{i}]"
         shares = c.shared_with
@@ -117,6 +121,10 @@ def sharing_subjects(observed: Deployment) -> Iterator[Subject]:
         for j, entry in enumerate(shares or ()):
             if entry != UNREAD:
                 yield _share(observed, f"{path}.shared_with[{j}]", c, base, entry)
+
+
+def _read_by_discover(c: Component) -> bool:
+    return (c.service or "").lower() in SHARING_READ
 
 
 def _base(observed: Deployment, path: str, c: Component, account: str | None) -> dict[str, Fact]:
@@ -142,7 +150,13 @@ def _unread(
     shares: tuple[str, ...] | None,
 ) -> Subject:
     """Sharing not (fully) read: `observation.same_account` stays unknown."""
-    if shares is None:
+    if shares is None and not _read_by_discover(c):
+        why = (
+            f"discover does not read the sharing of {c.service or 'a store without a service'}"
+            " stores (no shared_with recorded), so who else can read it is unknown"
+        )
+        at = _origin(observed, path, c)
+    elif shares is None:
         why = (
             "no shared_with recorded (a file written before discover read sharing, or "
             "written by hand)"
@@ -207,11 +221,25 @@ def _named(what: str) -> str:
     if prefix == REPLICA and rest:
         return f"its replica {rest} (folded into this store)"
     template = _GRANTORS.get(prefix) if dash else None
-    return what if template is None else template.format(what)
+    return what if template is None else template.format(what, rest)
 
 
-_GRANTS = {"bucket-acl": "the bucket ACL", "bucket-policy": "the bucket policy"}
-_GRANTORS = {"snap": "snapshot {} (createVolumePermission)", "ami": "AMI {} (launchPermission)"}
+_GRANTS = {
+    "bucket-acl": "the bucket ACL",
+    "bucket-policy": "the bucket policy",
+    "table-policy": "the table's resource-based policy",
+    "stream-policy": "the table stream's resource-based policy",
+}
+DB_SNAPSHOT = "dbsnapshot"
+DB_CLUSTER_SNAPSHOT = "dbclustersnapshot"
+"""The `<what>` prefixes naming an RDS snapshot (`dbsnapshot-<identifier>`): RDS identifiers,
+unlike EBS ids, say nothing of what they name."""
+_GRANTORS = {
+    "snap": "snapshot {0} (createVolumePermission)",
+    "ami": "AMI {0} (launchPermission)",
+    DB_SNAPSHOT: "DB snapshot {1} (restore attribute)",
+    DB_CLUSTER_SNAPSHOT: "DB cluster snapshot {1} (restore attribute)",
+}
 
 
 def _origin(observed: Deployment, path: str, c: Component, *, detail: bool = False) -> str:

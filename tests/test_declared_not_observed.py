@@ -71,6 +71,7 @@ DATABASE = """\
     service: rds
     region: eu-west-3
     resources: ["arn:aws:rds:eu-west-3:{account}:db:records"]
+    shared_with: []
 """
 
 

@@ -25,7 +25,9 @@ from residency_audit.collectors.aws_client import (
 )
 from residency_audit.collectors.aws_compute import EC2, LAMBDA, ComputeReader
 from residency_audit.collectors.aws_ebs import EBS, EbsRead, EbsReader
+from residency_audit.collectors.aws_sharing_dynamodb import TableSharingReader
 from residency_audit.collectors.aws_sharing_ebs import EbsSharingReader
+from residency_audit.collectors.aws_sharing_rds import RdsSharingReader
 from residency_audit.collectors.aws_sharing_s3 import BucketSharingReader
 from residency_audit.collectors.observed import (
     UNKNOWN_ACCOUNT,
@@ -57,7 +59,14 @@ class Regions(NamedTuple):
     """Enabled but left out by --region; None when the regions could not be listed."""
 
 
-class AwsCollector(EbsReader, ComputeReader, BucketSharingReader, EbsSharingReader):
+class AwsCollector(
+    EbsReader,
+    ComputeReader,
+    BucketSharingReader,
+    EbsSharingReader,
+    RdsSharingReader,
+    TableSharingReader,
+):
     """Reads one account: its identity, its regions, then each region's resources."""
 
     regions_read: frozenset[str] | None = None
@@ -169,6 +178,7 @@ class AwsCollector(EbsReader, ComputeReader, BucketSharingReader, EbsSharingRead
         for reader, into in readers:
             with contextlib.suppress(Unread):  # recorded; the region's other services go on
                 into += reader(region)
+        resources += self.share_rds(region, resources)  # also when the stores were refused
         ebs = self.fetch_ebs(region)  # made into resources by `collect`, once plans are read
         self.progress(region)
         return resources, keys, ebs
@@ -568,6 +578,7 @@ class AwsCollector(EbsReader, ComputeReader, BucketSharingReader, EbsSharingRead
             assert reply is not None
             table = reply["Table"]
             out.append(self._table(table, region))
+            self.share_table(out[-1], table)
         return out
 
     def _table(self, table: dict[str, Any], region: str) -> ObservedResource:

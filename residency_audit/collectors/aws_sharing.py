@@ -1,13 +1,15 @@
 """Who outside the account `discover aws` finds a store shared with (`sharing` holds the
 vocabulary): each owned EBS snapshot's `createVolumePermission` and the `launchPermission` of
-each owned AMI it backs, and each bucket's ACL, policy, object ownership and public access
-block. A call refused or failed is a gap naming the resource, and the store's list says
-`unknown`: never "shared with no one". What made each entry is recorded in the store's
-evidence detail (`sharing.THROUGH`), so that a finding names the snapshot, AMI, ACL or policy
-to change.
+each owned AMI it backs; each bucket's ACL, policy, object ownership and public access block;
+the `restore` attribute of each manual RDS snapshot; each DynamoDB table's (and stream's)
+resource-based policy. A call refused or failed is a gap naming the resource, and the store's
+list says `unknown`: never "shared with no one". What made each entry is recorded in the
+store's evidence detail (`sharing.THROUGH`), so that a finding names the snapshot, AMI, ACL or
+policy to change.
 
-S3 is read by `aws_sharing_s3`, EBS snapshots and AMIs by `aws_sharing_ebs`; this module holds
-what both use: how a call is made and what a store records.
+S3 is read by `aws_sharing_s3`, EBS snapshots and AMIs by `aws_sharing_ebs`, RDS snapshots by
+`aws_sharing_rds`, DynamoDB policies by `aws_sharing_dynamodb`; this module holds what they all
+use: how a call is made and what a store records.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from residency_audit.collectors.observed import ObservedResource
 from residency_audit.sharing import THROUGH
 
 Through = set[tuple[str, str]]
-"""(what shares it: `bucket-acl`, `bucket-policy`, `object-acls`, a snapshot or AMI id, or
-`snapshots-in-<region>`; an entry of the `sharing` vocabulary)."""
+"""(what shares it: `bucket-acl`, `bucket-policy`, `object-acls`, a snapshot or AMI id,
+`dbsnapshot-<id>`, `table-policy`, or `snapshots-in-<region>`; an entry of the `sharing`
+vocabulary)."""
 
 
 class SharingReader(AwsClient):
-    """What the readers of buckets' and snapshots' sharing share: how a call is read."""
+    """What the readers of stores' sharing share: how a call is read."""
 
     account: str | None = None
     partition: str = "aws"
@@ -49,9 +52,10 @@ _ABSENT = {
     "GetBucketPolicy": ("NoSuchBucketPolicy",),
     "GetBucketPolicyStatus": ("NoSuchBucketPolicy",),
     "GetBucketOwnershipControls": ("OwnershipControlsNotFoundError",),
+    "GetResourcePolicy": ("PolicyNotFoundException",),
 }
-"""Error codes saying the thing is not there: no block (nothing blocked), no policy, no
-object ownership setting (ACLs enabled)."""
+"""Error codes saying the thing is not there: no block (nothing blocked), no policy (a bucket's,
+a DynamoDB table's or stream's), no object ownership setting (ACLs enabled)."""
 
 
 def record_shares(store: ObservedResource, through: Through) -> None:

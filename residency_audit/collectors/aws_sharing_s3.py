@@ -21,12 +21,12 @@ bucket's list says `unknown`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from residency_audit.collectors.aws_sharing import SharingReader, Through, record_shares
-from residency_audit.collectors.observed import GapCause, ObservedResource, account_of_arn
-from residency_audit.sharing import ACCOUNT_ID, CANONICAL_USER, PUBLIC, UNREAD
+from residency_audit.collectors.observed import GapCause, ObservedResource
+from residency_audit.collectors.policy_principals import principals
+from residency_audit.sharing import CANONICAL_USER, PUBLIC, UNREAD
 
 _PUBLIC_GROUPS = frozenset(
     {
@@ -96,7 +96,7 @@ class BucketSharingReader(SharingReader):
         if not reply:
             return False
         through |= {
-            ("bucket-policy", s) for s in _principals(reply.get("Policy", ""), self.account, owner)
+            ("bucket-policy", s) for s in principals(reply.get("Policy", ""), self.account, owner)
         }
         status = self._read(region, "GetBucketPolicyStatus", arn, Bucket=name)
         if status is None:
@@ -138,83 +138,3 @@ def _effective(
     if public is None or (public and settings is None):
         return None
     return public
-
-
-def _principals(text: str, account: str | None, owner: str | None) -> set[str]:
-    """The accounts (ids, canonical users) other than `account` that the policy's Allow
-    statements let in; `unknown` for what names no account (a federated principal, a
-    NotPrincipal, a policy that does not parse, a "*" narrowed by a condition other than
-    `_condition_accounts`). "*" alone is GetBucketPolicyStatus's to judge (public)."""
-    try:
-        statements = json.loads(text).get("Statement", [])
-    except (ValueError, AttributeError):
-        return {UNREAD}
-    found: set[str] = set()
-    for st in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
-            continue
-        if "NotPrincipal" in st:
-            found.add(UNREAD)
-        principal = st.get("Principal", {})
-        named = principal.items() if isinstance(principal, dict) else [("AWS", principal)]
-        for kind, values in named:
-            for value in [values] if isinstance(values, str) else values:
-                if str(value) == "*" and st.get("Condition"):
-                    # "not public" to AWS, yet open to an organisation, a VPC endpoint's
-                    # users, or the accounts a condition names
-                    found |= _condition_accounts(st["Condition"], account)
-                elif kind == "Service":
-                    found |= _service_scope(st.get("Condition"), account)
-                else:
-                    found |= _principal(kind, str(value), account, owner)
-    return found
-
-
-def _condition_accounts(condition: Any, account: str | None) -> set[str]:
-    """The accounts a "*" principal is narrowed to by `StringEquals aws:PrincipalAccount`
-    (other conditions only narrow it further: all must hold); `unknown` for any other
-    condition, whose reach (an organisation, a VPC endpoint) names no account."""
-    equals = condition.get("StringEquals") if isinstance(condition, dict) else None
-    values = next(
-        (v for k, v in (equals or {}).items() if k.lower() == "aws:principalaccount"), None
-    )
-    listed = [values] if isinstance(values, str) else values
-    if not isinstance(listed, list) or not all(
-        isinstance(v, str) and ACCOUNT_ID.fullmatch(v) for v in listed
-    ):
-        return {UNREAD}
-    return {v for v in listed if v != account}
-
-
-_SOURCE_KEYS = {"aws:sourceaccount": lambda v: v, "aws:sourcearn": account_of_arn}
-"""Condition keys that tie a service principal's access to the resources of one account."""
-
-
-def _service_scope(condition: Any, account: str | None) -> set[str]:
-    """A service principal (`cloudfront.amazonaws.com`) reads for any account's resources of
-    that service unless a condition ties it to this account's (`aws:SourceAccount`, or an
-    `aws:SourceArn` of this account): AWS calls such a grant "not public", yet any
-    account's distribution could read the bucket. Nothing when so tied, else `unknown`."""
-    for operator, pairs in (condition or {}).items() if isinstance(condition, dict) else ():
-        if not str(operator).startswith(("StringEquals", "ArnEquals")):
-            continue  # ...Like operators take wildcards, which may name any account
-        for key, values in (pairs or {}).items() if isinstance(pairs, dict) else ():
-            owner_of = _SOURCE_KEYS.get(str(key).lower())
-            listed = [values] if isinstance(values, str) else values
-            if owner_of is None or not isinstance(listed, list) or not listed:
-                continue
-            if account is not None and all(owner_of(str(v)) == account for v in listed):
-                return set()
-    return {UNREAD}
-
-
-def _principal(kind: str, value: str, account: str | None, owner: str | None) -> set[str]:
-    if value == "*":
-        return set()
-    if kind == "CanonicalUser":
-        return set() if value == owner else {CANONICAL_USER + value}
-    if kind == "AWS":
-        named = value if ACCOUNT_ID.fullmatch(value) else account_of_arn(value)
-        if named is not None and ACCOUNT_ID.fullmatch(named):
-            return set() if named == account else {named}
-    return {UNREAD}

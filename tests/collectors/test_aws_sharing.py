@@ -414,3 +414,32 @@ def test_a_volume_copied_to_a_region_not_read_has_unknown_sharing(aws: str, tmp_
     )
     observed, _ = load_deployment(both)
     assert components(observed)[f"ebs-{volume}"].shared_with == ()
+
+
+def test_a_store_whose_sharing_discover_does_not_read_cannot_be_verified(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """An AWS Backup plan protecting nothing observed stays a store of its own (its vault's
+    recovery points), and discover reads no sharing of AWS Backup: "cannot be verified" by
+    both rules, saying so, never silence."""
+    backup = boto3.session.Session().client("backup", region_name="eu-west-3")
+    backup.create_backup_vault(BackupVaultName="daily")
+    backup.create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": "records",
+            "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "daily"}],
+        }
+    )
+    out = tmp_path / "observed.yaml"
+    assert discover("--region", "eu-west-3", "-o", str(out)).returncode == 0
+    observed, _ = load_deployment(out)
+    plan = components(observed)["backup-eu-west-3-records"]
+    assert plan.holds_data and plan.shared_with is None
+
+    code, found = findings(runner, str(out))
+    assert code == 1
+    assert {(f["rule_id"], f["component"], f["unverifiable"]) for f in found} == {
+        ("DRIFT-SHARE-01", "backup-eu-west-3-records", True),
+        ("DRIFT-SHARE-02", "backup-eu-west-3-records", True),
+    }
+    assert all("discover does not read the sharing of backup stores" in f["message"] for f in found)

@@ -289,7 +289,8 @@ def test_a_bare_403_is_access_denied_not_a_service_error(session: Any, stubbed: 
 
 
 def stub_tables(stubbed: Any, region: str, tables: dict[str, list[str]]) -> None:
-    """ListTables and DescribeTable of `region`: each table with its replicas' regions."""
+    """ListTables, DescribeTable and GetResourcePolicy (none) of `region`: each table with its
+    replicas' regions."""
     ddb = stubbed("dynamodb", region)
     ddb.add_response("list_tables", {"TableNames": sorted(tables)})
     for name in sorted(tables):
@@ -300,6 +301,11 @@ def stub_tables(stubbed: Any, region: str, tables: dict[str, list[str]]) -> None
             **({"GlobalTableVersion": "2019.11.21", "Replicas": replicas} if replicas else {}),
         }
         ddb.add_response("describe_table", {"Table": table}, {"TableName": name})
+        ddb.add_client_error(  # no resource-based policy: shared with no one
+            "get_resource_policy",
+            service_error_code="PolicyNotFoundException",
+            expected_params={"ResourceArn": table["TableArn"]},
+        )
 
 
 def test_a_global_table_read_in_each_region_keeps_each_replica_in_its_region(

@@ -1,0 +1,50 @@
+"""The sharing of DynamoDB tables `discover aws` reads, through the resource-based policies of
+the table and of its stream (`aws_sharing` for what is shared).
+
+A table's policy covers the table and its indexes; its stream, which carries every change to
+the items, has a policy of its own (Amazon DynamoDB Developer Guide, "Using resource-based
+policies for DynamoDB",
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html).
+DynamoDB's block public access refuses, when a policy is put, one that grants public access
+(".../rbac-bpa-rbp.html"); a policy read with an Allow to `"*"` and no condition is still
+reported public, never assumed refused. The accounts a policy names are read as for a bucket
+policy (`policy_principals.principals`): a `"*"` narrowed by a condition other than
+`StringEquals aws:PrincipalAccount` is `unknown`. No policy: shared with no one. Actions are
+not weighed: an account allowed anything on the table is listed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from residency_audit.collectors.aws_sharing import SharingReader, Through, record_shares
+from residency_audit.collectors.observed import ObservedResource
+from residency_audit.collectors.policy_principals import principals, public_without_condition
+from residency_audit.sharing import PUBLIC, UNREAD
+
+
+class TableSharingReader(SharingReader):
+    """Reads the sharing of DynamoDB tables for `AwsCollector`."""
+
+    def share_table(self, table: ObservedResource, described: dict[str, Any]) -> None:
+        """Sets who outside the account can read the table (`described`: its DescribeTable
+        reply's `Table`), and which policy lets them."""
+        region = str(table.region)
+        through = self._table_policy("table-policy", region, table.arn)
+        # A stream disabled since keeps its records readable for a day: read while it is named.
+        stream = described.get("LatestStreamArn")
+        if stream:
+            through |= self._table_policy("stream-policy", region, str(stream))
+        record_shares(table, through)
+
+    def _table_policy(self, what: str, region: str, arn: str) -> Through:
+        reply = self._read(region, "GetResourcePolicy", arn, service="dynamodb", ResourceArn=arn)
+        if reply is None:
+            return {(what, UNREAD)}
+        text = str(reply.get("Policy") or "")
+        if not text:
+            return set()  # no policy
+        found = {(what, who) for who in principals(text, self.account, None)}
+        if public_without_condition(text):
+            found.add((what, PUBLIC))
+        return found
