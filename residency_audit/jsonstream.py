@@ -8,7 +8,8 @@ list is parsed with the standard library's decoder (`raw_decode`, in C) as soon 
 complete, and the text before it is dropped. Memory is bounded by the largest single value
 (`MAX_VALUE`), plus what the callbacks keep.
 
-Errors carry the line and column of the file, as `json.loads` gives them.
+Errors carry the line and column of the file, as `json.loads` gives them; a byte that is not
+UTF-8 is said where it is, as the YAML loader says it.
 
 What Python's decoder takes and a result cannot hold is refused as it is read: NaN and
 Infinity, a number too large for a float (`1e400`, which Python reads as infinity and would
@@ -19,6 +20,8 @@ lone surrogate (`"\\ud800"`, which no report can encode).
 from __future__ import annotations
 
 import codecs
+import gc
+import itertools
 import json
 import math
 import re
@@ -77,10 +80,14 @@ class _Text:
         if self.eof:
             return False
         self._drop()
-        parts, got = [], 0
+        parts: list[str] = []
+        got = 0
         while got < max(at_least, 1):
             raw = self._handle.read(max(at_least - got, self.chunk))
-            part = self._decoder.decode(raw, final=not raw)
+            try:
+                part = self._decoder.decode(raw, final=not raw)
+            except UnicodeDecodeError as exc:
+                raise self._not_utf8(exc, "".join(parts)) from None
             parts.append(part)
             got += len(part)
             if not raw:
@@ -88,6 +95,13 @@ class _Text:
                 break
         self.text += "".join(parts)
         return got > 0
+
+    def _not_utf8(self, exc: UnicodeDecodeError, read: str) -> JSONStreamError:
+        """The error for the first byte that is not UTF-8, at its line and column (in
+        characters, as the other errors of the file), after `read`, what was read before it."""
+        self.text += read + exc.object[: exc.start].decode("utf-8")
+        bad = exc.object[exc.start]
+        return self.error(f"invalid UTF-8 byte 0x{bad:02x}; save the file as UTF-8", len(self.text))
 
     def _drop(self) -> None:
         """Forget the text already parsed, keeping the position of what follows."""
@@ -212,6 +226,10 @@ def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return value
 
 
+_CHECKING = json.JSONDecoder(parse_constant=_constant, parse_float=_finite, object_pairs_hook=_once)
+"""The decoder of `read_object`, for the first item of a run not needed (`_first_item`)."""
+
+
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 """What a lone surrogate is written as in valid UTF-8 JSON (raw, UTF-8 cannot hold one); a
 pair is written so too, so a match is looked at closer (`_lone_surrogate`)."""
@@ -256,17 +274,19 @@ def read_object(
     *,
     keep: frozenset[str] | None = None,
     stop_after: frozenset[str] | None = None,
+    places: dict[str, tuple[int, int]] | None = None,
     chunk: int = CHUNK,
 ) -> dict[str, Any]:
     """The members of the JSON object in `handle` (UTF-8, a BOM allowed), except the lists
     named in `streamed`: each of their items goes to its callback and is not kept (the member
     maps to the number of items, or to None for `drop`). With `keep`, other members are checked
-    and dropped, their lists item by item. With `stop_after`, reading stops once those members
-    are read (the rest of the file is not checked). Raises JSONStreamError on invalid JSON (NaN
-    and Infinity included, and numbers no float holds), a streamed member that is not a list, a
-    member given twice (in any object), a lone surrogate, more than `MAX_MEMBERS` members, or
-    data after the object; ItemError when a callback refuses an
-    item, at the item's line and column."""
+    and dropped, their lists in runs (`_skip_run`). With `stop_after`, reading stops once those
+    members are read (the rest of the file is not checked). With `places`, the line and column
+    of each member's value go there, by name, so that a caller can say where a value it refuses
+    is. Raises JSONStreamError on a byte that is not UTF-8, invalid JSON (NaN and Infinity
+    included, and numbers no float holds), a streamed member that is not a list, a member given
+    twice (in any object), a lone surrogate, more than `MAX_MEMBERS` members, or data after the
+    object; ItemError when a callback refuses an item, at the item's line and column."""
     text, out = _Text(handle, chunk), dict[str, Any]()
     decoder = json.JSONDecoder(
         parse_constant=_constant, parse_float=_finite, object_pairs_hook=_once
@@ -290,6 +310,9 @@ def read_object(
                 raise JSONStreamError(message, *text.at(mark))
             seen.add(key)
             text.expect(":", "':' delimiter")
+            if places is not None:
+                text.peek()
+                places[key] = text.where(text.pos)
             if key in streamed:
                 out[key] = _items(text, decoder, streamed[key], key)
             elif keep is None or key in keep:
@@ -324,7 +347,7 @@ def _items(
     text: _Text, decoder: json.JSONDecoder, take: Callable[[Any], None], key: str
 ) -> int | None:
     """The items of the list `key`, one by one to `take`; how many there were (None for `drop`,
-    whose plain items are skipped by the run, not counted)."""
+    whose items are skipped in runs, not counted)."""
     if text.peek() != "[":
         at = text.where(text.pos)
         text.value(decoder)  # invalid JSON is said as json.loads says it
@@ -333,10 +356,12 @@ def _items(
     if text.peek() == "]":
         text.pos += 1
         return 0
-    count = 0
+    count, runs_from = 0, 0
     while True:
-        if take is drop:  # runs of plain items at once: 25 million zeros take 2 s, not 35
-            _skip_plain(text, decoder)
+        if take is drop and text.mark() >= runs_from:
+            closed, runs_from = _skip_run(text)
+            if closed:
+                return None
         mark = text.mark()
         item = text.value(decoder)
         try:
@@ -352,36 +377,184 @@ def _items(
             raise text.error("Expecting ',' delimiter", text.pos - 1)
 
 
-def _skip_plain(text: _Text, decoder: json.JSONDecoder) -> None:
-    """Skip the plain items that follow in the text held, each with its comma: a run of numbers
-    is checked by the decoder as one list (a regular expression goes item by item, seven
-    times slower), then any other plain items by `_PLAIN_ITEMS`."""
+def drop(item: Any) -> None:
+    """An item not needed: read (it must be JSON) and dropped. Given as a list's callback, the
+    list's items are checked in runs (`_skip_run`), and the list is not counted."""
+
+
+# Skipping a list not needed. Item by item, each item costs some microseconds of Python: 25
+# million zeros took 35 s, ten million `[0]` 20 s. Here the items held are checked together by
+# the decoder, in C (an item repeated, once), and what fails is read again item by item, which
+# says what is wrong and where: every refusal stays the decoder's, only found faster.
+
+_WINDOW = CHUNK
+"""Characters of a list not needed looked at together, at most."""
+_BATCH = 16 << 10
+"""Characters of items decoded together, at most: their values, some twenty times their size,
+are held until the check is done."""
+_WALK = 4096
+"""Characters counted back, in Python, from the end of a window in search of the comma after
+its last whole item, at most, before a shorter window is tried."""
+
+
+def _skip_run(text: _Text) -> tuple[bool, int]:
+    """Skip the whole items of a list not needed that follow, a window at a time, reading on:
+    (whether the list's closing bracket was passed too, the mark before which no run is tried
+    again). An item that does not end in a window is read as any other."""
+    collecting = gc.isenabled()
+    gc.disable()  # the items are freed by reference counts, as they came, and have no cycles
+    try:  # NOTE: else every 700 lists made start a collection of all that are held: 3x slower
+        return _skip_windows(text)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _skip_windows(text: _Text) -> tuple[bool, int]:
+    while True:
+        _skip_numbers(text)
+        window = text.text[text.pos : text.pos + _WINDOW]
+        first = _first_item(window)
+        if first is None:  # cut short by the end of what was read, or not valid
+            if len(window) < _WINDOW and text.more():
+                continue
+            return False, 0
+        repeated = first * (len(window) // len(first))
+        if window.startswith(repeated) and not _lone_surrogate_in(_masked(first), len(first)):
+            text.pos += len(repeated)  # one item over and over (`[0]`, ten million times)
+            continue
+        masked = _masked(window[: max(_BATCH, len(first))])
+        cut = _last_separator(masked, len(first) - 1)
+        closed = _skip_items(text, window, masked, cut)
+        if closed is None:  # not valid, or not a result's: item by item up to the cut, which
+            return False, text.mark() + cut  # says what and where
+        if closed:
+            return True, 0
+
+
+def _skip_items(text: _Text, window: str, masked: str, cut: int) -> bool | None:
+    """Skip the items before `cut` if they are valid, all at once (whether the list closed
+    before it, its bracket passed too), or None. Objects are made by the decoder's C, not
+    checked one by one by `_once` (0.4 us each): each object's members are counted once made,
+    and a member given twice is one less than there are colons."""
+    if _lone_surrogate_in(masked, cut):
+        return None
+    objects: list[dict[str, Any]] = []
+    decoder = json.JSONDecoder(
+        parse_constant=_constant, parse_float=_finite, object_hook=objects.append
+    )
+    try:
+        end = decoder.raw_decode(f"[{window[:cut]}]")[1]
+    except (ValueError, RecursionError):  # JSONDecodeError, and what the hooks refuse
+        return None
+    closed = end <= cut + 1  # the list closed before the bracket added: its own is passed too
+    region, members = end - 2 if closed else cut, sum(map(len, objects))
+    if members != masked.count(":", 0, region) and members != _colons(masked[:region]):
+        return None  # (a colon in a string makes the first count larger)
+    text.pos += end - 1 if closed else cut + 1
+    return closed
+
+
+def _first_item(window: str) -> str | None:
+    """The text of the first item of `window` up to the comma after it, if it is valid and
+    whole (else None)."""
+    start = _NOT_BLANK.search(window)
+    try:
+        end = _CHECKING.raw_decode(window, start.start() if start else len(window))[1]
+    except (ValueError, RecursionError):
+        return None
+    comma = _NOT_BLANK.search(window, end)
+    return window[: comma.end()] if comma and comma.group() == "," else None
+
+
+def _lone_surrogate_in(masked: str, end: int) -> bool:
+    return masked.find("\\u", 0, end) >= 0 and _LONE_SURROGATE.search(masked, 0, end) is not None
+
+
+def _skip_numbers(text: _Text) -> None:
+    """Skip the run of numbers that follows in the text held, each with its comma, checked by
+    the decoder with no Python per number: a run of one number repeated (25 million zeros) as
+    that number, else each distinct number once when they repeat."""
     run = _NUMBERS.match(text.text, text.pos)
     end = text.text.rfind(",", text.pos, run.end() if run else text.pos) + 1
-    if end:
-        try:
-            decoder.raw_decode(f"[{text.text[text.pos : end - 1]}]")
-            text.pos = end
-        except ValueError:
-            pass  # not plain numbers after all: read item by item, which says what is wrong
-    text.pos = _PLAIN_ITEMS.match(text.text, text.pos).end()  # type: ignore[union-attr]
+    if not end:
+        return
+    numbers = text.text[text.pos : end]
+    unit = numbers[: numbers.find(",") + 1]
+    if len(numbers) % len(unit) == 0 and unit * (len(numbers) // len(unit)) == numbers:
+        numbers = unit
+    else:
+        distinct = set(numbers[:-1].split(","))
+        if len(distinct) * 4 <= numbers.count(","):
+            numbers = ",".join(distinct) + ","
+    try:
+        values = _PLAIN_DECODER.raw_decode(f"[{numbers[:-1]}]")[0]
+    except ValueError:  # not numbers after all, or an integer Python does not convert
+        return
+    # An empty list is an empty item (`[ ,0]`); an infinity a number too large for a float.
+    if values and math.inf not in values and -math.inf not in values:
+        text.pos = end
 
 
 _NUMBERS = re.compile(r"[-0-9.eE+, \t\n\r]*+")
 """What a run of numbers, and only numbers, is made of."""
+_PLAIN_DECODER = json.JSONDecoder()
+"""Numbers read without `_finite`, a call of Python each: infinities are looked for after."""
 
 
-def drop(item: Any) -> None:
-    """An item not needed: read (it must be JSON) and dropped. Given as a list's callback, the
-    list's plain items (numbers, strings, literals, empty lists and objects) are skipped in
-    runs, by a regular expression, and the list is not counted."""
+def _masked(window: str) -> str:
+    """`window` (text from the start of an item) with its escapes blanked, the same length:
+    every quote left opens or closes a string. Escapes pair from the left, so an escaped
+    backslash is blanked before an escaped quote is looked for."""
+    if "\\" not in window:
+        return window
+    return window.replace("\\\\", "  ").replace('\\"', "  ")
 
 
-_PLAIN_ITEMS = re.compile(
-    r"""(?:[ \t\n\r]*+(?:"(?:[^"\\\x00-\x1f]++|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*+"
-    |-?+(?:0|[1-9][0-9]*+)(?:\.[0-9]++)?+(?:[eE][+-]?+[0-9]++)?+|true|false|null
-    |\[[ \t\n\r]*+\]|\{[ \t\n\r]*+\})[ \t\n\r]*+,)*+""",
-    re.VERBOSE,
+def _last_separator(masked: str, first: int) -> int:
+    """Where in `masked` (items of a list, the last cut short, escapes blanked) the last comma
+    between two items is, or at least `first`, the comma after the first item: the nesting
+    depth is counted back from the end (`_separator_in`), and in a window half as long when
+    the last item is long (its item is read whole, by the decoder, later)."""
+    end = len(masked)
+    while end > _WALK:
+        found = _separator_in(masked[:end])
+        if found >= 0:
+            return max(found, first)
+        end //= 2
+    return max(_separator_in(masked[:end]), first)
+
+
+def _separator_in(masked: str) -> int:
+    """The last comma between two items in `masked` if it is less than `_WALK` characters
+    (strings not counted) from its end, else -1. Strings are emptied (`masked` is split at its
+    quotes), then the depth is counted back from the end."""
+    parts = masked.split('"')
+    if len(parts) % 2 == 0:  # it ends in a string: what follows its quote is not looked at
+        parts.pop()
+        masked = masked[: masked.rfind('"')]
+    outside = '""'.join(parts[::2])
+    depth = sum(outside.count(c) for c in "[{") - sum(outside.count(c) for c in "]}")
+    for back, char in enumerate(itertools.islice(reversed(outside), _WALK)):
+        if char != ",":
+            depth += _DEPTH.get(char, 0)
+        elif not depth:  # as far from the end of `masked`, and the strings after it
+            after = outside.count('"', len(outside) - back) // 2
+            return len(masked) - back - 1 - sum(map(len, parts[len(parts) - 2 * after :: 2]))
+    return -1
+
+
+def _colons(masked: str) -> int:
+    """The colons of `masked` (whole items, escapes blanked) outside strings: one a member."""
+    return '"'.join(masked.split('"')[::2]).count(":")
+
+
+_DEPTH = {"]": 1, "}": 1, "[": -1, "{": -1}
+"""How the depth changes over each bracket, counted back from the end of the text."""
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD](?:[89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    r"|[c-fC-F][0-9a-fA-F]{2}(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}))"
 )
-"""Plain items of a list, each with the comma after it (so each is whole, however the text
-was cut into chunks); the item after them is read as any other."""
+"""A lone surrogate as escaped in text whose escaped backslashes are blanked (`_masked`): a
+high one not followed by a low one, a low one not after a high one (as the decoder pairs
+them)."""
