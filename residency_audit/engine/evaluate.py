@@ -27,7 +27,8 @@ class Audit(Record):
     findings: list[Finding]
     """Sorted by place, then rule."""
     checks: list[Check]
-    """Every (rule, subject) pair judged, passes included, in file then rule order (JUnit)."""
+    """Every subject judged, with the rules that applied to it (passes included) and those that
+    did not, in file then rule order (JUnit)."""
 
 
 def audit(
@@ -73,25 +74,30 @@ def judge_subjects(
     findings: list[Finding] = []
     checks: list[Check] = []
     named = {} if named is None else named
-    rule_ids = {kind: tuple(p.rule.id for p in prepared) for kind, prepared in by_kind.items()}
     for subject in items:
-        applicable = by_kind.get(subject.kind)
-        if not applicable:
+        kind = by_kind.get(subject.kind)
+        if kind is None:
             continue
         ctx = Context(kb, as_of, subject, parameters)
         facts, component = subject.facts, subject.component
         ident = _unique_id(subject_id(subject), named)
-        checks.append(Check(rule_ids[subject.kind], deployment, component, ident))
-        for prepared in applicable:
+        skipped = 0  # the bits of the rules that did not apply
+        for prepared in kind.prepared:
             # Most rules pass or do not apply: decide first, trace only what becomes a finding.
             when = prepared.when
             if when is not None and when(facts, ctx) is False:
+                skipped |= prepared.bit
                 continue
             if prepared.require(facts, ctx) is True:
                 continue
             finding = _judge(prepared, subject, ctx, deployment, ident)
             if finding is not None:
                 findings.append(finding)
+        if skipped:
+            applied, not_applicable = kind.split(skipped)
+            checks.append(Check(applied, deployment, component, ident, not_applicable))
+        else:
+            checks.append(Check(kind.ids, deployment, component, ident))
     findings.sort(key=Finding.sort_key)
     return Audit(findings, checks)
 
@@ -115,6 +121,8 @@ class Prepared:
     depends on and none of which changes while it is used."""
 
     __slots__ = (
+        "bit",
+        "id",
         "kb",
         "message",
         "references",
@@ -126,8 +134,10 @@ class Prepared:
         "when",
     )
 
-    def __init__(self, rule: Rule, kb: KnowledgeBase) -> None:
-        self.rule, self.kb = rule, kb
+    def __init__(self, rule: Rule, kb: KnowledgeBase, bit: int = 0) -> None:
+        self.rule, self.kb, self.id = rule, kb, rule.id
+        self.bit = bit
+        """The rule's own bit among the rules indexed with it (`_Kind.split`)."""
         self.when: Decider | None = None if rule.when is None else decider(rule.when)
         self.require: Decider = decider(rule.require)
         self.trace_when: Tracer | None = None if rule.when is None else tracer(rule.when)
@@ -140,27 +150,64 @@ class Prepared:
         """By the knowledge-base law ids a finding relied on (bounded: they are the kb's)."""
 
 
-_BY_KIND: list[tuple[tuple[Rule, ...], dt.date, KnowledgeBase, dict[str, list[Prepared]]]] = []
+Split = tuple[tuple[str, ...], tuple[str, ...]]
+"""The ids of the rules that applied to a subject and of those that did not (`Check`)."""
+
+
+class _Kind:
+    """The rules in effect for one kind of subject, in rule order, with their ids as a check
+    names them. A subject's rules that did not apply are collected as bits (`Prepared.bit`):
+    an `or` for each, nothing for the rules that apply, in a loop run for thousands of files a
+    second (issue 8). The ids they stand for are made once per combination (`split`), which a
+    kind's subjects share: a file's checks then share their tuples, pickled once for a batch's
+    parent."""
+
+    __slots__ = ("ids", "prepared", "splits")
+
+    MAX_SPLITS = 4096
+    """Combinations kept at most: as many as there are subjects at worst."""
+
+    def __init__(self) -> None:
+        self.prepared: list[Prepared] = []
+        self.ids: tuple[str, ...] = ()
+        self.splits: dict[int, Split] = {}
+
+    def split(self, skipped: int) -> Split:
+        """The ids of the rules that applied and of those that did not, `skipped` being the
+        bits of the latter."""
+        split = self.splits.get(skipped)
+        if split is None:
+            if len(self.splits) >= self.MAX_SPLITS:
+                self.splits.clear()
+            applied = tuple([p.id for p in self.prepared if not p.bit & skipped])
+            not_applicable = tuple([p.id for p in self.prepared if p.bit & skipped])
+            split = self.splits[skipped] = (applied, not_applicable)
+        return split
+
+
+_BY_KIND: list[tuple[tuple[Rule, ...], dt.date, KnowledgeBase, dict[str, _Kind]]] = []
 """The last rule tuple indexed, its date, knowledge base and the index: an Auditor's rules are
 indexed once."""
 
 
-def _rules_by_kind(
-    rules: Iterable[Rule], as_of: dt.date, kb: KnowledgeBase
-) -> dict[str, list[Prepared]]:
-    """Subject kind -> the rules in effect on `as_of` that apply to it, in rule order."""
+def _rules_by_kind(rules: Iterable[Rule], as_of: dt.date, kb: KnowledgeBase) -> dict[str, _Kind]:
+    """Subject kind -> the rules in effect on `as_of` that apply to it, in rule order, each
+    with a bit of its own (its position in `rules`)."""
     # The same rules index alike, as a tuple or as a list made again for each file (the peer
     # benchmark): identical items compare at once.
     given = tuple(rules)
     for seen, day, known_kb, known in _BY_KIND:
         if day == as_of and known_kb is kb and seen == given:
             return known
-    index: dict[str, list[Prepared]] = {}
-    for rule in given:
+    index: dict[str, _Kind] = {}
+    for position, rule in enumerate(given):
         if rule.in_effect(as_of):
-            prepared = Prepared(rule.on(as_of), kb)  # cites only what existed on as_of
-            for kind in dict.fromkeys(rule.applies_to):
-                index.setdefault(kind, []).append(prepared)
+            # cites only what existed on as_of
+            prepared = Prepared(rule.on(as_of), kb, 1 << position)
+            for name in dict.fromkeys(rule.applies_to):
+                index.setdefault(name, _Kind()).prepared.append(prepared)
+    for kind in index.values():
+        kind.ids = tuple([p.id for p in kind.prepared])
     _BY_KIND[:] = [(given, as_of, kb, index)]
     return index
 

@@ -357,15 +357,22 @@ class RuleInfo(Record):
 
 @record
 class Check(Record):
-    """The rules evaluated on one subject, passes included (component None: a subject of no
+    """The rules judged on one subject, passes included (component None: a subject of no
     component, such as the deployment, a party or an access path): one record per subject,
     not per rule, since a file has dozens of subjects and hundreds of such pairs."""
 
     rules: tuple[str, ...]
+    """The rules that applied (their `when` held, or was unknown, which is a finding), in rule
+    order: each either passed or made a finding. Every rule of the subject's kind in results
+    saved before checks carried `not_applicable`."""
     deployment: str
     component: str | None
     subject: str | None = None
     """As `Finding.subject`; None in results saved before checks carried it."""
+    not_applicable: tuple[str, ...] = ()
+    """The rules of the subject's kind whose `when` did not hold for it, in rule order: not
+    judged, so neither passed nor failed (a public store is not "not shared with another
+    account", DRIFT-SHARE-02). Never in `rules`."""
 
 
 def _check_init(
@@ -374,17 +381,23 @@ def _check_init(
     deployment: str,
     component: str | None,
     subject: str | None = None,
+    not_applicable: tuple[str, ...] = (),
 ) -> None:
     _set_check_rules(self, rules)
     _set_check_deployment(self, deployment)
     _set_check_component(self, component)
     _set_check_subject(self, subject)
+    _set_check_not_applicable(self, not_applicable)
 
 
 # Dozens of checks a file, made by the worker and unpickled by a batch's parent.
-_set_check_rules, _set_check_deployment, _set_check_component, _set_check_subject = (
-    getattr(Check, name).__set__ for name in ("rules", "deployment", "component", "subject")
-)
+(
+    _set_check_rules,
+    _set_check_deployment,
+    _set_check_component,
+    _set_check_subject,
+    _set_check_not_applicable,
+) = (getattr(Check, name).__set__ for name in field_names(Check))
 slot_init(Check, _check_init)
 
 
@@ -495,7 +508,8 @@ class Report(Record):
     """Why the audit is partial (a collector could not read something); empty when complete."""
     rules: tuple[RuleInfo, ...] = ()
     checks: Sequence[Check] = ()
-    """Every (rule, subject) pair evaluated, passes included (JUnit test cases)."""
+    """Every subject judged, with the rules that applied (JUnit's test cases, passes included)
+    and those that did not."""
     waivers: tuple[Waiver, ...] = ()
     countries: tuple[CountryStatus, ...] = ()
     invocation: Invocation | None = None

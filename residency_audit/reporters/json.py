@@ -124,7 +124,9 @@ def error_dict(e: Diagnostic, parts: Parts = PLAIN) -> dict[str, Any]:
 
 
 def _checks(checks: Iterable[Check]) -> Iterator[dict[str, Any]]:
-    """A subject's rules, in the order they were evaluated (JUnit follows it)."""
+    """A subject's rules, in the order they were evaluated (JUnit follows it): `rules` applied
+    to it (passed or made a finding), `not_applicable` did not (their `when` did not hold), so
+    neither passed nor failed."""
     for c in checks:
         # interned: a batch's checks come from many pickles, each with its own copy of an id
         yield {
@@ -132,6 +134,7 @@ def _checks(checks: Iterable[Check]) -> Iterator[dict[str, Any]]:
             "component": c.component,
             "subject": c.subject,
             "rules": [intern(rule) for rule in c.rules],
+            "not_applicable": [intern(rule) for rule in c.not_applicable],
         }
 
 

@@ -301,17 +301,28 @@ def read_waiver(d: dict[str, Any]) -> Waiver:
 
 
 def read_check(d: dict[str, Any]) -> Check:
-    """One item of a result's `checks` list: a subject and its rules (a component and its
-    rules in results saved before checks named their subject)."""
-    rules = d["rules"]
-    if not isinstance(rules, list):
-        raise TypeError(f"expected a list of rule ids, got {type(rules).__name__}")
+    """One item of a result's `checks` list: a subject, the rules that applied to it and those
+    that did not (a component and its rules in results saved before checks named their subject;
+    every rule as applied in results saved before checks said which did not apply, as they were
+    then reported). A rule in both lists would be a pass and not judged at once: refused."""
+    rules = _rule_ids(d["rules"], "rules")
+    skipped = () if "not_applicable" not in d else _rule_ids(d["not_applicable"], "not_applicable")
+    if skipped and not frozenset(skipped).isdisjoint(rules):
+        both = next(r for r in skipped if r in rules)
+        raise ValueError(f"rule {both!r} is in both rules and not_applicable"[:160])
     return Check(
-        tuple(_text(r) for r in rules),
+        rules,
         _text(d["deployment"]),
         _optional_name(d["component"]),
         _optional_name(d.get("subject")),
+        skipped,
     )
+
+
+def _rule_ids(value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise TypeError(f"{what}: expected a list of rule ids, got {type(value).__name__}")
+    return tuple([_text(r) for r in value])
 
 
 def read_error(d: dict[str, Any]) -> Diagnostic:

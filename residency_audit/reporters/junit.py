@@ -1,14 +1,25 @@
 """JUnit XML for GitLab, Jenkins and other CI test-report views.
 
-One test suite per deployment, one test case per rule and subject evaluated, passes included, so
-the findings of two parties (or transfers, access paths, copies) of a deployment are two cases,
-named by rule and subject id (`GDPR-28-01 party:host-a: ...`, the id a waiver target names); a
-result saved before findings named their subject has one case per rule and component. An open
-finding is a `<failure>` (message, severity, file:line:col, references; one that cannot
-be verified says so in its message and details), a waived or baselined one is `<skipped>` with
-the reason, so the view matches the exit code; an "audit scope" suite fails for a partial audit
-and skips for stale or unverified knowledge. Built with
-ElementTree (escaping is its job), without timestamps, so the same result gives the same bytes.
+One test suite per deployment, one test case per rule and subject it applied to, passes
+included, so the findings of two parties (or transfers, access paths, copies) of a deployment
+are two cases, named by rule and subject id (`GDPR-28-01 party:host-a: ...`, the id a waiver
+target names); a result saved before findings named their subject has one case per rule and
+component. An open finding is a `<failure>` (message, severity, file:line:col, references; one
+that cannot be verified says so in its message and details), a waived or baselined one is
+`<skipped>` with the reason, so the view matches the exit code; an "audit scope" suite fails for
+a partial audit and skips for stale or unverified knowledge. Built with ElementTree (escaping is
+its job), without timestamps, so the same result gives the same bytes.
+
+A rule that did not apply to a subject (its `when` did not hold: DRIFT-SHARE-02, "not shared
+with another account", on a public store) is no case at all. Shown as passed it would read as
+"checked and fine". Nor is it `<skipped>`: GitLab's test report and merge-request widget, the
+Jenkins JUnit plugin (yellow in its trend) and GitHub's JUnit actions show skips as a status of
+their own that asks for a look, some pipelines warn on or refuse any skip, and here a skip is an
+accepted risk (waived or baselined) a reviewer must see; rules that do not apply outnumber those
+that do, and would bury them and double the cases (GitLab caps a report's size and test cases).
+JUnit has no "not applicable" outcome; which rules did not apply to which subject is in the
+JSON result (`checks[].not_applicable`). A result saved before it said so shows every rule of a
+subject's kind as a case, as it did then.
 """
 
 from __future__ import annotations
