@@ -158,7 +158,8 @@ def certified(tmp_path: Path, referential: str, issued: str) -> Path:
 @pytest.mark.parametrize(
     ("referential", "issued", "day", "instrument", "applied"),
     [
-        ("2024", "2024-01-01", "2024-06-01", "hds-referential-2024", "2024-05-16"),
+        # published on 16 May 2024, applied to certificates from 16 November 2024
+        ("2024", "2024-06-01", "2024-12-01", "hds-referential-2024", "2024-11-16"),
         # before HDS certification existed (décret n° 2018-137, from 1 April 2018)
         ("2018", "2017-01-01", "2019-06-01", "hds-referential-2018", "2018-04-01"),
     ],

@@ -60,7 +60,7 @@ def test_coverage_text_and_json(runner: CliRunner) -> None:
     assert "EXI 28  HDS-LOC-01" in text.stdout
     assert "EXI 15  MANUAL:" in text.stdout
     assert "automated: 9/31 (29%)" in text.stdout
-    assert "from 2024-05-16" in text.stdout  # the referential's date, from the knowledge base
+    assert "from 2024-11-16" in text.stdout  # the referential's date, from the knowledge base
     data = json.loads(runner.invoke(app, ["rules", "coverage", "--format", "json"]).stdout)
     hds = next(c for c in data if c["pack"] == "hds")
     assert hds["total"] == 31 and hds["automated"] == 9

@@ -484,5 +484,5 @@ def test_a_certificate_declared_under_a_referential_not_yet_in_force(tmp_path: P
     )
     remediation = " ".join(cert.remediation.split())
     assert 'declare `referential: "2024"`' not in remediation
-    assert "the 2024 referential from its publication on 16 May 2024" in remediation
+    assert "the 2024 referential from 16 November 2024" in remediation
     assert "check the declared referential and the audit date" in remediation

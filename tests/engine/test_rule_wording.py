@@ -25,9 +25,12 @@ REQUIREMENTS = {
     "RISK-CLEAR-01": "Health and other Art. 9 data are not reachable in clear under "
     "non-essentially-equivalent law, however low the estimated probability",
     "EDPB-UC6-01": "Use case 6: clear-text processing outside the EEA takes place only where an "
-    "adequacy decision covers the recipient (no technical measure protects it)",
+    "adequacy decision covers the recipient (the country's access powers presumed beyond what "
+    "is necessary and proportionate, a case where the EDPB found no effective technical measure)",
     "EDPB-UC7-01": "Use case 7: remote clear-text access from outside the EEA takes place only "
-    "where an adequacy decision covers the recipient (no technical measure protects it)",
+    "where an adequacy decision covers the recipient (the country's access powers presumed beyond "
+    "what is necessary and proportionate, a case where the EDPB found no effective technical "
+    "measure)",
     "JUR-02": "Data stored in the EEA are stored by an EU-controlled provider (storage by one "
     "under non-EU jurisdiction is exposure, not sovereignty)",
     "JUR-03": 'A provider whose offer is marketed as "sovereign" is EU-controlled (the label '
