@@ -1,10 +1,11 @@
 """Declared vs observed deployments → `observation` subjects, judged by the rules in rules/drift/.
 
 One subject per observed place (a resource's primary location and each of its copies), per
-observed key protecting matched resources and per replica of that key, and per gap (a call the
-collector could not make). Each says whether a declaration stands for it, whether its location
-and key agree with the declaration and, for a copy, whether it stays in the observed account;
-rules decide what a difference means. A subject is located on the declaration it contradicts
+observed key protecting matched resources and per replica of that key, per gap (a call the
+collector could not make), and one for the day the observation shows the account on. Each
+says whether a declaration stands for it, whether its location and key agree with the
+declaration and, for a copy, whether it stays in the observed account; rules decide what a
+difference means. A subject is located on the declaration it contradicts
 when there is one, else on the observed file's line.
 
 Which declared component an observed resource stands for, and which declared components the
@@ -37,6 +38,7 @@ from residency_audit.drift_found import (
     Match,
     copy_resource,
     found_components,
+    gap_region,
     match_component,
     observed_origin,
     service_subjects,
@@ -60,7 +62,7 @@ from residency_audit.model import (
     Observation,
     Span,
 )
-from residency_audit.observed_checks import observed_by
+from residency_audit.observed_checks import observed_by, observed_since
 from residency_audit.sharing import sharing_subjects
 
 if TYPE_CHECKING:
@@ -114,7 +116,7 @@ def gap_subjects(observed: Deployment) -> Iterator[Subject]:
             "observation.complete": False,
             "observation.service": gap.service,
             "observation.call": gap.call,
-            "observation.region": gap.region or UNKNOWN_REGION,
+            "observation.region": gap_region(gap),
             "observation.reason": _why(gap.reason, gap.permission if denied else None),
             # only a refusal lacks a permission: a call never made, or one that failed
             # otherwise, does not
@@ -122,12 +124,13 @@ def gap_subjects(observed: Deployment) -> Iterator[Subject]:
         }
         yield Subject(
             "observation",
-            f"{gap.service} {gap.call} in {gap.region or UNKNOWN_REGION}",
+            f"{gap.service} {gap.call} in {gap_region(gap)}",
             None,
             gap.span,
             {k: Fact(k, v, at) for k, v in facts.items() if v is not None},
         )
     yield _unread_regions(observed, observed.observation)
+    yield _age(observed, observed.observation)
     yield from sharing_subjects(observed)  # here, not in observation_subjects: --observed too
 
 
@@ -155,6 +158,35 @@ def _unread_regions(observed: Deployment, o: Observation) -> Subject:
             facts[f"observation.{key}"] = Fact(f"observation.{key}", list(regions), at(key))
     label = f"regions of account {o.account}" if o.account else "regions of the account"
     return Subject("observation", label, None, o.span, facts)
+
+
+def _age(observed: Deployment, o: Observation) -> Subject:
+    """The day the observation shows the account on (`observed_since`: its start, or older
+    evidence), for DRIFT-OBS-05 to compare with the as-of date: an account read long before
+    that day says little of what it held then."""
+    facts = {
+        "observation.subject": Fact(
+            "observation.subject", "age", source_at(observed, "observation.started_at")
+        ),
+    }
+    if o.account is not None:
+        facts["observation.account"] = Fact(
+            "observation.account", o.account, source_at(observed, "observation.account")
+        )
+    since = observed_since(observed)
+    span = o.span
+    if since is not None:
+        path, day = since
+        span = observed.locations.get(path) or o.span
+        facts["observation.observed_on"] = Fact(
+            "observation.observed_on",
+            day.isoformat(),
+            f"{source_at(observed, path)} (the UTC day of {path}, the oldest time of the file)",
+        )
+    label = (
+        f"age of the observation of account {o.account}" if o.account else "age of the observation"
+    )
+    return Subject("observation", label, None, span, facts)
 
 
 def drift_subjects(
@@ -297,7 +329,7 @@ def _gap_origin(observed: Deployment, oc: Component, default: str) -> str:
     for k, g in enumerate(gaps):
         if (g.service, g.call) in KEY_CALLS and gap_resource(g.reason) in oc.resources:
             where = source_at(observed, f"observation.not_observed[{k}]")
-            return f"{where} (not observed: {g.service} {g.call} in {g.region or UNKNOWN_REGION})"
+            return f"{where} (not observed: {g.service} {g.call} in {gap_region(g)})"
     return default
 
 
@@ -573,7 +605,7 @@ def observation_gaps(d: Deployment) -> list[str]:
     if d.observation is None:
         return []
     return [
-        f"{d.path}: {g.service} {g.call} in {g.region or UNKNOWN_REGION} not observed: {g.reason}"
+        f"{d.path}: {g.service} {g.call} in {gap_region(g)} not observed: {g.reason}"
         + (f" (needs {g.permission})" if _denied(g) else "")
         for g in d.observation.not_observed
     ]

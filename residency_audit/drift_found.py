@@ -11,8 +11,9 @@ held by the observation too, under the ARN its copy names.
 A declared component whose service and region the observation read, named by no gap, that no
 resource of any observed file matches is not where the declaration says (DRIFT-RES-02); nor is
 one listing `resources` that no observed file holds one of (each it lists must be found, not
-any). An account whose role could not be assumed read nothing: its file shows no component
-missing from it (its gap is DRIFT-OBS-01's).
+any). An ARN names its account: a listed one is looked for only in the files of that account,
+never reported missing from another's. An account whose role could not be assumed read
+nothing: its file shows no component missing from it (its gap is DRIFT-OBS-01's).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from residency_audit.collectors.observed import (
+    UNKNOWN_ACCOUNT,
     account_of_arn,
     gap_resource,
     provider_of,
@@ -35,6 +37,7 @@ from residency_audit.model import (
     Deployment,
     Evidence,
     Fact,
+    NotObserved,
     Observation,
 )
 from residency_audit.records import Record, record
@@ -66,9 +69,10 @@ class Found(Record):
     """(provider, every name a declaration may list an observed resource by: `resource_names`
     of its ARNs and its replicas', and its id) → {its service: where it was read}: a component
     listing resources is found only if each of them is, by a resource of its service."""
-    accounts: frozenset[str]
-    """The accounts the observed files are for: a listed ARN naming another was not looked
-    for."""
+    accounts: Mapping[str, tuple[str, ...]]
+    """The accounts the observed files are for → those files: a listed ARN naming another
+    account was not looked for, and one naming an account of the run is looked for in that
+    account's files only."""
 
     def holder(self, c: Component, resource: str) -> str | None:
         """Where a resource of `c`'s provider and service listed as `resource` was read; None
@@ -103,11 +107,11 @@ def found_components(declared: Sequence[Deployment], observed: Sequence[Deployme
                 names.setdefault((oc.provider, name), {}).setdefault(service_of(oc), at)
             for match in matching_components(declared, oc):
                 where.setdefault((id(match.deployment), match.index), origin)
-    accounts = frozenset(
-        seen.observation.account
-        for seen in observed
-        if seen.observation is not None and seen.observation.account is not None
-    )
+    accounts: dict[str, tuple[str, ...]] = {}
+    for seen in observed:
+        if seen.observation is not None and seen.observation.account is not None:
+            account = seen.observation.account
+            accounts[account] = (*accounts.get(account, ()), str(seen.path))
     return Found(where, tuple(str(seen.path) for seen in observed), names, accounts)
 
 
@@ -189,7 +193,8 @@ def _looked_for(
     account). A listed resource the observation did not look for (a gap may hide it, or its
     ARN names a region not read or an account no file is for) is not called missing; when
     nothing else is missing, the component is the gap's (DRIFT-OBS-01), or whether it is all
-    there is unknown."""
+    there is unknown. One whose ARN names another account of the run is judged in that
+    account's files only (`_elsewhere`)."""
     o = observed.observation
     assert o is not None  # only observed deployments are compared
     c, here = d.components[i], f"components[{i}]"
@@ -207,7 +212,8 @@ def _looked_for(
             else f"derived: {source_at(observed, f'observation.not_observed[{refused}]')}: "
             "the account's role could not be assumed, no region of it was read",
         )
-    unfound = _unfound(o, c, found)
+    elsewhere = _elsewhere(o, c, found)
+    unfound = [x for x in _unfound(o, c, found) if x[0] not in elsewhere]
     missing = [r for r, hidden, _ in unfound if hidden is None]
     gap = _component_gap(o, c, c.region)
     if gap is None and not missing:  # all that was not found may be hidden by a gap
@@ -256,10 +262,32 @@ def _looked_for(
             "observation.found",
             True,
             f"derived: every resource {c.id} lists is held by an observed file: "
-            + "; ".join(f"{r} at {found.holder(c, r)}" for r in c.resources),
+            + "; ".join(
+                f"{r} at {found.holder(c, r)}"
+                if r not in elsewhere
+                else f"{r}, of account {account_of_arn(r)}, is looked for in "
+                f"{', '.join(elsewhere[r])}, not here"
+                for r in c.resources
+            ),
         )
     found_fact = facts["observation.found"]
     facts["observation.not_found"] = Fact("observation.not_found", not_found, found_fact.origin)
+
+
+def _elsewhere(o: Observation, c: Component, found: Found) -> dict[str, tuple[str, ...]]:
+    """The resources `c` lists that no observed file holds and whose ARN names another account
+    of the run than `o`'s → that account's files: they are judged there (missing, or not
+    looked for), never in `o`'s account, which cannot hold them."""
+    if o.account is None or o.account == UNKNOWN_ACCOUNT:
+        return {}  # which account this file read is unknown: it may be the ARN's
+    out = {}
+    for r in c.resources:
+        account = account_of_arn(r)
+        if account is None or account == o.account or found.holder(c, r) is not None:
+            continue
+        if account in found.accounts:
+            out[r] = found.accounts[account]
+    return out
 
 
 def _region_read(o: Observation, region: str | None) -> bool | None:
@@ -361,9 +389,20 @@ def _resource_gap(o: Observation, resource: str) -> int | None:
     return None
 
 
-_SERVICE_WIDE = frozenset({("s3", "ListBuckets")})
-"""Calls that list a service's resources of every region, made in one (`discover` lists the
-account's buckets from its home region): refused, no region's resources were read."""
+_SERVICE_WIDE = frozenset({("s3", "ListBuckets"), ("cloudfront", "ListDistributions")})
+"""Calls that list a service's resources of every region, made in one region (`discover` lists
+the account's buckets from its home region, and its CloudFront distributions, which are
+global, from us-east-1: collectors/aws.py): refused, no region's resources were read."""
+
+
+def gap_region(gap: NotObserved) -> str:
+    """Where a gap left things unread, as findings say it: every region for a listing of all of
+    them (`_SERVICE_WIDE`), naming the region the call was sent to if recorded (not the only
+    one unread); else the gap's region, else `UNKNOWN_REGION`."""
+    if (gap.service.lower(), gap.call) in _SERVICE_WIDE:
+        sent = f", sent to {gap.region}" if gap.region else ""
+        return f"every region (one call lists them all{sent})"
+    return gap.region or UNKNOWN_REGION
 
 
 def resource_names(arn: str) -> set[str]:

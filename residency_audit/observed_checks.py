@@ -23,14 +23,10 @@ def observed_by(seen: Deployment, observation: Observation, as_of: dt.date) -> N
     have (`copy_key_problems`) would drop those keys from the audit. A time that is malformed
     or has no zone (whose day is unknown) is an error at its line; of late times, the start
     is reported, else the first late evidence in the file, with how many more there are."""
-    times = [("observation.started_at", observation.started_at, observation.span)]
-    times += [
-        (f"{path}.evidence.observed_at", e.observed_at, e.span if e.span.line else span)
-        for path, e, span in _evidence(seen)
-    ]
-    problems = copy_key_problems(seen) + sharing_problems(seen)
+    problems = collector_problems(seen, observation)
+    problems += copy_key_problems(seen) + sharing_problems(seen)
     late: list[tuple[Span, str, dt.date]] = []
-    for path, stamp, default in times:
+    for path, stamp, default in _times(seen, observation):
         where = seen.locations.get(path) or default
         what = path.rsplit(".", 1)[-1]
         try:
@@ -65,16 +61,69 @@ def observed_by(seen: Deployment, observation: Observation, as_of: dt.date) -> N
         raise InputError(sorted(problems))
 
 
+def observed_since(seen: Deployment) -> tuple[str, dt.date] | None:
+    """(YAML path, UTC day) of the oldest time of an observed deployment: its start, unless a
+    piece of its evidence was read earlier (a file edited by hand). What the file shows is
+    no newer than that day. None when it has no time `observed_by` would accept."""
+    days = []
+    for path, stamp, _ in _times(seen, seen.observation):
+        try:
+            days.append((_day(stamp), path))
+        except ValueError:
+            continue
+    if not days:
+        return None
+    day, path = min(days)
+    return path, day
+
+
+def _times(seen: Deployment, observation: Observation | None) -> list[tuple[str, str, Span]]:
+    """(YAML path, time as written, span of its owner) of the start and of every evidence."""
+    times = []
+    if observation is not None:
+        times.append(("observation.started_at", observation.started_at, observation.span))
+    times += [
+        (f"{path}.evidence.observed_at", e.observed_at, e.span if e.span.line else span)
+        for path, e, span in _evidence(seen)
+    ]
+    return times
+
+
 def _day(stamp: str) -> dt.date:
     """The UTC day of an observation time. One without a zone is refused: it could be any of
-    two days, and an audit "as of" a day must know which."""
+    two days, and an audit "as of" a day must know which; so is one whose UTC day is outside
+    the calendar (0001-01-01T00:00:00+01:00 is in year 0)."""
     try:
         moment = parse_time(stamp)
     except ValueError:
         raise ValueError("is not an ISO 8601 time (YYYY-MM-DDTHH:MM:SSZ)") from None
     if moment.tzinfo is None:
         raise ValueError("has no time zone (Z for UTC, or an offset such as +01:00)")
-    return utc_day(stamp)
+    try:
+        return utc_day(stamp)
+    except OverflowError:
+        raise ValueError("falls outside the years 1 to 9999 in UTC") from None
+
+
+COLLECTORS = ("aws",)
+"""The collectors whose files `check` reads: `discover aws` writes `collector: aws`
+(collectors/observed.build_deployment). Any other name is a file no collector of this tool
+wrote, whose facts no rule knows how to read."""
+
+
+def collector_problems(seen: Deployment, observation: Observation) -> list[Diagnostic]:
+    """A `collector` no `discover` command writes, as an input error at its line: such a file
+    would be judged as an AWS account's."""
+    if observation.collector in COLLECTORS:
+        return []
+    where = seen.locations.get("observation.collector") or observation.span
+    return [
+        Diagnostic(
+            where,
+            f"observation.collector: unknown collector {observation.collector[:80]!r}; expected "
+            f"{', '.join(COLLECTORS)} (the files `residency-audit discover` writes)",
+        )
+    ]
 
 
 def copy_key_problems(seen: Deployment) -> list[Diagnostic]:

@@ -25,6 +25,10 @@ from tests.support.moto_server import ACCOUNT, aws, moto_endpoint
 __all__ = ["aws", "moto_endpoint"]  # fixtures
 
 TODAY = dt.date.today()
+"""The audit day of a real discovery's file (`discover` dates it now)."""
+AUDIT_DAY = dt.date(2026, 11, 28)
+"""The audit day of the hand-written observations below (started 2026-11-20): fixed, for audited
+on the real day they would turn older than DRIFT-OBS-05 allows."""
 READ_ALL = "[backup, cloudfront, dynamodb, ebs, kms, rds, s3]"
 
 DECLARED = """\
@@ -120,8 +124,8 @@ def declared(tmp_path: Path, region: str = "eu-west-3") -> Path:
     return write(tmp_path, "declared.yaml", DECLARED.replace("{region}", region))
 
 
-def check(runner: CliRunner, *args: str) -> dict[str, Any]:
-    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(TODAY)])
+def check(runner: CliRunner, *args: str, as_of: dt.date = AUDIT_DAY) -> dict[str, Any]:
+    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(as_of)])
     assert result.exit_code in (0, 1), result.output
     report: dict[str, Any] = json.loads(result.stdout)
     return report
@@ -269,7 +273,7 @@ def test_discover_in_moto_then_check_reports_the_missing_database(
         + "  - id: records-disks\n    kind: datastore\n    provider: aws\n"
         + "    operator: aws-emea\n    service: ebs\n    region: eu-west-3\n",
     )
-    found = rule(check(runner, str(decl), "--observed", str(out)), "DRIFT-RES-02")
+    found = rule(check(runner, str(decl), "--observed", str(out), as_of=TODAY), "DRIFT-RES-02")
     assert sorted((f["component"], f["unverifiable"]) for f in found) == [
         ("documents", False),
         ("records-db", False),
@@ -448,7 +452,7 @@ def test_discover_in_moto_then_check_names_the_listed_bucket_not_there(
     result = discover("--region", "eu-west-3", "-o", str(out))
     assert result.returncode == 0, result.stderr
     decl = write(tmp_path, "declared.yaml", listing("patients-eu", "patients-archive"))
-    found = rule(check(runner, str(decl), "--observed", str(out)), "DRIFT-RES-02")
+    found = rule(check(runner, str(decl), "--observed", str(out), as_of=TODAY), "DRIFT-RES-02")
     by_component = {f["component"]: f for f in found}
     assert sorted(by_component) == ["documents", "records-db"]
     source = fact(by_component["documents"], "observation.found")["source"]

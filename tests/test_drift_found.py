@@ -8,6 +8,7 @@ file is for was not looked for: neither shows a component missing.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,10 @@ def test_a_refused_account_read_no_region_and_its_gap_may_hide_every_component(
     assert facts["observation.service_read"].value is True
 
 
+READ_ON = dt.date(2026, 11, 29)
+"""The day tests/fixtures/observed/s3-replicas.yaml was read: the audit day of its tests."""
+
+
 def test_a_listed_replica_bucket_is_found(tmp_path: Path, runner: CliRunner) -> None:
     """QA: a declaration listing the replica bucket patients-dr, which the observation holds as
     the copy of patients-eu (and of plain-eu) replicated to it, reported patients-dr missing:
@@ -125,7 +130,9 @@ def test_a_listed_replica_bucket_is_found(tmp_path: Path, runner: CliRunner) -> 
     decl = write(tmp_path, "declared.yaml", listing("patients-eu", "patients-dr", "plain-eu"))
     documents = [
         f
-        for f in rule(check(runner, str(decl), "--observed", str(seen)), "DRIFT-RES-02")
+        for f in rule(
+            check(runner, str(decl), "--observed", str(seen), as_of=READ_ON), "DRIFT-RES-02"
+        )
         if f["component"] == "documents"
     ]
     assert documents == []
@@ -133,7 +140,9 @@ def test_a_listed_replica_bucket_is_found(tmp_path: Path, runner: CliRunner) -> 
     write(tmp_path, "declared.yaml", listing("patients-eu", "patients-dr", "patients-gone"))
     [finding] = [
         f
-        for f in rule(check(runner, str(decl), "--observed", str(seen)), "DRIFT-RES-02")
+        for f in rule(
+            check(runner, str(decl), "--observed", str(seen), as_of=READ_ON), "DRIFT-RES-02"
+        )
         if f["component"] == "documents"
     ]
     assert fact(finding, "observation.not_found")["value"] == ["patients-gone"]
@@ -256,3 +265,44 @@ def test_a_listed_arn_of_an_account_not_observed_was_not_looked_for(
     other = write(tmp_path, "other.yaml", observed_text(elsewhere))
     report = check(runner, str(decl), "--observed", str(seen), "--observed", str(other))
     assert ("records-db", elsewhere, False) in accounts(rule(report, "DRIFT-RES-02"))
+
+
+def test_a_listed_arn_is_looked_for_only_in_its_own_accounts_files(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: with two accounts' files in one run, a database listed by an ARN of the first was
+    also reported "not found in account 210987654321": that account cannot hold it. It is
+    missing from its own account only, and a listed ARN in a region its account's file did
+    not read cannot be verified there, and is nobody else's to report."""
+    arn = f"arn:aws:rds:eu-west-3:{ACCOUNT}:db:records"
+    text = DECLARED.replace("{region}", "eu-west-3") + f'    resources: ["{arn}"]\n'
+    decl = write(tmp_path, "declared.yaml", text)
+    first = write(tmp_path, "first.yaml", observed_text())
+    second = write(tmp_path, "second.yaml", observed_text(OTHER, database=True))
+    both = ("--observed", str(first), "--observed", str(second))
+    [finding] = rule(check(runner, str(decl), *both), "DRIFT-RES-02")
+    assert accounts([finding]) == [("records-db", ACCOUNT, False)]
+    assert finding["message"].startswith(
+        f"declared component records-db (rds in eu-west-3) was not found in account {ACCOUNT}"
+    )
+
+    # the second account's facts: nothing of it is missing, and why
+    declared, _ = load_deployment(decl)
+    seen = [load_deployment(p)[0] for p in (first, second)]
+    found = found_components([declared], seen)
+    [subject] = [
+        s
+        for _, s in drift_subjects([declared], seen[1], kb.default(), utc_today(), found=found)
+        if s.component == "records-db" and s.facts["observation.subject"].value == "service"
+    ]
+    fact_found = subject.facts["observation.found"]
+    assert fact_found.value is True
+    assert f"{arn}, of account {ACCOUNT}, is looked for in {first}, not here" in fact_found.origin
+
+    # in a region the first account's file did not read: not looked for there, nor missing
+    elsewhere = arn.replace("eu-west-3", "eu-central-1")
+    write(tmp_path, "declared.yaml", text.replace(arn, elsewhere))
+    [finding] = rule(check(runner, str(decl), *both), "DRIFT-RES-02")
+    assert accounts([finding]) == [("records-db", ACCOUNT, True)]
+    source = fact(finding, "observation.found")["source"]
+    assert f"{elsewhere} (in eu-central-1, a region not read)" in source, source

@@ -276,8 +276,11 @@ OBSERVATION = {
     "component of the observed provider, whether its service and region were read, and "
     "whether an observed resource stands for it), sharing (whether an observed store's "
     "sharing was read and is with no one), shared-publicly or shared-with-account (one share "
-    "of it). Built by `residency_audit.drift` and `residency_audit.sharing`.",
+    "of it), age (the day the observation shows the account on). Built by "
+    "`residency_audit.drift` and `residency_audit.sharing`.",
     "observation.account": "Provider account observed.",
+    "observation.observed_on": "The UTC day the observed file shows the account on: that of its "
+    "oldest time (`observation.started_at`, or an evidence `observed_at` older than it).",
     "observation.regions_listed": "The collector listed the account's regions, so the two lists "
     "below are known (absent: unknown).",
     "observation.regions_not_enabled": "Regions not enabled in the account, hence not read; "
