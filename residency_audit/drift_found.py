@@ -375,7 +375,7 @@ def _component_gap(o: Observation, c: Component, region: str | None) -> int | No
             continue
         if g.region is not None and gap_resource(g.reason) is not None:
             continue
-        if g.region in (None, region) or (g.service.lower(), g.call) in _SERVICE_WIDE:
+        if g.region in (None, region) or (g.service.lower(), g.call.lower()) in _SERVICE_WIDE:
             return k
     return None
 
@@ -389,17 +389,18 @@ def _resource_gap(o: Observation, resource: str) -> int | None:
     return None
 
 
-_SERVICE_WIDE = frozenset({("s3", "ListBuckets"), ("cloudfront", "ListDistributions")})
+_SERVICE_WIDE = frozenset({("s3", "listbuckets"), ("cloudfront", "listdistributions")})
 """Calls that list a service's resources of every region, made in one region (`discover` lists
 the account's buckets from its home region, and its CloudFront distributions, which are
-global, from us-east-1: collectors/aws.py): refused, no region's resources were read."""
+global, from us-east-1: collectors/aws.py): refused, no region's resources were read. In lower
+case: a file written by hand may spell them otherwise, and drift compares services so too."""
 
 
 def gap_region(gap: NotObserved) -> str:
     """Where a gap left things unread, as findings say it: every region for a listing of all of
     them (`_SERVICE_WIDE`), naming the region the call was sent to if recorded (not the only
     one unread); else the gap's region, else `UNKNOWN_REGION`."""
-    if (gap.service.lower(), gap.call) in _SERVICE_WIDE:
+    if (gap.service.lower(), gap.call.lower()) in _SERVICE_WIDE:
         sent = f", sent to {gap.region}" if gap.region else ""
         return f"every region (one call lists them all{sent})"
     return gap.region or UNKNOWN_REGION

@@ -151,9 +151,10 @@ def _unread(
 ) -> Subject:
     """Sharing not (fully) read: `observation.same_account` stays unknown."""
     if shares is None and not _read_by_discover(c):
+        stores = f"{c.service} stores" if c.service else "a store without a service"
         why = (
-            f"discover does not read the sharing of {c.service or 'a store without a service'}"
-            " stores (no shared_with recorded), so who else can read it is unknown"
+            f"discover does not read the sharing of {stores} (no shared_with recorded), so "
+            "who else can read it is unknown"
         )
         at = _origin(observed, path, c)
     elif shares is None:
@@ -163,13 +164,18 @@ def _unread(
         )
         at = _origin(observed, path, c)
     else:
-        why = (
-            "shared_with says unknown: a call reading it was refused, failed or not made "
-            "(see observation.not_observed)"
-        )
+        why = f"shared_with says unknown, through {_through(c, UNREAD)}: {_UNKNOWN_WHY}"
         at = _origin(observed, f"{path}.shared_with", c)
     facts = {**base, "observation.reason": Fact("observation.reason", why, at)}
     return Subject("observation", f"sharing of {c.id}", c.id, c.span, facts)
+
+
+_UNKNOWN_WHY = (
+    "a call reading it was refused, failed or not made (see observation.not_observed), a copy "
+    "is in a region not read, or a policy grants on a condition that names no account"
+)
+"""Why `discover` writes `unknown` in a store's `shared_with` (`aws_sharing`): the evidence
+names which of them (`_through`)."""
 
 
 def _share(
@@ -212,11 +218,22 @@ def _through(c: Component, entry: str) -> str:
     return ", ".join(_named(what) for what in sorted(named))
 
 
+def without_shares(detail: str | None) -> str | None:
+    """An evidence detail without its `THROUGH` part: what a store is shared through is the
+    store's, not that of the key read with it."""
+    if detail is None or THROUGH not in detail:
+        return detail
+    return " ".join(t for t in detail.split() if not t.startswith(THROUGH)) or None
+
+
 def _named(what: str) -> str:
     """A `SharedThrough=` kind in words: `snap-0abc` → snapshot snap-0abc (...); a kind the
     tool does not write (a file edited by hand) as it is written."""
     if what in _GRANTS:
         return _GRANTS[what]
+    grant, elsewhere, region = what.partition("-in-")
+    if elsewhere and region and grant in _UNREAD_IN:  # `snapshots-in-us-east-1`...
+        return f"{_UNREAD_IN[grant]} in {region}, not read"
     prefix, dash, rest = what.partition("-")
     if prefix == REPLICA and rest:
         return f"its replica {rest} (folded into this store)"
@@ -224,6 +241,16 @@ def _named(what: str) -> str:
     return what if template is None else template.format(what, rest)
 
 
+_UNREAD_IN = {
+    "snapshots": "the EBS snapshots",
+    "images": "the AMIs",
+    "dbsnapshots": "the DB snapshots",
+    "dbclustersnapshots": "the DB cluster snapshots",
+    "table-policy": "the resource-based policy of its replica",
+}
+"""What `<what>-in-<region>` entries name: what could not be read in a region (a listing
+refused there, or a copy in a region the run did not read), so the store's sharing is
+unknown."""
 _GRANTS = {
     "bucket-acl": "the bucket ACL",
     "bucket-policy": "the bucket policy",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tests.collectors.test_aws_access import denied, discover_as
@@ -65,15 +66,16 @@ def test_refused_listings_are_gaps_of_every_region_and_hide_what_they_list(
     ]
 
 
+@pytest.mark.parametrize("call", ["ListBuckets", "listBuckets", "LISTBUCKETS"])
 def test_a_listing_gap_with_no_region_is_not_an_unknown_region(
-    tmp_path: Path, runner: CliRunner
+    call: str, tmp_path: Path, runner: CliRunner
 ) -> None:
     """QA: a refused ListBuckets recorded without a region (a file written by hand or by an
     older version) read "s3 ListBuckets in an unknown region", the wording of a call meant for
     one bucket whose region could not be read: it is the listing of every region."""
     gap = (
         "  not_observed:\n"
-        "    - {service: s3, call: ListBuckets, reason: access denied (AccessDenied), "
+        f"    - {{service: s3, call: {call}, reason: access denied (AccessDenied), "
         "permission: s3:ListAllMyBuckets}\n"
     )
     seen = write(
@@ -83,7 +85,7 @@ def test_a_listing_gap_with_no_region_is_not_an_unknown_region(
     report = check(runner, str(decl), "--observed", str(seen))
     [finding] = rule(report, "DRIFT-OBS-01")
     assert finding["message"] == (
-        "not observed: s3 ListBuckets in every region (one call lists them all): access denied "
+        f"not observed: s3 {call} in every region (one call lists them all): access denied "
         "(AccessDenied); missing permission: s3:ListAllMyBuckets"
-    )
+    )  # QA: spelled otherwise (by hand), it was one region's gap, and the bucket "not found"
     assert "documents" not in [f["component"] for f in rule(report, "DRIFT-RES-02")]

@@ -35,7 +35,21 @@ class TableSharingReader(SharingReader):
         stream = described.get("LatestStreamArn")
         if stream:
             through |= self._table_policy("stream-policy", region, str(stream))
-        record_shares(table, through)
+        record_shares(table, through | self._replicas_elsewhere(table))
+
+    def _replicas_elsewhere(self, table: ObservedResource) -> Through:
+        """`unknown` for each replica of a global table in a region not read: a replica is a
+        table of its own, with a resource-based policy of its own ("Global tables replicas
+        are DynamoDB tables", Amazon DynamoDB Developer Guide, security of global tables),
+        which was not read. A replica in a region read is read there, and its sharing joins
+        this table's when the two are folded into one store (`observed._merge`)."""
+        if self.regions_read is None:
+            return set()
+        return {
+            (f"table-policy-in-{c.region or 'an-unknown-region'}", UNREAD)
+            for c in table.copies
+            if c.region not in self.regions_read
+        }
 
     def _table_policy(self, what: str, region: str, arn: str) -> Through:
         reply = self._read(region, "GetResourcePolicy", arn, service="dynamodb", ResourceArn=arn)

@@ -36,7 +36,7 @@ from residency_audit.model import (
     Role,
 )
 from residency_audit.records import Record, record
-from residency_audit.sharing import merged, through_of_replica
+from residency_audit.sharing import merged, through_of_replica, without_shares
 
 AWS_PARTY = "aws"
 OWNER_PARTY = "account-owner"
@@ -387,7 +387,9 @@ def _resolve(
             management=KeyManagement.PROVIDER_MANAGED,
             # the read that named it, about the resource it protects (a global-table
             # replica's key is read with the table in another region)
-            evidence=dataclasses.replace(evidence, resource=arn or evidence.resource),
+            evidence=dataclasses.replace(
+                evidence, resource=arn or evidence.resource, detail=without_shares(evidence.detail)
+            ),
             aws_managed=True,
         )
         keys.append(key)

@@ -92,6 +92,11 @@ def test_a_table_policy_naming_another_account_shares_the_table(
         f"shared with account {OTHER} through the table's resource-based policy,"
         in shared["message"]
     )
+    # QA: "unknown" sent the reader to a refused call that does not exist: it names the policy
+    unknown = next(f for f in found if f["component"] == "dynamodb-org")
+    assert "unknown, through the table's resource-based policy:" in unknown["message"]
+    # QA: the owned key read with a table carried the table's sharing in its evidence
+    assert observed.keys and not [k for k in observed.keys if "SharedThrough" in str(k.evidence)]
 
 
 def test_a_refused_policy_read_cannot_be_verified(

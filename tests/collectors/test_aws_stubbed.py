@@ -382,3 +382,23 @@ def test_tables_of_one_name_in_two_regions_that_do_not_replicate_are_two_stores(
         ("dynamodb-eu-west-3-orders", "eu-west-3", ()),
         ("dynamodb-us-east-1-orders", "us-east-1", ()),
     ]
+
+
+def test_a_global_table_replica_in_a_region_not_read_makes_its_sharing_unknown(
+    session: Any, stubbed: Any
+) -> None:
+    """QA: a replica is a table with a resource-based policy of its own; read in eu-west-3
+    only, a table replicated to us-east-1 was "shared with no one". Its replica's policy was
+    not read: unknown, as for an RDS copy in a region not read. With us-east-1 read too, the
+    replica is read there (and its sharing joins the table's when they are folded)."""
+    for regions_read, expected in (
+        (frozenset({"eu-west-3"}), ("unknown",)),
+        (frozenset({"eu-west-3", "us-east-1"}), ()),
+    ):
+        stub_tables(stubbed, "eu-west-3", {"consultations": ["us-east-1"]})
+        collector = AwsCollector(session, clients=stubbed.clients)
+        collector.regions_read = regions_read
+        [table] = collector.read_dynamodb("eu-west-3")
+        assert table.shared_with == expected
+        unread = "SharedThrough=table-policy-in-us-east-1:unknown"
+        assert (unread in (table.evidence.detail or "")) == bool(expected)
