@@ -137,9 +137,15 @@ def _ignored(where: Path, why: str) -> None:
         sys.stderr.write(f"note: ignoring the cache at {where}: {why}; parsed from source\n")
 
 
-def cached(kind: str, contents: Iterable[tuple[str, bytes]], build: Callable[[], T]) -> T:
+def cached(
+    kind: str,
+    contents: Iterable[tuple[str, bytes]],
+    build: Callable[[], T],
+    fits: Callable[[object], bool],
+) -> T:
     """`build()`, or its stored result for exactly these file contents when the cache is the
-    user's alone."""
+    user's alone and the entry `fits` (is what `build` returns: an empty list in place of the
+    rule packs would audit nothing and pass, a None crash the run)."""
     where = directory()
     if where is None or _bypassed:
         return build()
@@ -155,8 +161,12 @@ def cached(kind: str, contents: Iterable[tuple[str, bytes]], build: Callable[[],
         with open(path, "rb") as handle:
             unsafe = _unsafe(os.fstat(handle.fileno()))  # the file read, not a name swapped
             if unsafe is None:
-                return _ParseResults(handle).load()  # type: ignore[no-any-return]
-            _ignored(where, f"an entry {unsafe}")  # replaced by a private one below
+                value = _ParseResults(handle).load()
+                if fits(value):
+                    return value  # type: ignore[no-any-return]
+                _ignored(where, f"an entry holds {type(value).__name__}, not a {kind} parse")
+            else:
+                _ignored(where, f"an entry {unsafe}")  # replaced by a private one below
     except _Refused as refused:  # said: someone other than this tool wrote it
         _ignored(where, f"an entry names {refused}, which no parse result holds")
     except Exception:

@@ -87,7 +87,7 @@ def test_an_interrupted_entry_leaves_no_temporary_file(
 
     monkeypatch.setenv("RESIDENCY_AUDIT_CACHE_DIR", str(tmp_path))
     with pytest.raises(KeyboardInterrupt):
-        cache.cached("test", [("a", b"a")], _Interrupted)
+        cache.cached("test", [("a", b"a")], _Interrupted, lambda v: True)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -281,3 +281,27 @@ def test_entries_are_read_by_a_fresh_process(tmp_path: Path) -> None:
     assert second.stderr == ""
     assert {p.name: p.stat().st_ino for p in cache_dir.iterdir()} == entries
     assert second.stdout == first.stdout
+
+
+@pytest.mark.parametrize("kind", ["rules", "kb", "risk-model"])
+@pytest.mark.parametrize("value", [[], (), None, 42])
+def test_an_entry_holding_something_else_is_not_used(
+    tmp_path: Path, kind: str, value: object
+) -> None:
+    """QA: an entry of the rules holding an empty list audited nothing and passed (exit 0, 0
+    findings, "complete"); None in the knowledge base's was exit 3. An entry is used only if
+    it holds what its parse gives; otherwise the run parses from source and says why."""
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir(mode=0o700)
+    check = ["check", str(SAMPLE), "--as-of", str(AS_OF), "--format", "json"]
+    first = _command(cache_dir, *check)
+    assert first.returncode == 1
+    [entry] = cache_dir.glob(f"{kind}-*.pickle")
+    entry.write_bytes(pickle.dumps(value))
+    done = _command(cache_dir, *check)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == first.stdout
+    assert (
+        f"note: ignoring the cache at {cache_dir}: an entry holds {type(value).__name__}, not a "
+        f"{kind} parse; parsed from source\n"
+    ) == done.stderr

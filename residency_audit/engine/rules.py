@@ -550,7 +550,22 @@ def load_packs(extra: Iterable[Path] = ()) -> tuple[Pack, ...]:
         if raw is None:
             return parse_packs(directories)  # it raises this file's error with all the others
         contents.append((str(path), raw))
-    return cache.cached("rules", contents, lambda: parse_packs(directories))
+    return cache.cached(
+        "rules", contents, lambda: parse_packs(directories), lambda v: _packs_of(v, directories)
+    )
+
+
+def _packs_of(value: object, directories: list[Path]) -> bool:
+    """`value` is what `parse_packs(directories)` returns: a pack for each directory, in
+    order (a cache entry holding anything else is not used)."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == len(directories)
+        and all(
+            isinstance(p, Pack) and p.directory == d
+            for p, d in zip(value, directories, strict=True)
+        )
+    )
 
 
 def parse_packs(directories: list[Path]) -> tuple[Pack, ...]:

@@ -364,7 +364,9 @@ def load(directory: Path = DATA_DIR) -> KnowledgeBase:
     from residency_audit import cache
 
     contents = [(p.name, p.read_bytes()) for p in sorted(directory.glob("*.yaml"))]
-    knowledge = cache.cached("kb", contents, lambda: KnowledgeBase(directory))
+    knowledge = cache.cached(
+        "kb", contents, lambda: KnowledgeBase(directory), lambda v: isinstance(v, KnowledgeBase)
+    )
     # The entry is keyed by content, so it may come from a copy elsewhere: what is read later
     # (edges, IP ranges) must come from this directory, not that one.
     knowledge.directory = directory

@@ -146,7 +146,12 @@ def load_model(path: Path | None = None, *, law_ids: Iterable[str] = ()) -> Risk
 
     ids = sorted(law_ids)
     contents = [(DEFAULT_DISPLAY, DEFAULT_PATH.read_bytes()), ("law ids", "\0".join(ids).encode())]
-    return cache.cached("risk-model", contents, lambda: parse_model(None, law_ids=ids))
+    return cache.cached(
+        "risk-model",
+        contents,
+        lambda: parse_model(None, law_ids=ids),
+        lambda v: isinstance(v, RiskModel),
+    )
 
 
 def parse_model(path: Path | None, *, law_ids: Iterable[str] = ()) -> RiskModel:
