@@ -75,3 +75,32 @@ def test_l_1111_8_iv_is_cited_as_the_provision_empowering_the_storage_decree(
         (enabling,) = [x for x in references.splitlines() if "L.1111-8 IV" in x]
         assert "empowers a Conseil d'État decree" in enabling
         assert ("R.1111-9-1" in references.replace(enabling, "")) is decree
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_unverified_knowledge_a_rule_depends_on_is_listed_when_the_rule_judged(
+    runner: CliRunner, tmp_path: Path, jobs: str
+) -> None:
+    """QA: JUR-02 cites the Conseil d'État's Health Data Hub ruling (ce-444937), whose outcome
+    is unverified (its dispositif was not read); the report's list of unverified knowledge used
+    did not name it, since no fact carries it. Every verdict of a rule rests on what it depends
+    on: a rule that judged a subject lists its unverified dependencies, in a batch too."""
+    from tests.conftest import SAMPLES
+
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for i in range(40):  # enough for workers with -j 2
+        (batch / f"hdh-{i}.yaml").write_text(
+            (SAMPLES / "health-data-hub-2020.yaml")
+            .read_text()
+            .replace("name: ", f"name: hdh-{i}-", 1)
+        )
+    out = tmp_path / "result.json"
+    result = runner.invoke(
+        app,
+        ["check", str(batch), "-j", jobs, "-f", "json", "-o", str(out), "--as-of", str(AS_OF)],
+    )
+    assert result.exit_code == 1, result.output
+    used = json.loads(out.read_text())["knowledge"]["unverified_used"]
+    assert "kb:instruments.yaml#ce-444937" in used
+    assert "kb:instruments.yaml#edpb-guidelines-05-2021-v2" in used

@@ -14,7 +14,7 @@ from residency_audit.engine.operators import Context
 from residency_audit.engine.rules import PLACEHOLDER, Rule
 from residency_audit.engine.subject_ids import subject_id
 from residency_audit.engine.subjects import Subject, SubjectBuilder, subjects
-from residency_audit.kb import KnowledgeBase
+from residency_audit.kb import KnowledgeBase, rely_on_entries
 from residency_audit.kb.entries import Law
 from residency_audit.model import Check, Deployment, Fact, Finding, Reference, Severity
 from residency_audit.records import Record, record
@@ -74,6 +74,7 @@ def judge_subjects(
     findings: list[Finding] = []
     checks: list[Check] = []
     named = {} if named is None else named
+    applied = 0  # the bits of every rule that judged a subject
     for subject in items:
         kind = by_kind.get(subject.kind)
         if kind is None:
@@ -93,13 +94,27 @@ def judge_subjects(
             finding = _judge(prepared, subject, ctx, deployment, ident)
             if finding is not None:
                 findings.append(finding)
+        applied |= kind.bits & ~skipped
         if skipped:
-            applied, not_applicable = kind.split(skipped)
-            checks.append(Check(applied, deployment, component, ident, not_applicable))
+            judged, not_applicable = kind.split(skipped)
+            checks.append(Check(judged, deployment, component, ident, not_applicable))
         else:
             checks.append(Check(kind.ids, deployment, component, ident))
+    if applied:
+        _rely_on_dependencies(by_kind, applied)
     findings.sort(key=Finding.sort_key)
     return Audit(findings, checks)
+
+
+def _rely_on_dependencies(by_kind: Mapping[str, _Kind], applied: int) -> None:
+    """Note the unverified knowledge-base entries the rules that judged a subject depend on
+    (`Rule.depends_on`): every verdict of such a rule, a pass included, rests on them, and the
+    report lists them as unverified knowledge used (`kb.take_relied`)."""
+    for kind in by_kind.values():
+        if kind.bits & applied:
+            for prepared in kind.prepared:
+                if prepared.bit & applied and prepared.relies:
+                    rely_on_entries(prepared.relies)
 
 
 def _unique_id(ident: str, named: dict[str, int]) -> str:
@@ -126,6 +141,7 @@ class Prepared:
         "kb",
         "message",
         "references",
+        "relies",
         "require",
         "rule",
         "trace_require",
@@ -138,6 +154,8 @@ class Prepared:
         self.rule, self.kb, self.id = rule, kb, rule.id
         self.bit = bit
         """The rule's own bit among the rules indexed with it (`_Kind.split`)."""
+        self.relies = _unverified_dependencies(rule, kb)
+        """The unverified knowledge-base entries it depends on, as `kb:<file>#<id>`."""
         self.when: Decider | None = None if rule.when is None else decider(rule.when)
         self.require: Decider = decider(rule.require)
         self.trace_when: Tracer | None = None if rule.when is None else tracer(rule.when)
@@ -148,6 +166,15 @@ class Prepared:
         )
         self.references: dict[tuple[str, ...], tuple[Reference, ...]] = {}
         """By the knowledge-base law ids a finding relied on (bounded: they are the kb's)."""
+
+
+def _unverified_dependencies(rule: Rule, kb: KnowledgeBase) -> tuple[str, ...]:
+    found = []
+    for entry_id in rule.depends_on:
+        known = kb.entry(entry_id)
+        if known is not None and not known[1].verified:
+            found.append(f"kb:{known[0]}#{entry_id}")
+    return tuple(found)
 
 
 Split = tuple[tuple[str, ...], tuple[str, ...]]
@@ -162,7 +189,7 @@ class _Kind:
     kind's subjects share: a file's checks then share their tuples, pickled once for a batch's
     parent."""
 
-    __slots__ = ("ids", "prepared", "splits")
+    __slots__ = ("bits", "ids", "prepared", "splits")
 
     MAX_SPLITS = 4096
     """Combinations kept at most: as many as there are subjects at worst."""
@@ -170,6 +197,8 @@ class _Kind:
     def __init__(self) -> None:
         self.prepared: list[Prepared] = []
         self.ids: tuple[str, ...] = ()
+        self.bits = 0
+        """Every rule's bit (`Prepared.bit`)."""
         self.splits: dict[int, Split] = {}
 
     def split(self, skipped: int) -> Split:
@@ -208,6 +237,8 @@ def _rules_by_kind(rules: Iterable[Rule], as_of: dt.date, kb: KnowledgeBase) -> 
                 index.setdefault(name, _Kind()).prepared.append(prepared)
     for kind in index.values():
         kind.ids = tuple([p.id for p in kind.prepared])
+        for p in kind.prepared:
+            kind.bits |= p.bit
     _BY_KIND[:] = [(given, as_of, kb, index)]
     return index
 

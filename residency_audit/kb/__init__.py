@@ -349,6 +349,12 @@ def rely(facts: Iterable[Fact]) -> None:
             _RELIED.add(fact.origin)
 
 
+def rely_on_entries(origins: Iterable[str]) -> None:
+    """Note unverified knowledge-base entries (`kb:<file>#<id>`) a verdict rested on as a whole:
+    a rule's `depends_on`, which every verdict of the rule rests on, pass or finding."""
+    _RELIED.update(origins)
+
+
 def take_relied() -> set[str]:
     """The origins noted by `rely` since the last call, which empties the record."""
     taken = set(_RELIED)
