@@ -44,7 +44,8 @@ def test_an_observation_started_on_0001_01_01_is_a_finding(
         assert finding["deployment"] == f"aws-{ACCOUNT}"
         assert finding["location"] == {"path": str(seen), "line": line, "column": 15}
         assert finding["message"] == (
-            f"account {ACCOUNT} was observed on 0001-01-01, more than 30 days before the as-of "
+            f"the observation of account {ACCOUNT} holds reads from 0001-01-01 (its oldest), more "
+            "than 30 days before the as-of "
             "date: the drift and the observed places, keys and copies show the account as it "
             "was then"
         )
@@ -76,4 +77,4 @@ def test_older_evidence_than_the_start_dates_the_observation(
     for findings in obs05(runner, tmp_path, seen):
         [finding] = findings
         assert finding["location"]["line"] == line
-        assert "observed on 2026-06-01" in finding["message"]
+        assert "holds reads from 2026-06-01 (its oldest)" in finding["message"]

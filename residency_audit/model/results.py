@@ -362,7 +362,7 @@ class Check(Record):
     not per rule, since a file has dozens of subjects and hundreds of such pairs."""
 
     rules: tuple[str, ...]
-    """The rules that applied (their `when` held, or was unknown, which is a finding), in rule
+    """The rules that applied (their `when` held, or was unknown: judged all the same), in rule
     order: each either passed or made a finding. Every rule of the subject's kind in results
     saved before checks carried `not_applicable`."""
     deployment: str
