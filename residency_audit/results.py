@@ -47,6 +47,7 @@ from residency_audit.model import (
 )
 from residency_audit.records import Record, record
 from residency_audit.reporters.jsonread import (
+    MemberError,
     from_members,
     read_check,
     read_day,
@@ -112,7 +113,7 @@ def read_result(path: Path, *, role: str) -> SavedResult:
         "waivers": take_waiver,
         "rules": functools.partial(_take, kept["rules"], read_rule),
     }
-    members, shown = _read(path, role, parts)
+    members, shown, places = _read(path, role, parts)
     members["waivers"] = waivers
     members.update((name, items) for name, items in kept.items() if name in members)
     try:
@@ -124,6 +125,10 @@ def read_result(path: Path, *, role: str) -> SavedResult:
             # None (no `errors` member) has `from_members` refuse the result, as any missing one
             errors=errors.settle() if "errors" in members else None,
         )
+    except MemberError as exc:  # at its value
+        at = Span(shown.path, *places.get(exc.member, (1, 1)))
+        named = exc.member in str(exc.cause)  # the reader's message names it
+        raise _incomplete(at, exc.cause, None if named else exc.member) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _incomplete(Span(shown.path, 1, 1), exc) from None
     return SavedResult(report, shown)
@@ -140,7 +145,7 @@ def read_baseline(path: Path) -> Baseline:
         if f.status is not Status.WAIVED:
             known.add(identity(f))
 
-    _, shown = _read(path, "baseline", {"findings": take, "errors": _ignore})
+    _, shown, _ = _read(path, "baseline", {"findings": take, "errors": _ignore})
     return Baseline(frozenset(known), shown)
 
 
@@ -212,9 +217,10 @@ class _Runs:
 
 def _read(
     path: Path, role: str, parts: Mapping[str, Callable[[Any], None]]
-) -> tuple[dict[str, Any], InputFile]:
+) -> tuple[dict[str, Any], InputFile, dict[str, tuple[int, int]]]:
     """The members of the result at `path` but its lists, whose items go to `parts` (the other
-    lists are skipped); and the result as an input, with its SHA-256."""
+    lists are skipped); the result as an input, with its SHA-256; and the line and column of
+    each member's value, where a refusal of it is said."""
     display = str(path)
     skip = dict.fromkeys(_LISTS, drop)
     with open_input(path, display, kind="JSON result") as (handle, _):
@@ -228,7 +234,8 @@ def _read(
             )
         handle.seek(0)
         digest = _Digest(handle)
-        members = _members(digest, display, {**skip, **parts}, keep=_KEPT)
+        places: dict[str, tuple[int, int]] = {}
+        members = _members(digest, display, {**skip, **parts}, keep=_KEPT, places=places)
         shown = InputFile(display, digest.hexdigest(), None, role=role)
     missing = [name for name in _LISTS if name not in members]
     if missing:  # an empty list is a result's, no list is no result (it would read as a pass)
@@ -237,26 +244,33 @@ def _read(
             f"incomplete residency-audit result: no {', '.join(missing)}; regenerate it with "
             "this version",
         )
-    _consistent(members, display)
+    _consistent(members, display, places)
     try:
         for part in parts.values():
             if isinstance(part, _Runs):
                 part.flush()
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _incomplete(Span(display, 1, 1), exc) from None
-    return members, shown
+    return members, shown, places
 
 
-def _consistent(members: dict[str, Any], display: str) -> None:
+def _consistent(
+    members: dict[str, Any], display: str, places: Mapping[str, tuple[int, int]]
+) -> None:
     """What a result says of itself agrees with what it lists, and its day is one (as `report`
     reads it, so `--baseline` too): a summary counting errors its list lacks, or a result
-    saying it is complete while listing errors, is not one this tool wrote."""
-    where = Span(display, 1, 1)
+    saying it is complete while listing errors, is not one this tool wrote. Each refusal is
+    said at the member's value (`places`), else at 1:1 when the member is missing."""
+
+    def at(member: str) -> Span:
+        return Span(display, *places.get(member, (1, 1)))
+
     try:
         read_day(members.get("as_of"), "as_of")
     except ValueError as exc:
-        raise _incomplete(where, exc) from None
+        raise _incomplete(at("as_of"), exc) from None
     summary = members.get("summary")
+    where = at("summary")
     if not isinstance(summary, dict):
         raise InputError.at(where, "incomplete residency-audit result: no summary object")
     listed = {name: members.get(name) for name in ("findings", "errors")}
@@ -272,7 +286,7 @@ def _consistent(members: dict[str, Any], display: str) -> None:
     complete = not partial and not listed["errors"]
     if members.get("complete") is not complete:
         raise InputError.at(
-            where,
+            at("complete"),
             f"incomplete residency-audit result: it says complete: "
             f"{json.dumps(members.get('complete'))[:40]}, but lists "
             f"{listed['errors']} error(s) and {len(partial or ())} reason(s) it is partial",
@@ -286,15 +300,11 @@ def _members(
     *,
     keep: frozenset[str],
     stop_after: frozenset[str] | None = None,
+    places: dict[str, tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
     """`jsonstream.read_object`, its errors as input errors at their line and column."""
     try:
-        return read_object(handle, streamed, keep=keep, stop_after=stop_after)
-    except UnicodeDecodeError:
-        raise InputError.at(
-            Span(display, 1, 1),
-            "not UTF-8 text; expected a JSON result of `residency-audit check --format json`",
-        ) from None
+        return read_object(handle, streamed, keep=keep, stop_after=stop_after, places=places)
     except ItemError as exc:
         raise _incomplete(Span(display, exc.lineno, exc.colno), exc.cause, exc.msg) from None
     except JSONStreamError as exc:

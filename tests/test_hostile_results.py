@@ -23,6 +23,7 @@ from residency_audit.reporters.jsonread import _UNPRINTABLE_TEXT
 from residency_audit.reporters.junit import XML_INVALID
 from tests.conftest import AS_OF, ROOT, SAMPLES
 from tests.support.command import residency_audit
+from tests.support.jsonplaces import member_at
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
 
@@ -148,11 +149,13 @@ def test_a_summary_counting_errors_its_list_lacks_is_refused(
     otherwise render as a complete audit."""
     path = tmp_path / "cut.json"
     cut = {**saved, "errors": [], "summary": {**saved["summary"], "errors": 3}, "complete": True}
-    path.write_text(json.dumps(cut), encoding="utf-8")
+    path.write_text(json.dumps(cut, indent=2), encoding="utf-8")
     done = _render_all(path, tmp_path)
     assert done.returncode == 2
-    assert f"{path}:1:1: error: incomplete residency-audit result: its summary counts 3 errors" in (
-        done.stderr
+    at = member_at(path.read_text(), "summary")  # the value refused, not 1:1
+    assert (
+        f"{path}:{at}: error: incomplete residency-audit result: its summary counts 3 errors"
+        in (done.stderr)
     )
 
 
@@ -161,11 +164,12 @@ def test_a_baseline_with_a_bad_day_is_refused_as_report_refuses_it(
     saved: dict[str, Any], tmp_path: Path, as_of: object
 ) -> None:
     path = tmp_path / "baseline.json"
-    path.write_text(json.dumps({**saved, "as_of": as_of}), encoding="utf-8")
+    path.write_text(json.dumps({**saved, "as_of": as_of}, indent=2), encoding="utf-8")
     sample = str(SAMPLES / "backup-outside-eea.yaml")
     done = cli("check", sample, "--as-of", str(AS_OF), "--baseline", str(path))
     assert done.returncode == 2
-    assert f"{path}:1:1: error: " in done.stderr and "as_of" in done.stderr
+    at = member_at(path.read_text(), "as_of")
+    assert f"{path}:{at}: error: " in done.stderr and "as_of" in done.stderr
 
 
 def test_a_value_of_more_than_64_mib_of_utf8_is_refused(tmp_path: Path) -> None:

@@ -49,6 +49,26 @@ def from_dict(data: dict[str, Any]) -> Report:
     )
 
 
+class MemberError(ValueError):
+    """A top-level member of a result refused by its reader: `member` names it, so that the
+    caller can say where in the file its value is (`results`, `jsonstream.read_object`'s
+    `places`); `cause` is the reader's error."""
+
+    def __init__(self, member: str, cause: Exception) -> None:
+        super().__init__(f"{member}: {type(cause).__name__}: {cause}")
+        self.member, self.cause = member, cause
+
+
+def _in(member: str, read: Callable[[], T]) -> T:
+    """`read()`, its refusal named after the top-level member it reads."""
+    try:
+        return read()
+    except MemberError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise MemberError(member, exc) from None
+
+
 def from_members(
     data: dict[str, Any],
     *,
@@ -59,31 +79,35 @@ def from_members(
 ) -> Report:
     """The Report of a JSON result whose long lists were read item by item (`read_finding`,
     `read_flow`, `read_check`, and `read_error` when `errors` are given): `data` holds its
-    other members."""
+    other members. A member refused is a MemberError naming it."""
     if errors is None:
-        errors = tuple(read_error(e) for e in data["errors"])
-    knowledge = _object(data["knowledge"], "knowledge")
+        errors = _in("errors", lambda: tuple(read_error(e) for e in data["errors"]))
+    knowledge = _in("knowledge", lambda: _object(data["knowledge"], "knowledge"))
+    risk_model = data.get("risk_model")
     return Report(
-        tool_version=_text(_object(data["tool"], "tool")["version"]),
-        as_of=read_day(data["as_of"], "as_of"),
+        tool_version=_in("tool", lambda: _text(_object(data["tool"], "tool")["version"])),
+        as_of=_in("as_of", lambda: read_day(data["as_of"], "as_of")),
         # older results have none: their reports say so (`common.parameters_unknown`)
-        parameters=() if "parameters" not in data else read_parameters(data["parameters"]),
-        inputs=_each(_read_input, data["inputs"]),
-        packs=_each(_read_pack, data["rule_packs"]),
-        knowledge=_each(_read_file, knowledge["files"]),
+        parameters=()
+        if "parameters" not in data
+        else _in("parameters", lambda: read_parameters(data["parameters"])),
+        inputs=_in("inputs", lambda: _each(_read_input, data["inputs"])),
+        packs=_in("rule_packs", lambda: _each(_read_pack, data["rule_packs"])),
+        knowledge=_in("knowledge", lambda: _each(_read_file, knowledge["files"])),
         findings=findings,
         errors=errors,  # a spool once spilled (`results.read_result`), as findings are
         flows=flows,
         risk_model=None
-        if data.get("risk_model") is None
-        else _read_file(_object(data["risk_model"], "risk_model")),
-        stale_knowledge=_each(_text, knowledge["stale"]),
-        unverified_knowledge=_each(_text, knowledge["unverified_used"]),
-        partial=_each(_text, data["partial"]),  # one line each, as the text report prints them
-        rules=_each(read_rule, data.get("rules", [])),
+        if risk_model is None
+        else _in("risk_model", lambda: _read_file(_object(risk_model, "risk_model"))),
+        stale_knowledge=_in("knowledge", lambda: _each(_text, knowledge["stale"])),
+        unverified_knowledge=_in("knowledge", lambda: _each(_text, knowledge["unverified_used"])),
+        # one line each, as the text report prints them
+        partial=_in("partial", lambda: _each(_text, data["partial"])),
+        rules=_in("rules", lambda: _each(read_rule, data.get("rules", []))),
         checks=checks,
-        waivers=_each(read_waiver, data.get("waivers", [])),
-        countries=_each(_read_country, data.get("countries", [])),
+        waivers=_in("waivers", lambda: _each(read_waiver, data.get("waivers", []))),
+        countries=_in("countries", lambda: _each(_read_country, data.get("countries", []))),
     )
 
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from residency_audit.cli import app
 from tests.conftest import AS_OF, FIXTURES
 from tests.reporters.test_html import Page
+from tests.support.jsonplaces import member_at
 
 DEPLOYMENT = str(FIXTURES / "deployments" / "transfers-mixed.yaml")  # TIA 272 days old
 
@@ -90,4 +91,5 @@ def test_a_saved_parameter_of_another_kind_is_an_input_error(
     result.write_text(json.dumps(data, indent=2))
     rendered = runner.invoke(app, ["report", str(result), "-f", "markdown"])
     assert rendered.exit_code == 2, rendered.output
-    assert rendered.stderr.startswith(f"{result}:1:1: error: incomplete residency-audit result")
+    at = member_at(result.read_text(), "parameters")  # the value refused, not 1:1
+    assert rendered.stderr.startswith(f"{result}:{at}: error: incomplete residency-audit result")
