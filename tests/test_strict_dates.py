@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from residency_audit.cli import app
 from tests.conftest import AS_OF, SAMPLES
+from tests.support.jsonplaces import member_at
 
 RULE = """\
 id: OUR-DATE-01
@@ -122,6 +123,7 @@ def test_a_saved_as_of_not_yyyy_mm_dd_is_an_input_error(
     code, stderr = re_render(runner, tmp_path / "r.json", text)
     assert code == 2
     assert stderr == (
-        f"{tmp_path / 'r.json'}:1:1: error: incomplete residency-audit result (ValueError: "
+        f"{tmp_path / 'r.json'}:{member_at(text, 'as_of')}: error: incomplete residency-audit "
+        "result (ValueError: "
         f"as_of: {shown} is not a date YYYY-MM-DD); regenerate it with this version\n"
     )
