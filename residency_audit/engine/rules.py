@@ -112,7 +112,11 @@ class RuleHeader(Record):
     )
     laws: tuple[str, ...] = field(default=(), metadata=doc("Knowledge-base law ids always cited."))
     escalate_special_category: bool = field(
-        default=False, metadata=doc("Raise severity one level for Art. 9 data.")
+        default=False,
+        metadata=doc(
+            "Raise severity one level for Art. 9 data; an unverifiable finding is raised only "
+            "to that level (never above the failure it may hide)."
+        ),
     )
     unverifiable_severity: str = field(
         default="high", metadata=doc("Severity when the rule cannot be decided.")
