@@ -156,6 +156,21 @@ def test_empty_data_categories_are_an_error_at_the_list(tmp_path: Path) -> None:
     ]
 
 
+def test_a_declaration_placing_the_data_nowhere_is_an_error_at_the_list(tmp_path: Path) -> None:
+    """QA: `components: []` passed every gate with 0 findings: a file saying nothing about
+    where the health data are is no audit. An observed account may be empty; a declaration
+    may not."""
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    path = tmp_path / "edited.yaml"
+    path.write_text(text[: text.index("components:")] + "components: []\n")
+    line = text[: text.index("components:")].count("\n") + 1
+    assert errors_of(path) == [
+        f"edited.yaml:{line}:13: error: components: a declared deployment must list at least "
+        "one component (where the data are stored or processed); only a file written by "
+        "`discover` may list none"
+    ]
+
+
 @pytest.mark.parametrize(
     ("entry", "column", "message"),
     [

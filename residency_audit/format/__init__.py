@@ -73,6 +73,14 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
             )
 
     yield from ref("controller", d.controller, parties, "party")
+    if not d.components and d.observation is None:
+        # An account observed empty is a fact; a declaration placing the data nowhere says
+        # nothing an audit could pass (an audit of nothing never passes a gate).
+        yield Diagnostic(
+            at("components", root),
+            "components: a declared deployment must list at least one component (where the "
+            "data are stored or processed); only a file written by `discover` may list none",
+        )
     for i, c in enumerate(d.components):
         yield from ref(f"components[{i}].operator", c.operator, parties, "party")
         if c.shared_with is not None and d.observation is None:
