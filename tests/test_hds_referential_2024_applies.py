@@ -68,3 +68,34 @@ def test_a_2024_certificate_issued_before_the_referential_applied_is_never_valid
     code, findings = check(runner, path, "2025-06-01")
     assert "HDS-CERT-02" not in findings  # the referential is in force then
     assert "HDS-CERT-01" in findings and code == 1
+
+
+@pytest.mark.parametrize(
+    ("dates", "day", "because"),
+    [
+        (
+            "    issued: 2024-06-01\n    expires: 2027-05-31\n",
+            "2025-06-01",
+            "it was issued on 2024-06-01, before hds-referential-2024 applied (2024-11-16)",
+        ),
+        (
+            "    issued: 2025-03-01\n    expires: 2026-03-01\n",
+            "2026-03-02",
+            "it expired on 2026-03-01",
+        ),
+        (
+            "    issued: 2025-03-01\n    expires: 2031-03-01\n",
+            "2028-03-01",
+            "its 3-year period ended on 2028-02-29 (hds-referential-2024)",
+        ),
+    ],
+)
+def test_hds_cert_01_says_why_a_certificate_is_not_valid(
+    runner: CliRunner, tmp_path: Path, dates: str, day: str, because: str
+) -> None:
+    """QA: "(issued 2024-06-01, expires 2027-05-31) is not valid on the audit date" on a day
+    within those dates read as a contradiction in a CI log or SARIF; the reason was only among
+    the facts."""
+    _, findings = check(runner, certified(tmp_path, dates), day)
+    (cert,) = findings["HDS-CERT-01"]
+    assert cert["message"].endswith(f"is not valid on the audit date: {because}"), cert["message"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from residency_audit.engine.operators import OPERATORS, Context
+from residency_audit.engine.operators import OPERATORS, Context, certificate_verdict
 from residency_audit.kb import rely
 from residency_audit.model import Certification, Fact, Party, Role, Scheme
 
@@ -53,6 +53,15 @@ def valid(b: SubjectBuilder, cert: Certification, instrument: str | None) -> boo
     is_valid, used = OPERATORS["certificate_current"].apply(validity, True, ctx)
     rely(used)  # a coverage resting on an unverified referential date relies on it
     return is_valid
+
+
+def why_not_valid(b: SubjectBuilder, cert: Certification, instrument: str | None) -> str:
+    """Why a certificate is not valid on the audit day, in words (HDS-CERT-01's message: its
+    dates alone do not say that a certificate within them was issued under a referential not
+    yet applying); empty when it is valid or that is unknown."""
+    validity = {"issued": cert.issued, "expires": cert.expires, "instrument": instrument}
+    _, _, why = certificate_verdict(validity, Context(b.kb, b.as_of, None))
+    return why or ""
 
 
 def covering(b: SubjectBuilder, cert: Certification, instrument: str | None) -> bool | None:

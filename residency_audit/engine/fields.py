@@ -416,6 +416,8 @@ CERTIFICATION = {
     "certification.expires": "Expiry date.",
     "certification.validity": "{issued, expires, instrument}, for the certificate_current "
     "operator.",
+    "certification.not_valid_because": "Why it is not valid on the as-of date, in words "
+    "(expired, issued before its referential applied...); empty when valid or unknown.",
 }
 TRANSFER = {
     "transfer.onward": "This is an onward transfer by an importer.",

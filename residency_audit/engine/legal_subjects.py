@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from residency_audit.engine.certificates import instrument_of, issued
+from residency_audit.engine.certificates import instrument_of, issued, why_not_valid
 from residency_audit.engine.hds_activities import hds_activity_facts
 from residency_audit.engine.transparency import secnumcloud_qualified, transparency_facts
 from residency_audit.kb import fact_from
@@ -210,6 +210,13 @@ def certification_facts(b: SubjectBuilder, cert: Certification, ci: int) -> dict
         "certification.validity",
         {"issued": cert.issued, "expires": cert.expires, "instrument": instrument},
         b.at(f"{base}.issued" if cert.issued else base),
+    )
+    b.derived(
+        f,
+        "certification.not_valid_because",
+        why_not_valid(b, cert, instrument),
+        f"{base}'s dates and referential against the audit date and the knowledge base's "
+        "referential dates",
     )
     return f
 

@@ -357,53 +357,75 @@ class CertificateCurrent:
         return _is_bool(argument)
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
-        if not isinstance(value, Mapping):
-            return None, []
-        issued, expires = as_date(value.get("issued"), ctx), as_date(value.get("expires"), ctx)
-        facts: list[Fact] = []
-        # Last days of validity, compared inclusively: `expires + 1 day` would overflow on
-        # 9999-12-31, the largest date a file can hold.
-        last_days = [expires] if expires else []
-        instrument = ctx.kb.instrument(str(value.get("instrument")))
-        if issued and instrument is not None and instrument.certificate_years:
-            last_days.append(_last_day(issued, instrument.certificate_years))
-            facts.append(
-                fact_from(
-                    instrument,
-                    f"kb.instruments.{instrument.id}.certificate_years",
-                    instrument.certificate_years,
-                    f"kb:instruments.yaml#{instrument.id}",
-                )
+        current, facts, _ = certificate_verdict(value, ctx)
+        return (None if current is None else current is argument), facts
+
+
+def certificate_verdict(value: Any, ctx: Context) -> tuple[bool | None, list[Fact], str | None]:
+    """Whether a certificate (`{issued, expires, instrument}`) is valid on the as-of date, the
+    knowledge-base facts that decide it, and why not, in words, when it is not
+    (`CertificateCurrent`; HDS-CERT-01's message says the reason)."""
+    if not isinstance(value, Mapping):
+        return None, [], None
+    issued, expires = as_date(value.get("issued"), ctx), as_date(value.get("expires"), ctx)
+    facts: list[Fact] = []
+    # Last days of validity, compared inclusively: `expires + 1 day` would overflow on
+    # 9999-12-31, the largest date a file can hold.
+    last_days = [(expires, f"it expired on {expires}")] if expires else []
+    instrument = ctx.kb.instrument(str(value.get("instrument")))
+    if issued and instrument is not None and instrument.certificate_years:
+        end = _last_day(issued, instrument.certificate_years)
+        last_days.append(
+            (
+                end,
+                f"its {instrument.certificate_years}-year period ended on {end} ({instrument.id})",
             )
-        start = instrument.starts() if instrument is not None else None
-        if instrument is not None and start is not None and issued and issued < start:
-            # Issued under a referential that did not exist yet: never valid, on any date.
-            facts.append(
-                fact_from(
-                    instrument,
-                    f"kb.instruments.{instrument.id}.valid_from",
-                    f"issued on {issued}, before {instrument.id} applied ({start}): "
-                    f"{instrument.title}",
-                    f"kb:instruments.yaml#{instrument.id}",
-                )
+        )
+        facts.append(
+            fact_from(
+                instrument,
+                f"kb.instruments.{instrument.id}.certificate_years",
+                instrument.certificate_years,
+                f"kb:instruments.yaml#{instrument.id}",
             )
-            return (False is argument), facts
-        closed = instrument.new_certificates_until if instrument is not None else None
-        if instrument is not None and closed is not None and issued and issued >= closed:
-            # Issued under a referential no longer open to new certificates: never valid.
-            facts.append(
-                fact_from(
-                    instrument,
-                    f"kb.instruments.{instrument.id}.new_certificates_until",
-                    closed,
-                    f"kb:instruments.yaml#{instrument.id}",
-                )
+        )
+    start = instrument.starts() if instrument is not None else None
+    if instrument is not None and start is not None and issued and issued < start:
+        # Issued under a referential that did not exist yet: never valid, on any date.
+        facts.append(
+            fact_from(
+                instrument,
+                f"kb.instruments.{instrument.id}.valid_from",
+                f"issued on {issued}, before {instrument.id} applied ({start}): {instrument.title}",
+                f"kb:instruments.yaml#{instrument.id}",
             )
-            return (False is argument), facts
-        if not last_days:
-            return None, facts
-        current = (issued is None or issued <= ctx.as_of) and ctx.as_of <= min(last_days)
-        return current is argument, facts
+        )
+        return False, facts, f"it was issued on {issued}, before {instrument.id} applied ({start})"
+    closed = instrument.new_certificates_until if instrument is not None else None
+    if instrument is not None and closed is not None and issued and issued >= closed:
+        # Issued under a referential no longer open to new certificates: never valid.
+        facts.append(
+            fact_from(
+                instrument,
+                f"kb.instruments.{instrument.id}.new_certificates_until",
+                closed,
+                f"kb:instruments.yaml#{instrument.id}",
+            )
+        )
+        return (
+            False,
+            facts,
+            f"it was issued on {issued}, once {instrument.id} took no new certificates "
+            f"(from {closed})",
+        )
+    if not last_days:
+        return None, facts, None
+    if issued is not None and issued > ctx.as_of:
+        return False, facts, f"it was issued on {issued}, after the audit date"
+    last, why = min(last_days)
+    if ctx.as_of > last:
+        return False, facts, why
+    return True, facts, None
 
 
 def _last_day(issued: dt.date, years: int) -> dt.date:
