@@ -6,9 +6,10 @@ the items, has a policy of its own (Amazon DynamoDB Developer Guide, "Using reso
 policies for DynamoDB",
 https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html).
 DynamoDB's block public access refuses, when a policy is put, one that grants public access
-(".../rbac-bpa-rbp.html"); a policy read with an Allow to `"*"` and no condition is still
-reported public, never assumed refused. The accounts a policy names are read as for a bucket
-policy (`policy_principals.principals`): a `"*"` narrowed by a condition other than
+(".../rbac-bpa-rbp.html"); a policy read with an Allow to `"*"` and no condition narrowing
+who (none, or only `aws:SecureTransport` true: `policy_principals`) is still reported public,
+never assumed refused. The accounts a policy names are read as for a bucket policy
+(`policy_principals.principals`): a `"*"` narrowed by another condition than
 `StringEquals aws:PrincipalAccount` is `unknown`. No policy: shared with no one. Actions are
 not weighed: an account allowed anything on the table is listed. A replica of a global table is
 a table with a policy of its own: read in its region, its sharing joins the table's; not read
@@ -29,7 +30,7 @@ from residency_audit.collectors.aws_sharing import (
     record_shares,
 )
 from residency_audit.collectors.observed import GapCause, ObservedResource
-from residency_audit.collectors.policy_principals import principals, public_without_condition
+from residency_audit.collectors.policy_principals import grants_anyone, principals
 from residency_audit.model import CopyKind
 from residency_audit.sharing import PUBLIC, UNREAD
 
@@ -111,6 +112,6 @@ class TableSharingReader(SharingReader):
         if not text:
             return set()  # no policy
         found = {(what, who) for who in principals(text, self.account, None)}
-        if public_without_condition(text):
+        if grants_anyone(text):
             found.add((what, PUBLIC))
         return found

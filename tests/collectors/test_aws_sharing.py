@@ -443,3 +443,30 @@ def test_a_store_whose_sharing_discover_does_not_read_cannot_be_verified(
         ("DRIFT-SHARE-02", "backup-eu-west-3-records", True),
     }
     assert all("discover does not read the sharing of backup stores" in f["message"] for f in found)
+
+
+def test_a_star_open_over_https_only_is_no_account_once_public_policies_are_restricted(
+    aws: str, tmp_path: Path
+) -> None:
+    """QA: a `"*"` allowed on the sole condition `aws:SecureTransport` true was `unknown`
+    even in a bucket whose public access block restricts public policies. It names no one
+    but anyone: a public policy (AWS's meaning of "public"), which RestrictPublicBuckets
+    limits to the account and AWS services: shared with no one. (Without the block,
+    GetBucketPolicyStatus judges it; moto gives no verdict.)"""
+    s3 = boto3.session.Session().client("s3", region_name="eu-west-3")
+    s3.create_bucket(
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    s3.put_public_access_block(
+        Bucket="patients-eu",
+        PublicAccessBlockConfiguration={"IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+    )
+    s3.put_bucket_policy(
+        Bucket="patients-eu",
+        Policy=policy("patients-eu", "*", {"Bool": {"aws:SecureTransport": "true"}}),
+    )
+    enforce_bucket_owner(s3, "patients-eu")
+    out = tmp_path / "observed.yaml"
+    assert discover("--region", "eu-west-3", "-o", str(out)).returncode == 0
+    observed, _ = load_deployment(out)
+    assert components(observed)["s3-patients-eu"].shared_with == ()
