@@ -132,6 +132,7 @@ class AwsCollector(
         listed = self.regions(requested)
         regions = listed.read
         self.regions_read = frozenset(regions)
+        self.regions_left_out = listed.not_queried
         found = Discovery(
             account=account,
             partition=partition,

@@ -34,6 +34,9 @@ class SharingReader(AwsClient):
     account: str | None = None
     partition: str = "aws"
     regions_read: frozenset[str] | None = None
+    regions_left_out: tuple[str, ...] | None = None
+    """The account's enabled regions `collect` does not read (--region); None when they are
+    unknown (the regions could not be listed), or when a reader is called on its own."""
 
     def _read(
         self, region: str, call: str, about: str, *, service: str = "s3", **kwargs: Any
