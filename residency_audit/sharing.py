@@ -39,6 +39,9 @@ UNREAD = "unknown"
 CANONICAL_USER = "canonical-user:"
 THROUGH = "SharedThrough="
 """Opens the evidence detail token naming what shares a store (`<what>:<entry>,...`)."""
+REGIONS_NOT_READ = "regions-not-read"
+"""The region of a `<what>-in-<region>` entry standing for every region not read (those
+`observation.regions_not_queried` lists, or any when the regions could not be listed)."""
 REPLICA = "replica"
 """The `<what>` of a share a replica brings to the store it is folded into (`replica-<name>`)."""
 
@@ -233,6 +236,8 @@ def _named(what: str) -> str:
         return _GRANTS[what]
     grant, elsewhere, region = what.partition("-in-")
     if elsewhere and region and grant in _UNREAD_IN:  # `snapshots-in-us-east-1`...
+        if region == REGIONS_NOT_READ:
+            return f"{_UNREAD_IN[grant]} in the regions not read"
         return f"{_UNREAD_IN[grant]} in {region}, not read"
     prefix, dash, rest = what.partition("-")
     if prefix == REPLICA and rest:

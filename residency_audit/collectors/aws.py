@@ -132,6 +132,7 @@ class AwsCollector(
         listed = self.regions(requested)
         regions = listed.read
         self.regions_read = frozenset(regions)
+        self.regions_left_out = listed.not_queried
         found = Discovery(
             account=account,
             partition=partition,
@@ -150,6 +151,10 @@ class AwsCollector(
         for resources, keys, _ in results:
             found.resources += resources
             found.keys += keys
+        # A replica read in its region brings its sharing to its source (`observed._merge`);
+        # one not read there leaves the source's unknown: known once every region is read.
+        self.share_replicas(found.resources)
+        self.share_rds_copies(found.resources)
         # EBS snapshots made by AWS Backup are left to the plans that made them, wherever they
         # lie: only once every region's plans are read (`EbsReader.ebs_resources`).
         plans = [r for r in found.resources if r.service == "backup"]

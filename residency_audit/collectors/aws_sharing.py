@@ -15,6 +15,7 @@ use: how a call is made and what a store records.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from residency_audit.collectors.aws_client import AwsClient, Unread
@@ -33,6 +34,9 @@ class SharingReader(AwsClient):
     account: str | None = None
     partition: str = "aws"
     regions_read: frozenset[str] | None = None
+    regions_left_out: tuple[str, ...] | None = None
+    """The account's enabled regions `collect` does not read (--region); None when they are
+    unknown (the regions could not be listed), or when a reader is called on its own."""
 
     def _read(
         self, region: str, call: str, about: str, *, service: str = "s3", **kwargs: Any
@@ -65,3 +69,29 @@ def record_shares(store: ObservedResource, through: Through) -> None:
         named = ",".join(f"{what}:{entry}" for what, entry in sorted(through))
         detail = f"{store.evidence.detail} " if store.evidence.detail else ""
         store.evidence = dataclasses.replace(store.evidence, detail=f"{detail}{THROUGH}{named}")
+
+
+def add_shares(store: ObservedResource, through: Through) -> None:
+    """Adds `through` to what `record_shares` recorded of the store: its list and the grants
+    its evidence names. A store whose sharing was not read (None) is left as it is."""
+    if not through or store.shared_with is None:
+        return
+    tokens = (store.evidence.detail or "").split()
+    had: Through = {
+        (what, who)
+        for token in tokens
+        if token.startswith(THROUGH)
+        for what, _, who in (pair.partition(":") for pair in token[len(THROUGH) :].split(","))
+        if what and who
+    }
+    before = store.shared_with
+    rest = " ".join(t for t in tokens if not t.startswith(THROUGH))
+    store.evidence = dataclasses.replace(store.evidence, detail=rest or None)
+    record_shares(store, had | through)
+    store.shared_with = tuple(sorted({*before, *store.shared_with}))
+
+
+def read_stores(resources: Sequence[ObservedResource]) -> frozenset[str]:
+    """ARNs of the resources whose sharing was read: a copy among them is folded into its
+    source with its sharing (`observed._merge`); a copy not among them was not read."""
+    return frozenset(r.arn for r in resources if r.shared_with is not None)

@@ -6,20 +6,32 @@ the items, has a policy of its own (Amazon DynamoDB Developer Guide, "Using reso
 policies for DynamoDB",
 https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html).
 DynamoDB's block public access refuses, when a policy is put, one that grants public access
-(".../rbac-bpa-rbp.html"); a policy read with an Allow to `"*"` and no condition is still
-reported public, never assumed refused. The accounts a policy names are read as for a bucket
-policy (`policy_principals.principals`): a `"*"` narrowed by a condition other than
+(".../rbac-bpa-rbp.html"); a policy read with an Allow to `"*"` and no condition narrowing
+who (none, or only `aws:SecureTransport` true: `policy_principals`) is still reported public,
+never assumed refused. The accounts a policy names are read as for a bucket policy
+(`policy_principals.principals`): a `"*"` narrowed by another condition than
 `StringEquals aws:PrincipalAccount` is `unknown`. No policy: shared with no one. Actions are
-not weighed: an account allowed anything on the table is listed.
+not weighed: an account allowed anything on the table is listed. A replica of a global table is
+a table with a policy of its own: read in its region, its sharing joins the table's; not read
+(its region not read, or ListTables or its DescribeTable refused there, or it was not listed),
+the table's sharing is `unknown`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from residency_audit.collectors.aws_sharing import SharingReader, Through, record_shares
-from residency_audit.collectors.observed import ObservedResource
-from residency_audit.collectors.policy_principals import principals, public_without_condition
+from residency_audit.collectors.aws_sharing import (
+    SharingReader,
+    Through,
+    add_shares,
+    read_stores,
+    record_shares,
+)
+from residency_audit.collectors.observed import GapCause, ObservedResource
+from residency_audit.collectors.policy_principals import grants_anyone, principals
+from residency_audit.model import CopyKind
 from residency_audit.sharing import PUBLIC, UNREAD
 
 
@@ -51,6 +63,47 @@ class TableSharingReader(SharingReader):
             if c.region not in self.regions_read
         }
 
+    def share_replicas(self, resources: Sequence[ObservedResource]) -> None:
+        """`unknown` for each replica of a global table, in a region read, that was not read
+        there: ListTables or its DescribeTable refused or failed, or ListTables did not list it
+        (a replica being created). Its policy was not read, and nothing will join its sharing
+        to the table's (`observed._merge` folds only the replicas read). Called once every
+        region is read: regions are read concurrently. A replica not listed, with no refusal
+        to say why, is a gap of its own naming it."""
+        if self.regions_read is None:
+            return
+        read = read_stores(resources)
+        for table in resources:
+            if table.service != "dynamodb":
+                continue
+            missing = [
+                c
+                for c in table.copies
+                if c.kind is CopyKind.REPLICA
+                and c.region in self.regions_read
+                and c.target not in read
+            ]
+            for c in missing:
+                self._unexplained(str(c.region), str(c.target))
+            add_shares(table, {(f"table-policy-in-{c.region}", UNREAD) for c in missing})
+
+    def _unexplained(self, region: str, replica: str) -> None:
+        name = replica.rsplit("/", 1)[-1]
+        explained = any(
+            g.service == "dynamodb"
+            and g.region == region
+            and (g.call == "ListTables" or g.reason.endswith(f" for table {name}"))
+            for g in self.gaps
+        )
+        if not explained:
+            self.gap(
+                "dynamodb",
+                "GetResourcePolicy",
+                region,
+                f"{GapCause.ERROR.value}: the global table replica was not listed by ListTables "
+                f"in {region}, so not called for {replica}",
+            )
+
     def _table_policy(self, what: str, region: str, arn: str) -> Through:
         reply = self._read(region, "GetResourcePolicy", arn, service="dynamodb", ResourceArn=arn)
         if reply is None:
@@ -59,6 +112,6 @@ class TableSharingReader(SharingReader):
         if not text:
             return set()  # no policy
         found = {(what, who) for who in principals(text, self.account, None)}
-        if public_without_condition(text):
+        if grants_anyone(text):
             found.add((what, PUBLIC))
         return found

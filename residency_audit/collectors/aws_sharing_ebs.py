@@ -5,7 +5,9 @@ EBS: a snapshot's data are the data of the volume it was taken from, so a volume
 union of its snapshots' (the snapshots a backup copy stands for, and those AWS Backup made of it),
 and a snapshot standing alone has its own. An AMI backed by a snapshot lets whoever may launch
 it (its `launchPermission`) have the snapshot's data: its shares are the snapshot's. A volume
-that a backup plan copies to a region whose snapshots were not read has `unknown` in its list.
+that a backup plan copies to a region whose snapshots were not read has `unknown` in its list,
+and so has a volume of a region whose plans were not read whole (ListBackupPlans or a
+GetBackupPlan refused), when some region's snapshots were not read: a plan may copy there.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from residency_audit.collectors.aws_ebs import EBS, EbsRead, backup_source
 from residency_audit.collectors.aws_sharing import SharingReader, Through, record_shares
 from residency_audit.collectors.observed import ObservedResource, account_of_arn, backs_up
 from residency_audit.model import ComponentKind
-from residency_audit.sharing import PUBLIC, UNREAD
+from residency_audit.sharing import PUBLIC, REGIONS_NOT_READ, UNREAD
 
 
 class EbsSharingReader(SharingReader):
@@ -42,6 +44,7 @@ class EbsSharingReader(SharingReader):
             g.region for g in self.gaps if (g.service, g.call) == ("ec2", "DescribeSnapshots")
         }
         unselected = {g.region for g in self.gaps if (g.service, g.call) in _SELECTIONS}
+        unplanned = {g.region for g in self.gaps if (g.service, g.call) in _PLANS}
         found: dict[int, Through] = {}
         for r in ebs:  # without the snapshots, a volume's sharing is unknown
             found[id(r)] = _elsewhere(
@@ -54,6 +57,8 @@ class EbsSharingReader(SharingReader):
             )
             if r.region in unread:
                 found[id(r)].add((f"snapshots-in-{r.region}", UNREAD))
+            if r.kind is ComponentKind.DATASTORE and r.region in unplanned:
+                found[id(r)] |= self._unplanned(unread)
         extra = []
         for read in reads:
             snaps = [s for s in read.snapshots if self.account in (None, s.get("OwnerId"))]
@@ -72,6 +77,21 @@ class EbsSharingReader(SharingReader):
         for r in ebs:
             record_shares(r, found[id(r)])
         return extra
+
+    def _unplanned(self, unread: set[str | None]) -> Through:
+        """`unknown` for each region whose snapshots were not read (left out, or
+        DescribeSnapshots refused there), for a volume of a region whose backup plans were not
+        read whole (ListBackupPlans or a GetBackupPlan refused): a plan not read may copy its
+        snapshots there, as `_elsewhere` says of a plan read. Every region read whole: the
+        snapshots of it anywhere were read, and none is unknown."""
+        if self.regions_read is None:
+            return set()
+        out = {(f"snapshots-in-{r or 'an-unknown-region'}", UNREAD) for r in unread}
+        # the regions left out are many (every enabled one but --region's): one entry names
+        # them all (`observation.regions_not_queried` lists them); unknown when not listed
+        if self.regions_left_out is None or self.regions_left_out:
+            out.add((f"snapshots-in-{REGIONS_NOT_READ}", UNREAD))
+        return out
 
     def _snapshot_shares(self, snap: dict[str, Any], region: str) -> Through:
         ident = snap["SnapshotId"]
@@ -128,6 +148,8 @@ class EbsSharingReader(SharingReader):
 
 _SELECTIONS = {("backup", "ListBackupSelections"), ("backup", "GetBackupSelection")}
 """The calls without which what a backup plan protects is unknown."""
+_PLANS = {("backup", "ListBackupPlans"), ("backup", "GetBackupPlan")}
+"""The calls without which a region's backup plans, and where they copy, are unknown."""
 
 
 def _permitted(permission: dict[str, Any]) -> str:

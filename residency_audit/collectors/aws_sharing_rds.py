@@ -10,8 +10,9 @@ restore it. A snapshot copied from another region or account is a store of its o
 shared (its identifier names an instance elsewhere, which may not be the one of that name here),
 as is a shared snapshot whose instance or cluster was not read (deleted, or refused). A list
 refused or failed in a region makes the sharing of its stores `unknown`, and so does a copy of a
-store (a read replica, replicated automated backups) in a region not read, whose snapshots were
-not listed.
+store (a read replica, replicated automated backups) whose snapshots were not listed: in a
+region not read, or in one read where the copy was not read itself and that region's listing
+was refused (`share_rds_copies`, once every region is read).
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from residency_audit.collectors.aws_client import Unread
-from residency_audit.collectors.aws_sharing import SharingReader, Through, record_shares
+from residency_audit.collectors.aws_sharing import (
+    SharingReader,
+    Through,
+    add_shares,
+    read_stores,
+    record_shares,
+)
 from residency_audit.collectors.observed import ObservedResource, account_of_arn, region_of_arn
 from residency_audit.model import ComponentKind
 from residency_audit.sharing import DB_CLUSTER_SNAPSHOT, DB_SNAPSHOT, PUBLIC, UNREAD
@@ -150,6 +157,35 @@ class RdsSharingReader(SharingReader):
             if c.account in (None, self.account) and c.region not in self.regions_read
         }
 
+    def share_rds_copies(self, resources: Sequence[ObservedResource]) -> None:
+        """`unknown` for each copy of a store in this account (a read replica, a member of its
+        global cluster, replicated automated backups), in a region read, that was not read
+        there (DescribeDBInstances or DescribeDBClusters refused, or not listing it), in a
+        region whose snapshots of that kind were not listed: the manual snapshots of that
+        copy may be shared, and nothing joins their sharing to the store's. Listed there, a
+        shared snapshot of a copy not read is a store of its own (`share_rds`). Called once
+        every region is read: regions are read concurrently."""
+        if self.regions_read is None:
+            return
+        read = read_stores(resources)
+        unlisted = {(g.region, g.call) for g in self.gaps if g.service == "rds"}
+        for store in resources:
+            if store.service != "rds":
+                continue
+            add_shares(
+                store,
+                {
+                    (f"{kind.through}s-in-{c.region}", UNREAD)
+                    for c in store.copies
+                    if c.account in (None, self.account)
+                    and c.region in self.regions_read
+                    and c.target not in read
+                    for kind in _KINDS
+                    if _arn_type(c.target or "") in (kind.arn_type, None)
+                    and (c.region, kind.list_call) in unlisted
+                },
+            )
+
     def _rds_snapshot(self, kind: _Kind, region: str, snap: dict[str, Any]) -> ObservedResource:
         arn = str(snap[kind.snapshot_arn])
         source = snap.get(kind.copied_from)
@@ -172,9 +208,11 @@ class RdsSharingReader(SharingReader):
 
 
 def _arn_type(arn: str) -> str | None:
-    """`arn:aws:rds:eu-west-3:123:db:patients` → db."""
+    """`arn:aws:rds:eu-west-3:123:db:patients` → db; None when the ARN names neither an
+    instance nor a cluster (replicated automated backups, `auto-backup`), or does not parse."""
     parts = arn.split(":")
-    return parts[5] if len(parts) > 6 else None
+    kind = parts[5] if len(parts) > 6 else None
+    return kind if kind in ("db", "cluster") else None
 
 
 def _copied(kind: _Kind, snap: dict[str, Any], region: str, account: str | None) -> bool:

@@ -10,7 +10,9 @@ to waive with that evidence), never the other way round. Accounts a policy names
 and other accounts an ACL grants to are listed whatever the block says: it concerns public
 access only. A policy is "not public" when a "*" principal is narrowed by a condition such as
 aws:PrincipalOrgID or aws:SourceVpce, which still lets other accounts in: such a statement is
-`unknown`, unless its condition is `StringEquals aws:PrincipalAccount` (the accounts it names).
+`unknown`, unless its condition is `StringEquals aws:PrincipalAccount` (the accounts it names)
+or narrows no one (`aws:SecureTransport` true only, `policy_principals`): then, as a bare "*",
+it is public as GetBucketPolicyStatus says.
 So is a grant to a service principal (CloudFront) not tied by `aws:SourceAccount` or
 `aws:SourceArn` to this account: any account's distribution could read. Object ACLs are not read
 (one call per object): they cannot grant anything only when the bucket's object ownership is

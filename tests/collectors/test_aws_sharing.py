@@ -443,3 +443,85 @@ def test_a_store_whose_sharing_discover_does_not_read_cannot_be_verified(
         ("DRIFT-SHARE-02", "backup-eu-west-3-records", True),
     }
     assert all("discover does not read the sharing of backup stores" in f["message"] for f in found)
+
+
+def test_a_star_open_over_https_only_is_no_account_once_public_policies_are_restricted(
+    aws: str, tmp_path: Path
+) -> None:
+    """QA: a `"*"` allowed on the sole condition `aws:SecureTransport` true was `unknown`
+    even in a bucket whose public access block restricts public policies. It names no one
+    but anyone: a public policy (AWS's meaning of "public"), which RestrictPublicBuckets
+    limits to the account and AWS services: shared with no one. (Without the block,
+    GetBucketPolicyStatus judges it; moto gives no verdict.)"""
+    s3 = boto3.session.Session().client("s3", region_name="eu-west-3")
+    s3.create_bucket(
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    s3.put_public_access_block(
+        Bucket="patients-eu",
+        PublicAccessBlockConfiguration={"IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+    )
+    s3.put_bucket_policy(
+        Bucket="patients-eu",
+        Policy=policy("patients-eu", "*", {"Bool": {"aws:SecureTransport": "true"}}),
+    )
+    enforce_bucket_owner(s3, "patients-eu")
+    out = tmp_path / "observed.yaml"
+    assert discover("--region", "eu-west-3", "-o", str(out)).returncode == 0
+    observed, _ = load_deployment(out)
+    assert components(observed)["s3-patients-eu"].shared_with == ()
+
+
+def backed_up_volume(session: Any) -> str:
+    """A volume in eu-west-3 with a snapshot shared with no one, and a backup plan there
+    copying to a vault in us-east-1 (moto serves no ListBackupSelections: what the plan
+    protects is unknown, so it may protect the volume)."""
+    ec2 = session.client("ec2", region_name="eu-west-3")
+    volume = str(ec2.create_volume(AvailabilityZone="eu-west-3a", Size=8)["VolumeId"])
+    ec2.create_snapshot(VolumeId=volume)
+    session.client("backup", region_name="us-east-1").create_backup_vault(BackupVaultName="copies")
+    backup = session.client("backup", region_name="eu-west-3")
+    backup.create_backup_vault(BackupVaultName="daily")
+    copies = f"arn:aws:backup:us-east-1:{ACCOUNT}:backup-vault:copies"
+    rule = {
+        "RuleName": "nightly",
+        "TargetBackupVaultName": "daily",
+        "CopyActions": [{"DestinationBackupVaultArn": copies}],
+    }
+    backup.create_backup_plan(BackupPlan={"BackupPlanName": "nightly", "Rules": [rule]})
+    return volume
+
+
+def test_a_volume_whose_backup_plans_were_refused_is_not_shared_with_no_one(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """Read, the plan copies the volume's snapshots to us-east-1, a region not read: unknown.
+    QA: with ListBackupPlans refused, nothing said a copy existed there, and the volume was
+    "shared with no one" (DRIFT-SHARE-01/02 passed). A plan not read may copy its snapshots
+    to any region whose snapshots were not read: unknown, naming those regions."""
+    volume = backed_up_volume(boto3.session.Session())
+    read = tmp_path / "read.yaml"
+    assert discover("--region", "eu-west-3", "-o", str(read)).returncode == 0
+    observed, _ = load_deployment(read)
+    assert components(observed)[f"ebs-{volume}"].shared_with == ("unknown",)
+
+    out = tmp_path / "observed.yaml"
+    with denied(aws, "no-plans", "backup:ListBackupPlans") as env:
+        result = discover_as(env, out)
+    assert result.returncode == 0, result.stderr
+    observed, _ = load_deployment(out)
+    assert observed.observation is not None
+    gaps = {(g.service, g.call, g.region) for g in observed.observation.not_observed}
+    assert ("backup", "ListBackupPlans", "eu-west-3") in gaps
+    disk = components(observed)[f"ebs-{volume}"]
+    assert disk.shared_with == ("unknown",)
+    assert disk.evidence is not None
+    assert "SharedThrough=snapshots-in-regions-not-read:unknown" in str(disk.evidence.detail)
+
+    code, found = findings(runner, str(out))
+    assert code == 1
+    assert {(f["rule_id"], f["component"], f["unverifiable"]) for f in found} == {
+        ("DRIFT-SHARE-01", f"ebs-{volume}", True),
+        ("DRIFT-SHARE-02", f"ebs-{volume}", True),
+    }
+    assert all("the EBS snapshots in the regions not read:" in f["message"] for f in found)

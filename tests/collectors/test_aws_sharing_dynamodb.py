@@ -120,3 +120,46 @@ def test_a_refused_policy_read_cannot_be_verified(
         ("DRIFT-SHARE-01", "dynamodb-appointments", True),
         ("DRIFT-SHARE-02", "dynamodb-appointments", True),
     }
+
+
+def test_a_star_open_over_https_only_is_public(aws: str, tmp_path: Path, runner: CliRunner) -> None:
+    """QA: a `"*"` allowed on the sole condition `aws:SecureTransport` true was `unknown`,
+    yet anyone can call over HTTPS: public (DRIFT-SHARE-01), as AWS's meaning of "public"
+    has it. With a key that narrows who (aws:PrincipalOrgID) beside it, or a key the tool
+    does not know to narrow no one (aws:Referer, a time window), it stays unknown."""
+    session = boto3.session.Session()
+    https = {"aws:SecureTransport": "true"}
+    table(session, "https", allow("*", Bool=https))
+    table(
+        session, "https-list", allow({"AWS": ["*"]}, BoolIfExists={"aws:SecureTransport": ["true"]})
+    )
+    table(
+        session,
+        "https-org",
+        allow("*", Bool=https, StringEquals={"aws:PrincipalOrgID": "o-abc123def4"}),
+    )
+    table(session, "referer", allow("*", StringEquals={"aws:Referer": "secret"}))
+    table(session, "plain-http", allow("*", Bool={"aws:SecureTransport": "false"}))
+    table(
+        session,
+        "https-account",
+        allow("*", Bool=https, StringEquals={"aws:PrincipalAccount": OTHER}),
+    )
+    out = tmp_path / "observed.yaml"
+    result = discover("--region", "eu-west-3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    observed, _ = load_deployment(out)
+    shares = {c.id: c.shared_with for c in observed.components if c.service == "dynamodb"}
+    assert shares == {
+        "dynamodb-https": ("public",),
+        "dynamodb-https-list": ("public",),
+        "dynamodb-https-org": ("unknown",),
+        "dynamodb-referer": ("unknown",),
+        "dynamodb-plain-http": ("unknown",),
+        "dynamodb-https-account": (OTHER,),
+    }
+    code, found = findings(runner, str(out))
+    assert code == 1
+    public = next(f for f in found if f["component"] == "dynamodb-https")
+    assert (public["rule_id"], public["unverifiable"]) == ("DRIFT-SHARE-01", False)
+    assert "is public through the table's resource-based policy" in public["message"]
