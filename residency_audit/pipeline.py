@@ -235,7 +235,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         from residency_audit.results import apply_baseline, read_baseline
 
         baseline = read_baseline(options.baseline)
-        known = baseline.identities
+        known, present = baseline.identities, baseline.present
     files, errors = collect(options.paths)
     dns_files = []
     for path in options.dns_files:
@@ -261,7 +261,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
             out = waive(out, waivers, options.as_of)
             matches.saw(out)
         if baseline is not None:
-            out = apply_baseline(out, known)
+            out = apply_baseline(out, known, present)
         return out
 
     def settled(result: FileResult | Packed) -> FileResult | Packed:

@@ -9,8 +9,9 @@ baseline saved before findings named their subject matches on the rest, as it di
 made (else every finding of an upgrade would be new and fail the gate). A message reworded by a
 new version of the tool makes its findings new too (fail closed: regenerate the baseline). The
 file is compared as a path relative to the working directory, however it was spelled. Findings
-that were *waived* in the baseline are not part of it: otherwise an expired waiver would be
-silently replaced by the baseline.
+that were *waived* in the baseline are not set aside by it: otherwise an expired waiver would be
+silently replaced by the baseline. Every finding the baseline holds, waived or not, then or now,
+is marked `in_baseline` all the same (SARIF's `baselineState`: "unchanged", not "new").
 
 Since a new version's wording makes old findings new, `baseline_mismatch` compares the tool
 version and the rule-pack and knowledge-base hashes the baseline records with the run's, so the
@@ -87,7 +88,10 @@ class SavedResult(Record):
 @record
 class Baseline(Record):
     identities: frozenset[Identity]
+    """The findings it sets aside: all but those it waived."""
     input: InputFile
+    present: frozenset[Identity] = frozenset()
+    """Every finding it holds, waived ones included (`Finding.in_baseline`)."""
 
 
 def read_result(path: Path, *, role: str) -> SavedResult:
@@ -135,18 +139,21 @@ def read_result(path: Path, *, role: str) -> SavedResult:
 
 
 def read_baseline(path: Path) -> Baseline:
-    """The identities of the findings of a saved result (`--baseline`), but those it waived,
-    read item by item and nothing else kept: its input errors are read one by one and dropped
-    (a run's own result can hold a million, more than `jsonstream.MAX_VALUE` as one value)."""
+    """The identities of the findings of a saved result (`--baseline`): those it sets aside
+    (all but the waived) and all it holds, read item by item and nothing else kept: its input
+    errors are read one by one and dropped (a run's own result can hold a million, more than
+    `jsonstream.MAX_VALUE` as one value)."""
     known: set[Identity] = set()
+    present: set[Identity] = set()
 
     def take(d: Any) -> None:
         f = read_finding(d)
+        present.add(identity(f))
         if f.status is not Status.WAIVED:
             known.add(identity(f))
 
     _, shown, _ = _read(path, "baseline", {"findings": take, "errors": _ignore})
-    return Baseline(frozenset(known), shown)
+    return Baseline(frozenset(known), shown, frozenset(present))
 
 
 def _take(items: list[Any], check: Callable[[Any], object], d: Any) -> None:
@@ -363,16 +370,27 @@ def _same_path(path: str) -> str:
         return os.path.abspath(path)
 
 
-def apply_baseline(findings: Iterable[Finding], known: frozenset[Identity]) -> list[Finding]:
-    """Open findings already in the baseline become `baselined`; waived ones stay waived. A
-    baseline finding that names no subject (an older result) matches on the rest."""
-    return [
-        dataclasses.replace(f, status=Status.BASELINED) if _known(f, known) else f for f in findings
-    ]
+def apply_baseline(
+    findings: Iterable[Finding],
+    known: frozenset[Identity],
+    present: frozenset[Identity] = frozenset(),
+) -> list[Finding]:
+    """Open findings already in the baseline (`known`) become `baselined`; waived ones stay
+    waived. Every finding the baseline holds (`known`, or `present`: waived there included) is
+    marked `in_baseline`, whatever its status, so SARIF says it is not new. A baseline finding
+    that names no subject (an older result) matches on the rest."""
+    out = []
+    for f in findings:
+        if f.status is Status.OPEN and _held(f, known):
+            f = dataclasses.replace(f, status=Status.BASELINED, in_baseline=True)
+        elif _held(f, known) or _held(f, present):
+            f = dataclasses.replace(f, in_baseline=True)
+        out.append(f)
+    return out
 
 
-def _known(f: Finding, known: frozenset[Identity]) -> bool:
-    return f.status is Status.OPEN and (identity(f) in known or identity(f, subject=False) in known)
+def _held(f: Finding, identities: frozenset[Identity]) -> bool:
+    return identity(f) in identities or identity(f, subject=False) in identities
 
 
 _HEADER = ("tool", "rule_packs", "knowledge")

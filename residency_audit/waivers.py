@@ -93,7 +93,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import field
 from pathlib import Path
 
-from residency_audit.engine.evaluate import judge
+from residency_audit.engine.evaluate import judge, unique_id
 from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject
 from residency_audit.errors import InputError
@@ -342,8 +342,10 @@ def lapses(
     """The findings of the waiver rules (an expired waiver, one that matched nothing...)."""
     out: list[Finding] = []
     waiver_rules = [r for r in rules if "waiver" in r.applies_to and r.in_effect(as_of)]
+    named: dict[str, dict[str, int]] = {}  # deployment -> subject ids given so far
     for i, waiver in enumerate(loaded.waivers):
-        subject = _subject(waiver, i, loaded.locations)
+        ident = unique_id(waiver_id(waiver), named.setdefault(waiver.target.deployment, {}))
+        subject = _subject(waiver, i, loaded.locations, ident)
         if matches is not None:
             outside = loaded.outside.get(i, ())
             subject.facts.update(
@@ -364,7 +366,27 @@ def lapses(
     return out
 
 
-def _subject(waiver: Waiver, index: int, locations: Mapping[str, Span]) -> Subject:
+def waiver_id(waiver: Waiver) -> str:
+    """What the findings about a waiver (WAIVER-EXP-01...) name it by: what it covers, never its
+    position in the file, which moves when a waiver is added above it (and with it the
+    finding's baseline entry and SARIF fingerprint). Its rule, then what narrows its target
+    (component, subject, countries, sorted), then its expiry, so that a renewal kept beside the
+    waiver it replaces is told apart however they are ordered:
+
+    - `waiver:JUR-EXPO-01/records-db@2026-01-01`
+    - `waiver:GDPR-XFER-01/place:records-db/snapshot-copy@us-east-1/US@2027-06-30`
+
+    The deployment is the finding's own. Two waivers alike in all of it are numbered (`#2`) in
+    file order by `lapses`, as subjects of deployments are."""
+    target = waiver.target
+    parts = [waiver.rule]
+    parts += [part for part in (target.component, target.subject) if part]
+    if target.countries:
+        parts.append("+".join(sorted(set(target.countries))))
+    return f"waiver:{'/'.join(parts)}@{waiver.expires.isoformat()}"
+
+
+def _subject(waiver: Waiver, index: int, locations: Mapping[str, Span], ident: str) -> Subject:
     def at(key: str) -> str:
         return str(locations.get(f"waivers[{index}].{key}", waiver.span))
 
@@ -381,5 +403,5 @@ def _subject(waiver: Waiver, index: int, locations: Mapping[str, Span]) -> Subje
         waiver.target.component,
         waiver.span,
         facts,
-        f"waiver:waivers[{index}]",  # by position in its file, as its load errors are
+        ident,
     )

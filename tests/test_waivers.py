@@ -773,3 +773,90 @@ def test_evidence_in_words_or_at_a_web_address_is_accepted(
         assert result.exit_code == 1, (evidence, result.stderr)
         waived = [f for f in json.loads(result.stdout)["findings"] if f["status"] == "waived"]
         assert waived and waived[0]["waiver"]["evidence"] == evidence.strip("'")
+
+
+LAPSED = (
+    "  - rule: JUR-EXPO-01\n"
+    "    target: {deployment: clinique-exemple-records, component: records-db}\n"
+    "    justification: Exposure accepted until the migration\n"
+    "    approved_by: dpo@example.org\n"
+    "    expires: 2026-01-01\n"
+)
+"""A waiver expired on the as-of date (WAIVER-EXP-01)."""
+IN_FORCE = (
+    "  - rule: GDPR-XFER-01\n"
+    "    target: {deployment: clinique-exemple-records, component: records-db, countries: [US]}\n"
+    "    justification: TIA of 2026-03-02\n"
+    "    approved_by: dpo@example.org\n"
+    "    expires: 2027-06-30\n"
+)
+
+
+def test_an_expired_waiver_stays_baselined_when_a_waiver_is_added_above_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """The lapse of a waiver is named by what the waiver covers, not by its position: adding a
+    waiver above it keeps its finding in the baseline (a `--fail-on medium` gate stays
+    passed) and its SARIF fingerprint."""
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n" + LAPSED)
+    baseline = tmp_path / "baseline.json"
+    sarif = tmp_path / "before.sarif"
+    saved = check(
+        runner,
+        "-f",
+        "json",
+        "-o",
+        str(baseline),
+        "-f",
+        "sarif",
+        "-o",
+        str(sarif),
+        "--waivers",
+        str(waivers),
+    )
+    assert saved.exit_code == 1, saved.output
+    waivers.write_text("waivers:\n" + IN_FORCE + LAPSED)
+    after = tmp_path / "after.sarif"
+    result = check(
+        runner,
+        "-f",
+        "sarif",
+        "-o",
+        str(after),
+        "-f",
+        "json",
+        "--waivers",
+        str(waivers),
+        "--baseline",
+        str(baseline),
+        "--fail-on",
+        "medium",
+    )
+    [lapse] = [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "WAIVER-EXP-01"]
+    assert lapse["status"] == "baselined"
+    assert result.exit_code == 0, result.stdout
+    assert lapse["subject"] == "waiver:JUR-EXPO-01/records-db@2026-01-01"
+
+    def fingerprints(path: Path) -> list[dict[str, str]]:
+        results = json.loads(path.read_text())["runs"][0]["results"]
+        return [r["partialFingerprints"] for r in results if r["ruleId"] == "WAIVER-EXP-01"]
+
+    assert fingerprints(after) == fingerprints(sarif)
+
+
+def test_two_alike_waivers_have_two_subjects(runner: CliRunner, tmp_path: Path) -> None:
+    """Two expired waivers alike in what they cover (the same rule, target and expiry, given
+    by two people) are two subjects, numbered in file order; waivers narrowed otherwise are
+    named by their narrowing, countries sorted."""
+    other = LAPSED.replace("dpo@", "ciso@")
+    narrowed = LAPSED.replace("component: records-db}", "countries: [US, FR]}")
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n" + LAPSED + other + narrowed)
+    report = json.loads(check(runner, "-f", "json", "--waivers", str(waivers)).stdout)
+    lapses = [f for f in report["findings"] if f["rule_id"] == "WAIVER-EXP-01"]
+    assert sorted(f["subject"] for f in lapses) == [
+        "waiver:JUR-EXPO-01/FR+US@2026-01-01",
+        "waiver:JUR-EXPO-01/records-db@2026-01-01",
+        "waiver:JUR-EXPO-01/records-db@2026-01-01#2",
+    ]

@@ -81,7 +81,7 @@ def judge_subjects(
             continue
         ctx = Context(kb, as_of, subject, parameters)
         facts, component = subject.facts, subject.component
-        ident = _unique_id(subject_id(subject), named)
+        ident = unique_id(subject_id(subject), named)
         skipped = 0  # the bits of the rules that did not apply
         for prepared in kind.prepared:
             # Most rules pass or do not apply: decide first, trace only what becomes a finding.
@@ -117,7 +117,7 @@ def _rely_on_dependencies(by_kind: Mapping[str, _Kind], applied: int) -> None:
                     rely_on_entries(prepared.relies)
 
 
-def _unique_id(ident: str, named: dict[str, int]) -> str:
+def unique_id(ident: str, named: dict[str, int]) -> str:
     """`ident`, numbered (`#2`, `#3`) when an earlier subject of the deployment has it: the
     findings of two subjects must not be taken for one subject's (a waiver or baseline entry
     for one would cover the other). File order, so the numbers hold when lines move, but not

@@ -27,7 +27,8 @@ def subject_id(subject: Subject) -> str:
     `transfer:support-co/US/scc-2021` (recipient, country, tool),
     `transfer:support-co>sub-co/IN/bcr` (onward, by support-co), `transit:records-db/CH`,
     `country:XX`, `flow:records-db/backup@us-east-1`, `flow:access:vendor-support`,
-    `endpoint:web/api.example.org`, `endpoint:web/mail:example.org/mx.example.net`. The
+    `endpoint:web/api.example.org`, `endpoint:web/mail:example.org/mx.example.net`,
+    `waiver:JUR-EXPO-01/records-db@2026-01-01` (`waivers.waiver_id`: what it covers). The
     deployment's ids may not hold the separators (`format.check_references`), so no two kinds
     of id read alike. A subject whose facts lack its ids (an observation's drift, a rule's
     example) is named by kind and label. Two subjects alike in all of these (two transfers to

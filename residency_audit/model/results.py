@@ -217,6 +217,10 @@ class Finding(Record):
     (`engine.subject_ids.subject_id`): `party:host-a`, `place:records-db/backup@us-east-1`,
     `transfer:support-co/US/scc-2021`. Unlike `component` it tells apart the parties, transfers and
     access paths of a deployment. None in results saved before findings carried it."""
+    in_baseline: bool = False
+    """Whether the baseline (`--baseline`) holds this finding, whatever its status there or
+    now: every `baselined` one, and one waived now or then (a waived finding is never set
+    aside by the baseline, see `results`, but it was there: SARIF's `baselineState`)."""
 
     def sort_key(self) -> tuple[str, int, int, str, str, str]:
         """Place, rule, message, then subject: two findings alike but for their subject (two
@@ -241,6 +245,7 @@ def _finding_init(
     status: Status = Status.OPEN,
     waiver: Waiver | None = None,
     subject: str | None = None,
+    in_baseline: bool = False,
 ) -> None:
     _fs_rule_id(self, rule_id)
     _fs_severity(self, severity)
@@ -256,6 +261,7 @@ def _finding_init(
     _fs_status(self, status)
     _fs_waiver(self, waiver)
     _fs_subject(self, subject)
+    _fs_in_baseline(self, in_baseline)
 
 
 # Dozens of findings a file, made by the worker and unpickled by a batch's parent (slot_init).
@@ -274,6 +280,7 @@ def _finding_init(
     _fs_status,
     _fs_waiver,
     _fs_subject,
+    _fs_in_baseline,
 ) = (getattr(Finding, name).__set__ for name in field_names(Finding))
 slot_init(Finding, _finding_init)
 

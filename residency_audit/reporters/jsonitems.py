@@ -132,6 +132,8 @@ def finding_dict(f: Finding, parts: Parts = PLAIN) -> dict[str, Any]:
         "facts": [parts.fact(x) for x in f.facts],
         "remediation": f.remediation,
         "waiver": None if f.waiver is None else waiver_dict(f.waiver),
+        # only with a baseline, so a result made without one reads as before
+        **({"in_baseline": True} if f.in_baseline else {}),
     }
 
 

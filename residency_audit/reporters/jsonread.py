@@ -355,6 +355,7 @@ def read_error(d: dict[str, Any]) -> Diagnostic:
 
 
 def read_finding(d: dict[str, Any]) -> Finding:
+    status = Status(_text(d.get("status", "open")))
     return Finding(
         rule_id=_text(d["rule_id"]),
         severity=Severity.parse(d["severity"]),
@@ -367,9 +368,11 @@ def read_finding(d: dict[str, Any]) -> Finding:
         facts=_each(_read_fact, d["facts"]),
         remediation=_text(d["remediation"], lines=True),
         unverifiable=_flag(d["unverifiable"]),
-        status=Status(_text(d.get("status", "open"))),
+        status=status,
         waiver=None if d.get("waiver") is None else read_waiver(d["waiver"]),
         subject=_optional_name(d.get("subject")),
+        # a result saved before findings carried it: its baselined ones were in its baseline
+        in_baseline=_flag(d.get("in_baseline", status is Status.BASELINED)),
     )
 
 

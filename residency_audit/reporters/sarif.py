@@ -4,7 +4,9 @@ One result per finding, pointing at the YAML line that declared the component or
 their rationale, remediation and legal references (`helpUri`: the primary one). Fingerprints hash
 file, deployment, component, subject, rule and message, never the line, so an alert survives
 unrelated edits, and two subjects alike in words (two copies, two transfers) keep two alerts.
-Waived findings are `suppressions`; with a baseline, `baselineState` says new or unchanged.
+Waived findings are `suppressions`; with a baseline, `baselineState` says whether the baseline
+holds the finding ("unchanged", waived there or now included) or not ("new"); results the
+baseline holds that are gone ("absent") are not written.
 A finding that cannot be verified says so in its message and `properties.unverifiable`; its
 `kind` stays "fail" (SARIF's "open" would force level "none", and such a finding fails the run).
 The exit code and command line go in the invocation; inputs are artifacts with their SHA-256,
@@ -276,7 +278,10 @@ def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]
             }
         ]
     if baseline:
-        result["baselineState"] = "unchanged" if f.status is Status.BASELINED else "new"
+        # SARIF 2.1.0 §3.27.24: "unchanged" is a result detected in the baseline run too, set
+        # aside or not: a finding waived now (or then) is no new one. Whether it counts is its
+        # suppression and properties.status.
+        result["baselineState"] = "unchanged" if f.in_baseline else "new"
     return result
 
 

@@ -105,6 +105,55 @@ def test_waived_finding_is_a_suppression_and_invocation_has_exit_code() -> None:
     assert document["runs"][0]["invocations"][0]["exitCode"] == 1
 
 
+def test_a_finding_of_the_baseline_waived_now_or_then_is_unchanged_not_new(
+    tmp_path: Path,
+) -> None:
+    """SARIF 2.1.0 §3.27.24: a result detected in the baseline run too is "unchanged", whatever
+    its suppression. The US copy's GDPR-XFER-01, open in the baseline and waived now, or
+    waived then and now, is no new result; nor is it once its waiver is gone (it counts
+    again: `status` says so). JSON keeps it (`in_baseline`), so `report` renders it alike."""
+    from residency_audit.reporters import json as json_reporter
+    from residency_audit.results import read_result
+
+    waivers = FIXTURES / "waivers" / "backup-tia.yaml"  # GDPR-XFER-01 in force, HDS-LOC-01 not
+    copy = "place:records-db/snapshot-copy@us-east-1"
+
+    def saved(name: str, **options: Any) -> Path:
+        path = tmp_path / name
+        path.write_text(json_reporter.render(run(Options(paths=[BACKUP], as_of=AS_OF, **options))))
+        return path
+
+    def states(document: dict[str, Any]) -> dict[tuple[str, str], tuple[str, str]]:
+        validate(document)
+        return {
+            (r["ruleId"], r["properties"]["subject"]): (
+                r["properties"]["status"],
+                r["baselineState"],
+            )
+            for r in document["runs"][0]["results"]
+        }
+
+    open_then, waived_then = saved("open.json"), saved("waived.json", waivers=waivers)
+    now = states(sarif_of(BACKUP, waivers=waivers, baseline=open_then))
+    assert now[("GDPR-XFER-01", copy)] == ("waived", "unchanged")
+    assert now[("HDS-LOC-01", copy)] == ("baselined", "unchanged")
+    assert now[("WAIVER-EXP-01", "waiver:HDS-LOC-01@2026-09-30")] == ("open", "new")
+    again = states(sarif_of(BACKUP, waivers=waivers, baseline=waived_then))
+    assert again[("GDPR-XFER-01", copy)] == ("waived", "unchanged")
+    assert again[("WAIVER-EXP-01", "waiver:HDS-LOC-01@2026-09-30")] == ("baselined", "unchanged")
+    lapsed = states(sarif_of(BACKUP, baseline=waived_then))
+    assert lapsed[("GDPR-XFER-01", copy)] == ("open", "unchanged")
+
+    result = saved("now.json", waivers=waivers, baseline=open_then)
+    [finding] = [
+        f
+        for f in json.loads(result.read_text())["findings"]
+        if (f["rule_id"], f["subject"]) == ("GDPR-XFER-01", copy)
+    ]
+    assert (finding["status"], finding["in_baseline"]) == ("waived", True)
+    assert states(sarif.to_sarif(read_result(result, role="result").report)) == now
+
+
 def test_input_errors_become_notifications_of_an_unsuccessful_run(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("schema_version: 1\nname: [unclosed\n")
