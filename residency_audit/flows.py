@@ -334,6 +334,16 @@ class _Flows:
             _value(f, "provider.parent.country"),
             self.renamed(f.get("provider.parent.country"), "flow.parent_country"),
         )
+        # no operator and no single declared party of its provider: nobody known runs it
+        # (HDS-ACT-03), not the provider's contracting entity presumed
+        hosted = "place.host" in f
+        entity, entity_name = (provider_id, _value(f, "provider.name")) if hosted else (None, None)
+        apart = self.renamed(f.get("place.region_operator"), "flow.region_operator")
+        if party is None and apart is not None:
+            # another entity than the provider's own runs the region's systems (AWS's China
+            # regions): neither the provider nor its parent is presumed to be who holds the data
+            entity, entity_name, parent = None, None, (None, None, None)
+            facts.append(apart)
         return self.make(
             flow_id=flow_id,
             kind=kind,
@@ -345,10 +355,8 @@ class _Flows:
             clear_how=how,
             span=s.span,
             facts=facts,
-            # no operator and no single declared party of its provider: nobody known runs it
-            # (HDS-ACT-03), not the provider's contracting entity presumed
-            entity=provider_id if "place.host" in f else None,
-            entity_name=_value(f, "provider.name") if "place.host" in f else None,
+            entity=entity,
+            entity_name=entity_name,
             parent=parent,
         )
 
@@ -491,7 +499,7 @@ class _Flows:
         if not reaches:
             return {"party": None}
         # who runs the component (`SubjectBuilder.host`: never the first of several parties)
-        party = self.d.party(self.b.host(user.operator, user.provider))
+        party = self.d.party(self.b.host(user.operator, user.provider, region=user.region))
         known = self.kb.provider(user.provider)
         if party is not None or known is None:
             return {"party": party}

@@ -140,9 +140,14 @@ PLACE = {
     "place.role": "primary, replica, disaster-recovery, backup, snapshot-copy, export or log.",
     "place.stores_data": "Personal data rest here (copies and logs always; primary if a store).",
     "place.host": "Who hosts this place: its operator, else the one declared party of its "
-    "provider (absent when none or several are declared).",
+    "provider (absent when none or several are declared, or when its region is operated by "
+    "another entity than the provider's own: `place.region_operator`).",
     "place.host_candidates": "Its host, or who might host it: the declared parties of its "
-    "provider (none when no party of it is declared).",
+    "provider (none when no party of it is declared, or its region is operated by another "
+    "entity than the provider's own).",
+    "place.region_operator": "Who operates the place's region, when the knowledge base says "
+    "another entity than the provider's own does (AWS's China regions): its name and seat "
+    "where a source gives them. Absent for the provider's own regions.",
     "place.third_party_hosted": "Someone other than the controller hosts this place, or the "
     "infrastructure it runs on (or either host is unknown): HDS binds hosts, not the controller "
     "hosting its own data on its own infrastructure.",

@@ -60,13 +60,20 @@ def activities(numbers: set[int] | frozenset[int]) -> str:
 
 
 def infrastructure_coverage(
-    b: SubjectBuilder, f: dict[str, Fact], infra: Infrastructure, provider_id: str
+    b: SubjectBuilder,
+    f: dict[str, Fact],
+    infra: Infrastructure,
+    provider_id: str,
+    *,
+    operated: Fact | None = None,
 ) -> None:
     """`place.infrastructure_certified` (absent when unknown) and `place.infrastructure_coverage`
     saying why, for the messages, of a place whose infrastructure a third party hosts.
 
     With several candidate parties of the provider, whichever hosts it is judged: covered when
-    every candidate is, not covered when none is, else unknown."""
+    every candidate is, not covered when none is, else unknown. In a region another entity
+    than the provider's own operates (`operated`), nobody known hosts it: unknown, saying who
+    operates the region."""
     if infra.party is not None:
         party = b.d.party(infra.party)
         assert party is not None  # infrastructure_of picks among the declared parties
@@ -74,6 +81,13 @@ def infrastructure_coverage(
         return
     if infra.candidates:
         _put(f, _candidates_coverage(b, infra.candidates, provider_id))
+        return
+    if operated is not None:
+        why = (
+            f"its region is operated by {operated.value}, not by {provider_id}'s own entities: "
+            "no declared party is known to host that region's systems"
+        )
+        b.derived(f, _COVERAGE, why, operated.origin)
         return
     provider = b.kb.provider(infra.provider)
     if provider is None:

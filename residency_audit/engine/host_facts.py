@@ -27,11 +27,24 @@ def place_host(
     operator_id: str | None,
     provider_id: str,
     yaml_path: str,
+    *,
+    region: str | None,
 ) -> None:
     """Who hosts a place (HDS-ACT-03), who might when nobody is known, and whether a third
     party does: the controller running its own place hosts nothing on anyone's behalf
-    (L.1111-8), a place nobody is known to run may be a third party's (fail closed)."""
-    candidates = b.provider_parties(provider_id)
+    (L.1111-8), a place nobody is known to run may be a third party's (fail closed). In a
+    region another entity than the provider's own operates, none of the provider's parties is
+    a candidate: the facts cite who operates it (`place.region_operator`) as the reason."""
+    operated = b.region_operator(provider_id, region)
+    candidates = [] if operated is not None else b.provider_parties(provider_id)
+    how = f"its operator, else the declared parties of provider {provider_id}"
+    if operated is not None:
+        f["place.region_operator"] = operated
+        how = (
+            f"its operator; region {region} of {provider_id} is operated by {operated.value} "
+            f"({operated.origin}), not by {provider_id}'s own entities, so no declared party of "
+            f"{provider_id} is presumed to run it"
+        )
     if operator_id:
         b.put(f, "place.host", host, f"{yaml_path}.operator")
     elif host is not None:
@@ -40,15 +53,16 @@ def place_host(
         f,
         "place.host_candidates",
         [host] if host is not None else candidates or ["none"],
-        f"its operator, else the declared parties of provider {provider_id}",
+        how,
     )
-    infra = b.infrastructure(operator_id, provider_id)
+    infra = b.infrastructure(operator_id, provider_id, region=region)
     f.update(
         b.group(
-            ("infrastructure", operator_id, provider_id),
+            ("infrastructure", operator_id, provider_id, operated),
             partial(_place_infrastructure, b),
             infra,
             provider_id,
+            operated,
         )
     )
     b.derived(
@@ -61,22 +75,31 @@ def place_host(
 
 
 def _place_infrastructure(
-    b: SubjectBuilder, f: dict[str, Fact], infra: Infrastructure, provider_id: str
+    b: SubjectBuilder,
+    f: dict[str, Fact],
+    infra: Infrastructure,
+    provider_id: str,
+    operated: Fact | None,
 ) -> None:
     """The facts of HDS-ACT-04 on a place: who hosts its infrastructure (R.1111-9
     activities 1-3), whether that is its own host (then HDS-ACT-01 judges it) and, when
-    not, whether it is HDS-certified for them on the audit day."""
+    not, whether it is HDS-certified for them on the audit day. `operated`: who operates
+    its region, when not the provider's own entities (`SubjectBuilder.region_operator`)."""
     how = f"its operator against the declared parties of provider {provider_id}"
+    candidates = f"the declared parties of provider {provider_id}, else the provider itself"
+    if operated is not None:
+        apart = f"its region is operated by {operated.value} ({operated.origin})"
+        how, candidates = f"{how}; {apart}", f"its operator alone: {apart}"
     b.derived(f, "place.infrastructure_of_host", infra.of_host, how)
     b.derived(
         f,
         "place.infrastructure_candidates",
         [infra.id] if infra.id is not None else list(infra.candidates) or ["none"],
-        f"the declared parties of provider {provider_id}, else the provider itself",
+        candidates,
     )
     _put_infrastructure_host(b, f, infra, how)
     if not infra.of_host:
-        infrastructure_coverage(b, f, infra, provider_id)
+        infrastructure_coverage(b, f, infra, provider_id, operated=operated)
 
 
 def _put_infrastructure_host(

@@ -5,17 +5,29 @@ the hosts of health data (HDS) are who runs them and the provider whose systems 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from residency_audit.model import Component, Span
 from residency_audit.records import Record, record
 
+OperatedApart = Callable[[str, str | None], bool]
+"""Whether a provider's region is operated by another entity than the provider's own
+(`KnowledgeBase.region(...).operator`): AWS's China regions, say."""
 
-def _same_operator(c: Component, provider: str) -> str | None:
+
+def _never(provider: str, region: str | None) -> bool:
+    return False
+
+
+def _same_operator(
+    c: Component, provider: str, region: str | None, apart: OperatedApart
+) -> str | None:
     """The operator of a copy or log sink that declares none: the component's, when it is on
     the component's provider; on another provider, whoever runs that provider's service (the
-    party `place` finds by provider), never the component's operator by default."""
-    return c.operator if provider == c.provider else None
+    party `place` finds by provider), never the component's operator by default. Nor in a
+    region another entity operates (`apart`): a backup copied to AWS's Beijing region is run by
+    the Chinese company operating it, not by the AWS entity running the component."""
+    return c.operator if provider == c.provider and not apart(provider, region) else None
 
 
 @record
@@ -33,8 +45,9 @@ class Where(Record):
     label: str
 
 
-def places_of(c: Component, ci: int) -> Iterator[Where]:
-    """The places of component `ci`, in file order."""
+def places_of(c: Component, ci: int, apart: OperatedApart = _never) -> Iterator[Where]:
+    """The places of component `ci`, in file order; `apart` says which regions another entity
+    than their provider's own operates (see `_same_operator`)."""
     base = f"components[{ci}]"
     yield Where("primary", c.provider, c.region, c.country, c.operator, base, c.span, c.id)
     for j, copy in enumerate(c.copies):
@@ -44,7 +57,7 @@ def places_of(c: Component, ci: int) -> Iterator[Where]:
             provider,
             copy.region,
             copy.country,
-            copy.operator or _same_operator(c, provider),
+            copy.operator or _same_operator(c, provider, copy.region, apart),
             f"{base}.copies[{j}]",
             copy.span,
             f"{copy.kind.value} of {c.id}",
@@ -58,7 +71,7 @@ def places_of(c: Component, ci: int) -> Iterator[Where]:
             provider,
             log.region,
             log.country,
-            log.operator or _same_operator(c, provider),
+            log.operator or _same_operator(c, provider, log.region, apart),
             f"{base}.logs[{j}]",
             log.span,
             f"logs of {c.id}",
@@ -100,6 +113,7 @@ def infrastructure_of(
     *,
     known: bool,
     controller: str,
+    apart: bool = False,
 ) -> Infrastructure:
     """Who hosts the infrastructure of a place run by `operator` on `provider`, whose declared
     parties are `parties` (file order) and which the knowledge base knows or not (`known`).
@@ -113,8 +127,18 @@ def infrastructure_of(
     The controller is never the host of a knowledge-base provider's systems: a French clinic
     declared as Amazon's party (`provider: aws`) is a customer of AWS, not AWS, and nothing the
     knowledge base can check says it runs AWS's datacentres. It hosts its own infrastructure
-    only on a provider the knowledge base does not know (its own datacentre, `on-prem`)."""
+    only on a provider the knowledge base does not know (its own datacentre, `on-prem`).
+
+    In a region another entity than the provider's own operates (`apart`: AWS's China regions),
+    the provider's declared parties do not host its systems: only one the place names as its
+    operator runs it on its own; otherwise nobody known hosts them, never the knowledge-base
+    provider presumed."""
     hosts = [p for p in parties if not (known and p == controller)]
+    if apart:
+        mine = tuple(p for p in hosts if p == operator)
+        if operator is None or mine:
+            return Infrastructure(operator, None, True, mine)
+        return Infrastructure(None, None, False, ())
     runner = operator or (parties[0] if len(parties) == 1 else None)
     if runner is None or runner in hosts:  # the host (or an unknown one of them) runs it
         return Infrastructure(runner, None, True, tuple(hosts))

@@ -97,7 +97,8 @@ class SubjectBuilder:
         self.hds_bindings: dict[str | None, Fact] = {}
         """What binds each host (`certificates.hds_binding`), found once."""
         self._places: tuple[tuple[int, Component, Where], ...] | None = None
-        self._infrastructure: dict[tuple[str | None, str], Infrastructure] = {}
+        self._infrastructure: dict[tuple[str | None, str, bool], Infrastructure] = {}
+        self._region_operators: dict[tuple[str, str | None], Fact | None] = {}
         self._run_by: dict[str | None, list[tuple[int, Component, Where]]] | None = None
         self._provider_parties: dict[str, list[str]] = {}
         self._hosted_infrastructure: list[tuple[Where, Infrastructure]] | None = None
@@ -291,37 +292,59 @@ class SubjectBuilder:
         shared = ("key", ci, provider_id, own)
         f.update(self.group(shared, partial(key_facts, self), c, ci, provider_id, own))
         self.split(f, c, ci)
-        recipient = self.host(operator_id, provider_id)
-        place_host(self, f, recipient, operator_id, provider_id, yaml_path)
+        recipient = self.host(operator_id, provider_id, region=region)
+        place_host(self, f, recipient, operator_id, provider_id, yaml_path, region=region)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
-        f[BINDS] = hds_binding(self, self.binding_host(recipient, operator_id, provider_id))
+        binding = self.binding_host(recipient, operator_id, provider_id, region=region)
+        f[BINDS] = hds_binding(self, binding)
         return f
 
     def binding_host(
-        self, host: str | None, operator_id: str | None, provider_id: str
+        self, host: str | None, operator_id: str | None, provider_id: str, *, region: str | None
     ) -> str | None:
         """The host whose referential decides what binds a place (EXI 28 on its storage): its
         host, but for the controller's own place on a provider's systems, whose only host is
         the provider's (the controller hosts nothing on anyone's behalf)."""
-        infra = self.infrastructure(operator_id, provider_id)
+        infra = self.infrastructure(operator_id, provider_id, region=region)
         if host == self.d.controller and infra.third_party(self.d.controller):
             return infra.id
         return host
 
-    def host(self, operator_id: str | None, provider_id: str) -> str | None:
+    def host(self, operator_id: str | None, provider_id: str, *, region: str | None) -> str | None:
         """Who runs a place: its operator, else the one declared party of its provider. None:
         nobody known, when no party of that provider is declared or several are (which of them
-        runs it is not said, and the order of the file must not decide)."""
+        runs it is not said, and the order of the file must not decide), or when another
+        entity than the provider's own operates its region (`region_operator`)."""
         if operator_id:
             return operator_id
+        if self.region_operator(provider_id, region) is not None:
+            return None
         candidates = self.provider_parties(provider_id)
         return candidates[0] if len(candidates) == 1 else None
 
-    def infrastructure(self, operator_id: str | None, provider_id: str) -> Infrastructure:
-        """Who hosts the infrastructure of a place run by `operator_id` on `provider_id`
-        (`places.infrastructure_of`), worked out once per pair: each party's facts ask it of
-        every place."""
-        key = (operator_id, provider_id)
+    def region_operator(self, provider_id: str, region: str | None) -> Fact | None:
+        """`place.region_operator`: who operates `region` when the knowledge base says another
+        entity than the provider's own does (AWS's China regions), citing its entry; None for a
+        region the provider's own entities operate, or one the knowledge base does not know."""
+        key = (provider_id, region)
+        if key not in self._region_operators:
+            known = self.kb.region(provider_id, region) if region else None
+            self._region_operators[key] = (
+                None if known is None else known.operator_fact("place.region_operator")
+            )
+        return self._region_operators[key]
+
+    def operated_apart(self, provider_id: str, region: str | None) -> bool:
+        return self.region_operator(provider_id, region) is not None
+
+    def infrastructure(
+        self, operator_id: str | None, provider_id: str, *, region: str | None
+    ) -> Infrastructure:
+        """Who hosts the infrastructure of a place run by `operator_id` on `provider_id` in
+        `region` (`places.infrastructure_of`), worked out once per pair and kind of region:
+        each party's facts ask it of every place."""
+        apart = self.operated_apart(provider_id, region)
+        key = (operator_id, provider_id, apart)
         found = self._infrastructure.get(key)
         if found is None:
             found = self._infrastructure[key] = infrastructure_of(
@@ -330,6 +353,7 @@ class SubjectBuilder:
                 self.provider_parties(provider_id),
                 known=self.kb.provider(provider_id) is not None,
                 controller=self.d.controller,
+                apart=apart,
             )
         return found
 
@@ -342,7 +366,8 @@ class SubjectBuilder:
             self._hosted_infrastructure = [
                 (w, infra)
                 for infra, w in (
-                    (self.infrastructure(w.operator, w.provider), w) for _, _, w in self.places()
+                    (self.infrastructure(w.operator, w.provider, region=w.region), w)
+                    for _, _, w in self.places()
                 )
                 if infra.third_party(controller)
             ]
@@ -399,7 +424,10 @@ class SubjectBuilder:
         if self._run_by is None:
             index: dict[str | None, list[tuple[int, Component, Where]]] = {}
             for item in self.places():
-                index.setdefault(self.host(item[2].operator, item[2].provider), []).append(item)
+                w = item[2]
+                index.setdefault(self.host(w.operator, w.provider, region=w.region), []).append(
+                    item
+                )
             self._run_by = index
         return self._run_by
 
@@ -408,7 +436,9 @@ class SubjectBuilder:
         (`places_of`), built once: the parties' facts walk them for each party."""
         if self._places is None:
             self._places = tuple(
-                (ci, c, w) for ci, c in enumerate(self.d.components) for w in places_of(c, ci)
+                (ci, c, w)
+                for ci, c in enumerate(self.d.components)
+                for w in places_of(c, ci, self.operated_apart)
             )
         return self._places
 
@@ -418,7 +448,11 @@ class SubjectBuilder:
         for a place whose host nobody knows."""
         if not components:
             return [h for h in self._run_index() if h != self.d.controller]
-        out = [self.host(w.operator, w.provider) for _, c, w in self.places() if c.id in components]
+        out = [
+            self.host(w.operator, w.provider, region=w.region)
+            for _, c, w in self.places()
+            if c.id in components
+        ]
         return [h for h in dict.fromkeys(out) if h != self.d.controller]
 
     def group(

@@ -26,7 +26,9 @@ def place_unknowns(f: Mapping[str, Fact], span: Span) -> dict[str, tuple[Fact, .
     has no entry for it; an ultimate parent's control the knowledge base does not record, at
     its entry; and a country nobody can give the place, at its region (or the place, with no
     region), with the subject's account of why (`location.unplaced`) and the file that has no
-    entry for the region. Empty for a located place of a known provider."""
+    entry for the region; and the host and transfer tools of a place in a region another entity
+    than the provider's own operates, with who operates it (`place.region_operator`), when no
+    `operator` names its host. Empty for a located place of a known provider."""
     out: dict[str, tuple[Fact, ...]] = {}
     provider = f.get("provider.id")
     name = f.get("provider.name")
@@ -36,6 +38,11 @@ def place_unknowns(f: Mapping[str, Fact], span: Span) -> dict[str, tuple[Fact, .
         out.update({p: (Fact(p, None, provider.origin), *lacking) for p in PROVIDER_FIELDS})
     elif name is not None and "provider.eu_controlled" not in f:
         out["provider.eu_controlled"] = (Fact("provider.eu_controlled", None, name.origin),)
+    apart = f.get("place.region_operator")
+    if apart is not None:  # nobody declared runs a region another entity operates: that is why
+        for p in ("place.host", "transfer.tools"):
+            if p not in f:
+                out[p] = (Fact(p, None, str(span)), apart)
     if "location.country" not in f:
         region = f.get("location.region")
         said = tuple(f[p] for p in ("location.region", "location.unplaced") if p in f)

@@ -29,6 +29,7 @@ from residency_audit.kb.entries import (
     ProvidersFile,
     Region,
     RegionBlock,
+    RegionOperator,
     RegionsFile,
 )
 from residency_audit.loader import load_document
@@ -73,6 +74,8 @@ class RegionFact(Record):
     verified: bool
     as_of: dt.date
     note: str | None
+    operator: RegionOperator | None = None
+    """Who operates the region when not the provider's own entities (`Region.operator`)."""
 
     def fact(self, path: str) -> Fact:
         return Fact(
@@ -82,6 +85,17 @@ class RegionFact(Record):
             self.source,
             self.verified,
         )
+
+    def operator_fact(self, path: str) -> Fact | None:
+        """The fact `path`: who operates the region, when not the provider's own entities (its
+        name and seat where a source gives them), citing the entry and its source."""
+        operator = self.operator
+        if operator is None:
+            return None
+        who = operator.name or f"an entity other than {self.provider}'s own (name not recorded)"
+        seat = f", seat {operator.country}" if operator.country else ""
+        origin = f"kb:regions.yaml#{self.provider}/{self.region}/operator"
+        return fact_from(operator, path, f"{who}{seat}", origin)
 
 
 MEMO_LIMIT = 20_000
@@ -274,6 +288,7 @@ class KnowledgeBase:
             block.verified if entry.verified is None else entry.verified,
             block.as_of,
             entry.note,
+            entry.operator,
         )
 
     def network(self) -> NetworkKnowledge:
@@ -322,6 +337,12 @@ class KnowledgeBase:
         for label, entries in groups:
             out.extend(f"{label}/{e.id}" for e in entries if stale(e.as_of))
         out.extend(f"regions/{name}" for name, b in self.region_blocks.items() if stale(b.as_of))
+        out.extend(
+            f"regions/{name}/{region_id}/operator"
+            for name, b in self.region_blocks.items()
+            for region_id, region in b.regions.items()
+            if region.operator is not None and stale(region.operator.as_of)
+        )
         return sorted(out)
 
 

@@ -167,6 +167,18 @@ class Provider(Provenance):
 
 
 @record(kw_only=True)
+class RegionOperator(Provenance):
+    """The entity operating a provider's region when it is not one of the provider's own
+    (AWS's China regions are operated by Chinese companies, not AWS): a place there is not
+    hosted by the provider's declared party unless the deployment says so."""
+
+    name: str | None = field(
+        default=None, metadata=doc("Legal name, only when a source gives it; else omitted.")
+    )
+    country: str | None = field(default=None, metadata=doc("Seat, when a source gives it."))
+
+
+@record(kw_only=True)
 class Region(Record):
     """A provider region and the country it is in."""
 
@@ -175,6 +187,13 @@ class Region(Record):
     source: str | None = field(default=None, metadata=doc("Overrides the block's source."))
     verified: bool | None = field(default=None, metadata=doc("Overrides the block's flag."))
     note: str | None = field(default=None, metadata=doc("Caveats."))
+    operator: RegionOperator | None = field(
+        default=None,
+        metadata=doc(
+            "Who operates the region, when another entity than the provider's own does "
+            "(absent: the provider's own entities)."
+        ),
+    )
 
 
 @record(kw_only=True)

@@ -301,7 +301,9 @@ class Copy(Record):
         default=None,
         metadata=doc(
             "Party operating the copy; if omitted, the component's operator when the copy is on "
-            "the component's provider, else the declared party of its provider, or unknown."
+            "the component's provider, else the declared party of its provider, or unknown; "
+            "unknown too in a region another entity than the provider's own operates (AWS's "
+            "China regions): name that entity's party here."
         ),
     )
     account: str | None = field(

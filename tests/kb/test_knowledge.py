@@ -134,3 +134,27 @@ def test_remembered_answers_stay_bounded_and_right_for_hostile_codes(
         assert knowledge.adequacy(f"Q{i}", on) == ()
         assert len(knowledge._memo) <= 50
     assert answers() == before
+
+
+@pytest.mark.parametrize(
+    ("provider", "region", "name"),
+    [
+        ("aws", "cn-north-1", "Beijing Sinnet Technology Co., Ltd."),
+        ("aws", "cn-northwest-1", "Ningxia Western Cloud Data Technology Co., Ltd."),
+        ("aws", "eusc-de-east-1", None),  # the ESC's operating entity's name is unconfirmed
+        ("azure", "chinanorth", "21Vianet"),
+        ("ovhcloud", "us-east-va", None),
+    ],
+)
+def test_a_region_operated_by_another_entity_says_which_where_a_source_names_it(
+    knowledge: KnowledgeBase, provider: str, region: str, name: str | None
+) -> None:
+    found = knowledge.region(provider, region)
+    assert found is not None and found.operator is not None
+    assert found.operator.name == name
+    assert found.operator.source.startswith("https://")
+
+
+def test_a_provider_s_own_region_has_no_separate_operator(knowledge: KnowledgeBase) -> None:
+    found = knowledge.region("aws", "eu-west-3")
+    assert found is not None and found.operator is None

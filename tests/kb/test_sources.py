@@ -86,6 +86,8 @@ def verified_facts(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
         for region_id, region in block.regions.items():
             if (block.verified if region.verified is None else region.verified) is True:
                 yield f"regions/{name}/{region_id}", region.source or block.source
+            if region.operator is not None and region.operator.verified:
+                yield f"regions/{name}/{region_id}/operator", region.operator.source
 
 
 def test_no_verified_fact_rests_on_a_secondary_source(knowledge: KnowledgeBase) -> None:

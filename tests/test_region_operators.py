@@ -1,0 +1,190 @@
+"""A region another entity than its provider's own operates (AWS's China regions are run by
+Chinese companies, not AWS) is not hosted by the provider's declared party merely because a
+copy of a component that party runs lies there: its host is unknown unless the deployment names
+the copy's `operator`, and neither that party's name, parent, laws nor HDS certificate are
+lent to it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from residency_audit.cli import app
+from tests.conftest import AS_OF
+
+DEPLOYMENT = """\
+schema_version: 1
+name: clinique-exemple-records
+controller: clinique
+data: {categories: [health, identification], health_context: care}
+parties:
+  - {id: clinique, name: Clinique Exemple SAS, role: controller, country: FR}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+SINNET_PARTY
+components:
+  - id: records-db
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    region: eu-west-3
+    key: records-key
+    clear_text_processing: true
+    copies:
+      - {kind: snapshot-copy, region: us-east-1}
+      - {kind: backup, region: REGIONCOPY_OPERATOR}
+keys:
+  - {id: records-key, encryption: provider-side, management: customer-managed-in-provider-kms,
+     holder: aws-emea, country: FR, provider_can_use: true}
+certifications:
+  - {holder: aws-emea, scheme: hds, activities: [1, 2, 3, 4, 5], referential: "2024",
+     issued: 2025-03-01}
+"""
+
+SINNET = (
+    "  - {id: sinnet, name: 'Beijing Sinnet Technology Co., Ltd.', role: sub-processor, "
+    "country: CN}"
+)
+
+
+def write(tmp_path: Path, *, region: str = "cn-north-1", operator: str | None = None) -> Path:
+    text = DEPLOYMENT.replace("SINNET_PARTY\n", f"{SINNET}\n" if operator == "sinnet" else "")
+    text = text.replace("REGION", region).replace(
+        "COPY_OPERATOR", f", operator: {operator}" if operator else ""
+    )
+    path = tmp_path / "records.yaml"
+    path.write_text(text)
+    return path
+
+
+def check(runner: CliRunner, path: Path, *args: str) -> str:
+    result = runner.invoke(app, ["check", str(path), "--as-of", str(AS_OF), *args])
+    assert result.exit_code == 1, result.output
+    return result.output
+
+
+def flows_line(output: str, flow: str) -> str:
+    return next(line for line in output.splitlines() if line.strip().startswith(flow))
+
+
+def findings(output: str, rule: str) -> list[dict[str, Any]]:
+    return [f for f in json.loads(output)["findings"] if f["rule_id"] == rule]
+
+
+def backup_line(path: Path) -> int:
+    """The line of the backup copy, where its findings are placed."""
+    return next(i for i, x in enumerate(path.read_text().splitlines(), 1) if "kind: backup" in x)
+
+
+def test_the_flows_table_does_not_name_the_aws_entity_for_a_copy_in_beijing(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    output = check(runner, write(tmp_path))
+    line = flows_line(output, "records-db/backup@cn-north-1")
+    assert "Amazon Web Services EMEA SARL" not in line
+    assert " CN     unknown (parent ?) " in line
+    # the copy AWS EMEA does run keeps its name
+    assert "Amazon Web Services EMEA SARL (parent US)" in flows_line(
+        output, "records-db/snapshot-copy@us-east-1"
+    )
+
+
+def test_the_markdown_flows_table_does_not_name_it_either(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    output = check(runner, write(tmp_path), "-f", "markdown")
+    line = next(x for x in output.splitlines() if x.startswith("| `records-db` | backup |"))
+    assert "| CN (China) |" in line
+    assert "aws-emea" not in line and "parent: US" not in line
+
+
+def test_who_can_reach_the_copy_cannot_be_verified_and_says_who_runs_the_region(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    path = write(tmp_path)
+    output = check(runner, path, "-f", "json")
+    line = backup_line(path)
+    [risk] = [f for f in findings(output, "RISK-CLEAR-01") if f["location"]["line"] == line]
+    assert risk["unverifiable"] is True
+    assert "Amazon Web Services" not in str(risk["message"])
+    reason = next(f for f in risk["facts"] if f["path"] == "flow.region_operator")
+    assert reason == {
+        "path": "flow.region_operator",
+        "value": "Beijing Sinnet Technology Co., Ltd., seat CN",
+        "source": "kb:regions.yaml#aws/cn-north-1/operator",
+        "url": "https://aws.amazon.com/blogs/enterprise-strategy/getting-started-with-aws-"
+        "services-in-aws-china-beijing-region-and-aws-china-ningxia-region/",
+        "verified": True,
+    }
+    [flow] = [f for f in json.loads(output)["flows"] if f["id"] == "records-db/backup@cn-north-1"]
+    assert (flow["entity"], flow["entity_name"], flow["parent_country"]) == (None, None, None)
+
+
+def test_no_host_is_named_for_it_and_the_region_operator_is_the_reason(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    path = write(tmp_path, region="cn-northwest-1")
+    output = check(runner, path, "-f", "json")
+    [act_03] = findings(output, "HDS-ACT-03")
+    assert act_03["location"]["line"] == backup_line(path) and not act_03["unverifiable"]
+    candidates = next(f for f in act_03["facts"] if f["path"] == "place.host_candidates")
+    assert candidates["value"] == ["none"]
+    assert "Ningxia Western Cloud Data Technology Co., Ltd., seat CN" in candidates["source"]
+    assert "kb:regions.yaml#aws/cn-northwest-1/operator" in candidates["source"]
+    [xfer] = [
+        f for f in findings(output, "GDPR-XFER-01") if f["location"]["line"] == backup_line(path)
+    ]
+    assert xfer["unverifiable"] is True
+    assert "kb:regions.yaml#aws/cn-northwest-1/operator" in {f["source"] for f in xfer["facts"]}
+
+
+def test_the_aws_entity_s_certificate_is_not_judged_against_the_copy_in_china(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    output = check(runner, write(tmp_path), "-f", "json")
+    [act_01] = findings(output, "HDS-ACT-01")
+    assert act_01["message"].startswith("cannot be verified for party aws-emea")
+    hosts = next(f for f in act_01["facts"] if f["path"] == "party.performs_hds_activities")
+    assert hosts["source"] == (
+        "derived: hds_activities of the components it operates; hosts records-db, "
+        "snapshot-copy of records-db for the controller with no activity declared: one or more "
+        "R.1111-9 activities"
+    )
+
+
+def test_a_declared_operator_of_the_copy_is_its_host(tmp_path: Path, runner: CliRunner) -> None:
+    output = check(runner, write(tmp_path, operator="sinnet"))
+    line = flows_line(output, "records-db/backup@cn-north-1")
+    # no parent declared, none in the knowledge base: unknown, never Amazon's
+    assert " CN     Beijing Sinnet Technology Co., Ltd. (parent ?) " in line
+    assert "Amazon Web Services" not in line
+    assert (
+        "high HDS-ACT-01 sinnet hosts health data (declared HDS activities: none) but no HDS "
+        "certificate it holds covers backup of records-db"
+    ) in output
+    assert " HDS-ACT-03 " not in output
+    # whose systems hold it is not presumed to be AWS's either
+    assert (
+        "host named: unknown; its region is operated by Beijing Sinnet Technology Co., Ltd., "
+        "seat CN, not by aws's own entities: no declared party is known to host that region's "
+        "systems"
+    ) in output
+
+
+def test_a_region_aws_itself_runs_still_goes_to_its_declared_party(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    line = flows_line(check(runner, write(tmp_path, region="eu-west-1")), "records-db/backup@")
+    assert "Amazon Web Services EMEA SARL (parent US)" in line
+
+
+def test_the_controller_s_own_copy_there_is_not_on_aws_s_systems(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """The clinic running the backup itself runs it on the systems of the region's operator:
+    the exposed host is that operator, not Amazon Web Services."""
+    output = check(runner, write(tmp_path, operator="clinique"))
+    line = flows_line(output, "records-db/backup@cn-north-1")
+    assert "Amazon" not in line and " CN     unknown (parent ?) " in line
