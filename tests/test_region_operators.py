@@ -136,6 +136,27 @@ def test_no_host_is_named_for_it_and_the_region_operator_is_the_reason(
     [xfer] = [
         f for f in findings(output, "GDPR-XFER-01") if f["location"]["line"] == backup_line(path)
     ]
+    # no transfer is declared at all: no tool covers the copy, whoever hosts it
+    assert xfer["unverifiable"] is False
+    [tools] = [f for f in xfer["facts"] if f["path"] == "transfer.tools"]
+    assert tools["value"] == []
+    assert "no transfer declared to any recipient covers CN" in tools["source"]
+
+
+def test_a_transfer_tool_that_may_cover_the_copy_leaves_it_unknown_for_want_of_its_host(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """A tool declared for every country to the AWS entity may or may not be the copy's:
+    who hosts it (the region's operator, not that entity) decides, and is unknown."""
+    path = write(tmp_path, region="cn-northwest-1")
+    path.write_text(
+        path.read_text() + "transfers:\n  - {recipient: aws-emea, tool: scc-2021, scc_module: 2, "
+        "tia_reference: TIA-1, tia_date: 2026-06-01}\n"
+    )
+    output = check(runner, path, "-f", "json")
+    [xfer] = [
+        f for f in findings(output, "GDPR-XFER-01") if f["location"]["line"] == backup_line(path)
+    ]
     assert xfer["unverifiable"] is True
     assert "kb:regions.yaml#aws/cn-northwest-1/operator" in {f["source"] for f in xfer["facts"]}
 

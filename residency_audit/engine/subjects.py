@@ -595,6 +595,7 @@ class SubjectBuilder:
         self, f: dict[str, Fact], recipient: str | None, country: Fact | None, yaml_path: str
     ) -> None:
         if recipient is None:
+            self._no_tool_for_anyone(f, country, yaml_path)
             return
         self.put(f, "transfer.recipient", recipient, yaml_path)
         party = self.d.party(recipient)
@@ -623,6 +624,22 @@ class SubjectBuilder:
                 )
         origin = self.at(first) if first else f"derived: no transfer declared for {recipient}"
         f["transfer.tools"] = Fact("transfer.tools", tools, origin)
+
+    def _no_tool_for_anyone(self, f: dict[str, Fact], country: Fact | None, yaml_path: str) -> None:
+        """`transfer.tools` of a place whose host is unknown: whoever hosts it, no tool covers
+        it when no declared transfer, to any recipient, covers its country (then the tools are
+        none, and the transfer has no basis whoever the recipient); else unknown."""
+        destination = country.value if country is not None else None
+        if destination is None or any(
+            not t.countries or destination in t.countries for t in self.d.transfers
+        ):
+            return
+        f["transfer.tools"] = Fact(
+            "transfer.tools",
+            [],
+            f"derived: its host is unknown ({self.at(yaml_path)}), but no transfer declared to "
+            f"any recipient covers {destination}: none covers it, whoever hosts it",
+        )
 
     def access(self, a: Access, ai: int) -> dict[str, Fact]:
         f = self.common()
