@@ -340,6 +340,27 @@ def test_output_file_and_second_format(runner: CliRunner, tmp_path: Path) -> Non
     assert "finding(s)" in result.stdout
 
 
+def test_an_output_named_for_another_format_is_refused_before_anything_is_written(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """QA: `-f markdown -f json -o result.json` wrote the Markdown into result.json (outputs
+    pair with formats by rank) and the JSON to stdout: a CI step uploaded Markdown as its
+    result."""
+    out = tmp_path / "result.json"
+    sample = str(SAMPLES / "doctolib-2021.yaml")
+    result = runner.invoke(app, ["check", sample, "-f", "markdown", "-f", "json", "-o", str(out)])
+    assert result.exit_code == 2
+    assert f"--output {out}: its name says json or sarif, but --format markdown" in result.stderr
+    assert not out.exists() and result.stdout == ""
+    # a SARIF log is JSON, and a name without a format's extension takes any
+    named = [tmp_path / "r.sarif.json", tmp_path / "r.xml", tmp_path / "notes.txt"]
+    args = ["-f", "sarif", "-o", str(named[0]), "-f", "junit", "-o", str(named[1])]
+    args += ["-f", "markdown", "-o", str(named[2])]
+    result = runner.invoke(app, ["check", sample, *args])
+    assert result.exit_code == 1, result.output
+    assert all(p.stat().st_size > 0 for p in named)
+
+
 @pytest.mark.parametrize("bad", ["missing/x.sarif", "."])
 def test_an_output_that_cannot_be_written_stops_the_run_before_anything_is_written(
     runner: CliRunner, tmp_path: Path, bad: str

@@ -139,6 +139,7 @@ def check(
             *(("rule pack", p) for p in rules or []),
         ],
     )
+    _refuse_misnamed(targets)
     parameters = {} if tia_max_age is None else {"tia_max_age_days": tia_max_age}
     settings = dns_settings(nameserver or [], port) if resolve else None
     if not resolve and (nameserver or port != 53):
@@ -211,6 +212,7 @@ def report(
     targets = _targets(output_format or ["text"], output or [])
     _from_source(ctx, targets)
     _refuse_overwriting(targets, [("result", result)])
+    _refuse_misnamed(targets)
     saved = read_result(result, role="result")
     rendered = dataclasses.replace(
         saved.report,
@@ -282,6 +284,33 @@ def _targets(formats: list[str], outputs: list[Path]) -> list[tuple[OutputFormat
         if fmt in BINARY and target is None and sys.stdout.isatty():
             raise UsageError(f"--format {fmt.value} is binary; give it an --output file")
     return targets
+
+
+def _refuse_misnamed(targets: list[tuple[OutputFormat, Path | None]]) -> None:
+    """Refuse, before any work, an --output whose extension names another format (`_NAMED`)."""
+    for fmt, target in targets:
+        meant = _NAMED.get(target.suffix.lower()) if target is not None else None
+        if meant is not None and fmt not in meant:
+            raise UsageError(
+                f"--output {target}: its name says {' or '.join(m.value for m in meant)}, but "
+                f"--format {fmt.value} would be written to it (each --output takes the --format "
+                "of the same rank); reorder the options or rename the file"
+            )
+
+
+_NAMED = {
+    ".json": (OutputFormat.JSON, OutputFormat.SARIF),  # a SARIF log is JSON (`x.sarif.json`)
+    ".sarif": (OutputFormat.SARIF,),
+    ".xml": (OutputFormat.JUNIT,),
+    ".md": (OutputFormat.MARKDOWN,),
+    ".markdown": (OutputFormat.MARKDOWN,),
+    ".html": (OutputFormat.HTML,),
+    ".htm": (OutputFormat.HTML,),
+    ".pdf": (OutputFormat.PDF,),
+}
+"""The formats an --output file's extension names. A CI step uploading `result.json` must not
+get the Markdown that `-f markdown -f json -o result.json` would write there (options pair by
+rank). Other names (`.txt`, none) take any format."""
 
 
 def _destination(output: Path) -> Path | None:
