@@ -306,3 +306,24 @@ def test_a_listed_arn_is_looked_for_only_in_its_own_accounts_files(
     assert accounts([finding]) == [("records-db", ACCOUNT, True)]
     source = fact(finding, "observation.found")["source"]
     assert f"{elsewhere} (in eu-central-1, a region not read)" in source, source
+
+
+def test_a_component_of_another_account_is_not_judged_here_even_when_part_of_it_is_found(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: the first account's file holds one of the two databases records-db lists and not
+    the other; the second account's file still passed it in JUnit (`#2`) beside the failure,
+    because only ARNs not found counted as another account's."""
+    held = f"arn:aws:rds:eu-west-3:{ACCOUNT}:db:records"
+    gone = f"arn:aws:rds:eu-west-3:{ACCOUNT}:db:gone"
+    text = DECLARED.replace("{region}", "eu-west-3") + f'    resources: ["{held}", "{gone}"]\n'
+    decl = write(tmp_path, "declared.yaml", text)
+    first = write(tmp_path, "first.yaml", observed_text(database=True))
+    second = write(tmp_path, "second.yaml", observed_text(OTHER))
+    report = check(runner, str(decl), "--observed", str(first), "--observed", str(second))
+    [finding] = rule(report, "DRIFT-RES-02")
+    assert accounts([finding]) == [("records-db", ACCOUNT, False)]
+    judging = [c for c in report["checks"] if "DRIFT-RES-02" in c["rules"]]
+    assert [c["subject"] for c in judging if c["component"] == "records-db"] == [
+        "observation:service rds of records-db"
+    ]
