@@ -285,11 +285,13 @@ def _judge(
         message = _render(prepared.message, facts, stated)
     special = facts.get("data.special_category")
     if rule.escalate_special_category and special is not None and special.value:
-        # Art. 9 data raise what a violation costs; an unknown stays at its own severity
-        # unless a violation would now cost more: "cannot be verified" never outranks the
-        # failure it may hide (declaring the fact that makes it fail must not lower it).
+        # Art. 9 data raise what a violation costs by a level, and an unknown by a level too,
+        # but not past the raised failure it may hide (declaring the fact that makes the rule
+        # fail must not lower it), nor below its own unverifiable severity.
         raised = Severity(min(rule.severity + 1, Severity.CRITICAL))
-        severity = max(severity, raised) if unverifiable else raised
+        if unverifiable:
+            raised = max(severity, min(Severity(min(severity + 1, Severity.CRITICAL)), raised))
+        severity = raised
     trace.facts += stated
     used = _unique(trace.facts)
     return Finding(

@@ -114,8 +114,8 @@ class RuleHeader(Record):
     escalate_special_category: bool = field(
         default=False,
         metadata=doc(
-            "Raise severity one level for Art. 9 data; an unverifiable finding is raised only "
-            "to that level (never above the failure it may hide)."
+            "Raise severity one level for Art. 9 data; an unverifiable finding's too, but not "
+            "past that raised failure severity, nor below its own unverifiable severity."
         ),
     )
     unverifiable_severity: str = field(

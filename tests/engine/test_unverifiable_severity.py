@@ -11,7 +11,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
-from tests.conftest import AS_OF, SAMPLES
+from tests.conftest import AS_OF, ROOT, SAMPLES
 
 OWN_ACCESS = """\
 access:
@@ -61,3 +61,29 @@ def test_an_unknown_is_raised_when_the_failure_would_cost_more(
     # and one whose failure would be high, as its unknown: high, not critical
     prob = found["RISK-PROB-01"]
     assert (prob["unverifiable"], prob["severity"]) == (True, "high")
+
+
+def test_a_rule_whose_unknown_weighs_less_raises_it_by_one_level_only(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """QA: a pack's rule of severity high with `unverifiable_severity: low`, escalating, said
+    critical when it could not be verified (it said medium before): an unknown is raised by a
+    level like a failure, never to the failure's level in one jump."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    source = (ROOT / "rules" / "gdpr" / "pack.yaml").read_text(encoding="utf-8")
+    (pack / "pack.yaml").write_text(source.replace("name: gdpr", "name: mine", 1))
+    rule = (ROOT / "rules" / "gdpr" / "GDPR-XFER-01.yaml").read_text(encoding="utf-8")
+    assert "severity: high\n" in rule and "unverifiable_severity" not in rule
+    rule = rule.replace("id: GDPR-XFER-01", "id: MINE-XFER-01", 1)
+    rule = rule.replace("severity: high\n", "severity: high\nunverifiable_severity: low\n", 1)
+    (pack / "MINE-XFER-01.yaml").write_text(rule, encoding="utf-8")
+    text = (SAMPLES / "backup-outside-eea.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "unplaced.yaml"
+    path.write_text(text.replace("region: us-east-1", "region: nowhere-1", 1), encoding="utf-8")
+    result = runner.invoke(
+        app, ["check", str(path), "-f", "json", "--as-of", str(AS_OF), "--rules", str(pack)]
+    )
+    assert result.exit_code in (0, 1), result.output
+    [mine] = [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "MINE-XFER-01"]
+    assert (mine["unverifiable"], mine["severity"]) == (True, "medium")
