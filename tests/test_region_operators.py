@@ -129,10 +129,11 @@ def test_no_host_is_named_for_it_and_the_region_operator_is_the_reason(
     output = check(runner, path, "-f", "json")
     [act_03] = findings(output, "HDS-ACT-03")
     assert act_03["location"]["line"] == backup_line(path) and not act_03["unverifiable"]
-    candidates = next(f for f in act_03["facts"] if f["path"] == "place.host_candidates")
-    assert candidates["value"] == ["none"]
-    assert "Ningxia Western Cloud Data Technology Co., Ltd., seat CN" in candidates["source"]
-    assert "kb:regions.yaml#aws/cn-northwest-1/operator" in candidates["source"]
+    # the message says why, the fact where that comes from
+    operated = "its region is operated by Ningxia Western Cloud Data Technology Co., Ltd., seat CN"
+    assert f"no `operator`, and {operated}, not by aws's own entities" in act_03["message"]
+    because = next(f for f in act_03["facts"] if f["path"] == "place.no_host_because")
+    assert "kb:regions.yaml#aws/cn-northwest-1/operator" in because["source"]
     [xfer] = [
         f for f in findings(output, "GDPR-XFER-01") if f["location"]["line"] == backup_line(path)
     ]

@@ -145,6 +145,8 @@ PLACE = {
     "place.host_candidates": "Its host, or who might host it: the declared parties of its "
     "provider (none when no party of it is declared, or its region is operated by another "
     "entity than the provider's own).",
+    "place.no_host_because": "Why a place with no `operator` has no known host, in words "
+    "(no party of its provider, several, or its region operated by another entity).",
     "place.region_operator": "Who operates the place's region, when the knowledge base says "
     "another entity than the provider's own does (AWS's China regions): its name and seat "
     "where a source gives them. Absent for the provider's own regions.",

@@ -55,6 +55,8 @@ def place_host(
         [host] if host is not None else candidates or ["none"],
         how,
     )
+    if host is None:
+        b.derived(f, "place.no_host_because", _no_host(provider_id, candidates, operated), how)
     infra = b.infrastructure(operator_id, provider_id, region=region)
     f.update(
         b.group(
@@ -72,6 +74,20 @@ def place_host(
         "its host, and the host of its infrastructure, against the controller (an unknown "
         "host may be a third party)",
     )
+
+
+def _no_host(provider_id: str, candidates: list[str], operated: Fact | None) -> str:
+    """Why a place with no `operator` has no host, in words for HDS-ACT-03's message."""
+    if operated is not None:
+        return (
+            f"its region is operated by {operated.value}, not by {provider_id}'s own entities "
+            f"(no declared party of {provider_id} is presumed to run it)"
+        )
+    if candidates:
+        return f"several declared parties of provider {provider_id} may run it: " + ", ".join(
+            candidates
+        )
+    return f"no party of provider {provider_id} is declared"
 
 
 def _place_infrastructure(
