@@ -370,11 +370,11 @@ def waiver_id(waiver: Waiver) -> str:
     """What the findings about a waiver (WAIVER-EXP-01...) name it by: what it covers, never its
     position in the file, which moves when a waiver is added above it (and with it the
     finding's baseline entry and SARIF fingerprint). Its rule, then what narrows its target
-    (component, subject, countries, sorted), then its expiry, so that a renewal kept beside the
+    (component, subject, countries sorted in brackets), then its expiry, so that a renewal kept beside the
     waiver it replaces is told apart however they are ordered:
 
     - `waiver:JUR-EXPO-01/records-db@2026-01-01`
-    - `waiver:GDPR-XFER-01/place:records-db/snapshot-copy@us-east-1/US@2027-06-30`
+    - `waiver:GDPR-XFER-01/place:records-db/snapshot-copy@us-east-1/[US]@2027-06-30`
 
     The deployment is the finding's own. Two waivers alike in all of it are numbered (`#2`) in
     file order by `lapses`, as subjects of deployments are."""
@@ -382,7 +382,8 @@ def waiver_id(waiver: Waiver) -> str:
     parts = [waiver.rule]
     parts += [part for part in (target.component, target.subject) if part]
     if target.countries:
-        parts.append("+".join(sorted(set(target.countries))))
+        # bracketed: no component id holds `[`, so a component `US` is not countries [US]
+        parts.append("[" + "+".join(sorted(set(target.countries))) + "]")
     return f"waiver:{'/'.join(parts)}@{waiver.expires.isoformat()}"
 
 

@@ -856,7 +856,28 @@ def test_two_alike_waivers_have_two_subjects(runner: CliRunner, tmp_path: Path) 
     report = json.loads(check(runner, "-f", "json", "--waivers", str(waivers)).stdout)
     lapses = [f for f in report["findings"] if f["rule_id"] == "WAIVER-EXP-01"]
     assert sorted(f["subject"] for f in lapses) == [
-        "waiver:JUR-EXPO-01/FR+US@2026-01-01",
+        "waiver:JUR-EXPO-01/[FR+US]@2026-01-01",
         "waiver:JUR-EXPO-01/records-db@2026-01-01",
         "waiver:JUR-EXPO-01/records-db@2026-01-01#2",
+    ]
+
+
+def test_a_waiver_on_a_component_named_like_a_country_is_not_one_on_that_country(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """QA: a waiver on component `US` and one on countries [US] were both
+    `waiver:R/US@date`, numbered by file order: reordering them swapped their baseline
+    identities."""
+    on_component = LAPSED.replace("component: records-db}", "component: US}")
+    on_country = LAPSED.replace("component: records-db}", "countries: [US]}")
+    subjects = []
+    for order in ((on_component, on_country), (on_country, on_component)):
+        waivers = tmp_path / "w.yaml"
+        waivers.write_text("waivers:\n" + "".join(order))
+        result = check(runner, "-f", "json", "--waivers", str(waivers))
+        found = json.loads(result.stdout)["findings"]
+        subjects.append(sorted(f["subject"] for f in found if f["rule_id"] == "WAIVER-EXP-01"))
+    assert subjects[0] == subjects[1] == [
+        "waiver:JUR-EXPO-01/US@2026-01-01",
+        "waiver:JUR-EXPO-01/[US]@2026-01-01",
     ]
