@@ -370,8 +370,8 @@ def waiver_id(waiver: Waiver) -> str:
     """What the findings about a waiver (WAIVER-EXP-01...) name it by: what it covers, never its
     position in the file, which moves when a waiver is added above it (and with it the
     finding's baseline entry and SARIF fingerprint). Its rule, then what narrows its target
-    (component, subject, countries sorted in brackets), then its expiry, so that a renewal kept beside the
-    waiver it replaces is told apart however they are ordered:
+    (component, subject, countries sorted in brackets), then its expiry, so that a renewal
+    kept beside the waiver it replaces is told apart however they are ordered:
 
     - `waiver:JUR-EXPO-01/records-db@2026-01-01`
     - `waiver:GDPR-XFER-01/place:records-db/snapshot-copy@us-east-1/[US]@2027-06-30`

@@ -877,7 +877,11 @@ def test_a_waiver_on_a_component_named_like_a_country_is_not_one_on_that_country
         result = check(runner, "-f", "json", "--waivers", str(waivers))
         found = json.loads(result.stdout)["findings"]
         subjects.append(sorted(f["subject"] for f in found if f["rule_id"] == "WAIVER-EXP-01"))
-    assert subjects[0] == subjects[1] == [
-        "waiver:JUR-EXPO-01/US@2026-01-01",
-        "waiver:JUR-EXPO-01/[US]@2026-01-01",
-    ]
+    assert (
+        subjects[0]
+        == subjects[1]
+        == [
+            "waiver:JUR-EXPO-01/US@2026-01-01",
+            "waiver:JUR-EXPO-01/[US]@2026-01-01",
+        ]
+    )
