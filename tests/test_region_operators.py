@@ -210,3 +210,28 @@ def test_the_controller_s_own_copy_there_is_not_on_aws_s_systems(
     output = check(runner, write(tmp_path, operator="clinique"))
     line = flows_line(output, "records-db/backup@cn-north-1")
     assert "Amazon" not in line and " CN     unknown (parent ?) " in line
+
+
+def test_the_provider_s_own_party_declared_as_the_region_s_operator_is_reported(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: `operator: aws-emea` on the copy in Beijing was accepted silently: the flow named
+    AWS EMEA SARL (parent US) and its HDS certificate covered the copy, though the knowledge
+    base says Sinnet runs the region. Audited as declared, and reported (CORE-KB-06)."""
+    output = check(runner, write(tmp_path, operator="aws-emea"), "-f", "json")
+    [contradiction] = findings(output, "CORE-KB-06")
+    assert contradiction["severity"] == "high" and not contradiction["unverifiable"]
+    assert contradiction["message"] == (
+        "records-db (backup): declared operator aws-emea is a party of provider aws, but the "
+        "knowledge base says region cn-north-1 is operated by Beijing Sinnet Technology Co., "
+        "Ltd., seat CN; audited as declared"
+    )
+    said = {f["path"]: f["source"] for f in contradiction["facts"]}
+    assert said["place.region_operator"] == "kb:regions.yaml#aws/cn-north-1/operator"
+    # a party of its own declared as the operator, or a region AWS runs itself: nothing to say
+    assert not findings(
+        check(runner, write(tmp_path, operator="sinnet"), "-f", "json"), "CORE-KB-06"
+    )
+    assert not findings(
+        check(runner, write(tmp_path, region="eu-west-1"), "-f", "json"), "CORE-KB-06"
+    )

@@ -147,6 +147,9 @@ PLACE = {
     "entity than the provider's own).",
     "place.no_host_because": "Why a place with no `operator` has no known host, in words "
     "(no party of its provider, several, or its region operated by another entity).",
+    "place.operator_of_provider": "A declared operator that is a party of the place's "
+    "provider (`provider:`) in a region the knowledge base says another entity operates "
+    "(CORE-KB-06); absent otherwise.",
     "place.region_operator": "Who operates the place's region, when the knowledge base says "
     "another entity than the provider's own does (AWS's China regions): its name and seat "
     "where a source gives them. Absent for the provider's own regions.",
