@@ -108,12 +108,15 @@ def discover_aws(
     written = write(observed, output, many=all_accounts)
     if not written:
         sys.stdout.write(observed[0].text)
+    from residency_audit.drift_found import gap_region
+
     for item in observed:
         for gap in item.gaps:
+            # a refused listing of every region (S3 ListBuckets) is not one region's gap
+            where = gap_region(gap) if gap.region is not None else "global"
             typer.echo(
-                f"aws {item.account}: not observed: {gap.service} {gap.call} in "
-                f"{gap.region or 'global'}: {gap.reason}"
-                + (f"; needs {gap.permission}" if gap.permission else ""),
+                f"aws {item.account}: not observed: {gap.service} {gap.call} in {where}: "
+                f"{gap.reason}" + (f"; needs {gap.permission}" if gap.permission else ""),
                 err=True,
             )
         o = item.deployment.observation

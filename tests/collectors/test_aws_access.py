@@ -210,3 +210,17 @@ def test_a_refused_bucket_location_keeps_every_bucket_named_and_unverified(
     undeclared = [f for f in report["findings"] if f["rule_id"] == "DRIFT-RES-01"]
     about = {f["component"]: f["unverifiable"] for f in undeclared if "s3" in f["component"]}
     assert about == {"s3-patients-eu": True, "s3-scans-eu": True}
+
+
+def test_a_refused_listing_of_every_region_is_not_printed_as_one_region_s_gap(
+    aws: str, tmp_path: Path
+) -> None:
+    """`discover` printed a refused S3 ListBuckets as "s3 ListBuckets in eu-west-3", as if
+    only that region's buckets were unread: one call lists the buckets of every region."""
+    with denied(aws, "no-listing", "s3:ListAllMyBuckets") as env:
+        result = discover_as(env, tmp_path / "observed.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "not observed: s3 ListBuckets in every region (one call lists them all" in (
+        result.stderr
+    ), result.stderr
+    assert "s3 ListBuckets in eu-west-3" not in result.stderr
