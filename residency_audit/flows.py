@@ -40,6 +40,7 @@ from residency_audit.engine.subjects import (
 from residency_audit.engine.unknowns import no_entry
 from residency_audit.kb import UNKNOWN_COUNTRY, KnowledgeBase, fact_from
 from residency_audit.model import (
+    UNLISTED,
     Component,
     Deployment,
     Fact,
@@ -156,7 +157,7 @@ class _Flows:
             if found:
                 laws += found
             else:
-                unlisted.append(f"unlisted:{country}")
+                unlisted.append(f"{UNLISTED}{country}")
         laws = list(dict.fromkeys(laws))
         return tuple(laws), None if unknown else (*laws, *dict.fromkeys(unlisted))
 

@@ -52,6 +52,7 @@ from residency_audit.model.deployment import (
 )
 from residency_audit.model.results import (
     COUNTRY_FACTS,
+    UNLISTED,
     Check,
     CountryStatus,
     Fact,
@@ -74,6 +75,7 @@ __all__ = [
     "COUNTRY_FACTS",
     "SPECIAL_CATEGORIES",
     "STORING_KINDS",
+    "UNLISTED",
     "Access",
     "AccessKind",
     "Certification",

@@ -285,6 +285,11 @@ def _finding_init(
 slot_init(Finding, _finding_init)
 
 
+UNLISTED = "unlisted:"
+"""Prefix of a flow's basis naming a country the knowledge base lists no law of
+(`unlisted:CA`: a non-adequate country whose law is presumed to reach the flow)."""
+
+
 @record
 class Flow(Record):
     """A way personal data are stored at, or reachable by, some legal entity in some country:

@@ -20,7 +20,7 @@ from html import escape
 from typing import Any, TypeVar
 
 from residency_audit import kb
-from residency_audit.model import Finding, Flow, Report
+from residency_audit.model import UNLISTED, Finding, Flow, Report
 from residency_audit.records import Record, record
 
 STATUS_COLOURS = {
@@ -54,7 +54,6 @@ UNKNOWN = "?"
 """The jurisdiction node of the laws of a country nobody could place, and of law ids the knowledge
 base does not hold."""
 UNKNOWN_LABEL = "law of an unknown country"
-UNLISTED = "unlisted:"
 
 
 @record

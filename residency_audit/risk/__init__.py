@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from residency_audit.engine.subjects import Subject, SubjectBuilder, common_facts
 from residency_audit.flows import bases_grounds, derive_flows, subject_facts
 from residency_audit.kb import KnowledgeBase
-from residency_audit.model import Deployment, Fact, Flow
+from residency_audit.model import UNLISTED, Deployment, Fact, Flow
 from residency_audit.records import replaced
 from residency_audit.risk.assess import FlowRisk, assess, risk_facts
 from residency_audit.risk.overrides import parameters
@@ -58,6 +58,7 @@ def flow_subjects(
             ("flow.entity_name", flow.entity_name),
             ("flow.jurisdictions", list(flow.jurisdictions)),
             ("flow.bases", None if flow.bases is None else list(flow.bases)),
+            ("flow.bases_text", None if flow.bases is None else bases_text(flow.bases)),
         ):
             if value is not None:
                 facts[path] = Fact(path, value, derived)
@@ -68,6 +69,20 @@ def flow_subjects(
         unknowns = {} if flow.bases is not None else _unknown_bases(flow)
         out.append(Subject("flow", flow.label, flow.component, flow.span, facts, None, unknowns))
     return out
+
+
+def bases_text(bases: Sequence[str]) -> str:
+    """The legal bases of a flow as a message says them: law ids as they are; a country with no
+    law listed as a presumption, not as a law (`unlisted:CA` would read to a lawyer as the
+    name of a Canadian statute)."""
+    words = [
+        f"the law of {b.removeprefix(UNLISTED)} (none listed in the knowledge base; presumed to "
+        "reach it, the country having no general adequacy decision)"
+        if b.startswith(UNLISTED)
+        else b
+        for b in bases
+    ]
+    return ", ".join(words) if words else "no law"
 
 
 _UNKNOWN_WITH_BASES = (

@@ -1,0 +1,52 @@
+"""A flow's legal bases as a finding's message says them: a country whose law the knowledge base
+lists none of is a presumption, not a law: `unlisted:CA` read to a lawyer as the name of a
+Canadian statute under which the host "can reach health data"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from residency_audit.cli import app
+from tests.conftest import AS_OF
+
+BACKUP_IN_CANADA = """\
+schema_version: 1
+name: nocert
+controller: clinic
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR}
+  - {id: host, name: Hosting SAS, role: processor, country: FR, provider: ovhcloud,
+     parent: {name: Hosting SAS, country: FR}}
+components:
+  - id: db
+    kind: datastore
+    provider: ovhcloud
+    operator: host
+    region: gra
+    copies:
+      - {kind: backup, region: bhs}
+"""
+
+
+def test_a_country_with_no_law_listed_is_worded_as_a_presumption(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "nocert.yaml"
+    path.write_text(BACKUP_IN_CANADA, encoding="utf-8")
+    result = runner.invoke(app, ["check", str(path), "-f", "json", "--as-of", str(AS_OF)])
+    assert result.exit_code == 1, result.output
+    found = json.loads(result.stdout)["findings"]
+    [clear] = [f for f in found if f["rule_id"] == "RISK-CLEAR-01"]
+    assert "unlisted:" not in clear["message"]
+    assert clear["message"].startswith(
+        "backup of db: Hosting SAS can reach health data in clear in CA under the law of CA "
+        "(none listed in the knowledge base; presumed to reach it, the country having no "
+        "general adequacy decision); "
+    ), clear["message"]
+    # the bases themselves, for machines, are unchanged
+    [bases] = [x for x in clear["facts"] if x["path"] == "flow.bases"]
+    assert bases["value"] == ["unlisted:CA"]
