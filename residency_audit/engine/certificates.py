@@ -48,9 +48,7 @@ def valid(b: SubjectBuilder, cert: Certification, instrument: str | None) -> boo
     """Whether a certificate is valid on the audit day, as HDS-CERT-01/02 decide it
     (`certificate_current` on its issue, expiry and referential); None when that cannot be
     known (no issue date and no expiry, say)."""
-    validity = {"issued": cert.issued, "expires": cert.expires, "instrument": instrument}
-    ctx = Context(b.kb, b.as_of, None)
-    is_valid, used = OPERATORS["certificate_current"].apply(validity, True, ctx)
+    is_valid, used, _ = _verdict(b, cert, instrument)
     rely(used)  # a coverage resting on an unverified referential date relies on it
     return is_valid
 
@@ -59,9 +57,15 @@ def why_not_valid(b: SubjectBuilder, cert: Certification, instrument: str | None
     """Why a certificate is not valid on the audit day, in words (HDS-CERT-01's message: its
     dates alone do not say that a certificate within them was issued under a referential not
     yet applying); empty when it is valid or that is unknown."""
+    return _verdict(b, cert, instrument)[2] or ""
+
+
+def _verdict(
+    b: SubjectBuilder, cert: Certification, instrument: str | None
+) -> tuple[bool | None, list[Fact], str | None]:
+    """`certificate_current`'s verdict on a declared certificate on the audit day."""
     validity = {"issued": cert.issued, "expires": cert.expires, "instrument": instrument}
-    _, _, why = certificate_verdict(validity, Context(b.kb, b.as_of, None))
-    return why or ""
+    return certificate_verdict(validity, Context(b.kb, b.as_of, None))
 
 
 def covering(b: SubjectBuilder, cert: Certification, instrument: str | None) -> bool | None:

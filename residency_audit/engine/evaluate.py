@@ -289,9 +289,7 @@ def _judge(
         # but not past the raised failure it may hide (declaring the fact that makes the rule
         # fail must not lower it), nor below its own unverifiable severity.
         raised = Severity(min(rule.severity + 1, Severity.CRITICAL))
-        if unverifiable:
-            raised = max(severity, min(Severity(min(severity + 1, Severity.CRITICAL)), raised))
-        severity = raised
+        severity = max(severity, Severity(min(severity + 1, raised))) if unverifiable else raised
     trace.facts += stated
     used = _unique(trace.facts)
     return Finding(

@@ -15,10 +15,6 @@ OperatedApart = Callable[[str, str | None], bool]
 (`KnowledgeBase.region(...).operator`): AWS's China regions, say."""
 
 
-def _never(provider: str, region: str | None) -> bool:
-    return False
-
-
 def _same_operator(
     c: Component, provider: str, region: str | None, apart: OperatedApart
 ) -> str | None:
@@ -45,7 +41,7 @@ class Where(Record):
     label: str
 
 
-def places_of(c: Component, ci: int, apart: OperatedApart = _never) -> Iterator[Where]:
+def places_of(c: Component, ci: int, apart: OperatedApart) -> Iterator[Where]:
     """The places of component `ci`, in file order; `apart` says which regions another entity
     than their provider's own operates (see `_same_operator`)."""
     base = f"components[{ci}]"
@@ -113,7 +109,7 @@ def infrastructure_of(
     *,
     known: bool,
     controller: str,
-    apart: bool = False,
+    apart: bool,
 ) -> Infrastructure:
     """Who hosts the infrastructure of a place run by `operator` on `provider`, whose declared
     parties are `parties` (file order) and which the knowledge base knows or not (`known`).
