@@ -102,6 +102,28 @@ def components(observed: Deployment) -> dict[str, Component]:
     return {c.id: c for c in observed.components}
 
 
+def bucket_restricting_public_policies(name: str) -> Any:
+    """Bucket `name` in eu-west-3 whose public access block ignores public ACLs and restricts
+    public policies (moto has no GetBucketPolicyStatus: the policy's verdict is not needed);
+    its S3 client."""
+    s3 = boto3.session.Session().client("s3", region_name="eu-west-3")
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={"IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+    )
+    return s3
+
+
+def discovered_shares(out: Path, service: str) -> dict[str, tuple[str, ...] | None]:
+    """`discover aws --region eu-west-3` of the moto account into `out`: who each observed store
+    of `service` is shared with."""
+    result = discover("--region", "eu-west-3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    observed, _ = load_deployment(out)
+    return {c.id: c.shared_with for c in observed.components if c.service == service}
+
+
 def findings(runner: CliRunner, *args: str) -> tuple[int, list[dict[str, Any]]]:
     result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(TODAY)])
     report = json.loads(result.stdout)
@@ -216,14 +238,7 @@ def test_a_refused_sharing_read_is_a_gap_and_cannot_be_verified(
 def test_accounts_a_bucket_policy_names_are_shared_with(aws: str, tmp_path: Path) -> None:
     """moto has no GetBucketPolicyStatus: with public policies restricted by the block, the
     policy's verdict is not needed; the account it names is read from the policy itself."""
-    s3 = boto3.session.Session().client("s3", region_name="eu-west-3")
-    s3.create_bucket(
-        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
-    )
-    s3.put_public_access_block(
-        Bucket="patients-eu",
-        PublicAccessBlockConfiguration={"IgnorePublicAcls": True, "RestrictPublicBuckets": True},
-    )
+    s3 = bucket_restricting_public_policies("patients-eu")
     statement = {
         "Effect": "Allow",
         "Principal": {"AWS": [f"arn:aws:iam::{OTHER}:root", f"arn:aws:iam::{ACCOUNT}:root"]},
@@ -453,14 +468,7 @@ def test_a_star_open_over_https_only_is_no_account_once_public_policies_are_rest
     but anyone: a public policy (AWS's meaning of "public"), which RestrictPublicBuckets
     limits to the account and AWS services: shared with no one. (Without the block,
     GetBucketPolicyStatus judges it; moto gives no verdict.)"""
-    s3 = boto3.session.Session().client("s3", region_name="eu-west-3")
-    s3.create_bucket(
-        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
-    )
-    s3.put_public_access_block(
-        Bucket="patients-eu",
-        PublicAccessBlockConfiguration={"IgnorePublicAcls": True, "RestrictPublicBuckets": True},
-    )
+    s3 = bucket_restricting_public_policies("patients-eu")
     s3.put_bucket_policy(
         Bucket="patients-eu",
         Policy=policy("patients-eu", "*", {"Bool": {"aws:SecureTransport": "true"}}),

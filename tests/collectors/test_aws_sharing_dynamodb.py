@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from residency_audit.format import load_deployment
 from tests.collectors.test_aws_access import denied, discover_as
 from tests.collectors.test_aws_discovery import discover
-from tests.collectors.test_aws_sharing import OTHER, components, findings
+from tests.collectors.test_aws_sharing import OTHER, components, discovered_shares, findings
 from tests.support.moto_server import ACCOUNT, aws, moto_endpoint
 
 __all__ = ["aws", "moto_endpoint"]  # fixtures
@@ -66,11 +66,7 @@ def test_a_table_policy_naming_another_account_shares_the_table(
         allow({"AWS": "*"}, StringEquals={"aws:PrincipalOrgID": "o-abc123def4"}),
     )
     out = tmp_path / "observed.yaml"
-    result = discover("--region", "eu-west-3", "-o", str(out))
-    assert result.returncode == 0, result.stderr
-    observed, _ = load_deployment(out)
-    shares = {c.id: c.shared_with for c in observed.components if c.service == "dynamodb"}
-    assert shares == {
+    assert discovered_shares(out, "dynamodb") == {
         "dynamodb-appointments": (OTHER,),
         "dynamodb-own": (),
         "dynamodb-plain": (),
@@ -96,6 +92,7 @@ def test_a_table_policy_naming_another_account_shares_the_table(
     unknown = next(f for f in found if f["component"] == "dynamodb-org")
     assert "unknown, through the table's resource-based policy:" in unknown["message"]
     # QA: the owned key read with a table carried the table's sharing in its evidence
+    observed, _ = load_deployment(out)
     assert observed.keys and not [k for k in observed.keys if "SharedThrough" in str(k.evidence)]
 
 
@@ -146,11 +143,7 @@ def test_a_star_open_over_https_only_is_public(aws: str, tmp_path: Path, runner:
         allow("*", Bool=https, StringEquals={"aws:PrincipalAccount": OTHER}),
     )
     out = tmp_path / "observed.yaml"
-    result = discover("--region", "eu-west-3", "-o", str(out))
-    assert result.returncode == 0, result.stderr
-    observed, _ = load_deployment(out)
-    shares = {c.id: c.shared_with for c in observed.components if c.service == "dynamodb"}
-    assert shares == {
+    assert discovered_shares(out, "dynamodb") == {
         "dynamodb-https": ("public",),
         "dynamodb-https-list": ("public",),
         "dynamodb-https-org": ("unknown",),

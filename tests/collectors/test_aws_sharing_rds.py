@@ -18,8 +18,19 @@ from typer.testing import CliRunner
 from residency_audit.format import load_deployment
 from tests.collectors.test_aws_access import denied, discover_as
 from tests.collectors.test_aws_discovery import discover
-from tests.collectors.test_aws_sharing import DECLARED, OTHER, components, findings
-from tests.support.moto_server import aws, create_postgres, moto_endpoint
+from tests.collectors.test_aws_sharing import (
+    DECLARED,
+    OTHER,
+    components,
+    discovered_shares,
+    findings,
+)
+from tests.support.moto_server import (
+    aws,
+    create_postgres,
+    create_postgres_with_replica,
+    moto_endpoint,
+)
 
 __all__ = ["aws", "moto_endpoint"]  # fixtures
 
@@ -65,17 +76,14 @@ def test_public_and_shared_db_snapshots_are_the_databases_shares(
         DBClusterSnapshotIdentifier="care-monthly", AttributeName="restore", ValuesToAdd=[OTHER]
     )
     out = tmp_path / "observed.yaml"
-    result = discover("--region", "eu-west-3", "-o", str(out))
-    assert result.returncode == 0, result.stderr
-    observed, _ = load_deployment(out)
-    shares = {c.id: c.shared_with for c in observed.components if c.service == "rds"}
-    assert shares == {
+    assert discovered_shares(out, "rds") == {
         "rds-records": ("public",),
         "rds-billing": (OTHER,),
         "rds-archive": (),
         "rds-fresh": (),
         "rds-care": (OTHER,),
     }
+    observed, _ = load_deployment(out)
     assert observed.observation is not None
     assert not observed.observation.not_observed  # nothing refused: read, not guessed
 
@@ -176,13 +184,7 @@ def test_a_replica_in_a_region_not_read_leaves_the_sharing_unknown(
 ) -> None:
     """The read replica in us-east-1, left out by --region, may have manual snapshots there
     that were not listed: unknown, never "shared with no one"."""
-    session = boto3.session.Session()
-    db = create_postgres(session, "records")
-    session.client("rds", region_name="us-east-1").create_db_instance_read_replica(
-        DBInstanceIdentifier="records-us",
-        SourceDBInstanceIdentifier=db["DBInstanceArn"],
-        DBInstanceClass="db.t3.micro",
-    )
+    create_postgres_with_replica(boto3.session.Session(), "records", "us-east-1")
     out = tmp_path / "observed.yaml"
     assert discover("--region", "eu-west-3", "-o", str(out)).returncode == 0
     observed, _ = load_deployment(out)

@@ -32,7 +32,13 @@ from residency_audit.format import load_deployment
 from residency_audit.format.dump import dump_deployment
 from residency_audit.model import Deployment
 from tests.collectors.test_aws_sharing import components, findings
-from tests.support.moto_server import aws, create_postgres, moto_endpoint, post
+from tests.support.moto_server import (
+    aws,
+    create_postgres,
+    create_postgres_with_replica,
+    moto_endpoint,
+    post,
+)
 
 __all__ = ["aws", "moto_endpoint"]  # fixtures
 
@@ -200,13 +206,7 @@ def test_a_read_replica_not_read_where_snapshots_were_not_listed_leaves_the_shar
     """QA: `records` in eu-west-3 has a read replica in us-east-1, a region read, where
     DescribeDBInstances and DescribeDBSnapshots were refused: the replica's manual snapshots
     were not listed, yet `records` was "shared with no one". Its sharing is unknown."""
-    plain = boto3.session.Session()
-    db = create_postgres(plain, "records")
-    plain.client("rds", region_name="us-east-1").create_db_instance_read_replica(
-        DBInstanceIdentifier="records-us",
-        SourceDBInstanceIdentifier=db["DBInstanceArn"],
-        DBInstanceClass="db.t3.micro",
-    )
+    create_postgres_with_replica(boto3.session.Session(), "records", "us-east-1")
     with refused(aws, "rds:DescribeDBInstances", "rds:DescribeDBSnapshots") as (reader, denied):
         out = observe(tmp_path, reader, {("rds", "us-east-1"): denied.client("rds", "us-east-1")})
     observed = load(out)
@@ -230,13 +230,7 @@ def test_a_read_replica_not_read_whose_snapshots_were_listed_shares_nothing_unse
     """The replica was not read (DescribeDBInstances refused in us-east-1), but the region's
     snapshots were listed: none of it is shared, so nothing is unknown (a shared one would be
     a store of its own, `test_aws_sharing_rds`)."""
-    plain = boto3.session.Session()
-    db = create_postgres(plain, "records")
-    plain.client("rds", region_name="us-east-1").create_db_instance_read_replica(
-        DBInstanceIdentifier="records-us",
-        SourceDBInstanceIdentifier=db["DBInstanceArn"],
-        DBInstanceClass="db.t3.micro",
-    )
+    create_postgres_with_replica(boto3.session.Session(), "records", "us-east-1")
     with refused(aws, "rds:DescribeDBInstances") as (reader, denied):
         out = observe(tmp_path, reader, {("rds", "us-east-1"): denied.client("rds", "us-east-1")})
     assert components(load(out))["rds-records"].shared_with == ()

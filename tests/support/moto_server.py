@@ -73,3 +73,14 @@ def create_postgres(session: Any, name: str, region: str = "eu-west-3", **extra:
         AllocatedStorage=20,
         **extra,
     )["DBInstance"]
+
+
+def create_postgres_with_replica(session: Any, name: str, replica_region: str) -> None:
+    """PostgreSQL instance `name` in eu-west-3 with a read replica `<name>-replica` in
+    `replica_region`."""
+    db = create_postgres(session, name)
+    session.client("rds", region_name=replica_region).create_db_instance_read_replica(
+        DBInstanceIdentifier=f"{name}-replica",
+        SourceDBInstanceIdentifier=db["DBInstanceArn"],
+        DBInstanceClass="db.t3.micro",
+    )
