@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from residency_audit.engine.operators import exposing_laws
 from residency_audit.kb import UNKNOWN_COUNTRY
-from residency_audit.model import Fact, Key, KeyManagement, Party
+from residency_audit.model import EncryptionSide, Fact, Key, KeyManagement, Party
 
 if TYPE_CHECKING:
     from residency_audit.engine.subjects import SubjectBuilder
@@ -161,11 +161,17 @@ PROVIDER_KMS = frozenset(
 
 
 def provider_reaches(key: Key) -> bool:
-    """The provider holds the key material (its KMS, "customer-managed" or not) or is declared
-    able to use the key: whoever holds it besides, the key is not the exporter's alone (EDPB
-    use case 1). Undeclared (`provider_can_use` unknown) is left to the custody rules, which
-    cannot pass without it."""
-    return key.management in PROVIDER_KMS or key.provider_can_use is True
+    """The provider holds the key material (its KMS, "customer-managed" or not), encrypts with
+    it itself (provider-side encryption: its service sees the data in clear and has the key
+    used, as with an external key store behind its KMS), or is declared able to use the key:
+    whoever holds it besides, the key is not the exporter's alone (EDPB use case 1).
+    Undeclared (`provider_can_use` unknown) is left to the custody rules, which cannot pass
+    without it."""
+    return (
+        key.management in PROVIDER_KMS
+        or key.encryption is not EncryptionSide.CLIENT_SIDE
+        or key.provider_can_use is True
+    )
 
 
 def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider_id: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from residency_audit.engine.custody import in_provider_group, key_custody
-from residency_audit.model import Component, Fact, Hsm, Key, Party
+from residency_audit.model import Component, EncryptionSide, Fact, Hsm, Key, Party
 
 if TYPE_CHECKING:
     from residency_audit.engine.subjects import SubjectBuilder
@@ -48,7 +48,18 @@ def key_facts(
     b.put(f, "key.holder", key.holder, f"{base}.holder")
     b.put(f, "key.country", key.country, f"{base}.country")
     _key_regions(b, f, key, base, provider_id)
-    b.put(f, "key.provider_can_use", key.provider_can_use, f"{base}.provider_can_use")
+    if key.encryption is EncryptionSide.PROVIDER_SIDE and key.provider_can_use is not True:
+        # whatever `provider_can_use` says: the provider's service encrypts, so it has the key
+        # used on the data it sees in clear (an external key store included)
+        b.derived(
+            f,
+            "key.provider_can_use",
+            True,
+            f"provider-side encryption ({b.at(f'{base}.encryption')}): the provider's service "
+            "encrypts and decrypts with the key",
+        )
+    else:
+        b.put(f, "key.provider_can_use", key.provider_can_use, f"{base}.provider_can_use")
     if key.hsm is None:
         b.derived(f, "key.hsm.jurisdiction_eea_or_adequate", True, "no HSM declared")
     else:
@@ -67,6 +78,16 @@ def key_facts(
                 in_group,
                 f"key holder {holder.id} compared with provider {provider_id}",
             )
+
+
+def log_key_facts(b: SubjectBuilder, f: dict[str, Fact], c: Component, provider_id: str) -> None:
+    """The key facts of a log sink of `c`: the component writes its log lines in clear, so its
+    key protects none of them (the flows say the same); the sink's own encryption cannot be
+    declared, so no key is credited to it."""
+    key_custody(b, f, None, provider_id)
+    why = f"log lines of {c.id} are written in clear: the component's key does not cover them"
+    b.derived(f, "key.declared", False, why)
+    b.derived(f, "key.management", "none", why)
 
 
 def copy_key(b: SubjectBuilder, c: Component, yaml_path: str) -> tuple[str, str] | None:

@@ -22,7 +22,7 @@ from typing import Any
 from residency_audit.engine.certificates import BINDS, hds_binding, hds_binding_of, party_binding
 from residency_audit.engine.countries import unknown_country_subjects
 from residency_audit.engine.host_facts import place_host, undeclared_infrastructure_facts
-from residency_audit.engine.key_facts import copy_key, key_facts
+from residency_audit.engine.key_facts import copy_key, key_facts, log_key_facts
 from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.engine.places import Infrastructure, Where, infrastructure_of, places_of
 from residency_audit.engine.subject_ids import place_id
@@ -288,9 +288,16 @@ class SubjectBuilder:
             )
         )
         # an observed copy with a key of its own (`Key=` in its evidence) is judged on it
-        own = copy_key(self, c, yaml_path)
-        shared = ("key", ci, provider_id, own)
-        f.update(self.group(shared, partial(key_facts, self), c, ci, provider_id, own))
+        if role == "log":  # the component's key does not cover its log lines
+            f.update(
+                self.group(
+                    ("log key", ci, provider_id), partial(log_key_facts, self), c, provider_id
+                )
+            )
+        else:
+            own = copy_key(self, c, yaml_path)
+            shared = ("key", ci, provider_id, own)
+            f.update(self.group(shared, partial(key_facts, self), c, ci, provider_id, own))
         self.split(f, c, ci)
         recipient = self.host(operator_id, provider_id, region=region)
         place_host(self, f, recipient, operator_id, provider_id, yaml_path, region=region)

@@ -152,8 +152,9 @@ def test_an_observed_replica_is_judged_on_its_own_key(
     }
     assert found["EDPB-KEY-01"]["unverifiable"] is False
     assert found["EDPB-KEY-01"]["message"].startswith(
-        "encryption of dynamodb-consultations (replica) is not a supplementary measure: keys "
-        "customer-managed-in-provider-kms, held in US, provider can use them: yes"
+        "encryption of dynamodb-consultations (replica) is not a supplementary measure: "
+        "provider-side encryption, keys customer-managed-in-provider-kms, held in US, provider "
+        "can use them: yes"
     )
     assert "keys: customer-managed-in-provider-kms" in found["EDPB-UC1-01"]["message"]
 
