@@ -737,5 +737,5 @@ def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
             yield Subject("component", c.id, c.id, c.span, facts, f"component:{c.id}", unknowns)
         yield Subject("place", w.label, c.id, w.span, facts, place_id(c, w), unknowns)
     for ai, a in enumerate(d.access):
-        label = f"{a.kind.value} access {a.id}"
+        label = f"{a.kind.value.replace('-access', '')} access {a.id}"  # not "remote-access access"
         yield Subject("access", label, None, a.span, b.access(a, ai), f"access:{a.id}")
