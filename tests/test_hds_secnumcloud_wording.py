@@ -46,9 +46,24 @@ certifications:
 """
 
 
-def pub02(tmp_path: Path, qualification: str, claims: str = "") -> list[Finding]:
+def eu_owned(text: str) -> str:
+    """The same deployment with a French-owned host: no third-country law reaches it."""
+    return (
+        text.replace("Amazon Web Services EMEA SARL", "Outscale SAS")
+        .replace("country: LU", "country: FR")
+        .replace("provider: aws", "provider: outscale")
+        .replace("region: eu-west-3", "region: eu-west-2")
+        .replace("laws: [us-cloud-act, us-fisa-702]", "laws: []")
+        .replace("aws-emea", "outscale-sas")
+    )
+
+
+def pub02(
+    tmp_path: Path, qualification: str, claims: str = "", *, host: str = HOST, eu: bool = False
+) -> list[Finding]:
     path = tmp_path / "host.yaml"
-    text = HOST + (f"  - {{holder: aws-emea, scheme: secnumcloud, {qualification}}}\n")
+    text = host + (f"  - {{holder: aws-emea, scheme: secnumcloud, {qualification}}}\n")
+    text = eu_owned(text) if eu else text
     path.write_text(text + (f"claims: {{{claims}}}\n" if claims else ""))
     report = run(Options(paths=[path], as_of=AS_OF))
     assert not report.errors, report.errors
@@ -80,17 +95,33 @@ def test_a_valid_qualification_for_another_offer_than_the_one_used_does_not_coun
     tmp_path: Path,
 ) -> None:
     valid = 'referential: "3.2", offer: Cloud Souverain, issued: 2025-01-01, expires: 2028-01-01'
-    (finding,) = pub02(tmp_path, valid, "secnumcloud_offer: Public IaaS")
+    (finding,) = pub02(tmp_path, valid, "secnumcloud_offer: Public IaaS", eu=True)
     assert not finding.unverifiable
-    assert "requires table" in finding.message
-    assert pub02(tmp_path, valid, "secnumcloud_offer: Cloud Souverain") == []
+    assert "requires no-transfer" in finding.message
+    assert pub02(tmp_path, valid, "secnumcloud_offer: Cloud Souverain", eu=True) == []
 
 
 def test_a_valid_qualification_of_the_offer_used_allows_the_no_risk_wording(
     tmp_path: Path,
 ) -> None:
     valid = 'referential: "3.2", offer: Cloud Souverain, issued: 2025-01-01, expires: 2028-01-01'
-    assert pub02(tmp_path, valid, "secnumcloud_offer: Cloud Souverain") == []
+    assert pub02(tmp_path, valid, "secnumcloud_offer: Cloud Souverain", eu=True) == []
+
+
+@pytest.mark.parametrize("wording", ["secnumcloud", "table"])
+def test_a_qualification_declared_for_a_host_third_country_law_reaches_decides_no_wording(
+    tmp_path: Path, wording: str
+) -> None:
+    """SecNumCloud 3.2 qualifies no offer of a host under a third country's compelled-access
+    law (SNC-196-B): the declared qualification contradicts the host's own exposure, so neither
+    the "no risk" wording passes nor the table is required of it."""
+    valid = 'referential: "3.2", offer: Cloud Souverain, issued: 2025-01-01, expires: 2028-01-01'
+    host = HOST.replace("wording: secnumcloud", f"wording: {wording}")
+    (finding,) = pub02(tmp_path, valid, "secnumcloud_offer: Cloud Souverain", host=host)
+    assert finding.unverifiable
+    assert "a host whose ultimate parent is under a third country's compelled-access law" in (
+        finding.message
+    )
 
 
 @pytest.mark.parametrize(

@@ -110,8 +110,12 @@ def _expected_wording(
     kb, day = b.kb, b.as_of
     if qualified is None:
         return None  # fail closed: "no third-country risk" may or may not be the statement due
+    exposed = _exposed(b, party)
     if qualified:
-        return "secnumcloud"
+        # SecNumCloud 3.2 (§19.6) qualifies no offer of a host that third-country law reaches:
+        # a qualification declared for one contradicts its exposure (SNC-196-B), so the
+        # "no third-country risk" wording may not be due either (fail closed)
+        return None if exposed else "secnumcloud"
     outside = False
     for provider_id, region, country in operated:
         code = country or None
@@ -128,11 +132,17 @@ def _expected_wording(
             if eea is None:
                 return None
             outside = outside or not eea
+    return "table" if outside or exposed else "no-transfer"
+
+
+def _exposed(b: SubjectBuilder, party: Party) -> bool:
+    """Whether third-country law that can compel access reaches the party through its ultimate
+    parent (its provider's parent, else its seat, when it declares none): EXI 30 exposure."""
+    kb, day = b.kb, b.as_of
     parent = party.parent.country if party.parent else None
     if parent is None:
         provider = kb.provider(party.provider)
         parent = provider.parent.country if provider else party.country
-    exposed = not (kb.in_eea(parent, day) or kb.generally_adequate(parent, day)) and bool(
+    return not (kb.in_eea(parent, day) or kb.generally_adequate(parent, day)) and bool(
         kb.compelled_access_laws(parent, day)
     )
-    return "table" if outside or exposed else "no-transfer"
