@@ -66,9 +66,16 @@ PLACE = {
     "provider.known": "The provider is in the knowledge base.",
     "provider.suggestion": "Nearest known provider id, when unknown.",
     "provider.name": "Provider name (knowledge base).",
-    "provider.parent.name": "Provider's ultimate parent.",
-    "provider.parent.country": "Jurisdiction of the provider's ultimate parent.",
-    "provider.eu_controlled": "The provider is ultimately EU-controlled.",
+    "provider.parent.name": "Provider's ultimate parent; in a region another entity than the "
+    "provider's own operates (`place.region_operator`), the declared operator's, else unknown.",
+    "provider.parent.country": "Jurisdiction of the provider's ultimate parent; in a region "
+    "another entity than the provider's own operates, the declared operator's (as "
+    "`operator.parent.country`), else unknown.",
+    "provider.eu_controlled": "The provider is ultimately EU-controlled (unknown in a region "
+    "another entity operates, unless its declared operator is a known provider's party).",
+    "provider.parent_unknown_because": "Why the provider's parent is unknown, for messages, "
+    "starting with '; ': its region is operated by another entity than the provider's own, "
+    "and no party declared to run the place gives that entity's parent; empty otherwise.",
     "provider.marketed_as_sovereign": "The provider's offer is marketed as sovereign.",
     "operator.id": "Party operating the place.",
     "operator.country": "Operator's country.",
