@@ -428,6 +428,8 @@ class _Flows:
         management = Fact("key.management", key.management.value, self.at(f"keys[{ki}].management"))
         on = f" on {provider_id}" if suffix else ""
 
+        cited = holding.pop("facts", [])
+
         def held(flow_id: str, label: str, at: Fact | None) -> Flow:
             return self.make(
                 flow_id=flow_id,
@@ -438,7 +440,7 @@ class _Flows:
                 clear=True,
                 clear_how="the key holder can decrypt what it obtains",
                 span=key.span,
-                facts=[management],
+                facts=[management, *cited],
                 **holding,
             )
 
@@ -488,8 +490,9 @@ class _Flows:
         """Who holds the key material, as `make` arguments: the declared holder, whose law the
         custody rules find reaching it; else, for keys in the provider's KMS or that the
         provider can use (`custody.provider_reaches`), the provider's operating entity, else
-        the provider itself (also when several of its parties are declared); else nobody
-        known. A controller that no law reaches gives way to
+        the provider itself (also when several of its parties are declared), but nobody known
+        in a region another entity than the provider's own operates (its facts, `facts`, cite
+        who does); else nobody known. A controller that no law reaches gives way to
         the provider: the controller's own hold is no foreign reach, the provider's is."""
         reaches = provider_reaches(key)
         own = (
@@ -504,6 +507,12 @@ class _Flows:
         known = self.kb.provider(user.provider)
         if party is not None or known is None:
             return {"party": party}
+        operated = self.b.region_operator(user.provider, user.region)
+        if operated is not None:
+            # the KMS of a region another entity operates is that entity's (AWS's China
+            # regions): neither the provider nor its parent is presumed to hold the key, as
+            # neither is presumed to host the place (`flows.place`)
+            return {"party": None, "facts": [self.renamed(operated, "flow.region_operator")]}
         parent = fact_from(
             known, "flow.parent_country", known.parent.country, f"kb:providers.yaml#{known.id}"
         )

@@ -340,3 +340,30 @@ def test_eea_storage_in_a_region_an_unnamed_entity_operates_is_not_lent_amazon_s
         "recorded), seat DE, and its ultimate parent is not known: declare it as a party, with "
         "its parent, and name it the `operator`"
     )
+
+
+def test_the_key_in_aws_s_kms_in_beijing_is_not_held_by_amazon_web_services(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: the key-custody flow of a provider-managed key used only in Beijing named
+    'Amazon Web Services (parent US)' and RISK-CLEAR-01 said AWS could reach the data under
+    the CLOUD Act, while the database's own flow named nobody."""
+    path = write_primary(tmp_path)
+    output = check(runner, path, "-f", "json")
+    [flow] = [f for f in json.loads(output)["flows"] if f["id"] == "key/records-key"]
+    assert (flow["entity"], flow["entity_name"], flow["parent_country"]) == (None, None, None)
+    assert "kb:regions.yaml#aws/cn-north-1/operator" in {f["source"] for f in flow["facts"]}
+    [risk] = [
+        f for f in findings(output, "RISK-CLEAR-01") if f["subject"] == "flow:key:records-key"
+    ]
+    assert risk["unverifiable"] is True and "Amazon" not in risk["message"]
+    text = check(runner, path)
+    assert "Amazon Web Services" not in flows_line(text, "key/records-key")
+
+
+def test_the_key_follows_the_declared_operator_of_the_place(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """Guard: a party declared to run the place there holds its key in the region's KMS."""
+    line = flows_line(check(runner, write_primary(tmp_path, operator="sinnet")), "key/records-key")
+    assert "Beijing Sinnet Technology Co., Ltd." in line and "Amazon" not in line
