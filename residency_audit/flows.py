@@ -502,8 +502,14 @@ class _Flows:
             return {"party": holder.party, "reached": holder}
         if not reaches:
             return {"party": None}
-        # who runs the component (`SubjectBuilder.host`: never the first of several parties)
-        party = self.d.party(self.b.host(user.operator, user.provider, region=user.region))
+        # who runs the component (`SubjectBuilder.host`: never the first of several parties),
+        # but for the controller running it on the provider's systems, which hold the key in
+        # their KMS: the provider then, as the component's own flow names it (`place`)
+        host = self.b.host(user.operator, user.provider, region=user.region)
+        infra = self.b.infrastructure(user.operator, user.provider, region=user.region)
+        if host == self.d.controller and infra.third_party(self.d.controller):
+            host = None
+        party = self.d.party(host)
         known = self.kb.provider(user.provider)
         if party is not None or known is None:
             return {"party": party}

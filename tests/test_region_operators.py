@@ -367,3 +367,27 @@ def test_the_key_follows_the_declared_operator_of_the_place(
     """Guard: a party declared to run the place there holds its key in the region's KMS."""
     line = flows_line(check(runner, write_primary(tmp_path, operator="sinnet")), "key/records-key")
     assert "Beijing Sinnet Technology Co., Ltd." in line and "Amazon" not in line
+
+
+def test_the_controller_s_own_database_there_keeps_its_key_on_the_region_s_systems(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """The clinic running the database itself in Beijing keeps the key in the KMS of the
+    region's operator: as the database's flow, the key's names nobody known, not the clinic
+    ('Clinique Exemple SAS (parent ?)', whose own hold is no foreign reach)."""
+    output = check(runner, write_primary(tmp_path, operator="clinique"))
+    assert " CN     unknown (parent ?) " in flows_line(output, "records-db ")
+    line = flows_line(output, "key/records-key")
+    assert " FR     unknown (parent ?) " in line and "Clinique" not in line
+
+
+def test_the_controller_s_own_database_on_aws_keeps_its_key_in_aws_s_kms(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """In a region AWS runs itself, the key of the clinic's own database is in AWS's KMS: its
+    flow names Amazon Web Services, as the database's does, not the clinic."""
+    path = write_primary(tmp_path, operator="clinique")
+    path.write_text(path.read_text().replace("cn-north-1", "eu-west-3"))
+    output = check(runner, path)
+    assert "Amazon Web Services (parent US)" in flows_line(output, "records-db ")
+    assert "Amazon Web Services (parent US)" in flows_line(output, "key/records-key")
