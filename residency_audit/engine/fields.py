@@ -120,11 +120,10 @@ PLACE = {
     "key.hsm.operator_declared": "The HSM operator is a declared party (not only a legal name).",
     "key.hsm.operator_country": "Seat of the HSM operator (a declared party).",
     "key.hsm.operator_parent_country": "Country of the HSM operator's ultimate parent (declared, "
-    "from the knowledge base, or its seat when that seat's laws reach it).",
+    "or from the knowledge base through its provider); absent when neither gives one.",
     "key.hsm.operator_compared": "What the declared HSM jurisdiction was compared with, as text "
     "for messages: `its seat (FR) and its ultimate parent's country (FR)` (`(US, knowledge "
-    "base)` for a parent found through the operator's provider), `its seat (US), whose laws "
-    "reach it whatever its ultimate parent (none declared)`, `its seat (FR); the controller "
+    "base)` for a parent found through the operator's provider), `its seat (FR); the controller "
     "declares no ultimate parent`, or `its seat (FR); its ultimate parent is not declared`; "
     "absent when the operator is not a declared party.",
     "key.hsm.jurisdiction_matches_operator": "The declared HSM jurisdiction is the operator's seat "

@@ -237,19 +237,9 @@ class SubjectBuilder:
                     provider.parent.country,
                     f"kb:providers.yaml#{provider.id}",
                 )
-            elif self.kb.compelled_access_laws(party.country, self.as_of) and not (
-                self.kb.in_eea(party.country, self.as_of)
-                or self.kb.generally_adequate(party.country, self.as_of)
-            ):
-                # Whoever owns it, an entity seated in such a country is under its laws; an EEA
-                # entity with no declared parent stays unknown (fail closed).
-                self.derived(
-                    f,
-                    f"{prefix}.parent.country",
-                    party.country,
-                    f"seat of {party.id} (no parent declared); its laws apply to it "
-                    "whatever the parent",
-                )
+            # else unknown (fail closed), also for a seat whose own laws compel access: those
+            # are `{prefix}.country`'s, a parent elsewhere may add others, and the flows show
+            # it as "parent ?"
 
     def place(
         self,
