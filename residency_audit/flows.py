@@ -428,6 +428,8 @@ class _Flows:
         management = Fact("key.management", key.management.value, self.at(f"keys[{ki}].management"))
         on = f" on {provider_id}" if suffix else ""
 
+        cited = holding.pop("facts", [])
+
         def held(flow_id: str, label: str, at: Fact | None) -> Flow:
             return self.make(
                 flow_id=flow_id,
@@ -438,7 +440,7 @@ class _Flows:
                 clear=True,
                 clear_how="the key holder can decrypt what it obtains",
                 span=key.span,
-                facts=[management],
+                facts=[management, *cited],
                 **holding,
             )
 
@@ -488,8 +490,9 @@ class _Flows:
         """Who holds the key material, as `make` arguments: the declared holder, whose law the
         custody rules find reaching it; else, for keys in the provider's KMS or that the
         provider can use (`custody.provider_reaches`), the provider's operating entity, else
-        the provider itself (also when several of its parties are declared); else nobody
-        known. A controller that no law reaches gives way to
+        the provider itself (also when several of its parties are declared), but nobody known
+        in a region another entity than the provider's own operates (its facts, `facts`, cite
+        who does); else nobody known. A controller that no law reaches gives way to
         the provider: the controller's own hold is no foreign reach, the provider's is."""
         reaches = provider_reaches(key)
         own = (
@@ -499,11 +502,23 @@ class _Flows:
             return {"party": holder.party, "reached": holder}
         if not reaches:
             return {"party": None}
-        # who runs the component (`SubjectBuilder.host`: never the first of several parties)
-        party = self.d.party(self.b.host(user.operator, user.provider, region=user.region))
+        # who runs the component (`SubjectBuilder.host`: never the first of several parties),
+        # but for the controller running it on the provider's systems, which hold the key in
+        # their KMS: the provider then, as the component's own flow names it (`place`)
+        host = self.b.host(user.operator, user.provider, region=user.region)
+        infra = self.b.infrastructure(user.operator, user.provider, region=user.region)
+        if host == self.d.controller and infra.third_party(self.d.controller):
+            host = None
+        party = self.d.party(host)
         known = self.kb.provider(user.provider)
         if party is not None or known is None:
             return {"party": party}
+        operated = self.b.region_operator(user.provider, user.region)
+        if operated is not None:
+            # the KMS of a region another entity operates is that entity's (AWS's China
+            # regions): neither the provider nor its parent is presumed to hold the key, as
+            # neither is presumed to host the place (`flows.place`)
+            return {"party": None, "facts": [self.renamed(operated, "flow.region_operator")]}
         parent = fact_from(
             known, "flow.parent_country", known.parent.country, f"kb:providers.yaml#{known.id}"
         )

@@ -172,14 +172,19 @@ def test_a_party_operating_an_hsm_takes_part_in_the_processing(tmp_path) -> None
 
 
 def test_an_eea_hsm_jurisdiction_does_not_hide_a_us_seated_operator(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """hsm-co declares no parent: its US seat alone puts it under US law, and the message says
-    so rather than presenting the seat as a declared parent's country."""
+    """hsm-co declares no parent: FR may be its parent's country, or not. Its seat is not
+    presented as its parent's country, and the declared FR law cannot be checked against it
+    (it was a contradiction, the seat standing for the parent); its US seat still exposes the
+    keys (KEY_RULES)."""
     found = hsm_findings(tmp_path, "hsm-co", "FR")
     assert found["CORE-KB-05"] == [
-        "key k1 of records: declared HSM jurisdiction FR contradicts its operator hsm-co, "
-        "compared with its seat (US), whose laws reach it whatever its ultimate parent (none "
-        "declared)"
+        "cannot be verified for records: unknown key.hsm.jurisdiction_matches_operator. key k1 "
+        "of records: the declared HSM jurisdiction FR cannot be checked against its operator "
+        "hsm-co (a declared party: yes; seat US, ultimate parent's country unknown): declare "
+        "the operator under parties, with its ultimate parent"
     ]
+    for rule in KEY_RULES:
+        assert rule in found, found
 
 
 def test_an_hsm_operators_parent_from_the_knowledge_base_is_named_as_such(tmp_path) -> None:  # type: ignore[no-untyped-def]

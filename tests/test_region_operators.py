@@ -235,3 +235,159 @@ def test_the_provider_s_own_party_declared_as_the_region_s_operator_is_reported(
     assert not findings(
         check(runner, write(tmp_path, region="eu-west-1"), "-f", "json"), "CORE-KB-06"
     )
+
+
+PRIMARY_IN_BEIJING = """\
+schema_version: 1
+name: clinique-beijing
+controller: clinique
+data: {categories: [health, identification], health_context: care}
+parties:
+  - {id: clinique, name: Clinique Exemple SAS, role: controller, country: FR}
+  - {id: aws-emea, name: Amazon Web Services EMEA SARL, role: processor, country: LU, provider: aws}
+SINNET_PARTY
+components:
+  - id: records-db
+    kind: datastore
+    provider: aws
+    region: cn-north-1PRIMARY_OPERATOR
+    key: records-key
+    clear_text_processing: true
+keys:
+  - {id: records-key, encryption: provider-side, management: provider-managed, country: FR,
+     provider_can_use: true}
+"""
+
+
+def write_primary(tmp_path: Path, *, operator: str | None = None, sinnet: str = "") -> Path:
+    """A database whose primary is in AWS's Beijing region, with a key in AWS's KMS; `sinnet`
+    declares Beijing Sinnet as a party (with what follows its seat)."""
+    party = f"{SINNET.rstrip('}')}{sinnet}}}" if sinnet or operator == "sinnet" else ""
+    text = PRIMARY_IN_BEIJING.replace("SINNET_PARTY\n", f"{party}\n" if party else "")
+    text = text.replace("PRIMARY_OPERATOR", f"\n    operator: {operator}" if operator else "")
+    path = tmp_path / "beijing.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_exposure_of_a_primary_in_beijing_is_not_judged_against_amazon_s_parent(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: JUR-EXPO-01 said 'records-db on Amazon Web Services (Amazon.com, Inc., US) is
+    reachable in clear', though the flows table said nobody known runs the region. Whose
+    parent's law reaches it is unknown: cannot be verified, saying why and what to declare."""
+    output = check(runner, write_primary(tmp_path), "-f", "json")
+    [expo] = findings(output, "JUR-EXPO-01")
+    assert expo["unverifiable"] is True
+    assert "Amazon" not in expo["message"] and "US" not in expo["message"]
+    # no key holder is declared either: the rule lists it too
+    assert expo["message"].startswith(
+        "cannot be verified for records-db: unknown provider.parent.country, "
+        "key.holder_in_provider_group, key.holder_jurisdictions. Required: data "
+        "not reachable in clear by a provider subject to foreign compelled-access laws "
+        "(provider's parent in unknown; region cn-north-1 is operated by Beijing Sinnet "
+        "Technology Co., Ltd., seat CN, not by aws's own entities, and its ultimate parent is "
+        "not known: declare it as a party, with its parent, and name it the `operator`; "
+        "encryption: provider-side; keys: provider-managed"
+    )
+    said = {f["path"]: f for f in expo["facts"]}
+    assert said["provider.parent.country"]["value"] is None
+    assert said["place.region_operator"]["source"] == "kb:regions.yaml#aws/cn-north-1/operator"
+
+
+def test_the_declared_operator_of_a_primary_in_beijing_is_judged_by_its_own_parent(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """Sinnet declared with a parent of its own and named the operator: JUR-EXPO-01 judges
+    that parent, never Amazon's."""
+    path = write_primary(
+        tmp_path, operator="sinnet", sinnet=", parent: {name: Sinnet Holding, country: CN}"
+    )
+    output = check(runner, path)
+    assert (
+        "medium JUR-EXPO-01 records-db on Amazon Web Services (Sinnet Holding, CN) is "
+        "reachable in clear under foreign compelled-access laws"
+    ) in output
+    assert "Amazon.com" not in output
+
+
+def test_the_provider_s_own_party_declared_there_is_still_audited_as_declared(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    output = check(runner, write_primary(tmp_path, operator="aws-emea"))
+    assert "JUR-EXPO-01 records-db on Amazon Web Services (Amazon.com, Inc., US)" in output
+
+
+def test_eea_storage_in_a_region_an_unnamed_entity_operates_is_not_lent_amazon_s_parent(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """The AWS European Sovereign Cloud region listed under `aws` is run by the ESC's own
+    German companies, whose names and parent the knowledge base does not record: JUR-02 was
+    'stored in DE by Amazon Web Services, whose parent Amazon.com, Inc. is under US law'."""
+    path = write_primary(tmp_path)
+    path.write_text(path.read_text().replace("cn-north-1", "eusc-de-east-1"))
+    output = check(runner, path, "-f", "json")
+    [jur_02] = findings(output, "JUR-02")
+    assert jur_02["unverifiable"] is True and jur_02["severity"] == "low"
+    assert "Amazon" not in jur_02["message"] and "US" not in jur_02["message"]
+    assert jur_02["message"].startswith(
+        "cannot be verified for records-db: unknown provider.parent.country, "
+        "provider.eu_controlled."
+    )
+    said = {f["path"]: f["value"] for f in jur_02["facts"]}
+    assert said["provider.parent_unknown_because"] == (
+        "; region eusc-de-east-1 is operated by an entity other than aws's own (name not "
+        "recorded), seat DE, and its ultimate parent is not known: declare it as a party, with "
+        "its parent, and name it the `operator`"
+    )
+
+
+def test_the_key_in_aws_s_kms_in_beijing_is_not_held_by_amazon_web_services(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """QA: the key-custody flow of a provider-managed key used only in Beijing named
+    'Amazon Web Services (parent US)' and RISK-CLEAR-01 said AWS could reach the data under
+    the CLOUD Act, while the database's own flow named nobody."""
+    path = write_primary(tmp_path)
+    output = check(runner, path, "-f", "json")
+    [flow] = [f for f in json.loads(output)["flows"] if f["id"] == "key/records-key"]
+    assert (flow["entity"], flow["entity_name"], flow["parent_country"]) == (None, None, None)
+    assert "kb:regions.yaml#aws/cn-north-1/operator" in {f["source"] for f in flow["facts"]}
+    [risk] = [
+        f for f in findings(output, "RISK-CLEAR-01") if f["subject"] == "flow:key:records-key"
+    ]
+    assert risk["unverifiable"] is True and "Amazon" not in risk["message"]
+    text = check(runner, path)
+    assert "Amazon Web Services" not in flows_line(text, "key/records-key")
+
+
+def test_the_key_follows_the_declared_operator_of_the_place(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """Guard: a party declared to run the place there holds its key in the region's KMS."""
+    line = flows_line(check(runner, write_primary(tmp_path, operator="sinnet")), "key/records-key")
+    assert "Beijing Sinnet Technology Co., Ltd." in line and "Amazon" not in line
+
+
+def test_the_controller_s_own_database_there_keeps_its_key_on_the_region_s_systems(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """The clinic running the database itself in Beijing keeps the key in the KMS of the
+    region's operator: as the database's flow, the key's names nobody known, not the clinic
+    ('Clinique Exemple SAS (parent ?)', whose own hold is no foreign reach)."""
+    output = check(runner, write_primary(tmp_path, operator="clinique"))
+    assert " CN     unknown (parent ?) " in flows_line(output, "records-db ")
+    line = flows_line(output, "key/records-key")
+    assert " FR     unknown (parent ?) " in line and "Clinique" not in line
+
+
+def test_the_controller_s_own_database_on_aws_keeps_its_key_in_aws_s_kms(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """In a region AWS runs itself, the key of the clinic's own database is in AWS's KMS: its
+    flow names Amazon Web Services, as the database's does, not the clinic."""
+    path = write_primary(tmp_path, operator="clinique")
+    path.write_text(path.read_text().replace("cn-north-1", "eu-west-3"))
+    output = check(runner, path)
+    assert "Amazon Web Services (parent US)" in flows_line(output, "records-db ")
+    assert "Amazon Web Services (parent US)" in flows_line(output, "key/records-key")

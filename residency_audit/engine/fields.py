@@ -66,9 +66,16 @@ PLACE = {
     "provider.known": "The provider is in the knowledge base.",
     "provider.suggestion": "Nearest known provider id, when unknown.",
     "provider.name": "Provider name (knowledge base).",
-    "provider.parent.name": "Provider's ultimate parent.",
-    "provider.parent.country": "Jurisdiction of the provider's ultimate parent.",
-    "provider.eu_controlled": "The provider is ultimately EU-controlled.",
+    "provider.parent.name": "Provider's ultimate parent; in a region another entity than the "
+    "provider's own operates (`place.region_operator`), the declared operator's, else unknown.",
+    "provider.parent.country": "Jurisdiction of the provider's ultimate parent; in a region "
+    "another entity than the provider's own operates, the declared operator's (as "
+    "`operator.parent.country`), else unknown.",
+    "provider.eu_controlled": "The provider is ultimately EU-controlled (unknown in a region "
+    "another entity operates, unless its declared operator is a known provider's party).",
+    "provider.parent_unknown_because": "Why the provider's parent is unknown, for messages, "
+    "starting with '; ': its region is operated by another entity than the provider's own, "
+    "and no party declared to run the place gives that entity's parent; empty otherwise.",
     "provider.marketed_as_sovereign": "The provider's offer is marketed as sovereign.",
     "operator.id": "Party operating the place.",
     "operator.country": "Operator's country.",
@@ -113,11 +120,10 @@ PLACE = {
     "key.hsm.operator_declared": "The HSM operator is a declared party (not only a legal name).",
     "key.hsm.operator_country": "Seat of the HSM operator (a declared party).",
     "key.hsm.operator_parent_country": "Country of the HSM operator's ultimate parent (declared, "
-    "from the knowledge base, or its seat when that seat's laws reach it).",
+    "or from the knowledge base through its provider); absent when neither gives one.",
     "key.hsm.operator_compared": "What the declared HSM jurisdiction was compared with, as text "
     "for messages: `its seat (FR) and its ultimate parent's country (FR)` (`(US, knowledge "
-    "base)` for a parent found through the operator's provider), `its seat (US), whose laws "
-    "reach it whatever its ultimate parent (none declared)`, `its seat (FR); the controller "
+    "base)` for a parent found through the operator's provider), `its seat (FR); the controller "
     "declares no ultimate parent`, or `its seat (FR); its ultimate parent is not declared`; "
     "absent when the operator is not a declared party.",
     "key.hsm.jurisdiction_matches_operator": "The declared HSM jurisdiction is the operator's seat "

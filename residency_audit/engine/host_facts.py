@@ -14,7 +14,7 @@ from residency_audit.engine.hds_infrastructure import infrastructure_coverage
 from residency_audit.engine.places import Infrastructure
 from residency_audit.kb import fact_from
 from residency_audit.kb.entries import Provider
-from residency_audit.model import Fact
+from residency_audit.model import Fact, Party
 
 if TYPE_CHECKING:
     from residency_audit.engine.subjects import SubjectBuilder
@@ -79,6 +79,74 @@ def place_host(
         "its host, and the host of its infrastructure, against the controller (an unknown "
         "host may be a third party)",
     )
+
+
+PARENT_FIELDS = ("provider.parent.name", "provider.parent.country", "provider.eu_controlled")
+"""The facts of the provider's ultimate parent: whose law reaches the systems of a place."""
+
+
+def region_operator_parent(
+    b: SubjectBuilder,
+    f: dict[str, Fact],
+    operator_id: str | None,
+    provider_id: str,
+    *,
+    region: str | None,
+) -> None:
+    """The provider's parent facts (`PARENT_FIELDS`) of a place in a region another entity than
+    the provider's own operates (`place.region_operator`): not the knowledge-base provider's
+    parent (AWS's China regions are not run by an Amazon company), but the declared operator's
+    own (its declared parent, else as `SubjectBuilder.party_facts` finds it), as its flow names
+    it; unknown, saying why (`provider.parent_unknown_because`), when no party is declared to
+    run it or the controller runs it on that entity's systems. The provider's own party named
+    the operator is audited as declared (CORE-KB-06 reports it): its provider's facts stand."""
+    operated = f.get("place.region_operator")
+    if operated is None:
+        return
+    party = b.d.party(operator_id)
+    if party is not None and party.provider == provider_id:
+        return
+    for path in PARENT_FIELDS:
+        f.pop(path, None)
+    parent = f.get("operator.parent.country")
+    apart = f"; region {region} is operated by {operated.value}"
+    known = b.kb.region(provider_id, region) if region else None
+    if known is not None and known.operator is not None and known.operator.name:
+        apart += f", not by {provider_id}'s own entities"  # an unnamed one is said so already
+    if party is None or party.id == b.d.controller:
+        why = (
+            f"{apart}, and its ultimate parent is not known: declare it as a party, with its "
+            "parent, and name it the `operator`"
+        )
+    elif parent is None:
+        why = f"{apart}, and its declared operator {party.id} declares no ultimate parent"
+    else:
+        f["provider.parent.country"] = Fact(
+            "provider.parent.country", parent.value, parent.origin, parent.url, parent.verified
+        )
+        _operator_parent(b, f, party)
+        return
+    b.derived(f, "provider.parent_unknown_because", why, operated.origin)
+
+
+def _operator_parent(b: SubjectBuilder, f: dict[str, Fact], party: Party) -> None:
+    """`provider.parent.name` and `provider.eu_controlled` of a place whose declared operator
+    `party` runs a region another entity than the provider's own operates: its declared
+    parent's name, else (a party of a provider the knowledge base knows) that provider's."""
+    if party.parent is not None:
+        b.put(f, "provider.parent.name", party.parent.name, b.party_path(party, "parent.name"))
+    provider = b.kb.provider(party.provider)
+    if provider is None:
+        return
+    origin = f"kb:providers.yaml#{provider.id}"
+    if party.parent is None:
+        f["provider.parent.name"] = fact_from(
+            provider, "provider.parent.name", provider.parent.name, origin
+        )
+    if provider.eu_controlled is not None:
+        f["provider.eu_controlled"] = fact_from(
+            provider, "provider.eu_controlled", provider.eu_controlled, origin
+        )
 
 
 def _no_host(provider_id: str, candidates: list[str], operated: Fact | None) -> str:

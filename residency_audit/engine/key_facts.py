@@ -177,16 +177,14 @@ def _hsm_operator(b: SubjectBuilder, f: dict[str, Fact], hsm: Hsm, base: str) ->
 
 def _compared_with(b: SubjectBuilder, operator: Party, parent: Fact | None) -> str:
     """What an HSM's declared jurisdiction is compared with, as CORE-KB-05 states it: the
-    operator's seat, and its ultimate parent's country as `party_facts` found it (declared,
-    from the knowledge base, or the seat's own when that seat's laws reach it whatever the
-    parent); or that no parent is declared (the controller need not declare one)."""
+    operator's seat, and its ultimate parent's country as `party_facts` found it (declared, or
+    from the knowledge base); or that no parent is declared (the controller need not declare
+    one)."""
     seat = f"its seat ({operator.country})"
     if operator.parent is not None:
         return f"{seat} and its ultimate parent's country ({operator.parent.country})"
-    if parent is not None and b.kb.provider(operator.provider) is not None:
-        return f"{seat} and its ultimate parent's country ({parent.value}, knowledge base)"
     if parent is not None:
-        return f"{seat}, whose laws reach it whatever its ultimate parent (none declared)"
+        return f"{seat} and its ultimate parent's country ({parent.value}, knowledge base)"
     if operator.id == b.d.controller:
         return f"{seat}; the controller declares no ultimate parent"
     return f"{seat}; its ultimate parent is not declared"

@@ -21,7 +21,11 @@ from typing import Any
 
 from residency_audit.engine.certificates import BINDS, hds_binding, hds_binding_of, party_binding
 from residency_audit.engine.countries import unknown_country_subjects
-from residency_audit.engine.host_facts import place_host, undeclared_infrastructure_facts
+from residency_audit.engine.host_facts import (
+    place_host,
+    region_operator_parent,
+    undeclared_infrastructure_facts,
+)
 from residency_audit.engine.key_facts import copy_key, key_facts, log_key_facts
 from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.engine.places import Infrastructure, Where, infrastructure_of, places_of
@@ -233,19 +237,9 @@ class SubjectBuilder:
                     provider.parent.country,
                     f"kb:providers.yaml#{provider.id}",
                 )
-            elif self.kb.compelled_access_laws(party.country, self.as_of) and not (
-                self.kb.in_eea(party.country, self.as_of)
-                or self.kb.generally_adequate(party.country, self.as_of)
-            ):
-                # Whoever owns it, an entity seated in such a country is under its laws; an EEA
-                # entity with no declared parent stays unknown (fail closed).
-                self.derived(
-                    f,
-                    f"{prefix}.parent.country",
-                    party.country,
-                    f"seat of {party.id} (no parent declared); its laws apply to it "
-                    "whatever the parent",
-                )
+            # else unknown (fail closed), also for a seat whose own laws compel access: those
+            # are `{prefix}.country`'s, a parent elsewhere may add others, and the flows show
+            # it as "parent ?"
 
     def place(
         self,
@@ -301,6 +295,7 @@ class SubjectBuilder:
         self.split(f, c, ci)
         recipient = self.host(operator_id, provider_id, region=region)
         place_host(self, f, recipient, operator_id, provider_id, yaml_path, region=region)
+        region_operator_parent(self, f, operator_id, provider_id, region=region)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
         binding = self.binding_host(recipient, operator_id, provider_id, region=region)
         f[BINDS] = hds_binding(self, binding)
@@ -489,6 +484,13 @@ class SubjectBuilder:
         self.put(f, "provider.id", provider_id, provider_path)
         provider = self.kb.provider(provider_id)
         self.derived(f, "provider.known", provider is not None, "knowledge-base lookup")
+        # words for messages, set where a region's operator leaves the parent unknown
+        self.derived(
+            f,
+            "provider.parent_unknown_because",
+            "",
+            "not a region another entity operates (`host_facts.region_operator_parent`)",
+        )
         if provider is None:
             self.derived(
                 f,

@@ -28,7 +28,8 @@ def place_unknowns(f: Mapping[str, Fact], span: Span) -> dict[str, tuple[Fact, .
     region), with the subject's account of why (`location.unplaced`) and the file that has no
     entry for the region; and the host and transfer tools of a place in a region another entity
     than the provider's own operates, with who operates it (`place.region_operator`), when no
-    `operator` names its host. Empty for a located place of a known provider."""
+    `operator` names its host, and the provider's parent there when no declared operator gives
+    one (`provider.parent_unknown_because`). Empty for a located place of a known provider."""
     out: dict[str, tuple[Fact, ...]] = {}
     provider = f.get("provider.id")
     name = f.get("provider.name")
@@ -43,6 +44,11 @@ def place_unknowns(f: Mapping[str, Fact], span: Span) -> dict[str, tuple[Fact, .
         for p in ("place.host", "transfer.tools"):
             if p not in f:
                 out[p] = (Fact(p, None, str(span)), apart)
+        why = f.get("provider.parent_unknown_because")
+        if why is not None and why.value:  # nor is its parent known (`region_operator_parent`)
+            for p in PROVIDER_FIELDS[1:4]:
+                if p not in f:
+                    out[p] = (Fact(p, None, str(span)), why, apart)
     if "location.country" not in f:
         region = f.get("location.region")
         said = tuple(f[p] for p in ("location.region", "location.unplaced") if p in f)

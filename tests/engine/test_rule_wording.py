@@ -101,9 +101,11 @@ def test_an_unknown_parent_is_not_reported_as_exposure(tmp_path: Path) -> None:
         "unknown) is subject to a non-adequate third country's law that can compel access, the "
         "EXI 30 disclosure of those laws, mitigations and residual risks (declared: laws "
         "unknown, mitigations unknown, residual_risks unknown)",
-        "cannot be verified for party supp: unknown party.transparency.laws, "
-        "party.transparency.mitigations, party.transparency.residual_risks. Required: if supp "
-        "(seat IN, ultimate parent IN) is subject to a non-adequate third country's law that "
+        # its seat's laws reach it, but its parent is not declared: not presumed to be IN
+        "cannot be verified for party supp: unknown party.parent.country, "
+        "party.transparency.laws, party.transparency.mitigations, "
+        "party.transparency.residual_risks. Required: if supp "
+        "(seat IN, ultimate parent unknown) is subject to a non-adequate third country's law that "
         "can compel access, the EXI 30 disclosure of those laws, mitigations and residual risks "
         "(declared: laws unknown, mitigations unknown, residual_risks unknown)",
     }
