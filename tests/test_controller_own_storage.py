@@ -35,6 +35,7 @@ claims:
 """
 
 TRANSFER_RULES = {"GDPR-XFER-01", "EDPB-UC1-01"}
+OWN_BACKUP = "{kind: backup, provider: on-prem, operator: clinic, country: COUNTRY}"
 
 
 def audit(tmp_path: Path, backup: str) -> Report:
@@ -53,7 +54,9 @@ def failing(report: Report) -> dict[str, str]:
 def test_the_controllers_own_backup_abroad_is_no_transfer_but_its_risks_are_reported(
     tmp_path: Path,
 ) -> None:
-    found = failing(audit(tmp_path, "{kind: backup, provider: on-prem, operator: clinic, country: US}"))
+    found = failing(
+        audit(tmp_path, "{kind: backup, provider: on-prem, operator: clinic, country: US}")
+    )
     assert not TRANSFER_RULES & found.keys(), found
     assert found["GDPR-XFER-04"] == (
         "db (backup) keeps personal data on the controller's own infrastructure in US: not a "
@@ -65,7 +68,9 @@ def test_the_controllers_own_backup_abroad_is_no_transfer_but_its_risks_are_repo
 def test_the_controllers_own_backup_in_an_adequate_country_is_reported_by_neither(
     tmp_path: Path,
 ) -> None:
-    found = failing(audit(tmp_path, "{kind: backup, provider: on-prem, operator: clinic, country: CH}"))
+    found = failing(
+        audit(tmp_path, "{kind: backup, provider: on-prem, operator: clinic, country: CH}")
+    )
     assert not (TRANSFER_RULES | {"GDPR-XFER-04"}) & found.keys(), found
 
 
@@ -83,5 +88,5 @@ def test_the_controllers_own_backup_in_an_adequate_country_is_reported_by_neithe
 )
 def test_a_copy_abroad_anyone_else_hosts_is_a_transfer(tmp_path: Path, backup: str) -> None:
     found = failing(audit(tmp_path, backup))
-    assert TRANSFER_RULES <= found.keys(), found
+    assert found.keys() >= TRANSFER_RULES, found
     assert "GDPR-XFER-04" not in found
