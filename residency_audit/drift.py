@@ -173,6 +173,11 @@ def _age(observed: Deployment, o: Observation) -> Subject:
         facts["observation.account"] = Fact(
             "observation.account", o.account, source_at(observed, "observation.account")
         )
+    facts["observation.observed"] = Fact(
+        "observation.observed",
+        f"account {o.account}" if o.account else "an account whose id is not recorded",
+        source_at(observed, "observation.account"),
+    )
     since = observed_since(observed)
     span = o.span
     if since is not None:
