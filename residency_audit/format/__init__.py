@@ -12,6 +12,7 @@ from residency_audit.format.identifiers import identified, identifier_problems
 from residency_audit.hostnames import hostname_problem
 from residency_audit.loader import Document, load_document
 from residency_audit.model import Deployment, Diagnostic, Span
+from residency_audit.partitions import arn_problems
 
 SCHEMA_VERSION = 1
 
@@ -35,7 +36,7 @@ def parse_deployment(document: Document) -> Deployment:
     deployment: Deployment = dataclasses.replace(
         converted, path=document.path, locations=converter.locations
     )
-    problems = sorted(check_references(deployment))
+    problems = sorted([*check_references(deployment), *arn_problems(deployment)])
     if problems:
         raise InputError(problems)
     return deployment
