@@ -41,6 +41,7 @@ from residency_audit.drift_found import (
     gap_region,
     match_component,
     observed_origin,
+    observed_partition,
     service_subjects,
     source_at,
 )
@@ -173,6 +174,11 @@ def _age(observed: Deployment, o: Observation) -> Subject:
         facts["observation.account"] = Fact(
             "observation.account", o.account, source_at(observed, "observation.account")
         )
+    facts["observation.observed"] = Fact(
+        "observation.observed",
+        f"account {o.account}" if o.account else "an account whose id is not recorded",
+        source_at(observed, "observation.account"),
+    )
     since = observed_since(observed)
     span = o.span
     if since is not None:
@@ -205,7 +211,7 @@ def drift_subjects(
     # that a key's subjects name every declared component it covers
     claims: dict[tuple[int, str, str | None], tuple[Key, list[Match]]] = {}
     for oi, oc in enumerate(observed.components):
-        match = match_component(declared, oc)
+        match = match_component(declared, oc, partition=observed_partition(observed, oc))
         stated = True if match is not None else _undecided(declared, oc)
         owner = match.deployment if match else observed
         base = common_facts(owner, kb, as_of)

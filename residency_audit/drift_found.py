@@ -40,6 +40,7 @@ from residency_audit.model import (
     NotObserved,
     Observation,
 )
+from residency_audit.partitions import AWS_PROVIDERS, partition_of_arn, partition_of_region
 from residency_audit.records import Record, record
 
 UNKNOWN_REGION = "an unknown region"
@@ -65,10 +66,11 @@ class Found(Record):
     it was read."""
     files: tuple[str, ...]
     """The observed files searched."""
-    names: Mapping[tuple[str, str], Mapping[str | None, str]]
+    names: Mapping[tuple[str, str], Mapping[tuple[str | None, str | None], str]]
     """(provider, every name a declaration may list an observed resource by: `resource_names`
-    of its ARNs and its replicas', and its id) → {its service: where it was read}: a component
-    listing resources is found only if each of them is, by a resource of its service."""
+    of its ARNs and its replicas', and its id) → {(its service, its partition): where it was
+    read}: a component listing resources is found only if each of them is, by a resource of
+    its service and partition (`same_partition`)."""
     accounts: Mapping[str, tuple[str, ...]]
     """The accounts the observed files are for → those files: a listed ARN naming another
     account was not looked for, and one naming an account of the run is looked for in that
@@ -78,11 +80,11 @@ class Found(Record):
         """Where a resource of `c`'s provider and service listed as `resource` was read; None
         when no observed file holds one. A component declaring no service takes any of its
         provider's."""
-        services = self.names.get((c.provider, resource), {})
         service = service_of(c)
-        if service is None:
-            return next(iter(services.values()), None)
-        return services.get(service)
+        for (held, partition), where in self.names.get((c.provider, resource), {}).items():
+            if service in (None, held) and same_partition(c, partition):
+                return where
+        return None
 
 
 def found_components(declared: Sequence[Deployment], observed: Sequence[Deployment]) -> Found:
@@ -91,7 +93,7 @@ def found_components(declared: Sequence[Deployment], observed: Sequence[Deployme
     subjects): two declarations of "our RDS in eu-west-3" are both found by the instances
     there."""
     where: dict[tuple[int, int], str] = {}
-    names: dict[tuple[str, str], dict[str | None, str]] = {}
+    names: dict[tuple[str, str], dict[tuple[str | None, str | None], str]] = {}
     for seen in observed:
         for oi, oc in enumerate(seen.components):
             here = f"components[{oi}]"
@@ -103,9 +105,12 @@ def found_components(declared: Sequence[Deployment], observed: Sequence[Deployme
                 if c.kind is CopyKind.REPLICA
                 for name in sorted(resource_names(copy_resource(oc, c)))
             ]
+            partition = observed_partition(seen, oc)
             for name, at in held:
-                names.setdefault((oc.provider, name), {}).setdefault(service_of(oc), at)
-            for match in matching_components(declared, oc):
+                names.setdefault((oc.provider, name), {}).setdefault(
+                    (service_of(oc), partition), at
+                )
+            for match in matching_components(declared, oc, partition=partition):
                 where.setdefault((id(match.deployment), match.index), origin)
     accounts: dict[str, tuple[str, ...]] = {}
     for seen in observed:
@@ -434,10 +439,43 @@ def _own_names(oc: Component) -> set[str]:
     return {oc.id}.union(*(resource_names(r) for r in oc.resources))
 
 
-def match_component(declared: Sequence[Deployment], oc: Component) -> Match | None:
-    """The declared component `oc` stands for: the first listing it in `resources`, else the
-    first of its id, else the first of its provider, service and region listing no resources."""
-    for test in _tests(oc):
+def observed_partition(observed: Deployment, oc: Component) -> str | None:
+    """The AWS partition of observed component `oc`: its ARN's, else its region's, else the
+    observation's; None when none says (a file written by hand)."""
+    for arn in oc.resources:
+        if (partition := partition_of_arn(arn)) is not None:
+            return partition
+    if (partition := partition_of_region(oc.region)) is not None:
+        return partition
+    return observed.observation.partition if observed.observation is not None else None
+
+
+def declared_partitions(c: Component) -> frozenset[str]:
+    """The AWS partitions declared component `c` may be in: its region's, else those of the
+    ARNs it lists; empty when it says none (no region, only names), or is not an AWS one."""
+    if c.provider not in AWS_PROVIDERS:
+        return frozenset()
+    own = partition_of_region(c.region)
+    if own is not None:
+        return frozenset({own})
+    return frozenset(p for r in c.resources if (p := partition_of_arn(r)) is not None)
+
+
+def same_partition(c: Component, partition: str | None) -> bool:
+    """Whether a resource of `partition` may be declared component `c`'s: names are unique
+    only within a partition (a bucket `records` in aws-cn is not `records` in aws), so one of
+    another partition than `c` declares never stands for it. Unknown on either side: it may."""
+    wanted = declared_partitions(c)
+    return partition is None or not wanted or partition in wanted
+
+
+def match_component(
+    declared: Sequence[Deployment], oc: Component, *, partition: str | None = None
+) -> Match | None:
+    """The declared component `oc` (of AWS `partition`, None: unknown) stands for: the first
+    listing it in `resources`, else the first of its id, else the first of its provider,
+    service and region listing no resources; never one declared in another partition."""
+    for test in _tests(oc, partition):
         for d in declared:
             for i, c in enumerate(d.components):
                 if test(c):
@@ -445,25 +483,28 @@ def match_component(declared: Sequence[Deployment], oc: Component) -> Match | No
     return None
 
 
-def matching_components(declared: Sequence[Deployment], oc: Component) -> Iterator[Match]:
+def matching_components(
+    declared: Sequence[Deployment], oc: Component, *, partition: str | None = None
+) -> Iterator[Match]:
     """Every declared component `oc` may stand for, by any of `match_component`'s tests."""
-    tests = _tests(oc)
+    tests = _tests(oc, partition)
     for d in declared:
         for i, c in enumerate(d.components):
             if any(test(c) for test in tests):
                 yield Match(d, i, c)
 
 
-def _tests(oc: Component) -> tuple[Callable[[Component], bool], ...]:
+def _tests(oc: Component, partition: str | None) -> tuple[Callable[[Component], bool], ...]:
     names = _own_names(oc)
     return (
-        # a name is a resource's within its provider and service only
+        # a name is a resource's within its provider, service and partition only
         lambda c: (
             bool(names & set(c.resources))
             and c.provider == oc.provider
             and service_of(c) in (None, service_of(oc))
+            and same_partition(c, partition)
         ),
-        lambda c: c.id == oc.id,
+        lambda c: c.id == oc.id and same_partition(c, partition),
         lambda c: (
             not c.resources
             and (c.provider, service_of(c), c.region) == (oc.provider, service_of(oc), oc.region)

@@ -19,7 +19,7 @@ from residency_audit.discover import attribute
 from residency_audit.engine.subjects import Subject, component_facts
 from residency_audit.hostnames import normalise_hostname
 from residency_audit.kb import KnowledgeBase
-from residency_audit.model import Deployment, Fact
+from residency_audit.model import Deployment, Fact, Span
 from residency_audit.observations import (
     DnsObservations,
     MailExchanger,
@@ -37,6 +37,8 @@ class Observed(Record):
     observation: NameObservation
     origin: str
     """file:line:col in an observations file, or `dns:<resolver> <name>`."""
+    source: int = 0
+    """Index of the set (`ObservationIndex.sets`) that answered it."""
 
 
 class ObservationIndex:
@@ -44,11 +46,13 @@ class ObservationIndex:
 
     def __init__(self, sets: Iterable[DnsObservations]) -> None:
         self.sources: list[str] = []
+        self.sets: list[DnsObservations] = []
         self._by_key: dict[tuple[str, Purpose], Observed] = {}
-        for obs in sets:
+        for k, obs in enumerate(sets):
+            self.sets.append(obs)
             self.sources.append(obs.path or f"dns:{obs.resolver}")
             for i, name in enumerate(obs.names):
-                self._by_key.setdefault((name.name, name.purpose), Observed(name, obs.origin(i)))
+                self._by_key.setdefault((name.name, name.purpose), Observed(name, obs.origin(i), k))
 
     def get(self, name: str, purpose: Purpose) -> Observed | None:
         return self._by_key.get((normalise_hostname(name), purpose))
@@ -84,6 +88,41 @@ def endpoint_subjects(
                 attributor = attributor or Attributor(kb)
                 for extra, facts in _judged(seen, base, attributor):
                     yield Subject("endpoint", label + extra, c.id, span, facts)
+
+
+def dns_age_subjects(d: Deployment, index: ObservationIndex | None) -> Iterator[Subject]:
+    """The day each set of DNS observations answering a name `d` declares was resolved on
+    (an `observation` subject of `age`, as `drift._age` makes for an AWS account), for
+    DRIFT-OBS-05 to compare with the as-of date: names resolved long before that day say
+    little of who served them then. A set answering none of them is no evidence for `d`.
+    Sets resolved after the as-of date never get here (`discover.dns_index` refuses them)."""
+    if index is None:
+        return
+    used: set[int] = set()
+    for c in d.components:
+        for purpose, names in ((Purpose.HOST, c.hostnames), (Purpose.MAIL, c.mail_domains)):
+            for name in names:
+                seen = index.get(name, purpose)
+                if seen is not None:
+                    used.add(seen.source)
+    for k in sorted(used):
+        obs = index.sets[k]
+        if obs.path:
+            span = obs.locations.get("observed_on") or Span(obs.path, 1, 1)
+            what = f"the DNS names in {obs.path} (resolver {obs.resolver})"
+            at = f"{span} (observed_on, the UTC day the names were resolved)"
+        else:  # --resolve: resolved during this run
+            span = Span("--resolve", 1, 1)
+            what = f"the DNS names resolved by --resolve (resolver {obs.resolver})"
+            at = "--resolve (the UTC day of this run, by the clock)"
+        facts = {
+            "observation.subject": Fact("observation.subject", "age", at),
+            "observation.observed": Fact("observation.observed", what, at),
+            "observation.observed_on": Fact(
+                "observation.observed_on", obs.observed_on.isoformat(), at
+            ),
+        }
+        yield Subject("observation", f"age of {what}", None, span, facts)
 
 
 def _not_observed(base: dict[str, Fact], sources: Sequence[str], path: str) -> dict[str, Fact]:

@@ -176,9 +176,10 @@ class Auditor(Record):
         if self.index is not None or any(
             c.hostnames or c.mail_domains for c in deployment.components
         ):
-            from residency_audit.endpoints import endpoint_subjects
+            from residency_audit.endpoints import dns_age_subjects, endpoint_subjects
 
             extra += endpoint_subjects(deployment, self.index, kb, o.as_of)
+            extra += dns_age_subjects(deployment, self.index)
         result = audit(
             deployment,
             self.rules,

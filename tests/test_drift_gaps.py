@@ -32,7 +32,6 @@ CDN = """\
     provider: aws
     operator: aws-emea
     service: cloudfront
-    region: eu-west-3
 """
 
 

@@ -46,8 +46,8 @@ def test_an_observation_started_on_0001_01_01_is_a_finding(
         assert finding["message"] == (
             f"the observation of account {ACCOUNT} holds reads from 0001-01-01 (its oldest), more "
             "than 30 days before the as-of "
-            "date: the drift and the observed places, keys and copies show the account as it "
-            "was then"
+            "date: what it shows (an account's drift, places, keys and copies; the providers "
+            "serving DNS names) is as it was then"
         )
         assert {r["article"] for r in finding["references"]} == {"Art. 5(2), Art. 24(1)", "EXI 28"}
 

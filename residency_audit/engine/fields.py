@@ -294,11 +294,15 @@ OBSERVATION = {
     "component of the observed provider, whether its service and region were read, and "
     "whether an observed resource stands for it), sharing (whether an observed store's "
     "sharing was read and is with no one), shared-publicly or shared-with-account (one share "
-    "of it), age (the day the observation shows the account on). Built by "
-    "`residency_audit.drift` and `residency_audit.sharing`.",
+    "of it), age (the day an observation shows the account, or the DNS names, on). Built by "
+    "`residency_audit.drift`, `residency_audit.sharing` and, for DNS observations (age only), "
+    "`residency_audit.endpoints`.",
     "observation.account": "Provider account observed.",
+    "observation.observed": "What an `age` subject's observation read, as a finding names it: "
+    "`account 123456789012`, or `the DNS names in dns.yaml (resolver 192.0.2.53)`.",
     "observation.observed_on": "The UTC day the observed file shows the account on: that of its "
-    "oldest time (`observation.started_at`, or an evidence `observed_at` older than it).",
+    "oldest time (`observation.started_at`, or an evidence `observed_at` older than it); for "
+    "DNS observations, their `observed_on` (the UTC day the names were resolved).",
     "observation.regions_listed": "The collector listed the account's regions, so the two lists "
     "below are known (absent: unknown).",
     "observation.regions_not_enabled": "Regions not enabled in the account, hence not read; "

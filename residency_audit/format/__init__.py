@@ -12,8 +12,19 @@ from residency_audit.format.identifiers import identified, identifier_problems
 from residency_audit.hostnames import hostname_problem
 from residency_audit.loader import Document, load_document
 from residency_audit.model import Deployment, Diagnostic, Span
+from residency_audit.partitions import arn_problems
 
 SCHEMA_VERSION = 1
+
+GLOBAL_SERVICES = frozenset({("aws", "cloudfront")})
+"""(provider, service) of the services with no region: AWS's own API reference gives a
+CloudFront distribution's ARN as `arn:aws:cloudfront::123456789012:distribution/EDFDVBD632BHDS5`
+(DistributionSummary.Arn, no region field), its edges are chosen by its price class, and
+`discover aws` lists distributions with one call to us-east-1 and writes them with no region
+(collectors/aws.py). A `region` on such a component is a location the service does not have:
+it never matched the observed distribution (drift_found matches a region-less declaration by
+provider, service and region) and the other rules took the CDN to be in that region's
+country. NOTE: CloudFront in the aws-eusc partition was not looked up; it is not listed."""
 
 
 def load_deployment(path: Path, display: str | None = None) -> tuple[Deployment, Document]:
@@ -35,7 +46,7 @@ def parse_deployment(document: Document) -> Deployment:
     deployment: Deployment = dataclasses.replace(
         converted, path=document.path, locations=converter.locations
     )
-    problems = sorted(check_references(deployment))
+    problems = sorted([*check_references(deployment), *arn_problems(deployment)])
     if problems:
         raise InputError(problems)
     return deployment
@@ -102,6 +113,15 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
                     at(f"components[{i}].hds_activities[{j}]", root),
                     f"HDS activity {activity} does not exist; activities are 1 to 6",
                 )
+        if c.region is not None and (c.provider, (c.service or "").lower()) in GLOBAL_SERVICES:
+            yield Diagnostic(
+                at(f"components[{i}].region", c.span),
+                f"components[{i}].region: {c.service} is a global service: a distribution has "
+                "no region (its ARN has none) and is served from the edge locations of its "
+                f"price class, so {c.region} says nothing of where it serves from; remove "
+                "`region` (a distribution then matches the component by its id or ARN in "
+                "`resources`, or as the account's CloudFront)",
+            )
         for key, names in (("hostnames", c.hostnames), ("mail_domains", c.mail_domains)):
             for j, name in enumerate(names):
                 problem = hostname_problem(name)
