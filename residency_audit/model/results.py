@@ -45,11 +45,36 @@ slot_init(Fact, _fact_init)
 
 @record
 class Reference(Record):
-    """A legal reference a finding cites: instrument and provision, with a URL to read it."""
+    """A legal reference a finding cites: instrument and provision, with a URL to read it, and,
+    when its rule file gives them, the days that say which version of the text it cites (the
+    rule file's `adopted`, `applies_from` and `superseded`; see `engine.rules.ReferenceDoc`)."""
 
     label: str
     url: str
     article: str | None = None
+    adopted: dt.date | None = None
+    applies_from: dt.date | None = None
+    superseded: dt.date | None = None
+
+    @property
+    def dates(self) -> str:
+        """The days it may be cited, as `explain` words them; empty without any."""
+        return citation_dates(self.adopted, self.applies_from, self.superseded)
+
+
+def citation_dates(
+    adopted: dt.date | None, applies_from: dt.date | None, superseded: dt.date | None
+) -> str:
+    """A reference's days in words, the one wording of `explain` and the evidence reports: from
+    the day it applies (or, when it gives none, was adopted) until a later version replaced it,
+    e.g. `adopted 2024-04-26, cited from 2024-11-16`."""
+    dates = [f"adopted {adopted}"] if adopted else []
+    first = applies_from or adopted
+    if first is not None:
+        dates.append(f"cited from {first}")
+    if superseded is not None:
+        dates.append(f"superseded {superseded}: not cited from then")
+    return ", ".join(dates)
 
 
 class Status(StrEnum):

@@ -283,7 +283,9 @@ def _finding(f: Finding, notes: dict[str, str]) -> list[str]:
         "",
     ]
     out.append("References:")
-    out += [f"- {link(r.label, r.url)}" for r in f.references]
+    out += [
+        f"- {link(r.label, r.url)}{f' ({md(r.dates)})' if r.dates else ''}" for r in f.references
+    ]
     if f.rule_id in notes:
         out += ["", f"Caveats of the rule: {md(notes[f.rule_id])}"]
     out += ["", "Facts used:"]
