@@ -474,7 +474,7 @@ class Tally:
     statuses: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
     unverifiable: list[int] = field(default_factory=lambda: [0] * len(Severity))
     """By severity, the findings that could not be decided (a fact missing or unknown): "cannot
-    be verified", counted apart from established violations."""
+    be verified", counted apart from failed checks."""
     worst_open: Severity | None = None
     """The highest severity among open findings (the ones that count toward the exit code)."""
     deployments: set[str] = field(default_factory=set)

@@ -101,6 +101,15 @@ def written_by_instrument(
             group.text.close()
 
 
+SUMMARY_NOTE = (
+    "A failed check is a rule whose requirement does not hold on the facts given (at info "
+    "severity, a fact to note), not a legal conclusion. A finding that cannot be verified rests "
+    "on a fact missing or unknown to the knowledge base: it is no failed check, and no pass "
+    "either."
+)
+"""What the counts of the Markdown and HTML summaries mean, said under them."""
+
+
 def unverifiable_count(report: Report) -> int:
     """Findings that could not be decided (a fact missing or unknown), whatever their status."""
     return sum(report.tally.unverifiable)
@@ -108,13 +117,17 @@ def unverifiable_count(report: Report) -> int:
 
 def findings_phrase(report: Report) -> str:
     """The count of findings, what was established apart from what could not be decided
-    (which is no pass either): `12 finding(s): 7 violation(s), 5 cannot be verified`."""
+    (which is no pass either): `12 finding(s): 7 failed check(s), 5 cannot be verified`. A
+    failed check is a rule whose requirement does not hold on the facts given, whatever its
+    severity (an info one records a fact to note, such as a party's exposure to a foreign
+    law): the words say what the tool found, never "violation", a legal conclusion those facts
+    do not support. JSON keeps `summary.violations` for the same count (`reporters.json`)."""
     total = len(report.findings)
     if not total:
         return "0 finding(s)"
     unverifiable = unverifiable_count(report)
-    violations = total - unverifiable
-    return f"{total} finding(s): {violations} violation(s), {unverifiable} cannot be verified"
+    failed = total - unverifiable
+    return f"{total} finding(s): {failed} failed check(s), {unverifiable} cannot be verified"
 
 
 def descriptions(report: Report) -> dict[str, str]:

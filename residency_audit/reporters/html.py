@@ -1,5 +1,5 @@
 """Self-contained HTML evidence report for lawyers: scope and as-of date, the CI gate, banners
-(partial audit, input errors, stale or unverified knowledge), the summary (violations apart
+(partial audit, input errors, stale or unverified knowledge), the summary (failed checks apart
 from findings that cannot be verified), the data-flow picture and the flows with their transfer
 risk, findings grouped by legal instrument with references, their rule's caveats and the facts
 used (sources, unverified marked), waivers, and a manifest with the parameters, where the
@@ -98,6 +98,7 @@ def context(report: Report, picture: flowmap.Picture | None = None) -> dict[str,
         "pack_dirs": dict(report.pack_dirs),
         "reproduce": common.reproduce_command(report),
         "findings_phrase": common.findings_phrase(report),
+        "summary_note": common.SUMMARY_NOTE,
         "picture": picture or flowmap.picture_flows(report),
         "countries": countries,
         "country_words": common.country_status_words(report.as_of),

@@ -11,6 +11,7 @@ from typing import TextIO
 from residency_audit.model import Fact, Finding, Report, Severity, Status
 from residency_audit.reporters.common import (
     STATUS_WORDS,
+    SUMMARY_NOTE,
     country_status_words,
     descriptions,
     findings_phrase,
@@ -173,13 +174,11 @@ def _summary(report: Report) -> list[str]:
     out = ["## Summary", ""]
     if report.findings:
         out += [
-            f"**{findings_phrase(report)}.** A finding that cannot be verified rests on a fact "
-            "missing or unknown to the knowledge base: it is no established violation, and no "
-            "pass either.",
+            f"**{findings_phrase(report)}.** {SUMMARY_NOTE}",
             "",
         ]
     out += [
-        "| Severity | Violations | Cannot be verified | Findings |",
+        "| Severity | Failed checks | Cannot be verified | Findings |",
         "|---|---:|---:|---:|",
     ]
     out += [
