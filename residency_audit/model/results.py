@@ -477,7 +477,6 @@ class Tally:
     be verified", counted apart from failed checks."""
     worst_open: Severity | None = None
     """The highest severity among open findings (the ones that count toward the exit code)."""
-    deployments: set[str] = field(default_factory=set)
     counted: object = None
     """The findings sequence these are the counts of, once final: a report recounts any other
     (`dataclasses.replace(report, findings=...)` must not keep the old counts)."""
@@ -494,7 +493,6 @@ class Tally:
             self.statuses[f.status] += 1
             if f.unverifiable:
                 self.unverifiable[f.severity] += 1
-            self.deployments.add(f.deployment)
             if f.status is Status.OPEN and (
                 self.worst_open is None or f.severity > self.worst_open
             ):
@@ -507,7 +505,6 @@ class Tally:
             self.unverifiable[severity] += n
         for status, n in other.statuses.items():
             self.statuses[status] += n
-        self.deployments |= other.deployments
         if other.worst_open is not None and (
             self.worst_open is None or other.worst_open > self.worst_open
         ):

@@ -144,6 +144,19 @@ def rule_notes(report: Report) -> dict[str, str]:
     return {r.id: " ".join(r.notes.split()) for r in report.rules if r.notes and r.notes.strip()}
 
 
+def audited_deployments(report: Report) -> list[str]:
+    """The deployments the audit read, by name, as every format counts them: those of its input
+    files, never a name only a finding gives (a waiver's target that names no deployment of
+    the run is a WAIVER-MATCH-01 finding, not a deployment)."""
+    return sorted({i.deployment for i in report.inputs if i.deployment})
+
+
+def waiver_files(report: Report) -> frozenset[str]:
+    """The waiver files read (`--waivers`), as their findings (WAIVER-EXP-01...) give their
+    path: those findings are located in the waiver file, not in a deployment."""
+    return frozenset(i.path for i in report.inputs if i.role == "waivers")
+
+
 def target(finding: Finding) -> str:
     return finding.deployment + (f"/{finding.component}" if finding.component else "")
 

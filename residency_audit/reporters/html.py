@@ -82,7 +82,7 @@ def _markup(lines: Iterator[str]) -> Iterator[str]:
 
 
 def context(report: Report, picture: flowmap.Picture | None = None) -> dict[str, Any]:
-    deployments = sorted({i.deployment for i in report.inputs if i.deployment})
+    deployments = common.audited_deployments(report)
     countries = {c.code: c for c in report.countries}
     return {
         "r": report,

@@ -12,6 +12,7 @@ from residency_audit.model import Fact, Finding, Report, Severity, Status
 from residency_audit.reporters.common import (
     STATUS_WORDS,
     SUMMARY_NOTE,
+    audited_deployments,
     country_status_words,
     descriptions,
     findings_phrase,
@@ -106,7 +107,7 @@ def write(report: Report, out: TextIO) -> None:
     comes into its instrument's group (`common.written_by_instrument`), and the flows a
     deployment at a time, so a batch's report never sits whole in memory."""
     head: list[str] = ["# Data residency audit", ""]
-    deployments = sorted({i.deployment for i in report.inputs if i.deployment})
+    deployments = audited_deployments(report)
     head.append(
         f"- **Scope:** {len(deployments)} deployment(s): "
         + (", ".join(code(d) for d in deployments) or "none")
