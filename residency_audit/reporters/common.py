@@ -144,6 +144,17 @@ def rule_notes(report: Report) -> dict[str, str]:
     return {r.id: " ".join(r.notes.split()) for r in report.rules if r.notes and r.notes.strip()}
 
 
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text: str) -> list[str]:
+    """A rule's own prose (caveats, remediation) cut at its `code spans`, which name fields and
+    keys (`hds.referential_2024_binds`): the odd items are code, the others text, so that
+    each format shows the code as code (Markdown a code span, HTML `<code>`) rather than as
+    escaped backticks. A lone backtick stays in the text."""
+    return _CODE_SPAN.split(text)
+
+
 def audited_deployments(report: Report) -> list[str]:
     """The deployments the audit read, by name, as every format counts them: those of its input
     files, never a name only a finding gives (a waiver's target that names no deployment of

@@ -69,8 +69,22 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.globals.update(Status=Status, target=common.target, value_text=common.value_text)
+    env.globals.update(
+        Status=Status, target=common.target, value_text=common.value_text, prose=_prose
+    )
     return env
+
+
+def _prose(text: str) -> str:
+    """A rule's own prose (caveats, remediation), escaped, its `code spans` as `<code>`
+    (`common.code_spans`)."""
+    from markupsafe import Markup, escape
+
+    parts = common.code_spans(text)
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+        for i, part in enumerate(parts)
+    )
 
 
 def _markup(lines: Iterator[str]) -> Iterator[str]:

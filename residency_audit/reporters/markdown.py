@@ -13,6 +13,7 @@ from residency_audit.reporters.common import (
     STATUS_WORDS,
     SUMMARY_NOTE,
     audited_deployments,
+    code_spans,
     country_status_words,
     descriptions,
     findings_phrase,
@@ -50,6 +51,16 @@ def md(text: object) -> str:
     """Text that Markdown shows as written (no emphasis, links, entities or HTML from input
     data), on one line."""
     return _SPECIAL.sub(r"\\\1", _one_line(text))
+
+
+def prose(text: object) -> str:
+    """`md(text)` for a rule's own prose (caveats, remediation), whose `code spans` stay code
+    spans (`common.code_spans`): their backticks are not escaped, nor is what they hold."""
+    parts = code_spans(_one_line(text))
+    return "".join(
+        (code(part) or md(f"`{part}`")) if i % 2 else _SPECIAL.sub(r"\\\1", part)
+        for i, part in enumerate(parts)
+    )
 
 
 def paragraph(text: object) -> str:
@@ -287,10 +298,10 @@ def _finding(f: Finding, notes: dict[str, str]) -> list[str]:
         f"- {link(r.label, r.url)}{f' ({md(r.dates)})' if r.dates else ''}" for r in f.references
     ]
     if f.rule_id in notes:
-        out += ["", f"Caveats of the rule: {md(notes[f.rule_id])}"]
+        out += ["", f"Caveats of the rule: {prose(notes[f.rule_id])}"]
     out += ["", "Facts used:"]
     out += [f"- {_fact(x)}" for x in f.facts]
-    out += ["", f"Remediation: {md(f.remediation)}", ""]
+    out += ["", f"Remediation: {prose(f.remediation)}", ""]
     if f.waiver is not None:
         w = f.waiver
         state = "waived" if f.status is Status.WAIVED else "waiver **expired**"
