@@ -10,6 +10,7 @@ from residency_audit.engine.rules import Citation, Pack, Rule
 from residency_audit.errors import UsageError
 from residency_audit.format.convert import suggestion
 from residency_audit.kb import KnowledgeBase
+from residency_audit.model import citation_dates
 
 
 def find_rule(rule_id: str, packs: Sequence[Pack]) -> Rule:
@@ -93,13 +94,9 @@ def _references(r: Rule, kb: KnowledgeBase, as_of: dt.date | None) -> list[str]:
 def _citation_line(c: Citation) -> str:
     """A reference with the days it may be cited: from the day it applies (or, when it gives
     none, was adopted) until a later version replaced it."""
-    dates = [f"adopted {c.adopted}"] if c.adopted else []
-    if c.first_day is not None:
-        dates.append(f"cited from {c.first_day}")
-    if c.superseded is not None:
-        dates.append(f"superseded {c.superseded}: not cited from then")
+    dates = citation_dates(c.adopted, c.applies_from, c.superseded)
     line = f"{c.reference.label}: {c.reference.url}"
-    return f"{line} ({', '.join(dates)})" if dates else line
+    return f"{line} ({dates})" if dates else line
 
 
 def _knowledge_line(entry_id: str, kb: KnowledgeBase) -> str:

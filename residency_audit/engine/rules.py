@@ -269,7 +269,12 @@ def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
     require = conditions["require"]
     assert require is not None
     citations = tuple(
-        Citation(Reference(r.label, r.url, r.article), r.adopted, r.applies_from, r.superseded)
+        Citation(
+            Reference(r.label, r.url, r.article, r.adopted, r.applies_from, r.superseded),
+            r.adopted,
+            r.applies_from,
+            r.superseded,
+        )
         for r in header.references
     )
     return Rule(

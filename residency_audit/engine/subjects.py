@@ -739,5 +739,7 @@ def _technical_subjects(b: SubjectBuilder) -> Iterator[Subject]:
             yield Subject("component", c.id, c.id, c.span, facts, f"component:{c.id}", unknowns)
         yield Subject("place", w.label, c.id, w.span, facts, place_id(c, w), unknowns)
     for ai, a in enumerate(d.access):
-        label = f"{a.kind.value.replace('-access', '')} access {a.id}"  # not "remote-access access"
+        # "remote access x", not "remote-access access x": the kind's own word "access"
+        # once (the flows table, RISK-CLEAR-01's message and the flow.label fact say it)
+        label = f"{a.kind.value.removesuffix('-access')} access {a.id}"
         yield Subject("access", label, None, a.span, b.access(a, ai), f"access:{a.id}")

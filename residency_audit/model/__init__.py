@@ -68,6 +68,7 @@ from residency_audit.model.results import (
     Tally,
     Waiver,
     WaiverTarget,
+    citation_dates,
     named_countries,
 )
 
@@ -131,6 +132,7 @@ __all__ = [
     "TransparencyWording",
     "Waiver",
     "WaiverTarget",
+    "citation_dates",
     "doc",
     "named_countries",
 ]

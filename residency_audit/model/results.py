@@ -45,11 +45,36 @@ slot_init(Fact, _fact_init)
 
 @record
 class Reference(Record):
-    """A legal reference a finding cites: instrument and provision, with a URL to read it."""
+    """A legal reference a finding cites: instrument and provision, with a URL to read it, and,
+    when its rule file gives them, the days that say which version of the text it cites (the
+    rule file's `adopted`, `applies_from` and `superseded`; see `engine.rules.ReferenceDoc`)."""
 
     label: str
     url: str
     article: str | None = None
+    adopted: dt.date | None = None
+    applies_from: dt.date | None = None
+    superseded: dt.date | None = None
+
+    @property
+    def dates(self) -> str:
+        """The days it may be cited, as `explain` words them; empty without any."""
+        return citation_dates(self.adopted, self.applies_from, self.superseded)
+
+
+def citation_dates(
+    adopted: dt.date | None, applies_from: dt.date | None, superseded: dt.date | None
+) -> str:
+    """A reference's days in words, the one wording of `explain` and the evidence reports: from
+    the day it applies (or, when it gives none, was adopted) until a later version replaced it,
+    e.g. `adopted 2024-04-26, cited from 2024-11-16`."""
+    dates = [f"adopted {adopted}"] if adopted else []
+    first = applies_from or adopted
+    if first is not None:
+        dates.append(f"cited from {first}")
+    if superseded is not None:
+        dates.append(f"superseded {superseded}: not cited from then")
+    return ", ".join(dates)
 
 
 class Status(StrEnum):
@@ -449,10 +474,9 @@ class Tally:
     statuses: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
     unverifiable: list[int] = field(default_factory=lambda: [0] * len(Severity))
     """By severity, the findings that could not be decided (a fact missing or unknown): "cannot
-    be verified", counted apart from established violations."""
+    be verified", counted apart from failed checks."""
     worst_open: Severity | None = None
     """The highest severity among open findings (the ones that count toward the exit code)."""
-    deployments: set[str] = field(default_factory=set)
     counted: object = None
     """The findings sequence these are the counts of, once final: a report recounts any other
     (`dataclasses.replace(report, findings=...)` must not keep the old counts)."""
@@ -469,7 +493,6 @@ class Tally:
             self.statuses[f.status] += 1
             if f.unverifiable:
                 self.unverifiable[f.severity] += 1
-            self.deployments.add(f.deployment)
             if f.status is Status.OPEN and (
                 self.worst_open is None or f.severity > self.worst_open
             ):
@@ -482,7 +505,6 @@ class Tally:
             self.unverifiable[severity] += n
         for status, n in other.statuses.items():
             self.statuses[status] += n
-        self.deployments |= other.deployments
         if other.worst_open is not None and (
             self.worst_open is None or other.worst_open > self.worst_open
         ):

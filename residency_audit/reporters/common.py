@@ -101,6 +101,15 @@ def written_by_instrument(
             group.text.close()
 
 
+SUMMARY_NOTE = (
+    "A failed check is a rule whose requirement does not hold on the facts given (at info "
+    "severity, a fact to note), not a legal conclusion. A finding that cannot be verified rests "
+    "on a fact missing or unknown to the knowledge base: it is no failed check, and no pass "
+    "either."
+)
+"""What the counts of the Markdown and HTML summaries mean, said under them."""
+
+
 def unverifiable_count(report: Report) -> int:
     """Findings that could not be decided (a fact missing or unknown), whatever their status."""
     return sum(report.tally.unverifiable)
@@ -108,13 +117,17 @@ def unverifiable_count(report: Report) -> int:
 
 def findings_phrase(report: Report) -> str:
     """The count of findings, what was established apart from what could not be decided
-    (which is no pass either): `12 finding(s): 7 violation(s), 5 cannot be verified`."""
+    (which is no pass either): `12 finding(s): 7 failed check(s), 5 cannot be verified`. A
+    failed check is a rule whose requirement does not hold on the facts given, whatever its
+    severity (an info one records a fact to note, such as a party's exposure to a foreign
+    law): the words say what the tool found, never "violation", a legal conclusion those facts
+    do not support. JSON keeps `summary.violations` for the same count (`reporters.json`)."""
     total = len(report.findings)
     if not total:
         return "0 finding(s)"
     unverifiable = unverifiable_count(report)
-    violations = total - unverifiable
-    return f"{total} finding(s): {violations} violation(s), {unverifiable} cannot be verified"
+    failed = total - unverifiable
+    return f"{total} finding(s): {failed} failed check(s), {unverifiable} cannot be verified"
 
 
 def descriptions(report: Report) -> dict[str, str]:
@@ -129,6 +142,30 @@ def descriptions(report: Report) -> dict[str, str]:
 def rule_notes(report: Report) -> dict[str, str]:
     """Each rule's caveats (`notes`, as `explain` shows them) on one line, by rule id."""
     return {r.id: " ".join(r.notes.split()) for r in report.rules if r.notes and r.notes.strip()}
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text: str) -> list[str]:
+    """A rule's own prose (caveats, remediation) cut at its `code spans`, which name fields and
+    keys (`hds.referential_2024_binds`): the odd items are code, the others text, so that
+    each format shows the code as code (Markdown a code span, HTML `<code>`) rather than as
+    escaped backticks. A lone backtick stays in the text."""
+    return _CODE_SPAN.split(text)
+
+
+def audited_deployments(report: Report) -> list[str]:
+    """The deployments the audit read, by name, as every format counts them: those of its input
+    files, never a name only a finding gives (a waiver's target that names no deployment of
+    the run is a WAIVER-MATCH-01 finding, not a deployment)."""
+    return sorted({i.deployment for i in report.inputs if i.deployment})
+
+
+def waiver_files(report: Report) -> frozenset[str]:
+    """The waiver files read (`--waivers`), as their findings (WAIVER-EXP-01...) give their
+    path: those findings are located in the waiver file, not in a deployment."""
+    return frozenset(i.path for i in report.inputs if i.role == "waivers")
 
 
 def target(finding: Finding) -> str:

@@ -1,5 +1,5 @@
 """Self-contained HTML evidence report for lawyers: scope and as-of date, the CI gate, banners
-(partial audit, input errors, stale or unverified knowledge), the summary (violations apart
+(partial audit, input errors, stale or unverified knowledge), the summary (failed checks apart
 from findings that cannot be verified), the data-flow picture and the flows with their transfer
 risk, findings grouped by legal instrument with references, their rule's caveats and the facts
 used (sources, unverified marked), waivers, and a manifest with the parameters, where the
@@ -69,8 +69,22 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.globals.update(Status=Status, target=common.target, value_text=common.value_text)
+    env.globals.update(
+        Status=Status, target=common.target, value_text=common.value_text, prose=_prose
+    )
     return env
+
+
+def _prose(text: str) -> str:
+    """A rule's own prose (caveats, remediation), escaped, its `code spans` as `<code>`
+    (`common.code_spans`)."""
+    from markupsafe import Markup, escape
+
+    parts = common.code_spans(text)
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+        for i, part in enumerate(parts)
+    )
 
 
 def _markup(lines: Iterator[str]) -> Iterator[str]:
@@ -82,7 +96,7 @@ def _markup(lines: Iterator[str]) -> Iterator[str]:
 
 
 def context(report: Report, picture: flowmap.Picture | None = None) -> dict[str, Any]:
-    deployments = sorted({i.deployment for i in report.inputs if i.deployment})
+    deployments = common.audited_deployments(report)
     countries = {c.code: c for c in report.countries}
     return {
         "r": report,
@@ -98,6 +112,7 @@ def context(report: Report, picture: flowmap.Picture | None = None) -> dict[str,
         "pack_dirs": dict(report.pack_dirs),
         "reproduce": common.reproduce_command(report),
         "findings_phrase": common.findings_phrase(report),
+        "summary_note": common.SUMMARY_NOTE,
         "picture": picture or flowmap.picture_flows(report),
         "countries": countries,
         "country_words": common.country_status_words(report.as_of),

@@ -91,6 +91,8 @@ def _skeleton(report: Report) -> dict[str, Any]:
         "errors": [],
         "summary": {
             "findings": len(report.findings),
+            # "failed check(s)" in the human formats (`common.findings_phrase`); the key keeps
+            # its first name, which CI scripts read.
             "violations": len(report.findings) - unverifiable_count(report),
             "unverifiable": unverifiable_count(report),
             "by_severity": report.counts(),

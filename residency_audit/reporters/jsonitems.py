@@ -11,6 +11,7 @@ object. tests/reporters/test_jsonitems.py compares the two ways on real and gene
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -221,7 +222,20 @@ def span_dict(span: Span) -> dict[str, Any]:
 
 
 def reference_dict(r: Reference) -> dict[str, Any]:
-    return {"label": r.label, "url": r.url, "article": r.article}
+    """A reference with the days that say which version of the text it cites (null when its
+    rule file gives none, and for the knowledge-base laws a finding relied on)."""
+    return {
+        "label": r.label,
+        "url": r.url,
+        "article": r.article,
+        "adopted": _day(r.adopted),
+        "applies_from": _day(r.applies_from),
+        "superseded": _day(r.superseded),
+    }
+
+
+def _day(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _plain(value: Any, number: Callable[[float], Any]) -> Any:

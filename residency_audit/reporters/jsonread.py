@@ -238,8 +238,18 @@ def _count(value: Any) -> int:
 
 
 def _read_reference(d: dict[str, Any]) -> Reference:
+    """A reference; results written before references carried their days have none."""
     article = d.get("article")
-    return Reference(_text(d["label"]), _web(d["url"], "reference"), _optional_name(article))
+    return Reference(
+        _text(d["label"]),
+        _web(d["url"], "reference"),
+        _optional_name(article),
+        *(_optional_day(d.get(key), key) for key in ("adopted", "applies_from", "superseded")),
+    )
+
+
+def _optional_day(value: Any, what: str) -> dt.date | None:
+    return None if value is None else read_day(value, what)
 
 
 def _read_fact(x: dict[str, Any]) -> Fact:

@@ -7,8 +7,10 @@ target names); a result saved before findings named their subject has one case p
 component. An open finding is a `<failure>` (message, severity, file:line:col, references; one
 that cannot be verified says so in its message and details), a waived or baselined one is
 `<skipped>` with the reason, so the view matches the exit code; an "audit scope" suite fails for
-a partial audit and skips for stale or unverified knowledge. Built with ElementTree (escaping is
-its job), without timestamps, so the same result gives the same bytes.
+a partial audit and skips for stale or unverified knowledge. The findings about waivers
+(WAIVER-EXP-01, WAIVER-MATCH-01...) are located in the waiver file and go in a suite of that
+file, `waivers PATH`: the deployment a waiver names may be none of the run. Built with
+ElementTree (escaping is its job), without timestamps, so the same result gives the same bytes.
 
 A rule that did not apply to a subject (its `when` did not hold: DRIFT-SHARE-02, "not shared
 with another account", on a public store) is no case at all. Shown as passed it would read as
@@ -33,12 +35,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TextIO, TypeVar
 
 from residency_audit.model import Check, Finding, Report, Status
+from residency_audit.reporters.common import waiver_files
 from residency_audit.spool import Spool
 
 T = TypeVar("T", Finding, Check)
 
 Case = tuple[str, str | None, str | None, str]
 """(deployment, component, subject, rule id)."""
+
+DEPLOYMENT, WAIVERS = "deployment", "waivers"
+Suite = tuple[str, str]
+"""(DEPLOYMENT, deployment name) or (WAIVERS, path of the waiver file)."""
 
 
 def render(report: Report) -> str:
@@ -53,24 +60,35 @@ def write(report: Report, out: TextIO) -> None:
     a temporary file, since the root's totals come before them."""
     titles = {r.id: r.title for r in report.rules}
     files = {i.deployment: i.path for i in report.inputs if i.deployment}
+    waivers = waiver_files(report)
+
+    def suite_of(f: Finding) -> Suite:
+        return (WAIVERS, f.span.path) if f.span.path in waivers else (DEPLOYMENT, f.deployment)
+
     # Deployments in order of first appearance, their checks' cases first, then their
     # findings'; with the runs that hold them (normally one file's, and the waivers' lapses).
-    where: dict[str, tuple[list[int], list[int]]] = {}
+    # The findings about a waiver (WAIVER-EXP-01, WAIVER-MATCH-01...) are located in its file,
+    # and go in a suite of that file: the deployment they name may be no deployment of the
+    # run (a misspelt target), and a suite of its own would count it as one.
+    where: dict[Suite, tuple[list[int], list[int]]] = {}
     for position, check_run in enumerate(_runs(report.checks)):
         for deployment in dict.fromkeys(c.deployment for c in check_run):
-            where.setdefault(deployment, ([], []))[0].append(position)
+            where.setdefault((DEPLOYMENT, deployment), ([], []))[0].append(position)
     for position, finding_run in enumerate(_runs(report.findings)):
-        for deployment in dict.fromkeys(f.deployment for f in finding_run):
-            where.setdefault(deployment, ([], []))[1].append(position)
+        for suite in dict.fromkeys(suite_of(f) for f in finding_run):
+            where.setdefault(suite, ([], []))[1].append(position)
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     with tempfile.SpooledTemporaryFile(max_size=1 << 23, mode="w+", encoding="utf-8") as body:
-        for deployment, (check_runs, finding_runs) in where.items():
+        for (kind, deployment), (check_runs, finding_runs) in where.items():
             found: dict[Case, list[Finding]] = {}
             for position in finding_runs:
                 for f in _run_at(report.findings, position):
-                    if f.deployment == deployment:
+                    if suite_of(f) == (kind, deployment):
                         case = (f.deployment, f.component, f.subject, f.rule_id)
                         found.setdefault(case, []).append(f)
+            if kind is WAIVERS:  # `deployment` is the waiver file's path
+                _put(body, _suite(f"waivers {deployment}", found, found, titles, {}), totals)
+                continue
             # A component's cases together, components in order of first appearance: the
             # order of a saved result's checks (`reporters.json`), so `report` re-renders the
             # very XML `check` wrote.

@@ -11,6 +11,9 @@ from typing import TextIO
 from residency_audit.model import Fact, Finding, Report, Severity, Status
 from residency_audit.reporters.common import (
     STATUS_WORDS,
+    SUMMARY_NOTE,
+    audited_deployments,
+    code_spans,
     country_status_words,
     descriptions,
     findings_phrase,
@@ -48,6 +51,16 @@ def md(text: object) -> str:
     """Text that Markdown shows as written (no emphasis, links, entities or HTML from input
     data), on one line."""
     return _SPECIAL.sub(r"\\\1", _one_line(text))
+
+
+def prose(text: object) -> str:
+    """`md(text)` for a rule's own prose (caveats, remediation), whose `code spans` stay code
+    spans (`common.code_spans`): their backticks are not escaped, nor is what they hold."""
+    parts = code_spans(_one_line(text))
+    return "".join(
+        (code(part) or md(f"`{part}`")) if i % 2 else _SPECIAL.sub(r"\\\1", part)
+        for i, part in enumerate(parts)
+    )
 
 
 def paragraph(text: object) -> str:
@@ -105,7 +118,7 @@ def write(report: Report, out: TextIO) -> None:
     comes into its instrument's group (`common.written_by_instrument`), and the flows a
     deployment at a time, so a batch's report never sits whole in memory."""
     head: list[str] = ["# Data residency audit", ""]
-    deployments = sorted({i.deployment for i in report.inputs if i.deployment})
+    deployments = audited_deployments(report)
     head.append(
         f"- **Scope:** {len(deployments)} deployment(s): "
         + (", ".join(code(d) for d in deployments) or "none")
@@ -173,13 +186,11 @@ def _summary(report: Report) -> list[str]:
     out = ["## Summary", ""]
     if report.findings:
         out += [
-            f"**{findings_phrase(report)}.** A finding that cannot be verified rests on a fact "
-            "missing or unknown to the knowledge base: it is no established violation, and no "
-            "pass either.",
+            f"**{findings_phrase(report)}.** {SUMMARY_NOTE}",
             "",
         ]
     out += [
-        "| Severity | Violations | Cannot be verified | Findings |",
+        "| Severity | Failed checks | Cannot be verified | Findings |",
         "|---|---:|---:|---:|",
     ]
     out += [
@@ -283,12 +294,14 @@ def _finding(f: Finding, notes: dict[str, str]) -> list[str]:
         "",
     ]
     out.append("References:")
-    out += [f"- {link(r.label, r.url)}" for r in f.references]
+    out += [
+        f"- {link(r.label, r.url)}{f' ({md(r.dates)})' if r.dates else ''}" for r in f.references
+    ]
     if f.rule_id in notes:
-        out += ["", f"Caveats of the rule: {md(notes[f.rule_id])}"]
+        out += ["", f"Caveats of the rule: {prose(notes[f.rule_id])}"]
     out += ["", "Facts used:"]
     out += [f"- {_fact(x)}" for x in f.facts]
-    out += ["", f"Remediation: {md(f.remediation)}", ""]
+    out += ["", f"Remediation: {prose(f.remediation)}", ""]
     if f.waiver is not None:
         w = f.waiver
         state = "waived" if f.status is Status.WAIVED else "waiver **expired**"

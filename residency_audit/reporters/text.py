@@ -9,7 +9,7 @@ from typing import TextIO, TypeVar
 
 from residency_audit.model import Diagnostic, Finding, Flow, Report, Severity, Status
 from residency_audit.reporters import put
-from residency_audit.reporters.common import findings_phrase
+from residency_audit.reporters.common import audited_deployments, findings_phrase
 from residency_audit.reporters.flows import COLUMNS, caption, groups, own_values, row
 from residency_audit.spool import Spool
 
@@ -131,9 +131,7 @@ def header(report: Report) -> list[str]:
 
 def summary(report: Report, fail_on: Severity | None) -> str:
     counts = ", ".join(f"{n} {label}" for label, n in report.counts().items() if n)
-    deployments = len(
-        report.tally.deployments | {i.deployment for i in report.inputs if i.deployment}
-    )
+    deployments = len(audited_deployments(report))
     verdict = ""
     if fail_on is not None:
         failed = report.fails(fail_on) or report.errors or report.partial

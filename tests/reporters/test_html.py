@@ -54,6 +54,11 @@ class Page(HTMLParser):
     def words(self) -> str:
         return " ".join(" ".join(self.text).split())
 
+    @property
+    def read(self) -> str:
+        """The text as a reader reads it: an inline element (`<code>`) is no word break."""
+        return " ".join("".join(self.text).split())
+
 
 def audit(name: str, **options: object) -> Report:
     report = run(Options(paths=[SAMPLES / name], as_of=AS_OF, **options))  # type: ignore[arg-type]
