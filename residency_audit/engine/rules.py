@@ -75,9 +75,19 @@ class Citation(Record):
     existed (or applied) until a later version replaced it."""
 
     reference: Reference
-    adopted: dt.date | None = None
-    applies_from: dt.date | None = None
-    superseded: dt.date | None = None
+    """The reference as findings cite it, its days included (`Reference.adopted`...)."""
+
+    @property
+    def adopted(self) -> dt.date | None:
+        return self.reference.adopted
+
+    @property
+    def applies_from(self) -> dt.date | None:
+        return self.reference.applies_from
+
+    @property
+    def superseded(self) -> dt.date | None:
+        return self.reference.superseded
 
     @property
     def first_day(self) -> dt.date | None:
@@ -269,12 +279,7 @@ def parse_rule(root: Node | None, path: str, pack: str) -> Rule:
     require = conditions["require"]
     assert require is not None
     citations = tuple(
-        Citation(
-            Reference(r.label, r.url, r.article, r.adopted, r.applies_from, r.superseded),
-            r.adopted,
-            r.applies_from,
-            r.superseded,
-        )
+        Citation(Reference(r.label, r.url, r.article, r.adopted, r.applies_from, r.superseded))
         for r in header.references
     )
     return Rule(

@@ -109,7 +109,7 @@ def test_an_undated_rule_is_the_same_on_every_day() -> None:
 
 
 def test_citation_period_bounds() -> None:
-    citation = Citation(Reference("x", "https://x"), D(2020, 1, 1), None, D(2021, 1, 1))
+    citation = Citation(Reference("x", "https://x", None, D(2020, 1, 1), None, D(2021, 1, 1)))
     assert not citation.cited_on(D(2019, 12, 31))
     assert citation.cited_on(D(2020, 1, 1))
     assert citation.cited_on(D(2020, 12, 31))
