@@ -96,5 +96,10 @@ def test_log_lines_get_no_credit_for_the_components_key(tmp_path: Path, region: 
     if region == "us-east-1":  # stored in the US with keys that do not protect them
         assert judged["EDPB-UC1-01"].startswith("records (log) stores data in US but the keys")
     assert "EDPB-KEY-01" not in judged  # no key of theirs to judge
+    # and the provider whose log service holds them reaches the data in clear, in the EEA too
+    assert verdicts(report, "component:records")["JUR-EXPO-01"].endswith(
+        "(encryption: client-side; keys: external-key-store; clear-text processing: no; "
+        "personal-data logs on its systems: yes)"
+    )
     flow = next(f for f in report.flows if f.id == f"records/log@{region}")
     assert flow.clear_text_reachable is True

@@ -62,6 +62,8 @@ PLACE = {
     "component.service": "Provider service.",
     "component.clear_text_processing": "The provider processes the data in clear.",
     "component.holds_data": "The component holds personal data at rest.",
+    "component.personal_data_logs_on_provider": "The component sends personal-data logs to a "
+    "sink of its own provider, which holds their lines in clear.",
     "provider.id": "Provider id as declared.",
     "provider.known": "The provider is in the knowledge base.",
     "provider.suggestion": "Nearest known provider id, when unknown.",
@@ -80,6 +82,8 @@ PLACE = {
     "operator.id": "Party operating the place.",
     "operator.country": "Operator's country.",
     "operator.parent.country": "Country of the operator's ultimate parent.",
+    "operator.third_party": "The place's declared operator is neither the controller nor a party "
+    "of the place's provider (false when no operator is declared).",
     "location.region": "Provider region.",
     "location.country": "Country of the place (declared, or from the region).",
     "location.suggestion": "Nearest known region, when the region is unknown.",
@@ -143,6 +147,8 @@ PLACE = {
     "the EEA nor adequate), as text for messages starting with '; '; empty when it does, when no "
     "HSM is declared or no key.",
     "key.provider_can_use": "The provider can use the keys.",
+    "key.held_by_operator": "The place's declared operator holds the key or runs the HSM "
+    "keeping it.",
     "place.role": "primary, replica, disaster-recovery, backup, snapshot-copy, export or log.",
     "place.stores_data": "Personal data rest here (copies and logs always; primary if a store).",
     "place.host": "Who hosts this place: its operator, else the one declared party of its "

@@ -129,6 +129,43 @@ def region_operator_parent(
     b.derived(f, "provider.parent_unknown_because", why, operated.origin)
 
 
+def operator_reach(
+    b: SubjectBuilder,
+    f: dict[str, Fact],
+    key_ref: str | None,
+    operator_id: str | None,
+    provider_id: str,
+) -> None:
+    """Whether the place's declared operator is a third party of its own, whose reach
+    JUR-EXPO-02 judges (`operator.third_party`): neither the controller (its own staff) nor a
+    party of the place's provider (JUR-EXPO-01 judges the provider); and whether it holds the
+    place's key, or runs the HSM keeping it (`key.held_by_operator`): who runs a system and
+    holds its key reaches its data in clear."""
+    party = b.d.party(operator_id)
+    if party is None:
+        b.derived(
+            f,
+            "operator.third_party",
+            False,
+            f"no operator declared: a party of provider {provider_id}, if any, runs it",
+        )
+        return
+    b.derived(
+        f,
+        "operator.third_party",
+        party.id != b.d.controller and party.provider != provider_id,
+        f"operator {party.id} against the controller and the parties of provider {provider_id}",
+    )
+    key = b.d.key(key_ref)
+    if key is not None:
+        b.derived(
+            f,
+            "key.held_by_operator",
+            party.id in (key.holder, key.hsm.operator if key.hsm is not None else None),
+            f"the holder and HSM operator of key {key.id} against operator {party.id}",
+        )
+
+
 def _operator_parent(b: SubjectBuilder, f: dict[str, Fact], party: Party) -> None:
     """`provider.parent.name` and `provider.eu_controlled` of a place whose declared operator
     `party` runs a region another entity than the provider's own operates: its declared

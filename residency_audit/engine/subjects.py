@@ -22,6 +22,7 @@ from typing import Any
 from residency_audit.engine.certificates import BINDS, hds_binding, hds_binding_of, party_binding
 from residency_audit.engine.countries import unknown_country_subjects
 from residency_audit.engine.host_facts import (
+    operator_reach,
     place_host,
     region_operator_parent,
     undeclared_infrastructure_facts,
@@ -296,6 +297,7 @@ class SubjectBuilder:
         recipient = self.host(operator_id, provider_id, region=region)
         place_host(self, f, recipient, operator_id, provider_id, yaml_path, region=region)
         region_operator_parent(self, f, operator_id, provider_id, region=region)
+        operator_reach(self, f, c.key, operator_id, provider_id)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
         binding = self.binding_host(recipient, operator_id, provider_id, region=region)
         f[BINDS] = hds_binding(self, binding)
@@ -479,6 +481,13 @@ class SubjectBuilder:
             f"{base}.clear_text_processing",
         )
         self.put(f, "component.holds_data", c.holds_data, f"{base}.kind")
+        self.derived(
+            f,
+            "component.personal_data_logs_on_provider",
+            any(log.personal_data and log.provider in (None, c.provider) for log in c.logs),
+            f"its log sinks ({self.at(f'{base}.logs')}) against its provider: log lines carry "
+            "personal data in clear",
+        )
 
     def provider_facts(self, f: dict[str, Fact], provider_id: str, provider_path: str) -> None:
         self.put(f, "provider.id", provider_id, provider_path)

@@ -115,8 +115,8 @@ def test_an_unread_bucket_key_is_stated_unknown_without_garbling_the_message(
     assert expo["unverifiable"] is True
     assert expo["message"].endswith(
         "Required: data not reachable in clear by a provider subject to foreign "
-        "compelled-access laws (provider's parent in US; keys: unknown; clear-text "
-        "processing: unknown)"
+        "compelled-access laws (provider's parent in US; encryption: unknown; keys: unknown; "
+        "clear-text processing: unknown; personal-data logs on its systems: no)"
     )
 
 
