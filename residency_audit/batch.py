@@ -57,25 +57,25 @@ def worker_count(jobs: int, files: int) -> int:
     return max(1, min(jobs, files // FILES_PER_WORKER))
 
 
-def _start(options: Options, directory: str | None) -> None:
+def _start(options: Options, directory: str | None, parent: int) -> None:
     """Worker initialiser: load the knowledge base, rules and risk model once per worker, and
-    the writers of the formats it writes in (to a file of its own in `directory`)."""
+    the writers of the formats it writes in (to a file of its own in `directory`). The
+    parent is watched from the start: it may be killed while this worker loads."""
     global _auditor, _writers, _shelf
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # first: a TERM while loading kills it too
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the parent's: it kills workers
+    _watch_parent(parent)  # first: it also sets a TERM while loading to kill it
     _auditor = Auditor.load(options)
     _writers = writers(_auditor)
     _shelf = None if directory is None else Shelf(directory)
     gc.disable()  # a worker only audits files: see pipeline.collector_paused
-    _watch_parent()
 
 
-def _watch_parent() -> None:
-    """Make this worker exit once the process that started it is gone (killed alone: SIGKILL,
-    or a TERM sent to its pid only, as many CI cancellations do). It would otherwise wait
-    forever on a pipe nobody reads, holding the run's stdout open and its deleted files'
-    space. Checked every second by a daemon thread, which the blocked main thread cannot stop."""
-    parent = os.getppid()
+def _watch_parent(parent: int) -> None:
+    """Make this worker exit once `parent`, the process that started it, is gone (killed
+    alone: SIGKILL, or a TERM sent to its pid only, as many CI cancellations do). It would
+    otherwise wait forever on a pipe nobody reads, holding the run's stdout open and its
+    deleted files' space. Checked every second by a daemon thread, which the blocked main
+    thread cannot stop. `parent` is the pid the parent gave, not this worker's `getppid()`
+    when it gets here: a parent killed before then has left it init's, which never changes."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's unwinding (cli.main)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # nor a KeyboardInterrupt: see _start
 
@@ -189,7 +189,7 @@ def map_ordered(
     `ahead` items per worker in flight."""
     context = multiprocessing.get_context(_start_method())
     try:
-        with _pool(workers, context, _watch_parent) as pool:
+        with _pool(workers, context, _watch_parent, (os.getpid(),)) as pool:
             yield from _ordered(pool, func, items, workers * ahead)
     except BrokenProcessPool as exc:
         raise RuntimeError(f"a worker process died: {exc}; rerun with --jobs 1") from exc
@@ -212,7 +212,7 @@ def audit_parallel(paths: Sequence[Path], *, options: Options, workers: int) -> 
     shelves = Shelves() if options.run_formats() else None
     directory = None if shelves is None else shelves.directory
     try:
-        with _pool(workers, context, _start, (options, directory)) as pool:
+        with _pool(workers, context, _start, (options, directory, os.getpid())) as pool:
             chunks = (list(paths[i : i + chunk]) for i in range(0, len(paths), chunk))
             for done in _ordered(pool, _audit_chunk, chunks, workers * 8):
                 for packed in done:

@@ -531,12 +531,22 @@ def _key_subjects(
                 located = d.locations.get(f"{here}.management", declared.span)
             else:
                 located = d.locations.get(f"{here}.country", declared.span)
-        # One subject per component the key protects, each naming them all: a waiver or a
-        # baseline entry for one component must not cover the others' drift.
+        # One subject per component the key protects, each naming them all, its own first (a
+        # finding's line must say which it is): a waiver or a baseline entry for one component
+        # must not cover the others' drift.
         for name in names:
+            own = facts
+            said = facts.get("declared.component")
+            if said is not None and len(names) > 1:
+                others = ", ".join(n for n in names if n != name)
+                own = facts | {
+                    "declared.component": Fact(
+                        said.path, f"{name} (its key also protects {others})", said.origin
+                    )
+                }
             yield (
                 d.name,
-                Subject("observation", f"{role} {key.id} of {name}", name, located, facts),
+                Subject("observation", f"{role} {key.id} of {name}", name, located, own),
             )
 
 

@@ -135,7 +135,43 @@ def read_result(path: Path, *, role: str) -> SavedResult:
         raise _incomplete(at, exc.cause, None if named else exc.member) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _incomplete(Span(shown.path, 1, 1), exc) from None
+    _tallied(report, members["summary"], shown.path, places)
     return SavedResult(report, shown)
+
+
+def _tallied(
+    report: Report, summary: dict[str, Any], display: str, places: Mapping[str, tuple[int, int]]
+) -> None:
+    """The findings a result lists are those its summary counts, by severity and status (what
+    `report` gates on), each waived one names its waiver and each baselined one rests on a
+    baseline the result lists as an input: `check` writes no other, so a result edited to lower
+    a severity, or to call a finding waived or baselined, is refused, not rendered as
+    authentic. (A result edited consistently throughout cannot be told apart: it is not
+    signed.) Counts a result written before they existed does not give are not compared."""
+    said_at = Span(display, *places.get("summary", (1, 1)))
+    for key, counted in (("by_severity", report.counts()), ("by_status", report.status_counts())):
+        said = summary.get(key)
+        if said is not None and said != counted:
+            raise InputError.at(
+                said_at,
+                f"incomplete residency-audit result: its summary counts {key} "
+                f"{json.dumps(said)[:200]}, but its findings are {json.dumps(counted)}",
+            )
+    baseline = any(i.role == "baseline" for i in report.inputs)
+    for f in report.findings:
+        problem = (
+            "waived, but names no waiver"
+            if f.status is Status.WAIVED and f.waiver is None
+            else "baselined, but the result lists no baseline among its inputs"
+            if f.status is Status.BASELINED and not baseline
+            else None
+        )
+        if problem is not None:
+            raise InputError.at(
+                Span(display, *places.get("findings", (1, 1))),
+                f"incomplete residency-audit result: finding {f.rule_id} at {f.span} is "
+                f"{problem}; `check` writes no such finding",
+            )
 
 
 def read_baseline(path: Path) -> Baseline:

@@ -44,9 +44,9 @@ def alive(pid: int) -> bool:
     return state != "Z"  # a zombie has exited; only its entry waits to be reaped
 
 
-def start_batch(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
+def start_batch(tmp_path: Path, settle: float = 0.5) -> tuple[subprocess.Popen[bytes], list[int]]:
     """A 1,500-file JSON batch with 2 workers, its temporary files in `tmp_path`; returned
-    once its workers run, with their pids."""
+    `settle` seconds after its workers started, with their pids."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     write(corpus, 1500)
@@ -78,7 +78,7 @@ def start_batch(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
         time.sleep(0.1)
         workers = [w for w in children(run.pid) if alive(w)]
     assert workers, "the batch started no worker"
-    time.sleep(0.5)
+    time.sleep(settle)
     return run, workers
 
 
@@ -87,8 +87,11 @@ def leftovers(tmp_path: Path) -> list[str]:
     return sorted(p.name for p in tmp_path.iterdir() if p.name not in ("corpus", "stderr"))
 
 
-def test_workers_exit_when_the_main_process_is_killed_alone(tmp_path: Path) -> None:
-    run, workers = start_batch(tmp_path)
+@pytest.mark.parametrize("settle", [0.5, 0.0], ids=["auditing", "still-loading"])
+def test_workers_exit_when_the_main_process_is_killed_alone(tmp_path: Path, settle: float) -> None:
+    """Also when it is killed as soon as they start, while they load the rules: a worker that
+    took its parent's pid once loaded found init's, and waited for good (seen under load)."""
+    run, workers = start_batch(tmp_path, settle)
     run.send_signal(signal.SIGKILL)
     run.wait()
     deadline = time.monotonic() + 10
@@ -211,6 +214,7 @@ def test_a_pool_left_while_it_starts_lets_the_interruption_through() -> None:
     (seen in a stress run: exit 3, 'cannot join thread before it is started', instead of 143).
     Abandoning the pool must not raise over the interruption."""
     context = multiprocessing.get_context("fork")
-    with pytest.raises(KeyboardInterrupt), batch._pool(1, context, batch._watch_parent) as pool:
+    watch = (batch._watch_parent, (os.getpid(),))
+    with pytest.raises(KeyboardInterrupt), batch._pool(1, context, *watch) as pool:
         pool._executor_manager_thread = threading.Thread(target=lambda: None)  # not started
         raise KeyboardInterrupt

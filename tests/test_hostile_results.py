@@ -159,6 +159,58 @@ def test_a_summary_counting_errors_its_list_lacks_is_refused(
     )
 
 
+def _gravest(d: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in d["findings"] if f["severity"] in ("critical", "high")]
+
+
+def _lowered(d: dict[str, Any]) -> None:
+    for f in _gravest(d):
+        f["severity"] = "low"
+
+
+def _waived(d: dict[str, Any]) -> None:
+    """Its gravest findings called waived, the summary's statuses counted to agree."""
+    for f in _gravest(d):
+        f["status"], f["waiver"] = "waived", None
+    d["summary"]["by_status"]["open"] -= len(_gravest(d))
+    d["summary"]["by_status"]["waived"] += len(_gravest(d))
+
+
+def _baselined(d: dict[str, Any]) -> None:
+    for f in _gravest(d):
+        f["status"] = "baselined"
+    d["summary"]["by_status"]["open"] -= len(_gravest(d))
+    d["summary"]["by_status"]["baselined"] += len(_gravest(d))
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (_lowered, "its summary counts by_severity"),
+        (_waived, "is waived, but names no waiver"),
+        (_baselined, "is baselined, but the result lists no baseline among its inputs"),
+    ],
+    ids=["severity-lowered", "waived-without-waiver", "baselined-without-baseline"],
+)
+def test_a_result_edited_to_pass_the_gate_is_refused(
+    saved: dict[str, Any], tmp_path: Path, edit: Callable[[dict[str, Any]], None], said: str
+) -> None:
+    """`report` gates as `check` did: findings lowered below the gate, or called waived or
+    baselined with no waiver or baseline behind them, would turn a failing result into a
+    pass, and show waivers nobody granted in the evidence report."""
+    d = copy.deepcopy(saved)
+    edit(d)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(d, indent=2), encoding="utf-8")
+    done = cli("report", str(path), "-f", "text")
+    assert done.returncode == 2, done.stdout
+    assert re.search(
+        rf"^{re.escape(str(path))}:\d+:\d+: error: incomplete residency-audit result: .*{said}",
+        done.stderr,
+        re.M,
+    ), done.stderr
+
+
 @pytest.mark.parametrize("as_of", ["0000-01-01", 20261128])
 def test_a_baseline_with_a_bad_day_is_refused_as_report_refuses_it(
     saved: dict[str, Any], tmp_path: Path, as_of: object

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from residency_audit import kb
@@ -223,6 +225,25 @@ def test_a_message_field_must_exist_and_errors_sit_on_their_line(
         "did you mean 'location.country'?" in result.stderr
     )
     assert f"{rule}:{severity}:11: error: severity 'severe' is not one of" in result.stderr
+
+
+@pytest.mark.parametrize("braced", ["{location.country:>200}", "{location.country!r}", "{0}"])
+def test_a_braced_text_that_is_no_placeholder_is_refused(
+    runner: CliRunner, tmp_path: Path, braced: str
+) -> None:
+    """Messages are not format strings: a format spec or conversion would print as written,
+    braces and all, in every finding, naming no country."""
+    pack, text = copied_pack(tmp_path)
+    edited = [
+        f'message: "logs go to {braced}"' if line.startswith("message:") else line
+        for line in text.splitlines()
+    ]
+    (pack / "ACME-LOG-01.yaml").write_text("\n".join(edited) + "\n")
+    result = runner.invoke(app, ["rules", "lint", str(pack)])
+    assert result.exit_code == 2
+    assert f"error: message: {braced} is no placeholder: write {{field.path}} alone" in (
+        result.stderr
+    )
 
 
 def test_an_unverifiable_message_is_checked_and_used_when_a_fact_is_missing(

@@ -499,6 +499,17 @@ def _check_message(
     for name in dict.fromkeys(PLACEHOLDER.findall(message)):
         if name not in known:
             yield Diagnostic(where, f"{key}: unknown field {{{name}}}{suggestion(name, known)}")
+    for braced in dict.fromkeys(_BRACED.findall(message)):
+        if PLACEHOLDER.fullmatch(braced) is None:  # printed as written in every finding
+            yield Diagnostic(
+                where,
+                f"{key}: {braced[:80]} is no placeholder: write {{field.path}} alone (no format "
+                "spec, conversion or index; messages are not format strings)",
+            )
+
+
+_BRACED = re.compile(r"\{[^{}]*\}")
+"""Any braced text of a message: those that are not `PLACEHOLDER`s would be printed raw."""
 
 
 def _display(path: Path) -> str:

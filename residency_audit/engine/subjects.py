@@ -486,7 +486,9 @@ class SubjectBuilder:
             "component.personal_data_logs_on_provider",
             any(log.personal_data and log.provider in (None, c.provider) for log in c.logs),
             f"its log sinks ({self.at(f'{base}.logs')}) against its provider: log lines carry "
-            "personal data in clear",
+            "personal data in clear"
+            if c.logs
+            else "no log sink declared",
         )
 
     def provider_facts(self, f: dict[str, Fact], provider_id: str, provider_path: str) -> None:
