@@ -61,8 +61,25 @@ def test_a_cloudfront_component_with_a_region_is_an_input_error_at_its_line(
             "a distribution has no region (its ARN has none) and is served from the edge "
             "locations of its price class, so eu-west-3 says nothing of where it serves "
             "from; remove `region` (a distribution then matches the component by its id or "
-            "ARN in `resources`, or as the account's CloudFront)"
+            "ARN in `resources`, or as the account's CloudFront, and where it serves from "
+            "cannot be verified)"
         )
+
+
+def test_a_cloudfront_component_with_a_country_is_an_input_error_at_its_line(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """`country: FR` would have every rule take the CDN to serve from France (HDS-LOC-01,
+    GDPR-XFER-01 passed), whatever edges its price class uses."""
+    decl = write(tmp_path, "declared.yaml", DECLARED.replace("{region}", "eu-west-3") + CDN)
+    decl.write_text(decl.read_text() + "    country: FR\n")
+    line = line_after(decl, "id: web", "country:")
+    result = runner.invoke(app, ["check", str(decl), "--as-of", str(AS_OF)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[0].startswith(
+        f"{decl}:{line}:14: error: components[2].country: cloudfront is a global service: "
+    )
+    assert "so FR says nothing of where it serves from; remove `country`" in result.stderr
 
 
 def test_a_cloudfront_component_without_a_region_matches_its_distribution(

@@ -113,15 +113,19 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
                     at(f"components[{i}].hds_activities[{j}]", root),
                     f"HDS activity {activity} does not exist; activities are 1 to 6",
                 )
-        if c.region is not None and (c.provider, (c.service or "").lower()) in GLOBAL_SERVICES:
-            yield Diagnostic(
-                at(f"components[{i}].region", c.span),
-                f"components[{i}].region: {c.service} is a global service: a distribution has "
-                "no region (its ARN has none) and is served from the edge locations of its "
-                f"price class, so {c.region} says nothing of where it serves from; remove "
-                "`region` (a distribution then matches the component by its id or ARN in "
-                "`resources`, or as the account's CloudFront)",
-            )
+        if (c.provider, (c.service or "").lower()) in GLOBAL_SERVICES:
+            for key, where in (("region", c.region), ("country", c.country)):
+                if where is None:
+                    continue
+                yield Diagnostic(
+                    at(f"components[{i}].{key}", c.span),
+                    f"components[{i}].{key}: {c.service} is a global service: a distribution "
+                    "has no region (its ARN has none) and is served from the edge locations of "
+                    f"its price class, so {where} says nothing of where it serves from; remove "
+                    f"`{key}` (a distribution then matches the component by its id or ARN in "
+                    "`resources`, or as the account's CloudFront, and where it serves from "
+                    "cannot be verified)",
+                )
         for key, names in (("hostnames", c.hostnames), ("mail_domains", c.mail_domains)):
             for j, name in enumerate(names):
                 problem = hostname_problem(name)
