@@ -94,6 +94,7 @@ class AwsCollector(
         is a gap; without --region, every enabled region is read."""
         try:
             reply = self.call("ec2", self.home, "DescribeRegions", AllRegions=True)
+            listed = self.listed("ec2", self.home, "DescribeRegions", reply, "Regions")
         except Unread:
             if not requested:
                 raise CollectorError(
@@ -101,11 +102,7 @@ class AwsCollector(
                     "failed); grant it or name the regions with --region"
                 ) from None
             return Regions(sorted(set(requested)), None, None)  # what else is there: unknown
-        assert reply is not None
-        status = {
-            r["RegionName"]: r.get("OptInStatus", "opt-in-not-required")
-            for r in reply.get("Regions", [])
-        }
+        status = {r["RegionName"]: r.get("OptInStatus", "opt-in-not-required") for r in listed}
         enabled = sorted(name for name, s in status.items() if s in _ENABLED)
         disabled = tuple(sorted(name for name, s in status.items() if s not in _ENABLED))
         if not requested:

@@ -243,14 +243,14 @@ class AwsClient:
         raise Unread(call)
 
     def pages(self, service: str, region: str, call: str, key: str, **kwargs: Any) -> list[Any]:
+        """The items under `key` (a dotted path) of every page of `call`; `Unread` after
+        recording a gap when a call failed or a reply lacks `key`: a 200 reply without the list
+        (an HTML page from a proxy, which botocore parses to nothing) is unread, not empty."""
         paginator = self.client(service, region).get_paginator(_snake(call))
         items: list[Any] = []
         try:
             for page in paginator.paginate(**kwargs):
-                node: Any = page
-                for part in key.split("."):
-                    node = node.get(part, {}) if isinstance(node, dict) else {}
-                items += node or []
+                items += self.listed(service, region, call, page, key)
             return items
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
@@ -260,6 +260,20 @@ class AwsClient:
         except BotoCoreError as exc:
             self.gap(service, call, region, _error(exc))
         raise Unread(call)
+
+    def listed(self, service: str, region: str, call: str, reply: Any, key: str) -> list[Any]:
+        """The list under `key` (a dotted path) of a listing call's reply; `Unread` after
+        recording a gap when the reply does not carry it."""
+        items = _listed(reply, service, call, key)
+        if items is None:
+            self.gap(
+                service,
+                call,
+                region,
+                f"{GapCause.ERROR.value}: unreadable reply: no {key} in the {call} reply",
+            )
+            raise Unread(call)
+        return items
 
     def evidence(
         self,
@@ -283,6 +297,39 @@ def _snake(call: str) -> str:
     from botocore import xform_name
 
     return xform_name(call)
+
+
+_EMPTY_WITHOUT_ITEMS: dict[tuple[str, str], str] = {
+    # NOTE: CloudFront leaves DistributionList.Items out of the reply of an account with no
+    # distribution and says Quantity 0 (Quantity is required in botocore's DistributionList
+    # shape, Items is not; AWS's own example code checks Quantity before reading Items:
+    # https://github.com/awsdocs/aws-doc-sdk-examples/pull/223, and
+    # https://github.com/Netflix/lemur/pull/4373 met the missing Items on a real account).
+    ("cloudfront", "ListDistributions"): "Quantity",
+}
+"""Listing calls whose reply omits its list when it is empty, and the count next to the list
+that then says 0. Every other listing call is expected to carry its list, empty or not.
+
+botocore's output shapes cannot tell: they mark none of the listed members required (not even
+DynamoDB's TableNames or S3's Buckets, which AWS always sends), so the choice is this table.
+For the others, the list is present in moto's empty replies, and tools run against real
+accounts read it without a default (Prowler and ansible's amazon.aws read
+`page["BackupPlansList"]`, for example); we found no AWS documentation stating either way."""
+
+
+def _listed(page: Any, service: str, call: str, key: str) -> list[Any] | None:
+    """The list under the dotted `key` of one reply; None when the reply does not carry it."""
+    *parents, last = key.split(".")
+    node: Any = page
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return None
+    if last in node:
+        listed = node[last]
+        return list(listed) if isinstance(listed, list) else None
+    count = _EMPTY_WITHOUT_ITEMS.get((service, call))
+    return [] if count is not None and node.get(count) == 0 else None
 
 
 def _missing(service: str, call: str, reason: str) -> str | None:
