@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -29,6 +29,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from residency_audit.collectors.observed import GapCause, gap_cause
 from residency_audit.errors import CollectorError
@@ -114,6 +115,9 @@ class Settings(Record):
     read_timeout: float = 30.0
     workers: int = 8
     """Regions (and bucket lookups) read at once."""
+
+
+_Reply = TypeVar("_Reply")
 
 
 class Unread(Exception):
@@ -223,9 +227,40 @@ class AwsClient:
         (an ARN) in the gap's reason: a call refused for every bucket must not give identical
         gaps that hide which buckets are unread."""
         method = getattr(self.client(service, region), _snake(call))
-        suffix = f" for {about}" if about else ""
+        return self._send(
+            service,
+            region,
+            call,
+            lambda: method(**kwargs),
+            absent=absent,
+            suffix=f" for {about}" if about else "",
+        )
+
+    def pages(self, service: str, region: str, call: str, key: str, **kwargs: Any) -> list[Any]:
+        """The items under `key` (a dotted path) of every page of `call`; `Unread` after
+        recording a gap when a call failed or a reply lacks `key`: a 200 reply without the list
+        (an HTML page from a proxy, which botocore parses to nothing) is unread, not empty."""
+        replies = iter(self.client(service, region).get_paginator(_snake(call)).paginate(**kwargs))
+        items: list[Any] = []
+        # each page is requested and parsed by next(): only that runs under _send's handlers
+        while (page := self._send(service, region, call, lambda: next(replies, None))) is not None:
+            items += self.listed(service, region, call, page, key)
+        return items
+
+    def _send(
+        self,
+        service: str,
+        region: str,
+        call: str,
+        send: Callable[[], _Reply],
+        *,
+        absent: Iterable[str] = (),
+        suffix: str = "",
+    ) -> _Reply | None:
+        """`send()`, botocore's request and parse of one reply of `call`; None when the reply
+        is an error of code `absent`; `Unread` after recording a gap when it failed."""
         try:
-            return method(**kwargs)  # type: ignore[no-any-return]
+            return send()
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in absent:
@@ -240,25 +275,16 @@ class AwsClient:
             ) from exc
         except BotoCoreError as exc:
             self.gap(service, call, region, _error(exc) + suffix)
-        raise Unread(call)
-
-    def pages(self, service: str, region: str, call: str, key: str, **kwargs: Any) -> list[Any]:
-        """The items under `key` (a dotted path) of every page of `call`; `Unread` after
-        recording a gap when a call failed or a reply lacks `key`: a 200 reply without the list
-        (an HTML page from a proxy, which botocore parses to nothing) is unread, not empty."""
-        paginator = self.client(service, region).get_paginator(_snake(call))
-        items: list[Any] = []
-        try:
-            for page in paginator.paginate(**kwargs):
-                items += self.listed(service, region, call, page, key)
-            return items
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            self.gap(service, call, region, _reason(code, exc, self.settings))
-        except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
-            self.gap(service, call, region, _timeout(exc))
-        except BotoCoreError as exc:
-            self.gap(service, call, region, _error(exc))
+        except ResponseParserError as exc:  # an Exception, not a BotoCoreError
+            self.gap(service, call, region, _unparsed(exc) + suffix)
+        except KeyError as exc:
+            # NOTE: botocore's query (XML) parser raises a bare KeyError naming the element it
+            # expected (`DescribeDBInstancesResult`) when a 200 reply lacks it, an HTML page
+            # say. Only `send`, botocore's request and parse, runs under this clause, so no
+            # KeyError of ours passes for a bad reply.
+            element = exc.args[0] if exc.args else "expected element"
+            reason = f"{GapCause.ERROR.value}: unreadable reply: no {element} in the {call} reply"
+            self.gap(service, call, region, printable(reason) + suffix)
         raise Unread(call)
 
     def listed(self, service: str, region: str, call: str, reply: Any, key: str) -> list[Any]:
@@ -343,6 +369,12 @@ def _timeout(exc: Exception) -> str:
 
 def _error(exc: BotoCoreError) -> str:
     return f"{GapCause.ERROR.value}: {type(exc).__name__}: {printable(str(exc))}"
+
+
+def _unparsed(exc: ResponseParserError) -> str:
+    """The parser's complaint, without the body it quotes on the lines after it."""
+    complaint = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
+    return printable(f"{GapCause.ERROR.value}: unreadable reply: {complaint[:200]}")
 
 
 def _reason(code: str, exc: ClientError, settings: Settings) -> str:

@@ -21,7 +21,7 @@ from residency_audit.cli import app
 from residency_audit.format import load_deployment
 from tests.conftest import ROOT, SAMPLES
 from tests.support.faulty_proxy import faulty_proxy
-from tests.support.moto_server import aws, moto_endpoint
+from tests.support.moto_server import aws, create_postgres, moto_endpoint
 
 __all__ = ["aws", "moto_endpoint"]  # fixtures
 
@@ -134,3 +134,30 @@ def test_a_region_list_answered_by_an_html_page_is_unread(aws: str, tmp_path: Pa
     assert found[("ec2", "DescribeVolumes")] == (
         "error: unreadable reply: no Volumes in the DescribeVolumes reply"
     )
+
+
+def test_a_malformed_rds_reply_is_a_gap_not_a_crash(aws: str, tmp_path: Path) -> None:
+    """RDS (XML) answers an HTML page, then `{}`: botocore raises a bare KeyError for the
+    first and a ResponseParserError (no BotoCoreError) for the second. Both aborted the whole
+    discovery with exit 3; each is now a gap of the call, and the rest is written."""
+    session = boto3.session.Session()
+    session.client("s3", region_name="eu-west-3").create_bucket(
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    create_postgres(session, "records")
+    out = tmp_path / "observed.yaml"
+    with faulty_proxy(aws, {"rds": "html"}) as proxy:
+        result = discover_through(proxy, out)
+    assert result.returncode == 0, result.stderr
+    assert gaps(out)[("rds", "DescribeDBInstances")] == (
+        "error: unreadable reply: no DescribeDBInstancesResult in the DescribeDBInstances reply"
+    )
+    observed, _ = load_deployment(out)
+    assert [c.id for c in observed.components] == ["s3-patients-eu"]
+
+    with faulty_proxy(aws, {"rds": "emptyjson"}) as proxy:
+        result = discover_through(proxy, out)
+    assert result.returncode == 0, result.stderr
+    reason = gaps(out)[("rds", "DescribeDBInstances")]
+    assert reason.startswith("error: unreadable reply: Unable to parse response"), reason
+    assert "PARTIAL" in out.read_text(encoding="utf-8")
