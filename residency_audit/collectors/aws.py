@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as NoConnectionError
 
 from residency_audit.collectors.aws_client import (
     _ENABLED,
@@ -81,6 +82,14 @@ class AwsCollector(
             raise CollectorError(
                 "aws: no credentials found; set AWS_PROFILE or the AWS_* "
                 "variables, or pass --profile"
+            ) from exc
+        except (NoConnectionError, ReadTimeoutError) as exc:
+            # no answer (refused, unresolved, timed out, proxy or TLS failure): the credentials
+            # were never judged
+            raise CollectorError(
+                f"aws: cannot identify the account (sts GetCallerIdentity "
+                f"in {self.home}): {exc}; check the endpoint (AWS_ENDPOINT_URL, proxy "
+                "settings) and the network"
             ) from exc
         except (ClientError, BotoCoreError) as exc:
             raise CollectorError(

@@ -10,18 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import boto3
+import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
 from residency_audit.format import load_deployment
 from tests.conftest import ROOT, SAMPLES
 from tests.support.faulty_proxy import faulty_proxy
-from tests.support.moto_server import aws, create_postgres, moto_endpoint
+from tests.support.moto_server import aws, aws_env, create_postgres, moto_endpoint
 
 __all__ = ["aws", "moto_endpoint"]  # fixtures
 
@@ -161,3 +163,25 @@ def test_a_malformed_rds_reply_is_a_gap_not_a_crash(aws: str, tmp_path: Path) ->
     reason = gaps(out)[("rds", "DescribeDBInstances")]
     assert reason.startswith("error: unreadable reply: Unable to parse response"), reason
     assert "PARTIAL" in out.read_text(encoding="utf-8")
+
+
+def test_an_endpoint_that_does_not_answer_is_named_not_the_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listens on the endpoint: the message sends the user to the endpoint and the
+    network (before, to the credentials, which were never judged); exit 2, nothing written."""
+    with socket.socket() as bound:  # bound, never listening: connections are refused
+        bound.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{bound.getsockname()[1]}"
+        for key, value in aws_env(endpoint).items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        out = tmp_path / "observed.yaml"
+        result = discover_through(endpoint, out)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "aws: cannot identify the account (sts GetCallerIdentity in eu-west-3): Could not "
+        f'connect to the endpoint URL: "{endpoint}/"; check the endpoint (AWS_ENDPOINT_URL, '
+        "proxy settings) and the network\n"
+    )
+    assert not out.exists()
