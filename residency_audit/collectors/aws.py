@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as NoConnectionError
 
 from residency_audit.collectors.aws_client import (
     _ENABLED,
@@ -82,6 +83,14 @@ class AwsCollector(
                 "aws: no credentials found; set AWS_PROFILE or the AWS_* "
                 "variables, or pass --profile"
             ) from exc
+        except (NoConnectionError, ReadTimeoutError) as exc:
+            # no answer (refused, unresolved, timed out, proxy or TLS failure): the credentials
+            # were never judged
+            raise CollectorError(
+                f"aws: cannot identify the account (sts GetCallerIdentity "
+                f"in {self.home}): {exc}; check the endpoint (AWS_ENDPOINT_URL, proxy "
+                "settings) and the network"
+            ) from exc
         except (ClientError, BotoCoreError) as exc:
             raise CollectorError(
                 f"aws: cannot identify the account (sts GetCallerIdentity "
@@ -94,6 +103,7 @@ class AwsCollector(
         is a gap; without --region, every enabled region is read."""
         try:
             reply = self.call("ec2", self.home, "DescribeRegions", AllRegions=True)
+            listed = self.listed("ec2", self.home, "DescribeRegions", reply, "Regions")
         except Unread:
             if not requested:
                 raise CollectorError(
@@ -101,11 +111,7 @@ class AwsCollector(
                     "failed); grant it or name the regions with --region"
                 ) from None
             return Regions(sorted(set(requested)), None, None)  # what else is there: unknown
-        assert reply is not None
-        status = {
-            r["RegionName"]: r.get("OptInStatus", "opt-in-not-required")
-            for r in reply.get("Regions", [])
-        }
+        status = {r["RegionName"]: r.get("OptInStatus", "opt-in-not-required") for r in listed}
         enabled = sorted(name for name, s in status.items() if s in _ENABLED)
         disabled = tuple(sorted(name for name, s in status.items() if s not in _ENABLED))
         if not requested:

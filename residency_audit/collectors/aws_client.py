@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -29,6 +29,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from residency_audit.collectors.observed import GapCause, gap_cause
 from residency_audit.errors import CollectorError
@@ -114,6 +115,9 @@ class Settings(Record):
     read_timeout: float = 30.0
     workers: int = 8
     """Regions (and bucket lookups) read at once."""
+
+
+_Reply = TypeVar("_Reply")
 
 
 class Unread(Exception):
@@ -223,9 +227,40 @@ class AwsClient:
         (an ARN) in the gap's reason: a call refused for every bucket must not give identical
         gaps that hide which buckets are unread."""
         method = getattr(self.client(service, region), _snake(call))
-        suffix = f" for {about}" if about else ""
+        return self._send(
+            service,
+            region,
+            call,
+            lambda: method(**kwargs),
+            absent=absent,
+            suffix=f" for {about}" if about else "",
+        )
+
+    def pages(self, service: str, region: str, call: str, key: str, **kwargs: Any) -> list[Any]:
+        """The items under `key` (a dotted path) of every page of `call`; `Unread` after
+        recording a gap when a call failed or a reply lacks `key`: a 200 reply without the list
+        (an HTML page from a proxy, which botocore parses to nothing) is unread, not empty."""
+        replies = iter(self.client(service, region).get_paginator(_snake(call)).paginate(**kwargs))
+        items: list[Any] = []
+        # each page is requested and parsed by next(): only that runs under _send's handlers
+        while (page := self._send(service, region, call, lambda: next(replies, None))) is not None:
+            items += self.listed(service, region, call, page, key)
+        return items
+
+    def _send(
+        self,
+        service: str,
+        region: str,
+        call: str,
+        send: Callable[[], _Reply],
+        *,
+        absent: Iterable[str] = (),
+        suffix: str = "",
+    ) -> _Reply | None:
+        """`send()`, botocore's request and parse of one reply of `call`; None when the reply
+        is an error of code `absent`; `Unread` after recording a gap when it failed."""
         try:
-            return method(**kwargs)  # type: ignore[no-any-return]
+            return send()
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in absent:
@@ -240,26 +275,31 @@ class AwsClient:
             ) from exc
         except BotoCoreError as exc:
             self.gap(service, call, region, _error(exc) + suffix)
+        except ResponseParserError as exc:  # an Exception, not a BotoCoreError
+            self.gap(service, call, region, _unparsed(exc) + suffix)
+        except KeyError as exc:
+            # NOTE: botocore's query (XML) parser raises a bare KeyError naming the element it
+            # expected (`DescribeDBInstancesResult`) when a 200 reply lacks it, an HTML page
+            # say. Only `send`, botocore's request and parse, runs under this clause, so no
+            # KeyError of ours passes for a bad reply.
+            element = exc.args[0] if exc.args else "expected element"
+            reason = f"{GapCause.ERROR.value}: unreadable reply: no {element} in the {call} reply"
+            self.gap(service, call, region, printable(reason) + suffix)
         raise Unread(call)
 
-    def pages(self, service: str, region: str, call: str, key: str, **kwargs: Any) -> list[Any]:
-        paginator = self.client(service, region).get_paginator(_snake(call))
-        items: list[Any] = []
-        try:
-            for page in paginator.paginate(**kwargs):
-                node: Any = page
-                for part in key.split("."):
-                    node = node.get(part, {}) if isinstance(node, dict) else {}
-                items += node or []
-            return items
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            self.gap(service, call, region, _reason(code, exc, self.settings))
-        except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
-            self.gap(service, call, region, _timeout(exc))
-        except BotoCoreError as exc:
-            self.gap(service, call, region, _error(exc))
-        raise Unread(call)
+    def listed(self, service: str, region: str, call: str, reply: Any, key: str) -> list[Any]:
+        """The list under `key` (a dotted path) of a listing call's reply; `Unread` after
+        recording a gap when the reply does not carry it."""
+        items = _listed(reply, service, call, key)
+        if items is None:
+            self.gap(
+                service,
+                call,
+                region,
+                f"{GapCause.ERROR.value}: unreadable reply: no {key} in the {call} reply",
+            )
+            raise Unread(call)
+        return items
 
     def evidence(
         self,
@@ -285,6 +325,39 @@ def _snake(call: str) -> str:
     return xform_name(call)
 
 
+_EMPTY_WITHOUT_ITEMS: dict[tuple[str, str], str] = {
+    # NOTE: CloudFront leaves DistributionList.Items out of the reply of an account with no
+    # distribution and says Quantity 0 (Quantity is required in botocore's DistributionList
+    # shape, Items is not; AWS's own example code checks Quantity before reading Items:
+    # https://github.com/awsdocs/aws-doc-sdk-examples/pull/223, and
+    # https://github.com/Netflix/lemur/pull/4373 met the missing Items on a real account).
+    ("cloudfront", "ListDistributions"): "Quantity",
+}
+"""Listing calls whose reply omits its list when it is empty, and the count next to the list
+that then says 0. Every other listing call is expected to carry its list, empty or not.
+
+botocore's output shapes cannot tell: they mark none of the listed members required (not even
+DynamoDB's TableNames or S3's Buckets, which AWS always sends), so the choice is this table.
+For the others, the list is present in moto's empty replies, and tools run against real
+accounts read it without a default (Prowler and ansible's amazon.aws read
+`page["BackupPlansList"]`, for example); we found no AWS documentation stating either way."""
+
+
+def _listed(page: Any, service: str, call: str, key: str) -> list[Any] | None:
+    """The list under the dotted `key` of one reply; None when the reply does not carry it."""
+    *parents, last = key.split(".")
+    node: Any = page
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return None
+    if last in node:
+        listed = node[last]
+        return list(listed) if isinstance(listed, list) else None
+    count = _EMPTY_WITHOUT_ITEMS.get((service, call))
+    return [] if count is not None and node.get(count) == 0 else None
+
+
 def _missing(service: str, call: str, reason: str) -> str | None:
     """The IAM action a refused call needs; None for any other gap."""
     return CALLS.get((service, call)) if gap_cause(reason) is GapCause.DENIED else None
@@ -296,6 +369,12 @@ def _timeout(exc: Exception) -> str:
 
 def _error(exc: BotoCoreError) -> str:
     return f"{GapCause.ERROR.value}: {type(exc).__name__}: {printable(str(exc))}"
+
+
+def _unparsed(exc: ResponseParserError) -> str:
+    """The parser's complaint, without the body it quotes on the lines after it."""
+    complaint = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
+    return printable(f"{GapCause.ERROR.value}: unreadable reply: {complaint[:200]}")
 
 
 def _reason(code: str, exc: ClientError, settings: Settings) -> str:

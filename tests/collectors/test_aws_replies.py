@@ -1,0 +1,187 @@
+"""A reply AWS would never send is unread, never an empty account nor a crash.
+
+A proxy on 127.0.0.1 (tests/support/faulty_proxy.py) stands in front of the moto server and
+answers chosen services with a 200 HTML page, an empty body or `{}`, as a captive portal or a
+broken gateway would; every other call reaches moto over HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from residency_audit.cli import app
+from residency_audit.format import load_deployment
+from tests.conftest import ROOT, SAMPLES
+from tests.support.faulty_proxy import faulty_proxy
+from tests.support.moto_server import aws, aws_env, create_postgres, moto_endpoint
+
+__all__ = ["aws", "moto_endpoint"]  # fixtures
+
+SESSIONS = """\
+  - id: sessions
+    kind: datastore
+    provider: aws
+    operator: aws-emea
+    service: dynamodb
+    region: eu-west-3
+    resources: [sessions]
+    key: xks-key
+    clear_text_processing: false
+
+keys:
+"""
+
+
+def discover_through(endpoint: str, out: Path) -> subprocess.CompletedProcess[str]:
+    """`discover aws` of eu-west-3, one attempt per call, through `endpoint`."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_ENDPOINT_URL": endpoint}
+    args = ["discover", "aws", "--region", "eu-west-3", "--max-attempts", "1", "-o", str(out)]
+    return subprocess.run(
+        [sys.executable, "-m", "residency_audit", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def gaps(out: Path) -> dict[tuple[str, str], str]:
+    observed, _ = load_deployment(out)
+    assert observed.observation is not None
+    return {(g.service, g.call): g.reason for g in observed.observation.not_observed}
+
+
+def create_table(name: str) -> None:
+    boto3.session.Session().client("dynamodb", region_name="eu-west-3").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def test_a_listing_answered_by_an_html_page_is_unread_not_empty(
+    aws: str, tmp_path: Path, runner: CliRunner
+) -> None:
+    """DynamoDB and KMS answer 200 with an HTML page (botocore parses it to a reply without
+    TableNames or Keys): before, the table and the key vanished without a gap and a declared
+    table was reported "not found"; now each listing is a gap and the audit is partial."""
+    create_table("sessions")
+    boto3.session.Session().client("kms", region_name="eu-west-3").create_key()
+    out = tmp_path / "observed.yaml"
+    with faulty_proxy(aws, {"dynamodb": "html", "kms": "html"}) as proxy:
+        result = discover_through(proxy, out)
+    assert result.returncode == 0, result.stderr
+    found = gaps(out)
+    assert found[("dynamodb", "ListTables")] == (
+        "error: unreadable reply: no TableNames in the ListTables reply"
+    )
+    assert found[("kms", "ListKeys")] == "error: unreadable reply: no Keys in the ListKeys reply"
+
+    declared = tmp_path / "declared.yaml"
+    declared.write_text(
+        (SAMPLES / "aws-declared.yaml").read_text(encoding="utf-8").replace("keys:\n", SESSIONS),
+        encoding="utf-8",
+    )
+    args = ["check", str(declared), "--observed", str(out), "--as-of", str(dt.date.today())]
+    report = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    assert report["complete"] is False
+    assert any("dynamodb ListTables" in p for p in report["partial"])
+    assert not [
+        f["message"]
+        for f in report["findings"]
+        if f["rule_id"].startswith("DRIFT") and f["component"] == "sessions"
+    ]  # before: a DRIFT finding saying the declared table was not found
+    assert any(
+        f["rule_id"] == "DRIFT-OBS-01" and "dynamodb ListTables in eu-west-3" in f["message"]
+        for f in report["findings"]
+    )
+
+
+def test_an_account_without_distributions_is_read_complete(aws: str, tmp_path: Path) -> None:
+    """CloudFront leaves DistributionList.Items out when there is no distribution (Quantity
+    0): that reply is an empty list, not a gap. An HTML page in its place is a gap."""
+    out = tmp_path / "observed.yaml"
+    with faulty_proxy(aws, {}) as proxy:
+        assert discover_through(proxy, out).returncode == 0
+    assert ("cloudfront", "ListDistributions") not in gaps(out)
+    with faulty_proxy(aws, {"cloudfront": "html"}) as proxy:
+        assert discover_through(proxy, out).returncode == 0
+    assert gaps(out)[("cloudfront", "ListDistributions")] == (
+        "error: unreadable reply: no DistributionList.Items in the ListDistributions reply"
+    )
+
+
+def test_a_region_list_answered_by_an_html_page_is_unread(aws: str, tmp_path: Path) -> None:
+    """EC2 answers an HTML page: DescribeRegions is a gap (before, the reply read as an
+    account with no region and eu-west-3 was called unknown), and so are its listings."""
+    out = tmp_path / "observed.yaml"
+    with faulty_proxy(aws, {"ec2": "html"}) as proxy:
+        assert discover_through(proxy, out).returncode == 0
+    found = gaps(out)
+    assert found[("ec2", "DescribeRegions")] == (
+        "error: unreadable reply: no Regions in the DescribeRegions reply"
+    )
+    assert found[("ec2", "DescribeVolumes")] == (
+        "error: unreadable reply: no Volumes in the DescribeVolumes reply"
+    )
+
+
+def test_a_malformed_rds_reply_is_a_gap_not_a_crash(aws: str, tmp_path: Path) -> None:
+    """RDS (XML) answers an HTML page, then `{}`: botocore raises a bare KeyError for the
+    first and a ResponseParserError (no BotoCoreError) for the second. Both aborted the whole
+    discovery with exit 3; each is now a gap of the call, and the rest is written."""
+    session = boto3.session.Session()
+    session.client("s3", region_name="eu-west-3").create_bucket(
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    create_postgres(session, "records")
+    out = tmp_path / "observed.yaml"
+    with faulty_proxy(aws, {"rds": "html"}) as proxy:
+        result = discover_through(proxy, out)
+    assert result.returncode == 0, result.stderr
+    assert gaps(out)[("rds", "DescribeDBInstances")] == (
+        "error: unreadable reply: no DescribeDBInstancesResult in the DescribeDBInstances reply"
+    )
+    observed, _ = load_deployment(out)
+    assert [c.id for c in observed.components] == ["s3-patients-eu"]
+
+    with faulty_proxy(aws, {"rds": "emptyjson"}) as proxy:
+        result = discover_through(proxy, out)
+    assert result.returncode == 0, result.stderr
+    reason = gaps(out)[("rds", "DescribeDBInstances")]
+    assert reason.startswith("error: unreadable reply: Unable to parse response"), reason
+    assert "PARTIAL" in out.read_text(encoding="utf-8")
+
+
+def test_an_endpoint_that_does_not_answer_is_named_not_the_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listens on the endpoint: the message sends the user to the endpoint and the
+    network (before, to the credentials, which were never judged); exit 2, nothing written."""
+    with socket.socket() as bound:  # bound, never listening: connections are refused
+        bound.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{bound.getsockname()[1]}"
+        for key, value in aws_env(endpoint).items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        out = tmp_path / "observed.yaml"
+        result = discover_through(endpoint, out)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "aws: cannot identify the account (sts GetCallerIdentity in eu-west-3): Could not "
+        f'connect to the endpoint URL: "{endpoint}/"; check the endpoint (AWS_ENDPOINT_URL, '
+        "proxy settings) and the network\n"
+    )
+    assert not out.exists()
