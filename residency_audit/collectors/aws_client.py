@@ -414,17 +414,24 @@ def assume_role_sessions(
     home = session.region_name or "us-east-1"
     try:
         org = session.client("organizations", region_name=home, config=config)
-        accounts = [
-            a
-            for page in org.get_paginator("list_accounts").paginate()
-            for a in page.get("Accounts", [])
-            if a.get("Status", "ACTIVE") == "ACTIVE"
-        ]
+        accounts = []
+        for page in org.get_paginator("list_accounts").paginate():
+            listed = _listed(page, "organizations", "ListAccounts", "Accounts")
+            if listed is None:  # an HTML page from a proxy is no organization without accounts
+                raise KeyError("Accounts")
+            accounts += [a for a in listed if a.get("Status", "ACTIVE") == "ACTIVE"]
         sts = session.client("sts", region_name=home, config=config)
         partition = sts.get_caller_identity()["Arn"].split(":")[1]
-    except (ClientError, BotoCoreError) as exc:
+    except (ClientError, BotoCoreError, ResponseParserError, KeyError) as exc:
+        # NOTE: a KeyError here is a reply lacking what it must carry (the accounts, the
+        # caller's ARN, or what botocore's query parser expected): only replies are read here
+        problem = (
+            f"unreadable reply: no {exc.args[0] if exc.args else 'expected element'} in it"
+            if isinstance(exc, KeyError)
+            else str(exc)
+        )
         raise CollectorError(
-            f"aws: cannot list the organization's accounts: {exc}; run from "
+            f"aws: cannot list the organization's accounts: {printable(problem)}; run from "
             "the management (or a delegated administrator) account with "
             "organizations:ListAccounts"
         ) from exc

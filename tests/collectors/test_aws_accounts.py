@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import boto3
+import pytest
 
 from residency_audit.format import load_deployment
 from tests.conftest import ROOT
+from tests.support.faulty_proxy import faulty_proxy
 from tests.support.moto_server import ACCOUNT, aws, moto_endpoint
 
 ROLE = "residency-audit-reader"
@@ -41,7 +43,10 @@ def make_organization() -> list[str]:
     return sorted([ACCOUNT, *members])
 
 
-def discover(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def discover(
+    out: Path, *extra: str, endpoint: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    routed = {"AWS_ENDPOINT_URL": endpoint} if endpoint else {}
     return subprocess.run(
         [
             sys.executable,
@@ -64,7 +69,7 @@ def discover(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
         check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **routed},
     )
 
 
@@ -90,3 +95,19 @@ def test_shards_split_the_accounts(aws: str, tmp_path: Path) -> None:
         assert discover(out, "--shard", shard).returncode == 0
         seen += [p.stem for p in out.iterdir()]
     assert sorted(seen) == accounts
+
+
+@pytest.mark.parametrize("reply", ["html", "emptyjson"])
+def test_an_unreadable_account_list_stops_the_run_instead_of_reading_no_account(
+    aws: str, tmp_path: Path, reply: str
+) -> None:
+    """An HTML page (a proxy's login) or `{}` for ListAccounts is no organization without
+    accounts: `discover` exits 2 naming what it could not read, writing nothing (it exited 3,
+    an internal error, before; a reply parsed without its list read as no account)."""
+    make_organization()
+    with faulty_proxy(aws, {"organizations": reply}) as proxy:
+        result = discover(tmp_path / "org", endpoint=proxy)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "aws: cannot list the organization's accounts: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "org").exists() or not list((tmp_path / "org").iterdir())
