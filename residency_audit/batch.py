@@ -57,7 +57,7 @@ def worker_count(jobs: int, files: int) -> int:
     return max(1, min(jobs, files // FILES_PER_WORKER))
 
 
-def _start(options: Options, directory: str | None, parent: int) -> None:
+def _start(options: Options, directory: str | None, parent: int | None) -> None:
     """Worker initialiser: load the knowledge base, rules and risk model once per worker, and
     the writers of the formats it writes in (to a file of its own in `directory`). The
     parent is watched from the start: it may be killed while this worker loads."""
@@ -69,13 +69,17 @@ def _start(options: Options, directory: str | None, parent: int) -> None:
     gc.disable()  # a worker only audits files: see pipeline.collector_paused
 
 
-def _watch_parent(parent: int) -> None:
-    """Make this worker exit once `parent`, the process that started it, is gone (killed
+def _watch_parent(parent: int | None) -> None:
+    """Make this worker exit once `parent`, the process that forked it, is gone (killed
     alone: SIGKILL, or a TERM sent to its pid only, as many CI cancellations do). It would
     otherwise wait forever on a pipe nobody reads, holding the run's stdout open and its
     deleted files' space. Checked every second by a daemon thread, which the blocked main
-    thread cannot stop. `parent` is the pid the parent gave, not this worker's `getppid()`
-    when it gets here: a parent killed before then has left it init's, which never changes."""
+    thread cannot stop. `parent` is the pid the run gave (`_forker`), not this worker's
+    `getppid()` when it gets here: a parent killed before then has left it init's, which never
+    changes. None: forked by a fork server, which exits when the run does; its pid is read
+    here, first thing (NOTE: a fork server gone in the instants before is not seen)."""
+    if parent is None:
+        parent = os.getppid()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's unwinding (cli.main)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # nor a KeyboardInterrupt: see _start
 
@@ -93,6 +97,12 @@ def _watch_parent(parent: int) -> None:
 def _audit(path: Path) -> Packed:
     assert _auditor is not None, "worker used before its initialiser ran"
     return pack(_auditor.file(path), _writers, _shelf)
+
+
+def _forker(context: BaseContext) -> int | None:
+    """The pid of the process that will fork `context`'s workers, for them to watch: this one,
+    unless a fork server forks them (None: they read it)."""
+    return None if context.get_start_method() == "forkserver" else os.getpid()
 
 
 def _start_method() -> str:
@@ -189,7 +199,7 @@ def map_ordered(
     `ahead` items per worker in flight."""
     context = multiprocessing.get_context(_start_method())
     try:
-        with _pool(workers, context, _watch_parent, (os.getpid(),)) as pool:
+        with _pool(workers, context, _watch_parent, (_forker(context),)) as pool:
             yield from _ordered(pool, func, items, workers * ahead)
     except BrokenProcessPool as exc:
         raise RuntimeError(f"a worker process died: {exc}; rerun with --jobs 1") from exc
@@ -212,7 +222,7 @@ def audit_parallel(paths: Sequence[Path], *, options: Options, workers: int) -> 
     shelves = Shelves() if options.run_formats() else None
     directory = None if shelves is None else shelves.directory
     try:
-        with _pool(workers, context, _start, (options, directory, os.getpid())) as pool:
+        with _pool(workers, context, _start, (options, directory, _forker(context))) as pool:
             chunks = (list(paths[i : i + chunk]) for i in range(0, len(paths), chunk))
             for done in _ordered(pool, _audit_chunk, chunks, workers * 8):
                 for packed in done:

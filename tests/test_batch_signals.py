@@ -218,3 +218,28 @@ def test_a_pool_left_while_it_starts_lets_the_interruption_through() -> None:
     with pytest.raises(KeyboardInterrupt), batch._pool(1, context, *watch) as pool:
         pool._executor_manager_thread = threading.Thread(target=lambda: None)  # not started
         raise KeyboardInterrupt
+
+
+FORK_SERVER = """
+import threading, time
+from residency_audit import batch
+
+if __name__ == "__main__":  # the fork server imports this file again
+    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()  # a host's thread
+    assert batch._start_method() == "forkserver"
+    print(len(list(batch.map_ordered(time.sleep, [0.4] * 8, 2))))
+"""
+
+
+def test_workers_a_fork_server_started_outlive_their_first_second(tmp_path: Path) -> None:
+    """From a process running threads (a host application, a test's servers) workers are forked
+    by a fork server: the one they watch is that server, not the run's process, or each exits
+    after its first second of watching and the run dies ('a worker process died')."""
+    script = tmp_path / "host.py"
+    script.write_text(FORK_SERVER)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "8"
