@@ -159,3 +159,52 @@ def test_a_qualification_of_unknown_validity_leaves_the_wording_unverifiable(
     (finding,) = pub02(tmp_path, qualification, claims)
     assert finding.unverifiable
     assert "SecNumCloud qualification of unknown referential, dates or offer" in finding.message
+
+
+PARENTLESS = """\
+schema_version: 1
+name: pub02
+controller: clinique
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinique, name: Clinique Exemple SAS, role: controller, country: FR}
+  - id: hostco
+    name: Hebergeur France SAS
+    role: processor
+    country: FR
+    PARENT
+    transparency: {url: https://hostco.example/hds, wording: WORDING, laws: [],
+                   mitigations: true, residual_risks: true}
+components:
+  - {id: records-db, kind: datastore, provider: own-dc, operator: hostco, country: FR,
+     hds_activities: [1, 2, 3, 4, 5, 6]}
+certifications:
+  - {holder: hostco, scheme: hds, activities: [1, 2, 3, 4, 5, 6], referential: "2024",
+     issued: 2025-03-01}
+claims:
+  processors: [hostco]
+"""
+
+
+@pytest.mark.parametrize("wording", ["no-transfer", "table"])
+def test_a_host_whose_parent_is_not_declared_is_due_no_known_wording(
+    tmp_path: Path, wording: str
+) -> None:
+    """Review: a French host declaring no parent passed its "no transfer" page, its seat taken
+    for its parent's country, while HDS-EXT-01 in the same run found its parent unknown: a
+    parent in the US would make the table due."""
+    path = tmp_path / "host.yaml"
+    path.write_text(PARENTLESS.replace("PARENT", "").replace("WORDING", wording))
+    report = run(Options(paths=[path], as_of=AS_OF))
+    (finding,) = [f for f in report.findings if f.rule_id == "HDS-PUB-02"]
+    assert finding.unverifiable
+    assert "its ultimate parent not declared" in finding.message
+    declared = PARENTLESS.replace("PARENT", "parent: {name: Groupe SA, country: FR}")
+    path.write_text(declared.replace("WORDING", wording))
+    report = run(Options(paths=[path], as_of=AS_OF))
+    found = [f for f in report.findings if f.rule_id == "HDS-PUB-02"]
+    assert [f.message for f in found] == (
+        []
+        if wording == "no-transfer"
+        else ["hostco's EXI 31 page states table but its status requires no-transfer"]
+    )

@@ -115,7 +115,7 @@ def _expected_wording(
         # SecNumCloud 3.2 (§19.6) qualifies no offer of a host that third-country law reaches:
         # a qualification declared for one contradicts its exposure (SNC-196-B), so the
         # "no third-country risk" wording may not be due either (fail closed)
-        return None if exposed else "secnumcloud"
+        return "secnumcloud" if exposed is False else None
     outside = False
     for provider_id, region, country in operated:
         code = country or None
@@ -132,17 +132,26 @@ def _expected_wording(
             if eea is None:
                 return None
             outside = outside or not eea
-    return "table" if outside or exposed else "no-transfer"
+    if outside or exposed:
+        return "table"
+    return None if exposed is None else "no-transfer"  # fail closed: whose law reaches it
 
 
-def _exposed(b: SubjectBuilder, party: Party) -> bool:
-    """Whether third-country law that can compel access reaches the party through its ultimate
-    parent (its provider's parent, else its seat, when it declares none): EXI 30 exposure."""
+def _exposed(b: SubjectBuilder, party: Party) -> bool | None:
+    """Whether third-country law that can compel access reaches the party (EXI 30 exposure)
+    through its seat or its ultimate parent (declared, else its provider's in the knowledge
+    base); None when its seat's law does not and its parent is not known, as everywhere else
+    (`SubjectBuilder.party_facts`): a parent elsewhere may bring such a law."""
     kb, day = b.kb, b.as_of
+
+    def reaches(country: str | None) -> bool:
+        return not (kb.in_eea(country, day) or kb.generally_adequate(country, day)) and bool(
+            kb.compelled_access_laws(country, day)
+        )
+
     parent = party.parent.country if party.parent else None
-    if parent is None:
-        provider = kb.provider(party.provider)
-        parent = provider.parent.country if provider else party.country
-    return not (kb.in_eea(parent, day) or kb.generally_adequate(parent, day)) and bool(
-        kb.compelled_access_laws(parent, day)
-    )
+    if parent is None and (provider := kb.provider(party.provider)) is not None:
+        parent = provider.parent.country
+    if reaches(party.country) or (parent is not None and reaches(parent)):
+        return True
+    return None if parent is None else False
