@@ -103,10 +103,20 @@ def test_the_markdown_flows_table_does_not_name_it_either(
 def test_who_can_reach_the_copy_cannot_be_verified_and_says_who_runs_the_region(
     tmp_path: Path, runner: CliRunner
 ) -> None:
+    """Whose law reaches the copy besides China's is unknown (its host is), so the estimate
+    cannot be made and says who runs the region; China's reach of data in China is certain,
+    so RISK-CLEAR-01 finds it, a floor, naming no host."""
     path = write(tmp_path)
     output = check(runner, path, "-f", "json")
     line = backup_line(path)
-    [risk] = [f for f in findings(output, "RISK-CLEAR-01") if f["location"]["line"] == line]
+    [clear] = [f for f in findings(output, "RISK-CLEAR-01") if f["location"]["line"] == line]
+    assert clear["unverifiable"] is False
+    assert "Amazon Web Services" not in str(clear["message"])
+    assert "in CN under cn-national-intelligence-law-art7, cn-cybersecurity-law-art28, " in (
+        clear["message"]
+    )
+    assert "at least (whether another country's law reaches it is unknown)" in clear["message"]
+    [risk] = [f for f in findings(output, "RISK-PROB-01") if f["location"]["line"] == line]
     assert risk["unverifiable"] is True
     assert "Amazon Web Services" not in str(risk["message"])
     reason = next(f for f in risk["facts"] if f["path"] == "flow.region_operator")

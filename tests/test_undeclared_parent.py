@@ -83,3 +83,26 @@ def test_disclosing_the_seat_s_laws_alone_does_not_clear_an_undeclared_parent_s(
     ]
     assert ext["unverifiable"] is True
     assert ext["message"].startswith("cannot be verified for party keyco: unknown party.parent")
+
+
+def test_the_seat_s_law_still_reaches_the_key_in_clear_whatever_the_parent(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """Review: with the parent unknown, the key-custody flow's legal bases became unknown as a
+    whole, so RISK-CLEAR-01 could no longer be verified and China's laws left the flows table,
+    though they reach a custodian seated in China whatever its parent. They are a floor: the
+    finding stands on them, and the estimate alone stays unknown."""
+    output = run(tmp_path, runner, "-f", "json")
+    found = json.loads(output)["findings"]
+    [clear] = [
+        f for f in found if f["rule_id"] == "RISK-CLEAR-01" and "custody of key" in f["message"]
+    ]
+    assert clear["unverifiable"] is False
+    assert (
+        "Key Custody Co can reach health data in clear in FR under "
+        "cn-national-intelligence-law-art7, cn-cybersecurity-law-art28, cn-counter-espionage-law "
+        "at least (whether another country's law reaches it is unknown)"
+    ) in clear["message"]
+    [row] = [line for line in run(tmp_path, runner).splitlines() if "key/records-key" in line]
+    assert "cn-national-intelligence-law-art7, cn-cybersecurity-law-art28, " in row
+    assert "cn-counter-espionage-law, ?" in row

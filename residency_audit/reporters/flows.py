@@ -28,7 +28,10 @@ CLEAR_WORDS = {True: "yes", False: "no", None: "?"}
 def row(f: Flow) -> tuple[str, ...]:
     who = f.entity_name or f.entity or "unknown"
     parent = f.parent_country or "?"
-    laws = ", ".join(f.bases) if f.bases else ("unknown" if f.bases is None else "none")
+    if f.bases is None:  # not all known: those that are, then "?" for the rest
+        laws = ", ".join((*f.jurisdictions, "?")) if f.jurisdictions else "unknown"
+    else:
+        laws = ", ".join(f.bases) if f.bases else "none"
     return (
         f.id,
         f.country or "?",

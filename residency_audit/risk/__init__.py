@@ -58,7 +58,7 @@ def flow_subjects(
             ("flow.entity_name", flow.entity_name),
             ("flow.jurisdictions", list(flow.jurisdictions)),
             ("flow.bases", None if flow.bases is None else list(flow.bases)),
-            ("flow.bases_text", None if flow.bases is None else bases_text(flow.bases)),
+            ("flow.bases_text", _bases_said(flow)),
         ):
             if value is not None:
                 facts[path] = Fact(path, value, derived)
@@ -69,6 +69,19 @@ def flow_subjects(
         unknowns = {} if flow.bases is not None else _unknown_bases(flow)
         out.append(Subject("flow", flow.label, flow.component, flow.span, facts, None, unknowns))
     return out
+
+
+def _bases_said(flow: Flow) -> str | None:
+    """`flow.bases_text`: its bases, or, when they are not all known (a country or parent
+    nobody knows), the laws known to reach it, said to be a floor; None when none is known."""
+    if flow.bases is not None:
+        return bases_text(flow.bases)
+    if flow.jurisdictions:
+        return (
+            f"{bases_text(flow.jurisdictions)} at least (whether another country's law reaches "
+            "it is unknown)"
+        )
+    return None
 
 
 def bases_text(bases: Sequence[str]) -> str:
