@@ -68,7 +68,8 @@ def test_a_us_owned_operator_running_the_database_in_clear_reaches_it(tmp_path: 
     (finding,) = expo02(audit(tmp_path))
     assert finding.severity is Severity.MEDIUM  # exposure without a transfer, health data included
     assert finding.message == (
-        "db is run by msp (seat FR, ultimate parent in US), whom foreign compelled-access law "
+        "db (primary) is run by msp (seat FR, ultimate parent in US), whom foreign "
+        "compelled-access law "
         "can reach, and is reachable in clear by it (encryption: client-side; keys: "
         "customer-held, held or kept in an HSM by the operator: no; clear-text processing: yes)"
     )
@@ -106,3 +107,71 @@ def test_an_operator_no_foreign_law_reaches_or_no_third_party_is_not_found_expos
     tmp_path: Path, parent: str, operator: str
 ) -> None:
     assert expo02(audit(tmp_path, parent=parent, operator=operator)) == []
+
+
+def test_a_backup_a_us_owned_company_keeps_is_within_its_reach(tmp_path: Path) -> None:
+    """Review: only the component's operator was judged; a backup company owned from the US
+    keeping the backups (with keys in the provider's KMS, which whoever runs the backups can
+    have used) went unreported."""
+    path = tmp_path / "msp.yaml"
+    text = MSP.replace("PARENT", "parent: {name: Holding SA, country: FR}")
+    text = text.replace("CLEAR", "false").replace("HOLDER", "kms-fr").replace("OPERATOR", "osc")
+    text = text.replace(
+        "    clear_text_processing: false\n",
+        "    clear_text_processing: false\n"
+        "    copies: [{kind: backup, region: eu-west-2, operator: backup-co}]\n",
+    ).replace(
+        "  - {id: osc,",
+        "  - {id: backup-co, name: Backup Inc, role: processor, country: FR,\n"
+        "     parent: {name: Backup Holdings Inc, country: US}}\n  - {id: osc,",
+    )
+    text = text.replace(
+        "encryption: client-side, management: customer-held, holder: kms-fr",
+        "encryption: provider-side, management: customer-managed-in-provider-kms",
+    )
+    path.write_text(text.replace("[msp, osc, kms-fr]", "[osc, kms-fr, backup-co]"))
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    (finding,) = expo02(report)
+    assert finding.subject == "place:db/backup@eu-west-2"
+    assert finding.message.startswith(
+        "db (backup) is run by backup-co (seat FR, ultimate parent in US)"
+    )
+
+
+BEIJING = """\
+schema_version: 1
+name: cn
+controller: clinic
+data: {categories: [health], health_context: care}
+parties:
+  - {id: clinic, name: Clinique SAS, role: controller, country: FR, parent: {name: C, country: FR}}
+  - {id: sinnet, name: Beijing Sinnet Technology, role: processor, country: CN,
+     parent: {name: Sinnet Group, country: CN}}
+components:
+  - id: db
+    kind: datastore
+    provider: aws
+    region: cn-north-1
+    operator: sinnet
+    clear_text_processing: true
+    logs: [{provider: aws, region: us-east-1, operator: clinic}]
+claims:
+  processors: [sinnet]
+"""
+
+
+def test_the_operator_of_a_region_another_entity_runs_is_judged_once_as_its_provider(
+    tmp_path: Path,
+) -> None:
+    """Review: Sinnet running the Beijing region stands for the provider there, so JUR-EXPO-01
+    judges it; JUR-EXPO-02 judged it a second time, as a third party. And its logs, sent to
+    Amazon's us-east-1, were said to be on its systems."""
+    path = tmp_path / "cn.yaml"
+    path.write_text(BEIJING)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    assert expo02(report) == []
+    (expo,) = [f for f in report.findings if f.rule_id == "JUR-EXPO-01"]
+    assert "(Sinnet Group, CN)" in expo.message
+    assert expo.message.endswith("personal-data logs on its systems: no)")

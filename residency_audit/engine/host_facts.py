@@ -150,12 +150,24 @@ def operator_reach(
             f"no operator declared: a party of provider {provider_id}, if any, runs it",
         )
         return
-    b.derived(
-        f,
-        "operator.third_party",
-        party.id != b.d.controller and party.provider != provider_id,
-        f"operator {party.id} against the controller and the parties of provider {provider_id}",
-    )
+    if "place.region_operator" in f and party.id != b.d.controller:
+        # it runs a region another entity operates: it stands for the provider there, its
+        # parent for the provider's (`region_operator_parent`), and JUR-EXPO-01 judges it
+        b.derived(
+            f,
+            "operator.third_party",
+            False,
+            f"operator {party.id} runs a region {provider_id}'s own entities do not: judged as "
+            "its provider",
+        )
+    else:
+        b.derived(
+            f,
+            "operator.third_party",
+            party.id != b.d.controller and party.provider != provider_id,
+            f"operator {party.id} against the controller and the parties of provider "
+            f"{provider_id}",
+        )
     key = b.d.key(key_ref)
     if key is not None:
         b.derived(

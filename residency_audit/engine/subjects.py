@@ -481,10 +481,17 @@ class SubjectBuilder:
             f"{base}.clear_text_processing",
         )
         self.put(f, "component.holds_data", c.holds_data, f"{base}.kind")
+        home = self.region_operator(c.provider, c.region)
         self.derived(
             f,
             "component.personal_data_logs_on_provider",
-            any(log.personal_data and log.provider in (None, c.provider) for log in c.logs),
+            any(
+                log.personal_data
+                and log.provider in (None, c.provider)
+                # a sink in a region another entity runs is not on the same systems
+                and self.region_operator(c.provider, log.region or c.region) == home
+                for log in c.logs
+            ),
             f"its log sinks ({self.at(f'{base}.logs')}) against its provider: log lines carry "
             "personal data in clear"
             if c.logs
