@@ -112,8 +112,9 @@ def test_who_can_reach_the_copy_cannot_be_verified_and_says_who_runs_the_region(
     [clear] = [f for f in findings(output, "RISK-CLEAR-01") if f["location"]["line"] == line]
     assert clear["unverifiable"] is False
     assert "Amazon Web Services" not in str(clear["message"])
-    assert "in CN under cn-national-intelligence-law-art7, cn-cybersecurity-law-art28, " in (
-        clear["message"]
+    assert (
+        "in CN under cn-national-intelligence-law-art7, cn-cybersecurity-law-art28, "
+        in (clear["message"])
     )
     assert "at least (whether another country's law reaches it is unknown)" in clear["message"]
     [risk] = [f for f in findings(output, "RISK-PROB-01") if f["location"]["line"] == line]

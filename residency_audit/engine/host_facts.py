@@ -165,8 +165,7 @@ def operator_reach(
             f,
             "operator.third_party",
             party.id != b.d.controller and party.provider != provider_id,
-            f"operator {party.id} against the controller and the parties of provider "
-            f"{provider_id}",
+            f"operator {party.id} against the controller and the parties of provider {provider_id}",
         )
     key = b.d.key(key_ref)
     if key is not None:
