@@ -86,7 +86,7 @@ def write(report: Report, out: TextIO) -> None:
                     if suite_of(f) == (kind, deployment):
                         case = (f.deployment, f.component, f.subject, f.rule_id)
                         found.setdefault(case, []).append(f)
-            if kind is WAIVERS:  # `deployment` is the waiver file's path
+            if kind == WAIVERS:  # `deployment` is the waiver file's path
                 _put(body, _suite(f"waivers {deployment}", found, found, titles, {}), totals)
                 continue
             # A component's cases together, components in order of first appearance: the
