@@ -44,6 +44,14 @@ def alive(pid: int) -> bool:
     return state != "Z"  # a zombie has exited; only its entry waits to be reaped
 
 
+def interruptible() -> None:
+    """In the child, before it runs: Ctrl-C's default, as in a CI job or a terminal. A suite
+    started in the background of a shell without job control (`cmd &` in a script) has SIGINT
+    ignored, and a Python started with it ignored keeps ignoring it, so the INT cases would
+    test the shell's setting rather than the run's handling."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_batch(tmp_path: Path, settle: float = 0.5) -> tuple[subprocess.Popen[bytes], list[int]]:
     """A 1,500-file JSON batch with 2 workers, its temporary files in `tmp_path`; returned
     `settle` seconds after its workers started, with their pids."""
@@ -71,6 +79,7 @@ def start_batch(tmp_path: Path, settle: float = 0.5) -> tuple[subprocess.Popen[b
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "stderr").open("wb"),
         start_new_session=True,  # its own process group, as a CI job's
+        preexec_fn=interruptible,
     )
     workers: list[int] = []
     deadline = time.monotonic() + 30
@@ -155,6 +164,7 @@ def mid_result_batch(tmp_path: Path, sent: str, stderr: Any) -> subprocess.Popen
         stdout=subprocess.DEVNULL,
         stderr=stderr,
         start_new_session=True,
+        preexec_fn=interruptible,
     )
 
 
