@@ -606,12 +606,9 @@ def _unplaced(s: Subject, *, with_provider: bool) -> list[Fact]:
 def _key_reachable(f: Mapping[str, Fact]) -> bool | None:
     """Can the place's entity use the key? The conditions of JUR-EXPO-01 (EDPB use case 1) that
     concern the provider's group (the key holder or the HSM's operator in it), read three-valued:
-    any sign of reach is True, all conditions met is False. Provider-side encryption is reach:
-    the provider's service sees the data in clear and has the key used."""
-    if _value(f, "key.declared") is False or _value(f, "key.encryption") in (
-        "none",
-        "provider-side",
-    ):
+    any sign of reach is True, all conditions met is False. Provider-side encryption is reach
+    through `key.provider_can_use`, which `key_facts` derives true for it."""
+    if _value(f, "key.declared") is False or _value(f, "key.encryption") == "none":
         return True
     management = _value(f, "key.management")
     can_use = _value(f, "key.provider_can_use")

@@ -140,7 +140,8 @@ def operator_reach(
     JUR-EXPO-02 judges (`operator.third_party`): neither the controller (its own staff) nor a
     party of the place's provider (JUR-EXPO-01 judges the provider); and whether it holds the
     place's key, or runs the HSM keeping it (`key.held_by_operator`): who runs a system and
-    holds its key reaches its data in clear."""
+    holds its key reaches its data in clear. `key_ref` is the place's own key: none for a log
+    sink, an observed copy's own (`key_facts.copy_key`)."""
     party = b.d.party(operator_id)
     if party is None:
         b.derived(
@@ -150,23 +151,14 @@ def operator_reach(
             f"no operator declared: a party of provider {provider_id}, if any, runs it",
         )
         return
-    if "place.region_operator" in f and party.id != b.d.controller:
+    third = party.id != b.d.controller and party.provider != provider_id
+    how = f"operator {party.id} against the controller and the parties of provider {provider_id}"
+    if third and "place.region_operator" in f:
         # it runs a region another entity operates: it stands for the provider there, its
         # parent for the provider's (`region_operator_parent`), and JUR-EXPO-01 judges it
-        b.derived(
-            f,
-            "operator.third_party",
-            False,
-            f"operator {party.id} runs a region {provider_id}'s own entities do not: judged as "
-            "its provider",
-        )
-    else:
-        b.derived(
-            f,
-            "operator.third_party",
-            party.id != b.d.controller and party.provider != provider_id,
-            f"operator {party.id} against the controller and the parties of provider {provider_id}",
-        )
+        third = False
+        how = f"operator {party.id} runs a region {provider_id}'s own entities do not: its provider"
+    b.derived(f, "operator.third_party", third, how)
     key = b.d.key(key_ref)
     if key is not None:
         b.derived(

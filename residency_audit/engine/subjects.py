@@ -283,6 +283,7 @@ class SubjectBuilder:
             )
         )
         # an observed copy with a key of its own (`Key=` in its evidence) is judged on it
+        key_ref: str | None = None
         if role == "log":  # the component's key does not cover its log lines
             f.update(
                 self.group(
@@ -291,13 +292,14 @@ class SubjectBuilder:
             )
         else:
             own = copy_key(self, c, yaml_path)
+            key_ref = c.key if own is None else own[0]
             shared = ("key", ci, provider_id, own)
             f.update(self.group(shared, partial(key_facts, self), c, ci, provider_id, own))
         self.split(f, c, ci)
         recipient = self.host(operator_id, provider_id, region=region)
         place_host(self, f, recipient, operator_id, provider_id, yaml_path, region=region)
         region_operator_parent(self, f, operator_id, provider_id, region=region)
-        operator_reach(self, f, c.key, operator_id, provider_id)
+        operator_reach(self, f, key_ref, operator_id, provider_id)
         self.transfer(f, recipient, f.get("location.country"), yaml_path)
         binding = self.binding_host(recipient, operator_id, provider_id, region=region)
         f[BINDS] = hds_binding(self, binding)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from residency_audit.engine.certificates import covering, instrument_of, issued
+from residency_audit.engine.operators import exposing_laws
 from residency_audit.model import Fact, Party, Scheme
 
 if TYPE_CHECKING:
@@ -143,15 +144,9 @@ def _exposed(b: SubjectBuilder, party: Party) -> bool | None:
     base); None when its seat's law does not and its parent is not known, as everywhere else
     (`SubjectBuilder.party_facts`): a parent elsewhere may bring such a law."""
     kb, day = b.kb, b.as_of
-
-    def reaches(country: str | None) -> bool:
-        return not (kb.in_eea(country, day) or kb.generally_adequate(country, day)) and bool(
-            kb.compelled_access_laws(country, day)
-        )
-
     parent = party.parent.country if party.parent else None
     if parent is None and (provider := kb.provider(party.provider)) is not None:
         parent = provider.parent.country
-    if reaches(party.country) or (parent is not None and reaches(parent)):
+    if any(exposing_laws(kb, c, day) for c in (party.country, parent) if c is not None):
         return True
     return None if parent is None else False
