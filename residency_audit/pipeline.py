@@ -233,7 +233,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         waivers = load_waivers(options.waivers, known_rules={r.id for r in rules}, kb=knowledge)
         matches = Matches()
     if options.baseline is not None:
-        from residency_audit.results import apply_baseline, read_baseline
+        from residency_audit.baselines import apply_baseline, read_baseline
 
         baseline = read_baseline(options.baseline)
         known, present = baseline.identities, baseline.present

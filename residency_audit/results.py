@@ -1,39 +1,21 @@
-"""Saved JSON results read back: as a baseline (`--baseline`) or to re-render (`report`).
-
-Baseline identity is file + deployment + component + subject + rule id + message, not the line,
-so a finding stays baselined when unrelated lines move, while a new place, country or party of
-the same component and rule (a backup copy to another country, a second processor) is new: its
-message names it, and its subject (`Finding.subject`: `party:host-b`, `place:db/backup@us-east-1`)
-tells it apart even when the message does not (a second backup copy in the same country). A
-baseline saved before findings named their subject matches on the rest, as it did when it was
-made (else every finding of an upgrade would be new and fail the gate). A message reworded by a
-new version of the tool makes its findings new too (fail closed: regenerate the baseline). The
-file is compared as a path relative to the working directory, however it was spelled. Findings
-that were *waived* in the baseline are not set aside by it: otherwise an expired waiver would be
-silently replaced by the baseline. Every finding the baseline holds, waived or not, then or now,
-is marked `in_baseline` all the same (SARIF's `baselineState`: "unchanged", not "new").
-
-Since a new version's wording makes old findings new, `baseline_mismatch` compares the tool
-version and the rule-pack and knowledge-base hashes the baseline records with the run's, so the
-CLI can warn that the baseline should be regenerated (the exit code is not changed by it).
+"""Saved JSON results read back: to re-render them (`report`), and for `baselines`, which reads
+a saved result as a baseline (`--baseline`). A result is read item by item in bounded memory and
+refused, at the member in question, when it is not one `check --format json` could have written.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import functools
 import hashlib
 import json
 import operator
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from residency_audit.collation import ERROR_VALUES, flow_key
-from residency_audit.errors import AuditError, InputError
+from residency_audit.errors import InputError
 from residency_audit.jsonstream import ItemError, JSONStreamError, Readable, drop, read_object
 from residency_audit.loader import open_input
 from residency_audit.model import (
@@ -61,11 +43,7 @@ from residency_audit.reporters.jsonread import (
 from residency_audit.reporters.junit import XML_INVALID
 from residency_audit.spool import Spool
 
-Identity = tuple[str, str, str | None, str | None, str, str]
-"""(file, deployment, component, subject, rule id, message); subject None for a finding of a
-result saved before findings named it."""
-
-_LISTS = ("findings", "flows", "checks")
+LISTS = ("findings", "flows", "checks")
 """The members of a result that grow with the batch, read item by item (`jsonstream`): a
 1,000-file batch writes some 300 MB of JSON, which `json.loads` would turn into 1.5 GB."""
 _RUN = 1000
@@ -83,15 +61,6 @@ _KEPT = frozenset(
 class SavedResult(Record):
     report: Report
     input: InputFile
-
-
-@record
-class Baseline(Record):
-    identities: frozenset[Identity]
-    """The findings it sets aside: all but those it waived."""
-    input: InputFile
-    present: frozenset[Identity] = frozenset()
-    """Every finding it holds, waived ones included (`Finding.in_baseline`)."""
 
 
 def read_result(path: Path, *, role: str) -> SavedResult:
@@ -117,7 +86,7 @@ def read_result(path: Path, *, role: str) -> SavedResult:
         "waivers": take_waiver,
         "rules": functools.partial(_take, kept["rules"], read_rule),
     }
-    members, shown, places = _read(path, role, parts)
+    members, shown, places = read_saved(path, role, parts)
     members["waivers"] = waivers
     members.update((name, items) for name, items in kept.items() if name in members)
     try:
@@ -174,24 +143,6 @@ def _tallied(
             )
 
 
-def read_baseline(path: Path) -> Baseline:
-    """The identities of the findings of a saved result (`--baseline`): those it sets aside
-    (all but the waived) and all it holds, read item by item and nothing else kept: its input
-    errors are read one by one and dropped (a run's own result can hold a million, more than
-    `jsonstream.MAX_VALUE` as one value)."""
-    known: set[Identity] = set()
-    present: set[Identity] = set()
-
-    def take(d: Any) -> None:
-        f = read_finding(d)
-        present.add(identity(f))
-        if f.status is not Status.WAIVED:
-            known.add(identity(f))
-
-    _, shown, _ = _read(path, "baseline", {"findings": take, "errors": _ignore})
-    return Baseline(frozenset(known), shown, frozenset(present))
-
-
 def _take(items: list[Any], check: Callable[[Any], object], d: Any) -> None:
     """An item of a list kept whole (`rules`), checked as it is read, so a bad one is
     named at its place."""
@@ -220,10 +171,15 @@ def _path(e: Diagnostic) -> str:
     return e.span.path
 
 
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Control and bidi characters: in a path or a line of stderr they could forge a line of the
+CI log, or hide what follows them."""
+
+
 def _error(d: Any) -> None:
     """An item of `errors`: every format prints its place, and sorts by it (SARIF)."""
     _texts(d["path"], d["message"])
-    bad = _UNPRINTABLE.search(d["path"])
+    bad = UNPRINTABLE.search(d["path"])
     if bad is not None:  # a line break in the path would forge a line of the CI log
         raise ValueError(f"character U+{ord(bad.group()):04X} in a path")
     for key in ("line", "column"):
@@ -258,16 +214,16 @@ class _Runs:
         self.run = []
 
 
-def _read(
+def read_saved(
     path: Path, role: str, parts: Mapping[str, Callable[[Any], None]]
 ) -> tuple[dict[str, Any], InputFile, dict[str, tuple[int, int]]]:
     """The members of the result at `path` but its lists, whose items go to `parts` (the other
     lists are skipped); the result as an input, with its SHA-256; and the line and column of
     each member's value, where a refusal of it is said."""
     display = str(path)
-    skip = dict.fromkeys(_LISTS, drop)
+    skip = dict.fromkeys(LISTS, drop)
     with open_input(path, display, kind="JSON result") as (handle, _):
-        head = _members(handle, display, skip, keep=_KEPT, stop_after=frozenset({"tool"}))
+        head = read_members(handle, display, skip, keep=_KEPT, stop_after=frozenset({"tool"}))
         tool = head.get("tool")
         if not isinstance(tool, dict) or tool.get("name") != "residency-audit":
             raise InputError.at(
@@ -278,9 +234,9 @@ def _read(
         handle.seek(0)
         digest = _Digest(handle)
         places: dict[str, tuple[int, int]] = {}
-        members = _members(digest, display, {**skip, **parts}, keep=_KEPT, places=places)
+        members = read_members(digest, display, {**skip, **parts}, keep=_KEPT, places=places)
         shown = InputFile(display, digest.hexdigest(), None, role=role)
-    missing = [name for name in _LISTS if name not in members]
+    missing = [name for name in LISTS if name not in members]
     if missing:  # an empty list is a result's, no list is no result (it would read as a pass)
         raise InputError.at(
             Span(display, 1, 1),
@@ -336,7 +292,7 @@ def _consistent(
         )
 
 
-def _members(
+def read_members(
     handle: Readable,
     display: str,
     streamed: Mapping[str, Callable[[Any], None]],
@@ -364,10 +320,6 @@ def _incomplete(at: Span, exc: Exception, where: str | None = None) -> InputErro
     )
 
 
-def _ignore(item: Any) -> None:
-    """A list item not needed but counted: parsed (it must be valid JSON) and dropped."""
-
-
 class _Digest:
     """A file read through, its SHA-256 computed on the way (the evidence manifest's)."""
 
@@ -382,119 +334,3 @@ class _Digest:
     def hexdigest(self) -> str:
         self._sha.update(self._handle.read())  # whatever follows what was parsed
         return self._sha.hexdigest()
-
-
-def identity(finding: Finding, *, subject: bool = True) -> Identity:
-    """What makes `finding` the same finding in another run; without its `subject`, as a
-    baseline saved before findings named it identifies it."""
-    return (
-        _same_path(finding.span.path),
-        finding.deployment,
-        finding.component,
-        finding.subject if subject else None,
-        finding.rule_id,
-        finding.message,
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def _same_path(path: str) -> str:
-    """`dep.yaml`, `./dep.yaml` and `/work/dep.yaml` (run in /work) are one file."""
-    try:
-        return os.path.relpath(os.path.abspath(path))
-    except ValueError:  # another drive (Windows)
-        return os.path.abspath(path)
-
-
-def apply_baseline(
-    findings: Iterable[Finding],
-    known: frozenset[Identity],
-    present: frozenset[Identity] = frozenset(),
-) -> list[Finding]:
-    """Open findings already in the baseline (`known`) become `baselined`; waived ones stay
-    waived. Every finding the baseline holds (`known`, or `present`: waived there included) is
-    marked `in_baseline`, whatever its status, so SARIF says it is not new. A baseline finding
-    that names no subject (an older result) matches on the rest."""
-    out = []
-    for f in findings:
-        if f.status is Status.OPEN and _held(f, known):
-            f = dataclasses.replace(f, status=Status.BASELINED, in_baseline=True)
-        elif _held(f, known) or _held(f, present):
-            f = dataclasses.replace(f, in_baseline=True)
-        out.append(f)
-    return out
-
-
-def _held(f: Finding, identities: frozenset[Identity]) -> bool:
-    return identity(f) in identities or identity(f, subject=False) in identities
-
-
-_HEADER = ("tool", "rule_packs", "knowledge")
-"""The members of a result saying what made it; the JSON reporter writes them before the
-findings, so reading them stops before the findings."""
-
-
-def _provenance(members: dict[str, Any]) -> tuple[str, dict[str, tuple[str, str]], dict[str, str]]:
-    """(tool version, {pack: (version, sha256)}, {knowledge file: sha256}) of a result, as text
-    fit for one line of stderr: a baseline is an input, and a line break in its version must
-    not forge a line of the CI log. Packs or knowledge files it does not list as a result does
-    are left out (the version still tells): the warning is not lost for want of them."""
-    packs: dict[str, tuple[str, str]] = {}
-    knowledge: dict[str, str] = {}
-    with contextlib.suppress(KeyError, TypeError, AttributeError):
-        packs = {
-            _shown(p["name"]): (_shown(p["version"]), _shown(p["sha256"]))
-            for p in members["rule_packs"]
-        }
-    with contextlib.suppress(KeyError, TypeError, AttributeError):
-        knowledge = {_shown(k["path"]): _shown(k["sha256"]) for k in members["knowledge"]["files"]}
-    return _shown(members["tool"]["version"]), packs, knowledge
-
-
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _shown(value: Any) -> str:
-    """A value of a saved result as one printable line (control and bidi characters shown as
-    `?`, at most 80 characters); a value that is not text is shown as JSON."""
-    text = value if isinstance(value, str) else json.dumps(value)
-    return _UNPRINTABLE.sub("?", text)[:80]
-
-
-def baseline_mismatch(path: Path, report: Report) -> str | None:
-    """A warning when the baseline at `path` was made by another tool version, or with rule
-    packs or knowledge-base files of the same name but other contents, than `report`; None when
-    they agree, or when the baseline can no longer be read (it was read for the run already).
-    Packs or files only one side has (`--rules`, DNS knowledge) are a choice of options, not a
-    version change, and are left out."""
-    display = str(path)
-    skip = dict.fromkeys(_LISTS, drop)
-    try:
-        with open_input(path, display, kind="JSON result") as (handle, _):
-            header = _members(
-                handle, display, skip, keep=frozenset(_HEADER), stop_after=frozenset(_HEADER)
-            )
-        old_version, old_packs, old_knowledge = _provenance(header)
-    except (AuditError, KeyError, TypeError, AttributeError):
-        return None
-    changes = [
-        f"rule pack {name} {old_packs[name][0]} -> {version}"
-        if old_packs[name][0] != version
-        else f"rule pack {name} {version} (sha256 {old_packs[name][1][:12]} -> {digest[:12]})"
-        for name, version, digest in sorted((p.name, p.version, p.sha256) for p in report.packs)
-        if name in old_packs and old_packs[name][1] != digest
-    ] + [
-        f"knowledge {name} (sha256 {old_knowledge[name][:12]} -> {digest[:12]})"
-        for name, digest in sorted(report.knowledge)
-        if name in old_knowledge and old_knowledge[name] != digest
-    ]
-    if old_version == report.tool_version and not changes:
-        return None
-    differing = f"; changed: {', '.join(changes)}" if changes else ""
-    return (
-        f"{display}:1:1: warning: baseline made by residency-audit {old_version}, this run is "
-        f"residency-audit {report.tool_version}{differing}. Findings whose message this "
-        "version words differently count as new, not baselined: review the open findings, then "
-        "regenerate the baseline with this version (residency-audit check, same paths and "
-        f"options, --format json --output {display})"
-    )

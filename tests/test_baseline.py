@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from residency_audit import __version__
+from residency_audit.baselines import apply_baseline, read_baseline
 from residency_audit.cli import app
 from residency_audit.model import Status
 from residency_audit.pipeline import Options, run
 from residency_audit.reporters.json import render
-from residency_audit.results import apply_baseline, read_baseline
 from tests.conftest import AS_OF, SAMPLES
 
 BACKUP = SAMPLES / "backup-outside-eea.yaml"

@@ -235,7 +235,7 @@ def _warn_about_baseline(baseline: Path, report: Report) -> None:
     """On stderr, a baseline made by another tool version or with other rules or knowledge: its
     findings reworded since count as new, which fails closed but puzzles. The exit code stays
     the audit's."""
-    from residency_audit.results import baseline_mismatch
+    from residency_audit.baselines import baseline_mismatch
 
     warning = baseline_mismatch(baseline, report)
     if warning is not None:
