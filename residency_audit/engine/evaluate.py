@@ -412,12 +412,23 @@ def _law_reference(law: Law) -> Reference:
     """One object per law, shared by the findings citing it: written once when they are
     pickled for a batch's parent. An unverified law's label names the site its link goes to and
     says the text was not checked: a translation or an encyclopedia page is not the law, and a
-    reader must not take it for the official text."""
+    reader must not take it for the official text. A status other than in force is said with
+    the day the knowledge base gave it."""
     url = law.url or law.source
+    # A law not known to be in force says so (FISA 702 lapsed in June 2026, its collection
+    # going on under certifications): a finding resting on it must not read as settled law.
+    status = (
+        ""
+        if law.status in (None, "in-force")
+        else f"; status {law.status} on {law.status_as_of}"
+        if law.status_as_of
+        else f"; status {law.status}"
+    )
     if law.verified:
-        return Reference(f"{law.name} ({law.citation})", url, law.citation)
+        return Reference(f"{law.name} ({law.citation}{status})", url, law.citation)
     site = (urlsplit(url).hostname or url).removeprefix("www.")
     label = (
-        f"{law.name} as published by {site} ({law.citation}; not checked against the official text)"
+        f"{law.name} as published by {site} ({law.citation}{status}; not checked against the "
+        "official text)"
     )
     return Reference(label, url, law.citation)

@@ -104,6 +104,14 @@ def test_us_parented_providers_are_reachable_by_the_cloud_act(knowledge: Knowled
     laws = {law.id for law in knowledge.compelled_access_laws("US", dt.date(2026, 11, 28))}
     assert {"us-cloud-act", "us-fisa-702"} <= laws
     assert knowledge.compelled_access_laws("US", dt.date(2017, 1, 1)) != ()  # FISA 702 (2008)
+    # Section 702 was enacted by the FISA Amendments Act of 2008 on 10 July 2008: an audit as
+    # of an earlier day must not presume it reached the provider
+    assert [law.id for law in knowledge.surveillance_laws("US", dt.date(2008, 7, 9))] == [
+        "us-eo-12333"
+    ]
+    assert "us-fisa-702" in {
+        law.id for law in knowledge.compelled_access_laws("US", dt.date(2008, 7, 10))
+    }
     assert "us-cloud-act" not in {
         law.id for law in knowledge.compelled_access_laws("US", dt.date(2018, 3, 22))
     }

@@ -10,6 +10,7 @@ reports give its instrument (`reporters.common.instrument`, linked to that page)
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -139,3 +140,18 @@ def test_a_law_cited_from_an_unchecked_page_says_whose_page_it_is() -> None:
     cloud_act = cited["https://www.law.cornell.edu/uscode/text/18/2713"]
     assert "as published by law.cornell.edu (18 U.S.C." in cloud_act
     assert cloud_act.endswith("; not checked against the official text)")
+
+
+def test_a_law_not_known_to_be_in_force_says_its_status_where_it_is_cited() -> None:
+    """FISA 702 lapsed on 12 June 2026 per the knowledge base's secondary sources, collection
+    going on under certifications (`status: uncertain`): a finding resting on it on such a day
+    says so in its citation, where a lawyer reads it, with the day of the status; a law in
+    force (the CLOUD Act) is cited as before."""
+    from residency_audit.pipeline import Options, run
+    from tests.conftest import SAMPLES
+
+    report = run(Options(paths=[SAMPLES / "backup-outside-eea.yaml"], as_of=dt.date(2026, 11, 28)))
+    cited = {r.url: r.label for f in report.findings for r in f.references}
+    fisa = cited["https://www.law.cornell.edu/uscode/text/50/1881a"]
+    assert "; status uncertain on 2026-10-01; not checked against the official text)" in fisa
+    assert "status" not in cited["https://www.law.cornell.edu/uscode/text/18/2713"]
