@@ -99,7 +99,7 @@ def test_the_seat_s_law_still_reaches_the_key_in_clear_whatever_the_parent(
     ]
     assert clear["unverifiable"] is False
     assert (
-        "Key Custody Co can reach health data in clear in FR under "
+        "Key Custody Co can reach health data in clear in FR; legal bases for access to them: "
         "cn-national-intelligence-law-art7, cn-cybersecurity-law-art28, cn-counter-espionage-law "
         "at least (whether another country's law reaches it is unknown)"
     ) in clear["message"]

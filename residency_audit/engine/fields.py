@@ -251,7 +251,8 @@ FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/r
     "flow.parent_country": "Country of the entity's ultimate parent.",
     "flow.jurisdictions": "Knowledge-base law ids reaching the flow (list; empty when none).",
     "flow.bases_text": "flow.bases as a message says them: a country with no law listed is "
-    "named as a presumption, not as a law.",
+    "named as a presumption, not as a law; a law reaching data without compelling their holder "
+    "(EO 12333) is said to be one.",
     "flow.bases": "Legal bases the risk model weighs (law ids and unlisted:CC); absent when a "
     "country or parent is unknown.",
     "flow.clear_text_reachable": "The entity can reach the data in clear.",

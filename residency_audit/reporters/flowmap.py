@@ -260,6 +260,12 @@ def _law_homes() -> dict[str, str]:
     return {law.id: law.jurisdiction for law in kb.default().laws.values()}
 
 
+def _uncompelled() -> frozenset[str]:
+    """The ids of the laws that reach data without compelling their holder (EO 12333's
+    signals intelligence), from the bundled knowledge base: a holder does not answer to them."""
+    return frozenset(law.id for law in kb.default().laws.values() if not law.compelled_access)
+
+
 def _reached(flow: Flow, home: Mapping[str, str]) -> dict[str, list[str]]:
     """Jurisdiction → the laws of it that reach `flow`, in the flow's order: each law under
     its own country (`home`), or under `UNKNOWN` when the knowledge base does not place it.
@@ -303,16 +309,24 @@ def _reach_title(
     (`derived`) is about its component's provider; a flow of the risk model without an entity
     is one nobody is known to host (HDS-ACT-03 says so)."""
     holder = flow.entity or ("the provider" if derived else "an entity nobody could name")
-    if listed:
-        laws = ", ".join(listed)
+    uncompelled = _uncompelled()
+    compelling = [law for law in listed if law not in uncompelled]
+    besides = [law for law in listed if law in uncompelled]
+    whose = "the law of a country nobody could place" if code == UNKNOWN else f"{code} law"
+    if compelling:
+        laws = ", ".join(compelling)
+    elif besides:
+        laws = "none compelling it"
     elif code == UNKNOWN:
         laws = "cannot be verified"
     elif code in unlisted:
         laws = "none in the knowledge base, so unknown"
     else:
         laws = "no law listed"
-    whose = "the law of a country nobody could place" if code == UNKNOWN else f"{code} law"
-    return f"{holder} answers to {whose}: {laws}"
+    said = f"{holder} answers to {whose}: {laws}"
+    if besides:
+        said += f"; {whose} reaching the data without compelling it: {', '.join(besides)}"
+    return said
 
 
 def _node(x: float, y: float, label: str, sub: str, stroke: str, fill: str) -> str:

@@ -58,7 +58,7 @@ def flow_subjects(
             ("flow.entity_name", flow.entity_name),
             ("flow.jurisdictions", list(flow.jurisdictions)),
             ("flow.bases", None if flow.bases is None else list(flow.bases)),
-            ("flow.bases_text", _bases_said(flow)),
+            ("flow.bases_text", _bases_said(flow, kb)),
         ):
             if value is not None:
                 facts[path] = Fact(path, value, derived)
@@ -71,30 +71,37 @@ def flow_subjects(
     return out
 
 
-def _bases_said(flow: Flow) -> str | None:
+def _bases_said(flow: Flow, kb: KnowledgeBase) -> str | None:
     """`flow.bases_text`: its bases, or, when they are not all known (a country or parent
     nobody knows), the laws known to reach it, said to be a floor; None when none is known."""
     if flow.bases is not None:
-        return bases_text(flow.bases)
+        return bases_text(flow.bases, kb)
     if flow.jurisdictions:
         return (
-            f"{bases_text(flow.jurisdictions)} at least (whether another country's law reaches "
-            "it is unknown)"
+            f"{bases_text(flow.jurisdictions, kb)} at least (whether another country's law "
+            "reaches it is unknown)"
         )
     return None
 
 
-def bases_text(bases: Sequence[str]) -> str:
-    """The legal bases of a flow as a message says them: law ids as they are; a country with no
-    law listed as a presumption, not as a law (`unlisted:CA` would read to a lawyer as the
-    name of a Canadian statute)."""
-    words = [
-        f"the law of {b.removeprefix(UNLISTED)} (none listed in the knowledge base; presumed to "
-        "reach it, the country having no general adequacy decision)"
-        if b.startswith(UNLISTED)
-        else b
-        for b in bases
-    ]
+def bases_text(bases: Sequence[str], kb: KnowledgeBase) -> str:
+    """The legal bases of a flow as a message says them: law ids as they are, a law that
+    reaches data without compelling their holder (EO 12333's signals intelligence) said to be
+    one, lest the holder read as answering to it; a country with no law listed as a
+    presumption, not as a law (`unlisted:CA` would read to a lawyer as the name of a Canadian
+    statute)."""
+    words = []
+    for b in bases:
+        law = kb.laws.get(b)
+        if b.startswith(UNLISTED):
+            words.append(
+                f"the law of {b.removeprefix(UNLISTED)} (none listed in the knowledge base; "
+                "presumed to reach it, the country having no general adequacy decision)"
+            )
+        elif law is not None and not law.compelled_access:
+            words.append(f"{b} (without compelling the holder)")
+        else:
+            words.append(b)
     return ", ".join(words) if words else "no law"
 
 

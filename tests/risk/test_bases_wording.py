@@ -43,10 +43,33 @@ def test_a_country_with_no_law_listed_is_worded_as_a_presumption(
     [clear] = [f for f in found if f["rule_id"] == "RISK-CLEAR-01"]
     assert "unlisted:" not in clear["message"]
     assert clear["message"].startswith(
-        "backup of db: Hosting SAS can reach health data in clear in CA under the law of CA "
-        "(none listed in the knowledge base; presumed to reach it, the country having no "
-        "general adequacy decision); "
+        "backup of db: Hosting SAS can reach health data in clear in CA; legal bases for access "
+        "to them: the law of CA (none listed in the knowledge base; presumed to reach it, the "
+        "country having no general adequacy decision); "
     ), clear["message"]
     # the bases themselves, for machines, are unchanged
     [bases] = [x for x in clear["facts"] if x["path"] == "flow.bases"]
     assert bases["value"] == ["unlisted:CA"]
+
+
+def test_a_law_that_does_not_compel_the_holder_is_not_said_to_let_it_reach_the_data(
+    runner: CliRunner,
+) -> None:
+    """QA (dates and evidence): 'Amazon Web Services EMEA SARL can reach health data in clear
+    ... under us-cloud-act, us-fisa-702, us-eo-12333' made AWS answer to EO 12333, which the
+    knowledge base records as signals intelligence without compelled provider assistance. The
+    risk model still weighs it; the message says it does not compel the holder."""
+    sample = Path(__file__).resolve().parents[2] / "sample_configs" / "backup-outside-eea.yaml"
+    result = runner.invoke(app, ["check", str(sample), "-f", "json", "--as-of", str(AS_OF)])
+    found = json.loads(result.stdout)["findings"]
+    [clear] = [
+        f
+        for f in found
+        if f["rule_id"] == "RISK-CLEAR-01" and f["message"].startswith("records-db:")
+    ]
+    assert (
+        "can reach health data in clear in FR; legal bases for access to them: us-cloud-act, "
+        "us-fisa-702, us-eo-12333 (without compelling the holder); "
+    ) in clear["message"]
+    [bases] = [x for x in clear["facts"] if x["path"] == "flow.bases"]
+    assert bases["value"] == ["us-cloud-act", "us-fisa-702", "us-eo-12333"]
