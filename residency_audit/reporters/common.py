@@ -192,6 +192,23 @@ def timestamp(report: Report) -> str | None:
     return report.invocation.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def future_note(report: Report) -> str | None:
+    """What an audit dated after the day its report was made presumes, or None: its verdicts
+    rest on what was known that day, and a decision, certificate or waiver may change before
+    the audit date (a pending appeal, an expiry). The JSON result, which has no such day, does
+    not say it: it must read the same whatever day it is made."""
+    if report.invocation is None:
+        return None
+    made = report.invocation.timestamp.date()
+    if report.as_of <= made:
+        return None
+    return (
+        f"the audit date {report.as_of} is after the day this report was made ({made}): its "
+        f"verdicts presume that the law and the facts known on {made} still hold on "
+        f"{report.as_of}; a decision, certificate or waiver may change before then"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Gate:
     """What the CI gate (`--fail-on`) made of the run's exit code, worded as that and nothing

@@ -17,6 +17,7 @@ from residency_audit.reporters.common import (
     country_status_words,
     descriptions,
     findings_phrase,
+    future_note,
     gate,
     located,
     not_located,
@@ -158,6 +159,9 @@ def _banners(report: Report) -> list[str]:
             f"> **INCOMPLETE.** {len(report.errors)} input error(s); those files were not audited:"
         )
         out += [f"> - {code(e)}" for e in report.errors]
+    future = future_note(report)
+    if future is not None:
+        out.append(f"> **Audit date after this report.** {md(future[0].upper() + future[1:])}")
     if report.stale_knowledge:
         out.append(
             f"> **Stale knowledge.** {len(report.stale_knowledge)} knowledge-base "

@@ -9,7 +9,7 @@ from typing import TextIO, TypeVar
 
 from residency_audit.model import Diagnostic, Finding, Flow, Report, Severity, Status
 from residency_audit.reporters import put
-from residency_audit.reporters.common import audited_deployments, findings_phrase
+from residency_audit.reporters.common import audited_deployments, findings_phrase, future_note
 from residency_audit.reporters.flows import COLUMNS, caption, groups, own_values, row
 from residency_audit.spool import Spool
 
@@ -114,6 +114,9 @@ def header(report: Report) -> list[str]:
     ]
     if report.partial:
         out.append("PARTIAL AUDIT: " + "; ".join(report.partial))
+    future = future_note(report)
+    if future is not None:
+        out.append(f"warning: {future}")
     if report.stale_knowledge:
         out.append(
             f"warning: {len(report.stale_knowledge)} knowledge-base entries were checked "
