@@ -151,6 +151,13 @@ PLACE = {
     "keeping it.",
     "place.role": "primary, replica, disaster-recovery, backup, snapshot-copy, export or log.",
     "place.stores_data": "Personal data rest here (copies and logs always; primary if a store).",
+    "place.on_component_provider": "The place is on the systems of its component's own "
+    "provider, in a region the same entity operates (always for the primary): JUR-EXPO-01 "
+    "judges that provider's reach. False for a copy or log sink on another provider, or in a "
+    "region another entity than the provider's own operates.",
+    "place.key_source": "Which key protects the place, in words for messages: an observed "
+    "copy's own, else its component's (with encryption side and management), none for a log "
+    "sink (its lines are written in clear).",
     "place.host": "Who hosts this place: its operator, else the one declared party of its "
     "provider (absent when none or several are declared, or when its region is operated by "
     "another entity than the provider's own: `place.region_operator`).",

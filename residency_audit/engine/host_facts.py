@@ -14,7 +14,7 @@ from residency_audit.engine.hds_infrastructure import infrastructure_coverage
 from residency_audit.engine.places import Infrastructure
 from residency_audit.kb import fact_from
 from residency_audit.kb.entries import Provider
-from residency_audit.model import Fact, Party
+from residency_audit.model import Component, Fact, Party
 
 if TYPE_CHECKING:
     from residency_audit.engine.subjects import SubjectBuilder
@@ -129,6 +129,27 @@ def region_operator_parent(
     b.derived(f, "provider.parent_unknown_because", why, operated.origin)
 
 
+def on_component_provider(
+    b: SubjectBuilder, f: dict[str, Fact], c: Component, provider_id: str, region: str | None
+) -> None:
+    """`place.on_component_provider`: the place is on the systems of its component's own
+    provider, in a region the same entity operates, whose reach JUR-EXPO-01 judges on the
+    component (its log service included: `component.personal_data_logs_on_provider` draws the
+    same line). Any other place, a copy or log sink on another provider or in a region another
+    entity operates (AWS's Beijing region for a component in Paris), is another provider's
+    systems, whose reach JUR-EXPO-03 judges on the place. A place with no region of its own is
+    in its component's, as such a log sink is for JUR-EXPO-01."""
+    home = b.region_operator(c.provider, c.region)
+    same = provider_id == c.provider and b.region_operator(provider_id, region or c.region) == home
+    b.derived(
+        f,
+        "place.on_component_provider",
+        same,
+        f"its provider {provider_id}, and who operates region {region or c.region}, against "
+        f"the component's provider {c.provider} and region {c.region}",
+    )
+
+
 def operator_reach(
     b: SubjectBuilder,
     f: dict[str, Fact],
@@ -155,7 +176,8 @@ def operator_reach(
     how = f"operator {party.id} against the controller and the parties of provider {provider_id}"
     if third and "place.region_operator" in f:
         # it runs a region another entity operates: it stands for the provider there, its
-        # parent for the provider's (`region_operator_parent`), and JUR-EXPO-01 judges it
+        # parent for the provider's (`region_operator_parent`), and JUR-EXPO-01 judges it (on
+        # a component there; JUR-EXPO-03 on a copy or log sink there)
         third = False
         how = f"operator {party.id} runs a region {provider_id}'s own entities do not: its provider"
     b.derived(f, "operator.third_party", third, how)

@@ -25,9 +25,11 @@ def key_facts(
     own: tuple[str, str] | None = None,
 ) -> None:
     """The key facts of a place of `c`: its component's key, or `own` (key id or
-    `unknown`, and the YAML path naming it) for an observed copy with a key of its own."""
+    `unknown`, and the YAML path naming it) for an observed copy with a key of its own; and
+    which of the two it is, in words (`place.key_source`)."""
     ref, named_at = (c.key, f"components[{ci}].key") if own is None else own
     key = b.d.key(ref)
+    _key_words(b, f, c, key, own, named_at)
     if key is None and (own is not None or _key_unread(b, c)):
         # the collector could not read it: unknown, not unencrypted (fail closed); the
         # messages' key-custody clauses have nothing to say about it
@@ -88,6 +90,8 @@ def log_key_facts(b: SubjectBuilder, f: dict[str, Fact], c: Component, provider_
     why = f"log lines of {c.id} are written in clear: the component's key does not cover them"
     b.derived(f, "key.declared", False, why)
     b.derived(f, "key.management", "none", why)
+    words = "none (log lines are written in clear, which the component's key does not cover)"
+    b.derived(f, "place.key_source", words, why)
 
 
 def copy_key(b: SubjectBuilder, c: Component, yaml_path: str) -> tuple[str, str] | None:
@@ -102,6 +106,27 @@ def copy_key(b: SubjectBuilder, c: Component, yaml_path: str) -> tuple[str, str]
     copy = c.copies[int(yaml_path.rsplit("[", 1)[1].rstrip("]"))]
     ref = observed_copy_key(observation, c, copy)
     return None if ref is None else (ref, f"{yaml_path}.evidence.detail")
+
+
+def _key_words(
+    b: SubjectBuilder,
+    f: dict[str, Fact],
+    c: Component,
+    key: Key | None,
+    own: tuple[str, str] | None,
+    named_at: str,
+) -> None:
+    """`place.key_source`: which key protects a copy, in words for messages: its own (`own`:
+    an observed copy's, `copy_key`), else its component's, with where it is encrypted and who
+    manages it (for a log sink, `log_key_facts` says none)."""
+    whose = "its own key" if own is not None else "the component's key"
+    if key is None:
+        unread = own is not None or _key_unread(b, c)
+        words = f"{whose}, which was not read" if unread else "none declared"
+        b.derived(f, "place.key_source", words, b.at(named_at))
+        return
+    words = f"{whose} {key.id} ({key.encryption.value}, {key.management.value})"
+    b.derived(f, "place.key_source", words, b.at(f"keys[{b.d.keys.index(key)}]"))
 
 
 def _key_unread(b: SubjectBuilder, c: Component) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 from residency_audit.engine.certificates import BINDS, hds_binding, hds_binding_of, party_binding
 from residency_audit.engine.countries import unknown_country_subjects
 from residency_audit.engine.host_facts import (
+    on_component_provider,
     operator_reach,
     place_host,
     region_operator_parent,
@@ -295,6 +296,7 @@ class SubjectBuilder:
             key_ref = c.key if own is None else own[0]
             shared = ("key", ci, provider_id, own)
             f.update(self.group(shared, partial(key_facts, self), c, ci, provider_id, own))
+        on_component_provider(self, f, c, provider_id, region)
         self.split(f, c, ci)
         recipient = self.host(operator_id, provider_id, region=region)
         place_host(self, f, recipient, operator_id, provider_id, yaml_path, region=region)
