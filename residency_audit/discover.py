@@ -97,7 +97,7 @@ def resolve(
         SCHEMA_VERSION,
         KIND,
         observed_on,
-        describe(resolver) if settings.nameservers else "system",
+        describe(resolver),  # the servers asked, even when the system's configuration named them
         names,
     )
 

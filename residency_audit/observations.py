@@ -113,7 +113,9 @@ class DnsObservations(Record):
     schema_version: int = field(metadata=doc("Format version; must be 1."))
     kind: str = field(metadata=doc('Always "dns-observations".'))
     observed_on: dt.date = field(metadata=doc("Day the names were resolved."))
-    resolver: str = field(metadata=doc("Nameservers queried (host:port), or system."))
+    resolver: str = field(
+        metadata=doc("Nameservers queried (host:port); older files may say system.")
+    )
     names: tuple[NameObservation, ...] = field(metadata=doc("One entry per name queried."))
     path: str = field(default="", compare=False)
     locations: Mapping[str, Span] = field(default_factory=dict, compare=False, repr=False)
