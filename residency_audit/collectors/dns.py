@@ -2,13 +2,14 @@
 
 `DnsCollector(resolver)` takes a configured `dns.resolver.Resolver` (nameservers, port, timeout,
 lifetime) and resolves many names concurrently in a bounded thread pool. Each name becomes a
-`NameObservation`: CNAME chain, A and AAAA (host), MX and each exchanger's addresses (mail), NS of
-its zone. NXDOMAIN, SERVFAIL, timeouts and other resolver failures become the observation's
-`status`, never an exception and never a pass; the caller decides what an unresolved name means.
-A name is `resolved` only when every query that decides who serves it was answered, its A and its
-AAAA query; otherwise its status is that of the query that failed, its `detail` names that query,
-and what the others answered is kept. Details never hold measured durations, so the same failure
-reads the same in every run (a baseline matches it).
+`NameObservation`: CNAME chain, A and AAAA (host), MX and each exchanger's CNAME chain and
+addresses (mail), NS of its zone. NXDOMAIN, SERVFAIL, timeouts and other resolver failures become
+the observation's `status`, never an exception and never a pass; the caller decides what an
+unresolved name means. A name is `resolved` only when every query that decides who serves it was
+answered: its A and its AAAA query, or its MX query and each exchanger's; otherwise its status is
+that of the query that failed, its `detail` names that query, and what the others answered is
+kept. Details never hold measured durations, so the same failure reads the same in every run (a
+baseline matches it).
 """
 
 from __future__ import annotations
@@ -180,8 +181,22 @@ class DnsCollector:
         for preference, exchange in records:
             if exchange in ("", "."):  # null MX (RFC 7505): the domain accepts no mail
                 continue
+            # An exchanger that is a CNAME breaks RFC 2181 section 10.3, but mail servers follow
+            # it: whoever the chain reaches receives the mail, so the chain is recorded.
             found = self._addresses(exchange)
-            exchangers.append(MailExchanger(preference, exchange, found.addresses))
+            exchangers.append(
+                MailExchanger(
+                    preference,
+                    exchange,
+                    found.addresses,
+                    status=found.status,
+                    detail=found.detail,
+                    cnames=found.cnames,
+                    canonical=found.canonical,
+                )
+            )
+        if status is Status.RESOLVED:
+            status, detail = _exchangers_status(exchangers)
         nameservers = self._nameservers(domain) if status is Status.RESOLVED else ()
         return NameObservation(
             name=domain,
@@ -203,6 +218,20 @@ class DnsCollector:
         return tuple(
             sorted(r.target.to_text(omit_final_dot=True).lower() for r in (answer.rrset or []))
         )
+
+
+def _exchangers_status(exchangers: Sequence[MailExchanger]) -> tuple[Status, str | None]:
+    """A mail domain whose MX query answered is resolved only if each exchanger is: mail may go
+    to any of them. Otherwise it takes the status of the first exchanger that could not be read
+    (which makes the audit partial), else of the first that did not resolve."""
+    failed = [mx for mx in exchangers if mx.status is not Status.RESOLVED]
+    if not failed:
+        return Status.RESOLVED, None
+    first = next((mx for mx in failed if mx.status.unreadable), failed[0])
+    why = f"mail exchanger {first.exchange} (MX {first.preference}): {first.detail}"
+    if len(failed) > 1:
+        why += f"; {len(failed)} of {len(exchangers)} mail exchangers did not resolve"
+    return first.status, why
 
 
 def _chain(response: dns.message.Message | None) -> tuple[tuple[Cname, ...], str | None]:

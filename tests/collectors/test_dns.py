@@ -167,6 +167,52 @@ def test_a_failed_aaaa_query_leaves_the_name_unresolved_with_what_a_answered(
     assert obs.addresses == ("15.236.0.10",)
 
 
+def test_a_mail_exchanger_that_times_out_leaves_the_domain_unresolved(
+    fault_collector: DnsCollector,
+) -> None:
+    obs = fault_collector.observe_one("mail.fault.test", Purpose.MAIL)
+    assert obs.status is Status.TIMEOUT and obs.status.unreadable
+    assert obs.detail == "mail exchanger mx-slow.fault.test (MX 10): no answer within 0.4 s"
+    slow, ok = obs.mail_exchangers
+    assert (slow.exchange, slow.status, slow.addresses) == (
+        "mx-slow.fault.test",
+        Status.TIMEOUT,
+        (),
+    )
+    assert slow.detail == "no answer within 0.4 s"
+    assert (ok.exchange, ok.status, ok.addresses) == (
+        "mx-ok.fault.test",
+        Status.RESOLVED,
+        ("15.236.0.26",),
+    )
+
+
+def test_a_mail_exchanger_that_is_a_cname_keeps_its_chain(collector: DnsCollector) -> None:
+    obs = collector.observe_one("alias.clinic.test", Purpose.MAIL)
+    assert obs.status is Status.RESOLVED
+    [mx] = obs.mail_exchangers
+    assert mx.chain == ("mxalias.clinic.test", "aspmx.l.google.com")
+    assert mx.canonical == "aspmx.l.google.com"
+    assert mx.addresses == ("198.51.100.27",)
+
+
+@pytest.mark.parametrize(
+    ("domain", "status", "why"),
+    [
+        ("nomx.clinic.test", Status.NXDOMAIN, "NXDOMAIN: nothere.clinic.test does not exist"),
+        ("lamemx.clinic.test", Status.SERVFAIL, "answered SERVFAIL"),
+    ],
+)
+def test_a_mail_exchanger_that_does_not_resolve_is_said(
+    collector: DnsCollector, domain: str, status: Status, why: str
+) -> None:
+    obs = collector.observe_one(domain, Purpose.MAIL)
+    assert obs.status is status
+    [mx] = obs.mail_exchangers
+    assert mx.status is status and mx.detail is not None and why in mx.detail
+    assert obs.detail == f"mail exchanger {mx.exchange} (MX 10): {mx.detail}"
+
+
 def test_a_timeout_reads_the_same_in_every_run(silent_server: int) -> None:
     collector = DnsCollector(make_resolver(["127.0.0.1"], port=silent_server, timeout=0.2))
     # The configured limit, never the measured wait: a finding's message holds this detail and
