@@ -97,7 +97,7 @@ def resolve(
         SCHEMA_VERSION,
         KIND,
         observed_on,
-        describe(resolver) if settings.nameservers else "system",
+        describe(resolver),  # the servers asked, even when the system's configuration named them
         names,
     )
 
@@ -110,11 +110,11 @@ def _with_attributions(obs: NameObservation, attributor: Attributor) -> NameObse
 
 def attribute(obs: NameObservation, attributor: Attributor) -> tuple[Attribution, ...]:
     """Attributions along the way a client goes: the name and each CNAME target, then the
-    addresses; for mail, each exchanger's name then its addresses."""
+    addresses; for mail, each exchanger's name and CNAME targets then its addresses."""
     out: list[Attribution | None] = []
     if obs.purpose is Purpose.MAIL:
         for mx in obs.mail_exchangers:
-            out.append(attributor.name(mx.exchange))
+            out += [attributor.name(n) for n in mx.chain]
             out += [attributor.address(a) for a in mx.addresses]
     else:
         out += [attributor.name(n) for n in obs.chain]

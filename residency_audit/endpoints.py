@@ -159,7 +159,7 @@ def _judged(
         for mx in obs.mail_exchangers:
             facts = dict(status)
             facts["endpoint.exchanger"] = Fact("endpoint.exchanger", mx.exchange, seen.origin)
-            _observed(facts, _exchanger_attributions(mx, attributor), [mx.exchange], obs, seen)
+            _observed(facts, _exchanger_attributions(mx, attributor), list(mx.chain), obs, seen)
             yield f" (MX {mx.preference} {mx.exchange})", facts
         return
     _observed(status, attribute(obs, attributor), list(obs.chain), obs, seen)
@@ -173,7 +173,10 @@ def _answered(obs: NameObservation) -> str:
 
 
 def _exchanger_attributions(mx: MailExchanger, attributor: Attributor) -> list[Attribution]:
-    found = [attributor.name(mx.exchange), *(attributor.address(a) for a in mx.addresses)]
+    found = [
+        *(attributor.name(n) for n in mx.chain),
+        *(attributor.address(a) for a in mx.addresses),
+    ]
     return [a for a in found if a is not None]
 
 

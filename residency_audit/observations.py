@@ -81,7 +81,19 @@ class MailExchanger(Record):
     preference: int = field(metadata=doc("MX preference (lower is tried first)."))
     exchange: str = field(metadata=doc("Host that receives the mail."))
     addresses: tuple[str, ...] = field(default=(), metadata=doc("Its A and AAAA addresses."))
+    status: Status = field(
+        default=Status.RESOLVED,
+        metadata=doc("How its lookup went, as a name's status (files before it: resolved)."),
+    )
+    detail: str | None = field(default=None, metadata=doc("Resolver message when unresolved."))
+    cnames: tuple[Cname, ...] = field(default=(), metadata=doc("Its CNAME chain, in order."))
+    canonical: str | None = field(default=None, metadata=doc("End of its CNAME chain."))
     span: Span = field(default=Span("", 0, 0), compare=False)
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        """The exchanger, then each CNAME target: the way mail goes."""
+        return (self.exchange, *(c.target for c in self.cnames))
 
 
 @record
@@ -113,7 +125,9 @@ class DnsObservations(Record):
     schema_version: int = field(metadata=doc("Format version; must be 1."))
     kind: str = field(metadata=doc('Always "dns-observations".'))
     observed_on: dt.date = field(metadata=doc("Day the names were resolved."))
-    resolver: str = field(metadata=doc("Nameservers queried (host:port), or system."))
+    resolver: str = field(
+        metadata=doc("Nameservers queried (host:port); older files may say system.")
+    )
     names: tuple[NameObservation, ...] = field(metadata=doc("One entry per name queried."))
     path: str = field(default="", compare=False)
     locations: Mapping[str, Span] = field(default_factory=dict, compare=False, repr=False)
@@ -185,10 +199,12 @@ def _name_problems(n: NameObservation, base: str, at: Callable[[str], Span]) -> 
     hosts += [(f"{base}.cnames[{j}].name", c.name) for j, c in enumerate(n.cnames)]
     hosts += [(f"{base}.cnames[{j}].target", c.target) for j, c in enumerate(n.cnames)]
     hosts += [(f"{base}.canonical", n.canonical)] if n.canonical else []
-    hosts += [
-        (f"{base}.mail_exchangers[{j}].exchange", mx.exchange)
-        for j, mx in enumerate(n.mail_exchangers)
-    ]
+    for j, mx in enumerate(n.mail_exchangers):
+        at_mx = f"{base}.mail_exchangers[{j}]"
+        hosts.append((f"{at_mx}.exchange", mx.exchange))
+        hosts += [(f"{at_mx}.cnames[{k}].name", c.name) for k, c in enumerate(mx.cnames)]
+        hosts += [(f"{at_mx}.cnames[{k}].target", c.target) for k, c in enumerate(mx.cnames)]
+        hosts += [(f"{at_mx}.canonical", mx.canonical)] if mx.canonical else []
     for path, host in hosts:
         problem = hostname_problem(host)
         if problem:

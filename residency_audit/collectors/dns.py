@@ -2,19 +2,27 @@
 
 `DnsCollector(resolver)` takes a configured `dns.resolver.Resolver` (nameservers, port, timeout,
 lifetime) and resolves many names concurrently in a bounded thread pool. Each name becomes a
-`NameObservation`: CNAME chain, A and AAAA (host), MX and each exchanger's addresses (mail), NS of
-its zone. NXDOMAIN, SERVFAIL, timeouts and other resolver failures become the observation's
-`status`, never an exception and never a pass; the caller decides what an unresolved name means.
+`NameObservation`: CNAME chain, A and AAAA (host), MX and each exchanger's CNAME chain and
+addresses (mail), NS of its zone. NXDOMAIN, SERVFAIL, timeouts and other resolver failures become
+the observation's `status`, never an exception and never a pass; the caller decides what an
+unresolved name means. A name is `resolved` only when every query that decides who serves it was
+answered: its A and its AAAA query, or its MX query and each exchanger's; otherwise its status is
+that of the query that failed, its `detail` names that query, and what the others answered is
+kept. Details never hold measured durations, so the same failure reads the same in every run (a
+baseline matches it).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import dns.exception
 import dns.message
+import dns.nameserver
 import dns.resolver
 
 from residency_audit.errors import CollectorError
@@ -23,6 +31,8 @@ from residency_audit.records import Record, record
 
 log = logging.getLogger(__name__)
 DEFAULT_WORKERS = 32
+_ELAPSED = re.compile(r" after \d+(?:\.\d+)? seconds")
+"""dnspython's timeout messages say how long the wait took ("... expired after 4.202 seconds")."""
 
 
 @record
@@ -60,7 +70,21 @@ def make_resolver(
 
 
 def describe(resolver: dns.resolver.Resolver) -> str:
-    return ",".join(f"{ns}:{resolver.port}" for ns in resolver.nameservers)
+    """The servers `resolver` asks, as host:port ([v6]:port), whether given or read from the
+    system's configuration: the record of who answered."""
+    out = []
+    for ns in resolver.nameservers:
+        if isinstance(ns, dns.nameserver.Nameserver):  # a DoH URL or a configured object
+            out.append(str(ns))
+            continue
+        port = resolver.nameserver_ports.get(ns, resolver.port)
+        try:
+            host = f"[{ns}]" if ipaddress.ip_address(ns).version == 6 else ns
+        except ValueError:  # a DoH URL names its own port
+            out.append(ns)
+            continue
+        out.append(f"{host}:{port}")
+    return ",".join(out)
 
 
 class DnsCollector:
@@ -111,8 +135,10 @@ class DnsCollector:
             return None, Status.NXDOMAIN, _nxdomain_detail(exc), response
         except dns.resolver.NoNameservers as exc:
             return None, Status.SERVFAIL, _short(exc), None
-        except dns.exception.Timeout as exc:
-            why = f"no answer within {self.resolver.lifetime} s ({_short(exc)})"
+        except dns.exception.Timeout:
+            # The configured limit, not the measured wait: the detail is part of a finding's
+            # message, which baselines match, and the wait differs by milliseconds every run.
+            why = f"no answer within {self.resolver.lifetime:g} s"
             return None, Status.TIMEOUT, why, None
         except (dns.exception.DNSException, OSError) as exc:
             log.debug("dns: %s %s failed", name, rdtype, exc_info=True)
@@ -127,10 +153,19 @@ class DnsCollector:
         six, six_status, six_detail, _ = self._query(name, "AAAA")
         if six is not None and six.rrset:
             addresses += [r.address for r in six.rrset]
-        if not addresses:
-            why = six_detail if six_status is not Status.RESOLVED else "no A or AAAA record"
-            return _Lookup(Status.NO_ANSWER, why, cnames, canonical, ())
-        return _Lookup(Status.RESOLVED, None, cnames, canonical, tuple(sorted(set(addresses))))
+        found = tuple(sorted(set(addresses)))
+        if six_status is not Status.RESOLVED:
+            # Fail closed: the unread AAAA records may send IPv6 clients to another provider or
+            # country than the A records, so the name is not resolved; what A gave is kept.
+            if six_status is Status.NXDOMAIN:  # yet the A query found the name
+                six_status = Status.ERROR
+                six_detail = f"{six_detail}, although the A query found the name"
+            gave = ", ".join(found) if found else "no address"
+            why = f"the AAAA query failed: {six_detail}; the A query answered {gave}"
+            return _Lookup(six_status, why, cnames, canonical, found)
+        if not found:
+            return _Lookup(Status.NO_ANSWER, "no A or AAAA record", cnames, canonical, ())
+        return _Lookup(Status.RESOLVED, None, cnames, canonical, found)
 
     def _mail(self, domain: str) -> NameObservation:
         answer, status, detail, _ = self._query(domain, "MX")
@@ -146,8 +181,22 @@ class DnsCollector:
         for preference, exchange in records:
             if exchange in ("", "."):  # null MX (RFC 7505): the domain accepts no mail
                 continue
+            # An exchanger that is a CNAME breaks RFC 2181 section 10.3, but mail servers follow
+            # it: whoever the chain reaches receives the mail, so the chain is recorded.
             found = self._addresses(exchange)
-            exchangers.append(MailExchanger(preference, exchange, found.addresses))
+            exchangers.append(
+                MailExchanger(
+                    preference,
+                    exchange,
+                    found.addresses,
+                    status=found.status,
+                    detail=found.detail,
+                    cnames=found.cnames,
+                    canonical=found.canonical,
+                )
+            )
+        if status is Status.RESOLVED:
+            status, detail = _exchangers_status(exchangers)
         nameservers = self._nameservers(domain) if status is Status.RESOLVED else ()
         return NameObservation(
             name=domain,
@@ -169,6 +218,20 @@ class DnsCollector:
         return tuple(
             sorted(r.target.to_text(omit_final_dot=True).lower() for r in (answer.rrset or []))
         )
+
+
+def _exchangers_status(exchangers: Sequence[MailExchanger]) -> tuple[Status, str | None]:
+    """A mail domain whose MX query answered is resolved only if each exchanger is: mail may go
+    to any of them. Otherwise it takes the status of the first exchanger that could not be read
+    (which makes the audit partial), else of the first that did not resolve."""
+    failed = [mx for mx in exchangers if mx.status is not Status.RESOLVED]
+    if not failed:
+        return Status.RESOLVED, None
+    first = next((mx for mx in failed if mx.status.unreadable), failed[0])
+    why = f"mail exchanger {first.exchange} (MX {first.preference}): {first.detail}"
+    if len(failed) > 1:
+        why += f"; {len(failed)} of {len(exchangers)} mail exchangers did not resolve"
+    return first.status, why
 
 
 def _chain(response: dns.message.Message | None) -> tuple[tuple[Cname, ...], str | None]:
@@ -197,5 +260,5 @@ def _nxdomain_detail(exc: dns.resolver.NXDOMAIN) -> str:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+    text = _ELAPSED.sub("", str(exc)).strip() or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."

@@ -1,10 +1,13 @@
-"""The DNS collector against a real resolver on 127.0.0.1 (unbound, zones in tests/support/dns)."""
+"""The DNS collector against real DNS servers on 127.0.0.1: unbound (zones in tests/support/dns),
+and tests/support/fault_dns.py for answers that fail one query of a name only."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
+import dns.resolver
 import pytest
 
 from residency_audit import kb
@@ -13,11 +16,42 @@ from residency_audit.discover import DnsSettings, resolve
 from residency_audit.observations import Purpose, Status
 from tests.conftest import AS_OF
 from tests.support.dns_server import DnsServer
+from tests.support.fault_dns import Fault, running_fault_dns
+
+# AWS EC2 eu-west-3 addresses (the knowledge base's Paris range, as backend.example-health.test).
+FAULT_ZONE = """
+a6drop.fault.test.    60 IN A  15.236.0.10
+a6fail.fault.test.    60 IN A  15.236.0.10
+a6refused.fault.test. 60 IN A  15.236.0.10
+whole.fault.test.     60 IN A  15.236.0.10
+whole.fault.test.     60 IN AAAA 2a05:d012::10
+mail.fault.test.      60 IN MX 10 mx-slow.fault.test.
+mail.fault.test.      60 IN MX 20 mx-ok.fault.test.
+mx-slow.fault.test.   60 IN A  15.236.0.25
+mx-ok.fault.test.     60 IN A  15.236.0.26
+"""
+FAULTS = {
+    ("a6drop.fault.test", "AAAA"): Fault.DROP,
+    ("a6fail.fault.test", "AAAA"): Fault.SERVFAIL,
+    ("a6refused.fault.test", "AAAA"): Fault.REFUSED,
+    ("mx-slow.fault.test", "A"): Fault.DROP,
+}
 
 
 @pytest.fixture
 def collector(dns_server: DnsServer) -> DnsCollector:
     return DnsCollector(make_resolver([dns_server.host], port=dns_server.port, timeout=1.0))
+
+
+@pytest.fixture(scope="module")
+def fault_server() -> Iterator[DnsServer]:
+    with running_fault_dns(FAULT_ZONE, FAULTS) as server:
+        yield server
+
+
+@pytest.fixture
+def fault_collector(fault_server: DnsServer) -> DnsCollector:
+    return DnsCollector(make_resolver([fault_server.host], port=fault_server.port, timeout=0.2))
 
 
 @pytest.fixture
@@ -105,3 +139,100 @@ def test_many_names_keep_their_order_and_status(collector: DnsCollector) -> None
     statuses = {o.name: o.status for o in observed}
     assert statuses["www.example-health.test"] is Status.RESOLVED
     assert statuses["missing-0.example-health.test"] is Status.NXDOMAIN
+
+
+def test_the_fault_server_answers_a_whole_name(fault_collector: DnsCollector) -> None:
+    obs = fault_collector.observe_one("whole.fault.test", Purpose.HOST)
+    assert obs.status is Status.RESOLVED and obs.detail is None
+    assert obs.addresses == ("15.236.0.10", "2a05:d012::10")
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "why"),
+    [
+        ("a6drop.fault.test", Status.TIMEOUT, "no answer within 0.4 s"),
+        ("a6fail.fault.test", Status.SERVFAIL, "answered SERVFAIL"),
+        ("a6refused.fault.test", Status.SERVFAIL, "answered REFUSED"),
+    ],
+)
+def test_a_failed_aaaa_query_leaves_the_name_unresolved_with_what_a_answered(
+    fault_collector: DnsCollector, name: str, status: Status, why: str
+) -> None:
+    obs = fault_collector.observe_one(name, Purpose.HOST)
+    # Unread AAAA records could send IPv6 clients anywhere: the name must not pass as resolved.
+    assert obs.status is status and obs.status.unreadable
+    assert obs.detail is not None
+    assert obs.detail.startswith("the AAAA query failed: ") and why in obs.detail
+    assert obs.detail.endswith("; the A query answered 15.236.0.10")
+    assert obs.addresses == ("15.236.0.10",)
+
+
+def test_a_mail_exchanger_that_times_out_leaves_the_domain_unresolved(
+    fault_collector: DnsCollector,
+) -> None:
+    obs = fault_collector.observe_one("mail.fault.test", Purpose.MAIL)
+    assert obs.status is Status.TIMEOUT and obs.status.unreadable
+    assert obs.detail == "mail exchanger mx-slow.fault.test (MX 10): no answer within 0.4 s"
+    slow, ok = obs.mail_exchangers
+    assert (slow.exchange, slow.status, slow.addresses) == (
+        "mx-slow.fault.test",
+        Status.TIMEOUT,
+        (),
+    )
+    assert slow.detail == "no answer within 0.4 s"
+    assert (ok.exchange, ok.status, ok.addresses) == (
+        "mx-ok.fault.test",
+        Status.RESOLVED,
+        ("15.236.0.26",),
+    )
+
+
+def test_a_mail_exchanger_that_is_a_cname_keeps_its_chain(collector: DnsCollector) -> None:
+    obs = collector.observe_one("alias.clinic.test", Purpose.MAIL)
+    assert obs.status is Status.RESOLVED
+    [mx] = obs.mail_exchangers
+    assert mx.chain == ("mxalias.clinic.test", "aspmx.l.google.com")
+    assert mx.canonical == "aspmx.l.google.com"
+    assert mx.addresses == ("198.51.100.27",)
+
+
+@pytest.mark.parametrize(
+    ("domain", "status", "why"),
+    [
+        ("nomx.clinic.test", Status.NXDOMAIN, "NXDOMAIN: nothere.clinic.test does not exist"),
+        ("lamemx.clinic.test", Status.SERVFAIL, "answered SERVFAIL"),
+    ],
+)
+def test_a_mail_exchanger_that_does_not_resolve_is_said(
+    collector: DnsCollector, domain: str, status: Status, why: str
+) -> None:
+    obs = collector.observe_one(domain, Purpose.MAIL)
+    assert obs.status is status
+    [mx] = obs.mail_exchangers
+    assert mx.status is status and mx.detail is not None and why in mx.detail
+    assert obs.detail == f"mail exchanger {mx.exchange} (MX 10): {mx.detail}"
+
+
+def test_a_timeout_reads_the_same_in_every_run(silent_server: int) -> None:
+    collector = DnsCollector(make_resolver(["127.0.0.1"], port=silent_server, timeout=0.2))
+    # The configured limit, never the measured wait: a finding's message holds this detail and
+    # a baseline matches findings by their message.
+    assert collector.observe_one("api.example-health.test", Purpose.HOST).detail == (
+        "no answer within 0.4 s"
+    )
+
+
+def test_observations_name_the_system_s_servers_they_asked(
+    dns_server: DnsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --nameserver the file says which servers the system's configuration named."""
+    conf = tmp_path / "resolv.conf"
+    conf.write_text(f"nameserver {dns_server.host}\n")
+    # dnspython's own default path, so the system resolver of this test is unbound.
+    monkeypatch.setattr(dns.resolver.Resolver.__init__, "__defaults__", (str(conf), True))
+    settings = DnsSettings((), dns_server.port, timeout=1.0)
+    observed = resolve(
+        [("origin.example-health.test", Purpose.HOST)], settings, kb.default(), observed_on=AS_OF
+    )
+    assert observed.resolver == f"{dns_server.host}:{dns_server.port}"
+    assert observed.names[0].status is Status.RESOLVED
