@@ -126,7 +126,15 @@ def key_reach(b: SubjectBuilder, key: Key, provider_id: str) -> KeyReach:
     solely under the control of the exporter or of an entity it trusts in the EEA or an
     adequate country). A custodian's reasons name its group, a seat or parent under
     compelled-access law or neither in the EEA nor adequate, and what is unknown; a replica's,
-    the law of its country."""
+    the law of its country. Found once per key and provider for a deployment (`SubjectBuilder`):
+    the places of every component using the key ask, and so do the key's flows."""
+    known = b.key_reaches.get((id(key), provider_id))
+    if known is None:
+        known = b.key_reaches[id(key), provider_id] = _key_reach(b, key, provider_id)
+    return known
+
+
+def _key_reach(b: SubjectBuilder, key: Key, provider_id: str) -> KeyReach:
     hsm = key.hsm
     return KeyReach(
         None if key.holder is None else _custodian(b, key.holder, "key holder", provider_id),

@@ -21,6 +21,7 @@ from typing import Any
 
 from residency_audit.engine.certificates import BINDS, hds_binding, hds_binding_of, party_binding
 from residency_audit.engine.countries import unknown_country_subjects
+from residency_audit.engine.custody import KeyReach
 from residency_audit.engine.host_facts import (
     on_component_provider,
     operator_reach,
@@ -109,6 +110,9 @@ class SubjectBuilder:
         self._provider_parties: dict[str, list[str]] = {}
         self._hosted_infrastructure: list[tuple[Where, Infrastructure]] | None = None
         self._infrastructure_by_party: dict[str, tuple[list[Where], list[Where]]] | None = None
+        self.key_reaches: dict[tuple[int, str], KeyReach] = {}
+        """Whose law reaches each key on each provider (`custody.key_reach`), by `id(key)`: the
+        keys are the deployment's, alive as long as the builder."""
 
     def technical(self) -> tuple[Subject, ...]:
         """The technical subjects, built on first use."""
