@@ -167,3 +167,35 @@ def test_a_backup_key_held_by_a_custodian_whose_parent_is_unknown_cannot_be_veri
     assert finding.message.startswith(
         "cannot be verified for backup of records-db: unknown key.holder_jurisdictions"
     )
+
+
+def test_a_copy_on_another_provider_finds_its_components_key_in_that_components_kms(
+    tmp_path: Path,
+) -> None:
+    """The expo helper's note: a KMS key's `region` and `replica_regions` were looked up among
+    the regions of the provider keeping the copy, so OVHcloud's `gra` and `sbg` were unknown to
+    AWS and the backup's key was 'held in unknown', its replica 'in sbg (ZZ): a region unknown
+    to the knowledge base'. The component's key is in its own provider's KMS."""
+    text = CLINIC
+    for name, value in {
+        "PROVIDER": "ovhcloud",
+        "OPERATOR": "ovh",
+        "REGION": "gra",
+        "COPY": S3_BACKUP,
+        "LOG": OVH_LOG,
+        "HOLDER": "clinic",
+        "ENCRYPTION": "client-side",
+        "MANAGEMENT": "customer-managed-in-provider-kms",
+        "country: FR,\n     provider_can_use": "region: gra, replica_regions: [sbg],\n"
+        "     provider_can_use",
+    }.items():
+        text = text.replace(name, value)
+    path = tmp_path / "clinic.yaml"
+    path.write_text(text)
+    report = run(Options(paths=[path], as_of=AS_OF))
+    assert not report.errors, report.errors
+    [backup] = [f for f in found(report, "EDPB-KEY-01") if "(backup)" in f.message]
+    assert "held in FR, provider can use them: no" in backup.message, backup.message
+    assert "unknown" not in backup.message
+    [exposed] = found(report)
+    assert "(backup)" in exposed.message and "region unknown" not in exposed.message

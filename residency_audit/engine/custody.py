@@ -121,27 +121,34 @@ class KeyReach:
     replicas: tuple[Replica, ...]
 
 
-def key_reach(b: SubjectBuilder, key: Key, provider_id: str) -> KeyReach:
+def key_reach(
+    b: SubjectBuilder, key: Key, provider_id: str, kms_provider: str | None = None
+) -> KeyReach:
     """Whose law reaches `key`, on a place of provider `provider_id` (EDPB use case 1: keys
     solely under the control of the exporter or of an entity it trusts in the EEA or an
     adequate country). A custodian's reasons name its group, a seat or parent under
     compelled-access law or neither in the EEA nor adequate, and what is unknown; a replica's,
-    the law of its country. Found once per key and provider for a deployment (`SubjectBuilder`):
-    the places of every component using the key ask, and so do the key's flows."""
-    known = b.key_reaches.get((id(key), provider_id))
+    the law of its country, its region being one of `kms_provider`'s (the provider whose KMS
+    holds the key: its component's, when a copy is kept by another provider), else of
+    `provider_id`'s. Found once per key and providers for a deployment (`SubjectBuilder`): the
+    places of every component using the key ask, and so do the key's flows."""
+    regions = kms_provider or provider_id
+    known = b.key_reaches.get((id(key), provider_id, regions))
     if known is None:
-        known = b.key_reaches[id(key), provider_id] = _key_reach(b, key, provider_id)
+        known = b.key_reaches[id(key), provider_id, regions] = _key_reach(
+            b, key, provider_id, regions
+        )
     return known
 
 
-def _key_reach(b: SubjectBuilder, key: Key, provider_id: str) -> KeyReach:
+def _key_reach(b: SubjectBuilder, key: Key, provider_id: str, regions: str) -> KeyReach:
     hsm = key.hsm
     return KeyReach(
         None if key.holder is None else _custodian(b, key.holder, "key holder", provider_id),
         None
         if hsm is None
         else _custodian(b, hsm.operator, "its operator", provider_id, declared=hsm.jurisdiction),
-        tuple(_replica(b, region, provider_id) for region in key.replica_regions),
+        tuple(_replica(b, region, regions) for region in key.replica_regions),
     )
 
 
@@ -182,8 +189,15 @@ def provider_reaches(key: Key) -> bool:
     )
 
 
-def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider_id: str) -> None:
-    """The key-custody facts of a place on `provider_id` whose key is `key`: a finding names
+def key_custody(
+    b: SubjectBuilder,
+    f: dict[str, Fact],
+    key: Key | None,
+    provider_id: str,
+    kms_provider: str | None = None,
+) -> None:
+    """The key-custody facts of a place on `provider_id` whose key is `key`, held by
+    `kms_provider`'s KMS when not `provider_id`'s (`key_reach`): a finding names
     their countries, and waivers narrowed by country count them. `UNKNOWN_COUNTRY` stands for
     a country nobody knows (an unknown region, the seat or parent of a holder or HSM operator
     that is not a declared party): the knowledge base does not know it, so a rule needing it
@@ -200,7 +214,7 @@ def key_custody(b: SubjectBuilder, f: dict[str, Fact], key: Key | None, provider
             b.derived(f, path, value, "no key declared")
         return
     base = f"keys[{b.d.keys.index(key)}]"
-    reach = key_reach(b, key, provider_id)
+    reach = key_reach(b, key, provider_id, kms_provider)
     _replica_facts(b, f, reach.replicas, base)
     _hsm_facts(b, f, reach.hsm, base, provider_id)
     _holder_facts(b, f, reach.holder, base)

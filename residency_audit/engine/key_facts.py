@@ -26,8 +26,11 @@ def key_facts(
 ) -> None:
     """The key facts of a place of `c`: its component's key, or `own` (key id or
     `unknown`, and the YAML path naming it) for an observed copy with a key of its own; and
-    which of the two it is, in words (`place.key_source`)."""
+    which of the two it is, in words (`place.key_source`). The component's key is in its own
+    provider's KMS, whose regions its `region` and `replica_regions` name, even for a copy
+    another provider keeps; an observed copy's own key is in the KMS of the copy's provider."""
     ref, named_at = (c.key, f"components[{ci}].key") if own is None else own
+    kms = c.provider if own is None else provider_id
     key = b.d.key(ref)
     _key_words(b, f, c, key, own, named_at)
     if key is None and (own is not None or _key_unread(b, c)):
@@ -36,7 +39,7 @@ def key_facts(
         for path in ("key.replica_exposure", "key.holder_exposure", "key.hsm.exposure"):
             b.derived(f, path, "", f"the key of {c.id} was not read ({b.at(named_at)})")
         return
-    key_custody(b, f, key, provider_id)  # holder, HSM and replicas: engine/custody.py
+    key_custody(b, f, key, provider_id, kms)  # holder, HSM and replicas: engine/custody.py
     if key is None:
         b.derived(f, "key.declared", False, f"no key declared for component {c.id}")
         b.derived(f, "key.management", "none", f"no key declared for component {c.id}")
@@ -49,7 +52,7 @@ def key_facts(
     b.put(f, "key.management", key.management.value, f"{base}.management")
     b.put(f, "key.holder", key.holder, f"{base}.holder")
     b.put(f, "key.country", key.country, f"{base}.country")
-    _key_regions(b, f, key, base, provider_id)
+    _key_regions(b, f, key, base, kms)
     if key.encryption is EncryptionSide.PROVIDER_SIDE and key.provider_can_use is not True:
         # whatever `provider_can_use` says: the provider's service encrypts, so it has the key
         # used on the data it sees in clear (an external key store included)

@@ -110,7 +110,7 @@ class SubjectBuilder:
         self._provider_parties: dict[str, list[str]] = {}
         self._hosted_infrastructure: list[tuple[Where, Infrastructure]] | None = None
         self._infrastructure_by_party: dict[str, tuple[list[Where], list[Where]]] | None = None
-        self.key_reaches: dict[tuple[int, str], KeyReach] = {}
+        self.key_reaches: dict[tuple[int, str, str], KeyReach] = {}
         """Whose law reaches each key on each provider (`custody.key_reach`), by `id(key)`: the
         keys are the deployment's, alive as long as the builder."""
 
