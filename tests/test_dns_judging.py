@@ -100,3 +100,90 @@ def test_every_address_counts_whatever_its_order(resolved: dict[str, Any]) -> No
         drift = finding(resolved, "DNS-DRIFT-01", name)
         assert drift is not None and drift["unverifiable"], name
         assert f"no provider known for {unknown}" in drift["message"]
+
+
+def test_check_reads_the_underscores_discover_writes(
+    runner: CliRunner, judging_dns: DnsServer, tmp_path: Path
+) -> None:
+    seen = tmp_path / "seen.yaml"
+    result = runner.invoke(
+        app,
+        ["discover", "dns", "--from", str(DEPLOYMENT), *server_args(judging_dns), "-o", str(seen)],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "my_app.judging.test" in seen.read_text() and "mx_1.judging.test" in seen.read_text()
+    code, report = check_json(runner, str(DEPLOYMENT), "--dns", str(seen), as_of=utc_today())
+    assert code != 2 and not report["errors"]
+    assert finding(report, "DNS-DRIFT-01", "under.judging.test") is None  # judged: AWS Paris
+    mail = [f for f in report["findings"] if f["rule_id"] == "DNS-MAIL-01"]
+    assert [f["message"].split(" is handled by ")[1].split(",")[0] for f in mail] == [
+        "mx_1.judging.test"
+    ]
+
+
+ON_OVH = "{name: origin.example-health.test, purpose: host, status: resolved"
+"""The start of an observation of dns-drift.yaml's OVHcloud origin; each case ends it."""
+
+
+@pytest.mark.parametrize(
+    ("rest", "value", "error"),
+    [
+        (
+            ", cnames: [{name: origin.example-health.test, target: vps-1.ovh.net}],"
+            " canonical: vps-1.ovh.net}",
+            "resolved",
+            "status resolved with no addresses",
+        ),
+        (
+            ", cnames: [{name: other.example.test, target: vps-1.ovh.net}],"
+            " canonical: vps-1.ovh.net, addresses: [51.210.0.10]}",
+            "other.example.test",
+            "CNAME owner other.example.test does not continue the chain from "
+            "origin.example-health.test",
+        ),
+        (
+            ", cnames: [{name: origin.example-health.test, target: vps-1.ovh.net}],"
+            " canonical: d111.cloudfront.net, addresses: [51.210.0.10]}",
+            "d111.cloudfront.net",
+            "canonical d111.cloudfront.net is not the end of the CNAME chain (vps-1.ovh.net)",
+        ),
+        (
+            ", addresses: [51.210.0.10],"
+            " mail_exchangers: [{preference: 10, exchange: mx.ovh.net}]}",
+            "[{preference",
+            "a host observation has no mail exchangers",
+        ),
+    ],
+)
+def test_an_observation_that_contradicts_itself_is_refused_where_it_does(
+    runner: CliRunner, tmp_path: Path, rest: str, value: str, error: str
+) -> None:
+    seen = observations(tmp_path / "obs.yaml", ON_OVH + rest)
+    code, report = check_json(
+        runner, str(FIXTURES / "deployments" / "dns-drift.yaml"), "--dns", str(seen)
+    )
+    assert code == 2
+    [refused] = report["errors"]
+    text = seen.read_text().splitlines()[5]
+    assert (refused["path"], refused["line"], refused["column"]) == (
+        str(seen),
+        6,
+        text.index(value) + 1,
+    )
+    assert error in refused["message"]
+
+
+def test_nxdomain_with_addresses_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    seen = observations(
+        tmp_path / "obs.yaml",
+        "{name: origin.example-health.test, purpose: host, status: nxdomain,"
+        " addresses: [51.210.0.10]}",
+    )
+    code, report = check_json(
+        runner, str(FIXTURES / "deployments" / "dns-drift.yaml"), "--dns", str(seen)
+    )
+    assert code == 2
+    assert (
+        "status nxdomain says the DNS gave no records, yet addresses are listed"
+        in (report["errors"][0]["message"])
+    )
