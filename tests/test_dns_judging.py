@@ -187,3 +187,43 @@ def test_nxdomain_with_addresses_is_refused(runner: CliRunner, tmp_path: Path) -
         "status nxdomain says the DNS gave no records, yet addresses are listed"
         in (report["errors"][0]["message"])
     )
+
+
+def test_observations_dated_after_today_are_refused_whatever_the_as_of_date(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    seen = observations(tmp_path / "obs.yaml", ON_OVH + ", addresses: [51.210.0.10]}")
+    seen.write_text(seen.read_text().replace("observed_on: 2026-11-28", "observed_on: 2999-06-01"))
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            str(FIXTURES / "deployments" / "dns-drift.yaml"),
+            "--dns",
+            str(seen),
+            "--as-of",
+            "2999-06-02",
+        ],
+    )
+    assert result.exit_code == 2
+    assert (
+        f"{seen}:3:14: error: the names were resolved on 2999-06-01, after today "
+        f"({utc_today()}, UTC)"
+    ) in result.stderr
+
+
+def test_a_refused_file_is_not_said_to_be_missing(runner: CliRunner, tmp_path: Path) -> None:
+    """The names are not observed because the file given was refused, not because none was."""
+    seen = observations(tmp_path / "obs.yaml", ON_OVH + "}")
+    deployment = FIXTURES / "deployments" / "dns-drift.yaml"
+    code, report = check_json(runner, str(deployment), "--dns", str(seen))
+    assert code == 2
+    origin = [
+        f
+        for f in report["findings"]
+        if f["rule_id"] == "DNS-DRIFT-01"
+        and f["location"]["line"] == line_of(deployment, "- origin.example-health.test")
+    ]
+    assert len(origin) == 1 and origin[0]["unverifiable"]
+    assert "no DNS observations were given" not in origin[0]["message"]
+    assert f"the DNS observations given ({seen}) were refused" in origin[0]["message"]
