@@ -231,6 +231,9 @@ def _observed(
     if edges:
         _put(facts, "endpoint.edge.provider", edges[0].provider, edges[0])
         _put(facts, "endpoint.edge.parent.country", edges[0].parent_country, edges[0])
+        _put(facts, "endpoint.observed.location", INDETERMINATE, edges[0])
+    else:  # even with nothing attributed: no range then places the name, DNS-DRIFT-02 waits
+        _located(facts, route, seen)
     if not found:
         return
     providers = list(dict.fromkeys(a.provider for a in found))
@@ -255,10 +258,6 @@ def _observed(
         _put(facts, "endpoint.observed.provider_name", serving.provider_name, serving)
         _put(facts, "endpoint.observed.parent.name", serving.parent, serving)
         _put(facts, "endpoint.observed.parent.country", serving.parent_country, serving)
-    if not edges:
-        _located(facts, route, seen)
-    else:
-        _put(facts, "endpoint.observed.location", INDETERMINATE, edges[0])
     unknown = route.unknown
     if unknown:
         said = facts["endpoint.detail"]

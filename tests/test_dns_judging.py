@@ -84,6 +84,11 @@ def test_a_chain_leaving_the_knowledge_base_cannot_be_verified(resolved: dict[st
         assert (
             f"neither a published range nor the name {target} is recognised" in (drift["message"])
         )
+    nowhere = finding(resolved, "DNS-DRIFT-01", "nowhere.judging.test")
+    assert nowhere is not None and nowhere["unverifiable"]
+    # no range places any of these names: DNS shows no country to compare with the declared one
+    for name in ("tm.judging.test", "leave.judging.test", "nowhere.judging.test"):
+        assert finding(resolved, "DNS-DRIFT-02", name) is None, name
 
 
 def test_every_address_counts_whatever_its_order(resolved: dict[str, Any]) -> None:
