@@ -178,6 +178,7 @@ def dns_index(
     if settings is not None:
         sets.append(resolve(wanted, settings, kb, observed_on=utc_today()))
     inputs: list[InputFile] = []
+    refused: list[str] = []
     for path in files:
         display, digest = str(path), ""
         try:
@@ -188,24 +189,42 @@ def dns_index(
             )
         except InputError as exc:
             errors += exc.diagnostics
+            refused.append(display)
         inputs.append(InputFile(display, digest, None, role=DNS_ROLE))
-    later = _observed_after(sets, as_of)
+    today = utc_today()
+    later = _observed_after(sets, as_of, today)
     if later:  # refused, and not judged either: their names are "not observed"
-        sets = [obs for obs in sets if obs.observed_on <= as_of]
+        refused += [obs.path for obs in sets if obs.observed_on > min(as_of, today) and obs.path]
+        sets = [obs for obs in sets if obs.observed_on <= min(as_of, today)]
     errors += _observed_twice(sets) + later
-    return ObservationIndex(sets), unreadable(sets, set(wanted)), inputs
+    return ObservationIndex(sets, refused), unreadable(sets, set(wanted)), inputs
 
 
-def _observed_after(sets: Sequence[DnsObservations], as_of: dt.date) -> list[Diagnostic]:
+def _observed_after(
+    sets: Sequence[DnsObservations], as_of: dt.date, today: dt.date
+) -> list[Diagnostic]:
+    """Sets dated after the as-of date, or after today (UTC, the run's clock): no resolver
+    answered on a day yet to come, so such a date is an error of the file, whatever --as-of."""
     out = []
     for obs in sets:
+        span = obs.locations.get("observed_on") if obs.path else None
+        where = span or Span(obs.path or "--resolve", 1, 1)
+        if obs.observed_on > today:
+            out.append(
+                Diagnostic(
+                    where,
+                    f"the names were resolved on {obs.observed_on}, after today ({today}, "
+                    "UTC): observations cannot be dated in the future; give the day they "
+                    "were made (`discover dns` writes it)",
+                )
+            )
+            continue
         if obs.observed_on <= as_of:
             continue
-        span = obs.locations.get("observed_on") if obs.path else None
         source = "the names were resolved" if obs.path else "--resolve resolves names today,"
         out.append(
             Diagnostic(
-                span or Span(obs.path or "--resolve", 1, 1),
+                where,
                 f"{source} on {obs.observed_on}, after the as-of date {as_of}: they cannot show "
                 f"which provider served them then; audit --as-of {obs.observed_on} or later, or "
                 "give observations made by the as-of date",

@@ -15,7 +15,6 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 
 from residency_audit.attribution import INDETERMINATE, Attribution, Attributor
-from residency_audit.discover import attribute
 from residency_audit.engine.subjects import Subject, component_facts
 from residency_audit.hostnames import normalise_hostname
 from residency_audit.kb import KnowledgeBase
@@ -44,7 +43,10 @@ class Observed(Record):
 class ObservationIndex:
     """Observations by (name, purpose); the first file that has a name wins."""
 
-    def __init__(self, sets: Iterable[DnsObservations]) -> None:
+    def __init__(self, sets: Iterable[DnsObservations], refused: Sequence[str] = ()) -> None:
+        self.refused = list(refused)
+        """Observation files given but refused (their errors say why): no name is read from
+        them."""
         self.sources: list[str] = []
         self.sets: list[DnsObservations] = []
         self._by_key: dict[tuple[str, Purpose], Observed] = {}
@@ -82,7 +84,7 @@ def endpoint_subjects(
                     f"{normalise_hostname(name)} of {c.id}"
                 )
                 if seen is None:
-                    facts = _not_observed(base, index.sources, span.path)
+                    facts = _not_observed(base, index, span.path)
                     yield Subject("endpoint", label, c.id, span, facts)
                     continue
                 attributor = attributor or Attributor(kb)
@@ -125,12 +127,17 @@ def dns_age_subjects(d: Deployment, index: ObservationIndex | None) -> Iterator[
         yield Subject("observation", f"age of {what}", None, span, facts)
 
 
-def _not_observed(base: dict[str, Fact], sources: Sequence[str], path: str) -> dict[str, Fact]:
+def _not_observed(base: dict[str, Fact], index: ObservationIndex, path: str) -> dict[str, Fact]:
     """A declared name no observation covers: nobody knows who serves it, so the rules that
     need the DNS cannot pass it; its detail says how to observe it."""
+    sources, refused = index.sources, index.refused
+    gone = f"{', '.join(refused)} refused (see the errors)" if refused else ""
     if sources:
         origin = f"derived: not in the DNS observations ({', '.join(sources)})"
-        why = "missing from the DNS observations"
+        why = "missing from the DNS observations" + (f"; {gone}" if gone else "")
+    elif refused:
+        origin = f"derived: the DNS observations given were refused ({', '.join(refused)})"
+        why = f"the DNS observations given ({', '.join(refused)}) were refused (see the errors)"
     else:
         origin = "derived: no DNS observations given (check without --dns or --resolve)"
         why = "no DNS observations were given"
@@ -159,10 +166,11 @@ def _judged(
         for mx in obs.mail_exchangers:
             facts = dict(status)
             facts["endpoint.exchanger"] = Fact("endpoint.exchanger", mx.exchange, seen.origin)
-            _observed(facts, _exchanger_attributions(mx, attributor), list(mx.chain), obs, seen)
+            _observed(facts, _exchanger_route(mx, attributor), list(mx.chain), obs, seen)
             yield f" (MX {mx.preference} {mx.exchange})", facts
         return
-    _observed(status, attribute(obs, attributor), list(obs.chain), obs, seen)
+    route = Route.of(obs.chain, obs.addresses, attributor)
+    _observed(status, route, list(obs.chain), obs, seen)
     yield "", status
 
 
@@ -172,17 +180,42 @@ def _answered(obs: NameObservation) -> str:
     return f"{len(obs.addresses)} address(es)"
 
 
-def _exchanger_attributions(mx: MailExchanger, attributor: Attributor) -> list[Attribution]:
-    found = [
-        *(attributor.name(n) for n in mx.chain),
-        *(attributor.address(a) for a in mx.addresses),
-    ]
-    return [a for a in found if a is not None]
+def _exchanger_route(mx: MailExchanger, attributor: Attributor) -> Route:
+    """Whoever the exchanger's CNAME chain, then its addresses, reach receives the mail."""
+    return Route.of(mx.chain, mx.addresses, attributor)
+
+
+@record
+class Route(Record):
+    """Who a name's traffic reaches, address by address.
+
+    Each address is served by the provider whose published range holds it; an address no range
+    holds is the provider's of the name that owns it (the end of the CNAME chain) when the
+    knowledge base recognises that name, else unknown. A name with no addresses is its owner's.
+    The verdict reads every address, so it cannot depend on their order."""
+
+    found: tuple[Attribution, ...]
+    """Every attribution along the way (chain names, then addresses), for evidence."""
+    served: tuple[tuple[str, Attribution | None], ...]
+    """(address, or the owning name when there are none; who serves it, None when unknown)."""
+
+    @classmethod
+    def of(cls, chain: Sequence[str], addresses: Sequence[str], attributor: Attributor) -> Route:
+        names = [attributor.name(n) for n in chain]
+        ranges = [attributor.address(a) for a in addresses]
+        owner = names[-1] if names else None
+        served = tuple((a, r or owner) for a, r in zip(addresses, ranges, strict=True))
+        found = tuple(a for a in (*names, *ranges) if a is not None)
+        return cls(found, served or ((chain[-1], owner),))
+
+    @property
+    def unknown(self) -> list[str]:
+        return [what for what, by in self.served if by is None]
 
 
 def _observed(
     facts: dict[str, Fact],
-    found: Sequence[Attribution],
+    route: Route,
     chain: Sequence[str],
     obs: NameObservation,
     seen: Observed,
@@ -193,38 +226,99 @@ def _observed(
     if obs.status is not Status.RESOLVED:
         return
     declared = facts.get("provider.id")
+    found = route.found
     edges = [a for a in found if a.edge]
     facts["endpoint.observed.edge"] = Fact("endpoint.observed.edge", bool(edges), seen.origin)
     if edges:
         _put(facts, "endpoint.edge.provider", edges[0].provider, edges[0])
         _put(facts, "endpoint.edge.parent.country", edges[0].parent_country, edges[0])
+        _put(facts, "endpoint.observed.location", INDETERMINATE, edges[0])
+    else:  # even with nothing attributed: no range then places the name, DNS-DRIFT-02 waits
+        _located(facts, route, seen)
     if not found:
         return
-    serving = found[-1]
     providers = list(dict.fromkeys(a.provider for a in found))
-    _put(facts, "endpoint.observed.provider", serving.provider, serving)
-    _put(facts, "endpoint.observed.providers", providers, serving)
-    _put(facts, "endpoint.observed.provider_name", serving.provider_name, serving)
-    _put(facts, "endpoint.observed.parent.name", serving.parent, serving)
-    _put(facts, "endpoint.observed.parent.country", serving.parent_country, serving)
     evidence = dict.fromkeys(
         f"{a.subject} is {a.provider} by {a.method.value} {a.evidence}, confidence "
         f"{a.confidence.value}"
         for a in found
     )
-    _put(facts, "endpoint.observed.via", f"{' -> '.join(chain)}: {'; '.join(evidence)}", serving)
-    location = INDETERMINATE if edges else serving.location
-    if location is not None:
-        _put(facts, "endpoint.observed.location", location, serving)
-    if declared is not None:
-        # Whoever the name finally reaches (its addresses' owner, else the last name on the way)
-        # receives the traffic: a CNAME through the declared provider's domain to addresses of
-        # another provider is served by that other one.
+    _put(facts, "endpoint.observed.providers", providers, found[0])
+    _put(facts, "endpoint.observed.via", f"{' -> '.join(chain)}: {'; '.join(evidence)}", found[0])
+    known = [by for _, by in route.served if by is not None]
+    # Whoever the addresses belong to receives the traffic: a CNAME through the declared
+    # provider's domain to addresses of another provider is served by that other one, and one
+    # address of another provider among the declared one's is enough for the name to drift.
+    others = sorted(
+        (by for by in known if declared is None or by.provider != declared.value),
+        key=lambda by: by.provider,
+    )
+    serving = others[0] if others else (known[0] if known else None)
+    if serving is not None:
+        _put(facts, "endpoint.observed.provider", serving.provider, serving)
+        _put(facts, "endpoint.observed.provider_name", serving.provider_name, serving)
+        _put(facts, "endpoint.observed.parent.name", serving.parent, serving)
+        _put(facts, "endpoint.observed.parent.country", serving.parent_country, serving)
+    unknown = route.unknown
+    if unknown:
+        said = facts["endpoint.detail"]
+        facts["endpoint.detail"] = Fact(
+            "endpoint.detail",
+            f"{said.value}; no provider known for {', '.join(unknown)} (neither a published "
+            f"range nor the name {chain[-1]} is recognised)",
+            seen.origin,
+        )
+    if declared is None:
+        return
+    serving_ids = ", ".join(dict.fromkeys(by.provider for by in known)) or "none"
+    if others or not unknown:
         facts["endpoint.provider_matches"] = Fact(
             "endpoint.provider_matches",
-            declared.value == serving.provider,
-            f"derived: declared {declared.value} ({declared.origin}) compared with the serving "
-            f"{serving.provider} (seen: {', '.join(providers)}; {seen.origin})",
+            not others,
+            f"derived: declared {declared.value} ({declared.origin}) compared with the "
+            f"providers serving {', '.join(what for what, _ in route.served)}: {serving_ids} "
+            f"(seen: {', '.join(providers)}; {seen.origin})",
+        )
+    # else: the provider of some address is unknown, so the name cannot be verified (the
+    # detail names the addresses)
+
+
+def _located(facts: dict[str, Fact], route: Route, seen: Observed) -> None:
+    """Where the addresses are, by the regions of the ranges holding them (no CDN or anycast
+    edge on the way: DNS-CDN-01 judges those). A range with no region (a global service) or no
+    range at all places nothing: the country stays unknown, never guessed."""
+    located = [
+        (what, by)
+        for what, by in route.served
+        if by is not None and by.location not in (None, INDETERMINATE)
+    ]
+    facts["endpoint.observed.located"] = Fact(
+        "endpoint.observed.located", bool(located), seen.origin
+    )
+    if not located:
+        return
+    first = located[0][1]
+    countries = sorted({str(by.location) for _, by in located})
+    regions = ", ".join(
+        dict.fromkeys(f"{w} in {by.provider} {by.region} ({by.location})" for w, by in located)
+    )
+    _put(facts, "endpoint.observed.countries", countries, first)
+    _put(facts, "endpoint.observed.regions", regions, first)
+    whole = len(located) == len(route.served)
+    if whole:
+        _put(facts, "endpoint.observed.fully_located", True, first)
+        if len(countries) == 1:
+            _put(facts, "endpoint.observed.location", countries[0], first)
+    declared = facts.get("location.country")
+    if declared is None or declared.value is None:
+        return
+    differs = [c for c in countries if c != declared.value]
+    if differs or whole:
+        facts["endpoint.location_matches"] = Fact(
+            "endpoint.location_matches",
+            not differs,
+            f"derived: declared country {declared.value} ({declared.origin}) compared with the "
+            f"countries of the ranges holding the addresses: {regions} ({seen.origin})",
         )
 
 

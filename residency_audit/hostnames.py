@@ -1,7 +1,9 @@
 """Hostname syntax (RFC 1123 labels, RFC 1035 lengths), checked before any DNS query.
 
 A declared name that cannot exist in the DNS is an input error, never an "unresolved" fact: a
-typo must not hide among the names a resolver could not reach.
+typo must not hide among the names a resolver could not reach. Names the DNS itself returns (CNAME
+targets, mail exchangers) are DNS names, not hostnames: an underscore is legal in them (RFC 2181
+s. 11 allows any octet in a label), and `discover dns` records them as the resolver gave them.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import re
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_DNS_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 MAX_NAME = 253
 
 
@@ -17,8 +20,9 @@ def normalise_hostname(text: str) -> str:
     return text.strip().rstrip(".").lower() if text.strip() != "." else ""
 
 
-def hostname_problem(text: str) -> str | None:
-    """Why `text` is not a usable hostname, or None when it is one."""
+def hostname_problem(text: str, *, underscore: bool = False) -> str | None:
+    """Why `text` is not a usable hostname, or None when it is one. With `underscore`, labels
+    may hold underscores too: a name found in DNS records, such as a CNAME target."""
     if not isinstance(text, str) or not text.strip():
         return "empty hostname"
     if text != text.strip():
@@ -45,11 +49,9 @@ def hostname_problem(text: str) -> str | None:
             return f"hostname {text!r} has an empty label (two dots in a row?)"
         if len(label) > 63:
             return f"hostname {text!r}: label {label[:20]!r}... is longer than 63 characters"
-        if not _LABEL.fullmatch(label):
-            return (
-                f"hostname {text!r}: label {label!r} may hold only letters, digits and "
-                "inner hyphens"
-            )
+        if not (_DNS_LABEL if underscore else _LABEL).fullmatch(label):
+            allowed = "letters, digits, underscores" if underscore else "letters, digits"
+            return f"hostname {text!r}: label {label!r} may hold only {allowed} and inner hyphens"
     if name.rsplit(".", 1)[-1].isdigit():
         return f"hostname {text!r} ends with an all-numeric label"
     return None

@@ -206,7 +206,9 @@ def _name_problems(n: NameObservation, base: str, at: Callable[[str], Span]) -> 
         hosts += [(f"{at_mx}.cnames[{k}].target", c.target) for k, c in enumerate(mx.cnames)]
         hosts += [(f"{at_mx}.canonical", mx.canonical)] if mx.canonical else []
     for path, host in hosts:
-        problem = hostname_problem(host)
+        # the queried name was a hostname (declared, or given to `discover dns`); the others
+        # are what DNS records hold, where underscores are legal
+        problem = hostname_problem(host, underscore=path != f"{base}.name")
         if problem:
             out.append(Diagnostic(at(path), problem))
     addresses = [(f"{base}.addresses[{j}]", a) for j, a in enumerate(n.addresses)]
@@ -232,6 +234,65 @@ def _name_problems(n: NameObservation, base: str, at: Callable[[str], Span]) -> 
             )
             break
         visited.add(target)
+    return out + _contradictions(n, base, at)
+
+
+def _contradictions(n: NameObservation, base: str, at: Callable[[str], Span]) -> list[Diagnostic]:
+    """Where an observation contradicts itself, as no resolver answer can: judging it would
+    credit a provider with records the DNS never gave (a file edited by hand, or corrupted)."""
+    out = []
+    owner: str | None = normalise_hostname(n.name)
+    for j, c in enumerate(n.cnames):
+        if normalise_hostname(c.name) != owner:
+            out.append(
+                Diagnostic(
+                    at(f"{base}.cnames[{j}].name"),
+                    f"CNAME owner {c.name} does not continue the chain from {n.name}: expected "
+                    f"{owner}, {'the name queried' if j == 0 else 'the previous target'}",
+                )
+            )
+            owner = None  # a broken chain has no end to compare the canonical name with
+            break
+        owner = normalise_hostname(c.target)
+    if owner is not None and n.canonical is not None and normalise_hostname(n.canonical) != owner:
+        out.append(
+            Diagnostic(
+                at(f"{base}.canonical"),
+                f"canonical {n.canonical} is not the end of the CNAME chain ({owner})",
+            )
+        )
+    if n.purpose is Purpose.HOST and n.mail_exchangers:
+        out.append(
+            Diagnostic(
+                at(f"{base}.mail_exchangers"),
+                "a host observation has no mail exchangers: they are read for purpose mail",
+            )
+        )
+    if n.purpose is Purpose.MAIL and n.addresses:
+        out.append(
+            Diagnostic(
+                at(f"{base}.addresses"),
+                "a mail observation has no addresses of its own: give them under each of its "
+                "mail_exchangers",
+            )
+        )
+    answered = n.addresses or n.mail_exchangers
+    if n.status in (Status.NXDOMAIN, Status.NO_ANSWER) and answered:
+        what = "addresses" if n.addresses else "mail_exchangers"
+        out.append(
+            Diagnostic(
+                at(f"{base}.{what}"),
+                f"status {n.status.value} says the DNS gave no records, yet {what} are listed",
+            )
+        )
+    if n.status is Status.RESOLVED and n.purpose is Purpose.HOST and not n.addresses:
+        out.append(
+            Diagnostic(
+                at(f"{base}.status"),
+                "status resolved with no addresses: a name that resolved has A or AAAA records "
+                "(`discover dns` writes no-answer when it has none)",
+            )
+        )
     return out
 
 

@@ -231,8 +231,9 @@ ENDPOINT = {  # residency_audit.endpoints: declared names, with DNS observations
     "observed, why and how to observe it.",
     "endpoint.resolved": "The resolver answered with addresses (host) or MX records (mail).",
     "endpoint.exchanger": "The mail exchanger judged (mail: one subject per MX record).",
-    "endpoint.observed.provider": "Provider really serving the name: the last provider found "
-    "along the CNAME chain and addresses (or the exchanger's).",
+    "endpoint.observed.provider": "Provider really serving the name: the owner of its "
+    "addresses by published range, else of the name at the end of its CNAME chain (or the "
+    "exchanger's); when several serve it, one that is not the declared provider.",
     "endpoint.observed.providers": "Every provider found along the way (list).",
     "endpoint.observed.provider_name": "Name of the serving provider.",
     "endpoint.observed.parent.name": "Ultimate parent of the serving provider.",
@@ -244,8 +245,18 @@ ENDPOINT = {  # residency_audit.endpoints: declared names, with DNS observations
     "endpoint.observed.edge": "A CDN or anycast edge known to the knowledge base is on the way.",
     "endpoint.edge.provider": "First CDN or anycast provider on the way.",
     "endpoint.edge.parent.country": "Country of that edge provider's ultimate parent.",
-    "endpoint.provider_matches": "The declared provider is among the observed providers; absent "
-    "when no provider could be observed.",
+    "endpoint.provider_matches": "Every address of the name is served by the declared provider; "
+    "false when one is another provider's, absent when the provider of one is unknown.",
+    "endpoint.observed.located": "Some address is in a published range of a region with a known "
+    "country (false behind CDN or anycast edges, or when no range places any address).",
+    "endpoint.observed.countries": "Countries of the regions whose ranges hold the addresses "
+    "(list, those known).",
+    "endpoint.observed.regions": "Each located address with its provider region and country, "
+    "as text for messages.",
+    "endpoint.observed.fully_located": "Every address is in a range of a region with a known "
+    "country; absent otherwise.",
+    "endpoint.location_matches": "Every located address is in the declared country; false when "
+    "one is elsewhere, absent when the declared country or that of some address is unknown.",
 }
 FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/risk/
     "flow.id": "Flow id: component, component/KIND@REGION for a copy or log sink (as its place "

@@ -1,0 +1,234 @@
+"""How `check` judges what the DNS answered: the country of the addresses (DNS-DRIFT-02), every
+address of a name (not the one that sorts last), chains that leave the knowledge base, names
+with underscores that `discover dns` writes, and observation files that contradict themselves
+or are dated in the future. Real unbound on 127.0.0.1, with the zones of tests/fixtures/dns/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from residency_audit.cli import app
+from residency_audit.clock import utc_today
+from tests.conftest import FIXTURES, in_ci
+from tests.support.dns_server import INSTALL_HINT, DnsServer, running_unbound, unbound_path
+from tests.test_dns_drift import check_json, line_of, observations, server_args
+
+DEPLOYMENT = FIXTURES / "deployments" / "dns-judging.yaml"
+ZONES = FIXTURES / "dns"
+
+
+@pytest.fixture(scope="module")
+def judging_dns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
+    """unbound serving the test zones plus tests/fixtures/dns/ (fails in CI when missing)."""
+    if unbound_path() is None:
+        message = f"unbound is not installed: {INSTALL_HINT}"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    extra = {
+        "judging.test.": ZONES / "judging.test.zone",
+        "trafficmanager.net.": ZONES / "trafficmanager.net.zone",
+        "ovhcloud.com.": ZONES / "ovhcloud.com.zone",
+    }
+    with running_unbound(tmp_path_factory.mktemp("dns-judging"), extra_zones=extra) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def resolved(judging_dns: DnsServer) -> dict[str, Any]:
+    _, report = check_json(CliRunner(), str(DEPLOYMENT), "--resolve", *server_args(judging_dns))
+    assert not report["errors"]
+    return report
+
+
+def finding(report: dict[str, Any], rule_id: str, name: str) -> dict[str, Any] | None:
+    line = line_of(DEPLOYMENT, f"- {name}")
+    found = [
+        f for f in report["findings"] if f["rule_id"] == rule_id and f["location"]["line"] == line
+    ]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def test_a_paris_name_served_from_us_east_1_drifts(resolved: dict[str, Any]) -> None:
+    """Declared in eu-west-3, answered with an address of AWS's us-east-1 range: the provider
+    is the declared one, the country is not."""
+    drift = finding(resolved, "DNS-DRIFT-02", "useast.judging.test")
+    assert drift is not None and not drift["unverifiable"] and drift["severity"] == "high"
+    assert "declared in FR (region eu-west-3) but DNS shows it served from US" in drift["message"]
+    assert "3.80.0.10 in aws us-east-1 (US)" in drift["message"]
+    assert finding(resolved, "DNS-DRIFT-01", "useast.judging.test") is None  # aws is aws
+    half = finding(resolved, "DNS-DRIFT-02", "halfus.judging.test")
+    assert half is not None and not half["unverifiable"]  # one address elsewhere is enough
+    assert finding(resolved, "DNS-DRIFT-02", "paris.judging.test") is None
+    assert finding(resolved, "DNS-DRIFT-01", "paris.judging.test") is None
+    # AMAZON GLOBAL has no region: it places the name in no country
+    assert finding(resolved, "DNS-DRIFT-02", "global.judging.test") is None
+    assert finding(resolved, "DNS-DRIFT-01", "global.judging.test") is None
+
+
+def test_a_chain_leaving_the_knowledge_base_cannot_be_verified(resolved: dict[str, Any]) -> None:
+    """A Traffic Manager or OVHcloud name on the way does not make the host at the end of
+    the chain, which the knowledge base does not know, Azure's or OVHcloud's."""
+    for name, target in (
+        ("tm.judging.test", "origin.ushost.judging.test"),
+        ("leave.judging.test", "edge.imperva.judging.test"),
+    ):
+        drift = finding(resolved, "DNS-DRIFT-01", name)
+        assert drift is not None and drift["unverifiable"], name
+        assert (
+            f"neither a published range nor the name {target} is recognised" in (drift["message"])
+        )
+    nowhere = finding(resolved, "DNS-DRIFT-01", "nowhere.judging.test")
+    assert nowhere is not None and nowhere["unverifiable"]
+    # no range places any of these names: DNS shows no country to compare with the declared one
+    for name in ("tm.judging.test", "leave.judging.test", "nowhere.judging.test"):
+        assert finding(resolved, "DNS-DRIFT-02", name) is None, name
+
+
+def test_every_address_counts_whatever_its_order(resolved: dict[str, Any]) -> None:
+    """Cloudflare's address sorts first in one name and last in the other: both fail; an
+    address nobody can attribute makes the name unverifiable, never a pass."""
+    for name in ("mixed.judging.test", "mixedb.judging.test"):
+        drift = finding(resolved, "DNS-DRIFT-01", name)
+        assert drift is not None and not drift["unverifiable"], name
+        assert "serving: cloudflare" in drift["message"]
+    for name, unknown in (
+        ("unk4.judging.test", "192.0.2.99"),
+        ("unk6.judging.test", "2001:db8::1"),
+    ):
+        drift = finding(resolved, "DNS-DRIFT-01", name)
+        assert drift is not None and drift["unverifiable"], name
+        assert f"no provider known for {unknown}" in drift["message"]
+
+
+def test_check_reads_the_underscores_discover_writes(
+    runner: CliRunner, judging_dns: DnsServer, tmp_path: Path
+) -> None:
+    seen = tmp_path / "seen.yaml"
+    result = runner.invoke(
+        app,
+        ["discover", "dns", "--from", str(DEPLOYMENT), *server_args(judging_dns), "-o", str(seen)],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "my_app.judging.test" in seen.read_text() and "mx_1.judging.test" in seen.read_text()
+    code, report = check_json(runner, str(DEPLOYMENT), "--dns", str(seen), as_of=utc_today())
+    assert code != 2 and not report["errors"]
+    assert finding(report, "DNS-DRIFT-01", "under.judging.test") is None  # judged: AWS Paris
+    mail = [f for f in report["findings"] if f["rule_id"] == "DNS-MAIL-01"]
+    assert [f["message"].split(" is handled by ")[1].split(",")[0] for f in mail] == [
+        "mx_1.judging.test"
+    ]
+
+
+ON_OVH = "{name: origin.example-health.test, purpose: host, status: resolved"
+"""The start of an observation of dns-drift.yaml's OVHcloud origin; each case ends it."""
+
+
+@pytest.mark.parametrize(
+    ("rest", "value", "error"),
+    [
+        (
+            ", cnames: [{name: origin.example-health.test, target: vps-1.ovh.net}],"
+            " canonical: vps-1.ovh.net}",
+            "resolved",
+            "status resolved with no addresses",
+        ),
+        (
+            ", cnames: [{name: other.example.test, target: vps-1.ovh.net}],"
+            " canonical: vps-1.ovh.net, addresses: [51.210.0.10]}",
+            "other.example.test",
+            "CNAME owner other.example.test does not continue the chain from "
+            "origin.example-health.test",
+        ),
+        (
+            ", cnames: [{name: origin.example-health.test, target: vps-1.ovh.net}],"
+            " canonical: d111.cloudfront.net, addresses: [51.210.0.10]}",
+            "d111.cloudfront.net",
+            "canonical d111.cloudfront.net is not the end of the CNAME chain (vps-1.ovh.net)",
+        ),
+        (
+            ", addresses: [51.210.0.10],"
+            " mail_exchangers: [{preference: 10, exchange: mx.ovh.net}]}",
+            "[{preference",
+            "a host observation has no mail exchangers",
+        ),
+    ],
+)
+def test_an_observation_that_contradicts_itself_is_refused_where_it_does(
+    runner: CliRunner, tmp_path: Path, rest: str, value: str, error: str
+) -> None:
+    seen = observations(tmp_path / "obs.yaml", ON_OVH + rest)
+    code, report = check_json(
+        runner, str(FIXTURES / "deployments" / "dns-drift.yaml"), "--dns", str(seen)
+    )
+    assert code == 2
+    [refused] = report["errors"]
+    text = seen.read_text().splitlines()[5]
+    assert (refused["path"], refused["line"], refused["column"]) == (
+        str(seen),
+        6,
+        text.index(value) + 1,
+    )
+    assert error in refused["message"]
+
+
+def test_nxdomain_with_addresses_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    seen = observations(
+        tmp_path / "obs.yaml",
+        "{name: origin.example-health.test, purpose: host, status: nxdomain,"
+        " addresses: [51.210.0.10]}",
+    )
+    code, report = check_json(
+        runner, str(FIXTURES / "deployments" / "dns-drift.yaml"), "--dns", str(seen)
+    )
+    assert code == 2
+    assert (
+        "status nxdomain says the DNS gave no records, yet addresses are listed"
+        in (report["errors"][0]["message"])
+    )
+
+
+def test_observations_dated_after_today_are_refused_whatever_the_as_of_date(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    seen = observations(tmp_path / "obs.yaml", ON_OVH + ", addresses: [51.210.0.10]}")
+    seen.write_text(seen.read_text().replace("observed_on: 2026-11-28", "observed_on: 2999-06-01"))
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            str(FIXTURES / "deployments" / "dns-drift.yaml"),
+            "--dns",
+            str(seen),
+            "--as-of",
+            "2999-06-02",
+        ],
+    )
+    assert result.exit_code == 2
+    assert (
+        f"{seen}:3:14: error: the names were resolved on 2999-06-01, after today "
+        f"({utc_today()}, UTC)"
+    ) in result.stderr
+
+
+def test_a_refused_file_is_not_said_to_be_missing(runner: CliRunner, tmp_path: Path) -> None:
+    """The names are not observed because the file given was refused, not because none was."""
+    seen = observations(tmp_path / "obs.yaml", ON_OVH + "}")
+    deployment = FIXTURES / "deployments" / "dns-drift.yaml"
+    code, report = check_json(runner, str(deployment), "--dns", str(seen))
+    assert code == 2
+    origin = [
+        f
+        for f in report["findings"]
+        if f["rule_id"] == "DNS-DRIFT-01"
+        and f["location"]["line"] == line_of(deployment, "- origin.example-health.test")
+    ]
+    assert len(origin) == 1 and origin[0]["unverifiable"]
+    assert "no DNS observations were given" not in origin[0]["message"]
+    assert f"the DNS observations given ({seen}) were refused" in origin[0]["message"]
