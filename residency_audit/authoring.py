@@ -57,16 +57,18 @@ def lint_rules(directory: Path, kb: KnowledgeBase) -> LintResult:
     }  # a bundled pack linted as itself clashes with nothing
     bundled_packs = [p for p in load_packs() if p.directory.resolve() not in linted]
     bundled = {r.id: r for p in bundled_packs for r in p.rules}
-    taken = {p.name for p in bundled_packs}
+    taken = {p.name: p.directory for p in bundled_packs}
     errors += [
         Diagnostic(
             Span(str(p.directory / "pack.yaml"), 1, 1),
-            f"pack name {p.name!r} is already used by a bundled pack; give this pack its own name",
+            f"pack name {p.name!r} is already used by the bundled pack in {taken[p.name]}; give "
+            "this pack its own name (to lint the bundled packs of a source tree, install it "
+            "editable, `pip install -e .`, so that they are the bundled ones)",
         )
         for p in packs
         if p.name in taken
     ]
-    for rule in (r for p in packs for r in p.rules):
+    for pack, rule in ((p, r) for p in packs for r in p.rules):
         errors += [
             Diagnostic(rule.span, f"rule {rule.id} cites unknown law id {law!r}")
             for law in rule.laws
@@ -87,7 +89,9 @@ def lint_rules(directory: Path, kb: KnowledgeBase) -> LintResult:
             for path in example.facts
             if path not in known
         ]
-        if rule.id in bundled:
+        # A pack clashing by name is said once: a copy of a bundled pack would else repeat the
+        # clash for each of its rules (91 errors for the source tree's rules/ beside an install).
+        if rule.id in bundled and pack.name not in taken:
             errors.append(
                 Diagnostic(
                     rule.span,

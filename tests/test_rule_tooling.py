@@ -284,6 +284,27 @@ def test_rule_files_named_yml_or_in_upper_case_are_loaded(runner: CliRunner, tmp
     assert "2 example(s), 0 failed" in result.stdout
 
 
+def test_a_copy_of_a_bundled_pack_is_refused_once_with_the_way_out(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """QA (README as a newcomer): after `pip install .`, `rules lint rules/` in the source tree
+    gave 91 errors, one per rule ('rule id CORE-KB-01 is already used by the bundled rule'),
+    and said neither why nor what to do. A copy of a bundled pack clashes once, by its name,
+    naming the bundled pack's directory and how to lint a source tree's packs."""
+    import shutil
+
+    from residency_audit.engine.rules import pack_directories
+
+    [gdpr] = [d for d in pack_directories() if d.name == "gdpr"]
+    shutil.copytree(gdpr, tmp_path / "gdpr")
+    result = runner.invoke(app, ["rules", "lint", str(tmp_path / "gdpr")])
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1, errors
+    assert f"pack name 'gdpr' is already used by the bundled pack in {gdpr}" in errors[0]
+    assert "install it editable, `pip install -e .`" in errors[0]
+
+
 def test_rules_test_refuses_what_check_refuses(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A pack reusing a bundled rule id, or a bundled pack's name, does not load in `check`:
     `rules test` must not be green on it."""
