@@ -342,8 +342,9 @@ class _Flows:
         apart = self.renamed(f.get("place.region_operator"), "flow.region_operator")
         if party is None and apart is not None:
             # another entity than the provider's own runs the region's systems (AWS's China
-            # regions): neither the provider nor its parent is presumed to be who holds the data
-            entity, entity_name, parent = None, None, (None, None, None)
+            # regions): neither the provider nor its parent is presumed to be who holds the data,
+            # but the knowledge base names that entity, and a message names it too
+            entity, entity_name, parent = None, str(apart.value), (None, None, None)
             facts.append(apart)
         return self.make(
             flow_id=flow_id,

@@ -73,6 +73,10 @@ def findings(output: str, rule: str) -> list[dict[str, Any]]:
     return [f for f in json.loads(output)["findings"] if f["rule_id"] == rule]
 
 
+SINNET_ROW = " CN     Beijing Sinnet Technology Co., Ltd., seat CN (parent ?) "
+"""A flows table's row for a place in Beijing: the region's operator, its parent unknown."""
+
+
 def backup_line(path: Path) -> int:
     """The line of the backup copy, where its findings are placed."""
     return next(i for i, x in enumerate(path.read_text().splitlines(), 1) if "kind: backup" in x)
@@ -84,7 +88,8 @@ def test_the_flows_table_does_not_name_the_aws_entity_for_a_copy_in_beijing(
     output = check(runner, write(tmp_path))
     line = flows_line(output, "records-db/backup@cn-north-1")
     assert "Amazon Web Services EMEA SARL" not in line
-    assert " CN     unknown (parent ?) " in line
+    # the entity the knowledge base says operates the region, its parent unknown
+    assert SINNET_ROW in line
     # the copy AWS EMEA does run keeps its name
     assert "Amazon Web Services EMEA SARL (parent US)" in flows_line(
         output, "records-db/snapshot-copy@us-east-1"
@@ -113,8 +118,8 @@ def test_who_can_reach_the_copy_cannot_be_verified_and_says_who_runs_the_region(
     assert clear["unverifiable"] is False
     assert "Amazon Web Services" not in str(clear["message"])
     assert (
-        "in CN under cn-national-intelligence-law-art7, cn-cybersecurity-law-art28, "
-        in (clear["message"])
+        "in CN; legal bases for access to them: cn-national-intelligence-law-art7, "
+        "cn-cybersecurity-law-art28, " in (clear["message"])
     )
     assert "at least (whether another country's law reaches it is unknown)" in clear["message"]
     [risk] = [f for f in findings(output, "RISK-PROB-01") if f["location"]["line"] == line]
@@ -130,7 +135,12 @@ def test_who_can_reach_the_copy_cannot_be_verified_and_says_who_runs_the_region(
         "verified": True,
     }
     [flow] = [f for f in json.loads(output)["flows"] if f["id"] == "records-db/backup@cn-north-1"]
-    assert (flow["entity"], flow["entity_name"], flow["parent_country"]) == (None, None, None)
+    # no declared party, no parent presumed; the name is the knowledge base's operator's
+    assert (flow["entity"], flow["entity_name"], flow["parent_country"]) == (
+        None,
+        "Beijing Sinnet Technology Co., Ltd., seat CN",
+        None,
+    )
 
 
 def test_no_host_is_named_for_it_and_the_region_operator_is_the_reason(
@@ -220,7 +230,7 @@ def test_the_controller_s_own_copy_there_is_not_on_aws_s_systems(
     the exposed host is that operator, not Amazon Web Services."""
     output = check(runner, write(tmp_path, operator="clinique"))
     line = flows_line(output, "records-db/backup@cn-north-1")
-    assert "Amazon" not in line and " CN     unknown (parent ?) " in line
+    assert "Amazon" not in line and SINNET_ROW in line
 
 
 def test_the_provider_s_own_party_declared_as_the_region_s_operator_is_reported(
@@ -387,7 +397,7 @@ def test_the_controller_s_own_database_there_keeps_its_key_on_the_region_s_syste
     region's operator: as the database's flow, the key's names nobody known, not the clinic
     ('Clinique Exemple SAS (parent ?)', whose own hold is no foreign reach)."""
     output = check(runner, write_primary(tmp_path, operator="clinique"))
-    assert " CN     unknown (parent ?) " in flows_line(output, "records-db ")
+    assert SINNET_ROW in flows_line(output, "records-db ")
     line = flows_line(output, "key/records-key")
     assert " FR     unknown (parent ?) " in line and "Clinique" not in line
 

@@ -266,6 +266,8 @@ FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/r
     "flow.country": "Country where the data rest or are reached from.",
     "flow.entity": "Legal entity (party or provider id) that holds or reaches the data.",
     "flow.entity_name": "Its legal name.",
+    "flow.entity_said": "Its legal name as a message says it: a flow nobody is known to host or "
+    "reach is said to be reached by 'an entity nobody could name'.",
     "flow.parent_country": "Country of the entity's ultimate parent.",
     "flow.jurisdictions": "Knowledge-base law ids reaching the flow (list; empty when none).",
     "flow.bases_text": "flow.bases as a message says them: a country with no law listed is "
@@ -282,6 +284,8 @@ FLOW = {  # flows and their risk: residency_audit/flows.py and residency_audit/r
     "risk.threshold": "Accepted probability over the period.",
     "risk.threshold_text": "The same as a percentage.",
     "risk.period_years": "Assessment period in years.",
+    "risk.estimate_text": "The estimate as a message says it ('estimated at 0.31 % over 5 "
+    "years'), or why none could be made.",
     "risk.exceeds_threshold": "p_period is above the threshold.",
     "risk.binding_factor": "The lowest factor of the dominant basis, with that basis.",
     "risk.own_values": "What the deployment set itself (period, threshold, factor overrides with "

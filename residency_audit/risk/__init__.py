@@ -56,6 +56,7 @@ def flow_subjects(
             ("flow.label", flow.label),
             ("flow.entity", flow.entity),
             ("flow.entity_name", flow.entity_name),
+            ("flow.entity_said", flow.entity_name or "an entity nobody could name"),
             ("flow.jurisdictions", list(flow.jurisdictions)),
             ("flow.bases", None if flow.bases is None else list(flow.bases)),
             ("flow.bases_text", _bases_said(flow, kb)),
@@ -66,9 +67,25 @@ def flow_subjects(
         if isinstance(flow.risk, FlowRisk):
             facts.update(risk_facts(flow.risk))
             facts["risk.own_values"] = _own_values(flow.risk, d)
+        facts["risk.estimate_text"] = _estimate_said(facts)
         unknowns = {} if flow.bases is not None else _unknown_bases(flow)
         out.append(Subject("flow", flow.label, flow.component, flow.span, facts, None, unknowns))
     return out
+
+
+def _estimate_said(facts: dict[str, Fact]) -> Fact:
+    """`risk.estimate_text`: the probability over the period, or why there is none (a message
+    saying 'the estimated probability unknown over 5 years' reads as a figure that is missing,
+    when none can be made without the flow's legal bases)."""
+    p, years = facts.get("risk.p_period_text"), facts.get("risk.period_years")
+    if p is not None and p.value is not None and years is not None:
+        said = f"estimated at {p.value} over {years.value} years"
+        return Fact("risk.estimate_text", said, p.origin)
+    return Fact(
+        "risk.estimate_text",
+        "none could be made, its legal bases not all being known",
+        "derived: the transfer-risk model, from flow.bases",
+    )
 
 
 def _bases_said(flow: Flow, kb: KnowledgeBase) -> str | None:

@@ -73,3 +73,42 @@ def test_a_law_that_does_not_compel_the_holder_is_not_said_to_let_it_reach_the_d
     ) in clear["message"]
     [bases] = [x for x in clear["facts"] if x["path"] == "flow.bases"]
     assert bases["value"] == ["us-cloud-act", "us-fisa-702", "us-eo-12333"]
+
+
+def test_a_copy_in_a_region_another_entity_runs_names_it_and_says_why_no_estimate(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """QA (README as a newcomer), the README's own waiver example: 'backup of records-db:
+    unknown can reach health data in clear in CN; ... the estimated probability unknown over
+    5 years does not cure this'. The knowledge base names who runs AWS's Beijing region, and
+    no estimate can be made without the copy's legal bases: the message says both."""
+    sample = Path(__file__).resolve().parents[2] / "sample_configs" / "backup-outside-eea.yaml"
+    text = sample.read_text(encoding="utf-8").replace(
+        "        region: us-east-1\n",
+        "        region: us-east-1\n      - {kind: backup, region: cn-north-1}\n",
+        1,
+    )
+    path = tmp_path / "records.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["check", str(path), "-f", "json", "--as-of", str(AS_OF)])
+    found = json.loads(result.stdout)["findings"]
+    [clear] = [
+        f
+        for f in found
+        if f["rule_id"] == "RISK-CLEAR-01" and f["message"].startswith("backup of records-db:")
+    ]
+    assert clear["message"].startswith(
+        "backup of records-db: Beijing Sinnet Technology Co., Ltd., seat CN can reach health "
+        "data in clear in CN; "
+    ), clear["message"]
+    assert clear["message"].endswith(
+        "; no estimated probability cures this (none could be made, its legal bases not all "
+        "being known)"
+    ), clear["message"]
+    [records] = [
+        f for f in found if f["rule_id"] == "RISK-CLEAR-01" and "(estimated at" in f["message"]
+    ][:1]
+    assert (
+        "no estimated probability cures this (estimated at 0.31 % over 5 years)"
+        in records["message"]
+    )
