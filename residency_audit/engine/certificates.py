@@ -110,8 +110,12 @@ def hds_binding(b: SubjectBuilder, host: str | None) -> Fact:
 
 def _hds_binding(b: SubjectBuilder, host: str | None) -> Fact:
     old = b.kb.instrument("hds-referential-2018")
-    if old is None or old.valid_until is None or b.as_of >= old.valid_until:
+    if old is None or old.valid_until is None:
         return Fact(BINDS, True, "derived: 2018 HDS certificates no longer valid on the audit date")
+    if b.as_of >= old.valid_until:
+        # The knowledge base's end of the 2018 transition decides it: a rule reading this
+        # fact rests on that entry, which the report lists if unverified (`kb.rely`).
+        return fact_from(old, BINDS, True, f"kb:instruments.yaml#{old.id}")
     certs = [
         (i, c)
         for i, c in enumerate(b.d.certifications)
