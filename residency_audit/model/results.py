@@ -445,7 +445,8 @@ class CountryStatus(Record):
     code: str
     name: str
     status: str
-    """eea, adequate, partially-adequate (restricted decision only), third-country, unknown."""
+    """eea, adequate, interim (an interim provision, not an adequacy decision: the EU-UK TCA
+    bridge), partially-adequate (restricted decision only), third-country, unknown."""
 
 
 @record

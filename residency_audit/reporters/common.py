@@ -26,6 +26,7 @@ STATUS_WORDS = {
 COUNTRY_STATUS_WORDS = {
     "eea": "EEA (GDPR applies directly)",
     "adequate": "adequacy decision (Art. 45)",
+    "interim": "interim provision (not an adequacy decision)",
     "partially-adequate": "restricted adequacy only (e.g. certified organisations)",
     "third-country": "third country without adequacy",
     "unknown": "not in the knowledge base",
