@@ -41,6 +41,14 @@ _DIRECTIVE_WORDS = {
 }
 
 
+def assumed_on(report: Report) -> str:
+    """How the reports introduce `Report.assumptions`, after the word "assumed"."""
+    return (
+        f"to hold on the audit date ({report.as_of.isoformat()}), the input giving no "
+        "day from which it holds (passes included)"
+    )
+
+
 def country_status_words(as_of: dt.date) -> dict[str, str]:
     """What a country's status means in law on `as_of`: the words change with the GDPR."""
     return COUNTRY_STATUS_WORDS if as_of >= GDPR_APPLIES else _DIRECTIVE_WORDS
