@@ -55,7 +55,9 @@ def country_statuses(
         if kb.in_eea(code, as_of):
             status = "eea"
         elif kb.generally_adequate(code, as_of):
-            status = "adequate"
+            general = [d for d in kb.adequacy(code, as_of) if d.scope == "general"]
+            # an interim provision (the EU-UK TCA bridge) is not an Art. 45 decision
+            status = "interim" if all(d.interim for d in general) else "adequate"
         elif kb.adequacy(code, as_of):
             status = "partially-adequate"
         else:

@@ -298,6 +298,9 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
     parts.add_errors(errors)  # the walk's, and the DNS files'
     findings = parts.findings.settle()
     parts.tally.counted = findings  # counted as they came: no walk over them again
+    # Facts of findings, and what the passes rested on (noted as decided, see kb.rely), with
+    # what they assumed (kb.assume).
+    noted = parts.unverified | kb_module.take_relied()
     return Report(
         tool_version=__version__,
         as_of=options.as_of,
@@ -310,9 +313,11 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         flows=parts.flows.settle(),
         risk_model=(auditor.model.path, auditor.model.sha256),
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
-        # Facts of findings, and what the passes rested on (noted as decided, see kb.rely).
-        unverified_knowledge=tuple(
-            sorted(o for o in parts.unverified | kb_module.take_relied() if o.startswith("kb:"))
+        unverified_knowledge=tuple(sorted(o for o in noted if o.startswith("kb:"))),
+        assumptions=tuple(
+            sorted(
+                o.removeprefix(kb_module.ASSUMED) for o in noted if o.startswith(kb_module.ASSUMED)
+            )
         ),
         partial=(*partial, *parts.partial),
         rules=evidence.rule_infos(packs, options.as_of),

@@ -51,7 +51,8 @@ _RUN = 1000
 _KEPT = frozenset(
     (
         "tool", "as_of", "parameters", "complete", "partial", "inputs", "rule_packs",
-        "knowledge", "risk_model", "errors", "summary", "waivers", "rules", "countries",
+        "knowledge", "assumptions", "risk_model", "errors", "summary", "waivers", "rules",
+        "countries",
     )
 )  # fmt: skip
 """The members of a result read and kept besides its lists; any other is read and dropped."""

@@ -98,7 +98,7 @@ from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject
 from residency_audit.errors import InputError
 from residency_audit.format.convert import INVALID, MAX_ERRORS, Converter, suggestion
-from residency_audit.kb import KnowledgeBase
+from residency_audit.kb import KnowledgeBase, assume
 from residency_audit.loader import load_document
 from residency_audit.model import (
     Fact,
@@ -197,6 +197,11 @@ def waive(findings: Iterable[Finding], loaded: LoadedWaivers, as_of: dt.date) ->
         active = next((w for w in covering if in_force(w, as_of)), None)
         if active is not None:
             finding = dataclasses.replace(finding, status=Status.WAIVED, waiver=active)
+            # a waiver records when it ends, not when it was approved: assumed in place by then
+            assume(
+                f"the waiver of {active.rule} for {active.target} (approved by "
+                f"{active.approved_by}) is in place"
+            )
         elif covering:  # keep the lapsed waiver visible next to the finding it no longer covers
             finding = dataclasses.replace(finding, waiver=covering[0])
         out.append(finding)

@@ -38,11 +38,21 @@ def check(runner: CliRunner, path: Path, day: str) -> tuple[int, dict[str, list[
     return result.exit_code, findings
 
 
-@pytest.mark.parametrize(("day", "in_force"), [("2024-11-15", False), ("2024-11-16", True)])
+@pytest.mark.parametrize(
+    ("day", "dates", "in_force"),
+    [
+        # no issue date: it may have existed on 2024-11-15 (issued from then, three years
+        # before its expiry), so it is judged on that day
+        ("2024-11-15", "    expires: 2027-11-14\n", False),
+        # one issued on the day the referential applied (one with no issue date would be
+        # issued on a day nobody knows, perhaps after the audit date: cannot be verified)
+        ("2024-11-16", "    issued: 2024-11-16\n    expires: 2027-11-15\n", True),
+    ],
+)
 def test_a_2024_certificate_counts_from_16_november_2024_not_from_its_publication(
-    runner: CliRunner, tmp_path: Path, day: str, in_force: bool
+    runner: CliRunner, tmp_path: Path, day: str, dates: str, in_force: bool
 ) -> None:
-    path = certified(tmp_path, "    expires: 2027-11-15\n")  # no issue date: judged on any day
+    path = certified(tmp_path, dates)
     code, findings = check(runner, path, day)
     assert ("HDS-CERT-02" not in findings) is in_force
     assert ("HDS-ACT-01" not in findings) is in_force  # a certificate not in force covers nothing

@@ -13,8 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from residency_audit.engine.operators import OPERATORS, Context, certificate_verdict
-from residency_audit.kb import rely
+from residency_audit.engine.operators import (
+    OPERATORS,
+    Context,
+    certificate_verdict,
+    earliest_issue,
+)
+from residency_audit.kb import fact_from, rely
 from residency_audit.model import Certification, Fact, Party, Role, Scheme
 
 if TYPE_CHECKING:
@@ -40,8 +45,20 @@ def instrument_of(cert: Certification) -> str | None:
 def issued(b: SubjectBuilder, cert: Certification) -> bool:
     """The certificate exists on the audit day: issued by then, or with no issue date (then
     judged, and HDS-CERT-01 says its validity cannot be verified). One issued later did not
-    exist on that day: it neither covers nor is judged."""
-    return cert.issued is None or cert.issued <= b.as_of
+    exist on that day: it neither covers nor is judged. With no issue date, a certificate
+    whose expiry lies more than its referential's length (`certificate_years`) after the audit
+    day was necessarily issued later (`earliest_issue`)."""
+    if cert.issued is not None:
+        return cert.issued <= b.as_of
+    instrument = b.kb.instrument(instrument_of(cert) or "")
+    earliest = earliest_issue(cert.expires, instrument)
+    if earliest is None or instrument is None:
+        return True
+    origin = f"kb:instruments.yaml#{instrument.id}"
+    rely(
+        [fact_from(instrument, f"{origin}.certificate_years", instrument.certificate_years, origin)]
+    )
+    return earliest <= b.as_of
 
 
 def valid(b: SubjectBuilder, cert: Certification, instrument: str | None) -> bool | None:
@@ -93,8 +110,12 @@ def hds_binding(b: SubjectBuilder, host: str | None) -> Fact:
 
 def _hds_binding(b: SubjectBuilder, host: str | None) -> Fact:
     old = b.kb.instrument("hds-referential-2018")
-    if old is None or old.valid_until is None or b.as_of >= old.valid_until:
+    if old is None or old.valid_until is None:
         return Fact(BINDS, True, "derived: 2018 HDS certificates no longer valid on the audit date")
+    if b.as_of >= old.valid_until:
+        # The knowledge base's end of the 2018 transition decides it: a rule reading this
+        # fact rests on that entry, which the report lists if unverified (`kb.rely`).
+        return fact_from(old, BINDS, True, f"kb:instruments.yaml#{old.id}")
     certs = [
         (i, c)
         for i, c in enumerate(b.d.certifications)

@@ -150,12 +150,12 @@ class Prepared:
         "when",
     )
 
-    def __init__(self, rule: Rule, kb: KnowledgeBase, bit: int = 0) -> None:
+    def __init__(self, rule: Rule, kb: KnowledgeBase, as_of: dt.date, bit: int = 0) -> None:
         self.rule, self.kb, self.id = rule, kb, rule.id
         self.bit = bit
         """The rule's own bit among the rules indexed with it (`_Kind.split`)."""
-        self.relies = _unverified_dependencies(rule, kb)
-        """The unverified knowledge-base entries it depends on, as `kb:<file>#<id>`."""
+        self.relies = _unverified_dependencies(rule, kb, as_of)
+        """The unverified knowledge-base entries it depends on on `as_of`, as `kb:<file>#<id>`."""
         self.when: Decider | None = None if rule.when is None else decider(rule.when)
         self.require: Decider = decider(rule.require)
         self.trace_when: Tracer | None = None if rule.when is None else tracer(rule.when)
@@ -168,11 +168,17 @@ class Prepared:
         """By the knowledge-base law ids a finding relied on (bounded: they are the kb's)."""
 
 
-def _unverified_dependencies(rule: Rule, kb: KnowledgeBase) -> tuple[str, ...]:
+def _unverified_dependencies(rule: Rule, kb: KnowledgeBase, as_of: dt.date) -> tuple[str, ...]:
+    """The unverified entries of `depends_on` in effect on `as_of`: a text not yet adopted
+    (a later version of guidance, a judgment not yet delivered) or already replaced on that
+    day is not what the rule's verdicts of that day rest on. A verdict that does rest on an
+    ended entry (a 2018 HDS certificate judged after its referential's end, say) consults
+    the entry's dates as facts, and those are noted as relied on where it does
+    (`kb.rely`, `engine.conditions`)."""
     found = []
     for entry_id in rule.depends_on:
         known = kb.entry(entry_id)
-        if known is not None and not known[1].verified:
+        if known is not None and not known[1].verified and known[1].holds_on(as_of):
             found.append(f"kb:{known[0]}#{entry_id}")
     return tuple(found)
 
@@ -232,7 +238,7 @@ def _rules_by_kind(rules: Iterable[Rule], as_of: dt.date, kb: KnowledgeBase) -> 
     for position, rule in enumerate(given):
         if rule.in_effect(as_of):
             # cites only what existed on as_of
-            prepared = Prepared(rule.on(as_of), kb, 1 << position)
+            prepared = Prepared(rule.on(as_of), kb, as_of, 1 << position)
             for name in dict.fromkeys(rule.applies_to):
                 index.setdefault(name, _Kind()).prepared.append(prepared)
     for kind in index.values():
@@ -254,7 +260,8 @@ def judge(
 ) -> Finding | None:
     """The finding `rule` makes about `subject`, or None when it passes or does not apply."""
     ctx = Context(kb, as_of, subject, parameters or {})
-    return _judge(Prepared(rule.on(as_of), kb), subject, ctx, deployment, subject_id(subject))
+    prepared = Prepared(rule.on(as_of), kb, as_of)
+    return _judge(prepared, subject, ctx, deployment, subject_id(subject))
 
 
 def _judge(

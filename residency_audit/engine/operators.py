@@ -351,7 +351,9 @@ class CertificateCurrent:
     `certificate_years` in the knowledge base give the period from `issued` (valid until the
     day before the anniversary). The earlier end wins when both are known. A certificate
     issued before its referential applied (`valid_from`: the 2024 HDS referential, SecNumCloud
-    3.2), or once it took no new certificates (`new_certificates_until`), is not valid at all."""
+    3.2), or once it took no new certificates (`new_certificates_until`), is not valid at all.
+    With `expires` and no `issued`, the period bounds the issue day (`earliest_issue`): a day
+    before that bound is one the certificate did not exist on, and one within it is unknown."""
 
     def check(self, argument: Any) -> str | None:
         return _is_bool(argument)
@@ -401,8 +403,21 @@ def certificate_verdict(value: Any, ctx: Context) -> tuple[bool | None, list[Fac
             )
         )
         return False, facts, f"it was issued on {issued}, before {instrument.id} applied ({start})"
+    earliest = issued or earliest_issue(expires, instrument)
+    # `issued` known, or else at the earliest the day its period ending on `expires` began.
+    when = f"on {issued}" if issued else f"on or after {earliest}"
+    if earliest is not None and issued is None and instrument is not None:
+        facts.append(
+            fact_from(
+                instrument,
+                f"kb.instruments.{instrument.id}.certificate_years",
+                instrument.certificate_years,
+                f"kb:instruments.yaml#{instrument.id}",
+            )
+        )
+        when += f" (a {instrument.certificate_years}-year certificate expiring on {expires})"
     closed = instrument.new_certificates_until if instrument is not None else None
-    if instrument is not None and closed is not None and issued and issued >= closed:
+    if instrument is not None and closed is not None and earliest and earliest >= closed:
         # Issued under a referential no longer open to new certificates: never valid.
         facts.append(
             fact_from(
@@ -415,17 +430,38 @@ def certificate_verdict(value: Any, ctx: Context) -> tuple[bool | None, list[Fac
         return (
             False,
             facts,
-            f"it was issued on {issued}, once {instrument.id} took no new certificates "
-            f"(from {closed})",
+            f"it was issued {when}, once {instrument.id} took no new certificates (from {closed})",
         )
     if not last_days:
         return None, facts, None
-    if issued is not None and issued > ctx.as_of:
-        return False, facts, f"it was issued on {issued}, after the audit date"
+    if earliest is not None and earliest > ctx.as_of:
+        return False, facts, f"it was issued {when}, after the audit date"
     last, why = min(last_days)
     if ctx.as_of > last:
         return False, facts, why
+    if issued is None and earliest is not None and expires is not None and ctx.as_of < expires:
+        # Issued between `earliest` and `expires`, on a day nobody declared: perhaps after the
+        # audit date, when it did not exist yet. HDS-CERT-01 asks for both dates and an unknown
+        # issue day already fails closed for the 2018 transition (certificates._current).
+        return None, facts, None
     return True, facts, None
+
+
+def earliest_issue(expires: dt.date | None, instrument: Instrument | None) -> dt.date | None:
+    """The first day a certificate valid until `expires` can have been issued, when its
+    referential gives the length of a certificate (`certificate_years`): a certificate issued
+    earlier ended before `expires`. None when either is unknown. Where a leap day makes the
+    bound ambiguous, the earlier day is taken, so no certificate that could exist is denied."""
+    if expires is None or instrument is None or not instrument.certificate_years:
+        return None
+    year = expires.year - instrument.certificate_years
+    if year < dt.MINYEAR:
+        return dt.date.min
+    try:
+        start = expires.replace(year=year)
+    except ValueError:  # 29 February
+        start = expires.replace(year=year, day=28)
+    return start + dt.timedelta(days=1)
 
 
 def _last_day(issued: dt.date, years: int) -> dt.date:

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from residency_audit.engine.operators import Context, as_date, period_fact
-from residency_audit.kb import fact_from
+from residency_audit.kb import assume, fact_from
 from residency_audit.model import Fact
 
 _INSTRUMENT = {"scc-2021": "eu-scc-2021", "scc-2010": "eu-scc-2010", "scc-2001": "eu-scc-2001"}
@@ -125,6 +125,9 @@ def assess_tool(
         # Binding corporate rules bind only once approved (Art. 47(1)); fail closed without it.
         if tool.get("approval"):
             approval = f"binding corporate rules, approval {tool['approval']}"
+            # the approval is free text with no date it took effect: assumed by the audit date
+            who = tool.get("recipient") or "the recipient"
+            assume(f"the binding corporate rules of {who} are approved ({tool['approval']})")
             return True, [Fact(path, approval, origin)]
         return None, [Fact(path, "binding corporate rules with no approval reference", origin)]
     # Art. 49 derogations are for occasional transfers only (EDPB Guidelines 2/2018); hosting,
@@ -157,6 +160,9 @@ def _adequacy(tool: dict[str, Any], ctx: Context) -> tuple[bool, list[Fact]]:
     scopes = set(tool["adequacy_scopes"])
     for decision in in_force:
         if decision.scope == "general" or decision.scope_id in scopes:
+            if decision.scope != "general":  # membership is declared with no date: assumed
+                who = tool.get("recipient") or "the recipient"
+                assume(f"{who} is on the {decision.scope_id} list (adequacy_scopes)")
             valid = f"valid: {decision.decision}"
             return True, [fact_from(decision, path, valid, f"kb:adequacy.yaml#{decision.id}")]
     if in_force:  # restricted decisions only, none naming the recipient's list

@@ -165,6 +165,13 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
     yield from identifier_problems(d)
     for i, cert in enumerate(d.certifications):
         yield from ref(f"certifications[{i}].holder", cert.holder, parties, "party")
+        if cert.issued and cert.expires and cert.expires < cert.issued:
+            yield Diagnostic(
+                at(f"certifications[{i}].expires", root),
+                f"certifications[{i}].expires: {cert.expires} is before its issue date "
+                f"{cert.issued}; `expires` is the last day of validity, as the certificate "
+                "states it: check both dates",
+            )
         for j, activity in enumerate(cert.activities):
             if not 1 <= activity <= 6:
                 yield Diagnostic(

@@ -370,6 +370,18 @@ def rely(facts: Iterable[Fact]) -> None:
             _RELIED.add(fact.origin)
 
 
+ASSUMED = "assumed: "
+"""Prefix of the assumptions noted among the relied-on origins (`assume`)."""
+
+
+def assume(what: str) -> None:
+    """Note that a verdict took `what` to hold on the audit date because the input gives no
+    day from which it holds (a party's membership of an adequacy list, a BCR approval, a
+    waiver): the report says so (`Report.assumptions`). Noted with the relied-on origins, so
+    it comes back from batch workers the same way (`take_relied`)."""
+    _RELIED.add(ASSUMED + what)
+
+
 def rely_on_entries(origins: Iterable[str]) -> None:
     """Note unverified knowledge-base entries (`kb:<file>#<id>`) a verdict rested on as a whole:
     a rule's `depends_on`, which every verdict of the rule rests on, pass or finding."""

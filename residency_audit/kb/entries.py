@@ -72,6 +72,14 @@ class Adequacy(Provenance):
     scope_id: str | None = field(default=None, metadata=doc("Id of the restricted scope."))
     scope_note: str | None = field(default=None, metadata=doc("What the scope covers."))
     url: str | None = field(default=None, metadata=doc("Official text."))
+    interim: bool = field(
+        default=False,
+        metadata=doc(
+            "Not an adequacy decision: an interim provision under which Chapter V did not apply "
+            "to the country (the EU-UK TCA bridge), recorded here because a general decision "
+            "reproduces its effect; reports name it as what it is."
+        ),
+    )
 
     def starts(self) -> dt.date | None:
         """Without a verified date of application, a decision holds from its adoption: never

@@ -445,7 +445,8 @@ class CountryStatus(Record):
     code: str
     name: str
     status: str
-    """eea, adequate, partially-adequate (restricted decision only), third-country, unknown."""
+    """eea, adequate, interim (an interim provision, not an adequacy decision: the EU-UK TCA
+    bridge), partially-adequate (restricted decision only), third-country, unknown."""
 
 
 @record
@@ -536,6 +537,10 @@ class Report(Record):
     """Knowledge-base entries checked more than about six months before the as-of date."""
     unverified_knowledge: tuple[str, ...] = ()
     """Knowledge-base facts used by findings that are marked `verified: false`."""
+    assumptions: tuple[str, ...] = ()
+    """What verdicts took to hold on the as-of date because the input gives no day from which
+    it holds (a party's membership of an adequacy list, a BCR approval, a waiver), in words
+    (`kb.assume`)."""
     risk_model: tuple[str, str] | None = None
     """(path, sha256) of the transfer-risk model file used for `flows`."""
     partial: tuple[str, ...] = ()

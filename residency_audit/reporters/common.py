@@ -26,6 +26,7 @@ STATUS_WORDS = {
 COUNTRY_STATUS_WORDS = {
     "eea": "EEA (GDPR applies directly)",
     "adequate": "adequacy decision (Art. 45)",
+    "interim": "interim provision (not an adequacy decision)",
     "partially-adequate": "restricted adequacy only (e.g. certified organisations)",
     "third-country": "third country without adequacy",
     "unknown": "not in the knowledge base",
@@ -38,6 +39,14 @@ _DIRECTIVE_WORDS = {
     "eea": "EEA (Directive 95/46/EC, through national law)",
     "adequate": "adequacy decision (Directive 95/46/EC, Art. 25(6))",
 }
+
+
+def assumed_on(report: Report) -> str:
+    """How the reports introduce `Report.assumptions`, after the word "assumed"."""
+    return (
+        f"to hold on the audit date ({report.as_of.isoformat()}), the input giving no "
+        "day from which it holds (passes included)"
+    )
 
 
 def country_status_words(as_of: dt.date) -> dict[str, str]:

@@ -27,6 +27,7 @@ STATUS_COLOURS = {
     # status: (stroke, fill)
     "eea": ("#1b5e20", "#e8f5e9"),
     "adequate": ("#0d47a1", "#e3f2fd"),
+    "interim": ("#006064", "#e0f7fa"),
     "partially-adequate": ("#e65100", "#fff3e0"),
     "third-country": ("#b71c1c", "#ffebee"),
     "unknown": ("#424242", "#eeeeee"),
@@ -40,6 +41,8 @@ LEGEND = (
     ("unknown", "unknown"),
     ("exposed", "foreign laws can compel access"),
 )
+RARE_LEGEND = (("interim", "interim provision, not adequacy"),)
+"""Legend entries drawn only when a country has that status, on a second row: the first is full."""
 FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
 TEXT = {  # presentation attributes, not CSS: weasyprint ignores page CSS inside SVG
     "heading": f'{FONT} font-size="13" font-weight="700" fill="#333333"',
@@ -219,7 +222,7 @@ def svg_parts(report: Report, picture: Picture) -> Iterator[str]:
     for code, y in y_law.items():
         label, sub, tone = nodes[code]
         yield _node(COLUMNS[2], y, label, sub, *STATUS_COLOURS[tone])
-    yield _legend(height - 40)
+    yield _legend(height - 40, set(status.values()))
     yield "</svg>"
 
 
@@ -346,17 +349,19 @@ def _node(x: float, y: float, label: str, sub: str, stroke: str, fill: str) -> s
     return out + "</g>"
 
 
-def _legend(y: float) -> str:
+def _legend(y: float, shown: set[str]) -> str:
     parts = [f'<g class="legend" transform="translate(20 {y:.0f})">']
-    x = 0.0
-    for key, label in LEGEND:
-        stroke, fill = STATUS_COLOURS[key]
-        parts.append(
-            f'<rect x="{x:.0f}" y="0" width="14" height="14" fill="{fill}" '
-            f'stroke="{stroke}" stroke-width="2"/>'
-            f'<text x="{x + 19:.0f}" y="12" {TEXT["sub"]}>{escape(label)}</text>'
-        )
-        x += 30 + len(label) * 6.6
+    rows = [LEGEND, tuple(item for item in RARE_LEGEND if item[0] in shown)]
+    for top, row in zip((0, 20), rows, strict=True):
+        x = 0.0
+        for key, label in row:
+            stroke, fill = STATUS_COLOURS[key]
+            parts.append(
+                f'<rect x="{x:.0f}" y="{top}" width="14" height="14" fill="{fill}" '
+                f'stroke="{stroke}" stroke-width="2"/>'
+                f'<text x="{x + 19:.0f}" y="{top + 12}" {TEXT["sub"]}>{escape(label)}</text>'
+            )
+            x += 30 + len(label) * 6.6
     parts.append("</g>")
     return "".join(parts)
 

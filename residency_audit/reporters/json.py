@@ -83,6 +83,7 @@ def _skeleton(report: Report) -> dict[str, Any]:
             "stale": list(report.stale_knowledge),
             "unverified_used": list(report.unverified_knowledge),
         },
+        "assumptions": list(report.assumptions),
         "findings": [],
         "risk_model": None
         if report.risk_model is None

@@ -12,6 +12,7 @@ from residency_audit.model import Fact, Finding, Report, Severity, Status
 from residency_audit.reporters.common import (
     STATUS_WORDS,
     SUMMARY_NOTE,
+    assumed_on,
     audited_deployments,
     code_spans,
     country_status_words,
@@ -172,6 +173,11 @@ def _banners(report: Report) -> list[str]:
         out.append(
             "> **Unverified knowledge used:** "
             + ", ".join(code(s) for s in report.unverified_knowledge)
+        )
+    if report.assumptions:
+        out.append(
+            f"> **Assumed** {md(assumed_on(report))}: "
+            + "; ".join(md(s) for s in report.assumptions)
         )
     return [*_spaced(out), ""] if out else []
 

@@ -9,7 +9,12 @@ from typing import TextIO, TypeVar
 
 from residency_audit.model import Diagnostic, Finding, Flow, Report, Severity, Status
 from residency_audit.reporters import put
-from residency_audit.reporters.common import audited_deployments, findings_phrase, future_note
+from residency_audit.reporters.common import (
+    assumed_on,
+    audited_deployments,
+    findings_phrase,
+    future_note,
+)
 from residency_audit.reporters.flows import COLUMNS, caption, groups, own_values, row
 from residency_audit.spool import Spool
 
@@ -129,6 +134,8 @@ def header(report: Report) -> list[str]:
             "note: this audit relied on unverified knowledge (passes included): "
             + ", ".join(report.unverified_knowledge)
         )
+    if report.assumptions:
+        out.append(f"note: assumed {assumed_on(report)}: " + "; ".join(report.assumptions))
     return out
 
 
