@@ -320,3 +320,70 @@ def test_a_single_resource_reply_without_its_member_is_unread(
     expected = "error: unreadable reply: " + reason.format(plan=plan, key=key)
     assert gaps(out)[call] == expected
     assert "PARTIAL" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("faults", "service", "call", "reason"),
+    [
+        (
+            {r"s3 GET /[^/?]+/?\?acl": "html"},
+            "s3",
+            "GetBucketAcl",
+            "no Owner in the GetBucketAcl reply for arn:aws:s3:::patients-eu",
+        ),
+        (
+            {"dynamodb DynamoDB_20120810.GetResourcePolicy": "emptyjson"},
+            "dynamodb",
+            "GetResourcePolicy",
+            "no Policy in the GetResourcePolicy reply for "
+            "arn:aws:dynamodb:eu-west-3:123456789012:table/sessions",
+        ),
+        (
+            {"ec2 Action=DescribeSnapshotAttribute": "html"},
+            "ebs",
+            "DescribeSnapshotAttribute",
+            "no SnapshotId in the DescribeSnapshotAttribute reply for "
+            "arn:aws:ec2:eu-west-3::snapshot/{snapshot}",
+        ),
+    ],
+    ids=["bucket-acl", "table-policy", "snapshot-permissions"],
+)
+def test_a_sharing_reply_without_its_member_is_unknown_not_shared_with_no_one(
+    aws: str, tmp_path: Path, faults: dict[str, str], service: str, call: str, reason: str
+) -> None:
+    """A bucket's ACL, a table's resource policy or a snapshot's permissions answered by a
+    reply without them read as "shared with no one" (before: `shared_with` empty, no gap).
+    No policy is an error AWS sends (NoSuchBucketPolicy, PolicyNotFoundException), never an
+    empty 200; now the reply is a gap naming the store, and who it is shared with unknown."""
+    session = boto3.session.Session()
+    s3 = session.client("s3", region_name="eu-west-3")
+    s3.create_bucket(
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    s3.put_bucket_ownership_controls(  # object ACLs off: nothing else leaves it unknown
+        Bucket="patients-eu",
+        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    )
+    create_table("sessions")
+    ec2 = session.client("ec2", region_name="eu-west-3")
+    volume = ec2.create_volume(AvailabilityZone="eu-west-3a", Size=8)["VolumeId"]
+    snapshot = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
+    out = tmp_path / "observed.yaml"
+    with faulty_proxy(aws, {}) as proxy:
+        assert discover_through(proxy, out).returncode == 0
+    observed, _ = load_deployment(out)
+    assert {c.service: c.shared_with for c in observed.components} == {
+        "s3": (),
+        "dynamodb": (),
+        "ebs": (),
+    }
+
+    with faulty_proxy(aws, dict(faults)) as proxy:
+        result = discover_through(proxy, out)
+    assert result.returncode == 0, result.stderr
+    assert gaps(out)[(service if service != "ebs" else "ec2", call)] == (
+        "error: unreadable reply: " + reason.format(snapshot=snapshot)
+    )
+    observed, _ = load_deployment(out)
+    shared = {c.service: c.shared_with for c in observed.components}
+    assert shared[service] == ("unknown",)

@@ -30,10 +30,10 @@ _SCOPE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/")
 def faulty_proxy(upstream: str, faults: dict[str, str | tuple[str, bytes]]) -> Iterator[str]:
     """The endpoint of a proxy to `upstream` (http://host:port) answering each service of
     `faults` (service -> a key of `REPLIES`, or a canned (Content-Type, body)) with that 200
-    reply. A key may narrow the
-    fault to some requests of the service: `"<service> <regex>"` faults only the requests whose
-    `"<method> <path> <X-Amz-Target>"` the regex finds (`"s3 GET /[^/]+\\?location"` is
-    GetBucketLocation, `"kms TrentService.DescribeKey"` DescribeKey), the others reach moto."""
+    reply. A key `"<service> <regex>"` faults only the requests of the service in whose
+    `"<method> <path> <X-Amz-Target> <body>"` the regex is found: `"s3 GET /[^/]+\\?location"`
+    is GetBucketLocation, `"kms TrentService.DescribeKey"` DescribeKey and
+    `"ec2 Action=DescribeSnapshotAttribute"` a query-protocol call; the others reach moto."""
     target = urlsplit(upstream)
 
     def fault_of(service: str, request: str) -> str | tuple[str, bytes] | None:
@@ -53,7 +53,9 @@ def faulty_proxy(upstream: str, faults: dict[str, str | tuple[str, bytes]]) -> I
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             scope = _SCOPE.search(self.headers.get("Authorization", ""))
-            request = f"{self.command} {self.path} {self.headers.get('X-Amz-Target', '')}".strip()
+            target_header = self.headers.get("X-Amz-Target", "")
+            sent = body.decode("utf-8", "replace")
+            request = f"{self.command} {self.path} {target_header} {sent}".strip()
             fault = fault_of(scope.group(1), request) if scope else None
             if fault is not None:
                 content_type, data = REPLIES[fault] if isinstance(fault, str) else fault
