@@ -98,18 +98,23 @@ def found_components(declared: Sequence[Deployment], observed: Sequence[Deployme
         for oi, oc in enumerate(seen.components):
             here = f"components[{oi}]"
             origin = observed_origin(seen, here, oc.evidence)
-            held = [(name, origin) for name in sorted(_own_names(oc))]
+            partition = observed_partition(seen, oc)
+            held = [(name, origin, partition) for name in sorted(_own_names(oc))]
+            # a replica is of its own ARN's partition (the evidence names it), not its
+            # source's: `arn:aws-cn:s3:::records` is not the bucket `records` of aws
             held += [
-                (name, observed_origin(seen, f"{here}.copies[{j}]", c.evidence or oc.evidence))
+                (
+                    name,
+                    observed_origin(seen, f"{here}.copies[{j}]", c.evidence or oc.evidence),
+                    partition_of_arn(arn) or partition,
+                )
                 for j, c in enumerate(oc.copies)
                 if c.kind is CopyKind.REPLICA
-                for name in sorted(resource_names(copy_resource(oc, c)))
+                for arn in (copy_resource(oc, c),)
+                for name in sorted(resource_names(arn))
             ]
-            partition = observed_partition(seen, oc)
-            for name, at in held:
-                names.setdefault((oc.provider, name), {}).setdefault(
-                    (service_of(oc), partition), at
-                )
+            for name, at, of in held:
+                names.setdefault((oc.provider, name), {}).setdefault((service_of(oc), of), at)
             for match in matching_components(declared, oc, partition=partition):
                 where.setdefault((id(match.deployment), match.index), origin)
     accounts: dict[str, tuple[str, ...]] = {}

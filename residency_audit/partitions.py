@@ -54,7 +54,15 @@ def arn_problems(d: Deployment) -> Iterable[Diagnostic]:
     in an observed file, of `observation.partition`; and, in an observed file, a component
     region of another partition than the observed one. Each is an input error at its line: no
     single resource is in two partitions, and a name matched across them (`drift_found`)
-    would be another partition's resource standing for the declared one."""
+    would be another partition's resource standing for the declared one.
+
+    A copy's region of another partition than its component's is no contradiction, so not
+    refused: AWS copies only within a partition ("You can make cross-Region copies only within
+    your AWS partition", Amazon FSx API reference, CopyBackup; AWS Backup in China copies only
+    between Beijing and Ningxia, docs.amazonaws.cn), but a copy's `kind` says what the copy is
+    for, not who makes it, and a customer may move a backup to another partition itself; such
+    a copy is audited in its region (tests/test_region_operators.py: a Paris database's backup
+    in cn-north-1). A replica's ARN counts in its own partition (`drift_found`)."""
     observed = d.observation.partition if d.observation is not None else None
     for i, c in enumerate(d.components):
         if c.provider not in AWS_PROVIDERS:

@@ -16,9 +16,11 @@ from residency_audit.partitions import partition_of_arn, partition_of_region
 from tests.collectors.test_aws_discovery import line_after
 from tests.conftest import AS_OF
 from tests.test_declared_not_observed import (
+    BUCKET,
     DECLARED,
     check,
     declared,
+    listing,
     observed_text,
     rule,
     write,
@@ -136,3 +138,37 @@ def test_an_observed_arn_of_another_partition_than_the_observed_one_is_an_input_
             "is of partition aws-cn, but the observation read partition aws "
             "(observation.partition)",
         ]
+
+
+def replicated(destination: str, region: str) -> str:
+    """The observation with bucket `patients-eu` replicating to `destination` in `region`, as
+    discover writes a replica read from GetBucketReplication (its ARN in the evidence)."""
+    copy = (
+        "    copies:\n"
+        f"      - kind: replica\n"
+        f"        region: {region}\n"
+        "        evidence: {service: s3, call: GetBucketReplication, region: eu-west-3, "
+        'observed_at: "2026-11-20T10:00:00Z", resource: "arn:aws:s3:::patients-eu", '
+        f'detail: "Destination={destination} Key=unknown"}}\n'
+    )
+    return observed_text(database=True).replace(BUCKET, BUCKET + copy)
+
+
+def test_a_replica_of_another_partition_does_not_stand_for_a_declared_bucket(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """A replica's ARN, named in its evidence, was taken for a resource of its source's
+    partition: a replica `arn:aws-cn:s3:::patients-archive` let the declared bucket
+    `patients-archive` (eu-west-3, partition aws) pass as found. Its own ARN's partition
+    counts; a replica of the declared partition still stands for it."""
+    decl = write(tmp_path, "declared.yaml", listing("patients-eu", "patients-archive"))
+    seen = write(
+        tmp_path, "observed.yaml", replicated("arn:aws:s3:::patients-archive", "eu-west-1")
+    )
+    assert rule(check(runner, str(decl), "--observed", str(seen)), "DRIFT-RES-02") == []
+
+    china = replicated("arn:aws-cn:s3:::patients-archive", "cn-north-1")
+    seen = write(tmp_path, "observed.yaml", china)
+    [finding] = rule(check(runner, str(decl), "--observed", str(seen)), "DRIFT-RES-02")
+    assert finding["component"] == "documents"
+    assert finding["message"].endswith("no observed resource stands for patients-archive")

@@ -286,7 +286,17 @@ class AwsCollector(
             absent=("ServerSideEncryptionConfigurationNotFoundError",),
             about=f"arn:aws:s3:::{name}",
         )
-        rules = (reply or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        if reply is None:  # no configuration: no default encryption
+            return None
+        rules = self.member(
+            "s3",
+            region,
+            "GetBucketEncryption",
+            reply,
+            "ServerSideEncryptionConfiguration.Rules",
+            about=f"arn:aws:s3:::{name}",
+            kind=list,
+        )
         for rule in rules:
             default = rule.get("ApplyServerSideEncryptionByDefault", {})
             if default.get("SSEAlgorithm", "").startswith("aws:kms"):
@@ -310,7 +320,17 @@ class AwsCollector(
             absent=("ReplicationConfigurationNotFoundError",),
             about=f"arn:aws:s3:::{name}",
         )
-        rules = (reply or {}).get("ReplicationConfiguration", {}).get("Rules", [])
+        if reply is None:  # no configuration: no replication
+            return []
+        rules = self.member(
+            "s3",
+            region,
+            "GetBucketReplication",
+            reply,
+            "ReplicationConfiguration.Rules",
+            about=f"arn:aws:s3:::{name}",
+            kind=list,
+        )
         copies = []
         for rule in rules:
             if rule.get("Status") != "Enabled":
@@ -349,15 +369,24 @@ class AwsCollector(
     def _locate(self, name: str) -> str | None:
         """Region of a bucket (also one of another account, a replica's): None when it cannot
         be read (the bucket, or the copy, stays unplaced, and the gap names it)."""
+        arn = f"arn:aws:s3:::{name}"
         try:
-            reply = self.call(
-                "s3", self.home, "GetBucketLocation", Bucket=name, about=f"arn:aws:s3:::{name}"
+            reply = self.call("s3", self.home, "GetBucketLocation", Bucket=name, about=arn)
+            # NOTE: us-east-1 answers null (or empty) and the oldest buckets "EU" (S3 API
+            # reference, GetBucketLocation: LocationConstraint): null is an answer, a reply
+            # without the element is none (`aws_client._location_element`).
+            location = self.member(
+                "s3",
+                self.home,
+                "GetBucketLocation",
+                reply,
+                "LocationConstraint",
+                about=arn,
+                kind=(str, type(None)),
             )
         except Unread:
             return None
-        # NOTE: us-east-1 answers None and the oldest buckets "EU" (S3 API reference,
-        # GetBucketLocation: LocationConstraint).
-        location = (reply or {}).get("LocationConstraint") or "us-east-1"
+        location = location or "us-east-1"
         return "eu-west-1" if location == "EU" else location
 
     # -- KMS --------------------------------------------------------------------------------
@@ -382,12 +411,18 @@ class AwsCollector(
                     KeyId=item["KeyId"],
                     about=item.get("KeyArn") or item["KeyId"],
                 )
+                meta = self._key_metadata(reply, region, item.get("KeyArn") or item["KeyId"])
             except Unread:
                 continue
-            assert reply is not None
-            meta = reply["KeyMetadata"]
             out.append(self.key_record(meta, region, aliases.get(meta["KeyId"], [])))
         return out
+
+    def _key_metadata(self, reply: Any, region: str, about: str) -> dict[str, Any]:
+        """DescribeKey's KeyMetadata, with the KeyId and Arn the key is known by."""
+        for key in ("KeyMetadata.KeyId", "KeyMetadata.Arn"):
+            self.member("kms", region, "DescribeKey", reply, key, about=about, kind=str)
+        meta: dict[str, Any] = reply["KeyMetadata"]
+        return meta
 
     def key_record(self, meta: dict[str, Any], region: str, aliases: list[str]) -> KeyRecord:
         origin = meta.get("Origin", "AWS_KMS")
@@ -441,7 +476,10 @@ class AwsCollector(
             )
         except Unread:
             return None
-        stores = (reply or {}).get("CustomKeyStores", [])
+        try:
+            stores = self.listed("kms", region, "DescribeCustomKeyStores", reply, "CustomKeyStores")
+        except Unread:
+            return None
         return stores[0].get("CustomKeyStoreType") if stores else None
 
     # -- RDS --------------------------------------------------------------------------------
@@ -584,6 +622,16 @@ class AwsCollector(
                 reply = self.call(
                     "dynamodb", region, "DescribeTable", TableName=name, about=f"table {name}"
                 )
+                for key in ("Table.TableArn", "Table.TableName"):
+                    self.member(
+                        "dynamodb",
+                        region,
+                        "DescribeTable",
+                        reply,
+                        key,
+                        about=f"table {name}",
+                        kind=str,
+                    )
             except Unread:
                 continue
             assert reply is not None
@@ -648,9 +696,18 @@ class AwsCollector(
             plan_id, arn = plan["BackupPlanId"], plan["BackupPlanArn"]
             try:
                 body = self.call("backup", region, "GetBackupPlan", BackupPlanId=plan_id, about=arn)
+                # BackupPlan.Rules is required in botocore's BackupPlan shape: a plan has rules
+                rules = self.member(
+                    "backup",
+                    region,
+                    "GetBackupPlan",
+                    body,
+                    "BackupPlan.Rules",
+                    about=arn,
+                    kind=list,
+                )
             except Unread:
                 continue
-            assert body is not None
             r = ObservedResource(
                 "backup",
                 ComponentKind.BACKUP,
@@ -660,7 +717,7 @@ class AwsCollector(
                 self.evidence("backup", "GetBackupPlan", region, arn),
             )
             vaults: dict[str, tuple[str, str]] = {}
-            for rule in body.get("BackupPlan", {}).get("Rules", []):
+            for rule in rules:
                 name = rule.get("TargetBackupVaultName")
                 # the plan's own vault: in its region and account (the plan ARN's)
                 local = arn.split(":backup-plan:")[0] + f":backup-vault:{name}"
@@ -744,15 +801,20 @@ class AwsCollector(
         for sel in self.pages(
             "backup", region, "ListBackupSelections", "BackupSelectionsList", BackupPlanId=plan_id
         ):
+            about = f"selection {sel['SelectionId']} of backup plan {plan_id}"
             body = self.call(
                 "backup",
                 region,
                 "GetBackupSelection",
                 BackupPlanId=plan_id,
                 SelectionId=sel["SelectionId"],
-                about=f"selection {sel['SelectionId']} of backup plan {plan_id}",
+                about=about,
             )
-            resources += (body or {}).get("BackupSelection", {}).get("Resources", []) or []
+            selection = self.member(
+                "backup", region, "GetBackupSelection", body, "BackupSelection", about=about
+            )
+            # Resources is optional: a selection may choose by tags or conditions instead
+            resources += selection.get("Resources") or []
         return resources
 
     # -- CloudFront -------------------------------------------------------------------------

@@ -17,7 +17,8 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
+from xml.etree import ElementTree
 
 import boto3
 from botocore.config import Config
@@ -191,9 +192,12 @@ class AwsClient:
         # or multiprocessing with resources"); clients themselves are.
         with self._lock:
             if (service, region) not in self.clients:
-                self.clients[service, region] = self.session.client(
-                    service, region_name=region, config=self.config
-                )
+                made = self.session.client(service, region_name=region, config=self.config)
+                if service == "s3":
+                    made.meta.events.register_last(
+                        "after-call.s3.GetBucketLocation", _location_element
+                    )
+                self.clients[service, region] = made
             return self.clients[service, region]
 
     def gap(self, service: str, call: str, region: str | None, reason: str) -> None:
@@ -277,6 +281,12 @@ class AwsClient:
             self.gap(service, call, region, _error(exc) + suffix)
         except ResponseParserError as exc:  # an Exception, not a BotoCoreError
             self.gap(service, call, region, _unparsed(exc) + suffix)
+        except ElementTree.ParseError as exc:
+            # NOTE: botocore reads GetBucketLocation's body with a handler of its own
+            # (`botocore.handlers.parse_get_bucket_location`), not its parsers: an empty or
+            # broken body raises the XML parser's error, not a ResponseParserError.
+            reason = f"{GapCause.ERROR.value}: unreadable reply: {exc}"
+            self.gap(service, call, region, printable(reason) + suffix)
         except KeyError as exc:
             # NOTE: botocore's query (XML) parser raises a bare KeyError naming the element it
             # expected (`DescribeDBInstancesResult`) when a 200 reply lacks it, an HTML page
@@ -292,14 +302,40 @@ class AwsClient:
         recording a gap when the reply does not carry it."""
         items = _listed(reply, service, call, key)
         if items is None:
-            self.gap(
-                service,
-                call,
-                region,
-                f"{GapCause.ERROR.value}: unreadable reply: no {key} in the {call} reply",
-            )
-            raise Unread(call)
+            self.unreadable(service, region, call, key)
         return items
+
+    def member(
+        self,
+        service: str,
+        region: str,
+        call: str,
+        reply: Any,
+        key: str,
+        *,
+        about: str | None = None,
+        kind: type | tuple[type, ...] = dict,
+    ) -> Any:
+        """The member under `key` (a dotted path) of a single-resource call's reply, what the
+        call exists to return (DescribeTable's `Table`); `Unread` after recording a gap naming
+        `about` when the reply lacks it or it is not a `kind`: a 200 reply without it (an HTML
+        page or `{}` from a proxy) is unread, never an empty selection or no replication."""
+        node: Any = reply
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                self.unreadable(service, region, call, key, about=about)
+            node = node[part]
+        if not isinstance(node, kind):
+            self.unreadable(service, region, call, key, about=about)
+        return node
+
+    def unreadable(
+        self, service: str, region: str, call: str, key: str, *, about: str | None = None
+    ) -> NoReturn:
+        """Records that a reply of `call` lacked `key`, then raises `Unread`."""
+        reason = f"{GapCause.ERROR.value}: unreadable reply: no {key} in the {call} reply"
+        self.gap(service, call, region, reason + (f" for {about}" if about else ""))
+        raise Unread(call)
 
     def evidence(
         self,
@@ -341,6 +377,24 @@ DynamoDB's TableNames or S3's Buckets, which AWS always sends), so the choice is
 For the others, the list is present in moto's empty replies, and tools run against real
 accounts read it without a default (Prowler and ansible's amazon.aws read
 `page["BackupPlansList"]`, for example); we found no AWS documentation stating either way."""
+
+
+def _location_element(parsed: dict[str, Any], http_response: Any, **_: Any) -> None:
+    """Leaves GetBucketLocation's reply without `LocationConstraint` (so unread) unless its
+    body is a `LocationConstraint` element.
+
+    NOTE: botocore sets `LocationConstraint` to the text of the body's root element, whatever
+    that element is (`botocore.handlers.parse_get_bucket_location`): an HTML page from a proxy
+    has no text there and would read as null, which S3 says of a bucket in us-east-1 (S3 API
+    reference, GetBucketLocation), placing the bucket in the wrong region. Runs after it."""
+    if http_response.raw is None:  # botocore's Stubber: no body to read
+        return
+    try:
+        tag = ElementTree.fromstring(http_response.content).tag
+    except ElementTree.ParseError:
+        tag = ""
+    if tag.rpartition("}")[2] != "LocationConstraint":
+        parsed.pop("LocationConstraint", None)
 
 
 def _listed(page: Any, service: str, call: str, key: str) -> list[Any] | None:

@@ -39,13 +39,24 @@ class SharingReader(AwsClient):
     unknown (the regions could not be listed), or when a reader is called on its own."""
 
     def _read(
-        self, region: str, call: str, about: str, *, service: str = "s3", **kwargs: Any
+        self,
+        region: str,
+        call: str,
+        about: str,
+        *,
+        service: str = "s3",
+        require: str | None = None,
+        kind: type = dict,
+        **kwargs: Any,
     ) -> dict[str, Any] | None:
-        """A reply, `{}` when the thing is absent, None when not read (a gap names `about`)."""
+        """A reply, `{}` when the thing is absent, None when not read (a gap names `about`),
+        also when the reply lacks the member `require` of type `kind` (`AwsClient.member`)."""
         try:
             reply = self.call(
                 service, region, call, absent=_ABSENT.get(call, ()), about=about, **kwargs
             )
+            if reply is not None and require is not None:
+                self.member(service, region, call, reply, require, about=about, kind=kind)
         except Unread:
             return None
         return {k: v for k, v in (reply or {}).items() if k != "ResponseMetadata"}

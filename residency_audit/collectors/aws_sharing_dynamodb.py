@@ -105,7 +105,16 @@ class TableSharingReader(SharingReader):
             )
 
     def _table_policy(self, what: str, region: str, arn: str) -> Through:
-        reply = self._read(region, "GetResourcePolicy", arn, service="dynamodb", ResourceArn=arn)
+        # no policy is the error PolicyNotFoundException (`_ABSENT`), never a reply without one
+        reply = self._read(
+            region,
+            "GetResourcePolicy",
+            arn,
+            service="dynamodb",
+            require="Policy",
+            kind=str,
+            ResourceArn=arn,
+        )
         if reply is None:
             return {(what, UNREAD)}
         text = str(reply.get("Policy") or "")

@@ -103,6 +103,10 @@ class EbsSharingReader(SharingReader):
             service="ec2",
             Attribute="createVolumePermission",
             SnapshotId=ident,
+            # the snapshot the reply is about: an unshared snapshot's empty permission list may
+            # be left out of the XML, so the list itself cannot be required
+            require="SnapshotId",
+            kind=str,
         )
         if reply is None:
             return {(ident, UNREAD)}
@@ -136,6 +140,8 @@ class EbsSharingReader(SharingReader):
                 service="ec2",
                 Attribute="launchPermission",
                 ImageId=ident,
+                require="ImageId",  # as for snapshots: the list may be left out when empty
+                kind=str,
             )
             if reply is None:
                 shares = {(ident, UNREAD)}

@@ -129,16 +129,18 @@ class RdsSharingReader(SharingReader):
     def _rds_shares(self, kind: _Kind, region: str, snap: dict[str, Any]) -> Through:
         ident = str(snap[kind.snapshot_id])
         what = f"{kind.through}-{ident}"
+        result, _, attributes = kind.attributes_key.partition(".")
+        snapshot: dict[str, Any] = {kind.snapshot_id: ident}
         reply = self._read(
             region,
             kind.attributes_call,
             str(snap.get(kind.snapshot_arn) or ident),
             service="rds",
-            **{kind.snapshot_id: ident},
+            require=result,
+            **snapshot,
         )
         if reply is None:
             return {(what, UNREAD)}
-        result, _, attributes = kind.attributes_key.partition(".")
         return {
             (what, PUBLIC if value == "all" else value)
             for attribute in (reply.get(result) or {}).get(attributes) or []

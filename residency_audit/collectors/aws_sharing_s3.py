@@ -46,7 +46,13 @@ class BucketSharingReader(SharingReader):
         """Sets who outside the account can read the bucket, and what lets them."""
         name, region, arn = bucket.name, str(bucket.region), bucket.arn
         through: Through = set()
-        block = self._read(region, "GetPublicAccessBlock", arn, Bucket=name)
+        block = self._read(
+            region,
+            "GetPublicAccessBlock",
+            arn,
+            Bucket=name,
+            require="PublicAccessBlockConfiguration",
+        )
         settings = None if block is None else block.get("PublicAccessBlockConfiguration", {})
         owner, acl_public = self._acl(name, region, arn, through)
         policy_public = self._policy(name, region, arn, owner, through)
@@ -68,7 +74,9 @@ class BucketSharingReader(SharingReader):
     ) -> tuple[str | None, bool | None]:
         """(the owner's canonical id, whether a grant is public); other accounts granted
         something go into `through`."""
-        reply = self._read(region, "GetBucketAcl", arn, Bucket=name)
+        # Owner, not Grants: an ACL may grant nothing, and how an empty list is sent is not
+        # documented; every ACL has its owner (S3 API reference, GetBucketAcl)
+        reply = self._read(region, "GetBucketAcl", arn, Bucket=name, require="Owner")
         if reply is None:
             through.add(("bucket-acl", UNREAD))  # the accounts it grants to are unknown too
             return None, None
@@ -91,7 +99,8 @@ class BucketSharingReader(SharingReader):
     ) -> bool | None:
         """Whether the bucket policy is public (GetBucketPolicyStatus); the accounts it
         names as principals go into `through`. No policy: not public."""
-        reply = self._read(region, "GetBucketPolicy", arn, Bucket=name)
+        # no policy is the error NoSuchBucketPolicy (`_ABSENT`), never a reply without one
+        reply = self._read(region, "GetBucketPolicy", arn, Bucket=name, require="Policy", kind=str)
         if reply is None:
             through.add(("bucket-policy", UNREAD))
             return None

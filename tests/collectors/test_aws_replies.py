@@ -1,8 +1,8 @@
 """A reply AWS would never send is unread, never an empty account nor a crash.
 
 A proxy on 127.0.0.1 (tests/support/faulty_proxy.py) stands in front of the moto server and
-answers chosen services with a 200 HTML page, an empty body or `{}`, as a captive portal or a
-broken gateway would; every other call reaches moto over HTTP.
+answers chosen services (or chosen calls of a service) with a 200 HTML page, an empty body or
+`{}`, as a captive portal or a broken gateway would; every other call reaches moto over HTTP.
 """
 
 from __future__ import annotations
@@ -185,3 +185,205 @@ def test_an_endpoint_that_does_not_answer_is_named_not_the_credentials(
         "proxy settings) and the network\n"
     )
     assert not out.exists()
+
+
+LOCATION = r"s3 GET /[^/?]+/?\?location"
+"""GetBucketLocation's requests (path-style, as botocore always sends them)."""
+
+
+def test_a_bucket_location_answered_by_an_html_page_is_unread_not_us_east_1(
+    aws: str, tmp_path: Path
+) -> None:
+    """botocore reads GetBucketLocation's body itself and takes an HTML page's missing text
+    for null, which S3 answers for us-east-1: before, a bucket in eu-west-3 was observed in
+    us-east-1 without a gap (and an empty body crashed discover with exit 3). Now neither
+    reply places the bucket; each is a gap naming it. A real us-east-1 bucket (null) still
+    reads as us-east-1, with no gap."""
+    s3 = boto3.session.Session().client("s3", region_name="eu-west-3")
+    s3.create_bucket(
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    boto3.session.Session().client("s3", region_name="us-east-1").create_bucket(Bucket="virginia")
+    out = tmp_path / "observed.yaml"
+    with faulty_proxy(aws, {}) as proxy:
+        assert discover_through(proxy, out).returncode == 0
+    assert ("s3", "GetBucketLocation") not in gaps(out)
+    observed, _ = load_deployment(out)
+    assert {c.id: c.region for c in observed.components} == {
+        "s3-patients-eu": "eu-west-3",
+        "s3-virginia": "us-east-1",
+    }
+
+    for fault, problem in (
+        ("html", "no LocationConstraint in the GetBucketLocation reply"),
+        ("empty", "no element found: line 1, column 0"),
+    ):
+        with faulty_proxy(aws, {LOCATION: fault}) as proxy:
+            result = discover_through(proxy, out)
+        assert result.returncode == 0, result.stderr
+        observed, _ = load_deployment(out)
+        assert {c.id: c.region for c in observed.components} == {
+            "s3-patients-eu": None,
+            "s3-virginia": None,
+        }
+        assert observed.observation is not None
+        reasons = {
+            g.reason for g in observed.observation.not_observed if g.call == "GetBucketLocation"
+        }
+        assert reasons == {
+            f"error: unreadable reply: {problem} for arn:aws:s3:::{name}"
+            for name in ("patients-eu", "virginia")
+        }
+
+
+def create_backup_plan(session: boto3.session.Session) -> str:
+    """A plan in eu-west-3 backing up to its vault `v`; its id."""
+    backup = session.client("backup", region_name="eu-west-3")
+    backup.create_backup_vault(BackupVaultName="v")
+    plan = {"BackupPlanName": "daily", "Rules": [{"RuleName": "r", "TargetBackupVaultName": "v"}]}
+    return str(backup.create_backup_plan(BackupPlan=plan)["BackupPlanId"])
+
+
+SELECTIONS = r"backup GET /backup/plans/[^/]+/selections/$"
+"""ListBackupSelections, which moto does not serve: the proxy answers one selection `s1`."""
+
+
+@pytest.mark.parametrize(
+    ("faults", "call", "reason"),
+    [
+        (
+            {
+                SELECTIONS: (
+                    "application/json",
+                    b'{"BackupSelectionsList":[{"SelectionId":"s1"}]}',
+                ),
+                r"backup GET /backup/plans/[^/]+/selections/s1$": "emptyjson",
+            },
+            ("backup", "GetBackupSelection"),
+            "no BackupSelection in the GetBackupSelection reply for selection s1 of backup "
+            "plan {plan}",
+        ),
+        (
+            {r"backup GET /backup/plans/[^/]+/$": "emptyjson"},
+            ("backup", "GetBackupPlan"),
+            "no BackupPlan.Rules in the GetBackupPlan reply for "
+            "arn:aws:backup:eu-west-3:123456789012:backup-plan:{plan}",
+        ),
+        (
+            {"dynamodb DynamoDB_20120810.DescribeTable": "emptyjson"},
+            ("dynamodb", "DescribeTable"),
+            "no Table.TableArn in the DescribeTable reply for table sessions",
+        ),
+        (
+            {"kms TrentService.DescribeKey": "emptyjson"},
+            ("kms", "DescribeKey"),
+            "no KeyMetadata.KeyId in the DescribeKey reply for {key}",
+        ),
+        (
+            {r"s3 GET /[^/?]+/?\?encryption": "html"},
+            ("s3", "GetBucketEncryption"),
+            "no ServerSideEncryptionConfiguration.Rules in the GetBucketEncryption reply for "
+            "arn:aws:s3:::patients-eu",
+        ),
+        (
+            {r"s3 GET /[^/?]+/?\?replication": "html"},
+            ("s3", "GetBucketReplication"),
+            "no ReplicationConfiguration.Rules in the GetBucketReplication reply for "
+            "arn:aws:s3:::patients-eu",
+        ),
+    ],
+    ids=["selection", "plan", "table", "key", "encryption", "replication"],
+)
+def test_a_single_resource_reply_without_its_member_is_unread(
+    aws: str,
+    tmp_path: Path,
+    faults: dict[str, str | tuple[str, bytes]],
+    call: tuple[str, str],
+    reason: str,
+) -> None:
+    """A 200 reply (`{}` or an HTML page) to a call reading one resource lacks the member the
+    call exists to return. Before, a selection read as protecting nothing, a plan as having no
+    rule (no backup copy), a bucket as neither encrypted nor replicated, all without a gap, and
+    a table or key crashed discover (exit 3, nothing written). Each is now a gap naming the
+    resource, and the observation is partial."""
+    session = boto3.session.Session()
+    session.client("s3", region_name="eu-west-3").create_bucket(
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    create_table("sessions")
+    key = session.client("kms", region_name="eu-west-3").create_key()["KeyMetadata"]["Arn"]
+    plan = create_backup_plan(session)
+    out = tmp_path / "observed.yaml"
+    with faulty_proxy(aws, faults) as proxy:
+        result = discover_through(proxy, out)
+    assert result.returncode == 0, result.stderr
+    expected = "error: unreadable reply: " + reason.format(plan=plan, key=key)
+    assert gaps(out)[call] == expected
+    assert "PARTIAL" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("faults", "service", "call", "reason"),
+    [
+        (
+            {r"s3 GET /[^/?]+/?\?acl": "html"},
+            "s3",
+            "GetBucketAcl",
+            "no Owner in the GetBucketAcl reply for arn:aws:s3:::patients-eu",
+        ),
+        (
+            {"dynamodb DynamoDB_20120810.GetResourcePolicy": "emptyjson"},
+            "dynamodb",
+            "GetResourcePolicy",
+            "no Policy in the GetResourcePolicy reply for "
+            "arn:aws:dynamodb:eu-west-3:123456789012:table/sessions",
+        ),
+        (
+            {"ec2 Action=DescribeSnapshotAttribute": "html"},
+            "ebs",
+            "DescribeSnapshotAttribute",
+            "no SnapshotId in the DescribeSnapshotAttribute reply for "
+            "arn:aws:ec2:eu-west-3::snapshot/{snapshot}",
+        ),
+    ],
+    ids=["bucket-acl", "table-policy", "snapshot-permissions"],
+)
+def test_a_sharing_reply_without_its_member_is_unknown_not_shared_with_no_one(
+    aws: str, tmp_path: Path, faults: dict[str, str], service: str, call: str, reason: str
+) -> None:
+    """A bucket's ACL, a table's resource policy or a snapshot's permissions answered by a
+    reply without them read as "shared with no one" (before: `shared_with` empty, no gap).
+    No policy is an error AWS sends (NoSuchBucketPolicy, PolicyNotFoundException), never an
+    empty 200; now the reply is a gap naming the store, and who it is shared with unknown."""
+    session = boto3.session.Session()
+    s3 = session.client("s3", region_name="eu-west-3")
+    s3.create_bucket(
+        Bucket="patients-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    s3.put_bucket_ownership_controls(  # object ACLs off: nothing else leaves it unknown
+        Bucket="patients-eu",
+        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    )
+    create_table("sessions")
+    ec2 = session.client("ec2", region_name="eu-west-3")
+    volume = ec2.create_volume(AvailabilityZone="eu-west-3a", Size=8)["VolumeId"]
+    snapshot = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
+    out = tmp_path / "observed.yaml"
+    with faulty_proxy(aws, {}) as proxy:
+        assert discover_through(proxy, out).returncode == 0
+    observed, _ = load_deployment(out)
+    assert {c.service: c.shared_with for c in observed.components} == {
+        "s3": (),
+        "dynamodb": (),
+        "ebs": (),
+    }
+
+    with faulty_proxy(aws, dict(faults)) as proxy:
+        result = discover_through(proxy, out)
+    assert result.returncode == 0, result.stderr
+    assert gaps(out)[(service if service != "ebs" else "ec2", call)] == (
+        "error: unreadable reply: " + reason.format(snapshot=snapshot)
+    )
+    observed, _ = load_deployment(out)
+    shared = {c.service: c.shared_with for c in observed.components}
+    assert shared[service] == ("unknown",)

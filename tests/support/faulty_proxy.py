@@ -27,10 +27,21 @@ _SCOPE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/")
 
 
 @contextmanager
-def faulty_proxy(upstream: str, faults: dict[str, str]) -> Iterator[str]:
+def faulty_proxy(upstream: str, faults: dict[str, str | tuple[str, bytes]]) -> Iterator[str]:
     """The endpoint of a proxy to `upstream` (http://host:port) answering each service of
-    `faults` (service -> a key of `REPLIES`) with that malformed reply."""
+    `faults` (service -> a key of `REPLIES`, or a canned (Content-Type, body)) with that 200
+    reply. A key `"<service> <regex>"` faults only the requests of the service in whose
+    `"<method> <path> <X-Amz-Target> <body>"` the regex is found: `"s3 GET /[^/]+\\?location"`
+    is GetBucketLocation, `"kms TrentService.DescribeKey"` DescribeKey and
+    `"ec2 Action=DescribeSnapshotAttribute"` a query-protocol call; the others reach moto."""
     target = urlsplit(upstream)
+
+    def fault_of(service: str, request: str) -> str | tuple[str, bytes] | None:
+        for key, fault in faults.items():
+            name, _, pattern = key.partition(" ")
+            if name == service and (not pattern or re.search(pattern, request)):
+                return fault
+        return None
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -42,9 +53,12 @@ def faulty_proxy(upstream: str, faults: dict[str, str]) -> Iterator[str]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             scope = _SCOPE.search(self.headers.get("Authorization", ""))
-            fault = faults.get(scope.group(1)) if scope else None
+            target_header = self.headers.get("X-Amz-Target", "")
+            sent = body.decode("utf-8", "replace")
+            request = f"{self.command} {self.path} {target_header} {sent}".strip()
+            fault = fault_of(scope.group(1), request) if scope else None
             if fault is not None:
-                content_type, data = REPLIES[fault]
+                content_type, data = REPLIES[fault] if isinstance(fault, str) else fault
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
             else:
