@@ -91,12 +91,12 @@ def test_a_2024_certificate_issued_before_the_referential_applied_is_never_valid
         (
             "    issued: 2025-03-01\n    expires: 2026-03-01\n",
             "2026-03-02",
-            "it expired on 2026-03-01",
+            "its last valid day was 2026-03-01",
         ),
         (
             "    issued: 2025-03-01\n    expires: 2031-03-01\n",
             "2028-03-01",
-            "its 3-year period ended on 2028-02-29 (hds-referential-2024)",
+            "the last day of its 3-year period was 2028-02-29 (hds-referential-2024)",
         ),
     ],
 )

@@ -66,7 +66,7 @@ def test_expired_waiver_warns_and_no_longer_applies(runner: CliRunner) -> None:
     assert lapse["location"]["line"] == next(
         i for i, line in enumerate(path.read_text().splitlines(), 1) if "rule: HDS-LOC-01" in line
     )
-    assert "expired on 2026-09-30" in lapse["message"]
+    assert "expired after 2026-09-30, its last valid day" in lapse["message"]
     assert lapse["references"][0]["url"].startswith("https://eur-lex.europa.eu/")
     assert any(
         x["path"] == "waiver.expires" and x["source"].startswith(str(path)) for x in lapse["facts"]

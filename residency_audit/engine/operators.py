@@ -373,14 +373,17 @@ def certificate_verdict(value: Any, ctx: Context) -> tuple[bool | None, list[Fac
     facts: list[Fact] = []
     # Last days of validity, compared inclusively: `expires + 1 day` would overflow on
     # 9999-12-31, the largest date a file can hold.
-    last_days = [(expires, f"it expired on {expires}")] if expires else []
+    # (the reasons name the last day it was valid: "expired on" that day would read as if it
+    # was not valid on it, when it was)
+    last_days = [(expires, f"its last valid day was {expires}")] if expires else []
     instrument = ctx.kb.instrument(str(value.get("instrument")))
     if issued and instrument is not None and instrument.certificate_years:
         end = _last_day(issued, instrument.certificate_years)
         last_days.append(
             (
                 end,
-                f"its {instrument.certificate_years}-year period ended on {end} ({instrument.id})",
+                f"the last day of its {instrument.certificate_years}-year period was {end} "
+                f"({instrument.id})",
             )
         )
         facts.append(
