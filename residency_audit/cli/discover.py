@@ -177,7 +177,13 @@ def discover_dns(
         ),
     ] = None,
     port: Annotated[int, typer.Option(help="DNS server port.")] = 53,
-    timeout: Annotated[float, typer.Option(help="Seconds per query attempt.")] = 2.0,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds per query attempt; a query (one name and record type) gives up after "
+            "twice this, retries included, and is recorded as a timeout."
+        ),
+    ] = 2.0,
     workers: Annotated[int, typer.Option(help="Names resolved at once.")] = 32,
     output: Annotated[
         Path | None,
