@@ -66,8 +66,8 @@ def discover_aws(
         int, typer.Option(min=1, help="Attempts per API call, retries included (at least 1).")
     ] = 5,
 ) -> None:
-    """Read an AWS account (S3, KMS, RDS, DynamoDB, Backup, CloudFront) into an observed
-    deployment that `check` audits and compares with the declared one.
+    """Read an AWS account (S3, KMS, RDS, DynamoDB, Backup, EBS, EC2, Lambda, CloudFront) into
+    an observed deployment that `check` audits and compares with the declared one.
 
     Honours the standard AWS environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...). Calls
     that are refused or fail are listed under `observation.not_observed`, and `check` reports
