@@ -32,6 +32,8 @@ EXPECTED = {
     "python-object.yaml": "unsupported YAML tag 'tag:yaml.org,2002:python/object/apply",
     "unknown-tag.yaml": "unsupported YAML tag '!custom'",
     "set-tag.yaml": "unsupported YAML tag 'tag:yaml.org,2002:set'",
+    # the key is unknown, and its value's tag is named too
+    "tag-under-unknown-key.yaml": "2:6: error: unsupported YAML tag 'tag:yaml.org,2002:python/",
     "empty.yaml": "empty file",
     "comments-only.yaml": "empty file",
     "latin-1.yaml": "invalid UTF-8 byte 0xe9",

@@ -30,6 +30,10 @@ def _selects(path: str) -> bool:
         "residency.yaml",
         "residency-prod.yml",
         "infra/deploy-records.yaml",
+        # `check` reads *.yaml in any case, so the hook selects them in any case too
+        "deploy/A.YAML",
+        "Deployments/prod.Yml",
+        "RESIDENCY.yml",
     ],
 )
 def test_hook_selects_deployment_descriptions(path: str) -> None:
@@ -45,6 +49,19 @@ def test_hook_selects_deployment_descriptions(path: str) -> None:
         ".github/workflows/ci.yml",
         "config/app.yaml",
         "deploy/notes.txt",
+        "deploy/Waivers.YAML",
+        # named on the command line, a hidden file is read: a GitHub workflow called deploy.yml
+        # was audited as a deployment and failed every commit with "unknown key 'on'"
+        ".github/workflows/deploy.yml",
+        ".github/workflows/Deploy.YML",
+        ".gitlab/deploy/prod.yaml",
+        "deploy/.draft.yaml",
+        "infra/.deploy.yml",
+        # what `discover` writes is read with --observed / --dns; a DNS observations file is
+        # refused as a deployment
+        "deploy/observed.yaml",
+        "deploy/dns-observations.yaml",
+        "deploy/aws-Observed-2026-11.yml",
     ],
 )
 def test_hook_leaves_other_files_alone(path: str) -> None:

@@ -66,8 +66,8 @@ def discover_aws(
         int, typer.Option(min=1, help="Attempts per API call, retries included (at least 1).")
     ] = 5,
 ) -> None:
-    """Read an AWS account (S3, KMS, RDS, DynamoDB, Backup, CloudFront) into an observed
-    deployment that `check` audits and compares with the declared one.
+    """Read an AWS account (S3, KMS, RDS, DynamoDB, Backup, EBS, EC2, Lambda, CloudFront) into
+    an observed deployment that `check` audits and compares with the declared one.
 
     Honours the standard AWS environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...). Calls
     that are refused or fail are listed under `observation.not_observed`, and `check` reports
@@ -177,7 +177,13 @@ def discover_dns(
         ),
     ] = None,
     port: Annotated[int, typer.Option(help="DNS server port.")] = 53,
-    timeout: Annotated[float, typer.Option(help="Seconds per query attempt.")] = 2.0,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds per query attempt; a query (one name and record type) gives up after "
+            "twice this, retries included, and is recorded as a timeout."
+        ),
+    ] = 2.0,
     workers: Annotated[int, typer.Option(help="Names resolved at once.")] = 32,
     output: Annotated[
         Path | None,

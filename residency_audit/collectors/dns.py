@@ -51,7 +51,9 @@ def make_resolver(
     timeout: float = 2.0,
     lifetime: float | None = None,
 ) -> dns.resolver.Resolver:
-    """A resolver that asks exactly `nameservers`, or the system's (/etc/resolv.conf) if none."""
+    """A resolver that asks exactly `nameservers`, or the system's (/etc/resolv.conf) if none.
+    Each attempt waits at most `timeout` seconds; each query (one name and record type) gives up
+    after `lifetime`, retries included: twice `timeout` unless given."""
     if nameservers:
         resolver = dns.resolver.Resolver(configure=False)
         resolver.nameservers = list(nameservers)
@@ -136,9 +138,15 @@ class DnsCollector:
         except dns.resolver.NoNameservers as exc:
             return None, Status.SERVFAIL, _short(exc), None
         except dns.exception.Timeout:
-            # The configured limit, not the measured wait: the detail is part of a finding's
+            # The configured limits, not the measured wait: the detail is part of a finding's
             # message, which baselines match, and the wait differs by milliseconds every run.
-            why = f"no answer within {self.resolver.lifetime:g} s"
+            # dnspython's `lifetime` bounds one resolve() call, retries included, and each
+            # attempt waits at most `timeout` (BaseResolver._compute_timeout); `--timeout` sets
+            # the second, and the first is twice it (make_resolver), so say both.
+            why = (
+                f"no answer within {self.resolver.lifetime:g} s "
+                f"(the query's limit, retries included; {self.resolver.timeout:g} s per attempt)"
+            )
             return None, Status.TIMEOUT, why, None
         except (dns.exception.DNSException, OSError) as exc:
             log.debug("dns: %s %s failed", name, rdtype, exc_info=True)

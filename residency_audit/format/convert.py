@@ -449,6 +449,12 @@ class Converter:
             if field_plan is None:
                 more = suggestion(key, plans) or f"; known keys: {', '.join(plans)}"
                 self.error(key_node, f"unknown key {key!r}{more}")
+                if value_node.tag not in _STANDARD_TAGS:
+                    # an unknown key's value is never converted, where a tag is refused: say
+                    # it here too, so that a `!!python/object` under a misspelt key is named
+                    self.error(
+                        value_node, f"unsupported YAML tag {value_node.tag!r}; use plain values"
+                    )
                 ok = False
                 continue
             child = f"{where}.{key}" if where else key

@@ -1,4 +1,5 @@
-"""Markdown evidence report: for pull-request comments, `$GITHUB_STEP_SUMMARY` and lawyers who
+"""Markdown evidence report: for GitHub (`$GITHUB_STEP_SUMMARY`, which the action fills through
+scripts/step_summary.py, cut when large; pull-request comments of small audits) and lawyers who
 read it in a browser. Same content as the HTML report, without the picture; written as it goes
 (`write`), so a batch's report does not have to fit in memory."""
 
