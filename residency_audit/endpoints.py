@@ -21,7 +21,6 @@ from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Deployment, Fact, Span
 from residency_audit.observations import (
     DnsObservations,
-    MailExchanger,
     NameObservation,
     Purpose,
     Status,
@@ -166,11 +165,23 @@ def _judged(
         for mx in obs.mail_exchangers:
             facts = dict(status)
             facts["endpoint.exchanger"] = Fact("endpoint.exchanger", mx.exchange, seen.origin)
-            _observed(facts, _exchanger_route(mx, attributor), list(mx.chain), obs, seen)
+            # Each exchanger by its own lookup: the domain is not resolved when one of them
+            # failed (the audit is partial), but one that resolved still shows who receives
+            # the mail sent to it, and its rules judge that (DNS-MAIL-01, DNS-DRIFT-01).
+            facts["endpoint.status"] = Fact("endpoint.status", mx.status.value, seen.origin)
+            facts["endpoint.resolved"] = Fact(
+                "endpoint.resolved", mx.status is Status.RESOLVED, seen.origin
+            )
+            said = f"mail exchanger {mx.exchange} (MX {mx.preference}): {mx.detail}"
+            facts["endpoint.detail"] = Fact(
+                "endpoint.detail", said if mx.detail else _answered(obs), seen.origin
+            )
+            route = Route.of(mx.chain, mx.addresses, attributor)
+            _observed(facts, route, list(mx.chain), mx.status, seen)
             yield f" (MX {mx.preference} {mx.exchange})", facts
         return
     route = Route.of(obs.chain, obs.addresses, attributor)
-    _observed(status, route, list(obs.chain), obs, seen)
+    _observed(status, route, list(obs.chain), obs.status, seen)
     yield "", status
 
 
@@ -178,11 +189,6 @@ def _answered(obs: NameObservation) -> str:
     if obs.purpose is Purpose.MAIL:
         return f"{len(obs.mail_exchangers)} mail exchanger(s)"
     return f"{len(obs.addresses)} address(es)"
-
-
-def _exchanger_route(mx: MailExchanger, attributor: Attributor) -> Route:
-    """Whoever the exchanger's CNAME chain, then its addresses, reach receives the mail."""
-    return Route.of(mx.chain, mx.addresses, attributor)
 
 
 @record
@@ -217,13 +223,13 @@ def _observed(
     facts: dict[str, Fact],
     route: Route,
     chain: Sequence[str],
-    obs: NameObservation,
+    status: Status,
     seen: Observed,
 ) -> None:
     """Add what the attributions establish, for a name that resolved; leave out what they do
     not establish. An unresolved name gets no observed facts at all: a dangling CNAME into a
     provider's domain says where the name was meant to go, not who serves it."""
-    if obs.status is not Status.RESOLVED:
+    if status is not Status.RESOLVED:
         return
     declared = facts.get("provider.id")
     found = route.found

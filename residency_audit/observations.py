@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -240,27 +240,7 @@ def _name_problems(n: NameObservation, base: str, at: Callable[[str], Span]) -> 
 def _contradictions(n: NameObservation, base: str, at: Callable[[str], Span]) -> list[Diagnostic]:
     """Where an observation contradicts itself, as no resolver answer can: judging it would
     credit a provider with records the DNS never gave (a file edited by hand, or corrupted)."""
-    out = []
-    owner: str | None = normalise_hostname(n.name)
-    for j, c in enumerate(n.cnames):
-        if normalise_hostname(c.name) != owner:
-            out.append(
-                Diagnostic(
-                    at(f"{base}.cnames[{j}].name"),
-                    f"CNAME owner {c.name} does not continue the chain from {n.name}: expected "
-                    f"{owner}, {'the name queried' if j == 0 else 'the previous target'}",
-                )
-            )
-            owner = None  # a broken chain has no end to compare the canonical name with
-            break
-        owner = normalise_hostname(c.target)
-    if owner is not None and n.canonical is not None and normalise_hostname(n.canonical) != owner:
-        out.append(
-            Diagnostic(
-                at(f"{base}.canonical"),
-                f"canonical {n.canonical} is not the end of the CNAME chain ({owner})",
-            )
-        )
+    out = _chain_problems(n.name, n.cnames, n.canonical, base, at)
     if n.purpose is Purpose.HOST and n.mail_exchangers:
         out.append(
             Diagnostic(
@@ -291,6 +271,80 @@ def _contradictions(n: NameObservation, base: str, at: Callable[[str], Span]) ->
                 at(f"{base}.status"),
                 "status resolved with no addresses: a name that resolved has A or AAAA records "
                 "(`discover dns` writes no-answer when it has none)",
+            )
+        )
+    if n.purpose is Purpose.MAIL:  # a host's exchangers are refused whole, above
+        for j, mx in enumerate(n.mail_exchangers):
+            out += _exchanger_contradictions(n, mx, f"{base}.mail_exchangers[{j}]", at)
+    return out
+
+
+def _exchanger_contradictions(
+    n: NameObservation, mx: MailExchanger, base: str, at: Callable[[str], Span]
+) -> list[Diagnostic]:
+    """An exchanger read as a name is (`_contradictions`): judged by its chain and addresses
+    alone, it must not be credited to the provider its name suggests when its own lookup
+    failed. Files from before exchangers had a `status` wrote a failed one with no addresses:
+    those are refused too, as `discover dns` now writes their status."""
+    out = _chain_problems(mx.exchange, mx.cnames, mx.canonical, base, at)
+    where = f"mail exchanger {mx.exchange}"
+    if mx.status is not Status.RESOLVED and n.status is Status.RESOLVED:
+        out.append(
+            Diagnostic(
+                at(f"{base}.status"),
+                f"{where} has status {mx.status.value}, yet its domain {n.name} is resolved: a "
+                "domain is resolved only when each of its exchangers is (`discover dns` gives "
+                "it the failed exchanger's status)",
+            )
+        )
+    if mx.status in (Status.NXDOMAIN, Status.NO_ANSWER) and mx.addresses:
+        out.append(
+            Diagnostic(
+                at(f"{base}.addresses"),
+                f"{where}: status {mx.status.value} says the DNS gave no records, yet addresses "
+                "are listed",
+            )
+        )
+    if mx.status is Status.RESOLVED and not mx.addresses:
+        out.append(
+            Diagnostic(
+                at(base),  # older files have no status to point at
+                f"{where} is resolved with no addresses: an exchanger that resolved has A or "
+                "AAAA records (files written before exchangers had a status leave out the "
+                "status of one that failed: observe the domain again with `discover dns`)",
+            )
+        )
+    return out
+
+
+def _chain_problems(
+    name: str,
+    cnames: Sequence[Cname],
+    canonical: str | None,
+    base: str,
+    at: Callable[[str], Span],
+) -> list[Diagnostic]:
+    """A CNAME chain that does not start at `name` and go on from target to owner, or a
+    `canonical` name that is not its end."""
+    out = []
+    owner: str | None = normalise_hostname(name)
+    for j, c in enumerate(cnames):
+        if normalise_hostname(c.name) != owner:
+            out.append(
+                Diagnostic(
+                    at(f"{base}.cnames[{j}].name"),
+                    f"CNAME owner {c.name} does not continue the chain from {name}: expected "
+                    f"{owner}, {'the name queried' if j == 0 else 'the previous target'}",
+                )
+            )
+            owner = None  # a broken chain has no end to compare the canonical name with
+            break
+        owner = normalise_hostname(c.target)
+    if owner is not None and canonical is not None and normalise_hostname(canonical) != owner:
+        out.append(
+            Diagnostic(
+                at(f"{base}.canonical"),
+                f"canonical {canonical} is not the end of the CNAME chain ({owner})",
             )
         )
     return out

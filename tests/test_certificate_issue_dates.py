@@ -96,3 +96,18 @@ def test_an_expiry_before_the_issue_date_is_an_input_error(
         f"{path}:25:14: error: certifications[0].expires: 2025-01-01 is before its issue date "
         "2025-06-01" in result.stderr
     )
+
+
+def test_a_certificate_without_issue_date_says_which_date_is_missing(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Its validity was declared (an expiry date): a finding saying only "unknown
+    certification.validity" reads as if nothing were; it names the missing issue date."""
+    result = runner.invoke(
+        app,
+        ["check", str(with_referential(tmp_path, "2024")), "--as-of", "2028-01-01"],
+    )
+    (line,) = [x for x in result.stdout.splitlines() if "HDS-CERT-01" in x]
+    assert "cannot be verified" in line
+    assert "(issue date: unknown; expiry date: 2029-12-31)" in line
+    assert "issued on a day nobody declared, perhaps after the audit date" in line

@@ -178,6 +178,66 @@ def test_an_observation_that_contradicts_itself_is_refused_where_it_does(
     assert error in refused["message"]
 
 
+MAIL_ON_AZURE = (
+    "{name: clinic.test, purpose: mail, status: resolved, mail_exchangers: [{preference: 10,"
+    " exchange: clinic-test.mail.protection.outlook.com"
+)
+"""The start of an observation of dns-drift.yaml's mail domain on Azure; each case ends it."""
+
+
+@pytest.mark.parametrize(
+    ("rest", "value", "error"),
+    [
+        (  # its domain would have taken its status: judged, it was credited to Azure by name
+            ", status: servfail, detail: all nameservers failed}]}",
+            "servfail",
+            "mail exchanger clinic-test.mail.protection.outlook.com has status servfail, yet "
+            "its domain clinic.test is resolved",
+        ),
+        (  # as files from before exchangers had a status wrote one whose lookup failed
+            "}]}",
+            "{preference",
+            "mail exchanger clinic-test.mail.protection.outlook.com is resolved with no addresses",
+        ),
+        (
+            ", cnames: [{name: other.test, target: mx1.ovh.net}], addresses: [51.210.0.10]}]}",
+            "other.test",
+            "CNAME owner other.test does not continue the chain from "
+            "clinic-test.mail.protection.outlook.com",
+        ),
+        (
+            ", cnames: [{name: clinic-test.mail.protection.outlook.com, target: mx1.ovh.net}],"
+            " canonical: mx.example.test, addresses: [51.210.0.10]}]}",
+            "mx.example.test",
+            "canonical mx.example.test is not the end of the CNAME chain (mx1.ovh.net)",
+        ),
+        (
+            ", status: nxdomain, addresses: [51.210.0.10]}]}",
+            "[51.210",
+            "mail exchanger clinic-test.mail.protection.outlook.com: status nxdomain says the "
+            "DNS gave no records, yet addresses are listed",
+        ),
+    ],
+)
+def test_a_mail_exchanger_that_contradicts_itself_is_refused_where_it_does(
+    runner: CliRunner, tmp_path: Path, rest: str, value: str, error: str
+) -> None:
+    """The exchangers' own status and CNAME chain are held to what a name's are: a domain
+    whose exchanger failed is not resolved, and no record the DNS never gave is judged."""
+    seen = observations(tmp_path / "obs.yaml", MAIL_ON_AZURE + rest)
+    code, report = check_json(
+        runner, str(FIXTURES / "deployments" / "dns-drift.yaml"), "--dns", str(seen)
+    )
+    assert code == 2
+    [refused] = [e for e in report["errors"] if error in e["message"]]
+    text = seen.read_text().splitlines()[5]
+    assert (refused["path"], refused["line"], refused["column"]) == (
+        str(seen),
+        6,
+        text.index(value) + 1,
+    )
+
+
 def test_nxdomain_with_addresses_is_refused(runner: CliRunner, tmp_path: Path) -> None:
     seen = observations(
         tmp_path / "obs.yaml",

@@ -226,10 +226,12 @@ ENDPOINT = {  # residency_audit.endpoints: declared names, with DNS observations
     "endpoint.name": "Declared hostname or mail domain.",
     "endpoint.kind": "host or mail.",
     "endpoint.status": "resolved, nxdomain, no-answer, servfail, timeout, error, or not-observed "
-    "(missing from the DNS observations, or none were given).",
+    "(missing from the DNS observations, or none were given); for a mail exchanger, its own "
+    "lookup's.",
     "endpoint.detail": "What the resolver said when the name did not resolve; for a name not "
     "observed, why and how to observe it.",
-    "endpoint.resolved": "The resolver answered with addresses (host) or MX records (mail).",
+    "endpoint.resolved": "The resolver answered with addresses (host, or each mail exchanger's "
+    "own lookup).",
     "endpoint.exchanger": "The mail exchanger judged (mail: one subject per MX record).",
     "endpoint.observed.provider": "Provider really serving the name: the owner of its "
     "addresses by published range, else of the name at the end of its CNAME chain (or the "

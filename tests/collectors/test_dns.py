@@ -29,6 +29,9 @@ mail.fault.test.      60 IN MX 10 mx-slow.fault.test.
 mail.fault.test.      60 IN MX 20 mx-ok.fault.test.
 mx-slow.fault.test.   60 IN A  15.236.0.25
 mx-ok.fault.test.     60 IN A  15.236.0.26
+cfmail.fault.test.    60 IN MX 10 mx-slow.fault.test.
+cfmail.fault.test.    60 IN MX 20 mx-cf.fault.test.
+mx-cf.fault.test.     60 IN A  104.16.0.1
 """
 FAULTS = {
     ("a6drop.fault.test", "AAAA"): Fault.DROP,
