@@ -343,8 +343,11 @@ class _Flows:
         if party is None and apart is not None:
             # another entity than the provider's own runs the region's systems (AWS's China
             # regions): neither the provider nor its parent is presumed to be who holds the data,
-            # but the knowledge base names that entity, and a message names it too
-            entity, entity_name, parent = None, str(apart.value), (None, None, None)
+            # but the knowledge base names that entity (when a source gives its name)
+            known = self.kb.region(provider_id, _value(f, "location.region"))
+            operator = None if known is None else known.operator
+            entity, parent = None, (None, None, None)
+            entity_name = None if operator is None else operator.name
             facts.append(apart)
         return self.make(
             flow_id=flow_id,

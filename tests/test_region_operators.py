@@ -73,7 +73,7 @@ def findings(output: str, rule: str) -> list[dict[str, Any]]:
     return [f for f in json.loads(output)["findings"] if f["rule_id"] == rule]
 
 
-SINNET_ROW = " CN     Beijing Sinnet Technology Co., Ltd., seat CN (parent ?) "
+SINNET_ROW = " CN     Beijing Sinnet Technology Co., Ltd. (parent ?) "
 """A flows table's row for a place in Beijing: the region's operator, its parent unknown."""
 
 
@@ -138,7 +138,7 @@ def test_who_can_reach_the_copy_cannot_be_verified_and_says_who_runs_the_region(
     # no declared party, no parent presumed; the name is the knowledge base's operator's
     assert (flow["entity"], flow["entity_name"], flow["parent_country"]) == (
         None,
-        "Beijing Sinnet Technology Co., Ltd., seat CN",
+        "Beijing Sinnet Technology Co., Ltd.",
         None,
     )
 

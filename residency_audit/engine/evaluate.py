@@ -422,8 +422,8 @@ def _law_reference(law: Law) -> Reference:
     reader must not take it for the official text. A status other than in force is said with
     the day the knowledge base gave it."""
     url = law.url or law.source
-    # A law not known to be in force says so (FISA 702 lapsed in June 2026, its collection
-    # going on under certifications): a finding resting on it must not read as settled law.
+    # A law the knowledge base does not record as in force (`uncertain`, `lapsed`) says so, with
+    # the day of that status: a finding resting on it must not read as settled law.
     status = (
         ""
         if law.status in (None, "in-force")

@@ -98,7 +98,7 @@ def test_a_copy_in_a_region_another_entity_runs_names_it_and_says_why_no_estimat
         if f["rule_id"] == "RISK-CLEAR-01" and f["message"].startswith("backup of records-db:")
     ]
     assert clear["message"].startswith(
-        "backup of records-db: Beijing Sinnet Technology Co., Ltd., seat CN can reach health "
+        "backup of records-db: Beijing Sinnet Technology Co., Ltd. can reach health "
         "data in clear in CN; "
     ), clear["message"]
     assert clear["message"].endswith(
