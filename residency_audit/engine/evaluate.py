@@ -44,8 +44,12 @@ def audit(
     """Judge every subject of one deployment with every rule in effect. `extra` subjects (DNS
     endpoints, data flows, observation gaps) are judged after the deployment's own. `builder`
     is the one the deployment's flows were derived with, if any: its subjects are reused."""
+    rules = tuple(rules)
+    # only the subjects some rule in effect judges are built (a pack of a few rules, the peer
+    # benchmark's, judges no party: building them would double its cost)
+    kinds = {kind for rule in rules if rule.in_effect(as_of) for kind in rule.applies_to}
     return judge_subjects(
-        itertools.chain(subjects(deployment, kb, as_of, builder), extra),
+        itertools.chain(subjects(deployment, kb, as_of, builder, kinds), extra),
         rules,
         kb=kb,
         as_of=as_of,

@@ -12,7 +12,7 @@ and their coverage are in `hds_activities.py`, the EXI 31 wording due to it in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from residency_audit.engine.certificates import instrument_of, issued, why_not_valid
@@ -51,13 +51,18 @@ def gdpr_role(role: Role | None) -> str | None:
     return None
 
 
-def legal_subjects(b: SubjectBuilder) -> Iterator[Subject]:
+def legal_subjects(b: SubjectBuilder, kinds: Collection[str] | None = None) -> Iterator[Subject]:
+    """The parties, certificates, transfers and transits of the deployment; only those of
+    `kinds` when given (`subjects.subjects`)."""
     from residency_audit.engine.subjects import Subject
 
     d = b.d
-    for pi, party in enumerate(d.parties):
-        yield Subject("party", f"party {party.id}", None, party.span, party_facts(b, party, pi))
-    for ci, cert in enumerate(d.certifications):
+    wanted = ("party", "certification", "transfer", "transit") if kinds is None else kinds
+    if "party" in wanted:
+        for pi, party in enumerate(d.parties):
+            facts = party_facts(b, party, pi)
+            yield Subject("party", f"party {party.id}", None, party.span, facts)
+    for ci, cert in enumerate(d.certifications if "certification" in wanted else ()):
         if not issued(b, cert):  # a certificate issued after the audit day did not exist on it
             continue
         yield Subject(
@@ -67,9 +72,9 @@ def legal_subjects(b: SubjectBuilder) -> Iterator[Subject]:
             cert.span,
             certification_facts(b, cert, ci),
         )
-    for ti, transfer in enumerate(d.transfers):
+    for ti, transfer in enumerate(d.transfers if "transfer" in wanted else ()):
         yield from transfer_subjects(b, transfer, ti)
-    for ci, c in enumerate(d.components):
+    for ci, c in enumerate(d.components if "transit" in wanted else ()):
         for j, transit in enumerate(c.transit):
             f = b.common()
             path = f"components[{ci}].transit[{j}]"

@@ -737,13 +737,21 @@ def component_facts(
 
 
 def subjects(
-    d: Deployment, kb: KnowledgeBase, as_of: dt.date, builder: SubjectBuilder | None = None
+    d: Deployment,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+    builder: SubjectBuilder | None = None,
+    kinds: Collection[str] | None = None,
 ) -> Iterator[Subject]:
-    """Every subject of a deployment, in file order."""
+    """Every subject of a deployment, in file order; of the legal and country subjects, only
+    those of `kinds` when given (the kinds some rule judges: the others would be built for
+    nothing, parties costing as much as the places). The technical subjects are built whole:
+    the flows read them."""
     b = builder_for(d, kb, as_of, builder)
     yield from b.technical()
-    yield from legal_subjects(b)
-    yield from unknown_country_subjects(b)
+    yield from legal_subjects(b, kinds)
+    if kinds is None or "country" in kinds:
+        yield from unknown_country_subjects(b)
 
 
 def technical_subjects(
