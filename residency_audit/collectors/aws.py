@@ -26,6 +26,7 @@ from residency_audit.collectors.aws_client import (
 )
 from residency_audit.collectors.aws_compute import EC2, LAMBDA, ComputeReader
 from residency_audit.collectors.aws_ebs import EBS, EbsRead, EbsReader
+from residency_audit.collectors.aws_selections import SelectionReader
 from residency_audit.collectors.aws_sharing_dynamodb import TableSharingReader
 from residency_audit.collectors.aws_sharing_ebs import EbsSharingReader
 from residency_audit.collectors.aws_sharing_rds import RdsSharingReader
@@ -61,6 +62,7 @@ class Regions(NamedTuple):
 
 
 class AwsCollector(
+    SelectionReader,
     EbsReader,
     ComputeReader,
     BucketSharingReader,
@@ -761,7 +763,7 @@ class AwsCollector(
                         )
                     )
             with contextlib.suppress(Unread):
-                r.protects = tuple(self._protected(plan_id, region))
+                r.protects, r.unresolved = self.protected(plan_id, region)
             out.append(r)
         return out
 
@@ -795,27 +797,6 @@ class AwsCollector(
                     found = (key, f" EncryptionKeyArn={key}")
         seen[vault] = found
         return found
-
-    def _protected(self, plan_id: str, region: str) -> list[str]:
-        resources: list[str] = []
-        for sel in self.pages(
-            "backup", region, "ListBackupSelections", "BackupSelectionsList", BackupPlanId=plan_id
-        ):
-            about = f"selection {sel['SelectionId']} of backup plan {plan_id}"
-            body = self.call(
-                "backup",
-                region,
-                "GetBackupSelection",
-                BackupPlanId=plan_id,
-                SelectionId=sel["SelectionId"],
-                about=about,
-            )
-            selection = self.member(
-                "backup", region, "GetBackupSelection", body, "BackupSelection", about=about
-            )
-            # Resources is optional: a selection may choose by tags or conditions instead
-            resources += selection.get("Resources") or []
-        return resources
 
     # -- CloudFront -------------------------------------------------------------------------
 

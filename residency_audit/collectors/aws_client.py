@@ -75,6 +75,10 @@ CALLS: dict[tuple[str, str], str | None] = {
     ("backup", "DescribeBackupVault"): "backup:DescribeBackupVault",
     ("backup", "ListBackupSelections"): "backup:ListBackupSelections",
     ("backup", "GetBackupSelection"): "backup:GetBackupSelection",
+    # a backup selection's tags, resolved to ARNs (`aws_selections`); the IAM prefix of the
+    # Resource Groups Tagging API is `tag` (Service Authorization Reference, "Actions,
+    # resources, and condition keys for Amazon Resource Group Tagging API")
+    ("resourcegroupstaggingapi", "GetResources"): "tag:GetResources",
     ("cloudfront", "ListDistributions"): "cloudfront:ListDistributions",
 }
 """Every call `discover aws` makes in an account, and the IAM action it needs."""

@@ -201,7 +201,8 @@ def _left_to_backup(snap: dict[str, Any], region: str, plans: Sequence[ObservedR
     is refused). When it was not (ListBackupPlans, GetBackupPlan or a selection refused,
     throttled), or no plan read made it (an on-demand backup, or one whose plan was deleted:
     "existing backups are not deleted", AWS Backup, "Delete a backup plan"), or the plan picks
-    resources by tags only, nothing models the snapshot but itself, and it stays: fail closed.
+    the volume by tags not resolved (`aws_selections`), nothing models the snapshot but itself,
+    and it stays: fail closed.
     """
     source = backup_source(snap)
     if source is None:

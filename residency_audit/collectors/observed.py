@@ -210,6 +210,10 @@ class ObservedResource:
     """ARN of the resource this one replicates (it is then folded into that one)."""
     protects: tuple[str, ...] = ()
     """For a backup plan: ARNs (or wildcards) of the resources it backs up."""
+    unresolved: tuple[str, ...] = ()
+    """For a backup plan: its selections whose resources could not all be resolved (by tags
+    a condition discover does not evaluate, a tagging call refused; each a gap). The plan then
+    stays a component with its copies after giving them to what it was resolved to protect."""
     shared_with: tuple[str, ...] | None = None
     """Who outside the account can read it (`residency_audit.sharing`); None: not read."""
 
@@ -465,7 +469,8 @@ def _component_ids(resources: Sequence[ObservedResource]) -> dict[str, str]:
 
 def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
     """Replicas become copies of their source; backup plans become copies of what they protect
-    (a plan protecting nothing observed stays a component of its own).
+    (a plan protecting nothing observed, or with a selection not resolved, stays a component
+    of its own).
 
     Each resource that copies another is folded into the one at the top of its chain of
     sources (A replicates to B, B to C: B and C are copies of A), with its own copies, so a
@@ -512,8 +517,8 @@ def _fold(resources: Sequence[ObservedResource]) -> list[ObservedResource]:
                     protected.setdefault(top(t).arn, top(t))
             for target in protected.values():
                 target.copies.extend(_backup_copy(target, c) for c in r.copies)
-            if protected:
-                continue
+            if protected and not r.unresolved:
+                continue  # else the copies of what it was not resolved to protect stay its own
         kept.append(r)
     return kept
 

@@ -27,6 +27,11 @@ S3_ACTIONS = {
     "GetBucketOwnershipControls": "s3:GetBucketOwnershipControls",
 }
 
+PREFIXES = {"resourcegroupstaggingapi": "tag"}
+"""IAM service prefixes that are not boto3's client name: the Resource Groups Tagging API's is
+`tag` (Service Authorization Reference, "Actions, resources, and condition keys for Amazon
+Resource Group Tagging API")."""
+
 
 def test_docs_policy_is_the_generated_one() -> None:
     shipped = json.loads((ROOT / "docs" / "iam-policy.json").read_text(encoding="utf-8"))
@@ -40,7 +45,9 @@ def test_each_action_follows_the_service_naming() -> None:
     for (service, call), action in CALLS.items():
         if action is None:
             continue
-        expected = S3_ACTIONS[call] if service == "s3" else f"{service}:{call}"
+        expected = (
+            S3_ACTIONS[call] if service == "s3" else f"{PREFIXES.get(service, service)}:{call}"
+        )
         assert action == expected
 
 
