@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from residency_audit.attribution import INDETERMINATE, Attribution, Attributor
 from residency_audit.engine.subjects import Subject, component_facts
 from residency_audit.hostnames import normalise_hostname
-from residency_audit.kb import KnowledgeBase
+from residency_audit.kb import UNKNOWN_COUNTRY, KnowledgeBase
 from residency_audit.model import Deployment, Fact, Span
 from residency_audit.observations import (
     DnsObservations,
@@ -265,6 +265,7 @@ def _observed(
         _put(facts, "endpoint.observed.provider_name", serving.provider_name, serving)
         _put(facts, "endpoint.observed.parent.name", serving.parent, serving)
         _put(facts, "endpoint.observed.parent.country", serving.parent_country, serving)
+        _every_provider(facts, route)
     unknown = route.unknown
     if unknown:
         said = facts["endpoint.detail"]
@@ -287,6 +288,46 @@ def _observed(
         )
     # else: the provider of some address is unknown, so the name cannot be verified (the
     # detail names the addresses)
+
+
+def _every_provider(facts: dict[str, Fact], route: Route) -> None:
+    """Every provider serving some address, with its parent's country: each one receives
+    traffic (mail sent to an exchanger goes to whichever address the sender picks), so a rule
+    judging who handles it reads them all, `ZZ` for an address nobody can attribute, and its
+    verdict cannot depend on which provider sorts first. Only for a route some known provider
+    serves, like `endpoint.observed.provider`: one nobody can attribute is DNS-DRIFT-01's."""
+    by_provider: dict[str, list[str]] = {}
+    attributions: dict[str, Attribution] = {}
+    for what, by in route.served:
+        if by is not None:
+            by_provider.setdefault(by.provider, []).append(what)
+            attributions.setdefault(by.provider, by)
+    unknown = route.unknown
+    countries = sorted({a.parent_country for a in attributions.values()})
+    if unknown:
+        countries.append(UNKNOWN_COUNTRY)
+    said = [
+        f"{a.provider_name} (parent {a.parent}, {a.parent_country})" for a in attributions.values()
+    ]
+    if len(said) > 1 or unknown:
+        said = [
+            f"{s} for {', '.join(by_provider[p])}" for s, p in zip(said, by_provider, strict=True)
+        ]
+    if unknown:
+        said.append(f"no provider known for {', '.join(unknown)}")
+    sources = list(dict.fromkeys(a.source for a in attributions.values()))
+    urls = list(dict.fromkeys(a.url for a in attributions.values()))
+    origin = "; ".join(sources) + (
+        f"; derived: no provider known for {', '.join(unknown)}" if unknown else ""
+    )
+    url = urls[0] if len(urls) == 1 else None
+    verified = all(a.verified for a in attributions.values())
+    facts["endpoint.observed.parent.countries"] = Fact(
+        "endpoint.observed.parent.countries", countries, origin, url, verified
+    )
+    facts["endpoint.observed.serving"] = Fact(
+        "endpoint.observed.serving", "; ".join(said), origin, url, verified
+    )
 
 
 def _located(facts: dict[str, Fact], route: Route, seen: Observed) -> None:

@@ -126,6 +126,31 @@ def test_check_reads_the_underscores_discover_writes(
     ]
 
 
+def test_mail_reaching_several_providers_fails_on_any_exposed_one(
+    runner: CliRunner, judging_dns: DnsServer
+) -> None:
+    """An exchanger with an OVHcloud address and one of AWS's us-east-1 range hands health-data
+    mail to a US-owned provider whichever provider the component declares (OVHcloud sorting
+    after AWS, or AWS left out as the declared one); an address nobody attributes hides no
+    exposed provider."""
+    deployment = FIXTURES / "deployments" / "dns-mail-providers.yaml"
+    _, report = check_json(runner, str(deployment), "--resolve", *server_args(judging_dns))
+    assert not report["errors"]
+    mail = {f["location"]["line"]: f for f in report["findings"] if f["rule_id"] == "DNS-MAIL-01"}
+    both = (
+        "is handled by mx-mixed.ovhcloud.com, i.e. Amazon Web Services (parent Amazon.com, "
+        "Inc., US) for 3.80.0.10; OVHcloud (parent OVH Groupe SA, FR) for 51.210.0.10, in a "
+        "service processing health data"
+    )
+    for name in ("mailaws.judging.test", "mailovh.judging.test"):
+        found = mail.get(line_of(deployment, f"- {name}"))
+        assert found is not None and not found["unverifiable"], name
+        assert f"mail for {name} {both}" in found["message"]
+    unknown = mail.get(line_of(deployment, "- mailunk.judging.test"))
+    assert unknown is not None and not unknown["unverifiable"]
+    assert "no provider known for 192.0.2.99" in unknown["message"]
+
+
 ON_OVH = "{name: origin.example-health.test, purpose: host, status: resolved"
 """The start of an observation of dns-drift.yaml's OVHcloud origin; each case ends it."""
 

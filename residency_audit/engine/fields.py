@@ -240,6 +240,12 @@ ENDPOINT = {  # residency_audit.endpoints: declared names, with DNS observations
     "endpoint.observed.provider_name": "Name of the serving provider.",
     "endpoint.observed.parent.name": "Ultimate parent of the serving provider.",
     "endpoint.observed.parent.country": "Country of the serving provider's ultimate parent.",
+    "endpoint.observed.parent.countries": "Countries of the ultimate parents of every provider "
+    "serving some address (list; ZZ when the provider of some address is unknown); absent when "
+    "no provider is known.",
+    "endpoint.observed.serving": "Every provider serving the name with its parent and country "
+    "(and, when several serve it or some address is unknown, the addresses of each), as text "
+    "for messages.",
     "endpoint.observed.via": "The chain and how the provider was recognised (method, evidence, "
     "confidence).",
     "endpoint.observed.location": "Country it is served from, or indeterminate behind CDN or "

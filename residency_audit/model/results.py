@@ -121,6 +121,7 @@ COUNTRY_FACTS = frozenset(
         "provider.parent.country",
         "flow.parent_country",
         "endpoint.observed.parent.country",
+        "endpoint.observed.parent.countries",
         "endpoint.edge.parent.country",
     }
 )
