@@ -18,7 +18,8 @@ names:
 The records are the evidence; `attributions` say what the knowledge base made of them when the
 file was written, for people to read. `check` re-attributes the records with the knowledge base in
 use, so a refreshed knowledge base never disagrees with an old file. Loaded with the located-YAML
-machinery, so every problem is reported at file:line:col and every fact keeps its line.
+machinery, so every problem is reported at file:line:col and every fact keeps its line; an
+observation that contradicts itself is refused there too (`observation_checks`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import field
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -234,120 +235,10 @@ def _name_problems(n: NameObservation, base: str, at: Callable[[str], Span]) -> 
             )
             break
         visited.add(target)
-    return out + _contradictions(n, base, at)
+    # imported here, not at the top: observation_checks reads the types defined above
+    from residency_audit.observation_checks import contradictions
 
-
-def _contradictions(n: NameObservation, base: str, at: Callable[[str], Span]) -> list[Diagnostic]:
-    """Where an observation contradicts itself, as no resolver answer can: judging it would
-    credit a provider with records the DNS never gave (a file edited by hand, or corrupted)."""
-    out = _chain_problems(n.name, n.cnames, n.canonical, base, at)
-    if n.purpose is Purpose.HOST and n.mail_exchangers:
-        out.append(
-            Diagnostic(
-                at(f"{base}.mail_exchangers"),
-                "a host observation has no mail exchangers: they are read for purpose mail",
-            )
-        )
-    if n.purpose is Purpose.MAIL and n.addresses:
-        out.append(
-            Diagnostic(
-                at(f"{base}.addresses"),
-                "a mail observation has no addresses of its own: give them under each of its "
-                "mail_exchangers",
-            )
-        )
-    answered = n.addresses or n.mail_exchangers
-    if n.status in (Status.NXDOMAIN, Status.NO_ANSWER) and answered:
-        what = "addresses" if n.addresses else "mail_exchangers"
-        out.append(
-            Diagnostic(
-                at(f"{base}.{what}"),
-                f"status {n.status.value} says the DNS gave no records, yet {what} are listed",
-            )
-        )
-    if n.status is Status.RESOLVED and n.purpose is Purpose.HOST and not n.addresses:
-        out.append(
-            Diagnostic(
-                at(f"{base}.status"),
-                "status resolved with no addresses: a name that resolved has A or AAAA records "
-                "(`discover dns` writes no-answer when it has none)",
-            )
-        )
-    if n.purpose is Purpose.MAIL:  # a host's exchangers are refused whole, above
-        for j, mx in enumerate(n.mail_exchangers):
-            out += _exchanger_contradictions(n, mx, f"{base}.mail_exchangers[{j}]", at)
-    return out
-
-
-def _exchanger_contradictions(
-    n: NameObservation, mx: MailExchanger, base: str, at: Callable[[str], Span]
-) -> list[Diagnostic]:
-    """An exchanger read as a name is (`_contradictions`): judged by its chain and addresses
-    alone, it must not be credited to the provider its name suggests when its own lookup
-    failed. Files from before exchangers had a `status` wrote a failed one with no addresses:
-    those are refused too, as `discover dns` now writes their status."""
-    out = _chain_problems(mx.exchange, mx.cnames, mx.canonical, base, at)
-    where = f"mail exchanger {mx.exchange}"
-    if mx.status is not Status.RESOLVED and n.status is Status.RESOLVED:
-        out.append(
-            Diagnostic(
-                at(f"{base}.status"),
-                f"{where} has status {mx.status.value}, yet its domain {n.name} is resolved: a "
-                "domain is resolved only when each of its exchangers is (`discover dns` gives "
-                "it the failed exchanger's status)",
-            )
-        )
-    if mx.status in (Status.NXDOMAIN, Status.NO_ANSWER) and mx.addresses:
-        out.append(
-            Diagnostic(
-                at(f"{base}.addresses"),
-                f"{where}: status {mx.status.value} says the DNS gave no records, yet addresses "
-                "are listed",
-            )
-        )
-    if mx.status is Status.RESOLVED and not mx.addresses:
-        out.append(
-            Diagnostic(
-                at(base),  # older files have no status to point at
-                f"{where} is resolved with no addresses: an exchanger that resolved has A or "
-                "AAAA records (files written before exchangers had a status leave out the "
-                "status of one that failed: observe the domain again with `discover dns`)",
-            )
-        )
-    return out
-
-
-def _chain_problems(
-    name: str,
-    cnames: Sequence[Cname],
-    canonical: str | None,
-    base: str,
-    at: Callable[[str], Span],
-) -> list[Diagnostic]:
-    """A CNAME chain that does not start at `name` and go on from target to owner, or a
-    `canonical` name that is not its end."""
-    out = []
-    owner: str | None = normalise_hostname(name)
-    for j, c in enumerate(cnames):
-        if normalise_hostname(c.name) != owner:
-            out.append(
-                Diagnostic(
-                    at(f"{base}.cnames[{j}].name"),
-                    f"CNAME owner {c.name} does not continue the chain from {name}: expected "
-                    f"{owner}, {'the name queried' if j == 0 else 'the previous target'}",
-                )
-            )
-            owner = None  # a broken chain has no end to compare the canonical name with
-            break
-        owner = normalise_hostname(c.target)
-    if owner is not None and canonical is not None and normalise_hostname(canonical) != owner:
-        out.append(
-            Diagnostic(
-                at(f"{base}.canonical"),
-                f"canonical {canonical} is not the end of the CNAME chain ({owner})",
-            )
-        )
-    return out
+    return out + contradictions(n, base, at)
 
 
 def load_observations(path: Path) -> DnsObservations:
