@@ -363,6 +363,16 @@ class CertificateCurrent:
         return (None if current is None else current is argument), facts
 
 
+def _years_fact(instrument: Instrument) -> Fact:
+    """The knowledge base's certificate length of `instrument`, cited where a verdict uses it."""
+    return fact_from(
+        instrument,
+        f"kb.instruments.{instrument.id}.certificate_years",
+        instrument.certificate_years,
+        f"kb:instruments.yaml#{instrument.id}",
+    )
+
+
 def certificate_verdict(value: Any, ctx: Context) -> tuple[bool | None, list[Fact], str | None]:
     """Whether a certificate (`{issued, expires, instrument}`) is valid on the as-of date, the
     knowledge-base facts that decide it, and why not, in words, when it is not
@@ -386,14 +396,7 @@ def certificate_verdict(value: Any, ctx: Context) -> tuple[bool | None, list[Fac
                 f"({instrument.id})",
             )
         )
-        facts.append(
-            fact_from(
-                instrument,
-                f"kb.instruments.{instrument.id}.certificate_years",
-                instrument.certificate_years,
-                f"kb:instruments.yaml#{instrument.id}",
-            )
-        )
+        facts.append(_years_fact(instrument))
     start = instrument.starts() if instrument is not None else None
     if instrument is not None and start is not None and issued and issued < start:
         # Issued under a referential that did not exist yet: never valid, on any date.
@@ -410,14 +413,7 @@ def certificate_verdict(value: Any, ctx: Context) -> tuple[bool | None, list[Fac
     # `issued` known, or else at the earliest the day its period ending on `expires` began.
     when = f"on {issued}" if issued else f"on or after {earliest}"
     if earliest is not None and issued is None and instrument is not None:
-        facts.append(
-            fact_from(
-                instrument,
-                f"kb.instruments.{instrument.id}.certificate_years",
-                instrument.certificate_years,
-                f"kb:instruments.yaml#{instrument.id}",
-            )
-        )
+        facts.append(_years_fact(instrument))
         when += f" (a {instrument.certificate_years}-year certificate expiring on {expires})"
     closed = instrument.new_certificates_until if instrument is not None else None
     if instrument is not None and closed is not None and earliest and earliest >= closed:
