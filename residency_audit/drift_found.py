@@ -419,8 +419,9 @@ def _resource_gap(o: Observation, resource: str) -> int | None:
 _SERVICE_WIDE = frozenset({("s3", "listbuckets"), ("cloudfront", "listdistributions")})
 """Calls that list a service's resources of every region, made in one region (`discover` lists
 the account's buckets from its home region, and its CloudFront distributions, which are
-global, from us-east-1: collectors/aws.py): refused, no region's resources were read. In lower
-case: a file written by hand may spell them otherwise, and drift compares services so too."""
+global, from us-east-1: collectors/aws_s3.py and aws_cloudfront.py): refused, no region's
+resources were read. In lower case: a file written by hand may spell them otherwise, and drift
+compares services so too."""
 
 
 def gap_region(gap: NotObserved) -> str:
@@ -541,7 +542,7 @@ _DESTINATIONS = (
     "ReadReplicaDBInstanceIdentifiers=",
     "ReadReplicaIdentifiers=",
 )
-"""Tokens of a copy's evidence detail naming the copy's own ARN (collectors/aws.py)."""
+"""Tokens of a copy's evidence detail naming the copy's own ARN (collectors/aws_rds.py)."""
 
 
 def copy_resource(oc: Component, c: Copy) -> str:

@@ -2,8 +2,9 @@
 (`CALLS`, `iam_policy`), sessions (`make_session`, `assume_role_sessions`) and `AwsClient`, whose
 calls turn every failure into a gap rather than an error.
 
-With `residency_audit.collectors.aws` (what is read), the only modules that import boto3 and
-botocore; both are imported only by `discover aws`. One `boto3.session.Session` per account;
+The only module that imports boto3; botocore is imported here and by
+`residency_audit.collectors.aws_account` (what is read: `aws` and its `aws_*` readers); both
+are imported only by `discover aws`. One `boto3.session.Session` per account;
 clients with timeouts and bounded retries. A call that is refused, throttled beyond the retries,
 times out, or meets a region that is not enabled does not stop the run: it becomes a
 `NotObserved` entry naming the IAM action that would allow it, and the audit is partial. Only a

@@ -10,7 +10,7 @@ its place is then judged by the location rules all the same.
 
 A snapshot made by AWS Backup is one of its recovery points ("Amazon EBS volume | Amazon EBS
 snapshot | snapshot/snap-..." in AWS Backup's "Working with backups"), which the plan that made
-it already models (`aws.AwsCollector.read_backup`): each is modelled once, by the plan, when
+it already models (`aws_backup.BackupReader.read_backup`): each is modelled once, by the plan, when
 that plan was read (`_left_to_backup`); else it stays as any other snapshot (fail closed).
 """
 

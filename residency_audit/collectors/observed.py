@@ -1,9 +1,10 @@
 """What a collector saw → an observed deployment, in the same format as a declared one.
 
-The AWS collector (`aws.py`) fills the plain records below region by region; `build_deployment`
-folds replicas into their source, attaches backup copies to the resources they protect, maps
-keys to `KeyManagement`, and writes the `observation` block that makes a gap visible. Nothing here
-imports boto3, so the assembly is tested on its own and `check` never pays for it.
+The AWS collector (`aws.py` and its `aws_*.py` readers) fills the plain records below region by
+region; `build_deployment` folds replicas into their source, attaches backup copies to the
+resources they protect, maps keys to `KeyManagement`, and writes the `observation` block that
+makes a gap visible. Nothing here imports boto3, so the assembly is tested on its own and
+`check` never pays for it.
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ GLOBAL_SERVICES = frozenset({("aws", "cloudfront")})
 CloudFront distribution's ARN as `arn:aws:cloudfront::123456789012:distribution/EDFDVBD632BHDS5`
 (DistributionSummary.Arn, no region field), its edges are chosen by its price class, and
 `discover aws` lists distributions with one call to us-east-1 and writes them with no region
-(collectors/aws.py). A `region` on such a component is a location the service does not have:
-it never matched the observed distribution (drift_found matches a region-less declaration by
-provider, service and region) and the other rules took the CDN to be in that region's
-country. NOTE: CloudFront in the aws-eusc partition was not looked up; it is not listed."""
+(collectors/aws_cloudfront.py). A `region` on such a component is a location the service does
+not have: it never matched the observed distribution (drift_found matches a region-less
+declaration by provider, service and region) and the other rules took the CDN to be in that
+region's country. NOTE: CloudFront in the aws-eusc partition was not looked up; it is not listed."""
 
 
 def load_deployment(path: Path, display: str | None = None) -> tuple[Deployment, Document]:
