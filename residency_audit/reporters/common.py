@@ -24,7 +24,8 @@ STATUS_WORDS = {
 }
 
 COUNTRY_STATUS_WORDS = {
-    "eea": "EEA (GDPR applies directly)",
+    # not "directly": in Iceland, Liechtenstein and Norway it applies through the EEA Agreement
+    "eea": "EEA (GDPR applies)",
     "adequate": "adequacy decision (Art. 45)",
     "interim": "interim provision (not an adequacy decision)",
     "partially-adequate": "restricted adequacy only (e.g. certified organisations)",

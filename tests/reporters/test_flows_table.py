@@ -145,15 +145,17 @@ def test_html_and_markdown_flows_have_the_risk_figures_with_the_same_marks() -> 
 
 
 def test_the_status_column_names_the_law_of_the_as_of_date() -> None:
-    """Before 25 May 2018 the EEA was under Directive 95/46/EC, not the GDPR."""
+    """Before 25 May 2018 the EEA was under Directive 95/46/EC, not the GDPR; since, the GDPR
+    applies in the EEA, through the EEA Agreement in its EFTA states (QA: 'applies directly'
+    was said of Norway too)."""
     path = SAMPLES / "doctolib-2021.yaml"
     for as_of, law, not_law in (
         (
             dt.date(2017, 1, 1),
             "EEA (Directive 95/46/EC, through national law)",
-            "GDPR applies directly",
+            "EEA (GDPR applies)",
         ),
-        (AS_OF, "EEA (GDPR applies directly)", "Directive 95/46/EC, through"),
+        (AS_OF, "EEA (GDPR applies)", "Directive 95/46/EC, through"),
     ):
         report = run(Options(paths=[path], as_of=as_of))
         for page in (markdown.render(report), html.render(report)):
