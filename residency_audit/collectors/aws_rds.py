@@ -45,37 +45,25 @@ class RdsReader(AwsClient):
             for replica in db.get("ReadReplicaDBInstanceIdentifiers", []):
                 target = _arn(replica, region, arn)
                 r.copies.append(
-                    ObservedCopy(
+                    self._copy(
+                        r,
                         CopyKind.REPLICA,
-                        region_of_arn(target or ""),
-                        self.evidence(
-                            "rds",
-                            "DescribeDBInstances",
-                            region,
-                            arn,
-                            f"ReadReplicaDBInstanceIdentifiers={target}",
-                        ),
                         target,
-                        account_of_arn(target or ""),
-                        key=_elsewhere(r, target or ""),
+                        "DescribeDBInstances",
+                        arn,
+                        "ReadReplicaDBInstanceIdentifiers",
                     )
                 )
             for backup in db.get("DBInstanceAutomatedBackupsReplications", []):
                 target = backup.get("DBInstanceAutomatedBackupsArn", "")
                 r.copies.append(
-                    ObservedCopy(
+                    self._copy(
+                        r,
                         CopyKind.BACKUP,
-                        region_of_arn(target),
-                        self.evidence(
-                            "rds",
-                            "DescribeDBInstances",
-                            region,
-                            arn,
-                            f"DBInstanceAutomatedBackupsReplications={target}",
-                        ),
                         target,
-                        account_of_arn(target),
-                        key=_elsewhere(r, target),
+                        "DescribeDBInstances",
+                        arn,
+                        "DBInstanceAutomatedBackupsReplications",
                     )
                 )
             out.append(r)
@@ -100,19 +88,13 @@ class RdsReader(AwsClient):
             )
             for target in cluster.get("ReadReplicaIdentifiers", []):
                 r.copies.append(
-                    ObservedCopy(
+                    self._copy(
+                        r,
                         CopyKind.REPLICA,
-                        region_of_arn(target),
-                        self.evidence(
-                            "rds",
-                            "DescribeDBClusters",
-                            region,
-                            arn,
-                            f"ReadReplicaIdentifiers={target}",
-                        ),
                         target,
-                        account_of_arn(target),
-                        key=_elsewhere(r, target),
+                        "DescribeDBClusters",
+                        arn,
+                        "ReadReplicaIdentifiers",
                     )
                 )
             out.append(r)
@@ -128,25 +110,40 @@ class RdsReader(AwsClient):
                     for m in members:
                         if m["DBClusterArn"] != writer:
                             r.copies.append(
-                                ObservedCopy(
+                                self._copy(
+                                    r,
                                     CopyKind.REPLICA,
-                                    region_of_arn(m["DBClusterArn"]),
-                                    self.evidence(
-                                        "rds",
-                                        "DescribeGlobalClusters",
-                                        region,
-                                        glob.get("GlobalClusterArn"),
-                                        f"GlobalClusterMember={m['DBClusterArn']}",
-                                    ),
                                     m["DBClusterArn"],
-                                    account_of_arn(m["DBClusterArn"]),
-                                    key=_elsewhere(r, m["DBClusterArn"]),
+                                    "DescribeGlobalClusters",
+                                    glob.get("GlobalClusterArn"),
+                                    "GlobalClusterMember",
                                 )
                             )
             for r in out:
                 if r.arn != writer and any(m["DBClusterArn"] == r.arn for m in members):
                     r.source = writer
         return out
+
+    def _copy(
+        self,
+        source: ObservedResource,
+        kind: CopyKind,
+        target: str | None,
+        call: str,
+        read_from: str | None,
+        member: str,
+    ) -> ObservedCopy:
+        """A copy of `source` at ARN `target`, as `call` named it in `member` of the reply about
+        `read_from`: in the target's region and account, on the key `_elsewhere` says."""
+        where = target or ""
+        return ObservedCopy(
+            kind,
+            region_of_arn(where),
+            self.evidence("rds", call, source.region, read_from, f"{member}={target}"),
+            target,
+            account_of_arn(where),
+            key=_elsewhere(source, where),
+        )
 
 
 def _elsewhere(source: ObservedResource, target: str) -> str | None:
