@@ -94,11 +94,12 @@ SECURITY_SEVERITY = {
 
 NOTE: GitHub reads `security-severity` on the rule (`reportingDescriptor.properties`) only:
 its "SARIF support for code scanning" page lists no such property for a `result`, and says
-the fields it does not list are ignored; a result's `level` does not change a security rule's
-severity. A finding's severity can differ from its rule's (raised for Art. 9 data, or the
-rule's `unverifiable_severity`), so each severity a rule's findings can have gets its own
-descriptor (`descriptor_id`): the rule's id for its own severity, `id/severity` for the others
-(a descriptor's `id` must be unique, says that page). The descriptors come from the rules, not
+the fields it does not list are ignored; a result's `level` is what non-security alerts show
+(GitHub changelog 2021-07-19: security alerts show `security-severity`). A finding's severity
+can differ from its rule's (raised for Art. 9 data, or the rule's `unverifiable_severity`), so
+each severity a rule's findings can have gets its own descriptor (`descriptor_id`): the rule's
+id for its own severity, `id/severity` for the others (a descriptor's `id` must be unique, says
+that page). The descriptors come from the rules, not
 from the findings present, as that page asks of rules ("should change infrequently"), and so
 that a batch's workers can write results before the run's findings are all known. An alert is
 the same alert while its finding keeps its severity; one whose severity changes (its data
