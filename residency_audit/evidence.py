@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from residency_audit.engine.rules import Pack
+from residency_audit.engine.rules import Pack, severities
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import CountryStatus, Finding, Flow, RuleInfo
 
@@ -23,6 +23,7 @@ def rule_infos(packs: Sequence[Pack], as_of: dt.date) -> tuple[RuleInfo, ...]:
             r.remediation.strip(),
             r.on(as_of).references,  # only what existed on as_of
             notes=r.notes.strip() if r.notes else None,
+            severities=severities(r),
         )
         for p in packs
         for r in p.rules

@@ -79,12 +79,9 @@ def test_report_re_renders_a_saved_result(runner: CliRunner, tmp_path: Path) -> 
     sarif = json.loads(result.stdout)
     assert sarif["runs"][0]["invocations"][0]["exitCode"] == 1
     original = json.loads(saved.read_text())
-    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {
-        f["rule_id"] for f in original["findings"]
-    }
-    assert {"HDS-LOC-01", "GDPR-XFER-01", "JUR-EXPO-01"} <= {
-        r["ruleId"] for r in sarif["runs"][0]["results"]
-    }
+    rules = {r["properties"]["rule"] for r in sarif["runs"][0]["results"]}
+    assert rules == {f["rule_id"] for f in original["findings"]}
+    assert {"HDS-LOC-01", "GDPR-XFER-01", "JUR-EXPO-01"} <= rules
     text = html.read_text()
     assert "Re-rendered from" in text and str(saved) in text
     assert "as of 2026-11-28" in text

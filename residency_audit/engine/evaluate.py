@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 
 from residency_audit.engine.conditions import Decider, Trace, Tracer, decider, tracer
 from residency_audit.engine.operators import Context
-from residency_audit.engine.rules import PLACEHOLDER, Rule
+from residency_audit.engine.rules import PLACEHOLDER, Rule, severity_of
 from residency_audit.engine.subject_ids import subject_id
 from residency_audit.engine.subjects import Subject, SubjectBuilder, subjects
 from residency_audit.kb import KnowledgeBase, rely_on_entries
 from residency_audit.kb.entries import Law
-from residency_audit.model import Check, Deployment, Fact, Finding, Reference, Severity
+from residency_audit.model import Check, Deployment, Fact, Finding, Reference
 from residency_audit.records import Record, record
 
 
@@ -281,8 +281,10 @@ def _judge(
         return None
     unverifiable = applies is None or holds is None
     stated: list[Fact] = []
+    special = facts.get("data.special_category")
+    art9 = special is not None and bool(special.value)
+    severity = severity_of(rule, unverifiable=unverifiable, special=art9)
     if unverifiable:
-        severity = rule.unverifiable_severity
         missing = ", ".join(dict.fromkeys(trace.missing))
         # The rule's message states a violation; with a fact missing that would assert what
         # nobody knows, so the requirement (the rule's title) is named, unless the rule says
@@ -292,15 +294,7 @@ def _judge(
         message = f"cannot be verified for {subject.label}: unknown {missing}. {said}"
         trace.facts += _unknown(subject, trace.absent)
     else:
-        severity = rule.severity
         message = _render(prepared.message, facts, stated)
-    special = facts.get("data.special_category")
-    if rule.escalate_special_category and special is not None and special.value:
-        # Art. 9 data raise what a violation costs by a level, and an unknown by a level too,
-        # but not past the raised failure it may hide (declaring the fact that makes the rule
-        # fail must not lower it), nor below its own unverifiable severity.
-        raised = Severity(min(rule.severity + 1, Severity.CRITICAL))
-        severity = max(severity, Severity(min(severity + 1, raised))) if unverifiable else raised
     trace.facts += stated
     used = _unique(trace.facts)
     return Finding(

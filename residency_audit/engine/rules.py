@@ -202,6 +202,27 @@ class Rule(Record):
         return self if cited == self.references else replaced(self, "references", cited)
 
 
+def severity_of(rule: Rule, *, unverifiable: bool, special: bool) -> Severity:
+    """The severity of `rule`'s finding: its own, or its unverifiable one when a fact was
+    missing; raised for Art. 9 (special-category) data when the rule escalates."""
+    severity = rule.unverifiable_severity if unverifiable else rule.severity
+    if not (special and rule.escalate_special_category):
+        return severity
+    # Art. 9 data raise what a violation costs by a level, and an unknown by a level too, but
+    # not past the raised failure it may hide (declaring the fact that makes the rule fail must
+    # not lower it), nor below its own unverifiable severity.
+    raised = Severity(min(rule.severity + 1, Severity.CRITICAL))
+    return max(severity, Severity(min(severity + 1, raised))) if unverifiable else raised
+
+
+def severities(rule: Rule) -> tuple[Severity, ...]:
+    """Every severity `rule`'s findings can have, its own first, then from the highest."""
+    others = {
+        severity_of(rule, unverifiable=u, special=s) for u in (False, True) for s in (False, True)
+    }
+    return (rule.severity, *sorted(others - {rule.severity}, reverse=True))
+
+
 @record(kw_only=True)
 class PackHeader(Record):
     """A rule pack's pack.yaml."""

@@ -391,6 +391,10 @@ class RuleInfo(Record):
     references: tuple[Reference, ...]
     notes: str | None = None
     """The rule's caveats (unverified wording, secondary sources), as `explain` shows them."""
+    severities: tuple[Severity, ...] = ()
+    """Every severity its findings can have (`engine.rules.severities`: raised for Art. 9 data,
+    or the one of a finding that cannot be verified), `severity` first; empty when not known
+    (a result saved before they were written)."""
 
 
 @record

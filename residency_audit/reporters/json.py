@@ -111,6 +111,7 @@ def _skeleton(report: Report) -> dict[str, Any]:
                 "remediation": r.remediation,
                 "references": [reference_dict(x) for x in r.references],
                 "notes": r.notes,
+                "severities": [s.label for s in r.severities],
             }
             for r in report.rules
         ],

@@ -300,7 +300,12 @@ def read_rule(r: dict[str, Any]) -> RuleInfo:
         _text(r["remediation"], lines=True),
         _each(_read_reference, r["references"]),
         notes=_optional_text(r.get("notes")),  # older results have none
+        severities=_each(_read_severity, r.get("severities", [])),  # nor these
     )
+
+
+def _read_severity(s: Any) -> Severity:
+    return Severity.parse(_text(s))
 
 
 def _read_country(c: dict[str, Any]) -> CountryStatus:

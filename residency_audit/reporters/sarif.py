@@ -1,9 +1,11 @@
 """SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps).
 
 One result per finding, pointing at the YAML line that declared the component or copy; rules carry
-their rationale, remediation and legal references (`helpUri`: the primary one). Fingerprints hash
-file, deployment, component, subject, rule and message, never the line, so an alert survives
-unrelated edits, and two subjects alike in words (two copies, two transfers) keep two alerts.
+their rationale, remediation and legal references (`helpUri`: the primary one), one descriptor
+per severity their findings can have (`SECURITY_SEVERITY` says why). Fingerprints hash the file's
+URI, deployment, component, subject, rule and message, never the line, so an alert survives
+unrelated edits, and two subjects alike in words (two copies, two transfers) keep two alerts;
+`primaryLocationLineHash`, which GitHub reads, has the same value.
 Waived findings are `suppressions`; with a baseline, `baselineState` says whether the baseline
 holds the finding ("unchanged", waived there or now included) or not ("new"); results the
 baseline holds that are gone ("absent") are not written.
@@ -37,6 +39,10 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 """The base of relative artifact URIs: the directory the audit ran in (a repository's root in
 CI, where code scanning maps results to files)."""
+SRCROOT_TEXT = (
+    "The directory residency-audit ran in: URIs are relative to it, and code scanning reads "
+    "them as relative to the repository's root, so run the audit from there."
+)
 
 
 @lru_cache(maxsize=4096)
@@ -56,9 +62,20 @@ def artifact_location(path: str) -> dict[str, str]:
     return {"uri": quote(relative.as_posix(), safe="/"), "uriBaseId": SRCROOT}
 
 
-FINGERPRINT_KEY = "residencyAudit/v2"
-"""v1 hashed no subject, so a new copy's alert folded into an old copy's alike in words; the
-key changed with the hash, so that code scanning does not compare the two kinds of hash."""
+FINGERPRINT_KEY = "residencyAudit/v3"
+"""v1 hashed no subject, so a new copy's alert folded into an old copy's alike in words; v2
+hashed the path as typed, so `check deploy/`, `check $PWD/deploy/` and `check ./deploy/a.yaml`
+gave one file three fingerprints; v3 hashes its URI. The key changes with the hash, so that
+consumers do not compare two kinds of hash."""
+LINE_HASH = "primaryLocationLineHash"
+"""The only partial fingerprint GitHub code scanning reads ("Code scanning only uses the
+`primaryLocationLineHash`": docs.github.com, SARIF support for code scanning, `result` object).
+Left out, `upload-sarif` fills it from the text of the result's line (codeql-action
+src/fingerprints.ts: a rolling hash of the line, `hash:count`), so an alert would follow the
+line's words, not the finding. A value the file already has is kept as it is: the action only
+warns when its own differs ("found existing inconsistent fingerprint value"), so ours, the
+`FINGERPRINT_KEY` value, holds across line moves. GitHub documents no format for it; it is
+compared, not parsed, as far as its docs and that code say (the action's own is not hex only)."""
 LEVELS = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
@@ -73,7 +90,20 @@ SECURITY_SEVERITY = {
     Severity.LOW: "3.0",
     Severity.INFO: "1.0",
 }
-"""GitHub's bands: >9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low."""
+"""GitHub's bands: >9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
+
+NOTE: GitHub reads `security-severity` on the rule (`reportingDescriptor.properties`) only:
+its "SARIF support for code scanning" page lists no such property for a `result`, and says
+the fields it does not list are ignored; a result's `level` is what non-security alerts show
+(GitHub changelog 2021-07-19: security alerts show `security-severity`). A finding's severity
+can differ from its rule's (raised for Art. 9 data, or the rule's `unverifiable_severity`), so
+each severity a rule's findings can have gets its own descriptor (`descriptor_id`): the rule's
+id for its own severity, `id/severity` for the others (a descriptor's `id` must be unique, says
+that page). The descriptors come from the rules, not
+from the findings present, as that page asks of rules ("should change infrequently"), and so
+that a batch's workers can write results before the run's findings are all known. An alert is
+the same alert while its finding keeps its severity; one whose severity changes (its data
+declared special-category) is a new alert under the other id, and the old one is closed."""
 MAX_TEXT = 1024
 """GitHub's limit for short and full descriptions."""
 
@@ -88,7 +118,7 @@ def write(report: Report, out: TextIO) -> None:
     """`json.dumps(to_sarif(report), indent=2)` and a newline, the results written a file's
     findings at a time (a batch's SARIF is as large as its JSON result), or as the batch's
     workers wrote them."""
-    index: dict[str, int] = {}
+    index: Index = {}
     head = dumps(_skeleton(report, index))
     before, after = head.split('\n      "results": []', 1)
     out.write(before + '\n      "results": [')
@@ -110,27 +140,31 @@ MARGIN = "        "
 """Where a result starts: in `runs[0].results`."""
 
 
+Index = dict[tuple[str, Severity], tuple[int, str]]
+"""(rule id, severity) -> the position and id of its descriptor in the log's rules."""
+
+
 def results_writer(rules: Sequence[RuleInfo]) -> Callable[[Sequence[Finding]], bytes]:
     """How a batch's worker writes a run of results, for a report whose rules are `rules` (no
     baseline: the worker would not write them then)."""
-    index = _index(list(rules))
+    index = _index(_descriptors(rules, {}))
 
     def write_run(findings: Sequence[Finding]) -> bytes:
-        if any(f.rule_id not in index for f in findings):
-            raise NotByRun("a finding of a rule the report does not list")
+        if any((f.rule_id, f.severity) not in index for f in findings):
+            raise NotByRun("a finding of a rule or severity the report does not list")
         return _results(index, False, findings)
 
     return write_run
 
 
-def _results(index: dict[str, int], baseline: bool, findings: Sequence[Finding]) -> bytes:
+def _results(index: Index, baseline: bool, findings: Sequence[Finding]) -> bytes:
     return f",\n{MARGIN}".encode().join(
         indented(_result(f, index, baseline), MARGIN) for f in findings
     )
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
-    index: dict[str, int] = {}
+    index: Index = {}
     sarif = _skeleton(report, index)
     baseline = _has_baseline(report)
     sarif["runs"][0]["results"] = [_result(f, index, baseline) for f in report.findings]
@@ -141,11 +175,11 @@ def _has_baseline(report: Report) -> bool:
     return any(i.role == "baseline" for i in report.inputs)
 
 
-def _skeleton(report: Report, index: dict[str, int]) -> dict[str, Any]:
-    """The log with an empty `results` list; fills `index` (rule id -> position)."""
-    infos = _rules(report)
-    index.update(_index(infos))
-    rules = [_rule(r) for r in infos]
+def _skeleton(report: Report, index: Index) -> dict[str, Any]:
+    """The log with an empty `results` list; fills `index`."""
+    descriptors = _rules(report)
+    index.update(_index(descriptors))
+    rules = [_rule(r, severity) for r, severity in descriptors]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -156,6 +190,8 @@ def _skeleton(report: Report, index: dict[str, int]) -> dict[str, Any]:
             }
         },
         "automationDetails": {"id": "residency-audit/"},
+        # Said, not given: an absolute base would make the log depend on the machine.
+        "originalUriBaseIds": {SRCROOT: {"description": {"text": SRCROOT_TEXT}}},
         "artifacts": [
             {
                 "location": artifact_location(i.path),
@@ -188,11 +224,14 @@ def _skeleton(report: Report, index: dict[str, int]) -> dict[str, Any]:
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def _rules(report: Report) -> list[RuleInfo]:
-    """The report's rules by id, and the rules of findings it does not list (a result read
-    back from an older JSON without rules). Findings written as texts by a batch's workers
-    are all of listed rules (`results_writer`), and are not read back."""
+def _rules(report: Report) -> list[tuple[RuleInfo, Severity]]:
+    """The descriptors of the report's rules, and of the rules of findings it does not list
+    (a result read back from an older JSON without rules), with the severities of findings a
+    rule's `severities` do not hold (an older JSON's, which has none). Findings written as
+    texts by a batch's workers are all of listed rules and severities (`results_writer`), and
+    are not read back."""
     infos = {r.id: r for r in report.rules}
+    found: dict[str, set[Severity]] = {}
     findings = report.findings
     if not (isinstance(findings, Spool) and findings.as_texts):
         for f in findings:
@@ -200,19 +239,42 @@ def _rules(report: Report) -> list[RuleInfo]:
                 f.rule_id,
                 RuleInfo(f.rule_id, "", f.title, f.severity, f.title, f.remediation, f.references),
             )
-    return sorted(infos.values(), key=lambda r: r.id)
+            found.setdefault(f.rule_id, set()).add(f.severity)
+    return _descriptors(infos.values(), found)
 
 
-def _index(rules: list[RuleInfo]) -> dict[str, int]:
-    """Rule id -> position in the log's rules, which are sorted by id (one per id)."""
-    ids = sorted({r.id for r in rules})
-    return {rule_id: i for i, rule_id in enumerate(ids)}
+def _descriptors(
+    rules: Iterable[RuleInfo], found: dict[str, set[Severity]]
+) -> list[tuple[RuleInfo, Severity]]:
+    """A descriptor for each rule (by id, one per id) and severity its findings can have (its
+    own first, then from the highest), and for each severity in `found` (rule id -> the
+    severities of its findings) besides."""
+    infos = {r.id: r for r in rules}
+    out = []
+    for rule_id in sorted(infos):
+        r = infos[rule_id]
+        others = (set(r.severities) | found.get(rule_id, set())) - {r.severity}
+        out += [(r, s) for s in (r.severity, *sorted(others, reverse=True))]
+    return out
 
 
-def _rule(r: RuleInfo) -> dict[str, Any]:
+def _index(descriptors: list[tuple[RuleInfo, Severity]]) -> Index:
+    return {
+        (r.id, severity): (i, descriptor_id(r, severity))
+        for i, (r, severity) in enumerate(descriptors)
+    }
+
+
+def descriptor_id(r: RuleInfo, severity: Severity) -> str:
+    """The id of `r`'s descriptor for its findings of `severity`: the rule's own id for its own
+    severity, else `id/severity` (see `SECURITY_SEVERITY`)."""
+    return r.id if severity == r.severity else f"{r.id}/{severity.label}"
+
+
+def _rule(r: RuleInfo, severity: Severity) -> dict[str, Any]:
     refs = "\n".join(f"- [{x.label}]({x.url})" for x in r.references)
     rule: dict[str, Any] = {
-        "id": r.id,
+        "id": descriptor_id(r, severity),
         "name": "".join(w[:1].upper() + w[1:] for w in re.findall(r"[A-Za-z0-9]+", r.title)),
         "shortDescription": {"text": _cap(r.title)},
         "fullDescription": {"text": _cap(r.rationale or r.title)},
@@ -221,10 +283,10 @@ def _rule(r: RuleInfo) -> dict[str, Any]:
             + "\n".join(f"- {x.label}: {x.url}" for x in r.references),
             "markdown": f"{r.remediation}\n\n**References**\n\n{refs}",
         },
-        "defaultConfiguration": {"level": LEVELS[r.severity]},
+        "defaultConfiguration": {"level": LEVELS[severity]},
         "properties": {
             "tags": ["compliance", "data-residency", *([r.pack] if r.pack else [])],
-            "security-severity": SECURITY_SEVERITY[r.severity],
+            "security-severity": SECURITY_SEVERITY[severity],
         },
     }
     if r.references:
@@ -232,10 +294,12 @@ def _rule(r: RuleInfo) -> dict[str, Any]:
     return rule
 
 
-def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]:
+def _result(f: Finding, index: Index, baseline: bool) -> dict[str, Any]:
+    position, rule_id = index[f.rule_id, f.severity]
+    stable = fingerprint(f)
     result: dict[str, Any] = {
-        "ruleId": f.rule_id,
-        "ruleIndex": index[f.rule_id],
+        "ruleId": rule_id,
+        "ruleIndex": position,
         "level": LEVELS[f.severity],
         "message": {"text": f"{f.message} ({_qualifier(f)}, {f.deployment})"},
         "locations": [
@@ -249,8 +313,9 @@ def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]
                 }
             }
         ],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f)},
+        "partialFingerprints": {FINGERPRINT_KEY: stable, LINE_HASH: stable},
         "properties": {
+            "rule": f.rule_id,  # `ruleId` is `id/severity` when the two differ
             "severity": f.severity.label,
             "status": f.status.value,
             "deployment": f.deployment,
@@ -292,10 +357,11 @@ def _qualifier(f: Finding) -> str:
 
 
 def fingerprint(f: Finding) -> str:
-    """Stable across runs and line moves: what the finding is about, not where the line is."""
-    key = "\0".join(
-        (f.span.path, f.deployment, f.component or "", f.subject or "", f.rule_id, f.message)
-    )
+    """Stable across runs and line moves: what the finding is about, not where the line is. The
+    file is its URI, as the result names it: relative to the working directory however the path
+    was typed (as baselines compare paths), so one file keeps its alerts."""
+    uri = artifact_location(f.span.path)["uri"]
+    key = "\0".join((uri, f.deployment, f.component or "", f.subject or "", f.rule_id, f.message))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 

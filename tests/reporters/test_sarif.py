@@ -75,8 +75,8 @@ def test_fingerprints_survive_lines_moving(tmp_path: Path) -> None:
 
 def test_two_copies_alike_in_words_keep_two_alerts(tmp_path: Path) -> None:
     """A second snapshot copy to us-east-1 words its findings as the first does; code scanning
-    folds results of one fingerprint into one alert, so the subject is in the hash (and the
-    key is v2: v1 hashes, without it, are not comparable)."""
+    folds results of one fingerprint into one alert, so the subject is in the hash (v1 hashes,
+    without it, are not comparable: the key names its version)."""
     path = tmp_path / "backup.yaml"
     path.write_text(
         BACKUP.read_text().replace(
@@ -87,8 +87,11 @@ def test_two_copies_alike_in_words_keep_two_alerts(tmp_path: Path) -> None:
     results = sarif_of(path)["runs"][0]["results"]
     copies = [r for r in results if r["ruleId"] == "HDS-LOC-01"]
     assert len({r["message"]["text"] for r in copies}) == 1 and len(copies) == 2
-    assert len({r["partialFingerprints"]["residencyAudit/v2"] for r in copies}) == 2
-    assert all(list(r["partialFingerprints"]) == ["residencyAudit/v2"] for r in results)
+    assert len({r["partialFingerprints"]["residencyAudit/v3"] for r in copies}) == 2
+    assert all(
+        list(r["partialFingerprints"]) == ["residencyAudit/v3", "primaryLocationLineHash"]
+        for r in results
+    )
 
 
 def test_waived_finding_is_a_suppression_and_invocation_has_exit_code() -> None:
@@ -96,12 +99,12 @@ def test_waived_finding_is_a_suppression_and_invocation_has_exit_code() -> None:
     validate(document)
     results = document["runs"][0]["results"]
     waived = [r for r in results if "suppressions" in r]
-    assert [r["ruleId"] for r in waived] == ["GDPR-XFER-01"]
+    assert [r["properties"]["rule"] for r in waived] == ["GDPR-XFER-01"]
     suppression = waived[0]["suppressions"][0]
     assert suppression["kind"] == "external" and suppression["status"] == "accepted"
     assert "dpo@example.org" in suppression["justification"]
     assert "2027-06-30" in suppression["justification"]
-    assert "WAIVER-EXP-01" in {r["ruleId"] for r in results}
+    assert "WAIVER-EXP-01" in {r["properties"]["rule"] for r in results}
     assert document["runs"][0]["invocations"][0]["exitCode"] == 1
 
 
@@ -126,7 +129,7 @@ def test_a_finding_of_the_baseline_waived_now_or_then_is_unchanged_not_new(
     def states(document: dict[str, Any]) -> dict[tuple[str, str], tuple[str, str]]:
         validate(document)
         return {
-            (r["ruleId"], r["properties"]["subject"]): (
+            (r["properties"]["rule"], r["properties"]["subject"]): (
                 r["properties"]["status"],
                 r["baselineState"],
             )
@@ -221,3 +224,114 @@ def test_stale_and_unverified_knowledge_are_notified() -> None:
     notes = [n["message"]["text"] for n in run_["invocations"][0]["toolExecutionNotifications"]]
     assert any(n.endswith("laws/us-cloud-act") and "six months" in n for n in notes)
     assert any(n.endswith("regions/aws") and "unverified" in n for n in notes)
+
+
+GITHUB_BANDS = {
+    "critical": (9.0, 10.0),
+    "high": (7.0, 8.9),
+    "medium": (4.0, 6.9),
+    "low": (0.1, 3.9),
+}
+"""docs.github.com, SARIF support for code scanning: how `security-severity` reads."""
+
+
+def test_github_ranks_each_result_by_its_own_severity() -> None:
+    """GitHub reads `security-severity` on the rule only, and fails a pull request on high or
+    critical ones by default. The sovereign hospital's one finding, HDS-PUB-01 (a high rule)
+    that cannot be verified, is low: it sat under the rule's 8.0 (High on GitHub) while the
+    run passed. The backup's findings raised to critical for Art. 9 data showed as High."""
+    for sample, severities in (("sovereign-hospital.yaml", {"low"}), (BACKUP.name, None)):
+        document = sarif_of(SAMPLES / sample)
+        validate(document)
+        run_ = document["runs"][0]
+        rules = run_["tool"]["driver"]["rules"]
+        ids = [r["id"] for r in rules]
+        assert len(ids) == len(set(ids)), "GitHub wants a descriptor's id unique"
+        seen = set()
+        for result in run_["results"]:
+            rule = rules[result["ruleIndex"]]
+            assert rule["id"] == result["ruleId"]
+            severity = result["properties"]["severity"]
+            low, high = GITHUB_BANDS.get(severity, (0.1, 3.9))  # info: low, GitHub's lowest
+            assert low <= float(rule["properties"]["security-severity"]) <= high, result
+            assert rule["defaultConfiguration"]["level"] == result["level"]
+            seen.add(severity)
+        if severities is not None:
+            assert seen == severities and run_["invocations"][0]["exitCode"] == 0
+    assert "critical" in seen  # the backup's escalated findings
+
+
+def test_a_finding_keeps_its_alert_and_a_rule_its_descriptors_across_runs(
+    tmp_path: Path,
+) -> None:
+    """Alert identity is rule id, path and fingerprint: a finding of a severity other than its
+    rule's is reported under `id/severity`, the same in every run; the rule's own severity keeps
+    the rule's id. The descriptors are the same whatever the findings (GitHub: rules "should
+    change infrequently")."""
+    hospital = sarif_of(SAMPLES / "sovereign-hospital.yaml")["runs"][0]
+    assert [r["ruleId"] for r in hospital["results"]] == ["HDS-PUB-01/low"]
+    backup = sarif_of(BACKUP)["runs"][0]
+    assert hospital["tool"]["driver"]["rules"] == backup["tool"]["driver"]["rules"]
+    ids = {r["id"] for r in backup["tool"]["driver"]["rules"]}
+    assert {"HDS-PUB-01", "HDS-PUB-01/low"} <= ids
+    raised = [r for r in backup["results"] if r["properties"]["severity"] == "critical"]
+    assert raised and all(r["ruleId"].endswith("/critical") for r in raised)
+
+
+def test_one_file_has_one_fingerprint_however_its_path_is_typed(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """`check deploy/`, `check $PWD/deploy/` and `check ./deploy//a.yaml` name one file, whose
+    URI is `deploy/a.yaml`: its findings keep their fingerprints, which hash that URI. GitHub
+    reads only `primaryLocationLineHash`, so it carries the same value."""
+    (tmp_path / "deploy").mkdir()
+    copy_renamed(BACKUP, tmp_path / "deploy" / "a.yaml", "a")
+    monkeypatch.chdir(tmp_path)
+    sarif.artifact_location.cache_clear()
+
+    def prints(path: Path) -> list[tuple[str, str, str]]:
+        document = sarif_of(path)
+        validate(document)
+        results = document["runs"][0]["results"]
+        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+        assert uris == {"deploy/a.yaml"}
+        return [
+            (
+                r["ruleId"],
+                r["partialFingerprints"][sarif.FINGERPRINT_KEY],
+                r["partialFingerprints"].get("primaryLocationLineHash", ""),
+            )
+            for r in results
+        ]
+
+    try:
+        typed = prints(Path("deploy"))
+        assert prints(tmp_path / "deploy") == typed
+        assert prints(Path("./deploy//a.yaml")) == typed
+        assert typed and all(fp == line_hash for _, fp, line_hash in typed)
+    finally:
+        sarif.artifact_location.cache_clear()
+
+
+def test_the_line_hash_github_reads_survives_lines_moving(tmp_path: Path) -> None:
+    """Without it `upload-sarif` hashes the line's text, and an alert follows the line."""
+    path = tmp_path / "backup.yaml"
+
+    def prints() -> set[str]:
+        results = sarif_of(path)["runs"][0]["results"]
+        return {r["partialFingerprints"]["primaryLocationLineHash"] for r in results}
+
+    path.write_text(BACKUP.read_text())
+    before = prints()
+    path.write_text("# a new comment\n" + BACKUP.read_text())
+    assert before and prints() == before
+
+
+def test_the_log_says_what_its_uris_are_relative_to_without_naming_the_machine() -> None:
+    """%SRCROOT% is the directory the audit ran in; the log says so, and gives no absolute
+    base (which would make it differ from one machine, or checkout, to the next)."""
+    document = sarif_of(BACKUP)
+    validate(document)
+    base = document["runs"][0]["originalUriBaseIds"][sarif.SRCROOT]
+    assert "uri" not in base
+    assert "repository's root" in base["description"]["text"]
