@@ -236,8 +236,7 @@ def _observed(
     edges = [a for a in found if a.edge]
     facts["endpoint.observed.edge"] = Fact("endpoint.observed.edge", bool(edges), seen.origin)
     if edges:
-        _put(facts, "endpoint.edge.provider", edges[0].provider, edges[0])
-        _put(facts, "endpoint.edge.parent.country", edges[0].parent_country, edges[0])
+        _every_edge(facts, edges)
         _put(facts, "endpoint.observed.location", INDETERMINATE, edges[0])
     else:  # even with nothing attributed: no range then places the name, DNS-DRIFT-02 waits
         _located(facts, route, seen)
@@ -288,6 +287,31 @@ def _observed(
         )
     # else: the provider of some address is unknown, so the name cannot be verified (the
     # detail names the addresses)
+
+
+def _every_edge(facts: dict[str, Fact], edges: Sequence[Attribution]) -> None:
+    """Every CDN or anycast provider on the way, in the order met (chain, then addresses): each
+    one terminates or carries the traffic, so a rule judging who can see it reads them all,
+    and an EU-controlled edge first does not hide a foreign-parented one after it (or the
+    reverse). `endpoint.edge.provider` and `.parent.country` stay the first one's."""
+    first = edges[0]
+    firsts: dict[str, Attribution] = {}  # each provider's first attribution, in order
+    for a in edges:
+        firsts.setdefault(a.provider, a)
+    met = list(firsts.values())
+    _put(facts, "endpoint.edge.provider", first.provider, first)
+    _put(facts, "endpoint.edge.parent.country", first.parent_country, first)
+    origin = "; ".join(dict.fromkeys(a.source for a in met))
+    urls = list(dict.fromkeys(a.url for a in met))
+    url = urls[0] if len(urls) == 1 else None
+    verified = all(a.verified for a in met)
+    said = [f"{a.provider_name} (parent {a.parent}, {a.parent_country})" for a in met]
+    for path, value in (
+        ("endpoint.edge.providers", [a.provider for a in met]),
+        ("endpoint.edge.parent.countries", sorted({a.parent_country for a in met})),
+        ("endpoint.edge.serving", ", then ".join(said)),
+    ):
+        facts[path] = Fact(path, value, origin, url, verified)
 
 
 def _every_provider(facts: dict[str, Fact], route: Route) -> None:

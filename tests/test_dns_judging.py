@@ -5,6 +5,7 @@ or are dated in the future. Real unbound on 127.0.0.1, with the zones of tests/f
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,10 @@ from typer.testing import CliRunner
 
 from residency_audit.cli import app
 from residency_audit.clock import utc_today
+from residency_audit.discover import DnsSettings
+from residency_audit.kb import DATA_DIR, KnowledgeBase
+from residency_audit.model import Finding
+from residency_audit.pipeline import Options, run
 from tests.conftest import FIXTURES, in_ci
 from tests.support.dns_server import INSTALL_HINT, DnsServer, running_unbound, unbound_path
 from tests.test_dns_drift import check_json, line_of, observations, server_args
@@ -149,6 +154,59 @@ def test_mail_reaching_several_providers_fails_on_any_exposed_one(
     unknown = mail.get(line_of(deployment, "- mailunk.judging.test"))
     assert unknown is not None and not unknown["unverifiable"]
     assert "no provider known for 192.0.2.99" in unknown["message"]
+
+
+EU_EDGE = """
+  - provider: ovhcloud
+    suffixes: [cdn.ovhcloud.com]
+    source: https://www.ovhcloud.com/
+    verified: false
+    as_of: 2026-11-29
+    note: Hypothetical, for tests/test_dns_judging.py only - an EU-controlled CDN to put first.
+"""
+
+
+def test_every_cdn_edge_on_the_way_is_judged_whichever_comes_first(
+    judging_dns: DnsServer, tmp_path: Path
+) -> None:
+    """An EU-controlled service whose name goes through two CDNs: an EU-controlled edge
+    (cdn.ovhcloud.com, made one in this test's knowledge base) does not hide a US-parented one
+    after it (Cloudflare), and the message names every edge provider in the order met."""
+    data = tmp_path / "kb"
+    shutil.copytree(DATA_DIR, data)
+    providers = data / "providers.yaml"
+    suffixes = "dns_suffixes: [ovh.net, ovh.com, ovhcloud.com]"
+    assert suffixes in providers.read_text()
+    providers.write_text(
+        providers.read_text().replace(suffixes, suffixes[:-1] + ", cdn.ovhcloud.com]")
+    )
+    with (data / "edges.yaml").open("a") as edges:
+        edges.write(EU_EDGE)
+    deployment = FIXTURES / "deployments" / "dns-cdn-edges.yaml"
+    settings = DnsSettings((judging_dns.host,), judging_dns.port)
+    report = run(
+        Options(paths=[deployment], as_of=utc_today(), resolve=settings), kb=KnowledgeBase(data)
+    )
+    assert not report.errors
+
+    def cdn(name: str) -> Finding:
+        line = line_of(deployment, f"- {name}")
+        [found] = [f for f in report.findings if f.rule_id == "DNS-CDN-01" and f.span.line == line]
+        assert not found.unverifiable, found.message
+        return found
+
+    first = cdn("ovhfirst.judging.test")  # OVHcloud edge, then a Cloudflare address
+    assert (
+        "served through the edges of OVHcloud (parent OVH Groupe SA, FR), then Cloudflare "
+        "(parent Cloudflare, Inc., US)" in first.message
+    )
+    last = cdn("ovhlast.judging.test")  # CloudFront, then the OVHcloud edge name
+    assert (
+        "served through the edges of Amazon Web Services (parent Amazon.com, Inc., US), then "
+        "OVHcloud (parent OVH Groupe SA, FR)" in last.message
+    )
+    facts = {f.path: f.value for f in first.facts}
+    assert facts["endpoint.edge.parent.countries"] == ["FR", "US"]
 
 
 ON_OVH = "{name: origin.example-health.test, purpose: host, status: resolved"

@@ -253,6 +253,12 @@ ENDPOINT = {  # residency_audit.endpoints: declared names, with DNS observations
     "endpoint.observed.edge": "A CDN or anycast edge known to the knowledge base is on the way.",
     "endpoint.edge.provider": "First CDN or anycast provider on the way.",
     "endpoint.edge.parent.country": "Country of that edge provider's ultimate parent.",
+    "endpoint.edge.providers": "Every CDN or anycast provider on the way, in the order met "
+    "(chain, then addresses; list).",
+    "endpoint.edge.parent.countries": "Countries of the ultimate parents of every CDN or "
+    "anycast provider on the way (list).",
+    "endpoint.edge.serving": "Every CDN or anycast provider on the way with its parent and "
+    "country, in the order met, as text for messages.",
     "endpoint.provider_matches": "Every address of the name is served by the declared provider; "
     "false when one is another provider's, absent when the provider of one is unknown.",
     "endpoint.observed.located": "Some address is in a published range of a region with a known "
