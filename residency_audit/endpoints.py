@@ -260,7 +260,10 @@ def _observed(
     )
     serving = others[0] if others else (known[0] if known else None)
     if serving is not None:
-        _put(facts, "endpoint.observed.provider", serving.provider, serving)
+        # Every provider serving some address, by id: one named alone must not be the declared
+        # one while another also serves (nor another one alone while the declared one does).
+        every = sorted({by.provider for by in known})
+        _put(facts, "endpoint.observed.provider", every, serving)
         _put(facts, "endpoint.observed.provider_name", serving.provider_name, serving)
         _put(facts, "endpoint.observed.parent.name", serving.parent, serving)
         _put(facts, "endpoint.observed.parent.country", serving.parent_country, serving)

@@ -97,12 +97,13 @@ def test_a_chain_leaving_the_knowledge_base_cannot_be_verified(resolved: dict[st
 
 
 def test_every_address_counts_whatever_its_order(resolved: dict[str, Any]) -> None:
-    """Cloudflare's address sorts first in one name and last in the other: both fail; an
-    address nobody can attribute makes the name unverifiable, never a pass."""
+    """Cloudflare's address sorts first in one name and last in the other: both fail, and
+    the message names both providers serving them, the declared one too; an address nobody
+    can attribute makes the name unverifiable, never a pass."""
     for name in ("mixed.judging.test", "mixedb.judging.test"):
         drift = finding(resolved, "DNS-DRIFT-01", name)
         assert drift is not None and not drift["unverifiable"], name
-        assert "serving: cloudflare" in drift["message"]
+        assert "serving: aws, cloudflare;" in drift["message"]
     for name, unknown in (
         ("unk4.judging.test", "192.0.2.99"),
         ("unk6.judging.test", "2001:db8::1"),

@@ -233,13 +233,15 @@ ENDPOINT = {  # residency_audit.endpoints: declared names, with DNS observations
     "endpoint.resolved": "The resolver answered with addresses (host, or each mail exchanger's "
     "own lookup).",
     "endpoint.exchanger": "The mail exchanger judged (mail: one subject per MX record).",
-    "endpoint.observed.provider": "Provider really serving the name: the owner of its "
-    "addresses by published range, else of the name at the end of its CNAME chain (or the "
-    "exchanger's); when several serve it, one that is not the declared provider.",
+    "endpoint.observed.provider": "Every provider really serving the name, by id (list): the "
+    "owner of each address by published range, else of the name at the end of its CNAME chain "
+    "(or the exchanger's), that name's owner when there is no address; addresses nobody can "
+    "attribute add none (`endpoint.detail` names them); absent when no provider is known.",
     "endpoint.observed.providers": "Every provider found along the way (list).",
-    "endpoint.observed.provider_name": "Name of the serving provider.",
-    "endpoint.observed.parent.name": "Ultimate parent of the serving provider.",
-    "endpoint.observed.parent.country": "Country of the serving provider's ultimate parent.",
+    "endpoint.observed.provider_name": "Name of the serving provider; when several serve the "
+    "name, the first by id that is not the declared provider.",
+    "endpoint.observed.parent.name": "Ultimate parent of that serving provider.",
+    "endpoint.observed.parent.country": "Country of that serving provider's ultimate parent.",
     "endpoint.observed.parent.countries": "Countries of the ultimate parents of every provider "
     "serving some address (list; ZZ when the provider of some address is unknown); absent when "
     "no provider is known.",
