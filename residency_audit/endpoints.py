@@ -161,6 +161,9 @@ def _judged(
         "endpoint.resolved", obs.status is Status.RESOLVED, seen.origin
     )
     status["endpoint.detail"] = Fact("endpoint.detail", obs.detail or _answered(obs), seen.origin)
+    # A null MX (status null-mx) leaves the domain unresolved, with no exchanger: no mail goes
+    # anywhere, so the rules judging who receives it do not apply (DNS-DRIFT-01 reads the
+    # status, DNS-MAIL-01 needs a resolved exchanger); it is no "cannot be verified" either.
     if obs.purpose is Purpose.MAIL and obs.mail_exchangers:
         for mx in obs.mail_exchangers:
             facts = dict(status)
@@ -186,6 +189,8 @@ def _judged(
 
 
 def _answered(obs: NameObservation) -> str:
+    if obs.status is Status.NULL_MX:
+        return "null MX (RFC 7505): the domain accepts no mail"
     if obs.purpose is Purpose.MAIL:
         return f"{len(obs.mail_exchangers)} mail exchanger(s)"
     return f"{len(obs.addresses)} address(es)"

@@ -227,7 +227,8 @@ ENDPOINT = {  # residency_audit.endpoints: declared names, with DNS observations
     "endpoint.kind": "host or mail.",
     "endpoint.status": "resolved, nxdomain, no-answer, servfail, timeout, error, or not-observed "
     "(missing from the DNS observations, or none were given); for a mail exchanger, its own "
-    "lookup's.",
+    "lookup's; null-mx for a mail domain whose only MX record is the null MX of RFC 7505 "
+    "(it accepts no mail, and is not resolved).",
     "endpoint.detail": "What the resolver said when the name did not resolve; for a name not "
     "observed, why and how to observe it.",
     "endpoint.resolved": "The resolver answered with addresses (host, or each mail exchanger's "
