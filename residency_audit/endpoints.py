@@ -161,6 +161,9 @@ def _judged(
         "endpoint.resolved", obs.status is Status.RESOLVED, seen.origin
     )
     status["endpoint.detail"] = Fact("endpoint.detail", obs.detail or _answered(obs), seen.origin)
+    # A null MX (status null-mx) leaves the domain unresolved, with no exchanger: no mail goes
+    # anywhere, so the rules judging who receives it do not apply (DNS-DRIFT-01 reads the
+    # status, DNS-MAIL-01 needs a resolved exchanger); it is no "cannot be verified" either.
     if obs.purpose is Purpose.MAIL and obs.mail_exchangers:
         for mx in obs.mail_exchangers:
             facts = dict(status)
@@ -186,6 +189,8 @@ def _judged(
 
 
 def _answered(obs: NameObservation) -> str:
+    if obs.status is Status.NULL_MX:
+        return "null MX (RFC 7505): the domain accepts no mail"
     if obs.purpose is Purpose.MAIL:
         return f"{len(obs.mail_exchangers)} mail exchanger(s)"
     return f"{len(obs.addresses)} address(es)"
@@ -236,8 +241,7 @@ def _observed(
     edges = [a for a in found if a.edge]
     facts["endpoint.observed.edge"] = Fact("endpoint.observed.edge", bool(edges), seen.origin)
     if edges:
-        _put(facts, "endpoint.edge.provider", edges[0].provider, edges[0])
-        _put(facts, "endpoint.edge.parent.country", edges[0].parent_country, edges[0])
+        _every_edge(facts, edges)
         _put(facts, "endpoint.observed.location", INDETERMINATE, edges[0])
     else:  # even with nothing attributed: no range then places the name, DNS-DRIFT-02 waits
         _located(facts, route, seen)
@@ -261,7 +265,10 @@ def _observed(
     )
     serving = others[0] if others else (known[0] if known else None)
     if serving is not None:
-        _put(facts, "endpoint.observed.provider", serving.provider, serving)
+        # Every provider serving some address, by id: one named alone must not be the declared
+        # one while another also serves (nor another one alone while the declared one does).
+        every = sorted({by.provider for by in known})
+        _put(facts, "endpoint.observed.provider", every, serving)
         _put(facts, "endpoint.observed.provider_name", serving.provider_name, serving)
         _put(facts, "endpoint.observed.parent.name", serving.parent, serving)
         _put(facts, "endpoint.observed.parent.country", serving.parent_country, serving)
@@ -288,6 +295,31 @@ def _observed(
         )
     # else: the provider of some address is unknown, so the name cannot be verified (the
     # detail names the addresses)
+
+
+def _every_edge(facts: dict[str, Fact], edges: Sequence[Attribution]) -> None:
+    """Every CDN or anycast provider on the way, in the order met (chain, then addresses): each
+    one terminates or carries the traffic, so a rule judging who can see it reads them all,
+    and an EU-controlled edge first does not hide a foreign-parented one after it (or the
+    reverse). `endpoint.edge.provider` and `.parent.country` stay the first one's."""
+    first = edges[0]
+    firsts: dict[str, Attribution] = {}  # each provider's first attribution, in order
+    for a in edges:
+        firsts.setdefault(a.provider, a)
+    met = list(firsts.values())
+    _put(facts, "endpoint.edge.provider", first.provider, first)
+    _put(facts, "endpoint.edge.parent.country", first.parent_country, first)
+    origin = "; ".join(dict.fromkeys(a.source for a in met))
+    urls = list(dict.fromkeys(a.url for a in met))
+    url = urls[0] if len(urls) == 1 else None
+    verified = all(a.verified for a in met)
+    said = [f"{a.provider_name} (parent {a.parent}, {a.parent_country})" for a in met]
+    for path, value in (
+        ("endpoint.edge.providers", [a.provider for a in met]),
+        ("endpoint.edge.parent.countries", sorted({a.parent_country for a in met})),
+        ("endpoint.edge.serving", ", then ".join(said)),
+    ):
+        facts[path] = Fact(path, value, origin, url, verified)
 
 
 def _every_provider(facts: dict[str, Fact], route: Route) -> None:

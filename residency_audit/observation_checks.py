@@ -1,8 +1,8 @@
-"""Where a DNS observation contradicts itself, as no resolver answer can (`observations`
-refuses such a file at the line of the contradiction): a CNAME chain that does not go from the
-name to its canonical end, records listed under a status that says there were none, a resolved
-name without addresses, and the same for each mail exchanger. Judging such an observation would
-credit a provider with records the DNS never gave.
+"""Where a DNS observation contradicts itself, as no resolver answer can (`observations` refuses
+such a file at the line of the contradiction): a CNAME chain that does not go from the name to its
+canonical end, records listed under a status that says there were none, a resolved name without
+addresses, a null MX (RFC 7505) that is not a mail domain's only MX record, and the same for each
+mail exchanger. Judging such an observation would credit a provider with records the DNS never gave.
 """
 
 from __future__ import annotations
@@ -42,6 +42,22 @@ def contradictions(n: NameObservation, base: str, at: Callable[[str], Span]) -> 
                 f"status {n.status.value} says the DNS gave no records, yet {what} are listed",
             )
         )
+    if n.status is Status.NULL_MX and n.purpose is Purpose.HOST:
+        out.append(
+            Diagnostic(
+                at(f"{base}.status"),
+                "status null-mx is a mail domain's (its only MX record is the null MX of RFC "
+                "7505); a host observation has A or AAAA records, or none",
+            )
+        )
+    elif n.status is Status.NULL_MX and n.mail_exchangers:
+        out.append(
+            Diagnostic(
+                at(f"{base}.mail_exchangers"),
+                "status null-mx says the null MX (RFC 7505) is the domain's only MX record, yet "
+                "mail_exchangers are listed",
+            )
+        )
     if n.status is Status.RESOLVED and n.purpose is Purpose.HOST and not n.addresses:
         out.append(
             Diagnostic(
@@ -65,6 +81,14 @@ def _exchanger_contradictions(
     those are refused too, as `discover dns` now writes their status."""
     out = _chain_problems(mx.exchange, mx.cnames, mx.canonical, base, at)
     where = f"mail exchanger {mx.exchange}"
+    if mx.status is Status.NULL_MX:
+        out.append(
+            Diagnostic(
+                at(f"{base}.status"),
+                f"{where} has status null-mx, a mail domain's: an exchanger's lookup is of A "
+                "and AAAA records",
+            )
+        )
     if mx.status is not Status.RESOLVED and n.status is Status.RESOLVED:
         out.append(
             Diagnostic(

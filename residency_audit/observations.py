@@ -15,6 +15,8 @@ names:
     nameservers: [ns1.example-health.test]
     attributions: [{subject: d111.cloudfront.net, provider: aws, method: dns-suffix, ...}]
 ```
+A mail domain has `mail_exchangers` instead of `addresses`; one whose only MX record is the null
+MX of RFC 7505 (`0 .`: the domain accepts no mail) has `status: null-mx` and no exchangers.
 The records are the evidence; `attributions` say what the knowledge base made of them when the
 file was written, for people to read. `check` re-attributes the records with the knowledge base in
 use, so a refreshed knowledge base never disagrees with an old file. Loaded with the located-YAML
@@ -56,10 +58,14 @@ class Purpose(StrEnum):
 
 class Status(StrEnum):
     """What the resolver said. Only `resolved` lets a rule decide; the others are "unresolved"
-    facts and give "cannot be verified" findings. timeout, servfail and error also make the
-    audit partial (the collector could not read the answer)."""
+    facts and give "cannot be verified" findings, but for `null-mx`. timeout, servfail and
+    error also make the audit partial (the collector could not read the answer). `null-mx`: a
+    mail domain whose only MX record is the null MX of RFC 7505 (preference 0, exchange "."),
+    which says the domain accepts no mail: no mail goes anywhere, so no rule judging who
+    receives it applies."""
 
     RESOLVED = "resolved"
+    NULL_MX = "null-mx"
     NXDOMAIN = "nxdomain"
     NO_ANSWER = "no-answer"
     SERVFAIL = "servfail"
@@ -101,7 +107,9 @@ class MailExchanger(Record):
 class NameObservation(Record):
     name: str = field(metadata=doc("The name queried (lower case, no trailing dot)."))
     purpose: Purpose = field(metadata=doc("host or mail."))
-    status: Status = field(metadata=doc("resolved, nxdomain, no-answer, servfail, timeout, error."))
+    status: Status = field(
+        metadata=doc("resolved, nxdomain, no-answer, servfail, timeout, error; null-mx (mail).")
+    )
     detail: str | None = field(default=None, metadata=doc("Resolver message when unresolved."))
     cnames: tuple[Cname, ...] = field(default=(), metadata=doc("CNAME chain, in order."))
     canonical: str | None = field(default=None, metadata=doc("End of the CNAME chain."))

@@ -5,15 +5,21 @@ or are dated in the future. Real unbound on 127.0.0.1, with the zones of tests/f
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
 from residency_audit.clock import utc_today
+from residency_audit.discover import DnsSettings
+from residency_audit.kb import DATA_DIR, KnowledgeBase
+from residency_audit.model import Finding
+from residency_audit.pipeline import Options, run
 from tests.conftest import FIXTURES, in_ci
 from tests.support.dns_server import INSTALL_HINT, DnsServer, running_unbound, unbound_path
 from tests.test_dns_drift import check_json, line_of, observations, server_args
@@ -92,12 +98,13 @@ def test_a_chain_leaving_the_knowledge_base_cannot_be_verified(resolved: dict[st
 
 
 def test_every_address_counts_whatever_its_order(resolved: dict[str, Any]) -> None:
-    """Cloudflare's address sorts first in one name and last in the other: both fail; an
-    address nobody can attribute makes the name unverifiable, never a pass."""
+    """Cloudflare's address sorts first in one name and last in the other: both fail, and
+    the message names both providers serving them, the declared one too; an address nobody
+    can attribute makes the name unverifiable, never a pass."""
     for name in ("mixed.judging.test", "mixedb.judging.test"):
         drift = finding(resolved, "DNS-DRIFT-01", name)
         assert drift is not None and not drift["unverifiable"], name
-        assert "serving: cloudflare" in drift["message"]
+        assert "serving: aws, cloudflare;" in drift["message"]
     for name, unknown in (
         ("unk4.judging.test", "192.0.2.99"),
         ("unk6.judging.test", "2001:db8::1"),
@@ -149,6 +156,98 @@ def test_mail_reaching_several_providers_fails_on_any_exposed_one(
     unknown = mail.get(line_of(deployment, "- mailunk.judging.test"))
     assert unknown is not None and not unknown["unverifiable"]
     assert "no provider known for 192.0.2.99" in unknown["message"]
+
+
+def test_a_domain_with_a_null_mx_accepts_no_mail_and_is_not_judged(
+    runner: CliRunner, judging_dns: DnsServer, tmp_path: Path
+) -> None:
+    """A null MX (RFC 7505: one MX record, preference 0, exchange ".") says the domain accepts
+    no mail: `discover dns` records it as such, and no mail rule judges the domain (no mail
+    goes anywhere: not applicable, neither passed nor "cannot be verified"). A null MX beside
+    another MX record is no null MX: that other exchanger is judged."""
+    deployment = FIXTURES / "deployments" / "dns-null-mx.yaml"
+    seen = tmp_path / "seen.yaml"
+    result = runner.invoke(
+        app,
+        ["discover", "dns", "--from", str(deployment), *server_args(judging_dns), "-o", str(seen)],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "2 name(s)" in result.stderr and "1 null-mx, 1 resolved" in result.stderr
+    names = {n["name"]: n for n in yaml.safe_load(seen.read_text())["names"]}
+    assert names["nomail.judging.test"]["status"] == "null-mx"
+    assert "mail_exchangers" not in names["nomail.judging.test"]
+    assert names["halfmail.judging.test"]["status"] == "resolved"
+    assert [mx["exchange"] for mx in names["halfmail.judging.test"]["mail_exchangers"]] == [
+        "mx_1.judging.test"
+    ]
+    nomail = line_of(deployment, "- nomail.judging.test")
+    halfmail = line_of(deployment, "- halfmail.judging.test")
+    for how in (["--dns", str(seen)], ["--resolve", *server_args(judging_dns)]):
+        code, report = check_json(runner, str(deployment), *how, as_of=utc_today())
+        assert code != 2 and not report["errors"] and not report["partial"], how
+        on = {(f["rule_id"], f["location"]["line"]) for f in report["findings"]}
+        assert not [rule for rule, line in on if line == nomail], how
+        [check] = [
+            c
+            for c in report["checks"]
+            if c["subject"] == "endpoint:web-aws/mail:nomail.judging.test"
+        ]
+        assert check["rules"] == []
+        assert {"DNS-DRIFT-01", "DNS-MAIL-01"} <= set(check["not_applicable"])
+        assert ("DNS-MAIL-01", halfmail) in on and ("DNS-DRIFT-01", halfmail) not in on, how
+
+
+EU_EDGE = """
+  - provider: ovhcloud
+    suffixes: [cdn.ovhcloud.com]
+    source: https://www.ovhcloud.com/
+    verified: false
+    as_of: 2026-11-29
+    note: Hypothetical, for tests/test_dns_judging.py only - an EU-controlled CDN to put first.
+"""
+
+
+def test_every_cdn_edge_on_the_way_is_judged_whichever_comes_first(
+    judging_dns: DnsServer, tmp_path: Path
+) -> None:
+    """An EU-controlled service whose name goes through two CDNs: an EU-controlled edge
+    (cdn.ovhcloud.com, made one in this test's knowledge base) does not hide a US-parented one
+    after it (Cloudflare), and the message names every edge provider in the order met."""
+    data = tmp_path / "kb"
+    shutil.copytree(DATA_DIR, data)
+    providers = data / "providers.yaml"
+    suffixes = "dns_suffixes: [ovh.net, ovh.com, ovhcloud.com]"
+    assert suffixes in providers.read_text()
+    providers.write_text(
+        providers.read_text().replace(suffixes, suffixes[:-1] + ", cdn.ovhcloud.com]")
+    )
+    with (data / "edges.yaml").open("a") as edges:
+        edges.write(EU_EDGE)
+    deployment = FIXTURES / "deployments" / "dns-cdn-edges.yaml"
+    settings = DnsSettings((judging_dns.host,), judging_dns.port)
+    report = run(
+        Options(paths=[deployment], as_of=utc_today(), resolve=settings), kb=KnowledgeBase(data)
+    )
+    assert not report.errors
+
+    def cdn(name: str) -> Finding:
+        line = line_of(deployment, f"- {name}")
+        [found] = [f for f in report.findings if f.rule_id == "DNS-CDN-01" and f.span.line == line]
+        assert not found.unverifiable, found.message
+        return found
+
+    first = cdn("ovhfirst.judging.test")  # OVHcloud edge, then a Cloudflare address
+    assert (
+        "served through the edges of OVHcloud (parent OVH Groupe SA, FR), then Cloudflare "
+        "(parent Cloudflare, Inc., US)" in first.message
+    )
+    last = cdn("ovhlast.judging.test")  # CloudFront, then the OVHcloud edge name
+    assert (
+        "served through the edges of Amazon Web Services (parent Amazon.com, Inc., US), then "
+        "OVHcloud (parent OVH Groupe SA, FR)" in last.message
+    )
+    facts = {f.path: f.value for f in first.facts}
+    assert facts["endpoint.edge.parent.countries"] == ["FR", "US"]
 
 
 ON_OVH = "{name: origin.example-health.test, purpose: host, status: resolved"
@@ -317,3 +416,53 @@ def test_a_refused_file_is_not_said_to_be_missing(runner: CliRunner, tmp_path: P
     assert len(origin) == 1 and origin[0]["unverifiable"]
     assert "no DNS observations were given" not in origin[0]["message"]
     assert f"the DNS observations given ({seen}) were refused" in origin[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "value", "error"),
+    [
+        (
+            "{name: clinic.test, purpose: mail, status: null-mx, mail_exchangers: [{preference:"
+            " 10, exchange: mx1.ovh.net, addresses: [51.210.0.10]}]}",
+            "[{preference",
+            "status null-mx says the null MX (RFC 7505) is the domain's only MX record, yet "
+            "mail_exchangers are listed",
+        ),
+        (
+            "{name: origin.example-health.test, purpose: host, status: null-mx}",
+            "null-mx",
+            "status null-mx is a mail domain's",
+        ),
+        (
+            "{name: clinic.test, purpose: mail, status: resolved, mail_exchangers: [{preference:"
+            " 10, exchange: mx1.ovh.net, status: null-mx}]}",
+            "null-mx",
+            "mail exchanger mx1.ovh.net has status null-mx, a mail domain's",
+        ),
+    ],
+)
+def test_a_null_mx_that_is_not_a_mail_domain_s_only_record_is_refused(
+    runner: CliRunner, tmp_path: Path, entry: str, value: str, error: str
+) -> None:
+    """`null-mx` says the domain's only MX record is the null MX: listed exchangers, or a host
+    or an exchanger with that status, are records no resolver gave with it."""
+    seen = observations(tmp_path / "obs.yaml", entry)
+    code, report = check_json(
+        runner, str(FIXTURES / "deployments" / "dns-drift.yaml"), "--dns", str(seen)
+    )
+    assert code == 2
+    [refused] = [e for e in report["errors"] if error in e["message"]]
+    text = seen.read_text().splitlines()[5]
+    assert (refused["line"], refused["column"]) == (6, text.index(value) + 1)
+
+
+def test_a_null_mx_written_by_hand_is_not_judged_either(runner: CliRunner, tmp_path: Path) -> None:
+    """An observation file's `status: null-mx` without a detail: the domain accepts no mail."""
+    seen = observations(
+        tmp_path / "obs.yaml", "{name: clinic.test, purpose: mail, status: null-mx}"
+    )
+    deployment = FIXTURES / "deployments" / "dns-drift.yaml"
+    code, report = check_json(runner, str(deployment), "--dns", str(seen))
+    assert code != 2 and not report["errors"]
+    [check] = [c for c in report["checks"] if c["subject"].endswith("/mail:clinic.test")]
+    assert check["rules"] == [] and "DNS-DRIFT-01" in check["not_applicable"]

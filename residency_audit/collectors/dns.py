@@ -2,14 +2,15 @@
 
 `DnsCollector(resolver)` takes a configured `dns.resolver.Resolver` (nameservers, port, timeout,
 lifetime) and resolves many names concurrently in a bounded thread pool. Each name becomes a
-`NameObservation`: CNAME chain, A and AAAA (host), MX and each exchanger's CNAME chain and
-addresses (mail), NS of its zone. NXDOMAIN, SERVFAIL, timeouts and other resolver failures become
-the observation's `status`, never an exception and never a pass; the caller decides what an
-unresolved name means. A name is `resolved` only when every query that decides who serves it was
-answered: its A and its AAAA query, or its MX query and each exchanger's; otherwise its status is
-that of the query that failed, its `detail` names that query, and what the others answered is
-kept. Details never hold measured durations, so the same failure reads the same in every run (a
-baseline matches it).
+`NameObservation`: CNAME chain, A and AAAA (host), MX and each exchanger's CNAME chain and addresses
+(mail), NS of its zone. NXDOMAIN, SERVFAIL, timeouts and other resolver failures become the
+observation's `status`, never an exception and never a pass; the caller decides what an unresolved
+name means. A name is `resolved` only when every query that decides who serves it was answered: its
+A and its AAAA query, or its MX query and each exchanger's; otherwise its status is that of the
+query that failed, its `detail` names that query, and what the others answered is kept. A mail
+domain whose only MX record is the null MX of RFC 7505 accepts no mail: its status is `null-mx`.
+Details never hold measured durations, so the same failure reads the same in every run (a baseline
+matches it).
 """
 
 from __future__ import annotations
@@ -185,9 +186,15 @@ class DnsCollector:
         )
         if status is Status.RESOLVED and not records:
             status, detail = Status.NO_ANSWER, "no MX record"
+        if status is Status.RESOLVED and records == [(0, ".")]:
+            # RFC 7505 section 3: a single MX record of preference 0 and exchange "." (the
+            # root) says the domain accepts no mail; senders must not try to deliver to it.
+            status, detail = Status.NULL_MX, "null MX (RFC 7505): the domain accepts no mail"
         exchangers = []
         for preference, exchange in records:
-            if exchange in ("", "."):  # null MX (RFC 7505): the domain accepts no mail
+            if exchange in ("", "."):
+                # A null MX beside other MX records, which RFC 7505 section 3 forbids: it
+                # names no host, and the others may still receive mail, so they are judged.
                 continue
             # An exchanger that is a CNAME breaks RFC 2181 section 10.3, but mail servers follow
             # it: whoever the chain reaches receives the mail, so the chain is recorded.
@@ -205,7 +212,8 @@ class DnsCollector:
             )
         if status is Status.RESOLVED:
             status, detail = _exchangers_status(exchangers)
-        nameservers = self._nameservers(domain) if status is Status.RESOLVED else ()
+        answered = status in (Status.RESOLVED, Status.NULL_MX)
+        nameservers = self._nameservers(domain) if answered else ()
         return NameObservation(
             name=domain,
             purpose=Purpose.MAIL,

@@ -227,19 +227,22 @@ ENDPOINT = {  # residency_audit.endpoints: declared names, with DNS observations
     "endpoint.kind": "host or mail.",
     "endpoint.status": "resolved, nxdomain, no-answer, servfail, timeout, error, or not-observed "
     "(missing from the DNS observations, or none were given); for a mail exchanger, its own "
-    "lookup's.",
+    "lookup's; null-mx for a mail domain whose only MX record is the null MX of RFC 7505 "
+    "(it accepts no mail, and is not resolved).",
     "endpoint.detail": "What the resolver said when the name did not resolve; for a name not "
     "observed, why and how to observe it.",
     "endpoint.resolved": "The resolver answered with addresses (host, or each mail exchanger's "
     "own lookup).",
     "endpoint.exchanger": "The mail exchanger judged (mail: one subject per MX record).",
-    "endpoint.observed.provider": "Provider really serving the name: the owner of its "
-    "addresses by published range, else of the name at the end of its CNAME chain (or the "
-    "exchanger's); when several serve it, one that is not the declared provider.",
+    "endpoint.observed.provider": "Every provider really serving the name, by id (list): the "
+    "owner of each address by published range, else of the name at the end of its CNAME chain "
+    "(or the exchanger's), that name's owner when there is no address; addresses nobody can "
+    "attribute add none (`endpoint.detail` names them); absent when no provider is known.",
     "endpoint.observed.providers": "Every provider found along the way (list).",
-    "endpoint.observed.provider_name": "Name of the serving provider.",
-    "endpoint.observed.parent.name": "Ultimate parent of the serving provider.",
-    "endpoint.observed.parent.country": "Country of the serving provider's ultimate parent.",
+    "endpoint.observed.provider_name": "Name of the serving provider; when several serve the "
+    "name, the first by id that is not the declared provider.",
+    "endpoint.observed.parent.name": "Ultimate parent of that serving provider.",
+    "endpoint.observed.parent.country": "Country of that serving provider's ultimate parent.",
     "endpoint.observed.parent.countries": "Countries of the ultimate parents of every provider "
     "serving some address (list; ZZ when the provider of some address is unknown); absent when "
     "no provider is known.",
@@ -253,6 +256,12 @@ ENDPOINT = {  # residency_audit.endpoints: declared names, with DNS observations
     "endpoint.observed.edge": "A CDN or anycast edge known to the knowledge base is on the way.",
     "endpoint.edge.provider": "First CDN or anycast provider on the way.",
     "endpoint.edge.parent.country": "Country of that edge provider's ultimate parent.",
+    "endpoint.edge.providers": "Every CDN or anycast provider on the way, in the order met "
+    "(chain, then addresses; list).",
+    "endpoint.edge.parent.countries": "Countries of the ultimate parents of every CDN or "
+    "anycast provider on the way (list).",
+    "endpoint.edge.serving": "Every CDN or anycast provider on the way with its parent and "
+    "country, in the order met, as text for messages.",
     "endpoint.provider_matches": "Every address of the name is served by the declared provider; "
     "false when one is another provider's, absent when the provider of one is unknown.",
     "endpoint.observed.located": "Some address is in a published range of a region with a known "

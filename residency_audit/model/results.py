@@ -123,6 +123,7 @@ COUNTRY_FACTS = frozenset(
         "endpoint.observed.parent.country",
         "endpoint.observed.parent.countries",
         "endpoint.edge.parent.country",
+        "endpoint.edge.parent.countries",
     }
 )
 """Fact paths naming a country that drives a finding: where its data are stored, kept,
