@@ -265,10 +265,12 @@ def _observed(
     )
     serving = others[0] if others else (known[0] if known else None)
     if serving is not None:
-        # Every provider serving some address, by id: one named alone must not be the declared
-        # one while another also serves (nor another one alone while the declared one does).
+        _put(facts, "endpoint.observed.provider", serving.provider, serving)
+        # Every provider serving some address, by id, for messages: one named alone must not be
+        # the declared one while another also serves (nor another one alone while the declared
+        # one does). A list of its own, so that rules comparing `provider` as text still hold.
         every = sorted({by.provider for by in known})
-        _put(facts, "endpoint.observed.provider", every, serving)
+        _put(facts, "endpoint.observed.serving_ids", every, serving)
         _put(facts, "endpoint.observed.provider_name", serving.provider_name, serving)
         _put(facts, "endpoint.observed.parent.name", serving.parent, serving)
         _put(facts, "endpoint.observed.parent.country", serving.parent_country, serving)

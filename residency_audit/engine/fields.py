@@ -234,7 +234,11 @@ ENDPOINT = {  # residency_audit.endpoints: declared names, with DNS observations
     "endpoint.resolved": "The resolver answered with addresses (host, or each mail exchanger's "
     "own lookup).",
     "endpoint.exchanger": "The mail exchanger judged (mail: one subject per MX record).",
-    "endpoint.observed.provider": "Every provider really serving the name, by id (list): the "
+    "endpoint.observed.provider": "Provider really serving the name: the owner of its "
+    "addresses by published range, else of the name at the end of its CNAME chain (or the "
+    "exchanger's); when several serve it, the first by id that is not the declared provider "
+    "(`endpoint.observed.serving_ids` lists them all).",
+    "endpoint.observed.serving_ids": "Every provider really serving the name, by id (list): the "
     "owner of each address by published range, else of the name at the end of its CNAME chain "
     "(or the exchanger's), that name's owner when there is no address; addresses nobody can "
     "attribute add none (`endpoint.detail` names them); absent when no provider is known.",
