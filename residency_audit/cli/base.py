@@ -26,6 +26,7 @@ from residency_audit.clock import parse_day, utc_today
 from residency_audit.errors import AuditError, InputError, UsageError
 from residency_audit.model import Severity
 from residency_audit.reporters import OutputFormat
+from residency_audit.reporters.common import defused
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "never")
@@ -103,7 +104,7 @@ def handled(command: F) -> F:
         except AuditError as exc:
             if _state["debug"]:
                 traceback.print_exc()
-            typer.echo(shown(exc), err=True)
+            typer.echo(defused(shown(exc)), err=True)  # in a CI log: no workflow command
             raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             raise
