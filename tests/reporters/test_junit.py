@@ -221,6 +221,12 @@ def test_input_error_cases_are_named_by_line_and_column(tmp_path: Path) -> None:
     assert len(names) == len(set(names)) == len(report.errors)
     first = report.errors[0]
     assert names[0] == f"load {first.span}: {first.message}"
+    import xml.etree.ElementTree as ET
+
+    [suite] = [s for s in ET.fromstring(junit.render(report)) if s.get("name") == "input errors"]
+    counts = {k: suite.get(k) for k in ("tests", "errors", "failures", "skipped")}
+    n = str(len(names))
+    assert counts == {"tests": n, "errors": n, "failures": "0", "skipped": "0"}
 
 
 def test_a_partial_audit_is_no_failure_with_fail_on_never(tmp_path: Path) -> None:
