@@ -129,6 +129,7 @@ def write(report: Report, out: TextIO) -> None:
 
 
 _BODY = "\x00suites\x00"
+"""Where the suites go in the root element's text (a NUL cannot be in XML text)."""
 
 
 def _gate(report: Report) -> Severity | None:
@@ -144,9 +145,6 @@ def _fails(f: Finding, threshold: Severity | None) -> bool:
 
 def _below(threshold: Severity | None) -> str:
     return f"below --fail-on {threshold.label}" if threshold is not None else "--fail-on never"
-
-
-"""Where the suites go in the root element's text (a NUL cannot be in XML text)."""
 
 
 def _put(body: IO[str], suite: ET.Element, totals: dict[str, int]) -> None:
