@@ -237,7 +237,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
 
         baseline = read_baseline(options.baseline)
         known, present = baseline.identities, baseline.present
-    files, errors = collect(options.paths)
+    files, errors = collect(options.paths, others=other_inputs(options))
     dns_files = []
     for path in options.dns_files:
         unnamed = unshowable_name(str(path))
@@ -444,23 +444,57 @@ def load_rules(rule_dirs: Sequence[Path], knowledge: KnowledgeBase) -> tuple[Pac
     return packs
 
 
-def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
+def other_inputs(options: Options) -> dict[str, str]:
+    """The files and directories the run reads as something other than deployments, by real
+    path: the option naming each (`--waivers`, `--rules`...)."""
+    named = [
+        *(("--waivers", p) for p in [options.waivers] if p is not None),
+        *(("--baseline", p) for p in [options.baseline] if p is not None),
+        *(("--risk-model", p) for p in [options.risk_model] if p is not None),
+        *(("--dns", p) for p in options.dns_files),
+        *(("--observed", p) for p in options.observed),
+        *(("--rules", p) for p in options.rule_dirs),
+    ]
+    return {os.path.realpath(p): option for option, p in named}
+
+
+def collect(
+    paths: Sequence[Path], *, others: Mapping[str, str] | None = None
+) -> tuple[list[Path], list[Diagnostic]]:
     """Files named, and `*.yaml`/`*.yml` (any case) under directories, hidden ones (`.name`)
     below a directory left out (symlinked directories are not followed, so a link loop cannot
     hang the walk). A directory holding none is an error: an audit of nothing must not pass a
     CI gate. A file whose name holds a line break or another control character is an input
     error shown escaped, never read (`loader.unshowable_name`): printed as it is, its name
-    would forge lines of the CI log, and the run's JSON could not be read back."""
+    would forge lines of the CI log, and the run's JSON could not be read back.
+
+    `others` (`other_inputs`) are the run's other inputs, a waiver file or an --observed
+    directory: a walk leaves them out (`check . --waivers residency-waivers.yaml` must not
+    audit the waivers as a deployment, nor `check deploy/ --observed deploy/s3.yaml` audit
+    the observation twice), and one named as a deployment too is an input error."""
     files: list[Path] = []
     errors: list[Diagnostic] = []
+    others = others or {}
     for path in paths:
         refused = unshowable_name(str(path))
+        option = _other_input(path, others)
         if refused is not None:  # `check deploy/*` expands names found on disk, too
             errors.append(refused)
+        elif option is not None:
+            errors.append(
+                Diagnostic(
+                    Span(str(path), 1, 1),
+                    f"also given as {option}, which is not a deployment; leave it out of the "
+                    "files to audit",
+                )
+            )
         elif path.is_dir():
             # by path text, the order findings are reported in (see residency_audit.spool)
             refusals: list[Diagnostic] = []
-            found = sorted(_walk(path, errors, refusals), key=str)
+            found = sorted(
+                (f for f in _walk(path, errors, refusals) if _other_input(f, others) is None),
+                key=str,
+            )
             errors += refusals
             if not found and not refusals:
                 shown = str(path) if str(path).endswith(os.sep) else f"{path}{os.sep}"
@@ -488,6 +522,18 @@ def collect(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     for real, path in located:
         unique.setdefault(real, path)
     return list(unique.values()), errors
+
+
+def _other_input(path: Path, others: Mapping[str, str]) -> str | None:
+    """The option that names `path`, or a directory holding it, as another kind of input."""
+    if not others:
+        return None
+    real = Path(os.path.realpath(path))
+    for place in (real, *real.parents):
+        option = others.get(str(place))
+        if option is not None:
+            return option
+    return None
 
 
 def _walk(directory: Path, errors: list[Diagnostic], refusals: list[Diagnostic]) -> Iterator[Path]:

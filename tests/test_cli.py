@@ -777,3 +777,45 @@ def test_an_interruption_while_the_command_loads_exits_cleanly(
         timeout=60,
     )
     assert (done.returncode, done.stderr) == (code, "")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", str(SAMPLES / "doctolib-2021.yaml"), "-f", "json"],
+        ["check", str(SAMPLES / "doctolib-2021.yaml")],
+        ["--version"],
+    ],
+)
+def test_a_closed_stdout_is_an_error_not_a_bug(args: list[str]) -> None:
+    """`check ... >&-`: Python starts with no stdout at all; as for a full disk, exit 2 and say
+    so, never `internal error: AttributeError`."""
+    result = subprocess.run(
+        [sys.executable, "-m", "residency_audit", *args],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=lambda: os.close(1),  # the shell's `>&-`
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: cannot write stdout: stdout is closed"), result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_closed_stdout_does_not_matter_when_every_format_goes_to_a_file(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "r.json"
+    args = ["check", str(SAMPLES / "sovereign-hospital.yaml"), "-f", "json", "-o", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-m", "residency_audit", *args, "--fail-on", "medium"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=lambda: os.close(1),
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(out.read_text())["findings"]

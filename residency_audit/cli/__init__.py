@@ -7,6 +7,7 @@ that need them, so `check` starts fast in CI and pre-commit. Each command lives 
 named for what it does; they are assembled here, explicitly.
 """
 
+import os
 import signal
 import sys
 import threading
@@ -17,7 +18,15 @@ from typing import Annotated
 import typer
 
 from residency_audit.cli import audit, discover, kb, reference, rules
-from residency_audit.cli.base import EXIT_INTERNAL, _Group, _state, _version
+from residency_audit.cli.base import (
+    EXIT_ERROR,
+    EXIT_INTERNAL,
+    ClosedStdout,
+    _Group,
+    _state,
+    _version,
+    closed_stdout,
+)
 
 app = typer.Typer(
     cls=_Group,
@@ -57,15 +66,30 @@ def main() -> None:
     # stands: the batch's temporary directory and half-written outputs are removed on the way
     # out. Workers restore the default (residency_audit.batch._watch_parent).
     signal.signal(signal.SIGTERM, _terminated)
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        sys.stdout = ClosedStdout()
+        _hold_descriptor(1)
     try:
         app()
     except SystemExit:
         raise
-    except BaseException as exc:  # pragma: no cover - last resort, crashes must not exit 1
+    except BaseException as exc:  # last resort, crashes must not exit 1
         if isinstance(exc, KeyboardInterrupt):
             sys.exit(130)
+        if isinstance(exc, OSError) and closed_stdout():  # --version, --help: not `handled`
+            print(f"error: cannot write stdout: {exc.strerror}", file=sys.stderr)
+            sys.exit(EXIT_ERROR)
         traceback.print_exc()
         sys.exit(EXIT_INTERNAL)
+
+
+def _hold_descriptor(fd: int) -> None:
+    """Put /dev/null on the closed descriptor `fd`, so that the next file opened (a report,
+    an input) does not get it and is not inherited by worker processes as their stdout."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    if null != fd:
+        os.dup2(null, fd)
+        os.close(null)
 
 
 def _terminated(signum: int, frame: FrameType | None) -> None:

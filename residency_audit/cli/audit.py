@@ -239,7 +239,9 @@ def _warn_about_baseline(baseline: Path, report: Report) -> None:
 
     warning = baseline_mismatch(baseline, report)
     if warning is not None:
-        sys.stderr.write(f"{warning}\n")
+        from residency_audit.reporters.common import defused
+
+        sys.stderr.write(defused(f"{warning}\n"))
 
 
 STDOUT = "-"

@@ -9,6 +9,7 @@ need them, so `check` starts fast in CI and pre-commit.
 import datetime as dt
 import errno
 import functools
+import io
 import itertools
 import os
 import sys
@@ -25,6 +26,7 @@ from residency_audit.clock import parse_day, utc_today
 from residency_audit.errors import AuditError, InputError, UsageError
 from residency_audit.model import Severity
 from residency_audit.reporters import OutputFormat
+from residency_audit.reporters.common import defused
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "never")
@@ -102,7 +104,7 @@ def handled(command: F) -> F:
         except AuditError as exc:
             if _state["debug"]:
                 traceback.print_exc()
-            typer.echo(shown(exc), err=True)
+            typer.echo(defused(shown(exc)), err=True)  # in a CI log: no workflow command
             raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             raise
@@ -121,6 +123,13 @@ def handled(command: F) -> F:
                 where = exc.filename or "stdout"
                 typer.echo(f"error: cannot write {where}: {exc.strerror}; free space", err=True)
                 raise typer.Exit(EXIT_ERROR) from None  # the machine, not a bug
+            if isinstance(exc, OSError) and exc.errno == errno.EBADF and closed_stdout():
+                typer.echo(
+                    f"error: cannot write stdout: {exc.strerror}; give the format an "
+                    "--output file, or leave stdout open",
+                    err=True,
+                )
+                raise typer.Exit(EXIT_ERROR) from None
             if _state["debug"]:
                 traceback.print_exc()
             typer.echo(
@@ -131,6 +140,27 @@ def handled(command: F) -> F:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+class ClosedStdout(io.TextIOBase):
+    """`sys.stdout` for a process started with descriptor 1 closed (`check ... >&-`), where
+    Python leaves it None and the first write is an AttributeError (an "internal error").
+    Writing to it raises EBADF, reported like a full disk: exit 2, `cannot write stdout`; a
+    run writing only to --output files never notices it."""
+
+    @property
+    def buffer(self) -> "ClosedStdout":  # what `reporters.put` and the CLI write bytes to
+        return self
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: Any) -> int:
+        raise OSError(errno.EBADF, "stdout is closed (>&-)")
+
+
+def closed_stdout() -> bool:
+    return isinstance(sys.stdout, ClosedStdout)
 
 
 def drop_stdout() -> None:

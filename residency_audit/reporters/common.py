@@ -42,6 +42,24 @@ _DIRECTIVE_WORDS = {
 }
 
 
+_WORKFLOW_COMMAND = re.compile(r"(?:^|(?<=\r))([^\S\r\n]*)::|##\[", re.MULTILINE)
+"""What the GitHub Actions runner reads as a workflow command in a line of a step's log: `::`
+first in the line once leading blanks are trimmed (`::error file=x::text`), or the legacy `##[`
+anywhere in it (`##[error]text`). NOTE: from the runner's source, not its documentation:
+actions/runner src/Runner.Common/ActionCommand.cs, `TryParseV2` (`TrimStart`, then
+`StartsWith("::")`) and `TryParse` (`IndexOf("##[")`), both tried on every line by
+src/Runner.Worker/ActionCommandManager.cs `TryProcessCommand`."""
+
+
+def defused(text: str) -> str:
+    """`text` (one or more lines) with what a CI log would read as a workflow command shown
+    with a backslash, `\\::error ...` and `##\\[error]`: a deployment named
+    `::error file=x,line=1::...` must not print a line that GitHub Actions turns into an
+    annotation, a masked value or a stopped command stream. The tool's own words never hold
+    either, so only text from the inputs changes."""
+    return _WORKFLOW_COMMAND.sub(lambda m: "##\\[" if m[1] is None else f"{m[1]}\\::", text)
+
+
 def assumed_on(report: Report) -> str:
     """How the reports introduce `Report.assumptions`, after the word "assumed"."""
     return (

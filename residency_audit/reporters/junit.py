@@ -4,10 +4,16 @@ One test suite per deployment, one test case per rule and subject it applied to,
 included, so the findings of two parties (or transfers, access paths, copies) of a deployment
 are two cases, named by rule and subject id (`GDPR-28-01 party:host-a: ...`, the id a waiver
 target names); a result saved before findings named their subject has one case per rule and
-component. An open finding is a `<failure>` (message, severity, file:line:col, references; one
-that cannot be verified says so in its message and details), a waived or baselined one is
-`<skipped>` with the reason, so the view matches the exit code; an "audit scope" suite fails for
-a partial audit and skips for stale or unverified knowledge. The findings about waivers
+component. An open finding at or above the run's `--fail-on` is a `<failure>` (message,
+severity, file:line:col, references; one that cannot be verified says so in its message and
+details); one below it (every one with `--fail-on never`) is `<skipped>` with the message
+`below --fail-on high: ...` and the same details, and a waived or baselined one is `<skipped>`
+with the reason, so the view matches the exit code: Jenkins marks a build UNSTABLE for any
+failure, and a run that exits 0 must not read as failed. Skipped rather than passed: a finding
+below the gate is still a finding a reviewer should see, and a passed case reads as "checked and
+fine". A report without an invocation (no `--fail-on` known) fails every open finding. An "audit
+scope" suite fails for a partial audit (skips it with `--fail-on never`, which does not fail on
+it) and skips for stale or unverified knowledge. The findings about waivers
 (WAIVER-EXP-01, WAIVER-MATCH-01...) are located in the waiver file and go in a suite of that
 file, `waivers PATH`: the deployment a waiver names may be none of the run. Built with
 ElementTree (escaping is its job), without timestamps, so the same result gives the same bytes.
@@ -34,7 +40,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TextIO, TypeVar
 
-from residency_audit.model import Check, Finding, Report, Status
+from residency_audit.model import Check, Finding, Report, Severity, Status
 from residency_audit.reporters.common import waiver_files
 from residency_audit.spool import Spool
 
@@ -61,6 +67,7 @@ def write(report: Report, out: TextIO) -> None:
     titles = {r.id: r.title for r in report.rules}
     files = {i.deployment: i.path for i in report.inputs if i.deployment}
     waivers = waiver_files(report)
+    gate = _gate(report)
 
     def suite_of(f: Finding) -> Suite:
         return (WAIVERS, f.span.path) if f.span.path in waivers else (DEPLOYMENT, f.deployment)
@@ -87,7 +94,7 @@ def write(report: Report, out: TextIO) -> None:
                         case = (f.deployment, f.component, f.subject, f.rule_id)
                         found.setdefault(case, []).append(f)
             if kind == WAIVERS:  # `deployment` is the waiver file's path
-                _put(body, _suite(f"waivers {deployment}", found, found, titles, {}), totals)
+                _put(body, _suite(f"waivers {deployment}", found, found, titles, {}, gate), totals)
                 continue
             # A component's cases together, components in order of first appearance: the
             # order of a saved result's checks (`reporters.json`), so `report` re-renders the
@@ -101,11 +108,11 @@ def write(report: Report, out: TextIO) -> None:
                         )
             checked = [case for group in by_component.values() for case in group]
             cases = dict.fromkeys([*checked, *found])
-            _put(body, _suite(deployment, cases, found, titles, files), totals)
+            _put(body, _suite(deployment, cases, found, titles, files, gate), totals)
         if report.errors:
             _put(body, _errors(report), totals)
         if report.partial or report.stale_knowledge or report.unverified_knowledge:
-            _put(body, _scope(report), totals)
+            _put(body, _scope(report, gate), totals)
         root = ET.Element("testsuites", name="residency-audit")
         for key, value in totals.items():
             root.set(key, str(value))
@@ -123,6 +130,21 @@ def write(report: Report, out: TextIO) -> None:
 
 _BODY = "\x00suites\x00"
 """Where the suites go in the root element's text (a NUL cannot be in XML text)."""
+
+
+def _gate(report: Report) -> Severity | None:
+    """The run's `--fail-on` (None: never); a report without an invocation, whose gate is
+    unknown, fails every open finding, as reports did before they kept it."""
+    return report.invocation.fail_on if report.invocation is not None else Severity.INFO
+
+
+def _fails(f: Finding, threshold: Severity | None) -> bool:
+    """Whether the open finding `f` fails the run's gate, as `Report.fails` counts it."""
+    return threshold is not None and f.severity >= threshold
+
+
+def _below(threshold: Severity | None) -> str:
+    return f"below --fail-on {threshold.label}" if threshold is not None else "--fail-on never"
 
 
 def _put(body: IO[str], suite: ET.Element, totals: dict[str, int]) -> None:
@@ -148,11 +170,12 @@ def _suite(
     found: dict[Case, list[Finding]],
     titles: dict[str, str],
     files: dict[str, str],
+    gate: Severity | None,
 ) -> ET.Element:
     suite = ET.Element("testsuite", name=deployment)
     counts = {"tests": 0, "failures": 0, "skipped": 0}
     for case in cases:
-        outcome = _case(suite, case, found.get(case, []), titles, files)
+        outcome = _case(suite, case, found.get(case, []), titles, files, gate)
         counts["tests"] += 1
         if outcome != "passed":
             counts[outcome] += 1
@@ -168,26 +191,33 @@ def _errors(report: Report) -> ET.Element:
         loaded = ET.SubElement(
             errors,
             "testcase",
-            name=f"load {e.span.path}",
+            # Place and message in the name: GitLab and Jenkins merge cases of one name
+            name=f"load {e.span}: {e.message}",
             classname="residency-audit.inputs",
             file=e.span.path,
         )
         ET.SubElement(loaded, "error", message=e.message, type="input-error").text = str(e)
     errors.set("tests", str(len(report.errors)))
+    errors.set("failures", "0")  # every suite gives all four counts, as the others do
+    errors.set("skipped", "0")
     errors.set("errors", str(len(report.errors)))
     return errors
 
 
-def _scope(report: Report) -> ET.Element:
+def _scope(report: Report, gate: Severity | None) -> ET.Element:
     """What the verdict rests on, for a view that shows only tests: each reason the audit is
-    partial is a failure (it fails the run, as the exit code does); stale or unverified
-    knowledge is a skipped check (it does not)."""
+    partial is a failure (it fails the run, as the exit code does; skipped with `--fail-on
+    never`, which does not); stale or unverified knowledge is a skipped check (it does not)."""
     suite = ET.Element("testsuite", name="audit scope")
+    partial_fails = gate is not None
     for why in report.partial:
         case = ET.SubElement(
             suite, "testcase", name=f"observed: {why}", classname="residency-audit.scope"
         )
-        ET.SubElement(case, "failure", message=f"partial audit: {why}", type="partial")
+        if partial_fails:
+            ET.SubElement(case, "failure", message=f"partial audit: {why}", type="partial")
+        else:
+            ET.SubElement(case, "skipped", message=f"--fail-on never: partial audit: {why}")
     knowledge = (
         ("knowledge checked within six months", report.stale_knowledge, "stale: "),
         ("knowledge verified", report.unverified_knowledge, "unverified, relied on: "),
@@ -197,9 +227,10 @@ def _scope(report: Report) -> ET.Element:
             case = ET.SubElement(suite, "testcase", name=name, classname="residency-audit.scope")
             ET.SubElement(case, "skipped", message=said + ", ".join(entries))
     cases = len(suite)
+    failures = len(report.partial) if partial_fails else 0
     suite.set("tests", str(cases))
-    suite.set("failures", str(len(report.partial)))
-    suite.set("skipped", str(cases - len(report.partial)))
+    suite.set("failures", str(failures))
+    suite.set("skipped", str(cases - failures))
     suite.set("errors", "0")
     return suite
 
@@ -222,6 +253,7 @@ def _case(
     found: list[Finding],
     titles: dict[str, str],
     files: dict[str, str],
+    gate: Severity | None,
 ) -> str:
     deployment, component, subject, rule_id = case
     title = titles.get(rule_id) or (found[0].title if found else rule_id)
@@ -239,8 +271,9 @@ def _case(
     if found:
         element.set("line", str(found[0].span.line))
     open_ = [f for f in found if f.status is Status.OPEN]
-    if open_:
-        first = open_[0]
+    failing = [f for f in open_ if _fails(f, gate)]
+    if failing:
+        first = failing[0]
         # Said by the flag, whatever the rule's message says: a view shows this line first.
         undecided = " (cannot be verified)" if first.unverifiable else ""
         failure = ET.SubElement(
@@ -251,6 +284,17 @@ def _case(
         )
         failure.text = "\n\n".join(_details(f) for f in open_)
         return "failures"
+    if open_:  # open, but below the gate: shown, not failed (the run exits 0 for them)
+        first = open_[0]
+        undecided = " (cannot be verified)" if first.unverifiable else ""
+        skipped = ET.SubElement(
+            element,
+            "skipped",
+            message=f"{_below(gate)}: {first.severity.label}: {first.span}: "
+            f"{first.message}{undecided}",
+        )
+        skipped.text = "\n\n".join(_details(f) for f in open_)
+        return "skipped"
     if found:
         ET.SubElement(element, "skipped", message="; ".join(_skip_reason(f) for f in found))
         return "skipped"

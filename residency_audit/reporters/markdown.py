@@ -17,6 +17,7 @@ from residency_audit.reporters.common import (
     audited_deployments,
     code_spans,
     country_status_words,
+    defused,
     descriptions,
     findings_phrase,
     future_note,
@@ -146,7 +147,9 @@ def write(report: Report, out: TextIO) -> None:
 
 
 def _lines(out: TextIO, lines: list[str]) -> None:
-    out.write("".join(f"{line}\n" for line in lines))
+    # `defused`: printed (`-f markdown` to a CI log), no line may be a workflow command;
+    # `\::` shows as `::` in Markdown, and a `##[` can only be in a code span.
+    out.write(defused("".join(f"{line}\n" for line in lines)))
 
 
 def _banners(report: Report) -> list[str]:
@@ -290,7 +293,7 @@ def _findings(report: Report, out: TextIO) -> None:
             heading = link(group.name, group.url) if group.url else md(group.name)
             _lines(out, [f"### {heading}", ""])
             for chunk in group.chunks():
-                out.write(chunk)
+                out.write(defused(chunk))
 
 
 def _finding(f: Finding, notes: dict[str, str]) -> list[str]:

@@ -3,7 +3,8 @@ Only used on a colour terminal; `text.py` serves pipes, CI logs and NO_COLOR.
 
 Every text that comes from the inputs (names, paths, messages, justifications) is passed as a
 `Text`, never as markup: `[/b]` in a party's name must print as written, not end a style or
-stop the run with a MarkupError."""
+stop the run with a MarkupError. Each goes through `common.defused` too: no line may be read as
+a workflow command in a CI log (`FORCE_COLOR` gives one this report)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from residency_audit.model import Report, Severity
+from residency_audit.reporters.common import defused
 from residency_audit.reporters.flows import COLUMNS, caption, groups, own_values, row
 from residency_audit.reporters.text import header, summary
 
@@ -36,6 +38,7 @@ LEVEL_COLOURS = {
 
 def show(report: Report, console: Console, fail_on: Severity | None) -> None:
     for line in header(report):
+        line = defused(line)
         console.print(Text(line, style="bold" if line.startswith("PARTIAL") else ""))
     for (path, name), group in groupby(report.findings, key=lambda f: (f.span.path, f.deployment)):
         table = Table(title=_title(name, path), title_justify="left", expand=True)
@@ -48,7 +51,7 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
                 Text(f.severity.label, style=COLOURS[f.severity]),
                 Text(f.rule_id),
                 str(f.span.line),
-                Text(f.message),
+                Text(defused(f.message)),
             )
         console.print(table)
     for name, path, flows in groups(report.flows):
@@ -56,14 +59,16 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
             title=_title(f"flows of {name}", path),
             title_justify="left",
             # Text, not markup: a justification may hold brackets
-            caption=Text("\n".join([caption(flows), *own_values(flows)]), style="table.caption"),
+            caption=Text(
+                defused("\n".join([caption(flows), *own_values(flows)])), style="table.caption"
+            ),
             caption_justify="left",
             expand=True,
         )
         for column in COLUMNS:
             table.add_column(column, no_wrap=column in ("Clear", "Level", "p"))
         for flow in flows:
-            cells = [Text(cell) for cell in row(flow)]
+            cells = [Text(defused(cell)) for cell in row(flow)]
             cells[5].stylize(LEVEL_COLOURS.get(cells[5].plain, "default"))
             table.add_row(*cells)
         console.print(table)
@@ -74,4 +79,4 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
 
 
 def _title(name: str, path: str) -> Text:
-    return Text.assemble(name, "  ", (path, "dim"))
+    return Text.assemble(defused(name), "  ", (path, "dim"))

@@ -12,6 +12,7 @@ from residency_audit.reporters import put
 from residency_audit.reporters.common import (
     assumed_on,
     audited_deployments,
+    defused,
     findings_phrase,
     future_note,
 )
@@ -31,14 +32,16 @@ def write(
     """The report, written a file's findings at a time (a batch's text can be large). The input
     errors' lines follow the header unless `errors` is false (`check` has written them to
     stderr, and this text goes to the same terminal or log)."""
-    out.write("\n".join(header(report)) + "\n")
+    # Every line from the inputs goes through `defused` (here, or in the runs' functions, which
+    # batch workers call): the GitHub Action prints this text in the job's log.
+    out.write(defused("\n".join(header(report)) + "\n"))
     if errors and report.errors:
         out.write("".join(f"{line}\n" for line in error_lines(report.errors)))
     for text in _runs(report.findings, findings_text):
         put(out, text)
     for text in _runs(report.flows, flows_text):
         put(out, text)
-    out.write("\n" + summary(report, fail_on) + "\n")
+    out.write(defused("\n" + summary(report, fail_on) + "\n"))
 
 
 def findings_text(findings: Sequence[Finding]) -> str:
@@ -52,7 +55,7 @@ def findings_text(findings: Sequence[Finding]) -> str:
             # From column 0: a CI problem matcher's `^path:line:col` must not get the indent.
             lines.append(f"{f.span}: {f.severity.label} {f.rule_id} {f.message}{status}")
         out.append("\n".join(lines) + "\n")
-    return "".join(out)
+    return defused("".join(out))
 
 
 def flows_text(flows: Sequence[Flow]) -> str:
@@ -63,7 +66,7 @@ def flows_text(flows: Sequence[Flow]) -> str:
         lines += _table([COLUMNS, *(row(f) for f in group)])
         lines += [f"  {line}" for line in own_values(group)]
         out.append("\n".join(lines) + "\n")
-    return "".join(out)
+    return defused("".join(out))
 
 
 T = TypeVar("T", Finding, Flow)
@@ -104,11 +107,11 @@ def error_lines(errors: Sequence[Diagnostic], limit: int = ERRORS_SHOWN_PER_FILE
     out: list[str] = []
     for path, group in groupby(errors, key=lambda e: e.span.path):
         items = list(group)
-        out += [str(e) for e in items[:limit]]
+        out += [defused(str(e)) for e in items[:limit]]
         hidden = [e for e in items[limit:] if not e.message.endswith(STOPPED)]
         if hidden:
             out.append(f"{path}: ... and {len(hidden)} more errors (--format json lists them)")
-        out += [str(e) for e in items[limit:] if e.message.endswith(STOPPED)]
+        out += [defused(str(e)) for e in items[limit:] if e.message.endswith(STOPPED)]
     return out
 
 

@@ -165,3 +165,84 @@ def test_characters_xml_cannot_hold_are_replaced_visibly() -> None:
     assert f"edited {shown} here" in failure.get("message", "")
     assert f"remediation: move {shown}" in (failure.text or "")
     assert any(c.get("classname", "").endswith(f".db{shown}") for c in root.iter("testcase"))
+
+
+def _check_junit(tmp_path: Path, *args: str) -> tuple[int, Path]:
+    from typer.testing import CliRunner
+
+    from residency_audit.cli import app
+
+    out = tmp_path / "ra.xml"
+    result = CliRunner().invoke(
+        app, ["check", *args, "--as-of", str(AS_OF), "--format", "junit", "--output", str(out)]
+    )
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, out
+
+
+@pytest.mark.parametrize(
+    ("sample", "fail_on", "severity"),
+    [("sovereign-hospital", "high", "low"), ("backup-outside-eea", "never", "critical")],
+)
+def test_findings_below_fail_on_are_skipped_not_failed(
+    tmp_path: Path, sample: str, fail_on: str, severity: str
+) -> None:
+    """A run that exits 0 must not give Jenkins a failure (it marks the build UNSTABLE): the
+    findings below --fail-on are skipped cases saying so, with their details."""
+    code, out = _check_junit(tmp_path, str(SAMPLES / f"{sample}.yaml"), "--fail-on", fail_on)
+    assert code == 0
+    jp, xml = parse(out.read_text(encoding="utf-8"), tmp_path)
+    assert xml.failures == 0
+    below = "--fail-on never" if fail_on == "never" else f"below --fail-on {fail_on}"
+    skipped = [r for s in xml for c in s for r in c.result if isinstance(r, jp.Skipped)]
+    shown = [r for r in skipped if r.message.startswith(below)]
+    assert any(r.message.startswith(f"{below}: {severity}: ") for r in shown)
+    assert all(r.text and "remediation:" in r.text for r in shown)
+
+
+def test_findings_at_or_above_fail_on_still_fail(tmp_path: Path) -> None:
+    sample = str(SAMPLES / "backup-outside-eea.yaml")
+    code, out = _check_junit(tmp_path, sample, "--fail-on", "high")
+    jp, xml = parse(out.read_text(encoding="utf-8"), tmp_path)
+    failures = [r for s in xml for c in s for r in c.result if isinstance(r, jp.Failure)]
+    assert code == 1 and failures
+    assert {r.type for r in failures} <= {"high", "critical"}
+    assert xml.failures == len(failures)
+
+
+def test_input_error_cases_are_named_by_line_and_column(tmp_path: Path) -> None:
+    """GitLab and Jenkins merge cases of one name: five errors in a file are five cases."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("schema_version: 1\nname: x\nfoo: 1\nbar: 2\n", encoding="utf-8")
+    report = run(Options(paths=[broken], as_of=AS_OF))
+    assert len(report.errors) > 1
+    _, xml = parse(junit.render(report), tmp_path)
+    names = [c.name for s in xml if s.name == "input errors" for c in s]
+    assert len(names) == len(set(names)) == len(report.errors)
+    first = report.errors[0]
+    assert names[0] == f"load {first.span}: {first.message}"
+    import xml.etree.ElementTree as ET
+
+    [suite] = [s for s in ET.fromstring(junit.render(report)) if s.get("name") == "input errors"]
+    counts = {k: suite.get(k) for k in ("tests", "errors", "failures", "skipped")}
+    n = str(len(names))
+    assert counts == {"tests": n, "errors": n, "failures": "0", "skipped": "0"}
+
+
+def test_a_partial_audit_is_no_failure_with_fail_on_never(tmp_path: Path) -> None:
+    """`--fail-on never` exits 0 on a partial audit: its scope case is skipped, not failed."""
+    from tests.support.reports import invocation
+
+    report = run(Options(paths=[SAMPLES / "backup-outside-eea.yaml"], as_of=AS_OF))
+    report = dataclasses.replace(
+        report,
+        partial=("observed.yaml: rds DescribeDBInstances in eu-west-3 not observed",),
+        invocation=invocation(fail_on=None),
+    )
+    assert report.exit_code(None) == 0
+    jp, xml = parse(junit.render(report), tmp_path)
+    [scope] = [s for s in xml if s.name == "audit scope"]
+    assert xml.failures == 0 and scope.failures == 0
+    [partial] = [c for c in scope if c.name.startswith("observed: ")]
+    assert isinstance(partial.result[0], jp.Skipped)
+    assert partial.result[0].message.startswith("--fail-on never: partial audit: ")
