@@ -102,9 +102,16 @@ def limit_problems(d: Deployment) -> Iterator[Diagnostic]:
     places = 0
     transits = 0
     first_place_over: str | None = None
+    said: set[Span] = set()  # a list repeated by aliases is reported once, where it is written
     for i, c in enumerate(d.components):
-        yield from over(f"components[{i}].copies", c.copies, MAX_COPIES, "copies", "a component")
-        yield from over(f"components[{i}].logs", c.logs, MAX_LOGS, "log sinks", "a component")
+        for key, items, cap, noun in (
+            ("copies", c.copies, MAX_COPIES, "copies"),
+            ("logs", c.logs, MAX_LOGS, "log sinks"),
+        ):
+            for problem in over(f"components[{i}].{key}", items, cap, noun, "a component"):
+                if problem.span not in said:
+                    said.add(problem.span)
+                    yield problem
         places += 1 + len(c.copies) + len(c.logs)
         transits += len(c.transit)
         if places > MAX_PLACES and first_place_over is None:
