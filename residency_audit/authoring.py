@@ -12,7 +12,7 @@ from pathlib import Path
 from residency_audit.engine.examples import ExampleResult, run_examples
 from residency_audit.engine.fields import FIELDS
 from residency_audit.engine.rules import Pack, load_packs, pack_directories, parse_packs
-from residency_audit.errors import RuleError
+from residency_audit.errors import InputError, RuleError
 from residency_audit.format.convert import suggestion
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Diagnostic, Span
@@ -114,9 +114,27 @@ def lint_rules(directory: Path, kb: KnowledgeBase) -> LintResult:
                     f"rule {rule.id}: the rationale is too short to explain the legal requirement",
                 )
             )
+    errors += _mapping_problems(packs, {*bundled, *(r.id for p in packs for r in p.rules)}, kb)
     return LintResult(
         tuple(sorted(errors)), tuple(sorted(warnings)), sum(len(p.rules) for p in packs)
     )
+
+
+def _mapping_problems(
+    packs: Sequence[Pack], known: set[str], kb: KnowledgeBase
+) -> list[Diagnostic]:
+    """Each pack's `mapping.yaml` read and checked as `rules coverage` reads it (its rules
+    among the linted and the bundled ones): a tag, a syntax error or an alias bomb in it is a
+    lint error, not a surprise for the first reader of the coverage."""
+    from residency_audit.coverage import load_mapping
+
+    problems: list[Diagnostic] = []
+    for pack in packs:
+        try:
+            load_mapping(pack, known, kb)
+        except InputError as exc:  # RuleError, or what the loader refused
+            problems += exc.diagnostics
+    return problems
 
 
 def format_lint(result: LintResult) -> Sequence[str]:

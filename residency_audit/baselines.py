@@ -34,8 +34,7 @@ from residency_audit.jsonstream import drop
 from residency_audit.loader import open_input
 from residency_audit.model import Finding, InputFile, Report, Status
 from residency_audit.records import Record, record
-from residency_audit.reporters.jsonread import read_finding
-from residency_audit.results import LISTS, UNPRINTABLE, read_members, read_saved
+from residency_audit.results import LISTS, UNPRINTABLE, check_baseline, read_members
 
 Identity = tuple[str, str, str | None, str | None, str, str]
 """(file, deployment, component, subject, rule id, message); subject None for a finding of a
@@ -59,18 +58,13 @@ def read_baseline(path: Path) -> Baseline:
     known: set[Identity] = set()
     present: set[Identity] = set()
 
-    def take(d: Any) -> None:
-        f = read_finding(d)
+    def take(f: Finding) -> None:
         present.add(identity(f))
         if f.status is not Status.WAIVED:
             known.add(identity(f))
 
-    _, shown, _ = read_saved(path, "baseline", {"findings": take, "errors": _ignore})
+    shown = check_baseline(path, take)
     return Baseline(frozenset(known), shown, frozenset(present))
-
-
-def _ignore(item: Any) -> None:
-    """A list item not needed but counted: parsed (it must be valid JSON) and dropped."""
 
 
 def identity(finding: Finding, *, subject: bool = True) -> Identity:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import field
 from typing import Any
 
-from residency_audit.engine.rules import MAPPING_FILE, Pack
+from residency_audit.engine.rules import MAPPING_FILE, Pack, display_path
 from residency_audit.errors import RuleError
 from residency_audit.format.convert import INVALID, Converter
 from residency_audit.kb import KnowledgeBase
@@ -62,7 +62,7 @@ def load_mapping(pack: Pack, known_rules: set[str], kb: KnowledgeBase) -> Covera
     path = pack.directory / MAPPING_FILE
     if not path.is_file():
         return None
-    document = load_document(path, f"rules/{pack.directory.name}/{MAPPING_FILE}")
+    document = load_document(path, display_path(path))  # an external pack's is not in rules/
     converter = Converter(document.path)
     mapping: Any = INVALID
     if document.root is not None:

@@ -25,6 +25,7 @@ import itertools
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -169,8 +170,11 @@ class _Text:
                 raise self.error(f"{exc} is not a JSON number", syntax=True) from None
             except _Refused as exc:  # valid JSON no result holds: at the value, not the file
                 raise self.error(str(exc), syntax=False) from None
-            except ValueError as exc:  # an integer of more digits than Python converts
-                raise self.error(f"a number too long ({exc})", syntax=False) from None
+            except ValueError:  # an integer of more digits than Python converts
+                limit = sys.get_int_max_str_digits()
+                raise self.error(
+                    f"an integer of more than {limit:,} digits; no result holds one", syntax=False
+                ) from None
             # A number may go on in the next chunk ("0" of "0.5"): complete only once what
             # follows it cannot be part of it.
             if not self.eof and (

@@ -153,11 +153,38 @@ def _check_size(size: int, where: Span, limit: int, kind: str) -> None:
         )
 
 
+def _wide_encoding(raw: bytes) -> str | None:
+    """UTF-32 or UTF-16 (either byte order) without a BOM, told by where the NUL bytes of
+    its first characters fall: YAML's keys, indentation and punctuation are ASCII, which these
+    encodings write with one (UTF-16) or three (UTF-32) NUL bytes each. None for anything else."""
+    head = raw[:64]
+    for name, width in (("UTF-32", 4), ("UTF-16", 2)):
+        units = [head[i : i + width] for i in range(0, len(head) - width + 1, width)]
+        if len(units) < 4:
+            continue
+        for zeros in (b"\x00" * (width - 1) + b"?", b"?" + b"\x00" * (width - 1)):
+            ascii_like = [
+                u
+                for u in units
+                if all(z == 0 for z, mark in zip(u, zeros, strict=True) if mark == 0)
+                and u[zeros.index(b"?")] != 0
+            ]
+            if len(ascii_like) >= len(units) * 3 // 4:
+                return name
+    return None
+
+
 def decode(raw: bytes, display: str) -> str:
     """Decode UTF-8 strictly, pointing at the first bad byte."""
     for bom, name in _BOMS:
         if raw.startswith(bom):
             raise InputError.at(Span(display, 1, 1), f"{name} text; save the file as UTF-8")
+    wide = _wide_encoding(raw)
+    if wide is not None:  # as with a BOM: a NUL in every character is no binary file
+        raise InputError.at(
+            Span(display, 1, 1),
+            f"looks like {wide} text (no byte-order mark); save the file as UTF-8",
+        )
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise InputError.at(

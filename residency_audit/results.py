@@ -27,6 +27,7 @@ from residency_audit.model import (
     Report,
     Span,
     Status,
+    Tally,
 )
 from residency_audit.records import Record, record
 from residency_audit.reporters.jsonread import (
@@ -39,6 +40,7 @@ from residency_audit.reporters.jsonread import (
     read_flow,
     read_rule,
     read_waiver,
+    refused_character,
 )
 from residency_audit.reporters.junit import XML_INVALID
 from residency_audit.spool import Spool
@@ -90,34 +92,52 @@ def read_result(path: Path, *, role: str) -> SavedResult:
     members, shown, places = read_saved(path, role, parts)
     members["waivers"] = waivers
     members.update((name, items) for name, items in kept.items() if name in members)
-    try:
-        report = from_members(
-            members,
-            findings=findings.settle(),
-            flows=flows.settle(),
-            checks=checks.settle(),
-            # None (no `errors` member) has `from_members` refuse the result, as any missing one
-            errors=errors.settle() if "errors" in members else None,
-        )
-    except MemberError as exc:  # at its value
-        at = Span(shown.path, *places.get(exc.member, (1, 1)))
-        named = exc.member in str(exc.cause)  # the reader's message names it
-        raise _incomplete(at, exc.cause, None if named else exc.member) from None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _incomplete(Span(shown.path, 1, 1), exc) from None
+    report = _report_of(
+        members,
+        shown.path,
+        places,
+        findings=findings.settle(),
+        flows=flows.settle(),
+        checks=checks.settle(),
+        # None (no `errors` member) has `from_members` refuse the result, as any missing one
+        errors=errors.settle() if "errors" in members else None,
+    )
     _tallied(report, members["summary"], shown.path, places)
     return SavedResult(report, shown)
 
 
+def _report_of(
+    members: dict[str, Any],
+    display: str,
+    places: Mapping[str, tuple[int, int]],
+    **lists: Any,
+) -> Report:
+    """`from_members`, a member it refuses an input error at its value."""
+    try:
+        return from_members(members, **lists)
+    except MemberError as exc:  # at its value
+        at = Span(display, *places.get(exc.member, (1, 1)))
+        named = exc.member in str(exc.cause)  # the reader's message names it
+        raise _incomplete(at, exc.cause, None if named else exc.member) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _incomplete(Span(display, 1, 1), exc) from None
+
+
 def _tallied(
-    report: Report, summary: dict[str, Any], display: str, places: Mapping[str, tuple[int, int]]
+    report: Report,
+    summary: dict[str, Any],
+    display: str,
+    places: Mapping[str, tuple[int, int]],
+    findings: Iterable[Finding] | None = None,
 ) -> None:
     """The findings a result lists are those its summary counts, by severity and status (what
     `report` gates on), each waived one names its waiver and each baselined one rests on a
     baseline the result lists as an input: `check` writes no other, so a result edited to lower
     a severity, or to call a finding waived or baselined, is refused, not rendered as
     authentic. (A result edited consistently throughout cannot be told apart: it is not
-    signed.) Counts a result written before they existed does not give are not compared."""
+    signed.) Counts a result written before they existed does not give are not compared.
+    `findings` are those to look at when the report holds none (a baseline's, counted in its
+    `tally` as they were read)."""
     said_at = Span(display, *places.get("summary", (1, 1)))
     for key, counted in (("by_severity", report.counts()), ("by_status", report.status_counts())):
         said = summary.get(key)
@@ -128,7 +148,7 @@ def _tallied(
                 f"{json.dumps(said)[:200]}, but its findings are {json.dumps(counted)}",
             )
     baseline = any(i.role == "baseline" for i in report.inputs)
-    for f in report.findings:
+    for f in report.findings if findings is None else findings:
         problem = (
             "waived, but names no waiver"
             if f.status is Status.WAIVED and f.waiver is None
@@ -142,6 +162,46 @@ def _tallied(
                 f"incomplete residency-audit result: finding {f.rule_id} at {f.span} is "
                 f"{problem}; `check` writes no such finding",
             )
+
+
+def check_baseline(path: Path, take: Callable[[Finding], None]) -> InputFile:
+    """Read a saved result as a baseline: each finding goes to `take` as it is read, and the
+    result is checked as `report` checks it (`read_result`), but for its `flows` and `checks`,
+    which a baseline does not use and which are checked as JSON only; nothing else is kept."""
+    tally = Tally()
+    odd: list[Finding] = []  # the first waived and the first baselined finding, for `_tallied`
+
+    def finding(d: Any) -> None:
+        f = read_finding(d)
+        tally.add((f,))
+        if f.status in (Status.WAIVED, Status.BASELINED) and not any(
+            x.status is f.status for x in odd
+        ):
+            odd.append(f)
+        take(f)
+
+    parts: dict[str, Callable[[Any], None]] = {
+        "findings": finding,
+        "errors": _checked(_diagnostic),
+        "waivers": _checked(read_waiver),
+        "rules": _checked(read_rule),
+    }
+    members, shown, places = read_saved(path, "baseline", parts)
+    members.update(waivers=[], rules=[])  # checked as they were read
+    report = _report_of(members, shown.path, places, findings=(), flows=(), checks=(), errors=())
+    tally.counted = report.findings
+    object.__setattr__(report, "tally", tally)  # the counts of the findings read and let go
+    _tallied(report, members["summary"], shown.path, places, odd)
+    return shown
+
+
+def _checked(read: Callable[[Any], object]) -> Callable[[Any], None]:
+    """An item read for its checks alone, then dropped."""
+
+    def check(d: Any) -> None:
+        read(d)
+
+    return check
 
 
 def _take(items: list[Any], check: Callable[[Any], object], d: Any) -> None:
@@ -159,7 +219,7 @@ def _texts(*values: Any) -> None:
             raise TypeError(f"expected text, got {type(value).__name__}")
         bad = XML_INVALID.search(value)  # JUnit is XML: what it cannot hold, refused
         if bad is not None:
-            raise ValueError(f"character U+{ord(bad.group()):04X} in a text")
+            raise ValueError(refused_character(bad.group(), "a text"))
 
 
 def _diagnostic(d: Any) -> Diagnostic:
@@ -182,7 +242,7 @@ def _error(d: Any) -> None:
     _texts(d["path"], d["message"])
     bad = UNPRINTABLE.search(d["path"])
     if bad is not None:  # a line break in the path would forge a line of the CI log
-        raise ValueError(f"character U+{ord(bad.group()):04X} in a path")
+        raise ValueError(refused_character(bad.group(), "a path"))
     for key in ("line", "column"):
         if d[key].__class__ is not int or d[key] < 0:
             raise TypeError(f"expected a {key} number, got {d[key]!r}"[:120])
@@ -313,11 +373,12 @@ def read_members(
 
 
 def _incomplete(at: Span, exc: Exception, where: str | None = None) -> InputError:
+    """What is wrong with a member or item, in the reader's words (never the name of the
+    Python exception that said it: a missing member is said as such)."""
     what = where.split(":", 1)[0] + ": " if where else ""
+    said = f"no member {exc.args[0]!r}" if isinstance(exc, KeyError) and exc.args else str(exc)
     return InputError.at(
-        at,
-        f"incomplete residency-audit result ({what}{type(exc).__name__}: {exc}); regenerate "
-        "it with this version",
+        at, f"incomplete residency-audit result ({what}{said}); regenerate it with this version"
     )
 
 

@@ -172,20 +172,20 @@ def test_a_baseline_from_another_version_is_named_on_stderr_and_the_exit_code_ke
 
 
 def test_a_baseline_cannot_forge_a_line_of_the_ci_log(runner: CliRunner, tmp_path: Path) -> None:
-    """Its version is shown on the warning's one line, line breaks and escapes made visible."""
+    """A version holding a line break is refused on one line of its own (it was once printed
+    in the warning, line breaks and escapes made visible)."""
     saved = json.loads(check(runner, BACKUP).stdout)
     saved["tool"]["version"] = "0.0.9\n::error::all checks passed\x1b[32m"
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps(saved))
     result = check(runner, BACKUP, "--baseline", str(forged))
-    assert result.stderr.count("\n") == 1
-    assert "residency-audit 0.0.9?::error::all checks passed?[32m, this run is" in result.stderr
-    saved["tool"]["version"] = 9  # not text: shown as it was written
+    assert result.stderr.count("\n") == 1  # refused on one line, as `report` refuses it
+    assert "(tool: line break in a name printed on one line)" in result.stderr
+    assert "::error::" not in result.stderr
+    saved["tool"]["version"] = 9  # not text
     forged.write_text(json.dumps(saved))
-    assert (
-        "made by residency-audit 9, this run"
-        in check(runner, BACKUP, "--baseline", str(forged)).stderr
-    )
+    said = check(runner, BACKUP, "--baseline", str(forged)).stderr
+    assert "(tool: expected text, got int)" in said
 
 
 def test_a_baseline_warns_only_when_its_rules_or_knowledge_differ(

@@ -38,6 +38,8 @@ EXPECTED = {
     "comments-only.yaml": "empty file",
     "latin-1.yaml": "invalid UTF-8 byte 0xe9",
     "utf-16.yaml": "UTF-16 text; save the file as UTF-8",
+    # no byte-order mark: a NUL in every character, but no binary file
+    "utf-16-no-bom.yaml": "looks like UTF-16 text (no byte-order mark); save the file as UTF-8",
     "binary.yaml": "binary file (NUL byte)",
     "two-documents.yaml": "expected a single document",
     "control-characters.yaml": "control character U+0001 in a value",

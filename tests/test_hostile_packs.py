@@ -133,3 +133,78 @@ def test_a_rule_file_of_a_thousand_errors_shows_fifty_in_every_command(
     assert lines[-2].startswith(f"{rule}: ... and ")
     assert lines[-2].endswith(" more errors; fix these and run again")
     assert lines[-1].endswith(f"error: more than {MAX_ERRORS} errors; stopped reading this file")
+
+
+GOOD_MAPPING = """framework: ACME logs
+instrument: hds-referential-2024
+url: https://example.org/acme
+requirements:
+  - {id: LOG 01, title: Logs stay in the EU, rules: [ACME-LOG-01]}
+"""
+ALIAS_BOMB = GOOD_MAPPING + "".join(
+    f"  - {{id: LOG {i:02}, title: {'&t ' + 'x' * 500_000 if i == 2 else '*t'}, manual: m}}\n"
+    for i in range(2, 40)
+)  # 38 titles of 500,000 characters through aliases: 19 million, from a 500 KB file
+
+
+MAPPINGS = {
+    "python-object": (
+        '!!python/object/apply:os.system ["true"]\n',
+        "1:1: error: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'",
+    ),
+    "syntax": ("framework: [x\n", "error: YAML syntax"),
+    "alias-bomb": (ALIAS_BOMB, "characters of text (YAML aliases of a long value?)"),
+    "unknown rule": (
+        GOOD_MAPPING.replace("ACME-LOG-01", "ACME-LOG-99"),
+        "unknown rule ACME-LOG-99",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MAPPINGS))
+def test_lint_reads_a_packs_mapping_as_coverage_does_and_both_name_its_path(
+    tmp_path: Path, case: str
+) -> None:
+    """QA: `rules lint` never read `mapping.yaml` (a `!!python/object/apply` tag or a syntax
+    error in it passed lint, which `rules coverage` then refused), and `rules coverage` named
+    an external pack's mapping `rules/<pack>/mapping.yaml`, a path that does not exist."""
+    text, said = MAPPINGS[case]
+    pack = tmp_path / "mine"
+    shutil.copytree(GOOD_PACK, pack)
+    (pack / "mapping.yaml").write_text(text)
+    where = f"{pack}/mapping.yaml:"
+    linted = cli("rules", "lint", str(pack))
+    assert linted.returncode == 2, linted.stdout + linted.stderr
+    assert any(line.startswith(where) and said in line for line in linted.stderr.splitlines()), (
+        linted.stderr
+    )
+    covered = cli("rules", "coverage", "--rules", str(pack), "--pack", "acme")
+    assert covered.returncode == 2
+    assert covered.stderr.startswith(where), covered.stderr
+
+
+def test_lint_passes_a_pack_with_a_good_mapping(tmp_path: Path) -> None:
+    pack = tmp_path / "mine"
+    shutil.copytree(GOOD_PACK, pack)
+    (pack / "mapping.yaml").write_text(GOOD_MAPPING)
+    assert cli("rules", "lint", str(pack)).returncode == 0
+    covered = cli("rules", "coverage", "--rules", str(pack), "--pack", "acme")
+    assert covered.returncode == 0, covered.stderr
+    assert "ACME-LOG-01" in covered.stdout
+
+
+def test_a_rule_message_may_not_break_lines(tmp_path: Path) -> None:
+    """A message is one line of the text report (and `report` refuses a saved finding whose
+    message breaks lines): a rule whose message holds a line break is refused where it is."""
+    pack = tmp_path / "mine"
+    shutil.copytree(GOOD_PACK, pack)
+    rule = pack / "ACME-LOG-01.yaml"
+    rule.write_text(
+        rule.read_text().replace(
+            'message: "logs of {component.id} go to {location.country}"',
+            'message: "logs of {component.id}\\n::error::go to {location.country}"',
+        )
+    )
+    linted = cli("rules", "lint", str(pack))
+    assert linted.returncode == 2
+    assert f"{rule}:12:10: error: message: line break in a message" in linted.stderr, linted.stderr

@@ -303,3 +303,72 @@ def test_what_check_reads_report_and_baseline_read_back(tmp_path: Path, old: str
     assert reported.returncode == 1, reported.stderr
     again = cli("check", str(path), "--as-of", str(AS_OF), "--baseline", str(result))
     assert again.returncode == 0, again.stderr
+
+
+def _an_error(d: dict[str, Any]) -> None:
+    """An input error whose path holds a line break, the summary counting it."""
+    d["errors"] = [{"path": "x.yaml\n::error::forged", "line": 1, "column": 1, "message": "m"}]
+    d["summary"]["errors"], d["complete"] = 1, False
+
+
+REFUSED_BY_BOTH: dict[str, Mutation] = {
+    "finding message with a line break": _set(
+        lambda d: d["findings"][0], "message", "evil\n::error::forged"
+    ),
+    "input path with a line break": _set(lambda d: d["inputs"][0], "path", "x\n::error::forged"),
+    "rule title a number": _set(lambda d: d["rules"][0], "title", 1),
+    "pack version with a line break": _set(lambda d: d["rule_packs"][0], "version", "1\n::x"),
+    "error path with a line break": _an_error,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_BY_BOTH))
+def test_a_baseline_is_refused_where_report_refuses_the_result(
+    saved: dict[str, Any], tmp_path: Path, name: str
+) -> None:
+    """QA: `report` refused a result whose input path held a line break, `--baseline` took
+    it; and both printed a finding message holding `\\n::error::forged`, a forged workflow
+    command line of the CI log. Both now refuse the same, at the same value; only a baseline's
+    flows and checks, which it does not use, are checked as JSON alone."""
+    d = copy.deepcopy(saved)
+    REFUSED_BY_BOTH[name](d)
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(d, indent=2), encoding="utf-8")
+    reported = cli("report", str(path), "-f", "text")
+    sample = str(SAMPLES / "backup-outside-eea.yaml")
+    baseline = cli("check", sample, "--as-of", str(AS_OF), "--baseline", str(path))
+    assert (reported.returncode, baseline.returncode) == (2, 2), (reported, baseline)
+    said = [r.stderr.splitlines()[0] for r in (reported, baseline)]
+    assert said[0] == said[1], said
+    assert re.match(rf"{re.escape(str(path))}:(\d+):\d+: error: ", said[0]), said
+    assert not said[0].startswith(f"{path}:1:1:")  # at the value, not the file
+    assert "::error::forged" not in reported.stdout + baseline.stdout
+
+
+@pytest.mark.parametrize(
+    ("edit", "said", "not_said"),
+    [
+        (
+            lambda t: t.replace('"line": ', '"line": ' + "9" * 5000 + ', "x": ', 1),
+            "an integer of more than 4,300 digits",
+            "sys.set_int_max_str_digits",
+        ),
+        (
+            lambda t: t.replace('"message": "', '"message": "\\u0000', 1),
+            "control, bidirectional or non-XML character U+0000",
+            "ValueError",
+        ),
+    ],
+    ids=["long-integer", "nul-in-message"],
+)
+def test_a_refused_baseline_is_said_in_a_users_words(
+    saved: dict[str, Any], tmp_path: Path, edit: Callable[[str], str], said: str, not_said: str
+) -> None:
+    """QA: baseline errors showed Python's own (`use sys.set_int_max_str_digits()`,
+    `ValueError: character U+0000 in a text`)."""
+    path = tmp_path / "baseline.json"
+    path.write_text(edit(json.dumps(saved, indent=2)), encoding="utf-8")
+    sample = str(SAMPLES / "backup-outside-eea.yaml")
+    done = cli("check", sample, "--as-of", str(AS_OF), "--baseline", str(path))
+    assert done.returncode == 2, done.stderr
+    assert said in done.stderr and not_said not in done.stderr, done.stderr

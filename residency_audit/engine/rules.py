@@ -22,7 +22,13 @@ from residency_audit.clock import parse_day
 from residency_audit.engine.conditions import Condition, ConditionParser
 from residency_audit.engine.fields import FIELDS, KINDS
 from residency_audit.errors import InputError, RuleError
-from residency_audit.format.convert import INVALID, Converter, plain_value, suggestion
+from residency_audit.format.convert import (
+    INVALID,
+    LINE_BREAK,
+    Converter,
+    plain_value,
+    suggestion,
+)
 from residency_audit.loader import load_document, read_bytes, unshowable_name
 from residency_audit.model import Diagnostic, Reference, Severity, Span, doc
 from residency_audit.records import Record, record, replaced
@@ -457,7 +463,7 @@ def _entries(directory: Path) -> list[Path]:
         return list(directory.iterdir())
     except OSError as exc:
         raise RuleError.at(
-            Span(_display(directory), 1, 1), f"cannot list directory: {exc.strerror or exc}"
+            Span(display_path(directory), 1, 1), f"cannot list directory: {exc.strerror or exc}"
         ) from None
 
 
@@ -465,13 +471,13 @@ def load_pack(directory: Path) -> Pack:
     """The pack in `directory`. Every file it holds is read as deployments are (regular files
     of at most `loader.MAX_BYTES`: a FIFO would hang the run, /dev/zero fill the memory), its
     mapping too, though only `rules coverage` uses it; all problems are raised together."""
-    refused = unshowable_name(_display(directory))
+    refused = unshowable_name(display_path(directory))
     if refused is not None:
         raise RuleError([refused])
     digest = hashlib.sha256()
     meta_path = directory / "pack.yaml"
     try:
-        document = load_document(meta_path, _display(meta_path))
+        document = load_document(meta_path, display_path(meta_path))
     except InputError as exc:  # a RuleError, so that every pack's problems are listed
         raise RuleError(exc.diagnostics) from None
     converter = Converter(document.path)
@@ -486,15 +492,15 @@ def load_pack(directory: Path) -> Pack:
     for rule_path in yaml_files(directory):
         if rule_path.name == "pack.yaml":
             continue
-        refused = unshowable_name(_display(rule_path))
+        refused = unshowable_name(display_path(rule_path))
         if refused is not None:
             problems.append(refused)
             continue
         try:
             if rule_path.name == MAPPING_FILE:  # read by `residency_audit.coverage`
-                read_bytes(rule_path, _display(rule_path))
+                read_bytes(rule_path, display_path(rule_path))
                 continue
-            rule_doc = load_document(rule_path, _display(rule_path))
+            rule_doc = load_document(rule_path, display_path(rule_path))
             digest.update(rule_path.name.encode() + b"\0" + rule_doc.raw)
             rules.append(parse_rule(rule_doc.root, rule_doc.path, header.name))
         except InputError as exc:  # RuleError, or a YAML problem found by the loader
@@ -516,7 +522,14 @@ def _check_message(
     message: str, known: frozenset[str], where: Span, key: str = "message"
 ) -> Iterable[Diagnostic]:
     """Every `{field}` of a message is a field the rule's subjects have: a typo would print
-    "unknown" in every finding."""
+    "unknown" in every finding. A message is one line of the text report and of the CI log,
+    and a saved result holding a line break in one is refused (`reporters/jsonread.py`)."""
+    if LINE_BREAK.search(message):
+        yield Diagnostic(
+            where,
+            f"{key}: line break in a message, which is printed on one line; write it on one "
+            "line (a `>` or `|` block keeps a final line break: use `>-`)",
+        )
     for name in dict.fromkeys(PLACEHOLDER.findall(message)):
         if name not in known:
             yield Diagnostic(where, f"{key}: unknown field {{{name}}}{suggestion(name, known)}")
@@ -533,8 +546,9 @@ _BRACED = re.compile(r"\{[^{}]*\}")
 """Any braced text of a message: those that are not `PLACEHOLDER`s would be printed raw."""
 
 
-def _display(path: Path) -> str:
-    """Rule paths as users know them: `rules/hds/HDS-LOC-01.yaml` for bundled packs."""
+def display_path(path: Path) -> str:
+    """Rule paths as users know them: `rules/hds/HDS-LOC-01.yaml` for bundled packs, the path
+    as given for any other."""
     real = Path(os.path.realpath(path))  # Path.resolve raises RuntimeError on a link loop
     for base in BUNDLED_DIRS:
         try:
@@ -629,9 +643,9 @@ def parse_packs(directories: list[Path]) -> tuple[Pack, ...]:
         if pack.name in names:  # the evidence manifest names packs: two of one name are ambiguous
             problems.append(
                 Diagnostic(
-                    Span(_display(pack.directory / "pack.yaml"), 1, 1),
+                    Span(display_path(pack.directory / "pack.yaml"), 1, 1),
                     f"pack name {pack.name!r} is already used by the pack in "
-                    f"{_display(names[pack.name].directory)}; give this pack its own name",
+                    f"{display_path(names[pack.name].directory)}; give this pack its own name",
                 )
             )
         names.setdefault(pack.name, pack)

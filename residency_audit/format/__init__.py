@@ -9,6 +9,7 @@ from pathlib import Path
 from residency_audit.errors import InputError
 from residency_audit.format.convert import INVALID, Converter
 from residency_audit.format.identifiers import identified, identifier_problems
+from residency_audit.format.limits import limit_problems
 from residency_audit.hostnames import hostname_problem
 from residency_audit.loader import Document, load_document
 from residency_audit.model import Deployment, Diagnostic, Span
@@ -46,6 +47,9 @@ def parse_deployment(document: Document) -> Deployment:
     deployment: Deployment = dataclasses.replace(
         converted, path=document.path, locations=converter.locations
     )
+    too_much = list(limit_problems(deployment))  # before any check walks what it counts
+    if too_much:
+        raise InputError(sorted(too_much))
     problems = sorted([*check_references(deployment), *arn_problems(deployment)])
     if problems:
         raise InputError(problems)

@@ -49,7 +49,7 @@ _MAX_DIGITS = 18
 """Digits an integer of a file may have: every count, version and year fits, and a longer
 one (Python will not convert 4,301) is an input error, not a crash."""
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_LINE_BREAK = re.compile("[\n\u2028\u2029]")
+LINE_BREAK = re.compile("[\n\u2028\u2029]")
 """Newline and the Unicode line and paragraph separators (`str.splitlines` breaks at them)."""
 
 
@@ -392,7 +392,7 @@ class Converter:
     def _one_line(self, node: Node, text: str, where: str, optional: bool) -> bool:
         """A one-line value says something: no line break, not empty or only spaces (an empty
         `dpia: ""` would read as a DPIA reference, an empty name as a deployment)."""
-        if _LINE_BREAK.search(text):
+        if LINE_BREAK.search(text):
             return self._line_break(node, where)
         if not text.strip():
             self.error(

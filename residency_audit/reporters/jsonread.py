@@ -209,8 +209,20 @@ def _text(value: Any, *, lines: bool = False) -> str:
         raise TypeError(f"expected text, got {type(value).__name__}")
     bad = (_UNPRINTABLE_TEXT if lines else _UNPRINTABLE).search(value)
     if bad is not None:
-        raise ValueError(f"character U+{ord(bad.group()):04X} in {'a text' if lines else 'a name'}")
+        raise ValueError(refused_character(bad.group(), "a text" if lines else "a name"))
     return value
+
+
+def refused_character(char: str, where: str) -> str:
+    """Why a character of a saved result is refused, in a reader's words."""
+    if char == "\n":
+        return f"line break in {where} printed on one line"
+    kind = (
+        "lone surrogate (text that is not UTF-8)"
+        if "\ud800" <= char <= "\udfff"
+        else "control, bidirectional or non-XML character"
+    )
+    return f"{kind} U+{ord(char):04X} in {where}"
 
 
 def _optional_name(value: Any) -> str | None:
@@ -377,7 +389,7 @@ def read_finding(d: dict[str, Any]) -> Finding:
         rule_id=_text(d["rule_id"]),
         severity=Severity.parse(d["severity"]),
         title=_text(d["title"], lines=True),
-        message=_text(d["message"], lines=True),
+        message=_text(d["message"]),  # one line of the text report and of the CI log
         deployment=_text(d["deployment"]),
         component=_optional_name(d["component"]),
         span=_read_span(d["location"]),

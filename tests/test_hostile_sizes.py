@@ -1,0 +1,247 @@
+"""A small file declaring a great deal: the caps of `format/limits.py` stop what the audit
+multiplies (places, tools per place, keys per place...) before it costs minutes and gigabytes,
+as a located input error (exit 2) that leaves the rest of a batch audited.
+
+Each case runs the real command in a fresh interpreter with a timeout, so a regression fails
+here rather than holding the test session for minutes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from residency_audit.format import limits
+from tests.conftest import AS_OF, SAMPLES
+from tests.support.command import ROOT, residency_audit
+
+GOOD = SAMPLES / "backup-outside-eea.yaml"
+REGIONS = ("us-east-1", "eu-west-3", "ap-southeast-1", "eu-central-1", "sa-east-1", "ca-central-1")
+COUNTRIES = ("US", "CN", "IN", "BR", "JP", "SG", "CA", "AU", "ZA", "KR", "MX", "TR", "AE", "IL")
+
+
+def deployment(
+    *,
+    components: int = 1,
+    copies: int = 0,
+    logs: int = 0,
+    parties: int = 2,
+    access: int = 0,
+    reach: int = 1,
+    transfers: int = 0,
+    countries: int = 0,
+    onward: int = 0,
+    keys: int = 0,
+    certifications: int = 0,
+    transits: int = 0,
+) -> str:
+    """A deployment declaring this much, every item distinct and valid."""
+
+    def party(i: int) -> str:
+        return f"p{i % (parties - 1) + 1}"
+
+    out = ["schema_version: 1", "name: big", "controller: p0", "data:"]
+    out += ["  categories: [health]", "  health_context: care", "parties:"]
+    for i in range(parties):
+        role = "controller" if i == 0 else "processor"
+        country = "FR" if i == 0 else COUNTRIES[i % len(COUNTRIES)]
+        out += [f"  - {{id: p{i}, name: P{i}, role: {role}, country: {country}}}"]
+    out.append("components:")
+    for i in range(components):
+        out += [f"  - id: c{i}", "    kind: datastore", "    provider: aws"]
+        out += [f"    operator: {party(i)}", f"    region: {REGIONS[i % len(REGIONS)]}"]
+        if keys:
+            out.append(f"    key: k{i % keys}")
+        if copies:
+            out.append("    copies:")
+            out += [
+                f"      - {{kind: backup, region: {REGIONS[(i + j) % len(REGIONS)]}}}"
+                for j in range(copies)
+            ]
+        if logs:
+            out.append("    logs:")
+            out += [f"      - {{region: {REGIONS[j % len(REGIONS)]}}}" for j in range(logs)]
+        if i < transits:
+            out += ["    transit:", "      - {country: US, encrypted: false}"]
+    if keys:
+        out.append("keys:")
+        out += [
+            f"  - {{id: k{i}, encryption: provider-side, holder: {party(i)}, "
+            "management: customer-managed-in-provider-kms, region: eu-west-3}"
+            for i in range(keys)
+        ]
+    if access:
+        out.append("access:")
+        for i in range(access):
+            named = ", ".join(f"c{(i + j) % components}" for j in range(min(reach, components)))
+            out += [
+                f"  - {{id: a{i}, kind: support, entity: {party(i)}, "
+                f"country: {COUNTRIES[i % len(COUNTRIES)]}, components: [{named}]}}"
+            ]
+    if transfers:
+        out.append("transfers:")
+        for i in range(transfers):
+            out += [f"  - recipient: {party(i)}", "    tool: scc-2021", "    scc_module: 3"]
+            if countries:
+                out.append(f"    countries: [{', '.join(COUNTRIES[:countries])}]")
+            if onward:
+                out.append("    onward:")
+                out += [
+                    f"      - {{recipient: {party(j)}, country: {COUNTRIES[j]}, tool: scc-2021}}"
+                    for j in range(onward)
+                ]
+    if certifications:
+        out.append("certifications:")
+        out += [
+            f"  - {{holder: {party(i)}, scheme: hds, activities: [1, 2, 3]}}"
+            for i in range(certifications)
+        ]
+    return "\n".join(out) + "\n"
+
+
+def check(*paths: Path, fmt: str = "json", timeout: float = 60) -> tuple[int, str, dict]:
+    out = paths[0].parent / f"result.{fmt}"
+    result = residency_audit(
+        "check", *map(str, paths), "--as-of", str(AS_OF), "-f", fmt, "-o", str(out),
+        timeout=timeout,
+    )  # fmt: skip
+    report = json.loads(out.read_text()) if fmt == "json" and out.exists() else {}
+    return result.returncode, result.stderr, report
+
+
+def test_aliases_of_a_thousand_copies_are_refused_at_once(tmp_path: Path) -> None:
+    """QA's file: 17 KB of YAML, 35,000 copies through one aliased list, took 23 s, 1.8 GB
+    of memory and 1.1 GB of JSON."""
+    cps = "      - &cp {kind: backup, region: us-east-1}\n" + "      - *cp\n" * 999
+    comps = "".join(
+        f"  - id: c{i}\n    kind: datastore\n    provider: aws\n    region: eu-west-3\n"
+        + (f"    copies: &cps\n{cps}" if i == 0 else "    copies: *cps\n")
+        for i in range(35)
+    )
+    text = GOOD.read_text().split("components:")[0] + "components:\n" + comps
+    amp = tmp_path / "amp.yaml"
+    amp.write_text(text.replace("name: clinique-exemple-records", "name: amp"))
+    code, stderr, report = check(amp, GOOD, timeout=30)
+    assert code == 2, stderr[-2000:]
+    assert f"{amp}:" in stderr
+    assert "components[0].copies: 1,000 copies, more than the 50 a component may declare" in (
+        stderr
+    )
+    assert "split the deployment" in stderr
+    assert stderr.count("copies, more than the 50") == 1  # written once, said once
+    assert {f["location"]["path"] for f in report["findings"]} == {str(GOOD)}
+    assert report["errors"][0]["path"] == str(amp)
+
+
+OVER = {
+    "copies": ({"copies": limits.MAX_COPIES + 1}, "copies", "copies"),
+    "logs": ({"logs": limits.MAX_LOGS + 1}, "log sinks", "logs"),
+    "components": ({"components": limits.MAX_COMPONENTS + 1}, "components", None),
+    "places": (
+        {"components": limits.MAX_PLACES // 20, "copies": 20},
+        "places (components, their copies and log sinks)",
+        None,
+    ),
+    "parties": ({"parties": limits.MAX_PARTIES + 1}, "parties", None),
+    "access": ({"access": limits.MAX_ACCESS + 1}, "access paths", None),
+    "access reach": (
+        {"components": 200, "access": limits.MAX_ACCESS_REACH // 200 + 1, "reach": 200},
+        "components in all",
+        None,
+    ),
+    "transfers": ({"transfers": limits.MAX_TRANSFERS + 1}, "transfers", None),
+    "onward": ({"transfers": 11, "onward": 10}, "onward transfers", None),
+    "keys": ({"keys": limits.MAX_KEYS + 1, "components": limits.MAX_KEYS + 1}, "keys", None),
+    "certifications": ({"certifications": limits.MAX_CERTIFICATIONS + 1}, "certificates", None),
+    "transits": ({"components": limits.MAX_TRANSITS + 1, "transits": 201}, "transit routes", None),
+    "places x transfers": (
+        {"components": 100, "copies": 4, "transfers": limits.MAX_PLACE_TRANSFERS // 500 + 1},
+        "places and access paths times",
+        None,
+    ),
+    "places x keys": (
+        {"components": 100, "copies": 4, "keys": limits.MAX_PLACE_KEYS // 500 + 1},
+        "keys make",
+        None,
+    ),
+    "transfer countries": (
+        {"transfers": limits.MAX_TRANSFER_COUNTRIES // 10 + 1, "countries": 10},
+        "countries to judge a transfer for",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OVER))
+def test_each_cap_is_a_located_error_and_the_batch_goes_on(tmp_path: Path, case: str) -> None:
+    sizes, words, first_past = OVER[case]
+    big = tmp_path / "big.yaml"
+    big.write_text(deployment(**sizes))  # type: ignore[arg-type]
+    code, stderr, report = check(big, GOOD)
+    assert code == 2, stderr[-2000:]
+    assert words in stderr
+    errors = [e for e in report["errors"] if e["path"] == str(big)]
+    assert errors and all(e["line"] > 1 for e in errors), errors  # located, not at 1:1
+    assert all("split the deployment" in e["message"] for e in errors)
+    if first_past is not None:  # at the first item past the cap, where it is written
+        lines = big.read_text().splitlines()
+        line = lines.index(f"    {first_past}:") + 1 + sizes[first_past]  # item number cap+1
+        assert any(e["line"] == line and e["column"] == 9 for e in errors), (line, errors)
+    assert {f["location"]["path"] for f in report["findings"]} == {str(GOOD)}
+
+
+PROBE = """
+import resource, sys
+from residency_audit.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+usage = resource.getrusage(resource.RUSAGE_SELF)
+# NOTE: not ru_maxrss, which Linux carries over from the forking process across exec (a long
+# pytest session's gigabytes): the high-water mark of this process's own memory.
+with open("/proc/self/status") as status:
+    peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+print(code, usage.ru_utime + usage.ru_stime, peak, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_the_largest_deployment_under_every_cap_audits_in_bounded_time(
+    tmp_path: Path, fmt: str
+) -> None:
+    """Every cap reached at once, each just under: audited (exit 1), in CPU time well under the
+    2 s issue 8 promises (start-up included; wall time on a busy machine is not a measure) and
+    under 300 MB. Measured 0.9 s and 70 MB for JSON on 2026-11-29."""
+    places = limits.MAX_PLACES
+    judged = places + limits.MAX_ACCESS
+    transfers = limits.MAX_PLACE_TRANSFERS // judged
+    text = deployment(
+        components=places // 2,
+        copies=1,
+        parties=limits.MAX_PARTIES,
+        access=limits.MAX_ACCESS,
+        reach=limits.MAX_ACCESS_REACH // limits.MAX_ACCESS,
+        transfers=transfers,
+        countries=min(len(COUNTRIES), limits.MAX_TRANSFER_COUNTRIES // transfers),
+        onward=limits.MAX_TRANSFERS // transfers,
+        keys=limits.MAX_PLACE_KEYS // judged,
+        certifications=limits.MAX_CERTIFICATIONS,
+        transits=limits.MAX_TRANSITS,
+    )
+    worst = tmp_path / "worst.yaml"
+    worst.write_text(text)
+    assert len(text.encode()) < 1024 * 1024
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "check", str(worst), "--as-of", str(AS_OF), "-f", fmt,
+         "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    code, cpu, rss_kb = result.stderr.split()[-3:]
+    assert code == "1", result.stderr[-2000:]
+    assert float(cpu) < 1.5, cpu
+    assert int(rss_kb) < 300 * 1024, rss_kb
