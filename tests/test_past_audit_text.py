@@ -1,0 +1,120 @@
+"""A report of a past day states no legal fact that was not yet true on that day: rule titles
+name no later event, knowledge-base facts tell no later start or end, a law's uncertain status
+is said only from the day it was recorded, prose written as of the knowledge base says so when
+it may name later instruments, and values from unverified knowledge are marked in the flows
+table as in the findings (QA, a lawyer reading reports as of 2015 to 2023)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from residency_audit import kb
+from residency_audit.cli import app
+from residency_audit.engine.rules import load_packs
+from tests.conftest import SAMPLES
+
+US_STORE = """\
+schema_version: 1
+name: us-{tool}
+controller: clinic
+data: {{categories: [health], health_context: care}}
+parties:
+  - {{id: clinic, name: Clinique SAS, role: controller, country: FR}}
+  - {{id: aws-us, name: "Amazon Web Services, Inc.", role: processor, country: US, provider: aws}}
+components:
+  - id: records
+    kind: datastore
+    provider: aws
+    operator: aws-us
+    service: s3
+    region: us-east-1
+transfers:
+  - {{recipient: aws-us, tool: {tool}, countries: [US], tia_reference: TIA-1, tia_date: 2015-01-01}}
+"""
+"""The QA lawyer's deployments: AWS in us-east-1 on the Privacy Shield or the DPF, the
+recipient declared on no adequacy list."""
+
+NOTE = (
+    "Rationale, remediation and caveats are written as of the knowledge base (checked {day}) "
+    "and may mention later instruments; what existed on the audit date is in each finding's "
+    "references and facts."
+)
+
+
+def deployment(tmp_path: Path, tool: str) -> Path:
+    path = tmp_path / f"us-{tool}.yaml"
+    path.write_text(US_STORE.format(tool=tool))
+    return path
+
+
+def report(runner: CliRunner, path: Path, day: str | None, fmt: str = "markdown") -> str:
+    args = ["check", str(path), "-f", fmt, "--fail-on", "never"]
+    result = runner.invoke(app, [*args, *(["--as-of", day] if day else [])])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def checked() -> dt.date:
+    day = kb.default().checked()
+    assert day is not None
+    return day
+
+
+# -- 1. rule titles --------------------------------------------------------------------------
+
+
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+"""A year named in a title (16 July 2020, Decision 2010/87/EU), taken as its 1 January."""
+
+
+def test_no_rule_title_names_a_year_after_the_first_day_the_rule_is_in_effect() -> None:
+    """A title is every report's heading, whatever the audit date: "No reliance on the EU-US
+    Privacy Shield after its invalidation on 16 July 2020" headed a report as of 15 July 2020.
+    The dates are in the rationale and the references, which are chosen per date."""
+    late = {
+        rule.id: rule.title
+        for pack in load_packs()
+        for rule in pack.rules
+        if any(
+            dt.date(int(year), 1, 1) > (rule.effective_from or dt.date.min)
+            for year in YEAR.findall(rule.title)
+        )
+    }
+    assert late == {}
+
+
+def test_the_privacy_shield_heading_of_the_day_before_schrems_ii(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    text = report(runner, deployment(tmp_path, "privacy-shield"), "2020-07-15")
+    [heading] = [x for x in text.splitlines() if x.startswith("#### CRITICAL US-PS-01")]
+    assert "16 July 2020" not in heading
+    assert "invalidation" not in heading
+
+
+# -- 5. what is only undeclared ----------------------------------------------------------------
+
+
+def test_a_recipient_not_declared_on_the_privacy_shield_list_is_said_so(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Amazon Web Services, Inc. was on the Privacy Shield list; the deployment does not say so.
+    The report must not state that the Privacy Shield did not cover it."""
+    text = report(runner, deployment(tmp_path, "privacy-shield"), "2020-07-15")
+    [message] = [x for x in text.splitlines() if x.startswith("transfer to aws-us (US) relies")]
+    assert "the recipient is not declared on the Privacy Shield list (recipient lists: none)" in (
+        message
+    )
+    assert (
+        "- `transfer.tool.privacy-shield` = invalid: recipient not declared on the EU-U.S. "
+        "Privacy Shield list (privacy-shield-list)"
+    ) in text
+    [placed] = [x for x in text.splitlines() if x.startswith("records (primary) puts")]
+    assert placed.endswith("with no transfer tool valid on the audit date as declared")
