@@ -99,6 +99,59 @@ def test_the_privacy_shield_heading_of_the_day_before_schrems_ii(
     assert "invalidation" not in heading
 
 
+# -- 2. knowledge-base facts -------------------------------------------------------------------
+
+
+def test_a_decision_not_yet_adopted_is_not_in_force_with_no_date_to_come(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    text = report(runner, deployment(tmp_path, "dpf"), "2020-07-15")
+    facts = {x for x in text.splitlines() if x.startswith("- `kb.adequacy.us-dpf` = ")}
+    assert facts
+    assert {x.split(" — ")[0] for x in facts} == {
+        "- `kb.adequacy.us-dpf` = not in force on 2020-07-15"
+    }
+
+
+def test_a_decision_in_force_does_not_tell_its_later_end(runner: CliRunner, tmp_path: Path) -> None:
+    """The day before Schrems II, the Privacy Shield was in force with no end anyone knew."""
+    path = deployment(tmp_path, "privacy-shield")
+    before = report(runner, path, "2020-07-15")
+    assert (
+        "- `kb.adequacy.us-privacy-shield` = in force on 2020-07-15: valid from 2016-08-01 — "
+        in (before)
+    )
+    assert "2020-07-16" not in before
+    after = report(runner, path, "2020-07-17")  # once ended, its period is said in full
+    assert (
+        "- `kb.adequacy.us-privacy-shield` = not in force on 2020-07-17: valid 2016-08-01 to "
+        "2020-07-16 (exclusive) — "
+    ) in after
+
+
+# -- 3. a law's uncertain status ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["2020-07-15", "2023-07-11"])
+def test_fisa_702_is_not_said_uncertain_before_the_day_the_knowledge_base_recorded_it(
+    runner: CliRunner, tmp_path: Path, day: str
+) -> None:
+    """It was checked `uncertain` on 2026-10-01 (lapsed in June 2026, by its note)."""
+    text = report(runner, deployment(tmp_path, "privacy-shield"), day)
+    assert "FISA Section 702" in text
+    assert "status uncertain" not in text
+
+
+def test_fisa_702_is_said_uncertain_from_that_day(runner: CliRunner, tmp_path: Path) -> None:
+    law = kb.default().laws["us-fisa-702"]
+    assert law.status == "uncertain" and law.status_as_of is not None
+    path = deployment(tmp_path, "privacy-shield")
+    on = report(runner, path, law.status_as_of.isoformat())
+    assert f"status uncertain on {law.status_as_of}" in on
+    before = report(runner, path, (law.status_as_of - dt.timedelta(days=1)).isoformat())
+    assert "status uncertain" not in before
+
+
 # -- 5. what is only undeclared ----------------------------------------------------------------
 
 
