@@ -171,3 +171,25 @@ def test_a_recipient_not_declared_on_the_privacy_shield_list_is_said_so(
     ) in text
     [placed] = [x for x in text.splitlines() if x.startswith("records (primary) puts")]
     assert placed.endswith("with no transfer tool valid on the audit date as declared")
+
+
+# -- 6. unverified knowledge in the flows -------------------------------------------------------
+
+
+def test_unverified_knowledge_only_flows_use_is_listed_and_marked(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Before 25 May 2018 no finding cites the provider's parent or the US laws, but the flows
+    table shows them: the banner lists them and the table marks them."""
+    path = deployment(tmp_path, "privacy-shield")
+    result = json.loads(report(runner, path, "2015-10-05", "json"))
+    used = result["knowledge"]["unverified_used"]
+    assert {"kb:providers.yaml#aws", "kb:laws.yaml#us-fisa-702"} <= set(used)
+    text = report(runner, path, "2015-10-05")
+    assert "> **Unverified knowledge used:** " in text
+    [row] = [x for x in text.splitlines() if x.startswith("| `records` | storage")]
+    assert "aws-us (parent: US) **(unverified)**" in row
+    assert "`us-fisa-702` **(unverified)**" in row
+    page = report(runner, path, "2015-10-05", "html")
+    assert 'aws-us (parent: US) <span class="unverified">(unverified)</span>' in page
+    assert '<code>us-fisa-702</code> <span class="unverified">(unverified)</span>' in page

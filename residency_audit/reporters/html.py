@@ -124,6 +124,7 @@ def context(report: Report, picture: flowmap.Picture | None = None) -> dict[str,
         "risk_cells": flows.risk_cells,
         "flow_name": flows.flow_name,
         "laws_shown": flows.laws_shown,
+        "unverified": flows.unverified,
         "own_values": flows.own_values,
         "own_mark": flows.OWN,
     }
