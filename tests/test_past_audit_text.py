@@ -152,6 +152,45 @@ def test_fisa_702_is_said_uncertain_from_that_day(runner: CliRunner, tmp_path: P
     assert "status uncertain" not in before
 
 
+# -- 4. prose written as of the knowledge base ---------------------------------------------------
+
+
+def test_a_past_audit_says_once_that_rule_prose_may_name_later_instruments(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """US-PS-01's remediation as of 15 July 2020 names Decision (EU) 2021/914 and the 2023
+    DPF; HDS-CERT-02's, the 2024 referential in an audit of Doctolib as of 12 March 2021."""
+    note = NOTE.format(day=checked())
+    path = deployment(tmp_path, "privacy-shield")
+    for text in (
+        report(runner, path, "2020-07-15"),
+        report(runner, SAMPLES / "doctolib-2021.yaml", "2021-03-12"),
+    ):
+        assert text.count(note) == 1
+    page = report(runner, path, "2020-07-15", "html")
+    assert page.count(note.replace("'", "&#39;")) == 1
+    result = json.loads(report(runner, path, "2020-07-15", "json"))
+    assert result["knowledge"]["prose_note"] == note
+    assert result["knowledge"]["checked"] == checked().isoformat()
+    sarif = json.loads(report(runner, path, "2020-07-15", "sarif"))
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["message"]["text"] for n in notes if n["level"] == "note"] == [note]
+    junit = ET.fromstring(report(runner, path, "2020-07-15", "junit"))
+    assert [s.get("message") for s in junit.iter("skipped")].count(note) == 1
+
+
+def test_an_audit_as_of_the_knowledge_base_check_has_no_such_note(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = deployment(tmp_path, "privacy-shield")
+    text = report(runner, path, checked().isoformat())
+    assert "written as of the knowledge base" not in text
+    assert (
+        json.loads(report(runner, path, checked().isoformat(), "json"))["knowledge"]["prose_note"]
+        is None
+    )
+
+
 # -- 5. what is only undeclared ----------------------------------------------------------------
 
 
@@ -193,3 +232,12 @@ def test_unverified_knowledge_only_flows_use_is_listed_and_marked(
     page = report(runner, path, "2015-10-05", "html")
     assert 'aws-us (parent: US) <span class="unverified">(unverified)</span>' in page
     assert '<code>us-fisa-702</code> <span class="unverified">(unverified)</span>' in page
+
+
+def test_a_saved_result_re_rendered_keeps_the_note(runner: CliRunner, tmp_path: Path) -> None:
+    """`report` re-renders a JSON result: the check date it recorded gives the same note."""
+    saved = tmp_path / "result.json"
+    saved.write_text(report(runner, deployment(tmp_path, "privacy-shield"), "2020-07-15", "json"))
+    result = runner.invoke(app, ["report", str(saved), "-f", "markdown", "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count(NOTE.format(day=checked())) == 1

@@ -21,6 +21,7 @@ from residency_audit.reporters.common import (
     findings_phrase,
     future_note,
     gate,
+    later_prose_note,
     located,
     not_located,
     parameters_text,
@@ -287,6 +288,9 @@ def _findings(report: Report, out: TextIO) -> None:
     if not report.findings:
         _lines(out, ["No findings.", ""])
         return
+    later = later_prose_note(report)
+    if later is not None:
+        _lines(out, [md(later), ""])
     notes = rule_notes(report)
     with written_by_instrument(
         report.findings, lambda f, _: "".join(f"{line}\n" for line in _finding(f, notes))
