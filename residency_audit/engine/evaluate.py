@@ -404,13 +404,13 @@ def _references(prepared: Prepared, facts: tuple[Fact, ...]) -> tuple[Reference,
     if refs is None:
         rule = prepared.rule
         refs = prepared.references[relied] = _build_references(
-            rule.references, (*rule.laws, *relied), prepared.kb, prepared.as_of
+            rule.references, (*rule.laws, *relied), prepared.kb, as_of=prepared.as_of
         )
     return refs
 
 
 def _build_references(
-    own: tuple[Reference, ...], law_ids: tuple[str, ...], kb: KnowledgeBase, as_of: dt.date
+    own: tuple[Reference, ...], law_ids: tuple[str, ...], kb: KnowledgeBase, *, as_of: dt.date
 ) -> tuple[Reference, ...]:
     refs = list(own)
     for law_id in dict.fromkeys(law_ids):
