@@ -68,9 +68,12 @@ class FileResult:
     batch worker's result, unpacked): this process's own record (`kb.take_relied`) lacks it."""
 
 
-def unverified_origins(findings: Iterable[Finding]) -> set[str]:
-    """Origins of the unverified facts findings used."""
-    return {x.origin for f in findings for x in f.facts if not x.verified}
+def unverified_origins(findings: Iterable[Finding], flows: Iterable[Flow] = ()) -> set[str]:
+    """Origins of the unverified facts findings and flows used: a flow's entity, parent or laws
+    from an unverified knowledge-base entry are shown in the flows table even when no finding
+    cites them (every audit before the GDPR applied)."""
+    used = {x.origin for f in findings for x in f.facts if not x.verified}
+    return used | {x.origin for f in flows for x in f.facts if not x.verified}
 
 
 class Collation:
@@ -110,7 +113,7 @@ class Collation:
             self.unverified |= result.unverified
             return
         self.add_findings(result.findings)
-        self.unverified |= result.relied
+        self.unverified |= result.relied | unverified_origins((), result.flows)
         self.flows.add(result.flows)
         self.checks.add(result.checks)
         self.countries |= named_countries((), result.flows)

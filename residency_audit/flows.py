@@ -239,6 +239,9 @@ class _Flows:
             out.append(where)
         if parent_fact is not None:
             out.append(parent_fact)
+        # the laws found reaching it, each with its knowledge-base entry: the report marks those
+        # unverified and lists them as unverified knowledge used, as it does for findings'
+        out += [self.kb.law_fact(self.kb.laws[law_id]) for law_id in laws]
         if bases is None:
             parent_unknown = parent_fact is None and (
                 reached is None or UNKNOWN_COUNTRY in reached.countries
@@ -591,8 +594,11 @@ def subject_facts(flow: Flow) -> list[Fact]:
 def bases_grounds(flow: Flow) -> tuple[Fact, ...]:
     """The facts of `flow` its legal bases were derived from: all but those of its clear-text
     verdict (where it is, who holds or reaches it, the entity's seat and ultimate parent, and,
-    when the bases are unknown, what nobody declared and what the knowledge base lacks)."""
-    return tuple(f for f in flow.facts if f.path not in _CLEAR_TEXT)
+    when the bases are unknown, what nobody declared and what the knowledge base lacks); not
+    the laws found, which are what was derived."""
+    return tuple(
+        f for f in flow.facts if f.path not in _CLEAR_TEXT and not f.path.startswith("kb.law.")
+    )
 
 
 def _unplaced(s: Subject, *, with_provider: bool) -> list[Fact]:

@@ -116,7 +116,7 @@ def pack(
         named_countries(findings, flows),
         # What its passes rested on too; in a batch worker, what this process noted since the
         # previous file's pack is this file's (see kb.rely).
-        unverified_origins(findings) | take_relied(),
+        unverified_origins(findings, flows) | take_relied(),
     )
 
 

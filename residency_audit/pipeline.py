@@ -314,6 +314,7 @@ def run(options: Options, *, kb: KnowledgeBase | None = None) -> Report:
         risk_model=(auditor.model.path, auditor.model.sha256),
         stale_knowledge=tuple(knowledge.stale_entries(options.as_of)),
         unverified_knowledge=tuple(sorted(o for o in noted if o.startswith("kb:"))),
+        knowledge_checked=knowledge.checked(),
         assumptions=tuple(
             sorted(
                 o.removeprefix(kb_module.ASSUMED) for o in noted if o.startswith(kb_module.ASSUMED)

@@ -78,7 +78,7 @@ def test_an_uncertified_host_of_a_copy_is_reported_as_an_uncertified_host(
     assert finding.severity is Severity.HIGH and not finding.unverifiable
     assert finding.message == (
         "backup-co hosts health data (declared HDS activities: none) but no HDS certificate "
-        f"it holds covers {copy} of db"
+        f"declared for it and valid on the audit date covers {copy} of db"
     )
 
 

@@ -191,7 +191,9 @@ def test_a_certificate_not_valid_on_the_audit_date_covers_nothing(
         ("HDS-ACT-01", Severity.HIGH, False),
         ("HDS-ACT-02", Severity.MEDIUM, False),
     ]
-    assert found[0].message.endswith("no HDS certificate it holds covers backup of db")
+    assert found[0].message.endswith(
+        "no HDS certificate declared for it and valid on the audit date covers backup of db"
+    )
 
 
 def test_an_undated_certificate_leaves_coverage_unverifiable(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def test_the_processor_keeping_a_self_hosted_clinic_s_copy_needs_an_hds_certific
     assert not finding.unverifiable
     assert finding.message == (
         "backup-co hosts health data (declared HDS activities: none) but no HDS certificate "
-        f"it holds covers {hosted}"
+        f"declared for it and valid on the audit date covers {hosted}"
     )
     assert "HDS-PUB-01" in found  # its EXI 31 page is asked for, as of any host
 

@@ -205,7 +205,7 @@ def test_a_declared_operator_of_the_copy_is_its_host(tmp_path: Path, runner: Cli
     assert "Amazon Web Services" not in line
     assert (
         "high HDS-ACT-01 sinnet hosts health data (declared HDS activities: none) but no HDS "
-        "certificate it holds covers backup of records-db"
+        "certificate declared for it and valid on the audit date covers backup of records-db"
     ) in output
     assert " HDS-ACT-03 " not in output
     # whose systems hold it is not presumed to be AWS's either

@@ -140,6 +140,7 @@ class Prepared:
     depends on and none of which changes while it is used."""
 
     __slots__ = (
+        "as_of",
         "bit",
         "id",
         "kb",
@@ -155,7 +156,7 @@ class Prepared:
     )
 
     def __init__(self, rule: Rule, kb: KnowledgeBase, as_of: dt.date, bit: int = 0) -> None:
-        self.rule, self.kb, self.id = rule, kb, rule.id
+        self.rule, self.kb, self.id, self.as_of = rule, kb, rule.id, as_of
         self.bit = bit
         """The rule's own bit among the rules indexed with it (`_Kind.split`)."""
         self.relies = _unverified_dependencies(rule, kb, as_of)
@@ -397,43 +398,57 @@ def _references(prepared: Prepared, facts: tuple[Fact, ...]) -> tuple[Reference,
     if refs is None:
         rule = prepared.rule
         refs = prepared.references[relied] = _build_references(
-            rule.references, (*rule.laws, *relied), prepared.kb
+            rule.references, (*rule.laws, *relied), prepared.kb, as_of=prepared.as_of
         )
     return refs
 
 
 def _build_references(
-    own: tuple[Reference, ...], law_ids: tuple[str, ...], kb: KnowledgeBase
+    own: tuple[Reference, ...], law_ids: tuple[str, ...], kb: KnowledgeBase, *, as_of: dt.date
 ) -> tuple[Reference, ...]:
     refs = list(own)
     for law_id in dict.fromkeys(law_ids):
         law = kb.laws.get(law_id)
         if law is not None:
-            refs.append(kb.memo(("law_reference", law_id), functools.partial(_law_reference, law)))
+            said = _status_said(law, as_of)
+            make = functools.partial(_law_reference, law, status=said)
+            refs.append(kb.memo(("law_reference", law_id, said), make))
     return tuple(dict.fromkeys(refs))
 
 
-def _law_reference(law: Law) -> Reference:
+def _status_said(law: Law, as_of: dt.date) -> bool:
+    """Whether a citation of `law` on `as_of` says its status. A status other than in force is
+    recorded with the day it was checked (`status_as_of`), not the day it began: FISA 702 is
+    `uncertain` as checked on 2026-10-01, having lapsed in June 2026 by secondary sources the
+    knowledge base gives only in its note. Before that day the law is cited as the knowledge
+    base otherwise records it (enacted, in force): a report as of 2015 must not say what
+    became uncertain in 2026. A status with no day is said on every day."""
+    if law.status in (None, "in-force"):
+        return False
+    return law.status_as_of is None or as_of >= law.status_as_of
+
+
+def _law_reference(law: Law, *, status: bool) -> Reference:
     """One object per law, shared by the findings citing it: written once when they are
     pickled for a batch's parent. An unverified law's label names the site its link goes to and
     says the text was not checked: a translation or an encyclopedia page is not the law, and a
     reader must not take it for the official text. A status other than in force is said with
-    the day the knowledge base gave it."""
+    the day the knowledge base gave it, when `status` (`_status_said`)."""
     url = law.url or law.source
     # A law the knowledge base does not record as in force (`uncertain`, `lapsed`) says so, with
     # the day of that status: a finding resting on it must not read as settled law.
-    status = (
+    said = (
         ""
-        if law.status in (None, "in-force")
+        if not status
         else f"; status {law.status} on {law.status_as_of}"
         if law.status_as_of
         else f"; status {law.status}"
     )
     if law.verified:
-        return Reference(f"{law.name} ({law.citation}{status})", url, law.citation)
+        return Reference(f"{law.name} ({law.citation}{said})", url, law.citation)
     site = (urlsplit(url).hostname or url).removeprefix("www.")
     label = (
-        f"{law.name} as published by {site} ({law.citation}{status}; not checked against the "
+        f"{law.name} as published by {site} ({law.citation}{said}; not checked against the "
         "official text)"
     )
     return Reference(label, url, law.citation)

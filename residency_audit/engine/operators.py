@@ -317,16 +317,26 @@ class ValidTransferTool:
 
 def period_fact(entry: Instrument | Adequacy, day: dt.date) -> Fact:
     """`kb.<file>.<id>`: whether a knowledge-base instrument or adequacy decision is in force on
-    `day`, with the period it is (as the knowledge base gives it, with its source and flag)."""
+    `day`, with as much of its period as had begun or ended by then (`period_text`; as the
+    knowledge base gives it, with its source and flag)."""
     kind = "adequacy" if isinstance(entry, Adequacy) else "instruments"
-    holds = entry.holds_on(day)
-    period = f"{entry.starts() or 'always'} to {entry.valid_until or 'open'} (exclusive)"
     return fact_from(
-        entry,
-        f"kb.{kind}.{entry.id}",
-        f"{'in force' if holds else 'not in force'} on {day}: valid {period}",
-        f"kb:{kind}.yaml#{entry.id}",
+        entry, f"kb.{kind}.{entry.id}", period_text(entry, day), f"kb:{kind}.yaml#{entry.id}"
     )
+
+
+def period_text(entry: Instrument | Adequacy, day: dt.date) -> str:
+    """Whether `entry` is in force on `day`, with only the dates of its period up to that day:
+    a report as of a past day must not tell what was decided after it. A start after `day`
+    (the DPF as of 2020) is not said, nor an end after it (the Privacy Shield's invalidation as
+    of the day before): the knowledge base does not record when an end became known, so one
+    known in advance (a referential's transition) goes unsaid too."""
+    start, end = entry.starts(), entry.valid_until
+    if start is not None and day < start:
+        return f"not in force on {day}"
+    if end is not None and end <= day:
+        return f"not in force on {day}: valid {start or 'always'} to {end} (exclusive)"
+    return f"in force on {day}: valid from {start}" if start else f"in force on {day}"
 
 
 class InForce:

@@ -167,7 +167,7 @@ def _adequacy(tool: dict[str, Any], ctx: Context) -> tuple[bool, list[Fact]]:
             return True, [fact_from(decision, path, valid, f"kb:adequacy.yaml#{decision.id}")]
     if in_force:  # restricted decisions only, none naming the recipient's list
         listed = in_force[0]
-        why = f"invalid: recipient not declared on the {listed.scope_id} list ({listed.title})"
+        why = f"invalid: recipient not declared on the {listed.title} list ({listed.scope_id})"
         return False, [Fact(path, why, origin), period_fact(listed, day)]
     what = f"{wanted} adequacy decision" if wanted else "adequacy decision"
     why = f"invalid: no {what} for {country} in force on {day}"

@@ -320,6 +320,23 @@ class KnowledgeBase:
 
     # -- staleness -----------------------------------------------------------------------------
 
+    def checked(self) -> dt.date | None:
+        """The day the knowledge base was last checked: the latest `as_of` of its entries. Rule
+        prose (rationale, remediation, caveats) is written as of about that day."""
+        days = [
+            e.as_of
+            for entries in (
+                self.countries.values(),
+                self.decisions,
+                self.laws.values(),
+                self.providers.values(),
+                self.instruments.values(),
+                self.region_blocks.values(),
+            )
+            for e in entries
+        ]
+        return max(days, default=None)
+
     def stale_entries(self, on: dt.date) -> list[str]:
         """Ids of facts checked more than about six months before `on`."""
 

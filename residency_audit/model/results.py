@@ -542,7 +542,10 @@ class Report(Record):
     stale_knowledge: tuple[str, ...] = ()
     """Knowledge-base entries checked more than about six months before the as-of date."""
     unverified_knowledge: tuple[str, ...] = ()
-    """Knowledge-base facts used by findings that are marked `verified: false`."""
+    """Knowledge-base facts used by findings or flows that are marked `verified: false`."""
+    knowledge_checked: dt.date | None = None
+    """The day the knowledge base was last checked (`KnowledgeBase.checked`), as of which rule
+    prose is written; None in a result saved before results recorded it."""
     assumptions: tuple[str, ...] = ()
     """What verdicts took to hold on the as-of date because the input gives no day from which
     it holds (a party's membership of an adequacy list, a BCR approval, a waiver), in words

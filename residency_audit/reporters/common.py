@@ -237,6 +237,81 @@ def future_note(report: Report) -> str | None:
     )
 
 
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "janvier"),
+            ("february", "février"),
+            ("march", "mars"),
+            ("april", "avril"),
+            ("may", "mai"),
+            ("june", "juin"),
+            ("july", "juillet"),
+            ("august", "août"),
+            ("september", "septembre"),
+            ("october", "octobre"),
+            ("november", "novembre"),
+            ("december", "décembre"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(_MONTHS)
+_MENTIONED = re.compile(
+    rf"\b(?:(\d{{4}})-(\d\d)-(\d\d)"  # 2021-06-27
+    rf"|(?:(\d{{1,2}})(?:er)? )?({_MONTH}) (\d{{4}})"  # 27 June 2021, June 2025, 1er avril 2018
+    r"|(1[89]\d\d|20\d\d))\b",  # 2024, 2021/914
+    re.IGNORECASE,
+)
+"""A day (2021-06-27), a day or month in words (27 June 2021, June 2025, 1er avril 2018) or a
+year (the 2024 referential, Decision (EU) 2021/914) named in prose."""
+
+
+def mentioned_days(text: str) -> Iterator[dt.date]:
+    """The earliest day each date `text` names can be: a month is its first day, a year its
+    1 January (`_MENTIONED`). Impossible dates (31 June) are skipped."""
+    for iso_y, iso_m, iso_d, day, month, year, bare in _MENTIONED.findall(text):
+        try:
+            if iso_y:
+                yield dt.date(int(iso_y), int(iso_m), int(iso_d))
+            elif month:
+                yield dt.date(int(year), _MONTHS[month.lower()], int(day or 1))
+            else:
+                yield dt.date(int(bare), 1, 1)
+        except ValueError:
+            continue
+
+
+PROSE_NOTE = (
+    "Rationale, remediation and caveats are written as of the knowledge base{checked} and may "
+    "mention later instruments; what existed on the audit date is in each finding's references "
+    "and facts."
+)
+
+
+def later_prose_note(report: Report) -> str | None:
+    """The note an audit of a past day needs when the prose of its rules mentions later days,
+    else None. Rule prose (rationale, remediation, caveats) is written once, as of the knowledge
+    base's check date (`Report.knowledge_checked`), and may name instruments adopted after the
+    audit date (Decision 2021/914 in the remedy of a 2020 Privacy Shield finding), unlike
+    references and facts, which are chosen per date. The rule, kept simple: the prose of a rule
+    in effect (every one the report lists, whether it found anything or not) names a day after
+    the audit date and not after the check date. A day after the check date is no instrument the
+    prose could know (an example's expiry in 2027), so an audit as of the check date or later
+    gets no note; a month or year named alone counts from its first day (`mentioned_days`)."""
+    checked = report.knowledge_checked
+    for rule in report.rules:
+        for text in (rule.rationale, rule.remediation, rule.notes or ""):
+            if any(
+                report.as_of < day and (checked is None or day <= checked)
+                for day in mentioned_days(text)
+            ):
+                return PROSE_NOTE.format(checked="" if checked is None else f" (checked {checked})")
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Gate:
     """What the CI gate (`--fail-on`) made of the run's exit code, worded as that and nothing

@@ -51,6 +51,31 @@ def flow_name(f: Flow) -> str:
     return f"{f.kind}: {label}"
 
 
+_ENTITY_FACTS = frozenset(
+    ("flow.entity", "flow.entity_country", "flow.parent_country", "flow.region_operator")
+)
+"""A flow's facts that say who holds or reaches the data and the country of its parent."""
+
+
+def unverified(f: Flow) -> tuple[bool, bool, frozenset[str]]:
+    """Which cells of a flows table rest on unverified knowledge, as a finding's facts are
+    marked: the country, the entity and parent, and the law ids whose knowledge-base entry is
+    unverified. A flow drawn from findings only (`laws_shown`'s `derived`) has no facts: nothing
+    is marked, its findings' facts are."""
+    country = entity = False
+    laws: set[str] = set()
+    for x in f.facts:
+        if x.verified:
+            continue
+        if x.path == "flow.country":
+            country = True
+        elif x.path in _ENTITY_FACTS:
+            entity = True
+        elif x.path.startswith("kb.law."):
+            laws.add(x.path.removeprefix("kb.law."))
+    return country, entity, frozenset(laws)
+
+
 def laws_shown(f: Flow, derived: bool) -> tuple[str, ...] | None:
     """The laws a flows table shows, as the text table does: the flow's bases (`unlisted:XX`
     for a country neither adequate nor known to the knowledge base's laws); None when they are

@@ -25,7 +25,7 @@ from residency_audit.model import (
     Report,
 )
 from residency_audit.reporters import put
-from residency_audit.reporters.common import unverifiable_count
+from residency_audit.reporters.common import later_prose_note, unverifiable_count
 from residency_audit.reporters.jsonitems import (
     PLAIN,
     Items,
@@ -82,6 +82,10 @@ def _skeleton(report: Report) -> dict[str, Any]:
             "files": [{"path": name, "sha256": digest} for name, digest in report.knowledge],
             "stale": list(report.stale_knowledge),
             "unverified_used": list(report.unverified_knowledge),
+            "checked": None
+            if report.knowledge_checked is None
+            else report.knowledge_checked.isoformat(),
+            "prose_note": later_prose_note(report),
         },
         "assumptions": list(report.assumptions),
         "findings": [],

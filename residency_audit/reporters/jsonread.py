@@ -102,6 +102,10 @@ def from_members(
         else _in("risk_model", lambda: _read_file(_object(risk_model, "risk_model"))),
         stale_knowledge=_in("knowledge", lambda: _each(_text, knowledge["stale"])),
         unverified_knowledge=_in("knowledge", lambda: _each(_text, knowledge["unverified_used"])),
+        # none in a result saved before results recorded it
+        knowledge_checked=None
+        if knowledge.get("checked") is None
+        else _in("knowledge", lambda: read_day(knowledge["checked"], "knowledge.checked")),
         # none in a result saved before results recorded them
         assumptions=_in("assumptions", lambda: _each(_text, data.get("assumptions", []))),
         # one line each, as the text report prints them

@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TextIO, TypeVar
 
 from residency_audit.model import Check, Finding, Report, Severity, Status
-from residency_audit.reporters.common import waiver_files
+from residency_audit.reporters.common import later_prose_note, waiver_files
 from residency_audit.spool import Spool
 
 T = TypeVar("T", Finding, Check)
@@ -111,7 +111,12 @@ def write(report: Report, out: TextIO) -> None:
             _put(body, _suite(deployment, cases, found, titles, files, gate), totals)
         if report.errors:
             _put(body, _errors(report), totals)
-        if report.partial or report.stale_knowledge or report.unverified_knowledge:
+        if (
+            report.partial
+            or report.stale_knowledge
+            or report.unverified_knowledge
+            or later_prose_note(report) is not None
+        ):
             _put(body, _scope(report, gate), totals)
         root = ET.Element("testsuites", name="residency-audit")
         for key, value in totals.items():
@@ -226,6 +231,15 @@ def _scope(report: Report, gate: Severity | None) -> ET.Element:
         if entries:
             case = ET.SubElement(suite, "testcase", name=name, classname="residency-audit.scope")
             ET.SubElement(case, "skipped", message=said + ", ".join(entries))
+    later = later_prose_note(report)
+    if later is not None:  # failures carry the rules' remediation
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            name="rule prose of the audit date",
+            classname="residency-audit.scope",
+        )
+        ET.SubElement(case, "skipped", message=later)
     cases = len(suite)
     failures = len(report.partial) if partial_fails else 0
     suite.set("tests", str(cases))

@@ -22,6 +22,7 @@ from residency_audit.reporters.common import (
     findings_phrase,
     future_note,
     gate,
+    later_prose_note,
     located,
     not_located,
     parameters_text,
@@ -42,6 +43,7 @@ from residency_audit.reporters.flows import (
     laws_shown,
     own_values,
     risk_cells,
+    unverified,
 )
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#&~])")
@@ -258,13 +260,15 @@ def _flows(report: Report, out: TextIO) -> None:
             country = statuses.get(f.country or "")
             where = f.country or ("not stated" if picture.derived else "unknown")
             parent = f" (parent: {f.parent_country})" if f.parent_country else ""
+            where_unverified, entity_unverified, laws_unverified = unverified(f)
             cells = [
                 cell(f.component or f.deployment),
                 md(flow_name(f)),
-                md(where + (f" ({country.name})" if country else "")),
+                md(where + (f" ({country.name})" if country else ""))
+                + (UNVERIFIED if where_unverified else ""),
                 md(words[country.status] if country else "—"),
-                md((f.entity or "—") + parent),
-                _laws_cell(laws_shown(f, picture.derived)),
+                md((f.entity or "—") + parent) + (UNVERIFIED if entity_unverified else ""),
+                _laws_cell(laws_shown(f, picture.derived), laws_unverified),
                 CLEAR_WORDS[f.clear_text_reachable],
                 *(md(text) for text in risk_cells(f)),
             ]
@@ -274,10 +278,12 @@ def _flows(report: Report, out: TextIO) -> None:
         _lines(out, lines)
 
 
-def _laws_cell(laws: tuple[str, ...] | None) -> str:
+def _laws_cell(laws: tuple[str, ...] | None, unverified: frozenset[str] = frozenset()) -> str:
     if laws is None:
         return "unknown"
-    return ", ".join(cell(j) for j in laws) or "none known"
+    return (
+        ", ".join(cell(j) + (UNVERIFIED if j in unverified else "") for j in laws) or "none known"
+    )
 
 
 def _findings(report: Report, out: TextIO) -> None:
@@ -285,6 +291,9 @@ def _findings(report: Report, out: TextIO) -> None:
     if not report.findings:
         _lines(out, ["No findings.", ""])
         return
+    later = later_prose_note(report)
+    if later is not None:
+        _lines(out, [md(later), ""])
     notes = rule_notes(report)
     with written_by_instrument(
         report.findings, lambda f, _: "".join(f"{line}\n" for line in _finding(f, notes))
@@ -328,10 +337,14 @@ def _finding(f: Finding, notes: dict[str, str]) -> list[str]:
     return out
 
 
+UNVERIFIED = " **(unverified)**"
+"""Marks a fact, or a flows-table value, from an unverified knowledge-base entry."""
+
+
 def _fact(x: Fact) -> str:
     value = value_text(x.value)
     source = link(x.origin, x.url) if x.url else code(x.origin)
-    flag = " **(unverified)**" if not x.verified else ""
+    flag = UNVERIFIED if not x.verified else ""
     return f"{code(x.path)} = {md(value)} — {source}{flag}"
 
 

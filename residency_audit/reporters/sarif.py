@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from residency_audit.model import Diagnostic, Finding, Report, RuleInfo, Severity, Status
 from residency_audit.reporters import NotByRun, put
-from residency_audit.reporters.common import timestamp
+from residency_audit.reporters.common import later_prose_note, timestamp
 from residency_audit.reporters.jsonitems import indented
 from residency_audit.reporters.jsontext import dumps
 from residency_audit.spool import Spool
@@ -389,6 +389,9 @@ def _invocation(report: Report) -> dict[str, Any] | None:
         notes.append(
             {"level": "warning", "message": {"text": text + ", ".join(report.unverified_knowledge)}}
         )
+    later = later_prose_note(report)
+    if later is not None:  # the rules' help (remediation) and descriptions (rationale)
+        notes.append({"level": "note", "message": {"text": later}})
     if notes:
         invocation["toolExecutionNotifications"] = notes
     return invocation

@@ -211,4 +211,7 @@ def test_every_table_says_unknown_laws_where_text_and_json_do(tmp_path: Path) ->
     [tr] = [r for r in page.rows if len(r) > 5 and "replica of key k1 in nowhere-9" in r[1]]
     assert tr[5] == "unknown"
     [primary] = [r for r in page.rows if len(r) > 5 and r[1] == "storage"]
-    assert primary[5] == "us-cloud-act, us-fisa-702, us-eo-12333"  # known laws still named
+    # known laws still named, each marked as its unverified knowledge-base entry is
+    assert primary[5] == (
+        "us-cloud-act (unverified), us-fisa-702 (unverified), us-eo-12333 (unverified)"
+    )
