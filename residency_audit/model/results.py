@@ -457,13 +457,19 @@ class Invocation(Record):
 
     command_line: str
     timestamp: dt.datetime
-    """UTC; from SOURCE_DATE_EPOCH when set, else the clock, read once per run."""
+    """UTC; from SOURCE_DATE_EPOCH when set (`pinned`), else the clock, read once per run."""
     fail_on: Severity | None
     rendered_from: InputFile | None = None
     """The saved JSON result, when `residency-audit report` re-rendered it."""
     from_source: bool = False
     """Knowledge, rules and risk model were parsed from their files, not read from the parse
     cache (`pipeline.Options.from_source`): the manifest's hashes are of what was evaluated."""
+    pinned: bool = False
+    """`timestamp` was taken from SOURCE_DATE_EPOCH (reproducible output): it is not the time the
+    report was made, and the reports say so."""
+    made_on: dt.date | None = None
+    """The UTC day the run was made, by the clock whatever SOURCE_DATE_EPOCH says (an audit
+    dated after it presumes what was known that day); None: `timestamp`'s day."""
 
 
 @dataclass(slots=True)

@@ -202,14 +202,33 @@ def timestamp(report: Report) -> str | None:
     return report.invocation.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+PINNED = "taken from `SOURCE_DATE_EPOCH`: not the time of generation"
+"""What follows a timestamp pinned by SOURCE_DATE_EPOCH, which a reader would otherwise take for
+the day the report was made (a court document must not state a false creation date). Prose with
+a code span (`code_spans`)."""
+
+
+def generated(report: Report) -> tuple[str, str] | None:
+    """The report's timestamp as the human formats label it, (label, prose): `Generated`,
+    `2026-11-28T09:30:00Z (UTC)`; `Fixed timestamp`, `... (UTC), taken from SOURCE_DATE_EPOCH:
+    not the time of generation` when pinned. None without an invocation."""
+    when = timestamp(report)
+    if when is None or report.invocation is None:
+        return None
+    if report.invocation.pinned:
+        return "Fixed timestamp", f"{when} (UTC), {PINNED}"
+    return "Generated", f"{when} (UTC)"
+
+
 def future_note(report: Report) -> str | None:
     """What an audit dated after the day its report was made presumes, or None: its verdicts
     rest on what was known that day, and a decision, certificate or waiver may change before
-    the audit date (a pending appeal, an expiry). The JSON result, which has no such day, does
-    not say it: it must read the same whatever day it is made."""
+    the audit date (a pending appeal, an expiry). That day is the clock's
+    (`Invocation.made_on`), never SOURCE_DATE_EPOCH's, which may be any day. The JSON result,
+    which has no such day, does not say it: it must read the same whatever day it is made."""
     if report.invocation is None:
         return None
-    made = report.invocation.timestamp.date()
+    made = report.invocation.made_on or report.invocation.timestamp.date()
     if report.as_of <= made:
         return None
     return (

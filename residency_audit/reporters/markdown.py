@@ -21,6 +21,7 @@ from residency_audit.reporters.common import (
     findings_phrase,
     future_note,
     gate,
+    generated,
     located,
     not_located,
     parameters_text,
@@ -28,7 +29,6 @@ from residency_audit.reporters.common import (
     reproduce_command,
     rule_notes,
     target,
-    timestamp,
     value_text,
     written_by_instrument,
 )
@@ -132,8 +132,9 @@ def write(report: Report, out: TextIO) -> None:
         head.append(f"- **Findings:** {findings_phrase(report)}")
     else:
         head.append(f"- **{shown.label}:** {md(shown.said())}")
-    if timestamp(report):
-        head.append(f"- **Generated:** {timestamp(report)} (UTC)")
+    made = generated(report)
+    if made is not None:
+        head.append(f"- **{made[0]}:** {prose(made[1])}")
     head.append("")
     _lines(out, [*head, *_banners(report), *_summary(report)])
     _flows(report, out)
@@ -358,8 +359,9 @@ def _waivers(report: Report) -> list[str]:
 
 def _manifest(report: Report) -> list[str]:
     out = ["## Manifest", "", f"- Tool: residency-audit {report.tool_version}"]
-    if timestamp(report):
-        out.append(f"- Generated: {timestamp(report)} (UTC)")
+    made = generated(report)
+    if made is not None:
+        out.append(f"- {made[0]}: {prose(made[1])}")
     if report.invocation is not None:
         out.append(f"- Command line: {code(report.invocation.command_line)}")
         out.append(f"- Reproduce with: {code(reproduce_command(report))}")
