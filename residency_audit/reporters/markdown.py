@@ -13,6 +13,7 @@ from residency_audit.model import Fact, Finding, Report, Severity, Status
 from residency_audit.reporters.common import (
     STATUS_WORDS,
     SUMMARY_NOTE,
+    UNVERIFIABLE_WHY,
     assumed_on,
     audited_deployments,
     code_spans,
@@ -23,12 +24,14 @@ from residency_audit.reporters.common import (
     gate,
     generated,
     located,
+    not_legal_advice,
     not_located,
     parameters_text,
     parameters_unknown,
     reproduce_command,
     rule_notes,
     target,
+    unverifiable_count,
     value_text,
     written_by_instrument,
 )
@@ -132,6 +135,11 @@ def write(report: Report, out: TextIO) -> None:
         head.append(f"- **Findings:** {findings_phrase(report)}")
     else:
         head.append(f"- **{shown.label}:** {md(shown.said())}")
+    if unverifiable_count(report):
+        head.append(
+            f"- **Could not be verified:** {unverifiable_count(report)} finding(s): "
+            + md(UNVERIFIABLE_WHY)
+        )
     made = generated(report)
     if made is not None:
         head.append(f"- **{made[0]}:** {prose(made[1])}")
@@ -140,10 +148,7 @@ def write(report: Report, out: TextIO) -> None:
     _flows(report, out)
     _findings(report, out)
     _lines(out, _waivers(report))
-    tail = _manifest(report)
-    while tail and not tail[-1]:  # the report ends with one newline
-        tail.pop()
-    _lines(out, tail)
+    _lines(out, [*_manifest(report), "---", "", md(not_legal_advice(report))])
 
 
 def _lines(out: TextIO, lines: list[str]) -> None:
