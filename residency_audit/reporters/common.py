@@ -202,17 +202,95 @@ def target(finding: Finding) -> str:
 
 
 def reproduce_command(report: Report) -> str | None:
-    """The command line of the run, with `--as-of` added when it was left to default to today
-    (the audit date is what makes a rerun give the same result)."""
+    """The command line of the run, each output renamed `reproduced-NAME` (run as written where
+    the report was filed, it must not overwrite it), with `--as-of` added when it was left to
+    default to today (the audit date is what makes a rerun give the same result)."""
     if report.invocation is None:
         return None
-    command = report.invocation.command_line
-    words = shlex.split(command)
+    words = _with_option(shlex.split(report.invocation.command_line), OUTPUT, _reproduced)
+    return shlex.join(_dated(words, report))
+
+
+def json_command(report: Report) -> str | None:
+    """The command that writes the re-run's JSON result, `reproduced.json`, to compare byte for
+    byte with the audit's: the run's command line without its formats and outputs. None for a
+    report rendered from a saved result, whose command re-renders, or without an invocation."""
+    if report.invocation is None or report.invocation.rendered_from is not None:
+        return None
+    words = shlex.split(report.invocation.command_line)
+    for option in (FORMAT, OUTPUT):
+        words = _with_option(words, option, lambda _: None)
+    return shlex.join([*_dated(words, report), "-f", "json", "-o", "reproduced.json"])
+
+
+FORMAT = ("-f", "--format")
+OUTPUT = ("-o", "--output")
+
+
+def _dated(words: list[str], report: Report) -> list[str]:
+    """`words` of a `check` with `--as-of`, added (before any `--`) when it was left out."""
+    end = words.index("--") if "--" in words else len(words)
     if words[1:2] == ["check"] and not any(
-        w == "--as-of" or w.startswith("--as-of=") for w in words
+        w == "--as-of" or w.startswith("--as-of=") for w in words[:end]
     ):
-        command += f" --as-of {report.as_of.isoformat()}"
-    return command
+        return [*words[:end], "--as-of", report.as_of.isoformat(), *words[end:]]
+    return words
+
+
+def _reproduced(path: str) -> str:
+    if path == "-":  # stdout
+        return path
+    head, name = os.path.split(path)
+    return os.path.join(head, f"reproduced-{name}")
+
+
+def _with_option(
+    words: list[str], option: tuple[str, str], change: Callable[[str], str | None]
+) -> list[str]:
+    """`words` with the value of each `option` (short, long: `-o X`, `-oX`, `--output X`,
+    `--output=X`) replaced by `change(value)`, or the option dropped where that is None. Words
+    after `--` are arguments, left as they are."""
+    short, long = option
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            return [*out, *words[i:]]
+        if word in option and i + 1 < len(words):
+            new = change(words[i + 1])
+            out += [word, new] if new is not None else []
+            i += 2
+            continue
+        if word.startswith(f"{long}="):
+            new = change(word[len(long) + 1 :])
+            out += [f"{long}={new}"] if new is not None else []
+        elif word.startswith(short) and not word.startswith("--") and len(word) > 2:
+            new = change(word[2:])
+            out += [f"{short}{new}"] if new is not None else []
+        else:
+            out.append(word)
+        i += 1
+    return out
+
+
+VERIFY_INPUTS = (
+    "Inputs: `sha256sum FILE` gives the SHA-256 of each file in the table above; so it does for "
+    "a knowledge file `kb/NAME` and the risk model, in the directories under Bundled files."
+)
+VERIFY_PACKS = (
+    "Rule packs: a pack's SHA-256 covers `pack.yaml` and its rule files; the README of "
+    "residency-audit (Rule packs) gives a one-line Python command that recomputes it from the "
+    "pack's directory."
+)
+VERIFY_RERUN = (
+    "writes the re-run's JSON result, which is byte-identical for the same inputs, rule packs, "
+    "knowledge, code and audit date: compare it with the audit's own (`cmp`), not this report. "
+    "This report, re-run, differs in its timestamp (unless fixed by `SOURCE_DATE_EPOCH`), in the "
+    "Command line and Reproduce with lines, and on another machine in the directories of "
+    "Bundled files."
+)
+"""After `json_command`: why the JSON is what compares, and what a re-run report changes."""
 
 
 def timestamp(report: Report) -> str | None:

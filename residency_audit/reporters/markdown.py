@@ -14,6 +14,9 @@ from residency_audit.reporters.common import (
     STATUS_WORDS,
     SUMMARY_NOTE,
     UNVERIFIABLE_WHY,
+    VERIFY_INPUTS,
+    VERIFY_PACKS,
+    VERIFY_RERUN,
     assumed_on,
     audited_deployments,
     code_spans,
@@ -23,6 +26,7 @@ from residency_audit.reporters.common import (
     future_note,
     gate,
     generated,
+    json_command,
     located,
     not_legal_advice,
     not_located,
@@ -406,4 +410,13 @@ def _manifest(report: Report) -> list[str]:
     if report.risk_model is not None:
         path, digest = report.risk_model
         out.append(f"| risk model | {cell(path)} | {cell(digest)} |")
+    return [*out, "", *_verify(report)]
+
+
+def _verify(report: Report) -> list[str]:
+    """How an expert checks the report: the hashes to recompute, and what compares on a re-run."""
+    out = ["### How to verify", "", f"- {prose(VERIFY_INPUTS)}", f"- {prose(VERIFY_PACKS)}"]
+    command = json_command(report)
+    if command is not None:
+        out.append(f"- Re-run: {code(command)} {prose(VERIFY_RERUN)}")
     return [*out, ""]
