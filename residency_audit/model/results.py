@@ -472,6 +472,18 @@ class Invocation(Record):
     dated after it presumes what was known that day); None: `timestamp`'s day."""
 
 
+@record
+class Code(Record):
+    """Which code produced a result (`residency_audit.provenance`): the same for the same code,
+    so the JSON result keeps it and stays byte-identical for the same code and inputs."""
+
+    sha256: str
+    """Over the package's own files, `rules/` and `__pycache__` left out (README, "Which code
+    made a report")."""
+    commit: str | None = None
+    """The VCS commit pip recorded when it installed the package from a repository URL."""
+
+
 @dataclass(slots=True)
 class Tally:
     """What a report's summary and exit code need from its findings, gathered as they are
@@ -571,6 +583,10 @@ class Report(Record):
     result (the same on every machine, compared across runs) does not; none when read back."""
     pack_dirs: tuple[tuple[str, str], ...] = ()
     """(pack name, directory) of each rule pack not bundled (`--rules`)."""
+    code: Code | None = None
+    """The code that made the result: set by `check` when it writes a format that shows it
+    (JSON, the evidence formats); None otherwise, and in a result saved before results
+    recorded it."""
     tally: Tally = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
     """Counts of `findings`; computed from them unless given for this very sequence."""
 

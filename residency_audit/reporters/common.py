@@ -283,6 +283,10 @@ VERIFY_PACKS = (
     "residency-audit (Rule packs) gives a one-line Python command that recomputes it from the "
     "pack's directory."
 )
+VERIFY_CODE = (
+    "Code: the README of residency-audit (Which code made a report) gives the command that "
+    "recomputes the source SHA-256 from the directory of the installed package."
+)
 VERIFY_RERUN = (
     "writes the re-run's JSON result, which is byte-identical for the same inputs, rule packs, "
     "knowledge, code and audit date: compare it with the audit's own (`cmp`), not this report. "
@@ -438,6 +442,20 @@ def not_located(report: Report) -> str | None:
         "not kept in a JSON result, which is the same on every machine; the bundled files are "
         f"those of residency-audit {report.tool_version}"
     )
+
+
+CODE_COMMIT = "as pip recorded it when installing from the repository"
+NO_COMMIT = "not recorded (not installed by pip from a repository URL)"
+
+
+def code_unknown(report: Report) -> str | None:
+    """Why the manifest names no code (`Report.code`), or None when it does."""
+    if report.code is not None:
+        return None
+    invocation = report.invocation
+    if invocation is not None and invocation.rendered_from is not None:
+        return "not recorded in this result (saved by a version that did not record it)"
+    return "not recorded"
 
 
 def value_text(value: Any) -> str:

@@ -11,15 +11,19 @@ from typing import TextIO
 
 from residency_audit.model import Fact, Finding, Report, Severity, Status
 from residency_audit.reporters.common import (
+    CODE_COMMIT,
+    NO_COMMIT,
     STATUS_WORDS,
     SUMMARY_NOTE,
     UNVERIFIABLE_WHY,
+    VERIFY_CODE,
     VERIFY_INPUTS,
     VERIFY_PACKS,
     VERIFY_RERUN,
     assumed_on,
     audited_deployments,
     code_spans,
+    code_unknown,
     country_status_words,
     descriptions,
     findings_phrase,
@@ -368,6 +372,14 @@ def _waivers(report: Report) -> list[str]:
 
 def _manifest(report: Report) -> list[str]:
     out = ["## Manifest", "", f"- Tool: residency-audit {report.tool_version}"]
+    if report.code is not None:
+        commit = report.code.commit
+        out.append(
+            f"- Code: source SHA-256 {code(report.code.sha256)}, commit "
+            + (f"{code(commit)} ({CODE_COMMIT})" if commit else NO_COMMIT)
+        )
+    else:
+        out.append(f"- Code: {code_unknown(report)}")
     made = generated(report)
     if made is not None:
         out.append(f"- {made[0]}: {prose(made[1])}")
@@ -416,6 +428,7 @@ def _manifest(report: Report) -> list[str]:
 def _verify(report: Report) -> list[str]:
     """How an expert checks the report: the hashes to recompute, and what compares on a re-run."""
     out = ["### How to verify", "", f"- {prose(VERIFY_INPUTS)}", f"- {prose(VERIFY_PACKS)}"]
+    out.append(f"- {prose(VERIFY_CODE)}")
     command = json_command(report)
     if command is not None:
         out.append(f"- Re-run: {code(command)} {prose(VERIFY_RERUN)}")

@@ -54,5 +54,5 @@ def test_a_timestamp_from_the_clock_is_the_time_of_generation(
 ) -> None:
     md, page = written(runner, tmp_path, None)
     assert any(line.startswith("- **Generated:** 20") for line in md.splitlines())
-    assert "SOURCE_DATE_EPOCH" not in md
+    assert "taken from `SOURCE_DATE_EPOCH`" not in md
     assert '<meta name="dcterms.created" content="20' in page
