@@ -86,7 +86,7 @@ def test_report_re_renders_a_saved_result(runner: CliRunner, tmp_path: Path) -> 
         r["ruleId"] for r in sarif["runs"][0]["results"]
     }
     text = html.read_text()
-    assert "Re-rendered from" in text and str(saved) in text
+    assert "Rendered from" in text and str(saved) in text
     assert "as of 2026-11-28" in text
 
 

@@ -211,6 +211,23 @@ def reproduce_command(report: Report) -> str | None:
     return shlex.join(_dated(words, report))
 
 
+AUDITED_UNKNOWN = (
+    "not recorded in this result: a JSON result keeps no command line or time, so that the same "
+    "audit gives the same bytes"
+)
+"""What a report rendered from a saved result says of the audit's own command line: `report`
+cannot show it, and its own command re-renders, which must not pass for a re-run of the audit."""
+
+
+def command_labels(report: Report) -> tuple[str, str]:
+    """The manifest's labels of the command line and of `reproduce_command`: a rendering's
+    commands render (`Re-render with`), an audit's audit (`Reproduce with`)."""
+    invocation = report.invocation
+    if invocation is not None and invocation.rendered_from is not None:
+        return "Command line of this rendering", "Re-render with"
+    return "Command line", "Reproduce with"
+
+
 def json_command(report: Report) -> str | None:
     """The command that writes the re-run's JSON result, `reproduced.json`, to compare byte for
     byte with the audit's: the run's command line without its formats and outputs. None for a
@@ -295,6 +312,12 @@ VERIFY_RERUN = (
     "Bundled files."
 )
 """After `json_command`: why the JSON is what compares, and what a re-run report changes."""
+VERIFY_RENDERED = (
+    "Result: `sha256sum FILE` of the saved result gives the SHA-256 under Rendered from. That "
+    "file is the audit's JSON result: a re-run of the audit (`-f json`) with the inputs, audit "
+    "date, parameters, code, rule packs and knowledge listed here gives it again byte for byte."
+)
+"""For a report rendered from a saved result, in place of the re-run's command."""
 
 
 def timestamp(report: Report) -> str | None:

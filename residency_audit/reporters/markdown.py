@@ -11,6 +11,7 @@ from typing import TextIO
 
 from residency_audit.model import Fact, Finding, Report, Severity, Status
 from residency_audit.reporters.common import (
+    AUDITED_UNKNOWN,
     CODE_COMMIT,
     NO_COMMIT,
     STATUS_WORDS,
@@ -19,11 +20,13 @@ from residency_audit.reporters.common import (
     VERIFY_CODE,
     VERIFY_INPUTS,
     VERIFY_PACKS,
+    VERIFY_RENDERED,
     VERIFY_RERUN,
     assumed_on,
     audited_deployments,
     code_spans,
     code_unknown,
+    command_labels,
     country_status_words,
     descriptions,
     findings_phrase,
@@ -384,11 +387,13 @@ def _manifest(report: Report) -> list[str]:
     if made is not None:
         out.append(f"- {made[0]}: {prose(made[1])}")
     if report.invocation is not None:
-        out.append(f"- Command line: {code(report.invocation.command_line)}")
-        out.append(f"- Reproduce with: {code(reproduce_command(report))}")
         source = report.invocation.rendered_from
         if source is not None:
-            out.append(f"- Re-rendered from {code(source.path)} (sha256 {code(source.sha256)})")
+            out.append(f"- Audited with: {md(AUDITED_UNKNOWN)}")
+            out.append(f"- Rendered from {code(source.path)} (sha256 {code(source.sha256)})")
+        command, reproduce = command_labels(report)
+        out.append(f"- {command}: {code(report.invocation.command_line)}")
+        out.append(f"- {reproduce}: {code(reproduce_command(report))}")
     if report.invocation is not None and report.invocation.from_source:
         # said only when known: a saved result re-rendered, or a library caller's report, may
         # come from a run that read the parse cache
@@ -432,4 +437,6 @@ def _verify(report: Report) -> list[str]:
     command = json_command(report)
     if command is not None:
         out.append(f"- Re-run: {code(command)} {prose(VERIFY_RERUN)}")
+    elif report.invocation is not None and report.invocation.rendered_from is not None:
+        out.append(f"- {prose(VERIFY_RENDERED)}")
     return [*out, ""]
