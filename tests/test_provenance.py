@@ -60,14 +60,17 @@ def test_a_rendered_result_names_the_code_that_made_it(runner: CliRunner, tmp_pa
     runner.invoke(app, ["check", SAMPLE, "--as-of", str(AS_OF), "-f", "json", "-o", str(saved)])
     digest = json.loads(saved.read_text())["tool"]["code"]["sha256"]
     page = runner.invoke(app, ["report", str(saved), "-f", "html"]).stdout
-    assert f"<dt>Code</dt><dd>source SHA-256 <code>{digest}</code>, commit not recorded" in page
+    said = (
+        f"<dt>Code of the audit</dt><dd>source SHA-256 <code>{digest}</code>, commit not recorded"
+    )
+    assert said in page
     older = json.loads(saved.read_text())
     del older["tool"]["code"]  # as saved before results recorded it
     saved.write_text(json.dumps(older))
     markdown = runner.invoke(app, ["report", str(saved), "-f", "markdown"]).stdout
     assert (
-        "- Code: not recorded in this result (saved by a version that did not record it)"
-        in markdown.splitlines()
+        "- Code of the audit: not recorded in this result (saved by a version that did not "
+        "record it)" in markdown.splitlines()
     )
 
 

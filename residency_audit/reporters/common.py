@@ -471,6 +471,15 @@ CODE_COMMIT = "as pip recorded it when installing from the repository"
 NO_COMMIT = "not recorded (not installed by pip from a repository URL)"
 
 
+def code_label(report: Report) -> str:
+    """The manifest's label of `Report.code`: a rendering's is the audit's, read from the result,
+    not that of the code rendering it."""
+    invocation = report.invocation
+    if invocation is not None and invocation.rendered_from is not None:
+        return "Code of the audit"
+    return "Code"
+
+
 def code_unknown(report: Report) -> str | None:
     """Why the manifest names no code (`Report.code`), or None when it does."""
     if report.code is not None:

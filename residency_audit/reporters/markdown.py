@@ -24,6 +24,7 @@ from residency_audit.reporters.common import (
     VERIFY_RERUN,
     assumed_on,
     audited_deployments,
+    code_label,
     code_spans,
     code_unknown,
     command_labels,
@@ -378,11 +379,11 @@ def _manifest(report: Report) -> list[str]:
     if report.code is not None:
         commit = report.code.commit
         out.append(
-            f"- Code: source SHA-256 {code(report.code.sha256)}, commit "
+            f"- {code_label(report)}: source SHA-256 {code(report.code.sha256)}, commit "
             + (f"{code(commit)} ({CODE_COMMIT})" if commit else NO_COMMIT)
         )
     else:
-        out.append(f"- Code: {code_unknown(report)}")
+        out.append(f"- {code_label(report)}: {code_unknown(report)}")
     made = generated(report)
     if made is not None:
         out.append(f"- {made[0]}: {prose(made[1])}")
