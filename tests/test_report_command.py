@@ -83,7 +83,7 @@ def test_report_re_renders_a_saved_result(runner: CliRunner, tmp_path: Path) -> 
     assert rules == {f["rule_id"] for f in original["findings"]}
     assert {"HDS-LOC-01", "GDPR-XFER-01", "JUR-EXPO-01"} <= rules
     text = html.read_text()
-    assert "Re-rendered from" in text and str(saved) in text
+    assert "Rendered from" in text and str(saved) in text
     assert "as of 2026-11-28" in text
 
 

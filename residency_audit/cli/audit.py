@@ -27,7 +27,7 @@ from residency_audit.cli.base import (
 )
 from residency_audit.clock import utc_today
 from residency_audit.errors import UsageError
-from residency_audit.model import Report, Severity
+from residency_audit.model import Code, Report, Severity
 from residency_audit.reporters import BINARY, EVIDENCE, OutputFormat
 
 
@@ -168,7 +168,7 @@ def check(
             evidence=evidence,
         )
     )
-    report = dataclasses.replace(report, invocation=started)
+    report = dataclasses.replace(report, invocation=started, code=_code(targets))
     if baseline is not None:
         _warn_about_baseline(baseline, report)
     # The report lives until exit: spare the collector from rescanning it while rendering.
@@ -229,6 +229,16 @@ def report(
     # The result's exit code, as its SARIF invocation says: a CI step gating on `report` gates
     # as `check` did, and a rendered FAIL never exits 0.
     raise typer.Exit(rendered.exit_code(threshold))
+
+
+def _code(targets: list[tuple[OutputFormat, Path | None]]) -> Code | None:
+    """Which code made the report, when a format that shows it is written (the JSON result
+    and the evidence formats): hashing the package is for them only, never start-up."""
+    if {fmt for fmt, _ in targets}.isdisjoint({OutputFormat.JSON, *EVIDENCE}):
+        return None
+    from residency_audit.provenance import code
+
+    return code()
 
 
 def _warn_about_baseline(baseline: Path, report: Report) -> None:

@@ -462,13 +462,31 @@ class Invocation(Record):
 
     command_line: str
     timestamp: dt.datetime
-    """UTC; from SOURCE_DATE_EPOCH when set, else the clock, read once per run."""
+    """UTC; from SOURCE_DATE_EPOCH when set (`pinned`), else the clock, read once per run."""
     fail_on: Severity | None
     rendered_from: InputFile | None = None
     """The saved JSON result, when `residency-audit report` re-rendered it."""
     from_source: bool = False
     """Knowledge, rules and risk model were parsed from their files, not read from the parse
     cache (`pipeline.Options.from_source`): the manifest's hashes are of what was evaluated."""
+    pinned: bool = False
+    """`timestamp` was taken from SOURCE_DATE_EPOCH (reproducible output): it is not the time the
+    report was made, and the reports say so."""
+    made_on: dt.date | None = None
+    """The UTC day the run was made, by the clock whatever SOURCE_DATE_EPOCH says (an audit
+    dated after it presumes what was known that day); None: `timestamp`'s day."""
+
+
+@record
+class Code(Record):
+    """Which code produced a result (`residency_audit.provenance`): the same for the same code,
+    so the JSON result keeps it and stays byte-identical for the same code and inputs."""
+
+    sha256: str
+    """Over the package's own files, `rules/` and `__pycache__` left out (README, "Which code
+    made a report")."""
+    commit: str | None = None
+    """The VCS commit pip recorded when it installed the package from a repository URL."""
 
 
 @dataclass(slots=True)
@@ -573,6 +591,10 @@ class Report(Record):
     result (the same on every machine, compared across runs) does not; none when read back."""
     pack_dirs: tuple[tuple[str, str], ...] = ()
     """(pack name, directory) of each rule pack not bundled (`--rules`)."""
+    code: Code | None = None
+    """The code that made the result: set by `check` when it writes a format that shows it
+    (JSON, the evidence formats); None otherwise, and in a result saved before results
+    recorded it."""
     tally: Tally = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
     """Counts of `findings`; computed from them unless given for this very sequence."""
 

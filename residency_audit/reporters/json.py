@@ -4,7 +4,8 @@
 `to_dict(from_dict(d))` gives `d` again. How a report was produced (`Report.invocation`:
 command line, timestamp, the `--fail-on` of the gate) and where the installation's files are
 (`Report.bundled_at`, `pack_dirs`) are deliberately not part of the result: the evidence
-formats show them. The settings that change findings (`parameters`, e.g. `--tia-max-age`) are,
+formats show them. Which code made it (`tool.code`, `Report.code`) is: it is the same for the same
+code. The settings that change findings (`parameters`, e.g. `--tia-max-age`) are,
 defaults included.
 """
 
@@ -53,7 +54,13 @@ def _skeleton(report: Report) -> dict[str, Any]:
     """The result with empty `findings`, `flows`, `errors` and `checks` (key order as in the
     result)."""
     return {
-        "tool": {"name": "residency-audit", "version": report.tool_version},
+        "tool": {
+            "name": "residency-audit",
+            "version": report.tool_version,
+            "code": None
+            if report.code is None
+            else {"sha256": report.code.sha256, "commit": report.code.commit},
+        },
         "as_of": report.as_of.isoformat(),
         "parameters": dict(sorted(report.parameters)),
         "complete": not report.partial and not report.errors,

@@ -15,6 +15,7 @@ from residency_audit.clock import parse_day
 from residency_audit.loader import CONTROL_CHARACTERS
 from residency_audit.model import (
     Check,
+    Code,
     CountryStatus,
     Diagnostic,
     Fact,
@@ -114,6 +115,8 @@ def from_members(
         checks=checks,
         waivers=_in("waivers", lambda: _each(read_waiver, data.get("waivers", []))),
         countries=_in("countries", lambda: _each(_read_country, data.get("countries", []))),
+        # none in a result saved before results recorded it, or when no format showed it
+        code=_in("tool", lambda: _read_code(_object(data["tool"], "tool").get("code"))),
     )
 
 
@@ -297,6 +300,14 @@ def _read_pack(p: dict[str, Any]) -> PackInfo:
         _text(p["name"]), _text(p["title"]), _text(p["version"]), _text(p["sha256"]),
         _count(p["rules"]),
     )  # fmt: skip
+
+
+def _read_code(value: Any) -> Code | None:
+    """`tool.code`: the digest of the code that made the result, and its commit if known."""
+    if value is None:
+        return None
+    code = _object(value, "tool.code")
+    return Code(_text(code["sha256"]), _optional_name(code["commit"]))
 
 
 def _read_file(k: dict[str, Any]) -> tuple[str, str]:

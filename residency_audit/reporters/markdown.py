@@ -11,26 +11,41 @@ from typing import TextIO
 
 from residency_audit.model import Fact, Finding, Report, Severity, Status
 from residency_audit.reporters.common import (
+    AUDITED_UNKNOWN,
+    CODE_COMMIT,
+    NO_COMMIT,
     STATUS_WORDS,
     SUMMARY_NOTE,
+    UNVERIFIABLE_WHY,
+    VERIFY_CODE,
+    VERIFY_INPUTS,
+    VERIFY_PACKS,
+    VERIFY_RENDERED,
+    VERIFY_RERUN,
     assumed_on,
     audited_deployments,
+    code_label,
     code_spans,
+    code_unknown,
+    command_labels,
     country_status_words,
     defused,
     descriptions,
     findings_phrase,
     future_note,
     gate,
+    generated,
+    json_command,
     later_prose_note,
     located,
+    not_legal_advice,
     not_located,
     parameters_text,
     parameters_unknown,
     reproduce_command,
     rule_notes,
     target,
-    timestamp,
+    unverifiable_count,
     value_text,
     written_by_instrument,
 )
@@ -135,17 +150,20 @@ def write(report: Report, out: TextIO) -> None:
         head.append(f"- **Findings:** {findings_phrase(report)}")
     else:
         head.append(f"- **{shown.label}:** {md(shown.said())}")
-    if timestamp(report):
-        head.append(f"- **Generated:** {timestamp(report)} (UTC)")
+    if unverifiable_count(report):
+        head.append(
+            f"- **Could not be verified:** {unverifiable_count(report)} finding(s): "
+            + md(UNVERIFIABLE_WHY)
+        )
+    made = generated(report)
+    if made is not None:
+        head.append(f"- **{made[0]}:** {prose(made[1])}")
     head.append("")
     _lines(out, [*head, *_banners(report), *_summary(report)])
     _flows(report, out)
     _findings(report, out)
     _lines(out, _waivers(report))
-    tail = _manifest(report)
-    while tail and not tail[-1]:  # the report ends with one newline
-        tail.pop()
-    _lines(out, tail)
+    _lines(out, [*_manifest(report), "---", "", md(not_legal_advice(report))])
 
 
 def _lines(out: TextIO, lines: list[str]) -> None:
@@ -374,14 +392,25 @@ def _waivers(report: Report) -> list[str]:
 
 def _manifest(report: Report) -> list[str]:
     out = ["## Manifest", "", f"- Tool: residency-audit {report.tool_version}"]
-    if timestamp(report):
-        out.append(f"- Generated: {timestamp(report)} (UTC)")
+    if report.code is not None:
+        commit = report.code.commit
+        out.append(
+            f"- {code_label(report)}: source SHA-256 {code(report.code.sha256)}, commit "
+            + (f"{code(commit)} ({CODE_COMMIT})" if commit else NO_COMMIT)
+        )
+    else:
+        out.append(f"- {code_label(report)}: {code_unknown(report)}")
+    made = generated(report)
+    if made is not None:
+        out.append(f"- {made[0]}: {prose(made[1])}")
     if report.invocation is not None:
-        out.append(f"- Command line: {code(report.invocation.command_line)}")
-        out.append(f"- Reproduce with: {code(reproduce_command(report))}")
         source = report.invocation.rendered_from
         if source is not None:
-            out.append(f"- Re-rendered from {code(source.path)} (sha256 {code(source.sha256)})")
+            out.append(f"- Audited with: {md(AUDITED_UNKNOWN)}")
+            out.append(f"- Rendered from {code(source.path)} (sha256 {code(source.sha256)})")
+        command, reproduce = command_labels(report)
+        out.append(f"- {command}: {code(report.invocation.command_line)}")
+        out.append(f"- {reproduce}: {code(reproduce_command(report))}")
     if report.invocation is not None and report.invocation.from_source:
         # said only when known: a saved result re-rendered, or a library caller's report, may
         # come from a run that read the parse cache
@@ -415,4 +444,16 @@ def _manifest(report: Report) -> list[str]:
     if report.risk_model is not None:
         path, digest = report.risk_model
         out.append(f"| risk model | {cell(path)} | {cell(digest)} |")
+    return [*out, "", *_verify(report)]
+
+
+def _verify(report: Report) -> list[str]:
+    """How an expert checks the report: the hashes to recompute, and what compares on a re-run."""
+    out = ["### How to verify", "", f"- {prose(VERIFY_INPUTS)}", f"- {prose(VERIFY_PACKS)}"]
+    out.append(f"- {prose(VERIFY_CODE)}")
+    command = json_command(report)
+    if command is not None:
+        out.append(f"- Re-run: {code(command)} {prose(VERIFY_RERUN)}")
+    elif report.invocation is not None and report.invocation.rendered_from is not None:
+        out.append(f"- {prose(VERIFY_RENDERED)}")
     return [*out, ""]

@@ -2,7 +2,9 @@
 
 weasyprint lays out the same HTML; the JSON result is embedded as an attachment (PDF/A-3b), so
 the lawyer's one file can be re-checked. Byte-reproducible: the creation date is the report's
-timestamp (SOURCE_DATE_EPOCH when set) and the PDF identifier is derived from the content.
+timestamp (SOURCE_DATE_EPOCH when set, which the page then says is no time of generation; PDF/A
+needs one, and weasyprint would read the clock) and the PDF identifier is derived from the
+content.
 Returns bytes, hence `render_pdf` rather than `render`.
 """
 
@@ -39,7 +41,10 @@ def render_pdf(report: Report) -> bytes:
         relationship="Source",
     )
     identifier = hashlib.sha256((page + result).encode("utf-8")).hexdigest()[:32].encode()
-    pdf: bytes = weasyprint.HTML(string=page).write_pdf(
-        attachments=[attachment], pdf_identifier=identifier, pdf_variant="pdf/a-3b"
-    )
+    options = {"attachments": [attachment], "pdf_identifier": identifier, "pdf_variant": "pdf/a-3b"}
+    document = weasyprint.HTML(string=page).render(**options)
+    # The page has no dcterms.created when the timestamp is pinned (it is no creation date);
+    # the PDF's metadata still needs one, and the reproducible-builds convention is that time.
+    document.metadata.created = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    pdf: bytes = document.write_pdf(**options)
     return pdf

@@ -10,11 +10,13 @@ from typing import TextIO, TypeVar
 from residency_audit.model import Diagnostic, Finding, Flow, Report, Severity, Status
 from residency_audit.reporters import put
 from residency_audit.reporters.common import (
+    UNVERIFIABLE_WHY,
     assumed_on,
     audited_deployments,
     defused,
     findings_phrase,
     future_note,
+    unverifiable_count,
 )
 from residency_audit.reporters.flows import COLUMNS, caption, groups, own_values, row
 from residency_audit.spool import Spool
@@ -139,6 +141,11 @@ def header(report: Report) -> list[str]:
         )
     if report.assumptions:
         out.append(f"note: assumed {assumed_on(report)}: " + "; ".join(report.assumptions))
+    if unverifiable_count(report):
+        out.append(
+            f"note: {unverifiable_count(report)} finding(s) could not be verified: "
+            + UNVERIFIABLE_WHY
+        )
     return out
 
 

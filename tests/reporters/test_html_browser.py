@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,35 @@ def test_report_renders_without_console_errors(
     assert page.pdf(format="A4", print_background=True)[:5] == b"%PDF-"
     page.close()
     assert problems == []
+
+
+def test_a_printed_report_shows_the_address_of_every_link(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A lawyer files the report printed or as a PDF, where a link is only its words (QA: no
+    reference or source address in the printed copy): print CSS writes each address after its
+    link, wrapped where it must be. Read back from chromium's PDF with poppler's pdftotext."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        message = "pdftotext (Debian poppler-utils) not installed"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    report = run(Options(paths=[SAMPLES / "backup-outside-eea.yaml"], as_of=AS_OF))
+    report = dataclasses.replace(report, invocation=invocation())
+    path = tmp_path / "report.html"
+    path.write_text(html.render(report), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    (tmp_path / "report.pdf").write_bytes(page.pdf(format="A4", print_background=True))
+    page.close()
+    text = subprocess.run(
+        # -raw: in its default mode pdftotext joins "donnees-" and "de" at a line's end
+        [pdftotext, "-raw", str(tmp_path / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    urls = {r.url for f in report.findings for r in f.references}
+    urls |= {x.url for f in report.findings for x in f.facts if x.url}
+    assert len(urls) > 5
+    printed = "".join(text.split())  # a long address is wrapped over lines
+    assert sorted(u for u in urls if f"<{u}>" not in printed) == []
