@@ -179,7 +179,7 @@ def decode(raw: bytes, display: str) -> str:
     for bom, name in _BOMS:
         if raw.startswith(bom):
             raise InputError.at(Span(display, 1, 1), f"{name} text; save the file as UTF-8")
-    wide = _wide_encoding(raw)
+    wide = _wide_encoding(raw) if b"\x00" in raw else None  # UTF-16 and -32 of ASCII hold NULs
     if wide is not None:  # as with a BOM: a NUL in every character is no binary file
         raise InputError.at(
             Span(display, 1, 1),

@@ -57,6 +57,8 @@ def defused(text: str) -> str:
     `::error file=x,line=1::...` must not print a line that GitHub Actions turns into an
     annotation, a masked value or a stopped command stream. The tool's own words never hold
     either, so only text from the inputs changes."""
+    if "::" not in text and "##[" not in text:  # most reports: the scan costs 30 µs a KB
+        return text
     return _WORKFLOW_COMMAND.sub(lambda m: "##\\[" if m[1] is None else f"{m[1]}\\::", text)
 
 
