@@ -25,17 +25,33 @@ OWN_LEGEND = (
 CLEAR_WORDS = {True: "yes", False: "no", None: "?"}
 
 
+UNVERIFIED = "\u2020"
+"""Marks, in the text and terminal tables, a cell resting on unverified knowledge (a dagger: the
+Markdown and HTML tables, which have room, say "(unverified)")."""
+UNVERIFIED_LEGEND = (
+    f"{UNVERIFIED} rests on knowledge-base entries not checked against the official text or the "
+    "provider's own documentation (listed in the note on unverified knowledge)"
+)
+
+
 def row(f: Flow) -> tuple[str, ...]:
+    """A flow's cells in the text and terminal tables; `UNVERIFIED` after a country, entity or
+    law resting on unverified knowledge, as the other tables say it in words."""
+    where_unverified, entity_unverified, laws_unverified = unverified(f)
     who = f.entity_name or f.entity or "unknown"
     parent = f.parent_country or "?"
+
+    def law(x: str) -> str:
+        return f"{x}{UNVERIFIED}" if x in laws_unverified else x
+
     if f.bases is None:  # not all known: those that are, then "?" for the rest
-        laws = ", ".join((*f.jurisdictions, "?")) if f.jurisdictions else "unknown"
+        laws = ", ".join((*map(law, f.jurisdictions), "?")) if f.jurisdictions else "unknown"
     else:
-        laws = ", ".join(f.bases) if f.bases else "none"
+        laws = ", ".join(map(law, f.bases)) if f.bases else "none"
     return (
         f.id,
-        f.country or "?",
-        f"{who} (parent {parent})",
+        (f.country or "?") + (UNVERIFIED if where_unverified else ""),
+        f"{who} (parent {parent}){UNVERIFIED if entity_unverified else ''}",
         laws,
         CLEAR_WORDS[f.clear_text_reachable],
         *risk_cells(f),
@@ -125,6 +141,12 @@ def own_values(flows: Sequence[Flow]) -> list[str]:
             f"{OWN} {origin}: {factor} {value:g}{band} for {', '.join(bases)} on {on}: {why}"
         )
     return out
+
+
+def unverified_legend(flows: Sequence[Flow]) -> list[str]:
+    """The legend of `UNVERIFIED` under a text or terminal table, when some cell has it."""
+    marked = any(where or who or laws for where, who, laws in map(unverified, flows))
+    return [UNVERIFIED_LEGEND] if marked else []
 
 
 def groups(flows: Iterable[Flow]) -> Iterator[tuple[str, str, list[Flow]]]:

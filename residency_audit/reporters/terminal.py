@@ -16,7 +16,14 @@ from rich.text import Text
 
 from residency_audit.model import Report, Severity
 from residency_audit.reporters.common import defused
-from residency_audit.reporters.flows import COLUMNS, caption, groups, own_values, row
+from residency_audit.reporters.flows import (
+    COLUMNS,
+    caption,
+    groups,
+    own_values,
+    row,
+    unverified_legend,
+)
 from residency_audit.reporters.text import header, summary
 
 COLOURS = {
@@ -60,7 +67,8 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
             title_justify="left",
             # Text, not markup: a justification may hold brackets
             caption=Text(
-                defused("\n".join([caption(flows), *own_values(flows)])), style="table.caption"
+                defused("\n".join([caption(flows), *own_values(flows), *unverified_legend(flows)])),
+                style="table.caption",
             ),
             caption_justify="left",
             expand=True,

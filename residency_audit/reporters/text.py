@@ -18,7 +18,14 @@ from residency_audit.reporters.common import (
     future_note,
     unverifiable_count,
 )
-from residency_audit.reporters.flows import COLUMNS, caption, groups, own_values, row
+from residency_audit.reporters.flows import (
+    COLUMNS,
+    caption,
+    groups,
+    own_values,
+    row,
+    unverified_legend,
+)
 from residency_audit.spool import Spool
 
 
@@ -66,7 +73,7 @@ def flows_text(flows: Sequence[Flow]) -> str:
     for name, path, group in groups(flows):
         lines = ["", f"flows of {name} ({path}): {caption(group)}"]
         lines += _table([COLUMNS, *(row(f) for f in group)])
-        lines += [f"  {line}" for line in own_values(group)]
+        lines += [f"  {line}" for line in (*own_values(group), *unverified_legend(group))]
         out.append("\n".join(lines) + "\n")
     return defused("".join(out))
 

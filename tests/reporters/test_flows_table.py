@@ -215,3 +215,28 @@ def test_every_table_says_unknown_laws_where_text_and_json_do(tmp_path: Path) ->
     assert primary[5] == (
         "us-cloud-act (unverified), us-fisa-702 (unverified), us-eo-12333 (unverified)"
     )
+
+
+def test_text_and_rich_tables_mark_what_rests_on_unverified_knowledge(
+    runner: CliRunner,
+) -> None:
+    """The knowledge base does not mark AWS's parent or the US laws verified: their cells carry
+    a dagger, explained under the table, as the Markdown and HTML tables say "(unverified)"; the
+    key custodian declared in the deployment itself carries none."""
+    result = runner.invoke(
+        app,
+        ["check", str(SAMPLES / "doctolib-2021.yaml"), "--as-of", str(AS_OF)],
+        env={"NO_COLOR": "1"},
+    )
+    lines = result.stdout.splitlines()
+    start = next(i for i, t in enumerate(lines) if t.startswith("flows of doctolib"))
+    rows = {line.split()[0]: line for line in lines[start + 2 : start + 7]}
+    assert "(parent US)\u2020" in rows["booking-app"]
+    assert "us-fisa-702\u2020" in rows["booking-app"]
+    assert "\u2020" not in rows["key/third-party-key"]
+    assert lines[start + 7].strip().startswith("\u2020 rests on knowledge-base entries not checked")
+    report = run(Options(paths=[SAMPLES / "doctolib-2021.yaml"], as_of=AS_OF))
+    console = Console(record=True, width=260, color_system=None, highlight=False)
+    terminal.show(report, console, None)
+    text = console.export_text()
+    assert "us-fisa-702\u2020" in text and "\u2020 rests on knowledge-base entries" in text
