@@ -358,8 +358,13 @@ def test_a_baseline_is_refused_where_report_refuses_the_result(
             "control, bidirectional or non-XML character U+0000",
             "ValueError",
         ),
+        (
+            lambda t: t.replace('"message": "', '"message": "evil\\n', 1),
+            "line break in a finding's message printed on one line",
+            "in a name",
+        ),
     ],
-    ids=["long-integer", "nul-in-message"],
+    ids=["long-integer", "nul-in-message", "line-break-in-message"],
 )
 def test_a_refused_baseline_is_said_in_a_users_words(
     saved: dict[str, Any], tmp_path: Path, edit: Callable[[str], str], said: str, not_said: str

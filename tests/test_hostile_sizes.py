@@ -209,17 +209,12 @@ print(code, usage.ru_utime + usage.ru_stime, peak, file=sys.stderr)
 """
 
 
-@pytest.mark.parametrize("fmt", ["json", "text"])
-def test_the_largest_deployment_under_every_cap_audits_in_bounded_time(
-    tmp_path: Path, fmt: str
-) -> None:
-    """Every cap reached at once, each just under: audited (exit 1), in CPU time well under the
-    2 s issue 8 promises (start-up included; wall time on a busy machine is not a measure) and
-    under 300 MB. Measured 0.9 s and 70 MB for JSON on 2026-11-29."""
+def worst_deployment() -> str:
+    """Every cap reached at once, each just under."""
     places = limits.MAX_PLACES
     judged = places + limits.MAX_ACCESS
     transfers = limits.MAX_PLACE_TRANSFERS // judged
-    text = deployment(
+    return deployment(
         components=places // 2,
         copies=1,
         parties=limits.MAX_PARTIES,
@@ -232,16 +227,32 @@ def test_the_largest_deployment_under_every_cap_audits_in_bounded_time(
         certifications=limits.MAX_CERTIFICATIONS,
         transits=limits.MAX_TRANSITS,
     )
-    worst = tmp_path / "worst.yaml"
-    worst.write_text(text)
-    assert len(text.encode()) < 1024 * 1024
+
+
+def probe(path: Path, fmt: str, out: Path) -> tuple[str, float, int]:
+    """`check path -f fmt` in a fresh interpreter: (exit code, CPU seconds with start-up, peak
+    memory in KB of that process alone). The timeout only guards against a hang."""
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, "check", str(worst), "--as-of", str(AS_OF), "-f", fmt,
-         "-o", str(tmp_path / "out")],
+        [sys.executable, "-c", PROBE, "check", str(path), "--as-of", str(AS_OF), "-f", fmt,
+         "-o", str(out)],
         capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     code, cpu, rss_kb = result.stderr.split()[-3:]
-    assert code == "1", result.stderr[-2000:]
-    assert float(cpu) < 1.5, cpu
-    assert int(rss_kb) < 300 * 1024, rss_kb
+    return code, float(cpu), int(rss_kb)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_the_largest_deployment_under_every_cap_is_audited_in_bounded_memory(
+    tmp_path: Path, fmt: str
+) -> None:
+    """Every cap reached at once, each just under: audited (exit 1, nothing refused) under
+    300 MB. Its CPU time (issue 8 promises under 2 s) is a benchmark's to print, not a test's
+    to assert (`benchmarks/hostile_sizes.py`: about 1 s for JSON on 2026-11-29)."""
+    text = worst_deployment()
+    worst = tmp_path / "worst.yaml"
+    worst.write_text(text)
+    assert len(text.encode()) < 1024 * 1024
+    code, _, rss_kb = probe(worst, fmt, tmp_path / "out")
+    assert code == "1"
+    assert rss_kb < 300 * 1024, rss_kb

@@ -8,6 +8,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
@@ -94,3 +95,23 @@ def test_markdown_and_the_terminal_print_none(tmp_path: Path) -> None:
     out = io.StringIO()
     terminal.show(report, Console(file=out, width=300, color_system=None), None)
     assert commands(out.getvalue()) == []
+
+
+def test_a_file_named_as_a_command_with_many_errors_prints_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past 50 errors of one file, the text says how many more the JSON lists, on a line that
+    starts with the file's name: a file named `::error::x.yaml`, audited from its directory
+    (the Action's `paths: .`), must not make it a command."""
+    monkeypatch.chdir(tmp_path)
+    bad = Path("::error::x.yaml")
+    components = "".join(
+        f"  - {{id: c{i}, kind: datastore, provider: aws, region: eu-west-3, colour: red}}\n"
+        for i in range(60)
+    )
+    bad.write_text(f"schema_version: 1\nname: x\ncomponents:\n{components}", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(bad), "--as-of", str(AS_OF), "-f", "text"])
+    said = result.stdout + result.stderr
+    assert result.exit_code == 2, said
+    assert "more errors (--format json lists them)" in said
+    assert commands(said) == []

@@ -207,7 +207,7 @@ def _web(url: Any, what: str) -> str:
     return _text(url)
 
 
-def _text(value: Any, *, lines: bool = False) -> str:
+def _text(value: Any, *, lines: bool = False, where: str = "a name") -> str:
     """What names a finding, a check or a flow (reporters group and sort by it, and print it
     on one line of a CI log): text, on one line and free of the control characters a
     deployment file may not hold either, else the result is not one of this tool's (a
@@ -216,7 +216,7 @@ def _text(value: Any, *, lines: bool = False) -> str:
         raise TypeError(f"expected text, got {type(value).__name__}")
     bad = (_UNPRINTABLE_TEXT if lines else _UNPRINTABLE).search(value)
     if bad is not None:
-        raise ValueError(refused_character(bad.group(), "a text" if lines else "a name"))
+        raise ValueError(refused_character(bad.group(), "a text" if lines else where))
     return value
 
 
@@ -404,7 +404,8 @@ def read_finding(d: dict[str, Any]) -> Finding:
         rule_id=_text(d["rule_id"]),
         severity=Severity.parse(d["severity"]),
         title=_text(d["title"], lines=True),
-        message=_text(d["message"]),  # one line of the text report and of the CI log
+        # one line of the text report and of the CI log
+        message=_text(d["message"], where="a finding's message"),
         deployment=_text(d["deployment"]),
         component=_optional_name(d["component"]),
         span=_read_span(d["location"]),

@@ -119,7 +119,9 @@ def error_lines(errors: Sequence[Diagnostic], limit: int = ERRORS_SHOWN_PER_FILE
         out += [defused(str(e)) for e in items[:limit]]
         hidden = [e for e in items[limit:] if not e.message.endswith(STOPPED)]
         if hidden:
-            out.append(f"{path}: ... and {len(hidden)} more errors (--format json lists them)")
+            out.append(
+                defused(f"{path}: ... and {len(hidden)} more errors (--format json lists them)")
+            )
         out += [defused(str(e)) for e in items[limit:] if e.message.endswith(STOPPED)]
     return out
 
