@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from residency_audit.format import limits
-from tests.conftest import AS_OF, SAMPLES
+from tests.conftest import AS_OF, FIXTURES, SAMPLES
 from tests.support.command import ROOT, residency_audit
 
 GOOD = SAMPLES / "backup-outside-eea.yaml"
@@ -256,3 +256,21 @@ def test_the_largest_deployment_under_every_cap_is_audited_in_bounded_memory(
     code, _, rss_kb = probe(worst, fmt, tmp_path / "out")
     assert code == "1"
     assert rss_kb < 300 * 1024, rss_kb
+
+
+def test_an_observed_account_past_a_cap_is_told_to_observe_fewer_regions(tmp_path: Path) -> None:
+    """`discover aws` writes one file per account, which no one splits by site: a file with an
+    `observation:` block past a cap is told how discovering can split it, not to split a
+    deployment."""
+    observed = (FIXTURES / "observed" / "s3-replicas.yaml").read_text(encoding="utf-8")
+    head, rest = observed.split("components:\n", 1)
+    components = "".join(
+        f"- {{id: s3-b{i}, kind: datastore, provider: aws, service: s3, region: eu-west-3}}\n"
+        for i in range(limits.MAX_COMPONENTS + 1)
+    )
+    big = tmp_path / "big-observed.yaml"
+    big.write_text(f"{head}components:\n{components}{rest}", encoding="utf-8")
+    code, stderr, _ = check(SAMPLES / "sovereign-hospital.yaml", "--observed", big)
+    assert code == 2, stderr
+    assert f"{big}:" in stderr and "discover aws --region" in stderr, stderr
+    assert "split the deployment" not in stderr

@@ -68,12 +68,19 @@ deployment of 20 regions, a large hospital's)."""
 def limit_problems(d: Deployment) -> Iterator[Diagnostic]:
     """Each cap a deployment goes past, at the first item past it (or at the list)."""
     root = Span(d.path, 1, 1)
+    advice = (
+        # written by `discover aws`: one account's file, which only discovering less can split
+        "observe fewer regions at a time (`discover aws --region ...`, one file each) and give "
+        "the files together to --observed"
+        if d.observation is not None
+        else "split the deployment (by site, application or account) and audit the parts "
+        "together as a batch"
+    )
 
     def at(path: str, message: str) -> Diagnostic:
         return Diagnostic(
             d.locations.get(path) or d.locations.get(path.rpartition("[")[0], root),
-            f"{message}; split the deployment (by site, application or account) and audit the "
-            "parts together as a batch",
+            f"{message}; {advice}",
         )
 
     def over(path: str, items: Sized, cap: int, noun: str, whose: str) -> Iterator[Diagnostic]:

@@ -326,10 +326,12 @@ VERIFY_CODE = (
 )
 VERIFY_RERUN = (
     "writes the re-run's JSON result, which is byte-identical for the same inputs, rule packs, "
-    "knowledge, code and audit date: compare it with the audit's own (`cmp`), not this report. "
-    "This report, re-run, differs in its timestamp (unless fixed by `SOURCE_DATE_EPOCH`), in the "
-    "Command line and Reproduce with lines, and on another machine in the directories of "
-    "Bundled files."
+    "knowledge, code, way of installing it (the commit is recorded only for a pip install from "
+    "a repository URL) and audit date: compare it with the audit's own JSON result where one "
+    "was filed (`cmp`), not this report. This report, re-run, differs in its timestamp (unless "
+    "fixed by `SOURCE_DATE_EPOCH`), in the Command line and Reproduce with lines, in the note on "
+    "an audit date after the day the report is made (which follows the clock), and on another "
+    "machine in the directories of Bundled files."
 )
 """After `json_command`: why the JSON is what compares, and what a re-run report changes."""
 VERIFY_RENDERED = (
