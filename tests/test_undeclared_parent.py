@@ -104,5 +104,6 @@ def test_the_seat_s_law_still_reaches_the_key_in_clear_whatever_the_parent(
         "at least (whether another country's law reaches it is unknown)"
     ) in clear["message"]
     [row] = [line for line in run(tmp_path, runner).splitlines() if "key/records-key" in line]
-    assert "cn-national-intelligence-law-art7, cn-cybersecurity-law-art28, " in row
-    assert "cn-counter-espionage-law, ?" in row
+    # each law's knowledge-base entry is unverified: the text table marks it with a dagger
+    assert "cn-national-intelligence-law-art7\u2020, cn-cybersecurity-law-art28\u2020, " in row
+    assert "cn-counter-espionage-law\u2020, ?" in row

@@ -330,8 +330,8 @@ VERIFY_RERUN = (
     "a repository URL) and audit date: compare it with the audit's own JSON result where one "
     "was filed (`cmp`), not this report. This report, re-run, differs in its timestamp (unless "
     "fixed by `SOURCE_DATE_EPOCH`), in the Command line and Reproduce with lines, in the note on "
-    "an audit date after the day the report is made (which follows the clock), and on another "
-    "machine in the directories of Bundled files."
+    "an audit dated later than the report (which follows the clock), and on another machine in "
+    "the directories of Bundled files."
 )
 """After `json_command`: why the JSON is what compares, and what a re-run report changes."""
 VERIFY_RENDERED = (
