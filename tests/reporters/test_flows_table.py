@@ -17,14 +17,19 @@ from tests.reporters.test_html import Page
 from tests.reporters.test_markdown import html_of
 
 
-def test_text_report_has_a_flows_table_per_deployment(runner: CliRunner) -> None:
+def doctolib_text_flows(runner: CliRunner) -> tuple[list[str], int]:
+    """The lines of the doctolib sample's text report, and where its flows table starts."""
     result = runner.invoke(
         app,
         ["check", str(SAMPLES / "doctolib-2021.yaml"), "--as-of", str(AS_OF)],
         env={"NO_COLOR": "1"},
     )
     lines = result.stdout.splitlines()
-    start = next(i for i, t in enumerate(lines) if t.startswith("flows of doctolib"))
+    return lines, next(i for i, t in enumerate(lines) if t.startswith("flows of doctolib"))
+
+
+def test_text_report_has_a_flows_table_per_deployment(runner: CliRunner) -> None:
+    lines, start = doctolib_text_flows(runner)
     assert "tool design, not law" in lines[start] and "threshold 10 %" in lines[start]
     header = lines[start + 1].split()
     assert header[:4] == ["Flow", "Where", "Who", "Laws"]
@@ -223,13 +228,7 @@ def test_text_and_rich_tables_mark_what_rests_on_unverified_knowledge(
     """The knowledge base does not mark AWS's parent or the US laws verified: their cells carry
     a dagger, explained under the table, as the Markdown and HTML tables say "(unverified)"; the
     key custodian declared in the deployment itself carries none."""
-    result = runner.invoke(
-        app,
-        ["check", str(SAMPLES / "doctolib-2021.yaml"), "--as-of", str(AS_OF)],
-        env={"NO_COLOR": "1"},
-    )
-    lines = result.stdout.splitlines()
-    start = next(i for i, t in enumerate(lines) if t.startswith("flows of doctolib"))
+    lines, start = doctolib_text_flows(runner)
     rows = {line.split()[0]: line for line in lines[start + 2 : start + 7]}
     assert "(parent US)\u2020" in rows["booking-app"]
     assert "us-fisa-702\u2020" in rows["booking-app"]
