@@ -42,6 +42,7 @@ from residency_audit.drift_found import (
     match_component,
     observed_origin,
     observed_partition,
+    regions_read,
     service_subjects,
     source_at,
 )
@@ -104,9 +105,11 @@ def observation_subjects(observed: Deployment) -> Iterator[Subject]:
             yield Subject("observation", f"{c.kind.value} of {oc.id}", oc.id, c.span, facts)
 
 
-def gap_subjects(observed: Deployment) -> Iterator[Subject]:
+def gap_subjects(observed: Deployment, elsewhere: ReadElsewhere | None = None) -> Iterator[Subject]:
     """What an observation did not read: one subject per `observation.not_observed` entry (a
-    call that failed), then one for the regions left out (not enabled, or not asked for)."""
+    call that failed), then one for the regions left out (not enabled, or not asked for).
+    `elsewhere`: the regions other observed files of the run read in the same account (see
+    `regions_read_elsewhere`), which this one need not have read."""
     if observed.observation is None:
         return
     for i, gap in enumerate(observed.observation.not_observed):
@@ -130,14 +133,48 @@ def gap_subjects(observed: Deployment) -> Iterator[Subject]:
             gap.span,
             {k: Fact(k, v, at) for k, v in facts.items() if v is not None},
         )
-    yield _unread_regions(observed, observed.observation)
+    yield _unread_regions(observed, observed.observation, elsewhere or {})
     yield _age(observed, observed.observation)
     yield from sharing_subjects(observed)  # here, not in observation_subjects: --observed too
 
 
-def _unread_regions(observed: Deployment, o: Observation) -> Subject:
-    """The regions of the account the observation did not read. Both lists are written only
-    when the collector could list the account's regions; otherwise what it missed is unknown."""
+ReadElsewhere = dict[str, list[str]]
+"""Region → the other observed files of the run that read it in the same account."""
+
+
+def regions_read_elsewhere(seen: Sequence[tuple[str, Deployment]]) -> list[ReadElsewhere]:
+    """For each (display name, observed deployment) of a run, the regions the others read in
+    the same account (same partition and account id) for the same deployment name. An account
+    too large for one file is observed region by region (`discover aws --region`), one file
+    each: a region one file left out and another read was read. Files with no account id, and
+    regions a file names but did not read (an account whose role could not be assumed reads
+    none), count for nothing."""
+    read = [
+        (_account_key(d), regions_read(d.observation) if d.observation else frozenset())
+        for _, d in seen
+    ]
+    out: list[ReadElsewhere] = []
+    for i, (key, _) in enumerate(read):
+        elsewhere: ReadElsewhere = {}
+        for j, (other, regions) in enumerate(read):
+            if j != i and key is not None and other == key:
+                for region in sorted(regions):
+                    elsewhere.setdefault(region, []).append(seen[j][0])
+        out.append(elsewhere)
+    return out
+
+
+def _account_key(d: Deployment) -> tuple[str | None, str, str] | None:
+    o = d.observation
+    if o is None or o.account is None:
+        return None
+    return (o.partition, o.account, d.name)
+
+
+def _unread_regions(observed: Deployment, o: Observation, elsewhere: ReadElsewhere) -> Subject:
+    """The regions of the account the observation did not read, less those another observed
+    file of the run read there (`elsewhere`). Both lists are written only when the collector
+    could list the account's regions; otherwise what it missed is unknown."""
 
     def at(key: str) -> str:
         return str(observed.locations.get(f"observation.{key}", o.span))
@@ -153,10 +190,29 @@ def _unread_regions(observed: Deployment, o: Observation) -> Subject:
             True,
             "derived: observation.regions_not_enabled and regions_not_queried recorded",
         )
-    for key in ("regions_not_enabled", "regions_not_queried"):
-        regions = getattr(o, key)
-        if regions:
-            facts[f"observation.{key}"] = Fact(f"observation.{key}", list(regions), at(key))
+    if o.regions_not_enabled:
+        facts["observation.regions_not_enabled"] = Fact(
+            "observation.regions_not_enabled",
+            list(o.regions_not_enabled),
+            at("regions_not_enabled"),
+        )
+    left_out = list(o.regions_not_queried or ())
+    covered = {r: elsewhere[r] for r in left_out if r in elsewhere}
+    read_by = "; ".join(f"{r}: {', '.join(files)}" for r, files in sorted(covered.items()))
+    if covered:
+        facts["observation.regions_read_elsewhere"] = Fact(
+            "observation.regions_read_elsewhere",
+            sorted(covered),
+            f"derived: read in the same account by other observed files of the run ({read_by})",
+        )
+    remaining = [r for r in left_out if r not in covered]
+    if remaining:
+        less = f" (less the regions other observed files of the run read: {read_by})"
+        facts["observation.regions_not_queried"] = Fact(
+            "observation.regions_not_queried",
+            remaining,
+            at("regions_not_queried") + (less if covered else ""),
+        )
     label = f"regions of account {o.account}" if o.account else "regions of the account"
     return Subject("observation", label, None, o.span, facts)
 
@@ -659,7 +715,9 @@ def audit_observed(
             )
             continue
         loaded.append((display, hashlib.sha256(document.raw).hexdigest(), seen))
-    found = found_components(declared, [x[2] for x in loaded if isinstance(x, tuple)])
+    read = [(x[0], x[2]) for x in loaded if isinstance(x, tuple)]
+    found = found_components(declared, [d for _, d in read])
+    elsewhere = iter(regions_read_elsewhere(read))
     # Subject ids are numbered per deployment across every observed file (`#2`): two accounts'
     # alike replicas are two subjects, for baselines, waivers and JUnit.
     numbering: dict[str, dict[str, int]] = {}
@@ -672,7 +730,7 @@ def audit_observed(
             InputFile(display, digest, seen.name, role="observed"),
             partial=observation_gaps(seen),
         )
-        grouped: dict[str, list[Subject]] = {seen.name: list(gap_subjects(seen))}
+        grouped: dict[str, list[Subject]] = {seen.name: list(gap_subjects(seen, next(elsewhere)))}
         for name, subject in drift_subjects(declared, seen, kb, o.as_of, found=found):
             grouped.setdefault(name, []).append(subject)
         for name, items in grouped.items():

@@ -324,10 +324,16 @@ def _region_read(o: Observation, region: str | None) -> bool | None:
     said = o.regions or o.regions_not_queried is not None or o.regions_not_enabled is not None
     if region is None or not said:
         return None
+    return region in regions_read(o)
+
+
+def regions_read(o: Observation) -> frozenset[str]:
+    """The regions the observation read: those it queried, less any it lists as not read, and
+    none for an account whose role could not be assumed."""
     if _account_gap(o) is not None:
-        return False
-    unread = (*(o.regions_not_queried or ()), *(o.regions_not_enabled or ()))
-    return region in o.regions and region not in unread
+        return frozenset()
+    unread = {*(o.regions_not_queried or ()), *(o.regions_not_enabled or ())}
+    return frozenset(r for r in o.regions if r not in unread)
 
 
 Unfound = list[tuple[str, str | None, int | None]]

@@ -357,8 +357,13 @@ OBSERVATION = {
     "below are known (absent: unknown).",
     "observation.regions_not_enabled": "Regions not enabled in the account, hence not read; "
     "absent when there are none.",
-    "observation.regions_not_queried": "Enabled regions left out by --region, hence not read; "
-    "absent when there are none.",
+    "observation.regions_not_queried": "Enabled regions left out by --region, hence not read, "
+    "less those another `--observed` file of the run read in the same account for the same "
+    "deployment; absent when there are none.",
+    "observation.regions_read_elsewhere": "Regions this file left out (not given to --region) "
+    "that another `--observed` file of the run read in the same account for the same "
+    "deployment: an account observed region by region, one file each. Its source names the "
+    "files.",
     "observation.services_read": "Services the observation read (`observation.services_read`); "
     "absent when the file does not say (written before it was recorded).",
     "observation.service_read": "The observation read the declared component's service: an "
