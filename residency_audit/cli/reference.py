@@ -10,15 +10,30 @@ from residency_audit.cli.base import handled, parse_as_of
 
 
 @handled
-def schema() -> None:
+def schema(
+    result: Annotated[
+        bool,
+        typer.Option(
+            "--result",
+            help="Print the JSON Schema (2020-12) of the JSON result `check --format json` "
+            "writes, instead.",
+        ),
+    ] = False,
+) -> None:
     """Print the JSON Schema (draft-07) of the deployment format.
 
     Save it and point editors at it with `# yaml-language-server: $schema=deployment.schema.json`.
+    With --result, the schema of the JSON result instead, for the programs that read it.
     """
     import json
 
     from residency_audit.format.schema import json_schema
 
+    if result:
+        from residency_audit.reporters.jsonschema import RESULT_SCHEMA
+
+        sys.stdout.write(RESULT_SCHEMA.read_text(encoding="utf-8"))
+        return
     typer.echo(json.dumps(json_schema(), indent=2))
 
 
