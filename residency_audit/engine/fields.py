@@ -429,8 +429,8 @@ PARTY = {
     "party.role": "GDPR role: controller, joint-controller, processor, sub-processor, "
     "key-custodian.",
     "party.country": "Country of the party's seat.",
-    "party.central_administration": "Country of its central administration (the seat if not "
-    "declared otherwise).",
+    "party.central_administration": "Country of its central administration or principal "
+    "establishment (the seat if not declared otherwise).",
     "party.parent.country": "Country of the ultimate parent (declared, or from the knowledge "
     "base through `provider`).",
     "party.is_controller": "The party is the deployment's controller.",

@@ -205,8 +205,9 @@ class Party(Record):
     central_administration: str | None = field(
         default=None,
         metadata=doc(
-            "Country of the central administration or principal establishment, when it "
-            "differs from the seat (SecNumCloud 3.2 §19.6 a)."
+            "Country of the central administration or of the principal establishment, when "
+            "either is not in the seat's country; if one of them is outside the EU, that one "
+            "(SecNumCloud 3.2 §19.6 a requires the seat and both in the EU)."
         ),
     )
     ownership: tuple[Shareholding, ...] | None = field(
