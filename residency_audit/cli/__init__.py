@@ -27,6 +27,7 @@ from residency_audit.cli.base import (
     _version,
     closed_stdout,
     say_stdout_cut,
+    stdout_closed,
 )
 
 app = typer.Typer(
@@ -78,7 +79,7 @@ def main() -> None:
     except BaseException as exc:  # last resort, crashes must not exit 1
         if isinstance(exc, KeyboardInterrupt):
             sys.exit(130)
-        if isinstance(exc, BrokenPipeError):
+        if isinstance(exc, BrokenPipeError) and stdout_closed():  # not `handled`
             say_stdout_cut()
             sys.exit(EXIT_ERROR)
         if isinstance(exc, OSError) and closed_stdout():  # --version, --help: not `handled`
