@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from residency_audit import pipeline
 from residency_audit.cli import app
+from residency_audit.cli.base import STDOUT_CUT
 from residency_audit.format.convert import plain_value
 from residency_audit.loader import load_document
 from tests.conftest import AS_OF, FIXTURES, ROOT, SAMPLES
@@ -535,9 +536,11 @@ def test_explain_shows_references_and_rationale(runner: CliRunner) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["json", "text"])
-def test_a_reader_that_stops_early_is_no_error(tmp_path: Path, fmt: str) -> None:
-    """`check ... | head`: the rest of stdout is dropped, the files asked for are written, and
-    the exit code is the audit's verdict, not an internal error."""
+def test_a_reader_that_stops_early_fails_the_run_and_the_files_are_written(
+    tmp_path: Path, fmt: str
+) -> None:
+    """`check ... | head`: the rest of stdout is dropped and the files asked for are written,
+    but the run exits 2, not with the verdict of an output nobody read whole (nor 3, a bug)."""
     batch = tmp_path / "batch"  # 40 files: workers, and megabytes of output still to come
     batch.mkdir()
     for i in range(8):
@@ -553,7 +556,7 @@ def test_a_reader_that_stops_early_is_no_error(tmp_path: Path, fmt: str) -> None
         process.stdout.close()  # the reader goes
         errors = process.stderr.read().decode()
         code = process.wait()
-    assert (code, errors) == (1, "")
+    assert (code, errors) == (2, STDOUT_CUT + "\n")
     assert len(json.loads(saved.read_text())["inputs"]) == 40
 
 
@@ -572,8 +575,8 @@ def test_a_listing_cut_short_says_so_and_does_not_claim_a_result() -> None:
         )
     finally:
         os.close(write)
-    assert done.returncode == 3  # the output is incomplete: never a pass
-    assert "stdout was closed before the output was complete" in done.stderr
+    assert done.returncode == 2  # the output is incomplete: never a pass
+    assert done.stderr == STDOUT_CUT + "\n"
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
 
 

@@ -26,6 +26,8 @@ from residency_audit.cli.base import (
     _state,
     _version,
     closed_stdout,
+    say_stdout_cut,
+    stdout_closed,
 )
 
 app = typer.Typer(
@@ -72,15 +74,30 @@ def main() -> None:
     try:
         app()
     except SystemExit:
+        _flush_stdout()
         raise
     except BaseException as exc:  # last resort, crashes must not exit 1
         if isinstance(exc, KeyboardInterrupt):
             sys.exit(130)
+        if isinstance(exc, BrokenPipeError) and stdout_closed():  # not `handled`
+            say_stdout_cut()
+            sys.exit(EXIT_ERROR)
         if isinstance(exc, OSError) and closed_stdout():  # --version, --help: not `handled`
             print(f"error: cannot write stdout: {exc.strerror}", file=sys.stderr)
             sys.exit(EXIT_ERROR)
         traceback.print_exc()
         sys.exit(EXIT_INTERNAL)
+
+
+def _flush_stdout() -> None:
+    """Write what stdout still buffers (`risk-model`, `discover` to a pipe write it whole at
+    the end) before exiting, where a broken pipe is still exit 2 with one line: Python's own
+    flush at exit would print 'Exception ignored ... BrokenPipeError' and exit 120."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        say_stdout_cut()
+        sys.exit(EXIT_ERROR)
 
 
 def _hold_descriptor(fd: int) -> None:

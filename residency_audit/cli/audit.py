@@ -9,11 +9,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Annotated, Any, TextIO, cast
+from typing import IO, Annotated, Any, NoReturn, TextIO, cast
 
 import typer
 
 from residency_audit.cli.base import (
+    EXIT_ERROR,
     FAIL_ON_CHOICES,
     FormatOption,
     OutputOption,
@@ -23,6 +24,7 @@ from residency_audit.cli.base import (
     handled,
     parse_as_of,
     parse_fail_on,
+    say_stdout_cut,
     stdout_closed,
 )
 from residency_audit.clock import utc_today
@@ -177,11 +179,12 @@ def check(
         from residency_audit.reporters.text import error_lines
 
         sys.stderr.write("".join(f"{line}\n" for line in error_lines(report.errors)))
+    stdout = _Stdout()
     with _all_or_none() as outputs:
         for fmt, target in targets:
-            with _reader_may_leave(target):
+            with _reader_may_leave(target, stdout):
                 _emit(report, fmt, target, threshold, outputs, jobs, errors_on_stderr=True)
-    raise typer.Exit(report.exit_code(threshold))
+    _exit(report.exit_code(threshold), stdout)
 
 
 @handled
@@ -222,13 +225,14 @@ def report(
         from residency_audit.reporters.text import error_lines
 
         sys.stderr.write("".join(f"{line}\n" for line in error_lines(rendered.errors)))
+    stdout = _Stdout()
     with _all_or_none() as outputs:
         for fmt, target in targets:
-            with _reader_may_leave(target):
+            with _reader_may_leave(target, stdout):
                 _emit(rendered, fmt, target, threshold, outputs, errors_on_stderr=True)
     # The result's exit code, as its SARIF invocation says: a CI step gating on `report` gates
     # as `check` did, and a rendered FAIL never exits 0.
-    raise typer.Exit(rendered.exit_code(threshold))
+    _exit(rendered.exit_code(threshold), stdout)
 
 
 def _code(targets: list[tuple[OutputFormat, Path | None]]) -> Code | None:
@@ -392,17 +396,34 @@ def _output_formats(targets: list[tuple[OutputFormat, Path | None]]) -> tuple[Ou
     return () if to_terminal and _rich_terminal() else tuple(fmt for fmt, _ in targets)
 
 
+@dataclasses.dataclass(slots=True)
+class _Stdout:
+    """Whether stdout's reader went before an output written there was whole."""
+
+    cut: bool = False
+
+
 @contextmanager
-def _reader_may_leave(target: Path | None) -> Iterator[None]:
-    """Writing to stdout, whose reader may stop early (`| head`): that is no error. The rest of
-    this output is dropped, the other outputs are still written, and the exit code stays the
-    audit's. A broken pipe that is not stdout's stays an internal error."""
+def _reader_may_leave(target: Path | None, stdout: _Stdout) -> Iterator[None]:
+    """Writing to stdout, whose reader may stop early (`| head`): the rest of this output is
+    dropped and the other outputs are still written, whole, but the run then exits 2 (see
+    `_exit`): a gate that reads the cut output has not read the verdict. A broken pipe that is
+    not stdout's stays an internal error."""
     try:
         yield
     except BrokenPipeError:
         if target is not None or not stdout_closed():
             raise
         drop_stdout()
+        stdout.cut = True
+
+
+def _exit(code: int, stdout: _Stdout) -> NoReturn:
+    """Exit with the verdict `code`, or 2 with `STDOUT_CUT` if an output to stdout was cut."""
+    if stdout.cut:
+        say_stdout_cut()
+        raise typer.Exit(EXIT_ERROR)
+    raise typer.Exit(code)
 
 
 def _emit(

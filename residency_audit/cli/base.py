@@ -14,7 +14,8 @@ import itertools
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -56,7 +57,25 @@ class _Group(TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # click or typer._click
         ctx.meta[ARGV_KEY] = list(args)
-        return super().parse_args(ctx, args)
+        with _stdout_reader_may_go():  # --help and --version print here
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _stdout_reader_may_go():  # a subcommand's --help, a command not `handled`
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _stdout_reader_may_go() -> Iterator[None]:
+    """A broken stdout pipe is exit 2 with `STDOUT_CUT`, where typer (as click) would exit 1,
+    the code of findings, and say nothing (`typer.core._main`, `except OSError` for EPIPE)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.EPIPE or not stdout_closed():
+            raise
+        say_stdout_cut()
+        raise typer.Exit(EXIT_ERROR) from None
 
 
 def _argv(ctx: typer.Context) -> list[str]:
@@ -110,13 +129,8 @@ def handled(command: F) -> F:
             raise
         except Exception as exc:
             if isinstance(exc, BrokenPipeError) and stdout_closed():
-                drop_stdout()  # a listing cut short (| head): no result to claim
-                typer.echo(
-                    "residency-audit: stdout was closed before the output was complete "
-                    "(| head?); the result is not known",
-                    err=True,
-                )
-                raise typer.Exit(EXIT_INTERNAL) from None
+                say_stdout_cut()  # an output cut short (| head): no result to claim
+                raise typer.Exit(EXIT_ERROR) from None
             if isinstance(exc, OSError) and exc.errno in _FULL:
                 if exc.filename is None:  # stdout itself: what is left of it cannot be written
                     drop_stdout()
@@ -161,6 +175,27 @@ class ClosedStdout(io.TextIOBase):
 
 def closed_stdout() -> bool:
     return isinstance(sys.stdout, ClosedStdout)
+
+
+STDOUT_CUT = (
+    "error: cannot write stdout: its reader stopped early (broken pipe, as after `| head`); "
+    "the output is incomplete"
+)
+"""What a command says, once, when stdout's reader goes before the output is all written."""
+
+
+def say_stdout_cut() -> None:
+    """Drop what is left for stdout and say why on stderr; the caller exits 2 (EXIT_ERROR):
+    a CI gate reading a piped output (`set -o pipefail`) must not take a cut one for a pass."""
+    drop_stdout()
+    typer.echo(STDOUT_CUT, err=True)
+
+
+def defused_json(text: str) -> str:
+    """JSON text that no CI log reads as a workflow command, holding the same values: a `##[`
+    (legacy command, anywhere in a line) can only be inside a string, where its second `#` is
+    written `\\u0023`; no line of JSON starts with `::` (see `reporters.common.defused`)."""
+    return text.replace("##[", "#\\u0023[")
 
 
 def drop_stdout() -> None:

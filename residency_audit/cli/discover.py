@@ -10,6 +10,7 @@ import typer
 from residency_audit.cli.base import dns_settings, handled
 from residency_audit.clock import utc_today
 from residency_audit.errors import UsageError
+from residency_audit.reporters.common import defused
 
 app = typer.Typer(
     help="Observe what really serves a deployment: AWS accounts, DNS.", no_args_is_help=True
@@ -107,16 +108,18 @@ def discover_aws(
             bar.stop()
     written = write(observed, output, many=all_accounts)
     if not written:
-        sys.stdout.write(observed[0].text)
+        _write_stdout(observed[0].text, "discover aws: the observed deployment holds", "AWS")
     from residency_audit.drift_found import gap_region
 
     for item in observed:
         for gap in item.gaps:
             # a refused listing of every region (S3 ListBuckets) is not one region's gap
             where = gap_region(gap) if gap.region is not None else "global"
-            typer.echo(
-                f"aws {item.account}: not observed: {gap.service} {gap.call} in {where}: "
-                f"{gap.reason}" + (f"; needs {gap.permission}" if gap.permission else ""),
+            typer.echo(  # the reason quotes AWS's error message
+                defused(
+                    f"aws {item.account}: not observed: {gap.service} {gap.call} in {where}: "
+                    f"{gap.reason}" + (f"; needs {gap.permission}" if gap.permission else "")
+                ),
                 err=True,
             )
         o = item.deployment.observation
@@ -214,7 +217,7 @@ def discover_dns(
     )
     text = dump_observations(observations)
     if output is None:
-        sys.stdout.write(text)
+        _write_stdout(text, "discover dns: the observations hold", "the DNS answers")
     else:
         try:
             output.write_text(text, encoding="utf-8")
@@ -224,7 +227,21 @@ def discover_dns(
     for name in observations.names:
         counts[name.status.value] = counts.get(name.status.value, 0) + 1
     typer.echo(
-        f"discover dns: {len(observations.names)} name(s) via {observations.resolver}: "
-        + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())),
+        defused(
+            f"discover dns: {len(observations.names)} name(s) via {observations.resolver}: "
+            + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        ),
         err=True,
     )
+
+
+def _write_stdout(text: str, what: str, source: str) -> None:
+    """Write a YAML file `discover` made to stdout, unless a CI log would read a line of it as
+    a workflow command (`reporters.common.defused`): its values cannot be shown with a
+    backslash without changing them, so it is refused (exit 2) and goes to --output instead."""
+    if defused(text) != text:
+        raise UsageError(
+            f"{what} text a CI log reads as a GitHub Actions workflow command, from {source}: "
+            "not written to stdout; write it with --output FILE"
+        )
+    sys.stdout.write(text)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from residency_audit.cli.base import handled, parse_as_of
+from residency_audit.reporters.common import defused
 
 
 @handled
@@ -67,4 +68,4 @@ def explain(
     day = None if as_of is None else parse_as_of(as_of)
     knowledge = kb.default()
     packs = load_rules(rules or [], knowledge)
-    typer.echo(describe_rule(rule_id, packs, knowledge, as_of=day))
+    typer.echo(defused(describe_rule(rule_id, packs, knowledge, as_of=day)))

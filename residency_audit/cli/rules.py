@@ -5,8 +5,9 @@ from typing import Annotated
 
 import typer
 
-from residency_audit.cli.base import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, handled
+from residency_audit.cli.base import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, defused_json, handled
 from residency_audit.errors import UsageError
+from residency_audit.reporters.common import defused
 
 app = typer.Typer(help="List, inspect, test and lint rule packs.", no_args_is_help=True)
 
@@ -40,14 +41,14 @@ def rules_list(
             for p in packs
             for r in p.rules
         ]
-        typer.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        typer.echo(defused_json(json.dumps(items, indent=2, ensure_ascii=False)))
         return
     if output_format != "text":
         raise UsageError(f"--format: {output_format!r} is not one of text, json")
     for pack in packs:
-        typer.echo(f"{pack.name} {pack.version}: {pack.title}")
+        typer.echo(defused(f"{pack.name} {pack.version}: {pack.title}"))
         for r in pack.rules:
-            typer.echo(f"  {r.id:<14} {r.severity.label:<8} {r.title}")
+            typer.echo(defused(f"  {r.id:<14} {r.severity.label:<8} {r.title}"))
 
 
 @app.command("coverage")
@@ -78,9 +79,9 @@ def rules_coverage(
     if output_format == "json":
         import json
 
-        typer.echo(json.dumps(as_json(items), indent=2, ensure_ascii=False))
+        typer.echo(defused_json(json.dumps(as_json(items), indent=2, ensure_ascii=False)))
     else:
-        typer.echo(as_text(items), nl=False)
+        typer.echo(defused(as_text(items)), nl=False)
 
 
 @app.command("test")
@@ -95,7 +96,7 @@ def rules_test(
 
     results = test_rules(directory, kb.default())
     for result in results:
-        typer.echo(str(result))
+        typer.echo(defused(str(result)))
     failed = [r for r in results if not r.ok]
     typer.echo(f"{len(results)} example(s), {len(failed)} failed")
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
@@ -112,7 +113,7 @@ def rules_lint(
 
     result = lint_rules(directory, kb.default())
     for line in format_lint(result):
-        typer.echo(line, err=True)
+        typer.echo(defused(line), err=True)
     if result.errors:
         raise typer.Exit(EXIT_ERROR)
     typer.echo(f"{result.rules} rule(s): {len(result.warnings)} warning(s)")

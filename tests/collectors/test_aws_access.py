@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.clock import utc_today
 from residency_audit.format import load_deployment
 from tests.conftest import AS_OF, ROOT, SAMPLES
 from tests.support.moto_server import aws, create_postgres, moto_endpoint, post
@@ -97,7 +98,7 @@ def test_denied_call_makes_a_partial_audit_that_fails(
     assert rds.reason == "access denied (AccessDenied)"
     assert rds.region == "eu-west-3"
 
-    args = ["check", str(out), "--as-of", str(dt.date.today()), "--format", "json"]
+    args = ["check", str(out), "--as-of", str(utc_today()), "--format", "json"]
     for fail_on in ("high", "critical"):
         checked = runner.invoke(app, [*args, "--fail-on", fail_on])
         report = json.loads(checked.stdout)
@@ -120,7 +121,7 @@ def test_denied_call_makes_a_partial_audit_that_fails(
             "--observed",
             str(out),
             "--as-of",
-            str(dt.date.today()),  # observed today
+            str(utc_today()),  # observed today
         ],
     )
     assert text.stdout.startswith("residency-audit")
@@ -184,7 +185,7 @@ def test_a_refused_bucket_location_keeps_every_bucket_named_and_unverified(
         "region unknown (s3 GetBucketLocation not read), so not called for arn:aws:s3:::scans-eu",
     ) in unread
 
-    args = ["--observed", str(out), "--as-of", str(dt.date.today()), "--format", "json"]
+    args = ["--observed", str(out), "--as-of", str(utc_today()), "--format", "json"]
     report = json.loads(
         runner.invoke(app, ["check", str(SAMPLES / "aws-declared.yaml"), *args]).stdout
     )

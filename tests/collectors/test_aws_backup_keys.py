@@ -16,6 +16,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.clock import utc_today
 from residency_audit.collectors.aws import AwsCollector
 from residency_audit.format.dump import dump_deployment
 from tests.collectors.test_aws_copy_keys import XKS
@@ -25,7 +26,6 @@ from tests.support.moto_server import ACCOUNT
 
 __all__ = ["session", "stubbed"]  # fixtures
 
-TODAY = dt.date.today()
 DB = f"arn:aws:rds:eu-west-3:{ACCOUNT}:db:records"
 REPLICA = f"arn:aws:rds:us-east-1:{ACCOUNT}:db:records-us"
 VAULT_KEY = f"arn:aws:kms:eu-west-3:{ACCOUNT}:key/vault1"
@@ -87,7 +87,8 @@ def declared(tmp_path: Path) -> Path:
 
 
 def key_drift(runner: CliRunner, declared: Path, observed: Path) -> list[tuple[bool, str]]:
-    args = ["check", str(declared), "--observed", str(observed), "--as-of", str(TODAY)]
+    # today in UTC, read at the call: after the discovery, even when the run crosses midnight
+    args = ["check", str(declared), "--observed", str(observed), "--as-of", str(utc_today())]
     result = runner.invoke(app, [*args, "--format", "json"])
     assert result.exit_code in (0, 1), result.output
     return sorted(

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from residency_audit import kb
 from residency_audit.cli import app
+from residency_audit.clock import utc_today
 from residency_audit.collectors.aws import AwsCollector
 from residency_audit.collectors.aws_client import Settings
 from residency_audit.collectors.observed import (
@@ -41,7 +42,6 @@ from tests.support.moto_server import ACCOUNT, aws, moto_endpoint
 
 __all__ = ["aws", "moto_endpoint", "session", "stubbed"]  # fixtures
 
-TODAY = dt.date.today()
 
 DECLARED = """\
 schema_version: 1
@@ -122,7 +122,8 @@ def components(observed: Deployment) -> dict[str, Component]:
 
 
 def check_json(runner: CliRunner, *args: str) -> tuple[int, dict[str, Any]]:
-    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(TODAY)])
+    # today in UTC, read at the call: after the discovery, even when the run crosses midnight
+    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(utc_today())])
     return result.exit_code, json.loads(result.stdout)
 
 

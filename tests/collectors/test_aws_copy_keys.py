@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.clock import utc_today
 from residency_audit.collectors.aws import AwsCollector
 from residency_audit.collectors.observed import copy_key
 from residency_audit.format import load_deployment
@@ -28,7 +29,6 @@ from tests.support.moto_server import ACCOUNT, aws, moto_endpoint
 __all__ = ["aws", "moto_endpoint", "session", "stubbed"]  # fixtures
 
 DECLARED = SAMPLES / "aws-declared.yaml"
-TODAY = dt.date.today()
 TABLE = f"arn:aws:dynamodb:eu-west-3:{ACCOUNT}:table/consultations"
 XKS = f"arn:aws:kms:eu-west-3:{ACCOUNT}:key/xks1"
 KMS_US = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/kms2"
@@ -98,7 +98,8 @@ def declared(tmp_path: Path) -> Path:
 
 
 def report(runner: CliRunner, *args: str) -> dict[str, Any]:
-    result = runner.invoke(app, ["check", *args, "--as-of", str(TODAY), "--format", "json"])
+    # today in UTC, read at the call: after the discovery, even when the run crosses midnight
+    result = runner.invoke(app, ["check", *args, "--as-of", str(utc_today()), "--format", "json"])
     assert result.exit_code in (0, 1), result.output
     out: dict[str, Any] = json.loads(result.stdout)
     return out
@@ -129,7 +130,7 @@ def test_a_copy_naming_a_key_the_file_does_not_hold_is_an_input_error(
     line = next(i for i, t in enumerate(lines, 1) if "Replica RegionName=us-east-1" in t)
     column = lines[line - 1].index("detail:") + len("detail: ") + 1
     for args in ([str(declared(tmp_path)), "--observed", str(path)], [str(path)]):
-        result = runner.invoke(app, ["check", *args, "--as-of", str(TODAY)])
+        result = runner.invoke(app, ["check", *args, "--as-of", str(utc_today())])
         assert result.exit_code == 2, result.output
         assert (
             f"{path}:{line}:{column}: error: components[0].copies[0].evidence.detail: {error}; "

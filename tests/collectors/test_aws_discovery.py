@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.clock import utc_day, utc_today
 from residency_audit.collectors.aws import AwsCollector
 from residency_audit.format import load_deployment
 from tests.conftest import AS_OF, ROOT, SAMPLES
@@ -98,12 +99,11 @@ def line_after(path: Path, anchor: str, text: str) -> int:
     return next(i for i in range(start, len(lines)) if text in lines[i]) + 1
 
 
-TODAY = dt.date.today()
-"""The as-of date of audits of what discovery observed in moto today: an observation made today
-cannot show what the account held on an earlier day (refused, exit 2)."""
-
-
 def check_json(runner: CliRunner, *args: str, as_of: dt.date = AS_OF) -> tuple[int, dict[str, Any]]:
+    """The exit code and JSON result of `check`. An audit of what discovery observed in moto
+    passes `as_of=utc_today()`, read at the call, after the discovery: an observation made today
+    cannot show what the account held on an earlier day (refused, exit 2), and a day read when the
+    tests were collected is such a day once a run crosses midnight UTC."""
     result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(as_of)])
     return result.exit_code, json.loads(result.stdout)
 
@@ -147,9 +147,10 @@ def test_an_account_observed_after_the_as_of_date_is_refused(
     assert result.exit_code == 2
     started = line_after(out, "observation:", "started_at:")
     assert f"{out}:{started}:" in result.stderr
-    assert f"error: the account was observed on {dt.date.today()}, after the as-of date " in (
-        result.stderr
-    )
+    observed, _ = load_deployment(out)
+    assert observed.observation is not None
+    day = utc_day(observed.observation.started_at)  # the file's day, not the clock's
+    assert f"error: the account was observed on {day}, after the as-of date " in result.stderr
     audited = runner.invoke(app, ["check", str(out), "--as-of", "2021-03-12"])  # itself
     assert audited.exit_code == 2 and f"{out}:{started}:" in audited.stderr
     text = out.read_text()
@@ -167,7 +168,7 @@ def test_check_reports_drift_on_the_declared_lines(
     assert (
         discover("--region", "eu-west-3", "--region", "us-east-1", "-o", str(out)).returncode == 0
     )
-    code, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=TODAY)
+    code, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=utc_today())
     drift = {
         (f["rule_id"], f["location"]["line"])
         for f in report["findings"]
@@ -261,7 +262,7 @@ def test_regions_left_unread_are_findings_of_the_observed_file(
     assert "ap-east-1" in o.regions_not_enabled  # an opt-in region moto reports not-opted-in
     assert not set(o.regions_not_enabled) & set(o.regions_not_queried)
 
-    code, report = check_json(runner, str(out), as_of=TODAY)
+    code, report = check_json(runner, str(out), as_of=utc_today())
     assert report["complete"] is True
     assert code == 0  # not partial: nothing above medium fails the default gate
     found = {f["rule_id"]: f for f in report["findings"] if f["rule_id"].startswith("DRIFT-OBS")}
@@ -304,7 +305,7 @@ def test_observation_without_region_lists_cannot_be_verified(
     out.write_text("".join(kept), encoding="utf-8")
     observed, _ = load_deployment(out)
     assert observed.observation is not None and observed.observation.regions_not_enabled is None
-    _, report = check_json(runner, str(out), as_of=TODAY)
+    _, report = check_json(runner, str(out), as_of=utc_today())
     found = {f["rule_id"]: f for f in report["findings"] if f["rule_id"].startswith("DRIFT-OBS")}
     assert set(found) == {"DRIFT-OBS-02", "DRIFT-OBS-03"}
     assert all(f["unverifiable"] for f in found.values())
@@ -398,7 +399,7 @@ def test_a_customer_key_no_declared_component_uses_is_not_declared(
     assert (
         discover("--region", "eu-west-3", "--region", "us-east-1", "-o", str(out)).returncode == 0
     )
-    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=TODAY)
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=utc_today())
     undeclared = [
         f
         for f in report["findings"]
@@ -432,7 +433,7 @@ def test_a_table_declared_by_its_name_matches_the_observed_one(
             1,
         )
     )
-    _, report = check_json(runner, str(declared), "--observed", str(out), as_of=TODAY)
+    _, report = check_json(runner, str(declared), "--observed", str(out), as_of=utc_today())
     table = [  # its places and key
         f
         for f in report["findings"]
@@ -470,7 +471,7 @@ def test_a_bucket_in_a_region_left_out_by_region_stays_observed(
         for name in ("archive-us", "patients-dr")
     }
 
-    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=TODAY)
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=utc_today())
     assert report["complete"] is False
     undeclared = [
         f["message"]
@@ -573,7 +574,7 @@ def test_copies_to_another_account_are_drift(aws: str, tmp_path: Path, runner: C
         ("us-east-1", ACCOUNT)
     ]
 
-    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=TODAY)
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=utc_today())
     leaving = sorted(f["message"] for f in report["findings"] if f["rule_id"] == "DRIFT-ACCT-01")
     assert leaving == [
         f"backup of {plan.resources[0]} (eu-west-3) is held in account {partner}, outside the "
@@ -588,7 +589,7 @@ def test_copies_to_another_account_are_drift(aws: str, tmp_path: Path, runner: C
     assert any(r["article"] == "Art. 44, Art. 5(2)" for r in finding["references"])
 
     # Audited alone ("what is really there"), the observation reports the same copies.
-    _, alone = check_json(runner, str(out), as_of=TODAY)
+    _, alone = check_json(runner, str(out), as_of=utc_today())
     assert leaving == sorted(
         f["message"] for f in alone["findings"] if f["rule_id"] == "DRIFT-ACCT-01"
     )
@@ -607,7 +608,7 @@ def test_a_key_finding_names_every_component_the_key_covers(
     assert (
         discover("--region", "us-east-1", "--region", "eu-west-3", "-o", str(out)).returncode == 0
     )
-    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=TODAY)
+    _, report = check_json(runner, str(DECLARED), "--observed", str(out), as_of=utc_today())
     keys = [
         f for f in report["findings"] if f["rule_id"] == "DRIFT-KEY-01" and not f["unverifiable"]
     ]
@@ -639,7 +640,7 @@ def test_a_key_finding_names_every_component_the_key_covers(
         "    expires: 2099-12-31\n"
     )
     args = (str(DECLARED), "--observed", str(out), "--waivers", str(waivers))
-    _, waived = check_json(runner, *args, as_of=TODAY)
+    _, waived = check_json(runner, *args, as_of=utc_today())
     statuses = {
         f["component"]: f["status"] for f in waived["findings"] if f["rule_id"] == "DRIFT-KEY-01"
     }
@@ -726,6 +727,6 @@ def test_an_account_whose_id_was_not_read_is_never_taken_for_another(
 ) -> None:
     observed = tmp_path / "observed.yaml"
     observed.write_text(OBSERVED_BY_HAND.replace("ACCOUNT", account))
-    _, report = check_json(runner, str(observed), as_of=TODAY)
+    _, report = check_json(runner, str(observed), as_of=utc_today())
     leaving = [f["unverifiable"] for f in report["findings"] if f["rule_id"] == "DRIFT-ACCT-01"]
     assert leaving == expected

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from residency_audit import kb
 from residency_audit.cli import app
+from residency_audit.clock import utc_today
 from residency_audit.collectors.aws import AwsCollector
 from residency_audit.collectors.aws_client import Settings
 from residency_audit.collectors.observed import Assumptions, build_deployment, copy_key
@@ -35,7 +36,6 @@ from tests.support.moto_server import ACCOUNT, aws, moto_endpoint
 
 __all__ = ["session", "stubbed"]  # fixtures
 
-TODAY = dt.date.today()
 
 DECLARED = """\
 schema_version: 1
@@ -163,7 +163,8 @@ def test_volumes_their_keys_and_a_snapshot_copied_to_another_region(
 
 
 def check_json(runner: CliRunner, *args: str) -> tuple[int, dict[str, Any]]:
-    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(TODAY)])
+    # today in UTC, read at the call: after the discovery, even when the run crosses midnight
+    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(utc_today())])
     return result.exit_code, json.loads(result.stdout)
 
 

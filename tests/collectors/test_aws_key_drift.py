@@ -14,6 +14,7 @@ import boto3
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.clock import utc_today
 from residency_audit.format import load_deployment
 from tests.collectors.test_aws_access import denied, discover_as
 from tests.collectors.test_aws_copy_keys import observed_table
@@ -25,12 +26,12 @@ from tests.support.moto_server import ACCOUNT, aws, create_postgres, moto_endpoi
 __all__ = ["aws", "moto_endpoint", "session", "stubbed"]  # fixtures
 
 DECLARED = SAMPLES / "aws-declared.yaml"
-TODAY = dt.date.today()
 BUCKET = "arn:aws:s3:::patients-eu"
 
 
 def findings(runner: CliRunner, *args: str) -> list[dict[str, Any]]:
-    result = runner.invoke(app, ["check", *args, "--as-of", str(TODAY), "--format", "json"])
+    # today in UTC, read at the call: after the discovery, even when the run crosses midnight
+    result = runner.invoke(app, ["check", *args, "--as-of", str(utc_today()), "--format", "json"])
     assert result.exit_code in (0, 1), result.output
     found: list[dict[str, Any]] = json.loads(result.stdout)["findings"]
     return found
@@ -195,7 +196,7 @@ def test_late_evidence_is_reported_at_its_first_line_in_the_file(
     """A table and its replica, both read after the as-of day: the error points at the
     replica's evidence, written first, not at the table's further down."""
     path = observed_table(session, stubbed, tmp_path / "observed.yaml", {"RegionName": "us-east-1"})
-    day = TODAY  # of every evidence read now; 23:59:59 at UTC-1 is the next day in UTC
+    day = utc_today()  # of every evidence read now; 23:59:59 at UTC-1 is the next day in UTC
     lines = path.read_text().splitlines()
     at = [i for i, t in enumerate(lines) if "observed_at:" in t][:2]  # the replica's, the table's
     for i in at:
@@ -221,7 +222,7 @@ def test_an_observation_time_without_a_zone_is_refused(
     assert stamp in text
     path.write_text(text.replace(stamp, "started_at: '2026-11-28T23:30:00'"))
     line = line_after(path, "observation:", "started_at:")
-    result = runner.invoke(app, ["check", str(path), "--as-of", str(TODAY)])
+    result = runner.invoke(app, ["check", str(path), "--as-of", str(utc_today())])
     assert result.exit_code == 2, result.output
     assert (
         f"{path}:{line}:15: error: started_at '2026-11-28T23:30:00' has no time zone (Z for "

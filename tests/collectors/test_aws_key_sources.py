@@ -15,10 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.clock import utc_today
 from residency_audit.format import load_deployment
 from tests.collectors.test_aws_copy_keys import declared, observed_table
 from tests.collectors.test_aws_discovery import discover, line_after
-from tests.collectors.test_aws_key_drift import DECLARED, TODAY, findings, unread_bucket_key
+from tests.collectors.test_aws_key_drift import DECLARED, findings, unread_bucket_key
 from tests.collectors.test_aws_stubbed import session, stubbed
 from tests.support.moto_server import aws, create_postgres, moto_endpoint
 
@@ -98,7 +99,7 @@ def test_a_key_token_spelled_otherwise_is_refused(
     line = line_after(path, "Replica RegionName=us-east-1", token)
     column = path.read_text().splitlines()[line - 1].index("detail:") + len("detail: ") + 1
     for args in ([str(declared(tmp_path)), "--observed", str(path)], [str(path)]):
-        result = runner.invoke(app, ["check", *args, "--as-of", str(TODAY)])
+        result = runner.invoke(app, ["check", *args, "--as-of", str(utc_today())])
         assert result.exit_code == 2, result.output
         assert (
             f"{path}:{line}:{column}: error: components[0].copies[0].evidence.detail: "
@@ -118,7 +119,7 @@ def test_a_key_bearing_a_reserved_id_is_refused(
     assert text.count("- id: kms2") == 1
     path.write_text(text.replace("- id: kms2", f"- id: {reserved}"))
     line = line_after(path, f"- id: {reserved}", f"id: {reserved}")
-    result = runner.invoke(app, ["check", str(path), "--as-of", str(TODAY)])
+    result = runner.invoke(app, ["check", str(path), "--as-of", str(utc_today())])
     assert result.exit_code == 2, result.output
     assert f"{path}:{line}:" in result.stderr
     assert f"'{reserved}' is reserved in an observed file" in result.stderr

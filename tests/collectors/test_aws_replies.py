@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.clock import utc_today
 from residency_audit.format import load_deployment
 from tests.conftest import ROOT, SAMPLES
 from tests.support.faulty_proxy import faulty_proxy
@@ -94,7 +95,7 @@ def test_a_listing_answered_by_an_html_page_is_unread_not_empty(
         (SAMPLES / "aws-declared.yaml").read_text(encoding="utf-8").replace("keys:\n", SESSIONS),
         encoding="utf-8",
     )
-    args = ["check", str(declared), "--observed", str(out), "--as-of", str(dt.date.today())]
+    args = ["check", str(declared), "--observed", str(out), "--as-of", str(utc_today())]
     report = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
     assert report["complete"] is False
     assert any("dynamodb ListTables" in p for p in report["partial"])

@@ -21,6 +21,7 @@ import boto3
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.clock import utc_today
 from residency_audit.format import load_deployment
 from residency_audit.model import Component, Deployment
 from tests.collectors.test_aws_access import denied, discover_as
@@ -29,7 +30,6 @@ from tests.support.moto_server import ACCOUNT, aws, moto_endpoint
 
 __all__ = ["aws", "moto_endpoint"]  # fixtures
 
-TODAY = dt.date.today()
 OTHER = "210987654321"
 DECLARED = """\
 schema_version: 1
@@ -125,7 +125,8 @@ def discovered_shares(out: Path, service: str) -> dict[str, tuple[str, ...] | No
 
 
 def findings(runner: CliRunner, *args: str) -> tuple[int, list[dict[str, Any]]]:
-    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(TODAY)])
+    # today in UTC, read at the call: after the discovery, even when the run crosses midnight
+    result = runner.invoke(app, ["check", *args, "--format", "json", "--as-of", str(utc_today())])
     report = json.loads(result.stdout)
     return result.exit_code, [
         f for f in report["findings"] if f["rule_id"].startswith("DRIFT-SHARE")

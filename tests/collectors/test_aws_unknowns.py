@@ -16,6 +16,7 @@ import boto3
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.clock import utc_today
 from residency_audit.collectors.aws import AwsCollector
 from residency_audit.format import load_deployment
 from residency_audit.format.dump import dump_deployment
@@ -28,11 +29,12 @@ from tests.support.moto_server import ACCOUNT, aws, moto_endpoint
 __all__ = ["aws", "moto_endpoint", "session", "stubbed"]  # fixtures
 
 DECLARED = SAMPLES / "aws-declared.yaml"
-TODAY = dt.date.today()
 
 
-def findings(runner: CliRunner, *args: str, as_of: dt.date = TODAY) -> dict[str, Any]:
-    result = runner.invoke(app, ["check", *args, "--as-of", str(as_of), "--format", "json"])
+def findings(runner: CliRunner, *args: str) -> dict[str, Any]:
+    """The JSON result of `check` as of today in UTC, read now: after the discovery, which a day
+    read when the tests were collected may precede across midnight (check refuses that)."""
+    result = runner.invoke(app, ["check", *args, "--as-of", str(utc_today()), "--format", "json"])
     report: dict[str, Any] = json.loads(result.stdout)
     return report
 
@@ -157,7 +159,7 @@ def test_a_global_table_replica_is_judged_by_its_own_key(
             1,
         )
     )
-    report = findings(runner, str(declared), "--observed", str(observed), as_of=TODAY)
+    report = findings(runner, str(declared), "--observed", str(observed))
     key = sorted(
         (f["unverifiable"], f["message"])
         for f in report["findings"]
@@ -201,7 +203,7 @@ def test_a_global_table_replica_is_judged_by_its_own_key(
         + "\n"
     )
     assert "Key=" not in legacy.read_text()
-    before = findings(runner, str(declared), "--observed", str(legacy), as_of=TODAY)
+    before = findings(runner, str(declared), "--observed", str(legacy))
     replicas = [
         f
         for f in before["findings"]
