@@ -103,7 +103,10 @@ def deployment(
 
 
 def check(*paths: Path, fmt: str = "json", timeout: float = 60) -> tuple[int, str, dict]:
+    """The run's exit code, stderr and JSON result, written beside the first path (a test's
+    own directory: never pass a file of the repository first)."""
     out = paths[0].parent / f"result.{fmt}"
+    assert ROOT not in out.parents, f"{out} would be written into the repository"
     result = residency_audit(
         "check", *map(str, paths), "--as-of", str(AS_OF), "-f", fmt, "-o", str(out),
         timeout=timeout,
@@ -270,7 +273,10 @@ def test_an_observed_account_past_a_cap_is_told_to_observe_fewer_regions(tmp_pat
     )
     big = tmp_path / "big-observed.yaml"
     big.write_text(f"{head}components:\n{components}{rest}", encoding="utf-8")
-    code, stderr, _ = check(SAMPLES / "sovereign-hospital.yaml", "--observed", big)
+    # a copy: check() writes its result beside its first path, which must not be the repository
+    declared = tmp_path / "sovereign-hospital.yaml"
+    declared.write_bytes((SAMPLES / "sovereign-hospital.yaml").read_bytes())
+    code, stderr, _ = check(declared, "--observed", big)
     assert code == 2, stderr
     assert f"{big}:" in stderr and "discover aws --region" in stderr, stderr
     assert "split the deployment" not in stderr
