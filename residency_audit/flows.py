@@ -107,9 +107,13 @@ class _Flows:
         self.b, self.d, self.kb, self.as_of = b, b.d, b.kb, b.as_of
         self.categories = tuple(c.value for c in self.d.data.categories)
         self.parties = positions(self.d.parties)
+        self.key_index = positions(self.d.keys)
+        # by id, the first of a kind winning as `Deployment.party` finds it: a place, a key and
+        # a holding each look up a party or component, and a scan compares ids one by one
+        self.party_by_id = _first_by_id(self.d.parties)
+        self.component_by_id = _first_by_id(self.d.components)
         self._shared: dict[tuple[Any, ...], Fact] = {}
-        self._bases: dict[tuple[str | None, ...], tuple[tuple[str, ...], tuple[str, ...] | None]]
-        self._bases = {}
+        self._parents: dict[int, tuple[str | None, str | None, Fact | None]] = {}
 
     def fact(
         self, path: str, value: Any, origin: str, url: str | None = None, verified: bool = True
@@ -127,21 +131,23 @@ class _Flows:
         span = self.d.locations.get(yaml_path)
         return str(span) if span else f"{self.d.path}:1:1"
 
+    def party(self, party_id: str | None) -> Party | None:
+        """`Deployment.party`, from the index."""
+        return self.party_by_id.get(party_id) if party_id is not None else None
+
     # -- legal bases --------------------------------------------------------------------------
 
-    def bases(
-        self, countries: tuple[str | None, ...]
-    ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
-        """(knowledge-base law ids, legal bases for the risk model or None when unknown) of the
-        countries whose law reaches a flow; None or `ZZ` among them is a country nobody knows."""
-        known = self._bases.get(countries)  # a file's flows share a few countries: asked once
-        if known is None:
-            known = self._bases[countries] = self._find_bases(countries)
-        return known
+    def bases(self, countries: tuple[str | None, ...]) -> _Bases:
+        """(knowledge-base law ids, legal bases for the risk model or None when unknown, the
+        laws' facts) of the countries whose law reaches a flow; None or `ZZ` among them is a
+        country nobody knows."""
+        # a batch's flows share a few tuples of countries: each is worked out once per
+        # knowledge base and day (the memo lives on the knowledge base; the key names the day)
+        return self.kb.memo(
+            ("flow_bases", countries, self.as_of), lambda: self._find_bases(countries)
+        )
 
-    def _find_bases(
-        self, countries: tuple[str | None, ...]
-    ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    def _find_bases(self, countries: tuple[str | None, ...]) -> _Bases:
         laws: list[str] = []
         unlisted: list[str] = []
         unknown = False
@@ -159,11 +165,20 @@ class _Flows:
             else:
                 unlisted.append(f"{UNLISTED}{country}")
         laws = list(dict.fromkeys(laws))
-        return tuple(laws), None if unknown else (*laws, *dict.fromkeys(unlisted))
+        # the laws found reaching it, each with its knowledge-base entry: the report marks those
+        # unverified and lists them as unverified knowledge used, as it does for findings'
+        facts = tuple(self.kb.law_fact(self.kb.laws[law_id]) for law_id in laws)
+        return tuple(laws), None if unknown else (*laws, *dict.fromkeys(unlisted)), facts
 
     def parent_of(self, party: Party) -> tuple[str | None, str | None, Fact | None]:
         """(parent name, parent country, fact) as `engine.subjects` reads them: the declared
         parent, else the knowledge-base provider's."""
+        known = self._parents.get(id(party))  # asked by each flow of the party: found once
+        if known is None:
+            known = self._parents[id(party)] = self._parent_of(party)
+        return known
+
+    def _parent_of(self, party: Party) -> tuple[str | None, str | None, Fact | None]:
         index = self.parties[id(party)]
         if party.parent is not None:
             return (
@@ -229,7 +244,7 @@ class _Flows:
             countries = (*(c if c != UNKNOWN_COUNTRY else None for c in reached.countries),)
         else:
             countries = (parent_country, *([seat] if seat is not None else []))
-        laws, bases = self.bases((*countries, location))
+        laws, bases, law_facts = self.bases((*countries, location))
         out = list(facts)
         where = None
         if country is not None:
@@ -239,9 +254,7 @@ class _Flows:
             out.append(where)
         if parent_fact is not None:
             out.append(parent_fact)
-        # the laws found reaching it, each with its knowledge-base entry: the report marks those
-        # unverified and lists them as unverified knowledge used, as it does for findings'
-        out += [self.kb.law_fact(self.kb.laws[law_id]) for law_id in laws]
+        out += law_facts
         if bases is None:
             parent_unknown = parent_fact is None and (
                 reached is None or UNKNOWN_COUNTRY in reached.countries
@@ -316,7 +329,7 @@ class _Flows:
         f = s.facts
         role = _value(f, "place.role")
         component_id = _value(f, "component.id")
-        component = next(c for c in self.d.components if c.id == component_id)
+        component = self.component_by_id[component_id]
         if role == "primary":
             kind = "storage" if component.holds_data else "processing"
             flow_id = component.id
@@ -324,7 +337,7 @@ class _Flows:
             kind = role
             flow_id = copy_flow_id(s, seen)
         entity_id = _value(f, "operator.id") or _value(f, "transfer.recipient")
-        party = self.d.party(entity_id)
+        party = self.party(entity_id)
         own = _value(f, "place.infrastructure_of_host") is True  # on its own infrastructure
         if party is not None and party.id == self.d.controller and not own:
             # the controller runs it on the provider's systems (a knowledge-base provider's
@@ -391,7 +404,7 @@ class _Flows:
             label=s.label,
             component=access.components[0] if len(access.components) == 1 else None,
             country=f.get("access.country"),
-            party=self.d.party(access.entity),
+            party=self.party(access.entity),
             clear=access.clear_text,
             clear_how="access.clear_text as declared",
             span=s.span,
@@ -422,7 +435,7 @@ class _Flows:
     ) -> list[Flow]:
         """The key-custody flows of `key` on `provider_id`, used there by `users`; `suffix`
         tells the flows of one provider from another's (`key/k1@alibaba/hsm`)."""
-        ki = self.d.keys.index(key)
+        ki = self.key_index[id(key)]
         reach = key_reach(self.b, key, provider_id)
         country = (
             Fact("key.country", key.country, self.at(f"keys[{ki}].country"))
@@ -516,7 +529,7 @@ class _Flows:
         infra = self.b.infrastructure(user.operator, user.provider, region=user.region)
         if host == self.d.controller and infra.third_party(self.d.controller):
             host = None
-        party = self.d.party(host)
+        party = self.party(host)
         known = self.kb.provider(user.provider)
         if party is not None or known is None:
             return {"party": party}
@@ -557,6 +570,18 @@ class _Flows:
             span=party.span,
             facts=[],
         )
+
+
+_Bases = tuple[tuple[str, ...], tuple[str, ...] | None, tuple[Fact, ...]]
+"""(law ids, legal bases or None when unknown, the laws' facts): `_Flows.bases`."""
+
+
+def _first_by_id(items: Iterable[Any]) -> dict[str, Any]:
+    """`items` by their `id`, the first of each id winning (as a scan finds it)."""
+    out: dict[str, Any] = {}
+    for x in items:
+        out.setdefault(x.id, x)
+    return out
 
 
 def _value(facts: Mapping[str, Fact], path: str) -> Any:
