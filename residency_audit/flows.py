@@ -128,8 +128,7 @@ class _Flows:
         return fact
 
     def at(self, yaml_path: str) -> str:
-        span = self.d.locations.get(yaml_path)
-        return str(span) if span else f"{self.d.path}:1:1"
+        return self.b.at(yaml_path)  # the builder's: each position is formatted once per file
 
     def party(self, party_id: str | None) -> Party | None:
         """`Deployment.party`, from the index."""
@@ -327,8 +326,18 @@ class _Flows:
 
     def place(self, s: Subject, seen: Counter[str]) -> Flow:
         f = s.facts
-        role = _value(f, "place.role")
-        component_id = _value(f, "component.id")
+        # the subject's values the flow reads, in one pass (a flow per place: calls add up)
+        (
+            role,
+            component_id,
+            operator_id,
+            recipient,
+            own_infrastructure,
+            provider_id,
+            provider_name,
+            parent_name,
+            parent_country,
+        ) = _values(f, _PLACE_READS)
         component = self.component_by_id[component_id]
         if role == "primary":
             kind = "storage" if component.holds_data else "processing"
@@ -336,25 +345,23 @@ class _Flows:
         else:
             kind = role
             flow_id = copy_flow_id(s, seen)
-        entity_id = _value(f, "operator.id") or _value(f, "transfer.recipient")
-        party = self.party(entity_id)
-        own = _value(f, "place.infrastructure_of_host") is True  # on its own infrastructure
+        party = self.party(operator_id or recipient)
+        own = own_infrastructure is True  # on its own infrastructure
         if party is not None and party.id == self.d.controller and not own:
             # the controller runs it on the provider's systems (a knowledge-base provider's
             # even when the controller is declared its party): the provider is the exposed host
             party = None
-        provider_id = _value(f, "provider.id")
         clear, how = self.place_clear_text(f, role, same_provider=provider_id == component.provider)
         facts = _kept(f) + _unplaced(s, with_provider=party is None)
         parent = (
-            _value(f, "provider.parent.name"),
-            _value(f, "provider.parent.country"),
+            parent_name,
+            parent_country,
             self.renamed(f.get("provider.parent.country"), "flow.parent_country"),
         )
         # no operator and no single declared party of its provider: nobody known runs it
         # (HDS-ACT-03), not the provider's contracting entity presumed
         hosted = "place.host" in f
-        entity, entity_name = (provider_id, _value(f, "provider.name")) if hosted else (None, None)
+        entity, entity_name = (provider_id, provider_name) if hosted else (None, None)
         apart = self.renamed(f.get("place.region_operator"), "flow.region_operator")
         if party is None and apart is not None:
             # another entity than the provider's own runs the region's systems (AWS's China
@@ -572,6 +579,20 @@ class _Flows:
         )
 
 
+_PLACE_READS = (
+    "place.role",
+    "component.id",
+    "operator.id",
+    "transfer.recipient",
+    "place.infrastructure_of_host",
+    "provider.id",
+    "provider.name",
+    "provider.parent.name",
+    "provider.parent.country",
+)
+"""The place subject's values `_Flows.place` reads."""
+
+
 _Bases = tuple[tuple[str, ...], tuple[str, ...] | None, tuple[Fact, ...]]
 """(law ids, legal bases or None when unknown, the laws' facts): `_Flows.bases`."""
 
@@ -589,6 +610,11 @@ def _value(facts: Mapping[str, Fact], path: str) -> Any:
     return None if fact is None else fact.value
 
 
+def _values(facts: Mapping[str, Fact], paths: tuple[str, ...]) -> list[Any]:
+    """`_value` of each of `paths`, in one call."""
+    return [None if (fact := facts.get(path)) is None else fact.value for path in paths]
+
+
 _KEPT = (
     "component.clear_text_processing",
     "key.declared",
@@ -602,7 +628,7 @@ _KEPT = (
 
 def _kept(facts: Mapping[str, Fact]) -> list[Fact]:
     """The subject facts a flow's clear-text verdict rests on, cited with the flow."""
-    return [facts[p] for p in _KEPT if p in facts]
+    return [fact for p in _KEPT if (fact := facts.get(p)) is not None]
 
 
 _CLEAR_TEXT = frozenset((*_KEPT, "flow.clear_text_reachable"))
@@ -638,17 +664,25 @@ def _unplaced(s: Subject, *, with_provider: bool) -> list[Fact]:
     return list({(x.path, x.origin): x for x in said}.values())
 
 
+_KEY_READS = (
+    "key.declared",
+    "key.encryption",
+    "key.management",
+    "key.provider_can_use",
+    "key.holder_in_provider_group",
+    "key.hsm.operator_in_provider_group",  # false without an HSM
+)
+"""The place subject's values `_key_reachable` reads."""
+
+
 def _key_reachable(f: Mapping[str, Fact]) -> bool | None:
     """Can the place's entity use the key? The conditions of JUR-EXPO-01 (EDPB use case 1) that
     concern the provider's group (the key holder or the HSM's operator in it), read three-valued:
     any sign of reach is True, all conditions met is False. Provider-side encryption is reach
     through `key.provider_can_use`, which `key_facts` derives true for it."""
-    if _value(f, "key.declared") is False or _value(f, "key.encryption") == "none":
+    declared, encryption, management, can_use, in_group, hsm_in_group = _values(f, _KEY_READS)
+    if declared is False or encryption == "none":
         return True
-    management = _value(f, "key.management")
-    can_use = _value(f, "key.provider_can_use")
-    in_group = _value(f, "key.holder_in_provider_group")
-    hsm_in_group = _value(f, "key.hsm.operator_in_provider_group")  # false without an HSM
     if management in PROVIDER_KMS or can_use is True or True in (in_group, hsm_in_group):
         return True
     if management in OUT_OF_REACH_KEYS and can_use is False and in_group is hsm_in_group is False:
