@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from residency_audit.engine.custody import (
@@ -56,13 +56,23 @@ OUT_OF_REACH_KEYS = frozenset(
 )
 
 
+RiskOf = Callable[[tuple[str, str | None], tuple[str, ...] | None, bool | None], Any]
+"""A flow's risk from its (id, component), legal bases and clear-text reachability."""
+
+
 def derive_flows(
-    d: Deployment, kb: KnowledgeBase, as_of: dt.date, builder: SubjectBuilder | None = None
+    d: Deployment,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+    builder: SubjectBuilder | None = None,
+    *,
+    risk: RiskOf | None = None,
 ) -> list[Flow]:
     """Every flow of a deployment, in file order (places, access paths, keys, sub-processors).
-    `builder` shares the technical subjects with the deployment's audit."""
+    `builder` shares the technical subjects with the deployment's audit; `risk`, when given,
+    is each flow's `risk` (`risk.flows_with_risk`), else the flows have none."""
     b = builder_for(d, kb, as_of, builder)
-    flows = _Flows(b)
+    flows = _Flows(b, risk)
     out: list[Flow] = []
     seen: Counter[str] = Counter()
     for s in b.technical():
@@ -103,8 +113,9 @@ def kleene_or(values: Iterable[bool | None]) -> bool | None:
 
 
 class _Flows:
-    def __init__(self, b: SubjectBuilder) -> None:
+    def __init__(self, b: SubjectBuilder, risk: RiskOf | None = None) -> None:
         self.b, self.d, self.kb, self.as_of = b, b.d, b.kb, b.as_of
+        self.risk = risk
         self.categories = tuple(c.value for c in self.d.data.categories)
         self.parties = positions(self.d.parties)
         self.key_index = positions(self.d.keys)
@@ -262,6 +273,8 @@ class _Flows:
                 party, reached, where, (*countries, location), parent_unknown=parent_unknown
             )
         out.append(self.fact("flow.clear_text_reachable", clear, f"derived: {clear_how}"))
+        # its risk as it is made: a copy per flow to add it afterwards saved
+        risk = None if self.risk is None else self.risk((flow_id, component), bases, clear)
         return Flow(
             id=flow_id,
             deployment=self.d.name,
@@ -273,6 +286,7 @@ class _Flows:
             jurisdictions=laws,
             clear_text_reachable=clear,
             span=span,  # type: ignore[arg-type]
+            risk=risk,
             label=label,
             entity_name=entity_name,
             entity_country=seat,
@@ -393,12 +407,14 @@ class _Flows:
     ) -> tuple[bool | None, str]:
         if role == "log":
             return True, "log lines are written in clear; the component's key does not cover them"
-        checks: list[bool | None] = [_key_reachable(f)]
-        how = "keys within the entity's reach"
-        if same_provider:
-            checks.append(_value(f, "component.clear_text_processing"))
-            how += " or clear-text processing on its systems"
-        return kleene_or(checks), how
+        reach = _key_reachable(f)  # True, False or None: its own `kleene_or`
+        if not same_provider:
+            return reach, "keys within the entity's reach"
+        processing = _value(f, "component.clear_text_processing")
+        return (
+            kleene_or((reach, processing)),
+            "keys within the entity's reach or clear-text processing on its systems",
+        )
 
     # -- access paths -------------------------------------------------------------------------
 
@@ -658,6 +674,8 @@ def _unplaced(s: Subject, *, with_provider: bool) -> list[Fact]:
     accounts for it (`unknowns.place_unknowns`): the region or provider as declared, why the
     place could not be located, the knowledge-base file with no entry for them. Empty for a
     located place of a known provider."""
+    if not s.unknowns:  # most places: nothing unknown, nothing to account for
+        return []
     said = list(s.unknowns.get("location.country", ())[1:])
     if with_provider:
         said += s.unknowns.get("provider.parent.country", ())[1:]

@@ -9,6 +9,7 @@ subjects the `rules/risk` pack judges.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
 from residency_audit.engine.subjects import Subject, SubjectBuilder, common_facts
@@ -16,7 +17,7 @@ from residency_audit.flows import bases_grounds, derive_flows, subject_facts
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import UNLISTED, Deployment, Fact, Flow
 from residency_audit.records import replaced
-from residency_audit.risk.assess import FlowRisk, assess, risk_facts
+from residency_audit.risk.assess import FlowRisk, assess, assess_values, risk_facts
 from residency_audit.risk.overrides import parameters
 from residency_audit.risk.spec import RiskModel, load_model
 
@@ -32,6 +33,12 @@ def flows_with_risk(
 ) -> list[Flow]:
     """Every flow of `d`, each with its `risk`. Raises RiskModelError for bad `risk:` overrides.
     `builder` (see `engine.subjects.SubjectBuilder`) shares subjects with the audit."""
+    if d.risk is None:
+        # no `risk:` settings: the parameters are the model's, known before any flow is, so
+        # each flow is made with its risk (not copied to add it)
+        params = parameters(model, d, (), kb.laws)
+        of = functools.partial(assess_values, model=model, params=params)
+        return derive_flows(d, kb, as_of, builder, risk=of)
     flows = derive_flows(d, kb, as_of, builder)
     params = parameters(model, d, flows, kb.laws)
     return [replaced(f, "risk", assess(f, model, params)) for f in flows]
@@ -49,6 +56,7 @@ def flow_subjects(
     # the risk facts of each distinct risk object (`assess` shares them between flows alike),
     # made once per call: by `id`, the flows holding the risks being alive until it returns
     risks: dict[int, dict[str, Fact]] = {}
+    texts: dict[tuple[object, ...], str | None] = {}  # `_bases_said`, by the laws it says
     out = []
     for flow in flows:
         facts = dict(common)
@@ -67,7 +75,10 @@ def flow_subjects(
         facts["flow.jurisdictions"] = Fact("flow.jurisdictions", laws, derived)
         if flow.bases is not None:
             facts["flow.bases"] = Fact("flow.bases", list(flow.bases), derived)
-        words = _bases_said(flow, kb)
+        laws_key = (flow.bases, flow.jurisdictions)
+        if laws_key not in texts:
+            texts[laws_key] = _bases_said(flow, kb)
+        words = texts[laws_key]
         if words is not None:
             facts["flow.bases_text"] = Fact("flow.bases_text", words, derived)
         for f in subject_facts(flow):
