@@ -132,22 +132,22 @@ def assess_values(
 
 def _assess(
     names: Names,
-    bases_: tuple[str, ...] | None,
+    flow_bases: tuple[str, ...] | None,
     clear: bool | None,
     model: RiskModel,
     params: Parameters,
 ) -> FlowRisk:
     period, threshold = params.period_years, params.threshold
     label = f"{model.id} {model.version} ({model.path})"
-    if bases_ is None:
+    if flow_bases is None:
         return FlowRisk(
             RiskLevel.UNKNOWN, None, None, None, period, threshold, None, None, None, (), label
         )
-    if not bases_:
+    if not flow_bases:
         return FlowRisk(
             RiskLevel.NONE, 0.0, 0.0, (0.0, 0.0), period, threshold, False, None, None, (), label
         )
-    bases = tuple(_basis_of(names, basis, clear, model, params) for basis in bases_)
+    bases = tuple(_basis_of(names, basis, clear, model, params) for basis in flow_bases)
     p_year = 1 - math.prod((1 - b.p_year for b in bases), start=1.0)
     p_period = 1 - math.prod(((1 - b.p_year) ** period for b in bases), start=1.0)
     band = (
