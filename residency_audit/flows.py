@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from residency_audit.engine.custody import (
@@ -56,13 +56,23 @@ OUT_OF_REACH_KEYS = frozenset(
 )
 
 
+RiskOf = Callable[[tuple[str, str | None], tuple[str, ...] | None, bool | None], Any]
+"""A flow's risk from its (id, component), legal bases and clear-text reachability."""
+
+
 def derive_flows(
-    d: Deployment, kb: KnowledgeBase, as_of: dt.date, builder: SubjectBuilder | None = None
+    d: Deployment,
+    kb: KnowledgeBase,
+    as_of: dt.date,
+    builder: SubjectBuilder | None = None,
+    *,
+    risk: RiskOf | None = None,
 ) -> list[Flow]:
     """Every flow of a deployment, in file order (places, access paths, keys, sub-processors).
-    `builder` shares the technical subjects with the deployment's audit."""
+    `builder` shares the technical subjects with the deployment's audit; `risk`, when given,
+    is each flow's `risk` (`risk.flows_with_risk`), else the flows have none."""
     b = builder_for(d, kb, as_of, builder)
-    flows = _Flows(b)
+    flows = _Flows(b, risk)
     out: list[Flow] = []
     seen: Counter[str] = Counter()
     for s in b.technical():
@@ -103,13 +113,18 @@ def kleene_or(values: Iterable[bool | None]) -> bool | None:
 
 
 class _Flows:
-    def __init__(self, b: SubjectBuilder) -> None:
+    def __init__(self, b: SubjectBuilder, risk: RiskOf | None = None) -> None:
         self.b, self.d, self.kb, self.as_of = b, b.d, b.kb, b.as_of
+        self.risk = risk
         self.categories = tuple(c.value for c in self.d.data.categories)
         self.parties = positions(self.d.parties)
+        self.key_index = positions(self.d.keys)
+        # by id, the first of a kind winning as `Deployment.party` finds it: a place, a key and
+        # a holding each look up a party or component, and a scan compares ids one by one
+        self.party_by_id = _first_by_id(self.d.parties)
+        self.component_by_id = _first_by_id(self.d.components)
         self._shared: dict[tuple[Any, ...], Fact] = {}
-        self._bases: dict[tuple[str | None, ...], tuple[tuple[str, ...], tuple[str, ...] | None]]
-        self._bases = {}
+        self._parents: dict[int, tuple[str | None, str | None, Fact | None]] = {}
 
     def fact(
         self, path: str, value: Any, origin: str, url: str | None = None, verified: bool = True
@@ -124,24 +139,25 @@ class _Flows:
         return fact
 
     def at(self, yaml_path: str) -> str:
-        span = self.d.locations.get(yaml_path)
-        return str(span) if span else f"{self.d.path}:1:1"
+        return self.b.at(yaml_path)  # the builder's: each position is formatted once per file
+
+    def party(self, party_id: str | None) -> Party | None:
+        """`Deployment.party`, from the index."""
+        return self.party_by_id.get(party_id) if party_id is not None else None
 
     # -- legal bases --------------------------------------------------------------------------
 
-    def bases(
-        self, countries: tuple[str | None, ...]
-    ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
-        """(knowledge-base law ids, legal bases for the risk model or None when unknown) of the
-        countries whose law reaches a flow; None or `ZZ` among them is a country nobody knows."""
-        known = self._bases.get(countries)  # a file's flows share a few countries: asked once
-        if known is None:
-            known = self._bases[countries] = self._find_bases(countries)
-        return known
+    def bases(self, countries: tuple[str | None, ...]) -> _Bases:
+        """(knowledge-base law ids, legal bases for the risk model or None when unknown, the
+        laws' facts) of the countries whose law reaches a flow; None or `ZZ` among them is a
+        country nobody knows."""
+        # a batch's flows share a few tuples of countries: each is worked out once per
+        # knowledge base and day (the memo lives on the knowledge base; the key names the day)
+        return self.kb.memo(
+            ("flow_bases", countries, self.as_of), lambda: self._find_bases(countries)
+        )
 
-    def _find_bases(
-        self, countries: tuple[str | None, ...]
-    ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    def _find_bases(self, countries: tuple[str | None, ...]) -> _Bases:
         laws: list[str] = []
         unlisted: list[str] = []
         unknown = False
@@ -159,11 +175,20 @@ class _Flows:
             else:
                 unlisted.append(f"{UNLISTED}{country}")
         laws = list(dict.fromkeys(laws))
-        return tuple(laws), None if unknown else (*laws, *dict.fromkeys(unlisted))
+        # the laws found reaching it, each with its knowledge-base entry: the report marks those
+        # unverified and lists them as unverified knowledge used, as it does for findings'
+        facts = tuple(self.kb.law_fact(self.kb.laws[law_id]) for law_id in laws)
+        return tuple(laws), None if unknown else (*laws, *dict.fromkeys(unlisted)), facts
 
     def parent_of(self, party: Party) -> tuple[str | None, str | None, Fact | None]:
         """(parent name, parent country, fact) as `engine.subjects` reads them: the declared
         parent, else the knowledge-base provider's."""
+        known = self._parents.get(id(party))  # asked by each flow of the party: found once
+        if known is None:
+            known = self._parents[id(party)] = self._parent_of(party)
+        return known
+
+    def _parent_of(self, party: Party) -> tuple[str | None, str | None, Fact | None]:
         index = self.parties[id(party)]
         if party.parent is not None:
             return (
@@ -229,7 +254,7 @@ class _Flows:
             countries = (*(c if c != UNKNOWN_COUNTRY else None for c in reached.countries),)
         else:
             countries = (parent_country, *([seat] if seat is not None else []))
-        laws, bases = self.bases((*countries, location))
+        laws, bases, law_facts = self.bases((*countries, location))
         out = list(facts)
         where = None
         if country is not None:
@@ -239,9 +264,7 @@ class _Flows:
             out.append(where)
         if parent_fact is not None:
             out.append(parent_fact)
-        # the laws found reaching it, each with its knowledge-base entry: the report marks those
-        # unverified and lists them as unverified knowledge used, as it does for findings'
-        out += [self.kb.law_fact(self.kb.laws[law_id]) for law_id in laws]
+        out += law_facts
         if bases is None:
             parent_unknown = parent_fact is None and (
                 reached is None or UNKNOWN_COUNTRY in reached.countries
@@ -250,6 +273,8 @@ class _Flows:
                 party, reached, where, (*countries, location), parent_unknown=parent_unknown
             )
         out.append(self.fact("flow.clear_text_reachable", clear, f"derived: {clear_how}"))
+        # its risk as it is made: a copy per flow to add it afterwards saved
+        risk = None if self.risk is None else self.risk((flow_id, component), bases, clear)
         return Flow(
             id=flow_id,
             deployment=self.d.name,
@@ -261,6 +286,7 @@ class _Flows:
             jurisdictions=laws,
             clear_text_reachable=clear,
             span=span,  # type: ignore[arg-type]
+            risk=risk,
             label=label,
             entity_name=entity_name,
             entity_country=seat,
@@ -314,34 +340,42 @@ class _Flows:
 
     def place(self, s: Subject, seen: Counter[str]) -> Flow:
         f = s.facts
-        role = _value(f, "place.role")
-        component_id = _value(f, "component.id")
-        component = next(c for c in self.d.components if c.id == component_id)
+        # the subject's values the flow reads, in one pass (a flow per place: calls add up)
+        (
+            role,
+            component_id,
+            operator_id,
+            recipient,
+            own_infrastructure,
+            provider_id,
+            provider_name,
+            parent_name,
+            parent_country,
+        ) = _values(f, _PLACE_READS)
+        component = self.component_by_id[component_id]
         if role == "primary":
             kind = "storage" if component.holds_data else "processing"
             flow_id = component.id
         else:
             kind = role
             flow_id = copy_flow_id(s, seen)
-        entity_id = _value(f, "operator.id") or _value(f, "transfer.recipient")
-        party = self.d.party(entity_id)
-        own = _value(f, "place.infrastructure_of_host") is True  # on its own infrastructure
+        party = self.party(operator_id or recipient)
+        own = own_infrastructure is True  # on its own infrastructure
         if party is not None and party.id == self.d.controller and not own:
             # the controller runs it on the provider's systems (a knowledge-base provider's
             # even when the controller is declared its party): the provider is the exposed host
             party = None
-        provider_id = _value(f, "provider.id")
         clear, how = self.place_clear_text(f, role, same_provider=provider_id == component.provider)
         facts = _kept(f) + _unplaced(s, with_provider=party is None)
         parent = (
-            _value(f, "provider.parent.name"),
-            _value(f, "provider.parent.country"),
+            parent_name,
+            parent_country,
             self.renamed(f.get("provider.parent.country"), "flow.parent_country"),
         )
         # no operator and no single declared party of its provider: nobody known runs it
         # (HDS-ACT-03), not the provider's contracting entity presumed
         hosted = "place.host" in f
-        entity, entity_name = (provider_id, _value(f, "provider.name")) if hosted else (None, None)
+        entity, entity_name = (provider_id, provider_name) if hosted else (None, None)
         apart = self.renamed(f.get("place.region_operator"), "flow.region_operator")
         if party is None and apart is not None:
             # another entity than the provider's own runs the region's systems (AWS's China
@@ -373,12 +407,14 @@ class _Flows:
     ) -> tuple[bool | None, str]:
         if role == "log":
             return True, "log lines are written in clear; the component's key does not cover them"
-        checks: list[bool | None] = [_key_reachable(f)]
-        how = "keys within the entity's reach"
-        if same_provider:
-            checks.append(_value(f, "component.clear_text_processing"))
-            how += " or clear-text processing on its systems"
-        return kleene_or(checks), how
+        reach = _key_reachable(f)  # True, False or None: its own `kleene_or`
+        if not same_provider:
+            return reach, "keys within the entity's reach"
+        processing = _value(f, "component.clear_text_processing")
+        return (
+            kleene_or((reach, processing)),
+            "keys within the entity's reach or clear-text processing on its systems",
+        )
 
     # -- access paths -------------------------------------------------------------------------
 
@@ -391,7 +427,7 @@ class _Flows:
             label=s.label,
             component=access.components[0] if len(access.components) == 1 else None,
             country=f.get("access.country"),
-            party=self.d.party(access.entity),
+            party=self.party(access.entity),
             clear=access.clear_text,
             clear_how="access.clear_text as declared",
             span=s.span,
@@ -422,7 +458,7 @@ class _Flows:
     ) -> list[Flow]:
         """The key-custody flows of `key` on `provider_id`, used there by `users`; `suffix`
         tells the flows of one provider from another's (`key/k1@alibaba/hsm`)."""
-        ki = self.d.keys.index(key)
+        ki = self.key_index[id(key)]
         reach = key_reach(self.b, key, provider_id)
         country = (
             Fact("key.country", key.country, self.at(f"keys[{ki}].country"))
@@ -516,7 +552,7 @@ class _Flows:
         infra = self.b.infrastructure(user.operator, user.provider, region=user.region)
         if host == self.d.controller and infra.third_party(self.d.controller):
             host = None
-        party = self.d.party(host)
+        party = self.party(host)
         known = self.kb.provider(user.provider)
         if party is not None or known is None:
             return {"party": party}
@@ -559,9 +595,40 @@ class _Flows:
         )
 
 
+_PLACE_READS = (
+    "place.role",
+    "component.id",
+    "operator.id",
+    "transfer.recipient",
+    "place.infrastructure_of_host",
+    "provider.id",
+    "provider.name",
+    "provider.parent.name",
+    "provider.parent.country",
+)
+"""The place subject's values `_Flows.place` reads."""
+
+
+_Bases = tuple[tuple[str, ...], tuple[str, ...] | None, tuple[Fact, ...]]
+"""(law ids, legal bases or None when unknown, the laws' facts): `_Flows.bases`."""
+
+
+def _first_by_id(items: Iterable[Any]) -> dict[str, Any]:
+    """`items` by their `id`, the first of each id winning (as a scan finds it)."""
+    out: dict[str, Any] = {}
+    for x in items:
+        out.setdefault(x.id, x)
+    return out
+
+
 def _value(facts: Mapping[str, Fact], path: str) -> Any:
     fact = facts.get(path)
     return None if fact is None else fact.value
+
+
+def _values(facts: Mapping[str, Fact], paths: tuple[str, ...]) -> list[Any]:
+    """`_value` of each of `paths`, in one call."""
+    return [None if (fact := facts.get(path)) is None else fact.value for path in paths]
 
 
 _KEPT = (
@@ -577,7 +644,7 @@ _KEPT = (
 
 def _kept(facts: Mapping[str, Fact]) -> list[Fact]:
     """The subject facts a flow's clear-text verdict rests on, cited with the flow."""
-    return [facts[p] for p in _KEPT if p in facts]
+    return [fact for p in _KEPT if (fact := facts.get(p)) is not None]
 
 
 _CLEAR_TEXT = frozenset((*_KEPT, "flow.clear_text_reachable"))
@@ -607,10 +674,23 @@ def _unplaced(s: Subject, *, with_provider: bool) -> list[Fact]:
     accounts for it (`unknowns.place_unknowns`): the region or provider as declared, why the
     place could not be located, the knowledge-base file with no entry for them. Empty for a
     located place of a known provider."""
+    if not s.unknowns:  # most places: nothing unknown, nothing to account for
+        return []
     said = list(s.unknowns.get("location.country", ())[1:])
     if with_provider:
         said += s.unknowns.get("provider.parent.country", ())[1:]
     return list({(x.path, x.origin): x for x in said}.values())
+
+
+_KEY_READS = (
+    "key.declared",
+    "key.encryption",
+    "key.management",
+    "key.provider_can_use",
+    "key.holder_in_provider_group",
+    "key.hsm.operator_in_provider_group",  # false without an HSM
+)
+"""The place subject's values `_key_reachable` reads."""
 
 
 def _key_reachable(f: Mapping[str, Fact]) -> bool | None:
@@ -618,12 +698,9 @@ def _key_reachable(f: Mapping[str, Fact]) -> bool | None:
     concern the provider's group (the key holder or the HSM's operator in it), read three-valued:
     any sign of reach is True, all conditions met is False. Provider-side encryption is reach
     through `key.provider_can_use`, which `key_facts` derives true for it."""
-    if _value(f, "key.declared") is False or _value(f, "key.encryption") == "none":
+    declared, encryption, management, can_use, in_group, hsm_in_group = _values(f, _KEY_READS)
+    if declared is False or encryption == "none":
         return True
-    management = _value(f, "key.management")
-    can_use = _value(f, "key.provider_can_use")
-    in_group = _value(f, "key.holder_in_provider_group")
-    hsm_in_group = _value(f, "key.hsm.operator_in_provider_group")  # false without an HSM
     if management in PROVIDER_KMS or can_use is True or True in (in_group, hsm_in_group):
         return True
     if management in OUT_OF_REACH_KEYS and can_use is False and in_group is hsm_in_group is False:

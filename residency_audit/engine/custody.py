@@ -213,11 +213,20 @@ def key_custody(
         ):
             b.derived(f, path, value, "no key declared")
         return
-    base = f"keys[{b.d.keys.index(key)}]"
+    base = f"keys[{key_position(b, key)}]"
     reach = key_reach(b, key, provider_id, kms_provider)
     _replica_facts(b, f, reach.replicas, base)
     _hsm_facts(b, f, reach.hsm, base, provider_id)
     _holder_facts(b, f, reach.holder, base)
+
+
+def key_position(b: SubjectBuilder, key: Key) -> int:
+    """The index of `key` among the deployment's keys. By identity first: `tuple.index`
+    compares whole records, field by field, with every key before it (each place asks)."""
+    for i, k in enumerate(b.d.keys):
+        if k is key:
+            return i
+    return b.d.keys.index(key)  # an equal key that is not the deployment's own object
 
 
 def _holder_facts(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from residency_audit.engine.custody import in_provider_group, key_custody
+from residency_audit.engine.custody import in_provider_group, key_custody, key_position
 from residency_audit.model import Component, EncryptionSide, Fact, Hsm, Key, Party
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def key_facts(
         b.derived(f, "key.declared", False, f"no key declared for component {c.id}")
         b.derived(f, "key.management", "none", f"no key declared for component {c.id}")
         return
-    ki = b.d.keys.index(key)
+    ki = key_position(b, key)
     base = f"keys[{ki}]"
     b.derived(f, "key.declared", True, named_at)
     b.put(f, "key.id", key.id, f"{base}.id")
@@ -129,7 +129,7 @@ def _key_words(
         b.derived(f, "place.key_source", words, b.at(named_at))
         return
     words = f"{whose} {key.id} ({key.encryption.value}, {key.management.value})"
-    b.derived(f, "place.key_source", words, b.at(f"keys[{b.d.keys.index(key)}]"))
+    b.derived(f, "place.key_source", words, b.at(f"keys[{key_position(b, key)}]"))
 
 
 def _key_unread(b: SubjectBuilder, c: Component) -> bool:

@@ -274,6 +274,10 @@ class KnowledgeBase:
         return self.providers.get(provider_id) if provider_id else None
 
     def region(self, provider_id: str, region: str) -> RegionFact | None:
+        # each place, key and replica asks of its region: one shared answer per region
+        return self.memo(("region", provider_id, region), lambda: self._region(provider_id, region))
+
+    def _region(self, provider_id: str, region: str) -> RegionFact | None:
         block = self.region_blocks.get(provider_id)
         if block is None:
             return None

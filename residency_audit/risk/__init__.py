@@ -9,6 +9,7 @@ subjects the `rules/risk` pack judges.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
 from residency_audit.engine.subjects import Subject, SubjectBuilder, common_facts
@@ -16,7 +17,7 @@ from residency_audit.flows import bases_grounds, derive_flows, subject_facts
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import UNLISTED, Deployment, Fact, Flow
 from residency_audit.records import replaced
-from residency_audit.risk.assess import FlowRisk, assess, risk_facts
+from residency_audit.risk.assess import FlowRisk, assess, assess_values, risk_facts
 from residency_audit.risk.overrides import parameters
 from residency_audit.risk.spec import RiskModel, load_model
 
@@ -32,6 +33,12 @@ def flows_with_risk(
 ) -> list[Flow]:
     """Every flow of `d`, each with its `risk`. Raises RiskModelError for bad `risk:` overrides.
     `builder` (see `engine.subjects.SubjectBuilder`) shares subjects with the audit."""
+    if d.risk is None:
+        # no `risk:` settings: the parameters are the model's, known before any flow is, so
+        # each flow is made with its risk (not copied to add it)
+        params = parameters(model, d, (), kb.laws)
+        of = functools.partial(assess_values, model=model, params=params)
+        return derive_flows(d, kb, as_of, builder, risk=of)
     flows = derive_flows(d, kb, as_of, builder)
     params = parameters(model, d, flows, kb.laws)
     return [replaced(f, "risk", assess(f, model, params)) for f in flows]
@@ -46,31 +53,54 @@ def flow_subjects(
 ) -> list[Subject]:
     """One `flow` subject per flow: the deployment's common facts, the flow's, and its risk."""
     common = common_facts(d, kb, as_of, builder)
+    # the risk facts of each distinct risk object (`assess` shares them between flows alike),
+    # made once per call: by `id`, the flows holding the risks being alive until it returns
+    risks: dict[int, dict[str, Fact]] = {}
+    texts: dict[tuple[object, ...], str | None] = {}  # `_bases_said`, by the laws it says
     out = []
     for flow in flows:
         facts = dict(common)
         derived = f"derived: flow {flow.id}"
-        for path, value in (
-            ("flow.id", flow.id),
-            ("flow.kind", flow.kind),
-            ("flow.label", flow.label),
-            ("flow.entity", flow.entity),
-            ("flow.entity_name", flow.entity_name),
-            ("flow.entity_said", flow.entity_name or "an entity nobody could name"),
-            ("flow.jurisdictions", list(flow.jurisdictions)),
-            ("flow.bases", None if flow.bases is None else list(flow.bases)),
-            ("flow.bases_text", _bases_said(flow, kb)),
-        ):
-            if value is not None:
-                facts[path] = Fact(path, value, derived)
-        facts.update({f.path: f for f in subject_facts(flow)})
-        if isinstance(flow.risk, FlowRisk):
-            facts.update(risk_facts(flow.risk))
-            facts["risk.own_values"] = _own_values(flow.risk, d)
-        facts["risk.estimate_text"] = _estimate_said(facts)
+        facts["flow.id"] = Fact("flow.id", flow.id, derived)
+        facts["flow.kind"] = Fact("flow.kind", flow.kind, derived)
+        facts["flow.label"] = Fact("flow.label", flow.label, derived)
+        if flow.entity is not None:
+            facts["flow.entity"] = Fact("flow.entity", flow.entity, derived)
+        said = flow.entity_name
+        if said is not None:
+            facts["flow.entity_name"] = Fact("flow.entity_name", said, derived)
+        said = said or "an entity nobody could name"
+        facts["flow.entity_said"] = Fact("flow.entity_said", said, derived)
+        laws = list(flow.jurisdictions)
+        facts["flow.jurisdictions"] = Fact("flow.jurisdictions", laws, derived)
+        if flow.bases is not None:
+            facts["flow.bases"] = Fact("flow.bases", list(flow.bases), derived)
+        laws_key = (flow.bases, flow.jurisdictions)
+        if laws_key not in texts:
+            texts[laws_key] = _bases_said(flow, kb)
+        words = texts[laws_key]
+        if words is not None:
+            facts["flow.bases_text"] = Fact("flow.bases_text", words, derived)
+        for f in subject_facts(flow):
+            facts[f.path] = f
+        risk = risks.get(id(flow.risk))
+        if risk is None:
+            risk = risks[id(flow.risk)] = _risk_part(flow.risk, d)
+        facts.update(risk)
         unknowns = {} if flow.bases is not None else _unknown_bases(flow)
         out.append(Subject("flow", flow.label, flow.component, flow.span, facts, None, unknowns))
     return out
+
+
+def _risk_part(risk: object, d: Deployment) -> dict[str, Fact]:
+    """The `risk.*` facts of a flow subject whose risk is `risk`, in the order they are set:
+    the risk's own, what the deployment set itself, and the estimate in words."""
+    facts: dict[str, Fact] = {}
+    if isinstance(risk, FlowRisk):
+        facts.update(risk_facts(risk))
+        facts["risk.own_values"] = _own_values(risk, d)
+    facts["risk.estimate_text"] = _estimate_said(facts)
+    return facts
 
 
 def _estimate_said(facts: dict[str, Fact]) -> Fact:
@@ -91,6 +121,13 @@ def _estimate_said(facts: dict[str, Fact]) -> Fact:
 def _bases_said(flow: Flow, kb: KnowledgeBase) -> str | None:
     """`flow.bases_text`: its bases, or, when they are not all known (a country or parent
     nobody knows), the laws known to reach it, said to be a floor; None when none is known."""
+    # the words depend on the laws alone: made once per knowledge base for a batch's flows
+    return kb.memo(
+        ("flow.bases_text", flow.bases, flow.jurisdictions), lambda: _bases_words(flow, kb)
+    )
+
+
+def _bases_words(flow: Flow, kb: KnowledgeBase) -> str | None:
     if flow.bases is not None:
         return bases_text(flow.bases, kb)
     if flow.jurisdictions:

@@ -99,30 +99,55 @@ _ASSESSED_MAX = 512
 
 def assess(flow: Flow, model: RiskModel, params: Parameters) -> FlowRisk:
     """The risk of one flow; never raises for a valid model and parameters."""
+    return assess_values(
+        (flow.id, flow.component), flow.bases, flow.clear_text_reachable, model, params
+    )
+
+
+Names = tuple[str, str | None]
+"""What an override's `flows` may name a flow by: its id and its component."""
+
+
+def assess_values(
+    names: Names,
+    bases: tuple[str, ...] | None,
+    clear: bool | None,
+    model: RiskModel,
+    params: Parameters,
+) -> FlowRisk:
+    """`assess` of a flow whose legal bases and clear-text reachability are `bases` and `clear`,
+    given before the flow is made (`flows.derive_flows(risk=...)`); `names` are the flow's id
+    and component, for the overrides."""
     if params.overrides:
-        return _assess(flow, model, params)
+        return _assess(names, bases, clear, model, params)
     if not _ASSESSED or _ASSESSED[0][0] is not model or len(_ASSESSED[0][1]) >= _ASSESSED_MAX:
         _ASSESSED[:] = [(model, {})]
     known = _ASSESSED[0][1]
-    key = (flow.bases, flow.clear_text_reachable, params.period_years, params.threshold)
+    key = (bases, clear, params.period_years, params.threshold)
     risk = known.get(key)
     if risk is None:
-        risk = known[key] = _assess(flow, model, params)
+        risk = known[key] = _assess(names, bases, clear, model, params)
     return risk
 
 
-def _assess(flow: Flow, model: RiskModel, params: Parameters) -> FlowRisk:
+def _assess(
+    names: Names,
+    flow_bases: tuple[str, ...] | None,
+    clear: bool | None,
+    model: RiskModel,
+    params: Parameters,
+) -> FlowRisk:
     period, threshold = params.period_years, params.threshold
     label = f"{model.id} {model.version} ({model.path})"
-    if flow.bases is None:
+    if flow_bases is None:
         return FlowRisk(
             RiskLevel.UNKNOWN, None, None, None, period, threshold, None, None, None, (), label
         )
-    if not flow.bases:
+    if not flow_bases:
         return FlowRisk(
             RiskLevel.NONE, 0.0, 0.0, (0.0, 0.0), period, threshold, False, None, None, (), label
         )
-    bases = tuple(_basis_of(flow, basis, model, params) for basis in flow.bases)
+    bases = tuple(_basis_of(names, basis, clear, model, params) for basis in flow_bases)
     p_year = 1 - math.prod((1 - b.p_year for b in bases), start=1.0)
     p_period = 1 - math.prod(((1 - b.p_year) ** period for b in bases), start=1.0)
     band = (
@@ -160,27 +185,32 @@ _UNCHANGED: list[tuple[RiskModel, dict[tuple[str, bool | None], BasisRisk]]] = [
 override applies to: without overrides a basis' risk depends on nothing else."""
 
 
-def _basis_of(flow: Flow, basis: str, model: RiskModel, params: Parameters) -> BasisRisk:
+def _basis_of(
+    names: Names, basis: str, clear: bool | None, model: RiskModel, params: Parameters
+) -> BasisRisk:
     if params.overrides:
-        return _basis(flow, basis, model, params)
+        return _basis(names, basis, clear, model, params)
     if not _UNCHANGED or _UNCHANGED[0][0] is not model:
         _UNCHANGED[:] = [(model, {})]
     known = _UNCHANGED[0][1]
-    key = (basis, flow.clear_text_reachable)
+    key = (basis, clear)
     risk = known.get(key)
     if risk is None:
-        risk = known[key] = _basis(flow, basis, model, params)
+        risk = known[key] = _basis(names, basis, clear, model, params)
     return risk
 
 
-def _basis(flow: Flow, basis: str, model: RiskModel, params: Parameters) -> BasisRisk:
+def _basis(
+    names: Names, basis: str, clear: bool | None, model: RiskModel, params: Parameters
+) -> BasisRisk:
+    flow_id, component = names
     key = f"bases.{basis}" if basis in model.bases else "unlisted_basis"
     entry = model.basis(basis)
     factors = [
         _from_model(basis, name, entry.factor(name), model, f"{key}.{name.value}")
         for name in BASIS_FACTORS
     ]
-    state = {True: "reachable", False: "unreachable", None: "unknown"}[flow.clear_text_reachable]
+    state = {True: "reachable", False: "unreachable", None: "unknown"}[clear]
     factors.append(
         _from_model(
             basis,
@@ -193,8 +223,8 @@ def _basis(flow: Flow, basis: str, model: RiskModel, params: Parameters) -> Basi
     for override, origin in params.overrides:
         if override.basis not in (None, basis):
             continue
-        names = override.flows
-        if names and flow.id not in names and flow.component not in names:
+        named = override.flows
+        if named and flow_id not in named and component not in named:
             continue
         factors = [
             _overridden(f, override, origin) if f.factor is override.factor else f for f in factors
