@@ -103,11 +103,9 @@ def _runs(items: Sequence[T], render: Callable[[Sequence[T]], str]) -> Iterator[
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
-    return [
-        "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
-        for r in rows
-    ]
+    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]  # rows alike
+    # map(str.ljust, ...) pads a row's cells in C: no generator step per cell
+    return ["  " + "  ".join(map(str.ljust, r, widths)).rstrip() for r in rows]
 
 
 ERRORS_SHOWN_PER_FILE = 50
