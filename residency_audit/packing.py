@@ -12,6 +12,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from residency_audit.collation import FileResult, flow_key, unverified_origins
@@ -76,6 +77,9 @@ def writers(auditor: Auditor) -> dict[str, RunTexts]:
     return {fmt.value: run_texts(fmt, rules) for fmt in options.run_formats()}
 
 
+_SPAN_PATH = attrgetter("span.path")
+
+
 def _pickle(items: Sequence[Any]) -> bytes:
     return pickle.dumps(items, pickle.HIGHEST_PROTOCOL)
 
@@ -132,7 +136,9 @@ def _written(
     # A run of texts must hold only its own file's items: then runs never interleave, and no
     # heading's group in the text report spans two runs. Findings and flows always point into
     # the file they come from; if one ever did not, its file goes pickled.
-    if any(x.span.path != path for items in (findings, flows) for x in items):
+    if any(map(path.__ne__, map(_SPAN_PATH, findings))) or any(
+        map(path.__ne__, map(_SPAN_PATH, flows))  # in C: no generator step per item
+    ):
         return None
     try:
         written = [

@@ -81,11 +81,15 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
     keys = {k.id for k in d.keys}
 
     def ref(path: str, value: str | None, known: set[str], what: str) -> Iterable[Diagnostic]:
+        # A tuple, not a generator: a file makes some thirty references, nearly all known.
         if value is not None and value not in known:
             choices = ", ".join(sorted(known)) or "none declared"
-            yield Diagnostic(
-                at(path, root), f"{path}: unknown {what} {value!r} (declared: {choices})"
+            return (
+                Diagnostic(
+                    at(path, root), f"{path}: unknown {what} {value!r} (declared: {choices})"
+                ),
             )
+        return ()
 
     yield from ref("controller", d.controller, parties, "party")
     if not d.components and d.observation is None:

@@ -149,6 +149,7 @@ class ClassPlan(Record):
     by_key: dict[str, FieldPlan]
     required: tuple[FieldPlan, ...]
     has_span: bool
+    required_keys: frozenset[str] = frozenset()
 
 
 @cache
@@ -158,7 +159,101 @@ def class_plan(cls: type) -> ClassPlan:
         {p.name: p for p in plans},
         tuple(p for p in plans if p.required),
         any(f.name == "span" for f in fields(cls)),
+        frozenset(p.name for p in plans if p.required),
     )
+
+
+_STR_FORM, _ENUM_FORM, _BOOL_FORM, _INT_FORM, _DATE_FORM, _SCALAR_FORM = range(6)
+_TUPLE_FORM, _DICT_FORM, _CLASS_FORM = range(6, 9)
+"""`_Reading.form`: the scalar forms first (read by `Converter._scalar` when the fast paths of
+`Converter._value` do not settle them), then the containers."""
+
+
+class _Reading:
+    """How a value of one field type is read, worked out once per type (`_reading`): the
+    converter's loop, run for each of a file's few hundred values, then tests a small int
+    where it would take the type apart (`shape`, hashing a union or generic alias) each time."""
+
+    __slots__ = ("base", "form", "item", "kind", "members", "optional")
+
+    def __init__(self, kind: Any) -> None:
+        spec = shape(kind)
+        self.kind = kind
+        """The type as declared (optional or not), for messages."""
+        self.base = spec.kind
+        self.optional = spec.optional
+        self.item = _reading(spec.item) if spec.form in ("tuple", "dict") else None
+        self.members: Mapping[Any, Any] | None = None
+        if spec.form == "tuple":
+            self.form = _TUPLE_FORM
+        elif spec.form == "dict":
+            self.form = _DICT_FORM
+        elif spec.form == "dataclass":
+            self.form = _CLASS_FORM
+        elif spec.kind is str:
+            self.form = _STR_FORM
+        elif spec.kind is bool:
+            self.form = _BOOL_FORM
+        elif spec.kind is int:
+            self.form = _INT_FORM
+        elif spec.kind is dt.date:
+            self.form = _DATE_FORM
+        elif spec.form == "enum":
+            self.form = _ENUM_FORM
+            # The map `Enum.__call__` looks a value up in first (a miss goes through it)
+            self.members = spec.kind._value2member_map_
+        else:
+            self.form = _SCALAR_FORM
+
+
+@cache
+def _reading(kind: Any) -> _Reading:
+    return _Reading(kind)
+
+
+class _FieldReading:
+    """A field plan with the reading of its type, as `Converter.mapping` looks it up by key."""
+
+    __slots__ = ("attr", "checked", "non_empty", "plan", "reading", "single_line")
+
+    def __init__(self, field_plan: FieldPlan) -> None:
+        self.plan = field_plan
+        self.attr = field_plan.attr
+        self.reading = _reading(field_plan.kind)
+        self.non_empty = field_plan.non_empty
+        self.single_line = field_plan.single_line
+        self.checked = field_plan.non_empty is not None or field_plan.single_line
+        """Whether `_constrained` may have something to say (with `single_line` asked for)."""
+
+
+@cache
+def _field_readings(cls: type) -> dict[str, _FieldReading]:
+    return {key: _FieldReading(p) for key, p in class_plan(cls).by_key.items()}
+
+
+def _one_line(text: str) -> bool:
+    """`text` holds no `LINE_BREAK` and is not blank (the test `Converter._one_line` makes,
+    without its regular expression: `in` finds nothing in the time it takes to call one)."""
+    return (
+        "\n" not in text
+        and "\u2028" not in text
+        and "\u2029" not in text
+        and text != ""
+        and not text.isspace()  # `text.strip()` empty, without making the stripped copy
+    )
+
+
+def _one_line_already(value: Any) -> bool:
+    """Whether a textual value is None, one non-blank line, or a tuple of such lines: what
+    `_constrained` passes without a word when the field has no `non_empty` (nearly every
+    value, which then skips its calls)."""
+    if value is None:
+        return True
+    if value.__class__ is str:
+        return _one_line(value)
+    if value.__class__ is tuple:
+        return all(t.__class__ is str and _one_line(t) for t in value)
+    return False
 
 
 def suggestion(value: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
@@ -234,19 +329,26 @@ class Converter:
         countries...): one would forge a line of the text report."""
         self.diagnostics: list[Diagnostic] = []
         self.locations = Locations(path)
-        self._marks = self.locations._marks
-        self._track = track_locations
-        self._visits = 0
+        # Untracked marks go to a dict nobody reads: one test less per value.
+        self._marks = self.locations._marks if track_locations else {}
+        self._left = MAX_NODES
+        """Values the document may still expand to; below zero once conversion stopped, for
+        whatever reason (`_stop`), so that one test per value says both."""
         self._chars = 0
         self.gave_up = False
         """Set once MAX_ERRORS errors are recorded: conversion then stops."""
+        self._stopped = False
 
     @property
     def exhausted(self) -> bool:
         """Conversion stopped early: past MAX_ERRORS errors, or past the budget of values
         (MAX_NODES) or characters (MAX_CHARS) aliases may expand to. Walking the nodes again
         would cost what the budget refused."""
-        return self.gave_up or self._visits > MAX_NODES or self._chars > MAX_CHARS
+        return self.gave_up or self._left < 0 or self._chars > MAX_CHARS
+
+    def _stop(self) -> None:
+        self._stopped = True
+        self._left = -1
 
     def span(self, node: Node) -> Span:
         return Span(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -261,22 +363,23 @@ class Converter:
                 )
             )
             self.gave_up = True
+            self._stop()
         return INVALID
 
     def convert(self, node: Node, kind: Any, where: str, depth: int = 0) -> Any:
-        if self.exhausted:
-            return INVALID
-        self._visits += 1
-        if self._visits > MAX_NODES:
-            self.error(
-                node,
-                f"document expands to more than {MAX_NODES} values (YAML alias bomb?); "
-                "remove the aliases",
-            )
-            return INVALID
-        if isinstance(node, ScalarNode):
+        return self._value(node, _reading(kind), where, depth)
+
+    def _value(self, node: Node, reading: _Reading, where: str, depth: int) -> Any:
+        # Run for every value of a file: the common case, a plain string, goes through as few
+        # lines as it can (a line of Python costs about what its test does).
+        self._left -= 1
+        if self._left < 0:
+            return self._past_budget(node)
+        scalar = isinstance(node, ScalarNode)
+        if scalar:
             self._chars += len(node.value)
             if self._chars > MAX_CHARS:
+                self._stop()
                 self.error(
                     node,
                     f"document expands to more than {MAX_CHARS} characters of text (YAML "
@@ -285,29 +388,66 @@ class Converter:
                 return INVALID
         if depth > MAX_DEPTH:
             return self.error(node, f"nesting deeper than {MAX_DEPTH} levels")
-        if self._track:
-            self._marks[where] = node.start_mark
-        spec = shape(kind)
+        self._marks[where] = node.start_mark
         if node.tag not in _STANDARD_TAGS:
             return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
-        if isinstance(node, ScalarNode) and not node.style and node.value in _NULLS:
-            if spec.optional:
-                return None
-            return self.error(node, f"{where}: missing value, expected {describe(kind)}")
-        form = spec.form
-        if form == "tuple":
-            return self._sequence(node, spec.item, where, depth)
-        if form == "dict":
-            return self._dict(node, spec.item, where, depth)
-        if form == "dataclass":
-            return self.mapping(node, spec.kind, where, depth)
-        if not isinstance(node, ScalarNode):
-            return self.error(
+        form = reading.form
+        if scalar:
+            text = node.value
+            plain = not node.style  # type: ignore[attr-defined]  # a ScalarNode (`scalar`)
+            if plain and text in _NULLS:
+                if reading.optional:
+                    return None
+                return self.error(
+                    node, f"{where}: missing value, expected {describe(reading.kind)}"
+                )
+            if form == _STR_FORM:
+                return text
+            if form == _ENUM_FORM:
+                member = reading.members.get(text)  # type: ignore[union-attr]
+                if member is not None:
+                    return member
+            elif form == _BOOL_FORM and plain:  # as `_scalar` reads it, without a call
+                if text in _TRUE:
+                    return True
+                if text in _FALSE:
+                    return False
+            elif form == _INT_FORM:
+                # Plain ASCII digits (a case of `_INT`; isdigit alone takes other scripts'
+                # digits) short enough to read: no regular expression, no detour through
+                # `_scalar`, which reads the rest (signs, errors).
+                if plain and text.isdigit() and text.isascii() and len(text) <= _MAX_DIGITS:
+                    return int(text)
+            elif form == _DATE_FORM and _DATE.fullmatch(text):
+                try:
+                    return dt.date.fromisoformat(text)
+                except ValueError:
+                    pass  # `_scalar` says what is wrong
+            if form < _TUPLE_FORM:
+                return self._scalar(node, reading.base, where)  # type: ignore[arg-type]
+        if form == _TUPLE_FORM:
+            return self._sequence(node, reading, where, depth)
+        if form == _DICT_FORM:
+            return self._dict(node, reading.item, where, depth)  # type: ignore[arg-type]
+        if form == _CLASS_FORM:
+            return self.mapping(node, reading.base, where, depth)
+        return self.error(
+            node,
+            f"{where}: expected {describe(reading.kind)}, not a "
+            f"{'list' if isinstance(node, SequenceNode) else 'mapping'}",
+        )
+
+    def _past_budget(self, node: Node) -> Any:
+        """INVALID, once the document expanded to more than MAX_NODES values (said once) or
+        conversion stopped for another reason."""
+        if not self._stopped:
+            self._stop()
+            self.error(
                 node,
-                f"{where}: expected {describe(kind)}, not a "
-                f"{'list' if isinstance(node, SequenceNode) else 'mapping'}",
+                f"document expands to more than {MAX_NODES} values (YAML alias bomb?); "
+                "remove the aliases",
             )
-        return self._scalar(node, spec.kind, where)
+        return INVALID
 
     def _scalar(self, node: ScalarNode, kind: Any, where: str) -> Any:
         text = node.value
@@ -349,15 +489,20 @@ class Converter:
             return self.error(node, f"{where}: expected a date YYYY-MM-DD, got {shown(text)}")
         raise TypeError(f"no converter for {kind!r}")  # a model bug, not an input error
 
-    def _sequence(self, node: Node, item: Any, where: str, depth: int) -> Any:
+    def _sequence(self, node: Node, reading: _Reading, where: str, depth: int) -> Any:
         if not isinstance(node, SequenceNode):
-            return self.error(node, f"{where}: expected {describe(tuple[item, ...])}")
-        values = [
-            self.convert(n, item, f"{where}[{i}]", depth + 1) for i, n in enumerate(node.value)
-        ]
-        return INVALID if any(v is INVALID for v in values) else tuple(values)
+            return self.error(node, f"{where}: expected {describe(reading.base)}")
+        item: _Reading = reading.item  # type: ignore[assignment]
+        values = []
+        ok = True
+        for i, n in enumerate(node.value):
+            value = self._value(n, item, f"{where}[{i}]", depth + 1)
+            if value is INVALID:
+                ok = False
+            values.append(value)
+        return tuple(values) if ok else INVALID
 
-    def _dict(self, node: Node, item: Any, where: str, depth: int) -> Any:
+    def _dict(self, node: Node, item: _Reading, where: str, depth: int) -> Any:
         if not isinstance(node, MappingNode):
             return self.error(node, f"{where}: expected a mapping")
         out: dict[str, Any] = {}
@@ -368,7 +513,7 @@ class Converter:
             elif key in out:
                 self.error(key_node, f"duplicate key {key!r}")
             else:
-                out[key] = self.convert(value_node, item, f"{where}.{key}", depth + 1)
+                out[key] = self._value(value_node, item, f"{where}.{key}", depth + 1)
                 continue
             out[f"<invalid {len(out)}>"] = INVALID
         return INVALID if any(v is INVALID for v in out.values()) else out
@@ -424,6 +569,8 @@ class Converter:
             )
         cplan = class_plan(cls)
         plans = cplan.by_key
+        readings = _field_readings(cls)
+        single_line = self.single_line
         seen: dict[str, Node] = {}
         values: dict[str, Any] = {}
         ok = True
@@ -435,18 +582,18 @@ class Converter:
                 ok = False
                 continue
             key = key_node.value
-            if key == "<<":
-                self.error(key_node, "merge keys (<<) are not supported; write the keys out")
-                ok = False
-                continue
-            if key in seen:
+            if key in seen:  # never "<<", which is not kept
                 first = seen[key].start_mark.line + 1
                 self.error(key_node, f"duplicate key {key!r} (first defined on line {first})")
                 ok = False
                 continue
-            seen[key] = key_node
-            field_plan = plans.get(key)
-            if field_plan is None:
+            field = readings.get(key)
+            if field is None:
+                ok = False
+                if key == "<<":
+                    self.error(key_node, "merge keys (<<) are not supported; write the keys out")
+                    continue
+                seen[key] = key_node
                 more = suggestion(key, plans) or f"; known keys: {', '.join(plans)}"
                 self.error(key_node, f"unknown key {key!r}{more}")
                 if value_node.tag not in _STANDARD_TAGS:
@@ -455,23 +602,27 @@ class Converter:
                     self.error(
                         value_node, f"unsupported YAML tag {value_node.tag!r}; use plain values"
                     )
-                ok = False
                 continue
+            seen[key] = key_node
             child = f"{where}.{key}" if where else key
-            value = self.convert(value_node, field_plan.kind, child, depth + 1)
+            value = self._value(value_node, field.reading, child, depth + 1)
             if value is INVALID:
                 ok = False
-            elif field_plan.non_empty is not None or (self.single_line and field_plan.single_line):
-                ok = self._constrained(field_plan, value_node, value, child) and ok
-            values[field_plan.attr] = value
-        for field_plan in cplan.required:
-            if field_plan.name not in seen:
-                self.error(
-                    node,
-                    f"{where + ': ' if where else ''}missing required key "
-                    f"{field_plan.name!r} ({field_plan.doc.rstrip('.')})",
-                )
-                ok = False
+            elif field.checked and (
+                field.non_empty is not None
+                or (single_line and field.single_line and not _one_line_already(value))
+            ):
+                ok = self._constrained(field.plan, value_node, value, child) and ok
+            values[field.attr] = value
+        if not seen.keys() >= cplan.required_keys:  # one test in C while none is missing
+            for field_plan in cplan.required:
+                if field_plan.name not in seen:
+                    self.error(
+                        node,
+                        f"{where + ': ' if where else ''}missing required key "
+                        f"{field_plan.name!r} ({field_plan.doc.rstrip('.')})",
+                    )
+                    ok = False
         if not ok:
             return INVALID
         if cplan.has_span:

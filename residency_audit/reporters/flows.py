@@ -34,10 +34,11 @@ UNVERIFIED_LEGEND = (
 )
 
 
-def row(f: Flow) -> tuple[str, ...]:
+def row(f: Flow, marks: tuple[bool, bool, frozenset[str]] | None = None) -> tuple[str, ...]:
     """A flow's cells in the text and terminal tables; `UNVERIFIED` after a country, entity or
-    law resting on unverified knowledge, as the other tables say it in words."""
-    where_unverified, entity_unverified, laws_unverified = unverified(f)
+    law resting on unverified knowledge, as the other tables say it in words. `marks` is
+    `unverified(f)` when the caller has it already."""
+    where_unverified, entity_unverified, laws_unverified = marks or unverified(f)
     who = f.entity_name or f.entity or "unknown"
     parent = f.parent_country or "?"
 
@@ -106,9 +107,10 @@ def risk_cells(f: Flow) -> tuple[str, str, str, str]:
     risk = f.risk if isinstance(f.risk, FlowRisk) else None
     if risk is None:
         return ("-", "-", "-", "-")
-    mark = OWN if overridden(risk) else ""
+    own = overridden(risk)
+    mark = OWN if own else ""
     binding = binding_text(risk)
-    if any(
+    if own and any(  # nearly every flow has no value of its own: no walk of its factors
         x.overridden and x.factor is risk.binding_factor
         for b in risk.bases
         if b.basis == risk.binding_basis
@@ -143,9 +145,13 @@ def own_values(flows: Sequence[Flow]) -> list[str]:
     return out
 
 
-def unverified_legend(flows: Sequence[Flow]) -> list[str]:
-    """The legend of `UNVERIFIED` under a text or terminal table, when some cell has it."""
-    marked = any(where or who or laws for where, who, laws in map(unverified, flows))
+def unverified_legend(
+    flows: Sequence[Flow], marks: Iterable[tuple[bool, bool, frozenset[str]]] | None = None
+) -> list[str]:
+    """The legend of `UNVERIFIED` under a text or terminal table, when some cell has it;
+    `marks` are the flows' `unverified` when the caller has them already."""
+    marks = map(unverified, flows) if marks is None else marks
+    marked = any(where or who or laws for where, who, laws in marks)
     return [UNVERIFIED_LEGEND] if marked else []
 
 

@@ -65,12 +65,18 @@ class Items(Parts):
     def __init__(self) -> None:
         self._facts: dict[int, tuple[object, Any]] = {}
         self._kept: dict[int, tuple[object, Any]] = {}
+        self._make_fact = super().fact  # bound once, not at each of a file's ~700 facts
 
     def number(self, x: float) -> Any:
         return orjson.Fragment(scalar(x)) if x.__class__ is float else x
 
     def fact(self, x: Fact) -> dict[str, Any]:
-        return _once(self._facts, x, super().fact)  # type: ignore[no-any-return]
+        # `_once`, with its usual case (a fact made already: a file's findings and flows
+        # cite each about 2.4 times) answered here, without the call
+        entry = self._facts.get(id(x))
+        if entry is not None and entry[0] is x:
+            return entry[1]  # type: ignore[no-any-return]
+        return _once(self._facts, x, self._make_fact)  # type: ignore[no-any-return]
 
     def risk(self, r: FlowRisk) -> dict[str, Any]:
         return _once(self._kept, r, super().risk, self.KEPT)  # type: ignore[no-any-return]
