@@ -16,7 +16,7 @@ from residency_audit.engine.subject_ids import subject_id
 from residency_audit.engine.subjects import Subject, SubjectBuilder, subjects
 from residency_audit.kb import KnowledgeBase, rely_on_entries
 from residency_audit.kb.entries import Law
-from residency_audit.model import Check, Deployment, Fact, Finding, Reference
+from residency_audit.model import Check, Deployment, Fact, Finding, Reference, Status
 from residency_audit.records import Record, record
 
 
@@ -297,20 +297,23 @@ def _judge(
     else:
         message = _render(prepared.message, facts, stated)
     trace.facts += stated
-    used = _unique(trace.facts)
+    used, relied = _unique(trace.facts)
+    # Positional: dozens of findings a file, and keywords cost a call a dict.
     return Finding(
-        rule_id=rule.id,
-        severity=severity,
-        title=rule.title,
-        message=message,
-        deployment=deployment,
-        component=subject.component,
-        span=subject.span,
-        references=_references(prepared, used),
-        facts=used,
-        remediation=rule.remediation,
-        unverifiable=unverifiable,
-        subject=ident,
+        rule.id,
+        severity,
+        rule.title,
+        message,
+        deployment,
+        subject.component,
+        subject.span,
+        _references(prepared, relied),
+        used,
+        rule.remediation,
+        unverifiable,
+        Status.OPEN,
+        None,
+        ident,
     )
 
 
@@ -379,20 +382,23 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _unique(facts: list[Fact]) -> tuple[Fact, ...]:
+def _unique(facts: list[Fact]) -> tuple[tuple[Fact, ...], tuple[str, ...]]:
     """The first fact of each (path, origin), in order: a fact read by both conditions and
-    stated by the message is kept once."""
+    stated by the message is kept once; and the ids of the laws among them (`kb.law.<id>`),
+    in the same order, which the finding cites (`_references`). One pass does both."""
     seen: dict[tuple[str, str], Fact] = {}
+    laws: list[str] = []
     for fact in facts:
-        key = (fact.path, fact.origin)
+        key = (path := fact.path, fact.origin)
         if key not in seen:
             seen[key] = fact
-    return tuple(seen.values())
+            if path.startswith("kb.law."):
+                laws.append(path[7:])
+    return tuple(seen.values()), tuple(laws)
 
 
-def _references(prepared: Prepared, facts: tuple[Fact, ...]) -> tuple[Reference, ...]:
-    """The rule's own references, then every law the evaluation relied on."""
-    relied = tuple([f.path[7:] for f in facts if f.path.startswith("kb.law.")])
+def _references(prepared: Prepared, relied: tuple[str, ...]) -> tuple[Reference, ...]:
+    """The rule's own references, then every law the evaluation relied on (`relied`, law ids)."""
     # Findings of one rule cite the same few laws: built once per rule and laws relied on.
     refs = prepared.references.get(relied)
     if refs is None:

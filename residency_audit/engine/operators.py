@@ -176,7 +176,10 @@ def _codes(value: list[Any] | tuple[Any, ...]) -> tuple[str, ...] | None:
     """`value` as a tuple to remember a list of countries' answer by, when every item is a
     country code (text); else None (a malformed list is walked each time, as before)."""
     codes = tuple(value)
-    return codes if all(type(c) is str for c in codes) else None
+    return codes if set(map(type, codes)) <= _TEXT else None
+
+
+_TEXT = {str}
 
 
 def _frozen(result: Result) -> Result:
