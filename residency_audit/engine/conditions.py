@@ -6,7 +6,7 @@ fails is *unknown* (None), and unknown propagates, so a rule can never pass on a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,13 +79,6 @@ Decider = Callable[[Mapping[str, Fact], Context], Truth]
 
 def decider(cond: Condition) -> Decider:
     """`decide(cond, ...)` as a function, made once per rule: `evaluate` without a trace,
-    stopping at the first item that settles an `all` or `any` (`closure_decider`), written as
-    one Python function when the condition is small enough (`compiled`)."""
-    return compiled(cond, traced=False) or closure_decider(cond)  # type: ignore[return-value]
-
-
-def closure_decider(cond: Condition) -> Decider:
-    """`decide(cond, ...)` as a function, made once per rule: `evaluate` without a trace,
     stopping at the first item that settles an `all` or `any`. The truth value is the same
     (Kleene logic does not depend on evaluation order); the many checks that pass or do not
     apply need no account of the facts they read. A file's audit makes several hundred such
@@ -93,9 +86,8 @@ def closure_decider(cond: Condition) -> Decider:
     if isinstance(cond, Leaf):
         return _leaf(cond.field, cond.argument, OPERATORS[cond.operator].apply, cond.operator)
     if isinstance(cond, Not):
-        return _negation(closure_decider(cond.item))
-    items = tuple(closure_decider(c) for c in cond.items)
-    return _junction(items, settles=isinstance(cond, AnyOf))
+        return _negation(decider(cond.item))
+    return _junction(tuple(decider(c) for c in cond.items), settles=isinstance(cond, AnyOf))
 
 
 def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
@@ -158,13 +150,6 @@ Tracer = Callable[[Mapping[str, Fact], Context, Trace], Truth]
 
 
 def tracer(cond: Condition) -> Tracer:
-    """`evaluate(cond, ...)` as a function, made once per rule like `decider`: every branch
-    evaluated and traced (`closure_tracer`), written as one Python function when the condition
-    is small enough (`compiled`)."""
-    return compiled(cond, traced=True) or closure_tracer(cond)  # type: ignore[return-value]
-
-
-def closure_tracer(cond: Condition) -> Tracer:
     """`evaluate(cond, ...)` as a function, made once per rule like `decider`: every branch is
     evaluated and traced. A file's audit traces a few dozen findings, each through several
     conditions; the closures skip the type tests and operator lookups of the tree walk."""
@@ -173,9 +158,8 @@ def closure_tracer(cond: Condition) -> Tracer:
             cond.field, cond.argument, OPERATORS[cond.operator].apply, cond.operator
         )
     if isinstance(cond, Not):
-        return _traced_negation(closure_tracer(cond.item))
-    items = tuple(closure_tracer(c) for c in cond.items)
-    return _traced_junction(items, settles=isinstance(cond, AnyOf))
+        return _traced_negation(tracer(cond.item))
+    return _traced_junction(tuple(tracer(c) for c in cond.items), settles=isinstance(cond, AnyOf))
 
 
 def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tracer:
@@ -232,158 +216,6 @@ def _traced_junction(items: tuple[Tracer, ...], *, settles: bool) -> Tracer:
         return None if None in results else not settles
 
     return junction
-
-
-MAX_COMPILED_DEPTH = 12
-"""Deepest condition written as one function: each `all`/`any` is a block of it, and Python
-allows 20 nested blocks. Deeper ones (no shipped rule comes near) keep the closures."""
-MAX_COMPILED_LEAVES = 400
-"""Most leaves written as one function (the largest shipped rule has a few dozen)."""
-
-
-def compiled(cond: Condition, *, traced: bool) -> Decider | Tracer | None:
-    """`cond` as one generated Python function: the decider (`traced` false) or the tracer of
-    `closure_decider` and `closure_tracer`, reading the same facts in the same order, noting the
-    same facts as relied on and tracing the same lists, with the same truth values. A rule is
-    decided for every subject of its kind, hundreds of times a file (issue 8): written out, a
-    condition makes one call instead of one per leaf and junction, and reads no closure cells.
-    Only constants made here appear in the source: field names, arguments and operators are
-    passed in as names, never written into it. None when `cond` is too deep or too large."""
-    if _depth(cond) > MAX_COMPILED_DEPTH or len(fields_of(cond)) > MAX_COMPILED_LEAVES:
-        return None
-    writer = _Writer(traced)
-    result = writer.condition(cond, 1)
-    if traced:
-        head = ["def run(facts, ctx, trace):", " get = facts.get", " tf = trace.facts"]
-        head += [" tm = trace.missing", " ta = trace.absent"]
-    else:
-        head = ["def run(facts, ctx):", " get = facts.get"]
-    source = "\n".join([*head, *writer.lines, f" return {result}", ""])
-    names = writer.names
-    exec(compile(source, "<condition>", "exec"), names)  # the source is made here, from names only
-    return names["run"]  # type: ignore[no-any-return]
-
-
-def _depth(cond: Condition) -> int:
-    if isinstance(cond, Leaf):
-        return 0
-    if isinstance(cond, Not):
-        return _depth(cond.item)
-    return 1 + max(_depth(c) for c in cond.items)
-
-
-class _Writer:
-    """The statements of a compiled condition (`compiled`), one per line, indented by one
-    space a level; each item's truth value is left in a variable of its own."""
-
-    def __init__(self, traced: bool) -> None:
-        self.traced = traced
-        self.lines: list[str] = []
-        self.names: dict[str, Any] = {"__builtins__": {}, "rely": rely}
-        self.count = 0
-
-    def constant(self, value: Any) -> str:
-        """A name in the generated source standing for `value`."""
-        name = f"k{len(self.names)}"
-        self.names[name] = value
-        return name
-
-    def variable(self) -> str:
-        self.count += 1
-        return f"v{self.count}"
-
-    def put(self, depth: int, line: str) -> None:
-        self.lines.append(" " * depth + line)
-
-    def condition(self, cond: Condition, depth: int) -> str:
-        """Writes the statements evaluating `cond`; returns the variable holding its value."""
-        if isinstance(cond, Leaf):
-            return self.leaf(cond, depth)
-        if isinstance(cond, Not):
-            inner = self.condition(cond.item, depth)
-            out = self.variable()
-            self.put(depth, f"{out} = None if {inner} is None else not {inner}")
-            return out
-        settles = isinstance(cond, AnyOf)
-        return (self.traced_junction if self.traced else self.junction)(cond.items, settles, depth)
-
-    def junction(self, items: tuple[Condition, ...], settles: bool, depth: int) -> str:
-        """`_junction`: items in order, leaving at the first that settles it. The one-pass
-        `for` is the block `break` leaves."""
-        out, unknown = self.variable(), self.variable()
-        self.put(depth, "for _ in (0,):")
-        self.put(depth + 1, f"{unknown} = False")
-        for item in items:
-            result = self.condition(item, depth + 1)
-            self.put(depth + 1, f"if {result} is {settles}:")
-            self.put(depth + 2, f"{out} = {settles}")
-            self.put(depth + 2, "break")
-            self.put(depth + 1, f"if {result} is None:")
-            self.put(depth + 2, f"{unknown} = True")
-        self.put(depth + 1, f"{out} = None if {unknown} else {not settles}")
-        return out
-
-    def traced_junction(self, items: tuple[Condition, ...], settles: bool, depth: int) -> str:
-        """`_traced_junction`: every item, in order, then the same tests on their values."""
-        results = ", ".join([self.condition(item, depth) for item in items])
-        out = self.variable()
-        self.put(
-            depth,
-            f"{out} = {settles} if {settles} in ({results},) else "
-            f"None if None in ({results},) else {not settles}",
-        )
-        return out
-
-    def leaf(self, cond: Leaf, depth: int) -> str:
-        """`_leaf` or `_traced_leaf`, the same branches written out."""
-        operator = OPERATORS[cond.operator]
-        compare = getattr(operator, "compare", None)
-        exists = cond.operator == "exists"
-        name, argument = self.constant(cond.field), self.constant(cond.argument)
-        fact, value, out = self.variable(), self.variable(), self.variable()
-        self.put(depth, f"{fact} = get({name})")
-        self.put(depth, f"if {fact} is None or ({value} := {fact}.value) is None:")
-        if not self.traced:
-            absent = (cond.argument is False) if exists else None
-            self.put(depth + 1, f"{out} = {absent}")
-            self.put(depth, "else:")
-            self.put(depth + 1, f"if not {fact}.verified:")
-            self.put(depth + 2, f"rely(({fact},))")
-            if compare is not None:
-                self.put(depth + 1, f"{out} = {self.constant(compare)}({value}, {argument})")
-                return out
-            used = self.variable()
-            apply = self.constant(operator.apply)
-            self.put(depth + 1, f"{out}, {used} = {apply}({value}, {argument}, ctx)")
-            self.put(depth + 1, f"if {used}:")
-            self.put(depth + 2, f"rely({used})")
-            return out
-        if exists:
-            self.put(depth + 1, f"{out} = {argument} is False")
-        else:
-            self.put(depth + 1, f"tm.append({name})")
-            self.put(depth + 1, f"ta.append({name})")
-            self.put(depth + 1, f"{out} = None")
-        self.put(depth, "else:")
-        self.put(depth + 1, f"tf.append({fact})")
-        if compare is not None and not exists:
-            self.put(depth + 1, f"{out} = {self.constant(compare)}({value}, {argument})")
-            return out
-        extra = self.variable()
-        apply = self.constant(operator.apply)
-        unknown = self.constant([f"{cond.field} ({cond.operator})"])
-        self.put(depth + 1, f"{out}, {extra} = {apply}({value}, {argument}, ctx)")
-        self.put(depth + 1, f"if {extra}:")
-        self.put(depth + 2, f"tf.extend({extra})")
-        self.put(depth + 1, f"if {out} is None:")
-        self.put(depth + 2, f"tm.extend(lacking({extra}) or {unknown})")
-        self.names["lacking"] = _lacking
-        return out
-
-
-def _lacking(extra: Sequence[Fact] | None) -> list[str]:
-    """The fields of an operator's own facts with no value (`_traced_leaf`)."""
-    return [x.path for x in extra or () if x.value is None]
 
 
 def fields_of(cond: Condition) -> list[str]:
