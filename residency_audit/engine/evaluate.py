@@ -46,8 +46,9 @@ def audit(
     is the one the deployment's flows were derived with, if any: its subjects are reused."""
     rules = tuple(rules)
     # only the subjects some rule in effect judges are built (a pack of a few rules, the peer
-    # benchmark's, judges no party: building them would double its cost)
-    kinds = {kind for rule in rules if rule.in_effect(as_of) for kind in rule.applies_to}
+    # benchmark's, judges no party: building them would double its cost); the index of the
+    # rules in effect by kind has them, made once per run instead of once per file
+    kinds = _rules_by_kind(rules, as_of, kb).keys()
     return judge_subjects(
         itertools.chain(subjects(deployment, kb, as_of, builder, kinds), extra),
         rules,
@@ -386,15 +387,25 @@ def _unique(facts: list[Fact]) -> tuple[tuple[Fact, ...], tuple[str, ...]]:
     """The first fact of each (path, origin), in order: a fact read by both conditions and
     stated by the message is kept once; and the ids of the laws among them (`kb.law.<id>`),
     in the same order, which the finding cites (`_references`). One pass does both."""
-    seen: dict[tuple[str, str], Fact] = {}
+    # Looked up by path (its hash is kept by the string) with the first origin seen for it,
+    # and only a path met again with another origin by (path, origin): no pair made per fact.
+    first: dict[str, str] = {}
+    more: set[tuple[str, str]] = set()
+    kept: list[Fact] = []
     laws: list[str] = []
     for fact in facts:
-        key = (path := fact.path, fact.origin)
-        if key not in seen:
-            seen[key] = fact
-            if path.startswith("kb.law."):
-                laws.append(path[7:])
-    return tuple(seen.values()), tuple(laws)
+        path, origin = fact.path, fact.origin
+        known = first.get(path)
+        if known is None:
+            first[path] = origin
+        elif known == origin or (path, origin) in more:
+            continue
+        else:
+            more.add((path, origin))
+        kept.append(fact)
+        if path.startswith("kb.law."):
+            laws.append(path[7:])
+    return tuple(kept), tuple(laws)
 
 
 def _references(prepared: Prepared, relied: tuple[str, ...]) -> tuple[Reference, ...]:
