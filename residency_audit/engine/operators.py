@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import field
 from typing import Any, Protocol
 
@@ -32,6 +32,9 @@ class Context(Record):
     """The subject being evaluated (for operators that need sibling facts)."""
     parameters: Mapping[str, Any] = field(default_factory=dict)
     """Audit settings rules may name (see PARAMETERS), e.g. the TIA staleness period."""
+    answers: dict[Hashable, Any] = field(default_factory=dict)
+    """Answers of costly operators about this subject's values (`ValidTransferTool`), by what
+    they were asked. A context lives while one subject is judged (`engine.evaluate`)."""
 
 
 PARAMETERS: dict[str, tuple[Any, str]] = {
@@ -344,6 +347,20 @@ class ValidTransferTool:
         return 'expects true, false, "art45_46" or "art45"'
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
+        # A finding's tracer asks what its decider asked, and several rules of a place ask
+        # about the same tools: answered once per subject, by the value's identity (the value
+        # is kept with the answer, so the identity is not reused). The notes `assess_tools`
+        # makes (`kb.assume`) are made on the first ask; the context's subject is judged
+        # before its file's notes are taken (`kb.take_relied`), so they are still there.
+        key = ("valid_transfer_tool", argument, id(value))
+        known = ctx.answers.get(key)
+        if known is not None and known[0] is value:
+            return known[1]  # type: ignore[no-any-return]
+        result = self._assess(value, argument, ctx)
+        ctx.answers[key] = (value, result)
+        return result
+
+    def _assess(self, value: Any, argument: Any, ctx: Context) -> Result:
         from residency_audit.engine.tools import assess_tools
 
         tools = value
