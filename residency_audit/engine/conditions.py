@@ -210,10 +210,17 @@ def _traced_negation(inner: Tracer) -> Tracer:
 
 def _traced_junction(items: tuple[Tracer, ...], *, settles: bool) -> Tracer:
     def junction(facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
-        results = [item(facts, ctx, trace) for item in items]
-        if settles in results:
+        # Flags, not a list of results searched twice: every traced finding runs a few.
+        settled = unknown = False
+        for item in items:
+            result = item(facts, ctx, trace)
+            if result is None:
+                unknown = True
+            elif result == settles:  # as `settles in results` compared
+                settled = True
+        if settled:
             return settles
-        return None if None in results else not settles
+        return None if unknown else not settles
 
     return junction
 

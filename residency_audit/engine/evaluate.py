@@ -16,7 +16,7 @@ from residency_audit.engine.subject_ids import subject_id
 from residency_audit.engine.subjects import Subject, SubjectBuilder, subjects
 from residency_audit.kb import KnowledgeBase, rely_on_entries
 from residency_audit.kb.entries import Law
-from residency_audit.model import Check, Deployment, Fact, Finding, Reference
+from residency_audit.model import Check, Deployment, Fact, Finding, Reference, Status
 from residency_audit.records import Record, record
 
 
@@ -46,8 +46,9 @@ def audit(
     is the one the deployment's flows were derived with, if any: its subjects are reused."""
     rules = tuple(rules)
     # only the subjects some rule in effect judges are built (a pack of a few rules, the peer
-    # benchmark's, judges no party: building them would double its cost)
-    kinds = {kind for rule in rules if rule.in_effect(as_of) for kind in rule.applies_to}
+    # benchmark's, judges no party: building them would double its cost); the index of the
+    # rules in effect by kind has them, made once per run instead of once per file
+    kinds = _rules_by_kind(rules, as_of, kb).keys()
     return judge_subjects(
         itertools.chain(subjects(deployment, kb, as_of, builder, kinds), extra),
         rules,
@@ -87,13 +88,12 @@ def judge_subjects(
         facts, component = subject.facts, subject.component
         ident = unique_id(subject_id(subject), named)
         skipped = 0  # the bits of the rules that did not apply
-        for prepared in kind.prepared:
+        for when, require, bit, prepared in kind.steps:
             # Most rules pass or do not apply: decide first, trace only what becomes a finding.
-            when = prepared.when
             if when is not None and when(facts, ctx) is False:
-                skipped |= prepared.bit
+                skipped |= bit
                 continue
-            if prepared.require(facts, ctx) is True:
+            if require(facts, ctx) is True:
                 continue
             finding = _judge(prepared, subject, ctx, deployment, ident)
             if finding is not None:
@@ -200,7 +200,7 @@ class _Kind:
     kind's subjects share: a file's checks then share their tuples, pickled once for a batch's
     parent."""
 
-    __slots__ = ("bits", "ids", "prepared", "splits")
+    __slots__ = ("bits", "ids", "prepared", "splits", "steps")
 
     MAX_SPLITS = 4096
     """Combinations kept at most: as many as there are subjects at worst."""
@@ -211,6 +211,9 @@ class _Kind:
         self.bits = 0
         """Every rule's bit (`Prepared.bit`)."""
         self.splits: dict[int, Split] = {}
+        self.steps: tuple[tuple[Decider | None, Decider, int, Prepared], ...] = ()
+        """Each rule's deciders and bit, unpacked at once in the loop over a file's hundreds of
+        (subject, rule) pairs rather than read as three attributes each time."""
 
     def split(self, skipped: int) -> Split:
         """The ids of the rules that applied and of those that did not, `skipped` being the
@@ -248,6 +251,7 @@ def _rules_by_kind(rules: Iterable[Rule], as_of: dt.date, kb: KnowledgeBase) -> 
                 index.setdefault(name, _Kind()).prepared.append(prepared)
     for kind in index.values():
         kind.ids = tuple([p.id for p in kind.prepared])
+        kind.steps = tuple([(p.when, p.require, p.bit, p) for p in kind.prepared])
         for p in kind.prepared:
             kind.bits |= p.bit
     _BY_KIND[:] = [(given, as_of, kb, index)]
@@ -297,20 +301,23 @@ def _judge(
     else:
         message = _render(prepared.message, facts, stated)
     trace.facts += stated
-    used = _unique(trace.facts)
+    used, relied = _unique(trace.facts)
+    # Positional: dozens of findings a file, and keywords cost a call a dict.
     return Finding(
-        rule_id=rule.id,
-        severity=severity,
-        title=rule.title,
-        message=message,
-        deployment=deployment,
-        component=subject.component,
-        span=subject.span,
-        references=_references(prepared, used),
-        facts=used,
-        remediation=rule.remediation,
-        unverifiable=unverifiable,
-        subject=ident,
+        rule.id,
+        severity,
+        rule.title,
+        message,
+        deployment,
+        subject.component,
+        subject.span,
+        _references(prepared, relied),
+        used,
+        rule.remediation,
+        unverifiable,
+        Status.OPEN,
+        None,
+        ident,
     )
 
 
@@ -379,20 +386,33 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _unique(facts: list[Fact]) -> tuple[Fact, ...]:
+def _unique(facts: list[Fact]) -> tuple[tuple[Fact, ...], tuple[str, ...]]:
     """The first fact of each (path, origin), in order: a fact read by both conditions and
-    stated by the message is kept once."""
-    seen: dict[tuple[str, str], Fact] = {}
+    stated by the message is kept once; and the ids of the laws among them (`kb.law.<id>`),
+    in the same order, which the finding cites (`_references`). One pass does both."""
+    # Looked up by path (its hash is kept by the string) with the first origin seen for it,
+    # and only a path met again with another origin by (path, origin): no pair made per fact.
+    first: dict[str, str] = {}
+    more: set[tuple[str, str]] = set()
+    kept: list[Fact] = []
+    laws: list[str] = []
     for fact in facts:
-        key = (fact.path, fact.origin)
-        if key not in seen:
-            seen[key] = fact
-    return tuple(seen.values())
+        path, origin = fact.path, fact.origin
+        known = first.get(path)
+        if known is None:
+            first[path] = origin
+        elif known == origin or (path, origin) in more:
+            continue
+        else:
+            more.add((path, origin))
+        kept.append(fact)
+        if path.startswith("kb.law."):
+            laws.append(path[7:])
+    return tuple(kept), tuple(laws)
 
 
-def _references(prepared: Prepared, facts: tuple[Fact, ...]) -> tuple[Reference, ...]:
-    """The rule's own references, then every law the evaluation relied on."""
-    relied = tuple([f.path[7:] for f in facts if f.path.startswith("kb.law.")])
+def _references(prepared: Prepared, relied: tuple[str, ...]) -> tuple[Reference, ...]:
+    """The rule's own references, then every law the evaluation relied on (`relied`, law ids)."""
     # Findings of one rule cite the same few laws: built once per rule and laws relied on.
     refs = prepared.references.get(relied)
     if refs is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import field
 from typing import Any, Protocol
 
@@ -32,6 +32,9 @@ class Context(Record):
     """The subject being evaluated (for operators that need sibling facts)."""
     parameters: Mapping[str, Any] = field(default_factory=dict)
     """Audit settings rules may name (see PARAMETERS), e.g. the TIA staleness period."""
+    answers: dict[Hashable, Any] = field(default_factory=dict)
+    """Answers of costly operators about this subject's values (`ValidTransferTool`), by what
+    they were asked. A context lives while one subject is judged (`engine.evaluate`)."""
 
 
 PARAMETERS: dict[str, tuple[Any, str]] = {
@@ -172,6 +175,21 @@ def _each_country(
     return (None if None in verdicts else not settles), facts
 
 
+def _codes(value: list[Any] | tuple[Any, ...]) -> tuple[str, ...] | None:
+    """`value` as a tuple to remember a list of countries' answer by, when every item is a
+    country code (text); else None (a malformed list is walked each time, as before)."""
+    codes = tuple(value)
+    return codes if set(map(type, codes)) <= _TEXT else None
+
+
+_TEXT = {str}
+
+
+def _frozen(result: Result) -> Result:
+    """`result` with its facts as a tuple: a remembered answer is shared by every caller."""
+    return result[0], tuple(result[1])
+
+
 class CountryTest:
     """`in_eea`, `in_eu`, `adequate`, `eea_or_adequate`: the country's status on the as-of date.
     A list of countries (where the replicas of a key are, say) has the status when every
@@ -200,7 +218,17 @@ class CountryTest:
                 lambda: (None, ()) if kb.country(value) is None else self.status(kb, value, day),
             )
         if isinstance(value, (list, tuple)):
-            return _each_country(value, lambda code: self.status_of(code, kb, day), settles=False)
+            codes = _codes(value)
+            if codes is None:
+                return _each_country(value, lambda c: self.status_of(c, kb, day), settles=False)
+            # The same few lists (a party's seat and parent, a key's replicas) recur for every
+            # subject and finding: remembered whole, which saves the per-country walk.
+            return kb.memo(
+                ("CountryTest", self.test, codes, day),
+                lambda: _frozen(
+                    _each_country(codes, lambda c: self.status_of(c, kb, day), settles=False)
+                ),
+            )
         return None, []
 
     def status(self, kb: KnowledgeBase, code: str, day: dt.date) -> tuple[bool, tuple[Fact, ...]]:
@@ -254,7 +282,16 @@ class CompelledAccessLaws:
                 lambda: (None, ()) if kb.country(value) is None else self.exposure(kb, value, day),
             )
         if isinstance(value, (list, tuple)):
-            return _each_country(value, lambda code: self.exposed(code, kb, day), settles=True)
+            codes = _codes(value)
+            if codes is None:
+                return _each_country(value, lambda c: self.exposed(c, kb, day), settles=True)
+            # Remembered whole, like CountryTest's lists.
+            return kb.memo(
+                ("CompelledAccessLaws", codes, day),
+                lambda: _frozen(
+                    _each_country(codes, lambda c: self.exposed(c, kb, day), settles=True)
+                ),
+            )
         return None, []
 
     def exposure(self, kb: KnowledgeBase, code: str, day: dt.date) -> tuple[bool, tuple[Fact, ...]]:
@@ -284,10 +321,18 @@ class LawsApply:
         if not isinstance(value, (list, tuple)):
             return None, []
         kb = ctx.kb
-        facts = [
-            kb.law_fact(law) for law in (kb.laws.get(str(v)) for v in value) if law is not None
-        ]
-        return bool(value) is argument, facts
+        codes = _codes(value)
+        if codes is None:
+            return bool(value) is argument, _law_facts(kb, value)
+        # A flow's few bases recur for every rule judging it: their facts are remembered.
+        return bool(value) is argument, kb.memo(("LawsApply", codes), lambda: _law_facts(kb, codes))
+
+
+def _law_facts(kb: KnowledgeBase, ids: Sequence[Any]) -> tuple[Fact, ...]:
+    """The facts of the knowledge-base laws among `ids`, in order."""
+    return tuple(
+        [kb.law_fact(law) for law in (kb.laws.get(str(v)) for v in ids) if law is not None]
+    )
 
 
 class ValidTransferTool:
@@ -302,6 +347,20 @@ class ValidTransferTool:
         return 'expects true, false, "art45_46" or "art45"'
 
     def apply(self, value: Any, argument: Any, ctx: Context) -> Result:
+        # A finding's tracer asks what its decider asked, and several rules of a place ask
+        # about the same tools: answered once per subject, by the value's identity (the value
+        # is kept with the answer, so the identity is not reused). The notes `assess_tools`
+        # makes (`kb.assume`) are made on the first ask; the context's subject is judged
+        # before its file's notes are taken (`kb.take_relied`), so they are still there.
+        key = ("valid_transfer_tool", argument, id(value))
+        known = ctx.answers.get(key)
+        if known is not None and known[0] is value:
+            return known[1]  # type: ignore[no-any-return]
+        result = self._assess(value, argument, ctx)
+        ctx.answers[key] = (value, result)
+        return result
+
+    def _assess(self, value: Any, argument: Any, ctx: Context) -> Result:
         from residency_audit.engine.tools import assess_tools
 
         tools = value

@@ -43,10 +43,14 @@ def subject_id(subject: Subject) -> str:
 
 def _ids(facts: dict[str, Fact], *paths: str) -> list[str] | None:
     """The values of the facts at `paths`, or None if one is unknown."""
-    values = [facts.get(path) for path in paths]
-    if any(fact is None or fact.value is None for fact in values):
-        return None
-    return [str(fact.value) for fact in values if fact is not None]
+    # One loop, no generator: every flow and transfer of every file is named here.
+    out: list[str] = []
+    for path in paths:
+        fact = facts.get(path)
+        if fact is None or fact.value is None:
+            return None
+        out.append(str(fact.value))
+    return out
 
 
 def _joined(*paths: str) -> Callable[[dict[str, Fact]], str | None]:
