@@ -149,16 +149,18 @@ def regions_read_elsewhere(seen: Sequence[tuple[str, Deployment]]) -> list[ReadE
     each: a region one file left out and another read was read. Files with no account id, and
     regions a file names but did not read (an account whose role could not be assumed reads
     none), count for nothing."""
-    read = [
-        (_account_key(d), regions_read(d.observation) if d.observation else frozenset())
-        for _, d in seen
-    ]
+    keys = [_account_key(d) for _, d in seen]
+    by_account: dict[tuple[str | None, str, str], list[int]] = {}
+    for i, key in enumerate(keys):
+        if key is not None:
+            by_account.setdefault(key, []).append(i)
     out: list[ReadElsewhere] = []
-    for i, (key, _) in enumerate(read):
+    for i, key in enumerate(keys):
         elsewhere: ReadElsewhere = {}
-        for j, (other, regions) in enumerate(read):
-            if j != i and key is not None and other == key:
-                for region in sorted(regions):
+        for j in by_account.get(key, []) if key is not None else []:
+            observation = seen[j][1].observation
+            if j != i and observation is not None:
+                for region in sorted(regions_read(observation)):
                     elsewhere.setdefault(region, []).append(seen[j][0])
         out.append(elsewhere)
     return out
