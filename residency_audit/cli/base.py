@@ -191,13 +191,6 @@ def say_stdout_cut() -> None:
     typer.echo(STDOUT_CUT, err=True)
 
 
-def defused_json(text: str) -> str:
-    """JSON text that no CI log reads as a workflow command, holding the same values: a `##[`
-    (legacy command, anywhere in a line) can only be inside a string, where its second `#` is
-    written `\\u0023`; no line of JSON starts with `::` (see `reporters.common.defused`)."""
-    return text.replace("##[", "#\\u0023[")
-
-
 def drop_stdout() -> None:
     """Send what is still to be written to stdout (its buffer included) nowhere."""
     devnull = os.open(os.devnull, os.O_WRONLY)

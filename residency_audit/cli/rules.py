@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
-from residency_audit.cli.base import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, defused_json, handled
+from residency_audit.cli.base import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, handled
 from residency_audit.errors import UsageError
-from residency_audit.reporters.common import defused
+from residency_audit.reporters.common import defused, defused_json
 
 app = typer.Typer(help="List, inspect, test and lint rule packs.", no_args_is_help=True)
 

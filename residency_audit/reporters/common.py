@@ -62,6 +62,13 @@ def defused(text: str) -> str:
     return _WORKFLOW_COMMAND.sub(lambda m: "##\\[" if m[1] is None else f"{m[1]}\\::", text)
 
 
+def defused_json(text: str) -> str:
+    """JSON text that no CI log reads as a workflow command, holding the same values: a `##[`
+    (legacy command, anywhere in a line) can only be inside a string, where its second `#` is
+    written `\\u0023`; no line of JSON starts with `::` (see `defused`)."""
+    return text.replace("##[", "#\\u0023[")
+
+
 def assumed_on(report: Report) -> str:
     """How the reports introduce `Report.assumptions`, after the word "assumed"."""
     return (
