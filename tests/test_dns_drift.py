@@ -159,7 +159,7 @@ def test_timeouts_make_the_audit_partial_and_unverifiable() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))
         settings = DnsSettings(("127.0.0.1",), silent.getsockname()[1], timeout=0.2)
-        report = run(Options(paths=[DEPLOYMENT], as_of=dt.date.today(), resolve=settings))
+        report = run(Options(paths=[DEPLOYMENT], as_of=utc_today(), resolve=settings))
     assert report.partial and "timeout" in report.partial[0]
     drift = [f for f in report.findings if f.rule_id == "DNS-DRIFT-01"]
     assert len(drift) == 5 and all(f.unverifiable for f in drift)
