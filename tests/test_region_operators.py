@@ -412,3 +412,48 @@ def test_the_controller_s_own_database_on_aws_keeps_its_key_in_aws_s_kms(
     output = check(runner, path)
     assert "Amazon Web Services (parent US)" in flows_line(output, "records-db ")
     assert "Amazon Web Services (parent US)" in flows_line(output, "key/records-key")
+
+
+OUTSCALE_US = """\
+schema_version: 1
+name: clinique-outscale-us
+controller: clinique
+data: {categories: [health, identification], health_context: care}
+parties:
+  - {id: clinique, name: Clinique Exemple SAS, role: controller, country: FR}
+  - {id: outscale, name: 3DS Outscale SAS, role: processor, country: FR, provider: outscale}
+components:
+  - id: records-db
+    kind: datastore
+    provider: outscale
+    operator: outscale
+    region: eu-west-2
+    key: records-key
+    copies:
+      - {kind: backup, region: us-east-2COPY_OPERATOR}
+keys:
+  - {id: records-key, encryption: provider-side, management: customer-managed-in-provider-kms,
+     holder: clinique, country: FR, provider_can_use: true}
+"""
+
+
+def test_outscale_s_us_region_is_not_presumed_run_by_outscale_sas(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """OUTSCALE's US offer is contracted with OUTSCALE, Inc., not the French OUTSCALE SAS: a
+    backup in us-east-2 is not lent the SAS's name (and its French parent) as its host, and
+    declaring the SAS there is reported, citing the unverified knowledge-base entry."""
+    path = tmp_path / "outscale-us.yaml"
+    path.write_text(OUTSCALE_US.replace("COPY_OPERATOR", ""))
+    backup = flows_line(check(runner, path), "records-db/backup@us-east-2")
+    assert "3DS Outscale SAS" not in backup
+    path.write_text(OUTSCALE_US.replace("COPY_OPERATOR", ", operator: outscale"))
+    output = check(runner, path, "-f", "json")
+    [contradiction] = findings(output, "CORE-KB-06")
+    assert contradiction["message"] == (
+        "records-db (backup): declared operator outscale is a party of provider outscale, but the "
+        "knowledge base says region us-east-2 is operated by OUTSCALE, Inc.; audited as declared"
+    )
+    said = {f["path"]: f for f in contradiction["facts"]}
+    assert said["place.region_operator"]["source"] == "kb:regions.yaml#outscale/us-east-2/operator"
+    assert said["place.region_operator"]["verified"] is False
