@@ -125,6 +125,7 @@ class _Flows:
         self.component_by_id = _first_by_id(self.d.components)
         self._shared: dict[tuple[Any, ...], Fact] = {}
         self._parents: dict[int, tuple[str | None, str | None, Fact | None]] = {}
+        self._bases: dict[tuple[str | None, ...], _Bases] = {}
 
     def fact(
         self, path: str, value: Any, origin: str, url: str | None = None, verified: bool = True
@@ -152,10 +153,14 @@ class _Flows:
         laws' facts) of the countries whose law reaches a flow; None or `ZZ` among them is a
         country nobody knows."""
         # a batch's flows share a few tuples of countries: each is worked out once per
-        # knowledge base and day (the memo lives on the knowledge base; the key names the day)
-        return self.kb.memo(
-            ("flow_bases", countries, self.as_of), lambda: self._find_bases(countries)
-        )
+        # knowledge base and day (the memo lives on the knowledge base; the key names the day),
+        # and kept here too, a file's flows asking of the same few (no key or closure to make)
+        found = self._bases.get(countries)
+        if found is None:
+            found = self._bases[countries] = self.kb.memo(
+                ("flow_bases", countries, self.as_of), lambda: self._find_bases(countries)
+            )
+        return found
 
     def _find_bases(self, countries: tuple[str | None, ...]) -> _Bases:
         laws: list[str] = []
@@ -251,9 +256,9 @@ class _Flows:
         parent_name, parent_country, parent_fact = parent
         location = country.value if country is not None else None
         if reached is not None:
-            countries = (*(c if c != UNKNOWN_COUNTRY else None for c in reached.countries),)
+            countries = tuple([c if c != UNKNOWN_COUNTRY else None for c in reached.countries])
         else:
-            countries = (parent_country, *([seat] if seat is not None else []))
+            countries = (parent_country,) if seat is None else (parent_country, seat)
         laws, bases, law_facts = self.bases((*countries, location))
         out = list(facts)
         where = None

@@ -33,10 +33,20 @@ def in_provider_group(b: SubjectBuilder, party: Party, provider_id: str) -> bool
     the provider's group."""
     if party.provider == provider_id:
         return True
-    provider = b.kb.provider(provider_id)
-    if provider is None or party.parent is None:
+    if party.parent is None or b.kb.provider(provider_id) is None:
         return False
-    mine = _core(party.parent.name)
+    # the names depend on the knowledge base alone: compared once per run, not per key and file
+    parent = party.parent.name
+    return b.kb.memo(
+        ("provider_group", provider_id, parent), lambda: _same_group(b, parent, provider_id)
+    )
+
+
+def _same_group(b: SubjectBuilder, parent: str, provider_id: str) -> bool | None:
+    """`in_provider_group` of a party whose ultimate parent is named `parent`."""
+    provider = b.kb.provider(provider_id)
+    assert provider is not None  # asked only of a provider the knowledge base knows
+    mine = _core(parent)
     names = (provider.name, provider.parent.name, *(e.name for e in provider.entities))
     theirs = {_core(n) for n in names}
     if mine in theirs:
@@ -313,20 +323,39 @@ def _custodian(
     reasons = [] if reach.party is None else _group_reasons(in_group)
     reasons += reach.reasons  # what is not declared of it
     reasons += _exposure(b, typed, reasons)  # and the law of what is
-    if declared is None:
-        return dataclasses.replace(reach, reasons=tuple(reasons), in_group=in_group)
+    if declared is None:  # made whole: `dataclasses.replace` costs several times as much
+        return _with(reach, reach.countries, tuple(reasons), in_group, None)
     apart: str | None = None
     if declared not in typed:  # a law of its own (a seat or parent already gave its reasons)
         unknown: list[str] = []
         found = _exposure(b, [declared], unknown)
         reasons += [f"declared {why}" for why in (*unknown, *found)]
         apart = declared if unknown or found else None
-    return dataclasses.replace(
-        reach,
-        countries=tuple(dict.fromkeys([declared, *own])),
-        reasons=tuple(reasons),
-        in_group=in_group,
-        declared=apart,
+    countries = tuple(dict.fromkeys([declared, *own]))
+    return _with(reach, countries, tuple(reasons), in_group, apart)
+
+
+def _with(
+    reach: Custodian,
+    countries: tuple[str, ...],
+    reasons: tuple[str, ...],
+    in_group: bool | None,
+    declared: str | None,
+) -> Custodian:
+    """`reach` (from `_reach`, whose `in_group` and `declared` are the defaults) with the
+    countries, reasons, group and declared law `_custodian` found."""
+    return Custodian(
+        reach.name,
+        reach.party,
+        countries,
+        reach.parent,
+        reach.who,
+        reach.how,
+        reasons,
+        in_group,
+        declared,
+        reach.verified,
+        reach.url,
     )
 
 
@@ -349,13 +378,26 @@ def _exposure(b: SubjectBuilder, countries: Sequence[str], unknowns: list[str]) 
     """Why the law of `countries` (a party's seat and its parent's) leaves keys within foreign
     reach: compelled-access laws, or a country neither in the EEA nor adequate on the audit
     day. A code the knowledge base does not know is added to `unknowns`."""
-    out = []
+    # the words depend on the codes, the knowledge base and the day alone: each key's holder,
+    # HSM and replicas ask of a few countries, worked out once per run
+    key = ("key_exposure", tuple(countries), b.as_of)
+    found, unknown = b.kb.memo(key, lambda: _find_exposure(b, countries))
+    unknowns += unknown
+    return list(found)
+
+
+def _find_exposure(
+    b: SubjectBuilder, countries: Sequence[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(`_exposure`'s reasons, the codes' own unknowns) of `countries`."""
+    out: list[str] = []
+    unknowns: list[str] = []
     for code in countries:
         if laws := _laws(b, code, unknowns):
             out.append(f"under {code} law ({', '.join(law.id for law in laws)})")
         elif not _trusted(b, code):
             out.append(f"under {code} law, neither EEA nor generally adequate")
-    return out
+    return tuple(out), tuple(unknowns)
 
 
 def _trusted(b: SubjectBuilder, code: str) -> bool:

@@ -47,8 +47,8 @@ def place_host(
         )
     if operator_id:
         b.put(f, "place.host", host, f"{yaml_path}.operator")
-        party = b.d.party(operator_id)
-        if operated is not None and party is not None and party.provider == provider_id:
+        party = None if operated is None else b.d.party(operator_id)  # asked only there
+        if party is not None and party.provider == provider_id:
             # the file says the provider's own party runs a region the knowledge base says
             # another entity operates: audited as declared, reported (CORE-KB-06)
             b.put(f, "place.operator_of_provider", operator_id, f"{yaml_path}.operator")

@@ -268,11 +268,9 @@ class SubjectBuilder:
             role != "primary" or c.holds_data,
             "copies and logs hold data; a primary if its kind stores data",
         )
-        provider_path = (
-            f"{yaml_path}.provider"
-            if f"{yaml_path}.provider" in self.d.locations
-            else f"{base}.provider"
-        )
+        provider_path = f"{yaml_path}.provider"
+        if provider_path not in self.d.locations:
+            provider_path = f"{base}.provider"
         f.update(
             self.group(
                 ("provider", provider_id, provider_path),
@@ -282,11 +280,9 @@ class SubjectBuilder:
             )
         )
         self.location(f, provider_id, region, country, yaml_path)
-        f.update(
-            self.group(
-                ("operator", operator_id), self.party_facts, "operator", self.d.party(operator_id)
-            )
-        )
+        # the operator looked up only when its group is first built (each place asks)
+        operator = lambda g: self.party_facts(g, "operator", self.d.party(operator_id))  # noqa: E731
+        f.update(self.group(("operator", operator_id), operator))
         # an observed copy with a key of its own (`Key=` in its evidence) is judged on it
         key_ref: str | None = None
         if role == "log":  # the component's key does not cover its log lines
