@@ -21,6 +21,8 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+import residency_audit.format.scalars as _scalars
+import residency_audit.format.text as _text
 from residency_audit.format.budget import MAX_CHARS, MAX_DEPTH, MAX_ERRORS, MAX_NODES
 from residency_audit.format.locations import Locations
 from residency_audit.format.plans import (
@@ -40,25 +42,21 @@ from residency_audit.format.plans import (
     reading_of,
 )
 from residency_audit.format.scalars import (
-    DATE_TEXT,
     FALSE_WORDS,
-    FLOAT_TEXT,
-    INT_TEXT,
     MAX_DIGITS,
     NULL_WORDS,
     STANDARD_TAGS,
     TRUE_WORDS,
     too_long,
 )
-from residency_audit.format.text import (
-    LINE_BREAK,
-    describe,
-    empty_message,
-    one_line_already,
-    shown,
-    suggestion,
-)
+from residency_audit.format.text import describe, empty_message, one_line_already, shown, suggestion
 from residency_audit.model import Diagnostic, Span
+
+# NOTE: assigned, not imported by name: CPython 3.11 compiles `NAME.method(...)` without its
+# method-call fast path when NAME is bound by an import (compile.c, is_import_originated),
+# which would make a bound method at each date and each one-line check of a file.
+DATE_TEXT, FLOAT_TEXT, INT_TEXT = _scalars.DATE_TEXT, _scalars.FLOAT_TEXT, _scalars.INT_TEXT
+LINE_BREAK = _text.LINE_BREAK
 
 
 class _Invalid:
