@@ -13,7 +13,7 @@ from residency_audit.engine.examples import ExampleResult, run_examples
 from residency_audit.engine.fields import FIELDS
 from residency_audit.engine.rules import Pack, load_packs, pack_directories, parse_packs
 from residency_audit.errors import InputError, RuleError
-from residency_audit.format.convert import suggestion
+from residency_audit.format.text import suggestion
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import Diagnostic, Span
 from residency_audit.records import Record, record

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from residency_audit.engine.conditions import fields_of
 from residency_audit.engine.rules import Citation, Pack, Rule
 from residency_audit.errors import UsageError
-from residency_audit.format.convert import suggestion
+from residency_audit.format.text import suggestion
 from residency_audit.kb import KnowledgeBase
 from residency_audit.model import citation_dates
 

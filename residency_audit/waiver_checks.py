@@ -16,7 +16,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from residency_audit.engine.fields import KINDS
-from residency_audit.format.convert import MAX_ERRORS, shown, suggestion
+from residency_audit.format.budget import MAX_ERRORS
+from residency_audit.format.text import shown, suggestion
 from residency_audit.kb import COUNTRY_ALIASES, UNKNOWN_COUNTRY, KnowledgeBase
 from residency_audit.loader import diagnostic
 from residency_audit.model import Diagnostic

@@ -97,7 +97,9 @@ from residency_audit.engine.evaluate import judge, unique_id
 from residency_audit.engine.rules import Rule
 from residency_audit.engine.subjects import Subject
 from residency_audit.errors import InputError
-from residency_audit.format.convert import INVALID, MAX_ERRORS, Converter, suggestion
+from residency_audit.format.budget import MAX_ERRORS
+from residency_audit.format.convert import INVALID, Converter
+from residency_audit.format.text import suggestion
 from residency_audit.kb import KnowledgeBase, assume
 from residency_audit.loader import load_document
 from residency_audit.model import (

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from residency_audit import pipeline
 from residency_audit.cli import app
 from residency_audit.cli.base import STDOUT_CUT
-from residency_audit.format.convert import plain_value
+from residency_audit.format.scalars import plain_value
 from residency_audit.loader import load_document
 from tests.conftest import AS_OF, FIXTURES, ROOT, SAMPLES
 from tests.support.samples import copy_renamed

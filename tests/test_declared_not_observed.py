@@ -83,6 +83,19 @@ DATABASE = """\
 """
 
 
+def observed_head(account: str) -> str:
+    """The opening lines of a hand-written observation of `account`, up to the account
+    owner's party line (other parties may follow)."""
+    return (
+        "schema_version: 1\n"
+        f"name: aws-{account}\n"
+        "controller: account-owner\n"
+        "data: {categories: [health], health_context: care}\n"
+        "parties:\n"
+        "  - {id: account-owner, name: Owner, role: controller, country: FR}\n"
+    )
+
+
 def observed_text(
     account: str = ACCOUNT,
     *,
@@ -94,13 +107,8 @@ def observed_text(
     """An observation of `account` in eu-west-3 holding the bucket and, if `database`, an RDS
     instance; `services_read` None writes a file not saying which services it read."""
     text = (
-        "schema_version: 1\n"
-        f"name: aws-{account}\n"
-        "controller: account-owner\n"
-        "data: {categories: [health], health_context: care}\n"
-        "parties:\n"
-        "  - {id: account-owner, name: Owner, role: controller, country: FR}\n"
-        "  - {id: aws, name: Amazon Web Services, role: processor, country: ZZ, provider: aws}\n"
+        observed_head(account)
+        + "  - {id: aws, name: Amazon Web Services, role: processor, country: ZZ, provider: aws}\n"
         "components:\n"
         + BUCKET
         + (DATABASE.format(account=account) if database else "")

@@ -117,7 +117,7 @@ def test_a_rule_file_of_a_thousand_errors_shows_fifty_in_every_command(
 ) -> None:
     """As `check` shows a stopping input's errors: fifty, then how many more and where
     reading stopped; not a thousand lines. (`rules lint` lists them all: that is its job.)"""
-    from residency_audit.format.convert import MAX_ERRORS
+    from residency_audit.format.budget import MAX_ERRORS
     from residency_audit.reporters.text import ERRORS_SHOWN_PER_FILE
 
     pack = tmp_path / "hp"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from residency_audit.format.convert import MAX_ERRORS, MAX_NODES
+from residency_audit.format.budget import MAX_ERRORS, MAX_NODES
 from residency_audit.reporters.text import ERRORS_SHOWN_PER_FILE
 from tests.conftest import AS_OF, ROOT, SAMPLES
 

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from residency_audit.cli import app
 from tests.collectors.test_aws_discovery import discover
 from tests.support.moto_server import ACCOUNT, aws, moto_endpoint
-from tests.test_declared_not_observed import DECLARED
+from tests.test_declared_not_observed import DECLARED, observed_head
 
 __all__ = ["aws", "moto_endpoint"]  # fixtures
 
@@ -49,13 +49,7 @@ def unread(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def observed(region: str, not_queried: list[str], *, account: str = ACCOUNT) -> str:
     """An observation of `account` that read `region` alone and lists `not_queried`."""
     return (
-        "schema_version: 1\n"
-        f"name: aws-{account}\n"
-        "controller: account-owner\n"
-        "data: {categories: [health], health_context: care}\n"
-        "parties:\n"
-        "  - {id: account-owner, name: Owner, role: controller, country: FR}\n"
-        "components: []\n"
+        observed_head(account) + "components: []\n"
         "observation:\n"
         "  collector: aws\n"
         '  started_at: "2026-11-20T10:00:00Z"\n'

@@ -13,7 +13,9 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from residency_audit.engine.operators import OPERATORS, Context, Result
-from residency_audit.format.convert import MAX_DEPTH, MAX_NODES, plain_value, suggestion
+from residency_audit.format.budget import MAX_DEPTH, MAX_NODES
+from residency_audit.format.scalars import plain_value
+from residency_audit.format.text import suggestion
 from residency_audit.kb import rely
 from residency_audit.model import Diagnostic, Fact, Span
 from residency_audit.records import Record, record

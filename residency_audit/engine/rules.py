@@ -22,13 +22,9 @@ from residency_audit.clock import parse_day
 from residency_audit.engine.conditions import Condition, ConditionParser
 from residency_audit.engine.fields import FIELDS, KINDS
 from residency_audit.errors import InputError, RuleError
-from residency_audit.format.convert import (
-    INVALID,
-    LINE_BREAK,
-    Converter,
-    plain_value,
-    suggestion,
-)
+from residency_audit.format.convert import INVALID, Converter
+from residency_audit.format.scalars import plain_value
+from residency_audit.format.text import LINE_BREAK, suggestion
 from residency_audit.loader import load_document, read_bytes, unshowable_name
 from residency_audit.model import Diagnostic, Reference, Severity, Span, doc
 from residency_audit.records import Record, record, replaced

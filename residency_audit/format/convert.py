@@ -6,51 +6,57 @@ true/false, dates are ISO `YYYY-MM-DD`. Unknown keys are errors with a "did you 
 are allowed but every node visit is counted, so an alias bomb stops at a budget instead of eating
 memory. A field's metadata may add constraints: `non_empty` (a list given must name something)
 and, for converters that refuse line breaks in text, `free_text` (this field may span lines).
+
+What it reads with lives beside it: the caps (`format.budget`), the YAML 1.2 scalar spellings
+(`format.scalars`), each type's reading plan (`format.plans`), message text (`format.text`) and
+where each value is written (`format.locations`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import re
-import types
-import typing
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import MISSING, fields, is_dataclass
 from enum import Enum
-from functools import cache
 from typing import Any
 
-from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from residency_audit.model import Diagnostic, Span
-from residency_audit.records import Record, record
-
-MAX_NODES = 200_000
-MAX_CHARS = 10 * 1024 * 1024
-"""Characters of text a document may expand to through aliases: ten times what a file may
-hold (`loader.MAX_BYTES`). Each visit reads its value's text (line breaks, blanks), so 3,000
-aliases of an 800 KB name cost 30 s while well within MAX_NODES values."""
-MAX_DEPTH = 64
-MAX_ERRORS = 1000
-"""Errors recorded per file; past this, conversion stops (each one costs a "did you mean")."""
-
-_STANDARD_TAGS = frozenset(
-    f"tag:yaml.org,2002:{t}"
-    for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+import residency_audit.format.scalars as _scalars
+import residency_audit.format.text as _text
+from residency_audit.format.budget import MAX_CHARS, MAX_DEPTH, MAX_ERRORS, MAX_NODES
+from residency_audit.format.locations import Locations
+from residency_audit.format.plans import (
+    BOOL_FORM,
+    CLASS_FORM,
+    DATE_FORM,
+    DICT_FORM,
+    ENUM_FORM,
+    INT_FORM,
+    STR_FORM,
+    TUPLE_FORM,
+    FieldPlan,
+    Reading,
+    class_plan,
+    field_readings,
+    plan,
+    reading_of,
 )
-"""Explicit tags other than these (`!!python/object`, `!!set`, `!custom`) are input errors."""
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_TRUE = frozenset({"true", "True", "TRUE"})
-_FALSE = frozenset({"false", "False", "FALSE"})
-_INT = re.compile(r"[-+]?[0-9]+")
-_MAX_DIGITS = 18
-"""Digits an integer of a file may have: every count, version and year fits, and a longer
-one (Python will not convert 4,301) is an input error, not a crash."""
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-LINE_BREAK = re.compile("[\n\u2028\u2029]")
-"""Newline and the Unicode line and paragraph separators (`str.splitlines` breaks at them)."""
+from residency_audit.format.scalars import (
+    FALSE_WORDS,
+    MAX_DIGITS,
+    NULL_WORDS,
+    STANDARD_TAGS,
+    TRUE_WORDS,
+    too_long,
+)
+from residency_audit.format.text import describe, empty_message, one_line_already, shown, suggestion
+from residency_audit.model import Diagnostic, Span
+
+# NOTE: assigned, not imported by name: CPython 3.11 compiles `NAME.method(...)` without its
+# method-call fast path when NAME is bound by an import (compile.c, is_import_originated),
+# which would make a bound method at each date and each one-line check of a file.
+DATE_TEXT, FLOAT_TEXT, INT_TEXT = _scalars.DATE_TEXT, _scalars.FLOAT_TEXT, _scalars.INT_TEXT
+LINE_BREAK = _text.LINE_BREAK
 
 
 class _Invalid:
@@ -58,263 +64,6 @@ class _Invalid:
 
 
 INVALID: Any = _Invalid()
-
-
-@record
-class FieldPlan(Record):
-    """How one documented dataclass field is read from YAML."""
-
-    name: str
-    """The YAML key (the attribute name unless the field's metadata gives a `key`)."""
-    attr: str
-    kind: Any
-    required: bool
-    default: Any
-    doc: str
-    non_empty: str | None = None
-    """A list that must name at least one of these (`doc(..., non_empty="country")`) when
-    given: an empty list would silently mean something else (all countries, no category)."""
-    single_line: bool = False
-    """Its text (a string or list of strings) may neither break lines nor be blank, for a
-    converter that asks (`Converter(single_line=True)`); fields marked
-    `doc(..., free_text=True)` may."""
-
-
-@cache
-def plan(cls: type) -> tuple[FieldPlan, ...]:
-    """The documented fields of a model dataclass, with resolved types (computed once)."""
-    hints = typing.get_type_hints(cls)
-    out = []
-    for f in fields(cls):
-        text = f.metadata.get("doc")
-        if text is None:  # internal fields (span, path, locations) are not part of the format
-            continue
-        required = f.default is MISSING and f.default_factory is MISSING
-        default = None if required else f.default
-        key = f.metadata.get("key", f.name)
-        kind = hints[f.name]
-        form = shape(kind)
-        textual = form.kind is str or (form.form == "tuple" and form.item is str)
-        out.append(
-            FieldPlan(
-                key,
-                f.name,
-                kind,
-                required,
-                default,
-                text,
-                non_empty=f.metadata.get("non_empty"),
-                single_line=textual and not f.metadata.get("free_text", False),
-            )
-        )
-    return tuple(out)
-
-
-def unwrap_optional(kind: Any) -> tuple[Any, bool]:
-    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
-        args = [a for a in typing.get_args(kind) if a is not type(None)]
-        return args[0], True
-    return kind, False
-
-
-@record
-class Shape(Record):
-    """A field type taken apart once: `form` is tuple, dict, enum or scalar."""
-
-    kind: Any
-    optional: bool
-    form: str
-    item: Any = None
-
-
-@cache
-def shape(kind: Any) -> Shape:
-    base, optional = unwrap_optional(kind)
-    origin = typing.get_origin(base)
-    if origin is tuple:
-        return Shape(base, optional, "tuple", typing.get_args(base)[0])
-    if origin is dict:
-        return Shape(base, optional, "dict", typing.get_args(base)[1])
-    if is_dataclass(base):
-        return Shape(base, optional, "dataclass")
-    if isinstance(base, type) and issubclass(base, Enum):
-        return Shape(base, optional, "enum")
-    return Shape(base, optional, "scalar")
-
-
-@record
-class ClassPlan(Record):
-    """A dataclass's field plans by YAML key, computed once."""
-
-    by_key: dict[str, FieldPlan]
-    required: tuple[FieldPlan, ...]
-    has_span: bool
-    required_keys: frozenset[str] = frozenset()
-
-
-@cache
-def class_plan(cls: type) -> ClassPlan:
-    plans = plan(cls)
-    return ClassPlan(
-        {p.name: p for p in plans},
-        tuple(p for p in plans if p.required),
-        any(f.name == "span" for f in fields(cls)),
-        frozenset(p.name for p in plans if p.required),
-    )
-
-
-_STR_FORM, _ENUM_FORM, _BOOL_FORM, _INT_FORM, _DATE_FORM, _SCALAR_FORM = range(6)
-_TUPLE_FORM, _DICT_FORM, _CLASS_FORM = range(6, 9)
-"""`_Reading.form`: the scalar forms first (read by `Converter._scalar` when the fast paths of
-`Converter._value` do not settle them), then the containers."""
-
-
-class _Reading:
-    """How a value of one field type is read, worked out once per type (`_reading`): the
-    converter's loop, run for each of a file's few hundred values, then tests a small int
-    where it would take the type apart (`shape`, hashing a union or generic alias) each time."""
-
-    __slots__ = ("base", "form", "item", "kind", "members", "optional")
-
-    def __init__(self, kind: Any) -> None:
-        spec = shape(kind)
-        self.kind = kind
-        """The type as declared (optional or not), for messages."""
-        self.base = spec.kind
-        self.optional = spec.optional
-        self.item = _reading(spec.item) if spec.form in ("tuple", "dict") else None
-        self.members: Mapping[Any, Any] | None = None
-        if spec.form == "tuple":
-            self.form = _TUPLE_FORM
-        elif spec.form == "dict":
-            self.form = _DICT_FORM
-        elif spec.form == "dataclass":
-            self.form = _CLASS_FORM
-        elif spec.kind is str:
-            self.form = _STR_FORM
-        elif spec.kind is bool:
-            self.form = _BOOL_FORM
-        elif spec.kind is int:
-            self.form = _INT_FORM
-        elif spec.kind is dt.date:
-            self.form = _DATE_FORM
-        elif spec.form == "enum":
-            self.form = _ENUM_FORM
-            # The map `Enum.__call__` looks a value up in first (a miss goes through it)
-            self.members = spec.kind._value2member_map_
-        else:
-            self.form = _SCALAR_FORM
-
-
-@cache
-def _reading(kind: Any) -> _Reading:
-    return _Reading(kind)
-
-
-class _FieldReading:
-    """A field plan with the reading of its type, as `Converter.mapping` looks it up by key."""
-
-    __slots__ = ("attr", "checked", "non_empty", "plan", "reading", "single_line")
-
-    def __init__(self, field_plan: FieldPlan) -> None:
-        self.plan = field_plan
-        self.attr = field_plan.attr
-        self.reading = _reading(field_plan.kind)
-        self.non_empty = field_plan.non_empty
-        self.single_line = field_plan.single_line
-        self.checked = field_plan.non_empty is not None or field_plan.single_line
-        """Whether `_constrained` may have something to say (with `single_line` asked for)."""
-
-
-@cache
-def _field_readings(cls: type) -> dict[str, _FieldReading]:
-    return {key: _FieldReading(p) for key, p in class_plan(cls).by_key.items()}
-
-
-def _one_line(text: str) -> bool:
-    """`text` holds no `LINE_BREAK` and is not blank (the test `Converter._one_line` makes,
-    without its regular expression: `in` finds nothing in the time it takes to call one)."""
-    return (
-        "\n" not in text
-        and "\u2028" not in text
-        and "\u2029" not in text
-        and text != ""
-        and not text.isspace()  # `text.strip()` empty, without making the stripped copy
-    )
-
-
-def _one_line_already(value: Any) -> bool:
-    """Whether a textual value is None, one non-blank line, or a tuple of such lines: what
-    `_constrained` passes without a word when the field has no `non_empty` (nearly every
-    value, which then skips its calls)."""
-    if value is None:
-        return True
-    if value.__class__ is str:
-        return _one_line(value)
-    if value.__class__ is tuple:
-        return all(t.__class__ is str and _one_line(t) for t in value)
-    return False
-
-
-def suggestion(value: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
-    """`; did you mean 'x'?` for the closest choice, or an empty string."""
-    import difflib  # only on the error path
-
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=cutoff)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def describe(kind: Any) -> str:
-    kind, _ = unwrap_optional(kind)
-    if typing.get_origin(kind) is tuple:
-        one = describe(typing.get_args(kind)[0])
-        article, _, noun = one.partition(" ")
-        if article in ("a", "an"):  # "a mapping" -> "a list of mappings"
-            return f"a list of {noun}s"
-        return f"a list of values, each {one}"
-    if isinstance(kind, type) and issubclass(kind, Enum):
-        return "one of " + ", ".join(str(m.value) for m in kind)
-    if is_dataclass(kind):
-        return "a mapping"
-    return {
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "true or false",
-        dt.date: "a date",
-    }.get(kind, str(kind))
-
-
-class Locations(Mapping[str, Span]):
-    """Where each value of a file is written, by YAML path (`components[0].region`). A file has
-    hundreds of values and its findings cite a few dozen: a span is made when asked for."""
-
-    __slots__ = ("_marks", "path")
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._marks: dict[str, Mark] = {}
-
-    def __getitem__(self, where: str) -> Span:
-        mark = self._marks[where]
-        return Span(self.path, mark.line + 1, mark.column + 1)
-
-    def get(self, where: str, default: Any = None) -> Any:
-        # Subjects ask for several hundred places per file: no detour through __getitem__.
-        mark = self._marks.get(where)
-        return default if mark is None else Span(self.path, mark.line + 1, mark.column + 1)
-
-    def __contains__(self, where: object) -> bool:
-        return where in self._marks
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._marks)
-
-    def __len__(self) -> int:
-        return len(self._marks)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (dict, (dict(self.items()),))  # sent to another process as spans, not marks
 
 
 class Converter:
@@ -367,9 +116,9 @@ class Converter:
         return INVALID
 
     def convert(self, node: Node, kind: Any, where: str, depth: int = 0) -> Any:
-        return self._value(node, _reading(kind), where, depth)
+        return self._value(node, reading_of(kind), where, depth)
 
-    def _value(self, node: Node, reading: _Reading, where: str, depth: int) -> Any:
+    def _value(self, node: Node, reading: Reading, where: str, depth: int) -> Any:
         # Run for every value of a file: the common case, a plain string, goes through as few
         # lines as it can (a line of Python costs about what its test does).
         self._left -= 1
@@ -389,47 +138,47 @@ class Converter:
         if depth > MAX_DEPTH:
             return self.error(node, f"nesting deeper than {MAX_DEPTH} levels")
         self._marks[where] = node.start_mark
-        if node.tag not in _STANDARD_TAGS:
+        if node.tag not in STANDARD_TAGS:
             return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
         form = reading.form
         if scalar:
             text = node.value
             plain = not node.style  # type: ignore[attr-defined]  # a ScalarNode (`scalar`)
-            if plain and text in _NULLS:
+            if plain and text in NULL_WORDS:
                 if reading.optional:
                     return None
                 return self.error(
                     node, f"{where}: missing value, expected {describe(reading.kind)}"
                 )
-            if form == _STR_FORM:
+            if form == STR_FORM:
                 return text
-            if form == _ENUM_FORM:
+            if form == ENUM_FORM:
                 member = reading.members.get(text)  # type: ignore[union-attr]
                 if member is not None:
                     return member
-            elif form == _BOOL_FORM and plain:  # as `_scalar` reads it, without a call
-                if text in _TRUE:
+            elif form == BOOL_FORM and plain:  # as `_scalar` reads it, without a call
+                if text in TRUE_WORDS:
                     return True
-                if text in _FALSE:
+                if text in FALSE_WORDS:
                     return False
-            elif form == _INT_FORM:
-                # Plain ASCII digits (a case of `_INT`; isdigit alone takes other scripts'
+            elif form == INT_FORM:
+                # Plain ASCII digits (a case of `INT_TEXT`; isdigit alone takes other scripts'
                 # digits) short enough to read: no regular expression, no detour through
                 # `_scalar`, which reads the rest (signs, errors).
-                if plain and text.isdigit() and text.isascii() and len(text) <= _MAX_DIGITS:
+                if plain and text.isdigit() and text.isascii() and len(text) <= MAX_DIGITS:
                     return int(text)
-            elif form == _DATE_FORM and _DATE.fullmatch(text):
+            elif form == DATE_FORM and DATE_TEXT.fullmatch(text):
                 try:
                     return dt.date.fromisoformat(text)
                 except ValueError:
                     pass  # `_scalar` says what is wrong
-            if form < _TUPLE_FORM:
+            if form < TUPLE_FORM:
                 return self._scalar(node, reading.base, where)  # type: ignore[arg-type]
-        if form == _TUPLE_FORM:
+        if form == TUPLE_FORM:
             return self._sequence(node, reading, where, depth)
-        if form == _DICT_FORM:
+        if form == DICT_FORM:
             return self._dict(node, reading.item, where, depth)  # type: ignore[arg-type]
-        if form == _CLASS_FORM:
+        if form == CLASS_FORM:
             return self.mapping(node, reading.base, where, depth)
         return self.error(
             node,
@@ -462,26 +211,26 @@ class Converter:
                 more = suggestion(text, values) or f"; expected one of {', '.join(values)}"
                 return self.error(node, f"{where}: unknown value {shown(text)}{more}")
         if kind is bool:
-            if not quoted and text in _TRUE:
+            if not quoted and text in TRUE_WORDS:
                 return True
-            if not quoted and text in _FALSE:
+            if not quoted and text in FALSE_WORDS:
                 return False
             return self.error(node, f"{where}: expected true or false, got {shown(text)}")
         if kind is int:
-            if not quoted and _INT.fullmatch(text):
-                if len(text.lstrip("+-")) > _MAX_DIGITS:  # int() refuses 4,301: exit 3 before
-                    return self.error(node, f"{where}: {_too_long(text)}")
+            if not quoted and INT_TEXT.fullmatch(text):
+                if len(text.lstrip("+-")) > MAX_DIGITS:  # int() refuses 4,301: exit 3 before
+                    return self.error(node, f"{where}: {too_long(text)}")
                 return int(text)
             return self.error(node, f"{where}: expected an integer, got {shown(text)}")
         if kind is float:
-            if not quoted and _FLOAT.fullmatch(text):
+            if not quoted and FLOAT_TEXT.fullmatch(text):
                 number = float(text)
                 if not math.isfinite(number):  # 1e400 reads as infinity
                     return self.error(node, f"{where}: {shown(text)} is too large a number")
                 return number
             return self.error(node, f"{where}: expected a number, got {shown(text)}")
         if kind is dt.date:
-            if _DATE.fullmatch(text):
+            if DATE_TEXT.fullmatch(text):
                 try:
                     return dt.date.fromisoformat(text)
                 except ValueError:
@@ -489,10 +238,10 @@ class Converter:
             return self.error(node, f"{where}: expected a date YYYY-MM-DD, got {shown(text)}")
         raise TypeError(f"no converter for {kind!r}")  # a model bug, not an input error
 
-    def _sequence(self, node: Node, reading: _Reading, where: str, depth: int) -> Any:
+    def _sequence(self, node: Node, reading: Reading, where: str, depth: int) -> Any:
         if not isinstance(node, SequenceNode):
             return self.error(node, f"{where}: expected {describe(reading.base)}")
-        item: _Reading = reading.item  # type: ignore[assignment]
+        item: Reading = reading.item  # type: ignore[assignment]
         values = []
         ok = True
         for i, n in enumerate(node.value):
@@ -502,7 +251,7 @@ class Converter:
             values.append(value)
         return tuple(values) if ok else INVALID
 
-    def _dict(self, node: Node, item: _Reading, where: str, depth: int) -> Any:
+    def _dict(self, node: Node, item: Reading, where: str, depth: int) -> Any:
         if not isinstance(node, MappingNode):
             return self.error(node, f"{where}: expected a mapping")
         out: dict[str, Any] = {}
@@ -523,7 +272,7 @@ class Converter:
         each miss is recorded at the value (or list item) that causes it."""
         ok = True
         if field_plan.non_empty is not None and value == ():
-            self.error(node, _empty_message(field_plan, where))
+            self.error(node, empty_message(field_plan, where))
             ok = False
         if self.single_line and field_plan.single_line:
             optional = not field_plan.required
@@ -559,7 +308,7 @@ class Converter:
 
     def mapping(self, node: Node, cls: type, where: str, depth: int = 0) -> Any:
         """Convert a mapping node into `cls`, reporting unknown, duplicate and missing keys."""
-        if node.tag not in _STANDARD_TAGS:  # the root mapping does not pass through convert()
+        if node.tag not in STANDARD_TAGS:  # the root mapping does not pass through convert()
             return self.error(node, f"unsupported YAML tag {node.tag!r}; use plain values")
         if not isinstance(node, MappingNode):
             return self.error(
@@ -569,7 +318,7 @@ class Converter:
             )
         cplan = class_plan(cls)
         plans = cplan.by_key
-        readings = _field_readings(cls)
+        readings = field_readings(cls)
         single_line = self.single_line
         seen: dict[str, Node] = {}
         values: dict[str, Any] = {}
@@ -577,7 +326,7 @@ class Converter:
         for key_node, value_node in node.value:
             if self.gave_up:
                 return INVALID
-            if not isinstance(key_node, ScalarNode) or key_node.tag not in _STANDARD_TAGS:
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in STANDARD_TAGS:
                 self.error(key_node, "keys must be plain strings")
                 ok = False
                 continue
@@ -596,7 +345,7 @@ class Converter:
                 seen[key] = key_node
                 more = suggestion(key, plans) or f"; known keys: {', '.join(plans)}"
                 self.error(key_node, f"unknown key {key!r}{more}")
-                if value_node.tag not in _STANDARD_TAGS:
+                if value_node.tag not in STANDARD_TAGS:
                     # an unknown key's value is never converted, where a tag is refused: say
                     # it here too, so that a `!!python/object` under a misspelt key is named
                     self.error(
@@ -610,7 +359,7 @@ class Converter:
                 ok = False
             elif field.checked and (
                 field.non_empty is not None
-                or (single_line and field.single_line and not _one_line_already(value))
+                or (single_line and field.single_line and not one_line_already(value))
             ):
                 ok = self._constrained(field.plan, value_node, value, child) and ok
             values[field.attr] = value
@@ -628,67 +377,3 @@ class Converter:
         if cplan.has_span:
             values["span"] = self.span(node)
         return cls(**values)
-
-
-def _empty_message(field_plan: FieldPlan, where: str) -> str:
-    noun = field_plan.non_empty
-    if not field_plan.required:  # the doc says what leaving it out means
-        meaning = field_plan.doc.rstrip(".")
-        return f"{where}: must list at least one {noun}, or be left out ({meaning})"
-    item = shape(field_plan.kind).item
-    if isinstance(item, type) and issubclass(item, Enum):
-        return f"{where}: must list at least one {noun} ({describe(item)})"
-    return f"{where}: must list at least one {noun}"
-
-
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-
-
-def shown(text: str) -> str:
-    """`text` quoted for a message, cut at 80 characters: a 50 MB value is not echoed."""
-    return repr(text) if len(text) <= 80 else f"{text[:80]!r}... ({len(text)} characters)"
-
-
-def _too_long(text: str) -> str:
-    digits = len(text.lstrip("+-"))
-    return f"an integer of {digits} digits ({shown(text)}); at most {_MAX_DIGITS} are read"
-
-
-def plain_value(node: Node, depth: int = 0, budget: list[int] | None = None) -> Any:
-    """A node as plain Python data, with YAML 1.2 core-schema scalars (for rule arguments and
-    examples, where no model type directs the reading). Dates stay strings. Raises ValueError
-    for nesting deeper than MAX_DEPTH, more than MAX_NODES values (aliases) or an unknown tag."""
-    budget = [MAX_NODES] if budget is None else budget
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise ValueError(f"expands to more than {MAX_NODES} values (YAML alias bomb?)")
-    if depth > MAX_DEPTH:
-        raise ValueError("nesting too deep")
-    if node.tag not in _STANDARD_TAGS:
-        raise ValueError(f"unsupported YAML tag {node.tag!r}; use plain values")
-    if isinstance(node, MappingNode):
-        if any(not isinstance(k, ScalarNode) for k, _ in node.value):
-            raise ValueError("keys must be plain strings")
-        return {k.value: plain_value(v, depth + 1, budget) for k, v in node.value}
-    if isinstance(node, SequenceNode):
-        return [plain_value(v, depth + 1, budget) for v in node.value]
-    assert isinstance(node, ScalarNode)
-    text = node.value
-    if node.style:  # quoted or block scalar: always a string (plain style is None or '')
-        return text
-    if text in _NULLS:
-        return None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    if _INT.fullmatch(text):
-        if len(text.lstrip("+-")) > _MAX_DIGITS:
-            raise ValueError(_too_long(text))
-        return int(text)
-    if _FLOAT.fullmatch(text):
-        number = float(text)
-        if not math.isfinite(number):
-            raise ValueError(f"{shown(text)} is too large a number")
-        return number
-    return text

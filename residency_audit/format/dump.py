@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from residency_audit.format.convert import plan
+from residency_audit.format.plans import plan
 from residency_audit.model import Deployment
 
 

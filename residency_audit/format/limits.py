@@ -1,6 +1,6 @@
 """How much one deployment may declare: the caps on what the audit multiplies, in one place.
 
-The loader bounds the document (`loader.MAX_BYTES`, 1 MiB; `convert.MAX_NODES`, 200,000 values
+The loader bounds the document (`loader.MAX_BYTES`, 1 MiB; `format.budget.MAX_NODES`, 200,000 values
 through aliases), but the audit's work grows with what the document declares, not with its
 bytes: each copy is a place with its own flow, findings and JSON (about 0.3 ms of CPU and 45 KB
 of JSON a place), so 35 components each aliasing one list of 1,000 copies (17 KB of YAML) took

@@ -8,7 +8,7 @@ from dataclasses import is_dataclass
 from enum import Enum
 from typing import Any
 
-from residency_audit.format.convert import plan, unwrap_optional
+from residency_audit.format.plans import plan, unwrap_optional
 from residency_audit.model import Deployment
 
 SCHEMA_ID = "https://residency-audit.example.org/schemas/deployment-1.json"

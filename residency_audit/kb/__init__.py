@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from residency_audit.errors import KnowledgeBaseError
-from residency_audit.format.convert import INVALID, Converter, suggestion
+from residency_audit.format.convert import INVALID, Converter
+from residency_audit.format.text import suggestion
 from residency_audit.kb.entries import (
     Adequacy,
     AdequacyFile,

@@ -114,7 +114,7 @@ more the JSON report lists."""
 
 STOPPED = "stopped reading this file"
 """How the loader's last error on a file ends once it gave up reading it (past
-`format.convert.MAX_ERRORS` errors): the JSON report then lists only the errors read."""
+`format.budget.MAX_ERRORS` errors): the JSON report then lists only the errors read."""
 
 
 def error_lines(errors: Sequence[Diagnostic], limit: int = ERRORS_SHOWN_PER_FILE) -> list[str]:
