@@ -198,7 +198,7 @@ class CountryTest:
 
     by_country = True
     """Its answer about a country code depends only on the code, the argument, the knowledge
-    base and the as-of date: deciders keep it (`conditions._by_country`)."""
+    base and the as-of date: a rule's deciders and tracers keep it (`conditions.CountryAnswers`)."""
 
     def __init__(self, test: str) -> None:
         self.test = test
@@ -271,7 +271,7 @@ class CompelledAccessLaws:
 
     by_country = True
     """Its answer about a country code depends only on the code, the argument, the knowledge
-    base and the as-of date: deciders keep it (`conditions._by_country`)."""
+    base and the as-of date: a rule's deciders and tracers keep it (`conditions.CountryAnswers`)."""
 
     def check(self, argument: Any) -> str | None:
         return _is_bool(argument)
