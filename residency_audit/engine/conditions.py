@@ -6,17 +6,17 @@ fails is *unknown* (None), and unknown propagates, so a rule can never pass on a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from residency_audit.engine.operators import OPERATORS, Context, Result
+from residency_audit.engine.operators import OPERATORS, Context, Result, country_codes
 from residency_audit.format.budget import MAX_DEPTH, MAX_NODES
 from residency_audit.format.scalars import plain_value
 from residency_audit.format.text import suggestion
-from residency_audit.kb import rely
+from residency_audit.kb import rely, rely_on_entries
 from residency_audit.model import Diagnostic, Fact, Span
 from residency_audit.records import Record, record
 
@@ -98,6 +98,17 @@ def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
     # Operators that only compare the value with the argument (most leaves of most rules) have
     # a `compare`: called directly, without the (result, facts) pair `apply` builds for a trace.
     compare = getattr(OPERATORS[operator], "compare", None)
+    if operator == "eq":  # most leaves of the shipped packs: `==` inline, a call saved
+
+        def equals(facts: Mapping[str, Fact], ctx: Context) -> Truth:
+            fact = facts.get(name)
+            if fact is None or (value := fact.value) is None:
+                return None
+            if not fact.verified:
+                rely((fact,))
+            return value == argument  # type: ignore[no-any-return]
+
+        return equals
     if compare is not None:
 
         def comparison(facts: Mapping[str, Fact], ctx: Context) -> Truth:
@@ -121,7 +132,86 @@ def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
             rely(used)
         return result
 
+    if getattr(OPERATORS[operator], "by_country", False):
+        return _by_country(name, argument, apply, leaf)
     return leaf
+
+
+Answer = tuple[Truth, tuple[Fact, ...], tuple[str, ...]]
+"""An operator's (result, facts consulted, origins of the unverified ones among them)."""
+
+
+class CountryAnswers:
+    """The answers of one leaf's operator about country codes, for an operator whose answer
+    depends on nothing but the code (or list of codes), the argument, the knowledge base and
+    the as-of date (`CountryTest`, `CompelledAccessLaws`: `by_country`). The few codes of a
+    batch are asked about for every place, party and flow, two hundred times a file: the
+    operator's call, its memo key and the walk of its facts for the unverified ones are made
+    once per code. Kept by the leaf's decider or tracer (`Prepared`, made per rule, knowledge
+    base and day), for the knowledge base and day they were given for."""
+
+    __slots__ = ("answers", "day", "kb")
+
+    LIMIT = 4096
+    """Answers kept at most: codes come from the deployments, a hostile batch may name
+    millions."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str | tuple[str, ...], Answer] = {}
+        self.kb: Any = None
+        self.day: Any = None
+
+    def of(
+        self, key: str | tuple[str, ...], value: Any, argument: Any, apply: Operator, ctx: Context
+    ) -> Answer:
+        """(result, facts consulted, origins of the unverified ones among them) for `value`,
+        whose codes are `key`."""
+        if ctx.kb is not self.kb or ctx.as_of != self.day:
+            self.answers.clear()
+            self.kb, self.day = ctx.kb, ctx.as_of
+        known = self.answers.get(key)
+        if known is None:
+            if len(self.answers) >= self.LIMIT:
+                self.answers.clear()
+            result, used = apply(value, argument, ctx)
+            used = tuple(used)
+            # as `kb.rely(used)` notes them
+            relied = tuple(
+                [f.origin for f in used if not f.verified and f.origin.startswith("kb:")]
+            )
+            known = self.answers[key] = (result, used, relied)
+        return known
+
+
+def _codes_of(value: Any) -> str | tuple[str, ...] | None:
+    """What `CountryAnswers` keeps `value`'s answer by: a code, or a list of codes as a tuple,
+    as the operator remembers them (`operators.country_codes`); None for anything else (a
+    number, a list holding one), which is asked of the operator each time."""
+    if type(value) is str:
+        return value
+    return country_codes(value) if type(value) in (list, tuple) else None
+
+
+def _by_country(name: str, argument: Any, apply: Operator, leaf: Decider) -> Decider:
+    """`leaf`, with its answers about country codes kept (`CountryAnswers`)."""
+    answers = CountryAnswers()
+
+    def by_country(facts: Mapping[str, Fact], ctx: Context) -> Truth:
+        fact = facts.get(name)
+        if fact is None:
+            return None
+        value = fact.value
+        key = _codes_of(value)
+        if key is None:  # None too, unknown (as `leaf` says)
+            return leaf(facts, ctx)
+        if not fact.verified:
+            rely((fact,))
+        result, _, relied = answers.of(key, value, argument, apply, ctx)
+        if relied:
+            rely_on_entries(relied)
+        return result
+
+    return by_country
 
 
 def _negation(inner: Decider) -> Decider:
@@ -182,6 +272,8 @@ def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tr
 
         return comparison
 
+    answers = CountryAnswers() if getattr(OPERATORS[operator], "by_country", False) else None
+
     def leaf(facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
         fact = facts.get(name)
         if fact is None or fact.value is None:
@@ -191,7 +283,12 @@ def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tr
             trace.absent.append(name)
             return None
         trace.facts.append(fact)
-        result, extra = apply(fact.value, argument, ctx)
+        value = fact.value
+        extra: Sequence[Fact]
+        if answers is None or (key := _codes_of(value)) is None:
+            result, extra = apply(value, argument, ctx)
+        else:  # the same answer and facts, kept (`CountryAnswers`)
+            result, extra, _ = answers.of(key, value, argument, apply, ctx)
         if extra:
             trace.facts.extend(extra)
         if result is None:  # the operator's own unknown facts name what to declare, if any

@@ -149,6 +149,7 @@ class Prepared:
         "relies",
         "require",
         "rule",
+        "severities",
         "trace_require",
         "trace_when",
         "unverifiable_message",
@@ -171,6 +172,18 @@ class Prepared:
         )
         self.references: dict[tuple[str, ...], tuple[Reference, ...]] = {}
         """By the knowledge-base law ids a finding relied on (bounded: they are the kb's)."""
+        self.severities = (
+            (
+                severity_of(rule, unverifiable=False, special=False),
+                severity_of(rule, unverifiable=False, special=True),
+            ),
+            (
+                severity_of(rule, unverifiable=True, special=False),
+                severity_of(rule, unverifiable=True, special=True),
+            ),
+        )
+        """`severity_of` the rule's findings, by [unverifiable][Art. 9 data], worked out once:
+        it depends on nothing else, and a file has dozens of findings."""
 
 
 def _unverified_dependencies(rule: Rule, kb: KnowledgeBase, as_of: dt.date) -> tuple[str, ...]:
@@ -276,7 +289,8 @@ def judge(
 def _judge(
     prepared: Prepared, subject: Subject, ctx: Context, deployment: str, ident: str
 ) -> Finding | None:
-    rule, trace, facts = prepared.rule, Trace(), subject.facts
+    rule, facts = prepared.rule, subject.facts
+    trace = Trace([], [], [])  # the lists given: the factories would cost a call each
     when = prepared.trace_when
     applies = True if when is None else when(facts, ctx, trace)
     if applies is False:
@@ -288,7 +302,7 @@ def _judge(
     stated: list[Fact] = []
     special = facts.get("data.special_category")
     art9 = special is not None and bool(special.value)
-    severity = severity_of(rule, unverifiable=unverifiable, special=art9)
+    severity = prepared.severities[unverifiable][art9]
     if unverifiable:
         missing = ", ".join(dict.fromkeys(trace.missing))
         # The rule's message states a violation; with a fact missing that would assert what
@@ -357,7 +371,10 @@ def _render(template: Template, facts: Mapping[str, Fact], stated: list[Fact]) -
                 out.append("unknown")
                 continue
             value = fact.value
-            out.append("unknown" if value is None else _text(value))
+            if type(value) is str:  # most values: `_text` inlined, a call saved for each
+                out.append(value)
+            else:
+                out.append("unknown" if value is None else _text(value))
             if value != "":
                 stated.append(fact)
     return "".join(out)
@@ -391,22 +408,26 @@ def _unique(facts: list[Fact]) -> tuple[tuple[Fact, ...], tuple[str, ...]]:
     stated by the message is kept once; and the ids of the laws among them (`kb.law.<id>`),
     in the same order, which the finding cites (`_references`). One pass does both."""
     # Looked up by path (its hash is kept by the string) with the first origin seen for it,
-    # and only a path met again with another origin by (path, origin): no pair made per fact.
-    first: dict[str, str] = {}
-    more: set[tuple[str, str]] = set()
+    # and only a path met again with another origin by (path, origin), in the same dict (a
+    # path is text, a pair a tuple: they never collide): no pair made per fact, and one dict.
+    first: dict[str | tuple[str, str], str] = {}
     kept: list[Fact] = []
     laws: list[str] = []
     for fact in facts:
-        path, origin = fact.path, fact.origin
+        path = fact.path
+        origin = fact.origin
         known = first.get(path)
         if known is None:
             first[path] = origin
-        elif known == origin or (path, origin) in more:
+        elif known == origin:
             continue
         else:
-            more.add((path, origin))
+            pair = (path, origin)
+            if pair in first:
+                continue
+            first[pair] = origin
         kept.append(fact)
-        if path.startswith("kb.law."):
+        if path[:7] == "kb.law.":  # a slice compared: no method call per fact
             laws.append(path[7:])
     return tuple(kept), tuple(laws)
 

@@ -175,7 +175,7 @@ def _each_country(
     return (None if None in verdicts else not settles), facts
 
 
-def _codes(value: list[Any] | tuple[Any, ...]) -> tuple[str, ...] | None:
+def country_codes(value: list[Any] | tuple[Any, ...]) -> tuple[str, ...] | None:
     """`value` as a tuple to remember a list of countries' answer by, when every item is a
     country code (text); else None (a malformed list is walked each time, as before)."""
     codes = tuple(value)
@@ -195,6 +195,10 @@ class CountryTest:
     A list of countries (where the replicas of a key are, say) has the status when every
     country in it has it; unknown when one is unknown (the knowledge base does not know it, as
     `ZZ`) and none lacks it."""
+
+    by_country = True
+    """Its answer about a country code depends only on the code, the argument, the knowledge
+    base and the as-of date: a rule's deciders and tracers keep it (`conditions.CountryAnswers`)."""
 
     def __init__(self, test: str) -> None:
         self.test = test
@@ -218,7 +222,7 @@ class CountryTest:
                 lambda: (None, ()) if kb.country(value) is None else self.status(kb, value, day),
             )
         if isinstance(value, (list, tuple)):
-            codes = _codes(value)
+            codes = country_codes(value)
             if codes is None:
                 return _each_country(value, lambda c: self.status_of(c, kb, day), settles=False)
             # The same few lists (a party's seat and parent, a key's replicas) recur for every
@@ -265,6 +269,10 @@ class CompelledAccessLaws:
     is exposed when one country in it is; unknown when one is unknown (`ZZ`) and none is
     exposed; an empty list (no such party) is not exposed."""
 
+    by_country = True
+    """Its answer about a country code depends only on the code, the argument, the knowledge
+    base and the as-of date: a rule's deciders and tracers keep it (`conditions.CountryAnswers`)."""
+
     def check(self, argument: Any) -> str | None:
         return _is_bool(argument)
 
@@ -282,7 +290,7 @@ class CompelledAccessLaws:
                 lambda: (None, ()) if kb.country(value) is None else self.exposure(kb, value, day),
             )
         if isinstance(value, (list, tuple)):
-            codes = _codes(value)
+            codes = country_codes(value)
             if codes is None:
                 return _each_country(value, lambda c: self.exposed(c, kb, day), settles=True)
             # Remembered whole, like CountryTest's lists.
@@ -321,7 +329,7 @@ class LawsApply:
         if not isinstance(value, (list, tuple)):
             return None, []
         kb = ctx.kb
-        codes = _codes(value)
+        codes = country_codes(value)
         if codes is None:
             return bool(value) is argument, _law_facts(kb, value)
         # A flow's few bases recur for every rule judging it: their facts are remembered.

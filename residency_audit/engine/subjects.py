@@ -129,7 +129,9 @@ class SubjectBuilder:
 
     def put(self, facts: dict[str, Fact], path: str, value: Any, yaml_path: str) -> None:
         if value is not None:
-            facts[path] = Fact(path, value, self.at(yaml_path))
+            # `at`'s memo read here: a file's several hundred facts, most at a path seen before
+            origin = self._origins.get(yaml_path) or self.at(yaml_path)
+            facts[path] = Fact(path, value, origin)
 
     def derived(self, facts: dict[str, Fact], path: str, value: Any, how: str) -> None:
         if value is not None:
