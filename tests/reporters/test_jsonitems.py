@@ -70,6 +70,9 @@ def test_any_declared_value_in_a_fact_reads_as_json_writes_it(
         audited[0][0], facts=(Fact("component.x", value, "a.yaml:1:1"), *audited[0][0].facts)
     )
     assert Items().item(finding_dict, finding) == expected(finding_dict(finding))
+    # and in a run (a file's findings, written as one list when orjson takes them all)
+    run = [audited[0][1], finding, audited[0][0]]
+    assert Items().run(finding_dict, run) == b",\n    ".join(expected(finding_dict(f)) for f in run)
 
 
 def test_parts_are_kept_with_their_object_not_only_its_id() -> None:
