@@ -26,10 +26,6 @@ MARGIN = "    "
 
 T = TypeVar("T")
 
-_RUN_OPEN = b"[\n  [\n" + MARGIN.encode()
-_RUN_CLOSE = b"\n  ]\n]"
-"""Around a run's items when orjson writes them as a list in a list (`Items.run`)."""
-
 
 class Parts:
     """How the parts of an item's dict are made: as plain values, which `json.dumps` takes
@@ -102,11 +98,7 @@ class Items(Parts):
             if not made:
                 return b""
             try:
-                # One orjson call for the run, not one per item, and no indenting pass: in a
-                # list in a list, orjson puts the items at MARGIN (two levels of two spaces)
-                # and separates them with ",\n" and MARGIN, as `item`s are joined.
-                text = orjson.dumps([made], option=orjson.OPT_INDENT_2)
-                return text[len(_RUN_OPEN) : -len(_RUN_CLOSE)]
+                return indented_run(made, MARGIN)
             except orjson.JSONEncodeError:  # an integer beyond 64 bits: item by item
                 return f",\n{MARGIN}".encode().join(self.item(to_dict, x) for x in items)
         finally:
@@ -138,6 +130,28 @@ def indented(value: Any, margin: str) -> bytes:
         return _orjson(value, margin)
     except orjson.JSONEncodeError:
         return dumps(value, margin=margin).encode()
+
+
+def indented_run(values: Sequence[Any], margin: str) -> bytes:
+    """`values` as `indented` writes each at `margin` (two spaces or more, an even number),
+    joined as consecutive items of a list (",\\n" and `margin`), in one orjson call: nested
+    in as many lists as make two spaces each, orjson puts them at `margin` with those
+    separators, and only the brackets around are cut off (no call and no re-indenting pass
+    per value). Raises `orjson.JSONEncodeError` for what orjson refuses: the caller writes
+    those one by one."""
+    if not values:
+        return b""
+    depth, odd = divmod(len(margin), 2)
+    if odd or not depth or margin.strip(" "):
+        raise ValueError(f"a margin of spaces, two per level, not {margin!r}")
+    nested: Any = values
+    for _ in range(depth - 1):
+        nested = [nested]
+    text = orjson.dumps(nested, option=orjson.OPT_INDENT_2)
+    # "[\n  [\n    " ... before the first value, "\n    ]\n  ]\n]" ... after the last
+    opening = sum(len("[\n") + 2 * level for level in range(1, depth + 1))
+    closing = sum(len("\n]") + 2 * level for level in range(depth))
+    return text[opening:-closing]
 
 
 def _orjson(value: Any, margin: str) -> bytes:

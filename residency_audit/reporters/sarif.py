@@ -28,10 +28,12 @@ from pathlib import PurePosixPath
 from typing import Any, TextIO
 from urllib.parse import quote
 
+import orjson
+
 from residency_audit.model import Diagnostic, Finding, Report, RuleInfo, Severity, Status
 from residency_audit.reporters import NotByRun, put
 from residency_audit.reporters.common import later_prose_note, timestamp
-from residency_audit.reporters.jsonitems import indented
+from residency_audit.reporters.jsonitems import indented, indented_run
 from residency_audit.reporters.jsontext import dumps
 from residency_audit.spool import Spool
 
@@ -158,9 +160,11 @@ def results_writer(rules: Sequence[RuleInfo]) -> Callable[[Sequence[Finding]], b
 
 
 def _results(index: Index, baseline: bool, findings: Sequence[Finding]) -> bytes:
-    return f",\n{MARGIN}".encode().join(
-        indented(_result(f, index, baseline), MARGIN) for f in findings
-    )
+    results = [_result(f, index, baseline) for f in findings]
+    try:
+        return indented_run(results, MARGIN)  # one orjson call for a file's results
+    except orjson.JSONEncodeError:  # beyond orjson (an integer beyond 64 bits): one by one
+        return f",\n{MARGIN}".encode().join(indented(r, MARGIN) for r in results)
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
