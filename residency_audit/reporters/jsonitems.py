@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from residency_audit.model import Fact, Finding, Flow, Reference, Span, Waiver
+from residency_audit.model import Fact, Finding, Flow, Reference, Severity, Span, Status, Waiver
 from residency_audit.reporters.jsontext import dumps, scalar
 from residency_audit.risk.assess import FactorValue, FlowRisk, significant
 
@@ -29,6 +29,10 @@ MARGIN = "    "
 T = TypeVar("T")
 
 _FACTS = attrgetter("facts")
+_LABELS = {severity: severity.label for severity in Severity}
+_STATUSES = {status: status.value for status in Status}
+"""`Severity.label` and `Status.value` by member: a dict lookup, where the property and the
+enum's descriptor are two Python calls for each of a file's ~45 findings."""
 
 
 class Parts:
@@ -184,8 +188,8 @@ def _orjson(value: Any, margin: str) -> bytes:
 def finding_dict(f: Finding, parts: Parts = PLAIN) -> dict[str, Any]:
     return {
         "rule_id": f.rule_id,
-        "severity": f.severity.label,
-        "status": f.status.value,
+        "severity": _LABELS[f.severity],
+        "status": _STATUSES[f.status],
         "title": f.title,
         "message": f.message,
         "deployment": f.deployment,
