@@ -5,12 +5,12 @@ the figures behind issue 8's "the engine should not cost more than parsing".
 
 Parsing is read + compose (libyaml) + convert (to the model); the engine is flows with their
 risk + audit; then what a batch's worker adds per file: writing the text report's part (what
-`check DIR` does), or pickling the findings for the parent to unpickle (what it does with
-waivers or a baseline). Compose is libyaml's own parse, the
-figure to set beside the issue's "about 0.6 ms"; `yaml.load` with CSafeLoader is printed too, but
-builds Python objects with the garbage collector on and is not what the tool runs. The last line
-sets the issue's 1,500 files/s on 2 cores against these figures: the CPU a file may take, and
-what parsing alone leaves of it.
+`check DIR` does), or the JSON or SARIF result's (`-f json`, `-f sarif`), or pickling the
+findings for the parent to unpickle (what it does with waivers or a baseline). Compose is
+libyaml's own parse, the figure to set beside the issue's "about 0.6 ms"; `yaml.load` with
+CSafeLoader is printed too, but builds Python objects with the garbage collector on and is not
+what the tool runs. The last line sets the issue's 1,500 files/s on 2 cores against these
+figures: the CPU a file may take, and what parsing alone leaves of it.
 """
 
 from __future__ import annotations
@@ -48,7 +48,11 @@ def main(count: int) -> None:
         paths = write(Path(tmp), count)
         auditor = Auditor.load(Options(paths, as_of=AS_OF))
         kb, model, rules = auditor.knowledge, auditor.model, auditor.rules
-        writers = {"text": run_texts(OutputFormat.TEXT, rule_infos(auditor.packs, AS_OF))}
+        infos = rule_infos(auditor.packs, AS_OF)
+        writers = {
+            fmt: {fmt.value: run_texts(fmt, infos)}
+            for fmt in (OutputFormat.TEXT, OutputFormat.JSON, OutputFormat.SARIF)
+        }
         totals: dict[str, float] = {}
         last = [0.0]
 
@@ -80,8 +84,12 @@ def main(count: int) -> None:
             tick("audit")
             result = auditor.file(path)
             last[0] = time.perf_counter()
-            pack(result, writers)
+            pack(result, writers[OutputFormat.TEXT])
             tick("write text part (worker)")
+            pack(result, writers[OutputFormat.JSON])
+            tick("(or JSON part, worker)")
+            pack(result, writers[OutputFormat.SARIF])
+            tick("(or SARIF part, worker)")
             packed = pack(result)
             tick("(or pickle, worker)")
             assert isinstance(packed.findings, bytes) and isinstance(packed.flows, bytes)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import starmap
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from residency_audit.collation import FileResult, flow_key, unverified_origins
+from residency_audit.collation import CHECK_VALUES, FileResult, flow_key, unverified_origins
 from residency_audit.evidence import named_countries, rule_infos
 from residency_audit.kb import take_relied
 from residency_audit.model import Deployment, Diagnostic, Finding, Flow, InputFile, Tally
@@ -47,6 +48,7 @@ class Packed:
     flow_count: int
     flow_bounds: tuple[Any, Any] | None
     checks: bytes
+    """The pickle of the checks as plain values (`collation.CHECK_VALUES`)."""
     check_count: int
     tally: Tally
     countries: set[str]
@@ -61,7 +63,7 @@ class Packed:
             self.entry,
             pickle.loads(self.findings),
             self.errors,
-            pickle.loads(self.checks),
+            list(starmap(CHECK_VALUES.load, pickle.loads(self.checks))),
             pickle.loads(self.flows),
             self.partial,
             self.deployment,
@@ -114,7 +116,7 @@ def pack(
         _pickle(flows) if texts is None else texts[1],
         len(flows),
         _bounds(flows, flow_key),
-        _pickle(result.checks),
+        _pickle(list(map(CHECK_VALUES.dump, result.checks))),
         len(result.checks),
         Tally.of(findings),
         named_countries(findings, flows),

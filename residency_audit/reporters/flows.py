@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
+from operator import attrgetter
 
 from residency_audit.model import Flow
 from residency_audit.risk.assess import FactorValue, FlowRisk, band_text, binding_text, percent
@@ -34,10 +35,29 @@ UNVERIFIED_LEGEND = (
 )
 
 
-def row(f: Flow, marks: tuple[bool, bool, frozenset[str]] | None = None) -> tuple[str, ...]:
+def rows(
+    flows: Sequence[Flow], marks: Sequence[tuple[bool, bool, frozenset[str]]]
+) -> list[tuple[str, ...]]:
+    """`row` of each flow, given their `marks`: the risk cells are worked out once per risk
+    (a file's flows share a few: about 17 flows to 7 risks)."""
+    made: dict[int, tuple[str, str, str, str]] = {}  # by id: `flows` keep the risks alive
+    out = []
+    for f, mark in zip(flows, marks, strict=True):
+        cells = made.get(id(f.risk))
+        if cells is None:
+            cells = made[id(f.risk)] = risk_cells(f)
+        out.append(row(f, mark, cells))
+    return out
+
+
+def row(
+    f: Flow,
+    marks: tuple[bool, bool, frozenset[str]] | None = None,
+    risk: tuple[str, str, str, str] | None = None,
+) -> tuple[str, ...]:
     """A flow's cells in the text and terminal tables; `UNVERIFIED` after a country, entity or
     law resting on unverified knowledge, as the other tables say it in words. `marks` is
-    `unverified(f)` when the caller has it already."""
+    `unverified(f)` and `risk` is `risk_cells(f)` when the caller has them already."""
     where_unverified, entity_unverified, laws_unverified = marks or unverified(f)
     who = f.entity_name or f.entity or "unknown"
     parent = f.parent_country or "?"
@@ -55,7 +75,7 @@ def row(f: Flow, marks: tuple[bool, bool, frozenset[str]] | None = None) -> tupl
         f"{who} (parent {parent}){UNVERIFIED if entity_unverified else ''}",
         laws,
         CLEAR_WORDS[f.clear_text_reachable],
-        *risk_cells(f),
+        *(risk or risk_cells(f)),
     )
 
 
@@ -74,11 +94,17 @@ _ENTITY_FACTS = frozenset(
 """A flow's facts that say who holds or reaches the data and the country of its parent."""
 
 
+_VERIFIED = attrgetter("verified")
+_NO_LAWS: frozenset[str] = frozenset()
+
+
 def unverified(f: Flow) -> tuple[bool, bool, frozenset[str]]:
     """Which cells of a flows table rest on unverified knowledge, as a finding's facts are
     marked: the country, the entity and parent, and the law ids whose knowledge-base entry is
     unverified. A flow drawn from findings only (`laws_shown`'s `derived`) has no facts: nothing
     is marked, its findings' facts are."""
+    if all(map(_VERIFIED, f.facts)):  # most flows, checked in C: no loop step per fact
+        return False, False, _NO_LAWS
     country = entity = False
     laws: set[str] = set()
     for x in f.facts:

@@ -143,14 +143,19 @@ def _checks(checks: Iterable[Check]) -> Iterator[dict[str, Any]]:
     to it (passed or made a finding), `not_applicable` did not (their `when` did not hold), so
     neither passed nor failed."""
     for c in checks:
-        # interned: a batch's checks come from many pickles, each with its own copy of an id
-        yield {
-            "deployment": c.deployment,
-            "component": c.component,
-            "subject": c.subject,
-            "rules": [intern(rule) for rule in c.rules],
-            "not_applicable": [intern(rule) for rule in c.not_applicable],
-        }
+        yield _check_dict(c)
+
+
+def _check_dict(c: Check, parts: Parts = PLAIN) -> dict[str, Any]:
+    """An item of the result's `checks` list (see `_checks`)."""
+    # interned: a batch's checks come from many pickles, each with its own copy of an id
+    return {
+        "deployment": c.deployment,
+        "component": c.component,
+        "subject": c.subject,
+        "rules": [intern(rule) for rule in c.rules],
+        "not_applicable": [intern(rule) for rule in c.not_applicable],
+    }
 
 
 def render(report: Report) -> str:
@@ -170,7 +175,8 @@ def write(report: Report, out: TextIO, jobs: int = 1) -> None:
         "findings": _texts(report.findings, finding_dict, items, jobs),
         "flows": _texts(report.flows, flow_dict, items, jobs),
         "errors": _texts(report.errors, error_dict, items, jobs),
-        "checks": (items.item(_same, group) for group in _checks(report.checks)),
+        # a file's checks at a time, in one orjson call (the parent of a batch writes them)
+        "checks": _texts(report.checks, _check_dict, items, 1),
     }
     for key, texts in lists.items():
         # At the top level, so at two spaces: nested keys are indented more, and a string
@@ -188,10 +194,6 @@ def write(report: Report, out: TextIO, jobs: int = 1) -> None:
 
 
 T = TypeVar("T")
-
-
-def _same(value: dict[str, Any], parts: Parts) -> dict[str, Any]:
-    return value
 
 
 def _texts(

@@ -23,7 +23,7 @@ from residency_audit.reporters.flows import (
     caption,
     groups,
     own_values,
-    row,
+    rows,
     unverified,
     unverified_legend,
 )
@@ -82,7 +82,7 @@ def flows_text(flows: Sequence[Flow]) -> str:
     for name, path, group in groups(flows):
         lines = ["", f"flows of {name} ({path}): {caption(group)}"]
         marks = [unverified(f) for f in group]  # once a flow, for its row and for the legend
-        lines += _table([COLUMNS, *map(row, group, marks)])
+        lines += _table([COLUMNS, *rows(group, marks)])
         lines += [f"  {line}" for line in (*own_values(group), *unverified_legend(group, marks))]
         out.append("\n".join(lines) + "\n")
     return defused("".join(out))

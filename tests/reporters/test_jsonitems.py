@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 
 from residency_audit import pipeline
 from residency_audit.model import Fact, Finding, Flow
-from residency_audit.reporters.jsonitems import MARGIN, Items, finding_dict, flow_dict
+from residency_audit.reporters.jsonitems import (
+    MARGIN,
+    Items,
+    finding_dict,
+    flow_dict,
+    indented,
+    indented_run,
+)
 from tests.conftest import AS_OF, SAMPLES
 
 
@@ -70,6 +77,9 @@ def test_any_declared_value_in_a_fact_reads_as_json_writes_it(
         audited[0][0], facts=(Fact("component.x", value, "a.yaml:1:1"), *audited[0][0].facts)
     )
     assert Items().item(finding_dict, finding) == expected(finding_dict(finding))
+    # and in a run (a file's findings, written as one list when orjson takes them all)
+    run = [audited[0][1], finding, audited[0][0]]
+    assert Items().run(finding_dict, run) == b",\n    ".join(expected(finding_dict(f)) for f in run)
 
 
 def test_parts_are_kept_with_their_object_not_only_its_id() -> None:
@@ -79,3 +89,18 @@ def test_parts_are_kept_with_their_object_not_only_its_id() -> None:
     items._facts[id(first)] = (object(), {"path": "stale"})  # as if the id had been reused
     assert items.fact(first)["path"] == "p"
     assert items.fact(Fact("p", dt.date(2026, 1, 1), "derived"))["value"] == "2026-01-01"
+
+
+def test_a_run_of_values_reads_as_its_values_indented_one_by_one(
+    audited: tuple[list[Finding], list[Flow]],
+) -> None:
+    values = [{"a": [1, {"b": None}], "c": "d\ne"}, [], {}, "x", [{"e": [[]]}]]
+    values += [finding_dict(f) for f in audited[0][:3]]
+    for margin in ("  ", MARGIN, "        "):  # a list at the top, JSON's lists, SARIF's results
+        assert indented_run(values, margin) == f",\n{margin}".encode().join(
+            indented(v, margin) for v in values
+        )
+    assert indented_run([], MARGIN) == b""
+    for margin in ("", "   ", "\t\t"):
+        with pytest.raises(ValueError, match="margin"):
+            indented_run(values, margin)
