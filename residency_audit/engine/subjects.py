@@ -282,9 +282,12 @@ class SubjectBuilder:
             )
         )
         self.location(f, provider_id, region, country, yaml_path)
-        # the operator looked up only when its group is first built (each place asks)
-        operator = lambda g: self.party_facts(g, "operator", self.d.party(operator_id))  # noqa: E731
-        f.update(self.group(("operator", operator_id), operator))
+
+        def operator_facts(g: dict[str, Fact]) -> None:
+            # the operator looked up only when its group is first built (each place asks)
+            self.party_facts(g, "operator", self.d.party(operator_id))
+
+        f.update(self.group(("operator", operator_id), operator_facts))
         # an observed copy with a key of its own (`Key=` in its evidence) is judged on it
         key_ref: str | None = None
         if role == "log":  # the component's key does not cover its log lines

@@ -46,7 +46,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "findings": [finding_dict(f) for f in report.findings],
         "flows": [flow_dict(f) for f in report.flows],
         "errors": [error_dict(e) for e in report.errors],
-        "checks": list(_checks(report.checks)),
+        "checks": [_check_dict(c) for c in report.checks],
     }
 
 
@@ -138,16 +138,10 @@ def error_dict(e: Diagnostic, parts: Parts = PLAIN) -> dict[str, Any]:
     return {"path": e.span.path, "line": e.span.line, "column": e.span.column, "message": e.message}
 
 
-def _checks(checks: Iterable[Check]) -> Iterator[dict[str, Any]]:
-    """A subject's rules, in the order they were evaluated (JUnit follows it): `rules` applied
-    to it (passed or made a finding), `not_applicable` did not (their `when` did not hold), so
-    neither passed nor failed."""
-    for c in checks:
-        yield _check_dict(c)
-
-
 def _check_dict(c: Check, parts: Parts = PLAIN) -> dict[str, Any]:
-    """An item of the result's `checks` list (see `_checks`)."""
+    """An item of the result's `checks` list: a subject's rules, in the order they were
+    evaluated (JUnit follows it): `rules` applied to it (passed or made a finding),
+    `not_applicable` did not (their `when` did not hold), so neither passed nor failed."""
     # interned: a batch's checks come from many pickles, each with its own copy of an id
     return {
         "deployment": c.deployment,
