@@ -69,6 +69,16 @@ def defused_json(text: str) -> str:
     return text.replace("##[", "#\\u0023[")
 
 
+def defused_json_chunk(chunk: str | bytes) -> str | bytes:
+    """`defused_json` for a piece of a JSON document written whole-token (a value, a list's
+    items, a run of results), in text or UTF-8 bytes as batch workers send it: the JSON result
+    and SARIF log are printed to CI logs too (`check -f sarif`, `cat result.json`), and a
+    `##[` from an input must not become a workflow command there."""
+    if isinstance(chunk, str):
+        return chunk.replace("##[", "#\\u0023[") if "##[" in chunk else chunk
+    return chunk.replace(b"##[", b"#\\u0023[") if b"##[" in chunk else chunk
+
+
 def assumed_on(report: Report) -> str:
     """How the reports introduce `Report.assumptions`, after the word "assumed"."""
     return (

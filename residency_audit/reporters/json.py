@@ -26,7 +26,12 @@ from residency_audit.model import (
     Report,
 )
 from residency_audit.reporters import put
-from residency_audit.reporters.common import later_prose_note, unverifiable_count
+from residency_audit.reporters.common import (
+    defused_json,
+    defused_json_chunk,
+    later_prose_note,
+    unverifiable_count,
+)
 from residency_audit.reporters.jsonitems import (
     PLAIN,
     Items,
@@ -176,14 +181,14 @@ def write(report: Report, out: TextIO, jobs: int = 1) -> None:
         # At the top level, so at two spaces: nested keys are indented more, and a string
         # cannot hold a raw newline.
         before, head = head.split(f'\n  "{key}": []', 1)
-        out.write(f'{before}\n  "{key}": [')
+        out.write(defused_json(f'{before}\n  "{key}": ['))
         separator = ""
         for text in texts:
             out.write(f"{separator}\n    ")
-            put(out, text)
+            put(out, defused_json_chunk(text))
             separator = ","
         out.write("\n  ]" if separator else "]")
-    out.write(head)
+    out.write(defused_json(head))
     out.write("\n")
 
 

@@ -11,10 +11,11 @@ holds the finding ("unchanged", waived there or now included) or not ("new"); re
 baseline holds that are gone ("absent") are not written.
 A finding that cannot be verified says so in its message and `properties.unverifiable`; its
 `kind` stays "fail" (SARIF's "open" would force level "none", and such a finding fails the run).
-The exit code and command line go in the invocation; inputs are artifacts with their SHA-256,
-and the rule packs, knowledge files and risk model are in the run's properties with theirs,
-beside the as-of date and the settings that change findings (`parameters`).
-"""
+The exit code and command line go in the invocation, with a notification per input error and per
+reason the audit is PARTIAL, both at level "error" (the results are not complete); inputs are
+artifacts with their SHA-256, and the rule packs, knowledge files and risk model are in the run's
+properties with theirs, beside the as-of date and the settings that change findings
+(`parameters`). No string of the log holds `##[` (see `common.defused_json`)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,12 @@ import orjson
 
 from residency_audit.model import Diagnostic, Finding, Report, RuleInfo, Severity, Status
 from residency_audit.reporters import NotByRun, put
-from residency_audit.reporters.common import later_prose_note, timestamp
+from residency_audit.reporters.common import (
+    defused_json,
+    defused_json_chunk,
+    later_prose_note,
+    timestamp,
+)
 from residency_audit.reporters.jsonitems import indented, indented_run
 from residency_audit.reporters.jsontext import dumps
 from residency_audit.spool import Spool
@@ -41,6 +47,9 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 """The base of relative artifact URIs: the directory the audit ran in (a repository's root in
 CI, where code scanning maps results to files)."""
+PINNED_SARIF = "taken from SOURCE_DATE_EPOCH: not the time of generation"
+"""What `invocations[0].properties.fixedTimestamp` is, beside it (`common.PINNED` without the
+Markdown code span)."""
 SRCROOT_TEXT = (
     "The directory residency-audit ran in: URIs are relative to it, and code scanning reads "
     "them as relative to the repository's root, so run the audit from there."
@@ -123,7 +132,7 @@ def write(report: Report, out: TextIO) -> None:
     index: Index = {}
     head = dumps(_skeleton(report, index))
     before, after = head.split('\n      "results": []', 1)
-    out.write(before + '\n      "results": [')
+    out.write(defused_json(before) + '\n      "results": [')
     separator = ""
     write_run = partial(_results, index, _has_baseline(report))
     findings = report.findings
@@ -133,9 +142,9 @@ def write(report: Report, out: TextIO) -> None:
         texts = (write_run([f]) for f in findings)
     for text in texts:
         out.write(f"{separator}\n{MARGIN}")
-        put(out, text)
+        put(out, defused_json_chunk(text))
         separator = ","
-    out.write(("\n      ]" if separator else "]") + after + "\n")
+    out.write(("\n      ]" if separator else "]") + defused_json(after) + "\n")
 
 
 MARGIN = "        "
@@ -384,11 +393,23 @@ def _invocation(report: Report) -> dict[str, Any] | None:
         "executionSuccessful": not report.errors,
         "exitCode": code,
         "commandLine": report.invocation.command_line,
-        "endTimeUtc": timestamp(report),
     }
+    if report.invocation.pinned:
+        # SARIF's endTimeUtc is when the run ended: a time fixed by SOURCE_DATE_EPOCH
+        # (reproducible output) is none, and unlabelled it would date the evidence falsely; the
+        # property bag says what it is, as the human reports' "Fixed timestamp" does.
+        invocation["properties"] = {
+            "fixedTimestamp": timestamp(report),
+            "fixedTimestampSource": PINNED_SARIF,
+        }
+    else:
+        invocation["endTimeUtc"] = timestamp(report)
     notes = [_notification(e) for e in report.errors]
+    # "error": SARIF 2.1.0's Appendix I (informative, "Detecting incomplete result sets") says
+    # a consumer may assume results complete unless an invocation failed or a notification has
+    # level "error"; something to observe that could not be read leaves them incomplete.
     notes += [
-        {"level": "warning", "message": {"text": f"partial audit: {why}"}} for why in report.partial
+        {"level": "error", "message": {"text": f"partial audit: {why}"}} for why in report.partial
     ]
     if report.stale_knowledge:
         text = "knowledge checked more than six months before the as-of date: "
