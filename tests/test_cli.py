@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -822,3 +823,16 @@ def test_a_closed_stdout_does_not_matter_when_every_format_goes_to_a_file(
     )
     assert (result.returncode, result.stderr) == (0, "")
     assert json.loads(out.read_text())["findings"]
+
+
+def test_rules_list_json_has_the_keys_the_readme_gives(runner: CliRunner) -> None:
+    """A script reading `rules list --format json` has no schema: the README says which keys
+    each rule has (QA: it listed the command only), and the output has those, no more."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("`residency-audit rules list --format json` prints")
+    said = readme[start : readme.index("It has no JSON Schema", start)]
+    documented = set(re.findall(r"`([a-z_]+)`", said.split("holding exactly:", 1)[1]))
+    documented -= {"label", "url", "explain"}  # a reference's keys; the command named
+    items = json.loads(runner.invoke(app, ["rules", "list", "--format", "json"]).stdout)
+    assert all(set(item) == documented for item in items), documented
+    assert {tuple(sorted(r)) for i in items for r in i["references"]} == {("label", "url")}
