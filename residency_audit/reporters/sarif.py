@@ -8,7 +8,10 @@ unrelated edits, and two subjects alike in words (two copies, two transfers) kee
 `primaryLocationLineHash`, which GitHub reads, has the same value.
 Waived findings are `suppressions`; with a baseline, `baselineState` says whether the baseline
 holds the finding ("unchanged", waived there or now included) or not ("new"); results the
-baseline holds that are gone ("absent") are not written.
+baseline holds that are gone ("absent") are not written. NOTE: GitHub code scanning reads
+neither: its "SARIF support for code scanning" (github/docs, sarif-support.md) lists the result
+properties it uses and ignores the rest, so waived and baselined findings are open alerts there
+(README, GitHub Actions, says what that means for a gate).
 A finding that cannot be verified says so in its message and `properties.unverifiable`; its
 `kind` stays "fail" (SARIF's "open" would force level "none", and such a finding fails the run).
 The exit code and command line go in the invocation, with a notification per input error and per
