@@ -79,6 +79,17 @@ def defused_json_chunk(chunk: str | bytes) -> str | bytes:
     return chunk.replace(b"##[", b"#\\u0023[") if b"##[" in chunk else chunk
 
 
+def defused_xml(text: str) -> str:
+    """XML text that no CI log reads as a workflow command, holding the same values: a `##[`
+    is written `#&#35;[`, and a line starting with `::` (blanks before it kept) `&#58;:`.
+    ElementTree writes a line break in an attribute as `&#10;`, so a line of its output can
+    start with `::` only inside an element's text, where a character reference is as valid as
+    in an attribute's value."""
+    if "::" not in text and "##[" not in text:
+        return text
+    return _WORKFLOW_COMMAND.sub(lambda m: "#&#35;[" if m[1] is None else f"{m[1]}&#58;:", text)
+
+
 def assumed_on(report: Report) -> str:
     """How the reports introduce `Report.assumptions`, after the word "assumed"."""
     return (

@@ -16,7 +16,9 @@ scope" suite fails for a partial audit (skips it with `--fail-on never`, which d
 it) and skips for stale or unverified knowledge. The findings about waivers
 (WAIVER-EXP-01, WAIVER-MATCH-01...) are located in the waiver file and go in a suite of that
 file, `waivers PATH`: the deployment a waiver names may be none of the run. Built with
-ElementTree (escaping is its job), without timestamps, so the same result gives the same bytes.
+ElementTree (escaping is its job), without timestamps, so the same result gives the same bytes;
+what a CI log would read as a workflow command (`##[`, a line starting with `::`) is written with
+a character reference (`common.defused_xml`), the same text to an XML reader.
 
 A rule that did not apply to a subject (its `when` did not hold: DRIFT-SHARE-02, "not shared
 with another account", on a public store) is no case at all. Shown as passed it would read as
@@ -41,7 +43,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TextIO, TypeVar
 
 from residency_audit.model import Check, Finding, Report, Severity, Status
-from residency_audit.reporters.common import later_prose_note, waiver_files
+from residency_audit.reporters.common import defused_xml, later_prose_note, waiver_files
 from residency_audit.spool import Spool
 
 T = TypeVar("T", Finding, Check)
@@ -157,7 +159,8 @@ def _put(body: IO[str], suite: ET.Element, totals: dict[str, int]) -> None:
     for key in totals:
         totals[key] += int(suite.get(key, "0"))
     ET.indent(suite, level=1)
-    body.write("\n  " + XML_INVALID.sub("\ufffd", ET.tostring(suite, encoding="unicode")))
+    text = XML_INVALID.sub("\ufffd", ET.tostring(suite, encoding="unicode"))
+    body.write("\n  " + defused_xml(text))  # printed to a CI log too (`check -f junit`)
 
 
 XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

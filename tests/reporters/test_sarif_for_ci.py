@@ -85,3 +85,27 @@ def test_printed_json_and_sarif_hold_no_workflow_command(
     else:
         names = {f["deployment"] for f in document["findings"]}
     assert names == {"hosp ##[error]injected"}
+
+
+def test_printed_junit_holds_no_workflow_command(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA: `check -f junit` printed to a GitHub Actions log kept `##[error]` from a deployment's
+    name, and a failure's details line starting with a file named `::warning::x.yaml`, both
+    of which the runner reads as workflow commands. Written with character references now:
+    an XML reader gets the same names and paths."""
+    import xml.etree.ElementTree as ET
+
+    monkeypatch.chdir(tmp_path)
+    text = (SAMPLES / "backup-outside-eea.yaml").read_text(encoding="utf-8")
+    name = "clinique-exemple-records"
+    odd = Path("::warning::x.yaml")
+    odd.write_text(text.replace(f"name: {name}", 'name: "clinic ##[error]x"', 1), "utf-8")
+    result = runner.invoke(app, ["check", str(odd), "--as-of", str(AS_OF), "-f", "junit"])
+    assert result.exit_code == 1, result.output
+    assert "##[" not in result.stdout
+    assert not any(line.lstrip().startswith("::") for line in result.stdout.splitlines())
+    root = ET.fromstring(result.stdout.encode("utf-8"))
+    assert {s.get("name") for s in root.iter("testsuite")} >= {"clinic ##[error]x"}
+    failures = [f.text or "" for f in root.iter("failure")]
+    assert failures and all(f.startswith("::warning::x.yaml:") for f in failures)
