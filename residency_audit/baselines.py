@@ -15,7 +15,8 @@ is marked `in_baseline` all the same (SARIF's `baselineState`: "unchanged", not 
 
 Since a new version's wording makes old findings new, `baseline_mismatch` compares the tool
 version and the rule-pack and knowledge-base hashes the baseline records with the run's, so the
-CLI can warn that the baseline should be regenerated (the exit code is not changed by it).
+CLI can warn that the baseline should be regenerated (the exit code is not changed by it);
+`baseline_moved` warns, the same way, of a deployment the baseline holds under another path.
 """
 
 from __future__ import annotations
@@ -139,6 +140,51 @@ def _shown(value: Any) -> str:
     `?`, at most 80 characters); a value that is not text is shown as JSON."""
     text = value if isinstance(value, str) else json.dumps(value)
     return UNPRINTABLE.sub("?", text)[:80]
+
+
+def baseline_moved(path: Path, report: Report) -> str | None:
+    """A warning when a deployment this run audits is in the baseline under another file path
+    (`deploy/records.yaml` there, `records.yaml` here: the run is in another directory, or the
+    file moved), so that none of its findings can be set aside: identity compares the file's
+    path relative to the working directory. None when every such deployment keeps its path, or
+    when the baseline can no longer be read (it was read for the run already)."""
+    display = str(path)
+    try:
+        with open_input(path, display, kind="JSON result") as (handle, _):
+            header = read_members(
+                handle,
+                display,
+                dict.fromkeys(LISTS, drop),
+                keep=frozenset({"inputs"}),
+                stop_after=frozenset({"inputs"}),
+            )
+        then = {
+            i["deployment"]: i["path"]
+            for i in header["inputs"]
+            if i.get("role", "deployment") == "deployment"
+            and isinstance(i.get("deployment"), str)
+            and isinstance(i.get("path"), str)
+        }
+    except (AuditError, KeyError, TypeError, AttributeError):
+        return None
+    moved = sorted(
+        (i.deployment, then[i.deployment], i.path)
+        for i in report.inputs
+        if i.role == "deployment"
+        and i.deployment is not None
+        and i.deployment in then
+        and _same_path(then[i.deployment]) != _same_path(i.path)
+    )
+    if not moved:
+        return None
+    said = "; ".join(f"{_shown(n)} in {_shown(old)}, here {_shown(new)}" for n, old, new in moved)
+    return (
+        f"{display}:1:1: warning: the baseline holds deployments of this run under other file "
+        f"paths ({said}): a baseline matches a finding by its file's path relative to the "
+        "directory the audit runs in, so none of their findings is set aside. Run the audit "
+        "from the directory the baseline was made in (the repository's root in CI), or "
+        "regenerate the baseline"
+    )
 
 
 def baseline_mismatch(path: Path, report: Report) -> str | None:

@@ -255,3 +255,29 @@ def test_a_baseline_saved_before_findings_named_their_subject_still_matches(
     result = check(runner, deploy, "--baseline", str(baseline))
     assert result.exit_code == 0, result.stdout
     assert {f["status"] for f in json.loads(result.stdout)["findings"]} == {"baselined"}
+
+
+def test_a_baseline_made_in_another_directory_is_named_on_stderr(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA: a baseline made at the repository's root (`check deploy/`) and used from `deploy/`
+    (`cd deploy && check records.yaml`) set nothing aside, silently: every finding failed the
+    gate as new. Fail closed still (exit 1), but stderr now says why; run from the root it
+    says nothing."""
+    monkeypatch.chdir(tmp_path)
+    Path("deploy").mkdir()
+    Path("deploy/records.yaml").write_text(BACKUP.read_text())
+    baseline = saved_baseline(runner, Path("deploy/records.yaml"), tmp_path)
+    at_root = check(runner, Path("deploy/records.yaml"), "--baseline", str(baseline))
+    assert at_root.exit_code == 0 and "warning" not in at_root.stderr
+    monkeypatch.chdir(tmp_path / "deploy")
+    inside = check(runner, Path("records.yaml"), "--baseline", str(baseline))
+    assert inside.exit_code == 1
+    assert {f["status"] for f in json.loads(inside.stdout)["findings"]} == {"open"}
+    assert inside.stderr == (
+        f"{baseline}:1:1: warning: the baseline holds deployments of this run under other file "
+        "paths (clinique-exemple-records in deploy/records.yaml, here records.yaml): a baseline "
+        "matches a finding by its file's path relative to the directory the audit runs in, so "
+        "none of their findings is set aside. Run the audit from the directory the baseline "
+        "was made in (the repository's root in CI), or regenerate the baseline\n"
+    )

@@ -246,16 +246,17 @@ def _code(targets: list[tuple[OutputFormat, Path | None]]) -> Code | None:
 
 
 def _warn_about_baseline(baseline: Path, report: Report) -> None:
-    """On stderr, a baseline made by another tool version or with other rules or knowledge: its
-    findings reworded since count as new, which fails closed but puzzles. The exit code stays
-    the audit's."""
-    from residency_audit.baselines import baseline_mismatch
+    """On stderr, a baseline made by another tool version or with other rules or knowledge (its
+    findings reworded since count as new), or holding a deployment of the run under another
+    path (none of its findings is set aside): either fails closed but puzzles. The exit code
+    stays the audit's."""
+    from residency_audit.baselines import baseline_mismatch, baseline_moved
 
-    warning = baseline_mismatch(baseline, report)
-    if warning is not None:
-        from residency_audit.reporters.common import defused
+    for warning in (baseline_mismatch(baseline, report), baseline_moved(baseline, report)):
+        if warning is not None:
+            from residency_audit.reporters.common import defused
 
-        sys.stderr.write(defused(f"{warning}\n"))
+            sys.stderr.write(defused(f"{warning}\n"))
 
 
 STDOUT = "-"
