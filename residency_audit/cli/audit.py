@@ -179,6 +179,7 @@ def check(
         from residency_audit.reporters.text import error_lines
 
         sys.stderr.write("".join(f"{line}\n" for line in error_lines(report.errors)))
+    _warn_about_code_scanning_limits(report, targets)
     stdout = _Stdout()
     with _all_or_none() as outputs:
         for fmt, target in targets:
@@ -225,6 +226,7 @@ def report(
         from residency_audit.reporters.text import error_lines
 
         sys.stderr.write("".join(f"{line}\n" for line in error_lines(rendered.errors)))
+    _warn_about_code_scanning_limits(rendered, targets)
     stdout = _Stdout()
     with _all_or_none() as outputs:
         for fmt, target in targets:
@@ -243,6 +245,37 @@ def _code(targets: list[tuple[OutputFormat, Path | None]]) -> Code | None:
     from residency_audit.provenance import code
 
     return code()
+
+
+CODE_SCANNING_SHOWN = 5_000
+CODE_SCANNING_MAX = 25_000
+"""GitHub code scanning's limits on a SARIF run's results: past the first, only that many are
+kept, the most severe first; past the second, the file is rejected (github/docs,
+data/reusables/code-scanning/sarif-limits.md, "Results per run")."""
+
+
+def _warn_about_code_scanning_limits(
+    report: Report, targets: list[tuple[OutputFormat, Path | None]]
+) -> None:
+    """On stderr, a SARIF log with more results than GitHub code scanning keeps: a batch of a
+    few hundred files passes 5,000 findings, and the alerts past them would be missing from
+    code scanning without a word. The log is written whole and the exit code stays the audit's,
+    which counts every finding."""
+    if OutputFormat.SARIF not in {fmt for fmt, _ in targets}:
+        return
+    count = len(report.findings)
+    if count <= CODE_SCANNING_SHOWN:
+        return
+    fate = (
+        f"rejects a run of more than {CODE_SCANNING_MAX:,} results"
+        if count > CODE_SCANNING_MAX
+        else f"keeps only the {CODE_SCANNING_SHOWN:,} most severe of a run's results"
+    )
+    sys.stderr.write(
+        f"warning: the SARIF log holds {count:,} results and GitHub code scanning {fate} (its "
+        "SARIF limits): the exit code counts every finding; to see them all in code scanning, "
+        "audit the deployments in smaller batches, each uploaded with its own category\n"
+    )
 
 
 def _warn_about_baseline(baseline: Path, report: Report) -> None:

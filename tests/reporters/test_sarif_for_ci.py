@@ -109,3 +109,31 @@ def test_printed_junit_holds_no_workflow_command(
     assert {s.get("name") for s in root.iter("testsuite")} >= {"clinic ##[error]x"}
     failures = [f.text or "" for f in root.iter("failure")]
     assert failures and all(f.startswith("::warning::x.yaml:") for f in failures)
+
+
+def test_a_sarif_log_past_what_code_scanning_keeps_is_named_on_stderr(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """QA: a batch of 218 clinics (23 findings each) wrote a SARIF log of 5,014 results, and
+    GitHub code scanning keeps only the 5,000 most severe of a run's results (its SARIF limits
+    table), so alerts went missing without a word. The log is still written whole and the exit
+    code is the audit's, but stderr says so; one clinic's log says nothing."""
+    text = (SAMPLES / "backup-outside-eea.yaml").read_text(encoding="utf-8")
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for i in range(218):
+        renamed = text.replace("name: clinique-exemple-records", f"name: clinic-{i}", 1)
+        (batch / f"c{i}.yaml").write_text(renamed, encoding="utf-8")
+    log = tmp_path / "ra.sarif"
+    args = ["--as-of", str(AS_OF), "-f", "sarif", "-o", str(log)]
+    result = runner.invoke(app, ["check", str(batch), *args])
+    assert result.exit_code == 1, result.output
+    assert len(json.loads(log.read_text())["runs"][0]["results"]) == 5_014
+    assert result.stderr == (
+        "warning: the SARIF log holds 5,014 results and GitHub code scanning keeps only the "
+        "5,000 most severe of a run's results (its SARIF limits): the exit code counts every "
+        "finding; to see them all in code scanning, audit the deployments in smaller batches, "
+        "each uploaded with its own category\n"
+    )
+    one = runner.invoke(app, ["check", str(batch / "c0.yaml"), *args])
+    assert one.exit_code == 1 and one.stderr == ""
