@@ -110,7 +110,11 @@ def test_a_country_contradicting_its_region_does_not_move_the_data(
     assert code == 1
 
 
-@pytest.mark.parametrize(("code", "hint"), [("UK", "GB"), ("EL", "GR")])  # fr: test_format
+@pytest.mark.parametrize(
+    ("code", "hint"),
+    # a country's name in capitals suggests its code, not the code spelt nearest to the name
+    [("UK", "GB"), ("EL", "GR"), ("FRANCE", "FR"), ("LUXEMBOURG", "LU")],  # fr: test_format
+)
 def test_an_unknown_country_code_is_named_where_it_is_written(
     runner: CliRunner, tmp_path: Path, code: str, hint: str
 ) -> None:

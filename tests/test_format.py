@@ -333,6 +333,17 @@ def test_an_entry_listed_twice_is_an_error(
             "ids.yaml:7:68: error: parties[1].country: country code 'fr' must be upper case "
             "(ISO 3166-1 alpha-2); did you mean 'FR'?",
         ),
+        # a country's name, as a newcomer writes it, suggests its code, not the name upper-cased
+        (
+            {"seat": "France"},
+            "ids.yaml:7:68: error: parties[1].country: 'France' is a country name; write its "
+            "ISO 3166-1 alpha-2 code: did you mean 'FR'?",
+        ),
+        (
+            {"countries": "United Kingdom"},
+            "ids.yaml:14:52: error: transfers[0].countries[0]: 'United Kingdom' is a country "
+            "name; write its ISO 3166-1 alpha-2 code: did you mean 'GB'?",
+        ),
         (
             {"countries": "ZZ"},
             "ids.yaml:14:52: error: transfers[0].countries[0]: 'ZZ' is the audit's mark for a "

@@ -318,10 +318,24 @@ class KnowledgeBase:
             known = COUNTRY_ALIASES.get(value.upper(), value.upper())
             if known in self.countries:
                 return f'; did you mean "{known}"?'
+            named = self.country_named(value)
+            if named is not None:  # `FRANCE`: a name, whose code no spelling of it resembles
+                return f'; did you mean "{named}"?'
             names = list(self.countries)
         else:
             names = []
         return suggestion(value, names)
+
+    def country_named(self, value: str) -> str | None:
+        """The code of the country whose English short name `value` is, whatever the case
+        (`France`, `UNITED KINGDOM`), else None: a name written where a code belongs."""
+        wanted = " ".join(value.split()).casefold()
+        if len(wanted) <= 3:  # `USA`, `fra`: codes of another list, not names
+            return None
+        for country in self.countries.values():
+            if country.name.casefold() == wanted:
+                return country.code
+        return None
 
     # -- staleness -----------------------------------------------------------------------------
 
