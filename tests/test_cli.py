@@ -38,6 +38,32 @@ def test_unknown_region_never_passes(runner: CliRunner) -> None:
     assert code == 1
 
 
+@pytest.mark.parametrize(
+    ("region", "said"),
+    [
+        # AWS's Paris region on Azure: the nearest Azure name, ukwest, would move the data to
+        # the UK; the finding says whose region it is and Azure's own regions in that country
+        (
+            "eu-west-3",
+            "region eu-west-3 is unknown; eu-west-3 is a region of aws (FR), not of azure; "
+            "azure's regions in FR: francecentral, francesouth",
+        ),
+        # a region name in capitals, as OVHcloud's OpenStack regions (GRA7) are written
+        ("FRANCECENTRAL", "region FRANCECENTRAL is unknown; did you mean 'francecentral'?"),
+    ],
+)
+def test_a_region_of_another_provider_says_whose_it_is(
+    runner: CliRunner, tmp_path: Path, region: str, said: str
+) -> None:
+    text = (SAMPLES / "health-data-hub-2020.yaml").read_text()
+    path = tmp_path / "d.yaml"
+    path.write_text(text.replace("region: francecentral", f"region: {region}", 1))
+    code, report = run_json(runner, str(path))
+    unknown = [f for f in report["findings"] if f["rule_id"] == "CORE-KB-02"]
+    assert [f["message"] for f in unknown] == [f"cannot place warehouse (primary): {said}"]
+    assert code == 1
+
+
 def test_a_finding_that_cannot_be_verified_does_not_assert_the_violation(runner: CliRunner) -> None:
     # The backup sample gives no processor list: whether aws-emea is on it is unknown, so the
     # finding names the requirement and must not say "is not on the Art. 28 processor list".
