@@ -64,6 +64,31 @@ def test_a_region_of_another_provider_says_whose_it_is(
     assert code == 1
 
 
+@pytest.mark.parametrize(("written", "hint"), [("amazon", "aws"), ("ovh", "ovhcloud")])
+def test_a_party_naming_an_unknown_provider_is_reported_where_it_is_written(
+    runner: CliRunner, tmp_path: Path, written: str, hint: str
+) -> None:
+    """`provider: ovh` on a party lent it no parent, silently: only its consequences were
+    reported (parent unknown, the provider's places with no party). The cause is a finding at
+    the party, with the id meant."""
+    text = (SAMPLES / "backup-outside-eea.yaml").read_text()
+    lines = text.splitlines()
+    line = next(i for i, x in enumerate(lines) if x.strip() == "provider: aws") + 1
+    path = tmp_path / "d.yaml"
+    path.write_text(text.replace("    provider: aws\n", f"    provider: {written}\n", 1))
+    code, report = run_json(runner, str(path))
+    [unknown] = [f for f in report["findings"] if f["rule_id"] == "CORE-KB-07"]
+    assert unknown["severity"] == "high"
+    assert (
+        f"names provider {written}, which is not in the knowledge base; did you mean "
+        in (unknown["message"])
+    )
+    assert f"did you mean '{hint}'?" in unknown["message"]
+    party = max(i for i, x in enumerate(lines[:line]) if x.strip().startswith("- id: ")) + 1
+    assert unknown["location"]["line"] == party  # the party's entry, `- id: aws-emea`
+    assert code == 1
+
+
 def test_a_finding_that_cannot_be_verified_does_not_assert_the_violation(runner: CliRunner) -> None:
     # The backup sample gives no processor list: whether aws-emea is on it is unknown, so the
     # finding names the requirement and must not say "is not on the Art. 28 processor list".

@@ -152,6 +152,16 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
     b.derived(f, "party.involved", involved, "operates, holds a key or its HSM, or accesses data")
     hds_activity_facts(b, f, party)
     provider = kb.provider(party.provider)
+    if party.provider is not None:  # an unknown one lends no parent: say so where it is written
+        b.put(f, "party.provider", party.provider, f"{base}.provider")
+        b.derived(f, "party.provider_known", provider is not None, "knowledge-base lookup")
+        if provider is None:
+            b.derived(
+                f,
+                "party.provider_suggestion",
+                kb.suggest("provider", party.provider) or " (no close match)",
+                "nearest provider id",
+            )
     if party.ownership is not None:
         b.put(
             f,

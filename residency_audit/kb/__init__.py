@@ -319,6 +319,21 @@ class KnowledgeBase:
             )
         elif what == "provider":
             names = list(self.providers)
+            # `ovh` for `ovhcloud`, `amazon` or `microsoft` for `aws` or `azure`: too short or
+            # too far for the nearest-spelling match, yet the name the provider goes by
+            wanted = " ".join(value.split()).casefold()
+            by_name = [
+                p.id
+                for p in self.providers.values()
+                if len(wanted) >= 3
+                and (
+                    p.id.startswith(wanted)
+                    or p.name.casefold() == wanted
+                    or p.name.casefold().split()[0] == wanted
+                )
+            ]
+            if by_name:
+                return "; did you mean " + " or ".join(repr(n) for n in by_name) + "?"
         elif what == "country":
             known = COUNTRY_ALIASES.get(value.upper(), value.upper())
             if known in self.countries:
