@@ -52,6 +52,40 @@ def test_syntax_error_points_at_the_problem() -> None:
     assert message.startswith("malformed.yaml:6:1: error: YAML syntax:")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # a tab pasted into the indentation, as some editors still write
+        (
+            "    provider: hetzner\n    operator",
+            "\tprovider: hetzner\n    operator",
+            "syntax.yaml:20:1: error: YAML syntax: found a tab character that violates "
+            "indentation (while scanning a plain scalar); indent with spaces: YAML does not "
+            "allow tabs for indentation",
+        ),
+        # no space after the colon: reported at the key, not at the line after it
+        (
+            "region: fsn1",
+            "region:fsn1",
+            "syntax.yaml:22:5: error: YAML syntax: could not find expected ':' (while scanning "
+            "a simple key); write a key as `key: value`, with a space after the colon",
+        ),
+        (
+            "name: Hetzner Online GmbH",
+            "name: Hetzner: Online GmbH",
+            "syntax.yaml:13:18: error: YAML syntax: mapping values are not allowed in this "
+            "context; quote a value that holds ': ' (`name: \"A: B\"`)",
+        ),
+    ],
+)
+def test_a_syntax_error_says_what_to_do(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    assert old in text
+    path = tmp_path / "syntax.yaml"
+    path.write_text(text.replace(old, new, 1))
+    assert errors_of(path) == [expected]
+
+
 def test_unknown_reference_names_the_declared_ids(tmp_path: Path) -> None:
     text = (DEPLOYMENTS / "minimal.yaml").read_text().replace("operator: host", "operator: hots")
     path = tmp_path / "ref.yaml"
