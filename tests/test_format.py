@@ -86,6 +86,29 @@ def test_a_syntax_error_says_what_to_do(tmp_path: Path, old: str, new: str, expe
     assert errors_of(path) == [expected]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # a word of a fixed list in capitals, as in contracts and the EDPB's texts
+        (
+            "health_context: care",
+            "health_context: CARE",
+            "case.yaml:6:19: error: data.health_context: unknown value 'CARE'; did you mean "
+            "'care'?",
+        ),
+        ("role: controller", "role: CONTROLLER", "did you mean 'controller'?"),
+    ],
+)
+def test_a_word_in_another_case_suggests_the_word(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    path = tmp_path / "case.yaml"
+    path.write_text(text.replace(old, new, 1))
+    [message] = errors_of(path)
+    assert message.startswith(expected) or message.endswith(expected), message
+
+
 def test_unknown_reference_names_the_declared_ids(tmp_path: Path) -> None:
     text = (DEPLOYMENTS / "minimal.yaml").read_text().replace("operator: host", "operator: hots")
     path = tmp_path / "ref.yaml"

@@ -314,9 +314,7 @@ class KnowledgeBase:
             names = list(self.region_blocks[provider_id].regions)
             # `eu-west-3` on Azure: the nearest Azure name (`ukwest`) would move the data to
             # another country; say whose region it is, and this provider's regions there
-            return self._region_elsewhere(value, provider_id) or (
-                suggestion(value, names) or suggestion(value.lower(), names)
-            )
+            return self._region_elsewhere(value, provider_id) or suggestion(value, names)
         elif what == "provider":
             names = list(self.providers)
             # `ovh` for `ovhcloud`, `amazon` or `microsoft` for `aws` or `azure`: too short or
