@@ -641,6 +641,15 @@ def test_explain_unknown_rule_suggests(runner: CliRunner) -> None:
     assert "did you mean 'HDS-LOC-01'?" in result.stderr
 
 
+def test_explain_reads_a_rule_id_in_lower_case(runner: CliRunner) -> None:
+    """An officer copying `hds-loc-01` from a ticket was refused with "did you mean
+    'HDS-LOC-01'?": the rule meant is certain, so it is explained."""
+    result = runner.invoke(app, ["explain", "hds-loc-01"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == runner.invoke(app, ["explain", "HDS-LOC-01"]).stdout
+    assert result.stdout.startswith("HDS-LOC-01 — ")
+
+
 def test_schema_is_draft07_and_validates_the_samples(runner: CliRunner) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(runner.invoke(app, ["schema"]).stdout)
