@@ -89,6 +89,28 @@ def test_a_party_naming_an_unknown_provider_is_reported_where_it_is_written(
     assert code == 1
 
 
+def test_a_secnumcloud_qualification_without_dates_says_which_dates_to_declare(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """It read "unknown certification.validity (certificate_current)": no key of the file."""
+    text = (SAMPLES / "sovereign-hospital.yaml").read_text()
+    assert "offer: IaaS cloudgouv" in text
+    path = tmp_path / "d.yaml"
+    path.write_text(
+        text.replace(
+            "claims:\n", "claims:\n  secnumcloud: true\n  secnumcloud_offer: IaaS cloudgouv\n"
+        )
+    )
+    _, report = run_json(runner, str(path))
+    [snc] = [f for f in report["findings"] if f["rule_id"] == "SNC-QUAL-02"]
+    assert snc["unverifiable"] is True
+    assert snc["message"].endswith(
+        "Required: a SecNumCloud qualification of outscale (IaaS cloudgouv) under version 3.2 "
+        "and valid on the audit date, its referential, issue and expiry dates declared from the "
+        "ANSSI catalogue (referential: 3.2; issue date: unknown; expiry date: unknown)"
+    )
+
+
 def test_a_finding_that_cannot_be_verified_does_not_assert_the_violation(runner: CliRunner) -> None:
     # The backup sample gives no processor list: whether aws-emea is on it is unknown, so the
     # finding names the requirement and must not say "is not on the Art. 28 processor list".
