@@ -111,6 +111,37 @@ def test_a_secnumcloud_qualification_without_dates_says_which_dates_to_declare(
     )
 
 
+def test_a_secnumcloud_host_mainly_established_outside_the_eu_fails_whatever_its_administration(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """SecNumCloud 3.2 §19.6 a asks the seat, the central administration and the principal
+    establishment to be in the EU. One key held both: a host administered in Germany and mainly
+    established in the US, declaring `central_administration: DE`, passed. Each is its own key."""
+    text = (SAMPLES / "sovereign-hospital.yaml").read_text()
+    path = tmp_path / "d.yaml"
+    path.write_text(
+        text.replace(
+            "    provider: outscale\n",
+            "    provider: outscale\n    central_administration: DE\n"
+            "    principal_establishment: US\n",
+            1,
+        ).replace(
+            "claims:\n", "claims:\n  secnumcloud: true\n  secnumcloud_offer: IaaS cloudgouv\n"
+        )
+    )
+    lines = path.read_text().splitlines()
+    line = next(i for i, x in enumerate(lines) if "principal_establishment" in x) + 1
+    code, report = run_json(runner, str(path))
+    [snc] = [f for f in report["findings"] if f["rule_id"] == "SNC-196-A"]
+    assert snc["message"] == (
+        "outscale hosts data of a deployment claiming SecNumCloud, but its seat (FR), central "
+        "administration (DE) or principal establishment (US) is outside the EU"
+    )
+    sources = {x["path"]: x["source"] for x in snc["facts"]}
+    assert sources["party.principal_establishment"] == f"{path}:{line}:30"
+    assert code == 1
+
+
 def test_a_finding_that_cannot_be_verified_does_not_assert_the_violation(runner: CliRunner) -> None:
     # The backup sample gives no processor list: whether aws-emea is on it is unknown, so the
     # finding names the requirement and must not say "is not on the Art. 28 processor list".

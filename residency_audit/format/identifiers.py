@@ -138,6 +138,8 @@ def _declared_codes(d: Deployment) -> Iterable[tuple[str, str]]:
     for i, p in enumerate(d.parties):
         if p.central_administration is not None:
             yield p.central_administration, f"parties[{i}].central_administration"
+        if p.principal_establishment is not None:
+            yield p.principal_establishment, f"parties[{i}].principal_establishment"
 
 
 def _country_problems(d: Deployment, at: Callable[[str, str], Diagnostic]) -> Iterator[Diagnostic]:
