@@ -109,6 +109,37 @@ def test_a_word_in_another_case_suggests_the_word(
     assert message.startswith(expected) or message.endswith(expected), message
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # `- key:` entries where one mapping is expected, as a newcomer copies from a list
+        (
+            "data:\n  categories: [health]\n  health_context: care",
+            "data:\n  - categories: [health]\n  - health_context: care",
+            "shape.yaml:5:3: error: data: expected a mapping with keys categories, subjects, "
+            "health_context, pseudonymised, pseudonymisation, retention; got a list of entries "
+            "(`- key: value`): write the keys without `- `",
+        ),
+        # one value where a list is expected
+        (
+            "categories: [health]",
+            "categories: health",
+            "shape.yaml:5:15: error: data.categories: expected a list of values, each one of "
+            "health, genetic, biometric, identification, contact, appointment, financial, usage, "
+            "technical, other; got 'health'; write a list in brackets, as [a, b]",
+        ),
+    ],
+)
+def test_a_list_or_mapping_written_otherwise_says_what_was_written(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    assert old in text
+    path = tmp_path / "shape.yaml"
+    path.write_text(text.replace(old, new, 1))
+    assert errors_of(path) == [expected]
+
+
 def test_unknown_reference_names_the_declared_ids(tmp_path: Path) -> None:
     text = (DEPLOYMENTS / "minimal.yaml").read_text().replace("operator: host", "operator: hots")
     path = tmp_path / "ref.yaml"

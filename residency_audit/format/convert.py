@@ -240,7 +240,9 @@ class Converter:
 
     def _sequence(self, node: Node, reading: Reading, where: str, depth: int) -> Any:
         if not isinstance(node, SequenceNode):
-            return self.error(node, f"{where}: expected {describe(reading.base)}")
+            return self.error(
+                node, f"{where}: expected {describe(reading.base)}{_got(node, a_list=True)}"
+            )
         item: Reading = reading.item  # type: ignore[assignment]
         values = []
         ok = True
@@ -253,7 +255,7 @@ class Converter:
 
     def _dict(self, node: Node, item: Reading, where: str, depth: int) -> Any:
         if not isinstance(node, MappingNode):
-            return self.error(node, f"{where}: expected a mapping")
+            return self.error(node, f"{where}: expected a mapping{_got(node)}")
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, ScalarNode) else None
@@ -314,7 +316,7 @@ class Converter:
             return self.error(
                 node,
                 f"{where or 'document'}: expected a mapping with keys "
-                f"{', '.join(p.name for p in plan(cls))}",
+                f"{', '.join(p.name for p in plan(cls))}{_got(node)}",
             )
         cplan = class_plan(cls)
         plans = cplan.by_key
@@ -377,3 +379,19 @@ class Converter:
         if cplan.has_span:
             values["span"] = self.span(node)
         return cls(**values)
+
+
+def _got(node: Node, *, a_list: bool = False) -> str:
+    """What was written instead of a list or a mapping, and how to write what was expected:
+    a newcomer's `- key: value` entries where keys belong, or one value where a list does."""
+    if isinstance(node, SequenceNode):
+        if node.value and all(isinstance(n, MappingNode) for n in node.value):
+            return "; got a list of entries (`- key: value`): write the keys without `- `"
+        return "; got a list"
+    if isinstance(node, MappingNode):
+        return "; got a mapping (`key: value`)"
+    if isinstance(node, ScalarNode):
+        return f"; got {shown(node.value)}" + (
+            "; write a list in brackets, as [a, b]" if a_list else ""
+        )
+    return ""
