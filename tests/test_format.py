@@ -220,6 +220,34 @@ def test_schema_version_must_be_1(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "schema_version: 1",
+            'schema_version: "1"',
+            "quoted.yaml:1:17: error: schema_version: expected an integer, got '1'; write it "
+            "without quotes, which make it text",
+        ),
+        (
+            "clear_text_processing: true",
+            "clear_text_processing: 'true'",
+            "quoted.yaml:23:28: error: components[0].clear_text_processing: expected true or "
+            "false, got 'true'; write it without quotes, which make it text",
+        ),
+    ],
+)
+def test_a_right_value_in_quotes_says_to_drop_the_quotes(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    """`got '1'` where an integer is expected read as a contradiction to a newcomer."""
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    assert old in text
+    path = tmp_path / "quoted.yaml"
+    path.write_text(text.replace(old, new, 1))
+    assert errors_of(path) == [expected]
+
+
 def test_values_keep_their_positions() -> None:
     deployment, _ = load_deployment(DEPLOYMENTS / "minimal.yaml", "minimal.yaml")
     assert str(deployment.locations["components[0].region"]) == "minimal.yaml:22:13"

@@ -215,20 +215,26 @@ class Converter:
                 return True
             if not quoted and text in FALSE_WORDS:
                 return False
-            return self.error(node, f"{where}: expected true or false, got {shown(text)}")
+            return self.error(
+                node, f"{where}: expected true or false, got {shown(text)}{_unquote(node, kind)}"
+            )
         if kind is int:
             if not quoted and INT_TEXT.fullmatch(text):
                 if len(text.lstrip("+-")) > MAX_DIGITS:  # int() refuses 4,301: exit 3 before
                     return self.error(node, f"{where}: {too_long(text)}")
                 return int(text)
-            return self.error(node, f"{where}: expected an integer, got {shown(text)}")
+            return self.error(
+                node, f"{where}: expected an integer, got {shown(text)}{_unquote(node, kind)}"
+            )
         if kind is float:
             if not quoted and FLOAT_TEXT.fullmatch(text):
                 number = float(text)
                 if not math.isfinite(number):  # 1e400 reads as infinity
                     return self.error(node, f"{where}: {shown(text)} is too large a number")
                 return number
-            return self.error(node, f"{where}: expected a number, got {shown(text)}")
+            return self.error(
+                node, f"{where}: expected a number, got {shown(text)}{_unquote(node, kind)}"
+            )
         if kind is dt.date:
             if DATE_TEXT.fullmatch(text):
                 try:
@@ -395,3 +401,19 @@ def _got(node: Node, *, a_list: bool = False) -> str:
             "; write a list in brackets, as [a, b]" if a_list else ""
         )
     return ""
+
+
+def _unquote(node: ScalarNode, kind: Any) -> str:
+    """`schema_version: "1"` or `provider_can_use: "true"`: the value is right, its quotes make
+    it text; say so rather than leave the reader puzzling over `got '1'`."""
+    if not node.style:
+        return ""
+    text = node.value
+    right = (
+        text in TRUE_WORDS or text in FALSE_WORDS
+        if kind is bool
+        else bool(INT_TEXT.fullmatch(text))
+        if kind is int
+        else bool(FLOAT_TEXT.fullmatch(text))
+    )
+    return "; write it without quotes, which make it text" if right else ""
