@@ -248,6 +248,19 @@ def test_a_right_value_in_quotes_says_to_drop_the_quotes(
     assert errors_of(path) == [expected]
 
 
+def test_a_number_out_of_range_is_named_by_its_path(tmp_path: Path) -> None:
+    """Every other error of a file starts with the path of its value; these did not."""
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    path = tmp_path / "range.yaml"
+    path.write_text(
+        text.replace("    region: fsn1\n", "    region: fsn1\n    hds_activities: [1, 7]\n")
+    )
+    assert errors_of(path) == [
+        "range.yaml:23:25: error: components[0].hds_activities[1]: HDS activity 7 does not "
+        "exist; activities are 1 to 6 (R.1111-9 CSP)"
+    ]
+
+
 def test_values_keep_their_positions() -> None:
     deployment, _ = load_deployment(DEPLOYMENTS / "minimal.yaml", "minimal.yaml")
     assert str(deployment.locations["components[0].region"]) == "minimal.yaml:22:13"
