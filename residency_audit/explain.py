@@ -17,6 +17,8 @@ def find_rule(rule_id: str, packs: Sequence[Pack]) -> Rule:
     rules = {r.id: r for p in packs for r in p.rules}
     if rule_id in rules:
         return rules[rule_id]
+    if rule_id.upper() in rules:  # `explain snc-qual-02`: ids are upper case, nothing else is meant
+        return rules[rule_id.upper()]
     more = suggestion(rule_id.upper(), rules) or "; see `residency-audit rules list`"
     raise UsageError(f"unknown rule {rule_id!r}{more}")
 

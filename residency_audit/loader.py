@@ -244,11 +244,15 @@ def compose(text: str, display: str) -> Node | None:
     try:
         root: Node | None = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        span = Span(display, mark.line + 1, mark.column + 1) if mark else Span(display, 1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
+        mark = exc.problem_mark or exc.context_mark
+        if "expected ':'" in problem and exc.context_mark is not None:
+            mark = exc.context_mark  # the key missing its colon, not the line after it
+        span = Span(display, mark.line + 1, mark.column + 1) if mark else Span(display, 1, 1)
         context = f" ({exc.context})" if exc.context and exc.problem else ""
-        raise InputError.at(span, f"YAML syntax: {problem}{context}") from None
+        raise InputError.at(
+            span, f"YAML syntax: {problem}{context}{_syntax_hint(problem)}"
+        ) from None
     except yaml.reader.ReaderError as exc:  # a character YAML refuses: no mark, a position
         raise InputError.at(
             _reader_span(text, exc, display),
@@ -266,6 +270,18 @@ def compose(text: str, display: str) -> Node | None:
     if root is not None and _MAY_CONTROL.search(text):
         _refuse_control_characters(root, display)
     return root
+
+
+def _syntax_hint(problem: str) -> str:
+    """What to do about the YAML mistakes a newcomer makes most, by libyaml's or PyYAML's
+    wording of them; else nothing (the problem and its position say enough)."""
+    if "tab character" in problem or "'\\t'" in problem:
+        return "; indent with spaces: YAML does not allow tabs for indentation"
+    if "expected ':'" in problem:
+        return "; write a key as `key: value`, with a space after the colon"
+    if "mapping values are not allowed" in problem:
+        return "; quote a value that holds ': ' (`name: \"A: B\"`)"
+    return ""
 
 
 def _reader_span(text: str, exc: yaml.reader.ReaderError, display: str) -> Span:

@@ -230,9 +230,12 @@ def _country_problem(code: str, kb: KnowledgeBase) -> str:
             "assessed: name them"
         )
     known = COUNTRY_ALIASES.get(code.upper(), code.upper())
+    named = kb.country_named(code)  # `United States`: a name, as in a TIA's prose
     more = (
         f"; did you mean {known!r}?"
         if known in kb.countries
+        else f"; {shown(code)} is a country name: did you mean {named!r}?"
+        if named is not None
         else suggestion(code, kb.countries)
         or "; write an ISO 3166-1 alpha-2 code, as in deployments (US, CN, GB...)"
     )

@@ -39,6 +39,110 @@ def test_unknown_region_never_passes(runner: CliRunner) -> None:
     assert code == 1
 
 
+@pytest.mark.parametrize(
+    ("region", "said"),
+    [
+        # AWS's Paris region on Azure: the nearest Azure name, ukwest, would move the data to
+        # the UK; the finding says whose region it is and Azure's own regions in that country
+        (
+            "eu-west-3",
+            "region eu-west-3 is unknown; eu-west-3 is a region of aws (FR), not of azure; "
+            "azure's regions in FR: francecentral, francesouth",
+        ),
+        # a region name in capitals, as OVHcloud's OpenStack regions (GRA7) are written
+        ("FRANCECENTRAL", "region FRANCECENTRAL is unknown; did you mean 'francecentral'?"),
+    ],
+)
+def test_a_region_of_another_provider_says_whose_it_is(
+    runner: CliRunner, tmp_path: Path, region: str, said: str
+) -> None:
+    text = (SAMPLES / "health-data-hub-2020.yaml").read_text()
+    path = tmp_path / "d.yaml"
+    path.write_text(text.replace("region: francecentral", f"region: {region}", 1))
+    code, report = run_json(runner, str(path))
+    unknown = [f for f in report["findings"] if f["rule_id"] == "CORE-KB-02"]
+    assert [f["message"] for f in unknown] == [f"cannot place warehouse (primary): {said}"]
+    assert code == 1
+
+
+@pytest.mark.parametrize(("written", "hint"), [("amazon", "aws"), ("ovh", "ovhcloud")])
+def test_a_party_naming_an_unknown_provider_is_reported_where_it_is_written(
+    runner: CliRunner, tmp_path: Path, written: str, hint: str
+) -> None:
+    """`provider: ovh` on a party lent it no parent, silently: only its consequences were
+    reported (parent unknown, the provider's places with no party). The cause is a finding at
+    the party, with the id meant."""
+    text = (SAMPLES / "backup-outside-eea.yaml").read_text()
+    lines = text.splitlines()
+    line = next(i for i, x in enumerate(lines) if x.strip() == "provider: aws") + 1
+    path = tmp_path / "d.yaml"
+    path.write_text(text.replace("    provider: aws\n", f"    provider: {written}\n", 1))
+    code, report = run_json(runner, str(path))
+    [unknown] = [f for f in report["findings"] if f["rule_id"] == "CORE-KB-07"]
+    assert unknown["severity"] == "high"
+    assert (
+        f"names provider {written}, which is not in the knowledge base; did you mean "
+        in (unknown["message"])
+    )
+    assert f"did you mean '{hint}'?" in unknown["message"]
+    party = max(i for i, x in enumerate(lines[:line]) if x.strip().startswith("- id: ")) + 1
+    assert unknown["location"]["line"] == party  # the party's entry, `- id: aws-emea`
+    assert code == 1
+
+
+def test_a_secnumcloud_qualification_without_dates_says_which_dates_to_declare(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """It read "unknown certification.validity (certificate_current)": no key of the file."""
+    text = (SAMPLES / "sovereign-hospital.yaml").read_text()
+    assert "offer: IaaS cloudgouv" in text
+    path = tmp_path / "d.yaml"
+    path.write_text(
+        text.replace(
+            "claims:\n", "claims:\n  secnumcloud: true\n  secnumcloud_offer: IaaS cloudgouv\n"
+        )
+    )
+    _, report = run_json(runner, str(path))
+    [snc] = [f for f in report["findings"] if f["rule_id"] == "SNC-QUAL-02"]
+    assert snc["unverifiable"] is True
+    assert snc["message"].endswith(
+        "Required: a SecNumCloud qualification of outscale (IaaS cloudgouv) under version 3.2 "
+        "and valid on the audit date, its referential, issue and expiry dates declared from the "
+        "ANSSI catalogue (referential: 3.2; issue date: unknown; expiry date: unknown)"
+    )
+
+
+def test_a_secnumcloud_host_mainly_established_outside_the_eu_fails_whatever_its_administration(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """SecNumCloud 3.2 §19.6 a asks the seat, the central administration and the principal
+    establishment to be in the EU. One key held both: a host administered in Germany and mainly
+    established in the US, declaring `central_administration: DE`, passed. Each is its own key."""
+    text = (SAMPLES / "sovereign-hospital.yaml").read_text()
+    path = tmp_path / "d.yaml"
+    path.write_text(
+        text.replace(
+            "    provider: outscale\n",
+            "    provider: outscale\n    central_administration: DE\n"
+            "    principal_establishment: US\n",
+            1,
+        ).replace(
+            "claims:\n", "claims:\n  secnumcloud: true\n  secnumcloud_offer: IaaS cloudgouv\n"
+        )
+    )
+    lines = path.read_text().splitlines()
+    line = next(i for i, x in enumerate(lines) if "principal_establishment" in x) + 1
+    code, report = run_json(runner, str(path))
+    [snc] = [f for f in report["findings"] if f["rule_id"] == "SNC-196-A"]
+    assert snc["message"] == (
+        "outscale hosts data of a deployment claiming SecNumCloud, but its seat (FR), central "
+        "administration (DE) or principal establishment (US) is outside the EU"
+    )
+    sources = {x["path"]: x["source"] for x in snc["facts"]}
+    assert sources["party.principal_establishment"] == f"{path}:{line}:30"
+    assert code == 1
+
+
 def test_a_finding_that_cannot_be_verified_does_not_assert_the_violation(runner: CliRunner) -> None:
     # The backup sample gives no processor list: whether aws-emea is on it is unknown, so the
     # finding names the requirement and must not say "is not on the Art. 28 processor list".
@@ -111,7 +215,11 @@ def test_a_country_contradicting_its_region_does_not_move_the_data(
     assert code == 1
 
 
-@pytest.mark.parametrize(("code", "hint"), [("UK", "GB"), ("EL", "GR")])  # fr: test_format
+@pytest.mark.parametrize(
+    ("code", "hint"),
+    # a country's name in capitals suggests its code, not the code spelt nearest to the name
+    [("UK", "GB"), ("EL", "GR"), ("FRANCE", "FR"), ("LUXEMBOURG", "LU")],  # fr: test_format
+)
 def test_an_unknown_country_code_is_named_where_it_is_written(
     runner: CliRunner, tmp_path: Path, code: str, hint: str
 ) -> None:
@@ -585,6 +693,15 @@ def test_explain_unknown_rule_suggests(runner: CliRunner) -> None:
     result = runner.invoke(app, ["explain", "hds-loc-1"])
     assert result.exit_code == 2
     assert "did you mean 'HDS-LOC-01'?" in result.stderr
+
+
+def test_explain_reads_a_rule_id_in_lower_case(runner: CliRunner) -> None:
+    """An officer copying `hds-loc-01` from a ticket was refused with "did you mean
+    'HDS-LOC-01'?": the rule meant is certain, so it is explained."""
+    result = runner.invoke(app, ["explain", "hds-loc-01"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == runner.invoke(app, ["explain", "HDS-LOC-01"]).stdout
+    assert result.stdout.startswith("HDS-LOC-01 — ")
 
 
 def test_schema_is_draft07_and_validates_the_samples(runner: CliRunner) -> None:

@@ -52,6 +52,94 @@ def test_syntax_error_points_at_the_problem() -> None:
     assert message.startswith("malformed.yaml:6:1: error: YAML syntax:")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # a tab pasted into the indentation, as some editors still write
+        (
+            "    provider: hetzner\n    operator",
+            "\tprovider: hetzner\n    operator",
+            "syntax.yaml:20:1: error: YAML syntax: found a tab character that violates "
+            "indentation (while scanning a plain scalar); indent with spaces: YAML does not "
+            "allow tabs for indentation",
+        ),
+        # no space after the colon: reported at the key, not at the line after it
+        (
+            "region: fsn1",
+            "region:fsn1",
+            "syntax.yaml:22:5: error: YAML syntax: could not find expected ':' (while scanning "
+            "a simple key); write a key as `key: value`, with a space after the colon",
+        ),
+        (
+            "name: Hetzner Online GmbH",
+            "name: Hetzner: Online GmbH",
+            "syntax.yaml:13:18: error: YAML syntax: mapping values are not allowed in this "
+            "context; quote a value that holds ': ' (`name: \"A: B\"`)",
+        ),
+    ],
+)
+def test_a_syntax_error_says_what_to_do(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    assert old in text
+    path = tmp_path / "syntax.yaml"
+    path.write_text(text.replace(old, new, 1))
+    assert errors_of(path) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # a word of a fixed list in capitals, as in contracts and the EDPB's texts
+        (
+            "health_context: care",
+            "health_context: CARE",
+            "case.yaml:6:19: error: data.health_context: unknown value 'CARE'; did you mean "
+            "'care'?",
+        ),
+        ("role: controller", "role: CONTROLLER", "did you mean 'controller'?"),
+    ],
+)
+def test_a_word_in_another_case_suggests_the_word(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    path = tmp_path / "case.yaml"
+    path.write_text(text.replace(old, new, 1))
+    [message] = errors_of(path)
+    assert message.startswith(expected) or message.endswith(expected), message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # `- key:` entries where one mapping is expected, as a newcomer copies from a list
+        (
+            "data:\n  categories: [health]\n  health_context: care",
+            "data:\n  - categories: [health]\n  - health_context: care",
+            "shape.yaml:5:3: error: data: expected a mapping with keys categories, subjects, "
+            "health_context, pseudonymised, pseudonymisation, retention; got a list of entries "
+            "(`- key: value`): write the keys without `- `",
+        ),
+        # one value where a list is expected
+        (
+            "categories: [health]",
+            "categories: health",
+            "shape.yaml:5:15: error: data.categories: expected a list of values, each one of "
+            "health, genetic, biometric, identification, contact, appointment, financial, usage, "
+            "technical, other; got 'health'; write a list in brackets, as [a, b]",
+        ),
+    ],
+)
+def test_a_list_or_mapping_written_otherwise_says_what_was_written(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    assert old in text
+    path = tmp_path / "shape.yaml"
+    path.write_text(text.replace(old, new, 1))
+    assert errors_of(path) == [expected]
+
+
 def test_unknown_reference_names_the_declared_ids(tmp_path: Path) -> None:
     text = (DEPLOYMENTS / "minimal.yaml").read_text().replace("operator: host", "operator: hots")
     path = tmp_path / "ref.yaml"
@@ -129,6 +217,47 @@ def test_schema_version_must_be_1(tmp_path: Path) -> None:
     )
     assert errors_of(path) == [
         "v2.yaml:1:17: error: schema_version 2 is not supported; this tool reads version 1"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "schema_version: 1",
+            'schema_version: "1"',
+            "quoted.yaml:1:17: error: schema_version: expected an integer, got '1'; write it "
+            "without quotes, which make it text",
+        ),
+        (
+            "clear_text_processing: true",
+            "clear_text_processing: 'true'",
+            "quoted.yaml:23:28: error: components[0].clear_text_processing: expected true or "
+            "false, got 'true'; write it without quotes, which make it text",
+        ),
+    ],
+)
+def test_a_right_value_in_quotes_says_to_drop_the_quotes(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    """`got '1'` where an integer is expected read as a contradiction to a newcomer."""
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    assert old in text
+    path = tmp_path / "quoted.yaml"
+    path.write_text(text.replace(old, new, 1))
+    assert errors_of(path) == [expected]
+
+
+def test_a_number_out_of_range_is_named_by_its_path(tmp_path: Path) -> None:
+    """Every other error of a file starts with the path of its value; these did not."""
+    text = (DEPLOYMENTS / "minimal.yaml").read_text()
+    path = tmp_path / "range.yaml"
+    path.write_text(
+        text.replace("    region: fsn1\n", "    region: fsn1\n    hds_activities: [1, 7]\n")
+    )
+    assert errors_of(path) == [
+        "range.yaml:23:25: error: components[0].hds_activities[1]: HDS activity 7 does not "
+        "exist; activities are 1 to 6 (R.1111-9 CSP)"
     ]
 
 
@@ -332,6 +461,17 @@ def test_an_entry_listed_twice_is_an_error(
             {"seat": "fr"},
             "ids.yaml:7:68: error: parties[1].country: country code 'fr' must be upper case "
             "(ISO 3166-1 alpha-2); did you mean 'FR'?",
+        ),
+        # a country's name, as a newcomer writes it, suggests its code, not the name upper-cased
+        (
+            {"seat": "France"},
+            "ids.yaml:7:68: error: parties[1].country: 'France' is a country name; write its "
+            "ISO 3166-1 alpha-2 code: did you mean 'FR'?",
+        ),
+        (
+            {"countries": "United Kingdom"},
+            "ids.yaml:14:52: error: transfers[0].countries[0]: 'United Kingdom' is a country "
+            "name; write its ISO 3166-1 alpha-2 code: did you mean 'GB'?",
         ),
         (
             {"countries": "ZZ"},

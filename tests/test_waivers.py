@@ -282,6 +282,20 @@ def test_unknown_or_empty_waiver_countries_are_input_errors(
     )
 
 
+def test_a_waiver_country_written_by_name_suggests_its_code(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    waivers = write_waivers(
+        tmp_path / "w.yaml", "{deployment: clinique-exemple-records, countries: [United States]}"
+    )
+    result = check(runner, "--waivers", str(waivers))
+    assert result.exit_code == 2
+    assert (
+        "waivers[0].target.countries[0]: unknown country code 'United States'; 'United States' "
+        "is a country name: did you mean 'US'?"
+    ) in result.stderr
+
+
 def waivers_for(path: Path, deployment: str, rules: tuple[str, ...], countries: str) -> Path:
     """One waiver per rule on `deployment`/records-db, narrowed to `countries` (YAML list)."""
     body = "".join(

@@ -429,10 +429,15 @@ PARTY = {
     "party.role": "GDPR role: controller, joint-controller, processor, sub-processor, "
     "key-custodian.",
     "party.country": "Country of the party's seat.",
-    "party.central_administration": "Country of its central administration or principal "
-    "establishment (the seat if not declared otherwise).",
+    "party.central_administration": "Country of its central administration (the seat if not "
+    "declared otherwise).",
+    "party.principal_establishment": "Country of its principal establishment (the seat if not "
+    "declared otherwise).",
     "party.parent.country": "Country of the ultimate parent (declared, or from the knowledge "
     "base through `provider`).",
+    "party.provider": "Knowledge-base provider id declared for the party (`provider`).",
+    "party.provider_known": "The provider declared for the party is in the knowledge base.",
+    "party.provider_suggestion": "Nearest known provider id, when the party's is unknown.",
     "party.is_controller": "The party is the deployment's controller.",
     "party.involved": "The party operates a component, copy or log sink, holds a key, operates "
     "the HSM holding one, or has an access path.",

@@ -119,15 +119,12 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
     b.party_facts(f, "party", party)
     b.put(f, "party.name", party.name, f"{base}.name")
     b.put(f, "party.role", party.role.value, f"{base}.role")
-    if party.central_administration is not None:
-        b.put(
-            f,
-            "party.central_administration",
-            party.central_administration,
-            f"{base}.central_administration",
-        )
-    else:
-        b.put(f, "party.central_administration", party.country, f"{base}.country")
+    for key in ("central_administration", "principal_establishment"):  # the seat's unless said
+        declared = getattr(party, key)
+        if declared is not None:
+            b.put(f, f"party.{key}", declared, f"{base}.{key}")
+        else:
+            b.put(f, f"party.{key}", party.country, f"{base}.country")
     b.derived(f, "party.is_controller", party.id == d.controller, "compared with controller")
     operated = _operated(b, party.id)
     hosts = bool(operated)
@@ -152,6 +149,16 @@ def party_facts(b: SubjectBuilder, party: Party, pi: int) -> dict[str, Fact]:
     b.derived(f, "party.involved", involved, "operates, holds a key or its HSM, or accesses data")
     hds_activity_facts(b, f, party)
     provider = kb.provider(party.provider)
+    if party.provider is not None:  # an unknown one lends no parent: say so where it is written
+        b.put(f, "party.provider", party.provider, f"{base}.provider")
+        b.derived(f, "party.provider_known", provider is not None, "knowledge-base lookup")
+        if provider is None:
+            b.derived(
+                f,
+                "party.provider_suggestion",
+                kb.suggest("provider", party.provider) or " (no close match)",
+                "nearest provider id",
+            )
     if party.ownership is not None:
         b.put(
             f,

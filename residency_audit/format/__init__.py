@@ -117,9 +117,11 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
             yield from ref(f"components[{i}].logs[{j}].operator", log.operator, parties, "party")
         for j, activity in enumerate(c.hds_activities):
             if not 1 <= activity <= 6:
+                path = f"components[{i}].hds_activities[{j}]"
                 yield Diagnostic(
-                    at(f"components[{i}].hds_activities[{j}]", root),
-                    f"HDS activity {activity} does not exist; activities are 1 to 6",
+                    at(path, root),
+                    f"{path}: HDS activity {activity} does not exist; activities are 1 to 6 "
+                    "(R.1111-9 CSP)",
                 )
         if (c.provider, (c.service or "").lower()) in GLOBAL_SERVICES:
             for key, where in (("region", c.region), ("country", c.country)):
@@ -149,9 +151,11 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
         yield from ref(f"transfers[{i}].recipient", t.recipient, parties, "party")
         yield from ref(f"transfers[{i}].exporter", t.exporter, parties, "party")
         if t.scc_module is not None and not 1 <= t.scc_module <= 4:
+            path = f"transfers[{i}].scc_module"
             yield Diagnostic(
-                at(f"transfers[{i}].scc_module", root),
-                "scc_module must be 1, 2, 3 or 4 (Decision 2021/914)",
+                at(path, root),
+                f"{path}: {t.scc_module} is no module; scc_module must be 1, 2, 3 or 4 "
+                "(Decision 2021/914)",
             )
         for j, onward in enumerate(t.onward):
             yield from ref(
@@ -160,9 +164,10 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
     for i, p in enumerate(d.parties):
         for j, share in enumerate(p.ownership or ()):
             if not 0 <= share.percent <= 100:
+                path = f"parties[{i}].ownership[{j}].percent"
                 yield Diagnostic(
-                    at(f"parties[{i}].ownership[{j}].percent", root),
-                    "percent must be between 0 and 100",
+                    at(path, root),
+                    f"{path}: {share.percent:g} is no share; percent must be between 0 and 100",
                 )
     for j, pid in enumerate(d.claims.processors or ()):
         yield from ref(f"claims.processors[{j}]", pid, parties, "party")
@@ -182,7 +187,9 @@ def check_references(d: Deployment) -> Iterable[Diagnostic]:
             )
         for j, activity in enumerate(cert.activities):
             if not 1 <= activity <= 6:
+                path = f"certifications[{i}].activities[{j}]"
                 yield Diagnostic(
-                    at(f"certifications[{i}].activities[{j}]", root),
-                    f"HDS activity {activity} does not exist; activities are 1 to 6",
+                    at(path, root),
+                    f"{path}: HDS activity {activity} does not exist; activities are 1 to 6 "
+                    "(R.1111-9 CSP)",
                 )

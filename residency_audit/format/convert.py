@@ -215,20 +215,26 @@ class Converter:
                 return True
             if not quoted and text in FALSE_WORDS:
                 return False
-            return self.error(node, f"{where}: expected true or false, got {shown(text)}")
+            return self.error(
+                node, f"{where}: expected true or false, got {shown(text)}{_unquote(node, kind)}"
+            )
         if kind is int:
             if not quoted and INT_TEXT.fullmatch(text):
                 if len(text.lstrip("+-")) > MAX_DIGITS:  # int() refuses 4,301: exit 3 before
                     return self.error(node, f"{where}: {too_long(text)}")
                 return int(text)
-            return self.error(node, f"{where}: expected an integer, got {shown(text)}")
+            return self.error(
+                node, f"{where}: expected an integer, got {shown(text)}{_unquote(node, kind)}"
+            )
         if kind is float:
             if not quoted and FLOAT_TEXT.fullmatch(text):
                 number = float(text)
                 if not math.isfinite(number):  # 1e400 reads as infinity
                     return self.error(node, f"{where}: {shown(text)} is too large a number")
                 return number
-            return self.error(node, f"{where}: expected a number, got {shown(text)}")
+            return self.error(
+                node, f"{where}: expected a number, got {shown(text)}{_unquote(node, kind)}"
+            )
         if kind is dt.date:
             if DATE_TEXT.fullmatch(text):
                 try:
@@ -240,7 +246,9 @@ class Converter:
 
     def _sequence(self, node: Node, reading: Reading, where: str, depth: int) -> Any:
         if not isinstance(node, SequenceNode):
-            return self.error(node, f"{where}: expected {describe(reading.base)}")
+            return self.error(
+                node, f"{where}: expected {describe(reading.base)}{_got(node, a_list=True)}"
+            )
         item: Reading = reading.item  # type: ignore[assignment]
         values = []
         ok = True
@@ -253,7 +261,7 @@ class Converter:
 
     def _dict(self, node: Node, item: Reading, where: str, depth: int) -> Any:
         if not isinstance(node, MappingNode):
-            return self.error(node, f"{where}: expected a mapping")
+            return self.error(node, f"{where}: expected a mapping{_got(node)}")
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, ScalarNode) else None
@@ -314,7 +322,7 @@ class Converter:
             return self.error(
                 node,
                 f"{where or 'document'}: expected a mapping with keys "
-                f"{', '.join(p.name for p in plan(cls))}",
+                f"{', '.join(p.name for p in plan(cls))}{_got(node)}",
             )
         cplan = class_plan(cls)
         plans = cplan.by_key
@@ -377,3 +385,35 @@ class Converter:
         if cplan.has_span:
             values["span"] = self.span(node)
         return cls(**values)
+
+
+def _got(node: Node, *, a_list: bool = False) -> str:
+    """What was written instead of a list or a mapping, and how to write what was expected:
+    a newcomer's `- key: value` entries where keys belong, or one value where a list does."""
+    if isinstance(node, SequenceNode):
+        if node.value and all(isinstance(n, MappingNode) for n in node.value):
+            return "; got a list of entries (`- key: value`): write the keys without `- `"
+        return "; got a list"
+    if isinstance(node, MappingNode):
+        return "; got a mapping (`key: value`)"
+    if isinstance(node, ScalarNode):
+        return f"; got {shown(node.value)}" + (
+            "; write a list in brackets, as [a, b]" if a_list else ""
+        )
+    return ""
+
+
+def _unquote(node: ScalarNode, kind: Any) -> str:
+    """`schema_version: "1"` or `provider_can_use: "true"`: the value is right, its quotes make
+    it text; say so rather than leave the reader puzzling over `got '1'`."""
+    if not node.style:
+        return ""
+    text = node.value
+    right = (
+        text in TRUE_WORDS or text in FALSE_WORDS
+        if kind is bool
+        else bool(INT_TEXT.fullmatch(text))
+        if kind is int
+        else bool(FLOAT_TEXT.fullmatch(text))
+    )
+    return "; write it without quotes, which make it text" if right else ""

@@ -138,17 +138,29 @@ def _declared_codes(d: Deployment) -> Iterable[tuple[str, str]]:
     for i, p in enumerate(d.parties):
         if p.central_administration is not None:
             yield p.central_administration, f"parties[{i}].central_administration"
+        if p.principal_establishment is not None:
+            yield p.principal_establishment, f"parties[{i}].principal_establishment"
 
 
 def _country_problems(d: Deployment, at: Callable[[str, str], Diagnostic]) -> Iterator[Diagnostic]:
     """A lower-case code the knowledge base would not find (`us` read as an unknown country,
     not as the US), and `ZZ`, the audit's own mark for a country nobody knows, which a
     declaration (not a file `discover` wrote) may not use for a country it states."""
-    from residency_audit.kb import COUNTRY_ALIASES, UNKNOWN_COUNTRY
+    from residency_audit.kb import COUNTRY_ALIASES, UNKNOWN_COUNTRY, default
 
     yield from _transits(d, at)
     for code, path in _declared_codes(d):
-        if code != code.upper():
+        # `France` or `United Kingdom` is a name, not a code in the wrong case or holding a
+        # space: upper-casing it would suggest `FRANCE`, which is no code either (the knowledge
+        # base is read only for a value that would be an error here)
+        named = default().country_named(code) if code != code.upper() or _separators(code) else None
+        if named is not None:
+            yield at(
+                path,
+                f"{path}: {code!r} is a country name; write its ISO 3166-1 alpha-2 code: "
+                f"did you mean {named!r}?",
+            )
+        elif code != code.upper():
             meant = COUNTRY_ALIASES.get(code.upper(), code.upper())
             yield at(
                 path,

@@ -44,10 +44,19 @@ def one_line_already(value: Any) -> bool:
 
 
 def suggestion(value: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str:
-    """`; did you mean 'x'?` for the closest choice, or an empty string."""
+    """`; did you mean 'x'?` for the closest choice, or an empty string. Case counts for less
+    than spelling: `DPF` means `dpf`, and `GRA7` is nearest `gra`, whatever difflib says of
+    upper against lower case."""
     import difflib  # only on the error path
 
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=cutoff)
+    choices = list(choices)
+    by_fold = {choice.casefold(): choice for choice in reversed(choices)}  # the first wins
+    close = [by_fold[value.casefold()]] if value.casefold() in by_fold else []
+    close = close or difflib.get_close_matches(value, choices, n=1, cutoff=cutoff)
+    close = close or [
+        by_fold[near]
+        for near in difflib.get_close_matches(value.casefold(), by_fold, n=1, cutoff=cutoff)
+    ]
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

@@ -312,16 +312,70 @@ class KnowledgeBase:
         names: list[str]
         if what == "region" and provider_id in self.region_blocks:
             names = list(self.region_blocks[provider_id].regions)
+            # `eu-west-3` on Azure: the nearest Azure name (`ukwest`) would move the data to
+            # another country; say whose region it is, and this provider's regions there
+            return self._region_elsewhere(value, provider_id) or suggestion(value, names)
         elif what == "provider":
             names = list(self.providers)
+            # `ovh` for `ovhcloud`, `amazon` or `microsoft` for `aws` or `azure`: too short or
+            # too far for the nearest-spelling match, yet the name the provider goes by
+            wanted = " ".join(value.split()).casefold()
+            by_name = [
+                p.id
+                for p in self.providers.values()
+                if len(wanted) >= 3
+                and (
+                    p.id.startswith(wanted)
+                    or p.name.casefold() == wanted
+                    or p.name.casefold().split()[0] == wanted
+                )
+            ]
+            if by_name:
+                return "; did you mean " + " or ".join(repr(n) for n in by_name) + "?"
         elif what == "country":
             known = COUNTRY_ALIASES.get(value.upper(), value.upper())
             if known in self.countries:
                 return f'; did you mean "{known}"?'
+            named = self.country_named(value)
+            if named is not None:  # `FRANCE`: a name, whose code no spelling of it resembles
+                return f'; did you mean "{named}"?'
             names = list(self.countries)
         else:
             names = []
         return suggestion(value, names)
+
+    def _region_elsewhere(self, value: str, provider_id: str) -> str:
+        """`; eu-west-3 is a region of aws (FR), not of azure; azure's regions in FR: ...` when
+        another provider has a region of that name, else an empty string."""
+        owners = {
+            other: block.regions[value].country
+            for other, block in sorted(self.region_blocks.items())
+            if other != provider_id and value in block.regions
+        }
+        if not owners:
+            return ""
+        whose = ", ".join(f"{other} ({country})" for other, country in owners.items())
+        here = self.region_blocks[provider_id].regions
+        lists = []
+        for country in sorted(set(owners.values())):
+            same = sorted(name for name, entry in here.items() if entry.country == country)
+            lists.append(
+                f"{provider_id}'s regions in {country}: {', '.join(same)}"
+                if same
+                else f"no {provider_id} region in {country} in the knowledge base"
+            )
+        return f"; {value} is a region of {whose}, not of {provider_id}; {'; '.join(lists)}"
+
+    def country_named(self, value: str) -> str | None:
+        """The code of the country whose English short name `value` is, whatever the case
+        (`France`, `UNITED KINGDOM`), else None: a name written where a code belongs."""
+        wanted = " ".join(value.split()).casefold()
+        if len(wanted) <= 3:  # `USA`, `fra`: codes of another list, not names
+            return None
+        for country in self.countries.values():
+            if country.name.casefold() == wanted:
+                return country.code
+        return None
 
     # -- staleness -----------------------------------------------------------------------------
 

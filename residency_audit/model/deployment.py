@@ -205,9 +205,17 @@ class Party(Record):
     central_administration: str | None = field(
         default=None,
         metadata=doc(
-            "Country of the central administration or of the principal establishment, when "
-            "either is not in the seat's country; if one of them is outside the EU, that one "
-            "(SecNumCloud 3.2 §19.6 a requires the seat and both in the EU)."
+            "Country of the central administration, when it is not in the seat's country "
+            "(SecNumCloud 3.2 §19.6 a requires the seat, the central administration and the "
+            "principal establishment in the EU)."
+        ),
+    )
+    principal_establishment: str | None = field(
+        default=None,
+        metadata=doc(
+            "Country of the principal establishment, when it is not in the seat's country "
+            "(SecNumCloud 3.2 §19.6 a; declared apart from the central administration, which "
+            "may be elsewhere)."
         ),
     )
     ownership: tuple[Shareholding, ...] | None = field(

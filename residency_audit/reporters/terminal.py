@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from residency_audit.model import Report, Severity
+from residency_audit.model import Finding, Report, Severity, Status
 from residency_audit.reporters.common import defused
 from residency_audit.reporters.flows import (
     COLUMNS,
@@ -50,12 +50,16 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
     for (path, name), group in groupby(report.findings, key=lambda f: (f.span.path, f.deployment)):
         table = Table(title=_title(name, path), title_justify="left", expand=True)
         table.add_column("Severity", no_wrap=True)
+        # a missing fact is no failure: the column says which a row is, as the summary counts
+        # them, rather than only the words at the start of its message
+        table.add_column("Verdict", no_wrap=True)
         table.add_column("Rule", no_wrap=True)
         table.add_column("Line", justify="right", no_wrap=True)
         table.add_column("Finding", ratio=1)
         for f in group:
             table.add_row(
                 Text(f.severity.label, style=COLOURS[f.severity]),
+                _verdict(f),
                 Text(f.rule_id),
                 str(f.span.line),
                 Text(defused(f.message)),
@@ -84,6 +88,15 @@ def show(report: Report, console: Console, fail_on: Severity | None) -> None:
     console.print(
         summary(report, fail_on), style="bold red" if failed else "bold green", markup=False
     )
+
+
+def _verdict(f: Finding) -> Text:
+    """`failed` or `cannot verify`, and under it `waived` or `baselined` when the finding does
+    not count toward the exit code (the text report's ` [waived]`)."""
+    verdict = Text("cannot verify", style="bold magenta") if f.unverifiable else Text("failed")
+    if f.status is not Status.OPEN:
+        verdict.append(f"\n{f.status.value}", style="dim")
+    return verdict
 
 
 def _title(name: str, path: str) -> Text:

@@ -181,7 +181,10 @@ def summary(report: Report, fail_on: Severity | None) -> str:
         counts += f"; of these, {set_aside}" + (
             ", not counted by fail-on" if fail_on is not None else ""
         )
+    # `14 cannot be verified (12 high, ...)` read as the severities of those 14: they are of
+    # every finding, and say so
+    by_severity = f" (all {len(report.findings)} by severity: {counts})" if counts else ""
     return (
-        f"{findings_phrase(report)}{f' ({counts})' if counts else ''} in "
+        f"{findings_phrase(report)}{by_severity} in "
         f"{deployments} deployment(s){errors}; as of {report.as_of}{verdict}"
     )

@@ -44,6 +44,9 @@ def test_the_text_summary_says_how_many_cannot_be_verified(runner: CliRunner) ->
     total = failed + unverifiable
     assert summary.startswith(
         f"{total} finding(s): {failed} failed check(s), {unverifiable} cannot be verified ("
+        # the severities are of every finding: right after "5 cannot be verified", bare
+        # counts read as theirs
+        f"all {total} by severity: "
     ), summary
 
 
@@ -90,7 +93,9 @@ def test_an_info_finding_is_called_no_violation(runner: CliRunner) -> None:
     ]
     text = runner.invoke(app, ["check", str(path), "--as-of", str(day)], env={"NO_COLOR": "1"})
     summary = text.stdout.splitlines()[-1]
-    assert summary.startswith("1 finding(s): 1 failed check(s), 0 cannot be verified (1 info)")
+    assert summary.startswith(
+        "1 finding(s): 1 failed check(s), 0 cannot be verified (all 1 by severity: 1 info)"
+    )
     header = ["Severity", "Failed checks", "Cannot be verified", "Findings"]
     for page in (Page(html_of(markdown.render(report))), Page(html.render(report))):
         assert "1 finding(s): 1 failed check(s), 0 cannot be verified" in page.words
