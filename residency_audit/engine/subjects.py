@@ -34,6 +34,7 @@ from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.engine.places import Infrastructure, Where, infrastructure_of, places_of
 from residency_audit.engine.subject_ids import place_id
 from residency_audit.engine.unknowns import place_unknowns
+from residency_audit.format.locations import Locations
 from residency_audit.kb import KnowledgeBase, fact_from
 from residency_audit.model import (
     Access,
@@ -97,6 +98,11 @@ class SubjectBuilder:
     def __init__(self, d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> None:
         self.d, self.kb, self.as_of = d, kb, as_of
         self._origins: dict[str, str] = {}
+        locations = d.locations
+        # a converted file's positions as text at once, no `Span` made only to be formatted
+        self._origin_of: Callable[[str], str | None] = (
+            locations.origin if isinstance(locations, Locations) else partial(_origin, locations)
+        )
         self._common: dict[str, Fact] | None = None
         self._groups: dict[tuple[Any, ...], dict[str, Fact]] = {}
         self._technical: tuple[Subject, ...] | None = None
@@ -123,8 +129,7 @@ class SubjectBuilder:
     def at(self, yaml_path: str) -> str:
         origin = self._origins.get(yaml_path)
         if origin is None:
-            span = self.d.locations.get(yaml_path)
-            origin = self._origins[yaml_path] = str(span) if span else f"{self.d.path}:1:1"
+            origin = self._origins[yaml_path] = self._origin_of(yaml_path) or f"{self.d.path}:1:1"
         return origin
 
     def put(self, facts: dict[str, Fact], path: str, value: Any, yaml_path: str) -> None:
@@ -700,6 +705,13 @@ class SubjectBuilder:
             self, self.hosts(a.components), f"the components access {a.id} reaches"
         )
         return f
+
+
+def _origin(locations: Mapping[str, Span], yaml_path: str) -> str | None:
+    """Where `yaml_path` is written, as text, in positions given as spans (a deployment made
+    by hand or unpickled, not converted from a file)."""
+    span = locations.get(yaml_path)
+    return str(span) if span else None
 
 
 def builder_for(
