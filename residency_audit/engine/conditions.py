@@ -89,7 +89,18 @@ def decider(cond: Condition) -> Decider:
         return _leaf(cond.field, cond.argument, OPERATORS[cond.operator].apply, cond.operator)
     if isinstance(cond, Not):
         return _negation(decider(cond.item))
-    return _junction(tuple(decider(c) for c in cond.items), settles=isinstance(cond, AnyOf))
+    return _junction(tuple(_junction_item(c) for c in cond.items), settles=isinstance(cond, AnyOf))
+
+
+JunctionItem = tuple[str, Any, Decider | None]
+"""An item of an `all` or `any` as its decider sees it: (field, argument, None) for an `eq`
+leaf, which the junction tests inline, else ("", None, the item's decider)."""
+
+
+def _junction_item(cond: Condition) -> JunctionItem:
+    if isinstance(cond, Leaf) and cond.operator == "eq":
+        return (cond.field, cond.argument, None)
+    return ("", None, decider(cond))
 
 
 def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
@@ -222,13 +233,22 @@ def _negation(inner: Decider) -> Decider:
     return negation
 
 
-def _junction(items: tuple[Decider, ...], *, settles: bool) -> Decider:
+def _junction(items: tuple[JunctionItem, ...], *, settles: bool) -> Decider:
     """`all` (settled by False) or `any` (settled by True)."""
 
     def junction(facts: Mapping[str, Fact], ctx: Context) -> Truth:
         unknown = False
-        for item in items:
-            result = item(facts, ctx)
+        for name, argument, item in items:
+            if item is not None:
+                result = item(facts, ctx)
+            else:  # an `eq` leaf, as `_leaf`'s `equals` tests it: a call saved for each
+                fact = facts.get(name)
+                if fact is None or (value := fact.value) is None:
+                    result = None
+                else:
+                    if not fact.verified:
+                        rely((fact,))
+                    result = value == argument
             if result is settles:
                 return settles
             if result is None:
@@ -251,7 +271,23 @@ def tracer(cond: Condition) -> Tracer:
         )
     if isinstance(cond, Not):
         return _traced_negation(tracer(cond.item))
-    return _traced_junction(tuple(tracer(c) for c in cond.items), settles=isinstance(cond, AnyOf))
+    return _traced_junction(
+        tuple(_traced_junction_item(c) for c in cond.items), settles=isinstance(cond, AnyOf)
+    )
+
+
+TracedJunctionItem = tuple[str, Any, Callable[[Any, Any], bool] | None, Tracer | None]
+"""An item of an `all` or `any` as its tracer sees it: (field, argument, compare, None) for a
+leaf of a plain comparison (`compare`), which the junction traces inline, else
+("", None, None, the item's tracer)."""
+
+
+def _traced_junction_item(cond: Condition) -> TracedJunctionItem:
+    if isinstance(cond, Leaf) and cond.operator != "exists":
+        compare = getattr(OPERATORS[cond.operator], "compare", None)
+        if compare is not None:
+            return (cond.field, cond.argument, compare, None)
+    return ("", None, None, tracer(cond))
 
 
 def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tracer:
@@ -307,12 +343,22 @@ def _traced_negation(inner: Tracer) -> Tracer:
     return negation
 
 
-def _traced_junction(items: tuple[Tracer, ...], *, settles: bool) -> Tracer:
+def _traced_junction(items: tuple[TracedJunctionItem, ...], *, settles: bool) -> Tracer:
     def junction(facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
         # Flags, not a list of results searched twice: every traced finding runs a few.
         settled = unknown = False
-        for item in items:
-            result = item(facts, ctx, trace)
+        for name, argument, compare, item in items:
+            if item is not None:
+                result = item(facts, ctx, trace)
+            else:  # a plain comparison, as `_traced_leaf` traces it: a call saved for each
+                fact = facts.get(name)
+                if fact is None or (value := fact.value) is None:
+                    trace.missing.append(name)
+                    trace.absent.append(name)
+                    result = None
+                else:
+                    trace.facts.append(fact)
+                    result = compare(value, argument)  # type: ignore[misc]
             if result is None:
                 unknown = True
             elif result == settles:  # as `settles in results` compared
