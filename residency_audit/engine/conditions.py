@@ -172,11 +172,21 @@ class CountryAnswers:
         self.kb: Any = None
         self.day: Any = None
 
-    def of(
-        self, key: str | tuple[str, ...], value: Any, argument: Any, apply: Operator, ctx: Context
-    ) -> Answer:
-        """(result, facts consulted, origins of the unverified ones among them) for `value`,
-        whose codes are `key`."""
+    def answer(self, value: Any, argument: Any, apply: Operator, ctx: Context) -> Answer | None:
+        """(result, facts consulted, origins of the unverified ones among them) for `value`, a
+        code or a list of codes; None for anything else (a number, a list holding one, no
+        value), which is asked of the operator each time."""
+        # What the answer is kept by: a code, or a list of codes as a tuple, as the operator
+        # remembers them (`operators.country_codes`); found here, a call saved for each leaf.
+        key: str | tuple[str, ...] | None
+        if type(value) is str:
+            key = value
+        elif type(value) in (list, tuple):
+            key = country_codes(value)
+            if key is None:
+                return None
+        else:
+            return None
         if ctx.kb is not self.kb or ctx.as_of != self.day:
             self.answers.clear()
             self.kb, self.day = ctx.kb, ctx.as_of
@@ -194,15 +204,6 @@ class CountryAnswers:
         return known
 
 
-def _codes_of(value: Any) -> str | tuple[str, ...] | None:
-    """What `CountryAnswers` keeps `value`'s answer by: a code, or a list of codes as a tuple,
-    as the operator remembers them (`operators.country_codes`); None for anything else (a
-    number, a list holding one), which is asked of the operator each time."""
-    if type(value) is str:
-        return value
-    return country_codes(value) if type(value) in (list, tuple) else None
-
-
 def _by_country(name: str, argument: Any, apply: Operator, leaf: Decider) -> Decider:
     """`leaf`, with its answers about country codes kept (`CountryAnswers`)."""
     answers = CountryAnswers()
@@ -211,13 +212,12 @@ def _by_country(name: str, argument: Any, apply: Operator, leaf: Decider) -> Dec
         fact = facts.get(name)
         if fact is None:
             return None
-        value = fact.value
-        key = _codes_of(value)
-        if key is None:  # None too, unknown (as `leaf` says)
+        known = answers.answer(fact.value, argument, apply, ctx)
+        if known is None:  # no value too, unknown (as `leaf` says)
             return leaf(facts, ctx)
         if not fact.verified:
             rely((fact,))
-        result, _, relied = answers.of(key, value, argument, apply, ctx)
+        result, _, relied = known
         if relied:
             rely_on_entries(relied)
         return result
@@ -321,10 +321,10 @@ def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tr
         trace.facts.append(fact)
         value = fact.value
         extra: Sequence[Fact]
-        if answers is None or (key := _codes_of(value)) is None:
+        if answers is None or (known := answers.answer(value, argument, apply, ctx)) is None:
             result, extra = apply(value, argument, ctx)
         else:  # the same answer and facts, kept (`CountryAnswers`)
-            result, extra, _ = answers.of(key, value, argument, apply, ctx)
+            result, extra, _ = known
         if extra:
             trace.facts.extend(extra)
         if result is None:  # the operator's own unknown facts name what to declare, if any
