@@ -134,8 +134,12 @@ class SubjectBuilder:
 
     def put(self, facts: dict[str, Fact], path: str, value: Any, yaml_path: str) -> None:
         if value is not None:
-            # `at`'s memo read here: a file's several hundred facts, most at a path seen before
-            origin = self._origins.get(yaml_path) or self.at(yaml_path)
+            # `at` inline: a file's several hundred facts, most at a path of their own
+            origin = self._origins.get(yaml_path)
+            if origin is None:
+                origin = self._origins[yaml_path] = (
+                    self._origin_of(yaml_path) or f"{self.d.path}:1:1"
+                )
             facts[path] = Fact(path, value, origin)
 
     def derived(self, facts: dict[str, Fact], path: str, value: Any, how: str) -> None:
