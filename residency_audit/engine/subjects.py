@@ -357,6 +357,10 @@ class SubjectBuilder:
         return self._region_operators[key]
 
     def operated_apart(self, provider_id: str, region: str | None) -> bool:
+        # `region_operator`'s memo read here: every place and host asks, forty times a file
+        key = (provider_id, region)
+        if key in self._region_operators:
+            return self._region_operators[key] is not None
         return self.region_operator(provider_id, region) is not None
 
     def infrastructure(
