@@ -35,7 +35,7 @@ from residency_audit.engine.places import Infrastructure, Where, infrastructure_
 from residency_audit.engine.subject_ids import place_id
 from residency_audit.engine.unknowns import place_unknowns
 from residency_audit.format.locations import Locations
-from residency_audit.kb import KnowledgeBase, fact_from
+from residency_audit.kb import MEMO_LIMIT, KnowledgeBase, fact_from
 from residency_audit.model import (
     Access,
     Component,
@@ -60,6 +60,9 @@ ENCODED_LAW = (
 """(fact path, knowledge-base instrument, why): the law each legal pack encodes. The packs' rules
 start when it does; before, no rule encodes the law of the day, and the core CORE-LAW-* rules
 report it as not verified."""
+
+_SCALARS = frozenset({bool, int, str})
+"""The types of the derived values whose facts are shared (`SubjectBuilder.derived`)."""
 
 HDS_CONTEXTS = {
     HealthContext.CARE,
@@ -98,6 +101,7 @@ class SubjectBuilder:
     def __init__(self, d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> None:
         self.d, self.kb, self.as_of = d, kb, as_of
         self._origins: dict[str, str] = {}
+        self._derived_facts = kb.derived_facts
         locations = d.locations
         # a converted file's positions as text at once, no `Span` made only to be formatted
         self._origin_of: Callable[[str], str | None] = (
@@ -144,7 +148,18 @@ class SubjectBuilder:
 
     def derived(self, facts: dict[str, Fact], path: str, value: Any, how: str) -> None:
         if value is not None:
-            facts[path] = Fact(path, value, f"derived: {how}")
+            if type(value) in _SCALARS:
+                # nine in ten are derived alike before, in this file or another: one shared
+                # object each (`kb.derived_facts`), not a new fact and text per subject
+                key = (path, type(value), value, how)  # the type: True == 1
+                fact = self._derived_facts.get(key)
+                if fact is None:
+                    if len(self._derived_facts) >= MEMO_LIMIT:
+                        self._derived_facts.clear()
+                    fact = self._derived_facts[key] = Fact(path, value, f"derived: {how}")
+                facts[path] = fact
+            else:  # a list, say: not hashable, and rarely derived alike
+                facts[path] = Fact(path, value, f"derived: {how}")
 
     def common(self) -> dict[str, Fact]:
         """Facts every subject shares (built once per deployment; each subject gets a copy)."""

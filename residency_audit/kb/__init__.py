@@ -128,15 +128,20 @@ class KnowledgeBase:
             directory, "regions.yaml", RegionsFile
         ).providers
         self._memo: dict[Hashable, Any] = {}
+        self.derived_facts: dict[tuple[Any, ...], Fact] = {}
+        """Derived facts of scalar values by (path, type, value, how), shared by every subject
+        and file that derives the same (`SubjectBuilder.derived`): a fact is immutable and
+        depends on nothing else. At most `MEMO_LIMIT`, as the memo."""
 
     # -- memo of repeated lookups ---------------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_memo": {}}
+        return {**self.__dict__, "_memo": {}, "derived_facts": {}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._memo = {}  # also for a parse-cache entry written before the memo existed
+        self.derived_facts = {}
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """`compute()`, remembered under `key`. Auditing a file asks the same few questions
