@@ -120,6 +120,9 @@ class SubjectBuilder:
         self._provider_parties: dict[str, list[str]] = {}
         self._hosted_infrastructure: list[tuple[Where, Infrastructure]] | None = None
         self._infrastructure_by_party: dict[str, tuple[list[Where], list[Where]]] | None = None
+        self.verdicts: dict[tuple[int, str | None], tuple[bool | None, list[Fact], str | None]] = {}
+        """Each declared certificate's validity verdict (`certificates._verdict`), by `id(cert)`
+        and instrument: the certificates are the deployment's, alive as long as the builder."""
         self.key_reaches: dict[tuple[int, str, str], KeyReach] = {}
         """Whose law reaches each key on each provider (`custody.key_reach`), by `id(key)`: the
         keys are the deployment's, alive as long as the builder."""
