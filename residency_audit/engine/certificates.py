@@ -80,9 +80,15 @@ def why_not_valid(b: SubjectBuilder, cert: Certification, instrument: str | None
 def _verdict(
     b: SubjectBuilder, cert: Certification, instrument: str | None
 ) -> tuple[bool | None, list[Fact], str | None]:
-    """`certificate_current`'s verdict on a declared certificate on the audit day."""
-    validity = {"issued": cert.issued, "expires": cert.expires, "instrument": instrument}
-    return certificate_verdict(validity, Context(b.kb, b.as_of, None))
+    """`certificate_current`'s verdict on a declared certificate on the audit day, found once
+    per file (`SubjectBuilder.verdicts`): the certificate's own subject, its holder's party
+    and the HDS binding of its hosts each ask (its facts are only read)."""
+    key = (id(cert), instrument)
+    found = b.verdicts.get(key)
+    if found is None:
+        validity = {"issued": cert.issued, "expires": cert.expires, "instrument": instrument}
+        found = b.verdicts[key] = certificate_verdict(validity, Context(b.kb, b.as_of, None))
+    return found
 
 
 def covering(b: SubjectBuilder, cert: Certification, instrument: str | None) -> bool | None:

@@ -89,7 +89,18 @@ def decider(cond: Condition) -> Decider:
         return _leaf(cond.field, cond.argument, OPERATORS[cond.operator].apply, cond.operator)
     if isinstance(cond, Not):
         return _negation(decider(cond.item))
-    return _junction(tuple(decider(c) for c in cond.items), settles=isinstance(cond, AnyOf))
+    return _junction(tuple(_junction_item(c) for c in cond.items), settles=isinstance(cond, AnyOf))
+
+
+JunctionItem = tuple[str, Any, Decider | None]
+"""An item of an `all` or `any` as its decider sees it: (field, argument, None) for an `eq`
+leaf, which the junction tests inline, else ("", None, the item's decider)."""
+
+
+def _junction_item(cond: Condition) -> JunctionItem:
+    if isinstance(cond, Leaf) and cond.operator == "eq":
+        return (cond.field, cond.argument, None)
+    return ("", None, decider(cond))
 
 
 def _leaf(name: str, argument: Any, apply: Operator, operator: str) -> Decider:
@@ -161,11 +172,21 @@ class CountryAnswers:
         self.kb: Any = None
         self.day: Any = None
 
-    def of(
-        self, key: str | tuple[str, ...], value: Any, argument: Any, apply: Operator, ctx: Context
-    ) -> Answer:
-        """(result, facts consulted, origins of the unverified ones among them) for `value`,
-        whose codes are `key`."""
+    def answer(self, value: Any, argument: Any, apply: Operator, ctx: Context) -> Answer | None:
+        """(result, facts consulted, origins of the unverified ones among them) for `value`, a
+        code or a list of codes; None for anything else (a number, a list holding one, no
+        value), which is asked of the operator each time."""
+        # What the answer is kept by: a code, or a list of codes as a tuple, as the operator
+        # remembers them (`operators.country_codes`); found here, a call saved for each leaf.
+        key: str | tuple[str, ...] | None
+        if type(value) is str:
+            key = value
+        elif type(value) in (list, tuple):
+            key = country_codes(value)
+            if key is None:
+                return None
+        else:
+            return None
         if ctx.kb is not self.kb or ctx.as_of != self.day:
             self.answers.clear()
             self.kb, self.day = ctx.kb, ctx.as_of
@@ -183,15 +204,6 @@ class CountryAnswers:
         return known
 
 
-def _codes_of(value: Any) -> str | tuple[str, ...] | None:
-    """What `CountryAnswers` keeps `value`'s answer by: a code, or a list of codes as a tuple,
-    as the operator remembers them (`operators.country_codes`); None for anything else (a
-    number, a list holding one), which is asked of the operator each time."""
-    if type(value) is str:
-        return value
-    return country_codes(value) if type(value) in (list, tuple) else None
-
-
 def _by_country(name: str, argument: Any, apply: Operator, leaf: Decider) -> Decider:
     """`leaf`, with its answers about country codes kept (`CountryAnswers`)."""
     answers = CountryAnswers()
@@ -200,13 +212,12 @@ def _by_country(name: str, argument: Any, apply: Operator, leaf: Decider) -> Dec
         fact = facts.get(name)
         if fact is None:
             return None
-        value = fact.value
-        key = _codes_of(value)
-        if key is None:  # None too, unknown (as `leaf` says)
+        known = answers.answer(fact.value, argument, apply, ctx)
+        if known is None:  # no value too, unknown (as `leaf` says)
             return leaf(facts, ctx)
         if not fact.verified:
             rely((fact,))
-        result, _, relied = answers.of(key, value, argument, apply, ctx)
+        result, _, relied = known
         if relied:
             rely_on_entries(relied)
         return result
@@ -222,13 +233,22 @@ def _negation(inner: Decider) -> Decider:
     return negation
 
 
-def _junction(items: tuple[Decider, ...], *, settles: bool) -> Decider:
+def _junction(items: tuple[JunctionItem, ...], *, settles: bool) -> Decider:
     """`all` (settled by False) or `any` (settled by True)."""
 
     def junction(facts: Mapping[str, Fact], ctx: Context) -> Truth:
         unknown = False
-        for item in items:
-            result = item(facts, ctx)
+        for name, argument, item in items:
+            if item is not None:
+                result = item(facts, ctx)
+            else:  # an `eq` leaf, as `_leaf`'s `equals` tests it: a call saved for each
+                fact = facts.get(name)
+                if fact is None or (value := fact.value) is None:
+                    result = None
+                else:
+                    if not fact.verified:
+                        rely((fact,))
+                    result = value == argument
             if result is settles:
                 return settles
             if result is None:
@@ -251,7 +271,23 @@ def tracer(cond: Condition) -> Tracer:
         )
     if isinstance(cond, Not):
         return _traced_negation(tracer(cond.item))
-    return _traced_junction(tuple(tracer(c) for c in cond.items), settles=isinstance(cond, AnyOf))
+    return _traced_junction(
+        tuple(_traced_junction_item(c) for c in cond.items), settles=isinstance(cond, AnyOf)
+    )
+
+
+TracedJunctionItem = tuple[str, Any, Callable[[Any, Any], bool] | None, Tracer | None]
+"""An item of an `all` or `any` as its tracer sees it: (field, argument, compare, None) for a
+leaf of a plain comparison (`compare`), which the junction traces inline, else
+("", None, None, the item's tracer)."""
+
+
+def _traced_junction_item(cond: Condition) -> TracedJunctionItem:
+    if isinstance(cond, Leaf) and cond.operator != "exists":
+        compare = getattr(OPERATORS[cond.operator], "compare", None)
+        if compare is not None:
+            return (cond.field, cond.argument, compare, None)
+    return ("", None, None, tracer(cond))
 
 
 def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tracer:
@@ -285,10 +321,10 @@ def _traced_leaf(name: str, argument: Any, apply: Operator, operator: str) -> Tr
         trace.facts.append(fact)
         value = fact.value
         extra: Sequence[Fact]
-        if answers is None or (key := _codes_of(value)) is None:
+        if answers is None or (known := answers.answer(value, argument, apply, ctx)) is None:
             result, extra = apply(value, argument, ctx)
         else:  # the same answer and facts, kept (`CountryAnswers`)
-            result, extra, _ = answers.of(key, value, argument, apply, ctx)
+            result, extra, _ = known
         if extra:
             trace.facts.extend(extra)
         if result is None:  # the operator's own unknown facts name what to declare, if any
@@ -307,12 +343,22 @@ def _traced_negation(inner: Tracer) -> Tracer:
     return negation
 
 
-def _traced_junction(items: tuple[Tracer, ...], *, settles: bool) -> Tracer:
+def _traced_junction(items: tuple[TracedJunctionItem, ...], *, settles: bool) -> Tracer:
     def junction(facts: Mapping[str, Fact], ctx: Context, trace: Trace) -> Truth:
         # Flags, not a list of results searched twice: every traced finding runs a few.
         settled = unknown = False
-        for item in items:
-            result = item(facts, ctx, trace)
+        for name, argument, compare, item in items:
+            if item is not None:
+                result = item(facts, ctx, trace)
+            else:  # a plain comparison, as `_traced_leaf` traces it: a call saved for each
+                fact = facts.get(name)
+                if fact is None or (value := fact.value) is None:
+                    trace.missing.append(name)
+                    trace.absent.append(name)
+                    result = None
+                else:
+                    trace.facts.append(fact)
+                    result = compare(value, argument)  # type: ignore[misc]
             if result is None:
                 unknown = True
             elif result == settles:  # as `settles in results` compared

@@ -351,46 +351,51 @@ def _unknown(subject: Subject, absent: list[str]) -> list[Fact]:
     return out
 
 
-Template = tuple[tuple[str, str | None], ...]
-"""A rule message as (text, field path or None) pairs (`_template`)."""
+Template = tuple[str, tuple[str, ...]]
+"""A rule message as a `str.format` pattern with a positional `{}` for each placeholder (its
+own text's braces doubled), and the field path of each placeholder (`_template`)."""
 
 
 def _render(template: Template, facts: Mapping[str, Fact], stated: list[Fact]) -> str:
-    """`template` with each placeholder replaced by its fact's value, or `unknown` (no
-    format-string evaluation). The facts it states are added to `stated`: a finding keeps them
-    beside those its conditions read, so that a reader checks every value the message asserts
-    against where it came from (the host named, the certification its coverage rests on). An
-    empty text is a fragment of wording the message leaves out (no replica, no HSM): not
-    stated. One pass does both: a file has dozens of findings."""
-    out: list[str] = []
-    for text, path in template:
-        out.append(text)
-        if path is not None:
-            fact = facts.get(path)
-            if fact is None:
-                out.append("unknown")
-                continue
-            value = fact.value
-            if type(value) is str:  # most values: `_text` inlined, a call saved for each
-                out.append(value)
-            else:
-                out.append("unknown" if value is None else _text(value))
-            if value != "":
-                stated.append(fact)
-    return "".join(out)
+    """`template` with each placeholder replaced by its fact's value, or `unknown` (a value is
+    inserted, never read as a format string). The facts it states are added to `stated`: a
+    finding keeps them beside those its conditions read, so that a reader checks every value
+    the message asserts against where it came from (the host named, the certification its
+    coverage rests on). An empty text is a fragment of wording the message leaves out (no
+    replica, no HSM): not stated. One pass does both: a file has dozens of findings."""
+    pattern, paths = template
+    # the values only, the pattern holding the text between them: half the appends of
+    # joining text and values (a message has about nine placeholders)
+    values: list[str] = []
+    for path in paths:
+        fact = facts.get(path)
+        if fact is None:
+            values.append("unknown")
+            continue
+        value = fact.value
+        if type(value) is str:  # most values: `_text` inlined, a call saved for each
+            values.append(value)
+        else:
+            values.append("unknown" if value is None else _text(value))
+        if value != "":
+            stated.append(fact)
+    return pattern.format(*values)
 
 
 @functools.lru_cache(maxsize=1024)
 def _template(template: str) -> Template:
-    """A rule message as (text, field path or None) pairs: messages are parsed once, not once
-    per finding (a file has dozens of findings)."""
-    parts: list[tuple[str, str | None]] = []
+    """A rule message as a pattern and its placeholders' field paths: messages are parsed
+    once, not once per finding (a file has dozens of findings)."""
+    texts: list[str] = []
+    paths: list[str] = []
     start = 0
     for match in PLACEHOLDER.finditer(template):
-        parts.append((template[start : match.start()], match.group(1)))
+        texts.append(template[start : match.start()])
+        paths.append(match.group(1))
         start = match.end()
-    parts.append((template[start:], None))
-    return tuple(parts)
+    texts.append(template[start:])
+    pattern = "{}".join(t.replace("{", "{{").replace("}", "}}") for t in texts)
+    return pattern, tuple(paths)
 
 
 def _text(value: object) -> str:

@@ -34,7 +34,8 @@ from residency_audit.engine.legal_subjects import legal_subjects
 from residency_audit.engine.places import Infrastructure, Where, infrastructure_of, places_of
 from residency_audit.engine.subject_ids import place_id
 from residency_audit.engine.unknowns import place_unknowns
-from residency_audit.kb import KnowledgeBase, fact_from
+from residency_audit.format.locations import Locations
+from residency_audit.kb import MEMO_LIMIT, KnowledgeBase, fact_from
 from residency_audit.model import (
     Access,
     Component,
@@ -59,6 +60,9 @@ ENCODED_LAW = (
 """(fact path, knowledge-base instrument, why): the law each legal pack encodes. The packs' rules
 start when it does; before, no rule encodes the law of the day, and the core CORE-LAW-* rules
 report it as not verified."""
+
+_SCALARS = frozenset({bool, int, str})
+"""The types of the derived values whose facts are shared (`SubjectBuilder.derived`)."""
 
 HDS_CONTEXTS = {
     HealthContext.CARE,
@@ -97,6 +101,12 @@ class SubjectBuilder:
     def __init__(self, d: Deployment, kb: KnowledgeBase, as_of: dt.date) -> None:
         self.d, self.kb, self.as_of = d, kb, as_of
         self._origins: dict[str, str] = {}
+        self._derived_facts = kb.derived_facts
+        locations = d.locations
+        # a converted file's positions as text at once, no `Span` made only to be formatted
+        self._origin_of: Callable[[str], str | None] = (
+            locations.origin if isinstance(locations, Locations) else partial(_origin, locations)
+        )
         self._common: dict[str, Fact] | None = None
         self._groups: dict[tuple[Any, ...], dict[str, Fact]] = {}
         self._technical: tuple[Subject, ...] | None = None
@@ -110,6 +120,9 @@ class SubjectBuilder:
         self._provider_parties: dict[str, list[str]] = {}
         self._hosted_infrastructure: list[tuple[Where, Infrastructure]] | None = None
         self._infrastructure_by_party: dict[str, tuple[list[Where], list[Where]]] | None = None
+        self.verdicts: dict[tuple[int, str | None], tuple[bool | None, list[Fact], str | None]] = {}
+        """Each declared certificate's validity verdict (`certificates._verdict`), by `id(cert)`
+        and instrument: the certificates are the deployment's, alive as long as the builder."""
         self.key_reaches: dict[tuple[int, str, str], KeyReach] = {}
         """Whose law reaches each key on each provider (`custody.key_reach`), by `id(key)`: the
         keys are the deployment's, alive as long as the builder."""
@@ -123,19 +136,33 @@ class SubjectBuilder:
     def at(self, yaml_path: str) -> str:
         origin = self._origins.get(yaml_path)
         if origin is None:
-            span = self.d.locations.get(yaml_path)
-            origin = self._origins[yaml_path] = str(span) if span else f"{self.d.path}:1:1"
+            origin = self._origins[yaml_path] = self._origin_of(yaml_path) or f"{self.d.path}:1:1"
         return origin
 
     def put(self, facts: dict[str, Fact], path: str, value: Any, yaml_path: str) -> None:
         if value is not None:
-            # `at`'s memo read here: a file's several hundred facts, most at a path seen before
-            origin = self._origins.get(yaml_path) or self.at(yaml_path)
+            # `at` inline: a file's several hundred facts, most at a path of their own
+            origin = self._origins.get(yaml_path)
+            if origin is None:
+                origin = self._origins[yaml_path] = (
+                    self._origin_of(yaml_path) or f"{self.d.path}:1:1"
+                )
             facts[path] = Fact(path, value, origin)
 
     def derived(self, facts: dict[str, Fact], path: str, value: Any, how: str) -> None:
         if value is not None:
-            facts[path] = Fact(path, value, f"derived: {how}")
+            if type(value) in _SCALARS:
+                # nine in ten are derived alike before, in this file or another: one shared
+                # object each (`kb.derived_facts`), not a new fact and text per subject
+                key = (path, type(value), value, how)  # the type: True == 1
+                fact = self._derived_facts.get(key)
+                if fact is None:
+                    if len(self._derived_facts) >= MEMO_LIMIT:
+                        self._derived_facts.clear()
+                    fact = self._derived_facts[key] = Fact(path, value, f"derived: {how}")
+                facts[path] = fact
+            else:  # a list, say: not hashable, and rarely derived alike
+                facts[path] = Fact(path, value, f"derived: {how}")
 
     def common(self) -> dict[str, Fact]:
         """Facts every subject shares (built once per deployment; each subject gets a copy)."""
@@ -348,6 +375,10 @@ class SubjectBuilder:
         return self._region_operators[key]
 
     def operated_apart(self, provider_id: str, region: str | None) -> bool:
+        # `region_operator`'s memo read here: every place and host asks, forty times a file
+        key = (provider_id, region)
+        if key in self._region_operators:
+            return self._region_operators[key] is not None
         return self.region_operator(provider_id, region) is not None
 
     def infrastructure(
@@ -700,6 +731,13 @@ class SubjectBuilder:
             self, self.hosts(a.components), f"the components access {a.id} reaches"
         )
         return f
+
+
+def _origin(locations: Mapping[str, Span], yaml_path: str) -> str | None:
+    """Where `yaml_path` is written, as text, in positions given as spans (a deployment made
+    by hand or unpickled, not converted from a file)."""
+    span = locations.get(yaml_path)
+    return str(span) if span else None
 
 
 def builder_for(

@@ -29,6 +29,12 @@ class Locations(Mapping[str, Span]):
         mark = self._marks.get(where)
         return default if mark is None else Span(self.path, mark.line + 1, mark.column + 1)
 
+    def origin(self, where: str) -> str | None:
+        """`str(self[where])`, or None when `where` is not written: subjects cite a hundred
+        positions a file as text, and the span made only to be formatted cost two calls each."""
+        mark = self._marks.get(where)
+        return None if mark is None else f"{self.path}:{mark.line + 1}:{mark.column + 1}"
+
     def __contains__(self, where: object) -> bool:
         return where in self._marks
 
