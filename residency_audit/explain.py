@@ -10,7 +10,7 @@ from residency_audit.engine.rules import Citation, Pack, Rule
 from residency_audit.errors import UsageError
 from residency_audit.format.text import suggestion
 from residency_audit.kb import KnowledgeBase
-from residency_audit.model import citation_dates
+from residency_audit.model import Severity, citation_dates
 
 
 def find_rule(rule_id: str, packs: Sequence[Pack]) -> Rule:
@@ -19,6 +19,11 @@ def find_rule(rule_id: str, packs: Sequence[Pack]) -> Rule:
         return rules[rule_id]
     if rule_id.upper() in rules:  # `explain snc-qual-02`: ids are upper case, nothing else is meant
         return rules[rule_id.upper()]
+    # `HDS-PUB-01/low`: the id code scanning shows for a finding raised or lowered from the rule's
+    # severity (SARIF `ruleId`, reporters/sarif.py); the rule is the part before the slash
+    base, slash, severity = rule_id.partition("/")
+    if slash and severity.upper() in Severity.__members__ and base.upper() in rules:
+        return rules[base.upper()]
     more = suggestion(rule_id.upper(), rules) or "; see `residency-audit rules list`"
     raise UsageError(f"unknown rule {rule_id!r}{more}")
 

@@ -704,6 +704,18 @@ def test_explain_reads_a_rule_id_in_lower_case(runner: CliRunner) -> None:
     assert result.stdout.startswith("HDS-LOC-01 — ")
 
 
+def test_explain_reads_the_rule_id_code_scanning_shows(runner: CliRunner) -> None:
+    """GitHub code scanning shows a finding raised or lowered from its rule's severity under the
+    SARIF rule id `HDS-PUB-01/low`; copied into `explain`, it was refused (exit 2). An unknown
+    severity after the slash is still refused."""
+    shown = runner.invoke(app, ["explain", "HDS-PUB-01/low"])
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout == runner.invoke(app, ["explain", "HDS-PUB-01"]).stdout
+    wrong = runner.invoke(app, ["explain", "HDS-PUB-01/lowest"])
+    assert wrong.exit_code == 2
+    assert "unknown rule 'HDS-PUB-01/lowest'" in wrong.stderr
+
+
 def test_schema_is_draft07_and_validates_the_samples(runner: CliRunner) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(runner.invoke(app, ["schema"]).stdout)
