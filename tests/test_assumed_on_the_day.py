@@ -15,6 +15,10 @@ from residency_audit.cli import app
 from tests.conftest import FIXTURES, SAMPLES
 
 DPF_LIST = FIXTURES / "deployments" / "us-importer-dpf-list.yaml"
+ASSUMED_DPF = (
+    "uscorp is within the restricted scope of the EU-US Data Privacy Framework decision "
+    "(adequacy_scopes: dpf-list)"
+)
 """A US importer declared on the DPF list, its transfer on the DPF: no date says since when."""
 
 
@@ -39,11 +43,11 @@ def test_dpf_list_membership_is_said_to_be_assumed_on_the_audit_date(runner: Cli
     the DPF applied, on a membership the file does not date."""
     report = json.loads(check(runner, str(DPF_LIST), "--as-of", "2023-07-10"))
     assert not {"GDPR-XFER-01", "US-DPF-01"} & {f["rule_id"] for f in report["findings"]}
-    assert report["assumptions"] == ["uscorp is on the dpf-list list (adequacy_scopes)"]
+    assert report["assumptions"] == [ASSUMED_DPF]
     text = check(runner, str(DPF_LIST), "--as-of", "2023-07-10", form="text")
     assert (
         "note: assumed to hold on the audit date (2023-07-10), the input giving no day from "
-        "which it holds (passes included): uscorp is on the dpf-list list (adequacy_scopes)"
+        f"which it holds (passes included): {ASSUMED_DPF}"
     ) in text
 
 
@@ -52,7 +56,7 @@ def test_the_evidence_reports_state_the_assumption(runner: CliRunner, form: str)
     out = check(runner, str(DPF_LIST), "--as-of", "2023-07-10", form=form)
     assert "Assumed</strong> to hold" in out or "**Assumed** to hold" in out
     assert "to hold on the audit date (2023-07-10), the input giving no day" in out
-    assert "uscorp is on the dpf-list list" in out
+    assert "uscorp is within the restricted scope of the EU-US Data Privacy Framework" in out
 
 
 def test_a_bcr_approval_is_said_to_be_assumed(runner: CliRunner, tmp_path: Path) -> None:
@@ -92,7 +96,7 @@ def test_a_batch_states_what_its_workers_assumed(runner: CliRunner, tmp_path: Pa
     )
     assert report["assumptions"] == [
         "the binding corporate rules of uscorp are approved (CNIL deliberation of 2025-03-01)",
-        "uscorp is on the dpf-list list (adequacy_scopes)",
+        ASSUMED_DPF,
     ]
 
 
@@ -101,4 +105,6 @@ def test_a_saved_result_keeps_its_assumptions(runner: CliRunner, tmp_path: Path)
     saved.write_text(check(runner, str(DPF_LIST), "--as-of", "2023-07-10"))
     result = runner.invoke(app, ["report", str(saved), "-f", "markdown", "--fail-on", "never"])
     assert result.exit_code == 0, result.output
-    assert "uscorp is on the dpf-list list" in result.stdout
+    assert (
+        "uscorp is within the restricted scope of the EU-US Data Privacy Framework" in result.stdout
+    )

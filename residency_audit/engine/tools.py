@@ -162,7 +162,11 @@ def _adequacy(tool: dict[str, Any], ctx: Context) -> tuple[bool, list[Fact]]:
         if decision.scope == "general" or decision.scope_id in scopes:
             if decision.scope != "general":  # membership is declared with no date: assumed
                 who = tool.get("recipient") or "the recipient"
-                assume(f"{who} is on the {decision.scope_id} list (adequacy_scopes)")
+                # "on the dpf-list list" read twice: the decision's title names the scope
+                assume(
+                    f"{who} is within the restricted scope of the {decision.title} decision "
+                    f"(adequacy_scopes: {decision.scope_id})"
+                )
             valid = f"valid: {decision.decision}"
             return True, [fact_from(decision, path, valid, f"kb:adequacy.yaml#{decision.id}")]
     if in_force:  # restricted decisions only, none naming the recipient's list
