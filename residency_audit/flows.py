@@ -45,6 +45,7 @@ from residency_audit.model import (
     Deployment,
     Fact,
     Flow,
+    Hsm,
     Key,
     KeyManagement,
     Party,
@@ -516,6 +517,7 @@ class _Flows:
         ):
             return out  # the holder's flow shows this party, place and law already
         declared = self.at(f"keys[{ki}].hsm.jurisdiction")
+        clear, how, said = self._hsm_use(key.hsm, hsm, ki)
         out.append(
             self.make(
                 flow_id=f"{base}/hsm",
@@ -525,14 +527,33 @@ class _Flows:
                 component=component,
                 country=country or Fact("key.hsm.jurisdiction", key.hsm.jurisdiction, declared),
                 party=hsm.party,
-                clear=None,
-                clear_how="whether the HSM operator can use the keys is not declared",
+                clear=clear,
+                clear_how=how,
                 span=key.hsm.span,
-                facts=[],
+                facts=said,
                 reached=hsm,
             )
         )
         return out
+
+    def _hsm_use(
+        self, declared: Hsm, hsm: Custodian, ki: int
+    ) -> tuple[bool | None, str, list[Fact]]:
+        """Whether the operator of a key's HSM can use the key, how that is known, and the
+        declaration it rests on: an operator in the provider's group can, as the places' flows
+        count it (`_key_reachable`); another as `hsm.operator_can_use` declares; else unknown,
+        saying what to declare (RISK-CLEAR-01 cannot pass without it)."""
+        if hsm.in_group:
+            return True, "the HSM operator is in the provider's group, as for the places", []
+        if declared.operator_can_use is None:
+            return (
+                None,
+                "whether the HSM operator can use the keys is not declared (hsm.operator_can_use)",
+                [],
+            )
+        at = self.at(f"keys[{ki}].hsm.operator_can_use")
+        fact = Fact("key.hsm.operator_can_use", declared.operator_can_use, at)
+        return declared.operator_can_use, "hsm.operator_can_use as declared", [fact]
 
     def holding(self, holder: Custodian | None, key: Key, user: Component) -> dict[str, Any]:
         """Who holds the key material, as `make` arguments: the declared holder, whose law the
@@ -643,6 +664,7 @@ _KEPT = (
     "key.provider_can_use",
     "key.holder_in_provider_group",
     "key.hsm.operator_in_provider_group",
+    "key.hsm.operator_can_use",
     "access.clear_text",
 )
 

@@ -451,6 +451,14 @@ class Hsm(Record):
         )
     )
     jurisdiction: str = field(metadata=doc("Country whose law governs the HSM operator."))
+    operator_can_use: bool | None = field(
+        default=None,
+        metadata=doc(
+            "The HSM's operator can use the keys it holds to decrypt (not only run the "
+            "hardware); unknown if not declared. Not read for an operator in the provider's "
+            "group, whose HSM counts as within the provider's reach, as for the places."
+        ),
+    )
     span: Span = field(default=Span("", 0, 0), compare=False)
 
 
