@@ -41,7 +41,7 @@ def write(report: Report, out: TextIO) -> None:
     notes = common.rule_notes(report)
 
     def written(finding: Finding, n: int) -> str:
-        return str(article(finding, n, notes.get(finding.rule_id)))
+        return str(article(finding, n, notes.get(finding.rule_id), report.as_of))
 
     picture = flowmap.picture_flows(report)
     with common.written_by_instrument(report.findings, written) as groups:

@@ -5,6 +5,7 @@ read it in a browser. Same content as the HTML report, without the picture; writ
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from typing import TextIO
@@ -313,8 +314,9 @@ def _findings(report: Report, out: TextIO) -> None:
     if later is not None:
         _lines(out, [md(later), ""])
     notes = rule_notes(report)
+    day = report.as_of
     with written_by_instrument(
-        report.findings, lambda f, _: "".join(f"{line}\n" for line in _finding(f, notes))
+        report.findings, lambda f, _: "".join(f"{line}\n" for line in _finding(f, notes, day))
     ) as instruments:
         for group in instruments:
             heading = link(group.name, group.url) if group.url else md(group.name)
@@ -323,7 +325,7 @@ def _findings(report: Report, out: TextIO) -> None:
                 out.write(defused(chunk))
 
 
-def _finding(f: Finding, notes: dict[str, str]) -> list[str]:
+def _finding(f: Finding, notes: dict[str, str], day: dt.date) -> list[str]:
     status = "" if f.status is Status.OPEN else f" — **{STATUS_WORDS[f.status]}**"
     unverifiable = " (cannot be verified)" if f.unverifiable else ""
     out = [
@@ -336,7 +338,8 @@ def _finding(f: Finding, notes: dict[str, str]) -> list[str]:
     ]
     out.append("References:")
     out += [
-        f"- {link(r.label, r.url)}{f' ({md(r.dates)})' if r.dates else ''}" for r in f.references
+        f"- {link(r.label, r.url)}{f' ({md(r.dates_on(day))})' if r.dates_on(day) else ''}"
+        for r in f.references
     ]
     if f.rule_id in notes:
         out += ["", f"Caveats of the rule: {prose(notes[f.rule_id])}"]
