@@ -276,3 +276,15 @@ def test_a_reference_cited_on_a_past_day_does_not_tell_its_later_replacement(
     assert not [x for x in spans if "superseded" in x]
     explained = runner.invoke(app, ["explain", "EDPB-UC6-01" if days else "CORE-LAW-01"]).stdout
     assert "superseded" in explained
+
+
+# -- 8. pack titles ------------------------------------------------------------------------------
+
+
+def test_no_pack_title_names_a_version_or_a_year() -> None:
+    """A pack's title heads its line in every report's manifest, whatever the audit date: one as
+    of 2019 read "EDPB Recommendations 01/2020 v2.0" (adopted 18 June 2021) and "SecNumCloud 3.2"
+    (8 March 2022). The versions and dates are in each pack's description and its rules'
+    references, which are chosen per date."""
+    dated = {pack.name: pack.title for pack in load_packs() if re.search(r"\d", pack.title)}
+    assert dated == {}
