@@ -5,6 +5,7 @@ and the commit pip recorded for an install from a repository URL."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -75,6 +76,36 @@ def test_a_rendered_result_names_the_code_that_made_it(runner: CliRunner, tmp_pa
         "- Code of the audit: not recorded in this result (saved by a version that did not "
         "record it)" in markdown.splitlines()
     )
+
+
+def test_a_rendered_result_finds_the_bundled_files_by_the_code_it_records(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """QA (a lawyer re-rendering a filed result): the manifest said "the bundled files are those
+    of residency-audit 0.1.0", a version that names no code, and "How to verify" pointed to
+    "the directories under Bundled files", which a re-rendered report does not give. It names
+    the code by its digest and where its knowledge files are in that package, and the knowledge
+    files there hash as the manifest says."""
+    saved = tmp_path / "result.json"
+    runner.invoke(app, ["check", SAMPLE, "--as-of", str(AS_OF), "-f", "json", "-o", str(saved)])
+    digest = json.loads(saved.read_text())["tool"]["code"]["sha256"]
+    markdown = runner.invoke(app, ["report", str(saved), "-f", "markdown"]).stdout
+    [bundled] = [x for x in markdown.splitlines() if x.startswith("- Bundled files")]
+    assert f"the bundled files are those of the code of the audit (source SHA-256 {digest})" in (
+        bundled
+    )
+    assert "`kb/NAME` is `kb/data/NAME`" in bundled
+    assert "residency-audit 0.1.0" not in bundled
+    assert "directories under Bundled files" not in markdown
+    package = ROOT / "residency_audit"
+    for row in (x for x in markdown.splitlines() if x.startswith("| knowledge | `kb/")):
+        name, sha = re.findall(r"`([^`]*)`", row)
+        data = (package / "kb" / "data" / name.removeprefix("kb/")).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == sha
+    page = runner.invoke(app, ["report", str(saved), "-f", "html"]).stdout
+    assert f"those of the code of the audit (source SHA-256 {digest})" in page
+    assert "<code>kb/NAME</code> is <code>kb/data/NAME</code>" in page
+    assert "directories under Bundled files" not in page
 
 
 def test_an_install_from_a_repository_url_gives_its_commit(tmp_path: Path) -> None:

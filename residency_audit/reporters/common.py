@@ -322,6 +322,20 @@ VERIFY_INPUTS = (
     "Inputs: `sha256sum FILE` gives the SHA-256 of each file in the table above; so it does for "
     "a knowledge file `kb/NAME` and the risk model, in the directories under Bundled files."
 )
+VERIFY_INPUTS_RENDERED = (
+    "Inputs: `sha256sum FILE` gives the SHA-256 of each file in the table above; so it does for "
+    "a knowledge file `kb/NAME` and the risk model in the package directory of the code of the "
+    "audit (Bundled files)."
+)
+"""VERIFY_INPUTS for a report rendered from a saved result, which names no directory."""
+
+
+def verify_inputs(report: Report) -> str:
+    """The first step of "How to verify": where the bundled files are, or, in a report rendered
+    from a saved result that did not keep their directories, in which code's package."""
+    return VERIFY_INPUTS if not_located(report) is None else VERIFY_INPUTS_RENDERED
+
+
 VERIFY_PACKS = (
     "Rule packs: a pack's SHA-256 covers `pack.yaml` and its rule files; the README of "
     "residency-audit (Rule packs) gives a one-line Python command that recomputes it from the "
@@ -565,9 +579,18 @@ def not_located(report: Report) -> str | None:
     invocation = report.invocation
     if report.bundled_at or invocation is None or invocation.rendered_from is None:
         return None
+    # "residency-audit 0.1.0" names no code (README, Which code made a report): the bundled
+    # files are those of the code the result records, which an expert finds by its digest.
+    code = (
+        f"the code of the audit (source SHA-256 {report.code.sha256})"
+        if report.code is not None
+        else f"residency-audit {report.tool_version}, whose code this result does not record"
+    )
     return (
         "not kept in a JSON result, which is the same on every machine; the bundled files are "
-        f"those of residency-audit {report.tool_version}"
+        f"those of {code}: in its package directory, `kb/NAME` is `kb/data/NAME`, `risk/NAME` "
+        "is `risk/NAME` and the bundled packs are in `rules/` (in a source checkout, `rules/` "
+        "beside it)"
     )
 
 

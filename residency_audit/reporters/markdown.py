@@ -19,7 +19,6 @@ from residency_audit.reporters.common import (
     SUMMARY_NOTE,
     UNVERIFIABLE_WHY,
     VERIFY_CODE,
-    VERIFY_INPUTS,
     VERIFY_PACKS,
     VERIFY_RENDERED,
     VERIFY_RERUN,
@@ -48,6 +47,7 @@ from residency_audit.reporters.common import (
     target,
     unverifiable_count,
     value_text,
+    verify_inputs,
     written_by_instrument,
 )
 from residency_audit.reporters.flowmap import picture_flows
@@ -430,7 +430,7 @@ def _manifest(report: Report) -> list[str]:
         ]
     unknown = not_located(report)
     if unknown is not None:
-        out.append(f"- Bundled files and rule pack directories: {md(unknown)}")
+        out.append(f"- Bundled files and rule pack directories: {prose(unknown)}")
     out += ["", "| Kind | File | SHA-256 |", "|---|---|---|"]
     out += [
         f"| {md(i.role)} | {cell(i.path)} | {cell(i.sha256) or 'unreadable'} |"
@@ -452,7 +452,7 @@ def _manifest(report: Report) -> list[str]:
 
 def _verify(report: Report) -> list[str]:
     """How an expert checks the report: the hashes to recompute, and what compares on a re-run."""
-    out = ["### How to verify", "", f"- {prose(VERIFY_INPUTS)}", f"- {prose(VERIFY_PACKS)}"]
+    out = ["### How to verify", "", f"- {prose(verify_inputs(report))}", f"- {prose(VERIFY_PACKS)}"]
     out.append(f"- {prose(VERIFY_CODE)}")
     command = json_command(report)
     if command is not None:
