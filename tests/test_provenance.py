@@ -5,6 +5,7 @@ and the commit pip recorded for an install from a repository URL."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -19,7 +20,10 @@ import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.pipeline import Options, run
+from residency_audit.reporters import html, markdown
 from tests.conftest import AS_OF, ROOT, SAMPLES, in_ci
+from tests.support.reports import invocation
 
 SAMPLE = str(SAMPLES / "backup-outside-eea.yaml")
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -106,6 +110,25 @@ def test_a_rendered_result_finds_the_bundled_files_by_the_code_it_records(
     assert f"those of the code of the audit (source SHA-256 {digest})" in page
     assert "<code>kb/NAME</code> is <code>kb/data/NAME</code>" in page
     assert "directories under Bundled files" not in page
+
+
+@pytest.mark.parametrize("live", [True, False])
+def test_how_to_verify_says_a_live_dns_audit_kept_no_answers(live: bool) -> None:
+    """QA (a lawyer following How to verify literally): an audit made with `--resolve` promised
+    a re-run "byte-identical for the same inputs", but its DNS answers were never saved, and
+    the re-run command, with its `--as-of`, is refused on any later day. The manifest says so
+    and how to audit from saved observations; an audit from `--dns FILE` does not."""
+    command = "residency-audit check deploy.yaml " + (
+        "--resolve --nameserver 192.0.2.53" if live else "--dns observed.yaml"
+    )
+    audited = run(Options(paths=[Path(SAMPLE)], as_of=AS_OF))
+    rendered = dataclasses.replace(audited, invocation=invocation(command))
+    said = "This audit resolved DNS as it ran (`--resolve`) and kept no answers"
+    [rerun] = [x for x in markdown.render(rendered).splitlines() if x.startswith("- Re-run: ")]
+    assert (said in rerun) is live
+    assert ("`check --dns observed.yaml`" in rerun) is live
+    page = html.render(rendered)
+    assert (said.replace("`--resolve`", "<code>--resolve</code>") in page) is live
 
 
 def test_an_install_from_a_repository_url_gives_its_commit(tmp_path: Path) -> None:

@@ -355,6 +355,26 @@ VERIFY_RERUN = (
     "the directories of Bundled files."
 )
 """After `json_command`: why the JSON is what compares, and what a re-run report changes."""
+VERIFY_LIVE_DNS = (
+    "This audit resolved DNS as it ran (`--resolve`) and kept no answers: a re-run asks DNS "
+    "again, so it gives the same result only if DNS answers alike, and on a later day it is "
+    "refused, its audit date being past. An audit others must reproduce reads saved "
+    "observations: `residency-audit discover dns --from FILE --output observed.yaml`, then "
+    "`check --dns observed.yaml`."
+)
+
+
+def verify_rerun(report: Report) -> str:
+    """VERIFY_RERUN, and when the run resolved DNS live (`--resolve`), that its answers were not
+    kept: "byte-identical for the same inputs" would promise a re-run the other side cannot make
+    (QA, a lawyer following How to verify literally)."""
+    if report.invocation is None:
+        return VERIFY_RERUN
+    words = shlex.split(report.invocation.command_line)
+    words = words[: words.index("--")] if "--" in words else words
+    return f"{VERIFY_RERUN} {VERIFY_LIVE_DNS}" if "--resolve" in words else VERIFY_RERUN
+
+
 VERIFY_RENDERED = (
     "Result: `sha256sum FILE` of the saved result gives the SHA-256 under Rendered from. That "
     "file is the audit's JSON result: a re-run of the audit (`-f json`) with the inputs, audit "

@@ -21,7 +21,6 @@ from residency_audit.reporters.common import (
     VERIFY_CODE,
     VERIFY_PACKS,
     VERIFY_RENDERED,
-    VERIFY_RERUN,
     assumed_on,
     audited_deployments,
     code_label,
@@ -48,6 +47,7 @@ from residency_audit.reporters.common import (
     unverifiable_count,
     value_text,
     verify_inputs,
+    verify_rerun,
     written_by_instrument,
 )
 from residency_audit.reporters.flowmap import picture_flows
@@ -456,7 +456,7 @@ def _verify(report: Report) -> list[str]:
     out.append(f"- {prose(VERIFY_CODE)}")
     command = json_command(report)
     if command is not None:
-        out.append(f"- Re-run: {code(command)} {prose(VERIFY_RERUN)}")
+        out.append(f"- Re-run: {code(command)} {prose(verify_rerun(report))}")
     elif report.invocation is not None and report.invocation.rendered_from is not None:
         out.append(f"- {prose(VERIFY_RENDERED)}")
     return [*out, ""]
