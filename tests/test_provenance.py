@@ -131,6 +131,22 @@ def test_how_to_verify_says_a_live_dns_audit_kept_no_answers(live: bool) -> None
     assert (said.replace("`--resolve`", "<code>--resolve</code>") in page) is live
 
 
+def test_a_rendered_result_says_a_live_dns_audit_cannot_be_re_run_alike(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A saved result keeps no command line, so its re-rendered report cannot tell whether the
+    audit resolved DNS live; How to verify names the sign to look for (facts citing
+    `dns:SERVER NAME`) instead of promising a byte-identical re-run."""
+    saved = tmp_path / "result.json"
+    runner.invoke(app, ["check", SAMPLE, "--as-of", str(AS_OF), "-f", "json", "-o", str(saved)])
+    markdown = runner.invoke(app, ["report", str(saved), "-f", "markdown"]).stdout
+    [result] = [x for x in markdown.splitlines() if x.startswith("- Result: ")]
+    assert result.endswith(
+        "gives it again byte for byte, unless the audit resolved DNS as it ran (`check "
+        "--resolve`: its DNS facts cite `dns:SERVER NAME`, not a file), whose answers nothing kept."
+    )
+
+
 def test_an_install_from_a_repository_url_gives_its_commit(tmp_path: Path) -> None:
     """The wheel, installed as pip installs `git+URL@COMMIT` (PEP 610's direct_url.json), in
     a directory of its own: the commit is pip's, and the digest is the source tree's (the rule

@@ -378,7 +378,9 @@ def verify_rerun(report: Report) -> str:
 VERIFY_RENDERED = (
     "Result: `sha256sum FILE` of the saved result gives the SHA-256 under Rendered from. That "
     "file is the audit's JSON result: a re-run of the audit (`-f json`) with the inputs, audit "
-    "date, parameters, code, rule packs and knowledge listed here gives it again byte for byte."
+    "date, parameters, code, rule packs and knowledge listed here gives it again byte for byte, "
+    "unless the audit resolved DNS as it ran (`check --resolve`: its DNS facts cite "
+    "`dns:SERVER NAME`, not a file), whose answers nothing kept."
 )
 """For a report rendered from a saved result, in place of the re-run's command."""
 
