@@ -583,6 +583,16 @@ def parameters_unknown(report: Report) -> str | None:
     return "not recorded in this result (saved by a version that did not keep them)"
 
 
+def scope_mark(report: Report) -> str:
+    """What a page's title and printed header add when the audit lacks something, as the CI
+    gate line says it: ` — PARTIAL` (something to observe could not be read), ` — INCOMPLETE`
+    (input errors), both, or nothing. A printed page or a PDF listed by its title is read
+    apart from the banner on the first page."""
+    lacks = (("PARTIAL", report.partial), ("INCOMPLETE", report.errors))
+    marks = [word for word, missing in lacks if missing]
+    return f" — {', '.join(marks)}" if marks else ""
+
+
 BUNDLED_WORDS = {"kb/": "knowledge", "risk/": "risk model", "rules/": "bundled rule packs"}
 
 

@@ -43,6 +43,7 @@ from residency_audit.reporters.common import (
     parameters_unknown,
     reproduce_command,
     rule_notes,
+    scope_mark,
     target,
     unverifiable_count,
     value_text,
@@ -139,7 +140,7 @@ def write(report: Report, out: TextIO) -> None:
     """The report, written a section at a time: the findings are read once, each written as it
     comes into its instrument's group (`common.written_by_instrument`), and the flows a
     deployment at a time, so a batch's report never sits whole in memory."""
-    head: list[str] = ["# Data residency audit", ""]
+    head: list[str] = [f"# Data residency audit{scope_mark(report)}", ""]
     deployments = audited_deployments(report)
     head.append(
         f"- **Scope:** {len(deployments)} deployment(s): "
