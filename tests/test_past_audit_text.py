@@ -241,3 +241,50 @@ def test_a_saved_result_re_rendered_keeps_the_note(runner: CliRunner, tmp_path: 
     result = runner.invoke(app, ["report", str(saved), "-f", "markdown", "--fail-on", "never"])
     assert result.exit_code == 0, result.output
     assert result.stdout.count(NOTE.format(day=checked())) == 1
+
+
+# -- 7. a reference's later replacement ----------------------------------------------------------
+
+
+EDPB_V1 = "EDPB Recommendations 01/2020 v1.0 (adopted 10 November 2020, for public consultation)"
+V1_DAYS = "(adopted 2020-11-10, cited from 2020-11-10)"
+
+
+@pytest.mark.parametrize(
+    ("sample", "day", "label", "days"),
+    [
+        # v1.0, cited until v2.0 replaced it on 18 June 2021
+        ("doctolib-2021.yaml", "2021-03-01", EDPB_V1, V1_DAYS),
+        # the Directive, repealed from 25 May 2018 by a GDPR adopted after this day
+        ("health-data-hub-2020.yaml", "2015-06-01", "Directive 95/46/EC of 24 October 1995", ""),
+    ],
+)
+def test_a_reference_cited_on_a_past_day_does_not_tell_its_later_replacement(
+    runner: CliRunner, sample: str, day: str, label: str, days: str
+) -> None:
+    """A finding cites a reference only before the day a later version replaced it, so that day
+    is always after the audit date: "superseded 2021-06-18: not cited from then" told a report as
+    of 1 March 2021 what the EDPB would adopt in June. `explain` still gives it."""
+    text = report(runner, SAMPLES / sample, day)
+    lines = [x for x in text.splitlines() if x.startswith(f"- [{label}")]
+    assert lines
+    assert all(x.endswith(days) and "superseded" not in x for x in lines)
+    page = report(runner, SAMPLES / sample, day, "html")
+    spans = re.findall(r'<span class="dates">\(([^)]*)\)</span>', page)
+    assert label in page
+    assert bool(spans) is bool(days)
+    assert not [x for x in spans if "superseded" in x]
+    explained = runner.invoke(app, ["explain", "EDPB-UC6-01" if days else "CORE-LAW-01"]).stdout
+    assert "superseded" in explained
+
+
+# -- 8. pack titles ------------------------------------------------------------------------------
+
+
+def test_no_pack_title_names_a_version_or_a_year() -> None:
+    """A pack's title heads its line in every report's manifest, whatever the audit date: one as
+    of 2019 read "EDPB Recommendations 01/2020 v2.0" (adopted 18 June 2021) and "SecNumCloud 3.2"
+    (8 March 2022). The versions and dates are in each pack's description and its rules'
+    references, which are chosen per date."""
+    dated = {pack.name: pack.title for pack in load_packs() if re.search(r"\d", pack.title)}
+    assert dated == {}

@@ -5,6 +5,8 @@ and the commit pip recorded for an install from a repository URL."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -18,7 +20,10 @@ import pytest
 from typer.testing import CliRunner
 
 from residency_audit.cli import app
+from residency_audit.pipeline import Options, run
+from residency_audit.reporters import html, markdown
 from tests.conftest import AS_OF, ROOT, SAMPLES, in_ci
+from tests.support.reports import invocation
 
 SAMPLE = str(SAMPLES / "backup-outside-eea.yaml")
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -74,6 +79,71 @@ def test_a_rendered_result_names_the_code_that_made_it(runner: CliRunner, tmp_pa
     assert (
         "- Code of the audit: not recorded in this result (saved by a version that did not "
         "record it)" in markdown.splitlines()
+    )
+
+
+def test_a_rendered_result_finds_the_bundled_files_by_the_code_it_records(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """QA (a lawyer re-rendering a filed result): the manifest said "the bundled files are those
+    of residency-audit 0.1.0", a version that names no code, and "How to verify" pointed to
+    "the directories under Bundled files", which a re-rendered report does not give. It names
+    the code by its digest and where its knowledge files are in that package, and the knowledge
+    files there hash as the manifest says."""
+    saved = tmp_path / "result.json"
+    runner.invoke(app, ["check", SAMPLE, "--as-of", str(AS_OF), "-f", "json", "-o", str(saved)])
+    digest = json.loads(saved.read_text())["tool"]["code"]["sha256"]
+    markdown = runner.invoke(app, ["report", str(saved), "-f", "markdown"]).stdout
+    [bundled] = [x for x in markdown.splitlines() if x.startswith("- Bundled files")]
+    assert f"the bundled files are those of the code of the audit (source SHA-256 {digest})" in (
+        bundled
+    )
+    assert "`kb/NAME` is `kb/data/NAME`" in bundled
+    assert "residency-audit 0.1.0" not in bundled
+    assert "directories under Bundled files" not in markdown
+    package = ROOT / "residency_audit"
+    for row in (x for x in markdown.splitlines() if x.startswith("| knowledge | `kb/")):
+        name, sha = re.findall(r"`([^`]*)`", row)
+        data = (package / "kb" / "data" / name.removeprefix("kb/")).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == sha
+    page = runner.invoke(app, ["report", str(saved), "-f", "html"]).stdout
+    assert f"those of the code of the audit (source SHA-256 {digest})" in page
+    assert "<code>kb/NAME</code> is <code>kb/data/NAME</code>" in page
+    assert "directories under Bundled files" not in page
+
+
+@pytest.mark.parametrize("live", [True, False])
+def test_how_to_verify_says_a_live_dns_audit_kept_no_answers(live: bool) -> None:
+    """QA (a lawyer following How to verify literally): an audit made with `--resolve` promised
+    a re-run "byte-identical for the same inputs", but its DNS answers were never saved, and
+    the re-run command, with its `--as-of`, is refused on any later day. The manifest says so
+    and how to audit from saved observations; an audit from `--dns FILE` does not."""
+    command = "residency-audit check deploy.yaml " + (
+        "--resolve --nameserver 192.0.2.53" if live else "--dns observed.yaml"
+    )
+    audited = run(Options(paths=[Path(SAMPLE)], as_of=AS_OF))
+    rendered = dataclasses.replace(audited, invocation=invocation(command))
+    said = "This audit resolved DNS as it ran (`--resolve`) and kept no answers"
+    [rerun] = [x for x in markdown.render(rendered).splitlines() if x.startswith("- Re-run: ")]
+    assert (said in rerun) is live
+    assert ("`check --dns observed.yaml`" in rerun) is live
+    page = html.render(rendered)
+    assert (said.replace("`--resolve`", "<code>--resolve</code>") in page) is live
+
+
+def test_a_rendered_result_says_a_live_dns_audit_cannot_be_re_run_alike(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A saved result keeps no command line, so its re-rendered report cannot tell whether the
+    audit resolved DNS live; How to verify names the sign to look for (facts citing
+    `dns:SERVER NAME`) instead of promising a byte-identical re-run."""
+    saved = tmp_path / "result.json"
+    runner.invoke(app, ["check", SAMPLE, "--as-of", str(AS_OF), "-f", "json", "-o", str(saved)])
+    markdown = runner.invoke(app, ["report", str(saved), "-f", "markdown"]).stdout
+    [result] = [x for x in markdown.splitlines() if x.startswith("- Result: ")]
+    assert result.endswith(
+        "gives it again byte for byte, unless the audit resolved DNS as it ran (`check "
+        "--resolve`: its DNS facts cite `dns:SERVER NAME`, not a file), whose answers nothing kept."
     )
 
 

@@ -476,16 +476,22 @@ def certificate_verdict(value: Any, ctx: Context) -> tuple[bool | None, list[Fac
         facts.append(_years_fact(instrument))
     start = instrument.starts() if instrument is not None else None
     if instrument is not None and start is not None and issued and issued < start:
-        # Issued under a referential that did not exist yet: never valid, on any date.
+        # Issued under a referential that did not exist yet: never valid, on any date. Its
+        # start is named only once it has come: an audit as of 2020 must not tell that the
+        # 2024 HDS referential would apply from 16 November 2024 (`period_text`).
+        applied = f"before {instrument.id} applied ({start})"
+        what = f"{applied}: {instrument.title}"
+        if ctx.as_of < start:  # nor its title, which dates the text (arrêté of 26 April 2024)
+            applied = what = f"under {instrument.id}, not in force then nor on {ctx.as_of}"
         facts.append(
             fact_from(
                 instrument,
                 f"kb.instruments.{instrument.id}.valid_from",
-                f"issued on {issued}, before {instrument.id} applied ({start}): {instrument.title}",
+                f"issued on {issued}, {what}",
                 f"kb:instruments.yaml#{instrument.id}",
             )
         )
-        return False, facts, f"it was issued on {issued}, before {instrument.id} applied ({start})"
+        return False, facts, f"it was issued on {issued}, {applied}"
     earliest = issued or earliest_issue(expires, instrument)
     # `issued` known, or else at the earliest the day its period ending on `expires` began.
     when = f"on {issued}" if issued else f"on or after {earliest}"

@@ -61,6 +61,14 @@ class Reference(Record):
         """The days it may be cited, as `explain` words them; empty without any."""
         return citation_dates(self.adopted, self.applies_from, self.superseded)
 
+    def dates_on(self, day: dt.date) -> str:
+        """The days it may be cited, as a report as of `day` words them: the day a later
+        version replaced it is left out when it came after `day` (a finding cites a reference
+        only before it; an audit as of 1 March 2021 must not tell that v1.0 of the EDPB
+        Recommendations 01/2020 was replaced on 18 June 2021). `explain` gives it."""
+        superseded = self.superseded if self.superseded and self.superseded <= day else None
+        return citation_dates(self.adopted, self.applies_from, superseded)
+
 
 def citation_dates(
     adopted: dt.date | None, applies_from: dt.date | None, superseded: dt.date | None

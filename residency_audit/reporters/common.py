@@ -343,6 +343,20 @@ VERIFY_INPUTS = (
     "Inputs: `sha256sum FILE` gives the SHA-256 of each file in the table above; so it does for "
     "a knowledge file `kb/NAME` and the risk model, in the directories under Bundled files."
 )
+VERIFY_INPUTS_RENDERED = (
+    "Inputs: `sha256sum FILE` gives the SHA-256 of each file in the table above; so it does for "
+    "a knowledge file `kb/NAME` and the risk model in the package directory of the code of the "
+    "audit (Bundled files)."
+)
+"""VERIFY_INPUTS for a report rendered from a saved result, which names no directory."""
+
+
+def verify_inputs(report: Report) -> str:
+    """The first step of "How to verify": where the bundled files are, or, in a report rendered
+    from a saved result that did not keep their directories, in which code's package."""
+    return VERIFY_INPUTS if not_located(report) is None else VERIFY_INPUTS_RENDERED
+
+
 VERIFY_PACKS = (
     "Rule packs: a pack's SHA-256 covers `pack.yaml` and its rule files; the README of "
     "residency-audit (Rule packs) gives a one-line Python command that recomputes it from the "
@@ -362,10 +376,32 @@ VERIFY_RERUN = (
     "the directories of Bundled files."
 )
 """After `json_command`: why the JSON is what compares, and what a re-run report changes."""
+VERIFY_LIVE_DNS = (
+    "This audit resolved DNS as it ran (`--resolve`) and kept no answers: a re-run asks DNS "
+    "again, so it gives the same result only if DNS answers alike, and on a later day it is "
+    "refused, its audit date being past. An audit others must reproduce reads saved "
+    "observations: `residency-audit discover dns --from FILE --output observed.yaml`, then "
+    "`check --dns observed.yaml`."
+)
+
+
+def verify_rerun(report: Report) -> str:
+    """VERIFY_RERUN, and when the run resolved DNS live (`--resolve`), that its answers were not
+    kept: "byte-identical for the same inputs" would promise a re-run the other side cannot make
+    (QA, a lawyer following How to verify literally)."""
+    if report.invocation is None:
+        return VERIFY_RERUN
+    words = shlex.split(report.invocation.command_line)
+    words = words[: words.index("--")] if "--" in words else words
+    return f"{VERIFY_RERUN} {VERIFY_LIVE_DNS}" if "--resolve" in words else VERIFY_RERUN
+
+
 VERIFY_RENDERED = (
     "Result: `sha256sum FILE` of the saved result gives the SHA-256 under Rendered from. That "
     "file is the audit's JSON result: a re-run of the audit (`-f json`) with the inputs, audit "
-    "date, parameters, code, rule packs and knowledge listed here gives it again byte for byte."
+    "date, parameters, code, rule packs and knowledge listed here gives it again byte for byte, "
+    "unless the audit resolved DNS as it ran (`check --resolve`: its DNS facts cite "
+    "`dns:SERVER NAME`, not a file), whose answers nothing kept."
 )
 """For a report rendered from a saved result, in place of the re-run's command."""
 
@@ -568,6 +604,16 @@ def parameters_unknown(report: Report) -> str | None:
     return "not recorded in this result (saved by a version that did not keep them)"
 
 
+def scope_mark(report: Report) -> str:
+    """What a page's title and printed header add when the audit lacks something, as the CI
+    gate line says it: ` — PARTIAL` (something to observe could not be read), ` — INCOMPLETE`
+    (input errors), both, or nothing. A printed page or a PDF listed by its title is read
+    apart from the banner on the first page."""
+    lacks = (("PARTIAL", report.partial), ("INCOMPLETE", report.errors))
+    marks = [word for word, missing in lacks if missing]
+    return f" — {', '.join(marks)}" if marks else ""
+
+
 BUNDLED_WORDS = {"kb/": "knowledge", "risk/": "risk model", "rules/": "bundled rule packs"}
 
 
@@ -586,9 +632,18 @@ def not_located(report: Report) -> str | None:
     invocation = report.invocation
     if report.bundled_at or invocation is None or invocation.rendered_from is None:
         return None
+    # "residency-audit 0.1.0" names no code (README, Which code made a report): the bundled
+    # files are those of the code the result records, which an expert finds by its digest.
+    code = (
+        f"the code of the audit (source SHA-256 {report.code.sha256})"
+        if report.code is not None
+        else f"residency-audit {report.tool_version}, whose code this result does not record"
+    )
     return (
         "not kept in a JSON result, which is the same on every machine; the bundled files are "
-        f"those of residency-audit {report.tool_version}"
+        f"those of {code}: in its package directory, `kb/NAME` is `kb/data/NAME`, `risk/NAME` "
+        "is `risk/NAME` and the bundled packs are in `rules/` (in a source checkout, `rules/` "
+        "beside it)"
     )
 
 

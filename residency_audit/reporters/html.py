@@ -41,7 +41,7 @@ def write(report: Report, out: TextIO) -> None:
     notes = common.rule_notes(report)
 
     def written(finding: Finding, n: int) -> str:
-        return str(article(finding, n, notes.get(finding.rule_id)))
+        return str(article(finding, n, notes.get(finding.rule_id), report.as_of))
 
     picture = flowmap.picture_flows(report)
     with common.written_by_instrument(report.findings, written) as groups:
@@ -102,7 +102,8 @@ def context(report: Report, picture: flowmap.Picture | None = None) -> dict[str,
         "r": report,
         "deployments": deployments,
         "title": f"Data residency audit — {', '.join(deployments) or 'no deployment'} — "
-        f"as of {report.as_of.isoformat()}",
+        f"as of {report.as_of.isoformat()}{common.scope_mark(report)}",
+        "scope_mark": common.scope_mark(report),
         "timestamp": common.timestamp(report),
         "generated": common.generated(report),
         "future": common.future_note(report),
@@ -117,12 +118,12 @@ def context(report: Report, picture: flowmap.Picture | None = None) -> dict[str,
         "command_labels": common.command_labels(report),
         "audited_unknown": common.AUDITED_UNKNOWN,
         "json_command": common.json_command(report),
-        "verify": (common.VERIFY_INPUTS, common.VERIFY_PACKS, common.VERIFY_CODE),
+        "verify": (common.verify_inputs(report), common.VERIFY_PACKS, common.VERIFY_CODE),
         "code_unknown": common.code_unknown(report),
         "code_label": common.code_label(report),
         "code_commit": common.CODE_COMMIT,
         "no_commit": common.NO_COMMIT,
-        "verify_rerun": common.VERIFY_RERUN,
+        "verify_rerun": common.verify_rerun(report),
         "verify_rendered": common.VERIFY_RENDERED,
         "findings_phrase": common.findings_phrase(report),
         "unverifiable": common.unverifiable_count(report),

@@ -5,6 +5,7 @@ read it in a browser. Same content as the HTML report, without the picture; writ
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from typing import TextIO
@@ -18,10 +19,8 @@ from residency_audit.reporters.common import (
     SUMMARY_NOTE,
     UNVERIFIABLE_WHY,
     VERIFY_CODE,
-    VERIFY_INPUTS,
     VERIFY_PACKS,
     VERIFY_RENDERED,
-    VERIFY_RERUN,
     assumed_on,
     audited_deployments,
     code_label,
@@ -44,9 +43,12 @@ from residency_audit.reporters.common import (
     parameters_unknown,
     reproduce_command,
     rule_notes,
+    scope_mark,
     target,
     unverifiable_count,
     value_text,
+    verify_inputs,
+    verify_rerun,
     written_by_instrument,
 )
 from residency_audit.reporters.flowmap import picture_flows
@@ -138,7 +140,7 @@ def write(report: Report, out: TextIO) -> None:
     """The report, written a section at a time: the findings are read once, each written as it
     comes into its instrument's group (`common.written_by_instrument`), and the flows a
     deployment at a time, so a batch's report never sits whole in memory."""
-    head: list[str] = ["# Data residency audit", ""]
+    head: list[str] = [f"# Data residency audit{scope_mark(report)}", ""]
     deployments = audited_deployments(report)
     head.append(
         f"- **Scope:** {len(deployments)} deployment(s): "
@@ -313,8 +315,9 @@ def _findings(report: Report, out: TextIO) -> None:
     if later is not None:
         _lines(out, [md(later), ""])
     notes = rule_notes(report)
+    day = report.as_of
     with written_by_instrument(
-        report.findings, lambda f, _: "".join(f"{line}\n" for line in _finding(f, notes))
+        report.findings, lambda f, _: "".join(f"{line}\n" for line in _finding(f, notes, day))
     ) as instruments:
         for group in instruments:
             heading = link(group.name, group.url) if group.url else md(group.name)
@@ -323,7 +326,7 @@ def _findings(report: Report, out: TextIO) -> None:
                 out.write(defused(chunk))
 
 
-def _finding(f: Finding, notes: dict[str, str]) -> list[str]:
+def _finding(f: Finding, notes: dict[str, str], day: dt.date) -> list[str]:
     status = "" if f.status is Status.OPEN else f" — **{STATUS_WORDS[f.status]}**"
     unverifiable = " (cannot be verified)" if f.unverifiable else ""
     out = [
@@ -336,7 +339,8 @@ def _finding(f: Finding, notes: dict[str, str]) -> list[str]:
     ]
     out.append("References:")
     out += [
-        f"- {link(r.label, r.url)}{f' ({md(r.dates)})' if r.dates else ''}" for r in f.references
+        f"- {link(r.label, r.url)}{f' ({md(r.dates_on(day))})' if r.dates_on(day) else ''}"
+        for r in f.references
     ]
     if f.rule_id in notes:
         out += ["", f"Caveats of the rule: {prose(notes[f.rule_id])}"]
@@ -427,7 +431,7 @@ def _manifest(report: Report) -> list[str]:
         ]
     unknown = not_located(report)
     if unknown is not None:
-        out.append(f"- Bundled files and rule pack directories: {md(unknown)}")
+        out.append(f"- Bundled files and rule pack directories: {prose(unknown)}")
     out += ["", "| Kind | File | SHA-256 |", "|---|---|---|"]
     out += [
         f"| {md(i.role)} | {cell(i.path)} | {cell(i.sha256) or 'unreadable'} |"
@@ -449,11 +453,11 @@ def _manifest(report: Report) -> list[str]:
 
 def _verify(report: Report) -> list[str]:
     """How an expert checks the report: the hashes to recompute, and what compares on a re-run."""
-    out = ["### How to verify", "", f"- {prose(VERIFY_INPUTS)}", f"- {prose(VERIFY_PACKS)}"]
+    out = ["### How to verify", "", f"- {prose(verify_inputs(report))}", f"- {prose(VERIFY_PACKS)}"]
     out.append(f"- {prose(VERIFY_CODE)}")
     command = json_command(report)
     if command is not None:
-        out.append(f"- Re-run: {code(command)} {prose(VERIFY_RERUN)}")
+        out.append(f"- Re-run: {code(command)} {prose(verify_rerun(report))}")
     elif report.invocation is not None and report.invocation.rendered_from is not None:
         out.append(f"- {prose(VERIFY_RENDERED)}")
     return [*out, ""]

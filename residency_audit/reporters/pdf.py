@@ -19,6 +19,9 @@ from residency_audit.reporters import html
 from residency_audit.reporters import json as json_reporter
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+PINNED_METADATA = "taken from SOURCE_DATE_EPOCH: not the time of generation"
+"""After the creation date in the PDF's Subject when the timestamp is pinned (`common.PINNED`,
+without its code span: PDF metadata is plain text)."""
 
 
 def render_pdf(report: Report) -> bytes:
@@ -45,6 +48,13 @@ def render_pdf(report: Report) -> bytes:
     document = weasyprint.HTML(string=page).render(**options)
     # The page has no dcterms.created when the timestamp is pinned (it is no creation date);
     # the PDF's metadata still needs one, and the reproducible-builds convention is that time.
+    # A reader of the file's properties sees that date (12 March 2021 for an audit of the
+    # Doctolib case made in 2026) with nothing else, so the Subject says where it comes from,
+    # in the words the page uses.
     document.metadata.created = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if report.invocation is not None and report.invocation.pinned:
+        document.metadata.description = (
+            f"Creation date {document.metadata.created} (UTC) {PINNED_METADATA}"
+        )
     pdf: bytes = document.write_pdf(**options)
     return pdf

@@ -119,3 +119,27 @@ def test_a_re_rendered_report_names_its_own_gate_not_the_audit_s(
     header = rendered.read_text().split("## Summary")[0]
     (line,) = [x for x in header.splitlines() if "CI gate" in x]
     assert line.startswith("- **CI gate of this rendering (report --fail-on high):** failed")
+
+
+@pytest.mark.parametrize(
+    ("changes", "mark"),
+    [
+        ({}, ""),
+        ({"partial": (PARTIAL,)}, " — PARTIAL"),
+        ({"errors": (Diagnostic(Span("broken.yaml", 3, 1), "unknown region"),)}, " — INCOMPLETE"),
+    ],
+)
+def test_the_title_and_every_printed_page_say_an_audit_is_partial_or_incomplete(
+    clean: Report, changes: dict[str, object], mark: str
+) -> None:
+    """QA (a lawyer filing the PDF): the banner saying PARTIAL is on the first page only; the
+    title (the PDF's Title, a browser tab) and the header printed on every page said
+    "as of 2026-11-28" alone, so a page or a file read apart passed for a complete audit."""
+    report = dataclasses.replace(clean, invocation=invocation(), **changes)  # type: ignore[arg-type]
+    markdown = str(render(report, OutputFormat.MARKDOWN))
+    assert markdown.splitlines()[0] == f"# Data residency audit{mark}"
+    page = str(render(report, OutputFormat.HTML))
+    title = f"Data residency audit — centre-hospitalier-exemple — as of {AS_OF}{mark}"
+    assert f"<title>{title}</title>" in page
+    assert f'content: "residency-audit — as of {AS_OF}{mark}";' in page
+    assert f"<h1>Data residency audit{mark}</h1>" in page
