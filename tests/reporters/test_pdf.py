@@ -38,13 +38,19 @@ def test_pdf_is_byte_reproducible_for_the_same_timestamp() -> None:
     assert later != first  # the timestamp is really in it, so equality above means something
 
 
-def test_pdf_carries_the_json_result(tmp_path: Path) -> None:
-    pdfdetach = shutil.which("pdfdetach")
-    if pdfdetach is None:
-        message = "pdfdetach (Debian poppler-utils) not installed"
+def _poppler(tool: str) -> str:
+    """The path of a poppler-utils tool; missing, the test fails in CI and is skipped elsewhere."""
+    found = shutil.which(tool)
+    if found is None:
+        message = f"{tool} (Debian poppler-utils) not installed"
         if in_ci():
             pytest.fail(message)
         pytest.skip(message)
+    return found
+
+
+def test_pdf_carries_the_json_result(tmp_path: Path) -> None:
+    pdfdetach = _poppler("pdfdetach")
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf.render_pdf(report(dt.datetime(2026, 11, 28, tzinfo=dt.UTC))))
     listing = subprocess.run(
@@ -54,12 +60,7 @@ def test_pdf_carries_the_json_result(tmp_path: Path) -> None:
 
 
 def _info(tmp_path: Path, page: bytes) -> str:
-    pdfinfo = shutil.which("pdfinfo")
-    if pdfinfo is None:
-        message = "pdfinfo (Debian poppler-utils) not installed"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
+    pdfinfo = _poppler("pdfinfo")
     path = tmp_path / "report.pdf"
     path.write_bytes(page)
     return subprocess.run([pdfinfo, str(path)], capture_output=True, text=True, check=True).stdout
