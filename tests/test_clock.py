@@ -73,7 +73,8 @@ def test_as_of_is_a_day_written_yyyy_mm_dd_and_nothing_else(
     sample = str(SAMPLES / "sovereign-hospital.yaml")
     result = runner.invoke(app, ["check", sample, "--as-of", written])
     assert result.exit_code == 2
-    assert f"--as-of: {written!r} is not a date; use YYYY-MM-DD" in result.stderr
+    # one line, `error: what, and what to do`, as the tool's other errors say it
+    assert result.stderr == f"error: --as-of: {written!r} is not a date; use YYYY-MM-DD\n"
 
 
 def test_a_saved_result_whose_as_of_is_a_week_date_is_refused(

@@ -187,7 +187,9 @@ def test_invalid_hostname_in_a_deployment_is_an_input_error(
 def test_invalid_hostname_on_the_command_line_is_a_usage_error(runner: CliRunner) -> None:
     result = runner.invoke(app, ["discover", "dns", "api.example.test", "exa mple.test"])
     assert result.exit_code == 2
-    assert result.stderr.startswith("discover dns: hostname 'exa mple.test': label 'exa mple'")
+    assert result.stderr.startswith(
+        "error: discover dns: hostname 'exa mple.test': label 'exa mple'"
+    )
     assert "Traceback" not in result.stderr
 
 

@@ -186,7 +186,7 @@ def test_explain_as_of_says_when_the_rule_makes_no_finding_that_day(runner: CliR
 def test_explain_as_of_rejects_what_is_not_a_day(runner: CliRunner) -> None:
     result = runner.invoke(app, ["explain", "HDS-LOC-01", "--as-of", "2026-W39-6"])
     assert result.exit_code == 2
-    assert result.stderr == "--as-of: '2026-W39-6' is not a date; use YYYY-MM-DD\n"
+    assert result.stderr == "error: --as-of: '2026-W39-6' is not a date; use YYYY-MM-DD\n"
     assert result.stdout == ""
 
 

@@ -39,7 +39,7 @@ def test_workers_writing_texts_refuse_an_unusable_tmpdir(tmp_path: Path, bad_tmp
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(
-        f"{bad_tmpdir}: cannot write the batch's temporary files: TMPDIR names it"
+        f"error: {bad_tmpdir}: cannot write the batch's temporary files: TMPDIR names it"
     )
     assert "set TMPDIR to a writable directory" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()

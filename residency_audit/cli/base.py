@@ -95,7 +95,10 @@ def shown(error: AuditError) -> str:
     where reading stopped. Not through `reporters.text.error_lines`, whose note points at the
     JSON report: no report is written when such an input stops the command."""
     if not isinstance(error, InputError):
-        return str(error)
+        # an option, the machine or a collector: `error: what, and what to do`, as a file's
+        # errors say it after their position and the tool's other errors on stderr
+        text = str(error)
+        return text if text.startswith("error: ") else f"error: {text}"
     from residency_audit.reporters.text import ERRORS_SHOWN_PER_FILE, STOPPED
 
     lines: list[str] = []

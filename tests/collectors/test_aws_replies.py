@@ -181,7 +181,7 @@ def test_an_endpoint_that_does_not_answer_is_named_not_the_credentials(
         result = discover_through(endpoint, out)
     assert result.returncode == 2
     assert result.stderr == (
-        "aws: cannot identify the account (sts GetCallerIdentity in eu-west-3): Could not "
+        "error: aws: cannot identify the account (sts GetCallerIdentity in eu-west-3): Could not "
         f'connect to the endpoint URL: "{endpoint}/"; check the endpoint (AWS_ENDPOINT_URL, '
         "proxy settings) and the network\n"
     )
