@@ -580,10 +580,7 @@ def gate(report: Report) -> Gate | None:
     if fail_on is not None and report.fails(fail_on):
         reasons.append(f"open finding(s) at or above {fail_on.label}")
     if report.errors:
-        reasons.append(
-            f"the audit is INCOMPLETE: {len(report.errors)} input error(s), those files were "
-            "not audited"
-        )
+        reasons.append(f"the audit is INCOMPLETE: {unaudited(report)}")
     if report.partial:
         reasons.append("the audit is PARTIAL: not everything could be read")
     rendered = report.invocation.rendered_from is not None
@@ -602,6 +599,14 @@ def parameters_unknown(report: Report) -> str | None:
     if report.parameters or invocation is None or invocation.rendered_from is None:
         return None
     return "not recorded in this result (saved by a version that did not keep them)"
+
+
+def unaudited(report: Report) -> str:
+    """`5 input error(s) in 1 file, which was not audited`: the errors and the files they left
+    out (five errors of one file read "those files" before)."""
+    files = len({e.span.path for e in report.errors})
+    which = "1 file, which was" if files == 1 else f"{files} files, which were"
+    return f"{len(report.errors)} input error(s) in {which} not audited"
 
 
 def scope_mark(report: Report) -> str:

@@ -104,6 +104,7 @@ def context(report: Report, picture: flowmap.Picture | None = None) -> dict[str,
         "title": f"Data residency audit — {', '.join(deployments) or 'no deployment'} — "
         f"as of {report.as_of.isoformat()}{common.scope_mark(report)}",
         "scope_mark": common.scope_mark(report),
+        "unaudited": common.unaudited(report),
         "timestamp": common.timestamp(report),
         "generated": common.generated(report),
         "future": common.future_note(report),

@@ -45,6 +45,7 @@ from residency_audit.reporters.common import (
     rule_notes,
     scope_mark,
     target,
+    unaudited,
     unverifiable_count,
     value_text,
     verify_inputs,
@@ -182,9 +183,7 @@ def _banners(report: Report) -> list[str]:
             + "; ".join(md(p) for p in report.partial)
         )
     if report.errors:
-        out.append(
-            f"> **INCOMPLETE.** {len(report.errors)} input error(s); those files were not audited:"
-        )
+        out.append(f"> **INCOMPLETE.** {md(unaudited(report))}:")
         out += [f"> - {code(e)}" for e in report.errors]
     future = future_note(report)
     if future is not None:

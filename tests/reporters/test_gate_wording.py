@@ -92,10 +92,26 @@ def test_an_incomplete_audit_is_said_beside_the_gate(
 ) -> None:
     error = Diagnostic(Span(str(Path("broken.yaml")), 3, 1), "unknown region")
     line, page = shown(clean, fail_on, errors=(error,))
-    said = "failed — the audit is INCOMPLETE: 1 input error(s), those files were not audited"
+    said = "failed — the audit is INCOMPLETE: 1 input error(s) in 1 file, which was not audited"
     assert line.endswith(f":** {said}"), line  # exit 2, whatever --fail-on
     assert said in page.words
     assert badge(page) == "failed"
+
+
+def test_an_incomplete_audit_counts_the_files_its_errors_left_out(clean: Report) -> None:
+    """Five errors of one file read "5 input error(s), those files were not audited": as many
+    files, it seemed, were left out. The gate line and both banners count the files."""
+    errors = tuple(
+        Diagnostic(Span(str(Path(name)), line, 1), "unknown region")
+        for name, line in (("a.yaml", 3), ("a.yaml", 7), ("b.yaml", 2))
+    )
+    line, page = shown(clean, Severity.HIGH, errors=errors)
+    said = "3 input error(s) in 2 files, which were not audited"
+    assert line.endswith(f"INCOMPLETE: {said}"), line
+    assert f"Incomplete: {said}." in page.words
+    report = dataclasses.replace(clean, errors=errors[:2])
+    markdown = str(render(report, OutputFormat.MARKDOWN))
+    assert "> **INCOMPLETE.** 2 input error(s) in 1 file, which was not audited:" in markdown
 
 
 def test_without_an_invocation_the_header_counts_the_findings(failing: Report) -> None:
